@@ -1,0 +1,19 @@
+#!/bin/bash
+# fails when a tracked C file is not formatted as .clang-format says
+set -euo pipefail
+cd "$1"
+if git rev-parse --git-dir >/dev/null 2>&1; then
+    mapfile -t files < <(git ls-files '*.c' '*.h')
+else
+    mapfile -t files < <(find zk daemon client dbus tests -name '*.[ch]' 2>/dev/null)
+fi
+status=0
+for f in "${files[@]}"; do
+    [ -f "$f" ] || continue
+    if ! clang-format --dry-run --Werror "$f" >/dev/null 2>&1; then
+        echo "not formatted: $f (run ./run format)"
+        status=1
+    fi
+done
+echo "${#files[@]} files checked"
+exit $status

@@ -1,0 +1,203 @@
+/* zk-records.h — record codecs: users, templates, faces, attendance,
+ * time, free sizes (ZK-PROTOCOL.md §4, §6, §7)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Decoders never trust their input: a malformed blob gives a
+ * ZK_ERROR_PROTOCOL error, a malformed record inside a good blob is
+ * skipped and the reason appended to @warnings (when given).
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "zk-error.h"
+
+G_BEGIN_DECLS
+
+#define ZK_USER_SIZE_72 72
+#define ZK_USER_SIZE_28 28
+#define ZK_FACE_RECORD_SIZE 2576
+#define ZK_FACE_DATA_MAX 2560
+#define ZK_FACE_ALL_INDEX 50
+#define ZK_TEMPLATE_MAX (64 * 1024)
+/* fid 13 for CMD_SSRDELETE_USERTEMP means "all fingers" */
+#define ZK_FID_ALL 13
+
+/* ------------------------------------------------------------------ time */
+
+/* a broken-down device-local time, no time zone */
+typedef struct
+{
+  guint16 year; /* 2000… */
+  guint8 month; /* 1–12 */
+  guint8 day;   /* 1–31 */
+  guint8 hour;
+  guint8 minute;
+  guint8 second;
+} ZkTime;
+
+/* the 31-day-month encoding of §4.6; the encoder accepts any calendar
+ * date from 2000 to 2099 */
+guint32 zk_time_encode (const ZkTime *time);
+void zk_time_decode (guint32 value, ZkTime *time);
+/* is it a real calendar date (no Feb 30, month 1–12, hour < 24)? */
+gboolean zk_time_is_valid (const ZkTime *time);
+/* 6-byte realtime-event form [Y-2000][M][D][h][m][s] */
+void zk_time_decode6 (const guint8 in[6], ZkTime *time);
+/* "YYYY-MM-DDThh:mm:ss" */
+char *zk_time_to_iso8601 (const ZkTime *time);
+gboolean zk_time_from_iso8601 (const char *text, ZkTime *time, GError **error);
+/* NULL when the time is not a valid calendar date */
+GDateTime *zk_time_to_date_time (const ZkTime *time, GTimeZone *tz);
+void zk_time_from_date_time (GDateTime *dt, ZkTime *time);
+
+/* ----------------------------------------------------------------- users */
+
+typedef struct
+{
+  guint16 uid;      /* device slot 1…65534 */
+  guint8 privilege; /* bit0 disabled, bits1–3 role (0, 2, 6, 14) */
+  char password[9]; /* NUL-terminated; 8 bytes max on 72, 5 on 28 */
+  char *name;       /* UTF-8, owned */
+  guint32 card;     /* 0 = none */
+  guint8 group;
+  guint16 timezones[4];
+  char user_id[25]; /* the PIN: cross-device identity */
+} ZkUser;
+
+ZkUser *zk_user_new (void);
+ZkUser *zk_user_copy (const ZkUser *user);
+void zk_user_free (ZkUser *user);
+/* compares name, privilege, password, card, group (not uid/timezones) */
+gboolean zk_user_same_record (const ZkUser *a, const ZkUser *b);
+
+/* @encoding: the device's name encoding, NULL = UTF-8 (invalid bytes are
+ * replaced, never rejected). @width: 72 or 28. Returns FALSE with a
+ * ZK_ERROR_INVALID_ARGUMENT when the record cannot be represented (28-byte
+ * user_id not numeric, name not convertible …). Names are truncated on a
+ * character boundary. */
+gboolean
+zk_user_encode (const ZkUser *user, guint width, const char *encoding, guint8 *out, GError **error);
+ZkUser *zk_user_decode (const guint8 *record, guint width, const char *encoding);
+
+/* infers the record width: from @count_hint when the division is exact
+ * and gives 72 or 28, else from @width_hint (0 = unknown), else from the
+ * length alone. Returns 0 when no width fits. */
+guint zk_users_infer_width (gsize records_len, guint count_hint, guint width_hint);
+
+/* @data: the records after the blob's u32 length. Returns an array of
+ * ZkUser*, or NULL with ZK_ERROR_PROTOCOL when no width fits. */
+GPtrArray *zk_users_decode (const guint8 *data,
+                            gsize len,
+                            guint count_hint,
+                            guint width_hint,
+                            const char *encoding,
+                            guint *width_out,
+                            GPtrArray *warnings,
+                            GError **error);
+
+/* ------------------------------------------------------------- templates */
+
+typedef struct
+{
+  guint16 uid;
+  guint8 fid;   /* finger 0–9 */
+  guint8 valid; /* 1 valid, 3 duress, 0 invalid */
+  GBytes *data;
+} ZkTemplate;
+
+ZkTemplate *zk_template_new (guint16 uid, guint8 fid, guint8 valid, GBytes *data);
+ZkTemplate *zk_template_copy (const ZkTemplate *tmpl);
+void zk_template_free (ZkTemplate *tmpl);
+
+/* table entry: [u16 size = len + 6][u16 uid][u8 fid][u8 valid][bytes] */
+void zk_template_append_entry (GByteArray *out, const ZkTemplate *tmpl);
+GPtrArray *zk_templates_decode (const guint8 *data, gsize len, GPtrArray *warnings, GError **error);
+
+/* ----------------------------------------------------------------- faces */
+
+typedef struct
+{
+  guint16 uid;
+  guint8 fid; /* face 0–14 */
+  guint8 valid;
+  GBytes *data; /* the meaningful `size` bytes, ≤ 2560 */
+} ZkFace;
+
+ZkFace *zk_face_new (guint16 uid, guint8 fid, guint8 valid, GBytes *data);
+ZkFace *zk_face_copy (const ZkFace *face);
+void zk_face_free (ZkFace *face);
+/* appends one complete 2576-byte record */
+void zk_face_append_record (GByteArray *out, const ZkFace *face);
+GPtrArray *zk_faces_decode (const guint8 *data, gsize len, GPtrArray *warnings, GError **error);
+
+/* ------------------------------------------------------------ attendance */
+
+typedef struct
+{
+  guint16 uid;
+  char user_id[25];
+  guint8 verify; /* verify method: 0 password, 1 finger, 2 card, 15 face … */
+  guint8 state;  /* 0 in, 1 out, 2 break-out, 3 break-in, 4 OT-in, 5 OT-out, 255 none */
+  ZkTime time;   /* device local */
+  guint32 workcode;
+} ZkAttendance;
+
+ZkAttendance *zk_attendance_copy (const ZkAttendance *att);
+void zk_attendance_free (ZkAttendance *att);
+
+/* widths 40 (and any ≥ 40: the first 40 bytes), 16, 8 */
+guint zk_attendance_infer_width (gsize records_len, guint count_hint, guint width_hint);
+gboolean zk_attendance_encode (const ZkAttendance *att, guint width, guint8 *out, GError **error);
+/* records with an impossible time are skipped with a warning */
+GPtrArray *zk_attendance_decode (const guint8 *data,
+                                 gsize len,
+                                 guint count_hint,
+                                 guint width_hint,
+                                 guint *width_out,
+                                 GPtrArray *warnings,
+                                 GError **error);
+
+/* -------------------------------------------------------------- free sizes */
+
+typedef struct
+{
+  guint n_ints; /* 20 or 23 (or more) */
+  gint32 users;
+  gint32 fingers;
+  gint32 records;
+  gint32 oplogs;
+  gint32 admins;
+  gint32 passwords;
+  gint32 finger_capacity;
+  gint32 user_capacity;
+  gint32 record_capacity;
+  gint32 fingers_available;
+  gint32 users_available;
+  gint32 records_available;
+  gint32 faces;         /* users with faces; 0 when n_ints < 23 */
+  gint32 face_capacity; /* 0 when n_ints < 23 */
+} ZkSizes;
+
+gboolean zk_sizes_decode (const guint8 *data, gsize len, ZkSizes *sizes, GError **error);
+/* writes 20 or 23 ints */
+void zk_sizes_encode (const ZkSizes *sizes, guint n_ints, GByteArray *out);
+
+/* ------------------------------------------------------------- options */
+
+/* parses "Name=Value\0" (NUL optional, stray '=' tolerated); returns the
+ * value or NULL with ZK_ERROR_PROTOCOL */
+char *zk_option_parse_reply (const guint8 *data, gsize len, const char *name, GError **error);
+
+/* ------------------------------------------------------------- helpers */
+
+/* copies a fixed-width NUL-padded field into a C string (always terminated) */
+void zk_copy_field (char *dest, gsize dest_size, const guint8 *src, gsize src_len);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ZkUser, zk_user_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ZkTemplate, zk_template_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ZkFace, zk_face_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ZkAttendance, zk_attendance_free)
+
+G_END_DECLS
