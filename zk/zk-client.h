@@ -1,0 +1,186 @@
+/* zk-client.h — ZkClient: one session with one terminal
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Blocking calls meant for a worker thread: every call takes a
+ * GCancellable and honours the client's per-call timeout. One client
+ * belongs to one thread at a time; there is no global state.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "zk-error.h"
+#include "zk-records.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  ZK_TRANSPORT_AUTO, /* try TCP, fall back to UDP */
+  ZK_TRANSPORT_TCP,
+  ZK_TRANSPORT_UDP,
+} ZkTransport;
+
+const char *zk_transport_to_string (ZkTransport transport);
+gboolean zk_transport_from_string (const char *text, ZkTransport *transport);
+
+/* what a device says about itself (options + GET_VERSION + free sizes) */
+typedef struct
+{
+  char *serial;        /* ~SerialNumber */
+  char *device_name;   /* ~DeviceName */
+  char *platform;      /* ~Platform */
+  char *firmware;      /* GET_VERSION, e.g. "Ver 6.60 Apr 26 2016" */
+  char *fp_version;    /* ~ZKFPVersion: "9" / "10" */
+  char *face_version;  /* ZKFaceVersion: "7", or NULL when absent/0 */
+  gboolean face_on;    /* FaceFunOn=1 */
+  guint pin_width;     /* ~PIN2Width (9 when unknown) */
+  guint user_width;    /* 72 or 28 once known, else 0 */
+  ZkSizes sizes;
+} ZkDeviceInfo;
+
+void zk_device_info_clear (ZkDeviceInfo *info);
+/* face capability from options/capacity, never from the current face count */
+gboolean zk_device_info_face_capable (const ZkDeviceInfo *info);
+
+/* traffic counters of one client, for benchmarks and tests */
+typedef struct
+{
+  guint64 requests;      /* requests sent, retries included (= round trips) */
+  guint64 retries;       /* re-sends with the same reply id */
+  guint64 reconnects;
+  guint64 packets_in;
+  guint64 bytes_out;     /* on the wire, wrappers included */
+  guint64 bytes_in;
+} ZkClientStats;
+
+#define ZK_TYPE_CLIENT (zk_client_get_type ())
+G_DECLARE_FINAL_TYPE (ZkClient, zk_client, ZK, CLIENT, GObject)
+
+ZkClient *zk_client_new (const char *host, guint16 port, ZkTransport transport);
+
+void zk_client_set_comm_key (ZkClient *self, guint32 key);
+/* per-call timeout (default 5000 ms); a stream packet may take this long too */
+void zk_client_set_timeout (ZkClient *self, guint timeout_ms);
+/* device name encoding for user names (NULL = UTF-8) */
+void zk_client_set_encoding (ZkClient *self, const char *encoding);
+/* bytes asked per CMD_READ_DATA (0 = per transport default) */
+void zk_client_set_chunk_size (ZkClient *self, guint chunk_size);
+
+const char *zk_client_get_host (ZkClient *self);
+guint16 zk_client_get_port (ZkClient *self);
+/* the transport in use after connect (TCP or UDP, never AUTO) */
+ZkTransport zk_client_get_transport (ZkClient *self);
+gboolean zk_client_is_connected (ZkClient *self);
+guint16 zk_client_get_session_id (ZkClient *self);
+void zk_client_get_stats (ZkClient *self, ZkClientStats *stats);
+
+/* session */
+gboolean zk_client_connect (ZkClient *self, GCancellable *cancellable, GError **error);
+/* CMD_EXIT and close; safe to call when not connected */
+gboolean zk_client_disconnect (ZkClient *self, GCancellable *cancellable, GError **error);
+/* @timeout_s: the device re-enables itself after this many seconds (0 = never) */
+gboolean zk_client_disable (ZkClient *self,
+                            guint timeout_s,
+                            GCancellable *cancellable,
+                            GError **error);
+gboolean zk_client_enable (ZkClient *self, GCancellable *cancellable, GError **error);
+gboolean zk_client_refresh_data (ZkClient *self, GCancellable *cancellable, GError **error);
+gboolean zk_client_refresh_options (ZkClient *self, GCancellable *cancellable, GError **error);
+
+/* device information */
+gboolean zk_client_get_sizes (ZkClient *self,
+                              ZkSizes *sizes,
+                              GCancellable *cancellable,
+                              GError **error);
+/* returns NULL with ZK_ERROR_NOT_FOUND for an option the device does not know */
+char *zk_client_get_option (ZkClient *self,
+                            const char *name,
+                            GCancellable *cancellable,
+                            GError **error);
+gboolean zk_client_set_option (ZkClient *self,
+                               const char *name,
+                               const char *value,
+                               GCancellable *cancellable,
+                               GError **error);
+char *zk_client_get_version (ZkClient *self, GCancellable *cancellable, GError **error);
+gboolean zk_client_get_info (ZkClient *self,
+                             ZkDeviceInfo *info,
+                             GCancellable *cancellable,
+                             GError **error);
+gboolean zk_client_get_time (ZkClient *self,
+                             ZkTime *time,
+                             GCancellable *cancellable,
+                             GError **error);
+gboolean zk_client_set_time (ZkClient *self,
+                             const ZkTime *time,
+                             GCancellable *cancellable,
+                             GError **error);
+
+/* bulk reads: arrays of ZkUser* / ZkTemplate* / ZkAttendance* / ZkFace*.
+ * @warnings (nullable) collects the reasons of skipped records. */
+GPtrArray *zk_client_read_users (ZkClient *self,
+                                 GPtrArray *warnings,
+                                 GCancellable *cancellable,
+                                 GError **error);
+GPtrArray *zk_client_read_templates (ZkClient *self,
+                                     GPtrArray *warnings,
+                                     GCancellable *cancellable,
+                                     GError **error);
+GPtrArray *zk_client_read_attendance (ZkClient *self,
+                                      GPtrArray *warnings,
+                                      GCancellable *cancellable,
+                                      GError **error);
+/* one template (CMD 88); ZK_ERROR_NOT_FOUND when absent */
+ZkTemplate *zk_client_read_template (ZkClient *self,
+                                     guint16 uid,
+                                     guint8 fid,
+                                     GCancellable *cancellable,
+                                     GError **error);
+/* all faces of one user (CMD 150 [uid][50]); an empty array when the user
+ * has none; ZK_ERROR_UNSUPPORTED on a device without binary faces */
+GPtrArray *zk_client_read_faces (ZkClient *self,
+                                 guint16 uid,
+                                 GCancellable *cancellable,
+                                 GError **error);
+
+/* writes; the caller sends REFRESHDATA after a batch of them */
+gboolean zk_client_set_user (ZkClient *self,
+                             const ZkUser *user,
+                             GCancellable *cancellable,
+                             GError **error);
+gboolean zk_client_delete_user (ZkClient *self,
+                                guint16 uid,
+                                GCancellable *cancellable,
+                                GError **error);
+gboolean zk_client_delete_template (ZkClient *self,
+                                    guint16 uid,
+                                    guint8 fid,
+                                    GCancellable *cancellable,
+                                    GError **error);
+/* per-template upload: buffer + CMD 87 */
+gboolean zk_client_write_template (ZkClient *self,
+                                   const ZkTemplate *tmpl,
+                                   GCancellable *cancellable,
+                                   GError **error);
+/* batch upload: buffer + CMD 110 sub-command 12 (users and templates in one go;
+ * users are matched by user_id on the device) */
+gboolean zk_client_write_batch (ZkClient *self,
+                                GPtrArray *users,
+                                GPtrArray *templates,
+                                GCancellable *cancellable,
+                                GError **error);
+gboolean zk_client_write_faces (ZkClient *self,
+                                const char *user_id,
+                                GPtrArray *faces,
+                                GCancellable *cancellable,
+                                GError **error);
+gboolean zk_client_delete_faces (ZkClient *self,
+                                 const char *user_id,
+                                 GCancellable *cancellable,
+                                 GError **error);
+/* explicit only: nothing else in the library ever clears logs */
+gboolean zk_client_clear_attendance (ZkClient *self, GCancellable *cancellable, GError **error);
+
+G_END_DECLS
