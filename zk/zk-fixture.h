@@ -1,0 +1,35 @@
+/* zk-fixture.h — simulator fixtures: JSON in, devices out, and back
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The format is documented in docs/SIMULATOR.md. Loading never trusts
+ * its input: a bad fixture gives a ZK_ERROR_INVALID_ARGUMENT whose
+ * message names the device index and the field ("devices[2].users[0].uid:
+ * expected an integer between 1 and 65534").
+ */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "zk-device.h"
+
+G_BEGIN_DECLS
+
+/* limits that keep a hostile fixture from exhausting memory */
+#define ZK_FIXTURE_MAX_DEVICES 4096
+#define ZK_FIXTURE_MAX_RECORDS 1000000
+
+/* returns an array of ZkSimDevice* (owned) */
+GPtrArray *zk_fixture_load_from_data (const char *data, gsize len, GError **error);
+GPtrArray *zk_fixture_load_from_file (const char *path, GError **error);
+
+/* a fixture of @n_devices default devices ("dev0"…) with a few generated
+ * users, templates and records each */
+char *zk_fixture_default_json (guint n_devices);
+
+/* the full state of a device as a fixture device object */
+JsonNode *zk_fixture_device_to_json (ZkSimDevice *device);
+/* {"devices":[…]} for an array of ZkSimDevice* */
+char *zk_fixture_dump (GPtrArray *devices, gboolean pretty);
+
+G_END_DECLS

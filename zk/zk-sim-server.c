@@ -1,0 +1,1275 @@
+/* zk-sim-server.c — ZkSimServer: TCP and UDP transports for ZkSimDevice
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * One thread, one GMainContext, non-blocking sockets: a slow or hung
+ * connection only ever waits on its own timers and watches, so hundreds
+ * of devices share the loop. Replies are queued with a due time (latency,
+ * pacing, bandwidth) and each packet is its own write.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include "zk-error.h"
+#include "zk-fixture.h"
+#include "zk-packet.h"
+#include "zk-sim-server.h"
+
+/* a client that floods us with requests while we stream is cut off */
+#define INPUT_MAX (ZK_TCP_MAX_PACKET + 4 * ZK_TCP_WRAPPER_SIZE)
+#define UDP_PEERS_MAX 256
+/* datagrams handled per wake-up, so one busy device cannot starve others */
+#define UDP_BATCH 64
+
+typedef struct _Slot Slot;
+
+typedef struct
+{
+  GBytes *data; /* what goes on the wire (TCP: wrapper included) */
+  gint64 due;   /* monotonic µs */
+} OutItem;
+
+typedef struct
+{
+  Slot *slot;
+  gboolean udp;
+  GSocket *socket;      /* TCP: the connection; UDP: the device socket (borrowed) */
+  GSocketAddress *peer; /* UDP */
+  char *key;            /* UDP peer key */
+  ZkSimSession *session;
+  GByteArray *in;
+  GSource *in_source;
+  GSource *out_source;
+  GSource *timer;
+  GQueue out;
+  gsize out_offset;
+  int close_after; /* packets still to write before closing, -1 = never */
+  gboolean hung;
+  gboolean processing;
+  gboolean closed;
+  gint64 last_used;
+} Conn;
+
+struct _Slot
+{
+  ZkSimServer *server;
+  guint index;
+  ZkSimDevice *device;
+  GSocket *tcp;
+  GSource *tcp_source;
+  guint16 tcp_port;
+  GSocket *udp;
+  GSource *udp_source;
+  guint16 udp_port;
+  GList *conns;      /* TCP Conn* */
+  GHashTable *peers; /* key → UDP Conn* */
+};
+
+struct _ZkSimServer
+{
+  GObject parent_instance;
+
+  GPtrArray *devices; /* ZkSimDevice* */
+  GPtrArray *slots;   /* Slot* */
+  GMainContext *context;
+  GMainLoop *loop;
+  GThread *thread;
+  GMutex lock; /* guards running/thread */
+  gboolean running;
+};
+
+G_DEFINE_FINAL_TYPE (ZkSimServer, zk_sim_server, G_TYPE_OBJECT)
+
+static void conn_pump (Conn *conn);
+static void conn_process_input (Conn *conn);
+
+/* ------------------------------------------------------------ connections */
+
+static void
+out_item_free (OutItem *item)
+{
+  g_bytes_unref (item->data);
+  g_free (item);
+}
+
+static void
+destroy_source (GSource **source)
+{
+  if (*source != NULL)
+    {
+      g_source_destroy (*source);
+      g_clear_pointer (source, g_source_unref);
+    }
+}
+
+static gboolean
+conn_free_cb (gpointer user_data)
+{
+  Conn *conn = user_data;
+
+  g_clear_object (&conn->peer);
+  g_clear_pointer (&conn->in, g_byte_array_unref);
+  g_free (conn->key);
+  g_free (conn);
+  return G_SOURCE_REMOVE;
+}
+
+/* releases everything at once but frees @conn itself only from an idle
+ * callback: callers up the stack may still look at conn->closed */
+static void
+conn_close (Conn *conn)
+{
+  Slot *slot = conn->slot;
+  GSource *idle;
+
+  if (conn->closed)
+    return;
+  conn->closed = TRUE;
+  destroy_source (&conn->in_source);
+  destroy_source (&conn->out_source);
+  destroy_source (&conn->timer);
+  g_queue_clear_full (&conn->out, (GDestroyNotify)out_item_free);
+  if (conn->session != NULL)
+    zk_sim_device_session_free (slot->device, g_steal_pointer (&conn->session));
+  if (conn->udp)
+    g_hash_table_steal (slot->peers, conn->key);
+  else
+    {
+      slot->conns = g_list_remove (slot->conns, conn);
+      g_socket_close (conn->socket, NULL);
+      g_clear_object (&conn->socket);
+    }
+  idle = g_idle_source_new ();
+  g_source_set_callback (idle, conn_free_cb, conn, NULL);
+  g_source_attach (idle, slot->server->context);
+  g_source_unref (idle);
+}
+
+static gboolean
+conn_timer_cb (gpointer user_data)
+{
+  Conn *conn = user_data;
+
+  g_clear_pointer (&conn->timer, g_source_unref);
+  conn_pump (conn);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+conn_writable_cb (GSocket *socket, GIOCondition condition, gpointer user_data)
+{
+  Conn *conn = user_data;
+
+  g_clear_pointer (&conn->out_source, g_source_unref);
+  conn_pump (conn);
+  return G_SOURCE_REMOVE;
+}
+
+/* returns FALSE when the connection was closed */
+static gboolean
+conn_after_packet (Conn *conn)
+{
+  if (conn->close_after > 0 && --conn->close_after == 0)
+    {
+      conn_close (conn);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+conn_pump (Conn *conn)
+{
+  Slot *slot = conn->slot;
+
+  while (!g_queue_is_empty (&conn->out))
+    {
+      OutItem *item = g_queue_peek_head (&conn->out);
+      gint64 now = g_get_monotonic_time ();
+      gsize size;
+      const guint8 *data = g_bytes_get_data (item->data, &size);
+      g_autoptr (GError) error = NULL;
+      gssize sent;
+
+      if (item->due > now)
+        {
+          if (conn->timer == NULL)
+            {
+              conn->timer = g_timeout_source_new ((guint)((item->due - now + 999) / 1000));
+              g_source_set_callback (conn->timer, conn_timer_cb, conn, NULL);
+              g_source_attach (conn->timer, slot->server->context);
+            }
+          return;
+        }
+      if (conn->udp)
+        {
+          /* a datagram that cannot be sent now is lost, as on a device */
+          sent = g_socket_send_to (conn->socket, conn->peer, (const char *)data, size, NULL, NULL);
+          zk_sim_device_count_out (slot->device, size);
+          out_item_free (g_queue_pop_head (&conn->out));
+          if (!conn_after_packet (conn))
+            return;
+          continue;
+        }
+      sent = g_socket_send (conn->socket, (const char *)data + conn->out_offset,
+                            size - conn->out_offset, NULL, &error);
+      if (sent < 0)
+        {
+          if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+            {
+              if (conn->out_source == NULL)
+                {
+                  conn->out_source = g_socket_create_source (conn->socket, G_IO_OUT, NULL);
+                  g_source_set_callback (conn->out_source, (GSourceFunc)conn_writable_cb, conn,
+                                         NULL);
+                  g_source_attach (conn->out_source, slot->server->context);
+                }
+              return;
+            }
+          conn_close (conn);
+          return;
+        }
+      conn->out_offset += (gsize)sent;
+      if (conn->out_offset < size)
+        continue;
+      conn->out_offset = 0;
+      zk_sim_device_count_out (slot->device, size);
+      out_item_free (g_queue_pop_head (&conn->out));
+      if (!conn_after_packet (conn))
+        return;
+    }
+  if (!zk_sim_session_is_alive (conn->session))
+    {
+      conn_close (conn);
+      return;
+    }
+  /* the device answers requests one at a time: the next one now */
+  if (!conn->udp && !conn->processing)
+    conn_process_input (conn);
+}
+
+static void
+conn_queue (Conn *conn, GPtrArray *packets, const ZkSimDisposition *disp)
+{
+  gint64 due = g_get_monotonic_time () + (gint64)(disp ? disp->delay_ms : 0) * 1000;
+  guint64 bytes = 0;
+
+  for (guint i = 0; i < packets->len; i++)
+    {
+      GBytes *packet = g_ptr_array_index (packets, i);
+      OutItem *item = g_new0 (OutItem, 1);
+      gsize size = g_bytes_get_size (packet);
+
+      if (conn->udp)
+        item->data = g_bytes_ref (packet);
+      else
+        {
+          guint8 *wire = g_malloc (ZK_TCP_WRAPPER_SIZE + size);
+
+          zk_tcp_wrapper_write (wire, (guint32)size);
+          memcpy (wire + ZK_TCP_WRAPPER_SIZE, g_bytes_get_data (packet, NULL), size);
+          item->data = g_bytes_new_take (wire, ZK_TCP_WRAPPER_SIZE + size);
+        }
+      if (disp != NULL && i > 0)
+        due += (gint64)disp->pacing_ms * 1000;
+      if (disp != NULL && disp->bandwidth > 0)
+        {
+          bytes += g_bytes_get_size (item->data);
+          item->due = due + (gint64)(bytes * G_USEC_PER_SEC / disp->bandwidth);
+        }
+      else
+        item->due = due;
+      g_queue_push_tail (&conn->out, item);
+    }
+}
+
+static void
+conn_flush_events (Conn *conn)
+{
+  g_autoptr (GPtrArray) events = NULL;
+
+  if (conn->session == NULL || conn->hung)
+    return;
+  events = zk_sim_device_session_take_events (conn->slot->device, conn->session);
+  if (events == NULL)
+    return;
+  conn_queue (conn, events, NULL);
+  conn_pump (conn);
+}
+
+/* one packet (without wrapper) from the peer; FALSE when the connection closed */
+static gboolean
+conn_handle (Conn *conn, const guint8 *data, gsize len)
+{
+  ZkSimDisposition disp;
+  g_autoptr (GPtrArray) replies = NULL;
+
+  replies = zk_sim_device_handle_packet (conn->slot->device, conn->session, data, len, &disp);
+  if (disp.hang)
+    conn->hung = TRUE;
+  if (disp.close_after == 0 || (replies->len == 0 && !zk_sim_session_is_alive (conn->session)))
+    {
+      conn_close (conn);
+      return FALSE;
+    }
+  if (disp.close_after > 0)
+    conn->close_after = disp.close_after;
+  conn_queue (conn, replies, &disp);
+  if (replies->len > 0)
+    conn_pump (conn);
+  return !conn->closed;
+}
+
+static void
+conn_process_input (Conn *conn)
+{
+  conn->processing = TRUE;
+  while (!conn->hung && g_queue_is_empty (&conn->out) && conn->in->len >= ZK_TCP_WRAPPER_SIZE)
+    {
+      guint32 len;
+      g_autofree guint8 *packet = NULL;
+
+      /* an invalid wrapper closes the connection [FW tcpcomm.c] */
+      if (!zk_tcp_wrapper_parse (conn->in->data, &len) || len > ZK_TCP_MAX_PACKET)
+        {
+          conn_close (conn);
+          return;
+        }
+      if (conn->in->len < ZK_TCP_WRAPPER_SIZE + (gsize)len)
+        break;
+      packet = g_memdup2 (conn->in->data + ZK_TCP_WRAPPER_SIZE, len);
+      g_byte_array_remove_range (conn->in, 0, ZK_TCP_WRAPPER_SIZE + len);
+      if (!conn_handle (conn, packet, len))
+        return;
+    }
+  conn->processing = FALSE;
+}
+
+static gboolean
+conn_readable_cb (GSocket *socket, GIOCondition condition, gpointer user_data)
+{
+  Conn *conn = user_data;
+  guint8 buf[65536];
+  g_autoptr (GError) error = NULL;
+  gssize n;
+
+  n = g_socket_receive (socket, (char *)buf, sizeof buf, NULL, &error);
+  if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+    return G_SOURCE_CONTINUE;
+  if (n <= 0)
+    {
+      /* EOF (e.g. a connect-then-close probe) or a reset */
+      conn_close (conn);
+      return G_SOURCE_REMOVE;
+    }
+  zk_sim_device_count_in (conn->slot->device, (guint64)n);
+  if (conn->hung)
+    return G_SOURCE_CONTINUE;
+  g_byte_array_append (conn->in, buf, (guint)n);
+  if (conn->in->len > INPUT_MAX)
+    {
+      conn_close (conn);
+      return G_SOURCE_REMOVE;
+    }
+  if (!conn->processing)
+    conn_process_input (conn);
+  return G_SOURCE_CONTINUE;
+}
+
+/* ------------------------------------------------------------ listeners */
+
+static gboolean
+tcp_accept_cb (GSocket *listener, GIOCondition condition, gpointer user_data)
+{
+  Slot *slot = user_data;
+
+  for (;;)
+    {
+      g_autoptr (GError) error = NULL;
+      GSocket *socket = g_socket_accept (listener, NULL, &error);
+      Conn *conn;
+
+      if (socket == NULL)
+        break;
+      zk_sim_device_count_connection (slot->device);
+      /* busy: a second session is refused */
+      if (!zk_sim_device_accepts_connection (slot->device))
+        {
+          g_socket_close (socket, NULL);
+          g_object_unref (socket);
+          continue;
+        }
+      g_socket_set_blocking (socket, FALSE);
+      /* every reply is its own small write: Nagle + delayed ACK would
+       * add 40 ms to the tail of each answer */
+      g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
+      conn = g_new0 (Conn, 1);
+      conn->slot = slot;
+      conn->socket = socket;
+      conn->close_after = -1;
+      conn->in = g_byte_array_new ();
+      g_queue_init (&conn->out);
+      conn->session = zk_sim_device_session_new (slot->device, ZK_SIM_TRANSPORT_TCP);
+      conn->in_source = g_socket_create_source (socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+      g_source_set_callback (conn->in_source, (GSourceFunc)conn_readable_cb, conn, NULL);
+      g_source_attach (conn->in_source, slot->server->context);
+      slot->conns = g_list_prepend (slot->conns, conn);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static Conn *
+udp_peer (Slot *slot, GSocketAddress *address, const guint8 *data, gsize len)
+{
+  g_autofree char *ip = NULL;
+  g_autofree char *key = NULL;
+  Conn *conn;
+
+  if (!G_IS_INET_SOCKET_ADDRESS (address))
+    return NULL;
+  ip = g_inet_address_to_string (
+      g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address)));
+  key = g_strdup_printf ("%s:%u", ip,
+                         g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (address)));
+  conn = g_hash_table_lookup (slot->peers, key);
+  if (conn != NULL)
+    return conn;
+  /* only a CONNECT creates a slot: anything else has no session */
+  if (len < ZK_HEADER_SIZE || zk_read_u16 (data) != ZK_CMD_CONNECT)
+    return NULL;
+  if (g_hash_table_size (slot->peers) >= UDP_PEERS_MAX)
+    {
+      GHashTableIter iter;
+      gpointer value;
+      Conn *oldest = NULL;
+
+      g_hash_table_iter_init (&iter, slot->peers);
+      while (g_hash_table_iter_next (&iter, NULL, &value))
+        if (oldest == NULL || ((Conn *)value)->last_used < oldest->last_used)
+          oldest = value;
+      conn_close (oldest);
+    }
+  conn = g_new0 (Conn, 1);
+  conn->slot = slot;
+  conn->udp = TRUE;
+  conn->socket = slot->udp;
+  conn->peer = g_object_ref (address);
+  conn->key = g_steal_pointer (&key);
+  conn->close_after = -1;
+  conn->in = g_byte_array_new ();
+  g_queue_init (&conn->out);
+  conn->session = zk_sim_device_session_new (slot->device, ZK_SIM_TRANSPORT_UDP);
+  g_hash_table_insert (slot->peers, conn->key, conn);
+  return conn;
+}
+
+static gboolean
+udp_readable_cb (GSocket *socket, GIOCondition condition, gpointer user_data)
+{
+  Slot *slot = user_data;
+
+  for (guint i = 0; i < UDP_BATCH; i++)
+    {
+      /* the firmware's receive buffer: longer datagrams are truncated */
+      guint8 buf[ZK_UDP_MAX_PACKET];
+      g_autoptr (GSocketAddress) address = NULL;
+      g_autoptr (GError) error = NULL;
+      gssize n;
+      Conn *conn;
+
+      n = g_socket_receive_from (socket, &address, (char *)buf, sizeof buf, NULL, &error);
+      if (n < 0)
+        break;
+      zk_sim_device_count_in (slot->device, (guint64)n);
+      conn = udp_peer (slot, address, buf, (gsize)n);
+      if (conn == NULL || conn->hung)
+        continue;
+      conn->last_used = g_get_monotonic_time ();
+      conn_handle (conn, buf, (gsize)n);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+/* ------------------------------------------------------------ slots */
+
+static void
+slot_close_all (Slot *slot)
+{
+  g_autoptr (GPtrArray) peers = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer value;
+
+  while (slot->conns != NULL)
+    conn_close (slot->conns->data);
+  g_hash_table_iter_init (&iter, slot->peers);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    g_ptr_array_add (peers, value);
+  for (guint i = 0; i < peers->len; i++)
+    conn_close (g_ptr_array_index (peers, i));
+}
+
+static void
+slot_unbind (Slot *slot)
+{
+  slot_close_all (slot);
+  destroy_source (&slot->tcp_source);
+  destroy_source (&slot->udp_source);
+  if (slot->tcp != NULL)
+    g_socket_close (slot->tcp, NULL);
+  if (slot->udp != NULL)
+    g_socket_close (slot->udp, NULL);
+  g_clear_object (&slot->tcp);
+  g_clear_object (&slot->udp);
+}
+
+static void
+slot_free (Slot *slot)
+{
+  slot_unbind (slot);
+  g_hash_table_unref (slot->peers);
+  g_object_unref (slot->device);
+  g_free (slot);
+}
+
+static GSocket *
+bind_socket (GSocketType type, int port, guint16 *bound, GError **error)
+{
+  g_autoptr (GSocket) socket = NULL;
+  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) address = NULL;
+  g_autoptr (GSocketAddress) local = NULL;
+
+  socket = g_socket_new (
+      G_SOCKET_FAMILY_IPV4, type,
+      type == G_SOCKET_TYPE_STREAM ? G_SOCKET_PROTOCOL_TCP : G_SOCKET_PROTOCOL_UDP, error);
+  if (socket == NULL)
+    return NULL;
+  g_socket_set_blocking (socket, FALSE);
+  address = g_inet_socket_address_new (loopback, (guint16)port);
+  if (!g_socket_bind (socket, address, TRUE, error))
+    return NULL;
+  if (type == G_SOCKET_TYPE_STREAM)
+    {
+      g_socket_set_listen_backlog (socket, 64);
+      if (!g_socket_listen (socket, error))
+        return NULL;
+    }
+  local = g_socket_get_local_address (socket, error);
+  if (local == NULL)
+    return NULL;
+  *bound = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+  return g_steal_pointer (&socket);
+}
+
+static gboolean
+slot_bind (Slot *slot, GError **error)
+{
+  int tcp_port = zk_sim_device_get_tcp_port_setting (slot->device);
+  int udp_port = zk_sim_device_get_udp_port_setting (slot->device);
+
+  if (tcp_port >= 0)
+    {
+      slot->tcp = bind_socket (G_SOCKET_TYPE_STREAM, tcp_port, &slot->tcp_port, error);
+      if (slot->tcp == NULL)
+        {
+          g_prefix_error (error, "device %u (%s): TCP port %d: ", slot->index,
+                          zk_sim_device_get_name (slot->device), tcp_port);
+          return FALSE;
+        }
+      slot->tcp_source = g_socket_create_source (slot->tcp, G_IO_IN, NULL);
+      g_source_set_callback (slot->tcp_source, (GSourceFunc)tcp_accept_cb, slot, NULL);
+      g_source_attach (slot->tcp_source, slot->server->context);
+    }
+  if (udp_port >= 0)
+    {
+      slot->udp = bind_socket (G_SOCKET_TYPE_DATAGRAM, udp_port, &slot->udp_port, error);
+      if (slot->udp == NULL)
+        {
+          g_prefix_error (error, "device %u (%s): UDP port %d: ", slot->index,
+                          zk_sim_device_get_name (slot->device), udp_port);
+          return FALSE;
+        }
+      slot->udp_source = g_socket_create_source (slot->udp, G_IO_IN, NULL);
+      g_source_set_callback (slot->udp_source, (GSourceFunc)udp_readable_cb, slot, NULL);
+      g_source_attach (slot->udp_source, slot->server->context);
+    }
+  return TRUE;
+}
+
+/* ------------------------------------------------------------ gobject */
+
+static void
+zk_sim_server_finalize (GObject *object)
+{
+  ZkSimServer *self = ZK_SIM_SERVER (object);
+
+  zk_sim_server_stop (self);
+  g_ptr_array_unref (self->slots);
+  g_ptr_array_unref (self->devices);
+  g_main_loop_unref (self->loop);
+  g_main_context_unref (self->context);
+  g_mutex_clear (&self->lock);
+  G_OBJECT_CLASS (zk_sim_server_parent_class)->finalize (object);
+}
+
+static void
+zk_sim_server_class_init (ZkSimServerClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = zk_sim_server_finalize;
+}
+
+static void
+zk_sim_server_init (ZkSimServer *self)
+{
+  g_mutex_init (&self->lock);
+  self->devices = g_ptr_array_new_with_free_func (g_object_unref);
+  self->slots = g_ptr_array_new_with_free_func ((GDestroyNotify)slot_free);
+  self->context = g_main_context_new ();
+  self->loop = g_main_loop_new (self->context, FALSE);
+}
+
+ZkSimServer *
+zk_sim_server_new (GPtrArray *devices)
+{
+  ZkSimServer *self = g_object_new (ZK_TYPE_SIM_SERVER, NULL);
+
+  for (guint i = 0; devices != NULL && i < devices->len; i++)
+    {
+      Slot *slot = g_new0 (Slot, 1);
+
+      slot->server = self;
+      slot->index = i;
+      slot->device = g_object_ref (g_ptr_array_index (devices, i));
+      slot->peers = g_hash_table_new (g_str_hash, g_str_equal);
+      g_ptr_array_add (self->devices, g_object_ref (slot->device));
+      g_ptr_array_add (self->slots, slot);
+    }
+  return self;
+}
+
+ZkSimServer *
+zk_sim_server_new_from_data (const char *data, gsize len, GError **error)
+{
+  g_autoptr (GPtrArray) devices = zk_fixture_load_from_data (data, len, error);
+
+  if (devices == NULL)
+    return NULL;
+  return zk_sim_server_new (devices);
+}
+
+ZkSimServer *
+zk_sim_server_new_from_file (const char *path, GError **error)
+{
+  g_autoptr (GPtrArray) devices = zk_fixture_load_from_file (path, error);
+
+  if (devices == NULL)
+    return NULL;
+  return zk_sim_server_new (devices);
+}
+
+static gpointer
+server_thread (gpointer user_data)
+{
+  ZkSimServer *self = user_data;
+
+  g_main_context_push_thread_default (self->context);
+  g_main_loop_run (self->loop);
+  g_main_context_pop_thread_default (self->context);
+  return NULL;
+}
+
+gboolean
+zk_sim_server_start (ZkSimServer *self, GError **error)
+{
+  g_return_val_if_fail (ZK_IS_SIM_SERVER (self), FALSE);
+
+  g_mutex_lock (&self->lock);
+  if (self->running)
+    {
+      g_mutex_unlock (&self->lock);
+      return TRUE;
+    }
+  for (guint i = 0; i < self->slots->len; i++)
+    if (!slot_bind (g_ptr_array_index (self->slots, i), error))
+      {
+        for (guint j = 0; j <= i; j++)
+          slot_unbind (g_ptr_array_index (self->slots, j));
+        g_mutex_unlock (&self->lock);
+        return FALSE;
+      }
+  self->running = TRUE;
+  self->thread = g_thread_new ("zk-sim-server", server_thread, self);
+  g_mutex_unlock (&self->lock);
+  return TRUE;
+}
+
+static gboolean
+quit_cb (gpointer user_data)
+{
+  g_main_loop_quit (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+void
+zk_sim_server_stop (ZkSimServer *self)
+{
+  g_return_if_fail (ZK_IS_SIM_SERVER (self));
+
+  g_mutex_lock (&self->lock);
+  if (!self->running)
+    {
+      g_mutex_unlock (&self->lock);
+      return;
+    }
+  g_main_context_invoke (self->context, quit_cb, self->loop);
+  g_thread_join (g_steal_pointer (&self->thread));
+  /* the loop is gone: tear down from here */
+  for (guint i = 0; i < self->slots->len; i++)
+    slot_unbind (g_ptr_array_index (self->slots, i));
+  /* drain sources that were destroyed while the loop was stopped */
+  while (g_main_context_iteration (self->context, FALSE))
+    ;
+  self->running = FALSE;
+  g_mutex_unlock (&self->lock);
+}
+
+gboolean
+zk_sim_server_is_running (ZkSimServer *self)
+{
+  gboolean running;
+
+  g_mutex_lock (&self->lock);
+  running = self->running;
+  g_mutex_unlock (&self->lock);
+  return running;
+}
+
+guint
+zk_sim_server_get_n_devices (ZkSimServer *self)
+{
+  return self->slots->len;
+}
+
+ZkSimDevice *
+zk_sim_server_get_device (ZkSimServer *self, guint index)
+{
+  if (index >= self->slots->len)
+    return NULL;
+  return ((Slot *)g_ptr_array_index (self->slots, index))->device;
+}
+
+int
+zk_sim_server_lookup (ZkSimServer *self, const char *name)
+{
+  guint64 index;
+
+  if (name == NULL)
+    return -1;
+  for (guint i = 0; i < self->slots->len; i++)
+    if (g_strcmp0 (zk_sim_device_get_name (zk_sim_server_get_device (self, i)), name) == 0)
+      return (int)i;
+  if (g_ascii_string_to_unsigned (name, 10, 0, G_MAXINT, &index, NULL) && index < self->slots->len)
+    return (int)index;
+  return -1;
+}
+
+guint16
+zk_sim_server_get_tcp_port (ZkSimServer *self, guint index)
+{
+  if (index >= self->slots->len)
+    return 0;
+  return ((Slot *)g_ptr_array_index (self->slots, index))->tcp_port;
+}
+
+guint16
+zk_sim_server_get_udp_port (ZkSimServer *self, guint index)
+{
+  if (index >= self->slots->len)
+    return 0;
+  return ((Slot *)g_ptr_array_index (self->slots, index))->udp_port;
+}
+
+void
+zk_sim_server_set_pacing_ms (ZkSimServer *self, guint pacing_ms)
+{
+  for (guint i = 0; i < self->slots->len; i++)
+    zk_sim_device_set_pacing_ms (zk_sim_server_get_device (self, i), pacing_ms);
+}
+
+/* ------------------------------------------------------------ cross-thread */
+
+typedef struct
+{
+  ZkSimServer *server;
+  guint index;
+  gboolean reboot;
+} SlotJob;
+
+static gboolean
+slot_job_cb (gpointer user_data)
+{
+  SlotJob *job = user_data;
+  Slot *slot = g_ptr_array_index (job->server->slots, job->index);
+  GList *conns;
+  GHashTableIter iter;
+  gpointer value;
+  g_autoptr (GPtrArray) peers = g_ptr_array_new ();
+
+  if (job->reboot)
+    {
+      slot_close_all (slot);
+      return G_SOURCE_REMOVE;
+    }
+  /* conns may close while flushing: work on copies */
+  conns = g_list_copy (slot->conns);
+  for (GList *l = conns; l != NULL; l = l->next)
+    if (g_list_find (slot->conns, l->data) != NULL)
+      conn_flush_events (l->data);
+  g_list_free (conns);
+  g_hash_table_iter_init (&iter, slot->peers);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    g_ptr_array_add (peers, ((Conn *)value)->key);
+  for (guint i = 0; i < peers->len; i++)
+    {
+      Conn *conn = g_hash_table_lookup (slot->peers, g_ptr_array_index (peers, i));
+
+      if (conn != NULL)
+        conn_flush_events (conn);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+slot_job (ZkSimServer *self, guint index, gboolean reboot)
+{
+  SlotJob *job;
+
+  if (!zk_sim_server_is_running (self))
+    return;
+  job = g_new0 (SlotJob, 1);
+  job->server = self;
+  job->index = index;
+  job->reboot = reboot;
+  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, slot_job_cb, job, g_free);
+}
+
+/* ------------------------------------------------------------ reports */
+
+char *
+zk_sim_server_dump (ZkSimServer *self, gboolean pretty)
+{
+  return zk_fixture_dump (self->devices, pretty);
+}
+
+gboolean
+zk_sim_server_dump_to_file (ZkSimServer *self, const char *path, GError **error)
+{
+  g_autofree char *text = zk_sim_server_dump (self, TRUE);
+
+  /* g_file_set_contents writes a temporary file and renames it */
+  return g_file_set_contents (path, text, -1, error);
+}
+
+char *
+zk_sim_server_ready_json (ZkSimServer *self)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new_immutable ();
+  g_autoptr (JsonNode) root = NULL;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "devices");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < self->slots->len; i++)
+    {
+      Slot *slot = g_ptr_array_index (self->slots, i);
+      g_autofree char *serial = zk_sim_device_get_option (slot->device, "~SerialNumber");
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "name");
+      json_builder_add_string_value (b, zk_sim_device_get_name (slot->device));
+      json_builder_set_member_name (b, "serial");
+      json_builder_add_string_value (b, serial);
+      json_builder_set_member_name (b, "tcp_port");
+      json_builder_add_int_value (b, slot->tcp_port);
+      json_builder_set_member_name (b, "udp_port");
+      json_builder_add_int_value (b, slot->udp_port);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  return json_to_string (root, FALSE);
+}
+
+static void
+stats_object (JsonBuilder *b, ZkSimServer *self, guint index)
+{
+  ZkSimDevice *device = zk_sim_server_get_device (self, index);
+  ZkSimStats s;
+
+  zk_sim_device_get_stats (device, &s);
+#define INT(name, value)                                                                           \
+  G_STMT_START                                                                                     \
+  {                                                                                                \
+    json_builder_set_member_name (b, name);                                                        \
+    json_builder_add_int_value (b, (gint64)(value));                                               \
+  }                                                                                                \
+  G_STMT_END
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "name");
+  json_builder_add_string_value (b, zk_sim_device_get_name (device));
+  INT ("index", index);
+  INT ("packets_in", s.packets_in);
+  INT ("packets_out", s.packets_out);
+  INT ("bytes_in", s.bytes_in);
+  INT ("bytes_out", s.bytes_out);
+  INT ("requests", s.requests);
+  INT ("dropped", s.dropped);
+  INT ("retransmits", s.retransmits);
+  INT ("connections", s.connections);
+  INT ("sessions", s.sessions);
+  INT ("max_sessions", s.max_sessions);
+  INT ("connects", s.connects);
+  json_builder_set_member_name (b, "disabled");
+  json_builder_add_boolean_value (b, s.disabled);
+  INT ("disables", s.disables);
+  INT ("re_enables", s.re_enables);
+  INT ("events_sent", s.events_sent);
+  INT ("reboots", s.reboots);
+  INT ("writes", s.writes);
+  INT ("users", s.users);
+  INT ("fingers", s.fingers);
+  INT ("faces", s.faces);
+  INT ("records", s.records);
+  json_builder_end_object (b);
+#undef INT
+}
+
+char *
+zk_sim_server_stats_json (ZkSimServer *self, int index)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new_immutable ();
+  g_autoptr (JsonNode) root = NULL;
+
+  if (index >= 0 && (guint)index < self->slots->len)
+    stats_object (b, self, (guint)index);
+  else
+    {
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "devices");
+      json_builder_begin_array (b);
+      for (guint i = 0; i < self->slots->len; i++)
+        stats_object (b, self, i);
+      json_builder_end_array (b);
+      json_builder_end_object (b);
+    }
+  root = json_builder_get_root (b);
+  return json_to_string (root, FALSE);
+}
+
+/* ------------------------------------------------------------ control */
+
+static const char help_text[]
+    = "commands: punch DEVICE USER_ID [VERIFY STATE [TIME]]; enroll DEVICE UID USER_ID NAME; "
+      "delete-user DEVICE USER_ID; add-template DEVICE UID FID [SIZE]; "
+      "delete-template DEVICE UID FID; add-face DEVICE UID FID [SIZE]; "
+      "fault DEVICE NAME [ARGS] | fault DEVICE clear | fault DEVICE; clock DEVICE OFFSET_S; "
+      "time DEVICE; option DEVICE NAME [VALUE]; timing DEVICE LATENCY_MS BANDWIDTH; "
+      "pacing DEVICE MS; count DEVICE users|fingers|faces|attendance; dump [FILE]; "
+      "stats [DEVICE]; ports; reboot DEVICE; help";
+
+static gboolean
+parse_u (const char *text, guint64 max, guint64 *out, const char *what, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+
+  if (!g_ascii_string_to_unsigned (text, 10, 0, max, out, &local))
+    {
+      g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT, "%s: %s", what, local->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+need_args (char **argv, guint min, guint max, GError **error)
+{
+  guint n = g_strv_length (argv);
+
+  if (n < min || n > max)
+    {
+      g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT,
+                   "wrong number of arguments for “%s” (try help)", argv[0]);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static ZkSimDevice *
+need_device (ZkSimServer *self, const char *name, int *index_out, GError **error)
+{
+  int index = zk_sim_server_lookup (self, name);
+
+  if (index < 0)
+    {
+      g_set_error (error, ZK_ERROR, ZK_ERROR_NOT_FOUND, "no device “%s”", name);
+      return NULL;
+    }
+  if (index_out)
+    *index_out = index;
+  return zk_sim_server_get_device (self, (guint)index);
+}
+
+char *
+zk_sim_server_control (ZkSimServer *self, const char *line, GError **error)
+{
+  g_auto (GStrv) argv = NULL;
+  g_autoptr (GError) local = NULL;
+  ZkSimDevice *device;
+  int index = -1;
+  const char *cmd;
+  guint64 a, b;
+
+  g_return_val_if_fail (ZK_IS_SIM_SERVER (self), NULL);
+  if (line == NULL || !g_utf8_validate (line, -1, NULL)
+      || !g_shell_parse_argv (line, NULL, &argv, &local))
+    {
+      g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT, "cannot parse the command line%s%s",
+                   local ? ": " : "", local ? local->message : "");
+      return NULL;
+    }
+  cmd = argv[0];
+
+  if (g_str_equal (cmd, "help"))
+    return g_strdup (help_text);
+  if (g_str_equal (cmd, "ports"))
+    return zk_sim_server_ready_json (self);
+  if (g_str_equal (cmd, "dump"))
+    {
+      if (!need_args (argv, 1, 2, error))
+        return NULL;
+      if (argv[1] == NULL)
+        return zk_sim_server_dump (self, FALSE);
+      if (!zk_sim_server_dump_to_file (self, argv[1], error))
+        return NULL;
+      return g_strdup_printf ("OK %s", argv[1]);
+    }
+  if (g_str_equal (cmd, "stats"))
+    {
+      if (!need_args (argv, 1, 2, error))
+        return NULL;
+      if (argv[1] != NULL && need_device (self, argv[1], &index, error) == NULL)
+        return NULL;
+      return zk_sim_server_stats_json (self, index);
+    }
+
+  /* everything else names a device first */
+  if (!need_args (argv, 2, G_MAXUINT, error))
+    return NULL;
+  device = need_device (self, argv[1], &index, error);
+  if (device == NULL)
+    return NULL;
+
+  if (g_str_equal (cmd, "punch"))
+    {
+      guint64 verify = 1, state = 0;
+      ZkTime time;
+      gboolean have_time = FALSE;
+
+      if (!need_args (argv, 3, 6, error) || g_strv_length (argv) == 4)
+        {
+          if (error && *error == NULL)
+            g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT,
+                         "punch takes VERIFY and STATE together");
+          return NULL;
+        }
+      if (argv[3] != NULL
+          && (!parse_u (argv[3], 255, &verify, "verify", error)
+              || !parse_u (argv[4], 255, &state, "state", error)))
+        return NULL;
+      if (argv[3] != NULL && argv[5] != NULL)
+        {
+          if (!zk_time_from_iso8601 (argv[5], &time, error))
+            return NULL;
+          if (!zk_time_is_valid (&time) || time.year < 2000 || time.year > 2099)
+            {
+              g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT,
+                           "time must be a date between 2000 and 2099");
+              return NULL;
+            }
+          have_time = TRUE;
+        }
+      if (!zk_sim_device_punch (device, argv[2], (guint8)verify, (guint8)state,
+                                have_time ? &time : NULL, error))
+        return NULL;
+      slot_job (self, (guint)index, FALSE);
+      return g_strdup ("OK");
+    }
+  if (g_str_equal (cmd, "enroll"))
+    {
+      g_autoptr (ZkUser) user = zk_user_new ();
+
+      if (!need_args (argv, 4, G_MAXUINT, error) || !parse_u (argv[2], 65534, &a, "uid", error))
+        return NULL;
+      if (strlen (argv[3]) > 24)
+        {
+          g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT, "user id longer than 24");
+          return NULL;
+        }
+      user->uid = (guint16)a;
+      g_strlcpy (user->user_id, argv[3], sizeof user->user_id);
+      g_free (user->name);
+      user->name = argv[4] ? g_strjoinv (" ", argv + 4) : g_strdup ("");
+      user->group = 1;
+      if (!zk_sim_device_set_user (device, user, error))
+        return NULL;
+      return g_strdup ("OK");
+    }
+  if (g_str_equal (cmd, "delete-user"))
+    {
+      if (!need_args (argv, 3, 3, error) || !zk_sim_device_delete_user (device, argv[2], error))
+        return NULL;
+      return g_strdup ("OK");
+    }
+  if (g_str_equal (cmd, "add-template") || g_str_equal (cmd, "add-face"))
+    {
+      gboolean face = g_str_equal (cmd, "add-face");
+      guint64 size = 0;
+      g_autoptr (GRand) rand = NULL;
+      g_autoptr (GBytes) data = NULL;
+      ZkSimProfile p;
+      gboolean ok;
+
+      if (!need_args (argv, 4, 5, error) || !parse_u (argv[2], 65534, &a, "uid", error)
+          || !parse_u (argv[3], face ? 14 : 9, &b, "fid", error)
+          || (argv[4] && !parse_u (argv[4], face ? ZK_FACE_DATA_MAX : 1664, &size, "size", error)))
+        return NULL;
+      zk_sim_device_get_profile (device, &p);
+      rand = g_rand_new_with_seed ((guint32)(a << 8 | b));
+      if (face)
+        {
+          g_autoptr (ZkFace) f = NULL;
+
+          data = zk_sim_make_face_data (rand, (guint)size);
+          f = zk_face_new ((guint16)a, (guint8)b, 1, data);
+          ok = zk_sim_device_set_face (device, f, error);
+        }
+      else
+        {
+          g_autoptr (ZkTemplate) t = NULL;
+
+          data = zk_sim_make_template (rand, p.fp_version, (guint)size);
+          t = zk_template_new ((guint16)a, (guint8)b, 1, data);
+          ok = zk_sim_device_set_template (device, t, error);
+        }
+      zk_sim_profile_clear (&p);
+      return ok ? g_strdup ("OK") : NULL;
+    }
+  if (g_str_equal (cmd, "delete-template"))
+    {
+      if (!need_args (argv, 4, 4, error) || !parse_u (argv[2], 65534, &a, "uid", error)
+          || !parse_u (argv[3], 15, &b, "fid", error)
+          || !zk_sim_device_delete_template (device, (guint16)a, (guint8)b, error))
+        return NULL;
+      return g_strdup ("OK");
+    }
+  if (g_str_equal (cmd, "fault"))
+    {
+      if (argv[2] == NULL)
+        {
+          /* no fault named: show the current ones */
+          g_autoptr (JsonNode) node = zk_fixture_device_to_json (device);
+          JsonNode *faults = json_object_get_member (json_node_get_object (node), "faults");
+
+          return json_to_string (faults, FALSE);
+        }
+      if (!zk_sim_device_apply_fault (device, argv[2], (const char *const *)argv + 3, error))
+        return NULL;
+      if (g_str_equal (argv[2], "reboot"))
+        slot_job (self, (guint)index, TRUE);
+      return g_strdup ("OK");
+    }
+  if (g_str_equal (cmd, "reboot"))
+    {
+      zk_sim_device_reboot (device);
+      slot_job (self, (guint)index, TRUE);
+      return g_strdup ("OK");
+    }
+  if (g_str_equal (cmd, "clock"))
+    {
+      gint64 offset;
+
+      if (!need_args (argv, 3, 3, error))
+        return NULL;
+      if (!g_ascii_string_to_signed (argv[2], 10, -3153600000LL, 3153600000LL, &offset, &local))
+        {
+          g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT, "offset: %s", local->message);
+          return NULL;
+        }
+      zk_sim_device_set_clock_offset (device, offset);
+      return g_strdup ("OK");
+    }
+  if (g_str_equal (cmd, "time"))
+    {
+      ZkTime now;
+
+      zk_sim_device_get_time (device, &now);
+      return zk_time_to_iso8601 (&now);
+    }
+  if (g_str_equal (cmd, "option"))
+    {
+      char *value;
+
+      if (!need_args (argv, 3, 4, error))
+        return NULL;
+      if (argv[3] != NULL)
+        {
+          if (!zk_sim_device_set_option (device, argv[2], argv[3]))
+            {
+              g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT, "option “%s” is read-only",
+                           argv[2]);
+              return NULL;
+            }
+          return g_strdup ("OK");
+        }
+      value = zk_sim_device_get_option (device, argv[2]);
+      if (value == NULL)
+        g_set_error (error, ZK_ERROR, ZK_ERROR_NOT_FOUND, "unknown option “%s”", argv[2]);
+      return value;
+    }
+  if (g_str_equal (cmd, "timing"))
+    {
+      if (!need_args (argv, 4, 4, error) || !parse_u (argv[2], 600000, &a, "latency", error)
+          || !parse_u (argv[3], G_MAXINT32, &b, "bandwidth", error))
+        return NULL;
+      zk_sim_device_set_timing (device, (guint)a, (guint)b);
+      return g_strdup ("OK");
+    }
+  if (g_str_equal (cmd, "pacing"))
+    {
+      if (!need_args (argv, 3, 3, error) || !parse_u (argv[2], 10000, &a, "pacing", error))
+        return NULL;
+      zk_sim_device_set_pacing_ms (device, (guint)a);
+      return g_strdup ("OK");
+    }
+  if (g_str_equal (cmd, "count"))
+    {
+      if (!need_args (argv, 3, 3, error))
+        return NULL;
+      if (!g_str_equal (argv[2], "users") && !g_str_equal (argv[2], "fingers")
+          && !g_str_equal (argv[2], "faces") && !g_str_equal (argv[2], "attendance"))
+        {
+          g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT,
+                       "count what? users, fingers, faces or attendance");
+          return NULL;
+        }
+      return g_strdup_printf ("%u", zk_sim_device_count (device, argv[2]));
+    }
+  g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT, "unknown command “%s” (try help)", cmd);
+  return NULL;
+}
