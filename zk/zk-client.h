@@ -28,15 +28,15 @@ gboolean zk_transport_from_string (const char *text, ZkTransport *transport);
 /* what a device says about itself (options + GET_VERSION + free sizes) */
 typedef struct
 {
-  char *serial;        /* ~SerialNumber */
-  char *device_name;   /* ~DeviceName */
-  char *platform;      /* ~Platform */
-  char *firmware;      /* GET_VERSION, e.g. "Ver 6.60 Apr 26 2016" */
-  char *fp_version;    /* ~ZKFPVersion: "9" / "10" */
-  char *face_version;  /* ZKFaceVersion: "7", or NULL when absent/0 */
-  gboolean face_on;    /* FaceFunOn=1 */
-  guint pin_width;     /* ~PIN2Width (9 when unknown) */
-  guint user_width;    /* 72 or 28 once known, else 0 */
+  char *serial;       /* ~SerialNumber */
+  char *device_name;  /* ~DeviceName */
+  char *platform;     /* ~Platform */
+  char *firmware;     /* GET_VERSION, e.g. "Ver 6.60 Apr 26 2016" */
+  char *fp_version;   /* ~ZKFPVersion: "9" / "10" */
+  char *face_version; /* ZKFaceVersion: "7", or NULL when absent/0 */
+  gboolean face_on;   /* FaceFunOn=1 */
+  guint pin_width;    /* ~PIN2Width (9 when unknown) */
+  guint user_width;   /* 72 or 28 once known, else 0 */
   ZkSizes sizes;
 } ZkDeviceInfo;
 
@@ -47,11 +47,11 @@ gboolean zk_device_info_face_capable (const ZkDeviceInfo *info);
 /* traffic counters of one client, for benchmarks and tests */
 typedef struct
 {
-  guint64 requests;      /* requests sent, retries included (= round trips) */
-  guint64 retries;       /* re-sends with the same reply id */
+  guint64 requests; /* requests sent, retries included (= round trips) */
+  guint64 retries;  /* re-sends with the same reply id */
   guint64 reconnects;
   guint64 packets_in;
-  guint64 bytes_out;     /* on the wire, wrappers included */
+  guint64 bytes_out; /* on the wire, wrappers included */
   guint64 bytes_in;
 } ZkClientStats;
 
@@ -81,42 +81,27 @@ gboolean zk_client_connect (ZkClient *self, GCancellable *cancellable, GError **
 /* CMD_EXIT and close; safe to call when not connected */
 gboolean zk_client_disconnect (ZkClient *self, GCancellable *cancellable, GError **error);
 /* @timeout_s: the device re-enables itself after this many seconds (0 = never) */
-gboolean zk_client_disable (ZkClient *self,
-                            guint timeout_s,
-                            GCancellable *cancellable,
-                            GError **error);
+gboolean
+zk_client_disable (ZkClient *self, guint timeout_s, GCancellable *cancellable, GError **error);
 gboolean zk_client_enable (ZkClient *self, GCancellable *cancellable, GError **error);
 gboolean zk_client_refresh_data (ZkClient *self, GCancellable *cancellable, GError **error);
 gboolean zk_client_refresh_options (ZkClient *self, GCancellable *cancellable, GError **error);
 
 /* device information */
-gboolean zk_client_get_sizes (ZkClient *self,
-                              ZkSizes *sizes,
-                              GCancellable *cancellable,
-                              GError **error);
+gboolean
+zk_client_get_sizes (ZkClient *self, ZkSizes *sizes, GCancellable *cancellable, GError **error);
 /* returns NULL with ZK_ERROR_NOT_FOUND for an option the device does not know */
-char *zk_client_get_option (ZkClient *self,
-                            const char *name,
-                            GCancellable *cancellable,
-                            GError **error);
-gboolean zk_client_set_option (ZkClient *self,
-                               const char *name,
-                               const char *value,
-                               GCancellable *cancellable,
-                               GError **error);
+char *
+zk_client_get_option (ZkClient *self, const char *name, GCancellable *cancellable, GError **error);
+gboolean zk_client_set_option (
+    ZkClient *self, const char *name, const char *value, GCancellable *cancellable, GError **error);
 char *zk_client_get_version (ZkClient *self, GCancellable *cancellable, GError **error);
-gboolean zk_client_get_info (ZkClient *self,
-                             ZkDeviceInfo *info,
-                             GCancellable *cancellable,
-                             GError **error);
-gboolean zk_client_get_time (ZkClient *self,
-                             ZkTime *time,
-                             GCancellable *cancellable,
-                             GError **error);
-gboolean zk_client_set_time (ZkClient *self,
-                             const ZkTime *time,
-                             GCancellable *cancellable,
-                             GError **error);
+gboolean
+zk_client_get_info (ZkClient *self, ZkDeviceInfo *info, GCancellable *cancellable, GError **error);
+gboolean
+zk_client_get_time (ZkClient *self, ZkTime *time, GCancellable *cancellable, GError **error);
+gboolean
+zk_client_set_time (ZkClient *self, const ZkTime *time, GCancellable *cancellable, GError **error);
 
 /* bulk reads: arrays of ZkUser* / ZkTemplate* / ZkAttendance* / ZkFace*.
  * @warnings (nullable) collects the reasons of skipped records. */
@@ -133,32 +118,20 @@ GPtrArray *zk_client_read_attendance (ZkClient *self,
                                       GCancellable *cancellable,
                                       GError **error);
 /* one template (CMD 88); ZK_ERROR_NOT_FOUND when absent */
-ZkTemplate *zk_client_read_template (ZkClient *self,
-                                     guint16 uid,
-                                     guint8 fid,
-                                     GCancellable *cancellable,
-                                     GError **error);
+ZkTemplate *zk_client_read_template (
+    ZkClient *self, guint16 uid, guint8 fid, GCancellable *cancellable, GError **error);
 /* all faces of one user (CMD 150 [uid][50]); an empty array when the user
  * has none; ZK_ERROR_UNSUPPORTED on a device without binary faces */
-GPtrArray *zk_client_read_faces (ZkClient *self,
-                                 guint16 uid,
-                                 GCancellable *cancellable,
-                                 GError **error);
+GPtrArray *
+zk_client_read_faces (ZkClient *self, guint16 uid, GCancellable *cancellable, GError **error);
 
 /* writes; the caller sends REFRESHDATA after a batch of them */
-gboolean zk_client_set_user (ZkClient *self,
-                             const ZkUser *user,
-                             GCancellable *cancellable,
-                             GError **error);
-gboolean zk_client_delete_user (ZkClient *self,
-                                guint16 uid,
-                                GCancellable *cancellable,
-                                GError **error);
-gboolean zk_client_delete_template (ZkClient *self,
-                                    guint16 uid,
-                                    guint8 fid,
-                                    GCancellable *cancellable,
-                                    GError **error);
+gboolean
+zk_client_set_user (ZkClient *self, const ZkUser *user, GCancellable *cancellable, GError **error);
+gboolean
+zk_client_delete_user (ZkClient *self, guint16 uid, GCancellable *cancellable, GError **error);
+gboolean zk_client_delete_template (
+    ZkClient *self, guint16 uid, guint8 fid, GCancellable *cancellable, GError **error);
 /* per-template upload: buffer + CMD 87 */
 gboolean zk_client_write_template (ZkClient *self,
                                    const ZkTemplate *tmpl,
@@ -182,5 +155,14 @@ gboolean zk_client_delete_faces (ZkClient *self,
                                  GError **error);
 /* explicit only: nothing else in the library ever clears logs */
 gboolean zk_client_clear_attendance (ZkClient *self, GCancellable *cancellable, GError **error);
+
+/* for fuzzers only: feeds @data to the reply-handling code of a client as
+ * if a device had sent it over TCP (wrapper + packets), while a fixed
+ * sequence of operations (connect with comm key, get_info, the three bulk
+ * reads, read_template, read_faces, get_time, set_user, write_template,
+ * delete_user, disconnect) runs against it. Nothing goes on the network;
+ * checksums are not verified and reply id 0 stands for "the request being
+ * answered" so that mutated inputs reach the parsers. */
+void zk_client_feed_reply_for_fuzzing (const guint8 *data, gsize size);
 
 G_END_DECLS

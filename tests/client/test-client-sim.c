@@ -1,0 +1,996 @@
+/* test-client-sim.c — ZkClient against the in-process simulator
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Round trips of every operation over TCP and UDP for the device
+ * profiles (72/28-byte users, 40/16/8/49-byte logs, face7/vl/none, comm
+ * key), large reads compared with the simulator's dump, one test per
+ * injected fault. Client timeouts are short so the suite stays fast.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "test-sim.h"
+#include "zk-client.h"
+#include "zk-packet.h"
+
+#define TIMEOUT_MS 500
+
+/* -------------------------------------------------------------- helpers */
+
+static ZkClient *
+client_new (TestSim *sim, gboolean udp, guint32 key)
+{
+  guint16 port = udp ? test_sim_udp_port (sim, 0) : test_sim_tcp_port (sim, 0);
+  ZkClient *client = zk_client_new ("127.0.0.1", port, udp ? ZK_TRANSPORT_UDP : ZK_TRANSPORT_TCP);
+
+  g_assert_cmpuint (port, !=, 0);
+  zk_client_set_timeout (client, TIMEOUT_MS);
+  zk_client_set_comm_key (client, key);
+  return client;
+}
+
+static ZkClient *
+client_connect (TestSim *sim, gboolean udp, guint32 key)
+{
+  g_autoptr (GError) error = NULL;
+  ZkClient *client = client_new (sim, udp, key);
+
+  g_assert_true (zk_client_connect (client, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (zk_client_is_connected (client));
+  g_assert_cmpint (zk_client_get_transport (client), ==, udp ? ZK_TRANSPORT_UDP : ZK_TRANSPORT_TCP);
+  return client;
+}
+
+static TestSim *
+sim_new (const TestSimDeviceSpec *spec)
+{
+  g_autofree char *json = test_sim_fixture (spec, 1);
+
+  return test_sim_new (json);
+}
+
+static const char *
+obj_str (JsonObject *obj, const char *name)
+{
+  return json_object_has_member (obj, name) ? json_object_get_string_member (obj, name) : "";
+}
+
+static gint64
+obj_int (JsonObject *obj, const char *name)
+{
+  return json_object_has_member (obj, name) ? json_object_get_int_member (obj, name) : 0;
+}
+
+static JsonArray *
+dump_array (JsonNode *dump, const char *what)
+{
+  JsonObject *device = test_sim_dump_device (dump, 0);
+
+  if (!json_object_has_member (device, what))
+    return NULL;
+  return json_object_get_array_member (device, what);
+}
+
+static guint
+array_len (JsonArray *array)
+{
+  return array ? json_array_get_length (array) : 0;
+}
+
+static void
+check_users (TestSim *sim, GPtrArray *users)
+{
+  g_autoptr (JsonNode) dump = test_sim_dump (sim);
+  JsonArray *expected = dump_array (dump, "users");
+  g_autoptr (GHashTable) by_uid = g_hash_table_new (g_direct_hash, g_direct_equal);
+  guint i;
+
+  g_assert_cmpuint (users->len, ==, array_len (expected));
+  for (i = 0; i < users->len; i++)
+    {
+      ZkUser *user = g_ptr_array_index (users, i);
+
+      g_hash_table_insert (by_uid, GUINT_TO_POINTER (user->uid), user);
+    }
+  for (i = 0; i < array_len (expected); i++)
+    {
+      JsonObject *want = json_array_get_object_element (expected, i);
+      ZkUser *user = g_hash_table_lookup (by_uid, GUINT_TO_POINTER (obj_int (want, "uid")));
+
+      g_assert_nonnull (user);
+      g_assert_cmpstr (user->user_id, ==, obj_str (want, "user_id"));
+      g_assert_cmpstr (user->name, ==, obj_str (want, "name"));
+      g_assert_cmpint (user->privilege, ==, obj_int (want, "privilege"));
+      g_assert_cmpint (user->card, ==, obj_int (want, "card"));
+      g_assert_cmpstr (user->password, ==, obj_str (want, "password"));
+    }
+}
+
+static char *
+template_key (guint uid, guint fid)
+{
+  return g_strdup_printf ("%u/%u", uid, fid);
+}
+
+static void
+check_templates (TestSim *sim, GPtrArray *templates)
+{
+  g_autoptr (JsonNode) dump = test_sim_dump (sim);
+  JsonArray *expected = dump_array (dump, "fingers");
+  g_autoptr (GHashTable) by_key = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  guint i;
+
+  g_assert_cmpuint (templates->len, ==, array_len (expected));
+  for (i = 0; i < templates->len; i++)
+    {
+      ZkTemplate *tmpl = g_ptr_array_index (templates, i);
+
+      g_hash_table_insert (by_key, template_key (tmpl->uid, tmpl->fid), tmpl);
+    }
+  for (i = 0; i < array_len (expected); i++)
+    {
+      JsonObject *want = json_array_get_object_element (expected, i);
+      g_autofree char *key
+          = template_key ((guint)obj_int (want, "uid"), (guint)obj_int (want, "fid"));
+      ZkTemplate *tmpl = g_hash_table_lookup (by_key, key);
+      g_autofree char *b64 = NULL;
+      gsize len;
+      const guint8 *data;
+
+      g_assert_nonnull (tmpl);
+      data = g_bytes_get_data (tmpl->data, &len);
+      b64 = g_base64_encode (data, len);
+      g_assert_cmpstr (b64, ==, obj_str (want, "template"));
+      g_assert_cmpint (tmpl->valid, ==, obj_int (want, "valid"));
+    }
+}
+
+static void
+check_attendance (TestSim *sim, GPtrArray *records)
+{
+  g_autoptr (JsonNode) dump = test_sim_dump (sim);
+  JsonArray *expected = dump_array (dump, "attendance");
+  guint i;
+
+  g_assert_cmpuint (records->len, ==, array_len (expected));
+  for (i = 0; i < records->len; i++)
+    {
+      ZkAttendance *att = g_ptr_array_index (records, i);
+      JsonObject *want = json_array_get_object_element (expected, i);
+      g_autofree char *time = zk_time_to_iso8601 (&att->time);
+
+      g_assert_cmpstr (att->user_id, ==, obj_str (want, "user_id"));
+      g_assert_true (g_str_has_prefix (obj_str (want, "time"), time));
+    }
+}
+
+static void
+read_and_check_all (TestSim *sim, ZkClient *client)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) users = NULL;
+  g_autoptr (GPtrArray) templates = NULL;
+  g_autoptr (GPtrArray) records = NULL;
+
+  users = zk_client_read_users (client, NULL, NULL, &error);
+  g_assert_no_error (error);
+  check_users (sim, users);
+  templates = zk_client_read_templates (client, NULL, NULL, &error);
+  g_assert_no_error (error);
+  check_templates (sim, templates);
+  records = zk_client_read_attendance (client, NULL, NULL, &error);
+  g_assert_no_error (error);
+  check_attendance (sim, records);
+}
+
+static GBytes *
+make_template (guint size, guint8 seed)
+{
+  guint8 *data = g_malloc (size);
+  guint i;
+
+  for (i = 0; i < size; i++)
+    data[i] = (guint8)(seed + i * 7);
+  if (size > 6)
+    memcpy (data + 2, "SS21", 4);
+  return g_bytes_new_take (data, size);
+}
+
+static ZkUser *
+make_user (guint16 uid, const char *user_id, const char *name)
+{
+  ZkUser *user = zk_user_new ();
+
+  user->uid = uid;
+  g_strlcpy (user->user_id, user_id, sizeof user->user_id);
+  g_free (user->name);
+  user->name = g_strdup (name);
+  user->privilege = 0;
+  user->card = 4242;
+  user->group = 1;
+  g_strlcpy (user->password, "123", sizeof user->password);
+  return user;
+}
+
+/* ----------------------------------------------------- round trips */
+
+typedef struct
+{
+  gboolean udp;
+  guint user_format;
+  guint attlog_format;
+} Profile;
+
+static const Profile profiles[] = {
+  { FALSE, 72, 40 }, { TRUE, 72, 40 },  { FALSE, 28, 16 }, { TRUE, 28, 16 },
+  { FALSE, 72, 8 },  { FALSE, 72, 49 }, { TRUE, 28, 40 },
+};
+
+static void
+test_roundtrip (gconstpointer data)
+{
+  const Profile *profile = data;
+  TestSimDeviceSpec spec = { 0 };
+  g_autoptr (TestSim) sim = NULL;
+  g_autoptr (ZkClient) client = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ZkUser) user = NULL;
+  g_autoptr (ZkTemplate) tmpl = NULL;
+  g_autoptr (ZkTemplate) back = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GPtrArray) users = NULL;
+  g_autoptr (GPtrArray) batch_users = NULL;
+  g_autoptr (GPtrArray) batch_templates = NULL;
+  g_autoptr (JsonNode) dump = NULL;
+  g_autofree char *version = NULL;
+  g_autofree char *serial = NULL;
+  ZkDeviceInfo info;
+  ZkSizes sizes;
+  ZkTime t = { 2024, 2, 29, 13, 14, 15 };
+  ZkTime now;
+  ZkClientStats stats;
+  JsonObject *found;
+  guint i;
+
+  spec.name = "A";
+  spec.users = 20;
+  spec.fingers_per_user = 2;
+  spec.records = 60;
+  spec.user_format = profile->user_format;
+  spec.attlog_format = profile->attlog_format;
+  sim = sim_new (&spec);
+  client = client_connect (sim, profile->udp, 0);
+
+  /* info */
+  g_assert_true (zk_client_get_info (client, &info, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (info.serial);
+  g_assert_nonnull (info.firmware);
+  g_assert_cmpstr (info.fp_version, ==, "10");
+  g_assert_cmpint (info.sizes.users, ==, 20);
+  g_assert_cmpint (info.sizes.fingers, ==, 40);
+  g_assert_cmpint (info.sizes.records, ==, 60);
+  zk_device_info_clear (&info);
+  serial = zk_client_get_option (client, "~SerialNumber", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (serial);
+  version = zk_client_get_version (client, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_prefix (version, "Ver"));
+
+  /* session commands */
+  g_assert_true (zk_client_disable (client, 60, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (test_sim_stat (sim, 0, "disabled"));
+  g_assert_true (zk_client_enable (client, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_false (test_sim_stat (sim, 0, "disabled"));
+  g_assert_true (zk_client_refresh_data (client, NULL, &error));
+  g_assert_true (zk_client_refresh_options (client, NULL, &error));
+  g_assert_no_error (error);
+
+  /* time */
+  g_assert_true (zk_client_set_time (client, &t, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (zk_client_get_time (client, &now, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (now.year, ==, 2024);
+  g_assert_cmpuint (now.month, ==, 2);
+  g_assert_cmpuint (now.day, ==, 29);
+  g_assert_cmpuint (now.hour, ==, 13);
+
+  /* the three tables, equal to the simulator's state */
+  read_and_check_all (sim, client);
+  users = zk_client_read_users (client, NULL, NULL, &error);
+  g_assert_no_error (error);
+
+  /* one template by CMD 88 */
+  tmpl = zk_client_read_template (client, 1, 0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_bytes_get_size (tmpl->data), >, 0);
+  g_clear_pointer (&tmpl, zk_template_free);
+  tmpl = zk_client_read_template (client, 1, 9, NULL, &error);
+  g_assert_error (error, ZK_ERROR, ZK_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* write a user in the device's width, then a template for it */
+  user = make_user (100, "777001", "Ann");
+  g_assert_true (zk_client_set_user (client, user, NULL, &error));
+  g_assert_no_error (error);
+  dump = test_sim_dump (sim);
+  found = test_sim_dump_find_user (dump, 0, "777001");
+  g_assert_nonnull (found);
+  g_assert_cmpint (obj_int (found, "uid"), ==, 100);
+  g_assert_cmpstr (obj_str (found, "name"), ==, "Ann");
+  g_assert_cmpint (obj_int (found, "card"), ==, 4242);
+  g_clear_pointer (&dump, json_node_unref);
+
+  /* another user_id on a taken uid: a device error, nothing changes */
+  g_clear_pointer (&user, zk_user_free);
+  user = make_user (100, "777002", "Bob");
+  g_assert_false (zk_client_set_user (client, user, NULL, &error));
+  g_assert_error (error, ZK_ERROR, ZK_ERROR_DEVICE);
+  g_assert_nonnull (strstr (error->message, "writing user 100"));
+  g_clear_error (&error);
+
+  bytes = make_template (900, 3);
+  tmpl = zk_template_new (100, 6, 1, bytes);
+  g_assert_true (zk_client_write_template (client, tmpl, NULL, &error));
+  g_assert_no_error (error);
+  back = zk_client_read_template (client, 100, 6, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_bytes_equal (back->data, bytes));
+  g_assert_cmpuint (test_sim_count (sim, 0, "fingers"), ==, 41);
+
+  g_assert_true (zk_client_delete_template (client, 100, 6, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (test_sim_count (sim, 0, "fingers"), ==, 40);
+  g_assert_false (zk_client_delete_template (client, 100, 6, NULL, &error));
+  g_assert_error (error, ZK_ERROR, ZK_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  g_assert_true (zk_client_delete_user (client, 100, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (test_sim_count (sim, 0, "users"), ==, 20);
+  g_assert_false (zk_client_delete_user (client, 100, NULL, &error));
+  g_assert_error (error, ZK_ERROR, ZK_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* batch: two users and three templates in one upload */
+  batch_users = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_user_free);
+  batch_templates = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_template_free);
+  g_ptr_array_add (batch_users, make_user (201, "880001", "Cy"));
+  g_ptr_array_add (batch_users, make_user (202, "880002", "Di"));
+  for (i = 0; i < 3; i++)
+    {
+      g_autoptr (GBytes) b = make_template (600 + i * 100, (guint8)i);
+
+      g_ptr_array_add (batch_templates, zk_template_new ((guint16)(201 + i % 2), (guint8)i, 1, b));
+    }
+  g_assert_true (zk_client_write_batch (client, batch_users, batch_templates, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (zk_client_refresh_data (client, NULL, &error));
+  g_assert_cmpuint (test_sim_count (sim, 0, "users"), ==, 22);
+  g_assert_cmpuint (test_sim_count (sim, 0, "fingers"), ==, 43);
+  read_and_check_all (sim, client);
+
+  /* clear attendance (explicit only) */
+  g_assert_true (zk_client_clear_attendance (client, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (test_sim_count (sim, 0, "attendance"), ==, 0);
+  g_assert_true (zk_client_get_sizes (client, &sizes, NULL, &error));
+  g_assert_cmpint (sizes.records, ==, 0);
+  g_clear_pointer (&users, g_ptr_array_unref);
+  users = zk_client_read_attendance (client, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (users->len, ==, 0);
+
+  zk_client_get_stats (client, &stats);
+  g_assert_cmpuint (stats.retries, ==, 0);
+  g_assert_cmpuint (stats.reconnects, ==, 0);
+  g_assert_cmpuint (stats.requests, >, 20);
+  g_assert_cmpuint (stats.bytes_in, >, 0);
+
+  g_assert_true (zk_client_disconnect (client, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_false (zk_client_is_connected (client));
+  /* safe twice */
+  g_assert_true (zk_client_disconnect (client, NULL, &error));
+}
+
+/* a 28-byte device with no users: the width is found by trying */
+static void
+test_empty_28 (gconstpointer data)
+{
+  gboolean udp = GPOINTER_TO_INT (data);
+  TestSimDeviceSpec spec = { .name = "E", .user_format = 28 };
+  g_autoptr (TestSim) sim = sim_new (&spec);
+  g_autoptr (ZkClient) client = client_connect (sim, udp, 0);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ZkUser) user = make_user (1, "4711", "Eve");
+  g_autoptr (GPtrArray) users = NULL;
+  g_autoptr (GPtrArray) templates = NULL;
+  g_autoptr (GPtrArray) records = NULL;
+
+  users = zk_client_read_users (client, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (users->len, ==, 0);
+  templates = zk_client_read_templates (client, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (templates->len, ==, 0);
+  records = zk_client_read_attendance (client, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (records->len, ==, 0);
+
+  g_assert_true (zk_client_set_user (client, user, NULL, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&users, g_ptr_array_unref);
+  users = zk_client_read_users (client, NULL, NULL, &error);
+  g_assert_no_error (error);
+  check_users (sim, users);
+  g_assert_cmpuint (users->len, ==, 1);
+}
+
+/* -------------------------------------------------------------- faces */
+
+static void
+test_faces_face7 (gconstpointer data)
+{
+  gboolean udp = GPOINTER_TO_INT (data);
+  TestSimDeviceSpec spec = { .name = "F", .users = 4, .faces_per_user = 2, .face = "face7" };
+  g_autoptr (TestSim) sim = sim_new (&spec);
+  g_autoptr (ZkClient) client = client_connect (sim, udp, 0);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) faces = NULL;
+  g_autoptr (GPtrArray) again = NULL;
+  g_autoptr (GPtrArray) none = NULL;
+  g_autoptr (JsonNode) dump = NULL;
+  JsonObject *user;
+  const char *user_id;
+  ZkDeviceInfo info;
+
+  g_assert_true (zk_client_get_info (client, &info, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (info.face_on);
+  g_assert_cmpstr (info.face_version, ==, "7");
+  g_assert_true (zk_device_info_face_capable (&info));
+  zk_device_info_clear (&info);
+
+  faces = zk_client_read_faces (client, 1, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (faces->len, ==, 2);
+  g_assert_cmpuint (((ZkFace *)g_ptr_array_index (faces, 0))->uid, ==, 1);
+
+  /* a user without faces gives an empty array */
+  none = zk_client_read_faces (client, 999, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (none->len, ==, 0);
+
+  /* copy user 1's faces to user 2 */
+  dump = test_sim_dump (sim);
+  user = json_array_get_object_element (dump_array (dump, "users"), 1);
+  g_assert_cmpint (obj_int (user, "uid"), ==, 2);
+  user_id = obj_str (user, "user_id");
+  g_assert_true (zk_client_delete_faces (client, user_id, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (test_sim_count (sim, 0, "faces"), ==, 6);
+  g_assert_false (zk_client_delete_faces (client, user_id, NULL, &error));
+  g_assert_error (error, ZK_ERROR, ZK_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  g_assert_true (zk_client_write_faces (client, user_id, faces, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (test_sim_count (sim, 0, "faces"), ==, 8);
+  again = zk_client_read_faces (client, 2, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (again->len, ==, 2);
+  g_assert_true (g_bytes_equal (((ZkFace *)g_ptr_array_index (again, 0))->data,
+                                ((ZkFace *)g_ptr_array_index (faces, 0))->data));
+}
+
+static void
+test_faces_unsupported (gconstpointer data)
+{
+  const char *face = data;
+  TestSimDeviceSpec spec = { .name = "V", .users = 2, .face = face };
+  g_autoptr (TestSim) sim = sim_new (&spec);
+  g_autoptr (ZkClient) client = client_connect (sim, FALSE, 0);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) faces = NULL;
+  g_autoptr (GPtrArray) records = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_face_free);
+  g_autoptr (GBytes) bytes = make_template (1200, 1);
+  ZkDeviceInfo info;
+
+  g_assert_true (zk_client_get_info (client, &info, NULL, &error));
+  g_assert_no_error (error);
+  if (g_str_equal (face, "none"))
+    g_assert_false (zk_device_info_face_capable (&info));
+  zk_device_info_clear (&info);
+
+  faces = zk_client_read_faces (client, 1, NULL, &error);
+  g_assert_error (error, ZK_ERROR, ZK_ERROR_UNSUPPORTED);
+  g_assert_null (faces);
+  g_clear_error (&error);
+
+  g_ptr_array_add (records, zk_face_new (1, 0, 1, bytes));
+  g_assert_false (zk_client_write_faces (client, "1", records, NULL, &error));
+  g_assert_error (error, ZK_ERROR, ZK_ERROR_UNSUPPORTED);
+  g_clear_error (&error);
+  g_assert_false (zk_client_delete_faces (client, "1", NULL, &error));
+  g_assert_error (error, ZK_ERROR, ZK_ERROR_UNSUPPORTED);
+}
+
+/* ------------------------------------------------------------ comm key */
+
+static void
+test_comm_key (gconstpointer data)
+{
+  gboolean udp = GPOINTER_TO_INT (data);
+  TestSimDeviceSpec spec = { .name = "K", .users = 5, .comm_key = 123456 };
+  g_autoptr (TestSim) sim = sim_new (&spec);
+  g_autoptr (ZkClient) good = NULL;
+  g_autoptr (ZkClient) wrong = NULL;
+  g_autoptr (ZkClient) none = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) users = NULL;
+  gint64 start;
+
+  good = client_connect (sim, udp, 123456);
+  users = zk_client_read_users (good, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (users->len, ==, 5);
+  g_assert_true (zk_client_disconnect (good, NULL, &error));
+
+  wrong = client_new (sim, udp, 654321);
+  start = g_get_monotonic_time ();
+  g_assert_false (zk_client_connect (wrong, NULL, &error));
+  g_assert_error (error, ZK_ERROR, ZK_ERROR_AUTH_FAILED);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, TIMEOUT_MS * 1000);
+  g_clear_error (&error);
+
+  none = client_new (sim, udp, 0);
+  g_assert_false (zk_client_connect (none, NULL, &error));
+  g_assert_error (error, ZK_ERROR, ZK_ERROR_AUTH_FAILED);
+  /* the device saw at most CONNECT + AUTH from each failed client */
+  g_assert_cmpint (test_sim_stat (sim, 0, "connects"), <=, 3);
+}
+
+/* ------------------------------------------------------------ large reads */
+
+static void
+test_large (gconstpointer data)
+{
+  gboolean udp = GPOINTER_TO_INT (data);
+  TestSimDeviceSpec spec = { .name = "L", .users = 2000, .fingers_per_user = 2, .records = 20000 };
+  g_autoptr (TestSim) sim = NULL;
+  g_autoptr (ZkClient) client = NULL;
+  ZkClientStats stats;
+  gint64 start;
+
+  /* 3000 templates: 1500 users with two fingers would do, but the
+   * generator works per user; 2000 × 2 = 4000 is close enough */
+  if (udp)
+    {
+      spec.users = 500;
+      spec.records = 5000;
+    }
+  sim = sim_new (&spec);
+  client = client_connect (sim, udp, 0);
+  start = g_get_monotonic_time ();
+  read_and_check_all (sim, client);
+  g_test_message ("read and checked in %" G_GINT64_FORMAT " ms",
+                  (g_get_monotonic_time () - start) / 1000);
+
+  zk_client_get_stats (client, &stats);
+  g_test_message ("%" G_GUINT64_FORMAT " requests, %" G_GUINT64_FORMAT " bytes in", stats.requests,
+                  stats.bytes_in);
+  g_assert_cmpuint (stats.retries, ==, 0);
+  if (!udp)
+    /* the benchmark's round-trip budget: ⌈bytes ÷ 64 KiB⌉ + 20 */
+    g_assert_cmpuint (stats.requests, <=, stats.bytes_in / 65536 + 1 + 20);
+}
+
+/* --------------------------------------------------------------- faults */
+
+static TestSim *
+fault_sim (guint users, guint records)
+{
+  TestSimDeviceSpec spec
+      = { .name = "X", .users = users, .fingers_per_user = 1, .records = records };
+
+  return sim_new (&spec);
+}
+
+static void
+test_fault_drop_request (gconstpointer data)
+{
+  gboolean udp = GPOINTER_TO_INT (data);
+  g_autoptr (TestSim) sim = fault_sim (30, 50);
+  g_autoptr (ZkClient) client = client_connect (sim, udp, 0);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) users = NULL;
+  ZkClientStats stats;
+
+  g_free (test_sim_control (sim, "fault X drop-request 2"));
+  users = zk_client_read_users (client, NULL, NULL, &error);
+  g_assert_no_error (error);
+  check_users (sim, users);
+  zk_client_get_stats (client, &stats);
+  g_assert_cmpuint (stats.retries, ==, 1);
+  g_assert_cmpuint (stats.reconnects, ==, 0);
+}
+
+/* a lost write reply: the re-send gets the cached answer, the write is
+ * executed once */
+static void
+test_fault_drop_reply (gconstpointer data)
+{
+  gboolean udp = GPOINTER_TO_INT (data);
+  g_autoptr (TestSim) sim = fault_sim (3, 0);
+  g_autoptr (ZkClient) client = client_connect (sim, udp, 0);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ZkUser) user = make_user (50, "5050", "Drop");
+  g_autoptr (GBytes) bytes = make_template (1500, 9);
+  g_autoptr (ZkTemplate) tmpl = zk_template_new (50, 1, 1, bytes);
+  gint64 writes;
+  ZkClientStats stats;
+
+  g_autoptr (GPtrArray) users = zk_client_read_users (client, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (users);
+
+  writes = test_sim_stat (sim, 0, "writes");
+  g_free (test_sim_control (sim, "fault X drop-reply 1"));
+  g_assert_true (zk_client_set_user (client, user, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (test_sim_stat (sim, 0, "writes"), ==, writes + 1);
+  g_assert_cmpint (test_sim_stat (sim, 0, "retransmits"), >=, 1);
+
+  /* in the middle of a buffer upload too (request 2 = the first CMD_DATA) */
+  g_free (test_sim_control (sim, "fault X drop-reply 2"));
+  g_assert_true (zk_client_write_template (client, tmpl, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (test_sim_count (sim, 0, "fingers"), ==, 4);
+
+  zk_client_get_stats (client, &stats);
+  g_assert_cmpuint (stats.retries, ==, 2);
+  g_assert_cmpuint (stats.reconnects, ==, 0);
+}
+
+static void
+test_fault_delay (gconstpointer data)
+{
+  gboolean udp = GPOINTER_TO_INT (data);
+  g_autoptr (TestSim) sim = fault_sim (30, 50);
+  g_autoptr (ZkClient) client = client_connect (sim, udp, 0);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ZkUser) user = make_user (60, "6060", "Slow");
+  g_autoptr (GPtrArray) users = NULL;
+  gint64 writes = test_sim_stat (sim, 0, "writes");
+
+  /* a slow device, but within the first wait */
+  g_free (test_sim_control (sim, "fault X delay %u", TIMEOUT_MS / 3));
+  users = zk_client_read_users (client, NULL, NULL, &error);
+  g_assert_no_error (error);
+  check_users (sim, users);
+  g_assert_true (zk_client_set_user (client, user, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (test_sim_stat (sim, 0, "writes"), ==, writes + 1);
+  g_free (test_sim_control (sim, "fault X delay 0"));
+}
+
+static void
+test_fault_close_mid_stream (gconstpointer data)
+{
+  gboolean udp = GPOINTER_TO_INT (data);
+  g_autoptr (TestSim) sim = fault_sim (200, 50);
+  g_autoptr (ZkClient) client = client_connect (sim, udp, 0);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) users = NULL;
+  ZkClientStats stats;
+
+  /* a read interrupted by the device closing: one reconnect, one retry */
+  g_free (test_sim_control (sim, "fault X close-mid-stream"));
+  users = zk_client_read_users (client, NULL, NULL, &error);
+  g_assert_no_error (error);
+  check_users (sim, users);
+  zk_client_get_stats (client, &stats);
+  g_assert_cmpuint (stats.reconnects, ==, 1);
+}
+
+static void
+test_fault_close_on_write (void)
+{
+  g_autoptr (TestSim) sim = fault_sim (3, 0);
+  g_autoptr (ZkClient) client = client_connect (sim, FALSE, 0);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ZkUser) user = make_user (70, "7070", "Closed");
+  g_autoptr (GPtrArray) users = zk_client_read_users (client, NULL, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (users);
+  /* a write is not repeated across a reconnect: the caller learns */
+  g_free (test_sim_control (sim, "fault X close-after 1"));
+  g_assert_false (zk_client_set_user (client, user, NULL, &error));
+  g_assert_error (error, ZK_ERROR, ZK_ERROR_CLOSED);
+  g_clear_error (&error);
+  /* and the next call reconnects by itself */
+  g_assert_true (zk_client_set_user (client, user, NULL, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_fault_corrupt_checksum (gconstpointer data)
+{
+  gboolean udp = GPOINTER_TO_INT (data);
+  g_autoptr (TestSim) sim = fault_sim (30, 50);
+  g_autoptr (ZkClient) client = client_connect (sim, udp, 0);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) users = NULL;
+  ZkClientStats stats;
+  ZkSizes sizes;
+
+  /* one bad reply: dropped, the re-send is answered from the cache */
+  g_free (test_sim_control (sim, "fault X corrupt-checksum 1"));
+  users = zk_client_read_users (client, NULL, NULL, &error);
+  g_assert_no_error (error);
+  check_users (sim, users);
+  zk_client_get_stats (client, &stats);
+  g_assert_cmpuint (stats.retries, >=, 1);
+
+  /* every fresh reply bad: each request needs its re-send (the
+   * simulator re-sends cached replies intact) */
+  g_free (test_sim_control (sim, "fault X corrupt-checksum"));
+  g_assert_true (zk_client_get_sizes (client, &sizes, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (sizes.users, ==, 30);
+  zk_client_get_stats (client, &stats);
+  g_assert_cmpuint (stats.retries, >=, 2);
+  g_assert_cmpuint (stats.reconnects, ==, 0);
+}
+
+static void
+test_fault_hang (gconstpointer data)
+{
+  gboolean udp = GPOINTER_TO_INT (data);
+  g_autoptr (TestSim) sim = fault_sim (30, 50);
+  g_autoptr (ZkClient) client = client_connect (sim, udp, 0);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) users = NULL;
+  gint64 start;
+
+  g_free (test_sim_control (sim, "fault X hang"));
+  start = g_get_monotonic_time ();
+  users = zk_client_read_users (client, NULL, NULL, &error);
+  g_assert_error (error, ZK_ERROR, ZK_ERROR_TIMED_OUT);
+  g_assert_nonnull (strstr (error->message, "reading users"));
+  g_assert_null (users);
+  /* the request, then one reconnect attempt: each bounded by the timeout */
+  g_assert_cmpint (g_get_monotonic_time () - start, <, (2 * TIMEOUT_MS + 400) * 1000);
+}
+
+static void
+test_fault_hang_mid_transfer (gconstpointer data)
+{
+  gboolean udp = GPOINTER_TO_INT (data);
+  g_autoptr (TestSim) sim = fault_sim (300, 50);
+  g_autoptr (ZkClient) client = client_connect (sim, udp, 0);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) users = NULL;
+  ZkClientStats stats;
+  gint64 start;
+
+  /* the hung session is abandoned; a new one finishes the read */
+  g_free (test_sim_control (sim, "fault X hang-mid-transfer"));
+  start = g_get_monotonic_time ();
+  users = zk_client_read_users (client, NULL, NULL, &error);
+  g_assert_no_error (error);
+  check_users (sim, users);
+  zk_client_get_stats (client, &stats);
+  g_assert_cmpuint (stats.reconnects, ==, 1);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, (2 * TIMEOUT_MS + 400) * 1000);
+}
+
+/* acknowledged but not kept: the client cannot know; read-back can */
+static void
+test_fault_ack_drop (void)
+{
+  g_autoptr (TestSim) sim = fault_sim (3, 0);
+  g_autoptr (ZkClient) client = client_connect (sim, FALSE, 0);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ZkUser) user = make_user (80, "8080", "Ghost");
+  g_autoptr (GPtrArray) users = NULL;
+
+  g_free (test_sim_control (sim, "fault X ack-drop-writes"));
+  g_assert_true (zk_client_set_user (client, user, NULL, &error));
+  g_assert_no_error (error);
+  users = zk_client_read_users (client, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (users->len, ==, 3);
+}
+
+static void
+test_fault_busy (void)
+{
+  g_autoptr (TestSim) sim = fault_sim (3, 0);
+  g_autoptr (ZkClient) first = client_connect (sim, FALSE, 0);
+  g_autoptr (ZkClient) second = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 start;
+
+  g_free (test_sim_control (sim, "fault X busy"));
+  g_assert_nonnull (first);
+  second = client_new (sim, FALSE, 0);
+  start = g_get_monotonic_time ();
+  g_assert_false (zk_client_connect (second, NULL, &error));
+  g_assert_true (g_error_matches (error, ZK_ERROR, ZK_ERROR_TIMED_OUT)
+                 || g_error_matches (error, ZK_ERROR, ZK_ERROR_CLOSED));
+  g_assert_cmpint (g_get_monotonic_time () - start, <, (TIMEOUT_MS + 400) * 1000);
+  g_assert_cmpint (test_sim_stat (sim, 0, "max_sessions"), ==, 1);
+}
+
+static void
+test_fault_wrong_key (void)
+{
+  TestSimDeviceSpec spec = { .name = "X", .users = 3, .comm_key = 11 };
+  g_autoptr (TestSim) sim = sim_new (&spec);
+  g_autoptr (ZkClient) client = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_free (test_sim_control (sim, "fault X wrong-key 12"));
+  client = client_new (sim, FALSE, 11);
+  g_assert_false (zk_client_connect (client, NULL, &error));
+  g_assert_error (error, ZK_ERROR, ZK_ERROR_AUTH_FAILED);
+}
+
+static void
+test_fault_full (void)
+{
+  g_autoptr (TestSim) sim = fault_sim (3, 0);
+  g_autoptr (ZkClient) client = client_connect (sim, FALSE, 0);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ZkUser) user = make_user (90, "9090", "Full");
+  g_autoptr (GBytes) bytes = make_template (800, 1);
+  g_autoptr (ZkTemplate) tmpl = zk_template_new (1, 5, 1, bytes);
+  g_autoptr (GPtrArray) users = zk_client_read_users (client, NULL, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (users);
+  g_free (test_sim_control (sim, "fault X full"));
+  g_assert_false (zk_client_set_user (client, user, NULL, &error));
+  g_assert_true (g_error_matches (error, ZK_ERROR, ZK_ERROR_FULL)
+                 || g_error_matches (error, ZK_ERROR, ZK_ERROR_DEVICE));
+  g_clear_error (&error);
+  g_assert_false (zk_client_write_template (client, tmpl, NULL, &error));
+  g_assert_true (g_error_matches (error, ZK_ERROR, ZK_ERROR_FULL)
+                 || g_error_matches (error, ZK_ERROR, ZK_ERROR_DEVICE));
+  g_assert_cmpuint (test_sim_count (sim, 0, "users"), ==, 3);
+}
+
+static void
+test_fault_reboot (gconstpointer data)
+{
+  gboolean udp = GPOINTER_TO_INT (data);
+  g_autoptr (TestSim) sim = fault_sim (30, 50);
+  g_autoptr (ZkClient) client = client_connect (sim, udp, 0);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) users = NULL;
+  ZkClientStats stats;
+
+  g_assert_true (zk_client_disable (client, 0, NULL, &error));
+  g_assert_no_error (error);
+  g_free (test_sim_control (sim, "fault X reboot"));
+  g_usleep (50 * 1000);
+  /* the read re-establishes the session (and the disable) by itself */
+  users = zk_client_read_users (client, NULL, NULL, &error);
+  g_assert_no_error (error);
+  check_users (sim, users);
+  zk_client_get_stats (client, &stats);
+  g_assert_cmpuint (stats.reconnects, ==, 1);
+  g_assert_true (test_sim_stat (sim, 0, "disabled"));
+}
+
+static gpointer
+cancel_later (gpointer data)
+{
+  g_usleep (150 * 1000);
+  g_cancellable_cancel (data);
+  return NULL;
+}
+
+static void
+test_cancel (gconstpointer data)
+{
+  gboolean udp = GPOINTER_TO_INT (data);
+  g_autoptr (TestSim) sim = fault_sim (300, 50);
+  g_autoptr (ZkClient) client = client_connect (sim, udp, 0);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) users = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  GThread *thread;
+  gint64 start;
+
+  zk_client_set_timeout (client, 10000);
+  g_free (test_sim_control (sim, "fault X hang"));
+  thread = g_thread_new ("cancel", cancel_later, cancellable);
+  start = g_get_monotonic_time ();
+  users = zk_client_read_users (client, NULL, cancellable, &error);
+  g_thread_join (thread);
+  g_assert_error (error, ZK_ERROR, ZK_ERROR_CANCELLED);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 1000 * 1000);
+}
+
+static void
+test_auto_transport (void)
+{
+  TestSimDeviceSpec spec = { .name = "U", .users = 7, .no_tcp = TRUE };
+  g_autoptr (TestSim) sim = sim_new (&spec);
+  g_autoptr (ZkClient) client = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) users = NULL;
+
+  client = zk_client_new ("127.0.0.1", test_sim_udp_port (sim, 0), ZK_TRANSPORT_AUTO);
+  zk_client_set_timeout (client, TIMEOUT_MS);
+  g_assert_true (zk_client_connect (client, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (zk_client_get_transport (client), ==, ZK_TRANSPORT_UDP);
+  users = zk_client_read_users (client, NULL, NULL, &error);
+  g_assert_no_error (error);
+  check_users (sim, users);
+}
+
+/* ----------------------------------------------------------------- main */
+
+static void
+add_both (const char *name, GTestDataFunc func)
+{
+  g_autofree char *tcp = g_strdup_printf ("/client/sim/%s/tcp", name);
+  g_autofree char *udp = g_strdup_printf ("/client/sim/%s/udp", name);
+
+  g_test_add_data_func (tcp, GINT_TO_POINTER (FALSE), func);
+  g_test_add_data_func (udp, GINT_TO_POINTER (TRUE), func);
+}
+
+int
+main (int argc, char **argv)
+{
+  guint i;
+
+  g_test_init (&argc, &argv, NULL);
+
+  for (i = 0; i < G_N_ELEMENTS (profiles); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/client/sim/roundtrip/%s-users%u-logs%u",
+                                               profiles[i].udp ? "udp" : "tcp",
+                                               profiles[i].user_format, profiles[i].attlog_format);
+
+      g_test_add_data_func (path, &profiles[i], test_roundtrip);
+    }
+  add_both ("empty-28", test_empty_28);
+  add_both ("faces/face7", test_faces_face7);
+  g_test_add_data_func ("/client/sim/faces/vl", "vl", test_faces_unsupported);
+  g_test_add_data_func ("/client/sim/faces/none", "none", test_faces_unsupported);
+  add_both ("comm-key", test_comm_key);
+  add_both ("large", test_large);
+  g_test_add_func ("/client/sim/auto-transport", test_auto_transport);
+
+  add_both ("fault/drop-request", test_fault_drop_request);
+  add_both ("fault/drop-reply", test_fault_drop_reply);
+  add_both ("fault/delay", test_fault_delay);
+  add_both ("fault/close-mid-stream", test_fault_close_mid_stream);
+  g_test_add_func ("/client/sim/fault/close-on-write", test_fault_close_on_write);
+  add_both ("fault/corrupt-checksum", test_fault_corrupt_checksum);
+  add_both ("fault/hang", test_fault_hang);
+  add_both ("fault/hang-mid-transfer", test_fault_hang_mid_transfer);
+  g_test_add_func ("/client/sim/fault/ack-drop-writes", test_fault_ack_drop);
+  g_test_add_func ("/client/sim/fault/busy", test_fault_busy);
+  g_test_add_func ("/client/sim/fault/wrong-key", test_fault_wrong_key);
+  g_test_add_func ("/client/sim/fault/full", test_fault_full);
+  add_both ("fault/reboot", test_fault_reboot);
+  add_both ("fault/cancel", test_cancel);
+
+  return g_test_run ();
+}
