@@ -1614,7 +1614,6 @@ static gboolean
 run_clear_logs (Tool *tool, GError **error)
 {
   ZkSizes sizes = { 0 };
-  g_autofree char *message = NULL;
 
   tool_step (tool, "reading free sizes");
   if (!zk_client_get_sizes (tool->client, &sizes, tool->cancellable, error))
