@@ -1,0 +1,550 @@
+/* bsd-store.h — the daemon's sqlite database
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * BsdStore owns one sqlite connection. It is used from the main thread
+ * only: the daemon's main thread owns the store, workers hand their
+ * results back with g_main_context_invoke() before anything is stored.
+ * (Two BsdStore objects on the same file, e.g. in two processes, are
+ * fine: writes take the lock with BEGIN IMMEDIATE and wait up to the
+ * busy timeout.)
+ *
+ * Every fallible function returns FALSE/NULL (or 0 for ids) and sets a
+ * BSD_STORE_ERROR whose message names the operation. Times are µs since
+ * the Unix epoch (UTC) unless the name says otherwise; 0 means "never".
+ * Ids (areas, devices, jobs) are never reused; 0 is never a valid id and
+ * means "none" where an id is optional.
+ *
+ * Device comm keys live in the devices table and nowhere else; no list
+ * or get function returns them, only bsd_store_get_comm_key().
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "bsd-person.h"
+#include "zk-records.h"
+
+G_BEGIN_DECLS
+
+#define BSD_STORE_SCHEMA_VERSION 2
+
+#define BSD_STORE_ERROR (bsd_store_error_quark ())
+GQuark bsd_store_error_quark (void);
+
+typedef enum
+{
+  BSD_STORE_ERROR_FAILED,           /* sqlite or I/O failure not covered below */
+  BSD_STORE_ERROR_NOT_FOUND,        /* unknown id, PIN, key or referenced row */
+  BSD_STORE_ERROR_EXISTS,           /* a unique value (area name, natural key …) is taken */
+  BSD_STORE_ERROR_INVALID_ARGUMENT, /* unknown setting, bad JSON, bad state name … */
+  BSD_STORE_ERROR_NOT_DATABASE,     /* not an sqlite file, or not a biosync database */
+  BSD_STORE_ERROR_VERSION,          /* schema newer than this build understands */
+  BSD_STORE_ERROR_BUSY,             /* another connection held the lock past the timeout */
+  BSD_STORE_ERROR_TRANSACTION,      /* commit/rollback without begin */
+  BSD_STORE_ERROR_CORRUPT,          /* sqlite reports corruption (integrity check) */
+} BsdStoreError;
+
+#define BSD_TYPE_STORE (bsd_store_get_type ())
+G_DECLARE_FINAL_TYPE (BsdStore, bsd_store, BSD, STORE, GObject)
+
+/* ------------------------------------------------------------ the store */
+
+/* Opens (creating if needed) the database at @path, or an in-memory one
+ * for ":memory:". The file is created with mode 0600 and an existing one
+ * is set to 0600 before sqlite writes anything. Sets WAL, a 5 s busy
+ * timeout, foreign keys on and synchronous=FULL, then migrates the
+ * schema forward, one transaction per version.
+ *
+ * Fails with BSD_STORE_ERROR_NOT_DATABASE for a file that is not sqlite,
+ * or an sqlite file of another application, and BSD_STORE_ERROR_VERSION
+ * for a newer schema; in both cases nothing in the file (nor its mode)
+ * is changed. */
+BsdStore *bsd_store_open (const char *path, GError **error);
+const char *bsd_store_get_path (BsdStore *self);
+/* PRAGMA user_version: BSD_STORE_SCHEMA_VERSION after a successful open */
+guint bsd_store_get_schema_version (BsdStore *self);
+
+/* PRAGMA integrity_check and foreign_key_check; BSD_STORE_ERROR_CORRUPT
+ * listing the first problems when either finds any */
+gboolean bsd_store_check_integrity (BsdStore *self, GError **error);
+
+/* Explicit transaction for a batch of calls. Nests: the outermost level
+ * is BEGIN IMMEDIATE, inner levels are savepoints, so store functions
+ * that use a transaction of their own work inside one. A failed commit
+ * leaves the transaction open: call bsd_store_rollback(). Commit or
+ * rollback without a begin fails with BSD_STORE_ERROR_TRANSACTION. */
+gboolean bsd_store_begin (BsdStore *self, GError **error);
+gboolean bsd_store_commit (BsdStore *self, GError **error);
+gboolean bsd_store_rollback (BsdStore *self, GError **error);
+/* the current nesting depth, 0 outside any transaction */
+guint bsd_store_get_transaction_depth (BsdStore *self);
+
+/* ---------------------------------------------------------------- areas */
+
+typedef struct
+{
+  guint id;
+  char *name;
+  guint primary_device_id; /* 0 = none chosen yet */
+  gint64 last_sync;
+} BsdArea;
+
+void bsd_area_free (BsdArea *area);
+
+/* @name is unique (case-insensitive for ASCII): BSD_STORE_ERROR_EXISTS.
+ * Returns the new id, or 0 on error. */
+guint bsd_store_add_area (BsdStore *self, const char *name, GError **error);
+gboolean bsd_store_rename_area (BsdStore *self, guint area_id, const char *name, GError **error);
+/* the area's devices are left without an area */
+gboolean bsd_store_remove_area (BsdStore *self, guint area_id, GError **error);
+BsdArea *bsd_store_get_area (BsdStore *self, guint area_id, GError **error);
+/* BsdArea*, by id */
+GPtrArray *bsd_store_list_areas (BsdStore *self, GError **error);
+/* @device_id 0 = none; the device must exist */
+gboolean
+bsd_store_set_area_primary (BsdStore *self, guint area_id, guint device_id, GError **error);
+gboolean
+bsd_store_set_area_last_sync (BsdStore *self, guint area_id, gint64 last_sync, GError **error);
+
+/* -------------------------------------------------------------- devices */
+
+/* what an administrator configures; owned strings */
+typedef struct
+{
+  char *name;
+  char *address;
+  guint16 port;
+  char *protocol;   /* "tcp", "udp" or "auto" */
+  guint32 comm_key; /* 0 = none; only bsd_store_add_device() reads it */
+  guint timeout_ms; /* > 0 */
+  gboolean enabled;
+  guint area_id;   /* 0 = no area */
+  char *time_zone; /* NULL or "" = the system zone; else a GTimeZone identifier */
+} BsdDeviceConfig;
+
+/* defaults: port 4370, "auto", no key, 5000 ms, enabled, no area, system zone */
+BsdDeviceConfig *bsd_device_config_new (void);
+void bsd_device_config_free (BsdDeviceConfig *config);
+
+/* what the daemon learnt at the last contact; owned strings, NULL = unknown */
+typedef struct
+{
+  char *state; /* "unknown", "online", "offline", "busy" or "error" */
+  gint64 last_seen;
+  gint64 last_sync;
+  char *last_error;
+  char *serial;
+  char *platform;
+  char *firmware;
+  char *fp_version;
+  char *face_version;
+  gboolean face_supported;
+  guint users;
+  guint fingerprints;
+  guint faces;
+  guint records;
+  guint user_capacity;
+  guint fingerprint_capacity;
+  guint face_capacity;
+  guint record_capacity;
+  gint64 clock_offset; /* device clock minus ours, seconds */
+} BsdDeviceHealth;
+
+void bsd_device_health_clear (BsdDeviceHealth *health);
+
+/* a device as listed: configuration without the comm key, and health */
+typedef struct
+{
+  guint id;
+  char *name;
+  char *address;
+  guint16 port;
+  char *protocol;
+  gboolean has_comm_key;
+  guint timeout_ms;
+  gboolean enabled;
+  guint area_id;
+  char *time_zone; /* NULL = system zone */
+  BsdDeviceHealth health;
+} BsdDevice;
+
+void bsd_device_free (BsdDevice *device);
+
+/* validates the config (name and address non-empty, port ≠ 0, protocol,
+ * timeout, known area, parseable time zone). Returns the id, or 0. */
+guint bsd_store_add_device (BsdStore *self, const BsdDeviceConfig *config, GError **error);
+/* replaces the configuration except the comm key (see bsd_store_set_comm_key) */
+gboolean bsd_store_update_device (BsdStore *self,
+                                  guint device_id,
+                                  const BsdDeviceConfig *config,
+                                  GError **error);
+/* also drops its snapshot, watermark link and disabled_devices row; its
+ * pending tombstone confirmations count as confirmed; attendance and
+ * job results keep their rows (device_id becomes NULL) */
+gboolean bsd_store_remove_device (BsdStore *self, guint device_id, GError **error);
+BsdDevice *bsd_store_get_device (BsdStore *self, guint device_id, GError **error);
+/* BsdDevice*, by id */
+GPtrArray *bsd_store_list_devices (BsdStore *self, GError **error);
+/* the devices of one area, or with @area_id 0 those without an area */
+GPtrArray *bsd_store_list_area_devices (BsdStore *self, guint area_id, GError **error);
+gboolean
+bsd_store_get_comm_key (BsdStore *self, guint device_id, guint32 *comm_key, GError **error);
+gboolean bsd_store_set_comm_key (BsdStore *self, guint device_id, guint32 comm_key, GError **error);
+/* writes every field of @health (the caller merges with
+ * bsd_store_get_device() when it learnt only part of it) */
+gboolean bsd_store_update_device_health (BsdStore *self,
+                                         guint device_id,
+                                         const BsdDeviceHealth *health,
+                                         GError **error);
+/* a contact that failed: state and last error only (NULL clears it) */
+gboolean bsd_store_set_device_state (
+    BsdStore *self, guint device_id, const char *state, const char *last_error, GError **error);
+
+/* --------------------------------------------------------------- people */
+
+/* the roster, keyed by PIN (ZkUser.user_id): BsdPerson of bsd-person.h */
+
+/* a roster row for ListUsers: never templates, never the password */
+typedef struct
+{
+  char *pin;
+  char *name;
+  guint8 privilege;
+  gboolean has_card;
+  gboolean has_password;
+  gboolean central_edit;
+  gint64 updated_at;
+  guint fingerprints; /* distinct finger indexes, stored or on any device */
+  guint faces;        /* distinct face indexes, likewise */
+  GArray *device_ids; /* guint, the devices whose last snapshot holds the PIN */
+} BsdRosterEntry;
+
+void bsd_roster_entry_free (BsdRosterEntry *entry);
+
+/* Inserts or updates the person from a device's record. A person with a
+ * central edit is left alone, and so is an actively tombstoned PIN (a
+ * leaver never comes back through a device): then *@stored is FALSE. */
+gboolean bsd_store_upsert_person_from_device (BsdStore *self,
+                                              const ZkUser *user,
+                                              gboolean *stored,
+                                              GError **error);
+
+/* a central edit: NULL strings and FALSE has_* leave a field as it is */
+typedef struct
+{
+  const char *name;
+  const char *password;
+  gboolean has_privilege;
+  guint8 privilege;
+  gboolean has_card;
+  guint32 card;
+} BsdPersonEdit;
+
+/* sets central_edit and updated_at; the PIN must be in the roster */
+gboolean
+bsd_store_edit_person (BsdStore *self, const char *pin, const BsdPersonEdit *edit, GError **error);
+/* once every device has the edit, device records may win again */
+gboolean bsd_store_clear_central_edit (BsdStore *self, const char *pin, GError **error);
+BsdPerson *bsd_store_get_person (BsdStore *self, const char *pin, GError **error);
+/* BsdPerson*, the whole roster by PIN, for the planner */
+GPtrArray *bsd_store_list_people (BsdStore *self, GError **error);
+/* BsdRosterEntry*; @filter (NULL or "" = all) matches a substring of the
+ * PIN or the name, case-insensitively; ordered by PIN (shorter first, so
+ * numeric PINs sort numerically); @limit 0 = no limit */
+GPtrArray *bsd_store_list_roster (
+    BsdStore *self, const char *filter, guint offset, guint limit, GError **error);
+
+/* ------------------------------------------------------------ tombstones */
+
+typedef struct
+{
+  char *pin;
+  gint64 created_at;
+  char *created_by;  /* "scheduler", "uid:N" … may be NULL */
+  gint64 retired_at; /* 0 = active */
+  guint pending;     /* devices that still have to confirm */
+} BsdTombstone;
+
+void bsd_tombstone_free (BsdTombstone *tombstone);
+
+/* Tombstones @pin (again, if an old tombstone was retired): every device
+ * whose snapshot holds the PIN must confirm the deletion; the person and
+ * their stored templates leave the roster. Adding an active tombstone
+ * again changes nothing. */
+gboolean
+bsd_store_add_tombstone (BsdStore *self, const char *pin, const char *created_by, GError **error);
+/* TRUE when @pin has an active (not yet retired) tombstone */
+gboolean
+bsd_store_is_tombstoned (BsdStore *self, const char *pin, gboolean *tombstoned, GError **error);
+BsdTombstone *bsd_store_get_tombstone (BsdStore *self, const char *pin, GError **error);
+/* BsdTombstone*, active ones, by PIN */
+GPtrArray *bsd_store_list_tombstones (BsdStore *self, GError **error);
+/* guint device ids that have not confirmed yet */
+GArray *bsd_store_list_tombstone_pending (BsdStore *self, const char *pin, GError **error);
+/* Records that @device_id no longer holds @pin (also dropping it from
+ * that device's snapshot). When no device is left to confirm, the
+ * tombstone is retired (*@retired TRUE) and the PIN may be enrolled
+ * again. NOT_FOUND when @pin has no active tombstone. A tombstone no
+ * device held is retired at its first confirmation. */
+gboolean bsd_store_confirm_tombstone (
+    BsdStore *self, const char *pin, guint device_id, gboolean *retired, GError **error);
+
+/* --------------------------------------------------- device snapshots */
+
+typedef enum
+{
+  BSD_TEMPLATE_KIND_FINGER,
+  BSD_TEMPLATE_KIND_FACE,
+} BsdTemplateKind;
+
+const char *bsd_template_kind_to_string (BsdTemplateKind kind);
+
+/* one template as a device holds it */
+typedef struct
+{
+  char *pin;
+  BsdTemplateKind kind;
+  guint idx;  /* finger 0–9, face index */
+  char *hash; /* lower-case hex sha256 of the template bytes */
+} BsdDeviceTemplate;
+
+BsdDeviceTemplate *
+bsd_device_template_new (const char *pin, BsdTemplateKind kind, guint idx, const char *hash);
+void bsd_device_template_free (BsdDeviceTemplate *tmpl);
+
+/* Replaces the device's users (ZkUser*, as read) and, unless @templates
+ * is NULL, its templates (BsdDeviceTemplate*) in one transaction. A PIN
+ * or slot uid twice fails and changes nothing. Tombstone bookkeeping
+ * follows the snapshot: a tombstoned PIN on the device needs its
+ * confirmation, a pending one no longer on the device counts as
+ * confirmed (and may retire the tombstone). */
+gboolean bsd_store_replace_device_snapshot (
+    BsdStore *self, guint device_id, GPtrArray *users, GPtrArray *templates, GError **error);
+/* PIN (char*) → slot uid (GUINT_TO_POINTER) of the last snapshot */
+GHashTable *bsd_store_get_device_uid_map (BsdStore *self, guint device_id, GError **error);
+/* ZkUser* of the last snapshot, by uid */
+GPtrArray *bsd_store_get_device_users (BsdStore *self, guint device_id, GError **error);
+/* BsdDeviceTemplate* of the last snapshot */
+GPtrArray *bsd_store_get_device_templates (BsdStore *self, guint device_id, GError **error);
+
+/* ------------------------------------------------------------ templates */
+
+typedef struct
+{
+  char *pin;
+  BsdTemplateKind kind;
+  guint idx;
+  char *version; /* algorithm: "10" (~ZKFPVersion), face version … */
+  guint8 valid;
+  GBytes *data;
+  char *hash; /* lower-case hex sha256 of @data */
+} BsdTemplate;
+
+void bsd_template_free (BsdTemplate *tmpl);
+
+/* Stores a template once per (pin, kind, idx, version, bytes); storing
+ * the same bytes again does nothing. Returns the hash in @hash_out when
+ * given. An actively tombstoned PIN stores nothing (*@stored FALSE). */
+gboolean bsd_store_add_template (BsdStore *self,
+                                 const char *pin,
+                                 BsdTemplateKind kind,
+                                 guint idx,
+                                 const char *version,
+                                 guint8 valid,
+                                 GBytes *data,
+                                 gboolean *stored,
+                                 char **hash_out,
+                                 GError **error);
+/* the first template stored for that finger/face and version (an
+ * existing template is never replaced by a different one) */
+BsdTemplate *bsd_store_get_template (BsdStore *self,
+                                     const char *pin,
+                                     BsdTemplateKind kind,
+                                     guint idx,
+                                     const char *version,
+                                     GError **error);
+/* BsdTemplate* of @pin, or of everyone when @pin is NULL */
+GPtrArray *bsd_store_list_templates (BsdStore *self, const char *pin, GError **error);
+
+/* ----------------------------------------------------------- attendance */
+
+/* Stores @records (ZkAttendance*) read from the device with serial
+ * @serial in ONE transaction together with its log watermark. Each row
+ * keeps the device-local time as ISO 8601 text and its UTC time computed
+ * with @device_tz (NULL = the system zone; in a DST fold the earlier
+ * interpretation GLib gives wins). The natural key (serial, PIN, local
+ * time, state) makes a re-collection insert nothing: *@inserted new rows,
+ * *@duplicates already present. @device_id 0 = not a configured device.
+ * The watermark becomes count = @records->len (the device's log size
+ * when read in full) and the latest local time seen. */
+gboolean bsd_store_add_attendance (BsdStore *self,
+                                   guint device_id,
+                                   const char *serial,
+                                   GTimeZone *device_tz,
+                                   GPtrArray *records,
+                                   guint *inserted,
+                                   guint *duplicates,
+                                   GError **error);
+
+typedef struct
+{
+  char *serial;
+  guint device_id; /* 0 = device removed or unknown */
+  guint count;
+  char *last_local_time; /* NULL = nothing collected */
+  gint64 updated_at;
+} BsdLogWatermark;
+
+void bsd_log_watermark_free (BsdLogWatermark *watermark);
+
+/* NOT_FOUND when nothing was ever collected from @serial */
+BsdLogWatermark *bsd_store_get_log_watermark (BsdStore *self, const char *serial, GError **error);
+
+/* one row for export; the strings live until the callback returns */
+typedef struct
+{
+  gint64 id;
+  const char *serial;
+  const char *pin;
+  const char *name; /* roster name, else a name a device had; may be NULL */
+  gint64 utc_usec;
+  const char *local_time; /* device-local "YYYY-MM-DDThh:mm:ss" */
+  guint8 verify;
+  guint8 state;
+  guint32 workcode;
+  guint device_id;         /* 0 = removed or unknown */
+  const char *device_name; /* may be NULL */
+  gint64 collected_at;
+} BsdAttendanceRow;
+
+/* return FALSE (with @error set) to stop */
+typedef gboolean (*BsdAttendanceFunc) (const BsdAttendanceRow *row,
+                                       gpointer user_data,
+                                       GError **error);
+
+/* calls @func for every row with @from_usec ≤ utc < @to_usec, oldest
+ * first; the first error (from sqlite or @func) stops and is returned */
+gboolean bsd_store_foreach_attendance (BsdStore *self,
+                                       gint64 from_usec,
+                                       gint64 to_usec,
+                                       BsdAttendanceFunc func,
+                                       gpointer user_data,
+                                       GError **error);
+gboolean bsd_store_count_attendance (
+    BsdStore *self, gint64 from_usec, gint64 to_usec, guint64 *count, GError **error);
+
+/* ---------------------------------------------------------- job history */
+
+typedef struct
+{
+  gint64 id;
+  char *kind;
+  char *target;
+  char *trigger;           /* "scheduler" or "uid:N" */
+  gint64 requested_by_uid; /* -1 = not a user */
+  char *state;             /* queued|running|succeeded|partial|failed|cancelled|interrupted */
+  gint64 queued_at;
+  gint64 started_at;
+  gint64 finished_at;
+  char *summary;
+  char *report; /* JSON text or NULL */
+} BsdJobRecord;
+
+void bsd_job_record_free (BsdJobRecord *job);
+
+typedef struct
+{
+  guint device_id; /* 0 = device removed since */
+  char *device_name;
+  char *status; /* free text kept short: "ok", "failed", "skipped", "unreachable" … */
+  guint added;
+  guint updated;
+  guint deleted;
+  guint skipped;
+  guint failed;
+  char *reason;
+  char *details; /* JSON text or NULL */
+} BsdJobDeviceResult;
+
+void bsd_job_device_result_free (BsdJobDeviceResult *result);
+
+/* a new row in state "queued"; returns its id, 0 on error */
+gint64 bsd_store_create_job (BsdStore *self,
+                             const char *kind,
+                             const char *target,
+                             const char *trigger,
+                             gint64 requested_by_uid,
+                             GError **error);
+gboolean bsd_store_set_job_running (BsdStore *self, gint64 job_id, GError **error);
+/* @state: succeeded, partial, failed, cancelled or interrupted; @report
+ * must be JSON (or NULL) */
+gboolean bsd_store_finish_job (BsdStore *self,
+                               gint64 job_id,
+                               const char *state,
+                               const char *summary,
+                               const char *report,
+                               GError **error);
+/* @result->details must be JSON (or NULL); a @device_id that is not (or
+ * no longer) configured is stored as 0 */
+gboolean bsd_store_add_job_device_result (BsdStore *self,
+                                          gint64 job_id,
+                                          const BsdJobDeviceResult *result,
+                                          GError **error);
+/* BsdJobRecord*, newest first; @limit 0 = all */
+GPtrArray *bsd_store_list_jobs (BsdStore *self, guint limit, GError **error);
+BsdJobRecord *bsd_store_get_job (BsdStore *self, gint64 job_id, GError **error);
+/* BsdJobDeviceResult*, in the order they were added */
+GPtrArray *bsd_store_list_job_device_results (BsdStore *self, gint64 job_id, GError **error);
+/* at start-up: queued and running rows left by a previous process become
+ * "interrupted" (finished now); @count how many */
+gboolean bsd_store_mark_interrupted_jobs (BsdStore *self, guint *count, GError **error);
+
+/* ------------------------------------------------------------- settings */
+
+/* Known keys and defaults: AutoSync (bool, TRUE), SyncInterval (uint,
+ * 60), MaxParallelDevices (uint, 2), LogInterval (uint, 15),
+ * ClockThreshold (uint, 120), ClearLogsAfterDownload (bool, FALSE),
+ * LastAutoSync (uint64 µs, 0). An unknown key, or the wrong type for a
+ * key, is BSD_STORE_ERROR_INVALID_ARGUMENT. Range checks are the
+ * caller's. A stored value that does not parse reads as the default. */
+gboolean
+bsd_store_get_setting_bool (BsdStore *self, const char *key, gboolean *value, GError **error);
+gboolean
+bsd_store_set_setting_bool (BsdStore *self, const char *key, gboolean value, GError **error);
+gboolean bsd_store_get_setting_uint (BsdStore *self, const char *key, guint *value, GError **error);
+gboolean bsd_store_set_setting_uint (BsdStore *self, const char *key, guint value, GError **error);
+gboolean
+bsd_store_get_setting_uint64 (BsdStore *self, const char *key, guint64 *value, GError **error);
+gboolean
+bsd_store_set_setting_uint64 (BsdStore *self, const char *key, guint64 value, GError **error);
+
+/* ------------------------------------------------------ disabled devices */
+
+typedef struct
+{
+  guint device_id;
+  gint64 job_id; /* 0 = none */
+  gint64 since;
+} BsdDisabledDevice;
+
+/* written before a device is disabled for writing (again: refreshes it) */
+gboolean
+bsd_store_add_disabled_device (BsdStore *self, guint device_id, gint64 job_id, GError **error);
+/* after it was enabled again; removing an absent row is not an error */
+gboolean bsd_store_remove_disabled_device (BsdStore *self, guint device_id, GError **error);
+/* BsdDisabledDevice, by device id: what a crash left disabled */
+GArray *bsd_store_list_disabled_devices (BsdStore *self, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsdArea, bsd_area_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsdDeviceConfig, bsd_device_config_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsdDevice, bsd_device_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsdRosterEntry, bsd_roster_entry_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsdTombstone, bsd_tombstone_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsdDeviceTemplate, bsd_device_template_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsdTemplate, bsd_template_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsdLogWatermark, bsd_log_watermark_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsdJobRecord, bsd_job_record_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsdJobDeviceResult, bsd_job_device_result_free)
+
+G_END_DECLS

@@ -1,0 +1,642 @@
+/* test-store-schema.c — BsdStore: opening, file mode, refusing foreign
+ * files, schema migration from the version-1 fixture, transactions,
+ * integrity, two connections
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "store-test-util.h"
+
+#include <sys/stat.h>
+
+static guint
+file_mode (const char *path)
+{
+  struct stat st;
+
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  return st.st_mode & 07777;
+}
+
+static void
+test_open_memory (void)
+{
+  g_autoptr (BsdStore) store = store_open_memory ();
+  g_autoptr (GError) error = NULL;
+
+  g_assert_cmpuint (bsd_store_get_schema_version (store), ==, BSD_STORE_SCHEMA_VERSION);
+  g_assert_cmpstr (bsd_store_get_path (store), ==, ":memory:");
+  g_assert_true (bsd_store_check_integrity (store, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_open_create_mode (void)
+{
+  g_autoptr (StoreTmpDir) dir = store_tmp_dir_new ();
+  g_autofree char *path = store_tmp_dir_file (dir, "biosync.db");
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsdStore) store = NULL;
+  g_autofree char *journal = NULL;
+  mode_t old_umask = umask (0);
+  sqlite3 *db;
+
+  /* even with umask 0 nobody else may read the database */
+  store = bsd_store_open (path, &error);
+  umask (old_umask);
+  g_assert_no_error (error);
+  g_assert_cmpuint (file_mode (path), ==, 0600);
+  g_assert_cmpuint (bsd_store_add_area (store, "Hall", &error), >, 0);
+  g_assert_no_error (error);
+  g_assert_true (g_file_test (wal, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (file_mode (wal), ==, 0600);
+
+  db = store_raw_open (path);
+  journal = store_raw_query (db, "PRAGMA journal_mode");
+  g_assert_cmpstr (journal, ==, "wal");
+  sqlite3_close (db);
+}
+
+static void
+test_open_existing_mode (void)
+{
+  g_autoptr (StoreTmpDir) dir = store_tmp_dir_new ();
+  g_autofree char *path = store_tmp_dir_file (dir, "biosync.db");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsdStore) store = NULL;
+  g_autoptr (BsdArea) area = NULL;
+  guint area_id;
+
+  /* an empty file someone created with a loose mode */
+  g_file_set_contents (path, "", 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_chmod (path, 0644), ==, 0);
+  store = bsd_store_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (file_mode (path), ==, 0600);
+  area_id = bsd_store_add_area (store, "Hall", &error);
+  g_assert_no_error (error);
+  g_clear_object (&store);
+
+  /* a real database made readable by others */
+  g_assert_cmpint (g_chmod (path, 0644), ==, 0);
+  store = bsd_store_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (file_mode (path), ==, 0600);
+  area = bsd_store_get_area (store, area_id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (area->name, ==, "Hall");
+  g_assert_cmpuint (bsd_store_get_schema_version (store), ==, BSD_STORE_SCHEMA_VERSION);
+}
+
+/* @path must be refused with @code and stay byte for byte as it was */
+static void
+assert_refused (const char *path, int code)
+{
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+  g_autofree char *journal = g_strconcat (path, "-journal", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsdStore) store = NULL;
+  gsize before_len = 0;
+  gsize after_len = 0;
+  guint mode = file_mode (path);
+
+  g_assert_true (g_file_get_contents (path, &before, &before_len, NULL));
+  store = bsd_store_open (path, &error);
+  g_assert_error (error, BSD_STORE_ERROR, code);
+  g_assert_null (store);
+  g_assert_nonnull (strstr (error->message, path));
+  g_assert_true (g_file_get_contents (path, &after, &after_len, NULL));
+  g_assert_cmpmem (before, before_len, after, after_len);
+  g_assert_cmpuint (file_mode (path), ==, mode);
+  g_assert_false (g_file_test (wal, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (journal, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_open_not_sqlite (void)
+{
+  g_autoptr (StoreTmpDir) dir = store_tmp_dir_new ();
+  g_autofree char *text = store_tmp_dir_file (dir, "notes.txt");
+  g_autofree char *binary = store_tmp_dir_file (dir, "random.bin");
+  g_autofree char *header = store_tmp_dir_file (dir, "header.db");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GRand) rand = g_rand_new_with_seed (42);
+  guint8 junk[8192];
+  g_autoptr (BsdStore) store = NULL;
+
+  g_file_set_contents (text,
+                       "this is a configuration file, not a database: it must survive "
+                       "a mistaken --state-dir untouched\n",
+                       -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_chmod (text, 0644), ==, 0);
+  assert_refused (text, BSD_STORE_ERROR_NOT_DATABASE);
+
+  for (guint i = 0; i < sizeof junk; i++)
+    junk[i] = (guint8)g_rand_int_range (rand, 0, 256);
+  g_file_set_contents (binary, (const char *)junk, sizeof junk, &error);
+  g_assert_no_error (error);
+  assert_refused (binary, BSD_STORE_ERROR_NOT_DATABASE);
+
+  /* the right magic and a garbage header: refused, never a crash */
+  memcpy (junk, "SQLite format 3", 16);
+  g_file_set_contents (header, (const char *)junk, sizeof junk, &error);
+  g_assert_no_error (error);
+  store = bsd_store_open (header, &error);
+  g_assert_null (store);
+  g_assert_nonnull (error);
+  g_assert_true (error->domain == BSD_STORE_ERROR);
+}
+
+static void
+test_open_newer_version (void)
+{
+  g_autoptr (StoreTmpDir) dir = store_tmp_dir_new ();
+  g_autofree char *path = store_tmp_dir_file (dir, "biosync.db");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsdStore) store = NULL;
+  sqlite3 *db;
+
+  /* what a future biosync would write */
+  db = store_raw_open (path);
+  store_raw_exec (db, "CREATE TABLE areas (id INTEGER PRIMARY KEY, name TEXT, colour TEXT);"
+                      "INSERT INTO areas VALUES (1, 'Hall', 'blue');"
+                      "PRAGMA application_id = 1112758596; PRAGMA user_version = 3;");
+  sqlite3_close (db);
+  g_assert_cmpint (g_chmod (path, 0644), ==, 0);
+  assert_refused (path, BSD_STORE_ERROR_VERSION);
+
+  store = bsd_store_open (path, &error);
+  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_VERSION);
+  g_assert_nonnull (strstr (error->message, "newer"));
+  g_assert_null (store);
+}
+
+static void
+test_open_foreign (void)
+{
+  g_autoptr (StoreTmpDir) dir = store_tmp_dir_new ();
+  g_autofree char *plain = store_tmp_dir_file (dir, "other.db");
+  g_autofree char *tagged = store_tmp_dir_file (dir, "tagged.db");
+  sqlite3 *db;
+
+  /* someone else's sqlite database: never migrated into ours */
+  db = store_raw_open (plain);
+  store_raw_exec (db, "CREATE TABLE contacts (name TEXT); INSERT INTO contacts VALUES ('x');");
+  sqlite3_close (db);
+  assert_refused (plain, BSD_STORE_ERROR_NOT_DATABASE);
+
+  db = store_raw_open (tagged);
+  store_raw_exec (db, "CREATE TABLE t (a); PRAGMA application_id = 7; PRAGMA user_version = 1;");
+  sqlite3_close (db);
+  assert_refused (tagged, BSD_STORE_ERROR_NOT_DATABASE);
+}
+
+static void
+test_open_bad_path (void)
+{
+  g_autoptr (StoreTmpDir) dir = store_tmp_dir_new ();
+  g_autofree char *missing = g_build_filename (dir->path, "no", "such", "biosync.db", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsdStore) store = NULL;
+
+  store = bsd_store_open (missing, &error);
+  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, missing));
+  g_assert_null (store);
+  g_clear_error (&error);
+
+  /* a directory is not a database either */
+  store = bsd_store_open (dir->path, &error);
+  g_assert_nonnull (error);
+  g_assert_null (store);
+}
+
+static void
+test_reopen (void)
+{
+  g_autoptr (StoreTmpDir) dir = store_tmp_dir_new ();
+  g_autofree char *path = store_tmp_dir_file (dir, "biosync.db");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsdStore) store = NULL;
+  g_autoptr (GPtrArray) areas = NULL;
+
+  store = bsd_store_open (path, &error);
+  g_assert_no_error (error);
+  bsd_store_add_area (store, "Hall", &error);
+  g_assert_no_error (error);
+  g_clear_object (&store);
+
+  store = bsd_store_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (bsd_store_get_schema_version (store), ==, BSD_STORE_SCHEMA_VERSION);
+  areas = bsd_store_list_areas (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (areas->len, ==, 1);
+}
+
+static void
+test_migrate_v1 (void)
+{
+  g_autoptr (StoreTmpDir) dir = store_tmp_dir_new ();
+  g_autofree char *path = store_tmp_dir_file (dir, "biosync.db");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsdStore) store = NULL;
+  g_autoptr (GPtrArray) areas = NULL;
+  g_autoptr (GPtrArray) devices = NULL;
+  g_autoptr (GPtrArray) roster = NULL;
+  g_autoptr (GPtrArray) jobs = NULL;
+  g_autoptr (GPtrArray) results = NULL;
+  g_autoptr (GArray) pending = NULL;
+  g_autoptr (BsdPerson) person = NULL;
+  g_autoptr (BsdLogWatermark) watermark = NULL;
+  g_autoptr (BsdDeviceConfig) config = bsd_device_config_new ();
+  g_autoptr (GPtrArray) punches = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GBytes) finger = NULL;
+  BsdDevice *a;
+  BsdRosterEntry *alice;
+  BsdPersonEdit edit = { .name = "Alice A. Ámbar" };
+  const guint8 finger_bytes[] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+  guint32 comm_key = 0;
+  guint64 count = 0;
+  guint n = 0;
+  guint inserted = 0;
+  guint duplicates = 0;
+  gboolean flag = TRUE;
+  gboolean stored = TRUE;
+  gboolean retired = FALSE;
+  guint device_id;
+
+  store_make_v1 (path, NULL);
+  g_assert_cmpint (g_chmod (path, 0644), ==, 0);
+  store = bsd_store_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (bsd_store_get_schema_version (store), ==, 2);
+  g_assert_cmpuint (file_mode (path), ==, 0600);
+  g_assert_true (bsd_store_check_integrity (store, &error));
+  g_assert_no_error (error);
+
+  /* the data survived */
+  areas = bsd_store_list_areas (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (areas->len, ==, 2);
+  g_assert_cmpstr (((BsdArea *)areas->pdata[0])->name, ==, "Main building");
+  g_assert_cmpuint (((BsdArea *)areas->pdata[0])->primary_device_id, ==, 1);
+  g_assert_cmpint (((BsdArea *)areas->pdata[0])->last_sync, ==, 1700000000000000);
+
+  devices = bsd_store_list_devices (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (devices->len, ==, 3);
+  a = devices->pdata[0];
+  g_assert_cmpstr (a->name, ==, "Terminal A");
+  g_assert_cmpstr (a->protocol, ==, "tcp");
+  g_assert_true (a->has_comm_key);
+  g_assert_null (a->time_zone);
+  g_assert_cmpstr (a->health.serial, ==, "SER-A");
+  g_assert_cmpstr (a->health.fp_version, ==, "10");
+  g_assert_true (a->health.face_supported);
+  g_assert_cmpuint (a->health.user_capacity, ==, 3000);
+  g_assert_cmpint (a->health.clock_offset, ==, -3);
+  g_assert_false (((BsdDevice *)devices->pdata[1])->has_comm_key);
+  g_assert_cmpuint (((BsdDevice *)devices->pdata[2])->area_id, ==, 0);
+  g_assert_true (bsd_store_get_comm_key (store, 1, &comm_key, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (comm_key, ==, 271828);
+
+  person = bsd_store_get_person (store, "1", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (person->name, ==, "Alice Ámbar");
+  g_assert_cmpuint (person->card, ==, 1001);
+  g_assert_false (person->central_edit);
+
+  roster = bsd_store_list_roster (store, NULL, 0, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (roster->len, ==, 3);
+  alice = roster->pdata[0];
+  g_assert_cmpstr (alice->pin, ==, "1");
+  g_assert_cmpuint (alice->fingerprints, ==, 1);
+  g_assert_cmpuint (alice->faces, ==, 1);
+  g_assert_cmpuint (alice->device_ids->len, ==, 2);
+  g_assert_cmpuint (g_array_index (alice->device_ids, guint, 0), ==, 1);
+  g_assert_cmpuint (g_array_index (alice->device_ids, guint, 1), ==, 3);
+  g_assert_cmpstr (((BsdRosterEntry *)roster->pdata[2])->pin, ==, "10");
+
+  /* the version-1 tombstone now waits for terminal C, which holds 99 */
+  g_assert_true (bsd_store_is_tombstoned (store, "99", &flag, &error));
+  g_assert_true (flag);
+  pending = bsd_store_list_tombstone_pending (store, "99", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (pending->len, ==, 1);
+  g_assert_cmpuint (g_array_index (pending, guint, 0), ==, 3);
+
+  g_assert_true (bsd_store_count_attendance (store, 0, G_MAXINT64, &count, &error));
+  g_assert_cmpuint (count, ==, 3);
+  watermark = bsd_store_get_log_watermark (store, "SER-A", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (watermark->count, ==, 3);
+  g_assert_cmpstr (watermark->last_local_time, ==, "2023-11-14T17:00:00");
+
+  jobs = bsd_store_list_jobs (store, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (jobs->len, ==, 2);
+  g_assert_cmpstr (((BsdJobRecord *)jobs->pdata[1])->report, ==, "{\"devices\": [1, 2]}");
+  results = bsd_store_list_job_device_results (store, 1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (results->len, ==, 2);
+  g_assert_true (bsd_store_mark_interrupted_jobs (store, &n, &error));
+  g_assert_cmpuint (n, ==, 1);
+
+  g_assert_true (bsd_store_get_setting_uint (store, "SyncInterval", &n, &error));
+  g_assert_cmpuint (n, ==, 30);
+  g_assert_true (bsd_store_get_setting_bool (store, "AutoSync", &flag, &error));
+  g_assert_false (flag);
+  g_assert_true (bsd_store_get_setting_uint (store, "MaxParallelDevices", &n, &error));
+  g_assert_cmpuint (n, ==, 2);
+
+  /* the version-2 schema works on it */
+  config->name = g_strdup ("Terminal D");
+  config->address = g_strdup ("192.0.2.13");
+  config->time_zone = g_strdup ("Asia/Kolkata");
+  config->area_id = 2;
+  device_id = bsd_store_add_device (store, config, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (device_id, ==, 4);
+  g_assert_true (bsd_store_edit_person (store, "1", &edit, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&person, bsd_person_free);
+  person = bsd_store_get_person (store, "1", &error);
+  g_assert_true (person->central_edit);
+  g_assert_true (bsd_store_add_disabled_device (store, 1, 2, &error));
+  g_assert_no_error (error);
+
+  /* the fixture's hash is the real sha256: the same bytes dedupe */
+  finger = g_bytes_new_static (finger_bytes, sizeof finger_bytes);
+  g_assert_true (bsd_store_add_template (store, "1", BSD_TEMPLATE_KIND_FINGER, 0, "10", 1, finger,
+                                         &stored, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_false (stored);
+
+  g_ptr_array_add (punches, store_make_punch ("1", 2023, 11, 14, 8, 0, 0, 0)); /* known */
+  g_ptr_array_add (punches, store_make_punch ("2", 2023, 11, 15, 8, 0, 0, 0));
+  ((ZkAttendance *)punches->pdata[1])->workcode = 77;
+  g_assert_true (
+      bsd_store_add_attendance (store, 1, "SER-A", NULL, punches, &inserted, &duplicates, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (inserted, ==, 1);
+  g_assert_cmpuint (duplicates, ==, 1);
+
+  g_assert_true (bsd_store_confirm_tombstone (store, "99", 3, &retired, &error));
+  g_assert_no_error (error);
+  g_assert_true (retired);
+  g_assert_true (bsd_store_check_integrity (store, &error));
+  g_assert_no_error (error);
+}
+
+/* columns, defaults, keys and indexes of every table */
+static char *
+schema_dump (const char *path)
+{
+  sqlite3 *db = store_raw_open (path);
+  g_autofree char *columns = store_raw_dump (
+      db, "SELECT m.name, p.cid, p.name, p.type, p.\"notnull\", p.dflt_value, p.pk"
+          " FROM sqlite_master m JOIN pragma_table_info (m.name) p"
+          " WHERE m.type = 'table' ORDER BY m.name, p.cid");
+  g_autofree char *keys = store_raw_dump (
+      db, "SELECT m.name, f.* FROM sqlite_master m JOIN pragma_foreign_key_list (m.name) f"
+          " WHERE m.type = 'table' ORDER BY m.name, f.id, f.seq");
+  g_autofree char *indexes
+      = store_raw_dump (db, "SELECT m.name, i.name, i.\"unique\", i.origin, c.name"
+                            " FROM sqlite_master m JOIN pragma_index_list (m.name) i"
+                            " JOIN pragma_index_info (i.name) c WHERE m.type = 'table'"
+                            " ORDER BY m.name, i.name, c.seqno");
+  g_autofree char *meta = store_raw_dump (db, "PRAGMA user_version");
+
+  sqlite3_close (db);
+  return g_strconcat (columns, keys, indexes, meta, NULL);
+}
+
+static void
+test_migrate_same_schema (void)
+{
+  g_autoptr (StoreTmpDir) dir = store_tmp_dir_new ();
+  g_autofree char *fresh = store_tmp_dir_file (dir, "fresh.db");
+  g_autofree char *migrated = store_tmp_dir_file (dir, "migrated.db");
+  g_autofree char *fresh_schema = NULL;
+  g_autofree char *migrated_schema = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsdStore) store = NULL;
+
+  store = bsd_store_open (fresh, &error);
+  g_assert_no_error (error);
+  g_clear_object (&store);
+  store_make_v1 (migrated, NULL);
+  store = bsd_store_open (migrated, &error);
+  g_assert_no_error (error);
+  g_clear_object (&store);
+
+  /* the fixture's version 1 is the code's version 1 */
+  fresh_schema = schema_dump (fresh);
+  migrated_schema = schema_dump (migrated);
+  g_assert_cmpstr (fresh_schema, ==, migrated_schema);
+  g_assert_nonnull (strstr (fresh_schema, "tombstone_devices"));
+}
+
+static void
+test_migrate_failure_rolls_back (void)
+{
+  g_autoptr (StoreTmpDir) dir = store_tmp_dir_new ();
+  g_autofree char *path = store_tmp_dir_file (dir, "biosync.db");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsdStore) store = NULL;
+  g_autofree char *version = NULL;
+  g_autofree char *column = NULL;
+  g_autofree char *table = NULL;
+  sqlite3 *db;
+
+  /* a stray table makes the 1 → 2 step fail half-way */
+  store_make_v1 (path, "CREATE TABLE disabled_devices (x);");
+  store = bsd_store_open (path, &error);
+  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "migrating the schema from version 1 to 2"));
+  g_assert_null (store);
+
+  db = store_raw_open (path);
+  version = store_raw_query (db, "PRAGMA user_version");
+  g_assert_cmpstr (version, ==, "1");
+  column = store_raw_query (db, "SELECT name FROM pragma_table_info ('devices')"
+                                " WHERE name = 'time_zone'");
+  g_assert_null (column);
+  table = store_raw_query (db, "SELECT name FROM sqlite_master WHERE name = 'tombstone_devices'");
+  g_assert_null (table);
+  sqlite3_close (db);
+}
+
+static void
+test_transactions (void)
+{
+  g_autoptr (BsdStore) store = store_open_memory ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) areas = NULL;
+  g_autoptr (GPtrArray) punches = g_ptr_array_new_with_free_func (g_free);
+  guint64 count = 1;
+
+  g_assert_false (bsd_store_commit (store, &error));
+  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_TRANSACTION);
+  g_clear_error (&error);
+  g_assert_false (bsd_store_rollback (store, &error));
+  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_TRANSACTION);
+  g_clear_error (&error);
+
+  /* rollback */
+  g_assert_true (bsd_store_begin (store, &error));
+  g_assert_cmpuint (bsd_store_get_transaction_depth (store), ==, 1);
+  bsd_store_add_area (store, "Gone", &error);
+  g_assert_no_error (error);
+  g_assert_true (bsd_store_rollback (store, &error));
+  g_assert_cmpuint (bsd_store_get_transaction_depth (store), ==, 0);
+
+  /* nested: the inner level rolls back alone */
+  g_assert_true (bsd_store_begin (store, &error));
+  bsd_store_add_area (store, "Outer", &error);
+  g_assert_true (bsd_store_begin (store, &error));
+  g_assert_cmpuint (bsd_store_get_transaction_depth (store), ==, 2);
+  bsd_store_add_area (store, "Inner", &error);
+  g_assert_no_error (error);
+  g_assert_true (bsd_store_rollback (store, &error));
+  g_assert_true (bsd_store_begin (store, &error));
+  bsd_store_add_area (store, "Kept", &error);
+  g_assert_true (bsd_store_commit (store, &error));
+  g_assert_true (bsd_store_commit (store, &error));
+  g_assert_no_error (error);
+  areas = bsd_store_list_areas (store, &error);
+  g_assert_cmpuint (areas->len, ==, 2);
+  g_assert_cmpstr (((BsdArea *)areas->pdata[0])->name, ==, "Outer");
+  g_assert_cmpstr (((BsdArea *)areas->pdata[1])->name, ==, "Kept");
+
+  /* a function with its own transaction inside an explicit one */
+  g_ptr_array_add (punches, store_make_punch ("7", 2024, 5, 1, 8, 0, 0, 0));
+  g_assert_true (bsd_store_begin (store, &error));
+  g_assert_true (bsd_store_add_attendance (store, 0, "SER-X", NULL, punches, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (bsd_store_get_transaction_depth (store), ==, 1);
+  g_assert_true (bsd_store_rollback (store, &error));
+  g_assert_true (bsd_store_count_attendance (store, 0, G_MAXINT64, &count, &error));
+  g_assert_cmpuint (count, ==, 0);
+
+  /* a failing batch function leaves the outer transaction usable */
+  g_assert_true (bsd_store_begin (store, &error));
+  g_assert_false (bsd_store_remove_device (store, 99, &error));
+  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_cmpuint (bsd_store_get_transaction_depth (store), ==, 1);
+  bsd_store_add_area (store, "After", &error);
+  g_assert_no_error (error);
+  g_assert_true (bsd_store_commit (store, &error));
+  g_clear_pointer (&areas, g_ptr_array_unref);
+  areas = bsd_store_list_areas (store, &error);
+  g_assert_cmpuint (areas->len, ==, 3);
+}
+
+static void
+test_integrity (void)
+{
+  g_autoptr (StoreTmpDir) dir = store_tmp_dir_new ();
+  g_autofree char *path = store_tmp_dir_file (dir, "biosync.db");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsdStore) store = NULL;
+  sqlite3 *db;
+
+  store = bsd_store_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_true (bsd_store_check_integrity (store, &error));
+  g_assert_no_error (error);
+
+  /* a dangling reference written behind our back */
+  db = store_raw_open (path);
+  store_raw_exec (db, "PRAGMA foreign_keys = OFF;"
+                      "INSERT INTO device_users (device_id, pin, uid, seen_at)"
+                      " VALUES (42, '1', 1, 0);");
+  sqlite3_close (db);
+  g_assert_false (bsd_store_check_integrity (store, &error));
+  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_CORRUPT);
+  g_assert_nonnull (strstr (error->message, "device_users"));
+}
+
+typedef struct
+{
+  const char *path;
+  gint64 elapsed;
+  GError *error;
+} WriterData;
+
+static gpointer
+writer_thread (gpointer user_data)
+{
+  WriterData *data = user_data;
+  g_autoptr (BsdStore) store = bsd_store_open (data->path, &data->error);
+  gint64 start;
+
+  if (store == NULL)
+    return NULL;
+  start = g_get_monotonic_time ();
+  bsd_store_add_area (store, "From the other connection", &data->error);
+  data->elapsed = g_get_monotonic_time () - start;
+  return NULL;
+}
+
+static void
+test_busy_timeout (void)
+{
+  g_autoptr (StoreTmpDir) dir = store_tmp_dir_new ();
+  g_autofree char *path = store_tmp_dir_file (dir, "biosync.db");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsdStore) store = NULL;
+  g_autoptr (GPtrArray) areas = NULL;
+  WriterData data = { 0 };
+  GThread *thread;
+
+  store = bsd_store_open (path, &error);
+  g_assert_no_error (error);
+
+  /* our write lock makes the other connection wait, not fail */
+  g_assert_true (bsd_store_begin (store, &error));
+  bsd_store_add_area (store, "Ours", &error);
+  g_assert_no_error (error);
+  data.path = path;
+  thread = g_thread_new ("writer", writer_thread, &data);
+  g_usleep (300 * 1000);
+  g_assert_true (bsd_store_commit (store, &error));
+  g_thread_join (thread);
+  g_assert_no_error (data.error);
+  g_assert_cmpint (data.elapsed, >=, 100 * 1000);
+
+  areas = bsd_store_list_areas (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (areas->len, ==, 2);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/store/open/memory", test_open_memory);
+  g_test_add_func ("/store/open/create-mode", test_open_create_mode);
+  g_test_add_func ("/store/open/existing-mode", test_open_existing_mode);
+  g_test_add_func ("/store/open/not-sqlite", test_open_not_sqlite);
+  g_test_add_func ("/store/open/newer-version", test_open_newer_version);
+  g_test_add_func ("/store/open/foreign", test_open_foreign);
+  g_test_add_func ("/store/open/bad-path", test_open_bad_path);
+  g_test_add_func ("/store/open/reopen", test_reopen);
+  g_test_add_func ("/store/migrate/v1", test_migrate_v1);
+  g_test_add_func ("/store/migrate/same-schema", test_migrate_same_schema);
+  g_test_add_func ("/store/migrate/failure-rolls-back", test_migrate_failure_rolls_back);
+  g_test_add_func ("/store/transactions", test_transactions);
+  g_test_add_func ("/store/integrity", test_integrity);
+  g_test_add_func ("/store/busy-timeout", test_busy_timeout);
+
+  return g_test_run ();
+}
