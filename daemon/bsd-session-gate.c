@@ -1,0 +1,172 @@
+/* bsd-session-gate.c — at most N device sessions at once, one per device
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include "bsd-session-gate.h"
+
+struct _BsdSessionGate
+{
+  GObject parent_instance;
+
+  GMutex lock;
+  GCond changed;
+  guint max_sessions;
+  guint open;
+  guint peak;
+  GHashTable *busy; /* device id → TRUE while a session is open */
+};
+
+G_DEFINE_FINAL_TYPE (BsdSessionGate, bsd_session_gate, G_TYPE_OBJECT)
+
+static void
+bsd_session_gate_finalize (GObject *object)
+{
+  BsdSessionGate *self = BSD_SESSION_GATE (object);
+
+  g_hash_table_unref (self->busy);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->changed);
+  G_OBJECT_CLASS (bsd_session_gate_parent_class)->finalize (object);
+}
+
+static void
+bsd_session_gate_class_init (BsdSessionGateClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = bsd_session_gate_finalize;
+}
+
+static void
+bsd_session_gate_init (BsdSessionGate *self)
+{
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->changed);
+  self->busy = g_hash_table_new (g_direct_hash, g_direct_equal);
+  self->max_sessions = 1;
+}
+
+BsdSessionGate *
+bsd_session_gate_new (guint max_sessions)
+{
+  BsdSessionGate *self = g_object_new (BSD_TYPE_SESSION_GATE, NULL);
+
+  self->max_sessions = MAX (max_sessions, 1);
+  return self;
+}
+
+void
+bsd_session_gate_set_max (BsdSessionGate *self, guint max_sessions)
+{
+  g_return_if_fail (BSD_IS_SESSION_GATE (self));
+
+  g_mutex_lock (&self->lock);
+  self->max_sessions = MAX (max_sessions, 1);
+  g_cond_broadcast (&self->changed);
+  g_mutex_unlock (&self->lock);
+}
+
+guint
+bsd_session_gate_get_max (BsdSessionGate *self)
+{
+  guint max;
+
+  g_mutex_lock (&self->lock);
+  max = self->max_sessions;
+  g_mutex_unlock (&self->lock);
+  return max;
+}
+
+static void
+wake_waiters (GCancellable *cancellable, gpointer user_data)
+{
+  BsdSessionGate *self = user_data;
+
+  /* taking the lock orders this wake-up after the waiter's check */
+  g_mutex_lock (&self->lock);
+  g_cond_broadcast (&self->changed);
+  g_mutex_unlock (&self->lock);
+}
+
+gboolean
+bsd_session_gate_acquire (BsdSessionGate *self,
+                          guint device_id,
+                          GCancellable *cancellable,
+                          GError **error)
+{
+  gulong handler = 0;
+  gboolean cancelled = FALSE;
+
+  g_return_val_if_fail (BSD_IS_SESSION_GATE (self), FALSE);
+
+  if (cancellable)
+    handler = g_cancellable_connect (cancellable, G_CALLBACK (wake_waiters), self, NULL);
+
+  g_mutex_lock (&self->lock);
+  for (;;)
+    {
+      if (g_cancellable_is_cancelled (cancellable))
+        {
+          cancelled = TRUE;
+          break;
+        }
+      if (self->open < self->max_sessions
+          && !g_hash_table_contains (self->busy, GUINT_TO_POINTER (device_id)))
+        break;
+      g_cond_wait (&self->changed, &self->lock);
+    }
+  if (!cancelled)
+    {
+      g_hash_table_add (self->busy, GUINT_TO_POINTER (device_id));
+      self->open++;
+      self->peak = MAX (self->peak, self->open);
+    }
+  g_mutex_unlock (&self->lock);
+
+  if (handler)
+    g_cancellable_disconnect (cancellable, handler);
+
+  if (cancelled)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled while waiting for device %u",
+                   device_id);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+bsd_session_gate_release (BsdSessionGate *self, guint device_id)
+{
+  g_return_if_fail (BSD_IS_SESSION_GATE (self));
+
+  g_mutex_lock (&self->lock);
+  if (g_hash_table_remove (self->busy, GUINT_TO_POINTER (device_id)))
+    self->open--;
+  else
+    g_critical ("session gate: device %u released without a session", device_id);
+  g_cond_broadcast (&self->changed);
+  g_mutex_unlock (&self->lock);
+}
+
+guint
+bsd_session_gate_get_open (BsdSessionGate *self)
+{
+  guint open;
+
+  g_mutex_lock (&self->lock);
+  open = self->open;
+  g_mutex_unlock (&self->lock);
+  return open;
+}
+
+guint
+bsd_session_gate_get_peak (BsdSessionGate *self)
+{
+  guint peak;
+
+  g_mutex_lock (&self->lock);
+  peak = self->peak;
+  g_mutex_unlock (&self->lock);
+  return peak;
+}
