@@ -1193,6 +1193,13 @@ zk_client_get_session_id (ZkClient *self)
   return self->session_id;
 }
 
+guint
+zk_client_get_user_width (ZkClient *self)
+{
+  g_return_val_if_fail (ZK_IS_CLIENT (self), 0);
+  return self->user_width;
+}
+
 void
 zk_client_get_stats (ZkClient *self, ZkClientStats *stats)
 {

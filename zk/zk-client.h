@@ -75,6 +75,8 @@ ZkTransport zk_client_get_transport (ZkClient *self);
 gboolean zk_client_is_connected (ZkClient *self);
 guint16 zk_client_get_session_id (ZkClient *self);
 void zk_client_get_stats (ZkClient *self, ZkClientStats *stats);
+/* the device's user record width once learnt (a user read, a write), else 0 */
+guint zk_client_get_user_width (ZkClient *self);
 
 /* session */
 gboolean zk_client_connect (ZkClient *self, GCancellable *cancellable, GError **error);

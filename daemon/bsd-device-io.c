@@ -1,0 +1,773 @@
+/* bsd-device-io.c — what a worker thread does with one terminal
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include "bsd-device-io.h"
+
+#include <string.h>
+
+/* a batch upload (CMD 110) carries many records in one buffer; below this
+ * many writes the per-record commands cost no more and are simpler */
+#define BATCH_MIN_ITEMS 8
+/* keep one batch buffer well below what a terminal can allocate */
+#define BATCH_MAX_BYTES (2 * 1024 * 1024)
+/* after a cancel or an error, re-enabling gets its own short deadline */
+#define CLEANUP_TIMEOUT_MS 3000
+
+BsdEndpoint *
+bsd_endpoint_new (guint device_id,
+                  const char *name,
+                  const char *address,
+                  guint16 port,
+                  const char *protocol,
+                  guint32 comm_key,
+                  guint timeout_ms,
+                  const char *time_zone)
+{
+  BsdEndpoint *endpoint = g_new0 (BsdEndpoint, 1);
+
+  endpoint->device_id = device_id;
+  endpoint->name = g_strdup (name ? name : "");
+  endpoint->address = g_strdup (address);
+  endpoint->port = port;
+  if (protocol == NULL || !zk_transport_from_string (protocol, &endpoint->transport))
+    endpoint->transport = ZK_TRANSPORT_AUTO;
+  endpoint->comm_key = comm_key;
+  endpoint->timeout_ms = timeout_ms ? timeout_ms : 5000;
+  endpoint->time_zone = (time_zone && *time_zone) ? g_strdup (time_zone) : NULL;
+  return endpoint;
+}
+
+void
+bsd_endpoint_free (BsdEndpoint *endpoint)
+{
+  if (endpoint == NULL)
+    return;
+  g_free (endpoint->name);
+  g_free (endpoint->address);
+  g_free (endpoint->time_zone);
+  g_free (endpoint);
+}
+
+GTimeZone *
+bsd_endpoint_get_time_zone (const BsdEndpoint *endpoint)
+{
+  if (endpoint->time_zone)
+    {
+      GTimeZone *tz = g_time_zone_new_identifier (endpoint->time_zone);
+
+      if (tz)
+        return tz;
+    }
+  return g_time_zone_new_local ();
+}
+
+/* ---------------------------------------------------------------- session */
+
+static gboolean
+retryable (const GError *error)
+{
+  return g_error_matches (error, ZK_ERROR, ZK_ERROR_TIMED_OUT)
+         || g_error_matches (error, ZK_ERROR, ZK_ERROR_UNREACHABLE)
+         || g_error_matches (error, ZK_ERROR, ZK_ERROR_CLOSED);
+}
+
+/* sleeps @ms unless @cancellable fires first */
+static gboolean
+sleep_cancellable (guint ms, GCancellable *cancellable)
+{
+  gint64 end = g_get_monotonic_time () + (gint64)ms * 1000;
+
+  while (g_get_monotonic_time () < end)
+    {
+      if (g_cancellable_is_cancelled (cancellable))
+        return FALSE;
+      g_usleep (MIN (20000, MAX (end - g_get_monotonic_time (), 0)));
+    }
+  return !g_cancellable_is_cancelled (cancellable);
+}
+
+ZkClient *
+bsd_device_io_open (const BsdEndpoint *endpoint,
+                    const BsdRetryPolicy *retry,
+                    GCancellable *cancellable,
+                    GError **error)
+{
+  guint attempts = retry ? MAX (retry->attempts, 1) : 3;
+  guint backoff = retry ? retry->backoff_ms : 500;
+  guint attempt;
+
+  for (attempt = 1;; attempt++)
+    {
+      g_autoptr (ZkClient) client
+          = zk_client_new (endpoint->address, endpoint->port, endpoint->transport);
+      g_autoptr (GError) local = NULL;
+
+      zk_client_set_comm_key (client, endpoint->comm_key);
+      zk_client_set_timeout (client, endpoint->timeout_ms);
+      if (zk_client_connect (client, cancellable, &local))
+        return g_steal_pointer (&client);
+      if (attempt >= attempts || !retryable (local))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          if (attempt > 1)
+            g_prefix_error (error, "after %u attempts: ", attempt);
+          return NULL;
+        }
+      g_debug ("%s: %s; trying again in %u ms", endpoint->name, local->message, backoff);
+      if (!sleep_cancellable (backoff, cancellable))
+        {
+          g_set_error (error, ZK_ERROR, ZK_ERROR_CANCELLED, "cancelled");
+          return NULL;
+        }
+      backoff *= 2;
+    }
+}
+
+void
+bsd_device_io_close (ZkClient *client)
+{
+  if (client)
+    zk_client_disconnect (client, NULL, NULL);
+}
+
+void
+bsd_contact_clear (BsdContact *contact)
+{
+  zk_device_info_clear (&contact->info);
+  memset (contact, 0, sizeof *contact);
+}
+
+gboolean
+bsd_device_io_probe (ZkClient *client,
+                     const BsdEndpoint *endpoint,
+                     BsdContact *contact,
+                     GCancellable *cancellable,
+                     GError **error)
+{
+  g_autoptr (GTimeZone) tz = bsd_endpoint_get_time_zone (endpoint);
+  g_autoptr (GDateTime) device_now = NULL;
+  g_autoptr (GError) local = NULL;
+
+  if (!zk_client_get_info (client, &contact->info, cancellable, error))
+    return FALSE;
+  /* a clock that cannot be read is worth a report, not a failed contact */
+  if (!zk_client_get_time (client, &contact->device_time, cancellable, &local))
+    {
+      if (g_error_matches (local, ZK_ERROR, ZK_ERROR_CANCELLED)
+          || !g_error_matches (local, ZK_ERROR, ZK_ERROR_DEVICE))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      return TRUE;
+    }
+  device_now = zk_time_to_date_time (&contact->device_time, tz);
+  if (device_now)
+    {
+      contact->have_clock = TRUE;
+      contact->clock_offset
+          = g_date_time_to_unix (device_now) - g_get_real_time () / G_USEC_PER_SEC;
+    }
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------ reads */
+
+static void
+take_array (GPtrArray **dest, GPtrArray *src)
+{
+  g_clear_pointer (dest, g_ptr_array_unref);
+  *dest = src;
+}
+
+BsdSnapshot *
+bsd_device_io_read_snapshot (ZkClient *client,
+                             const BsdEndpoint *endpoint,
+                             const BsdContact *contact,
+                             BsdReadFlags flags,
+                             GPtrArray *warnings,
+                             GCancellable *cancellable,
+                             GError **error)
+{
+  g_autoptr (BsdSnapshot) snapshot = bsd_snapshot_new (endpoint->device_id, endpoint->name);
+  const ZkDeviceInfo *info = &contact->info;
+
+  snapshot->fp_version = g_strdup (info->fp_version);
+  snapshot->face_capable = zk_device_info_face_capable (info);
+  snapshot->face_version = snapshot->face_capable ? g_strdup (info->face_version) : NULL;
+  snapshot->pin_width = info->pin_width;
+  snapshot->user_capacity = (guint)MAX (info->sizes.user_capacity, 0);
+  snapshot->finger_capacity = (guint)MAX (info->sizes.finger_capacity, 0);
+  snapshot->face_capacity = (guint)MAX (info->sizes.face_capacity, 0);
+  snapshot->user_count = (guint)MAX (info->sizes.users, 0);
+  snapshot->finger_count = (guint)MAX (info->sizes.fingers, 0);
+  snapshot->face_count = (guint)MAX (info->sizes.faces, 0);
+
+  if (flags & BSD_READ_USERS)
+    {
+      GPtrArray *users = zk_client_read_users (client, warnings, cancellable, error);
+
+      if (users == NULL)
+        return NULL;
+      take_array (&snapshot->users, users);
+    }
+  snapshot->user_width = zk_client_get_user_width (client);
+  if (snapshot->user_width == 0)
+    snapshot->user_width = info->user_width ? info->user_width : ZK_USER_SIZE_72;
+
+  if (flags & BSD_READ_FINGERS)
+    {
+      GPtrArray *templates = zk_client_read_templates (client, warnings, cancellable, error);
+
+      if (templates == NULL)
+        return NULL;
+      take_array (&snapshot->templates, templates);
+    }
+
+  /* faces come one user at a time (CMD 150): only where the device says
+   * some user has a face, and only until all of them are found */
+  if ((flags & BSD_READ_FACES) && snapshot->face_capable && info->sizes.faces > 0)
+    {
+      guint found = 0;
+      guint i;
+
+      for (i = 0; i < snapshot->users->len && found < (guint)info->sizes.faces; i++)
+        {
+          ZkUser *user = snapshot->users->pdata[i];
+          g_autoptr (GPtrArray) faces
+              = zk_client_read_faces (client, user->uid, cancellable, error);
+          guint j;
+
+          if (faces == NULL)
+            return NULL;
+          if (faces->len > 0)
+            found++;
+          for (j = 0; j < faces->len; j++)
+            {
+              ZkFace *face = faces->pdata[j];
+
+              face->uid = user->uid; /* the record's uid field is not trusted */
+              g_ptr_array_add (snapshot->faces, zk_face_copy (face));
+            }
+        }
+    }
+  return g_steal_pointer (&snapshot);
+}
+
+/* ------------------------------------------------------------------ apply */
+
+void
+bsd_item_failure_free (BsdItemFailure *failure)
+{
+  if (failure == NULL)
+    return;
+  g_free (failure->pin);
+  g_free (failure->action);
+  g_free (failure->reason);
+  g_free (failure);
+}
+
+static void
+add_failure (BsdApplyResult *result,
+             BsdPlanItemKind kind,
+             const char *pin,
+             gint index,
+             const char *action,
+             const char *reason)
+{
+  BsdItemFailure *failure = g_new0 (BsdItemFailure, 1);
+
+  failure->kind = kind;
+  failure->pin = g_strdup (pin);
+  failure->index = index;
+  failure->action = g_strdup (action);
+  failure->reason = g_strdup (reason);
+  g_ptr_array_add (result->failures, failure);
+}
+
+void
+bsd_apply_result_init (BsdApplyResult *result)
+{
+  memset (result, 0, sizeof *result);
+  result->failures = g_ptr_array_new_with_free_func ((GDestroyNotify)bsd_item_failure_free);
+  result->deleted_pins = g_ptr_array_new_with_free_func (g_free);
+}
+
+void
+bsd_apply_result_clear (BsdApplyResult *result)
+{
+  g_clear_pointer (&result->failures, g_ptr_array_unref);
+  g_clear_pointer (&result->deleted_pins, g_ptr_array_unref);
+  g_clear_pointer (&result->after, bsd_snapshot_free);
+}
+
+/* errors after which the session is gone: stop writing to this device */
+static gboolean
+session_broken (const GError *error)
+{
+  return g_error_matches (error, ZK_ERROR, ZK_ERROR_TIMED_OUT)
+         || g_error_matches (error, ZK_ERROR, ZK_ERROR_CLOSED)
+         || g_error_matches (error, ZK_ERROR, ZK_ERROR_UNREACHABLE)
+         || g_error_matches (error, ZK_ERROR, ZK_ERROR_CANCELLED)
+         || g_error_matches (error, ZK_ERROR, ZK_ERROR_AUTH_FAILED);
+}
+
+static ZkTemplate *
+plan_template_to_zk (const BsdPlanTemplate *t)
+{
+  return zk_template_new (t->uid, t->index, t->valid ? t->valid : 1, t->data);
+}
+
+/* users (adds and updates) and their templates through CMD 110 batches;
+ * FALSE when the device refused batches (the caller writes per record) */
+static gboolean
+write_batches (ZkClient *client,
+               const BsdDevicePlan *plan,
+               GCancellable *cancellable,
+               GError **error)
+{
+  g_autoptr (GPtrArray) users = g_ptr_array_new ();
+  g_autoptr (GPtrArray) templates
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_template_free);
+  gsize bytes = 0;
+  guint i;
+
+  for (i = 0; i < plan->users_add->len + plan->users_update->len; i++)
+    {
+      BsdPlanUser *u = i < plan->users_add->len
+                           ? plan->users_add->pdata[i]
+                           : plan->users_update->pdata[i - plan->users_add->len];
+
+      g_ptr_array_add (users, u->record);
+      bytes += 73;
+      if (bytes >= BATCH_MAX_BYTES)
+        {
+          if (!zk_client_write_batch (client, users, templates, cancellable, error))
+            return FALSE;
+          g_ptr_array_set_size (users, 0);
+          bytes = 0;
+        }
+    }
+  for (i = 0; i < plan->templates_add->len; i++)
+    {
+      BsdPlanTemplate *t = plan->templates_add->pdata[i];
+
+      g_ptr_array_add (templates, plan_template_to_zk (t));
+      bytes += 8 + 2 + g_bytes_get_size (t->data);
+      if (bytes >= BATCH_MAX_BYTES)
+        {
+          if (!zk_client_write_batch (client, users, templates, cancellable, error))
+            return FALSE;
+          g_ptr_array_set_size (users, 0);
+          g_ptr_array_set_size (templates, 0);
+          bytes = 0;
+        }
+    }
+  if (users->len + templates->len > 0
+      && !zk_client_write_batch (client, users, templates, cancellable, error))
+    return FALSE;
+  return TRUE;
+}
+
+static gboolean
+write_per_record (ZkClient *client,
+                  const BsdDevicePlan *plan,
+                  BsdApplyResult *result,
+                  GCancellable *cancellable,
+                  GError **error)
+{
+  g_autoptr (GHashTable) failed_pins = g_hash_table_new (g_str_hash, g_str_equal);
+  guint i;
+
+  for (i = 0; i < plan->users_add->len + plan->users_update->len; i++)
+    {
+      gboolean add = i < plan->users_add->len;
+      BsdPlanUser *u
+          = add ? plan->users_add->pdata[i] : plan->users_update->pdata[i - plan->users_add->len];
+      g_autoptr (GError) local = NULL;
+
+      if (g_cancellable_is_cancelled (cancellable))
+        {
+          result->cancelled = TRUE;
+          return TRUE;
+        }
+      if (!zk_client_set_user (client, u->record, cancellable, &local))
+        {
+          if (session_broken (local))
+            {
+              g_propagate_error (error, g_steal_pointer (&local));
+              return FALSE;
+            }
+          add_failure (result, BSD_PLAN_ITEM_USER, u->pin, -1, add ? "add" : "update",
+                       local->message);
+          g_hash_table_add (failed_pins, u->pin);
+        }
+    }
+  for (i = 0; i < plan->templates_add->len; i++)
+    {
+      BsdPlanTemplate *t = plan->templates_add->pdata[i];
+      g_autoptr (ZkTemplate) tmpl = NULL;
+      g_autoptr (GError) local = NULL;
+
+      if (g_cancellable_is_cancelled (cancellable))
+        {
+          result->cancelled = TRUE;
+          return TRUE;
+        }
+      if (g_hash_table_contains (failed_pins, t->pin))
+        {
+          add_failure (result, BSD_PLAN_ITEM_FINGER, t->pin, t->index, "add",
+                       "the user could not be written");
+          continue;
+        }
+      tmpl = plan_template_to_zk (t);
+      if (!zk_client_write_template (client, tmpl, cancellable, &local))
+        {
+          if (session_broken (local))
+            {
+              g_propagate_error (error, g_steal_pointer (&local));
+              return FALSE;
+            }
+          add_failure (result, BSD_PLAN_ITEM_FINGER, t->pin, t->index, "add", local->message);
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+write_faces (ZkClient *client,
+             const BsdDevicePlan *plan,
+             BsdApplyResult *result,
+             GCancellable *cancellable,
+             GError **error)
+{
+  guint i = 0;
+
+  /* faces_add is sorted by PIN: one upload per person */
+  while (i < plan->faces_add->len)
+    {
+      BsdPlanTemplate *first = plan->faces_add->pdata[i];
+      g_autoptr (GPtrArray) faces = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_face_free);
+      g_autoptr (GError) local = NULL;
+      guint j;
+
+      if (g_cancellable_is_cancelled (cancellable))
+        {
+          result->cancelled = TRUE;
+          return TRUE;
+        }
+      for (j = i; j < plan->faces_add->len; j++)
+        {
+          BsdPlanTemplate *t = plan->faces_add->pdata[j];
+
+          if (strcmp (t->pin, first->pin) != 0)
+            break;
+          g_ptr_array_add (faces, zk_face_new (t->uid, t->index, t->valid ? t->valid : 1, t->data));
+        }
+      if (!zk_client_write_faces (client, first->pin, faces, cancellable, &local))
+        {
+          guint k;
+
+          if (session_broken (local))
+            {
+              g_propagate_error (error, g_steal_pointer (&local));
+              return FALSE;
+            }
+          for (k = i; k < j; k++)
+            {
+              BsdPlanTemplate *t = plan->faces_add->pdata[k];
+
+              add_failure (result, BSD_PLAN_ITEM_FACE, t->pin, t->index, "add", local->message);
+            }
+        }
+      i = j;
+    }
+  return TRUE;
+}
+
+static gboolean
+has_failure (BsdApplyResult *result, BsdPlanItemKind kind, const char *pin, gint index)
+{
+  guint i;
+
+  for (i = 0; i < result->failures->len; i++)
+    {
+      BsdItemFailure *f = result->failures->pdata[i];
+
+      if (f->kind == kind && f->index == index && strcmp (f->pin, pin) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* what the device should hold after writing @record: the record as its
+ * width and encoding let it be stored (names cut, …) */
+static ZkUser *
+as_stored (const ZkUser *record, guint width)
+{
+  guint8 buf[ZK_USER_SIZE_72];
+
+  if (!zk_user_encode (record, width, NULL, buf, NULL))
+    return zk_user_copy (record);
+  return zk_user_decode (buf, width, NULL);
+}
+
+static void
+verify (const BsdDevicePlan *plan, BsdApplyResult *result, guint width)
+{
+  const BsdSnapshot *after = result->after;
+  g_autoptr (GHashTable) by_pin = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GHashTable) fingers = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
+  guint i;
+
+  for (i = 0; i < after->users->len; i++)
+    {
+      ZkUser *u = after->users->pdata[i];
+
+      g_hash_table_insert (by_pin, u->user_id, u);
+    }
+  for (i = 0; i < after->templates->len; i++)
+    {
+      ZkTemplate *t = after->templates->pdata[i];
+      char *key = g_strdup_printf ("%u/%u", t->uid, t->fid);
+
+      g_ptr_array_add (keys, key);
+      g_hash_table_insert (fingers, key, t);
+    }
+
+  for (i = 0; i < plan->users_delete->len; i++)
+    {
+      BsdPlanUser *u = plan->users_delete->pdata[i];
+
+      if (has_failure (result, BSD_PLAN_ITEM_USER, u->pin, -1))
+        continue;
+      if (g_hash_table_contains (by_pin, u->pin))
+        add_failure (result, BSD_PLAN_ITEM_USER, u->pin, -1, "delete",
+                     "still on the device after the delete was acknowledged");
+      else
+        {
+          result->users_deleted++;
+          g_ptr_array_add (result->deleted_pins, g_strdup (u->pin));
+        }
+    }
+  for (i = 0; i < plan->users_add->len + plan->users_update->len; i++)
+    {
+      gboolean add = i < plan->users_add->len;
+      BsdPlanUser *u
+          = add ? plan->users_add->pdata[i] : plan->users_update->pdata[i - plan->users_add->len];
+      ZkUser *got = g_hash_table_lookup (by_pin, u->pin);
+      g_autoptr (ZkUser) want = NULL;
+
+      if (has_failure (result, BSD_PLAN_ITEM_USER, u->pin, -1))
+        continue;
+      want = as_stored (u->record, width);
+      if (got == NULL)
+        add_failure (result, BSD_PLAN_ITEM_USER, u->pin, -1, add ? "add" : "update",
+                     "acknowledged but not on the device when read back");
+      else if (!zk_user_same_record (got, want))
+        add_failure (result, BSD_PLAN_ITEM_USER, u->pin, -1, add ? "add" : "update",
+                     "acknowledged but the device holds a different record");
+      else if (add)
+        result->users_added++;
+      else
+        result->users_updated++;
+    }
+  for (i = 0; i < plan->templates_add->len; i++)
+    {
+      BsdPlanTemplate *t = plan->templates_add->pdata[i];
+      g_autofree char *key = NULL;
+      ZkUser *owner = g_hash_table_lookup (by_pin, t->pin);
+      ZkTemplate *got;
+
+      if (has_failure (result, BSD_PLAN_ITEM_FINGER, t->pin, t->index))
+        continue;
+      /* the user may sit in another slot than planned (batch writes match
+       * users by PIN): look the template up by the PIN's slot as read */
+      key = g_strdup_printf ("%u/%u", owner ? owner->uid : t->uid, t->index);
+      got = g_hash_table_lookup (fingers, key);
+      if (got == NULL || !g_bytes_equal (got->data, t->data))
+        add_failure (result, BSD_PLAN_ITEM_FINGER, t->pin, t->index, "add",
+                     got ? "the device holds a different template"
+                         : "acknowledged but not on the device when read back");
+      else
+        result->templates_added++;
+    }
+  for (i = 0; i < plan->faces_add->len; i++)
+    {
+      BsdPlanTemplate *t = plan->faces_add->pdata[i];
+      ZkUser *owner = g_hash_table_lookup (by_pin, t->pin);
+      gboolean found = FALSE;
+      guint j;
+
+      if (has_failure (result, BSD_PLAN_ITEM_FACE, t->pin, t->index))
+        continue;
+      for (j = 0; owner && j < after->faces->len && !found; j++)
+        {
+          ZkFace *f = after->faces->pdata[j];
+
+          found = f->uid == owner->uid && f->fid == t->index && g_bytes_equal (f->data, t->data);
+        }
+      if (found)
+        result->faces_added++;
+      else
+        add_failure (result, BSD_PLAN_ITEM_FACE, t->pin, t->index, "add",
+                     "acknowledged but not on the device when read back");
+    }
+}
+
+/* the read-back: users always, fingers and faces where something was written */
+static BsdSnapshot *
+read_back (ZkClient *client,
+           const BsdEndpoint *endpoint,
+           const BsdContact *contact,
+           const BsdDevicePlan *plan,
+           GCancellable *cancellable,
+           GError **error)
+{
+  BsdContact fresh = { 0 };
+  BsdSnapshot *after;
+  BsdReadFlags flags = BSD_READ_USERS;
+
+  if (plan->templates_add->len > 0)
+    flags |= BSD_READ_FINGERS;
+  if (plan->faces_add->len > 0)
+    flags |= BSD_READ_FACES;
+  /* counts changed: fresh sizes guide the reads */
+  if (!zk_client_get_sizes (client, &fresh.info.sizes, cancellable, error))
+    return NULL;
+  fresh.info.fp_version = contact->info.fp_version;
+  fresh.info.face_version = contact->info.face_version;
+  fresh.info.face_on = contact->info.face_on;
+  fresh.info.pin_width = contact->info.pin_width;
+  fresh.info.user_width = contact->info.user_width;
+  after = bsd_device_io_read_snapshot (client, endpoint, &fresh, flags, NULL, cancellable, error);
+  /* borrowed strings: not ours to free */
+  return after;
+}
+
+gboolean
+bsd_device_io_apply (ZkClient *client,
+                     const BsdEndpoint *endpoint,
+                     const BsdContact *contact,
+                     const BsdDevicePlan *plan,
+                     guint disable_timeout_s,
+                     BsdApplyResult *result,
+                     GCancellable *cancellable,
+                     GError **error)
+{
+  g_autoptr (GError) broken = NULL;
+  guint n_writes;
+  guint i;
+
+  g_return_val_if_fail (result != NULL && result->failures != NULL, FALSE);
+
+  if (plan->failed)
+    return TRUE;
+  n_writes = plan->users_add->len + plan->users_update->len + plan->users_delete->len
+             + plan->templates_add->len + plan->faces_add->len;
+  if (n_writes == 0)
+    return TRUE;
+
+  if (!zk_client_disable (client, disable_timeout_s, cancellable, error))
+    return FALSE;
+  result->was_disabled = TRUE;
+
+  /* deletions first: they free slots and capacity */
+  for (i = 0; i < plan->users_delete->len && broken == NULL; i++)
+    {
+      BsdPlanUser *u = plan->users_delete->pdata[i];
+      g_autoptr (GError) local = NULL;
+
+      if (g_cancellable_is_cancelled (cancellable))
+        {
+          result->cancelled = TRUE;
+          break;
+        }
+      if (!zk_client_delete_user (client, u->uid, cancellable, &local))
+        {
+          /* already gone is what we wanted; the read-back decides */
+          if (g_error_matches (local, ZK_ERROR, ZK_ERROR_NOT_FOUND)
+              || zk_error_get_subcode (local) == 2)
+            continue;
+          if (session_broken (local))
+            broken = g_steal_pointer (&local);
+          else
+            add_failure (result, BSD_PLAN_ITEM_USER, u->pin, -1, "delete", local->message);
+        }
+    }
+
+  if (broken == NULL && !result->cancelled)
+    {
+      guint n_users_templates
+          = plan->users_add->len + plan->users_update->len + plan->templates_add->len;
+      gboolean done = FALSE;
+
+      if (n_users_templates >= BATCH_MIN_ITEMS)
+        {
+          g_autoptr (GError) local = NULL;
+
+          done = write_batches (client, plan, cancellable, &local);
+          if (!done && session_broken (local))
+            broken = g_steal_pointer (&local);
+          else if (!done)
+            g_debug ("%s: batch upload refused (%s); writing record by record", endpoint->name,
+                     local->message);
+        }
+      if (broken == NULL && !done)
+        write_per_record (client, plan, result, cancellable, &broken);
+    }
+  if (broken == NULL && !result->cancelled)
+    write_faces (client, plan, result, cancellable, &broken);
+
+  /* always leave the device working, also after a cancel or an error */
+  {
+    g_autoptr (GError) local = NULL;
+
+    zk_client_set_timeout (client, MIN (endpoint->timeout_ms, CLEANUP_TIMEOUT_MS));
+    zk_client_refresh_data (client, NULL, NULL);
+    result->enabled_again = zk_client_enable (client, NULL, &local);
+    zk_client_set_timeout (client, endpoint->timeout_ms);
+    if (!result->enabled_again)
+      g_debug ("%s: enabling failed: %s (the device re-enables itself after %u s)", endpoint->name,
+               local->message, disable_timeout_s);
+  }
+
+  if (broken != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&broken));
+      return FALSE;
+    }
+  if (result->cancelled)
+    return TRUE;
+
+  result->after = read_back (client, endpoint, contact, plan, cancellable, error);
+  if (result->after == NULL)
+    {
+      g_prefix_error (error, "reading back: ");
+      return FALSE;
+    }
+  verify (plan, result, result->after->user_width);
+  return TRUE;
+}
+
+gboolean
+bsd_device_io_set_time (ZkClient *client,
+                        const BsdEndpoint *endpoint,
+                        GCancellable *cancellable,
+                        GError **error)
+{
+  g_autoptr (GTimeZone) tz = bsd_endpoint_get_time_zone (endpoint);
+  g_autoptr (GDateTime) now = g_date_time_new_now (tz);
+  ZkTime time;
+
+  zk_time_from_date_time (now, &time);
+  if (!zk_client_set_time (client, &time, cancellable, error))
+    return FALSE;
+  /* ZKAccess refreshes after setting the time */
+  zk_client_refresh_data (client, cancellable, NULL);
+  return TRUE;
+}

@@ -1,0 +1,148 @@
+/* bsd-device-io.h — what a worker thread does with one terminal
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Blocking functions for the engine's worker threads: open a session
+ * with retries, read a snapshot, apply a device plan (always leaving the
+ * device enabled), verify by reading back, set the clock. Nothing here
+ * touches the database or exported objects; results go back to the main
+ * thread as plain data.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "bsd-plan.h"
+#include "zk-client.h"
+
+G_BEGIN_DECLS
+
+/* how to reach one device; owned strings */
+typedef struct
+{
+  guint device_id;
+  char *name;
+  char *address;
+  guint16 port;
+  ZkTransport transport;
+  guint32 comm_key;
+  guint timeout_ms;
+  char *time_zone; /* NULL = the system zone */
+} BsdEndpoint;
+
+BsdEndpoint *bsd_endpoint_new (guint device_id,
+                               const char *name,
+                               const char *address,
+                               guint16 port,
+                               const char *protocol,
+                               guint32 comm_key,
+                               guint timeout_ms,
+                               const char *time_zone);
+void bsd_endpoint_free (BsdEndpoint *endpoint);
+/* the device's zone (never NULL; the local zone for NULL or an unknown id) */
+GTimeZone *bsd_endpoint_get_time_zone (const BsdEndpoint *endpoint);
+
+typedef struct
+{
+  guint attempts;   /* connection attempts, ≥ 1 */
+  guint backoff_ms; /* wait before the second attempt, doubled after each */
+} BsdRetryPolicy;
+
+/* connects, retrying timeouts, refusals and closed connections with
+ * backoff; a wrong comm key or a protocol error is final at once */
+ZkClient *bsd_device_io_open (const BsdEndpoint *endpoint,
+                              const BsdRetryPolicy *retry,
+                              GCancellable *cancellable,
+                              GError **error);
+/* EXIT and close; errors are ignored (the device frees the session itself) */
+void bsd_device_io_close (ZkClient *client);
+
+/* what one contact learnt besides the tables */
+typedef struct
+{
+  ZkDeviceInfo info;
+  gboolean have_clock;
+  ZkTime device_time;
+  gint64 clock_offset; /* seconds, device minus us, in the device's zone */
+} BsdContact;
+
+void bsd_contact_clear (BsdContact *contact);
+
+gboolean bsd_device_io_probe (ZkClient *client,
+                              const BsdEndpoint *endpoint,
+                              BsdContact *contact,
+                              GCancellable *cancellable,
+                              GError **error);
+
+typedef enum
+{
+  BSD_READ_USERS = 1 << 0,
+  BSD_READ_FINGERS = 1 << 1,
+  BSD_READ_FACES = 1 << 2, /* only read on face-capable devices */
+  BSD_READ_ALL = 0x7,
+} BsdReadFlags;
+
+/* reads the tables of @flags into a snapshot (device id, capabilities and
+ * counts from @contact); warnings collect skipped records */
+BsdSnapshot *bsd_device_io_read_snapshot (ZkClient *client,
+                                          const BsdEndpoint *endpoint,
+                                          const BsdContact *contact,
+                                          BsdReadFlags flags,
+                                          GPtrArray *warnings,
+                                          GCancellable *cancellable,
+                                          GError **error);
+
+/* one planned item that did not make it */
+typedef struct
+{
+  BsdPlanItemKind kind;
+  char *pin;
+  gint index;   /* finger/face, -1 for users */
+  char *action; /* "add", "update", "delete" */
+  char *reason;
+} BsdItemFailure;
+
+void bsd_item_failure_free (BsdItemFailure *failure);
+
+typedef struct
+{
+  guint users_added;
+  guint users_updated;
+  guint users_deleted;
+  guint templates_added;
+  guint faces_added;
+  GPtrArray *failures;     /* BsdItemFailure* (write refused, or not found on read-back) */
+  GPtrArray *deleted_pins; /* char*: deletions confirmed by read-back */
+  gboolean was_disabled;   /* DISABLEDEVICE succeeded */
+  gboolean enabled_again;  /* the device is known to be enabled at the end */
+  BsdSnapshot *after;      /* the read-back, or NULL when it failed */
+  gboolean cancelled;      /* stopped at a safe point */
+} BsdApplyResult;
+
+void bsd_apply_result_init (BsdApplyResult *result);
+void bsd_apply_result_clear (BsdApplyResult *result);
+
+/* disable (auto re-enable after @disable_timeout_s) → deletes → users →
+ * templates → faces → refresh → enable, then read back and verify every
+ * planned item. The device is re-enabled on every path. Returns FALSE
+ * only when the device could not be worked on at all (the session broke,
+ * cancel before the first write); item failures are in @result. */
+gboolean bsd_device_io_apply (ZkClient *client,
+                              const BsdEndpoint *endpoint,
+                              const BsdContact *contact,
+                              const BsdDevicePlan *plan,
+                              guint disable_timeout_s,
+                              BsdApplyResult *result,
+                              GCancellable *cancellable,
+                              GError **error);
+
+/* sets the device clock to now in its zone */
+gboolean bsd_device_io_set_time (ZkClient *client,
+                                 const BsdEndpoint *endpoint,
+                                 GCancellable *cancellable,
+                                 GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsdEndpoint, bsd_endpoint_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsdItemFailure, bsd_item_failure_free)
+
+G_END_DECLS

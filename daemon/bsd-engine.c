@@ -1,0 +1,2096 @@
+/* bsd-engine.c — runs sync operations against terminals and records them
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * A run is a tree: the run (one job row) has groups (an area, or one
+ * device without area), groups have devices. Each device goes through
+ * phases in worker threads (read, apply, logs …); the main thread stores
+ * what they bring back, plans once a group's reads are in, and finishes
+ * the run when every group is done.
+ */
+#include "config.h"
+
+#include "bsd-engine.h"
+
+#include <string.h>
+
+#define MAX_WORKERS 16
+
+struct _BsdEngine
+{
+  GObject parent_instance;
+
+  BsdStore *store;
+  BsdSessionGate *gate;
+  GMainContext *context;
+  GThreadPool *pool;
+  BsdRetryPolicy retry;
+  guint disable_timeout_s;
+  guint full_read_interval_s;
+  GHashTable *last_full_read; /* device id → monotonic µs of the last full table read */
+};
+
+G_DEFINE_FINAL_TYPE (BsdEngine, bsd_engine, G_TYPE_OBJECT)
+
+/* ------------------------------------------------------------ operations */
+
+static const char *const op_names[] = {
+  [BSD_OP_AUTO_SYNC] = "auto-sync",
+  [BSD_OP_SYNC_ALL] = "sync-all",
+  [BSD_OP_SYNC_AREA] = "sync-area",
+  [BSD_OP_SYNC_DEVICE] = "sync-device",
+  [BSD_OP_SYNC_TEMPLATES] = "sync-templates",
+  [BSD_OP_REFRESH_LOGS] = "refresh-logs",
+  [BSD_OP_BALANCE] = "balance",
+  [BSD_OP_PREVIEW] = "preview",
+  [BSD_OP_DELETE_USER] = "delete-user",
+  [BSD_OP_UPDATE_USER] = "update-user",
+  [BSD_OP_SET_TIME] = "set-time",
+};
+
+const char *
+bsd_op_kind_to_string (BsdOpKind kind)
+{
+  if ((guint)kind < G_N_ELEMENTS (op_names))
+    return op_names[kind];
+  return "unknown";
+}
+
+gboolean
+bsd_op_kind_from_string (const char *text, BsdOpKind *kind)
+{
+  guint i;
+
+  for (i = 0; text && i < G_N_ELEMENTS (op_names); i++)
+    if (g_strcmp0 (op_names[i], text) == 0)
+      {
+        *kind = (BsdOpKind)i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+BsdOperation *
+bsd_operation_new (BsdOpKind kind)
+{
+  BsdOperation *op = g_new0 (BsdOperation, 1);
+
+  op->kind = kind;
+  op->requested_by_uid = -1;
+  return op;
+}
+
+BsdOperation *
+bsd_operation_copy (const BsdOperation *op)
+{
+  BsdOperation *copy = g_memdup2 (op, sizeof *op);
+
+  copy->pin = g_strdup (op->pin);
+  copy->name = g_strdup (op->name);
+  copy->password = g_strdup (op->password);
+  copy->trigger = g_strdup (op->trigger);
+  return copy;
+}
+
+void
+bsd_operation_free (BsdOperation *op)
+{
+  if (op == NULL)
+    return;
+  g_free (op->pin);
+  g_free (op->name);
+  g_free (op->password);
+  g_free (op->trigger);
+  g_free (op);
+}
+
+char *
+bsd_operation_target (const BsdOperation *op)
+{
+  switch (op->kind)
+    {
+    case BSD_OP_SYNC_AREA:
+    case BSD_OP_PREVIEW:
+      return g_strdup_printf ("area:%u", op->area_id);
+    case BSD_OP_SYNC_DEVICE:
+      return g_strdup_printf ("device:%u", op->device_id);
+    case BSD_OP_REFRESH_LOGS:
+    case BSD_OP_SET_TIME:
+      return op->device_id ? g_strdup_printf ("device:%u", op->device_id) : g_strdup ("all");
+    case BSD_OP_DELETE_USER:
+    case BSD_OP_UPDATE_USER:
+      return g_strdup_printf ("pin:%s", op->pin ? op->pin : "");
+    case BSD_OP_AUTO_SYNC:
+    case BSD_OP_SYNC_ALL:
+    case BSD_OP_SYNC_TEMPLATES:
+    case BSD_OP_BALANCE:
+    default:
+      return g_strdup ("all");
+    }
+}
+
+gboolean
+bsd_operation_equal (const BsdOperation *a, const BsdOperation *b)
+{
+  g_autofree char *ta = bsd_operation_target (a);
+  g_autofree char *tb = bsd_operation_target (b);
+
+  if (a->kind != b->kind || strcmp (ta, tb) != 0)
+    return FALSE;
+  if (a->kind == BSD_OP_UPDATE_USER)
+    return g_strcmp0 (a->name, b->name) == 0 && g_strcmp0 (a->password, b->password) == 0
+           && a->has_privilege == b->has_privilege && a->privilege == b->privilege
+           && a->has_card == b->has_card && a->card == b->card;
+  return TRUE;
+}
+
+void
+bsd_job_outcome_free (BsdJobOutcome *outcome)
+{
+  if (outcome == NULL)
+    return;
+  g_free (outcome->state);
+  g_free (outcome->summary);
+  g_clear_pointer (&outcome->report, json_node_unref);
+  g_free (outcome);
+}
+
+/* ----------------------------------------------------------- run state */
+
+typedef enum
+{
+  PHASE_READ,       /* contact, clock, tables (and logs for individual syncs) */
+  PHASE_APPLY,      /* the device plan, read-back */
+  PHASE_LOGS,       /* attendance only */
+  PHASE_CLEAR_LOGS, /* clear after download, when the count still matches */
+  PHASE_DELETE_PIN, /* remove one PIN */
+  PHASE_UPDATE_PIN, /* write one central edit */
+  PHASE_SET_TIME,
+} Phase;
+
+typedef struct _Run Run;
+typedef struct _Group Group;
+
+typedef struct
+{
+  Run *run;
+  Group *group; /* NULL for flat runs (logs, delete, update, set time) */
+  BsdEndpoint *endpoint;
+  char *serial;        /* from the store, then from the device */
+  guint known_records; /* watermark: records at the last full collection */
+  gboolean have_watermark;
+  gboolean read_fingers;  /* FALSE: counts unchanged, stored templates stand in */
+  gboolean cache_allowed; /* a full read happened recently enough */
+  guint stored_fingers;   /* in the stored snapshot */
+  guint stored_face_users;
+  gboolean read_logs; /* individual sync */
+  gboolean faces_known_empty;
+
+  /* filled by workers, read by the main thread after the hand-off */
+  BsdContact contact;
+  BsdSnapshot *snapshot;
+  GPtrArray *attendance;
+  GPtrArray *warnings;
+  gboolean clock_set;
+  gboolean logs_unchanged;
+  gboolean logs_cleared;
+  gboolean was_present; /* delete/update: the PIN was on the device */
+  gboolean done_ok;     /* delete/update/set-time: verified */
+  BsdDevicePlan *plan;  /* borrowed from the group's plan */
+  BsdApplyResult apply;
+  gboolean applied;
+  GError *error;
+
+  /* main-thread results */
+  guint logs_inserted;
+  guint logs_duplicates;
+  char *status; /* ok, partial, failed, unreachable, cancelled, skipped */
+  char *reason;
+} DeviceCtx;
+
+struct _Group
+{
+  Run *run;
+  guint area_id; /* 0 = one device without area */
+  char *area_name;
+  GPtrArray *devices; /* DeviceCtx* (owned by the run) */
+  guint pending;
+  BsdPlan *plan;
+  JsonNode *gaps_before;
+  JsonNode *gaps_after;
+  gboolean preview;
+  gboolean finished;
+};
+
+struct _Run
+{
+  BsdEngine *engine;
+  GTask *task;
+  BsdOperation *op;
+  gint64 job_id;
+  GCancellable *cancellable;
+  BsdProgressFunc progress;
+  gpointer progress_data;
+  GPtrArray *groups;  /* Group* */
+  GPtrArray *devices; /* DeviceCtx*, all of them */
+  guint pending;      /* groups or flat devices not finished */
+  guint steps_total;
+  guint steps_done;
+  ZkUser *update_record; /* update-user: the roster record, uid unset */
+  gboolean balance;
+  gboolean clear_logs;
+  guint clock_threshold;
+  gint64 started;
+};
+
+static void device_ctx_free (DeviceCtx *dev);
+static void group_free (Group *group);
+
+static void
+run_free (Run *run)
+{
+  g_clear_pointer (&run->groups, g_ptr_array_unref);
+  g_clear_pointer (&run->devices, g_ptr_array_unref);
+  g_clear_pointer (&run->op, bsd_operation_free);
+  g_clear_object (&run->cancellable);
+  g_clear_pointer (&run->update_record, zk_user_free);
+  g_free (run);
+}
+
+static void
+device_ctx_free (DeviceCtx *dev)
+{
+  bsd_endpoint_free (dev->endpoint);
+  g_free (dev->serial);
+  bsd_contact_clear (&dev->contact);
+  g_clear_pointer (&dev->snapshot, bsd_snapshot_free);
+  g_clear_pointer (&dev->attendance, g_ptr_array_unref);
+  g_clear_pointer (&dev->warnings, g_ptr_array_unref);
+  if (dev->applied)
+    bsd_apply_result_clear (&dev->apply);
+  g_clear_error (&dev->error);
+  g_free (dev->status);
+  g_free (dev->reason);
+  g_free (dev);
+}
+
+static void
+group_free (Group *group)
+{
+  g_free (group->area_name);
+  g_clear_pointer (&group->devices, g_ptr_array_unref);
+  g_clear_pointer (&group->plan, bsd_plan_unref);
+  g_clear_pointer (&group->gaps_before, json_node_unref);
+  g_clear_pointer (&group->gaps_after, json_node_unref);
+  g_free (group);
+}
+
+static void
+set_status (DeviceCtx *dev, const char *status, const char *reason)
+{
+  g_free (dev->status);
+  dev->status = g_strdup (status);
+  g_free (dev->reason);
+  dev->reason = g_strdup (reason);
+}
+
+static void
+report_progress (Run *run, const char *message)
+{
+  double fraction = run->steps_total ? (double)run->steps_done / run->steps_total : 0.0;
+
+  if (run->progress)
+    run->progress (run->job_id, MIN (fraction, 1.0), message, run->progress_data);
+}
+
+/* ---------------------------------------------------------- worker pool */
+
+typedef struct
+{
+  DeviceCtx *dev;
+  Phase phase;
+} Work;
+
+static void work_done_main (DeviceCtx *dev, Phase phase);
+
+static gboolean
+work_done_cb (gpointer data)
+{
+  Work *work = data;
+
+  work_done_main (work->dev, work->phase);
+  return G_SOURCE_REMOVE;
+}
+
+static void work_run (Work *work);
+
+static void
+pool_func (gpointer data, gpointer user_data)
+{
+  Work *work = data;
+  BsdEngine *self = user_data;
+
+  work_run (work);
+  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, work_done_cb, work, g_free);
+}
+
+static void
+dispatch (DeviceCtx *dev, Phase phase)
+{
+  Work *work = g_new0 (Work, 1);
+
+  work->dev = dev;
+  work->phase = phase;
+  g_thread_pool_push (dev->run->engine->pool, work, NULL);
+}
+
+/* ------------------------------------------------------- worker phases */
+
+static gboolean
+clock_needs_setting (Run *run, const BsdContact *contact)
+{
+  return contact->have_clock && run->clock_threshold > 0
+         && (guint64)ABS (contact->clock_offset) > run->clock_threshold;
+}
+
+static void
+worker_read (DeviceCtx *dev, ZkClient *client, GCancellable *cancellable)
+{
+  Run *run = dev->run;
+  BsdReadFlags flags = BSD_READ_ALL;
+  const ZkSizes *sizes = &dev->contact.info.sizes;
+
+  if (!bsd_device_io_probe (client, dev->endpoint, &dev->contact, cancellable, &dev->error))
+    return;
+  /* the user table is cheap and always read; the template tables only
+   * when the counts moved or a periodic full read is due */
+  dev->read_fingers
+      = !(dev->cache_allowed && sizes->fingers >= 0 && (guint)sizes->fingers == dev->stored_fingers
+          && sizes->faces >= 0 && (guint)sizes->faces == dev->stored_face_users);
+  if (!dev->read_fingers)
+    flags = BSD_READ_USERS;
+  if (clock_needs_setting (run, &dev->contact))
+    {
+      g_autoptr (GError) local = NULL;
+
+      if (bsd_device_io_set_time (client, dev->endpoint, cancellable, &local))
+        dev->clock_set = TRUE;
+      else
+        g_warning ("%s: setting the clock failed: %s", dev->endpoint->name, local->message);
+    }
+  dev->warnings = g_ptr_array_new_with_free_func (g_free);
+  dev->snapshot = bsd_device_io_read_snapshot (client, dev->endpoint, &dev->contact, flags,
+                                               dev->warnings, cancellable, &dev->error);
+  if (dev->snapshot == NULL)
+    return;
+  if (dev->read_logs && dev->contact.info.sizes.records > 0)
+    dev->attendance = zk_client_read_attendance (client, dev->warnings, cancellable, &dev->error);
+}
+
+static void
+worker_logs (DeviceCtx *dev, ZkClient *client, GCancellable *cancellable)
+{
+  ZkSizes sizes;
+
+  /* the natural key of a punch needs the serial */
+  if (dev->serial == NULL)
+    {
+      dev->contact.info.serial
+          = zk_client_get_option (client, "~SerialNumber", cancellable, &dev->error);
+      if (dev->contact.info.serial == NULL)
+        return;
+    }
+  if (!zk_client_get_sizes (client, &sizes, cancellable, &dev->error))
+    return;
+  dev->contact.info.sizes = sizes;
+  /* nothing new since the last full collection: skip the table */
+  if (dev->have_watermark && sizes.records >= 0 && (guint)sizes.records == dev->known_records)
+    {
+      dev->logs_unchanged = TRUE;
+      return;
+    }
+  dev->warnings = g_ptr_array_new_with_free_func (g_free);
+  if (sizes.records == 0)
+    dev->attendance = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_attendance_free);
+  else
+    dev->attendance = zk_client_read_attendance (client, dev->warnings, cancellable, &dev->error);
+}
+
+static void
+worker_clear_logs (DeviceCtx *dev, ZkClient *client, GCancellable *cancellable)
+{
+  Run *run = dev->run;
+  ZkSizes sizes;
+
+  /* disabled, no punch can land between the count and the clear */
+  if (!zk_client_disable (client, run->engine->disable_timeout_s, cancellable, &dev->error))
+    return;
+  if (zk_client_get_sizes (client, &sizes, cancellable, &dev->error) && sizes.records >= 0
+      && dev->attendance != NULL && (guint)sizes.records == dev->attendance->len)
+    {
+      if (zk_client_clear_attendance (client, cancellable, &dev->error))
+        {
+          dev->logs_cleared = TRUE;
+          zk_client_refresh_data (client, NULL, NULL);
+        }
+    }
+  zk_client_enable (client, NULL, dev->error ? NULL : &dev->error);
+}
+
+static ZkUser *
+find_user (GPtrArray *users, const char *pin)
+{
+  guint i;
+
+  for (i = 0; users && i < users->len; i++)
+    {
+      ZkUser *u = users->pdata[i];
+
+      if (strcmp (u->user_id, pin) == 0)
+        return u;
+    }
+  return NULL;
+}
+
+static void
+worker_delete_pin (DeviceCtx *dev, ZkClient *client, GCancellable *cancellable)
+{
+  Run *run = dev->run;
+  g_autoptr (GPtrArray) users = zk_client_read_users (client, NULL, cancellable, &dev->error);
+  g_autoptr (GPtrArray) after = NULL;
+  ZkUser *user;
+
+  if (users == NULL)
+    return;
+  user = find_user (users, run->op->pin);
+  if (user == NULL)
+    {
+      dev->done_ok = TRUE;
+      dev->snapshot = bsd_snapshot_new (dev->endpoint->device_id, dev->endpoint->name);
+      g_ptr_array_extend_and_steal (dev->snapshot->users, g_steal_pointer (&users));
+      return;
+    }
+  dev->was_present = TRUE;
+  if (!zk_client_disable (client, run->engine->disable_timeout_s, cancellable, &dev->error))
+    return;
+  if (!zk_client_delete_user (client, user->uid, cancellable, &dev->error)
+      && zk_error_get_subcode (dev->error) == 2)
+    g_clear_error (&dev->error); /* gone already */
+  zk_client_refresh_data (client, NULL, NULL);
+  zk_client_enable (client, NULL, NULL);
+  if (dev->error)
+    return;
+  after = zk_client_read_users (client, NULL, cancellable, &dev->error);
+  if (after == NULL)
+    return;
+  dev->done_ok = find_user (after, run->op->pin) == NULL;
+  if (!dev->done_ok)
+    g_set_error (&dev->error, ZK_ERROR, ZK_ERROR_FAILED,
+                 "the device acknowledged the deletion but still holds PIN %s", run->op->pin);
+  dev->snapshot = bsd_snapshot_new (dev->endpoint->device_id, dev->endpoint->name);
+  g_ptr_array_extend_and_steal (dev->snapshot->users, g_steal_pointer (&after));
+}
+
+static void
+worker_update_pin (DeviceCtx *dev, ZkClient *client, GCancellable *cancellable)
+{
+  Run *run = dev->run;
+  const ZkUser *want = run->update_record;
+  g_autoptr (GPtrArray) users = zk_client_read_users (client, NULL, cancellable, &dev->error);
+  g_autoptr (GPtrArray) after = NULL;
+  g_autoptr (ZkUser) record = NULL;
+  ZkUser *user;
+  ZkUser *got;
+
+  if (users == NULL)
+    return;
+  user = find_user (users, run->op->pin);
+  if (user == NULL)
+    {
+      dev->done_ok = TRUE;
+      return;
+    }
+  dev->was_present = TRUE;
+  record = zk_user_copy (want);
+  record->uid = user->uid;
+  memcpy (record->timezones, user->timezones, sizeof record->timezones);
+  if (!zk_client_set_user (client, record, cancellable, &dev->error))
+    return;
+  zk_client_refresh_data (client, NULL, NULL);
+  after = zk_client_read_users (client, NULL, cancellable, &dev->error);
+  if (after == NULL)
+    return;
+  got = find_user (after, run->op->pin);
+  dev->done_ok = got != NULL && zk_user_same_record (got, record);
+  if (!dev->done_ok)
+    g_set_error (&dev->error, ZK_ERROR, ZK_ERROR_FAILED,
+                 "the device acknowledged the update but holds another record for PIN %s",
+                 run->op->pin);
+}
+
+static void
+worker_set_time (DeviceCtx *dev, ZkClient *client, GCancellable *cancellable)
+{
+  if (!bsd_device_io_set_time (client, dev->endpoint, cancellable, &dev->error))
+    return;
+  dev->clock_set = TRUE;
+  dev->done_ok
+      = bsd_device_io_probe (client, dev->endpoint, &dev->contact, cancellable, &dev->error);
+}
+
+static void
+work_run (Work *work)
+{
+  DeviceCtx *dev = work->dev;
+  Run *run = dev->run;
+  BsdEngine *self = run->engine;
+  GCancellable *cancellable = run->cancellable;
+  g_autoptr (ZkClient) client = NULL;
+
+  if (!bsd_session_gate_acquire (self->gate, dev->endpoint->device_id, cancellable, NULL))
+    {
+      g_set_error (&dev->error, ZK_ERROR, ZK_ERROR_CANCELLED, "cancelled");
+      return;
+    }
+  client = bsd_device_io_open (dev->endpoint, &self->retry, cancellable, &dev->error);
+  if (client != NULL)
+    {
+      switch (work->phase)
+        {
+        case PHASE_READ:
+          worker_read (dev, client, cancellable);
+          break;
+        case PHASE_APPLY:
+          bsd_apply_result_init (&dev->apply);
+          dev->applied = TRUE;
+          bsd_device_io_apply (client, dev->endpoint, &dev->contact, dev->plan,
+                               self->disable_timeout_s, &dev->apply, cancellable, &dev->error);
+          break;
+        case PHASE_LOGS:
+          worker_logs (dev, client, cancellable);
+          break;
+        case PHASE_CLEAR_LOGS:
+          worker_clear_logs (dev, client, cancellable);
+          break;
+        case PHASE_DELETE_PIN:
+          worker_delete_pin (dev, client, cancellable);
+          break;
+        case PHASE_UPDATE_PIN:
+          worker_update_pin (dev, client, cancellable);
+          break;
+        case PHASE_SET_TIME:
+          worker_set_time (dev, client, cancellable);
+          break;
+        default:
+          g_assert_not_reached ();
+        }
+      bsd_device_io_close (client);
+    }
+  bsd_session_gate_release (self->gate, dev->endpoint->device_id);
+}
+
+/* ------------------------------------------------ storing what was read */
+
+static char *
+sha256_of (GBytes *bytes)
+{
+  return g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, bytes);
+}
+
+static const char *
+state_for_error (const GError *error)
+{
+  if (g_error_matches (error, ZK_ERROR, ZK_ERROR_TIMED_OUT)
+      || g_error_matches (error, ZK_ERROR, ZK_ERROR_UNREACHABLE)
+      || g_error_matches (error, ZK_ERROR, ZK_ERROR_CLOSED))
+    return "offline";
+  return "error";
+}
+
+static void
+store_health (Run *run, DeviceCtx *dev)
+{
+  BsdStore *store = run->engine->store;
+  g_autoptr (BsdDevice) device = bsd_store_get_device (store, dev->endpoint->device_id, NULL);
+  g_autoptr (GError) error = NULL;
+  const ZkDeviceInfo *info = &dev->contact.info;
+  BsdDeviceHealth *h;
+
+  if (device == NULL)
+    return; /* removed meanwhile */
+  h = &device->health;
+  if (dev->error && !dev->contact.info.serial)
+    {
+      bsd_store_set_device_state (store, device->id, state_for_error (dev->error),
+                                  dev->error->message, NULL);
+      return;
+    }
+  g_free (h->state);
+  h->state = g_strdup (dev->error ? "error" : "online");
+  h->last_seen = g_get_real_time ();
+  g_free (h->last_error);
+  h->last_error = dev->error ? g_strdup (dev->error->message) : NULL;
+#define SET_STR(field, value)                                                                      \
+  if (value)                                                                                       \
+    {                                                                                              \
+      g_free (h->field);                                                                           \
+      h->field = g_strdup (value);                                                                 \
+    }
+  SET_STR (serial, info->serial);
+  SET_STR (platform, info->platform);
+  SET_STR (firmware, info->firmware);
+  SET_STR (fp_version, info->fp_version);
+#undef SET_STR
+  /* capabilities only from a full probe (a log collection reads less) */
+  if (info->fp_version)
+    {
+      g_free (h->face_version);
+      h->face_version = zk_device_info_face_capable (info) ? g_strdup (info->face_version) : NULL;
+      h->face_supported = zk_device_info_face_capable (info);
+    }
+  if (info->sizes.n_ints > 0)
+    {
+      h->users = (guint)MAX (info->sizes.users, 0);
+      h->fingerprints = (guint)MAX (info->sizes.fingers, 0);
+      h->faces = (guint)MAX (info->sizes.faces, 0);
+      h->records = (guint)MAX (info->sizes.records, 0);
+      h->user_capacity = (guint)MAX (info->sizes.user_capacity, 0);
+      h->fingerprint_capacity = (guint)MAX (info->sizes.finger_capacity, 0);
+      h->face_capacity = (guint)MAX (info->sizes.face_capacity, 0);
+      h->record_capacity = (guint)MAX (info->sizes.record_capacity, 0);
+    }
+  if (dev->contact.have_clock)
+    h->clock_offset = dev->clock_set ? 0 : dev->contact.clock_offset;
+  if (!bsd_store_update_device_health (store, device->id, h, &error))
+    g_warning ("recording the health of %s: %s", device->name, error->message);
+  if (info->serial && g_strcmp0 (dev->serial, info->serial) != 0)
+    {
+      g_free (dev->serial);
+      dev->serial = g_strdup (info->serial);
+    }
+}
+
+/* users, template hashes, template bytes and roster entries of a snapshot,
+ * inside the caller's transaction */
+static gboolean
+store_snapshot_rows (Run *run, DeviceCtx *dev, const BsdSnapshot *snap, GError **error)
+{
+  BsdStore *store = run->engine->store;
+  g_autoptr (GPtrArray) templates
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)bsd_device_template_free);
+  g_autoptr (GHashTable) uid_pin = bsd_snapshot_dup_uid_map (snap);
+  /* the store refuses a PIN or slot twice: give it the planner's view
+   * (first record per PIN and per slot) */
+  g_autoptr (GPtrArray) users = g_ptr_array_new ();
+  g_autoptr (GHashTable) pins = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GHashTable) slots = g_hash_table_new (g_direct_hash, g_direct_equal);
+  guint i;
+
+  for (i = 0; i < snap->templates->len + snap->faces->len; i++)
+    {
+      gboolean finger = i < snap->templates->len;
+      ZkTemplate *t = finger ? snap->templates->pdata[i] : NULL;
+      ZkFace *f = finger ? NULL : snap->faces->pdata[i - snap->templates->len];
+      guint16 uid = finger ? t->uid : f->uid;
+      guint idx = finger ? t->fid : f->fid;
+      guint8 valid = finger ? t->valid : f->valid;
+      GBytes *data = finger ? t->data : f->data;
+      BsdTemplateKind kind = finger ? BSD_TEMPLATE_KIND_FINGER : BSD_TEMPLATE_KIND_FACE;
+      const char *version = finger ? snap->fp_version : snap->face_version;
+      const char *pin = g_hash_table_lookup (uid_pin, GUINT_TO_POINTER (uid));
+      g_autofree char *hash = NULL;
+
+      if (pin == NULL)
+        continue;
+      hash = sha256_of (data);
+      if (!bsd_store_add_template (store, pin, kind, idx, version ? version : "", valid, data, NULL,
+                                   NULL, error))
+        return FALSE;
+      g_ptr_array_add (templates, bsd_device_template_new (pin, kind, idx, hash));
+    }
+  for (i = 0; i < snap->users->len; i++)
+    {
+      ZkUser *u = snap->users->pdata[i];
+
+      if (u->user_id[0] == '\0' || !g_utf8_validate (u->user_id, -1, NULL)
+          || g_hash_table_contains (pins, u->user_id)
+          || g_hash_table_contains (slots, GUINT_TO_POINTER (u->uid)))
+        continue;
+      g_hash_table_add (pins, u->user_id);
+      g_hash_table_add (slots, GUINT_TO_POINTER (u->uid));
+      g_ptr_array_add (users, u);
+      if (!bsd_store_upsert_person_from_device (store, u, NULL, error))
+        return FALSE;
+    }
+  return bsd_store_replace_device_snapshot (store, dev->endpoint->device_id, users, templates,
+                                            error);
+}
+
+static gboolean
+store_snapshot (Run *run, DeviceCtx *dev, const BsdSnapshot *snap, GError **error)
+{
+  BsdStore *store = run->engine->store;
+
+  if (!bsd_store_begin (store, error))
+    return FALSE;
+  if (!store_snapshot_rows (run, dev, snap, error))
+    {
+      bsd_store_rollback (store, NULL);
+      return FALSE;
+    }
+  return bsd_store_commit (store, error);
+}
+
+/* when the counts did not change, the stored templates of the device
+ * stand in for a read of its template table */
+static gboolean
+fill_templates_from_store (Run *run, DeviceCtx *dev, GError **error)
+{
+  BsdStore *store = run->engine->store;
+  BsdSnapshot *snap = dev->snapshot;
+  g_autoptr (GPtrArray) held
+      = bsd_store_get_device_templates (store, dev->endpoint->device_id, error);
+  g_autoptr (GHashTable) pin_uid = g_hash_table_new (g_str_hash, g_str_equal);
+  guint i;
+
+  if (held == NULL)
+    return FALSE;
+  for (i = 0; i < snap->users->len; i++)
+    {
+      ZkUser *u = snap->users->pdata[i];
+
+      g_hash_table_insert (pin_uid, u->user_id, GUINT_TO_POINTER (u->uid));
+    }
+  for (i = 0; i < held->len; i++)
+    {
+      BsdDeviceTemplate *dt = held->pdata[i];
+      gpointer uid;
+      g_autoptr (GPtrArray) all = NULL;
+      guint j;
+
+      if (!g_hash_table_lookup_extended (pin_uid, dt->pin, NULL, &uid))
+        continue;
+      all = bsd_store_list_templates (store, dt->pin, error);
+      if (all == NULL)
+        return FALSE;
+      for (j = 0; j < all->len; j++)
+        {
+          BsdTemplate *t = all->pdata[j];
+
+          if (t->kind != dt->kind || t->idx != dt->idx || g_strcmp0 (t->hash, dt->hash) != 0)
+            continue;
+          if (t->kind == BSD_TEMPLATE_KIND_FINGER)
+            g_ptr_array_add (snap->templates,
+                             zk_template_new (GPOINTER_TO_UINT (uid), t->idx, t->valid, t->data));
+          else
+            g_ptr_array_add (snap->faces,
+                             zk_face_new (GPOINTER_TO_UINT (uid), t->idx, t->valid, t->data));
+          break;
+        }
+    }
+  return TRUE;
+}
+
+/* -------------------------------------------------------------- reports */
+
+static void
+json_add_str (JsonBuilder *b, const char *key, const char *value)
+{
+  json_builder_set_member_name (b, key);
+  if (value)
+    json_builder_add_string_value (b, value);
+  else
+    json_builder_add_null_value (b);
+}
+
+static void
+json_add_uint (JsonBuilder *b, const char *key, guint64 value)
+{
+  json_builder_set_member_name (b, key);
+  json_builder_add_int_value (b, (gint64)value);
+}
+
+static void
+add_device_report (JsonBuilder *b, DeviceCtx *dev)
+{
+  BsdApplyResult *a = dev->applied ? &dev->apply : NULL;
+  guint i;
+
+  json_builder_begin_object (b);
+  json_add_uint (b, "id", dev->endpoint->device_id);
+  json_add_str (b, "name", dev->endpoint->name);
+  json_add_str (b, "serial", dev->serial);
+  json_add_str (b, "status", dev->status);
+  json_add_str (b, "reason", dev->reason);
+  if (dev->contact.have_clock)
+    {
+      json_builder_set_member_name (b, "clock_offset_s");
+      json_builder_add_int_value (b, dev->contact.clock_offset);
+      json_builder_set_member_name (b, "clock_set");
+      json_builder_add_boolean_value (b, dev->clock_set);
+    }
+  if (dev->snapshot)
+    {
+      json_builder_set_member_name (b, "read");
+      json_builder_begin_object (b);
+      json_add_uint (b, "users", dev->snapshot->users->len);
+      json_add_uint (b, "fingerprints", dev->snapshot->templates->len);
+      json_add_uint (b, "faces", dev->snapshot->faces->len);
+      json_builder_set_member_name (b, "fingerprints_from_cache");
+      json_builder_add_boolean_value (b, dev->group && !dev->read_fingers);
+      json_builder_end_object (b);
+    }
+  if (a)
+    {
+      json_add_uint (b, "users_added", a->users_added);
+      json_add_uint (b, "users_updated", a->users_updated);
+      json_add_uint (b, "users_deleted", a->users_deleted);
+      json_add_uint (b, "fingerprints_added", a->templates_added);
+      json_add_uint (b, "faces_added", a->faces_added);
+      json_builder_set_member_name (b, "failures");
+      json_builder_begin_array (b);
+      for (i = 0; i < a->failures->len; i++)
+        {
+          BsdItemFailure *f = a->failures->pdata[i];
+
+          json_builder_begin_object (b);
+          json_add_str (b, "kind", bsd_plan_item_kind_to_string (f->kind));
+          json_add_str (b, "pin", f->pin);
+          if (f->index >= 0)
+            json_add_uint (b, "index", (guint)f->index);
+          json_add_str (b, "action", f->action);
+          json_add_str (b, "reason", f->reason);
+          json_builder_end_object (b);
+        }
+      json_builder_end_array (b);
+    }
+  if (dev->attendance || dev->logs_unchanged)
+    {
+      json_builder_set_member_name (b, "attendance");
+      json_builder_begin_object (b);
+      json_add_uint (b, "read", dev->attendance ? dev->attendance->len : 0);
+      json_add_uint (b, "inserted", dev->logs_inserted);
+      json_add_uint (b, "duplicates", dev->logs_duplicates);
+      json_builder_set_member_name (b, "unchanged");
+      json_builder_add_boolean_value (b, dev->logs_unchanged);
+      json_builder_set_member_name (b, "cleared");
+      json_builder_add_boolean_value (b, dev->logs_cleared);
+      json_builder_end_object (b);
+    }
+  if (dev->warnings && dev->warnings->len > 0)
+    {
+      json_builder_set_member_name (b, "warnings");
+      json_builder_begin_array (b);
+      for (i = 0; i < MIN (dev->warnings->len, 100); i++)
+        json_builder_add_string_value (b, dev->warnings->pdata[i]);
+      json_builder_end_array (b);
+    }
+  json_builder_end_object (b);
+}
+
+/* ---------------------------------------------------------- finishing */
+
+static guint
+count_status (Run *run, const char *status)
+{
+  guint n = 0, i;
+
+  for (i = 0; i < run->devices->len; i++)
+    {
+      DeviceCtx *dev = run->devices->pdata[i];
+
+      n += g_strcmp0 (dev->status, status) == 0;
+    }
+  return n;
+}
+
+static void
+record_device_results (Run *run)
+{
+  guint i;
+
+  for (i = 0; i < run->devices->len; i++)
+    {
+      DeviceCtx *dev = run->devices->pdata[i];
+      g_autoptr (JsonBuilder) b = json_builder_new ();
+      g_autoptr (JsonNode) node = NULL;
+      g_autofree char *details = NULL;
+      g_autoptr (GError) error = NULL;
+      BsdJobDeviceResult r = { 0 };
+
+      add_device_report (b, dev);
+      node = json_builder_get_root (b);
+      details = json_to_string (node, FALSE);
+      r.device_id = dev->endpoint->device_id;
+      r.device_name = dev->endpoint->name;
+      r.status = dev->status ? dev->status : (char *)"skipped";
+      r.reason = dev->reason;
+      if (dev->applied)
+        {
+          r.added = dev->apply.users_added + dev->apply.templates_added + dev->apply.faces_added;
+          r.updated = dev->apply.users_updated;
+          r.deleted = dev->apply.users_deleted;
+          r.failed = dev->apply.failures->len;
+        }
+      else if (dev->attendance)
+        r.added = dev->logs_inserted;
+      if (dev->plan)
+        r.skipped = dev->plan->skips->len;
+      r.details = details;
+      if (!bsd_store_add_job_device_result (run->engine->store, run->job_id, &r, &error))
+        g_warning ("recording the result of %s: %s", dev->endpoint->name, error->message);
+    }
+}
+
+static void
+run_finish (Run *run)
+{
+  BsdEngine *self = run->engine;
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (GError) error = NULL;
+  BsdJobOutcome *outcome = g_new0 (BsdJobOutcome, 1);
+  g_autofree char *target = bsd_operation_target (run->op);
+  g_autofree char *report_text = NULL;
+  guint ok = count_status (run, "ok"), partial = count_status (run, "partial");
+  guint failed = count_status (run, "failed"), unreachable = count_status (run, "unreachable");
+  guint cancelled = count_status (run, "cancelled");
+  guint i;
+
+  if (g_cancellable_is_cancelled (run->cancellable) || cancelled > 0)
+    outcome->state = g_strdup ("cancelled");
+  else if (run->devices->len > 0 && ok + partial == 0 && failed + unreachable > 0)
+    outcome->state = g_strdup ("failed");
+  else if (partial + failed + unreachable > 0)
+    outcome->state = g_strdup ("partial");
+  else
+    outcome->state = g_strdup ("succeeded");
+
+  if (run->devices->len == 0)
+    outcome->summary = g_strdup ("no devices to work on");
+  else
+    {
+      GString *s = g_string_new (NULL);
+
+      g_string_append_printf (s, "%u of %u devices ok", ok, run->devices->len);
+      if (partial)
+        g_string_append_printf (s, ", %u partial", partial);
+      if (failed)
+        g_string_append_printf (s, ", %u failed", failed);
+      if (unreachable)
+        g_string_append_printf (s, ", %u unreachable", unreachable);
+      if (cancelled)
+        g_string_append_printf (s, ", %u cancelled", cancelled);
+      outcome->summary = g_string_free (s, FALSE);
+    }
+
+  json_builder_begin_object (b);
+  json_add_str (b, "kind", bsd_op_kind_to_string (run->op->kind));
+  json_add_str (b, "target", target);
+  json_add_str (b, "trigger", run->op->trigger ? run->op->trigger : "scheduler");
+  json_add_str (b, "state", outcome->state);
+  json_add_str (b, "summary", outcome->summary);
+  json_builder_set_member_name (b, "duration_ms");
+  json_builder_add_int_value (b, (g_get_monotonic_time () - run->started) / 1000);
+  if (run->op->pin)
+    json_add_str (b, "pin", run->op->pin);
+  if (run->groups->len > 0)
+    {
+      json_builder_set_member_name (b, "areas");
+      json_builder_begin_array (b);
+      for (i = 0; i < run->groups->len; i++)
+        {
+          Group *g = run->groups->pdata[i];
+
+          json_builder_begin_object (b);
+          if (g->area_id)
+            {
+              json_add_uint (b, "id", g->area_id);
+              json_add_str (b, "name", g->area_name);
+            }
+          else
+            json_add_str (b, "individual", g->area_name);
+          if (g->plan)
+            {
+              json_builder_set_member_name (b, "primary");
+              json_builder_add_int_value (b, g->plan->primary_device_id);
+              json_builder_set_member_name (b, "plan");
+              json_builder_add_value (b, bsd_plan_to_json (g->plan));
+            }
+          if (g->gaps_before)
+            {
+              json_builder_set_member_name (b, "gaps_before");
+              json_builder_add_value (b, json_node_copy (g->gaps_before));
+            }
+          if (g->gaps_after)
+            {
+              json_builder_set_member_name (b, "gaps_after");
+              json_builder_add_value (b, json_node_copy (g->gaps_after));
+            }
+          json_builder_end_object (b);
+        }
+      json_builder_end_array (b);
+    }
+  json_builder_set_member_name (b, "devices");
+  json_builder_begin_array (b);
+  for (i = 0; i < run->devices->len; i++)
+    add_device_report (b, run->devices->pdata[i]);
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  outcome->report = json_builder_get_root (b);
+  outcome->job_id = run->job_id;
+
+  record_device_results (run);
+  report_text = json_to_string (outcome->report, FALSE);
+  if (!bsd_store_finish_job (self->store, run->job_id, outcome->state, outcome->summary,
+                             report_text, &error))
+    g_warning ("recording job %" G_GINT64_FORMAT ": %s", run->job_id, error->message);
+
+  run->steps_done = run->steps_total;
+  report_progress (run, outcome->summary);
+  g_task_return_pointer (run->task, outcome, (GDestroyNotify)bsd_job_outcome_free);
+  g_clear_object (&run->task);
+}
+
+static void
+run_part_done (Run *run)
+{
+  g_assert (run->pending > 0);
+  if (--run->pending == 0)
+    run_finish (run);
+}
+
+/* ------------------------------------------------------ group workflow */
+
+static const char *
+status_for_error (const GError *error)
+{
+  if (g_error_matches (error, ZK_ERROR, ZK_ERROR_CANCELLED)
+      || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return "cancelled";
+  if (g_error_matches (error, ZK_ERROR, ZK_ERROR_TIMED_OUT)
+      || g_error_matches (error, ZK_ERROR, ZK_ERROR_UNREACHABLE)
+      || g_error_matches (error, ZK_ERROR, ZK_ERROR_CLOSED))
+    return "unreachable";
+  return "failed";
+}
+
+static BsdPerson *
+person_from_store (const BsdPerson *p)
+{
+  return bsd_person_copy (p);
+}
+
+static void group_apply (Group *group);
+static void group_finish (Group *group);
+
+static BsdPlanInput *
+group_input (Group *group, gboolean after, GError **error)
+{
+  Run *run = group->run;
+  BsdStore *store = run->engine->store;
+  g_autoptr (BsdPlanInput) input = bsd_plan_input_new ();
+  g_autoptr (GPtrArray) people = NULL;
+  g_autoptr (GPtrArray) tombstones = NULL;
+  guint i;
+
+  input->area_id = group->area_id;
+  input->area_name = g_strdup (group->area_name);
+  for (i = 0; i < group->devices->len; i++)
+    {
+      DeviceCtx *dev = group->devices->pdata[i];
+      BsdSnapshot *snap
+          = after && dev->applied && dev->apply.after ? dev->apply.after : dev->snapshot;
+
+      if (snap == NULL)
+        bsd_plan_input_add_unreachable (input, dev->endpoint->device_id);
+      else
+        bsd_plan_input_add_snapshot (input, bsd_snapshot_copy (snap));
+    }
+  people = bsd_store_list_people (store, error);
+  if (people == NULL)
+    return NULL;
+  for (i = 0; i < people->len; i++)
+    bsd_plan_input_add_person (input, person_from_store (people->pdata[i]));
+  tombstones = bsd_store_list_tombstones (store, error);
+  if (tombstones == NULL)
+    return NULL;
+  for (i = 0; i < tombstones->len; i++)
+    bsd_plan_input_add_tombstone (input, ((BsdTombstone *)tombstones->pdata[i])->pin);
+  return g_steal_pointer (&input);
+}
+
+static void
+group_plan (Group *group)
+{
+  Run *run = group->run;
+  g_autoptr (BsdPlanInput) input = NULL;
+  g_autoptr (GError) error = NULL;
+  guint i;
+
+  if (g_cancellable_is_cancelled (run->cancellable))
+    {
+      group_finish (group);
+      return;
+    }
+  input = group_input (group, FALSE, &error);
+  if (input)
+    group->plan = bsd_plan_compute (input, &error);
+  if (group->plan == NULL)
+    {
+      for (i = 0; i < group->devices->len; i++)
+        {
+          DeviceCtx *dev = group->devices->pdata[i];
+
+          if (dev->status == NULL)
+            set_status (dev, "failed", error->message);
+        }
+      group_finish (group);
+      return;
+    }
+  if (run->balance)
+    group->gaps_before = bsd_plan_gaps (input, NULL);
+  for (i = 0; i < group->devices->len; i++)
+    {
+      DeviceCtx *dev = group->devices->pdata[i];
+
+      dev->plan = bsd_plan_get_device (group->plan, dev->endpoint->device_id);
+    }
+  if (group->preview)
+    {
+      for (i = 0; i < group->devices->len; i++)
+        {
+          DeviceCtx *dev = group->devices->pdata[i];
+
+          if (dev->status == NULL)
+            set_status (dev, "ok", "previewed, nothing written");
+        }
+      group_finish (group);
+      return;
+    }
+  group_apply (group);
+}
+
+static gboolean
+plan_has_writes (const BsdDevicePlan *plan)
+{
+  return plan && !plan->failed
+         && plan->users_add->len + plan->users_update->len + plan->users_delete->len
+                    + plan->templates_add->len + plan->faces_add->len
+                > 0;
+}
+
+static void
+group_apply (Group *group)
+{
+  Run *run = group->run;
+  guint i;
+
+  group->pending = 0;
+  for (i = 0; i < group->devices->len; i++)
+    {
+      DeviceCtx *dev = group->devices->pdata[i];
+
+      if (dev->status != NULL)
+        continue; /* unreachable or failed while reading */
+      if (dev->plan && dev->plan->failed)
+        {
+          set_status (dev, "failed", dev->plan->failure);
+          continue;
+        }
+      if (!plan_has_writes (dev->plan))
+        {
+          set_status (dev, "ok", NULL);
+          continue;
+        }
+      /* written before the device is disabled, removed once it is enabled:
+       * a restarted daemon re-enables what a crash left disabled */
+      bsd_store_add_disabled_device (run->engine->store, dev->endpoint->device_id, run->job_id,
+                                     NULL);
+      group->pending++;
+      run->steps_total++;
+      dispatch (dev, PHASE_APPLY);
+    }
+  if (group->pending == 0)
+    group_finish (group);
+}
+
+static void
+log_area_sync (Group *group)
+{
+  guint added = 0, updated = 0, deleted = 0, fingers = 0, faces = 0, failures = 0, i;
+  const char *primary = "none";
+
+  for (i = 0; i < group->devices->len; i++)
+    {
+      DeviceCtx *dev = group->devices->pdata[i];
+
+      if (group->plan && dev->endpoint->device_id == group->plan->primary_device_id)
+        primary = dev->endpoint->name;
+      if (!dev->applied)
+        continue;
+      added += dev->apply.users_added;
+      updated += dev->apply.users_updated;
+      deleted += dev->apply.users_deleted;
+      fingers += dev->apply.templates_added;
+      faces += dev->apply.faces_added;
+      failures += dev->apply.failures->len;
+    }
+  g_message ("Area sync %s (area %u): primary %s, %u devices, %u users added, %u updated, "
+             "%u deleted, %u fingerprints and %u faces added, %u conflicts, %u failures",
+             group->area_name, group->area_id, primary, group->devices->len, added, updated,
+             deleted, fingers, faces, group->plan ? group->plan->conflicts->len : 0, failures);
+}
+
+static void
+group_finish (Group *group)
+{
+  Run *run = group->run;
+  BsdStore *store = run->engine->store;
+  guint i;
+
+  g_assert (!group->finished);
+  group->finished = TRUE;
+  for (i = 0; i < group->devices->len; i++)
+    {
+      DeviceCtx *dev = group->devices->pdata[i];
+
+      if (dev->status == NULL)
+        set_status (dev, g_cancellable_is_cancelled (run->cancellable) ? "cancelled" : "ok", NULL);
+    }
+  if (run->balance && group->plan)
+    {
+      g_autoptr (BsdPlanInput) after = group_input (group, TRUE, NULL);
+
+      if (after)
+        group->gaps_after = bsd_plan_gaps (after, NULL);
+    }
+  if (group->area_id && group->plan && !group->preview)
+    {
+      if (group->plan->primary_device_id)
+        bsd_store_set_area_primary (store, group->area_id, group->plan->primary_device_id, NULL);
+      bsd_store_set_area_last_sync (store, group->area_id, g_get_real_time (), NULL);
+      log_area_sync (group);
+    }
+  run_part_done (run);
+}
+
+/* ------------------------------------------------- main-thread hand-off */
+
+static void
+store_attendance (Run *run, DeviceCtx *dev)
+{
+  g_autoptr (GTimeZone) tz = bsd_endpoint_get_time_zone (dev->endpoint);
+  g_autoptr (GError) error = NULL;
+
+  if (dev->attendance == NULL || dev->serial == NULL)
+    return;
+  if (!bsd_store_add_attendance (run->engine->store, dev->endpoint->device_id, dev->serial, tz,
+                                 dev->attendance, &dev->logs_inserted, &dev->logs_duplicates,
+                                 &error))
+    {
+      set_status (dev, "failed", error->message);
+      return;
+    }
+  /* only committed rows may be cleared on the device */
+  if (run->clear_logs && dev->attendance->len > 0 && !g_cancellable_is_cancelled (run->cancellable))
+    {
+      run->steps_total++;
+      run->pending++;
+      dispatch (dev, PHASE_CLEAR_LOGS);
+    }
+}
+
+static void
+read_done (DeviceCtx *dev)
+{
+  Run *run = dev->run;
+  Group *group = dev->group;
+  g_autoptr (GError) error = NULL;
+
+  if (dev->contact.info.serial || dev->error)
+    store_health (run, dev);
+  if (dev->error)
+    {
+      set_status (dev, status_for_error (dev->error), dev->error->message);
+      g_clear_pointer (&dev->snapshot, bsd_snapshot_free);
+    }
+  else
+    {
+      if (dev->read_fingers)
+        {
+          gint64 *now = g_new (gint64, 1);
+
+          *now = g_get_monotonic_time ();
+          g_hash_table_insert (run->engine->last_full_read,
+                               GUINT_TO_POINTER (dev->endpoint->device_id), now);
+        }
+      if (!dev->read_fingers && !fill_templates_from_store (run, dev, &error))
+        set_status (dev, "failed", error->message);
+      else if (!store_snapshot (run, dev, dev->snapshot, &error))
+        set_status (dev, "failed", error->message);
+      if (error)
+        g_clear_pointer (&dev->snapshot, bsd_snapshot_free);
+      if (dev->read_logs)
+        store_attendance (run, dev);
+    }
+  g_assert (group->pending > 0);
+  if (--group->pending == 0)
+    group_plan (group);
+}
+
+static void
+confirm_deletions (Run *run, DeviceCtx *dev, GPtrArray *pins)
+{
+  guint i;
+
+  for (i = 0; pins && i < pins->len; i++)
+    {
+      gboolean retired = FALSE;
+
+      if (bsd_store_confirm_tombstone (run->engine->store, pins->pdata[i], dev->endpoint->device_id,
+                                       &retired, NULL)
+          && retired)
+        g_message ("PIN %s is gone from every device that held it", (char *)pins->pdata[i]);
+    }
+}
+
+static void
+apply_done (DeviceCtx *dev)
+{
+  Run *run = dev->run;
+  BsdStore *store = run->engine->store;
+  g_autoptr (GError) error = NULL;
+
+  if (!dev->apply.was_disabled || dev->apply.enabled_again)
+    bsd_store_remove_disabled_device (store, dev->endpoint->device_id, NULL);
+  if (dev->apply.after)
+    {
+      /* the read-back is what the device holds now */
+      gboolean with_templates = dev->plan->templates_add->len > 0;
+
+      if (!with_templates)
+        {
+          /* keep the templates we knew: copy them over for the store */
+          g_ptr_array_extend (dev->apply.after->templates, dev->snapshot->templates,
+                              (GCopyFunc)zk_template_copy, NULL);
+        }
+      if (dev->plan->faces_add->len == 0)
+        g_ptr_array_extend (dev->apply.after->faces, dev->snapshot->faces, (GCopyFunc)zk_face_copy,
+                            NULL);
+      if (!store_snapshot (run, dev, dev->apply.after, &error))
+        g_warning ("recording the read-back of %s: %s", dev->endpoint->name, error->message);
+      confirm_deletions (run, dev, dev->apply.deleted_pins);
+    }
+  if (dev->error)
+    set_status (dev, status_for_error (dev->error), dev->error->message);
+  else if (dev->apply.cancelled)
+    set_status (dev, "cancelled", "stopped at a safe point");
+  else if (dev->apply.failures->len > 0)
+    {
+      g_autofree char *reason
+          = g_strdup_printf ("%u planned changes did not hold", dev->apply.failures->len);
+
+      set_status (dev, "partial", reason);
+    }
+  else
+    set_status (dev, "ok", NULL);
+  if (dev->apply.was_disabled && !dev->apply.enabled_again)
+    g_warning ("%s stayed disabled; it re-enables itself after %u s", dev->endpoint->name,
+               run->engine->disable_timeout_s);
+  if (--dev->group->pending == 0)
+    group_finish (dev->group);
+}
+
+static void
+flat_done (DeviceCtx *dev, Phase phase)
+{
+  Run *run = dev->run;
+  BsdStore *store = run->engine->store;
+
+  switch (phase)
+    {
+    case PHASE_LOGS:
+      if (dev->error)
+        {
+          store_health (run, dev);
+          set_status (dev, status_for_error (dev->error), dev->error->message);
+        }
+      else
+        {
+          store_health (run, dev);
+          set_status (dev, "ok", dev->logs_unchanged ? "no new records" : NULL);
+          store_attendance (run, dev);
+        }
+      break;
+    case PHASE_CLEAR_LOGS:
+      if (dev->error)
+        set_status (dev, "partial", dev->error->message);
+      break;
+    case PHASE_DELETE_PIN:
+      if (dev->snapshot)
+        {
+          bsd_store_replace_device_snapshot (store, dev->endpoint->device_id, dev->snapshot->users,
+                                             NULL, NULL);
+        }
+      if (dev->done_ok)
+        {
+          g_autoptr (GPtrArray) pins = g_ptr_array_new ();
+
+          g_ptr_array_add (pins, run->op->pin);
+          confirm_deletions (run, dev, pins);
+          set_status (dev, "ok", dev->was_present ? "deleted" : "not on the device");
+        }
+      else
+        set_status (dev, status_for_error (dev->error),
+                    dev->error ? dev->error->message : "not deleted");
+      break;
+    case PHASE_UPDATE_PIN:
+      if (dev->done_ok)
+        set_status (dev, "ok", dev->was_present ? "updated" : "not on the device");
+      else
+        set_status (dev, status_for_error (dev->error),
+                    dev->error ? dev->error->message : "not updated");
+      break;
+    case PHASE_SET_TIME:
+      store_health (run, dev);
+      if (dev->done_ok)
+        set_status (dev, "ok", "clock set");
+      else
+        set_status (dev, status_for_error (dev->error),
+                    dev->error ? dev->error->message : "clock not set");
+      break;
+    case PHASE_READ:
+    case PHASE_APPLY:
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static void
+work_done_phase (DeviceCtx *dev, Phase phase)
+{
+  Run *run = dev->run;
+
+  run->steps_done++;
+  report_progress (run, dev->endpoint->name);
+  switch (phase)
+    {
+    case PHASE_READ:
+      read_done (dev);
+      return;
+    case PHASE_APPLY:
+      apply_done (dev);
+      return;
+    case PHASE_LOGS:
+    case PHASE_CLEAR_LOGS:
+    case PHASE_DELETE_PIN:
+    case PHASE_UPDATE_PIN:
+    case PHASE_SET_TIME:
+    default:
+      flat_done (dev, phase);
+      run_part_done (run);
+      return;
+    }
+}
+
+/* finishing a run may drop the last reference to its task, which frees
+ * the run: callers that go on using it hold the task meanwhile */
+static void
+work_done_main (DeviceCtx *dev, Phase phase)
+{
+  GTask *hold = g_object_ref (dev->run->task);
+
+  work_done_phase (dev, phase);
+  g_object_unref (hold);
+}
+
+/* --------------------------------------------------------- setting up */
+
+static DeviceCtx *
+device_ctx_new (Run *run, Group *group, const BsdDevice *device, GError **error)
+{
+  BsdEngine *self = run->engine;
+  DeviceCtx *dev;
+  guint32 key = 0;
+
+  if (!bsd_store_get_comm_key (self->store, device->id, &key, error))
+    return NULL;
+  dev = g_new0 (DeviceCtx, 1);
+  dev->run = run;
+  dev->group = group;
+  dev->endpoint = bsd_endpoint_new (device->id, device->name, device->address, device->port,
+                                    device->protocol, key, device->timeout_ms, device->time_zone);
+  dev->serial = g_strdup (device->health.serial);
+  dev->read_fingers = TRUE;
+  if (dev->serial)
+    {
+      g_autoptr (BsdLogWatermark) mark
+          = bsd_store_get_log_watermark (self->store, dev->serial, NULL);
+
+      if (mark)
+        {
+          dev->have_watermark = TRUE;
+          dev->known_records = mark->count;
+        }
+    }
+  if (group && self->full_read_interval_s > 0)
+    {
+      gpointer last;
+      g_autoptr (GPtrArray) held = NULL;
+      g_autoptr (GHashTable) face_pins = g_hash_table_new (g_str_hash, g_str_equal);
+      guint i;
+
+      if (g_hash_table_lookup_extended (self->last_full_read, GUINT_TO_POINTER (device->id), NULL,
+                                        &last)
+          && g_get_monotonic_time () - *(gint64 *)last
+                 < (gint64)self->full_read_interval_s * G_USEC_PER_SEC)
+        dev->cache_allowed = TRUE;
+      held = dev->cache_allowed ? bsd_store_get_device_templates (self->store, device->id, NULL)
+                                : NULL;
+      for (i = 0; held && i < held->len; i++)
+        {
+          BsdDeviceTemplate *t = held->pdata[i];
+
+          if (t->kind == BSD_TEMPLATE_KIND_FINGER)
+            dev->stored_fingers++;
+          else
+            g_hash_table_add (face_pins, t->pin);
+        }
+      dev->stored_face_users = g_hash_table_size (face_pins);
+      if (held == NULL)
+        dev->cache_allowed = FALSE;
+    }
+  g_ptr_array_add (run->devices, dev);
+  return dev;
+}
+
+static Group *
+group_new (Run *run, guint area_id, const char *name)
+{
+  Group *group = g_new0 (Group, 1);
+
+  group->run = run;
+  group->area_id = area_id;
+  group->area_name = g_strdup (name);
+  group->devices = g_ptr_array_new ();
+  group->preview = run->op->kind == BSD_OP_PREVIEW;
+  g_ptr_array_add (run->groups, group);
+  return group;
+}
+
+static gboolean
+add_area_group (Run *run, const BsdArea *area, GError **error)
+{
+  g_autoptr (GPtrArray) devices = bsd_store_list_area_devices (run->engine->store, area->id, error);
+  Group *group;
+  guint i;
+
+  if (devices == NULL)
+    return FALSE;
+  group = group_new (run, area->id, area->name);
+  for (i = 0; i < devices->len; i++)
+    {
+      BsdDevice *device = devices->pdata[i];
+      DeviceCtx *dev;
+
+      if (!device->enabled)
+        continue;
+      dev = device_ctx_new (run, group, device, error);
+      if (dev == NULL)
+        return FALSE;
+      g_ptr_array_add (group->devices, dev);
+    }
+  return TRUE;
+}
+
+static gboolean
+add_individual_group (Run *run, const BsdDevice *device, GError **error)
+{
+  Group *group = group_new (run, 0, device->name);
+  DeviceCtx *dev = device_ctx_new (run, group, device, error);
+
+  if (dev == NULL)
+    return FALSE;
+  dev->read_logs = TRUE;
+  g_ptr_array_add (group->devices, dev);
+  return TRUE;
+}
+
+static gboolean
+add_all_areas (Run *run, GError **error)
+{
+  g_autoptr (GPtrArray) areas = bsd_store_list_areas (run->engine->store, error);
+  guint i;
+
+  if (areas == NULL)
+    return FALSE;
+  for (i = 0; i < areas->len; i++)
+    if (!add_area_group (run, areas->pdata[i], error))
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+add_unassigned (Run *run, GError **error)
+{
+  g_autoptr (GPtrArray) devices = bsd_store_list_area_devices (run->engine->store, 0, error);
+  guint i;
+
+  if (devices == NULL)
+    return FALSE;
+  for (i = 0; i < devices->len; i++)
+    {
+      BsdDevice *device = devices->pdata[i];
+
+      if (device->enabled && !add_individual_group (run, device, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+add_flat_devices (Run *run, guint device_id, GError **error)
+{
+  g_autoptr (GPtrArray) devices = NULL;
+  guint i;
+
+  if (device_id)
+    {
+      BsdDevice *device = bsd_store_get_device (run->engine->store, device_id, error);
+
+      if (device == NULL)
+        return FALSE;
+      devices = g_ptr_array_new_with_free_func ((GDestroyNotify)bsd_device_free);
+      g_ptr_array_add (devices, device);
+    }
+  else
+    {
+      devices = bsd_store_list_devices (run->engine->store, error);
+      if (devices == NULL)
+        return FALSE;
+    }
+  for (i = 0; i < devices->len; i++)
+    {
+      BsdDevice *device = devices->pdata[i];
+
+      if ((device->enabled || device_id) && device_ctx_new (run, NULL, device, error) == NULL)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+build_run (Run *run, GError **error)
+{
+  BsdStore *store = run->engine->store;
+  BsdOperation *op = run->op;
+
+  switch (op->kind)
+    {
+    case BSD_OP_SYNC_AREA:
+    case BSD_OP_PREVIEW:
+      {
+        g_autoptr (BsdArea) area = bsd_store_get_area (store, op->area_id, error);
+
+        if (area == NULL || !add_area_group (run, area, error))
+          return FALSE;
+        break;
+      }
+    case BSD_OP_SYNC_DEVICE:
+      {
+        g_autoptr (BsdDevice) device = bsd_store_get_device (store, op->device_id, error);
+
+        if (device == NULL)
+          return FALSE;
+        if (device->area_id)
+          {
+            g_autoptr (BsdArea) area = bsd_store_get_area (store, device->area_id, error);
+
+            if (area == NULL || !add_area_group (run, area, error))
+              return FALSE;
+          }
+        else if (!add_individual_group (run, device, error))
+          return FALSE;
+        break;
+      }
+    case BSD_OP_AUTO_SYNC:
+    case BSD_OP_SYNC_ALL:
+      if (!add_all_areas (run, error) || !add_unassigned (run, error))
+        return FALSE;
+      break;
+    case BSD_OP_BALANCE:
+      run->balance = TRUE;
+      if (!add_all_areas (run, error))
+        return FALSE;
+      break;
+    case BSD_OP_SYNC_TEMPLATES:
+      if (!add_all_areas (run, error))
+        return FALSE;
+      break;
+    case BSD_OP_REFRESH_LOGS:
+    case BSD_OP_SET_TIME:
+    case BSD_OP_DELETE_USER:
+      if (!add_flat_devices (run, op->kind == BSD_OP_DELETE_USER ? 0 : op->device_id, error))
+        return FALSE;
+      break;
+    case BSD_OP_UPDATE_USER:
+      if (!add_flat_devices (run, 0, error))
+        return FALSE;
+      break;
+    default:
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "unknown operation");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* user-level preparations that must happen before any device is touched */
+static gboolean
+prepare_user_ops (Run *run, GError **error)
+{
+  BsdStore *store = run->engine->store;
+  BsdOperation *op = run->op;
+
+  if (op->kind == BSD_OP_DELETE_USER)
+    return bsd_store_add_tombstone (store, op->pin, op->trigger, error);
+  if (op->kind == BSD_OP_UPDATE_USER)
+    {
+      BsdPersonEdit edit = { 0 };
+      g_autoptr (BsdPerson) person = NULL;
+      ZkUser *record;
+
+      edit.name = op->name;
+      edit.password = op->password;
+      edit.has_privilege = op->has_privilege;
+      edit.privilege = op->privilege;
+      edit.has_card = op->has_card;
+      edit.card = op->card;
+      if (!bsd_store_edit_person (store, op->pin, &edit, error))
+        return FALSE;
+      person = bsd_store_get_person (store, op->pin, error);
+      if (person == NULL)
+        return FALSE;
+      record = zk_user_new ();
+      g_free (record->name);
+      record->name = g_strdup (person->name ? person->name : "");
+      record->privilege = person->privilege;
+      g_strlcpy (record->password, person->password ? person->password : "",
+                 sizeof record->password);
+      record->card = person->card;
+      record->group = person->group;
+      g_strlcpy (record->user_id, op->pin, sizeof record->user_id);
+      run->update_record = record;
+    }
+  return TRUE;
+}
+
+static gboolean
+validate (BsdEngine *self, const BsdOperation *op, GError **error)
+{
+  if ((op->kind == BSD_OP_DELETE_USER || op->kind == BSD_OP_UPDATE_USER)
+      && (op->pin == NULL || op->pin[0] == '\0' || strlen (op->pin) > 24
+          || !g_utf8_validate (op->pin, -1, NULL)))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "a PIN is 1 to 24 characters of text");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+run_start_parts (Run *run)
+{
+  guint i, j;
+
+  run->steps_total = 0;
+  for (i = 0; i < run->groups->len; i++)
+    {
+      Group *group = run->groups->pdata[i];
+
+      run->pending++;
+      run->steps_total += group->devices->len;
+    }
+  for (i = 0; i < run->devices->len; i++)
+    if (((DeviceCtx *)run->devices->pdata[i])->group == NULL)
+      {
+        run->pending++;
+        run->steps_total++;
+      }
+  report_progress (run, "starting");
+  if (run->pending == 0)
+    {
+      run_finish (run);
+      return;
+    }
+
+  for (i = 0; i < run->groups->len; i++)
+    {
+      Group *group = run->groups->pdata[i];
+
+      group->pending = group->devices->len;
+      if (group->pending == 0)
+        {
+          group_plan (group);
+          continue;
+        }
+      for (j = 0; j < group->devices->len; j++)
+        dispatch (group->devices->pdata[j], PHASE_READ);
+    }
+  for (i = 0; i < run->devices->len; i++)
+    {
+      DeviceCtx *dev = run->devices->pdata[i];
+      Phase phase;
+
+      if (dev->group)
+        continue;
+      if (run->op->kind == BSD_OP_REFRESH_LOGS)
+        phase = PHASE_LOGS;
+      else if (run->op->kind == BSD_OP_DELETE_USER)
+        phase = PHASE_DELETE_PIN;
+      else if (run->op->kind == BSD_OP_UPDATE_USER)
+        phase = PHASE_UPDATE_PIN;
+      else
+        phase = PHASE_SET_TIME;
+      dispatch (dev, phase);
+    }
+}
+
+static void
+run_start (Run *run)
+{
+  GTask *hold = g_object_ref (run->task);
+
+  run_start_parts (run);
+  g_object_unref (hold);
+}
+
+void
+bsd_engine_run_async (BsdEngine *self,
+                      const BsdOperation *op,
+                      GCancellable *cancellable,
+                      BsdProgressFunc progress,
+                      gpointer progress_data,
+                      GAsyncReadyCallback callback,
+                      gpointer user_data)
+{
+  g_autoptr (GTask) task = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *target = NULL;
+  Run *run;
+  guint uint_value = 0;
+  gboolean bool_value = FALSE;
+
+  g_return_if_fail (BSD_IS_ENGINE (self));
+  g_return_if_fail (op != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, bsd_engine_run_async);
+  if (!validate (self, op, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  run = g_new0 (Run, 1);
+  run->engine = self;
+  run->task = task;
+  run->op = bsd_operation_copy (op);
+  run->cancellable = cancellable ? g_object_ref (cancellable) : g_cancellable_new ();
+  run->progress = progress;
+  run->progress_data = progress_data;
+  run->groups = g_ptr_array_new_with_free_func ((GDestroyNotify)group_free);
+  run->devices = g_ptr_array_new_with_free_func ((GDestroyNotify)device_ctx_free);
+  run->started = g_get_monotonic_time ();
+  /* the run lives as long as the task */
+  g_object_set_data_full (G_OBJECT (task), "bsd-run", run, (GDestroyNotify)run_free);
+
+  bsd_store_get_setting_uint (self->store, "ClockThreshold", &uint_value, NULL);
+  run->clock_threshold = uint_value;
+  bsd_store_get_setting_bool (self->store, "ClearLogsAfterDownload", &bool_value, NULL);
+  run->clear_logs = bool_value;
+
+  if (!build_run (run, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  target = bsd_operation_target (op);
+  run->job_id = bsd_store_create_job (self->store, bsd_op_kind_to_string (op->kind), target,
+                                      op->trigger ? op->trigger : "scheduler", op->requested_by_uid,
+                                      &error);
+  if (run->job_id == 0 || !bsd_store_set_job_running (self->store, run->job_id, &error)
+      || !prepare_user_ops (run, &error))
+    {
+      if (run->job_id)
+        bsd_store_finish_job (self->store, run->job_id, "failed", error->message, NULL, NULL);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  g_object_ref (task); /* released when the run returns its result */
+  run_start (run);
+}
+
+BsdJobOutcome *
+bsd_engine_run_finish (BsdEngine *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+gint64
+bsd_engine_run_get_job_id (GAsyncResult *result)
+{
+  Run *run = g_object_get_data (G_OBJECT (result), "bsd-run");
+
+  return run ? run->job_id : 0;
+}
+
+typedef struct
+{
+  GAsyncResult *result;
+} SyncData;
+
+static void
+run_sync_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  SyncData *data = user_data;
+
+  data->result = g_object_ref (result);
+  g_main_context_wakeup (NULL);
+}
+
+BsdJobOutcome *
+bsd_engine_run_sync (BsdEngine *self,
+                     const BsdOperation *op,
+                     GCancellable *cancellable,
+                     GError **error)
+{
+  SyncData data = { NULL };
+  BsdJobOutcome *outcome;
+
+  g_return_val_if_fail (BSD_IS_ENGINE (self), NULL);
+  bsd_engine_run_async (self, op, cancellable, NULL, NULL, run_sync_cb, &data);
+  while (data.result == NULL)
+    g_main_context_iteration (self->context, TRUE);
+  outcome = bsd_engine_run_finish (self, data.result, error);
+  g_object_unref (data.result);
+  return outcome;
+}
+
+/* ---------------------------------------------------------- recovery */
+
+guint
+bsd_engine_recover_disabled_devices (BsdEngine *self, GCancellable *cancellable)
+{
+  g_autoptr (GArray) rows = bsd_store_list_disabled_devices (self->store, NULL);
+  guint enabled = 0;
+  guint i;
+
+  for (i = 0; rows && i < rows->len; i++)
+    {
+      BsdDisabledDevice *row = &g_array_index (rows, BsdDisabledDevice, i);
+      g_autoptr (BsdDevice) device = bsd_store_get_device (self->store, row->device_id, NULL);
+      g_autoptr (BsdEndpoint) endpoint = NULL;
+      g_autoptr (ZkClient) client = NULL;
+      g_autoptr (GError) error = NULL;
+      BsdRetryPolicy once = { 1, 0 };
+      guint32 key = 0;
+
+      if (device == NULL)
+        {
+          bsd_store_remove_disabled_device (self->store, row->device_id, NULL);
+          continue;
+        }
+      bsd_store_get_comm_key (self->store, device->id, &key, NULL);
+      endpoint = bsd_endpoint_new (device->id, device->name, device->address, device->port,
+                                   device->protocol, key, device->timeout_ms, device->time_zone);
+      client = bsd_device_io_open (endpoint, &once, cancellable, &error);
+      if (client && zk_client_enable (client, cancellable, &error))
+        {
+          g_message ("%s: re-enabled after an interrupted job", device->name);
+          bsd_store_remove_disabled_device (self->store, device->id, NULL);
+          enabled++;
+        }
+      else
+        g_warning ("%s: could not re-enable it yet: %s (it re-enables itself after its "
+                   "timeout)",
+                   device->name, error ? error->message : "unknown error");
+      bsd_device_io_close (client);
+    }
+  return enabled;
+}
+
+/* ------------------------------------------------------------ object */
+
+static void
+bsd_engine_finalize (GObject *object)
+{
+  BsdEngine *self = BSD_ENGINE (object);
+
+  /* waits for running workers: their results are delivered nowhere */
+  g_thread_pool_free (self->pool, FALSE, TRUE);
+  g_clear_object (&self->store);
+  g_clear_object (&self->gate);
+  g_hash_table_unref (self->last_full_read);
+  g_main_context_unref (self->context);
+  G_OBJECT_CLASS (bsd_engine_parent_class)->finalize (object);
+}
+
+static void
+bsd_engine_class_init (BsdEngineClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = bsd_engine_finalize;
+}
+
+static void
+bsd_engine_init (BsdEngine *self)
+{
+  self->retry.attempts = 3;
+  self->retry.backoff_ms = 500;
+  self->disable_timeout_s = 300;
+  self->full_read_interval_s = 24 * 3600;
+  self->last_full_read = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
+}
+
+BsdEngine *
+bsd_engine_new (BsdStore *store, BsdSessionGate *gate)
+{
+  BsdEngine *self = g_object_new (BSD_TYPE_ENGINE, NULL);
+
+  self->store = g_object_ref (store);
+  self->gate = g_object_ref (gate);
+  self->context = g_main_context_ref_thread_default ();
+  self->pool = g_thread_pool_new (pool_func, self, MAX_WORKERS, FALSE, NULL);
+  return self;
+}
+
+BsdStore *
+bsd_engine_get_store (BsdEngine *self)
+{
+  return self->store;
+}
+
+BsdSessionGate *
+bsd_engine_get_gate (BsdEngine *self)
+{
+  return self->gate;
+}
+
+void
+bsd_engine_set_retry_policy (BsdEngine *self, const BsdRetryPolicy *policy)
+{
+  self->retry = *policy;
+}
+
+void
+bsd_engine_set_disable_timeout (BsdEngine *self, guint seconds)
+{
+  self->disable_timeout_s = MAX (seconds, 1);
+}
+
+void
+bsd_engine_set_full_read_interval (BsdEngine *self, guint seconds)
+{
+  self->full_read_interval_s = seconds;
+}
