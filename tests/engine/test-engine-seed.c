@@ -1,0 +1,102 @@
+/* test-engine-seed.c — the seed example through the engine
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * A (100 users, 80 fingerprints), B (empty), C (20 users, 15 fingerprints,
+ * ten of them not on A) → after one area sync A, B and C each hold exactly
+ * the union, read from the simulators' own state.
+ */
+#include "engine-fixture.h"
+
+static void
+test_seed_union (void)
+{
+  g_autofree char *json = engine_fixture_seed_json ();
+  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Seed", 2);
+  g_autoptr (BsdJobOutcome) outcome = NULL;
+  g_autoptr (GHashTable) union_pins = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GHashTable) union_fingers
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (BsdArea) area = NULL;
+  g_autoptr (GPtrArray) results = NULL;
+  g_autoptr (GArray) disabled = NULL;
+  guint i;
+
+  for (i = 0; i < 3; i++)
+    {
+      g_autoptr (GHashTable) pins = engine_fixture_pins (fx, i);
+      g_autoptr (GHashTable) fingers = engine_fixture_fingers (fx, i);
+      GHashTableIter iter;
+      gpointer key;
+
+      g_hash_table_iter_init (&iter, pins);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        g_hash_table_add (union_pins, g_strdup (key));
+      g_hash_table_iter_init (&iter, fingers);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        g_hash_table_add (union_fingers, g_strdup (key));
+    }
+  g_assert_cmpuint (g_hash_table_size (union_pins), ==, 110);
+  g_assert_cmpuint (g_hash_table_size (union_fingers), ==, 95);
+
+  outcome = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
+  g_assert_cmpstr (outcome->state, ==, "succeeded");
+
+  for (i = 0; i < 3; i++)
+    {
+      g_autoptr (GHashTable) pins = engine_fixture_pins (fx, i);
+      g_autoptr (GHashTable) fingers = engine_fixture_fingers (fx, i);
+
+      g_assert_true (engine_fixture_sets_equal (pins, union_pins));
+      g_assert_true (engine_fixture_sets_equal (fingers, union_fingers));
+      /* one session at a time per device, and every device left enabled */
+      g_assert_cmpint (test_sim_stat (fx->sim, i, "max_sessions"), ==, 1);
+      g_assert_cmpint (test_sim_stat (fx->sim, i, "disabled"), ==, 0);
+    }
+  g_assert_cmpuint (bsd_session_gate_get_peak (fx->gate), <=, 2);
+  g_assert_cmpuint (bsd_session_gate_get_open (fx->gate), ==, 0);
+
+  /* A has most users + templates: it is the primary */
+  area = bsd_store_get_area (fx->store, fx->area_id, NULL);
+  g_assert_cmpuint (area->primary_device_id, ==, g_array_index (fx->device_ids, guint, 0));
+  results = bsd_store_list_job_device_results (fx->store, outcome->job_id, NULL);
+  g_assert_cmpuint (results->len, ==, 3);
+  disabled = bsd_store_list_disabled_devices (fx->store, NULL);
+  g_assert_cmpuint (disabled->len, ==, 0);
+}
+
+static void
+test_seed_second_sync_is_cheap (void)
+{
+  g_autofree char *json = engine_fixture_seed_json ();
+  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Seed", 2);
+  g_autoptr (BsdJobOutcome) first = NULL;
+  g_autoptr (BsdJobOutcome) second = NULL;
+  gint64 before[3], after_first[3], after_second[3];
+  guint i;
+
+  for (i = 0; i < 3; i++)
+    before[i] = test_sim_stat (fx->sim, i, "bytes_out");
+  first = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
+  g_assert_cmpstr (first->state, ==, "succeeded");
+  for (i = 0; i < 3; i++)
+    after_first[i] = test_sim_stat (fx->sim, i, "bytes_out");
+  second = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
+  g_assert_cmpstr (second->state, ==, "succeeded");
+  for (i = 0; i < 3; i++)
+    {
+      after_second[i] = test_sim_stat (fx->sim, i, "bytes_out");
+      /* nothing changed: the second sync reads users and counts only */
+      g_assert_cmpint (after_second[i] - after_first[i], <, (after_first[i] - before[i]) / 4);
+      g_assert_cmpint (test_sim_stat (fx->sim, i, "disabled"), ==, 0);
+    }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/engine/seed/union", test_seed_union);
+  g_test_add_func ("/engine/seed/second-sync-cheap", test_seed_second_sync_is_cheap);
+  return g_test_run ();
+}
