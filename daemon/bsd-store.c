@@ -2636,13 +2636,20 @@ bsd_store_list_templates (BsdStore *self, const char *pin, GError **error)
 
   if (pin != NULL && !bsd_check_pin (pin, op, error))
     return NULL;
-  stmt = bsd_store_prepare (self,
-                            "SELECT " BSD_TEMPLATE_COLUMNS " FROM templates"
-                            " WHERE ?1 IS NULL OR pin = ?1 ORDER BY id",
-                            op, error);
+  /* two statements: "?1 IS NULL OR pin = ?1" cannot use the index and
+   * would scan every template (blobs included) for each person */
+  if (pin != NULL)
+    stmt = bsd_store_prepare (self,
+                              "SELECT " BSD_TEMPLATE_COLUMNS " FROM templates"
+                              " WHERE pin = ?1 ORDER BY id",
+                              op, error);
+  else
+    stmt = bsd_store_prepare (self, "SELECT " BSD_TEMPLATE_COLUMNS " FROM templates ORDER BY id",
+                              op, error);
   if (stmt == NULL)
     return NULL;
-  bsd_bind_text (stmt, 1, pin);
+  if (pin != NULL)
+    bsd_bind_text (stmt, 1, pin);
   while ((rc = bsd_store_step_row (self, stmt, op, error)) > 0)
     g_ptr_array_add (templates, bsd_template_from_row (stmt));
   if (rc < 0)

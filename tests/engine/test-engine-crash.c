@@ -1,0 +1,269 @@
+/* test-engine-crash.c — SIGKILL a process running the engine, many times
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The terminals run in their own biosync-sim process; engine-runner syncs
+ * the area and collects logs in a loop and is killed at random moments
+ * (fixed seed, bounded count). After every kill the database passes
+ * integrity_check, running jobs become "interrupted", devices left
+ * disabled are re-enabled; in the end one clean run converges and the
+ * database holds every punch exactly once.
+ */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "bsd-engine.h"
+#include "test-sim.h"
+
+#define ITERATIONS 10
+
+typedef struct
+{
+  TestSimProcess *sim;
+  char *dir;
+  char *db;
+  guint area_id;
+} Crash;
+
+static JsonNode *
+sim_dump (TestSimProcess *sim)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *text = test_sim_process_control (sim, "dump", &error);
+  JsonNode *node;
+
+  g_assert_no_error (error);
+  node = json_from_string (text, &error);
+  g_assert_no_error (error);
+  return node;
+}
+
+static gint64
+sim_stat (TestSimProcess *sim, guint device, const char *field)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *line = g_strdup_printf ("stats %u", device);
+  g_autofree char *text = test_sim_process_control (sim, line, &error);
+  g_autoptr (JsonNode) node = NULL;
+  JsonObject *obj;
+
+  g_assert_no_error (error);
+  node = json_from_string (text, &error);
+  g_assert_no_error (error);
+  obj = json_node_get_object (node);
+  if (json_object_has_member (obj, "devices"))
+    obj = json_array_get_object_element (json_object_get_array_member (obj, "devices"), 0);
+  return json_object_get_int_member_with_default (obj, field, -1);
+}
+
+static void
+setup (Crash *c)
+{
+  TestSimDeviceSpec specs[3] = { 0 };
+  g_autofree char *fixture = NULL;
+  g_autoptr (BsdStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *names[] = { "A", "B", "C" };
+  guint i;
+
+  specs[0].name = "A";
+  specs[0].users = 300;
+  specs[0].fingers_per_user = 1;
+  specs[0].records = 2000;
+  specs[0].seed = 11;
+  specs[0].face = "none";
+  specs[0].extra = "\"latency_ms\":1";
+  specs[1].name = "B";
+  specs[1].face = "none";
+  specs[1].extra = "\"latency_ms\":1";
+  specs[2].name = "C";
+  specs[2].face = "none";
+  specs[2].extra = "\"latency_ms\":1,\"generate\":{\"users\":60,\"fingers_per_user\":1,"
+                   "\"records\":400,\"seed\":12,\"user_id_base\":50000}";
+  fixture = test_sim_fixture (specs, 3);
+  c->sim = test_sim_process_spawn (fixture, NULL);
+
+  c->dir = g_dir_make_tmp ("biosync-crash-XXXXXX", &error);
+  g_assert_no_error (error);
+  c->db = g_build_filename (c->dir, "biosync.db", NULL);
+  store = bsd_store_open (c->db, &error);
+  g_assert_no_error (error);
+  c->area_id = bsd_store_add_area (store, "Crash", &error);
+  g_assert_no_error (error);
+  for (i = 0; i < 3; i++)
+    {
+      g_autoptr (BsdDeviceConfig) config = bsd_device_config_new ();
+
+      config->name = g_strdup (names[i]);
+      config->address = g_strdup ("127.0.0.1");
+      config->port = test_sim_process_tcp_port (c->sim, i);
+      g_free (config->protocol);
+      config->protocol = g_strdup ("tcp");
+      config->timeout_ms = 1500;
+      config->area_id = c->area_id;
+      bsd_store_add_device (store, config, &error);
+      g_assert_no_error (error);
+    }
+}
+
+static GPid
+spawn_runner (Crash *c, guint rounds, GError **error)
+{
+  g_autofree char *area_op = g_strdup_printf ("sync-area:%u", c->area_id);
+  g_autofree char *rounds_text = g_strdup_printf ("%u", rounds);
+  const char *runner = g_getenv ("ENGINE_RUNNER");
+  const char *argv[] = { runner, c->db, rounds_text, area_op, "refresh-logs", NULL };
+  GPid pid = 0;
+
+  g_assert_nonnull (runner);
+  if (!g_spawn_async (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL
+                                                        | G_SPAWN_STDERR_TO_DEV_NULL,
+                      NULL, NULL, &pid, error))
+    return 0;
+  return pid;
+}
+
+/* what must hold after any kill */
+static void
+check_after_kill (Crash *c, guint iteration)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsdStore) store = bsd_store_open (c->db, &error);
+  g_autoptr (BsdSessionGate) gate = bsd_session_gate_new (2);
+  g_autoptr (BsdEngine) engine = NULL;
+  g_autoptr (GPtrArray) jobs = NULL;
+  g_autoptr (GArray) disabled = NULL;
+  guint interrupted = 0, i;
+
+  g_assert_no_error (error);
+  g_assert_true (bsd_store_check_integrity (store, &error));
+  g_assert_no_error (error);
+  g_assert_true (bsd_store_mark_interrupted_jobs (store, &interrupted, &error));
+  jobs = bsd_store_list_jobs (store, 0, &error);
+  for (i = 0; i < jobs->len; i++)
+    {
+      BsdJobRecord *job = jobs->pdata[i];
+
+      g_assert_cmpstr (job->state, !=, "running");
+      g_assert_cmpstr (job->state, !=, "queued");
+    }
+  /* what a crash left disabled is re-enabled at the next start */
+  engine = bsd_engine_new (store, gate);
+  bsd_engine_recover_disabled_devices (engine, NULL);
+  disabled = bsd_store_list_disabled_devices (store, &error);
+  g_assert_cmpuint (disabled->len, ==, 0);
+  for (i = 0; i < 3; i++)
+    g_assert_cmpint (sim_stat (c->sim, i, "disabled"), ==, 0);
+  g_test_message ("iteration %u: %u interrupted jobs, %u jobs in all", iteration, interrupted,
+                  jobs->len);
+}
+
+static void
+test_kill_anywhere (void)
+{
+  Crash c = { 0 };
+  g_autoptr (GRand) rand = g_rand_new_with_seed (20261125);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) dump = NULL;
+  g_autoptr (BsdStore) store = NULL;
+  g_autoptr (GHashTable) punches = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  guint64 stored = 0;
+  guint iteration, i;
+  int status = 0;
+  GPid pid;
+
+  setup (&c);
+  for (iteration = 0; iteration < ITERATIONS; iteration++)
+    {
+      /* new punches keep arriving on the terminals */
+      for (i = 0; i < 3; i++)
+        {
+          g_autofree char *line
+              = g_strdup_printf ("punch %u %u 1 %u", i, i == 2 ? 50001 + iteration : 1 + iteration,
+                                 iteration % 2);
+          g_autofree char *reply = test_sim_process_control (c.sim, line, &error);
+
+          g_assert_no_error (error);
+        }
+      pid = spawn_runner (&c, 1000, &error);
+      g_assert_no_error (error);
+      g_usleep (g_rand_int_range (rand, 20, 600) * 1000);
+      kill (pid, SIGKILL);
+      g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+      g_spawn_close_pid (pid);
+      g_assert_true (WIFSIGNALED (status));
+      check_after_kill (&c, iteration);
+    }
+
+  /* one clean run converges */
+  pid = spawn_runner (&c, 1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_spawn_close_pid (pid);
+  g_assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+
+  dump = sim_dump (c.sim);
+  {
+    g_autoptr (GHashTable) first = NULL;
+
+    for (i = 0; i < 3; i++)
+      {
+        JsonObject *dev = test_sim_dump_device (dump, i);
+        JsonArray *users = json_object_get_array_member (dev, "users");
+        JsonArray *att = json_object_get_array_member (dev, "attendance");
+        const char *serial = json_object_get_string_member (dev, "serial");
+        g_autoptr (GHashTable) pins = g_hash_table_new (g_str_hash, g_str_equal);
+        guint j;
+
+        for (j = 0; j < json_array_get_length (users); j++)
+          g_hash_table_add (pins, (gpointer) json_object_get_string_member (
+                                      json_array_get_object_element (users, j), "user_id"));
+        if (first == NULL)
+          first = g_hash_table_ref (pins);
+        else
+          g_assert_cmpuint (g_hash_table_size (pins), ==, g_hash_table_size (first));
+        for (j = 0; j < json_array_get_length (att); j++)
+          {
+            JsonObject *a = json_array_get_object_element (att, j);
+
+            g_hash_table_add (punches,
+                              g_strdup_printf ("%s|%s|%s|%" G_GINT64_FORMAT, serial,
+                                               json_object_get_string_member (a, "user_id"),
+                                               json_object_get_string_member (a, "time"),
+                                               json_object_get_int_member (a, "state")));
+          }
+      }
+    g_assert_cmpuint (g_hash_table_size (first), ==, 360);
+  }
+  store = bsd_store_open (c.db, &error);
+  g_assert_no_error (error);
+  g_assert_true (bsd_store_check_integrity (store, &error));
+  g_assert_true (bsd_store_count_attendance (store, 0, G_MAXINT64, &stored, &error));
+  /* every punch exactly once */
+  g_assert_cmpuint (stored, ==, g_hash_table_size (punches));
+
+  g_clear_object (&store);
+  test_sim_process_free (c.sim);
+  {
+    g_autofree char *wal = g_strconcat (c.db, "-wal", NULL);
+    g_autofree char *shm = g_strconcat (c.db, "-shm", NULL);
+
+    g_remove (c.db);
+    g_remove (wal);
+    g_remove (shm);
+    g_rmdir (c.dir);
+  }
+  g_free (c.db);
+  g_free (c.dir);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/engine/crash/kill-anywhere", test_kill_anywhere);
+  return g_test_run ();
+}
