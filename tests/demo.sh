@@ -4,7 +4,9 @@
 # Starts three terminals in one biosync-sim process on 127.0.0.1 (ephemeral
 # ports): A with 100 users and 80 fingerprints, B empty, C with 20 users and
 # 15 fingerprints (ten of C's people are not on A). Reads each one with
-# biosync-zk and prints what it holds, then shows what a sync must do.
+# biosync-zk and prints what it holds and what the area lacks, runs one
+# area sync with the sync engine (a database in a temporary directory),
+# prints its report and reads the terminals again: all hold the union.
 #
 # SPDX-License-Identifier: GPL-3.0-or-later
 set -euo pipefail
@@ -40,46 +42,26 @@ done
 
 echo "Three simulated terminals of one area (biosync-sim, pid $SIM_PID):"
 echo
-for i in 0 1 2; do
-    port=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["devices"][int(sys.argv[2])]["tcp_port"])' \
-        "$WORK/ready.json" "$i")
-    "$ZK" --json "127.0.0.1:$port" info >"$WORK/info$i.json"
-    "$ZK" --json "127.0.0.1:$port" users >"$WORK/users$i.json"
-    "$ZK" --json "127.0.0.1:$port" fingers >"$WORK/fingers$i.json"
-done
+read_terminals() {
+    local tag=$1 i port
+    for i in 0 1 2; do
+        port=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["devices"][int(sys.argv[2])]["tcp_port"])' \
+            "$WORK/ready.json" "$i")
+        "$ZK" --json "127.0.0.1:$port" info >"$WORK/$tag-info$i.json"
+        "$ZK" --json "127.0.0.1:$port" users >"$WORK/$tag-users$i.json"
+        "$ZK" --json "127.0.0.1:$port" fingers >"$WORK/$tag-fingers$i.json"
+    done
+    /usr/bin/python3 "$HERE/demo-table.py" "$WORK" "$tag"
+}
 
-/usr/bin/python3 - "$WORK" <<'EOF'
-import json, os, sys
-work = sys.argv[1]
-names = "ABC"
-rows = []
-pins = []
-fingers = []
-for i in range(3):
-    info = json.load(open(os.path.join(work, f"info{i}.json")))
-    users = json.load(open(os.path.join(work, f"users{i}.json")))
-    tmpls = json.load(open(os.path.join(work, f"fingers{i}.json")))
-    uid_pin = {u["uid"]: u["user_id"] for u in users}
-    pins.append({u["user_id"] for u in users})
-    fingers.append({(uid_pin.get(t["uid"]), t["fid"]) for t in tmpls})
-    s = info["sizes"]
-    rows.append((names[i], info["serial"], f'{info["host"]}:{info["port"]}', info["platform"],
-                 s["users"], s["fingers"], s["records"], info["time"]))
-head = ("terminal", "serial", "address", "platform", "users", "fingers", "records", "clock")
-widths = [max(len(str(r[c])) for r in rows + [head]) for c in range(len(head))]
-fmt = "  ".join("{:<%d}" % w if c < 4 or c == 7 else "{:>%d}" % w for c, w in enumerate(widths))
-print(fmt.format(*head).rstrip())
-for r in rows:
-    print(fmt.format(*r).rstrip())
-union_p = set().union(*pins)
-union_f = set().union(*fingers)
-print()
-print(f"Union of the area: {len(union_p)} people, {len(union_f)} fingerprints "
-      f"({len(pins[2] - pins[0])} of C's people are not on A).")
-for i in range(3):
-    print(f"  {names[i]} lacks {len(union_p - pins[i]):3d} people and "
-          f"{len(union_f - fingers[i]):3d} fingerprints")
-print()
-print("An area sync (biosyncd, coming with the engine and daemon issues) fills these gaps\n"
-      "in both directions so that A, B and C each hold the whole union.")
-EOF
+read_terminals before
+echo
+echo "Area sync of A, B and C (primary: most users + templates; union in both directions):"
+"$BUILD/tests/engine/engine-runner" --setup "$WORK/biosync.db" "$WORK/ready.json" "Seed area" >/dev/null
+"$BUILD/tests/engine/engine-runner" "$WORK/biosync.db" 1 sync-area:1 2>"$WORK/engine.log" \
+    | sed 's/^/  job /'
+grep -h "Area sync" "$WORK/engine.log" | sed 's/^.*Area sync/  Area sync/' || true
+echo
+echo "The same terminals afterwards:"
+echo
+read_terminals after
