@@ -111,6 +111,10 @@ bsd_device_io_open (const BsdEndpoint *endpoint,
         return g_steal_pointer (&client);
       if (attempt >= attempts || !retryable (local))
         {
+          /* a wrong or missing comm key must read as what it is in job
+           * reports, whatever wording the firmware path produced */
+          if (g_error_matches (local, ZK_ERROR, ZK_ERROR_AUTH_FAILED))
+            g_prefix_error (&local, "authentication failed: ");
           g_propagate_error (error, g_steal_pointer (&local));
           if (attempt > 1)
             g_prefix_error (error, "after %u attempts: ", attempt);

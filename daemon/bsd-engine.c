@@ -183,7 +183,9 @@ typedef struct
   gboolean cache_allowed; /* a full read happened recently enough */
   guint stored_fingers;   /* in the stored snapshot */
   guint stored_face_users;
-  gboolean read_logs; /* individual sync */
+  GHashTable *stored_uids; /* PIN → uid of the stored snapshot, when the cache may be used */
+  GPtrArray *cached;       /* BsdTemplate*: the stored snapshot's templates, bytes resolved */
+  gboolean read_logs;      /* individual sync */
   gboolean faces_known_empty;
 
   /* filled by workers, read by the main thread after the hand-off */
@@ -266,6 +268,8 @@ device_ctx_free (DeviceCtx *dev)
   g_clear_pointer (&dev->snapshot, bsd_snapshot_free);
   g_clear_pointer (&dev->attendance, g_ptr_array_unref);
   g_clear_pointer (&dev->warnings, g_ptr_array_unref);
+  g_clear_pointer (&dev->stored_uids, g_hash_table_unref);
+  g_clear_pointer (&dev->cached, g_ptr_array_unref);
   if (dev->applied)
     bsd_apply_result_clear (&dev->apply);
   g_clear_error (&dev->error);
@@ -353,6 +357,26 @@ clock_needs_setting (Run *run, const BsdContact *contact)
          && (guint64)ABS (contact->clock_offset) > run->clock_threshold;
 }
 
+/* TRUE when @snapshot's users sit in the slots @stored (PIN → uid) says */
+static gboolean
+users_match (const BsdSnapshot *snapshot, GHashTable *stored)
+{
+  guint i;
+
+  if (stored == NULL || g_hash_table_size (stored) != snapshot->users->len)
+    return FALSE;
+  for (i = 0; i < snapshot->users->len; i++)
+    {
+      ZkUser *u = snapshot->users->pdata[i];
+      gpointer uid;
+
+      if (!g_hash_table_lookup_extended (stored, u->user_id, NULL, &uid)
+          || GPOINTER_TO_UINT (uid) != u->uid)
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static void
 worker_read (DeviceCtx *dev, ZkClient *client, GCancellable *cancellable)
 {
@@ -383,6 +407,21 @@ worker_read (DeviceCtx *dev, ZkClient *client, GCancellable *cancellable)
                                                dev->warnings, cancellable, &dev->error);
   if (dev->snapshot == NULL)
     return;
+  /* equal counts do not prove equal tables: a user deleted at the
+   * terminal (taking a fingerprint along) and a fingerprint enrolled
+   * there leave the counts as they were. When the users moved, the
+   * stored templates cannot stand in: read everything. */
+  if (!dev->read_fingers && !users_match (dev->snapshot, dev->stored_uids))
+    {
+      dev->read_fingers = TRUE;
+      g_clear_pointer (&dev->snapshot, bsd_snapshot_free);
+      g_ptr_array_set_size (dev->warnings, 0);
+      dev->snapshot
+          = bsd_device_io_read_snapshot (client, dev->endpoint, &dev->contact, BSD_READ_ALL,
+                                         dev->warnings, cancellable, &dev->error);
+      if (dev->snapshot == NULL)
+        return;
+    }
   if (dev->read_logs && dev->contact.info.sizes.records > 0)
     dev->attendance = zk_client_read_attendance (client, dev->warnings, cancellable, &dev->error);
 }
@@ -742,53 +781,74 @@ store_snapshot (Run *run, DeviceCtx *dev, const BsdSnapshot *snap, GError **erro
 }
 
 /* when the counts did not change, the stored templates of the device
- * stand in for a read of its template table */
-static gboolean
-fill_templates_from_store (Run *run, DeviceCtx *dev, GError **error)
+ * (resolved when the run was set up) stand in for a read of its tables */
+static void
+fill_templates_from_cache (DeviceCtx *dev)
 {
-  BsdStore *store = run->engine->store;
   BsdSnapshot *snap = dev->snapshot;
-  g_autoptr (GPtrArray) held
-      = bsd_store_get_device_templates (store, dev->endpoint->device_id, error);
   g_autoptr (GHashTable) pin_uid = g_hash_table_new (g_str_hash, g_str_equal);
   guint i;
 
-  if (held == NULL)
-    return FALSE;
   for (i = 0; i < snap->users->len; i++)
     {
       ZkUser *u = snap->users->pdata[i];
 
       g_hash_table_insert (pin_uid, u->user_id, GUINT_TO_POINTER (u->uid));
     }
+  for (i = 0; dev->cached && i < dev->cached->len; i++)
+    {
+      BsdTemplate *t = dev->cached->pdata[i];
+      gpointer uid;
+
+      if (!g_hash_table_lookup_extended (pin_uid, t->pin, NULL, &uid))
+        continue;
+      if (t->kind == BSD_TEMPLATE_KIND_FINGER)
+        g_ptr_array_add (snap->templates,
+                         zk_template_new (GPOINTER_TO_UINT (uid), t->idx, t->valid, t->data));
+      else
+        g_ptr_array_add (snap->faces,
+                         zk_face_new (GPOINTER_TO_UINT (uid), t->idx, t->valid, t->data));
+    }
+}
+
+/* the bytes of every template the device's stored snapshot lists; NULL
+ * when one of them is not in the store (then the cache cannot be used) */
+static GPtrArray *
+resolve_stored_templates (BsdStore *store, GPtrArray *held)
+{
+  g_autoptr (GPtrArray) resolved
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)bsd_template_free);
+  g_autoptr (GHashTable) by_pin
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_ptr_array_unref);
+  guint i, j;
+
   for (i = 0; i < held->len; i++)
     {
       BsdDeviceTemplate *dt = held->pdata[i];
-      gpointer uid;
-      g_autoptr (GPtrArray) all = NULL;
-      guint j;
+      GPtrArray *all = g_hash_table_lookup (by_pin, dt->pin);
+      gboolean found = FALSE;
 
-      if (!g_hash_table_lookup_extended (pin_uid, dt->pin, NULL, &uid))
-        continue;
-      all = bsd_store_list_templates (store, dt->pin, error);
       if (all == NULL)
-        return FALSE;
-      for (j = 0; j < all->len; j++)
+        {
+          all = bsd_store_list_templates (store, dt->pin, NULL);
+          if (all == NULL)
+            return NULL;
+          g_hash_table_insert (by_pin, g_strdup (dt->pin), all);
+        }
+      for (j = 0; j < all->len && !found; j++)
         {
           BsdTemplate *t = all->pdata[j];
 
-          if (t->kind != dt->kind || t->idx != dt->idx || g_strcmp0 (t->hash, dt->hash) != 0)
-            continue;
-          if (t->kind == BSD_TEMPLATE_KIND_FINGER)
-            g_ptr_array_add (snap->templates,
-                             zk_template_new (GPOINTER_TO_UINT (uid), t->idx, t->valid, t->data));
-          else
-            g_ptr_array_add (snap->faces,
-                             zk_face_new (GPOINTER_TO_UINT (uid), t->idx, t->valid, t->data));
-          break;
+          if (t->kind == dt->kind && t->idx == dt->idx && g_strcmp0 (t->hash, dt->hash) == 0)
+            {
+              g_ptr_array_add (resolved, g_ptr_array_steal_index (all, j));
+              found = TRUE;
+            }
         }
+      if (!found)
+        return NULL;
     }
-  return TRUE;
+  return g_steal_pointer (&resolved);
 }
 
 /* -------------------------------------------------------------- reports */
@@ -1324,9 +1384,9 @@ read_done (DeviceCtx *dev)
           g_hash_table_insert (run->engine->last_full_read,
                                GUINT_TO_POINTER (dev->endpoint->device_id), now);
         }
-      if (!dev->read_fingers && !fill_templates_from_store (run, dev, &error))
-        set_status (dev, "failed", error->message);
-      else if (!store_snapshot (run, dev, dev->snapshot, &error))
+      if (!dev->read_fingers)
+        fill_templates_from_cache (dev);
+      if (!store_snapshot (run, dev, dev->snapshot, &error))
         set_status (dev, "failed", error->message);
       if (error)
         g_clear_pointer (&dev->snapshot, bsd_snapshot_free);
@@ -1425,6 +1485,19 @@ flat_done (DeviceCtx *dev, Phase phase)
     case PHASE_CLEAR_LOGS:
       if (dev->error)
         set_status (dev, "partial", dev->error->message);
+      if (dev->logs_cleared && dev->serial)
+        {
+          g_autoptr (GPtrArray) none = g_ptr_array_new ();
+          g_autoptr (GError) error = NULL;
+
+          /* the watermark counts the device log: after a clear it holds
+           * nothing, else as many new punches as were cleared would be
+           * taken for "nothing new" and not collected */
+          if (!bsd_store_add_attendance (store, dev->endpoint->device_id, dev->serial, NULL, none,
+                                         NULL, NULL, &error))
+            g_warning ("resetting the log watermark of %s: %s", dev->endpoint->name,
+                       error->message);
+        }
       break;
     case PHASE_DELETE_PIN:
       if (dev->snapshot)
@@ -1559,6 +1632,12 @@ device_ctx_new (Run *run, Group *group, const BsdDevice *device, GError **error)
       dev->stored_face_users = g_hash_table_size (face_pins);
       if (held == NULL)
         dev->cache_allowed = FALSE;
+      if (dev->cache_allowed)
+        dev->cached = resolve_stored_templates (self->store, held);
+      if (dev->cached == NULL)
+        dev->cache_allowed = FALSE;
+      if (dev->cache_allowed)
+        dev->stored_uids = bsd_store_get_device_uid_map (self->store, device->id, NULL);
     }
   g_ptr_array_add (run->devices, dev);
   return dev;
@@ -1865,6 +1944,14 @@ run_start (Run *run)
   g_object_unref (hold);
 }
 
+/* a run that cannot start still ends the row its request queued */
+static void
+fail_queued_row (BsdEngine *self, const BsdOperation *op, const GError *error)
+{
+  if (op->job_id > 0)
+    bsd_store_finish_job (self->store, op->job_id, "failed", error->message, NULL, NULL);
+}
+
 void
 bsd_engine_run_async (BsdEngine *self,
                       const BsdOperation *op,
@@ -1886,8 +1973,13 @@ bsd_engine_run_async (BsdEngine *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, bsd_engine_run_async);
+  /* a cancelled run still finishes with its outcome (state "cancelled",
+   * the report, the job id): GTask would otherwise replace it with
+   * G_IO_ERROR_CANCELLED and the caller would lose the report */
+  g_task_set_check_cancellable (task, FALSE);
   if (!validate (self, op, &error))
     {
+      fail_queued_row (self, op, error);
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
@@ -1912,13 +2004,17 @@ bsd_engine_run_async (BsdEngine *self,
 
   if (!build_run (run, &error))
     {
+      fail_queued_row (self, op, error);
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
   target = bsd_operation_target (op);
-  run->job_id = bsd_store_create_job (self->store, bsd_op_kind_to_string (op->kind), target,
-                                      op->trigger ? op->trigger : "scheduler", op->requested_by_uid,
-                                      &error);
+  if (op->job_id > 0)
+    run->job_id = op->job_id;
+  else
+    run->job_id = bsd_store_create_job (self->store, bsd_op_kind_to_string (op->kind), target,
+                                        op->trigger ? op->trigger : "scheduler",
+                                        op->requested_by_uid, &error);
   if (run->job_id == 0 || !bsd_store_set_job_running (self->store, run->job_id, &error)
       || !prepare_user_ops (run, &error))
     {

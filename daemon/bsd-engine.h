@@ -50,6 +50,9 @@ typedef struct
   guint8 privilege;
   gboolean has_card;
   guint32 card;
+  /* a job_executions row created when the request was queued; 0 = the
+   * engine creates one when the run starts */
+  gint64 job_id;
   /* who asked: "scheduler" or "uid:N" */
   char *trigger;
   gint64 requested_by_uid; /* -1 = nobody (scheduler, tests) */

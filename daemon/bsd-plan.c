@@ -2163,12 +2163,30 @@ json_add_user_record (JsonBuilder *builder, const ZkUser *user)
   json_builder_add_boolean_value (builder, user->password[0] != '\0');
 }
 
-static void
-json_add_users (JsonBuilder *builder, const char *member, GPtrArray *users)
+/* lists longer than @max (0 = no limit) are cut; "<member>_omitted" says
+ * how many entries were left out */
+static guint
+list_limit (JsonBuilder *builder, const char *member, guint len, guint max)
 {
+  if (max == 0 || len <= max)
+    return len;
+  {
+    g_autofree char *name = g_strconcat (member, "_omitted", NULL);
+
+    json_builder_set_member_name (builder, name);
+    json_builder_add_int_value (builder, len - max);
+  }
+  return max;
+}
+
+static void
+json_add_users (JsonBuilder *builder, const char *member, GPtrArray *users, guint max)
+{
+  guint n = list_limit (builder, member, users->len, max);
+
   json_builder_set_member_name (builder, member);
   json_builder_begin_array (builder);
-  for (guint i = 0; i < users->len; i++)
+  for (guint i = 0; i < n; i++)
     {
       BsdPlanUser *entry = g_ptr_array_index (users, i);
 
@@ -2211,11 +2229,14 @@ json_add_templates (JsonBuilder *builder,
                     const char *member,
                     const char *index_name,
                     GPtrArray *templates,
-                    GHashTable *hashes)
+                    GHashTable *hashes,
+                    guint max)
 {
+  guint n = list_limit (builder, member, templates->len, max);
+
   json_builder_set_member_name (builder, member);
   json_builder_begin_array (builder);
-  for (guint i = 0; i < templates->len; i++)
+  for (guint i = 0; i < n; i++)
     {
       BsdPlanTemplate *entry = g_ptr_array_index (templates, i);
       const char *hash = cached_sha256 (hashes, entry->data);
@@ -2275,11 +2296,11 @@ json_add_capacity (JsonBuilder *builder, const char *member, const BsdCapacityCh
 }
 
 static void
-json_add_device (JsonBuilder *builder,
-                 const BsdDevicePlan *device,
-                 guint primary,
-                 GHashTable *hashes)
+json_add_device (
+    JsonBuilder *builder, const BsdDevicePlan *device, guint primary, GHashTable *hashes, guint max)
 {
+  guint n_skips;
+
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "device_id");
   json_builder_add_int_value (builder, device->device_id);
@@ -2309,15 +2330,16 @@ json_add_device (JsonBuilder *builder,
   json_add_capacity (builder, "fingers", &device->fingers);
   json_add_capacity (builder, "faces", &device->faces);
   json_builder_end_object (builder);
-  json_add_users (builder, "users_add", device->users_add);
-  json_add_users (builder, "users_update", device->users_update);
-  json_add_users (builder, "users_delete", device->users_delete);
-  json_add_templates (builder, "templates_add", "finger", device->templates_add, hashes);
-  json_add_templates (builder, "faces_add", "face", device->faces_add, hashes);
+  json_add_users (builder, "users_add", device->users_add, max);
+  json_add_users (builder, "users_update", device->users_update, max);
+  json_add_users (builder, "users_delete", device->users_delete, max);
+  json_add_templates (builder, "templates_add", "finger", device->templates_add, hashes, max);
+  json_add_templates (builder, "faces_add", "face", device->faces_add, hashes, max);
 
+  n_skips = list_limit (builder, "skips", device->skips->len, max);
   json_builder_set_member_name (builder, "skips");
   json_builder_begin_array (builder);
-  for (guint i = 0; i < device->skips->len; i++)
+  for (guint i = 0; i < n_skips; i++)
     {
       BsdPlanSkip *skip = g_ptr_array_index (device->skips, i);
 
@@ -2343,11 +2365,18 @@ json_add_device (JsonBuilder *builder,
 JsonNode *
 bsd_plan_to_json (BsdPlan *plan)
 {
+  return bsd_plan_to_json_full (plan, 0);
+}
+
+JsonNode *
+bsd_plan_to_json_full (BsdPlan *plan, guint max_items)
+{
   g_autoptr (JsonBuilder) builder = json_builder_new ();
   g_autoptr (GHashTable) hashes
       = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
   BsdPlanCounts total = { 0 };
   guint failed = 0;
+  guint n;
 
   g_return_val_if_fail (plan != NULL, NULL);
 
@@ -2372,7 +2401,7 @@ bsd_plan_to_json (BsdPlan *plan)
     {
       BsdDevicePlan *device = g_ptr_array_index (plan->devices, i);
 
-      json_add_device (builder, device, plan->primary_device_id, hashes);
+      json_add_device (builder, device, plan->primary_device_id, hashes, max_items);
       total.users_add += device->counts.users_add;
       total.users_update += device->counts.users_update;
       total.users_delete += device->counts.users_delete;
@@ -2389,9 +2418,10 @@ bsd_plan_to_json (BsdPlan *plan)
     json_builder_add_int_value (builder, g_array_index (plan->unreachable, guint, i));
   json_builder_end_array (builder);
 
+  n = list_limit (builder, "conflicts", plan->conflicts->len, max_items);
   json_builder_set_member_name (builder, "conflicts");
   json_builder_begin_array (builder);
-  for (guint i = 0; i < plan->conflicts->len; i++)
+  for (guint i = 0; i < n; i++)
     {
       BsdPlanConflict *conflict = g_ptr_array_index (plan->conflicts, i);
 
@@ -2428,9 +2458,10 @@ bsd_plan_to_json (BsdPlan *plan)
     }
   json_builder_end_array (builder);
 
+  n = list_limit (builder, "roster_updates", plan->roster_updates->len, max_items);
   json_builder_set_member_name (builder, "roster_updates");
   json_builder_begin_array (builder);
-  for (guint i = 0; i < plan->roster_updates->len; i++)
+  for (guint i = 0; i < n; i++)
     {
       BsdPerson *person = g_ptr_array_index (plan->roster_updates, i);
       g_autofree char *name = sanitize_text (person->name);
@@ -2454,9 +2485,10 @@ bsd_plan_to_json (BsdPlan *plan)
     }
   json_builder_end_array (builder);
 
+  n = list_limit (builder, "deleted_pins", plan->deleted_pins->len, max_items);
   json_builder_set_member_name (builder, "deleted_pins");
   json_builder_begin_array (builder);
-  for (guint i = 0; i < plan->deleted_pins->len; i++)
+  for (guint i = 0; i < n; i++)
     json_builder_add_string_value (builder, g_ptr_array_index (plan->deleted_pins, i));
   json_builder_end_array (builder);
 

@@ -256,6 +256,9 @@ gboolean bsd_plan_is_empty (BsdPlan *plan);
 /* the whole plan for Preview and job reports; template bytes and
  * passwords never appear, only sizes and sha256 hashes */
 JsonNode *bsd_plan_to_json (BsdPlan *plan);
+/* the same with every list cut after @max_items entries (0 = all); a
+ * member "<list>_omitted" counts what was left out, totals stay whole */
+JsonNode *bsd_plan_to_json_full (BsdPlan *plan, guint max_items);
 
 /* who lacks what in the area (Balance, before and after a sync): per
  * device the union PINs, fingers and faces it does not hold and the

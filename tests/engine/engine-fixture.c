@@ -180,3 +180,222 @@ engine_fixture_sets_equal (GHashTable *a, GHashTable *b)
       return FALSE;
   return TRUE;
 }
+
+/* ------------------------------------------------- failure-mode helpers */
+
+guint
+engine_fixture_device_id (EngineFixture *fx, guint index)
+{
+  g_assert_cmpuint (index, <, fx->device_ids->len);
+  return g_array_index (fx->device_ids, guint, index);
+}
+
+typedef struct
+{
+  GAsyncResult *result;
+} RunData;
+
+static void
+run_op_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  RunData *data = user_data;
+
+  data->result = g_object_ref (result);
+}
+
+BsdJobOutcome *
+engine_fixture_run_op (EngineFixture *fx,
+                       const BsdOperation *op,
+                       GCancellable *cancellable,
+                       BsdProgressFunc progress,
+                       gpointer progress_data)
+{
+  RunData data = { NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsdJobRecord) job = NULL;
+  BsdJobOutcome *outcome;
+
+  bsd_engine_run_async (fx->engine, op, cancellable, progress, progress_data, run_op_cb, &data);
+  while (data.result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  outcome = bsd_engine_run_finish (fx->engine, data.result, &error);
+  g_object_unref (data.result);
+  g_assert_no_error (error);
+  g_assert_nonnull (outcome);
+  job = bsd_store_get_job (fx->store, outcome->job_id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (job->state, ==, outcome->state);
+  return outcome;
+}
+
+JsonObject *
+engine_fixture_report_device (EngineFixture *fx, BsdJobOutcome *outcome, guint index)
+{
+  JsonArray *devices
+      = json_object_get_array_member (json_node_get_object (outcome->report), "devices");
+  guint id = engine_fixture_device_id (fx, index);
+  guint i;
+
+  for (i = 0; i < json_array_get_length (devices); i++)
+    {
+      JsonObject *dev = json_array_get_object_element (devices, i);
+
+      if ((guint)json_object_get_int_member (dev, "id") == id)
+        return dev;
+    }
+  g_assert_not_reached ();
+  return NULL;
+}
+
+JsonObject *
+engine_fixture_report_plan (EngineFixture *fx, BsdJobOutcome *outcome, guint index)
+{
+  JsonArray *areas = json_object_get_array_member (json_node_get_object (outcome->report), "areas");
+  JsonObject *plan
+      = json_object_get_object_member (json_array_get_object_element (areas, 0), "plan");
+  JsonArray *devices = json_object_get_array_member (plan, "devices");
+  guint id = engine_fixture_device_id (fx, index);
+  guint i;
+
+  for (i = 0; i < json_array_get_length (devices); i++)
+    {
+      JsonObject *dev = json_array_get_object_element (devices, i);
+
+      if ((guint)json_object_get_int_member (dev, "device_id") == id)
+        return dev;
+    }
+  g_assert_not_reached ();
+  return NULL;
+}
+
+static BsdDeviceConfig *
+config_of (EngineFixture *fx, guint index)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsdDevice) device
+      = bsd_store_get_device (fx->store, engine_fixture_device_id (fx, index), &error);
+  BsdDeviceConfig *config = bsd_device_config_new ();
+
+  g_assert_no_error (error);
+  g_free (config->name);
+  config->name = g_strdup (device->name);
+  g_free (config->address);
+  config->address = g_strdup (device->address);
+  config->port = device->port;
+  g_free (config->protocol);
+  config->protocol = g_strdup (device->protocol);
+  config->timeout_ms = device->timeout_ms;
+  config->enabled = device->enabled;
+  config->area_id = device->area_id;
+  g_free (config->time_zone);
+  config->time_zone = g_strdup (device->time_zone);
+  return config;
+}
+
+static void
+update_config (EngineFixture *fx, guint index, BsdDeviceConfig *config)
+{
+  g_autoptr (GError) error = NULL;
+
+  bsd_store_update_device (fx->store, engine_fixture_device_id (fx, index), config, &error);
+  g_assert_no_error (error);
+}
+
+void
+engine_fixture_set_area (EngineFixture *fx, guint index, guint area_id)
+{
+  g_autoptr (BsdDeviceConfig) config = config_of (fx, index);
+
+  config->area_id = area_id;
+  update_config (fx, index, config);
+}
+
+void
+engine_fixture_set_port (EngineFixture *fx, guint index, guint16 port)
+{
+  g_autoptr (BsdDeviceConfig) config = config_of (fx, index);
+
+  config->port = port;
+  update_config (fx, index, config);
+}
+
+void
+engine_fixture_set_time_zone (EngineFixture *fx, guint index, const char *time_zone)
+{
+  g_autoptr (BsdDeviceConfig) config = config_of (fx, index);
+
+  g_free (config->time_zone);
+  config->time_zone = g_strdup (time_zone);
+  update_config (fx, index, config);
+}
+
+void
+engine_fixture_set_timeout (EngineFixture *fx, guint index, guint timeout_ms)
+{
+  g_autoptr (BsdDeviceConfig) config = config_of (fx, index);
+
+  config->timeout_ms = timeout_ms;
+  update_config (fx, index, config);
+}
+
+guint16
+engine_fixture_closed_port (void)
+{
+  g_autoptr (GSocket) socket = NULL;
+  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+  g_autoptr (GError) error = NULL;
+  guint16 port;
+
+  /* bound, never listening: connections to it are refused at once */
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  g_socket_bind (socket, any, FALSE, &error);
+  g_assert_no_error (error);
+  bound = g_socket_get_local_address (socket, &error);
+  g_assert_no_error (error);
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g_socket_close (socket, NULL);
+  return port;
+}
+
+GHashTable *
+engine_fixture_faces (EngineFixture *fx, guint index)
+{
+  g_autoptr (JsonNode) dump = test_sim_dump (fx->sim);
+  JsonObject *dev = test_sim_dump_device (dump, index);
+  JsonArray *users = json_object_get_array_member (dev, "users");
+  JsonArray *faces
+      = json_object_has_member (dev, "faces") ? json_object_get_array_member (dev, "faces") : NULL;
+  g_autoptr (GHashTable) uid_pin = g_hash_table_new (g_direct_hash, g_direct_equal);
+  GHashTable *set = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  guint i;
+
+  for (i = 0; i < json_array_get_length (users); i++)
+    {
+      JsonObject *u = json_array_get_object_element (users, i);
+
+      g_hash_table_insert (uid_pin, GINT_TO_POINTER (json_object_get_int_member (u, "uid")),
+                           (gpointer)json_object_get_string_member (u, "user_id"));
+    }
+  for (i = 0; faces && i < json_array_get_length (faces); i++)
+    {
+      JsonObject *f = json_array_get_object_element (faces, i);
+      const char *pin
+          = g_hash_table_lookup (uid_pin, GINT_TO_POINTER (json_object_get_int_member (f, "uid")));
+
+      g_hash_table_add (set, g_strdup_printf ("%s:%" G_GINT64_FORMAT ":%s", pin ? pin : "?",
+                                              json_object_get_int_member (f, "fid"),
+                                              json_object_get_string_member (f, "template")));
+    }
+  return set;
+}
+
+JsonObject *
+engine_fixture_find_user (EngineFixture *fx, JsonNode **dump, guint index, const char *pin)
+{
+  g_clear_pointer (dump, json_node_unref);
+  *dump = test_sim_dump (fx->sim);
+  return test_sim_dump_find_user (*dump, index, pin);
+}

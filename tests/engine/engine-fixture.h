@@ -40,4 +40,38 @@ gboolean engine_fixture_sets_equal (GHashTable *a, GHashTable *b);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EngineFixture, engine_fixture_free)
 
+/* ------------------------------------------------- failure-mode helpers */
+
+/* the store id of simulated device @index */
+guint engine_fixture_device_id (EngineFixture *fx, guint index);
+
+/* runs @op to the end with @cancellable and @progress (either may be
+ * NULL), iterating the thread-default context; asserts a job row */
+BsdJobOutcome *engine_fixture_run_op (EngineFixture *fx,
+                                      const BsdOperation *op,
+                                      GCancellable *cancellable,
+                                      BsdProgressFunc progress,
+                                      gpointer progress_data);
+
+/* the report object of simulated device @index in @outcome (asserts it is there) */
+JsonObject *engine_fixture_report_device (EngineFixture *fx, BsdJobOutcome *outcome, guint index);
+
+/* the plan object of device @index in the first area of @outcome's report */
+JsonObject *engine_fixture_report_plan (EngineFixture *fx, BsdJobOutcome *outcome, guint index);
+
+/* changes the configuration of simulated device @index in the store */
+void engine_fixture_set_area (EngineFixture *fx, guint index, guint area_id);
+void engine_fixture_set_port (EngineFixture *fx, guint index, guint16 port);
+void engine_fixture_set_time_zone (EngineFixture *fx, guint index, const char *time_zone);
+void engine_fixture_set_timeout (EngineFixture *fx, guint index, guint timeout_ms);
+
+/* a TCP port on 127.0.0.1 nobody listens on (connections are refused) */
+guint16 engine_fixture_closed_port (void);
+
+/* "PIN:face" set of simulated device @index (bytes included) */
+GHashTable *engine_fixture_faces (EngineFixture *fx, guint index);
+/* the user object of @pin on simulated device @index, from a fresh dump; NULL when absent */
+JsonObject *
+engine_fixture_find_user (EngineFixture *fx, JsonNode **dump, guint index, const char *pin);
+
 G_END_DECLS

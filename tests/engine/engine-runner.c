@@ -45,7 +45,7 @@ setup (const char *db, const char *ready_file, const char *area_name)
 
       config->name = g_strdup (json_object_get_string_member (d, "name"));
       config->address = g_strdup ("127.0.0.1");
-      config->port = (guint16) json_object_get_int_member (d, "tcp_port");
+      config->port = (guint16)json_object_get_int_member (d, "tcp_port");
       g_free (config->protocol);
       config->protocol = g_strdup ("tcp");
       config->area_id = area_id;
@@ -88,7 +88,7 @@ main (int argc, char **argv)
   engine = bsd_engine_new (store, gate);
   bsd_engine_set_retry_policy (engine, &retry);
   bsd_engine_set_disable_timeout (engine, 60);
-  rounds = (guint) atoi (argv[2]);
+  rounds = (guint)atoi (argv[2]);
 
   for (round = 0; round < rounds; round++)
     for (i = 3; i < argc; i++)
@@ -106,7 +106,7 @@ main (int argc, char **argv)
         op = bsd_operation_new (kind);
         if (parts[1])
           {
-            op->area_id = (guint) atoi (parts[1]);
+            op->area_id = (guint)atoi (parts[1]);
             op->device_id = op->area_id;
             op->pin = g_strdup (parts[1]);
           }

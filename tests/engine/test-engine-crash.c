@@ -119,8 +119,9 @@ spawn_runner (Crash *c, guint rounds, GError **error)
   GPid pid = 0;
 
   g_assert_nonnull (runner);
-  if (!g_spawn_async (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL
-                                                        | G_SPAWN_STDERR_TO_DEV_NULL,
+  if (!g_spawn_async (NULL, (char **)argv, NULL,
+                      G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL
+                          | G_SPAWN_STDERR_TO_DEV_NULL,
                       NULL, NULL, &pid, error))
     return 0;
   return pid;
@@ -181,9 +182,8 @@ test_kill_anywhere (void)
       /* new punches keep arriving on the terminals */
       for (i = 0; i < 3; i++)
         {
-          g_autofree char *line
-              = g_strdup_printf ("punch %u %u 1 %u", i, i == 2 ? 50001 + iteration : 1 + iteration,
-                                 iteration % 2);
+          g_autofree char *line = g_strdup_printf (
+              "punch %u %u 1 %u", i, i == 2 ? 50001 + iteration : 1 + iteration, iteration % 2);
           g_autofree char *reply = test_sim_process_control (c.sim, line, &error);
 
           g_assert_no_error (error);
@@ -219,7 +219,7 @@ test_kill_anywhere (void)
         guint j;
 
         for (j = 0; j < json_array_get_length (users); j++)
-          g_hash_table_add (pins, (gpointer) json_object_get_string_member (
+          g_hash_table_add (pins, (gpointer)json_object_get_string_member (
                                       json_array_get_object_element (users, j), "user_id"));
         if (first == NULL)
           first = g_hash_table_ref (pins);

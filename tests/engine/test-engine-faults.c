@@ -1,0 +1,660 @@
+/* test-engine-faults.c — the failure modes users report, through the engine
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Each case injects one fault of PRODUCT.md "Failure modes users report"
+ * into simulated terminals and checks what the devices hold afterwards
+ * (the simulators' own dumps and statistics), what the store recorded and
+ * what the job report says.
+ */
+#include "engine-fixture.h"
+
+#include <string.h>
+
+static GHashTable *
+union_of (GHashTable *a, GHashTable *b)
+{
+  GHashTable *set = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  GHashTableIter iter;
+  gpointer key;
+
+  g_hash_table_iter_init (&iter, a);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_hash_table_add (set, g_strdup (key));
+  g_hash_table_iter_init (&iter, b);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_hash_table_add (set, g_strdup (key));
+  return set;
+}
+
+static guint
+n_device_users_stored (EngineFixture *fx, guint index)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) users
+      = bsd_store_get_device_users (fx->store, engine_fixture_device_id (fx, index), &error);
+
+  g_assert_no_error (error);
+  return users->len;
+}
+
+static void
+assert_all_enabled (EngineFixture *fx)
+{
+  g_autoptr (GArray) disabled = bsd_store_list_disabled_devices (fx->store, NULL);
+  guint i;
+
+  for (i = 0; i < test_sim_n_devices (fx->sim); i++)
+    g_assert_cmpint (test_sim_stat (fx->sim, i, "disabled"), ==, 0);
+  g_assert_nonnull (disabled);
+  g_assert_cmpuint (disabled->len, ==, 0);
+  g_assert_cmpuint (bsd_session_gate_get_open (fx->gate), ==, 0);
+}
+
+/* ------------------------------------------------------- slot collision */
+
+static void
+test_slot_collision (void)
+{
+  /* A holds PIN 500 in slot 5; B holds another person, PIN 900, in slot 5 */
+  const char *json = "{\"devices\":["
+                     "{\"name\":\"A\",\"pacing_ms\":0,"
+                     "\"users\":[{\"uid\":5,\"user_id\":\"500\",\"name\":\"Ana\"}],"
+                     "\"fingers\":[{\"uid\":5,\"fid\":0}]},"
+                     "{\"name\":\"B\",\"pacing_ms\":0,\"serial\":\"BSIM0000000002\","
+                     "\"users\":[{\"uid\":1,\"user_id\":\"1\",\"name\":\"One\"},"
+                     "{\"uid\":5,\"user_id\":\"900\",\"name\":\"Bruno\",\"card\":4242}],"
+                     "\"fingers\":[{\"uid\":5,\"fid\":0},{\"uid\":5,\"fid\":1}]}]}";
+  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Slots", 2);
+  g_autoptr (BsdJobOutcome) outcome = NULL;
+  g_autoptr (JsonNode) dump = NULL;
+  g_autoptr (GHashTable) fingers_a = engine_fixture_fingers (fx, 0);
+  g_autoptr (GHashTable) fingers_b = engine_fixture_fingers (fx, 1);
+  g_autoptr (GHashTable) all = union_of (fingers_a, fingers_b);
+  g_autoptr (GHashTable) after_a = NULL;
+  g_autoptr (GHashTable) after_b = NULL;
+  JsonObject *u;
+
+  outcome = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
+  g_assert_cmpstr (outcome->state, ==, "succeeded");
+
+  /* the other person keeps slot 5 and their record on B */
+  u = engine_fixture_find_user (fx, &dump, 1, "900");
+  g_assert_nonnull (u);
+  g_assert_cmpint (json_object_get_int_member (u, "uid"), ==, 5);
+  g_assert_cmpstr (json_object_get_string_member (u, "name"), ==, "Bruno");
+  g_assert_cmpint (json_object_get_int_member (u, "card"), ==, 4242);
+  /* the newcomer gets the lowest free slot on B: 2 (1 and 5 are taken) */
+  u = engine_fixture_find_user (fx, &dump, 1, "500");
+  g_assert_nonnull (u);
+  g_assert_cmpint (json_object_get_int_member (u, "uid"), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (u, "name"), ==, "Ana");
+  /* and on A, 900 and 1 get the lowest free slots, 500 stays in 5 */
+  u = engine_fixture_find_user (fx, &dump, 0, "500");
+  g_assert_cmpint (json_object_get_int_member (u, "uid"), ==, 5);
+  u = engine_fixture_find_user (fx, &dump, 0, "1");
+  g_assert_nonnull (u);
+  g_assert_cmpint (json_object_get_int_member (u, "uid"), !=, 5);
+  u = engine_fixture_find_user (fx, &dump, 0, "900");
+  g_assert_nonnull (u);
+  g_assert_cmpint (json_object_get_int_member (u, "uid"), !=, 5);
+  g_assert_cmpstr (json_object_get_string_member (u, "name"), ==, "Bruno");
+
+  /* every fingerprint belongs to the same person as before, bytes exact */
+  after_a = engine_fixture_fingers (fx, 0);
+  after_b = engine_fixture_fingers (fx, 1);
+  g_assert_cmpuint (g_hash_table_size (all), ==, 3);
+  g_assert_true (engine_fixture_sets_equal (after_a, all));
+  g_assert_true (engine_fixture_sets_equal (after_b, all));
+  assert_all_enabled (fx);
+}
+
+/* a device whose capacity cannot take its share fails before any write */
+static void
+test_capacity_full (void)
+{
+  TestSimDeviceSpec specs[] = {
+    { .name = "A", .users = 10, .fingers_per_user = 1 },
+    { .name = "B",
+      .extra = "\"serial\":\"BSIM0000000002\",\"capacity\":{\"users\":5},"
+               "\"users\":[{\"uid\":1,\"user_id\":\"1001\",\"name\":\"Bea\"},"
+               "{\"uid\":2,\"user_id\":\"1002\",\"name\":\"Ben\"}]" },
+    { .name = "C", .extra = "\"serial\":\"BSIM0000000003\"" },
+  };
+  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
+  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Full", 2);
+  g_autoptr (BsdJobOutcome) outcome = NULL;
+  g_autoptr (GHashTable) pins_b_before = engine_fixture_pins (fx, 1);
+  g_autoptr (GHashTable) pins_a = NULL;
+  g_autoptr (GHashTable) pins_b = NULL;
+  g_autoptr (GHashTable) pins_c = NULL;
+  gint64 writes_b = test_sim_stat (fx->sim, 1, "writes");
+  gint64 disables_b = test_sim_stat (fx->sim, 1, "disables");
+  JsonObject *report_b;
+
+  outcome = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
+  g_assert_cmpstr (outcome->state, ==, "partial");
+  report_b = engine_fixture_report_device (fx, outcome, 1);
+  g_assert_cmpstr (json_object_get_string_member (report_b, "status"), ==, "failed");
+  g_assert_nonnull (strstr (json_object_get_string_member (report_b, "reason"), "device full"));
+  /* nothing was written to B, it was not even disabled */
+  g_assert_cmpint (test_sim_stat (fx->sim, 1, "writes"), ==, writes_b);
+  g_assert_cmpint (test_sim_stat (fx->sim, 1, "disables"), ==, disables_b);
+  pins_b = engine_fixture_pins (fx, 1);
+  g_assert_true (engine_fixture_sets_equal (pins_b, pins_b_before));
+  /* the others still got the union, B's people included */
+  pins_a = engine_fixture_pins (fx, 0);
+  pins_c = engine_fixture_pins (fx, 2);
+  g_assert_cmpuint (g_hash_table_size (pins_a), ==, 12);
+  g_assert_true (engine_fixture_sets_equal (pins_a, pins_c));
+  g_assert_true (g_hash_table_contains (pins_a, "1001"));
+  assert_all_enabled (fx);
+}
+
+/* ------------------------------------------------ partial transfers */
+
+typedef struct
+{
+  TestSim *sim;
+  char *command;
+} Later;
+
+static gboolean
+later_cb (gpointer data)
+{
+  Later *later = data;
+
+  g_free (test_sim_control (later->sim, "%s", later->command));
+  g_free (later->command);
+  g_free (later);
+  return G_SOURCE_REMOVE;
+}
+
+/* a stream fault is one-shot and the client retries a cut read once on a
+ * new connection; to make the cut last, the device stops answering
+ * altogether while the first attempt waits on its hung stream (the wait
+ * is the client timeout, 1500 ms; if the read had not even reached the
+ * stream by then, the device hangs earlier, which fails it the same way) */
+static void
+hang_later (EngineFixture *fx, const char *device)
+{
+  Later *later = g_new0 (Later, 1);
+
+  later->sim = fx->sim;
+  later->command = g_strdup_printf ("fault %s hang", device);
+  g_timeout_add (300, later_cb, later);
+}
+
+static const TestSimDeviceSpec partial_specs[] = {
+  { .name = "A", .users = 40, .fingers_per_user = 2, .psize = 256 },
+  { .name = "B",
+    .users = 30,
+    .fingers_per_user = 1,
+    .seed = 7,
+    .psize = 256,
+    .extra = "\"serial\":\"BSIM0000000002\",\"generate\":{\"users\":30,\"fingers_per_user\":1,"
+             "\"seed\":7,\"user_id_base\":1000}" },
+  { .name = "C", .extra = "\"serial\":\"BSIM0000000003\"" },
+};
+
+/* a transfer cut once (one mid-stream close or hang) is read again in
+ * full: the device ends with exactly the union, nothing half-read */
+static void
+check_cut_once (const char *fault)
+{
+  g_autofree char *json = test_sim_fixture (partial_specs, G_N_ELEMENTS (partial_specs));
+  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Cut", 2);
+  g_autoptr (BsdJobOutcome) outcome = NULL;
+  g_autoptr (GHashTable) a = engine_fixture_fingers (fx, 0);
+  g_autoptr (GHashTable) b = engine_fixture_fingers (fx, 1);
+  g_autoptr (GHashTable) all = union_of (a, b);
+  guint i;
+
+  g_assert_cmpuint (g_hash_table_size (all), ==, 110);
+  g_free (test_sim_control (fx->sim, "fault B %s", fault));
+  outcome = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
+  g_assert_cmpstr (outcome->state, ==, "succeeded");
+  for (i = 0; i < 3; i++)
+    {
+      g_autoptr (GHashTable) fingers = engine_fixture_fingers (fx, i);
+
+      g_assert_true (engine_fixture_sets_equal (fingers, all));
+    }
+  /* the cut was noticed: B was contacted again */
+  g_assert_cmpint (test_sim_stat (fx->sim, 1, "connects"), >=, 2);
+  assert_all_enabled (fx);
+}
+
+static void
+test_close_mid_stream_once (void)
+{
+  check_cut_once ("close-mid-stream");
+}
+
+static void
+test_hang_mid_transfer_once (void)
+{
+  check_cut_once ("hang-mid-transfer");
+}
+
+static void set_fault_cb (gint64 job_id, double fraction, const char *message, gpointer user_data);
+
+typedef struct
+{
+  EngineFixture *fx;
+  const char *device; /* name whose progress triggers */
+  guint after_calls;  /* trigger at this progress call (1 = "starting") */
+  const char *commands[4];
+  guint calls;
+} Hook;
+
+/* progress arrives on the main thread between phases: the commands of
+ * the hook run after the @after_calls-th report, before the next phase of
+ * any device is dispatched */
+static void
+set_fault_cb (gint64 job_id, double fraction, const char *message, gpointer user_data)
+{
+  Hook *hook = user_data;
+  guint i;
+
+  hook->calls++;
+  if (hook->calls != hook->after_calls)
+    return;
+  for (i = 0; i < G_N_ELEMENTS (hook->commands) && hook->commands[i]; i++)
+    g_free (test_sim_control (hook->fx->sim, "%s", hook->commands[i]));
+}
+
+/* a transfer that keeps failing: the device is reported with the cause,
+ * its stored snapshot does not move, the others are synced; the next
+ * fault-free run converges */
+static void
+test_partial_transfer_persistent (void)
+{
+  g_autofree char *json = test_sim_fixture (partial_specs, G_N_ELEMENTS (partial_specs));
+  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Cut", 2);
+  g_autoptr (BsdJobOutcome) first = NULL;
+  g_autoptr (BsdJobOutcome) second = NULL;
+  g_autoptr (GHashTable) a = engine_fixture_fingers (fx, 0);
+  g_autoptr (GHashTable) b = engine_fixture_fingers (fx, 1);
+  g_autoptr (GHashTable) all = union_of (a, b);
+  g_autoptr (GHashTable) after_a = NULL;
+  g_autoptr (GHashTable) after_c = NULL;
+  g_autoptr (BsdDevice) device = NULL;
+  JsonObject *report_b;
+  const char *status;
+  guint i;
+
+  /* B's stream hangs, then B stops answering: the retry fails too */
+  g_free (test_sim_control (fx->sim, "fault B hang-mid-transfer"));
+  hang_later (fx, "B");
+  first = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
+  report_b = engine_fixture_report_device (fx, first, 1);
+  status = json_object_get_string_member (report_b, "status");
+  g_assert_cmpstr (first->state, ==, "partial");
+  g_assert_true (g_strcmp0 (status, "unreachable") == 0 || g_strcmp0 (status, "failed") == 0);
+  g_assert_nonnull (json_object_get_string_member (report_b, "reason"));
+  /* nothing of B was taken as its state */
+  g_assert_cmpuint (n_device_users_stored (fx, 1), ==, 0);
+  after_a = engine_fixture_fingers (fx, 0);
+  after_c = engine_fixture_fingers (fx, 2);
+  g_assert_true (engine_fixture_sets_equal (after_a, a));
+  g_assert_true (engine_fixture_sets_equal (after_c, a));
+  device = bsd_store_get_device (fx->store, engine_fixture_device_id (fx, 1), NULL);
+  g_assert_nonnull (device->health.last_error);
+
+  g_free (test_sim_control (fx->sim, "reboot B"));
+  g_free (test_sim_control (fx->sim, "fault B clear"));
+  second = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
+  g_assert_cmpstr (second->state, ==, "succeeded");
+  for (i = 0; i < 3; i++)
+    {
+      g_autoptr (GHashTable) fingers = engine_fixture_fingers (fx, i);
+
+      g_assert_true (engine_fixture_sets_equal (fingers, all));
+    }
+  assert_all_enabled (fx);
+}
+
+/* log collection cut in the middle: no rows, no watermark; the next
+ * collection takes every record once */
+static void
+test_logs_cut (void)
+{
+  TestSimDeviceSpec spec = { .name = "D", .users = 5, .records = 300, .psize = 256 };
+  g_autofree char *json = test_sim_fixture (&spec, 1);
+  g_autoptr (EngineFixture) fx = engine_fixture_new (json, NULL, 2);
+  g_autoptr (BsdJobOutcome) first = NULL;
+  g_autoptr (BsdJobOutcome) second = NULL;
+  g_autoptr (BsdLogWatermark) mark = NULL;
+  g_autoptr (GError) error = NULL;
+  guint64 count = 0;
+  JsonObject *report;
+
+  /* the stream hangs, then D stops answering: the retry fails too */
+  g_free (test_sim_control (fx->sim, "fault D hang-mid-transfer"));
+  hang_later (fx, "D");
+  first = engine_fixture_run (fx, BSD_OP_REFRESH_LOGS, engine_fixture_device_id (fx, 0));
+  report = engine_fixture_report_device (fx, first, 0);
+  g_assert_cmpstr (json_object_get_string_member (report, "status"), ==, "unreachable");
+  g_assert_cmpstr (first->state, ==, "failed");
+  bsd_store_count_attendance (fx->store, 0, G_MAXINT64, &count, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (count, ==, 0);
+  mark = bsd_store_get_log_watermark (fx->store, "BSIM0000000000", NULL);
+  g_assert_null (mark);
+
+  g_free (test_sim_control (fx->sim, "reboot D"));
+  g_free (test_sim_control (fx->sim, "fault D clear"));
+  second = engine_fixture_run (fx, BSD_OP_REFRESH_LOGS, engine_fixture_device_id (fx, 0));
+  g_assert_cmpstr (second->state, ==, "succeeded");
+  bsd_store_count_attendance (fx->store, 0, G_MAXINT64, &count, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (count, ==, 300);
+}
+
+/* --------------------------------------------------------------- busy */
+
+static void
+test_busy_second_session (void)
+{
+  TestSimDeviceSpec specs[] = {
+    { .name = "A", .users = 10, .fingers_per_user = 1 },
+    { .name = "B", .extra = "\"serial\":\"BSIM0000000002\",\"faults\":{\"busy\":true}" },
+  };
+  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
+  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Busy", 2);
+  g_autoptr (BsdJobOutcome) first = NULL;
+  g_autoptr (BsdJobOutcome) second = NULL;
+  g_autoptr (ZkClient) holder = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GHashTable) pins_a = NULL;
+  g_autoptr (GHashTable) pins_b = NULL;
+  gint64 connections;
+  JsonObject *report_b;
+
+  /* someone else (the vendor's software) holds B's one session */
+  holder = zk_client_new ("127.0.0.1", test_sim_tcp_port (fx->sim, 1), ZK_TRANSPORT_TCP);
+  zk_client_set_timeout (holder, 1000);
+  g_assert_true (zk_client_connect (holder, NULL, &error));
+  g_assert_no_error (error);
+  connections = test_sim_stat (fx->sim, 1, "connections");
+
+  first = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
+  g_assert_cmpstr (first->state, ==, "partial");
+  report_b = engine_fixture_report_device (fx, first, 1);
+  g_assert_cmpstr (json_object_get_string_member (report_b, "status"), ==, "unreachable");
+  g_assert_nonnull (json_object_get_string_member (report_b, "reason"));
+  /* retried (the fixture's policy: 2 attempts), but no storm */
+  g_assert_cmpint (test_sim_stat (fx->sim, 1, "connections") - connections, >=, 2);
+  g_assert_cmpint (test_sim_stat (fx->sim, 1, "connections") - connections, <=, 6);
+  g_assert_cmpint (test_sim_stat (fx->sim, 1, "max_sessions"), ==, 1);
+  g_assert_cmpint (test_sim_stat (fx->sim, 0, "disabled"), ==, 0);
+
+  zk_client_disconnect (holder, NULL, NULL);
+  second = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
+  g_assert_cmpstr (second->state, ==, "succeeded");
+  pins_a = engine_fixture_pins (fx, 0);
+  pins_b = engine_fixture_pins (fx, 1);
+  g_assert_cmpuint (g_hash_table_size (pins_b), ==, 10);
+  g_assert_true (engine_fixture_sets_equal (pins_a, pins_b));
+  /* never two sessions at once on either device */
+  g_assert_cmpint (test_sim_stat (fx->sim, 0, "max_sessions"), ==, 1);
+  g_assert_cmpint (test_sim_stat (fx->sim, 1, "max_sessions"), ==, 1);
+  assert_all_enabled (fx);
+}
+
+/* ------------------------------------------------------ mid-write faults */
+
+static void
+check_mid_write (const char *fault)
+{
+  TestSimDeviceSpec specs[] = {
+    { .name = "A", .users = 20, .fingers_per_user = 2 },
+    { .name = "B", .extra = "\"serial\":\"BSIM0000000002\"" },
+  };
+  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
+  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Write", 2);
+  g_autofree char *command = g_strdup_printf ("fault B %s", fault);
+  Hook hook = { fx, NULL, 3, { command, NULL } };
+  g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_SYNC_AREA);
+  g_autoptr (BsdJobOutcome) first = NULL;
+  g_autoptr (BsdJobOutcome) second = NULL;
+  g_autoptr (BsdJobOutcome) third = NULL;
+  g_autoptr (GHashTable) pins_a = engine_fixture_pins (fx, 0);
+  g_autoptr (GHashTable) fingers_a = engine_fixture_fingers (fx, 0);
+  g_autoptr (GHashTable) pins_b = NULL;
+  g_autoptr (GHashTable) fingers_b = NULL;
+  g_autoptr (JsonNode) dump = NULL;
+  JsonArray *users;
+  gint64 enables;
+  JsonObject *report_b;
+
+  op->area_id = fx->area_id;
+  /* calls: "starting", A read, B read → the fault is set once both reads
+   * are in, before B's apply phase opens its session */
+  first = engine_fixture_run_op (fx, op, NULL, set_fault_cb, &hook);
+  g_assert_cmpuint (hook.calls, >=, 3);
+  g_assert_cmpstr (first->state, ==, "partial");
+  report_b = engine_fixture_report_device (fx, first, 1);
+  g_assert_cmpstr (json_object_get_string_member (report_b, "status"), !=, "ok");
+  /* the engine re-enabled B (or B's own timeout did, but then the row stays) */
+  enables = test_sim_stat (fx->sim, 1, "re_enables");
+  g_assert_cmpint (enables, >=, 1);
+  g_assert_cmpint (test_sim_stat (fx->sim, 1, "disabled"), ==, 0);
+  g_free (test_sim_control (fx->sim, "fault B clear"));
+  g_free (test_sim_control (fx->sim, "reboot B"));
+  assert_all_enabled (fx);
+
+  /* the retry is idempotent: every PIN once, every template exact */
+  second = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
+  g_assert_cmpstr (second->state, ==, "succeeded");
+  pins_b = engine_fixture_pins (fx, 1);
+  fingers_b = engine_fixture_fingers (fx, 1);
+  g_assert_true (engine_fixture_sets_equal (pins_b, pins_a));
+  g_assert_true (engine_fixture_sets_equal (fingers_b, fingers_a));
+  dump = test_sim_dump (fx->sim);
+  users = json_object_get_array_member (test_sim_dump_device (dump, 1), "users");
+  g_assert_cmpuint (json_array_get_length (users), ==, 20);
+  g_assert_cmpuint (test_sim_dump_count (dump, 1, "fingers"), ==, 40);
+  third = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
+  g_assert_cmpstr (third->state, ==, "succeeded");
+  /* nothing left to write to B */
+  g_assert_false (
+      json_object_has_member (engine_fixture_report_device (fx, third, 1), "users_added"));
+  assert_all_enabled (fx);
+}
+
+static void
+test_close_mid_write (void)
+{
+  /* connect, disable, then the connection closes instead of the first write */
+  check_mid_write ("close-after 3");
+}
+
+/* B stops answering between the read and the write phase: it is never
+ * disabled, reported unreachable, nothing is left in disabled_devices;
+ * once back, a sync converges */
+static void
+test_hang_before_write (void)
+{
+  TestSimDeviceSpec specs[] = {
+    { .name = "A", .users = 20, .fingers_per_user = 2 },
+    { .name = "B", .extra = "\"serial\":\"BSIM0000000002\"" },
+  };
+  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
+  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Hang", 2);
+  Hook hook = { fx, NULL, 3, { "fault B hang", NULL } };
+  g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_SYNC_AREA);
+  g_autoptr (BsdJobOutcome) first = NULL;
+  g_autoptr (BsdJobOutcome) second = NULL;
+  g_autoptr (GHashTable) fingers_a = engine_fixture_fingers (fx, 0);
+  g_autoptr (GHashTable) fingers_b = NULL;
+
+  op->area_id = fx->area_id;
+  first = engine_fixture_run_op (fx, op, NULL, set_fault_cb, &hook);
+  g_assert_cmpstr (first->state, ==, "partial");
+  g_assert_cmpstr (
+      json_object_get_string_member (engine_fixture_report_device (fx, first, 1), "status"), ==,
+      "unreachable");
+  g_assert_cmpint (test_sim_stat (fx->sim, 1, "disables"), ==, 0);
+  g_free (test_sim_control (fx->sim, "reboot B"));
+  assert_all_enabled (fx);
+  second = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
+  g_assert_cmpstr (second->state, ==, "succeeded");
+  fingers_b = engine_fixture_fingers (fx, 1);
+  g_assert_true (engine_fixture_sets_equal (fingers_b, fingers_a));
+  assert_all_enabled (fx);
+}
+
+/* a dropped reply to a write: the client's retry gets the cached answer,
+ * the write is not done twice */
+static void
+test_drop_reply_mid_write (void)
+{
+  TestSimDeviceSpec specs[] = {
+    { .name = "A", .users = 20, .fingers_per_user = 2 },
+    { .name = "B", .extra = "\"serial\":\"BSIM0000000002\"" },
+  };
+  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
+  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Drop", 2);
+  Hook hook = { fx, NULL, 3, { "fault B drop-reply 4", NULL } };
+  g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_SYNC_AREA);
+  g_autoptr (BsdJobOutcome) first = NULL;
+  g_autoptr (BsdJobOutcome) second = NULL;
+  g_autoptr (GHashTable) pins_a = engine_fixture_pins (fx, 0);
+  g_autoptr (GHashTable) fingers_a = engine_fixture_fingers (fx, 0);
+  g_autoptr (GHashTable) pins_b = NULL;
+  g_autoptr (GHashTable) fingers_b = NULL;
+
+  op->area_id = fx->area_id;
+  first = engine_fixture_run_op (fx, op, NULL, set_fault_cb, &hook);
+  g_assert_cmpstr (first->state, !=, "failed");
+  assert_all_enabled (fx);
+  second = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
+  g_assert_cmpstr (second->state, ==, "succeeded");
+  pins_b = engine_fixture_pins (fx, 1);
+  fingers_b = engine_fixture_fingers (fx, 1);
+  g_assert_true (engine_fixture_sets_equal (pins_b, pins_a));
+  g_assert_true (engine_fixture_sets_equal (fingers_b, fingers_a));
+  g_assert_cmpuint (test_sim_count (fx->sim, 1, "users"), ==, 20);
+  assert_all_enabled (fx);
+}
+
+/* ------------------------------------------------------- ack but drop */
+
+static void
+test_ack_but_drop (void)
+{
+  TestSimDeviceSpec specs[] = {
+    { .name = "A", .users = 6, .fingers_per_user = 1 },
+    { .name = "B", .extra = "\"serial\":\"BSIM0000000002\",\"faults\":{\"ack_drop_writes\":true}" },
+  };
+  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
+  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Drop", 2);
+  g_autoptr (BsdJobOutcome) outcome = NULL;
+  g_autoptr (GHashTable) failed_pins = g_hash_table_new (g_str_hash, g_str_equal);
+  JsonObject *report_b;
+  JsonArray *failures;
+  guint i;
+
+  outcome = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
+  g_assert_cmpstr (outcome->state, ==, "partial");
+  report_b = engine_fixture_report_device (fx, outcome, 1);
+  g_assert_cmpstr (json_object_get_string_member (report_b, "status"), ==, "partial");
+  g_assert_cmpint (json_object_get_int_member (report_b, "users_added"), ==, 0);
+  failures = json_object_get_array_member (report_b, "failures");
+  for (i = 0; i < json_array_get_length (failures); i++)
+    {
+      JsonObject *f = json_array_get_object_element (failures, i);
+
+      if (g_strcmp0 (json_object_get_string_member (f, "kind"), "user") == 0)
+        g_hash_table_add (failed_pins, (gpointer)json_object_get_string_member (f, "pin"));
+    }
+  /* every PIN written to B is listed */
+  g_assert_cmpuint (g_hash_table_size (failed_pins), ==, 6);
+  for (i = 1; i <= 6; i++)
+    {
+      g_autofree char *pin = g_strdup_printf ("%u", i);
+
+      g_assert_true (g_hash_table_contains (failed_pins, pin));
+    }
+  g_assert_cmpuint (test_sim_count (fx->sim, 1, "users"), ==, 0);
+  g_assert_cmpuint (n_device_users_stored (fx, 1), ==, 0);
+  assert_all_enabled (fx);
+}
+
+/* ---------------------------------------------------------- comm key */
+
+static void
+test_wrong_comm_key (void)
+{
+  TestSimDeviceSpec spec = { .name = "K", .users = 3, .comm_key = 1234 };
+  g_autofree char *json = test_sim_fixture (&spec, 1);
+  g_autoptr (EngineFixture) fx = engine_fixture_new (json, NULL, 2);
+  g_autoptr (BsdJobOutcome) first = NULL;
+  g_autoptr (BsdJobOutcome) second = NULL;
+  g_autoptr (GError) error = NULL;
+  guint id = engine_fixture_device_id (fx, 0);
+  gint64 connects = test_sim_stat (fx->sim, 0, "connects");
+  JsonObject *report;
+  g_autofree char *reason = NULL;
+
+  bsd_store_set_comm_key (fx->store, id, 4321, &error);
+  g_assert_no_error (error);
+  first = engine_fixture_run (fx, BSD_OP_SYNC_DEVICE, id);
+  g_assert_cmpstr (first->state, ==, "failed");
+  report = engine_fixture_report_device (fx, first, 0);
+  g_assert_cmpstr (json_object_get_string_member (report, "status"), ==, "failed");
+  reason = g_ascii_strdown (json_object_get_string_member (report, "reason"), -1);
+  g_assert_nonnull (strstr (reason, "authenticat"));
+  /* a wrong key is final: no retry storm */
+  g_assert_cmpint (test_sim_stat (fx->sim, 0, "connects") - connects, <=, 2);
+  g_assert_cmpuint (test_sim_stat (fx->sim, 0, "max_sessions"), <=, 1);
+
+  bsd_store_set_comm_key (fx->store, id, 1234, &error);
+  g_assert_no_error (error);
+  second = engine_fixture_run (fx, BSD_OP_SYNC_DEVICE, id);
+  g_assert_cmpstr (second->state, ==, "succeeded");
+  g_assert_cmpuint (n_device_users_stored (fx, 0), ==, 3);
+}
+
+/* a key where the device has none configured, and a device that wants one */
+static void
+test_comm_key_required (void)
+{
+  TestSimDeviceSpec spec = { .name = "K", .users = 3, .comm_key = 77 };
+  g_autofree char *json = test_sim_fixture (&spec, 1);
+  g_autoptr (EngineFixture) fx = engine_fixture_new (json, NULL, 2);
+  g_autoptr (BsdJobOutcome) first = NULL;
+  g_autoptr (GError) error = NULL;
+  guint id = engine_fixture_device_id (fx, 0);
+  g_autofree char *reason = NULL;
+
+  bsd_store_set_comm_key (fx->store, id, 0, &error);
+  g_assert_no_error (error);
+  first = engine_fixture_run (fx, BSD_OP_REFRESH_LOGS, id);
+  g_assert_cmpstr (first->state, ==, "failed");
+  reason = g_ascii_strdown (
+      json_object_get_string_member (engine_fixture_report_device (fx, first, 0), "reason"), -1);
+  g_assert_nonnull (strstr (reason, "comm key"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/engine/faults/slot-collision", test_slot_collision);
+  g_test_add_func ("/engine/faults/capacity-full", test_capacity_full);
+  g_test_add_func ("/engine/faults/close-mid-stream-once", test_close_mid_stream_once);
+  g_test_add_func ("/engine/faults/hang-mid-transfer-once", test_hang_mid_transfer_once);
+  g_test_add_func ("/engine/faults/partial-transfer", test_partial_transfer_persistent);
+  g_test_add_func ("/engine/faults/logs-cut", test_logs_cut);
+  g_test_add_func ("/engine/faults/busy-second-session", test_busy_second_session);
+  g_test_add_func ("/engine/faults/close-mid-write", test_close_mid_write);
+  g_test_add_func ("/engine/faults/hang-before-write", test_hang_before_write);
+  g_test_add_func ("/engine/faults/drop-reply-mid-write", test_drop_reply_mid_write);
+  g_test_add_func ("/engine/faults/ack-but-drop", test_ack_but_drop);
+  g_test_add_func ("/engine/faults/wrong-comm-key", test_wrong_comm_key);
+  g_test_add_func ("/engine/faults/comm-key-required", test_comm_key_required);
+  return g_test_run ();
+}
