@@ -22,7 +22,7 @@
 #include "test-sim.h"
 
 #define LATENCY_MS 5
-#define BANDWIDTH  1000000
+#define BANDWIDTH 1000000
 
 typedef struct
 {
@@ -193,7 +193,7 @@ bench_seed_area (void)
       rts = rt1[i] - rt0[i];
       /* lower bound: the bytes at the device's bandwidth plus one latency
        * per 64 KiB exchange that must happen anyway */
-      lb = (double) bytes / BANDWIDTH + LATENCY_MS / 1000.0 * ((bytes + 65535) / 65536);
+      lb = (double)bytes / BANDWIDTH + LATENCY_MS / 1000.0 * ((bytes + 65535) / 65536);
       bound_sum += lb;
       bound_max = MAX (bound_max, lb);
       g_print ("  %s: %" G_GINT64_FORMAT " bytes sent by the device, %" G_GINT64_FORMAT
@@ -231,10 +231,10 @@ bench_fifty (guint cap)
     {
       TestSimDeviceSpec spec = { 0 };
       g_autofree char *name = g_strdup_printf ("d%02u", i);
-      g_autofree char *extra = g_strdup_printf (
-          "\"latency_ms\":%u,\"bandwidth\":%u,\"generate\":{\"users\":500,"
-          "\"fingers_per_user\":1,\"seed\":%u,\"user_id_base\":%u}",
-          LATENCY_MS, BANDWIDTH, i + 1, 100000 * (i % 5 + 1));
+      g_autofree char *extra
+          = g_strdup_printf ("\"latency_ms\":%u,\"bandwidth\":%u,\"generate\":{\"users\":500,"
+                             "\"fingers_per_user\":1,\"seed\":%u,\"user_id_base\":%u}",
+                             LATENCY_MS, BANDWIDTH, i + 1, 100000 * (i % 5 + 1));
       g_autofree char *dev = NULL;
 
       spec.name = name;
@@ -267,7 +267,7 @@ main (int argc, char **argv)
   if (argc >= 2 && g_str_equal (argv[1], "seed"))
     bench_seed_area ();
   else if (argc >= 3 && g_str_equal (argv[1], "fifty"))
-    bench_fifty ((guint) atoi (argv[2]));
+    bench_fifty ((guint)atoi (argv[2]));
   else
     {
       g_printerr ("usage: bench-area seed | fifty CAP\n");
