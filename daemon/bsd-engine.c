@@ -1316,6 +1316,18 @@ group_finish (Group *group)
 
       if (dev->status == NULL)
         set_status (dev, g_cancellable_is_cancelled (run->cancellable) ? "cancelled" : "ok", NULL);
+      /* nothing to write is a good sync too */
+      if (!group->preview && !dev->applied && dev->snapshot && g_strcmp0 (dev->status, "ok") == 0)
+        {
+          g_autoptr (BsdDevice) device
+              = bsd_store_get_device (store, dev->endpoint->device_id, NULL);
+
+          if (device)
+            {
+              device->health.last_sync = g_get_real_time ();
+              bsd_store_update_device_health (store, device->id, &device->health, NULL);
+            }
+        }
     }
   if (run->balance && group->plan)
     {
@@ -1414,6 +1426,28 @@ confirm_deletions (Run *run, DeviceCtx *dev, GPtrArray *pins)
     }
 }
 
+/* the read-back's counts are what the device holds now; a sync that
+ * reached its end without a device error is its last good sync */
+static void
+store_counts_after (Run *run, DeviceCtx *dev, const BsdSnapshot *after)
+{
+  BsdStore *store = run->engine->store;
+  g_autoptr (BsdDevice) device = bsd_store_get_device (store, dev->endpoint->device_id, NULL);
+  g_autoptr (GHashTable) face_users = g_hash_table_new (g_direct_hash, g_direct_equal);
+  guint i;
+
+  if (device == NULL)
+    return;
+  for (i = 0; i < after->faces->len; i++)
+    g_hash_table_add (face_users, GUINT_TO_POINTER (((ZkFace *)after->faces->pdata[i])->uid));
+  device->health.users = after->users->len;
+  device->health.fingerprints = after->templates->len;
+  device->health.faces = g_hash_table_size (face_users);
+  if (dev->error == NULL && !dev->apply.cancelled)
+    device->health.last_sync = g_get_real_time ();
+  bsd_store_update_device_health (store, device->id, &device->health, NULL);
+}
+
 static void
 apply_done (DeviceCtx *dev)
 {
@@ -1441,6 +1475,8 @@ apply_done (DeviceCtx *dev)
         g_warning ("recording the read-back of %s: %s", dev->endpoint->name, error->message);
       confirm_deletions (run, dev, dev->apply.deleted_pins);
     }
+  if (dev->apply.after)
+    store_counts_after (run, dev, dev->apply.after);
   if (dev->error)
     set_status (dev, status_for_error (dev->error), dev->error->message);
   else if (dev->apply.cancelled)
