@@ -15,6 +15,8 @@
 #include <string.h>
 
 #define MAX_WORKERS 16
+/* job reports list at most this many entries per plan list (totals stay whole) */
+#define REPORT_MAX_ITEMS 200
 
 struct _BsdEngine
 {
@@ -203,6 +205,13 @@ typedef struct
   gboolean applied;
   GError *error;
 
+  /* what the report needs once the heavy data is released */
+  gboolean have_read;
+  guint n_read_users, n_read_fingers, n_read_faces;
+  gboolean have_attendance;
+  guint attendance_read;
+  guint skips;
+
   /* main-thread results */
   guint logs_inserted;
   guint logs_duplicates;
@@ -218,6 +227,8 @@ struct _Group
   GPtrArray *devices; /* DeviceCtx* (owned by the run) */
   guint pending;
   BsdPlan *plan;
+  JsonNode *plan_json; /* what stays of the plan once the group is done */
+  guint primary_device_id;
   JsonNode *gaps_before;
   JsonNode *gaps_after;
   gboolean preview;
@@ -284,6 +295,7 @@ group_free (Group *group)
   g_free (group->area_name);
   g_clear_pointer (&group->devices, g_ptr_array_unref);
   g_clear_pointer (&group->plan, bsd_plan_unref);
+  g_clear_pointer (&group->plan_json, json_node_unref);
   g_clear_pointer (&group->gaps_before, json_node_unref);
   g_clear_pointer (&group->gaps_after, json_node_unref);
   g_free (group);
@@ -465,7 +477,7 @@ worker_clear_logs (DeviceCtx *dev, ZkClient *client, GCancellable *cancellable)
   if (!zk_client_disable (client, run->engine->disable_timeout_s, cancellable, &dev->error))
     return;
   if (zk_client_get_sizes (client, &sizes, cancellable, &dev->error) && sizes.records >= 0
-      && dev->attendance != NULL && (guint)sizes.records == dev->attendance->len)
+      && dev->have_attendance && (guint)sizes.records == dev->attendance_read)
     {
       if (zk_client_clear_attendance (client, cancellable, &dev->error))
         {
@@ -889,13 +901,13 @@ add_device_report (JsonBuilder *b, DeviceCtx *dev)
       json_builder_set_member_name (b, "clock_set");
       json_builder_add_boolean_value (b, dev->clock_set);
     }
-  if (dev->snapshot)
+  if (dev->have_read)
     {
       json_builder_set_member_name (b, "read");
       json_builder_begin_object (b);
-      json_add_uint (b, "users", dev->snapshot->users->len);
-      json_add_uint (b, "fingerprints", dev->snapshot->templates->len);
-      json_add_uint (b, "faces", dev->snapshot->faces->len);
+      json_add_uint (b, "users", dev->n_read_users);
+      json_add_uint (b, "fingerprints", dev->n_read_fingers);
+      json_add_uint (b, "faces", dev->n_read_faces);
       json_builder_set_member_name (b, "fingerprints_from_cache");
       json_builder_add_boolean_value (b, dev->group && !dev->read_fingers);
       json_builder_end_object (b);
@@ -924,11 +936,11 @@ add_device_report (JsonBuilder *b, DeviceCtx *dev)
         }
       json_builder_end_array (b);
     }
-  if (dev->attendance || dev->logs_unchanged)
+  if (dev->have_attendance || dev->logs_unchanged)
     {
       json_builder_set_member_name (b, "attendance");
       json_builder_begin_object (b);
-      json_add_uint (b, "read", dev->attendance ? dev->attendance->len : 0);
+      json_add_uint (b, "read", dev->attendance_read);
       json_add_uint (b, "inserted", dev->logs_inserted);
       json_add_uint (b, "duplicates", dev->logs_duplicates);
       json_builder_set_member_name (b, "unchanged");
@@ -992,10 +1004,9 @@ record_device_results (Run *run)
           r.deleted = dev->apply.users_deleted;
           r.failed = dev->apply.failures->len;
         }
-      else if (dev->attendance)
+      else if (dev->have_attendance)
         r.added = dev->logs_inserted;
-      if (dev->plan)
-        r.skipped = dev->plan->skips->len;
+      r.skipped = dev->skips;
       r.details = details;
       if (!bsd_store_add_job_device_result (run->engine->store, run->job_id, &r, &error))
         g_warning ("recording the result of %s: %s", dev->endpoint->name, error->message);
@@ -1069,12 +1080,12 @@ run_finish (Run *run)
             }
           else
             json_add_str (b, "individual", g->area_name);
-          if (g->plan)
+          if (g->plan_json)
             {
               json_builder_set_member_name (b, "primary");
-              json_builder_add_int_value (b, g->plan->primary_device_id);
+              json_builder_add_int_value (b, g->primary_device_id);
               json_builder_set_member_name (b, "plan");
-              json_builder_add_value (b, bsd_plan_to_json (g->plan));
+              json_builder_add_value (b, json_node_copy (g->plan_json));
             }
           if (g->gaps_before)
             {
@@ -1343,6 +1354,26 @@ group_finish (Group *group)
       bsd_store_set_area_last_sync (store, group->area_id, g_get_real_time (), NULL);
       log_area_sync (group);
     }
+  /* the group's part of the report is made: release what a big area
+   * holds (snapshots, read-backs, the plan's template bytes) */
+  if (group->plan)
+    {
+      group->primary_device_id = group->plan->primary_device_id;
+      group->plan_json = bsd_plan_to_json_full (group->plan, REPORT_MAX_ITEMS);
+    }
+  for (i = 0; i < group->devices->len; i++)
+    {
+      DeviceCtx *dev = group->devices->pdata[i];
+
+      if (dev->plan)
+        dev->skips = dev->plan->skips->len;
+      dev->plan = NULL;
+      g_clear_pointer (&dev->snapshot, bsd_snapshot_free);
+      g_clear_pointer (&dev->cached, g_ptr_array_unref);
+      if (dev->applied)
+        g_clear_pointer (&dev->apply.after, bsd_snapshot_free);
+    }
+  g_clear_pointer (&group->plan, bsd_plan_unref);
   run_part_done (run);
 }
 
@@ -1356,6 +1387,8 @@ store_attendance (Run *run, DeviceCtx *dev)
 
   if (dev->attendance == NULL || dev->serial == NULL)
     return;
+  dev->have_attendance = TRUE;
+  dev->attendance_read = dev->attendance->len;
   if (!bsd_store_add_attendance (run->engine->store, dev->endpoint->device_id, dev->serial, tz,
                                  dev->attendance, &dev->logs_inserted, &dev->logs_duplicates,
                                  &error))
@@ -1364,7 +1397,10 @@ store_attendance (Run *run, DeviceCtx *dev)
       return;
     }
   /* only committed rows may be cleared on the device */
-  if (run->clear_logs && dev->attendance->len > 0 && !g_cancellable_is_cancelled (run->cancellable))
+  /* committed: the rows live in the database now */
+  g_clear_pointer (&dev->attendance, g_ptr_array_unref);
+  if (run->clear_logs && dev->attendance_read > 0
+      && !g_cancellable_is_cancelled (run->cancellable))
     {
       run->steps_total++;
       run->pending++;
@@ -1398,6 +1434,10 @@ read_done (DeviceCtx *dev)
         }
       if (!dev->read_fingers)
         fill_templates_from_cache (dev);
+      dev->have_read = TRUE;
+      dev->n_read_users = dev->snapshot->users->len;
+      dev->n_read_fingers = dev->snapshot->templates->len;
+      dev->n_read_faces = dev->snapshot->faces->len;
       if (!store_snapshot (run, dev, dev->snapshot, &error))
         set_status (dev, "failed", error->message);
       if (error)
