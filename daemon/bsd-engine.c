@@ -249,6 +249,7 @@ struct _Run
   guint pending;      /* groups or flat devices not finished */
   guint steps_total;
   guint steps_done;
+  double last_fraction;
   ZkUser *update_record; /* update-user: the roster record, uid unset */
   gboolean balance;
   gboolean clear_logs;
@@ -315,6 +316,9 @@ report_progress (Run *run, const char *message)
 {
   double fraction = run->steps_total ? (double)run->steps_done / run->steps_total : 0.0;
 
+  /* progress never goes back, whatever the step accounting does */
+  fraction = MAX (MIN (fraction, 1.0), run->last_fraction);
+  run->last_fraction = fraction;
   if (run->progress)
     run->progress (run->job_id, MIN (fraction, 1.0), message, run->progress_data);
 }
@@ -1261,6 +1265,8 @@ group_apply (Group *group)
     {
       DeviceCtx *dev = group->devices->pdata[i];
 
+      /* its apply step is done unless dispatched below (undone there) */
+      run->steps_done++;
       if (dev->status != NULL)
         continue; /* unreachable or failed while reading */
       if (dev->plan && dev->plan->failed)
@@ -1278,7 +1284,7 @@ group_apply (Group *group)
       bsd_store_add_disabled_device (run->engine->store, dev->endpoint->device_id, run->job_id,
                                      NULL);
       group->pending++;
-      run->steps_total++;
+      run->steps_done--;
       dispatch (dev, PHASE_APPLY);
     }
   if (group->pending == 0)
@@ -1399,10 +1405,8 @@ store_attendance (Run *run, DeviceCtx *dev)
   /* only committed rows may be cleared on the device */
   /* committed: the rows live in the database now */
   g_clear_pointer (&dev->attendance, g_ptr_array_unref);
-  if (run->clear_logs && dev->attendance_read > 0
-      && !g_cancellable_is_cancelled (run->cancellable))
+  if (run->clear_logs && dev->attendance_read > 0 && !g_cancellable_is_cancelled (run->cancellable))
     {
-      run->steps_total++;
       run->pending++;
       dispatch (dev, PHASE_CLEAR_LOGS);
     }
@@ -1517,6 +1521,9 @@ apply_done (DeviceCtx *dev)
     }
   if (dev->apply.after)
     store_counts_after (run, dev, dev->apply.after);
+  /* stored; only Balance's after-gaps look at it again */
+  if (!run->balance)
+    g_clear_pointer (&dev->apply.after, bsd_snapshot_free);
   if (dev->error)
     set_status (dev, status_for_error (dev->error), dev->error->message);
   else if (dev->apply.cancelled)
@@ -1620,7 +1627,9 @@ work_done_phase (DeviceCtx *dev, Phase phase)
 {
   Run *run = dev->run;
 
-  run->steps_done++;
+  /* clearing logs is a tail of the collection step, not a step of its own */
+  if (phase != PHASE_CLEAR_LOGS)
+    run->steps_done++;
   report_progress (run, dev->endpoint->name);
   switch (phase)
     {
@@ -1964,7 +1973,8 @@ run_start_parts (Run *run)
       Group *group = run->groups->pdata[i];
 
       run->pending++;
-      run->steps_total += group->devices->len;
+      /* read and apply: a device with nothing to write skips its second step */
+      run->steps_total += 2 * group->devices->len;
     }
   for (i = 0; i < run->devices->len; i++)
     if (((DeviceCtx *)run->devices->pdata[i])->group == NULL)

@@ -1665,10 +1665,15 @@ export_authorized (BsdManager *self,
                    gint64 uid,
                    gpointer data)
 {
-  Export *export = data;
+  Export *request = data;
+  Export *export = g_memdup2 (request, sizeof *request);
   g_autoptr (GTask) task = g_task_new (self, NULL, export_done_cb, g_object_ref (invocation));
 
-  /* the task owns the export (and closes the fd) from now on */
+  /* the task owns the export (and closes the fd) from now on; the
+   * request left behind is freed empty */
+  request->fd = -1;
+  request->db_path = NULL;
+  request->buffer = NULL;
   g_task_set_task_data (task, export, (GDestroyNotify)export_free);
   g_task_run_in_thread (task, export_thread);
 }
@@ -1719,60 +1724,80 @@ handle_export_attendance (BsDBusManager *iface,
   export->db_path = g_strdup (bsd_store_get_path (self->store));
   export->from_usec = (gint64)from_usec;
   export->to_usec = (gint64)to_usec;
+  /* a denial frees the request and so closes the descriptor */
   authorize (self, invocation, BSD_ACTION_MANAGE, export_authorized, export,
-             NULL /* export_authorized hands it to the task */);
-  /* a denial must still close the descriptor: tie it to the invocation */
-  g_object_set_data_full (G_OBJECT (invocation), "bsd-export", export, NULL);
+             (GDestroyNotify)export_free);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 /* --------------------------------------------------------------- lists */
 
+static int
+compare_ids (gconstpointer a, gconstpointer b)
+{
+  guint x = *(const guint *)a, y = *(const guint *)b;
+
+  return x < y ? -1 : x > y;
+}
+
+/* every property of the interface, plus "Path" (and @extra's entries) */
+static void
+add_object_properties (GVariantBuilder *list,
+                       GDBusObject *object,
+                       GDBusInterfaceSkeleton *iface,
+                       GVariantDict *extra)
+{
+  g_autoptr (GVariant) props = g_dbus_interface_skeleton_get_properties (iface);
+  GVariantIter iter;
+  const char *key;
+  GVariant *value;
+
+  g_variant_builder_open (list, G_VARIANT_TYPE ("a{sv}"));
+  g_variant_iter_init (&iter, props);
+  while (g_variant_iter_loop (&iter, "{&sv}", &key, &value))
+    g_variant_builder_add (list, "{sv}", key, value);
+  g_variant_builder_add (list, "{sv}", "Path",
+                         g_variant_new_object_path (g_dbus_object_get_object_path (object)));
+  if (extra)
+    {
+      g_autoptr (GVariant) more = g_variant_dict_end (extra);
+
+      g_variant_iter_init (&iter, more);
+      while (g_variant_iter_loop (&iter, "{&sv}", &key, &value))
+        g_variant_builder_add (list, "{sv}", key, value);
+    }
+  g_variant_builder_close (list);
+}
+
 static gboolean
 handle_list_devices (BsDBusManager *iface, GDBusMethodInvocation *invocation)
 {
   BsdManager *self = BSD_MANAGER (iface);
-  g_autoptr (GList) ids = g_hash_table_get_keys (self->devices);
+  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (guint));
   GVariantBuilder list;
-  GList *l;
+  GHashTableIter iter;
+  gpointer key;
+  guint i;
 
   refresh_devices (self);
-  g_list_free (ids);
-  ids = g_list_sort (g_hash_table_get_keys (self->devices), (GCompareFunc)NULL);
+  g_hash_table_iter_init (&iter, self->devices);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      guint id = GPOINTER_TO_UINT (key);
+
+      g_array_append_val (ids, id);
+    }
+  g_array_sort (ids, compare_ids);
   g_variant_builder_init (&list, G_VARIANT_TYPE ("aa{sv}"));
-  {
-    /* by id */
-    g_autoptr (GArray) sorted = g_array_new (FALSE, FALSE, sizeof (guint));
-    guint i;
+  for (i = 0; i < ids->len; i++)
+    {
+      BsDBusObject *object
+          = g_hash_table_lookup (self->devices, GUINT_TO_POINTER (g_array_index (ids, guint, i)));
+      g_autoptr (BsDBusDevice) device = bs_dbus_object_get_device (object);
 
-    for (l = ids; l; l = l->next)
-      {
-        guint id = GPOINTER_TO_UINT (l->data);
-
-        g_array_append_val (sorted, id);
-      }
-    g_array_sort (sorted, (GCompareFunc)NULL);
-    for (i = 0; i < sorted->len; i++)
-      {
-        guint id = g_array_index (sorted, guint, i);
-        BsDBusObject *object = g_hash_table_lookup (self->devices, GUINT_TO_POINTER (id));
-        g_autoptr (BsDBusDevice) dev = bs_dbus_object_get_device (object);
-        g_autoptr (GVariant) props
-            = g_dbus_interface_skeleton_get_properties (G_DBUS_INTERFACE_SKELETON (dev));
-        GVariantIter iter;
-        const char *key;
-        GVariant *value;
-
-        g_variant_builder_open (&list, G_VARIANT_TYPE ("a{sv}"));
-        g_variant_iter_init (&iter, props);
-        while (g_variant_iter_loop (&iter, "{&sv}", &key, &value))
-          g_variant_builder_add (&list, "{sv}", key, value);
-        g_variant_builder_add (
-            &list, "{sv}", "Path",
-            g_variant_new_object_path (g_dbus_object_get_object_path (G_DBUS_OBJECT (object))));
-        g_variant_builder_close (&list);
-      }
-  }
+      add_object_properties (&list, G_DBUS_OBJECT (object), G_DBUS_INTERFACE_SKELETON (device),
+                             NULL);
+    }
   bs_dbus_manager_complete_list_devices (iface, invocation, g_variant_builder_end (&list));
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
@@ -1798,22 +1823,23 @@ handle_list_areas (BsDBusManager *iface, GDBusMethodInvocation *invocation)
       BsdArea *a = areas->pdata[i];
       BsDBusObject *object = g_hash_table_lookup (self->areas, GUINT_TO_POINTER (a->id));
       g_autoptr (BsDBusArea) area = object ? bs_dbus_object_get_area (object) : NULL;
-      g_autoptr (GVariant) props = NULL;
-      GVariantIter iter;
-      const char *key;
-      GVariant *value;
 
       if (area == NULL)
         continue;
-      props = g_dbus_interface_skeleton_get_properties (G_DBUS_INTERFACE_SKELETON (area));
-      g_variant_builder_open (&list, G_VARIANT_TYPE ("a{sv}"));
-      g_variant_iter_init (&iter, props);
-      while (g_variant_iter_loop (&iter, "{&sv}", &key, &value))
-        g_variant_builder_add (&list, "{sv}", key, value);
-      g_variant_builder_add (
-          &list, "{sv}", "Path",
-          g_variant_new_object_path (g_dbus_object_get_object_path (G_DBUS_OBJECT (object))));
-      g_variant_builder_close (&list);
+      {
+        g_auto (GVariantDict) extra = G_VARIANT_DICT_INIT (NULL);
+        g_autoptr (GPtrArray) members = bsd_store_list_area_devices (self->store, a->id, NULL);
+        GVariantBuilder ids;
+        guint j;
+
+        /* busctl users want plain ids next to the paths */
+        g_variant_builder_init (&ids, G_VARIANT_TYPE ("au"));
+        for (j = 0; members && j < members->len; j++)
+          g_variant_builder_add (&ids, "u", ((BsdDevice *)members->pdata[j])->id);
+        g_variant_dict_insert_value (&extra, "DeviceIds", g_variant_builder_end (&ids));
+        add_object_properties (&list, G_DBUS_OBJECT (object), G_DBUS_INTERFACE_SKELETON (area),
+                               &extra);
+      }
     }
   bs_dbus_manager_complete_list_areas (iface, invocation, g_variant_builder_end (&list));
   return G_DBUS_METHOD_INVOCATION_HANDLED;
