@@ -1175,7 +1175,6 @@ handle_add_device (BsDBusManager *iface,
                    GVariant *options)
 {
   BsdManager *self = BSD_MANAGER (iface);
-  g_autoptr (GError) error = NULL;
   DeviceEdit *edit;
 
   if (!check_text (invocation, name, "name", 1, MAX_NAME)

@@ -187,6 +187,7 @@ test_kill_anywhere (void)
           g_autofree char *reply = test_sim_process_control (c.sim, line, &error);
 
           g_assert_no_error (error);
+          g_assert_nonnull (reply);
         }
       pid = spawn_runner (&c, 1000, &error);
       g_assert_no_error (error);
