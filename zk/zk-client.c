@@ -380,11 +380,13 @@ tcp_extract (ZkClient *self, Packet *packet, GError **error)
   for (;;)
     {
       gsize avail = self->rx->len - self->rx_off;
-      const guint8 *p = self->rx->data + self->rx_off;
+      const guint8 *p;
       guint32 len = 0;
 
+      /* an empty array may have no storage at all: no pointer arithmetic on it */
       if (avail < ZK_TCP_WRAPPER_SIZE)
         return 0;
+      p = self->rx->data + self->rx_off;
       if (!zk_tcp_wrapper_parse (p, &len))
         {
           g_set_error (error, ZK_ERROR, ZK_ERROR_PROTOCOL,
