@@ -1,0 +1,70 @@
+/* bs-client.h — BsClient: the biosyncd system service seen from a client
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * One object manager client on the bus, three live GListModels (devices,
+ * areas, jobs: the generated proxies, sorted by Id), the Manager proxy,
+ * name-owner tracking ("service-running") and the Manager's job signals
+ * re-emitted with the job's proxy. Used by the window and biosyncctl.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "bs-dbus.h"
+#include "bs-error.h"
+
+G_BEGIN_DECLS
+
+#define BS_TYPE_CLIENT (bs_client_get_type ())
+G_DECLARE_FINAL_TYPE (BsClient, bs_client, BS, CLIENT, GObject)
+
+/* every mutating call: polkit may ask the user for a password */
+#define BS_CLIENT_CALL_FLAGS G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION
+
+#define BS_CLIENT_BUS_NAME "org.biosync.BioSync1"
+#define BS_CLIENT_OBJECT_PATH "/org/biosync/BioSync1"
+
+/* address NULL: the system bus; else a D-Bus address (tests, the demo) */
+void bs_client_new_async (const char *address,
+                          GCancellable *cancellable,
+                          GAsyncReadyCallback callback,
+                          gpointer user_data);
+BsClient *bs_client_new_finish (GAsyncResult *result, GError **error);
+/* blocks: for command line tools only */
+BsClient *bs_client_new_sync (const char *address, GCancellable *cancellable, GError **error);
+
+GDBusConnection *bs_client_get_connection (BsClient *self);
+gboolean bs_client_get_service_running (BsClient *self);
+BsDBusManager *bs_client_get_manager (BsClient *self);
+
+/* items: BsDBusDevice / BsDBusArea / BsDBusJob proxies, sorted by Id */
+GListModel *bs_client_get_devices (BsClient *self);
+GListModel *bs_client_get_areas (BsClient *self);
+GListModel *bs_client_get_jobs (BsClient *self);
+
+BsDBusDevice *bs_client_lookup_device (BsClient *self, guint id);
+BsDBusArea *bs_client_lookup_area (BsClient *self, guint id);
+BsDBusJob *bs_client_lookup_job (BsClient *self, const char *object_path);
+
+/* one translated sentence for the error of any call */
+char *bs_client_error_to_string (const GError *error);
+
+/* waits until the job at @job_path has finished */
+void bs_client_wait_job_async (BsClient *self,
+                               const char *job_path,
+                               GCancellable *cancellable,
+                               GAsyncReadyCallback callback,
+                               gpointer user_data);
+gboolean bs_client_wait_job_finish (
+    BsClient *self, GAsyncResult *result, char **state, char **summary, GError **error);
+
+/* additions */
+
+/* the job id of a job object path (…/jobs/ID); 0 when it is none */
+guint64 bs_client_job_id_from_path (const char *job_path);
+/* whether @state is a final job state (succeeded, partial, failed,
+ * cancelled, interrupted) */
+gboolean bs_client_job_state_is_final (const char *state);
+
+G_END_DECLS

@@ -1,0 +1,204 @@
+/* bs-format.c — how biosync clients show times, states and counts
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "bs-format.h"
+
+char *
+bs_format_time (guint64 usec)
+{
+  g_autoptr (GDateTime) utc = NULL;
+  g_autoptr (GDateTime) local = NULL;
+
+  if (usec == 0)
+    return g_strdup (_ ("never"));
+  utc = g_date_time_new_from_unix_utc (usec / G_USEC_PER_SEC);
+  if (utc == NULL)
+    return g_strdup ("?");
+  local = g_date_time_to_local (utc);
+  return g_date_time_format (local, "%Y-%m-%d %H:%M:%S");
+}
+
+char *
+bs_format_time_iso (guint64 usec)
+{
+  g_autoptr (GDateTime) utc = NULL;
+
+  if (usec == 0)
+    return g_strdup ("");
+  utc = g_date_time_new_from_unix_utc (usec / G_USEC_PER_SEC);
+  if (utc == NULL)
+    return g_strdup ("");
+  return g_date_time_format (utc, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+char *
+bs_format_time_relative (guint64 usec, guint64 now_usec)
+{
+  gint64 delta;
+  guint64 magnitude;
+  gboolean future;
+
+  if (usec == 0)
+    return g_strdup (_ ("never"));
+  if (now_usec == 0)
+    now_usec = (guint64)g_get_real_time ();
+  delta = (gint64)(now_usec - usec);
+  future = delta < 0;
+  magnitude = (guint64)ABS (delta) / G_USEC_PER_SEC;
+  if (magnitude < 60)
+    return g_strdup (future ? _ ("in a moment") : _ ("just now"));
+  if (magnitude < 3600)
+    {
+      guint n = magnitude / 60;
+      return g_strdup_printf (
+          future ? g_dngettext (GETTEXT_PACKAGE, "in %u minute", "in %u minutes", n)
+                 : g_dngettext (GETTEXT_PACKAGE, "%u minute ago", "%u minutes ago", n),
+          n);
+    }
+  if (magnitude < 86400)
+    {
+      guint n = magnitude / 3600;
+      return g_strdup_printf (future
+                                  ? g_dngettext (GETTEXT_PACKAGE, "in %u hour", "in %u hours", n)
+                                  : g_dngettext (GETTEXT_PACKAGE, "%u hour ago", "%u hours ago", n),
+                              n);
+    }
+  {
+    guint n = magnitude / 86400;
+    return g_strdup_printf (future ? g_dngettext (GETTEXT_PACKAGE, "in %u day", "in %u days", n)
+                                   : g_dngettext (GETTEXT_PACKAGE, "%u day ago", "%u days ago", n),
+                            n);
+  }
+}
+
+char *
+bs_format_duration (guint64 usec)
+{
+  guint64 seconds = usec / G_USEC_PER_SEC;
+
+  if (usec < G_USEC_PER_SEC)
+    /* TRANSLATORS: milliseconds */
+    return g_strdup_printf (_ ("%u ms"), (guint)(usec / 1000));
+  if (seconds < 60)
+    /* TRANSLATORS: seconds */
+    return g_strdup_printf (_ ("%u s"), (guint)seconds);
+  if (seconds < 3600)
+    /* TRANSLATORS: minutes and seconds */
+    return g_strdup_printf (_ ("%u min %u s"), (guint)(seconds / 60), (guint)(seconds % 60));
+  /* TRANSLATORS: hours and minutes */
+  return g_strdup_printf (_ ("%u h %u min"), (guint)(seconds / 3600), (guint)(seconds % 3600 / 60));
+}
+
+char *
+bs_format_clock_offset (gint64 seconds)
+{
+  guint64 magnitude = (guint64)ABS (seconds);
+  g_autofree char *amount = NULL;
+
+  if (seconds == 0)
+    return g_strdup (_ ("in sync"));
+  amount = bs_format_duration (magnitude * G_USEC_PER_SEC);
+  /* TRANSLATORS: a terminal's clock, e.g. "12 s ahead" */
+  return g_strdup_printf (seconds > 0 ? _ ("%s ahead") : _ ("%s behind"), amount);
+}
+
+char *
+bs_format_usage (guint used, guint capacity)
+{
+  if (capacity == 0)
+    return g_strdup_printf ("%u", used);
+  /* TRANSLATORS: users (or templates, records) on a terminal against its capacity */
+  return g_strdup_printf (_ ("%u of %u"), used, capacity);
+}
+
+double
+bs_format_usage_fraction (guint used, guint capacity)
+{
+  if (capacity == 0)
+    return 0.0;
+  return CLAMP ((double)used / (double)capacity, 0.0, 1.0);
+}
+
+const char *
+bs_format_device_state (const char *state)
+{
+  if (g_strcmp0 (state, "online") == 0)
+    return C_ ("device state", "Online");
+  if (g_strcmp0 (state, "offline") == 0)
+    return C_ ("device state", "Offline");
+  if (g_strcmp0 (state, "busy") == 0)
+    return C_ ("device state", "Busy");
+  if (g_strcmp0 (state, "error") == 0)
+    return C_ ("device state", "Error");
+  return C_ ("device state", "Unknown");
+}
+
+const char *
+bs_format_job_state (const char *state)
+{
+  if (g_strcmp0 (state, "queued") == 0)
+    return C_ ("job state", "Queued");
+  if (g_strcmp0 (state, "running") == 0)
+    return C_ ("job state", "Running");
+  if (g_strcmp0 (state, "succeeded") == 0)
+    return C_ ("job state", "Succeeded");
+  if (g_strcmp0 (state, "partial") == 0)
+    return C_ ("job state", "Partly done");
+  if (g_strcmp0 (state, "failed") == 0)
+    return C_ ("job state", "Failed");
+  if (g_strcmp0 (state, "cancelled") == 0)
+    return C_ ("job state", "Cancelled");
+  if (g_strcmp0 (state, "interrupted") == 0)
+    return C_ ("job state", "Interrupted");
+  return C_ ("job state", "Unknown");
+}
+
+const char *
+bs_format_job_kind (const char *kind)
+{
+  static const struct
+  {
+    const char *kind;
+    const char *label;
+  } kinds[] = {
+    { "auto-sync", NC_ ("job kind", "Automatic sync") },
+    { "sync-all", NC_ ("job kind", "Sync all devices") },
+    { "sync-area", NC_ ("job kind", "Sync area") },
+    { "sync-device", NC_ ("job kind", "Sync device") },
+    { "sync-templates", NC_ ("job kind", "Sync user templates") },
+    { "refresh-logs", NC_ ("job kind", "Collect attendance") },
+    { "balance", NC_ ("job kind", "Balance devices") },
+    { "preview", NC_ ("job kind", "Preview sync") },
+    { "delete-user", NC_ ("job kind", "Delete person") },
+    { "update-user", NC_ ("job kind", "Update person") },
+    { "set-time", NC_ ("job kind", "Set clocks") },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (kinds); i++)
+    if (g_strcmp0 (kind, kinds[i].kind) == 0)
+      return g_dpgettext2 (GETTEXT_PACKAGE, "job kind", kinds[i].label);
+  return kind != NULL ? kind : "";
+}
+
+const char *
+bs_format_privilege (guint privilege)
+{
+  switch (privilege)
+    {
+    case 0:
+      return C_ ("privilege", "User");
+    case 2:
+      return C_ ("privilege", "Enroller");
+    case 6:
+      return C_ ("privilege", "Administrator");
+    case 14:
+      return C_ ("privilege", "Super administrator");
+    default:
+      return C_ ("privilege", "Other");
+    }
+}

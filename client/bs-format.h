@@ -1,0 +1,40 @@
+/* bs-format.h — how biosync clients show times, states and counts
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Shared by the window and biosyncctl so both say the same thing. The
+ * strings are translated; the returned const strings are static.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* a bus time (µs since the epoch, UTC) in local time, "2024-05-01 14:03:00";
+ * "never" for 0 */
+char *bs_format_time (guint64 usec);
+/* the same as an ISO 8601 UTC string ("2024-05-01T12:03:00Z"); "" for 0 */
+char *bs_format_time_iso (guint64 usec);
+/* "just now", "5 minutes ago", "in 3 hours", "never" … relative to @now_usec
+ * (0: the current time) */
+char *bs_format_time_relative (guint64 usec, guint64 now_usec);
+/* a length of time: "850 ms", "12 s", "3 min 20 s", "2 h 5 min" */
+char *bs_format_duration (guint64 usec);
+/* a terminal clock offset in seconds: "in sync", "12 s ahead", "3 min behind" */
+char *bs_format_clock_offset (gint64 seconds);
+/* "120 of 3000" or just "120" when the capacity is unknown (0) */
+char *bs_format_usage (guint used, guint capacity);
+/* used / capacity clamped to 0 … 1; 0 when the capacity is unknown */
+double bs_format_usage_fraction (guint used, guint capacity);
+
+/* Device State: "Online", "Offline", "Busy", "Error", "Unknown" */
+const char *bs_format_device_state (const char *state);
+/* Job State: "Queued", "Running", "Succeeded", "Partly done", "Failed" … */
+const char *bs_format_job_state (const char *state);
+/* Job Kind: "Sync all devices", "Collect attendance" … */
+const char *bs_format_job_kind (const char *kind);
+/* a terminal privilege: "User", "Enroller", "Administrator", "Super administrator" */
+const char *bs_format_privilege (guint privilege);
+
+G_END_DECLS
