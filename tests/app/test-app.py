@@ -1,0 +1,137 @@
+#!/usr/bin/python3
+"""test-app.py MODE — runs test-app-gui MODE on private buses under Xvfb
+
+MODE no-daemon: a private system bus without biosyncd.
+MODE daemon:    biosyncd with the seed area's three simulated terminals.
+MODE notify:    biosyncd with one unreachable terminal and dbusmock's
+                notification daemon on a private session bus; a failed
+                job must produce a Notify call.
+
+Environment (tests/app/meson.build): BIOSYNC_APP_TEST (the C program),
+GSETTINGS_SCHEMA_DIR, BIOSYNC_SCREENSHOT_DIR, and harness.py's variables.
+
+SPDX-License-Identifier: GPL-3.0-or-later
+"""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "daemon"))
+import harness  # noqa: E402
+from harness import Failure, Skip, check, log, stop_process, wait_for  # noqa: E402
+
+
+def session_bus(env):
+    """a private session bus (GApplication registers there; notifications)"""
+    conf = os.path.join(env.tmp, "session.conf")
+    with open(conf, "w") as f:
+        f.write("""<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:dir=%s</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+""" % env.tmp)
+    r, w = os.pipe()
+    proc = subprocess.Popen(["dbus-daemon", "--config-file=" + conf, "--nofork",
+                             "--print-address=%d" % w], pass_fds=(w,),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(w)
+    with os.fdopen(r) as rf:
+        address = rf.readline().strip()
+    env.procs.append(proc)
+    if not address:
+        raise Failure("the session bus did not start")
+    return address
+
+
+def notification_daemon(env, session):
+    log_path = os.path.join(env.tmp, "notifications.log")
+    e = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=session)
+    proc = subprocess.Popen(["/usr/bin/python3", "-m", "dbusmock", "--template", "notification_daemon",
+                             "-l", log_path], env=e, stdout=subprocess.DEVNULL,
+                            stderr=open(os.path.join(env.tmp, "dbusmock-notify.err"), "w"))
+    env.procs.append(proc)
+
+    def up():
+        if proc.poll() is not None:
+            raise Failure("dbusmock notification_daemon exited")
+        out = subprocess.run(["busctl", "--address=" + session, "status",
+                              "org.freedesktop.Notifications"], capture_output=True)
+        return out.returncode == 0
+    wait_for(up, "the notification daemon", timeout=20)
+    return log_path
+
+
+def run_gui(env, session, mode, *args):
+    prog = os.environ.get("BIOSYNC_APP_TEST")
+    if not prog:
+        raise Failure("BIOSYNC_APP_TEST is not set")
+    cmd = [prog, mode] + list(args)
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        if shutil.which("xvfb-run") is None:
+            raise Skip("no display and no xvfb-run")
+        cmd = ["xvfb-run", "-a", "-s", "-screen 0 1280x1024x24 -nolisten tcp"] + cmd
+    e = env.child_env({
+        "BIOSYNC_BUS_ADDRESS": env.address,
+        "DBUS_SESSION_BUS_ADDRESS": session,
+        "GTK_A11Y": "none",
+        "NO_AT_BRIDGE": "1",
+        "GSETTINGS_BACKEND": "memory",
+        "G_DEBUG": "fatal-criticals",
+    })
+    log("running", " ".join(cmd))
+    proc = subprocess.run(cmd, env=e, timeout=300)
+    check(proc.returncode == 0, "test-app-gui %s passes" % mode, proc.returncode)
+
+
+def dead_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_no_daemon(env):
+    run_gui(env, session_bus(env), "no-daemon")
+
+
+def test_daemon(env):
+    sim = env.seed_sim()
+    env.start_daemon()
+    env.add_seed_area(sim)
+    run_gui(env, session_bus(env), "daemon", "3")
+
+
+def test_notify(env):
+    session = session_bus(env)
+    log_path = notification_daemon(env, session)
+    env.start_daemon()
+    env.add_device("Gate", dead_port(), options={"timeout-ms": harness.GLib.Variant("u", 500)})
+    run_gui(env, session, "notify")
+    deadline = time.monotonic() + 10
+    text = ""
+    while time.monotonic() < deadline:
+        with open(log_path) as f:
+            text = f.read()
+        if "Notify" in text:
+            break
+        time.sleep(0.2)
+    log("notification log:", text.strip().replace("\n", " | ")[:400])
+    check("Notify" in text, "the failed job reached the notification daemon")
+    check("failed" in text, "the notification says the job failed")
+
+
+if __name__ == "__main__":
+    sys.exit(harness.main(globals()))
