@@ -185,9 +185,10 @@ typedef struct
   gboolean cache_allowed; /* a full read happened recently enough */
   guint stored_fingers;   /* in the stored snapshot */
   guint stored_face_users;
-  GHashTable *stored_uids; /* PIN → uid of the stored snapshot, when the cache may be used */
-  GPtrArray *cached;       /* BsdTemplate*: the stored snapshot's templates, bytes resolved */
-  gboolean read_logs;      /* individual sync */
+  GHashTable *stored_uids;      /* PIN → uid of the stored snapshot, when the cache may be used */
+  GPtrArray *cached;            /* BsdTemplate*: the stored snapshot's templates, bytes resolved */
+  gboolean store_all_templates; /* the store lacks bytes the snapshot lists: write them all */
+  gboolean read_logs;           /* individual sync */
   gboolean faces_known_empty;
 
   /* filled by workers, read by the main thread after the hand-off */
@@ -739,7 +740,32 @@ store_snapshot_rows (Run *run, DeviceCtx *dev, const BsdSnapshot *snap, GError *
   g_autoptr (GPtrArray) users = g_ptr_array_new ();
   g_autoptr (GHashTable) pins = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr (GHashTable) slots = g_hash_table_new (g_direct_hash, g_direct_equal);
+  /* what the last stored snapshot of this device held: unchanged users
+   * and templates need no roster or template writes (the snapshot rows
+   * themselves are replaced whole) */
+  g_autoptr (GHashTable) known = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GPtrArray) old_users
+      = bsd_store_get_device_users (store, dev->endpoint->device_id, NULL);
+  g_autoptr (GPtrArray) old_templates
+      = dev->store_all_templates
+            ? NULL
+            : bsd_store_get_device_templates (store, dev->endpoint->device_id, NULL);
+  g_autoptr (GHashTable) old_records = g_hash_table_new (g_str_hash, g_str_equal);
   guint i;
+
+  for (i = 0; old_templates && i < old_templates->len; i++)
+    {
+      BsdDeviceTemplate *dt = old_templates->pdata[i];
+
+      g_hash_table_add (known,
+                        g_strdup_printf ("%s/%d/%u/%s", dt->pin, dt->kind, dt->idx, dt->hash));
+    }
+  for (i = 0; old_users && i < old_users->len; i++)
+    {
+      ZkUser *u = old_users->pdata[i];
+
+      g_hash_table_insert (old_records, u->user_id, u);
+    }
 
   for (i = 0; i < snap->templates->len + snap->faces->len; i++)
     {
@@ -758,6 +784,15 @@ store_snapshot_rows (Run *run, DeviceCtx *dev, const BsdSnapshot *snap, GError *
       if (pin == NULL)
         continue;
       hash = sha256_of (data);
+      {
+        g_autofree char *key = g_strdup_printf ("%s/%d/%u/%s", pin, kind, idx, hash);
+
+        if (g_hash_table_contains (known, key))
+          {
+            g_ptr_array_add (templates, bsd_device_template_new (pin, kind, idx, hash));
+            continue;
+          }
+      }
       if (!bsd_store_add_template (store, pin, kind, idx, version ? version : "", valid, data, NULL,
                                    NULL, error))
         return FALSE;
@@ -774,6 +809,12 @@ store_snapshot_rows (Run *run, DeviceCtx *dev, const BsdSnapshot *snap, GError *
       g_hash_table_add (pins, u->user_id);
       g_hash_table_add (slots, GUINT_TO_POINTER (u->uid));
       g_ptr_array_add (users, u);
+      {
+        ZkUser *before = g_hash_table_lookup (old_records, u->user_id);
+
+        if (before && zk_user_same_record (before, u))
+          continue;
+      }
       if (!bsd_store_upsert_person_from_device (store, u, NULL, error))
         return FALSE;
     }
@@ -1718,7 +1759,10 @@ device_ctx_new (Run *run, Group *group, const BsdDevice *device, GError **error)
       if (held == NULL)
         dev->cache_allowed = FALSE;
       if (dev->cache_allowed)
-        dev->cached = resolve_stored_templates (self->store, held);
+        {
+          dev->cached = resolve_stored_templates (self->store, held);
+          dev->store_all_templates = dev->cached == NULL;
+        }
       if (dev->cached == NULL)
         dev->cache_allowed = FALSE;
       if (dev->cache_allowed)
