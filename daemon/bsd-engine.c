@@ -30,6 +30,12 @@ struct _BsdEngine
   guint disable_timeout_s;
   guint full_read_interval_s;
   GHashTable *last_full_read; /* device id → monotonic µs of the last full table read */
+
+  /* a second connection for workers: snapshots are stored off the main
+   * thread (they are the bulk of the database work), one at a time */
+  GMutex writer_lock;
+  BsdStore *writer;
+  gboolean writer_failed;
 };
 
 G_DEFINE_FINAL_TYPE (BsdEngine, bsd_engine, G_TYPE_OBJECT)
@@ -188,7 +194,11 @@ typedef struct
   GHashTable *stored_uids;      /* PIN → uid of the stored snapshot, when the cache may be used */
   GPtrArray *cached;            /* BsdTemplate*: the stored snapshot's templates, bytes resolved */
   gboolean store_all_templates; /* the store lacks bytes the snapshot lists: write them all */
-  gboolean read_logs;           /* individual sync */
+  gboolean prepared;            /* the read snapshot is complete (cache filled, counted) */
+  gboolean after_prepared;      /* the read-back carries what was not read back */
+  gboolean stored;              /* a worker stored the snapshot (or read-back) already */
+  GError *store_error;
+  gboolean read_logs; /* individual sync */
   gboolean faces_known_empty;
 
   /* filled by workers, read by the main thread after the hand-off */
@@ -286,6 +296,7 @@ device_ctx_free (DeviceCtx *dev)
   if (dev->applied)
     bsd_apply_result_clear (&dev->apply);
   g_clear_error (&dev->error);
+  g_clear_error (&dev->store_error);
   g_free (dev->status);
   g_free (dev->reason);
   g_free (dev);
@@ -594,6 +605,8 @@ worker_set_time (DeviceCtx *dev, ZkClient *client, GCancellable *cancellable)
       = bsd_device_io_probe (client, dev->endpoint, &dev->contact, cancellable, &dev->error);
 }
 
+static void worker_store (DeviceCtx *dev, Phase phase);
+
 static void
 work_run (Work *work)
 {
@@ -643,6 +656,8 @@ work_run (Work *work)
       bsd_device_io_close (client);
     }
   bsd_session_gate_release (self->gate, dev->endpoint->device_id);
+  /* the session is closed and the slot free: now the database work */
+  worker_store (dev, work->phase);
 }
 
 /* ------------------------------------------------ storing what was read */
@@ -729,9 +744,8 @@ store_health (Run *run, DeviceCtx *dev)
 /* users, template hashes, template bytes and roster entries of a snapshot,
  * inside the caller's transaction */
 static gboolean
-store_snapshot_rows (Run *run, DeviceCtx *dev, const BsdSnapshot *snap, GError **error)
+store_snapshot_rows (BsdStore *store, DeviceCtx *dev, const BsdSnapshot *snap, GError **error)
 {
-  BsdStore *store = run->engine->store;
   g_autoptr (GPtrArray) templates
       = g_ptr_array_new_with_free_func ((GDestroyNotify)bsd_device_template_free);
   g_autoptr (GHashTable) uid_pin = bsd_snapshot_dup_uid_map (snap);
@@ -823,13 +837,12 @@ store_snapshot_rows (Run *run, DeviceCtx *dev, const BsdSnapshot *snap, GError *
 }
 
 static gboolean
-store_snapshot (Run *run, DeviceCtx *dev, const BsdSnapshot *snap, GError **error)
+store_snapshot (BsdStore *store, DeviceCtx *dev, const BsdSnapshot *snap, GError **error)
 {
-  BsdStore *store = run->engine->store;
 
   if (!bsd_store_begin (store, error))
     return FALSE;
-  if (!store_snapshot_rows (run, dev, snap, error))
+  if (!store_snapshot_rows (store, dev, snap, error))
     {
       bsd_store_rollback (store, NULL);
       return FALSE;
@@ -906,6 +919,83 @@ resolve_stored_templates (BsdStore *store, GPtrArray *held)
         return NULL;
     }
   return g_steal_pointer (&resolved);
+}
+
+/* the read snapshot as the planner and the store want it */
+static void
+prepare_read_snapshot (DeviceCtx *dev)
+{
+  if (dev->prepared || dev->snapshot == NULL)
+    return;
+  dev->prepared = TRUE;
+  if (!dev->read_fingers)
+    fill_templates_from_cache (dev);
+  dev->have_read = TRUE;
+  dev->n_read_users = dev->snapshot->users->len;
+  dev->n_read_fingers = dev->snapshot->templates->len;
+  dev->n_read_faces = dev->snapshot->faces->len;
+}
+
+/* the read-back holds the tables that were written; what was not read
+ * back is as it was read */
+static void
+prepare_after (DeviceCtx *dev)
+{
+  BsdSnapshot *after = dev->apply.after;
+
+  if (dev->after_prepared || after == NULL)
+    return;
+  dev->after_prepared = TRUE;
+  if (dev->plan->templates_add->len == 0)
+    g_ptr_array_extend (after->templates, dev->snapshot->templates, (GCopyFunc)zk_template_copy,
+                        NULL);
+  if (dev->plan->faces_add->len == 0)
+    g_ptr_array_extend (after->faces, dev->snapshot->faces, (GCopyFunc)zk_face_copy, NULL);
+}
+
+/* in the worker thread, with the engine's second connection */
+static void
+worker_store (DeviceCtx *dev, Phase phase)
+{
+  BsdEngine *self = dev->run->engine;
+  const BsdSnapshot *snap = NULL;
+
+  if (phase == PHASE_READ && dev->error == NULL && dev->snapshot)
+    {
+      prepare_read_snapshot (dev);
+      snap = dev->snapshot;
+    }
+  else if (phase == PHASE_APPLY && dev->applied && dev->apply.after)
+    {
+      prepare_after (dev);
+      snap = dev->apply.after;
+    }
+  if (snap == NULL)
+    return;
+
+  g_mutex_lock (&self->writer_lock);
+  if (self->writer == NULL && !self->writer_failed)
+    {
+      const char *path = bsd_store_get_path (self->store);
+      g_autoptr (GError) error = NULL;
+
+      /* an in-memory database has no second connection: the main
+       * thread stores then */
+      if (path && *path && !g_str_equal (path, ":memory:"))
+        self->writer = bsd_store_open (path, &error);
+      if (self->writer == NULL)
+        {
+          self->writer_failed = TRUE;
+          if (error)
+            g_warning ("storing snapshots from workers: %s", error->message);
+        }
+    }
+  if (self->writer)
+    {
+      dev->stored = TRUE;
+      store_snapshot (self->writer, dev, snap, &dev->store_error);
+    }
+  g_mutex_unlock (&self->writer_lock);
 }
 
 /* -------------------------------------------------------------- reports */
@@ -1477,14 +1567,14 @@ read_done (DeviceCtx *dev)
           g_hash_table_insert (run->engine->last_full_read,
                                GUINT_TO_POINTER (dev->endpoint->device_id), now);
         }
-      if (!dev->read_fingers)
-        fill_templates_from_cache (dev);
-      dev->have_read = TRUE;
-      dev->n_read_users = dev->snapshot->users->len;
-      dev->n_read_fingers = dev->snapshot->templates->len;
-      dev->n_read_faces = dev->snapshot->faces->len;
-      if (!store_snapshot (run, dev, dev->snapshot, &error))
-        set_status (dev, "failed", error->message);
+      prepare_read_snapshot (dev);
+      if (!dev->stored)
+        store_snapshot (run->engine->store, dev, dev->snapshot, &dev->store_error);
+      if (dev->store_error)
+        {
+          error = g_error_copy (dev->store_error);
+          set_status (dev, "failed", error->message);
+        }
       if (error)
         g_clear_pointer (&dev->snapshot, bsd_snapshot_free);
       if (dev->read_logs)
@@ -1545,19 +1635,12 @@ apply_done (DeviceCtx *dev)
   if (dev->apply.after)
     {
       /* the read-back is what the device holds now */
-      gboolean with_templates = dev->plan->templates_add->len > 0;
-
-      if (!with_templates)
-        {
-          /* keep the templates we knew: copy them over for the store */
-          g_ptr_array_extend (dev->apply.after->templates, dev->snapshot->templates,
-                              (GCopyFunc)zk_template_copy, NULL);
-        }
-      if (dev->plan->faces_add->len == 0)
-        g_ptr_array_extend (dev->apply.after->faces, dev->snapshot->faces, (GCopyFunc)zk_face_copy,
-                            NULL);
-      if (!store_snapshot (run, dev, dev->apply.after, &error))
-        g_warning ("recording the read-back of %s: %s", dev->endpoint->name, error->message);
+      prepare_after (dev);
+      if (!dev->stored)
+        store_snapshot (store, dev, dev->apply.after, &dev->store_error);
+      if (dev->store_error)
+        g_warning ("recording the read-back of %s: %s", dev->endpoint->name,
+                   dev->store_error->message);
       confirm_deletions (run, dev, dev->apply.deleted_pins);
     }
   if (dev->apply.after)
@@ -2259,6 +2342,8 @@ bsd_engine_finalize (GObject *object)
   g_clear_object (&self->store);
   g_clear_object (&self->gate);
   g_hash_table_unref (self->last_full_read);
+  g_clear_object (&self->writer);
+  g_mutex_clear (&self->writer_lock);
   g_main_context_unref (self->context);
   G_OBJECT_CLASS (bsd_engine_parent_class)->finalize (object);
 }
@@ -2277,6 +2362,7 @@ bsd_engine_init (BsdEngine *self)
   self->disable_timeout_s = 300;
   self->full_read_interval_s = 24 * 3600;
   self->last_full_read = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
+  g_mutex_init (&self->writer_lock);
 }
 
 BsdEngine *
