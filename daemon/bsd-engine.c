@@ -1628,7 +1628,6 @@ apply_done (DeviceCtx *dev)
 {
   Run *run = dev->run;
   BsdStore *store = run->engine->store;
-  g_autoptr (GError) error = NULL;
 
   if (!dev->apply.was_disabled || dev->apply.enabled_again)
     bsd_store_remove_disabled_device (store, dev->endpoint->device_id, NULL);
