@@ -437,22 +437,6 @@ request_job (BsdManager *self, BsdOperation *op, const char *sender, GError **er
   return job;
 }
 
-/* the common tail of every method that returns a job path */
-typedef struct
-{
-  BsdOperation *op;
-  void (*complete) (gpointer iface, GDBusMethodInvocation *invocation, const char *path);
-  gpointer iface;
-} JobRequest;
-
-static void
-job_request_free (JobRequest *req)
-{
-  bsd_operation_free (req->op);
-  g_clear_object (&req->iface);
-  g_free (req);
-}
-
 static void
 job_authorized (BsdManager *self,
                 GDBusMethodInvocation *invocation,
@@ -460,40 +444,31 @@ job_authorized (BsdManager *self,
                 gint64 uid,
                 gpointer data)
 {
-  JobRequest *req = data;
+  BsdOperation *op = data;
   g_autoptr (GError) error = NULL;
   BsdJob *job;
 
-  g_free (req->op->trigger);
-  req->op->trigger = g_strdup (trigger);
-  req->op->requested_by_uid = uid;
-  job = request_job (self, req->op, g_dbus_method_invocation_get_sender (invocation), &error);
+  g_free (op->trigger);
+  op->trigger = g_strdup (trigger);
+  op->requested_by_uid = uid;
+  job = request_job (self, op, g_dbus_method_invocation_get_sender (invocation), &error);
   if (job == NULL)
     {
       return_error (invocation, error);
       return;
     }
-  req->complete (req->iface, invocation, bsd_job_get_path (job));
+  /* every method that starts a job (Manager, Device, Area) replies "(o)" */
+  g_dbus_method_invocation_return_value (invocation, g_variant_new ("(o)", bsd_job_get_path (job)));
 }
 
-static void
-complete_manager_job (gpointer iface, GDBusMethodInvocation *invocation, const char *path)
-{
-  /* every Manager job method replies "(o)" */
-  g_dbus_method_invocation_return_value (invocation, g_variant_new ("(o)", path));
-}
-
+/* authorizes, then queues @op (owned) and replies with the job's path */
 static void
 ask_for_job (BsdManager *self,
              GDBusMethodInvocation *invocation,
              const char *action,
              BsdOperation *op)
 {
-  JobRequest *req = g_new0 (JobRequest, 1);
-
-  req->op = op;
-  req->complete = complete_manager_job;
-  authorize (self, invocation, action, job_authorized, req, (GDestroyNotify)job_request_free);
+  authorize (self, invocation, action, job_authorized, op, (GDestroyNotify)bsd_operation_free);
 }
 
 static gboolean
@@ -538,157 +513,91 @@ check_device (BsdManager *self, GDBusMethodInvocation *invocation, guint device_
   return TRUE;
 }
 
-static gboolean
-handle_sync_all (BsDBusManager *iface, GDBusMethodInvocation *invocation)
+/* the methods that only start a job: which kind, which polkit action */
+typedef struct
 {
-  ask_for_job (BSD_MANAGER (iface), invocation, BSD_ACTION_SYNC,
-               bsd_operation_new (BSD_OP_SYNC_ALL));
+  const char *signal;
+  BsdOpKind kind;
+  const char *action;
+} JobMethod;
+
+static const JobMethod manager_jobs[] = {
+  { "handle-sync-all", BSD_OP_SYNC_ALL, BSD_ACTION_SYNC },
+  { "handle-sync-templates", BSD_OP_SYNC_TEMPLATES, BSD_ACTION_SYNC },
+  { "handle-refresh-logs", BSD_OP_REFRESH_LOGS, BSD_ACTION_SYNC },
+  { "handle-balance-devices", BSD_OP_BALANCE, BSD_ACTION_SYNC },
+  { "handle-set-time", BSD_OP_SET_TIME, BSD_ACTION_MANAGE },
+};
+static const JobMethod manager_area_jobs[] = {
+  { "handle-sync-area", BSD_OP_SYNC_AREA, BSD_ACTION_SYNC },
+  { "handle-preview-sync", BSD_OP_PREVIEW, BSD_ACTION_SYNC },
+};
+static const JobMethod manager_device_job
+    = { "handle-sync-device", BSD_OP_SYNC_DEVICE, BSD_ACTION_SYNC };
+static const JobMethod device_jobs[] = {
+  { "handle-sync", BSD_OP_SYNC_DEVICE, BSD_ACTION_SYNC },
+  { "handle-refresh-logs", BSD_OP_REFRESH_LOGS, BSD_ACTION_SYNC },
+  { "handle-set-time", BSD_OP_SET_TIME, BSD_ACTION_MANAGE },
+};
+static const JobMethod area_job = { "handle-sync", BSD_OP_SYNC_AREA, BSD_ACTION_SYNC };
+
+static gboolean
+handle_manager_job (BsDBusManager *iface,
+                    GDBusMethodInvocation *invocation,
+                    const JobMethod *method)
+{
+  ask_for_job (BSD_MANAGER (iface), invocation, method->action, bsd_operation_new (method->kind));
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 static gboolean
-handle_sync_templates (BsDBusManager *iface, GDBusMethodInvocation *invocation)
-{
-  ask_for_job (BSD_MANAGER (iface), invocation, BSD_ACTION_SYNC,
-               bsd_operation_new (BSD_OP_SYNC_TEMPLATES));
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
-handle_refresh_logs (BsDBusManager *iface, GDBusMethodInvocation *invocation)
-{
-  ask_for_job (BSD_MANAGER (iface), invocation, BSD_ACTION_SYNC,
-               bsd_operation_new (BSD_OP_REFRESH_LOGS));
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
-handle_balance_devices (BsDBusManager *iface, GDBusMethodInvocation *invocation)
-{
-  ask_for_job (BSD_MANAGER (iface), invocation, BSD_ACTION_SYNC,
-               bsd_operation_new (BSD_OP_BALANCE));
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
-handle_set_time (BsDBusManager *iface, GDBusMethodInvocation *invocation)
-{
-  ask_for_job (BSD_MANAGER (iface), invocation, BSD_ACTION_MANAGE,
-               bsd_operation_new (BSD_OP_SET_TIME));
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
-handle_sync_area (BsDBusManager *iface, GDBusMethodInvocation *invocation, guint area_id)
-{
-  BsdManager *self = BSD_MANAGER (iface);
-  BsdOperation *op;
-
-  if (!check_area (self, invocation, area_id))
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
-  op = bsd_operation_new (BSD_OP_SYNC_AREA);
-  op->area_id = area_id;
-  ask_for_job (self, invocation, BSD_ACTION_SYNC, op);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
-handle_preview_sync (BsDBusManager *iface, GDBusMethodInvocation *invocation, guint area_id)
+handle_manager_area_job (BsDBusManager *iface,
+                         GDBusMethodInvocation *invocation,
+                         guint area_id,
+                         const JobMethod *method)
 {
   BsdManager *self = BSD_MANAGER (iface);
   BsdOperation *op;
 
   if (!check_area (self, invocation, area_id))
     return G_DBUS_METHOD_INVOCATION_HANDLED;
-  op = bsd_operation_new (BSD_OP_PREVIEW);
+  op = bsd_operation_new (method->kind);
   op->area_id = area_id;
-  ask_for_job (self, invocation, BSD_ACTION_SYNC, op);
+  ask_for_job (self, invocation, method->action, op);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 static gboolean
-handle_sync_device (BsDBusManager *iface, GDBusMethodInvocation *invocation, guint device_id)
+handle_manager_device_job (BsDBusManager *iface,
+                           GDBusMethodInvocation *invocation,
+                           guint device_id,
+                           const JobMethod *method)
 {
   BsdManager *self = BSD_MANAGER (iface);
   BsdOperation *op;
 
   if (!check_device (self, invocation, device_id))
     return G_DBUS_METHOD_INVOCATION_HANDLED;
-  op = bsd_operation_new (BSD_OP_SYNC_DEVICE);
+  op = bsd_operation_new (method->kind);
   op->device_id = device_id;
-  ask_for_job (self, invocation, BSD_ACTION_SYNC, op);
+  ask_for_job (self, invocation, method->action, op);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-/* ------------------------------------------------- device and area jobs */
-
-typedef struct
-{
-  BsdManager *self;
-  BsdOpKind kind;
-  const char *action;
-} ObjectMethod;
-
-static void
-complete_device_job (gpointer iface, GDBusMethodInvocation *invocation, const char *path)
-{
-  g_dbus_method_invocation_return_value (invocation, g_variant_new ("(o)", path));
-}
-
-static void
-ask_for_object_job (BsdManager *self,
-                    GDBusMethodInvocation *invocation,
-                    const char *action,
-                    BsdOperation *op,
-                    gpointer iface)
-{
-  JobRequest *req = g_new0 (JobRequest, 1);
-
-  req->op = op;
-  req->complete = complete_device_job;
-  req->iface = g_object_ref (iface);
-  authorize (self, invocation, action, job_authorized, req, (GDestroyNotify)job_request_free);
-}
-
+/* Device.Sync/RefreshLogs/SetTime and Area.Sync: the object is the target */
 static gboolean
-handle_device_sync (BsDBusDevice *iface, GDBusMethodInvocation *invocation, BsdManager *self)
+handle_object_job (GDBusInterfaceSkeleton *iface,
+                   GDBusMethodInvocation *invocation,
+                   const JobMethod *method)
 {
-  BsdOperation *op = bsd_operation_new (BSD_OP_SYNC_DEVICE);
+  BsdManager *self = g_object_get_data (G_OBJECT (iface), "bsd-manager");
+  BsdOperation *op = bsd_operation_new (method->kind);
 
-  op->device_id = bs_dbus_device_get_id (iface);
-  ask_for_object_job (self, invocation, BSD_ACTION_SYNC, op, iface);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
-handle_device_refresh_logs (BsDBusDevice *iface,
-                            GDBusMethodInvocation *invocation,
-                            BsdManager *self)
-{
-  BsdOperation *op = bsd_operation_new (BSD_OP_REFRESH_LOGS);
-
-  op->device_id = bs_dbus_device_get_id (iface);
-  ask_for_object_job (self, invocation, BSD_ACTION_SYNC, op, iface);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
-handle_device_set_time (BsDBusDevice *iface, GDBusMethodInvocation *invocation, BsdManager *self)
-{
-  BsdOperation *op = bsd_operation_new (BSD_OP_SET_TIME);
-
-  op->device_id = bs_dbus_device_get_id (iface);
-  ask_for_object_job (self, invocation, BSD_ACTION_MANAGE, op, iface);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
-handle_area_sync (BsDBusArea *iface, GDBusMethodInvocation *invocation, BsdManager *self)
-{
-  BsdOperation *op = bsd_operation_new (BSD_OP_SYNC_AREA);
-
-  op->area_id = bs_dbus_area_get_id (iface);
-  ask_for_object_job (self, invocation, BSD_ACTION_SYNC, op, iface);
+  if (BS_DBUS_IS_AREA (iface))
+    op->area_id = bs_dbus_area_get_id (BS_DBUS_AREA (iface));
+  else
+    op->device_id = bs_dbus_device_get_id (BS_DBUS_DEVICE (iface));
+  ask_for_job (self, invocation, method->action, op);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -772,11 +681,11 @@ refresh_devices (BsdManager *self)
 
           object = bs_dbus_object_skeleton_new (path);
           apply_device (iface, d);
-          g_signal_connect_object (iface, "handle-sync", G_CALLBACK (handle_device_sync), self, 0);
-          g_signal_connect_object (iface, "handle-refresh-logs",
-                                   G_CALLBACK (handle_device_refresh_logs), self, 0);
-          g_signal_connect_object (iface, "handle-set-time", G_CALLBACK (handle_device_set_time),
-                                   self, 0);
+          /* the manager outlives its objects: a plain pointer will do */
+          g_object_set_data (G_OBJECT (iface), "bsd-manager", self);
+          for (guint m = 0; m < G_N_ELEMENTS (device_jobs); m++)
+            g_signal_connect (iface, device_jobs[m].signal, G_CALLBACK (handle_object_job),
+                              (gpointer)&device_jobs[m]);
           bs_dbus_object_skeleton_set_device (object, iface);
           g_hash_table_insert (self->devices, GUINT_TO_POINTER (d->id), object);
           g_dbus_object_manager_server_export (self->object_manager,
@@ -835,7 +744,9 @@ refresh_areas (BsdManager *self)
 
           object = bs_dbus_object_skeleton_new (path);
           iface = bs_dbus_area_skeleton_new ();
-          g_signal_connect_object (iface, "handle-sync", G_CALLBACK (handle_area_sync), self, 0);
+          g_object_set_data (G_OBJECT (iface), "bsd-manager", self);
+          g_signal_connect (iface, area_job.signal, G_CALLBACK (handle_object_job),
+                            (gpointer)&area_job);
           bs_dbus_object_skeleton_set_area (object, iface);
           g_hash_table_insert (self->areas, GUINT_TO_POINTER (a->id), object);
         }
@@ -2280,14 +2191,16 @@ bsd_manager_class_init (BsdManagerClass *klass)
 static void
 bsd_manager_iface_init (BsdManager *self)
 {
-  g_signal_connect (self, "handle-sync-all", G_CALLBACK (handle_sync_all), NULL);
-  g_signal_connect (self, "handle-sync-area", G_CALLBACK (handle_sync_area), NULL);
-  g_signal_connect (self, "handle-sync-device", G_CALLBACK (handle_sync_device), NULL);
-  g_signal_connect (self, "handle-sync-templates", G_CALLBACK (handle_sync_templates), NULL);
-  g_signal_connect (self, "handle-refresh-logs", G_CALLBACK (handle_refresh_logs), NULL);
-  g_signal_connect (self, "handle-balance-devices", G_CALLBACK (handle_balance_devices), NULL);
-  g_signal_connect (self, "handle-preview-sync", G_CALLBACK (handle_preview_sync), NULL);
-  g_signal_connect (self, "handle-set-time", G_CALLBACK (handle_set_time), NULL);
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (manager_jobs); i++)
+    g_signal_connect (self, manager_jobs[i].signal, G_CALLBACK (handle_manager_job),
+                      (gpointer)&manager_jobs[i]);
+  for (i = 0; i < G_N_ELEMENTS (manager_area_jobs); i++)
+    g_signal_connect (self, manager_area_jobs[i].signal, G_CALLBACK (handle_manager_area_job),
+                      (gpointer)&manager_area_jobs[i]);
+  g_signal_connect (self, manager_device_job.signal, G_CALLBACK (handle_manager_device_job),
+                    (gpointer)&manager_device_job);
   g_signal_connect (self, "handle-add-area", G_CALLBACK (handle_add_area), NULL);
   g_signal_connect (self, "handle-rename-area", G_CALLBACK (handle_rename_area), NULL);
   g_signal_connect (self, "handle-remove-area", G_CALLBACK (handle_remove_area), NULL);
