@@ -38,6 +38,7 @@ typedef struct
   guint sizes_ints;     /* 20 or 23 */
   gboolean empty_error; /* 1503 on an empty table → ACK_ERROR */
   gboolean inline_88;   /* 88 answered with ACK_OK + data */
+  guint size_88;        /* bytes of the 88 answer, valid byte included (0 = 1301) */
   gboolean stream_1503; /* 1503 answered with a stream, not ACK_OK+size */
   gint corrupt_replies; /* corrupt the checksum of the next N replies */
   gint drop_replies;    /* execute but do not answer the next N requests */
@@ -278,6 +279,7 @@ fake_execute (FakeDevice *dev, const ZkHeader *h, const guint8 *p, gsize len, GB
     case ZK_CMD_USERTEMP_EX_RRQ:
       {
         guint8 tmpl[1301];
+        gsize size = dev->size_88 ? MIN (dev->size_88, sizeof tmpl) : sizeof tmpl;
 
         if (len < 3 || zk_read_u16 (p) != 1)
           {
@@ -285,11 +287,11 @@ fake_execute (FakeDevice *dev, const ZkHeader *h, const guint8 *p, gsize len, GB
             break;
           }
         memset (tmpl, 0x5a, sizeof tmpl);
-        tmpl[sizeof tmpl - 1] = 1; /* valid */
+        tmpl[size - 1] = 1; /* valid */
         if (dev->inline_88)
-          reply_add (reply, ZK_ACK_OK, sizeof tmpl, id, tmpl, sizeof tmpl);
+          reply_add (reply, ZK_ACK_OK, (guint16)size, id, tmpl, size);
         else
-          reply_stream (dev, reply, id, tmpl, sizeof tmpl);
+          reply_stream (dev, reply, id, tmpl, size);
         break;
       }
 
@@ -805,6 +807,26 @@ test_streamed_88 (void)
   g_assert_cmpuint (tmpl->fid, ==, 3);
 }
 
+/* the captured stream of ZK-PROTOCOL.md §3.8: uid 14 finger 1 as
+ * PREPARE_DATA [1244, 1008], DATA 1008 (index 0), DATA 236 (index 1),
+ * ACK_OK: 1243 template bytes and the valid byte */
+static void
+test_streamed_88_capture (void)
+{
+  g_autoptr (FakeDevice) dev = fake_new (FALSE, 1, 0, 0);
+  g_autoptr (ZkClient) client = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ZkTemplate) tmpl = NULL;
+
+  dev->size_88 = 1244;
+  fake_start (dev);
+  client = connect_to (dev);
+  tmpl = zk_client_read_template (client, 1, 1, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_bytes_get_size (tmpl->data), ==, 1243);
+  g_assert_cmpuint (tmpl->valid, ==, 1);
+}
+
 static void
 test_corrupt_and_dropped (gconstpointer data)
 {
@@ -1079,6 +1101,7 @@ main (int argc, char **argv)
                         test_events_interleaved);
   g_test_add_func ("/client/quirks/odd-replies", test_odd_replies);
   g_test_add_func ("/client/quirks/88-streamed", test_streamed_88);
+  g_test_add_func ("/client/quirks/88-streamed-capture", test_streamed_88_capture);
   g_test_add_data_func ("/client/quirks/corrupt-and-dropped/tcp", GINT_TO_POINTER (FALSE),
                         test_corrupt_and_dropped);
   g_test_add_data_func ("/client/quirks/corrupt-and-dropped/udp", GINT_TO_POINTER (TRUE),
