@@ -13,9 +13,13 @@ int
 main (int argc, char *argv[])
 {
   g_autoptr (BsApplication) app = NULL;
+  const char *localedir = g_getenv ("BIOSYNC_LOCALEDIR");
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  /* the build tree's catalogs (tests, ./run demo) instead of the installed ones */
+  if (localedir == NULL || *localedir == '\0')
+    localedir = LOCALEDIR;
+  bindtextdomain (GETTEXT_PACKAGE, localedir);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <glib/gi18n.h>
@@ -537,7 +538,7 @@ update_device_row (DeviceRow *row)
       gint64 offset = bs_dbus_device_get_clock_offset (device);
 
       g_string_append (detail, " · ");
-      g_string_append_printf (detail, _ ("Clock off by %+" G_GINT64_FORMAT " s"), offset);
+      g_string_append_printf (detail, _ ("Clock off by %+" PRId64 " s"), offset);
     }
   gtk_label_set_text (GTK_LABEL (row->detail), detail->str);
   gtk_label_set_text (GTK_LABEL (row->error), last_error);
@@ -1441,9 +1442,8 @@ show_plan (BsWindow *self, GtkWidget *page, JsonObject *area)
         subtitle = g_strdup_printf (_ ("Cannot be synced: %s"), json_str (device, "failure"));
       else
         subtitle = g_strdup_printf (
-            _ ("%" G_GINT64_FORMAT " users to add, %" G_GINT64_FORMAT
-               " to update, %" G_GINT64_FORMAT " to delete · %" G_GINT64_FORMAT
-               " fingerprints, %" G_GINT64_FORMAT " faces to add · %" G_GINT64_FORMAT " skipped"),
+            _ ("%" PRId64 " users to add, %" PRId64 " to update, %" PRId64 " to delete · %" PRId64
+               " fingerprints, %" PRId64 " faces to add · %" PRId64 " skipped"),
             json_int (counts, "users_add"), json_int (counts, "users_update"),
             json_int (counts, "users_delete"), json_int (counts, "templates_add"),
             json_int (counts, "faces_add"), json_int (counts, "skips"));
@@ -1468,8 +1468,7 @@ show_plan (BsWindow *self, GtkWidget *page, JsonObject *area)
                   && json_object_get_boolean_member_with_default (check, "exceeded", FALSE))
                 {
                   g_autofree char *text = g_strdup_printf (
-                      _ ("Not enough room for %s: %" G_GINT64_FORMAT " needed, %" G_GINT64_FORMAT
-                         " fit"),
+                      _ ("Not enough room for %s: %" PRId64 " needed, %" PRId64 " fit"),
                       _ (titles[k]), json_int (check, "after"), json_int (check, "capacity"));
 
                   add_row (expander, text, NULL, "error");

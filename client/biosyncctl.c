@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
@@ -368,14 +369,14 @@ job_started (Ctl *ctl, const char *job_path, gboolean wait_for_it, char **report
 
   if (!wait_for_it)
     {
-      g_print (_ ("Job %" G_GUINT64_FORMAT " queued: %s\n"), id, job_path);
+      g_print (_ ("Job %" PRIu64 " queued: %s\n"), id, job_path);
       return EXIT_SUCCESS;
     }
   loop = g_main_loop_new (NULL, FALSE);
   wait.loop = loop;
   wait.path = job_path;
   wait.terminal = isatty (STDOUT_FILENO);
-  g_print (_ ("Job %" G_GUINT64_FORMAT " queued: %s\n"), id, job_path);
+  g_print (_ ("Job %" PRIu64 " queued: %s\n"), id, job_path);
   job = bs_client_lookup_job (ctl->client, job_path);
   if (job != NULL && !bs_client_job_state_is_final (bs_dbus_job_get_state (job)))
     wait_show (&wait, bs_dbus_job_get_progress (job), bs_dbus_job_get_message (job));
@@ -393,7 +394,7 @@ job_started (Ctl *ctl, const char *job_path, gboolean wait_for_it, char **report
       g_clear_error (&wait.error);
       return ret;
     }
-  g_print (_ ("Job %" G_GUINT64_FORMAT " %s: %s\n"), id, bs_format_job_state (wait.state),
+  g_print (_ ("Job %" PRIu64 " %s: %s\n"), id, bs_format_job_state (wait.state),
            wait.summary ? wait.summary : "");
   ret = exit_status_for_state (wait.state);
   if (report != NULL)

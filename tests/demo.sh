@@ -8,8 +8,10 @@
 # biosyncd on a private system bus (polkit from python3-dbusmock, allowing
 # everything), adds the area and the three devices over D-Bus, calls
 # SyncAll, waits for JobFinished, prints the job's report per device and
-# reads the terminals again: all hold the union. Everything it starts is
-# stopped and its temporary directory removed on exit.
+# reads the terminals again: all hold the union. With a display (DISPLAY or
+# WAYLAND_DISPLAY), it then opens the biosync window on the same private bus
+# and waits until it is closed. Everything it starts is stopped and its
+# temporary directory removed on exit.
 #
 # SPDX-License-Identifier: GPL-3.0-or-later
 set -euo pipefail
@@ -210,3 +212,21 @@ echo
 echo "The same terminals afterwards (read with biosync-zk):"
 echo
 read_terminals after
+
+# with a display, the window on the demo's private bus until the user closes
+# it; its own session bus (dbus-run-session) keeps it apart from a biosync
+# the user may run, and the build's schema and catalogs are used
+APP="$BUILD/app/biosync"
+if { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; } && [ -x "$APP" ]; then
+    echo
+    echo "The window on the demo's bus (close it to end the demo):"
+    echo "  $APP --address $DBUS_SYSTEM_BUS_ADDRESS"
+    GSETTINGS_SCHEMA_DIR="$BUILD/data" BIOSYNC_LOCALEDIR="$BUILD/po" \
+        dbus-run-session -- "$APP" --address "$DBUS_SYSTEM_BUS_ADDRESS" 2>"$WORK/biosync.log" &
+    APP_PID=$!
+    PIDS+=("$APP_PID")
+    if ! wait "$APP_PID"; then
+        echo "demo: the window exited with an error:" >&2
+        sed 's/^/  /' "$WORK/biosync.log" >&2
+    fi
+fi

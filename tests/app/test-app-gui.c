@@ -7,6 +7,13 @@
  *              progress shows and which ends with updated counts
  *   notify     a failing job: the app sends a notification (the driver
  *              checks the mock notification daemon's log)
+ *   denied     polkit denies org.biosync.sync: clicking Sync All shows a
+ *              toast saying it is not allowed
+ *   restart    the daemon goes away (the driver stops it when this prints
+ *              "@@ stop-daemon" on stdout): the service-not-running page;
+ *              it comes back ("@@ start-daemon"): the lists again
+ *   german     LANGUAGE=de with the build's catalogs
+ *              ($BIOSYNC_LOCALEDIR): German labels on every page
  * Each mode saves PNG screenshots into $BIOSYNC_SCREENSHOT_DIR.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -14,6 +21,9 @@
 #include "config.h"
 
 #include <adwaita.h>
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <stdio.h>
 #include <glib/gstdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -326,6 +336,188 @@ test_notify (void)
   screenshot ("app-jobs-failed");
 }
 
+/* ------------------------------------------------------------ widget text */
+
+/* the first label under @widget whose text contains @needle */
+static GtkLabel *
+find_label (GtkWidget *widget, const char *needle)
+{
+  if (GTK_IS_LABEL (widget) && strstr (gtk_label_get_text (GTK_LABEL (widget)), needle) != NULL)
+    return GTK_LABEL (widget);
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    {
+      GtkLabel *found = find_label (c, needle);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* the first button under @widget bound to @action_name */
+static GtkButton *
+find_action_button (GtkWidget *widget, const char *action_name)
+{
+  if (GTK_IS_BUTTON (widget)
+      && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), action_name) == 0
+      && gtk_widget_is_drawable (widget))
+    return GTK_BUTTON (widget);
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    {
+      GtkButton *found = find_action_button (c, action_name);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+toast_shows_cb (gpointer data)
+{
+  return find_label (GTK_WIDGET (child ("toast_overlay")), data) != NULL;
+}
+
+/* ------------------------------------------------------------ denied */
+
+static void
+test_denied (void)
+{
+  GtkButton *button;
+  GtkLabel *label;
+  const char *expected = _ ("You are not allowed to start a sync.");
+
+  open_window ();
+  CHECK (wait_until (stack_is_cb, (gpointer) "main", 20, "the main page"),
+         "with biosyncd the pages show");
+  show_page ("settings");
+  button = find_action_button (GTK_WIDGET (child ("view_stack")), "win.sync-all");
+  CHECK (button != NULL, "the Settings page has a Sync All Devices button");
+  if (button == NULL)
+    return;
+  /* what a click does: the button activates its action */
+  g_signal_emit_by_name (button, "clicked");
+  CHECK (wait_until (toast_shows_cb, (gpointer)expected, 30, "the denial"),
+         "a toast says the sync is not allowed");
+  label = find_label (GTK_WIDGET (child ("toast_overlay")), "not allowed");
+  CHECK (label != NULL, "the toast's text says “not allowed”");
+  if (label != NULL)
+    g_printerr ("# toast: %s\n", gtk_label_get_text (label));
+  screenshot ("app-denied");
+}
+
+/* ------------------------------------------------------------ restart */
+
+static void
+driver_request (const char *what)
+{
+  /* the driver (test-app.py) reads these lines on stdout */
+  g_print ("@@ %s\n", what);
+  fflush (stdout);
+}
+
+static void
+test_restart (guint expected)
+{
+  AdwStatusPage *page;
+
+  open_window ();
+  CHECK (wait_until (stack_is_cb, (gpointer) "main", 20, "the main page"),
+         "with biosyncd the pages show");
+  CHECK (wait_until (devices_listed_cb, GUINT_TO_POINTER (expected), 20, "the devices"),
+         "the Devices page lists the terminals");
+  show_page ("devices");
+  screenshot ("app-restart-before");
+
+  driver_request ("stop-daemon");
+  CHECK (wait_until (stack_is_cb, (gpointer) "not-running", 60, "the not-running page"),
+         "when biosyncd goes away the window shows the service-not-running page");
+  page = ADW_STATUS_PAGE (child ("not_running_page"));
+  CHECK (strstr (adw_status_page_get_title (page), "biosync") != NULL,
+         "the page names the service");
+  CHECK (!gtk_widget_get_sensitive (GTK_WIDGET (child ("switcher_title"))),
+         "the page switcher is off while the service is gone");
+  screenshot ("app-restart-service-gone");
+
+  driver_request ("start-daemon");
+  CHECK (wait_until (stack_is_cb, (gpointer) "main", 60, "the main page again"),
+         "when biosyncd is back the pages show again");
+  CHECK (wait_until (devices_listed_cb, GUINT_TO_POINTER (expected), 30, "the devices again"),
+         "the Devices page lists the terminals again");
+  CHECK (g_list_model_get_n_items (bs_client_get_areas (bs_application_get_client (app))) > 0,
+         "the areas are back");
+  show_page ("devices");
+  screenshot ("app-restart-restored");
+}
+
+/* ------------------------------------------------------------ german */
+
+static const char *
+page_title (const char *name)
+{
+  AdwViewStack *stack = ADW_VIEW_STACK (child ("view_stack"));
+  AdwViewStackPage *page
+      = adw_view_stack_get_page (stack, adw_view_stack_get_child_by_name (stack, name));
+
+  return page != NULL ? adw_view_stack_page_get_title (page) : NULL;
+}
+
+static void
+test_german (guint expected)
+{
+  const char *summary;
+
+  g_printerr ("# LANGUAGE=%s LANG=%s locale dir %s\n", g_getenv ("LANGUAGE"), g_getenv ("LANG"),
+              g_getenv ("BIOSYNC_LOCALEDIR"));
+  CHECK (g_strcmp0 (_ ("Devices"), "Geräte") == 0, "the German catalog is used");
+  open_window ();
+  CHECK (wait_until (stack_is_cb, (gpointer) "main", 20, "the main page"),
+         "with biosyncd the pages show");
+  CHECK (wait_until (devices_listed_cb, GUINT_TO_POINTER (expected), 20, "the devices"),
+         "the Devices page lists the terminals");
+  CHECK (g_strcmp0 (page_title ("devices"), "Geräte") == 0, "the Devices page is titled “Geräte”");
+  CHECK (g_strcmp0 (page_title ("areas"), "Bereiche") == 0, "the Areas page is titled “Bereiche”");
+  CHECK (g_strcmp0 (page_title ("people"), "Personen") == 0,
+         "the People page is titled “Personen”");
+  CHECK (g_strcmp0 (page_title ("jobs"), "Aufträge") == 0, "the Jobs page is titled “Aufträge”");
+  CHECK (g_strcmp0 (page_title ("settings"), "Einstellungen") == 0,
+         "the Settings page is titled “Einstellungen”");
+  {
+    /* the header's button comes first in the window */
+    GtkButton *header_button = find_action_button (GTK_WIDGET (window), "win.sync-all");
+
+    CHECK (header_button != NULL
+               && g_strcmp0 (gtk_widget_get_tooltip_text (GTK_WIDGET (header_button)),
+                             "Alle Geräte abgleichen")
+                      == 0,
+           "the header's Sync All button says “Alle Geräte abgleichen”");
+  }
+  summary = gtk_label_get_text (GTK_LABEL (child ("devices_summary")));
+  g_printerr ("# devices summary: %s\n", summary);
+  CHECK (strstr (summary, "Geräte") != NULL, "the devices summary (from C code) is German");
+
+  show_page ("devices");
+  screenshot ("app-de-devices");
+  show_page ("areas");
+  screenshot ("app-de-areas");
+  show_page ("people");
+  screenshot ("app-de-people");
+  show_page ("jobs");
+  screenshot ("app-de-jobs");
+  show_page ("settings");
+  CHECK (find_label (GTK_WIDGET (child ("view_stack")), "Alle Geräte abgleichen") != NULL,
+         "the Settings page shows “Alle Geräte abgleichen”");
+  {
+    GtkButton *button = find_action_button (GTK_WIDGET (child ("view_stack")), "win.sync-all");
+
+    CHECK (button != NULL && g_strcmp0 (gtk_button_get_label (button), "Abgleichen") == 0,
+           "the Settings page's Sync button says “Abgleichen”");
+  }
+  screenshot ("app-de-settings");
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -333,6 +525,12 @@ main (int argc, char *argv[])
 
   /* software rendering, the same on every machine */
   g_setenv ("GSK_RENDERER", "cairo", FALSE);
+  /* like bs-main.c: the build's catalogs when $BIOSYNC_LOCALEDIR says so */
+  setlocale (LC_ALL, "");
+  if (g_getenv ("BIOSYNC_LOCALEDIR") != NULL && *g_getenv ("BIOSYNC_LOCALEDIR") != '\0')
+    bindtextdomain (GETTEXT_PACKAGE, g_getenv ("BIOSYNC_LOCALEDIR"));
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
   gtk_init ();
   adw_init ();
 
@@ -342,6 +540,12 @@ main (int argc, char *argv[])
     test_daemon (argc > 2 ? (guint)atoi (argv[2]) : 1);
   else if (g_strcmp0 (mode, "notify") == 0)
     test_notify ();
+  else if (g_strcmp0 (mode, "denied") == 0)
+    test_denied ();
+  else if (g_strcmp0 (mode, "restart") == 0)
+    test_restart (argc > 2 ? (guint)atoi (argv[2]) : 1);
+  else if (g_strcmp0 (mode, "german") == 0)
+    test_german (argc > 2 ? (guint)atoi (argv[2]) : 1);
   else
     {
       g_printerr ("unknown mode %s\n", mode);

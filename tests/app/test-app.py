@@ -6,6 +6,10 @@ MODE daemon:    biosyncd with the seed area's three simulated terminals.
 MODE notify:    biosyncd with one unreachable terminal and dbusmock's
                 notification daemon on a private session bus; a failed
                 job must produce a Notify call.
+MODE denied:    the polkit mock denies org.biosync.sync; Sync All shows it.
+MODE restart:   biosyncd goes away and comes back while the window is open
+                (test-app-gui asks for it on stdout: "@@ stop-daemon").
+MODE german:    LANGUAGE=de with the build's catalogs (BIOSYNC_LOCALEDIR).
 
 Environment (tests/app/meson.build): BIOSYNC_APP_TEST (the C program),
 GSETTINGS_SCHEMA_DIR, BIOSYNC_SCREENSHOT_DIR, and harness.py's variables.
@@ -73,7 +77,7 @@ def notification_daemon(env, session):
     return log_path
 
 
-def run_gui(env, session, mode, *args):
+def gui_command(env, session, mode, args, extra_env=None):
     prog = os.environ.get("BIOSYNC_APP_TEST")
     if not prog:
         raise Failure("BIOSYNC_APP_TEST is not set")
@@ -90,9 +94,39 @@ def run_gui(env, session, mode, *args):
         "GSETTINGS_BACKEND": "memory",
         "G_DEBUG": "fatal-criticals",
     })
+    if extra_env:
+        e.update(extra_env)
     log("running", " ".join(cmd))
+    return cmd, e
+
+
+def run_gui(env, session, mode, *args, extra_env=None):
+    cmd, e = gui_command(env, session, mode, args, extra_env)
     proc = subprocess.run(cmd, env=e, timeout=300)
     check(proc.returncode == 0, "test-app-gui %s passes" % mode, proc.returncode)
+
+
+def run_gui_driven(env, session, mode, handlers, *args):
+    """runs test-app-gui; its stdout lines "@@ REQUEST" call handlers[REQUEST]"""
+    cmd, e = gui_command(env, session, mode, args)
+    proc = subprocess.Popen(cmd, env=e, stdout=subprocess.PIPE, text=True)
+    env.procs.append(proc)
+    done = []
+    try:
+        for line in proc.stdout:
+            line = line.strip()
+            if line.startswith("@@ "):
+                request = line[3:]
+                log("test-app-gui asks:", request)
+                handlers[request]()
+                done.append(request)
+            elif line:
+                log("test-app-gui:", line)
+        rc = proc.wait(timeout=300)
+    finally:
+        stop_process(proc)
+    check(done == list(handlers), "the driver handled %s" % ", ".join(handlers), done)
+    check(rc == 0, "test-app-gui %s passes" % mode, rc)
 
 
 def dead_port():
@@ -131,6 +165,55 @@ def test_notify(env):
     log("notification log:", text.strip().replace("\n", " | ")[:400])
     check("Notify" in text, "the failed job reached the notification daemon")
     check("failed" in text, "the notification says the job failed")
+
+
+def test_denied(env):
+    sim = env.seed_sim()
+    env.start_daemon()
+    env.add_seed_area(sim)
+    # everything but syncing (the mock ignores who asks)
+    env.polkit_allow([a for a in harness.ACTIONS if a != "org.biosync.sync"])
+    run_gui(env, session_bus(env), "denied")
+
+
+def test_restart(env):
+    sim = env.seed_sim()
+    env.start_daemon()
+    env.add_seed_area(sim)
+    run_gui_driven(env, session_bus(env), "restart",
+                   {"stop-daemon": env.stop_daemon, "start-daemon": env.start_daemon}, "3")
+
+
+def german_locale(env):
+    """LANG for German messages: de_DE.UTF-8 when the system has it or
+    localedef can build it into the test's directory (LOCPATH), else
+    C.UTF-8 (gettext honours LANGUAGE for every locale but plain C)"""
+    have = subprocess.run(["locale", "-a"], capture_output=True, text=True).stdout.split()
+    if "de_DE.utf8" in have or "de_DE.UTF-8" in have:
+        return {"LANG": "de_DE.UTF-8"}
+    if shutil.which("localedef"):
+        locpath = os.path.join(env.tmp, "locale")
+        os.mkdir(locpath)
+        proc = subprocess.run(["localedef", "-i", "de_DE", "-f", "UTF-8",
+                               os.path.join(locpath, "de_DE.UTF-8")], capture_output=True, text=True)
+        if os.path.isdir(os.path.join(locpath, "de_DE.UTF-8")):
+            return {"LANG": "de_DE.UTF-8", "LOCPATH": locpath}
+        log("localedef failed:", proc.stderr.strip()[:200])
+    return {"LANG": "C.UTF-8"}
+
+
+def test_german(env):
+    localedir = os.environ.get("BIOSYNC_LOCALEDIR")
+    if not localedir or not os.path.exists(os.path.join(localedir, "de", "LC_MESSAGES",
+                                                        "biosync.mo")):
+        raise Failure("no German catalog in BIOSYNC_LOCALEDIR=%r (build the po targets)" % localedir)
+    sim = env.seed_sim()
+    env.start_daemon()
+    env.add_seed_area(sim)
+    lang = german_locale(env)
+    log("German locale:", lang)
+    lang.update({"LANGUAGE": "de", "LC_ALL": "", "BIOSYNC_LOCALEDIR": localedir})
+    run_gui(env, session_bus(env), "german", "3", extra_env=lang)
 
 
 if __name__ == "__main__":
