@@ -23,6 +23,9 @@
 #define MAX_NAME 256
 #define MAX_PIN 24
 #define MAX_FILTER 256
+/* per-caller limits: one client cannot flood the queue or hand us huge dictionaries */
+#define MAX_PENDING_PER_SENDER 8
+#define MAX_DICT_ENTRIES 32
 
 struct _BsdManager
 {
@@ -106,6 +109,16 @@ check_text (
     return_invalid (invocation, "%s is longer than %" G_GSIZE_FORMAT " bytes", what, max);
   else
     return TRUE;
+  return FALSE;
+}
+
+/* every a{sv} argument has a handful of known keys: a bigger one is hostile */
+static gboolean
+check_dict (GDBusMethodInvocation *invocation, GVariant *dict, const char *what)
+{
+  if (g_variant_n_children (dict) <= MAX_DICT_ENTRIES)
+    return TRUE;
+  return_invalid (invocation, "%s: more than %d entries", what, MAX_DICT_ENTRIES);
   return FALSE;
 }
 
@@ -408,7 +421,23 @@ cancel_authorized (BsdManager *self,
   bs_dbus_job_complete_cancel (BS_DBUS_JOB (job), invocation);
 }
 
-/* a job for @op (coalesced with an identical queued or running one) */
+/* queued and running jobs @sender asked for */
+static guint
+count_pending (BsdManager *self, const char *sender)
+{
+  guint count = 0;
+  GList *l;
+  guint i;
+
+  for (l = self->queued.head; l; l = l->next)
+    count += g_strcmp0 (bsd_job_get_sender (l->data), sender) == 0;
+  for (i = 0; i < self->running->len; i++)
+    count += g_strcmp0 (bsd_job_get_sender (self->running->pdata[i]), sender) == 0;
+  return count;
+}
+
+/* a job for @op (coalesced with an identical queued or running one);
+ * @sender: the caller's unique name, NULL for the scheduler (no limit) */
 static BsdJob *
 request_job (BsdManager *self, BsdOperation *op, const char *sender, GError **error)
 {
@@ -420,6 +449,14 @@ request_job (BsdManager *self, BsdOperation *op, const char *sender, GError **er
   if (self->shutdown_done)
     {
       g_set_error (error, BS_ERROR, BS_ERROR_BUSY, "the service is shutting down");
+      return NULL;
+    }
+  if (sender && count_pending (self, sender) >= MAX_PENDING_PER_SENDER)
+    {
+      g_set_error (error, BS_ERROR, BS_ERROR_BUSY,
+                   "too many pending jobs: at most %d queued or running per caller; "
+                   "wait for one to finish",
+                   MAX_PENDING_PER_SENDER);
       return NULL;
     }
   op->job_id
@@ -1089,7 +1126,8 @@ handle_add_device (BsDBusManager *iface,
   DeviceEdit *edit;
 
   if (!check_text (invocation, name, "name", 1, MAX_NAME)
-      || !check_text (invocation, address, "address", 1, MAX_NAME))
+      || !check_text (invocation, address, "address", 1, MAX_NAME)
+      || !check_dict (invocation, options, "options"))
     return G_DBUS_METHOD_INVOCATION_HANDLED;
   if (port == 0)
     {
@@ -1156,6 +1194,8 @@ handle_update_device (BsDBusManager *iface,
       return_invalid (invocation, "changes: nothing to change");
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
+  if (!check_dict (invocation, changes, "changes"))
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
   device = bsd_store_get_device (self->store, device_id, &error);
   edit = g_new0 (DeviceEdit, 1);
   edit->device_id = device_id;
@@ -1284,6 +1324,8 @@ handle_update_user (BsDBusManager *iface,
       return_invalid (invocation, "changes: nothing to change");
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
+  if (!check_dict (invocation, changes, "changes"))
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
   op = bsd_operation_new (BSD_OP_UPDATE_USER);
   op->pin = g_strdup (pin);
   g_variant_iter_init (&iter, changes);
