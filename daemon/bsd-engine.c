@@ -199,7 +199,6 @@ typedef struct
   gboolean stored;              /* a worker stored the snapshot (or read-back) already */
   GError *store_error;
   gboolean read_logs; /* individual sync */
-  gboolean faces_known_empty;
 
   /* filled by workers, read by the main thread after the hand-off */
   BsdContact contact;
