@@ -7,6 +7,7 @@
 #include <glib-unix.h>
 #include <glib/gstdio.h>
 #include <locale.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -128,6 +129,9 @@ main (int argc, char **argv)
 
   setlocale (LC_ALL, "");
   g_log_set_writer_func (log_writer, NULL, NULL);
+  /* a client that closes its end of an export pipe must cost an error
+   * (EPIPE), never the service */
+  signal (SIGPIPE, SIG_IGN);
   context = g_option_context_new ("— the biosync system service");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
