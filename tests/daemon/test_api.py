@@ -392,6 +392,19 @@ def test_users_export(env):
     env.expect_error("InvalidArgs", "ExportAttendance", "(tth)", (2000, 1000, 0), fd_list=fdl,
                      what="ExportAttendance with to < from is InvalidArgs")
 
+    # a reader that went away: the export fails (EPIPE), the service stays
+    r, w = os.pipe()
+    os.close(r)
+    fdl = Gio.UnixFDList.new()
+    fdl.append(w)
+    os.close(w)
+    env.expect_error("Failed", "ExportAttendance", "(tth)", (0, 0, 0), fd_list=fdl,
+                     what="ExportAttendance into a pipe without reader fails")
+    for fd in fdl.steal_fds():
+        os.close(fd)
+    check(env.daemon.poll() is None and env.name_owned(NAME),
+          "biosyncd survives a closed export pipe")
+
     # UpdateUser: bad input, then a good edit reaches every terminal holding the PIN
     before = env.call("ListUsers", "(suu)", ("", 0, 0))
     for what, changes in (("no changes", {}), ("an unknown key", {"shoe": v("s", "x")}),
