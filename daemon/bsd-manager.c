@@ -8,6 +8,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <gio/gunixfdlist.h>
 #include <string.h>
 #include <unistd.h>
@@ -1519,13 +1521,29 @@ csv_field (GString *s, const char *value)
   g_string_append_c (s, '"');
 }
 
+/* a reader that stops reading must not hold a thread forever: wait at most
+ * this long for room in the pipe */
+#define EXPORT_STALL_MS (60 * 1000)
+
 static gboolean
 write_all (int fd, const char *data, gsize len, GError **error)
 {
   while (len > 0)
     {
-      gssize n = write (fd, data, len);
+      struct pollfd pfd = { fd, POLLOUT, 0 };
+      gssize n;
+      int ready = poll (&pfd, 1, EXPORT_STALL_MS);
 
+      if (ready < 0 && errno == EINTR)
+        continue;
+      if (ready == 0)
+        {
+          g_set_error (error, BS_ERROR, BS_ERROR_TIMED_OUT,
+                       "writing the export: nobody read it for %d s", EXPORT_STALL_MS / 1000);
+          return FALSE;
+        }
+      /* after POLLOUT a pipe takes PIPE_BUF bytes without blocking */
+      n = ready < 0 ? -1 : write (fd, data, MIN (len, PIPE_BUF));
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0)
