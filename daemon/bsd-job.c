@@ -105,6 +105,8 @@ bsd_job_set_running (BsdJob *self)
 {
   bs_dbus_job_set_state (BS_DBUS_JOB (self), "running");
   bs_dbus_job_set_started_at (BS_DBUS_JOB (self), (guint64)g_get_real_time ());
+  /* before the Manager's JobStarted: the job reads "running" by then */
+  g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
 }
 
 void
@@ -127,6 +129,9 @@ bsd_job_finish (BsdJob *self, const char *state, const char *summary, const char
   bs_dbus_job_set_finished_at (iface, (guint64)g_get_real_time ());
   if (g_strcmp0 (state, "succeeded") == 0)
     bs_dbus_job_set_progress (iface, 1.0);
+  /* property changes go out from an idle; whoever sees Completed (or the
+   * Manager's JobFinished after it) must already see the final State */
+  g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
   bs_dbus_job_emit_completed (iface, state, summary ? summary : "");
 }
 

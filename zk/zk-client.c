@@ -1478,6 +1478,9 @@ string_from_reply (const GByteArray *data)
 
   while (len < data->len && data->data[len] != '\0')
     len++;
+  /* an empty reply (seen as ACK_OK without payload) has no storage at all */
+  if (len == 0)
+    return g_strdup ("");
   text = g_utf8_make_valid ((const char *)data->data, (gssize)len);
   return g_strdup (g_strstrip (text));
 }

@@ -72,6 +72,13 @@ struct _ZkSimDevice
   guint64 drop_request_at;
   guint64 drop_reply_at;
   guint64 close_at;
+  /* "after-command": a fault armed for the next request with this command
+   * (and, when armed_inner >= 0, this 16-bit word at payload offset 1:
+   * the inner command of CMD_QUERY_DATA); NULL armed_fault = nothing armed */
+  guint armed_command;
+  gint armed_inner;
+  char *armed_fault;
+  char **armed_args;
 
   ZkSimStats stats;
 };
@@ -184,6 +191,8 @@ zk_sim_device_finalize (GObject *object)
   g_hash_table_unref (self->options);
   g_array_unref (self->attendance);
   g_rand_free (self->fault_rand);
+  g_free (self->armed_fault);
+  g_strfreev (self->armed_args);
   zk_sim_profile_clear (&self->profile);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (zk_sim_device_parent_class)->finalize (object);
@@ -211,6 +220,7 @@ zk_sim_device_init (ZkSimDevice *self)
   self->attendance = g_array_new (FALSE, FALSE, sizeof (ZkAttendance));
   self->sessions = g_ptr_array_new ();
   self->fault_rand = g_rand_new_with_seed (1);
+  self->armed_inner = -1;
 }
 
 ZkSimDevice *
@@ -2218,6 +2228,9 @@ corrupt (GBytes *packet)
   return g_bytes_new_take (copy, size);
 }
 
+static gboolean armed_matches (ZkSimDevice *self, const Request *req);
+static void fire_armed_locked (ZkSimDevice *self);
+
 GPtrArray *
 zk_sim_device_handle_packet (ZkSimDevice *self,
                              ZkSimSession *session,
@@ -2277,6 +2290,27 @@ zk_sim_device_handle_packet (ZkSimDevice *self,
     {
       g_mutex_unlock (&self->lock);
       return out;
+    }
+
+  /* an armed fault takes effect with this very request: counters count it
+   * as request 1, a hang or reboot leaves it unanswered */
+  if (self->armed_fault != NULL && armed_matches (self, &req))
+    {
+      fire_armed_locked (self);
+      disp->delay_ms = self->profile.latency_ms + self->faults.delay_ms;
+      if (!session->alive || self->faults.hang)
+        {
+          if (session->alive)
+            {
+              session->hung = TRUE;
+              disp->hang = TRUE;
+            }
+          else
+            disp->close_after = 0;
+          self->stats.dropped++;
+          g_mutex_unlock (&self->lock);
+          return out;
+        }
     }
 
   n = ++self->fault_counter;
@@ -2657,10 +2691,9 @@ zk_sim_device_get_time (ZkSimDevice *self, ZkTime *time)
   g_mutex_unlock (&self->lock);
 }
 
-void
-zk_sim_device_reboot (ZkSimDevice *self)
+static void
+reboot_locked (ZkSimDevice *self)
 {
-  g_mutex_lock (&self->lock);
   for (guint i = 0; i < self->sessions->len; i++)
     {
       ZkSimSession *s = g_ptr_array_index (self->sessions, i);
@@ -2673,6 +2706,13 @@ zk_sim_device_reboot (ZkSimDevice *self)
   self->reenable_at = 0;
   self->faults.hang = FALSE;
   self->stats.reboots++;
+}
+
+void
+zk_sim_device_reboot (ZkSimDevice *self)
+{
+  g_mutex_lock (&self->lock);
+  reboot_locked (self);
   g_mutex_unlock (&self->lock);
 }
 
@@ -2711,15 +2751,21 @@ zk_sim_make_face_data (GRand *rand, guint size)
 
 /* ------------------------------------------------------------ faults */
 
-void
-zk_sim_device_get_faults (ZkSimDevice *self, ZkSimFaults *faults)
+static void
+get_faults_locked (ZkSimDevice *self, ZkSimFaults *faults)
 {
-  g_mutex_lock (&self->lock);
   *faults = self->faults;
   faults->drop_request
       = self->drop_request_at ? (guint)(self->drop_request_at - self->fault_counter) : 0;
   faults->drop_reply = self->drop_reply_at ? (guint)(self->drop_reply_at - self->fault_counter) : 0;
   faults->close_after = self->close_at ? (guint)(self->close_at - self->fault_counter) : 0;
+}
+
+void
+zk_sim_device_get_faults (ZkSimDevice *self, ZkSimFaults *faults)
+{
+  g_mutex_lock (&self->lock);
+  get_faults_locked (self, faults);
   g_mutex_unlock (&self->lock);
 }
 
@@ -2758,18 +2804,132 @@ parse_uint_arg (const char *const *args, guint i, guint *out, gboolean required,
   return TRUE;
 }
 
+static void
+disarm_locked (ZkSimDevice *self)
+{
+  self->armed_command = 0;
+  self->armed_inner = -1;
+  g_clear_pointer (&self->armed_fault, g_free);
+  g_clear_pointer (&self->armed_args, g_strfreev);
+}
+
+static gboolean
+armed_matches (ZkSimDevice *self, const Request *req)
+{
+  if (req->header.command != self->armed_command)
+    return FALSE;
+  return self->armed_inner < 0
+         || (req->len >= 3 && zk_read_u16 (req->payload + 1) == (guint)self->armed_inner);
+}
+
+static gboolean
+apply_fault_locked (ZkSimDevice *self, const char *name, const char *const *args, GError **error);
+
+static void
+fire_armed_locked (ZkSimDevice *self)
+{
+  g_autofree char *name = g_steal_pointer (&self->armed_fault);
+  g_auto (GStrv) args = g_steal_pointer (&self->armed_args);
+  g_autoptr (GError) error = NULL;
+
+  disarm_locked (self);
+  /* validated when armed: cannot fail */
+  if (!apply_fault_locked (self, name, (const char *const *)args, &error))
+    g_warning ("armed fault %s: %s", name, error->message);
+}
+
+/* "after-command CMD[/INNER] FAULT [ARGS…]" */
+static gboolean
+arm_locked (ZkSimDevice *self, const char *const *args, GError **error)
+{
+  g_auto (GStrv) parts = NULL;
+  guint64 command = 0;
+  guint64 inner = 0;
+  gboolean has_inner = FALSE;
+  g_autoptr (ZkSimDevice) probe = NULL;
+
+  if (args == NULL || args[0] == NULL || args[1] == NULL)
+    {
+      g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT,
+                   "usage: after-command CMD[/INNER] FAULT [ARGS…]");
+      return FALSE;
+    }
+  parts = g_strsplit (args[0], "/", 2);
+  if (!g_ascii_string_to_unsigned (parts[0], 10, 1, G_MAXUINT16, &command, error))
+    return FALSE;
+  if (parts[1] != NULL)
+    {
+      if (!g_ascii_string_to_unsigned (parts[1], 10, 0, G_MAXUINT16, &inner, error))
+        return FALSE;
+      has_inner = TRUE;
+    }
+  if (g_str_equal (args[1], "after-command") || g_str_equal (args[1], "clear"))
+    {
+      g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT, "“%s” cannot be armed", args[1]);
+      return FALSE;
+    }
+  /* validate the fault and its arguments on a scratch device */
+  probe = g_object_new (ZK_TYPE_SIM_DEVICE, NULL);
+  if (!zk_sim_device_apply_fault (probe, args[1], args + 2, error))
+    return FALSE;
+  disarm_locked (self);
+  self->armed_command = (guint)command;
+  self->armed_inner = has_inner ? (gint)inner : -1;
+  self->armed_fault = g_strdup (args[1]);
+  self->armed_args = g_strdupv ((char **)(args + 2));
+  return TRUE;
+}
+
+char *
+zk_sim_device_dup_armed (ZkSimDevice *self)
+{
+  GString *text;
+
+  g_mutex_lock (&self->lock);
+  if (self->armed_fault == NULL)
+    {
+      g_mutex_unlock (&self->lock);
+      return NULL;
+    }
+  text = g_string_new (NULL);
+  g_string_append_printf (text, "%u", self->armed_command);
+  if (self->armed_inner >= 0)
+    g_string_append_printf (text, "/%d", self->armed_inner);
+  g_string_append_printf (text, " %s", self->armed_fault);
+  for (guint i = 0; self->armed_args && self->armed_args[i]; i++)
+    g_string_append_printf (text, " %s", self->armed_args[i]);
+  g_mutex_unlock (&self->lock);
+  return g_string_free (text, FALSE);
+}
+
 gboolean
 zk_sim_device_apply_fault (ZkSimDevice *self,
                            const char *name,
                            const char *const *args,
                            GError **error)
 {
+  gboolean ok;
+
+  g_mutex_lock (&self->lock);
+  ok = apply_fault_locked (self, name, args, error);
+  g_mutex_unlock (&self->lock);
+  return ok;
+}
+
+static gboolean
+apply_fault_locked (ZkSimDevice *self, const char *name, const char *const *args, GError **error)
+{
   ZkSimFaults f;
   guint v = 0;
 
-  zk_sim_device_get_faults (self, &f);
+  get_faults_locked (self, &f);
   if (g_str_equal (name, "clear"))
-    memset (&f, 0, sizeof f);
+    {
+      memset (&f, 0, sizeof f);
+      disarm_locked (self);
+    }
+  else if (g_str_equal (name, "after-command"))
+    return arm_locked (self, args, error);
   else if (g_str_equal (name, "drop-request") || g_str_equal (name, "drop-reply")
            || g_str_equal (name, "close-after"))
     {
@@ -2839,7 +2999,7 @@ zk_sim_device_apply_fault (ZkSimDevice *self,
     f.full = TRUE;
   else if (g_str_equal (name, "reboot"))
     {
-      zk_sim_device_reboot (self);
+      reboot_locked (self);
       return TRUE;
     }
   else if (g_str_equal (name, "clock"))
@@ -2853,7 +3013,7 @@ zk_sim_device_apply_fault (ZkSimDevice *self,
             g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT, "missing offset");
           return FALSE;
         }
-      zk_sim_device_set_clock_offset (self, offset);
+      self->profile.clock_offset_s = offset;
       return TRUE;
     }
   else
@@ -2861,7 +3021,7 @@ zk_sim_device_apply_fault (ZkSimDevice *self,
       g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT, "unknown fault “%s”", name);
       return FALSE;
     }
-  zk_sim_device_set_faults (self, &f);
+  faults_set_locked (self, &f);
   return TRUE;
 }
 

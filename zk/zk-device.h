@@ -207,6 +207,9 @@ gboolean zk_sim_device_apply_fault (ZkSimDevice *self,
                                     const char *name,
                                     const char *const *args,
                                     GError **error);
+/* the fault armed with "after-command" as "CMD[/INNER] FAULT [ARGS…]",
+ * NULL when nothing is armed (or it has fired) */
+char *zk_sim_device_dup_armed (ZkSimDevice *self);
 
 /* --- snapshots for dumps: sorted deep copies */
 GPtrArray *zk_sim_device_dup_users (ZkSimDevice *self);      /* ZkUser*, by uid */

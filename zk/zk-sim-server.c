@@ -1185,7 +1185,20 @@ zk_sim_server_control (ZkSimServer *self, const char *line, GError **error)
           /* no fault named: show the current ones */
           g_autoptr (JsonNode) node = zk_fixture_device_to_json (device);
           JsonNode *faults = json_object_get_member (json_node_get_object (node), "faults");
+          g_autofree char *armed = zk_sim_device_dup_armed (device);
 
+          /* an armed after-command fault is shown, not dumped to fixtures */
+          if (armed != NULL && faults != NULL && JSON_NODE_HOLDS_OBJECT (faults))
+            json_object_set_string_member (json_node_get_object (faults), "after_command", armed);
+          else if (armed != NULL)
+            {
+              g_autoptr (JsonNode) only = json_node_new (JSON_NODE_OBJECT);
+              JsonObject *o = json_object_new ();
+
+              json_object_set_string_member (o, "after_command", armed);
+              json_node_take_object (only, o);
+              return json_to_string (only, FALSE);
+            }
           return json_to_string (faults, FALSE);
         }
       if (!zk_sim_device_apply_fault (device, argv[2], (const char *const *)argv + 3, error))
