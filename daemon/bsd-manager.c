@@ -1749,7 +1749,8 @@ handle_list_devices (BsDBusManager *iface, GDBusMethodInvocation *invocation)
   gpointer key;
   guint i;
 
-  refresh_devices (self);
+  /* the objects are kept current (after every contact and change): the
+   * list is what they carry, without a trip to the database */
   g_hash_table_iter_init (&iter, self->devices);
   while (g_hash_table_iter_next (&iter, &key, NULL))
     {
@@ -1776,40 +1777,41 @@ static gboolean
 handle_list_areas (BsDBusManager *iface, GDBusMethodInvocation *invocation)
 {
   BsdManager *self = BSD_MANAGER (iface);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) areas = bsd_store_list_areas (self->store, &error);
+  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (guint));
   GVariantBuilder list;
-  guint i;
+  GHashTableIter iter;
+  gpointer key;
+  guint i, j;
 
-  if (areas == NULL)
+  g_hash_table_iter_init (&iter, self->areas);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
     {
-      return_error (invocation, error);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
+      guint id = GPOINTER_TO_UINT (key);
+
+      g_array_append_val (ids, id);
     }
-  refresh_areas (self);
+  g_array_sort (ids, compare_ids);
   g_variant_builder_init (&list, G_VARIANT_TYPE ("aa{sv}"));
-  for (i = 0; i < areas->len; i++)
+  for (i = 0; i < ids->len; i++)
     {
-      BsdArea *a = areas->pdata[i];
-      BsDBusObject *object = g_hash_table_lookup (self->areas, GUINT_TO_POINTER (a->id));
-      g_autoptr (BsDBusArea) area = object ? bs_dbus_object_get_area (object) : NULL;
+      BsDBusObject *object
+          = g_hash_table_lookup (self->areas, GUINT_TO_POINTER (g_array_index (ids, guint, i)));
+      g_autoptr (BsDBusArea) area = bs_dbus_object_get_area (object);
+      const char *const *paths = bs_dbus_area_get_devices (area);
+      g_auto (GVariantDict) extra = G_VARIANT_DICT_INIT (NULL);
+      GVariantBuilder device_ids;
 
-      if (area == NULL)
-        continue;
-      {
-        g_auto (GVariantDict) extra = G_VARIANT_DICT_INIT (NULL);
-        g_autoptr (GPtrArray) members = bsd_store_list_area_devices (self->store, a->id, NULL);
-        GVariantBuilder ids;
-        guint j;
+      /* busctl users want plain ids next to the paths */
+      g_variant_builder_init (&device_ids, G_VARIANT_TYPE ("au"));
+      for (j = 0; paths && paths[j]; j++)
+        {
+          const char *slash = strrchr (paths[j], '/');
 
-        /* busctl users want plain ids next to the paths */
-        g_variant_builder_init (&ids, G_VARIANT_TYPE ("au"));
-        for (j = 0; members && j < members->len; j++)
-          g_variant_builder_add (&ids, "u", ((BsdDevice *)members->pdata[j])->id);
-        g_variant_dict_insert_value (&extra, "DeviceIds", g_variant_builder_end (&ids));
-        add_object_properties (&list, G_DBUS_OBJECT (object), G_DBUS_INTERFACE_SKELETON (area),
-                               &extra);
-      }
+          g_variant_builder_add (&device_ids, "u", (guint32)g_ascii_strtoull (slash + 1, NULL, 10));
+        }
+      g_variant_dict_insert_value (&extra, "DeviceIds", g_variant_builder_end (&device_ids));
+      add_object_properties (&list, G_DBUS_OBJECT (object), G_DBUS_INTERFACE_SKELETON (area),
+                             &extra);
     }
   bs_dbus_manager_complete_list_areas (iface, invocation, g_variant_builder_end (&list));
   return G_DBUS_METHOD_INVOCATION_HANDLED;
