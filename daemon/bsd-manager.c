@@ -510,46 +510,49 @@ ask_for_job (BsdManager *self,
   authorize (self, invocation, action, job_authorized, op, (GDestroyNotify)bsd_operation_free);
 }
 
+typedef gpointer (*StoreLookup) (BsdStore *store, guint id, GError **error);
+
+/* NotFound (naming the argument) unless @id is a row the store knows */
 static gboolean
-check_area (BsdManager *self, GDBusMethodInvocation *invocation, guint area_id)
+check_exists (BsdManager *self,
+              GDBusMethodInvocation *invocation,
+              guint id,
+              const char *what,
+              StoreLookup lookup,
+              GDestroyNotify free_func)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (BsdArea) area = NULL;
+  gpointer row;
 
-  if (area_id == 0)
+  if (id == 0)
     {
       g_dbus_method_invocation_return_error (invocation, BS_ERROR, BS_ERROR_NOT_FOUND,
-                                             "area_id: 0 is not an area");
+                                             "%s_id: 0 is not a%s %s", what,
+                                             what[0] == 'a' ? "n" : "", what);
       return FALSE;
     }
-  area = bsd_store_get_area (self->store, area_id, &error);
-  if (area == NULL)
+  row = lookup (self->store, id, &error);
+  if (row == NULL)
     {
       return_error (invocation, error);
       return FALSE;
     }
+  free_func (row);
   return TRUE;
+}
+
+static gboolean
+check_area (BsdManager *self, GDBusMethodInvocation *invocation, guint area_id)
+{
+  return check_exists (self, invocation, area_id, "area", (StoreLookup)bsd_store_get_area,
+                       (GDestroyNotify)bsd_area_free);
 }
 
 static gboolean
 check_device (BsdManager *self, GDBusMethodInvocation *invocation, guint device_id)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (BsdDevice) device = NULL;
-
-  if (device_id == 0)
-    {
-      g_dbus_method_invocation_return_error (invocation, BS_ERROR, BS_ERROR_NOT_FOUND,
-                                             "device_id: 0 is not a device");
-      return FALSE;
-    }
-  device = bsd_store_get_device (self->store, device_id, &error);
-  if (device == NULL)
-    {
-      return_error (invocation, error);
-      return FALSE;
-    }
-  return TRUE;
+  return check_exists (self, invocation, device_id, "device", (StoreLookup)bsd_store_get_device,
+                       (GDestroyNotify)bsd_device_free);
 }
 
 /* the methods that only start a job: which kind, which polkit action */
