@@ -999,12 +999,22 @@ worker_store (DeviceCtx *dev, Phase phase)
 
 /* -------------------------------------------------------------- reports */
 
+/* json-glib writes strings as they are; a report goes out over D-Bus, so
+ * text that came from a terminal (warnings quote user ids) is made valid */
+static void
+json_add_text (JsonBuilder *b, const char *value)
+{
+  g_autofree char *valid = g_utf8_make_valid (value, -1);
+
+  json_builder_add_string_value (b, valid);
+}
+
 static void
 json_add_str (JsonBuilder *b, const char *key, const char *value)
 {
   json_builder_set_member_name (b, key);
   if (value)
-    json_builder_add_string_value (b, value);
+    json_add_text (b, value);
   else
     json_builder_add_null_value (b);
 }
@@ -1088,7 +1098,7 @@ add_device_report (JsonBuilder *b, DeviceCtx *dev)
       json_builder_set_member_name (b, "warnings");
       json_builder_begin_array (b);
       for (i = 0; i < MIN (dev->warnings->len, 100); i++)
-        json_builder_add_string_value (b, dev->warnings->pdata[i]);
+        json_add_text (b, dev->warnings->pdata[i]);
       json_builder_end_array (b);
     }
   json_builder_end_object (b);

@@ -579,6 +579,16 @@ sanitize_text (const char *text)
   return g_utf8_make_valid (text, -1);
 }
 
+/* json-glib writes strings as they are, and what came from a device (a
+ * PIN, a name) need not be UTF-8: every string of the JSON goes through here */
+static void
+add_text (JsonBuilder *builder, const char *text)
+{
+  g_autofree char *valid = sanitize_text (text);
+
+  json_builder_add_string_value (builder, valid);
+}
+
 static gboolean
 bytes_equal (GBytes *a, GBytes *b)
 {
@@ -2152,7 +2162,7 @@ json_add_user_record (JsonBuilder *builder, const ZkUser *user)
   if (user == NULL)
     return;
   json_builder_set_member_name (builder, "name");
-  json_builder_add_string_value (builder, name);
+  add_text (builder, name);
   json_builder_set_member_name (builder, "privilege");
   json_builder_add_int_value (builder, user->privilege);
   json_builder_set_member_name (builder, "card");
@@ -2192,7 +2202,7 @@ json_add_users (JsonBuilder *builder, const char *member, GPtrArray *users, guin
 
       json_builder_begin_object (builder);
       json_builder_set_member_name (builder, "pin");
-      json_builder_add_string_value (builder, entry->pin);
+      add_text (builder, entry->pin);
       json_builder_set_member_name (builder, "uid");
       json_builder_add_int_value (builder, entry->uid);
       json_add_user_record (builder, entry->record);
@@ -2202,7 +2212,7 @@ json_add_users (JsonBuilder *builder, const char *member, GPtrArray *users, guin
           json_builder_begin_array (builder);
           for (guint f = 0; f < N_FIELDS; f++)
             if (entry->changed & field_flags[f])
-              json_builder_add_string_value (builder, field_names[f]);
+              add_text (builder, field_names[f]);
           json_builder_end_array (builder);
         }
       json_builder_end_object (builder);
@@ -2243,7 +2253,7 @@ json_add_templates (JsonBuilder *builder,
 
       json_builder_begin_object (builder);
       json_builder_set_member_name (builder, "pin");
-      json_builder_add_string_value (builder, entry->pin);
+      add_text (builder, entry->pin);
       json_builder_set_member_name (builder, "uid");
       json_builder_add_int_value (builder, entry->uid);
       json_builder_set_member_name (builder, index_name);
@@ -2251,7 +2261,7 @@ json_add_templates (JsonBuilder *builder,
       json_builder_set_member_name (builder, "size");
       json_builder_add_int_value (builder, (gint64)bytes_size (entry->data));
       json_builder_set_member_name (builder, "sha256");
-      json_builder_add_string_value (builder, hash);
+      add_text (builder, hash);
       json_builder_set_member_name (builder, "source");
       json_builder_add_int_value (builder, entry->source_device);
       json_builder_end_object (builder);
@@ -2309,18 +2319,18 @@ json_add_device (
     {
       g_autofree char *name = sanitize_text (device->name);
 
-      json_builder_add_string_value (builder, name);
+      add_text (builder, name);
     }
   else
     json_builder_add_null_value (builder);
   json_builder_set_member_name (builder, "primary");
   json_builder_add_boolean_value (builder, device->device_id == primary);
   json_builder_set_member_name (builder, "status");
-  json_builder_add_string_value (builder, device->failed ? "failed" : "ok");
+  add_text (builder, device->failed ? "failed" : "ok");
   if (device->failed)
     {
       json_builder_set_member_name (builder, "failure");
-      json_builder_add_string_value (builder, device->failure);
+      add_text (builder, device->failure);
     }
   json_add_counts (builder, "counts", &device->counts);
   json_add_counts (builder, "wanted", &device->wanted);
@@ -2345,17 +2355,17 @@ json_add_device (
 
       json_builder_begin_object (builder);
       json_builder_set_member_name (builder, "kind");
-      json_builder_add_string_value (builder, bsd_plan_item_kind_to_string (skip->kind));
+      add_text (builder, bsd_plan_item_kind_to_string (skip->kind));
       json_builder_set_member_name (builder, "pin");
-      json_builder_add_string_value (builder, skip->pin);
+      add_text (builder, skip->pin);
       json_builder_set_member_name (builder, "uid");
       json_builder_add_int_value (builder, skip->uid);
       json_builder_set_member_name (builder, "index");
       json_builder_add_int_value (builder, skip->index);
       json_builder_set_member_name (builder, "reason");
-      json_builder_add_string_value (builder, bsd_skip_reason_to_string (skip->reason));
+      add_text (builder, bsd_skip_reason_to_string (skip->reason));
       json_builder_set_member_name (builder, "text");
-      json_builder_add_string_value (builder, skip->text);
+      add_text (builder, skip->text);
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
@@ -2388,7 +2398,7 @@ bsd_plan_to_json_full (BsdPlan *plan, guint max_items)
     {
       g_autofree char *name = sanitize_text (plan->area_name);
 
-      json_builder_add_string_value (builder, name);
+      add_text (builder, name);
     }
   else
     json_builder_add_null_value (builder);
@@ -2427,11 +2437,11 @@ bsd_plan_to_json_full (BsdPlan *plan, guint max_items)
 
       json_builder_begin_object (builder);
       json_builder_set_member_name (builder, "pin");
-      json_builder_add_string_value (builder, conflict->pin);
+      add_text (builder, conflict->pin);
       json_builder_set_member_name (builder, "kind");
-      json_builder_add_string_value (builder, bsd_plan_item_kind_to_string (conflict->kind));
+      add_text (builder, bsd_plan_item_kind_to_string (conflict->kind));
       json_builder_set_member_name (builder, "field");
-      json_builder_add_string_value (builder, conflict->field);
+      add_text (builder, conflict->field);
       json_builder_set_member_name (builder, "index");
       json_builder_add_int_value (builder, conflict->index);
       json_builder_set_member_name (builder, "values");
@@ -2444,16 +2454,16 @@ bsd_plan_to_json_full (BsdPlan *plan, guint max_items)
           json_builder_set_member_name (builder, "device_id");
           json_builder_add_int_value (builder, value->device_id);
           json_builder_set_member_name (builder, "value");
-          json_builder_add_string_value (builder, value->value);
+          add_text (builder, value->value);
           json_builder_end_object (builder);
         }
       json_builder_end_array (builder);
       json_builder_set_member_name (builder, "winner_value");
-      json_builder_add_string_value (builder, conflict->winner_value);
+      add_text (builder, conflict->winner_value);
       json_builder_set_member_name (builder, "winner_device");
       json_builder_add_int_value (builder, conflict->winner_device);
       json_builder_set_member_name (builder, "reason");
-      json_builder_add_string_value (builder, bsd_winner_reason_to_string (conflict->reason));
+      add_text (builder, bsd_winner_reason_to_string (conflict->reason));
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
@@ -2468,9 +2478,9 @@ bsd_plan_to_json_full (BsdPlan *plan, guint max_items)
 
       json_builder_begin_object (builder);
       json_builder_set_member_name (builder, "pin");
-      json_builder_add_string_value (builder, person->pin);
+      add_text (builder, person->pin);
       json_builder_set_member_name (builder, "name");
-      json_builder_add_string_value (builder, name);
+      add_text (builder, name);
       json_builder_set_member_name (builder, "privilege");
       json_builder_add_int_value (builder, person->privilege);
       json_builder_set_member_name (builder, "card");
@@ -2489,7 +2499,7 @@ bsd_plan_to_json_full (BsdPlan *plan, guint max_items)
   json_builder_set_member_name (builder, "deleted_pins");
   json_builder_begin_array (builder);
   for (guint i = 0; i < n; i++)
-    json_builder_add_string_value (builder, g_ptr_array_index (plan->deleted_pins, i));
+    add_text (builder, g_ptr_array_index (plan->deleted_pins, i));
   json_builder_end_array (builder);
 
   json_add_counts (builder, "totals", &total);
@@ -2509,7 +2519,7 @@ json_add_pin_index (JsonBuilder *builder, const char *pin, const char *index_nam
 {
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "pin");
-  json_builder_add_string_value (builder, pin);
+  add_text (builder, pin);
   json_builder_set_member_name (builder, index_name);
   json_builder_add_int_value (builder, index);
   json_builder_end_object (builder);
@@ -2589,7 +2599,7 @@ bsd_plan_gaps (const BsdPlanInput *input, GError **error)
         {
           g_autofree char *name = sanitize_text (dev->snapshot->name);
 
-          json_builder_add_string_value (builder, name);
+          add_text (builder, name);
         }
       else
         json_builder_add_null_value (builder);
@@ -2604,7 +2614,7 @@ bsd_plan_gaps (const BsdPlanInput *input, GError **error)
 
           if (dev_holds (dev, pin) == NULL)
             {
-              json_builder_add_string_value (builder, pin);
+              add_text (builder, pin);
               n_users++;
             }
         }
@@ -2653,7 +2663,7 @@ bsd_plan_gaps (const BsdPlanInput *input, GError **error)
       json_builder_set_member_name (builder, "tombstoned_present");
       json_builder_begin_array (builder);
       for (guint i = 0; i < tombstoned->len; i++)
-        json_builder_add_string_value (builder, g_ptr_array_index (tombstoned, i));
+        add_text (builder, g_ptr_array_index (tombstoned, i));
       json_builder_end_array (builder);
 
       json_builder_set_member_name (builder, "counts");
