@@ -5,10 +5,6 @@
  * The crash tests SIGKILL this process at random moments:
  *
  *   engine-runner DB ROUNDS OP[:ID] [OP[:ID]…]
- *   engine-runner --setup DB READY_FILE AREA_NAME
- *
- * The second form registers every terminal of a biosync-sim ready file
- * (TCP on 127.0.0.1) in one new area (the demo uses it).
  *
  * OP is an operation name of bsd_op_kind_to_string() ("sync-area:1",
  * "refresh-logs", "sync-all" …). Each round runs every OP once, in order.
@@ -19,45 +15,6 @@
 #include <stdlib.h>
 
 #include "bsd-engine.h"
-
-static int
-setup (const char *db, const char *ready_file, const char *area_name)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (BsdStore) store = bsd_store_open (db, &error);
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  JsonArray *devices;
-  guint area_id = 0;
-  guint i;
-
-  if (store == NULL || !json_parser_load_from_file (parser, ready_file, &error)
-      || (area_id = bsd_store_add_area (store, area_name, &error)) == 0)
-    {
-      g_printerr ("engine-runner: %s\n", error->message);
-      return 1;
-    }
-  devices = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)),
-                                          "devices");
-  for (i = 0; i < json_array_get_length (devices); i++)
-    {
-      JsonObject *d = json_array_get_object_element (devices, i);
-      g_autoptr (BsdDeviceConfig) config = bsd_device_config_new ();
-
-      config->name = g_strdup (json_object_get_string_member (d, "name"));
-      config->address = g_strdup ("127.0.0.1");
-      config->port = (guint16)json_object_get_int_member (d, "tcp_port");
-      g_free (config->protocol);
-      config->protocol = g_strdup ("tcp");
-      config->area_id = area_id;
-      if (bsd_store_add_device (store, config, &error) == 0)
-        {
-          g_printerr ("engine-runner: %s\n", error->message);
-          return 1;
-        }
-    }
-  g_print ("%u\n", area_id);
-  return 0;
-}
 
 int
 main (int argc, char **argv)
@@ -70,8 +27,6 @@ main (int argc, char **argv)
   guint rounds, round, max_sessions = 2;
   int i;
 
-  if (argc == 5 && g_str_equal (argv[1], "--setup"))
-    return setup (argv[2], argv[3], argv[4]);
   if (argc < 4)
     {
       g_printerr ("usage: engine-runner DB ROUNDS OP[:ID]…\n");
