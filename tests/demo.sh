@@ -204,8 +204,10 @@ fmt = "  " + "  ".join(("{:>%d}" if 2 <= c <= 6 else "{:<%d}") % w[c] for c in r
 print(fmt.format(*head).rstrip())
 for r in rows:
     print(fmt.format(*r).rstrip())
+names = {d["DeviceId"]: d["DeviceName"] for d in j["Devices"]}
 for a in report.get("areas", []):
-    print(f"  area {a.get('name')}: primary {a.get('primary')}")
+    print(f"  area {a.get('name')}: primary {names.get(a.get('primary'), a.get('primary'))}"
+          " (most users + templates)")
 sys.exit(0 if status == "succeeded" else 1)
 EOF
 echo
