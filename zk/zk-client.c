@@ -1908,10 +1908,41 @@ typedef struct
   GPtrArray *result;
 } ReadOp;
 
-static GPtrArray *
-new_array (GDestroyNotify free_func)
+/* the records of one table: FALSE on error; TRUE with *@blob NULL when the
+ * device holds none (its count is 0, or it sent an empty table), then
+ * op->result is already an empty array of @free_func */
+static gboolean
+read_records (ZkClient *self,
+              ReadOp *op,
+              CountKind kind,
+              const guint8 *query,
+              GDestroyNotify free_func,
+              GByteArray **blob,
+              const guint8 **records,
+              gsize *len,
+              gint *hint,
+              GCancellable *cancellable,
+              GError **error)
 {
-  return g_ptr_array_new_with_free_func (free_func);
+  g_autoptr (GByteArray) table = NULL;
+
+  *blob = NULL;
+  g_clear_pointer (&op->result, g_ptr_array_unref);
+  if (!count_hint (self, kind, hint, cancellable, error))
+    return FALSE;
+  if (*hint != 0)
+    {
+      table = read_table (self, query, *hint, cancellable, error);
+      if (table == NULL || !blob_records (table, records, len, error))
+        return FALSE;
+    }
+  if (table == NULL || *len == 0)
+    {
+      op->result = g_ptr_array_new_with_free_func (free_func);
+      return TRUE;
+    }
+  *blob = g_steal_pointer (&table);
+  return TRUE;
 }
 
 static gboolean
@@ -1919,27 +1950,16 @@ op_read_users (ZkClient *self, gpointer data, GCancellable *cancellable, GError 
 {
   ReadOp *op = data;
   g_autoptr (GByteArray) blob = NULL;
-  const guint8 *records;
-  gsize len;
+  const guint8 *records = NULL;
+  gsize len = 0;
   guint width = 0;
   gint hint;
 
-  g_clear_pointer (&op->result, g_ptr_array_unref);
-  if (!count_hint (self, COUNT_USERS, &hint, cancellable, error))
+  if (!read_records (self, op, COUNT_USERS, query_users, (GDestroyNotify)zk_user_free, &blob,
+                     &records, &len, &hint, cancellable, error))
     return FALSE;
-  if (hint == 0)
-    {
-      op->result = new_array ((GDestroyNotify)zk_user_free);
-      return TRUE;
-    }
-  blob = read_table (self, query_users, hint, cancellable, error);
-  if (blob == NULL || !blob_records (blob, &records, &len, error))
-    return FALSE;
-  if (len == 0)
-    {
-      op->result = new_array ((GDestroyNotify)zk_user_free);
-      return TRUE;
-    }
+  if (blob == NULL)
+    return TRUE;
   op->result = zk_users_decode (records, len, hint > 0 ? (guint)hint : 0, self->user_width,
                                 self->encoding, &width, op->warnings, error);
   if (op->result == NULL)
@@ -1954,26 +1974,15 @@ op_read_templates (ZkClient *self, gpointer data, GCancellable *cancellable, GEr
 {
   ReadOp *op = data;
   g_autoptr (GByteArray) blob = NULL;
-  const guint8 *records;
-  gsize len;
+  const guint8 *records = NULL;
+  gsize len = 0;
   gint hint;
 
-  g_clear_pointer (&op->result, g_ptr_array_unref);
-  if (!count_hint (self, COUNT_FINGERS, &hint, cancellable, error))
+  if (!read_records (self, op, COUNT_FINGERS, query_templates, (GDestroyNotify)zk_template_free,
+                     &blob, &records, &len, &hint, cancellable, error))
     return FALSE;
-  if (hint == 0)
-    {
-      op->result = new_array ((GDestroyNotify)zk_template_free);
-      return TRUE;
-    }
-  blob = read_table (self, query_templates, hint, cancellable, error);
-  if (blob == NULL || !blob_records (blob, &records, &len, error))
-    return FALSE;
-  if (len == 0)
-    {
-      op->result = new_array ((GDestroyNotify)zk_template_free);
-      return TRUE;
-    }
+  if (blob == NULL)
+    return TRUE;
   op->result = zk_templates_decode (records, len, op->warnings, error);
   return op->result != NULL;
 }
@@ -1983,27 +1992,16 @@ op_read_attendance (ZkClient *self, gpointer data, GCancellable *cancellable, GE
 {
   ReadOp *op = data;
   g_autoptr (GByteArray) blob = NULL;
-  const guint8 *records;
-  gsize len;
+  const guint8 *records = NULL;
+  gsize len = 0;
   guint width = 0;
   gint hint;
 
-  g_clear_pointer (&op->result, g_ptr_array_unref);
-  if (!count_hint (self, COUNT_RECORDS, &hint, cancellable, error))
+  if (!read_records (self, op, COUNT_RECORDS, query_attendance, (GDestroyNotify)zk_attendance_free,
+                     &blob, &records, &len, &hint, cancellable, error))
     return FALSE;
-  if (hint == 0)
-    {
-      op->result = new_array ((GDestroyNotify)zk_attendance_free);
-      return TRUE;
-    }
-  blob = read_table (self, query_attendance, hint, cancellable, error);
-  if (blob == NULL || !blob_records (blob, &records, &len, error))
-    return FALSE;
-  if (len == 0)
-    {
-      op->result = new_array ((GDestroyNotify)zk_attendance_free);
-      return TRUE;
-    }
+  if (blob == NULL)
+    return TRUE;
   op->result = zk_attendance_decode (records, len, hint > 0 ? (guint)hint : 0, self->att_width,
                                      &width, op->warnings, error);
   if (op->result == NULL)
@@ -2194,7 +2192,7 @@ op_read_faces (ZkClient *self, gpointer data, GCancellable *cancellable, GError 
           set_faces_unsupported (error);
           return FALSE;
         }
-      op->result = new_array ((GDestroyNotify)zk_face_free);
+      op->result = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_face_free);
       return TRUE;
 
     case ZK_ACK_UNKNOWN:
