@@ -626,7 +626,8 @@ test_proxy_calls (Fixture *f, gconstpointer data)
   g_assert_error (error, BS_ERROR, BS_ERROR_NOT_FOUND);
   g_clear_error (&error);
 
-  /* a method not implemented (yet) by the daemon */
+  /* a generated skeleton with no handler connected for a method answers
+   * UnknownMethod (this test connects none for BalanceDevices) */
   g_assert_false (bs_dbus_manager_call_balance_devices_sync (manager, G_DBUS_CALL_FLAGS_NONE, -1,
                                                              NULL, NULL, &error));
   g_assert_error (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD);
