@@ -952,34 +952,44 @@ person_bind_cb (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer u
   gtk_actionable_set_action_target (GTK_ACTIONABLE (row->delete_button), "s", pin);
 }
 
+/* replaces @store's items with one BsVariantItem per dictionary of @list
+ * (aa{sv}) in one splice; returns how many */
+static guint
+replace_items (GListStore *store, GVariant *list)
+{
+  g_autoptr (GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
+  GVariantIter iter;
+  GVariant *child;
+
+  g_variant_iter_init (&iter, list);
+  while ((child = g_variant_iter_next_value (&iter)) != NULL)
+    {
+      g_ptr_array_add (items, bs_variant_item_new (child));
+      g_variant_unref (child);
+    }
+  g_list_store_splice (store, 0, g_list_model_get_n_items (G_LIST_MODEL (store)), items->pdata,
+                       items->len);
+  return items->len;
+}
+
 static void
 list_users_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (BsWindow) self = user_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) users = NULL;
-  g_autoptr (GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
   g_autofree char *summary = NULL;
-  GVariantIter iter;
-  GVariant *child;
+  guint n;
 
   if (!bs_dbus_manager_call_list_users_finish (BS_DBUS_MANAGER (object), &users, result, &error))
     {
       toast_error (self, error);
       return;
     }
-  g_variant_iter_init (&iter, users);
-  while ((child = g_variant_iter_next_value (&iter)) != NULL)
-    {
-      g_ptr_array_add (items, bs_variant_item_new (child));
-      g_variant_unref (child);
-    }
-  g_list_store_splice (self->people, 0, g_list_model_get_n_items (G_LIST_MODEL (self->people)),
-                       items->pdata, items->len);
-  summary = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u person", "%u people", items->len),
-                             items->len);
+  n = replace_items (self->people, users);
+  summary = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u person", "%u people", n), n);
   gtk_label_set_text (self->people_summary, summary);
-  gtk_stack_set_visible_child_name (self->people_stack, items->len > 0 ? "list" : "empty");
+  gtk_stack_set_visible_child_name (self->people_stack, n > 0 ? "list" : "empty");
 }
 
 static void
@@ -1204,23 +1214,13 @@ list_jobs_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   g_autoptr (BsWindow) self = user_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) jobs = NULL;
-  g_autoptr (GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
-  GVariantIter iter;
-  GVariant *child;
 
   if (!bs_dbus_manager_call_list_jobs_finish (BS_DBUS_MANAGER (object), &jobs, result, &error))
     {
       toast_error (self, error);
       return;
     }
-  g_variant_iter_init (&iter, jobs);
-  while ((child = g_variant_iter_next_value (&iter)) != NULL)
-    {
-      g_ptr_array_add (items, bs_variant_item_new (child));
-      g_variant_unref (child);
-    }
-  g_list_store_splice (self->history, 0, g_list_model_get_n_items (G_LIST_MODEL (self->history)),
-                       items->pdata, items->len);
+  replace_items (self->history, jobs);
 }
 
 static void
