@@ -799,7 +799,12 @@ refresh_areas (BsdManager *self)
       bs_dbus_area_set_devices (iface, (const char *const *)paths->pdata);
       bs_dbus_area_set_primary_device (iface, primary);
       bs_dbus_area_set_last_sync (iface, (guint64)MAX (a->last_sync, 0));
-      g_dbus_object_manager_server_export (self->object_manager, G_DBUS_OBJECT_SKELETON (object));
+      /* export once: exporting a path again replaces the object, which
+       * clients see as InterfacesRemoved + InterfacesAdded */
+      if (!g_dbus_object_manager_server_is_exported (self->object_manager,
+                                                     G_DBUS_OBJECT_SKELETON (object)))
+        g_dbus_object_manager_server_export (self->object_manager,
+                                             G_DBUS_OBJECT_SKELETON (object));
     }
   g_hash_table_iter_init (&iter, self->areas);
   while (g_hash_table_iter_next (&iter, &key, &value))

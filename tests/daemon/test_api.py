@@ -147,6 +147,12 @@ def test_areas(env):
     d = env.add_device("D", 4370, a)
     dpath = "%s/devices/%d" % (PATH, d)
     wait_for(lambda: env.get("Devices", apath, AREA) == [dpath], "Area.Devices lists the device")
+    # edits change properties in place: the object is exported once, never replaced
+    check(not any(p == apath for (_, _, (p, _)) in removed),
+          "renames and new members do not re-export the area",
+          [p for (_, _, (p, _)) in removed])
+    check(sum(1 for (_, _, (p, _)) in added if p == apath) == 1,
+          "InterfacesAdded for the area exactly once", [p for (_, _, (p, _)) in added])
     env.call("RemoveArea", "(u)", (a,))
     wait_for(lambda: any(p == apath for (_, _, (p, _)) in removed), "InterfacesRemoved for the area")
     check(env.get("AreaId", dpath, DEVICE) == 0, "the device of a removed area has AreaId 0")
