@@ -382,6 +382,30 @@ schedule_jobs (BsdManager *self)
     }
 }
 
+/* the polkit action a job of @kind needs: to start it and to cancel it */
+static const char *
+action_for_kind (BsdOpKind kind)
+{
+  switch (kind)
+    {
+    case BSD_OP_DELETE_USER:
+      return BSD_ACTION_DESTRUCTIVE;
+    case BSD_OP_UPDATE_USER:
+    case BSD_OP_SET_TIME:
+      return BSD_ACTION_MANAGE;
+    case BSD_OP_AUTO_SYNC:
+    case BSD_OP_SYNC_ALL:
+    case BSD_OP_SYNC_AREA:
+    case BSD_OP_SYNC_DEVICE:
+    case BSD_OP_SYNC_TEMPLATES:
+    case BSD_OP_REFRESH_LOGS:
+    case BSD_OP_BALANCE:
+    case BSD_OP_PREVIEW:
+    default:
+      return BSD_ACTION_SYNC;
+    }
+}
+
 static void cancel_authorized (BsdManager *self,
                                GDBusMethodInvocation *invocation,
                                const char *trigger,
@@ -391,8 +415,11 @@ static void cancel_authorized (BsdManager *self,
 static gboolean
 handle_job_cancel (BsDBusJob *iface, GDBusMethodInvocation *invocation, BsdManager *self)
 {
-  authorize (self, invocation, BSD_ACTION_SYNC, cancel_authorized, g_object_ref (iface),
-             g_object_unref);
+  BsdJob *job = BSD_JOB (iface);
+
+  /* cancelling a job needs what starting it needed */
+  authorize (self, invocation, action_for_kind (bsd_job_get_operation (job)->kind),
+             cancel_authorized, g_object_ref (job), g_object_unref);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -502,12 +529,10 @@ job_authorized (BsdManager *self,
 
 /* authorizes, then queues @op (owned) and replies with the job's path */
 static void
-ask_for_job (BsdManager *self,
-             GDBusMethodInvocation *invocation,
-             const char *action,
-             BsdOperation *op)
+ask_for_job (BsdManager *self, GDBusMethodInvocation *invocation, BsdOperation *op)
 {
-  authorize (self, invocation, action, job_authorized, op, (GDestroyNotify)bsd_operation_free);
+  authorize (self, invocation, action_for_kind (op->kind), job_authorized, op,
+             (GDestroyNotify)bsd_operation_free);
 }
 
 typedef gpointer (*StoreLookup) (BsdStore *store, guint id, GError **error);
@@ -555,40 +580,39 @@ check_device (BsdManager *self, GDBusMethodInvocation *invocation, guint device_
                        (GDestroyNotify)bsd_device_free);
 }
 
-/* the methods that only start a job: which kind, which polkit action */
+/* the methods that only start a job, and which kind (action_for_kind ()
+ * says what they need) */
 typedef struct
 {
   const char *signal;
   BsdOpKind kind;
-  const char *action;
 } JobMethod;
 
 static const JobMethod manager_jobs[] = {
-  { "handle-sync-all", BSD_OP_SYNC_ALL, BSD_ACTION_SYNC },
-  { "handle-sync-templates", BSD_OP_SYNC_TEMPLATES, BSD_ACTION_SYNC },
-  { "handle-refresh-logs", BSD_OP_REFRESH_LOGS, BSD_ACTION_SYNC },
-  { "handle-balance-devices", BSD_OP_BALANCE, BSD_ACTION_SYNC },
-  { "handle-set-time", BSD_OP_SET_TIME, BSD_ACTION_MANAGE },
+  { "handle-sync-all", BSD_OP_SYNC_ALL },
+  { "handle-sync-templates", BSD_OP_SYNC_TEMPLATES },
+  { "handle-refresh-logs", BSD_OP_REFRESH_LOGS },
+  { "handle-balance-devices", BSD_OP_BALANCE },
+  { "handle-set-time", BSD_OP_SET_TIME },
 };
 static const JobMethod manager_area_jobs[] = {
-  { "handle-sync-area", BSD_OP_SYNC_AREA, BSD_ACTION_SYNC },
-  { "handle-preview-sync", BSD_OP_PREVIEW, BSD_ACTION_SYNC },
+  { "handle-sync-area", BSD_OP_SYNC_AREA },
+  { "handle-preview-sync", BSD_OP_PREVIEW },
 };
-static const JobMethod manager_device_job
-    = { "handle-sync-device", BSD_OP_SYNC_DEVICE, BSD_ACTION_SYNC };
+static const JobMethod manager_device_job = { "handle-sync-device", BSD_OP_SYNC_DEVICE };
 static const JobMethod device_jobs[] = {
-  { "handle-sync", BSD_OP_SYNC_DEVICE, BSD_ACTION_SYNC },
-  { "handle-refresh-logs", BSD_OP_REFRESH_LOGS, BSD_ACTION_SYNC },
-  { "handle-set-time", BSD_OP_SET_TIME, BSD_ACTION_MANAGE },
+  { "handle-sync", BSD_OP_SYNC_DEVICE },
+  { "handle-refresh-logs", BSD_OP_REFRESH_LOGS },
+  { "handle-set-time", BSD_OP_SET_TIME },
 };
-static const JobMethod area_job = { "handle-sync", BSD_OP_SYNC_AREA, BSD_ACTION_SYNC };
+static const JobMethod area_job = { "handle-sync", BSD_OP_SYNC_AREA };
 
 static gboolean
 handle_manager_job (BsDBusManager *iface,
                     GDBusMethodInvocation *invocation,
                     const JobMethod *method)
 {
-  ask_for_job (BSD_MANAGER (iface), invocation, method->action, bsd_operation_new (method->kind));
+  ask_for_job (BSD_MANAGER (iface), invocation, bsd_operation_new (method->kind));
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -605,7 +629,7 @@ handle_manager_area_job (BsDBusManager *iface,
     return G_DBUS_METHOD_INVOCATION_HANDLED;
   op = bsd_operation_new (method->kind);
   op->area_id = area_id;
-  ask_for_job (self, invocation, method->action, op);
+  ask_for_job (self, invocation, op);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -622,7 +646,7 @@ handle_manager_device_job (BsDBusManager *iface,
     return G_DBUS_METHOD_INVOCATION_HANDLED;
   op = bsd_operation_new (method->kind);
   op->device_id = device_id;
-  ask_for_job (self, invocation, method->action, op);
+  ask_for_job (self, invocation, op);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -639,7 +663,7 @@ handle_object_job (GDBusInterfaceSkeleton *iface,
     op->area_id = bs_dbus_area_get_id (BS_DBUS_AREA (iface));
   else
     op->device_id = bs_dbus_device_get_id (BS_DBUS_DEVICE (iface));
-  ask_for_job (self, invocation, method->action, op);
+  ask_for_job (self, invocation, op);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -803,8 +827,7 @@ refresh_areas (BsdManager *self)
        * clients see as InterfacesRemoved + InterfacesAdded */
       if (!g_dbus_object_manager_server_is_exported (self->object_manager,
                                                      G_DBUS_OBJECT_SKELETON (object)))
-        g_dbus_object_manager_server_export (self->object_manager,
-                                             G_DBUS_OBJECT_SKELETON (object));
+        g_dbus_object_manager_server_export (self->object_manager, G_DBUS_OBJECT_SKELETON (object));
     }
   g_hash_table_iter_init (&iter, self->areas);
   while (g_hash_table_iter_next (&iter, &key, &value))
@@ -1311,7 +1334,7 @@ handle_delete_user (BsDBusManager *iface, GDBusMethodInvocation *invocation, con
     return G_DBUS_METHOD_INVOCATION_HANDLED;
   op = bsd_operation_new (BSD_OP_DELETE_USER);
   op->pin = g_strdup (pin);
-  ask_for_job (self, invocation, BSD_ACTION_DESTRUCTIVE, op);
+  ask_for_job (self, invocation, op);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -1393,7 +1416,7 @@ handle_update_user (BsDBusManager *iface,
           return G_DBUS_METHOD_INVOCATION_HANDLED;
         }
     }
-  ask_for_job (self, invocation, BSD_ACTION_MANAGE, g_steal_pointer (&op));
+  ask_for_job (self, invocation, g_steal_pointer (&op));
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
