@@ -253,6 +253,10 @@ def test_devices(env):
             "HasCommKey": False, "TimeoutMs": 600000, "Enabled": True, "TimeZone": ""}
     for k, val in want.items():
         check(props[k] == val, "UpdateDevice changed %s to %r" % (k, val), props[k])
+    # ListDevices answers from a cache: a change must show at once
+    listed = {x["Id"]: x for x in env.call("ListDevices")}
+    check(all(listed[d][k] == val for k, val in want.items()),
+          "ListDevices shows the update right away", listed[d])
     wait_for(lambda: any("Name" in a[1] for (_, _, a) in changed), "PropertiesChanged for Name")
     env.call("UpdateDevice", "(ua{sv})", (d, {"area-id": v("u", area)}))
     check(env.get("Devices", "%s/areas/%d" % (PATH, area), AREA) == [path],
