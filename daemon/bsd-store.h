@@ -477,8 +477,10 @@ gint64 bsd_store_create_job (BsdStore *self,
                              gint64 requested_by_uid,
                              GError **error);
 gboolean bsd_store_set_job_running (BsdStore *self, gint64 job_id, GError **error);
-/* @state: succeeded, partial, failed, cancelled or interrupted; @report
- * must be JSON (or NULL) */
+/* TRUE for the states a job ends in: succeeded, partial, failed,
+ * cancelled, interrupted */
+gboolean bsd_job_state_is_final (const char *state);
+/* @state: a final state; @report must be JSON (or NULL) */
 gboolean bsd_store_finish_job (BsdStore *self,
                                gint64 job_id,
                                const char *state,
