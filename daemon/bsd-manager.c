@@ -25,6 +25,8 @@
 
 /* finished jobs stay exported this long (count), then live on in ListJobs */
 #define FINISHED_EXPORTED 50
+/* GetJob answers kept for finished jobs */
+#define JOB_REPLIES_MAX 64
 #define MAX_NAME 256
 #define MAX_PIN 24
 #define MAX_FILTER 256
@@ -44,12 +46,13 @@ struct _BsdManager
   BsdScheduler *scheduler;
   GDBusObjectManagerServer *object_manager;
 
-  GHashTable *devices;   /* id → BsDBusObjectSkeleton* */
-  GVariant *device_list; /* ListDevices' answer until a device changes */
-  GHashTable *areas;     /* id → BsDBusObjectSkeleton* */
-  GQueue queued;         /* BsdJob*, owned */
-  GPtrArray *running;    /* BsdJob*, owned */
-  GQueue finished;       /* BsdJob*, owned, still exported */
+  GHashTable *devices;     /* id → BsDBusObjectSkeleton* */
+  GVariant *device_list;   /* ListDevices' answer until a device changes */
+  GHashTable *job_replies; /* job id → GetJob's answer, for finished jobs */
+  GHashTable *areas;       /* id → BsDBusObjectSkeleton* */
+  GQueue queued;           /* BsdJob*, owned */
+  GPtrArray *running;      /* BsdJob*, owned */
+  GQueue finished;         /* BsdJob*, owned, still exported */
   gboolean writer_running;
   gint64 last_refresh;
   gint64 last_trim;
@@ -259,7 +262,11 @@ export_job (BsdManager *self, BsdJob *job)
 static void
 unexport_job (BsdManager *self, BsdJob *job)
 {
+  gint64 id = bsd_job_get_id (job);
+
   g_dbus_object_manager_server_unexport (self->object_manager, bsd_job_get_path (job));
+  /* its Path is "/" from now on */
+  g_hash_table_remove (self->job_replies, &id);
 }
 
 static void
@@ -1965,12 +1972,21 @@ handle_get_job (BsDBusManager *iface, GDBusMethodInvocation *invocation, guint64
   g_autoptr (BsdJobRecord) job = NULL;
   g_autoptr (GPtrArray) results = NULL;
   GVariantBuilder b, devices;
+  GVariant *reply;
   guint i;
 
   if (job_id == 0 || job_id > G_MAXINT64)
     {
       g_dbus_method_invocation_return_error (invocation, BS_ERROR, BS_ERROR_NOT_FOUND,
                                              "job_id: no job %" G_GUINT64_FORMAT, job_id);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  /* a finished job no longer changes: clients polling its report are
+   * answered without going to the database */
+  reply = g_hash_table_lookup (self->job_replies, &(gint64){ (gint64)job_id });
+  if (reply)
+    {
+      bs_dbus_manager_complete_get_job (iface, invocation, reply);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   job = bsd_store_get_job (self->store, (gint64)job_id, &error);
@@ -2006,7 +2022,16 @@ handle_get_job (BsDBusManager *iface, GDBusMethodInvocation *invocation, guint64
       g_variant_builder_close (&devices);
     }
   g_variant_builder_add (&b, "{sv}", "Devices", g_variant_builder_end (&devices));
-  bs_dbus_manager_complete_get_job (iface, invocation, g_variant_builder_end (&b));
+  reply = g_variant_ref_sink (g_variant_builder_end (&b));
+  if (bsd_job_state_is_final (job->state))
+    {
+      if (g_hash_table_size (self->job_replies) >= JOB_REPLIES_MAX)
+        g_hash_table_remove_all (self->job_replies);
+      g_hash_table_insert (self->job_replies, g_memdup2 (&job->id, sizeof job->id),
+                           g_variant_ref (reply));
+    }
+  bs_dbus_manager_complete_get_job (iface, invocation, reply);
+  g_variant_unref (reply);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -2303,6 +2328,7 @@ bsd_manager_dispose (GObject *object)
     g_dbus_object_manager_server_set_connection (self->object_manager, NULL);
   g_clear_object (&self->object_manager);
   g_clear_pointer (&self->devices, g_hash_table_unref);
+  g_clear_pointer (&self->job_replies, g_hash_table_unref);
   forget_device_list (self);
   g_clear_pointer (&self->areas, g_hash_table_unref);
   g_queue_clear_full (&self->queued, g_object_unref);
@@ -2358,6 +2384,8 @@ static void
 bsd_manager_init (BsdManager *self)
 {
   self->devices = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_object_unref);
+  self->job_replies = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
+                                             (GDestroyNotify)g_variant_unref);
   self->areas = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_object_unref);
   self->running = g_ptr_array_new_with_free_func (g_object_unref);
   g_queue_init (&self->queued);

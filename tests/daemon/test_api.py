@@ -327,6 +327,18 @@ def test_jobs_reads(env):
     env.call("Cancel", path=job2, iface=JOB)
     check(env.job_props(job2)["State"] == j2["State"], "cancelling a finished job does nothing")
 
+    # a finished job's GetJob answer is kept; its Path turns "/" once 50 newer jobs pushed it
+    # off the bus, and the kept answer must follow
+    first = env.call("GetJob", "(t)", (env.job_id(job),))
+    check(first["Path"] == job and env.call("GetJob", "(t)", (env.job_id(job),)) == first,
+          "GetJob of a finished job answers the same twice, with its Path", first["Path"])
+    for _ in range(50):
+        env.wait_job(env.call("SyncArea", "(u)", (a,)))
+    later = env.call("GetJob", "(t)", (env.job_id(job),))
+    check(later["Path"] == "/", "GetJob says Path / for a job no longer exported", later["Path"])
+    check({k: x for k, x in later.items() if k != "Path"}
+          == {k: x for k, x in first.items() if k != "Path"}, "and nothing else changed")
+
 
 def test_users_export(env):
     """the seed area: SyncAll fills the roster; ListUsers, ExportAttendance, UpdateUser,
