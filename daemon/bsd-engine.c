@@ -189,6 +189,7 @@ typedef struct
   gboolean have_watermark;
   gboolean read_fingers;  /* FALSE: counts unchanged, stored templates stand in */
   gboolean cache_allowed; /* a full read happened recently enough */
+  gboolean cache_pending; /* the worker loads the cache before reading */
   guint stored_fingers;   /* in the stored snapshot */
   guint stored_face_users;
   GHashTable *stored_uids;      /* PIN → uid of the stored snapshot, when the cache may be used */
@@ -348,12 +349,23 @@ static gboolean
 work_done_cb (gpointer data)
 {
   Work *work = data;
+  gint64 start = g_get_monotonic_time ();
+  guint phase = work->phase;
+  gint64 took;
 
   work_done_main (work->dev, work->phase);
+  /* the main thread's share of a job (store, plan, report) delays every
+   * D-Bus call behind it: say when one step is long */
+  took = g_get_monotonic_time () - start;
+  if (took > 20 * 1000)
+    g_debug ("engine: a main-thread step (phase %u) took %" G_GINT64_FORMAT " ms", phase,
+             took / 1000);
   return G_SOURCE_REMOVE;
 }
 
 static void work_run (Work *work);
+static BsdStore *writer_acquire (BsdEngine *self);
+static void load_template_cache (BsdStore *store, DeviceCtx *dev);
 
 static void
 pool_func (gpointer data, gpointer user_data)
@@ -362,7 +374,10 @@ pool_func (gpointer data, gpointer user_data)
   BsdEngine *self = user_data;
 
   work_run (work);
-  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, work_done_cb, work, g_free);
+  /* below G_PRIORITY_DEFAULT, where GDBus dispatches method calls: a
+   * client's call that is already waiting goes before the next step of a
+   * job (storing a device's tables, planning an area, the report) */
+  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT + 10, work_done_cb, work, g_free);
 }
 
 static void
@@ -615,6 +630,17 @@ work_run (Work *work)
   GCancellable *cancellable = run->cancellable;
   g_autoptr (ZkClient) client = NULL;
 
+  if (dev->cache_pending)
+    {
+      BsdStore *writer = writer_acquire (self);
+
+      dev->cache_pending = FALSE;
+      if (writer)
+        load_template_cache (writer, dev);
+      else
+        dev->cache_allowed = FALSE; /* read everything, as without a cache */
+      g_mutex_unlock (&self->writer_lock);
+    }
   if (!bsd_session_gate_acquire (self->gate, dev->endpoint->device_id, cancellable, NULL))
     {
       g_set_error (&dev->error, ZK_ERROR, ZK_ERROR_CANCELLED, "cancelled");
@@ -920,6 +946,42 @@ resolve_stored_templates (BsdStore *store, GPtrArray *held)
   return g_steal_pointer (&resolved);
 }
 
+/* what the store holds of a device's templates, so that an unchanged
+ * device's templates need not be read again (dev->cache_allowed stays
+ * TRUE only when all of it is there) */
+static void
+load_template_cache (BsdStore *store, DeviceCtx *dev)
+{
+  g_autoptr (GPtrArray) held
+      = bsd_store_get_device_templates (store, dev->endpoint->device_id, NULL);
+  g_autoptr (GHashTable) face_pins = g_hash_table_new (g_str_hash, g_str_equal);
+  guint i;
+
+  for (i = 0; held && i < held->len; i++)
+    {
+      BsdDeviceTemplate *t = held->pdata[i];
+
+      if (t->kind == BSD_TEMPLATE_KIND_FINGER)
+        dev->stored_fingers++;
+      else
+        g_hash_table_add (face_pins, t->pin);
+    }
+  dev->stored_face_users = g_hash_table_size (face_pins);
+  if (held == NULL)
+    {
+      dev->cache_allowed = FALSE;
+      return;
+    }
+  dev->cached = resolve_stored_templates (store, held);
+  dev->store_all_templates = dev->cached == NULL;
+  if (dev->cached == NULL)
+    {
+      dev->cache_allowed = FALSE;
+      return;
+    }
+  dev->stored_uids = bsd_store_get_device_uid_map (store, dev->endpoint->device_id, NULL);
+}
+
 /* the read snapshot as the planner and the store want it */
 static void
 prepare_read_snapshot (DeviceCtx *dev)
@@ -952,12 +1014,38 @@ prepare_after (DeviceCtx *dev)
     g_ptr_array_extend (after->faces, dev->snapshot->faces, (GCopyFunc)zk_face_copy, NULL);
 }
 
+/* Workers' own connection to the database (opened on first use), locked:
+ * unlock with g_mutex_unlock (&self->writer_lock). NULL when there is
+ * none (an in-memory database has no second connection): the main thread
+ * does the work then. */
+static BsdStore *
+writer_acquire (BsdEngine *self)
+{
+  g_mutex_lock (&self->writer_lock);
+  if (self->writer == NULL && !self->writer_failed)
+    {
+      const char *path = bsd_store_get_path (self->store);
+      g_autoptr (GError) error = NULL;
+
+      if (path && *path && !g_str_equal (path, ":memory:"))
+        self->writer = bsd_store_open (path, &error);
+      if (self->writer == NULL)
+        {
+          self->writer_failed = TRUE;
+          if (error)
+            g_warning ("a second database connection for workers: %s", error->message);
+        }
+    }
+  return self->writer;
+}
+
 /* in the worker thread, with the engine's second connection */
 static void
 worker_store (DeviceCtx *dev, Phase phase)
 {
   BsdEngine *self = dev->run->engine;
   const BsdSnapshot *snap = NULL;
+  BsdStore *writer;
 
   if (phase == PHASE_READ && dev->error == NULL && dev->snapshot)
     {
@@ -972,27 +1060,11 @@ worker_store (DeviceCtx *dev, Phase phase)
   if (snap == NULL)
     return;
 
-  g_mutex_lock (&self->writer_lock);
-  if (self->writer == NULL && !self->writer_failed)
-    {
-      const char *path = bsd_store_get_path (self->store);
-      g_autoptr (GError) error = NULL;
-
-      /* an in-memory database has no second connection: the main
-       * thread stores then */
-      if (path && *path && !g_str_equal (path, ":memory:"))
-        self->writer = bsd_store_open (path, &error);
-      if (self->writer == NULL)
-        {
-          self->writer_failed = TRUE;
-          if (error)
-            g_warning ("storing snapshots from workers: %s", error->message);
-        }
-    }
-  if (self->writer)
+  writer = writer_acquire (self);
+  if (writer)
     {
       dev->stored = TRUE;
-      store_snapshot (self->writer, dev, snap, &dev->store_error);
+      store_snapshot (writer, dev, snap, &dev->store_error);
     }
   g_mutex_unlock (&self->writer_lock);
 }
@@ -1826,38 +1898,22 @@ device_ctx_new (Run *run, Group *group, const BsdDevice *device, GError **error)
   if (group && self->full_read_interval_s > 0)
     {
       gpointer last;
-      g_autoptr (GPtrArray) held = NULL;
-      g_autoptr (GHashTable) face_pins = g_hash_table_new (g_str_hash, g_str_equal);
-      guint i;
 
       if (g_hash_table_lookup_extended (self->last_full_read, GUINT_TO_POINTER (device->id), NULL,
                                         &last)
           && g_get_monotonic_time () - *(gint64 *)last
                  < (gint64)self->full_read_interval_s * G_USEC_PER_SEC)
-        dev->cache_allowed = TRUE;
-      held = dev->cache_allowed ? bsd_store_get_device_templates (self->store, device->id, NULL)
-                                : NULL;
-      for (i = 0; held && i < held->len; i++)
         {
-          BsdDeviceTemplate *t = held->pdata[i];
+          const char *path = bsd_store_get_path (self->store);
 
-          if (t->kind == BSD_TEMPLATE_KIND_FINGER)
-            dev->stored_fingers++;
+          dev->cache_allowed = TRUE;
+          /* the worker loads it with its own connection, off the main
+           * thread; an in-memory database has only this one */
+          if (path && *path && !g_str_equal (path, ":memory:"))
+            dev->cache_pending = TRUE;
           else
-            g_hash_table_add (face_pins, t->pin);
+            load_template_cache (self->store, dev);
         }
-      dev->stored_face_users = g_hash_table_size (face_pins);
-      if (held == NULL)
-        dev->cache_allowed = FALSE;
-      if (dev->cache_allowed)
-        {
-          dev->cached = resolve_stored_templates (self->store, held);
-          dev->store_all_templates = dev->cached == NULL;
-        }
-      if (dev->cached == NULL)
-        dev->cache_allowed = FALSE;
-      if (dev->cache_allowed)
-        dev->stored_uids = bsd_store_get_device_uid_map (self->store, device->id, NULL);
     }
   g_ptr_array_add (run->devices, dev);
   return dev;

@@ -90,6 +90,35 @@ test_seed_second_sync_is_cheap (void)
       g_assert_cmpint (after_second[i] - after_first[i], <, (after_first[i] - before[i]) / 4);
       g_assert_cmpint (test_sim_stat (fx->sim, i, "disabled"), ==, 0);
     }
+
+  /* the cached templates are the stored ones: nothing got lost; and a
+   * fingerprint enrolled at a terminal changes its counts, so that
+   * terminal's templates are read again and the new one reaches the others */
+  {
+    g_autoptr (GHashTable) fingers_a = engine_fixture_fingers (fx, 0);
+    g_autoptr (BsdJobOutcome) third = NULL;
+    g_autofree char *reply = NULL;
+
+    for (i = 1; i < 3; i++)
+      {
+        g_autoptr (GHashTable) fingers = engine_fixture_fingers (fx, i);
+
+        g_assert_true (engine_fixture_sets_equal (fingers, fingers_a));
+      }
+    g_assert_cmpuint (g_hash_table_size (fingers_a), ==, 95);
+    reply = test_sim_control (fx->sim, "add-template %u %u %u", 0, 1, 9);
+    third = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
+    g_assert_cmpstr (third->state, ==, "succeeded");
+    g_clear_pointer (&fingers_a, g_hash_table_unref);
+    fingers_a = engine_fixture_fingers (fx, 0);
+    g_assert_cmpuint (g_hash_table_size (fingers_a), ==, 96);
+    for (i = 1; i < 3; i++)
+      {
+        g_autoptr (GHashTable) fingers = engine_fixture_fingers (fx, i);
+
+        g_assert_true (engine_fixture_sets_equal (fingers, fingers_a));
+      }
+  }
 }
 
 int
