@@ -3119,6 +3119,11 @@ bsd_store_add_job_device_result (BsdStore *self,
 #define BSD_JOB_COLUMNS                                                                            \
   "id, kind, target, \"trigger\", requested_by_uid, state, queued_at, started_at,"                 \
   " finished_at, summary, report"
+/* the same without the report: a list of hundreds of jobs would otherwise
+ * copy every (large) report only to drop it */
+#define BSD_JOB_LIST_COLUMNS                                                                       \
+  "id, kind, target, \"trigger\", requested_by_uid, state, queued_at, started_at,"                 \
+  " finished_at, summary, NULL"
 
 static BsdJobRecord *
 bsd_job_record_from_row (BsdStmt *stmt)
@@ -3151,7 +3156,7 @@ bsd_store_list_jobs (BsdStore *self, guint limit, GError **error)
   g_return_val_if_fail (BSD_IS_STORE (self), NULL);
 
   stmt = bsd_store_prepare (self,
-                            "SELECT " BSD_JOB_COLUMNS " FROM job_executions"
+                            "SELECT " BSD_JOB_LIST_COLUMNS " FROM job_executions"
                             " ORDER BY id DESC LIMIT ?1",
                             op, error);
   if (stmt == NULL)

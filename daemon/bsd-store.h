@@ -493,7 +493,8 @@ gboolean bsd_store_add_job_device_result (BsdStore *self,
                                           gint64 job_id,
                                           const BsdJobDeviceResult *result,
                                           GError **error);
-/* BsdJobRecord*, newest first; @limit 0 = all */
+/* BsdJobRecord*, newest first, without their reports (bsd_store_get_job ()
+ * has it); @limit 0 = all */
 GPtrArray *bsd_store_list_jobs (BsdStore *self, guint limit, GError **error);
 BsdJobRecord *bsd_store_get_job (BsdStore *self, gint64 job_id, GError **error);
 /* BsdJobDeviceResult*, in the order they were added */
