@@ -304,8 +304,10 @@ progress_cb (gint64 job_id, double fraction, const char *message, gpointer user_
   bsd_job_set_progress (job, fraction, message);
   bs_dbus_manager_emit_job_progress (BS_DBUS_MANAGER (self), bsd_job_get_path (job), fraction,
                                      message ? message : "");
-  /* device health changes after every contact: publish it, at most 4×/s */
-  if (now - self->last_refresh > G_USEC_PER_SEC / 4)
+  /* device health changes after every contact: publish it while the job
+   * runs, once a second (every device object is compared property by
+   * property; the job's end publishes the final state at once) */
+  if (now - self->last_refresh > G_USEC_PER_SEC)
     {
       self->last_refresh = now;
       refresh_objects (self);
