@@ -176,6 +176,11 @@ typedef enum
   PHASE_SET_TIME,
 } Phase;
 
+static const char *const phase_names[] = {
+  "read", "apply", "logs", "clear-logs", "delete-pin", "update-pin", "set-time",
+};
+G_STATIC_ASSERT (G_N_ELEMENTS (phase_names) == PHASE_SET_TIME + 1);
+
 typedef struct _Run Run;
 typedef struct _Group Group;
 
@@ -350,7 +355,7 @@ work_done_cb (gpointer data)
 {
   Work *work = data;
   gint64 start = g_get_monotonic_time ();
-  guint phase = work->phase;
+  Phase phase = work->phase;
   gint64 took;
 
   work_done_main (work->dev, work->phase);
@@ -358,8 +363,8 @@ work_done_cb (gpointer data)
    * D-Bus call behind it: say when one step is long */
   took = g_get_monotonic_time () - start;
   if (took > 20 * 1000)
-    g_debug ("engine: a main-thread step (phase %u) took %" G_GINT64_FORMAT " ms", phase,
-             took / 1000);
+    g_debug ("engine: the main thread's part after a %s step took %" G_GINT64_FORMAT " ms",
+             phase_names[phase], took / 1000);
   return G_SOURCE_REMOVE;
 }
 
