@@ -369,6 +369,7 @@ work_done_cb (gpointer data)
 }
 
 static void work_run (Work *work);
+static gboolean store_is_file (BsdStore *store);
 static BsdStore *writer_acquire (BsdEngine *self);
 static void load_template_cache (BsdStore *store, DeviceCtx *dev);
 
@@ -1019,6 +1020,15 @@ prepare_after (DeviceCtx *dev)
     g_ptr_array_extend (after->faces, dev->snapshot->faces, (GCopyFunc)zk_face_copy, NULL);
 }
 
+/* only a database in a file can have a second connection */
+static gboolean
+store_is_file (BsdStore *store)
+{
+  const char *path = bsd_store_get_path (store);
+
+  return path && *path && !g_str_equal (path, ":memory:");
+}
+
 /* Workers' own connection to the database (opened on first use), locked:
  * unlock with g_mutex_unlock (&self->writer_lock). NULL when there is
  * none (an in-memory database has no second connection): the main thread
@@ -1029,11 +1039,10 @@ writer_acquire (BsdEngine *self)
   g_mutex_lock (&self->writer_lock);
   if (self->writer == NULL && !self->writer_failed)
     {
-      const char *path = bsd_store_get_path (self->store);
       g_autoptr (GError) error = NULL;
 
-      if (path && *path && !g_str_equal (path, ":memory:"))
-        self->writer = bsd_store_open (path, &error);
+      if (store_is_file (self->store))
+        self->writer = bsd_store_open (bsd_store_get_path (self->store), &error);
       if (self->writer == NULL)
         {
           self->writer_failed = TRUE;
@@ -1909,12 +1918,10 @@ device_ctx_new (Run *run, Group *group, const BsdDevice *device, GError **error)
           && g_get_monotonic_time () - *(gint64 *)last
                  < (gint64)self->full_read_interval_s * G_USEC_PER_SEC)
         {
-          const char *path = bsd_store_get_path (self->store);
-
           dev->cache_allowed = TRUE;
           /* the worker loads it with its own connection, off the main
            * thread; an in-memory database has only this one */
-          if (path && *path && !g_str_equal (path, ":memory:"))
+          if (store_is_file (self->store))
             dev->cache_pending = TRUE;
           else
             load_template_cache (self->store, dev);

@@ -64,13 +64,13 @@ struct _BsdManager
 G_DEFINE_FINAL_TYPE (BsdManager, bsd_manager, BS_DBUS_TYPE_MANAGER_SKELETON)
 
 static void refresh_objects (BsdManager *self);
+static void schedule_jobs (BsdManager *self);
 
 static void
 forget_device_list (BsdManager *self)
 {
   g_clear_pointer (&self->device_list, g_variant_unref);
 }
-static void schedule_jobs (BsdManager *self);
 
 /* ---------------------------------------------------------------- errors */
 
