@@ -919,7 +919,7 @@ person_bind_cb (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer u
   if (bs_variant_item_get_boolean (person, "HasPassword"))
     g_string_append_printf (subtitle, " · %s", _ ("password"));
   if (bs_variant_item_get_boolean (person, "CentralEdit"))
-    g_string_append_printf (subtitle, " · %s", _ ("edit pending on some terminals"));
+    g_string_append_printf (subtitle, " · %s", _ ("edited in biosync"));
   gtk_label_set_text (GTK_LABEL (row->subtitle), subtitle->str);
 
   if (devices != NULL)
@@ -2245,6 +2245,7 @@ typedef struct
   GtkWidget *name;
   GtkWidget *address;
   GtkWidget *port;
+  GtkWidget *port_row;
   GtkWidget *protocol;
   GtkWidget *comm_key;
   GtkWidget *area;
@@ -2284,6 +2285,21 @@ valid_comm_key (const char *text, guint64 *value)
   return g_ascii_string_to_unsigned (text, 10, 0, 999999, value, NULL);
 }
 
+/* the port as typed: the spin button only reads its text when it loses
+ * focus, and then clamps what it cannot parse or what is out of range
+ * ("70000" became 65535, "abc" 1), so a mistyped port was saved as another */
+static gboolean
+parse_port (GtkWidget *spin, guint *port)
+{
+  g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (spin))));
+  guint64 value = 0;
+
+  if (!g_ascii_string_to_unsigned (text, 10, 1, 65535, &value, NULL))
+    return FALSE;
+  *port = (guint)value;
+  return TRUE;
+}
+
 static gboolean
 device_dialog_validate (DeviceDialog *dialog)
 {
@@ -2294,11 +2310,16 @@ device_dialog_validate (DeviceDialog *dialog)
   const char *key = gtk_editable_get_text (GTK_EDITABLE (dialog->comm_key));
   const char *tz = gtk_editable_get_text (GTK_EDITABLE (dialog->time_zone));
   guint64 value;
+  guint port = 0;
+  gboolean port_ok = parse_port (dialog->port, &port);
   gboolean ok = TRUE;
 
   ok &= mark (dialog->name, *name != '\0' && strlen (name) <= 256);
   ok &= mark (dialog->address,
               *address != '\0' && strlen (address) <= 256 && strpbrk (address, " \t/") == NULL);
+  ok &= mark (dialog->port, port_ok);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (dialog->port_row),
+                               port_ok ? "" : _ ("The port must be between 1 and 65535."));
   ok &= mark (dialog->comm_key, valid_comm_key (key, &value));
   if (tz != NULL && *tz != '\0')
     {
@@ -2328,7 +2349,7 @@ device_dialog_save_cb (GtkButton *button, DeviceDialog *dialog)
       = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (dialog->address))));
   const char *key = gtk_editable_get_text (GTK_EDITABLE (dialog->comm_key));
   const char *tz = gtk_editable_get_text (GTK_EDITABLE (dialog->time_zone));
-  guint port = (guint)gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (dialog->port));
+  guint port = 0;
   guint protocol = adw_combo_row_get_selected (ADW_COMBO_ROW (dialog->protocol));
   guint area_index = adw_combo_row_get_selected (ADW_COMBO_ROW (dialog->area));
   guint area_id = area_index < dialog->area_ids->len
@@ -2338,7 +2359,7 @@ device_dialog_save_cb (GtkButton *button, DeviceDialog *dialog)
   GVariantBuilder options;
   guint64 comm_key = 0;
 
-  if (!device_dialog_validate (dialog))
+  if (!device_dialog_validate (dialog) || !parse_port (dialog->port, &port))
     return;
   valid_comm_key (key, &comm_key);
   g_variant_builder_init (&options, G_VARIANT_TYPE_VARDICT);
@@ -2457,8 +2478,8 @@ device_dialog_open (BsWindow *self, BsDBusDevice *device)
       = entry_row (group, _ ("Name"), device ? bs_dbus_device_get_name (device) : "", FALSE);
   dialog->address = entry_row (group, _ ("Address (host name or IP)"),
                                device ? bs_dbus_device_get_address (device) : "", FALSE);
-  spin_row (group, _ ("Port"), 1, 65535, device ? bs_dbus_device_get_port (device) : 4370,
-            &dialog->port);
+  dialog->port_row = spin_row (group, _ ("Port"), 1, 65535,
+                               device ? bs_dbus_device_get_port (device) : 4370, &dialog->port);
   for (guint i = 0; protocols[i] != NULL; i++)
     gtk_string_list_append (protocol_list, i == 0 ? _ (protocols[i]) : protocols[i]);
   dialog->protocol = adw_combo_row_new ();
@@ -2509,6 +2530,7 @@ device_dialog_open (BsWindow *self, BsDBusDevice *device)
 
   g_signal_connect (dialog->name, "changed", G_CALLBACK (device_dialog_changed_cb), dialog);
   g_signal_connect (dialog->address, "changed", G_CALLBACK (device_dialog_changed_cb), dialog);
+  g_signal_connect (dialog->port, "changed", G_CALLBACK (device_dialog_changed_cb), dialog);
   g_signal_connect (dialog->comm_key, "changed", G_CALLBACK (device_dialog_changed_cb), dialog);
   g_signal_connect (dialog->time_zone, "changed", G_CALLBACK (device_dialog_changed_cb), dialog);
   g_signal_connect (dialog->save_button, "clicked", G_CALLBACK (device_dialog_save_cb), dialog);
