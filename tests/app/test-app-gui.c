@@ -24,151 +24,17 @@
 #include <glib/gi18n.h>
 #include <locale.h>
 #include <stdio.h>
-#include <glib/gstdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "bs-application.h"
-#include "bs-window.h"
+#include "app-test-util.h"
 
-static BsApplication *app;
-static BsWindow *window;
-static int failures;
-
-#define CHECK(cond, what)                                                                          \
-  G_STMT_START                                                                                     \
-  {                                                                                                \
-    if (cond)                                                                                      \
-      g_printerr ("# ok - %s\n", what);                                                            \
-    else                                                                                           \
-      {                                                                                            \
-        g_printerr ("# FAILED - %s (%s:%d)\n", what, __FILE__, __LINE__);                          \
-        failures++;                                                                                \
-      }                                                                                            \
-  }                                                                                                \
-  G_STMT_END
-
-typedef gboolean (*Condition) (gpointer data);
-
-static gboolean
-wait_until (Condition cond, gpointer data, guint timeout_s, const char *what)
-{
-  gint64 end = g_get_monotonic_time () + (gint64)timeout_s * G_USEC_PER_SEC;
-
-  while (!cond (data))
-    {
-      if (g_get_monotonic_time () > end)
-        {
-          g_printerr ("# timed out waiting for %s\n", what);
-          return FALSE;
-        }
-      while (g_main_context_iteration (NULL, FALSE))
-        ;
-      g_usleep (10000);
-    }
-  return TRUE;
-}
-
-static gboolean
-never_cb (gpointer data)
-{
-  return FALSE;
-}
-
-static void
-spin (guint ms)
-{
-  gint64 end = g_get_monotonic_time () + (gint64)ms * 1000;
-
-  while (g_get_monotonic_time () < end)
-    {
-      while (g_main_context_iteration (NULL, FALSE))
-        ;
-      g_usleep (5000);
-    }
-  (void)never_cb;
-}
-
-static GObject *
-child (const char *name)
-{
-  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (window), BS_TYPE_WINDOW, name);
-
-  g_assert (object != NULL);
-  return object;
-}
-
-static void
-screenshot (const char *name)
-{
-  const char *dir = g_getenv ("BIOSYNC_SCREENSHOT_DIR");
-  g_autofree char *path = NULL;
-  g_autoptr (GdkPaintable) paintable = NULL;
-  g_autoptr (GskRenderNode) node = NULL;
-  g_autoptr (GdkTexture) texture = NULL;
-  GtkSnapshot *snapshot;
-  GskRenderer *renderer;
-  int width;
-  int height;
-
-  /* let layout and animations settle */
-  spin (400);
-  width = gtk_widget_get_width (GTK_WIDGET (window));
-  height = gtk_widget_get_height (GTK_WIDGET (window));
-  paintable = gtk_widget_paintable_new (GTK_WIDGET (window));
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  node = gtk_snapshot_free_to_node (snapshot);
-  if (node == NULL)
-    {
-      g_printerr ("# nothing to render for %s\n", name);
-      return;
-    }
-  renderer = gtk_native_get_renderer (GTK_NATIVE (window));
-  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  if (dir == NULL || *dir == '\0')
-    dir = ".";
-  g_mkdir_with_parents (dir, 0755);
-  path = g_strdup_printf ("%s/%s.png", dir, name);
-  CHECK (gdk_texture_save_to_png (texture, path), "screenshot saved");
-  g_printerr ("# screenshot: %s\n", path);
-}
-
-static gboolean
-client_ready_cb (gpointer data)
-{
-  return bs_application_get_client (app) != NULL;
-}
-
-static gboolean
-stack_is_cb (gpointer data)
-{
-  GtkStack *stack = GTK_STACK (child ("main_stack"));
-
-  return g_strcmp0 (gtk_stack_get_visible_child_name (stack), data) == 0;
-}
-
+/* creates the window and waits for the client */
 static void
 open_window (void)
 {
-  g_autoptr (GError) error = NULL;
-
-  app = g_object_new (BS_TYPE_APPLICATION, "application-id", BS_APPLICATION_ID, "flags",
-                      G_APPLICATION_DEFAULT_FLAGS, "resource-base-path", "/org/biosync/BioSync",
-                      NULL);
-  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
-  g_assert_no_error (error);
-  window = bs_window_new (app);
-  gtk_window_set_default_size (GTK_WINDOW (window), 1100, 760);
-  gtk_window_present (GTK_WINDOW (window));
+  create_window ();
   CHECK (wait_until (client_ready_cb, NULL, 30, "the client"), "the client connects");
-}
-
-static void
-show_page (const char *name)
-{
-  bs_window_show_page (window, name);
-  spin (200);
 }
 
 /* ------------------------------------------------------------ no daemon */
@@ -189,49 +55,14 @@ test_no_daemon (void)
 
 /* ------------------------------------------------------------ daemon */
 
-static guint
-n_devices (void)
-{
-  return g_list_model_get_n_items (bs_client_get_devices (bs_application_get_client (app)));
-}
-
-static gboolean
-devices_listed_cb (gpointer data)
-{
-  GtkListView *view = GTK_LIST_VIEW (child ("devices_view"));
-  GListModel *model = G_LIST_MODEL (gtk_list_view_get_model (view));
-
-  return g_list_model_get_n_items (model) >= GPOINTER_TO_UINT (data)
-         && n_devices () >= GPOINTER_TO_UINT (data);
-}
-
 static gboolean
 job_seen_cb (gpointer data)
 {
   GtkListView *view = GTK_LIST_VIEW (child ("active_jobs_view"));
   GListModel *model = G_LIST_MODEL (gtk_list_view_get_model (view));
-  gboolean *finished = data;
+  FinishedJob *finished = data;
 
-  return g_list_model_get_n_items (model) > 0 || *finished;
-}
-
-static gboolean
-flag_cb (gpointer data)
-{
-  return *(gboolean *)data;
-}
-
-static void
-job_finished_cb (BsClient *client,
-                 BsDBusJob *job,
-                 const char *path,
-                 const char *kind,
-                 const char *state,
-                 const char *summary,
-                 gpointer data)
-{
-  g_printerr ("# job %s finished: %s (%s)\n", kind, state, summary);
-  *(gboolean *)data = TRUE;
+  return g_list_model_get_n_items (model) > 0 || finished->done;
 }
 
 static void
@@ -276,7 +107,7 @@ test_daemon (guint expected)
 {
   BsClient *client;
   gboolean started = FALSE;
-  gboolean finished = FALSE;
+  FinishedJob finished = { NULL };
   guint users_before;
 
   open_window ();
@@ -300,10 +131,10 @@ test_daemon (guint expected)
          "Sync All Devices can be activated");
   CHECK (wait_until (job_seen_cb, &finished, 20, "the job to show"),
          "the job appears on the Jobs page");
-  if (!finished)
+  if (!finished.done)
     screenshot ("app-jobs-running");
-  CHECK (wait_until (flag_cb, &finished, 120, "the job to finish"), "the sync job finishes");
-  CHECK (started || finished, "the job started");
+  CHECK (wait_until (job_done_cb, &finished, 120, "the job to finish"), "the sync job finishes");
+  CHECK (started || finished.done, "the job started");
   CHECK (wait_until (history_filled_cb, NULL, 20, "the history"), "the job shows in the history");
   spin (500);
   CHECK (total_users () > users_before, "the device counts are updated after the sync");
@@ -313,6 +144,9 @@ test_daemon (guint expected)
   show_page ("people");
   CHECK (wait_until (people_filled_cb, NULL, 20, "the roster"), "the People page lists the roster");
   screenshot ("app-people");
+  g_signal_handlers_disconnect_by_data (client, &started);
+  g_signal_handlers_disconnect_by_data (client, &finished);
+  finished_job_clear (&finished);
 }
 
 /* ------------------------------------------------------------ notify */
@@ -320,7 +154,7 @@ test_daemon (guint expected)
 static void
 test_notify (void)
 {
-  gboolean finished = FALSE;
+  FinishedJob finished = { NULL };
 
   open_window ();
   CHECK (wait_until (stack_is_cb, (gpointer) "main", 20, "the main page"),
@@ -329,55 +163,33 @@ test_notify (void)
                     &finished);
   CHECK (gtk_widget_activate_action (GTK_WIDGET (window), "win.sync-all", NULL),
          "Sync All Devices can be activated");
-  CHECK (wait_until (flag_cb, &finished, 120, "the job to finish"), "the failing job finishes");
+  CHECK (wait_until (job_done_cb, &finished, 120, "the job to finish"), "the failing job finishes");
   /* the notification is an asynchronous call */
   spin (1500);
   show_page ("jobs");
   screenshot ("app-jobs-failed");
+  g_signal_handlers_disconnect_by_data (bs_application_get_client (app), &finished);
+  finished_job_clear (&finished);
 }
 
 /* ------------------------------------------------------------ widget text */
 
-/* the first label under @widget whose text contains @needle */
-static GtkLabel *
-find_label (GtkWidget *widget, const char *needle)
+/* WidgetMatch: a drawable button bound to the action @data (a name) */
+static gboolean
+is_action_button (GtkWidget *widget, gconstpointer data)
 {
-  if (GTK_IS_LABEL (widget) && strstr (gtk_label_get_text (GTK_LABEL (widget)), needle) != NULL)
-    return GTK_LABEL (widget);
-  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL;
-       c = gtk_widget_get_next_sibling (c))
-    {
-      GtkLabel *found = find_label (c, needle);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
+  return GTK_IS_BUTTON (widget)
+         && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), data) == 0
+         && gtk_widget_is_drawable (widget);
 }
 
 /* the first button under @widget bound to @action_name */
 static GtkButton *
 find_action_button (GtkWidget *widget, const char *action_name)
 {
-  if (GTK_IS_BUTTON (widget)
-      && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), action_name) == 0
-      && gtk_widget_is_drawable (widget))
-    return GTK_BUTTON (widget);
-  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL;
-       c = gtk_widget_get_next_sibling (c))
-    {
-      GtkButton *found = find_action_button (c, action_name);
+  GtkWidget *found = find_widget (widget, is_action_button, action_name);
 
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
-static gboolean
-toast_shows_cb (gpointer data)
-{
-  return find_label (GTK_WIDGET (child ("toast_overlay")), data) != NULL;
+  return found != NULL ? GTK_BUTTON (found) : NULL;
 }
 
 /* ------------------------------------------------------------ denied */
@@ -551,10 +363,5 @@ main (int argc, char *argv[])
       g_printerr ("unknown mode %s\n", mode);
       return 2;
     }
-  if (window != NULL)
-    gtk_window_destroy (GTK_WINDOW (window));
-  spin (100);
-  g_clear_object (&app);
-  g_printerr ("# %s: %d failure(s)\n", mode, failures);
-  return failures == 0 ? 0 : 1;
+  return finish (mode);
 }

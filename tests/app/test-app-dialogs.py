@@ -1,0 +1,108 @@
+#!/usr/bin/python3
+"""test-app-dialogs.py MODE — the window's dialogs, clicked, against biosyncd
+
+Runs test-app-dialogs MODE (BIOSYNC_APP_TEST) under Xvfb on private buses,
+with biosyncd, the polkit mock allowing everything and the seed area's
+three simulated terminals (A, B, C), the way test-app.py does; then checks
+what the terminals themselves hold where a mode changed them.
+
+MODE devices: Add Device (bad input refused), Edit, Remove.
+MODE areas:   New Area (empty and taken names refused), Assign Devices,
+              Rename, Remove.
+MODE people:  after a sync: Edit Person renames PIN 1001 on every terminal;
+              the delete dialog's Cancel deletes nothing.
+MODE reports: the seed area's Preview and Balance Devices' report.
+MODE export:  Refresh Logs, then Export Attendance… into a file.
+
+SPDX-License-Identifier: GPL-3.0-or-later
+"""
+import importlib.util
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "daemon"))
+import harness  # noqa: E402
+from harness import check  # noqa: E402
+
+# the session bus and the GUI runner of test-app.py
+_spec = importlib.util.spec_from_file_location("test_app", os.path.join(HERE, "test-app.py"))
+test_app = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(test_app)
+
+
+def run_dialogs(env, mode):
+    """the window against the seed area's terminals; GTK's caches, recent
+    files and the file chooser stay in the test's directory, and no portal
+    is asked for a file chooser"""
+    xdg = {}
+    for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
+        path = os.path.join(env.tmp, name.lower())
+        os.makedirs(path, exist_ok=True)
+        xdg[name] = path
+    xdg["GTK_USE_PORTAL"] = "0"
+    test_app.run_gui(env, test_app.session_bus(env), mode, extra_env=xdg)
+
+
+def seed(env):
+    sim = env.seed_sim()
+    env.start_daemon()
+    area, ids = env.add_seed_area(sim)
+    return sim, area, ids
+
+
+def device_names(env):
+    return sorted(d["Name"] for d in env.call("ListDevices"))
+
+
+def test_devices(env):
+    seed(env)
+    run_dialogs(env, "devices")
+    # the GUI checked each step; what is left afterwards
+    check(device_names(env) == ["A", "B", "C"], "only the seed terminals are left", device_names(env))
+
+
+def test_areas(env):
+    seed(env)
+    run_dialogs(env, "areas")
+    areas = env.call("ListAreas")
+    check([a["Name"] for a in areas] == ["Seed area"], "only the seed area is left", areas)
+    devices = {d["Name"]: d for d in env.call("ListDevices")}
+    check(devices["C"]["AreaId"] == 0, "C stays without an area", devices["C"]["AreaId"])
+    check(devices["A"]["AreaId"] == areas[0]["Id"], "A stays in the seed area")
+
+
+def test_people(env):
+    sim, _area, _ids = seed(env)
+    # the roster comes from the terminals: sync once before the window opens
+    job = env.wait_job(env.call("SyncAll"))
+    check(job["State"] == "succeeded", "the sync before the test succeeds", job["State"])
+    holders_before = [d["name"] for d in sim.dump()["devices"] if "1002" in sim.pins(d["name"])]
+    run_dialogs(env, "people")
+    renamed = []
+    for device in sim.dump()["devices"]:
+        for user in device.get("users", []):
+            if user["user_id"] == "1001":
+                check(user["name"] == "Ada Lovelace",
+                      "terminal %s holds PIN 1001 as “Ada Lovelace”" % device["name"], user["name"])
+                renamed.append(device["name"])
+    check("A" in renamed, "the rename reached terminal A at least", renamed)
+    holders_after = [d["name"] for d in sim.dump()["devices"] if "1002" in sim.pins(d["name"])]
+    check(holders_after == holders_before and holders_after,
+          "PIN 1002 is still on the terminals that held it", (holders_before, holders_after))
+
+
+def test_reports(env):
+    sim, _area, _ids = seed(env)
+    run_dialogs(env, "reports")
+    b = sim.pins("B")
+    check(len(b) == 110, "terminal B holds the 110 people of A and C after balancing", len(b))
+
+
+def test_export(env):
+    seed(env)
+    run_dialogs(env, "export")
+
+
+if __name__ == "__main__":
+    sys.exit(harness.main(globals()))
