@@ -7,6 +7,9 @@
 #include <glib-unix.h>
 #include <glib/gstdio.h>
 #include <locale.h>
+#if HAVE_MALLOC_TRIM
+#include <malloc.h>
+#endif
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -128,6 +131,14 @@ main (int argc, char **argv)
           { NULL } };
 
   setlocale (LC_ALL, "");
+#if HAVE_MALLOC_TRIM
+  /* glibc gives each new thread of the worker pools an arena of its own
+   * (up to 8 per core) and keeps their free memory: the 30-minute soak's
+   * RSS crept from 41 to 54 MB with 12.5 MB in use. Two arenas are plenty
+   * for threads that mostly wait on terminals. MALLOC_ARENA_MAX wins. */
+  if (g_getenv ("MALLOC_ARENA_MAX") == NULL)
+    mallopt (M_ARENA_MAX, 2);
+#endif
   g_log_set_writer_func (log_writer, NULL, NULL);
   /* a client that closes its end of an export pipe must cost an error
    * (EPIPE), never the service */
