@@ -621,11 +621,20 @@ check_device (BsdManager *self, GDBusMethodInvocation *invocation, guint device_
 }
 
 /* the methods that only start a job, and which kind (action_for_kind ()
- * says what they need) */
+ * says what they need); a Manager method with an id argument names its
+ * target, an area or a device */
+typedef enum
+{
+  JOB_TARGET_NONE,
+  JOB_TARGET_AREA,
+  JOB_TARGET_DEVICE,
+} JobTarget;
+
 typedef struct
 {
   const char *signal;
   BsdOpKind kind;
+  JobTarget target;
 } JobMethod;
 
 static const JobMethod manager_jobs[] = {
@@ -635,11 +644,11 @@ static const JobMethod manager_jobs[] = {
   { "handle-balance-devices", BSD_OP_BALANCE },
   { "handle-set-time", BSD_OP_SET_TIME },
 };
-static const JobMethod manager_area_jobs[] = {
-  { "handle-sync-area", BSD_OP_SYNC_AREA },
-  { "handle-preview-sync", BSD_OP_PREVIEW },
+static const JobMethod manager_target_jobs[] = {
+  { "handle-sync-area", BSD_OP_SYNC_AREA, JOB_TARGET_AREA },
+  { "handle-preview-sync", BSD_OP_PREVIEW, JOB_TARGET_AREA },
+  { "handle-sync-device", BSD_OP_SYNC_DEVICE, JOB_TARGET_DEVICE },
 };
-static const JobMethod manager_device_job = { "handle-sync-device", BSD_OP_SYNC_DEVICE };
 static const JobMethod device_jobs[] = {
   { "handle-sync", BSD_OP_SYNC_DEVICE },
   { "handle-refresh-logs", BSD_OP_REFRESH_LOGS },
@@ -657,35 +666,22 @@ handle_manager_job (BsDBusManager *iface,
 }
 
 static gboolean
-handle_manager_area_job (BsDBusManager *iface,
-                         GDBusMethodInvocation *invocation,
-                         guint area_id,
-                         const JobMethod *method)
-{
-  BsdManager *self = BSD_MANAGER (iface);
-  BsdOperation *op;
-
-  if (!check_area (self, invocation, area_id))
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
-  op = bsd_operation_new (method->kind);
-  op->area_id = area_id;
-  ask_for_job (self, invocation, op);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
-handle_manager_device_job (BsDBusManager *iface,
+handle_manager_target_job (BsDBusManager *iface,
                            GDBusMethodInvocation *invocation,
-                           guint device_id,
+                           guint id,
                            const JobMethod *method)
 {
   BsdManager *self = BSD_MANAGER (iface);
+  gboolean area = method->target == JOB_TARGET_AREA;
   BsdOperation *op;
 
-  if (!check_device (self, invocation, device_id))
+  if (area ? !check_area (self, invocation, id) : !check_device (self, invocation, id))
     return G_DBUS_METHOD_INVOCATION_HANDLED;
   op = bsd_operation_new (method->kind);
-  op->device_id = device_id;
+  if (area)
+    op->area_id = id;
+  else
+    op->device_id = id;
   ask_for_job (self, invocation, op);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
@@ -2360,11 +2356,9 @@ bsd_manager_iface_init (BsdManager *self)
   for (i = 0; i < G_N_ELEMENTS (manager_jobs); i++)
     g_signal_connect (self, manager_jobs[i].signal, G_CALLBACK (handle_manager_job),
                       (gpointer)&manager_jobs[i]);
-  for (i = 0; i < G_N_ELEMENTS (manager_area_jobs); i++)
-    g_signal_connect (self, manager_area_jobs[i].signal, G_CALLBACK (handle_manager_area_job),
-                      (gpointer)&manager_area_jobs[i]);
-  g_signal_connect (self, manager_device_job.signal, G_CALLBACK (handle_manager_device_job),
-                    (gpointer)&manager_device_job);
+  for (i = 0; i < G_N_ELEMENTS (manager_target_jobs); i++)
+    g_signal_connect (self, manager_target_jobs[i].signal, G_CALLBACK (handle_manager_target_job),
+                      (gpointer)&manager_target_jobs[i]);
   g_signal_connect (self, "handle-add-area", G_CALLBACK (handle_add_area), NULL);
   g_signal_connect (self, "handle-rename-area", G_CALLBACK (handle_rename_area), NULL);
   g_signal_connect (self, "handle-remove-area", G_CALLBACK (handle_remove_area), NULL);
