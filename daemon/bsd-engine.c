@@ -229,6 +229,7 @@ typedef struct
   guint skips;
 
   /* main-thread results */
+  GPtrArray *removals; /* Removal*: deleted PINs found on the device */
   guint logs_inserted;
   guint logs_duplicates;
   char *status; /* ok, partial, failed, unreachable, cancelled, skipped */
@@ -242,6 +243,7 @@ struct _Group
   char *area_name;
   GPtrArray *devices; /* DeviceCtx* (owned by the run) */
   guint pending;
+  GHashTable *tombstones; /* PIN → BsdTombstone*: what the plan deleted */
   BsdPlan *plan;
   JsonNode *plan_json; /* what stays of the plan once the group is done */
   guint primary_device_id;
@@ -266,7 +268,8 @@ struct _Run
   guint steps_total;
   guint steps_done;
   double last_fraction;
-  ZkUser *update_record; /* update-user: the roster record, uid unset */
+  ZkUser *update_record;   /* update-user: the roster record, uid unset */
+  BsdTombstone *tombstone; /* delete-user: the deletion */
   gboolean balance;
   gboolean clear_logs;
   guint clock_threshold;
@@ -284,6 +287,7 @@ run_free (Run *run)
   g_clear_pointer (&run->op, bsd_operation_free);
   g_clear_object (&run->cancellable);
   g_clear_pointer (&run->update_record, zk_user_free);
+  g_clear_pointer (&run->tombstone, bsd_tombstone_free);
   g_free (run);
 }
 
@@ -302,6 +306,7 @@ device_ctx_free (DeviceCtx *dev)
     bsd_apply_result_clear (&dev->apply);
   g_clear_error (&dev->error);
   g_clear_error (&dev->store_error);
+  g_clear_pointer (&dev->removals, g_ptr_array_unref);
   g_free (dev->status);
   g_free (dev->reason);
   g_free (dev);
@@ -312,6 +317,7 @@ group_free (Group *group)
 {
   g_free (group->area_name);
   g_clear_pointer (&group->devices, g_ptr_array_unref);
+  g_clear_pointer (&group->tombstones, g_hash_table_unref);
   g_clear_pointer (&group->plan, bsd_plan_unref);
   g_clear_pointer (&group->plan_json, json_node_unref);
   g_clear_pointer (&group->gaps_before, json_node_unref);
@@ -326,6 +332,56 @@ set_status (DeviceCtx *dev, const char *status, const char *reason)
   dev->status = g_strdup (status);
   g_free (dev->reason);
   dev->reason = g_strdup (reason);
+}
+
+/* a deleted PIN found on a device, and what became of it */
+typedef struct
+{
+  char *pin;
+  gint64 deleted_at;
+  char *deleted_by;
+  gboolean verified; /* the device's read-back no longer holds it */
+  char *outcome;     /* "removed", "would be removed", "removal failed", "not removed" */
+  char *reason;      /* why not, or NULL */
+  char *text;        /* one line for people */
+} Removal;
+
+static void
+removal_free (Removal *removal)
+{
+  g_free (removal->pin);
+  g_free (removal->deleted_by);
+  g_free (removal->outcome);
+  g_free (removal->reason);
+  g_free (removal->text);
+  g_free (removal);
+}
+
+/* "PIN 2, deleted on 2026-12-01 10:04 by uid:1000, found again on Gate C — removed" */
+static void
+add_removal (DeviceCtx *dev,
+             const BsdTombstone *tombstone,
+             gboolean again,
+             gboolean verified,
+             const char *outcome,
+             const char *reason)
+{
+  Removal *removal = g_new0 (Removal, 1);
+  g_autofree char *deletion = bsd_tombstone_describe (tombstone);
+
+  removal->pin = g_strdup (tombstone->pin);
+  removal->deleted_at = tombstone->created_at;
+  removal->deleted_by = g_strdup (tombstone->created_by);
+  removal->verified = verified;
+  removal->outcome = g_strdup (outcome);
+  removal->reason = g_strdup (reason);
+  removal->text
+      = g_strdup_printf ("%s, found %son %s — %s%s%s", deletion, again ? "again " : "",
+                         dev->endpoint->name, outcome, reason ? ": " : "", reason ? reason : "");
+  if (dev->removals == NULL)
+    dev->removals = g_ptr_array_new_with_free_func ((GDestroyNotify)removal_free);
+  g_ptr_array_add (dev->removals, removal);
+  g_message ("%s", removal->text);
 }
 
 static void
@@ -1190,6 +1246,38 @@ add_device_report (JsonBuilder *b, DeviceCtx *dev)
   json_builder_end_object (b);
 }
 
+/* "removals": every deleted PIN found on a device, across the run */
+static void
+add_removals_report (JsonBuilder *b, Run *run)
+{
+  json_builder_set_member_name (b, "removals");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < run->devices->len; i++)
+    {
+      DeviceCtx *dev = run->devices->pdata[i];
+
+      for (guint j = 0; dev->removals && j < dev->removals->len; j++)
+        {
+          Removal *r = dev->removals->pdata[j];
+
+          json_builder_begin_object (b);
+          json_add_str (b, "pin", r->pin);
+          json_builder_set_member_name (b, "deleted_at");
+          json_builder_add_int_value (b, r->deleted_at);
+          json_add_str (b, "deleted_by", r->deleted_by);
+          json_add_uint (b, "device_id", dev->endpoint->device_id);
+          json_add_str (b, "device", dev->endpoint->name);
+          json_add_str (b, "outcome", r->outcome);
+          json_builder_set_member_name (b, "verified");
+          json_builder_add_boolean_value (b, r->verified);
+          json_add_str (b, "reason", r->reason);
+          json_add_str (b, "text", r->text);
+          json_builder_end_object (b);
+        }
+    }
+  json_builder_end_array (b);
+}
+
 /* ---------------------------------------------------------- finishing */
 
 static guint
@@ -1331,6 +1419,7 @@ run_finish (Run *run)
         }
       json_builder_end_array (b);
     }
+  add_removals_report (b, run);
   json_builder_set_member_name (b, "devices");
   json_builder_begin_array (b);
   for (i = 0; i < run->devices->len; i++)
@@ -1417,6 +1506,18 @@ group_input (Group *group, gboolean after, GError **error)
     return NULL;
   for (i = 0; i < tombstones->len; i++)
     bsd_plan_input_add_tombstone (input, ((BsdTombstone *)tombstones->pdata[i])->pin);
+  /* the deletions the plan was made with, for the report */
+  if (group->tombstones == NULL)
+    {
+      group->tombstones = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                                 (GDestroyNotify)bsd_tombstone_free);
+      for (i = 0; i < tombstones->len; i++)
+        {
+          BsdTombstone *t = g_ptr_array_steal_index_fast (tombstones, 0);
+
+          g_hash_table_insert (group->tombstones, t->pin, t);
+        }
+    }
   return g_steal_pointer (&input);
 }
 
@@ -1478,6 +1579,51 @@ plan_has_writes (const BsdDevicePlan *plan)
          && plan->users_add->len + plan->users_update->len + plan->users_delete->len
                     + plan->templates_add->len + plan->faces_add->len
                 > 0;
+}
+
+static const char *
+delete_failure (const BsdApplyResult *apply, const char *pin)
+{
+  for (guint i = 0; i < apply->failures->len; i++)
+    {
+      BsdItemFailure *f = apply->failures->pdata[i];
+
+      if (f->kind == BSD_PLAN_ITEM_USER && g_strcmp0 (f->action, "delete") == 0
+          && g_strcmp0 (f->pin, pin) == 0)
+        return f->reason;
+    }
+  return NULL;
+}
+
+/* every deleted PIN the plan found on @dev, with what became of it: call
+ * once the device's apply step is done (or was never dispatched) */
+static void
+collect_removals (Group *group, DeviceCtx *dev)
+{
+  for (guint i = 0; dev->plan && i < dev->plan->users_delete->len; i++)
+    {
+      BsdPlanUser *u = dev->plan->users_delete->pdata[i];
+      const BsdTombstone *t
+          = group->tombstones ? g_hash_table_lookup (group->tombstones, u->pin) : NULL;
+      const char *reason;
+
+      if (t == NULL)
+        continue;
+      if (group->preview)
+        add_removal (dev, t, TRUE, FALSE, "would be removed", NULL);
+      else if (!dev->applied)
+        add_removal (dev, t, TRUE, FALSE, "not removed", dev->reason ? dev->reason : "not written");
+      else if (g_ptr_array_find_with_equal_func (dev->apply.deleted_pins, u->pin, g_str_equal,
+                                                 NULL))
+        add_removal (dev, t, TRUE, TRUE, "removed", NULL);
+      else if ((reason = delete_failure (&dev->apply, u->pin)) != NULL)
+        add_removal (dev, t, TRUE, FALSE, "removal failed", reason);
+      else if (dev->apply.cancelled)
+        add_removal (dev, t, TRUE, FALSE, "not removed", "cancelled");
+      else
+        add_removal (dev, t, TRUE, FALSE, "removal not verified",
+                     dev->error ? dev->error->message : "the device could not be read back");
+    }
 }
 
 static void
@@ -1586,6 +1732,14 @@ group_finish (Group *group)
       bsd_store_set_area_last_sync (store, group->area_id, g_get_real_time (), NULL);
       log_area_sync (group);
     }
+  /* applied devices collected theirs when their apply step ended */
+  for (i = 0; i < group->devices->len; i++)
+    {
+      DeviceCtx *dev = group->devices->pdata[i];
+
+      if (!dev->applied)
+        collect_removals (group, dev);
+    }
   /* the group's part of the report is made: release what a big area
    * holds (snapshots, read-backs, the plan's template bytes) */
   if (group->plan)
@@ -1680,22 +1834,6 @@ read_done (DeviceCtx *dev)
     group_plan (group);
 }
 
-static void
-confirm_deletions (Run *run, DeviceCtx *dev, GPtrArray *pins)
-{
-  guint i;
-
-  for (i = 0; pins && i < pins->len; i++)
-    {
-      gboolean retired = FALSE;
-
-      if (bsd_store_confirm_tombstone (run->engine->store, pins->pdata[i], dev->endpoint->device_id,
-                                       &retired, NULL)
-          && retired)
-        g_message ("PIN %s is gone from every device that held it", (char *)pins->pdata[i]);
-    }
-}
-
 /* the read-back's counts are what the device holds now; a sync that
  * reached its end without a device error is its last good sync */
 static void
@@ -1735,8 +1873,8 @@ apply_done (DeviceCtx *dev)
       if (dev->store_error)
         g_warning ("recording the read-back of %s: %s", dev->endpoint->name,
                    dev->store_error->message);
-      confirm_deletions (run, dev, dev->apply.deleted_pins);
     }
+  collect_removals (dev->group, dev);
   if (dev->apply.after)
     store_counts_after (run, dev, dev->apply.after);
   /* stored; only Balance's after-gaps look at it again */
@@ -1807,16 +1945,14 @@ flat_done (DeviceCtx *dev, Phase phase)
                                              NULL, NULL);
         }
       if (dev->done_ok)
-        {
-          g_autoptr (GPtrArray) pins = g_ptr_array_new ();
-
-          g_ptr_array_add (pins, run->op->pin);
-          confirm_deletions (run, dev, pins);
-          set_status (dev, "ok", dev->was_present ? "deleted" : "not on the device");
-        }
+        set_status (dev, "ok", dev->was_present ? "deleted" : "not on the device");
       else
         set_status (dev, status_for_error (dev->error),
                     dev->error ? dev->error->message : "not deleted");
+      if (dev->was_present && run->tombstone)
+        add_removal (dev, run->tombstone, FALSE, dev->done_ok,
+                     dev->done_ok ? "removed" : "removal failed",
+                     dev->done_ok ? NULL : dev->reason);
       break;
     case PHASE_UPDATE_PIN:
       if (dev->done_ok)
@@ -2119,7 +2255,12 @@ prepare_user_ops (Run *run, GError **error)
   BsdOperation *op = run->op;
 
   if (op->kind == BSD_OP_DELETE_USER)
-    return bsd_store_add_tombstone (store, op->pin, op->trigger, error);
+    {
+      if (!bsd_store_add_tombstone (store, op->pin, op->trigger, error))
+        return FALSE;
+      run->tombstone = bsd_store_get_tombstone (store, op->pin, error);
+      return run->tombstone != NULL;
+    }
   if (op->kind == BSD_OP_UPDATE_USER)
     {
       BsdPersonEdit edit = { 0 };

@@ -119,6 +119,18 @@ engine_fixture_run (EngineFixture *fx, BsdOpKind kind, guint id)
   return outcome;
 }
 
+BsdJobOutcome *
+engine_fixture_run_pin (EngineFixture *fx, BsdOpKind kind, const char *pin, const char *name)
+{
+  g_autoptr (BsdOperation) op = bsd_operation_new (kind);
+
+  op->pin = g_strdup (pin);
+  op->name = g_strdup (name);
+  op->trigger = g_strdup ("uid:0");
+  op->requested_by_uid = 0;
+  return engine_fixture_run_op (fx, op, NULL, NULL, NULL);
+}
+
 GHashTable *
 engine_fixture_pins (EngineFixture *fx, guint index)
 {

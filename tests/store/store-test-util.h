@@ -174,9 +174,9 @@ store_raw_dump (sqlite3 *db, const char *sql)
 }
 
 static inline char *
-store_fixture_sql (void)
+store_fixture_sql (const char *name)
 {
-  g_autofree char *path = g_build_filename (STORE_TEST_SRCDIR, "store-v1.sql", NULL);
+  g_autofree char *path = g_build_filename (STORE_TEST_SRCDIR, name, NULL);
   g_autoptr (GError) error = NULL;
   char *sql = NULL;
 
@@ -185,15 +185,30 @@ store_fixture_sql (void)
   return sql;
 }
 
-/* builds a version-1 database at @path from the fixture */
+/* builds a database at @path from the fixture file @name (an old schema
+ * version), then runs @extra_sql on it */
 static inline void
-store_make_v1 (const char *path, const char *extra_sql)
+store_make_old (const char *path, const char *name, const char *extra_sql)
 {
-  g_autofree char *sql = store_fixture_sql ();
+  g_autofree char *sql = store_fixture_sql (name);
   sqlite3 *db = store_raw_open (path);
 
   store_raw_exec (db, sql);
   if (extra_sql != NULL)
     store_raw_exec (db, extra_sql);
   sqlite3_close (db);
+}
+
+/* a version-1 database at @path */
+static inline void
+store_make_v1 (const char *path, const char *extra_sql)
+{
+  store_make_old (path, "store-v1.sql", extra_sql);
+}
+
+/* a version-2 database at @path */
+static inline void
+store_make_v2 (const char *path, const char *extra_sql)
+{
+  store_make_old (path, "store-v2.sql", extra_sql);
 }
