@@ -119,6 +119,17 @@ GPtrArray *zk_client_read_attendance (ZkClient *self,
                                       GPtrArray *warnings,
                                       GCancellable *cancellable,
                                       GError **error);
+/* @count records of the attendance log from the @start-th (1-based),
+ * with CMD_QUERY_DATA's range parameters. Not confirmed on devices:
+ * firmware may refuse (ZK_ERROR_DEVICE), ignore the range (the whole log
+ * comes back) or read it another way, so a caller trusts the result of a
+ * device only after it matched a full read of that device. */
+GPtrArray *zk_client_read_attendance_range (ZkClient *self,
+                                            guint start,
+                                            guint count,
+                                            GPtrArray *warnings,
+                                            GCancellable *cancellable,
+                                            GError **error);
 /* one template (CMD 88); ZK_ERROR_NOT_FOUND when absent */
 ZkTemplate *zk_client_read_template (
     ZkClient *self, guint16 uid, guint8 fid, GCancellable *cancellable, GError **error);
