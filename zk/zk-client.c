@@ -2992,6 +2992,7 @@ zk_client_feed_reply_for_fuzzing (const guint8 *data, gsize size)
   g_autoptr (GPtrArray) users = NULL;
   g_autoptr (GPtrArray) templates = NULL;
   g_autoptr (GPtrArray) records = NULL;
+  g_autoptr (GPtrArray) range = NULL;
   g_autoptr (GPtrArray) faces = NULL;
   g_autoptr (ZkTemplate) tmpl = NULL;
   g_autoptr (ZkUser) user = zk_user_new ();
@@ -3014,6 +3015,7 @@ zk_client_feed_reply_for_fuzzing (const guint8 *data, gsize size)
   users = zk_client_read_users (self, warnings, NULL, NULL);
   templates = zk_client_read_templates (self, warnings, NULL, NULL);
   records = zk_client_read_attendance (self, warnings, NULL, NULL);
+  range = zk_client_read_attendance_range (self, 2, 3, warnings, NULL, NULL);
   tmpl = zk_client_read_template (self, 1, 0, NULL, NULL);
   faces = zk_client_read_faces (self, 1, NULL, NULL);
   zk_client_get_time (self, &time, NULL, NULL);

@@ -172,8 +172,8 @@ gboolean zk_client_clear_attendance (ZkClient *self, GCancellable *cancellable, 
 /* for fuzzers only: feeds @data to the reply-handling code of a client as
  * if a device had sent it over TCP (wrapper + packets), while a fixed
  * sequence of operations (connect with comm key, get_info, the three bulk
- * reads, read_template, read_faces, get_time, set_user, write_template,
- * delete_user, disconnect) runs against it. Nothing goes on the network;
+ * reads, a ranged attendance read, read_template, read_faces, get_time,
+ * set_user, write_template, delete_user, disconnect) runs against it. Nothing goes on the network;
  * checksums are not verified and reply id 0 stands for "the request being
  * answered" so that mutated inputs reach the parsers. */
 void zk_client_feed_reply_for_fuzzing (const guint8 *data, gsize size);
