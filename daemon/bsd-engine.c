@@ -189,9 +189,9 @@ typedef struct
   Run *run;
   Group *group; /* NULL for flat runs (logs, delete, update, set time) */
   BsdEndpoint *endpoint;
-  char *serial;        /* from the store, then from the device */
-  guint known_records; /* watermark: records at the last full collection */
-  gboolean have_watermark;
+  char *serial;           /* from the store, then from the device */
+  char *firmware;         /* from the store, for the watermark's ranged-read verdict */
+  BsdLogWatermark *mark;  /* the last collection, NULL = none */
   gboolean read_fingers;  /* FALSE: counts unchanged, stored templates stand in */
   gboolean cache_allowed; /* a full read happened recently enough */
   gboolean cache_pending; /* the worker loads the cache before reading */
@@ -209,10 +209,10 @@ typedef struct
   /* filled by workers, read by the main thread after the hand-off */
   BsdContact contact;
   BsdSnapshot *snapshot;
-  GPtrArray *attendance;
+  BsdLogRead logs;
+  gboolean logs_read; /* @logs holds a collection */
   GPtrArray *warnings;
   gboolean clock_set;
-  gboolean logs_unchanged;
   gboolean logs_cleared;
   gboolean was_present; /* delete/update: the PIN was on the device */
   gboolean done_ok;     /* delete/update/set-time: verified */
@@ -296,9 +296,11 @@ device_ctx_free (DeviceCtx *dev)
 {
   bsd_endpoint_free (dev->endpoint);
   g_free (dev->serial);
+  g_free (dev->firmware);
+  g_clear_pointer (&dev->mark, bsd_log_watermark_free);
   bsd_contact_clear (&dev->contact);
   g_clear_pointer (&dev->snapshot, bsd_snapshot_free);
-  g_clear_pointer (&dev->attendance, g_ptr_array_unref);
+  bsd_log_read_clear (&dev->logs);
   g_clear_pointer (&dev->warnings, g_ptr_array_unref);
   g_clear_pointer (&dev->stored_uids, g_hash_table_unref);
   g_clear_pointer (&dev->cached, g_ptr_array_unref);
@@ -481,6 +483,25 @@ users_match (const BsdSnapshot *snapshot, GHashTable *stored)
   return TRUE;
 }
 
+/* whether ranged reads of the device are trusted: a verdict holds for
+ * the firmware it was taken on */
+static BsdRangedReads
+ranged_state (DeviceCtx *dev)
+{
+  const char *firmware = dev->contact.info.firmware ? dev->contact.info.firmware : dev->firmware;
+
+  if (dev->mark == NULL || g_strcmp0 (dev->mark->ranged_firmware, firmware) != 0)
+    return BSD_RANGED_READS_UNKNOWN;
+  return dev->mark->ranged;
+}
+
+static void
+collect_logs (DeviceCtx *dev, ZkClient *client, gint records, GCancellable *cancellable)
+{
+  dev->logs_read = bsd_device_io_read_logs (client, dev->mark, ranged_state (dev), records,
+                                            &dev->logs, dev->warnings, cancellable, &dev->error);
+}
+
 static void
 worker_read (DeviceCtx *dev, ZkClient *client, GCancellable *cancellable)
 {
@@ -526,8 +547,8 @@ worker_read (DeviceCtx *dev, ZkClient *client, GCancellable *cancellable)
       if (dev->snapshot == NULL)
         return;
     }
-  if (dev->read_logs && dev->contact.info.sizes.records > 0)
-    dev->attendance = zk_client_read_attendance (client, dev->warnings, cancellable, &dev->error);
+  if (dev->read_logs)
+    collect_logs (dev, client, dev->contact.info.sizes.records, cancellable);
 }
 
 static void
@@ -546,17 +567,8 @@ worker_logs (DeviceCtx *dev, ZkClient *client, GCancellable *cancellable)
   if (!zk_client_get_sizes (client, &sizes, cancellable, &dev->error))
     return;
   dev->contact.info.sizes = sizes;
-  /* nothing new since the last full collection: skip the table */
-  if (dev->have_watermark && sizes.records >= 0 && (guint)sizes.records == dev->known_records)
-    {
-      dev->logs_unchanged = TRUE;
-      return;
-    }
   dev->warnings = g_ptr_array_new_with_free_func (g_free);
-  if (sizes.records == 0)
-    dev->attendance = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_attendance_free);
-  else
-    dev->attendance = zk_client_read_attendance (client, dev->warnings, cancellable, &dev->error);
+  collect_logs (dev, client, sizes.records, cancellable);
 }
 
 static void
@@ -568,8 +580,9 @@ worker_clear_logs (DeviceCtx *dev, ZkClient *client, GCancellable *cancellable)
   /* disabled, no punch can land between the count and the clear */
   if (!zk_client_disable (client, run->engine->disable_timeout_s, cancellable, &dev->error))
     return;
+  /* every record the device holds is committed, and none came since */
   if (zk_client_get_sizes (client, &sizes, cancellable, &dev->error) && sizes.records >= 0
-      && dev->have_attendance && (guint)sizes.records == dev->attendance_read)
+      && dev->logs.complete && (guint)sizes.records == dev->logs.log_count)
     {
       if (zk_client_clear_attendance (client, cancellable, &dev->error))
         {
@@ -1168,6 +1181,32 @@ json_add_uint (JsonBuilder *b, const char *key, guint64 value)
   json_builder_add_int_value (b, (gint64)value);
 }
 
+/* what a log collection read and why: "mode" full, tail (only what
+ * followed the newest record collected before) or unchanged */
+static void
+add_attendance_report (JsonBuilder *b, DeviceCtx *dev)
+{
+  const BsdLogRead *logs = &dev->logs;
+
+  json_builder_set_member_name (b, "attendance");
+  json_builder_begin_object (b);
+  json_add_str (b, "mode", logs->unchanged ? "unchanged" : logs->tail ? "tail" : "full");
+  if (logs->why_full)
+    json_add_str (b, "full_read_reason", logs->why_full);
+  json_add_uint (b, "device_records", logs->log_count);
+  json_add_uint (b, "read", dev->attendance_read);
+  json_add_uint (b, "inserted", dev->logs_inserted);
+  json_add_uint (b, "duplicates", dev->logs_duplicates);
+  json_builder_set_member_name (b, "unchanged");
+  json_builder_add_boolean_value (b, logs->unchanged);
+  json_builder_set_member_name (b, "cleared");
+  json_builder_add_boolean_value (b, dev->logs_cleared);
+  json_add_str (b, "ranged_reads", bsd_ranged_reads_to_string (logs->ranged));
+  if (logs->ranged_note)
+    json_add_str (b, "ranged_reads_note", logs->ranged_note);
+  json_builder_end_object (b);
+}
+
 static void
 add_device_report (JsonBuilder *b, DeviceCtx *dev)
 {
@@ -1222,19 +1261,8 @@ add_device_report (JsonBuilder *b, DeviceCtx *dev)
         }
       json_builder_end_array (b);
     }
-  if (dev->have_attendance || dev->logs_unchanged)
-    {
-      json_builder_set_member_name (b, "attendance");
-      json_builder_begin_object (b);
-      json_add_uint (b, "read", dev->attendance_read);
-      json_add_uint (b, "inserted", dev->logs_inserted);
-      json_add_uint (b, "duplicates", dev->logs_duplicates);
-      json_builder_set_member_name (b, "unchanged");
-      json_builder_add_boolean_value (b, dev->logs_unchanged);
-      json_builder_set_member_name (b, "cleared");
-      json_builder_add_boolean_value (b, dev->logs_cleared);
-      json_builder_end_object (b);
-    }
+  if (dev->have_attendance)
+    add_attendance_report (b, dev);
   if (dev->warnings && dev->warnings->len > 0)
     {
       json_builder_set_member_name (b, "warnings");
@@ -1768,24 +1796,38 @@ group_finish (Group *group)
 static void
 store_attendance (Run *run, DeviceCtx *dev)
 {
+  BsdStore *store = run->engine->store;
+  BsdLogRead *logs = &dev->logs;
   g_autoptr (GTimeZone) tz = bsd_endpoint_get_time_zone (dev->endpoint);
   g_autoptr (GError) error = NULL;
+  const char *firmware = dev->contact.info.firmware ? dev->contact.info.firmware : dev->firmware;
 
-  if (dev->attendance == NULL || dev->serial == NULL)
+  if (!dev->logs_read || dev->serial == NULL)
     return;
   dev->have_attendance = TRUE;
-  dev->attendance_read = dev->attendance->len;
-  if (!bsd_store_add_attendance (run->engine->store, dev->endpoint->device_id, dev->serial, tz,
-                                 dev->attendance, &dev->logs_inserted, &dev->logs_duplicates,
-                                 &error))
+  dev->attendance_read = logs->records ? logs->records->len : 0;
+  /* the rows and the watermark (count, newest record) in one transaction */
+  if (logs->records != NULL
+      && !bsd_store_add_attendance_log (
+          store, dev->endpoint->device_id, dev->serial, tz, logs->records, logs->log_count,
+          bsd_log_read_get_newest (logs), &dev->logs_inserted, &dev->logs_duplicates, &error))
     {
       set_status (dev, "failed", error->message);
       return;
     }
-  /* only committed rows may be cleared on the device */
+  if (logs->ranged_changed)
+    {
+      if (!bsd_store_set_ranged_reads (store, dev->serial, logs->ranged, firmware, &error))
+        g_warning ("%s: %s", dev->endpoint->name, error->message);
+      else
+        g_message ("%s: ranged attendance reads %s: %s", dev->endpoint->name,
+                   bsd_ranged_reads_to_string (logs->ranged), logs->ranged_note);
+    }
   /* committed: the rows live in the database now */
-  g_clear_pointer (&dev->attendance, g_ptr_array_unref);
-  if (run->clear_logs && dev->attendance_read > 0 && !g_cancellable_is_cancelled (run->cancellable))
+  g_clear_pointer (&logs->records, g_ptr_array_unref);
+  /* only a log whose every record is committed may be cleared */
+  if (run->clear_logs && logs->complete && logs->log_count > 0
+      && !g_cancellable_is_cancelled (run->cancellable))
     {
       run->pending++;
       dispatch (dev, PHASE_CLEAR_LOGS);
@@ -1917,7 +1959,7 @@ flat_done (DeviceCtx *dev, Phase phase)
       else
         {
           store_health (run, dev);
-          set_status (dev, "ok", dev->logs_unchanged ? "no new records" : NULL);
+          set_status (dev, "ok", dev->logs.unchanged ? "no new records" : NULL);
           store_attendance (run, dev);
         }
       break;
@@ -2034,17 +2076,9 @@ device_ctx_new (Run *run, Group *group, const BsdDevice *device, GError **error)
                                     device->protocol, key, device->timeout_ms, device->time_zone);
   dev->serial = g_strdup (device->health.serial);
   dev->read_fingers = TRUE;
+  dev->firmware = g_strdup (device->health.firmware);
   if (dev->serial)
-    {
-      g_autoptr (BsdLogWatermark) mark
-          = bsd_store_get_log_watermark (self->store, dev->serial, NULL);
-
-      if (mark)
-        {
-          dev->have_watermark = TRUE;
-          dev->known_records = mark->count;
-        }
-    }
+    dev->mark = bsd_store_get_log_watermark (self->store, dev->serial, NULL);
   if (group && self->full_read_interval_s > 0)
     {
       gpointer last;

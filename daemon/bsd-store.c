@@ -2786,29 +2786,29 @@ bsd_store_insert_attendance (BsdStore *self,
   return TRUE;
 }
 
-/* stores @records and the watermark of a log of @log_count records whose
- * newest record is the last of @records (or that is empty) */
-static gboolean
-bsd_store_add_log (BsdStore *self,
-                   guint device_id,
-                   const char *serial,
-                   GTimeZone *device_tz,
-                   GPtrArray *records,
-                   guint log_count,
-                   guint *inserted,
-                   guint *duplicates,
-                   GError **error)
+gboolean
+bsd_store_add_attendance_log (BsdStore *self,
+                              guint device_id,
+                              const char *serial,
+                              GTimeZone *device_tz,
+                              GPtrArray *records,
+                              guint log_count,
+                              const ZkAttendance *newest,
+                              guint *inserted,
+                              guint *duplicates,
+                              GError **error)
 {
   const char *op = "storing attendance";
   g_autoptr (BsdStoreTx) tx = NULL;
   g_autoptr (GTimeZone) local_tz = NULL;
   g_autofree char *latest = NULL;
   g_autofree char *newest_time = NULL;
-  const ZkAttendance *newest
-      = records->len > 0 ? g_ptr_array_index (records, records->len - 1) : NULL;
   gint64 now = bsd_store_now ();
   guint n_inserted = 0;
   guint n_duplicates = 0;
+
+  g_return_val_if_fail (BSD_IS_STORE (self), FALSE);
+  g_return_val_if_fail (records != NULL, FALSE);
 
   if (!bsd_check_text (serial, "the device serial", 128, op, error))
     return FALSE;
@@ -2891,30 +2891,12 @@ bsd_store_add_attendance (BsdStore *self,
                           guint *duplicates,
                           GError **error)
 {
-  g_return_val_if_fail (BSD_IS_STORE (self), FALSE);
   g_return_val_if_fail (records != NULL, FALSE);
 
-  return bsd_store_add_log (self, device_id, serial, device_tz, records, records->len, inserted,
-                            duplicates, error);
-}
-
-gboolean
-bsd_store_add_attendance_tail (BsdStore *self,
-                               guint device_id,
-                               const char *serial,
-                               GTimeZone *device_tz,
-                               GPtrArray *records,
-                               guint log_count,
-                               guint *inserted,
-                               guint *duplicates,
-                               GError **error)
-{
-  g_return_val_if_fail (BSD_IS_STORE (self), FALSE);
-  g_return_val_if_fail (records != NULL && records->len > 0, FALSE);
-  g_return_val_if_fail (log_count >= records->len, FALSE);
-
-  return bsd_store_add_log (self, device_id, serial, device_tz, records, log_count, inserted,
-                            duplicates, error);
+  return bsd_store_add_attendance_log (
+      self, device_id, serial, device_tz, records, records->len,
+      records->len > 0 ? g_ptr_array_index (records, records->len - 1) : NULL, inserted, duplicates,
+      error);
 }
 
 BsdLogWatermark *

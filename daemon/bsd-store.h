@@ -394,17 +394,19 @@ gboolean bsd_store_add_attendance (BsdStore *self,
                                    guint *inserted,
                                    guint *duplicates,
                                    GError **error);
-/* the same for the end of a log of @log_count records: @records (≥ 1)
- * are its last records in log order, the newest last */
-gboolean bsd_store_add_attendance_tail (BsdStore *self,
-                                        guint device_id,
-                                        const char *serial,
-                                        GTimeZone *device_tz,
-                                        GPtrArray *records,
-                                        guint log_count,
-                                        guint *inserted,
-                                        guint *duplicates,
-                                        GError **error);
+/* the same with the watermark given: the device's log holds @log_count
+ * records now, @newest is its last one (NULL = not known, e.g. a record
+ * the decoder skipped); @records may be the whole log or its new end */
+gboolean bsd_store_add_attendance_log (BsdStore *self,
+                                       guint device_id,
+                                       const char *serial,
+                                       GTimeZone *device_tz,
+                                       GPtrArray *records,
+                                       guint log_count,
+                                       const ZkAttendance *newest,
+                                       guint *inserted,
+                                       guint *duplicates,
+                                       GError **error);
 
 /* whether ranged attendance reads (1503 with a start) of a device can be
  * trusted: only after they matched a full read of the same device */
