@@ -122,12 +122,18 @@ def test_allow(env):
     check("1095" not in sim.pins("A"), "and a sync keeps it away", j["State"])
     env.polkit_allow(harness.ACTIONS)
 
-    # while the PIN's delete job runs, allowing it would be undone: Busy
-    sim.cmd("fault A delay 1500")
-    job = env.call("DeleteUser", "(s)", ("1095",))
-    msg = env.expect_error("Busy", "AllowUser", "(s)", ("1095",),
+    # the deletion counts from the call on, before its job has run; while the
+    # job waits or runs, allowing the PIN would be undone by it: Busy
+    sim.cmd("fault A delay 400")
+    sync = env.call("SyncArea", "(u)", (area,))
+    job = env.call("DeleteUser", "(s)", ("1090",))
+    check(env.call("GetJob", "(t)", (env.job_id(job),))["State"] == "queued",
+          "the delete job waits for the sync")
+    check(tombstone(env, "1090") is not None, "DeleteUser records the deletion at once")
+    msg = env.expect_error("Busy", "AllowUser", "(s)", ("1090",),
                            what="AllowUser while the PIN's delete job runs is Busy")
     check(str(env.job_id(job)) in msg, "the message names the job", msg)
+    env.wait_job(sync)
     env.wait_job(job)
     sim.cmd("fault A clear")
 
@@ -141,7 +147,8 @@ def test_allow(env):
     check(j["State"] == "succeeded", "the sync", j)
     check(all("1095" in sim.pins(x) for x in "ABC"), "1095 is back on every terminal")
     report = json.loads(j["Report"])
-    check(report["removals"] == [], "nothing removed", report["removals"])
+    check([(r["pin"], r["device"]) for r in report["removals"]] == [("1090", "C")],
+          "only 1090, still deleted, is removed (from C)", report["removals"])
     users = env.call("ListUsers", "(suu)", ("1095", 0, 0))
     check(len(users) == 1, "and in the roster", users)
     log = env.daemon_log_text()
