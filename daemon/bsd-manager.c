@@ -1383,8 +1383,8 @@ check_pin (BsdManager *self, GDBusMethodInvocation *invocation, const char *pin)
 
       return_invalid (invocation,
                       "pin: %s: a deleted PIN cannot be changed. Allow it again first "
-                      "(AllowUser, “biosyncctl allow %s”, or People → Deleted people → "
-                      "Allow again), then change it",
+                      "(AllowUser, “biosyncctl allow %s”, or People → Deleted People → "
+                      "Allow Again), then change it",
                       deletion, pin);
       return FALSE;
     }

@@ -38,6 +38,9 @@ BsdJobOutcome *engine_fixture_run (EngineFixture *fx, BsdOpKind kind, guint id);
 BsdJobOutcome *
 engine_fixture_run_pin (EngineFixture *fx, BsdOpKind kind, const char *pin, const char *name);
 
+/* attendance rows in the store */
+guint64 engine_fixture_n_attendance (EngineFixture *fx);
+
 /* PIN set / "PIN:finger" set of simulated device @index, from a dump */
 GHashTable *engine_fixture_pins (EngineFixture *fx, guint index);
 GHashTable *engine_fixture_fingers (EngineFixture *fx, guint index);

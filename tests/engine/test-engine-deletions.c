@@ -61,8 +61,8 @@ static void
 assert_removed (BsdJobOutcome *outcome, const char *pin, const char *device, gboolean again)
 {
   JsonObject *r = find_removal (outcome, pin, device);
-  g_autofree char *tail = g_strdup_printf (", found %son %s — removed", again ? "again " : "",
-                                           device);
+  g_autofree char *tail
+      = g_strdup_printf (", found %son %s — removed", again ? "again " : "", device);
   g_autofree char *head = g_strdup_printf ("PIN %s, deleted on ", pin);
   const char *text;
 

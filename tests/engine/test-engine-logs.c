@@ -15,17 +15,6 @@
 
 #include "zk-client.h"
 
-static guint64
-n_attendance (EngineFixture *fx)
-{
-  g_autoptr (GError) error = NULL;
-  guint64 count = 0;
-
-  bsd_store_count_attendance (fx->store, 0, G_MAXINT64, &count, &error);
-  g_assert_no_error (error);
-  return count;
-}
-
 /* someone clears the terminal's log at the terminal or with another tool */
 static void
 clear_outside (EngineFixture *fx, guint index)
@@ -76,19 +65,19 @@ test_refilled_same_count (gconstpointer data)
 
   att = collect (fx, &first);
   g_assert_cmpint (json_object_get_int_member (att, "inserted"), ==, 20);
-  g_assert_cmpuint (n_attendance (fx), ==, 20);
+  g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 20);
 
   clear_outside (fx, 0);
   punch (fx, "D", 20, 1);
   att = collect (fx, &refilled);
   g_assert_cmpint (json_object_get_int_member (att, "inserted"), ==, 20);
   g_assert_false (json_object_get_boolean_member (att, "unchanged"));
-  g_assert_cmpuint (n_attendance (fx), ==, 40);
+  g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 40);
 
   /* and nothing twice */
   att = collect (fx, &again);
   g_assert_cmpint (json_object_get_int_member (att, "inserted"), ==, 0);
-  g_assert_cmpuint (n_attendance (fx), ==, 40);
+  g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 40);
 }
 
 static const char *
@@ -137,7 +126,7 @@ test_ranged_modes (gconstpointer data)
   g_assert_cmpstr (str (att, "ranged_reads"), ==, honour ? "trusted" : "untrusted");
   g_assert_cmpint (ranged_reads (fx), ==,
                    honour ? BSD_RANGED_READS_TRUSTED : BSD_RANGED_READS_UNTRUSTED);
-  g_assert_cmpuint (n_attendance (fx), ==, 20);
+  g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 20);
 
   att = collect (fx, &second);
   g_assert_cmpint (json_object_get_int_member (att, "inserted"), ==, 0);
@@ -160,7 +149,7 @@ test_ranged_modes (gconstpointer data)
   g_assert_cmpstr (str (att, "mode"), ==, honour ? "tail" : "full");
   g_assert_cmpint (json_object_get_int_member (att, "read"), ==, honour ? 3 : 23);
   g_assert_cmpint (json_object_get_int_member (att, "device_records"), ==, 23);
-  g_assert_cmpuint (n_attendance (fx), ==, 23);
+  g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 23);
 }
 
 /* repeated collections with punches in between: every punch once */
@@ -178,7 +167,7 @@ test_exactly_once (gconstpointer data)
       punch (fx, "D", n, 3 + round);
       total += n;
       collect (fx, &outcome);
-      g_assert_cmpuint (n_attendance (fx), ==, total);
+      g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, total);
       g_assert_cmpuint (test_sim_count (fx->sim, 0, "attendance"), ==, total);
     }
 }
@@ -209,7 +198,7 @@ test_surprise (void)
   att = collect (fx, &after);
   g_assert_cmpstr (str (att, "mode"), ==, "full");
   g_assert_cmpstr (str (att, "full_read_reason"), ==, "ranged reads are not trusted");
-  g_assert_cmpuint (n_attendance (fx), ==, 22);
+  g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 22);
 }
 
 /* a log that shrank is read in full */
@@ -228,7 +217,7 @@ test_shrunk (gconstpointer data)
   g_assert_cmpstr (str (att, "mode"), ==, "full");
   g_assert_cmpstr (str (att, "full_read_reason"), ==, "the log shrank");
   g_assert_cmpint (json_object_get_int_member (att, "inserted"), ==, 5);
-  g_assert_cmpuint (n_attendance (fx), ==, 25);
+  g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 25);
 }
 
 /* cleared and refilled past the old count: the old newest record is not
@@ -250,7 +239,7 @@ test_newest_changed (void)
   g_assert_cmpstr (str (att, "full_read_reason"), ==, "the newest record changed");
   g_assert_cmpint (json_object_get_int_member (att, "inserted"), ==, 25);
   g_assert_cmpstr (str (att, "ranged_reads"), ==, "trusted");
-  g_assert_cmpuint (n_attendance (fx), ==, 45);
+  g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 45);
 }
 
 /* the individual sync of a device without area collects the same way */
@@ -275,7 +264,7 @@ test_individual_sync (void)
   att = json_object_get_object_member (engine_fixture_report_device (fx, refilled, 0),
                                        "attendance");
   g_assert_cmpint (json_object_get_int_member (att, "inserted"), ==, 20);
-  g_assert_cmpuint (n_attendance (fx), ==, 40);
+  g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 40);
 }
 
 /* clearing after download after a tail read: all committed, count matched */
@@ -296,14 +285,14 @@ test_clear_after_tail (void)
   att = collect (fx, &tail);
   g_assert_cmpstr (str (att, "mode"), ==, "tail");
   g_assert_true (json_object_get_boolean_member (att, "cleared"));
-  g_assert_cmpuint (n_attendance (fx), ==, 23);
+  g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 23);
   g_assert_cmpuint (test_sim_count (fx->sim, 0, "attendance"), ==, 0);
   g_assert_cmpint (test_sim_stat (fx->sim, 0, "disabled"), ==, 0);
   /* the watermark follows the clear */
   punch (fx, "D", 2, 9);
   att = collect (fx, &empty);
   g_assert_cmpint (json_object_get_int_member (att, "inserted"), ==, 2);
-  g_assert_cmpuint (n_attendance (fx), ==, 25);
+  g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 25);
 }
 
 int

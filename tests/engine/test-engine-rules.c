@@ -10,17 +10,6 @@
 
 #include <string.h>
 
-static guint64
-n_attendance (EngineFixture *fx)
-{
-  g_autoptr (GError) error = NULL;
-  guint64 count = 0;
-
-  bsd_store_count_attendance (fx->store, 0, G_MAXINT64, &count, &error);
-  g_assert_no_error (error);
-  return count;
-}
-
 static void
 assert_all_enabled (EngineFixture *fx)
 {
@@ -188,11 +177,11 @@ test_attendance_once (void)
   /* the individual sync of a device without area collects its punches */
   sync = engine_fixture_run (fx, BSD_OP_SYNC_DEVICE, engine_fixture_device_id (fx, 0));
   g_assert_cmpstr (sync->state, ==, "succeeded");
-  g_assert_cmpuint (n_attendance (fx), ==, 40);
+  g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 40);
   /* a re-collection inserts nothing */
   again = engine_fixture_run (fx, BSD_OP_REFRESH_LOGS, 0);
   g_assert_cmpstr (again->state, ==, "succeeded");
-  g_assert_cmpuint (n_attendance (fx), ==, 65);
+  g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 65);
   att = json_object_get_object_member (engine_fixture_report_device (fx, again, 0), "attendance");
   g_assert_cmpint (json_object_get_int_member (att, "inserted"), ==, 0);
 
@@ -204,12 +193,12 @@ test_attendance_once (void)
   bsd_engine_run_async (fx->engine, op, NULL, NULL, NULL, concurrent_cb, &c);
   while (c.done < 2)
     g_main_context_iteration (NULL, TRUE);
-  g_assert_cmpuint (n_attendance (fx), ==, 68);
+  g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 68);
   g_assert_cmpint (test_sim_stat (fx->sim, 0, "max_sessions"), ==, 1);
   g_assert_cmpint (test_sim_stat (fx->sim, 1, "max_sessions"), ==, 1);
 
   after_punch = engine_fixture_run (fx, BSD_OP_REFRESH_LOGS, 0);
-  g_assert_cmpuint (n_attendance (fx), ==, 68);
+  g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 68);
   /* the device logs are kept (ClearLogsAfterDownload is off by default) */
   g_assert_cmpuint (test_sim_count (fx->sim, 0, "attendance"), ==, 42);
 }
@@ -249,7 +238,7 @@ test_clear_logs (void)
   g_assert_no_error (error);
   /* a punch lands between the read and the clear: the log is kept */
   first = engine_fixture_run_op (fx, op, NULL, punch_cb, &hook);
-  g_assert_cmpuint (n_attendance (fx), ==, 20);
+  g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 20);
   g_assert_cmpuint (test_sim_count (fx->sim, 0, "attendance"), ==, 21);
   g_assert_false (json_object_get_boolean_member (
       json_object_get_object_member (engine_fixture_report_device (fx, first, 0), "attendance"),
@@ -257,7 +246,7 @@ test_clear_logs (void)
 
   /* nothing new between read and clear: committed, then cleared */
   second = engine_fixture_run (fx, BSD_OP_REFRESH_LOGS, 0);
-  g_assert_cmpuint (n_attendance (fx), ==, 21);
+  g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 21);
   g_assert_cmpuint (test_sim_count (fx->sim, 0, "attendance"), ==, 0);
   g_assert_true (json_object_get_boolean_member (
       json_object_get_object_member (engine_fixture_report_device (fx, second, 0), "attendance"),
@@ -270,9 +259,9 @@ test_clear_logs (void)
     g_free (test_sim_control (fx->sim, "punch D 3 1 0 2030-01-01T08:%02u:00", i));
   third = engine_fixture_run (fx, BSD_OP_REFRESH_LOGS, 0);
   g_assert_cmpstr (third->state, ==, "succeeded");
-  g_assert_cmpuint (n_attendance (fx), ==, 42);
+  g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 42);
   fourth = engine_fixture_run (fx, BSD_OP_REFRESH_LOGS, 0);
-  g_assert_cmpuint (n_attendance (fx), ==, 42);
+  g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 42);
 }
 
 /* ------------------------------------------------ clock and time zones */
@@ -609,7 +598,7 @@ test_sync_all_and_device (void)
   pins_b = engine_fixture_pins (fx, 1);
   g_assert_cmpuint (g_hash_table_size (pins_b), ==, 5);
   /* the unassigned device got an individual sync: its logs and users */
-  g_assert_cmpuint (n_attendance (fx), ==, 10);
+  g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 10);
   g_assert_cmpuint (test_sim_count (fx->sim, 2, "users"), ==, 4);
   {
     g_autoptr (GPtrArray) users

@@ -173,6 +173,24 @@ store_raw_dump (sqlite3 *db, const char *sql)
   return g_string_free (out, FALSE);
 }
 
+/* "p:1,2 c:3 n:4": where a deletion stands on each device (pending,
+ * confirmed, never seen) */
+static inline char *
+store_tombstone_standing (const BsdTombstone *tombstone)
+{
+  GArray *lists[] = { tombstone->pending, tombstone->confirmed, tombstone->never_seen };
+  const char *names[] = { "p", "c", "n" };
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (lists); i++)
+    {
+      g_string_append_printf (out, "%s%s:", i ? " " : "", names[i]);
+      for (guint j = 0; j < lists[i]->len; j++)
+        g_string_append_printf (out, "%s%u", j ? "," : "", g_array_index (lists[i], guint, j));
+    }
+  return g_string_free (out, FALSE);
+}
+
 static inline char *
 store_fixture_sql (const char *name)
 {

@@ -710,27 +710,14 @@ tombstoned (BsdStore *store, const char *pin)
   return result;
 }
 
-/* "p:1,2 c:3 n:4": where the deletion of @pin stands on each device */
 static char *
 standing (BsdStore *store, const char *pin)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (BsdTombstone) tombstone = bsd_store_get_tombstone (store, pin, &error);
-  GArray *lists[3];
-  const char *names[] = { "p", "c", "n" };
-  GString *out = g_string_new (NULL);
 
   g_assert_no_error (error);
-  lists[0] = tombstone->pending;
-  lists[1] = tombstone->confirmed;
-  lists[2] = tombstone->never_seen;
-  for (guint i = 0; i < 3; i++)
-    {
-      g_string_append_printf (out, "%s%s:", i ? " " : "", names[i]);
-      for (guint j = 0; j < lists[i]->len; j++)
-        g_string_append_printf (out, "%s%u", j ? "," : "", g_array_index (lists[i], guint, j));
-    }
-  return g_string_free (out, FALSE);
+  return store_tombstone_standing (tombstone);
 }
 
 #define assert_standing(store, pin, expected)                                                      \

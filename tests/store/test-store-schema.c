@@ -411,23 +411,6 @@ test_migrate_v1 (void)
   g_assert_no_error (error);
 }
 
-/* "p:1,2 c:3 n:4": where a deletion stands on each device */
-static char *
-standing (const BsdTombstone *tombstone)
-{
-  GArray *lists[] = { tombstone->pending, tombstone->confirmed, tombstone->never_seen };
-  const char *names[] = { "p", "c", "n" };
-  GString *out = g_string_new (NULL);
-
-  for (guint i = 0; i < G_N_ELEMENTS (lists); i++)
-    {
-      g_string_append_printf (out, "%s%s:", i ? " " : "", names[i]);
-      for (guint j = 0; j < lists[i]->len; j++)
-        g_string_append_printf (out, "%s%u", j ? "," : "", g_array_index (lists[i], guint, j));
-    }
-  return g_string_free (out, FALSE);
-}
-
 static void
 test_migrate_v2 (void)
 {
@@ -477,12 +460,12 @@ test_migrate_v2 (void)
   g_assert_cmpstr (eight->pin, ==, "8");
   g_assert_cmpstr (eight->created_by, ==, "uid:1001");
   g_assert_cmpint (eight->allowed_at, ==, 0);
-  text = standing (eight);
+  text = store_tombstone_standing (eight);
   g_assert_cmpstr (text, ==, "p:3 c:1 n:2");
   g_clear_pointer (&text, g_free);
   g_assert_cmpstr (nine->pin, ==, "9");
   g_assert_null (nine->created_by);
-  text = standing (nine);
+  text = store_tombstone_standing (nine);
   g_assert_cmpstr (text, ==, "p: c:1,3 n:2");
   g_clear_pointer (&text, g_free);
   g_assert_true (bsd_store_upsert_person_from_device (store, eight_again, &stored, &error));
