@@ -1539,9 +1539,9 @@ group_input (Group *group, gboolean after, GError **error)
     {
       group->tombstones = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                                  (GDestroyNotify)bsd_tombstone_free);
-      for (i = 0; i < tombstones->len; i++)
+      while (tombstones->len > 0)
         {
-          BsdTombstone *t = g_ptr_array_steal_index_fast (tombstones, 0);
+          BsdTombstone *t = g_ptr_array_steal_index_fast (tombstones, tombstones->len - 1);
 
           g_hash_table_insert (group->tombstones, t->pin, t);
         }

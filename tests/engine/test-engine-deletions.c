@@ -331,13 +331,20 @@ test_preview_lists_removals (void)
   g_autoptr (GError) error = NULL;
   JsonObject *r;
 
-  bsd_store_add_tombstone (fx->store, "2", "uid:0", &error);
-  g_assert_no_error (error);
+  for (guint i = 2; i <= 4; i++)
+    {
+      g_autofree char *pin = g_strdup_printf ("%u", i);
+
+      bsd_store_add_tombstone (fx->store, pin, "uid:0", &error);
+      g_assert_no_error (error);
+    }
   preview = engine_fixture_run (fx, BSD_OP_PREVIEW, fx->area_id);
   g_assert_cmpstr (preview->state, ==, "succeeded");
   g_assert_true (on_device (fx, 0, "2"));
   g_assert_true (on_device (fx, 1, "2"));
-  g_assert_cmpuint (n_removals (preview), ==, 2);
+  /* three deleted PINs on two terminals */
+  g_assert_cmpuint (n_removals (preview), ==, 6);
+  g_assert_nonnull (find_removal (preview, "4", "A"));
   r = find_removal (preview, "2", "B");
   g_assert_nonnull (r);
   g_assert_cmpstr (json_object_get_string_member (r, "outcome"), ==, "would be removed");
