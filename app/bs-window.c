@@ -19,8 +19,9 @@
 #include <json-glib/json-glib.h>
 #include <unistd.h>
 
-#include "bs-window.h"
+#include "bs-format.h"
 #include "bs-variant-item.h"
+#include "bs-window.h"
 
 #define HISTORY_LIMIT 200
 
@@ -46,6 +47,9 @@ struct _BsWindow
   GtkLabel *people_summary;
   GtkStack *people_stack;
   GtkListView *people_view;
+  GtkToggleButton *deleted_toggle;
+  GtkLabel *deleted_summary;
+  GtkListView *deleted_view;
   GtkStack *active_jobs_stack;
   GtkListView *active_jobs_view;
   GtkListView *history_view;
@@ -64,12 +68,14 @@ struct _BsWindow
   GSettings *settings;
   GCancellable *cancellable;
   GCancellable *people_cancellable;
+  GCancellable *deleted_cancellable;
   GCancellable *history_cancellable;
   GtkCustomFilter *devices_filter;
   GtkFilterListModel *devices_filtered;
   GtkCustomFilter *active_jobs_filter;
   GtkFilterListModel *active_jobs;
   GListStore *people;
+  GListStore *deleted;
   GListStore *history;
   BsDBusManager *manager;
   gboolean updating_settings;
@@ -895,7 +901,7 @@ person_bind_cb (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer u
   guint faces = bs_variant_item_get_uint (person, "Faces");
   g_autoptr (GVariant) devices = bs_variant_item_lookup (person, "Devices", G_VARIANT_TYPE ("au"));
   g_autoptr (GString) subtitle = g_string_new (NULL);
-  g_autoptr (GString) where = g_string_new (NULL);
+  g_autofree char *where = NULL;
   g_autofree char *title = NULL;
 
   title = *name ? g_strdup (name) : g_strdup_printf (_ ("PIN %s"), pin);
@@ -922,29 +928,12 @@ person_bind_cb (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer u
     g_string_append_printf (subtitle, " · %s", _ ("edited in biosync"));
   gtk_label_set_text (GTK_LABEL (row->subtitle), subtitle->str);
 
-  if (devices != NULL)
-    {
-      gsize n = 0;
-      const guint32 *ids = g_variant_get_fixed_array (devices, &n, sizeof (guint32));
-
-      for (gsize i = 0; i < n; i++)
-        {
-          BsDBusDevice *device
-              = self->client ? bs_client_lookup_device (self->client, ids[i]) : NULL;
-
-          if (where->len > 0)
-            g_string_append (where, ", ");
-          if (device != NULL)
-            g_string_append (where, bs_dbus_device_get_name (device));
-          else
-            g_string_append_printf (where, _ ("Device %u"), ids[i]);
-        }
-    }
-  if (where->len == 0)
+  where = self->client ? bs_client_format_devices (self->client, devices) : g_strdup ("");
+  if (*where == '\0')
     gtk_label_set_text (GTK_LABEL (row->devices), _ ("On no terminal"));
   else
     {
-      g_autofree char *text = g_strdup_printf (_ ("On: %s"), where->str);
+      g_autofree char *text = g_strdup_printf (_ ("On: %s"), where);
 
       gtk_label_set_text (GTK_LABEL (row->devices), text);
     }
@@ -972,6 +961,17 @@ replace_items (GListStore *store, GVariant *list)
   return items->len;
 }
 
+/* the roster, or the deleted people while "Deleted People" is on */
+static void
+show_people_page (BsWindow *self)
+{
+  const char *page = "deleted";
+
+  if (!gtk_toggle_button_get_active (self->deleted_toggle))
+    page = g_list_model_get_n_items (G_LIST_MODEL (self->people)) > 0 ? "list" : "empty";
+  gtk_stack_set_visible_child_name (self->people_stack, page);
+}
+
 static void
 list_users_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 {
@@ -989,9 +989,12 @@ list_users_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   n = replace_items (self->people, users);
   summary = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u person", "%u people", n), n);
   gtk_label_set_text (self->people_summary, summary);
-  gtk_stack_set_visible_child_name (self->people_stack, n > 0 ? "list" : "empty");
+  show_people_page (self);
 }
 
+static void reload_deleted (BsWindow *self);
+
+/* the roster and the deleted people: a deletion or an allowance changes both */
 static void
 reload_people (BsWindow *self)
 {
@@ -1005,6 +1008,146 @@ reload_people (BsWindow *self)
   bs_dbus_manager_call_list_users (self->manager, filter ? filter : "", 0, 0,
                                    G_DBUS_CALL_FLAGS_NONE, -1, self->people_cancellable,
                                    list_users_cb, g_object_ref (self));
+  reload_deleted (self);
+}
+
+/* ------------------------------------------------------------ deleted people */
+
+typedef struct
+{
+  GtkWidget *title;
+  GtkWidget *subtitle;
+  GtkWidget *where;
+  GtkWidget *allow_button;
+  BsWindow *window;
+} DeletedRow;
+
+static void
+deleted_setup_cb (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user_data)
+{
+  DeletedRow *row = g_new0 (DeletedRow, 1);
+  GtkWidget *box = make_row_box ();
+  GtkWidget *text = gtk_box_new (GTK_ORIENTATION_VERTICAL, 3);
+
+  row->window = user_data;
+  row->title = make_label ("heading", FALSE);
+  row->subtitle = make_label ("dim-label caption", FALSE);
+  row->where = make_label ("caption", TRUE);
+  gtk_box_append (GTK_BOX (text), row->title);
+  gtk_box_append (GTK_BOX (text), row->subtitle);
+  gtk_box_append (GTK_BOX (text), row->where);
+  gtk_widget_set_hexpand (text, TRUE);
+  gtk_box_append (GTK_BOX (box), text);
+  row->allow_button = gtk_button_new_with_mnemonic (_ ("_Allow Again…"));
+  gtk_widget_set_valign (row->allow_button, GTK_ALIGN_CENTER);
+  gtk_actionable_set_detailed_action_name (GTK_ACTIONABLE (row->allow_button),
+                                           "win.allow-person('')");
+  gtk_box_append (GTK_BOX (box), row->allow_button);
+  g_object_set_data_full (G_OBJECT (box), "bs-row", row, g_free);
+  gtk_list_item_set_child (item, box);
+  gtk_list_item_set_activatable (item, FALSE);
+}
+
+/* "Not confirmed on: C" appended to @where (nothing for an empty list) */
+static void
+append_devices (
+    BsWindow *self, GString *where, BsVariantItem *tombstone, const char *key, const char *label)
+{
+  g_autoptr (GVariant) ids = bs_variant_item_lookup (tombstone, key, G_VARIANT_TYPE ("au"));
+  g_autofree char *names = self->client ? bs_client_format_devices (self->client, ids) : NULL;
+
+  if (names == NULL || *names == '\0')
+    return;
+  if (where->len > 0)
+    g_string_append (where, " · ");
+  g_string_append_printf (where, "%s %s", label, names);
+}
+
+/* where the deletion stands: "Not confirmed on: C · Never read: D · Gone from: A, B" */
+static char *
+deleted_where (BsWindow *self, BsVariantItem *tombstone)
+{
+  GString *where = g_string_new (NULL);
+
+  /* TRANSLATORS: terminals that held a deleted PIN at their last read, or were not read since */
+  append_devices (self, where, tombstone, "PendingDevices", _ ("Not confirmed on:"));
+  /* TRANSLATORS: terminals biosync never read; a sync removes the PIN when it finds it there */
+  append_devices (self, where, tombstone, "NeverSeenDevices", _ ("Never read:"));
+  /* TRANSLATORS: terminals read since the deletion, without the PIN */
+  append_devices (self, where, tombstone, "ConfirmedDevices", _ ("Gone from:"));
+  return g_string_free (where, FALSE);
+}
+
+static void
+deleted_bind_cb (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user_data)
+{
+  GtkWidget *box = gtk_list_item_get_child (item);
+  DeletedRow *row = g_object_get_data (G_OBJECT (box), "bs-row");
+  BsVariantItem *tombstone = gtk_list_item_get_item (item);
+  const char *pin = bs_variant_item_get_string (tombstone, "Pin");
+  const char *by = bs_variant_item_get_string (tombstone, "CreatedBy");
+  g_autofree char *title = g_strdup_printf (_ ("PIN %s"), pin);
+  g_autofree char *when = bs_format_time (bs_variant_item_get_uint64 (tombstone, "CreatedAt"));
+  g_autofree char *subtitle = NULL;
+  g_autofree char *where = deleted_where (row->window, tombstone);
+
+  gtk_label_set_text (GTK_LABEL (row->title), title);
+  /* TRANSLATORS: when a person was deleted, and by whom ("uid:1000") */
+  subtitle = g_strdup_printf (_ ("Deleted on %s by %s"), when, *by ? by : _ ("unknown"));
+  gtk_label_set_text (GTK_LABEL (row->subtitle), subtitle);
+  gtk_label_set_text (GTK_LABEL (row->where), where);
+  gtk_actionable_set_action_target (GTK_ACTIONABLE (row->allow_button), "s", pin);
+}
+
+static void
+list_tombstones_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (BsWindow) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) tombstones = NULL;
+  g_autofree char *summary = NULL;
+  guint n;
+
+  if (!bs_dbus_manager_call_list_tombstones_finish (BS_DBUS_MANAGER (object), &tombstones, result,
+                                                    &error))
+    {
+      toast_error (self, error);
+      return;
+    }
+  n = replace_items (self->deleted, tombstones);
+  if (n == 0)
+    summary = g_strdup (_ ("Nobody is deleted."));
+  else
+    summary = g_strdup_printf (
+        g_dngettext (GETTEXT_PACKAGE,
+                     "%u deleted person. A deleted person stays deleted on every terminal, also "
+                     "on terminals added later, until allowed again.",
+                     "%u deleted people. A deleted person stays deleted on every terminal, also "
+                     "on terminals added later, until allowed again.",
+                     n),
+        n);
+  gtk_label_set_text (self->deleted_summary, summary);
+}
+
+static void
+reload_deleted (BsWindow *self)
+{
+  if (self->manager == NULL)
+    return;
+  g_cancellable_cancel (self->deleted_cancellable);
+  g_clear_object (&self->deleted_cancellable);
+  self->deleted_cancellable = g_cancellable_new ();
+  bs_dbus_manager_call_list_tombstones (self->manager, G_DBUS_CALL_FLAGS_NONE, -1,
+                                        self->deleted_cancellable, list_tombstones_cb,
+                                        g_object_ref (self));
+}
+
+static void
+deleted_toggled_cb (BsWindow *self)
+{
+  if (gtk_toggle_button_get_active (self->deleted_toggle))
+    reload_deleted (self);
+  show_people_page (self);
 }
 
 /* ------------------------------------------------------------ jobs */
@@ -2613,6 +2756,44 @@ delete_person_action (GtkWidget *widget, const char *name, GVariant *param)
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+static void
+allow_person_response_cb (AdwMessageDialog *dialog, const char *response, gpointer user_data)
+{
+  BsWindow *self = user_data;
+  const char *pin = g_object_get_data (G_OBJECT (dialog), "bs-pin");
+  g_autofree char *done = g_strdup_printf (_ ("PIN %s is allowed again"), pin);
+
+  if (g_strcmp0 (response, "allow") == 0)
+    call_proxy (self, self->manager, "AllowUser", g_variant_new ("(s)", pin), done, FOLLOW_PEOPLE);
+}
+
+static void
+allow_person_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  BsWindow *self = BS_WINDOW (widget);
+  const char *pin = g_variant_get_string (param, NULL);
+  GtkWidget *dialog;
+
+  if (self->manager == NULL)
+    return;
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), NULL, NULL);
+  adw_message_dialog_format_heading (ADW_MESSAGE_DIALOG (dialog), _ ("Allow PIN %s Again?"), pin);
+  adw_message_dialog_format_body (
+      ADW_MESSAGE_DIALOG (dialog),
+      _ ("The deletion of PIN %s ends; who allowed it and when is kept. From the next sync on the "
+         "PIN comes back like any other: from a terminal that still holds it, or from the "
+         "terminal where the person is enrolled again."),
+      pin);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _ ("_Cancel"), "allow",
+                                    _ ("_Allow Again"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "allow",
+                                              ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "bs-pin", g_strdup (pin), g_free);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (allow_person_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 typedef struct
 {
   BsWindow *self;
@@ -2991,6 +3172,7 @@ bs_window_dispose (GObject *object)
   g_clear_handle_id (&self->refresh_id, g_source_remove);
   g_cancellable_cancel (self->cancellable);
   g_cancellable_cancel (self->people_cancellable);
+  g_cancellable_cancel (self->deleted_cancellable);
   g_cancellable_cancel (self->history_cancellable);
   if (self->manager != NULL)
     g_signal_handlers_disconnect_by_data (self->manager, self);
@@ -3006,10 +3188,12 @@ bs_window_finalize (GObject *object)
 
   g_clear_object (&self->cancellable);
   g_clear_object (&self->people_cancellable);
+  g_clear_object (&self->deleted_cancellable);
   g_clear_object (&self->history_cancellable);
   g_clear_object (&self->devices_filtered);
   g_clear_object (&self->active_jobs);
   g_clear_object (&self->people);
+  g_clear_object (&self->deleted);
   g_clear_object (&self->history);
   g_clear_object (&self->client);
   g_clear_object (&self->settings);
@@ -3045,6 +3229,9 @@ bs_window_class_init (BsWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, BsWindow, people_summary);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, people_stack);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, people_view);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, deleted_toggle);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, deleted_summary);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, deleted_view);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, active_jobs_stack);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, active_jobs_view);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, history_view);
@@ -3080,6 +3267,7 @@ bs_window_class_init (BsWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.reload-people", NULL, reload_people_action);
   gtk_widget_class_install_action (widget_class, "win.edit-person", "s", edit_person_action);
   gtk_widget_class_install_action (widget_class, "win.delete-person", "s", delete_person_action);
+  gtk_widget_class_install_action (widget_class, "win.allow-person", "s", allow_person_action);
   gtk_widget_class_install_action (widget_class, "win.cancel-job", "s", cancel_job_action);
 }
 
@@ -3130,6 +3318,10 @@ bs_window_init (BsWindow *self)
   self->people = g_list_store_new (BS_TYPE_VARIANT_ITEM);
   set_view (self->people_view, g_object_ref (G_LIST_MODEL (self->people)),
             factory_new (self, G_CALLBACK (person_setup_cb), G_CALLBACK (person_bind_cb), NULL));
+  self->deleted = g_list_store_new (BS_TYPE_VARIANT_ITEM);
+  set_view (self->deleted_view, g_object_ref (G_LIST_MODEL (self->deleted)),
+            factory_new (self, G_CALLBACK (deleted_setup_cb), G_CALLBACK (deleted_bind_cb), NULL));
+  g_signal_connect_swapped (self->deleted_toggle, "toggled", G_CALLBACK (deleted_toggled_cb), self);
   self->active_jobs_filter = gtk_custom_filter_new (active_job_filter_cb, self, NULL);
   self->active_jobs = gtk_filter_list_model_new (NULL, GTK_FILTER (self->active_jobs_filter));
   g_signal_connect_object (self->active_jobs, "items-changed",

@@ -1513,6 +1513,82 @@ cmd_update_user (int argc, char **argv)
   return job_started (&ctl, job, wait_for_it, NULL);
 }
 
+static int
+cmd_deleted (int argc, char **argv)
+{
+  g_auto (Ctl) ctl = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) list = NULL;
+  GVariantIter iter;
+  GVariant *entry;
+  int ret = 0;
+
+  if (!parse_command (&argc, &argv, NULL, NULL,
+                      _ ("List the deleted people: when and by whom, and per terminal whether "
+                         "the deletion is confirmed there, pending (the terminal held the PIN "
+                         "at its last read, or was not read since) or never seen (biosync "
+                         "never read it). A deleted PIN stays deleted until “biosyncctl allow "
+                         "PIN”."),
+                      0, 0, &ret))
+    return ret;
+  if (!ctl_connect (&ctl, &ret))
+    return ret;
+  if (!bs_dbus_manager_call_list_tombstones_sync (ctl.manager, G_DBUS_CALL_FLAGS_NONE, -1, &list,
+                                                  NULL, &error))
+    return report_error (error);
+  if (opt_json)
+    {
+      print_variant_json (list);
+      return EXIT_SUCCESS;
+    }
+  g_print ("%-10s %-19s %-12s %-20s %-20s %s\n", _ ("PIN"), _ ("DELETED"), _ ("BY"), _ ("PENDING"),
+           _ ("CONFIRMED"), _ ("NEVER SEEN"));
+  g_variant_iter_init (&iter, list);
+  while ((entry = g_variant_iter_next_value (&iter)) != NULL)
+    {
+      g_autoptr (GVariant) owned = entry;
+      g_autoptr (GVariant) pending
+          = g_variant_lookup_value (owned, "PendingDevices", G_VARIANT_TYPE ("au"));
+      g_autoptr (GVariant) confirmed
+          = g_variant_lookup_value (owned, "ConfirmedDevices", G_VARIANT_TYPE ("au"));
+      g_autoptr (GVariant) never
+          = g_variant_lookup_value (owned, "NeverSeenDevices", G_VARIANT_TYPE ("au"));
+      g_autofree char *when = bs_format_time (lookup_uint64 (owned, "CreatedAt"));
+      g_autofree char *pending_names = bs_client_format_devices (ctl.client, pending);
+      g_autofree char *confirmed_names = bs_client_format_devices (ctl.client, confirmed);
+      g_autofree char *never_names = bs_client_format_devices (ctl.client, never);
+      const char *by = lookup_string (owned, "CreatedBy");
+
+      g_print ("%-10s %-19s %-12s %-20s %-20s %s\n", lookup_string (owned, "Pin"), when,
+               *by ? by : "-", *pending_names ? pending_names : "-",
+               *confirmed_names ? confirmed_names : "-", *never_names ? never_names : "-");
+    }
+  return EXIT_SUCCESS;
+}
+
+static int
+cmd_allow (int argc, char **argv)
+{
+  g_auto (Ctl) ctl = { 0 };
+  g_autoptr (GError) error = NULL;
+  int ret = 0;
+
+  if (!parse_command (&argc, &argv, NULL, _ ("PIN"),
+                      _ ("Allow a deleted PIN again: from the next sync on it propagates like "
+                         "any other, e.g. from a terminal that still holds it."),
+                      1, 1, &ret))
+    return ret;
+  if (!ctl_connect (&ctl, &ret))
+    return ret;
+  if (!bs_dbus_manager_call_allow_user_sync (ctl.manager, argv[1], BS_CLIENT_CALL_FLAGS,
+                                             MUTATING_TIMEOUT_MS, NULL, &error))
+    return report_error (error);
+  g_print (_ ("PIN %s is allowed again; the next sync brings it back from any terminal that "
+              "holds it.\n"),
+           argv[1]);
+  return EXIT_SUCCESS;
+}
+
 /* ------------------------------------------------------------------ export */
 
 /* "2024-05-01" (local midnight; with @end_of_day the midnight after it),
@@ -1717,6 +1793,9 @@ static const Command commands[] = {
   { "set", cmd_set, N_ ("KEY VALUE"), N_ ("Change a setting") },
   { "delete-user", cmd_delete_user, N_ ("PIN [--wait]"), N_ ("Delete a person everywhere") },
   { "update-user", cmd_update_user, N_ ("PIN [--name …] [--card …] …"), N_ ("Change a person") },
+  { "deleted", cmd_deleted, NULL, N_ ("List the deleted people and where they are gone") },
+  { "tombstones", cmd_deleted, NULL, N_ ("The same as “deleted”") },
+  { "allow", cmd_allow, N_ ("PIN"), N_ ("Allow a deleted person again") },
   { "export", cmd_export, N_ ("--from DATE [--to DATE] [-o FILE]"),
     N_ ("Export attendance as CSV") },
 };

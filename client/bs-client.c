@@ -668,6 +668,30 @@ bs_client_lookup_device (BsClient *self, guint id)
   return g_hash_table_lookup (self->device_ids, GUINT_TO_POINTER (id));
 }
 
+char *
+bs_client_format_devices (BsClient *self, GVariant *ids)
+{
+  GString *names = g_string_new (NULL);
+  const guint32 *values = NULL;
+  gsize n = 0;
+
+  g_return_val_if_fail (BS_IS_CLIENT (self), NULL);
+  if (ids != NULL && g_variant_is_of_type (ids, G_VARIANT_TYPE ("au")))
+    values = g_variant_get_fixed_array (ids, &n, sizeof (guint32));
+  for (gsize i = 0; i < n; i++)
+    {
+      BsDBusDevice *device = bs_client_lookup_device (self, values[i]);
+
+      if (names->len > 0)
+        g_string_append (names, ", ");
+      if (device != NULL)
+        g_string_append (names, bs_dbus_device_get_name (device));
+      else
+        g_string_append_printf (names, _ ("Device %u"), values[i]);
+    }
+  return g_string_free (names, FALSE);
+}
+
 BsDBusArea *
 bs_client_lookup_area (BsClient *self, guint id)
 {
@@ -725,7 +749,9 @@ permission_denied_string (const GError *error)
   if (strstr (message, "org.biosync.configure") != NULL)
     return g_strdup (_ ("You are not allowed to change the settings."));
   if (strstr (message, "org.biosync.destructive") != NULL)
-    return g_strdup (_ ("You are not allowed to delete people or clear terminal logs."));
+    return g_strdup (
+        _ ("You are not allowed to delete people, allow deleted people again or clear terminal "
+           "logs."));
   if (strstr (message, "org.biosync.manage") != NULL)
     return g_strdup (_ ("You are not allowed to manage devices, areas, people or attendance."));
   if (strstr (message, "org.biosync.sync") != NULL)

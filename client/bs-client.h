@@ -44,6 +44,9 @@ GListModel *bs_client_get_areas (BsClient *self);
 GListModel *bs_client_get_jobs (BsClient *self);
 
 BsDBusDevice *bs_client_lookup_device (BsClient *self, guint id);
+/* the names of the devices in @ids (an "au" value, e.g. ListUsers'
+ * "Devices"), "Gate A, Gate B"; an unknown id as "Device 7"; "" for none */
+char *bs_client_format_devices (BsClient *self, GVariant *ids);
 BsDBusArea *bs_client_lookup_area (BsClient *self, guint id);
 BsDBusJob *bs_client_lookup_job (BsClient *self, const char *object_path);
 

@@ -13,6 +13,7 @@
 #include <gio/gio.h>
 
 #include "bsd-plan.h"
+#include "bsd-store.h"
 #include "zk-client.h"
 
 G_BEGIN_DECLS
@@ -141,6 +142,47 @@ gboolean bsd_device_io_set_time (ZkClient *client,
                                  const BsdEndpoint *endpoint,
                                  GCancellable *cancellable,
                                  GError **error);
+
+/* what one collection of a device's attendance log brought */
+typedef struct
+{
+  GPtrArray *records; /* ZkAttendance*, in log order: the whole log, or (tail) the records
+                       * after the newest one already collected; NULL when unchanged */
+  gboolean tail;
+  gboolean unchanged;    /* same count and the same newest record: nothing to read */
+  guint log_count;       /* records in the device's log when it was read */
+  gboolean complete;     /* with what was collected before, every record of the log is
+                          * in @records (nothing skipped): the log may be cleared */
+  const char *why_full;  /* why the whole log was read; NULL for tail and unchanged */
+  BsdRangedReads ranged; /* the verdict on ranged reads after this collection */
+  gboolean ranged_changed;
+  char *ranged_note; /* what changed the verdict, or NULL */
+} BsdLogRead;
+
+void bsd_log_read_clear (BsdLogRead *read);
+/* the log's newest record after @read (borrowed from @read->records), or
+ * NULL when it is not known */
+const ZkAttendance *bsd_log_read_get_newest (const BsdLogRead *read);
+
+/* Collects what is new in the log of a device that reports @records
+ * records (-1 = it cannot tell). "Nothing new" and "only the end is new"
+ * are decided only from @records together with the natural key of the
+ * newest record of the last collection (@mark, NULL = never collected),
+ * read with a ranged read, and only while @ranged is
+ * BSD_RANGED_READS_TRUSTED; in every other case (first collection, the log
+ * shrank, its newest record changed, ranged reads not trusted) the whole
+ * log is read. A ranged read that is refused, or disagrees with the full
+ * read of the same device, makes ranged reads untrusted; while they are
+ * unknown, one is tried after a full read and compared with it. FALSE
+ * with @error only when the log could not be read at all. */
+gboolean bsd_device_io_read_logs (ZkClient *client,
+                                  const BsdLogWatermark *mark,
+                                  BsdRangedReads ranged,
+                                  gint records,
+                                  BsdLogRead *read,
+                                  GPtrArray *warnings,
+                                  GCancellable *cancellable,
+                                  GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsdEndpoint, bsd_endpoint_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsdItemFailure, bsd_item_failure_free)

@@ -189,9 +189,9 @@ typedef struct
   Run *run;
   Group *group; /* NULL for flat runs (logs, delete, update, set time) */
   BsdEndpoint *endpoint;
-  char *serial;        /* from the store, then from the device */
-  guint known_records; /* watermark: records at the last full collection */
-  gboolean have_watermark;
+  char *serial;           /* from the store, then from the device */
+  char *firmware;         /* from the store, for the watermark's ranged-read verdict */
+  BsdLogWatermark *mark;  /* the last collection, NULL = none */
   gboolean read_fingers;  /* FALSE: counts unchanged, stored templates stand in */
   gboolean cache_allowed; /* a full read happened recently enough */
   gboolean cache_pending; /* the worker loads the cache before reading */
@@ -209,10 +209,10 @@ typedef struct
   /* filled by workers, read by the main thread after the hand-off */
   BsdContact contact;
   BsdSnapshot *snapshot;
-  GPtrArray *attendance;
+  BsdLogRead logs;
+  gboolean logs_read; /* @logs holds a collection */
   GPtrArray *warnings;
   gboolean clock_set;
-  gboolean logs_unchanged;
   gboolean logs_cleared;
   gboolean was_present; /* delete/update: the PIN was on the device */
   gboolean done_ok;     /* delete/update/set-time: verified */
@@ -229,6 +229,7 @@ typedef struct
   guint skips;
 
   /* main-thread results */
+  GPtrArray *removals; /* Removal*: deleted PINs found on the device */
   guint logs_inserted;
   guint logs_duplicates;
   char *status; /* ok, partial, failed, unreachable, cancelled, skipped */
@@ -242,6 +243,7 @@ struct _Group
   char *area_name;
   GPtrArray *devices; /* DeviceCtx* (owned by the run) */
   guint pending;
+  GHashTable *tombstones; /* PIN → BsdTombstone*: what the plan deleted */
   BsdPlan *plan;
   JsonNode *plan_json; /* what stays of the plan once the group is done */
   guint primary_device_id;
@@ -266,7 +268,8 @@ struct _Run
   guint steps_total;
   guint steps_done;
   double last_fraction;
-  ZkUser *update_record; /* update-user: the roster record, uid unset */
+  ZkUser *update_record;   /* update-user: the roster record, uid unset */
+  BsdTombstone *tombstone; /* delete-user: the deletion */
   gboolean balance;
   gboolean clear_logs;
   guint clock_threshold;
@@ -284,6 +287,7 @@ run_free (Run *run)
   g_clear_pointer (&run->op, bsd_operation_free);
   g_clear_object (&run->cancellable);
   g_clear_pointer (&run->update_record, zk_user_free);
+  g_clear_pointer (&run->tombstone, bsd_tombstone_free);
   g_free (run);
 }
 
@@ -292,9 +296,11 @@ device_ctx_free (DeviceCtx *dev)
 {
   bsd_endpoint_free (dev->endpoint);
   g_free (dev->serial);
+  g_free (dev->firmware);
+  g_clear_pointer (&dev->mark, bsd_log_watermark_free);
   bsd_contact_clear (&dev->contact);
   g_clear_pointer (&dev->snapshot, bsd_snapshot_free);
-  g_clear_pointer (&dev->attendance, g_ptr_array_unref);
+  bsd_log_read_clear (&dev->logs);
   g_clear_pointer (&dev->warnings, g_ptr_array_unref);
   g_clear_pointer (&dev->stored_uids, g_hash_table_unref);
   g_clear_pointer (&dev->cached, g_ptr_array_unref);
@@ -302,6 +308,7 @@ device_ctx_free (DeviceCtx *dev)
     bsd_apply_result_clear (&dev->apply);
   g_clear_error (&dev->error);
   g_clear_error (&dev->store_error);
+  g_clear_pointer (&dev->removals, g_ptr_array_unref);
   g_free (dev->status);
   g_free (dev->reason);
   g_free (dev);
@@ -312,6 +319,7 @@ group_free (Group *group)
 {
   g_free (group->area_name);
   g_clear_pointer (&group->devices, g_ptr_array_unref);
+  g_clear_pointer (&group->tombstones, g_hash_table_unref);
   g_clear_pointer (&group->plan, bsd_plan_unref);
   g_clear_pointer (&group->plan_json, json_node_unref);
   g_clear_pointer (&group->gaps_before, json_node_unref);
@@ -326,6 +334,56 @@ set_status (DeviceCtx *dev, const char *status, const char *reason)
   dev->status = g_strdup (status);
   g_free (dev->reason);
   dev->reason = g_strdup (reason);
+}
+
+/* a deleted PIN found on a device, and what became of it */
+typedef struct
+{
+  char *pin;
+  gint64 deleted_at;
+  char *deleted_by;
+  gboolean verified; /* the device's read-back no longer holds it */
+  char *outcome;     /* "removed", "would be removed", "removal failed", "not removed" */
+  char *reason;      /* why not, or NULL */
+  char *text;        /* one line for people */
+} Removal;
+
+static void
+removal_free (Removal *removal)
+{
+  g_free (removal->pin);
+  g_free (removal->deleted_by);
+  g_free (removal->outcome);
+  g_free (removal->reason);
+  g_free (removal->text);
+  g_free (removal);
+}
+
+/* "PIN 2, deleted on 2026-12-01 10:04 by uid:1000, found again on Gate C — removed" */
+static void
+add_removal (DeviceCtx *dev,
+             const BsdTombstone *tombstone,
+             gboolean again,
+             gboolean verified,
+             const char *outcome,
+             const char *reason)
+{
+  Removal *removal = g_new0 (Removal, 1);
+  g_autofree char *deletion = bsd_tombstone_describe (tombstone);
+
+  removal->pin = g_strdup (tombstone->pin);
+  removal->deleted_at = tombstone->created_at;
+  removal->deleted_by = g_strdup (tombstone->created_by);
+  removal->verified = verified;
+  removal->outcome = g_strdup (outcome);
+  removal->reason = g_strdup (reason);
+  removal->text
+      = g_strdup_printf ("%s, found %son %s — %s%s%s", deletion, again ? "again " : "",
+                         dev->endpoint->name, outcome, reason ? ": " : "", reason ? reason : "");
+  if (dev->removals == NULL)
+    dev->removals = g_ptr_array_new_with_free_func ((GDestroyNotify)removal_free);
+  g_ptr_array_add (dev->removals, removal);
+  g_message ("%s", removal->text);
 }
 
 static void
@@ -425,6 +483,25 @@ users_match (const BsdSnapshot *snapshot, GHashTable *stored)
   return TRUE;
 }
 
+/* whether ranged reads of the device are trusted: a verdict holds for
+ * the firmware it was taken on */
+static BsdRangedReads
+ranged_state (DeviceCtx *dev)
+{
+  const char *firmware = dev->contact.info.firmware ? dev->contact.info.firmware : dev->firmware;
+
+  if (dev->mark == NULL || g_strcmp0 (dev->mark->ranged_firmware, firmware) != 0)
+    return BSD_RANGED_READS_UNKNOWN;
+  return dev->mark->ranged;
+}
+
+static void
+collect_logs (DeviceCtx *dev, ZkClient *client, gint records, GCancellable *cancellable)
+{
+  dev->logs_read = bsd_device_io_read_logs (client, dev->mark, ranged_state (dev), records,
+                                            &dev->logs, dev->warnings, cancellable, &dev->error);
+}
+
 static void
 worker_read (DeviceCtx *dev, ZkClient *client, GCancellable *cancellable)
 {
@@ -470,8 +547,8 @@ worker_read (DeviceCtx *dev, ZkClient *client, GCancellable *cancellable)
       if (dev->snapshot == NULL)
         return;
     }
-  if (dev->read_logs && dev->contact.info.sizes.records > 0)
-    dev->attendance = zk_client_read_attendance (client, dev->warnings, cancellable, &dev->error);
+  if (dev->read_logs)
+    collect_logs (dev, client, dev->contact.info.sizes.records, cancellable);
 }
 
 static void
@@ -490,17 +567,8 @@ worker_logs (DeviceCtx *dev, ZkClient *client, GCancellable *cancellable)
   if (!zk_client_get_sizes (client, &sizes, cancellable, &dev->error))
     return;
   dev->contact.info.sizes = sizes;
-  /* nothing new since the last full collection: skip the table */
-  if (dev->have_watermark && sizes.records >= 0 && (guint)sizes.records == dev->known_records)
-    {
-      dev->logs_unchanged = TRUE;
-      return;
-    }
   dev->warnings = g_ptr_array_new_with_free_func (g_free);
-  if (sizes.records == 0)
-    dev->attendance = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_attendance_free);
-  else
-    dev->attendance = zk_client_read_attendance (client, dev->warnings, cancellable, &dev->error);
+  collect_logs (dev, client, sizes.records, cancellable);
 }
 
 static void
@@ -512,8 +580,9 @@ worker_clear_logs (DeviceCtx *dev, ZkClient *client, GCancellable *cancellable)
   /* disabled, no punch can land between the count and the clear */
   if (!zk_client_disable (client, run->engine->disable_timeout_s, cancellable, &dev->error))
     return;
+  /* every record the device holds is committed, and none came since */
   if (zk_client_get_sizes (client, &sizes, cancellable, &dev->error) && sizes.records >= 0
-      && dev->have_attendance && (guint)sizes.records == dev->attendance_read)
+      && dev->logs.complete && (guint)sizes.records == dev->logs.log_count)
     {
       if (zk_client_clear_attendance (client, cancellable, &dev->error))
         {
@@ -1112,6 +1181,32 @@ json_add_uint (JsonBuilder *b, const char *key, guint64 value)
   json_builder_add_int_value (b, (gint64)value);
 }
 
+/* what a log collection read and why: "mode" full, tail (only what
+ * followed the newest record collected before) or unchanged */
+static void
+add_attendance_report (JsonBuilder *b, DeviceCtx *dev)
+{
+  const BsdLogRead *logs = &dev->logs;
+
+  json_builder_set_member_name (b, "attendance");
+  json_builder_begin_object (b);
+  json_add_str (b, "mode", logs->unchanged ? "unchanged" : logs->tail ? "tail" : "full");
+  if (logs->why_full)
+    json_add_str (b, "full_read_reason", logs->why_full);
+  json_add_uint (b, "device_records", logs->log_count);
+  json_add_uint (b, "read", dev->attendance_read);
+  json_add_uint (b, "inserted", dev->logs_inserted);
+  json_add_uint (b, "duplicates", dev->logs_duplicates);
+  json_builder_set_member_name (b, "unchanged");
+  json_builder_add_boolean_value (b, logs->unchanged);
+  json_builder_set_member_name (b, "cleared");
+  json_builder_add_boolean_value (b, dev->logs_cleared);
+  json_add_str (b, "ranged_reads", bsd_ranged_reads_to_string (logs->ranged));
+  if (logs->ranged_note)
+    json_add_str (b, "ranged_reads_note", logs->ranged_note);
+  json_builder_end_object (b);
+}
+
 static void
 add_device_report (JsonBuilder *b, DeviceCtx *dev)
 {
@@ -1166,19 +1261,8 @@ add_device_report (JsonBuilder *b, DeviceCtx *dev)
         }
       json_builder_end_array (b);
     }
-  if (dev->have_attendance || dev->logs_unchanged)
-    {
-      json_builder_set_member_name (b, "attendance");
-      json_builder_begin_object (b);
-      json_add_uint (b, "read", dev->attendance_read);
-      json_add_uint (b, "inserted", dev->logs_inserted);
-      json_add_uint (b, "duplicates", dev->logs_duplicates);
-      json_builder_set_member_name (b, "unchanged");
-      json_builder_add_boolean_value (b, dev->logs_unchanged);
-      json_builder_set_member_name (b, "cleared");
-      json_builder_add_boolean_value (b, dev->logs_cleared);
-      json_builder_end_object (b);
-    }
+  if (dev->have_attendance)
+    add_attendance_report (b, dev);
   if (dev->warnings && dev->warnings->len > 0)
     {
       json_builder_set_member_name (b, "warnings");
@@ -1188,6 +1272,38 @@ add_device_report (JsonBuilder *b, DeviceCtx *dev)
       json_builder_end_array (b);
     }
   json_builder_end_object (b);
+}
+
+/* "removals": every deleted PIN found on a device, across the run */
+static void
+add_removals_report (JsonBuilder *b, Run *run)
+{
+  json_builder_set_member_name (b, "removals");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < run->devices->len; i++)
+    {
+      DeviceCtx *dev = run->devices->pdata[i];
+
+      for (guint j = 0; dev->removals && j < dev->removals->len; j++)
+        {
+          Removal *r = dev->removals->pdata[j];
+
+          json_builder_begin_object (b);
+          json_add_str (b, "pin", r->pin);
+          json_builder_set_member_name (b, "deleted_at");
+          json_builder_add_int_value (b, r->deleted_at);
+          json_add_str (b, "deleted_by", r->deleted_by);
+          json_add_uint (b, "device_id", dev->endpoint->device_id);
+          json_add_str (b, "device", dev->endpoint->name);
+          json_add_str (b, "outcome", r->outcome);
+          json_builder_set_member_name (b, "verified");
+          json_builder_add_boolean_value (b, r->verified);
+          json_add_str (b, "reason", r->reason);
+          json_add_str (b, "text", r->text);
+          json_builder_end_object (b);
+        }
+    }
+  json_builder_end_array (b);
 }
 
 /* ---------------------------------------------------------- finishing */
@@ -1331,6 +1447,7 @@ run_finish (Run *run)
         }
       json_builder_end_array (b);
     }
+  add_removals_report (b, run);
   json_builder_set_member_name (b, "devices");
   json_builder_begin_array (b);
   for (i = 0; i < run->devices->len; i++)
@@ -1417,6 +1534,18 @@ group_input (Group *group, gboolean after, GError **error)
     return NULL;
   for (i = 0; i < tombstones->len; i++)
     bsd_plan_input_add_tombstone (input, ((BsdTombstone *)tombstones->pdata[i])->pin);
+  /* the deletions the plan was made with, for the report */
+  if (group->tombstones == NULL)
+    {
+      group->tombstones = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                                 (GDestroyNotify)bsd_tombstone_free);
+      while (tombstones->len > 0)
+        {
+          BsdTombstone *t = g_ptr_array_steal_index_fast (tombstones, tombstones->len - 1);
+
+          g_hash_table_insert (group->tombstones, t->pin, t);
+        }
+    }
   return g_steal_pointer (&input);
 }
 
@@ -1478,6 +1607,51 @@ plan_has_writes (const BsdDevicePlan *plan)
          && plan->users_add->len + plan->users_update->len + plan->users_delete->len
                     + plan->templates_add->len + plan->faces_add->len
                 > 0;
+}
+
+static const char *
+delete_failure (const BsdApplyResult *apply, const char *pin)
+{
+  for (guint i = 0; i < apply->failures->len; i++)
+    {
+      BsdItemFailure *f = apply->failures->pdata[i];
+
+      if (f->kind == BSD_PLAN_ITEM_USER && g_strcmp0 (f->action, "delete") == 0
+          && g_strcmp0 (f->pin, pin) == 0)
+        return f->reason;
+    }
+  return NULL;
+}
+
+/* every deleted PIN the plan found on @dev, with what became of it: call
+ * once the device's apply step is done (or was never dispatched) */
+static void
+collect_removals (Group *group, DeviceCtx *dev)
+{
+  for (guint i = 0; dev->plan && i < dev->plan->users_delete->len; i++)
+    {
+      BsdPlanUser *u = dev->plan->users_delete->pdata[i];
+      const BsdTombstone *t
+          = group->tombstones ? g_hash_table_lookup (group->tombstones, u->pin) : NULL;
+      const char *reason;
+
+      if (t == NULL)
+        continue;
+      if (group->preview)
+        add_removal (dev, t, TRUE, FALSE, "would be removed", NULL);
+      else if (!dev->applied)
+        add_removal (dev, t, TRUE, FALSE, "not removed", dev->reason ? dev->reason : "not written");
+      else if (g_ptr_array_find_with_equal_func (dev->apply.deleted_pins, u->pin, g_str_equal,
+                                                 NULL))
+        add_removal (dev, t, TRUE, TRUE, "removed", NULL);
+      else if ((reason = delete_failure (&dev->apply, u->pin)) != NULL)
+        add_removal (dev, t, TRUE, FALSE, "removal failed", reason);
+      else if (dev->apply.cancelled)
+        add_removal (dev, t, TRUE, FALSE, "not removed", "cancelled");
+      else
+        add_removal (dev, t, TRUE, FALSE, "removal not verified",
+                     dev->error ? dev->error->message : "the device could not be read back");
+    }
 }
 
 static void
@@ -1586,6 +1760,14 @@ group_finish (Group *group)
       bsd_store_set_area_last_sync (store, group->area_id, g_get_real_time (), NULL);
       log_area_sync (group);
     }
+  /* applied devices collected theirs when their apply step ended */
+  for (i = 0; i < group->devices->len; i++)
+    {
+      DeviceCtx *dev = group->devices->pdata[i];
+
+      if (!dev->applied)
+        collect_removals (group, dev);
+    }
   /* the group's part of the report is made: release what a big area
    * holds (snapshots, read-backs, the plan's template bytes) */
   if (group->plan)
@@ -1614,24 +1796,38 @@ group_finish (Group *group)
 static void
 store_attendance (Run *run, DeviceCtx *dev)
 {
+  BsdStore *store = run->engine->store;
+  BsdLogRead *logs = &dev->logs;
   g_autoptr (GTimeZone) tz = bsd_endpoint_get_time_zone (dev->endpoint);
   g_autoptr (GError) error = NULL;
+  const char *firmware = dev->contact.info.firmware ? dev->contact.info.firmware : dev->firmware;
 
-  if (dev->attendance == NULL || dev->serial == NULL)
+  if (!dev->logs_read || dev->serial == NULL)
     return;
   dev->have_attendance = TRUE;
-  dev->attendance_read = dev->attendance->len;
-  if (!bsd_store_add_attendance (run->engine->store, dev->endpoint->device_id, dev->serial, tz,
-                                 dev->attendance, &dev->logs_inserted, &dev->logs_duplicates,
-                                 &error))
+  dev->attendance_read = logs->records ? logs->records->len : 0;
+  /* the rows and the watermark (count, newest record) in one transaction */
+  if (logs->records != NULL
+      && !bsd_store_add_attendance_log (
+          store, dev->endpoint->device_id, dev->serial, tz, logs->records, logs->log_count,
+          bsd_log_read_get_newest (logs), &dev->logs_inserted, &dev->logs_duplicates, &error))
     {
       set_status (dev, "failed", error->message);
       return;
     }
-  /* only committed rows may be cleared on the device */
+  if (logs->ranged_changed)
+    {
+      if (!bsd_store_set_ranged_reads (store, dev->serial, logs->ranged, firmware, &error))
+        g_warning ("%s: %s", dev->endpoint->name, error->message);
+      else
+        g_message ("%s: ranged attendance reads %s: %s", dev->endpoint->name,
+                   bsd_ranged_reads_to_string (logs->ranged), logs->ranged_note);
+    }
   /* committed: the rows live in the database now */
-  g_clear_pointer (&dev->attendance, g_ptr_array_unref);
-  if (run->clear_logs && dev->attendance_read > 0 && !g_cancellable_is_cancelled (run->cancellable))
+  g_clear_pointer (&logs->records, g_ptr_array_unref);
+  /* only a log whose every record is committed may be cleared */
+  if (run->clear_logs && logs->complete && logs->log_count > 0
+      && !g_cancellable_is_cancelled (run->cancellable))
     {
       run->pending++;
       dispatch (dev, PHASE_CLEAR_LOGS);
@@ -1680,22 +1876,6 @@ read_done (DeviceCtx *dev)
     group_plan (group);
 }
 
-static void
-confirm_deletions (Run *run, DeviceCtx *dev, GPtrArray *pins)
-{
-  guint i;
-
-  for (i = 0; pins && i < pins->len; i++)
-    {
-      gboolean retired = FALSE;
-
-      if (bsd_store_confirm_tombstone (run->engine->store, pins->pdata[i], dev->endpoint->device_id,
-                                       &retired, NULL)
-          && retired)
-        g_message ("PIN %s is gone from every device that held it", (char *)pins->pdata[i]);
-    }
-}
-
 /* the read-back's counts are what the device holds now; a sync that
  * reached its end without a device error is its last good sync */
 static void
@@ -1735,8 +1915,8 @@ apply_done (DeviceCtx *dev)
       if (dev->store_error)
         g_warning ("recording the read-back of %s: %s", dev->endpoint->name,
                    dev->store_error->message);
-      confirm_deletions (run, dev, dev->apply.deleted_pins);
     }
+  collect_removals (dev->group, dev);
   if (dev->apply.after)
     store_counts_after (run, dev, dev->apply.after);
   /* stored; only Balance's after-gaps look at it again */
@@ -1779,7 +1959,7 @@ flat_done (DeviceCtx *dev, Phase phase)
       else
         {
           store_health (run, dev);
-          set_status (dev, "ok", dev->logs_unchanged ? "no new records" : NULL);
+          set_status (dev, "ok", dev->logs.unchanged ? "no new records" : NULL);
           store_attendance (run, dev);
         }
       break;
@@ -1807,16 +1987,14 @@ flat_done (DeviceCtx *dev, Phase phase)
                                              NULL, NULL);
         }
       if (dev->done_ok)
-        {
-          g_autoptr (GPtrArray) pins = g_ptr_array_new ();
-
-          g_ptr_array_add (pins, run->op->pin);
-          confirm_deletions (run, dev, pins);
-          set_status (dev, "ok", dev->was_present ? "deleted" : "not on the device");
-        }
+        set_status (dev, "ok", dev->was_present ? "deleted" : "not on the device");
       else
         set_status (dev, status_for_error (dev->error),
                     dev->error ? dev->error->message : "not deleted");
+      if (dev->was_present && run->tombstone)
+        add_removal (dev, run->tombstone, FALSE, dev->done_ok,
+                     dev->done_ok ? "removed" : "removal failed",
+                     dev->done_ok ? NULL : dev->reason);
       break;
     case PHASE_UPDATE_PIN:
       if (dev->done_ok)
@@ -1898,17 +2076,9 @@ device_ctx_new (Run *run, Group *group, const BsdDevice *device, GError **error)
                                     device->protocol, key, device->timeout_ms, device->time_zone);
   dev->serial = g_strdup (device->health.serial);
   dev->read_fingers = TRUE;
+  dev->firmware = g_strdup (device->health.firmware);
   if (dev->serial)
-    {
-      g_autoptr (BsdLogWatermark) mark
-          = bsd_store_get_log_watermark (self->store, dev->serial, NULL);
-
-      if (mark)
-        {
-          dev->have_watermark = TRUE;
-          dev->known_records = mark->count;
-        }
-    }
+    dev->mark = bsd_store_get_log_watermark (self->store, dev->serial, NULL);
   if (group && self->full_read_interval_s > 0)
     {
       gpointer last;
@@ -2119,7 +2289,12 @@ prepare_user_ops (Run *run, GError **error)
   BsdOperation *op = run->op;
 
   if (op->kind == BSD_OP_DELETE_USER)
-    return bsd_store_add_tombstone (store, op->pin, op->trigger, error);
+    {
+      if (!bsd_store_add_tombstone (store, op->pin, op->trigger, error))
+        return FALSE;
+      run->tombstone = bsd_store_get_tombstone (store, op->pin, error);
+      return run->tombstone != NULL;
+    }
   if (op->kind == BSD_OP_UPDATE_USER)
     {
       BsdPersonEdit edit = { 0 };

@@ -557,6 +557,14 @@ job_authorized (BsdManager *self,
   g_free (op->trigger);
   op->trigger = g_strdup (trigger);
   op->requested_by_uid = uid;
+  /* the deletion sticks from now on, whenever its job runs (or if it
+   * never does): syncs before it already remove the PIN */
+  if (op->kind == BSD_OP_DELETE_USER
+      && !bsd_store_add_tombstone (self->store, op->pin, op->trigger, &error))
+    {
+      return_error (invocation, error);
+      return;
+    }
   job = request_job (self, op, g_dbus_method_invocation_get_sender (invocation), &error);
   if (job == NULL)
     {
@@ -1346,14 +1354,40 @@ handle_remove_device (BsDBusManager *iface, GDBusMethodInvocation *invocation, g
 
 /* ----------------------------------------------------------------- people */
 
+/* the active deletion of @pin, or NULL (errors read as "not deleted":
+ * the caller's next store call reports them) */
+static BsdTombstone *
+active_tombstone (BsdManager *self, const char *pin)
+{
+  g_autoptr (BsdTombstone) tombstone = bsd_store_get_tombstone (self->store, pin, NULL);
+
+  if (tombstone == NULL || tombstone->allowed_at != 0)
+    return NULL;
+  return g_steal_pointer (&tombstone);
+}
+
+/* UpdateUser: the PIN is in the roster and not deleted */
 static gboolean
 check_pin (BsdManager *self, GDBusMethodInvocation *invocation, const char *pin)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (BsdPerson) person = NULL;
+  g_autoptr (BsdTombstone) tombstone = NULL;
 
   if (!check_text (invocation, pin, "pin", 1, MAX_PIN))
     return FALSE;
+  tombstone = active_tombstone (self, pin);
+  if (tombstone != NULL)
+    {
+      g_autofree char *deletion = bsd_tombstone_describe (tombstone);
+
+      return_invalid (invocation,
+                      "pin: %s: a deleted PIN cannot be changed. Allow it again first "
+                      "(AllowUser, “biosyncctl allow %s”, or People → Deleted People → "
+                      "Allow Again), then change it",
+                      deletion, pin);
+      return FALSE;
+    }
   person = bsd_store_get_person (self->store, pin, &error);
   if (person == NULL)
     {
@@ -1363,17 +1397,110 @@ check_pin (BsdManager *self, GDBusMethodInvocation *invocation, const char *pin)
   return TRUE;
 }
 
+/* DeleteUser: a PIN the roster or a terminal holds, or one deleted
+ * already (its removal job runs again) */
+static gboolean
+check_deletable (BsdManager *self, GDBusMethodInvocation *invocation, const char *pin)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsdPerson) person = NULL;
+  g_autoptr (BsdTombstone) tombstone = NULL;
+  g_autoptr (GArray) holders = NULL;
+
+  if (!check_text (invocation, pin, "pin", 1, MAX_PIN))
+    return FALSE;
+  tombstone = active_tombstone (self, pin);
+  if (tombstone != NULL)
+    return TRUE;
+  person = bsd_store_get_person (self->store, pin, NULL);
+  if (person != NULL)
+    return TRUE;
+  holders = bsd_store_list_pin_devices (self->store, pin, &error);
+  if (holders == NULL)
+    {
+      return_error (invocation, error);
+      return FALSE;
+    }
+  if (holders->len > 0)
+    return TRUE;
+  g_dbus_method_invocation_return_error (invocation, BS_ERROR, BS_ERROR_NOT_FOUND,
+                                         "pin: no person with PIN “%s” is known", pin);
+  return FALSE;
+}
+
 static gboolean
 handle_delete_user (BsDBusManager *iface, GDBusMethodInvocation *invocation, const char *pin)
 {
   BsdManager *self = BSD_MANAGER (iface);
   BsdOperation *op;
 
-  if (!check_pin (self, invocation, pin))
+  if (!check_deletable (self, invocation, pin))
     return G_DBUS_METHOD_INVOCATION_HANDLED;
   op = bsd_operation_new (BSD_OP_DELETE_USER);
   op->pin = g_strdup (pin);
   ask_for_job (self, invocation, op);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* Busy while a delete-user job for @pin waits or runs: it would remove
+ * the PIN again after it was allowed */
+static gboolean
+check_no_deletion_pending (BsdManager *self, GDBusMethodInvocation *invocation, const char *pin)
+{
+  g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_DELETE_USER);
+  BsdJob *job;
+
+  op->pin = g_strdup (pin);
+  job = find_pending (self, op);
+  if (job == NULL)
+    return TRUE;
+  g_dbus_method_invocation_return_error (
+      invocation, BS_ERROR, BS_ERROR_BUSY,
+      "the deletion of PIN “%s” is still in job %" G_GINT64_FORMAT "; wait for it or cancel it",
+      pin, bsd_job_get_id (job));
+  return FALSE;
+}
+
+static void
+allow_user_authorized (BsdManager *self,
+                       GDBusMethodInvocation *invocation,
+                       const char *trigger,
+                       gint64 uid,
+                       gpointer data)
+{
+  const char *pin = data;
+  g_autoptr (GError) error = NULL;
+
+  if (!check_no_deletion_pending (self, invocation, pin))
+    return;
+  if (!bsd_store_allow_tombstone (self->store, pin, trigger, &error))
+    {
+      return_error (invocation, error);
+      return;
+    }
+  g_message ("PIN %s allowed again by %s", pin, trigger);
+  bs_dbus_manager_complete_allow_user (BS_DBUS_MANAGER (self), invocation);
+}
+
+static gboolean
+handle_allow_user (BsDBusManager *iface, GDBusMethodInvocation *invocation, const char *pin)
+{
+  BsdManager *self = BSD_MANAGER (iface);
+  g_autoptr (BsdTombstone) tombstone = NULL;
+
+  if (!check_text (invocation, pin, "pin", 1, MAX_PIN))
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  tombstone = active_tombstone (self, pin);
+  if (tombstone == NULL)
+    {
+      g_dbus_method_invocation_return_error (invocation, BS_ERROR, BS_ERROR_NOT_FOUND,
+                                             "pin: PIN “%s” is not deleted", pin);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  if (!check_no_deletion_pending (self, invocation, pin))
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  authorize (self, invocation, BSD_ACTION_DESTRUCTIVE, allow_user_authorized, g_strdup (pin),
+             g_free);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -1510,6 +1637,13 @@ handle_list_users (BsDBusManager *iface,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* guint ids as "au" */
+static GVariant *
+id_list (GArray *ids)
+{
+  return g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32, ids->data, ids->len, sizeof (guint32));
+}
+
 static gboolean
 handle_list_tombstones (BsDBusManager *iface, GDBusMethodInvocation *invocation)
 {
@@ -1517,7 +1651,7 @@ handle_list_tombstones (BsDBusManager *iface, GDBusMethodInvocation *invocation)
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) tombstones = bsd_store_list_tombstones (self->store, &error);
   GVariantBuilder list;
-  guint i, j;
+  guint i;
 
   if (tombstones == NULL)
     {
@@ -1528,19 +1662,16 @@ handle_list_tombstones (BsDBusManager *iface, GDBusMethodInvocation *invocation)
   for (i = 0; i < tombstones->len; i++)
     {
       BsdTombstone *t = tombstones->pdata[i];
-      g_autoptr (GArray) pending = bsd_store_list_tombstone_pending (self->store, t->pin, NULL);
-      GVariantBuilder devices;
 
-      g_variant_builder_init (&devices, G_VARIANT_TYPE ("au"));
-      for (j = 0; pending && j < pending->len; j++)
-        g_variant_builder_add (&devices, "u", g_array_index (pending, guint, j));
       g_variant_builder_open (&list, G_VARIANT_TYPE ("a{sv}"));
       g_variant_builder_add (&list, "{sv}", "Pin", g_variant_new_string (t->pin));
       g_variant_builder_add (&list, "{sv}", "CreatedAt",
                              g_variant_new_uint64 ((guint64)MAX (t->created_at, 0)));
       g_variant_builder_add (&list, "{sv}", "CreatedBy",
                              g_variant_new_string (t->created_by ? t->created_by : ""));
-      g_variant_builder_add (&list, "{sv}", "PendingDevices", g_variant_builder_end (&devices));
+      g_variant_builder_add (&list, "{sv}", "PendingDevices", id_list (t->pending));
+      g_variant_builder_add (&list, "{sv}", "ConfirmedDevices", id_list (t->confirmed));
+      g_variant_builder_add (&list, "{sv}", "NeverSeenDevices", id_list (t->never_seen));
       g_variant_builder_close (&list);
     }
   bs_dbus_manager_complete_list_tombstones (iface, invocation, g_variant_builder_end (&list));
@@ -2369,6 +2500,7 @@ bsd_manager_iface_init (BsdManager *self)
   g_signal_connect (self, "handle-update-user", G_CALLBACK (handle_update_user), NULL);
   g_signal_connect (self, "handle-list-users", G_CALLBACK (handle_list_users), NULL);
   g_signal_connect (self, "handle-list-tombstones", G_CALLBACK (handle_list_tombstones), NULL);
+  g_signal_connect (self, "handle-allow-user", G_CALLBACK (handle_allow_user), NULL);
   g_signal_connect (self, "handle-export-attendance", G_CALLBACK (handle_export_attendance), NULL);
   g_signal_connect (self, "handle-list-devices", G_CALLBACK (handle_list_devices), NULL);
   g_signal_connect (self, "handle-list-areas", G_CALLBACK (handle_list_areas), NULL);

@@ -9,6 +9,10 @@
  *   2  devices.time_zone, people.central_edit, attendance.workcode,
  *      tombstones.retired_at + tombstone_devices (per-device
  *      confirmations), disabled_devices, attendance index on UTC time
+ *   3  tombstones stay until allowed (allowed_at, allowed_by instead of
+ *      retired_at and tombstone_devices), devices.users_read_at,
+ *      log_watermarks.newest_* (the newest record's natural key) and
+ *      ranged_reads/ranged_firmware
  * A new database runs every migration from 0, so a fresh database and a
  * migrated one have the same schema (the tests compare them).
  */
@@ -219,6 +223,27 @@ static const char *const bsd_store_migrations[] = {
   "  job_id INTEGER REFERENCES job_executions (id) ON DELETE SET NULL,"
   "  since INTEGER NOT NULL);"
   "PRAGMA user_version = 2;",
+
+  /* 2 → 3 */
+  "ALTER TABLE tombstones ADD COLUMN allowed_at INTEGER;"
+  "ALTER TABLE tombstones ADD COLUMN allowed_by TEXT;"
+  /* version 2 retired a tombstone by itself once the terminals it knew
+   * had confirmed: such a PIN counts as allowed again, and says why */
+  "UPDATE tombstones SET allowed_at = retired_at,"
+  "  allowed_by = 'automatic retirement before version 3' WHERE retired_at IS NOT NULL;"
+  "ALTER TABLE tombstones DROP COLUMN retired_at;"
+  /* a deletion's state on a terminal follows from its last read now */
+  "DROP TABLE tombstone_devices;"
+  "ALTER TABLE devices ADD COLUMN users_read_at INTEGER NOT NULL DEFAULT 0;"
+  "UPDATE devices SET users_read_at = max (last_sync, coalesce ((SELECT max (du.seen_at)"
+  "  FROM device_users du WHERE du.device_id = devices.id), 0));"
+  "ALTER TABLE log_watermarks ADD COLUMN newest_pin TEXT;"
+  "ALTER TABLE log_watermarks ADD COLUMN newest_local_time TEXT;"
+  "ALTER TABLE log_watermarks ADD COLUMN newest_state INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE log_watermarks ADD COLUMN ranged_reads TEXT NOT NULL DEFAULT 'unknown'"
+  "  CHECK (ranged_reads IN ('unknown', 'trusted', 'untrusted'));"
+  "ALTER TABLE log_watermarks ADD COLUMN ranged_firmware TEXT;"
+  "PRAGMA user_version = 3;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (bsd_store_migrations) == BSD_STORE_SCHEMA_VERSION);
@@ -1297,71 +1322,21 @@ bsd_store_update_device (BsdStore *self,
   return bsd_store_check_changed (self, device_id, "device", op, error);
 }
 
-/* retires the active tombstones of the PINs @device_id had to confirm
- * when nobody is left to confirm */
-static gboolean
-bsd_store_retire_tombstones_of_device (BsdStore *self,
-                                       guint device_id,
-                                       const char *op,
-                                       GError **error)
-{
-  g_autoptr (BsdStmt) stmt = NULL;
-
-  stmt = bsd_store_prepare (
-      self,
-      "UPDATE tombstones SET retired_at = ?2 WHERE retired_at IS NULL"
-      " AND pin IN (SELECT pin FROM tombstone_devices WHERE device_id = ?1)"
-      " AND NOT EXISTS (SELECT 1 FROM tombstone_devices td"
-      "                 WHERE td.pin = tombstones.pin AND td.confirmed_at IS NULL)",
-      op, error);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (stmt, 1, device_id);
-  sqlite3_bind_int64 (stmt, 2, bsd_store_now ());
-  return bsd_store_step_done (self, stmt, op, error);
-}
-
 gboolean
 bsd_store_remove_device (BsdStore *self, guint device_id, GError **error)
 {
   const char *op = "removing a device";
-  g_autoptr (BsdStoreTx) tx = NULL;
+  g_autoptr (BsdStmt) stmt = NULL;
 
   g_return_val_if_fail (BSD_IS_STORE (self), FALSE);
 
-  tx = bsd_store_tx_begin (self, op, error);
-  if (tx == NULL)
+  stmt = bsd_store_prepare (self, "DELETE FROM devices WHERE id = ?1", op, error);
+  if (stmt == NULL)
     return FALSE;
-  if (!bsd_store_check_device (self, device_id, op, error))
+  sqlite3_bind_int64 (stmt, 1, device_id);
+  if (!bsd_store_step_done (self, stmt, op, error))
     return FALSE;
-
-  /* a removed device will never confirm: do not let it block tombstones */
-  {
-    g_autoptr (BsdStmt) stmt = bsd_store_prepare (self,
-                                                  "UPDATE tombstone_devices SET confirmed_at = ?2"
-                                                  " WHERE device_id = ?1 AND confirmed_at IS NULL",
-                                                  op, error);
-
-    if (stmt == NULL)
-      return FALSE;
-    sqlite3_bind_int64 (stmt, 1, device_id);
-    sqlite3_bind_int64 (stmt, 2, bsd_store_now ());
-    if (!bsd_store_step_done (self, stmt, op, error))
-      return FALSE;
-  }
-  if (!bsd_store_retire_tombstones_of_device (self, device_id, op, error))
-    return FALSE;
-  {
-    g_autoptr (BsdStmt) stmt
-        = bsd_store_prepare (self, "DELETE FROM devices WHERE id = ?1", op, error);
-
-    if (stmt == NULL)
-      return FALSE;
-    sqlite3_bind_int64 (stmt, 1, device_id);
-    if (!bsd_store_step_done (self, stmt, op, error))
-      return FALSE;
-  }
-  return bsd_store_tx_commit (tx, op, error);
+  return bsd_store_check_changed (self, device_id, "device", op, error);
 }
 
 /* never comm_key */
@@ -1620,7 +1595,7 @@ bsd_store_pin_tombstoned (
   g_autoptr (BsdStmt) stmt = NULL;
   int rc;
 
-  stmt = bsd_store_prepare (self, "SELECT 1 FROM tombstones WHERE pin = ?1 AND retired_at IS NULL",
+  stmt = bsd_store_prepare (self, "SELECT 1 FROM tombstones WHERE pin = ?1 AND allowed_at IS NULL",
                             op, error);
   if (stmt == NULL)
     return FALSE;
@@ -1692,12 +1667,21 @@ bsd_store_edit_person (BsdStore *self, const char *pin, const BsdPersonEdit *edi
 {
   const char *op = "editing a person";
   g_autoptr (BsdStmt) stmt = NULL;
+  gboolean tombstoned = FALSE;
 
   g_return_val_if_fail (BSD_IS_STORE (self), FALSE);
   g_return_val_if_fail (edit != NULL, FALSE);
 
   if (!bsd_check_pin (pin, op, error))
     return FALSE;
+  if (!bsd_store_pin_tombstoned (self, pin, &tombstoned, op, error))
+    return FALSE;
+  if (tombstoned)
+    {
+      g_set_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT,
+                   "%s: PIN “%s” is deleted; allow it again before changing it", op, pin);
+      return FALSE;
+    }
   if (edit->name != NULL && !g_utf8_validate (edit->name, -1, NULL))
     {
       g_set_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT,
@@ -1831,6 +1815,40 @@ bsd_store_list_people (BsdStore *self, GError **error)
   return g_steal_pointer (&people);
 }
 
+static GArray *
+bsd_store_pin_devices (BsdStore *self, const char *pin, const char *op, GError **error)
+{
+  g_autoptr (BsdStmt) stmt = bsd_store_prepare (
+      self, "SELECT device_id FROM device_users WHERE pin = ?1 ORDER BY device_id", op, error);
+  g_autoptr (GArray) devices = g_array_new (FALSE, FALSE, sizeof (guint));
+  int rc;
+
+  if (stmt == NULL)
+    return NULL;
+  bsd_bind_text (stmt, 1, pin);
+  while ((rc = bsd_store_step_row (self, stmt, op, error)) > 0)
+    {
+      guint device_id = (guint)sqlite3_column_int64 (stmt, 0);
+
+      g_array_append_val (devices, device_id);
+    }
+  if (rc < 0)
+    return NULL;
+  return g_steal_pointer (&devices);
+}
+
+GArray *
+bsd_store_list_pin_devices (BsdStore *self, const char *pin, GError **error)
+{
+  const char *op = "listing the devices holding a PIN";
+
+  g_return_val_if_fail (BSD_IS_STORE (self), NULL);
+
+  if (!bsd_check_pin (pin, op, error))
+    return NULL;
+  return bsd_store_pin_devices (self, pin, op, error);
+}
+
 /* template counts and holding devices of one roster entry */
 static gboolean
 bsd_store_fill_roster_entry (BsdStore *self, BsdRosterEntry *entry, const char *op, GError **error)
@@ -1859,23 +1877,9 @@ bsd_store_fill_roster_entry (BsdStore *self, BsdRosterEntry *entry, const char *
     if (rc < 0)
       return FALSE;
   }
-  {
-    g_autoptr (BsdStmt) stmt = bsd_store_prepare (
-        self, "SELECT device_id FROM device_users WHERE pin = ?1 ORDER BY device_id", op, error);
-
-    if (stmt == NULL)
-      return FALSE;
-    bsd_bind_text (stmt, 1, entry->pin);
-    while ((rc = bsd_store_step_row (self, stmt, op, error)) > 0)
-      {
-        guint device_id = (guint)sqlite3_column_int64 (stmt, 0);
-
-        g_array_append_val (entry->device_ids, device_id);
-      }
-    if (rc < 0)
-      return FALSE;
-  }
-  return TRUE;
+  g_clear_pointer (&entry->device_ids, g_array_unref);
+  entry->device_ids = bsd_store_pin_devices (self, entry->pin, op, error);
+  return entry->device_ids != NULL;
 }
 
 GPtrArray *
@@ -1925,7 +1929,6 @@ bsd_store_list_roster (
       entry->has_password = sqlite3_column_int (stmt, 4) != 0;
       entry->central_edit = sqlite3_column_int (stmt, 5) != 0;
       entry->updated_at = sqlite3_column_int64 (stmt, 6);
-      entry->device_ids = g_array_new (FALSE, FALSE, sizeof (guint));
       g_ptr_array_add (entries, entry);
     }
   if (rc < 0)
@@ -1945,7 +1948,22 @@ bsd_tombstone_free (BsdTombstone *tombstone)
     return;
   g_free (tombstone->pin);
   g_free (tombstone->created_by);
+  g_free (tombstone->allowed_by);
+  g_clear_pointer (&tombstone->pending, g_array_unref);
+  g_clear_pointer (&tombstone->confirmed, g_array_unref);
+  g_clear_pointer (&tombstone->never_seen, g_array_unref);
   g_free (tombstone);
+}
+
+char *
+bsd_tombstone_describe (const BsdTombstone *tombstone)
+{
+  g_autoptr (GDateTime) when
+      = g_date_time_new_from_unix_local (tombstone->created_at / G_USEC_PER_SEC);
+  g_autofree char *date = when ? g_date_time_format (when, "%Y-%m-%d %H:%M") : NULL;
+
+  return g_strdup_printf ("PIN %s, deleted on %s by %s", tombstone->pin, date ? date : "?",
+                          tombstone->created_by ? tombstone->created_by : "unknown");
 }
 
 gboolean
@@ -1953,12 +1971,8 @@ bsd_store_add_tombstone (BsdStore *self, const char *pin, const char *created_by
 {
   const char *op = "adding a tombstone";
   g_autoptr (BsdStoreTx) tx = NULL;
-  gint64 now = bsd_store_now ();
-  /* clear old confirmations, record every holder, drop the person */
+  /* the person and what the roster keeps of them leave */
   const char *const steps[] = {
-    "DELETE FROM tombstone_devices WHERE pin = ?1",
-    ("INSERT INTO tombstone_devices (pin, device_id)"
-     " SELECT DISTINCT pin, device_id FROM device_users WHERE pin = ?1"),
     "DELETE FROM people WHERE pin = ?1",
     "DELETE FROM templates WHERE pin = ?1",
   };
@@ -1971,23 +1985,22 @@ bsd_store_add_tombstone (BsdStore *self, const char *pin, const char *created_by
   if (tx == NULL)
     return FALSE;
   {
-    g_autoptr (BsdStmt) stmt
-        = bsd_store_prepare (self,
-                             "INSERT INTO tombstones (pin, created_at, created_by, retired_at)"
-                             " VALUES (?1, ?2, ?3, NULL)"
-                             " ON CONFLICT (pin) DO UPDATE SET created_at = excluded.created_at,"
-                             " created_by = excluded.created_by, retired_at = NULL"
-                             " WHERE tombstones.retired_at IS NOT NULL",
-                             op, error);
+    g_autoptr (BsdStmt) stmt = bsd_store_prepare (
+        self,
+        "INSERT INTO tombstones (pin, created_at, created_by) VALUES (?1, ?2, ?3)"
+        " ON CONFLICT (pin) DO UPDATE SET created_at = excluded.created_at,"
+        " created_by = excluded.created_by, allowed_at = NULL, allowed_by = NULL"
+        " WHERE tombstones.allowed_at IS NOT NULL",
+        op, error);
 
     if (stmt == NULL)
       return FALSE;
     bsd_bind_text (stmt, 1, pin);
-    sqlite3_bind_int64 (stmt, 2, now);
+    sqlite3_bind_int64 (stmt, 2, bsd_store_now ());
     bsd_bind_text_or_null (stmt, 3, created_by);
     if (!bsd_store_step_done (self, stmt, op, error))
       return FALSE;
-    /* already active: nothing to do */
+    /* already deleted: when and by whom stay as they were */
     if (sqlite3_changes (self->db) == 0)
       return bsd_store_tx_commit (tx, op, error);
   }
@@ -2005,6 +2018,36 @@ bsd_store_add_tombstone (BsdStore *self, const char *pin, const char *created_by
 }
 
 gboolean
+bsd_store_allow_tombstone (BsdStore *self, const char *pin, const char *allowed_by, GError **error)
+{
+  const char *op = "allowing a deleted PIN again";
+  g_autoptr (BsdStmt) stmt = NULL;
+
+  g_return_val_if_fail (BSD_IS_STORE (self), FALSE);
+
+  if (!bsd_check_pin (pin, op, error))
+    return FALSE;
+  stmt = bsd_store_prepare (self,
+                            "UPDATE tombstones SET allowed_at = ?2, allowed_by = ?3"
+                            " WHERE pin = ?1 AND allowed_at IS NULL",
+                            op, error);
+  if (stmt == NULL)
+    return FALSE;
+  bsd_bind_text (stmt, 1, pin);
+  sqlite3_bind_int64 (stmt, 2, bsd_store_now ());
+  bsd_bind_text_or_null (stmt, 3, allowed_by);
+  if (!bsd_store_step_done (self, stmt, op, error))
+    return FALSE;
+  if (sqlite3_changes (self->db) == 0)
+    {
+      g_set_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND, "%s: PIN “%s” is not deleted",
+                   op, pin);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
 bsd_store_is_tombstoned (BsdStore *self, const char *pin, gboolean *tombstoned, GError **error)
 {
   const char *op = "looking up a tombstone";
@@ -2017,10 +2060,7 @@ bsd_store_is_tombstoned (BsdStore *self, const char *pin, gboolean *tombstoned, 
   return bsd_store_pin_tombstoned (self, pin, tombstoned, op, error);
 }
 
-#define BSD_TOMBSTONE_COLUMNS                                                                      \
-  "pin, created_at, created_by, retired_at,"                                                       \
-  " (SELECT count (*) FROM tombstone_devices td"                                                   \
-  "  WHERE td.pin = tombstones.pin AND td.confirmed_at IS NULL)"
+#define BSD_TOMBSTONE_COLUMNS "pin, created_at, created_by, allowed_at, allowed_by"
 
 static BsdTombstone *
 bsd_tombstone_from_row (BsdStmt *stmt)
@@ -2030,9 +2070,82 @@ bsd_tombstone_from_row (BsdStmt *stmt)
   tombstone->pin = bsd_column_dup (stmt, 0);
   tombstone->created_at = sqlite3_column_int64 (stmt, 1);
   tombstone->created_by = bsd_column_dup (stmt, 2);
-  tombstone->retired_at = sqlite3_column_int64 (stmt, 3);
-  tombstone->pending = (guint)sqlite3_column_int64 (stmt, 4);
+  tombstone->allowed_at = sqlite3_column_int64 (stmt, 3);
+  tombstone->allowed_by = bsd_column_dup (stmt, 4);
+  tombstone->pending = g_array_new (FALSE, FALSE, sizeof (guint));
+  tombstone->confirmed = g_array_new (FALSE, FALSE, sizeof (guint));
+  tombstone->never_seen = g_array_new (FALSE, FALSE, sizeof (guint));
   return tombstone;
+}
+
+/* where each active one of @tombstones stands on every configured
+ * device: decided from the device's last read of its users, so a device
+ * added later or never read counts as well */
+static gboolean
+bsd_store_fill_tombstone_devices (
+    BsdStore *self, GPtrArray *tombstones, const char *only_pin, const char *op, GError **error)
+{
+  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr (GArray) read_at = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr (GHashTable) held = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  int rc;
+
+  {
+    g_autoptr (BsdStmt) stmt
+        = bsd_store_prepare (self, "SELECT id, users_read_at FROM devices ORDER BY id", op, error);
+
+    if (stmt == NULL)
+      return FALSE;
+    while ((rc = bsd_store_step_row (self, stmt, op, error)) > 0)
+      {
+        guint id = (guint)sqlite3_column_int64 (stmt, 0);
+        gint64 at = sqlite3_column_int64 (stmt, 1);
+
+        g_array_append_val (ids, id);
+        g_array_append_val (read_at, at);
+      }
+    if (rc < 0)
+      return FALSE;
+  }
+  {
+    g_autoptr (BsdStmt) stmt
+        = bsd_store_prepare (self,
+                             "SELECT du.device_id, du.pin FROM device_users du"
+                             " JOIN tombstones t ON t.pin = du.pin AND t.allowed_at IS NULL"
+                             " WHERE ?1 IS NULL OR du.pin = ?1",
+                             op, error);
+
+    if (stmt == NULL)
+      return FALSE;
+    bsd_bind_text (stmt, 1, only_pin);
+    while ((rc = bsd_store_step_row (self, stmt, op, error)) > 0)
+      g_hash_table_add (held, g_strdup_printf ("%" G_GINT64_FORMAT "/%s",
+                                               (gint64)sqlite3_column_int64 (stmt, 0),
+                                               (const char *)sqlite3_column_text (stmt, 1)));
+    if (rc < 0)
+      return FALSE;
+  }
+  for (guint i = 0; i < tombstones->len; i++)
+    {
+      BsdTombstone *t = g_ptr_array_index (tombstones, i);
+
+      if (t->allowed_at != 0)
+        continue;
+      for (guint j = 0; j < ids->len; j++)
+        {
+          guint id = g_array_index (ids, guint, j);
+          gint64 at = g_array_index (read_at, gint64, j);
+          g_autofree char *key = g_strdup_printf ("%u/%s", id, t->pin);
+
+          if (at == 0)
+            g_array_append_val (t->never_seen, id);
+          else if (at <= t->created_at || g_hash_table_contains (held, key))
+            g_array_append_val (t->pending, id);
+          else
+            g_array_append_val (t->confirmed, id);
+        }
+    }
+  return TRUE;
 }
 
 BsdTombstone *
@@ -2040,6 +2153,7 @@ bsd_store_get_tombstone (BsdStore *self, const char *pin, GError **error)
 {
   const char *op = "reading a tombstone";
   g_autoptr (BsdStmt) stmt = NULL;
+  g_autoptr (GPtrArray) one = g_ptr_array_new_with_free_func ((GDestroyNotify)bsd_tombstone_free);
   int rc;
 
   g_return_val_if_fail (BSD_IS_STORE (self), NULL);
@@ -2060,124 +2174,40 @@ bsd_store_get_tombstone (BsdStore *self, const char *pin, GError **error)
                    "%s: PIN “%s” was never deleted", op, pin);
       return NULL;
     }
-  return bsd_tombstone_from_row (stmt);
+  g_ptr_array_add (one, bsd_tombstone_from_row (stmt));
+  g_clear_pointer (&stmt, bsd_stmt_release);
+  if (!bsd_store_fill_tombstone_devices (self, one, pin, op, error))
+    return NULL;
+  return g_ptr_array_steal_index (one, 0);
 }
 
 GPtrArray *
 bsd_store_list_tombstones (BsdStore *self, GError **error)
 {
   const char *op = "listing tombstones";
-  g_autoptr (BsdStmt) stmt = NULL;
   g_autoptr (GPtrArray) tombstones
       = g_ptr_array_new_with_free_func ((GDestroyNotify)bsd_tombstone_free);
   int rc;
 
   g_return_val_if_fail (BSD_IS_STORE (self), NULL);
 
-  stmt = bsd_store_prepare (self,
-                            "SELECT " BSD_TOMBSTONE_COLUMNS " FROM tombstones"
-                            " WHERE retired_at IS NULL ORDER BY length (pin), pin",
-                            op, error);
-  if (stmt == NULL)
-    return NULL;
-  while ((rc = bsd_store_step_row (self, stmt, op, error)) > 0)
-    g_ptr_array_add (tombstones, bsd_tombstone_from_row (stmt));
-  if (rc < 0)
+  {
+    g_autoptr (BsdStmt) stmt
+        = bsd_store_prepare (self,
+                             "SELECT " BSD_TOMBSTONE_COLUMNS " FROM tombstones"
+                             " WHERE allowed_at IS NULL ORDER BY length (pin), pin",
+                             op, error);
+
+    if (stmt == NULL)
+      return NULL;
+    while ((rc = bsd_store_step_row (self, stmt, op, error)) > 0)
+      g_ptr_array_add (tombstones, bsd_tombstone_from_row (stmt));
+    if (rc < 0)
+      return NULL;
+  }
+  if (!bsd_store_fill_tombstone_devices (self, tombstones, NULL, op, error))
     return NULL;
   return g_steal_pointer (&tombstones);
-}
-
-GArray *
-bsd_store_list_tombstone_pending (BsdStore *self, const char *pin, GError **error)
-{
-  const char *op = "listing pending tombstone confirmations";
-  g_autoptr (BsdStmt) stmt = NULL;
-  g_autoptr (GArray) devices = g_array_new (FALSE, FALSE, sizeof (guint));
-  int rc;
-
-  g_return_val_if_fail (BSD_IS_STORE (self), NULL);
-
-  if (!bsd_check_pin (pin, op, error))
-    return NULL;
-  stmt = bsd_store_prepare (self,
-                            "SELECT td.device_id FROM tombstone_devices td"
-                            " JOIN tombstones t ON t.pin = td.pin"
-                            " WHERE td.pin = ?1 AND t.retired_at IS NULL"
-                            " AND td.confirmed_at IS NULL ORDER BY td.device_id",
-                            op, error);
-  if (stmt == NULL)
-    return NULL;
-  bsd_bind_text (stmt, 1, pin);
-  while ((rc = bsd_store_step_row (self, stmt, op, error)) > 0)
-    {
-      guint device_id = (guint)sqlite3_column_int64 (stmt, 0);
-
-      g_array_append_val (devices, device_id);
-    }
-  if (rc < 0)
-    return NULL;
-  return g_steal_pointer (&devices);
-}
-
-gboolean
-bsd_store_confirm_tombstone (
-    BsdStore *self, const char *pin, guint device_id, gboolean *retired, GError **error)
-{
-  const char *op = "confirming a deletion";
-  g_autoptr (BsdStoreTx) tx = NULL;
-  gboolean tombstoned = FALSE;
-  gint64 now = bsd_store_now ();
-  const char *const steps[] = {
-    ("INSERT INTO tombstone_devices (pin, device_id, confirmed_at) VALUES (?1, ?2, ?3)"
-     " ON CONFLICT (pin, device_id) DO UPDATE SET confirmed_at = excluded.confirmed_at"),
-    "DELETE FROM device_users WHERE pin = ?1 AND device_id = ?2",
-    "DELETE FROM device_templates WHERE pin = ?1 AND device_id = ?2",
-    ("UPDATE tombstones SET retired_at = ?3 WHERE pin = ?1 AND retired_at IS NULL"
-     " AND NOT EXISTS (SELECT 1 FROM tombstone_devices td"
-     "                 WHERE td.pin = ?1 AND td.confirmed_at IS NULL)"),
-  };
-
-  g_return_val_if_fail (BSD_IS_STORE (self), FALSE);
-
-  if (retired != NULL)
-    *retired = FALSE;
-  if (!bsd_check_pin (pin, op, error))
-    return FALSE;
-  tx = bsd_store_tx_begin (self, op, error);
-  if (tx == NULL)
-    return FALSE;
-  if (!bsd_store_pin_tombstoned (self, pin, &tombstoned, op, error))
-    return FALSE;
-  if (!tombstoned)
-    {
-      g_set_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND,
-                   "%s: PIN “%s” has no active tombstone", op, pin);
-      return FALSE;
-    }
-  if (!bsd_store_check_device (self, device_id, op, error))
-    return FALSE;
-  for (guint i = 0; i < G_N_ELEMENTS (steps); i++)
-    {
-      g_autoptr (BsdStmt) stmt = bsd_store_prepare (self, steps[i], op, error);
-
-      if (stmt == NULL)
-        return FALSE;
-      bsd_bind_text (stmt, 1, pin);
-      sqlite3_bind_int64 (stmt, 2, device_id);
-      if (sqlite3_bind_parameter_count (stmt) >= 3)
-        sqlite3_bind_int64 (stmt, 3, now);
-      if (!bsd_store_step_done (self, stmt, op, error))
-        return FALSE;
-      if (i == G_N_ELEMENTS (steps) - 1 && retired != NULL)
-        *retired = sqlite3_changes (self->db) > 0;
-    }
-  if (!bsd_store_tx_commit (tx, op, error))
-    {
-      if (retired != NULL)
-        *retired = FALSE;
-      return FALSE;
-    }
-  return TRUE;
 }
 
 /* --------------------------------------------------- device snapshots */
@@ -2371,24 +2401,9 @@ bsd_store_replace_device_snapshot (
           return FALSE;
     }
 
-  /* tombstones follow what the device holds now */
-  if (!bsd_store_exec_device_step (
-          self,
-          "INSERT INTO tombstone_devices (pin, device_id)"
-          " SELECT t.pin, du.device_id FROM tombstones t"
-          " JOIN device_users du ON du.pin = t.pin AND du.device_id = ?1"
-          " WHERE t.retired_at IS NULL"
-          " ON CONFLICT (pin, device_id) DO UPDATE SET confirmed_at = NULL",
-          device_id, now, op, error))
-    return FALSE;
-  if (!bsd_store_exec_device_step (
-          self,
-          "UPDATE tombstone_devices SET confirmed_at = ?2"
-          " WHERE device_id = ?1 AND confirmed_at IS NULL"
-          " AND pin NOT IN (SELECT pin FROM device_users WHERE device_id = ?1)",
-          device_id, now, op, error))
-    return FALSE;
-  if (!bsd_store_retire_tombstones_of_device (self, device_id, op, error))
+  /* a deletion's state on this device follows from this read */
+  if (!bsd_store_exec_device_step (self, "UPDATE devices SET users_read_at = ?2 WHERE id = ?1",
+                                   device_id, now, op, error))
     return FALSE;
   return bsd_store_tx_commit (tx, op, error);
 }
@@ -2676,7 +2691,46 @@ bsd_log_watermark_free (BsdLogWatermark *watermark)
     return;
   g_free (watermark->serial);
   g_free (watermark->last_local_time);
+  g_free (watermark->newest_pin);
+  g_free (watermark->newest_local_time);
+  g_free (watermark->ranged_firmware);
   g_free (watermark);
+}
+
+gboolean
+bsd_log_watermark_is_newest (const BsdLogWatermark *watermark, const ZkAttendance *att)
+{
+  g_autofree char *local_time = NULL;
+
+  if (watermark->newest_pin == NULL || watermark->newest_local_time == NULL)
+    return FALSE;
+  local_time = zk_time_to_iso8601 (&att->time);
+  return g_strcmp0 (watermark->newest_pin, att->user_id) == 0
+         && g_strcmp0 (watermark->newest_local_time, local_time) == 0
+         && watermark->newest_state == att->state;
+}
+
+static const char *const ranged_names[] = {
+  [BSD_RANGED_READS_UNKNOWN] = "unknown",
+  [BSD_RANGED_READS_TRUSTED] = "trusted",
+  [BSD_RANGED_READS_UNTRUSTED] = "untrusted",
+};
+
+const char *
+bsd_ranged_reads_to_string (BsdRangedReads ranged)
+{
+  if ((guint)ranged < G_N_ELEMENTS (ranged_names))
+    return ranged_names[ranged];
+  return "unknown";
+}
+
+static BsdRangedReads
+bsd_ranged_reads_from_string (const char *text)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (ranged_names); i++)
+    if (g_strcmp0 (ranged_names[i], text) == 0)
+      return (BsdRangedReads)i;
+  return BSD_RANGED_READS_UNKNOWN;
 }
 
 static gboolean
@@ -2733,19 +2787,22 @@ bsd_store_insert_attendance (BsdStore *self,
 }
 
 gboolean
-bsd_store_add_attendance (BsdStore *self,
-                          guint device_id,
-                          const char *serial,
-                          GTimeZone *device_tz,
-                          GPtrArray *records,
-                          guint *inserted,
-                          guint *duplicates,
-                          GError **error)
+bsd_store_add_attendance_log (BsdStore *self,
+                              guint device_id,
+                              const char *serial,
+                              GTimeZone *device_tz,
+                              GPtrArray *records,
+                              guint log_count,
+                              const ZkAttendance *newest,
+                              guint *inserted,
+                              guint *duplicates,
+                              GError **error)
 {
   const char *op = "storing attendance";
   g_autoptr (BsdStoreTx) tx = NULL;
   g_autoptr (GTimeZone) local_tz = NULL;
   g_autofree char *latest = NULL;
+  g_autofree char *newest_time = NULL;
   gint64 now = bsd_store_now ();
   guint n_inserted = 0;
   guint n_duplicates = 0;
@@ -2782,13 +2839,18 @@ bsd_store_add_attendance (BsdStore *self,
           latest = g_steal_pointer (&local_time);
         }
     }
+  if (newest != NULL)
+    newest_time = zk_time_to_iso8601 (&newest->time);
   {
     g_autoptr (BsdStmt) stmt = bsd_store_prepare (
         self,
         "INSERT INTO log_watermarks (device_serial, device_id, count, last_local_time,"
-        " updated_at) VALUES (?1, ?2, ?3, ?4, ?5)"
+        " updated_at, newest_pin, newest_local_time, newest_state)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
         " ON CONFLICT (device_serial) DO UPDATE SET device_id = excluded.device_id,"
         " count = excluded.count, updated_at = excluded.updated_at,"
+        " newest_pin = excluded.newest_pin, newest_local_time = excluded.newest_local_time,"
+        " newest_state = excluded.newest_state,"
         " last_local_time = CASE"
         "   WHEN excluded.last_local_time IS NULL THEN log_watermarks.last_local_time"
         "   WHEN log_watermarks.last_local_time IS NULL"
@@ -2801,9 +2863,12 @@ bsd_store_add_attendance (BsdStore *self,
       return FALSE;
     bsd_bind_text (stmt, 1, serial);
     bsd_bind_id (stmt, 2, device_id);
-    sqlite3_bind_int64 (stmt, 3, records->len);
+    sqlite3_bind_int64 (stmt, 3, log_count);
     bsd_bind_text (stmt, 4, latest);
     sqlite3_bind_int64 (stmt, 5, now);
+    bsd_bind_text (stmt, 6, newest ? newest->user_id : NULL);
+    bsd_bind_text (stmt, 7, newest_time);
+    sqlite3_bind_int (stmt, 8, newest ? newest->state : 0);
     if (!bsd_store_step_done (self, stmt, op, error))
       return FALSE;
   }
@@ -2814,6 +2879,24 @@ bsd_store_add_attendance (BsdStore *self,
   if (duplicates != NULL)
     *duplicates = n_duplicates;
   return TRUE;
+}
+
+gboolean
+bsd_store_add_attendance (BsdStore *self,
+                          guint device_id,
+                          const char *serial,
+                          GTimeZone *device_tz,
+                          GPtrArray *records,
+                          guint *inserted,
+                          guint *duplicates,
+                          GError **error)
+{
+  g_return_val_if_fail (records != NULL, FALSE);
+
+  return bsd_store_add_attendance_log (
+      self, device_id, serial, device_tz, records, records->len,
+      records->len > 0 ? g_ptr_array_index (records, records->len - 1) : NULL, inserted, duplicates,
+      error);
 }
 
 BsdLogWatermark *
@@ -2829,8 +2912,9 @@ bsd_store_get_log_watermark (BsdStore *self, const char *serial, GError **error)
   if (!bsd_check_text (serial, "the device serial", 128, op, error))
     return NULL;
   stmt = bsd_store_prepare (self,
-                            "SELECT device_serial, device_id, count, last_local_time, updated_at"
-                            " FROM log_watermarks WHERE device_serial = ?1",
+                            "SELECT device_serial, device_id, count, last_local_time, updated_at,"
+                            " newest_pin, newest_local_time, newest_state, ranged_reads,"
+                            " ranged_firmware FROM log_watermarks WHERE device_serial = ?1",
                             op, error);
   if (stmt == NULL)
     return NULL;
@@ -2850,7 +2934,43 @@ bsd_store_get_log_watermark (BsdStore *self, const char *serial, GError **error)
   watermark->count = (guint)sqlite3_column_int64 (stmt, 2);
   watermark->last_local_time = bsd_column_dup (stmt, 3);
   watermark->updated_at = sqlite3_column_int64 (stmt, 4);
+  watermark->newest_pin = bsd_column_dup (stmt, 5);
+  watermark->newest_local_time = bsd_column_dup (stmt, 6);
+  watermark->newest_state = (guint8)sqlite3_column_int (stmt, 7);
+  watermark->ranged = bsd_ranged_reads_from_string ((const char *)sqlite3_column_text (stmt, 8));
+  watermark->ranged_firmware = bsd_column_dup (stmt, 9);
   return watermark;
+}
+
+gboolean
+bsd_store_set_ranged_reads (
+    BsdStore *self, const char *serial, BsdRangedReads ranged, const char *firmware, GError **error)
+{
+  const char *op = "recording whether ranged reads work";
+  g_autoptr (BsdStmt) stmt = NULL;
+
+  g_return_val_if_fail (BSD_IS_STORE (self), FALSE);
+
+  if (!bsd_check_text (serial, "the device serial", 128, op, error))
+    return FALSE;
+  stmt = bsd_store_prepare (self,
+                            "UPDATE log_watermarks SET ranged_reads = ?2, ranged_firmware = ?3"
+                            " WHERE device_serial = ?1",
+                            op, error);
+  if (stmt == NULL)
+    return FALSE;
+  bsd_bind_text (stmt, 1, serial);
+  bsd_bind_text (stmt, 2, bsd_ranged_reads_to_string (ranged));
+  bsd_bind_text_or_null (stmt, 3, firmware);
+  if (!bsd_store_step_done (self, stmt, op, error))
+    return FALSE;
+  if (sqlite3_changes (self->db) == 0)
+    {
+      g_set_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND,
+                   "%s: nothing was collected from serial “%s”", op, serial);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 gboolean

@@ -27,7 +27,7 @@
 
 G_BEGIN_DECLS
 
-#define BSD_STORE_SCHEMA_VERSION 2
+#define BSD_STORE_SCHEMA_VERSION 3
 
 #define BSD_STORE_ERROR (bsd_store_error_quark ())
 GQuark bsd_store_error_quark (void);
@@ -179,9 +179,8 @@ gboolean bsd_store_update_device (BsdStore *self,
                                   guint device_id,
                                   const BsdDeviceConfig *config,
                                   GError **error);
-/* also drops its snapshot, watermark link and disabled_devices row; its
- * pending tombstone confirmations count as confirmed; attendance and
- * job results keep their rows (device_id becomes NULL) */
+/* also drops its snapshot, watermark link and disabled_devices row;
+ * attendance and job results keep their rows (device_id becomes NULL) */
 gboolean bsd_store_remove_device (BsdStore *self, guint device_id, GError **error);
 BsdDevice *bsd_store_get_device (BsdStore *self, guint device_id, GError **error);
 /* BsdDevice*, by id */
@@ -241,7 +240,8 @@ typedef struct
   guint32 card;
 } BsdPersonEdit;
 
-/* sets central_edit and updated_at; the PIN must be in the roster */
+/* sets central_edit and updated_at; the PIN must be in the roster and
+ * not deleted (INVALID_ARGUMENT) */
 gboolean
 bsd_store_edit_person (BsdStore *self, const char *pin, const BsdPersonEdit *edit, GError **error);
 /* once every device has the edit, device records may win again */
@@ -257,38 +257,45 @@ GPtrArray *bsd_store_list_roster (
 
 /* ------------------------------------------------------------ tombstones */
 
+/* A deleted PIN stays deleted (its tombstone is active) until an
+ * administrator allows it again; nothing retires a tombstone by itself.
+ * While it is active no device brings the PIN back into the roster and
+ * every sync removes it from every device it is found on. */
 typedef struct
 {
   char *pin;
   gint64 created_at;
   char *created_by;  /* "scheduler", "uid:N" … may be NULL */
-  gint64 retired_at; /* 0 = active */
-  guint pending;     /* devices that still have to confirm */
+  gint64 allowed_at; /* 0 = active */
+  char *allowed_by;  /* "uid:N", "automatic retirement before version 3" … may be NULL */
+  /* For an active tombstone every configured device is in exactly one of
+   * these (guint ids, ascending); all empty once allowed: */
+  GArray *pending;    /* held the PIN at its last read, or not read since the deletion */
+  GArray *confirmed;  /* read since the deletion, without the PIN */
+  GArray *never_seen; /* its users were never read */
 } BsdTombstone;
 
 void bsd_tombstone_free (BsdTombstone *tombstone);
+/* "PIN 2, deleted on 2026-12-01 10:04 by uid:1000" (local time) */
+char *bsd_tombstone_describe (const BsdTombstone *tombstone);
 
-/* Tombstones @pin (again, if an old tombstone was retired): every device
- * whose snapshot holds the PIN must confirm the deletion; the person and
- * their stored templates leave the roster. Adding an active tombstone
- * again changes nothing. */
+/* Deletes @pin: the person and their stored templates leave the roster.
+ * A PIN allowed again is deleted anew (when and by whom replaced); an
+ * active tombstone stays as it is. */
 gboolean
 bsd_store_add_tombstone (BsdStore *self, const char *pin, const char *created_by, GError **error);
-/* TRUE when @pin has an active (not yet retired) tombstone */
+/* an administrator allows a deleted PIN again: recorded with who and
+ * when; from now on devices may bring it back like any other PIN.
+ * NOT_FOUND when @pin has no active tombstone. */
+gboolean
+bsd_store_allow_tombstone (BsdStore *self, const char *pin, const char *allowed_by, GError **error);
+/* TRUE when @pin has an active tombstone */
 gboolean
 bsd_store_is_tombstoned (BsdStore *self, const char *pin, gboolean *tombstoned, GError **error);
+/* active or allowed; NOT_FOUND when @pin was never deleted */
 BsdTombstone *bsd_store_get_tombstone (BsdStore *self, const char *pin, GError **error);
-/* BsdTombstone*, active ones, by PIN */
+/* BsdTombstone*, the active ones, by PIN */
 GPtrArray *bsd_store_list_tombstones (BsdStore *self, GError **error);
-/* guint device ids that have not confirmed yet */
-GArray *bsd_store_list_tombstone_pending (BsdStore *self, const char *pin, GError **error);
-/* Records that @device_id no longer holds @pin (also dropping it from
- * that device's snapshot). When no device is left to confirm, the
- * tombstone is retired (*@retired TRUE) and the PIN may be enrolled
- * again. NOT_FOUND when @pin has no active tombstone. A tombstone no
- * device held is retired at its first confirmation. */
-gboolean bsd_store_confirm_tombstone (
-    BsdStore *self, const char *pin, guint device_id, gboolean *retired, GError **error);
 
 /* --------------------------------------------------- device snapshots */
 
@@ -315,14 +322,14 @@ void bsd_device_template_free (BsdDeviceTemplate *tmpl);
 
 /* Replaces the device's users (ZkUser*, as read) and, unless @templates
  * is NULL, its templates (BsdDeviceTemplate*) in one transaction. A PIN
- * or slot uid twice fails and changes nothing. Tombstone bookkeeping
- * follows the snapshot: a tombstoned PIN on the device needs its
- * confirmation, a pending one no longer on the device counts as
- * confirmed (and may retire the tombstone). */
+ * or slot uid twice fails and changes nothing. The device's users count
+ * as read now (see BsdTombstone). */
 gboolean bsd_store_replace_device_snapshot (
     BsdStore *self, guint device_id, GPtrArray *users, GPtrArray *templates, GError **error);
 /* PIN (char*) → slot uid (GUINT_TO_POINTER) of the last snapshot */
 GHashTable *bsd_store_get_device_uid_map (BsdStore *self, guint device_id, GError **error);
+/* guint ids of the devices whose last snapshot holds @pin, ascending */
+GArray *bsd_store_list_pin_devices (BsdStore *self, const char *pin, GError **error);
 /* ZkUser* of the last snapshot, by uid */
 GPtrArray *bsd_store_get_device_users (BsdStore *self, guint device_id, GError **error);
 /* BsdDeviceTemplate* of the last snapshot */
@@ -376,8 +383,9 @@ GPtrArray *bsd_store_list_templates (BsdStore *self, const char *pin, GError **e
  * interpretation GLib gives wins). The natural key (serial, PIN, local
  * time, state) makes a re-collection insert nothing: *@inserted new rows,
  * *@duplicates already present. @device_id 0 = not a configured device.
- * The watermark becomes count = @records->len (the device's log size
- * when read in full) and the latest local time seen. */
+ * @records is the whole log in log order: the watermark becomes count =
+ * @records->len, newest = the last record (none for an empty log), and
+ * the latest local time seen. */
 gboolean bsd_store_add_attendance (BsdStore *self,
                                    guint device_id,
                                    const char *serial,
@@ -386,20 +394,61 @@ gboolean bsd_store_add_attendance (BsdStore *self,
                                    guint *inserted,
                                    guint *duplicates,
                                    GError **error);
+/* the same with the watermark given: the device's log holds @log_count
+ * records now, @newest is its last one (NULL = not known, e.g. a record
+ * the decoder skipped); @records may be the whole log or its new end */
+gboolean bsd_store_add_attendance_log (BsdStore *self,
+                                       guint device_id,
+                                       const char *serial,
+                                       GTimeZone *device_tz,
+                                       GPtrArray *records,
+                                       guint log_count,
+                                       const ZkAttendance *newest,
+                                       guint *inserted,
+                                       guint *duplicates,
+                                       GError **error);
+
+/* whether ranged attendance reads (1503 with a start) of a device can be
+ * trusted: only after they matched a full read of the same device */
+typedef enum
+{
+  BSD_RANGED_READS_UNKNOWN,   /* not proven yet: read in full, then try one */
+  BSD_RANGED_READS_TRUSTED,   /* matched a full read */
+  BSD_RANGED_READS_UNTRUSTED, /* refused, ignored or wrong once: full reads only */
+} BsdRangedReads;
+
+const char *bsd_ranged_reads_to_string (BsdRangedReads ranged);
 
 typedef struct
 {
   char *serial;
-  guint device_id; /* 0 = device removed or unknown */
-  guint count;
-  char *last_local_time; /* NULL = nothing collected */
+  guint device_id;       /* 0 = device removed or unknown */
+  guint count;           /* records on the device at the last collection */
+  char *last_local_time; /* the latest punch time seen; NULL = nothing collected */
   gint64 updated_at;
+  /* the natural key of the newest record (the last in log order) at the
+   * last collection; newest_pin NULL = not known (an empty log, or a
+   * watermark from before schema version 3) */
+  char *newest_pin;
+  char *newest_local_time;
+  guint8 newest_state;
+  BsdRangedReads ranged;
+  char *ranged_firmware; /* the firmware @ranged was decided on; NULL = unknown */
 } BsdLogWatermark;
 
 void bsd_log_watermark_free (BsdLogWatermark *watermark);
+/* TRUE when @att has the natural key of @watermark's newest record */
+gboolean bsd_log_watermark_is_newest (const BsdLogWatermark *watermark, const ZkAttendance *att);
 
 /* NOT_FOUND when nothing was ever collected from @serial */
 BsdLogWatermark *bsd_store_get_log_watermark (BsdStore *self, const char *serial, GError **error);
+/* records the verdict on ranged reads of the device with @serial (taken
+ * on @firmware); NOT_FOUND when nothing was collected from it yet */
+gboolean bsd_store_set_ranged_reads (BsdStore *self,
+                                     const char *serial,
+                                     BsdRangedReads ranged,
+                                     const char *firmware,
+                                     GError **error);
 
 /* one row for export; the strings live until the callback returns */
 typedef struct

@@ -119,6 +119,17 @@ GPtrArray *zk_client_read_attendance (ZkClient *self,
                                       GPtrArray *warnings,
                                       GCancellable *cancellable,
                                       GError **error);
+/* @count records of the attendance log from the @start-th (1-based),
+ * with CMD_QUERY_DATA's range parameters. Not confirmed on devices:
+ * firmware may refuse (ZK_ERROR_DEVICE), ignore the range (the whole log
+ * comes back) or read it another way, so a caller trusts the result of a
+ * device only after it matched a full read of that device. */
+GPtrArray *zk_client_read_attendance_range (ZkClient *self,
+                                            guint start,
+                                            guint count,
+                                            GPtrArray *warnings,
+                                            GCancellable *cancellable,
+                                            GError **error);
 /* one template (CMD 88); ZK_ERROR_NOT_FOUND when absent */
 ZkTemplate *zk_client_read_template (
     ZkClient *self, guint16 uid, guint8 fid, GCancellable *cancellable, GError **error);
@@ -161,8 +172,8 @@ gboolean zk_client_clear_attendance (ZkClient *self, GCancellable *cancellable, 
 /* for fuzzers only: feeds @data to the reply-handling code of a client as
  * if a device had sent it over TCP (wrapper + packets), while a fixed
  * sequence of operations (connect with comm key, get_info, the three bulk
- * reads, read_template, read_faces, get_time, set_user, write_template,
- * delete_user, disconnect) runs against it. Nothing goes on the network;
+ * reads, a ranged attendance read, read_template, read_faces, get_time,
+ * set_user, write_template, delete_user, disconnect) runs against it. Nothing goes on the network;
  * checksums are not verified and reply id 0 stands for "the request being
  * answered" so that mutated inputs reach the parsers. */
 void zk_client_feed_reply_for_fuzzing (const guint8 *data, gsize size);

@@ -119,6 +119,32 @@ zk_sim_face_from_string (const char *text, ZkSimFace *face)
   return TRUE;
 }
 
+static const char *const range_names[] = {
+  [ZK_SIM_RANGE_HONOUR] = "honour",
+  [ZK_SIM_RANGE_IGNORE] = "ignore",
+  [ZK_SIM_RANGE_REFUSE] = "refuse",
+};
+
+const char *
+zk_sim_range_to_string (ZkSimRange range)
+{
+  if ((guint)range < G_N_ELEMENTS (range_names))
+    return range_names[range];
+  return "honour";
+}
+
+gboolean
+zk_sim_range_from_string (const char *text, ZkSimRange *range)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (range_names); i++)
+    if (g_strcmp0 (range_names[i], text) == 0)
+      {
+        *range = (ZkSimRange)i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
 void
 zk_sim_profile_init (ZkSimProfile *profile)
 {
@@ -280,6 +306,14 @@ zk_sim_device_set_pacing_ms (ZkSimDevice *self, guint pacing_ms)
 {
   g_mutex_lock (&self->lock);
   self->profile.pacing_ms = pacing_ms;
+  g_mutex_unlock (&self->lock);
+}
+
+void
+zk_sim_device_set_attlog_range (ZkSimDevice *self, ZkSimRange range)
+{
+  g_mutex_lock (&self->lock);
+  self->profile.attlog_range = range;
   g_mutex_unlock (&self->lock);
 }
 
@@ -744,6 +778,30 @@ send_template (Request *req, guint16 uid, guint8 fid, gboolean with_valid)
     emit (req, ZK_ACK_OK, (guint16)data->len, data->data, data->len);
 }
 
+/* [u32 N][records start … start + count − 1] of the log (1-based, count
+ * 0 = to the end); NULL when that holds no record */
+static GBytes *
+attlog_range_blob (ZkSimDevice *self, guint32 start, guint32 count)
+{
+  guint width = self->profile.attlog_width;
+  guint first = start - 1;
+  guint n;
+  g_autoptr (GByteArray) blob = NULL;
+
+  if (first >= self->attendance->len)
+    return NULL;
+  n = self->attendance->len - first;
+  if (count > 0 && count < n)
+    n = count;
+  blob = g_byte_array_sized_new (4 + n * width);
+  g_byte_array_set_size (blob, 4 + n * width);
+  zk_write_u32 (blob->data, n * width);
+  for (guint i = 0; i < n; i++)
+    encode_attendance (self, &g_array_index (self->attendance, ZkAttendance, first + i),
+                       blob->data + 4 + (gsize)i * width);
+  return g_byte_array_free_to_bytes (g_steal_pointer (&blob));
+}
+
 static void
 cmd_query_data (Request *req)
 {
@@ -784,7 +842,16 @@ cmd_query_data (Request *req)
       reply_error (req, 0);
       return;
     }
-  if (table >= 0)
+  if (table == TABLE_ATTLOG && p1 != 0 && self->profile.attlog_range != ZK_SIM_RANGE_IGNORE)
+    {
+      if (self->profile.attlog_range == ZK_SIM_RANGE_REFUSE)
+        {
+          reply_error (req, 0);
+          return;
+        }
+      blob = attlog_range_blob (self, p1, zk_read_u32 (req->payload + 7));
+    }
+  else if (table >= 0)
     blob = table_blob (self, table);
   if (blob == NULL)
     {

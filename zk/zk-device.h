@@ -27,6 +27,18 @@ typedef enum
 const char *zk_sim_face_to_string (ZkSimFace face);
 gboolean zk_sim_face_from_string (const char *text, ZkSimFace *face);
 
+/* what the firmware does with CMD_QUERY_DATA 1503 for the attendance log
+ * with a start (param 1 ≠ 0) — not confirmed on devices, so each way */
+typedef enum
+{
+  ZK_SIM_RANGE_HONOUR, /* records start … start + count − 1 (1-based; count 0 = to the end) */
+  ZK_SIM_RANGE_IGNORE, /* the parameters are ignored: the whole log */
+  ZK_SIM_RANGE_REFUSE, /* ACK_ERROR */
+} ZkSimRange;
+
+const char *zk_sim_range_to_string (ZkSimRange range);
+gboolean zk_sim_range_from_string (const char *text, ZkSimRange *range);
+
 typedef enum
 {
   ZK_SIM_TRANSPORT_TCP,
@@ -55,11 +67,12 @@ typedef struct
   guint cap_fingers;
   guint cap_faces; /* users with faces */
   guint cap_records;
-  gint64 clock_offset_s; /* device clock = host local clock + offset */
-  guint pacing_ms;       /* between streamed packets */
-  guint latency_ms;      /* before each reply */
-  guint bandwidth;       /* bytes/s applied to replies, 0 = unlimited */
-  gboolean empty_blob;   /* 1503 on an empty table: blob 00000000 instead of ACK_ERROR */
+  gint64 clock_offset_s;   /* device clock = host local clock + offset */
+  guint pacing_ms;         /* between streamed packets */
+  guint latency_ms;        /* before each reply */
+  guint bandwidth;         /* bytes/s applied to replies, 0 = unlimited */
+  gboolean empty_blob;     /* 1503 on an empty table: blob 00000000 instead of ACK_ERROR */
+  ZkSimRange attlog_range; /* 1503 on the attendance log with a start */
   gboolean verify_checksum;
 } ZkSimProfile;
 
@@ -136,6 +149,7 @@ const char *zk_sim_device_get_name (ZkSimDevice *self);
 int zk_sim_device_get_tcp_port_setting (ZkSimDevice *self);
 int zk_sim_device_get_udp_port_setting (ZkSimDevice *self);
 void zk_sim_device_set_pacing_ms (ZkSimDevice *self, guint pacing_ms);
+void zk_sim_device_set_attlog_range (ZkSimDevice *self, ZkSimRange range);
 void zk_sim_device_set_timing (ZkSimDevice *self, guint latency_ms, guint bandwidth);
 
 /* --- sessions (the transport calls these) */

@@ -295,6 +295,10 @@ load_profile (JsonObject *obj, guint index, const char *path, ZkSimProfile *p, G
   if (!g_str_equal (s, "error") && !g_str_equal (s, "blob"))
     return fail (error, path, "empty_read", "must be \"error\" or \"blob\"");
   p->empty_blob = g_str_equal (s, "blob");
+  if (!get_string (obj, "attlog_range", "honour", 16, &s, path, error))
+    return FALSE;
+  if (!zk_sim_range_from_string (s, &p->attlog_range))
+    return fail (error, path, "attlog_range", "must be \"honour\", \"ignore\" or \"refuse\"");
 
   if (!get_object (obj, "capacity", &cap, path, error))
     return FALSE;
@@ -909,6 +913,7 @@ zk_fixture_device_to_json (ZkSimDevice *device)
   add_int (b, "latency_ms", p.latency_ms);
   add_int (b, "bandwidth", p.bandwidth);
   add_string (b, "empty_read", p.empty_blob ? "blob" : "error");
+  add_string (b, "attlog_range", zk_sim_range_to_string (p.attlog_range));
   add_bool (b, "verify_checksum", p.verify_checksum);
   json_builder_set_member_name (b, "capacity");
   json_builder_begin_object (b);

@@ -980,7 +980,8 @@ static const char help_text[]
       "delete-template DEVICE UID FID; add-face DEVICE UID FID [SIZE]; "
       "fault DEVICE NAME [ARGS] | fault DEVICE clear | fault DEVICE; clock DEVICE OFFSET_S; "
       "time DEVICE; option DEVICE NAME [VALUE]; timing DEVICE LATENCY_MS BANDWIDTH; "
-      "pacing DEVICE MS; count DEVICE users|fingers|faces|attendance; dump [FILE]; "
+      "pacing DEVICE MS; attlog-range DEVICE honour|ignore|refuse; "
+      "count DEVICE users|fingers|faces|attendance; dump [FILE]; "
       "stats [DEVICE]; ports; reboot DEVICE; help";
 
 static gboolean
@@ -1268,6 +1269,21 @@ zk_sim_server_control (ZkSimServer *self, const char *line, GError **error)
       if (!need_args (argv, 3, 3, error) || !parse_u (argv[2], 10000, &a, "pacing", error))
         return NULL;
       zk_sim_device_set_pacing_ms (device, (guint)a);
+      return g_strdup ("OK");
+    }
+  if (g_str_equal (cmd, "attlog-range"))
+    {
+      ZkSimRange range;
+
+      if (!need_args (argv, 3, 3, error))
+        return NULL;
+      if (!zk_sim_range_from_string (argv[2], &range))
+        {
+          g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT,
+                       "attlog-range is honour, ignore or refuse");
+          return NULL;
+        }
+      zk_sim_device_set_attlog_range (device, range);
       return g_strdup ("OK");
     }
   if (g_str_equal (cmd, "count"))

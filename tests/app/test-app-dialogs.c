@@ -16,7 +16,9 @@
  *            without an area)
  *   people   (the driver synced first) Edit renames a person through the
  *            update-user job and the roster shows it; the delete dialog
- *            explains itself and Cancel deletes nothing
+ *            explains itself and Cancel deletes nothing; a real deletion
+ *            appears under Deleted People, whose Allow Again (after a
+ *            cancelled confirmation) ends it on the daemon
  *   reports  Preview of the seed area shows the plan (B lacks 110 people)
  *            and writes nothing; Balance Devices shows the gap report and
  *            fills B
@@ -364,6 +366,16 @@ answer (GtkWidget *dialog, const char *label)
       return FALSE;
     }
   return wait_until (toplevel_gone_cb, ref, 5, "the dialog to close");
+}
+
+/* answers @dialog (an AdwMessageDialog) with the response @id: clicks the
+ * button of that response, whatever its translated label */
+static gboolean
+answer_response (GtkWidget *dialog, const char *id)
+{
+  const char *label = adw_message_dialog_get_response_label (ADW_MESSAGE_DIALOG (dialog), id);
+
+  return label != NULL && answer (dialog, label);
 }
 
 static gboolean
@@ -995,6 +1007,8 @@ roster_shows_cb (gpointer data)
   return FALSE;
 }
 
+static void test_deleted_people (void);
+
 static void
 test_people (void)
 {
@@ -1105,6 +1119,108 @@ test_people (void)
   screenshot ("app-dialog-person-kept");
   g_signal_handlers_disconnect_by_data (client (), &update);
   finished_job_clear (&update);
+  test_deleted_people ();
+}
+
+/* whether ListTombstones has @pin */
+static gboolean
+deleted_on_daemon (const char *pin)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) tombstones = NULL;
+  g_autoptr (GVariant) entry = NULL;
+
+  if (!bs_dbus_manager_call_list_tombstones_sync (manager (), G_DBUS_CALL_FLAGS_NONE, -1,
+                                                  &tombstones, NULL, &error))
+    {
+      g_printerr ("# ListTombstones: %s\n", error->message);
+      return FALSE;
+    }
+  entry = entry_with (tombstones, "Pin", pin);
+  return entry != NULL;
+}
+
+typedef struct
+{
+  GVariant *pin;
+  gboolean shown;
+} AllowQuery;
+
+/* the "Deleted People" list has (or, with !shown, lacks) an Allow Again
+ * button for the PIN */
+static gboolean
+allow_button_cb (gpointer data)
+{
+  AllowQuery *query = data;
+  GtkWidget *button
+      = find_actionable (GTK_WIDGET (child ("deleted_view")), "win.allow-person", query->pin);
+
+  return (button != NULL) == query->shown;
+}
+
+/* a real deletion of PIN 1003, then People → Deleted People → Allow
+ * Again, clicked through; every widget found by its id or action */
+static void
+test_deleted_people (void)
+{
+  static FinishedJob deletion = { "delete-user", NULL, NULL };
+  g_autoptr (GVariant) pin_1003 = g_variant_ref_sink (g_variant_new_string ("1003"));
+  AllowQuery shown = { pin_1003, TRUE };
+  AllowQuery gone = { pin_1003, FALSE };
+  GtkWidget *toggle = GTK_WIDGET (child ("deleted_toggle"));
+  GtkWidget *button;
+  GtkWidget *dialog;
+
+  g_signal_connect (client (), "job-finished", G_CALLBACK (job_finished_cb), &deletion);
+  button = find_actionable (GTK_WIDGET (child ("people_view")), "win.delete-person", pin_1003);
+  REQUIRE (click (button), "PIN 1003's row has a Delete button");
+  dialog = wait_toplevel (ADW_TYPE_MESSAGE_DIALOG, NULL, 10);
+  REQUIRE (dialog != NULL, "Delete asks first");
+  REQUIRE (answer_response (dialog, "delete"), "the dialog's delete response can be clicked");
+  CHECK (wait_until (job_done_cb, &deletion, 30, "the delete-user job"), "a delete-user job runs");
+  CHECK (deleted_on_daemon ("1003"), "ListTombstones has PIN 1003");
+
+  /* People → Deleted People lists it */
+  REQUIRE (click (toggle), "the People page has a Deleted People button");
+  CHECK (
+      g_strcmp0 (gtk_stack_get_visible_child_name (GTK_STACK (child ("people_stack"))), "deleted")
+          == 0,
+      "it shows the deleted people");
+  REQUIRE (wait_until (allow_button_cb, &shown, 20, "PIN 1003 among the deleted"),
+           "the deleted people list PIN 1003 with Allow Again");
+  CHECK (find_label (GTK_WIDGET (child ("deleted_view")), "by uid:0") != NULL,
+         "the row says who deleted it");
+  CHECK (find_label (GTK_WIDGET (child ("deleted_summary")), "until allowed again") != NULL,
+         "the list explains that deletions stay");
+  screenshot ("app-deleted-people");
+
+  /* Allow Again asks; Cancel changes nothing */
+  button = find_actionable (GTK_WIDGET (child ("deleted_view")), "win.allow-person", pin_1003);
+  REQUIRE (click (button), "Allow Again can be clicked");
+  dialog = wait_toplevel (ADW_TYPE_MESSAGE_DIALOG, NULL, 10);
+  REQUIRE (dialog != NULL, "Allow Again asks first");
+  CHECK (find_label (dialog, "1003") != NULL, "the question names the PIN");
+  screenshot_of (dialog, "app-dialog-allow-person");
+  REQUIRE (answer_response (dialog, "cancel"), "Cancel can be clicked");
+  spin (500);
+  CHECK (deleted_on_daemon ("1003"), "after Cancel PIN 1003 is still deleted");
+
+  /* and allowing it: the daemon forgets the deletion, the list follows */
+  button = find_actionable (GTK_WIDGET (child ("deleted_view")), "win.allow-person", pin_1003);
+  REQUIRE (click (button), "Allow Again can be clicked again");
+  dialog = wait_toplevel (ADW_TYPE_MESSAGE_DIALOG, NULL, 10);
+  REQUIRE (dialog != NULL, "Allow Again asks again");
+  REQUIRE (answer_response (dialog, "allow"), "the dialog's allow response can be clicked");
+  CHECK (wait_until (allow_button_cb, &gone, 20, "PIN 1003 to leave the list"),
+         "the deleted people no longer list PIN 1003");
+  CHECK (!deleted_on_daemon ("1003"), "ListTombstones no longer has PIN 1003");
+  screenshot ("app-deleted-people-allowed");
+  REQUIRE (click (toggle), "Deleted People can be switched off");
+  CHECK (g_strcmp0 (gtk_stack_get_visible_child_name (GTK_STACK (child ("people_stack"))), "list")
+             == 0,
+         "the roster is back");
+  g_signal_handlers_disconnect_by_data (client (), &deletion);
+  finished_job_clear (&deletion);
 }
 
 /* ------------------------------------------------------------ reports */

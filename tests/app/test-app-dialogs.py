@@ -10,7 +10,8 @@ MODE devices: Add Device (bad input refused), Edit, Remove.
 MODE areas:   New Area (empty and taken names refused), Assign Devices,
               Rename, Remove.
 MODE people:  after a sync: Edit Person renames PIN 1001 on every terminal;
-              the delete dialog's Cancel deletes nothing.
+              the delete dialog's Cancel deletes nothing; PIN 1003 deleted,
+              then allowed again under People → Deleted People.
 MODE reports: the seed area's Preview and Balance Devices' report.
 MODE export:  Refresh Logs, then Export Attendance… into a file.
 
@@ -90,6 +91,12 @@ def test_people(env):
     holders_after = [d["name"] for d in sim.dump()["devices"] if "1002" in sim.pins(d["name"])]
     check(holders_after == holders_before and holders_after,
           "PIN 1002 is still on the terminals that held it", (holders_before, holders_after))
+    # deleted through the window, then allowed again there
+    check(all("1003" not in sim.pins(d) for d in ("A", "B", "C")),
+          "PIN 1003 is gone from every terminal")
+    check(env.call("ListTombstones") == [], "and no longer deleted")
+    check("PIN 1003 allowed again by uid:" in env.daemon_log_text(),
+          "the daemon logged who allowed PIN 1003 again")
 
 
 def test_reports(env):

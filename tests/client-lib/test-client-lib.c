@@ -768,7 +768,9 @@ test_error_strings (void)
                                                     "not authorized for org.biosync.destructive");
     g_autofree char *text = bs_client_error_to_string (error);
 
-    g_assert_cmpstr (text, ==, "You are not allowed to delete people or clear terminal logs.");
+    g_assert_cmpstr (
+        text, ==,
+        "You are not allowed to delete people, allow deleted people again or clear terminal logs.");
   }
   {
     g_autofree char *text = bs_client_error_to_string (NULL);

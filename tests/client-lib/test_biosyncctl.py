@@ -88,7 +88,8 @@ def test_usage(env):
                  ["update-user", "1001", "--privilege", "king"], ["export"],
                  ["export", "--from", "yesterday-ish"],
                  ["export", "--from", "2024-05-02", "--to", "2024-05-01"], ["monitor", "x"],
-                 ["cancel", "x"], ["logs", "--device", "-1"]):
+                 ["cancel", "x"], ["logs", "--device", "-1"], ["allow"], ["allow", "1", "2"],
+                 ["deleted", "x"], ["tombstones", "x"]):
         proc = ctl(env, *args, rc=2)
         check(proc.stdout == "", "biosyncctl %s: nothing on stdout" % " ".join(args))
         check("biosyncctl: " in proc.stderr and "--help" in proc.stderr,
@@ -96,7 +97,7 @@ def test_usage(env):
     proc = ctl(env, "--help", rc=0)
     for command in ("status", "devices", "areas", "people", "jobs", "job", "sync", "preview",
                     "logs", "monitor", "add-area", "add-device", "remove-device", "set",
-                    "delete-user", "update-user", "export"):
+                    "delete-user", "update-user", "deleted", "tombstones", "allow", "export"):
         check(("  " + command + " ") in proc.stdout, "--help lists " + command)
     check("biosyncctl 0." in ctl(env, "--version").stdout, "--version prints the version")
     ctl(env, "sync", "--help", rc=0)
@@ -318,6 +319,45 @@ def test_people(env):
     proc = ctl(env, "delete-user", "2002", rc=1)
     one_line_error(proc, "delete-user without org.biosync.destructive",
                    "You are not allowed to delete people")
+
+
+# ------------------------------------------------------------------ deleted people
+
+def test_deleted(env):
+    sim = seeded(env, sync=True)
+    check(ctl_json(env, "deleted") == [], "nothing deleted yet")
+    check("Succeeded" in ctl(env, "delete-user", "2001", "--wait").stdout, "delete-user --wait")
+    rows = ctl(env, "deleted").stdout.splitlines()
+    check(rows[0].split() == ["PIN", "DELETED", "BY", "PENDING", "CONFIRMED", "NEVER", "SEEN"],
+          "deleted: the header", rows[0])
+    check(len(rows) == 2 and rows[1].split()[0] == "2001" and " uid:0 " in rows[1]
+          and "A, B, C" in rows[1], "deleted: 2001, by uid:0, confirmed on A, B, C", rows)
+    check(ctl(env, "tombstones").stdout.splitlines() == rows, "tombstones is the same")
+    t = ctl_json(env, "deleted")
+    check(len(t) == 1 and t[0]["Pin"] == "2001" and len(t[0]["ConfirmedDevices"]) == 3
+          and t[0]["PendingDevices"] == [] and t[0]["NeverSeenDevices"] == [],
+          "deleted --json: the ListTombstones entries", t)
+
+    proc = ctl(env, "update-user", "2001", "--name", "Back", rc=1)
+    one_line_error(proc, "update-user of a deleted PIN", "biosyncctl allow 2001")
+    env.polkit_allow(["org.biosync.sync", "org.biosync.manage"])
+    proc = ctl(env, "allow", "2001", rc=1)
+    one_line_error(proc, "allow without org.biosync.destructive",
+                   "You are not allowed to delete people, allow deleted people again")
+    check(len(ctl_json(env, "deleted")) == 1, "still deleted")
+    env.polkit_allow(harness.ACTIONS)
+
+    # enrolled again at C: allowed, it comes back with the next sync
+    sim.cmd("enroll C 777 2001 Back Again")
+    out = ctl(env, "allow", "2001").stdout
+    check("2001" in out and "allowed again" in out, "allow says what happened", out)
+    check(ctl_json(env, "deleted") == [], "no longer deleted")
+    proc = ctl(env, "allow", "2001", rc=1)
+    one_line_error(proc, "allow of a PIN that is not deleted", "does not exist")
+    ctl(env, "sync", "--all", "--wait")
+    check(all("2001" in sim.pins(x) for x in "ABC"), "2001 is back on every terminal")
+    p = ctl_json(env, "people", "2001")
+    check(len(p) == 1 and p[0]["Name"] == "Back Again", "and in the roster", p)
 
 
 # ------------------------------------------------------------------ export

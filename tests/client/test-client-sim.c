@@ -942,6 +942,93 @@ test_auto_transport (void)
   check_users (sim, users);
 }
 
+/* --------------------------------------------------- ranged attendance */
+
+static void
+assert_same_punch (const ZkAttendance *a, const ZkAttendance *b)
+{
+  g_assert_cmpstr (a->user_id, ==, b->user_id);
+  g_assert_cmpuint (zk_time_encode (&a->time), ==, zk_time_encode (&b->time));
+  g_assert_cmpuint (a->state, ==, b->state);
+  g_assert_cmpuint (a->verify, ==, b->verify);
+}
+
+/* 1503 with a start, against each way firmware may take it */
+static void
+test_attlog_range (gconstpointer data)
+{
+  const char *mode = data;
+  g_autofree char *extra = g_strdup_printf ("\"attlog_range\":\"%s\"", mode);
+  TestSimDeviceSpec spec = { .name = "D", .users = 5, .records = 60, .extra = extra };
+  g_autoptr (TestSim) sim = sim_new (&spec);
+  g_autoptr (ZkClient) client = client_connect (sim, FALSE, 0);
+  g_autoptr (GPtrArray) full = NULL;
+  g_autoptr (GPtrArray) range = NULL;
+  g_autoptr (GError) error = NULL;
+
+  full = zk_client_read_attendance (client, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (full->len, ==, 60);
+  range = zk_client_read_attendance_range (client, 58, 3, NULL, NULL, &error);
+  if (g_str_equal (mode, "refuse"))
+    {
+      g_assert_error (error, ZK_ERROR, ZK_ERROR_DEVICE);
+      g_assert_null (range);
+      g_clear_error (&error);
+      /* the session goes on */
+      g_clear_pointer (&full, g_ptr_array_unref);
+      full = zk_client_read_attendance (client, NULL, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (full->len, ==, 60);
+      return;
+    }
+  g_assert_no_error (error);
+  if (g_str_equal (mode, "ignore"))
+    {
+      /* the whole log, as the caller then finds out */
+      g_assert_cmpuint (range->len, ==, 60);
+      return;
+    }
+  g_assert_cmpuint (range->len, ==, 3);
+  for (guint i = 0; i < 3; i++)
+    assert_same_punch (range->pdata[i], full->pdata[57 + i]);
+  g_clear_pointer (&range, g_ptr_array_unref);
+  range = zk_client_read_attendance_range (client, 1, 1, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (range->len, ==, 1);
+  assert_same_punch (range->pdata[0], full->pdata[0]);
+  g_clear_pointer (&range, g_ptr_array_unref);
+  /* past the end: cut at the end, or nothing (which the device refuses) */
+  range = zk_client_read_attendance_range (client, 60, 5, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (range->len, ==, 1);
+  assert_same_punch (range->pdata[0], full->pdata[59]);
+  g_clear_pointer (&range, g_ptr_array_unref);
+  range = zk_client_read_attendance_range (client, 61, 1, NULL, NULL, &error);
+  g_assert_error (error, ZK_ERROR, ZK_ERROR_DEVICE);
+  g_assert_null (range);
+}
+
+/* the same over UDP and with 16-byte records */
+static void
+test_attlog_range_udp16 (void)
+{
+  TestSimDeviceSpec spec = { .name = "D", .users = 5, .records = 30, .attlog_format = 16 };
+  g_autoptr (TestSim) sim = sim_new (&spec);
+  g_autoptr (ZkClient) client = client_connect (sim, TRUE, 0);
+  g_autoptr (GPtrArray) full = NULL;
+  g_autoptr (GPtrArray) range = NULL;
+  g_autoptr (GError) error = NULL;
+
+  full = zk_client_read_attendance (client, NULL, NULL, &error);
+  g_assert_no_error (error);
+  range = zk_client_read_attendance_range (client, 29, 2, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (range->len, ==, 2);
+  assert_same_punch (range->pdata[0], full->pdata[28]);
+  assert_same_punch (range->pdata[1], full->pdata[29]);
+}
+
 /* ----------------------------------------------------------------- main */
 
 static void
@@ -991,6 +1078,10 @@ main (int argc, char **argv)
   g_test_add_func ("/client/sim/fault/full", test_fault_full);
   add_both ("fault/reboot", test_fault_reboot);
   add_both ("fault/cancel", test_cancel);
+  g_test_add_data_func ("/client/sim/attlog-range/honour", "honour", test_attlog_range);
+  g_test_add_data_func ("/client/sim/attlog-range/ignore", "ignore", test_attlog_range);
+  g_test_add_data_func ("/client/sim/attlog-range/refuse", "refuse", test_attlog_range);
+  g_test_add_func ("/client/sim/attlog-range/udp-16", test_attlog_range_udp16);
 
   return g_test_run ();
 }

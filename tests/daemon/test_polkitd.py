@@ -65,6 +65,8 @@ def method_table(c):
         (MANAGER, "SetTime"): (MANAGE, "", ()),
         (MANAGER, "UpdateUser"): (MANAGE, "sa{sv}", (c.pin, {"name": v("s", "Renamed")})),
         (MANAGER, "DeleteUser"): (DESTRUCTIVE, "s", (c.pin,)),
+        # a PIN deleted before (c.pin is deleted only by root's DeleteUser above)
+        (MANAGER, "AllowUser"): (DESTRUCTIVE, "s", (c.deleted_pin,)),
         (DEVICE, "Sync"): (SYNC, "", ()),
         (DEVICE, "RefreshLogs"): (SYNC, "", ()),
         (DEVICE, "SetTime"): (MANAGE, "", ()),
@@ -310,7 +312,9 @@ def test_real_polkitd(env):
     ids = [env.add_device(n, sim.port(n), area) for n in ("A", "B", "C")]
     env.wait_job(env.call("SyncArea", "(u)", (area,)))
     env.wait_job(env.call("RefreshLogs"))
-    c = types.SimpleNamespace(area=area, dev=ids[0], pin="1001", job=env.job_id(job),
+    env.wait_job(env.call("DeleteUser", "(s)", ("1002",)))
+    c = types.SimpleNamespace(area=area, dev=ids[0], pin="1001", deleted_pin="1002",
+                              job=env.job_id(job),
                               spare_area=env.add_area("Spare area"),
                               spare_dev=env.add_device("Spare", 1, 0,
                                                        {"enabled": v("b", False)}))

@@ -119,6 +119,29 @@ engine_fixture_run (EngineFixture *fx, BsdOpKind kind, guint id)
   return outcome;
 }
 
+BsdJobOutcome *
+engine_fixture_run_pin (EngineFixture *fx, BsdOpKind kind, const char *pin, const char *name)
+{
+  g_autoptr (BsdOperation) op = bsd_operation_new (kind);
+
+  op->pin = g_strdup (pin);
+  op->name = g_strdup (name);
+  op->trigger = g_strdup ("uid:0");
+  op->requested_by_uid = 0;
+  return engine_fixture_run_op (fx, op, NULL, NULL, NULL);
+}
+
+guint64
+engine_fixture_n_attendance (EngineFixture *fx)
+{
+  g_autoptr (GError) error = NULL;
+  guint64 count = 0;
+
+  bsd_store_count_attendance (fx->store, 0, G_MAXINT64, &count, &error);
+  g_assert_no_error (error);
+  return count;
+}
+
 GHashTable *
 engine_fixture_pins (EngineFixture *fx, guint index)
 {

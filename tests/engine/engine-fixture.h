@@ -33,6 +33,14 @@ void engine_fixture_free (EngineFixture *fx);
 /* runs one operation to the end and checks it produced a job row */
 BsdJobOutcome *engine_fixture_run (EngineFixture *fx, BsdOpKind kind, guint id);
 
+/* runs a delete-user or update-user job for @pin (trigger "uid:0");
+ * @name: the update's new name, or NULL */
+BsdJobOutcome *
+engine_fixture_run_pin (EngineFixture *fx, BsdOpKind kind, const char *pin, const char *name);
+
+/* attendance rows in the store */
+guint64 engine_fixture_n_attendance (EngineFixture *fx);
+
 /* PIN set / "PIN:finger" set of simulated device @index, from a dump */
 GHashTable *engine_fixture_pins (EngineFixture *fx, guint index);
 GHashTable *engine_fixture_fingers (EngineFixture *fx, guint index);

@@ -10,17 +10,6 @@
 
 #include <string.h>
 
-static guint64
-n_attendance (EngineFixture *fx)
-{
-  g_autoptr (GError) error = NULL;
-  guint64 count = 0;
-
-  bsd_store_count_attendance (fx->store, 0, G_MAXINT64, &count, &error);
-  g_assert_no_error (error);
-  return count;
-}
-
 static void
 assert_all_enabled (EngineFixture *fx)
 {
@@ -188,11 +177,11 @@ test_attendance_once (void)
   /* the individual sync of a device without area collects its punches */
   sync = engine_fixture_run (fx, BSD_OP_SYNC_DEVICE, engine_fixture_device_id (fx, 0));
   g_assert_cmpstr (sync->state, ==, "succeeded");
-  g_assert_cmpuint (n_attendance (fx), ==, 40);
+  g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 40);
   /* a re-collection inserts nothing */
   again = engine_fixture_run (fx, BSD_OP_REFRESH_LOGS, 0);
   g_assert_cmpstr (again->state, ==, "succeeded");
-  g_assert_cmpuint (n_attendance (fx), ==, 65);
+  g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 65);
   att = json_object_get_object_member (engine_fixture_report_device (fx, again, 0), "attendance");
   g_assert_cmpint (json_object_get_int_member (att, "inserted"), ==, 0);
 
@@ -204,12 +193,12 @@ test_attendance_once (void)
   bsd_engine_run_async (fx->engine, op, NULL, NULL, NULL, concurrent_cb, &c);
   while (c.done < 2)
     g_main_context_iteration (NULL, TRUE);
-  g_assert_cmpuint (n_attendance (fx), ==, 68);
+  g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 68);
   g_assert_cmpint (test_sim_stat (fx->sim, 0, "max_sessions"), ==, 1);
   g_assert_cmpint (test_sim_stat (fx->sim, 1, "max_sessions"), ==, 1);
 
   after_punch = engine_fixture_run (fx, BSD_OP_REFRESH_LOGS, 0);
-  g_assert_cmpuint (n_attendance (fx), ==, 68);
+  g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 68);
   /* the device logs are kept (ClearLogsAfterDownload is off by default) */
   g_assert_cmpuint (test_sim_count (fx->sim, 0, "attendance"), ==, 42);
 }
@@ -249,7 +238,7 @@ test_clear_logs (void)
   g_assert_no_error (error);
   /* a punch lands between the read and the clear: the log is kept */
   first = engine_fixture_run_op (fx, op, NULL, punch_cb, &hook);
-  g_assert_cmpuint (n_attendance (fx), ==, 20);
+  g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 20);
   g_assert_cmpuint (test_sim_count (fx->sim, 0, "attendance"), ==, 21);
   g_assert_false (json_object_get_boolean_member (
       json_object_get_object_member (engine_fixture_report_device (fx, first, 0), "attendance"),
@@ -257,7 +246,7 @@ test_clear_logs (void)
 
   /* nothing new between read and clear: committed, then cleared */
   second = engine_fixture_run (fx, BSD_OP_REFRESH_LOGS, 0);
-  g_assert_cmpuint (n_attendance (fx), ==, 21);
+  g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 21);
   g_assert_cmpuint (test_sim_count (fx->sim, 0, "attendance"), ==, 0);
   g_assert_true (json_object_get_boolean_member (
       json_object_get_object_member (engine_fixture_report_device (fx, second, 0), "attendance"),
@@ -270,9 +259,9 @@ test_clear_logs (void)
     g_free (test_sim_control (fx->sim, "punch D 3 1 0 2030-01-01T08:%02u:00", i));
   third = engine_fixture_run (fx, BSD_OP_REFRESH_LOGS, 0);
   g_assert_cmpstr (third->state, ==, "succeeded");
-  g_assert_cmpuint (n_attendance (fx), ==, 42);
+  g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 42);
   fourth = engine_fixture_run (fx, BSD_OP_REFRESH_LOGS, 0);
-  g_assert_cmpuint (n_attendance (fx), ==, 42);
+  g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 42);
 }
 
 /* ------------------------------------------------ clock and time zones */
@@ -347,18 +336,6 @@ test_time_zone (void)
 
 /* ------------------------------------------------- deletions that stick */
 
-static BsdJobOutcome *
-run_pin (EngineFixture *fx, BsdOpKind kind, const char *pin, const char *name)
-{
-  g_autoptr (BsdOperation) op = bsd_operation_new (kind);
-
-  op->pin = g_strdup (pin);
-  op->name = g_strdup (name);
-  op->trigger = g_strdup ("uid:0");
-  op->requested_by_uid = 0;
-  return engine_fixture_run_op (fx, op, NULL, NULL, NULL);
-}
-
 static void
 test_deleted_user_never_returns (void)
 {
@@ -374,8 +351,9 @@ test_deleted_user_never_returns (void)
   g_autoptr (BsdJobOutcome) offline = NULL;
   g_autoptr (BsdJobOutcome) back = NULL;
   g_autoptr (BsdJobOutcome) rehire = NULL;
+  g_autoptr (BsdJobOutcome) allowed = NULL;
   g_autoptr (BsdTombstone) tomb = NULL;
-  g_autoptr (BsdTombstone) retired = NULL;
+  g_autoptr (BsdTombstone) confirmed = NULL;
   g_autoptr (GError) error = NULL;
   guint16 port_c = test_sim_tcp_port (fx->sim, 2);
   gboolean active = TRUE;
@@ -392,7 +370,7 @@ test_deleted_user_never_returns (void)
 
   /* C is offline while PIN 5 is deleted */
   engine_fixture_set_port (fx, 2, engine_fixture_closed_port ());
-  deletion = run_pin (fx, BSD_OP_DELETE_USER, "5", NULL);
+  deletion = engine_fixture_run_pin (fx, BSD_OP_DELETE_USER, "5", NULL);
   g_assert_cmpstr (deletion->state, ==, "partial");
   {
     g_autoptr (GHashTable) a = engine_fixture_pins (fx, 0);
@@ -405,8 +383,9 @@ test_deleted_user_never_returns (void)
   }
   tomb = bsd_store_get_tombstone (fx->store, "5", &error);
   g_assert_no_error (error);
-  g_assert_cmpint (tomb->retired_at, ==, 0);
-  g_assert_cmpuint (tomb->pending, >=, 1);
+  g_assert_cmpint (tomb->allowed_at, ==, 0);
+  g_assert_cmpuint (tomb->pending->len, ==, 1);
+  g_assert_cmpuint (g_array_index (tomb->pending, guint, 0), ==, engine_fixture_device_id (fx, 2));
 
   /* a sync without C does not bring it back */
   offline = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
@@ -428,17 +407,32 @@ test_deleted_user_never_returns (void)
       g_assert_false (g_hash_table_contains (pins, "5"));
       g_assert_cmpuint (g_hash_table_size (pins), ==, 7);
     }
-  /* every device confirmed: the tombstone is retired */
+  /* every device confirmed, and the deletion stays */
+  confirmed = bsd_store_get_tombstone (fx->store, "5", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (confirmed->allowed_at, ==, 0);
+  g_assert_cmpuint (confirmed->confirmed->len, ==, 3);
   bsd_store_is_tombstoned (fx->store, "5", &active, &error);
   g_assert_no_error (error);
-  g_assert_false (active);
-  retired = bsd_store_get_tombstone (fx->store, "5", NULL);
-  g_assert_true (retired == NULL || retired->retired_at != 0);
+  g_assert_true (active);
 
-  /* a rehire with the same PIN on A propagates normally */
+  /* enrolled again at A without allowing the PIN: removed again */
   g_free (test_sim_control (fx->sim, "enroll A 20 5 Rehired"));
   rehire = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
   g_assert_cmpstr (rehire->state, ==, "succeeded");
+  for (i = 0; i < 3; i++)
+    {
+      g_autoptr (GHashTable) pins = engine_fixture_pins (fx, i);
+
+      g_assert_false (g_hash_table_contains (pins, "5"));
+    }
+
+  /* allowed again: the next enrolment propagates normally */
+  bsd_store_allow_tombstone (fx->store, "5", "uid:0", &error);
+  g_assert_no_error (error);
+  g_free (test_sim_control (fx->sim, "enroll A 20 5 Rehired"));
+  allowed = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
+  g_assert_cmpstr (allowed->state, ==, "succeeded");
   for (i = 0; i < 3; i++)
     {
       g_autoptr (GHashTable) pins = engine_fixture_pins (fx, i);
@@ -470,7 +464,7 @@ test_update_user (void)
   engine_fixture_set_area (fx, 2, 0);
   first = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
   g_assert_cmpstr (first->state, ==, "succeeded");
-  edit = run_pin (fx, BSD_OP_UPDATE_USER, "3", "Central Name");
+  edit = engine_fixture_run_pin (fx, BSD_OP_UPDATE_USER, "3", "Central Name");
   g_assert_cmpstr (edit->state, ==, "succeeded");
   for (i = 0; i < 3; i++)
     {
@@ -604,7 +598,7 @@ test_sync_all_and_device (void)
   pins_b = engine_fixture_pins (fx, 1);
   g_assert_cmpuint (g_hash_table_size (pins_b), ==, 5);
   /* the unassigned device got an individual sync: its logs and users */
-  g_assert_cmpuint (n_attendance (fx), ==, 10);
+  g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 10);
   g_assert_cmpuint (test_sim_count (fx->sim, 2, "users"), ==, 4);
   {
     g_autoptr (GPtrArray) users

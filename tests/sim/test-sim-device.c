@@ -821,6 +821,69 @@ test_many_devices (void)
   g_assert_cmpint (test_sim_stat (sim, 199, "max_sessions"), ==, 2);
 }
 
+/* 1503 on the attendance log with a start (param 1 ≠ 0): honoured, ignored
+ * or refused as the profile says, switchable over the control socket */
+static void
+test_attlog_range (void)
+{
+  TestSimDeviceSpec spec = { .name = "L", .users = 3, .records = 3 };
+  g_autofree char *json = test_sim_fixture (&spec, 1);
+  g_autoptr (TestSim) sim = test_sim_new (json);
+  g_autoptr (Raw) raw = raw_new (test_sim_tcp_port (sim, 0), FALSE);
+  g_auto (Reply) r = { 0 };
+  guint8 query[11] = { 1, ZK_CMD_ATTLOG_RRQ, 0 };
+  guint8 whole[11] = { 1, ZK_CMD_ATTLOG_RRQ, 0 };
+  g_autoptr (GBytes) all = NULL;
+  gsize all_len = 0;
+  const guint8 *all_data;
+
+  raw_connect (raw, ZK_ACK_OK);
+  raw_request (raw, ZK_CMD_QUERY_DATA, whole, sizeof whole, &r);
+  g_assert_cmpuint (r.h.command, ==, ZK_CMD_DATA);
+  g_assert_cmpuint (r.len, ==, 4 + 3 * 40);
+  all = g_bytes_new (r.payload, r.len);
+  all_data = g_bytes_get_data (all, &all_len);
+
+  /* the 2nd record, alone */
+  zk_write_u32 (query + 3, 2);
+  zk_write_u32 (query + 7, 1);
+  raw_request (raw, ZK_CMD_QUERY_DATA, query, sizeof query, &r);
+  g_assert_cmpuint (r.h.command, ==, ZK_CMD_DATA);
+  g_assert_cmpuint (r.len, ==, 4 + 40);
+  g_assert_cmpuint (zk_read_u32 (r.payload), ==, 40);
+  g_assert_cmpmem (r.payload + 4, 40, all_data + 4 + 40, 40);
+  /* count 0: to the end; past the end: an empty table (ACK_ERROR) */
+  zk_write_u32 (query + 7, 0);
+  raw_request (raw, ZK_CMD_QUERY_DATA, query, sizeof query, &r);
+  g_assert_cmpuint (r.len, ==, 4 + 2 * 40);
+  g_assert_cmpmem (r.payload + 4, 80, all_data + 4 + 40, 80);
+  zk_write_u32 (query + 3, 4);
+  raw_request (raw, ZK_CMD_QUERY_DATA, query, sizeof query, &r);
+  g_assert_cmpuint (r.h.command, ==, ZK_ACK_ERROR);
+
+  g_free (test_sim_control (sim, "attlog-range L ignore"));
+  zk_write_u32 (query + 3, 2);
+  zk_write_u32 (query + 7, 1);
+  raw_request (raw, ZK_CMD_QUERY_DATA, query, sizeof query, &r);
+  g_assert_cmpuint (r.h.command, ==, ZK_CMD_DATA);
+  g_assert_cmpmem (r.payload, r.len, all_data, all_len);
+
+  g_free (test_sim_control (sim, "attlog-range L refuse"));
+  raw_request (raw, ZK_CMD_QUERY_DATA, query, sizeof query, &r);
+  g_assert_cmpuint (r.h.command, ==, ZK_ACK_ERROR);
+  /* a whole-log read is never refused */
+  raw_request (raw, ZK_CMD_QUERY_DATA, whole, sizeof whole, &r);
+  g_assert_cmpuint (r.h.command, ==, ZK_CMD_DATA);
+  g_assert_cmpmem (r.payload, r.len, all_data, all_len);
+  {
+    g_autoptr (JsonNode) dump = test_sim_dump (sim);
+
+    g_assert_cmpstr (json_object_get_string_member (test_sim_dump_device (dump, 0), "attlog_range"),
+                     ==, "refuse");
+  }
+  g_assert_null (test_sim_control_full (sim, NULL, "attlog-range L sometimes"));
+}
+
 static void
 test_fixture_errors (void)
 {
@@ -842,6 +905,7 @@ test_fixture_errors (void)
     { "{\"devices\":[{\"attendance\":[{\"user_id\":\"1\",\"time\":\"2024-02-30T00:00:00\"}]}]}",
       "devices[0].attendance[0].time" },
     { "{\"devices\":[{\"generate\":{\"users\":70000}}]}", "devices[0].generate.users" },
+    { "{\"devices\":[{\"attlog_range\":\"sometimes\"}]}", "devices[0].attlog_range" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -953,6 +1017,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sim/events", test_events);
   g_test_add_func ("/sim/faults", test_faults);
   g_test_add_func ("/sim/many-devices", test_many_devices);
+  g_test_add_func ("/sim/attlog-range", test_attlog_range);
   g_test_add_func ("/sim/fixture-errors", test_fixture_errors);
   g_test_add_func ("/sim/fixture-roundtrip", test_fixture_roundtrip);
   g_test_add_func ("/sim/handler-garbage", test_handler_garbage);

@@ -173,10 +173,28 @@ store_raw_dump (sqlite3 *db, const char *sql)
   return g_string_free (out, FALSE);
 }
 
+/* "p:1,2 c:3 n:4": where a deletion stands on each device (pending,
+ * confirmed, never seen) */
 static inline char *
-store_fixture_sql (void)
+store_tombstone_standing (const BsdTombstone *tombstone)
 {
-  g_autofree char *path = g_build_filename (STORE_TEST_SRCDIR, "store-v1.sql", NULL);
+  GArray *lists[] = { tombstone->pending, tombstone->confirmed, tombstone->never_seen };
+  const char *names[] = { "p", "c", "n" };
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (lists); i++)
+    {
+      g_string_append_printf (out, "%s%s:", i ? " " : "", names[i]);
+      for (guint j = 0; j < lists[i]->len; j++)
+        g_string_append_printf (out, "%s%u", j ? "," : "", g_array_index (lists[i], guint, j));
+    }
+  return g_string_free (out, FALSE);
+}
+
+static inline char *
+store_fixture_sql (const char *name)
+{
+  g_autofree char *path = g_build_filename (STORE_TEST_SRCDIR, name, NULL);
   g_autoptr (GError) error = NULL;
   char *sql = NULL;
 
@@ -185,15 +203,30 @@ store_fixture_sql (void)
   return sql;
 }
 
-/* builds a version-1 database at @path from the fixture */
+/* builds a database at @path from the fixture file @name (an old schema
+ * version), then runs @extra_sql on it */
 static inline void
-store_make_v1 (const char *path, const char *extra_sql)
+store_make_old (const char *path, const char *name, const char *extra_sql)
 {
-  g_autofree char *sql = store_fixture_sql ();
+  g_autofree char *sql = store_fixture_sql (name);
   sqlite3 *db = store_raw_open (path);
 
   store_raw_exec (db, sql);
   if (extra_sql != NULL)
     store_raw_exec (db, extra_sql);
   sqlite3_close (db);
+}
+
+/* a version-1 database at @path */
+static inline void
+store_make_v1 (const char *path, const char *extra_sql)
+{
+  store_make_old (path, "store-v1.sql", extra_sql);
+}
+
+/* a version-2 database at @path */
+static inline void
+store_make_v2 (const char *path, const char *extra_sql)
+{
+  store_make_old (path, "store-v2.sql", extra_sql);
 }

@@ -283,6 +283,86 @@ test_watermark (void)
   g_assert_cmpuint (count_all (store), ==, 30);
 }
 
+/* the newest record (last in log order) and the verdict on ranged reads:
+ * what "nothing new" is decided from */
+static void
+test_newest (void)
+{
+  g_autoptr (BsdStore) store = store_open_memory ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GTimeZone) utc = g_time_zone_new_utc ();
+  g_autoptr (GPtrArray) batch = make_punches (0, 30);
+  g_autoptr (GPtrArray) tail = make_punches (30, 4);
+  g_autoptr (GPtrArray) empty = g_ptr_array_new ();
+  g_autoptr (BsdLogWatermark) mark = NULL;
+  ZkAttendance *last = batch->pdata[29];
+  ZkAttendance other = *last;
+  guint inserted = 0;
+
+  /* log order, not time order: the newest is the last record */
+  ((ZkAttendance *)batch->pdata[29])->time.day = 1;
+  g_assert_true (bsd_store_add_attendance (store, 0, "SER-A", utc, batch, NULL, NULL, &error));
+  mark = bsd_store_get_log_watermark (store, "SER-A", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (mark->count, ==, 30);
+  g_assert_cmpstr (mark->newest_pin, ==, last->user_id);
+  g_assert_cmpstr (mark->newest_local_time, ==, "2024-03-01T08:29:00");
+  g_assert_cmpuint (mark->newest_state, ==, last->state);
+  g_assert_cmpstr (mark->last_local_time, ==, "2024-03-04T08:28:00");
+  g_assert_cmpint (mark->ranged, ==, BSD_RANGED_READS_UNKNOWN);
+  g_assert_true (bsd_log_watermark_is_newest (mark, last));
+  /* the natural key: PIN, local time, state */
+  other.state ^= 1;
+  g_assert_false (bsd_log_watermark_is_newest (mark, &other));
+  other = *last;
+  other.time.second = 1;
+  g_assert_false (bsd_log_watermark_is_newest (mark, &other));
+  other = *last;
+  g_strlcpy (other.user_id, "99", sizeof other.user_id);
+  g_assert_false (bsd_log_watermark_is_newest (mark, &other));
+  g_clear_pointer (&mark, bsd_log_watermark_free);
+
+  /* a verdict on ranged reads, for one firmware; new rows keep it */
+  g_assert_false (
+      bsd_store_set_ranged_reads (store, "SER-X", BSD_RANGED_READS_TRUSTED, "Ver 1", &error));
+  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_true (
+      bsd_store_set_ranged_reads (store, "SER-A", BSD_RANGED_READS_TRUSTED, "Ver 1", &error));
+  g_assert_no_error (error);
+
+  /* the end of a log of 34: count from the device, newest the tail's last */
+  g_assert_true (bsd_store_add_attendance_log (store, 0, "SER-A", utc, tail, 34, tail->pdata[3],
+                                               &inserted, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (inserted, ==, 4);
+  mark = bsd_store_get_log_watermark (store, "SER-A", &error);
+  g_assert_cmpuint (mark->count, ==, 34);
+  g_assert_true (bsd_log_watermark_is_newest (mark, tail->pdata[3]));
+  g_assert_cmpint (mark->ranged, ==, BSD_RANGED_READS_TRUSTED);
+  g_assert_cmpstr (mark->ranged_firmware, ==, "Ver 1");
+  g_clear_pointer (&mark, bsd_log_watermark_free);
+
+  /* a read that skipped a record: the count, but no newest record */
+  g_assert_true (
+      bsd_store_add_attendance_log (store, 0, "SER-A", utc, tail, 35, NULL, NULL, NULL, &error));
+  mark = bsd_store_get_log_watermark (store, "SER-A", &error);
+  g_assert_cmpuint (mark->count, ==, 35);
+  g_assert_null (mark->newest_pin);
+  g_assert_null (mark->newest_local_time);
+  g_assert_false (bsd_log_watermark_is_newest (mark, tail->pdata[3]));
+  g_clear_pointer (&mark, bsd_log_watermark_free);
+
+  /* cleared: empty, the verdict stays */
+  g_assert_true (bsd_store_add_attendance (store, 0, "SER-A", utc, empty, NULL, NULL, &error));
+  mark = bsd_store_get_log_watermark (store, "SER-A", &error);
+  g_assert_cmpuint (mark->count, ==, 0);
+  g_assert_null (mark->newest_pin);
+  g_assert_cmpint (mark->ranged, ==, BSD_RANGED_READS_TRUSTED);
+  g_assert_cmpuint (count_all (store), ==, 34);
+  g_assert_cmpstr (bsd_ranged_reads_to_string (BSD_RANGED_READS_UNTRUSTED), ==, "untrusted");
+}
+
 static void
 test_batch_atomic (void)
 {
@@ -512,6 +592,7 @@ main (int argc, char **argv)
   g_test_add_func ("/store/attendance/dedupe", test_dedupe);
   g_test_add_func ("/store/attendance/time-zones", test_time_zones);
   g_test_add_func ("/store/attendance/watermark", test_watermark);
+  g_test_add_func ("/store/attendance/newest", test_newest);
   g_test_add_func ("/store/attendance/batch-atomic", test_batch_atomic);
   g_test_add_func ("/store/attendance/export", test_export);
   g_test_add_func ("/store/attendance/two-connections", test_two_connections);

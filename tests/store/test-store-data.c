@@ -699,16 +699,6 @@ snapshot (BsdStore *store, guint device_id, const char *const *pins)
   g_assert_no_error (error);
 }
 
-static GArray *
-pending (BsdStore *store, const char *pin)
-{
-  g_autoptr (GError) error = NULL;
-  GArray *devices = bsd_store_list_tombstone_pending (store, pin, &error);
-
-  g_assert_no_error (error);
-  return devices;
-}
-
 static gboolean
 tombstoned (BsdStore *store, const char *pin)
 {
@@ -720,51 +710,76 @@ tombstoned (BsdStore *store, const char *pin)
   return result;
 }
 
+static char *
+standing (BsdStore *store, const char *pin)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsdTombstone) tombstone = bsd_store_get_tombstone (store, pin, &error);
+
+  g_assert_no_error (error);
+  return store_tombstone_standing (tombstone);
+}
+
+#define assert_standing(store, pin, expected)                                                      \
+  G_STMT_START                                                                                     \
+  {                                                                                                \
+    g_autofree char *_got = standing (store, pin);                                                 \
+    g_assert_cmpstr (_got, ==, expected);                                                          \
+  }                                                                                                \
+  G_STMT_END
+
 static void
 test_tombstones (void)
 {
   g_autoptr (BsdStore) store = store_open_memory ();
   g_autoptr (GError) error = NULL;
   g_autoptr (ZkUser) one = store_make_user ("1", 1, "One");
-  g_autoptr (GArray) devices = NULL;
   g_autoptr (GPtrArray) list = NULL;
   g_autoptr (BsdTombstone) tombstone = NULL;
   g_autoptr (GPtrArray) templates = NULL;
-  g_autoptr (GHashTable) map = NULL;
+  g_autoptr (GArray) holders = NULL;
+  g_autofree char *text = NULL;
+  BsdPersonEdit edit = { .name = "Back" };
   const char *const a_pins[] = { "1", "2", NULL };
   const char *const b_pins[] = { "1", NULL };
+  const char *const d_pins[] = { "2", NULL };
   const char *const none[] = { NULL };
   gboolean stored = FALSE;
-  gboolean retired = TRUE;
-  guint a, b, c;
+  guint a, b, c, d, e;
 
   a = store_add_device (store, "A", 0);
   b = store_add_device (store, "B", 0);
   c = store_add_device (store, "C", 0);
+  d = store_add_device (store, "D", 0);
+  g_assert_cmpuint (a, ==, 1);
+  g_assert_cmpuint (d, ==, 4);
   snapshot (store, a, a_pins);
   snapshot (store, b, b_pins);
+  /* D was read before the deletion, without the PIN; C was never read */
+  snapshot (store, d, d_pins);
   g_assert_true (bsd_store_upsert_person_from_device (store, one, NULL, &error));
   add_template (store, "1", BSD_TEMPLATE_KIND_FINGER, 0, "finger of one");
+  g_usleep (1000);
 
-  /* delete: A and B hold 1 and must confirm */
   g_assert_true (bsd_store_add_tombstone (store, "1", "uid:1000", &error));
   g_assert_no_error (error);
   g_assert_true (tombstoned (store, "1"));
   g_assert_false (tombstoned (store, "2"));
-  devices = pending (store, "1");
-  g_assert_cmpuint (devices->len, ==, 2);
-  g_assert_cmpuint (g_array_index (devices, guint, 0), ==, a);
-  g_assert_cmpuint (g_array_index (devices, guint, 1), ==, b);
-  g_clear_pointer (&devices, g_array_unref);
   tombstone = bsd_store_get_tombstone (store, "1", &error);
   g_assert_no_error (error);
   g_assert_cmpstr (tombstone->created_by, ==, "uid:1000");
   g_assert_cmpint (tombstone->created_at, >, 0);
-  g_assert_cmpint (tombstone->retired_at, ==, 0);
-  g_assert_cmpuint (tombstone->pending, ==, 2);
+  g_assert_cmpint (tombstone->allowed_at, ==, 0);
+  g_assert_null (tombstone->allowed_by);
+  text = bsd_tombstone_describe (tombstone);
+  g_assert_true (g_str_has_prefix (text, "PIN 1, deleted on 2"));
+  g_assert_true (g_str_has_suffix (text, " by uid:1000"));
   g_clear_pointer (&tombstone, bsd_tombstone_free);
+  /* A and B hold it, D was not read since, C never */
+  assert_standing (store, "1", "p:1,2,4 c: n:3");
   list = bsd_store_list_tombstones (store, &error);
   g_assert_cmpuint (list->len, ==, 1);
+  g_assert_cmpuint (((BsdTombstone *)list->pdata[0])->pending->len, ==, 3);
   g_clear_pointer (&list, g_ptr_array_unref);
 
   /* the leaver left the roster and cannot come back through a device */
@@ -783,67 +798,81 @@ test_tombstones (void)
                                            &stored, NULL, &error));
     g_assert_false (stored);
   }
+  /* nor through a central edit */
+  g_assert_false (bsd_store_edit_person (store, "1", &edit, &error));
+  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "allow it again"));
+  g_clear_error (&error);
 
-  /* adding it again changes nothing */
+  /* deleting it again changes nothing */
   g_assert_true (bsd_store_add_tombstone (store, "1", "scheduler", &error));
   tombstone = bsd_store_get_tombstone (store, "1", &error);
   g_assert_cmpstr (tombstone->created_by, ==, "uid:1000");
   g_clear_pointer (&tombstone, bsd_tombstone_free);
 
-  /* A confirms: its snapshot loses the PIN */
-  g_assert_true (bsd_store_confirm_tombstone (store, "1", a, &retired, &error));
-  g_assert_no_error (error);
-  g_assert_false (retired);
-  map = bsd_store_get_device_uid_map (store, a, &error);
-  g_assert_false (g_hash_table_contains (map, "1"));
-  g_assert_true (g_hash_table_contains (map, "2"));
-  g_clear_pointer (&map, g_hash_table_unref);
-  /* C never held it: its confirmation is harmless */
-  g_assert_true (bsd_store_confirm_tombstone (store, "1", c, &retired, &error));
-  g_assert_false (retired);
-  devices = pending (store, "1");
-  g_assert_cmpuint (devices->len, ==, 1);
-  g_assert_cmpuint (g_array_index (devices, guint, 0), ==, b);
-  g_clear_pointer (&devices, g_array_unref);
-
-  /* a read of A showing the PIN again (re-enrolled locally): pending again */
-  snapshot (store, a, a_pins);
-  devices = pending (store, "1");
-  g_assert_cmpuint (devices->len, ==, 2);
-  g_clear_pointer (&devices, g_array_unref);
-  g_assert_true (bsd_store_confirm_tombstone (store, "1", a, &retired, &error));
-  g_assert_false (retired);
-
-  /* a read of B without the PIN confirms it: the tombstone retires */
+  /* reads without the PIN confirm, device by device (times are µs) */
+  g_usleep (1000);
+  snapshot (store, a, d_pins);
+  snapshot (store, c, none);
+  snapshot (store, d, d_pins);
+  assert_standing (store, "1", "p:2 c:1,3,4 n:");
+  /* every device confirmed: the deletion stays all the same */
   snapshot (store, b, none);
+  assert_standing (store, "1", "p: c:1,2,3,4 n:");
+  g_assert_true (tombstoned (store, "1"));
+  g_assert_true (bsd_store_upsert_person_from_device (store, one, &stored, &error));
+  g_assert_false (stored);
+  /* A shows it again (enrolled at the terminal): pending there */
+  snapshot (store, a, a_pins);
+  assert_standing (store, "1", "p:1 c:2,3,4 n:");
+  holders = bsd_store_list_pin_devices (store, "1", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (holders->len, ==, 1);
+  g_assert_cmpuint (g_array_index (holders, guint, 0), ==, a);
+  /* a device added later was never read; a removed one is gone */
+  e = store_add_device (store, "E", 0);
+  g_assert_true (bsd_store_remove_device (store, c, &error));
+  assert_standing (store, "1", "p:1 c:2,4 n:5");
+  g_assert_cmpuint (e, ==, 5);
+
+  /* an administrator allows it again: recorded, no longer deleted */
+  g_assert_false (bsd_store_allow_tombstone (store, "2", "uid:0", &error));
+  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_true (bsd_store_allow_tombstone (store, "1", "uid:1001", &error));
+  g_assert_no_error (error);
   g_assert_false (tombstoned (store, "1"));
   tombstone = bsd_store_get_tombstone (store, "1", &error);
-  g_assert_cmpint (tombstone->retired_at, >, 0);
-  g_assert_cmpuint (tombstone->pending, ==, 0);
+  g_assert_cmpint (tombstone->allowed_at, >=, tombstone->created_at);
+  g_assert_cmpstr (tombstone->allowed_by, ==, "uid:1001");
+  g_assert_cmpuint (
+      tombstone->pending->len + tombstone->confirmed->len + tombstone->never_seen->len, ==, 0);
   g_clear_pointer (&tombstone, bsd_tombstone_free);
   list = bsd_store_list_tombstones (store, &error);
   g_assert_cmpuint (list->len, ==, 0);
   g_clear_pointer (&list, g_ptr_array_unref);
-  devices = pending (store, "1");
-  g_assert_cmpuint (devices->len, ==, 0);
-  g_clear_pointer (&devices, g_array_unref);
-
-  /* a rehire propagates normally */
+  g_assert_false (bsd_store_allow_tombstone (store, "1", "uid:1001", &error));
+  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  /* the rehire comes back like any other PIN */
   g_assert_true (bsd_store_upsert_person_from_device (store, one, &stored, &error));
   g_assert_true (stored);
-  snapshot (store, b, b_pins);
-  devices = pending (store, "1");
-  g_assert_cmpuint (devices->len, ==, 0);
-  g_clear_pointer (&devices, g_array_unref);
-  g_assert_false (tombstoned (store, "1"));
+  g_assert_true (bsd_store_edit_person (store, "1", &edit, &error));
+  g_assert_no_error (error);
+
+  /* deleted a second time: a new deletion, the allowance forgotten */
+  g_assert_true (bsd_store_add_tombstone (store, "1", NULL, &error));
+  g_assert_true (tombstoned (store, "1"));
+  tombstone = bsd_store_get_tombstone (store, "1", &error);
+  g_assert_null (tombstone->created_by);
+  g_assert_cmpint (tombstone->allowed_at, ==, 0);
+  g_assert_null (tombstone->allowed_by);
+  g_clear_pointer (&tombstone, bsd_tombstone_free);
+  g_assert_null (bsd_store_get_person (store, "1", NULL));
+  /* A still holds it from its last read; the others were read before */
+  assert_standing (store, "1", "p:1,2,4 c: n:5");
 
   /* errors */
-  g_assert_false (bsd_store_confirm_tombstone (store, "1", b, &retired, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
-  g_assert_false (bsd_store_confirm_tombstone (store, "2", 999, &retired, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
   g_assert_null (bsd_store_get_tombstone (store, "5", &error));
   g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
   g_clear_error (&error);
@@ -853,38 +882,12 @@ test_tombstones (void)
   g_assert_false (bsd_store_add_tombstone (store, "1234567890123456789012345", NULL, &error));
   g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
-
-  /* deleted a second time; B is the only holder now */
-  g_assert_true (bsd_store_add_tombstone (store, "1", NULL, &error));
-  g_assert_true (tombstoned (store, "1"));
-  devices = pending (store, "1");
-  g_assert_cmpuint (devices->len, ==, 1);
-  g_assert_cmpuint (g_array_index (devices, guint, 0), ==, b);
-  g_clear_pointer (&devices, g_array_unref);
-  tombstone = bsd_store_get_tombstone (store, "1", &error);
-  g_assert_null (tombstone->created_by);
-  g_assert_cmpuint (tombstone->pending, ==, 1);
-  g_clear_pointer (&tombstone, bsd_tombstone_free);
-
-  /* a device that is removed will never confirm: it no longer blocks */
-  g_assert_true (bsd_store_add_tombstone (store, "2", NULL, &error));
-  devices = pending (store, "2");
-  g_assert_cmpuint (devices->len, ==, 1);
-  g_assert_cmpuint (g_array_index (devices, guint, 0), ==, a);
-  g_clear_pointer (&devices, g_array_unref);
-  g_assert_true (bsd_store_remove_device (store, a, &error));
-  g_assert_no_error (error);
-  g_assert_false (tombstoned (store, "2"));
-  g_assert_true (tombstoned (store, "1"));
-  g_assert_true (bsd_store_confirm_tombstone (store, "1", b, &retired, &error));
-  g_assert_true (retired);
-  g_assert_false (tombstoned (store, "1"));
-
-  /* a PIN nobody holds stays active until its first confirmation */
-  g_assert_true (bsd_store_add_tombstone (store, "3", NULL, &error));
-  g_assert_true (tombstoned (store, "3"));
-  g_assert_true (bsd_store_confirm_tombstone (store, "3", c, &retired, &error));
-  g_assert_true (retired);
+  g_assert_false (bsd_store_allow_tombstone (store, "", NULL, &error));
+  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_null (bsd_store_list_pin_devices (store, "", &error));
+  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
   g_assert_true (bsd_store_check_integrity (store, &error));
   g_assert_no_error (error);
 }

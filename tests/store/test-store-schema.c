@@ -158,13 +158,16 @@ test_open_newer_version (void)
   g_autofree char *path = store_tmp_dir_file (dir, "biosync.db");
   g_autoptr (GError) error = NULL;
   g_autoptr (BsdStore) store = NULL;
+  g_autofree char *future
+      = g_strdup_printf ("CREATE TABLE areas (id INTEGER PRIMARY KEY, name TEXT, colour TEXT);"
+                         "INSERT INTO areas VALUES (1, 'Hall', 'blue');"
+                         "PRAGMA application_id = 1112758596; PRAGMA user_version = %d;",
+                         BSD_STORE_SCHEMA_VERSION + 1);
   sqlite3 *db;
 
   /* what a future biosync would write */
   db = store_raw_open (path);
-  store_raw_exec (db, "CREATE TABLE areas (id INTEGER PRIMARY KEY, name TEXT, colour TEXT);"
-                      "INSERT INTO areas VALUES (1, 'Hall', 'blue');"
-                      "PRAGMA application_id = 1112758596; PRAGMA user_version = 3;");
+  store_raw_exec (db, future);
   sqlite3_close (db);
   g_assert_cmpint (g_chmod (path, 0644), ==, 0);
   assert_refused (path, BSD_STORE_ERROR_VERSION);
@@ -250,7 +253,7 @@ test_migrate_v1 (void)
   g_autoptr (GPtrArray) roster = NULL;
   g_autoptr (GPtrArray) jobs = NULL;
   g_autoptr (GPtrArray) results = NULL;
-  g_autoptr (GArray) pending = NULL;
+  g_autoptr (BsdTombstone) tombstone = NULL;
   g_autoptr (BsdPerson) person = NULL;
   g_autoptr (BsdLogWatermark) watermark = NULL;
   g_autoptr (BsdDeviceConfig) config = bsd_device_config_new ();
@@ -267,14 +270,13 @@ test_migrate_v1 (void)
   guint duplicates = 0;
   gboolean flag = TRUE;
   gboolean stored = TRUE;
-  gboolean retired = FALSE;
   guint device_id;
 
   store_make_v1 (path, NULL);
   g_assert_cmpint (g_chmod (path, 0644), ==, 0);
   store = bsd_store_open (path, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (bsd_store_get_schema_version (store), ==, 2);
+  g_assert_cmpuint (bsd_store_get_schema_version (store), ==, BSD_STORE_SCHEMA_VERSION);
   g_assert_cmpuint (file_mode (path), ==, 0600);
   g_assert_true (bsd_store_check_integrity (store, &error));
   g_assert_no_error (error);
@@ -324,13 +326,18 @@ test_migrate_v1 (void)
   g_assert_cmpuint (g_array_index (alice->device_ids, guint, 1), ==, 3);
   g_assert_cmpstr (((BsdRosterEntry *)roster->pdata[2])->pin, ==, "10");
 
-  /* the version-1 tombstone now waits for terminal C, which holds 99 */
+  /* the version-1 deletion is still active: terminal C holds 99, A was
+   * read since without it, B was never read */
   g_assert_true (bsd_store_is_tombstoned (store, "99", &flag, &error));
   g_assert_true (flag);
-  pending = bsd_store_list_tombstone_pending (store, "99", &error);
+  tombstone = bsd_store_get_tombstone (store, "99", &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (pending->len, ==, 1);
-  g_assert_cmpuint (g_array_index (pending, guint, 0), ==, 3);
+  g_assert_cmpuint (tombstone->pending->len, ==, 1);
+  g_assert_cmpuint (g_array_index (tombstone->pending, guint, 0), ==, 3);
+  g_assert_cmpuint (tombstone->confirmed->len, ==, 1);
+  g_assert_cmpuint (g_array_index (tombstone->confirmed, guint, 0), ==, 1);
+  g_assert_cmpuint (tombstone->never_seen->len, ==, 1);
+  g_assert_cmpuint (g_array_index (tombstone->never_seen, guint, 0), ==, 2);
 
   g_assert_true (bsd_store_count_attendance (store, 0, G_MAXINT64, &count, &error));
   g_assert_cmpuint (count, ==, 3);
@@ -364,7 +371,7 @@ test_migrate_v1 (void)
   g_assert_true (bsd_store_get_setting_uint (store, "MaxParallelDevices", &n, &error));
   g_assert_cmpuint (n, ==, 2);
 
-  /* the version-2 schema works on it */
+  /* the current schema works on it */
   config->name = g_strdup ("Terminal D");
   config->address = g_strdup ("192.0.2.13");
   config->time_zone = g_strdup ("Asia/Kolkata");
@@ -396,11 +403,101 @@ test_migrate_v1 (void)
   g_assert_cmpuint (inserted, ==, 1);
   g_assert_cmpuint (duplicates, ==, 1);
 
-  g_assert_true (bsd_store_confirm_tombstone (store, "99", 3, &retired, &error));
+  g_assert_true (bsd_store_allow_tombstone (store, "99", "uid:0", &error));
   g_assert_no_error (error);
-  g_assert_true (retired);
+  g_assert_true (bsd_store_is_tombstoned (store, "99", &flag, &error));
+  g_assert_false (flag);
   g_assert_true (bsd_store_check_integrity (store, &error));
   g_assert_no_error (error);
+}
+
+static void
+test_migrate_v2 (void)
+{
+  g_autoptr (StoreTmpDir) dir = store_tmp_dir_new ();
+  g_autofree char *path = store_tmp_dir_file (dir, "biosync.db");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsdStore) store = NULL;
+  g_autoptr (BsdTombstone) seven = NULL;
+  g_autoptr (BsdTombstone) eight = NULL;
+  g_autoptr (BsdTombstone) nine = NULL;
+  g_autoptr (GPtrArray) active = NULL;
+  g_autoptr (GPtrArray) roster = NULL;
+  g_autoptr (BsdPerson) alice = NULL;
+  g_autoptr (BsdDevice) a = NULL;
+  g_autoptr (BsdLogWatermark) watermark = NULL;
+  g_autoptr (GArray) disabled = NULL;
+  g_autoptr (ZkUser) eight_again = store_make_user ("8", 9, "Heidi");
+  g_autofree char *text = NULL;
+  g_autofree char *table = NULL;
+  guint64 count = 0;
+  gboolean flag = FALSE;
+  gboolean stored = TRUE;
+  sqlite3 *db;
+
+  store_make_v2 (path, NULL);
+  store = bsd_store_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (bsd_store_get_schema_version (store), ==, 3);
+  g_assert_true (bsd_store_check_integrity (store, &error));
+  g_assert_no_error (error);
+
+  /* retired by version 2 itself: history, allowed, and says why */
+  g_assert_true (bsd_store_is_tombstoned (store, "7", &flag, &error));
+  g_assert_false (flag);
+  seven = bsd_store_get_tombstone (store, "7", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (seven->created_at, ==, 1700000000000000);
+  g_assert_cmpstr (seven->created_by, ==, "uid:1000");
+  g_assert_cmpint (seven->allowed_at, ==, 1700000500000000);
+  g_assert_cmpstr (seven->allowed_by, ==, "automatic retirement before version 3");
+  /* active ones keep working, each terminal where it was */
+  active = bsd_store_list_tombstones (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (active->len, ==, 2);
+  eight = g_ptr_array_steal_index (active, 0);
+  nine = g_ptr_array_steal_index (active, 0);
+  g_assert_cmpstr (eight->pin, ==, "8");
+  g_assert_cmpstr (eight->created_by, ==, "uid:1001");
+  g_assert_cmpint (eight->allowed_at, ==, 0);
+  text = store_tombstone_standing (eight);
+  g_assert_cmpstr (text, ==, "p:3 c:1 n:2");
+  g_clear_pointer (&text, g_free);
+  g_assert_cmpstr (nine->pin, ==, "9");
+  g_assert_null (nine->created_by);
+  text = store_tombstone_standing (nine);
+  g_assert_cmpstr (text, ==, "p: c:1,3 n:2");
+  g_clear_pointer (&text, g_free);
+  g_assert_true (bsd_store_upsert_person_from_device (store, eight_again, &stored, &error));
+  g_assert_false (stored);
+
+  /* the rest survived */
+  roster = bsd_store_list_roster (store, NULL, 0, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (roster->len, ==, 3);
+  alice = bsd_store_get_person (store, "1", &error);
+  g_assert_true (alice->central_edit);
+  a = bsd_store_get_device (store, 1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (a->time_zone, ==, "Europe/Berlin");
+  g_assert_true (bsd_store_count_attendance (store, 0, G_MAXINT64, &count, &error));
+  g_assert_cmpuint (count, ==, 4);
+  /* a count without its newest record: the next collection reads in full */
+  watermark = bsd_store_get_log_watermark (store, "SER-A2", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (watermark->count, ==, 4);
+  g_assert_null (watermark->newest_pin);
+  g_assert_cmpint (watermark->ranged, ==, BSD_RANGED_READS_UNKNOWN);
+  disabled = bsd_store_list_disabled_devices (store, &error);
+  g_assert_cmpuint (disabled->len, ==, 1);
+  g_assert_true (bsd_store_get_setting_bool (store, "ClearLogsAfterDownload", &flag, &error));
+  g_assert_true (flag);
+  g_clear_object (&store);
+
+  db = store_raw_open (path);
+  table = store_raw_query (db, "SELECT name FROM sqlite_master WHERE name = 'tombstone_devices'");
+  g_assert_null (table);
+  sqlite3_close (db);
 }
 
 /* columns, defaults, keys and indexes of every table */
@@ -431,25 +528,36 @@ test_migrate_same_schema (void)
 {
   g_autoptr (StoreTmpDir) dir = store_tmp_dir_new ();
   g_autofree char *fresh = store_tmp_dir_file (dir, "fresh.db");
-  g_autofree char *migrated = store_tmp_dir_file (dir, "migrated.db");
+  g_autofree char *from_v1 = store_tmp_dir_file (dir, "v1.db");
+  g_autofree char *from_v2 = store_tmp_dir_file (dir, "v2.db");
   g_autofree char *fresh_schema = NULL;
-  g_autofree char *migrated_schema = NULL;
+  g_autofree char *v1_schema = NULL;
+  g_autofree char *v2_schema = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (BsdStore) store = NULL;
 
   store = bsd_store_open (fresh, &error);
   g_assert_no_error (error);
   g_clear_object (&store);
-  store_make_v1 (migrated, NULL);
-  store = bsd_store_open (migrated, &error);
+  store_make_v1 (from_v1, NULL);
+  store = bsd_store_open (from_v1, &error);
+  g_assert_no_error (error);
+  g_clear_object (&store);
+  store_make_v2 (from_v2, NULL);
+  store = bsd_store_open (from_v2, &error);
   g_assert_no_error (error);
   g_clear_object (&store);
 
-  /* the fixture's version 1 is the code's version 1 */
+  /* the fixtures' versions 1 and 2 are the code's */
   fresh_schema = schema_dump (fresh);
-  migrated_schema = schema_dump (migrated);
-  g_assert_cmpstr (fresh_schema, ==, migrated_schema);
-  g_assert_nonnull (strstr (fresh_schema, "tombstone_devices"));
+  v1_schema = schema_dump (from_v1);
+  v2_schema = schema_dump (from_v2);
+  g_assert_cmpstr (fresh_schema, ==, v1_schema);
+  g_assert_cmpstr (fresh_schema, ==, v2_schema);
+  g_assert_nonnull (strstr (fresh_schema, "allowed_by"));
+  g_assert_nonnull (strstr (fresh_schema, "newest_local_time"));
+  g_assert_null (strstr (fresh_schema, "tombstone_devices"));
+  g_assert_null (strstr (fresh_schema, "retired_at"));
 }
 
 static void
@@ -640,6 +748,7 @@ main (int argc, char **argv)
   g_test_add_func ("/store/open/bad-path", test_open_bad_path);
   g_test_add_func ("/store/open/reopen", test_reopen);
   g_test_add_func ("/store/migrate/v1", test_migrate_v1);
+  g_test_add_func ("/store/migrate/v2", test_migrate_v2);
   g_test_add_func ("/store/migrate/same-schema", test_migrate_same_schema);
   g_test_add_func ("/store/migrate/failure-rolls-back", test_migrate_failure_rolls_back);
   g_test_add_func ("/store/transactions", test_transactions);
