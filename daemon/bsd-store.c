@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <json-glib/json-glib.h>
+#include <math.h>
 #include <sqlite3.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -3023,6 +3024,186 @@ bsd_job_state_is_final (const char *state)
       = { "succeeded", "partial", "failed", "cancelled", "interrupted", NULL };
 
   return state != NULL && g_strv_contains (states, state);
+}
+
+/* a job's text is shown on consoles, in the window and over D-Bus: no
+ * control characters there but tab and line breaks */
+static gboolean
+bsd_job_char_allowed (gunichar c)
+{
+  return !g_unichar_iscntrl (c) || c == '\t' || c == '\n' || c == '\r';
+}
+
+static gboolean
+bsd_job_text_is_clean (const char *text)
+{
+  const char *p;
+
+  if (!g_utf8_validate (text, -1, NULL))
+    return FALSE;
+  for (p = text; *p; p = g_utf8_next_char (p))
+    if (!bsd_job_char_allowed (g_utf8_get_char (p)))
+      return FALSE;
+  return TRUE;
+}
+
+char *
+bsd_job_text_sanitize (const char *text)
+{
+  g_autofree char *valid = g_utf8_make_valid (text != NULL ? text : "", -1);
+  GString *clean;
+  const char *p;
+
+  if (bsd_job_text_is_clean (valid))
+    return g_steal_pointer (&valid);
+  clean = g_string_sized_new (strlen (valid));
+  for (p = valid; *p; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (bsd_job_char_allowed (c))
+        g_string_append_len (clean, p, g_utf8_next_char (p) - p);
+      else
+        g_string_append_unichar (clean, 0xFFFD);
+    }
+  return g_string_free (clean, FALSE);
+}
+
+/* json-glib writes strings as they are (invalid UTF-8 too) and lets
+ * U+001F through unescaped, and a double that is not finite as "nan" */
+static void
+bsd_job_report_sanitize (JsonNode *node)
+{
+  switch (JSON_NODE_TYPE (node))
+    {
+    case JSON_NODE_OBJECT:
+      {
+        JsonObject *object = json_node_get_object (node);
+        g_autoptr (GList) names = json_object_get_members (object);
+        GList *l;
+
+        for (l = names; l != NULL; l = l->next)
+          {
+            const char *name = l->data;
+            JsonNode *member = json_object_get_member (object, name);
+            g_autofree char *clean = NULL;
+
+            bsd_job_report_sanitize (member);
+            if (bsd_job_text_is_clean (name))
+              continue;
+            clean = bsd_job_text_sanitize (name);
+            json_object_set_member (object, clean, json_node_ref (member));
+            json_object_remove_member (object, name);
+          }
+        break;
+      }
+    case JSON_NODE_ARRAY:
+      {
+        JsonArray *array = json_node_get_array (node);
+        guint i;
+
+        for (i = 0; i < json_array_get_length (array); i++)
+          bsd_job_report_sanitize (json_array_get_element (array, i));
+        break;
+      }
+    case JSON_NODE_VALUE:
+      if (json_node_get_value_type (node) == G_TYPE_STRING
+          && !bsd_job_text_is_clean (json_node_get_string (node)))
+        {
+          g_autofree char *clean = bsd_job_text_sanitize (json_node_get_string (node));
+
+          json_node_set_string (node, clean);
+        }
+      else if (json_node_get_value_type (node) == G_TYPE_DOUBLE
+               && !isfinite (json_node_get_double (node)))
+        json_node_init_null (node);
+      break;
+    case JSON_NODE_NULL:
+    default:
+      break;
+    }
+}
+
+char *
+bsd_job_report_to_text (JsonNode *report)
+{
+  g_return_val_if_fail (report != NULL, NULL);
+
+  bsd_job_report_sanitize (report);
+  return json_to_string (report, FALSE);
+}
+
+/* what stays of a report that could not be stored: its top-level values
+ * (kind, target, summary …, short strings only) and why */
+static JsonNode *
+bsd_job_minimal_report (JsonNode *report, const char *state, const char *why)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  JsonObject *object = JSON_NODE_HOLDS_OBJECT (report) ? json_node_get_object (report) : NULL;
+  g_autoptr (GList) names = object != NULL ? json_object_get_members (object) : NULL;
+  GList *l;
+
+  json_builder_begin_object (builder);
+  for (l = names; l != NULL; l = l->next)
+    {
+      JsonNode *member = json_object_get_member (object, l->data);
+
+      /* a huge string may be why the report did not fit */
+      if (!JSON_NODE_HOLDS_VALUE (member) || g_str_equal (l->data, "state")
+          || (json_node_get_value_type (member) == G_TYPE_STRING
+              && strlen (json_node_get_string (member)) > 1024))
+        continue;
+      json_builder_set_member_name (builder, l->data);
+      json_builder_add_value (builder, json_node_copy (member));
+    }
+  json_builder_set_member_name (builder, "state");
+  json_builder_add_string_value (builder, state);
+  json_builder_set_member_name (builder, "report_error");
+  json_builder_add_string_value (builder, why);
+  json_builder_end_object (builder);
+  return json_builder_get_root (builder);
+}
+
+char *
+bsd_store_finish_job_report (BsdStore *self,
+                             gint64 job_id,
+                             const char *state,
+                             const char *summary,
+                             JsonNode **report,
+                             GError **error)
+{
+  g_autofree char *clean_summary = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *why = NULL;
+  g_autoptr (GError) refused = NULL;
+  JsonNode *minimal;
+
+  g_return_val_if_fail (BSD_IS_STORE (self), NULL);
+  g_return_val_if_fail (report != NULL && *report != NULL, NULL);
+
+  clean_summary = summary != NULL ? bsd_job_text_sanitize (summary) : NULL;
+  text = bsd_job_report_to_text (*report);
+  if (strlen (text) > BSD_STORE_REPORT_MAX)
+    g_set_error (&refused, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT,
+                 "the report is %" G_GSIZE_FORMAT " bytes, more than %d", strlen (text),
+                 BSD_STORE_REPORT_MAX);
+  else if (bsd_store_finish_job (self, job_id, state, clean_summary, text, &refused))
+    return g_steal_pointer (&text);
+
+  /* the row is never left "running" because of its report */
+  why = g_strdup_printf ("the report could not be stored: %s", refused->message);
+  minimal = bsd_job_minimal_report (*report, state, why);
+  g_clear_pointer (&text, g_free);
+  text = bsd_job_report_to_text (minimal);
+  if (!bsd_store_finish_job (self, job_id, state, clean_summary, text, error))
+    {
+      json_node_unref (minimal);
+      return NULL;
+    }
+  g_warning ("job %" G_GINT64_FORMAT ": %s; a minimal report was stored instead", job_id, why);
+  json_node_unref (*report);
+  *report = minimal;
+  return g_steal_pointer (&text);
 }
 
 gboolean
