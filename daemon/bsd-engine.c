@@ -160,6 +160,7 @@ bsd_job_outcome_free (BsdJobOutcome *outcome)
   g_free (outcome->state);
   g_free (outcome->summary);
   g_clear_pointer (&outcome->report, json_node_unref);
+  g_free (outcome->report_text);
   g_free (outcome);
 }
 
@@ -1085,22 +1086,14 @@ worker_store (DeviceCtx *dev, Phase phase)
 
 /* -------------------------------------------------------------- reports */
 
-/* json-glib writes strings as they are; a report goes out over D-Bus, so
- * text that came from a terminal (warnings quote user ids) is made valid */
-static void
-json_add_text (JsonBuilder *b, const char *value)
-{
-  g_autofree char *valid = g_utf8_make_valid (value, -1);
-
-  json_builder_add_string_value (b, valid);
-}
-
+/* text from terminals and callers goes in as it is: the store makes every
+ * string of a report valid when it is written (bsd_job_report_to_text ()) */
 static void
 json_add_str (JsonBuilder *b, const char *key, const char *value)
 {
   json_builder_set_member_name (b, key);
   if (value)
-    json_add_text (b, value);
+    json_builder_add_string_value (b, value);
   else
     json_builder_add_null_value (b);
 }
@@ -1149,9 +1142,11 @@ add_device_report (JsonBuilder *b, DeviceCtx *dev)
       json_add_uint (b, "users_deleted", a->users_deleted);
       json_add_uint (b, "fingerprints_added", a->templates_added);
       json_add_uint (b, "faces_added", a->faces_added);
+      /* a device that refuses every write fails every item: list a few */
+      json_add_uint (b, "failures_total", a->failures->len);
       json_builder_set_member_name (b, "failures");
       json_builder_begin_array (b);
-      for (i = 0; i < a->failures->len; i++)
+      for (i = 0; i < MIN (a->failures->len, REPORT_MAX_ITEMS); i++)
         {
           BsdItemFailure *f = a->failures->pdata[i];
 
@@ -1184,7 +1179,7 @@ add_device_report (JsonBuilder *b, DeviceCtx *dev)
       json_builder_set_member_name (b, "warnings");
       json_builder_begin_array (b);
       for (i = 0; i < MIN (dev->warnings->len, 100); i++)
-        json_add_text (b, dev->warnings->pdata[i]);
+        json_builder_add_string_value (b, dev->warnings->pdata[i]);
       json_builder_end_array (b);
     }
   json_builder_end_object (b);
@@ -1217,16 +1212,18 @@ record_device_results (Run *run)
       g_autoptr (JsonBuilder) b = json_builder_new ();
       g_autoptr (JsonNode) node = NULL;
       g_autofree char *details = NULL;
+      g_autofree char *reason = NULL;
       g_autoptr (GError) error = NULL;
       BsdJobDeviceResult r = { 0 };
 
       add_device_report (b, dev);
       node = json_builder_get_root (b);
-      details = json_to_string (node, FALSE);
+      details = bsd_job_report_to_text (node);
+      reason = dev->reason ? bsd_job_text_sanitize (dev->reason) : NULL;
       r.device_id = dev->endpoint->device_id;
       r.device_name = dev->endpoint->name;
       r.status = dev->status ? dev->status : (char *)"skipped";
-      r.reason = dev->reason;
+      r.reason = reason;
       if (dev->applied)
         {
           r.added = dev->apply.users_added + dev->apply.templates_added + dev->apply.faces_added;
@@ -1251,7 +1248,6 @@ run_finish (Run *run)
   g_autoptr (GError) error = NULL;
   BsdJobOutcome *outcome = g_new0 (BsdJobOutcome, 1);
   g_autofree char *target = bsd_operation_target (run->op);
-  g_autofree char *report_text = NULL;
   guint ok = count_status (run, "ok"), partial = count_status (run, "partial");
   guint failed = count_status (run, "failed"), unreachable = count_status (run, "unreachable");
   guint cancelled = count_status (run, "cancelled");
@@ -1341,10 +1337,15 @@ run_finish (Run *run)
   outcome->job_id = run->job_id;
 
   record_device_results (run);
-  report_text = json_to_string (outcome->report, FALSE);
-  if (!bsd_store_finish_job (self->store, run->job_id, outcome->state, outcome->summary,
-                             report_text, &error))
-    g_warning ("recording job %" G_GINT64_FORMAT ": %s", run->job_id, error->message);
+  /* the row ends whatever the report holds: the Job object shows what the
+   * row holds (a minimal report when the full one could not be stored) */
+  outcome->report_text = bsd_store_finish_job_report (self->store, run->job_id, outcome->state,
+                                                      outcome->summary, &outcome->report, &error);
+  if (outcome->report_text == NULL)
+    {
+      g_warning ("recording job %" G_GINT64_FORMAT ": %s", run->job_id, error->message);
+      outcome->report_text = bsd_job_report_to_text (outcome->report);
+    }
 
   run->steps_done = run->steps_total;
   report_progress (run, outcome->summary);
@@ -2233,12 +2234,14 @@ run_start (Run *run)
   g_object_unref (hold);
 }
 
-/* a run that cannot start still ends the row its request queued */
+/* a run that cannot start still ends its row */
 static void
-fail_queued_row (BsdEngine *self, const BsdOperation *op, const GError *error)
+fail_row (BsdEngine *self, gint64 job_id, const GError *error)
 {
-  if (op->job_id > 0)
-    bsd_store_finish_job (self->store, op->job_id, "failed", error->message, NULL, NULL);
+  g_autofree char *summary = bsd_job_text_sanitize (error->message);
+
+  if (job_id > 0)
+    bsd_store_finish_job (self->store, job_id, "failed", summary, NULL, NULL);
 }
 
 void
@@ -2268,7 +2271,7 @@ bsd_engine_run_async (BsdEngine *self,
   g_task_set_check_cancellable (task, FALSE);
   if (!validate (self, op, &error))
     {
-      fail_queued_row (self, op, error);
+      fail_row (self, op->job_id, error);
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
@@ -2293,7 +2296,7 @@ bsd_engine_run_async (BsdEngine *self,
 
   if (!build_run (run, &error))
     {
-      fail_queued_row (self, op, error);
+      fail_row (self, op->job_id, error);
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
@@ -2307,8 +2310,7 @@ bsd_engine_run_async (BsdEngine *self,
   if (run->job_id == 0 || !bsd_store_set_job_running (self->store, run->job_id, &error)
       || !prepare_user_ops (run, &error))
     {
-      if (run->job_id)
-        bsd_store_finish_job (self->store, run->job_id, "failed", error->message, NULL, NULL);
+      fail_row (self, run->job_id, error);
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }

@@ -73,6 +73,7 @@ typedef struct
   char *state;   /* succeeded, partial, failed, cancelled */
   char *summary; /* one line */
   JsonNode *report;
+  char *report_text; /* the report as the job's row holds it */
 } BsdJobOutcome;
 
 void bsd_job_outcome_free (BsdJobOutcome *outcome);

@@ -341,20 +341,21 @@ run_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
   const BsdOperation *op = bsd_job_get_operation (job);
   g_autoptr (GError) error = NULL;
   g_autoptr (BsdJobOutcome) outcome = bsd_engine_run_finish (BSD_ENGINE (source), res, &error);
-  g_autofree char *report = NULL;
+  g_autofree char *summary = NULL;
+  const char *report = NULL;
   const char *state;
-  const char *summary;
 
+  /* the Job object shows what the job's row holds */
   if (outcome)
     {
-      report = json_to_string (outcome->report, FALSE);
+      report = outcome->report_text;
       state = outcome->state;
-      summary = outcome->summary;
+      summary = bsd_job_text_sanitize (outcome->summary);
     }
   else
     {
       state = "failed";
-      summary = error->message;
+      summary = bsd_job_text_sanitize (error->message);
     }
   bsd_job_finish (job, state, summary, report);
   bs_dbus_manager_emit_job_finished (BS_DBUS_MANAGER (self), bsd_job_get_path (job),

@@ -1,0 +1,123 @@
+/* test-engine-robust.c — a job's row always ends as the job did, whatever
+ * text its report holds
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "engine-fixture.h"
+
+#include <sqlite3.h>
+#include <string.h>
+
+#include "zk-device.h"
+
+/* sqlite's own verdict, as bsd_store_finish_job () asks it */
+static gboolean
+sqlite_json_valid (const char *text)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  gboolean valid;
+
+  g_assert_cmpint (sqlite3_open (":memory:", &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT json_valid (?1)", -1, &stmt, NULL), ==,
+                   SQLITE_OK);
+  sqlite3_bind_text (stmt, 1, text, -1, SQLITE_TRANSIENT);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  valid = sqlite3_column_int (stmt, 0) == 1;
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return valid;
+}
+
+/* the job's row agrees with the outcome the Job object shows, its report
+ * is JSON every parser takes, and every device has its result row */
+static void
+assert_row_matches (EngineFixture *fx, const BsdJobOutcome *outcome, guint n_devices)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsdJobRecord) job = bsd_store_get_job (fx->store, outcome->job_id, &error);
+  g_autoptr (GPtrArray) results = NULL;
+  g_autoptr (JsonNode) parsed = NULL;
+  guint i;
+
+  g_assert_no_error (error);
+  g_assert_true (bsd_job_state_is_final (job->state));
+  g_assert_cmpstr (job->state, ==, outcome->state);
+  g_assert_cmpstr (job->summary, ==, outcome->summary);
+  g_assert_nonnull (outcome->report_text);
+  g_assert_cmpstr (job->report, ==, outcome->report_text);
+  g_assert_true (g_utf8_validate (job->report, -1, NULL));
+  g_assert_true (sqlite_json_valid (job->report));
+  for (i = 0; job->report[i]; i++)
+    g_assert_cmpuint ((guchar)job->report[i], >=, 0x20);
+  parsed = json_from_string (job->report, &error);
+  g_assert_no_error (error);
+  g_assert_true (json_object_has_member (json_node_get_object (parsed), "devices"));
+
+  results = bsd_store_list_job_device_results (fx->store, outcome->job_id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (results->len, ==, n_devices);
+  for (i = 0; i < results->len; i++)
+    {
+      BsdJobDeviceResult *r = results->pdata[i];
+
+      g_assert_nonnull (r->details);
+      g_assert_true (sqlite_json_valid (r->details));
+    }
+}
+
+static BsdJobOutcome *
+run_pin (EngineFixture *fx, BsdOpKind kind, const char *pin)
+{
+  g_autoptr (BsdOperation) op = bsd_operation_new (kind);
+
+  op->pin = g_strdup (pin);
+  op->trigger = g_strdup ("uid:0");
+  op->requested_by_uid = 0;
+  return engine_fixture_run_op (fx, op, NULL, NULL, NULL);
+}
+
+/* control bytes and invalid UTF-8 straight into the engine: names the
+ * store holds (an area, devices), a PIN a job was asked for, and a user a
+ * terminal holds (past any sanitizing at the protocol edge) */
+static void
+test_hostile_text (void)
+{
+  TestSimDeviceSpec specs[] = {
+    { .name = "A\x1f\x01", .users = 3 },
+    { .name = "B\x1f", .extra = "\"serial\":\"BSIM0000000002\"" },
+  };
+  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
+  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Hall \x1f\x7f", 2);
+  g_autoptr (BsdJobOutcome) preview = NULL;
+  g_autoptr (BsdJobOutcome) sync = NULL;
+  g_autoptr (BsdJobOutcome) deletion = NULL;
+  g_autoptr (ZkUser) user = zk_user_new ();
+  g_autoptr (GError) error = NULL;
+  ZkSimDevice *a = zk_sim_server_get_device (test_sim_get_server (fx->sim), 0);
+
+  user->uid = 9;
+  g_strlcpy (user->user_id, "7\x1f", sizeof user->user_id);
+  g_free (user->name);
+  user->name = g_strdup ("\xff\xfe\x1f bad");
+  user->group = 1;
+  g_assert_true (zk_sim_device_set_user (a, user, &error));
+  g_assert_no_error (error);
+
+  preview = engine_fixture_run (fx, BSD_OP_PREVIEW, fx->area_id);
+  assert_row_matches (fx, preview, 2);
+  sync = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
+  g_assert_cmpstr (sync->state, ==, "succeeded");
+  assert_row_matches (fx, sync, 2);
+  deletion = run_pin (fx, BSD_OP_DELETE_USER, "7\x1f");
+  assert_row_matches (fx, deletion, 2);
+  g_assert_cmpstr (deletion->state, ==, "succeeded");
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/engine/robust/hostile-text", test_hostile_text);
+  return g_test_run ();
+}
