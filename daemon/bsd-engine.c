@@ -14,6 +14,8 @@
 
 #include <string.h>
 
+#include "bsd-time-zone.h"
+
 #define MAX_WORKERS 16
 /* job reports list at most this many entries per plan list (totals stay whole) */
 #define REPORT_MAX_ITEMS 200
@@ -1883,6 +1885,24 @@ work_done_main (DeviceCtx *dev, Phase phase)
 
 /* --------------------------------------------------------- setting up */
 
+/* a zone is loaded by name only: one stored before zones were checked
+ * by name (a path) is not loaded at all */
+static BsdEndpoint *
+device_endpoint (const BsdDevice *device, guint32 comm_key)
+{
+  const char *zone = device->time_zone;
+
+  if (!bsd_time_zone_is_valid (zone))
+    {
+      g_warning ("%s: the time zone “%s” is not a zone of the system's database; using the "
+                 "system's zone",
+                 device->name, zone);
+      zone = NULL;
+    }
+  return bsd_endpoint_new (device->id, device->name, device->address, device->port,
+                           device->protocol, comm_key, device->timeout_ms, zone);
+}
+
 static DeviceCtx *
 device_ctx_new (Run *run, Group *group, const BsdDevice *device, GError **error)
 {
@@ -1895,8 +1915,7 @@ device_ctx_new (Run *run, Group *group, const BsdDevice *device, GError **error)
   dev = g_new0 (DeviceCtx, 1);
   dev->run = run;
   dev->group = group;
-  dev->endpoint = bsd_endpoint_new (device->id, device->name, device->address, device->port,
-                                    device->protocol, key, device->timeout_ms, device->time_zone);
+  dev->endpoint = device_endpoint (device, key);
   dev->serial = g_strdup (device->health.serial);
   dev->read_fingers = TRUE;
   if (dev->serial)
@@ -2390,8 +2409,7 @@ bsd_engine_recover_disabled_devices (BsdEngine *self, GCancellable *cancellable)
           continue;
         }
       bsd_store_get_comm_key (self->store, device->id, &key, NULL);
-      endpoint = bsd_endpoint_new (device->id, device->name, device->address, device->port,
-                                   device->protocol, key, device->timeout_ms, device->time_zone);
+      endpoint = device_endpoint (device, key);
       client = bsd_device_io_open (endpoint, &once, cancellable, &error);
       if (client && zk_client_enable (client, cancellable, &error))
         {

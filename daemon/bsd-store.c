@@ -17,6 +17,7 @@
 #include "config.h"
 
 #include "bsd-store.h"
+#include "bsd-time-zone.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1213,18 +1214,13 @@ bsd_store_check_device_config (BsdStore *self,
       g_set_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT, "%s: timeout 0", op);
       return FALSE;
     }
-  if (config->time_zone != NULL && config->time_zone[0] != '\0')
+  if (config->time_zone != NULL && !bsd_time_zone_is_valid (config->time_zone))
     {
-      g_autoptr (GTimeZone) tz = NULL;
+      g_autofree char *shown = g_utf8_make_valid (config->time_zone, -1);
 
-      if (g_utf8_validate (config->time_zone, -1, NULL))
-        tz = g_time_zone_new_identifier (config->time_zone);
-      if (tz == NULL)
-        {
-          g_set_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT,
-                       "%s: “%s” is not a time zone", op, config->time_zone);
-          return FALSE;
-        }
+      g_set_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT,
+                   "%s: “%s” is not a time zone", op, shown);
+      return FALSE;
     }
   if (config->area_id != 0 && !bsd_store_check_area (self, config->area_id, op, error))
     return FALSE;

@@ -370,6 +370,68 @@ scan_attendance_cb (const BsdAttendanceRow *row, gpointer user_data, GError **er
   return TRUE;
 }
 
+/* a time zone is a name of the system's zone database (or UTC, or a
+ * fixed offset), never a path: GLib would open any file it names */
+static void
+test_device_time_zones (void)
+{
+  g_autoptr (BsdStore) store = store_open_memory ();
+  g_autoptr (GError) error = NULL;
+  const char *const good[]
+      = { "",       "UTC",    "Europe/Berlin", "US/Eastern", "Etc/GMT+5", "Asia/Kolkata",
+          "+05:30", "-03:00", "+14:00" };
+  const char *const bad[] = {
+    "/etc/passwd",
+    "/dev/zero",
+    "/proc/self/mem",
+    "/",
+    "../../../etc/passwd",
+    "Europe/../../../../etc/passwd",
+    "/usr/share/zoneinfo/Europe/Berlin",
+    "Europe/Berlin/",
+    "europe/berlin",
+    "tzdata.zi",
+    "EST5EDT,M3.2.0,M11.1.0",
+    "<+05>-5",
+    "Mars/Olympus_Mons",
+    "UTC\n",
+    "+15:00",
+    "+05:60",
+    "+5:30",
+    "Z",
+    "Europe/Berlin\x1f",
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      g_autoptr (BsdDeviceConfig) config = bsd_device_config_new ();
+      g_autoptr (BsdDevice) device = NULL;
+      guint id;
+
+      config->name = g_strdup_printf ("good %u", i);
+      config->address = g_strdup ("192.0.2.1");
+      config->time_zone = g_strdup (good[i]);
+      id = bsd_store_add_device (store, config, &error);
+      g_assert_no_error (error);
+      device = bsd_store_get_device (store, id, &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (device->time_zone ? device->time_zone : "", ==, good[i]);
+    }
+  for (i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (BsdDeviceConfig) config = bsd_device_config_new ();
+
+      config->name = g_strdup_printf ("bad %u", i);
+      config->address = g_strdup ("192.0.2.1");
+      config->time_zone = g_strdup (bad[i]);
+      g_assert_cmpuint (bsd_store_add_device (store, config, &error), ==, 0);
+      g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
+      g_assert_nonnull (strstr (error->message, "is not a time zone"));
+      g_clear_error (&error);
+    }
+}
+
 /* the comm key lives in devices.comm_key and nowhere else */
 static void
 test_comm_key_confined (void)
@@ -1623,6 +1685,7 @@ main (int argc, char **argv)
   g_test_add_func ("/store/areas", test_areas);
   g_test_add_func ("/store/devices", test_devices);
   g_test_add_func ("/store/devices/comm-key-confined", test_comm_key_confined);
+  g_test_add_func ("/store/devices/time-zones", test_device_time_zones);
   g_test_add_func ("/store/people", test_people);
   g_test_add_func ("/store/people/roster", test_roster);
   g_test_add_func ("/store/tombstones", test_tombstones);

@@ -1,0 +1,171 @@
+#!/usr/bin/python3
+"""test_hostile.py [TEST] — a local user cannot harm biosyncd (issue 10 §6)
+
+Each case runs biosyncd on a private system bus (harness.py) and attacks it as root
+(authorized by the polkit mock) and as nobody (setpriv), then checks that the daemon is
+still running, that its main loop answers a cheap call (Properties.Get of the Manager's
+Version, which GDBus dispatches on the main loop, unlike Peer.Ping) within a generous
+bound, that it logged no critical, and that a refused call changed nothing.
+
+  time_zones      AddDevice/UpdateDevice naming a FIFO, /etc/passwd, /dev/zero, ../ paths
+                  as a time zone: InvalidArgs at once, nothing opened
+
+SPDX-License-Identifier: GPL-3.0-or-later
+"""
+import json
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import ERR, MANAGER, NAME, PATH, PROPS, check  # noqa: E402
+from harness import Gio, GLib  # noqa: E402
+
+# a main loop that does not answer a property read within this long is stuck
+PROMPT_MS = 5000
+
+
+def v(sig, value):
+    return GLib.Variant(sig, value)
+
+
+def main_loop_answers(env, what):
+    """the daemon runs and its main loop answers a cheap call on a fresh connection"""
+    check(env.daemon.poll() is None, "biosyncd is still running " + what)
+    conn = env.connect()
+    try:
+        conn.call_sync(NAME, PATH, PROPS, "Get", v("(ss)", (MANAGER, "Version")), None,
+                       Gio.DBusCallFlags.NONE, PROMPT_MS, None)
+    except GLib.Error as e:
+        raise harness.Failure("the main loop did not answer a property read %s: %s"
+                              % (what, e.message))
+    finally:
+        conn.close_sync(None)
+    log = env.daemon_log_text()
+    check("CRITICAL" not in log and "-ERROR" not in log, "and logged no critical " + what,
+          [line for line in log.splitlines() if "CRITICAL" in line or "ERROR" in line][:3])
+
+
+def state(env):
+    """everything a refused call could have changed"""
+    return (env.call("ListAreas"), env.call("ListDevices"), env.get_all(),
+            env.call("ListJobs", "(u)", (0,)), env.call("ListTombstones"),
+            env.call("ListUsers", "(suu)", ("", 0, 0)))
+
+
+# the caller of Callers: one method call per line on stdin (JSON: path, interface, member,
+# body as GVariant text or null, number of pipe ends to attach), the D-Bus error name
+# ("" for a reply) on stdout
+CALLER = r"""
+import json, os, sys
+from gi.repository import Gio, GLib
+conn = Gio.DBusConnection.new_for_address_sync(sys.argv[1],
+    Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT | Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION,
+    None, None)
+timeout = int(sys.argv[2])
+print("ready", flush=True)
+for line in sys.stdin:
+    req = json.loads(line)
+    msg = Gio.DBusMessage.new_method_call("org.biosync.BioSync1", req["path"], req["iface"],
+                                          req["member"])
+    if req["body"] is not None:
+        msg.set_body(GLib.Variant.parse(None, req["body"], None, None))
+    ends = []
+    if req["fds"]:
+        fds = Gio.UnixFDList.new()
+        for _ in range(req["fds"]):
+            r, w = os.pipe()
+            ends += [r, w]
+            fds.append(w)
+        msg.set_unix_fd_list(fds)
+    try:
+        reply, _ = conn.send_message_with_reply_sync(msg, Gio.DBusSendMessageFlags.NONE, timeout,
+                                                     None)
+        name = reply.get_error_name() or "" if reply.get_message_type() == \
+            Gio.DBusMessageType.ERROR else ""
+    except GLib.Error as e:
+        name = "local:" + (Gio.DBusError.get_remote_error(e) or e.message)
+    for fd in ends:
+        os.close(fd)
+    print(name, flush=True)
+"""
+
+
+class Caller:
+    """sends method calls with any body as root (in-process) or as nobody (a setpriv'd
+    process); call() returns the D-Bus error name, "" for a reply"""
+
+    def __init__(self, env, nobody=False, timeout=PROMPT_MS):
+        self.nobody = nobody
+        self.who = "nobody" if nobody else "root"
+        self.proc = subprocess.Popen((harness.NOBODY if nobody else [])
+                                     + ["/usr/bin/python3", "-c", CALLER, env.address, str(timeout)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                     env=env.child_env())
+        env.procs.append(self.proc)
+        if self.proc.stdout.readline().strip() != "ready":
+            raise harness.Failure("the %s caller did not start" % self.who)
+
+    def call(self, member, body=None, path=PATH, iface=MANAGER, fds=0):
+        text = body.print_(True) if body is not None else None
+        self.proc.stdin.write(json.dumps({"path": path, "iface": iface, "member": member,
+                                          "body": text, "fds": fds}) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise harness.Failure("the %s caller died" % self.who)
+        return line.strip()
+
+    def close(self):
+        harness.stop_process(self.proc)
+
+
+def callers(env):
+    """root, and nobody where the test may switch users"""
+    found = [Caller(env)]
+    if os.geteuid() == 0:
+        found.append(Caller(env, nobody=True))
+    else:
+        harness.log("not root: nobody's calls are not tried")
+    return found
+
+
+def test_time_zones(env):
+    """a time zone is a name, never a path: nothing is opened, before or after authorization"""
+    env.start_daemon()
+    area = env.add_area("Hall")
+    dev = env.add_device("T1", 4370, area)
+    fifo = os.path.join(env.tmp, "zone-fifo")
+    os.mkfifo(fifo)
+    os.chmod(fifo, 0o666)
+    before = state(env)
+    paths = [fifo, "/etc/passwd", "/dev/zero", "/proc/self/mem", "/", "../../../../etc/passwd",
+             "Europe/../../../../etc/passwd", "/usr/share/zoneinfo/Europe/Berlin",
+             "Europe/Berlin/", "EST5EDT,M3.2.0,M11.1.0", "tzdata.zi"]
+    for caller in callers(env):
+        for path in paths:
+            zone = {"time-zone": v("s", path)}
+            add = v("(ssqua{sv})", ("T2", "127.0.0.1", 1, area, dict(zone, protocol=v("s", "tcp"))))
+            for member, body in (("AddDevice", add), ("UpdateDevice", v("(ua{sv})", (dev, zone)))):
+                err = caller.call(member, body)
+                check(err == ERR + "InvalidArgs",
+                      "%s: %s with the time zone %r is InvalidArgs" % (caller.who, member, path), err)
+            main_loop_answers(env, "after the time zone %r" % path)
+    check(state(env) == before, "nothing changed")
+    # names still work, and are what the device shows
+    for zone in ("Europe/Berlin", "US/Eastern", "UTC", "+05:30", ""):
+        env.call("UpdateDevice", "(ua{sv})", (dev, {"time-zone": v("s", zone)}))
+        check(env.get("TimeZone", path="%s/devices/%d" % (PATH, dev), iface=harness.DEVICE) == zone,
+              "the time zone %r is accepted" % zone)
+    # nothing ever opened the FIFO: a writer finds no reader
+    try:
+        fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        os.close(fd)
+        raise harness.Failure("somebody holds the FIFO open for reading")
+    except OSError:
+        check(True, "nobody opened the FIFO")
+
+
+if __name__ == "__main__":
+    sys.exit(harness.main(globals()))
