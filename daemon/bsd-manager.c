@@ -1723,7 +1723,7 @@ handle_export_attendance (BsDBusManager *iface,
   BsdManager *self = BSD_MANAGER (iface);
   g_autoptr (GError) error = NULL;
   Export *export;
-  int fd, flags;
+  int fd, flags, index;
 
   if (to_usec != 0 && to_usec < from_usec)
     {
@@ -1735,12 +1735,16 @@ handle_export_attendance (BsDBusManager *iface,
       return_invalid (invocation, "from_usec/to_usec out of range");
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-  if (fd_list == NULL)
+  /* the handle is an index into the list the caller attached, checked
+   * here: g_unix_fd_list_get () only asserts it */
+  index = g_variant_get_handle (fd_index);
+  if (fd_list == NULL || index < 0 || index >= g_unix_fd_list_get_length (fd_list))
     {
-      return_invalid (invocation, "fd: no file descriptor was passed");
+      return_invalid (invocation, "fd: no file descriptor %d was passed (%d were)", index,
+                      fd_list ? g_unix_fd_list_get_length (fd_list) : 0);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-  fd = g_unix_fd_list_get (fd_list, g_variant_get_handle (fd_index), &error);
+  fd = g_unix_fd_list_get (fd_list, index, &error);
   if (fd < 0)
     {
       return_invalid (invocation, "fd: %s", error->message);

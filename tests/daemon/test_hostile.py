@@ -9,6 +9,9 @@ bound, that it logged no critical, and that a refused call changed nothing.
 
   time_zones      AddDevice/UpdateDevice naming a FIFO, /etc/passwd, /dev/zero, ../ paths
                   as a time zone: InvalidArgs at once, nothing opened
+  export_fds      ExportAttendance with fd indexes past the attached list (or negative, or
+                  no list), fd lists on calls that take none: InvalidArgs or an answer, no fd
+                  kept
 
 SPDX-License-Identifier: GPL-3.0-or-later
 """
@@ -165,6 +168,38 @@ def test_time_zones(env):
         raise harness.Failure("somebody holds the FIFO open for reading")
     except OSError:
         check(True, "nobody opened the FIFO")
+
+
+def open_fds(env):
+    return len(os.listdir("/proc/%d/fd" % env.daemon.pid))
+
+
+def test_export_fds(env):
+    """fd indexes are checked against the list that came with the call"""
+    env.start_daemon()
+    env.add_area("Hall")
+    before = state(env)
+    fds_before = open_fds(env)
+    for caller in callers(env):
+        # a valid index: the export is done (a header only; the polkit mock allows anyone)
+        err = caller.call("ExportAttendance", v("(tth)", (0, 0, 0)), fds=1)
+        check(err == "", "%s: ExportAttendance with fd 0 of 1 is done" % caller.who, err)
+        for n_fds, index in ((0, 0), (0, 7), (1, 1), (1, 5), (3, 3), (1, 2 ** 31 - 1), (1, -1),
+                             (2, -2 ** 31)):
+            err = caller.call("ExportAttendance", v("(tth)", (0, 0, index)), fds=n_fds)
+            check(err == ERR + "InvalidArgs",
+                  "%s: ExportAttendance with fd index %d of %d passed is InvalidArgs"
+                  % (caller.who, index, n_fds), err)
+            main_loop_answers(env, "after fd index %d of %d" % (index, n_fds))
+        # fds attached to calls that take none are closed, not kept
+        for _ in range(50):
+            for member, body in (("ListAreas", None), ("AddArea", v("(s)", ("",))),
+                                 ("GetJob", v("(t)", (0,)))):
+                caller.call(member, body, fds=3)
+    check(open_fds(env) <= fds_before + 2, "the daemon kept no passed fd",
+          (fds_before, open_fds(env)))
+    check(state(env) == before, "nothing changed")
+    main_loop_answers(env, "at the end")
 
 
 if __name__ == "__main__":
