@@ -31,8 +31,11 @@
 #define MAX_NAME 256
 #define MAX_PIN 24
 #define MAX_FILTER 256
-/* per-caller limits: one client cannot flood the queue or hand us huge dictionaries */
-#define MAX_PENDING_PER_SENDER 8
+/* per-user limits: one user, however many connections it opens, cannot
+ * flood the queue, polkit or the daemon's memory, nor hand us huge
+ * dictionaries */
+#define MAX_PENDING_JOBS_PER_UID 8
+#define MAX_REQUESTS_PER_UID 32
 #define MAX_DICT_ENTRIES 32
 
 struct _BsdManager
@@ -54,6 +57,7 @@ struct _BsdManager
   GQueue queued;           /* BsdJob*, owned */
   GPtrArray *running;      /* BsdJob*, owned */
   GQueue finished;         /* BsdJob*, owned, still exported */
+  GHashTable *requests;    /* uid → calls of that user waiting for polkit */
   gboolean writer_running;
   gint64 last_refresh;
   gint64 last_trim;
@@ -151,6 +155,8 @@ typedef struct
 {
   BsdManager *self;
   GDBusMethodInvocation *invocation;
+  const char *action;
+  guint32 uid;
   AuthorizedFunc func;
   gpointer data;
   GDestroyNotify free_data;
@@ -166,27 +172,29 @@ auth_call_free (AuthCall *call)
   g_free (call);
 }
 
-static void
-uid_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+/* a user's calls in flight are counted, so that many connections of one
+ * user cannot queue unbounded work (polkit checks, and what they carry) */
+static gboolean
+caller_admit (BsdManager *self, guint32 uid)
 {
-  AuthCall *call = user_data;
-  g_autoptr (GVariant) reply
-      = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), res, NULL);
-  g_autofree char *trigger = NULL;
-  gint64 uid = -1;
+  guint count = GPOINTER_TO_UINT (g_hash_table_lookup (self->requests, GUINT_TO_POINTER (uid)));
 
-  if (reply)
-    {
-      guint32 value;
+  if (count >= MAX_REQUESTS_PER_UID)
+    return FALSE;
+  g_hash_table_insert (self->requests, GUINT_TO_POINTER (uid), GUINT_TO_POINTER (count + 1));
+  return TRUE;
+}
 
-      g_variant_get (reply, "(u)", &value);
-      uid = value;
-      trigger = g_strdup_printf ("uid:%u", value);
-    }
+static void
+caller_release (BsdManager *self, guint32 uid)
+{
+  guint count = GPOINTER_TO_UINT (g_hash_table_lookup (self->requests, GUINT_TO_POINTER (uid)));
+
+  g_assert (count > 0);
+  if (count == 1)
+    g_hash_table_remove (self->requests, GUINT_TO_POINTER (uid));
   else
-    trigger = g_strdup_printf ("bus:%s", g_dbus_method_invocation_get_sender (call->invocation));
-  call->func (call->self, call->invocation, trigger, uid, call->data);
-  auth_call_free (call);
+    g_hash_table_insert (self->requests, GUINT_TO_POINTER (uid), GUINT_TO_POINTER (count - 1));
 }
 
 static void
@@ -194,7 +202,9 @@ authorized_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   AuthCall *call = user_data;
   g_autoptr (GError) error = NULL;
+  g_autofree char *trigger = NULL;
 
+  caller_release (call->self, call->uid);
   if (!bsd_authority_check_finish (BSD_AUTHORITY (source), res, &error))
     {
       g_dbus_method_invocation_return_error_literal (call->invocation, BS_ERROR,
@@ -203,13 +213,45 @@ authorized_cb (GObject *source, GAsyncResult *res, gpointer user_data)
       return;
     }
   /* who asked goes into the job's Trigger and its job_executions row */
-  g_dbus_connection_call (
-      call->self->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-      "org.freedesktop.DBus", "GetConnectionUnixUser",
-      g_variant_new ("(s)", g_dbus_method_invocation_get_sender (call->invocation)),
-      G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, uid_cb, call);
+  trigger = g_strdup_printf ("uid:%u", call->uid);
+  call->func (call->self, call->invocation, trigger, call->uid, call->data);
+  auth_call_free (call);
 }
 
+static void
+caller_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  AuthCall *call = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply
+      = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), res, &error);
+
+  /* fail closed: a caller we cannot name is not authorized */
+  if (reply == NULL)
+    {
+      g_dbus_method_invocation_return_error (call->invocation, BS_ERROR, BS_ERROR_PERMISSION_DENIED,
+                                             "not authorized: the caller's user is unknown (%s)",
+                                             error->message);
+      auth_call_free (call);
+      return;
+    }
+  g_variant_get (reply, "(u)", &call->uid);
+  if (!caller_admit (call->self, call->uid))
+    {
+      g_dbus_method_invocation_return_error (
+          call->invocation, BS_ERROR, BS_ERROR_BUSY,
+          "too many calls waiting: at most %d per user at a time; try again when they are "
+          "answered",
+          MAX_REQUESTS_PER_UID);
+      auth_call_free (call);
+      return;
+    }
+  bsd_authority_check_async (call->self->authority, call->invocation, call->action, NULL,
+                             authorized_cb, call);
+}
+
+/* asks the bus who the caller is (the limits count per user), then polkit
+ * whether it may do @action; @func runs once it may */
 static void
 authorize (BsdManager *self,
            GDBusMethodInvocation *invocation,
@@ -219,13 +261,28 @@ authorize (BsdManager *self,
            GDestroyNotify free_data)
 {
   AuthCall *call = g_new0 (AuthCall, 1);
+  const char *sender = g_dbus_method_invocation_get_sender (invocation);
 
   call->self = g_object_ref (self);
   call->invocation = g_object_ref (invocation);
+  call->action = action;
   call->func = func;
   call->data = data;
   call->free_data = free_data;
-  bsd_authority_check_async (self->authority, invocation, action, NULL, authorized_cb, call);
+  if (sender == NULL)
+    {
+      /* a peer-to-peer connection has no bus to ask */
+      g_dbus_method_invocation_return_error_literal (invocation, BS_ERROR,
+                                                     BS_ERROR_PERMISSION_DENIED,
+                                                     "not authorized: the caller has no bus name");
+      auth_call_free (call);
+      return;
+    }
+  g_dbus_connection_call (g_dbus_method_invocation_get_connection (invocation),
+                          "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                          "GetConnectionUnixUser", g_variant_new ("(s)", sender),
+                          G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, caller_cb,
+                          call);
 }
 
 /* ------------------------------------------------------------------ jobs */
@@ -492,25 +549,26 @@ cancel_authorized (BsdManager *self,
   bs_dbus_job_complete_cancel (BS_DBUS_JOB (job), invocation);
 }
 
-/* queued and running jobs @sender asked for */
+/* queued and running jobs user @uid asked for, through any connection */
 static guint
-count_pending (BsdManager *self, const char *sender)
+count_pending (BsdManager *self, gint64 uid)
 {
   guint count = 0;
   GList *l;
   guint i;
 
   for (l = self->queued.head; l; l = l->next)
-    count += g_strcmp0 (bsd_job_get_sender (l->data), sender) == 0;
+    count += bsd_job_get_operation (l->data)->requested_by_uid == uid;
   for (i = 0; i < self->running->len; i++)
-    count += g_strcmp0 (bsd_job_get_sender (self->running->pdata[i]), sender) == 0;
+    count += bsd_job_get_operation (self->running->pdata[i])->requested_by_uid == uid;
   return count;
 }
 
-/* a job for @op (coalesced with an identical queued or running one);
- * @sender: the caller's unique name, NULL for the scheduler (no limit) */
+/* a job for @op (coalesced with an identical queued or running one); a
+ * user's (@op->requested_by_uid) pending jobs are limited, the scheduler's
+ * (-1) are not */
 static BsdJob *
-request_job (BsdManager *self, BsdOperation *op, const char *sender, GError **error)
+request_job (BsdManager *self, BsdOperation *op, GError **error)
 {
   g_autofree char *target = bsd_operation_target (op);
   BsdJob *job = find_pending (self, op);
@@ -522,12 +580,13 @@ request_job (BsdManager *self, BsdOperation *op, const char *sender, GError **er
       g_set_error (error, BS_ERROR, BS_ERROR_BUSY, "the service is shutting down");
       return NULL;
     }
-  if (sender && count_pending (self, sender) >= MAX_PENDING_PER_SENDER)
+  if (op->requested_by_uid >= 0
+      && count_pending (self, op->requested_by_uid) >= MAX_PENDING_JOBS_PER_UID)
     {
       g_set_error (error, BS_ERROR, BS_ERROR_BUSY,
-                   "too many pending jobs: at most %d queued or running per caller; "
-                   "wait for one to finish",
-                   MAX_PENDING_PER_SENDER);
+                   "too many pending jobs: at most %d queued or running per caller (a user, "
+                   "whatever connections it uses); wait for one to finish",
+                   MAX_PENDING_JOBS_PER_UID);
       return NULL;
     }
   op->job_id
@@ -536,7 +595,6 @@ request_job (BsdManager *self, BsdOperation *op, const char *sender, GError **er
   if (op->job_id == 0)
     return NULL;
   job = bsd_job_new (op);
-  bsd_job_set_sender (job, sender);
   g_object_set_data (G_OBJECT (job), "bsd-manager", self);
   g_signal_connect_object (job, "handle-cancel", G_CALLBACK (handle_job_cancel), self, 0);
   export_job (self, job);
@@ -559,7 +617,7 @@ job_authorized (BsdManager *self,
   g_free (op->trigger);
   op->trigger = g_strdup (trigger);
   op->requested_by_uid = uid;
-  job = request_job (self, op, g_dbus_method_invocation_get_sender (invocation), &error);
+  job = request_job (self, op, &error);
   if (job == NULL)
     {
       return_error (invocation, error);
@@ -2241,7 +2299,7 @@ scheduler_due_cb (BsdScheduler *scheduler, int kind, BsdManager *self)
   g_autoptr (GError) error = NULL;
 
   op->trigger = g_strdup ("scheduler");
-  if (request_job (self, op, NULL, &error) == NULL)
+  if (request_job (self, op, &error) == NULL)
     {
       g_warning ("the scheduled %s could not start: %s",
                  kind == BSD_SCHEDULE_AUTO_SYNC ? "auto_device_sync" : "log collection",
@@ -2330,6 +2388,7 @@ bsd_manager_dispose (GObject *object)
   g_queue_clear_full (&self->queued, g_object_unref);
   g_queue_clear_full (&self->finished, g_object_unref);
   g_clear_pointer (&self->running, g_ptr_array_unref);
+  g_clear_pointer (&self->requests, g_hash_table_unref);
   g_clear_object (&self->scheduler);
   g_clear_object (&self->engine);
   g_clear_object (&self->gate);
@@ -2382,6 +2441,7 @@ bsd_manager_init (BsdManager *self)
                                              (GDestroyNotify)g_variant_unref);
   self->areas = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_object_unref);
   self->running = g_ptr_array_new_with_free_func (g_object_unref);
+  self->requests = g_hash_table_new (g_direct_hash, g_direct_equal);
   g_queue_init (&self->queued);
   g_queue_init (&self->finished);
   bsd_manager_iface_init (self);

@@ -12,6 +12,10 @@ bound, that it logged no critical, and that a refused call changed nothing.
   export_fds      ExportAttendance with fd indexes past the attached list (or negative, or
                   no list), fd lists on calls that take none: InvalidArgs or an answer, no fd
                   kept
+  job_limit_uid   one user's jobs over many connections: at most 8 queued or running for
+                  the user, however many connections ask; another user is still served
+  request_limit   one user's calls waiting for a slow polkit, over many connections: at
+                  most 32, the rest Busy at once; the main loop and other users unaffected
 
 SPDX-License-Identifier: GPL-3.0-or-later
 """
@@ -200,6 +204,112 @@ def test_export_fds(env):
           (fds_before, open_fds(env)))
     check(state(env) == before, "nothing changed")
     main_loop_answers(env, "at the end")
+
+
+CAP = 8  # MAX_PENDING_JOBS_PER_UID in daemon/bsd-manager.c
+
+
+def test_job_limit_uid(env):
+    """the job limit counts per user: new connections do not bypass it"""
+    sim = env.seed_sim()
+    env.start_daemon()
+    env.set("AutoSync", v("b", False))
+    env.set("LogInterval", v("u", 0))
+    seed, _ = env.add_seed_area(sim)
+    areas = [env.add_area("Empty %d" % i) for i in range(CAP + 2)]
+    # terminal A answers slowly: the seed area's sync holds the writer slot for seconds and
+    # the other area syncs wait behind it
+    sim.cmd("timing A 100 0")
+    conns = [env.connect() for _ in range(CAP + 2)]
+    jobs = []
+    for conn, area in zip(conns[:CAP], [seed] + areas[:CAP - 1]):
+        reply = conn.call_sync(NAME, PATH, MANAGER, "SyncArea", v("(u)", (area,)), None,
+                               Gio.DBusCallFlags.NONE, PROMPT_MS, None)
+        jobs.append(reply.unpack()[0])
+    check(len(set(jobs)) == CAP, "root got %d jobs over %d connections" % (CAP, CAP), jobs)
+    pending = [j for j in jobs if env.job_props(j)["State"] in ("queued", "running")]
+    check(len(pending) == CAP, "all of them are pending", len(pending))
+    for conn, area in zip(conns[CAP:], areas[CAP - 1:]):
+        try:
+            conn.call_sync(NAME, PATH, MANAGER, "SyncArea", v("(u)", (area,)), None,
+                           Gio.DBusCallFlags.NONE, PROMPT_MS, None)
+            raise harness.Failure("a 9th job of root through a new connection was queued")
+        except GLib.Error as e:
+            check(harness.remote_error(e) == ERR + "Busy" and "at most 8" in e.message,
+                  "a new connection of the same user is Busy, naming the limit", e.message)
+    # an identical request still coalesces, whichever connection asks
+    again = conns[-1].call_sync(NAME, PATH, MANAGER, "SyncArea", v("(u)", (areas[0],)), None,
+                                Gio.DBusCallFlags.NONE, PROMPT_MS, None).unpack()[0]
+    check(again == jobs[1], "an identical request coalesces with the pending job", again)
+    if os.geteuid() == 0:
+        nobody = Caller(env, nobody=True)
+        err = nobody.call("SyncArea", v("(u)", (areas[-1],)))
+        check(err == "", "another user (nobody; the polkit mock allows it) is served", err)
+        nobody.close()
+    main_loop_answers(env, "with the queue full")
+    # one of root's jobs ends: root is served again
+    env.call("Cancel", path=jobs[-1], iface=harness.JOB)
+    harness.wait_for(lambda: env.job_props(jobs[-1])["State"] == "cancelled",
+                     "the queued job to cancel")
+    extra = conns[CAP].call_sync(NAME, PATH, MANAGER, "SyncArea", v("(u)", (areas[CAP - 1],)),
+                                 None, Gio.DBusCallFlags.NONE, PROMPT_MS, None).unpack()[0]
+    check(extra not in jobs, "after one ended, root is served again", extra)
+    for j in jobs + [extra]:
+        try:
+            env.call("Cancel", path=j, iface=harness.JOB)
+        except GLib.Error:
+            pass  # finished and unexported meanwhile
+    sim.cmd("timing A 0 0")
+    for j in jobs + [extra]:
+        check(env.wait_job(j)["State"] in harness.FINAL, "job %s ends" % j)
+    for conn in conns:
+        conn.close_sync(None)
+
+
+REQUESTS = 32  # MAX_REQUESTS_PER_UID in daemon/bsd-manager.c
+
+
+def test_request_limit(env):
+    """calls waiting for polkit are bounded per user, not per connection"""
+    env.start_daemon()
+    # the mock answers one check at a time, each after this delay
+    env._mock("SetDelay", "(d)", (0.25,))
+    conns = [env.connect() for _ in range(4)]
+    results = []
+
+    def done(conn, res, name):
+        try:
+            conn.call_finish(res)
+            results.append((name, ""))
+        except GLib.Error as e:
+            results.append((name, harness.remote_error(e)))
+
+    n = REQUESTS + 16
+    for i in range(n):
+        conn = conns[i % len(conns)]
+        conn.call(NAME, PATH, MANAGER, "AddArea", v("(s)", ("Area %d" % i,)), None,
+                  Gio.DBusCallFlags.NONE, 60000, None, done, "Area %d" % i)
+    busy = harness.wait_for(lambda: [r for r in results if r[1] == ERR + "Busy"] or None,
+                            "the first Busy", timeout=10)
+    check(len(results) < n, "Busy came back while the others still wait for polkit",
+          len(results))
+    main_loop_answers(env, "while %d calls wait for polkit" % REQUESTS)
+    if os.geteuid() == 0:
+        nobody = Caller(env, nobody=True, timeout=60000)
+        check(nobody.call("AddArea", v("(s)", ("Nobody's",))) == "",
+              "another user is still served")
+        nobody.close()
+    harness.wait_for(lambda: len(results) == n, "every call to be answered", timeout=60)
+    ok = [name for name, err in results if err == ""]
+    busy = [name for name, err in results if err == ERR + "Busy"]
+    check(len(ok) == REQUESTS and len(busy) == n - REQUESTS,
+          "%d calls were served and %d were Busy" % (REQUESTS, n - REQUESTS),
+          (len(ok), len(busy), [r for r in results if r[1] not in ("", ERR + "Busy")]))
+    env._mock("SetDelay", "(d)", (0.0,))
+    names = {a["Name"] for a in env.call("ListAreas")}
+    check(set(ok) <= names and not set(busy) & names, "exactly the served calls took effect")
+    for conn in conns:
+        conn.close_sync(None)
 
 
 if __name__ == "__main__":
