@@ -31,6 +31,9 @@
 #define MAX_NAME 256
 #define MAX_PIN 24
 #define MAX_FILTER 256
+/* the most entries one ListUsers or ListJobs answer holds: a reply stays
+ * far below the bus' message size limit and is built in milliseconds */
+#define LIST_PAGE_MAX 1000
 /* per-user limits: one user, however many connections it opens, cannot
  * flood the queue, polkit or the daemon's memory, nor hand us huge
  * dictionaries */
@@ -57,7 +60,10 @@ struct _BsdManager
   GQueue queued;           /* BsdJob*, owned */
   GPtrArray *running;      /* BsdJob*, owned */
   GQueue finished;         /* BsdJob*, owned, still exported */
-  GHashTable *requests;    /* uid → calls of that user waiting for polkit */
+  GHashTable *requests;    /* uid → calls of that user waiting for polkit or the reader */
+  GMainContext *context;   /* the main thread's */
+  GThreadPool *reader;     /* costly reads, one at a time, off the main thread */
+  BsdStore *read_store;    /* the reader's own connection, opened on first use */
   gboolean writer_running;
   gint64 last_refresh;
   gint64 last_trim;
@@ -246,12 +252,22 @@ caller_cb (GObject *source, GAsyncResult *res, gpointer user_data)
       auth_call_free (call);
       return;
     }
+  if (call->action == NULL)
+    {
+      /* a read: @func answers it and releases the admission */
+      call->func (call->self, call->invocation, NULL, call->uid, call->data);
+      call->free_data = NULL;
+      auth_call_free (call);
+      return;
+    }
   bsd_authority_check_async (call->self->authority, call->invocation, call->action, NULL,
                              authorized_cb, call);
 }
 
 /* asks the bus who the caller is (the limits count per user), then polkit
- * whether it may do @action; @func runs once it may */
+ * whether it may do @action; @func runs once it may. With @action NULL (a
+ * read) @func runs without polkit, takes @data and must call
+ * caller_release () once the call is answered. */
 static void
 authorize (BsdManager *self,
            GDBusMethodInvocation *invocation,
@@ -1511,27 +1527,40 @@ handle_update_user (BsDBusManager *iface,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-static gboolean
-handle_list_users (BsDBusManager *iface,
-                   GDBusMethodInvocation *invocation,
-                   const char *filter,
-                   guint offset,
-                   guint limit)
+/* ---------------------------------------------------------------- reader */
+
+/* a roster page read off the main thread: the filter is applied to every
+ * person and the page sorted out of the whole roster, which for 65,000
+ * people takes longer than the main loop may stall */
+typedef struct
 {
-  BsdManager *self = BSD_MANAGER (iface);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) roster = NULL;
+  BsdManager *self; /* a reference, dropped on the main thread */
+  GDBusMethodInvocation *invocation;
+  guint32 uid;
+  char *filter;
+  guint offset;
+  guint limit;
+  GVariant *users;
+  GError *error;
+} RosterRead;
+
+static void
+roster_read_free (RosterRead *read)
+{
+  g_object_unref (read->invocation);
+  g_free (read->filter);
+  g_clear_pointer (&read->users, g_variant_unref);
+  g_clear_error (&read->error);
+  g_object_unref (read->self);
+  g_free (read);
+}
+
+static GVariant *
+roster_to_variant (GPtrArray *roster)
+{
   GVariantBuilder users;
   guint i, j;
 
-  if (!check_text (invocation, filter, "filter", 0, MAX_FILTER))
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
-  roster = bsd_store_list_roster (self->store, filter, offset, limit, &error);
-  if (roster == NULL)
-    {
-      return_error (invocation, error);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
   g_variant_builder_init (&users, G_VARIANT_TYPE ("aa{sv}"));
   for (i = 0; i < roster->len; i++)
     {
@@ -1558,7 +1587,83 @@ handle_list_users (BsDBusManager *iface,
       g_variant_builder_add (&users, "{sv}", "Devices", g_variant_builder_end (&devices));
       g_variant_builder_close (&users);
     }
-  bs_dbus_manager_complete_list_users (iface, invocation, g_variant_builder_end (&users));
+  return g_variant_ref_sink (g_variant_builder_end (&users));
+}
+
+/* on the main thread: answers the call */
+static gboolean
+roster_read_done (gpointer data)
+{
+  RosterRead *read = data;
+
+  caller_release (read->self, read->uid);
+  if (read->users)
+    bs_dbus_manager_complete_list_users (BS_DBUS_MANAGER (read->self), read->invocation,
+                                         read->users);
+  else
+    return_error (read->invocation, read->error);
+  return G_SOURCE_REMOVE;
+}
+
+/* in the reader thread, the only user of read_store */
+static void
+reader_func (gpointer data, gpointer user_data)
+{
+  RosterRead *read = data;
+  BsdManager *self = read->self;
+  g_autoptr (GPtrArray) roster = NULL;
+
+  if (self->read_store == NULL)
+    self->read_store = bsd_store_open (bsd_store_get_path (self->store), &read->error);
+  if (self->read_store)
+    roster = bsd_store_list_roster (self->read_store, read->filter, read->offset, read->limit,
+                                    &read->error);
+  if (roster)
+    read->users = roster_to_variant (roster);
+  /* the reference to the manager is dropped there too, never here */
+  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, roster_read_done, read,
+                              (GDestroyNotify)roster_read_free);
+}
+
+static void
+reader_free (GThreadPool *reader)
+{
+  g_thread_pool_free (reader, FALSE, TRUE);
+}
+
+static void
+list_users_admitted (BsdManager *self,
+                     GDBusMethodInvocation *invocation,
+                     const char *trigger,
+                     gint64 uid,
+                     gpointer data)
+{
+  RosterRead *read = data;
+
+  read->uid = (guint32)uid;
+  g_thread_pool_push (self->reader, read, NULL);
+}
+
+static gboolean
+handle_list_users (BsDBusManager *iface,
+                   GDBusMethodInvocation *invocation,
+                   const char *filter,
+                   guint offset,
+                   guint limit)
+{
+  BsdManager *self = BSD_MANAGER (iface);
+  RosterRead *read;
+
+  if (!check_text (invocation, filter, "filter", 0, MAX_FILTER))
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  read = g_new0 (RosterRead, 1);
+  read->self = g_object_ref (self);
+  read->invocation = g_object_ref (invocation);
+  read->filter = g_strdup (filter);
+  read->offset = offset;
+  read->limit = limit == 0 ? LIST_PAGE_MAX : MIN (limit, LIST_PAGE_MAX);
+  /* no authorization, but counted against the caller's user */
+  authorize (self, invocation, NULL, list_users_admitted, read, (GDestroyNotify)roster_read_free);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -1998,7 +2103,8 @@ handle_list_jobs (BsDBusManager *iface, GDBusMethodInvocation *invocation, guint
 {
   BsdManager *self = BSD_MANAGER (iface);
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) jobs = bsd_store_list_jobs (self->store, limit, &error);
+  g_autoptr (GPtrArray) jobs = bsd_store_list_jobs (
+      self->store, limit == 0 ? LIST_PAGE_MAX : MIN (limit, LIST_PAGE_MAX), &error);
   GVariantBuilder list;
   guint i;
 
@@ -2388,6 +2494,10 @@ bsd_manager_dispose (GObject *object)
   g_queue_clear_full (&self->queued, g_object_unref);
   g_queue_clear_full (&self->finished, g_object_unref);
   g_clear_pointer (&self->running, g_ptr_array_unref);
+  /* a read in flight holds a reference: none is left by now */
+  g_clear_pointer (&self->reader, reader_free);
+  g_clear_object (&self->read_store);
+  g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_pointer (&self->requests, g_hash_table_unref);
   g_clear_object (&self->scheduler);
   g_clear_object (&self->engine);
@@ -2442,6 +2552,8 @@ bsd_manager_init (BsdManager *self)
   self->areas = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_object_unref);
   self->running = g_ptr_array_new_with_free_func (g_object_unref);
   self->requests = g_hash_table_new (g_direct_hash, g_direct_equal);
+  self->context = g_main_context_ref_thread_default ();
+  self->reader = g_thread_pool_new (reader_func, NULL, 1, FALSE, NULL);
   g_queue_init (&self->queued);
   g_queue_init (&self->finished);
   bsd_manager_iface_init (self);

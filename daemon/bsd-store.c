@@ -1828,51 +1828,21 @@ bsd_store_list_people (BsdStore *self, GError **error)
   return g_steal_pointer (&people);
 }
 
-/* template counts and holding devices of one roster entry */
-static gboolean
-bsd_store_fill_roster_entry (BsdStore *self, BsdRosterEntry *entry, const char *op, GError **error)
+/* "3,5,12" (group_concat of device ids) → guint array */
+static GArray *
+bsd_parse_id_list (const char *text)
 {
-  int rc;
+  GArray *ids = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_auto (GStrv) parts = text != NULL && text[0] != '\0' ? g_strsplit (text, ",", -1) : NULL;
+  guint i;
 
-  {
-    g_autoptr (BsdStmt) stmt = bsd_store_prepare (
-        self,
-        "SELECT kind, count (*) FROM (SELECT kind, idx FROM templates WHERE pin = ?1"
-        " UNION SELECT kind, idx FROM device_templates WHERE pin = ?1) GROUP BY kind",
-        op, error);
+  for (i = 0; parts != NULL && parts[i] != NULL; i++)
+    {
+      guint id = (guint)g_ascii_strtoull (parts[i], NULL, 10);
 
-    if (stmt == NULL)
-      return FALSE;
-    bsd_bind_text (stmt, 1, entry->pin);
-    while ((rc = bsd_store_step_row (self, stmt, op, error)) > 0)
-      {
-        const char *kind = (const char *)sqlite3_column_text (stmt, 0);
-
-        if (g_strcmp0 (kind, "finger") == 0)
-          entry->fingerprints = (guint)sqlite3_column_int64 (stmt, 1);
-        else if (g_strcmp0 (kind, "face") == 0)
-          entry->faces = (guint)sqlite3_column_int64 (stmt, 1);
-      }
-    if (rc < 0)
-      return FALSE;
-  }
-  {
-    g_autoptr (BsdStmt) stmt = bsd_store_prepare (
-        self, "SELECT device_id FROM device_users WHERE pin = ?1 ORDER BY device_id", op, error);
-
-    if (stmt == NULL)
-      return FALSE;
-    bsd_bind_text (stmt, 1, entry->pin);
-    while ((rc = bsd_store_step_row (self, stmt, op, error)) > 0)
-      {
-        guint device_id = (guint)sqlite3_column_int64 (stmt, 0);
-
-        g_array_append_val (entry->device_ids, device_id);
-      }
-    if (rc < 0)
-      return FALSE;
-  }
-  return TRUE;
+      g_array_append_val (ids, id);
+    }
+  return ids;
 }
 
 GPtrArray *
@@ -1898,13 +1868,23 @@ bsd_store_list_roster (
         }
       folded = g_utf8_casefold (filter, -1);
     }
+  /* one statement per page: the page is chosen first, the counts and the
+   * holding devices are looked up (by index) for its rows only */
   stmt = bsd_store_prepare (
       self,
-      "SELECT pin, name, privilege, card != 0, password != '', central_edit, updated_at"
-      " FROM people"
-      " WHERE ?1 IS NULL OR instr (bsd_casefold (pin), ?1) > 0"
-      "       OR instr (bsd_casefold (name), ?1) > 0"
-      " ORDER BY length (pin), pin LIMIT ?2 OFFSET ?3",
+      "SELECT p.pin, p.name, p.privilege, p.card != 0, p.password != '', p.central_edit,"
+      " p.updated_at,"
+      " (SELECT count (*) FROM (SELECT idx FROM templates WHERE pin = p.pin AND kind = 'finger'"
+      "  UNION SELECT idx FROM device_templates WHERE pin = p.pin AND kind = 'finger')),"
+      " (SELECT count (*) FROM (SELECT idx FROM templates WHERE pin = p.pin AND kind = 'face'"
+      "  UNION SELECT idx FROM device_templates WHERE pin = p.pin AND kind = 'face')),"
+      " (SELECT group_concat (device_id) FROM (SELECT device_id FROM device_users"
+      "  WHERE pin = p.pin ORDER BY device_id))"
+      " FROM (SELECT * FROM people"
+      "       WHERE ?1 IS NULL OR instr (bsd_casefold (pin), ?1) > 0"
+      "             OR instr (bsd_casefold (name), ?1) > 0"
+      "       ORDER BY length (pin), pin LIMIT ?2 OFFSET ?3) AS p"
+      " ORDER BY length (p.pin), p.pin",
       op, error);
   if (stmt == NULL)
     return NULL;
@@ -1922,14 +1902,13 @@ bsd_store_list_roster (
       entry->has_password = sqlite3_column_int (stmt, 4) != 0;
       entry->central_edit = sqlite3_column_int (stmt, 5) != 0;
       entry->updated_at = sqlite3_column_int64 (stmt, 6);
-      entry->device_ids = g_array_new (FALSE, FALSE, sizeof (guint));
+      entry->fingerprints = (guint)sqlite3_column_int64 (stmt, 7);
+      entry->faces = (guint)sqlite3_column_int64 (stmt, 8);
+      entry->device_ids = bsd_parse_id_list ((const char *)sqlite3_column_text (stmt, 9));
       g_ptr_array_add (entries, entry);
     }
   if (rc < 0)
     return NULL;
-  for (guint i = 0; i < entries->len; i++)
-    if (!bsd_store_fill_roster_entry (self, g_ptr_array_index (entries, i), op, error))
-      return NULL;
   return g_steal_pointer (&entries);
 }
 

@@ -16,13 +16,19 @@ bound, that it logged no critical, and that a refused call changed nothing.
                   the user, however many connections ask; another user is still served
   request_limit   one user's calls waiting for a slow polkit, over many connections: at
                   most 32, the rest Busy at once; the main loop and other users unaffected
+  big_lists       a 65,000-person roster: ListUsers pages of at most 1000 (also for limit
+                  0), every person exactly once when paged through; a cheap call sent after
+                  a dozen costly pages is answered before they are. 5000 jobs: ListJobs
+                  answers the newest 1000 at most
 
 SPDX-License-Identifier: GPL-3.0-or-later
 """
 import json
 import os
+import sqlite3
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -310,6 +316,96 @@ def test_request_limit(env):
     check(set(ok) <= names and not set(busy) & names, "exactly the served calls took effect")
     for conn in conns:
         conn.close_sync(None)
+
+
+PAGE = 1000  # LIST_PAGE_MAX in daemon/bsd-manager.c
+
+
+def fill_database(env, people, devices, jobs):
+    """writes @people roster rows held by @devices and @jobs finished jobs straight into the
+    stopped daemon's database (as 65,000 people on three terminals after a sync)"""
+    db = sqlite3.connect(os.path.join(env.state_dir, "biosync.db"))
+    with db:
+        db.executemany("INSERT INTO job_executions (kind, target, \"trigger\", state, queued_at,"
+                       " summary) VALUES ('sync-all', 'all', 'scheduler', 'succeeded', ?, 'ok')",
+                       ((i + 1,) for i in range(jobs)))
+        db.executemany("INSERT INTO people (pin, name, updated_at) VALUES (?, ?, 1)",
+                       ((str(100000 + i), "Person %d" % i) for i in range(people)))
+        for d in devices:
+            db.executemany("INSERT INTO device_users (device_id, pin, uid, seen_at)"
+                           " VALUES (?, ?, ?, 1)",
+                           ((d, str(100000 + i), i + 1) for i in range(people)))
+            db.executemany("INSERT INTO device_templates (device_id, pin, kind, idx, hash)"
+                           " VALUES (?, ?, 'finger', 0, 'h')",
+                           ((d, str(100000 + i)) for i in range(people)))
+    db.close()
+
+
+def test_big_lists(env):
+    """a big roster is read in bounded pages, and never holds up the main loop; a long job
+    history is answered in a bounded list"""
+    people = 65000
+    env.start_daemon()
+    area = env.add_area("Hall")
+    devices = [env.add_device("T%d" % i, 4370 + i, area) for i in range(3)]
+    env.stop_daemon()
+    fill_database(env, people, devices, 5000)
+    env.start_daemon()
+
+    jobs = env.call("ListJobs", "(u)", (0,))
+    check(len(jobs) == PAGE and jobs[0]["Id"] == 5000 and jobs[-1]["Id"] == 4001,
+          "ListJobs with limit 0 answers the newest %d" % PAGE, (len(jobs), jobs[0]["Id"]))
+    check(len(env.call("ListJobs", "(u)", (4000,))) == PAGE, "and so does a limit above it")
+    check(len(env.call("ListJobs", "(u)", (20,))) == 20, "limit 20: 20")
+
+    first = env.call("ListUsers", "(suu)", ("", 0, 0), timeout=60000)
+    check(len(first) == PAGE, "ListUsers with limit 0 returns one page of %d" % PAGE, len(first))
+    check(first[0]["Pin"] == "100000" and first[0]["Devices"] == devices
+          and first[0]["Fingerprints"] == 1, "with the right entries", first[0])
+    check(len(env.call("ListUsers", "(suu)", ("", 0, 5000), timeout=60000)) == PAGE,
+          "a limit above %d returns %d" % (PAGE, PAGE))
+    check(len(env.call("ListUsers", "(suu)", ("", 10, 7), timeout=60000)) == 7, "limit 7: 7")
+    check([u["Pin"] for u in env.call("ListUsers", "(suu)", ("erson 6499", 0, 0))]
+          == ["106499"] + [str(164990 + i) for i in range(10)],
+          "a filter finds the matching people, in PIN order")
+
+    # a dozen costly pages (a filter makes every row count), then a cheap call on
+    # another connection: the main loop answers it before the pages are done
+    reader = env.connect()
+    order = []
+
+    def done(conn, res, what):
+        conn.call_finish(res)
+        order.append(what)
+
+    for i in range(12):
+        reader.call(NAME, PATH, MANAGER, "ListUsers", v("(suu)", ("person", i * 5000, PAGE)),
+                    None, Gio.DBusCallFlags.NONE, 120000, None, done, "page %d" % i)
+    reader.flush_sync(None)
+    time.sleep(0.05)
+    env.conn.call(NAME, PATH, PROPS, "Get", v("(ss)", (MANAGER, "Version")), None,
+                  Gio.DBusCallFlags.NONE, 120000, None, done, "Version")
+    harness.wait_for(lambda: len(order) == 13, "the pages and the property", timeout=120)
+    check(order.index("Version") < 12,
+          "the property read was answered before the last costly page", order)
+    reader.close_sync(None)
+
+    # paged through, everyone comes exactly once
+    seen = []
+    while True:
+        page = env.call("ListUsers", "(suu)", ("", len(seen), PAGE), timeout=60000)
+        seen += [u["Pin"] for u in page]
+        if len(page) < PAGE:
+            break
+    check(len(seen) == people and len(set(seen)) == people,
+          "paging through gives all %d people once" % people, len(seen))
+    # and so does the CLI, which pages
+    ctl = os.environ.get("BIOSYNC_CTL") or os.path.join(harness.SRC, "build", "client",
+                                                         "biosyncctl")
+    out = subprocess.run([ctl, "people", "--json"], capture_output=True, text=True, timeout=120,
+                         env=env.child_env(), check=True).stdout
+    check(len(json.loads(out)) == people, "biosyncctl people lists all %d people" % people)
+    main_loop_answers(env, "at the end")
 
 
 if __name__ == "__main__":
