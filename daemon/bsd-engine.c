@@ -177,12 +177,16 @@ typedef enum
   PHASE_DELETE_PIN, /* remove one PIN */
   PHASE_UPDATE_PIN, /* write one central edit */
   PHASE_SET_TIME,
+  /* a group's steps: the roster, the plan and the report are big for a big
+   * area, and the main thread answers D-Bus calls meanwhile */
+  PHASE_PLAN,   /* the plan input, the plan, the gaps before */
+  PHASE_REPORT, /* the gaps after, the plan's JSON, releasing the snapshots */
 } Phase;
 
 static const char *const phase_names[] = {
-  "read", "apply", "logs", "clear-logs", "delete-pin", "update-pin", "set-time",
+  "read", "apply", "logs", "clear-logs", "delete-pin", "update-pin", "set-time", "plan", "report",
 };
-G_STATIC_ASSERT (G_N_ELEMENTS (phase_names) == PHASE_SET_TIME + 1);
+G_STATIC_ASSERT (G_N_ELEMENTS (phase_names) == PHASE_REPORT + 1);
 
 typedef struct _Run Run;
 typedef struct _Group Group;
@@ -250,6 +254,9 @@ struct _Group
   guint primary_device_id;
   JsonNode *gaps_before;
   JsonNode *gaps_after;
+  GPtrArray *people;     /* BsdPerson*, for a step that needs the roster */
+  GPtrArray *tombstones; /* BsdTombstone*, likewise */
+  GError *error;         /* the plan step failed */
   gboolean preview;
   gboolean finished;
 };
@@ -319,6 +326,9 @@ group_free (Group *group)
   g_clear_pointer (&group->plan_json, json_node_unref);
   g_clear_pointer (&group->gaps_before, json_node_unref);
   g_clear_pointer (&group->gaps_after, json_node_unref);
+  g_clear_pointer (&group->people, g_ptr_array_unref);
+  g_clear_pointer (&group->tombstones, g_ptr_array_unref);
+  g_clear_error (&group->error);
   g_free (group);
 }
 
@@ -347,11 +357,12 @@ report_progress (Run *run, const char *message)
 
 typedef struct
 {
-  DeviceCtx *dev;
+  DeviceCtx *dev; /* a device's phase, or */
+  Group *group;   /* a group's (PHASE_PLAN, PHASE_REPORT) */
   Phase phase;
 } Work;
 
-static void work_done_main (DeviceCtx *dev, Phase phase);
+static void work_done_main (Work *work);
 
 static gboolean
 work_done_cb (gpointer data)
@@ -361,7 +372,7 @@ work_done_cb (gpointer data)
   Phase phase = work->phase;
   gint64 took;
 
-  work_done_main (work->dev, work->phase);
+  work_done_main (work);
   /* the main thread's share of a job (store, plan, report) delays every
    * D-Bus call behind it: say when one step is long */
   took = g_get_monotonic_time () - start;
@@ -397,6 +408,16 @@ dispatch (DeviceCtx *dev, Phase phase)
   work->dev = dev;
   work->phase = phase;
   g_thread_pool_push (dev->run->engine->pool, work, NULL);
+}
+
+static void
+dispatch_group (Group *group, Phase phase)
+{
+  Work *work = g_new0 (Work, 1);
+
+  work->group = group;
+  work->phase = phase;
+  g_thread_pool_push (group->run->engine->pool, work, NULL);
 }
 
 /* ------------------------------------------------------- worker phases */
@@ -630,14 +651,25 @@ worker_set_time (DeviceCtx *dev, ZkClient *client, GCancellable *cancellable)
 
 static void worker_store (DeviceCtx *dev, Phase phase);
 
+static void group_work_run (Group *group, Phase phase);
+
 static void
 work_run (Work *work)
 {
   DeviceCtx *dev = work->dev;
-  Run *run = dev->run;
-  BsdEngine *self = run->engine;
-  GCancellable *cancellable = run->cancellable;
+  Run *run;
+  BsdEngine *self;
+  GCancellable *cancellable;
   g_autoptr (ZkClient) client = NULL;
+
+  if (work->group)
+    {
+      group_work_run (work->group, work->phase);
+      return;
+    }
+  run = dev->run;
+  self = run->engine;
+  cancellable = run->cancellable;
 
   if (dev->cache_pending)
     {
@@ -684,6 +716,8 @@ work_run (Work *work)
         case PHASE_SET_TIME:
           worker_set_time (dev, client, cancellable);
           break;
+        case PHASE_PLAN:
+        case PHASE_REPORT:
         default:
           g_assert_not_reached ();
         }
@@ -1378,23 +1412,67 @@ status_for_error (const GError *error)
   return "failed";
 }
 
-static BsdPerson *
-person_from_store (const BsdPerson *p)
-{
-  return bsd_person_copy (p);
-}
-
 static void group_apply (Group *group);
 static void group_finish (Group *group);
 
-static BsdPlanInput *
-group_input (Group *group, gboolean after, GError **error)
+/* the roster and the tombstones, for a group step in a worker: read with
+ * the workers' connection, or on the main thread beforehand when the
+ * store has no second connection (an in-memory database) */
+static gboolean
+load_roster (BsdStore *store, Group *group, GError **error)
 {
-  Run *run = group->run;
-  BsdStore *store = run->engine->store;
-  g_autoptr (BsdPlanInput) input = bsd_plan_input_new ();
-  g_autoptr (GPtrArray) people = NULL;
-  g_autoptr (GPtrArray) tombstones = NULL;
+  if (group->people == NULL)
+    group->people = bsd_store_list_people (store, error);
+  if (group->people != NULL && group->tombstones == NULL)
+    group->tombstones = bsd_store_list_tombstones (store, error);
+  return group->people != NULL && group->tombstones != NULL;
+}
+
+static void
+prefetch_roster (Group *group)
+{
+  BsdEngine *self = group->run->engine;
+  gboolean second;
+
+  g_mutex_lock (&self->writer_lock);
+  second = store_is_file (self->store) && !self->writer_failed;
+  g_mutex_unlock (&self->writer_lock);
+  if (!second && !load_roster (self->store, group, &group->error))
+    g_prefix_error (&group->error, "planning: ");
+}
+
+/* in the worker: FALSE (with @error) when the roster cannot be read */
+static gboolean
+worker_load_roster (Group *group, GError **error)
+{
+  BsdEngine *self = group->run->engine;
+  BsdStore *writer;
+  gboolean ok;
+
+  if (group->error)
+    {
+      g_propagate_error (error, g_error_copy (group->error));
+      return FALSE;
+    }
+  writer = writer_acquire (self);
+  if (writer)
+    ok = load_roster (writer, group, error);
+  else
+    {
+      /* the second connection failed since the roster was not prefetched */
+      ok = group->people != NULL && group->tombstones != NULL;
+      if (!ok)
+        g_set_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_FAILED,
+                     "planning: no database connection for the planner");
+    }
+  g_mutex_unlock (&self->writer_lock);
+  return ok;
+}
+
+static BsdPlanInput *
+group_input (Group *group, gboolean after)
+{
+  BsdPlanInput *input = bsd_plan_input_new ();
   guint i;
 
   input->area_id = group->area_id;
@@ -1410,35 +1488,54 @@ group_input (Group *group, gboolean after, GError **error)
       else
         bsd_plan_input_add_snapshot (input, bsd_snapshot_copy (snap));
     }
-  people = bsd_store_list_people (store, error);
-  if (people == NULL)
-    return NULL;
-  for (i = 0; i < people->len; i++)
-    bsd_plan_input_add_person (input, person_from_store (people->pdata[i]));
-  tombstones = bsd_store_list_tombstones (store, error);
-  if (tombstones == NULL)
-    return NULL;
-  for (i = 0; i < tombstones->len; i++)
-    bsd_plan_input_add_tombstone (input, ((BsdTombstone *)tombstones->pdata[i])->pin);
-  return g_steal_pointer (&input);
+  for (i = 0; i < group->people->len; i++)
+    bsd_plan_input_add_person (input, bsd_person_copy (group->people->pdata[i]));
+  for (i = 0; i < group->tombstones->len; i++)
+    bsd_plan_input_add_tombstone (input, ((BsdTombstone *)group->tombstones->pdata[i])->pin);
+  return input;
 }
 
+/* in the worker (PHASE_PLAN): the group's plan, or group->error */
+static void
+worker_plan (Group *group)
+{
+  g_autoptr (BsdPlanInput) input = NULL;
+
+  if (!worker_load_roster (group, &group->error))
+    return;
+  input = group_input (group, FALSE);
+  group->plan = bsd_plan_compute (input, &group->error);
+  if (group->plan && group->run->balance)
+    group->gaps_before = bsd_plan_gaps (input, NULL);
+  /* the report step reads the roster again, as it is then */
+  g_clear_pointer (&group->people, g_ptr_array_unref);
+  g_clear_pointer (&group->tombstones, g_ptr_array_unref);
+}
+
+/* every device of the group is read: plan in a worker */
 static void
 group_plan (Group *group)
 {
   Run *run = group->run;
-  g_autoptr (BsdPlanInput) input = NULL;
-  g_autoptr (GError) error = NULL;
-  guint i;
+  g_autofree char *message = g_strdup_printf ("planning %s", group->area_name);
 
   if (g_cancellable_is_cancelled (run->cancellable))
     {
       group_finish (group);
       return;
     }
-  input = group_input (group, FALSE, &error);
-  if (input)
-    group->plan = bsd_plan_compute (input, &error);
+  report_progress (run, message);
+  prefetch_roster (group);
+  dispatch_group (group, PHASE_PLAN);
+}
+
+/* back on the main thread with the plan */
+static void
+group_planned (Group *group)
+{
+  Run *run = group->run;
+  guint i;
+
   if (group->plan == NULL)
     {
       for (i = 0; i < group->devices->len; i++)
@@ -1446,18 +1543,22 @@ group_plan (Group *group)
           DeviceCtx *dev = group->devices->pdata[i];
 
           if (dev->status == NULL)
-            set_status (dev, "failed", error->message);
+            set_status (dev, "failed", group->error->message);
         }
       group_finish (group);
       return;
     }
-  if (run->balance)
-    group->gaps_before = bsd_plan_gaps (input, NULL);
   for (i = 0; i < group->devices->len; i++)
     {
       DeviceCtx *dev = group->devices->pdata[i];
 
       dev->plan = bsd_plan_get_device (group->plan, dev->endpoint->device_id);
+    }
+  /* cancelled while planning: nothing is written */
+  if (g_cancellable_is_cancelled (run->cancellable))
+    {
+      group_finish (group);
+      return;
     }
   if (group->preview)
     {
@@ -1547,6 +1648,51 @@ log_area_sync (Group *group)
              deleted, fingers, faces, group->plan ? group->plan->conflicts->len : 0, failures);
 }
 
+/* in the worker (PHASE_REPORT): what the report keeps of the group, then
+ * the release of what a big area holds (snapshots, read-backs, the plan's
+ * template bytes) */
+static void
+worker_report (Group *group)
+{
+  guint i;
+
+  if (group->run->balance && group->plan && worker_load_roster (group, NULL))
+    {
+      g_autoptr (BsdPlanInput) after = group_input (group, TRUE);
+
+      group->gaps_after = bsd_plan_gaps (after, NULL);
+    }
+  if (group->plan)
+    {
+      group->primary_device_id = group->plan->primary_device_id;
+      group->plan_json = bsd_plan_to_json_full (group->plan, REPORT_MAX_ITEMS);
+    }
+  for (i = 0; i < group->devices->len; i++)
+    {
+      DeviceCtx *dev = group->devices->pdata[i];
+
+      if (dev->plan)
+        dev->skips = dev->plan->skips->len;
+      dev->plan = NULL;
+      g_clear_pointer (&dev->snapshot, bsd_snapshot_free);
+      g_clear_pointer (&dev->cached, g_ptr_array_unref);
+      if (dev->applied)
+        g_clear_pointer (&dev->apply.after, bsd_snapshot_free);
+    }
+  g_clear_pointer (&group->plan, bsd_plan_unref);
+  g_clear_pointer (&group->people, g_ptr_array_unref);
+  g_clear_pointer (&group->tombstones, g_ptr_array_unref);
+}
+
+static void
+group_work_run (Group *group, Phase phase)
+{
+  if (phase == PHASE_PLAN)
+    worker_plan (group);
+  else
+    worker_report (group);
+}
+
 static void
 group_finish (Group *group)
 {
@@ -1575,13 +1721,6 @@ group_finish (Group *group)
             }
         }
     }
-  if (run->balance && group->plan)
-    {
-      g_autoptr (BsdPlanInput) after = group_input (group, TRUE, NULL);
-
-      if (after)
-        group->gaps_after = bsd_plan_gaps (after, NULL);
-    }
   if (group->area_id && group->plan && !group->preview)
     {
       if (group->plan->primary_device_id)
@@ -1589,27 +1728,9 @@ group_finish (Group *group)
       bsd_store_set_area_last_sync (store, group->area_id, g_get_real_time (), NULL);
       log_area_sync (group);
     }
-  /* the group's part of the report is made: release what a big area
-   * holds (snapshots, read-backs, the plan's template bytes) */
-  if (group->plan)
-    {
-      group->primary_device_id = group->plan->primary_device_id;
-      group->plan_json = bsd_plan_to_json_full (group->plan, REPORT_MAX_ITEMS);
-    }
-  for (i = 0; i < group->devices->len; i++)
-    {
-      DeviceCtx *dev = group->devices->pdata[i];
-
-      if (dev->plan)
-        dev->skips = dev->plan->skips->len;
-      dev->plan = NULL;
-      g_clear_pointer (&dev->snapshot, bsd_snapshot_free);
-      g_clear_pointer (&dev->cached, g_ptr_array_unref);
-      if (dev->applied)
-        g_clear_pointer (&dev->apply.after, bsd_snapshot_free);
-    }
-  g_clear_pointer (&group->plan, bsd_plan_unref);
-  run_part_done (run);
+  if (run->balance && group->plan)
+    prefetch_roster (group);
+  dispatch_group (group, PHASE_REPORT);
 }
 
 /* ------------------------------------------------- main-thread hand-off */
@@ -1838,6 +1959,8 @@ flat_done (DeviceCtx *dev, Phase phase)
       break;
     case PHASE_READ:
     case PHASE_APPLY:
+    case PHASE_PLAN:
+    case PHASE_REPORT:
     default:
       g_assert_not_reached ();
     }
@@ -1865,6 +1988,8 @@ work_done_phase (DeviceCtx *dev, Phase phase)
     case PHASE_DELETE_PIN:
     case PHASE_UPDATE_PIN:
     case PHASE_SET_TIME:
+    case PHASE_PLAN:
+    case PHASE_REPORT:
     default:
       flat_done (dev, phase);
       run_part_done (run);
@@ -1875,11 +2000,17 @@ work_done_phase (DeviceCtx *dev, Phase phase)
 /* finishing a run may drop the last reference to its task, which frees
  * the run: callers that go on using it hold the task meanwhile */
 static void
-work_done_main (DeviceCtx *dev, Phase phase)
+work_done_main (Work *work)
 {
-  GTask *hold = g_object_ref (dev->run->task);
+  Run *run = work->group ? work->group->run : work->dev->run;
+  GTask *hold = g_object_ref (run->task);
 
-  work_done_phase (dev, phase);
+  if (work->phase == PHASE_PLAN)
+    group_planned (work->group);
+  else if (work->phase == PHASE_REPORT)
+    run_part_done (run);
+  else
+    work_done_phase (work->dev, work->phase);
   g_object_unref (hold);
 }
 

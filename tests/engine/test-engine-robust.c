@@ -1,5 +1,5 @@
 /* test-engine-robust.c — a job's row always ends as the job did, whatever
- * text its report holds
+ * text its report holds; planning an area leaves the main loop free
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -114,10 +114,72 @@ test_hostile_text (void)
   g_assert_cmpstr (deletion->state, ==, "succeeded");
 }
 
+/* ------------------------------------------------------------ planning */
+
+typedef struct
+{
+  guint reads;
+  guint n_devices;
+  double fraction;         /* the last progress reported */
+  double seen_by_sentinel; /* what an ordinary main-loop source saw */
+  gboolean sentinel_ran;
+} PlanWatch;
+
+static gboolean
+sentinel_cb (gpointer user_data)
+{
+  PlanWatch *watch = user_data;
+
+  watch->sentinel_ran = TRUE;
+  watch->seen_by_sentinel = watch->fraction;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+plan_progress_cb (gint64 job_id, double fraction, const char *message, gpointer user_data)
+{
+  PlanWatch *watch = user_data;
+
+  watch->fraction = fraction;
+  /* the last device is read: from here on the engine plans. A source of
+   * the main context at default priority must get its turn before the
+   * plan's end (and so before the preview's end) */
+  if (message && g_str_has_prefix (message, "dev") && ++watch->reads == watch->n_devices)
+    g_idle_add_full (G_PRIORITY_DEFAULT, sentinel_cb, watch, NULL);
+}
+
+static void
+test_plan_leaves_main_loop (void)
+{
+  TestSimDeviceSpec specs[] = {
+    { .users = 300 },
+    { .users = 200, .seed = 2, .extra = "\"serial\":\"BSIM0000000002\"" },
+    { .extra = "\"serial\":\"BSIM0000000003\"" },
+  };
+  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
+  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Planned", 3);
+  g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_PREVIEW);
+  g_autoptr (BsdJobOutcome) outcome = NULL;
+  PlanWatch watch = { 0, G_N_ELEMENTS (specs), 0.0, -1.0, FALSE };
+
+  op->area_id = fx->area_id;
+  op->trigger = g_strdup ("uid:0");
+  outcome = engine_fixture_run_op (fx, op, NULL, plan_progress_cb, &watch);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_cmpstr (outcome->state, ==, "succeeded");
+  g_assert_cmpuint (watch.reads, ==, G_N_ELEMENTS (specs));
+  g_assert_true (watch.sentinel_ran);
+  /* the plan (and with it the preview) had not ended when the main loop
+   * ran the sentinel */
+  g_assert_cmpfloat (watch.seen_by_sentinel, <, 1.0);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/engine/robust/hostile-text", test_hostile_text);
+  g_test_add_func ("/engine/robust/plan-leaves-main-loop", test_plan_leaves_main_loop);
   return g_test_run ();
 }
