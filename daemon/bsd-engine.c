@@ -210,6 +210,7 @@ typedef struct
   gboolean prepared;            /* the read snapshot is complete (cache filled, counted) */
   gboolean after_prepared;      /* the read-back carries what was not read back */
   gboolean stored;              /* a worker stored the snapshot (or read-back) already */
+  gboolean health_stored;       /* a worker stored the contact's health already */
   GError *store_error;
   gboolean read_logs; /* individual sync */
 
@@ -747,9 +748,8 @@ state_for_error (const GError *error)
 }
 
 static void
-store_health (Run *run, DeviceCtx *dev)
+store_health (BsdStore *store, DeviceCtx *dev)
 {
-  BsdStore *store = run->engine->store;
   g_autoptr (BsdDevice) device = bsd_store_get_device (store, dev->endpoint->device_id, NULL);
   g_autoptr (GError) error = NULL;
   const ZkDeviceInfo *info = &dev->contact.info;
@@ -1090,7 +1090,17 @@ writer_acquire (BsdEngine *self)
   return self->writer;
 }
 
-/* in the worker thread, with the engine's second connection */
+/* what a contact of @phase tells about the device's health */
+static gboolean
+wants_health (DeviceCtx *dev, Phase phase)
+{
+  return phase == PHASE_LOGS || phase == PHASE_SET_TIME
+         || (phase == PHASE_READ && (dev->contact.info.serial || dev->error));
+}
+
+/* in the worker thread, with the engine's second connection: the main
+ * thread's connection would wait for the lock that a big snapshot holds
+ * here, and with it the main loop */
 static void
 worker_store (DeviceCtx *dev, Phase phase)
 {
@@ -1108,14 +1118,19 @@ worker_store (DeviceCtx *dev, Phase phase)
       prepare_after (dev);
       snap = dev->apply.after;
     }
-  if (snap == NULL)
+  if (snap == NULL && !wants_health (dev, phase))
     return;
 
   writer = writer_acquire (self);
-  if (writer)
+  if (writer && snap)
     {
       dev->stored = TRUE;
       store_snapshot (writer, dev, snap, &dev->store_error);
+    }
+  if (writer && wants_health (dev, phase))
+    {
+      dev->health_stored = TRUE;
+      store_health (writer, dev);
     }
   g_mutex_unlock (&self->writer_lock);
 }
@@ -1769,8 +1784,8 @@ read_done (DeviceCtx *dev)
   Group *group = dev->group;
   g_autoptr (GError) error = NULL;
 
-  if (dev->contact.info.serial || dev->error)
-    store_health (run, dev);
+  if (wants_health (dev, PHASE_READ) && !dev->health_stored)
+    store_health (run->engine->store, dev);
   if (dev->error)
     {
       set_status (dev, status_for_error (dev->error), dev->error->message);
@@ -1895,14 +1910,12 @@ flat_done (DeviceCtx *dev, Phase phase)
   switch (phase)
     {
     case PHASE_LOGS:
+      if (!dev->health_stored)
+        store_health (store, dev);
       if (dev->error)
-        {
-          store_health (run, dev);
-          set_status (dev, status_for_error (dev->error), dev->error->message);
-        }
+        set_status (dev, status_for_error (dev->error), dev->error->message);
       else
         {
-          store_health (run, dev);
           set_status (dev, "ok", dev->logs_unchanged ? "no new records" : NULL);
           store_attendance (run, dev);
         }
@@ -1950,7 +1963,8 @@ flat_done (DeviceCtx *dev, Phase phase)
                     dev->error ? dev->error->message : "not updated");
       break;
     case PHASE_SET_TIME:
-      store_health (run, dev);
+      if (!dev->health_stored)
+        store_health (store, dev);
       if (dev->done_ok)
         set_status (dev, "ok", "clock set");
       else

@@ -1,5 +1,6 @@
 /* test-engine-robust.c — a job's row always ends as the job did, whatever
- * text its report holds; planning an area leaves the main loop free
+ * text its report holds; planning an area leaves the main loop free, and
+ * so does a database lock that a worker waits for
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -175,11 +176,83 @@ test_plan_leaves_main_loop (void)
   g_assert_cmpfloat (watch.seen_by_sentinel, <, 1.0);
 }
 
+/* -------------------------------------------------- the database lock */
+
+typedef struct
+{
+  char *db_path;
+  sqlite3 *holder; /* another connection holding the write lock */
+  guint held;
+  gboolean released;
+} LockWatch;
+
+static gboolean
+release_lock_cb (gpointer user_data)
+{
+  LockWatch *watch = user_data;
+
+  g_assert_cmpint (sqlite3_exec (watch->holder, "COMMIT", NULL, NULL, NULL), ==, SQLITE_OK);
+  watch->released = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* as a device's read comes back, another connection takes the write lock
+ * (as a worker storing a big snapshot of another device does) and only the
+ * main loop gives it back: the main thread must not wait for it */
+static void
+lock_progress_cb (gint64 job_id, double fraction, const char *message, gpointer user_data)
+{
+  LockWatch *watch = user_data;
+
+  if (watch->held > 0 || message == NULL || !g_str_has_prefix (message, "dev"))
+    return;
+  watch->held++;
+  g_assert_cmpint (sqlite3_open (watch->db_path, &watch->holder), ==, SQLITE_OK);
+  /* a worker may be storing the other device right now */
+  sqlite3_busy_timeout (watch->holder, 10000);
+  g_assert_cmpint (sqlite3_exec (watch->holder, "BEGIN IMMEDIATE", NULL, NULL, NULL), ==,
+                   SQLITE_OK);
+  g_timeout_add (100, release_lock_cb, watch);
+}
+
+static void
+test_main_thread_never_waits_for_the_lock (void)
+{
+  /* the second terminal answers slowly: its read is still going on when
+   * the lock is given back, and so the job's own writes at its end (on
+   * the main thread, by design) come after that */
+  TestSimDeviceSpec specs[] = {
+    { .users = 30 },
+    { .users = 20, .seed = 2, .extra = "\"serial\":\"BSIM0000000002\",\"latency_ms\":300" },
+  };
+  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
+  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Locked", 2);
+  g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_PREVIEW);
+  g_autoptr (BsdJobOutcome) outcome = NULL;
+  g_autoptr (BsdDevice) device = NULL;
+  LockWatch watch = { g_build_filename (fx->dir, "biosync.db", NULL), NULL, 0, FALSE };
+
+  op->area_id = fx->area_id;
+  op->trigger = g_strdup ("uid:0");
+  outcome = engine_fixture_run_op (fx, op, NULL, lock_progress_cb, &watch);
+  g_assert_cmpstr (outcome->state, ==, "succeeded");
+  g_assert_cmpuint (watch.held, ==, 1);
+  g_assert_true (watch.released);
+  /* the contact's health was recorded (by a worker, once the lock was free) */
+  device = bsd_store_get_device (fx->store, engine_fixture_device_id (fx, 1), NULL);
+  g_assert_cmpstr (device->health.state, ==, "online");
+  g_assert_cmpuint (device->health.users, ==, 20);
+  sqlite3_close (watch.holder);
+  g_free (watch.db_path);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/engine/robust/hostile-text", test_hostile_text);
   g_test_add_func ("/engine/robust/plan-leaves-main-loop", test_plan_leaves_main_loop);
+  g_test_add_func ("/engine/robust/main-thread-never-waits-for-the-lock",
+                   test_main_thread_never_waits_for_the_lock);
   return g_test_run ();
 }
