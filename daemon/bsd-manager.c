@@ -26,8 +26,10 @@
 
 /* finished jobs stay exported this long (count), then live on in ListJobs */
 #define FINISHED_EXPORTED 50
-/* GetJob answers kept for finished jobs */
+/* GetJob answers kept for finished jobs: so many, and so many bytes (a
+ * report may be MBs, and any local user may ask for any job) */
 #define JOB_REPLIES_MAX 64
+#define JOB_REPLIES_BYTES (16 * 1024 * 1024)
 #define MAX_NAME 256
 #define MAX_PIN 24
 #define MAX_FILTER 256
@@ -56,6 +58,7 @@ struct _BsdManager
   GHashTable *devices;     /* id → BsDBusObjectSkeleton* */
   GVariant *device_list;   /* ListDevices' answer until a device changes */
   GHashTable *job_replies; /* job id → GetJob's answer, for finished jobs */
+  gsize job_replies_size;  /* their bytes */
   GHashTable *areas;       /* id → BsDBusObjectSkeleton* */
   GQueue queued;           /* BsdJob*, owned */
   GPtrArray *running;      /* BsdJob*, owned */
@@ -334,13 +337,41 @@ export_job (BsdManager *self, BsdJob *job)
 }
 
 static void
+forget_job_reply (BsdManager *self, gint64 id)
+{
+  GVariant *reply = g_hash_table_lookup (self->job_replies, &id);
+
+  if (reply == NULL)
+    return;
+  self->job_replies_size -= g_variant_get_size (reply);
+  g_hash_table_remove (self->job_replies, &id);
+}
+
+static void
+keep_job_reply (BsdManager *self, gint64 id, GVariant *reply)
+{
+  gsize size = g_variant_get_size (reply);
+
+  if (size > JOB_REPLIES_BYTES / 4)
+    return;
+  if (g_hash_table_size (self->job_replies) >= JOB_REPLIES_MAX
+      || self->job_replies_size + size > JOB_REPLIES_BYTES)
+    {
+      g_hash_table_remove_all (self->job_replies);
+      self->job_replies_size = 0;
+    }
+  g_hash_table_insert (self->job_replies, g_memdup2 (&id, sizeof id), g_variant_ref (reply));
+  self->job_replies_size += size;
+}
+
+static void
 unexport_job (BsdManager *self, BsdJob *job)
 {
   gint64 id = bsd_job_get_id (job);
 
   g_dbus_object_manager_server_unexport (self->object_manager, bsd_job_get_path (job));
   /* its Path is "/" from now on */
-  g_hash_table_remove (self->job_replies, &id);
+  forget_job_reply (self, id);
 }
 
 static void
@@ -2184,12 +2215,7 @@ handle_get_job (BsDBusManager *iface, GDBusMethodInvocation *invocation, guint64
   g_variant_builder_add (&b, "{sv}", "Devices", g_variant_builder_end (&devices));
   reply = g_variant_ref_sink (g_variant_builder_end (&b));
   if (bsd_job_state_is_final (job->state))
-    {
-      if (g_hash_table_size (self->job_replies) >= JOB_REPLIES_MAX)
-        g_hash_table_remove_all (self->job_replies);
-      g_hash_table_insert (self->job_replies, g_memdup2 (&job->id, sizeof job->id),
-                           g_variant_ref (reply));
-    }
+    keep_job_reply (self, job->id, reply);
   bs_dbus_manager_complete_get_job (iface, invocation, reply);
   g_variant_unref (reply);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
