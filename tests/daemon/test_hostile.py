@@ -427,14 +427,6 @@ def test_big_lists(env):
     main_loop_answers(env, "at the end")
 
 
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
 def test_job_replies(env):
     """GetJob's cache of finished jobs' answers is bounded in bytes, not only in count"""
     env.start_daemon()
@@ -450,13 +442,13 @@ def test_job_replies(env):
     asan = os.environ.get("ASAN_OPTIONS", "")
     env.start_daemon({"ASAN_OPTIONS": (asan + ":" if asan else "") + "quarantine_size_mb=0"})
     env.call("GetJob", "(t)", (1,))
-    before = rss_kib(env.daemon.pid)
+    before = harness.rss_kib(env.daemon.pid)
     for _ in range(2):
         for job in range(1, 65):
             check_len = len(env.call("GetJob", "(t)", (job,))["Report"])
             if check_len != len(report):
                 raise harness.Failure("job %d: a report of %d bytes" % (job, check_len))
-    grown = rss_kib(env.daemon.pid) - before
+    grown = harness.rss_kib(env.daemon.pid) - before
     harness.log("RSS grew by %d KiB over 128 answers of 2 MiB" % grown)
     check(grown < 48 * 1024, "the daemon's memory grew by less than 48 MiB (the answers alone"
           " are 128 MiB)", grown)

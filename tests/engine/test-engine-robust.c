@@ -6,29 +6,11 @@
  */
 #include "engine-fixture.h"
 
-#include <sqlite3.h>
 #include <string.h>
 
+#include "test-sqlite.h"
+
 #include "zk-device.h"
-
-/* sqlite's own verdict, as bsd_store_finish_job () asks it */
-static gboolean
-sqlite_json_valid (const char *text)
-{
-  sqlite3 *db = NULL;
-  sqlite3_stmt *stmt = NULL;
-  gboolean valid;
-
-  g_assert_cmpint (sqlite3_open (":memory:", &db), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT json_valid (?1)", -1, &stmt, NULL), ==,
-                   SQLITE_OK);
-  sqlite3_bind_text (stmt, 1, text, -1, SQLITE_TRANSIENT);
-  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  valid = sqlite3_column_int (stmt, 0) == 1;
-  sqlite3_finalize (stmt);
-  sqlite3_close (db);
-  return valid;
-}
 
 /* the job's row agrees with the outcome the Job object shows, its report
  * is JSON every parser takes, and every device has its result row */
@@ -48,7 +30,7 @@ assert_row_matches (EngineFixture *fx, const BsdJobOutcome *outcome, guint n_dev
   g_assert_nonnull (outcome->report_text);
   g_assert_cmpstr (job->report, ==, outcome->report_text);
   g_assert_true (g_utf8_validate (job->report, -1, NULL));
-  g_assert_true (sqlite_json_valid (job->report));
+  g_assert_true (test_sqlite_json_valid (job->report));
   for (i = 0; job->report[i]; i++)
     g_assert_cmpuint ((guchar)job->report[i], >=, 0x20);
   parsed = json_from_string (job->report, &error);
@@ -63,7 +45,7 @@ assert_row_matches (EngineFixture *fx, const BsdJobOutcome *outcome, guint n_dev
       BsdJobDeviceResult *r = results->pdata[i];
 
       g_assert_nonnull (r->details);
-      g_assert_true (sqlite_json_valid (r->details));
+      g_assert_true (test_sqlite_json_valid (r->details));
     }
 }
 

@@ -6,6 +6,8 @@
  */
 #include "store-test-util.h"
 
+#include "../common/test-sqlite.h"
+
 #include <math.h>
 
 /* ---------------------------------------------------------------- areas */
@@ -1332,25 +1334,6 @@ test_jobs (void)
 
 /* ------------------------------------------- reports with hostile text */
 
-/* what sqlite's json_valid() says of @text, on a connection of our own */
-static gboolean
-sqlite_json_valid (const char *text)
-{
-  sqlite3 *db = NULL;
-  sqlite3_stmt *stmt = NULL;
-  gboolean valid;
-
-  g_assert_cmpint (sqlite3_open (":memory:", &db), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT json_valid (?1)", -1, &stmt, NULL), ==,
-                   SQLITE_OK);
-  sqlite3_bind_text (stmt, 1, text, -1, SQLITE_TRANSIENT);
-  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  valid = sqlite3_column_int (stmt, 0) == 1;
-  sqlite3_finalize (stmt);
-  sqlite3_close (db);
-  return valid;
-}
-
 /* every string a terminal or a caller could put into a report: each C0
  * control byte (0x1f is the one json-glib does not escape), DEL, a C1
  * control, invalid and truncated UTF-8 */
@@ -1446,7 +1429,7 @@ test_job_report_hostile (void)
   g_assert_cmpint (job->finished_at, >, 0);
   g_assert_cmpstr (job->report, ==, text);
   g_assert_cmpstr (job->summary, ==, "1 of 2 devices ok \xef\xbf\xbd\xef\xbf\xbd");
-  g_assert_true (sqlite_json_valid (job->report));
+  g_assert_true (test_sqlite_json_valid (job->report));
   assert_clean_text (job->report);
 
   /* nothing was dropped: every device entry is there, strings replaced */
@@ -1518,7 +1501,7 @@ test_job_report_too_large (void)
   g_assert_cmpstr (job->state, ==, "failed");
   g_assert_cmpstr (job->summary, ==, "0 of 1 devices ok");
   g_assert_cmpstr (job->report, ==, text);
-  g_assert_true (sqlite_json_valid (job->report));
+  g_assert_true (test_sqlite_json_valid (job->report));
   g_assert_cmpuint (strlen (job->report), <, 4096);
   object = json_node_get_object (report);
   g_assert_cmpstr (json_object_get_string_member (object, "kind"), ==, "sync-all");
