@@ -402,23 +402,26 @@ pool_func (gpointer data, gpointer user_data)
 }
 
 static void
-dispatch (DeviceCtx *dev, Phase phase)
+push_work (BsdEngine *self, DeviceCtx *dev, Group *group, Phase phase)
 {
   Work *work = g_new0 (Work, 1);
 
   work->dev = dev;
+  work->group = group;
   work->phase = phase;
-  g_thread_pool_push (dev->run->engine->pool, work, NULL);
+  g_thread_pool_push (self->pool, work, NULL);
+}
+
+static void
+dispatch (DeviceCtx *dev, Phase phase)
+{
+  push_work (dev->run->engine, dev, NULL, phase);
 }
 
 static void
 dispatch_group (Group *group, Phase phase)
 {
-  Work *work = g_new0 (Work, 1);
-
-  work->group = group;
-  work->phase = phase;
-  g_thread_pool_push (group->run->engine->pool, work, NULL);
+  push_work (group->run->engine, NULL, group, phase);
 }
 
 /* ------------------------------------------------------- worker phases */
