@@ -4,9 +4,11 @@
  *
  * A run is a tree: the run (one job row) has groups (an area, or one
  * device without area), groups have devices. Each device goes through
- * phases in worker threads (read, apply, logs …); the main thread stores
- * what they bring back, plans once a group's reads are in, and finishes
- * the run when every group is done.
+ * phases in worker threads (read, apply, logs …), which also store what
+ * they read with a connection of their own; once a group's reads are in,
+ * a worker plans it, and once it is applied a worker makes its part of the
+ * report. The main thread moves each step on and finishes the run when
+ * every group is done.
  */
 #include "config.h"
 
