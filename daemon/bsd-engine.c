@@ -1461,7 +1461,8 @@ prefetch_roster (Group *group)
     g_prefix_error (&group->error, "planning: ");
 }
 
-/* in the worker: FALSE (with @error) when the roster cannot be read */
+/* in the worker: FALSE (with @error, or group->error) when the roster
+ * cannot be read */
 static gboolean
 worker_load_roster (Group *group, GError **error)
 {
@@ -1469,11 +1470,9 @@ worker_load_roster (Group *group, GError **error)
   BsdStore *writer;
   gboolean ok;
 
+  /* the prefetch failed (group->error says why) */
   if (group->error)
-    {
-      g_propagate_error (error, g_error_copy (group->error));
-      return FALSE;
-    }
+    return FALSE;
   writer = writer_acquire (self);
   if (writer)
     ok = load_roster (writer, group, error);
