@@ -972,24 +972,74 @@ show_people_page (BsWindow *self)
   gtk_stack_set_visible_child_name (self->people_stack, page);
 }
 
+/* the daemon answers the roster in pages (at most 1000 people a call):
+ * the list is filled once the last page is in */
+typedef struct
+{
+  BsWindow *self;
+  BsDBusManager *manager; /* the proxy the first page came from */
+  GCancellable *cancellable;
+  char *filter;
+  GPtrArray *items; /* BsVariantItem*, the pages so far */
+} PeopleLoad;
+
+static void
+people_load_free (PeopleLoad *load)
+{
+  g_object_unref (load->self);
+  g_object_unref (load->manager);
+  g_object_unref (load->cancellable);
+  g_free (load->filter);
+  g_ptr_array_unref (load->items);
+  g_free (load);
+}
+
+static void list_users_cb (GObject *object, GAsyncResult *result, gpointer user_data);
+
+static void
+load_people_page (PeopleLoad *load)
+{
+  bs_dbus_manager_call_list_users (load->manager, load->filter, load->items->len, 0,
+                                   G_DBUS_CALL_FLAGS_NONE, -1, load->cancellable, list_users_cb,
+                                   load);
+}
+
 static void
 list_users_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (BsWindow) self = user_data;
+  PeopleLoad *load = user_data;
+  BsWindow *self = load->self;
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) users = NULL;
   g_autofree char *summary = NULL;
+  GVariantIter iter;
+  GVariant *child;
   guint n;
 
   if (!bs_dbus_manager_call_list_users_finish (BS_DBUS_MANAGER (object), &users, result, &error))
     {
       toast_error (self, error);
+      people_load_free (load);
       return;
     }
-  n = replace_items (self->people, users);
+  if (g_variant_n_children (users) > 0)
+    {
+      g_variant_iter_init (&iter, users);
+      while ((child = g_variant_iter_next_value (&iter)) != NULL)
+        {
+          g_ptr_array_add (load->items, bs_variant_item_new (child));
+          g_variant_unref (child);
+        }
+      load_people_page (load);
+      return;
+    }
+  n = load->items->len;
+  g_list_store_splice (self->people, 0, g_list_model_get_n_items (G_LIST_MODEL (self->people)),
+                       load->items->pdata, n);
   summary = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u person", "%u people", n), n);
   gtk_label_set_text (self->people_summary, summary);
   show_people_page (self);
+  people_load_free (load);
 }
 
 static void reload_deleted (BsWindow *self);
@@ -999,15 +1049,20 @@ static void
 reload_people (BsWindow *self)
 {
   const char *filter = gtk_editable_get_text (GTK_EDITABLE (self->search_entry));
+  PeopleLoad *load;
 
   if (self->manager == NULL)
     return;
   g_cancellable_cancel (self->people_cancellable);
   g_clear_object (&self->people_cancellable);
   self->people_cancellable = g_cancellable_new ();
-  bs_dbus_manager_call_list_users (self->manager, filter ? filter : "", 0, 0,
-                                   G_DBUS_CALL_FLAGS_NONE, -1, self->people_cancellable,
-                                   list_users_cb, g_object_ref (self));
+  load = g_new0 (PeopleLoad, 1);
+  load->self = g_object_ref (self);
+  load->manager = g_object_ref (self->manager);
+  load->cancellable = g_object_ref (self->people_cancellable);
+  load->filter = g_strdup (filter ? filter : "");
+  load->items = g_ptr_array_new_with_free_func (g_object_unref);
+  load_people_page (load);
   reload_deleted (self);
 }
 

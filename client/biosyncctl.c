@@ -624,6 +624,40 @@ cmd_areas (int argc, char **argv)
   return EXIT_SUCCESS;
 }
 
+/* the daemon answers the roster in pages (at most 1000 people a call):
+ * ask on until a page is empty */
+static GVariant *
+list_all_users (BsDBusManager *manager, const char *filter, GError **error)
+{
+  GVariantBuilder all;
+  guint offset = 0;
+
+  g_variant_builder_init (&all, G_VARIANT_TYPE ("aa{sv}"));
+  for (;;)
+    {
+      g_autoptr (GVariant) page = NULL;
+      gsize n, i;
+
+      if (!bs_dbus_manager_call_list_users_sync (manager, filter, offset, 0, G_DBUS_CALL_FLAGS_NONE,
+                                                 -1, &page, NULL, error))
+        {
+          g_variant_builder_clear (&all);
+          return NULL;
+        }
+      n = g_variant_n_children (page);
+      if (n == 0)
+        break;
+      for (i = 0; i < n; i++)
+        {
+          g_autoptr (GVariant) user = g_variant_get_child_value (page, i);
+
+          g_variant_builder_add_value (&all, user);
+        }
+      offset += (guint)n;
+    }
+  return g_variant_ref_sink (g_variant_builder_end (&all));
+}
+
 static int
 cmd_people (int argc, char **argv)
 {
@@ -640,8 +674,8 @@ cmd_people (int argc, char **argv)
     return ret;
   if (!ctl_connect (&ctl, &ret))
     return ret;
-  if (!bs_dbus_manager_call_list_users_sync (ctl.manager, argc > 1 ? argv[1] : "", 0, 0,
-                                             G_DBUS_CALL_FLAGS_NONE, -1, &users, NULL, &error))
+  users = list_all_users (ctl.manager, argc > 1 ? argv[1] : "", &error);
+  if (users == NULL)
     return report_error (error);
   if (opt_json)
     {

@@ -4,15 +4,19 @@
  *
  * A run is a tree: the run (one job row) has groups (an area, or one
  * device without area), groups have devices. Each device goes through
- * phases in worker threads (read, apply, logs …); the main thread stores
- * what they bring back, plans once a group's reads are in, and finishes
- * the run when every group is done.
+ * phases in worker threads (read, apply, logs …), which also store what
+ * they read with a connection of their own; once a group's reads are in,
+ * a worker plans it, and once it is applied a worker makes its part of the
+ * report. The main thread moves each step on and finishes the run when
+ * every group is done.
  */
 #include "config.h"
 
 #include "bsd-engine.h"
 
 #include <string.h>
+
+#include "bsd-time-zone.h"
 
 #define MAX_WORKERS 16
 /* job reports list at most this many entries per plan list (totals stay whole) */
@@ -160,6 +164,7 @@ bsd_job_outcome_free (BsdJobOutcome *outcome)
   g_free (outcome->state);
   g_free (outcome->summary);
   g_clear_pointer (&outcome->report, json_node_unref);
+  g_free (outcome->report_text);
   g_free (outcome);
 }
 
@@ -174,12 +179,16 @@ typedef enum
   PHASE_DELETE_PIN, /* remove one PIN */
   PHASE_UPDATE_PIN, /* write one central edit */
   PHASE_SET_TIME,
+  /* a group's steps: the roster, the plan and the report are big for a big
+   * area, and the main thread answers D-Bus calls meanwhile */
+  PHASE_PLAN,   /* the plan input, the plan, the gaps before */
+  PHASE_REPORT, /* the gaps after, the plan's JSON, releasing the snapshots */
 } Phase;
 
 static const char *const phase_names[] = {
-  "read", "apply", "logs", "clear-logs", "delete-pin", "update-pin", "set-time",
+  "read", "apply", "logs", "clear-logs", "delete-pin", "update-pin", "set-time", "plan", "report",
 };
-G_STATIC_ASSERT (G_N_ELEMENTS (phase_names) == PHASE_SET_TIME + 1);
+G_STATIC_ASSERT (G_N_ELEMENTS (phase_names) == PHASE_REPORT + 1);
 
 typedef struct _Run Run;
 typedef struct _Group Group;
@@ -203,6 +212,7 @@ typedef struct
   gboolean prepared;            /* the read snapshot is complete (cache filled, counted) */
   gboolean after_prepared;      /* the read-back carries what was not read back */
   gboolean stored;              /* a worker stored the snapshot (or read-back) already */
+  gboolean health_stored;       /* a worker stored the contact's health already */
   GError *store_error;
   gboolean read_logs; /* individual sync */
 
@@ -243,12 +253,15 @@ struct _Group
   char *area_name;
   GPtrArray *devices; /* DeviceCtx* (owned by the run) */
   guint pending;
-  GHashTable *tombstones; /* PIN → BsdTombstone*: what the plan deleted */
+  GHashTable *deletions; /* PIN → BsdTombstone*: what the plan deleted */
   BsdPlan *plan;
   JsonNode *plan_json; /* what stays of the plan once the group is done */
   guint primary_device_id;
   JsonNode *gaps_before;
   JsonNode *gaps_after;
+  GPtrArray *people;     /* BsdPerson*, for a step that needs the roster */
+  GPtrArray *tombstones; /* BsdTombstone*, likewise */
+  GError *error;         /* the plan step failed */
   gboolean preview;
   gboolean finished;
 };
@@ -319,11 +332,14 @@ group_free (Group *group)
 {
   g_free (group->area_name);
   g_clear_pointer (&group->devices, g_ptr_array_unref);
-  g_clear_pointer (&group->tombstones, g_hash_table_unref);
+  g_clear_pointer (&group->deletions, g_hash_table_unref);
   g_clear_pointer (&group->plan, bsd_plan_unref);
   g_clear_pointer (&group->plan_json, json_node_unref);
   g_clear_pointer (&group->gaps_before, json_node_unref);
   g_clear_pointer (&group->gaps_after, json_node_unref);
+  g_clear_pointer (&group->people, g_ptr_array_unref);
+  g_clear_pointer (&group->tombstones, g_ptr_array_unref);
+  g_clear_error (&group->error);
   g_free (group);
 }
 
@@ -402,11 +418,12 @@ report_progress (Run *run, const char *message)
 
 typedef struct
 {
-  DeviceCtx *dev;
+  DeviceCtx *dev; /* a device's phase, or */
+  Group *group;   /* a group's (PHASE_PLAN, PHASE_REPORT) */
   Phase phase;
 } Work;
 
-static void work_done_main (DeviceCtx *dev, Phase phase);
+static void work_done_main (Work *work);
 
 static gboolean
 work_done_cb (gpointer data)
@@ -416,7 +433,7 @@ work_done_cb (gpointer data)
   Phase phase = work->phase;
   gint64 took;
 
-  work_done_main (work->dev, work->phase);
+  work_done_main (work);
   /* the main thread's share of a job (store, plan, report) delays every
    * D-Bus call behind it: say when one step is long */
   took = g_get_monotonic_time () - start;
@@ -445,13 +462,26 @@ pool_func (gpointer data, gpointer user_data)
 }
 
 static void
-dispatch (DeviceCtx *dev, Phase phase)
+push_work (BsdEngine *self, DeviceCtx *dev, Group *group, Phase phase)
 {
   Work *work = g_new0 (Work, 1);
 
   work->dev = dev;
+  work->group = group;
   work->phase = phase;
-  g_thread_pool_push (dev->run->engine->pool, work, NULL);
+  g_thread_pool_push (self->pool, work, NULL);
+}
+
+static void
+dispatch (DeviceCtx *dev, Phase phase)
+{
+  push_work (dev->run->engine, dev, NULL, phase);
+}
+
+static void
+dispatch_group (Group *group, Phase phase)
+{
+  push_work (group->run->engine, NULL, group, phase);
 }
 
 /* ------------------------------------------------------- worker phases */
@@ -696,14 +726,25 @@ worker_set_time (DeviceCtx *dev, ZkClient *client, GCancellable *cancellable)
 
 static void worker_store (DeviceCtx *dev, Phase phase);
 
+static void group_work_run (Group *group, Phase phase);
+
 static void
 work_run (Work *work)
 {
   DeviceCtx *dev = work->dev;
-  Run *run = dev->run;
-  BsdEngine *self = run->engine;
-  GCancellable *cancellable = run->cancellable;
+  Run *run;
+  BsdEngine *self;
+  GCancellable *cancellable;
   g_autoptr (ZkClient) client = NULL;
+
+  if (work->group)
+    {
+      group_work_run (work->group, work->phase);
+      return;
+    }
+  run = dev->run;
+  self = run->engine;
+  cancellable = run->cancellable;
 
   if (dev->cache_pending)
     {
@@ -750,6 +791,8 @@ work_run (Work *work)
         case PHASE_SET_TIME:
           worker_set_time (dev, client, cancellable);
           break;
+        case PHASE_PLAN:
+        case PHASE_REPORT:
         default:
           g_assert_not_reached ();
         }
@@ -779,9 +822,8 @@ state_for_error (const GError *error)
 }
 
 static void
-store_health (Run *run, DeviceCtx *dev)
+store_health (BsdStore *store, DeviceCtx *dev)
 {
-  BsdStore *store = run->engine->store;
   g_autoptr (BsdDevice) device = bsd_store_get_device (store, dev->endpoint->device_id, NULL);
   g_autoptr (GError) error = NULL;
   const ZkDeviceInfo *info = &dev->contact.info;
@@ -1122,7 +1164,17 @@ writer_acquire (BsdEngine *self)
   return self->writer;
 }
 
-/* in the worker thread, with the engine's second connection */
+/* what a contact of @phase tells about the device's health */
+static gboolean
+wants_health (DeviceCtx *dev, Phase phase)
+{
+  return phase == PHASE_LOGS || phase == PHASE_SET_TIME
+         || (phase == PHASE_READ && (dev->contact.info.serial || dev->error));
+}
+
+/* in the worker thread, with the engine's second connection: the main
+ * thread's connection would wait for the lock that a big snapshot holds
+ * here, and with it the main loop */
 static void
 worker_store (DeviceCtx *dev, Phase phase)
 {
@@ -1140,36 +1192,33 @@ worker_store (DeviceCtx *dev, Phase phase)
       prepare_after (dev);
       snap = dev->apply.after;
     }
-  if (snap == NULL)
+  if (snap == NULL && !wants_health (dev, phase))
     return;
 
   writer = writer_acquire (self);
-  if (writer)
+  if (writer && snap)
     {
       dev->stored = TRUE;
       store_snapshot (writer, dev, snap, &dev->store_error);
+    }
+  if (writer && wants_health (dev, phase))
+    {
+      dev->health_stored = TRUE;
+      store_health (writer, dev);
     }
   g_mutex_unlock (&self->writer_lock);
 }
 
 /* -------------------------------------------------------------- reports */
 
-/* json-glib writes strings as they are; a report goes out over D-Bus, so
- * text that came from a terminal (warnings quote user ids) is made valid */
-static void
-json_add_text (JsonBuilder *b, const char *value)
-{
-  g_autofree char *valid = g_utf8_make_valid (value, -1);
-
-  json_builder_add_string_value (b, valid);
-}
-
+/* text from terminals and callers goes in as it is: the store makes every
+ * string of a report valid when it is written (bsd_job_report_to_text ()) */
 static void
 json_add_str (JsonBuilder *b, const char *key, const char *value)
 {
   json_builder_set_member_name (b, key);
   if (value)
-    json_add_text (b, value);
+    json_builder_add_string_value (b, value);
   else
     json_builder_add_null_value (b);
 }
@@ -1244,9 +1293,11 @@ add_device_report (JsonBuilder *b, DeviceCtx *dev)
       json_add_uint (b, "users_deleted", a->users_deleted);
       json_add_uint (b, "fingerprints_added", a->templates_added);
       json_add_uint (b, "faces_added", a->faces_added);
+      /* a device that refuses every write fails every item: list a few */
+      json_add_uint (b, "failures_total", a->failures->len);
       json_builder_set_member_name (b, "failures");
       json_builder_begin_array (b);
-      for (i = 0; i < a->failures->len; i++)
+      for (i = 0; i < MIN (a->failures->len, REPORT_MAX_ITEMS); i++)
         {
           BsdItemFailure *f = a->failures->pdata[i];
 
@@ -1268,7 +1319,7 @@ add_device_report (JsonBuilder *b, DeviceCtx *dev)
       json_builder_set_member_name (b, "warnings");
       json_builder_begin_array (b);
       for (i = 0; i < MIN (dev->warnings->len, 100); i++)
-        json_add_text (b, dev->warnings->pdata[i]);
+        json_builder_add_string_value (b, dev->warnings->pdata[i]);
       json_builder_end_array (b);
     }
   json_builder_end_object (b);
@@ -1333,16 +1384,18 @@ record_device_results (Run *run)
       g_autoptr (JsonBuilder) b = json_builder_new ();
       g_autoptr (JsonNode) node = NULL;
       g_autofree char *details = NULL;
+      g_autofree char *reason = NULL;
       g_autoptr (GError) error = NULL;
       BsdJobDeviceResult r = { 0 };
 
       add_device_report (b, dev);
       node = json_builder_get_root (b);
-      details = json_to_string (node, FALSE);
+      details = bsd_job_report_to_text (node);
+      reason = dev->reason ? bsd_job_text_sanitize (dev->reason) : NULL;
       r.device_id = dev->endpoint->device_id;
       r.device_name = dev->endpoint->name;
       r.status = dev->status ? dev->status : (char *)"skipped";
-      r.reason = dev->reason;
+      r.reason = reason;
       if (dev->applied)
         {
           r.added = dev->apply.users_added + dev->apply.templates_added + dev->apply.faces_added;
@@ -1367,7 +1420,6 @@ run_finish (Run *run)
   g_autoptr (GError) error = NULL;
   BsdJobOutcome *outcome = g_new0 (BsdJobOutcome, 1);
   g_autofree char *target = bsd_operation_target (run->op);
-  g_autofree char *report_text = NULL;
   guint ok = count_status (run, "ok"), partial = count_status (run, "partial");
   guint failed = count_status (run, "failed"), unreachable = count_status (run, "unreachable");
   guint cancelled = count_status (run, "cancelled");
@@ -1458,10 +1510,15 @@ run_finish (Run *run)
   outcome->job_id = run->job_id;
 
   record_device_results (run);
-  report_text = json_to_string (outcome->report, FALSE);
-  if (!bsd_store_finish_job (self->store, run->job_id, outcome->state, outcome->summary,
-                             report_text, &error))
-    g_warning ("recording job %" G_GINT64_FORMAT ": %s", run->job_id, error->message);
+  /* the row ends whatever the report holds: the Job object shows what the
+   * row holds (a minimal report when the full one could not be stored) */
+  outcome->report_text = bsd_store_finish_job_report (self->store, run->job_id, outcome->state,
+                                                      outcome->summary, &outcome->report, &error);
+  if (outcome->report_text == NULL)
+    {
+      g_warning ("recording job %" G_GINT64_FORMAT ": %s", run->job_id, error->message);
+      outcome->report_text = bsd_job_report_to_text (outcome->report);
+    }
 
   run->steps_done = run->steps_total;
   report_progress (run, outcome->summary);
@@ -1492,23 +1549,66 @@ status_for_error (const GError *error)
   return "failed";
 }
 
-static BsdPerson *
-person_from_store (const BsdPerson *p)
-{
-  return bsd_person_copy (p);
-}
-
 static void group_apply (Group *group);
 static void group_finish (Group *group);
 
-static BsdPlanInput *
-group_input (Group *group, gboolean after, GError **error)
+/* the roster and the tombstones, for a group step in a worker: read with
+ * the workers' connection, or on the main thread beforehand when the
+ * store has no second connection (an in-memory database) */
+static gboolean
+load_roster (BsdStore *store, Group *group, GError **error)
 {
-  Run *run = group->run;
-  BsdStore *store = run->engine->store;
-  g_autoptr (BsdPlanInput) input = bsd_plan_input_new ();
-  g_autoptr (GPtrArray) people = NULL;
-  g_autoptr (GPtrArray) tombstones = NULL;
+  if (group->people == NULL)
+    group->people = bsd_store_list_people (store, error);
+  if (group->people != NULL && group->tombstones == NULL)
+    group->tombstones = bsd_store_list_tombstones (store, error);
+  return group->people != NULL && group->tombstones != NULL;
+}
+
+static void
+prefetch_roster (Group *group)
+{
+  BsdEngine *self = group->run->engine;
+  gboolean second;
+
+  g_mutex_lock (&self->writer_lock);
+  second = store_is_file (self->store) && !self->writer_failed;
+  g_mutex_unlock (&self->writer_lock);
+  if (!second && !load_roster (self->store, group, &group->error))
+    g_prefix_error (&group->error, "planning: ");
+}
+
+/* in the worker: FALSE (with @error, or group->error) when the roster
+ * cannot be read */
+static gboolean
+worker_load_roster (Group *group, GError **error)
+{
+  BsdEngine *self = group->run->engine;
+  BsdStore *writer;
+  gboolean ok;
+
+  /* the prefetch failed (group->error says why) */
+  if (group->error)
+    return FALSE;
+  writer = writer_acquire (self);
+  if (writer)
+    ok = load_roster (writer, group, error);
+  else
+    {
+      /* the second connection failed since the roster was not prefetched */
+      ok = group->people != NULL && group->tombstones != NULL;
+      if (!ok)
+        g_set_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_FAILED,
+                     "planning: no database connection for the planner");
+    }
+  g_mutex_unlock (&self->writer_lock);
+  return ok;
+}
+
+static BsdPlanInput *
+group_input (Group *group, gboolean after)
+{
+  BsdPlanInput *input = bsd_plan_input_new ();
   guint i;
 
   input->area_id = group->area_id;
@@ -1524,47 +1624,77 @@ group_input (Group *group, gboolean after, GError **error)
       else
         bsd_plan_input_add_snapshot (input, bsd_snapshot_copy (snap));
     }
-  people = bsd_store_list_people (store, error);
-  if (people == NULL)
-    return NULL;
-  for (i = 0; i < people->len; i++)
-    bsd_plan_input_add_person (input, person_from_store (people->pdata[i]));
-  tombstones = bsd_store_list_tombstones (store, error);
-  if (tombstones == NULL)
-    return NULL;
-  for (i = 0; i < tombstones->len; i++)
-    bsd_plan_input_add_tombstone (input, ((BsdTombstone *)tombstones->pdata[i])->pin);
-  /* the deletions the plan was made with, for the report */
-  if (group->tombstones == NULL)
-    {
-      group->tombstones = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-                                                 (GDestroyNotify)bsd_tombstone_free);
-      while (tombstones->len > 0)
-        {
-          BsdTombstone *t = g_ptr_array_steal_index_fast (tombstones, tombstones->len - 1);
-
-          g_hash_table_insert (group->tombstones, t->pin, t);
-        }
-    }
-  return g_steal_pointer (&input);
+  for (i = 0; i < group->people->len; i++)
+    bsd_plan_input_add_person (input, bsd_person_copy (group->people->pdata[i]));
+  for (i = 0; i < group->tombstones->len; i++)
+    bsd_plan_input_add_tombstone (input, ((BsdTombstone *)group->tombstones->pdata[i])->pin);
+  return input;
 }
 
+/* the deletions the plan removes somewhere, for the report: PIN →
+ * BsdTombstone*, taken from group->tombstones */
+static void
+keep_deletions (Group *group)
+{
+  guint i = 0;
+
+  group->deletions
+      = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify)bsd_tombstone_free);
+  while (i < group->tombstones->len)
+    {
+      BsdTombstone *t = group->tombstones->pdata[i];
+
+      if (g_ptr_array_find_with_equal_func (group->plan->deleted_pins, t->pin, g_str_equal, NULL))
+        g_hash_table_insert (group->deletions, t->pin,
+                             g_ptr_array_steal_index_fast (group->tombstones, i));
+      else
+        i++;
+    }
+}
+
+/* in the worker (PHASE_PLAN): the group's plan, or group->error */
+static void
+worker_plan (Group *group)
+{
+  g_autoptr (BsdPlanInput) input = NULL;
+
+  if (!worker_load_roster (group, &group->error))
+    return;
+  input = group_input (group, FALSE);
+  group->plan = bsd_plan_compute (input, &group->error);
+  if (group->plan && group->run->balance)
+    group->gaps_before = bsd_plan_gaps (input, NULL);
+  if (group->plan)
+    keep_deletions (group);
+  /* the report step reads the roster again, as it is then */
+  g_clear_pointer (&group->people, g_ptr_array_unref);
+  g_clear_pointer (&group->tombstones, g_ptr_array_unref);
+}
+
+/* every device of the group is read: plan in a worker */
 static void
 group_plan (Group *group)
 {
   Run *run = group->run;
-  g_autoptr (BsdPlanInput) input = NULL;
-  g_autoptr (GError) error = NULL;
-  guint i;
+  g_autofree char *message = g_strdup_printf ("planning %s", group->area_name);
 
   if (g_cancellable_is_cancelled (run->cancellable))
     {
       group_finish (group);
       return;
     }
-  input = group_input (group, FALSE, &error);
-  if (input)
-    group->plan = bsd_plan_compute (input, &error);
+  report_progress (run, message);
+  prefetch_roster (group);
+  dispatch_group (group, PHASE_PLAN);
+}
+
+/* back on the main thread with the plan */
+static void
+group_planned (Group *group)
+{
+  Run *run = group->run;
+  guint i;
+
   if (group->plan == NULL)
     {
       for (i = 0; i < group->devices->len; i++)
@@ -1572,18 +1702,22 @@ group_plan (Group *group)
           DeviceCtx *dev = group->devices->pdata[i];
 
           if (dev->status == NULL)
-            set_status (dev, "failed", error->message);
+            set_status (dev, "failed", group->error->message);
         }
       group_finish (group);
       return;
     }
-  if (run->balance)
-    group->gaps_before = bsd_plan_gaps (input, NULL);
   for (i = 0; i < group->devices->len; i++)
     {
       DeviceCtx *dev = group->devices->pdata[i];
 
       dev->plan = bsd_plan_get_device (group->plan, dev->endpoint->device_id);
+    }
+  /* cancelled while planning: nothing is written */
+  if (g_cancellable_is_cancelled (run->cancellable))
+    {
+      group_finish (group);
+      return;
     }
   if (group->preview)
     {
@@ -1632,7 +1766,7 @@ collect_removals (Group *group, DeviceCtx *dev)
     {
       BsdPlanUser *u = dev->plan->users_delete->pdata[i];
       const BsdTombstone *t
-          = group->tombstones ? g_hash_table_lookup (group->tombstones, u->pin) : NULL;
+          = group->deletions ? g_hash_table_lookup (group->deletions, u->pin) : NULL;
       const char *reason;
 
       if (t == NULL)
@@ -1718,6 +1852,51 @@ log_area_sync (Group *group)
              deleted, fingers, faces, group->plan ? group->plan->conflicts->len : 0, failures);
 }
 
+/* in the worker (PHASE_REPORT): what the report keeps of the group, then
+ * the release of what a big area holds (snapshots, read-backs, the plan's
+ * template bytes) */
+static void
+worker_report (Group *group)
+{
+  guint i;
+
+  if (group->run->balance && group->plan && worker_load_roster (group, NULL))
+    {
+      g_autoptr (BsdPlanInput) after = group_input (group, TRUE);
+
+      group->gaps_after = bsd_plan_gaps (after, NULL);
+    }
+  if (group->plan)
+    {
+      group->primary_device_id = group->plan->primary_device_id;
+      group->plan_json = bsd_plan_to_json_full (group->plan, REPORT_MAX_ITEMS);
+    }
+  for (i = 0; i < group->devices->len; i++)
+    {
+      DeviceCtx *dev = group->devices->pdata[i];
+
+      if (dev->plan)
+        dev->skips = dev->plan->skips->len;
+      dev->plan = NULL;
+      g_clear_pointer (&dev->snapshot, bsd_snapshot_free);
+      g_clear_pointer (&dev->cached, g_ptr_array_unref);
+      if (dev->applied)
+        g_clear_pointer (&dev->apply.after, bsd_snapshot_free);
+    }
+  g_clear_pointer (&group->plan, bsd_plan_unref);
+  g_clear_pointer (&group->people, g_ptr_array_unref);
+  g_clear_pointer (&group->tombstones, g_ptr_array_unref);
+}
+
+static void
+group_work_run (Group *group, Phase phase)
+{
+  if (phase == PHASE_PLAN)
+    worker_plan (group);
+  else
+    worker_report (group);
+}
+
 static void
 group_finish (Group *group)
 {
@@ -1746,13 +1925,6 @@ group_finish (Group *group)
             }
         }
     }
-  if (run->balance && group->plan)
-    {
-      g_autoptr (BsdPlanInput) after = group_input (group, TRUE, NULL);
-
-      if (after)
-        group->gaps_after = bsd_plan_gaps (after, NULL);
-    }
   if (group->area_id && group->plan && !group->preview)
     {
       if (group->plan->primary_device_id)
@@ -1768,27 +1940,9 @@ group_finish (Group *group)
       if (!dev->applied)
         collect_removals (group, dev);
     }
-  /* the group's part of the report is made: release what a big area
-   * holds (snapshots, read-backs, the plan's template bytes) */
-  if (group->plan)
-    {
-      group->primary_device_id = group->plan->primary_device_id;
-      group->plan_json = bsd_plan_to_json_full (group->plan, REPORT_MAX_ITEMS);
-    }
-  for (i = 0; i < group->devices->len; i++)
-    {
-      DeviceCtx *dev = group->devices->pdata[i];
-
-      if (dev->plan)
-        dev->skips = dev->plan->skips->len;
-      dev->plan = NULL;
-      g_clear_pointer (&dev->snapshot, bsd_snapshot_free);
-      g_clear_pointer (&dev->cached, g_ptr_array_unref);
-      if (dev->applied)
-        g_clear_pointer (&dev->apply.after, bsd_snapshot_free);
-    }
-  g_clear_pointer (&group->plan, bsd_plan_unref);
-  run_part_done (run);
+  if (run->balance && group->plan)
+    prefetch_roster (group);
+  dispatch_group (group, PHASE_REPORT);
 }
 
 /* ------------------------------------------------- main-thread hand-off */
@@ -1841,8 +1995,8 @@ read_done (DeviceCtx *dev)
   Group *group = dev->group;
   g_autoptr (GError) error = NULL;
 
-  if (dev->contact.info.serial || dev->error)
-    store_health (run, dev);
+  if (wants_health (dev, PHASE_READ) && !dev->health_stored)
+    store_health (run->engine->store, dev);
   if (dev->error)
     {
       set_status (dev, status_for_error (dev->error), dev->error->message);
@@ -1951,14 +2105,12 @@ flat_done (DeviceCtx *dev, Phase phase)
   switch (phase)
     {
     case PHASE_LOGS:
+      if (!dev->health_stored)
+        store_health (store, dev);
       if (dev->error)
-        {
-          store_health (run, dev);
-          set_status (dev, status_for_error (dev->error), dev->error->message);
-        }
+        set_status (dev, status_for_error (dev->error), dev->error->message);
       else
         {
-          store_health (run, dev);
           set_status (dev, "ok", dev->logs.unchanged ? "no new records" : NULL);
           store_attendance (run, dev);
         }
@@ -2004,7 +2156,8 @@ flat_done (DeviceCtx *dev, Phase phase)
                     dev->error ? dev->error->message : "not updated");
       break;
     case PHASE_SET_TIME:
-      store_health (run, dev);
+      if (!dev->health_stored)
+        store_health (store, dev);
       if (dev->done_ok)
         set_status (dev, "ok", "clock set");
       else
@@ -2013,6 +2166,8 @@ flat_done (DeviceCtx *dev, Phase phase)
       break;
     case PHASE_READ:
     case PHASE_APPLY:
+    case PHASE_PLAN:
+    case PHASE_REPORT:
     default:
       g_assert_not_reached ();
     }
@@ -2040,6 +2195,8 @@ work_done_phase (DeviceCtx *dev, Phase phase)
     case PHASE_DELETE_PIN:
     case PHASE_UPDATE_PIN:
     case PHASE_SET_TIME:
+    case PHASE_PLAN:
+    case PHASE_REPORT:
     default:
       flat_done (dev, phase);
       run_part_done (run);
@@ -2050,15 +2207,39 @@ work_done_phase (DeviceCtx *dev, Phase phase)
 /* finishing a run may drop the last reference to its task, which frees
  * the run: callers that go on using it hold the task meanwhile */
 static void
-work_done_main (DeviceCtx *dev, Phase phase)
+work_done_main (Work *work)
 {
-  GTask *hold = g_object_ref (dev->run->task);
+  Run *run = work->group ? work->group->run : work->dev->run;
+  GTask *hold = g_object_ref (run->task);
 
-  work_done_phase (dev, phase);
+  if (work->phase == PHASE_PLAN)
+    group_planned (work->group);
+  else if (work->phase == PHASE_REPORT)
+    run_part_done (run);
+  else
+    work_done_phase (work->dev, work->phase);
   g_object_unref (hold);
 }
 
 /* --------------------------------------------------------- setting up */
+
+/* a zone is loaded by name only: one stored before zones were checked
+ * by name (a path) is not loaded at all */
+static BsdEndpoint *
+device_endpoint (const BsdDevice *device, guint32 comm_key)
+{
+  const char *zone = device->time_zone;
+
+  if (!bsd_time_zone_is_valid (zone))
+    {
+      g_warning ("%s: the time zone “%s” is not a zone of the system's database; using the "
+                 "system's zone",
+                 device->name, zone);
+      zone = NULL;
+    }
+  return bsd_endpoint_new (device->id, device->name, device->address, device->port,
+                           device->protocol, comm_key, device->timeout_ms, zone);
+}
 
 static DeviceCtx *
 device_ctx_new (Run *run, Group *group, const BsdDevice *device, GError **error)
@@ -2072,8 +2253,7 @@ device_ctx_new (Run *run, Group *group, const BsdDevice *device, GError **error)
   dev = g_new0 (DeviceCtx, 1);
   dev->run = run;
   dev->group = group;
-  dev->endpoint = bsd_endpoint_new (device->id, device->name, device->address, device->port,
-                                    device->protocol, key, device->timeout_ms, device->time_zone);
+  dev->endpoint = device_endpoint (device, key);
   dev->serial = g_strdup (device->health.serial);
   dev->read_fingers = TRUE;
   dev->firmware = g_strdup (device->health.firmware);
@@ -2408,12 +2588,14 @@ run_start (Run *run)
   g_object_unref (hold);
 }
 
-/* a run that cannot start still ends the row its request queued */
+/* a run that cannot start still ends its row */
 static void
-fail_queued_row (BsdEngine *self, const BsdOperation *op, const GError *error)
+fail_row (BsdEngine *self, gint64 job_id, const GError *error)
 {
-  if (op->job_id > 0)
-    bsd_store_finish_job (self->store, op->job_id, "failed", error->message, NULL, NULL);
+  g_autofree char *summary = bsd_job_text_sanitize (error->message);
+
+  if (job_id > 0)
+    bsd_store_finish_job (self->store, job_id, "failed", summary, NULL, NULL);
 }
 
 void
@@ -2443,7 +2625,7 @@ bsd_engine_run_async (BsdEngine *self,
   g_task_set_check_cancellable (task, FALSE);
   if (!validate (self, op, &error))
     {
-      fail_queued_row (self, op, error);
+      fail_row (self, op->job_id, error);
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
@@ -2468,7 +2650,7 @@ bsd_engine_run_async (BsdEngine *self,
 
   if (!build_run (run, &error))
     {
-      fail_queued_row (self, op, error);
+      fail_row (self, op->job_id, error);
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
@@ -2482,8 +2664,7 @@ bsd_engine_run_async (BsdEngine *self,
   if (run->job_id == 0 || !bsd_store_set_job_running (self->store, run->job_id, &error)
       || !prepare_user_ops (run, &error))
     {
-      if (run->job_id)
-        bsd_store_finish_job (self->store, run->job_id, "failed", error->message, NULL, NULL);
+      fail_row (self, run->job_id, error);
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
@@ -2563,8 +2744,7 @@ bsd_engine_recover_disabled_devices (BsdEngine *self, GCancellable *cancellable)
           continue;
         }
       bsd_store_get_comm_key (self->store, device->id, &key, NULL);
-      endpoint = bsd_endpoint_new (device->id, device->name, device->address, device->port,
-                                   device->protocol, key, device->timeout_ms, device->time_zone);
+      endpoint = device_endpoint (device, key);
       client = bsd_device_io_open (endpoint, &once, cancellable, &error);
       if (client && zk_client_enable (client, cancellable, &error))
         {

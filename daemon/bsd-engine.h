@@ -3,8 +3,8 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * The engine lives on the main thread with the store: it reads devices
- * through worker threads (bounded by the session gate), plans on the main
- * thread, applies through workers again, verifies, and records every
+ * through worker threads (bounded by the session gate), plans in a worker
+ * too, applies through workers again, verifies, and records every
  * operation as one job_executions row with per-device results and a JSON
  * report. One engine serves any number of concurrent operations.
  */
@@ -73,6 +73,7 @@ typedef struct
   char *state;   /* succeeded, partial, failed, cancelled */
   char *summary; /* one line */
   JsonNode *report;
+  char *report_text; /* the report as the job's row holds it */
 } BsdJobOutcome;
 
 void bsd_job_outcome_free (BsdJobOutcome *outcome);

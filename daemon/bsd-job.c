@@ -13,7 +13,6 @@ struct _BsdJob
   BsdOperation *op;
   GCancellable *cancellable;
   char *path;
-  char *sender;
 };
 
 G_DEFINE_FINAL_TYPE (BsdJob, bsd_job, BS_DBUS_TYPE_JOB_SKELETON)
@@ -26,7 +25,6 @@ bsd_job_finalize (GObject *object)
   bsd_operation_free (self->op);
   g_clear_object (&self->cancellable);
   g_free (self->path);
-  g_free (self->sender);
   G_OBJECT_CLASS (bsd_job_parent_class)->finalize (object);
 }
 
@@ -85,19 +83,6 @@ GCancellable *
 bsd_job_get_cancellable (BsdJob *self)
 {
   return self->cancellable;
-}
-
-const char *
-bsd_job_get_sender (BsdJob *self)
-{
-  return self->sender;
-}
-
-void
-bsd_job_set_sender (BsdJob *self, const char *sender)
-{
-  g_free (self->sender);
-  self->sender = g_strdup (sender);
 }
 
 void

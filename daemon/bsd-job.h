@@ -19,9 +19,6 @@ gint64 bsd_job_get_id (BsdJob *self);
 const char *bsd_job_get_path (BsdJob *self);
 const BsdOperation *bsd_job_get_operation (BsdJob *self);
 GCancellable *bsd_job_get_cancellable (BsdJob *self);
-/* the unique bus name that asked (NULL for the scheduler) */
-const char *bsd_job_get_sender (BsdJob *self);
-void bsd_job_set_sender (BsdJob *self, const char *sender);
 
 /* writes change the store's row too: only the engine and the queue call them */
 void bsd_job_set_running (BsdJob *self);

@@ -16,6 +16,7 @@
 
 #include "bs-error.h"
 #include "bsd-manager.h"
+#include "bsd-time-zone.h"
 
 #define BUS_NAME "org.biosync.BioSync1"
 
@@ -157,6 +158,8 @@ main (int argc, char **argv)
     }
   /* make sure replies carry our D-Bus error names */
   (void)BS_ERROR;
+  /* the zones a device may name, read before any caller can ask */
+  bsd_time_zone_init ();
 
   state_dir = state_directory (state_dir_option);
   if (g_mkdir_with_parents (state_dir, 0700) != 0)

@@ -22,16 +22,25 @@
 #include "bsd-engine.h"
 #include "bsd-job.h"
 #include "bsd-scheduler.h"
+#include "bsd-time-zone.h"
 
 /* finished jobs stay exported this long (count), then live on in ListJobs */
 #define FINISHED_EXPORTED 50
-/* GetJob answers kept for finished jobs */
+/* GetJob answers kept for finished jobs: so many, and so many bytes (a
+ * report may be MBs, and any local user may ask for any job) */
 #define JOB_REPLIES_MAX 64
+#define JOB_REPLIES_BYTES (16 * 1024 * 1024)
 #define MAX_NAME 256
 #define MAX_PIN 24
 #define MAX_FILTER 256
-/* per-caller limits: one client cannot flood the queue or hand us huge dictionaries */
-#define MAX_PENDING_PER_SENDER 8
+/* the most entries one ListUsers or ListJobs answer holds: a reply stays
+ * far below the bus' message size limit and is built in milliseconds */
+#define LIST_PAGE_MAX 1000
+/* per-user limits: one user, however many connections it opens, cannot
+ * flood the queue, polkit or the daemon's memory, nor hand us huge
+ * dictionaries */
+#define MAX_PENDING_JOBS_PER_UID 8
+#define MAX_REQUESTS_PER_UID 32
 #define MAX_DICT_ENTRIES 32
 
 struct _BsdManager
@@ -49,10 +58,15 @@ struct _BsdManager
   GHashTable *devices;     /* id → BsDBusObjectSkeleton* */
   GVariant *device_list;   /* ListDevices' answer until a device changes */
   GHashTable *job_replies; /* job id → GetJob's answer, for finished jobs */
+  gsize job_replies_size;  /* their bytes */
   GHashTable *areas;       /* id → BsDBusObjectSkeleton* */
   GQueue queued;           /* BsdJob*, owned */
   GPtrArray *running;      /* BsdJob*, owned */
   GQueue finished;         /* BsdJob*, owned, still exported */
+  GHashTable *requests;    /* uid → calls of that user waiting for polkit or the reader */
+  GMainContext *context;   /* the main thread's */
+  GThreadPool *reader;     /* costly reads, one at a time, off the main thread */
+  BsdStore *read_store;    /* the reader's own connection, opened on first use */
   gboolean writer_running;
   gint64 last_refresh;
   gint64 last_trim;
@@ -150,6 +164,8 @@ typedef struct
 {
   BsdManager *self;
   GDBusMethodInvocation *invocation;
+  const char *action;
+  guint32 uid;
   AuthorizedFunc func;
   gpointer data;
   GDestroyNotify free_data;
@@ -165,27 +181,29 @@ auth_call_free (AuthCall *call)
   g_free (call);
 }
 
-static void
-uid_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+/* a user's calls in flight are counted, so that many connections of one
+ * user cannot queue unbounded work (polkit checks, and what they carry) */
+static gboolean
+caller_admit (BsdManager *self, guint32 uid)
 {
-  AuthCall *call = user_data;
-  g_autoptr (GVariant) reply
-      = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), res, NULL);
-  g_autofree char *trigger = NULL;
-  gint64 uid = -1;
+  guint count = GPOINTER_TO_UINT (g_hash_table_lookup (self->requests, GUINT_TO_POINTER (uid)));
 
-  if (reply)
-    {
-      guint32 value;
+  if (count >= MAX_REQUESTS_PER_UID)
+    return FALSE;
+  g_hash_table_insert (self->requests, GUINT_TO_POINTER (uid), GUINT_TO_POINTER (count + 1));
+  return TRUE;
+}
 
-      g_variant_get (reply, "(u)", &value);
-      uid = value;
-      trigger = g_strdup_printf ("uid:%u", value);
-    }
+static void
+caller_release (BsdManager *self, guint32 uid)
+{
+  guint count = GPOINTER_TO_UINT (g_hash_table_lookup (self->requests, GUINT_TO_POINTER (uid)));
+
+  g_assert (count > 0);
+  if (count == 1)
+    g_hash_table_remove (self->requests, GUINT_TO_POINTER (uid));
   else
-    trigger = g_strdup_printf ("bus:%s", g_dbus_method_invocation_get_sender (call->invocation));
-  call->func (call->self, call->invocation, trigger, uid, call->data);
-  auth_call_free (call);
+    g_hash_table_insert (self->requests, GUINT_TO_POINTER (uid), GUINT_TO_POINTER (count - 1));
 }
 
 static void
@@ -193,7 +211,9 @@ authorized_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   AuthCall *call = user_data;
   g_autoptr (GError) error = NULL;
+  g_autofree char *trigger = NULL;
 
+  caller_release (call->self, call->uid);
   if (!bsd_authority_check_finish (BSD_AUTHORITY (source), res, &error))
     {
       g_dbus_method_invocation_return_error_literal (call->invocation, BS_ERROR,
@@ -202,13 +222,55 @@ authorized_cb (GObject *source, GAsyncResult *res, gpointer user_data)
       return;
     }
   /* who asked goes into the job's Trigger and its job_executions row */
-  g_dbus_connection_call (
-      call->self->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-      "org.freedesktop.DBus", "GetConnectionUnixUser",
-      g_variant_new ("(s)", g_dbus_method_invocation_get_sender (call->invocation)),
-      G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, uid_cb, call);
+  trigger = g_strdup_printf ("uid:%u", call->uid);
+  call->func (call->self, call->invocation, trigger, call->uid, call->data);
+  auth_call_free (call);
 }
 
+static void
+caller_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  AuthCall *call = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply
+      = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), res, &error);
+
+  /* fail closed: a caller we cannot name is not authorized */
+  if (reply == NULL)
+    {
+      g_dbus_method_invocation_return_error (call->invocation, BS_ERROR, BS_ERROR_PERMISSION_DENIED,
+                                             "not authorized: the caller's user is unknown (%s)",
+                                             error->message);
+      auth_call_free (call);
+      return;
+    }
+  g_variant_get (reply, "(u)", &call->uid);
+  if (!caller_admit (call->self, call->uid))
+    {
+      g_dbus_method_invocation_return_error (
+          call->invocation, BS_ERROR, BS_ERROR_BUSY,
+          "too many calls waiting: at most %d per user at a time; try again when they are "
+          "answered",
+          MAX_REQUESTS_PER_UID);
+      auth_call_free (call);
+      return;
+    }
+  if (call->action == NULL)
+    {
+      /* a read: @func answers it and releases the admission */
+      call->func (call->self, call->invocation, NULL, call->uid, call->data);
+      call->free_data = NULL;
+      auth_call_free (call);
+      return;
+    }
+  bsd_authority_check_async (call->self->authority, call->invocation, call->action, NULL,
+                             authorized_cb, call);
+}
+
+/* asks the bus who the caller is (the limits count per user), then polkit
+ * whether it may do @action; @func runs once it may. With @action NULL (a
+ * read) @func runs without polkit, takes @data and must call
+ * caller_release () once the call is answered. */
 static void
 authorize (BsdManager *self,
            GDBusMethodInvocation *invocation,
@@ -218,13 +280,28 @@ authorize (BsdManager *self,
            GDestroyNotify free_data)
 {
   AuthCall *call = g_new0 (AuthCall, 1);
+  const char *sender = g_dbus_method_invocation_get_sender (invocation);
 
   call->self = g_object_ref (self);
   call->invocation = g_object_ref (invocation);
+  call->action = action;
   call->func = func;
   call->data = data;
   call->free_data = free_data;
-  bsd_authority_check_async (self->authority, invocation, action, NULL, authorized_cb, call);
+  if (sender == NULL)
+    {
+      /* a peer-to-peer connection has no bus to ask */
+      g_dbus_method_invocation_return_error_literal (invocation, BS_ERROR,
+                                                     BS_ERROR_PERMISSION_DENIED,
+                                                     "not authorized: the caller has no bus name");
+      auth_call_free (call);
+      return;
+    }
+  g_dbus_connection_call (g_dbus_method_invocation_get_connection (invocation),
+                          "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                          "GetConnectionUnixUser", g_variant_new ("(s)", sender),
+                          G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, caller_cb,
+                          call);
 }
 
 /* ------------------------------------------------------------------ jobs */
@@ -260,13 +337,41 @@ export_job (BsdManager *self, BsdJob *job)
 }
 
 static void
+forget_job_reply (BsdManager *self, gint64 id)
+{
+  GVariant *reply = g_hash_table_lookup (self->job_replies, &id);
+
+  if (reply == NULL)
+    return;
+  self->job_replies_size -= g_variant_get_size (reply);
+  g_hash_table_remove (self->job_replies, &id);
+}
+
+static void
+keep_job_reply (BsdManager *self, gint64 id, GVariant *reply)
+{
+  gsize size = g_variant_get_size (reply);
+
+  if (size > JOB_REPLIES_BYTES / 4)
+    return;
+  if (g_hash_table_size (self->job_replies) >= JOB_REPLIES_MAX
+      || self->job_replies_size + size > JOB_REPLIES_BYTES)
+    {
+      g_hash_table_remove_all (self->job_replies);
+      self->job_replies_size = 0;
+    }
+  g_hash_table_insert (self->job_replies, g_memdup2 (&id, sizeof id), g_variant_ref (reply));
+  self->job_replies_size += size;
+}
+
+static void
 unexport_job (BsdManager *self, BsdJob *job)
 {
   gint64 id = bsd_job_get_id (job);
 
   g_dbus_object_manager_server_unexport (self->object_manager, bsd_job_get_path (job));
   /* its Path is "/" from now on */
-  g_hash_table_remove (self->job_replies, &id);
+  forget_job_reply (self, id);
 }
 
 static void
@@ -341,20 +446,21 @@ run_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
   const BsdOperation *op = bsd_job_get_operation (job);
   g_autoptr (GError) error = NULL;
   g_autoptr (BsdJobOutcome) outcome = bsd_engine_run_finish (BSD_ENGINE (source), res, &error);
-  g_autofree char *report = NULL;
+  g_autofree char *summary = NULL;
+  const char *report = NULL;
   const char *state;
-  const char *summary;
 
+  /* the Job object shows what the job's row holds */
   if (outcome)
     {
-      report = json_to_string (outcome->report, FALSE);
+      report = outcome->report_text;
       state = outcome->state;
-      summary = outcome->summary;
+      summary = bsd_job_text_sanitize (outcome->summary);
     }
   else
     {
       state = "failed";
-      summary = error->message;
+      summary = bsd_job_text_sanitize (error->message);
     }
   bsd_job_finish (job, state, summary, report);
   bs_dbus_manager_emit_job_finished (BS_DBUS_MANAGER (self), bsd_job_get_path (job),
@@ -490,51 +596,61 @@ cancel_authorized (BsdManager *self,
   bs_dbus_job_complete_cancel (BS_DBUS_JOB (job), invocation);
 }
 
-/* queued and running jobs @sender asked for */
+/* queued and running jobs user @uid asked for, through any connection */
 static guint
-count_pending (BsdManager *self, const char *sender)
+count_pending (BsdManager *self, gint64 uid)
 {
   guint count = 0;
   GList *l;
   guint i;
 
   for (l = self->queued.head; l; l = l->next)
-    count += g_strcmp0 (bsd_job_get_sender (l->data), sender) == 0;
+    count += bsd_job_get_operation (l->data)->requested_by_uid == uid;
   for (i = 0; i < self->running->len; i++)
-    count += g_strcmp0 (bsd_job_get_sender (self->running->pdata[i]), sender) == 0;
+    count += bsd_job_get_operation (self->running->pdata[i])->requested_by_uid == uid;
   return count;
 }
 
-/* a job for @op (coalesced with an identical queued or running one);
- * @sender: the caller's unique name, NULL for the scheduler (no limit) */
+/* a job for @op (coalesced with an identical queued or running one); a
+ * user's (@op->requested_by_uid) pending jobs are limited, the scheduler's
+ * (-1) are not */
+/* whether a new job for @op may be queued now */
+static gboolean
+may_queue (BsdManager *self, const BsdOperation *op, GError **error)
+{
+  if (self->shutdown_done)
+    {
+      g_set_error (error, BS_ERROR, BS_ERROR_BUSY, "the service is shutting down");
+      return FALSE;
+    }
+  if (op->requested_by_uid >= 0
+      && count_pending (self, op->requested_by_uid) >= MAX_PENDING_JOBS_PER_UID)
+    {
+      g_set_error (error, BS_ERROR, BS_ERROR_BUSY,
+                   "too many pending jobs: at most %d queued or running per caller (a user, "
+                   "whatever connections it uses); wait for one to finish",
+                   MAX_PENDING_JOBS_PER_UID);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static BsdJob *
-request_job (BsdManager *self, BsdOperation *op, const char *sender, GError **error)
+request_job (BsdManager *self, BsdOperation *op, GError **error)
 {
   g_autofree char *target = bsd_operation_target (op);
   BsdJob *job = find_pending (self, op);
 
   if (job)
     return job;
-  if (self->shutdown_done)
-    {
-      g_set_error (error, BS_ERROR, BS_ERROR_BUSY, "the service is shutting down");
-      return NULL;
-    }
-  if (sender && count_pending (self, sender) >= MAX_PENDING_PER_SENDER)
-    {
-      g_set_error (error, BS_ERROR, BS_ERROR_BUSY,
-                   "too many pending jobs: at most %d queued or running per caller; "
-                   "wait for one to finish",
-                   MAX_PENDING_PER_SENDER);
-      return NULL;
-    }
+  if (!may_queue (self, op, error))
+    return NULL;
   op->job_id
       = bsd_store_create_job (self->store, bsd_op_kind_to_string (op->kind), target,
                               op->trigger ? op->trigger : "scheduler", op->requested_by_uid, error);
   if (op->job_id == 0)
     return NULL;
   job = bsd_job_new (op);
-  bsd_job_set_sender (job, sender);
   g_object_set_data (G_OBJECT (job), "bsd-manager", self);
   g_signal_connect_object (job, "handle-cancel", G_CALLBACK (handle_job_cancel), self, 0);
   export_job (self, job);
@@ -558,14 +674,16 @@ job_authorized (BsdManager *self,
   op->trigger = g_strdup (trigger);
   op->requested_by_uid = uid;
   /* the deletion sticks from now on, whenever its job runs (or if it
-   * never does): syncs before it already remove the PIN */
+   * never does): syncs before it already remove the PIN. Refused
+   * requests record nothing. */
   if (op->kind == BSD_OP_DELETE_USER
-      && !bsd_store_add_tombstone (self->store, op->pin, op->trigger, &error))
+      && ((find_pending (self, op) == NULL && !may_queue (self, op, &error))
+          || !bsd_store_add_tombstone (self->store, op->pin, op->trigger, &error)))
     {
       return_error (invocation, error);
       return;
     }
-  job = request_job (self, op, g_dbus_method_invocation_get_sender (invocation), &error);
+  job = request_job (self, op, &error);
   if (job == NULL)
     {
       return_error (invocation, error);
@@ -1100,22 +1218,14 @@ parse_device_options (GDBusMethodInvocation *invocation,
 
           NEED ("s");
           tz = g_variant_get_string (value, NULL);
-          if (strlen (tz) > 64 || !g_utf8_validate (tz, -1, NULL))
+          /* by name only: loading a zone opens a file (any path it is given) */
+          if (strlen (tz) > 64 || !g_utf8_validate (tz, -1, NULL) || !bsd_time_zone_is_valid (tz))
             {
-              return_invalid (invocation, "option “time-zone” is not a time zone");
+              return_invalid (invocation,
+                              "option “time-zone”: not a time zone of the system's zone database "
+                              "(such as “Europe/Berlin” or “UTC”) nor an offset such as “+05:30”");
               g_variant_unref (value);
               return FALSE;
-            }
-          if (*tz)
-            {
-              g_autoptr (GTimeZone) zone = g_time_zone_new_identifier (tz);
-
-              if (zone == NULL)
-                {
-                  return_invalid (invocation, "option “time-zone”: unknown time zone “%s”", tz);
-                  g_variant_unref (value);
-                  return FALSE;
-                }
             }
           g_free (config->time_zone);
           config->time_zone = *tz ? g_strdup (tz) : NULL;
@@ -1586,27 +1696,40 @@ handle_update_user (BsDBusManager *iface,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-static gboolean
-handle_list_users (BsDBusManager *iface,
-                   GDBusMethodInvocation *invocation,
-                   const char *filter,
-                   guint offset,
-                   guint limit)
+/* ---------------------------------------------------------------- reader */
+
+/* a roster page read off the main thread: the filter is applied to every
+ * person and the page sorted out of the whole roster, which for 65,000
+ * people takes longer than the main loop may stall */
+typedef struct
 {
-  BsdManager *self = BSD_MANAGER (iface);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) roster = NULL;
+  BsdManager *self; /* a reference, dropped on the main thread */
+  GDBusMethodInvocation *invocation;
+  guint32 uid;
+  char *filter;
+  guint offset;
+  guint limit;
+  GVariant *users;
+  GError *error;
+} RosterRead;
+
+static void
+roster_read_free (RosterRead *read)
+{
+  g_object_unref (read->invocation);
+  g_free (read->filter);
+  g_clear_pointer (&read->users, g_variant_unref);
+  g_clear_error (&read->error);
+  g_object_unref (read->self);
+  g_free (read);
+}
+
+static GVariant *
+roster_to_variant (GPtrArray *roster)
+{
   GVariantBuilder users;
   guint i, j;
 
-  if (!check_text (invocation, filter, "filter", 0, MAX_FILTER))
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
-  roster = bsd_store_list_roster (self->store, filter, offset, limit, &error);
-  if (roster == NULL)
-    {
-      return_error (invocation, error);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
   g_variant_builder_init (&users, G_VARIANT_TYPE ("aa{sv}"));
   for (i = 0; i < roster->len; i++)
     {
@@ -1633,7 +1756,83 @@ handle_list_users (BsDBusManager *iface,
       g_variant_builder_add (&users, "{sv}", "Devices", g_variant_builder_end (&devices));
       g_variant_builder_close (&users);
     }
-  bs_dbus_manager_complete_list_users (iface, invocation, g_variant_builder_end (&users));
+  return g_variant_ref_sink (g_variant_builder_end (&users));
+}
+
+/* on the main thread: answers the call */
+static gboolean
+roster_read_done (gpointer data)
+{
+  RosterRead *read = data;
+
+  caller_release (read->self, read->uid);
+  if (read->users)
+    bs_dbus_manager_complete_list_users (BS_DBUS_MANAGER (read->self), read->invocation,
+                                         read->users);
+  else
+    return_error (read->invocation, read->error);
+  return G_SOURCE_REMOVE;
+}
+
+/* in the reader thread, the only user of read_store */
+static void
+reader_func (gpointer data, gpointer user_data)
+{
+  RosterRead *read = data;
+  BsdManager *self = read->self;
+  g_autoptr (GPtrArray) roster = NULL;
+
+  if (self->read_store == NULL)
+    self->read_store = bsd_store_open (bsd_store_get_path (self->store), &read->error);
+  if (self->read_store)
+    roster = bsd_store_list_roster (self->read_store, read->filter, read->offset, read->limit,
+                                    &read->error);
+  if (roster)
+    read->users = roster_to_variant (roster);
+  /* the reference to the manager is dropped there too, never here */
+  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, roster_read_done, read,
+                              (GDestroyNotify)roster_read_free);
+}
+
+static void
+reader_free (GThreadPool *reader)
+{
+  g_thread_pool_free (reader, FALSE, TRUE);
+}
+
+static void
+list_users_admitted (BsdManager *self,
+                     GDBusMethodInvocation *invocation,
+                     const char *trigger,
+                     gint64 uid,
+                     gpointer data)
+{
+  RosterRead *read = data;
+
+  read->uid = (guint32)uid;
+  g_thread_pool_push (self->reader, read, NULL);
+}
+
+static gboolean
+handle_list_users (BsDBusManager *iface,
+                   GDBusMethodInvocation *invocation,
+                   const char *filter,
+                   guint offset,
+                   guint limit)
+{
+  BsdManager *self = BSD_MANAGER (iface);
+  RosterRead *read;
+
+  if (!check_text (invocation, filter, "filter", 0, MAX_FILTER))
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  read = g_new0 (RosterRead, 1);
+  read->self = g_object_ref (self);
+  read->invocation = g_object_ref (invocation);
+  read->filter = g_strdup (filter);
+  read->offset = offset;
+  read->limit = limit == 0 ? LIST_PAGE_MAX : MIN (limit, LIST_PAGE_MAX);
+  /* no authorization, but counted against the caller's user */
+  authorize (self, invocation, NULL, list_users_admitted, read, (GDestroyNotify)roster_read_free);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -1860,7 +2059,7 @@ handle_export_attendance (BsDBusManager *iface,
   BsdManager *self = BSD_MANAGER (iface);
   g_autoptr (GError) error = NULL;
   Export *export;
-  int fd, flags;
+  int fd, flags, index;
 
   if (to_usec != 0 && to_usec < from_usec)
     {
@@ -1872,12 +2071,16 @@ handle_export_attendance (BsDBusManager *iface,
       return_invalid (invocation, "from_usec/to_usec out of range");
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-  if (fd_list == NULL)
+  /* the handle is an index into the list the caller attached, checked
+   * here: g_unix_fd_list_get () only asserts it */
+  index = g_variant_get_handle (fd_index);
+  if (fd_list == NULL || index < 0 || index >= g_unix_fd_list_get_length (fd_list))
     {
-      return_invalid (invocation, "fd: no file descriptor was passed");
+      return_invalid (invocation, "fd: no file descriptor %d was passed (%d were)", index,
+                      fd_list ? g_unix_fd_list_get_length (fd_list) : 0);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-  fd = g_unix_fd_list_get (fd_list, g_variant_get_handle (fd_index), &error);
+  fd = g_unix_fd_list_get (fd_list, index, &error);
   if (fd < 0)
     {
       return_invalid (invocation, "fd: %s", error->message);
@@ -2073,7 +2276,8 @@ handle_list_jobs (BsDBusManager *iface, GDBusMethodInvocation *invocation, guint
 {
   BsdManager *self = BSD_MANAGER (iface);
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) jobs = bsd_store_list_jobs (self->store, limit, &error);
+  g_autoptr (GPtrArray) jobs = bsd_store_list_jobs (
+      self->store, limit == 0 ? LIST_PAGE_MAX : MIN (limit, LIST_PAGE_MAX), &error);
   GVariantBuilder list;
   guint i;
 
@@ -2153,12 +2357,7 @@ handle_get_job (BsDBusManager *iface, GDBusMethodInvocation *invocation, guint64
   g_variant_builder_add (&b, "{sv}", "Devices", g_variant_builder_end (&devices));
   reply = g_variant_ref_sink (g_variant_builder_end (&b));
   if (bsd_job_state_is_final (job->state))
-    {
-      if (g_hash_table_size (self->job_replies) >= JOB_REPLIES_MAX)
-        g_hash_table_remove_all (self->job_replies);
-      g_hash_table_insert (self->job_replies, g_memdup2 (&job->id, sizeof job->id),
-                           g_variant_ref (reply));
-    }
+    keep_job_reply (self, job->id, reply);
   bs_dbus_manager_complete_get_job (iface, invocation, reply);
   g_variant_unref (reply);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -2374,7 +2573,7 @@ scheduler_due_cb (BsdScheduler *scheduler, int kind, BsdManager *self)
   g_autoptr (GError) error = NULL;
 
   op->trigger = g_strdup ("scheduler");
-  if (request_job (self, op, NULL, &error) == NULL)
+  if (request_job (self, op, &error) == NULL)
     {
       g_warning ("the scheduled %s could not start: %s",
                  kind == BSD_SCHEDULE_AUTO_SYNC ? "auto_device_sync" : "log collection",
@@ -2463,6 +2662,11 @@ bsd_manager_dispose (GObject *object)
   g_queue_clear_full (&self->queued, g_object_unref);
   g_queue_clear_full (&self->finished, g_object_unref);
   g_clear_pointer (&self->running, g_ptr_array_unref);
+  /* a read in flight holds a reference: none is left by now */
+  g_clear_pointer (&self->reader, reader_free);
+  g_clear_object (&self->read_store);
+  g_clear_pointer (&self->context, g_main_context_unref);
+  g_clear_pointer (&self->requests, g_hash_table_unref);
   g_clear_object (&self->scheduler);
   g_clear_object (&self->engine);
   g_clear_object (&self->gate);
@@ -2516,6 +2720,9 @@ bsd_manager_init (BsdManager *self)
                                              (GDestroyNotify)g_variant_unref);
   self->areas = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_object_unref);
   self->running = g_ptr_array_new_with_free_func (g_object_unref);
+  self->requests = g_hash_table_new (g_direct_hash, g_direct_equal);
+  self->context = g_main_context_ref_thread_default ();
+  self->reader = g_thread_pool_new (reader_func, NULL, 1, FALSE, NULL);
   g_queue_init (&self->queued);
   g_queue_init (&self->finished);
   bsd_manager_iface_init (self);

@@ -21,10 +21,12 @@
 #include "config.h"
 
 #include "bsd-store.h"
+#include "bsd-time-zone.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <json-glib/json-glib.h>
+#include <math.h>
 #include <sqlite3.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -1237,18 +1239,13 @@ bsd_store_check_device_config (BsdStore *self,
       g_set_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT, "%s: timeout 0", op);
       return FALSE;
     }
-  if (config->time_zone != NULL && config->time_zone[0] != '\0')
+  if (config->time_zone != NULL && !bsd_time_zone_is_valid (config->time_zone))
     {
-      g_autoptr (GTimeZone) tz = NULL;
+      g_autofree char *shown = g_utf8_make_valid (config->time_zone, -1);
 
-      if (g_utf8_validate (config->time_zone, -1, NULL))
-        tz = g_time_zone_new_identifier (config->time_zone);
-      if (tz == NULL)
-        {
-          g_set_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT,
-                       "%s: “%s” is not a time zone", op, config->time_zone);
-          return FALSE;
-        }
+      g_set_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT,
+                   "%s: “%s” is not a time zone", op, shown);
+      return FALSE;
     }
   if (config->area_id != 0 && !bsd_store_check_area (self, config->area_id, op, error))
     return FALSE;
@@ -1815,17 +1812,24 @@ bsd_store_list_people (BsdStore *self, GError **error)
   return g_steal_pointer (&people);
 }
 
-static GArray *
-bsd_store_pin_devices (BsdStore *self, const char *pin, const char *op, GError **error)
+GArray *
+bsd_store_list_pin_devices (BsdStore *self, const char *pin, GError **error)
 {
-  g_autoptr (BsdStmt) stmt = bsd_store_prepare (
-      self, "SELECT device_id FROM device_users WHERE pin = ?1 ORDER BY device_id", op, error);
-  g_autoptr (GArray) devices = g_array_new (FALSE, FALSE, sizeof (guint));
+  const char *op = "listing the devices holding a PIN";
+  g_autoptr (BsdStmt) stmt = NULL;
+  g_autoptr (GArray) devices = NULL;
   int rc;
 
+  g_return_val_if_fail (BSD_IS_STORE (self), NULL);
+
+  if (!bsd_check_pin (pin, op, error))
+    return NULL;
+  stmt = bsd_store_prepare (
+      self, "SELECT device_id FROM device_users WHERE pin = ?1 ORDER BY device_id", op, error);
   if (stmt == NULL)
     return NULL;
   bsd_bind_text (stmt, 1, pin);
+  devices = g_array_new (FALSE, FALSE, sizeof (guint));
   while ((rc = bsd_store_step_row (self, stmt, op, error)) > 0)
     {
       guint device_id = (guint)sqlite3_column_int64 (stmt, 0);
@@ -1837,49 +1841,21 @@ bsd_store_pin_devices (BsdStore *self, const char *pin, const char *op, GError *
   return g_steal_pointer (&devices);
 }
 
-GArray *
-bsd_store_list_pin_devices (BsdStore *self, const char *pin, GError **error)
+/* "3,5,12" (group_concat of device ids) → guint array */
+static GArray *
+bsd_parse_id_list (const char *text)
 {
-  const char *op = "listing the devices holding a PIN";
+  GArray *ids = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_auto (GStrv) parts = text != NULL && text[0] != '\0' ? g_strsplit (text, ",", -1) : NULL;
+  guint i;
 
-  g_return_val_if_fail (BSD_IS_STORE (self), NULL);
+  for (i = 0; parts != NULL && parts[i] != NULL; i++)
+    {
+      guint id = (guint)g_ascii_strtoull (parts[i], NULL, 10);
 
-  if (!bsd_check_pin (pin, op, error))
-    return NULL;
-  return bsd_store_pin_devices (self, pin, op, error);
-}
-
-/* template counts and holding devices of one roster entry */
-static gboolean
-bsd_store_fill_roster_entry (BsdStore *self, BsdRosterEntry *entry, const char *op, GError **error)
-{
-  int rc;
-
-  {
-    g_autoptr (BsdStmt) stmt = bsd_store_prepare (
-        self,
-        "SELECT kind, count (*) FROM (SELECT kind, idx FROM templates WHERE pin = ?1"
-        " UNION SELECT kind, idx FROM device_templates WHERE pin = ?1) GROUP BY kind",
-        op, error);
-
-    if (stmt == NULL)
-      return FALSE;
-    bsd_bind_text (stmt, 1, entry->pin);
-    while ((rc = bsd_store_step_row (self, stmt, op, error)) > 0)
-      {
-        const char *kind = (const char *)sqlite3_column_text (stmt, 0);
-
-        if (g_strcmp0 (kind, "finger") == 0)
-          entry->fingerprints = (guint)sqlite3_column_int64 (stmt, 1);
-        else if (g_strcmp0 (kind, "face") == 0)
-          entry->faces = (guint)sqlite3_column_int64 (stmt, 1);
-      }
-    if (rc < 0)
-      return FALSE;
-  }
-  g_clear_pointer (&entry->device_ids, g_array_unref);
-  entry->device_ids = bsd_store_pin_devices (self, entry->pin, op, error);
-  return entry->device_ids != NULL;
+      g_array_append_val (ids, id);
+    }
+  return ids;
 }
 
 GPtrArray *
@@ -1905,13 +1881,23 @@ bsd_store_list_roster (
         }
       folded = g_utf8_casefold (filter, -1);
     }
+  /* one statement per page: the page is chosen first, the counts and the
+   * holding devices are looked up (by index) for its rows only */
   stmt = bsd_store_prepare (
       self,
-      "SELECT pin, name, privilege, card != 0, password != '', central_edit, updated_at"
-      " FROM people"
-      " WHERE ?1 IS NULL OR instr (bsd_casefold (pin), ?1) > 0"
-      "       OR instr (bsd_casefold (name), ?1) > 0"
-      " ORDER BY length (pin), pin LIMIT ?2 OFFSET ?3",
+      "SELECT p.pin, p.name, p.privilege, p.card != 0, p.password != '', p.central_edit,"
+      " p.updated_at,"
+      " (SELECT count (*) FROM (SELECT idx FROM templates WHERE pin = p.pin AND kind = 'finger'"
+      "  UNION SELECT idx FROM device_templates WHERE pin = p.pin AND kind = 'finger')),"
+      " (SELECT count (*) FROM (SELECT idx FROM templates WHERE pin = p.pin AND kind = 'face'"
+      "  UNION SELECT idx FROM device_templates WHERE pin = p.pin AND kind = 'face')),"
+      " (SELECT group_concat (device_id) FROM (SELECT device_id FROM device_users"
+      "  WHERE pin = p.pin ORDER BY device_id))"
+      " FROM (SELECT * FROM people"
+      "       WHERE ?1 IS NULL OR instr (bsd_casefold (pin), ?1) > 0"
+      "             OR instr (bsd_casefold (name), ?1) > 0"
+      "       ORDER BY length (pin), pin LIMIT ?2 OFFSET ?3) AS p"
+      " ORDER BY length (p.pin), p.pin",
       op, error);
   if (stmt == NULL)
     return NULL;
@@ -1929,13 +1915,13 @@ bsd_store_list_roster (
       entry->has_password = sqlite3_column_int (stmt, 4) != 0;
       entry->central_edit = sqlite3_column_int (stmt, 5) != 0;
       entry->updated_at = sqlite3_column_int64 (stmt, 6);
+      entry->fingerprints = (guint)sqlite3_column_int64 (stmt, 7);
+      entry->faces = (guint)sqlite3_column_int64 (stmt, 8);
+      entry->device_ids = bsd_parse_id_list ((const char *)sqlite3_column_text (stmt, 9));
       g_ptr_array_add (entries, entry);
     }
   if (rc < 0)
     return NULL;
-  for (guint i = 0; i < entries->len; i++)
-    if (!bsd_store_fill_roster_entry (self, g_ptr_array_index (entries, i), op, error))
-      return NULL;
   return g_steal_pointer (&entries);
 }
 
@@ -3143,6 +3129,186 @@ bsd_job_state_is_final (const char *state)
       = { "succeeded", "partial", "failed", "cancelled", "interrupted", NULL };
 
   return state != NULL && g_strv_contains (states, state);
+}
+
+/* a job's text is shown on consoles, in the window and over D-Bus: no
+ * control characters there but tab and line breaks */
+static gboolean
+bsd_job_char_allowed (gunichar c)
+{
+  return !g_unichar_iscntrl (c) || c == '\t' || c == '\n' || c == '\r';
+}
+
+static gboolean
+bsd_job_text_is_clean (const char *text)
+{
+  const char *p;
+
+  if (!g_utf8_validate (text, -1, NULL))
+    return FALSE;
+  for (p = text; *p; p = g_utf8_next_char (p))
+    if (!bsd_job_char_allowed (g_utf8_get_char (p)))
+      return FALSE;
+  return TRUE;
+}
+
+char *
+bsd_job_text_sanitize (const char *text)
+{
+  g_autofree char *valid = g_utf8_make_valid (text != NULL ? text : "", -1);
+  GString *clean;
+  const char *p;
+
+  if (bsd_job_text_is_clean (valid))
+    return g_steal_pointer (&valid);
+  clean = g_string_sized_new (strlen (valid));
+  for (p = valid; *p; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (bsd_job_char_allowed (c))
+        g_string_append_len (clean, p, g_utf8_next_char (p) - p);
+      else
+        g_string_append_unichar (clean, 0xFFFD);
+    }
+  return g_string_free (clean, FALSE);
+}
+
+/* json-glib writes strings as they are (invalid UTF-8 too) and lets
+ * U+001F through unescaped, and a double that is not finite as "nan" */
+static void
+bsd_job_report_sanitize (JsonNode *node)
+{
+  switch (JSON_NODE_TYPE (node))
+    {
+    case JSON_NODE_OBJECT:
+      {
+        JsonObject *object = json_node_get_object (node);
+        g_autoptr (GList) names = json_object_get_members (object);
+        GList *l;
+
+        for (l = names; l != NULL; l = l->next)
+          {
+            const char *name = l->data;
+            JsonNode *member = json_object_get_member (object, name);
+            g_autofree char *clean = NULL;
+
+            bsd_job_report_sanitize (member);
+            if (bsd_job_text_is_clean (name))
+              continue;
+            clean = bsd_job_text_sanitize (name);
+            json_object_set_member (object, clean, json_node_ref (member));
+            json_object_remove_member (object, name);
+          }
+        break;
+      }
+    case JSON_NODE_ARRAY:
+      {
+        JsonArray *array = json_node_get_array (node);
+        guint i;
+
+        for (i = 0; i < json_array_get_length (array); i++)
+          bsd_job_report_sanitize (json_array_get_element (array, i));
+        break;
+      }
+    case JSON_NODE_VALUE:
+      if (json_node_get_value_type (node) == G_TYPE_STRING
+          && !bsd_job_text_is_clean (json_node_get_string (node)))
+        {
+          g_autofree char *clean = bsd_job_text_sanitize (json_node_get_string (node));
+
+          json_node_set_string (node, clean);
+        }
+      else if (json_node_get_value_type (node) == G_TYPE_DOUBLE
+               && !isfinite (json_node_get_double (node)))
+        json_node_init_null (node);
+      break;
+    case JSON_NODE_NULL:
+    default:
+      break;
+    }
+}
+
+char *
+bsd_job_report_to_text (JsonNode *report)
+{
+  g_return_val_if_fail (report != NULL, NULL);
+
+  bsd_job_report_sanitize (report);
+  return json_to_string (report, FALSE);
+}
+
+/* what stays of a report that could not be stored: its top-level values
+ * (kind, target, summary …, short strings only) and why */
+static JsonNode *
+bsd_job_minimal_report (JsonNode *report, const char *state, const char *why)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  JsonObject *object = JSON_NODE_HOLDS_OBJECT (report) ? json_node_get_object (report) : NULL;
+  g_autoptr (GList) names = object != NULL ? json_object_get_members (object) : NULL;
+  GList *l;
+
+  json_builder_begin_object (builder);
+  for (l = names; l != NULL; l = l->next)
+    {
+      JsonNode *member = json_object_get_member (object, l->data);
+
+      /* a huge string may be why the report did not fit */
+      if (!JSON_NODE_HOLDS_VALUE (member) || g_str_equal (l->data, "state")
+          || (json_node_get_value_type (member) == G_TYPE_STRING
+              && strlen (json_node_get_string (member)) > 1024))
+        continue;
+      json_builder_set_member_name (builder, l->data);
+      json_builder_add_value (builder, json_node_copy (member));
+    }
+  json_builder_set_member_name (builder, "state");
+  json_builder_add_string_value (builder, state);
+  json_builder_set_member_name (builder, "report_error");
+  json_builder_add_string_value (builder, why);
+  json_builder_end_object (builder);
+  return json_builder_get_root (builder);
+}
+
+char *
+bsd_store_finish_job_report (BsdStore *self,
+                             gint64 job_id,
+                             const char *state,
+                             const char *summary,
+                             JsonNode **report,
+                             GError **error)
+{
+  g_autofree char *clean_summary = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *why = NULL;
+  g_autoptr (GError) refused = NULL;
+  JsonNode *minimal;
+
+  g_return_val_if_fail (BSD_IS_STORE (self), NULL);
+  g_return_val_if_fail (report != NULL && *report != NULL, NULL);
+
+  clean_summary = summary != NULL ? bsd_job_text_sanitize (summary) : NULL;
+  text = bsd_job_report_to_text (*report);
+  if (strlen (text) > BSD_STORE_REPORT_MAX)
+    g_set_error (&refused, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT,
+                 "the report is %" G_GSIZE_FORMAT " bytes, more than %d", strlen (text),
+                 BSD_STORE_REPORT_MAX);
+  else if (bsd_store_finish_job (self, job_id, state, clean_summary, text, &refused))
+    return g_steal_pointer (&text);
+
+  /* the row is never left "running" because of its report */
+  why = g_strdup_printf ("the report could not be stored: %s", refused->message);
+  minimal = bsd_job_minimal_report (*report, state, why);
+  g_clear_pointer (&text, g_free);
+  text = bsd_job_report_to_text (minimal);
+  if (!bsd_store_finish_job (self, job_id, state, clean_summary, text, error))
+    {
+      json_node_unref (minimal);
+      return NULL;
+    }
+  g_warning ("job %" G_GINT64_FORMAT ": %s; a minimal report was stored instead", job_id, why);
+  json_node_unref (*report);
+  *report = minimal;
+  return g_steal_pointer (&text);
 }
 
 gboolean

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <json-glib/json-glib.h>
 
 #include "bsd-person.h"
 #include "zk-records.h"
@@ -536,6 +537,28 @@ gboolean bsd_store_finish_job (BsdStore *self,
                                const char *summary,
                                const char *report,
                                GError **error);
+/* a report larger than this is not stored (a minimal one says why) */
+#define BSD_STORE_REPORT_MAX (4 * 1024 * 1024)
+/* @text (NULL = "") as a job's history keeps it: valid UTF-8 (invalid
+ * bytes become U+FFFD) without control characters other than tab and line
+ * breaks (U+FFFD too) */
+char *bsd_job_text_sanitize (const char *text);
+/* @report as JSON text that every JSON parser (sqlite's json_valid too)
+ * accepts, whatever it holds: its strings and member names go through
+ * bsd_job_text_sanitize() (in place), doubles that are not finite become null */
+char *bsd_job_report_to_text (JsonNode *report);
+/* Ends the job's row in the final @state whatever @summary and *@report
+ * hold: both are sanitized as above, and a report the row still cannot
+ * take (larger than BSD_STORE_REPORT_MAX, or refused) is replaced, in
+ * *@report too, by a minimal one that keeps its top-level values and says
+ * why. Returns the report text the row now holds, for the Job object to
+ * show the same; NULL only when the row cannot be written at all. */
+char *bsd_store_finish_job_report (BsdStore *self,
+                                   gint64 job_id,
+                                   const char *state,
+                                   const char *summary,
+                                   JsonNode **report,
+                                   GError **error);
 /* @result->details must be JSON (or NULL); a @device_id that is not (or
  * no longer) configured is stored as 0 */
 gboolean bsd_store_add_job_device_result (BsdStore *self,

@@ -20,14 +20,6 @@ import harness  # noqa: E402
 from gi.repository import Gio, GLib  # noqa: E402
 
 
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
 def percentile(values, p):
     values = sorted(values)
     k = max(0, min(len(values) - 1, int(round(p / 100.0 * (len(values) - 1)))))
@@ -52,7 +44,7 @@ def main():
                 name = "d%02d" % (a * 5 + j)
                 env.add_device(name, sim.port(name), area, {"protocol": GLib.Variant("s", "tcp")})
         time.sleep(0.5)
-        idle = rss_kib(pid)
+        idle = harness.rss_kib(pid)
 
         conn = Gio.DBusConnection.new_for_address_sync(
             env.address, Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT
@@ -71,7 +63,7 @@ def main():
                     conn.call_sync(harness.NAME, harness.PATH, args[0], args[1], args[2], None,
                                    Gio.DBusCallFlags.NONE, 30000, None)
                     latencies[name].append((time.monotonic() - t0) * 1000.0)
-                peak[0] = max(peak[0], rss_kib(pid))
+                peak[0] = max(peak[0], harness.rss_kib(pid))
                 time.sleep(0.01)
 
         t = threading.Thread(target=probe)

@@ -96,6 +96,15 @@ def remote_error(exc):
     return None
 
 
+def rss_kib(pid):
+    """VmRSS of a process in KiB"""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
 def stop_process(proc, sig=signal.SIGTERM, timeout=15):
     """signal, wait, kill on timeout; returns the exit status"""
     if proc is None:

@@ -6,6 +6,10 @@
  */
 #include "store-test-util.h"
 
+#include "../common/test-sqlite.h"
+
+#include <math.h>
+
 /* ---------------------------------------------------------------- areas */
 
 static void
@@ -366,6 +370,68 @@ scan_attendance_cb (const BsdAttendanceRow *row, gpointer user_data, GError **er
     if (fields[i] != NULL && strstr (fields[i], scan->needle) != NULL)
       scan->hits++;
   return TRUE;
+}
+
+/* a time zone is a name of the system's zone database (or UTC, or a
+ * fixed offset), never a path: GLib would open any file it names */
+static void
+test_device_time_zones (void)
+{
+  g_autoptr (BsdStore) store = store_open_memory ();
+  g_autoptr (GError) error = NULL;
+  const char *const good[]
+      = { "",       "UTC",    "Europe/Berlin", "US/Eastern", "Etc/GMT+5", "Asia/Kolkata",
+          "+05:30", "-03:00", "+14:00" };
+  const char *const bad[] = {
+    "/etc/passwd",
+    "/dev/zero",
+    "/proc/self/mem",
+    "/",
+    "../../../etc/passwd",
+    "Europe/../../../../etc/passwd",
+    "/usr/share/zoneinfo/Europe/Berlin",
+    "Europe/Berlin/",
+    "europe/berlin",
+    "tzdata.zi",
+    "EST5EDT,M3.2.0,M11.1.0",
+    "<+05>-5",
+    "Mars/Olympus_Mons",
+    "UTC\n",
+    "+15:00",
+    "+05:60",
+    "+5:30",
+    "Z",
+    "Europe/Berlin\x1f",
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      g_autoptr (BsdDeviceConfig) config = bsd_device_config_new ();
+      g_autoptr (BsdDevice) device = NULL;
+      guint id;
+
+      config->name = g_strdup_printf ("good %u", i);
+      config->address = g_strdup ("192.0.2.1");
+      config->time_zone = g_strdup (good[i]);
+      id = bsd_store_add_device (store, config, &error);
+      g_assert_no_error (error);
+      device = bsd_store_get_device (store, id, &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (device->time_zone ? device->time_zone : "", ==, good[i]);
+    }
+  for (i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (BsdDeviceConfig) config = bsd_device_config_new ();
+
+      config->name = g_strdup_printf ("bad %u", i);
+      config->address = g_strdup ("192.0.2.1");
+      config->time_zone = g_strdup (bad[i]);
+      g_assert_cmpuint (bsd_store_add_device (store, config, &error), ==, 0);
+      g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
+      g_assert_nonnull (strstr (error->message, "is not a time zone"));
+      g_clear_error (&error);
+    }
 }
 
 /* the comm key lives in devices.comm_key and nowhere else */
@@ -1269,6 +1335,191 @@ test_jobs (void)
 
 /* ------------------------------------------------------------- settings */
 
+/* ------------------------------------------- reports with hostile text */
+
+/* every string a terminal or a caller could put into a report: each C0
+ * control byte (0x1f is the one json-glib does not escape), DEL, a C1
+ * control, invalid and truncated UTF-8 */
+static const char *const hostile_texts[] = {
+  "7\x1f",        "\x01\x02\x03\x1e", "tab\tnew\nline", "del\x7f", "c1 \xc2\x85",
+  "bad \xff\xfe", "cut \xe2\x82",     "\xc0\xaf",       "ok Ærø",
+};
+
+static JsonNode *
+hostile_report (void)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  guint i;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "kind");
+  json_builder_add_string_value (b, "sync-area");
+  json_builder_set_member_name (b, "pin");
+  json_builder_add_string_value (b, "7\x1f");
+  json_builder_set_member_name (b, "devices");
+  json_builder_begin_array (b);
+  for (i = 0; i < G_N_ELEMENTS (hostile_texts); i++)
+    {
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "name");
+      json_builder_add_string_value (b, hostile_texts[i]);
+      /* a member named by a terminal (a PIN as key) */
+      json_builder_set_member_name (b, hostile_texts[i]);
+      json_builder_begin_array (b);
+      json_builder_add_string_value (b, hostile_texts[i]);
+      json_builder_add_double_value (b, i % 2 ? NAN : INFINITY);
+      json_builder_end_array (b);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+static void
+assert_clean_text (const char *text)
+{
+  const char *p;
+
+  g_assert_true (g_utf8_validate (text, -1, NULL));
+  for (p = text; *p; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      g_assert_true (!g_unichar_iscntrl (c) || c == '\t' || c == '\n' || c == '\r');
+    }
+}
+
+static void
+test_job_report_hostile (void)
+{
+  g_autoptr (BsdStore) store = store_open_memory ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) report = hostile_report ();
+  g_autoptr (JsonNode) parsed = NULL;
+  g_autoptr (BsdJobRecord) job = NULL;
+  g_autofree char *text = NULL;
+  JsonArray *devices;
+  gint64 id;
+  guint i;
+
+  /* the text sanitizer on its own */
+  for (i = 0; i < G_N_ELEMENTS (hostile_texts); i++)
+    {
+      g_autofree char *clean = bsd_job_text_sanitize (hostile_texts[i]);
+
+      assert_clean_text (clean);
+    }
+  text = bsd_job_text_sanitize ("7\x1f"
+                                "8");
+  g_assert_cmpstr (text, ==,
+                   "7\xef\xbf\xbd"
+                   "8");
+  g_clear_pointer (&text, g_free);
+
+  id = bsd_store_create_job (store, "sync-area", "area:1", "uid:0", 0, &error);
+  g_assert_no_error (error);
+  g_assert_true (bsd_store_set_job_running (store, id, &error));
+  text = bsd_store_finish_job_report (store, id, "partial", "1 of 2 devices ok \x1f\xff", &report,
+                                      &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (text);
+
+  /* finalized, and the row holds exactly the text the caller shows */
+  job = bsd_store_get_job (store, id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (job->state, ==, "partial");
+  g_assert_cmpint (job->finished_at, >, 0);
+  g_assert_cmpstr (job->report, ==, text);
+  g_assert_cmpstr (job->summary, ==, "1 of 2 devices ok \xef\xbf\xbd\xef\xbf\xbd");
+  g_assert_true (test_sqlite_json_valid (job->report));
+  assert_clean_text (job->report);
+
+  /* nothing was dropped: every device entry is there, strings replaced */
+  parsed = json_from_string (job->report, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (parsed), "pin"), ==,
+                   "7\xef\xbf\xbd");
+  devices = json_object_get_array_member (json_node_get_object (parsed), "devices");
+  g_assert_cmpuint (json_array_get_length (devices), ==, G_N_ELEMENTS (hostile_texts));
+  for (i = 0; i < G_N_ELEMENTS (hostile_texts); i++)
+    {
+      JsonObject *device = json_array_get_object_element (devices, i);
+      g_autofree char *want = bsd_job_text_sanitize (hostile_texts[i]);
+      JsonArray *keyed = json_object_get_array_member (device, want);
+
+      g_assert_cmpstr (json_object_get_string_member (device, "name"), ==, want);
+      g_assert_nonnull (keyed);
+      g_assert_cmpstr (json_array_get_string_element (keyed, 0), ==, want);
+      g_assert_true (JSON_NODE_HOLDS_NULL (json_array_get_element (keyed, 1)));
+    }
+  /* the caller's tree was sanitized in place: it is what the row holds */
+  {
+    g_autofree char *again = json_to_string (report, FALSE);
+
+    g_assert_cmpstr (again, ==, job->report);
+  }
+}
+
+/* a report that cannot be stored still ends the row, with a minimal
+ * report that says why and keeps what it can */
+static void
+test_job_report_too_large (void)
+{
+  g_autoptr (BsdStore) store = store_open_memory ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) report = NULL;
+  g_autoptr (BsdJobRecord) job = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *huge = g_strnfill (BSD_STORE_REPORT_MAX, 'x');
+  JsonObject *object;
+  JsonNode *original;
+  gint64 id;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "kind");
+  json_builder_add_string_value (b, "sync-all");
+  json_builder_set_member_name (b, "state");
+  json_builder_add_string_value (b, "succeeded");
+  json_builder_set_member_name (b, "duration_ms");
+  json_builder_add_int_value (b, 1234);
+  json_builder_set_member_name (b, "warnings");
+  json_builder_add_string_value (b, huge);
+  json_builder_end_object (b);
+  report = json_builder_get_root (b);
+  original = report;
+
+  id = bsd_store_create_job (store, "sync-all", "all", "scheduler", -1, &error);
+  g_assert_no_error (error);
+  g_assert_true (bsd_store_set_job_running (store, id, &error));
+  g_test_expect_message ("biosyncd", G_LOG_LEVEL_WARNING, "*report could not be stored*");
+  text = bsd_store_finish_job_report (store, id, "failed", "0 of 1 devices ok", &report, &error);
+  g_test_assert_expected_messages ();
+  g_assert_no_error (error);
+  g_assert_true (report != original);
+
+  job = bsd_store_get_job (store, id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (job->state, ==, "failed");
+  g_assert_cmpstr (job->summary, ==, "0 of 1 devices ok");
+  g_assert_cmpstr (job->report, ==, text);
+  g_assert_true (test_sqlite_json_valid (job->report));
+  g_assert_cmpuint (strlen (job->report), <, 4096);
+  object = json_node_get_object (report);
+  g_assert_cmpstr (json_object_get_string_member (object, "kind"), ==, "sync-all");
+  g_assert_cmpstr (json_object_get_string_member (object, "state"), ==, "failed");
+  g_assert_cmpint (json_object_get_int_member (object, "duration_ms"), ==, 1234);
+  g_assert_false (json_object_has_member (object, "warnings"));
+  g_assert_nonnull (strstr (json_object_get_string_member (object, "report_error"), "bytes"));
+
+  /* a row that does not exist is the one thing it cannot finish */
+  g_clear_pointer (&text, g_free);
+  text = bsd_store_finish_job_report (store, 999, "failed", NULL, &report, &error);
+  g_assert_null (text);
+  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
+}
+
 static void
 test_settings (void)
 {
@@ -1420,12 +1671,15 @@ main (int argc, char **argv)
   g_test_add_func ("/store/areas", test_areas);
   g_test_add_func ("/store/devices", test_devices);
   g_test_add_func ("/store/devices/comm-key-confined", test_comm_key_confined);
+  g_test_add_func ("/store/devices/time-zones", test_device_time_zones);
   g_test_add_func ("/store/people", test_people);
   g_test_add_func ("/store/people/roster", test_roster);
   g_test_add_func ("/store/tombstones", test_tombstones);
   g_test_add_func ("/store/snapshot", test_snapshot);
   g_test_add_func ("/store/templates", test_templates);
   g_test_add_func ("/store/jobs", test_jobs);
+  g_test_add_func ("/store/jobs/report-hostile-text", test_job_report_hostile);
+  g_test_add_func ("/store/jobs/report-too-large", test_job_report_too_large);
   g_test_add_func ("/store/settings", test_settings);
   g_test_add_func ("/store/disabled-devices", test_disabled_devices);
 

@@ -1,0 +1,187 @@
+#!/usr/bin/python3
+"""bench-main-loop.py — the longest stall of biosyncd's main loop during big requests
+
+Issue 10 §5/§6: the daemon's main loop never blocks on a request or on a job's
+planning. Two scenarios, each measured from a second D-Bus connection that
+reads the Manager's Version property (answered on the main loop) every 5 ms:
+
+  area   an area of --devices simulated terminals holding --users users each
+         (the same people, no templates) and --empty empty ones (the sync writes
+         everyone to them); SyncArea, then BalanceDevices (its
+         gap reports plan the area twice more). Prints each job's wall time, the
+         longest gap between two answered probes and the longest main-thread
+         step the engine logged ("the main thread's part after a … step took").
+  roster a roster of --users people held by 3 terminals (rows written straight
+         into the database); ListUsers pages of 1000 and ListUsers with a filter,
+         each timed, with the longest probe gap while they run.
+
+Usage: bench-main-loop.py [area|roster|all] [--devices 3] [--users 65000] [--empty 0]
+(BIOSYNC_SIM / BIOSYNC_DAEMON from meson, else build/ under the source root)
+
+SPDX-License-Identifier: GPL-3.0-or-later
+"""
+import argparse
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "daemon"))
+import harness  # noqa: E402
+from harness import MANAGER, NAME, PATH, PROPS  # noqa: E402
+from gi.repository import Gio, GLib  # noqa: E402
+
+STEP = re.compile(r"main thread's part after a (\S+) step took (\d+) ms")
+
+
+PROBE = r"""
+import sys, time
+from gi.repository import Gio, GLib
+conn = Gio.DBusConnection.new_for_address_sync(sys.argv[1],
+    Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT | Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION,
+    None, None)
+args = GLib.Variant("(ss)", ("org.biosync.BioSync1.Manager", "Version"))
+worst, calls = 0.0, 0
+print("ready", flush=True)
+import select
+while not select.select([sys.stdin], [], [], 0)[0]:
+    t0 = time.monotonic()
+    conn.call_sync("org.biosync.BioSync1", "/org/biosync/BioSync1",
+                   "org.freedesktop.DBus.Properties", "Get", args, None, 0, 600000, None)
+    worst = max(worst, time.monotonic() - t0)
+    calls += 1
+    time.sleep(0.005)
+print(worst * 1000.0, calls, flush=True)
+"""
+
+
+class Probe:
+    """a separate process (no GIL shared with the caller) that reads Manager.Version every
+    5 ms; finish() returns the longest wait for an answer in ms"""
+
+    def __init__(self, env):
+        self.proc = subprocess.Popen(["/usr/bin/python3", "-c", PROBE, env.address],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.proc.stdout.readline()
+        self.calls = 0
+
+    def finish(self):
+        out, _ = self.proc.communicate("stop\n", timeout=600)
+        worst, calls = out.split()
+        self.calls = int(calls)
+        return float(worst)
+
+
+def longest_steps(env):
+    worst = {}
+    for m in STEP.finditer(env.daemon_log_text()):
+        worst[m.group(1)] = max(worst.get(m.group(1), 0), int(m.group(2)))
+    return worst
+
+
+def area(args):
+    env = harness.Env(polkit="mock")
+    try:
+        devices = [{"name": "T%d" % i, "face": "none", "pacing_ms": 0, "psize": 65528,
+                    "capacity": {"users": 65534, "fingers": 1000, "records": 1000},
+                    "generate": {"users": args.users, "fingers_per_user": 0, "seed": 1}}
+                   for i in range(args.devices)]
+        devices += [{"name": "E%d" % i, "face": "none", "pacing_ms": 0, "psize": 65528,
+                     "capacity": {"users": 65534, "fingers": 1000, "records": 1000}}
+                    for i in range(args.empty)]
+        sim = env.sim({"devices": devices}, tag="area")
+        env.start_daemon()
+        env.set("AutoSync", GLib.Variant("b", False))
+        env.set("LogInterval", GLib.Variant("u", 0))
+        area_id = env.add_area("Big area")
+        for d in devices:
+            env.add_device(d["name"], sim.port(d["name"]), area_id,
+                           {"timeout-ms": GLib.Variant("u", 60000)})
+        print("area: %d terminals x %d users (the same people), no templates; %d empty ones"
+              % (args.devices, args.users, args.empty))
+        for method, call_args in (("SyncArea", ("(u)", (area_id,))), ("BalanceDevices", (None, None))):
+            probe = Probe(env)
+            t0 = time.monotonic()
+            job = env.call(method, *call_args) if call_args[0] else env.call(method)
+            result = env.wait_job(job, timeout=3600)
+            wall = time.monotonic() - t0
+            worst = probe.finish()
+            print("  %-15s %-9s in %6.1f s; longest main-loop stall seen by a client: %7.1f ms"
+                  " (%d probes)" % (method, result["State"], wall, worst, probe.calls))
+        for phase, ms in sorted(longest_steps(env).items()):
+            print("  longest main-thread step after a %-6s step (engine log): %6d ms" % (phase, ms))
+        return 0
+    finally:
+        env.close()
+
+
+def roster(args):
+    env = harness.Env(polkit="mock")
+    try:
+        env.start_daemon()
+        area_id = env.add_area("Hall")
+        devs = [env.add_device("T%d" % i, 4370 + i, area_id) for i in range(3)]
+        env.stop_daemon()
+        db = sqlite3.connect(os.path.join(env.state_dir, "biosync.db"))
+        with db:
+            db.executemany("INSERT INTO people (pin, name, updated_at) VALUES (?, ?, 1)",
+                           ((str(100000 + i), "Person %d" % i) for i in range(args.users)))
+            for d in devs:
+                db.executemany("INSERT INTO device_users (device_id, pin, uid, seen_at)"
+                               " VALUES (?, ?, ?, 1)",
+                               ((d, str(100000 + i), i + 1) for i in range(args.users)))
+                db.executemany("INSERT INTO device_templates (device_id, pin, kind, idx, hash)"
+                               " VALUES (?, ?, 'finger', 0, 'h')",
+                               ((d, str(100000 + i)) for i in range(args.users)))
+        db.close()
+        env.start_daemon()
+        print("roster: %d people, each on 3 terminals with one fingerprint" % args.users)
+        cases = [("first page", ("", 0, 1000)), ("last page", ("", max(args.users - 1000, 0), 1000)),
+                 ("limit 0", ("", 0, 0)), ("filter", ("son 6", 0, 0))]
+        for what, call_args in cases:
+            probe = Probe(env)
+            t0 = time.monotonic()
+            users = env.call("ListUsers", "(suu)", call_args, timeout=600000)
+            wall = time.monotonic() - t0
+            worst = probe.finish()
+            print("  ListUsers %-10s %-22r %5d entries in %7.1f ms; longest main-loop stall %7.1f ms"
+                  % (what, call_args, len(users), wall * 1000.0, worst))
+        # a whole roster, page by page, as a client reads it
+        probe = Probe(env)
+        t0 = time.monotonic()
+        total = 0
+        while True:
+            page = env.call("ListUsers", "(suu)", ("", total, 1000), timeout=600000)
+            total += len(page)
+            if len(page) < 1000:
+                break
+        wall = time.monotonic() - t0
+        worst = probe.finish()
+        print("  the whole roster in pages of 1000: %d entries in %.1f s; longest stall %.1f ms"
+              % (total, wall, worst))
+        return 0
+    finally:
+        env.close()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("scenario", nargs="?", default="all", choices=("area", "roster", "all"))
+    parser.add_argument("--devices", type=int, default=3)
+    parser.add_argument("--users", type=int, default=65000)
+    parser.add_argument("--empty", type=int, default=0,
+                        help="empty terminals in the area as well: the sync writes everyone there")
+    args = parser.parse_args()
+    status = 0
+    if args.scenario in ("roster", "all"):
+        status |= roster(args)
+    if args.scenario in ("area", "all"):
+        status |= area(args)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
