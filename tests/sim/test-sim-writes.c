@@ -1,0 +1,367 @@
+/* test-sim-writes.c — every kind of write has its own counter; a read-only
+ * keep-disabled; the session meter over all devices
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "test-sim.h"
+#include "zk-client.h"
+
+/* the per-kind counters of docs/SIMULATOR.md, in the stats JSON */
+static const char *const kinds[] = {
+  "disables",        "enables",          "clock_sets",    "user_writes",  "user_deletes",
+  "template_writes", "template_deletes", "face_writes",   "face_deletes", "batch_writes",
+  "uploads",         "log_clears",       "option_writes", "refreshes",    "other_writes",
+};
+
+typedef struct
+{
+  gint64 v[G_N_ELEMENTS (kinds)];
+  gint64 writes;
+} Counts;
+
+static void
+counts_read (TestSim *sim, Counts *c)
+{
+  g_autoptr (JsonNode) node = test_sim_stats (sim, 0);
+  JsonObject *o = json_node_get_object (node);
+
+  for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
+    {
+      g_assert_true (json_object_has_member (o, kinds[i]));
+      c->v[i] = json_object_get_int_member (o, kinds[i]);
+    }
+  c->writes = json_object_get_int_member (o, "writes");
+}
+
+/* the counters moved exactly as @expect says ("kind=n,kind=n"), every
+ * other one stayed where it was; @before becomes the new state */
+static void
+assert_moved (TestSim *sim, Counts *before, const char *expect)
+{
+  g_auto (GStrv) pairs = g_strsplit (expect, ",", -1);
+  Counts after;
+
+  counts_read (sim, &after);
+  for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
+    {
+      gint64 want = 0;
+
+      for (guint j = 0; pairs[j] && *pairs[j]; j++)
+        {
+          g_auto (GStrv) kv = g_strsplit (pairs[j], "=", 2);
+
+          if (g_str_equal (kv[0], kinds[i]))
+            want = g_ascii_strtoll (kv[1], NULL, 10);
+        }
+      if (after.v[i] - before->v[i] != want)
+        g_error ("after “%s”: %s moved by %" G_GINT64_FORMAT ", expected %" G_GINT64_FORMAT, expect,
+                 kinds[i], after.v[i] - before->v[i], want);
+    }
+  *before = after;
+}
+
+static char *
+fixture (void)
+{
+  TestSimDeviceSpec spec = { .name = "X",
+                             .users = 3,
+                             .fingers_per_user = 1,
+                             .faces_per_user = 1,
+                             .records = 5,
+                             .extra = "\"options\":{\"TestOpt\":\"0\"}" };
+
+  return test_sim_fixture (&spec, 1);
+}
+
+static ZkClient *
+connect_client (TestSim *sim, gboolean read_only)
+{
+  g_autoptr (ZkClient) client
+      = zk_client_new ("127.0.0.1", test_sim_tcp_port (sim, 0), ZK_TRANSPORT_TCP);
+  g_autoptr (GError) error = NULL;
+
+  zk_client_set_timeout (client, 2000);
+  g_assert_false (read_only);
+  g_assert_true (zk_client_connect (client, NULL, &error));
+  g_assert_no_error (error);
+  return g_steal_pointer (&client);
+}
+
+static ZkUser *
+new_user (guint16 uid, const char *pin)
+{
+  ZkUser *user = zk_user_new ();
+
+  user->uid = uid;
+  g_strlcpy (user->user_id, pin, sizeof user->user_id);
+  g_free (user->name);
+  user->name = g_strdup ("Writer");
+  return user;
+}
+
+static ZkTemplate *
+new_template (guint16 uid, guint8 fid)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (uid * 16 + fid);
+  g_autoptr (GBytes) data = zk_sim_make_template (rand, 10, 900);
+
+  return zk_template_new (uid, fid, 1, data);
+}
+
+static GPtrArray *
+new_faces (guint16 uid)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (uid);
+  g_autoptr (GBytes) data = zk_sim_make_face_data (rand, 1200);
+  GPtrArray *faces = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_face_free);
+
+  g_ptr_array_add (faces, zk_face_new (uid, 0, 1, data));
+  return faces;
+}
+
+/* reading everything a sync reads changes no counter */
+static void
+read_everything (ZkClient *client)
+{
+  g_autoptr (GError) error = NULL;
+  ZkDeviceInfo info = { 0 };
+  ZkTime time;
+  ZkSizes sizes;
+  GPtrArray *table;
+  g_autoptr (ZkTemplate) one = NULL;
+  g_autofree char *option = NULL;
+
+  g_assert_true (zk_client_get_info (client, &info, NULL, &error));
+  g_assert_no_error (error);
+  zk_device_info_clear (&info);
+  g_assert_true (zk_client_get_time (client, &time, NULL, &error));
+  g_assert_true (zk_client_get_sizes (client, &sizes, NULL, &error));
+  option = zk_client_get_option (client, "~SerialNumber", NULL, &error);
+  g_assert_no_error (error);
+  table = zk_client_read_users (client, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (table->len, >=, 3);
+  g_ptr_array_unref (table);
+  table = zk_client_read_templates (client, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_ptr_array_unref (table);
+  table = zk_client_read_attendance (client, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_ptr_array_unref (table);
+  table = zk_client_read_faces (client, 1, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (table->len, ==, 1);
+  g_ptr_array_unref (table);
+  one = zk_client_read_template (client, 1, 0, NULL, &error);
+  g_assert_no_error (error);
+}
+
+static void
+test_each_kind_counted (void)
+{
+  g_autofree char *json = fixture ();
+  g_autoptr (TestSim) sim = test_sim_new (json);
+  g_autoptr (ZkClient) client = connect_client (sim, FALSE);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ZkUser) user = new_user (50, "5050");
+  g_autoptr (ZkTemplate) tmpl = new_template (50, 0);
+  g_autoptr (GPtrArray) faces = new_faces (50);
+  g_autoptr (GPtrArray) users = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_user_free);
+  g_autoptr (GPtrArray) templates
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_template_free);
+  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+  ZkTime time;
+  Counts c;
+
+  counts_read (sim, &c);
+  for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
+    g_assert_cmpint (c.v[i], ==, 0);
+
+  read_everything (client);
+  assert_moved (sim, &c, "");
+
+  g_assert_true (zk_client_disable (client, 0, NULL, &error));
+  assert_moved (sim, &c, "disables=1");
+  g_assert_true (zk_client_set_user (client, user, NULL, &error));
+  g_assert_no_error (error);
+  assert_moved (sim, &c, "user_writes=1");
+  /* a buffered upload: PREPARE_DATA, DATA, then the write itself */
+  g_assert_true (zk_client_write_template (client, tmpl, NULL, &error));
+  g_assert_no_error (error);
+  assert_moved (sim, &c, "template_writes=1,uploads=2");
+  g_assert_true (zk_client_write_faces (client, "5050", faces, NULL, &error));
+  g_assert_no_error (error);
+  assert_moved (sim, &c, "face_writes=1,uploads=2");
+  g_assert_true (zk_client_delete_faces (client, "5050", NULL, &error));
+  g_assert_no_error (error);
+  assert_moved (sim, &c, "face_deletes=1");
+  g_assert_true (zk_client_delete_template (client, 50, 0, NULL, &error));
+  g_assert_no_error (error);
+  assert_moved (sim, &c, "template_deletes=1");
+  g_assert_true (zk_client_delete_user (client, 50, NULL, &error));
+  g_assert_no_error (error);
+  assert_moved (sim, &c, "user_deletes=1");
+
+  /* a batch counts itself and each record it carries */
+  g_ptr_array_add (users, new_user (60, "6060"));
+  g_ptr_array_add (users, new_user (61, "6161"));
+  g_ptr_array_add (templates, new_template (60, 3));
+  g_assert_true (zk_client_write_batch (client, users, templates, NULL, &error));
+  g_assert_no_error (error);
+  assert_moved (sim, &c, "batch_writes=1,user_writes=2,template_writes=1,uploads=2");
+
+  zk_time_from_date_time (now, &time);
+  g_assert_true (zk_client_set_time (client, &time, NULL, &error));
+  g_assert_no_error (error);
+  assert_moved (sim, &c, "clock_sets=1");
+  g_assert_true (zk_client_set_option (client, "TestOpt", "1", NULL, &error));
+  g_assert_no_error (error);
+  assert_moved (sim, &c, "option_writes=1");
+  g_assert_true (zk_client_clear_attendance (client, NULL, &error));
+  g_assert_no_error (error);
+  assert_moved (sim, &c, "log_clears=1");
+  g_assert_true (zk_client_refresh_data (client, NULL, &error));
+  assert_moved (sim, &c, "refreshes=1");
+  g_assert_true (zk_client_enable (client, NULL, &error));
+  assert_moved (sim, &c, "enables=1");
+  g_assert_no_error (error);
+  g_assert_cmpint (c.writes, >, 0);
+}
+
+/* keep-disabled: no re-enable at the session's end or after the timeout;
+ * ENABLEDEVICE or the control socket's "enable" release it */
+static void
+test_keep_disabled (void)
+{
+  g_autofree char *json = fixture ();
+  g_autoptr (TestSim) sim = test_sim_new (json);
+  g_autoptr (GError) error = NULL;
+
+  g_free (test_sim_control (sim, "fault X keep-disabled"));
+  {
+    g_autoptr (ZkClient) client = connect_client (sim, FALSE);
+
+    g_assert_true (zk_client_disable (client, 1, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_true (zk_client_disconnect (client, NULL, &error));
+  }
+  g_assert_cmpint (test_sim_stat (sim, 0, "sessions"), ==, 0);
+  g_assert_cmpint (test_sim_stat (sim, 0, "disabled"), ==, 1);
+  /* past the 1 s timeout, and a session that comes and goes */
+  g_usleep (1200 * 1000);
+  {
+    g_autoptr (ZkClient) client = connect_client (sim, FALSE);
+
+    read_everything (client);
+    g_assert_true (zk_client_disconnect (client, NULL, &error));
+  }
+  g_assert_cmpint (test_sim_stat (sim, 0, "disabled"), ==, 1);
+  {
+    g_autofree char *shown = test_sim_control (sim, "fault X");
+
+    g_assert_nonnull (strstr (shown, "\"keep_disabled\":true"));
+  }
+  g_free (test_sim_control (sim, "enable X"));
+  g_assert_cmpint (test_sim_stat (sim, 0, "disabled"), ==, 0);
+
+  /* ENABLEDEVICE releases it as well */
+  {
+    g_autoptr (ZkClient) client = connect_client (sim, FALSE);
+
+    g_assert_true (zk_client_disable (client, 0, NULL, &error));
+    g_assert_true (zk_client_disconnect (client, NULL, &error));
+  }
+  g_assert_cmpint (test_sim_stat (sim, 0, "disabled"), ==, 1);
+  {
+    g_autoptr (ZkClient) client = connect_client (sim, FALSE);
+
+    g_assert_true (zk_client_enable (client, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (test_sim_stat (sim, 0, "disabled"), ==, 0);
+  }
+  /* without the fault the firmware rule is back: the last exit re-enables */
+  g_free (test_sim_control (sim, "fault X clear"));
+  {
+    g_autoptr (ZkClient) client = connect_client (sim, FALSE);
+
+    g_assert_true (zk_client_disable (client, 0, NULL, &error));
+    g_assert_true (zk_client_disconnect (client, NULL, &error));
+  }
+  g_assert_cmpint (test_sim_stat (sim, 0, "disabled"), ==, 0);
+}
+
+static void
+server_sessions (TestSim *sim, gint64 *now, gint64 *max)
+{
+  g_autofree char *text = test_sim_control (sim, "stats");
+  g_autoptr (JsonNode) node = json_from_string (text, NULL);
+  JsonObject *o = json_node_get_object (node);
+  guint n, m;
+
+  *now = json_object_get_int_member (o, "sessions");
+  *max = json_object_get_int_member (o, "max_sessions");
+  zk_sim_server_get_sessions (test_sim_get_server (sim), &n, &m);
+  g_assert_cmpint (n, ==, *now);
+  g_assert_cmpint (m, ==, *max);
+}
+
+/* the server counts sessions open at once over all of its devices */
+static void
+test_session_meter (void)
+{
+  TestSimDeviceSpec specs[] = { { .name = "A", .users = 1 }, { .name = "B", .users = 1 } };
+  g_autofree char *json = test_sim_fixture (specs, 2);
+  g_autoptr (TestSim) sim = test_sim_new (json);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ZkClient) a
+      = zk_client_new ("127.0.0.1", test_sim_tcp_port (sim, 0), ZK_TRANSPORT_TCP);
+  g_autoptr (ZkClient) b
+      = zk_client_new ("127.0.0.1", test_sim_tcp_port (sim, 1), ZK_TRANSPORT_TCP);
+  g_autoptr (ZkClient) a_udp
+      = zk_client_new ("127.0.0.1", test_sim_udp_port (sim, 0), ZK_TRANSPORT_UDP);
+  gint64 now, max;
+
+  server_sessions (sim, &now, &max);
+  g_assert_cmpint (now, ==, 0);
+  g_assert_cmpint (max, ==, 0);
+  g_assert_true (zk_client_connect (a, NULL, &error));
+  g_assert_true (zk_client_connect (b, NULL, &error));
+  g_assert_no_error (error);
+  server_sessions (sim, &now, &max);
+  g_assert_cmpint (now, ==, 2);
+  g_assert_cmpint (max, ==, 2);
+  g_assert_true (zk_client_disconnect (b, NULL, &error));
+  server_sessions (sim, &now, &max);
+  g_assert_cmpint (now, ==, 1);
+  /* a second session to A: three at once at the peak, two on A */
+  g_assert_true (zk_client_connect (b, NULL, &error));
+  g_assert_true (zk_client_connect (a_udp, NULL, &error));
+  g_assert_no_error (error);
+  server_sessions (sim, &now, &max);
+  g_assert_cmpint (now, ==, 3);
+  g_assert_cmpint (max, ==, 3);
+  g_assert_cmpint (test_sim_stat (sim, 0, "max_sessions"), ==, 2);
+  g_assert_cmpint (test_sim_stat (sim, 1, "max_sessions"), ==, 1);
+  /* a reboot ends A's sessions */
+  g_free (test_sim_control (sim, "reboot A"));
+  server_sessions (sim, &now, &max);
+  g_assert_cmpint (now, ==, 1);
+  g_assert_true (zk_client_disconnect (b, NULL, &error));
+  server_sessions (sim, &now, &max);
+  g_assert_cmpint (now, ==, 0);
+  g_assert_cmpint (max, ==, 3);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/sim/writes/each-kind-counted", test_each_kind_counted);
+  g_test_add_func ("/sim/writes/keep-disabled", test_keep_disabled);
+  g_test_add_func ("/sim/writes/session-meter", test_session_meter);
+  return g_test_run ();
+}
