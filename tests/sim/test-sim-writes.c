@@ -1,5 +1,5 @@
 /* test-sim-writes.c — every kind of write has its own counter; a read-only
- * keep-disabled; the session meter over all devices
+ * client sends none; keep-disabled; the session meter over all devices
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -85,7 +85,7 @@ connect_client (TestSim *sim, gboolean read_only)
   g_autoptr (GError) error = NULL;
 
   zk_client_set_timeout (client, 2000);
-  g_assert_false (read_only);
+  zk_client_set_read_only (client, read_only);
   g_assert_true (zk_client_connect (client, NULL, &error));
   g_assert_no_error (error);
   return g_steal_pointer (&client);
@@ -232,6 +232,64 @@ test_each_kind_counted (void)
   g_assert_cmpint (c.writes, >, 0);
 }
 
+/* a read-only client refuses every write before the wire and still reads */
+static void
+test_read_only_client (void)
+{
+  g_autofree char *json = fixture ();
+  g_autoptr (TestSim) sim = test_sim_new (json);
+  g_autoptr (ZkClient) client = connect_client (sim, TRUE);
+  g_autoptr (ZkUser) user = new_user (50, "5050");
+  g_autoptr (ZkTemplate) tmpl = new_template (50, 0);
+  g_autoptr (GPtrArray) faces = new_faces (1);
+  g_autoptr (GPtrArray) users = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_user_free);
+  g_autoptr (GPtrArray) templates
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_template_free);
+  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+  ZkTime time;
+  Counts c;
+  guint refused = 0;
+
+  g_assert_true (zk_client_get_read_only (client));
+  counts_read (sim, &c);
+  zk_time_from_date_time (now, &time);
+  g_ptr_array_add (users, new_user (60, "6060"));
+  g_ptr_array_add (templates, new_template (60, 3));
+#define REFUSED(call)                                                                              \
+  G_STMT_START                                                                                     \
+  {                                                                                                \
+    g_autoptr (GError) e = NULL;                                                                   \
+    g_assert_false (call);                                                                         \
+    g_assert_error (e, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT);                                       \
+    g_assert_nonnull (strstr (e->message, "read-only"));                                           \
+    refused++;                                                                                     \
+  }                                                                                                \
+  G_STMT_END
+  REFUSED (zk_client_disable (client, 0, NULL, &e));
+  REFUSED (zk_client_enable (client, NULL, &e));
+  REFUSED (zk_client_set_time (client, &time, NULL, &e));
+  REFUSED (zk_client_set_user (client, user, NULL, &e));
+  REFUSED (zk_client_write_template (client, tmpl, NULL, &e));
+  REFUSED (zk_client_write_batch (client, users, templates, NULL, &e));
+  REFUSED (zk_client_write_faces (client, "1", faces, NULL, &e));
+  REFUSED (zk_client_delete_faces (client, "1", NULL, &e));
+  REFUSED (zk_client_delete_template (client, 1, 0, NULL, &e));
+  REFUSED (zk_client_delete_user (client, 1, NULL, &e));
+  REFUSED (zk_client_clear_attendance (client, NULL, &e));
+  REFUSED (zk_client_set_option (client, "TestOpt", "1", NULL, &e));
+  REFUSED (zk_client_refresh_data (client, NULL, &e));
+  REFUSED (zk_client_refresh_options (client, NULL, &e));
+#undef REFUSED
+  g_assert_cmpuint (refused, ==, 14);
+  /* nothing of it reached the terminal, and the session still reads */
+  assert_moved (sim, &c, "");
+  g_assert_cmpint (c.writes, ==, 0);
+  read_everything (client);
+  assert_moved (sim, &c, "");
+  g_assert_cmpuint (test_sim_count (sim, 0, "users"), ==, 3);
+  g_assert_cmpuint (test_sim_count (sim, 0, "attendance"), ==, 5);
+}
+
 /* keep-disabled: no re-enable at the session's end or after the timeout;
  * ENABLEDEVICE or the control socket's "enable" release it */
 static void
@@ -254,7 +312,7 @@ test_keep_disabled (void)
   /* past the 1 s timeout, and a session that comes and goes */
   g_usleep (1200 * 1000);
   {
-    g_autoptr (ZkClient) client = connect_client (sim, FALSE);
+    g_autoptr (ZkClient) client = connect_client (sim, TRUE);
 
     read_everything (client);
     g_assert_true (zk_client_disconnect (client, NULL, &error));
@@ -361,6 +419,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/sim/writes/each-kind-counted", test_each_kind_counted);
+  g_test_add_func ("/sim/writes/read-only-client", test_read_only_client);
   g_test_add_func ("/sim/writes/keep-disabled", test_keep_disabled);
   g_test_add_func ("/sim/writes/session-meter", test_session_meter);
   return g_test_run ();
