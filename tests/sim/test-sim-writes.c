@@ -10,60 +10,6 @@
 #include "test-sim.h"
 #include "zk-client.h"
 
-/* the per-kind counters of docs/SIMULATOR.md, in the stats JSON */
-static const char *const kinds[] = {
-  "disables",        "enables",          "clock_sets",    "user_writes",  "user_deletes",
-  "template_writes", "template_deletes", "face_writes",   "face_deletes", "batch_writes",
-  "uploads",         "log_clears",       "option_writes", "refreshes",    "other_writes",
-};
-
-typedef struct
-{
-  gint64 v[G_N_ELEMENTS (kinds)];
-  gint64 writes;
-} Counts;
-
-static void
-counts_read (TestSim *sim, Counts *c)
-{
-  g_autoptr (JsonNode) node = test_sim_stats (sim, 0);
-  JsonObject *o = json_node_get_object (node);
-
-  for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
-    {
-      g_assert_true (json_object_has_member (o, kinds[i]));
-      c->v[i] = json_object_get_int_member (o, kinds[i]);
-    }
-  c->writes = json_object_get_int_member (o, "writes");
-}
-
-/* the counters moved exactly as @expect says ("kind=n,kind=n"), every
- * other one stayed where it was; @before becomes the new state */
-static void
-assert_moved (TestSim *sim, Counts *before, const char *expect)
-{
-  g_auto (GStrv) pairs = g_strsplit (expect, ",", -1);
-  Counts after;
-
-  counts_read (sim, &after);
-  for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
-    {
-      gint64 want = 0;
-
-      for (guint j = 0; pairs[j] && *pairs[j]; j++)
-        {
-          g_auto (GStrv) kv = g_strsplit (pairs[j], "=", 2);
-
-          if (g_str_equal (kv[0], kinds[i]))
-            want = g_ascii_strtoll (kv[1], NULL, 10);
-        }
-      if (after.v[i] - before->v[i] != want)
-        g_error ("after “%s”: %s moved by %" G_GINT64_FORMAT ", expected %" G_GINT64_FORMAT, expect,
-                 kinds[i], after.v[i] - before->v[i], want);
-    }
-  *before = after;
-}
-
 static char *
 fixture (void)
 {
@@ -175,36 +121,35 @@ test_each_kind_counted (void)
       = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_template_free);
   g_autoptr (GDateTime) now = g_date_time_new_now_local ();
   ZkTime time;
-  Counts c;
+  TestSimWrites c;
 
-  counts_read (sim, &c);
-  for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
-    g_assert_cmpint (c.v[i], ==, 0);
+  test_sim_assert_writes (sim, 0, NULL, "");
+  test_sim_writes_read (sim, 0, &c);
 
   read_everything (client);
-  assert_moved (sim, &c, "");
+  test_sim_assert_writes (sim, 0, &c, "");
 
   g_assert_true (zk_client_disable (client, 0, NULL, &error));
-  assert_moved (sim, &c, "disables=1");
+  test_sim_assert_writes (sim, 0, &c, "disables=1");
   g_assert_true (zk_client_set_user (client, user, NULL, &error));
   g_assert_no_error (error);
-  assert_moved (sim, &c, "user_writes=1");
+  test_sim_assert_writes (sim, 0, &c, "user_writes=1");
   /* a buffered upload: PREPARE_DATA, DATA, then the write itself */
   g_assert_true (zk_client_write_template (client, tmpl, NULL, &error));
   g_assert_no_error (error);
-  assert_moved (sim, &c, "template_writes=1,uploads=2");
+  test_sim_assert_writes (sim, 0, &c, "template_writes=1,uploads=2");
   g_assert_true (zk_client_write_faces (client, "5050", faces, NULL, &error));
   g_assert_no_error (error);
-  assert_moved (sim, &c, "face_writes=1,uploads=2");
+  test_sim_assert_writes (sim, 0, &c, "face_writes=1,uploads=2");
   g_assert_true (zk_client_delete_faces (client, "5050", NULL, &error));
   g_assert_no_error (error);
-  assert_moved (sim, &c, "face_deletes=1");
+  test_sim_assert_writes (sim, 0, &c, "face_deletes=1");
   g_assert_true (zk_client_delete_template (client, 50, 0, NULL, &error));
   g_assert_no_error (error);
-  assert_moved (sim, &c, "template_deletes=1");
+  test_sim_assert_writes (sim, 0, &c, "template_deletes=1");
   g_assert_true (zk_client_delete_user (client, 50, NULL, &error));
   g_assert_no_error (error);
-  assert_moved (sim, &c, "user_deletes=1");
+  test_sim_assert_writes (sim, 0, &c, "user_deletes=1");
 
   /* a batch counts itself and each record it carries */
   g_ptr_array_add (users, new_user (60, "6060"));
@@ -212,24 +157,24 @@ test_each_kind_counted (void)
   g_ptr_array_add (templates, new_template (60, 3));
   g_assert_true (zk_client_write_batch (client, users, templates, NULL, &error));
   g_assert_no_error (error);
-  assert_moved (sim, &c, "batch_writes=1,user_writes=2,template_writes=1,uploads=2");
+  test_sim_assert_writes (sim, 0, &c, "batch_writes=1,user_writes=2,template_writes=1,uploads=2");
 
   zk_time_from_date_time (now, &time);
   g_assert_true (zk_client_set_time (client, &time, NULL, &error));
   g_assert_no_error (error);
-  assert_moved (sim, &c, "clock_sets=1");
+  test_sim_assert_writes (sim, 0, &c, "clock_sets=1");
   g_assert_true (zk_client_set_option (client, "TestOpt", "1", NULL, &error));
   g_assert_no_error (error);
-  assert_moved (sim, &c, "option_writes=1");
+  test_sim_assert_writes (sim, 0, &c, "option_writes=1");
   g_assert_true (zk_client_clear_attendance (client, NULL, &error));
   g_assert_no_error (error);
-  assert_moved (sim, &c, "log_clears=1");
+  test_sim_assert_writes (sim, 0, &c, "log_clears=1");
   g_assert_true (zk_client_refresh_data (client, NULL, &error));
-  assert_moved (sim, &c, "refreshes=1");
+  test_sim_assert_writes (sim, 0, &c, "refreshes=1");
   g_assert_true (zk_client_enable (client, NULL, &error));
-  assert_moved (sim, &c, "enables=1");
+  test_sim_assert_writes (sim, 0, &c, "enables=1");
   g_assert_no_error (error);
-  g_assert_cmpint (c.writes, >, 0);
+  g_assert_cmpint (test_sim_stat (sim, 0, "writes"), >, 0);
 }
 
 /* a read-only client refuses every write before the wire and still reads */
@@ -247,11 +192,11 @@ test_read_only_client (void)
       = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_template_free);
   g_autoptr (GDateTime) now = g_date_time_new_now_local ();
   ZkTime time;
-  Counts c;
+  TestSimWrites c;
   guint refused = 0;
 
   g_assert_true (zk_client_get_read_only (client));
-  counts_read (sim, &c);
+  test_sim_writes_read (sim, 0, &c);
   zk_time_from_date_time (now, &time);
   g_ptr_array_add (users, new_user (60, "6060"));
   g_ptr_array_add (templates, new_template (60, 3));
@@ -282,10 +227,10 @@ test_read_only_client (void)
 #undef REFUSED
   g_assert_cmpuint (refused, ==, 14);
   /* nothing of it reached the terminal, and the session still reads */
-  assert_moved (sim, &c, "");
-  g_assert_cmpint (c.writes, ==, 0);
+  test_sim_assert_writes (sim, 0, &c, "");
+  g_assert_cmpint (test_sim_stat (sim, 0, "writes"), ==, 0);
   read_everything (client);
-  assert_moved (sim, &c, "");
+  test_sim_assert_writes (sim, 0, &c, "");
   g_assert_cmpuint (test_sim_count (sim, 0, "users"), ==, 3);
   g_assert_cmpuint (test_sim_count (sim, 0, "attendance"), ==, 5);
 }
