@@ -92,6 +92,7 @@ sleep_cancellable (guint ms, GCancellable *cancellable)
 ZkClient *
 bsd_device_io_open (const BsdEndpoint *endpoint,
                     const BsdRetryPolicy *retry,
+                    gboolean read_only,
                     GCancellable *cancellable,
                     GError **error)
 {
@@ -107,6 +108,7 @@ bsd_device_io_open (const BsdEndpoint *endpoint,
 
       zk_client_set_comm_key (client, endpoint->comm_key);
       zk_client_set_timeout (client, endpoint->timeout_ms);
+      zk_client_set_read_only (client, read_only);
       if (zk_client_connect (client, cancellable, &local))
         return g_steal_pointer (&client);
       if (attempt >= attempts || !retryable (local))

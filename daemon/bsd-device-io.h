@@ -49,9 +49,12 @@ typedef struct
 } BsdRetryPolicy;
 
 /* connects, retrying timeouts, refusals and closed connections with
- * backoff; a wrong comm key or a protocol error is final at once */
+ * backoff; a wrong comm key or a protocol error is final at once. A
+ * @read_only session refuses every request that would change the
+ * terminal before it is sent (zk_client_set_read_only()) */
 ZkClient *bsd_device_io_open (const BsdEndpoint *endpoint,
                               const BsdRetryPolicy *retry,
+                              gboolean read_only,
                               GCancellable *cancellable,
                               GError **error);
 /* EXIT and close; errors are ignored (the device frees the session itself) */

@@ -269,6 +269,7 @@ struct _Run
   ZkUser *update_record; /* update-user: the roster record, uid unset */
   gboolean balance;
   gboolean clear_logs;
+  gboolean read_only; /* a preview: no session may change a terminal */
   guint clock_threshold;
   gint64 started;
 };
@@ -396,6 +397,14 @@ dispatch (DeviceCtx *dev, Phase phase)
   g_thread_pool_push (dev->run->engine->pool, work, NULL);
 }
 
+/* a session that cannot change the terminal: collecting logs, and every
+ * session of a job that only reads */
+static gboolean
+session_read_only (const Work *work)
+{
+  return work->dev->run->read_only || work->phase == PHASE_LOGS;
+}
+
 /* ------------------------------------------------------- worker phases */
 
 static gboolean
@@ -441,7 +450,8 @@ worker_read (DeviceCtx *dev, ZkClient *client, GCancellable *cancellable)
           && sizes->faces >= 0 && (guint)sizes->faces == dev->stored_face_users);
   if (!dev->read_fingers)
     flags = BSD_READ_USERS;
-  if (clock_needs_setting (run, &dev->contact))
+  /* a preview says it would, in its report */
+  if (clock_needs_setting (run, &dev->contact) && !run->read_only)
     {
       g_autoptr (GError) local = NULL;
 
@@ -652,7 +662,8 @@ work_run (Work *work)
       g_set_error (&dev->error, ZK_ERROR, ZK_ERROR_CANCELLED, "cancelled");
       return;
     }
-  client = bsd_device_io_open (dev->endpoint, &self->retry, cancellable, &dev->error);
+  client = bsd_device_io_open (dev->endpoint, &self->retry, session_read_only (work), cancellable,
+                               &dev->error);
   if (client != NULL)
     {
       switch (work->phase)
@@ -1130,6 +1141,11 @@ add_device_report (JsonBuilder *b, DeviceCtx *dev)
       json_builder_add_int_value (b, dev->contact.clock_offset);
       json_builder_set_member_name (b, "clock_set");
       json_builder_add_boolean_value (b, dev->clock_set);
+      if (dev->run->read_only)
+        {
+          json_builder_set_member_name (b, "would_set_clock");
+          json_builder_add_boolean_value (b, clock_needs_setting (dev->run, &dev->contact));
+        }
     }
   if (dev->have_read)
     {
@@ -1243,6 +1259,25 @@ record_device_results (Run *run)
     }
 }
 
+/* what a job that only read left undone that a sync would do besides its
+ * plan: set clocks ("set the clock of A, +3600 s") */
+static GPtrArray *
+run_would_also (Run *run)
+{
+  GPtrArray *texts = g_ptr_array_new_with_free_func (g_free);
+  guint i;
+
+  for (i = 0; run->read_only && i < run->devices->len; i++)
+    {
+      DeviceCtx *dev = run->devices->pdata[i];
+
+      if (clock_needs_setting (run, &dev->contact))
+        g_ptr_array_add (texts, g_strdup_printf ("set the clock of %s, %+" G_GINT64_FORMAT " s",
+                                                 dev->endpoint->name, dev->contact.clock_offset));
+    }
+  return texts;
+}
+
 static void
 run_finish (Run *run)
 {
@@ -1255,6 +1290,7 @@ run_finish (Run *run)
   guint ok = count_status (run, "ok"), partial = count_status (run, "partial");
   guint failed = count_status (run, "failed"), unreachable = count_status (run, "unreachable");
   guint cancelled = count_status (run, "cancelled");
+  g_autoptr (GPtrArray) would_also = run_would_also (run);
   guint i;
 
   if (g_cancellable_is_cancelled (run->cancellable) || cancelled > 0)
@@ -1281,6 +1317,15 @@ run_finish (Run *run)
         g_string_append_printf (s, ", %u unreachable", unreachable);
       if (cancelled)
         g_string_append_printf (s, ", %u cancelled", cancelled);
+      if (would_also->len > 0)
+        {
+          g_autofree char *joined = NULL;
+
+          g_ptr_array_add (would_also, NULL);
+          joined = g_strjoinv ("; ", (char **)would_also->pdata);
+          g_ptr_array_set_size (would_also, would_also->len - 1);
+          g_string_append_printf (s, "; a sync would also %s", joined);
+        }
       outcome->summary = g_string_free (s, FALSE);
     }
 
@@ -1294,6 +1339,14 @@ run_finish (Run *run)
   json_builder_add_int_value (b, (g_get_monotonic_time () - run->started) / 1000);
   if (run->op->pin)
     json_add_str (b, "pin", run->op->pin);
+  if (run->read_only)
+    {
+      json_builder_set_member_name (b, "would_also");
+      json_builder_begin_array (b);
+      for (i = 0; i < would_also->len; i++)
+        json_add_text (b, would_also->pdata[i]);
+      json_builder_end_array (b);
+    }
   if (run->groups->len > 0)
     {
       json_builder_set_member_name (b, "areas");
@@ -2290,6 +2343,7 @@ bsd_engine_run_async (BsdEngine *self,
   run->clock_threshold = uint_value;
   bsd_store_get_setting_bool (self->store, "ClearLogsAfterDownload", &bool_value, NULL);
   run->clear_logs = bool_value;
+  run->read_only = op->kind == BSD_OP_PREVIEW;
 
   if (!build_run (run, &error))
     {
@@ -2390,7 +2444,7 @@ bsd_engine_recover_disabled_devices (BsdEngine *self, GCancellable *cancellable)
       bsd_store_get_comm_key (self->store, device->id, &key, NULL);
       endpoint = bsd_endpoint_new (device->id, device->name, device->address, device->port,
                                    device->protocol, key, device->timeout_ms, device->time_zone);
-      client = bsd_device_io_open (endpoint, &once, cancellable, &error);
+      client = bsd_device_io_open (endpoint, &once, FALSE, cancellable, &error);
       if (client && zk_client_enable (client, cancellable, &error))
         {
           g_message ("%s: re-enabled after an interrupted job", device->name);
