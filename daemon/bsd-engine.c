@@ -343,13 +343,16 @@ report_progress (Run *run, const char *message)
 
 /* ---------------------------------------------------------- worker pool */
 
+/* one session with one terminal, in a worker */
 typedef struct
 {
+  BsdEngine *engine;
   DeviceCtx *dev;
   Phase phase;
+  BsdHold hold; /* the session's record of disabling the terminal */
 } Work;
 
-static void work_done_main (DeviceCtx *dev, Phase phase);
+static void work_done_main (Work *work);
 
 static gboolean
 work_done_cb (gpointer data)
@@ -359,7 +362,7 @@ work_done_cb (gpointer data)
   Phase phase = work->phase;
   gint64 took;
 
-  work_done_main (work->dev, work->phase);
+  work_done_main (work);
   /* the main thread's share of a job (store, plan, report) delays every
    * D-Bus call behind it: say when one step is long */
   took = g_get_monotonic_time () - start;
@@ -387,10 +390,26 @@ pool_func (gpointer data, gpointer user_data)
   g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT + 10, work_done_cb, work, g_free);
 }
 
+static gboolean hold_record (gpointer data, GError **error);
+static void hold_forget (gpointer data);
+
+static Work *
+work_new (BsdEngine *self)
+{
+  Work *work = g_new0 (Work, 1);
+
+  work->engine = self;
+  work->hold.record = hold_record;
+  work->hold.forget = hold_forget;
+  work->hold.data = work;
+  work->hold.timeout_s = self->disable_timeout_s;
+  return work;
+}
+
 static void
 dispatch (DeviceCtx *dev, Phase phase)
 {
-  Work *work = g_new0 (Work, 1);
+  Work *work = work_new (dev->run->engine);
 
   work->dev = dev;
   work->phase = phase;
@@ -514,24 +533,17 @@ worker_logs (DeviceCtx *dev, ZkClient *client, GCancellable *cancellable)
 }
 
 static void
-worker_clear_logs (DeviceCtx *dev, ZkClient *client, GCancellable *cancellable)
+worker_clear_logs (DeviceCtx *dev, ZkClient *client, BsdHold *hold, GCancellable *cancellable)
 {
-  Run *run = dev->run;
   ZkSizes sizes;
 
   /* disabled, no punch can land between the count and the clear */
-  if (!zk_client_disable (client, run->engine->disable_timeout_s, cancellable, &dev->error))
-    return;
-  if (zk_client_get_sizes (client, &sizes, cancellable, &dev->error) && sizes.records >= 0
-      && dev->have_attendance && (guint)sizes.records == dev->attendance_read)
-    {
-      if (zk_client_clear_attendance (client, cancellable, &dev->error))
-        {
-          dev->logs_cleared = TRUE;
-          zk_client_refresh_data (client, NULL, NULL);
-        }
-    }
-  zk_client_enable (client, NULL, dev->error ? NULL : &dev->error);
+  if (bsd_device_io_hold (client, hold, cancellable, &dev->error)
+      && zk_client_get_sizes (client, &sizes, cancellable, &dev->error) && sizes.records >= 0
+      && dev->have_attendance && (guint)sizes.records == dev->attendance_read
+      && zk_client_clear_attendance (client, cancellable, &dev->error))
+    dev->logs_cleared = TRUE;
+  bsd_device_io_release (client, dev->endpoint, hold, dev->error ? NULL : &dev->error);
 }
 
 static ZkUser *
@@ -550,7 +562,7 @@ find_user (GPtrArray *users, const char *pin)
 }
 
 static void
-worker_delete_pin (DeviceCtx *dev, ZkClient *client, GCancellable *cancellable)
+worker_delete_pin (DeviceCtx *dev, ZkClient *client, BsdHold *hold, GCancellable *cancellable)
 {
   Run *run = dev->run;
   g_autoptr (GPtrArray) users = zk_client_read_users (client, NULL, cancellable, &dev->error);
@@ -568,13 +580,11 @@ worker_delete_pin (DeviceCtx *dev, ZkClient *client, GCancellable *cancellable)
       return;
     }
   dev->was_present = TRUE;
-  if (!zk_client_disable (client, run->engine->disable_timeout_s, cancellable, &dev->error))
-    return;
-  if (!zk_client_delete_user (client, user->uid, cancellable, &dev->error)
+  if (bsd_device_io_hold (client, hold, cancellable, &dev->error)
+      && !zk_client_delete_user (client, user->uid, cancellable, &dev->error)
       && zk_error_get_subcode (dev->error) == 2)
     g_clear_error (&dev->error); /* gone already */
-  zk_client_refresh_data (client, NULL, NULL);
-  zk_client_enable (client, NULL, NULL);
+  bsd_device_io_release (client, dev->endpoint, hold, NULL);
   if (dev->error)
     return;
   after = zk_client_read_users (client, NULL, cancellable, &dev->error);
@@ -641,6 +651,7 @@ static void
 work_run (Work *work)
 {
   DeviceCtx *dev = work->dev;
+  BsdHold *hold = &work->hold;
   Run *run = dev->run;
   BsdEngine *self = run->engine;
   GCancellable *cancellable = run->cancellable;
@@ -674,17 +685,17 @@ work_run (Work *work)
         case PHASE_APPLY:
           bsd_apply_result_init (&dev->apply);
           dev->applied = TRUE;
-          bsd_device_io_apply (client, dev->endpoint, &dev->contact, dev->plan,
-                               self->disable_timeout_s, &dev->apply, cancellable, &dev->error);
+          bsd_device_io_apply (client, dev->endpoint, &dev->contact, dev->plan, hold, &dev->apply,
+                               cancellable, &dev->error);
           break;
         case PHASE_LOGS:
           worker_logs (dev, client, cancellable);
           break;
         case PHASE_CLEAR_LOGS:
-          worker_clear_logs (dev, client, cancellable);
+          worker_clear_logs (dev, client, hold, cancellable);
           break;
         case PHASE_DELETE_PIN:
-          worker_delete_pin (dev, client, cancellable);
+          worker_delete_pin (dev, client, hold, cancellable);
           break;
         case PHASE_UPDATE_PIN:
           worker_update_pin (dev, client, cancellable);
@@ -1062,6 +1073,52 @@ writer_acquire (BsdEngine *self)
         }
     }
   return self->writer;
+}
+
+/* ------------------------------------------- disabled terminals, recorded */
+
+static guint
+work_device_id (const Work *work)
+{
+  return work->dev->endpoint->device_id;
+}
+
+/* the row that lets the next start re-enable a terminal a crash left
+ * disabled. Written with the workers' connection inside the session, so
+ * it never interleaves with another job's session to the same terminal */
+static gboolean
+hold_record (gpointer data, GError **error)
+{
+  Work *work = data;
+  BsdEngine *self = work->engine;
+  BsdStore *writer = writer_acquire (self);
+  gboolean ok = TRUE;
+
+  if (writer)
+    ok = bsd_store_add_disabled_device (writer, work_device_id (work), work->dev->run->job_id,
+                                        error);
+  else if (store_is_file (self->store))
+    {
+      ok = FALSE;
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                           "the workers have no database connection");
+    }
+  /* an in-memory database does not outlive a crash: nothing to record */
+  g_mutex_unlock (&self->writer_lock);
+  return ok;
+}
+
+static void
+hold_forget (gpointer data)
+{
+  Work *work = data;
+  BsdEngine *self = work->engine;
+  BsdStore *writer = writer_acquire (self);
+  g_autoptr (GError) error = NULL;
+
+  if (writer && !bsd_store_remove_disabled_device (writer, work_device_id (work), &error))
+    g_warning ("forgetting that device %u was disabled: %s", work_device_id (work), error->message);
+  g_mutex_unlock (&self->writer_lock);
 }
 
 /* in the worker thread, with the engine's second connection */
@@ -1558,10 +1615,6 @@ group_apply (Group *group)
           set_status (dev, "ok", NULL);
           continue;
         }
-      /* written before the device is disabled, removed once it is enabled:
-       * a restarted daemon re-enables what a crash left disabled */
-      bsd_store_add_disabled_device (run->engine->store, dev->endpoint->device_id, run->job_id,
-                                     NULL);
       group->pending++;
       run->steps_done--;
       dispatch (dev, PHASE_APPLY);
@@ -1777,8 +1830,6 @@ apply_done (DeviceCtx *dev)
   Run *run = dev->run;
   BsdStore *store = run->engine->store;
 
-  if (!dev->apply.was_disabled || dev->apply.enabled_again)
-    bsd_store_remove_disabled_device (store, dev->endpoint->device_id, NULL);
   if (dev->apply.after)
     {
       /* the read-back is what the device holds now */
@@ -1808,9 +1859,6 @@ apply_done (DeviceCtx *dev)
     }
   else
     set_status (dev, "ok", NULL);
-  if (dev->apply.was_disabled && !dev->apply.enabled_again)
-    g_warning ("%s stayed disabled; it re-enables itself after %u s", dev->endpoint->name,
-               run->engine->disable_timeout_s);
   if (--dev->group->pending == 0)
     group_finish (dev->group);
 }
@@ -1925,12 +1973,16 @@ work_done_phase (DeviceCtx *dev, Phase phase)
 /* finishing a run may drop the last reference to its task, which frees
  * the run: callers that go on using it hold the task meanwhile */
 static void
-work_done_main (DeviceCtx *dev, Phase phase)
+work_done_main (Work *work)
 {
-  GTask *hold = g_object_ref (dev->run->task);
+  GTask *task = g_object_ref (work->dev->run->task);
 
-  work_done_phase (dev, phase);
-  g_object_unref (hold);
+  /* the record stays: the next start re-enables it, if its own timeout has not */
+  if (bsd_hold_left_disabled (&work->hold))
+    g_warning ("%s stayed disabled; it re-enables itself after %u s", work->dev->endpoint->name,
+               work->hold.timeout_s);
+  work_done_phase (work->dev, work->phase);
+  g_object_unref (task);
 }
 
 /* --------------------------------------------------------- setting up */
