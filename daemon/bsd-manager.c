@@ -364,9 +364,10 @@ run_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 
   if (!is_reader (op))
     self->writer_running = FALSE;
-  if (op->kind == BSD_OP_AUTO_SYNC)
+  /* the scheduler's run, also when it joined a user's job */
+  if (g_object_get_data (G_OBJECT (job), "bsd-schedule-auto-sync"))
     bsd_scheduler_set_busy (self->scheduler, BSD_SCHEDULE_AUTO_SYNC, FALSE);
-  if (op->kind == BSD_OP_REFRESH_LOGS && g_strcmp0 (op->trigger, "scheduler") == 0)
+  if (g_object_get_data (G_OBJECT (job), "bsd-schedule-logs"))
     bsd_scheduler_set_busy (self->scheduler, BSD_SCHEDULE_LOGS, FALSE);
   {
     guint index;
@@ -2241,15 +2242,22 @@ scheduler_due_cb (BsdScheduler *scheduler, int kind, BsdManager *self)
   g_autoptr (BsdOperation) op
       = bsd_operation_new (kind == BSD_SCHEDULE_AUTO_SYNC ? BSD_OP_AUTO_SYNC : BSD_OP_REFRESH_LOGS);
   g_autoptr (GError) error = NULL;
+  BsdJob *job;
 
   op->trigger = g_strdup ("scheduler");
-  if (request_job (self, op, NULL, &error) == NULL)
+  job = request_job (self, op, NULL, &error);
+  if (job == NULL)
     {
       g_warning ("the scheduled %s could not start: %s",
                  kind == BSD_SCHEDULE_AUTO_SYNC ? "auto_device_sync" : "log collection",
                  error->message);
       return;
     }
+  /* busy until this job ends, even when it is a user's that this run joined */
+  g_object_set_data (G_OBJECT (job),
+                     kind == BSD_SCHEDULE_AUTO_SYNC ? "bsd-schedule-auto-sync"
+                                                    : "bsd-schedule-logs",
+                     GINT_TO_POINTER (TRUE));
   bsd_scheduler_set_busy (scheduler, kind, TRUE);
   if (kind == BSD_SCHEDULE_AUTO_SYNC)
     {
