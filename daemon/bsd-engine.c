@@ -343,16 +343,29 @@ report_progress (Run *run, const char *message)
 
 /* ---------------------------------------------------------- worker pool */
 
+typedef struct _RecoverItem RecoverItem;
+
 /* one session with one terminal, in a worker */
 typedef struct
 {
   BsdEngine *engine;
-  DeviceCtx *dev;
-  Phase phase;
-  BsdHold hold; /* the session's record of disabling the terminal */
+  DeviceCtx *dev;    /* a job's device in one of its phases … */
+  Phase phase;       /* … */
+  GTask *recovery;   /* … or a device a crash left disabled (the start-up recovery) */
+  RecoverItem *item; /* … */
+  BsdHold hold;      /* the session's record of disabling the terminal */
 } Work;
 
+static void
+work_free (Work *work)
+{
+  g_clear_object (&work->recovery);
+  g_free (work);
+}
+
 static void work_done_main (Work *work);
+static void recover_work_run (Work *work);
+static void recover_work_done (Work *work);
 
 static gboolean
 work_done_cb (gpointer data)
@@ -362,6 +375,11 @@ work_done_cb (gpointer data)
   Phase phase = work->phase;
   gint64 took;
 
+  if (work->recovery)
+    {
+      recover_work_done (work);
+      return G_SOURCE_REMOVE;
+    }
   work_done_main (work);
   /* the main thread's share of a job (store, plan, report) delays every
    * D-Bus call behind it: say when one step is long */
@@ -383,11 +401,15 @@ pool_func (gpointer data, gpointer user_data)
   Work *work = data;
   BsdEngine *self = user_data;
 
-  work_run (work);
+  if (work->recovery)
+    recover_work_run (work);
+  else
+    work_run (work);
   /* below G_PRIORITY_DEFAULT, where GDBus dispatches method calls: a
    * client's call that is already waiting goes before the next step of a
    * job (storing a device's tables, planning an area, the report) */
-  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT + 10, work_done_cb, work, g_free);
+  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT + 10, work_done_cb, work,
+                              (GDestroyNotify)work_free);
 }
 
 static gboolean hold_record (gpointer data, GError **error);
@@ -1077,10 +1099,18 @@ writer_acquire (BsdEngine *self)
 
 /* ------------------------------------------- disabled terminals, recorded */
 
+struct _RecoverItem
+{
+  BsdEndpoint *endpoint;
+  gboolean enabled;
+  gboolean gone; /* no longer recorded: a job's session re-enabled it first */
+  GError *error;
+};
+
 static guint
 work_device_id (const Work *work)
 {
-  return work->dev->endpoint->device_id;
+  return work->dev ? work->dev->endpoint->device_id : work->item->endpoint->device_id;
 }
 
 /* the row that lets the next start re-enable a terminal a crash left
@@ -1095,8 +1125,8 @@ hold_record (gpointer data, GError **error)
   gboolean ok = TRUE;
 
   if (writer)
-    ok = bsd_store_add_disabled_device (writer, work_device_id (work), work->dev->run->job_id,
-                                        error);
+    ok = bsd_store_add_disabled_device (writer, work_device_id (work),
+                                        work->dev ? work->dev->run->job_id : 0, error);
   else if (store_is_file (self->store))
     {
       ok = FALSE;
@@ -1119,6 +1149,23 @@ hold_forget (gpointer data)
   if (writer && !bsd_store_remove_disabled_device (writer, work_device_id (work), &error))
     g_warning ("forgetting that device %u was disabled: %s", work_device_id (work), error->message);
   g_mutex_unlock (&self->writer_lock);
+}
+
+/* whether the terminal is still recorded as disabled (a job's session may
+ * have re-enabled it since the list was read) */
+static gboolean
+hold_still_recorded (Work *work)
+{
+  BsdEngine *self = work->engine;
+  BsdStore *writer = writer_acquire (self);
+  g_autoptr (GArray) rows = writer ? bsd_store_list_disabled_devices (writer, NULL) : NULL;
+  gboolean found = writer == NULL;
+  guint i;
+
+  g_mutex_unlock (&self->writer_lock);
+  for (i = 0; rows && i < rows->len && !found; i++)
+    found = g_array_index (rows, BsdDisabledDevice, i).device_id == work_device_id (work);
+  return found;
 }
 
 /* in the worker thread, with the engine's second connection */
@@ -2471,44 +2518,176 @@ bsd_engine_run_sync (BsdEngine *self,
 
 /* ---------------------------------------------------------- recovery */
 
+typedef struct
+{
+  GPtrArray *items; /* RecoverItem* */
+  guint pending;
+  guint enabled;
+} Recovery;
+
+static void
+recover_item_free (RecoverItem *item)
+{
+  bsd_endpoint_free (item->endpoint);
+  g_clear_error (&item->error);
+  g_free (item);
+}
+
+static void
+recovery_free (Recovery *recovery)
+{
+  g_ptr_array_unref (recovery->items);
+  g_free (recovery);
+}
+
+/* a worker: one session through the gate, like any job's */
+static void
+recover_work_run (Work *work)
+{
+  BsdEngine *self = work->engine;
+  RecoverItem *item = work->item;
+  GCancellable *cancellable = g_task_get_cancellable (work->recovery);
+  guint id = item->endpoint->device_id;
+  /* a terminal that does not answer re-enables itself after its timeout;
+   * retrying here would keep a session slot from the jobs */
+  BsdRetryPolicy once = { 1, 0 };
+  g_autoptr (ZkClient) client = NULL;
+
+  if (!bsd_session_gate_acquire (self->gate, id, cancellable, &item->error))
+    return;
+  if (!hold_still_recorded (work))
+    item->gone = TRUE;
+  else
+    {
+      client = bsd_device_io_open (item->endpoint, &once, FALSE, cancellable, &item->error);
+      if (client)
+        {
+          /* the crash's record: released like a session's own */
+          work->hold.recorded = TRUE;
+          item->enabled = bsd_device_io_release (client, item->endpoint, &work->hold, &item->error);
+        }
+      bsd_device_io_close (client);
+    }
+  bsd_session_gate_release (self->gate, id);
+}
+
+static void
+recover_work_done (Work *work)
+{
+  Recovery *recovery = g_task_get_task_data (work->recovery);
+  RecoverItem *item = work->item;
+
+  if (item->enabled)
+    {
+      g_message ("%s: re-enabled after an interrupted job", item->endpoint->name);
+      recovery->enabled++;
+    }
+  else if (item->gone)
+    g_debug ("%s: enabled by a job meanwhile", item->endpoint->name);
+  else
+    g_warning ("%s: could not re-enable it yet: %s (it re-enables itself after its timeout)",
+               item->endpoint->name, item->error ? item->error->message : "unknown error");
+  g_assert (recovery->pending > 0);
+  if (--recovery->pending == 0)
+    g_task_return_int (work->recovery, recovery->enabled);
+}
+
+/* what a recorded device needs for its session; NULL when it is gone */
+static RecoverItem *
+recover_item_new (BsdEngine *self, guint device_id)
+{
+  g_autoptr (BsdDevice) device = bsd_store_get_device (self->store, device_id, NULL);
+  RecoverItem *item;
+  guint32 key = 0;
+
+  if (device == NULL)
+    return NULL;
+  bsd_store_get_comm_key (self->store, device->id, &key, NULL);
+  item = g_new0 (RecoverItem, 1);
+  item->endpoint = bsd_endpoint_new (device->id, device->name, device->address, device->port,
+                                     device->protocol, key, device->timeout_ms, device->time_zone);
+  return item;
+}
+
+void
+bsd_engine_recover_async (BsdEngine *self,
+                          GCancellable *cancellable,
+                          GAsyncReadyCallback callback,
+                          gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr (GArray) rows = NULL;
+  g_autoptr (GError) error = NULL;
+  Recovery *recovery = g_new0 (Recovery, 1);
+  guint i;
+
+  g_return_if_fail (BSD_IS_ENGINE (self));
+  g_task_set_source_tag (task, bsd_engine_recover_async);
+  recovery->items = g_ptr_array_new_with_free_func ((GDestroyNotify)recover_item_free);
+  g_task_set_task_data (task, recovery, (GDestroyNotify)recovery_free);
+  rows = bsd_store_list_disabled_devices (self->store, &error);
+  if (rows == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  for (i = 0; i < rows->len; i++)
+    {
+      guint id = g_array_index (rows, BsdDisabledDevice, i).device_id;
+      RecoverItem *item = recover_item_new (self, id);
+
+      if (item == NULL)
+        bsd_store_remove_disabled_device (self->store, id, NULL);
+      else
+        g_ptr_array_add (recovery->items, item);
+    }
+  recovery->pending = recovery->items->len;
+  if (recovery->pending == 0)
+    {
+      g_task_return_int (task, 0);
+      return;
+    }
+  for (i = 0; i < recovery->items->len; i++)
+    {
+      Work *work = work_new (self);
+
+      work->recovery = g_object_ref (task);
+      work->item = recovery->items->pdata[i];
+      g_thread_pool_push (self->pool, work, NULL);
+    }
+}
+
+guint
+bsd_engine_recover_finish (BsdEngine *self, GAsyncResult *result, GError **error)
+{
+  gssize enabled;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), 0);
+  enabled = g_task_propagate_int (G_TASK (result), error);
+  return enabled > 0 ? (guint)enabled : 0;
+}
+
+static void
+recover_sync_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+  g_main_context_wakeup (NULL);
+}
+
 guint
 bsd_engine_recover_disabled_devices (BsdEngine *self, GCancellable *cancellable)
 {
-  g_autoptr (GArray) rows = bsd_store_list_disabled_devices (self->store, NULL);
-  guint enabled = 0;
-  guint i;
+  GAsyncResult *result = NULL;
+  guint enabled;
 
-  for (i = 0; rows && i < rows->len; i++)
-    {
-      BsdDisabledDevice *row = &g_array_index (rows, BsdDisabledDevice, i);
-      g_autoptr (BsdDevice) device = bsd_store_get_device (self->store, row->device_id, NULL);
-      g_autoptr (BsdEndpoint) endpoint = NULL;
-      g_autoptr (ZkClient) client = NULL;
-      g_autoptr (GError) error = NULL;
-      BsdRetryPolicy once = { 1, 0 };
-      guint32 key = 0;
-
-      if (device == NULL)
-        {
-          bsd_store_remove_disabled_device (self->store, row->device_id, NULL);
-          continue;
-        }
-      bsd_store_get_comm_key (self->store, device->id, &key, NULL);
-      endpoint = bsd_endpoint_new (device->id, device->name, device->address, device->port,
-                                   device->protocol, key, device->timeout_ms, device->time_zone);
-      client = bsd_device_io_open (endpoint, &once, FALSE, cancellable, &error);
-      if (client && zk_client_enable (client, cancellable, &error))
-        {
-          g_message ("%s: re-enabled after an interrupted job", device->name);
-          bsd_store_remove_disabled_device (self->store, device->id, NULL);
-          enabled++;
-        }
-      else
-        g_warning ("%s: could not re-enable it yet: %s (it re-enables itself after its "
-                   "timeout)",
-                   device->name, error ? error->message : "unknown error");
-      bsd_device_io_close (client);
-    }
+  g_return_val_if_fail (BSD_IS_ENGINE (self), 0);
+  bsd_engine_recover_async (self, cancellable, recover_sync_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (self->context, TRUE);
+  enabled = bsd_engine_recover_finish (self, result, NULL);
+  g_object_unref (result);
   return enabled;
 }
 

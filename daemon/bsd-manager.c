@@ -59,6 +59,7 @@ struct _BsdManager
 
   GSourceFunc shutdown_done;
   gpointer shutdown_data;
+  GCancellable *recovering; /* the start-up recovery, while it runs */
 };
 
 G_DEFINE_FINAL_TYPE (BsdManager, bsd_manager, BS_DBUS_TYPE_MANAGER_SKELETON)
@@ -285,7 +286,8 @@ retire_job (BsdManager *self, BsdJob *job)
 static void
 maybe_shutdown_done (BsdManager *self)
 {
-  if (self->shutdown_done && self->running->len == 0 && g_queue_is_empty (&self->queued))
+  if (self->shutdown_done && self->running->len == 0 && g_queue_is_empty (&self->queued)
+      && self->recovering == NULL)
     {
       GSourceFunc done = self->shutdown_done;
 
@@ -2272,34 +2274,28 @@ scheduler_due_cb (BsdScheduler *scheduler, int kind, BsdManager *self)
 /* ------------------------------------------------------------ lifecycle */
 
 static void
-recover_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+recovered_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  const char *path = data;
+  g_autoptr (BsdManager) self = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (BsdStore) store = bsd_store_open (path, &error);
-  g_autoptr (BsdSessionGate) gate = NULL;
-  g_autoptr (BsdEngine) engine = NULL;
+  guint enabled = bsd_engine_recover_finish (BSD_ENGINE (source), result, &error);
 
-  if (store == NULL)
-    {
-      g_warning ("recovering disabled devices: %s", error->message);
-      return;
-    }
-  /* a connection and an engine of its own: this thread may block on
-   * terminals that are slow to answer */
-  gate = bsd_session_gate_new (4);
-  engine = bsd_engine_new (store, gate);
-  bsd_engine_recover_disabled_devices (engine, cancellable);
-  g_task_return_boolean (task, TRUE);
+  if (error)
+    g_warning ("recovering disabled devices: %s", error->message);
+  else if (enabled > 0)
+    g_message ("%u devices an earlier run left disabled are enabled again", enabled);
+  g_clear_object (&self->recovering);
+  maybe_shutdown_done (self);
 }
 
 void
 bsd_manager_recover (BsdManager *self)
 {
-  g_autoptr (GTask) task = g_task_new (self, NULL, NULL, NULL);
-
-  g_task_set_task_data (task, g_strdup (bsd_store_get_path (self->store)), g_free);
-  g_task_run_in_thread (task, recover_thread);
+  g_return_if_fail (self->recovering == NULL);
+  /* in the engine's workers, through the session gate: jobs started
+   * meanwhile share the cap and never reach a device being recovered */
+  self->recovering = g_cancellable_new ();
+  bsd_engine_recover_async (self->engine, self->recovering, recovered_cb, g_object_ref (self));
 }
 
 void
@@ -2322,6 +2318,7 @@ bsd_manager_shutdown (BsdManager *self, GSourceFunc done, gpointer user_data)
     }
   for (i = 0; i < self->running->len; i++)
     g_cancellable_cancel (bsd_job_get_cancellable (self->running->pdata[i]));
+  g_cancellable_cancel (self->recovering);
   maybe_shutdown_done (self);
 }
 
@@ -2341,6 +2338,7 @@ bsd_manager_dispose (GObject *object)
   g_queue_clear_full (&self->finished, g_object_unref);
   g_clear_pointer (&self->running, g_ptr_array_unref);
   g_clear_object (&self->scheduler);
+  g_clear_object (&self->recovering);
   g_clear_object (&self->engine);
   g_clear_object (&self->gate);
   g_clear_object (&self->authority);

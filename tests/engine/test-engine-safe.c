@@ -5,9 +5,9 @@
  *
  * A sync writes exactly what it planned, a log collection nothing; every
  * path that disables a terminal records it before DISABLEDEVICE and the
- * start-up recovery re-enables what a broken session left disabled. The
- * simulator's keep-disabled fault stands in for a terminal that does not
- * re-enable itself.
+ * start-up recovery re-enables what a broken session left disabled, in a
+ * session through the same gate as the jobs. The simulator's keep-disabled
+ * fault stands in for a terminal that does not re-enable itself.
  */
 #include "engine-fixture.h"
 
@@ -244,6 +244,73 @@ test_no_disable_no_record (void)
 
 /* ------------------------------------------------- start-up recovery */
 
+static void
+store_result_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  *(GAsyncResult **)user_data = g_object_ref (result);
+}
+
+/* recovery sessions and job sessions share the gate: with a cap of one,
+ * the terminals never see two sessions at once, in all or on one */
+static void
+test_recovery_shares_the_gate (void)
+{
+  TestSimDeviceSpec specs[4] = { { 0 } };
+  char names[4][2] = { "A", "B", "C", "D" };
+  char extras[4][96];
+  g_autofree char *json = NULL;
+  g_autoptr (EngineFixture) fx = NULL;
+  g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_SYNC_ALL);
+  g_autoptr (GAsyncResult) recovered = NULL;
+  g_autoptr (BsdJobOutcome) outcome = NULL;
+  g_autoptr (GError) error = NULL;
+  guint now, max, i;
+
+  for (i = 0; i < 4; i++)
+    {
+      g_snprintf (extras[i], sizeof extras[i],
+                  "\"serial\":\"BSIMGATE%u\",\"latency_ms\":5,\"faults\":{\"keep_disabled\":true}",
+                  i);
+      specs[i].name = names[i];
+      specs[i].users = i == 0 ? 20 : 0;
+      specs[i].face = "none";
+      specs[i].extra = extras[i];
+    }
+  json = test_sim_fixture (specs, 4);
+  fx = engine_fixture_new (json, "Gate", 1);
+  /* what a crash left: every terminal disabled, and recorded */
+  for (i = 0; i < 4; i++)
+    {
+      g_autoptr (ZkClient) client
+          = zk_client_new ("127.0.0.1", test_sim_tcp_port (fx->sim, i), ZK_TRANSPORT_TCP);
+
+      g_assert_true (zk_client_connect (client, NULL, &error));
+      g_assert_true (zk_client_disable (client, 0, NULL, &error));
+      g_assert_true (zk_client_disconnect (client, NULL, &error));
+      g_assert_no_error (error);
+      g_assert_true (
+          bsd_store_add_disabled_device (fx->store, engine_fixture_device_id (fx, i), 0, &error));
+    }
+  /* recovery and a job at once */
+  bsd_engine_recover_async (fx->engine, NULL, store_result_cb, &recovered);
+  op->trigger = g_strdup ("scheduler");
+  outcome = engine_fixture_run_op (fx, op, NULL, NULL, NULL);
+  g_assert_cmpstr (outcome->state, ==, "succeeded");
+  while (recovered == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (bsd_engine_recover_finish (fx->engine, recovered, &error), ==, 4);
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_recorded (fx), ==, 0);
+  zk_sim_server_get_sessions (test_sim_get_server (fx->sim), &now, &max);
+  g_assert_cmpuint (max, ==, 1);
+  for (i = 0; i < 4; i++)
+    {
+      g_assert_cmpint (test_sim_stat (fx->sim, i, "max_sessions"), ==, 1);
+      g_assert_cmpint (test_sim_stat (fx->sim, i, "disabled"), ==, 0);
+    }
+  g_assert_cmpuint (bsd_session_gate_get_peak (fx->gate), ==, 1);
+}
+
 /* a terminal recovery cannot reach stays recorded for the next start */
 static void
 test_recovery_unreachable (void)
@@ -282,6 +349,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/engine/safe/disabled-recorded/clear-logs",
                         GINT_TO_POINTER (PATH_CLEAR_LOGS), test_disabled_recorded);
   g_test_add_func ("/engine/safe/no-disable-no-record", test_no_disable_no_record);
+  g_test_add_func ("/engine/safe/recovery-shares-the-gate", test_recovery_shares_the_gate);
   g_test_add_func ("/engine/safe/recovery-unreachable", test_recovery_unreachable);
   return g_test_run ();
 }
