@@ -2238,6 +2238,12 @@ scheduler_changed_cb (BsdScheduler *scheduler, int kind, BsdManager *self)
                                       bsd_scheduler_get_last (scheduler, BSD_SCHEDULE_AUTO_SYNC));
 }
 
+/* settings keys of the last scheduled run of each kind */
+static const char *const schedule_last_keys[] = {
+  [BSD_SCHEDULE_AUTO_SYNC] = "LastAutoSync",
+  [BSD_SCHEDULE_LOGS] = "LastLogCollection",
+};
+
 static void
 scheduler_due_cb (BsdScheduler *scheduler, int kind, BsdManager *self)
 {
@@ -2261,14 +2267,34 @@ scheduler_due_cb (BsdScheduler *scheduler, int kind, BsdManager *self)
                                                     : "bsd-schedule-logs",
                      GINT_TO_POINTER (TRUE));
   bsd_scheduler_set_busy (scheduler, kind, TRUE);
+  /* the next start counts the interval from here, not from itself */
+  bsd_store_set_setting_uint64 (self->store, schedule_last_keys[kind],
+                                bsd_scheduler_get_last (scheduler, kind), NULL);
   if (kind == BSD_SCHEDULE_AUTO_SYNC)
-    {
-      guint64 now = (guint64)g_get_real_time ();
+    g_message ("auto_device_sync started");
+}
 
-      bsd_store_set_setting_uint64 (self->store, "LastAutoSync", now, NULL);
-      bs_dbus_manager_set_last_auto_sync (BS_DBUS_MANAGER (self), now);
-      g_message ("auto_device_sync started");
+/* when each kind last ran and when counting started, from the store: a
+ * restart continues the schedule where the last run left it */
+static void
+load_schedule (BsdManager *self)
+{
+  guint64 since = 0;
+  guint kind;
+
+  for (kind = 0; kind < G_N_ELEMENTS (schedule_last_keys); kind++)
+    {
+      guint64 last = 0;
+
+      bsd_store_get_setting_uint64 (self->store, schedule_last_keys[kind], &last, NULL);
+      bsd_scheduler_set_last (self->scheduler, kind, last);
     }
+  if (!bsd_store_get_setting_uint64 (self->store, "SchedulerSince", &since, NULL) || since == 0)
+    {
+      since = (guint64)g_get_real_time ();
+      bsd_store_set_setting_uint64 (self->store, "SchedulerSince", since, NULL);
+    }
+  bsd_scheduler_set_since (self->scheduler, since);
 }
 
 /* ------------------------------------------------------------ lifecycle */
@@ -2402,7 +2428,6 @@ bsd_manager_new (GDBusConnection *connection,
                  GError **error)
 {
   g_autoptr (BsdManager) self = g_object_new (BSD_TYPE_MANAGER, NULL);
-  guint64 last = 0;
   guint max = 2;
 
   self->connection = g_object_ref (connection);
@@ -2414,8 +2439,7 @@ bsd_manager_new (GDBusConnection *connection,
   self->scheduler = bsd_scheduler_new (scheduler_unit_ms);
   g_signal_connect (self->scheduler, "changed", G_CALLBACK (scheduler_changed_cb), self);
   g_signal_connect (self->scheduler, "due", G_CALLBACK (scheduler_due_cb), self);
-  bsd_store_get_setting_uint64 (store, "LastAutoSync", &last, NULL);
-  bsd_scheduler_set_last (self->scheduler, BSD_SCHEDULE_AUTO_SYNC, last);
+  load_schedule (self);
 
   bs_dbus_manager_set_version (BS_DBUS_MANAGER (self), PACKAGE_VERSION);
   load_settings (self);

@@ -2,7 +2,8 @@
 """test_safe.py [TEST] — biosyncd seen from the terminals' side (issue 10 §3, §4, §7):
 a preview writes nothing and says what a sync would also do; at most MaxParallelDevices
 sessions at once across concurrent jobs, the scheduler and the start-up recovery, one per
-terminal; a scheduled run that joins a user's job keeps the schedule going.
+terminal; a restart never postpones the scheduled runs, nor does a scheduled run that
+joins a user's job.
 
 SPDX-License-Identifier: GPL-3.0-or-later
 """
@@ -116,6 +117,44 @@ def test_session_cap(env):
     check(all(v == 1 for v in per_device.values()), "one session per terminal at most",
           per_device)
     check(total["sessions"] == 0, "no session left open", total["sessions"])
+
+
+def test_scheduler_catch_up(env):
+    """after a restart the auto sync and the log collection run when their last run plus
+    the interval is due — at once when overdue — not a full interval after the start"""
+    sim = env.seed_sim()
+    unit = {"BIOSYNC_SCHEDULER_UNIT_MS": "1000"}
+    env.start_daemon(unit)
+    env.add_seed_area(sim)
+    env.set("SyncInterval", GLib.Variant("u", 60))
+    env.set("LogInterval", GLib.Variant("u", 60))
+    env.stop_daemon()
+    # the last runs, 100 test minutes ago: both overdue
+    long_ago = int((time.time() - 100) * 1e6)
+    with sqlite3.connect(db_path(env)) as db:
+        db.executemany("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
+                       [("LastAutoSync", str(long_ago)), ("LastLogCollection", str(long_ago))])
+    started = time.time()
+    env.start_daemon(unit)
+    nxt = env.get("NextAutoSync")
+    check(nxt / 1e6 < started + 10, "NextAutoSync is soon after the start, not 60 s later",
+          nxt / 1e6 - started)
+
+    def ran(kind):
+        return [x for x in env.call("ListJobs", "(u)", (0,))
+                if x["Kind"] == kind and x["Trigger"] == "scheduler"]
+    # generous: the point is the minute the old scheduler waited
+    wait_for(lambda: ran("auto-sync"), "the overdue auto sync", timeout=30)
+    wait_for(lambda: ran("refresh-logs"), "the overdue log collection", timeout=30)
+    last = env.get("LastAutoSync")
+    check(last > long_ago, "LastAutoSync moved", (last, long_ago))
+    env.wait_job("%s/jobs/%d" % (harness.PATH, ran("auto-sync")[0]["Id"]))
+    # not overdue: the next run is the last one plus the interval, across a restart too
+    env.stop_daemon()
+    env.start_daemon(unit)
+    nxt = env.get("NextAutoSync")
+    check(abs(nxt - (last + 60 * 1e6)) < 2e6, "NextAutoSync = LastAutoSync + SyncInterval",
+          (nxt - last) / 1e6)
 
 
 def test_scheduled_after_coalescing(env):
