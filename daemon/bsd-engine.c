@@ -2484,18 +2484,21 @@ bsd_engine_run_get_job_id (GAsyncResult *result)
   return run ? run->job_id : 0;
 }
 
-typedef struct
-{
-  GAsyncResult *result;
-} SyncData;
-
+/* for the _sync wrappers: the result, once there */
 static void
-run_sync_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+keep_result_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  SyncData *data = user_data;
-
-  data->result = g_object_ref (result);
+  *(GAsyncResult **)user_data = g_object_ref (result);
   g_main_context_wakeup (NULL);
+}
+
+/* iterates the engine's context until keep_result_cb stored the result */
+static GAsyncResult *
+wait_result (BsdEngine *self, GAsyncResult **result)
+{
+  while (*result == NULL)
+    g_main_context_iteration (self->context, TRUE);
+  return *result;
 }
 
 BsdJobOutcome *
@@ -2504,16 +2507,11 @@ bsd_engine_run_sync (BsdEngine *self,
                      GCancellable *cancellable,
                      GError **error)
 {
-  SyncData data = { NULL };
-  BsdJobOutcome *outcome;
+  g_autoptr (GAsyncResult) result = NULL;
 
   g_return_val_if_fail (BSD_IS_ENGINE (self), NULL);
-  bsd_engine_run_async (self, op, cancellable, NULL, NULL, run_sync_cb, &data);
-  while (data.result == NULL)
-    g_main_context_iteration (self->context, TRUE);
-  outcome = bsd_engine_run_finish (self, data.result, error);
-  g_object_unref (data.result);
-  return outcome;
+  bsd_engine_run_async (self, op, cancellable, NULL, NULL, keep_result_cb, &result);
+  return bsd_engine_run_finish (self, wait_result (self, &result), error);
 }
 
 /* ---------------------------------------------------------- recovery */
@@ -2667,28 +2665,14 @@ bsd_engine_recover_finish (BsdEngine *self, GAsyncResult *result, GError **error
   return enabled > 0 ? (guint)enabled : 0;
 }
 
-static void
-recover_sync_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  GAsyncResult **out = user_data;
-
-  *out = g_object_ref (result);
-  g_main_context_wakeup (NULL);
-}
-
 guint
 bsd_engine_recover_disabled_devices (BsdEngine *self, GCancellable *cancellable)
 {
-  GAsyncResult *result = NULL;
-  guint enabled;
+  g_autoptr (GAsyncResult) result = NULL;
 
   g_return_val_if_fail (BSD_IS_ENGINE (self), 0);
-  bsd_engine_recover_async (self, cancellable, recover_sync_cb, &result);
-  while (result == NULL)
-    g_main_context_iteration (self->context, TRUE);
-  enabled = bsd_engine_recover_finish (self, result, NULL);
-  g_object_unref (result);
-  return enabled;
+  bsd_engine_recover_async (self, cancellable, keep_result_cb, &result);
+  return bsd_engine_recover_finish (self, wait_result (self, &result), NULL);
 }
 
 /* ------------------------------------------------------------ object */
