@@ -69,6 +69,45 @@ new_faces (guint16 uid)
   return faces;
 }
 
+/* one of everything a client can write */
+typedef struct
+{
+  ZkUser *user;         /* uid 50, PIN 5050 */
+  ZkTemplate *tmpl;     /* of uid 50 */
+  GPtrArray *faces;     /* of uid 50 */
+  GPtrArray *users;     /* a batch: two users … */
+  GPtrArray *templates; /* … and a template */
+  ZkTime time;          /* now */
+} Records;
+
+static void
+records_init (Records *r)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+
+  r->user = new_user (50, "5050");
+  r->tmpl = new_template (50, 0);
+  r->faces = new_faces (50);
+  r->users = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_user_free);
+  g_ptr_array_add (r->users, new_user (60, "6060"));
+  g_ptr_array_add (r->users, new_user (61, "6161"));
+  r->templates = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_template_free);
+  g_ptr_array_add (r->templates, new_template (60, 3));
+  zk_time_from_date_time (now, &r->time);
+}
+
+static void
+records_clear (Records *r)
+{
+  g_clear_pointer (&r->user, zk_user_free);
+  g_clear_pointer (&r->tmpl, zk_template_free);
+  g_clear_pointer (&r->faces, g_ptr_array_unref);
+  g_clear_pointer (&r->users, g_ptr_array_unref);
+  g_clear_pointer (&r->templates, g_ptr_array_unref);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Records, records_clear)
+
 /* reading everything a sync reads changes no counter */
 static void
 read_everything (ZkClient *client)
@@ -113,16 +152,10 @@ test_each_kind_counted (void)
   g_autoptr (TestSim) sim = test_sim_new (json);
   g_autoptr (ZkClient) client = connect_client (sim, FALSE);
   g_autoptr (GError) error = NULL;
-  g_autoptr (ZkUser) user = new_user (50, "5050");
-  g_autoptr (ZkTemplate) tmpl = new_template (50, 0);
-  g_autoptr (GPtrArray) faces = new_faces (50);
-  g_autoptr (GPtrArray) users = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_user_free);
-  g_autoptr (GPtrArray) templates
-      = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_template_free);
-  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
-  ZkTime time;
+  g_auto (Records) r = { 0 };
   TestSimWrites c;
 
+  records_init (&r);
   test_sim_assert_writes (sim, 0, NULL, "");
   test_sim_writes_read (sim, 0, &c);
 
@@ -131,14 +164,14 @@ test_each_kind_counted (void)
 
   g_assert_true (zk_client_disable (client, 0, NULL, &error));
   test_sim_assert_writes (sim, 0, &c, "disables=1");
-  g_assert_true (zk_client_set_user (client, user, NULL, &error));
+  g_assert_true (zk_client_set_user (client, r.user, NULL, &error));
   g_assert_no_error (error);
   test_sim_assert_writes (sim, 0, &c, "user_writes=1");
   /* a buffered upload: PREPARE_DATA, DATA, then the write itself */
-  g_assert_true (zk_client_write_template (client, tmpl, NULL, &error));
+  g_assert_true (zk_client_write_template (client, r.tmpl, NULL, &error));
   g_assert_no_error (error);
   test_sim_assert_writes (sim, 0, &c, "template_writes=1,uploads=2");
-  g_assert_true (zk_client_write_faces (client, "5050", faces, NULL, &error));
+  g_assert_true (zk_client_write_faces (client, "5050", r.faces, NULL, &error));
   g_assert_no_error (error);
   test_sim_assert_writes (sim, 0, &c, "face_writes=1,uploads=2");
   g_assert_true (zk_client_delete_faces (client, "5050", NULL, &error));
@@ -152,15 +185,11 @@ test_each_kind_counted (void)
   test_sim_assert_writes (sim, 0, &c, "user_deletes=1");
 
   /* a batch counts itself and each record it carries */
-  g_ptr_array_add (users, new_user (60, "6060"));
-  g_ptr_array_add (users, new_user (61, "6161"));
-  g_ptr_array_add (templates, new_template (60, 3));
-  g_assert_true (zk_client_write_batch (client, users, templates, NULL, &error));
+  g_assert_true (zk_client_write_batch (client, r.users, r.templates, NULL, &error));
   g_assert_no_error (error);
   test_sim_assert_writes (sim, 0, &c, "batch_writes=1,user_writes=2,template_writes=1,uploads=2");
 
-  zk_time_from_date_time (now, &time);
-  g_assert_true (zk_client_set_time (client, &time, NULL, &error));
+  g_assert_true (zk_client_set_time (client, &r.time, NULL, &error));
   g_assert_no_error (error);
   test_sim_assert_writes (sim, 0, &c, "clock_sets=1");
   g_assert_true (zk_client_set_option (client, "TestOpt", "1", NULL, &error));
@@ -184,22 +213,13 @@ test_read_only_client (void)
   g_autofree char *json = fixture ();
   g_autoptr (TestSim) sim = test_sim_new (json);
   g_autoptr (ZkClient) client = connect_client (sim, TRUE);
-  g_autoptr (ZkUser) user = new_user (50, "5050");
-  g_autoptr (ZkTemplate) tmpl = new_template (50, 0);
-  g_autoptr (GPtrArray) faces = new_faces (1);
-  g_autoptr (GPtrArray) users = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_user_free);
-  g_autoptr (GPtrArray) templates
-      = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_template_free);
-  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
-  ZkTime time;
+  g_auto (Records) r = { 0 };
   TestSimWrites c;
   guint refused = 0;
 
   g_assert_true (zk_client_get_read_only (client));
+  records_init (&r);
   test_sim_writes_read (sim, 0, &c);
-  zk_time_from_date_time (now, &time);
-  g_ptr_array_add (users, new_user (60, "6060"));
-  g_ptr_array_add (templates, new_template (60, 3));
 #define REFUSED(call)                                                                              \
   G_STMT_START                                                                                     \
   {                                                                                                \
@@ -212,11 +232,11 @@ test_read_only_client (void)
   G_STMT_END
   REFUSED (zk_client_disable (client, 0, NULL, &e));
   REFUSED (zk_client_enable (client, NULL, &e));
-  REFUSED (zk_client_set_time (client, &time, NULL, &e));
-  REFUSED (zk_client_set_user (client, user, NULL, &e));
-  REFUSED (zk_client_write_template (client, tmpl, NULL, &e));
-  REFUSED (zk_client_write_batch (client, users, templates, NULL, &e));
-  REFUSED (zk_client_write_faces (client, "1", faces, NULL, &e));
+  REFUSED (zk_client_set_time (client, &r.time, NULL, &e));
+  REFUSED (zk_client_set_user (client, r.user, NULL, &e));
+  REFUSED (zk_client_write_template (client, r.tmpl, NULL, &e));
+  REFUSED (zk_client_write_batch (client, r.users, r.templates, NULL, &e));
+  REFUSED (zk_client_write_faces (client, "5050", r.faces, NULL, &e));
   REFUSED (zk_client_delete_faces (client, "1", NULL, &e));
   REFUSED (zk_client_delete_template (client, 1, 0, NULL, &e));
   REFUSED (zk_client_delete_user (client, 1, NULL, &e));
