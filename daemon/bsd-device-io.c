@@ -92,6 +92,7 @@ sleep_cancellable (guint ms, GCancellable *cancellable)
 ZkClient *
 bsd_device_io_open (const BsdEndpoint *endpoint,
                     const BsdRetryPolicy *retry,
+                    gboolean read_only,
                     GCancellable *cancellable,
                     GError **error)
 {
@@ -107,6 +108,7 @@ bsd_device_io_open (const BsdEndpoint *endpoint,
 
       zk_client_set_comm_key (client, endpoint->comm_key);
       zk_client_set_timeout (client, endpoint->timeout_ms);
+      zk_client_set_read_only (client, read_only);
       if (zk_client_connect (client, cancellable, &local))
         return g_steal_pointer (&client);
       if (attempt >= attempts || !retryable (local))
@@ -135,6 +137,49 @@ bsd_device_io_close (ZkClient *client)
 {
   if (client)
     zk_client_disconnect (client, NULL, NULL);
+}
+
+/* ------------------------------------------------------ disabled, recorded */
+
+gboolean
+bsd_device_io_hold (ZkClient *client, BsdHold *hold, GCancellable *cancellable, GError **error)
+{
+  g_return_val_if_fail (hold->record != NULL, FALSE);
+
+  if (!hold->record (hold->data, error))
+    {
+      g_prefix_error (error, "recording the device as disabled: ");
+      return FALSE;
+    }
+  hold->recorded = TRUE;
+  if (!zk_client_disable (client, hold->timeout_s, cancellable, error))
+    return FALSE;
+  hold->disabled = TRUE;
+  return TRUE;
+}
+
+gboolean
+bsd_device_io_release (ZkClient *client, const BsdEndpoint *endpoint, BsdHold *hold, GError **error)
+{
+  /* also when DISABLEDEVICE failed: its reply may be what was lost */
+  if (!hold->recorded)
+    return TRUE;
+  zk_client_set_timeout (client, MIN (endpoint->timeout_ms, CLEANUP_TIMEOUT_MS));
+  zk_client_refresh_data (client, NULL, NULL);
+  hold->enabled_again = zk_client_enable (client, NULL, error);
+  zk_client_set_timeout (client, endpoint->timeout_ms);
+  if (!hold->enabled_again)
+    return FALSE;
+  if (hold->forget)
+    hold->forget (hold->data);
+  hold->recorded = FALSE;
+  return TRUE;
+}
+
+gboolean
+bsd_hold_left_disabled (const BsdHold *hold)
+{
+  return hold->disabled && !hold->enabled_again;
 }
 
 void
@@ -658,7 +703,7 @@ bsd_device_io_apply (ZkClient *client,
                      const BsdEndpoint *endpoint,
                      const BsdContact *contact,
                      const BsdDevicePlan *plan,
-                     guint disable_timeout_s,
+                     BsdHold *hold,
                      BsdApplyResult *result,
                      GCancellable *cancellable,
                      GError **error)
@@ -676,9 +721,11 @@ bsd_device_io_apply (ZkClient *client,
   if (n_writes == 0)
     return TRUE;
 
-  if (!zk_client_disable (client, disable_timeout_s, cancellable, error))
-    return FALSE;
-  result->was_disabled = TRUE;
+  if (!bsd_device_io_hold (client, hold, cancellable, error))
+    {
+      bsd_device_io_release (client, endpoint, hold, NULL);
+      return FALSE;
+    }
 
   /* deletions first: they free slots and capacity */
   for (i = 0; i < plan->users_delete->len && broken == NULL; i++)
@@ -728,17 +775,7 @@ bsd_device_io_apply (ZkClient *client,
     write_faces (client, plan, result, cancellable, &broken);
 
   /* always leave the device working, also after a cancel or an error */
-  {
-    g_autoptr (GError) local = NULL;
-
-    zk_client_set_timeout (client, MIN (endpoint->timeout_ms, CLEANUP_TIMEOUT_MS));
-    zk_client_refresh_data (client, NULL, NULL);
-    result->enabled_again = zk_client_enable (client, NULL, &local);
-    zk_client_set_timeout (client, endpoint->timeout_ms);
-    if (!result->enabled_again)
-      g_debug ("%s: enabling failed: %s (the device re-enables itself after %u s)", endpoint->name,
-               local->message, disable_timeout_s);
-  }
+  bsd_device_io_release (client, endpoint, hold, NULL);
 
   if (broken != NULL)
     {

@@ -50,15 +50,48 @@ typedef struct
 } BsdRetryPolicy;
 
 /* connects, retrying timeouts, refusals and closed connections with
- * backoff; a wrong comm key or a protocol error is final at once */
+ * backoff; a wrong comm key or a protocol error is final at once. A
+ * @read_only session refuses every request that would change the
+ * terminal before it is sent (zk_client_set_read_only()) */
 ZkClient *bsd_device_io_open (const BsdEndpoint *endpoint,
                               const BsdRetryPolicy *retry,
+                              gboolean read_only,
                               GCancellable *cancellable,
                               GError **error);
 /* EXIT and close; errors are ignored (the device frees the session itself) */
 void bsd_device_io_close (ZkClient *client);
 
 /* what one contact learnt besides the tables */
+/* A terminal disabled for writing, and the caller's record of it: the
+ * record is committed before DISABLEDEVICE goes out, so that whatever
+ * happens next (a crash, a kill, a broken session) the next start knows
+ * to re-enable the terminal; it is forgotten once ENABLEDEVICE succeeded.
+ * The only way this daemon disables a terminal. */
+typedef struct
+{
+  gboolean (*record) (gpointer data, GError **error);
+  void (*forget) (gpointer data);
+  gpointer data;
+  guint timeout_s; /* the terminal re-enables itself after this (0 = never) */
+  /* where the terminal was left */
+  gboolean recorded;
+  gboolean disabled;      /* DISABLEDEVICE succeeded */
+  gboolean enabled_again; /* ENABLEDEVICE succeeded after it */
+} BsdHold;
+
+/* record, then disable; FALSE (nothing sent) when the record failed */
+gboolean
+bsd_device_io_hold (ZkClient *client, BsdHold *hold, GCancellable *cancellable, GError **error);
+/* refresh the data and enable, on every path (no cancellable, a short
+ * deadline of its own), then forget the record; nothing when nothing was
+ * recorded. FALSE when the terminal may still be disabled */
+gboolean bsd_device_io_release (ZkClient *client,
+                                const BsdEndpoint *endpoint,
+                                BsdHold *hold,
+                                GError **error);
+/* the hold ended with the terminal possibly disabled */
+gboolean bsd_hold_left_disabled (const BsdHold *hold);
+
 typedef struct
 {
   ZkDeviceInfo info;
@@ -114,8 +147,6 @@ typedef struct
   guint faces_added;
   GPtrArray *failures;     /* BsdItemFailure* (write refused, or not found on read-back) */
   GPtrArray *deleted_pins; /* char*: deletions confirmed by read-back */
-  gboolean was_disabled;   /* DISABLEDEVICE succeeded */
-  gboolean enabled_again;  /* the device is known to be enabled at the end */
   BsdSnapshot *after;      /* the read-back, or NULL when it failed */
   gboolean cancelled;      /* stopped at a safe point */
 } BsdApplyResult;
@@ -123,16 +154,16 @@ typedef struct
 void bsd_apply_result_init (BsdApplyResult *result);
 void bsd_apply_result_clear (BsdApplyResult *result);
 
-/* disable (auto re-enable after @disable_timeout_s) → deletes → users →
- * templates → faces → refresh → enable, then read back and verify every
- * planned item. The device is re-enabled on every path. Returns FALSE
- * only when the device could not be worked on at all (the session broke,
- * cancel before the first write); item failures are in @result. */
+/* hold (record + disable) → deletes → users → templates → faces →
+ * release (refresh + enable), then read back and verify every planned
+ * item. The device is re-enabled on every path. Returns FALSE only when
+ * the device could not be worked on at all (the session broke, cancel
+ * before the first write); item failures are in @result. */
 gboolean bsd_device_io_apply (ZkClient *client,
                               const BsdEndpoint *endpoint,
                               const BsdContact *contact,
                               const BsdDevicePlan *plan,
-                              guint disable_timeout_s,
+                              BsdHold *hold,
                               BsdApplyResult *result,
                               GCancellable *cancellable,
                               GError **error);

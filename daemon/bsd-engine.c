@@ -285,6 +285,7 @@ struct _Run
   BsdTombstone *tombstone; /* delete-user: the deletion */
   gboolean balance;
   gboolean clear_logs;
+  gboolean read_only; /* a preview: no session may change a terminal */
   guint clock_threshold;
   gint64 started;
 };
@@ -416,14 +417,30 @@ report_progress (Run *run, const char *message)
 
 /* ---------------------------------------------------------- worker pool */
 
+typedef struct _RecoverItem RecoverItem;
+
+/* one session with one terminal, in a worker */
 typedef struct
 {
-  DeviceCtx *dev; /* a device's phase, or */
-  Group *group;   /* a group's (PHASE_PLAN, PHASE_REPORT) */
-  Phase phase;
+  BsdEngine *engine;
+  DeviceCtx *dev;    /* a job's device in one of its phases, */
+  Group *group;      /* a group's step (PHASE_PLAN, PHASE_REPORT) … */
+  Phase phase;       /* … */
+  GTask *recovery;   /* … or a device a crash left disabled (the start-up recovery) */
+  RecoverItem *item; /* … */
+  BsdHold hold;      /* the session's record of disabling the terminal */
 } Work;
 
+static void
+work_free (Work *work)
+{
+  g_clear_object (&work->recovery);
+  g_free (work);
+}
+
 static void work_done_main (Work *work);
+static void recover_work_run (Work *work);
+static void recover_work_done (Work *work);
 
 static gboolean
 work_done_cb (gpointer data)
@@ -433,6 +450,11 @@ work_done_cb (gpointer data)
   Phase phase = work->phase;
   gint64 took;
 
+  if (work->recovery)
+    {
+      recover_work_done (work);
+      return G_SOURCE_REMOVE;
+    }
   work_done_main (work);
   /* the main thread's share of a job (store, plan, report) delays every
    * D-Bus call behind it: say when one step is long */
@@ -454,17 +476,37 @@ pool_func (gpointer data, gpointer user_data)
   Work *work = data;
   BsdEngine *self = user_data;
 
-  work_run (work);
+  if (work->recovery)
+    recover_work_run (work);
+  else
+    work_run (work);
   /* below G_PRIORITY_DEFAULT, where GDBus dispatches method calls: a
    * client's call that is already waiting goes before the next step of a
    * job (storing a device's tables, planning an area, the report) */
-  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT + 10, work_done_cb, work, g_free);
+  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT + 10, work_done_cb, work,
+                              (GDestroyNotify)work_free);
+}
+
+static gboolean hold_record (gpointer data, GError **error);
+static void hold_forget (gpointer data);
+
+static Work *
+work_new (BsdEngine *self)
+{
+  Work *work = g_new0 (Work, 1);
+
+  work->engine = self;
+  work->hold.record = hold_record;
+  work->hold.forget = hold_forget;
+  work->hold.data = work;
+  work->hold.timeout_s = self->disable_timeout_s;
+  return work;
 }
 
 static void
 push_work (BsdEngine *self, DeviceCtx *dev, Group *group, Phase phase)
 {
-  Work *work = g_new0 (Work, 1);
+  Work *work = work_new (self);
 
   work->dev = dev;
   work->group = group;
@@ -482,6 +524,14 @@ static void
 dispatch_group (Group *group, Phase phase)
 {
   push_work (group->run->engine, NULL, group, phase);
+}
+
+/* a session that cannot change the terminal: collecting logs, and every
+ * session of a job that only reads */
+static gboolean
+session_read_only (const Work *work)
+{
+  return work->dev->run->read_only || work->phase == PHASE_LOGS;
 }
 
 /* ------------------------------------------------------- worker phases */
@@ -548,7 +598,8 @@ worker_read (DeviceCtx *dev, ZkClient *client, GCancellable *cancellable)
           && sizes->faces >= 0 && (guint)sizes->faces == dev->stored_face_users);
   if (!dev->read_fingers)
     flags = BSD_READ_USERS;
-  if (clock_needs_setting (run, &dev->contact))
+  /* a preview says it would, in its report */
+  if (clock_needs_setting (run, &dev->contact) && !run->read_only)
     {
       g_autoptr (GError) local = NULL;
 
@@ -602,25 +653,18 @@ worker_logs (DeviceCtx *dev, ZkClient *client, GCancellable *cancellable)
 }
 
 static void
-worker_clear_logs (DeviceCtx *dev, ZkClient *client, GCancellable *cancellable)
+worker_clear_logs (DeviceCtx *dev, ZkClient *client, BsdHold *hold, GCancellable *cancellable)
 {
-  Run *run = dev->run;
   ZkSizes sizes;
 
   /* disabled, no punch can land between the count and the clear */
-  if (!zk_client_disable (client, run->engine->disable_timeout_s, cancellable, &dev->error))
-    return;
   /* every record the device holds is committed, and none came since */
-  if (zk_client_get_sizes (client, &sizes, cancellable, &dev->error) && sizes.records >= 0
-      && dev->logs.complete && (guint)sizes.records == dev->logs.log_count)
-    {
-      if (zk_client_clear_attendance (client, cancellable, &dev->error))
-        {
-          dev->logs_cleared = TRUE;
-          zk_client_refresh_data (client, NULL, NULL);
-        }
-    }
-  zk_client_enable (client, NULL, dev->error ? NULL : &dev->error);
+  if (bsd_device_io_hold (client, hold, cancellable, &dev->error)
+      && zk_client_get_sizes (client, &sizes, cancellable, &dev->error) && sizes.records >= 0
+      && dev->logs.complete && (guint)sizes.records == dev->logs.log_count
+      && zk_client_clear_attendance (client, cancellable, &dev->error))
+    dev->logs_cleared = TRUE;
+  bsd_device_io_release (client, dev->endpoint, hold, dev->error ? NULL : &dev->error);
 }
 
 static ZkUser *
@@ -639,7 +683,7 @@ find_user (GPtrArray *users, const char *pin)
 }
 
 static void
-worker_delete_pin (DeviceCtx *dev, ZkClient *client, GCancellable *cancellable)
+worker_delete_pin (DeviceCtx *dev, ZkClient *client, BsdHold *hold, GCancellable *cancellable)
 {
   Run *run = dev->run;
   g_autoptr (GPtrArray) users = zk_client_read_users (client, NULL, cancellable, &dev->error);
@@ -657,13 +701,11 @@ worker_delete_pin (DeviceCtx *dev, ZkClient *client, GCancellable *cancellable)
       return;
     }
   dev->was_present = TRUE;
-  if (!zk_client_disable (client, run->engine->disable_timeout_s, cancellable, &dev->error))
-    return;
-  if (!zk_client_delete_user (client, user->uid, cancellable, &dev->error)
+  if (bsd_device_io_hold (client, hold, cancellable, &dev->error)
+      && !zk_client_delete_user (client, user->uid, cancellable, &dev->error)
       && zk_error_get_subcode (dev->error) == 2)
     g_clear_error (&dev->error); /* gone already */
-  zk_client_refresh_data (client, NULL, NULL);
-  zk_client_enable (client, NULL, NULL);
+  bsd_device_io_release (client, dev->endpoint, hold, NULL);
   if (dev->error)
     return;
   after = zk_client_read_users (client, NULL, cancellable, &dev->error);
@@ -732,6 +774,7 @@ static void
 work_run (Work *work)
 {
   DeviceCtx *dev = work->dev;
+  BsdHold *hold = &work->hold;
   Run *run;
   BsdEngine *self;
   GCancellable *cancellable;
@@ -762,7 +805,8 @@ work_run (Work *work)
       g_set_error (&dev->error, ZK_ERROR, ZK_ERROR_CANCELLED, "cancelled");
       return;
     }
-  client = bsd_device_io_open (dev->endpoint, &self->retry, cancellable, &dev->error);
+  client = bsd_device_io_open (dev->endpoint, &self->retry, session_read_only (work), cancellable,
+                               &dev->error);
   if (client != NULL)
     {
       switch (work->phase)
@@ -773,17 +817,17 @@ work_run (Work *work)
         case PHASE_APPLY:
           bsd_apply_result_init (&dev->apply);
           dev->applied = TRUE;
-          bsd_device_io_apply (client, dev->endpoint, &dev->contact, dev->plan,
-                               self->disable_timeout_s, &dev->apply, cancellable, &dev->error);
+          bsd_device_io_apply (client, dev->endpoint, &dev->contact, dev->plan, hold, &dev->apply,
+                               cancellable, &dev->error);
           break;
         case PHASE_LOGS:
           worker_logs (dev, client, cancellable);
           break;
         case PHASE_CLEAR_LOGS:
-          worker_clear_logs (dev, client, cancellable);
+          worker_clear_logs (dev, client, hold, cancellable);
           break;
         case PHASE_DELETE_PIN:
-          worker_delete_pin (dev, client, cancellable);
+          worker_delete_pin (dev, client, hold, cancellable);
           break;
         case PHASE_UPDATE_PIN:
           worker_update_pin (dev, client, cancellable);
@@ -1172,6 +1216,77 @@ wants_health (DeviceCtx *dev, Phase phase)
          || (phase == PHASE_READ && (dev->contact.info.serial || dev->error));
 }
 
+/* ------------------------------------------- disabled terminals, recorded */
+
+struct _RecoverItem
+{
+  BsdEndpoint *endpoint;
+  gboolean enabled;
+  gboolean gone; /* no longer recorded: a job's session re-enabled it first */
+  GError *error;
+};
+
+static guint
+work_device_id (const Work *work)
+{
+  return work->dev ? work->dev->endpoint->device_id : work->item->endpoint->device_id;
+}
+
+/* the row that lets the next start re-enable a terminal a crash left
+ * disabled. Written with the workers' connection inside the session, so
+ * it never interleaves with another job's session to the same terminal */
+static gboolean
+hold_record (gpointer data, GError **error)
+{
+  Work *work = data;
+  BsdEngine *self = work->engine;
+  BsdStore *writer = writer_acquire (self);
+  gboolean ok = TRUE;
+
+  if (writer)
+    ok = bsd_store_add_disabled_device (writer, work_device_id (work),
+                                        work->dev ? work->dev->run->job_id : 0, error);
+  else if (store_is_file (self->store))
+    {
+      ok = FALSE;
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                           "the workers have no database connection");
+    }
+  /* an in-memory database does not outlive a crash: nothing to record */
+  g_mutex_unlock (&self->writer_lock);
+  return ok;
+}
+
+static void
+hold_forget (gpointer data)
+{
+  Work *work = data;
+  BsdEngine *self = work->engine;
+  BsdStore *writer = writer_acquire (self);
+  g_autoptr (GError) error = NULL;
+
+  if (writer && !bsd_store_remove_disabled_device (writer, work_device_id (work), &error))
+    g_warning ("forgetting that device %u was disabled: %s", work_device_id (work), error->message);
+  g_mutex_unlock (&self->writer_lock);
+}
+
+/* whether the terminal is still recorded as disabled (a job's session may
+ * have re-enabled it since the list was read) */
+static gboolean
+hold_still_recorded (Work *work)
+{
+  BsdEngine *self = work->engine;
+  BsdStore *writer = writer_acquire (self);
+  g_autoptr (GArray) rows = writer ? bsd_store_list_disabled_devices (writer, NULL) : NULL;
+  gboolean found = writer == NULL;
+  guint i;
+
+  g_mutex_unlock (&self->writer_lock);
+  for (i = 0; rows && i < rows->len && !found; i++)
+    found = g_array_index (rows, BsdDisabledDevice, i).device_id == work_device_id (work);
+  return found;
+}
+
 /* in the worker thread, with the engine's second connection: the main
  * thread's connection would wait for the lock that a big snapshot holds
  * here, and with it the main loop */
@@ -1274,6 +1389,11 @@ add_device_report (JsonBuilder *b, DeviceCtx *dev)
       json_builder_add_int_value (b, dev->contact.clock_offset);
       json_builder_set_member_name (b, "clock_set");
       json_builder_add_boolean_value (b, dev->clock_set);
+      if (dev->run->read_only)
+        {
+          json_builder_set_member_name (b, "would_set_clock");
+          json_builder_add_boolean_value (b, clock_needs_setting (dev->run, &dev->contact));
+        }
     }
   if (dev->have_read)
     {
@@ -1412,6 +1532,25 @@ record_device_results (Run *run)
     }
 }
 
+/* what a job that only read left undone that a sync would do besides its
+ * plan: set clocks ("set the clock of A, +3600 s") */
+static GPtrArray *
+run_would_also (Run *run)
+{
+  GPtrArray *texts = g_ptr_array_new_with_free_func (g_free);
+  guint i;
+
+  for (i = 0; run->read_only && i < run->devices->len; i++)
+    {
+      DeviceCtx *dev = run->devices->pdata[i];
+
+      if (clock_needs_setting (run, &dev->contact))
+        g_ptr_array_add (texts, g_strdup_printf ("set the clock of %s, %+" G_GINT64_FORMAT " s",
+                                                 dev->endpoint->name, dev->contact.clock_offset));
+    }
+  return texts;
+}
+
 static void
 run_finish (Run *run)
 {
@@ -1423,6 +1562,7 @@ run_finish (Run *run)
   guint ok = count_status (run, "ok"), partial = count_status (run, "partial");
   guint failed = count_status (run, "failed"), unreachable = count_status (run, "unreachable");
   guint cancelled = count_status (run, "cancelled");
+  g_autoptr (GPtrArray) would_also = run_would_also (run);
   guint i;
 
   if (g_cancellable_is_cancelled (run->cancellable) || cancelled > 0)
@@ -1449,6 +1589,15 @@ run_finish (Run *run)
         g_string_append_printf (s, ", %u unreachable", unreachable);
       if (cancelled)
         g_string_append_printf (s, ", %u cancelled", cancelled);
+      if (would_also->len > 0)
+        {
+          g_autofree char *joined = NULL;
+
+          g_ptr_array_add (would_also, NULL);
+          joined = g_strjoinv ("; ", (char **)would_also->pdata);
+          g_ptr_array_set_size (would_also, would_also->len - 1);
+          g_string_append_printf (s, "; a sync would also %s", joined);
+        }
       outcome->summary = g_string_free (s, FALSE);
     }
 
@@ -1462,6 +1611,14 @@ run_finish (Run *run)
   json_builder_add_int_value (b, (g_get_monotonic_time () - run->started) / 1000);
   if (run->op->pin)
     json_add_str (b, "pin", run->op->pin);
+  if (run->read_only)
+    {
+      json_builder_set_member_name (b, "would_also");
+      json_builder_begin_array (b);
+      for (i = 0; i < would_also->len; i++)
+        json_builder_add_string_value (b, would_also->pdata[i]);
+      json_builder_end_array (b);
+    }
   if (run->groups->len > 0)
     {
       json_builder_set_member_name (b, "areas");
@@ -1813,10 +1970,6 @@ group_apply (Group *group)
           set_status (dev, "ok", NULL);
           continue;
         }
-      /* written before the device is disabled, removed once it is enabled:
-       * a restarted daemon re-enables what a crash left disabled */
-      bsd_store_add_disabled_device (run->engine->store, dev->endpoint->device_id, run->job_id,
-                                     NULL);
       group->pending++;
       run->steps_done--;
       dispatch (dev, PHASE_APPLY);
@@ -2058,8 +2211,6 @@ apply_done (DeviceCtx *dev)
   Run *run = dev->run;
   BsdStore *store = run->engine->store;
 
-  if (!dev->apply.was_disabled || dev->apply.enabled_again)
-    bsd_store_remove_disabled_device (store, dev->endpoint->device_id, NULL);
   if (dev->apply.after)
     {
       /* the read-back is what the device holds now */
@@ -2089,9 +2240,6 @@ apply_done (DeviceCtx *dev)
     }
   else
     set_status (dev, "ok", NULL);
-  if (dev->apply.was_disabled && !dev->apply.enabled_again)
-    g_warning ("%s stayed disabled; it re-enables itself after %u s", dev->endpoint->name,
-               run->engine->disable_timeout_s);
   if (--dev->group->pending == 0)
     group_finish (dev->group);
 }
@@ -2210,15 +2358,19 @@ static void
 work_done_main (Work *work)
 {
   Run *run = work->group ? work->group->run : work->dev->run;
-  GTask *hold = g_object_ref (run->task);
+  GTask *task = g_object_ref (run->task);
 
+  /* the record stays: the next start re-enables it, if its own timeout has not */
+  if (work->dev && bsd_hold_left_disabled (&work->hold))
+    g_warning ("%s stayed disabled; it re-enables itself after %u s", work->dev->endpoint->name,
+               work->hold.timeout_s);
   if (work->phase == PHASE_PLAN)
     group_planned (work->group);
   else if (work->phase == PHASE_REPORT)
     run_part_done (run);
   else
     work_done_phase (work->dev, work->phase);
-  g_object_unref (hold);
+  g_object_unref (task);
 }
 
 /* --------------------------------------------------------- setting up */
@@ -2647,6 +2799,7 @@ bsd_engine_run_async (BsdEngine *self,
   run->clock_threshold = uint_value;
   bsd_store_get_setting_bool (self->store, "ClearLogsAfterDownload", &bool_value, NULL);
   run->clear_logs = bool_value;
+  run->read_only = op->kind == BSD_OP_PREVIEW;
 
   if (!build_run (run, &error))
     {
@@ -2687,18 +2840,21 @@ bsd_engine_run_get_job_id (GAsyncResult *result)
   return run ? run->job_id : 0;
 }
 
-typedef struct
-{
-  GAsyncResult *result;
-} SyncData;
-
+/* for the _sync wrappers: the result, once there */
 static void
-run_sync_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+keep_result_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  SyncData *data = user_data;
-
-  data->result = g_object_ref (result);
+  *(GAsyncResult **)user_data = g_object_ref (result);
   g_main_context_wakeup (NULL);
+}
+
+/* iterates the engine's context until keep_result_cb stored the result */
+static GAsyncResult *
+wait_result (BsdEngine *self, GAsyncResult **result)
+{
+  while (*result == NULL)
+    g_main_context_iteration (self->context, TRUE);
+  return *result;
 }
 
 BsdJobOutcome *
@@ -2707,58 +2863,171 @@ bsd_engine_run_sync (BsdEngine *self,
                      GCancellable *cancellable,
                      GError **error)
 {
-  SyncData data = { NULL };
-  BsdJobOutcome *outcome;
+  g_autoptr (GAsyncResult) result = NULL;
 
   g_return_val_if_fail (BSD_IS_ENGINE (self), NULL);
-  bsd_engine_run_async (self, op, cancellable, NULL, NULL, run_sync_cb, &data);
-  while (data.result == NULL)
-    g_main_context_iteration (self->context, TRUE);
-  outcome = bsd_engine_run_finish (self, data.result, error);
-  g_object_unref (data.result);
-  return outcome;
+  bsd_engine_run_async (self, op, cancellable, NULL, NULL, keep_result_cb, &result);
+  return bsd_engine_run_finish (self, wait_result (self, &result), error);
 }
 
 /* ---------------------------------------------------------- recovery */
 
+typedef struct
+{
+  GPtrArray *items; /* RecoverItem* */
+  guint pending;
+  guint enabled;
+} Recovery;
+
+static void
+recover_item_free (RecoverItem *item)
+{
+  bsd_endpoint_free (item->endpoint);
+  g_clear_error (&item->error);
+  g_free (item);
+}
+
+static void
+recovery_free (Recovery *recovery)
+{
+  g_ptr_array_unref (recovery->items);
+  g_free (recovery);
+}
+
+/* a worker: one session through the gate, like any job's */
+static void
+recover_work_run (Work *work)
+{
+  BsdEngine *self = work->engine;
+  RecoverItem *item = work->item;
+  GCancellable *cancellable = g_task_get_cancellable (work->recovery);
+  guint id = item->endpoint->device_id;
+  /* a terminal that does not answer re-enables itself after its timeout;
+   * retrying here would keep a session slot from the jobs */
+  BsdRetryPolicy once = { 1, 0 };
+  g_autoptr (ZkClient) client = NULL;
+
+  if (!bsd_session_gate_acquire (self->gate, id, cancellable, &item->error))
+    return;
+  if (!hold_still_recorded (work))
+    item->gone = TRUE;
+  else
+    {
+      client = bsd_device_io_open (item->endpoint, &once, FALSE, cancellable, &item->error);
+      if (client)
+        {
+          /* the crash's record: released like a session's own */
+          work->hold.recorded = TRUE;
+          item->enabled = bsd_device_io_release (client, item->endpoint, &work->hold, &item->error);
+        }
+      bsd_device_io_close (client);
+    }
+  bsd_session_gate_release (self->gate, id);
+}
+
+static void
+recover_work_done (Work *work)
+{
+  Recovery *recovery = g_task_get_task_data (work->recovery);
+  RecoverItem *item = work->item;
+
+  if (item->enabled)
+    {
+      g_message ("%s: re-enabled after an interrupted job", item->endpoint->name);
+      recovery->enabled++;
+    }
+  else if (item->gone)
+    g_debug ("%s: enabled by a job meanwhile", item->endpoint->name);
+  else
+    g_warning ("%s: could not re-enable it yet: %s (it re-enables itself after its timeout)",
+               item->endpoint->name, item->error ? item->error->message : "unknown error");
+  g_assert (recovery->pending > 0);
+  if (--recovery->pending == 0)
+    g_task_return_int (work->recovery, recovery->enabled);
+}
+
+/* what a recorded device needs for its session; NULL when it is gone */
+static RecoverItem *
+recover_item_new (BsdEngine *self, guint device_id)
+{
+  g_autoptr (BsdDevice) device = bsd_store_get_device (self->store, device_id, NULL);
+  RecoverItem *item;
+  guint32 key = 0;
+
+  if (device == NULL)
+    return NULL;
+  bsd_store_get_comm_key (self->store, device->id, &key, NULL);
+  item = g_new0 (RecoverItem, 1);
+  item->endpoint = device_endpoint (device, key);
+  return item;
+}
+
+void
+bsd_engine_recover_async (BsdEngine *self,
+                          GCancellable *cancellable,
+                          GAsyncReadyCallback callback,
+                          gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr (GArray) rows = NULL;
+  g_autoptr (GError) error = NULL;
+  Recovery *recovery = g_new0 (Recovery, 1);
+  guint i;
+
+  g_return_if_fail (BSD_IS_ENGINE (self));
+  g_task_set_source_tag (task, bsd_engine_recover_async);
+  recovery->items = g_ptr_array_new_with_free_func ((GDestroyNotify)recover_item_free);
+  g_task_set_task_data (task, recovery, (GDestroyNotify)recovery_free);
+  rows = bsd_store_list_disabled_devices (self->store, &error);
+  if (rows == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  for (i = 0; i < rows->len; i++)
+    {
+      guint id = g_array_index (rows, BsdDisabledDevice, i).device_id;
+      RecoverItem *item = recover_item_new (self, id);
+
+      if (item == NULL)
+        bsd_store_remove_disabled_device (self->store, id, NULL);
+      else
+        g_ptr_array_add (recovery->items, item);
+    }
+  recovery->pending = recovery->items->len;
+  if (recovery->pending == 0)
+    {
+      g_task_return_int (task, 0);
+      return;
+    }
+  for (i = 0; i < recovery->items->len; i++)
+    {
+      Work *work = work_new (self);
+
+      work->recovery = g_object_ref (task);
+      work->item = recovery->items->pdata[i];
+      g_thread_pool_push (self->pool, work, NULL);
+    }
+}
+
+guint
+bsd_engine_recover_finish (BsdEngine *self, GAsyncResult *result, GError **error)
+{
+  gssize enabled;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), 0);
+  enabled = g_task_propagate_int (G_TASK (result), error);
+  return enabled > 0 ? (guint)enabled : 0;
+}
+
 guint
 bsd_engine_recover_disabled_devices (BsdEngine *self, GCancellable *cancellable)
 {
-  g_autoptr (GArray) rows = bsd_store_list_disabled_devices (self->store, NULL);
-  guint enabled = 0;
-  guint i;
+  g_autoptr (GAsyncResult) result = NULL;
 
-  for (i = 0; rows && i < rows->len; i++)
-    {
-      BsdDisabledDevice *row = &g_array_index (rows, BsdDisabledDevice, i);
-      g_autoptr (BsdDevice) device = bsd_store_get_device (self->store, row->device_id, NULL);
-      g_autoptr (BsdEndpoint) endpoint = NULL;
-      g_autoptr (ZkClient) client = NULL;
-      g_autoptr (GError) error = NULL;
-      BsdRetryPolicy once = { 1, 0 };
-      guint32 key = 0;
-
-      if (device == NULL)
-        {
-          bsd_store_remove_disabled_device (self->store, row->device_id, NULL);
-          continue;
-        }
-      bsd_store_get_comm_key (self->store, device->id, &key, NULL);
-      endpoint = device_endpoint (device, key);
-      client = bsd_device_io_open (endpoint, &once, cancellable, &error);
-      if (client && zk_client_enable (client, cancellable, &error))
-        {
-          g_message ("%s: re-enabled after an interrupted job", device->name);
-          bsd_store_remove_disabled_device (self->store, device->id, NULL);
-          enabled++;
-        }
-      else
-        g_warning ("%s: could not re-enable it yet: %s (it re-enables itself after its "
-                   "timeout)",
-                   device->name, error ? error->message : "unknown error");
-      bsd_device_io_close (client);
-    }
-  return enabled;
+  g_return_val_if_fail (BSD_IS_ENGINE (self), 0);
+  bsd_engine_recover_async (self, cancellable, keep_result_cb, &result);
+  return bsd_engine_recover_finish (self, wait_result (self, &result), NULL);
 }
 
 /* ------------------------------------------------------------ object */

@@ -122,8 +122,17 @@ BsdJobOutcome *bsd_engine_run_sync (BsdEngine *self,
                                     GCancellable *cancellable,
                                     GError **error);
 
-/* at start-up: re-enables every device a crash left disabled (blocking
- * the calling thread briefly per device); returns how many were enabled */
+/* at start-up: re-enables every device a crash left disabled
+ * (disabled_devices), each in a worker's session through the session gate
+ * like any job's, so the global cap and one session per device hold and
+ * the main loop never waits; jobs may run meanwhile. The result is how
+ * many were enabled; a device that cannot be reached stays recorded. */
+void bsd_engine_recover_async (BsdEngine *self,
+                               GCancellable *cancellable,
+                               GAsyncReadyCallback callback,
+                               gpointer user_data);
+guint bsd_engine_recover_finish (BsdEngine *self, GAsyncResult *result, GError **error);
+/* the same to the end, iterating the engine's main context (tools, tests) */
 guint bsd_engine_recover_disabled_devices (BsdEngine *self, GCancellable *cancellable);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsdOperation, bsd_operation_free)

@@ -73,6 +73,7 @@ struct _BsdManager
 
   GSourceFunc shutdown_done;
   gpointer shutdown_data;
+  GCancellable *recovering; /* the start-up recovery, while it runs */
 };
 
 G_DEFINE_FINAL_TYPE (BsdManager, bsd_manager, BS_DBUS_TYPE_MANAGER_SKELETON)
@@ -390,7 +391,8 @@ retire_job (BsdManager *self, BsdJob *job)
 static void
 maybe_shutdown_done (BsdManager *self)
 {
-  if (self->shutdown_done && self->running->len == 0 && g_queue_is_empty (&self->queued))
+  if (self->shutdown_done && self->running->len == 0 && g_queue_is_empty (&self->queued)
+      && self->recovering == NULL)
     {
       GSourceFunc done = self->shutdown_done;
 
@@ -470,9 +472,10 @@ run_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 
   if (!is_reader (op))
     self->writer_running = FALSE;
-  if (op->kind == BSD_OP_AUTO_SYNC)
+  /* the scheduler's run, also when it joined a user's job */
+  if (g_object_get_data (G_OBJECT (job), "bsd-schedule-auto-sync"))
     bsd_scheduler_set_busy (self->scheduler, BSD_SCHEDULE_AUTO_SYNC, FALSE);
-  if (op->kind == BSD_OP_REFRESH_LOGS && g_strcmp0 (op->trigger, "scheduler") == 0)
+  if (g_object_get_data (G_OBJECT (job), "bsd-schedule-logs"))
     bsd_scheduler_set_busy (self->scheduler, BSD_SCHEDULE_LOGS, FALSE);
   {
     guint index;
@@ -2565,63 +2568,90 @@ scheduler_changed_cb (BsdScheduler *scheduler, int kind, BsdManager *self)
                                       bsd_scheduler_get_last (scheduler, BSD_SCHEDULE_AUTO_SYNC));
 }
 
+/* settings keys of the last scheduled run of each kind */
+static const char *const schedule_last_keys[] = {
+  [BSD_SCHEDULE_AUTO_SYNC] = "LastAutoSync",
+  [BSD_SCHEDULE_LOGS] = "LastLogCollection",
+};
+
 static void
 scheduler_due_cb (BsdScheduler *scheduler, int kind, BsdManager *self)
 {
   g_autoptr (BsdOperation) op
       = bsd_operation_new (kind == BSD_SCHEDULE_AUTO_SYNC ? BSD_OP_AUTO_SYNC : BSD_OP_REFRESH_LOGS);
   g_autoptr (GError) error = NULL;
+  BsdJob *job;
 
   op->trigger = g_strdup ("scheduler");
-  if (request_job (self, op, &error) == NULL)
+  job = request_job (self, op, &error);
+  if (job == NULL)
     {
       g_warning ("the scheduled %s could not start: %s",
                  kind == BSD_SCHEDULE_AUTO_SYNC ? "auto_device_sync" : "log collection",
                  error->message);
       return;
     }
+  /* busy until this job ends, even when it is a user's that this run joined */
+  g_object_set_data (G_OBJECT (job),
+                     kind == BSD_SCHEDULE_AUTO_SYNC ? "bsd-schedule-auto-sync"
+                                                    : "bsd-schedule-logs",
+                     GINT_TO_POINTER (TRUE));
   bsd_scheduler_set_busy (scheduler, kind, TRUE);
+  /* the next start counts the interval from here, not from itself */
+  bsd_store_set_setting_uint64 (self->store, schedule_last_keys[kind],
+                                bsd_scheduler_get_last (scheduler, kind), NULL);
   if (kind == BSD_SCHEDULE_AUTO_SYNC)
-    {
-      guint64 now = (guint64)g_get_real_time ();
+    g_message ("auto_device_sync started");
+}
 
-      bsd_store_set_setting_uint64 (self->store, "LastAutoSync", now, NULL);
-      bs_dbus_manager_set_last_auto_sync (BS_DBUS_MANAGER (self), now);
-      g_message ("auto_device_sync started");
+/* when each kind last ran and when counting started, from the store: a
+ * restart continues the schedule where the last run left it */
+static void
+load_schedule (BsdManager *self)
+{
+  guint64 since = 0;
+  guint kind;
+
+  for (kind = 0; kind < G_N_ELEMENTS (schedule_last_keys); kind++)
+    {
+      guint64 last = 0;
+
+      bsd_store_get_setting_uint64 (self->store, schedule_last_keys[kind], &last, NULL);
+      bsd_scheduler_set_last (self->scheduler, kind, last);
     }
+  if (!bsd_store_get_setting_uint64 (self->store, "SchedulerSince", &since, NULL) || since == 0)
+    {
+      since = (guint64)g_get_real_time ();
+      bsd_store_set_setting_uint64 (self->store, "SchedulerSince", since, NULL);
+    }
+  bsd_scheduler_set_since (self->scheduler, since);
 }
 
 /* ------------------------------------------------------------ lifecycle */
 
 static void
-recover_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+recovered_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  const char *path = data;
+  g_autoptr (BsdManager) self = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (BsdStore) store = bsd_store_open (path, &error);
-  g_autoptr (BsdSessionGate) gate = NULL;
-  g_autoptr (BsdEngine) engine = NULL;
+  guint enabled = bsd_engine_recover_finish (BSD_ENGINE (source), result, &error);
 
-  if (store == NULL)
-    {
-      g_warning ("recovering disabled devices: %s", error->message);
-      return;
-    }
-  /* a connection and an engine of its own: this thread may block on
-   * terminals that are slow to answer */
-  gate = bsd_session_gate_new (4);
-  engine = bsd_engine_new (store, gate);
-  bsd_engine_recover_disabled_devices (engine, cancellable);
-  g_task_return_boolean (task, TRUE);
+  if (error)
+    g_warning ("recovering disabled devices: %s", error->message);
+  else if (enabled > 0)
+    g_message ("%u devices an earlier run left disabled are enabled again", enabled);
+  g_clear_object (&self->recovering);
+  maybe_shutdown_done (self);
 }
 
 void
 bsd_manager_recover (BsdManager *self)
 {
-  g_autoptr (GTask) task = g_task_new (self, NULL, NULL, NULL);
-
-  g_task_set_task_data (task, g_strdup (bsd_store_get_path (self->store)), g_free);
-  g_task_run_in_thread (task, recover_thread);
+  g_return_if_fail (self->recovering == NULL);
+  /* in the engine's workers, through the session gate: jobs started
+   * meanwhile share the cap and never reach a device being recovered */
+  self->recovering = g_cancellable_new ();
+  bsd_engine_recover_async (self->engine, self->recovering, recovered_cb, g_object_ref (self));
 }
 
 void
@@ -2644,6 +2674,7 @@ bsd_manager_shutdown (BsdManager *self, GSourceFunc done, gpointer user_data)
     }
   for (i = 0; i < self->running->len; i++)
     g_cancellable_cancel (bsd_job_get_cancellable (self->running->pdata[i]));
+  g_cancellable_cancel (self->recovering);
   maybe_shutdown_done (self);
 }
 
@@ -2668,6 +2699,7 @@ bsd_manager_dispose (GObject *object)
   g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_pointer (&self->requests, g_hash_table_unref);
   g_clear_object (&self->scheduler);
+  g_clear_object (&self->recovering);
   g_clear_object (&self->engine);
   g_clear_object (&self->gate);
   g_clear_object (&self->authority);
@@ -2735,7 +2767,6 @@ bsd_manager_new (GDBusConnection *connection,
                  GError **error)
 {
   g_autoptr (BsdManager) self = g_object_new (BSD_TYPE_MANAGER, NULL);
-  guint64 last = 0;
   guint max = 2;
 
   self->connection = g_object_ref (connection);
@@ -2747,8 +2778,7 @@ bsd_manager_new (GDBusConnection *connection,
   self->scheduler = bsd_scheduler_new (scheduler_unit_ms);
   g_signal_connect (self->scheduler, "changed", G_CALLBACK (scheduler_changed_cb), self);
   g_signal_connect (self->scheduler, "due", G_CALLBACK (scheduler_due_cb), self);
-  bsd_store_get_setting_uint64 (store, "LastAutoSync", &last, NULL);
-  bsd_scheduler_set_last (self->scheduler, BSD_SCHEDULE_AUTO_SYNC, last);
+  load_schedule (self);
 
   bs_dbus_manager_set_version (BS_DBUS_MANAGER (self), PACKAGE_VERSION);
   load_settings (self);

@@ -25,7 +25,8 @@ BsdManager *bsd_manager_new (GDBusConnection *connection,
                              guint scheduler_unit_ms,
                              GError **error);
 
-/* re-enables devices a crash left disabled (in a worker thread) */
+/* re-enables devices a crash left disabled, in the engine's workers under
+ * the global session cap; shutdown waits for it (cancelled) */
 void bsd_manager_recover (BsdManager *self);
 
 /* cancels every job and calls @done once none runs any more (devices

@@ -15,6 +15,9 @@
 #define DRIFT_CHECK_S 30
 /* a wall-clock move larger than this re-publishes the next times */
 #define DRIFT_TOLERANCE_US (2 * G_USEC_PER_SEC)
+/* an overdue run starts a sixth of a minute (10 s) after it is armed:
+ * time for the start-up recovery and a settings change to settle */
+#define CATCH_UP_PER_UNIT 6
 
 typedef struct
 {
@@ -34,6 +37,7 @@ struct _BsdScheduler
 
   guint unit_ms;
   Schedule schedules[2];
+  guint64 since_wall; /* counting started here for a kind that never ran */
   GSource *drift_timer;
   gint64 wall_minus_mono; /* at the last publication */
 };
@@ -49,7 +53,8 @@ static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (BsdScheduler, bsd_scheduler, G_TYPE_OBJECT)
 
-static void arm (BsdScheduler *self, BsdScheduleKind kind);
+static void arm (BsdScheduler *self, BsdScheduleKind kind, guint64 delay_ms);
+static void arm_from_last (BsdScheduler *self, BsdScheduleKind kind);
 
 static void
 publish (BsdScheduler *self, BsdScheduleKind kind)
@@ -91,15 +96,15 @@ fire_cb (gpointer user_data)
       s->last_wall = (guint64)g_get_real_time ();
       g_signal_emit (self, signals[SIGNAL_DUE], 0, kind);
     }
-  arm (self, kind);
+  /* run or skipped, the next one is an interval from now */
+  arm (self, kind, (guint64)s->interval_minutes * self->unit_ms);
   return G_SOURCE_REMOVE;
 }
 
 static void
-arm (BsdScheduler *self, BsdScheduleKind kind)
+arm (BsdScheduler *self, BsdScheduleKind kind, guint64 delay_ms)
 {
   Schedule *s = &self->schedules[kind];
-  guint64 interval_ms;
 
   if (s->timer)
     {
@@ -110,15 +115,36 @@ arm (BsdScheduler *self, BsdScheduleKind kind)
     s->deadline = 0;
   else
     {
-      interval_ms = (guint64)s->interval_minutes * self->unit_ms;
-      s->deadline = g_get_monotonic_time () + (gint64)interval_ms * 1000;
+      s->deadline = g_get_monotonic_time () + (gint64)delay_ms * 1000;
       /* a GLib timeout runs on the monotonic clock */
-      s->timer = g_timeout_source_new ((guint)MIN (interval_ms, G_MAXUINT));
+      s->timer = g_timeout_source_new ((guint)MIN (delay_ms, G_MAXUINT));
       g_source_set_callback (s->timer, fire_cb, self, NULL);
       g_source_set_name (s->timer, "biosync scheduler");
       g_source_attach (s->timer, g_main_context_get_thread_default ());
     }
   publish (self, kind);
+}
+
+/* due an interval after the last run (or, never run, after counting
+ * started), also across restarts: a restart never postpones a run. An
+ * overdue run starts soon; a last run in the future (the wall clock went
+ * back) counts as now */
+static void
+arm_from_last (BsdScheduler *self, BsdScheduleKind kind)
+{
+  Schedule *s = &self->schedules[kind];
+  guint64 interval_ms = (guint64)s->interval_minutes * self->unit_ms;
+  gint64 now = g_get_real_time ();
+  gint64 reference = s->last_wall ? (gint64)s->last_wall : (gint64)self->since_wall;
+  gint64 due_ms;
+
+  if (reference == 0 || reference > now)
+    reference = now;
+  due_ms = (reference - now) / 1000 + (gint64)interval_ms;
+  if (due_ms <= 0)
+    arm (self, kind, self->unit_ms / CATCH_UP_PER_UNIT);
+  else
+    arm (self, kind, (guint64)due_ms);
 }
 
 static gboolean
@@ -145,7 +171,7 @@ bsd_scheduler_set_auto_sync (BsdScheduler *self, gboolean enabled, guint interva
   g_return_if_fail (BSD_IS_SCHEDULER (self));
   s->enabled = enabled;
   s->interval_minutes = MAX (interval_minutes, 1);
-  arm (self, BSD_SCHEDULE_AUTO_SYNC);
+  arm_from_last (self, BSD_SCHEDULE_AUTO_SYNC);
 }
 
 void
@@ -156,7 +182,7 @@ bsd_scheduler_set_log_interval (BsdScheduler *self, guint interval_minutes)
   g_return_if_fail (BSD_IS_SCHEDULER (self));
   s->enabled = interval_minutes > 0;
   s->interval_minutes = interval_minutes;
-  arm (self, BSD_SCHEDULE_LOGS);
+  arm_from_last (self, BSD_SCHEDULE_LOGS);
 }
 
 void
@@ -189,6 +215,13 @@ bsd_scheduler_set_last (BsdScheduler *self, BsdScheduleKind kind, guint64 wall_u
 {
   self->schedules[kind].last_wall = wall_usec;
   g_signal_emit (self, signals[SIGNAL_CHANGED], 0, kind);
+}
+
+void
+bsd_scheduler_set_since (BsdScheduler *self, guint64 wall_usec)
+{
+  g_return_if_fail (BSD_IS_SCHEDULER (self));
+  self->since_wall = wall_usec;
 }
 
 guint

@@ -26,11 +26,18 @@ G_DECLARE_FINAL_TYPE (BsdScheduler, bsd_scheduler, BSD, SCHEDULER, GObject)
 /* @unit_ms: length of one "minute" (60000; tests use less) */
 BsdScheduler *bsd_scheduler_new (guint unit_ms);
 
+/* A run of a kind is due an interval after the last one started — across
+ * restarts too (set_last() from the store first): a restart never
+ * postpones a run, an overdue one starts a sixth of a minute (10 s) after
+ * it is armed. A kind that never ran counts from set_since(). */
+
 /* auto sync: on/off and interval in minutes (≥ 1); changing either
- * re-arms at once, counting from now */
+ * re-arms at once, counting from the last run */
 void bsd_scheduler_set_auto_sync (BsdScheduler *self, gboolean enabled, guint interval_minutes);
 /* log collection every @interval_minutes, 0 = off */
 void bsd_scheduler_set_log_interval (BsdScheduler *self, guint interval_minutes);
+/* wall-clock µs when counting started, for kinds that never ran (0 = now) */
+void bsd_scheduler_set_since (BsdScheduler *self, guint64 wall_usec);
 
 /* the run started by the "due" handler is busy until set FALSE */
 void bsd_scheduler_set_busy (BsdScheduler *self, BsdScheduleKind kind, gboolean busy);

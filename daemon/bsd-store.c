@@ -3570,6 +3570,10 @@ static const BsdSetting bsd_settings[] = {
   { "ClockThreshold", BSD_SETTING_UINT, 120 },
   { "ClearLogsAfterDownload", BSD_SETTING_BOOL, FALSE },
   { "LastAutoSync", BSD_SETTING_UINT64, 0 },
+  /* when the scheduler last started a log collection, and when it first
+   * started counting: a restart continues the schedule (bsd-scheduler.h) */
+  { "LastLogCollection", BSD_SETTING_UINT64, 0 },
+  { "SchedulerSince", BSD_SETTING_UINT64, 0 },
 };
 
 static const char *

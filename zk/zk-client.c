@@ -74,6 +74,7 @@ struct _ZkClient
   gboolean suspect;        /* a call timed out: reconnect before the next */
   gboolean buffer_dirty;   /* the device may hold a session buffer */
   gboolean disabled;       /* DISABLEDEVICE in force (re-sent after reconnect) */
+  gboolean read_only;      /* every request that is not a read is refused */
   guint disable_timeout_s;
   guint16 session_id;
   guint16 reply_id; /* of the last request sent */
@@ -584,6 +585,15 @@ transact (ZkClient *self,
 
   if (check_cancelled (cancellable, error))
     return FALSE;
+  /* the one door to the wire: a read-only session cannot change the
+   * terminal, whatever path above asked for it */
+  if (self->read_only && !zk_command_is_read (command))
+    {
+      g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT,
+                   "%s (%u) would change the terminal; this session is read-only",
+                   zk_command_name (command), command);
+      return FALSE;
+    }
   if (self->socket == NULL && !self->fuzzing)
     {
       g_set_error_literal (error, ZK_ERROR, ZK_ERROR_CLOSED, "not connected");
@@ -1136,6 +1146,20 @@ zk_client_set_comm_key (ZkClient *self, guint32 key)
 {
   g_return_if_fail (ZK_IS_CLIENT (self));
   self->comm_key = key;
+}
+
+void
+zk_client_set_read_only (ZkClient *self, gboolean read_only)
+{
+  g_return_if_fail (ZK_IS_CLIENT (self));
+  self->read_only = read_only;
+}
+
+gboolean
+zk_client_get_read_only (ZkClient *self)
+{
+  g_return_val_if_fail (ZK_IS_CLIENT (self), FALSE);
+  return self->read_only;
 }
 
 void

@@ -61,6 +61,11 @@ G_DECLARE_FINAL_TYPE (ZkClient, zk_client, ZK, CLIENT, GObject)
 ZkClient *zk_client_new (const char *host, guint16 port, ZkTransport transport);
 
 void zk_client_set_comm_key (ZkClient *self, guint32 key);
+/* refuse every request that would change the terminal (clock, enable
+ * state, users, templates, faces, deletes, clears, options …) before it is
+ * sent: such calls fail with ZK_ERROR_INVALID_ARGUMENT. For read-only jobs */
+void zk_client_set_read_only (ZkClient *self, gboolean read_only);
+gboolean zk_client_get_read_only (ZkClient *self);
 /* per-call timeout (default 5000 ms); a stream packet may take this long too */
 void zk_client_set_timeout (ZkClient *self, guint timeout_ms);
 /* device name encoding for user names (NULL = UTF-8) */

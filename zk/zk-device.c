@@ -81,6 +81,7 @@ struct _ZkSimDevice
   char **armed_args;
 
   ZkSimStats stats;
+  ZkSimSessionMeter *meter; /* shared with the other devices of a server, or NULL */
 };
 
 G_DEFINE_FINAL_TYPE (ZkSimDevice, zk_sim_device, G_TYPE_OBJECT)
@@ -219,6 +220,7 @@ zk_sim_device_finalize (GObject *object)
   g_rand_free (self->fault_rand);
   g_free (self->armed_fault);
   g_strfreev (self->armed_args);
+  g_clear_pointer (&self->meter, g_atomic_rc_box_release);
   zk_sim_profile_clear (&self->profile);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (zk_sim_device_parent_class)->finalize (object);
@@ -339,6 +341,8 @@ device_key (ZkSimDevice *self)
 static void
 device_check_reenable (ZkSimDevice *self)
 {
+  if (self->faults.keep_disabled)
+    return;
   if (self->disabled && self->reenable_at != 0 && g_get_monotonic_time () >= self->reenable_at)
     {
       self->disabled = FALSE;
@@ -568,15 +572,36 @@ zk_sim_device_session_new (ZkSimDevice *self, ZkSimTransport transport)
 }
 
 static void
+meter_enter (ZkSimSessionMeter *meter)
+{
+  gint now, max;
+
+  if (meter == NULL)
+    return;
+  now = g_atomic_int_add (&meter->now, 1) + 1;
+  do
+    max = g_atomic_int_get (&meter->max);
+  while (now > max && !g_atomic_int_compare_and_exchange (&meter->max, max, now));
+}
+
+static void
+meter_leave (ZkSimSessionMeter *meter)
+{
+  if (meter != NULL)
+    g_atomic_int_add (&meter->now, -1);
+}
+
+static void
 session_disconnect (ZkSimDevice *self, ZkSimSession *session)
 {
   if (session->connected)
     {
       session->connected = FALSE;
+      meter_leave (self->meter);
       if (self->stats.sessions > 0)
         self->stats.sessions--;
       /* the last session leaving re-enables the device [FW FreeSession] */
-      if (self->stats.sessions == 0)
+      if (self->stats.sessions == 0 && !self->faults.keep_disabled)
         device_enable (self);
     }
   session->authed = FALSE;
@@ -1603,6 +1628,27 @@ cmd_usertemp_rrq (Request *req)
 
 /* ------------------------------------------------------------ batch 110/12 */
 
+/* the records a batch asks for, whether or not it is then accepted */
+static void
+count_batch (ZkSimDevice *self,
+             const guint8 *users,
+             guint64 ut,
+             guint rec,
+             const guint8 *fingers,
+             guint64 ft)
+{
+  for (guint64 off = 0; off < ut; off += rec)
+    if (users[off] == 0)
+      self->stats.user_deletes++;
+    else if (users[off] != 4)
+      self->stats.user_writes++;
+  for (guint64 off = 0; off < ft; off += 8)
+    if (fingers[off] == 0)
+      self->stats.template_deletes++;
+    else if (fingers[off] != 4)
+      self->stats.template_writes++;
+}
+
 static void
 cmd_batch (Request *req)
 {
@@ -1643,6 +1689,7 @@ cmd_batch (Request *req)
   users = buf + 12;
   fingers = users + ut;
   tdata = fingers + ft;
+  count_batch (self, users, ut, rec, fingers, ft);
 
   /* validate everything first: the device rewrites its files in one go */
   new_ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -2054,6 +2101,80 @@ cmd_clear_admin (Request *req)
 
 /* ------------------------------------------------------------ dispatch */
 
+/* the per-kind write counters: every request that changes the terminal,
+ * counted once it is executed, whatever the answer */
+static void
+count_request (Request *req)
+{
+  ZkSimStats *st = &req->self->stats;
+  guint16 command = req->header.command;
+
+  switch (command)
+    {
+    case ZK_CMD_DISABLEDEVICE:
+      st->disables++;
+      break;
+    case ZK_CMD_ENABLEDEVICE:
+      st->enables++;
+      break;
+    case ZK_CMD_SET_TIME:
+      st->clock_sets++;
+      break;
+    case ZK_CMD_USER_WRQ:
+      st->user_writes++;
+      break;
+    case ZK_CMD_DELETE_USER:
+    case ZK_CMD_SSRDELETE_USER:
+      st->user_deletes++;
+      break;
+    case ZK_CMD_USERTEMP_WRQ:
+    case ZK_CMD_USERTEMP_EX_WRQ:
+    case ZK_CMD_SSRUSERTEMP_WRQ:
+      st->template_writes++;
+      break;
+    case ZK_CMD_DELETE_USERTEMP:
+    case ZK_CMD_SSRDELETE_USERTEMP:
+      st->template_deletes++;
+      break;
+    case ZK_CMD_USERFACE_WRQ:
+    case ZK_CMD_APPEND_USERFACE:
+      st->face_writes++;
+      break;
+    case ZK_CMD_DELETE_USERFACE:
+      st->face_deletes++;
+      break;
+    case ZK_CMD_UPDATE_FIRMWARE:
+      st->batch_writes++; /* its records are counted by cmd_batch */
+      break;
+    case ZK_CMD_CLEAR_ATTLOG:
+      st->log_clears++;
+      break;
+    case ZK_CMD_CLEAR_DATA:
+      if (req->len >= 1 && req->payload[0] == ZK_FCT_ATTLOG)
+        st->log_clears++;
+      else
+        st->other_writes++;
+      break;
+    case ZK_CMD_OPTIONS_WRQ:
+      st->option_writes++;
+      break;
+    case ZK_CMD_REFRESHDATA:
+    case ZK_CMD_REFRESHOPTION:
+      st->refreshes++;
+      break;
+    /* the upload buffer carries the writes counted above */
+    case ZK_CMD_PREPARE_DATA:
+    case ZK_CMD_DATA:
+    case ZK_CMD_HASH_DATA:
+      st->uploads++;
+      break;
+    default:
+      if (!zk_command_is_read (command))
+        st->other_writes++;
+      break;
+    }
+}
+
 static void
 execute (Request *req)
 {
@@ -2061,6 +2182,7 @@ execute (Request *req)
   ZkSimSession *s = req->session;
   guint16 command = req->header.command;
 
+  count_request (req);
   switch (command)
     {
     case ZK_CMD_EXIT:
@@ -2084,8 +2206,6 @@ execute (Request *req)
       {
         guint32 seconds = req->len >= 4 ? zk_read_u32 (req->payload) : 0;
 
-        if (!self->disabled)
-          self->stats.disables++;
         self->disabled = TRUE;
         self->reenable_at
             = seconds ? g_get_monotonic_time () + (gint64)seconds * G_USEC_PER_SEC : 0;
@@ -2261,6 +2381,7 @@ cmd_connect (Request *req)
     {
       s->id = new_session_id (self);
       s->connected = TRUE;
+      meter_enter (self->meter);
       self->stats.sessions++;
       self->stats.max_sessions = MAX (self->stats.max_sessions, self->stats.sessions);
     }
@@ -2783,6 +2904,23 @@ zk_sim_device_reboot (ZkSimDevice *self)
   g_mutex_unlock (&self->lock);
 }
 
+void
+zk_sim_device_enable (ZkSimDevice *self)
+{
+  g_mutex_lock (&self->lock);
+  device_enable (self);
+  g_mutex_unlock (&self->lock);
+}
+
+void
+zk_sim_device_set_session_meter (ZkSimDevice *self, ZkSimSessionMeter *meter)
+{
+  g_mutex_lock (&self->lock);
+  g_clear_pointer (&self->meter, g_atomic_rc_box_release);
+  self->meter = meter ? g_atomic_rc_box_acquire (meter) : NULL;
+  g_mutex_unlock (&self->lock);
+}
+
 /* ------------------------------------------------------------ generators */
 
 GBytes *
@@ -3064,6 +3202,8 @@ apply_fault_locked (ZkSimDevice *self, const char *name, const char *const *args
     }
   else if (g_str_equal (name, "full"))
     f.full = TRUE;
+  else if (g_str_equal (name, "keep-disabled"))
+    f.keep_disabled = TRUE;
   else if (g_str_equal (name, "reboot"))
     {
       reboot_locked (self);

@@ -98,6 +98,10 @@ typedef struct
   gboolean wrong_key;         /* the device's comm key differs from the profile's */
   guint32 wrong_key_value;
   gboolean full; /* every capacity is reached */
+  /* disabled stays disabled: no re-enable when the last session ends or
+   * the disable timeout passes, only by ENABLEDEVICE, the control socket's
+   * "enable" or a reboot. Makes crash tests see what recovery does */
+  gboolean keep_disabled;
 } ZkSimFaults;
 
 /* per-device counters */
@@ -115,11 +119,27 @@ typedef struct
   guint max_sessions;  /* most simultaneous sessions seen */
   guint connects;      /* CONNECTs executed */
   gboolean disabled;
-  guint disables;
   guint re_enables; /* enable commands, timeouts and last-session exits */
   guint events_sent;
   guint reboots;
-  guint writes; /* write commands executed */
+  guint writes; /* write commands executed and acknowledged */
+  /* every request that changes the terminal, by kind, counted when it is
+   * executed whatever the answer (docs/SIMULATOR.md) */
+  guint disables;         /* 1003 */
+  guint enables;          /* 1002 */
+  guint clock_sets;       /* 202 */
+  guint user_writes;      /* 8, and each user record of a 110 batch */
+  guint user_deletes;     /* 18, 133, and each delete record of a 110 batch */
+  guint template_writes;  /* 10, 87, 132, and each template record of a 110 batch */
+  guint template_deletes; /* 19, 134, and each template delete of a 110 batch */
+  guint face_writes;      /* 151, 153: one upload per user */
+  guint face_deletes;     /* 152 */
+  guint batch_writes;     /* 110 */
+  guint uploads;          /* 1500, 1501, 119: the upload buffer of the writes above */
+  guint log_clears;       /* 15, and 14 for the attendance table */
+  guint option_writes;    /* 12 */
+  guint refreshes;        /* 1013, 1014 */
+  guint other_writes;     /* anything else that is not a read (14, 20, 31, 1004 …) */
   guint users;
   guint fingers;
   guint faces;
@@ -182,6 +202,18 @@ void zk_sim_device_count_out (ZkSimDevice *self, guint64 bytes);
 void zk_sim_device_count_connection (ZkSimDevice *self);
 void zk_sim_device_get_stats (ZkSimDevice *self, ZkSimStats *stats);
 
+/* sessions open at once across the devices sharing it (a server's
+ * devices): the terminals' side of a global session cap */
+typedef struct
+{
+  gint now;
+  gint max;
+} ZkSimSessionMeter;
+
+/* @meter: an atomic rc box (g_atomic_rc_box_new0), the device keeps a
+ * reference; NULL to stop counting */
+void zk_sim_device_set_session_meter (ZkSimDevice *self, ZkSimSessionMeter *meter);
+
 /* --- state edits (fixtures and the control socket); they follow the
  * firmware rules of the matching command and return a ZkError */
 gboolean zk_sim_device_set_user (ZkSimDevice *self, const ZkUser *user, GError **error);
@@ -208,6 +240,8 @@ gboolean zk_sim_device_set_option (ZkSimDevice *self, const char *name, const ch
 char *zk_sim_device_get_option (ZkSimDevice *self, const char *name);
 /* drop all sessions and buffers (they close on the next transport check) */
 void zk_sim_device_reboot (ZkSimDevice *self);
+/* what ENABLEDEVICE does, from the outside (releases keep-disabled) */
+void zk_sim_device_enable (ZkSimDevice *self);
 
 /* generated data (deterministic for a seed) */
 GBytes *zk_sim_make_template (GRand *rand, guint fp_version, guint size);

@@ -334,6 +334,7 @@ load_faults (JsonObject *obj, const char *path, ZkSimFaults *f, GError **error)
       || !get_bool (obj, "ack_drop_writes", FALSE, &f->ack_drop_writes, path, error)
       || !get_bool (obj, "busy", FALSE, &f->busy, path, error)
       || !get_bool (obj, "full", FALSE, &f->full, path, error)
+      || !get_bool (obj, "keep_disabled", FALSE, &f->keep_disabled, path, error)
       || !get_int (obj, "seed", 1, 0, G_MAXUINT32, &v, path, error))
     return FALSE;
   f->fault_seed = (guint32)v;
@@ -954,6 +955,7 @@ zk_fixture_device_to_json (ZkSimDevice *device)
         add_bool (b, "wrong_key", TRUE);
     }
   add_bool (b, "full", f.full);
+  add_bool (b, "keep_disabled", f.keep_disabled);
   json_builder_end_object (b);
 
   json_builder_set_member_name (b, "users");

@@ -312,6 +312,42 @@ zk_command_name (guint16 command)
 }
 
 gboolean
+zk_command_is_read (guint16 command)
+{
+  switch (command)
+    {
+    /* the session itself */
+    case ZK_CMD_CONNECT:
+    case ZK_CMD_AUTH:
+    case ZK_CMD_EXIT:
+    case ZK_CMD_REG_EVENT:
+    /* information */
+    case ZK_CMD_GET_VERSION:
+    case ZK_CMD_OPTIONS_RRQ:
+    case ZK_CMD_GET_FREE_SIZES:
+    case ZK_CMD_GET_TIME:
+    case ZK_CMD_GET_PINWIDTH:
+    case ZK_CMD_STATE_RRQ:
+    case ZK_CMD_FREEID_RRQ:
+    /* table reads and the session buffer they page through */
+    case ZK_CMD_DB_RRQ:
+    case ZK_CMD_USERTEMP_RRQ:
+    case ZK_CMD_ATTLOG_RRQ:
+    case ZK_CMD_OPLOG_RRQ:
+    case ZK_CMD_USER_RRQ:
+    case ZK_CMD_USERTEMP_EX_RRQ:
+    case ZK_CMD_USERFACE_RRQ:
+    case ZK_CMD_READ_NEW:
+    case ZK_CMD_QUERY_DATA:
+    case ZK_CMD_READ_DATA:
+    case ZK_CMD_FREE_DATA:
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+gboolean
 zk_query_reply_parse (const guint8 *payload, gsize len, guint32 *size)
 {
   if (payload == NULL || len < 5)

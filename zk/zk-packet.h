@@ -164,6 +164,10 @@ zk_reply_id_next (guint16 id)
 }
 
 const char *zk_command_name (guint16 command);
+/* TRUE for a request that only reads: it changes nothing a terminal keeps
+ * (users, templates, faces, logs, clock, options, enabled state). An
+ * allow-list: a command not known to read counts as a write */
+gboolean zk_command_is_read (guint16 command);
 
 /* the 13-byte ACK_OK answer to CMD_QUERY_DATA: [u8 0][u32 size][u32 size][u32 hash];
  * clients read the size at offset 1 (tolerant of shorter replies ≥ 5 bytes) */

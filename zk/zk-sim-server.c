@@ -81,6 +81,7 @@ struct _ZkSimServer
   GThread *thread;
   GMutex lock; /* guards running/thread */
   gboolean running;
+  ZkSimSessionMeter *meter; /* sessions open at once over all devices */
 };
 
 G_DEFINE_FINAL_TYPE (ZkSimServer, zk_sim_server, G_TYPE_OBJECT)
@@ -611,6 +612,7 @@ zk_sim_server_finalize (GObject *object)
   zk_sim_server_stop (self);
   g_ptr_array_unref (self->slots);
   g_ptr_array_unref (self->devices);
+  g_atomic_rc_box_release (self->meter);
   g_main_loop_unref (self->loop);
   g_main_context_unref (self->context);
   g_mutex_clear (&self->lock);
@@ -631,6 +633,7 @@ zk_sim_server_init (ZkSimServer *self)
   self->slots = g_ptr_array_new_with_free_func ((GDestroyNotify)slot_free);
   self->context = g_main_context_new ();
   self->loop = g_main_loop_new (self->context, FALSE);
+  self->meter = g_atomic_rc_box_new0 (ZkSimSessionMeter);
 }
 
 ZkSimServer *
@@ -646,6 +649,7 @@ zk_sim_server_new (GPtrArray *devices)
       slot->index = i;
       slot->device = g_object_ref (g_ptr_array_index (devices, i));
       slot->peers = g_hash_table_new (g_str_hash, g_str_equal);
+      zk_sim_device_set_session_meter (slot->device, self->meter);
       g_ptr_array_add (self->devices, g_object_ref (slot->device));
       g_ptr_array_add (self->slots, slot);
     }
@@ -937,11 +941,25 @@ stats_object (JsonBuilder *b, ZkSimServer *self, guint index)
   INT ("connects", s.connects);
   json_builder_set_member_name (b, "disabled");
   json_builder_add_boolean_value (b, s.disabled);
-  INT ("disables", s.disables);
   INT ("re_enables", s.re_enables);
   INT ("events_sent", s.events_sent);
   INT ("reboots", s.reboots);
   INT ("writes", s.writes);
+  INT ("disables", s.disables);
+  INT ("enables", s.enables);
+  INT ("clock_sets", s.clock_sets);
+  INT ("user_writes", s.user_writes);
+  INT ("user_deletes", s.user_deletes);
+  INT ("template_writes", s.template_writes);
+  INT ("template_deletes", s.template_deletes);
+  INT ("face_writes", s.face_writes);
+  INT ("face_deletes", s.face_deletes);
+  INT ("batch_writes", s.batch_writes);
+  INT ("uploads", s.uploads);
+  INT ("log_clears", s.log_clears);
+  INT ("option_writes", s.option_writes);
+  INT ("refreshes", s.refreshes);
+  INT ("other_writes", s.other_writes);
   INT ("users", s.users);
   INT ("fingers", s.fingers);
   INT ("faces", s.faces);
@@ -960,7 +978,14 @@ zk_sim_server_stats_json (ZkSimServer *self, int index)
     stats_object (b, self, (guint)index);
   else
     {
+      guint now, max;
+
+      zk_sim_server_get_sessions (self, &now, &max);
       json_builder_begin_object (b);
+      json_builder_set_member_name (b, "sessions");
+      json_builder_add_int_value (b, now);
+      json_builder_set_member_name (b, "max_sessions");
+      json_builder_add_int_value (b, max);
       json_builder_set_member_name (b, "devices");
       json_builder_begin_array (b);
       for (guint i = 0; i < self->slots->len; i++)
@@ -970,6 +995,16 @@ zk_sim_server_stats_json (ZkSimServer *self, int index)
     }
   root = json_builder_get_root (b);
   return json_to_string (root, FALSE);
+}
+
+void
+zk_sim_server_get_sessions (ZkSimServer *self, guint *now, guint *max)
+{
+  g_return_if_fail (ZK_IS_SIM_SERVER (self));
+  if (now)
+    *now = (guint)MAX (g_atomic_int_get (&self->meter->now), 0);
+  if (max)
+    *max = (guint)MAX (g_atomic_int_get (&self->meter->max), 0);
 }
 
 /* ------------------------------------------------------------ control */
@@ -982,7 +1017,7 @@ static const char help_text[]
       "time DEVICE; option DEVICE NAME [VALUE]; timing DEVICE LATENCY_MS BANDWIDTH; "
       "pacing DEVICE MS; attlog-range DEVICE honour|ignore|refuse; "
       "count DEVICE users|fingers|faces|attendance; dump [FILE]; "
-      "stats [DEVICE]; ports; reboot DEVICE; help";
+      "stats [DEVICE]; ports; reboot DEVICE; enable DEVICE; help";
 
 static gboolean
 parse_u (const char *text, guint64 max, guint64 *out, const char *what, GError **error)
@@ -1206,6 +1241,13 @@ zk_sim_server_control (ZkSimServer *self, const char *line, GError **error)
         return NULL;
       if (g_str_equal (argv[2], "reboot"))
         slot_job (self, (guint)index, TRUE);
+      return g_strdup ("OK");
+    }
+  if (g_str_equal (cmd, "enable"))
+    {
+      if (!need_args (argv, 2, 2, error))
+        return NULL;
+      zk_sim_device_enable (device);
       return g_strdup ("OK");
     }
   if (g_str_equal (cmd, "reboot"))

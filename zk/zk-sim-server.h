@@ -52,7 +52,11 @@ char *zk_sim_server_dump (ZkSimServer *self, gboolean pretty);
 gboolean zk_sim_server_dump_to_file (ZkSimServer *self, const char *path, GError **error);
 /* {"devices":[{"name","serial","tcp_port","udp_port"}]} */
 char *zk_sim_server_ready_json (ZkSimServer *self);
-/* one device's statistics object, or {"devices":[…]} for @index -1 */
+/* sessions open now and at most at once, over all devices (the
+ * terminals' side of a client's global session cap) */
+void zk_sim_server_get_sessions (ZkSimServer *self, guint *now, guint *max);
+/* one device's statistics object, or {"sessions","max_sessions","devices":[…]}
+ * for @index -1 */
 char *zk_sim_server_stats_json (ZkSimServer *self, int index);
 
 G_END_DECLS

@@ -233,6 +233,63 @@ test_sim_stat (TestSim *sim, guint device, const char *field)
   return json_node_get_int (node);
 }
 
+const char *const test_sim_write_kinds[TEST_SIM_N_WRITE_KINDS] = {
+  "disables",        "enables",          "clock_sets",    "user_writes",  "user_deletes",
+  "template_writes", "template_deletes", "face_writes",   "face_deletes", "batch_writes",
+  "uploads",         "log_clears",       "option_writes", "refreshes",    "other_writes",
+};
+
+void
+test_sim_writes_read (TestSim *sim, guint device, TestSimWrites *writes)
+{
+  g_autoptr (JsonNode) stats = test_sim_stats (sim, device);
+  JsonObject *obj = json_node_get_object (stats);
+  guint i;
+
+  for (i = 0; i < TEST_SIM_N_WRITE_KINDS; i++)
+    {
+      g_assert_true (json_object_has_member (obj, test_sim_write_kinds[i]));
+      writes->v[i] = json_object_get_int_member (obj, test_sim_write_kinds[i]);
+    }
+}
+
+void
+test_sim_assert_writes (TestSim *sim, guint device, TestSimWrites *before, const char *expect)
+{
+  g_auto (GStrv) pairs = g_strsplit (expect, ",", -1);
+  TestSimWrites after;
+  guint i, j;
+
+  test_sim_writes_read (sim, device, &after);
+  for (j = 0; pairs[j]; j++)
+    {
+      gboolean known = FALSE;
+
+      for (i = 0; i < TEST_SIM_N_WRITE_KINDS; i++)
+        known = known || g_str_has_prefix (pairs[j], test_sim_write_kinds[i]);
+      if (*pairs[j] && !known)
+        g_error ("no write counter “%s”", pairs[j]);
+    }
+  for (i = 0; i < TEST_SIM_N_WRITE_KINDS; i++)
+    {
+      gint64 want = 0, got = after.v[i] - (before ? before->v[i] : 0);
+
+      for (j = 0; pairs[j]; j++)
+        {
+          g_auto (GStrv) kv = g_strsplit (pairs[j], "=", 2);
+
+          if (kv[1] && g_str_equal (kv[0], test_sim_write_kinds[i]))
+            want = g_str_equal (kv[1], "*") ? got : g_ascii_strtoll (kv[1], NULL, 10);
+        }
+      if (got != want)
+        g_error ("device %u, expecting “%s”: %s moved by %" G_GINT64_FORMAT
+                 ", not by %" G_GINT64_FORMAT,
+                 device, expect, test_sim_write_kinds[i], got, want);
+    }
+  if (before)
+    *before = after;
+}
+
 guint
 test_sim_count (TestSim *sim, guint device, const char *what)
 {

@@ -100,6 +100,21 @@ JsonNode *test_sim_stats (TestSim *sim, guint device);
 /* one integer field of test_sim_stats(), e.g. "requests", "max_sessions" */
 gint64 test_sim_stat (TestSim *sim, guint device, const char *field);
 
+/* the per-kind write counters of "stats" (docs/SIMULATOR.md, "Write counters") */
+#define TEST_SIM_N_WRITE_KINDS 15
+extern const char *const test_sim_write_kinds[TEST_SIM_N_WRITE_KINDS];
+typedef struct
+{
+  gint64 v[TEST_SIM_N_WRITE_KINDS];
+} TestSimWrites;
+
+void test_sim_writes_read (TestSim *sim, guint device, TestSimWrites *writes);
+/* asserts that the write counters of @device moved from @before (from zero
+ * when NULL) exactly as @expect says — "kind=n,kind=n", "kind=*" for any
+ * number, "" for nothing — and every other kind not at all; @before then
+ * holds the new values */
+void test_sim_assert_writes (TestSim *sim, guint device, TestSimWrites *before, const char *expect);
+
 /* number of entries a device holds right now; @what is one of "users",
  * "fingers", "faces", "attendance" (the fixture's array names) */
 guint test_sim_count (TestSim *sim, guint device, const char *what);

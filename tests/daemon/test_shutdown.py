@@ -3,6 +3,10 @@
 exit 0, job cancelled, terminals enabled) and SIGKILL then restart (job interrupted,
 terminals re-enabled, database intact) (issue 4 §2, §5)
 
+The SIGKILL cases run the terminals with the simulator's keep-disabled fault, over TCP and
+over UDP: real firmware re-enables a terminal when its TCP session drops, which would let
+them pass whether or not the restart's recovery works (issue 10 §7).
+
 SPDX-License-Identifier: GPL-3.0-or-later
 """
 import glob
@@ -16,15 +20,29 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import check, wait_for  # noqa: E402
 
+from gi.repository import GLib  # noqa: E402
 
-def start_slow_sync(env):
+
+def add_seed_area(env, sim, udp):
+    if not udp:
+        return env.add_seed_area(sim)
+    area = env.add_area("Seed area")
+    ports = {d["name"]: d["udp_port"] for d in sim.devices}
+    ids = [env.add_device(n, ports[n], area, {"protocol": GLib.Variant("s", "udp")})
+           for n in "ABC"]
+    return area, ids
+
+
+def start_slow_sync(env, udp=False, keep_disabled=False):
     """the seed area with slow terminals; returns (sim, job path) once a terminal is
     disabled for writing"""
     sim = env.seed_sim()
     env.start_daemon()
-    area, ids = env.add_seed_area(sim)
+    area, ids = add_seed_area(env, sim, udp)
     for name in "ABC":
         sim.cmd("timing %s 60 0" % name)
+        if keep_disabled:
+            sim.cmd("fault %s keep-disabled" % name)
     job = env.call("SyncAll")
 
     def disabled():
@@ -45,7 +63,8 @@ def db_path(env):
 
 
 def test_sigterm_mid_sync(env):
-    sim, job, config = start_slow_sync(env)
+    # keep-disabled: only the daemon's own ENABLEDEVICE counts, not the session's end
+    sim, job, config = start_slow_sync(env, keep_disabled=True)
     jid = env.job_id(job)
     rc = env.stop_daemon(signal.SIGTERM, timeout=60)
     check(rc == 0, "biosyncd exits 0 on SIGTERM mid-sync", rc)
@@ -65,12 +84,22 @@ def test_sigterm_mid_sync(env):
         check(len(sim.pins(n)) == 110, "terminal %s holds the union" % n)
 
 
-def test_sigkill_mid_sync(env):
-    sim, job, config = start_slow_sync(env)
+def recorded_disabled(env):
+    with sqlite3.connect("file:%s?mode=ro" % db_path(env), uri=True) as db:
+        return {r[0] for r in db.execute("SELECT device_id FROM disabled_devices")}
+
+
+def sigkill_mid_sync(env, udp):
+    sim, job, config = start_slow_sync(env, udp, keep_disabled=True)
     jid = env.job_id(job)
+    ids = {d["Name"]: d["Id"] for d in config[1]}
     env.stop_daemon(signal.SIGKILL)
     stuck = [n for n in "ABC" if sim.stats(n)["disabled"]]
     harness.log("terminals left disabled by the kill:", stuck)
+    check(stuck, "the kill left a terminal disabled (keep-disabled: nothing enables it)")
+    check({ids[n] for n in stuck} <= recorded_disabled(env),
+          "each terminal left disabled was recorded before it was disabled",
+          (stuck, recorded_disabled(env)))
     with sqlite3.connect("file:%s?mode=ro" % db_path(env), uri=True) as db:
         check(db.execute("PRAGMA integrity_check").fetchone()[0] == "ok",
               "the database is intact after SIGKILL")
@@ -82,6 +111,7 @@ def test_sigkill_mid_sync(env):
     for n in "ABC":
         wait_for(lambda: sim.stats(n)["disabled"] is False,
                  "terminal %s to be re-enabled after the restart" % n, timeout=30)
+    wait_for(lambda: not recorded_disabled(env), "the records to be cleared", timeout=30)
     check(area_config(env.call("ListAreas")) == area_config(config[0]), "the areas are intact")
     devs = env.call("ListDevices")
     check([(d["Id"], d["Name"], d["Port"]) for d in devs]
@@ -97,36 +127,64 @@ def test_sigkill_mid_sync(env):
         check(len(sim.pins(n)) == 110, "terminal %s holds the union" % n)
 
 
-def test_sigkill_repeated(env):
-    """biosyncd killed at random moments (fixed seed) across syncs and log collections,
-    restarted each time: the database stays intact, nothing is left running, and in the
-    end one clean run holds every punch exactly once (issue 6 §2)"""
+def test_sigkill_mid_sync(env):
+    sigkill_mid_sync(env, udp=False)
+
+
+def test_sigkill_mid_sync_udp(env):
+    sigkill_mid_sync(env, udp=True)
+
+
+def sigkill_repeated(env, udp):
+    """biosyncd killed at random moments (fixed seed) across syncs and log collections —
+    every other time while a terminal is disabled — restarted each time: the database
+    stays intact, nothing is left running, every terminal is enabled again, and in the
+    end one clean run holds every punch exactly once (issue 6 §2, issue 10 §7)"""
     rng = random.Random(20261125)
     sim = env.seed_sim()
     env.start_daemon()
-    env.add_seed_area(sim)
+    add_seed_area(env, sim, udp)
     for n in "ABC":
         sim.cmd("timing %s 3 0" % n)
+        sim.cmd("fault %s keep-disabled" % n)
+    caught = 0
     for i in range(8):
         for n, pin in (("A", "1001"), ("C", "2001")):
             sim.cmd("punch %s %s 1 %d" % (n, pin, i % 2))
+        # someone new on A: every SyncAll writes to B and C
+        sim.cmd("enroll A %d %d Kill %d" % (500 + i, 3001 + i, i))
+        if i % 2 == 0:
+            # B's answer to DISABLEDEVICE is held back: killed while B is disabled
+            sim.cmd("fault B after-command 1003 delay 5000")
         env.call("SyncAll")
         env.call("RefreshLogs")
-        delay = rng.uniform(0.05, 1.5)
-        harness.time.sleep(delay)
+        if i % 2 == 0:
+            wait_for(lambda: sim.stats("B")["disabled"], "B to be disabled", timeout=60,
+                     step=0.01)
+            delay = 0.0
+        else:
+            delay = rng.uniform(0.05, 1.5)
+            harness.time.sleep(delay)
         env.stop_daemon(signal.SIGKILL)
+        sim.cmd("fault B delay 0")
+        stuck = [n for n in "ABC" if sim.stats(n)["disabled"]]
+        caught += bool(stuck)
         with sqlite3.connect("file:%s?mode=ro" % db_path(env), uri=True) as db:
             check(db.execute("PRAGMA integrity_check").fetchone()[0] == "ok",
                   "kill %d after %.2f s: the database is intact" % (i, delay))
         env.start_daemon()
         states = {j["State"] for j in env.call("ListJobs", "(u)", (0,))}
         check(not states & {"running", "queued"}, "kill %d: nothing left running" % i, states)
+        for n in stuck:
+            wait_for(lambda: sim.stats(n)["disabled"] is False,
+                     "kill %d: %s re-enabled after the restart" % (i, n), timeout=30)
+    check(caught >= 4, "kills that left a terminal disabled", caught)
     for n in "ABC":
         sim.cmd("timing %s 0 0" % n)
     check(env.wait_job(env.call("SyncAll"))["State"] == "succeeded", "a clean SyncAll")
     check(env.wait_job(env.call("RefreshLogs"))["State"] == "succeeded", "a clean RefreshLogs")
     for n in "ABC":
-        check(len(sim.pins(n)) == 110, "terminal %s holds the union" % n)
+        check(len(sim.pins(n)) == 118, "terminal %s holds the union" % n)
         check(sim.stats(n)["disabled"] is False, "terminal %s is enabled" % n)
     punches = set()
     for d in sim.dump()["devices"]:
@@ -135,6 +193,14 @@ def test_sigkill_repeated(env):
     with sqlite3.connect("file:%s?mode=ro" % db_path(env), uri=True) as db:
         stored = db.execute("SELECT count (*) FROM attendance").fetchone()[0]
     check(stored == len(punches), "every punch stored exactly once", (stored, len(punches)))
+
+
+def test_sigkill_repeated(env):
+    sigkill_repeated(env, udp=False)
+
+
+def test_sigkill_repeated_udp(env):
+    sigkill_repeated(env, udp=True)
 
 
 if __name__ == "__main__":

@@ -511,30 +511,39 @@ test_set_time (void)
 
 /* ----------------------------------------------------- preview, balance */
 
+/* a preview sends no write of any kind to any terminal, not even the
+ * clock it finds off, and says what a sync would do besides the plan */
 static void
 test_preview_writes_nothing (void)
 {
   g_autofree char *json = engine_fixture_seed_json ();
   g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Seed", 2);
   g_autoptr (BsdJobOutcome) outcome = NULL;
-  gint64 writes[3];
-  JsonObject *plan_b;
+  JsonObject *plan_b, *report_a;
+  JsonArray *would;
   guint i;
 
-  for (i = 0; i < 3; i++)
-    writes[i] = test_sim_stat (fx->sim, i, "writes");
+  g_free (test_sim_control (fx->sim, "clock A 3600"));
   outcome = engine_fixture_run (fx, BSD_OP_PREVIEW, fx->area_id);
   g_assert_cmpstr (outcome->state, ==, "succeeded");
   for (i = 0; i < 3; i++)
-    {
-      g_assert_cmpint (test_sim_stat (fx->sim, i, "writes"), ==, writes[i]);
-      g_assert_cmpint (test_sim_stat (fx->sim, i, "disables"), ==, 0);
-    }
+    test_sim_assert_writes (fx->sim, i, NULL, "");
+  report_a = engine_fixture_report_device (fx, outcome, 0);
+  g_assert_true (json_object_get_boolean_member (report_a, "would_set_clock"));
+  g_assert_false (json_object_get_boolean_member (report_a, "clock_set"));
+  g_assert_false (json_object_get_boolean_member (engine_fixture_report_device (fx, outcome, 1),
+                                                  "would_set_clock"));
+  would = json_object_get_array_member (json_node_get_object (outcome->report), "would_also");
+  g_assert_cmpuint (json_array_get_length (would), ==, 1);
+  g_assert_true (
+      g_str_has_prefix (json_array_get_string_element (would, 0), "set the clock of A, +3"));
+  g_assert_nonnull (strstr (outcome->summary, "a sync would also set the clock of A, +3"));
   plan_b = engine_fixture_report_plan (fx, outcome, 1);
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (plan_b, "users_add")), ==,
                     110);
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (plan_b, "templates_add")),
                     ==, 95);
+  assert_all_enabled (fx);
 }
 
 static guint
