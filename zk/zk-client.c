@@ -1366,6 +1366,19 @@ zk_client_get_sizes (ZkClient *self, ZkSizes *sizes, GCancellable *cancellable, 
   return TRUE;
 }
 
+/* an option's value as text: the serial number is an identity, every
+ * other option a display string (zk-text.h) */
+static char *
+option_text (const char *name, GBytes *value)
+{
+  gsize len = 0;
+  const char *bytes = g_bytes_get_data (value, &len);
+
+  if (g_str_equal (name, "~SerialNumber"))
+    return zk_text_identity_escape (bytes, (gssize)len);
+  return zk_text_display (bytes, (gssize)len);
+}
+
 /* reads one option: TRUE with *value NULL when the device does not know
  * it (ACK_ERROR) or answers something unparsable */
 static gboolean
@@ -1373,8 +1386,7 @@ read_option (
     ZkClient *self, const char *name, char **value, GCancellable *cancellable, GError **error)
 {
   g_auto (Reply) reply = { 0 };
-  g_autoptr (GError) local = NULL;
-  char *parsed;
+  g_autoptr (GBytes) bytes = NULL;
 
   *value = NULL;
   if (!transact (self, ZK_CMD_OPTIONS_RRQ, (const guint8 *)name, strlen (name) + 1, &reply,
@@ -1387,8 +1399,9 @@ read_option (
       set_reply_error (&reply, ZK_CMD_OPTIONS_RRQ, error);
       return FALSE;
     }
-  parsed = zk_option_parse_reply (reply.data->data, reply.data->len, name, &local);
-  *value = parsed;
+  bytes = zk_option_parse_reply_bytes (reply.data->data, reply.data->len, name, NULL);
+  if (bytes != NULL)
+    *value = option_text (name, bytes);
   return TRUE;
 }
 
@@ -1469,7 +1482,7 @@ zk_client_set_option (
                      cancellable, error);
 }
 
-/* a NUL-terminated (or not) string reply, trimmed and valid UTF-8 */
+/* a NUL-terminated (or not) string reply, trimmed, as a display string */
 static char *
 string_from_reply (const GByteArray *data)
 {
@@ -1481,7 +1494,7 @@ string_from_reply (const GByteArray *data)
   /* an empty reply (seen as ACK_OK without payload) has no storage at all */
   if (len == 0)
     return g_strdup ("");
-  text = g_utf8_make_valid ((const char *)data->data, (gssize)len);
+  text = zk_text_display ((const char *)data->data, (gssize)len);
   return g_strdup (g_strstrip (text));
 }
 
@@ -1904,7 +1917,7 @@ static const guint8 query_attendance[11] = { 1, ZK_CMD_ATTLOG_RRQ, 0, 0, 0, 0, 0
 
 typedef struct
 {
-  GPtrArray *warnings;
+  ZkSkips *skips; /* of the last attempt (a retried read decodes again) */
   GPtrArray *result;
 } ReadOp;
 
@@ -1928,6 +1941,8 @@ read_records (ZkClient *self,
 
   *blob = NULL;
   g_clear_pointer (&op->result, g_ptr_array_unref);
+  g_clear_pointer (&op->skips, zk_skips_free);
+  op->skips = zk_skips_new ();
   if (!count_hint (self, kind, hint, cancellable, error))
     return FALSE;
   if (*hint != 0)
@@ -1961,7 +1976,7 @@ op_read_users (ZkClient *self, gpointer data, GCancellable *cancellable, GError 
   if (blob == NULL)
     return TRUE;
   op->result = zk_users_decode (records, len, hint > 0 ? (guint)hint : 0, self->user_width,
-                                self->encoding, &width, op->warnings, error);
+                                self->encoding, &width, op->skips, error);
   if (op->result == NULL)
     return FALSE;
   if (width == ZK_USER_SIZE_72 || width == ZK_USER_SIZE_28)
@@ -1983,7 +1998,7 @@ op_read_templates (ZkClient *self, gpointer data, GCancellable *cancellable, GEr
     return FALSE;
   if (blob == NULL)
     return TRUE;
-  op->result = zk_templates_decode (records, len, op->warnings, error);
+  op->result = zk_templates_decode (records, len, 0, op->skips, error);
   return op->result != NULL;
 }
 
@@ -2003,7 +2018,7 @@ op_read_attendance (ZkClient *self, gpointer data, GCancellable *cancellable, GE
   if (blob == NULL)
     return TRUE;
   op->result = zk_attendance_decode (records, len, hint > 0 ? (guint)hint : 0, self->att_width,
-                                     &width, op->warnings, error);
+                                     &width, op->skips, error);
   if (op->result == NULL)
     return FALSE;
   self->att_width = width;
@@ -2018,17 +2033,15 @@ run_read (ZkClient *self,
           GCancellable *cancellable,
           GError **error)
 {
-  ReadOp op = { warnings, NULL };
-  guint n_warnings = warnings ? warnings->len : 0;
+  ReadOp op = { NULL, NULL };
+  gboolean ok = run_op (self, what, TRUE, func, &op, cancellable, error);
 
-  if (!run_op (self, what, TRUE, func, &op, cancellable, error))
-    {
-      g_clear_pointer (&op.result, g_ptr_array_unref);
-      return NULL;
-    }
-  /* a retried read may have decoded twice: keep the last run's reasons */
-  if (warnings && warnings->len > n_warnings && op.result == NULL)
-    g_ptr_array_set_size (warnings, n_warnings);
+  /* one line per reason, from the attempt that counted */
+  if (ok && warnings != NULL)
+    zk_skips_summarize (op.skips, warnings);
+  g_clear_pointer (&op.skips, zk_skips_free);
+  if (!ok)
+    g_clear_pointer (&op.result, g_ptr_array_unref);
   return op.result;
 }
 

@@ -92,7 +92,9 @@ gboolean zk_client_refresh_options (ZkClient *self, GCancellable *cancellable, G
 /* device information */
 gboolean
 zk_client_get_sizes (ZkClient *self, ZkSizes *sizes, GCancellable *cancellable, GError **error);
-/* returns NULL with ZK_ERROR_NOT_FOUND for an option the device does not know */
+/* returns NULL with ZK_ERROR_NOT_FOUND for an option the device does not
+ * know. ~SerialNumber is an identity (escaped when not clean), every other
+ * value a display string (zk-text.h) */
 char *
 zk_client_get_option (ZkClient *self, const char *name, GCancellable *cancellable, GError **error);
 gboolean zk_client_set_option (
@@ -106,7 +108,8 @@ gboolean
 zk_client_set_time (ZkClient *self, const ZkTime *time, GCancellable *cancellable, GError **error);
 
 /* bulk reads: arrays of ZkUser* / ZkTemplate* / ZkAttendance* / ZkFace*.
- * @warnings (nullable) collects the reasons of skipped records. */
+ * @warnings (nullable) gets one line per reason records were skipped for
+ * (a count and a few examples, zk_skips_summarize()). */
 GPtrArray *zk_client_read_users (ZkClient *self,
                                  GPtrArray *warnings,
                                  GCancellable *cancellable,
