@@ -1633,6 +1633,32 @@ read_option (
   return TRUE;
 }
 
+/* an option we can do without: an error, "unknown command" or silence
+ * mean "unknown" (*value NULL). Two silences in a row (@silences counts
+ * them) mean the device is gone. */
+static gboolean
+read_optional_option (ZkClient *self,
+                      const char *name,
+                      char **value,
+                      guint *silences,
+                      GCancellable *cancellable,
+                      GError **error)
+{
+  g_autoptr (GError) local = NULL;
+
+  if (read_option (self, name, value, cancellable, &local))
+    {
+      *silences = 0;
+      return TRUE;
+    }
+  if (g_error_matches (local, ZK_ERROR, ZK_ERROR_UNSUPPORTED)
+      || (g_error_matches (local, ZK_ERROR, ZK_ERROR_TIMED_OUT) && (*silences)++ == 0
+          && !deadline_passed (self)))
+    return TRUE;
+  g_propagate_error (error, g_steal_pointer (&local));
+  return FALSE;
+}
+
 typedef struct
 {
   const char *name;
@@ -1774,36 +1800,42 @@ op_get_info (ZkClient *self, gpointer data, GCancellable *cancellable, GError **
   g_autofree char *pin_width = NULL;
   g_autoptr (GByteArray) version = NULL;
   guint64 width = 0;
+  guint silences = 0;
 
   zk_device_info_clear (info);
+  /* the serial is the key of every punch: that one is needed */
   if (!read_option (self, "~SerialNumber", &info->serial, cancellable, error)
-      || !read_option (self, "~DeviceName", &info->device_name, cancellable, error)
-      || !read_option (self, "~Platform", &info->platform, cancellable, error))
+      || !read_optional_option (self, "~DeviceName", &info->device_name, &silences, cancellable,
+                                error)
+      || !read_optional_option (self, "~Platform", &info->platform, &silences, cancellable, error))
     return FALSE;
 
   if (request_ok (self, ZK_CMD_GET_VERSION, NULL, 0, &version, cancellable, &local))
     info->firmware = string_from_reply (version);
   else if (!g_error_matches (local, ZK_ERROR, ZK_ERROR_DEVICE)
-           && !g_error_matches (local, ZK_ERROR, ZK_ERROR_UNSUPPORTED))
+           && !g_error_matches (local, ZK_ERROR, ZK_ERROR_UNSUPPORTED)
+           && !(g_error_matches (local, ZK_ERROR, ZK_ERROR_TIMED_OUT) && silences++ == 0))
     {
       g_propagate_error (error, g_steal_pointer (&local));
       return FALSE;
     }
   g_clear_error (&local);
 
-  if (!read_option (self, "~ZKFPVersion", &info->fp_version, cancellable, error)
-      || !read_option (self, "FaceFunOn", &face_on, cancellable, error)
-      || !read_option (self, "ZKFaceVersion", &info->face_version, cancellable, error))
+  if (!read_optional_option (self, "~ZKFPVersion", &info->fp_version, &silences, cancellable, error)
+      || !read_optional_option (self, "FaceFunOn", &face_on, &silences, cancellable, error)
+      || !read_optional_option (self, "ZKFaceVersion", &info->face_version, &silences, cancellable,
+                                error))
     return FALSE;
   if (info->face_version == NULL
-      && !read_option (self, "~ZKFaceVersion", &info->face_version, cancellable, error))
+      && !read_optional_option (self, "~ZKFaceVersion", &info->face_version, &silences, cancellable,
+                                error))
     return FALSE;
   if (info->face_version
       && (info->face_version[0] == '\0' || strcmp (info->face_version, "0") == 0))
     g_clear_pointer (&info->face_version, g_free);
   info->face_on = face_on != NULL && g_strcmp0 (g_strstrip (face_on), "1") == 0;
 
-  if (!read_option (self, "~PIN2Width", &pin_width, cancellable, error))
+  if (!read_optional_option (self, "~PIN2Width", &pin_width, &silences, cancellable, error))
     return FALSE;
   info->pin_width = 9;
   if (pin_width && g_ascii_string_to_unsigned (g_strstrip (pin_width), 10, 1, 24, &width, NULL))
@@ -2513,9 +2545,11 @@ ensure_face_support (ZkClient *self, GCancellable *cancellable, GError **error)
 {
   g_autofree char *value = NULL;
 
+  guint silences = 0;
+
   if (self->faces != SUPPORT_UNKNOWN)
     return TRUE;
-  if (!read_option (self, "FaceFunOn", &value, cancellable, error))
+  if (!read_optional_option (self, "FaceFunOn", &value, &silences, cancellable, error))
     return FALSE;
   self->faces = value && g_strcmp0 (g_strstrip (value), "1") == 0 ? SUPPORT_YES : SUPPORT_NO;
   return TRUE;
@@ -2948,10 +2982,11 @@ static gboolean
 ensure_fp_version (ZkClient *self, GCancellable *cancellable, GError **error)
 {
   g_autofree char *value = NULL;
+  guint silences = 0;
 
   if (self->fp_version != 0)
     return TRUE;
-  if (!read_option (self, "~ZKFPVersion", &value, cancellable, error))
+  if (!read_optional_option (self, "~ZKFPVersion", &value, &silences, cancellable, error))
     return FALSE;
   learn_fp_version (self, value ? g_strstrip (value) : NULL);
   if (self->fp_version == 0)

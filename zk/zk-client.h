@@ -145,6 +145,8 @@ zk_client_get_option (ZkClient *self, const char *name, GCancellable *cancellabl
 gboolean zk_client_set_option (
     ZkClient *self, const char *name, const char *value, GCancellable *cancellable, GError **error);
 char *zk_client_get_version (ZkClient *self, GCancellable *cancellable, GError **error);
+/* options other than ~SerialNumber that the device answers with an error,
+ * as unknown or not at all are unknown (NULL), not a failure */
 gboolean
 zk_client_get_info (ZkClient *self, ZkDeviceInfo *info, GCancellable *cancellable, GError **error);
 gboolean

@@ -6,7 +6,8 @@
  * nothing a terminal sends holds a call past its deadline or takes
  * memory the read limits do not allow, floods end a call, Cancel wakes
  * every wait at once, a goodbye never waits long, every string comes
- * back clean (zk-text.h). Each blocking call runs on a thread of its own
+ * back clean (zk-text.h) and optional options the terminal refuses are
+ * unknown, not a failure. Each blocking call runs on a thread of its own
  * so that a client that hangs fails the test with a message instead of
  * hanging it; the bounds are generous and are what the issue demands.
  */
@@ -585,6 +586,38 @@ test_dirty_info (void)
   g_assert_cmpstr (serial, ==, "BS\\x1fIM\\x5c1");
 }
 
+/* ------------------------------------------------------ optional options */
+
+static void
+test_optional_option (gconstpointer data)
+{
+  const char *answer = data;
+  g_autoptr (TestSim) sim = sim_new (NULL, 3, 0);
+  g_autoptr (ZkClient) client = client_connect (sim, FALSE);
+  g_autoptr (Call) call = call_new (client, CALL_INFO);
+  g_autofree char *line = g_strdup_printf ("fault X option-answer ~ZKFPVersion %s", answer);
+  g_autoptr (ZkTemplate) tmpl = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GError) error = NULL;
+  guint8 body[600];
+
+  control (sim, line);
+  call_run (call, 0, BOUND_S);
+  g_assert_no_error (call->error);
+  g_assert_true (call->ok);
+  g_assert_null (call->info.fp_version);
+  g_assert_cmpstr (call->info.serial, !=, NULL);
+  g_assert_cmpint (call->info.sizes.users, ==, 3);
+
+  /* a write that needs the version assumes 10, as before */
+  memset (body, 7, sizeof body);
+  memcpy (body + 2, "SS21", 4);
+  bytes = g_bytes_new (body, sizeof body);
+  tmpl = zk_template_new (1, 5, 1, bytes);
+  g_assert_true (zk_client_write_template (client, tmpl, NULL, &error));
+  g_assert_no_error (error);
+}
+
 /* ------------------------------------------------------------------ main */
 
 static void
@@ -620,6 +653,9 @@ main (int argc, char **argv)
   g_test_add_func ("/client/hostile/deadline", test_deadline);
   add_both ("dirty-strings", test_dirty_strings);
   g_test_add_func ("/client/hostile/dirty-info", test_dirty_info);
+  g_test_add_data_func ("/client/hostile/optional-option/error", "error", test_optional_option);
+  g_test_add_data_func ("/client/hostile/optional-option/unknown", "unknown", test_optional_option);
+  g_test_add_data_func ("/client/hostile/optional-option/silent", "silent", test_optional_option);
 
   return g_test_run ();
 }
