@@ -278,18 +278,15 @@ load_profile (JsonObject *obj, guint index, const char *path, ZkSimProfile *p, G
   p->name = s ? g_strdup (s) : g_strdup_printf ("dev%u", index);
   if (p->name[0] == '\0')
     return fail (error, path, "name", "must not be empty");
-  if (!get_string (obj, "serial", NULL, 64, &s, path, error))
+  /* what a terminal says about itself may be any bytes (hostile tests) */
+  if (!get_text (obj, "serial", NULL, 64, &p->serial, path, error))
     return FALSE;
-  p->serial = s ? g_strdup (s) : g_strdup_printf ("BSIM%010u", index + 1);
-  if (!get_string (obj, "model", "F18/ID", 64, &s, path, error))
+  if (p->serial == NULL)
+    p->serial = g_strdup_printf ("BSIM%010u", index + 1);
+  if (!get_text (obj, "model", "F18/ID", 64, &p->model, path, error)
+      || !get_text (obj, "platform", "ZMM220_TFT", 64, &p->platform, path, error)
+      || !get_text (obj, "firmware", "Ver 6.60 Apr 26 2016", 64, &p->firmware, path, error))
     return FALSE;
-  p->model = g_strdup (s);
-  if (!get_string (obj, "platform", "ZMM220_TFT", 64, &s, path, error))
-    return FALSE;
-  p->platform = g_strdup (s);
-  if (!get_string (obj, "firmware", "Ver 6.60 Apr 26 2016", 64, &s, path, error))
-    return FALSE;
-  p->firmware = g_strdup (s);
 
   if (!get_int (obj, "tcp_port", 0, -1, 65535, &i64, path, error))
     return FALSE;
@@ -942,10 +939,8 @@ add_string (JsonBuilder *b, const char *name, const char *v)
   json_builder_add_string_value (b, v ? v : "");
 }
 
-/* device bytes: as text when JSON can carry them, else as "NAME_hex".
- * json-glib 1.6 writes U+001F unescaped (invalid JSON), so that goes hex too */
-static void
-add_text (JsonBuilder *b, const char *name, const char *v)
+void
+zk_fixture_add_text (JsonBuilder *b, const char *name, const char *v)
 {
   g_autofree char *hex_name = NULL;
   GString *hex;
@@ -988,11 +983,11 @@ zk_fixture_device_to_json (ZkSimDevice *device)
   zk_sim_device_get_profile (device, &p);
   zk_sim_device_get_faults (device, &f);
   json_builder_begin_object (b);
-  add_string (b, "name", p.name);
-  add_string (b, "serial", p.serial);
-  add_string (b, "model", p.model);
-  add_string (b, "platform", p.platform);
-  add_string (b, "firmware", p.firmware);
+  zk_fixture_add_text (b, "name", p.name);
+  zk_fixture_add_text (b, "serial", p.serial);
+  zk_fixture_add_text (b, "model", p.model);
+  zk_fixture_add_text (b, "platform", p.platform);
+  zk_fixture_add_text (b, "firmware", p.firmware);
   add_int (b, "tcp_port", p.tcp_port);
   add_int (b, "udp_port", p.udp_port);
   add_int (b, "user_format", p.user_width);
@@ -1067,8 +1062,8 @@ zk_fixture_device_to_json (ZkSimDevice *device)
 
       json_builder_begin_object (b);
       add_int (b, "uid", u->uid);
-      add_text (b, "user_id", u->user_id);
-      add_text (b, "name", u->name);
+      zk_fixture_add_text (b, "user_id", u->user_id);
+      zk_fixture_add_text (b, "name", u->name);
       add_int (b, "privilege", u->privilege);
       add_string (b, "password", u->password);
       add_int (b, "card", u->card);
@@ -1116,7 +1111,7 @@ zk_fixture_device_to_json (ZkSimDevice *device)
 
       json_builder_begin_object (b);
       add_int (b, "uid", a->uid);
-      add_text (b, "user_id", a->user_id);
+      zk_fixture_add_text (b, "user_id", a->user_id);
       add_string (b, "time", time);
       add_int (b, "verify", a->verify);
       add_int (b, "state", a->state);

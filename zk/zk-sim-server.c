@@ -957,10 +957,8 @@ zk_sim_server_ready_json (ZkSimServer *self)
       g_autofree char *serial = zk_sim_device_get_option (slot->device, "~SerialNumber");
 
       json_builder_begin_object (b);
-      json_builder_set_member_name (b, "name");
-      json_builder_add_string_value (b, zk_sim_device_get_name (slot->device));
-      json_builder_set_member_name (b, "serial");
-      json_builder_add_string_value (b, serial);
+      zk_fixture_add_text (b, "name", zk_sim_device_get_name (slot->device));
+      zk_fixture_add_text (b, "serial", serial);
       json_builder_set_member_name (b, "tcp_port");
       json_builder_add_int_value (b, slot->tcp_port);
       json_builder_set_member_name (b, "udp_port");
@@ -988,8 +986,7 @@ stats_object (JsonBuilder *b, ZkSimServer *self, guint index)
   }                                                                                                \
   G_STMT_END
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "name");
-  json_builder_add_string_value (b, zk_sim_device_get_name (device));
+  zk_fixture_add_text (b, "name", zk_sim_device_get_name (device));
   INT ("index", index);
   INT ("packets_in", s.packets_in);
   INT ("packets_out", s.packets_out);
