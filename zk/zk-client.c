@@ -2066,9 +2066,11 @@ count_hint (ZkClient *self, ZkTable table, gint *hint, GCancellable *cancellable
     }
   if (!fetch_sizes (self, &sizes, cancellable, &local))
     {
+      /* a reply we cannot use is no count; a session out of step (a
+       * flood, a broken stream) is no answer at all */
       if (g_error_matches (local, ZK_ERROR, ZK_ERROR_DEVICE)
           || g_error_matches (local, ZK_ERROR, ZK_ERROR_UNSUPPORTED)
-          || g_error_matches (local, ZK_ERROR, ZK_ERROR_PROTOCOL))
+          || (g_error_matches (local, ZK_ERROR, ZK_ERROR_PROTOCOL) && !self->suspect))
         {
           *hint = -1;
           return TRUE;
@@ -2187,9 +2189,10 @@ set_too_large (ZkClient *self, ZkTable table, guint64 size, GError **error)
   const ZkReadLimit *limit = &self->limits[table];
 
   g_set_error (error, ZK_ERROR, ZK_ERROR_PROTOCOL,
-               "the device announces a %s table of %" G_GUINT64_FORMAT
-               " bytes, more than the %" G_GUINT64_FORMAT " allowed for it (%u records)",
-               zk_table_to_string (table), size, limit->max_bytes, limit->max_records);
+               "the device announces %" G_GUINT64_FORMAT
+               " bytes for its %s table, more than the %" G_GUINT64_FORMAT
+               " allowed for it (%u records)",
+               size, zk_table_to_string (table), limit->max_bytes, limit->max_records);
 }
 
 /* 1503 (+ 1504…) + 1502: the whole table blob, or an empty one. A table

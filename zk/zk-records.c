@@ -19,8 +19,8 @@
 /* what the decoders say about the records they skip */
 #define SKIP_USER_SLOT_0 "user records in slot 0 (not a valid slot)"
 #define SKIP_USER_PIN                                                                              \
-  "users whose PIN is not clean text (control bytes, a backslash or invalid UTF-8): kept "         \
-  "without PIN, their slots stay taken"
+  "users without a clean PIN (control bytes, a backslash or invalid UTF-8; their slots stay "      \
+  "taken)"
 #define SKIP_TEMPLATE "templates that are empty, in slot 0 or for a finger above 9"
 #define SKIP_FACE "face records without data or with more than 2560 bytes"
 #define SKIP_PUNCH_TIME "punches with an impossible time"

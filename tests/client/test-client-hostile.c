@@ -357,7 +357,7 @@ test_million_users (void)
 
   call_run (call, 0, BOUND_S);
   g_assert_error (call->error, ZK_ERROR, ZK_ERROR_PROTOCOL);
-  g_assert_nonnull (strstr (call->error->message, "user table of 72000004 bytes"));
+  g_assert_nonnull (strstr (call->error->message, "72000004 bytes for its user table"));
   zk_client_get_stats (client, &stats);
   g_assert_cmpuint (stats.bytes_in, <, 64 * 1024);
 }
@@ -403,7 +403,7 @@ test_limits_from_sizes (void)
   zk_client_set_read_limit (client, ZK_TABLE_USERS, &limit);
   call_run (call, 0, BOUND_S);
   g_assert_error (call->error, ZK_ERROR, ZK_ERROR_PROTOCOL);
-  g_assert_nonnull (strstr (call->error->message, "user table of 7204 bytes"));
+  g_assert_nonnull (strstr (call->error->message, "7204 bytes for its user table"));
   zk_client_set_read_limit (client, ZK_TABLE_USERS, NULL);
   zk_client_get_read_limit (client, ZK_TABLE_USERS, &limit);
   g_assert_cmpuint (limit.max_records, ==, 65534);
@@ -532,7 +532,7 @@ test_dirty_strings (gconstpointer data)
         }
     }
   g_assert_cmpuint (blank, ==, 4);
-  g_assert_true (warnings_contain (users->warnings, "4 users whose PIN is not clean"));
+  g_assert_true (warnings_contain (users->warnings, "4 users without a clean PIN"));
   g_assert_true (warnings_contain (users->warnings, "slot 60001 PIN 9\\x1f1"));
 
   /* punches are kept, their PINs escaped */
