@@ -15,6 +15,8 @@
 #define BATCH_MAX_BYTES (2 * 1024 * 1024)
 /* after a cancel or an error, re-enabling gets its own short deadline */
 #define CLEANUP_TIMEOUT_MS 3000
+/* the slots a terminal has: uids 1…65534 */
+#define MAX_SLOTS 65534
 
 BsdEndpoint *
 bsd_endpoint_new (guint device_id,
@@ -180,6 +182,76 @@ bsd_device_io_probe (ZkClient *client,
 
 /* ------------------------------------------------------------------ reads */
 
+typedef struct
+{
+  const char *what;
+  gint32 count;
+  gint32 capacity;
+} Reported;
+
+/* what the device said about its tables, for reasons */
+static char *
+describe_sizes (const ZkSizes *sizes)
+{
+  return g_strdup_printf ("it reports %d users with room for %d, %d fingerprints with room for "
+                          "%d, %d punches with room for %d",
+                          sizes->users, sizes->user_capacity, sizes->fingers,
+                          sizes->finger_capacity, sizes->records, sizes->record_capacity);
+}
+
+gboolean
+bsd_device_io_trust_sizes (ZkClient *client,
+                           const BsdEndpoint *endpoint,
+                           const ZkSizes *sizes,
+                           GError **error)
+{
+  const Reported reported[] = {
+    { "users", sizes->users, sizes->user_capacity },
+    { "fingerprints", sizes->fingers, sizes->finger_capacity },
+    { "punches", sizes->records, sizes->record_capacity },
+    { "users with faces", sizes->faces, sizes->face_capacity },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (reported); i++)
+    {
+      const Reported *r = &reported[i];
+
+      if (r->capacity > 0 && r->count > 0
+          && (guint64)r->count > zk_read_allowance ((guint64)r->capacity))
+        {
+          g_set_error (error, ZK_ERROR, ZK_ERROR_PROTOCOL,
+                       "%s contradicts itself: it reports %d %s but has room for %d; nothing it "
+                       "holds is used",
+                       endpoint->name, r->count, r->what, r->capacity);
+          return FALSE;
+        }
+    }
+  if (sizes->users > MAX_SLOTS)
+    {
+      g_set_error (error, ZK_ERROR, ZK_ERROR_PROTOCOL,
+                   "%s contradicts itself: it reports %d users, but a terminal has %d slots; "
+                   "nothing it holds is used",
+                   endpoint->name, sizes->users, MAX_SLOTS);
+      return FALSE;
+    }
+  /* and no table may be larger than these numbers allow */
+  zk_client_limit_reads_to (client, sizes);
+  return TRUE;
+}
+
+/* a table the device sent wrong (too large for what it reports, a broken
+ * stream, a flood): the reason names the device and its numbers */
+static void
+name_bad_table (const BsdEndpoint *endpoint, const ZkSizes *sizes, GError **error)
+{
+  g_autofree char *numbers = NULL;
+
+  if (error == NULL || !g_error_matches (*error, ZK_ERROR, ZK_ERROR_PROTOCOL))
+    return;
+  numbers = describe_sizes (sizes);
+  g_prefix_error (error, "%s (%s): ", endpoint->name, numbers);
+}
+
 static void
 take_array (GPtrArray **dest, GPtrArray *src)
 {
@@ -210,12 +282,17 @@ bsd_device_io_read_snapshot (ZkClient *client,
   snapshot->finger_count = (guint)MAX (info->sizes.fingers, 0);
   snapshot->face_count = (guint)MAX (info->sizes.faces, 0);
 
+  if (!bsd_device_io_trust_sizes (client, endpoint, &info->sizes, error))
+    return NULL;
   if (flags & BSD_READ_USERS)
     {
       GPtrArray *users = zk_client_read_users (client, warnings, cancellable, error);
 
       if (users == NULL)
-        return NULL;
+        {
+          name_bad_table (endpoint, &info->sizes, error);
+          return NULL;
+        }
       take_array (&snapshot->users, users);
     }
   snapshot->user_width = zk_client_get_user_width (client);
@@ -227,7 +304,10 @@ bsd_device_io_read_snapshot (ZkClient *client,
       GPtrArray *templates = zk_client_read_templates (client, warnings, cancellable, error);
 
       if (templates == NULL)
-        return NULL;
+        {
+          name_bad_table (endpoint, &info->sizes, error);
+          return NULL;
+        }
       take_array (&snapshot->templates, templates);
     }
 
@@ -241,12 +321,18 @@ bsd_device_io_read_snapshot (ZkClient *client,
       for (i = 0; i < snapshot->users->len && found < (guint)info->sizes.faces; i++)
         {
           ZkUser *user = snapshot->users->pdata[i];
-          g_autoptr (GPtrArray) faces
-              = zk_client_read_faces (client, user->uid, cancellable, error);
+          g_autoptr (GPtrArray) faces = NULL;
           guint j;
 
+          /* a slot without a (clean) PIN is no one's: its faces would be orphans */
+          if (user->user_id[0] == '\0')
+            continue;
+          faces = zk_client_read_faces (client, user->uid, cancellable, error);
           if (faces == NULL)
-            return NULL;
+            {
+              name_bad_table (endpoint, &info->sizes, error);
+              return NULL;
+            }
           if (faces->len > 0)
             found++;
           for (j = 0; j < faces->len; j++)

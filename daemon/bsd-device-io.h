@@ -82,8 +82,18 @@ typedef enum
   BSD_READ_ALL = 0x7,
 } BsdReadFlags;
 
+/* what a device reports about its tables holds together (no count far
+ * beyond its capacity, no more users than a terminal has slots); sets the
+ * client's read limits from the same numbers, so that no table larger
+ * than they allow is read. The error names the device and the numbers. */
+gboolean bsd_device_io_trust_sizes (ZkClient *client,
+                                    const BsdEndpoint *endpoint,
+                                    const ZkSizes *sizes,
+                                    GError **error);
+
 /* reads the tables of @flags into a snapshot (device id, capabilities and
- * counts from @contact); warnings collect skipped records */
+ * counts from @contact), after bsd_device_io_trust_sizes() on the
+ * contact's sizes; warnings get one line per reason records were skipped */
 BsdSnapshot *bsd_device_io_read_snapshot (ZkClient *client,
                                           const BsdEndpoint *endpoint,
                                           const BsdContact *contact,

@@ -487,7 +487,8 @@ worker_logs (DeviceCtx *dev, ZkClient *client, GCancellable *cancellable)
       if (dev->contact.info.serial == NULL)
         return;
     }
-  if (!zk_client_get_sizes (client, &sizes, cancellable, &dev->error))
+  if (!zk_client_get_sizes (client, &sizes, cancellable, &dev->error)
+      || !bsd_device_io_trust_sizes (client, dev->endpoint, &sizes, &dev->error))
     return;
   dev->contact.info.sizes = sizes;
   /* nothing new since the last full collection: skip the table */
@@ -826,7 +827,10 @@ store_snapshot_rows (BsdStore *store, DeviceCtx *dev, const BsdSnapshot *snap, G
       const char *pin = g_hash_table_lookup (uid_pin, GUINT_TO_POINTER (uid));
       g_autofree char *hash = NULL;
 
-      if (pin == NULL)
+      /* no PIN, or an algorithm the device would not name (~ZKFPVersion
+       * refused): the planner leaves such a template where it is, with its
+       * reason, and there is nothing to store it under */
+      if (pin == NULL || version == NULL || version[0] == '\0')
         continue;
       hash = sha256_of (data);
       {

@@ -2029,6 +2029,12 @@ sizes_capacity (const ZkSizes *sizes, ZkTable table)
     }
 }
 
+guint64
+zk_read_allowance (guint64 count)
+{
+  return count + MAX (count / 10, 64);
+}
+
 void
 zk_read_limit_from_sizes (ZkTable table, const ZkSizes *sizes, ZkReadLimit *limit)
 {
@@ -2044,8 +2050,7 @@ zk_read_limit_from_sizes (ZkTable table, const ZkSizes *sizes, ZkReadLimit *limi
       *limit = protocol;
       return;
     }
-  /* a count may grow between the size query and the read */
-  limit_for_records (table, MIN (base + MAX (base / 10, 64), protocol.max_records), limit);
+  limit_for_records (table, MIN (zk_read_allowance (base), protocol.max_records), limit);
 }
 
 /* the device's record count, or -1 when it cannot tell */

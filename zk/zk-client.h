@@ -78,6 +78,9 @@ void zk_read_limit_default (ZkTable table, ZkReadLimit *limit);
  * between the size query and the read; never above the default. An
  * unknown (≤ 0) count and capacity give the default. */
 void zk_read_limit_from_sizes (ZkTable table, const ZkSizes *sizes, ZkReadLimit *limit);
+/* what a reported count or capacity may grow to between the size query and
+ * the read: a tenth more, at least 64 */
+guint64 zk_read_allowance (guint64 count);
 
 /* traffic counters of one client, for benchmarks and tests */
 typedef struct
