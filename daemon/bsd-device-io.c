@@ -91,6 +91,18 @@ sleep_cancellable (guint ms, GCancellable *cancellable)
   return !g_cancellable_is_cancelled (cancellable);
 }
 
+/* the whole retry loop: every attempt its timeout (twice for "auto",
+ * which tries TCP, then UDP) and every backoff, no more */
+static gint64
+open_deadline (const BsdEndpoint *endpoint, guint attempts, guint backoff)
+{
+  gint64 per_attempt
+      = (gint64)endpoint->timeout_ms * (endpoint->transport == ZK_TRANSPORT_AUTO ? 2 : 1);
+  gint64 total_ms = per_attempt * attempts + (gint64)backoff * ((1 << MIN (attempts, 16)) - 1);
+
+  return g_get_monotonic_time () + total_ms * G_TIME_SPAN_MILLISECOND;
+}
+
 ZkClient *
 bsd_device_io_open (const BsdEndpoint *endpoint,
                     const BsdRetryPolicy *retry,
@@ -99,6 +111,7 @@ bsd_device_io_open (const BsdEndpoint *endpoint,
 {
   guint attempts = retry ? MAX (retry->attempts, 1) : 3;
   guint backoff = retry ? retry->backoff_ms : 500;
+  gint64 deadline = open_deadline (endpoint, attempts, backoff);
   guint attempt;
 
   for (attempt = 1;; attempt++)
@@ -109,9 +122,14 @@ bsd_device_io_open (const BsdEndpoint *endpoint,
 
       zk_client_set_comm_key (client, endpoint->comm_key);
       zk_client_set_timeout (client, endpoint->timeout_ms);
+      zk_client_set_deadline (client, deadline);
       if (zk_client_connect (client, cancellable, &local))
-        return g_steal_pointer (&client);
-      if (attempt >= attempts || !retryable (local))
+        {
+          /* the session's own calls have their own deadlines */
+          zk_client_set_deadline (client, 0);
+          return g_steal_pointer (&client);
+        }
+      if (attempt >= attempts || !retryable (local) || g_get_monotonic_time () >= deadline)
         {
           /* a wrong or missing comm key must read as what it is in job
            * reports, whatever wording the firmware path produced */
@@ -133,10 +151,10 @@ bsd_device_io_open (const BsdEndpoint *endpoint,
 }
 
 void
-bsd_device_io_close (ZkClient *client)
+bsd_device_io_close (ZkClient *client, GCancellable *cancellable)
 {
   if (client)
-    zk_client_disconnect (client, NULL, NULL);
+    zk_client_disconnect (client, cancellable, NULL);
 }
 
 void
@@ -813,13 +831,17 @@ bsd_device_io_apply (ZkClient *client,
   if (broken == NULL && !result->cancelled)
     write_faces (client, plan, result, cancellable, &broken);
 
-  /* always leave the device working, also after a cancel or an error */
+  /* always leave the device working, also after a cancel or an error, but
+   * within a short deadline whatever the device does (retries included) */
   {
     g_autoptr (GError) local = NULL;
 
     zk_client_set_timeout (client, MIN (endpoint->timeout_ms, CLEANUP_TIMEOUT_MS));
+    zk_client_set_deadline (client,
+                            g_get_monotonic_time () + CLEANUP_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND);
     zk_client_refresh_data (client, NULL, NULL);
     result->enabled_again = zk_client_enable (client, NULL, &local);
+    zk_client_set_deadline (client, 0);
     zk_client_set_timeout (client, endpoint->timeout_ms);
     if (!result->enabled_again)
       g_debug ("%s: enabling failed: %s (the device re-enables itself after %u s)", endpoint->name,

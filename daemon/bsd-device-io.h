@@ -49,13 +49,15 @@ typedef struct
 } BsdRetryPolicy;
 
 /* connects, retrying timeouts, refusals and closed connections with
- * backoff; a wrong comm key or a protocol error is final at once */
+ * backoff, all of it within the time the attempts and backoffs add up to;
+ * a wrong comm key or a protocol error is final at once */
 ZkClient *bsd_device_io_open (const BsdEndpoint *endpoint,
                               const BsdRetryPolicy *retry,
                               GCancellable *cancellable,
                               GError **error);
-/* EXIT and close; errors are ignored (the device frees the session itself) */
-void bsd_device_io_close (ZkClient *client);
+/* EXIT and close, waiting a second at most and not at all once
+ * @cancellable fired; errors are ignored (the device frees the session itself) */
+void bsd_device_io_close (ZkClient *client, GCancellable *cancellable);
 
 /* what one contact learnt besides the tables */
 typedef struct

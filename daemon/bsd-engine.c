@@ -685,7 +685,7 @@ work_run (Work *work)
         default:
           g_assert_not_reached ();
         }
-      bsd_device_io_close (client);
+      bsd_device_io_close (client, cancellable);
     }
   bsd_session_gate_release (self->gate, dev->endpoint->device_id);
   /* the session is closed and the slot free: now the database work */
@@ -2405,7 +2405,7 @@ bsd_engine_recover_disabled_devices (BsdEngine *self, GCancellable *cancellable)
         g_warning ("%s: could not re-enable it yet: %s (it re-enables itself after its "
                    "timeout)",
                    device->name, error ? error->message : "unknown error");
-      bsd_device_io_close (client);
+      bsd_device_io_close (client, cancellable);
     }
   return enabled;
 }

@@ -4,21 +4,23 @@
 An area with two good simulated terminals (A, B) and a hostile one (H, see
 docs/SIMULATOR.md). Whatever H does, the job ends, H is failed with a
 reason that names it, A and B converge on their own union (H contributes
-nothing), the job's report and row are valid JSON, and biosyncd's memory
-stays bounded (peak RSS printed, < 256 MB asserted).
+nothing), the job's report and row are valid JSON, Job.Cancel ends a job
+stuck on a trickling H within 5 s, SIGTERM stops biosyncd within 10 s, and
+biosyncd's memory stays bounded (peak RSS printed, < 256 MB asserted).
 
 SPDX-License-Identifier: GPL-3.0-or-later
 """
 import glob
 import json
 import os
+import signal
 import sqlite3
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import check  # noqa: E402
+from harness import JOB, PATH, check, wait_for  # noqa: E402
 from harness import GLib  # noqa: E402
 
 RSS_LIMIT_KB = 256 * 1024
@@ -170,6 +172,43 @@ def test_punches(env):
           "every dirty punch is stored, its PIN escaped", sorted(pins)[-6:])
     check(total == 20 * 3 + 5, "every punch once, the good terminals' too", total)
     check(json.loads(j["Report"])["state"] == "succeeded", "the report is valid JSON")
+
+
+def start_stuck_sync(env):
+    """an area sync stuck reading a trickling H whose own timeout is a minute away"""
+    sim, area, ids = setup(env, h_timeout_ms=60000)
+    # the session is made; the tables trickle
+    sim.cmd("fault H after-command 1503 trickle 400")
+    job = env.call("SyncArea", "(u)", (area,))
+    wait_for(lambda: env.job_props(job)["State"] == "running", "the job to run", timeout=30)
+    # A and B are read; H trickles
+    wait_for(lambda: "after_command" not in sim.cmd("fault H"), "H to trickle", timeout=30)
+    time.sleep(1.0)
+    check(env.job_props(job)["State"] == "running", "the job is stuck on H")
+    return sim, job
+
+
+def test_cancel(env):
+    """Job.Cancel ends a job stuck on a trickling terminal within 5 s"""
+    sim, job = start_stuck_sync(env)
+    t0 = time.monotonic()
+    env.call("Cancel", path=job, iface=JOB)
+    j = env.wait_job(job, timeout=30)
+    took = time.monotonic() - t0
+    print("# Cancel ended the job stuck on a trickling terminal in %.2f s" % took, flush=True)
+    check(j["State"] == "cancelled", "the job is cancelled", j["State"])
+    check(took < 5.0, "Cancel ends the job within 5 s", took)
+
+
+def test_sigterm(env):
+    """SIGTERM stops biosyncd within 10 s whatever a terminal does"""
+    sim, job = start_stuck_sync(env)
+    t0 = time.monotonic()
+    rc = harness.stop_process(env.daemon, signal.SIGTERM, timeout=30)
+    took = time.monotonic() - t0
+    print("# SIGTERM stopped biosyncd stuck on a trickling terminal in %.2f s" % took, flush=True)
+    check(rc == 0, "biosyncd exits 0", rc)
+    check(took < 10.0, "SIGTERM stops biosyncd within 10 s", took)
 
 
 if __name__ == "__main__":
