@@ -211,5 +211,24 @@ def test_sigterm(env):
     check(took < 10.0, "SIGTERM stops biosyncd within 10 s", took)
 
 
+def test_hang_mid_write(env):
+    """a terminal that stops answering in the middle of a batch write: the write, the clean-up
+    (refresh and enable, retries included) and the goodbye each have their deadline, so the
+    job ends in seconds, not in a minute of retries"""
+    sim, area, ids = setup(env, h_timeout_ms=3000)
+    sim.cmd("fault H after-command 110 hang")
+    t0 = time.monotonic()
+    j = env.wait_job(env.call("SyncArea", "(u)", (area,)), timeout=90)
+    took = time.monotonic() - t0
+    h = device_result(j, "H")
+    print("# a terminal hanging mid-write: the job ended in %.1f s (H %s: %s)"
+          % (took, h.get("status"), h.get("reason")), flush=True)
+    check(j["State"] == "partial" and h["status"] in ("failed", "unreachable"),
+          "the job ends, H failed", (j["State"], h))
+    # the write's timeout (3 s), the clean-up deadline (3 s), the goodbye (1 s): a
+    # generous bound, the figure is printed
+    check(took < 15.0, "the job ends within 15 s", took)
+
+
 if __name__ == "__main__":
     sys.exit(harness.main(globals()))
