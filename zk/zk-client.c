@@ -3357,6 +3357,8 @@ zk_client_feed_reply_for_fuzzing (const guint8 *data, gsize size)
   self->ever_connected = TRUE;
   self->connected = TRUE;
   zk_client_get_info (self, &info, NULL, NULL);
+  /* limits from whatever sizes the input made up */
+  zk_client_limit_reads_to (self, &info.sizes);
   zk_device_info_clear (&info);
   users = zk_client_read_users (self, warnings, NULL, NULL);
   templates = zk_client_read_templates (self, warnings, NULL, NULL);
