@@ -224,11 +224,13 @@ test_trickle_stream (void)
   g_assert_nonnull (strstr (call->error->message, "too slowly"));
 }
 
+/* a flood for ever instead of the answer: the call ends as a flood, long
+ * before its timeout */
 static void
-test_reply_id_flood (gconstpointer data)
+assert_flood_ends (const char *mode, gboolean udp)
 {
-  gboolean udp = GPOINTER_TO_INT (data);
-  g_autoptr (TestSim) sim = sim_new ("\"reply-id-flood\"", 10, 0);
+  g_autofree char *hostile = g_strdup_printf ("\"%s\"", mode);
+  g_autoptr (TestSim) sim = sim_new (hostile, 10, 0);
   g_autoptr (ZkClient) client = client_connect (sim, udp);
   g_autoptr (Call) call = call_new (client, CALL_USERS);
 
@@ -239,17 +241,15 @@ test_reply_id_flood (gconstpointer data)
 }
 
 static void
+test_reply_id_flood (gconstpointer data)
+{
+  assert_flood_ends ("reply-id-flood", GPOINTER_TO_INT (data));
+}
+
+static void
 test_event_flood (gconstpointer data)
 {
-  gboolean udp = GPOINTER_TO_INT (data);
-  g_autoptr (TestSim) sim = sim_new ("\"event-flood\"", 10, 0);
-  g_autoptr (ZkClient) client = client_connect (sim, udp);
-  g_autoptr (Call) call = call_new (client, CALL_USERS);
-
-  zk_client_set_timeout (client, 20000);
-  call_run (call, 0, BOUND_S);
-  g_assert_error (call->error, ZK_ERROR, ZK_ERROR_PROTOCOL);
-  g_assert_nonnull (strstr (call->error->message, "floods"));
+  assert_flood_ends ("event-flood", GPOINTER_TO_INT (data));
 }
 
 /* a few events between request and reply are what real terminals send */
@@ -411,35 +411,42 @@ test_limits_from_sizes (void)
 
 /* ------------------------------------------------------------- cancel */
 
+/* a call on a device in @faults (its timeout a minute away) ends
+ * cancelled soon after the cancel */
 static void
-test_cancel_trickle (gconstpointer data)
+assert_cancel_ends (
+    TestSim *sim, ZkClient *client, CallKind kind, const char *const *faults, guint after_ms)
 {
-  gboolean udp = GPOINTER_TO_INT (data);
-  g_autoptr (TestSim) sim = sim_new (NULL, 30, 0);
-  g_autoptr (ZkClient) client = client_connect (sim, udp);
-  g_autoptr (Call) call = call_new (client, CALL_USERS);
+  g_autoptr (Call) call = call_new (client, kind);
 
   zk_client_set_timeout (client, 60000);
-  control (sim, "fault X trickle 300");
-  call_run (call, 200, BOUND_S);
+  for (guint i = 0; faults[i] != NULL; i++)
+    control (sim, faults[i]);
+  call_run (call, after_ms, BOUND_S);
   g_assert_error (call->error, ZK_ERROR, ZK_ERROR_CANCELLED);
   g_assert_cmpint (call->took_us, <, 1500 * 1000);
 }
 
 static void
+test_cancel_trickle (gconstpointer data)
+{
+  g_autoptr (TestSim) sim = sim_new (NULL, 30, 0);
+  g_autoptr (ZkClient) client = client_connect (sim, GPOINTER_TO_INT (data));
+
+  assert_cancel_ends (sim, client, CALL_USERS, (const char *const[]){ "fault X trickle 300", NULL },
+                      200);
+}
+
+/* a slow flood: never enough packets to end the call, only Cancel can */
+static void
 test_cancel_flood (void)
 {
   g_autoptr (TestSim) sim = sim_new (NULL, 30, 0);
   g_autoptr (ZkClient) client = client_connect (sim, FALSE);
-  g_autoptr (Call) call = call_new (client, CALL_USERS);
 
-  zk_client_set_timeout (client, 60000);
-  /* a slow flood: never enough packets to end the call, only Cancel can */
-  control (sim, "fault X trickle 5");
-  control (sim, "fault X event-flood");
-  call_run (call, 300, BOUND_S);
-  g_assert_error (call->error, ZK_ERROR, ZK_ERROR_CANCELLED);
-  g_assert_cmpint (call->took_us, <, 1500 * 1000);
+  assert_cancel_ends (sim, client, CALL_USERS,
+                      (const char *const[]){ "fault X trickle 5", "fault X event-flood", NULL },
+                      300);
 }
 
 static void
@@ -447,13 +454,9 @@ test_cancel_connect (void)
 {
   g_autoptr (TestSim) sim = sim_new (NULL, 3, 0);
   g_autoptr (ZkClient) client = client_new (sim, FALSE);
-  g_autoptr (Call) call = call_new (client, CALL_CONNECT);
 
-  zk_client_set_timeout (client, 60000);
-  control (sim, "fault X trickle 1000");
-  call_run (call, 200, BOUND_S);
-  g_assert_error (call->error, ZK_ERROR, ZK_ERROR_CANCELLED);
-  g_assert_cmpint (call->took_us, <, 1500 * 1000);
+  assert_cancel_ends (sim, client, CALL_CONNECT,
+                      (const char *const[]){ "fault X trickle 1000", NULL }, 200);
 }
 
 /* EXIT waits a second at most, and not at all when cancelled */
@@ -620,38 +623,28 @@ test_optional_option (gconstpointer data)
 
 /* ------------------------------------------------------------------ main */
 
-static void
-add_both (const char *name, GTestDataFunc func)
-{
-  g_autofree char *tcp = g_strdup_printf ("/client/hostile/%s/tcp", name);
-  g_autofree char *udp = g_strdup_printf ("/client/hostile/%s/udp", name);
-
-  g_test_add_data_func (tcp, GINT_TO_POINTER (FALSE), func);
-  g_test_add_data_func (udp, GINT_TO_POINTER (TRUE), func);
-}
-
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 
-  add_both ("trickle", test_trickle);
+  test_sim_add_tcp_udp ("/client/hostile", "trickle", test_trickle);
   g_test_add_func ("/client/hostile/trickle-stream", test_trickle_stream);
-  add_both ("reply-id-flood", test_reply_id_flood);
-  add_both ("event-flood", test_event_flood);
-  add_both ("some-events", test_some_events);
-  add_both ("endless-stream", test_endless_stream);
-  add_both ("lying-lengths", test_lying_lengths);
+  test_sim_add_tcp_udp ("/client/hostile", "reply-id-flood", test_reply_id_flood);
+  test_sim_add_tcp_udp ("/client/hostile", "event-flood", test_event_flood);
+  test_sim_add_tcp_udp ("/client/hostile", "some-events", test_some_events);
+  test_sim_add_tcp_udp ("/client/hostile", "endless-stream", test_endless_stream);
+  test_sim_add_tcp_udp ("/client/hostile", "lying-lengths", test_lying_lengths);
   g_test_add_func ("/client/hostile/malformed-huge", test_malformed_huge);
   g_test_add_func ("/client/hostile/malformed-summarized", test_malformed_summarized);
   g_test_add_func ("/client/hostile/million-users", test_million_users);
   g_test_add_func ("/client/hostile/limits", test_limits_from_sizes);
-  add_both ("cancel-trickle", test_cancel_trickle);
+  test_sim_add_tcp_udp ("/client/hostile", "cancel-trickle", test_cancel_trickle);
   g_test_add_func ("/client/hostile/cancel-flood", test_cancel_flood);
   g_test_add_func ("/client/hostile/cancel-connect", test_cancel_connect);
   g_test_add_func ("/client/hostile/disconnect-bounded", test_disconnect_bounded);
   g_test_add_func ("/client/hostile/deadline", test_deadline);
-  add_both ("dirty-strings", test_dirty_strings);
+  test_sim_add_tcp_udp ("/client/hostile", "dirty-strings", test_dirty_strings);
   g_test_add_func ("/client/hostile/dirty-info", test_dirty_info);
   g_test_add_data_func ("/client/hostile/optional-option/error", "error", test_optional_option);
   g_test_add_data_func ("/client/hostile/optional-option/unknown", "unknown", test_optional_option);
