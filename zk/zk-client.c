@@ -2316,6 +2316,15 @@ typedef struct
   GPtrArray *result;
 } ReadOp;
 
+static void
+read_op_clear (ReadOp *op)
+{
+  g_clear_pointer (&op->skips, zk_skips_free);
+  g_clear_pointer (&op->result, g_ptr_array_unref);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ReadOp, read_op_clear)
+
 /* the records of one table: FALSE on error; TRUE with *@blob NULL when the
  * device holds none (its count is 0, or it sent an empty table), then
  * op->result is already an empty array of @free_func */
@@ -2437,16 +2446,14 @@ run_read (ZkClient *self,
           GCancellable *cancellable,
           GError **error)
 {
-  ReadOp op = { NULL, NULL };
-  gboolean ok = run_op (self, what, TRUE, func, &op, cancellable, error);
+  g_auto (ReadOp) op = { NULL, NULL };
 
+  if (!run_op (self, what, TRUE, func, &op, cancellable, error))
+    return NULL;
   /* one line per reason, from the attempt that counted */
-  if (ok && warnings != NULL)
+  if (warnings != NULL)
     zk_skips_summarize (op.skips, warnings);
-  g_clear_pointer (&op.skips, zk_skips_free);
-  if (!ok)
-    g_clear_pointer (&op.result, g_ptr_array_unref);
-  return op.result;
+  return g_steal_pointer (&op.result);
 }
 
 GPtrArray *
@@ -2724,7 +2731,7 @@ upload_buffer (
 static gboolean
 learn_user_width (ZkClient *self, GCancellable *cancellable, GError **error)
 {
-  ReadOp op = { NULL, NULL };
+  g_auto (ReadOp) op = { NULL, NULL };
   gint hint;
 
   if (self->user_width != 0)
@@ -2738,7 +2745,6 @@ learn_user_width (ZkClient *self, GCancellable *cancellable, GError **error)
       g_prefix_error (error, "learning the user record width: ");
       return FALSE;
     }
-  g_clear_pointer (&op.result, g_ptr_array_unref);
   return TRUE;
 }
 
