@@ -95,15 +95,26 @@ zk_text_identity_escape (const char *text, gssize len)
 gboolean
 zk_text_identity_escape_to (const char *text, gssize len, char *out, gsize size)
 {
-  g_autofree char *escaped = zk_text_identity_escape (text, len);
+  gsize n = text_len (text, len);
+  g_autofree char *escaped = NULL;
+  const char *result = text;
 
   g_return_val_if_fail (size > 0, FALSE);
-  if (strlen (escaped) >= size)
+  /* the common case, a clean PIN, costs no allocation */
+  if (!zk_text_identity_is_clean (text, len))
+    {
+      escaped = zk_text_identity_escape (text, len);
+      result = escaped;
+      n = strlen (escaped);
+    }
+  if (n >= size)
     {
       out[0] = '\0';
       return FALSE;
     }
-  memcpy (out, escaped, strlen (escaped) + 1);
+  if (n > 0)
+    memcpy (out, result, n);
+  out[n] = '\0';
   return TRUE;
 }
 
