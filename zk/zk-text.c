@@ -32,7 +32,12 @@ static void
 identity_runs (const char *text, gsize len, RunFunc func, gpointer data)
 {
   const char *p = text;
-  const char *end = text + len;
+  const char *end;
+
+  /* an empty value may come without storage: no arithmetic on it */
+  if (len == 0)
+    return;
+  end = text + len;
 
   while (p < end)
     {
@@ -129,8 +134,14 @@ zk_text_display (const char *text, gssize len)
 {
   gsize n = text_len (text, len);
   const char *p = text;
-  const char *end = text + n;
-  GString *out = g_string_sized_new (n);
+  const char *end;
+  GString *out;
+
+  /* an empty value may come without storage: no arithmetic on it */
+  if (n == 0)
+    return g_strdup ("");
+  end = text + n;
+  out = g_string_sized_new (n);
 
   while (p < end)
     {
