@@ -35,13 +35,6 @@ zk_sim_hostile_clear (ZkSimHostile *hostile)
   zk_sim_hostile_init (hostile);
 }
 
-void
-zk_sim_hostile_copy (const ZkSimHostile *src, ZkSimHostile *dest)
-{
-  *dest = *src;
-  dest->option_name = g_strdup (src->option_name);
-}
-
 /* ------------------------------------------------------------ parsing */
 
 static const char *const mode_names[] = {

@@ -68,7 +68,6 @@ typedef struct
 
 void zk_sim_hostile_init (ZkSimHostile *hostile);
 void zk_sim_hostile_clear (ZkSimHostile *hostile);
-void zk_sim_hostile_copy (const ZkSimHostile *src, ZkSimHostile *dest);
 
 /* is @name a hostile mode (one that zk_sim_hostile_apply() takes)? */
 gboolean zk_sim_hostile_is_mode (const char *name);
