@@ -15,8 +15,6 @@
 #define BATCH_MAX_BYTES (2 * 1024 * 1024)
 /* after a cancel or an error, re-enabling gets its own short deadline */
 #define CLEANUP_TIMEOUT_MS 3000
-/* the slots a terminal has: uids 1…65534 */
-#define MAX_SLOTS 65534
 
 BsdEndpoint *
 bsd_endpoint_new (guint device_id,
@@ -244,12 +242,12 @@ bsd_device_io_trust_sizes (ZkClient *client,
           return FALSE;
         }
     }
-  if (sizes->users > MAX_SLOTS)
+  if (sizes->users > BSD_PLAN_MAX_UID)
     {
       g_set_error (error, ZK_ERROR, ZK_ERROR_PROTOCOL,
                    "%s contradicts itself: it reports %d users, but a terminal has %d slots; "
                    "nothing it holds is used",
-                   endpoint->name, sizes->users, MAX_SLOTS);
+                   endpoint->name, sizes->users, BSD_PLAN_MAX_UID);
       return FALSE;
     }
   /* and no table may be larger than these numbers allow */
