@@ -24,6 +24,13 @@ byte_is_clean (guchar c)
   return c >= 0x20 && c != 0x7f && c != '\\';
 }
 
+/* C0, DEL and C1 */
+static gboolean
+unichar_is_control (gunichar c)
+{
+  return c < 0x20 || (c >= 0x7f && c < 0xa0);
+}
+
 /* calls @func for each run: clean bytes (valid UTF-8, allowed) or one
  * offending byte; the whole rule in one place */
 typedef void (*RunFunc) (const char *run, gsize len, gboolean clean, gpointer data);
@@ -47,7 +54,8 @@ identity_runs (const char *text, gsize len, RunFunc func, gpointer data)
         {
           gunichar c = g_utf8_get_char_validated (p, end - p);
 
-          if (c == (gunichar)-1 || c == (gunichar)-2 || (c < 0x80 && !byte_is_clean ((guchar)c)))
+          if (c == (gunichar)-1 || c == (gunichar)-2 || (c < 0x80 && !byte_is_clean ((guchar)c))
+              || unichar_is_control (c))
             break;
           p = g_utf8_next_char (p);
         }
@@ -121,12 +129,6 @@ zk_text_identity_escape_to (const char *text, gssize len, char *out, gsize size)
     memcpy (out, result, n);
   out[n] = '\0';
   return TRUE;
-}
-
-static gboolean
-unichar_is_control (gunichar c)
-{
-  return c < 0x20 || (c >= 0x7f && c < 0xa0);
 }
 
 char *

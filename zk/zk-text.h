@@ -7,7 +7,8 @@
  *
  *  - identity strings (PIN/user_id, serial number) are compared and
  *    stored: one is "clean" when it is valid UTF-8 without bytes below
- *    0x20, without 0x7F and without a backslash. A value that is not
+ *    0x20, without 0x7F, without C1 control characters (U+0080–U+009F)
+ *    and without a backslash. A value that is not
  *    clean is either refused (users, templates, faces: their record is
  *    skipped) or escaped reversibly (punches, serials): each offending
  *    byte becomes "\xNN". Clean values never hold a backslash, so an

@@ -34,6 +34,9 @@ test_identity (void)
       FALSE, "9\\xff\\xfe2" },
     /* a cut multi-byte character is invalid too */
     { "a\xc3", FALSE, "a\\xc3" },
+    /* C1 controls are valid UTF-8 but no more printable than C0 (found by fuzz-records) */
+    { "1\xc2\x80", FALSE, "1\\xc2\\x80" },
+    { "1\xc2\xa0", TRUE, "1\xc2\xa0" },
     /* an escaped PIN is not clean itself: it never equals a clean one */
     { "9\\x1f1", FALSE, "9\\x5cx1f1" },
   };
