@@ -167,7 +167,12 @@ class Simulator:
         self.proc = subprocess.Popen([SIM, "--fixture", fixture, "--ready-file", self.ready],
                                      stdout=self.log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL)
-        self.devices = self._wait_ready()
+        try:
+            self.devices = self._wait_ready()
+        except BaseException:
+            # no `with` block runs for a simulator that never got ready: stop it here
+            self.stop()
+            raise
 
     def _wait_ready(self):
         deadline = time.monotonic() + 20
