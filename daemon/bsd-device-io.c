@@ -89,6 +89,18 @@ sleep_cancellable (guint ms, GCancellable *cancellable)
   return !g_cancellable_is_cancelled (cancellable);
 }
 
+/* the whole retry loop: every attempt its timeout (twice for "auto",
+ * which tries TCP, then UDP) and every backoff, no more */
+static gint64
+open_deadline (const BsdEndpoint *endpoint, guint attempts, guint backoff)
+{
+  gint64 per_attempt
+      = (gint64)endpoint->timeout_ms * (endpoint->transport == ZK_TRANSPORT_AUTO ? 2 : 1);
+  gint64 total_ms = per_attempt * attempts + (gint64)backoff * ((1 << MIN (attempts, 16)) - 1);
+
+  return g_get_monotonic_time () + total_ms * G_TIME_SPAN_MILLISECOND;
+}
+
 ZkClient *
 bsd_device_io_open (const BsdEndpoint *endpoint,
                     const BsdRetryPolicy *retry,
@@ -98,6 +110,7 @@ bsd_device_io_open (const BsdEndpoint *endpoint,
 {
   guint attempts = retry ? MAX (retry->attempts, 1) : 3;
   guint backoff = retry ? retry->backoff_ms : 500;
+  gint64 deadline = open_deadline (endpoint, attempts, backoff);
   guint attempt;
 
   for (attempt = 1;; attempt++)
@@ -109,9 +122,14 @@ bsd_device_io_open (const BsdEndpoint *endpoint,
       zk_client_set_comm_key (client, endpoint->comm_key);
       zk_client_set_timeout (client, endpoint->timeout_ms);
       zk_client_set_read_only (client, read_only);
+      zk_client_set_deadline (client, deadline);
       if (zk_client_connect (client, cancellable, &local))
-        return g_steal_pointer (&client);
-      if (attempt >= attempts || !retryable (local))
+        {
+          /* the session's own calls have their own deadlines */
+          zk_client_set_deadline (client, 0);
+          return g_steal_pointer (&client);
+        }
+      if (attempt >= attempts || !retryable (local) || g_get_monotonic_time () >= deadline)
         {
           /* a wrong or missing comm key must read as what it is in job
            * reports, whatever wording the firmware path produced */
@@ -133,10 +151,10 @@ bsd_device_io_open (const BsdEndpoint *endpoint,
 }
 
 void
-bsd_device_io_close (ZkClient *client)
+bsd_device_io_close (ZkClient *client, GCancellable *cancellable)
 {
   if (client)
-    zk_client_disconnect (client, NULL, NULL);
+    zk_client_disconnect (client, cancellable, NULL);
 }
 
 /* ------------------------------------------------------ disabled, recorded */
@@ -164,9 +182,13 @@ bsd_device_io_release (ZkClient *client, const BsdEndpoint *endpoint, BsdHold *h
   /* also when DISABLEDEVICE failed: its reply may be what was lost */
   if (!hold->recorded)
     return TRUE;
+  /* within a short deadline whatever the device does (retries included) */
   zk_client_set_timeout (client, MIN (endpoint->timeout_ms, CLEANUP_TIMEOUT_MS));
+  zk_client_set_deadline (client,
+                          g_get_monotonic_time () + CLEANUP_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND);
   zk_client_refresh_data (client, NULL, NULL);
   hold->enabled_again = zk_client_enable (client, NULL, error);
+  zk_client_set_deadline (client, 0);
   zk_client_set_timeout (client, endpoint->timeout_ms);
   if (!hold->enabled_again)
     return FALSE;
@@ -225,6 +247,76 @@ bsd_device_io_probe (ZkClient *client,
 
 /* ------------------------------------------------------------------ reads */
 
+typedef struct
+{
+  const char *what;
+  gint32 count;
+  gint32 capacity;
+} Reported;
+
+/* what the device said about its tables, for reasons */
+static char *
+describe_sizes (const ZkSizes *sizes)
+{
+  return g_strdup_printf ("it reports %d users with room for %d, %d fingerprints with room for "
+                          "%d, %d punches with room for %d",
+                          sizes->users, sizes->user_capacity, sizes->fingers,
+                          sizes->finger_capacity, sizes->records, sizes->record_capacity);
+}
+
+gboolean
+bsd_device_io_trust_sizes (ZkClient *client,
+                           const BsdEndpoint *endpoint,
+                           const ZkSizes *sizes,
+                           GError **error)
+{
+  const Reported reported[] = {
+    { "users", sizes->users, sizes->user_capacity },
+    { "fingerprints", sizes->fingers, sizes->finger_capacity },
+    { "punches", sizes->records, sizes->record_capacity },
+    { "users with faces", sizes->faces, sizes->face_capacity },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (reported); i++)
+    {
+      const Reported *r = &reported[i];
+
+      if (r->capacity > 0 && r->count > 0
+          && (guint64)r->count > zk_read_allowance ((guint64)r->capacity))
+        {
+          g_set_error (error, ZK_ERROR, ZK_ERROR_PROTOCOL,
+                       "%s contradicts itself: it reports %d %s but has room for %d; nothing it "
+                       "holds is used",
+                       endpoint->name, r->count, r->what, r->capacity);
+          return FALSE;
+        }
+    }
+  if (sizes->users > BSD_PLAN_MAX_UID)
+    {
+      g_set_error (error, ZK_ERROR, ZK_ERROR_PROTOCOL,
+                   "%s contradicts itself: it reports %d users, but a terminal has %d slots; "
+                   "nothing it holds is used",
+                   endpoint->name, sizes->users, BSD_PLAN_MAX_UID);
+      return FALSE;
+    }
+  /* and no table may be larger than these numbers allow */
+  zk_client_limit_reads_to (client, sizes);
+  return TRUE;
+}
+
+/* a table the device sent wrong (too large for what it reports, a broken
+ * stream, a flood): the reason names the device and its numbers */
+static void
+name_bad_table (const BsdEndpoint *endpoint, const ZkSizes *sizes, GError **error)
+{
+  g_autofree char *numbers = NULL;
+
+  if (error == NULL || !g_error_matches (*error, ZK_ERROR, ZK_ERROR_PROTOCOL))
+    return;
+  numbers = describe_sizes (sizes);
+  g_prefix_error (error, "%s (%s): ", endpoint->name, numbers);
+}
+
 static void
 take_array (GPtrArray **dest, GPtrArray *src)
 {
@@ -255,12 +347,17 @@ bsd_device_io_read_snapshot (ZkClient *client,
   snapshot->finger_count = (guint)MAX (info->sizes.fingers, 0);
   snapshot->face_count = (guint)MAX (info->sizes.faces, 0);
 
+  if (!bsd_device_io_trust_sizes (client, endpoint, &info->sizes, error))
+    return NULL;
   if (flags & BSD_READ_USERS)
     {
       GPtrArray *users = zk_client_read_users (client, warnings, cancellable, error);
 
       if (users == NULL)
-        return NULL;
+        {
+          name_bad_table (endpoint, &info->sizes, error);
+          return NULL;
+        }
       take_array (&snapshot->users, users);
     }
   snapshot->user_width = zk_client_get_user_width (client);
@@ -272,7 +369,10 @@ bsd_device_io_read_snapshot (ZkClient *client,
       GPtrArray *templates = zk_client_read_templates (client, warnings, cancellable, error);
 
       if (templates == NULL)
-        return NULL;
+        {
+          name_bad_table (endpoint, &info->sizes, error);
+          return NULL;
+        }
       take_array (&snapshot->templates, templates);
     }
 
@@ -286,12 +386,18 @@ bsd_device_io_read_snapshot (ZkClient *client,
       for (i = 0; i < snapshot->users->len && found < (guint)info->sizes.faces; i++)
         {
           ZkUser *user = snapshot->users->pdata[i];
-          g_autoptr (GPtrArray) faces
-              = zk_client_read_faces (client, user->uid, cancellable, error);
+          g_autoptr (GPtrArray) faces = NULL;
           guint j;
 
+          /* a slot without a (clean) PIN is no one's: its faces would be orphans */
+          if (user->user_id[0] == '\0')
+            continue;
+          faces = zk_client_read_faces (client, user->uid, cancellable, error);
           if (faces == NULL)
-            return NULL;
+            {
+              name_bad_table (endpoint, &info->sizes, error);
+              return NULL;
+            }
           if (faces->len > 0)
             found++;
           for (j = 0; j < faces->len; j++)

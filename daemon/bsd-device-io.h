@@ -50,16 +50,18 @@ typedef struct
 } BsdRetryPolicy;
 
 /* connects, retrying timeouts, refusals and closed connections with
- * backoff; a wrong comm key or a protocol error is final at once. A
- * @read_only session refuses every request that would change the
- * terminal before it is sent (zk_client_set_read_only()) */
+ * backoff, all of it within the time the attempts and backoffs add up to;
+ * a wrong comm key or a protocol error is final at once. A @read_only
+ * session refuses every request that would change the terminal before it
+ * is sent (zk_client_set_read_only()) */
 ZkClient *bsd_device_io_open (const BsdEndpoint *endpoint,
                               const BsdRetryPolicy *retry,
                               gboolean read_only,
                               GCancellable *cancellable,
                               GError **error);
-/* EXIT and close; errors are ignored (the device frees the session itself) */
-void bsd_device_io_close (ZkClient *client);
+/* EXIT and close, waiting a second at most and not at all once
+ * @cancellable fired; errors are ignored (the device frees the session itself) */
+void bsd_device_io_close (ZkClient *client, GCancellable *cancellable);
 
 /* what one contact learnt besides the tables */
 /* A terminal disabled for writing, and the caller's record of it: the
@@ -116,8 +118,18 @@ typedef enum
   BSD_READ_ALL = 0x7,
 } BsdReadFlags;
 
+/* what a device reports about its tables holds together (no count far
+ * beyond its capacity, no more users than a terminal has slots); sets the
+ * client's read limits from the same numbers, so that no table larger
+ * than they allow is read. The error names the device and the numbers. */
+gboolean bsd_device_io_trust_sizes (ZkClient *client,
+                                    const BsdEndpoint *endpoint,
+                                    const ZkSizes *sizes,
+                                    GError **error);
+
 /* reads the tables of @flags into a snapshot (device id, capabilities and
- * counts from @contact); warnings collect skipped records */
+ * counts from @contact), after bsd_device_io_trust_sizes() on the
+ * contact's sizes; warnings get one line per reason records were skipped */
 BsdSnapshot *bsd_device_io_read_snapshot (ZkClient *client,
                                           const BsdEndpoint *endpoint,
                                           const BsdContact *contact,

@@ -645,7 +645,8 @@ worker_logs (DeviceCtx *dev, ZkClient *client, GCancellable *cancellable)
       if (dev->contact.info.serial == NULL)
         return;
     }
-  if (!zk_client_get_sizes (client, &sizes, cancellable, &dev->error))
+  if (!zk_client_get_sizes (client, &sizes, cancellable, &dev->error)
+      || !bsd_device_io_trust_sizes (client, dev->endpoint, &sizes, &dev->error))
     return;
   dev->contact.info.sizes = sizes;
   dev->warnings = g_ptr_array_new_with_free_func (g_free);
@@ -840,7 +841,7 @@ work_run (Work *work)
         default:
           g_assert_not_reached ();
         }
-      bsd_device_io_close (client);
+      bsd_device_io_close (client, cancellable);
     }
   bsd_session_gate_release (self->gate, dev->endpoint->device_id);
   /* the session is closed and the slot free: now the database work */
@@ -981,7 +982,10 @@ store_snapshot_rows (BsdStore *store, DeviceCtx *dev, const BsdSnapshot *snap, G
       const char *pin = g_hash_table_lookup (uid_pin, GUINT_TO_POINTER (uid));
       g_autofree char *hash = NULL;
 
-      if (pin == NULL)
+      /* no PIN, or an algorithm the device would not name (~ZKFPVersion
+       * refused): the planner leaves such a template where it is, with its
+       * reason, and there is nothing to store it under */
+      if (pin == NULL || version == NULL || version[0] == '\0')
         continue;
       hash = sha256_of (data);
       {
@@ -2920,7 +2924,7 @@ recover_work_run (Work *work)
           work->hold.recorded = TRUE;
           item->enabled = bsd_device_io_release (client, item->endpoint, &work->hold, &item->error);
         }
-      bsd_device_io_close (client);
+      bsd_device_io_close (client, cancellable);
     }
   bsd_session_gate_release (self->gate, id);
 }

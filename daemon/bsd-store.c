@@ -2735,7 +2735,8 @@ bsd_store_insert_attendance (BsdStore *self,
   g_autoptr (GDateTime) dt = NULL;
   g_autofree char *local_time = NULL;
 
-  if (!bsd_check_pin (att->user_id, op, error))
+  /* a punch keeps a PIN that was not clean in its escaped form, which may be longer */
+  if (!bsd_check_text (att->user_id, "the PIN", ZK_PIN_ESCAPED_MAX, op, error))
     return FALSE;
   dt = zk_time_to_date_time (&att->time, tz);
   if (dt == NULL)

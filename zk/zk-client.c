@@ -10,7 +10,13 @@
  *    reassembled strictly by the wrapper's length field;
  *  - transact(): one request and its reply, with same-reply-id re-sends,
  *    event packets acked and skipped, stale replies skipped and the
- *    PREPARE_DATA/DATA…/ACK_OK stream collapsed into one DATA reply;
+ *    PREPARE_DATA/DATA…/ACK_OK stream collapsed into one DATA reply.
+ *    Every exchange has a deadline that nothing the device sends can
+ *    move: the per-call timeout for an answer, and for a stream the
+ *    timeout plus its announced size at the minimum rate, with at least
+ *    a packet's worth of data in every timeout window. Packets that are
+ *    not the answer (events, other reply ids, empty stream packets) count
+ *    against a small budget; a flood ends the exchange;
  *  - operations: run_op() adds the operation name to errors and, for
  *    idempotent reads, one reconnect-and-retry.
  *
@@ -29,6 +35,25 @@
 #include <sys/socket.h>
 
 #define DEFAULT_TIMEOUT_MS 5000
+/* packets per exchange that are not its answer (events, other reply ids)
+ * before it ends as a flood; real terminals send a few */
+#define JUNK_MAX 256
+/* the slowest stream accepted over its whole length, bytes/s (firmware
+ * paces ≈ 1 KiB per 20 ms: 50 KiB/s) */
+#define MIN_RATE_BPS (8 * 1024)
+/* useful bytes a stream must bring in every timeout window (or the rest) */
+#define PROGRESS_BYTES 1024
+/* a stream larger than this needs an operation that expects it (tables,
+ * faces, table slices) */
+#define STREAM_MAX_DEFAULT (1024 * 1024)
+/* a 1504 answer may bring this much more than asked (the rest is dropped) */
+#define SLICE_SLACK (64 * 1024)
+/* EXIT waits at most this long for its answer */
+#define DISCONNECT_WAIT_MS 1000
+/* the largest template body we accept on a read (firmware: 1664) */
+#define TEMPLATE_READ_MAX 2048
+/* the widest punch record we step by (zk-records.c) */
+#define ATTENDANCE_WIDTH_MAX 256
 #define MIN_SLICE_US (20 * G_TIME_SPAN_MILLISECOND)
 #define TCP_CHUNK_DEFAULT 65472 /* 0xFFC0, what pyzk asks per 1504 */
 #define UDP_CHUNK_DEFAULT 16384
@@ -38,6 +63,11 @@
 #define TCP_SLICE (65536 - ZK_HEADER_SIZE)
 /* hostile sizes: refuse blobs beyond this, preallocate at most that */
 #define MAX_BLOB (256u * 1024 * 1024)
+/* slots of a terminal: uids 1…65534 */
+#define MAX_SLOTS 65534u
+#define MAX_FINGERS 10u
+/* punches: no terminal we know holds more than 3 M */
+#define MAX_PUNCHES (4u * 1000 * 1000)
 #define MAX_PREALLOC (64u * 1024 * 1024)
 #define RECV_CHUNK (256 * 1024)
 #define UDP_RECV_MAX (65536 + 64)
@@ -77,7 +107,10 @@ struct _ZkClient
   gboolean read_only;      /* every request that is not a read is refused */
   guint disable_timeout_s;
   guint16 session_id;
-  guint16 reply_id; /* of the last request sent */
+  guint16 reply_id;      /* of the last request sent */
+  guint stale_allowance; /* late packets of that request still to be expected */
+  gint64 deadline;       /* monotonic µs no wait may pass (0 = none) */
+  ZkReadLimit limits[ZK_N_TABLES];
 
   GByteArray *tx;
   GByteArray *rx; /* TCP bytes received, not consumed before rx_off */
@@ -197,6 +230,19 @@ timeout_us (ZkClient *self)
   return (gint64)self->timeout_ms * G_TIME_SPAN_MILLISECOND;
 }
 
+/* @deadline, or the caller's overall deadline when that comes first */
+static gint64
+cap_deadline (ZkClient *self, gint64 deadline)
+{
+  return self->deadline > 0 ? MIN (deadline, self->deadline) : deadline;
+}
+
+static gboolean
+deadline_passed (ZkClient *self)
+{
+  return self->deadline > 0 && g_get_monotonic_time () >= self->deadline;
+}
+
 /* converts a GIO error into the ZkError domain; takes @local */
 static void
 propagate_gio_error (GError **error, GError *local, ZkErrorCode fallback)
@@ -307,7 +353,7 @@ wait_condition (ZkClient *self,
       g_set_error_literal (error, ZK_ERROR, ZK_ERROR_TIMED_OUT, "no data");
       return FALSE;
     }
-  remaining = MAX (deadline - g_get_monotonic_time (), 0);
+  remaining = MAX (cap_deadline (self, deadline) - g_get_monotonic_time (), 0);
   if (!g_socket_condition_timed_wait (self->socket, condition, remaining, cancellable, &local))
     {
       propagate_gio_error (error, g_steal_pointer (&local), ZK_ERROR_CLOSED);
@@ -316,11 +362,15 @@ wait_condition (ZkClient *self,
   return TRUE;
 }
 
+/* a device that does not read cannot hold us past @deadline */
 static gboolean
-send_bytes (
-    ZkClient *self, const guint8 *data, gsize len, GCancellable *cancellable, GError **error)
+send_bytes (ZkClient *self,
+            const guint8 *data,
+            gsize len,
+            gint64 deadline,
+            GCancellable *cancellable,
+            GError **error)
 {
-  gint64 deadline = g_get_monotonic_time () + timeout_us (self);
   gsize done = 0;
 
   if (self->fuzzing)
@@ -456,15 +506,11 @@ tcp_fill (ZkClient *self, GCancellable *cancellable, GError **error)
   return n;
 }
 
-/* waits for the next packet until *deadline; any bytes arriving push the
- * deadline to now + @extend_us (the device is alive) */
+/* waits for the next packet until @deadline; nothing that arrives moves
+ * it (a trickle of bytes is not an answer) */
 static gboolean
-recv_packet (ZkClient *self,
-             gint64 *deadline,
-             gint64 extend_us,
-             GCancellable *cancellable,
-             Packet *packet,
-             GError **error)
+recv_packet (
+    ZkClient *self, gint64 deadline, GCancellable *cancellable, Packet *packet, GError **error)
 {
   for (;;)
     {
@@ -481,7 +527,7 @@ recv_packet (ZkClient *self,
             }
           if (found > 0)
             return TRUE;
-          if (!wait_condition (self, G_IO_IN, *deadline, cancellable, error))
+          if (!wait_condition (self, G_IO_IN, deadline, cancellable, error))
             return FALSE;
           n = tcp_fill (self, cancellable, error);
           if (n < 0)
@@ -490,15 +536,13 @@ recv_packet (ZkClient *self,
                 close_socket (self);
               return FALSE;
             }
-          if (n > 0)
-            *deadline = MAX (*deadline, g_get_monotonic_time () + extend_us);
         }
       else
         {
           g_autoptr (GError) local = NULL;
           gssize n;
 
-          if (!wait_condition (self, G_IO_IN, *deadline, cancellable, error))
+          if (!wait_condition (self, G_IO_IN, deadline, cancellable, error))
             return FALSE;
           n = g_socket_receive (self->socket, (char *)self->udp_buf, UDP_RECV_MAX, cancellable,
                                 &local);
@@ -517,10 +561,7 @@ recv_packet (ZkClient *self,
             }
           self->stats.bytes_in += (guint64)n;
           if (accept_packet (self, self->udp_buf, (gsize)n, packet))
-            {
-              *deadline = MAX (*deadline, g_get_monotonic_time () + extend_us);
-              return TRUE;
-            }
+            return TRUE;
         }
     }
 }
@@ -544,44 +585,283 @@ build_packet (ZkClient *self,
 /* events (cmd 500) may arrive between a request and its reply: ack them
  * with the event's reply id so the device drops them from its queue */
 static void
-ack_event (ZkClient *self, const Packet *packet, GCancellable *cancellable)
+ack_event (ZkClient *self, const Packet *packet, gint64 deadline, GCancellable *cancellable)
 {
   g_autoptr (GByteArray) ack = g_byte_array_new ();
 
   build_packet (self, ack, ZK_ACK_OK, self->session_id, packet->header.reply_id, NULL, 0);
-  send_bytes (self, ack->data, ack->len, cancellable, NULL);
+  send_bytes (self, ack->data, ack->len, deadline, cancellable, NULL);
+}
+
+/* the state of one exchange while its answer comes in */
+typedef struct
+{
+  guint16 command;
+  guint16 id;
+  guint32 max_stream;
+  gint64 slice_us;   /* wait after a re-send */
+  gint64 deadline;   /* of the whole exchange: nothing the device sends moves it */
+  gint64 wait_until; /* the current re-send slice, or progress window in a stream */
+  gboolean in_stream;
+  guint32 stream_total;
+  gsize stream_start; /* where the stream's bytes begin in reply->data */
+  gsize stream_have;
+  gsize window_bytes; /* useful bytes since the progress window opened */
+  guint resends;
+  guint junk;     /* packets that were not the answer */
+  guint answered; /* packets of the answer */
+} Exchange;
+
+/* a packet that is not the answer: FALSE (with the error) once there are too many */
+static gboolean
+count_junk (ZkClient *self, Exchange *x, GError **error)
+{
+  if (++x->junk <= JUNK_MAX)
+    return TRUE;
+  /* whatever is still coming cannot be trusted: a new session next time */
+  self->suspect = TRUE;
+  g_set_error (error, ZK_ERROR, ZK_ERROR_PROTOCOL,
+               "the device floods: %u packets that are not the answer to %s", x->junk,
+               zk_command_name (x->command));
+  return FALSE;
+}
+
+/* nothing (more) came in time: re-send while the exchange allows, else
+ * the error that says why */
+static gboolean
+wait_ran_out (ZkClient *self, Exchange *x, GCancellable *cancellable, GError **error)
+{
+  guint max_resends = self->transport == ZK_TRANSPORT_UDP ? UDP_RESENDS : TCP_RESENDS;
+  gint64 now = g_get_monotonic_time ();
+
+  if (deadline_passed (self))
+    {
+      g_set_error (error, ZK_ERROR, ZK_ERROR_TIMED_OUT,
+                   "the time allowed for the operation ran out waiting for %s",
+                   zk_command_name (x->command));
+      return FALSE;
+    }
+  if (x->in_stream)
+    {
+      if (now >= x->deadline)
+        g_set_error (error, ZK_ERROR, ZK_ERROR_TIMED_OUT,
+                     "device did not send %u bytes in time (%" G_GSIZE_FORMAT
+                     " came; the minimum is %u bytes/s)",
+                     x->stream_total, x->stream_have, MIN_RATE_BPS);
+      else
+        g_set_error (error, ZK_ERROR, ZK_ERROR_TIMED_OUT,
+                     "device sends too slowly: %" G_GSIZE_FORMAT " bytes in %u ms (%" G_GSIZE_FORMAT
+                     " of %u bytes came)",
+                     x->window_bytes, self->timeout_ms, x->stream_have, x->stream_total);
+      return FALSE;
+    }
+  if (x->resends < max_resends && now < x->deadline)
+    {
+      /* the same reply id: the device answers from its cache and does
+       * not execute the command twice */
+      x->resends++;
+      self->stats.retries++;
+      self->stats.requests++;
+      if (!send_bytes (self, self->tx->data, self->tx->len, x->deadline, cancellable, error))
+        return FALSE;
+      x->wait_until = MIN (now + x->slice_us, x->deadline);
+      return TRUE;
+    }
+  g_set_error (error, ZK_ERROR, ZK_ERROR_TIMED_OUT, "device did not answer within %u ms",
+               self->timeout_ms);
+  return FALSE;
+}
+
+/* a new progress window: the stream must bring PROGRESS_BYTES (or the
+ * rest) before it closes */
+static void
+open_window (ZkClient *self, Exchange *x)
+{
+  x->window_bytes = 0;
+  x->wait_until = MIN (g_get_monotonic_time () + timeout_us (self), x->deadline);
+}
+
+/* PREPARE_DATA: the stream's size sets its deadline */
+static gboolean
+stream_begin (ZkClient *self, Exchange *x, const Packet *packet, Reply *reply, GError **error)
+{
+  gint64 transfer_us;
+
+  if (x->in_stream || packet->payload_len < 4)
+    {
+      g_set_error (error, ZK_ERROR, ZK_ERROR_PROTOCOL,
+                   x->in_stream ? "second PREPARE_DATA inside a data stream"
+                                : "PREPARE_DATA without a size");
+      return FALSE;
+    }
+  x->stream_total = zk_read_u32 (packet->payload);
+  if (x->stream_total > x->max_stream)
+    {
+      self->suspect = TRUE;
+      g_set_error (error, ZK_ERROR, ZK_ERROR_PROTOCOL,
+                   "device announces %u bytes for %s, more than the %u allowed", x->stream_total,
+                   zk_command_name (x->command), x->max_stream);
+      return FALSE;
+    }
+  x->in_stream = TRUE;
+  x->stream_start = reply->data->len;
+  transfer_us = (gint64)x->stream_total * G_USEC_PER_SEC / MIN_RATE_BPS;
+  x->deadline = cap_deadline (self, g_get_monotonic_time () + timeout_us (self) + transfer_us);
+  open_window (self, x);
+  return TRUE;
+}
+
+/* one DATA packet of the stream: FALSE on error; *@done once complete */
+static gboolean
+stream_data (
+    ZkClient *self, Exchange *x, const Packet *packet, Reply *reply, gboolean *done, GError **error)
+{
+  gsize remaining = x->stream_total - x->stream_have;
+
+  *done = FALSE;
+  /* an empty packet carries nothing: it is no progress either */
+  if (packet->payload_len == 0)
+    return count_junk (self, x, error);
+  if (packet->payload_len > remaining)
+    {
+      self->suspect = TRUE;
+      g_set_error (error, ZK_ERROR, ZK_ERROR_PROTOCOL,
+                   "data stream longer than the %u bytes announced", x->stream_total);
+      return FALSE;
+    }
+  g_byte_array_append (reply->data, packet->payload, (guint)packet->payload_len);
+  x->stream_have += packet->payload_len;
+  x->window_bytes += packet->payload_len;
+  if (x->window_bytes >= MIN (PROGRESS_BYTES, remaining))
+    open_window (self, x);
+  *done = x->stream_have == x->stream_total;
+  return TRUE;
+}
+
+/* the packets of one exchange until its answer is complete */
+static gboolean
+receive_answer (
+    ZkClient *self, Exchange *x, Reply *reply, GCancellable *cancellable, GError **error)
+{
+  for (;;)
+    {
+      g_autoptr (GError) local = NULL;
+      gboolean done = FALSE;
+      Packet packet;
+
+      if (!recv_packet (self, x->wait_until, cancellable, &packet, &local))
+        {
+          if (!g_error_matches (local, ZK_ERROR, ZK_ERROR_TIMED_OUT))
+            {
+              g_propagate_error (error, g_steal_pointer (&local));
+              return FALSE;
+            }
+          if (!wait_ran_out (self, x, cancellable, error))
+            return FALSE;
+          continue;
+        }
+
+      if (packet.header.command == ZK_CMD_REG_EVENT)
+        {
+          if (!count_junk (self, x, error))
+            return FALSE;
+          ack_event (self, &packet, x->deadline, cancellable);
+          continue;
+        }
+      /* late answers to earlier requests and duplicates from re-sends are
+       * expected in the numbers they were sent; anything else is junk */
+      if (packet.header.reply_id != x->id)
+        {
+          if (self->stale_allowance > 0)
+            self->stale_allowance--;
+          else if (!count_junk (self, x, error))
+            return FALSE;
+          continue;
+        }
+      x->answered++;
+
+      switch (packet.header.command)
+        {
+        case ZK_CMD_PREPARE_DATA:
+          if (!stream_begin (self, x, &packet, reply, error))
+            return FALSE;
+          if (x->stream_total == 0)
+            {
+              reply->command = ZK_CMD_DATA;
+              reply->streamed = TRUE;
+              return TRUE;
+            }
+          continue;
+
+        case ZK_CMD_DATA:
+          if (x->in_stream)
+            {
+              if (!stream_data (self, x, &packet, reply, &done, error))
+                return FALSE;
+              /* complete: the trailing ACK_OK carries nothing and is
+               * skipped later as a late packet, saving a wait */
+              if (!done)
+                continue;
+              reply->streamed = TRUE;
+            }
+          else
+            {
+              g_byte_array_append (reply->data, packet.payload, (guint)packet.payload_len);
+            }
+          reply->command = ZK_CMD_DATA;
+          reply->session = packet.header.session_id;
+          return TRUE;
+
+        case ZK_ACK_OK:
+          if (x->in_stream)
+            {
+              self->suspect = TRUE;
+              g_set_error (error, ZK_ERROR, ZK_ERROR_PROTOCOL,
+                           "data stream ended after %" G_GSIZE_FORMAT " of %u bytes",
+                           x->stream_have, x->stream_total);
+              return FALSE;
+            }
+          g_byte_array_append (reply->data, packet.payload, (guint)packet.payload_len);
+          reply->command = ZK_ACK_OK;
+          reply->session = packet.header.session_id;
+          return TRUE;
+
+        default:
+          if (x->in_stream)
+            g_byte_array_set_size (reply->data, (guint)x->stream_start);
+          reply->command = packet.header.command;
+          reply->session = packet.header.session_id;
+          return TRUE;
+        }
+    }
 }
 
 /* sends one request and waits for its reply. Returns FALSE only when no
- * reply came (timeout, cancel, connection lost, garbled stream); what the
- * device answered is in @reply. DATA and streamed replies, and the payload
- * of ACK_OK, are appended to reply->data (allocated when NULL, so a caller
- * may pass a preallocated sink). */
+ * reply came (timeout, cancel, connection lost, garbled stream, flood);
+ * what the device answered is in @reply. DATA and streamed replies, and
+ * the payload of ACK_OK, are appended to reply->data (allocated when
+ * NULL, so a caller may pass a preallocated sink). A stream may announce
+ * at most @max_stream bytes. */
 static gboolean
-transact (ZkClient *self,
-          guint16 command,
-          const guint8 *payload,
-          gsize payload_len,
-          Reply *reply,
-          GCancellable *cancellable,
-          GError **error)
+transact_full (ZkClient *self,
+               guint16 command,
+               const guint8 *payload,
+               gsize payload_len,
+               guint32 max_stream,
+               Reply *reply,
+               GCancellable *cancellable,
+               GError **error)
 {
   guint max_resends = self->transport == ZK_TRANSPORT_UDP ? UDP_RESENDS : TCP_RESENDS;
-  /* all waits together stay within the timeout. The first wait is the
-   * longest: a re-send to a device that is merely slow makes it answer
-   * twice, and on TCP the next request then queues behind the duplicate */
+  /* the first wait is the longest: a re-send to a device that is merely
+   * slow makes it answer twice, and on TCP the next request then queues
+   * behind the duplicate */
   gint64 first_us = MAX (self->transport == ZK_TRANSPORT_UDP ? timeout_us (self) / 2
                                                              : timeout_us (self) * 2 / 3,
                          MIN_SLICE_US);
-  gint64 slice_us = MAX ((timeout_us (self) - first_us) / max_resends, MIN_SLICE_US);
-  gint64 inactivity_us = MAX (timeout_us (self), MIN_SLICE_US);
-  gboolean in_stream = FALSE;
-  guint32 stream_total = 0;
-  gsize stream_start = 0;
-  guint resends = 0;
-  gint64 deadline;
-  guint16 session_id;
-  guint16 id;
+  Exchange x = { 0 };
+  gboolean ok = FALSE;
+  gint64 now;
 
   if (check_cancelled (cancellable, error))
     return FALSE;
@@ -606,18 +886,12 @@ transact (ZkClient *self,
       return FALSE;
     }
 
-  if (command == ZK_CMD_CONNECT)
-    {
-      /* a new session starts at reply id 0, like pyzk */
-      id = 0;
-      session_id = 0;
-    }
-  else
-    {
-      id = zk_reply_id_next (self->reply_id);
-      session_id = self->session_id;
-    }
-  self->reply_id = id;
+  x.command = command;
+  x.max_stream = max_stream;
+  x.slice_us = MAX ((timeout_us (self) - first_us) / max_resends, MIN_SLICE_US);
+  /* a new session starts at reply id 0, like pyzk */
+  x.id = command == ZK_CMD_CONNECT ? 0 : zk_reply_id_next (self->reply_id);
+  self->reply_id = x.id;
 
   reply->command = 0;
   reply->session = 0;
@@ -625,135 +899,32 @@ transact (ZkClient *self,
   if (reply->data == NULL)
     reply->data = g_byte_array_new ();
 
-  build_packet (self, self->tx, command, session_id, id, payload, payload_len);
+  build_packet (self, self->tx, command, command == ZK_CMD_CONNECT ? 0 : self->session_id, x.id,
+                payload, payload_len);
   self->stats.requests++;
-  if (!send_bytes (self, self->tx->data, self->tx->len, cancellable, error))
-    return FALSE;
-  deadline = g_get_monotonic_time () + first_us;
+  now = g_get_monotonic_time ();
+  x.deadline = cap_deadline (self, now + first_us + max_resends * x.slice_us);
+  x.wait_until = MIN (now + first_us, x.deadline);
+  ok = send_bytes (self, self->tx->data, self->tx->len, x.deadline, cancellable, error)
+       && receive_answer (self, &x, reply, cancellable, error);
 
-  for (;;)
-    {
-      g_autoptr (GError) local = NULL;
-      Packet packet;
+  /* what of this answer may still arrive: the copies re-sends asked for,
+   * and a stream's trailing ACK_OK */
+  self->stale_allowance = x.answered * x.resends + 1;
+  return ok;
+}
 
-      if (!recv_packet (self, &deadline, in_stream ? inactivity_us : first_us, cancellable, &packet,
-                        &local))
-        {
-          if (!g_error_matches (local, ZK_ERROR, ZK_ERROR_TIMED_OUT))
-            {
-              g_propagate_error (error, g_steal_pointer (&local));
-              return FALSE;
-            }
-          if (in_stream)
-            {
-              g_set_error (error, ZK_ERROR, ZK_ERROR_TIMED_OUT,
-                           "device stopped sending after %" G_GSIZE_FORMAT
-                           " of %u bytes (nothing for %u ms)",
-                           reply->data->len - stream_start, stream_total, self->timeout_ms);
-              return FALSE;
-            }
-          if (resends < max_resends)
-            {
-              /* the same reply id: the device answers from its cache and
-               * does not execute the command twice */
-              resends++;
-              self->stats.retries++;
-              self->stats.requests++;
-              if (!send_bytes (self, self->tx->data, self->tx->len, cancellable, error))
-                return FALSE;
-              deadline = g_get_monotonic_time () + slice_us;
-              continue;
-            }
-          g_set_error (error, ZK_ERROR, ZK_ERROR_TIMED_OUT, "device did not answer within %u ms",
-                       self->timeout_ms);
-          return FALSE;
-        }
-
-      if (packet.header.command == ZK_CMD_REG_EVENT)
-        {
-          ack_event (self, &packet, cancellable);
-          continue;
-        }
-      /* late answers to earlier requests, duplicates from re-sends */
-      if (packet.header.reply_id != id)
-        continue;
-
-      switch (packet.header.command)
-        {
-        case ZK_CMD_PREPARE_DATA:
-          if (in_stream || packet.payload_len < 4)
-            {
-              g_set_error (error, ZK_ERROR, ZK_ERROR_PROTOCOL,
-                           in_stream ? "second PREPARE_DATA inside a data stream"
-                                     : "PREPARE_DATA without a size");
-              return FALSE;
-            }
-          stream_total = zk_read_u32 (packet.payload);
-          if (stream_total > MAX_BLOB)
-            {
-              g_set_error (error, ZK_ERROR, ZK_ERROR_PROTOCOL,
-                           "device announces a data stream of %u bytes", stream_total);
-              return FALSE;
-            }
-          in_stream = TRUE;
-          stream_start = reply->data->len;
-          deadline = g_get_monotonic_time () + inactivity_us;
-          if (stream_total == 0)
-            {
-              reply->command = ZK_CMD_DATA;
-              reply->streamed = TRUE;
-              return TRUE;
-            }
-          continue;
-
-        case ZK_CMD_DATA:
-          if (in_stream)
-            {
-              gsize have = reply->data->len - stream_start;
-
-              if (packet.payload_len > stream_total - have)
-                {
-                  g_set_error (error, ZK_ERROR, ZK_ERROR_PROTOCOL,
-                               "data stream longer than the %u bytes announced", stream_total);
-                  return FALSE;
-                }
-              g_byte_array_append (reply->data, packet.payload, (guint)packet.payload_len);
-              deadline = g_get_monotonic_time () + inactivity_us;
-              /* complete: the trailing ACK_OK carries nothing and is
-               * skipped later as a stale reply, saving a wait */
-              if (have + packet.payload_len < stream_total)
-                continue;
-              reply->streamed = TRUE;
-            }
-          else
-            {
-              g_byte_array_append (reply->data, packet.payload, (guint)packet.payload_len);
-            }
-          reply->command = ZK_CMD_DATA;
-          reply->session = packet.header.session_id;
-          return TRUE;
-
-        case ZK_ACK_OK:
-          if (in_stream)
-            {
-              g_set_error (error, ZK_ERROR, ZK_ERROR_PROTOCOL,
-                           "data stream ended after %" G_GSIZE_FORMAT " of %u bytes",
-                           reply->data->len - stream_start, stream_total);
-              return FALSE;
-            }
-          g_byte_array_append (reply->data, packet.payload, (guint)packet.payload_len);
-          reply->command = ZK_ACK_OK;
-          reply->session = packet.header.session_id;
-          return TRUE;
-
-        default:
-          if (in_stream)
-            g_byte_array_set_size (reply->data, (guint)stream_start);
-          reply->command = packet.header.command;
-          reply->session = packet.header.session_id;
-          return TRUE;
-        }
-    }
+static gboolean
+transact (ZkClient *self,
+          guint16 command,
+          const guint8 *payload,
+          gsize payload_len,
+          Reply *reply,
+          GCancellable *cancellable,
+          GError **error)
+{
+  return transact_full (self, command, payload, payload_len, STREAM_MAX_DEFAULT, reply, cancellable,
+                        error);
 }
 
 /* a request whose success is ACK_OK (or DATA); the payload goes to
@@ -856,7 +1027,12 @@ open_socket (ZkClient *self, ZkTransport transport, GCancellable *cancellable, G
           return FALSE;
         }
       g_clear_error (&local);
-      if (!g_socket_condition_timed_wait (sock, G_IO_OUT, timeout_us (self), cancellable, &local))
+      if (!g_socket_condition_timed_wait (
+              sock, G_IO_OUT,
+              MAX (cap_deadline (self, g_get_monotonic_time () + timeout_us (self))
+                       - g_get_monotonic_time (),
+                   0),
+              cancellable, &local))
         {
           if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
             {
@@ -1124,6 +1300,8 @@ zk_client_init (ZkClient *self)
   self->rx = g_byte_array_new ();
   self->udp_buf = g_malloc (UDP_RECV_MAX);
   self->transport = ZK_TRANSPORT_TCP;
+  for (guint table = 0; table < ZK_N_TABLES; table++)
+    zk_read_limit_default (table, &self->limits[table]);
 }
 
 ZkClient *
@@ -1182,6 +1360,44 @@ zk_client_set_chunk_size (ZkClient *self, guint chunk_size)
 {
   g_return_if_fail (ZK_IS_CLIENT (self));
   self->chunk_size = chunk_size;
+}
+
+void
+zk_client_set_read_limit (ZkClient *self, ZkTable table, const ZkReadLimit *limit)
+{
+  g_return_if_fail (ZK_IS_CLIENT (self));
+  g_return_if_fail (table < ZK_N_TABLES);
+
+  if (limit != NULL)
+    self->limits[table] = *limit;
+  else
+    zk_read_limit_default (table, &self->limits[table]);
+}
+
+void
+zk_client_get_read_limit (ZkClient *self, ZkTable table, ZkReadLimit *limit)
+{
+  g_return_if_fail (ZK_IS_CLIENT (self));
+  g_return_if_fail (table < ZK_N_TABLES && limit != NULL);
+
+  *limit = self->limits[table];
+}
+
+void
+zk_client_limit_reads_to (ZkClient *self, const ZkSizes *sizes)
+{
+  g_return_if_fail (ZK_IS_CLIENT (self));
+  g_return_if_fail (sizes != NULL);
+
+  for (guint table = 0; table < ZK_N_TABLES; table++)
+    zk_read_limit_from_sizes (table, sizes, &self->limits[table]);
+}
+
+void
+zk_client_set_deadline (ZkClient *self, gint64 deadline_us)
+{
+  g_return_if_fail (ZK_IS_CLIENT (self));
+  self->deadline = deadline_us;
 }
 
 const char *
@@ -1262,7 +1478,19 @@ zk_client_disconnect (ZkClient *self, GCancellable *cancellable, GError **error)
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   if (self->connected && (self->socket != NULL || self->fuzzing))
-    ok = request_ok (self, ZK_CMD_EXIT, NULL, 0, NULL, cancellable, &local);
+    {
+      gint64 saved = self->deadline;
+
+      /* a goodbye is said, never waited for long, whatever the device does */
+      if (g_cancellable_is_cancelled (cancellable))
+        send_exit_nowait (self);
+      else
+        {
+          self->deadline = cap_deadline (self, g_get_monotonic_time () + DISCONNECT_WAIT_MS * 1000);
+          ok = request_ok (self, ZK_CMD_EXIT, NULL, 0, NULL, cancellable, &local);
+          self->deadline = saved;
+        }
+    }
   close_socket (self);
   self->ever_connected = FALSE;
   self->suspect = FALSE;
@@ -1390,6 +1618,19 @@ zk_client_get_sizes (ZkClient *self, ZkSizes *sizes, GCancellable *cancellable, 
   return TRUE;
 }
 
+/* an option's value as text: the serial number is an identity, every
+ * other option a display string (zk-text.h) */
+static char *
+option_text (const char *name, GBytes *value)
+{
+  gsize len = 0;
+  const char *bytes = g_bytes_get_data (value, &len);
+
+  if (g_str_equal (name, "~SerialNumber"))
+    return zk_text_identity_escape (bytes, (gssize)len);
+  return zk_text_display (bytes, (gssize)len);
+}
+
 /* reads one option: TRUE with *value NULL when the device does not know
  * it (ACK_ERROR) or answers something unparsable */
 static gboolean
@@ -1397,8 +1638,7 @@ read_option (
     ZkClient *self, const char *name, char **value, GCancellable *cancellable, GError **error)
 {
   g_auto (Reply) reply = { 0 };
-  g_autoptr (GError) local = NULL;
-  char *parsed;
+  g_autoptr (GBytes) bytes = NULL;
 
   *value = NULL;
   if (!transact (self, ZK_CMD_OPTIONS_RRQ, (const guint8 *)name, strlen (name) + 1, &reply,
@@ -1411,9 +1651,36 @@ read_option (
       set_reply_error (&reply, ZK_CMD_OPTIONS_RRQ, error);
       return FALSE;
     }
-  parsed = zk_option_parse_reply (reply.data->data, reply.data->len, name, &local);
-  *value = parsed;
+  bytes = zk_option_parse_reply_bytes (reply.data->data, reply.data->len, name, NULL);
+  if (bytes != NULL)
+    *value = option_text (name, bytes);
   return TRUE;
+}
+
+/* an option we can do without: an error, "unknown command" or silence
+ * mean "unknown" (*value NULL). Two silences in a row (@silences counts
+ * them) mean the device is gone. */
+static gboolean
+read_optional_option (ZkClient *self,
+                      const char *name,
+                      char **value,
+                      guint *silences,
+                      GCancellable *cancellable,
+                      GError **error)
+{
+  g_autoptr (GError) local = NULL;
+
+  if (read_option (self, name, value, cancellable, &local))
+    {
+      *silences = 0;
+      return TRUE;
+    }
+  if (g_error_matches (local, ZK_ERROR, ZK_ERROR_UNSUPPORTED)
+      || (g_error_matches (local, ZK_ERROR, ZK_ERROR_TIMED_OUT) && (*silences)++ == 0
+          && !deadline_passed (self)))
+    return TRUE;
+  g_propagate_error (error, g_steal_pointer (&local));
+  return FALSE;
 }
 
 typedef struct
@@ -1493,7 +1760,7 @@ zk_client_set_option (
                      cancellable, error);
 }
 
-/* a NUL-terminated (or not) string reply, trimmed and valid UTF-8 */
+/* a NUL-terminated (or not) string reply, trimmed, as a display string */
 static char *
 string_from_reply (const GByteArray *data)
 {
@@ -1505,7 +1772,7 @@ string_from_reply (const GByteArray *data)
   /* an empty reply (seen as ACK_OK without payload) has no storage at all */
   if (len == 0)
     return g_strdup ("");
-  text = g_utf8_make_valid ((const char *)data->data, (gssize)len);
+  text = zk_text_display ((const char *)data->data, (gssize)len);
   return g_strdup (g_strstrip (text));
 }
 
@@ -1557,36 +1824,42 @@ op_get_info (ZkClient *self, gpointer data, GCancellable *cancellable, GError **
   g_autofree char *pin_width = NULL;
   g_autoptr (GByteArray) version = NULL;
   guint64 width = 0;
+  guint silences = 0;
 
   zk_device_info_clear (info);
+  /* the serial is the key of every punch: that one is needed */
   if (!read_option (self, "~SerialNumber", &info->serial, cancellable, error)
-      || !read_option (self, "~DeviceName", &info->device_name, cancellable, error)
-      || !read_option (self, "~Platform", &info->platform, cancellable, error))
+      || !read_optional_option (self, "~DeviceName", &info->device_name, &silences, cancellable,
+                                error)
+      || !read_optional_option (self, "~Platform", &info->platform, &silences, cancellable, error))
     return FALSE;
 
   if (request_ok (self, ZK_CMD_GET_VERSION, NULL, 0, &version, cancellable, &local))
     info->firmware = string_from_reply (version);
   else if (!g_error_matches (local, ZK_ERROR, ZK_ERROR_DEVICE)
-           && !g_error_matches (local, ZK_ERROR, ZK_ERROR_UNSUPPORTED))
+           && !g_error_matches (local, ZK_ERROR, ZK_ERROR_UNSUPPORTED)
+           && !(g_error_matches (local, ZK_ERROR, ZK_ERROR_TIMED_OUT) && silences++ == 0))
     {
       g_propagate_error (error, g_steal_pointer (&local));
       return FALSE;
     }
   g_clear_error (&local);
 
-  if (!read_option (self, "~ZKFPVersion", &info->fp_version, cancellable, error)
-      || !read_option (self, "FaceFunOn", &face_on, cancellable, error)
-      || !read_option (self, "ZKFaceVersion", &info->face_version, cancellable, error))
+  if (!read_optional_option (self, "~ZKFPVersion", &info->fp_version, &silences, cancellable, error)
+      || !read_optional_option (self, "FaceFunOn", &face_on, &silences, cancellable, error)
+      || !read_optional_option (self, "ZKFaceVersion", &info->face_version, &silences, cancellable,
+                                error))
     return FALSE;
   if (info->face_version == NULL
-      && !read_option (self, "~ZKFaceVersion", &info->face_version, cancellable, error))
+      && !read_optional_option (self, "~ZKFaceVersion", &info->face_version, &silences, cancellable,
+                                error))
     return FALSE;
   if (info->face_version
       && (info->face_version[0] == '\0' || strcmp (info->face_version, "0") == 0))
     g_clear_pointer (&info->face_version, g_free);
   info->face_on = face_on != NULL && g_strcmp0 (g_strstrip (face_on), "1") == 0;
 
-  if (!read_option (self, "~PIN2Width", &pin_width, cancellable, error))
+  if (!read_optional_option (self, "~PIN2Width", &pin_width, &silences, cancellable, error))
     return FALSE;
   info->pin_width = 9;
   if (pin_width && g_ascii_string_to_unsigned (g_strstrip (pin_width), 10, 1, 24, &width, NULL))
@@ -1683,32 +1956,130 @@ zk_client_set_time (ZkClient *self, const ZkTime *time, GCancellable *cancellabl
 
 /* ------------------------------------------------------------ bulk reads */
 
-typedef enum
+const char *
+zk_table_to_string (ZkTable table)
 {
-  COUNT_USERS,
-  COUNT_FINGERS,
-  COUNT_RECORDS,
-} CountKind;
+  switch (table)
+    {
+    case ZK_TABLE_USERS:
+      return "user";
+    case ZK_TABLE_TEMPLATES:
+      return "template";
+    case ZK_TABLE_ATTENDANCE:
+      return "attendance";
+    case ZK_N_TABLES:
+    default:
+      return "unknown";
+    }
+}
+
+/* the widest a record of @table can be on the wire */
+static guint64
+record_bytes_max (ZkTable table)
+{
+  switch (table)
+    {
+    case ZK_TABLE_USERS:
+      return ZK_USER_SIZE_72;
+    case ZK_TABLE_TEMPLATES:
+      return 6 + TEMPLATE_READ_MAX;
+    case ZK_TABLE_ATTENDANCE:
+    case ZK_N_TABLES:
+    default:
+      return ATTENDANCE_WIDTH_MAX;
+    }
+}
+
+static void
+limit_for_records (ZkTable table, guint64 records, ZkReadLimit *limit)
+{
+  /* the table blob: [u32 length][records] */
+  limit->max_bytes = MIN (4 + records * record_bytes_max (table), MAX_BLOB);
+  limit->max_records = (guint)MIN (records, G_MAXUINT);
+}
+
+void
+zk_read_limit_default (ZkTable table, ZkReadLimit *limit)
+{
+  g_return_if_fail (table < ZK_N_TABLES && limit != NULL);
+
+  switch (table)
+    {
+    case ZK_TABLE_USERS:
+      limit_for_records (table, MAX_SLOTS, limit);
+      break;
+    case ZK_TABLE_TEMPLATES:
+      limit_for_records (table, (guint64)MAX_SLOTS * MAX_FINGERS, limit);
+      break;
+    case ZK_TABLE_ATTENDANCE:
+    case ZK_N_TABLES:
+    default:
+      limit_for_records (table, MAX_PUNCHES, limit);
+      break;
+    }
+}
 
 static gint32
-sizes_count (const ZkSizes *sizes, CountKind kind)
+sizes_count (const ZkSizes *sizes, ZkTable table)
 {
-  switch (kind)
+  switch (table)
     {
-    case COUNT_USERS:
+    case ZK_TABLE_USERS:
       return sizes->users;
-    case COUNT_FINGERS:
+    case ZK_TABLE_TEMPLATES:
       return sizes->fingers;
-    case COUNT_RECORDS:
+    case ZK_TABLE_ATTENDANCE:
       return sizes->records;
+    case ZK_N_TABLES:
     default:
       return -1;
     }
 }
 
+static gint32
+sizes_capacity (const ZkSizes *sizes, ZkTable table)
+{
+  switch (table)
+    {
+    case ZK_TABLE_USERS:
+      return sizes->user_capacity;
+    case ZK_TABLE_TEMPLATES:
+      return sizes->finger_capacity;
+    case ZK_TABLE_ATTENDANCE:
+      return sizes->record_capacity;
+    case ZK_N_TABLES:
+    default:
+      return -1;
+    }
+}
+
+guint64
+zk_read_allowance (guint64 count)
+{
+  return count + MAX (count / 10, 64);
+}
+
+void
+zk_read_limit_from_sizes (ZkTable table, const ZkSizes *sizes, ZkReadLimit *limit)
+{
+  ZkReadLimit protocol;
+  guint64 base;
+
+  g_return_if_fail (table < ZK_N_TABLES && sizes != NULL && limit != NULL);
+
+  zk_read_limit_default (table, &protocol);
+  base = (guint64)MAX (MAX (sizes_count (sizes, table), sizes_capacity (sizes, table)), 0);
+  if (base == 0)
+    {
+      *limit = protocol;
+      return;
+    }
+  limit_for_records (table, MIN (zk_read_allowance (base), protocol.max_records), limit);
+}
+
 /* the device's record count, or -1 when it cannot tell */
 static gboolean
-count_hint (ZkClient *self, CountKind kind, gint *hint, GCancellable *cancellable, GError **error)
+count_hint (ZkClient *self, ZkTable table, gint *hint, GCancellable *cancellable, GError **error)
 {
   g_autoptr (GError) local = NULL;
   ZkSizes sizes;
@@ -1717,16 +2088,18 @@ count_hint (ZkClient *self, CountKind kind, gint *hint, GCancellable *cancellabl
   /* a just-read non-zero count is good enough for width inference; a zero
    * is re-checked so that a fresh record is never skipped */
   if (self->sizes_time != 0 && g_get_monotonic_time () - self->sizes_time < SIZES_FRESH_US
-      && sizes_count (&self->sizes, kind) > 0)
+      && sizes_count (&self->sizes, table) > 0)
     {
-      *hint = sizes_count (&self->sizes, kind);
+      *hint = sizes_count (&self->sizes, table);
       return TRUE;
     }
   if (!fetch_sizes (self, &sizes, cancellable, &local))
     {
+      /* a reply we cannot use is no count; a session out of step (a
+       * flood, a broken stream) is no answer at all */
       if (g_error_matches (local, ZK_ERROR, ZK_ERROR_DEVICE)
           || g_error_matches (local, ZK_ERROR, ZK_ERROR_UNSUPPORTED)
-          || g_error_matches (local, ZK_ERROR, ZK_ERROR_PROTOCOL))
+          || (g_error_matches (local, ZK_ERROR, ZK_ERROR_PROTOCOL) && !self->suspect))
         {
           *hint = -1;
           return TRUE;
@@ -1734,7 +2107,7 @@ count_hint (ZkClient *self, CountKind kind, gint *hint, GCancellable *cancellabl
       g_propagate_error (error, g_steal_pointer (&local));
       return FALSE;
     }
-  count = sizes_count (&sizes, kind);
+  count = sizes_count (&sizes, table);
   *hint = count < 0 ? -1 : count;
   return TRUE;
 }
@@ -1748,14 +2121,18 @@ chunk_size (ZkClient *self)
 }
 
 /* pages the session buffer into @blob with CMD_READ_DATA, one request in
- * flight */
+ * flight, all of it within the time @size takes at the minimum rate */
 static gboolean
 read_buffer (
     ZkClient *self, guint32 size, GByteArray *blob, GCancellable *cancellable, GError **error)
 {
   guint chunk = chunk_size (self);
+  gint64 saved = self->deadline;
+  gboolean ok = TRUE;
 
-  while (blob->len < size)
+  self->deadline = cap_deadline (self, g_get_monotonic_time () + timeout_us (self)
+                                           + (gint64)size * G_USEC_PER_SEC / MIN_RATE_BPS);
+  while (ok && blob->len < size)
     {
       g_auto (Reply) reply = { 0 };
       guint8 request[8];
@@ -1766,29 +2143,32 @@ read_buffer (
       zk_write_u32 (request, offset);
       zk_write_u32 (request + 4, want);
       reply.data = g_byte_array_ref (blob);
-      if (!transact (self, ZK_CMD_READ_DATA, request, sizeof request, &reply, cancellable, error))
+      /* a slice may come a little larger than asked (the rest is dropped), never much */
+      ok = transact_full (self, ZK_CMD_READ_DATA, request, sizeof request, want + SLICE_SLACK,
+                          &reply, cancellable, error);
+      if (ok && reply.command != ZK_CMD_DATA && reply.command != ZK_ACK_OK)
         {
-          g_byte_array_set_size (blob, offset);
-          return FALSE;
-        }
-      if (reply.command != ZK_CMD_DATA && reply.command != ZK_ACK_OK)
-        {
-          g_byte_array_set_size (blob, offset);
           set_reply_error (&reply, ZK_CMD_READ_DATA, error);
-          return FALSE;
+          ok = FALSE;
+        }
+      if (!ok)
+        {
+          g_byte_array_set_size (blob, offset);
+          break;
         }
       got = blob->len - offset;
       if (got == 0)
         {
           g_set_error (error, ZK_ERROR, ZK_ERROR_PROTOCOL,
                        "device sent no data for %u bytes at offset %u", want, offset);
-          return FALSE;
+          ok = FALSE;
         }
       /* more than asked for: keep the requested slice only */
-      if (got > want)
+      else if (got > want)
         g_byte_array_set_size (blob, offset + want);
     }
-  return TRUE;
+  self->deadline = saved;
+  return ok;
 }
 
 static void
@@ -1832,11 +2212,25 @@ blob_records (const GByteArray *blob, const guint8 **records, gsize *records_len
   return TRUE;
 }
 
-/* 1503 (+ 1504…) + 1502: the whole table blob, or an empty one.
+static void
+set_too_large (ZkClient *self, ZkTable table, guint64 size, GError **error)
+{
+  const ZkReadLimit *limit = &self->limits[table];
+
+  g_set_error (error, ZK_ERROR, ZK_ERROR_PROTOCOL,
+               "the device announces %" G_GUINT64_FORMAT
+               " bytes for its %s table, more than the %" G_GUINT64_FORMAT
+               " allowed for it (%u records)",
+               size, zk_table_to_string (table), limit->max_bytes, limit->max_records);
+}
+
+/* 1503 (+ 1504…) + 1502: the whole table blob, or an empty one. A table
+ * larger than its limit is refused before any of it is read.
  * @count_hint: records the device reports (-1 unknown); it decides
  * whether ACK_ERROR means "empty" or "failed". */
 static GByteArray *
 read_table (ZkClient *self,
+            ZkTable table,
             const guint8 query[11],
             gint count_hint,
             GCancellable *cancellable,
@@ -1844,6 +2238,7 @@ read_table (ZkClient *self,
 {
   g_auto (Reply) reply = { 0 };
   g_autoptr (GByteArray) blob = NULL;
+  guint32 max_bytes = (guint32)MIN (self->limits[table].max_bytes, MAX_BLOB);
   gboolean ok;
 
   if (self->buffer_dirty)
@@ -1860,7 +2255,7 @@ read_table (ZkClient *self,
       self->buffer_dirty = FALSE;
     }
 
-  if (!transact (self, ZK_CMD_QUERY_DATA, query, 11, &reply, cancellable, error))
+  if (!transact_full (self, ZK_CMD_QUERY_DATA, query, 11, max_bytes, &reply, cancellable, error))
     return NULL;
 
   switch (reply.command)
@@ -1883,10 +2278,9 @@ read_table (ZkClient *self,
           size = zk_read_u32 (reply.data->data);
         else
           size = 0;
-        if (size > MAX_BLOB)
+        if (size > max_bytes)
           {
-            g_set_error (error, ZK_ERROR, ZK_ERROR_PROTOCOL, "device announces a table of %u bytes",
-                         size);
+            set_too_large (self, table, size, error);
             free_buffer (self, cancellable);
             return NULL;
           }
@@ -1920,6 +2314,20 @@ read_table (ZkClient *self,
   return g_steal_pointer (&blob);
 }
 
+/* the records of a fixed-width table fit the limit (checked before one is decoded) */
+static gboolean
+records_within_limit (ZkClient *self, ZkTable table, gsize len, guint width, GError **error)
+{
+  guint max = self->limits[table].max_records;
+
+  if (width == 0 || max == 0 || len / width <= max)
+    return TRUE;
+  g_set_error (error, ZK_ERROR, ZK_ERROR_PROTOCOL,
+               "the %s table holds %" G_GSIZE_FORMAT " records, more than the %u allowed",
+               zk_table_to_string (table), len / width, max);
+  return FALSE;
+}
+
 static const guint8 query_users[11]
     = { 1, ZK_CMD_USERTEMP_RRQ, 0, ZK_FCT_USER, 0, 0, 0, 0, 0, 0, 0 };
 static const guint8 query_templates[11]
@@ -1928,9 +2336,18 @@ static const guint8 query_attendance[11] = { 1, ZK_CMD_ATTLOG_RRQ, 0, 0, 0, 0, 0
 
 typedef struct
 {
-  GPtrArray *warnings;
+  ZkSkips *skips; /* of the last attempt (a retried read decodes again) */
   GPtrArray *result;
 } ReadOp;
+
+static void
+read_op_clear (ReadOp *op)
+{
+  g_clear_pointer (&op->skips, zk_skips_free);
+  g_clear_pointer (&op->result, g_ptr_array_unref);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ReadOp, read_op_clear)
 
 /* the records of one table: FALSE on error; TRUE with *@blob NULL when the
  * device holds none (its count is 0, or it sent an empty table), then
@@ -1938,7 +2355,7 @@ typedef struct
 static gboolean
 read_records (ZkClient *self,
               ReadOp *op,
-              CountKind kind,
+              ZkTable table,
               const guint8 *query,
               GDestroyNotify free_func,
               GByteArray **blob,
@@ -1948,24 +2365,26 @@ read_records (ZkClient *self,
               GCancellable *cancellable,
               GError **error)
 {
-  g_autoptr (GByteArray) table = NULL;
+  g_autoptr (GByteArray) data = NULL;
 
   *blob = NULL;
   g_clear_pointer (&op->result, g_ptr_array_unref);
-  if (!count_hint (self, kind, hint, cancellable, error))
+  g_clear_pointer (&op->skips, zk_skips_free);
+  op->skips = zk_skips_new ();
+  if (!count_hint (self, table, hint, cancellable, error))
     return FALSE;
   if (*hint != 0)
     {
-      table = read_table (self, query, *hint, cancellable, error);
-      if (table == NULL || !blob_records (table, records, len, error))
+      data = read_table (self, table, query, *hint, cancellable, error);
+      if (data == NULL || !blob_records (data, records, len, error))
         return FALSE;
     }
-  if (table == NULL || *len == 0)
+  if (data == NULL || *len == 0)
     {
       op->result = g_ptr_array_new_with_free_func (free_func);
       return TRUE;
     }
-  *blob = g_steal_pointer (&table);
+  *blob = g_steal_pointer (&data);
   return TRUE;
 }
 
@@ -1979,13 +2398,16 @@ op_read_users (ZkClient *self, gpointer data, GCancellable *cancellable, GError 
   guint width = 0;
   gint hint;
 
-  if (!read_records (self, op, COUNT_USERS, query_users, (GDestroyNotify)zk_user_free, &blob,
+  if (!read_records (self, op, ZK_TABLE_USERS, query_users, (GDestroyNotify)zk_user_free, &blob,
                      &records, &len, &hint, cancellable, error))
     return FALSE;
   if (blob == NULL)
     return TRUE;
+  width = zk_users_infer_width (len, hint > 0 ? (guint)hint : 0, self->user_width);
+  if (!records_within_limit (self, ZK_TABLE_USERS, len, width, error))
+    return FALSE;
   op->result = zk_users_decode (records, len, hint > 0 ? (guint)hint : 0, self->user_width,
-                                self->encoding, &width, op->warnings, error);
+                                self->encoding, &width, op->skips, error);
   if (op->result == NULL)
     return FALSE;
   if (width == ZK_USER_SIZE_72 || width == ZK_USER_SIZE_28)
@@ -2002,12 +2424,14 @@ op_read_templates (ZkClient *self, gpointer data, GCancellable *cancellable, GEr
   gsize len = 0;
   gint hint;
 
-  if (!read_records (self, op, COUNT_FINGERS, query_templates, (GDestroyNotify)zk_template_free,
-                     &blob, &records, &len, &hint, cancellable, error))
+  if (!read_records (self, op, ZK_TABLE_TEMPLATES, query_templates,
+                     (GDestroyNotify)zk_template_free, &blob, &records, &len, &hint, cancellable,
+                     error))
     return FALSE;
   if (blob == NULL)
     return TRUE;
-  op->result = zk_templates_decode (records, len, op->warnings, error);
+  op->result = zk_templates_decode (records, len, self->limits[ZK_TABLE_TEMPLATES].max_records,
+                                    op->skips, error);
   return op->result != NULL;
 }
 
@@ -2021,13 +2445,17 @@ op_read_attendance (ZkClient *self, gpointer data, GCancellable *cancellable, GE
   guint width = 0;
   gint hint;
 
-  if (!read_records (self, op, COUNT_RECORDS, query_attendance, (GDestroyNotify)zk_attendance_free,
-                     &blob, &records, &len, &hint, cancellable, error))
+  if (!read_records (self, op, ZK_TABLE_ATTENDANCE, query_attendance,
+                     (GDestroyNotify)zk_attendance_free, &blob, &records, &len, &hint, cancellable,
+                     error))
     return FALSE;
   if (blob == NULL)
     return TRUE;
+  width = zk_attendance_infer_width (len, hint > 0 ? (guint)hint : 0, self->att_width);
+  if (!records_within_limit (self, ZK_TABLE_ATTENDANCE, len, width, error))
+    return FALSE;
   op->result = zk_attendance_decode (records, len, hint > 0 ? (guint)hint : 0, self->att_width,
-                                     &width, op->warnings, error);
+                                     &width, op->skips, error);
   if (op->result == NULL)
     return FALSE;
   self->att_width = width;
@@ -2036,8 +2464,7 @@ op_read_attendance (ZkClient *self, gpointer data, GCancellable *cancellable, GE
 
 typedef struct
 {
-  GPtrArray *warnings;
-  GPtrArray *result;
+  ReadOp read;
   guint start;
   guint count;
 } RangeOp;
@@ -2054,25 +2481,28 @@ op_read_attendance_range (ZkClient *self, gpointer data, GCancellable *cancellab
   gsize len = 0;
   guint width = 0;
 
-  g_clear_pointer (&op->result, g_ptr_array_unref);
+  g_clear_pointer (&op->read.result, g_ptr_array_unref);
+  g_clear_pointer (&op->read.skips, zk_skips_free);
+  op->read.skips = zk_skips_new ();
   zk_write_u16 (query + 1, ZK_CMD_ATTLOG_RRQ);
   zk_write_u32 (query + 3, op->start);
   zk_write_u32 (query + 7, op->count);
   /* the range is not empty: ACK_ERROR is a refusal, not "no records" */
-  table = read_table (self, query, (gint)MIN (op->count, G_MAXINT), cancellable, error);
+  table = read_table (self, ZK_TABLE_ATTENDANCE, query, (gint)MIN (op->count, G_MAXINT),
+                      cancellable, error);
   if (table == NULL || !blob_records (table, &records, &len, error))
     return FALSE;
   if (len == 0)
     {
-      op->result = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_attendance_free);
+      op->read.result = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_attendance_free);
       return TRUE;
     }
   /* fewer records than asked may come back: a width learnt from a full
    * read beats the count; what came back is checked by the caller, as
    * firmware may ignore the range or read it differently */
-  op->result = zk_attendance_decode (records, len, self->att_width ? 0 : op->count, self->att_width,
-                                     &width, op->warnings, error);
-  return op->result != NULL;
+  op->read.result = zk_attendance_decode (records, len, self->att_width ? 0 : op->count,
+                                          self->att_width, &width, op->read.skips, error);
+  return op->read.result != NULL;
 }
 
 static GPtrArray *
@@ -2083,18 +2513,14 @@ run_read (ZkClient *self,
           GCancellable *cancellable,
           GError **error)
 {
-  ReadOp op = { warnings, NULL };
-  guint n_warnings = warnings ? warnings->len : 0;
+  g_auto (ReadOp) op = { NULL, NULL };
 
   if (!run_op (self, what, TRUE, func, &op, cancellable, error))
-    {
-      g_clear_pointer (&op.result, g_ptr_array_unref);
-      return NULL;
-    }
-  /* a retried read may have decoded twice: keep the last run's reasons */
-  if (warnings && warnings->len > n_warnings && op.result == NULL)
-    g_ptr_array_set_size (warnings, n_warnings);
-  return op.result;
+    return NULL;
+  /* one line per reason, from the attempt that counted */
+  if (warnings != NULL)
+    zk_skips_summarize (op.skips, warnings);
+  return g_steal_pointer (&op.result);
 }
 
 GPtrArray *
@@ -2142,8 +2568,8 @@ zk_client_read_attendance_range (ZkClient *self,
                                  GCancellable *cancellable,
                                  GError **error)
 {
-  RangeOp op = { warnings, NULL, start, count };
-  guint n_warnings = warnings ? warnings->len : 0;
+  g_auto (ReadOp) read = { NULL, NULL };
+  RangeOp op = { { NULL, NULL }, start, count };
 
   g_return_val_if_fail (ZK_IS_CLIENT (self), NULL);
   g_return_val_if_fail (start >= 1 && count >= 1, NULL);
@@ -2152,12 +2578,13 @@ zk_client_read_attendance_range (ZkClient *self,
   if (!run_op (self, "reading attendance records", TRUE, op_read_attendance_range, &op, cancellable,
                error))
     {
-      g_clear_pointer (&op.result, g_ptr_array_unref);
-      if (warnings && warnings->len > n_warnings)
-        g_ptr_array_set_size (warnings, n_warnings);
+      read_op_clear (&op.read);
       return NULL;
     }
-  return op.result;
+  read = op.read;
+  if (warnings != NULL)
+    zk_skips_summarize (read.skips, warnings);
+  return g_steal_pointer (&read.result);
 }
 
 typedef struct
@@ -2227,9 +2654,11 @@ ensure_face_support (ZkClient *self, GCancellable *cancellable, GError **error)
 {
   g_autofree char *value = NULL;
 
+  guint silences = 0;
+
   if (self->faces != SUPPORT_UNKNOWN)
     return TRUE;
-  if (!read_option (self, "FaceFunOn", &value, cancellable, error))
+  if (!read_optional_option (self, "FaceFunOn", &value, &silences, cancellable, error))
     return FALSE;
   self->faces = value && g_strcmp0 (g_strstrip (value), "1") == 0 ? SUPPORT_YES : SUPPORT_NO;
   return TRUE;
@@ -2263,7 +2692,9 @@ op_read_faces (ZkClient *self, gpointer data, GCancellable *cancellable, GError 
     }
   zk_write_u16 (request, op->uid);
   request[2] = FACE_INDEX_ALL;
-  if (!transact (self, ZK_CMD_USERFACE_RRQ, request, sizeof request, &reply, cancellable, error))
+  /* at most 15 faces of one user (a little slack for firmware padding) */
+  if (!transact_full (self, ZK_CMD_USERFACE_RRQ, request, sizeof request,
+                      (ZK_FACE_ALL_INDEX + 1) * ZK_FACE_RECORD_SIZE, &reply, cancellable, error))
     return FALSE;
   switch (reply.command)
     {
@@ -2317,25 +2748,17 @@ zk_client_read_faces (ZkClient *self, guint16 uid, GCancellable *cancellable, GE
 
 /* ------------------------------------------------------------ writes */
 
-/* a fresh free-sizes read: is the table behind @kind full? */
+/* a fresh free-sizes read: is @table full? */
 static gboolean
-device_is_full (ZkClient *self, CountKind kind, GCancellable *cancellable)
+device_is_full (ZkClient *self, ZkTable table, GCancellable *cancellable)
 {
   ZkSizes sizes;
+  gint32 capacity;
 
   if (!fetch_sizes (self, &sizes, cancellable, NULL))
     return FALSE;
-  switch (kind)
-    {
-    case COUNT_USERS:
-      return sizes.user_capacity > 0 && sizes.users >= sizes.user_capacity;
-    case COUNT_FINGERS:
-      return sizes.finger_capacity > 0 && sizes.fingers >= sizes.finger_capacity;
-    case COUNT_RECORDS:
-      return sizes.record_capacity > 0 && sizes.records >= sizes.record_capacity;
-    default:
-      return FALSE;
-    }
+  capacity = sizes_capacity (&sizes, table);
+  return capacity > 0 && sizes_count (&sizes, table) >= capacity;
 }
 
 static gboolean
@@ -2402,12 +2825,12 @@ upload_buffer (
 static gboolean
 learn_user_width (ZkClient *self, GCancellable *cancellable, GError **error)
 {
-  ReadOp op = { NULL, NULL };
+  g_auto (ReadOp) op = { NULL, NULL };
   gint hint;
 
   if (self->user_width != 0)
     return TRUE;
-  if (!count_hint (self, COUNT_USERS, &hint, cancellable, error))
+  if (!count_hint (self, ZK_TABLE_USERS, &hint, cancellable, error))
     return FALSE;
   if (hint == 0)
     return TRUE;
@@ -2416,7 +2839,6 @@ learn_user_width (ZkClient *self, GCancellable *cancellable, GError **error)
       g_prefix_error (error, "learning the user record width: ");
       return FALSE;
     }
-  g_clear_pointer (&op.result, g_ptr_array_unref);
   return TRUE;
 }
 
@@ -2494,7 +2916,7 @@ write_user (ZkClient *self, const ZkUser *user, GCancellable *cancellable, GErro
       self->user_width = width;
       return TRUE;
     case ZK_ACK_ERROR:
-      if (device_is_full (self, COUNT_USERS, cancellable))
+      if (device_is_full (self, ZK_TABLE_USERS, cancellable))
         {
           g_set_error (error, ZK_ERROR, ZK_ERROR_FULL, "the device user table is full (%d of %d)",
                        self->sizes.users, self->sizes.user_capacity);
@@ -2668,10 +3090,11 @@ static gboolean
 ensure_fp_version (ZkClient *self, GCancellable *cancellable, GError **error)
 {
   g_autofree char *value = NULL;
+  guint silences = 0;
 
   if (self->fp_version != 0)
     return TRUE;
-  if (!read_option (self, "~ZKFPVersion", &value, cancellable, error))
+  if (!read_optional_option (self, "~ZKFPVersion", &value, &silences, cancellable, error))
     return FALSE;
   learn_fp_version (self, value ? g_strstrip (value) : NULL);
   if (self->fp_version == 0)
@@ -2716,7 +3139,7 @@ op_write_template (ZkClient *self, gpointer data, GCancellable *cancellable, GEr
     free_buffer (self, cancellable);
   if (reply.command == ZK_ACK_OK)
     return TRUE;
-  if (reply.command == ZK_ACK_ERROR && device_is_full (self, COUNT_FINGERS, cancellable))
+  if (reply.command == ZK_ACK_ERROR && device_is_full (self, ZK_TABLE_TEMPLATES, cancellable))
     {
       g_set_error (error, ZK_ERROR, ZK_ERROR_FULL,
                    "the device fingerprint table is full (%d of %d)", self->sizes.fingers,
@@ -2856,8 +3279,8 @@ op_write_batch (ZkClient *self, gpointer data, GCancellable *cancellable, GError
   if (reply.command == ZK_ACK_OK)
     return TRUE;
   if (reply.command == ZK_ACK_ERROR
-      && ((have_users && device_is_full (self, COUNT_USERS, cancellable))
-          || device_is_full (self, COUNT_FINGERS, cancellable)))
+      && ((have_users && device_is_full (self, ZK_TABLE_USERS, cancellable))
+          || device_is_full (self, ZK_TABLE_TEMPLATES, cancellable)))
     {
       g_set_error_literal (error, ZK_ERROR, ZK_ERROR_FULL, "the device is full");
       return FALSE;
@@ -3035,6 +3458,8 @@ zk_client_feed_reply_for_fuzzing (const guint8 *data, gsize size)
   self->ever_connected = TRUE;
   self->connected = TRUE;
   zk_client_get_info (self, &info, NULL, NULL);
+  /* limits from whatever sizes the input made up */
+  zk_client_limit_reads_to (self, &info.sizes);
   zk_device_info_clear (&info);
   users = zk_client_read_users (self, warnings, NULL, NULL);
   templates = zk_client_read_templates (self, warnings, NULL, NULL);

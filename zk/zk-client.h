@@ -5,6 +5,14 @@
  * Blocking calls meant for a worker thread: every call takes a
  * GCancellable and honours the client's per-call timeout. One client
  * belongs to one thread at a time; there is no global state.
+ *
+ * A terminal may be hostile: nothing it sends can stretch a call beyond
+ * its deadline (the timeout for an answer; for a stream the timeout plus
+ * its size at 8 KiB/s, with at least 1 KiB in every timeout window),
+ * packets that are not the answer end a call after a few hundred, tables
+ * are refused before they are read when they announce more than the
+ * read limit allows, and every string is made safe once (zk-text.h).
+ * Cancelling from another thread wakes any wait at once.
  */
 #pragma once
 
@@ -44,6 +52,36 @@ void zk_device_info_clear (ZkDeviceInfo *info);
 /* face capability from options/capacity, never from the current face count */
 gboolean zk_device_info_face_capable (const ZkDeviceInfo *info);
 
+/* what a table read may take from the device, checked before anything is
+ * read (the size the device announces) and before records are decoded */
+typedef enum
+{
+  ZK_TABLE_USERS,
+  ZK_TABLE_TEMPLATES,
+  ZK_TABLE_ATTENDANCE,
+  ZK_N_TABLES,
+} ZkTable;
+
+typedef struct
+{
+  guint64 max_bytes; /* the table blob as announced (1503 reply / PREPARE_DATA) */
+  guint max_records; /* records in it */
+} ZkReadLimit;
+
+const char *zk_table_to_string (ZkTable table);
+/* the protocol's own bounds: users 65 534 slots of 72 bytes; templates
+ * 65 534 × 10 fingers of ≤ 2048 bytes; punches 4 M records of ≤ 256 bytes;
+ * no table above 256 MiB */
+void zk_read_limit_default (ZkTable table, ZkReadLimit *limit);
+/* what a device that reported @sizes can hold: the larger of its count
+ * and capacity, plus a tenth (at least 64 records) for what is added
+ * between the size query and the read; never above the default. An
+ * unknown (≤ 0) count and capacity give the default. */
+void zk_read_limit_from_sizes (ZkTable table, const ZkSizes *sizes, ZkReadLimit *limit);
+/* what a reported count or capacity may grow to between the size query and
+ * the read: a tenth more, at least 64 */
+guint64 zk_read_allowance (guint64 count);
+
 /* traffic counters of one client, for benchmarks and tests */
 typedef struct
 {
@@ -72,6 +110,14 @@ void zk_client_set_timeout (ZkClient *self, guint timeout_ms);
 void zk_client_set_encoding (ZkClient *self, const char *encoding);
 /* bytes asked per CMD_READ_DATA (0 = per transport default) */
 void zk_client_set_chunk_size (ZkClient *self, guint chunk_size);
+/* @limit NULL = zk_read_limit_default() */
+void zk_client_set_read_limit (ZkClient *self, ZkTable table, const ZkReadLimit *limit);
+void zk_client_get_read_limit (ZkClient *self, ZkTable table, ZkReadLimit *limit);
+/* every table's limit from what the device reported (zk_read_limit_from_sizes) */
+void zk_client_limit_reads_to (ZkClient *self, const ZkSizes *sizes);
+/* a monotonic time (µs) no call may wait past, whatever it does (retries
+ * and reconnects included); 0 = none */
+void zk_client_set_deadline (ZkClient *self, gint64 deadline_us);
 
 const char *zk_client_get_host (ZkClient *self);
 guint16 zk_client_get_port (ZkClient *self);
@@ -85,7 +131,9 @@ guint zk_client_get_user_width (ZkClient *self);
 
 /* session */
 gboolean zk_client_connect (ZkClient *self, GCancellable *cancellable, GError **error);
-/* CMD_EXIT and close; safe to call when not connected */
+/* CMD_EXIT and close; safe to call when not connected. Waits at most a
+ * second for the answer; when @cancellable is already cancelled, EXIT is
+ * sent without waiting */
 gboolean zk_client_disconnect (ZkClient *self, GCancellable *cancellable, GError **error);
 /* @timeout_s: the device re-enables itself after this many seconds (0 = never) */
 gboolean
@@ -97,12 +145,16 @@ gboolean zk_client_refresh_options (ZkClient *self, GCancellable *cancellable, G
 /* device information */
 gboolean
 zk_client_get_sizes (ZkClient *self, ZkSizes *sizes, GCancellable *cancellable, GError **error);
-/* returns NULL with ZK_ERROR_NOT_FOUND for an option the device does not know */
+/* returns NULL with ZK_ERROR_NOT_FOUND for an option the device does not
+ * know. ~SerialNumber is an identity (escaped when not clean), every other
+ * value a display string (zk-text.h) */
 char *
 zk_client_get_option (ZkClient *self, const char *name, GCancellable *cancellable, GError **error);
 gboolean zk_client_set_option (
     ZkClient *self, const char *name, const char *value, GCancellable *cancellable, GError **error);
 char *zk_client_get_version (ZkClient *self, GCancellable *cancellable, GError **error);
+/* options other than ~SerialNumber that the device answers with an error,
+ * as unknown or not at all are unknown (NULL), not a failure */
 gboolean
 zk_client_get_info (ZkClient *self, ZkDeviceInfo *info, GCancellable *cancellable, GError **error);
 gboolean
@@ -111,7 +163,9 @@ gboolean
 zk_client_set_time (ZkClient *self, const ZkTime *time, GCancellable *cancellable, GError **error);
 
 /* bulk reads: arrays of ZkUser* / ZkTemplate* / ZkAttendance* / ZkFace*.
- * @warnings (nullable) collects the reasons of skipped records. */
+ * @warnings (nullable) gets one line per reason records were skipped for
+ * (a count and a few examples, zk_skips_summarize()). A table larger than
+ * its read limit is a ZK_ERROR_PROTOCOL before it is read. */
 GPtrArray *zk_client_read_users (ZkClient *self,
                                  GPtrArray *warnings,
                                  GCancellable *cancellable,

@@ -21,6 +21,8 @@
 #define EVENTS_MAX 1024
 #define V9_TEMPLATE_MAX 602
 #define V10_TEMPLATE_MAX 1664
+/* the largest 1504 slice of a generated table (the simulator stays small) */
+#define GENERATED_SLICE_MAX (1024 * 1024)
 
 struct _ZkSimSession
 {
@@ -36,7 +38,9 @@ struct _ZkSimSession
   guint32 event_mask;
   GPtrArray *events;
   GBytes *read_buffer; /* 1503 result, paged by 1504 */
-  GByteArray *upload;  /* PREPARE_DATA / CMD_DATA buffer */
+  int virtual_table;   /* a generated (hostile) table paged by 1504 instead, -1 = none */
+  guint64 virtual_size;
+  GByteArray *upload; /* PREPARE_DATA / CMD_DATA buffer */
   gsize upload_size;
 };
 
@@ -80,9 +84,14 @@ struct _ZkSimDevice
   char *armed_fault;
   char **armed_args;
 
+  ZkSimHostile hostile;
   ZkSimStats stats;
   ZkSimSessionMeter *meter; /* shared with the other devices of a server, or NULL */
 };
+
+G_STATIC_ASSERT ((int)TABLE_USERS == (int)ZK_SIM_TABLE_USERS);
+G_STATIC_ASSERT ((int)TABLE_TEMPLATES == (int)ZK_SIM_TABLE_TEMPLATES);
+G_STATIC_ASSERT ((int)TABLE_ATTLOG == (int)ZK_SIM_TABLE_ATTLOG);
 
 G_DEFINE_FINAL_TYPE (ZkSimDevice, zk_sim_device, G_TYPE_OBJECT)
 
@@ -192,6 +201,7 @@ static void
 session_clear_buffers (ZkSimSession *session)
 {
   g_clear_pointer (&session->read_buffer, g_bytes_unref);
+  session->virtual_table = -1;
   g_clear_pointer (&session->upload, g_byte_array_unref);
   session->upload_size = 0;
 }
@@ -221,6 +231,7 @@ zk_sim_device_finalize (GObject *object)
   g_free (self->armed_fault);
   g_strfreev (self->armed_args);
   g_clear_pointer (&self->meter, g_atomic_rc_box_release);
+  zk_sim_hostile_clear (&self->hostile);
   zk_sim_profile_clear (&self->profile);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (zk_sim_device_parent_class)->finalize (object);
@@ -249,6 +260,7 @@ zk_sim_device_init (ZkSimDevice *self)
   self->sessions = g_ptr_array_new ();
   self->fault_rand = g_rand_new_with_seed (1);
   self->armed_inner = -1;
+  zk_sim_hostile_init (&self->hostile);
 }
 
 ZkSimDevice *
@@ -564,6 +576,7 @@ zk_sim_device_session_new (ZkSimDevice *self, ZkSimTransport transport)
   g_return_val_if_fail (ZK_IS_SIM_DEVICE (self), NULL);
   session->transport = transport;
   session->alive = TRUE;
+  session->virtual_table = -1;
   session->events = g_ptr_array_new_with_free_func ((GDestroyNotify)g_bytes_unref);
   g_mutex_lock (&self->lock);
   g_ptr_array_add (self->sessions, session);
@@ -716,7 +729,7 @@ send_large (Request *req, const guint8 *data, gsize len, guint16 final_session)
   gsize psize = req->session->transport == ZK_SIM_TRANSPORT_UDP ? 1024 : req->self->profile.psize;
   guint16 index = 0;
 
-  zk_write_u32 (prep, (guint32)len);
+  zk_write_u32 (prep, zk_sim_hostile_stream_announce (&req->self->hostile, len));
   zk_write_u32 (prep + 4, (guint32)psize);
   emit (req, ZK_CMD_PREPARE_DATA, req->session->id, prep, sizeof prep);
   for (gsize off = 0; off < len; off += psize)
@@ -827,6 +840,30 @@ attlog_range_blob (ZkSimDevice *self, guint32 start, guint32 count)
   return g_byte_array_free_to_bytes (g_steal_pointer (&blob));
 }
 
+/* a hostile table: generated slice by slice while it is paged, never held whole */
+static gboolean
+query_generated (Request *req, Table table)
+{
+  ZkSimDevice *self = req->self;
+  guint64 size = zk_sim_hostile_table_size (&self->hostile, (ZkSimTable)table,
+                                            self->profile.user_width, self->profile.attlog_width);
+  guint32 announced = zk_sim_hostile_table_announce (&self->hostile, size);
+  guint8 info[13];
+
+  if (size == 0)
+    return FALSE;
+  g_clear_pointer (&req->session->read_buffer, g_bytes_unref);
+  req->session->virtual_table = table;
+  req->session->virtual_size = size;
+  info[0] = 0;
+  zk_write_u32 (info + 1, announced);
+  zk_write_u32 (info + 5, announced);
+  /* no hash: nobody reads hundreds of MB to check it */
+  zk_write_u32 (info + 9, 0);
+  reply_ok (req, info, sizeof info);
+  return TRUE;
+}
+
 static void
 cmd_query_data (Request *req)
 {
@@ -867,6 +904,8 @@ cmd_query_data (Request *req)
       reply_error (req, 0);
       return;
     }
+  if (table >= 0 && query_generated (req, table))
+    return;
   if (table == TABLE_ATTLOG && p1 != 0 && self->profile.attlog_range != ZK_SIM_RANGE_IGNORE)
     {
       if (self->profile.attlog_range == ZK_SIM_RANGE_REFUSE)
@@ -890,6 +929,7 @@ cmd_query_data (Request *req)
 
   g_clear_pointer (&req->session->read_buffer, g_bytes_unref);
   req->session->read_buffer = g_bytes_ref (blob);
+  req->session->virtual_table = -1;
   if (g_bytes_get_size (blob) <= ZK_MAX_INLINE)
     {
       gsize size;
@@ -904,11 +944,34 @@ cmd_query_data (Request *req)
       const guint8 *data = g_bytes_get_data (blob, &size);
 
       info[0] = 0;
-      zk_write_u32 (info + 1, (guint32)size);
+      zk_write_u32 (info + 1, zk_sim_hostile_table_announce (&self->hostile, size));
       zk_write_u32 (info + 5, (guint32)size);
       zk_write_u32 (info + 9, hash_pjw (data, size));
       reply_ok (req, info, sizeof info);
     }
+}
+
+/* one slice of a generated table, made for this request only */
+static void
+read_generated (Request *req, guint32 offset, guint32 length)
+{
+  ZkSimSession *s = req->session;
+  g_autofree guint8 *slice = NULL;
+
+  if (length == 0 || offset > s->virtual_size || length > s->virtual_size - offset
+      || length > GENERATED_SLICE_MAX)
+    {
+      reply_error (req, 0);
+      return;
+    }
+  slice = g_malloc (length);
+  zk_sim_hostile_table_fill (&req->self->hostile, (ZkSimTable)s->virtual_table,
+                             req->self->profile.user_width, req->self->profile.attlog_width, offset,
+                             slice, length);
+  if (length <= ZK_MAX_INLINE)
+    emit (req, ZK_CMD_DATA, s->id, slice, length);
+  else
+    send_large (req, slice, length, s->id);
 }
 
 static void
@@ -918,13 +981,18 @@ cmd_read_data (Request *req)
   gsize size;
   const guint8 *data;
 
-  if (req->len != 8 || req->session->read_buffer == NULL)
+  if (req->len != 8 || (req->session->read_buffer == NULL && req->session->virtual_table < 0))
     {
       reply_error (req, 0);
       return;
     }
   offset = zk_read_u32 (req->payload);
   length = zk_read_u32 (req->payload + 4);
+  if (req->session->virtual_table >= 0)
+    {
+      read_generated (req, offset, length);
+      return;
+    }
   data = g_bytes_get_data (req->session->read_buffer, &size);
   if (length == 0 || offset > size || length > size - offset)
     {
@@ -1075,6 +1143,20 @@ cmd_options_rrq (Request *req)
 
   /* the device terminates the name itself: a trailing NUL is optional */
   zk_copy_field (name, sizeof name, req->payload, req->len);
+  switch (zk_sim_hostile_option_answer (&req->self->hostile, name))
+    {
+    case ZK_SIM_ANSWER_ERROR:
+      reply_error (req, 0);
+      return;
+    case ZK_SIM_ANSWER_UNKNOWN:
+      emit (req, ZK_ACK_UNKNOWN, req->session->id, NULL, 0);
+      return;
+    case ZK_SIM_ANSWER_SILENT:
+      return;
+    case ZK_SIM_ANSWER_NORMAL:
+    default:
+      break;
+    }
   if (name[0] == '\0' || (value = option_value (req->self, name)) == NULL)
     {
       reply_error (req, 0);
@@ -1115,7 +1197,9 @@ cmd_free_sizes (Request *req)
   const ZkSimProfile *p = &self->profile;
   gint32 ints[23] = { 0 };
   guint n = p->sizes_ints >= 23 ? 23 : 20;
-  guint users = g_hash_table_size (self->users_by_uid);
+  /* a hostile table of generated users is what the device counts, too */
+  guint users = self->hostile.announced_users ? self->hostile.announced_users
+                                              : g_hash_table_size (self->users_by_uid);
   guint fingers = g_hash_table_size (self->templates);
   guint records = self->attendance->len;
   guint admins = 0, passwords = 0;
@@ -2621,6 +2705,10 @@ zk_sim_device_handle_packet (ZkSimDevice *self,
       if (self->faults.corrupt_checksum != G_MAXUINT)
         self->faults.corrupt_checksum--;
     }
+  zk_sim_hostile_shape (&self->hostile, req.header.command, session->id, req.header.reply_id, out,
+                        &disp->shape);
+  if (disposition == NULL)
+    zk_sim_shape_clear (&dummy.shape);
   self->stats.packets_out += out->len;
   g_mutex_unlock (&self->lock);
   return out;
@@ -3068,7 +3156,8 @@ arm_locked (ZkSimDevice *self, const char *const *args, GError **error)
         return FALSE;
       has_inner = TRUE;
     }
-  if (g_str_equal (args[1], "after-command") || g_str_equal (args[1], "clear"))
+  if (g_str_equal (args[1], "after-command") || g_str_equal (args[1], "clear")
+      || g_str_equal (args[1], "dirty-strings"))
     {
       g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT, "“%s” cannot be armed", args[1]);
       return FALSE;
@@ -3115,6 +3204,9 @@ zk_sim_device_apply_fault (ZkSimDevice *self,
 {
   gboolean ok;
 
+  /* data, not a behaviour: added through the locking state edits */
+  if (g_strcmp0 (name, "dirty-strings") == 0)
+    return zk_sim_device_add_dirty_records (self, error);
   g_mutex_lock (&self->lock);
   ok = apply_fault_locked (self, name, args, error);
   g_mutex_unlock (&self->lock);
@@ -3132,7 +3224,10 @@ apply_fault_locked (ZkSimDevice *self, const char *name, const char *const *args
     {
       memset (&f, 0, sizeof f);
       disarm_locked (self);
+      zk_sim_hostile_clear (&self->hostile);
     }
+  else if (zk_sim_hostile_is_mode (name))
+    return zk_sim_hostile_apply (&self->hostile, name, args, error);
   else if (g_str_equal (name, "after-command"))
     return arm_locked (self, args, error);
   else if (g_str_equal (name, "drop-request") || g_str_equal (name, "drop-reply")
@@ -3230,6 +3325,17 @@ apply_fault_locked (ZkSimDevice *self, const char *name, const char *const *args
     }
   faults_set_locked (self, &f);
   return TRUE;
+}
+
+GStrv
+zk_sim_device_dup_hostile (ZkSimDevice *self)
+{
+  GStrv lines;
+
+  g_mutex_lock (&self->lock);
+  lines = zk_sim_hostile_to_lines (&self->hostile);
+  g_mutex_unlock (&self->lock);
+  return lines;
 }
 
 /* ------------------------------------------------------------ snapshots */

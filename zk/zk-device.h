@@ -14,6 +14,7 @@
 #include <glib-object.h>
 
 #include "zk-records.h"
+#include "zk-sim-hostile.h"
 
 G_BEGIN_DECLS
 
@@ -149,11 +150,12 @@ typedef struct
 /* what the transport should do with the replies of one request */
 typedef struct
 {
-  guint delay_ms;  /* before the first packet (latency + fault delay) */
-  guint pacing_ms; /* between packets of one reply */
-  guint bandwidth; /* bytes/s, 0 = unlimited */
-  int close_after; /* -1 keep the connection; n: close after writing n packets */
-  gboolean hang;   /* ignore everything from this session from now on */
+  guint delay_ms;   /* before the first packet (latency + fault delay) */
+  guint pacing_ms;  /* between packets of one reply */
+  guint bandwidth;  /* bytes/s, 0 = unlimited */
+  int close_after;  /* -1 keep the connection; n: close after writing n packets */
+  gboolean hang;    /* ignore everything from this session from now on */
+  ZkSimShape shape; /* hostile modes: trickle, floods, endless tails (owned by the caller) */
 } ZkSimDisposition;
 
 /* one transport-level session: a TCP connection or a UDP peer */
@@ -258,6 +260,14 @@ gboolean zk_sim_device_apply_fault (ZkSimDevice *self,
 /* the fault armed with "after-command" as "CMD[/INNER] FAULT [ARGS…]",
  * NULL when nothing is armed (or it has fired) */
 char *zk_sim_device_dup_armed (ZkSimDevice *self);
+
+/* --- hostile modes (zk-sim-hostile.h); zk_sim_device_apply_fault() sets them
+ * by name as well. "dirty-strings" adds users with control bytes, a
+ * backslash and invalid UTF-8 in PINs and names (uids 60001…60005), with a
+ * template, a face and a punch each */
+gboolean zk_sim_device_add_dirty_records (ZkSimDevice *self, GError **error);
+/* the modes in force as "NAME ARGS" lines */
+GStrv zk_sim_device_dup_hostile (ZkSimDevice *self);
 
 /* --- snapshots for dumps: sorted deep copies */
 GPtrArray *zk_sim_device_dup_users (ZkSimDevice *self);      /* ZkUser*, by uid */

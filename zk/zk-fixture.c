@@ -121,6 +121,53 @@ get_string (JsonObject *obj,
   return TRUE;
 }
 
+/* a string that may hold any bytes: "NAME" (JSON text) or "NAME_hex"
+ * (hex digits, for control bytes and invalid UTF-8); a newly allocated
+ * copy, or @def */
+static gboolean
+get_text (JsonObject *obj,
+          const char *name,
+          const char *def,
+          gsize max_len,
+          char **out,
+          const char *path,
+          GError **error)
+{
+  g_autofree char *hex_name = g_strdup_printf ("%s_hex", name);
+  const char *hex = NULL;
+  const char *text = NULL;
+  gsize len;
+  char *bytes;
+
+  if (!get_string (obj, hex_name, NULL, 2 * max_len, &hex, path, error))
+    return FALSE;
+  if (hex == NULL)
+    {
+      if (!get_string (obj, name, def, max_len, &text, path, error))
+        return FALSE;
+      *out = g_strdup (text);
+      return TRUE;
+    }
+  len = strlen (hex);
+  if (len % 2 != 0)
+    return fail (error, path, hex_name, "expected pairs of hex digits");
+  bytes = g_malloc0 (len / 2 + 1);
+  for (gsize i = 0; i < len / 2; i++)
+    {
+      int hi = g_ascii_xdigit_value (hex[2 * i]);
+      int lo = g_ascii_xdigit_value (hex[2 * i + 1]);
+
+      if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+        {
+          g_free (bytes);
+          return fail (error, path, hex_name, "expected hex digits of non-zero bytes");
+        }
+      bytes[i] = (char)(hi << 4 | lo);
+    }
+  *out = bytes;
+  return TRUE;
+}
+
 static gboolean
 get_bool (JsonObject *obj,
           const char *name,
@@ -231,18 +278,15 @@ load_profile (JsonObject *obj, guint index, const char *path, ZkSimProfile *p, G
   p->name = s ? g_strdup (s) : g_strdup_printf ("dev%u", index);
   if (p->name[0] == '\0')
     return fail (error, path, "name", "must not be empty");
-  if (!get_string (obj, "serial", NULL, 64, &s, path, error))
+  /* what a terminal says about itself may be any bytes (hostile tests) */
+  if (!get_text (obj, "serial", NULL, 64, &p->serial, path, error))
     return FALSE;
-  p->serial = s ? g_strdup (s) : g_strdup_printf ("BSIM%010u", index + 1);
-  if (!get_string (obj, "model", "F18/ID", 64, &s, path, error))
+  if (p->serial == NULL)
+    p->serial = g_strdup_printf ("BSIM%010u", index + 1);
+  if (!get_text (obj, "model", "F18/ID", 64, &p->model, path, error)
+      || !get_text (obj, "platform", "ZMM220_TFT", 64, &p->platform, path, error)
+      || !get_text (obj, "firmware", "Ver 6.60 Apr 26 2016", 64, &p->firmware, path, error))
     return FALSE;
-  p->model = g_strdup (s);
-  if (!get_string (obj, "platform", "ZMM220_TFT", 64, &s, path, error))
-    return FALSE;
-  p->platform = g_strdup (s);
-  if (!get_string (obj, "firmware", "Ver 6.60 Apr 26 2016", 64, &s, path, error))
-    return FALSE;
-  p->firmware = g_strdup (s);
 
   if (!get_int (obj, "tcp_port", 0, -1, 65535, &i64, path, error))
     return FALSE;
@@ -470,6 +514,7 @@ load_users (ZkSimDevice *device,
       JsonObject *obj = element_object (array, i, upath, error);
       g_autoptr (ZkUser) user = zk_user_new ();
       g_autoptr (GError) local = NULL;
+      g_autofree char *user_id = NULL;
       const char *s;
       guint v;
 
@@ -479,16 +524,16 @@ load_users (ZkSimDevice *device,
         return FALSE;
       user->uid = (guint16)v;
       next_uid = v + 1;
-      if (!get_string (obj, "user_id", NULL, 24, &s, upath, error))
+      if (!get_text (obj, "user_id", NULL, 24, &user_id, upath, error))
         return FALSE;
-      if (s != NULL)
-        g_strlcpy (user->user_id, s, sizeof user->user_id);
+      if (user_id != NULL)
+        g_strlcpy (user->user_id, user_id, sizeof user->user_id);
       else
         g_snprintf (user->user_id, sizeof user->user_id, "%u", v);
-      if (!get_string (obj, "name", "", 256, &s, upath, error))
-        return FALSE;
       g_free (user->name);
-      user->name = g_strdup (s);
+      user->name = NULL;
+      if (!get_text (obj, "name", "", 256, &user->name, upath, error))
+        return FALSE;
       if (!get_uint (obj, "privilege", 0, 0, 255, &v, upath, error))
         return FALSE;
       user->privilege = (guint8)v;
@@ -583,12 +628,13 @@ load_attendance (
       JsonObject *obj = element_object (array, i, apath, error);
       ZkAttendance att = { 0 };
       g_autoptr (GError) local = NULL;
-      const char *user_id, *time;
+      g_autofree char *user_id = NULL;
+      const char *time;
       guint uid, v;
 
       if (obj == NULL)
         return FALSE;
-      if (!get_string (obj, "user_id", NULL, 24, &user_id, apath, error)
+      if (!get_text (obj, "user_id", NULL, 24, &user_id, apath, error)
           || !get_uint (obj, "uid", 0, 0, 65535, &uid, apath, error)
           || !get_string (obj, "time", NULL, 64, &time, apath, error))
         return FALSE;
@@ -617,6 +663,28 @@ load_attendance (
   return TRUE;
 }
 
+/* "hostile": ["NAME ARGS", …], each line as the control socket's fault command takes it */
+static gboolean
+load_hostile (ZkSimDevice *device, JsonArray *array, const char *path, GError **error)
+{
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      g_autofree char *hpath = g_strdup_printf ("%s.hostile[%u]", path, i);
+      JsonNode *node = json_array_get_element (array, i);
+      g_auto (GStrv) argv = NULL;
+      g_autoptr (GError) local = NULL;
+
+      if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING
+          || !g_shell_parse_argv (json_node_get_string (node), NULL, &argv, NULL))
+        return fail (error, hpath, NULL, "expected a line \"NAME [ARGS…]\"");
+      if (!zk_sim_hostile_is_mode (argv[0]) && !g_str_equal (argv[0], "dirty-strings"))
+        return fail (error, hpath, NULL, "not a hostile mode");
+      if (!zk_sim_device_apply_fault (device, argv[0], (const char *const *)argv + 1, &local))
+        return fail (error, hpath, NULL, local->message);
+    }
+  return TRUE;
+}
+
 static ZkSimDevice *
 load_device (JsonObject *obj, guint index, GError **error)
 {
@@ -627,7 +695,7 @@ load_device (JsonObject *obj, guint index, GError **error)
   ZkSimProfile p;
   Generate g = { 0 };
   JsonObject *gen = NULL, *faults_obj = NULL, *options = NULL;
-  JsonArray *users = NULL, *fingers = NULL, *faces = NULL, *attendance = NULL;
+  JsonArray *users = NULL, *fingers = NULL, *faces = NULL, *attendance = NULL, *hostile = NULL;
   ZkSimFaults faults;
   guint n_users, n_fingers, n_faces, n_records;
 
@@ -642,6 +710,7 @@ load_device (JsonObject *obj, guint index, GError **error)
       || !get_array (obj, "faces", &faces, path, error)
       || !get_array (obj, "attendance", &attendance, path, error)
       || !get_object (obj, "faults", &faults_obj, path, error)
+      || !get_array (obj, "hostile", &hostile, path, error)
       || !get_object (obj, "options", &options, path, error))
     {
       zk_sim_profile_clear (&p);
@@ -742,6 +811,11 @@ load_device (JsonObject *obj, guint index, GError **error)
           return NULL;
         }
       zk_sim_device_set_faults (device, &faults);
+    }
+  if (hostile != NULL && !load_hostile (device, hostile, path, error))
+    {
+      zk_sim_profile_clear (&p);
+      return NULL;
     }
   zk_sim_profile_clear (&p);
   return g_steal_pointer (&device);
@@ -870,6 +944,25 @@ add_string (JsonBuilder *b, const char *name, const char *v)
   json_builder_add_string_value (b, v ? v : "");
 }
 
+void
+zk_fixture_add_text (JsonBuilder *b, const char *name, const char *v)
+{
+  g_autofree char *hex_name = NULL;
+  GString *hex;
+
+  if (v == NULL || (g_utf8_validate (v, -1, NULL) && strchr (v, 0x1f) == NULL))
+    {
+      add_string (b, name, v);
+      return;
+    }
+  hex = g_string_new (NULL);
+  for (const char *p = v; *p != '\0'; p++)
+    g_string_append_printf (hex, "%02x", (guint)(guchar)*p);
+  hex_name = g_strdup_printf ("%s_hex", name);
+  add_string (b, hex_name, hex->str);
+  g_string_free (hex, TRUE);
+}
+
 static void
 add_bool (JsonBuilder *b, const char *name, gboolean v)
 {
@@ -886,6 +979,7 @@ zk_fixture_device_to_json (ZkSimDevice *device)
   g_autoptr (GPtrArray) faces = zk_sim_device_dup_faces (device);
   g_autoptr (GPtrArray) atts = zk_sim_device_dup_attendance (device);
   g_autoptr (GHashTable) options = zk_sim_device_dup_option_overrides (device);
+  g_auto (GStrv) hostile = zk_sim_device_dup_hostile (device);
   ZkSimProfile p;
   ZkSimFaults f;
   GHashTableIter iter;
@@ -894,11 +988,11 @@ zk_fixture_device_to_json (ZkSimDevice *device)
   zk_sim_device_get_profile (device, &p);
   zk_sim_device_get_faults (device, &f);
   json_builder_begin_object (b);
-  add_string (b, "name", p.name);
-  add_string (b, "serial", p.serial);
-  add_string (b, "model", p.model);
-  add_string (b, "platform", p.platform);
-  add_string (b, "firmware", p.firmware);
+  zk_fixture_add_text (b, "name", p.name);
+  zk_fixture_add_text (b, "serial", p.serial);
+  zk_fixture_add_text (b, "model", p.model);
+  zk_fixture_add_text (b, "platform", p.platform);
+  zk_fixture_add_text (b, "firmware", p.firmware);
   add_int (b, "tcp_port", p.tcp_port);
   add_int (b, "udp_port", p.udp_port);
   add_int (b, "user_format", p.user_width);
@@ -958,6 +1052,15 @@ zk_fixture_device_to_json (ZkSimDevice *device)
   add_bool (b, "keep_disabled", f.keep_disabled);
   json_builder_end_object (b);
 
+  if (hostile[0] != NULL)
+    {
+      json_builder_set_member_name (b, "hostile");
+      json_builder_begin_array (b);
+      for (guint i = 0; hostile[i] != NULL; i++)
+        json_builder_add_string_value (b, hostile[i]);
+      json_builder_end_array (b);
+    }
+
   json_builder_set_member_name (b, "users");
   json_builder_begin_array (b);
   for (guint i = 0; i < users->len; i++)
@@ -966,8 +1069,8 @@ zk_fixture_device_to_json (ZkSimDevice *device)
 
       json_builder_begin_object (b);
       add_int (b, "uid", u->uid);
-      add_string (b, "user_id", u->user_id);
-      add_string (b, "name", u->name);
+      zk_fixture_add_text (b, "user_id", u->user_id);
+      zk_fixture_add_text (b, "name", u->name);
       add_int (b, "privilege", u->privilege);
       add_string (b, "password", u->password);
       add_int (b, "card", u->card);
@@ -1015,7 +1118,7 @@ zk_fixture_device_to_json (ZkSimDevice *device)
 
       json_builder_begin_object (b);
       add_int (b, "uid", a->uid);
-      add_string (b, "user_id", a->user_id);
+      zk_fixture_add_text (b, "user_id", a->user_id);
       add_string (b, "time", time);
       add_int (b, "verify", a->verify);
       add_int (b, "state", a->state);

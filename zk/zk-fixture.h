@@ -27,6 +27,10 @@ GPtrArray *zk_fixture_load_from_file (const char *path, GError **error);
  * users, templates and records each */
 char *zk_fixture_default_json (guint n_devices);
 
+/* a string member that may hold any bytes: as text when JSON can carry
+ * it, else as "NAME_hex" (json-glib 1.6 writes U+001F unescaped) */
+void zk_fixture_add_text (JsonBuilder *builder, const char *name, const char *value);
+
 /* the full state of a device as a fixture device object */
 JsonNode *zk_fixture_device_to_json (ZkSimDevice *device);
 /* {"devices":[…]} for an array of ZkSimDevice* */

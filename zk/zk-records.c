@@ -13,6 +13,117 @@
 
 /* the widest attendance record we step by; wider blobs are not logs */
 #define ZK_ATTENDANCE_MAX_WIDTH 256
+/* examples kept per reason of skipped records */
+#define SKIP_EXAMPLES 3
+
+/* what the decoders say about the records they skip */
+#define SKIP_USER_SLOT_0 "user records in slot 0 (not a valid slot)"
+#define SKIP_USER_PIN                                                                              \
+  "users without a clean PIN (control bytes, a backslash or invalid UTF-8; their slots stay "      \
+  "taken)"
+#define SKIP_TEMPLATE "templates that are empty, in slot 0 or for a finger above 9"
+#define SKIP_FACE "face records without data or with more than 2560 bytes"
+#define SKIP_PUNCH_TIME "punches with an impossible time"
+#define SKIP_PUNCH_PIN "punches without a user id"
+
+/* ------------------------------------------------------- skipped records */
+
+typedef struct
+{
+  const char *reason;
+  guint64 count;
+  char *examples[SKIP_EXAMPLES];
+} SkipReason;
+
+struct _ZkSkips
+{
+  GArray *reasons; /* SkipReason, a handful at most */
+};
+
+static void
+skip_reason_clear (SkipReason *r)
+{
+  for (guint i = 0; i < SKIP_EXAMPLES; i++)
+    g_free (r->examples[i]);
+}
+
+ZkSkips *
+zk_skips_new (void)
+{
+  ZkSkips *skips = g_new0 (ZkSkips, 1);
+
+  skips->reasons = g_array_new (FALSE, TRUE, sizeof (SkipReason));
+  g_array_set_clear_func (skips->reasons, (GDestroyNotify)skip_reason_clear);
+  return skips;
+}
+
+void
+zk_skips_free (ZkSkips *skips)
+{
+  if (skips == NULL)
+    return;
+  g_array_unref (skips->reasons);
+  g_free (skips);
+}
+
+void
+zk_skips_add (ZkSkips *skips, const char *reason, const char *example_format, ...)
+{
+  SkipReason *r = NULL;
+  va_list args;
+
+  if (skips == NULL)
+    return;
+  for (guint i = 0; i < skips->reasons->len && r == NULL; i++)
+    if (g_str_equal (g_array_index (skips->reasons, SkipReason, i).reason, reason))
+      r = &g_array_index (skips->reasons, SkipReason, i);
+  if (r == NULL)
+    {
+      SkipReason fresh = { reason, 0, { NULL } };
+
+      g_array_append_val (skips->reasons, fresh);
+      r = &g_array_index (skips->reasons, SkipReason, skips->reasons->len - 1);
+    }
+  /* the first few are worth reading; the rest is a count */
+  if (r->count < SKIP_EXAMPLES)
+    {
+      va_start (args, example_format);
+      r->examples[r->count] = g_strdup_vprintf (example_format, args);
+      va_end (args);
+    }
+  r->count++;
+}
+
+guint64
+zk_skips_count (const ZkSkips *skips, const char *reason)
+{
+  guint64 n = 0;
+
+  for (guint i = 0; skips != NULL && i < skips->reasons->len; i++)
+    {
+      const SkipReason *r = &g_array_index (skips->reasons, SkipReason, i);
+
+      if (reason == NULL || g_str_equal (r->reason, reason))
+        n += r->count;
+    }
+  return n;
+}
+
+void
+zk_skips_summarize (const ZkSkips *skips, GPtrArray *lines)
+{
+  for (guint i = 0; skips != NULL && i < skips->reasons->len; i++)
+    {
+      const SkipReason *r = &g_array_index (skips->reasons, SkipReason, i);
+      GString *line = g_string_new (NULL);
+
+      g_string_append_printf (line, "%" G_GUINT64_FORMAT " %s skipped (e.g. ", r->count, r->reason);
+      for (guint j = 0; j < SKIP_EXAMPLES && r->examples[j] != NULL; j++)
+        g_string_append_printf (line, "%s%s", j ? "; " : "", r->examples[j]);
+      g_string_append (line, r->count > SKIP_EXAMPLES ? "; …)" : ")");
+      g_ptr_array_add (lines, g_string_free (line, FALSE));
+    }
+}
 
 void
 zk_copy_field (char *dest, gsize dest_size, const guint8 *src, gsize src_len)
@@ -166,25 +277,53 @@ is_utf8_encoding (const char *encoding)
          || g_ascii_strcasecmp (encoding, "UTF8") == 0;
 }
 
-/* device bytes → UTF-8; never fails */
+/* device bytes in the device's encoding → UTF-8 when they convert, else
+ * NULL (the caller keeps the bytes as they are) */
+static char *
+convert_from_device (const char *src, gsize len, const char *encoding)
+{
+  g_autofree char *converted = NULL;
+
+  if (is_utf8_encoding (encoding))
+    return NULL;
+  converted = g_convert (src, (gssize)len, "UTF-8", encoding, NULL, NULL, NULL);
+  if (converted == NULL || !g_utf8_validate (converted, -1, NULL))
+    return NULL;
+  return g_steal_pointer (&converted);
+}
+
+/* device bytes → a display string (zk-text.h); never fails */
 static char *
 decode_text (const guint8 *src, gsize field_len, const char *encoding)
 {
   gsize len = 0;
+  g_autofree char *converted = NULL;
 
   while (len < field_len && src[len] != '\0')
     len++;
-  if (!is_utf8_encoding (encoding))
-    {
-      g_autofree char *converted
-          = g_convert ((const char *)src, (gssize)len, "UTF-8", encoding, NULL, NULL, NULL);
-      if (converted && g_utf8_validate (converted, -1, NULL))
-        return g_steal_pointer (&converted);
-    }
-  return g_utf8_make_valid ((const char *)src, (gssize)len);
+  converted = convert_from_device ((const char *)src, len, encoding);
+  if (converted != NULL)
+    return zk_text_display (converted, -1);
+  return zk_text_display ((const char *)src, (gssize)len);
 }
 
-/* UTF-8 → device bytes, at most @max bytes, cut on a character boundary */
+/* a user id as read, after the device's encoding, when it is a clean
+ * identity that fits the field; else "" */
+static void
+clean_user_id (ZkUser *user, const char *encoding)
+{
+  g_autofree char *converted
+      = convert_from_device (user->user_id, strlen (user->user_id), encoding);
+
+  if (converted != NULL && strlen (converted) < sizeof user->user_id)
+    g_strlcpy (user->user_id, converted, sizeof user->user_id);
+  if (!zk_text_identity_is_clean (user->user_id, -1))
+    user->user_id[0] = '\0';
+}
+
+/* UTF-8 → device bytes, at most @max bytes, cut on a character boundary.
+ * Bytes that are not UTF-8 (a simulated terminal's hostile data) go out as
+ * they are on a UTF-8 device and cannot be converted for any other. */
 static gboolean
 encode_text (const char *text,
              const char *encoding,
@@ -197,8 +336,13 @@ encode_text (const char *text,
 
   if (!g_utf8_validate (work, -1, NULL))
     {
-      g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT, "%s is not valid UTF-8", what);
-      return FALSE;
+      if (!is_utf8_encoding (encoding))
+        {
+          g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT, "%s is not valid UTF-8", what);
+          return FALSE;
+        }
+      memcpy (dest, work, MIN (strlen (work), max));
+      return TRUE;
     }
   for (;;)
     {
@@ -239,6 +383,33 @@ encode_text (const char *text,
         return TRUE;
       *last = '\0';
     }
+}
+
+/* a PIN in the device's encoding (the inverse of clean_user_id): refused,
+ * never cut, when it does not fit the 24-byte field */
+static gboolean
+encode_user_id (const char *user_id, const char *encoding, guint8 *dest, GError **error)
+{
+  g_autofree char *converted = NULL;
+  gsize len = strlen (user_id);
+
+  if (!is_utf8_encoding (encoding) && !g_str_is_ascii (user_id))
+    {
+      converted = g_convert (user_id, -1, encoding, "UTF-8", NULL, &len, NULL);
+      if (converted == NULL)
+        {
+          g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT,
+                       "user id cannot be written in %s", encoding);
+          return FALSE;
+        }
+    }
+  if (len > 24)
+    {
+      g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT, "user id is longer than 24");
+      return FALSE;
+    }
+  memcpy (dest, converted ? converted : user_id, len);
+  return TRUE;
 }
 
 /* ----------------------------------------------------------------- users */
@@ -292,11 +463,6 @@ zk_user_encode (const ZkUser *user, guint width, const char *encoding, guint8 *o
   if (width == ZK_USER_SIZE_72)
     {
       memset (out, 0, ZK_USER_SIZE_72);
-      if (strlen (user->user_id) > 24)
-        {
-          g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT, "user id is longer than 24");
-          return FALSE;
-        }
       if (pw_len > 8)
         {
           g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT,
@@ -315,8 +481,7 @@ zk_user_encode (const ZkUser *user, guint width, const char *encoding, guint8 *o
       zk_write_u16 (out + 42, user->timezones[1]);
       zk_write_u16 (out + 44, user->timezones[2]);
       zk_write_u16 (out + 46, user->timezones[3]);
-      memcpy (out + 48, user->user_id, strlen (user->user_id));
-      return TRUE;
+      return encode_user_id (user->user_id, encoding, out + 48, error);
     }
   else if (width == ZK_USER_SIZE_28)
     {
@@ -429,7 +594,7 @@ zk_users_decode (const guint8 *data,
                  guint width_hint,
                  const char *encoding,
                  guint *width_out,
-                 GPtrArray *warnings,
+                 ZkSkips *skips,
                  GError **error)
 {
   g_autoptr (GPtrArray) users = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_user_free);
@@ -446,16 +611,22 @@ zk_users_decode (const guint8 *data,
     }
   for (off = 0; off + width <= len; off += width)
     {
-      ZkUser *user = zk_user_decode (data + off, width, encoding);
+      ZkUser *user;
 
-      if (user->uid == 0)
+      /* slot 0 first, before anything is allocated for the record */
+      if (zk_read_u16 (data + off) == 0)
         {
-          if (warnings)
-            g_ptr_array_add (warnings, g_strdup_printf ("user record %" G_GSIZE_FORMAT
-                                                        " skipped: slot 0 is not a valid uid",
-                                                        off / width));
-          zk_user_free (user);
+          zk_skips_add (skips, SKIP_USER_SLOT_0, "record %" G_GSIZE_FORMAT, off / width);
           continue;
+        }
+      user = zk_user_decode (data + off, width, encoding);
+      if (user->user_id[0] != '\0' && !zk_text_identity_is_clean (user->user_id, -1))
+        {
+          g_autofree char *shown = zk_text_identity_escape (user->user_id, -1);
+
+          clean_user_id (user, encoding);
+          if (user->user_id[0] == '\0')
+            zk_skips_add (skips, SKIP_USER_PIN, "slot %u PIN %s", user->uid, shown);
         }
       g_ptr_array_add (users, user);
     }
@@ -511,7 +682,8 @@ zk_template_append_entry (GByteArray *out, const ZkTemplate *tmpl)
 }
 
 GPtrArray *
-zk_templates_decode (const guint8 *data, gsize len, GPtrArray *warnings, GError **error)
+zk_templates_decode (
+    const guint8 *data, gsize len, guint max_templates, ZkSkips *skips, GError **error)
 {
   g_autoptr (GPtrArray) templates
       = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_template_free);
@@ -544,11 +716,14 @@ zk_templates_decode (const guint8 *data, gsize len, GPtrArray *warnings, GError 
       fid = data[off + 4];
       valid = data[off + 5];
       if (size == 6 || uid == 0 || fid > 9)
+        zk_skips_add (skips, SKIP_TEMPLATE,
+                      "offset %" G_GSIZE_FORMAT ": uid %u finger %u, %u bytes", off, uid, fid,
+                      size - 6u);
+      else if (max_templates > 0 && templates->len >= max_templates)
         {
-          if (warnings)
-            g_ptr_array_add (warnings, g_strdup_printf ("template at offset %" G_GSIZE_FORMAT
-                                                        " skipped: uid %u finger %u, %u bytes",
-                                                        off, uid, fid, size - 6u));
+          g_set_error (error, ZK_ERROR, ZK_ERROR_PROTOCOL,
+                       "template table holds more than %u templates", max_templates);
+          return NULL;
         }
       else
         {
@@ -609,7 +784,7 @@ zk_face_append_record (GByteArray *out, const ZkFace *face)
 }
 
 GPtrArray *
-zk_faces_decode (const guint8 *data, gsize len, GPtrArray *warnings, GError **error)
+zk_faces_decode (const guint8 *data, gsize len, ZkSkips *skips, GError **error)
 {
   g_autoptr (GPtrArray) faces = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_face_free);
   gsize off;
@@ -630,10 +805,8 @@ zk_faces_decode (const guint8 *data, gsize len, GPtrArray *warnings, GError **er
 
       if (size == 0 || size > ZK_FACE_DATA_MAX)
         {
-          if (warnings)
-            g_ptr_array_add (warnings, g_strdup_printf ("face record %" G_GSIZE_FORMAT
-                                                        " skipped: %u data bytes",
-                                                        off / ZK_FACE_RECORD_SIZE, size));
+          zk_skips_add (skips, SKIP_FACE, "record %" G_GSIZE_FORMAT ": %u data bytes",
+                        off / ZK_FACE_RECORD_SIZE, size);
           continue;
         }
       bytes = g_bytes_new (rec + 16, size);
@@ -748,7 +921,7 @@ zk_attendance_decode (const guint8 *data,
                       guint count_hint,
                       guint width_hint,
                       guint *width_out,
-                      GPtrArray *warnings,
+                      ZkSkips *skips,
                       GError **error)
 {
   g_autoptr (GPtrArray) records
@@ -776,8 +949,12 @@ zk_attendance_decode (const guint8 *data,
 
       if (width >= 40)
         {
+          char pin[25];
+
           att.uid = zk_read_u16 (rec);
-          zk_copy_field (att.user_id, sizeof att.user_id, rec + 2, 24);
+          /* no punch is lost for its PIN: one that is not clean is escaped */
+          zk_copy_field (pin, sizeof pin, rec + 2, 24);
+          zk_text_identity_escape_to (pin, -1, att.user_id, sizeof att.user_id);
           att.verify = rec[26];
           raw_time = zk_read_u32 (rec + 27);
           att.state = rec[31];
@@ -812,22 +989,16 @@ zk_attendance_decode (const guint8 *data,
       zk_time_decode (raw_time, &att.time);
       if (raw_time == 0 || !zk_time_is_valid (&att.time))
         {
-          if (warnings)
-            g_ptr_array_add (warnings,
-                             g_strdup_printf ("attendance record %" G_GSIZE_FORMAT
-                                              " of user “%s” skipped: impossible time"
-                                              " %04u-%02u-%02u %02u:%02u:%02u (raw 0x%08x)",
-                                              off / width, att.user_id, att.time.year,
-                                              att.time.month, att.time.day, att.time.hour,
-                                              att.time.minute, att.time.second, raw_time));
+          zk_skips_add (skips, SKIP_PUNCH_TIME,
+                        "record %" G_GSIZE_FORMAT " of user “%s”: %04u-%02u-%02u %02u:%02u:%02u"
+                        " (raw 0x%08x)",
+                        off / width, att.user_id, att.time.year, att.time.month, att.time.day,
+                        att.time.hour, att.time.minute, att.time.second, raw_time);
           continue;
         }
       if (att.user_id[0] == '\0')
         {
-          if (warnings)
-            g_ptr_array_add (warnings, g_strdup_printf ("attendance record %" G_GSIZE_FORMAT
-                                                        " skipped: no user id",
-                                                        off / width));
+          zk_skips_add (skips, SKIP_PUNCH_PIN, "record %" G_GSIZE_FORMAT, off / width);
           continue;
         }
       g_ptr_array_add (records, zk_attendance_copy (&att));
@@ -901,8 +1072,8 @@ zk_sizes_encode (const ZkSizes *sizes, guint n_ints, GByteArray *out)
 
 /* ------------------------------------------------------------- options */
 
-char *
-zk_option_parse_reply (const guint8 *data, gsize len, const char *name, GError **error)
+GBytes *
+zk_option_parse_reply_bytes (const guint8 *data, gsize len, const char *name, GError **error)
 {
   const guint8 *eq;
   const guint8 *value;
@@ -911,8 +1082,9 @@ zk_option_parse_reply (const guint8 *data, gsize len, const char *name, GError *
   eq = data ? memchr (data, '=', len) : NULL;
   if (eq == NULL)
     {
-      g_set_error (error, ZK_ERROR, ZK_ERROR_PROTOCOL, "option reply for “%s” has no “=”",
-                   name ? name : "");
+      g_autofree char *shown = zk_text_display (name ? name : "", -1);
+
+      g_set_error (error, ZK_ERROR, ZK_ERROR_PROTOCOL, "option reply for “%s” has no “=”", shown);
       return NULL;
     }
   value = eq + 1;
@@ -921,5 +1093,18 @@ zk_option_parse_reply (const guint8 *data, gsize len, const char *name, GError *
     value++;
   while (value + value_len < data + len && value[value_len] != '\0')
     value_len++;
-  return g_utf8_make_valid ((const char *)value, (gssize)value_len);
+  return g_bytes_new (value, value_len);
+}
+
+char *
+zk_option_parse_reply (const guint8 *data, gsize len, const char *name, GError **error)
+{
+  g_autoptr (GBytes) value = zk_option_parse_reply_bytes (data, len, name, error);
+  gsize size = 0;
+  const char *bytes;
+
+  if (value == NULL)
+    return NULL;
+  bytes = g_bytes_get_data (value, &size);
+  return zk_text_display (bytes, (gssize)size);
 }

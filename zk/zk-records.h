@@ -5,13 +5,16 @@
  *
  * Decoders never trust their input: a malformed blob gives a
  * ZK_ERROR_PROTOCOL error, a malformed record inside a good blob is
- * skipped and the reason appended to @warnings (when given).
+ * skipped and counted in @skips (when given) — a count per reason and a
+ * few examples, never one allocation per bad record. Strings from the
+ * device pass the rule of zk-text.h here, once.
  */
 #pragma once
 
 #include <glib.h>
 
 #include "zk-error.h"
+#include "zk-text.h"
 
 G_BEGIN_DECLS
 
@@ -23,6 +26,22 @@ G_BEGIN_DECLS
 #define ZK_TEMPLATE_MAX (64 * 1024)
 /* fid 13 for CMD_SSRDELETE_USERTEMP means "all fingers" */
 #define ZK_FID_ALL 13
+
+/* --------------------------------------------------------- skipped records */
+
+typedef struct _ZkSkips ZkSkips;
+
+ZkSkips *zk_skips_new (void);
+void zk_skips_free (ZkSkips *skips);
+/* counts one record skipped for @reason (a static phrase, e.g. "user
+ * records in slot 0"); @example_format is only formatted for the first few */
+void zk_skips_add (ZkSkips *skips, const char *reason, const char *example_format, ...)
+    G_GNUC_PRINTF (3, 4);
+/* records skipped for @reason, or for any reason when NULL */
+guint64 zk_skips_count (const ZkSkips *skips, const char *reason);
+/* appends one line per reason to @lines (char*), e.g. "40000 user records
+ * in slot 0 skipped (e.g. record 0; record 1; record 2)" */
+void zk_skips_summarize (const ZkSkips *skips, GPtrArray *lines);
 
 /* ------------------------------------------------------------------ time */
 
@@ -63,7 +82,9 @@ typedef struct
   guint32 card;     /* 0 = none */
   guint8 group;
   guint16 timezones[4];
-  char user_id[25]; /* the PIN: cross-device identity */
+  char user_id[25]; /* the PIN: cross-device identity; decoded users hold a
+                     * clean one or "" (the PIN was not clean: the slot is
+                     * taken, the record is no one's) */
 } ZkUser;
 
 ZkUser *zk_user_new (void);
@@ -72,8 +93,10 @@ void zk_user_free (ZkUser *user);
 /* compares name, privilege, password, card, group (not uid/timezones) */
 gboolean zk_user_same_record (const ZkUser *a, const ZkUser *b);
 
-/* @encoding: the device's name encoding, NULL = UTF-8 (invalid bytes are
- * replaced, never rejected). @width: 72 or 28. Returns FALSE with a
+/* @encoding: the device's text encoding, NULL = UTF-8. Names are display
+ * strings (made valid, never rejected); a user id that is not clean after
+ * the encoding is applied is decoded as "" (see ZkUser). @width: 72 or 28.
+ * Returns FALSE with a
  * ZK_ERROR_INVALID_ARGUMENT when the record cannot be represented (28-byte
  * user_id not numeric, name not convertible …). Names are truncated on a
  * character boundary. */
@@ -87,14 +110,15 @@ ZkUser *zk_user_decode (const guint8 *record, guint width, const char *encoding)
 guint zk_users_infer_width (gsize records_len, guint count_hint, guint width_hint);
 
 /* @data: the records after the blob's u32 length. Returns an array of
- * ZkUser*, or NULL with ZK_ERROR_PROTOCOL when no width fits. */
+ * ZkUser*, or NULL with ZK_ERROR_PROTOCOL when no width fits. Users whose
+ * PIN is not clean are returned with an empty user_id and counted in @skips. */
 GPtrArray *zk_users_decode (const guint8 *data,
                             gsize len,
                             guint count_hint,
                             guint width_hint,
                             const char *encoding,
                             guint *width_out,
-                            GPtrArray *warnings,
+                            ZkSkips *skips,
                             GError **error);
 
 /* ------------------------------------------------------------- templates */
@@ -113,7 +137,9 @@ void zk_template_free (ZkTemplate *tmpl);
 
 /* table entry: [u16 size = len + 6][u16 uid][u8 fid][u8 valid][bytes] */
 void zk_template_append_entry (GByteArray *out, const ZkTemplate *tmpl);
-GPtrArray *zk_templates_decode (const guint8 *data, gsize len, GPtrArray *warnings, GError **error);
+/* @max_templates: more entries than this is a ZK_ERROR_PROTOCOL (0 = no limit) */
+GPtrArray *zk_templates_decode (
+    const guint8 *data, gsize len, guint max_templates, ZkSkips *skips, GError **error);
 
 /* ----------------------------------------------------------------- faces */
 
@@ -130,14 +156,16 @@ ZkFace *zk_face_copy (const ZkFace *face);
 void zk_face_free (ZkFace *face);
 /* appends one complete 2576-byte record */
 void zk_face_append_record (GByteArray *out, const ZkFace *face);
-GPtrArray *zk_faces_decode (const guint8 *data, gsize len, GPtrArray *warnings, GError **error);
+GPtrArray *zk_faces_decode (const guint8 *data, gsize len, ZkSkips *skips, GError **error);
 
 /* ------------------------------------------------------------ attendance */
 
 typedef struct
 {
   guint16 uid;
-  char user_id[25];
+  /* the PIN: a decoded punch is never dropped for its PIN, so one that is
+   * not clean is kept escaped ("\xNN" per offending byte, zk-text.h) */
+  char user_id[ZK_PIN_ESCAPED_MAX + 1];
   guint8 verify; /* verify method: 0 password, 1 finger, 2 card, 15 face … */
   guint8 state;  /* 0 in, 1 out, 2 break-out, 3 break-in, 4 OT-in, 5 OT-out, 255 none */
   ZkTime time;   /* device local */
@@ -150,13 +178,14 @@ void zk_attendance_free (ZkAttendance *att);
 /* widths 40 (and any ≥ 40: the first 40 bytes), 16, 8 */
 guint zk_attendance_infer_width (gsize records_len, guint count_hint, guint width_hint);
 gboolean zk_attendance_encode (const ZkAttendance *att, guint width, guint8 *out, GError **error);
-/* records with an impossible time are skipped with a warning */
+/* records with an impossible time or no user id are skipped (@skips);
+ * a PIN that is not clean is escaped, its punch kept */
 GPtrArray *zk_attendance_decode (const guint8 *data,
                                  gsize len,
                                  guint count_hint,
                                  guint width_hint,
                                  guint *width_out,
-                                 GPtrArray *warnings,
+                                 ZkSkips *skips,
                                  GError **error);
 
 /* -------------------------------------------------------------- free sizes */
@@ -187,14 +216,19 @@ void zk_sizes_encode (const ZkSizes *sizes, guint n_ints, GByteArray *out);
 /* ------------------------------------------------------------- options */
 
 /* parses "Name=Value\0" (NUL optional, stray '=' tolerated); returns the
- * value or NULL with ZK_ERROR_PROTOCOL */
+ * value as a display string (zk-text.h) or NULL with ZK_ERROR_PROTOCOL */
 char *zk_option_parse_reply (const guint8 *data, gsize len, const char *name, GError **error);
+/* the raw value bytes of such a reply (for identity options like
+ * ~SerialNumber, which take the other rule); NULL with ZK_ERROR_PROTOCOL */
+GBytes *
+zk_option_parse_reply_bytes (const guint8 *data, gsize len, const char *name, GError **error);
 
 /* ------------------------------------------------------------- helpers */
 
 /* copies a fixed-width NUL-padded field into a C string (always terminated) */
 void zk_copy_field (char *dest, gsize dest_size, const guint8 *src, gsize src_len);
 
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ZkSkips, zk_skips_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ZkUser, zk_user_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ZkTemplate, zk_template_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ZkFace, zk_face_free)

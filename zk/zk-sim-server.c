@@ -25,13 +25,16 @@
 #define UDP_PEERS_MAX 256
 /* datagrams handled per wake-up, so one busy device cannot starve others */
 #define UDP_BATCH 64
+/* a flooding connection yields to the others after this many packets */
+#define FLOOD_BATCH 64
 
 typedef struct _Slot Slot;
 
 typedef struct
 {
-  GBytes *data; /* what goes on the wire (TCP: wrapper included) */
-  gint64 due;   /* monotonic µs */
+  GBytes *data;   /* what goes on the wire (TCP: wrapper included) */
+  gint64 due;     /* monotonic µs */
+  guint64 repeat; /* times still to send (hostile floods; ZK_SIM_FOREVER = endless) */
 } OutItem;
 
 typedef struct
@@ -48,7 +51,9 @@ typedef struct
   GSource *timer;
   GQueue out;
   gsize out_offset;
-  int close_after; /* packets still to write before closing, -1 = never */
+  int close_after;  /* packets still to write before closing, -1 = never */
+  guint trickle_ms; /* hostile: one byte (UDP: one datagram) at a time, this far apart */
+  guint burst;      /* repeated packets sent since the loop last ran */
   gboolean hung;
   gboolean processing;
   gboolean closed;
@@ -183,6 +188,34 @@ conn_after_packet (Conn *conn)
   return TRUE;
 }
 
+/* @item (the head) went out whole: pops it unless it repeats; FALSE
+ * when the connection was closed */
+static gboolean
+conn_item_sent (Conn *conn, OutItem *item)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (item->repeat > 1)
+    {
+      if (item->repeat != ZK_SIM_FOREVER)
+        item->repeat--;
+      /* a flood must not starve the other terminals of this loop */
+      if (++conn->burst >= FLOOD_BATCH)
+        {
+          conn->burst = 0;
+          item->due = now + 1000;
+        }
+    }
+  else
+    {
+      out_item_free (g_queue_pop_head (&conn->out));
+      item = g_queue_peek_head (&conn->out);
+    }
+  if (item != NULL && conn->trickle_ms > 0)
+    item->due = MAX (item->due, now + (gint64)conn->trickle_ms * 1000);
+  return conn_after_packet (conn);
+}
+
 static void
 conn_pump (Conn *conn)
 {
@@ -212,13 +245,12 @@ conn_pump (Conn *conn)
           /* a datagram that cannot be sent now is lost, as on a device */
           sent = g_socket_send_to (conn->socket, conn->peer, (const char *)data, size, NULL, NULL);
           zk_sim_device_count_out (slot->device, size);
-          out_item_free (g_queue_pop_head (&conn->out));
-          if (!conn_after_packet (conn))
+          if (!conn_item_sent (conn, item))
             return;
           continue;
         }
       sent = g_socket_send (conn->socket, (const char *)data + conn->out_offset,
-                            size - conn->out_offset, NULL, &error);
+                            conn->trickle_ms > 0 ? 1 : size - conn->out_offset, NULL, &error);
       if (sent < 0)
         {
           if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
@@ -237,11 +269,14 @@ conn_pump (Conn *conn)
         }
       conn->out_offset += (gsize)sent;
       if (conn->out_offset < size)
-        continue;
+        {
+          if (conn->trickle_ms > 0)
+            item->due = g_get_monotonic_time () + (gint64)conn->trickle_ms * 1000;
+          continue;
+        }
       conn->out_offset = 0;
       zk_sim_device_count_out (slot->device, size);
-      out_item_free (g_queue_pop_head (&conn->out));
-      if (!conn_after_packet (conn))
+      if (!conn_item_sent (conn, item))
         return;
     }
   if (!zk_sim_session_is_alive (conn->session))
@@ -254,28 +289,44 @@ conn_pump (Conn *conn)
     conn_process_input (conn);
 }
 
+static OutItem *
+out_item_new (Conn *conn, GBytes *packet, gint64 due, guint64 repeat)
+{
+  OutItem *item = g_new0 (OutItem, 1);
+  gsize size = g_bytes_get_size (packet);
+
+  if (conn->udp)
+    item->data = g_bytes_ref (packet);
+  else
+    {
+      guint8 *wire = g_malloc (ZK_TCP_WRAPPER_SIZE + size);
+
+      zk_tcp_wrapper_write (wire, (guint32)size);
+      memcpy (wire + ZK_TCP_WRAPPER_SIZE, g_bytes_get_data (packet, NULL), size);
+      item->data = g_bytes_new_take (wire, ZK_TCP_WRAPPER_SIZE + size);
+    }
+  item->due = due;
+  item->repeat = repeat;
+  return item;
+}
+
 static void
 conn_queue (Conn *conn, GPtrArray *packets, const ZkSimDisposition *disp)
 {
   gint64 due = g_get_monotonic_time () + (gint64)(disp ? disp->delay_ms : 0) * 1000;
   guint64 bytes = 0;
 
+  if (disp != NULL)
+    conn->trickle_ms = disp->shape.trickle_ms;
+  /* hostile: a flood before the answer, one packet repeated */
+  if (disp != NULL && disp->shape.junk != NULL)
+    g_queue_push_tail (&conn->out,
+                       out_item_new (conn, disp->shape.junk, due, disp->shape.junk_count));
   for (guint i = 0; i < packets->len; i++)
     {
       GBytes *packet = g_ptr_array_index (packets, i);
-      OutItem *item = g_new0 (OutItem, 1);
-      gsize size = g_bytes_get_size (packet);
+      OutItem *item = out_item_new (conn, packet, 0, 1);
 
-      if (conn->udp)
-        item->data = g_bytes_ref (packet);
-      else
-        {
-          guint8 *wire = g_malloc (ZK_TCP_WRAPPER_SIZE + size);
-
-          zk_tcp_wrapper_write (wire, (guint32)size);
-          memcpy (wire + ZK_TCP_WRAPPER_SIZE, g_bytes_get_data (packet, NULL), size);
-          item->data = g_bytes_new_take (wire, ZK_TCP_WRAPPER_SIZE + size);
-        }
       if (disp != NULL && i > 0)
         due += (gint64)disp->pacing_ms * 1000;
       if (disp != NULL && disp->bandwidth > 0)
@@ -287,6 +338,10 @@ conn_queue (Conn *conn, GPtrArray *packets, const ZkSimDisposition *disp)
         item->due = due;
       g_queue_push_tail (&conn->out, item);
     }
+  /* hostile: a stream that goes on for ever */
+  if (disp != NULL && disp->shape.tail != NULL)
+    g_queue_push_tail (&conn->out,
+                       out_item_new (conn, disp->shape.tail, due, disp->shape.tail_count));
 }
 
 static void
@@ -315,12 +370,14 @@ conn_handle (Conn *conn, const guint8 *data, gsize len)
     conn->hung = TRUE;
   if (disp.close_after == 0 || (replies->len == 0 && !zk_sim_session_is_alive (conn->session)))
     {
+      zk_sim_shape_clear (&disp.shape);
       conn_close (conn);
       return FALSE;
     }
   if (disp.close_after > 0)
     conn->close_after = disp.close_after;
   conn_queue (conn, replies, &disp);
+  zk_sim_shape_clear (&disp.shape);
   if (replies->len > 0)
     conn_pump (conn);
   return !conn->closed;
@@ -352,6 +409,15 @@ conn_process_input (Conn *conn)
 }
 
 static gboolean
+conn_flooding (Conn *conn)
+{
+  for (GList *l = conn->out.head; l != NULL; l = l->next)
+    if (((OutItem *)l->data)->repeat > 1)
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
 conn_readable_cb (GSocket *socket, GIOCondition condition, gpointer user_data)
 {
   Conn *conn = user_data;
@@ -369,7 +435,8 @@ conn_readable_cb (GSocket *socket, GIOCondition condition, gpointer user_data)
       return G_SOURCE_REMOVE;
     }
   zk_sim_device_count_in (conn->slot->device, (guint64)n);
-  if (conn->hung)
+  /* hung, or flooding (a repeated packet is queued): the device does not listen */
+  if (conn->hung || conn_flooding (conn))
     return G_SOURCE_CONTINUE;
   g_byte_array_append (conn->in, buf, (guint)n);
   if (conn->in->len > INPUT_MAX)
@@ -894,10 +961,8 @@ zk_sim_server_ready_json (ZkSimServer *self)
       g_autofree char *serial = zk_sim_device_get_option (slot->device, "~SerialNumber");
 
       json_builder_begin_object (b);
-      json_builder_set_member_name (b, "name");
-      json_builder_add_string_value (b, zk_sim_device_get_name (slot->device));
-      json_builder_set_member_name (b, "serial");
-      json_builder_add_string_value (b, serial);
+      zk_fixture_add_text (b, "name", zk_sim_device_get_name (slot->device));
+      zk_fixture_add_text (b, "serial", serial);
       json_builder_set_member_name (b, "tcp_port");
       json_builder_add_int_value (b, slot->tcp_port);
       json_builder_set_member_name (b, "udp_port");
@@ -925,8 +990,7 @@ stats_object (JsonBuilder *b, ZkSimServer *self, guint index)
   }                                                                                                \
   G_STMT_END
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "name");
-  json_builder_add_string_value (b, zk_sim_device_get_name (device));
+  zk_fixture_add_text (b, "name", zk_sim_device_get_name (device));
   INT ("index", index);
   INT ("packets_in", s.packets_in);
   INT ("packets_out", s.packets_out);
@@ -1013,7 +1077,8 @@ static const char help_text[]
     = "commands: punch DEVICE USER_ID [VERIFY STATE [TIME]]; enroll DEVICE UID USER_ID NAME; "
       "delete-user DEVICE USER_ID; add-template DEVICE UID FID [SIZE]; "
       "delete-template DEVICE UID FID; add-face DEVICE UID FID [SIZE]; "
-      "fault DEVICE NAME [ARGS] | fault DEVICE clear | fault DEVICE; clock DEVICE OFFSET_S; "
+      "fault DEVICE NAME [ARGS] | fault DEVICE clear | fault DEVICE (faults and hostile modes); "
+      "clock DEVICE OFFSET_S; "
       "time DEVICE; option DEVICE NAME [VALUE]; timing DEVICE LATENCY_MS BANDWIDTH; "
       "pacing DEVICE MS; attlog-range DEVICE honour|ignore|refuse; "
       "count DEVICE users|fingers|faces|attendance; dump [FILE]; "
@@ -1221,7 +1286,13 @@ zk_sim_server_control (ZkSimServer *self, const char *line, GError **error)
           /* no fault named: show the current ones */
           g_autoptr (JsonNode) node = zk_fixture_device_to_json (device);
           JsonNode *faults = json_object_get_member (json_node_get_object (node), "faults");
+          JsonNode *hostile = json_object_get_member (json_node_get_object (node), "hostile");
           g_autofree char *armed = zk_sim_device_dup_armed (device);
+
+          /* hostile modes are shown with the faults */
+          if (hostile != NULL && faults != NULL && JSON_NODE_HOLDS_OBJECT (faults))
+            json_object_set_member (json_node_get_object (faults), "hostile",
+                                    json_node_copy (hostile));
 
           /* an armed after-command fault is shown, not dumped to fixtures */
           if (armed != NULL && faults != NULL && JSON_NODE_HOLDS_OBJECT (faults))

@@ -168,6 +168,7 @@ main (int argc, char **argv)
   g_autofree char *control_path = NULL;
   gint n_devices = 0;
   gint pacing_ms = -1;
+  g_auto (GStrv) faults = NULL;
   GOptionEntry entries[] = {
     { "fixture", 'f', 0, G_OPTION_ARG_FILENAME, &fixture, "Devices and data (JSON)", "FILE" },
     { "devices", 'n', 0, G_OPTION_ARG_INT, &n_devices, "Serve N default devices (no fixture)",
@@ -179,6 +180,9 @@ main (int argc, char **argv)
     { "control", 'c', 0, G_OPTION_ARG_FILENAME, &control_path, "Control socket (unix)", "PATH" },
     { "pacing-ms", 'p', 0, G_OPTION_ARG_INT, &pacing_ms,
       "Milliseconds between streamed packets for every device", "MS" },
+    { "fault", 0, 0, G_OPTION_ARG_STRING_ARRAY, &faults,
+      "A fault or hostile mode from the start, as the control socket takes it (repeatable)",
+      "'DEVICE NAME [ARGS…]'" },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log more", NULL },
     { NULL },
   };
@@ -220,6 +224,14 @@ main (int argc, char **argv)
     return die (2, "%s", error->message);
   if (pacing_ms >= 0)
     zk_sim_server_set_pacing_ms (server, (guint)pacing_ms);
+  for (guint i = 0; faults != NULL && faults[i] != NULL; i++)
+    {
+      g_autofree char *line = g_strdup_printf ("fault %s", faults[i]);
+      g_autofree char *reply = zk_sim_server_control (server, line, &error);
+
+      if (reply == NULL)
+        return die (2, "--fault %s: %s", faults[i], error->message);
+    }
   if (!zk_sim_server_start (server, &error))
     return die (1, "%s", error->message);
 

@@ -31,6 +31,8 @@
 #define DEFAULT_DISABLE_S 30
 #define MAX_DISABLE_S 3600
 #define MAX_WARNINGS_SHOWN 10
+/* output beyond this goes to stdout at once (big tables) */
+#define OUT_FLUSH_BYTES (64 * 1024)
 #define KEY_ENV "BIOSYNC_ZK_KEY"
 
 #define EXIT_DEVICE 1
@@ -378,7 +380,9 @@ key_values_print (const KeyValues *kv, GString *out)
 
 /* --------------------------------------------------------------- json */
 
-/* JSON strings must be UTF-8: invalid device bytes become U+FFFD */
+/* JSON strings must be text: the client hands out device strings made safe
+ * (zk-text.h); what is not (the user's own arguments) is made safe here, so
+ * no control character reaches json-glib, which writes U+001F unescaped */
 static void
 json_add_string (JsonBuilder *builder, const char *key, const char *value)
 {
@@ -389,7 +393,7 @@ json_add_string (JsonBuilder *builder, const char *key, const char *value)
     }
   else
     {
-      g_autofree char *valid = g_utf8_make_valid (value, -1);
+      g_autofree char *valid = zk_text_display (value, -1);
 
       json_builder_add_string_value (builder, valid);
     }
@@ -417,6 +421,51 @@ json_add_base64 (JsonBuilder *builder, const char *key, GBytes *bytes)
   g_autofree char *text = g_base64_encode (data, len);
 
   json_add_string (builder, key, text);
+}
+
+/* big output goes out while it is made; only a command that read
+ * everything prints, so nothing half is printed for a failed one */
+static void
+tool_flush_out (Tool *tool)
+{
+  if (tool->out->len < OUT_FLUSH_BYTES)
+    return;
+  fwrite (tool->out->str, 1, tool->out->len, stdout);
+  g_string_truncate (tool->out, 0);
+}
+
+typedef void (*JsonElementFunc) (JsonBuilder *builder, gconstpointer element);
+
+/* a JSON array as json-glib prints it, one element at a time: no tree of
+ * every record, and the text leaves as it grows */
+static void
+tool_print_json_array (Tool *tool, GPtrArray *elements, JsonElementFunc add)
+{
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
+  guint i;
+
+  json_generator_set_pretty (generator, TRUE);
+  json_generator_set_indent (generator, 2);
+  g_string_append (tool->out, "[");
+  for (i = 0; i < elements->len; i++)
+    {
+      g_autoptr (JsonBuilder) builder = json_builder_new ();
+      g_autoptr (JsonNode) root = NULL;
+      g_autofree char *text = NULL;
+      g_auto (GStrv) lines = NULL;
+
+      add (builder, elements->pdata[i]);
+      root = json_builder_get_root (builder);
+      json_generator_set_root (generator, root);
+      text = json_generator_to_data (generator, NULL);
+      lines = g_strsplit (text, "\n", -1);
+      for (guint j = 0; lines[j] != NULL; j++)
+        g_string_append_printf (tool->out, "\n  %s", lines[j]);
+      if (i + 1 < elements->len)
+        g_string_append_c (tool->out, ',');
+      tool_flush_out (tool);
+    }
+  g_string_append (tool->out, elements->len > 0 ? "\n]\n" : "]\n");
 }
 
 static void
@@ -527,8 +576,10 @@ state_name (guint8 state)
 }
 
 static void
-json_add_user (JsonBuilder *builder, const ZkUser *user)
+json_add_user (JsonBuilder *builder, gconstpointer element)
 {
+  const ZkUser *user = element;
+
   json_builder_begin_object (builder);
   json_add_int (builder, "uid", user->uid);
   json_add_int (builder, "privilege", user->privilege);
@@ -548,6 +599,38 @@ json_add_template (JsonBuilder *builder, guint16 uid, guint8 fid, guint8 valid, 
   json_add_int (builder, "fid", fid);
   json_add_int (builder, "valid", valid);
   json_add_base64 (builder, "template", data);
+  json_builder_end_object (builder);
+}
+
+static void
+json_add_finger (JsonBuilder *builder, gconstpointer element)
+{
+  const ZkTemplate *tmpl = element;
+
+  json_add_template (builder, tmpl->uid, tmpl->fid, tmpl->valid, tmpl->data);
+}
+
+static void
+json_add_face (JsonBuilder *builder, gconstpointer element)
+{
+  const ZkFace *face = element;
+
+  json_add_template (builder, face->uid, face->fid, face->valid, face->data);
+}
+
+static void
+json_add_punch (JsonBuilder *builder, gconstpointer element)
+{
+  const ZkAttendance *att = element;
+  g_autofree char *when = zk_time_to_iso8601 (&att->time);
+
+  json_builder_begin_object (builder);
+  json_add_int (builder, "uid", att->uid);
+  json_add_string (builder, "user_id", att->user_id);
+  json_add_int (builder, "verify", att->verify);
+  json_add_string (builder, "time", when);
+  json_add_int (builder, "state", att->state);
+  json_add_int (builder, "workcode", att->workcode);
   json_builder_end_object (builder);
 }
 
@@ -577,7 +660,7 @@ tool_note_warnings (Tool *tool)
       g_printerr ("%s: %s: warning: %s\n", PROGRAM, tool->label, text);
     }
   if (tool->warnings->len > MAX_WARNINGS_SHOWN)
-    g_printerr ("%s: %s: warning: %u more records skipped\n", PROGRAM, tool->label,
+    g_printerr ("%s: %s: warning: and %u more reasons\n", PROGRAM, tool->label,
                 tool->warnings->len - MAX_WARNINGS_SHOWN);
   g_ptr_array_set_size (tool->warnings, 0);
 }
@@ -1082,13 +1165,7 @@ print_users (Tool *tool, GPtrArray *users)
 
   if (tool->json)
     {
-      g_autoptr (JsonBuilder) builder = json_builder_new ();
-
-      json_builder_begin_array (builder);
-      for (i = 0; i < users->len; i++)
-        json_add_user (builder, users->pdata[i]);
-      json_builder_end_array (builder);
-      tool_print_json (tool, builder);
+      tool_print_json_array (tool, users, json_add_user);
     }
   else
     {
@@ -1101,7 +1178,8 @@ print_users (Tool *tool, GPtrArray *users)
           g_autofree char *privilege = privilege_to_string (user->privilege);
 
           table_addf (table, "%u", user->uid);
-          table_add (table, user->user_id);
+          /* no PIN: the device holds one that is not clean (see the warning) */
+          table_add (table, user->user_id[0] != '\0' ? user->user_id : NULL);
           table_add (table, user->name != NULL ? user->name : "");
           table_addf (table, "%s", privilege);
           /* a diagnostic listing shows that a password exists, not what it is */
@@ -1119,11 +1197,34 @@ print_users (Tool *tool, GPtrArray *users)
     }
 }
 
+/* tables are read only as far as the device's own counts and capacities
+ * allow (and never beyond what the protocol allows) */
+static gboolean
+tool_limit_reads (Tool *tool, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  ZkSizes sizes;
+
+  tool_step (tool, "reading free sizes");
+  if (zk_client_get_sizes (tool->client, &sizes, tool->cancellable, &local))
+    zk_client_limit_reads_to (tool->client, &sizes);
+  else if (!g_error_matches (local, ZK_ERROR, ZK_ERROR_DEVICE)
+           && !g_error_matches (local, ZK_ERROR, ZK_ERROR_UNSUPPORTED)
+           && !g_error_matches (local, ZK_ERROR, ZK_ERROR_PROTOCOL))
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static GPtrArray *
 read_users (Tool *tool, GError **error)
 {
   GPtrArray *users;
 
+  if (!tool_limit_reads (tool, error))
+    return NULL;
   tool_step (tool, "reading users");
   users = zk_client_read_users (tool->client, tool->warnings, tool->cancellable, error);
   if (users != NULL)
@@ -1148,6 +1249,8 @@ run_fingers (Tool *tool, GError **error)
   g_autoptr (GPtrArray) templates = NULL;
   guint i;
 
+  if (!tool_limit_reads (tool, error))
+    return FALSE;
   tool_step (tool, "reading fingerprint templates");
   templates = zk_client_read_templates (tool->client, tool->warnings, tool->cancellable, error);
   if (templates == NULL)
@@ -1156,17 +1259,7 @@ run_fingers (Tool *tool, GError **error)
 
   if (tool->json)
     {
-      g_autoptr (JsonBuilder) builder = json_builder_new ();
-
-      json_builder_begin_array (builder);
-      for (i = 0; i < templates->len; i++)
-        {
-          const ZkTemplate *tmpl = templates->pdata[i];
-
-          json_add_template (builder, tmpl->uid, tmpl->fid, tmpl->valid, tmpl->data);
-        }
-      json_builder_end_array (builder);
-      tool_print_json (tool, builder);
+      tool_print_json_array (tool, templates, json_add_finger);
     }
   else
     {
@@ -1291,17 +1384,7 @@ run_faces (Tool *tool, GError **error)
 
   if (tool->json)
     {
-      g_autoptr (JsonBuilder) builder = json_builder_new ();
-
-      json_builder_begin_array (builder);
-      for (i = 0; i < faces->len; i++)
-        {
-          const ZkFace *face = faces->pdata[i];
-
-          json_add_template (builder, face->uid, face->fid, face->valid, face->data);
-        }
-      json_builder_end_array (builder);
-      tool_print_json (tool, builder);
+      tool_print_json_array (tool, faces, json_add_face);
     }
   else
     {
@@ -1334,6 +1417,8 @@ run_logs (Tool *tool, GError **error)
   g_autoptr (GPtrArray) records = NULL;
   guint i;
 
+  if (!tool_limit_reads (tool, error))
+    return FALSE;
   tool_step (tool, "reading attendance records");
   records = zk_client_read_attendance (tool->client, tool->warnings, tool->cancellable, error);
   if (records == NULL)
@@ -1342,25 +1427,7 @@ run_logs (Tool *tool, GError **error)
 
   if (tool->json)
     {
-      g_autoptr (JsonBuilder) builder = json_builder_new ();
-
-      json_builder_begin_array (builder);
-      for (i = 0; i < records->len; i++)
-        {
-          const ZkAttendance *att = records->pdata[i];
-          g_autofree char *when = zk_time_to_iso8601 (&att->time);
-
-          json_builder_begin_object (builder);
-          json_add_int (builder, "uid", att->uid);
-          json_add_string (builder, "user_id", att->user_id);
-          json_add_int (builder, "verify", att->verify);
-          json_add_string (builder, "time", when);
-          json_add_int (builder, "state", att->state);
-          json_add_int (builder, "workcode", att->workcode);
-          json_builder_end_object (builder);
-        }
-      json_builder_end_array (builder);
-      tool_print_json (tool, builder);
+      tool_print_json_array (tool, records, json_add_punch);
     }
   else
     {

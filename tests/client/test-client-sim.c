@@ -1031,16 +1031,6 @@ test_attlog_range_udp16 (void)
 
 /* ----------------------------------------------------------------- main */
 
-static void
-add_both (const char *name, GTestDataFunc func)
-{
-  g_autofree char *tcp = g_strdup_printf ("/client/sim/%s/tcp", name);
-  g_autofree char *udp = g_strdup_printf ("/client/sim/%s/udp", name);
-
-  g_test_add_data_func (tcp, GINT_TO_POINTER (FALSE), func);
-  g_test_add_data_func (udp, GINT_TO_POINTER (TRUE), func);
-}
-
 int
 main (int argc, char **argv)
 {
@@ -1056,28 +1046,28 @@ main (int argc, char **argv)
 
       g_test_add_data_func (path, &profiles[i], test_roundtrip);
     }
-  add_both ("empty-28", test_empty_28);
-  add_both ("faces/face7", test_faces_face7);
+  test_sim_add_tcp_udp ("/client/sim", "empty-28", test_empty_28);
+  test_sim_add_tcp_udp ("/client/sim", "faces/face7", test_faces_face7);
   g_test_add_data_func ("/client/sim/faces/vl", "vl", test_faces_unsupported);
   g_test_add_data_func ("/client/sim/faces/none", "none", test_faces_unsupported);
-  add_both ("comm-key", test_comm_key);
-  add_both ("large", test_large);
+  test_sim_add_tcp_udp ("/client/sim", "comm-key", test_comm_key);
+  test_sim_add_tcp_udp ("/client/sim", "large", test_large);
   g_test_add_func ("/client/sim/auto-transport", test_auto_transport);
 
-  add_both ("fault/drop-request", test_fault_drop_request);
-  add_both ("fault/drop-reply", test_fault_drop_reply);
-  add_both ("fault/delay", test_fault_delay);
-  add_both ("fault/close-mid-stream", test_fault_close_mid_stream);
+  test_sim_add_tcp_udp ("/client/sim", "fault/drop-request", test_fault_drop_request);
+  test_sim_add_tcp_udp ("/client/sim", "fault/drop-reply", test_fault_drop_reply);
+  test_sim_add_tcp_udp ("/client/sim", "fault/delay", test_fault_delay);
+  test_sim_add_tcp_udp ("/client/sim", "fault/close-mid-stream", test_fault_close_mid_stream);
   g_test_add_func ("/client/sim/fault/close-on-write", test_fault_close_on_write);
-  add_both ("fault/corrupt-checksum", test_fault_corrupt_checksum);
-  add_both ("fault/hang", test_fault_hang);
-  add_both ("fault/hang-mid-transfer", test_fault_hang_mid_transfer);
+  test_sim_add_tcp_udp ("/client/sim", "fault/corrupt-checksum", test_fault_corrupt_checksum);
+  test_sim_add_tcp_udp ("/client/sim", "fault/hang", test_fault_hang);
+  test_sim_add_tcp_udp ("/client/sim", "fault/hang-mid-transfer", test_fault_hang_mid_transfer);
   g_test_add_func ("/client/sim/fault/ack-drop-writes", test_fault_ack_drop);
   g_test_add_func ("/client/sim/fault/busy", test_fault_busy);
   g_test_add_func ("/client/sim/fault/wrong-key", test_fault_wrong_key);
   g_test_add_func ("/client/sim/fault/full", test_fault_full);
-  add_both ("fault/reboot", test_fault_reboot);
-  add_both ("fault/cancel", test_cancel);
+  test_sim_add_tcp_udp ("/client/sim", "fault/reboot", test_fault_reboot);
+  test_sim_add_tcp_udp ("/client/sim", "fault/cancel", test_cancel);
   g_test_add_data_func ("/client/sim/attlog-range/honour", "honour", test_attlog_range);
   g_test_add_data_func ("/client/sim/attlog-range/ignore", "ignore", test_attlog_range);
   g_test_add_data_func ("/client/sim/attlog-range/refuse", "refuse", test_attlog_range);

@@ -130,7 +130,7 @@ test_users_width_inference (void)
 {
   g_autoptr (GByteArray) blob = g_byte_array_new ();
   g_autoptr (GPtrArray) users = NULL;
-  g_autoptr (GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (ZkSkips) skips = zk_skips_new ();
   g_autoptr (GError) error = NULL;
   guint width = 0;
   guint i;
@@ -149,11 +149,11 @@ test_users_width_inference (void)
     g_byte_array_append (blob, user72, 72);
   blob->data[72 * 3] = 0; /* record 3 gets uid 0: skipped, with a reason */
   blob->data[72 * 3 + 1] = 0;
-  users = zk_users_decode (blob->data, blob->len, 7, 0, NULL, &width, warnings, &error);
+  users = zk_users_decode (blob->data, blob->len, 7, 0, NULL, &width, skips, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (width, ==, 72);
   g_assert_cmpuint (users->len, ==, 6);
-  g_assert_cmpuint (warnings->len, ==, 1);
+  g_assert_cmpuint (zk_skips_count (skips, NULL), ==, 1);
 
   g_clear_pointer (&users, g_ptr_array_unref);
   users = zk_users_decode (blob->data, blob->len - 5, 7, 0, NULL, &width, NULL, &error);
@@ -319,6 +319,7 @@ test_attendance_corrupt (void)
 {
   guint8 blob[120];
   g_autoptr (GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (ZkSkips) skips = zk_skips_new ();
   g_autoptr (GPtrArray) recs = NULL;
   g_autoptr (GError) error = NULL;
   ZkTime feb30 = { 2021, 2, 30, 8, 0, 0 };
@@ -328,11 +329,16 @@ test_attendance_corrupt (void)
   memcpy (blob + 80, att40, 40);
   zk_write_u32 (blob + 40 + 27, zk_time_encode (&feb30)); /* impossible date */
   zk_write_u32 (blob + 80 + 27, 0);                       /* zero time */
-  recs = zk_attendance_decode (blob, sizeof blob, 3, 0, NULL, warnings, &error);
+  recs = zk_attendance_decode (blob, sizeof blob, 3, 0, NULL, skips, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (recs->len, ==, 1);
-  g_assert_cmpuint (warnings->len, ==, 2);
-  g_assert_nonnull (strstr (warnings->pdata[0], "impossible time"));
+  g_assert_cmpuint (zk_skips_count (skips, NULL), ==, 2);
+  /* both have the same reason: one line says it, with both examples */
+  zk_skips_summarize (skips, warnings);
+  g_assert_cmpuint (warnings->len, ==, 1);
+  g_assert_nonnull (strstr (warnings->pdata[0], "2 punches with an impossible time skipped"));
+  g_assert_nonnull (strstr (warnings->pdata[0], "record 1 "));
+  g_assert_nonnull (strstr (warnings->pdata[0], "record 2 "));
 
   g_clear_pointer (&recs, g_ptr_array_unref);
   recs = zk_attendance_decode (blob, 39, 0, 40, NULL, NULL, &error);
@@ -349,7 +355,7 @@ test_templates (void)
   g_autoptr (ZkTemplate) a = zk_template_new (14, 1, 1, t1);
   g_autoptr (ZkTemplate) b = zk_template_new (15, 9, 3, t2);
   g_autoptr (GPtrArray) tmpls = NULL;
-  g_autoptr (GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (ZkSkips) skips = zk_skips_new ();
   g_autoptr (GError) error = NULL;
   ZkTemplate *got;
 
@@ -357,7 +363,7 @@ test_templates (void)
   zk_template_append_entry (blob, b);
   g_assert_cmpuint (blob->len, ==, 16 + 9);
   g_assert_cmpuint (zk_read_u16 (blob->data), ==, 16);
-  tmpls = zk_templates_decode (blob->data, blob->len, warnings, &error);
+  tmpls = zk_templates_decode (blob->data, blob->len, 0, skips, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (tmpls->len, ==, 2);
   got = tmpls->pdata[1];
@@ -368,12 +374,12 @@ test_templates (void)
 
   /* a size field pointing past the end is a protocol error, never a read past it */
   g_clear_pointer (&tmpls, g_ptr_array_unref);
-  tmpls = zk_templates_decode (blob->data, blob->len - 1, NULL, &error);
+  tmpls = zk_templates_decode (blob->data, blob->len - 1, 0, NULL, &error);
   g_assert_null (tmpls);
   g_assert_error (error, ZK_ERROR, ZK_ERROR_PROTOCOL);
   g_clear_error (&error);
   zk_write_u16 (blob->data, 3);
-  tmpls = zk_templates_decode (blob->data, blob->len, NULL, &error);
+  tmpls = zk_templates_decode (blob->data, blob->len, 0, NULL, &error);
   g_assert_null (tmpls);
   g_assert_error (error, ZK_ERROR, ZK_ERROR_PROTOCOL);
   g_clear_error (&error);
@@ -381,10 +387,10 @@ test_templates (void)
   /* finger 12 is not a finger: skipped with a reason */
   zk_write_u16 (blob->data, 16);
   blob->data[4] = 12;
-  tmpls = zk_templates_decode (blob->data, blob->len, warnings, &error);
+  tmpls = zk_templates_decode (blob->data, blob->len, 0, skips, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (tmpls->len, ==, 1);
-  g_assert_cmpuint (warnings->len, ==, 1);
+  g_assert_cmpuint (zk_skips_count (skips, NULL), ==, 1);
 }
 
 static void
@@ -395,7 +401,7 @@ test_faces (void)
   g_autoptr (GBytes) bytes = NULL;
   g_autoptr (ZkFace) face = NULL;
   g_autoptr (GPtrArray) faces = NULL;
-  g_autoptr (GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (ZkSkips) skips = zk_skips_new ();
   g_autoptr (GError) error = NULL;
   ZkFace *got;
   guint i;
@@ -412,7 +418,7 @@ test_faces (void)
   g_assert_cmpuint (zk_read_u16 (blob->data + 4), ==, 256);
   g_assert_cmpuint (zk_read_u16 (blob->data), ==, 1214);
 
-  faces = zk_faces_decode (blob->data, blob->len, warnings, &error);
+  faces = zk_faces_decode (blob->data, blob->len, skips, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (faces->len, ==, 2);
   got = faces->pdata[1];
@@ -426,10 +432,10 @@ test_faces (void)
   g_clear_error (&error);
 
   zk_write_u16 (blob->data, 4000); /* size beyond the record */
-  faces = zk_faces_decode (blob->data, blob->len, warnings, &error);
+  faces = zk_faces_decode (blob->data, blob->len, skips, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (faces->len, ==, 1);
-  g_assert_cmpuint (warnings->len, ==, 1);
+  g_assert_cmpuint (zk_skips_count (skips, NULL), ==, 1);
 }
 
 static void

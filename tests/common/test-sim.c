@@ -83,6 +83,16 @@ test_sim_fixture_simple (const char *name, guint users, guint fingers_per_user, 
   return test_sim_fixture (&spec, 1);
 }
 
+void
+test_sim_add_tcp_udp (const char *prefix, const char *name, GTestDataFunc func)
+{
+  g_autofree char *tcp = g_strdup_printf ("%s/%s/tcp", prefix, name);
+  g_autofree char *udp = g_strdup_printf ("%s/%s/udp", prefix, name);
+
+  g_test_add_data_func (tcp, GINT_TO_POINTER (FALSE), func);
+  g_test_add_data_func (udp, GINT_TO_POINTER (TRUE), func);
+}
+
 /* ------------------------------------------------------------ in-process */
 
 struct _TestSim

@@ -67,6 +67,10 @@ char *test_sim_fixture (const TestSimDeviceSpec *specs, guint n_specs);
 char *
 test_sim_fixture_simple (const char *name, guint users, guint fingers_per_user, guint records);
 
+/* registers @func twice, as "@prefix/@name/tcp" with data FALSE and
+ * "@prefix/@name/udp" with data TRUE (GINT_TO_POINTER: "over UDP?") */
+void test_sim_add_tcp_udp (const char *prefix, const char *name, GTestDataFunc func);
+
 /* ------------------------------------------------------------ in-process */
 
 typedef struct _TestSim TestSim;

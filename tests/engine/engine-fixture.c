@@ -56,7 +56,9 @@ engine_fixture_new (const char *fixture_json, const char *area_name, guint max_s
       JsonObject *dev = test_sim_dump_device (dump, i);
       guint id;
 
-      config->name = g_strdup (json_object_get_string_member (dev, "name"));
+      /* the handle as it is: a dump hexes one that is not clean text */
+      config->name = g_strdup (
+          zk_sim_device_get_name (zk_sim_server_get_device (test_sim_get_server (fx->sim), i)));
       config->address = g_strdup ("127.0.0.1");
       config->port = test_sim_tcp_port (fx->sim, i);
       g_free (config->protocol);

@@ -6,7 +6,8 @@
  * [len bytes]. The harness frames them like a client would (session id
  * from the device, reply id counting up, correct checksum) unless a flag
  * asks for the raw bytes, so the fuzzer reaches the command handlers
- * instead of dying at the checksum check.
+ * instead of dying at the checksum check. Bits 3–5 of the first byte turn
+ * on hostile modes (docs/SIMULATOR.md), so their code is fuzzed too.
  */
 #include "zk-device.h"
 #include "zk-fixture.h"
@@ -44,6 +45,30 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
   device = devices->pdata[data[0] % 3];
   session = zk_sim_device_session_new (device,
                                        (data[0] & 4) ? ZK_SIM_TRANSPORT_UDP : ZK_SIM_TRANSPORT_TCP);
+  if (data[0] & 8)
+    {
+      /* generated tables, paged by the fuzzer's own 1504 requests */
+      g_assert (zk_sim_device_apply_fault (device, "million-users",
+                                           (const char *const[]){ "70000", NULL }, NULL));
+      g_assert (zk_sim_device_apply_fault (device, "malformed-records",
+                                           (const char *const[]){ "1", "templates", NULL }, NULL));
+    }
+  if (data[0] & 16)
+    {
+      g_assert (zk_sim_device_apply_fault (device, "endless-stream", NULL, NULL));
+      g_assert (zk_sim_device_apply_fault (device, "event-flood",
+                                           (const char *const[]){ "3", NULL }, NULL));
+      g_assert (zk_sim_device_apply_fault (
+          device, "option-answer", (const char *const[]){ "~ZKFPVersion", "silent", NULL }, NULL));
+    }
+  if (data[0] & 32)
+    {
+      g_assert (zk_sim_device_apply_fault (
+          device, "lying-length",
+          (const char *const[]){ data[0] & 64 ? "table-more" : "prepare-less", NULL }, NULL));
+      /* as far as the profile takes them (capacities) */
+      zk_sim_device_add_dirty_records (device, NULL);
+    }
 
   while (off + 5 <= size)
     {

@@ -23,7 +23,7 @@ test_control (void)
   g_autofree char *reply = NULL;
   g_autofree char *dump_path = NULL;
   g_autoptr (JsonNode) dump = NULL;
-  const char *extra[] = { "--dump", NULL, NULL };
+  const char *extra[] = { "--dump", NULL, "--fault", "B option-answer ~Platform unknown", NULL };
 
   dump_path = g_build_filename (g_get_tmp_dir (), "biosync-sim-test-dump.json", NULL);
   extra[1] = dump_path;
@@ -46,6 +46,10 @@ test_control (void)
   g_free (reply);
   reply = test_sim_process_control (proc, "enroll B 7 700 Jane Doe", &error);
   g_assert_cmpstr (reply, ==, "OK");
+  g_free (reply);
+  /* --fault set a hostile mode from the start */
+  reply = test_sim_process_control (proc, "fault B", &error);
+  g_assert_nonnull (strstr (reply, "\"hostile\":[\"option-answer ~Platform unknown\"]"));
   g_free (reply);
 
   reply = test_sim_process_control (proc, "stats A", &error);
@@ -120,6 +124,9 @@ test_bad_arguments (void)
   run_bad ((const char *[]){ "--fixture", "/nonexistent/x.json", NULL }, "x.json");
   run_bad ((const char *[]){ "--fixture", bad_json, NULL }, "devices[0].psize");
   run_bad ((const char *[]){ "--devices", "2", "extra", NULL }, "extra");
+  run_bad ((const char *[]){ "--devices", "1", "--fault", "dev0 trickle fast", NULL },
+           "--fault dev0 trickle fast: usage: trickle");
+  run_bad ((const char *[]){ "--devices", "1", "--fault", "nobody hang", NULL }, "no device");
   g_unlink (bad_json);
   g_rmdir (dir);
 }

@@ -1,0 +1,654 @@
+/* test-client-hostile.c — ZkClient against a hostile terminal
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The simulator's hostile modes (docs/SIMULATOR.md) against the client:
+ * nothing a terminal sends holds a call past its deadline or takes
+ * memory the read limits do not allow, floods end a call, Cancel wakes
+ * every wait at once, a goodbye never waits long, every string comes
+ * back clean (zk-text.h) and optional options the terminal refuses are
+ * unknown, not a failure. Each blocking call runs on a thread of its own
+ * so that a client that hangs fails the test with a message instead of
+ * hanging it; the bounds are generous and are what the issue demands.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "test-sim.h"
+#include "zk-client.h"
+#include "zk-packet.h"
+
+#define TIMEOUT_MS 500
+/* a call that the rules bound to a few timeouts; far above that is "hangs" */
+#define BOUND_S 6
+
+/* --------------------------------------------------------------- helpers */
+
+static TestSim *
+sim_new (const char *hostile, guint users, guint records)
+{
+  g_autofree char *extra = hostile ? g_strdup_printf ("\"hostile\":[%s]", hostile) : NULL;
+  TestSimDeviceSpec spec
+      = { .name = "X", .users = users, .fingers_per_user = 1, .records = records, .extra = extra };
+  g_autofree char *json = test_sim_fixture (&spec, 1);
+
+  return test_sim_new (json);
+}
+
+static ZkClient *
+client_new (TestSim *sim, gboolean udp)
+{
+  guint16 port = udp ? test_sim_udp_port (sim, 0) : test_sim_tcp_port (sim, 0);
+  ZkClient *client = zk_client_new ("127.0.0.1", port, udp ? ZK_TRANSPORT_UDP : ZK_TRANSPORT_TCP);
+
+  zk_client_set_timeout (client, TIMEOUT_MS);
+  return client;
+}
+
+static ZkClient *
+client_connect (TestSim *sim, gboolean udp)
+{
+  g_autoptr (GError) error = NULL;
+  ZkClient *client = client_new (sim, udp);
+
+  g_assert_true (zk_client_connect (client, NULL, &error));
+  g_assert_no_error (error);
+  return client;
+}
+
+static void
+control (TestSim *sim, const char *line)
+{
+  g_free (test_sim_control (sim, "%s", line));
+}
+
+/* one blocking call on a thread of its own */
+typedef enum
+{
+  CALL_USERS,
+  CALL_TEMPLATES,
+  CALL_ATTENDANCE,
+  CALL_INFO,
+  CALL_CONNECT,
+  CALL_DISCONNECT,
+} CallKind;
+
+typedef struct
+{
+  ZkClient *client;
+  CallKind kind;
+  GCancellable *cancellable;
+  GPtrArray *warnings;
+  GPtrArray *result;
+  ZkDeviceInfo info;
+  gboolean ok;
+  GError *error;
+  gint64 took_us;
+  gint done;
+} Call;
+
+static gpointer
+call_thread (gpointer data)
+{
+  Call *call = data;
+  gint64 start = g_get_monotonic_time ();
+
+  switch (call->kind)
+    {
+    case CALL_USERS:
+      call->result
+          = zk_client_read_users (call->client, call->warnings, call->cancellable, &call->error);
+      call->ok = call->result != NULL;
+      break;
+    case CALL_TEMPLATES:
+      call->result = zk_client_read_templates (call->client, call->warnings, call->cancellable,
+                                               &call->error);
+      call->ok = call->result != NULL;
+      break;
+    case CALL_ATTENDANCE:
+      call->result = zk_client_read_attendance (call->client, call->warnings, call->cancellable,
+                                                &call->error);
+      call->ok = call->result != NULL;
+      break;
+    case CALL_INFO:
+      call->ok = zk_client_get_info (call->client, &call->info, call->cancellable, &call->error);
+      break;
+    case CALL_CONNECT:
+      call->ok = zk_client_connect (call->client, call->cancellable, &call->error);
+      break;
+    case CALL_DISCONNECT:
+    default:
+      call->ok = zk_client_disconnect (call->client, call->cancellable, &call->error);
+      break;
+    }
+  call->took_us = g_get_monotonic_time () - start;
+  g_atomic_int_set (&call->done, 1);
+  return NULL;
+}
+
+static Call *
+call_new (ZkClient *client, CallKind kind)
+{
+  Call *call = g_new0 (Call, 1);
+
+  call->client = g_object_ref (client);
+  call->kind = kind;
+  call->cancellable = g_cancellable_new ();
+  call->warnings = g_ptr_array_new_with_free_func (g_free);
+  return call;
+}
+
+static void
+call_free (Call *call)
+{
+  g_object_unref (call->client);
+  g_object_unref (call->cancellable);
+  g_ptr_array_unref (call->warnings);
+  g_clear_pointer (&call->result, g_ptr_array_unref);
+  zk_device_info_clear (&call->info);
+  g_clear_error (&call->error);
+  g_free (call);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Call, call_free)
+
+/* runs @call; cancels it after @cancel_after_ms (0 = never); fails the
+ * test when it has not returned after @bound_s (the thread is left: the
+ * test process ends with the failure) */
+static void
+call_run (Call *call, guint cancel_after_ms, guint bound_s)
+{
+  GThread *thread = g_thread_new ("call", call_thread, call);
+  gint64 start = g_get_monotonic_time ();
+  gboolean cancelled = FALSE;
+
+  while (!g_atomic_int_get (&call->done))
+    {
+      gint64 elapsed = g_get_monotonic_time () - start;
+
+      if (cancel_after_ms > 0 && !cancelled && elapsed >= (gint64)cancel_after_ms * 1000)
+        {
+          g_cancellable_cancel (call->cancellable);
+          cancelled = TRUE;
+        }
+      if (elapsed > (gint64)bound_s * G_USEC_PER_SEC)
+        g_error ("the call still waits after %u s: a hostile terminal holds it", bound_s);
+      g_usleep (5 * 1000);
+    }
+  g_thread_join (thread);
+}
+
+static gboolean
+warnings_contain (GPtrArray *warnings, const char *text)
+{
+  for (guint i = 0; i < warnings->len; i++)
+    if (strstr (warnings->pdata[i], text) != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+/* ------------------------------------------------- deadlines and floods */
+
+/* every byte on its own, 20 ms apart: an answer takes longer than a call
+ * may; bytes that trickle in are not an answer */
+static void
+test_trickle (gconstpointer data)
+{
+  gboolean udp = GPOINTER_TO_INT (data);
+  g_autoptr (TestSim) sim = sim_new (NULL, 30, 0);
+  g_autoptr (ZkClient) client = client_connect (sim, udp);
+  g_autoptr (Call) call = call_new (client, CALL_USERS);
+
+  control (sim, udp ? "fault X trickle 700" : "fault X trickle 20");
+  call_run (call, 0, BOUND_S);
+  g_assert_error (call->error, ZK_ERROR, ZK_ERROR_TIMED_OUT);
+  /* the request, one reconnect and its retry, each within the timeout */
+  g_assert_cmpint (call->took_us, <, 4 * TIMEOUT_MS * 1000 + 500 * 1000);
+}
+
+/* a stream that sends, but slower than a packet's worth per timeout */
+static void
+test_trickle_stream (void)
+{
+  g_autoptr (TestSim) sim = sim_new (NULL, 300, 0);
+  g_autoptr (ZkClient) client = client_connect (sim, FALSE);
+  g_autoptr (Call) call = call_new (client, CALL_USERS);
+  ZkSizes sizes;
+
+  g_assert_true (zk_client_get_sizes (client, &sizes, NULL, NULL));
+  /* the 1503 answer is fast; the table's slices trickle */
+  control (sim, "fault X after-command 1504 trickle 2");
+  call_run (call, 0, BOUND_S);
+  g_assert_error (call->error, ZK_ERROR, ZK_ERROR_TIMED_OUT);
+  g_assert_nonnull (strstr (call->error->message, "too slowly"));
+}
+
+/* a flood for ever instead of the answer: the call ends as a flood, long
+ * before its timeout */
+static void
+assert_flood_ends (const char *mode, gboolean udp)
+{
+  g_autofree char *hostile = g_strdup_printf ("\"%s\"", mode);
+  g_autoptr (TestSim) sim = sim_new (hostile, 10, 0);
+  g_autoptr (ZkClient) client = client_connect (sim, udp);
+  g_autoptr (Call) call = call_new (client, CALL_USERS);
+
+  zk_client_set_timeout (client, 20000);
+  call_run (call, 0, BOUND_S);
+  g_assert_error (call->error, ZK_ERROR, ZK_ERROR_PROTOCOL);
+  g_assert_nonnull (strstr (call->error->message, "floods"));
+}
+
+static void
+test_reply_id_flood (gconstpointer data)
+{
+  assert_flood_ends ("reply-id-flood", GPOINTER_TO_INT (data));
+}
+
+static void
+test_event_flood (gconstpointer data)
+{
+  assert_flood_ends ("event-flood", GPOINTER_TO_INT (data));
+}
+
+/* a few events between request and reply are what real terminals send */
+static void
+test_some_events (gconstpointer data)
+{
+  gboolean udp = GPOINTER_TO_INT (data);
+  g_autoptr (TestSim) sim = sim_new ("\"event-flood 40\"", 25, 60);
+  g_autoptr (ZkClient) client = client_connect (sim, udp);
+  g_autoptr (Call) users = call_new (client, CALL_USERS);
+  g_autoptr (Call) logs = call_new (client, CALL_ATTENDANCE);
+
+  call_run (users, 0, BOUND_S);
+  g_assert_no_error (users->error);
+  g_assert_cmpuint (users->result->len, ==, 25);
+  call_run (logs, 0, BOUND_S);
+  g_assert_no_error (logs->error);
+  g_assert_cmpuint (logs->result->len, ==, 60);
+}
+
+static void
+test_endless_stream (gconstpointer data)
+{
+  gboolean udp = GPOINTER_TO_INT (data);
+  g_autoptr (TestSim) sim = sim_new ("\"endless-stream\"", 200, 0);
+  g_autoptr (ZkClient) client = client_connect (sim, udp);
+  g_autoptr (Call) call = call_new (client, CALL_USERS);
+
+  zk_client_set_timeout (client, 20000);
+  call_run (call, 0, BOUND_S);
+  g_assert_nonnull (call->error);
+  g_assert_true (g_error_matches (call->error, ZK_ERROR, ZK_ERROR_PROTOCOL)
+                 || g_error_matches (call->error, ZK_ERROR, ZK_ERROR_TIMED_OUT));
+}
+
+static void
+test_lying_lengths (gconstpointer data)
+{
+  gboolean udp = GPOINTER_TO_INT (data);
+  static const char *const lies[]
+      = { "prepare-more", "prepare-less", "prepare-huge", "table-more", "table-huge" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (lies); i++)
+    {
+      g_autoptr (TestSim) sim = sim_new (NULL, 200, 0);
+      g_autoptr (ZkClient) client = client_connect (sim, udp);
+      g_autoptr (Call) call = call_new (client, CALL_USERS);
+      g_autofree char *line = g_strdup_printf ("fault X lying-length %s", lies[i]);
+      ZkClientStats stats;
+
+      control (sim, line);
+      call_run (call, 0, BOUND_S);
+      g_test_message ("%s: %s", lies[i], call->error ? call->error->message : "no error");
+      g_assert_nonnull (call->error);
+      g_assert_null (call->result);
+      /* a huge announcement is refused before anything is read */
+      zk_client_get_stats (client, &stats);
+      g_assert_cmpuint (stats.bytes_in, <, 256 * 1024);
+    }
+}
+
+/* ------------------------------------------------------ bounded memory */
+
+/* hundreds of MB of malformed records (less than the 256 MiB any table
+ * may have): refused by the protocol's limit for a user table (65 534 × 72
+ * bytes) before one is read */
+static void
+test_malformed_huge (void)
+{
+  g_autoptr (TestSim) sim = sim_new ("\"malformed-records 200 users\"", 10, 0);
+  g_autoptr (ZkClient) client = client_connect (sim, FALSE);
+  g_autoptr (Call) call = call_new (client, CALL_USERS);
+  ZkClientStats stats;
+
+  call_run (call, 0, BOUND_S);
+  g_assert_error (call->error, ZK_ERROR, ZK_ERROR_PROTOCOL);
+  g_assert_nonnull (strstr (call->error->message, "more than the 4718452 allowed"));
+  zk_client_get_stats (client, &stats);
+  g_assert_cmpuint (stats.bytes_in, <, 64 * 1024);
+}
+
+/* malformed records within the limit are read and summarized: one line
+ * per reason, never one per record */
+static void
+test_malformed_summarized (void)
+{
+  g_autoptr (TestSim) sim = sim_new ("\"malformed-records 4 users\"", 10, 0);
+  g_autoptr (ZkClient) client = client_connect (sim, FALSE);
+  g_autoptr (Call) call = call_new (client, CALL_USERS);
+
+  call_run (call, 0, 30);
+  g_assert_no_error (call->error);
+  g_assert_cmpuint (call->result->len, ==, 0);
+  g_assert_cmpuint (call->warnings->len, ==, 1);
+  g_assert_nonnull (strstr (call->warnings->pdata[0], "58254 user records in slot 0"));
+}
+
+static void
+test_million_users (void)
+{
+  g_autoptr (TestSim) sim = sim_new ("\"million-users\"", 10, 0);
+  g_autoptr (ZkClient) client = client_connect (sim, FALSE);
+  g_autoptr (Call) call = call_new (client, CALL_USERS);
+  ZkClientStats stats;
+
+  call_run (call, 0, BOUND_S);
+  g_assert_error (call->error, ZK_ERROR, ZK_ERROR_PROTOCOL);
+  g_assert_nonnull (strstr (call->error->message, "72000004 bytes for its user table"));
+  zk_client_get_stats (client, &stats);
+  g_assert_cmpuint (stats.bytes_in, <, 64 * 1024);
+}
+
+/* the limits a device's own sizes allow */
+static void
+test_limits_from_sizes (void)
+{
+  g_autoptr (TestSim) sim = sim_new (NULL, 100, 0);
+  g_autoptr (ZkClient) client = client_connect (sim, FALSE);
+  g_autoptr (Call) call = call_new (client, CALL_USERS);
+  ZkReadLimit limit;
+  ZkSizes sizes = { 0 };
+
+  zk_read_limit_default (ZK_TABLE_USERS, &limit);
+  g_assert_cmpuint (limit.max_records, ==, 65534);
+  g_assert_cmpuint (limit.max_bytes, ==, 4 + 65534 * 72);
+  zk_read_limit_default (ZK_TABLE_TEMPLATES, &limit);
+  g_assert_cmpuint (limit.max_records, ==, 655340);
+  g_assert_cmpuint (limit.max_bytes, ==, 256 * 1024 * 1024);
+
+  sizes.users = 20;
+  sizes.user_capacity = 3000;
+  zk_read_limit_from_sizes (ZK_TABLE_USERS, &sizes, &limit);
+  g_assert_cmpuint (limit.max_records, ==, 3300);
+  g_assert_cmpuint (limit.max_bytes, ==, 4 + 3300 * 72);
+  /* a count above the capacity counts; the slots stay the bound */
+  sizes.users = 1000000;
+  zk_read_limit_from_sizes (ZK_TABLE_USERS, &sizes, &limit);
+  g_assert_cmpuint (limit.max_records, ==, 65534);
+  /* nothing known: the protocol's bound */
+  sizes.users = -1;
+  sizes.user_capacity = 0;
+  zk_read_limit_from_sizes (ZK_TABLE_USERS, &sizes, &limit);
+  g_assert_cmpuint (limit.max_records, ==, 65534);
+  sizes.users = 3;
+  zk_read_limit_from_sizes (ZK_TABLE_USERS, &sizes, &limit);
+  g_assert_cmpuint (limit.max_records, ==, 3 + 64);
+
+  /* a limit below the table: refused, nothing read */
+  limit.max_records = 50;
+  limit.max_bytes = 4 + 50 * 72;
+  zk_client_set_read_limit (client, ZK_TABLE_USERS, &limit);
+  call_run (call, 0, BOUND_S);
+  g_assert_error (call->error, ZK_ERROR, ZK_ERROR_PROTOCOL);
+  g_assert_nonnull (strstr (call->error->message, "7204 bytes for its user table"));
+  zk_client_set_read_limit (client, ZK_TABLE_USERS, NULL);
+  zk_client_get_read_limit (client, ZK_TABLE_USERS, &limit);
+  g_assert_cmpuint (limit.max_records, ==, 65534);
+}
+
+/* ------------------------------------------------------------- cancel */
+
+/* a call on a device in @faults (its timeout a minute away) ends
+ * cancelled soon after the cancel */
+static void
+assert_cancel_ends (
+    TestSim *sim, ZkClient *client, CallKind kind, const char *const *faults, guint after_ms)
+{
+  g_autoptr (Call) call = call_new (client, kind);
+
+  zk_client_set_timeout (client, 60000);
+  for (guint i = 0; faults[i] != NULL; i++)
+    control (sim, faults[i]);
+  call_run (call, after_ms, BOUND_S);
+  g_assert_error (call->error, ZK_ERROR, ZK_ERROR_CANCELLED);
+  g_assert_cmpint (call->took_us, <, 1500 * 1000);
+}
+
+static void
+test_cancel_trickle (gconstpointer data)
+{
+  g_autoptr (TestSim) sim = sim_new (NULL, 30, 0);
+  g_autoptr (ZkClient) client = client_connect (sim, GPOINTER_TO_INT (data));
+
+  assert_cancel_ends (sim, client, CALL_USERS, (const char *const[]){ "fault X trickle 300", NULL },
+                      200);
+}
+
+/* a slow flood: never enough packets to end the call, only Cancel can */
+static void
+test_cancel_flood (void)
+{
+  g_autoptr (TestSim) sim = sim_new (NULL, 30, 0);
+  g_autoptr (ZkClient) client = client_connect (sim, FALSE);
+
+  assert_cancel_ends (sim, client, CALL_USERS,
+                      (const char *const[]){ "fault X trickle 5", "fault X event-flood", NULL },
+                      300);
+}
+
+static void
+test_cancel_connect (void)
+{
+  g_autoptr (TestSim) sim = sim_new (NULL, 3, 0);
+  g_autoptr (ZkClient) client = client_new (sim, FALSE);
+
+  assert_cancel_ends (sim, client, CALL_CONNECT,
+                      (const char *const[]){ "fault X trickle 1000", NULL }, 200);
+}
+
+/* EXIT waits a second at most, and not at all when cancelled */
+static void
+test_disconnect_bounded (void)
+{
+  g_autoptr (TestSim) sim = sim_new (NULL, 3, 0);
+  g_autoptr (ZkClient) client = client_connect (sim, FALSE);
+  g_autoptr (ZkClient) second = NULL;
+  g_autoptr (Call) call = call_new (client, CALL_DISCONNECT);
+  g_autoptr (Call) cancelled = NULL;
+
+  zk_client_set_timeout (client, 60000);
+  control (sim, "fault X trickle 200");
+  call_run (call, 0, BOUND_S);
+  g_assert_false (zk_client_is_connected (client));
+  g_assert_cmpint (call->took_us, <, 2 * G_USEC_PER_SEC);
+
+  control (sim, "fault X clear");
+  second = client_connect (sim, FALSE);
+  zk_client_set_timeout (second, 60000);
+  control (sim, "fault X trickle 200");
+  cancelled = call_new (second, CALL_DISCONNECT);
+  g_cancellable_cancel (cancelled->cancellable);
+  call_run (cancelled, 0, BOUND_S);
+  g_assert_false (zk_client_is_connected (second));
+  g_assert_cmpint (cancelled->took_us, <, 200 * 1000);
+}
+
+/* a caller's overall deadline holds over retries and reconnects */
+static void
+test_deadline (void)
+{
+  g_autoptr (TestSim) sim = sim_new (NULL, 30, 0);
+  g_autoptr (ZkClient) client = client_connect (sim, FALSE);
+  g_autoptr (Call) call = call_new (client, CALL_USERS);
+
+  zk_client_set_timeout (client, 60000);
+  control (sim, "fault X hang");
+  zk_client_set_deadline (client, g_get_monotonic_time () + 300 * 1000);
+  call_run (call, 0, BOUND_S);
+  g_assert_error (call->error, ZK_ERROR, ZK_ERROR_TIMED_OUT);
+  g_assert_cmpint (call->took_us, <, 1500 * 1000);
+}
+
+/* ---------------------------------------------------------------- strings */
+
+static void
+test_dirty_strings (gconstpointer data)
+{
+  gboolean udp = GPOINTER_TO_INT (data);
+  g_autoptr (TestSim) sim = sim_new ("\"dirty-strings\"", 5, 5);
+  g_autoptr (ZkClient) client = client_connect (sim, udp);
+  g_autoptr (Call) users = call_new (client, CALL_USERS);
+  g_autoptr (Call) logs = call_new (client, CALL_ATTENDANCE);
+  g_autoptr (GHashTable) pins = g_hash_table_new (g_str_hash, g_str_equal);
+  guint blank = 0;
+
+  call_run (users, 0, BOUND_S);
+  g_assert_no_error (users->error);
+  /* every record comes back (their slots are taken) */
+  g_assert_cmpuint (users->result->len, ==, 10);
+  for (guint i = 0; i < users->result->len; i++)
+    {
+      ZkUser *u = users->result->pdata[i];
+
+      g_assert_true (zk_text_identity_is_clean (u->user_id, -1));
+      g_assert_true (zk_text_display_is_clean (u->name, -1));
+      if (u->uid > 60000 && u->uid < 60005)
+        g_assert_cmpstr (u->user_id, ==, "");
+      blank += u->user_id[0] == '\0';
+      if (u->uid == 60005)
+        {
+          g_assert_cmpstr (u->user_id, ==, "9005");
+          g_assert_cmpstr (u->name, ==, "Dirty\xef\xbf\xbd\xef\xbf\xbdname");
+        }
+    }
+  g_assert_cmpuint (blank, ==, 4);
+  g_assert_true (warnings_contain (users->warnings, "4 users without a clean PIN"));
+  g_assert_true (warnings_contain (users->warnings, "slot 60001 PIN 9\\x1f1"));
+
+  /* punches are kept, their PINs escaped */
+  call_run (logs, 0, BOUND_S);
+  g_assert_no_error (logs->error);
+  g_assert_cmpuint (logs->result->len, ==, 10);
+  for (guint i = 0; i < logs->result->len; i++)
+    {
+      ZkAttendance *att = logs->result->pdata[i];
+
+      g_assert_true (zk_text_display_is_clean (att->user_id, -1));
+      g_hash_table_add (pins, att->user_id);
+    }
+  g_assert_true (g_hash_table_contains (pins, "9\\x1f1"));
+  g_assert_true (g_hash_table_contains (pins, "9\\xff\\xfe2"));
+  g_assert_true (g_hash_table_contains (pins, "9\\x5c3"));
+  g_assert_true (g_hash_table_contains (pins, "9\\x7f4"));
+  g_assert_true (g_hash_table_contains (pins, "9005"));
+}
+
+static void
+test_dirty_info (void)
+{
+  TestSimDeviceSpec spec
+      = { .name = "X",
+          .users = 2,
+          .extra = "\"serial\":\"BS\\u001fIM\\\\1\",\"platform\":\"ZMM\\u0007220\","
+                   "\"firmware\":\"Ver\\u001b[2J 6.60\","
+                   "\"options\":{\"Note\":\"a\\u0001b\"}" };
+  g_autofree char *json = test_sim_fixture (&spec, 1);
+  g_autoptr (TestSim) sim = test_sim_new (json);
+  g_autoptr (ZkClient) client = client_connect (sim, FALSE);
+  g_autoptr (Call) call = call_new (client, CALL_INFO);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *note = NULL;
+  g_autofree char *serial = NULL;
+
+  call_run (call, 0, BOUND_S);
+  g_assert_no_error (call->error);
+  g_assert_cmpstr (call->info.serial, ==, "BS\\x1fIM\\x5c1");
+  g_assert_cmpstr (call->info.platform, ==,
+                   "ZMM\xef\xbf\xbd"
+                   "220");
+  g_assert_cmpstr (call->info.firmware, ==, "Ver\xef\xbf\xbd[2J 6.60");
+  note = zk_client_get_option (client, "Note", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (note, ==,
+                   "a\xef\xbf\xbd"
+                   "b");
+  serial = zk_client_get_option (client, "~SerialNumber", NULL, &error);
+  g_assert_cmpstr (serial, ==, "BS\\x1fIM\\x5c1");
+}
+
+/* ------------------------------------------------------ optional options */
+
+static void
+test_optional_option (gconstpointer data)
+{
+  const char *answer = data;
+  g_autoptr (TestSim) sim = sim_new (NULL, 3, 0);
+  g_autoptr (ZkClient) client = client_connect (sim, FALSE);
+  g_autoptr (Call) call = call_new (client, CALL_INFO);
+  g_autofree char *line = g_strdup_printf ("fault X option-answer ~ZKFPVersion %s", answer);
+  g_autoptr (ZkTemplate) tmpl = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GError) error = NULL;
+  guint8 body[600];
+
+  control (sim, line);
+  call_run (call, 0, BOUND_S);
+  g_assert_no_error (call->error);
+  g_assert_true (call->ok);
+  g_assert_null (call->info.fp_version);
+  g_assert_cmpstr (call->info.serial, !=, NULL);
+  g_assert_cmpint (call->info.sizes.users, ==, 3);
+
+  /* a write that needs the version assumes 10, as before */
+  memset (body, 7, sizeof body);
+  memcpy (body + 2, "SS21", 4);
+  bytes = g_bytes_new (body, sizeof body);
+  tmpl = zk_template_new (1, 5, 1, bytes);
+  g_assert_true (zk_client_write_template (client, tmpl, NULL, &error));
+  g_assert_no_error (error);
+}
+
+/* ------------------------------------------------------------------ main */
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  test_sim_add_tcp_udp ("/client/hostile", "trickle", test_trickle);
+  g_test_add_func ("/client/hostile/trickle-stream", test_trickle_stream);
+  test_sim_add_tcp_udp ("/client/hostile", "reply-id-flood", test_reply_id_flood);
+  test_sim_add_tcp_udp ("/client/hostile", "event-flood", test_event_flood);
+  test_sim_add_tcp_udp ("/client/hostile", "some-events", test_some_events);
+  test_sim_add_tcp_udp ("/client/hostile", "endless-stream", test_endless_stream);
+  test_sim_add_tcp_udp ("/client/hostile", "lying-lengths", test_lying_lengths);
+  g_test_add_func ("/client/hostile/malformed-huge", test_malformed_huge);
+  g_test_add_func ("/client/hostile/malformed-summarized", test_malformed_summarized);
+  g_test_add_func ("/client/hostile/million-users", test_million_users);
+  g_test_add_func ("/client/hostile/limits", test_limits_from_sizes);
+  test_sim_add_tcp_udp ("/client/hostile", "cancel-trickle", test_cancel_trickle);
+  g_test_add_func ("/client/hostile/cancel-flood", test_cancel_flood);
+  g_test_add_func ("/client/hostile/cancel-connect", test_cancel_connect);
+  g_test_add_func ("/client/hostile/disconnect-bounded", test_disconnect_bounded);
+  g_test_add_func ("/client/hostile/deadline", test_deadline);
+  test_sim_add_tcp_udp ("/client/hostile", "dirty-strings", test_dirty_strings);
+  g_test_add_func ("/client/hostile/dirty-info", test_dirty_info);
+  g_test_add_data_func ("/client/hostile/optional-option/error", "error", test_optional_option);
+  g_test_add_data_func ("/client/hostile/optional-option/unknown", "unknown", test_optional_option);
+  g_test_add_data_func ("/client/hostile/optional-option/silent", "silent", test_optional_option);
+
+  return g_test_run ();
+}
