@@ -820,8 +820,6 @@ bsd_device_io_apply (ZkClient *client,
 
   g_return_val_if_fail (result != NULL && result->failures != NULL, FALSE);
 
-  if (plan->failed)
-    return TRUE;
   n_writes = plan->users_add->len + plan->users_update->len + plan->users_delete->len
              + plan->templates_add->len + plan->faces_add->len;
   if (n_writes == 0)

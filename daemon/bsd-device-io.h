@@ -168,9 +168,10 @@ void bsd_apply_result_clear (BsdApplyResult *result);
 
 /* hold (record + disable) → deletes → users → templates → faces →
  * release (refresh + enable), then read back and verify every planned
- * item. The device is re-enabled on every path. Returns FALSE only when
- * the device could not be worked on at all (the session broke, cancel
- * before the first write); item failures are in @result. */
+ * item (a plan the preflight failed holds deletions only). The device is
+ * re-enabled on every path. Returns FALSE only when the device could not
+ * be worked on at all (the session broke, cancel before the first write);
+ * item failures are in @result. */
 gboolean bsd_device_io_apply (ZkClient *client,
                               const BsdEndpoint *endpoint,
                               const BsdContact *contact,

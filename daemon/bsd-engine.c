@@ -1895,10 +1895,11 @@ group_planned (Group *group)
   group_apply (group);
 }
 
+/* a plan the preflight failed still holds its deletions */
 static gboolean
 plan_has_writes (const BsdDevicePlan *plan)
 {
-  return plan && !plan->failed
+  return plan
          && plan->users_add->len + plan->users_update->len + plan->users_delete->len
                     + plan->templates_add->len + plan->faces_add->len
                 > 0;
@@ -1964,14 +1965,12 @@ group_apply (Group *group)
       run->steps_done++;
       if (dev->status != NULL)
         continue; /* unreachable or failed while reading */
-      if (dev->plan && dev->plan->failed)
-        {
-          set_status (dev, "failed", dev->plan->failure);
-          continue;
-        }
       if (!plan_has_writes (dev->plan))
         {
-          set_status (dev, "ok", NULL);
+          if (dev->plan && dev->plan->failed)
+            set_status (dev, "failed", dev->plan->failure);
+          else
+            set_status (dev, "ok", NULL);
           continue;
         }
       group->pending++;
@@ -2204,7 +2203,7 @@ store_counts_after (Run *run, DeviceCtx *dev, const BsdSnapshot *after)
   device->health.users = after->users->len;
   device->health.fingerprints = after->templates->len;
   device->health.faces = g_hash_table_size (face_users);
-  if (dev->error == NULL && !dev->apply.cancelled)
+  if (dev->error == NULL && !dev->apply.cancelled && !dev->plan->failed)
     device->health.last_sync = g_get_real_time ();
   bsd_store_update_device_health (store, device->id, &device->health, NULL);
 }
@@ -2235,6 +2234,8 @@ apply_done (DeviceCtx *dev)
     set_status (dev, status_for_error (dev->error), dev->error->message);
   else if (dev->apply.cancelled)
     set_status (dev, "cancelled", "stopped at a safe point");
+  else if (dev->plan->failed)
+    set_status (dev, "failed", dev->plan->failure); /* its deletions are in the removals */
   else if (dev->apply.failures->len > 0)
     {
       g_autofree char *reason
