@@ -645,8 +645,7 @@ worker_logs (DeviceCtx *dev, ZkClient *client, GCancellable *cancellable)
       if (dev->contact.info.serial == NULL)
         return;
     }
-  if (!zk_client_get_sizes (client, &sizes, cancellable, &dev->error)
-      || !bsd_device_io_trust_sizes (client, dev->endpoint, &sizes, &dev->error))
+  if (!bsd_device_io_read_sizes (client, dev->endpoint, &sizes, cancellable, &dev->error))
     return;
   dev->contact.info.sizes = sizes;
   dev->warnings = g_ptr_array_new_with_free_func (g_free);
@@ -687,7 +686,8 @@ static void
 worker_delete_pin (DeviceCtx *dev, ZkClient *client, BsdHold *hold, GCancellable *cancellable)
 {
   Run *run = dev->run;
-  g_autoptr (GPtrArray) users = zk_client_read_users (client, NULL, cancellable, &dev->error);
+  g_autoptr (GPtrArray) users
+      = bsd_device_io_read_users (client, dev->endpoint, cancellable, &dev->error);
   g_autoptr (GPtrArray) after = NULL;
   ZkUser *user;
 
@@ -709,7 +709,7 @@ worker_delete_pin (DeviceCtx *dev, ZkClient *client, BsdHold *hold, GCancellable
   bsd_device_io_release (client, dev->endpoint, hold, NULL);
   if (dev->error)
     return;
-  after = zk_client_read_users (client, NULL, cancellable, &dev->error);
+  after = bsd_device_io_read_users (client, dev->endpoint, cancellable, &dev->error);
   if (after == NULL)
     return;
   dev->done_ok = find_user (after, run->op->pin) == NULL;
@@ -725,7 +725,8 @@ worker_update_pin (DeviceCtx *dev, ZkClient *client, GCancellable *cancellable)
 {
   Run *run = dev->run;
   const ZkUser *want = run->update_record;
-  g_autoptr (GPtrArray) users = zk_client_read_users (client, NULL, cancellable, &dev->error);
+  g_autoptr (GPtrArray) users
+      = bsd_device_io_read_users (client, dev->endpoint, cancellable, &dev->error);
   g_autoptr (GPtrArray) after = NULL;
   g_autoptr (ZkUser) record = NULL;
   ZkUser *user;
@@ -746,7 +747,7 @@ worker_update_pin (DeviceCtx *dev, ZkClient *client, GCancellable *cancellable)
   if (!zk_client_set_user (client, record, cancellable, &dev->error))
     return;
   zk_client_refresh_data (client, NULL, NULL);
-  after = zk_client_read_users (client, NULL, cancellable, &dev->error);
+  after = bsd_device_io_read_users (client, dev->endpoint, cancellable, &dev->error);
   if (after == NULL)
     return;
   got = find_user (after, run->op->pin);
