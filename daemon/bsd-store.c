@@ -2394,6 +2394,28 @@ bsd_store_replace_device_snapshot (
   return bsd_store_tx_commit (tx, op, error);
 }
 
+gboolean
+bsd_store_forget_device_snapshot (BsdStore *self, guint device_id, GError **error)
+{
+  const char *op = "forgetting a device snapshot";
+  g_autoptr (BsdStoreTx) tx = NULL;
+
+  g_return_val_if_fail (BSD_IS_STORE (self), FALSE);
+
+  tx = bsd_store_tx_begin (self, op, error);
+  if (tx == NULL)
+    return FALSE;
+  if (!bsd_store_check_device (self, device_id, op, error)
+      || !bsd_store_exec_device_step (self, "DELETE FROM device_users WHERE device_id = ?1",
+                                      device_id, 0, op, error)
+      || !bsd_store_exec_device_step (self, "DELETE FROM device_templates WHERE device_id = ?1",
+                                      device_id, 0, op, error)
+      || !bsd_store_exec_device_step (self, "UPDATE devices SET users_read_at = 0 WHERE id = ?1",
+                                      device_id, 0, op, error))
+    return FALSE;
+  return bsd_store_tx_commit (tx, op, error);
+}
+
 GHashTable *
 bsd_store_get_device_uid_map (BsdStore *self, guint device_id, GError **error)
 {

@@ -327,6 +327,10 @@ void bsd_device_template_free (BsdDeviceTemplate *tmpl);
  * as read now (see BsdTombstone). */
 gboolean bsd_store_replace_device_snapshot (
     BsdStore *self, guint device_id, GPtrArray *users, GPtrArray *templates, GError **error);
+/* Another terminal answers for the device (its serial changed): the
+ * snapshot of the old one goes, users and templates, and its users count
+ * as never read (see BsdTombstone), until the new one is read. */
+gboolean bsd_store_forget_device_snapshot (BsdStore *self, guint device_id, GError **error);
 /* PIN (char*) → slot uid (GUINT_TO_POINTER) of the last snapshot */
 GHashTable *bsd_store_get_device_uid_map (BsdStore *self, guint device_id, GError **error);
 /* guint ids of the devices whose last snapshot holds @pin, ascending */

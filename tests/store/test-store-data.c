@@ -1096,6 +1096,46 @@ test_snapshot (void)
 
 /* ------------------------------------------------------------ templates */
 
+/* another terminal at A's address: A's snapshot goes, its users count as
+ * never read; B keeps its own */
+static void
+test_snapshot_forget (void)
+{
+  g_autoptr (BsdStore) store = store_open_memory ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) users = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_user_free);
+  g_autoptr (GPtrArray) templates
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)bsd_device_template_free);
+  g_autoptr (GPtrArray) back = NULL;
+  const char *const pins[] = { "1", "2", NULL };
+  guint a = store_add_device (store, "A", 0);
+  guint b = store_add_device (store, "B", 0);
+
+  g_assert_true (bsd_store_add_tombstone (store, "9", "uid:0", &error));
+  g_usleep (1000);
+  g_ptr_array_add (users, store_make_user ("1", 1, "One"));
+  g_ptr_array_add (templates, bsd_device_template_new ("1", BSD_TEMPLATE_KIND_FINGER, 0, "aa"));
+  g_assert_true (bsd_store_replace_device_snapshot (store, a, users, templates, &error));
+  snapshot (store, b, pins);
+  g_assert_no_error (error);
+  assert_standing (store, "9", "p: c:1,2 n:");
+
+  g_assert_true (bsd_store_forget_device_snapshot (store, a, &error));
+  g_assert_no_error (error);
+  back = bsd_store_get_device_users (store, a, &error);
+  g_assert_cmpuint (back->len, ==, 0);
+  g_clear_pointer (&back, g_ptr_array_unref);
+  back = bsd_store_get_device_templates (store, a, &error);
+  g_assert_cmpuint (back->len, ==, 0);
+  g_clear_pointer (&back, g_ptr_array_unref);
+  back = bsd_store_get_device_users (store, b, &error);
+  g_assert_cmpuint (back->len, ==, 2);
+  assert_standing (store, "9", "p: c:2 n:1");
+
+  g_assert_false (bsd_store_forget_device_snapshot (store, 77, &error));
+  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
+}
+
 static void
 test_templates (void)
 {
@@ -1676,6 +1716,7 @@ main (int argc, char **argv)
   g_test_add_func ("/store/people/roster", test_roster);
   g_test_add_func ("/store/tombstones", test_tombstones);
   g_test_add_func ("/store/snapshot", test_snapshot);
+  g_test_add_func ("/store/snapshot/forget", test_snapshot_forget);
   g_test_add_func ("/store/templates", test_templates);
   g_test_add_func ("/store/jobs", test_jobs);
   g_test_add_func ("/store/jobs/report-hostile-text", test_job_report_hostile);
