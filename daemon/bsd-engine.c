@@ -1774,7 +1774,7 @@ load_roster (BsdStore *store, Group *group, GError **error)
   if (group->people == NULL)
     group->people = bsd_store_list_people (store, error);
   if (group->people != NULL && group->tombstones == NULL)
-    group->tombstones = bsd_store_list_tombstones (store, error);
+    group->tombstones = bsd_store_list_deletions (store, error);
   return group->people != NULL && group->tombstones != NULL;
 }
 

@@ -1851,7 +1851,7 @@ handle_list_tombstones (BsDBusManager *iface, GDBusMethodInvocation *invocation)
 {
   BsdManager *self = BSD_MANAGER (iface);
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) tombstones = bsd_store_list_tombstones (self->store, &error);
+  g_autoptr (GPtrArray) tombstones = bsd_store_list_tombstones (self->store, 0, 0, &error);
   GVariantBuilder list;
   guint i;
 
