@@ -345,6 +345,32 @@ def test_request_limit(env):
 PAGE = 1000  # LIST_PAGE_MAX in daemon/bsd-manager.c
 
 
+def cheap_call_first(env, method, args):
+    """a dozen costly @method calls (arguments args(i)), then a cheap property read: the main
+    loop answers it before the last of them. All on one connection, whose replies come in the
+    order the daemon sent them (on another one, a big reply still on its way could not hold
+    a small one back)"""
+    conn = env.connect()
+    order = []
+
+    def done(c, res, what):
+        c.call_finish(res)
+        order.append(what)
+
+    for i in range(12):
+        conn.call(NAME, PATH, MANAGER, method, args(i), None, Gio.DBusCallFlags.NONE, 120000,
+                  None, done, "%s %d" % (method, i))
+    conn.flush_sync(None)
+    time.sleep(0.05)
+    conn.call(NAME, PATH, PROPS, "Get", v("(ss)", (MANAGER, "Version")), None,
+              Gio.DBusCallFlags.NONE, 120000, None, done, "Version")
+    harness.wait_for(lambda: len(order) == 13, "the %s answers and the property" % method,
+                     timeout=120)
+    check(order.index("Version") < 12,
+          "the property read was answered before the last costly %s" % method, order)
+    conn.close_sync(None)
+
+
 def fill_database(env, people, devices, jobs):
     """writes @people roster rows held by @devices and @jobs finished jobs straight into the
     stopped daemon's database (as 65,000 people on three terminals after a sync)"""
@@ -393,26 +419,8 @@ def test_big_lists(env):
           == ["106499"] + [str(164990 + i) for i in range(10)],
           "a filter finds the matching people, in PIN order")
 
-    # a dozen costly pages (a filter makes every row count), then a cheap call on
-    # another connection: the main loop answers it before the pages are done
-    reader = env.connect()
-    order = []
-
-    def done(conn, res, what):
-        conn.call_finish(res)
-        order.append(what)
-
-    for i in range(12):
-        reader.call(NAME, PATH, MANAGER, "ListUsers", v("(suu)", ("person", i * 5000, PAGE)),
-                    None, Gio.DBusCallFlags.NONE, 120000, None, done, "page %d" % i)
-    reader.flush_sync(None)
-    time.sleep(0.05)
-    env.conn.call(NAME, PATH, PROPS, "Get", v("(ss)", (MANAGER, "Version")), None,
-                  Gio.DBusCallFlags.NONE, 120000, None, done, "Version")
-    harness.wait_for(lambda: len(order) == 13, "the pages and the property", timeout=120)
-    check(order.index("Version") < 12,
-          "the property read was answered before the last costly page", order)
-    reader.close_sync(None)
+    # a dozen costly pages (a filter makes every row count), then a cheap call
+    cheap_call_first(env, "ListUsers", lambda i: v("(suu)", ("person", i * 5000, PAGE)))
 
     # paged through, everyone comes exactly once
     seen = []
@@ -482,27 +490,8 @@ def test_big_tombstones(env):
           [t["Pin"] for t in seven])
     check(env.call("ListTombstonesPage", "(uu)", (tombstones, 0)) == [], "past the end: nothing")
 
-    # a dozen costly answers, then a cheap call: the main loop answers it before they are
-    # done. On the same connection, whose replies come in the order the daemon sent them
-    # (on another one, a big reply still on its way could not hold a small one back)
-    reader = env.connect()
-    order = []
-
-    def done(conn, res, what):
-        conn.call_finish(res)
-        order.append(what)
-
-    for i in range(12):
-        reader.call(NAME, PATH, MANAGER, "ListTombstones", None, None, Gio.DBusCallFlags.NONE,
-                    120000, None, done, "list %d" % i)
-    reader.flush_sync(None)
-    time.sleep(0.05)
-    reader.call(NAME, PATH, PROPS, "Get", v("(ss)", (MANAGER, "Version")), None,
-                Gio.DBusCallFlags.NONE, 120000, None, done, "Version")
-    harness.wait_for(lambda: len(order) == 13, "the lists and the property", timeout=120)
-    check(order.index("Version") < 12,
-          "the property read was answered before the last costly list", order)
-    reader.close_sync(None)
+    # a dozen costly answers, then a cheap call
+    cheap_call_first(env, "ListTombstones", lambda i: None)
 
     # paged through, every deletion comes once, placed right
     seen = {}
