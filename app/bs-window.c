@@ -1481,15 +1481,10 @@ client_job_progress_cb (
 }
 
 static void
-client_job_finished_cb (BsClient *client,
-                        BsDBusJob *job,
-                        const char *path,
-                        const char *kind,
-                        const char *state,
-                        const char *summary,
-                        gpointer user_data)
+client_job_finished_cb (BsClient *client, BsJobOutcome *outcome, gpointer user_data)
 {
   BsWindow *self = user_data;
+  const char *kind = outcome->kind;
 
   gtk_filter_changed (GTK_FILTER (self->active_jobs_filter), GTK_FILTER_CHANGE_DIFFERENT);
   update_busy (self);
@@ -3005,8 +3000,7 @@ export_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   g_autoptr (BsWindow) self = user_data;
   g_autoptr (GError) error = NULL;
 
-  if (!bs_dbus_manager_call_export_attendance_finish (BS_DBUS_MANAGER (object), NULL, result,
-                                                      &error))
+  if (!bs_client_export_attendance_finish (BS_CLIENT (object), result, &error))
     toast_error (self, error);
   else
     bs_window_add_toast (self, _ ("Attendance exported"));
@@ -3015,36 +3009,11 @@ export_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 static void
 export_to_file (BsWindow *self, GFile *file, guint64 from, guint64 to)
 {
-  g_autoptr (GUnixFDList) fd_list = NULL;
-  g_autoptr (GError) error = NULL;
-  g_autofree char *path = file ? g_file_get_path (file) : NULL;
-  int fd;
-  int index;
-
-  if (path == NULL || self->manager == NULL)
+  if (file == NULL || self->client == NULL)
     return;
-  /* a local file (the portal gives a local path too): opening does not block */
-  fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0644);
-  if (fd < 0)
-    {
-      g_autofree char *text
-          = g_strdup_printf (_ ("Cannot write “%s”: %s"), path, g_strerror (errno));
-
-      bs_window_add_toast (self, text);
-      return;
-    }
-  fd_list = g_unix_fd_list_new ();
-  index = g_unix_fd_list_append (fd_list, fd, &error);
-  close (fd);
-  if (index < 0)
-    {
-      toast_error (self, error);
-      return;
-    }
   bs_window_add_toast (self, _ ("Exporting attendance…"));
-  bs_dbus_manager_call_export_attendance (
-      self->manager, from * G_USEC_PER_SEC, to * G_USEC_PER_SEC, g_variant_new_handle (index),
-      BS_CLIENT_CALL_FLAGS, -1, fd_list, self->cancellable, export_cb, g_object_ref (self));
+  bs_client_export_attendance_async (self->client, file, from * G_USEC_PER_SEC, to * G_USEC_PER_SEC,
+                                     self->cancellable, export_cb, g_object_ref (self));
 }
 
 static void

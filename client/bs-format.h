@@ -2,8 +2,10 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Shared by the window and biosyncctl so both say the same thing. The
- * strings are translated; the returned const strings are static.
+ * Every label of a daemon's code (device and job states, job kinds,
+ * privileges) and every way of showing a time, a duration or a count:
+ * the window and biosyncctl show only these, so both say the same thing.
+ * The strings are translated; the returned const strings are static.
  */
 #pragma once
 
@@ -30,10 +32,15 @@ double bs_format_usage_fraction (guint used, guint capacity);
 
 /* Device State: "Online", "Offline", "Busy", "Error", "Unknown" */
 const char *bs_format_device_state (const char *state);
+/* the same, or "Disabled" for a device jobs leave alone */
+const char *bs_format_device_status (const char *state, gboolean enabled);
 /* Job State: "Queued", "Running", "Succeeded", "Partly done", "Failed" … */
 const char *bs_format_job_state (const char *state);
 /* Job Kind: "Sync all devices", "Collect attendance" … */
 const char *bs_format_job_kind (const char *kind);
+/* how a job ended, as a headline: "Sync all devices failed", "… partly
+ * failed", "… finished" (any other state) */
+char *bs_format_job_outcome (const char *kind, const char *state);
 /* a terminal privilege: "User", "Enroller", "Administrator", "Super administrator" */
 const char *bs_format_privilege (guint privilege);
 

@@ -201,21 +201,15 @@ toast_shows_cb (gpointer data)
 /* BsClient::job-finished handler: logs every finished job and records
  * the first one of @data's kind (@data is a FinishedJob) */
 void
-job_finished_cb (BsClient *c,
-                 BsDBusJob *job,
-                 const char *path,
-                 const char *kind,
-                 const char *state,
-                 const char *summary,
-                 gpointer data)
+job_finished_cb (BsClient *c, BsJobOutcome *outcome, gpointer data)
 {
   FinishedJob *finished = data;
 
-  g_printerr ("# job %s finished: %s (%s)\n", kind, state, summary);
-  if ((finished->kind == NULL || g_strcmp0 (kind, finished->kind) == 0) && !finished->done)
+  g_printerr ("# job %s finished: %s (%s)\n", outcome->kind, outcome->state, outcome->summary);
+  if ((finished->kind == NULL || g_strcmp0 (outcome->kind, finished->kind) == 0) && !finished->done)
     {
-      finished->state = g_strdup (state);
-      finished->summary = g_strdup (summary);
+      finished->state = g_strdup (outcome->state);
+      finished->summary = g_strdup (outcome->summary);
       finished->done = TRUE;
     }
 }

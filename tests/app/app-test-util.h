@@ -74,13 +74,7 @@ typedef struct
   gboolean done;
 } FinishedJob;
 
-void job_finished_cb (BsClient *c,
-                      BsDBusJob *job,
-                      const char *path,
-                      const char *kind,
-                      const char *state,
-                      const char *summary,
-                      gpointer data);
+void job_finished_cb (BsClient *c, BsJobOutcome *outcome, gpointer data);
 gboolean job_done_cb (gpointer data);
 void finished_job_clear (FinishedJob *finished);
 

@@ -1485,6 +1485,12 @@ test_export (void)
   /* toasts queue: refresh's and export's own go first, 5 s each */
   CHECK (wait_until (toast_shows_cb, (gpointer)_ ("Attendance exported"), 20, "the export"),
          "a toast says the attendance was exported");
+  {
+    GStatBuf st;
+
+    CHECK (g_stat (path, &st) == 0 && (st.st_mode & 0777) == 0600,
+           "the CSV file is mode 0600: attendance is personal data");
+  }
   REQUIRE (g_file_get_contents (path, &contents, NULL, &error), "the CSV file can be read");
   {
     g_auto (GStrv) lines = g_strsplit (contents, "\r\n", -1);
