@@ -8,63 +8,16 @@
 #include <gio/gunixoutputstream.h>
 #include <glib-unix.h>
 #include <glib/gi18n-lib.h>
-#include <stdio.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "biosyncctl.h"
+#include "bs-format.h"
 
 static char *opt_from = NULL;
 static char *opt_to = NULL;
 static char *opt_output = NULL;
 static guint64 from_usec = 0;
 static guint64 to_usec = 0;
-
-/* "2024-05-01" (local midnight; with @end_of_day the midnight after it),
- * "2024-05-01T08:30" or "2024-05-01 08:30:00" (local unless it has an
- * offset or Z), "@SECONDS" since the epoch; µs since the epoch */
-static gboolean
-parse_date (const char *text, gboolean end_of_day, guint64 *usec)
-{
-  g_autoptr (GTimeZone) local = g_time_zone_new_local ();
-  g_autoptr (GDateTime) time = NULL;
-  guint64 seconds;
-  int year, month, day;
-  char tail;
-
-  if (text[0] == '@')
-    {
-      if (!ctl_parse_uint (text + 1, G_MAXUINT32, &seconds))
-        return FALSE;
-      *usec = seconds * G_USEC_PER_SEC;
-      return TRUE;
-    }
-  if (sscanf (text, "%4d-%2d-%2d%c", &year, &month, &day, &tail) == 3)
-    {
-      time = g_date_time_new (local, year, month, day, 0, 0, 0);
-      if (time != NULL && end_of_day)
-        {
-          GDateTime *next = g_date_time_add_days (time, 1);
-
-          g_date_time_unref (time);
-          time = next;
-        }
-    }
-  else
-    {
-      g_autofree char *iso = g_strdup (text);
-      char *space = strchr (iso, ' ');
-
-      if (space != NULL)
-        *space = 'T';
-      time = g_date_time_new_from_iso8601 (iso, local);
-    }
-  if (time == NULL || g_date_time_to_unix (time) < 0)
-    return FALSE;
-  *usec = (guint64)g_date_time_to_unix (time) * G_USEC_PER_SEC
-          + (guint64)g_date_time_get_microsecond (time);
-  return TRUE;
-}
 
 gboolean
 ctl_check_export (int argc, char **argv, int *ret)
@@ -73,9 +26,9 @@ ctl_check_export (int argc, char **argv, int *ret)
 
   if (opt_from == NULL)
     problem = _ ("--from is required.");
-  else if (!parse_date (opt_from, FALSE, &from_usec))
+  else if (!bs_format_parse_time (opt_from, FALSE, &from_usec))
     problem = _ ("--from: not a date (YYYY-MM-DD) or time (ISO 8601).");
-  else if (opt_to != NULL && !parse_date (opt_to, TRUE, &to_usec))
+  else if (opt_to != NULL && !bs_format_parse_time (opt_to, TRUE, &to_usec))
     problem = _ ("--to: not a date (YYYY-MM-DD) or time (ISO 8601).");
   else if (to_usec != 0 && to_usec <= from_usec)
     problem = _ ("--to is before --from.");

@@ -6,6 +6,9 @@
 
 #include <glib/gi18n-lib.h>
 
+#include <stdio.h>
+#include <string.h>
+
 #include "bs-format.h"
 
 char *
@@ -74,6 +77,54 @@ bs_format_time_relative (guint64 usec, guint64 now_usec)
                                    : g_dngettext (GETTEXT_PACKAGE, "%u day ago", "%u days ago", n),
                             n);
   }
+}
+
+/* ------------------------------------------------------------------ reading times */
+
+/* "2024-05-01" (local midnight; with @end_of_day the midnight after it),
+ * "2024-05-01T08:30" or "2024-05-01 08:30:00" (local unless it has an
+ * offset or Z), "@SECONDS" since the epoch; µs since the epoch */
+gboolean
+bs_format_parse_time (const char *text, gboolean end_of_day, guint64 *usec)
+{
+  g_autoptr (GTimeZone) local = g_time_zone_new_local ();
+  g_autoptr (GDateTime) time = NULL;
+  guint64 seconds;
+  int year, month, day;
+  char tail;
+
+  if (text[0] == '@')
+    {
+      if (!g_ascii_string_to_unsigned (text + 1, 10, 0, G_MAXUINT32, &seconds, NULL))
+        return FALSE;
+      *usec = seconds * G_USEC_PER_SEC;
+      return TRUE;
+    }
+  if (sscanf (text, "%4d-%2d-%2d%c", &year, &month, &day, &tail) == 3)
+    {
+      time = g_date_time_new (local, year, month, day, 0, 0, 0);
+      if (time != NULL && end_of_day)
+        {
+          GDateTime *next = g_date_time_add_days (time, 1);
+
+          g_date_time_unref (time);
+          time = next;
+        }
+    }
+  else
+    {
+      g_autofree char *iso = g_strdup (text);
+      char *space = strchr (iso, ' ');
+
+      if (space != NULL)
+        *space = 'T';
+      time = g_date_time_new_from_iso8601 (iso, local);
+    }
+  if (time == NULL || g_date_time_to_unix (time) < 0)
+    return FALSE;
+  *usec = (guint64)g_date_time_to_unix (time) * G_USEC_PER_SEC
+          + (guint64)g_date_time_get_microsecond (time);
+  return TRUE;
 }
 
 char *

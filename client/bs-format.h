@@ -21,6 +21,11 @@ char *bs_format_time_iso (guint64 usec);
 /* "just now", "5 minutes ago", "in 3 hours", "never" … relative to @now_usec
  * (0: the current time) */
 char *bs_format_time_relative (guint64 usec, guint64 now_usec);
+/* what a person typed as a time: a day "2024-05-01" (local midnight; with
+ * @end_of_day the midnight after it), a time "2024-05-01T08:30" or
+ * "2024-05-01 08:30:00" (local unless it has an offset or Z), or
+ * "@SECONDS" since the epoch; in µs since the epoch */
+gboolean bs_format_parse_time (const char *text, gboolean end_of_day, guint64 *usec);
 /* a length of time: "850 ms", "12 s", "3 min 20 s", "2 h 5 min" */
 char *bs_format_duration (guint64 usec);
 /* a terminal clock offset in seconds: "in sync", "12 s ahead", "3 min behind" */

@@ -962,6 +962,21 @@ test_format (void)
   g_assert_cmpstr (bs_format_job_kind ("refresh-logs"), ==, "Collect attendance");
   g_assert_cmpstr (bs_format_job_kind ("new-kind"), ==, "new-kind");
   g_assert_cmpstr (bs_format_privilege (14), ==, "Super administrator");
+  {
+    guint64 day = 0, next = 0, at = 0;
+
+    /* what a person types as a time: a day, its end, an ISO time, @SECONDS */
+    g_assert_true (bs_format_parse_time ("2024-05-01", FALSE, &day));
+    g_assert_true (bs_format_parse_time ("2024-05-01", TRUE, &next));
+    g_assert_cmpuint (next - day, ==, G_GUINT64_CONSTANT (86400) * G_USEC_PER_SEC);
+    g_assert_true (bs_format_parse_time ("2024-05-01T00:00:00Z", FALSE, &at));
+    g_assert_cmpuint (at, ==, G_GUINT64_CONSTANT (1714521600) * G_USEC_PER_SEC);
+    g_assert_true (bs_format_parse_time ("@60", FALSE, &at));
+    g_assert_cmpuint (at, ==, 60 * G_USEC_PER_SEC);
+    g_assert_false (bs_format_parse_time ("2024-13-01", FALSE, &at));
+    g_assert_false (bs_format_parse_time ("yesterday", FALSE, &at));
+    g_assert_false (bs_format_parse_time ("@-1", FALSE, &at));
+  }
   g_assert_cmpstr (bs_format_device_status ("online", TRUE), ==, "Online");
   g_assert_cmpstr (bs_format_device_status ("online", FALSE), ==, "Disabled");
   {
