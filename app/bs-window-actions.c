@@ -1,0 +1,246 @@
+/* bs-window-actions.c — BsWindow's own actions (win.*): the Manager's
+ * operations for every device, Export Attendance… and search
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "bs-format.h"
+#include "bs-ui.h"
+#include "bs-window-private.h"
+
+static BsDBusManager *
+manager (BsWindow *self)
+{
+  return self->client ? bs_client_get_manager (self->client) : NULL;
+}
+
+/* ------------------------------------------------------------ every device */
+
+static void
+sync_all_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  BsWindow *self = BS_WINDOW (widget);
+
+  bs_window_call (self, manager (self), "SyncAll", NULL, _ ("Syncing all devices…"),
+                  BS_FOLLOW_NONE);
+}
+
+static void
+sync_templates_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  BsWindow *self = BS_WINDOW (widget);
+
+  bs_window_call (self, manager (self), "SyncTemplates", NULL, _ ("Syncing user templates…"),
+                  BS_FOLLOW_NONE);
+}
+
+static void
+refresh_logs_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  BsWindow *self = BS_WINDOW (widget);
+
+  bs_window_call (self, manager (self), "RefreshLogs", NULL, _ ("Collecting attendance records…"),
+                  BS_FOLLOW_NONE);
+}
+
+static void
+balance_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  BsWindow *self = BS_WINDOW (widget);
+
+  bs_window_call (self, manager (self), "BalanceDevices", NULL,
+                  _ ("Balancing devices… the report opens when it is done"), BS_FOLLOW_REPORT);
+}
+
+static void
+search_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  BsWindow *self = BS_WINDOW (widget);
+  const char *page = adw_view_stack_get_visible_child_name (self->view_stack);
+
+  if (g_strcmp0 (page, "devices") != 0 && g_strcmp0 (page, "people") != 0)
+    adw_view_stack_set_visible_child_name (self->view_stack, "devices");
+  gtk_search_bar_set_search_mode (self->search_bar, TRUE);
+  gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
+}
+
+/* ------------------------------------------------------------ export attendance */
+
+static void
+export_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (BsWindow) self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!bs_client_export_attendance_finish (BS_CLIENT (object), result, &error))
+    bs_window_show_error (self, error);
+  else
+    bs_window_add_toast (self, _ ("Attendance exported"));
+}
+
+/* the days the dialog asked for, for the file chooser's answer */
+typedef struct
+{
+  BsWindow *self;
+  guint64 from_usec;
+  guint64 to_usec; /* the midnight after the last day */
+} ExportRange;
+
+static void
+export_range_free (gpointer data, GClosure *closure)
+{
+  ExportRange *range = data;
+
+  g_object_unref (range->self);
+  g_free (range);
+}
+
+static void
+export_file_cb (GtkNativeDialog *native, int response, ExportRange *range)
+{
+  BsWindow *self = range->self;
+  g_autoptr (GFile) file = NULL;
+
+  if (response == GTK_RESPONSE_ACCEPT && self->client != NULL)
+    {
+      file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (native));
+      bs_window_add_toast (self, _ ("Exporting attendance…"));
+      bs_client_export_attendance_async (self->client, file, range->from_usec, range->to_usec,
+                                         self->cancellable, export_cb, g_object_ref (self));
+    }
+  g_object_unref (native);
+}
+
+/* the dialog and its two entries, borrowed: this lives as long as they do */
+typedef struct
+{
+  AdwMessageDialog *dialog;
+  GtkWidget *from;
+  GtkWidget *to;
+} ExportDates;
+
+static void
+export_dates_free (gpointer data, GClosure *closure)
+{
+  g_free (data);
+}
+
+/* the first day's midnight and the midnight after the last day */
+static gboolean
+export_dates_parse (ExportDates *dates, guint64 *from_usec, guint64 *to_usec)
+{
+  gboolean from_ok
+      = bs_format_parse_time (gtk_editable_get_text (GTK_EDITABLE (dates->from)), FALSE, from_usec);
+  gboolean to_ok
+      = bs_format_parse_time (gtk_editable_get_text (GTK_EDITABLE (dates->to)), TRUE, to_usec);
+
+  bs_ui_mark (dates->from, from_ok);
+  bs_ui_mark (dates->to, to_ok && (!from_ok || *to_usec > *from_usec));
+  return from_ok && to_ok && *to_usec > *from_usec;
+}
+
+static void
+export_dates_changed_cb (GtkEditable *editable, ExportDates *dates)
+{
+  guint64 from_usec = 0, to_usec = 0;
+
+  adw_message_dialog_set_response_enabled (dates->dialog, "export",
+                                           export_dates_parse (dates, &from_usec, &to_usec));
+}
+
+static void
+export_dates_response_cb (AdwMessageDialog *dialog, const char *response, ExportDates *dates)
+{
+  BsWindow *self = BS_WINDOW (gtk_window_get_transient_for (GTK_WINDOW (dialog)));
+  ExportRange *range;
+  GtkFileChooserNative *native;
+  g_autofree char *file_name = NULL;
+
+  range = g_new0 (ExportRange, 1);
+  if (g_strcmp0 (response, "export") != 0
+      || !export_dates_parse (dates, &range->from_usec, &range->to_usec))
+    {
+      g_free (range);
+      return;
+    }
+  range->self = g_object_ref (self);
+  native = gtk_file_chooser_native_new (_ ("Export Attendance"), GTK_WINDOW (self),
+                                        GTK_FILE_CHOOSER_ACTION_SAVE, _ ("_Export"), _ ("_Cancel"));
+  file_name
+      = g_strdup_printf ("attendance-%s-%s.csv", gtk_editable_get_text (GTK_EDITABLE (dates->from)),
+                         gtk_editable_get_text (GTK_EDITABLE (dates->to)));
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (native), file_name);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (native), TRUE);
+  g_signal_connect_data (native, "response", G_CALLBACK (export_file_cb), range, export_range_free,
+                         0);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (native));
+}
+
+static GtkWidget *
+date_row (GtkWidget *list, const char *name, const char *title, GDateTime *day)
+{
+  GtkWidget *row = adw_entry_row_new ();
+  g_autofree char *text = g_date_time_format (day, "%Y-%m-%d");
+
+  gtk_widget_set_name (row, name);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  gtk_editable_set_text (GTK_EDITABLE (row), text);
+  gtk_list_box_append (GTK_LIST_BOX (list), row);
+  return row;
+}
+
+static void
+export_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+  g_autoptr (GDateTime) first
+      = g_date_time_new_local (g_date_time_get_year (now), g_date_time_get_month (now), 1, 0, 0, 0);
+  AdwMessageDialog *dialog = bs_ui_question_new (
+      widget, "export-dialog", _ ("Export Attendance"),
+      _ ("The attendance records punched from the first day up to and including the last day are "
+         "saved as a CSV file."),
+      "export", _ ("_Choose File…"), ADW_RESPONSE_SUGGESTED);
+  GtkWidget *list = gtk_list_box_new ();
+  ExportDates *dates = g_new0 (ExportDates, 1);
+
+  dates->dialog = dialog;
+  gtk_list_box_set_selection_mode (GTK_LIST_BOX (list), GTK_SELECTION_NONE);
+  gtk_widget_add_css_class (list, "boxed-list");
+  dates->from = date_row (list, "export-from", _ ("First Day (YYYY-MM-DD)"), first);
+  dates->to = date_row (list, "export-to", _ ("Last Day (YYYY-MM-DD)"), now);
+  adw_message_dialog_set_extra_child (dialog, list);
+  adw_message_dialog_set_default_response (dialog, "export");
+  g_signal_connect_data (dialog, "response", G_CALLBACK (export_dates_response_cb), dates,
+                         export_dates_free, 0);
+  g_signal_connect (dates->from, "changed", G_CALLBACK (export_dates_changed_cb), dates);
+  g_signal_connect (dates->to, "changed", G_CALLBACK (export_dates_changed_cb), dates);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* ------------------------------------------------------------ the class */
+
+/* the actions that need the service */
+static const char *const service_actions[]
+    = { "win.sync-all", "win.sync-templates", "win.refresh-logs",
+        "win.balance",  "win.export",         "win.search" };
+
+void
+bs_window_enable_actions (BsWindow *self, gboolean running)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (service_actions); i++)
+    gtk_widget_action_set_enabled (GTK_WIDGET (self), service_actions[i], running);
+}
+
+void
+bs_window_class_add_actions (GtkWidgetClass *widget_class)
+{
+  gtk_widget_class_install_action (widget_class, "win.sync-all", NULL, sync_all_action);
+  gtk_widget_class_install_action (widget_class, "win.sync-templates", NULL, sync_templates_action);
+  gtk_widget_class_install_action (widget_class, "win.refresh-logs", NULL, refresh_logs_action);
+  gtk_widget_class_install_action (widget_class, "win.balance", NULL, balance_action);
+  gtk_widget_class_install_action (widget_class, "win.export", NULL, export_action);
+  gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);
+}
