@@ -14,14 +14,18 @@
 #include "bs-area-row.h"
 #include "bs-areas-page.h"
 #include "bs-ui.h"
+#include "bs-window.h"
 
 struct _BsAreasPage
 {
   BsPage parent_instance;
 
+  /* the template's children, in the order of children below */
   GtkStack *areas_stack;
   GtkListView *areas_view;
 };
+
+static const char children[] = "areas_stack areas_view";
 
 G_DEFINE_FINAL_TYPE (BsAreasPage, bs_areas_page, BS_TYPE_PAGE)
 
@@ -33,7 +37,8 @@ area_of (GtkWidget *widget, GVariant *param)
   return client != NULL ? bs_client_lookup_area (client, g_variant_get_uint32 (param)) : NULL;
 }
 
-/* calls the Manager's @method through the window */
+/* calls the Manager's @method through the window of @widget (the page,
+ * or one of its dialogs) */
 static void
 call_manager (GtkWidget *widget,
               const char *method,
@@ -41,9 +46,9 @@ call_manager (GtkWidget *widget,
               const char *done_text,
               BsFollow follow)
 {
-  BsPage *page = BS_PAGE (widget);
+  BsWindow *window = bs_window_for (widget);
 
-  bs_page_call (page, bs_page_get_manager (page), method, parameters, done_text, follow);
+  bs_window_call (window, bs_window_get_manager (window), method, parameters, done_text, follow);
 }
 
 /* ------------------------------------------------------------ the list */
@@ -61,7 +66,7 @@ bs_areas_page_client_set (BsPage *page)
   BsAreasPage *self = BS_AREAS_PAGE (page);
   BsClient *client = bs_page_get_client (page);
   GListModel *areas = bs_client_get_areas (client);
-  g_autoptr (GtkListItemFactory) factory = bs_row_factory_new (BS_TYPE_AREA_ROW, client);
+  g_autoptr (GtkListItemFactory) factory = bs_row_factory_new (BS_TYPE_AREA_ROW);
   g_autoptr (GtkNoSelection) selection = gtk_no_selection_new (g_object_ref (areas));
 
   gtk_list_view_set_factory (self->areas_view, factory);
@@ -79,23 +84,6 @@ bs_areas_page_manager_changed (BsPage *page)
 
 /* ------------------------------------------------------------ naming an area */
 
-/* the name dialog of a new (id 0) or an existing area */
-typedef struct
-{
-  GtkWidget *page;
-  guint id;
-  GtkWidget *entry; /* the dialog's */
-} AreaName;
-
-static void
-area_name_free (gpointer data, GClosure *closure)
-{
-  AreaName *name = data;
-
-  g_object_unref (name->page);
-  g_free (name);
-}
-
 static void
 area_name_changed_cb (GtkWidget *entry, AdwMessageDialog *dialog)
 {
@@ -104,18 +92,20 @@ area_name_changed_cb (GtkWidget *entry, AdwMessageDialog *dialog)
   adw_message_dialog_set_response_enabled (dialog, "ok", *text != '\0' && strlen (text) <= 256);
 }
 
+/* the name dialog of the area @data (0: a new one) answered */
 static void
-area_name_response_cb (AdwMessageDialog *dialog, const char *response, AreaName *name)
+area_name_response_cb (AdwMessageDialog *dialog, const char *response, gpointer data)
 {
-  g_autofree char *text = bs_ui_stripped_text (name->entry);
+  g_autofree char *text = bs_ui_stripped_text (adw_message_dialog_get_extra_child (dialog));
+  guint id = GPOINTER_TO_UINT (data);
 
   if (g_strcmp0 (response, "ok") != 0 || *text == '\0')
     return;
-  if (name->id == 0)
-    call_manager (name->page, "AddArea", g_variant_new ("(s)", text), _ ("Area created"),
+  if (id == 0)
+    call_manager (GTK_WIDGET (dialog), "AddArea", g_variant_new ("(s)", text), _ ("Area created"),
                   BS_FOLLOW_NONE);
   else
-    call_manager (name->page, "RenameArea", g_variant_new ("(us)", name->id, text),
+    call_manager (GTK_WIDGET (dialog), "RenameArea", g_variant_new ("(us)", id, text),
                   _ ("Area renamed"), BS_FOLLOW_NONE);
 }
 
@@ -126,20 +116,16 @@ area_name_dialog (GtkWidget *page, guint id, const char *current)
       page, "area-name-dialog", id ? _ ("Rename Area") : _ ("New Area"),
       _ ("Terminals of the same area share their people, fingerprints and faces."), "ok",
       id ? _ ("_Rename") : _ ("_Create"), ADW_RESPONSE_SUGGESTED);
-  AreaName *name = g_new0 (AreaName, 1);
+  GtkWidget *entry = gtk_entry_new ();
 
-  name->page = g_object_ref (page);
-  name->id = id;
-  name->entry = gtk_entry_new ();
-  gtk_entry_set_activates_default (GTK_ENTRY (name->entry), TRUE);
-  gtk_entry_set_placeholder_text (GTK_ENTRY (name->entry), _ ("Name, e.g. “Main Building”"));
-  gtk_editable_set_text (GTK_EDITABLE (name->entry), current ? current : "");
-  adw_message_dialog_set_extra_child (dialog, name->entry);
+  gtk_entry_set_activates_default (GTK_ENTRY (entry), TRUE);
+  gtk_entry_set_placeholder_text (GTK_ENTRY (entry), _ ("Name, e.g. “Main Building”"));
+  gtk_editable_set_text (GTK_EDITABLE (entry), current ? current : "");
+  adw_message_dialog_set_extra_child (dialog, entry);
   adw_message_dialog_set_default_response (dialog, "ok");
-  g_signal_connect (name->entry, "changed", G_CALLBACK (area_name_changed_cb), dialog);
-  area_name_changed_cb (name->entry, dialog);
-  g_signal_connect_data (dialog, "response", G_CALLBACK (area_name_response_cb), name,
-                         area_name_free, 0);
+  g_signal_connect (entry, "changed", G_CALLBACK (area_name_changed_cb), dialog);
+  area_name_changed_cb (entry, dialog);
+  g_signal_connect (dialog, "response", G_CALLBACK (area_name_response_cb), GUINT_TO_POINTER (id));
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
@@ -160,25 +146,26 @@ rename_action (GtkWidget *widget, const char *action, GVariant *param)
 
 /* ------------------------------------------------------------ assigning devices */
 
-/* the assign dialog: a check button per device */
+/* what the assign dialog shows: for the area, a check button per device */
 typedef struct
 {
-  GtkWidget *page;
   guint area_id;
-  GPtrArray *checks; /* GtkCheckButton*, the dialog's */
-  GArray *device_ids;
-  GArray *was_in; /* gboolean: the device was in the area when the dialog opened */
+  GArray *rows; /* AssignRow */
 } Assign;
+
+typedef struct
+{
+  GtkCheckButton *check; /* the dialog's */
+  guint device_id;
+  gboolean was_in; /* the device was in the area when the dialog opened */
+} AssignRow;
 
 static void
 assign_free (gpointer data, GClosure *closure)
 {
   Assign *assign = data;
 
-  g_object_unref (assign->page);
-  g_ptr_array_unref (assign->checks);
-  g_array_unref (assign->device_ids);
-  g_array_unref (assign->was_in);
+  g_array_unref (assign->rows);
   g_free (assign);
 }
 
@@ -187,18 +174,18 @@ assign_response_cb (AdwMessageDialog *dialog, const char *response, Assign *assi
 {
   if (g_strcmp0 (response, "apply") != 0)
     return;
-  for (guint i = 0; i < assign->checks->len; i++)
+  for (guint i = 0; i < assign->rows->len; i++)
     {
-      gboolean now = gtk_check_button_get_active (assign->checks->pdata[i]);
+      AssignRow *row = &g_array_index (assign->rows, AssignRow, i);
+      gboolean now = gtk_check_button_get_active (row->check);
       GVariantDict changes;
 
-      if (now == g_array_index (assign->was_in, gboolean, i))
+      if (now == row->was_in)
         continue;
       g_variant_dict_init (&changes, NULL);
       g_variant_dict_insert (&changes, "area-id", "u", now ? assign->area_id : 0);
-      call_manager (assign->page, "UpdateDevice",
-                    g_variant_new ("(u@a{sv})", g_array_index (assign->device_ids, guint, i),
-                                   g_variant_dict_end (&changes)),
+      call_manager (GTK_WIDGET (dialog), "UpdateDevice",
+                    g_variant_new ("(u@a{sv})", row->device_id, g_variant_dict_end (&changes)),
                     NULL, BS_FOLLOW_NONE);
     }
 }
@@ -208,11 +195,11 @@ static GtkWidget *
 assign_row (BsClient *client, Assign *assign, BsDBusDevice *device)
 {
   GtkWidget *row = adw_action_row_new ();
-  GtkWidget *check = gtk_check_button_new ();
+  AssignRow entry = { GTK_CHECK_BUTTON (gtk_check_button_new ()), bs_dbus_device_get_id (device),
+                      bs_dbus_device_get_area_id (device) == assign->area_id };
   guint current = bs_dbus_device_get_area_id (device);
-  gboolean in = current == assign->area_id;
-  guint id = bs_dbus_device_get_id (device);
-  BsDBusArea *other = current != 0 && !in ? bs_client_lookup_area (client, current) : NULL;
+  BsDBusArea *other
+      = current != 0 && !entry.was_in ? bs_client_lookup_area (client, current) : NULL;
 
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), bs_dbus_device_get_name (device));
   if (other != NULL)
@@ -221,12 +208,10 @@ assign_row (BsClient *client, Assign *assign, BsDBusDevice *device)
 
       adw_action_row_set_subtitle (ADW_ACTION_ROW (row), where);
     }
-  gtk_check_button_set_active (GTK_CHECK_BUTTON (check), in);
-  adw_action_row_add_prefix (ADW_ACTION_ROW (row), check);
-  adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), check);
-  g_ptr_array_add (assign->checks, check);
-  g_array_append_val (assign->device_ids, id);
-  g_array_append_val (assign->was_in, in);
+  gtk_check_button_set_active (entry.check, entry.was_in);
+  adw_action_row_add_prefix (ADW_ACTION_ROW (row), GTK_WIDGET (entry.check));
+  adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), GTK_WIDGET (entry.check));
+  g_array_append_val (assign->rows, entry);
   return row;
 }
 
@@ -269,11 +254,8 @@ assign_action (GtkWidget *widget, const char *action, GVariant *param)
                                "apply", _ ("_Apply"), ADW_RESPONSE_SUGGESTED);
   adw_message_dialog_format_heading (dialog, _ ("Devices of “%s”"), bs_dbus_area_get_name (area));
   assign = g_new0 (Assign, 1);
-  assign->page = g_object_ref (widget);
   assign->area_id = bs_dbus_area_get_id (area);
-  assign->checks = g_ptr_array_new ();
-  assign->device_ids = g_array_new (FALSE, FALSE, sizeof (guint));
-  assign->was_in = g_array_new (FALSE, FALSE, sizeof (gboolean));
+  assign->rows = g_array_new (FALSE, FALSE, sizeof (AssignRow));
   adw_message_dialog_set_extra_child (dialog,
                                       assign_list (bs_page_get_client (BS_PAGE (widget)), assign));
   g_signal_connect_data (dialog, "response", G_CALLBACK (assign_response_cb), assign, assign_free,
@@ -321,6 +303,16 @@ remove_now_action (GtkWidget *widget, const char *action, GVariant *param)
 
 /* ------------------------------------------------------------ the class */
 
+static const BsUiAction actions[] = {
+  { "areas.add", NULL, add_action },
+  { "areas.rename", "u", rename_action },
+  { "areas.assign", "u", assign_action },
+  { "areas.sync", "u", sync_action },
+  { "areas.preview", "u", preview_action },
+  { "areas.remove", "u", remove_action },
+  { "areas.remove-now", "u", remove_now_action },
+};
+
 static void
 bs_areas_page_class_init (BsAreasPageClass *klass)
 {
@@ -330,18 +322,11 @@ bs_areas_page_class_init (BsAreasPageClass *klass)
   page_class->client_set = bs_areas_page_client_set;
   page_class->manager_changed = bs_areas_page_manager_changed;
 
-  gtk_widget_class_set_template_from_resource (widget_class,
-                                               "/org/biosync/BioSync/bs-areas-page.ui");
-  gtk_widget_class_bind_template_child (widget_class, BsAreasPage, areas_stack);
-  gtk_widget_class_bind_template_child (widget_class, BsAreasPage, areas_view);
+  bs_ui_class_set_template (widget_class, "bs-areas-page.ui",
+                            G_STRUCT_OFFSET (BsAreasPage, areas_stack),
+                            G_STRUCT_OFFSET (BsAreasPage, areas_view), children);
 
-  gtk_widget_class_install_action (widget_class, "areas.add", NULL, add_action);
-  gtk_widget_class_install_action (widget_class, "areas.rename", "u", rename_action);
-  gtk_widget_class_install_action (widget_class, "areas.assign", "u", assign_action);
-  gtk_widget_class_install_action (widget_class, "areas.sync", "u", sync_action);
-  gtk_widget_class_install_action (widget_class, "areas.preview", "u", preview_action);
-  gtk_widget_class_install_action (widget_class, "areas.remove", "u", remove_action);
-  gtk_widget_class_install_action (widget_class, "areas.remove-now", "u", remove_now_action);
+  bs_ui_class_install_actions (widget_class, actions, G_N_ELEMENTS (actions));
 }
 
 static void

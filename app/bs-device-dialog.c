@@ -18,9 +18,8 @@ struct _BsDeviceDialog
 {
   AdwWindow parent_instance;
 
-  GtkWidget *save_button;
-  GtkWidget *name_row;
-  GtkWidget *address_row;
+  /* the template's children, in the order of children below */
+  GtkWidget *save_button, *name_row, *address_row;
   AdwActionRow *port_row;
   GtkWidget *port_spin;
   AdwComboRow *protocol_row;
@@ -29,10 +28,12 @@ struct _BsDeviceDialog
   GtkWidget *time_zone_row;
   GtkSwitch *enabled_switch;
 
-  BsWindow *window;
   guint device_id;  /* 0: a new one */
   GArray *area_ids; /* guint, by the area row's positions */
 };
+
+static const char children[] = "save_button name_row address_row port_row port_spin protocol_row "
+                               "comm_key_row area_row time_zone_row enabled_switch";
 
 G_DEFINE_FINAL_TYPE (BsDeviceDialog, bs_device_dialog, ADW_TYPE_WINDOW)
 
@@ -135,8 +136,8 @@ options (BsDeviceDialog *self, const char *name, const char *address, guint16 po
 static void
 save_cb (BsDeviceDialog *self)
 {
-  BsClient *client = bs_window_get_client (self->window);
-  BsDBusManager *manager = client ? bs_client_get_manager (client) : NULL;
+  BsWindow *window = bs_window_for (GTK_WIDGET (self));
+  BsDBusManager *manager = bs_window_get_manager (window);
   g_autofree char *name = bs_ui_stripped_text (self->name_row);
   g_autofree char *address = bs_ui_stripped_text (self->address_row);
   guint area = adw_combo_row_get_selected (self->area_row);
@@ -146,14 +147,14 @@ save_cb (BsDeviceDialog *self)
     return;
   if (self->device_id == 0)
     bs_window_call (
-        self->window, manager, "AddDevice",
+        window, manager, "AddDevice",
         g_variant_new ("(ssqu@a{sv})", name, address, port,
                        area < self->area_ids->len ? g_array_index (self->area_ids, guint, area) : 0,
                        options (self, name, address, port)),
         _ ("Device added"), BS_FOLLOW_NONE);
   else
     bs_window_call (
-        self->window, manager, "UpdateDevice",
+        window, manager, "UpdateDevice",
         g_variant_new ("(u@a{sv})", self->device_id, options (self, name, address, port)),
         _ ("Device saved"), BS_FOLLOW_NONE);
   gtk_window_destroy (GTK_WINDOW (self));
@@ -208,7 +209,6 @@ bs_device_dialog_new (BsWindow *window, BsDBusDevice *device)
   client = bs_window_get_client (window);
   g_return_val_if_fail (client != NULL, NULL);
   self = g_object_new (BS_TYPE_DEVICE_DIALOG, "transient-for", window, NULL);
-  self->window = g_object_ref (window);
   gtk_window_set_title (GTK_WINDOW (self), device ? _ ("Edit Device") : _ ("Add Device"));
   gtk_button_set_label (GTK_BUTTON (self->save_button), device ? _ ("_Save") : _ ("_Add"));
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->comm_key_row),
@@ -227,18 +227,9 @@ bs_device_dialog_dispose (GObject *object)
 {
   BsDeviceDialog *self = BS_DEVICE_DIALOG (object);
 
-  g_clear_object (&self->window);
+  g_clear_pointer (&self->area_ids, g_array_unref);
   gtk_widget_dispose_template (GTK_WIDGET (self), BS_TYPE_DEVICE_DIALOG);
   G_OBJECT_CLASS (bs_device_dialog_parent_class)->dispose (object);
-}
-
-static void
-bs_device_dialog_finalize (GObject *object)
-{
-  BsDeviceDialog *self = BS_DEVICE_DIALOG (object);
-
-  g_array_unref (self->area_ids);
-  G_OBJECT_CLASS (bs_device_dialog_parent_class)->finalize (object);
 }
 
 static void
@@ -248,19 +239,9 @@ bs_device_dialog_class_init (BsDeviceDialogClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = bs_device_dialog_dispose;
-  object_class->finalize = bs_device_dialog_finalize;
-  gtk_widget_class_set_template_from_resource (widget_class,
-                                               "/org/biosync/BioSync/bs-device-dialog.ui");
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceDialog, save_button);
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceDialog, name_row);
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceDialog, address_row);
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceDialog, port_row);
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceDialog, port_spin);
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceDialog, protocol_row);
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceDialog, comm_key_row);
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceDialog, area_row);
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceDialog, time_zone_row);
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceDialog, enabled_switch);
+  bs_ui_class_set_template (widget_class, "bs-device-dialog.ui",
+                            G_STRUCT_OFFSET (BsDeviceDialog, save_button),
+                            G_STRUCT_OFFSET (BsDeviceDialog, enabled_switch), children);
   gtk_widget_class_bind_template_callback (widget_class, validate);
   gtk_widget_class_bind_template_callback (widget_class, save_cb);
   gtk_widget_class_bind_template_callback (widget_class, gtk_window_destroy);

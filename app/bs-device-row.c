@@ -28,20 +28,19 @@ struct _BsDeviceRow
 {
   BsRow parent_instance;
 
+  /* the template's children, in the order of children below */
   GtkImage *state_icon;
-  GtkLabel *name_label;
-  GtkLabel *badge;
-  GtkLabel *subtitle;
-  GtkLabel *detail;
-  GtkLabel *error_label;
-  GtkLevelBar *users_bar, *fingerprints_bar, *faces_bar, *records_bar;
-  GtkLabel *users_count, *fingerprints_count, *faces_count, *records_count;
-  GtkWidget *sync_button;
-  GtkMenuButton *menu_button;
-
+  GtkLabel *name_label, *badge, *subtitle, *detail, *error_label;
   GtkLevelBar *bars[N_COUNTS];
   GtkLabel *counts[N_COUNTS];
+  GtkWidget *sync_button;
+  GtkMenuButton *menu_button;
 };
+
+static const char children[]
+    = "state_icon name_label badge subtitle detail error_label"
+      " users_bar fingerprints_bar faces_bar records_bar"
+      " users_count fingerprints_count faces_count records_count sync_button menu_button";
 
 G_DEFINE_FINAL_TYPE (BsDeviceRow, bs_device_row, BS_TYPE_ROW)
 
@@ -162,27 +161,10 @@ bs_device_row_update (BsRow *row)
 static void
 bs_device_row_class_init (BsDeviceRowClass *klass)
 {
-  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
-
   BS_ROW_CLASS (klass)->update = bs_device_row_update;
-  gtk_widget_class_set_template_from_resource (widget_class,
-                                               "/org/biosync/BioSync/bs-device-row.ui");
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, state_icon);
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, name_label);
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, badge);
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, subtitle);
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, detail);
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, error_label);
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, users_bar);
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, fingerprints_bar);
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, faces_bar);
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, records_bar);
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, users_count);
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, fingerprints_count);
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, faces_count);
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, records_count);
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, sync_button);
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, menu_button);
+  bs_ui_class_set_template (GTK_WIDGET_CLASS (klass), "bs-device-row.ui",
+                            G_STRUCT_OFFSET (BsDeviceRow, state_icon),
+                            G_STRUCT_OFFSET (BsDeviceRow, menu_button), children);
 }
 
 /* a capacity bar: accent up to 75 %, then warning, red when full */
@@ -204,14 +186,6 @@ static void
 bs_device_row_init (BsDeviceRow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
-  self->bars[USERS] = self->users_bar;
-  self->bars[FINGERPRINTS] = self->fingerprints_bar;
-  self->bars[FACES] = self->faces_bar;
-  self->bars[RECORDS] = self->records_bar;
-  self->counts[USERS] = self->users_count;
-  self->counts[FINGERPRINTS] = self->fingerprints_count;
-  self->counts[FACES] = self->faces_count;
-  self->counts[RECORDS] = self->records_count;
   for (guint i = 0; i < N_COUNTS; i++)
     {
       capacity_bar_init (self->bars[i]);

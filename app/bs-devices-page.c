@@ -15,11 +15,13 @@
 #include "bs-device-row.h"
 #include "bs-devices-page.h"
 #include "bs-ui.h"
+#include "bs-window.h"
 
 struct _BsDevicesPage
 {
   BsPage parent_instance;
 
+  /* the template's children, in the order of children below */
   GtkLabel *devices_summary;
   GtkStack *devices_stack;
   GtkListView *devices_view;
@@ -27,6 +29,8 @@ struct _BsDevicesPage
   GtkCustomFilter *filter;
   GtkFilterListModel *filtered;
 };
+
+static const char children[] = "devices_summary devices_stack devices_view";
 
 G_DEFINE_FINAL_TYPE (BsDevicesPage, bs_devices_page, BS_TYPE_PAGE)
 
@@ -108,7 +112,7 @@ bs_devices_page_client_set (BsPage *page)
   BsDevicesPage *self = BS_DEVICES_PAGE (page);
   BsClient *client = bs_page_get_client (page);
   GListModel *devices = bs_client_get_devices (client);
-  g_autoptr (GtkListItemFactory) factory = bs_row_factory_new (BS_TYPE_DEVICE_ROW, client);
+  g_autoptr (GtkListItemFactory) factory = bs_row_factory_new (BS_TYPE_DEVICE_ROW);
 
   gtk_list_view_set_factory (self->devices_view, factory);
   gtk_filter_list_model_set_model (self->filtered, devices);
@@ -157,15 +161,15 @@ edit_action (GtkWidget *widget, const char *name, GVariant *param)
 static void
 sync_action (GtkWidget *widget, const char *name, GVariant *param)
 {
-  bs_page_call (BS_PAGE (widget), device_of (BS_DEVICES_PAGE (widget), param), "Sync", NULL, NULL,
-                BS_FOLLOW_NONE);
+  bs_window_call (bs_window_for (widget), device_of (BS_DEVICES_PAGE (widget), param), "Sync", NULL,
+                  NULL, BS_FOLLOW_NONE);
 }
 
 static void
 refresh_logs_action (GtkWidget *widget, const char *name, GVariant *param)
 {
-  bs_page_call (BS_PAGE (widget), device_of (BS_DEVICES_PAGE (widget), param), "RefreshLogs", NULL,
-                _ ("Collecting attendance records…"), BS_FOLLOW_NONE);
+  bs_window_call (bs_window_for (widget), device_of (BS_DEVICES_PAGE (widget), param),
+                  "RefreshLogs", NULL, _ ("Collecting attendance records…"), BS_FOLLOW_NONE);
 }
 
 static void
@@ -189,21 +193,27 @@ remove_now_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   BsPage *page = BS_PAGE (widget);
 
-  bs_page_call (page, bs_page_get_manager (page), "RemoveDevice",
-                g_variant_new ("(u)", g_variant_get_uint32 (param)), _ ("Device removed"),
-                BS_FOLLOW_NONE);
+  bs_window_call (bs_window_for (GTK_WIDGET (page)), bs_page_get_manager (page), "RemoveDevice",
+                  g_variant_new ("(u)", g_variant_get_uint32 (param)), _ ("Device removed"),
+                  BS_FOLLOW_NONE);
 }
 
 /* ------------------------------------------------------------ the class */
 
 static void
-bs_devices_page_dispose (GObject *object)
+bs_devices_page_finalize (GObject *object)
 {
   BsDevicesPage *self = BS_DEVICES_PAGE (object);
 
   g_clear_object (&self->filtered);
-  G_OBJECT_CLASS (bs_devices_page_parent_class)->dispose (object);
+  G_OBJECT_CLASS (bs_devices_page_parent_class)->finalize (object);
 }
+
+static const BsUiAction actions[] = {
+  { "devices.add", NULL, add_action },      { "devices.edit", "u", edit_action },
+  { "devices.sync", "u", sync_action },     { "devices.refresh-logs", "u", refresh_logs_action },
+  { "devices.remove", "u", remove_action }, { "devices.remove-now", "u", remove_now_action },
+};
 
 static void
 bs_devices_page_class_init (BsDevicesPageClass *klass)
@@ -212,23 +222,16 @@ bs_devices_page_class_init (BsDevicesPageClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
   BsPageClass *page_class = BS_PAGE_CLASS (klass);
 
-  object_class->dispose = bs_devices_page_dispose;
+  object_class->finalize = bs_devices_page_finalize;
   page_class->client_set = bs_devices_page_client_set;
   page_class->manager_changed = bs_devices_page_manager_changed;
   page_class->search_changed = bs_devices_page_search_changed;
 
-  gtk_widget_class_set_template_from_resource (widget_class,
-                                               "/org/biosync/BioSync/bs-devices-page.ui");
-  gtk_widget_class_bind_template_child (widget_class, BsDevicesPage, devices_summary);
-  gtk_widget_class_bind_template_child (widget_class, BsDevicesPage, devices_stack);
-  gtk_widget_class_bind_template_child (widget_class, BsDevicesPage, devices_view);
+  bs_ui_class_set_template (widget_class, "bs-devices-page.ui",
+                            G_STRUCT_OFFSET (BsDevicesPage, devices_summary),
+                            G_STRUCT_OFFSET (BsDevicesPage, devices_view), children);
 
-  gtk_widget_class_install_action (widget_class, "devices.add", NULL, add_action);
-  gtk_widget_class_install_action (widget_class, "devices.edit", "u", edit_action);
-  gtk_widget_class_install_action (widget_class, "devices.sync", "u", sync_action);
-  gtk_widget_class_install_action (widget_class, "devices.refresh-logs", "u", refresh_logs_action);
-  gtk_widget_class_install_action (widget_class, "devices.remove", "u", remove_action);
-  gtk_widget_class_install_action (widget_class, "devices.remove-now", "u", remove_now_action);
+  bs_ui_class_install_actions (widget_class, actions, G_N_ELEMENTS (actions));
 }
 
 static void

@@ -15,6 +15,7 @@
 #include "bs-job-row.h"
 #include "bs-jobs-page.h"
 #include "bs-ui.h"
+#include "bs-window.h"
 #include "bs-variant-item.h"
 
 /* how many jobs the history shows */
@@ -24,17 +25,18 @@ struct _BsJobsPage
 {
   BsPage parent_instance;
 
+  /* the template's children, in the order of children below */
   GtkStack *active_jobs_stack;
-  GtkListView *active_jobs_view;
-  GtkListView *history_view;
+  GtkListView *active_jobs_view, *history_view;
 
   GtkCustomFilter *active_filter;
   GtkFilterListModel *active;
   GListStore *history;
-  GCancellable *history_cancellable;
   gboolean busy;
   double progress;
 };
+
+static const char children[] = "active_jobs_stack active_jobs_view history_view";
 
 G_DEFINE_FINAL_TYPE (BsJobsPage, bs_jobs_page, BS_TYPE_PAGE)
 
@@ -110,7 +112,7 @@ cancel_action (GtkWidget *widget, const char *action, GVariant *param)
   BsDBusJob *job
       = client != NULL ? bs_client_lookup_job (client, g_variant_get_string (param, NULL)) : NULL;
 
-  bs_page_call (BS_PAGE (widget), job, "Cancel", NULL, _ ("Cancelling…"), BS_FOLLOW_NONE);
+  bs_window_call (bs_window_for (widget), job, "Cancel", NULL, _ ("Cancelling…"), BS_FOLLOW_NONE);
 }
 
 /* ------------------------------------------------------------ the history */
@@ -123,7 +125,7 @@ list_jobs_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   g_autoptr (GVariant) jobs = NULL;
 
   if (!bs_dbus_manager_call_list_jobs_finish (BS_DBUS_MANAGER (object), &jobs, result, &error))
-    bs_page_show_error (BS_PAGE (self), error);
+    bs_window_show_error (bs_window_for (GTK_WIDGET (self)), error);
   else
     bs_variant_item_replace_all (self->history, jobs);
 }
@@ -136,7 +138,7 @@ reload_history (BsJobsPage *self)
   if (manager == NULL)
     return;
   bs_dbus_manager_call_list_jobs (manager, HISTORY_LIMIT, G_DBUS_CALL_FLAGS_NONE, -1,
-                                  bs_ui_restart (&self->history_cancellable), list_jobs_cb,
+                                  bs_page_start_read (BS_PAGE (self), "history"), list_jobs_cb,
                                   g_object_ref (self));
 }
 
@@ -166,8 +168,8 @@ bs_jobs_page_client_set (BsPage *page)
   BsJobsPage *self = BS_JOBS_PAGE (page);
   BsClient *client = bs_page_get_client (page);
   GListModel *jobs = bs_client_get_jobs (client);
-  g_autoptr (GtkListItemFactory) active = bs_row_factory_new (BS_TYPE_JOB_ROW, client);
-  g_autoptr (GtkListItemFactory) history = bs_row_factory_new (BS_TYPE_HISTORY_ROW, client);
+  g_autoptr (GtkListItemFactory) active = bs_row_factory_new (BS_TYPE_JOB_ROW);
+  g_autoptr (GtkListItemFactory) history = bs_row_factory_new (BS_TYPE_HISTORY_ROW);
 
   gtk_list_view_set_factory (self->active_jobs_view, active);
   gtk_list_view_set_factory (self->history_view, history);
@@ -207,21 +209,11 @@ bs_jobs_page_get_property (GObject *object, guint prop_id, GValue *value, GParam
 }
 
 static void
-bs_jobs_page_dispose (GObject *object)
-{
-  BsJobsPage *self = BS_JOBS_PAGE (object);
-
-  g_cancellable_cancel (self->history_cancellable);
-  g_clear_object (&self->active);
-  G_OBJECT_CLASS (bs_jobs_page_parent_class)->dispose (object);
-}
-
-static void
 bs_jobs_page_finalize (GObject *object)
 {
   BsJobsPage *self = BS_JOBS_PAGE (object);
 
-  g_clear_object (&self->history_cancellable);
+  g_clear_object (&self->active);
   g_clear_object (&self->history);
   G_OBJECT_CLASS (bs_jobs_page_parent_class)->finalize (object);
 }
@@ -234,7 +226,6 @@ bs_jobs_page_class_init (BsJobsPageClass *klass)
   BsPageClass *page_class = BS_PAGE_CLASS (klass);
 
   object_class->get_property = bs_jobs_page_get_property;
-  object_class->dispose = bs_jobs_page_dispose;
   object_class->finalize = bs_jobs_page_finalize;
   page_class->client_set = bs_jobs_page_client_set;
   page_class->manager_changed = bs_jobs_page_refresh;
@@ -248,11 +239,9 @@ bs_jobs_page_class_init (BsJobsPageClass *klass)
                              G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
-  gtk_widget_class_set_template_from_resource (widget_class,
-                                               "/org/biosync/BioSync/bs-jobs-page.ui");
-  gtk_widget_class_bind_template_child (widget_class, BsJobsPage, active_jobs_stack);
-  gtk_widget_class_bind_template_child (widget_class, BsJobsPage, active_jobs_view);
-  gtk_widget_class_bind_template_child (widget_class, BsJobsPage, history_view);
+  bs_ui_class_set_template (widget_class, "bs-jobs-page.ui",
+                            G_STRUCT_OFFSET (BsJobsPage, active_jobs_stack),
+                            G_STRUCT_OFFSET (BsJobsPage, history_view), children);
   gtk_widget_class_bind_template_callback (widget_class, history_activate_cb);
   gtk_widget_class_install_action (widget_class, "jobs.cancel", "s", cancel_action);
 }

@@ -10,6 +10,7 @@ typedef struct
 {
   BsClient *client;
   char *search;
+  GHashTable *reads; /* what → GCancellable */
 } BsPagePrivate;
 
 G_DEFINE_TYPE_WITH_PRIVATE (BsPage, bs_page, ADW_TYPE_BIN)
@@ -91,31 +92,22 @@ bs_page_shown (BsPage *self)
     klass->shown (self);
 }
 
-void
-bs_page_show_error (BsPage *self, const GError *error)
+GCancellable *
+bs_page_start_read (BsPage *self, const char *what)
 {
-  BsWindow *window = bs_window_for (GTK_WIDGET (self));
+  BsPagePrivate *priv = bs_page_get_instance_private (self);
+  GCancellable *cancellable = g_cancellable_new ();
 
-  g_return_if_fail (BS_IS_PAGE (self));
-  if (window != NULL)
-    bs_window_show_error (window, error);
+  g_return_val_if_fail (BS_IS_PAGE (self), NULL);
+  g_cancellable_cancel (g_hash_table_lookup (priv->reads, what));
+  g_hash_table_insert (priv->reads, g_strdup (what), cancellable);
+  return cancellable;
 }
 
-void
-bs_page_call (BsPage *self,
-              gpointer proxy,
-              const char *method,
-              GVariant *parameters,
-              const char *done_text,
-              BsFollow follow)
+static void
+cancel_read (const char *what, GCancellable *cancellable, gpointer user_data)
 {
-  BsWindow *window = bs_window_for (GTK_WIDGET (self));
-
-  g_return_if_fail (BS_IS_PAGE (self));
-  if (window != NULL)
-    bs_window_call (window, proxy, method, parameters, done_text, follow);
-  else if (parameters != NULL)
-    g_variant_unref (g_variant_ref_sink (parameters));
+  g_cancellable_cancel (cancellable);
 }
 
 static void
@@ -127,6 +119,7 @@ bs_page_dispose (GObject *object)
   /* every subclass has a template, the base class none */
   if (G_OBJECT_TYPE (self) != BS_TYPE_PAGE)
     gtk_widget_dispose_template (GTK_WIDGET (self), G_OBJECT_TYPE (self));
+  g_hash_table_foreach (priv->reads, (GHFunc)cancel_read, NULL);
   g_clear_object (&priv->client);
   G_OBJECT_CLASS (bs_page_parent_class)->dispose (object);
 }
@@ -137,6 +130,7 @@ bs_page_finalize (GObject *object)
   BsPagePrivate *priv = bs_page_get_instance_private (BS_PAGE (object));
 
   g_free (priv->search);
+  g_hash_table_unref (priv->reads);
   G_OBJECT_CLASS (bs_page_parent_class)->finalize (object);
 }
 
@@ -152,4 +146,7 @@ bs_page_class_init (BsPageClass *klass)
 static void
 bs_page_init (BsPage *self)
 {
+  BsPagePrivate *priv = bs_page_get_instance_private (self);
+
+  priv->reads = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
 }

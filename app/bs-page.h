@@ -13,7 +13,6 @@
 #include <adwaita.h>
 
 #include "bs-client.h"
-#include "bs-window.h"
 
 G_BEGIN_DECLS
 
@@ -41,14 +40,8 @@ BsDBusManager *bs_page_get_manager (BsPage *self);
 const char *bs_page_get_search (BsPage *self);
 void bs_page_set_search (BsPage *self, const char *search);
 void bs_page_shown (BsPage *self);
-/* the error as a toast of the page's window (nothing while it has none) */
-void bs_page_show_error (BsPage *self, const GError *error);
-/* bs_window_call () through the page's window (nothing while it has none) */
-void bs_page_call (BsPage *self,
-                   gpointer proxy,
-                   const char *method,
-                   GVariant *parameters,
-                   const char *done_text,
-                   BsFollow follow);
+/* a cancellable for a read that replaces the previous read called @what
+ * (it is cancelled now); every read is cancelled when the page goes */
+GCancellable *bs_page_start_read (BsPage *self, const char *what);
 
 G_END_DECLS

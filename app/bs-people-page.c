@@ -18,12 +18,14 @@
 #include "bs-person-dialog.h"
 #include "bs-person-row.h"
 #include "bs-ui.h"
+#include "bs-window.h"
 #include "bs-variant-item.h"
 
 struct _BsPeoplePage
 {
   BsPage parent_instance;
 
+  /* the template's children, in the order of children below */
   GtkLabel *people_summary;
   GtkToggleButton *deleted_toggle;
   GtkStack *people_stack;
@@ -33,9 +35,10 @@ struct _BsPeoplePage
 
   GListStore *people;
   GListStore *deleted;
-  GCancellable *people_cancellable;
-  GCancellable *deleted_cancellable;
 };
+
+static const char children[]
+    = "people_summary deleted_toggle people_stack people_view deleted_summary deleted_view";
 
 G_DEFINE_FINAL_TYPE (BsPeoplePage, bs_people_page, BS_TYPE_PAGE)
 
@@ -138,7 +141,7 @@ roster_loaded_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 
   if (items == NULL)
     {
-      bs_page_show_error (BS_PAGE (self), error);
+      bs_window_show_error (bs_window_for (GTK_WIDGET (self)), error);
       return;
     }
   g_list_store_splice (self->people, 0, g_list_model_get_n_items (G_LIST_MODEL (self->people)),
@@ -163,7 +166,7 @@ list_tombstones_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   if (!bs_dbus_manager_call_list_tombstones_finish (BS_DBUS_MANAGER (object), &tombstones, result,
                                                     &error))
     {
-      bs_page_show_error (BS_PAGE (self), error);
+      bs_window_show_error (bs_window_for (GTK_WIDGET (self)), error);
       return;
     }
   n = bs_variant_item_replace_all (self->deleted, tombstones);
@@ -189,7 +192,7 @@ reload_deleted (BsPeoplePage *self)
   if (manager == NULL)
     return;
   bs_dbus_manager_call_list_tombstones (manager, G_DBUS_CALL_FLAGS_NONE, -1,
-                                        bs_ui_restart (&self->deleted_cancellable),
+                                        bs_page_start_read (BS_PAGE (self), "deleted"),
                                         list_tombstones_cb, g_object_ref (self));
 }
 
@@ -213,7 +216,7 @@ bs_people_page_reload (BsPeoplePage *self)
   if (manager == NULL)
     return;
   roster_load_async (manager, bs_page_get_search (BS_PAGE (self)),
-                     bs_ui_restart (&self->people_cancellable), roster_loaded_cb,
+                     bs_page_start_read (BS_PAGE (self), "people"), roster_loaded_cb,
                      g_object_ref (self));
   /* a deletion or an allowance changes both */
   reload_deleted (self);
@@ -236,8 +239,8 @@ bs_people_page_client_set (BsPage *page)
 {
   BsPeoplePage *self = BS_PEOPLE_PAGE (page);
   BsClient *client = bs_page_get_client (page);
-  g_autoptr (GtkListItemFactory) people = bs_row_factory_new (BS_TYPE_PERSON_ROW, client);
-  g_autoptr (GtkListItemFactory) deleted = bs_row_factory_new (BS_TYPE_DELETED_PERSON_ROW, client);
+  g_autoptr (GtkListItemFactory) people = bs_row_factory_new (BS_TYPE_PERSON_ROW);
+  g_autoptr (GtkListItemFactory) deleted = bs_row_factory_new (BS_TYPE_DELETED_PERSON_ROW);
 
   gtk_list_view_set_factory (self->people_view, people);
   gtk_list_view_set_factory (self->deleted_view, deleted);
@@ -307,9 +310,9 @@ delete_now_action (GtkWidget *widget, const char *action, GVariant *param)
 {
   BsPage *page = BS_PAGE (widget);
 
-  bs_page_call (page, bs_page_get_manager (page), "DeleteUser",
-                g_variant_new ("(s)", g_variant_get_string (param, NULL)),
-                _ ("Deleting from every terminal…"), BS_FOLLOW_PEOPLE);
+  bs_window_call (bs_window_for (GTK_WIDGET (page)), bs_page_get_manager (page), "DeleteUser",
+                  g_variant_new ("(s)", g_variant_get_string (param, NULL)),
+                  _ ("Deleting from every terminal…"), BS_FOLLOW_PEOPLE);
 }
 
 static void
@@ -336,33 +339,27 @@ allow_now_action (GtkWidget *widget, const char *action, GVariant *param)
   const char *pin = g_variant_get_string (param, NULL);
   g_autofree char *done = g_strdup_printf (_ ("PIN %s is allowed again"), pin);
 
-  bs_page_call (page, bs_page_get_manager (page), "AllowUser", g_variant_new ("(s)", pin), done,
-                BS_FOLLOW_PEOPLE);
+  bs_window_call (bs_window_for (GTK_WIDGET (page)), bs_page_get_manager (page), "AllowUser",
+                  g_variant_new ("(s)", pin), done, BS_FOLLOW_PEOPLE);
 }
 
 /* ------------------------------------------------------------ the class */
-
-static void
-bs_people_page_dispose (GObject *object)
-{
-  BsPeoplePage *self = BS_PEOPLE_PAGE (object);
-
-  g_cancellable_cancel (self->people_cancellable);
-  g_cancellable_cancel (self->deleted_cancellable);
-  G_OBJECT_CLASS (bs_people_page_parent_class)->dispose (object);
-}
 
 static void
 bs_people_page_finalize (GObject *object)
 {
   BsPeoplePage *self = BS_PEOPLE_PAGE (object);
 
-  g_clear_object (&self->people_cancellable);
-  g_clear_object (&self->deleted_cancellable);
   g_clear_object (&self->people);
   g_clear_object (&self->deleted);
   G_OBJECT_CLASS (bs_people_page_parent_class)->finalize (object);
 }
+
+static const BsUiAction actions[] = {
+  { "people.reload", NULL, reload_action }, { "people.edit", "s", edit_action },
+  { "people.delete", "s", delete_action },  { "people.delete-now", "s", delete_now_action },
+  { "people.allow", "s", allow_action },    { "people.allow-now", "s", allow_now_action },
+};
 
 static void
 bs_people_page_class_init (BsPeoplePageClass *klass)
@@ -371,29 +368,18 @@ bs_people_page_class_init (BsPeoplePageClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
   BsPageClass *page_class = BS_PAGE_CLASS (klass);
 
-  object_class->dispose = bs_people_page_dispose;
   object_class->finalize = bs_people_page_finalize;
   page_class->client_set = bs_people_page_client_set;
   page_class->manager_changed = bs_people_page_refresh;
   page_class->search_changed = bs_people_page_refresh;
   page_class->shown = bs_people_page_refresh;
 
-  gtk_widget_class_set_template_from_resource (widget_class,
-                                               "/org/biosync/BioSync/bs-people-page.ui");
-  gtk_widget_class_bind_template_child (widget_class, BsPeoplePage, people_summary);
-  gtk_widget_class_bind_template_child (widget_class, BsPeoplePage, deleted_toggle);
-  gtk_widget_class_bind_template_child (widget_class, BsPeoplePage, people_stack);
-  gtk_widget_class_bind_template_child (widget_class, BsPeoplePage, people_view);
-  gtk_widget_class_bind_template_child (widget_class, BsPeoplePage, deleted_summary);
-  gtk_widget_class_bind_template_child (widget_class, BsPeoplePage, deleted_view);
+  bs_ui_class_set_template (widget_class, "bs-people-page.ui",
+                            G_STRUCT_OFFSET (BsPeoplePage, people_summary),
+                            G_STRUCT_OFFSET (BsPeoplePage, deleted_view), children);
   gtk_widget_class_bind_template_callback (widget_class, deleted_toggled_cb);
 
-  gtk_widget_class_install_action (widget_class, "people.reload", NULL, reload_action);
-  gtk_widget_class_install_action (widget_class, "people.edit", "s", edit_action);
-  gtk_widget_class_install_action (widget_class, "people.delete", "s", delete_action);
-  gtk_widget_class_install_action (widget_class, "people.delete-now", "s", delete_now_action);
-  gtk_widget_class_install_action (widget_class, "people.allow", "s", allow_action);
-  gtk_widget_class_install_action (widget_class, "people.allow-now", "s", allow_now_action);
+  bs_ui_class_install_actions (widget_class, actions, G_N_ELEMENTS (actions));
 }
 
 static void

@@ -18,17 +18,17 @@ struct _BsPersonDialog
 {
   AdwWindow parent_instance;
 
-  GtkWidget *save_button;
-  GtkWidget *name_row;
+  /* the template's children, in the order of children below */
+  GtkWidget *save_button, *name_row;
   AdwComboRow *privilege_row;
-  GtkWidget *card_row;
-  GtkWidget *password_row;
+  GtkWidget *card_row, *password_row;
 
-  BsWindow *window;
   char *pin;
   char *old_name;
   guint old_privilege;
 };
+
+static const char children[] = "save_button name_row privilege_row card_row password_row";
 
 G_DEFINE_FINAL_TYPE (BsPersonDialog, bs_person_dialog, ADW_TYPE_WINDOW)
 
@@ -90,14 +90,14 @@ changes (BsPersonDialog *self)
 static void
 save_cb (BsPersonDialog *self)
 {
-  BsClient *client = bs_window_get_client (self->window);
+  BsWindow *window = bs_window_for (GTK_WIDGET (self));
   g_autoptr (GVariant) update = NULL;
 
   if (!validate (self))
     return;
   update = changes (self);
   if (update != NULL)
-    bs_window_call (self->window, client ? bs_client_get_manager (client) : NULL, "UpdateUser",
+    bs_window_call (window, bs_window_get_manager (window), "UpdateUser",
                     g_variant_new ("(s@a{sv})", self->pin, update),
                     _ ("Updating on every terminal…"), BS_FOLLOW_PEOPLE);
   gtk_window_destroy (GTK_WINDOW (self));
@@ -136,7 +136,6 @@ bs_person_dialog_new (BsWindow *window, BsVariantItem *person)
   g_return_val_if_fail (BS_IS_WINDOW (window), NULL);
   g_return_val_if_fail (BS_IS_VARIANT_ITEM (person), NULL);
   self = g_object_new (BS_TYPE_PERSON_DIALOG, "transient-for", window, NULL);
-  self->window = g_object_ref (window);
   self->pin = g_strdup (bs_variant_item_get_string (person, "Pin"));
   self->old_name = g_strdup (bs_variant_item_get_string (person, "Name"));
   self->old_privilege = bs_variant_item_get_uint (person, "Privilege");
@@ -150,19 +149,10 @@ bs_person_dialog_dispose (GObject *object)
 {
   BsPersonDialog *self = BS_PERSON_DIALOG (object);
 
-  g_clear_object (&self->window);
+  g_clear_pointer (&self->pin, g_free);
+  g_clear_pointer (&self->old_name, g_free);
   gtk_widget_dispose_template (GTK_WIDGET (self), BS_TYPE_PERSON_DIALOG);
   G_OBJECT_CLASS (bs_person_dialog_parent_class)->dispose (object);
-}
-
-static void
-bs_person_dialog_finalize (GObject *object)
-{
-  BsPersonDialog *self = BS_PERSON_DIALOG (object);
-
-  g_free (self->pin);
-  g_free (self->old_name);
-  G_OBJECT_CLASS (bs_person_dialog_parent_class)->finalize (object);
 }
 
 static void
@@ -172,14 +162,9 @@ bs_person_dialog_class_init (BsPersonDialogClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = bs_person_dialog_dispose;
-  object_class->finalize = bs_person_dialog_finalize;
-  gtk_widget_class_set_template_from_resource (widget_class,
-                                               "/org/biosync/BioSync/bs-person-dialog.ui");
-  gtk_widget_class_bind_template_child (widget_class, BsPersonDialog, save_button);
-  gtk_widget_class_bind_template_child (widget_class, BsPersonDialog, name_row);
-  gtk_widget_class_bind_template_child (widget_class, BsPersonDialog, privilege_row);
-  gtk_widget_class_bind_template_child (widget_class, BsPersonDialog, card_row);
-  gtk_widget_class_bind_template_child (widget_class, BsPersonDialog, password_row);
+  bs_ui_class_set_template (widget_class, "bs-person-dialog.ui",
+                            G_STRUCT_OFFSET (BsPersonDialog, save_button),
+                            G_STRUCT_OFFSET (BsPersonDialog, password_row), children);
   gtk_widget_class_bind_template_callback (widget_class, validate);
   gtk_widget_class_bind_template_callback (widget_class, save_cb);
   gtk_widget_class_bind_template_callback (widget_class, gtk_window_destroy);

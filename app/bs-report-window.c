@@ -16,6 +16,7 @@
 
 #include "bs-format.h"
 #include "bs-report-window.h"
+#include "bs-ui.h"
 #include "bs-variant-item.h"
 
 /* the most rows a list of people or conflicts shows */
@@ -26,8 +27,11 @@ struct _BsReportWindow
 {
   AdwWindow parent_instance;
 
+  /* the template's children, in the order of children below */
   AdwPreferencesPage *page;
 };
+
+static const char children[] = "page";
 
 G_DEFINE_FINAL_TYPE (BsReportWindow, bs_report_window, ADW_TYPE_WINDOW)
 
@@ -400,9 +404,9 @@ bs_report_window_class_init (BsReportWindowClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   G_OBJECT_CLASS (klass)->dispose = bs_report_window_dispose;
-  gtk_widget_class_set_template_from_resource (widget_class,
-                                               "/org/biosync/BioSync/bs-report-window.ui");
-  gtk_widget_class_bind_template_child (widget_class, BsReportWindow, page);
+  bs_ui_class_set_template (widget_class, "bs-report-window.ui",
+                            G_STRUCT_OFFSET (BsReportWindow, page),
+                            G_STRUCT_OFFSET (BsReportWindow, page), children);
 }
 
 static void

@@ -6,13 +6,13 @@
 
 #include <glib/gi18n.h>
 
+#include "bs-page.h"
 #include "bs-row.h"
 
 typedef struct
 {
   GObject *item;
   gulong notify_id;
-  BsClient *client;
   GVariant *menu_target; /* what the menu is for */
 } BsRowPrivate;
 
@@ -22,7 +22,6 @@ enum
 {
   PROP_0,
   PROP_ITEM,
-  PROP_CLIENT,
   N_PROPS
 };
 
@@ -65,47 +64,29 @@ bs_row_set_item (BsRow *self, GObject *item)
 BsClient *
 bs_row_get_client (BsRow *self)
 {
-  BsRowPrivate *priv = bs_row_get_instance_private (self);
+  GtkWidget *page;
 
   g_return_val_if_fail (BS_IS_ROW (self), NULL);
-  return priv->client;
+  page = gtk_widget_get_ancestor (GTK_WIDGET (self), BS_TYPE_PAGE);
+  return page != NULL ? bs_page_get_client (BS_PAGE (page)) : NULL;
 }
 
 static void
 bs_row_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
-  BsRowPrivate *priv = bs_row_get_instance_private (BS_ROW (object));
-
-  switch (prop_id)
-    {
-    case PROP_ITEM:
-      g_value_set_object (value, priv->item);
-      break;
-    case PROP_CLIENT:
-      g_value_set_object (value, priv->client);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
+  if (prop_id == PROP_ITEM)
+    g_value_set_object (value, bs_row_get_item (BS_ROW (object)));
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
 
 static void
 bs_row_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
 {
-  BsRow *self = BS_ROW (object);
-  BsRowPrivate *priv = bs_row_get_instance_private (self);
-
-  switch (prop_id)
-    {
-    case PROP_ITEM:
-      bs_row_set_item (self, g_value_get_object (value));
-      break;
-    case PROP_CLIENT:
-      priv->client = g_value_dup_object (value);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
+  if (prop_id == PROP_ITEM)
+    bs_row_set_item (BS_ROW (object), g_value_get_object (value));
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
 
 static void
@@ -115,7 +96,6 @@ bs_row_dispose (GObject *object)
   BsRowPrivate *priv = bs_row_get_instance_private (self);
 
   bs_row_set_item (self, NULL);
-  g_clear_object (&priv->client);
   g_clear_pointer (&priv->menu_target, g_variant_unref);
   /* every subclass has a template, the base class none */
   if (G_OBJECT_TYPE (self) != BS_TYPE_ROW)
@@ -135,9 +115,6 @@ bs_row_class_init (BsRowClass *klass)
   properties[PROP_ITEM]
       = g_param_spec_object ("item", NULL, NULL, G_TYPE_OBJECT,
                              G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_CLIENT]
-      = g_param_spec_object ("client", NULL, NULL, BS_TYPE_CLIENT,
-                             G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -180,55 +157,36 @@ bs_row_set_menu (
 
 /* ------------------------------------------------------------ the factory */
 
-typedef struct
-{
-  GType row_type;
-  BsClient *client;
-} Factory;
-
 static void
-factory_free (gpointer data, GClosure *closure)
+setup_cb (GtkSignalListItemFactory *factory, GtkListItem *list_item, gpointer row_type)
 {
-  Factory *factory = data;
-
-  g_object_unref (factory->client);
-  g_free (factory);
-}
-
-static void
-setup_cb (GtkSignalListItemFactory *signal_factory, GtkListItem *list_item, Factory *factory)
-{
-  BsRow *row = g_object_new (factory->row_type, "client", factory->client, NULL);
+  BsRow *row = g_object_new (GPOINTER_TO_SIZE (row_type), NULL);
 
   gtk_list_item_set_child (list_item, GTK_WIDGET (row));
   gtk_list_item_set_activatable (list_item, BS_ROW_GET_CLASS (row)->activatable);
 }
 
 static void
-bind_cb (GtkSignalListItemFactory *signal_factory, GtkListItem *list_item, gpointer user_data)
+bind_cb (GtkSignalListItemFactory *factory, GtkListItem *list_item, gpointer user_data)
 {
   bs_row_set_item (BS_ROW (gtk_list_item_get_child (list_item)),
                    gtk_list_item_get_item (list_item));
 }
 
 static void
-unbind_cb (GtkSignalListItemFactory *signal_factory, GtkListItem *list_item, gpointer user_data)
+unbind_cb (GtkSignalListItemFactory *factory, GtkListItem *list_item, gpointer user_data)
 {
   bs_row_set_item (BS_ROW (gtk_list_item_get_child (list_item)), NULL);
 }
 
 GtkListItemFactory *
-bs_row_factory_new (GType row_type, BsClient *client)
+bs_row_factory_new (GType row_type)
 {
-  GtkListItemFactory *signal_factory = gtk_signal_list_item_factory_new ();
-  Factory *factory = g_new0 (Factory, 1);
+  GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
 
   g_return_val_if_fail (g_type_is_a (row_type, BS_TYPE_ROW), NULL);
-  g_return_val_if_fail (BS_IS_CLIENT (client), NULL);
-  factory->row_type = row_type;
-  factory->client = g_object_ref (client);
-  g_signal_connect_data (signal_factory, "setup", G_CALLBACK (setup_cb), factory, factory_free, 0);
-  g_signal_connect (signal_factory, "bind", G_CALLBACK (bind_cb), NULL);
-  g_signal_connect (signal_factory, "unbind", G_CALLBACK (unbind_cb), NULL);
-  return signal_factory;
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_cb), GSIZE_TO_POINTER (row_type));
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_cb), NULL);
+  g_signal_connect (factory, "unbind", G_CALLBACK (unbind_cb), NULL);
+  return factory;
 }

@@ -30,7 +30,8 @@ struct _BsRowClass
 
 GObject *bs_row_get_item (BsRow *self);
 void bs_row_set_item (BsRow *self, GObject *item);
-/* for names of devices and areas */
+/* the client of the page the row is in (for names of devices and areas);
+ * a row shows an item only in a page's list */
 BsClient *bs_row_get_client (BsRow *self);
 
 /* an item of a row's "more" menu */
@@ -51,6 +52,6 @@ void bs_row_set_menu (BsRow *self,
 
 /* a list item factory of rows of @row_type (a BsRow subclass), each
  * bound to its list item's item */
-GtkListItemFactory *bs_row_factory_new (GType row_type, BsClient *client);
+GtkListItemFactory *bs_row_factory_new (GType row_type);
 
 G_END_DECLS

@@ -14,6 +14,7 @@
 
 #include "bs-settings-page.h"
 #include "bs-ui.h"
+#include "bs-window.h"
 
 /* the Manager's number properties, by the spin button that shows them */
 enum
@@ -40,20 +41,19 @@ struct _BsSettingsPage
 {
   BsPage parent_instance;
 
+  /* the template's children, in the order of children below */
   GtkSwitch *auto_sync_switch;
-  GtkSpinButton *sync_interval_spin;
-  GtkSpinButton *max_parallel_spin;
-  GtkSpinButton *log_interval_spin;
-  GtkSpinButton *clock_threshold_spin;
-  GtkSwitch *clear_logs_switch;
-  GtkSwitch *notify_success_switch;
-  GtkSpinButton *offline_threshold_spin;
-  GtkSpinButton *nearly_full_spin;
+  GtkSpinButton *spins[N_SPINS]; /* by spin_properties */
+  GtkSwitch *clear_logs_switch, *notify_success_switch;
+  GtkSpinButton *offline_threshold_spin, *nearly_full_spin;
 
-  GtkSpinButton *spins[N_SPINS];
   BsDBusManager *manager; /* whose notifications we follow */
   gboolean showing;       /* the widgets are being set from the manager */
 };
+
+static const char children[] = "auto_sync_switch sync_interval_spin max_parallel_spin "
+                               "log_interval_spin clock_threshold_spin clear_logs_switch "
+                               "notify_success_switch offline_threshold_spin nearly_full_spin";
 
 G_DEFINE_FINAL_TYPE (BsSettingsPage, bs_settings_page, BS_TYPE_PAGE)
 
@@ -87,7 +87,7 @@ set_property_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 
   if (reply != NULL)
     return;
-  bs_page_show_error (BS_PAGE (self), error);
+  bs_window_show_error (bs_window_for (GTK_WIDGET (self)), error);
   /* show what the service really has */
   show_settings (self);
 }
@@ -208,17 +208,9 @@ bs_settings_page_class_init (BsSettingsPageClass *klass)
   object_class->dispose = bs_settings_page_dispose;
   BS_PAGE_CLASS (klass)->manager_changed = bs_settings_page_manager_changed;
 
-  gtk_widget_class_set_template_from_resource (widget_class,
-                                               "/org/biosync/BioSync/bs-settings-page.ui");
-  gtk_widget_class_bind_template_child (widget_class, BsSettingsPage, auto_sync_switch);
-  gtk_widget_class_bind_template_child (widget_class, BsSettingsPage, sync_interval_spin);
-  gtk_widget_class_bind_template_child (widget_class, BsSettingsPage, max_parallel_spin);
-  gtk_widget_class_bind_template_child (widget_class, BsSettingsPage, log_interval_spin);
-  gtk_widget_class_bind_template_child (widget_class, BsSettingsPage, clock_threshold_spin);
-  gtk_widget_class_bind_template_child (widget_class, BsSettingsPage, clear_logs_switch);
-  gtk_widget_class_bind_template_child (widget_class, BsSettingsPage, notify_success_switch);
-  gtk_widget_class_bind_template_child (widget_class, BsSettingsPage, offline_threshold_spin);
-  gtk_widget_class_bind_template_child (widget_class, BsSettingsPage, nearly_full_spin);
+  bs_ui_class_set_template (widget_class, "bs-settings-page.ui",
+                            G_STRUCT_OFFSET (BsSettingsPage, auto_sync_switch),
+                            G_STRUCT_OFFSET (BsSettingsPage, nearly_full_spin), children);
   gtk_widget_class_bind_template_callback (widget_class, spin_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, auto_sync_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, clear_logs_changed_cb);
@@ -231,8 +223,4 @@ bs_settings_page_init (BsSettingsPage *self)
   self->showing = TRUE;
   gtk_widget_init_template (GTK_WIDGET (self));
   self->showing = FALSE;
-  self->spins[SYNC_INTERVAL] = self->sync_interval_spin;
-  self->spins[MAX_PARALLEL] = self->max_parallel_spin;
-  self->spins[LOG_INTERVAL] = self->log_interval_spin;
-  self->spins[CLOCK_THRESHOLD] = self->clock_threshold_spin;
 }

@@ -8,9 +8,29 @@
 
 G_BEGIN_DECLS
 
-/* a new cancellable in *@slot, after cancelling the one there: for a
- * read that replaces the previous one */
-GCancellable *bs_ui_restart (GCancellable **slot);
+/* gives @widget_class the template of the resource @ui_name (under
+ * /org/biosync/BioSync/) and binds its children named in @children
+ * (space-separated .ui ids) to the pointer fields of the instance struct
+ * from @first to @last (G_STRUCT_OFFSET), which must be consecutive and
+ * in the order of @children */
+void bs_ui_class_set_template (GtkWidgetClass *widget_class,
+                               const char *ui_name,
+                               gsize first,
+                               gsize last,
+                               const char *children);
+
+/* a widget action: its name, its parameter type (NULL: none) and what it does */
+typedef struct
+{
+  const char *name;
+  const char *parameter_type;
+  GtkWidgetActionActivateFunc activate;
+} BsUiAction;
+
+void bs_ui_class_install_actions (GtkWidgetClass *widget_class,
+                                  const BsUiAction *actions,
+                                  gsize n_actions);
+
 /* marks @widget as an error unless @ok; returns @ok */
 gboolean bs_ui_mark (GtkWidget *widget, gboolean ok);
 /* @widget has @css_class (none when NULL) and no other of @classes (NULL-terminated) */

@@ -11,12 +11,6 @@
 #include "bs-ui.h"
 #include "bs-window-private.h"
 
-static BsDBusManager *
-manager (BsWindow *self)
-{
-  return self->client ? bs_client_get_manager (self->client) : NULL;
-}
-
 /* ------------------------------------------------------------ every device */
 
 static void
@@ -24,7 +18,7 @@ sync_all_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   BsWindow *self = BS_WINDOW (widget);
 
-  bs_window_call (self, manager (self), "SyncAll", NULL, _ ("Syncing all devices…"),
+  bs_window_call (self, bs_window_get_manager (self), "SyncAll", NULL, _ ("Syncing all devices…"),
                   BS_FOLLOW_NONE);
 }
 
@@ -33,8 +27,8 @@ sync_templates_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   BsWindow *self = BS_WINDOW (widget);
 
-  bs_window_call (self, manager (self), "SyncTemplates", NULL, _ ("Syncing user templates…"),
-                  BS_FOLLOW_NONE);
+  bs_window_call (self, bs_window_get_manager (self), "SyncTemplates", NULL,
+                  _ ("Syncing user templates…"), BS_FOLLOW_NONE);
 }
 
 static void
@@ -42,8 +36,8 @@ refresh_logs_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   BsWindow *self = BS_WINDOW (widget);
 
-  bs_window_call (self, manager (self), "RefreshLogs", NULL, _ ("Collecting attendance records…"),
-                  BS_FOLLOW_NONE);
+  bs_window_call (self, bs_window_get_manager (self), "RefreshLogs", NULL,
+                  _ ("Collecting attendance records…"), BS_FOLLOW_NONE);
 }
 
 static void
@@ -51,7 +45,7 @@ balance_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   BsWindow *self = BS_WINDOW (widget);
 
-  bs_window_call (self, manager (self), "BalanceDevices", NULL,
+  bs_window_call (self, bs_window_get_manager (self), "BalanceDevices", NULL,
                   _ ("Balancing devices… the report opens when it is done"), BS_FOLLOW_REPORT);
 }
 
@@ -81,35 +75,18 @@ export_cb (GObject *object, GAsyncResult *result, gpointer user_data)
     bs_window_add_toast (self, _ ("Attendance exported"));
 }
 
-/* the days the dialog asked for, for the file chooser's answer */
-typedef struct
-{
-  BsWindow *self;
-  guint64 from_usec;
-  guint64 to_usec; /* the midnight after the last day */
-} ExportRange;
-
 static void
-export_range_free (gpointer data, GClosure *closure)
+export_file_cb (GtkNativeDialog *native, int response, BsWindow *self)
 {
-  ExportRange *range = data;
-
-  g_object_unref (range->self);
-  g_free (range);
-}
-
-static void
-export_file_cb (GtkNativeDialog *native, int response, ExportRange *range)
-{
-  BsWindow *self = range->self;
   g_autoptr (GFile) file = NULL;
 
   if (response == GTK_RESPONSE_ACCEPT && self->client != NULL)
     {
       file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (native));
       bs_window_add_toast (self, _ ("Exporting attendance…"));
-      bs_client_export_attendance_async (self->client, file, range->from_usec, range->to_usec,
-                                         self->cancellable, export_cb, g_object_ref (self));
+      bs_client_export_attendance_async (self->client, file, self->export_from_usec,
+                                         self->export_to_usec, self->cancellable, export_cb,
+                                         g_object_ref (self));
     }
   g_object_unref (native);
 }
@@ -155,18 +132,12 @@ static void
 export_dates_response_cb (AdwMessageDialog *dialog, const char *response, ExportDates *dates)
 {
   BsWindow *self = BS_WINDOW (gtk_window_get_transient_for (GTK_WINDOW (dialog)));
-  ExportRange *range;
   GtkFileChooserNative *native;
   g_autofree char *file_name = NULL;
 
-  range = g_new0 (ExportRange, 1);
   if (g_strcmp0 (response, "export") != 0
-      || !export_dates_parse (dates, &range->from_usec, &range->to_usec))
-    {
-      g_free (range);
-      return;
-    }
-  range->self = g_object_ref (self);
+      || !export_dates_parse (dates, &self->export_from_usec, &self->export_to_usec))
+    return;
   native = gtk_file_chooser_native_new (_ ("Export Attendance"), GTK_WINDOW (self),
                                         GTK_FILE_CHOOSER_ACTION_SAVE, _ ("_Export"), _ ("_Cancel"));
   file_name
@@ -174,8 +145,7 @@ export_dates_response_cb (AdwMessageDialog *dialog, const char *response, Export
                          gtk_editable_get_text (GTK_EDITABLE (dates->to)));
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (native), file_name);
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (native), TRUE);
-  g_signal_connect_data (native, "response", G_CALLBACK (export_file_cb), range, export_range_free,
-                         0);
+  g_signal_connect_object (native, "response", G_CALLBACK (export_file_cb), self, 0);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (native));
 }
 
@@ -234,13 +204,17 @@ bs_window_enable_actions (BsWindow *self, gboolean running)
     gtk_widget_action_set_enabled (GTK_WIDGET (self), service_actions[i], running);
 }
 
+static const BsUiAction actions[] = {
+  { "win.sync-all", NULL, sync_all_action },
+  { "win.sync-templates", NULL, sync_templates_action },
+  { "win.refresh-logs", NULL, refresh_logs_action },
+  { "win.balance", NULL, balance_action },
+  { "win.export", NULL, export_action },
+  { "win.search", NULL, search_action },
+};
+
 void
 bs_window_class_add_actions (GtkWidgetClass *widget_class)
 {
-  gtk_widget_class_install_action (widget_class, "win.sync-all", NULL, sync_all_action);
-  gtk_widget_class_install_action (widget_class, "win.sync-templates", NULL, sync_templates_action);
-  gtk_widget_class_install_action (widget_class, "win.refresh-logs", NULL, refresh_logs_action);
-  gtk_widget_class_install_action (widget_class, "win.balance", NULL, balance_action);
-  gtk_widget_class_install_action (widget_class, "win.export", NULL, export_action);
-  gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);
+  bs_ui_class_install_actions (widget_class, actions, G_N_ELEMENTS (actions));
 }

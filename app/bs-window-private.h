@@ -17,7 +17,7 @@ struct _BsWindow
 {
   AdwApplicationWindow parent_instance;
 
-  /* template */
+  /* the template's children, in the order of bs-window.c's children */
   AdwToastOverlay *toast_overlay;
   AdwViewSwitcherTitle *switcher_title;
   GtkSearchBar *search_bar;
@@ -34,6 +34,9 @@ struct _BsWindow
   BsClient *client;
   GSettings *settings;
   GCancellable *cancellable;
+  /* the days Export Attendance… asked for, while its file chooser shows */
+  guint64 export_from_usec;
+  guint64 export_to_usec; /* the midnight after the last day */
 };
 
 /* bs-window-actions.c: installs the win.* actions on @widget_class */

@@ -7,7 +7,12 @@
 #include <glib/gi18n.h>
 
 #include "bs-report-window.h"
+#include "bs-ui.h"
 #include "bs-window-private.h"
+
+static const char children[]
+    = "toast_overlay switcher_title search_bar search_entry main_stack view_stack"
+      " devices_page areas_page people_page jobs_page settings_page";
 
 G_DEFINE_FINAL_TYPE (BsWindow, bs_window, ADW_TYPE_APPLICATION_WINDOW)
 
@@ -29,8 +34,8 @@ bs_window_show_error (BsWindow *self, const GError *error)
 {
   g_autofree char *text = NULL;
 
-  g_return_if_fail (BS_IS_WINDOW (self));
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  g_return_if_fail (self == NULL || BS_IS_WINDOW (self));
+  if (self == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
   text = bs_client_error_to_string (error);
   bs_window_add_toast (self, text);
@@ -55,7 +60,7 @@ get_job_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 static void
 show_report (BsWindow *self, guint64 job_id)
 {
-  BsDBusManager *manager = self->client ? bs_client_get_manager (self->client) : NULL;
+  BsDBusManager *manager = bs_window_get_manager (self);
 
   if (manager == NULL || job_id == 0)
     return;
@@ -146,14 +151,15 @@ bs_window_call (BsWindow *self,
                 const char *done_text,
                 BsFollow follow)
 {
+  g_autoptr (GVariant) owned = parameters ? g_variant_ref_sink (parameters) : NULL;
   Call *call;
 
-  g_return_if_fail (BS_IS_WINDOW (self));
+  g_return_if_fail (self == NULL || BS_IS_WINDOW (self));
   g_return_if_fail (proxy == NULL || G_IS_DBUS_PROXY (proxy));
+  if (self == NULL)
+    return;
   if (proxy == NULL)
     {
-      if (parameters != NULL)
-        g_variant_unref (g_variant_ref_sink (parameters));
       bs_window_add_toast (self, _ ("The biosync service is not running."));
       return;
     }
@@ -161,7 +167,7 @@ bs_window_call (BsWindow *self,
   call->self = g_object_ref (self);
   call->done_text = g_strdup (done_text);
   call->follow = follow;
-  g_dbus_proxy_call (G_DBUS_PROXY (proxy), method, parameters, BS_CLIENT_CALL_FLAGS, -1,
+  g_dbus_proxy_call (G_DBUS_PROXY (proxy), method, owned, BS_CLIENT_CALL_FLAGS, -1,
                      self->cancellable, call_cb, call);
 }
 
@@ -252,11 +258,21 @@ bs_window_get_client (BsWindow *self)
   return self->client;
 }
 
+BsDBusManager *
+bs_window_get_manager (BsWindow *self)
+{
+  g_return_val_if_fail (self == NULL || BS_IS_WINDOW (self), NULL);
+  return self != NULL && self->client != NULL ? bs_client_get_manager (self->client) : NULL;
+}
+
 BsWindow *
 bs_window_for (GtkWidget *widget)
 {
   GtkRoot *root = widget != NULL ? gtk_widget_get_root (widget) : NULL;
 
+  /* a dialog's window is the one it is transient for */
+  if (GTK_IS_WINDOW (root) && !BS_IS_WINDOW (root))
+    root = GTK_ROOT (gtk_window_get_transient_for (GTK_WINDOW (root)));
   return BS_IS_WINDOW (root) ? BS_WINDOW (root) : NULL;
 }
 
@@ -330,18 +346,8 @@ bs_window_class_init (BsWindowClass *klass)
   g_type_ensure (BS_TYPE_PEOPLE_PAGE);
   g_type_ensure (BS_TYPE_JOBS_PAGE);
   g_type_ensure (BS_TYPE_SETTINGS_PAGE);
-  gtk_widget_class_set_template_from_resource (widget_class, "/org/biosync/BioSync/bs-window.ui");
-  gtk_widget_class_bind_template_child (widget_class, BsWindow, toast_overlay);
-  gtk_widget_class_bind_template_child (widget_class, BsWindow, switcher_title);
-  gtk_widget_class_bind_template_child (widget_class, BsWindow, search_bar);
-  gtk_widget_class_bind_template_child (widget_class, BsWindow, search_entry);
-  gtk_widget_class_bind_template_child (widget_class, BsWindow, main_stack);
-  gtk_widget_class_bind_template_child (widget_class, BsWindow, view_stack);
-  gtk_widget_class_bind_template_child (widget_class, BsWindow, devices_page);
-  gtk_widget_class_bind_template_child (widget_class, BsWindow, areas_page);
-  gtk_widget_class_bind_template_child (widget_class, BsWindow, people_page);
-  gtk_widget_class_bind_template_child (widget_class, BsWindow, jobs_page);
-  gtk_widget_class_bind_template_child (widget_class, BsWindow, settings_page);
+  bs_ui_class_set_template (widget_class, "bs-window.ui", G_STRUCT_OFFSET (BsWindow, toast_overlay),
+                            G_STRUCT_OFFSET (BsWindow, settings_page), children);
   gtk_widget_class_bind_template_callback (widget_class, search_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, visible_page_cb);
   bs_window_class_add_actions (widget_class);

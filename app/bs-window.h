@@ -28,21 +28,26 @@ typedef enum
 } BsFollow;
 
 BsWindow *bs_window_new (BsApplication *application);
-/* the window @widget is in, or NULL */
+/* the window @widget is in (for a dialog, the window it belongs to), or
+ * NULL when it is in none (any more) */
 BsWindow *bs_window_for (GtkWidget *widget);
 /* NULL until connected to the bus */
 BsClient *bs_window_get_client (BsWindow *self);
+/* the Manager; NULL while the service does not run, or for no window */
+BsDBusManager *bs_window_get_manager (BsWindow *self);
 /* "devices", "areas", "people", "jobs" or "settings" */
 void bs_window_show_page (BsWindow *self, const char *name);
 /* the jobs page and the report of a job of the history */
 void bs_window_show_job (BsWindow *self, guint64 job_id);
 void bs_window_add_toast (BsWindow *self, const char *text);
-/* the error of a call as a toast (nothing for a cancelled one) */
+/* the error of a call as a toast (nothing for a cancelled one, nothing
+ * when @self is NULL) */
 void bs_window_show_error (BsWindow *self, const GError *error);
 /* calls @method on @proxy (any generated proxy; NULL says the service is
  * not running) with @parameters (floating references are taken); toasts
  * @done_text once the call is accepted, an error as a toast; a job it
- * starts is followed as @follow says */
+ * starts is followed as @follow says. Nothing when @self is NULL (what
+ * asked is in no window any more). */
 void bs_window_call (BsWindow *self,
                      gpointer proxy,
                      const char *method,
