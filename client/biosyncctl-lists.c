@@ -242,40 +242,6 @@ ctl_run_areas (Ctl *ctl, int argc, char **argv)
 
 /* ------------------------------------------------------------------ people and jobs */
 
-/* the daemon answers the roster in pages (at most 1000 people a call):
- * ask on until a page is empty */
-static GVariant *
-list_all_users (BsDBusManager *manager, const char *filter, GError **error)
-{
-  GVariantBuilder all;
-  guint offset = 0;
-
-  g_variant_builder_init (&all, G_VARIANT_TYPE ("aa{sv}"));
-  for (;;)
-    {
-      g_autoptr (GVariant) page = NULL;
-      gsize n;
-
-      if (!bs_dbus_manager_call_list_users_sync (manager, filter, offset, 0, G_DBUS_CALL_FLAGS_NONE,
-                                                 -1, &page, NULL, error))
-        {
-          g_variant_builder_clear (&all);
-          return NULL;
-        }
-      n = g_variant_n_children (page);
-      if (n == 0)
-        break;
-      for (gsize i = 0; i < n; i++)
-        {
-          g_autoptr (GVariant) user = g_variant_get_child_value (page, i);
-
-          g_variant_builder_add_value (&all, user);
-        }
-      offset += (guint)n;
-    }
-  return g_variant_ref_sink (g_variant_builder_end (&all));
-}
-
 /* "1,3" of an "au" entry; "-" for none */
 static char *
 id_list (GVariant *dict, const char *key)
@@ -344,7 +310,8 @@ int
 ctl_run_people (Ctl *ctl, int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) users = list_all_users (ctl->manager, argc > 1 ? argv[1] : "", &error);
+  g_autoptr (GVariant) users = bs_client_list_all_sync (ctl->manager, BS_CLIENT_LIST_USERS,
+                                                        argc > 1 ? argv[1] : "", NULL, &error);
   g_autofree char *header = NULL;
 
   if (users == NULL)
@@ -491,11 +458,11 @@ int
 ctl_run_deleted (Ctl *ctl, int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) list = NULL;
+  g_autoptr (GVariant) list
+      = bs_client_list_all_sync (ctl->manager, BS_CLIENT_LIST_TOMBSTONES, NULL, NULL, &error);
   g_autofree char *header = NULL;
 
-  if (!bs_dbus_manager_call_list_tombstones_sync (ctl->manager, G_DBUS_CALL_FLAGS_NONE, -1, &list,
-                                                  NULL, &error))
+  if (list == NULL)
     return ctl_report_error (error);
   header = g_strdup_printf ("%-10s %-19s %-12s %-20s %-20s %s", _ ("PIN"), _ ("DELETED"), _ ("BY"),
                             _ ("PENDING"), _ ("CONFIRMED"), _ ("NEVER SEEN"));

@@ -118,6 +118,28 @@ void bs_client_export_attendance_to_fd_async (BsClient *self,
 gboolean
 bs_client_export_attendance_to_fd_finish (BsClient *self, GAsyncResult *result, GError **error);
 
+/* the lists the service answers in pages */
+typedef enum
+{
+  BS_CLIENT_LIST_USERS,      /* ListUsers: the roster, by a filter */
+  BS_CLIENT_LIST_TOMBSTONES, /* ListTombstonesPage: the deleted PINs */
+} BsClientList;
+
+/* every entry of @list (aa{sv}, all its pages), @filter for the roster
+ * (NULL: everyone) */
+GVariant *bs_client_list_all_sync (BsDBusManager *manager,
+                                   BsClientList list,
+                                   const char *filter,
+                                   GCancellable *cancellable,
+                                   GError **error);
+void bs_client_list_all_async (BsDBusManager *manager,
+                               BsClientList list,
+                               const char *filter,
+                               GCancellable *cancellable,
+                               GAsyncReadyCallback callback,
+                               gpointer user_data);
+GVariant *bs_client_list_all_finish (BsDBusManager *manager, GAsyncResult *result, GError **error);
+
 /* the job id of a job object path (…/jobs/ID); 0 when it is none */
 guint64 bs_client_job_id_from_path (const char *job_path);
 /* whether @state is a final job state (succeeded, partial, failed,

@@ -360,6 +360,22 @@ def test_deleted(env):
     check(len(p) == 1 and p[0]["Name"] == "Back Again", "and in the roster", p)
 
 
+def test_deleted_many(env):
+    """the service answers at most 1000 deletions a call: deleted lists every page"""
+    many = 1500
+    env.start_daemon()
+    env.stop_daemon()
+    pins = [str(500000 + i) for i in range(many)]
+    harness.write_tombstones(env, pins)
+    env.start_daemon()
+    t = ctl_json(env, "deleted")
+    check([x["Pin"] for x in t] == pins, "deleted --json: all %d deletions, in PIN order" % many,
+          (len(t), t[-1]["Pin"] if t else None))
+    rows = ctl(env, "deleted").stdout.splitlines()
+    check(len(rows) == many + 1 and rows[-1].split()[0] == pins[-1],
+          "deleted: a header and all %d deletions" % many, (len(rows), rows[-1]))
+
+
 # ------------------------------------------------------------------ export
 
 def test_export(env):
