@@ -1,8 +1,8 @@
 /* bs-people-page.c — BsPeoplePage: the roster and the deleted people
  *
  * The roster (ListUsers, filtered by the window's search) and, while
- * "Deleted People" is on, the deleted PINs (ListTombstones), each in a
- * GListStore of BsVariantItems. Both are read again when the page is
+ * "Deleted People" is on, the deleted PINs (ListTombstonesPage), each
+ * read whole (every page) into a GListStore of BsVariantItems. Both are read again when the page is
  * shown, when the service comes back and when a job that changes people
  * ends. Its actions (people.*): reload, edit, delete and allow (both ask
  * first).
@@ -44,82 +44,6 @@ G_DEFINE_FINAL_TYPE (BsPeoplePage, bs_people_page, BS_TYPE_PAGE)
 
 /* ------------------------------------------------------------ the roster */
 
-/* the daemon answers the roster in pages (at most 1000 people a call):
- * the whole roster is the pages until an empty one */
-typedef struct
-{
-  BsDBusManager *manager;
-  char *filter;
-  GPtrArray *items; /* BsVariantItem*, the pages so far */
-} RosterLoad;
-
-static void
-roster_load_free (RosterLoad *load)
-{
-  g_object_unref (load->manager);
-  g_free (load->filter);
-  g_ptr_array_unref (load->items);
-  g_free (load);
-}
-
-static void list_users_cb (GObject *object, GAsyncResult *result, gpointer user_data);
-
-static void
-roster_next_page (GTask *task)
-{
-  RosterLoad *load = g_task_get_task_data (task);
-
-  bs_dbus_manager_call_list_users (load->manager, load->filter, load->items->len, 0,
-                                   G_DBUS_CALL_FLAGS_NONE, -1, g_task_get_cancellable (task),
-                                   list_users_cb, task);
-}
-
-static void
-list_users_cb (GObject *object, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr (GTask) task = user_data;
-  RosterLoad *load = g_task_get_task_data (task);
-  g_autoptr (GVariant) users = NULL;
-  GError *error = NULL;
-
-  if (!bs_dbus_manager_call_list_users_finish (BS_DBUS_MANAGER (object), &users, result, &error))
-    g_task_return_error (task, error);
-  else if (g_variant_n_children (users) == 0)
-    g_task_return_pointer (task, g_ptr_array_ref (load->items), (GDestroyNotify)g_ptr_array_unref);
-  else
-    {
-      bs_variant_item_collect (users, load->items);
-      roster_next_page (g_steal_pointer (&task));
-    }
-}
-
-/* every person whose PIN or name contains @filter */
-static void
-roster_load_async (BsDBusManager *manager,
-                   const char *filter,
-                   GCancellable *cancellable,
-                   GAsyncReadyCallback callback,
-                   gpointer user_data)
-{
-  GTask *task = g_task_new (manager, cancellable, callback, user_data);
-  RosterLoad *load = g_new0 (RosterLoad, 1);
-
-  g_task_set_source_tag (task, roster_load_async);
-  load->manager = g_object_ref (manager);
-  load->filter = g_strdup (filter);
-  load->items = g_ptr_array_new_with_free_func (g_object_unref);
-  g_task_set_task_data (task, load, (GDestroyNotify)roster_load_free);
-  roster_next_page (task);
-}
-
-/* the people (BsVariantItem*) */
-static GPtrArray *
-roster_load_finish (GAsyncResult *result, GError **error)
-{
-  g_return_val_if_fail (g_async_result_is_tagged (result, roster_load_async), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
-}
-
 /* the roster, or the deleted people while "Deleted People" is on */
 static void
 show_list (BsPeoplePage *self)
@@ -136,18 +60,18 @@ roster_loaded_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (BsPeoplePage) self = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) items = roster_load_finish (result, &error);
+  g_autoptr (GVariant) people
+      = bs_client_list_all_finish (BS_DBUS_MANAGER (object), result, &error);
   g_autofree char *summary = NULL;
+  guint n;
 
-  if (items == NULL)
+  if (people == NULL)
     {
       bs_window_show_error (bs_window_for (GTK_WIDGET (self)), error);
       return;
     }
-  g_list_store_splice (self->people, 0, g_list_model_get_n_items (G_LIST_MODEL (self->people)),
-                       items->pdata, items->len);
-  summary = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u person", "%u people", items->len),
-                             items->len);
+  n = bs_variant_item_replace_all (self->people, people);
+  summary = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u person", "%u people", n), n);
   gtk_label_set_text (self->people_summary, summary);
   show_list (self);
 }
@@ -155,16 +79,16 @@ roster_loaded_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 /* ------------------------------------------------------------ the deleted people */
 
 static void
-list_tombstones_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+deleted_loaded_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (BsPeoplePage) self = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) tombstones = NULL;
+  g_autoptr (GVariant) tombstones
+      = bs_client_list_all_finish (BS_DBUS_MANAGER (object), result, &error);
   g_autofree char *summary = NULL;
   guint n;
 
-  if (!bs_dbus_manager_call_list_tombstones_finish (BS_DBUS_MANAGER (object), &tombstones, result,
-                                                    &error))
+  if (tombstones == NULL)
     {
       bs_window_show_error (bs_window_for (GTK_WIDGET (self)), error);
       return;
@@ -191,9 +115,9 @@ reload_deleted (BsPeoplePage *self)
 
   if (manager == NULL)
     return;
-  bs_dbus_manager_call_list_tombstones (manager, G_DBUS_CALL_FLAGS_NONE, -1,
-                                        bs_page_start_read (BS_PAGE (self), "deleted"),
-                                        list_tombstones_cb, g_object_ref (self));
+  bs_client_list_all_async (manager, BS_CLIENT_LIST_TOMBSTONES, NULL,
+                            bs_page_start_read (BS_PAGE (self), "deleted"), deleted_loaded_cb,
+                            g_object_ref (self));
 }
 
 static void
@@ -215,9 +139,9 @@ bs_people_page_reload (BsPeoplePage *self)
   manager = bs_page_get_manager (BS_PAGE (self));
   if (manager == NULL)
     return;
-  roster_load_async (manager, bs_page_get_search (BS_PAGE (self)),
-                     bs_page_start_read (BS_PAGE (self), "people"), roster_loaded_cb,
-                     g_object_ref (self));
+  bs_client_list_all_async (manager, BS_CLIENT_LIST_USERS, bs_page_get_search (BS_PAGE (self)),
+                            bs_page_start_read (BS_PAGE (self), "people"), roster_loaded_cb,
+                            g_object_ref (self));
   /* a deletion or an allowance changes both */
   reload_deleted (self);
 }

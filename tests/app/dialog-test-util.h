@@ -73,6 +73,7 @@ guint count_jobs (const char *kind, const char *target, const char *state);
 void test_devices (void);
 void test_areas (void);
 void test_people (void);
+void test_deleted_many (void);
 void test_reports (void);
 void test_export (void);
 

@@ -259,3 +259,42 @@ test_people (void)
   delete_person (pin_1003);
   allow_person (pin_1003);
 }
+
+/* how many deletions the Deleted People list holds */
+static guint
+n_deleted_shown (void)
+{
+  GtkSelectionModel *model = gtk_list_view_get_model (GTK_LIST_VIEW (child ("deleted_view")));
+
+  return model != NULL ? g_list_model_get_n_items (G_LIST_MODEL (model)) : 0;
+}
+
+static gboolean
+deleted_shown_cb (gpointer data)
+{
+  return n_deleted_shown () == GPOINTER_TO_UINT (data);
+}
+
+/* more deletions than the service answers in one call (written into the
+ * database by test-app-dialogs.py): Deleted People lists every one */
+void
+test_deleted_many (void)
+{
+  const guint many = 1500;
+  g_autoptr (GObject) last = NULL;
+
+  REQUIRE (open_window_listing (3), "the window lists the seed area's three terminals");
+  show_page ("people");
+  REQUIRE (click (GTK_WIDGET (child ("deleted_toggle"))),
+           "the People page has a Deleted People button");
+  if (!wait_until (deleted_shown_cb, GUINT_TO_POINTER (many), 30, "every deletion"))
+    g_printerr ("# Deleted People lists %u of %u deletions\n", n_deleted_shown (), many);
+  REQUIRE (n_deleted_shown () == many, "Deleted People lists all 1500 deletions");
+  last = g_list_model_get_item (
+      G_LIST_MODEL (gtk_list_view_get_model (GTK_LIST_VIEW (child ("deleted_view")))), many - 1);
+  CHECK (g_strcmp0 (bs_variant_item_get_string (BS_VARIANT_ITEM (last), "Pin"), "501499") == 0,
+         "the last is PIN 501499, in PIN order");
+  CHECK (find_label (GTK_WIDGET (child ("deleted_summary")), "1500 deleted people") != NULL,
+         "the summary counts all 1500");
+  screenshot ("app-deleted-people-many");
+}

@@ -16,6 +16,8 @@
  *            Assign Devices moves C into it; Rename; Remove (C stays,
  *            without an area)
  *   people   (test-app-dialogs-people.c) Edit, Delete, Deleted People
+ *   deleted_many  Deleted People lists 1500 deletions (more than one call
+ *            of the service answers)
  *   reports, export  (test-app-dialogs-reports.c) Preview, Balance
  *            Devices, Export Attendance…
  * Each mode saves PNG screenshots into $BIOSYNC_SCREENSHOT_DIR.
@@ -553,8 +555,8 @@ main (int argc, char *argv[])
     const char *name;
     void (*run) (void);
   } modes[] = {
-    { "devices", test_devices }, { "areas", test_areas },   { "people", test_people },
-    { "reports", test_reports }, { "export", test_export },
+    { "devices", test_devices },           { "areas", test_areas },     { "people", test_people },
+    { "deleted_many", test_deleted_many }, { "reports", test_reports }, { "export", test_export },
   };
   const char *mode = argc > 1 ? argv[1] : "devices";
   guint i = 0;
