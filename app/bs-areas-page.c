@@ -37,20 +37,6 @@ area_of (GtkWidget *widget, GVariant *param)
   return client != NULL ? bs_client_lookup_area (client, g_variant_get_uint32 (param)) : NULL;
 }
 
-/* calls the Manager's @method through the window of @widget (the page,
- * or one of its dialogs) */
-static void
-call_manager (GtkWidget *widget,
-              const char *method,
-              GVariant *parameters,
-              const char *done_text,
-              BsFollow follow)
-{
-  BsWindow *window = bs_window_for (widget);
-
-  bs_window_call (window, bs_window_get_manager (window), method, parameters, done_text, follow);
-}
-
 /* ------------------------------------------------------------ the list */
 
 static void
@@ -102,11 +88,11 @@ area_name_response_cb (AdwMessageDialog *dialog, const char *response, gpointer 
   if (g_strcmp0 (response, "ok") != 0 || *text == '\0')
     return;
   if (id == 0)
-    call_manager (GTK_WIDGET (dialog), "AddArea", g_variant_new ("(s)", text), _ ("Area created"),
-                  BS_FOLLOW_NONE);
+    bs_window_call_manager (bs_window_for (GTK_WIDGET (dialog)), "AddArea",
+                            g_variant_new ("(s)", text), _ ("Area created"), BS_FOLLOW_NONE);
   else
-    call_manager (GTK_WIDGET (dialog), "RenameArea", g_variant_new ("(us)", id, text),
-                  _ ("Area renamed"), BS_FOLLOW_NONE);
+    bs_window_call_manager (bs_window_for (GTK_WIDGET (dialog)), "RenameArea",
+                            g_variant_new ("(us)", id, text), _ ("Area renamed"), BS_FOLLOW_NONE);
 }
 
 static void
@@ -184,9 +170,10 @@ assign_response_cb (AdwMessageDialog *dialog, const char *response, Assign *assi
         continue;
       g_variant_dict_init (&changes, NULL);
       g_variant_dict_insert (&changes, "area-id", "u", now ? assign->area_id : 0);
-      call_manager (GTK_WIDGET (dialog), "UpdateDevice",
-                    g_variant_new ("(u@a{sv})", row->device_id, g_variant_dict_end (&changes)),
-                    NULL, BS_FOLLOW_NONE);
+      bs_window_call_manager (
+          bs_window_for (GTK_WIDGET (dialog)), "UpdateDevice",
+          g_variant_new ("(u@a{sv})", row->device_id, g_variant_dict_end (&changes)), NULL,
+          BS_FOLLOW_NONE);
     }
 }
 
@@ -268,15 +255,17 @@ assign_action (GtkWidget *widget, const char *action, GVariant *param)
 static void
 sync_action (GtkWidget *widget, const char *action, GVariant *param)
 {
-  call_manager (widget, "SyncArea", g_variant_new ("(u)", g_variant_get_uint32 (param)),
-                _ ("Syncing the area…"), BS_FOLLOW_NONE);
+  bs_window_call_manager (bs_window_for (widget), "SyncArea",
+                          g_variant_new ("(u)", g_variant_get_uint32 (param)),
+                          _ ("Syncing the area…"), BS_FOLLOW_NONE);
 }
 
 static void
 preview_action (GtkWidget *widget, const char *action, GVariant *param)
 {
-  call_manager (widget, "PreviewSync", g_variant_new ("(u)", g_variant_get_uint32 (param)),
-                _ ("Reading the terminals for a preview…"), BS_FOLLOW_REPORT);
+  bs_window_call_manager (bs_window_for (widget), "PreviewSync",
+                          g_variant_new ("(u)", g_variant_get_uint32 (param)),
+                          _ ("Reading the terminals for a preview…"), BS_FOLLOW_REPORT);
 }
 
 static void
@@ -297,8 +286,9 @@ remove_action (GtkWidget *widget, const char *action, GVariant *param)
 static void
 remove_now_action (GtkWidget *widget, const char *action, GVariant *param)
 {
-  call_manager (widget, "RemoveArea", g_variant_new ("(u)", g_variant_get_uint32 (param)),
-                _ ("Area removed"), BS_FOLLOW_NONE);
+  bs_window_call_manager (bs_window_for (widget), "RemoveArea",
+                          g_variant_new ("(u)", g_variant_get_uint32 (param)), _ ("Area removed"),
+                          BS_FOLLOW_NONE);
 }
 
 /* ------------------------------------------------------------ the class */

@@ -137,7 +137,6 @@ static void
 save_cb (BsDeviceDialog *self)
 {
   BsWindow *window = bs_window_for (GTK_WIDGET (self));
-  BsDBusManager *manager = bs_window_get_manager (window);
   g_autofree char *name = bs_ui_stripped_text (self->name_row);
   g_autofree char *address = bs_ui_stripped_text (self->address_row);
   guint area = adw_combo_row_get_selected (self->area_row);
@@ -146,15 +145,15 @@ save_cb (BsDeviceDialog *self)
   if (!validate (self) || !parse_port (self, &port))
     return;
   if (self->device_id == 0)
-    bs_window_call (
-        window, manager, "AddDevice",
+    bs_window_call_manager (
+        window, "AddDevice",
         g_variant_new ("(ssqu@a{sv})", name, address, port,
                        area < self->area_ids->len ? g_array_index (self->area_ids, guint, area) : 0,
                        options (self, name, address, port)),
         _ ("Device added"), BS_FOLLOW_NONE);
   else
-    bs_window_call (
-        window, manager, "UpdateDevice",
+    bs_window_call_manager (
+        window, "UpdateDevice",
         g_variant_new ("(u@a{sv})", self->device_id, options (self, name, address, port)),
         _ ("Device saved"), BS_FOLLOW_NONE);
   gtk_window_destroy (GTK_WINDOW (self));

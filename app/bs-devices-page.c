@@ -191,11 +191,9 @@ remove_action (GtkWidget *widget, const char *name, GVariant *param)
 static void
 remove_now_action (GtkWidget *widget, const char *name, GVariant *param)
 {
-  BsPage *page = BS_PAGE (widget);
-
-  bs_window_call (bs_window_for (GTK_WIDGET (page)), bs_page_get_manager (page), "RemoveDevice",
-                  g_variant_new ("(u)", g_variant_get_uint32 (param)), _ ("Device removed"),
-                  BS_FOLLOW_NONE);
+  bs_window_call_manager (bs_window_for (widget), "RemoveDevice",
+                          g_variant_new ("(u)", g_variant_get_uint32 (param)), _ ("Device removed"),
+                          BS_FOLLOW_NONE);
 }
 
 /* ------------------------------------------------------------ the class */

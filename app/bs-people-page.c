@@ -232,11 +232,9 @@ delete_action (GtkWidget *widget, const char *action, GVariant *param)
 static void
 delete_now_action (GtkWidget *widget, const char *action, GVariant *param)
 {
-  BsPage *page = BS_PAGE (widget);
-
-  bs_window_call (bs_window_for (GTK_WIDGET (page)), bs_page_get_manager (page), "DeleteUser",
-                  g_variant_new ("(s)", g_variant_get_string (param, NULL)),
-                  _ ("Deleting from every terminal…"), BS_FOLLOW_PEOPLE);
+  bs_window_call_manager (bs_window_for (widget), "DeleteUser",
+                          g_variant_new ("(s)", g_variant_get_string (param, NULL)),
+                          _ ("Deleting from every terminal…"), BS_FOLLOW_PEOPLE);
 }
 
 static void
@@ -259,12 +257,11 @@ allow_action (GtkWidget *widget, const char *action, GVariant *param)
 static void
 allow_now_action (GtkWidget *widget, const char *action, GVariant *param)
 {
-  BsPage *page = BS_PAGE (widget);
   const char *pin = g_variant_get_string (param, NULL);
   g_autofree char *done = g_strdup_printf (_ ("PIN %s is allowed again"), pin);
 
-  bs_window_call (bs_window_for (GTK_WIDGET (page)), bs_page_get_manager (page), "AllowUser",
-                  g_variant_new ("(s)", pin), done, BS_FOLLOW_PEOPLE);
+  bs_window_call_manager (bs_window_for (widget), "AllowUser", g_variant_new ("(s)", pin), done,
+                          BS_FOLLOW_PEOPLE);
 }
 
 /* ------------------------------------------------------------ the class */

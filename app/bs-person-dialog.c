@@ -97,9 +97,8 @@ save_cb (BsPersonDialog *self)
     return;
   update = changes (self);
   if (update != NULL)
-    bs_window_call (window, bs_window_get_manager (window), "UpdateUser",
-                    g_variant_new ("(s@a{sv})", self->pin, update),
-                    _ ("Updating on every terminal…"), BS_FOLLOW_PEOPLE);
+    bs_window_call_manager (window, "UpdateUser", g_variant_new ("(s@a{sv})", self->pin, update),
+                            _ ("Updating on every terminal…"), BS_FOLLOW_PEOPLE);
   gtk_window_destroy (GTK_WINDOW (self));
 }
 

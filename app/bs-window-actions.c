@@ -13,40 +13,28 @@
 
 /* ------------------------------------------------------------ every device */
 
-static void
-sync_all_action (GtkWidget *widget, const char *name, GVariant *param)
+/* the win.* actions that call the Manager */
+static const struct
 {
-  BsWindow *self = BS_WINDOW (widget);
-
-  bs_window_call (self, bs_window_get_manager (self), "SyncAll", NULL, _ ("Syncing all devices…"),
-                  BS_FOLLOW_NONE);
-}
-
-static void
-sync_templates_action (GtkWidget *widget, const char *name, GVariant *param)
-{
-  BsWindow *self = BS_WINDOW (widget);
-
-  bs_window_call (self, bs_window_get_manager (self), "SyncTemplates", NULL,
-                  _ ("Syncing user templates…"), BS_FOLLOW_NONE);
-}
+  const char *action;
+  const char *method;
+  const char *done_text;
+  BsFollow follow;
+} manager_actions[] = {
+  { "win.sync-all", "SyncAll", N_ ("Syncing all devices…"), BS_FOLLOW_NONE },
+  { "win.sync-templates", "SyncTemplates", N_ ("Syncing user templates…"), BS_FOLLOW_NONE },
+  { "win.refresh-logs", "RefreshLogs", N_ ("Collecting attendance records…"), BS_FOLLOW_NONE },
+  { "win.balance", "BalanceDevices", N_ ("Balancing devices… the report opens when it is done"),
+    BS_FOLLOW_REPORT },
+};
 
 static void
-refresh_logs_action (GtkWidget *widget, const char *name, GVariant *param)
+manager_action (GtkWidget *widget, const char *name, GVariant *param)
 {
-  BsWindow *self = BS_WINDOW (widget);
-
-  bs_window_call (self, bs_window_get_manager (self), "RefreshLogs", NULL,
-                  _ ("Collecting attendance records…"), BS_FOLLOW_NONE);
-}
-
-static void
-balance_action (GtkWidget *widget, const char *name, GVariant *param)
-{
-  BsWindow *self = BS_WINDOW (widget);
-
-  bs_window_call (self, bs_window_get_manager (self), "BalanceDevices", NULL,
-                  _ ("Balancing devices… the report opens when it is done"), BS_FOLLOW_REPORT);
+  for (guint i = 0; i < G_N_ELEMENTS (manager_actions); i++)
+    if (g_strcmp0 (name, manager_actions[i].action) == 0)
+      bs_window_call_manager (BS_WINDOW (widget), manager_actions[i].method, NULL,
+                              _ (manager_actions[i].done_text), manager_actions[i].follow);
 }
 
 static void
@@ -205,12 +193,9 @@ bs_window_enable_actions (BsWindow *self, gboolean running)
 }
 
 static const BsUiAction actions[] = {
-  { "win.sync-all", NULL, sync_all_action },
-  { "win.sync-templates", NULL, sync_templates_action },
-  { "win.refresh-logs", NULL, refresh_logs_action },
-  { "win.balance", NULL, balance_action },
-  { "win.export", NULL, export_action },
-  { "win.search", NULL, search_action },
+  { "win.sync-all", NULL, manager_action },     { "win.sync-templates", NULL, manager_action },
+  { "win.refresh-logs", NULL, manager_action }, { "win.balance", NULL, manager_action },
+  { "win.export", NULL, export_action },        { "win.search", NULL, search_action },
 };
 
 void

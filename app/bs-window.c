@@ -265,6 +265,16 @@ bs_window_get_manager (BsWindow *self)
   return self != NULL && self->client != NULL ? bs_client_get_manager (self->client) : NULL;
 }
 
+void
+bs_window_call_manager (BsWindow *self,
+                        const char *method,
+                        GVariant *parameters,
+                        const char *done_text,
+                        BsFollow follow)
+{
+  bs_window_call (self, bs_window_get_manager (self), method, parameters, done_text, follow);
+}
+
 BsWindow *
 bs_window_for (GtkWidget *widget)
 {

@@ -54,5 +54,11 @@ void bs_window_call (BsWindow *self,
                      GVariant *parameters,
                      const char *done_text,
                      BsFollow follow);
+/* bs_window_call () of the Manager's @method */
+void bs_window_call_manager (BsWindow *self,
+                             const char *method,
+                             GVariant *parameters,
+                             const char *done_text,
+                             BsFollow follow);
 
 G_END_DECLS

@@ -72,14 +72,20 @@ bs_client_export_attendance_to_fd_async (BsClient *self,
                                           g_steal_pointer (&task));
 }
 
-gboolean
-bs_client_export_attendance_to_fd_finish (BsClient *self, GAsyncResult *result, GError **error)
+/* the end of the export started by @tag */
+static gboolean
+export_finish (BsClient *self, GAsyncResult *result, gpointer tag, GError **error)
 {
   g_return_val_if_fail (BS_IS_CLIENT (self), FALSE);
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  g_return_val_if_fail (
-      g_task_get_source_tag (G_TASK (result)) == bs_client_export_attendance_to_fd_async, FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == tag, FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+gboolean
+bs_client_export_attendance_to_fd_finish (BsClient *self, GAsyncResult *result, GError **error)
+{
+  return export_finish (self, result, bs_client_export_attendance_to_fd_async, error);
 }
 
 /* ------------------------------------------------------------------ into a file */
@@ -212,9 +218,5 @@ bs_client_export_attendance_async (BsClient *self,
 gboolean
 bs_client_export_attendance_finish (BsClient *self, GAsyncResult *result, GError **error)
 {
-  g_return_val_if_fail (BS_IS_CLIENT (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  g_return_val_if_fail (
-      g_task_get_source_tag (G_TASK (result)) == bs_client_export_attendance_async, FALSE);
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return export_finish (self, result, bs_client_export_attendance_async, error);
 }
