@@ -55,22 +55,32 @@ show_list (BsPeoplePage *self)
   gtk_stack_set_visible_child_name (self->people_stack, page);
 }
 
+/* @store replaced by the list read (*@n entries); FALSE when it failed */
+static gboolean
+list_loaded (
+    BsPeoplePage *self, GObject *manager, GAsyncResult *result, GListStore *store, guint *n)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) list = bs_client_list_all_finish (BS_DBUS_MANAGER (manager), result, &error);
+
+  if (list == NULL)
+    {
+      bs_window_show_error (bs_window_for (GTK_WIDGET (self)), error);
+      return FALSE;
+    }
+  *n = bs_variant_item_replace_all (store, list);
+  return TRUE;
+}
+
 static void
 roster_loaded_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (BsPeoplePage) self = user_data;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) people
-      = bs_client_list_all_finish (BS_DBUS_MANAGER (object), result, &error);
   g_autofree char *summary = NULL;
   guint n;
 
-  if (people == NULL)
-    {
-      bs_window_show_error (bs_window_for (GTK_WIDGET (self)), error);
-      return;
-    }
-  n = bs_variant_item_replace_all (self->people, people);
+  if (!list_loaded (self, object, result, self->people, &n))
+    return;
   summary = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u person", "%u people", n), n);
   gtk_label_set_text (self->people_summary, summary);
   show_list (self);
@@ -82,18 +92,11 @@ static void
 deleted_loaded_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (BsPeoplePage) self = user_data;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) tombstones
-      = bs_client_list_all_finish (BS_DBUS_MANAGER (object), result, &error);
   g_autofree char *summary = NULL;
   guint n;
 
-  if (tombstones == NULL)
-    {
-      bs_window_show_error (bs_window_for (GTK_WIDGET (self)), error);
-      return;
-    }
-  n = bs_variant_item_replace_all (self->deleted, tombstones);
+  if (!list_loaded (self, object, result, self->deleted, &n))
+    return;
   if (n == 0)
     summary = g_strdup (_ ("Nobody is deleted."));
   else
