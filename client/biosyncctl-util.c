@@ -98,6 +98,23 @@ parse_id_arg (const char *command, CtlArg arg, const char *text, guint64 *id, in
   return FALSE;
 }
 
+/* how many arguments @params (untranslated) names: all, and the required
+ * ones (those not in brackets) */
+static void
+count_params (const char *params, int *min_args, int *max_args)
+{
+  g_auto (GStrv) words = g_strsplit (params != NULL ? params : "", " ", -1);
+
+  *min_args = *max_args = 0;
+  for (guint i = 0; words[i] != NULL; i++)
+    if (*words[i] != '\0')
+      {
+        ++*max_args;
+        if (*words[i] != '[')
+          ++*min_args;
+      }
+}
+
 /* the command's options and arguments; *ret is the exit status on failure */
 static gboolean
 parse_command (const Command *command, int *argc, char ***argv, guint64 *id, int *ret)
@@ -107,6 +124,7 @@ parse_command (const Command *command, int *argc, char ***argv, guint64 *id, int
   g_autofree char *parameter_string = NULL;
   const char *name = (*argv)[0];
   const char *params = command->params != NULL ? _ (command->params) : NULL;
+  int min_args, max_args;
 
   parameter_string = g_strdup_printf ("%s%s%s", name, params ? " " : "", params ? params : "");
   context = g_option_context_new (parameter_string);
@@ -121,9 +139,10 @@ parse_command (const Command *command, int *argc, char ***argv, guint64 *id, int
       return FALSE;
     }
   /* (*argv)[0] is the command */
-  if (*argc - 1 < command->min_args)
+  count_params (command->params, &min_args, &max_args);
+  if (*argc - 1 < min_args)
     *ret = ctl_usage_error (name, _ ("Missing arguments."));
-  else if (command->max_args >= 0 && *argc - 1 > command->max_args)
+  else if (*argc - 1 > max_args)
     *ret = ctl_usage_error (name, _ ("Too many arguments."));
   else if (command->arg == CTL_ARG_NONE)
     return TRUE;

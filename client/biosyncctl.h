@@ -47,11 +47,10 @@ typedef struct
   const char *name;
   const char *usage;   /* after the name in biosyncctl --help; NULL: nothing */
   const char *summary; /* one line in biosyncctl --help */
-  const char *params;  /* its arguments, e.g. N_("ID NAME"); NULL: none */
+  const char *params;  /* its arguments, e.g. N_("ID NAME"), "[X]" optional; NULL: none
+                        * (also how many it takes) */
   const char *help;    /* what it does, for biosyncctl COMMAND --help */
   const GOptionEntry *entries;
-  int min_args;
-  int max_args; /* -1: no limit */
   CtlArg arg;
   /* checks the options before connecting; FALSE with *ret set refuses */
   gboolean (*check) (int argc, char **argv, int *ret);
