@@ -13,6 +13,13 @@
 
 #include "biosyncctl.h"
 
+/* "deleted" and its other name, "tombstones" */
+static const char deleted_help[]
+    = N_ ("List the deleted people: when and by whom, and per terminal whether the deletion is "
+          "confirmed there, pending (the terminal held the PIN at its last read, or was not "
+          "read since) or never seen (biosync never read it). A deleted PIN stays deleted "
+          "until “biosyncctl allow PIN”.");
+
 static const Command commands[] = {
   {
       .name = "status",
@@ -180,21 +187,13 @@ static const Command commands[] = {
   {
       .name = "deleted",
       .summary = N_ ("List the deleted people and where they are gone"),
-      .help
-      = N_ ("List the deleted people: when and by whom, and per terminal whether the deletion is "
-            "confirmed there, pending (the terminal held the PIN at its last read, or was not "
-            "read since) or never seen (biosync never read it). A deleted PIN stays deleted "
-            "until “biosyncctl allow PIN”."),
+      .help = deleted_help,
       .run = ctl_run_deleted,
   },
   {
       .name = "tombstones",
       .summary = N_ ("The same as “deleted”"),
-      .help
-      = N_ ("List the deleted people: when and by whom, and per terminal whether the deletion is "
-            "confirmed there, pending (the terminal held the PIN at its last read, or was not "
-            "read since) or never seen (biosync never read it). A deleted PIN stays deleted "
-            "until “biosyncctl allow PIN”."),
+      .help = deleted_help,
       .run = ctl_run_deleted,
   },
   {
