@@ -18,13 +18,10 @@ struct _BsAreaRow
 {
   BsRow parent_instance;
 
-  /* the template's children, in the order of children below */
   GtkLabel *name_label, *subtitle, *members;
   GtkWidget *preview_button, *sync_button;
   GtkMenuButton *menu_button;
 };
-
-static const char children[] = "name_label subtitle members preview_button sync_button menu_button";
 
 G_DEFINE_FINAL_TYPE (BsAreaRow, bs_area_row, BS_TYPE_ROW)
 
@@ -88,8 +85,13 @@ bs_area_row_class_init (BsAreaRowClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   BS_ROW_CLASS (klass)->update = bs_area_row_update;
-  bs_ui_class_set_template (widget_class, "bs-area-row.ui", G_STRUCT_OFFSET (BsAreaRow, name_label),
-                            G_STRUCT_OFFSET (BsAreaRow, menu_button), children);
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/biosync/BioSync/bs-area-row.ui");
+  gtk_widget_class_bind_template_child (widget_class, BsAreaRow, name_label);
+  gtk_widget_class_bind_template_child (widget_class, BsAreaRow, subtitle);
+  gtk_widget_class_bind_template_child (widget_class, BsAreaRow, members);
+  gtk_widget_class_bind_template_child (widget_class, BsAreaRow, preview_button);
+  gtk_widget_class_bind_template_child (widget_class, BsAreaRow, sync_button);
+  gtk_widget_class_bind_template_child (widget_class, BsAreaRow, menu_button);
 }
 
 static void

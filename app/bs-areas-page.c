@@ -20,12 +20,9 @@ struct _BsAreasPage
 {
   BsPage parent_instance;
 
-  /* the template's children, in the order of children below */
   GtkStack *areas_stack;
   GtkListView *areas_view;
 };
-
-static const char children[] = "areas_stack areas_view";
 
 G_DEFINE_FINAL_TYPE (BsAreasPage, bs_areas_page, BS_TYPE_PAGE)
 
@@ -312,9 +309,10 @@ bs_areas_page_class_init (BsAreasPageClass *klass)
   page_class->client_set = bs_areas_page_client_set;
   page_class->manager_changed = bs_areas_page_manager_changed;
 
-  bs_ui_class_set_template (widget_class, "bs-areas-page.ui",
-                            G_STRUCT_OFFSET (BsAreasPage, areas_stack),
-                            G_STRUCT_OFFSET (BsAreasPage, areas_view), children);
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/biosync/BioSync/bs-areas-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, BsAreasPage, areas_stack);
+  gtk_widget_class_bind_template_child (widget_class, BsAreasPage, areas_view);
 
   bs_ui_class_install_actions (widget_class, actions, G_N_ELEMENTS (actions));
 }

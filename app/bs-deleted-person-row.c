@@ -20,12 +20,9 @@ struct _BsDeletedPersonRow
 {
   BsRow parent_instance;
 
-  /* the template's children, in the order of children below */
   GtkLabel *title, *subtitle, *where;
   GtkWidget *allow_button;
 };
-
-static const char children[] = "title subtitle where allow_button";
 
 G_DEFINE_FINAL_TYPE (BsDeletedPersonRow, bs_deleted_person_row, BS_TYPE_ROW)
 
@@ -86,9 +83,12 @@ bs_deleted_person_row_class_init (BsDeletedPersonRowClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   BS_ROW_CLASS (klass)->update = bs_deleted_person_row_update;
-  bs_ui_class_set_template (widget_class, "bs-deleted-person-row.ui",
-                            G_STRUCT_OFFSET (BsDeletedPersonRow, title),
-                            G_STRUCT_OFFSET (BsDeletedPersonRow, allow_button), children);
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/biosync/BioSync/bs-deleted-person-row.ui");
+  gtk_widget_class_bind_template_child (widget_class, BsDeletedPersonRow, title);
+  gtk_widget_class_bind_template_child (widget_class, BsDeletedPersonRow, subtitle);
+  gtk_widget_class_bind_template_child (widget_class, BsDeletedPersonRow, where);
+  gtk_widget_class_bind_template_child (widget_class, BsDeletedPersonRow, allow_button);
 }
 
 static void

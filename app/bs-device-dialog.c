@@ -18,7 +18,6 @@ struct _BsDeviceDialog
 {
   AdwWindow parent_instance;
 
-  /* the template's children, in the order of children below */
   GtkWidget *save_button, *name_row, *address_row;
   AdwActionRow *port_row;
   GtkWidget *port_spin;
@@ -31,9 +30,6 @@ struct _BsDeviceDialog
   guint device_id;  /* 0: a new one */
   GArray *area_ids; /* guint, by the area row's positions */
 };
-
-static const char children[] = "save_button name_row address_row port_row port_spin protocol_row "
-                               "comm_key_row area_row time_zone_row enabled_switch";
 
 G_DEFINE_FINAL_TYPE (BsDeviceDialog, bs_device_dialog, ADW_TYPE_WINDOW)
 
@@ -238,9 +234,18 @@ bs_device_dialog_class_init (BsDeviceDialogClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = bs_device_dialog_dispose;
-  bs_ui_class_set_template (widget_class, "bs-device-dialog.ui",
-                            G_STRUCT_OFFSET (BsDeviceDialog, save_button),
-                            G_STRUCT_OFFSET (BsDeviceDialog, enabled_switch), children);
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/biosync/BioSync/bs-device-dialog.ui");
+  gtk_widget_class_bind_template_child (widget_class, BsDeviceDialog, save_button);
+  gtk_widget_class_bind_template_child (widget_class, BsDeviceDialog, name_row);
+  gtk_widget_class_bind_template_child (widget_class, BsDeviceDialog, address_row);
+  gtk_widget_class_bind_template_child (widget_class, BsDeviceDialog, port_row);
+  gtk_widget_class_bind_template_child (widget_class, BsDeviceDialog, port_spin);
+  gtk_widget_class_bind_template_child (widget_class, BsDeviceDialog, protocol_row);
+  gtk_widget_class_bind_template_child (widget_class, BsDeviceDialog, comm_key_row);
+  gtk_widget_class_bind_template_child (widget_class, BsDeviceDialog, area_row);
+  gtk_widget_class_bind_template_child (widget_class, BsDeviceDialog, time_zone_row);
+  gtk_widget_class_bind_template_child (widget_class, BsDeviceDialog, enabled_switch);
   gtk_widget_class_bind_template_callback (widget_class, validate);
   gtk_widget_class_bind_template_callback (widget_class, save_cb);
   gtk_widget_class_bind_template_callback (widget_class, gtk_window_destroy);

@@ -28,7 +28,6 @@ struct _BsDeviceRow
 {
   BsRow parent_instance;
 
-  /* the template's children, in the order of children below */
   GtkImage *state_icon;
   GtkLabel *name_label, *badge, *subtitle, *detail, *error_label;
   GtkLevelBar *bars[N_COUNTS];
@@ -36,11 +35,6 @@ struct _BsDeviceRow
   GtkWidget *sync_button;
   GtkMenuButton *menu_button;
 };
-
-static const char children[]
-    = "state_icon name_label badge subtitle detail error_label"
-      " users_bar fingerprints_bar faces_bar records_bar"
-      " users_count fingerprints_count faces_count records_count sync_button menu_button";
 
 G_DEFINE_FINAL_TYPE (BsDeviceRow, bs_device_row, BS_TYPE_ROW)
 
@@ -161,10 +155,35 @@ bs_device_row_update (BsRow *row)
 static void
 bs_device_row_class_init (BsDeviceRowClass *klass)
 {
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
   BS_ROW_CLASS (klass)->update = bs_device_row_update;
-  bs_ui_class_set_template (GTK_WIDGET_CLASS (klass), "bs-device-row.ui",
-                            G_STRUCT_OFFSET (BsDeviceRow, state_icon),
-                            G_STRUCT_OFFSET (BsDeviceRow, menu_button), children);
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/biosync/BioSync/bs-device-row.ui");
+  gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, state_icon);
+  gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, name_label);
+  gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, badge);
+  gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, subtitle);
+  gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, detail);
+  gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, error_label);
+  gtk_widget_class_bind_template_child_full (widget_class, "users_bar", FALSE,
+                                             G_STRUCT_OFFSET (BsDeviceRow, bars[USERS]));
+  gtk_widget_class_bind_template_child_full (widget_class, "fingerprints_bar", FALSE,
+                                             G_STRUCT_OFFSET (BsDeviceRow, bars[FINGERPRINTS]));
+  gtk_widget_class_bind_template_child_full (widget_class, "faces_bar", FALSE,
+                                             G_STRUCT_OFFSET (BsDeviceRow, bars[FACES]));
+  gtk_widget_class_bind_template_child_full (widget_class, "records_bar", FALSE,
+                                             G_STRUCT_OFFSET (BsDeviceRow, bars[RECORDS]));
+  gtk_widget_class_bind_template_child_full (widget_class, "users_count", FALSE,
+                                             G_STRUCT_OFFSET (BsDeviceRow, counts[USERS]));
+  gtk_widget_class_bind_template_child_full (widget_class, "fingerprints_count", FALSE,
+                                             G_STRUCT_OFFSET (BsDeviceRow, counts[FINGERPRINTS]));
+  gtk_widget_class_bind_template_child_full (widget_class, "faces_count", FALSE,
+                                             G_STRUCT_OFFSET (BsDeviceRow, counts[FACES]));
+  gtk_widget_class_bind_template_child_full (widget_class, "records_count", FALSE,
+                                             G_STRUCT_OFFSET (BsDeviceRow, counts[RECORDS]));
+  gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, sync_button);
+  gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, menu_button);
 }
 
 /* a capacity bar: accent up to 75 %, then warning, red when full */

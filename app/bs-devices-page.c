@@ -21,7 +21,6 @@ struct _BsDevicesPage
 {
   BsPage parent_instance;
 
-  /* the template's children, in the order of children below */
   GtkLabel *devices_summary;
   GtkStack *devices_stack;
   GtkListView *devices_view;
@@ -29,8 +28,6 @@ struct _BsDevicesPage
   GtkCustomFilter *filter;
   GtkFilterListModel *filtered;
 };
-
-static const char children[] = "devices_summary devices_stack devices_view";
 
 G_DEFINE_FINAL_TYPE (BsDevicesPage, bs_devices_page, BS_TYPE_PAGE)
 
@@ -225,9 +222,11 @@ bs_devices_page_class_init (BsDevicesPageClass *klass)
   page_class->manager_changed = bs_devices_page_manager_changed;
   page_class->search_changed = bs_devices_page_search_changed;
 
-  bs_ui_class_set_template (widget_class, "bs-devices-page.ui",
-                            G_STRUCT_OFFSET (BsDevicesPage, devices_summary),
-                            G_STRUCT_OFFSET (BsDevicesPage, devices_view), children);
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/biosync/BioSync/bs-devices-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, BsDevicesPage, devices_summary);
+  gtk_widget_class_bind_template_child (widget_class, BsDevicesPage, devices_stack);
+  gtk_widget_class_bind_template_child (widget_class, BsDevicesPage, devices_view);
 
   bs_ui_class_install_actions (widget_class, actions, G_N_ELEMENTS (actions));
 }

@@ -19,12 +19,9 @@ struct _BsHistoryRow
 {
   BsRow parent_instance;
 
-  /* the template's children, in the order of children below */
   GtkImage *icon;
   GtkLabel *title, *subtitle, *badge;
 };
-
-static const char children[] = "icon title subtitle badge";
 
 G_DEFINE_FINAL_TYPE (BsHistoryRow, bs_history_row, BS_TYPE_ROW)
 
@@ -85,8 +82,12 @@ bs_history_row_class_init (BsHistoryRowClass *klass)
 
   row_class->update = bs_history_row_update;
   row_class->activatable = TRUE;
-  bs_ui_class_set_template (widget_class, "bs-history-row.ui", G_STRUCT_OFFSET (BsHistoryRow, icon),
-                            G_STRUCT_OFFSET (BsHistoryRow, badge), children);
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/biosync/BioSync/bs-history-row.ui");
+  gtk_widget_class_bind_template_child (widget_class, BsHistoryRow, icon);
+  gtk_widget_class_bind_template_child (widget_class, BsHistoryRow, title);
+  gtk_widget_class_bind_template_child (widget_class, BsHistoryRow, subtitle);
+  gtk_widget_class_bind_template_child (widget_class, BsHistoryRow, badge);
 }
 
 static void

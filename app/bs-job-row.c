@@ -17,14 +17,11 @@ struct _BsJobRow
 {
   BsRow parent_instance;
 
-  /* the template's children, in the order of children below */
   GtkLabel *title;
   GtkProgressBar *progress;
   GtkLabel *message;
   GtkWidget *cancel_button;
 };
-
-static const char children[] = "title progress message cancel_button";
 
 G_DEFINE_FINAL_TYPE (BsJobRow, bs_job_row, BS_TYPE_ROW)
 
@@ -58,8 +55,11 @@ bs_job_row_class_init (BsJobRowClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   BS_ROW_CLASS (klass)->update = bs_job_row_update;
-  bs_ui_class_set_template (widget_class, "bs-job-row.ui", G_STRUCT_OFFSET (BsJobRow, title),
-                            G_STRUCT_OFFSET (BsJobRow, cancel_button), children);
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/biosync/BioSync/bs-job-row.ui");
+  gtk_widget_class_bind_template_child (widget_class, BsJobRow, title);
+  gtk_widget_class_bind_template_child (widget_class, BsJobRow, progress);
+  gtk_widget_class_bind_template_child (widget_class, BsJobRow, message);
+  gtk_widget_class_bind_template_child (widget_class, BsJobRow, cancel_button);
 }
 
 static void

@@ -25,7 +25,6 @@ struct _BsJobsPage
 {
   BsPage parent_instance;
 
-  /* the template's children, in the order of children below */
   GtkStack *active_jobs_stack;
   GtkListView *active_jobs_view, *history_view;
 
@@ -35,8 +34,6 @@ struct _BsJobsPage
   gboolean busy;
   double progress;
 };
-
-static const char children[] = "active_jobs_stack active_jobs_view history_view";
 
 G_DEFINE_FINAL_TYPE (BsJobsPage, bs_jobs_page, BS_TYPE_PAGE)
 
@@ -239,9 +236,11 @@ bs_jobs_page_class_init (BsJobsPageClass *klass)
                              G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
-  bs_ui_class_set_template (widget_class, "bs-jobs-page.ui",
-                            G_STRUCT_OFFSET (BsJobsPage, active_jobs_stack),
-                            G_STRUCT_OFFSET (BsJobsPage, history_view), children);
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/biosync/BioSync/bs-jobs-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, BsJobsPage, active_jobs_stack);
+  gtk_widget_class_bind_template_child (widget_class, BsJobsPage, active_jobs_view);
+  gtk_widget_class_bind_template_child (widget_class, BsJobsPage, history_view);
   gtk_widget_class_bind_template_callback (widget_class, history_activate_cb);
   gtk_widget_class_install_action (widget_class, "jobs.cancel", "s", cancel_action);
 }

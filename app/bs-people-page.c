@@ -25,7 +25,6 @@ struct _BsPeoplePage
 {
   BsPage parent_instance;
 
-  /* the template's children, in the order of children below */
   GtkLabel *people_summary;
   GtkToggleButton *deleted_toggle;
   GtkStack *people_stack;
@@ -36,9 +35,6 @@ struct _BsPeoplePage
   GListStore *people;
   GListStore *deleted;
 };
-
-static const char children[]
-    = "people_summary deleted_toggle people_stack people_view deleted_summary deleted_view";
 
 G_DEFINE_FINAL_TYPE (BsPeoplePage, bs_people_page, BS_TYPE_PAGE)
 
@@ -298,9 +294,14 @@ bs_people_page_class_init (BsPeoplePageClass *klass)
   page_class->search_changed = bs_people_page_refresh;
   page_class->shown = bs_people_page_refresh;
 
-  bs_ui_class_set_template (widget_class, "bs-people-page.ui",
-                            G_STRUCT_OFFSET (BsPeoplePage, people_summary),
-                            G_STRUCT_OFFSET (BsPeoplePage, deleted_view), children);
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/biosync/BioSync/bs-people-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, BsPeoplePage, people_summary);
+  gtk_widget_class_bind_template_child (widget_class, BsPeoplePage, deleted_toggle);
+  gtk_widget_class_bind_template_child (widget_class, BsPeoplePage, people_stack);
+  gtk_widget_class_bind_template_child (widget_class, BsPeoplePage, people_view);
+  gtk_widget_class_bind_template_child (widget_class, BsPeoplePage, deleted_summary);
+  gtk_widget_class_bind_template_child (widget_class, BsPeoplePage, deleted_view);
   gtk_widget_class_bind_template_callback (widget_class, deleted_toggled_cb);
 
   bs_ui_class_install_actions (widget_class, actions, G_N_ELEMENTS (actions));

@@ -18,7 +18,6 @@ struct _BsPersonDialog
 {
   AdwWindow parent_instance;
 
-  /* the template's children, in the order of children below */
   GtkWidget *save_button, *name_row;
   AdwComboRow *privilege_row;
   GtkWidget *card_row, *password_row;
@@ -27,8 +26,6 @@ struct _BsPersonDialog
   char *old_name;
   guint old_privilege;
 };
-
-static const char children[] = "save_button name_row privilege_row card_row password_row";
 
 G_DEFINE_FINAL_TYPE (BsPersonDialog, bs_person_dialog, ADW_TYPE_WINDOW)
 
@@ -161,9 +158,13 @@ bs_person_dialog_class_init (BsPersonDialogClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = bs_person_dialog_dispose;
-  bs_ui_class_set_template (widget_class, "bs-person-dialog.ui",
-                            G_STRUCT_OFFSET (BsPersonDialog, save_button),
-                            G_STRUCT_OFFSET (BsPersonDialog, password_row), children);
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/biosync/BioSync/bs-person-dialog.ui");
+  gtk_widget_class_bind_template_child (widget_class, BsPersonDialog, save_button);
+  gtk_widget_class_bind_template_child (widget_class, BsPersonDialog, name_row);
+  gtk_widget_class_bind_template_child (widget_class, BsPersonDialog, privilege_row);
+  gtk_widget_class_bind_template_child (widget_class, BsPersonDialog, card_row);
+  gtk_widget_class_bind_template_child (widget_class, BsPersonDialog, password_row);
   gtk_widget_class_bind_template_callback (widget_class, validate);
   gtk_widget_class_bind_template_callback (widget_class, save_cb);
   gtk_widget_class_bind_template_callback (widget_class, gtk_window_destroy);

@@ -19,13 +19,10 @@ struct _BsPersonRow
 {
   BsRow parent_instance;
 
-  /* the template's children, in the order of children below */
   AdwAvatar *avatar;
   GtkLabel *name_label, *subtitle, *devices;
   GtkWidget *edit_button, *delete_button;
 };
-
-static const char children[] = "avatar name_label subtitle devices edit_button delete_button";
 
 G_DEFINE_FINAL_TYPE (BsPersonRow, bs_person_row, BS_TYPE_ROW)
 
@@ -101,8 +98,14 @@ bs_person_row_class_init (BsPersonRowClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   BS_ROW_CLASS (klass)->update = bs_person_row_update;
-  bs_ui_class_set_template (widget_class, "bs-person-row.ui", G_STRUCT_OFFSET (BsPersonRow, avatar),
-                            G_STRUCT_OFFSET (BsPersonRow, delete_button), children);
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/biosync/BioSync/bs-person-row.ui");
+  gtk_widget_class_bind_template_child (widget_class, BsPersonRow, avatar);
+  gtk_widget_class_bind_template_child (widget_class, BsPersonRow, name_label);
+  gtk_widget_class_bind_template_child (widget_class, BsPersonRow, subtitle);
+  gtk_widget_class_bind_template_child (widget_class, BsPersonRow, devices);
+  gtk_widget_class_bind_template_child (widget_class, BsPersonRow, edit_button);
+  gtk_widget_class_bind_template_child (widget_class, BsPersonRow, delete_button);
 }
 
 static void

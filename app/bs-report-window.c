@@ -27,11 +27,8 @@ struct _BsReportWindow
 {
   AdwWindow parent_instance;
 
-  /* the template's children, in the order of children below */
   AdwPreferencesPage *page;
 };
-
-static const char children[] = "page";
 
 G_DEFINE_FINAL_TYPE (BsReportWindow, bs_report_window, ADW_TYPE_WINDOW)
 
@@ -404,9 +401,9 @@ bs_report_window_class_init (BsReportWindowClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   G_OBJECT_CLASS (klass)->dispose = bs_report_window_dispose;
-  bs_ui_class_set_template (widget_class, "bs-report-window.ui",
-                            G_STRUCT_OFFSET (BsReportWindow, page),
-                            G_STRUCT_OFFSET (BsReportWindow, page), children);
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/biosync/BioSync/bs-report-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, BsReportWindow, page);
 }
 
 static void

@@ -41,7 +41,6 @@ struct _BsSettingsPage
 {
   BsPage parent_instance;
 
-  /* the template's children, in the order of children below */
   GtkSwitch *auto_sync_switch;
   GtkSpinButton *spins[N_SPINS]; /* by spin_properties */
   GtkSwitch *clear_logs_switch, *notify_success_switch;
@@ -50,10 +49,6 @@ struct _BsSettingsPage
   BsDBusManager *manager; /* whose notifications we follow */
   gboolean showing;       /* the widgets are being set from the manager */
 };
-
-static const char children[] = "auto_sync_switch sync_interval_spin max_parallel_spin "
-                               "log_interval_spin clock_threshold_spin clear_logs_switch "
-                               "notify_success_switch offline_threshold_spin nearly_full_spin";
 
 G_DEFINE_FINAL_TYPE (BsSettingsPage, bs_settings_page, BS_TYPE_PAGE)
 
@@ -208,9 +203,23 @@ bs_settings_page_class_init (BsSettingsPageClass *klass)
   object_class->dispose = bs_settings_page_dispose;
   BS_PAGE_CLASS (klass)->manager_changed = bs_settings_page_manager_changed;
 
-  bs_ui_class_set_template (widget_class, "bs-settings-page.ui",
-                            G_STRUCT_OFFSET (BsSettingsPage, auto_sync_switch),
-                            G_STRUCT_OFFSET (BsSettingsPage, nearly_full_spin), children);
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/biosync/BioSync/bs-settings-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, BsSettingsPage, auto_sync_switch);
+  gtk_widget_class_bind_template_child_full (
+      widget_class, "sync_interval_spin", FALSE,
+      G_STRUCT_OFFSET (BsSettingsPage, spins[SYNC_INTERVAL]));
+  gtk_widget_class_bind_template_child_full (widget_class, "max_parallel_spin", FALSE,
+                                             G_STRUCT_OFFSET (BsSettingsPage, spins[MAX_PARALLEL]));
+  gtk_widget_class_bind_template_child_full (widget_class, "log_interval_spin", FALSE,
+                                             G_STRUCT_OFFSET (BsSettingsPage, spins[LOG_INTERVAL]));
+  gtk_widget_class_bind_template_child_full (
+      widget_class, "clock_threshold_spin", FALSE,
+      G_STRUCT_OFFSET (BsSettingsPage, spins[CLOCK_THRESHOLD]));
+  gtk_widget_class_bind_template_child (widget_class, BsSettingsPage, clear_logs_switch);
+  gtk_widget_class_bind_template_child (widget_class, BsSettingsPage, notify_success_switch);
+  gtk_widget_class_bind_template_child (widget_class, BsSettingsPage, offline_threshold_spin);
+  gtk_widget_class_bind_template_child (widget_class, BsSettingsPage, nearly_full_spin);
   gtk_widget_class_bind_template_callback (widget_class, spin_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, auto_sync_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, clear_logs_changed_cb);

@@ -9,26 +9,6 @@
 #include "bs-ui.h"
 
 void
-bs_ui_class_set_template (GtkWidgetClass *widget_class,
-                          const char *ui_name,
-                          gsize first,
-                          gsize last,
-                          const char *children)
-{
-  g_autofree char *resource = g_strconcat ("/org/biosync/BioSync/", ui_name, NULL);
-  g_auto (GStrv) names = g_strsplit_set (children, " \n", -1);
-  gsize n = 0;
-
-  gtk_widget_class_set_template_from_resource (widget_class, resource);
-  for (guint i = 0; names[i] != NULL; i++)
-    if (*names[i] != '\0')
-      gtk_widget_class_bind_template_child_full (widget_class, names[i], FALSE,
-                                                 first + n++ * sizeof (gpointer));
-  /* the fields and the names agree */
-  g_assert (n > 0 && last == first + (n - 1) * sizeof (gpointer));
-}
-
-void
 bs_ui_class_install_actions (GtkWidgetClass *widget_class,
                              const BsUiAction *actions,
                              gsize n_actions)

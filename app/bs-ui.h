@@ -8,17 +8,6 @@
 
 G_BEGIN_DECLS
 
-/* gives @widget_class the template of the resource @ui_name (under
- * /org/biosync/BioSync/) and binds its children named in @children
- * (space-separated .ui ids) to the pointer fields of the instance struct
- * from @first to @last (G_STRUCT_OFFSET), which must be consecutive and
- * in the order of @children */
-void bs_ui_class_set_template (GtkWidgetClass *widget_class,
-                               const char *ui_name,
-                               gsize first,
-                               gsize last,
-                               const char *children);
-
 /* a widget action: its name, its parameter type (NULL: none) and what it does */
 typedef struct
 {

@@ -17,7 +17,6 @@ struct _BsWindow
 {
   AdwApplicationWindow parent_instance;
 
-  /* the template's children, in the order of bs-window.c's children */
   AdwToastOverlay *toast_overlay;
   AdwViewSwitcherTitle *switcher_title;
   GtkSearchBar *search_bar;

@@ -10,10 +10,6 @@
 #include "bs-ui.h"
 #include "bs-window-private.h"
 
-static const char children[]
-    = "toast_overlay switcher_title search_bar search_entry main_stack view_stack"
-      " devices_page areas_page people_page jobs_page settings_page";
-
 G_DEFINE_FINAL_TYPE (BsWindow, bs_window, ADW_TYPE_APPLICATION_WINDOW)
 
 /* ------------------------------------------------------------ toasts */
@@ -356,8 +352,18 @@ bs_window_class_init (BsWindowClass *klass)
   g_type_ensure (BS_TYPE_PEOPLE_PAGE);
   g_type_ensure (BS_TYPE_JOBS_PAGE);
   g_type_ensure (BS_TYPE_SETTINGS_PAGE);
-  bs_ui_class_set_template (widget_class, "bs-window.ui", G_STRUCT_OFFSET (BsWindow, toast_overlay),
-                            G_STRUCT_OFFSET (BsWindow, settings_page), children);
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/biosync/BioSync/bs-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, switcher_title);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, search_bar);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, search_entry);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, main_stack);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, view_stack);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, devices_page);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, areas_page);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, people_page);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, jobs_page);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, settings_page);
   gtk_widget_class_bind_template_callback (widget_class, search_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, visible_page_cb);
   bs_window_class_add_actions (widget_class);
