@@ -10,6 +10,7 @@
 
 #include <glib/gi18n.h>
 
+#include "bs-format.h"
 #include "bs-notifier.h"
 
 struct _BsNotifier
@@ -28,72 +29,33 @@ struct _BsNotifier
 
 G_DEFINE_FINAL_TYPE (BsNotifier, bs_notifier, G_TYPE_OBJECT)
 
-static const char *
-job_kind_to_string (const char *kind)
-{
-  static const struct
-  {
-    const char *kind;
-    const char *text;
-  } kinds[] = {
-    { "auto-sync", N_ ("Automatic sync") },
-    { "sync-all", N_ ("Sync of all devices") },
-    { "sync-area", N_ ("Area sync") },
-    { "sync-device", N_ ("Device sync") },
-    { "sync-templates", N_ ("Template sync") },
-    { "refresh-logs", N_ ("Attendance collection") },
-    { "balance", N_ ("Balancing") },
-    { "preview", N_ ("Sync preview") },
-    { "delete-user", N_ ("Deleting a person") },
-    { "update-user", N_ ("Updating a person") },
-    { "set-time", N_ ("Setting clocks") },
-  };
-
-  for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
-    if (g_strcmp0 (kind, kinds[i].kind) == 0)
-      return _ (kinds[i].text);
-  return _ ("Job");
-}
-
 static void
-job_finished_cb (BsClient *client,
-                 BsDBusJob *job,
-                 const char *path,
-                 const char *kind,
-                 const char *state,
-                 const char *summary,
-                 gpointer user_data)
+job_finished_cb (BsClient *client, BsJobOutcome *outcome, gpointer user_data)
 {
   BsNotifier *self = user_data;
   g_autoptr (GNotification) notification = NULL;
-  g_autofree char *id = g_strdup_printf ("job-%s", kind);
+  g_autofree char *id = g_strdup_printf ("job-%s", outcome->kind);
   g_autofree char *title = NULL;
-  guint64 job_id = bs_client_job_id_from_path (path);
+  gboolean succeeded = g_strcmp0 (outcome->state, "succeeded") == 0;
+  gboolean bad
+      = g_strcmp0 (outcome->state, "failed") == 0 || g_strcmp0 (outcome->state, "partial") == 0;
 
   bs_notifier_check_devices (self);
 
   /* previews are looked at in the window; nobody waits for a notification */
-  if (g_strcmp0 (kind, "preview") == 0)
+  if (g_strcmp0 (outcome->kind, "preview") == 0)
     return;
-  if (g_strcmp0 (state, "failed") == 0)
-    /* Translators: %s is a job, e.g. "Sync of all devices" */
-    title = g_strdup_printf (_ ("%s failed"), job_kind_to_string (kind));
-  else if (g_strcmp0 (state, "partial") == 0)
-    title = g_strdup_printf (_ ("%s partly failed"), job_kind_to_string (kind));
-  else if (g_strcmp0 (state, "succeeded") == 0
-           && g_settings_get_boolean (self->settings, "notify-success"))
-    title = g_strdup_printf (_ ("%s finished"), job_kind_to_string (kind));
-  else
+  if (!bad && !(succeeded && g_settings_get_boolean (self->settings, "notify-success")))
     return;
 
+  title = bs_format_job_outcome (outcome->kind, outcome->state);
   notification = g_notification_new (title);
-  if (summary != NULL && *summary != '\0')
-    g_notification_set_body (notification, summary);
-  g_notification_set_priority (notification, g_strcmp0 (state, "succeeded") == 0
-                                                 ? G_NOTIFICATION_PRIORITY_LOW
-                                                 : G_NOTIFICATION_PRIORITY_HIGH);
-  if (job_id != 0)
-    g_notification_set_default_action_and_target (notification, "app.show-job", "t", job_id);
+  if (outcome->summary != NULL && *outcome->summary != '\0')
+    g_notification_set_body (notification, outcome->summary);
+  g_notification_set_priority (notification, succeeded ? G_NOTIFICATION_PRIORITY_LOW
+                                                       : G_NOTIFICATION_PRIORITY_HIGH);
+  if (outcome->id != 0)
+    g_notification_set_default_action_and_target (notification, "app.show-job", "t", outcome->id);
   else
     g_notification_set_default_action_and_target (notification, "app.show-page", "s", "jobs");
   g_notification_add_button_with_target (notification, _ ("Show Jobs"), "app.show-page", "s",
@@ -128,6 +90,17 @@ nearly_full (BsDBusDevice *device, guint percent, const char **what)
   return FALSE;
 }
 
+/* a notification about a terminal; it opens the Devices page */
+static void
+notify_device (BsNotifier *self, const char *id, const char *title, const char *body)
+{
+  g_autoptr (GNotification) notification = g_notification_new (title);
+
+  g_notification_set_body (notification, body);
+  g_notification_set_default_action_and_target (notification, "app.show-page", "s", "devices");
+  g_application_send_notification (self->application, id, notification);
+}
+
 static void
 check_device (BsNotifier *self, BsDBusDevice *device, gint64 now)
 {
@@ -156,21 +129,14 @@ check_device (BsNotifier *self, BsDBusDevice *device, gint64 now)
       if (now - since >= threshold
           && !g_hash_table_contains (self->offline_notified, GUINT_TO_POINTER (id)))
         {
-          g_autoptr (GNotification) notification = NULL;
-          g_autofree char *title = NULL;
-          g_autofree char *body = NULL;
-
           /* Translators: %s is a terminal's name */
-          title = g_strdup_printf (_ ("%s is offline"), name);
-          body = g_strdup_printf (
+          g_autofree char *title = g_strdup_printf (_ ("%s is offline"), name);
+          g_autofree char *body = g_strdup_printf (
               _ ("The terminal at %s has not answered for more than %u minutes."),
               bs_dbus_device_get_address (device),
               g_settings_get_uint (self->settings, "offline-threshold-minutes"));
-          notification = g_notification_new (title);
-          g_notification_set_body (notification, body);
-          g_notification_set_default_action_and_target (notification, "app.show-page", "s",
-                                                        "devices");
-          g_application_send_notification (self->application, offline_id, notification);
+
+          notify_device (self, offline_id, title, body);
           g_hash_table_add (self->offline_notified, GUINT_TO_POINTER (id));
         }
     }
@@ -185,18 +151,12 @@ check_device (BsNotifier *self, BsDBusDevice *device, gint64 now)
     {
       if (!g_hash_table_contains (self->full_notified, GUINT_TO_POINTER (id)))
         {
-          g_autoptr (GNotification) notification = NULL;
-          g_autofree char *title = NULL;
-          g_autofree char *body = NULL;
-
-          title = g_strdup_printf (_ ("%s is nearly full"), name);
+          g_autofree char *title = g_strdup_printf (_ ("%s is nearly full"), name);
           /* Translators: %s is e.g. "fingerprints" */
-          body = g_strdup_printf (_ ("The terminal has almost no room left for %s."), what);
-          notification = g_notification_new (title);
-          g_notification_set_body (notification, body);
-          g_notification_set_default_action_and_target (notification, "app.show-page", "s",
-                                                        "devices");
-          g_application_send_notification (self->application, full_id, notification);
+          g_autofree char *body
+              = g_strdup_printf (_ ("The terminal has almost no room left for %s."), what);
+
+          notify_device (self, full_id, title, body);
           g_hash_table_add (self->full_notified, GUINT_TO_POINTER (id));
         }
     }

@@ -100,3 +100,29 @@ bs_variant_item_get_boolean (BsVariantItem *self, const char *key)
   g_variant_lookup (self->dict, key, "b", &value);
   return value;
 }
+
+void
+bs_variant_item_collect (GVariant *list, GPtrArray *items)
+{
+  GVariantIter iter;
+  GVariant *child;
+
+  g_return_if_fail (g_variant_is_of_type (list, G_VARIANT_TYPE ("aa{sv}")));
+  g_variant_iter_init (&iter, list);
+  while ((child = g_variant_iter_next_value (&iter)) != NULL)
+    {
+      g_ptr_array_add (items, bs_variant_item_new (child));
+      g_variant_unref (child);
+    }
+}
+
+guint
+bs_variant_item_replace_all (GListStore *store, GVariant *list)
+{
+  g_autoptr (GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
+
+  bs_variant_item_collect (list, items);
+  g_list_store_splice (store, 0, g_list_model_get_n_items (G_LIST_MODEL (store)), items->pdata,
+                       items->len);
+  return items->len;
+}

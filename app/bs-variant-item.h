@@ -5,7 +5,7 @@
  */
 #pragma once
 
-#include <glib-object.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -20,5 +20,11 @@ guint64 bs_variant_item_get_uint64 (BsVariantItem *self, const char *key);
 gboolean bs_variant_item_get_boolean (BsVariantItem *self, const char *key);
 /* a new reference or NULL */
 GVariant *bs_variant_item_lookup (BsVariantItem *self, const char *key, const GVariantType *type);
+
+/* one item per dictionary of @list (aa{sv}), appended to @items */
+void bs_variant_item_collect (GVariant *list, GPtrArray *items);
+/* @store's items replaced by one per dictionary of @list, in one splice;
+ * returns how many */
+guint bs_variant_item_replace_all (GListStore *store, GVariant *list);
 
 G_END_DECLS

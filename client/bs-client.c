@@ -5,8 +5,25 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
+#include <string.h>
 
 #include "bs-client.h"
+
+/* the exported objects of one interface: a sorted model and an index */
+typedef struct
+{
+  GType type;
+  GListStore *store;
+  GHashTable *by_path; /* object path → proxy, borrowed from the store */
+} Collection;
+
+enum
+{
+  DEVICES,
+  AREAS,
+  JOBS,
+  N_COLLECTIONS
+};
 
 struct _BsClient
 {
@@ -20,16 +37,11 @@ struct _BsClient
   BsDBusManager *manager;
   gboolean service_running;
 
-  GListStore *devices;
-  GListStore *areas;
-  GListStore *jobs;
-  /* id → proxy (devices, areas), object path → proxy (jobs); borrowed */
-  GHashTable *device_ids;
-  GHashTable *area_ids;
-  GHashTable *job_paths;
+  Collection collections[N_COLLECTIONS];
 };
 
 G_DEFINE_FINAL_TYPE (BsClient, bs_client, G_TYPE_OBJECT)
+G_DEFINE_BOXED_TYPE (BsJobOutcome, bs_job_outcome, bs_job_outcome_copy, bs_job_outcome_free)
 
 enum
 {
@@ -52,181 +64,110 @@ enum
 
 static guint signals[N_SIGNALS];
 
+/* ------------------------------------------------------------------ job outcomes */
+
+BsJobOutcome *
+bs_job_outcome_new (
+    BsDBusJob *job, const char *path, const char *kind, const char *state, const char *summary)
+{
+  BsJobOutcome *outcome = g_new0 (BsJobOutcome, 1);
+
+  outcome->job = job != NULL ? g_object_ref (job) : NULL;
+  outcome->path = g_strdup (path);
+  outcome->id = bs_client_job_id_from_path (path);
+  outcome->kind = g_strdup (kind);
+  outcome->state = g_strdup (state);
+  outcome->summary = g_strdup (summary);
+  return outcome;
+}
+
+BsJobOutcome *
+bs_job_outcome_copy (const BsJobOutcome *outcome)
+{
+  g_return_val_if_fail (outcome != NULL, NULL);
+  return bs_job_outcome_new (outcome->job, outcome->path, outcome->kind, outcome->state,
+                             outcome->summary);
+}
+
+void
+bs_job_outcome_free (BsJobOutcome *outcome)
+{
+  if (outcome == NULL)
+    return;
+  g_clear_object (&outcome->job);
+  g_free (outcome->path);
+  g_free (outcome->kind);
+  g_free (outcome->state);
+  g_free (outcome->summary);
+  g_free (outcome);
+}
+
 /* ------------------------------------------------------------------ models */
 
-static int
-compare_devices (gconstpointer a, gconstpointer b, gpointer user_data)
+static guint64
+proxy_id (gconstpointer proxy)
 {
-  guint ia = bs_dbus_device_get_id ((BsDBusDevice *)a);
-  guint ib = bs_dbus_device_get_id ((BsDBusDevice *)b);
+  if (BS_DBUS_IS_DEVICE (proxy))
+    return bs_dbus_device_get_id ((BsDBusDevice *)proxy);
+  if (BS_DBUS_IS_AREA (proxy))
+    return bs_dbus_area_get_id ((BsDBusArea *)proxy);
+  return bs_dbus_job_get_id ((BsDBusJob *)proxy);
+}
+
+static int
+compare_proxies (gconstpointer a, gconstpointer b, gpointer user_data)
+{
+  guint64 ia = proxy_id (a);
+  guint64 ib = proxy_id (b);
 
   return ia < ib ? -1 : ia > ib;
 }
 
 static int
-compare_areas (gconstpointer a, gconstpointer b, gpointer user_data)
+compare_proxy_pointers (gconstpointer a, gconstpointer b)
 {
-  guint ia = bs_dbus_area_get_id ((BsDBusArea *)a);
-  guint ib = bs_dbus_area_get_id ((BsDBusArea *)b);
-
-  return ia < ib ? -1 : ia > ib;
+  return compare_proxies (*(gpointer *)a, *(gpointer *)b, NULL);
 }
 
-static int
-compare_jobs (gconstpointer a, gconstpointer b, gpointer user_data)
+static Collection *
+collection_of (BsClient *self, GDBusInterface *iface)
 {
-  guint64 ia = bs_dbus_job_get_id ((BsDBusJob *)a);
-  guint64 ib = bs_dbus_job_get_id ((BsDBusJob *)b);
-
-  return ia < ib ? -1 : ia > ib;
+  for (guint i = 0; i < N_COLLECTIONS; i++)
+    if (G_TYPE_CHECK_INSTANCE_TYPE (iface, self->collections[i].type))
+      return &self->collections[i];
+  return NULL;
 }
 
-static int
-compare_ptr_devices (gconstpointer a, gconstpointer b)
-{
-  return compare_devices (*(gpointer *)a, *(gpointer *)b, NULL);
-}
-
-static int
-compare_ptr_areas (gconstpointer a, gconstpointer b)
-{
-  return compare_areas (*(gpointer *)a, *(gpointer *)b, NULL);
-}
-
-static int
-compare_ptr_jobs (gconstpointer a, gconstpointer b)
-{
-  return compare_jobs (*(gpointer *)a, *(gpointer *)b, NULL);
-}
-
-static void
-store_remove (GListStore *store, gpointer item)
-{
-  guint position;
-
-  if (g_list_store_find (store, item, &position))
-    g_list_store_remove (store, position);
-}
-
-static void
-manager_job_started_cb (BsDBusManager *manager,
-                        const char *job_path,
-                        const char *kind,
-                        const char *target,
-                        BsClient *self)
-{
-  BsDBusJob *job = bs_client_lookup_job (self, job_path);
-
-  /* jobs are exported (InterfacesAdded) before they start */
-  if (job != NULL)
-    g_signal_emit (self, signals[SIGNAL_JOB_STARTED], 0, job);
-}
-
-static void
-manager_job_progress_cb (BsDBusManager *manager,
-                         const char *job_path,
-                         double fraction,
-                         const char *message,
-                         BsClient *self)
-{
-  BsDBusJob *job = bs_client_lookup_job (self, job_path);
-
-  if (job != NULL)
-    g_signal_emit (self, signals[SIGNAL_JOB_PROGRESS], 0, job, fraction, message);
-}
-
-static void
-manager_job_finished_cb (BsDBusManager *manager,
-                         const char *job_path,
-                         const char *kind,
-                         const char *state,
-                         const char *summary,
-                         BsClient *self)
-{
-  BsDBusJob *job = bs_client_lookup_job (self, job_path);
-
-  g_signal_emit (self, signals[SIGNAL_JOB_FINISHED], 0, job, job_path, kind, state, summary);
-}
-
-static void
-set_manager (BsClient *self, BsDBusManager *manager)
-{
-  if (self->manager == manager)
-    return;
-  g_set_object (&self->manager, manager);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MANAGER]);
-}
-
-/* adds @iface to its model; with @batch (one GPtrArray per model) only
- * collects it there, for one splice at the end */
+/* adds @iface to its model; with @batch (one GPtrArray per collection)
+ * only collects it there, for one splice at the end */
 static void
 add_interface (BsClient *self, GDBusInterface *iface, GPtrArray **batch)
 {
-  if (BS_DBUS_IS_DEVICE (iface))
-    {
-      gpointer key = GUINT_TO_POINTER (bs_dbus_device_get_id (BS_DBUS_DEVICE (iface)));
+  Collection *collection = collection_of (self, iface);
+  const char *path = g_dbus_proxy_get_object_path (G_DBUS_PROXY (iface));
 
-      if (g_hash_table_contains (self->device_ids, key))
-        return;
-      g_hash_table_insert (self->device_ids, key, iface);
-      if (batch != NULL)
-        g_ptr_array_add (batch[0], iface);
-      else
-        g_list_store_insert_sorted (self->devices, iface, compare_devices, NULL);
-    }
-  else if (BS_DBUS_IS_AREA (iface))
-    {
-      gpointer key = GUINT_TO_POINTER (bs_dbus_area_get_id (BS_DBUS_AREA (iface)));
-
-      if (g_hash_table_contains (self->area_ids, key))
-        return;
-      g_hash_table_insert (self->area_ids, key, iface);
-      if (batch != NULL)
-        g_ptr_array_add (batch[1], iface);
-      else
-        g_list_store_insert_sorted (self->areas, iface, compare_areas, NULL);
-    }
-  else if (BS_DBUS_IS_JOB (iface))
-    {
-      const char *path = g_dbus_proxy_get_object_path (G_DBUS_PROXY (iface));
-
-      if (g_hash_table_contains (self->job_paths, path))
-        return;
-      g_hash_table_insert (self->job_paths, g_strdup (path), iface);
-      if (batch != NULL)
-        g_ptr_array_add (batch[2], iface);
-      else
-        g_list_store_insert_sorted (self->jobs, iface, compare_jobs, NULL);
-    }
+  if (collection == NULL || g_hash_table_contains (collection->by_path, path))
+    return;
+  g_hash_table_insert (collection->by_path, g_strdup (path), iface);
+  if (batch != NULL)
+    g_ptr_array_add (batch[collection - self->collections], iface);
+  else
+    g_list_store_insert_sorted (collection->store, iface, compare_proxies, NULL);
 }
 
 static void
 remove_interface (BsClient *self, GDBusInterface *iface)
 {
-  if (BS_DBUS_IS_DEVICE (iface))
-    {
-      gpointer key = GUINT_TO_POINTER (bs_dbus_device_get_id (BS_DBUS_DEVICE (iface)));
+  Collection *collection = collection_of (self, iface);
+  const char *path = g_dbus_proxy_get_object_path (G_DBUS_PROXY (iface));
+  guint position;
 
-      if (g_hash_table_lookup (self->device_ids, key) == iface)
-        g_hash_table_remove (self->device_ids, key);
-      store_remove (self->devices, iface);
-    }
-  else if (BS_DBUS_IS_AREA (iface))
-    {
-      gpointer key = GUINT_TO_POINTER (bs_dbus_area_get_id (BS_DBUS_AREA (iface)));
-
-      if (g_hash_table_lookup (self->area_ids, key) == iface)
-        g_hash_table_remove (self->area_ids, key);
-      store_remove (self->areas, iface);
-    }
-  else if (BS_DBUS_IS_JOB (iface))
-    {
-      const char *path = g_dbus_proxy_get_object_path (G_DBUS_PROXY (iface));
-
-      if (g_hash_table_lookup (self->job_paths, path) == iface)
-        g_hash_table_remove (self->job_paths, path);
-      store_remove (self->jobs, iface);
-    }
+  if (collection == NULL)
+    return;
+  if (g_hash_table_lookup (collection->by_path, path) == iface)
+    g_hash_table_remove (collection->by_path, path);
+  if (g_list_store_find (collection->store, iface, &position))
+    g_list_store_remove (collection->store, position);
 }
 
 static void
@@ -273,6 +214,37 @@ interface_removed_cb (GDBusObjectManager *object_manager,
   remove_interface (self, iface);
 }
 
+/* every object there is now, one splice per model */
+static void
+load_objects (BsClient *self)
+{
+  GPtrArray *batch[N_COLLECTIONS];
+  GList *objects = g_dbus_object_manager_get_objects (self->object_manager);
+
+  for (guint i = 0; i < N_COLLECTIONS; i++)
+    batch[i] = g_ptr_array_new ();
+  for (GList *l = objects; l != NULL; l = l->next)
+    add_object (self, l->data, batch);
+  g_list_free_full (objects, g_object_unref);
+  for (guint i = 0; i < N_COLLECTIONS; i++)
+    {
+      g_ptr_array_sort (batch[i], compare_proxy_pointers);
+      g_list_store_splice (self->collections[i].store, 0, 0, batch[i]->pdata, batch[i]->len);
+      g_ptr_array_unref (batch[i]);
+    }
+}
+
+/* ------------------------------------------------------------------ the Manager */
+
+static void
+set_manager (BsClient *self, BsDBusManager *manager)
+{
+  if (self->manager == manager)
+    return;
+  g_set_object (&self->manager, manager);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MANAGER]);
+}
+
 static void
 update_service_running (BsClient *self)
 {
@@ -306,30 +278,55 @@ name_owner_cb (GObject *object, GParamSpec *pspec, BsClient *self)
   update_service_running (self);
 }
 
+/* JobStarted, JobProgress and JobFinished, re-emitted with the job's
+ * proxy; a signal of another shape is not ours to trust */
 static void
-splice_sorted (GListStore *store, GPtrArray *items, GCompareFunc compare)
+manager_signal_cb (
+    GDBusProxy *proxy, const char *sender, const char *name, GVariant *parameters, BsClient *self)
 {
-  if (items->len == 0)
-    return;
-  g_ptr_array_sort (items, compare);
-  g_list_store_splice (store, 0, 0, items->pdata, items->len);
+  const char *path = NULL;
+  const char *kind = NULL;
+  const char *text = NULL;
+  const char *summary = NULL;
+  double fraction = 0;
+  BsDBusJob *job;
+
+  if (g_str_equal (name, "JobStarted")
+      && g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(oss)")))
+    {
+      g_variant_get (parameters, "(&o&s&s)", &path, &kind, &text);
+      job = bs_client_lookup_job (self, path);
+      /* jobs are exported (InterfacesAdded) before they start */
+      if (job != NULL)
+        g_signal_emit (self, signals[SIGNAL_JOB_STARTED], 0, job);
+    }
+  else if (g_str_equal (name, "JobProgress")
+           && g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(ods)")))
+    {
+      g_variant_get (parameters, "(&od&s)", &path, &fraction, &text);
+      job = bs_client_lookup_job (self, path);
+      if (job != NULL)
+        g_signal_emit (self, signals[SIGNAL_JOB_PROGRESS], 0, job, fraction, text);
+    }
+  else if (g_str_equal (name, "JobFinished")
+           && g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(osss)")))
+    {
+      g_autoptr (BsJobOutcome) outcome = NULL;
+
+      g_variant_get (parameters, "(&o&s&s&s)", &path, &kind, &text, &summary);
+      outcome = bs_job_outcome_new (bs_client_lookup_job (self, path), path, kind, text, summary);
+      g_signal_emit (self, signals[SIGNAL_JOB_FINISHED], 0, outcome);
+    }
 }
 
 static BsClient *
 client_new (GDBusConnection *connection, GDBusObjectManager *object_manager, BsDBusManager *manager)
 {
   BsClient *self = g_object_new (BS_TYPE_CLIENT, "connection", connection, NULL);
-  g_autoptr (GPtrArray) devices = g_ptr_array_new ();
-  g_autoptr (GPtrArray) areas = g_ptr_array_new ();
-  g_autoptr (GPtrArray) jobs = g_ptr_array_new ();
-  GPtrArray *batch[3] = { devices, areas, jobs };
-  GList *objects;
 
   self->object_manager = g_object_ref (object_manager);
   self->manager_proxy = g_object_ref (manager);
-  g_signal_connect_object (manager, "job-started", G_CALLBACK (manager_job_started_cb), self, 0);
-  g_signal_connect_object (manager, "job-progress", G_CALLBACK (manager_job_progress_cb), self, 0);
-  g_signal_connect_object (manager, "job-finished", G_CALLBACK (manager_job_finished_cb), self, 0);
+  g_signal_connect_object (manager, "g-signal", G_CALLBACK (manager_signal_cb), self, 0);
   g_signal_connect_object (manager, "notify::g-name-owner", G_CALLBACK (name_owner_cb), self, 0);
   g_signal_connect_object (object_manager, "object-added", G_CALLBACK (object_added_cb), self, 0);
   g_signal_connect_object (object_manager, "object-removed", G_CALLBACK (object_removed_cb), self,
@@ -340,15 +337,7 @@ client_new (GDBusConnection *connection, GDBusObjectManager *object_manager, BsD
                            self, 0);
   g_signal_connect_object (object_manager, "notify::name-owner", G_CALLBACK (name_owner_cb), self,
                            0);
-
-  objects = g_dbus_object_manager_get_objects (object_manager);
-  for (GList *l = objects; l != NULL; l = l->next)
-    add_object (self, l->data, batch);
-  g_list_free_full (objects, g_object_unref);
-  splice_sorted (self->devices, devices, compare_ptr_devices);
-  splice_sorted (self->areas, areas, compare_ptr_areas);
-  splice_sorted (self->jobs, jobs, compare_ptr_jobs);
-
+  load_objects (self);
   update_service_running (self);
   return self;
 }
@@ -524,12 +513,11 @@ bs_client_dispose (GObject *object)
   g_clear_object (&self->manager);
   g_clear_object (&self->manager_proxy);
   g_clear_object (&self->object_manager);
-  g_clear_pointer (&self->device_ids, g_hash_table_unref);
-  g_clear_pointer (&self->area_ids, g_hash_table_unref);
-  g_clear_pointer (&self->job_paths, g_hash_table_unref);
-  g_clear_object (&self->devices);
-  g_clear_object (&self->areas);
-  g_clear_object (&self->jobs);
+  for (guint i = 0; i < N_COLLECTIONS; i++)
+    {
+      g_clear_pointer (&self->collections[i].by_path, g_hash_table_unref);
+      g_clear_object (&self->collections[i].store);
+    }
   g_clear_object (&self->connection);
 
   G_OBJECT_CLASS (bs_client_parent_class)->dispose (object);
@@ -597,11 +585,10 @@ bs_client_class_init (BsClientClass *klass)
   signals[SIGNAL_JOB_PROGRESS]
       = g_signal_new ("job-progress", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                       NULL, G_TYPE_NONE, 3, BS_DBUS_TYPE_JOB, G_TYPE_DOUBLE, G_TYPE_STRING);
-  /* (BsDBusJob *job or NULL, const char *path, const char *kind,
-   *  const char *state, const char *summary) */
-  signals[SIGNAL_JOB_FINISHED] = g_signal_new (
-      "job-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-      G_TYPE_NONE, 5, BS_DBUS_TYPE_JOB, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
+  /* (BsJobOutcome *outcome): valid for the emission; copy it to keep it */
+  signals[SIGNAL_JOB_FINISHED]
+      = g_signal_new ("job-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                      NULL, G_TYPE_NONE, 1, BS_TYPE_JOB_OUTCOME | G_SIGNAL_TYPE_STATIC_SCOPE);
 
   (void)BS_ERROR;
 }
@@ -609,12 +596,14 @@ bs_client_class_init (BsClientClass *klass)
 static void
 bs_client_init (BsClient *self)
 {
-  self->devices = g_list_store_new (BS_DBUS_TYPE_DEVICE);
-  self->areas = g_list_store_new (BS_DBUS_TYPE_AREA);
-  self->jobs = g_list_store_new (BS_DBUS_TYPE_JOB);
-  self->device_ids = g_hash_table_new (NULL, NULL);
-  self->area_ids = g_hash_table_new (NULL, NULL);
-  self->job_paths = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  const GType types[N_COLLECTIONS] = { BS_DBUS_TYPE_DEVICE, BS_DBUS_TYPE_AREA, BS_DBUS_TYPE_JOB };
+
+  for (guint i = 0; i < N_COLLECTIONS; i++)
+    {
+      self->collections[i].type = types[i];
+      self->collections[i].store = g_list_store_new (types[i]);
+      self->collections[i].by_path = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+    }
 }
 
 /* ------------------------------------------------------------------ accessors */
@@ -644,28 +633,56 @@ GListModel *
 bs_client_get_devices (BsClient *self)
 {
   g_return_val_if_fail (BS_IS_CLIENT (self), NULL);
-  return G_LIST_MODEL (self->devices);
+  return G_LIST_MODEL (self->collections[DEVICES].store);
 }
 
 GListModel *
 bs_client_get_areas (BsClient *self)
 {
   g_return_val_if_fail (BS_IS_CLIENT (self), NULL);
-  return G_LIST_MODEL (self->areas);
+  return G_LIST_MODEL (self->collections[AREAS].store);
 }
 
 GListModel *
 bs_client_get_jobs (BsClient *self)
 {
   g_return_val_if_fail (BS_IS_CLIENT (self), NULL);
-  return G_LIST_MODEL (self->jobs);
+  return G_LIST_MODEL (self->collections[JOBS].store);
+}
+
+BsDBusDevice *
+bs_client_lookup_device_path (BsClient *self, const char *object_path)
+{
+  g_return_val_if_fail (BS_IS_CLIENT (self), NULL);
+  if (object_path == NULL)
+    return NULL;
+  return g_hash_table_lookup (self->collections[DEVICES].by_path, object_path);
 }
 
 BsDBusDevice *
 bs_client_lookup_device (BsClient *self, guint id)
 {
+  g_autofree char *path = g_strdup_printf (BS_CLIENT_OBJECT_PATH "/devices/%u", id);
+
+  return bs_client_lookup_device_path (self, path);
+}
+
+BsDBusArea *
+bs_client_lookup_area (BsClient *self, guint id)
+{
+  g_autofree char *path = g_strdup_printf (BS_CLIENT_OBJECT_PATH "/areas/%u", id);
+
   g_return_val_if_fail (BS_IS_CLIENT (self), NULL);
-  return g_hash_table_lookup (self->device_ids, GUINT_TO_POINTER (id));
+  return g_hash_table_lookup (self->collections[AREAS].by_path, path);
+}
+
+BsDBusJob *
+bs_client_lookup_job (BsClient *self, const char *object_path)
+{
+  g_return_val_if_fail (BS_IS_CLIENT (self), NULL);
+  if (object_path == NULL)
+    return NULL;
+  return g_hash_table_lookup (self->collections[JOBS].by_path, object_path);
 }
 
 char *
@@ -692,20 +709,46 @@ bs_client_format_devices (BsClient *self, GVariant *ids)
   return g_string_free (names, FALSE);
 }
 
-BsDBusArea *
-bs_client_lookup_area (BsClient *self, guint id)
+/* the id after @prefix in @target ("area:3"), or 0 */
+static guint
+target_id (const char *target, const char *prefix)
 {
-  g_return_val_if_fail (BS_IS_CLIENT (self), NULL);
-  return g_hash_table_lookup (self->area_ids, GUINT_TO_POINTER (id));
+  guint64 id = 0;
+
+  if (!g_str_has_prefix (target, prefix)
+      || !g_ascii_string_to_unsigned (target + strlen (prefix), 10, 1, G_MAXUINT32, &id, NULL))
+    return 0;
+  return (guint)id;
 }
 
-BsDBusJob *
-bs_client_lookup_job (BsClient *self, const char *object_path)
+char *
+bs_client_format_target (BsClient *self, const char *target)
 {
+  guint area_id = target ? target_id (target, "area:") : 0;
+  guint device_id = target ? target_id (target, "device:") : 0;
+
   g_return_val_if_fail (BS_IS_CLIENT (self), NULL);
-  if (object_path == NULL)
-    return NULL;
-  return g_hash_table_lookup (self->job_paths, object_path);
+  if (target == NULL || g_strcmp0 (target, "all") == 0)
+    return g_strdup (_ ("All devices"));
+  if (g_str_has_prefix (target, "pin:"))
+    return g_strdup_printf (_ ("PIN %s"), target + 4);
+  if (area_id != 0)
+    {
+      BsDBusArea *area = bs_client_lookup_area (self, area_id);
+
+      if (area != NULL)
+        return g_strdup (bs_dbus_area_get_name (area));
+      return g_strdup_printf (_ ("Area %u"), area_id);
+    }
+  if (device_id != 0)
+    {
+      BsDBusDevice *device = bs_client_lookup_device (self, device_id);
+
+      if (device != NULL)
+        return g_strdup (bs_dbus_device_get_name (device));
+      return g_strdup_printf (_ ("Device %u"), device_id);
+    }
+  return g_strdup (target);
 }
 
 guint64
@@ -727,372 +770,4 @@ bs_client_job_state_is_final (const char *state)
   return g_strcmp0 (state, "succeeded") == 0 || g_strcmp0 (state, "partial") == 0
          || g_strcmp0 (state, "failed") == 0 || g_strcmp0 (state, "cancelled") == 0
          || g_strcmp0 (state, "interrupted") == 0;
-}
-
-/* ------------------------------------------------------------------ errors */
-
-static char *
-remote_message (const GError *error)
-{
-  g_autoptr (GError) copy = g_error_copy (error);
-
-  g_dbus_error_strip_remote_error (copy);
-  return g_strdup (copy->message);
-}
-
-static char *
-permission_denied_string (const GError *error)
-{
-  const char *message = error->message;
-
-  /* the daemon names the polkit action it asked for */
-  if (strstr (message, "org.biosync.configure") != NULL)
-    return g_strdup (_ ("You are not allowed to change the settings."));
-  if (strstr (message, "org.biosync.destructive") != NULL)
-    return g_strdup (
-        _ ("You are not allowed to delete people, allow deleted people again or clear terminal "
-           "logs."));
-  if (strstr (message, "org.biosync.manage") != NULL)
-    return g_strdup (_ ("You are not allowed to manage devices, areas, people or attendance."));
-  if (strstr (message, "org.biosync.sync") != NULL)
-    return g_strdup (_ ("You are not allowed to start a sync."));
-  return g_strdup (_ ("You are not allowed to do this."));
-}
-
-static char *
-bs_error_string (const GError *error)
-{
-  g_autofree char *detail = remote_message (error);
-
-  switch ((BsError)error->code)
-    {
-    case BS_ERROR_NOT_FOUND:
-      /* TRANSLATORS: %s is the service's technical detail, e.g. "device_id: no device 7" */
-      return g_strdup_printf (_ ("It does not exist (%s)."), detail);
-    case BS_ERROR_INVALID_ARGS:
-      /* TRANSLATORS: %s names the value, e.g. "name: must not be empty" */
-      return g_strdup_printf (_ ("This value is not acceptable (%s)."), detail);
-    case BS_ERROR_BUSY:
-      return g_strdup (_ ("This cannot be done now because a job is working on it."));
-    case BS_ERROR_UNREACHABLE:
-      return g_strdup (_ ("The terminal cannot be reached."));
-    case BS_ERROR_TIMED_OUT:
-      return g_strdup (_ ("There was no answer in time."));
-    case BS_ERROR_CANCELLED:
-      return g_strdup (_ ("The operation was cancelled."));
-    case BS_ERROR_PERMISSION_DENIED:
-      return permission_denied_string (error);
-    case BS_ERROR_PROTOCOL:
-      return g_strdup (_ ("The terminal answered something unexpected."));
-    case BS_ERROR_AUTH_FAILED:
-      return g_strdup (_ ("The terminal refused the communication key."));
-    case BS_ERROR_DEVICE_FULL:
-      return g_strdup (_ ("The terminal is full."));
-    case BS_ERROR_INCOMPATIBLE:
-      return g_strdup (_ ("The terminal does not support this."));
-    case BS_ERROR_FAILED:
-    default:
-      return g_strdup_printf (_ ("The biosync service failed (%s)."), detail);
-    }
-}
-
-static char *
-dbus_error_string (const GError *error)
-{
-  switch (error->code)
-    {
-    case G_DBUS_ERROR_ACCESS_DENIED:
-    case G_DBUS_ERROR_AUTH_FAILED:
-      return g_strdup (_ ("You are not allowed to do this."));
-    case G_DBUS_ERROR_SERVICE_UNKNOWN:
-    case G_DBUS_ERROR_NAME_HAS_NO_OWNER:
-    case G_DBUS_ERROR_SPAWN_SERVICE_NOT_FOUND:
-    case G_DBUS_ERROR_SPAWN_EXEC_FAILED:
-    case G_DBUS_ERROR_SPAWN_CHILD_EXITED:
-    case G_DBUS_ERROR_SPAWN_FAILED:
-    case G_DBUS_ERROR_SPAWN_SERVICE_INVALID:
-      return g_strdup (_ ("The biosync service is not running."));
-    case G_DBUS_ERROR_NO_REPLY:
-    case G_DBUS_ERROR_TIMEOUT:
-    case G_DBUS_ERROR_TIMED_OUT:
-      return g_strdup (_ ("The biosync service did not answer in time."));
-    case G_DBUS_ERROR_DISCONNECTED:
-    case G_DBUS_ERROR_NO_SERVER:
-    case G_DBUS_ERROR_NO_NETWORK:
-      return g_strdup (_ ("The connection to the system bus was lost."));
-    case G_DBUS_ERROR_UNKNOWN_METHOD:
-    case G_DBUS_ERROR_UNKNOWN_OBJECT:
-    case G_DBUS_ERROR_UNKNOWN_INTERFACE:
-    case G_DBUS_ERROR_UNKNOWN_PROPERTY:
-    case G_DBUS_ERROR_PROPERTY_READ_ONLY:
-      return g_strdup (_ ("The biosync service does not support this request."));
-    case G_DBUS_ERROR_INVALID_ARGS:
-    case G_DBUS_ERROR_INVALID_SIGNATURE:
-      {
-        g_autofree char *detail = remote_message (error);
-
-        return g_strdup_printf (_ ("This value is not acceptable (%s)."), detail);
-      }
-    default:
-      {
-        g_autofree char *detail = remote_message (error);
-
-        return g_strdup_printf (_ ("Talking to the biosync service failed (%s)."), detail);
-      }
-    }
-}
-
-char *
-bs_client_error_to_string (const GError *error)
-{
-  if (error == NULL)
-    return g_strdup (_ ("An unknown error occurred."));
-
-  if (error->domain == BS_ERROR)
-    return bs_error_string (error);
-  if (error->domain == G_DBUS_ERROR)
-    return dbus_error_string (error);
-  if (error->domain == G_IO_ERROR)
-    {
-      switch (error->code)
-        {
-        case G_IO_ERROR_CANCELLED:
-          return g_strdup (_ ("The operation was cancelled."));
-        case G_IO_ERROR_TIMED_OUT:
-          return g_strdup (_ ("The biosync service did not answer in time."));
-        case G_IO_ERROR_PERMISSION_DENIED:
-          return g_strdup (_ ("You are not allowed to do this."));
-        case G_IO_ERROR_CLOSED:
-        case G_IO_ERROR_BROKEN_PIPE:
-          return g_strdup (_ ("The connection to the system bus was lost."));
-        case G_IO_ERROR_DBUS_ERROR:
-          {
-            g_autofree char *detail = remote_message (error);
-
-            return g_strdup_printf (_ ("Talking to the biosync service failed (%s)."), detail);
-          }
-        default:
-          break;
-        }
-    }
-  return g_strdup_printf (_ ("Something went wrong (%s)."), error->message);
-}
-
-/* ------------------------------------------------------------------ waiting for jobs */
-
-typedef struct
-{
-  BsClient *client; /* owned */
-  char *path;
-  gulong finished_id;
-  gulong running_id;
-  GSource *cancel_source;
-  gboolean done;
-} WaitData;
-
-typedef struct
-{
-  char *state;
-  char *summary;
-} WaitResult;
-
-static void
-wait_result_free (WaitResult *result)
-{
-  g_free (result->state);
-  g_free (result->summary);
-  g_free (result);
-}
-
-static void
-wait_data_free (WaitData *data)
-{
-  g_clear_signal_handler (&data->finished_id, data->client);
-  g_clear_signal_handler (&data->running_id, data->client);
-  if (data->cancel_source != NULL)
-    {
-      g_source_destroy (data->cancel_source);
-      g_clear_pointer (&data->cancel_source, g_source_unref);
-    }
-  g_clear_object (&data->client);
-  g_free (data->path);
-  g_free (data);
-}
-
-/* the first outcome wins; returns the task's last reference */
-static void
-wait_done (GTask *task, const char *state, const char *summary, GError *error)
-{
-  WaitData *data = g_task_get_task_data (task);
-
-  if (data->done)
-    {
-      g_clear_error (&error);
-      return;
-    }
-  data->done = TRUE;
-  g_clear_signal_handler (&data->finished_id, data->client);
-  g_clear_signal_handler (&data->running_id, data->client);
-  if (data->cancel_source != NULL)
-    {
-      g_source_destroy (data->cancel_source);
-      g_clear_pointer (&data->cancel_source, g_source_unref);
-    }
-  if (error != NULL)
-    g_task_return_error (task, error);
-  else
-    {
-      WaitResult *result = g_new0 (WaitResult, 1);
-
-      result->state = g_strdup (state);
-      result->summary = g_strdup (summary);
-      g_task_return_pointer (task, result, (GDestroyNotify)wait_result_free);
-    }
-  /* the reference the signal handlers stood for */
-  g_object_unref (task);
-}
-
-static void
-wait_job_finished_cb (BsClient *self,
-                      BsDBusJob *job,
-                      const char *path,
-                      const char *kind,
-                      const char *state,
-                      const char *summary,
-                      GTask *task)
-{
-  WaitData *data = g_task_get_task_data (task);
-
-  if (g_strcmp0 (path, data->path) == 0)
-    wait_done (task, state, summary, NULL);
-}
-
-static void
-wait_running_cb (BsClient *self, GParamSpec *pspec, GTask *task)
-{
-  if (!self->service_running)
-    wait_done (task, NULL, NULL,
-               g_error_new_literal (G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER,
-                                    "biosyncd stopped before the job finished"));
-}
-
-static gboolean
-wait_cancelled_cb (GCancellable *cancellable, gpointer user_data)
-{
-  GTask *task = user_data;
-  g_autoptr (GError) error = NULL;
-
-  g_cancellable_set_error_if_cancelled (cancellable, &error);
-  wait_done (task, NULL, NULL, g_steal_pointer (&error));
-  return G_SOURCE_REMOVE;
-}
-
-static void
-wait_get_job_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr (GTask) task = user_data;
-  WaitData *data = g_task_get_task_data (task);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) job = NULL;
-  const char *state = NULL;
-  const char *summary = NULL;
-
-  if (data->done)
-    return;
-  if (!bs_dbus_manager_call_get_job_finish (BS_DBUS_MANAGER (source), &job, result, &error))
-    {
-      wait_done (task, NULL, NULL, g_steal_pointer (&error));
-      return;
-    }
-  g_variant_lookup (job, "State", "&s", &state);
-  g_variant_lookup (job, "Summary", "&s", &summary);
-  if (bs_client_job_state_is_final (state))
-    wait_done (task, state, summary ? summary : "", NULL);
-  /* else JobFinished will come */
-}
-
-void
-bs_client_wait_job_async (BsClient *self,
-                          const char *job_path,
-                          GCancellable *cancellable,
-                          GAsyncReadyCallback callback,
-                          gpointer user_data)
-{
-  g_autoptr (GTask) task = NULL;
-  WaitData *data;
-  BsDBusJob *job;
-  guint64 id;
-
-  g_return_if_fail (BS_IS_CLIENT (self));
-  g_return_if_fail (job_path != NULL);
-  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
-
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, bs_client_wait_job_async);
-  data = g_new0 (WaitData, 1);
-  data->client = g_object_ref (self);
-  data->path = g_strdup (job_path);
-  g_task_set_task_data (task, data, (GDestroyNotify)wait_data_free);
-
-  id = bs_client_job_id_from_path (job_path);
-  if (id == 0)
-    {
-      g_task_return_new_error (task, BS_ERROR, BS_ERROR_INVALID_ARGS, "%s is not a job", job_path);
-      return;
-    }
-  if (!self->service_running || self->manager == NULL)
-    {
-      g_task_return_new_error (task, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER,
-                               "biosyncd is not running");
-      return;
-    }
-  job = bs_client_lookup_job (self, job_path);
-  if (job != NULL && bs_client_job_state_is_final (bs_dbus_job_get_state (job)))
-    {
-      WaitResult *result = g_new0 (WaitResult, 1);
-
-      result->state = g_strdup (bs_dbus_job_get_state (job));
-      result->summary = g_strdup (bs_dbus_job_get_summary (job));
-      g_task_return_pointer (task, result, (GDestroyNotify)wait_result_free);
-      return;
-    }
-
-  /* one reference for the handlers, dropped by wait_done() */
-  g_object_ref (task);
-  data->finished_id
-      = g_signal_connect (self, "job-finished", G_CALLBACK (wait_job_finished_cb), task);
-  data->running_id
-      = g_signal_connect (self, "notify::service-running", G_CALLBACK (wait_running_cb), task);
-  if (cancellable != NULL)
-    {
-      data->cancel_source = g_cancellable_source_new (cancellable);
-      g_source_set_callback (data->cancel_source, G_SOURCE_FUNC (wait_cancelled_cb), task, NULL);
-      g_source_attach (data->cancel_source, g_main_context_get_thread_default ());
-    }
-  /* not exported (any more, or it finished and was unexported before we
-   * looked): the history knows */
-  if (job == NULL)
-    bs_dbus_manager_call_get_job (self->manager, id, G_DBUS_CALL_FLAGS_NONE, -1, cancellable,
-                                  wait_get_job_cb, g_object_ref (task));
-}
-
-gboolean
-bs_client_wait_job_finish (
-    BsClient *self, GAsyncResult *result, char **state, char **summary, GError **error)
-{
-  WaitResult *outcome;
-
-  g_return_val_if_fail (BS_IS_CLIENT (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  outcome = g_task_propagate_pointer (G_TASK (result), error);
-  if (outcome == NULL)
-    return FALSE;
-  if (state != NULL)
-    *state = g_steal_pointer (&outcome->state);
-  if (summary != NULL)
-    *summary = g_steal_pointer (&outcome->summary);
-  wait_result_free (outcome);
-  return TRUE;
 }

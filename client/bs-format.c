@@ -6,6 +6,9 @@
 
 #include <glib/gi18n-lib.h>
 
+#include <stdio.h>
+#include <string.h>
+
 #include "bs-format.h"
 
 char *
@@ -76,6 +79,54 @@ bs_format_time_relative (guint64 usec, guint64 now_usec)
   }
 }
 
+/* ------------------------------------------------------------------ reading times */
+
+/* "2024-05-01" (local midnight; with @end_of_day the midnight after it),
+ * "2024-05-01T08:30" or "2024-05-01 08:30:00" (local unless it has an
+ * offset or Z), "@SECONDS" since the epoch; µs since the epoch */
+gboolean
+bs_format_parse_time (const char *text, gboolean end_of_day, guint64 *usec)
+{
+  g_autoptr (GTimeZone) local = g_time_zone_new_local ();
+  g_autoptr (GDateTime) time = NULL;
+  guint64 seconds;
+  int year, month, day;
+  char tail;
+
+  if (text[0] == '@')
+    {
+      if (!g_ascii_string_to_unsigned (text + 1, 10, 0, G_MAXUINT32, &seconds, NULL))
+        return FALSE;
+      *usec = seconds * G_USEC_PER_SEC;
+      return TRUE;
+    }
+  if (sscanf (text, "%4d-%2d-%2d%c", &year, &month, &day, &tail) == 3)
+    {
+      time = g_date_time_new (local, year, month, day, 0, 0, 0);
+      if (time != NULL && end_of_day)
+        {
+          GDateTime *next = g_date_time_add_days (time, 1);
+
+          g_date_time_unref (time);
+          time = next;
+        }
+    }
+  else
+    {
+      g_autofree char *iso = g_strdup (text);
+      char *space = strchr (iso, ' ');
+
+      if (space != NULL)
+        *space = 'T';
+      time = g_date_time_new_from_iso8601 (iso, local);
+    }
+  if (time == NULL || g_date_time_to_unix (time) < 0)
+    return FALSE;
+  *usec = (guint64)g_date_time_to_unix (time) * G_USEC_PER_SEC
+          + (guint64)g_date_time_get_microsecond (time);
+  return TRUE;
+}
+
 char *
 bs_format_duration (guint64 usec)
 {
@@ -124,48 +175,65 @@ bs_format_usage_fraction (guint used, guint capacity)
   return CLAMP ((double)used / (double)capacity, 0.0, 1.0);
 }
 
+/* a code of the daemon and its label (translated with @context) */
+typedef struct
+{
+  const char *code;
+  const char *label;
+} Label;
+
+static const char *
+label_of (const Label *labels, gsize n, const char *context, const char *code)
+{
+  for (gsize i = 0; i < n; i++)
+    if (g_strcmp0 (code, labels[i].code) == 0)
+      return g_dpgettext2 (GETTEXT_PACKAGE, context, labels[i].label);
+  return NULL;
+}
+
 const char *
 bs_format_device_state (const char *state)
 {
-  if (g_strcmp0 (state, "online") == 0)
-    return C_ ("device state", "Online");
-  if (g_strcmp0 (state, "offline") == 0)
-    return C_ ("device state", "Offline");
-  if (g_strcmp0 (state, "busy") == 0)
-    return C_ ("device state", "Busy");
-  if (g_strcmp0 (state, "error") == 0)
-    return C_ ("device state", "Error");
-  return C_ ("device state", "Unknown");
+  static const Label states[] = {
+    { "online", NC_ ("device state", "Online") },
+    { "offline", NC_ ("device state", "Offline") },
+    { "busy", NC_ ("device state", "Busy") },
+    { "error", NC_ ("device state", "Error") },
+  };
+  const char *label = label_of (states, G_N_ELEMENTS (states), "device state", state);
+
+  return label != NULL ? label : C_ ("device state", "Unknown");
+}
+
+const char *
+bs_format_device_status (const char *state, gboolean enabled)
+{
+  if (!enabled)
+    return C_ ("device state", "Disabled");
+  return bs_format_device_state (state);
 }
 
 const char *
 bs_format_job_state (const char *state)
 {
-  if (g_strcmp0 (state, "queued") == 0)
-    return C_ ("job state", "Queued");
-  if (g_strcmp0 (state, "running") == 0)
-    return C_ ("job state", "Running");
-  if (g_strcmp0 (state, "succeeded") == 0)
-    return C_ ("job state", "Succeeded");
-  if (g_strcmp0 (state, "partial") == 0)
-    return C_ ("job state", "Partly done");
-  if (g_strcmp0 (state, "failed") == 0)
-    return C_ ("job state", "Failed");
-  if (g_strcmp0 (state, "cancelled") == 0)
-    return C_ ("job state", "Cancelled");
-  if (g_strcmp0 (state, "interrupted") == 0)
-    return C_ ("job state", "Interrupted");
-  return C_ ("job state", "Unknown");
+  static const Label states[] = {
+    { "queued", NC_ ("job state", "Queued") },
+    { "running", NC_ ("job state", "Running") },
+    { "succeeded", NC_ ("job state", "Succeeded") },
+    { "partial", NC_ ("job state", "Partly done") },
+    { "failed", NC_ ("job state", "Failed") },
+    { "cancelled", NC_ ("job state", "Cancelled") },
+    { "interrupted", NC_ ("job state", "Interrupted") },
+  };
+  const char *label = label_of (states, G_N_ELEMENTS (states), "job state", state);
+
+  return label != NULL ? label : C_ ("job state", "Unknown");
 }
 
 const char *
 bs_format_job_kind (const char *kind)
 {
-  static const struct
-  {
-    const char *kind;
-    const char *label;
-  } kinds[] = {
+  static const Label kinds[] = {
     { "auto-sync", NC_ ("job kind", "Automatic sync") },
     { "sync-all", NC_ ("job kind", "Sync all devices") },
     { "sync-area", NC_ ("job kind", "Sync area") },
@@ -178,11 +246,24 @@ bs_format_job_kind (const char *kind)
     { "update-user", NC_ ("job kind", "Update person") },
     { "set-time", NC_ ("job kind", "Set clocks") },
   };
+  const char *label = label_of (kinds, G_N_ELEMENTS (kinds), "job kind", kind);
 
-  for (gsize i = 0; i < G_N_ELEMENTS (kinds); i++)
-    if (g_strcmp0 (kind, kinds[i].kind) == 0)
-      return g_dpgettext2 (GETTEXT_PACKAGE, "job kind", kinds[i].label);
+  if (label != NULL)
+    return label;
   return kind != NULL ? kind : "";
+}
+
+char *
+bs_format_job_outcome (const char *kind, const char *state)
+{
+  const char *what = bs_format_job_kind (kind);
+
+  /* Translators: %s is a job, e.g. "Sync all devices" */
+  if (g_strcmp0 (state, "failed") == 0)
+    return g_strdup_printf (_ ("%s failed"), what);
+  if (g_strcmp0 (state, "partial") == 0)
+    return g_strdup_printf (_ ("%s partly failed"), what);
+  return g_strdup_printf (_ ("%s finished"), what);
 }
 
 const char *

@@ -2,8 +2,10 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Shared by the window and biosyncctl so both say the same thing. The
- * strings are translated; the returned const strings are static.
+ * Every label of a daemon's code (device and job states, job kinds,
+ * privileges) and every way of showing a time, a duration or a count:
+ * the window and biosyncctl show only these, so both say the same thing.
+ * The strings are translated; the returned const strings are static.
  */
 #pragma once
 
@@ -19,6 +21,11 @@ char *bs_format_time_iso (guint64 usec);
 /* "just now", "5 minutes ago", "in 3 hours", "never" … relative to @now_usec
  * (0: the current time) */
 char *bs_format_time_relative (guint64 usec, guint64 now_usec);
+/* what a person typed as a time: a day "2024-05-01" (local midnight; with
+ * @end_of_day the midnight after it), a time "2024-05-01T08:30" or
+ * "2024-05-01 08:30:00" (local unless it has an offset or Z), or
+ * "@SECONDS" since the epoch; in µs since the epoch */
+gboolean bs_format_parse_time (const char *text, gboolean end_of_day, guint64 *usec);
 /* a length of time: "850 ms", "12 s", "3 min 20 s", "2 h 5 min" */
 char *bs_format_duration (guint64 usec);
 /* a terminal clock offset in seconds: "in sync", "12 s ahead", "3 min behind" */
@@ -30,10 +37,15 @@ double bs_format_usage_fraction (guint used, guint capacity);
 
 /* Device State: "Online", "Offline", "Busy", "Error", "Unknown" */
 const char *bs_format_device_state (const char *state);
+/* the same, or "Disabled" for a device jobs leave alone */
+const char *bs_format_device_status (const char *state, gboolean enabled);
 /* Job State: "Queued", "Running", "Succeeded", "Partly done", "Failed" … */
 const char *bs_format_job_state (const char *state);
 /* Job Kind: "Sync all devices", "Collect attendance" … */
 const char *bs_format_job_kind (const char *kind);
+/* how a job ended, as a headline: "Sync all devices failed", "… partly
+ * failed", "… finished" (any other state) */
+char *bs_format_job_outcome (const char *kind, const char *state);
 /* a terminal privilege: "User", "Enroller", "Administrator", "Super administrator" */
 const char *bs_format_privilege (guint privilege);
 

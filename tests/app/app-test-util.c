@@ -48,14 +48,44 @@ spin (guint ms)
     }
 }
 
-/* the window's template child @name (it must exist) */
+/* WidgetMatch: a widget built from a .ui file with the id @data */
+static gboolean
+has_id (GtkWidget *widget, gconstpointer data)
+{
+  return g_strcmp0 (gtk_buildable_get_buildable_id (GTK_BUILDABLE (widget)), data) == 0;
+}
+
+/* the widget with the .ui id @id under @widget (the window, a page, a
+ * dialog), or NULL */
+GtkWidget *
+find_id (GtkWidget *widget, const char *id)
+{
+  return find_widget (widget, has_id, id);
+}
+
+/* WidgetMatch: a widget named @data (gtk_widget_set_name ()) */
+static gboolean
+has_name (GtkWidget *widget, gconstpointer data)
+{
+  return g_strcmp0 (gtk_widget_get_name (widget), data) == 0;
+}
+
+/* the widget named @name under @widget (what code builds has no .ui id) */
+GtkWidget *
+find_named (GtkWidget *widget, const char *name)
+{
+  return find_widget (widget, has_name, name);
+}
+
+/* the window's widget with the .ui id @name (it must exist) */
 GObject *
 child (const char *name)
 {
-  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (window), BS_TYPE_WINDOW, name);
+  GtkWidget *widget = find_id (GTK_WIDGET (window), name);
 
-  g_assert (object != NULL);
-  return object;
+  if (widget == NULL)
+    g_error ("the window has no widget %s", name);
+  return G_OBJECT (widget);
 }
 
 /* renders @toplevel (the window or a dialog) into NAME.png in
@@ -149,6 +179,19 @@ create_window (void)
   gtk_window_present (GTK_WINDOW (window));
 }
 
+/* creates the window and waits until it shows its pages and lists at
+ * least @expected_devices devices */
+gboolean
+open_window_listing (guint expected_devices)
+{
+  create_window ();
+  if (!wait_until (client_ready_cb, NULL, 30, "the client"))
+    return FALSE;
+  if (!wait_until (stack_is_cb, (gpointer) "main", 20, "the main page"))
+    return FALSE;
+  return wait_until (devices_listed_cb, GUINT_TO_POINTER (expected_devices), 20, "the devices");
+}
+
 /* switches the window to the page @name and lets it settle */
 void
 show_page (const char *name)
@@ -173,6 +216,38 @@ find_widget (GtkWidget *widget, WidgetMatch match, gconstpointer data)
         return found;
     }
   return NULL;
+}
+
+typedef struct
+{
+  const char *action_name;
+  GVariant *target;
+} ActionableQuery;
+
+/* WidgetMatch: a drawable GtkActionable bound to @data's action (and to
+ * its target, unless that is NULL) */
+static gboolean
+is_actionable (GtkWidget *widget, gconstpointer data)
+{
+  const ActionableQuery *query = data;
+  GVariant *value;
+
+  if (!GTK_IS_ACTIONABLE (widget) || !gtk_widget_is_drawable (widget)
+      || g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), query->action_name)
+             != 0)
+    return FALSE;
+  value = gtk_actionable_get_action_target_value (GTK_ACTIONABLE (widget));
+  return query->target == NULL || (value != NULL && g_variant_equal (value, query->target));
+}
+
+/* the first drawable GtkActionable under @widget bound to @action_name
+ * (and to @target, unless it is NULL) */
+GtkWidget *
+find_actionable (GtkWidget *widget, const char *action_name, GVariant *target)
+{
+  ActionableQuery query = { action_name, target };
+
+  return find_widget (widget, is_actionable, &query);
 }
 
 /* WidgetMatch: a label whose text contains @data (a string) */
@@ -201,21 +276,15 @@ toast_shows_cb (gpointer data)
 /* BsClient::job-finished handler: logs every finished job and records
  * the first one of @data's kind (@data is a FinishedJob) */
 void
-job_finished_cb (BsClient *c,
-                 BsDBusJob *job,
-                 const char *path,
-                 const char *kind,
-                 const char *state,
-                 const char *summary,
-                 gpointer data)
+job_finished_cb (BsClient *c, BsJobOutcome *outcome, gpointer data)
 {
   FinishedJob *finished = data;
 
-  g_printerr ("# job %s finished: %s (%s)\n", kind, state, summary);
-  if ((finished->kind == NULL || g_strcmp0 (kind, finished->kind) == 0) && !finished->done)
+  g_printerr ("# job %s finished: %s (%s)\n", outcome->kind, outcome->state, outcome->summary);
+  if ((finished->kind == NULL || g_strcmp0 (outcome->kind, finished->kind) == 0) && !finished->done)
     {
-      finished->state = g_strdup (state);
-      finished->summary = g_strdup (summary);
+      finished->state = g_strdup (outcome->state);
+      finished->summary = g_strdup (outcome->summary);
       finished->done = TRUE;
     }
 }

@@ -6,6 +6,8 @@
  * Xvfb: create_window () makes the application and the window (in the
  * globals app and window), CHECK () counts what fails in failures, and
  * finish () tears everything down and turns the count into the exit status.
+ * Widgets are found by their .ui id (find_id (), child ()), their action
+ * and target (find_actionable ()) or their type, never by translated text.
  */
 #pragma once
 
@@ -46,6 +48,17 @@ extern int failures;
   }                                                                                                \
   G_STMT_END
 
+/* the same in a function that returns @ret */
+#define REQUIRE_OR(cond, what, ret)                                                                \
+  G_STMT_START                                                                                     \
+  {                                                                                                \
+    gboolean _ok = (cond);                                                                         \
+    CHECK (_ok, what);                                                                             \
+    if (!_ok)                                                                                      \
+      return (ret);                                                                                \
+  }                                                                                                \
+  G_STMT_END
+
 typedef gboolean (*Condition) (gpointer data);
 /* whether @widget is the one a find_widget () looks for */
 typedef gboolean (*WidgetMatch) (GtkWidget *widget, gconstpointer data);
@@ -53,15 +66,19 @@ typedef gboolean (*WidgetMatch) (GtkWidget *widget, gconstpointer data);
 gboolean wait_until (Condition cond, gpointer data, guint timeout_s, const char *what);
 void spin (guint ms);
 GObject *child (const char *name);
+GtkWidget *find_id (GtkWidget *widget, const char *id);
+GtkWidget *find_named (GtkWidget *widget, const char *name);
 void screenshot_of (GtkWidget *toplevel, const char *name);
 void screenshot (const char *name);
 gboolean client_ready_cb (gpointer data);
 gboolean stack_is_cb (gpointer data);
 gboolean devices_listed_cb (gpointer data);
 void create_window (void);
+gboolean open_window_listing (guint expected_devices);
 void show_page (const char *name);
 GtkWidget *find_widget (GtkWidget *widget, WidgetMatch match, gconstpointer data);
 GtkLabel *find_label (GtkWidget *widget, const char *needle);
+GtkWidget *find_actionable (GtkWidget *widget, const char *action_name, GVariant *target);
 gboolean toast_shows_cb (gpointer data);
 
 /* what job_finished_cb () saw of the first finished job of @kind (any job
@@ -74,13 +91,7 @@ typedef struct
   gboolean done;
 } FinishedJob;
 
-void job_finished_cb (BsClient *c,
-                      BsDBusJob *job,
-                      const char *path,
-                      const char *kind,
-                      const char *state,
-                      const char *summary,
-                      gpointer data);
+void job_finished_cb (BsClient *c, BsJobOutcome *outcome, gpointer data);
 gboolean job_done_cb (gpointer data);
 void finished_job_clear (FinishedJob *finished);
 

@@ -12,6 +12,8 @@ MODE areas:   New Area (empty and taken names refused), Assign Devices,
 MODE people:  after a sync: Edit Person renames PIN 1001 on every terminal;
               the delete dialog's Cancel deletes nothing; PIN 1003 deleted,
               then allowed again under People → Deleted People.
+MODE deleted_many: 1500 deletions written into the database; Deleted People
+              lists them all (the service answers 1000 a call).
 MODE reports: the seed area's Preview and Balance Devices' report.
 MODE export:  Refresh Logs, then Export Attendance… into a file.
 
@@ -97,6 +99,14 @@ def test_people(env):
     check(env.call("ListTombstones") == [], "and no longer deleted")
     check("PIN 1003 allowed again by uid:" in env.daemon_log_text(),
           "the daemon logged who allowed PIN 1003 again")
+
+
+def test_deleted_many(env):
+    env.start_daemon()
+    env.stop_daemon()
+    harness.write_tombstones(env, [str(500000 + i) for i in range(1500)])
+    seed(env)
+    run_dialogs(env, "deleted_many")
 
 
 def test_reports(env):

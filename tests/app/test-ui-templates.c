@@ -15,6 +15,20 @@
 #include <adwaita.h>
 #include <string.h>
 
+#include "bs-area-row.h"
+#include "bs-areas-page.h"
+#include "bs-devices-page.h"
+#include "bs-jobs-page.h"
+#include "bs-people-page.h"
+#include "bs-settings-page.h"
+#include "bs-deleted-person-row.h"
+#include "bs-device-dialog.h"
+#include "bs-device-row.h"
+#include "bs-history-row.h"
+#include "bs-job-row.h"
+#include "bs-person-dialog.h"
+#include "bs-person-row.h"
+#include "bs-report-window.h"
 #include "bs-variant-item.h"
 #include "bs-window.h"
 
@@ -143,7 +157,7 @@ test_ui_file (gconstpointer data)
     {
       g_autoptr (GRegex) open_tag = g_regex_new ("<template\\s[^>]*>", 0, 0, NULL);
       g_autofree char *open
-          = g_strdup_printf ("<object class=\"%s\" id=\"__template\">", parent_name);
+          = g_strdup_printf ("<object class=\"%s\" id=\"%s\">", parent_name, class_name);
       g_autofree char *opened = NULL;
       g_autofree char *plain = NULL;
       GObject *root;
@@ -161,7 +175,8 @@ test_ui_file (gconstpointer data)
       gtk_builder_set_scope (builder, scope);
       gtk_builder_add_from_string (builder, plain, -1, &error);
       g_assert_no_error (error);
-      root = gtk_builder_get_object (builder, "__template");
+      /* a template's own id is its class name (signals may name it) */
+      root = gtk_builder_get_object (builder, class_name);
       g_assert_nonnull (root);
       g_assert_true (g_type_is_a (G_OBJECT_TYPE (root), g_type_from_name (parent_name)));
       if (GTK_IS_WINDOW (root))
@@ -217,12 +232,27 @@ main (int argc, char *argv[])
       return 77;
     }
   adw_init ();
+  /* every class with a template */
   g_type_ensure (BS_TYPE_WINDOW);
+  g_type_ensure (BS_TYPE_DEVICES_PAGE);
+  g_type_ensure (BS_TYPE_AREAS_PAGE);
+  g_type_ensure (BS_TYPE_PEOPLE_PAGE);
+  g_type_ensure (BS_TYPE_JOBS_PAGE);
+  g_type_ensure (BS_TYPE_SETTINGS_PAGE);
   g_type_ensure (BS_TYPE_VARIANT_ITEM);
+  g_type_ensure (BS_TYPE_DEVICE_ROW);
+  g_type_ensure (BS_TYPE_AREA_ROW);
+  g_type_ensure (BS_TYPE_PERSON_ROW);
+  g_type_ensure (BS_TYPE_DELETED_PERSON_ROW);
+  g_type_ensure (BS_TYPE_JOB_ROW);
+  g_type_ensure (BS_TYPE_HISTORY_ROW);
+  g_type_ensure (BS_TYPE_DEVICE_DIALOG);
+  g_type_ensure (BS_TYPE_PERSON_DIALOG);
+  g_type_ensure (BS_TYPE_REPORT_WINDOW);
 
   collect_ui (RESOURCE_BASE, paths);
-  /* the window template and the shortcuts window at least */
-  g_assert_cmpuint (paths->len, >=, 2);
+  /* the window, its pages, rows and dialogs, and the shortcuts window */
+  g_assert_cmpuint (paths->len, >=, 16);
   for (guint i = 0; i < paths->len; i++)
     {
       const char *path = g_ptr_array_index (paths, i);

@@ -27,13 +27,31 @@
 static BsApplication *app;
 static BsWindow *window;
 
+/* the widget with the .ui id @name under @widget (the pages are widget
+ * templates of their own: search the whole window) */
+static GtkWidget *
+find_id (GtkWidget *widget, const char *name)
+{
+  if (g_strcmp0 (gtk_buildable_get_buildable_id (GTK_BUILDABLE (widget)), name) == 0)
+    return widget;
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_id (c, name);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
 static GObject *
 child (const char *name)
 {
-  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (window), BS_TYPE_WINDOW, name);
+  GtkWidget *widget = find_id (GTK_WIDGET (window), name);
 
-  g_assert (object != NULL);
-  return object;
+  g_assert (widget != NULL);
+  return G_OBJECT (widget);
 }
 
 static gboolean

@@ -12,7 +12,10 @@
  */
 #include "config.h"
 
+#include <glib/gstdio.h>
 #include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include "bs-client.h"
 #include "bs-format.h"
@@ -302,6 +305,29 @@ test_models (Fixture *fixture, gconstpointer data)
   g_assert_null (bs_client_lookup_area (fixture->client, 2));
   g_assert_null (bs_client_lookup_job (fixture->client, "/org/biosync/BioSync1/jobs/1"));
   g_assert_null (bs_client_lookup_job (fixture->client, NULL));
+  g_assert_true (bs_client_lookup_device_path (fixture->client, "/org/biosync/BioSync1/devices/3")
+                 == bs_client_lookup_device (fixture->client, 3));
+  g_assert_null (bs_client_lookup_device_path (fixture->client, "/"));
+
+  /* a job's target for people */
+  {
+    const struct
+    {
+      const char *target;
+      const char *shown;
+    } targets[] = {
+      { "all", "All devices" }, { "area:1", "Seed area" },  { "area:9", "Area 9" },
+      { "device:2", "B" },      { "device:9", "Device 9" }, { "pin:1001", "PIN 1001" },
+      { "other", "other" },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (targets); i++)
+      {
+        g_autofree char *shown = bs_client_format_target (fixture->client, targets[i].target);
+
+        g_assert_cmpstr (shown, ==, targets[i].shown);
+      }
+  }
 
   /* the CLI's constructor sees the same */
   {
@@ -429,21 +455,16 @@ job_progress_cb (
 }
 
 static void
-job_finished_cb (BsClient *client,
-                 BsDBusJob *job,
-                 const char *path,
-                 const char *kind,
-                 const char *state,
-                 const char *summary,
-                 SyncSeen *seen)
+job_finished_cb (BsClient *client, BsJobOutcome *outcome, SyncSeen *seen)
 {
-  g_assert_cmpstr (kind, ==, "sync-all");
+  g_assert_cmpstr (outcome->kind, ==, "sync-all");
+  g_assert_cmpuint (outcome->id, ==, bs_client_job_id_from_path (outcome->path));
   seen->finished++;
-  seen->finished_had_job = job != NULL;
+  seen->finished_had_job = outcome->job != NULL;
   g_free (seen->finished_path);
-  seen->finished_path = g_strdup (path);
+  seen->finished_path = g_strdup (outcome->path);
   g_free (seen->finished_state);
-  seen->finished_state = g_strdup (state);
+  seen->finished_state = g_strdup (outcome->state);
 }
 
 static gboolean
@@ -716,6 +737,127 @@ test_errors (Fixture *fixture, gconstpointer data)
   g_assert_cmpstr (text, ==, "The biosync service is not running.");
 }
 
+/* ------------------------------------------------------------------ export */
+
+#define CSV_HEADER "utc_time,local_time,device,serial,pin,name,verify,state\r\n"
+
+/* runs a refresh-logs job to its end: the punches are in the database */
+static void
+collect_logs (Fixture *fixture)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GAsyncResult) called = NULL;
+  g_autoptr (GAsyncResult) waited = NULL;
+  g_autofree char *job_path = NULL;
+  g_autofree char *state = NULL;
+  BsDBusManager *manager = bs_client_get_manager (fixture->client);
+
+  bs_dbus_manager_call_refresh_logs (manager, BS_CLIENT_CALL_FLAGS, -1, NULL, result_cb, &called);
+  g_assert_true (
+      bs_dbus_manager_call_refresh_logs_finish (manager, &job_path, wait_result (&called), &error));
+  bs_client_wait_job_async (fixture->client, job_path, NULL, result_cb, &waited);
+  g_assert_true (
+      bs_client_wait_job_finish (fixture->client, wait_result (&waited), &state, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (state, ==, "succeeded");
+}
+
+/* bs_client_export_attendance into @path; FALSE with @error when it fails */
+static gboolean
+export_file (Fixture *fixture, const char *path, GError **error)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+
+  bs_client_export_attendance_async (fixture->client, file, 0, 0, NULL, result_cb, &result);
+  return bs_client_export_attendance_finish (fixture->client, wait_result (&result), error);
+}
+
+static guint
+file_mode (const char *path)
+{
+  GStatBuf st;
+
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  return st.st_mode & 0777;
+}
+
+/* the names in @dir, sorted, comma-separated */
+static char *
+dir_names (const char *dir)
+{
+  g_autoptr (GDir) listing = g_dir_open (dir, 0, NULL);
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  while (listing != NULL && (name = g_dir_read_name (listing)) != NULL)
+    g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, (GCompareFunc)g_strcmp0);
+  g_ptr_array_add (names, NULL);
+  return g_strjoinv (",", (char **)names->pdata);
+}
+
+static void
+test_export (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("biosync-export-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "attendance.csv", NULL);
+  g_autofree char *missing = g_build_filename (dir, "no-such-dir", "attendance.csv", NULL);
+  g_autofree char *contents = NULL;
+  g_autofree char *names = NULL;
+
+  g_assert_no_error (error);
+  start_daemon (fixture);
+  add_seed_area (fixture);
+  fixture->client = new_client ();
+  collect_logs (fixture);
+
+  /* a world-readable file is there: the export replaces it, mode 0600
+   * (attendance is personal data), whatever the umask says */
+  umask (022);
+  g_assert_true (g_file_set_contents (path, "old", -1, &error));
+  g_assert_cmpint (g_chmod (path, 0644), ==, 0);
+  g_assert_true (export_file (fixture, path, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (file_mode (path), ==, 0600);
+  g_assert_true (g_file_get_contents (path, &contents, NULL, &error));
+  g_test_message ("%zu bytes exported", strlen (contents));
+  g_assert_true (g_str_has_prefix (contents, CSV_HEADER));
+  g_assert_cmpuint (strlen (contents), >, strlen (CSV_HEADER));
+  /* nothing beside it: the temporary file was renamed over it */
+  names = dir_names (dir);
+  g_assert_cmpstr (names, ==, "attendance.csv");
+
+  /* a directory that is not there: a file error naming the file */
+  g_assert_false (export_file (fixture, missing, &error));
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+  g_assert_nonnull (strstr (error->message, missing));
+  {
+    g_autofree char *text = bs_client_error_to_string (error);
+
+    g_assert_cmpstr (text, ==, error->message);
+  }
+  g_clear_error (&error);
+
+  /* the service gone: the file stays as it was, nothing is left beside it */
+  stop_daemon (fixture);
+  g_assert_false (export_file (fixture, path, &error));
+  g_test_message ("without the service: %s", error->message);
+  g_clear_error (&error);
+  g_clear_pointer (&names, g_free);
+  names = dir_names (dir);
+  g_assert_cmpstr (names, ==, "attendance.csv");
+  {
+    g_autofree char *after = NULL;
+
+    g_assert_true (g_file_get_contents (path, &after, NULL, &error));
+    g_assert_cmpstr (after, ==, contents);
+  }
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 /* every code has its own sentence, no code falls through to a raw message */
 static void
 test_error_strings (void)
@@ -820,6 +962,32 @@ test_format (void)
   g_assert_cmpstr (bs_format_job_kind ("refresh-logs"), ==, "Collect attendance");
   g_assert_cmpstr (bs_format_job_kind ("new-kind"), ==, "new-kind");
   g_assert_cmpstr (bs_format_privilege (14), ==, "Super administrator");
+  {
+    guint64 day = 0, next = 0, at = 0;
+
+    /* what a person types as a time: a day, its end, an ISO time, @SECONDS */
+    g_assert_true (bs_format_parse_time ("2024-05-01", FALSE, &day));
+    g_assert_true (bs_format_parse_time ("2024-05-01", TRUE, &next));
+    g_assert_cmpuint (next - day, ==, G_GUINT64_CONSTANT (86400) * G_USEC_PER_SEC);
+    g_assert_true (bs_format_parse_time ("2024-05-01T00:00:00Z", FALSE, &at));
+    g_assert_cmpuint (at, ==, G_GUINT64_CONSTANT (1714521600) * G_USEC_PER_SEC);
+    g_assert_true (bs_format_parse_time ("@60", FALSE, &at));
+    g_assert_cmpuint (at, ==, 60 * G_USEC_PER_SEC);
+    g_assert_false (bs_format_parse_time ("2024-13-01", FALSE, &at));
+    g_assert_false (bs_format_parse_time ("yesterday", FALSE, &at));
+    g_assert_false (bs_format_parse_time ("@-1", FALSE, &at));
+  }
+  g_assert_cmpstr (bs_format_device_status ("online", TRUE), ==, "Online");
+  g_assert_cmpstr (bs_format_device_status ("online", FALSE), ==, "Disabled");
+  {
+    g_autofree char *failed = bs_format_job_outcome ("sync-all", "failed");
+    g_autofree char *partial = bs_format_job_outcome ("refresh-logs", "partial");
+    g_autofree char *finished = bs_format_job_outcome ("balance", "succeeded");
+
+    g_assert_cmpstr (failed, ==, "Sync all devices failed");
+    g_assert_cmpstr (partial, ==, "Collect attendance partly failed");
+    g_assert_cmpstr (finished, ==, "Balance devices finished");
+  }
 
   g_assert_cmpuint (bs_client_job_id_from_path ("/org/biosync/BioSync1/jobs/17"), ==, 17);
   g_assert_cmpuint (bs_client_job_id_from_path ("/org/biosync/BioSync1/jobs/x"), ==, 0);
@@ -844,5 +1012,6 @@ main (int argc, char **argv)
               fixture_teardown);
   g_test_add ("/client/restart", Fixture, NULL, fixture_setup, test_restart, fixture_teardown);
   g_test_add ("/client/errors", Fixture, NULL, fixture_setup, test_errors, fixture_teardown);
+  g_test_add ("/client/export", Fixture, NULL, fixture_setup, test_export, fixture_teardown);
   return g_test_run ();
 }

@@ -360,13 +360,35 @@ def test_deleted(env):
     check(len(p) == 1 and p[0]["Name"] == "Back Again", "and in the roster", p)
 
 
+def test_deleted_many(env):
+    """the service answers at most 1000 deletions a call: deleted lists every page"""
+    many = 1500
+    env.start_daemon()
+    env.stop_daemon()
+    pins = [str(500000 + i) for i in range(many)]
+    harness.write_tombstones(env, pins)
+    env.start_daemon()
+    t = ctl_json(env, "deleted")
+    check([x["Pin"] for x in t] == pins, "deleted --json: all %d deletions, in PIN order" % many,
+          (len(t), t[-1]["Pin"] if t else None))
+    rows = ctl(env, "deleted").stdout.splitlines()
+    check(len(rows) == many + 1 and rows[-1].split()[0] == pins[-1],
+          "deleted: a header and all %d deletions" % many, (len(rows), rows[-1]))
+
+
 # ------------------------------------------------------------------ export
 
 def test_export(env):
     seeded(env, sync=True)
     ctl(env, "logs", "--wait")
     path = os.path.join(env.tmp, "out.csv")
+    # a world-readable file is there: the export replaces it, mode 0600
+    with open(path, "w") as f:
+        f.write("old")
+    os.chmod(path, 0o644)
     ctl(env, "export", "--from", "2000-01-01", "--to", "2099-12-31", "-o", path)
+    check(os.stat(path).st_mode & 0o777 == 0o600, "export -o FILE writes mode 0600",
+          oct(os.stat(path).st_mode))
     with open(path, newline="") as f:
         text = f.read()
     rows = list(csv.reader(io.StringIO(text)))
@@ -384,6 +406,11 @@ def test_export(env):
     proc = ctl(env, "export", "--from", "2000-01-01", "-o", os.path.join(env.tmp, "no.csv"), rc=1)
     one_line_error(proc, "export without org.biosync.manage", "not allowed")
     check(not os.path.exists(os.path.join(env.tmp, "no.csv")), "a refused export leaves no file")
+    proc = ctl(env, "export", "--from", "2000-01-01", "-o", path, rc=1)
+    with open(path, newline="") as f:
+        check(f.read() == text, "a refused export leaves the file that was there as it was")
+    check(sorted(n for n in os.listdir(env.tmp) if n.endswith(".csv") or ".csv." in n)
+          == ["out.csv"], "and nothing beside it", os.listdir(env.tmp))
 
 
 # ------------------------------------------------------------------ monitor

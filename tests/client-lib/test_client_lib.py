@@ -58,6 +58,10 @@ def test_restart(env):
     run_case(env, "restart")
 
 
+def test_export(env):
+    run_case(env, "export")
+
+
 def test_errors(env):
     # org.biosync.configure is denied: the settings write fails
     env.polkit_allow(["org.biosync.sync", "org.biosync.manage"])

@@ -1,0 +1,116 @@
+/* bs-ui.c — small things every page and dialog of the window does alike
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "bs-ui.h"
+
+void
+bs_ui_class_install_actions (GtkWidgetClass *widget_class,
+                             const BsUiAction *actions,
+                             gsize n_actions)
+{
+  for (gsize i = 0; i < n_actions; i++)
+    gtk_widget_class_install_action (widget_class, actions[i].name, actions[i].parameter_type,
+                                     actions[i].activate);
+}
+
+gboolean
+bs_ui_mark (GtkWidget *widget, gboolean ok)
+{
+  if (ok)
+    gtk_widget_remove_css_class (widget, "error");
+  else
+    gtk_widget_add_css_class (widget, "error");
+  return ok;
+}
+
+void
+bs_ui_set_class (GtkWidget *widget, const char *const *classes, const char *css_class)
+{
+  for (guint i = 0; classes[i] != NULL; i++)
+    gtk_widget_remove_css_class (widget, classes[i]);
+  if (css_class != NULL)
+    gtk_widget_add_css_class (widget, css_class);
+}
+
+char *
+bs_ui_stripped_text (GtkWidget *editable)
+{
+  return g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (editable))));
+}
+
+AdwMessageDialog *
+bs_ui_question_new (GtkWidget *widget,
+                    const char *name,
+                    const char *heading,
+                    const char *body,
+                    const char *response,
+                    const char *label,
+                    AdwResponseAppearance appearance)
+{
+  GtkRoot *root = gtk_widget_get_root (widget);
+  AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (
+      adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, heading, body));
+
+  gtk_widget_set_name (GTK_WIDGET (dialog), name);
+  adw_message_dialog_add_responses (dialog, "cancel", _ ("_Cancel"), response, label, NULL);
+  adw_message_dialog_set_response_appearance (dialog, response, appearance);
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  return dialog;
+}
+
+typedef struct
+{
+  char *response;
+  GtkWidget *widget;
+  char *action;
+  GVariant *target;
+} Answer;
+
+static void
+answer_free (gpointer data, GClosure *closure)
+{
+  Answer *answer = data;
+
+  g_free (answer->response);
+  g_object_unref (answer->widget);
+  g_free (answer->action);
+  g_clear_pointer (&answer->target, g_variant_unref);
+  g_free (answer);
+}
+
+static void
+response_cb (AdwMessageDialog *dialog, const char *response, Answer *answer)
+{
+  /* a widget of a window that is gone does nothing any more */
+  if (g_strcmp0 (response, answer->response) == 0 && gtk_widget_get_root (answer->widget) != NULL)
+    gtk_widget_activate_action_variant (answer->widget, answer->action, answer->target);
+}
+
+AdwMessageDialog *
+bs_ui_confirm (GtkWidget *widget,
+               const char *name,
+               const char *heading,
+               const char *body,
+               const char *response,
+               const char *label,
+               AdwResponseAppearance appearance,
+               const char *action,
+               GVariant *target)
+{
+  AdwMessageDialog *dialog
+      = bs_ui_question_new (widget, name, heading, body, response, label, appearance);
+  Answer *answer = g_new0 (Answer, 1);
+
+  answer->response = g_strdup (response);
+  answer->widget = g_object_ref (widget);
+  answer->action = g_strdup (action);
+  answer->target = target != NULL ? g_variant_ref_sink (target) : NULL;
+  g_signal_connect_data (dialog, "response", G_CALLBACK (response_cb), answer, answer_free, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+  return dialog;
+}

@@ -1,0 +1,53 @@
+/* bs-ui.h — small things every page and dialog of the window does alike
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <adwaita.h>
+
+G_BEGIN_DECLS
+
+/* a widget action: its name, its parameter type (NULL: none) and what it does */
+typedef struct
+{
+  const char *name;
+  const char *parameter_type;
+  GtkWidgetActionActivateFunc activate;
+} BsUiAction;
+
+void bs_ui_class_install_actions (GtkWidgetClass *widget_class,
+                                  const BsUiAction *actions,
+                                  gsize n_actions);
+
+/* marks @widget as an error unless @ok; returns @ok */
+gboolean bs_ui_mark (GtkWidget *widget, gboolean ok);
+/* @widget has @css_class (none when NULL) and no other of @classes (NULL-terminated) */
+void bs_ui_set_class (GtkWidget *widget, const char *const *classes, const char *css_class);
+/* the text of @editable without white space around it */
+char *bs_ui_stripped_text (GtkWidget *editable);
+
+/* a question transient for @widget's window, named @name (the tests find
+ * it so), with Cancel and @label as the response @response (Cancel is the
+ * close response) */
+AdwMessageDialog *bs_ui_question_new (GtkWidget *widget,
+                                      const char *name,
+                                      const char *heading,
+                                      const char *body,
+                                      const char *response,
+                                      const char *label,
+                                      AdwResponseAppearance appearance);
+/* asks the question (see bs_ui_question_new ()); when it is answered
+ * with @response, @widget's @action runs with @target (floating
+ * references are taken). Returns the dialog, shown. */
+AdwMessageDialog *bs_ui_confirm (GtkWidget *widget,
+                                 const char *name,
+                                 const char *heading,
+                                 const char *body,
+                                 const char *response,
+                                 const char *label,
+                                 AdwResponseAppearance appearance,
+                                 const char *action,
+                                 GVariant *target);
+
+G_END_DECLS

@@ -1,0 +1,244 @@
+/* biosyncctl-config.c — areas, devices, settings and allowing a PIN again
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "biosyncctl.h"
+
+#define FLAGS BS_CLIENT_CALL_FLAGS
+#define TIMEOUT BS_CLIENT_INTERACTIVE_TIMEOUT_MS
+
+/* the end of a call that returns nothing (@error is set once @ok is known) */
+static int
+done (gboolean ok, GError **error)
+{
+  return ok ? EXIT_SUCCESS : ctl_report_error (*error);
+}
+
+/* ------------------------------------------------------------------ areas */
+
+int
+ctl_run_add_area (Ctl *ctl, int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  guint area_id;
+
+  if (!bs_dbus_manager_call_add_area_sync (ctl->manager, argv[1], FLAGS, TIMEOUT, &area_id, NULL,
+                                           &error))
+    return ctl_report_error (error);
+  g_print ("%u\n", area_id);
+  return EXIT_SUCCESS;
+}
+
+int
+ctl_run_rename_area (Ctl *ctl, int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+
+  return done (bs_dbus_manager_call_rename_area_sync (ctl->manager, (guint)ctl->id, argv[2], FLAGS,
+                                                      TIMEOUT, NULL, &error),
+               &error);
+}
+
+int
+ctl_run_remove_area (Ctl *ctl, int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+
+  return done (bs_dbus_manager_call_remove_area_sync (ctl->manager, (guint)ctl->id, FLAGS, TIMEOUT,
+                                                      NULL, &error),
+               &error);
+}
+
+/* ------------------------------------------------------------------ devices */
+
+static int opt_port = 4370;
+static int opt_area = 0;
+static int opt_timeout_ms = 0;
+static char *opt_protocol = NULL;
+static char *opt_comm_key = NULL;
+static char *opt_time_zone = NULL;
+static gboolean opt_disabled = FALSE;
+static GVariantDict options;
+
+/* what is wrong with the options, or NULL */
+static const char *
+add_device_problem (guint64 *comm_key)
+{
+  if (opt_port < 1 || opt_port > 65535)
+    return _ ("The port must be between 1 and 65535.");
+  if (opt_area < 0 || opt_timeout_ms < 0)
+    return _ ("Ids and timeouts are positive numbers.");
+  if (opt_protocol != NULL && g_strcmp0 (opt_protocol, "tcp") != 0
+      && g_strcmp0 (opt_protocol, "udp") != 0 && g_strcmp0 (opt_protocol, "auto") != 0)
+    return _ ("The protocol is tcp, udp or auto.");
+  if (opt_comm_key == NULL && g_getenv ("BIOSYNC_COMM_KEY") != NULL)
+    opt_comm_key = g_strdup (g_getenv ("BIOSYNC_COMM_KEY"));
+  if (opt_comm_key != NULL && !ctl_parse_uint (opt_comm_key, 999999, comm_key))
+    return _ ("The comm key is a number from 0 to 999999.");
+  return NULL;
+}
+
+/* the AddDevice options, in options */
+gboolean
+ctl_check_add_device (int argc, char **argv, int *ret)
+{
+  guint64 comm_key = 0;
+  const char *problem = add_device_problem (&comm_key);
+
+  if (problem != NULL)
+    {
+      *ret = ctl_usage_error (argv[0], problem);
+      return FALSE;
+    }
+  g_variant_dict_init (&options, NULL);
+  if (opt_protocol != NULL)
+    g_variant_dict_insert (&options, "protocol", "s", opt_protocol);
+  if (opt_comm_key != NULL)
+    g_variant_dict_insert (&options, "comm-key", "u", (guint32)comm_key);
+  if (opt_time_zone != NULL)
+    g_variant_dict_insert (&options, "time-zone", "s", opt_time_zone);
+  if (opt_timeout_ms > 0)
+    g_variant_dict_insert (&options, "timeout-ms", "u", (guint32)opt_timeout_ms);
+  if (opt_disabled)
+    g_variant_dict_insert (&options, "enabled", "b", FALSE);
+  return TRUE;
+}
+
+int
+ctl_run_add_device (Ctl *ctl, int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  guint device_id;
+
+  if (!bs_dbus_manager_call_add_device_sync (ctl->manager, argv[1], argv[2], (guint16)opt_port,
+                                             (guint)opt_area, g_variant_dict_end (&options), FLAGS,
+                                             TIMEOUT, &device_id, NULL, &error))
+    return ctl_report_error (error);
+  g_print ("%u\n", device_id);
+  return EXIT_SUCCESS;
+}
+
+const GOptionEntry ctl_add_device_entries[] = {
+  { "port", 'p', 0, G_OPTION_ARG_INT, &opt_port, N_ ("The terminal's port (default 4370)"),
+    N_ ("N") },
+  { "area", 0, 0, G_OPTION_ARG_INT, &opt_area, N_ ("Put the device in this area"), N_ ("ID") },
+  { "protocol", 0, 0, G_OPTION_ARG_STRING, &opt_protocol, N_ ("tcp, udp or auto (default)"),
+    N_ ("PROTOCOL") },
+  { "comm-key", 0, 0, G_OPTION_ARG_STRING, &opt_comm_key,
+    N_ ("The terminal's comm key, 0 to 999999 (default $BIOSYNC_COMM_KEY, else none)"), N_ ("N") },
+  { "timezone", 0, 0, G_OPTION_ARG_STRING, &opt_time_zone,
+    N_ ("The terminal's time zone, e.g. Europe/Berlin (default: the system's)"), N_ ("TZ") },
+  { "timeout-ms", 0, 0, G_OPTION_ARG_INT, &opt_timeout_ms,
+    N_ ("Per-request timeout in milliseconds"), N_ ("MS") },
+  { "disabled", 0, 0, G_OPTION_ARG_NONE, &opt_disabled, N_ ("Add it disabled"), NULL },
+  { NULL }
+};
+
+int
+ctl_run_remove_device (Ctl *ctl, int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+
+  return done (bs_dbus_manager_call_remove_device_sync (ctl->manager, (guint)ctl->id, FLAGS,
+                                                        TIMEOUT, NULL, &error),
+               &error);
+}
+
+/* ------------------------------------------------------------------ settings */
+
+static const struct
+{
+  const char *name;
+  const char *type;
+} settings[] = {
+  { "AutoSync", "b" },    { "SyncInterval", "u" },   { "MaxParallelDevices", "u" },
+  { "LogInterval", "u" }, { "ClockThreshold", "u" }, { "ClearLogsAfterDownload", "b" },
+};
+
+/* the setting and its value, checked before connecting */
+static const char *setting_name;
+static GVariant *setting_value;
+
+/* "SyncInterval", "syncinterval" and "sync-interval" are the same key */
+static gboolean
+setting_matches (const char *name, const char *key)
+{
+  g_autoptr (GString) plain = g_string_new (NULL);
+
+  for (const char *p = key; *p != '\0'; p++)
+    if (*p != '-' && *p != '_')
+      g_string_append_c (plain, *p);
+  return g_ascii_strcasecmp (name, plain->str) == 0;
+}
+
+/* @text as a value of @type ("b" or "u"), or NULL with *problem */
+static GVariant *
+setting_parse (const char *type, const char *text, const char **problem)
+{
+  gboolean b;
+  guint64 u;
+
+  if (g_str_equal (type, "b") && ctl_parse_bool (text, &b))
+    return g_variant_ref_sink (g_variant_new_boolean (b));
+  if (g_str_equal (type, "u") && ctl_parse_uint (text, G_MAXUINT32, &u))
+    return g_variant_ref_sink (g_variant_new_uint32 ((guint32)u));
+  *problem = g_str_equal (type, "b") ? _ ("The value must be true or false.")
+                                     : _ ("The value must be a non-negative number.");
+  return NULL;
+}
+
+gboolean
+ctl_check_set (int argc, char **argv, int *ret)
+{
+  const char *problem = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (settings) && setting_name == NULL; i++)
+    if (setting_matches (settings[i].name, argv[1]))
+      {
+        setting_name = settings[i].name;
+        setting_value = setting_parse (settings[i].type, argv[2], &problem);
+      }
+  if (setting_name == NULL)
+    {
+      g_autofree char *message = g_strdup_printf (_ ("Unknown setting “%s”."), argv[1]);
+
+      *ret = ctl_usage_error (argv[0], message);
+      return FALSE;
+    }
+  if (problem != NULL)
+    *ret = ctl_usage_error (argv[0], problem);
+  return problem == NULL;
+}
+
+int
+ctl_run_set (Ctl *ctl, int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) value = g_steal_pointer (&setting_value);
+  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
+      bs_client_get_connection (ctl->client), BS_CLIENT_BUS_NAME, BS_CLIENT_OBJECT_PATH,
+      "org.freedesktop.DBus.Properties", "Set",
+      g_variant_new ("(ssv)", "org.biosync.BioSync1.Manager", setting_name, value), NULL, FLAGS,
+      TIMEOUT, NULL, &error);
+
+  return done (reply != NULL, &error);
+}
+
+/* ------------------------------------------------------------------ allow */
+
+int
+ctl_run_allow (Ctl *ctl, int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!bs_dbus_manager_call_allow_user_sync (ctl->manager, argv[1], FLAGS, TIMEOUT, NULL, &error))
+    return ctl_report_error (error);
+  g_print (_ ("PIN %s is allowed again; the next sync brings it back from any terminal that "
+              "holds it.\n"),
+           argv[1]);
+  return EXIT_SUCCESS;
+}

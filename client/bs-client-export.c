@@ -1,0 +1,222 @@
+/* bs-client-export.c — BsClient: attendance into a file or a descriptor
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The one place a client hands ExportAttendance a descriptor. A file is
+ * written as a temporary one beside it, mode 0600, and renamed over it
+ * only once the service has written everything: a failed export leaves
+ * neither half a file nor a truncated old one.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+#include <gio/gunixfdlist.h>
+#include <unistd.h>
+
+#include "bs-client.h"
+
+/* ------------------------------------------------------------------ into a descriptor */
+
+static void
+export_call_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GError *error = NULL;
+
+  if (!bs_dbus_manager_call_export_attendance_finish (BS_DBUS_MANAGER (source), NULL, result,
+                                                      &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+void
+bs_client_export_attendance_to_fd_async (BsClient *self,
+                                         int fd,
+                                         guint64 from_usec,
+                                         guint64 to_usec,
+                                         GCancellable *cancellable,
+                                         GAsyncReadyCallback callback,
+                                         gpointer user_data)
+{
+  g_autoptr (GTask) task = NULL;
+  g_autoptr (GUnixFDList) fd_list = NULL;
+  BsDBusManager *manager;
+  GError *error = NULL;
+
+  g_return_if_fail (BS_IS_CLIENT (self));
+  g_return_if_fail (fd >= 0);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, bs_client_export_attendance_to_fd_async);
+  manager = bs_client_get_manager (self);
+  if (manager == NULL)
+    {
+      g_task_return_new_error (task, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER,
+                               "biosyncd is not running");
+      return;
+    }
+  fd_list = g_unix_fd_list_new ();
+  if (g_unix_fd_list_append (fd_list, fd, &error) < 0)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  bs_dbus_manager_call_export_attendance (manager, from_usec, to_usec, g_variant_new_handle (0),
+                                          BS_CLIENT_CALL_FLAGS, BS_CLIENT_INTERACTIVE_TIMEOUT_MS,
+                                          fd_list, cancellable, export_call_cb,
+                                          g_steal_pointer (&task));
+}
+
+/* the end of the export started by @tag */
+static gboolean
+export_finish (BsClient *self, GAsyncResult *result, gpointer tag, GError **error)
+{
+  g_return_val_if_fail (BS_IS_CLIENT (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == tag, FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+gboolean
+bs_client_export_attendance_to_fd_finish (BsClient *self, GAsyncResult *result, GError **error)
+{
+  return export_finish (self, result, bs_client_export_attendance_to_fd_async, error);
+}
+
+/* ------------------------------------------------------------------ into a file */
+
+typedef struct
+{
+  char *path;      /* where the export goes */
+  char *temp_path; /* beside it, until renamed over it; removed unless */
+  int fd;          /* the temporary file */
+} ExportFile;
+
+static void
+export_file_free (ExportFile *data)
+{
+  if (data->fd >= 0)
+    close (data->fd);
+  if (data->temp_path != NULL)
+    g_unlink (data->temp_path);
+  g_free (data->temp_path);
+  g_free (data->path);
+  g_free (data);
+}
+
+/* a G_FILE_ERROR from @saved_errno whose message names the file */
+static GError *
+file_error (const char *path, int saved_errno)
+{
+  return g_error_new (G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                      _ ("Cannot write “%s”: %s"), path, g_strerror (saved_errno));
+}
+
+/* the temporary file beside @data->path, mode 0600 */
+static gboolean
+export_file_open (ExportFile *data, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (data->path);
+  g_autofree char *base = g_path_get_basename (data->path);
+  g_autofree char *template = g_strdup_printf ("%s/.%s.XXXXXX", dir, base);
+  int saved_errno;
+
+  data->fd = g_mkstemp_full (template, O_WRONLY | O_CLOEXEC, 0600);
+  if (data->fd < 0)
+    {
+      saved_errno = errno;
+      *error = file_error (data->path, saved_errno);
+      return FALSE;
+    }
+  data->temp_path = g_steal_pointer (&template);
+  return TRUE;
+}
+
+/* in a worker: on disk, then in place */
+static void
+export_file_commit (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  ExportFile *data = task_data;
+  int saved_errno = 0;
+
+  if (fsync (data->fd) != 0)
+    saved_errno = errno;
+  if (close (data->fd) != 0 && saved_errno == 0)
+    saved_errno = errno;
+  data->fd = -1;
+  if (saved_errno == 0 && g_rename (data->temp_path, data->path) != 0)
+    saved_errno = errno;
+  if (saved_errno != 0)
+    {
+      g_task_return_error (task, file_error (data->path, saved_errno));
+      return;
+    }
+  g_clear_pointer (&data->temp_path, g_free);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+export_file_written_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GError *error = NULL;
+
+  if (!bs_client_export_attendance_to_fd_finish (BS_CLIENT (source), result, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  /* written: a Cancel now would only leave the caller unsure of the file */
+  g_task_set_check_cancellable (task, FALSE);
+  g_task_run_in_thread (task, export_file_commit);
+}
+
+void
+bs_client_export_attendance_async (BsClient *self,
+                                   GFile *file,
+                                   guint64 from_usec,
+                                   guint64 to_usec,
+                                   GCancellable *cancellable,
+                                   GAsyncReadyCallback callback,
+                                   gpointer user_data)
+{
+  g_autoptr (GTask) task = NULL;
+  ExportFile *data;
+  GError *error = NULL;
+
+  g_return_if_fail (BS_IS_CLIENT (self));
+  g_return_if_fail (G_IS_FILE (file));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, bs_client_export_attendance_async);
+  data = g_new0 (ExportFile, 1);
+  data->fd = -1;
+  data->path = g_file_get_path (file);
+  g_task_set_task_data (task, data, (GDestroyNotify)export_file_free);
+  if (data->path == NULL)
+    {
+      g_autofree char *uri = g_file_get_uri (file);
+
+      g_task_return_error (task, file_error (uri, EINVAL));
+      return;
+    }
+  if (!export_file_open (data, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  bs_client_export_attendance_to_fd_async (self, data->fd, from_usec, to_usec, cancellable,
+                                           export_file_written_cb, g_steal_pointer (&task));
+}
+
+gboolean
+bs_client_export_attendance_finish (BsClient *self, GAsyncResult *result, GError **error)
+{
+  return export_finish (self, result, bs_client_export_attendance_async, error);
+}
