@@ -6,7 +6,7 @@
  */
 #include "store-test-util.h"
 
-#include "../common/test-sqlite.h"
+#include "../../common/test-sqlite.h"
 
 #include <math.h>
 
