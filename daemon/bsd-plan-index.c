@@ -223,24 +223,11 @@ owner_of_slot (Dev *dev, BsdPlanItemKind kind, guint16 uid, guint8 index, const 
   return dp;
 }
 
-static Dev *
-dev_index (const BsdSnapshot *snapshot, BsdDevicePlan *plan)
+/* the users of @dev's snapshot, sorted: one DevPin per usable PIN */
+static void
+dev_index_users (Dev *dev, GPtrArray *users)
 {
-  g_autoptr (Dev) dev = g_new0 (Dev, 1);
-  g_autoptr (GPtrArray) users = sorted_copy (snapshot->users, bsd_user_compare);
-  g_autoptr (GPtrArray) templates = sorted_copy (snapshot->templates, bsd_template_compare);
-  g_autoptr (GPtrArray) faces = sorted_copy (snapshot->faces, bsd_face_compare);
-  const ZkTemplate *prev_tmpl = NULL;
-  const ZkFace *prev_face = NULL;
-
-  dev->snapshot = snapshot;
-  dev->plan = plan;
-  dev->pins = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify)dev_pin_free);
-  dev->uid_users = g_hash_table_new (g_direct_hash, g_direct_equal);
-  dev->uid_fingers = g_hash_table_new (g_direct_hash, g_direct_equal);
-  dev->face_uids = g_hash_table_new (g_direct_hash, g_direct_equal);
-  dev->occupied = g_malloc0 (65536 / 8);
-  dev->next_uid = 1;
+  BsdDevicePlan *plan = dev->plan;
 
   for (guint i = 0; i < users->len; i++)
     {
@@ -305,82 +292,97 @@ dev_index (const BsdSnapshot *snapshot, BsdDevicePlan *plan)
       g_hash_table_insert (dev->pins, dp->pin, dp);
       dev->score++;
     }
+}
 
-  for (guint i = 0; i < templates->len; i++)
+/* what the device counts of a finger or face in slot @uid: fingers per
+ * template (a repeat is the same one), faces per user */
+static void
+dev_count_item (Dev *dev, BsdPlanItemKind kind, guint16 uid, gboolean repeat)
+{
+  gpointer count;
+
+  if (kind == BSD_PLAN_ITEM_FACE)
     {
-      const ZkTemplate *tmpl = g_ptr_array_index (templates, i);
-      gboolean repeat
-          = prev_tmpl != NULL && prev_tmpl->uid == tmpl->uid && prev_tmpl->fid == tmpl->fid;
+      g_hash_table_add (dev->face_uids, GUINT_TO_POINTER (uid));
+      return;
+    }
+  if (repeat)
+    return;
+  count = g_hash_table_lookup (dev->uid_fingers, GUINT_TO_POINTER (uid));
+  g_hash_table_insert (dev->uid_fingers, GUINT_TO_POINTER (uid),
+                       GUINT_TO_POINTER (GPOINTER_TO_UINT (count) + 1));
+  dev->listed_fingers++;
+}
+
+/* the fingers (ZkTemplate*) or faces (ZkFace*) of @dev's snapshot,
+ * sorted: each given to the DevPin of its slot */
+static void
+dev_index_items (Dev *dev, GPtrArray *items, BsdPlanItemKind kind)
+{
+  gboolean face = kind == BSD_PLAN_ITEM_FACE;
+  const char *what = face ? "face" : "finger";
+  guint n_index = face ? BSD_PLAN_N_FACES : BSD_PLAN_N_FINGERS;
+  guint prev_uid = G_MAXUINT, prev_fid = G_MAXUINT;
+
+  for (guint i = 0; i < items->len; i++)
+    {
+      gconstpointer item = g_ptr_array_index (items, i);
+      guint16 uid = face ? ((const ZkFace *)item)->uid : ((const ZkTemplate *)item)->uid;
+      guint8 fid = face ? ((const ZkFace *)item)->fid : ((const ZkTemplate *)item)->fid;
+      gboolean repeat = prev_uid == uid && prev_fid == fid;
       DevPin *dp;
 
-      prev_tmpl = tmpl;
-      if (tmpl->uid <= BSD_PLAN_MAX_UID)
-        bsd_plan_occupy (dev, tmpl->uid);
-      if (!repeat)
-        {
-          gpointer count = g_hash_table_lookup (dev->uid_fingers, GUINT_TO_POINTER (tmpl->uid));
-
-          g_hash_table_insert (dev->uid_fingers, GUINT_TO_POINTER (tmpl->uid),
-                               GUINT_TO_POINTER (GPOINTER_TO_UINT (count) + 1));
-          dev->listed_fingers++;
-        }
-      if (tmpl->fid >= BSD_PLAN_N_FINGERS)
+      prev_uid = uid;
+      prev_fid = fid;
+      if (uid <= BSD_PLAN_MAX_UID)
+        bsd_plan_occupy (dev, uid);
+      dev_count_item (dev, kind, uid, repeat);
+      if (fid >= n_index)
         {
           bsd_plan_add_skip (
-              plan, BSD_PLAN_ITEM_FINGER, bsd_snapshot_lookup_pin (snapshot, tmpl->uid), tmpl->uid,
-              tmpl->fid, BSD_SKIP_INVALID_INDEX,
-              g_strdup_printf ("finger index %u in slot %u is out of range", tmpl->fid, tmpl->uid));
+              dev->plan, kind, bsd_snapshot_lookup_pin (dev->snapshot, uid), uid, fid,
+              BSD_SKIP_INVALID_INDEX,
+              g_strdup_printf ("%s index %u in slot %u is out of range", what, fid, uid));
           continue;
         }
-      dp = owner_of_slot (dev, BSD_PLAN_ITEM_FINGER, tmpl->uid, tmpl->fid, "finger");
+      dp = owner_of_slot (dev, kind, uid, fid, what);
       if (dp == NULL)
         continue;
-      if (repeat || dp->fingers[tmpl->fid] != NULL)
+      if (repeat || bsd_plan_dev_pin_item (dp, kind, fid) != NULL)
         {
-          bsd_plan_add_skip (
-              plan, BSD_PLAN_ITEM_FINGER, dp->pin, tmpl->uid, tmpl->fid, BSD_SKIP_DUPLICATE_INDEX,
-              g_strdup_printf ("finger %u of slot %u is listed twice; the first is kept", tmpl->fid,
-                               tmpl->uid));
+          bsd_plan_add_skip (dev->plan, kind, dp->pin, uid, fid, BSD_SKIP_DUPLICATE_INDEX,
+                             g_strdup_printf ("%s %u of slot %u is listed twice; the first is kept",
+                                              what, fid, uid));
           continue;
         }
-      dp->fingers[tmpl->fid] = tmpl;
+      if (face)
+        dp->faces[fid] = item;
+      else
+        dp->fingers[fid] = item;
       dev->score++;
     }
+}
 
-  for (guint i = 0; i < faces->len; i++)
-    {
-      const ZkFace *face = g_ptr_array_index (faces, i);
-      gboolean repeat
-          = prev_face != NULL && prev_face->uid == face->uid && prev_face->fid == face->fid;
-      DevPin *dp;
+static Dev *
+dev_index (const BsdSnapshot *snapshot, BsdDevicePlan *plan)
+{
+  g_autoptr (Dev) dev = g_new0 (Dev, 1);
+  g_autoptr (GPtrArray) users = sorted_copy (snapshot->users, bsd_user_compare);
+  g_autoptr (GPtrArray) templates = sorted_copy (snapshot->templates, bsd_template_compare);
+  g_autoptr (GPtrArray) faces = sorted_copy (snapshot->faces, bsd_face_compare);
 
-      prev_face = face;
-      if (face->uid <= BSD_PLAN_MAX_UID)
-        bsd_plan_occupy (dev, face->uid);
-      g_hash_table_add (dev->face_uids, GUINT_TO_POINTER (face->uid));
-      if (face->fid >= BSD_PLAN_N_FACES)
-        {
-          bsd_plan_add_skip (
-              plan, BSD_PLAN_ITEM_FACE, bsd_snapshot_lookup_pin (snapshot, face->uid), face->uid,
-              face->fid, BSD_SKIP_INVALID_INDEX,
-              g_strdup_printf ("face index %u in slot %u is out of range", face->fid, face->uid));
-          continue;
-        }
-      dp = owner_of_slot (dev, BSD_PLAN_ITEM_FACE, face->uid, face->fid, "face");
-      if (dp == NULL)
-        continue;
-      if (repeat || dp->faces[face->fid] != NULL)
-        {
-          bsd_plan_add_skip (
-              plan, BSD_PLAN_ITEM_FACE, dp->pin, face->uid, face->fid, BSD_SKIP_DUPLICATE_INDEX,
-              g_strdup_printf ("face %u of slot %u is listed twice; the first is kept", face->fid,
-                               face->uid));
-          continue;
-        }
-      dp->faces[face->fid] = face;
-      dev->score++;
-    }
+  dev->snapshot = snapshot;
+  dev->plan = plan;
+  dev->pins = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify)dev_pin_free);
+  dev->uid_users = g_hash_table_new (g_direct_hash, g_direct_equal);
+  dev->uid_fingers = g_hash_table_new (g_direct_hash, g_direct_equal);
+  dev->face_uids = g_hash_table_new (g_direct_hash, g_direct_equal);
+  dev->occupied = g_malloc0 (65536 / 8);
+  dev->next_uid = 1;
 
+  dev_index_users (dev, users);
+  dev_index_items (dev, templates, BSD_PLAN_ITEM_FINGER);
+  dev_index_items (dev, faces, BSD_PLAN_ITEM_FACE);
   return g_steal_pointer (&dev);
 }
 
