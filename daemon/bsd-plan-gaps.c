@@ -35,14 +35,161 @@ held_anywhere (GPtrArray *devs, const char *pin, BsdPlanItemKind kind, guint ind
   return FALSE;
 }
 
+static void
+json_add_uint (JsonBuilder *builder, const char *member, guint64 value)
+{
+  json_builder_set_member_name (builder, member);
+  json_builder_add_int_value (builder, (gint64)value);
+}
+
+/* the fingers and faces of the area: each (PIN, index) once */
+static void
+json_add_union (JsonBuilder *builder, GPtrArray *devs, GPtrArray *union_pins)
+{
+  guint64 union_fingers = 0, union_faces = 0;
+
+  for (guint p = 0; p < union_pins->len; p++)
+    {
+      const char *pin = g_ptr_array_index (union_pins, p);
+
+      for (guint i = 0; i < BSD_PLAN_N_FINGERS; i++)
+        union_fingers += held_anywhere (devs, pin, BSD_PLAN_ITEM_FINGER, i) ? 1 : 0;
+      for (guint i = 0; i < BSD_PLAN_N_FACES; i++)
+        union_faces += held_anywhere (devs, pin, BSD_PLAN_ITEM_FACE, i) ? 1 : 0;
+    }
+  json_builder_set_member_name (builder, "union");
+  json_builder_begin_object (builder);
+  json_add_uint (builder, "users", union_pins->len);
+  json_add_uint (builder, "fingers", union_fingers);
+  json_add_uint (builder, "faces", union_faces);
+  json_builder_end_object (builder);
+}
+
+/* "missing_users": the area's PINs @dev does not hold; returns how many */
+static guint64
+json_add_missing_users (JsonBuilder *builder, Dev *dev, GPtrArray *union_pins)
+{
+  guint64 n = 0;
+
+  json_builder_set_member_name (builder, "missing_users");
+  json_builder_begin_array (builder);
+  for (guint p = 0; p < union_pins->len; p++)
+    {
+      const char *pin = g_ptr_array_index (union_pins, p);
+
+      if (bsd_plan_dev_holds (dev, pin) == NULL)
+        {
+          bsd_plan_add_text (builder, pin);
+          n++;
+        }
+    }
+  json_builder_end_array (builder);
+  return n;
+}
+
+/* "missing_fingers" or "missing_faces": what another device of the area
+ * holds and @dev lacks; returns how many */
+static guint64
+json_add_missing_items (
+    JsonBuilder *builder, GPtrArray *devs, Dev *dev, GPtrArray *union_pins, BsdPlanItemKind kind)
+{
+  gboolean face = kind == BSD_PLAN_ITEM_FACE;
+  guint n_index = face ? BSD_PLAN_N_FACES : BSD_PLAN_N_FINGERS;
+  guint64 n = 0;
+
+  json_builder_set_member_name (builder, face ? "missing_faces" : "missing_fingers");
+  json_builder_begin_array (builder);
+  /* a device without face support lacks nothing it could hold */
+  for (guint p = 0; (!face || dev->snapshot->face_capable) && p < union_pins->len; p++)
+    {
+      const char *pin = g_ptr_array_index (union_pins, p);
+      DevPin *dp = bsd_plan_dev_holds (dev, pin);
+
+      for (guint i = 0; i < n_index; i++)
+        if ((dp == NULL || bsd_plan_dev_pin_item (dp, kind, i) == NULL)
+            && held_anywhere (devs, pin, kind, i))
+          {
+            json_add_pin_index (builder, pin, face ? "face" : "finger", i);
+            n++;
+          }
+    }
+  json_builder_end_array (builder);
+  return n;
+}
+
+/* "tombstoned_present": deleted PINs @dev still holds; returns how many */
+static guint64
+json_add_tombstoned (JsonBuilder *builder, const BsdPlanInput *input, Dev *dev)
+{
+  g_autoptr (GPtrArray) tombstoned = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer key;
+
+  g_hash_table_iter_init (&iter, dev->pins);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    if (bsd_plan_is_tombstoned (input, key))
+      g_ptr_array_add (tombstoned, key);
+  g_ptr_array_sort (tombstoned, bsd_pin_compare_ptr);
+  json_builder_set_member_name (builder, "tombstoned_present");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < tombstoned->len; i++)
+    bsd_plan_add_text (builder, g_ptr_array_index (tombstoned, i));
+  json_builder_end_array (builder);
+  return tombstoned->len;
+}
+
+/* one device's gaps; returns how many things it lacks or holds too much */
+static guint64
+json_add_device_gaps (JsonBuilder *builder,
+                      const BsdPlanInput *input,
+                      GPtrArray *devs,
+                      Dev *dev,
+                      GPtrArray *union_pins)
+{
+  guint64 n_users, n_fingers, n_faces, n_tombstoned;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "device_id");
+  json_builder_add_int_value (builder, dev->snapshot->device_id);
+  json_builder_set_member_name (builder, "name");
+  if (dev->snapshot->name != NULL)
+    {
+      g_autofree char *name = bsd_plan_sanitize_text (dev->snapshot->name);
+
+      bsd_plan_add_text (builder, name);
+    }
+  else
+    json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "face_capable");
+  json_builder_add_boolean_value (builder, dev->snapshot->face_capable);
+
+  n_users = json_add_missing_users (builder, dev, union_pins);
+  n_fingers = json_add_missing_items (builder, devs, dev, union_pins, BSD_PLAN_ITEM_FINGER);
+  n_faces = json_add_missing_items (builder, devs, dev, union_pins, BSD_PLAN_ITEM_FACE);
+  n_tombstoned = json_add_tombstoned (builder, input, dev);
+
+  json_builder_set_member_name (builder, "counts");
+  json_builder_begin_object (builder);
+  json_add_uint (builder, "missing_users", n_users);
+  json_add_uint (builder, "missing_fingers", n_fingers);
+  json_add_uint (builder, "missing_faces", n_faces);
+  json_add_uint (builder, "tombstoned_present", n_tombstoned);
+  json_builder_end_object (builder);
+  json_builder_set_member_name (builder, "complete");
+  json_builder_add_boolean_value (builder, n_users + n_fingers + n_faces + n_tombstoned == 0);
+  json_builder_end_object (builder);
+  return n_users + n_fingers + n_faces + n_tombstoned;
+}
+
 JsonNode *
 bsd_plan_gaps (const BsdPlanInput *input, GError **error)
 {
   g_autoptr (GPtrArray) plans = NULL;
   g_autoptr (GPtrArray) devs = NULL;
   g_autoptr (GPtrArray) union_pins = NULL;
+  g_autoptr (GArray) unreachable = NULL;
   g_autoptr (JsonBuilder) builder = NULL;
-  guint64 union_fingers = 0, union_faces = 0, total_missing = 0;
+  guint64 total_missing = 0;
 
   g_return_val_if_fail (input != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -53,145 +200,27 @@ bsd_plan_gaps (const BsdPlanInput *input, GError **error)
   plans = g_ptr_array_new_with_free_func ((GDestroyNotify)bsd_plan_device_plan_free);
   devs = bsd_plan_index_devices (input, plans);
   union_pins = bsd_plan_build_union (input, devs);
-  for (guint p = 0; p < union_pins->len; p++)
-    {
-      const char *pin = g_ptr_array_index (union_pins, p);
-
-      for (guint i = 0; i < BSD_PLAN_N_FINGERS; i++)
-        union_fingers += held_anywhere (devs, pin, BSD_PLAN_ITEM_FINGER, i) ? 1 : 0;
-      for (guint i = 0; i < BSD_PLAN_N_FACES; i++)
-        union_faces += held_anywhere (devs, pin, BSD_PLAN_ITEM_FACE, i) ? 1 : 0;
-    }
 
   builder = json_builder_new ();
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "area_id");
   json_builder_add_int_value (builder, input->area_id);
-  json_builder_set_member_name (builder, "union");
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "users");
-  json_builder_add_int_value (builder, union_pins->len);
-  json_builder_set_member_name (builder, "fingers");
-  json_builder_add_int_value (builder, (gint64)union_fingers);
-  json_builder_set_member_name (builder, "faces");
-  json_builder_add_int_value (builder, (gint64)union_faces);
-  json_builder_end_object (builder);
+  json_add_union (builder, devs, union_pins);
 
   json_builder_set_member_name (builder, "devices");
   json_builder_begin_array (builder);
   for (guint d = 0; d < devs->len; d++)
-    {
-      Dev *dev = g_ptr_array_index (devs, d);
-      g_autoptr (GPtrArray) tombstoned = g_ptr_array_new ();
-      guint64 n_users = 0, n_fingers = 0, n_faces = 0;
-      GHashTableIter iter;
-      gpointer key;
-
-      json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "device_id");
-      json_builder_add_int_value (builder, dev->snapshot->device_id);
-      json_builder_set_member_name (builder, "name");
-      if (dev->snapshot->name != NULL)
-        {
-          g_autofree char *name = bsd_plan_sanitize_text (dev->snapshot->name);
-
-          bsd_plan_add_text (builder, name);
-        }
-      else
-        json_builder_add_null_value (builder);
-      json_builder_set_member_name (builder, "face_capable");
-      json_builder_add_boolean_value (builder, dev->snapshot->face_capable);
-
-      json_builder_set_member_name (builder, "missing_users");
-      json_builder_begin_array (builder);
-      for (guint p = 0; p < union_pins->len; p++)
-        {
-          const char *pin = g_ptr_array_index (union_pins, p);
-
-          if (bsd_plan_dev_holds (dev, pin) == NULL)
-            {
-              bsd_plan_add_text (builder, pin);
-              n_users++;
-            }
-        }
-      json_builder_end_array (builder);
-
-      json_builder_set_member_name (builder, "missing_fingers");
-      json_builder_begin_array (builder);
-      for (guint p = 0; p < union_pins->len; p++)
-        {
-          const char *pin = g_ptr_array_index (union_pins, p);
-          DevPin *dp = bsd_plan_dev_holds (dev, pin);
-
-          for (guint i = 0; i < BSD_PLAN_N_FINGERS; i++)
-            if ((dp == NULL || dp->fingers[i] == NULL)
-                && held_anywhere (devs, pin, BSD_PLAN_ITEM_FINGER, i))
-              {
-                json_add_pin_index (builder, pin, "finger", i);
-                n_fingers++;
-              }
-        }
-      json_builder_end_array (builder);
-
-      /* a device without face support lacks nothing it could hold */
-      json_builder_set_member_name (builder, "missing_faces");
-      json_builder_begin_array (builder);
-      for (guint p = 0; dev->snapshot->face_capable && p < union_pins->len; p++)
-        {
-          const char *pin = g_ptr_array_index (union_pins, p);
-          DevPin *dp = bsd_plan_dev_holds (dev, pin);
-
-          for (guint i = 0; i < BSD_PLAN_N_FACES; i++)
-            if ((dp == NULL || dp->faces[i] == NULL)
-                && held_anywhere (devs, pin, BSD_PLAN_ITEM_FACE, i))
-              {
-                json_add_pin_index (builder, pin, "face", i);
-                n_faces++;
-              }
-        }
-      json_builder_end_array (builder);
-
-      g_hash_table_iter_init (&iter, dev->pins);
-      while (g_hash_table_iter_next (&iter, &key, NULL))
-        if (bsd_plan_is_tombstoned (input, key))
-          g_ptr_array_add (tombstoned, key);
-      g_ptr_array_sort (tombstoned, bsd_pin_compare_ptr);
-      json_builder_set_member_name (builder, "tombstoned_present");
-      json_builder_begin_array (builder);
-      for (guint i = 0; i < tombstoned->len; i++)
-        bsd_plan_add_text (builder, g_ptr_array_index (tombstoned, i));
-      json_builder_end_array (builder);
-
-      json_builder_set_member_name (builder, "counts");
-      json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "missing_users");
-      json_builder_add_int_value (builder, (gint64)n_users);
-      json_builder_set_member_name (builder, "missing_fingers");
-      json_builder_add_int_value (builder, (gint64)n_fingers);
-      json_builder_set_member_name (builder, "missing_faces");
-      json_builder_add_int_value (builder, (gint64)n_faces);
-      json_builder_set_member_name (builder, "tombstoned_present");
-      json_builder_add_int_value (builder, tombstoned->len);
-      json_builder_end_object (builder);
-      json_builder_set_member_name (builder, "complete");
-      json_builder_add_boolean_value (builder,
-                                      n_users + n_fingers + n_faces + tombstoned->len == 0);
-      json_builder_end_object (builder);
-      total_missing += n_users + n_fingers + n_faces + tombstoned->len;
-    }
+    total_missing
+        += json_add_device_gaps (builder, input, devs, g_ptr_array_index (devs, d), union_pins);
   json_builder_end_array (builder);
 
-  {
-    g_autoptr (GArray) unreachable = bsd_plan_sorted_unreachable (input);
-
-    json_builder_set_member_name (builder, "unreachable");
-    json_builder_begin_array (builder);
-    for (guint i = 0; i < unreachable->len; i++)
-      json_builder_add_int_value (builder, g_array_index (unreachable, guint, i));
-    json_builder_end_array (builder);
-  }
-  json_builder_set_member_name (builder, "total_missing");
-  json_builder_add_int_value (builder, (gint64)total_missing);
+  unreachable = bsd_plan_sorted_unreachable (input);
+  json_builder_set_member_name (builder, "unreachable");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < unreachable->len; i++)
+    json_builder_add_int_value (builder, g_array_index (unreachable, guint, i));
+  json_builder_end_array (builder);
+  json_add_uint (builder, "total_missing", total_missing);
   json_builder_end_object (builder);
 
   return json_builder_get_root (builder);
