@@ -1415,6 +1415,54 @@ test_gaps (void)
     g_assert_true (json_object_get_boolean_member (gaps_device (after, d), "complete"));
 }
 
+/* a terminal without face support lacks no face; one with it does */
+static void
+test_gaps_faces (void)
+{
+  g_autoptr (GPtrArray) snapshots
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)bsd_snapshot_free);
+  g_autoptr (BsdPlanInput) input = NULL;
+  g_autoptr (JsonNode) gaps = NULL;
+  BsdSnapshot *face = th_snapshot (1, "face");
+  BsdSnapshot *finger = th_snapshot (2, "finger only");
+  BsdSnapshot *other = th_snapshot (3, "another face");
+  JsonObject *counts;
+  JsonArray *missing;
+
+  face->face_capable = other->face_capable = TRUE;
+  face->face_version = g_strdup ("7");
+  other->face_version = g_strdup ("7");
+  th_add_user (face, 1, "7", "Ann");
+  th_add_face (face, 1, 0, "7", 0);
+  th_add_user (finger, 1, "7", "Ann");
+  th_add_user (other, 1, "7", "Ann");
+  g_ptr_array_add (snapshots, face);
+  g_ptr_array_add (snapshots, finger);
+  g_ptr_array_add (snapshots, other);
+  input = th_input (snapshots);
+  gaps = bsd_plan_gaps (input, NULL);
+
+  g_assert_cmpint (
+      json_object_get_int_member (
+          json_object_get_object_member (json_node_get_object (gaps), "union"), "faces"),
+      ==, 1);
+  counts = json_object_get_object_member (gaps_device (gaps, 1), "counts");
+  g_assert_cmpint (json_object_get_int_member (counts, "missing_faces"), ==, 0);
+  g_assert_cmpint (
+      json_array_get_length (json_object_get_array_member (gaps_device (gaps, 1), "missing_faces")),
+      ==, 0);
+  g_assert_true (json_object_get_boolean_member (gaps_device (gaps, 1), "complete"));
+  counts = json_object_get_object_member (gaps_device (gaps, 2), "counts");
+  g_assert_cmpint (json_object_get_int_member (counts, "missing_faces"), ==, 1);
+  missing = json_object_get_array_member (gaps_device (gaps, 2), "missing_faces");
+  g_assert_cmpstr (
+      json_object_get_string_member (json_array_get_object_element (missing, 0), "pin"), ==, "7");
+  g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (missing, 0), "face"),
+                   ==, 0);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (gaps), "total_missing"), ==,
+                   1);
+}
+
 /* ---------------------------------------------------------------- helpers */
 
 static void
@@ -1511,6 +1559,7 @@ main (int argc, char **argv)
   g_test_add_func ("/plan/hostile", test_hostile_input);
   g_test_add_func ("/plan/json/deterministic", test_deterministic_json);
   g_test_add_func ("/plan/gaps", test_gaps);
+  g_test_add_func ("/plan/gaps-faces", test_gaps_faces);
   g_test_add_func ("/plan/pin-compare", test_pin_compare);
   g_test_add_func ("/plan/snapshot-helpers", test_snapshot_helpers);
 
