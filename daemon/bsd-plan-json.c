@@ -234,14 +234,98 @@ bsd_plan_to_json (BsdPlan *plan)
   return bsd_plan_to_json_full (plan, 0);
 }
 
+static void
+json_add_conflict (JsonBuilder *builder, const BsdPlanConflict *conflict)
+{
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "pin");
+  bsd_plan_add_text (builder, conflict->pin);
+  json_builder_set_member_name (builder, "kind");
+  bsd_plan_add_text (builder, bsd_plan_item_kind_to_string (conflict->kind));
+  json_builder_set_member_name (builder, "field");
+  bsd_plan_add_text (builder, conflict->field);
+  json_builder_set_member_name (builder, "index");
+  json_builder_add_int_value (builder, conflict->index);
+  json_builder_set_member_name (builder, "values");
+  json_builder_begin_array (builder);
+  for (guint j = 0; j < conflict->values->len; j++)
+    {
+      BsdConflictValue *value = g_ptr_array_index (conflict->values, j);
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "device_id");
+      json_builder_add_int_value (builder, value->device_id);
+      json_builder_set_member_name (builder, "value");
+      bsd_plan_add_text (builder, value->value);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+  json_builder_set_member_name (builder, "winner_value");
+  bsd_plan_add_text (builder, conflict->winner_value);
+  json_builder_set_member_name (builder, "winner_device");
+  json_builder_add_int_value (builder, conflict->winner_device);
+  json_builder_set_member_name (builder, "reason");
+  bsd_plan_add_text (builder, bsd_winner_reason_to_string (conflict->reason));
+  json_builder_end_object (builder);
+}
+
+static void
+json_add_roster_update (JsonBuilder *builder, const BsdPerson *person)
+{
+  g_autofree char *name = bsd_plan_sanitize_text (person->name);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "pin");
+  bsd_plan_add_text (builder, person->pin);
+  json_builder_set_member_name (builder, "name");
+  bsd_plan_add_text (builder, name);
+  json_builder_set_member_name (builder, "privilege");
+  json_builder_add_int_value (builder, person->privilege);
+  json_builder_set_member_name (builder, "card");
+  json_builder_add_int_value (builder, person->card);
+  json_builder_set_member_name (builder, "group");
+  json_builder_add_int_value (builder, person->group);
+  json_builder_set_member_name (builder, "has_password");
+  json_builder_add_boolean_value (builder, person->password && person->password[0]);
+  json_builder_set_member_name (builder, "central_edit");
+  json_builder_add_boolean_value (builder, person->central_edit);
+  json_builder_end_object (builder);
+}
+
+/* the "devices" array; @total gets the sum of their counts. Returns how
+ * many failed. */
+static guint
+json_add_devices (JsonBuilder *builder, BsdPlan *plan, guint max_items, BsdPlanCounts *total)
+{
+  g_autoptr (GHashTable) hashes
+      = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
+  guint failed = 0;
+
+  json_builder_set_member_name (builder, "devices");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < plan->devices->len; i++)
+    {
+      BsdDevicePlan *device = g_ptr_array_index (plan->devices, i);
+
+      json_add_device (builder, device, plan->primary_device_id, hashes, max_items);
+      total->users_add += device->counts.users_add;
+      total->users_update += device->counts.users_update;
+      total->users_delete += device->counts.users_delete;
+      total->templates_add += device->counts.templates_add;
+      total->faces_add += device->counts.faces_add;
+      total->skips += device->counts.skips;
+      failed += device->failed ? 1 : 0;
+    }
+  json_builder_end_array (builder);
+  return failed;
+}
+
 JsonNode *
 bsd_plan_to_json_full (BsdPlan *plan, guint max_items)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
-  g_autoptr (GHashTable) hashes
-      = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
   BsdPlanCounts total = { 0 };
-  guint failed = 0;
+  guint failed;
   guint n;
 
   g_return_val_if_fail (plan != NULL, NULL);
@@ -261,22 +345,7 @@ bsd_plan_to_json_full (BsdPlan *plan, guint max_items)
   json_builder_set_member_name (builder, "primary");
   json_builder_add_int_value (builder, plan->primary_device_id);
 
-  json_builder_set_member_name (builder, "devices");
-  json_builder_begin_array (builder);
-  for (guint i = 0; i < plan->devices->len; i++)
-    {
-      BsdDevicePlan *device = g_ptr_array_index (plan->devices, i);
-
-      json_add_device (builder, device, plan->primary_device_id, hashes, max_items);
-      total.users_add += device->counts.users_add;
-      total.users_update += device->counts.users_update;
-      total.users_delete += device->counts.users_delete;
-      total.templates_add += device->counts.templates_add;
-      total.faces_add += device->counts.faces_add;
-      total.skips += device->counts.skips;
-      failed += device->failed ? 1 : 0;
-    }
-  json_builder_end_array (builder);
+  failed = json_add_devices (builder, plan, max_items, &total);
 
   json_builder_set_member_name (builder, "unreachable");
   json_builder_begin_array (builder);
@@ -288,67 +357,14 @@ bsd_plan_to_json_full (BsdPlan *plan, guint max_items)
   json_builder_set_member_name (builder, "conflicts");
   json_builder_begin_array (builder);
   for (guint i = 0; i < n; i++)
-    {
-      BsdPlanConflict *conflict = g_ptr_array_index (plan->conflicts, i);
-
-      json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "pin");
-      bsd_plan_add_text (builder, conflict->pin);
-      json_builder_set_member_name (builder, "kind");
-      bsd_plan_add_text (builder, bsd_plan_item_kind_to_string (conflict->kind));
-      json_builder_set_member_name (builder, "field");
-      bsd_plan_add_text (builder, conflict->field);
-      json_builder_set_member_name (builder, "index");
-      json_builder_add_int_value (builder, conflict->index);
-      json_builder_set_member_name (builder, "values");
-      json_builder_begin_array (builder);
-      for (guint j = 0; j < conflict->values->len; j++)
-        {
-          BsdConflictValue *value = g_ptr_array_index (conflict->values, j);
-
-          json_builder_begin_object (builder);
-          json_builder_set_member_name (builder, "device_id");
-          json_builder_add_int_value (builder, value->device_id);
-          json_builder_set_member_name (builder, "value");
-          bsd_plan_add_text (builder, value->value);
-          json_builder_end_object (builder);
-        }
-      json_builder_end_array (builder);
-      json_builder_set_member_name (builder, "winner_value");
-      bsd_plan_add_text (builder, conflict->winner_value);
-      json_builder_set_member_name (builder, "winner_device");
-      json_builder_add_int_value (builder, conflict->winner_device);
-      json_builder_set_member_name (builder, "reason");
-      bsd_plan_add_text (builder, bsd_winner_reason_to_string (conflict->reason));
-      json_builder_end_object (builder);
-    }
+    json_add_conflict (builder, g_ptr_array_index (plan->conflicts, i));
   json_builder_end_array (builder);
 
   n = list_limit (builder, "roster_updates", plan->roster_updates->len, max_items);
   json_builder_set_member_name (builder, "roster_updates");
   json_builder_begin_array (builder);
   for (guint i = 0; i < n; i++)
-    {
-      BsdPerson *person = g_ptr_array_index (plan->roster_updates, i);
-      g_autofree char *name = bsd_plan_sanitize_text (person->name);
-
-      json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "pin");
-      bsd_plan_add_text (builder, person->pin);
-      json_builder_set_member_name (builder, "name");
-      bsd_plan_add_text (builder, name);
-      json_builder_set_member_name (builder, "privilege");
-      json_builder_add_int_value (builder, person->privilege);
-      json_builder_set_member_name (builder, "card");
-      json_builder_add_int_value (builder, person->card);
-      json_builder_set_member_name (builder, "group");
-      json_builder_add_int_value (builder, person->group);
-      json_builder_set_member_name (builder, "has_password");
-      json_builder_add_boolean_value (builder, person->password && person->password[0]);
-      json_builder_set_member_name (builder, "central_edit");
-      json_builder_add_boolean_value (builder, person->central_edit);
-      json_builder_end_object (builder);
-    }
+    json_add_roster_update (builder, g_ptr_array_index (plan->roster_updates, i));
   json_builder_end_array (builder);
 
   n = list_limit (builder, "deleted_pins", plan->deleted_pins->len, max_items);
