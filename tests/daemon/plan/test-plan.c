@@ -1354,6 +1354,59 @@ test_deterministic_json (void)
   g_assert_nonnull (strstr (json1, "\"size\""));
 }
 
+/* the JSON of a plan carries each conflict and roster record whole */
+static void
+test_json_conflicts (void)
+{
+  g_autoptr (GPtrArray) snapshots = conflict_snapshots ();
+  g_autoptr (BsdPlan) plan = plan_of (snapshots);
+  g_autoptr (JsonNode) node = bsd_plan_to_json (plan);
+  JsonObject *object = json_node_get_object (node);
+  JsonArray *conflicts = json_object_get_array_member (object, "conflicts");
+  JsonArray *roster = json_object_get_array_member (object, "roster_updates");
+  JsonObject *conflict = NULL;
+  JsonObject *person = NULL;
+  JsonArray *values;
+
+  for (guint i = 0; i < json_array_get_length (conflicts); i++)
+    {
+      JsonObject *c = json_array_get_object_element (conflicts, i);
+
+      if (g_strcmp0 (json_object_get_string_member (c, "field"), "name") == 0)
+        conflict = c;
+    }
+  g_assert_nonnull (conflict);
+  g_assert_cmpstr (json_object_get_string_member (conflict, "pin"), ==, "7");
+  g_assert_cmpstr (json_object_get_string_member (conflict, "kind"), ==, "user");
+  g_assert_cmpint (json_object_get_int_member (conflict, "winner_device"), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (conflict, "winner_value"), ==, "Alice");
+  g_assert_cmpstr (json_object_get_string_member (conflict, "reason"), ==, "primary");
+  values = json_object_get_array_member (conflict, "values");
+  g_assert_cmpuint (json_array_get_length (values), ==, 2);
+  g_assert_cmpint (
+      json_object_get_int_member (json_array_get_object_element (values, 1), "device_id"), ==, 2);
+  g_assert_cmpstr (
+      json_object_get_string_member (json_array_get_object_element (values, 1), "value"), ==,
+      "Alicia");
+  g_assert_cmpint (json_object_get_int_member (object, "conflict_count"), ==, plan->conflicts->len);
+
+  for (guint i = 0; i < json_array_get_length (roster); i++)
+    {
+      JsonObject *r = json_array_get_object_element (roster, i);
+
+      if (g_strcmp0 (json_object_get_string_member (r, "pin"), "7") == 0)
+        person = r;
+    }
+  g_assert_nonnull (person);
+  g_assert_cmpstr (json_object_get_string_member (person, "name"), ==, "Alice");
+  g_assert_cmpint (json_object_get_int_member (person, "card"), ==, 111);
+  g_assert_true (json_object_get_boolean_member (person, "has_password"));
+  g_assert_false (json_object_get_boolean_member (person, "central_edit"));
+  g_assert_cmpint (
+      json_object_get_int_member (json_object_get_object_member (object, "totals"), "users_add"),
+      ==, 5);
+}
+
 /* ------------------------------------------------------------------ gaps */
 
 static JsonObject *
@@ -1558,6 +1611,7 @@ main (int argc, char **argv)
   g_test_add_func ("/plan/invalid-input", test_invalid_input);
   g_test_add_func ("/plan/hostile", test_hostile_input);
   g_test_add_func ("/plan/json/deterministic", test_deterministic_json);
+  g_test_add_func ("/plan/json-conflicts", test_json_conflicts);
   g_test_add_func ("/plan/gaps", test_gaps);
   g_test_add_func ("/plan/gaps-faces", test_gaps_faces);
   g_test_add_func ("/plan/pin-compare", test_pin_compare);
