@@ -619,6 +619,37 @@ pick_winners (GArray *holders,
     }
 }
 
+/* the devices that hold (@dps' PIN, @index) as read; holder_of[d] is
+ * device d's entry in @holders, or -1 */
+static void
+collect_holders (GPtrArray *devs,
+                 DevPin **dps,
+                 BsdPlanItemKind kind,
+                 guint index,
+                 GArray *holders,
+                 gint *holder_of)
+{
+  g_array_set_size (holders, 0);
+  for (guint d = 0; d < devs->len; d++)
+    {
+      Dev *dev = g_ptr_array_index (devs, d);
+      DevPin *dp = dps[d] != NULL && !dps[d]->planned ? dps[d] : NULL;
+      gconstpointer item = dp ? bsd_plan_dev_pin_item (dp, kind, index) : NULL;
+      Holder h = { 0 };
+
+      holder_of[d] = -1;
+      if (item == NULL)
+        continue;
+      holder_of[d] = (gint)holders->len;
+      h.dev = dev;
+      h.data = item_data (item, kind);
+      h.valid = item_valid (item, kind);
+      h.version = dev_version (dev, kind);
+      h.winner = -1;
+      g_array_append_val (holders, h);
+    }
+}
+
 static void
 plan_items (GPtrArray *devs,
             Dev *primary,
@@ -645,26 +676,8 @@ plan_items (GPtrArray *devs,
 
       for (guint index = 0; index < n_index; index++)
         {
-          g_array_set_size (holders, 0);
           g_array_set_size (winners, 0);
-          for (guint d = 0; d < devs->len; d++)
-            {
-              Dev *dev = g_ptr_array_index (devs, d);
-              DevPin *dp = dps[d] != NULL && !dps[d]->planned ? dps[d] : NULL;
-              gconstpointer item = dp ? bsd_plan_dev_pin_item (dp, kind, index) : NULL;
-              Holder h = { 0 };
-
-              holder_of[d] = -1;
-              if (item == NULL)
-                continue;
-              holder_of[d] = (gint)holders->len;
-              h.dev = dev;
-              h.data = item_data (item, kind);
-              h.valid = item_valid (item, kind);
-              h.version = dev_version (dev, kind);
-              h.winner = -1;
-              g_array_append_val (holders, h);
-            }
+          collect_holders (devs, dps, kind, index, holders, holder_of);
           if (holders->len == 0)
             continue;
           pick_winners (holders, primary, pin, kind, index, conflicts);
