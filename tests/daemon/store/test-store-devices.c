@@ -107,42 +107,10 @@ test_areas (void)
 
 /* -------------------------------------------------------------- devices */
 
-void
-test_devices (void)
+static void
+devices_check_bad_configs (BsdStore *store, guint b)
 {
-  g_autoptr (BsdStore) store = store_open_memory ();
   g_autoptr (GError) error = NULL;
-  g_autoptr (BsdDeviceConfig) config = bsd_device_config_new ();
-  g_autoptr (BsdDevice) device = NULL;
-  g_autoptr (GPtrArray) devices = NULL;
-  guint hall, a, b, c;
-  guint32 key = 1;
-
-  hall = bsd_store_add_area (store, "Hall", &error);
-  config->name = g_strdup ("Terminal A");
-  config->address = g_strdup ("192.0.2.10");
-  config->comm_key = 4242;
-  config->area_id = hall;
-  a = bsd_store_add_device (store, config, &error);
-  g_assert_no_error (error);
-  b = store_add_device (store, "B", hall);
-  c = store_add_device (store, "C", 0);
-
-  device = bsd_store_get_device (store, a, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (device->id, ==, a);
-  g_assert_cmpstr (device->name, ==, "Terminal A");
-  g_assert_cmpstr (device->address, ==, "192.0.2.10");
-  g_assert_cmpuint (device->port, ==, 4370);
-  g_assert_cmpstr (device->protocol, ==, "auto");
-  g_assert_true (device->has_comm_key);
-  g_assert_cmpuint (device->timeout_ms, ==, 5000);
-  g_assert_true (device->enabled);
-  g_assert_cmpuint (device->area_id, ==, hall);
-  g_assert_null (device->time_zone);
-  g_assert_cmpstr (device->health.state, ==, "unknown");
-  g_assert_null (device->health.serial);
-  g_clear_pointer (&device, bsd_device_free);
 
   /* bad configurations change nothing */
   {
@@ -195,6 +163,13 @@ test_devices (void)
         g_clear_error (&error);
       }
   }
+}
+
+static void
+devices_check_lists (BsdStore *store, guint hall, guint a, guint b, guint c)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) devices = NULL;
 
   /* lists */
   devices = bsd_store_list_devices (store, &error);
@@ -213,6 +188,15 @@ test_devices (void)
   g_assert_null (bsd_store_list_area_devices (store, 999, &error));
   g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
   g_clear_error (&error);
+}
+
+static void
+devices_check_update (BsdStore *store, guint a, BsdDeviceConfig *config)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsdDevice) device = NULL;
+
+  guint32 key = 1;
 
   /* update: everything but the key */
   g_free (config->name);
@@ -242,6 +226,15 @@ test_devices (void)
   g_assert_false (bsd_store_update_device (store, 999, config, &error));
   g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
   g_clear_error (&error);
+}
+
+static void
+devices_check_comm_keys (BsdStore *store, guint a, guint b)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsdDevice) device = NULL;
+
+  guint32 key = 1;
 
   /* comm key */
   g_assert_true (bsd_store_get_comm_key (store, b, &key, &error));
@@ -259,6 +252,13 @@ test_devices (void)
   g_assert_false (bsd_store_set_comm_key (store, 999, 1, &error));
   g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
   g_clear_error (&error);
+}
+
+static void
+devices_check_health (BsdStore *store, guint b)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsdDevice) device = NULL;
 
   /* health */
   {
@@ -336,6 +336,48 @@ test_devices (void)
   g_assert_false (bsd_store_set_device_state (store, 999, "online", NULL, &error));
   g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
   g_clear_error (&error);
+}
+
+void
+test_devices (void)
+{
+  g_autoptr (BsdStore) store = store_open_memory ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsdDeviceConfig) config = bsd_device_config_new ();
+  g_autoptr (BsdDevice) device = NULL;
+  guint hall, a, b, c;
+
+  hall = bsd_store_add_area (store, "Hall", &error);
+  config->name = g_strdup ("Terminal A");
+  config->address = g_strdup ("192.0.2.10");
+  config->comm_key = 4242;
+  config->area_id = hall;
+  a = bsd_store_add_device (store, config, &error);
+  g_assert_no_error (error);
+  b = store_add_device (store, "B", hall);
+  c = store_add_device (store, "C", 0);
+
+  device = bsd_store_get_device (store, a, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (device->id, ==, a);
+  g_assert_cmpstr (device->name, ==, "Terminal A");
+  g_assert_cmpstr (device->address, ==, "192.0.2.10");
+  g_assert_cmpuint (device->port, ==, 4370);
+  g_assert_cmpstr (device->protocol, ==, "auto");
+  g_assert_true (device->has_comm_key);
+  g_assert_cmpuint (device->timeout_ms, ==, 5000);
+  g_assert_true (device->enabled);
+  g_assert_cmpuint (device->area_id, ==, hall);
+  g_assert_null (device->time_zone);
+  g_assert_cmpstr (device->health.state, ==, "unknown");
+  g_assert_null (device->health.serial);
+  g_clear_pointer (&device, bsd_device_free);
+
+  devices_check_bad_configs (store, b);
+  devices_check_lists (store, hall, a, b, c);
+  devices_check_update (store, a, config);
+  devices_check_comm_keys (store, a, b);
+  devices_check_health (store, b);
 
   /* removal */
   g_assert_true (bsd_store_remove_device (store, c, &error));
