@@ -274,6 +274,97 @@ standing (BsdStore *store, const char *pin)
   }                                                                                                \
   G_STMT_END
 
+static void
+tombstones_check_blocked (BsdStore *store, const ZkUser *one)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) templates = NULL;
+  BsdPersonEdit edit = { .name = "Back" };
+  gboolean stored = TRUE;
+
+  /* the leaver left the roster and cannot come back through a device */
+  g_assert_null (bsd_store_get_person (store, "1", &error));
+  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  templates = bsd_store_list_templates (store, "1", &error);
+  g_assert_cmpuint (templates->len, ==, 0);
+  g_clear_pointer (&templates, g_ptr_array_unref);
+  g_assert_true (bsd_store_upsert_person_from_device (store, one, &stored, &error));
+  g_assert_false (stored);
+  {
+    g_autoptr (GBytes) data = g_bytes_new_static ("x", 1);
+
+    g_assert_true (bsd_store_add_template (store, "1", BSD_TEMPLATE_KIND_FINGER, 0, "10", 1, data,
+                                           &stored, NULL, &error));
+    g_assert_false (stored);
+  }
+  /* nor through a central edit */
+  g_assert_false (bsd_store_edit_person (store, "1", &edit, &error));
+  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "allow it again"));
+  g_clear_error (&error);
+}
+
+static void
+tombstones_check_allow (BsdStore *store, const ZkUser *one)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsdTombstone) tombstone = NULL;
+  g_autoptr (GPtrArray) list = NULL;
+  BsdPersonEdit edit = { .name = "Back" };
+  gboolean stored = FALSE;
+
+  /* an administrator allows it again: recorded, no longer deleted */
+  g_assert_false (bsd_store_allow_tombstone (store, "2", "uid:0", &error));
+  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_true (bsd_store_allow_tombstone (store, "1", "uid:1001", &error));
+  g_assert_no_error (error);
+  g_assert_false (tombstoned (store, "1"));
+  tombstone = bsd_store_get_tombstone (store, "1", &error);
+  g_assert_cmpint (tombstone->allowed_at, >=, tombstone->created_at);
+  g_assert_cmpstr (tombstone->allowed_by, ==, "uid:1001");
+  g_assert_cmpuint (
+      tombstone->pending->len + tombstone->confirmed->len + tombstone->never_seen->len, ==, 0);
+  g_clear_pointer (&tombstone, bsd_tombstone_free);
+  list = bsd_store_list_tombstones (store, 0, 0, &error);
+  g_assert_cmpuint (list->len, ==, 0);
+  g_clear_pointer (&list, g_ptr_array_unref);
+  g_assert_false (bsd_store_allow_tombstone (store, "1", "uid:1001", &error));
+  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  /* the rehire comes back like any other PIN */
+  g_assert_true (bsd_store_upsert_person_from_device (store, one, &stored, &error));
+  g_assert_true (stored);
+  g_assert_true (bsd_store_edit_person (store, "1", &edit, &error));
+  g_assert_no_error (error);
+}
+
+static void
+tombstones_check_errors (BsdStore *store)
+{
+  g_autoptr (GError) error = NULL;
+
+  /* errors */
+  g_assert_null (bsd_store_get_tombstone (store, "5", &error));
+  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_false (bsd_store_add_tombstone (store, "", NULL, &error));
+  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (bsd_store_add_tombstone (store, "1234567890123456789012345", NULL, &error));
+  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (bsd_store_allow_tombstone (store, "", NULL, &error));
+  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_null (bsd_store_list_pin_devices (store, "", &error));
+  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_true (bsd_store_check_integrity (store, &error));
+  g_assert_no_error (error);
+}
+
 void
 test_tombstones (void)
 {
@@ -282,10 +373,8 @@ test_tombstones (void)
   g_autoptr (ZkUser) one = store_make_user ("1", 1, "One");
   g_autoptr (GPtrArray) list = NULL;
   g_autoptr (BsdTombstone) tombstone = NULL;
-  g_autoptr (GPtrArray) templates = NULL;
   g_autoptr (GArray) holders = NULL;
   g_autofree char *text = NULL;
-  BsdPersonEdit edit = { .name = "Back" };
   const char *const a_pins[] = { "1", "2", NULL };
   const char *const b_pins[] = { "1", NULL };
   const char *const d_pins[] = { "2", NULL };
@@ -328,27 +417,7 @@ test_tombstones (void)
   g_assert_cmpuint (((BsdTombstone *)list->pdata[0])->pending->len, ==, 3);
   g_clear_pointer (&list, g_ptr_array_unref);
 
-  /* the leaver left the roster and cannot come back through a device */
-  g_assert_null (bsd_store_get_person (store, "1", &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
-  templates = bsd_store_list_templates (store, "1", &error);
-  g_assert_cmpuint (templates->len, ==, 0);
-  g_clear_pointer (&templates, g_ptr_array_unref);
-  g_assert_true (bsd_store_upsert_person_from_device (store, one, &stored, &error));
-  g_assert_false (stored);
-  {
-    g_autoptr (GBytes) data = g_bytes_new_static ("x", 1);
-
-    g_assert_true (bsd_store_add_template (store, "1", BSD_TEMPLATE_KIND_FINGER, 0, "10", 1, data,
-                                           &stored, NULL, &error));
-    g_assert_false (stored);
-  }
-  /* nor through a central edit */
-  g_assert_false (bsd_store_edit_person (store, "1", &edit, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
-  g_assert_nonnull (strstr (error->message, "allow it again"));
-  g_clear_error (&error);
+  tombstones_check_blocked (store, one);
 
   /* deleting it again changes nothing */
   g_assert_true (bsd_store_add_tombstone (store, "1", "scheduler", &error));
@@ -381,30 +450,7 @@ test_tombstones (void)
   assert_standing (store, "1", "p:1 c:2,4 n:5");
   g_assert_cmpuint (e, ==, 5);
 
-  /* an administrator allows it again: recorded, no longer deleted */
-  g_assert_false (bsd_store_allow_tombstone (store, "2", "uid:0", &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
-  g_assert_true (bsd_store_allow_tombstone (store, "1", "uid:1001", &error));
-  g_assert_no_error (error);
-  g_assert_false (tombstoned (store, "1"));
-  tombstone = bsd_store_get_tombstone (store, "1", &error);
-  g_assert_cmpint (tombstone->allowed_at, >=, tombstone->created_at);
-  g_assert_cmpstr (tombstone->allowed_by, ==, "uid:1001");
-  g_assert_cmpuint (
-      tombstone->pending->len + tombstone->confirmed->len + tombstone->never_seen->len, ==, 0);
-  g_clear_pointer (&tombstone, bsd_tombstone_free);
-  list = bsd_store_list_tombstones (store, 0, 0, &error);
-  g_assert_cmpuint (list->len, ==, 0);
-  g_clear_pointer (&list, g_ptr_array_unref);
-  g_assert_false (bsd_store_allow_tombstone (store, "1", "uid:1001", &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
-  /* the rehire comes back like any other PIN */
-  g_assert_true (bsd_store_upsert_person_from_device (store, one, &stored, &error));
-  g_assert_true (stored);
-  g_assert_true (bsd_store_edit_person (store, "1", &edit, &error));
-  g_assert_no_error (error);
+  tombstones_check_allow (store, one);
 
   /* deleted a second time: a new deletion, the allowance forgotten */
   g_assert_true (bsd_store_add_tombstone (store, "1", NULL, &error));
@@ -418,24 +464,7 @@ test_tombstones (void)
   /* A still holds it from its last read; the others were read before */
   assert_standing (store, "1", "p:1,2,4 c: n:5");
 
-  /* errors */
-  g_assert_null (bsd_store_get_tombstone (store, "5", &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
-  g_assert_false (bsd_store_add_tombstone (store, "", NULL, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
-  g_clear_error (&error);
-  g_assert_false (bsd_store_add_tombstone (store, "1234567890123456789012345", NULL, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
-  g_clear_error (&error);
-  g_assert_false (bsd_store_allow_tombstone (store, "", NULL, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
-  g_clear_error (&error);
-  g_assert_null (bsd_store_list_pin_devices (store, "", &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
-  g_clear_error (&error);
-  g_assert_true (bsd_store_check_integrity (store, &error));
-  g_assert_no_error (error);
+  tombstones_check_errors (store);
 }
 
 /* -------------------------------------------------------- snapshots */
