@@ -469,35 +469,14 @@ test_tombstones (void)
 
 /* -------------------------------------------------------- snapshots */
 
-void
-test_snapshot (void)
+static void
+snapshot_check_read_back (BsdStore *store, guint a, GPtrArray *users)
 {
-  g_autoptr (BsdStore) store = store_open_memory ();
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) users = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_user_free);
-  g_autoptr (GPtrArray) templates
-      = g_ptr_array_new_with_free_func ((GDestroyNotify)bsd_device_template_free);
   g_autoptr (GPtrArray) back = NULL;
   g_autoptr (GHashTable) map = NULL;
   ZkUser *user;
   BsdDeviceTemplate *tmpl;
-  guint a, b;
-
-  a = store_add_device (store, "A", 0);
-  b = store_add_device (store, "B", 0);
-  user = store_make_user ("100", 7, "Seven");
-  user->privilege = 14;
-  user->card = 4000000000u;
-  user->group = 3;
-  user->timezones[0] = 1;
-  user->timezones[3] = 9;
-  g_strlcpy (user->password, "12345678", sizeof user->password);
-  g_ptr_array_add (users, user);
-  g_ptr_array_add (users, store_make_user ("2", 1, "One"));
-  g_ptr_array_add (templates, bsd_device_template_new ("100", BSD_TEMPLATE_KIND_FINGER, 0, "aa"));
-  g_ptr_array_add (templates, bsd_device_template_new ("100", BSD_TEMPLATE_KIND_FACE, 50, "bb"));
-  g_assert_true (bsd_store_replace_device_snapshot (store, a, users, templates, &error));
-  g_assert_no_error (error);
 
   map = bsd_store_get_device_uid_map (store, a, &error);
   g_assert_no_error (error);
@@ -531,6 +510,13 @@ test_snapshot (void)
   g_assert_cmpuint (tmpl->idx, ==, 50);
   g_assert_cmpstr (tmpl->hash, ==, "bb");
   g_clear_pointer (&back, g_ptr_array_unref);
+}
+
+static void
+snapshot_check_duplicates (BsdStore *store, guint a, GPtrArray *users, GPtrArray *templates)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) back = NULL;
 
   /* a PIN or a slot twice fails and keeps the previous snapshot */
   g_ptr_array_add (users, store_make_user ("100", 9, "Again"));
@@ -555,22 +541,13 @@ test_snapshot (void)
   back = bsd_store_get_device_templates (store, a, &error);
   g_assert_cmpuint (back->len, ==, 2);
   g_clear_pointer (&back, g_ptr_array_unref);
+}
 
-  /* users only: templates stay; an empty read empties it */
-  g_ptr_array_remove_index (users, 1);
-  g_assert_true (bsd_store_replace_device_snapshot (store, a, users, NULL, &error));
-  back = bsd_store_get_device_users (store, a, &error);
-  g_assert_cmpuint (back->len, ==, 1);
-  g_clear_pointer (&back, g_ptr_array_unref);
-  back = bsd_store_get_device_templates (store, a, &error);
-  g_assert_cmpuint (back->len, ==, 2);
-  g_clear_pointer (&back, g_ptr_array_unref);
-  g_ptr_array_set_size (users, 0);
-  g_ptr_array_set_size (templates, 0);
-  g_assert_true (bsd_store_replace_device_snapshot (store, a, users, templates, &error));
-  back = bsd_store_get_device_templates (store, a, &error);
-  g_assert_cmpuint (back->len, ==, 0);
-  g_clear_pointer (&back, g_ptr_array_unref);
+static void
+snapshot_check_unknown (BsdStore *store, guint b, GPtrArray *users)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) back = NULL;
 
   /* another device is not touched; unknown devices are errors */
   back = bsd_store_get_device_users (store, b, &error);
@@ -593,6 +570,57 @@ test_snapshot (void)
   g_assert_false (bsd_store_replace_device_snapshot (store, b, users, NULL, &error));
   g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
+}
+
+void
+test_snapshot (void)
+{
+  g_autoptr (BsdStore) store = store_open_memory ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) users = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_user_free);
+  g_autoptr (GPtrArray) templates
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)bsd_device_template_free);
+  g_autoptr (GPtrArray) back = NULL;
+  ZkUser *user;
+  guint a, b;
+
+  a = store_add_device (store, "A", 0);
+  b = store_add_device (store, "B", 0);
+  user = store_make_user ("100", 7, "Seven");
+  user->privilege = 14;
+  user->card = 4000000000u;
+  user->group = 3;
+  user->timezones[0] = 1;
+  user->timezones[3] = 9;
+  g_strlcpy (user->password, "12345678", sizeof user->password);
+  g_ptr_array_add (users, user);
+  g_ptr_array_add (users, store_make_user ("2", 1, "One"));
+  g_ptr_array_add (templates, bsd_device_template_new ("100", BSD_TEMPLATE_KIND_FINGER, 0, "aa"));
+  g_ptr_array_add (templates, bsd_device_template_new ("100", BSD_TEMPLATE_KIND_FACE, 50, "bb"));
+  g_assert_true (bsd_store_replace_device_snapshot (store, a, users, templates, &error));
+  g_assert_no_error (error);
+
+  snapshot_check_read_back (store, a, users);
+
+  snapshot_check_duplicates (store, a, users, templates);
+
+  /* users only: templates stay; an empty read empties it */
+  g_ptr_array_remove_index (users, 1);
+  g_assert_true (bsd_store_replace_device_snapshot (store, a, users, NULL, &error));
+  back = bsd_store_get_device_users (store, a, &error);
+  g_assert_cmpuint (back->len, ==, 1);
+  g_clear_pointer (&back, g_ptr_array_unref);
+  back = bsd_store_get_device_templates (store, a, &error);
+  g_assert_cmpuint (back->len, ==, 2);
+  g_clear_pointer (&back, g_ptr_array_unref);
+  g_ptr_array_set_size (users, 0);
+  g_ptr_array_set_size (templates, 0);
+  g_assert_true (bsd_store_replace_device_snapshot (store, a, users, templates, &error));
+  back = bsd_store_get_device_templates (store, a, &error);
+  g_assert_cmpuint (back->len, ==, 0);
+  g_clear_pointer (&back, g_ptr_array_unref);
+
+  snapshot_check_unknown (store, b, users);
 
   /* removing the device drops its snapshot */
   g_ptr_array_set_size (users, 0);
