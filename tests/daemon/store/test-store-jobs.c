@@ -8,6 +8,75 @@
 
 /* ---------------------------------------------------------- job history */
 
+static void
+jobs_check_results (BsdStore *store, gint64 first, guint device_id)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) results = NULL;
+  BsdJobDeviceResult *back;
+
+  results = bsd_store_list_job_device_results (store, first, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (results->len, ==, 2);
+  back = results->pdata[0];
+  g_assert_cmpuint (back->device_id, ==, device_id);
+  g_assert_cmpstr (back->status, ==, "ok");
+  g_assert_cmpuint (back->added, ==, 3);
+  g_assert_cmpuint (back->updated, ==, 1);
+  g_assert_cmpuint (back->deleted, ==, 2);
+  g_assert_cmpuint (back->skipped, ==, 4);
+  g_assert_cmpuint (back->failed, ==, 0);
+  g_assert_null (back->reason);
+  g_assert_cmpstr (back->details, ==, "{\"added\": [\"1\", \"2\", \"3\"]}");
+  back = results->pdata[1];
+  g_assert_cmpuint (back->device_id, ==, 0);
+  g_assert_cmpstr (back->device_name, ==, "Gone");
+  g_assert_cmpstr (back->reason, ==, "connection refused");
+  g_clear_pointer (&results, g_ptr_array_unref);
+}
+
+static void
+jobs_check_errors (BsdStore *store, gint64 first, BsdJobDeviceResult result)
+{
+  g_autoptr (GError) error = NULL;
+
+  /* errors */
+  g_assert_false (bsd_store_finish_job (store, first, "running", NULL, NULL, &error));
+  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (bsd_store_finish_job (store, first, "failed", NULL, "{not json", &error));
+  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "report"));
+  g_clear_error (&error);
+  g_assert_false (bsd_store_finish_job (store, 999, "failed", NULL, NULL, &error));
+  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_false (bsd_store_set_job_running (store, 999, &error));
+  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_null (bsd_store_get_job (store, 999, &error));
+  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_null (bsd_store_list_job_device_results (store, 999, &error));
+  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_false (bsd_store_add_job_device_result (store, 999, &result, &error));
+  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  result.details = (char *)"[1,";
+  g_assert_false (bsd_store_add_job_device_result (store, first, &result, &error));
+  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  result.details = NULL;
+  result.status = NULL;
+  g_assert_false (bsd_store_add_job_device_result (store, first, &result, &error));
+  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_cmpint (bsd_store_create_job (store, "", NULL, "scheduler", -1, &error), ==, 0);
+  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+}
+
 void
 test_jobs (void)
 {
@@ -17,7 +86,6 @@ test_jobs (void)
   g_autoptr (GPtrArray) jobs = NULL;
   g_autoptr (GPtrArray) results = NULL;
   BsdJobDeviceResult result = { 0 };
-  BsdJobDeviceResult *back;
   gint64 first, second, third;
   guint device_id, count = 99;
 
@@ -69,24 +137,7 @@ test_jobs (void)
   g_assert_cmpint (job->finished_at, >=, job->started_at);
   g_clear_pointer (&job, bsd_job_record_free);
 
-  results = bsd_store_list_job_device_results (store, first, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (results->len, ==, 2);
-  back = results->pdata[0];
-  g_assert_cmpuint (back->device_id, ==, device_id);
-  g_assert_cmpstr (back->status, ==, "ok");
-  g_assert_cmpuint (back->added, ==, 3);
-  g_assert_cmpuint (back->updated, ==, 1);
-  g_assert_cmpuint (back->deleted, ==, 2);
-  g_assert_cmpuint (back->skipped, ==, 4);
-  g_assert_cmpuint (back->failed, ==, 0);
-  g_assert_null (back->reason);
-  g_assert_cmpstr (back->details, ==, "{\"added\": [\"1\", \"2\", \"3\"]}");
-  back = results->pdata[1];
-  g_assert_cmpuint (back->device_id, ==, 0);
-  g_assert_cmpstr (back->device_name, ==, "Gone");
-  g_assert_cmpstr (back->reason, ==, "connection refused");
-  g_clear_pointer (&results, g_ptr_array_unref);
+  jobs_check_results (store, first, device_id);
 
   /* job results survive the device's removal */
   g_assert_true (bsd_store_remove_device (store, device_id, &error));
@@ -95,41 +146,7 @@ test_jobs (void)
   g_assert_cmpstr (((BsdJobDeviceResult *)results->pdata[0])->device_name, ==, "A");
   g_clear_pointer (&results, g_ptr_array_unref);
 
-  /* errors */
-  g_assert_false (bsd_store_finish_job (store, first, "running", NULL, NULL, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
-  g_clear_error (&error);
-  g_assert_false (bsd_store_finish_job (store, first, "failed", NULL, "{not json", &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
-  g_assert_nonnull (strstr (error->message, "report"));
-  g_clear_error (&error);
-  g_assert_false (bsd_store_finish_job (store, 999, "failed", NULL, NULL, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
-  g_assert_false (bsd_store_set_job_running (store, 999, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
-  g_assert_null (bsd_store_get_job (store, 999, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
-  g_assert_null (bsd_store_list_job_device_results (store, 999, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
-  g_assert_false (bsd_store_add_job_device_result (store, 999, &result, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
-  result.details = (char *)"[1,";
-  g_assert_false (bsd_store_add_job_device_result (store, first, &result, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
-  g_clear_error (&error);
-  result.details = NULL;
-  result.status = NULL;
-  g_assert_false (bsd_store_add_job_device_result (store, first, &result, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
-  g_clear_error (&error);
-  g_assert_cmpint (bsd_store_create_job (store, "", NULL, "scheduler", -1, &error), ==, 0);
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
-  g_clear_error (&error);
+  jobs_check_errors (store, first, result);
 
   /* newest first; start-up marks the leftovers interrupted */
   second = bsd_store_create_job (store, "auto-sync", NULL, "scheduler", -1, &error);
