@@ -244,21 +244,33 @@ bsd_user_compare (gconstpointer pa, gconstpointer pb)
   return strcmp (a->password, b->password);
 }
 
-/* ZkTemplate and ZkFace share their first fields' meaning; compared
- * through these accessors to stay type-correct */
+/* a finger and a face are ordered alike: by slot, index, validity, bytes */
+static int
+item_compare (guint16 a_uid,
+              guint8 a_fid,
+              guint8 a_valid,
+              GBytes *a_data,
+              guint16 b_uid,
+              guint8 b_fid,
+              guint8 b_valid,
+              GBytes *b_data)
+{
+  if (a_uid != b_uid)
+    return a_uid < b_uid ? -1 : 1;
+  if (a_fid != b_fid)
+    return a_fid < b_fid ? -1 : 1;
+  if (a_valid != b_valid)
+    return a_valid < b_valid ? -1 : 1;
+  return bytes_compare (a_data, b_data);
+}
+
 int
 bsd_template_compare (gconstpointer pa, gconstpointer pb)
 {
   const ZkTemplate *a = *(const ZkTemplate *const *)pa;
   const ZkTemplate *b = *(const ZkTemplate *const *)pb;
 
-  if (a->uid != b->uid)
-    return a->uid < b->uid ? -1 : 1;
-  if (a->fid != b->fid)
-    return a->fid < b->fid ? -1 : 1;
-  if (a->valid != b->valid)
-    return a->valid < b->valid ? -1 : 1;
-  return bytes_compare (a->data, b->data);
+  return item_compare (a->uid, a->fid, a->valid, a->data, b->uid, b->fid, b->valid, b->data);
 }
 
 int
@@ -267,11 +279,5 @@ bsd_face_compare (gconstpointer pa, gconstpointer pb)
   const ZkFace *a = *(const ZkFace *const *)pa;
   const ZkFace *b = *(const ZkFace *const *)pb;
 
-  if (a->uid != b->uid)
-    return a->uid < b->uid ? -1 : 1;
-  if (a->fid != b->fid)
-    return a->fid < b->fid ? -1 : 1;
-  if (a->valid != b->valid)
-    return a->valid < b->valid ? -1 : 1;
-  return bytes_compare (a->data, b->data);
+  return item_compare (a->uid, a->fid, a->valid, a->data, b->uid, b->fid, b->valid, b->data);
 }

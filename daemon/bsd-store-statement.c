@@ -309,6 +309,25 @@ bsd_store_get_rows (BsdStore *self,
   return g_steal_pointer (&rows);
 }
 
+/* 1 = a row (*@value its first column), 0 = none (*@value 0), -1 = error */
+static int
+bsd_store_first_int64 (BsdStore *self,
+                       const char *sql,
+                       const BsdArg *args,
+                       gint64 *value,
+                       const char *op,
+                       GError **error)
+{
+  g_autoptr (BsdStmt) stmt = bsd_store_query (self, sql, args, op, error);
+  int rc;
+
+  if (stmt == NULL)
+    return -1;
+  rc = bsd_store_step (self, stmt, op, error);
+  *value = rc > 0 ? sqlite3_column_int64 (stmt, 0) : 0;
+  return rc;
+}
+
 gboolean
 bsd_store_has_row (BsdStore *self,
                    const char *sql,
@@ -317,12 +336,9 @@ bsd_store_has_row (BsdStore *self,
                    const char *op,
                    GError **error)
 {
-  g_autoptr (BsdStmt) stmt = bsd_store_query (self, sql, args, op, error);
-  int rc;
+  gint64 ignored;
+  int rc = bsd_store_first_int64 (self, sql, args, &ignored, op, error);
 
-  if (stmt == NULL)
-    return FALSE;
-  rc = bsd_store_step (self, stmt, op, error);
   if (rc < 0)
     return FALSE;
   *found = rc > 0;
@@ -337,15 +353,11 @@ bsd_store_query_int64 (BsdStore *self,
                        const char *op,
                        GError **error)
 {
-  g_autoptr (BsdStmt) stmt = bsd_store_query (self, sql, args, op, error);
-  int rc;
+  gint64 first;
 
-  if (stmt == NULL)
+  if (bsd_store_first_int64 (self, sql, args, &first, op, error) < 0)
     return FALSE;
-  rc = bsd_store_step (self, stmt, op, error);
-  if (rc < 0)
-    return FALSE;
-  *value = rc > 0 ? sqlite3_column_int64 (stmt, 0) : 0;
+  *value = first;
   return TRUE;
 }
 
