@@ -14,10 +14,8 @@ static void
 json_add_pin_index (JsonBuilder *builder, const char *pin, const char *index_name, guint index)
 {
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "pin");
-  bsd_plan_add_text (builder, pin);
-  json_builder_set_member_name (builder, index_name);
-  json_builder_add_int_value (builder, index);
+  bsd_plan_json_text (builder, "pin", pin);
+  bsd_plan_json_int (builder, index_name, index);
   json_builder_end_object (builder);
 }
 
@@ -33,13 +31,6 @@ held_anywhere (GPtrArray *devs, const char *pin, BsdPlanItemKind kind, guint ind
         return TRUE;
     }
   return FALSE;
-}
-
-static void
-json_add_uint (JsonBuilder *builder, const char *member, guint64 value)
-{
-  json_builder_set_member_name (builder, member);
-  json_builder_add_int_value (builder, (gint64)value);
 }
 
 /* the fingers and faces of the area: each (PIN, index) once */
@@ -59,9 +50,9 @@ json_add_union (JsonBuilder *builder, GPtrArray *devs, GPtrArray *union_pins)
     }
   json_builder_set_member_name (builder, "union");
   json_builder_begin_object (builder);
-  json_add_uint (builder, "users", union_pins->len);
-  json_add_uint (builder, "fingers", union_fingers);
-  json_add_uint (builder, "faces", union_faces);
+  bsd_plan_json_int (builder, "users", union_pins->len);
+  bsd_plan_json_int (builder, "fingers", union_fingers);
+  bsd_plan_json_int (builder, "faces", union_faces);
   json_builder_end_object (builder);
 }
 
@@ -149,19 +140,9 @@ json_add_device_gaps (JsonBuilder *builder,
   guint64 n_users, n_fingers, n_faces, n_tombstoned;
 
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "device_id");
-  json_builder_add_int_value (builder, dev->snapshot->device_id);
-  json_builder_set_member_name (builder, "name");
-  if (dev->snapshot->name != NULL)
-    {
-      g_autofree char *name = bsd_plan_sanitize_text (dev->snapshot->name);
-
-      bsd_plan_add_text (builder, name);
-    }
-  else
-    json_builder_add_null_value (builder);
-  json_builder_set_member_name (builder, "face_capable");
-  json_builder_add_boolean_value (builder, dev->snapshot->face_capable);
+  bsd_plan_json_int (builder, "device_id", dev->snapshot->device_id);
+  bsd_plan_json_text_or_null (builder, "name", dev->snapshot->name);
+  bsd_plan_json_bool (builder, "face_capable", dev->snapshot->face_capable);
 
   n_users = json_add_missing_users (builder, dev, union_pins);
   n_fingers = json_add_missing_items (builder, devs, dev, union_pins, BSD_PLAN_ITEM_FINGER);
@@ -170,13 +151,12 @@ json_add_device_gaps (JsonBuilder *builder,
 
   json_builder_set_member_name (builder, "counts");
   json_builder_begin_object (builder);
-  json_add_uint (builder, "missing_users", n_users);
-  json_add_uint (builder, "missing_fingers", n_fingers);
-  json_add_uint (builder, "missing_faces", n_faces);
-  json_add_uint (builder, "tombstoned_present", n_tombstoned);
+  bsd_plan_json_int (builder, "missing_users", n_users);
+  bsd_plan_json_int (builder, "missing_fingers", n_fingers);
+  bsd_plan_json_int (builder, "missing_faces", n_faces);
+  bsd_plan_json_int (builder, "tombstoned_present", n_tombstoned);
   json_builder_end_object (builder);
-  json_builder_set_member_name (builder, "complete");
-  json_builder_add_boolean_value (builder, n_users + n_fingers + n_faces + n_tombstoned == 0);
+  bsd_plan_json_bool (builder, "complete", n_users + n_fingers + n_faces + n_tombstoned == 0);
   json_builder_end_object (builder);
   return n_users + n_fingers + n_faces + n_tombstoned;
 }
@@ -203,8 +183,7 @@ bsd_plan_gaps (const BsdPlanInput *input, GError **error)
 
   builder = json_builder_new ();
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "area_id");
-  json_builder_add_int_value (builder, input->area_id);
+  bsd_plan_json_int (builder, "area_id", input->area_id);
   json_add_union (builder, devs, union_pins);
 
   json_builder_set_member_name (builder, "devices");
@@ -215,12 +194,8 @@ bsd_plan_gaps (const BsdPlanInput *input, GError **error)
   json_builder_end_array (builder);
 
   unreachable = bsd_plan_sorted_unreachable (input);
-  json_builder_set_member_name (builder, "unreachable");
-  json_builder_begin_array (builder);
-  for (guint i = 0; i < unreachable->len; i++)
-    json_builder_add_int_value (builder, g_array_index (unreachable, guint, i));
-  json_builder_end_array (builder);
-  json_add_uint (builder, "total_missing", total_missing);
+  bsd_plan_json_ids (builder, "unreachable", unreachable);
+  bsd_plan_json_int (builder, "total_missing", total_missing);
   json_builder_end_object (builder);
 
   return json_builder_get_root (builder);

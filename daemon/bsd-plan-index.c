@@ -95,6 +95,49 @@ bsd_plan_add_text (JsonBuilder *builder, const char *text)
   json_builder_add_string_value (builder, valid);
 }
 
+void
+bsd_plan_json_text (JsonBuilder *builder, const char *member, const char *text)
+{
+  json_builder_set_member_name (builder, member);
+  bsd_plan_add_text (builder, text);
+}
+
+/* a name that may be unknown: JSON null then */
+void
+bsd_plan_json_text_or_null (JsonBuilder *builder, const char *member, const char *text)
+{
+  json_builder_set_member_name (builder, member);
+  if (text != NULL)
+    bsd_plan_add_text (builder, text);
+  else
+    json_builder_add_null_value (builder);
+}
+
+void
+bsd_plan_json_int (JsonBuilder *builder, const char *member, gint64 value)
+{
+  json_builder_set_member_name (builder, member);
+  json_builder_add_int_value (builder, value);
+}
+
+void
+bsd_plan_json_bool (JsonBuilder *builder, const char *member, gboolean value)
+{
+  json_builder_set_member_name (builder, member);
+  json_builder_add_boolean_value (builder, value);
+}
+
+/* "member": [ids…] from a guint array */
+void
+bsd_plan_json_ids (JsonBuilder *builder, const char *member, GArray *ids)
+{
+  json_builder_set_member_name (builder, member);
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < ids->len; i++)
+    json_builder_add_int_value (builder, g_array_index (ids, guint, i));
+  json_builder_end_array (builder);
+}
+
 gboolean
 bsd_plan_bytes_equal (GBytes *a, GBytes *b)
 {

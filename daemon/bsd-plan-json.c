@@ -8,121 +8,106 @@
 
 #include <string.h>
 
-/* ------------------------------------------------------------------- JSON */
+/* writes one entry of a list */
+typedef void (*JsonAddFunc) (JsonBuilder *builder, gconstpointer item, gpointer user_data);
 
+/* "@member": [ … ] with each of @items written by @add. Lists longer than
+ * @max (0 = no limit) are cut; "<member>_omitted" says how many entries
+ * were left out. */
 static void
-json_add_user_record (JsonBuilder *builder, const ZkUser *user)
+json_add_list (JsonBuilder *builder,
+               const char *member,
+               GPtrArray *items,
+               guint max,
+               JsonAddFunc add,
+               gpointer user_data)
 {
-  g_autofree char *name = bsd_plan_sanitize_text (user ? user->name : "");
+  guint n = items->len;
 
-  if (user == NULL)
-    return;
-  json_builder_set_member_name (builder, "name");
-  bsd_plan_add_text (builder, name);
-  json_builder_set_member_name (builder, "privilege");
-  json_builder_add_int_value (builder, user->privilege);
-  json_builder_set_member_name (builder, "card");
-  json_builder_add_int_value (builder, user->card);
-  json_builder_set_member_name (builder, "group");
-  json_builder_add_int_value (builder, user->group);
-  json_builder_set_member_name (builder, "has_password");
-  json_builder_add_boolean_value (builder, user->password[0] != '\0');
-}
+  if (max != 0 && n > max)
+    {
+      g_autofree char *omitted = g_strconcat (member, "_omitted", NULL);
 
-/* lists longer than @max (0 = no limit) are cut; "<member>_omitted" says
- * how many entries were left out */
-static guint
-list_limit (JsonBuilder *builder, const char *member, guint len, guint max)
-{
-  if (max == 0 || len <= max)
-    return len;
-  {
-    g_autofree char *name = g_strconcat (member, "_omitted", NULL);
-
-    json_builder_set_member_name (builder, name);
-    json_builder_add_int_value (builder, len - max);
-  }
-  return max;
-}
-
-static void
-json_add_users (JsonBuilder *builder, const char *member, GPtrArray *users, guint max)
-{
-  guint n = list_limit (builder, member, users->len, max);
-
+      bsd_plan_json_int (builder, omitted, n - max);
+      n = max;
+    }
   json_builder_set_member_name (builder, member);
   json_builder_begin_array (builder);
   for (guint i = 0; i < n; i++)
-    {
-      BsdPlanUser *entry = g_ptr_array_index (users, i);
-
-      json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "pin");
-      bsd_plan_add_text (builder, entry->pin);
-      json_builder_set_member_name (builder, "uid");
-      json_builder_add_int_value (builder, entry->uid);
-      json_add_user_record (builder, entry->record);
-      if (entry->changed != BSD_USER_FIELD_NONE)
-        {
-          json_builder_set_member_name (builder, "changed");
-          json_builder_begin_array (builder);
-          for (guint f = 0; f < N_FIELDS; f++)
-            if (entry->changed & bsd_plan_field_flags[f])
-              bsd_plan_add_text (builder, bsd_plan_field_names[f]);
-          json_builder_end_array (builder);
-        }
-      json_builder_end_object (builder);
-    }
+    add (builder, g_ptr_array_index (items, i), user_data);
   json_builder_end_array (builder);
 }
 
-/* entries share their source's GBytes: hash each one once */
-static const char *
-cached_sha256 (GHashTable *hashes, GBytes *data)
+static void
+json_add_user (JsonBuilder *builder, gconstpointer item, gpointer user_data)
 {
-  char *hash = g_hash_table_lookup (hashes, data);
+  const BsdPlanUser *entry = item;
+  const ZkUser *user = entry->record;
+
+  json_builder_begin_object (builder);
+  bsd_plan_json_text (builder, "pin", entry->pin);
+  bsd_plan_json_int (builder, "uid", entry->uid);
+  if (user != NULL)
+    {
+      bsd_plan_json_text (builder, "name", user->name);
+      bsd_plan_json_int (builder, "privilege", user->privilege);
+      bsd_plan_json_int (builder, "card", user->card);
+      bsd_plan_json_int (builder, "group", user->group);
+      bsd_plan_json_bool (builder, "has_password", user->password[0] != '\0');
+    }
+  if (entry->changed != BSD_USER_FIELD_NONE)
+    {
+      json_builder_set_member_name (builder, "changed");
+      json_builder_begin_array (builder);
+      for (guint f = 0; f < N_FIELDS; f++)
+        if (entry->changed & bsd_plan_field_flags[f])
+          bsd_plan_add_text (builder, bsd_plan_field_names[f]);
+      json_builder_end_array (builder);
+    }
+  json_builder_end_object (builder);
+}
+
+typedef struct
+{
+  const char *index_name;
+  GHashTable *hashes; /* GBytes* → its sha256: entries share their source's bytes */
+} TemplateJson;
+
+static void
+json_add_template (JsonBuilder *builder, gconstpointer item, gpointer user_data)
+{
+  const BsdPlanTemplate *entry = item;
+  TemplateJson *json = user_data;
+  char *hash = g_hash_table_lookup (json->hashes, entry->data);
 
   if (hash == NULL)
     {
-      hash = bsd_plan_bytes_sha256 (data);
-      g_hash_table_insert (hashes, data, hash);
+      hash = bsd_plan_bytes_sha256 (entry->data);
+      g_hash_table_insert (json->hashes, entry->data, hash);
     }
-  return hash;
+  json_builder_begin_object (builder);
+  bsd_plan_json_text (builder, "pin", entry->pin);
+  bsd_plan_json_int (builder, "uid", entry->uid);
+  bsd_plan_json_int (builder, json->index_name, entry->index);
+  bsd_plan_json_int (builder, "size", (gint64)bsd_plan_bytes_size (entry->data));
+  bsd_plan_json_text (builder, "sha256", hash);
+  bsd_plan_json_int (builder, "source", entry->source_device);
+  json_builder_end_object (builder);
 }
 
 static void
-json_add_templates (JsonBuilder *builder,
-                    const char *member,
-                    const char *index_name,
-                    GPtrArray *templates,
-                    GHashTable *hashes,
-                    guint max)
+json_add_skip (JsonBuilder *builder, gconstpointer item, gpointer user_data)
 {
-  guint n = list_limit (builder, member, templates->len, max);
+  const BsdPlanSkip *skip = item;
 
-  json_builder_set_member_name (builder, member);
-  json_builder_begin_array (builder);
-  for (guint i = 0; i < n; i++)
-    {
-      BsdPlanTemplate *entry = g_ptr_array_index (templates, i);
-      const char *hash = cached_sha256 (hashes, entry->data);
-
-      json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "pin");
-      bsd_plan_add_text (builder, entry->pin);
-      json_builder_set_member_name (builder, "uid");
-      json_builder_add_int_value (builder, entry->uid);
-      json_builder_set_member_name (builder, index_name);
-      json_builder_add_int_value (builder, entry->index);
-      json_builder_set_member_name (builder, "size");
-      json_builder_add_int_value (builder, (gint64)bsd_plan_bytes_size (entry->data));
-      json_builder_set_member_name (builder, "sha256");
-      bsd_plan_add_text (builder, hash);
-      json_builder_set_member_name (builder, "source");
-      json_builder_add_int_value (builder, entry->source_device);
-      json_builder_end_object (builder);
-    }
-  json_builder_end_array (builder);
+  json_builder_begin_object (builder);
+  bsd_plan_json_text (builder, "kind", bsd_plan_item_kind_to_string (skip->kind));
+  bsd_plan_json_text (builder, "pin", skip->pin);
+  bsd_plan_json_int (builder, "uid", skip->uid);
+  bsd_plan_json_int (builder, "index", skip->index);
+  bsd_plan_json_text (builder, "reason", bsd_skip_reason_to_string (skip->reason));
+  bsd_plan_json_text (builder, "text", skip->text);
+  json_builder_end_object (builder);
 }
 
 static void
@@ -130,18 +115,12 @@ json_add_counts (JsonBuilder *builder, const char *member, const BsdPlanCounts *
 {
   json_builder_set_member_name (builder, member);
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "users_add");
-  json_builder_add_int_value (builder, counts->users_add);
-  json_builder_set_member_name (builder, "users_update");
-  json_builder_add_int_value (builder, counts->users_update);
-  json_builder_set_member_name (builder, "users_delete");
-  json_builder_add_int_value (builder, counts->users_delete);
-  json_builder_set_member_name (builder, "templates_add");
-  json_builder_add_int_value (builder, counts->templates_add);
-  json_builder_set_member_name (builder, "faces_add");
-  json_builder_add_int_value (builder, counts->faces_add);
-  json_builder_set_member_name (builder, "skips");
-  json_builder_add_int_value (builder, counts->skips);
+  bsd_plan_json_int (builder, "users_add", counts->users_add);
+  bsd_plan_json_int (builder, "users_update", counts->users_update);
+  bsd_plan_json_int (builder, "users_delete", counts->users_delete);
+  bsd_plan_json_int (builder, "templates_add", counts->templates_add);
+  bsd_plan_json_int (builder, "faces_add", counts->faces_add);
+  bsd_plan_json_int (builder, "skips", counts->skips);
   json_builder_end_object (builder);
 }
 
@@ -150,14 +129,10 @@ json_add_capacity (JsonBuilder *builder, const char *member, const BsdCapacityCh
 {
   json_builder_set_member_name (builder, member);
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "current");
-  json_builder_add_int_value (builder, (gint64)MIN (check->current, (guint64)G_MAXINT64));
-  json_builder_set_member_name (builder, "after");
-  json_builder_add_int_value (builder, (gint64)MIN (check->after, (guint64)G_MAXINT64));
-  json_builder_set_member_name (builder, "capacity");
-  json_builder_add_int_value (builder, (gint64)MIN (check->capacity, (guint64)G_MAXINT64));
-  json_builder_set_member_name (builder, "exceeded");
-  json_builder_add_boolean_value (builder, check->exceeded);
+  bsd_plan_json_int (builder, "current", (gint64)MIN (check->current, (guint64)G_MAXINT64));
+  bsd_plan_json_int (builder, "after", (gint64)MIN (check->after, (guint64)G_MAXINT64));
+  bsd_plan_json_int (builder, "capacity", (gint64)MIN (check->capacity, (guint64)G_MAXINT64));
+  bsd_plan_json_bool (builder, "exceeded", check->exceeded);
   json_builder_end_object (builder);
 }
 
@@ -165,29 +140,16 @@ static void
 json_add_device (
     JsonBuilder *builder, const BsdDevicePlan *device, guint primary, GHashTable *hashes, guint max)
 {
-  guint n_skips;
+  TemplateJson fingers = { "finger", hashes };
+  TemplateJson faces = { "face", hashes };
 
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "device_id");
-  json_builder_add_int_value (builder, device->device_id);
-  json_builder_set_member_name (builder, "name");
-  if (device->name != NULL)
-    {
-      g_autofree char *name = bsd_plan_sanitize_text (device->name);
-
-      bsd_plan_add_text (builder, name);
-    }
-  else
-    json_builder_add_null_value (builder);
-  json_builder_set_member_name (builder, "primary");
-  json_builder_add_boolean_value (builder, device->device_id == primary);
-  json_builder_set_member_name (builder, "status");
-  bsd_plan_add_text (builder, device->failed ? "failed" : "ok");
+  bsd_plan_json_int (builder, "device_id", device->device_id);
+  bsd_plan_json_text_or_null (builder, "name", device->name);
+  bsd_plan_json_bool (builder, "primary", device->device_id == primary);
+  bsd_plan_json_text (builder, "status", device->failed ? "failed" : "ok");
   if (device->failed)
-    {
-      json_builder_set_member_name (builder, "failure");
-      bsd_plan_add_text (builder, device->failure);
-    }
+    bsd_plan_json_text (builder, "failure", device->failure);
   json_add_counts (builder, "counts", &device->counts);
   json_add_counts (builder, "wanted", &device->wanted);
   json_builder_set_member_name (builder, "capacity");
@@ -196,35 +158,12 @@ json_add_device (
   json_add_capacity (builder, "fingers", &device->fingers);
   json_add_capacity (builder, "faces", &device->faces);
   json_builder_end_object (builder);
-  json_add_users (builder, "users_add", device->users_add, max);
-  json_add_users (builder, "users_update", device->users_update, max);
-  json_add_users (builder, "users_delete", device->users_delete, max);
-  json_add_templates (builder, "templates_add", "finger", device->templates_add, hashes, max);
-  json_add_templates (builder, "faces_add", "face", device->faces_add, hashes, max);
-
-  n_skips = list_limit (builder, "skips", device->skips->len, max);
-  json_builder_set_member_name (builder, "skips");
-  json_builder_begin_array (builder);
-  for (guint i = 0; i < n_skips; i++)
-    {
-      BsdPlanSkip *skip = g_ptr_array_index (device->skips, i);
-
-      json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "kind");
-      bsd_plan_add_text (builder, bsd_plan_item_kind_to_string (skip->kind));
-      json_builder_set_member_name (builder, "pin");
-      bsd_plan_add_text (builder, skip->pin);
-      json_builder_set_member_name (builder, "uid");
-      json_builder_add_int_value (builder, skip->uid);
-      json_builder_set_member_name (builder, "index");
-      json_builder_add_int_value (builder, skip->index);
-      json_builder_set_member_name (builder, "reason");
-      bsd_plan_add_text (builder, bsd_skip_reason_to_string (skip->reason));
-      json_builder_set_member_name (builder, "text");
-      bsd_plan_add_text (builder, skip->text);
-      json_builder_end_object (builder);
-    }
-  json_builder_end_array (builder);
+  json_add_list (builder, "users_add", device->users_add, max, json_add_user, NULL);
+  json_add_list (builder, "users_update", device->users_update, max, json_add_user, NULL);
+  json_add_list (builder, "users_delete", device->users_delete, max, json_add_user, NULL);
+  json_add_list (builder, "templates_add", device->templates_add, max, json_add_template, &fingers);
+  json_add_list (builder, "faces_add", device->faces_add, max, json_add_template, &faces);
+  json_add_list (builder, "skips", device->skips, max, json_add_skip, NULL);
   json_builder_end_object (builder);
 }
 
@@ -235,17 +174,15 @@ bsd_plan_to_json (BsdPlan *plan)
 }
 
 static void
-json_add_conflict (JsonBuilder *builder, const BsdPlanConflict *conflict)
+json_add_conflict (JsonBuilder *builder, gconstpointer item, gpointer user_data)
 {
+  const BsdPlanConflict *conflict = item;
+
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "pin");
-  bsd_plan_add_text (builder, conflict->pin);
-  json_builder_set_member_name (builder, "kind");
-  bsd_plan_add_text (builder, bsd_plan_item_kind_to_string (conflict->kind));
-  json_builder_set_member_name (builder, "field");
-  bsd_plan_add_text (builder, conflict->field);
-  json_builder_set_member_name (builder, "index");
-  json_builder_add_int_value (builder, conflict->index);
+  bsd_plan_json_text (builder, "pin", conflict->pin);
+  bsd_plan_json_text (builder, "kind", bsd_plan_item_kind_to_string (conflict->kind));
+  bsd_plan_json_text (builder, "field", conflict->field);
+  bsd_plan_json_int (builder, "index", conflict->index);
   json_builder_set_member_name (builder, "values");
   json_builder_begin_array (builder);
   for (guint j = 0; j < conflict->values->len; j++)
@@ -253,43 +190,37 @@ json_add_conflict (JsonBuilder *builder, const BsdPlanConflict *conflict)
       BsdConflictValue *value = g_ptr_array_index (conflict->values, j);
 
       json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "device_id");
-      json_builder_add_int_value (builder, value->device_id);
-      json_builder_set_member_name (builder, "value");
-      bsd_plan_add_text (builder, value->value);
+      bsd_plan_json_int (builder, "device_id", value->device_id);
+      bsd_plan_json_text (builder, "value", value->value);
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
-  json_builder_set_member_name (builder, "winner_value");
-  bsd_plan_add_text (builder, conflict->winner_value);
-  json_builder_set_member_name (builder, "winner_device");
-  json_builder_add_int_value (builder, conflict->winner_device);
-  json_builder_set_member_name (builder, "reason");
-  bsd_plan_add_text (builder, bsd_winner_reason_to_string (conflict->reason));
+  bsd_plan_json_text (builder, "winner_value", conflict->winner_value);
+  bsd_plan_json_int (builder, "winner_device", conflict->winner_device);
+  bsd_plan_json_text (builder, "reason", bsd_winner_reason_to_string (conflict->reason));
   json_builder_end_object (builder);
 }
 
 static void
-json_add_roster_update (JsonBuilder *builder, const BsdPerson *person)
+json_add_roster_update (JsonBuilder *builder, gconstpointer item, gpointer user_data)
 {
-  g_autofree char *name = bsd_plan_sanitize_text (person->name);
+  const BsdPerson *person = item;
 
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "pin");
-  bsd_plan_add_text (builder, person->pin);
-  json_builder_set_member_name (builder, "name");
-  bsd_plan_add_text (builder, name);
-  json_builder_set_member_name (builder, "privilege");
-  json_builder_add_int_value (builder, person->privilege);
-  json_builder_set_member_name (builder, "card");
-  json_builder_add_int_value (builder, person->card);
-  json_builder_set_member_name (builder, "group");
-  json_builder_add_int_value (builder, person->group);
-  json_builder_set_member_name (builder, "has_password");
-  json_builder_add_boolean_value (builder, person->password && person->password[0]);
-  json_builder_set_member_name (builder, "central_edit");
-  json_builder_add_boolean_value (builder, person->central_edit);
+  bsd_plan_json_text (builder, "pin", person->pin);
+  bsd_plan_json_text (builder, "name", person->name);
+  bsd_plan_json_int (builder, "privilege", person->privilege);
+  bsd_plan_json_int (builder, "card", person->card);
+  bsd_plan_json_int (builder, "group", person->group);
+  bsd_plan_json_bool (builder, "has_password", person->password && person->password[0]);
+  bsd_plan_json_bool (builder, "central_edit", person->central_edit);
   json_builder_end_object (builder);
+}
+
+static void
+json_add_pin (JsonBuilder *builder, gconstpointer item, gpointer user_data)
+{
+  bsd_plan_add_text (builder, item);
 }
 
 /* the "devices" array; @total gets the sum of their counts. Returns how
@@ -326,59 +257,22 @@ bsd_plan_to_json_full (BsdPlan *plan, guint max_items)
   g_autoptr (JsonBuilder) builder = json_builder_new ();
   BsdPlanCounts total = { 0 };
   guint failed;
-  guint n;
 
   g_return_val_if_fail (plan != NULL, NULL);
 
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "area_id");
-  json_builder_add_int_value (builder, plan->area_id);
-  json_builder_set_member_name (builder, "area_name");
-  if (plan->area_name != NULL)
-    {
-      g_autofree char *name = bsd_plan_sanitize_text (plan->area_name);
-
-      bsd_plan_add_text (builder, name);
-    }
-  else
-    json_builder_add_null_value (builder);
-  json_builder_set_member_name (builder, "primary");
-  json_builder_add_int_value (builder, plan->primary_device_id);
-
+  bsd_plan_json_int (builder, "area_id", plan->area_id);
+  bsd_plan_json_text_or_null (builder, "area_name", plan->area_name);
+  bsd_plan_json_int (builder, "primary", plan->primary_device_id);
   failed = json_add_devices (builder, plan, max_items, &total);
-
-  json_builder_set_member_name (builder, "unreachable");
-  json_builder_begin_array (builder);
-  for (guint i = 0; i < plan->unreachable->len; i++)
-    json_builder_add_int_value (builder, g_array_index (plan->unreachable, guint, i));
-  json_builder_end_array (builder);
-
-  n = list_limit (builder, "conflicts", plan->conflicts->len, max_items);
-  json_builder_set_member_name (builder, "conflicts");
-  json_builder_begin_array (builder);
-  for (guint i = 0; i < n; i++)
-    json_add_conflict (builder, g_ptr_array_index (plan->conflicts, i));
-  json_builder_end_array (builder);
-
-  n = list_limit (builder, "roster_updates", plan->roster_updates->len, max_items);
-  json_builder_set_member_name (builder, "roster_updates");
-  json_builder_begin_array (builder);
-  for (guint i = 0; i < n; i++)
-    json_add_roster_update (builder, g_ptr_array_index (plan->roster_updates, i));
-  json_builder_end_array (builder);
-
-  n = list_limit (builder, "deleted_pins", plan->deleted_pins->len, max_items);
-  json_builder_set_member_name (builder, "deleted_pins");
-  json_builder_begin_array (builder);
-  for (guint i = 0; i < n; i++)
-    bsd_plan_add_text (builder, g_ptr_array_index (plan->deleted_pins, i));
-  json_builder_end_array (builder);
-
+  bsd_plan_json_ids (builder, "unreachable", plan->unreachable);
+  json_add_list (builder, "conflicts", plan->conflicts, max_items, json_add_conflict, NULL);
+  json_add_list (builder, "roster_updates", plan->roster_updates, max_items, json_add_roster_update,
+                 NULL);
+  json_add_list (builder, "deleted_pins", plan->deleted_pins, max_items, json_add_pin, NULL);
   json_add_counts (builder, "totals", &total);
-  json_builder_set_member_name (builder, "failed_devices");
-  json_builder_add_int_value (builder, failed);
-  json_builder_set_member_name (builder, "conflict_count");
-  json_builder_add_int_value (builder, plan->conflicts->len);
+  bsd_plan_json_int (builder, "failed_devices", failed);
+  bsd_plan_json_int (builder, "conflict_count", plan->conflicts->len);
   json_builder_end_object (builder);
 
   return json_builder_get_root (builder);

@@ -96,6 +96,12 @@ char *bsd_plan_name_fit (const char *name, gsize width);
 gboolean bsd_plan_names_equivalent (const char *a, gsize a_width, const char *b, gsize b_width);
 char *bsd_plan_sanitize_text (const char *text);
 void bsd_plan_add_text (JsonBuilder *builder, const char *text);
+/* "member": value, every string through bsd_plan_add_text() */
+void bsd_plan_json_text (JsonBuilder *builder, const char *member, const char *text);
+void bsd_plan_json_text_or_null (JsonBuilder *builder, const char *member, const char *text);
+void bsd_plan_json_int (JsonBuilder *builder, const char *member, gint64 value);
+void bsd_plan_json_bool (JsonBuilder *builder, const char *member, gboolean value);
+void bsd_plan_json_ids (JsonBuilder *builder, const char *member, GArray *ids);
 gboolean bsd_plan_bytes_equal (GBytes *a, GBytes *b);
 char *bsd_plan_bytes_sha256 (GBytes *bytes);
 gsize bsd_plan_bytes_size (GBytes *bytes);

@@ -341,6 +341,31 @@ test_json_conflicts (void)
       ==, 5);
 }
 
+/* a cut list says how much it left out */
+static void
+test_json_limit (void)
+{
+  g_autoptr (GPtrArray) snapshots = conflict_snapshots ();
+  g_autoptr (BsdPlan) plan = plan_of (snapshots);
+  g_autoptr (JsonNode) node = bsd_plan_to_json_full (plan, 1);
+  JsonObject *object = json_node_get_object (node);
+  JsonObject *c
+      = json_array_get_object_element (json_object_get_array_member (object, "devices"), 2);
+
+  g_assert_cmpint (json_object_get_int_member (c, "device_id"), ==, 3);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (c, "users_add")), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (c, "users_add_omitted"), ==, 2);
+  g_assert_false (json_object_has_member (c, "users_delete_omitted"));
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (object, "conflicts")), ==,
+                    1);
+  g_assert_cmpint (json_object_get_int_member (object, "conflicts_omitted"), ==,
+                   plan->conflicts->len - 1);
+  /* the totals count everything */
+  g_assert_cmpint (
+      json_object_get_int_member (json_object_get_object_member (object, "totals"), "users_add"),
+      ==, 5);
+}
+
 /* ------------------------------------------------------------------ gaps */
 
 static JsonObject *
@@ -546,6 +571,7 @@ main (int argc, char **argv)
   g_test_add_func ("/plan/hostile", test_hostile_input);
   g_test_add_func ("/plan/json/deterministic", test_deterministic_json);
   g_test_add_func ("/plan/json-conflicts", test_json_conflicts);
+  g_test_add_func ("/plan/json-limit", test_json_limit);
   g_test_add_func ("/plan/gaps", test_gaps);
   g_test_add_func ("/plan/gaps-faces", test_gaps_faces);
   g_test_add_func ("/plan/pin-compare", test_pin_compare);
