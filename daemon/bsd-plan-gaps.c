@@ -6,8 +6,6 @@
 
 #include "bsd-plan-private.h"
 
-#include <string.h>
-
 /* ------------------------------------------------------------------- gaps */
 
 static void

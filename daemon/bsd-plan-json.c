@@ -6,8 +6,6 @@
 
 #include "bsd-plan-private.h"
 
-#include <string.h>
-
 /* writes one entry of a list */
 typedef void (*JsonAddFunc) (JsonBuilder *builder, gconstpointer item, gpointer user_data);
 

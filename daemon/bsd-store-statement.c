@@ -65,6 +65,12 @@ bsd_store_set_sqlite_error (BsdStore *self, GError **error, int rc, const char *
   g_set_error (error, BSD_STORE_ERROR, bsd_store_error_code_for_sqlite (rc), "%s: %s", op, msg);
 }
 
+static void bsd_store_set_error_valist (GError **error,
+                                        int code,
+                                        const char *op,
+                                        const char *format,
+                                        va_list args) G_GNUC_PRINTF (4, 0);
+
 /* “@op: <@format …>” with @code */
 static void
 bsd_store_set_error_valist (
