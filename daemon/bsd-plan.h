@@ -16,6 +16,7 @@
 #include <json-glib/json-glib.h>
 
 #include "bsd-person.h"
+#include "bsd-snapshot.h"
 #include "zk-records.h"
 
 G_BEGIN_DECLS
@@ -23,50 +24,6 @@ G_BEGIN_DECLS
 #define BSD_PLAN_MAX_UID 65534
 #define BSD_PLAN_N_FINGERS 10
 #define BSD_PLAN_N_FACES 15
-
-/* ------------------------------------------------------------ snapshot */
-
-/* one reachable device as read. Versions are compared as strings; NULL
- * or "" means unknown, and an unknown version matches nothing: no
- * template is sent to or taken from such a device. */
-typedef struct
-{
-  guint device_id;    /* > 0; lower = older */
-  char *name;         /* for reports, may be NULL */
-  guint user_width;   /* ZK_USER_SIZE_72 or ZK_USER_SIZE_28 */
-  guint pin_width;    /* ~PIN2Width, 0 = unknown (24 on 72-byte, 10 on 28-byte) */
-  char *fp_version;   /* ~ZKFPVersion, "9" / "10" */
-  char *face_version; /* ZKFaceVersion, NULL on finger-only devices */
-  gboolean face_capable;
-
-  /* from GET_FREE_SIZES / options; 0 = unknown (no limit) */
-  guint user_capacity;
-  guint finger_capacity;
-  guint face_capacity; /* users with faces */
-
-  /* counts the device reports; the planner uses the larger of these and
-   * what the lists hold */
-  guint user_count;
-  guint finger_count;
-  guint face_count; /* users with faces */
-
-  GPtrArray *users;     /* ZkUser*, owned */
-  GPtrArray *templates; /* ZkTemplate*, uid-keyed as on the device, owned */
-  GPtrArray *faces;     /* ZkFace*, uid-keyed, owned */
-} BsdSnapshot;
-
-#define BSD_TYPE_SNAPSHOT (bsd_snapshot_get_type ())
-GType bsd_snapshot_get_type (void) G_GNUC_CONST;
-
-BsdSnapshot *bsd_snapshot_new (guint device_id, const char *name);
-BsdSnapshot *bsd_snapshot_copy (const BsdSnapshot *snapshot);
-void bsd_snapshot_free (BsdSnapshot *snapshot);
-/* the PIN in slot @uid, or NULL (no user, or no PIN). When a slot is
- * listed twice, the record the planner keeps counts (lowest PIN). */
-const char *bsd_snapshot_lookup_pin (const BsdSnapshot *snapshot, guint16 uid);
-/* GUINT_TO_POINTER (uid) → const char *pin (borrowed from @snapshot), as
- * bsd_snapshot_lookup_pin() for every slot; slots without PIN left out */
-GHashTable *bsd_snapshot_dup_uid_map (const BsdSnapshot *snapshot);
 
 /* --------------------------------------------------------------- input */
 
@@ -268,15 +225,10 @@ JsonNode *bsd_plan_to_json_full (BsdPlan *plan, guint max_items);
  * like bsd_plan_compute() on inconsistent input. */
 JsonNode *bsd_plan_gaps (const BsdPlanInput *input, GError **error);
 
-/* a total order on PINs: numeric ones first, by value (shorter first),
- * then the others bytewise */
-int bsd_pin_compare (const char *a, const char *b);
-
 const char *bsd_skip_reason_to_string (BsdSkipReason reason);
 const char *bsd_winner_reason_to_string (BsdWinnerReason reason);
 const char *bsd_plan_item_kind_to_string (BsdPlanItemKind kind);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsdSnapshot, bsd_snapshot_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsdPlanInput, bsd_plan_input_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsdPlan, bsd_plan_unref)
 

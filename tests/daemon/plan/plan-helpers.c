@@ -139,6 +139,134 @@ uids_with_faces (BsdSnapshot *snapshot)
   return g_hash_table_size (set);
 }
 
+/* each apply_* does to @snapshot what the terminal would do with one
+ * list of @device's plan, and asserts the terminal's rules on it */
+static void
+apply_deletes (BsdSnapshot *snapshot, BsdDevicePlan *device)
+{
+  for (guint i = 0; i < device->users_delete->len; i++)
+    {
+      BsdPlanUser *entry = g_ptr_array_index (device->users_delete, i);
+      ZkUser *user = user_at (snapshot, entry->uid);
+
+      g_assert_nonnull (user);
+      g_assert_cmpstr (user->user_id, ==, entry->pin);
+      for (guint j = 0; j < snapshot->users->len;)
+        {
+          ZkUser *u = g_ptr_array_index (snapshot->users, j);
+
+          if (u->uid == entry->uid)
+            g_ptr_array_remove_index (snapshot->users, j);
+          else
+            j++;
+        }
+      remove_uid (snapshot->templates, entry->uid, G_STRUCT_OFFSET (ZkTemplate, uid));
+      remove_uid (snapshot->faces, entry->uid, G_STRUCT_OFFSET (ZkFace, uid));
+    }
+}
+
+static void
+apply_updates (BsdSnapshot *snapshot, BsdDevicePlan *device)
+{
+  for (guint i = 0; i < device->users_update->len; i++)
+    {
+      BsdPlanUser *entry = g_ptr_array_index (device->users_update, i);
+      ZkUser *user = NULL;
+
+      g_assert_cmpuint (entry->changed, !=, 0);
+      for (guint j = 0; j < snapshot->users->len && user == NULL; j++)
+        {
+          ZkUser *u = g_ptr_array_index (snapshot->users, j);
+
+          if (u->uid == entry->uid && strcmp (u->user_id, entry->pin) == 0)
+            user = u;
+        }
+      g_assert_nonnull (user);
+      g_assert_cmpuint (entry->record->uid, ==, entry->uid);
+      g_assert_cmpstr (entry->record->user_id, ==, entry->pin);
+      g_free (user->name);
+      user->name = g_strdup (entry->record->name);
+      user->privilege = entry->record->privilege;
+      memcpy (user->password, entry->record->password, sizeof user->password);
+      user->card = entry->record->card;
+      user->group = entry->record->group;
+    }
+}
+
+static void
+apply_adds (BsdSnapshot *snapshot, BsdDevicePlan *device)
+{
+  for (guint i = 0; i < device->users_add->len; i++)
+    {
+      BsdPlanUser *entry = g_ptr_array_index (device->users_add, i);
+      guint8 record[ZK_USER_SIZE_72];
+      g_autoptr (GError) error = NULL;
+
+      g_assert_cmpuint (entry->uid, >=, 1);
+      g_assert_cmpuint (entry->uid, <=, BSD_PLAN_MAX_UID);
+      /* device rules: the slot is unused and the user id new */
+      g_assert_null (user_at (snapshot, entry->uid));
+      g_assert_false (has_user_id (snapshot, entry->pin));
+      g_assert_cmpuint (entry->record->uid, ==, entry->uid);
+      g_assert_cmpstr (entry->record->user_id, ==, entry->pin);
+      /* and the record encodes for this device */
+      g_assert_true (zk_user_encode (entry->record, snapshot->user_width, NULL, record, &error));
+      g_assert_no_error (error);
+      g_ptr_array_add (snapshot->users, zk_user_copy (entry->record));
+    }
+}
+
+static void
+apply_fingers (GPtrArray *snapshots, BsdSnapshot *snapshot, BsdDevicePlan *device)
+{
+  for (guint i = 0; i < device->templates_add->len; i++)
+    {
+      BsdPlanTemplate *entry = g_ptr_array_index (device->templates_add, i);
+      ZkUser *user = user_at (snapshot, entry->uid);
+      BsdSnapshot *source = th_find (snapshots, entry->source_device);
+
+      g_assert_nonnull (user);
+      g_assert_cmpstr (user->user_id, ==, entry->pin);
+      g_assert_nonnull (source);
+      g_assert_cmpstr (source->fp_version, ==, snapshot->fp_version);
+      g_assert_cmpuint (entry->index, <, BSD_PLAN_N_FINGERS);
+      for (guint j = 0; j < snapshot->templates->len; j++)
+        {
+          ZkTemplate *t = g_ptr_array_index (snapshot->templates, j);
+
+          g_assert_false (t->uid == entry->uid && t->fid == entry->index);
+        }
+      g_ptr_array_add (snapshot->templates,
+                       zk_template_new (entry->uid, entry->index, entry->valid, entry->data));
+    }
+}
+
+static void
+apply_faces (GPtrArray *snapshots, BsdSnapshot *snapshot, BsdDevicePlan *device)
+{
+  for (guint i = 0; i < device->faces_add->len; i++)
+    {
+      BsdPlanTemplate *entry = g_ptr_array_index (device->faces_add, i);
+      ZkUser *user = user_at (snapshot, entry->uid);
+      BsdSnapshot *source = th_find (snapshots, entry->source_device);
+
+      g_assert_true (snapshot->face_capable);
+      g_assert_nonnull (user);
+      g_assert_cmpstr (user->user_id, ==, entry->pin);
+      g_assert_nonnull (source);
+      g_assert_cmpstr (source->face_version, ==, snapshot->face_version);
+      g_assert_cmpuint (entry->index, <, BSD_PLAN_N_FACES);
+      for (guint j = 0; j < snapshot->faces->len; j++)
+        {
+          ZkFace *f = g_ptr_array_index (snapshot->faces, j);
+
+          g_assert_false (f->uid == entry->uid && f->fid == entry->index);
+        }
+      g_ptr_array_add (snapshot->faces,
+                       zk_face_new (entry->uid, entry->index, entry->valid, entry->data));
+    }
+}
+
 void
 th_apply (GPtrArray *snapshots, BsdPlan *plan)
 {
@@ -155,113 +283,12 @@ th_apply (GPtrArray *snapshots, BsdPlan *plan)
                               + device->templates_add->len + device->faces_add->len,
                           ==, 0);
 
-      for (guint i = 0; i < device->users_delete->len; i++)
-        {
-          BsdPlanUser *entry = g_ptr_array_index (device->users_delete, i);
-          ZkUser *user = user_at (snapshot, entry->uid);
-
-          g_assert_nonnull (user);
-          g_assert_cmpstr (user->user_id, ==, entry->pin);
-          for (guint j = 0; j < snapshot->users->len;)
-            {
-              ZkUser *u = g_ptr_array_index (snapshot->users, j);
-
-              if (u->uid == entry->uid)
-                g_ptr_array_remove_index (snapshot->users, j);
-              else
-                j++;
-            }
-          remove_uid (snapshot->templates, entry->uid, G_STRUCT_OFFSET (ZkTemplate, uid));
-          remove_uid (snapshot->faces, entry->uid, G_STRUCT_OFFSET (ZkFace, uid));
-        }
-
-      for (guint i = 0; i < device->users_update->len; i++)
-        {
-          BsdPlanUser *entry = g_ptr_array_index (device->users_update, i);
-          ZkUser *user = NULL;
-
-          g_assert_cmpuint (entry->changed, !=, 0);
-          for (guint j = 0; j < snapshot->users->len && user == NULL; j++)
-            {
-              ZkUser *u = g_ptr_array_index (snapshot->users, j);
-
-              if (u->uid == entry->uid && strcmp (u->user_id, entry->pin) == 0)
-                user = u;
-            }
-          g_assert_nonnull (user);
-          g_assert_cmpuint (entry->record->uid, ==, entry->uid);
-          g_assert_cmpstr (entry->record->user_id, ==, entry->pin);
-          g_free (user->name);
-          user->name = g_strdup (entry->record->name);
-          user->privilege = entry->record->privilege;
-          memcpy (user->password, entry->record->password, sizeof user->password);
-          user->card = entry->record->card;
-          user->group = entry->record->group;
-        }
-
-      for (guint i = 0; i < device->users_add->len; i++)
-        {
-          BsdPlanUser *entry = g_ptr_array_index (device->users_add, i);
-          guint8 record[ZK_USER_SIZE_72];
-          g_autoptr (GError) error = NULL;
-
-          g_assert_cmpuint (entry->uid, >=, 1);
-          g_assert_cmpuint (entry->uid, <=, BSD_PLAN_MAX_UID);
-          /* device rules: the slot is unused and the user id new */
-          g_assert_null (user_at (snapshot, entry->uid));
-          g_assert_false (has_user_id (snapshot, entry->pin));
-          g_assert_cmpuint (entry->record->uid, ==, entry->uid);
-          g_assert_cmpstr (entry->record->user_id, ==, entry->pin);
-          /* and the record encodes for this device */
-          g_assert_true (
-              zk_user_encode (entry->record, snapshot->user_width, NULL, record, &error));
-          g_assert_no_error (error);
-          g_ptr_array_add (snapshot->users, zk_user_copy (entry->record));
-        }
-
-      for (guint i = 0; i < device->templates_add->len; i++)
-        {
-          BsdPlanTemplate *entry = g_ptr_array_index (device->templates_add, i);
-          ZkUser *user = user_at (snapshot, entry->uid);
-          BsdSnapshot *source = th_find (snapshots, entry->source_device);
-
-          g_assert_nonnull (user);
-          g_assert_cmpstr (user->user_id, ==, entry->pin);
-          g_assert_nonnull (source);
-          g_assert_cmpstr (source->fp_version, ==, snapshot->fp_version);
-          g_assert_cmpuint (entry->index, <, BSD_PLAN_N_FINGERS);
-          for (guint j = 0; j < snapshot->templates->len; j++)
-            {
-              ZkTemplate *t = g_ptr_array_index (snapshot->templates, j);
-
-              g_assert_false (t->uid == entry->uid && t->fid == entry->index);
-            }
-          g_ptr_array_add (snapshot->templates,
-                           zk_template_new (entry->uid, entry->index, entry->valid, entry->data));
-        }
-
+      apply_deletes (snapshot, device);
+      apply_updates (snapshot, device);
+      apply_adds (snapshot, device);
+      apply_fingers (snapshots, snapshot, device);
       face_users = uids_with_faces (snapshot);
-      for (guint i = 0; i < device->faces_add->len; i++)
-        {
-          BsdPlanTemplate *entry = g_ptr_array_index (device->faces_add, i);
-          ZkUser *user = user_at (snapshot, entry->uid);
-          BsdSnapshot *source = th_find (snapshots, entry->source_device);
-
-          g_assert_true (snapshot->face_capable);
-          g_assert_nonnull (user);
-          g_assert_cmpstr (user->user_id, ==, entry->pin);
-          g_assert_nonnull (source);
-          g_assert_cmpstr (source->face_version, ==, snapshot->face_version);
-          g_assert_cmpuint (entry->index, <, BSD_PLAN_N_FACES);
-          for (guint j = 0; j < snapshot->faces->len; j++)
-            {
-              ZkFace *f = g_ptr_array_index (snapshot->faces, j);
-
-              g_assert_false (f->uid == entry->uid && f->fid == entry->index);
-            }
-          g_ptr_array_add (snapshot->faces,
-                           zk_face_new (entry->uid, entry->index, entry->valid, entry->data));
-        }
+      apply_faces (snapshots, snapshot, device);
 
       /* the device would have refused what goes beyond its capacity */
       if (snapshot->user_capacity > 0 && device->users_add->len > 0)

@@ -242,44 +242,13 @@ test_reopen (void)
 }
 
 static void
-test_migrate_v1 (void)
+migrate_v1_check_devices (BsdStore *store)
 {
-  g_autoptr (StoreTmpDir) dir = store_tmp_dir_new ();
-  g_autofree char *path = store_tmp_dir_file (dir, "biosync.db");
   g_autoptr (GError) error = NULL;
-  g_autoptr (BsdStore) store = NULL;
   g_autoptr (GPtrArray) areas = NULL;
   g_autoptr (GPtrArray) devices = NULL;
-  g_autoptr (GPtrArray) roster = NULL;
-  g_autoptr (GPtrArray) jobs = NULL;
-  g_autoptr (GPtrArray) results = NULL;
-  g_autoptr (BsdTombstone) tombstone = NULL;
-  g_autoptr (BsdPerson) person = NULL;
-  g_autoptr (BsdLogWatermark) watermark = NULL;
-  g_autoptr (BsdDeviceConfig) config = bsd_device_config_new ();
-  g_autoptr (GPtrArray) punches = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GBytes) finger = NULL;
   BsdDevice *a;
-  BsdRosterEntry *alice;
-  BsdPersonEdit edit = { .name = "Alice A. Ámbar" };
-  const guint8 finger_bytes[] = { 1, 2, 3, 4, 5, 6, 7, 8 };
   guint32 comm_key = 0;
-  guint64 count = 0;
-  guint n = 0;
-  guint inserted = 0;
-  guint duplicates = 0;
-  gboolean flag = TRUE;
-  gboolean stored = TRUE;
-  guint device_id;
-
-  store_make_v1 (path, NULL);
-  g_assert_cmpint (g_chmod (path, 0644), ==, 0);
-  store = bsd_store_open (path, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (bsd_store_get_schema_version (store), ==, BSD_STORE_SCHEMA_VERSION);
-  g_assert_cmpuint (file_mode (path), ==, 0600);
-  g_assert_true (bsd_store_check_integrity (store, &error));
-  g_assert_no_error (error);
 
   /* the data survived */
   areas = bsd_store_list_areas (store, &error);
@@ -307,6 +276,17 @@ test_migrate_v1 (void)
   g_assert_true (bsd_store_get_comm_key (store, 1, &comm_key, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (comm_key, ==, 271828);
+}
+
+static void
+migrate_v1_check_people (BsdStore *store)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) roster = NULL;
+  g_autoptr (BsdTombstone) tombstone = NULL;
+  g_autoptr (BsdPerson) person = NULL;
+  BsdRosterEntry *alice;
+  gboolean flag = FALSE;
 
   person = bsd_store_get_person (store, "1", &error);
   g_assert_no_error (error);
@@ -338,6 +318,18 @@ test_migrate_v1 (void)
   g_assert_cmpuint (g_array_index (tombstone->confirmed, guint, 0), ==, 1);
   g_assert_cmpuint (tombstone->never_seen->len, ==, 1);
   g_assert_cmpuint (g_array_index (tombstone->never_seen, guint, 0), ==, 2);
+}
+
+static void
+migrate_v1_check_logs_and_jobs (BsdStore *store)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) jobs = NULL;
+  g_autoptr (GPtrArray) results = NULL;
+  g_autoptr (BsdLogWatermark) watermark = NULL;
+  guint64 count = 0;
+  guint n = 0;
+  gboolean flag = TRUE;
 
   g_assert_true (bsd_store_count_attendance (store, 0, G_MAXINT64, &count, &error));
   g_assert_cmpuint (count, ==, 3);
@@ -370,6 +362,23 @@ test_migrate_v1 (void)
   g_assert_false (flag);
   g_assert_true (bsd_store_get_setting_uint (store, "MaxParallelDevices", &n, &error));
   g_assert_cmpuint (n, ==, 2);
+}
+
+static void
+migrate_v1_check_writes (BsdStore *store)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsdPerson) person = NULL;
+  g_autoptr (BsdDeviceConfig) config = bsd_device_config_new ();
+  g_autoptr (GPtrArray) punches = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GBytes) finger = NULL;
+  BsdPersonEdit edit = { .name = "Alice A. Ámbar" };
+  const guint8 finger_bytes[] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+  guint inserted = 0;
+  guint duplicates = 0;
+  gboolean flag = TRUE;
+  gboolean stored = TRUE;
+  guint device_id;
 
   /* the current schema works on it */
   config->name = g_strdup ("Terminal D");
@@ -409,6 +418,30 @@ test_migrate_v1 (void)
   g_assert_false (flag);
   g_assert_true (bsd_store_check_integrity (store, &error));
   g_assert_no_error (error);
+}
+
+static void
+test_migrate_v1 (void)
+{
+  g_autoptr (StoreTmpDir) dir = store_tmp_dir_new ();
+  g_autofree char *path = store_tmp_dir_file (dir, "biosync.db");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsdStore) store = NULL;
+
+  store_make_v1 (path, NULL);
+  g_assert_cmpint (g_chmod (path, 0644), ==, 0);
+  store = bsd_store_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (bsd_store_get_schema_version (store), ==, BSD_STORE_SCHEMA_VERSION);
+  g_assert_cmpuint (file_mode (path), ==, 0600);
+  g_assert_true (bsd_store_check_integrity (store, &error));
+  g_assert_no_error (error);
+
+  /* the data survived, and the current schema works on it */
+  migrate_v1_check_devices (store);
+  migrate_v1_check_people (store);
+  migrate_v1_check_logs_and_jobs (store);
+  migrate_v1_check_writes (store);
 }
 
 static void
