@@ -8,6 +8,8 @@
 
 #include <string.h>
 
+#include "bsd-error.h"
+
 /* a batch upload (CMD 110) carries many records in one buffer; below this
  * many writes the per-record commands cost no more and are simpler */
 #define BATCH_MIN_ITEMS 8
@@ -66,14 +68,6 @@ bsd_endpoint_get_time_zone (const BsdEndpoint *endpoint)
 
 /* ---------------------------------------------------------------- session */
 
-static gboolean
-retryable (const GError *error)
-{
-  return g_error_matches (error, ZK_ERROR, ZK_ERROR_TIMED_OUT)
-         || g_error_matches (error, ZK_ERROR, ZK_ERROR_UNREACHABLE)
-         || g_error_matches (error, ZK_ERROR, ZK_ERROR_CLOSED);
-}
-
 /* sleeps @ms unless @cancellable fires first */
 static gboolean
 sleep_cancellable (guint ms, GCancellable *cancellable)
@@ -129,7 +123,8 @@ bsd_device_io_open (const BsdEndpoint *endpoint,
           zk_client_set_deadline (client, 0);
           return g_steal_pointer (&client);
         }
-      if (attempt >= attempts || !retryable (local) || g_get_monotonic_time () >= deadline)
+      if (attempt >= attempts || !bsd_error_is_unreachable (local)
+          || g_get_monotonic_time () >= deadline)
         {
           /* a wrong or missing comm key must read as what it is in job
            * reports, whatever wording the firmware path produced */
@@ -491,10 +486,7 @@ bsd_apply_result_clear (BsdApplyResult *result)
 static gboolean
 session_broken (const GError *error)
 {
-  return g_error_matches (error, ZK_ERROR, ZK_ERROR_TIMED_OUT)
-         || g_error_matches (error, ZK_ERROR, ZK_ERROR_CLOSED)
-         || g_error_matches (error, ZK_ERROR, ZK_ERROR_UNREACHABLE)
-         || g_error_matches (error, ZK_ERROR, ZK_ERROR_CANCELLED)
+  return bsd_error_is_unreachable (error) || bsd_error_is_cancelled (error)
          || g_error_matches (error, ZK_ERROR, ZK_ERROR_AUTH_FAILED);
 }
 
@@ -1001,9 +993,7 @@ matches_full (GPtrArray *part, GPtrArray *full, guint from)
 static gboolean
 is_cancel (const GError *error, GCancellable *cancellable)
 {
-  return g_error_matches (error, ZK_ERROR, ZK_ERROR_CANCELLED)
-         || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
-         || g_cancellable_is_cancelled (cancellable);
+  return bsd_error_is_cancelled (error) || g_cancellable_is_cancelled (cancellable);
 }
 
 typedef enum

@@ -16,6 +16,7 @@
 
 #include <string.h>
 
+#include "bsd-error.h"
 #include "bsd-time-zone.h"
 
 #define MAX_WORKERS 16
@@ -782,9 +783,7 @@ sha256_of (GBytes *bytes)
 static const char *
 state_for_error (const GError *error)
 {
-  if (g_error_matches (error, ZK_ERROR, ZK_ERROR_TIMED_OUT)
-      || g_error_matches (error, ZK_ERROR, ZK_ERROR_UNREACHABLE)
-      || g_error_matches (error, ZK_ERROR, ZK_ERROR_CLOSED))
+  if (bsd_error_is_unreachable (error))
     return "offline";
   return "error";
 }
@@ -1642,12 +1641,9 @@ run_part_done (Run *run)
 static const char *
 status_for_error (const GError *error)
 {
-  if (g_error_matches (error, ZK_ERROR, ZK_ERROR_CANCELLED)
-      || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  if (bsd_error_is_cancelled (error))
     return "cancelled";
-  if (g_error_matches (error, ZK_ERROR, ZK_ERROR_TIMED_OUT)
-      || g_error_matches (error, ZK_ERROR, ZK_ERROR_UNREACHABLE)
-      || g_error_matches (error, ZK_ERROR, ZK_ERROR_CLOSED))
+  if (bsd_error_is_unreachable (error))
     return "unreachable";
   return "failed";
 }

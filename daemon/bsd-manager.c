@@ -17,8 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bs-error.h"
 #include "bsd-authority.h"
+#include "bsd-error.h"
 #include "bsd-engine.h"
 #include "bsd-job.h"
 #include "bsd-scheduler.h"
@@ -89,43 +89,6 @@ forget_device_list (BsdManager *self)
 
 /* ---------------------------------------------------------------- errors */
 
-/* store and engine errors become BsError at the boundary */
-static void
-return_error (GDBusMethodInvocation *invocation, const GError *error)
-{
-  BsError code = BS_ERROR_FAILED;
-
-  if (error->domain == BSD_STORE_ERROR)
-    {
-      if (error->code == BSD_STORE_ERROR_NOT_FOUND)
-        code = BS_ERROR_NOT_FOUND;
-      else if (error->code == BSD_STORE_ERROR_EXISTS
-               || error->code == BSD_STORE_ERROR_INVALID_ARGUMENT)
-        code = BS_ERROR_INVALID_ARGS;
-      else if (error->code == BSD_STORE_ERROR_BUSY)
-        code = BS_ERROR_BUSY;
-    }
-  else
-    code = bs_error_code_for (error, BS_ERROR_FAILED);
-  g_dbus_method_invocation_return_error_literal (invocation, BS_ERROR, code, error->message);
-}
-
-static void return_invalid (GDBusMethodInvocation *invocation, const char *format, ...)
-    G_GNUC_PRINTF (2, 3);
-
-static void
-return_invalid (GDBusMethodInvocation *invocation, const char *format, ...)
-{
-  g_autofree char *message = NULL;
-  va_list args;
-
-  va_start (args, format);
-  message = g_strdup_vprintf (format, args);
-  va_end (args);
-  g_dbus_method_invocation_return_error_literal (invocation, BS_ERROR, BS_ERROR_INVALID_ARGS,
-                                                 message);
-}
-
 static gboolean
 check_text (
     GDBusMethodInvocation *invocation, const char *value, const char *what, gsize min, gsize max)
@@ -133,11 +96,11 @@ check_text (
   gsize len = strlen (value);
 
   if (!g_utf8_validate (value, -1, NULL))
-    return_invalid (invocation, "%s is not valid UTF-8", what);
+    bsd_error_return_invalid (invocation, "%s is not valid UTF-8", what);
   else if (len < min)
-    return_invalid (invocation, "%s is empty", what);
+    bsd_error_return_invalid (invocation, "%s is empty", what);
   else if (len > max)
-    return_invalid (invocation, "%s is longer than %" G_GSIZE_FORMAT " bytes", what, max);
+    bsd_error_return_invalid (invocation, "%s is longer than %" G_GSIZE_FORMAT " bytes", what, max);
   else
     return TRUE;
   return FALSE;
@@ -149,7 +112,7 @@ check_dict (GDBusMethodInvocation *invocation, GVariant *dict, const char *what)
 {
   if (g_variant_n_children (dict) <= MAX_DICT_ENTRIES)
     return TRUE;
-  return_invalid (invocation, "%s: more than %d entries", what, MAX_DICT_ENTRIES);
+  bsd_error_return_invalid (invocation, "%s: more than %d entries", what, MAX_DICT_ENTRIES);
   return FALSE;
 }
 
@@ -683,13 +646,13 @@ job_authorized (BsdManager *self,
       && ((find_pending (self, op) == NULL && !may_queue (self, op, &error))
           || !bsd_store_add_tombstone (self->store, op->pin, op->trigger, &error)))
     {
-      return_error (invocation, error);
+      bsd_error_return (invocation, error);
       return;
     }
   job = request_job (self, op, &error);
   if (job == NULL)
     {
-      return_error (invocation, error);
+      bsd_error_return (invocation, error);
       return;
     }
   /* every method that starts a job (Manager, Device, Area) replies "(o)" */
@@ -728,7 +691,7 @@ check_exists (BsdManager *self,
   row = lookup (self->store, id, &error);
   if (row == NULL)
     {
-      return_error (invocation, error);
+      bsd_error_return (invocation, error);
       return FALSE;
     }
   free_func (row);
@@ -1042,7 +1005,7 @@ add_area_authorized (BsdManager *self,
 
   if (id == 0)
     {
-      return_error (invocation, error);
+      bsd_error_return (invocation, error);
       return;
     }
   refresh_objects (self);
@@ -1075,7 +1038,7 @@ rename_area_authorized (BsdManager *self,
 
   if (!bsd_store_rename_area (self->store, edit->id, edit->name, &error))
     {
-      return_error (invocation, error);
+      bsd_error_return (invocation, error);
       return;
     }
   refresh_objects (self);
@@ -1113,7 +1076,7 @@ remove_area_authorized (BsdManager *self,
 
   if (!bsd_store_remove_area (self->store, GPOINTER_TO_UINT (data), &error))
     {
-      return_error (invocation, error);
+      bsd_error_return (invocation, error);
       return;
     }
   refresh_objects (self);
@@ -1168,7 +1131,7 @@ parse_device_options (GDBusMethodInvocation *invocation,
 #define NEED(t)                                                                                    \
   if (!g_variant_type_equal (type, G_VARIANT_TYPE (t)))                                            \
     {                                                                                              \
-      return_invalid (invocation, "option “%s” must be of type %s", key, t);                       \
+      bsd_error_return_invalid (invocation, "option “%s” must be of type %s", key, t);             \
       g_variant_unref (value);                                                                     \
       return FALSE;                                                                                \
     }
@@ -1180,7 +1143,7 @@ parse_device_options (GDBusMethodInvocation *invocation,
           p = g_variant_get_string (value, NULL);
           if (!g_str_equal (p, "tcp") && !g_str_equal (p, "udp") && !g_str_equal (p, "auto"))
             {
-              return_invalid (invocation, "option “protocol” is tcp, udp or auto");
+              bsd_error_return_invalid (invocation, "option “protocol” is tcp, udp or auto");
               g_variant_unref (value);
               return FALSE;
             }
@@ -1194,7 +1157,7 @@ parse_device_options (GDBusMethodInvocation *invocation,
           edit->set_key = TRUE;
           if (edit->comm_key > 999999)
             {
-              return_invalid (invocation, "option “comm-key” is 0 to 999999");
+              bsd_error_return_invalid (invocation, "option “comm-key” is 0 to 999999");
               g_variant_unref (value);
               return FALSE;
             }
@@ -1205,7 +1168,7 @@ parse_device_options (GDBusMethodInvocation *invocation,
           config->timeout_ms = g_variant_get_uint32 (value);
           if (config->timeout_ms < 100 || config->timeout_ms > 600000)
             {
-              return_invalid (invocation, "option “timeout-ms” is 100 to 600000");
+              bsd_error_return_invalid (invocation, "option “timeout-ms” is 100 to 600000");
               g_variant_unref (value);
               return FALSE;
             }
@@ -1224,8 +1187,8 @@ parse_device_options (GDBusMethodInvocation *invocation,
           /* by name only: loading a zone opens a file (any path it is given) */
           if (strlen (tz) > 64 || !g_utf8_validate (tz, -1, NULL) || !bsd_time_zone_is_valid (tz))
             {
-              return_invalid (invocation,
-                              "option “time-zone”: not a time zone of the system's zone database "
+              bsd_error_return_invalid (
+                  invocation, "option “time-zone”: not a time zone of the system's zone database "
                               "(such as “Europe/Berlin” or “UTC”) nor an offset such as “+05:30”");
               g_variant_unref (value);
               return FALSE;
@@ -1263,7 +1226,7 @@ parse_device_options (GDBusMethodInvocation *invocation,
           config->port = g_variant_get_uint16 (value);
           if (config->port == 0)
             {
-              return_invalid (invocation, "option “port” is 1 to 65535");
+              bsd_error_return_invalid (invocation, "option “port” is 1 to 65535");
               g_variant_unref (value);
               return FALSE;
             }
@@ -1275,7 +1238,7 @@ parse_device_options (GDBusMethodInvocation *invocation,
         }
       else
         {
-          return_invalid (invocation, "unknown option “%s”", key);
+          bsd_error_return_invalid (invocation, "unknown option “%s”", key);
           g_variant_unref (value);
           return FALSE;
         }
@@ -1299,7 +1262,7 @@ add_device_authorized (BsdManager *self,
   id = bsd_store_add_device (self->store, edit->config, &error);
   if (id == 0)
     {
-      return_error (invocation, error);
+      bsd_error_return (invocation, error);
       return;
     }
   refresh_objects (self);
@@ -1324,7 +1287,7 @@ handle_add_device (BsDBusManager *iface,
     return G_DBUS_METHOD_INVOCATION_HANDLED;
   if (port == 0)
     {
-      return_invalid (invocation, "port: 0 is not a port (1 to 65535)");
+      bsd_error_return_invalid (invocation, "port: 0 is not a port (1 to 65535)");
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   if (area_id != 0 && !check_area (self, invocation, area_id))
@@ -1362,7 +1325,7 @@ update_device_authorized (BsdManager *self,
       || !bsd_store_commit (self->store, &error))
     {
       bsd_store_rollback (self->store, NULL);
-      return_error (invocation, error);
+      bsd_error_return (invocation, error);
       return;
     }
   refresh_objects (self);
@@ -1384,7 +1347,7 @@ handle_update_device (BsDBusManager *iface,
     return G_DBUS_METHOD_INVOCATION_HANDLED;
   if (g_variant_n_children (changes) == 0)
     {
-      return_invalid (invocation, "changes: nothing to change");
+      bsd_error_return_invalid (invocation, "changes: nothing to change");
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   if (!check_dict (invocation, changes, "changes"))
@@ -1446,7 +1409,7 @@ remove_device_authorized (BsdManager *self,
     }
   if (!bsd_store_remove_device (self->store, id, &error))
     {
-      return_error (invocation, error);
+      bsd_error_return (invocation, error);
       return;
     }
   refresh_objects (self);
@@ -1494,17 +1457,17 @@ check_pin (BsdManager *self, GDBusMethodInvocation *invocation, const char *pin)
     {
       g_autofree char *deletion = bsd_tombstone_describe (tombstone);
 
-      return_invalid (invocation,
-                      "pin: %s: a deleted PIN cannot be changed. Allow it again first "
-                      "(AllowUser, “biosyncctl allow %s”, or People → Deleted People → "
-                      "Allow Again), then change it",
-                      deletion, pin);
+      bsd_error_return_invalid (invocation,
+                                "pin: %s: a deleted PIN cannot be changed. Allow it again first "
+                                "(AllowUser, “biosyncctl allow %s”, or People → Deleted People → "
+                                "Allow Again), then change it",
+                                deletion, pin);
       return FALSE;
     }
   person = bsd_store_get_person (self->store, pin, &error);
   if (person == NULL)
     {
-      return_error (invocation, error);
+      bsd_error_return (invocation, error);
       return FALSE;
     }
   return TRUE;
@@ -1531,7 +1494,7 @@ check_deletable (BsdManager *self, GDBusMethodInvocation *invocation, const char
   holders = bsd_store_list_pin_devices (self->store, pin, &error);
   if (holders == NULL)
     {
-      return_error (invocation, error);
+      bsd_error_return (invocation, error);
       return FALSE;
     }
   if (holders->len > 0)
@@ -1588,7 +1551,7 @@ allow_user_authorized (BsdManager *self,
     return;
   if (!bsd_store_allow_tombstone (self->store, pin, trigger, &error))
     {
-      return_error (invocation, error);
+      bsd_error_return (invocation, error);
       return;
     }
   g_message ("PIN %s allowed again by %s", pin, trigger);
@@ -1633,7 +1596,7 @@ handle_update_user (BsDBusManager *iface,
     return G_DBUS_METHOD_INVOCATION_HANDLED;
   if (g_variant_n_children (changes) == 0)
     {
-      return_invalid (invocation, "changes: nothing to change");
+      bsd_error_return_invalid (invocation, "changes: nothing to change");
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   if (!check_dict (invocation, changes, "changes"))
@@ -1666,7 +1629,7 @@ handle_update_user (BsDBusManager *iface,
           op->privilege = (guint8)p;
           if (p != 0 && p != 2 && p != 6 && p != 14)
             {
-              return_invalid (invocation, "changes “privilege” is 0, 2, 6 or 14");
+              bsd_error_return_invalid (invocation, "changes “privilege” is 0, 2, 6 or 14");
               ok = FALSE;
             }
         }
@@ -1679,14 +1642,14 @@ handle_update_user (BsDBusManager *iface,
             ok = g_ascii_isdigit (*c);
           if (!ok || strlen (pw) > 8)
             {
-              return_invalid (invocation, "changes “password” is 0 to 8 digits");
+              bsd_error_return_invalid (invocation, "changes “password” is 0 to 8 digits");
               ok = FALSE;
             }
           op->password = g_strdup (pw);
         }
       else
         {
-          return_invalid (invocation, "changes: unknown key “%s” or wrong type", key);
+          bsd_error_return_invalid (invocation, "changes: unknown key “%s” or wrong type", key);
           ok = FALSE;
         }
       if (!ok)
@@ -1818,7 +1781,7 @@ read_done (gpointer data)
   if (read->reply)
     g_dbus_method_invocation_return_value (read->invocation, read->reply);
   else
-    return_error (read->invocation, read->error);
+    bsd_error_return (read->invocation, read->error);
   return G_SOURCE_REMOVE;
 }
 
@@ -2056,7 +2019,7 @@ export_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
   g_autoptr (GError) error = NULL;
 
   if (!g_task_propagate_boolean (G_TASK (res), &error))
-    return_error (invocation, error);
+    bsd_error_return (invocation, error);
   else
     g_dbus_method_invocation_return_value (invocation, NULL);
   g_object_unref (invocation);
@@ -2097,12 +2060,12 @@ handle_export_attendance (BsDBusManager *iface,
 
   if (to_usec != 0 && to_usec < from_usec)
     {
-      return_invalid (invocation, "to_usec is before from_usec");
+      bsd_error_return_invalid (invocation, "to_usec is before from_usec");
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   if (from_usec > G_MAXINT64 || to_usec > G_MAXINT64)
     {
-      return_invalid (invocation, "from_usec/to_usec out of range");
+      bsd_error_return_invalid (invocation, "from_usec/to_usec out of range");
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   /* the handle is an index into the list the caller attached, checked
@@ -2110,21 +2073,21 @@ handle_export_attendance (BsDBusManager *iface,
   index = g_variant_get_handle (fd_index);
   if (fd_list == NULL || index < 0 || index >= g_unix_fd_list_get_length (fd_list))
     {
-      return_invalid (invocation, "fd: no file descriptor %d was passed (%d were)", index,
-                      fd_list ? g_unix_fd_list_get_length (fd_list) : 0);
+      bsd_error_return_invalid (invocation, "fd: no file descriptor %d was passed (%d were)", index,
+                                fd_list ? g_unix_fd_list_get_length (fd_list) : 0);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   fd = g_unix_fd_list_get (fd_list, index, &error);
   if (fd < 0)
     {
-      return_invalid (invocation, "fd: %s", error->message);
+      bsd_error_return_invalid (invocation, "fd: %s", error->message);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   flags = fcntl (fd, F_GETFL);
   if (flags < 0 || (flags & O_ACCMODE) == O_RDONLY)
     {
       close (fd);
-      return_invalid (invocation, "fd: not open for writing");
+      bsd_error_return_invalid (invocation, "fd: not open for writing");
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   export = g_new0 (Export, 1);
@@ -2317,7 +2280,7 @@ handle_list_jobs (BsDBusManager *iface, GDBusMethodInvocation *invocation, guint
 
   if (jobs == NULL)
     {
-      return_error (invocation, error);
+      bsd_error_return (invocation, error);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   g_variant_builder_init (&list, G_VARIANT_TYPE ("aa{sv}"));
@@ -2361,7 +2324,7 @@ handle_get_job (BsDBusManager *iface, GDBusMethodInvocation *invocation, guint64
     results = bsd_store_list_job_device_results (self->store, job->id, &error);
   if (job == NULL || results == NULL)
     {
-      return_error (invocation, error);
+      bsd_error_return (invocation, error);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   g_variant_builder_init (&b, G_VARIANT_TYPE ("a{sv}"));
@@ -2482,7 +2445,7 @@ set_property_authorized (BsdManager *self,
     ok = bsd_store_set_setting_uint (self->store, write->setting->property, u, &error);
   if (!ok)
     {
-      return_error (invocation, error);
+      bsd_error_return (invocation, error);
       return;
     }
   /* the skeleton emits PropertiesChanged */
@@ -2532,15 +2495,15 @@ manager_method_call (GDBusConnection *connection,
   if (!g_variant_is_of_type (value,
                              setting->boolean ? G_VARIANT_TYPE_BOOLEAN : G_VARIANT_TYPE_UINT32))
     {
-      return_invalid (invocation, "%s takes a value of type %s", property,
-                      setting->boolean ? "b" : "u");
+      bsd_error_return_invalid (invocation, "%s takes a value of type %s", property,
+                                setting->boolean ? "b" : "u");
       return;
     }
   if (!setting->boolean
       && (g_variant_get_uint32 (value) < setting->min
           || g_variant_get_uint32 (value) > setting->max))
     {
-      return_invalid (invocation, "%s is %u to %u", property, setting->min, setting->max);
+      bsd_error_return_invalid (invocation, "%s is %u to %u", property, setting->min, setting->max);
       return;
     }
   write = g_new0 (SettingWrite, 1);
