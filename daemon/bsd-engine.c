@@ -577,107 +577,31 @@ worker_logs (DeviceCtx *dev, ZkClient *client, GCancellable *cancellable)
 static void
 worker_clear_logs (DeviceCtx *dev, ZkClient *client, BsdHold *hold, GCancellable *cancellable)
 {
-  ZkSizes sizes;
-
-  /* disabled, no punch can land between the count and the clear */
-  /* every record the device holds is committed, and none came since */
-  if (bsd_device_io_hold (client, hold, cancellable, &dev->error)
-      && zk_client_get_sizes (client, &sizes, cancellable, &dev->error) && sizes.records >= 0
-      && dev->logs.complete && (guint)sizes.records == dev->logs.log_count
-      && zk_client_clear_attendance (client, cancellable, &dev->error))
-    dev->logs_cleared = TRUE;
-  bsd_device_io_release (client, dev->endpoint, hold, dev->error ? NULL : &dev->error);
+  if (dev->logs.complete)
+    bsd_device_io_clear_logs (client, dev->endpoint, dev->serial, dev->logs.log_count, hold,
+                              &dev->logs_cleared, cancellable, &dev->error);
 }
 
-static ZkUser *
-find_user (GPtrArray *users, const char *pin)
-{
-  guint i;
-
-  for (i = 0; users && i < users->len; i++)
-    {
-      ZkUser *u = users->pdata[i];
-
-      if (strcmp (u->user_id, pin) == 0)
-        return u;
-    }
-  return NULL;
-}
-
+/* delete and update: the users read last stand for the device's user table */
 static void
-worker_delete_pin (DeviceCtx *dev, ZkClient *client, BsdHold *hold, GCancellable *cancellable)
+worker_pin (DeviceCtx *dev, ZkClient *client, BsdHold *hold, GCancellable *cancellable)
 {
   Run *run = dev->run;
-  g_autoptr (GPtrArray) users
-      = bsd_device_io_read_users (client, dev->endpoint, cancellable, &dev->error);
-  g_autoptr (GPtrArray) after = NULL;
-  ZkUser *user;
+  BsdPinChange change = { 0 };
 
-  if (users == NULL)
-    return;
-  user = find_user (users, run->op->pin);
-  if (user == NULL)
+  if (run->op->kind == BSD_OP_DELETE_USER)
+    dev->done_ok = bsd_device_io_delete_pin (client, dev->endpoint, run->op->pin, hold, &change,
+                                             cancellable, &dev->error);
+  else
+    dev->done_ok = bsd_device_io_update_pin (client, dev->endpoint, run->update_record, &change,
+                                             cancellable, &dev->error);
+  dev->was_present = change.was_present;
+  if (run->op->kind == BSD_OP_DELETE_USER && change.users)
     {
-      dev->done_ok = TRUE;
       dev->snapshot = bsd_snapshot_new (dev->endpoint->device_id, dev->endpoint->name);
-      g_ptr_array_extend_and_steal (dev->snapshot->users, g_steal_pointer (&users));
-      return;
+      g_ptr_array_extend_and_steal (dev->snapshot->users, g_steal_pointer (&change.users));
     }
-  dev->was_present = TRUE;
-  if (bsd_device_io_hold (client, hold, cancellable, &dev->error)
-      && !zk_client_delete_user (client, user->uid, cancellable, &dev->error)
-      && zk_error_get_subcode (dev->error) == 2)
-    g_clear_error (&dev->error); /* gone already */
-  bsd_device_io_release (client, dev->endpoint, hold, NULL);
-  if (dev->error)
-    return;
-  after = bsd_device_io_read_users (client, dev->endpoint, cancellable, &dev->error);
-  if (after == NULL)
-    return;
-  dev->done_ok = find_user (after, run->op->pin) == NULL;
-  if (!dev->done_ok)
-    g_set_error (&dev->error, ZK_ERROR, ZK_ERROR_FAILED,
-                 "the device acknowledged the deletion but still holds PIN %s", run->op->pin);
-  dev->snapshot = bsd_snapshot_new (dev->endpoint->device_id, dev->endpoint->name);
-  g_ptr_array_extend_and_steal (dev->snapshot->users, g_steal_pointer (&after));
-}
-
-static void
-worker_update_pin (DeviceCtx *dev, ZkClient *client, GCancellable *cancellable)
-{
-  Run *run = dev->run;
-  const ZkUser *want = run->update_record;
-  g_autoptr (GPtrArray) users
-      = bsd_device_io_read_users (client, dev->endpoint, cancellable, &dev->error);
-  g_autoptr (GPtrArray) after = NULL;
-  g_autoptr (ZkUser) record = NULL;
-  ZkUser *user;
-  ZkUser *got;
-
-  if (users == NULL)
-    return;
-  user = find_user (users, run->op->pin);
-  if (user == NULL)
-    {
-      dev->done_ok = TRUE;
-      return;
-    }
-  dev->was_present = TRUE;
-  record = zk_user_copy (want);
-  record->uid = user->uid;
-  memcpy (record->timezones, user->timezones, sizeof record->timezones);
-  if (!zk_client_set_user (client, record, cancellable, &dev->error))
-    return;
-  zk_client_refresh_data (client, NULL, NULL);
-  after = bsd_device_io_read_users (client, dev->endpoint, cancellable, &dev->error);
-  if (after == NULL)
-    return;
-  got = find_user (after, run->op->pin);
-  dev->done_ok = got != NULL && zk_user_same_record (got, record);
-  if (!dev->done_ok)
-    g_set_error (&dev->error, ZK_ERROR, ZK_ERROR_FAILED,
-                 "the device acknowledged the update but holds another record for PIN %s",
-                 run->op->pin);
+  bsd_pin_change_clear (&change);
 }
 
 static void
@@ -752,10 +676,8 @@ work_run (Work *work)
           worker_clear_logs (dev, client, hold, cancellable);
           break;
         case PHASE_DELETE_PIN:
-          worker_delete_pin (dev, client, hold, cancellable);
-          break;
         case PHASE_UPDATE_PIN:
-          worker_update_pin (dev, client, cancellable);
+          worker_pin (dev, client, hold, cancellable);
           break;
         case PHASE_SET_TIME:
           worker_set_time (dev, client, cancellable);
