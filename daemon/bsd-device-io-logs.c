@@ -227,6 +227,34 @@ bsd_device_io_read_logs (ZkClient *client,
   return TRUE;
 }
 
+/* the terminal of this session is the one whose records were committed:
+ * a terminal swapped behind the address since the collection holds a log
+ * nobody collected */
+static gboolean
+same_terminal (ZkClient *client, const char *serial, GCancellable *cancellable, GError **error)
+{
+  g_autofree char *now = NULL;
+
+  if (serial == NULL)
+    {
+      g_set_error (error, ZK_ERROR, ZK_ERROR_FAILED,
+                   "the log was not cleared: the serial of the collected terminal is not known");
+      return FALSE;
+    }
+  now = zk_client_get_option (client, "~SerialNumber", cancellable, error);
+  if (now == NULL)
+    return FALSE;
+  if (strcmp (now, serial) != 0)
+    {
+      g_set_error (error, ZK_ERROR, ZK_ERROR_FAILED,
+                   "the log was not cleared: another terminal (serial %s) answered the clear, "
+                   "not %s whose records were collected",
+                   now, serial);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
 bsd_device_io_clear_logs (ZkClient *client,
                           const BsdEndpoint *endpoint,
@@ -241,6 +269,9 @@ bsd_device_io_clear_logs (ZkClient *client,
   ZkSizes sizes;
 
   *cleared = FALSE;
+  /* a session is one terminal: checked once, before it is disabled */
+  if (!same_terminal (client, serial, cancellable, error))
+    return FALSE;
   /* disabled, no punch can land between the count and the clear; every
    * record the device holds is committed, and none came since */
   if (bsd_device_io_hold (client, hold, cancellable, &local)

@@ -276,9 +276,12 @@ gboolean bsd_device_io_read_logs (ZkClient *client,
                                   GError **error);
 
 /* Clears the log of the terminal whose @log_count records, read under
- * @serial, are committed: disabled (hold … release), and only while it
- * still holds exactly @log_count records — a punch since keeps the log
- * (*@cleared FALSE, no error). FALSE with @error when the session failed. */
+ * @serial, are committed: only when this session's terminal still says
+ * ~SerialNumber @serial (else FALSE with an error naming both serials:
+ * another terminal answers at the address), disabled (hold … release),
+ * and only while it still holds exactly @log_count records — a punch
+ * since keeps the log (*@cleared FALSE, no error). FALSE with @error when
+ * the session failed. */
 gboolean bsd_device_io_clear_logs (ZkClient *client,
                                    const BsdEndpoint *endpoint,
                                    const char *serial,
