@@ -327,7 +327,133 @@ device_edit_free (DeviceEdit *edit)
   g_free (edit);
 }
 
-/* applies the a{sv} options of AddDevice/UpdateDevice to @config;
+/* one option of AddDevice/UpdateDevice, its value of the right type: FALSE
+ * once the call was answered with why it is invalid */
+typedef gboolean (*DeviceOptionFunc) (GDBusMethodInvocation *invocation,
+                                      GVariant *value,
+                                      DeviceEdit *edit);
+
+static gboolean
+option_protocol (GDBusMethodInvocation *invocation, GVariant *value, DeviceEdit *edit)
+{
+  const char *p = g_variant_get_string (value, NULL);
+
+  if (!g_str_equal (p, "tcp") && !g_str_equal (p, "udp") && !g_str_equal (p, "auto"))
+    {
+      bsd_error_return_invalid (invocation, "option “protocol” is tcp, udp or auto");
+      return FALSE;
+    }
+  g_free (edit->config->protocol);
+  edit->config->protocol = g_strdup (p);
+  return TRUE;
+}
+
+static gboolean
+option_comm_key (GDBusMethodInvocation *invocation, GVariant *value, DeviceEdit *edit)
+{
+  edit->comm_key = g_variant_get_uint32 (value);
+  edit->set_key = TRUE;
+  if (edit->comm_key > 999999)
+    {
+      bsd_error_return_invalid (invocation, "option “comm-key” is 0 to 999999");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+option_timeout (GDBusMethodInvocation *invocation, GVariant *value, DeviceEdit *edit)
+{
+  edit->config->timeout_ms = g_variant_get_uint32 (value);
+  if (edit->config->timeout_ms < 100 || edit->config->timeout_ms > 600000)
+    {
+      bsd_error_return_invalid (invocation, "option “timeout-ms” is 100 to 600000");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+option_enabled (GDBusMethodInvocation *invocation, GVariant *value, DeviceEdit *edit)
+{
+  edit->config->enabled = g_variant_get_boolean (value);
+  return TRUE;
+}
+
+static gboolean
+option_time_zone (GDBusMethodInvocation *invocation, GVariant *value, DeviceEdit *edit)
+{
+  const char *tz = g_variant_get_string (value, NULL);
+
+  /* by name only: loading a zone opens a file (any path it is given) */
+  if (strlen (tz) > 64 || !g_utf8_validate (tz, -1, NULL) || !bsd_time_zone_is_valid (tz))
+    {
+      bsd_error_return_invalid (
+          invocation, "option “time-zone”: not a time zone of the system's zone database "
+                      "(such as “Europe/Berlin” or “UTC”) nor an offset such as “+05:30”");
+      return FALSE;
+    }
+  g_free (edit->config->time_zone);
+  edit->config->time_zone = *tz ? g_strdup (tz) : NULL;
+  return TRUE;
+}
+
+static gboolean
+option_text (GDBusMethodInvocation *invocation, GVariant *value, const char *what, char **field)
+{
+  if (!bsd_manager_check_text (invocation, g_variant_get_string (value, NULL), what, 1, MAX_NAME))
+    return FALSE;
+  g_free (*field);
+  *field = g_variant_dup_string (value, NULL);
+  return TRUE;
+}
+
+static gboolean
+option_name (GDBusMethodInvocation *invocation, GVariant *value, DeviceEdit *edit)
+{
+  return option_text (invocation, value, "option “name”", &edit->config->name);
+}
+
+static gboolean
+option_address (GDBusMethodInvocation *invocation, GVariant *value, DeviceEdit *edit)
+{
+  return option_text (invocation, value, "option “address”", &edit->config->address);
+}
+
+static gboolean
+option_port (GDBusMethodInvocation *invocation, GVariant *value, DeviceEdit *edit)
+{
+  edit->config->port = g_variant_get_uint16 (value);
+  if (edit->config->port == 0)
+    {
+      bsd_error_return_invalid (invocation, "option “port” is 1 to 65535");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+option_area (GDBusMethodInvocation *invocation, GVariant *value, DeviceEdit *edit)
+{
+  edit->config->area_id = g_variant_get_uint32 (value);
+  return TRUE;
+}
+
+static const struct
+{
+  const char *key;
+  const char *type;
+  gboolean update_only; /* UpdateDevice's extra keys */
+  DeviceOptionFunc apply;
+} device_options[] = {
+  { "protocol", "s", FALSE, option_protocol },   { "comm-key", "u", FALSE, option_comm_key },
+  { "timeout-ms", "u", FALSE, option_timeout },  { "enabled", "b", FALSE, option_enabled },
+  { "time-zone", "s", FALSE, option_time_zone }, { "name", "s", TRUE, option_name },
+  { "address", "s", TRUE, option_address },      { "port", "q", TRUE, option_port },
+  { "area-id", "u", TRUE, option_area },
+};
+
+/* applies the a{sv} options of AddDevice/UpdateDevice to @edit;
  * @full: UpdateDevice's extra keys are allowed */
 static gboolean
 parse_device_options (GDBusMethodInvocation *invocation,
@@ -335,131 +461,32 @@ parse_device_options (GDBusMethodInvocation *invocation,
                       gboolean full,
                       DeviceEdit *edit)
 {
-  BsdDeviceConfig *config = edit->config;
   GVariantIter iter;
   const char *key;
-  GVariant *value;
+  GVariant *v;
 
   g_variant_iter_init (&iter, options);
-  while (g_variant_iter_loop (&iter, "{&sv}", &key, &value))
+  while (g_variant_iter_next (&iter, "{&sv}", &key, &v))
     {
-      const GVariantType *type = g_variant_get_type (value);
+      g_autoptr (GVariant) value = v;
+      guint i;
 
-#define NEED(t)                                                                                    \
-  if (!g_variant_type_equal (type, G_VARIANT_TYPE (t)))                                            \
-    {                                                                                              \
-      bsd_error_return_invalid (invocation, "option “%s” must be of type %s", key, t);             \
-      g_variant_unref (value);                                                                     \
-      return FALSE;                                                                                \
-    }
-      if (g_str_equal (key, "protocol"))
-        {
-          const char *p;
-
-          NEED ("s");
-          p = g_variant_get_string (value, NULL);
-          if (!g_str_equal (p, "tcp") && !g_str_equal (p, "udp") && !g_str_equal (p, "auto"))
-            {
-              bsd_error_return_invalid (invocation, "option “protocol” is tcp, udp or auto");
-              g_variant_unref (value);
-              return FALSE;
-            }
-          g_free (config->protocol);
-          config->protocol = g_strdup (p);
-        }
-      else if (g_str_equal (key, "comm-key"))
-        {
-          NEED ("u");
-          edit->comm_key = g_variant_get_uint32 (value);
-          edit->set_key = TRUE;
-          if (edit->comm_key > 999999)
-            {
-              bsd_error_return_invalid (invocation, "option “comm-key” is 0 to 999999");
-              g_variant_unref (value);
-              return FALSE;
-            }
-        }
-      else if (g_str_equal (key, "timeout-ms"))
-        {
-          NEED ("u");
-          config->timeout_ms = g_variant_get_uint32 (value);
-          if (config->timeout_ms < 100 || config->timeout_ms > 600000)
-            {
-              bsd_error_return_invalid (invocation, "option “timeout-ms” is 100 to 600000");
-              g_variant_unref (value);
-              return FALSE;
-            }
-        }
-      else if (g_str_equal (key, "enabled"))
-        {
-          NEED ("b");
-          config->enabled = g_variant_get_boolean (value);
-        }
-      else if (g_str_equal (key, "time-zone"))
-        {
-          const char *tz;
-
-          NEED ("s");
-          tz = g_variant_get_string (value, NULL);
-          /* by name only: loading a zone opens a file (any path it is given) */
-          if (strlen (tz) > 64 || !g_utf8_validate (tz, -1, NULL) || !bsd_time_zone_is_valid (tz))
-            {
-              bsd_error_return_invalid (
-                  invocation, "option “time-zone”: not a time zone of the system's zone database "
-                              "(such as “Europe/Berlin” or “UTC”) nor an offset such as “+05:30”");
-              g_variant_unref (value);
-              return FALSE;
-            }
-          g_free (config->time_zone);
-          config->time_zone = *tz ? g_strdup (tz) : NULL;
-        }
-      else if (full && g_str_equal (key, "name"))
-        {
-          NEED ("s");
-          if (!bsd_manager_check_text (invocation, g_variant_get_string (value, NULL),
-                                       "option “name”", 1, MAX_NAME))
-            {
-              g_variant_unref (value);
-              return FALSE;
-            }
-          g_free (config->name);
-          config->name = g_variant_dup_string (value, NULL);
-        }
-      else if (full && g_str_equal (key, "address"))
-        {
-          NEED ("s");
-          if (!bsd_manager_check_text (invocation, g_variant_get_string (value, NULL),
-                                       "option “address”", 1, MAX_NAME))
-            {
-              g_variant_unref (value);
-              return FALSE;
-            }
-          g_free (config->address);
-          config->address = g_variant_dup_string (value, NULL);
-        }
-      else if (full && g_str_equal (key, "port"))
-        {
-          NEED ("q");
-          config->port = g_variant_get_uint16 (value);
-          if (config->port == 0)
-            {
-              bsd_error_return_invalid (invocation, "option “port” is 1 to 65535");
-              g_variant_unref (value);
-              return FALSE;
-            }
-        }
-      else if (full && g_str_equal (key, "area-id"))
-        {
-          NEED ("u");
-          config->area_id = g_variant_get_uint32 (value);
-        }
-      else
+      for (i = 0; i < G_N_ELEMENTS (device_options); i++)
+        if ((full || !device_options[i].update_only) && g_str_equal (key, device_options[i].key))
+          break;
+      if (i == G_N_ELEMENTS (device_options))
         {
           bsd_error_return_invalid (invocation, "unknown option “%s”", key);
-          g_variant_unref (value);
           return FALSE;
         }
-#undef NEED
+      if (!g_variant_is_of_type (value, G_VARIANT_TYPE (device_options[i].type)))
+        {
+          bsd_error_return_invalid (invocation, "option “%s” must be of type %s", key,
+                                    device_options[i].type);
+          return FALSE;
+        }
+      if (!device_options[i].apply (invocation, value, edit))
+        return FALSE;
     }
   return TRUE;
 }
