@@ -239,30 +239,6 @@ schedule_jobs (BsdManager *self)
     }
 }
 
-/* the polkit action a job of @kind needs: to start it and to cancel it */
-static const char *
-action_for_kind (BsdOpKind kind)
-{
-  switch (kind)
-    {
-    case BSD_OP_DELETE_USER:
-      return BSD_ACTION_DESTRUCTIVE;
-    case BSD_OP_UPDATE_USER:
-    case BSD_OP_SET_TIME:
-      return BSD_ACTION_MANAGE;
-    case BSD_OP_AUTO_SYNC:
-    case BSD_OP_SYNC_ALL:
-    case BSD_OP_SYNC_AREA:
-    case BSD_OP_SYNC_DEVICE:
-    case BSD_OP_SYNC_TEMPLATES:
-    case BSD_OP_REFRESH_LOGS:
-    case BSD_OP_BALANCE:
-    case BSD_OP_PREVIEW:
-    default:
-      return BSD_ACTION_SYNC;
-    }
-}
-
 static void cancel_authorized (BsdManager *self,
                                GDBusMethodInvocation *invocation,
                                const char *trigger,
@@ -275,8 +251,8 @@ handle_job_cancel (BsDBusJob *iface, GDBusMethodInvocation *invocation, BsdManag
   BsdJob *job = BSD_JOB (iface);
 
   /* cancelling a job needs what starting it needed */
-  bsd_manager_authorize (self, invocation, action_for_kind (bsd_job_get_operation (job)->kind),
-                         cancel_authorized, g_object_ref (job), g_object_unref);
+  bsd_manager_authorize_cancel (self, invocation, bsd_job_get_operation (job)->kind,
+                                cancel_authorized, g_object_ref (job), g_object_unref);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -408,8 +384,7 @@ job_authorized (BsdManager *self,
 void
 bsd_manager_ask_for_job (BsdManager *self, GDBusMethodInvocation *invocation, BsdOperation *op)
 {
-  bsd_manager_authorize (self, invocation, action_for_kind (op->kind), job_authorized, op,
-                         (GDestroyNotify)bsd_operation_free);
+  bsd_manager_authorize (self, invocation, job_authorized, op, (GDestroyNotify)bsd_operation_free);
 }
 
 typedef gpointer (*StoreLookup) (BsdStore *store, guint id, GError **error);

@@ -194,7 +194,7 @@ read_page (BsdManager *self,
   read->filter = g_strdup (filter);
   read->offset = offset;
   read->limit = limit == 0 ? LIST_PAGE_MAX : MIN (limit, LIST_PAGE_MAX);
-  bsd_manager_authorize (self, invocation, NULL, read_admitted, read, (GDestroyNotify)read_free);
+  bsd_manager_authorize (self, invocation, read_admitted, read, (GDestroyNotify)read_free);
 }
 
 static gboolean
@@ -323,8 +323,7 @@ handle_export_attendance (BsDBusManager *iface,
   export->from_usec = (gint64)from_usec;
   export->to_usec = (gint64)to_usec;
   /* a denial frees the request and so closes the descriptor */
-  bsd_manager_authorize (self, invocation, BSD_ACTION_MANAGE, export_authorized, export,
-                         (GDestroyNotify)export_free);
+  bsd_manager_authorize (self, invocation, export_authorized, export, (GDestroyNotify)export_free);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 

@@ -238,8 +238,8 @@ handle_add_area (BsDBusManager *iface, GDBusMethodInvocation *invocation, const 
     return G_DBUS_METHOD_INVOCATION_HANDLED;
   edit = g_new0 (AreaEdit, 1);
   edit->name = g_strdup (name);
-  bsd_manager_authorize (BSD_MANAGER (iface), invocation, BSD_ACTION_MANAGE, add_area_authorized,
-                         edit, (GDestroyNotify)area_edit_free);
+  bsd_manager_authorize (BSD_MANAGER (iface), invocation, add_area_authorized, edit,
+                         (GDestroyNotify)area_edit_free);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -277,7 +277,7 @@ handle_rename_area (BsDBusManager *iface,
   edit = g_new0 (AreaEdit, 1);
   edit->id = area_id;
   edit->name = g_strdup (name);
-  bsd_manager_authorize (self, invocation, BSD_ACTION_MANAGE, rename_area_authorized, edit,
+  bsd_manager_authorize (self, invocation, rename_area_authorized, edit,
                          (GDestroyNotify)area_edit_free);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
@@ -307,8 +307,8 @@ handle_remove_area (BsDBusManager *iface, GDBusMethodInvocation *invocation, gui
 
   if (!bsd_manager_check_area (self, invocation, area_id))
     return G_DBUS_METHOD_INVOCATION_HANDLED;
-  bsd_manager_authorize (self, invocation, BSD_ACTION_MANAGE, remove_area_authorized,
-                         GUINT_TO_POINTER (area_id), NULL);
+  bsd_manager_authorize (self, invocation, remove_area_authorized, GUINT_TO_POINTER (area_id),
+                         NULL);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -547,7 +547,7 @@ handle_add_device (BsDBusManager *iface,
       device_edit_free (edit);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-  bsd_manager_authorize (self, invocation, BSD_ACTION_MANAGE, add_device_authorized, edit,
+  bsd_manager_authorize (self, invocation, add_device_authorized, edit,
                          (GDestroyNotify)device_edit_free);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
@@ -620,7 +620,7 @@ handle_update_device (BsDBusManager *iface,
       device_edit_free (edit);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-  bsd_manager_authorize (self, invocation, BSD_ACTION_MANAGE, update_device_authorized, edit,
+  bsd_manager_authorize (self, invocation, update_device_authorized, edit,
                          (GDestroyNotify)device_edit_free);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
@@ -667,8 +667,8 @@ handle_remove_device (BsDBusManager *iface, GDBusMethodInvocation *invocation, g
 
   if (!bsd_manager_check_device (self, invocation, device_id))
     return G_DBUS_METHOD_INVOCATION_HANDLED;
-  bsd_manager_authorize (self, invocation, BSD_ACTION_MANAGE, remove_device_authorized,
-                         GUINT_TO_POINTER (device_id), NULL);
+  bsd_manager_authorize (self, invocation, remove_device_authorized, GUINT_TO_POINTER (device_id),
+                         NULL);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 

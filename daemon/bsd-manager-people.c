@@ -155,8 +155,7 @@ handle_allow_user (BsDBusManager *iface, GDBusMethodInvocation *invocation, cons
     }
   if (!check_no_deletion_pending (self, invocation, pin))
     return G_DBUS_METHOD_INVOCATION_HANDLED;
-  bsd_manager_authorize (self, invocation, BSD_ACTION_DESTRUCTIVE, allow_user_authorized,
-                         g_strdup (pin), g_free);
+  bsd_manager_authorize (self, invocation, allow_user_authorized, g_strdup (pin), g_free);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 

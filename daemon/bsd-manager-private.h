@@ -15,6 +15,7 @@
 #include "bsd-engine.h"
 #include "bsd-error.h"
 #include "bsd-job.h"
+#include "bsd-policy.h"
 #include "bsd-scheduler.h"
 
 G_BEGIN_DECLS
@@ -82,12 +83,21 @@ gboolean bsd_manager_check_text (
     GDBusMethodInvocation *invocation, const char *value, const char *what, gsize min, gsize max);
 gboolean
 bsd_manager_check_dict (GDBusMethodInvocation *invocation, GVariant *dict, const char *what);
+/* asks polkit for the action bsd-policy.c names for @invocation (denied
+ * when it names none), then runs @func; a read (no action) runs @func at
+ * once, which must call bsd_manager_caller_release () once it answered */
 void bsd_manager_authorize (BsdManager *self,
                             GDBusMethodInvocation *invocation,
-                            const char *action,
                             BsdManagerAuthorizedFunc func,
                             gpointer data,
                             GDestroyNotify free_data);
+/* Job.Cancel of a job of @kind: what starting it needed */
+void bsd_manager_authorize_cancel (BsdManager *self,
+                                   GDBusMethodInvocation *invocation,
+                                   BsdOpKind kind,
+                                   BsdManagerAuthorizedFunc func,
+                                   gpointer data,
+                                   GDestroyNotify free_data);
 void bsd_manager_caller_release (BsdManager *self, guint32 uid);
 void bsd_manager_maybe_shutdown_done (BsdManager *self);
 

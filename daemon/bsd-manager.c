@@ -41,19 +41,13 @@ bsd_manager_check_dict (GDBusMethodInvocation *invocation, GVariant *dict, const
 
 /* -------------------------------------------------------- authorization */
 
-typedef void (*AuthorizedFunc) (BsdManager *self,
-                                GDBusMethodInvocation *invocation,
-                                const char *trigger,
-                                gint64 uid,
-                                gpointer data);
-
 typedef struct
 {
   BsdManager *self;
   GDBusMethodInvocation *invocation;
   const char *action;
   guint32 uid;
-  AuthorizedFunc func;
+  BsdManagerAuthorizedFunc func;
   gpointer data;
   GDestroyNotify free_data;
 } AuthCall;
@@ -158,13 +152,13 @@ caller_cb (GObject *source, GAsyncResult *res, gpointer user_data)
  * whether it may do @action; @func runs once it may. With @action NULL (a
  * read) @func runs without polkit, takes @data and must call
  * bsd_manager_caller_release () once the call is answered. */
-void
-bsd_manager_authorize (BsdManager *self,
-                       GDBusMethodInvocation *invocation,
-                       const char *action,
-                       AuthorizedFunc func,
-                       gpointer data,
-                       GDestroyNotify free_data)
+static void
+authorize_action (BsdManager *self,
+                  GDBusMethodInvocation *invocation,
+                  const char *action,
+                  BsdManagerAuthorizedFunc func,
+                  gpointer data,
+                  GDestroyNotify free_data)
 {
   AuthCall *call = g_new0 (AuthCall, 1);
   const char *sender = g_dbus_method_invocation_get_sender (invocation);
@@ -189,6 +183,51 @@ bsd_manager_authorize (BsdManager *self,
                           "GetConnectionUnixUser", g_variant_new ("(s)", sender),
                           G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, caller_cb,
                           call);
+}
+
+void
+bsd_manager_authorize (BsdManager *self,
+                       GDBusMethodInvocation *invocation,
+                       BsdManagerAuthorizedFunc func,
+                       gpointer data,
+                       GDestroyNotify free_data)
+{
+  const char *action;
+
+  /* deny by default: a call the policy table does not name */
+  if (!bsd_policy_for_call (invocation, &action))
+    {
+      g_dbus_method_invocation_return_error (
+          invocation, BS_ERROR, BS_ERROR_PERMISSION_DENIED, "not authorized: %s.%s has no policy",
+          g_dbus_method_invocation_get_interface_name (invocation),
+          g_dbus_method_invocation_get_method_name (invocation));
+      if (free_data)
+        free_data (data);
+      return;
+    }
+  authorize_action (self, invocation, action, func, data, free_data);
+}
+
+void
+bsd_manager_authorize_cancel (BsdManager *self,
+                              GDBusMethodInvocation *invocation,
+                              BsdOpKind kind,
+                              BsdManagerAuthorizedFunc func,
+                              gpointer data,
+                              GDestroyNotify free_data)
+{
+  const BsdPolicyRule *rule = bsd_policy_for_cancel (kind);
+
+  if (rule == NULL)
+    {
+      g_dbus_method_invocation_return_error (invocation, BS_ERROR, BS_ERROR_PERMISSION_DENIED,
+                                             "not authorized: cancelling a %s job has no policy",
+                                             bsd_op_kind_to_string (kind));
+      if (free_data)
+        free_data (data);
+      return;
+    }
+  authorize_action (self, invocation, rule->action, func, data, free_data);
 }
 
 /* ------------------------------------------------------------ settings */
@@ -340,13 +379,8 @@ manager_method_call (GDBusConnection *connection,
   write = g_new0 (SettingWrite, 1);
   write->setting = setting;
   write->value = g_variant_ref (value);
-  /* clearing terminal logs loses the only copy when something goes wrong */
-  bsd_manager_authorize (self, invocation,
-                         g_str_equal (property, "ClearLogsAfterDownload")
-                                 && g_variant_get_boolean (value)
-                             ? BSD_ACTION_DESTRUCTIVE
-                             : BSD_ACTION_CONFIGURE,
-                         set_property_authorized, write, (GDestroyNotify)setting_write_free);
+  bsd_manager_authorize (self, invocation, set_property_authorized, write,
+                         (GDestroyNotify)setting_write_free);
 }
 
 static GDBusInterfaceVTable *
