@@ -366,14 +366,31 @@ add_object_properties (GVariantBuilder *list,
   g_variant_builder_close (list);
 }
 
+/* the ids of @objects (id → object), in order */
+static GArray *
+sorted_ids (GHashTable *objects)
+{
+  GArray *ids = g_array_new (FALSE, FALSE, sizeof (guint));
+  GHashTableIter iter;
+  gpointer key;
+
+  g_hash_table_iter_init (&iter, objects);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      guint id = GPOINTER_TO_UINT (key);
+
+      g_array_append_val (ids, id);
+    }
+  g_array_sort (ids, compare_ids);
+  return ids;
+}
+
 static gboolean
 handle_list_devices (BsDBusManager *iface, GDBusMethodInvocation *invocation)
 {
   BsdManager *self = BSD_MANAGER (iface);
-  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr (GArray) ids = NULL;
   GVariantBuilder list;
-  GHashTableIter iter;
-  gpointer key;
   guint i;
 
   /* the objects are kept current (after every contact and change): the
@@ -385,14 +402,7 @@ handle_list_devices (BsDBusManager *iface, GDBusMethodInvocation *invocation)
       bs_dbus_manager_complete_list_devices (iface, invocation, self->device_list);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-  g_hash_table_iter_init (&iter, self->devices);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
-    {
-      guint id = GPOINTER_TO_UINT (key);
-
-      g_array_append_val (ids, id);
-    }
-  g_array_sort (ids, compare_ids);
+  ids = sorted_ids (self->devices);
   g_variant_builder_init (&list, G_VARIANT_TYPE ("aa{sv}"));
   for (i = 0; i < ids->len; i++)
     {
@@ -412,20 +422,10 @@ static gboolean
 handle_list_areas (BsDBusManager *iface, GDBusMethodInvocation *invocation)
 {
   BsdManager *self = BSD_MANAGER (iface);
-  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr (GArray) ids = sorted_ids (self->areas);
   GVariantBuilder list;
-  GHashTableIter iter;
-  gpointer key;
   guint i, j;
 
-  g_hash_table_iter_init (&iter, self->areas);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
-    {
-      guint id = GPOINTER_TO_UINT (key);
-
-      g_array_append_val (ids, id);
-    }
-  g_array_sort (ids, compare_ids);
   g_variant_builder_init (&list, G_VARIANT_TYPE ("aa{sv}"));
   for (i = 0; i < ids->len; i++)
     {

@@ -68,14 +68,33 @@ apply_device (BsDBusDevice *iface, const BsdDevice *d)
   bs_dbus_device_set_clock_offset (iface, h->clock_offset);
 }
 
+/* unexports the objects of @objects (id → object) a refresh did not see;
+ * how many */
+static guint
+unexport_unseen (BsdManager *self, GHashTable *objects, GHashTable *seen)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+  guint removed = 0;
+
+  g_hash_table_iter_init (&iter, objects);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    if (!g_hash_table_contains (seen, key))
+      {
+        g_dbus_object_manager_server_unexport (
+            self->object_manager, g_dbus_object_get_object_path (G_DBUS_OBJECT (value)));
+        g_hash_table_iter_remove (&iter);
+        removed++;
+      }
+  return removed;
+}
+
 static void
 refresh_devices (BsdManager *self)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) devices = bsd_store_list_devices (self->store, &error);
   g_autoptr (GHashTable) seen = g_hash_table_new (g_direct_hash, g_direct_equal);
-  GHashTableIter iter;
-  gpointer key, value;
   guint i;
 
   if (devices == NULL)
@@ -113,15 +132,8 @@ refresh_devices (BsdManager *self)
           apply_device (iface, d);
         }
     }
-  g_hash_table_iter_init (&iter, self->devices);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    if (!g_hash_table_contains (seen, key))
-      {
-        g_dbus_object_manager_server_unexport (
-            self->object_manager, g_dbus_object_get_object_path (G_DBUS_OBJECT (value)));
-        g_hash_table_iter_remove (&iter);
-        bsd_manager_forget_device_list (self);
-      }
+  if (unexport_unseen (self, self->devices, seen) > 0)
+    bsd_manager_forget_device_list (self);
 }
 
 static void
@@ -130,8 +142,6 @@ refresh_areas (BsdManager *self)
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) areas = bsd_store_list_areas (self->store, &error);
   g_autoptr (GHashTable) seen = g_hash_table_new (g_direct_hash, g_direct_equal);
-  GHashTableIter iter;
-  gpointer key, value;
   guint i;
 
   if (areas == NULL)
@@ -177,14 +187,7 @@ refresh_areas (BsdManager *self)
                                                      G_DBUS_OBJECT_SKELETON (object)))
         g_dbus_object_manager_server_export (self->object_manager, G_DBUS_OBJECT_SKELETON (object));
     }
-  g_hash_table_iter_init (&iter, self->areas);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    if (!g_hash_table_contains (seen, key))
-      {
-        g_dbus_object_manager_server_unexport (
-            self->object_manager, g_dbus_object_get_object_path (G_DBUS_OBJECT (value)));
-        g_hash_table_iter_remove (&iter);
-      }
+  unexport_unseen (self, self->areas, seen);
 }
 
 void
