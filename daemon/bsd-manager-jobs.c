@@ -461,12 +461,6 @@ static const JobMethod manager_target_jobs[] = {
   { "handle-preview-sync", BSD_OP_PREVIEW, JOB_TARGET_AREA },
   { "handle-sync-device", BSD_OP_SYNC_DEVICE, JOB_TARGET_DEVICE },
 };
-static const JobMethod device_jobs[] = {
-  { "handle-sync", BSD_OP_SYNC_DEVICE },
-  { "handle-refresh-logs", BSD_OP_REFRESH_LOGS },
-  { "handle-set-time", BSD_OP_SET_TIME },
-};
-static const JobMethod area_job = { "handle-sync", BSD_OP_SYNC_AREA };
 
 static gboolean
 handle_manager_job (BsDBusManager *iface,
@@ -500,37 +494,27 @@ handle_manager_target_job (BsDBusManager *iface,
 }
 
 /* Device.Sync/RefreshLogs/SetTime and Area.Sync: the object is the target */
-static gboolean
-handle_object_job (GDBusInterfaceSkeleton *iface,
-                   GDBusMethodInvocation *invocation,
-                   const JobMethod *method)
+static void
+object_start_job_cb (GObject *object,
+                     GDBusMethodInvocation *invocation,
+                     guint kind,
+                     BsdManager *self)
 {
-  BsdManager *self = g_object_get_data (G_OBJECT (iface), "bsd-manager");
-  BsdOperation *op = bsd_operation_new (method->kind);
+  BsdOperation *op = bsd_operation_new ((BsdOpKind)kind);
 
-  if (BS_DBUS_IS_AREA (iface))
-    op->area_id = bs_dbus_area_get_id (BS_DBUS_AREA (iface));
+  if (BS_DBUS_IS_AREA (object))
+    op->area_id = bs_dbus_area_get_id (BS_DBUS_AREA (object));
   else
-    op->device_id = bs_dbus_device_get_id (BS_DBUS_DEVICE (iface));
+    op->device_id = bs_dbus_device_get_id (BS_DBUS_DEVICE (object));
   bsd_manager_ask_for_job (self, invocation, op);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-/* Device.Sync/RefreshLogs/SetTime or Area.Sync of @iface start jobs */
+/* the jobs a Device or Area object asks for ("start-job") are queued */
 void
-bsd_manager_connect_object_jobs (BsdManager *self, GDBusInterfaceSkeleton *iface)
+bsd_manager_connect_object_jobs (BsdManager *self, gpointer object)
 {
-  /* the manager outlives its objects: a plain pointer will do */
-  g_object_set_data (G_OBJECT (iface), "bsd-manager", self);
-  if (BS_DBUS_IS_AREA (iface))
-    {
-      g_signal_connect (iface, area_job.signal, G_CALLBACK (handle_object_job),
-                        (gpointer)&area_job);
-      return;
-    }
-  for (guint m = 0; m < G_N_ELEMENTS (device_jobs); m++)
-    g_signal_connect (iface, device_jobs[m].signal, G_CALLBACK (handle_object_job),
-                      (gpointer)&device_jobs[m]);
+  /* the manager outlives its objects */
+  g_signal_connect (object, "start-job", G_CALLBACK (object_start_job_cb), self);
 }
 
 void

@@ -8,6 +8,8 @@
 
 #include <string.h>
 
+#include "bsd-area-object.h"
+#include "bsd-device-object.h"
 #include "bsd-time-zone.h"
 
 /* ------------------------------------------------------ exported objects */
@@ -16,56 +18,6 @@ void
 bsd_manager_forget_device_list (BsdManager *self)
 {
   g_clear_pointer (&self->device_list, g_variant_unref);
-}
-
-static char *
-device_path (guint id)
-{
-  return g_strdup_printf (BSD_MANAGER_PATH "/devices/%u", id);
-}
-
-static char *
-area_path (guint id)
-{
-  return g_strdup_printf (BSD_MANAGER_PATH "/areas/%u", id);
-}
-
-static void
-apply_device (BsDBusDevice *iface, const BsdDevice *d)
-{
-  const BsdDeviceHealth *h = &d->health;
-
-  /* the generated setters only notify (and so emit PropertiesChanged)
-   * when the value changes */
-  bs_dbus_device_set_id (iface, d->id);
-  bs_dbus_device_set_name (iface, d->name);
-  bs_dbus_device_set_address (iface, d->address);
-  bs_dbus_device_set_port (iface, d->port);
-  bs_dbus_device_set_protocol (iface, d->protocol);
-  bs_dbus_device_set_timeout_ms (iface, d->timeout_ms);
-  bs_dbus_device_set_area_id (iface, d->area_id);
-  bs_dbus_device_set_enabled (iface, d->enabled);
-  bs_dbus_device_set_time_zone (iface, d->time_zone ? d->time_zone : "");
-  bs_dbus_device_set_has_comm_key (iface, d->has_comm_key);
-  bs_dbus_device_set_state (iface, h->state ? h->state : "unknown");
-  bs_dbus_device_set_last_seen (iface, (guint64)MAX (h->last_seen, 0));
-  bs_dbus_device_set_last_sync (iface, (guint64)MAX (h->last_sync, 0));
-  bs_dbus_device_set_last_error (iface, h->last_error ? h->last_error : "");
-  bs_dbus_device_set_serial_number (iface, h->serial ? h->serial : "");
-  bs_dbus_device_set_platform (iface, h->platform ? h->platform : "");
-  bs_dbus_device_set_firmware (iface, h->firmware ? h->firmware : "");
-  bs_dbus_device_set_face_supported (iface, h->face_supported);
-  bs_dbus_device_set_fingerprint_version (iface, h->fp_version ? h->fp_version : "");
-  bs_dbus_device_set_face_version (iface, h->face_version ? h->face_version : "");
-  bs_dbus_device_set_users (iface, h->users);
-  bs_dbus_device_set_fingerprints (iface, h->fingerprints);
-  bs_dbus_device_set_faces (iface, h->faces);
-  bs_dbus_device_set_records (iface, h->records);
-  bs_dbus_device_set_user_capacity (iface, h->user_capacity);
-  bs_dbus_device_set_fingerprint_capacity (iface, h->fingerprint_capacity);
-  bs_dbus_device_set_face_capacity (iface, h->face_capacity);
-  bs_dbus_device_set_record_capacity (iface, h->record_capacity);
-  bs_dbus_device_set_clock_offset (iface, h->clock_offset);
 }
 
 /* unexports the objects of @objects (id → object) a refresh did not see;
@@ -110,26 +62,24 @@ refresh_devices (BsdManager *self)
       g_hash_table_add (seen, GUINT_TO_POINTER (d->id));
       if (object == NULL)
         {
-          g_autofree char *path = device_path (d->id);
-          g_autoptr (BsDBusDevice) iface = bs_dbus_device_skeleton_new ();
+          g_autofree char *path = bsd_device_object_path (d->id);
+          g_autoptr (BsdDeviceObject) device = bsd_device_object_new (d);
 
           object = bs_dbus_object_skeleton_new (path);
-          apply_device (iface, d);
-          /* the manager outlives its objects: a plain pointer will do */
-          g_signal_connect_swapped (iface, "notify", G_CALLBACK (bsd_manager_forget_device_list),
+          g_signal_connect_swapped (device, "notify", G_CALLBACK (bsd_manager_forget_device_list),
                                     self);
           bsd_manager_forget_device_list (self);
-          bsd_manager_connect_object_jobs (self, G_DBUS_INTERFACE_SKELETON (iface));
-          bs_dbus_object_skeleton_set_device (object, iface);
+          bsd_manager_connect_object_jobs (self, device);
+          bs_dbus_object_skeleton_set_device (object, BS_DBUS_DEVICE (device));
           g_hash_table_insert (self->devices, GUINT_TO_POINTER (d->id), object);
           g_dbus_object_manager_server_export (self->object_manager,
                                                G_DBUS_OBJECT_SKELETON (object));
         }
       else
         {
-          g_autoptr (BsDBusDevice) iface = bs_dbus_object_get_device (BS_DBUS_OBJECT (object));
+          g_autoptr (BsDBusDevice) device = bs_dbus_object_get_device (BS_DBUS_OBJECT (object));
 
-          apply_device (iface, d);
+          bsd_device_object_update (BSD_DEVICE_OBJECT (device), d);
         }
     }
   if (unexport_unseen (self, self->devices, seen) > 0)
@@ -154,33 +104,22 @@ refresh_areas (BsdManager *self)
       BsdArea *a = areas->pdata[i];
       BsDBusObjectSkeleton *object = g_hash_table_lookup (self->areas, GUINT_TO_POINTER (a->id));
       g_autoptr (GPtrArray) members = bsd_store_list_area_devices (self->store, a->id, NULL);
-      g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
-      g_autoptr (BsDBusArea) iface = NULL;
-      g_autofree char *primary = NULL;
-      guint j;
+      g_autoptr (BsDBusArea) area = NULL;
 
       g_hash_table_add (seen, GUINT_TO_POINTER (a->id));
-      for (j = 0; members && j < members->len; j++)
-        g_ptr_array_add (paths, device_path (((BsdDevice *)members->pdata[j])->id));
-      g_ptr_array_add (paths, NULL);
-      primary = a->primary_device_id ? device_path (a->primary_device_id) : g_strdup ("/");
       if (object == NULL)
         {
-          g_autofree char *path = area_path (a->id);
+          g_autofree char *path = bsd_area_object_path (a->id);
 
           object = bs_dbus_object_skeleton_new (path);
-          iface = bs_dbus_area_skeleton_new ();
-          bsd_manager_connect_object_jobs (self, G_DBUS_INTERFACE_SKELETON (iface));
-          bs_dbus_object_skeleton_set_area (object, iface);
+          area = BS_DBUS_AREA (bsd_area_object_new ());
+          bsd_manager_connect_object_jobs (self, area);
+          bs_dbus_object_skeleton_set_area (object, area);
           g_hash_table_insert (self->areas, GUINT_TO_POINTER (a->id), object);
         }
       else
-        iface = bs_dbus_object_get_area (BS_DBUS_OBJECT (object));
-      bs_dbus_area_set_id (iface, a->id);
-      bs_dbus_area_set_name (iface, a->name);
-      bs_dbus_area_set_devices (iface, (const char *const *)paths->pdata);
-      bs_dbus_area_set_primary_device (iface, primary);
-      bs_dbus_area_set_last_sync (iface, (guint64)MAX (a->last_sync, 0));
+        area = bs_dbus_object_get_area (BS_DBUS_OBJECT (object));
+      bsd_area_object_update (BSD_AREA_OBJECT (area), a, members);
       /* export once: exporting a path again replaces the object, which
        * clients see as InterfacesRemoved + InterfacesAdded */
       if (!g_dbus_object_manager_server_is_exported (self->object_manager,

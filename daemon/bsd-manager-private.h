@@ -103,7 +103,7 @@ void bsd_manager_maybe_shutdown_done (BsdManager *self);
 
 /* bsd-manager-jobs.c: the job queue */
 void bsd_manager_jobs_init (BsdManager *self);
-void bsd_manager_connect_object_jobs (BsdManager *self, GDBusInterfaceSkeleton *iface);
+void bsd_manager_connect_object_jobs (BsdManager *self, gpointer object);
 BsdJob *bsd_manager_find_pending (BsdManager *self, const BsdOperation *op);
 BsdJob *bsd_manager_request_job (BsdManager *self, BsdOperation *op, GError **error);
 void
