@@ -8,11 +8,7 @@
 
 G_BEGIN_DECLS
 
-/* the actions of data/org.biosync.BioSync1.policy */
-#define BSD_ACTION_SYNC "org.biosync.sync"
-#define BSD_ACTION_MANAGE "org.biosync.manage"
-#define BSD_ACTION_CONFIGURE "org.biosync.configure"
-#define BSD_ACTION_DESTRUCTIVE "org.biosync.destructive"
+/* the actions (data/org.biosync.BioSync1.policy) are bsd-policy.h's */
 
 #define BSD_TYPE_AUTHORITY (bsd_authority_get_type ())
 G_DECLARE_FINAL_TYPE (BsdAuthority, bsd_authority, BSD, AUTHORITY, GObject)

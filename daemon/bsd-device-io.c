@@ -8,11 +8,8 @@
 
 #include <string.h>
 
-/* a batch upload (CMD 110) carries many records in one buffer; below this
- * many writes the per-record commands cost no more and are simpler */
-#define BATCH_MIN_ITEMS 8
-/* keep one batch buffer well below what a terminal can allocate */
-#define BATCH_MAX_BYTES (2 * 1024 * 1024)
+#include "bsd-error.h"
+
 /* after a cancel or an error, re-enabling gets its own short deadline */
 #define CLEANUP_TIMEOUT_MS 3000
 
@@ -65,14 +62,6 @@ bsd_endpoint_get_time_zone (const BsdEndpoint *endpoint)
 }
 
 /* ---------------------------------------------------------------- session */
-
-static gboolean
-retryable (const GError *error)
-{
-  return g_error_matches (error, ZK_ERROR, ZK_ERROR_TIMED_OUT)
-         || g_error_matches (error, ZK_ERROR, ZK_ERROR_UNREACHABLE)
-         || g_error_matches (error, ZK_ERROR, ZK_ERROR_CLOSED);
-}
 
 /* sleeps @ms unless @cancellable fires first */
 static gboolean
@@ -129,7 +118,8 @@ bsd_device_io_open (const BsdEndpoint *endpoint,
           zk_client_set_deadline (client, 0);
           return g_steal_pointer (&client);
         }
-      if (attempt >= attempts || !retryable (local) || g_get_monotonic_time () >= deadline)
+      if (attempt >= attempts || !bsd_error_is_unreachable (local)
+          || g_get_monotonic_time () >= deadline)
         {
           /* a wrong or missing comm key must read as what it is in job
            * reports, whatever wording the firmware path produced */
@@ -440,493 +430,6 @@ bsd_device_io_read_snapshot (ZkClient *client,
   return g_steal_pointer (&snapshot);
 }
 
-/* ------------------------------------------------------------------ apply */
-
-void
-bsd_item_failure_free (BsdItemFailure *failure)
-{
-  if (failure == NULL)
-    return;
-  g_free (failure->pin);
-  g_free (failure->action);
-  g_free (failure->reason);
-  g_free (failure);
-}
-
-static void
-add_failure (BsdApplyResult *result,
-             BsdPlanItemKind kind,
-             const char *pin,
-             gint index,
-             const char *action,
-             const char *reason)
-{
-  BsdItemFailure *failure = g_new0 (BsdItemFailure, 1);
-
-  failure->kind = kind;
-  failure->pin = g_strdup (pin);
-  failure->index = index;
-  failure->action = g_strdup (action);
-  failure->reason = g_strdup (reason);
-  g_ptr_array_add (result->failures, failure);
-}
-
-void
-bsd_apply_result_init (BsdApplyResult *result)
-{
-  memset (result, 0, sizeof *result);
-  result->failures = g_ptr_array_new_with_free_func ((GDestroyNotify)bsd_item_failure_free);
-  result->deleted_pins = g_ptr_array_new_with_free_func (g_free);
-}
-
-void
-bsd_apply_result_clear (BsdApplyResult *result)
-{
-  g_clear_pointer (&result->failures, g_ptr_array_unref);
-  g_clear_pointer (&result->deleted_pins, g_ptr_array_unref);
-  g_clear_pointer (&result->after, bsd_snapshot_free);
-}
-
-/* errors after which the session is gone: stop writing to this device */
-static gboolean
-session_broken (const GError *error)
-{
-  return g_error_matches (error, ZK_ERROR, ZK_ERROR_TIMED_OUT)
-         || g_error_matches (error, ZK_ERROR, ZK_ERROR_CLOSED)
-         || g_error_matches (error, ZK_ERROR, ZK_ERROR_UNREACHABLE)
-         || g_error_matches (error, ZK_ERROR, ZK_ERROR_CANCELLED)
-         || g_error_matches (error, ZK_ERROR, ZK_ERROR_AUTH_FAILED);
-}
-
-static ZkTemplate *
-plan_template_to_zk (const BsdPlanTemplate *t)
-{
-  return zk_template_new (t->uid, t->index, t->valid ? t->valid : 1, t->data);
-}
-
-/* users (adds and updates) and their templates through CMD 110 batches;
- * FALSE when the device refused batches (the caller writes per record) */
-static gboolean
-write_batches (ZkClient *client,
-               const BsdDevicePlan *plan,
-               GCancellable *cancellable,
-               GError **error)
-{
-  g_autoptr (GPtrArray) users = g_ptr_array_new ();
-  g_autoptr (GPtrArray) templates
-      = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_template_free);
-  gsize bytes = 0;
-  guint i;
-
-  for (i = 0; i < plan->users_add->len + plan->users_update->len; i++)
-    {
-      BsdPlanUser *u = i < plan->users_add->len
-                           ? plan->users_add->pdata[i]
-                           : plan->users_update->pdata[i - plan->users_add->len];
-
-      g_ptr_array_add (users, u->record);
-      bytes += 73;
-      if (bytes >= BATCH_MAX_BYTES)
-        {
-          if (!zk_client_write_batch (client, users, templates, cancellable, error))
-            return FALSE;
-          g_ptr_array_set_size (users, 0);
-          bytes = 0;
-        }
-    }
-  for (i = 0; i < plan->templates_add->len; i++)
-    {
-      BsdPlanTemplate *t = plan->templates_add->pdata[i];
-
-      g_ptr_array_add (templates, plan_template_to_zk (t));
-      bytes += 8 + 2 + g_bytes_get_size (t->data);
-      if (bytes >= BATCH_MAX_BYTES)
-        {
-          if (!zk_client_write_batch (client, users, templates, cancellable, error))
-            return FALSE;
-          g_ptr_array_set_size (users, 0);
-          g_ptr_array_set_size (templates, 0);
-          bytes = 0;
-        }
-    }
-  if (users->len + templates->len > 0
-      && !zk_client_write_batch (client, users, templates, cancellable, error))
-    return FALSE;
-  return TRUE;
-}
-
-static gboolean
-write_per_record (ZkClient *client,
-                  const BsdDevicePlan *plan,
-                  BsdApplyResult *result,
-                  GCancellable *cancellable,
-                  GError **error)
-{
-  g_autoptr (GHashTable) failed_pins = g_hash_table_new (g_str_hash, g_str_equal);
-  guint i;
-
-  for (i = 0; i < plan->users_add->len + plan->users_update->len; i++)
-    {
-      gboolean add = i < plan->users_add->len;
-      BsdPlanUser *u
-          = add ? plan->users_add->pdata[i] : plan->users_update->pdata[i - plan->users_add->len];
-      g_autoptr (GError) local = NULL;
-
-      if (g_cancellable_is_cancelled (cancellable))
-        {
-          result->cancelled = TRUE;
-          return TRUE;
-        }
-      if (!zk_client_set_user (client, u->record, cancellable, &local))
-        {
-          if (session_broken (local))
-            {
-              g_propagate_error (error, g_steal_pointer (&local));
-              return FALSE;
-            }
-          add_failure (result, BSD_PLAN_ITEM_USER, u->pin, -1, add ? "add" : "update",
-                       local->message);
-          g_hash_table_add (failed_pins, u->pin);
-        }
-    }
-  for (i = 0; i < plan->templates_add->len; i++)
-    {
-      BsdPlanTemplate *t = plan->templates_add->pdata[i];
-      g_autoptr (ZkTemplate) tmpl = NULL;
-      g_autoptr (GError) local = NULL;
-
-      if (g_cancellable_is_cancelled (cancellable))
-        {
-          result->cancelled = TRUE;
-          return TRUE;
-        }
-      if (g_hash_table_contains (failed_pins, t->pin))
-        {
-          add_failure (result, BSD_PLAN_ITEM_FINGER, t->pin, t->index, "add",
-                       "the user could not be written");
-          continue;
-        }
-      tmpl = plan_template_to_zk (t);
-      if (!zk_client_write_template (client, tmpl, cancellable, &local))
-        {
-          if (session_broken (local))
-            {
-              g_propagate_error (error, g_steal_pointer (&local));
-              return FALSE;
-            }
-          add_failure (result, BSD_PLAN_ITEM_FINGER, t->pin, t->index, "add", local->message);
-        }
-    }
-  return TRUE;
-}
-
-static gboolean
-write_faces (ZkClient *client,
-             const BsdDevicePlan *plan,
-             BsdApplyResult *result,
-             GCancellable *cancellable,
-             GError **error)
-{
-  guint i = 0;
-
-  /* faces_add is sorted by PIN: one upload per person */
-  while (i < plan->faces_add->len)
-    {
-      BsdPlanTemplate *first = plan->faces_add->pdata[i];
-      g_autoptr (GPtrArray) faces = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_face_free);
-      g_autoptr (GError) local = NULL;
-      guint j;
-
-      if (g_cancellable_is_cancelled (cancellable))
-        {
-          result->cancelled = TRUE;
-          return TRUE;
-        }
-      for (j = i; j < plan->faces_add->len; j++)
-        {
-          BsdPlanTemplate *t = plan->faces_add->pdata[j];
-
-          if (strcmp (t->pin, first->pin) != 0)
-            break;
-          g_ptr_array_add (faces, zk_face_new (t->uid, t->index, t->valid ? t->valid : 1, t->data));
-        }
-      if (!zk_client_write_faces (client, first->pin, faces, cancellable, &local))
-        {
-          guint k;
-
-          if (session_broken (local))
-            {
-              g_propagate_error (error, g_steal_pointer (&local));
-              return FALSE;
-            }
-          for (k = i; k < j; k++)
-            {
-              BsdPlanTemplate *t = plan->faces_add->pdata[k];
-
-              add_failure (result, BSD_PLAN_ITEM_FACE, t->pin, t->index, "add", local->message);
-            }
-        }
-      i = j;
-    }
-  return TRUE;
-}
-
-static gboolean
-has_failure (BsdApplyResult *result, BsdPlanItemKind kind, const char *pin, gint index)
-{
-  guint i;
-
-  for (i = 0; i < result->failures->len; i++)
-    {
-      BsdItemFailure *f = result->failures->pdata[i];
-
-      if (f->kind == kind && f->index == index && strcmp (f->pin, pin) == 0)
-        return TRUE;
-    }
-  return FALSE;
-}
-
-/* what the device should hold after writing @record: the record as its
- * width and encoding let it be stored (names cut, …) */
-static ZkUser *
-as_stored (const ZkUser *record, guint width)
-{
-  guint8 buf[ZK_USER_SIZE_72];
-
-  if (!zk_user_encode (record, width, NULL, buf, NULL))
-    return zk_user_copy (record);
-  return zk_user_decode (buf, width, NULL);
-}
-
-static void
-verify (const BsdDevicePlan *plan, BsdApplyResult *result, guint width)
-{
-  const BsdSnapshot *after = result->after;
-  g_autoptr (GHashTable) by_pin = g_hash_table_new (g_str_hash, g_str_equal);
-  g_autoptr (GHashTable) fingers = g_hash_table_new (g_str_hash, g_str_equal);
-  g_autoptr (GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
-  guint i;
-
-  for (i = 0; i < after->users->len; i++)
-    {
-      ZkUser *u = after->users->pdata[i];
-
-      g_hash_table_insert (by_pin, u->user_id, u);
-    }
-  for (i = 0; i < after->templates->len; i++)
-    {
-      ZkTemplate *t = after->templates->pdata[i];
-      char *key = g_strdup_printf ("%u/%u", t->uid, t->fid);
-
-      g_ptr_array_add (keys, key);
-      g_hash_table_insert (fingers, key, t);
-    }
-
-  for (i = 0; i < plan->users_delete->len; i++)
-    {
-      BsdPlanUser *u = plan->users_delete->pdata[i];
-
-      if (has_failure (result, BSD_PLAN_ITEM_USER, u->pin, -1))
-        continue;
-      if (g_hash_table_contains (by_pin, u->pin))
-        add_failure (result, BSD_PLAN_ITEM_USER, u->pin, -1, "delete",
-                     "still on the device after the delete was acknowledged");
-      else
-        {
-          result->users_deleted++;
-          g_ptr_array_add (result->deleted_pins, g_strdup (u->pin));
-        }
-    }
-  for (i = 0; i < plan->users_add->len + plan->users_update->len; i++)
-    {
-      gboolean add = i < plan->users_add->len;
-      BsdPlanUser *u
-          = add ? plan->users_add->pdata[i] : plan->users_update->pdata[i - plan->users_add->len];
-      ZkUser *got = g_hash_table_lookup (by_pin, u->pin);
-      g_autoptr (ZkUser) want = NULL;
-
-      if (has_failure (result, BSD_PLAN_ITEM_USER, u->pin, -1))
-        continue;
-      want = as_stored (u->record, width);
-      if (got == NULL)
-        add_failure (result, BSD_PLAN_ITEM_USER, u->pin, -1, add ? "add" : "update",
-                     "acknowledged but not on the device when read back");
-      else if (!zk_user_same_record (got, want))
-        add_failure (result, BSD_PLAN_ITEM_USER, u->pin, -1, add ? "add" : "update",
-                     "acknowledged but the device holds a different record");
-      else if (add)
-        result->users_added++;
-      else
-        result->users_updated++;
-    }
-  for (i = 0; i < plan->templates_add->len; i++)
-    {
-      BsdPlanTemplate *t = plan->templates_add->pdata[i];
-      g_autofree char *key = NULL;
-      ZkUser *owner = g_hash_table_lookup (by_pin, t->pin);
-      ZkTemplate *got;
-
-      if (has_failure (result, BSD_PLAN_ITEM_FINGER, t->pin, t->index))
-        continue;
-      /* the user may sit in another slot than planned (batch writes match
-       * users by PIN): look the template up by the PIN's slot as read */
-      key = g_strdup_printf ("%u/%u", owner ? owner->uid : t->uid, t->index);
-      got = g_hash_table_lookup (fingers, key);
-      if (got == NULL || !g_bytes_equal (got->data, t->data))
-        add_failure (result, BSD_PLAN_ITEM_FINGER, t->pin, t->index, "add",
-                     got ? "the device holds a different template"
-                         : "acknowledged but not on the device when read back");
-      else
-        result->templates_added++;
-    }
-  for (i = 0; i < plan->faces_add->len; i++)
-    {
-      BsdPlanTemplate *t = plan->faces_add->pdata[i];
-      ZkUser *owner = g_hash_table_lookup (by_pin, t->pin);
-      gboolean found = FALSE;
-      guint j;
-
-      if (has_failure (result, BSD_PLAN_ITEM_FACE, t->pin, t->index))
-        continue;
-      for (j = 0; owner && j < after->faces->len && !found; j++)
-        {
-          ZkFace *f = after->faces->pdata[j];
-
-          found = f->uid == owner->uid && f->fid == t->index && g_bytes_equal (f->data, t->data);
-        }
-      if (found)
-        result->faces_added++;
-      else
-        add_failure (result, BSD_PLAN_ITEM_FACE, t->pin, t->index, "add",
-                     "acknowledged but not on the device when read back");
-    }
-}
-
-/* the read-back: users always, fingers and faces where something was written */
-static BsdSnapshot *
-read_back (ZkClient *client,
-           const BsdEndpoint *endpoint,
-           const BsdContact *contact,
-           const BsdDevicePlan *plan,
-           GCancellable *cancellable,
-           GError **error)
-{
-  BsdContact fresh = { 0 };
-  BsdSnapshot *after;
-  BsdReadFlags flags = BSD_READ_USERS;
-
-  if (plan->templates_add->len > 0)
-    flags |= BSD_READ_FINGERS;
-  if (plan->faces_add->len > 0)
-    flags |= BSD_READ_FACES;
-  /* counts changed: fresh sizes guide the reads */
-  if (!zk_client_get_sizes (client, &fresh.info.sizes, cancellable, error))
-    return NULL;
-  fresh.info.fp_version = contact->info.fp_version;
-  fresh.info.face_version = contact->info.face_version;
-  fresh.info.face_on = contact->info.face_on;
-  fresh.info.pin_width = contact->info.pin_width;
-  fresh.info.user_width = contact->info.user_width;
-  after = bsd_device_io_read_snapshot (client, endpoint, &fresh, flags, NULL, cancellable, error);
-  /* borrowed strings: not ours to free */
-  return after;
-}
-
-gboolean
-bsd_device_io_apply (ZkClient *client,
-                     const BsdEndpoint *endpoint,
-                     const BsdContact *contact,
-                     const BsdDevicePlan *plan,
-                     BsdHold *hold,
-                     BsdApplyResult *result,
-                     GCancellable *cancellable,
-                     GError **error)
-{
-  g_autoptr (GError) broken = NULL;
-  guint n_writes;
-  guint i;
-
-  g_return_val_if_fail (result != NULL && result->failures != NULL, FALSE);
-
-  n_writes = plan->users_add->len + plan->users_update->len + plan->users_delete->len
-             + plan->templates_add->len + plan->faces_add->len;
-  if (n_writes == 0)
-    return TRUE;
-
-  if (!bsd_device_io_hold (client, hold, cancellable, error))
-    {
-      bsd_device_io_release (client, endpoint, hold, NULL);
-      return FALSE;
-    }
-
-  /* deletions first: they free slots and capacity */
-  for (i = 0; i < plan->users_delete->len && broken == NULL; i++)
-    {
-      BsdPlanUser *u = plan->users_delete->pdata[i];
-      g_autoptr (GError) local = NULL;
-
-      if (g_cancellable_is_cancelled (cancellable))
-        {
-          result->cancelled = TRUE;
-          break;
-        }
-      if (!zk_client_delete_user (client, u->uid, cancellable, &local))
-        {
-          /* already gone is what we wanted; the read-back decides */
-          if (g_error_matches (local, ZK_ERROR, ZK_ERROR_NOT_FOUND)
-              || zk_error_get_subcode (local) == 2)
-            continue;
-          if (session_broken (local))
-            broken = g_steal_pointer (&local);
-          else
-            add_failure (result, BSD_PLAN_ITEM_USER, u->pin, -1, "delete", local->message);
-        }
-    }
-
-  if (broken == NULL && !result->cancelled)
-    {
-      guint n_users_templates
-          = plan->users_add->len + plan->users_update->len + plan->templates_add->len;
-      gboolean done = FALSE;
-
-      if (n_users_templates >= BATCH_MIN_ITEMS)
-        {
-          g_autoptr (GError) local = NULL;
-
-          done = write_batches (client, plan, cancellable, &local);
-          if (!done && session_broken (local))
-            broken = g_steal_pointer (&local);
-          else if (!done)
-            g_debug ("%s: batch upload refused (%s); writing record by record", endpoint->name,
-                     local->message);
-        }
-      if (broken == NULL && !done)
-        write_per_record (client, plan, result, cancellable, &broken);
-    }
-  if (broken == NULL && !result->cancelled)
-    write_faces (client, plan, result, cancellable, &broken);
-
-  /* always leave the device working, also after a cancel or an error */
-  bsd_device_io_release (client, endpoint, hold, NULL);
-
-  if (broken != NULL)
-    {
-      g_propagate_error (error, g_steal_pointer (&broken));
-      return FALSE;
-    }
-  if (result->cancelled)
-    return TRUE;
-
-  result->after = read_back (client, endpoint, contact, plan, cancellable, error);
-  if (result->after == NULL)
-    {
-      g_prefix_error (error, "reading back: ");
-      return FALSE;
-    }
-  verify (plan, result, result->after->user_width);
-  return TRUE;
-}
-
 gboolean
 bsd_device_io_set_time (ZkClient *client,
                         const BsdEndpoint *endpoint,
@@ -945,223 +448,108 @@ bsd_device_io_set_time (ZkClient *client,
   return TRUE;
 }
 
-/* ---------------------------------------------------------- attendance */
+/* ------------------------------------------------------------ one PIN */
 
 void
-bsd_log_read_clear (BsdLogRead *read)
+bsd_pin_change_clear (BsdPinChange *change)
 {
-  g_clear_pointer (&read->records, g_ptr_array_unref);
-  g_clear_pointer (&read->ranged_note, g_free);
+  g_clear_pointer (&change->users, g_ptr_array_unref);
+  change->was_present = FALSE;
 }
 
-const ZkAttendance *
-bsd_log_read_get_newest (const BsdLogRead *read)
+static ZkUser *
+find_user (GPtrArray *users, const char *pin)
 {
-  if (read->records == NULL || read->records->len == 0 || !(read->tail || read->complete))
-    return NULL;
-  return g_ptr_array_index (read->records, read->records->len - 1);
-}
-
-static void bsd_log_read_judge (BsdLogRead *read, BsdRangedReads verdict, const char *format, ...)
-    G_GNUC_PRINTF (3, 4);
-
-static void
-bsd_log_read_judge (BsdLogRead *read, BsdRangedReads verdict, const char *format, ...)
-{
-  va_list args;
-
-  read->ranged = verdict;
-  read->ranged_changed = TRUE;
-  g_free (read->ranged_note);
-  va_start (args, format);
-  read->ranged_note = g_strdup_vprintf (format, args);
-  va_end (args);
-}
-
-static gboolean
-same_punch (const ZkAttendance *a, const ZkAttendance *b)
-{
-  return strcmp (a->user_id, b->user_id) == 0 && a->uid == b->uid
-         && zk_time_encode (&a->time) == zk_time_encode (&b->time) && a->state == b->state
-         && a->verify == b->verify && a->workcode == b->workcode;
-}
-
-/* whether @part is what @full holds from position @from (1-based) on */
-static gboolean
-matches_full (GPtrArray *part, GPtrArray *full, guint from)
-{
-  if (from == 0 || from - 1 + part->len > full->len)
-    return FALSE;
-  for (guint i = 0; i < part->len; i++)
-    if (!same_punch (part->pdata[i], full->pdata[from - 1 + i]))
-      return FALSE;
-  return TRUE;
-}
-
-static gboolean
-is_cancel (const GError *error, GCancellable *cancellable)
-{
-  return g_error_matches (error, ZK_ERROR, ZK_ERROR_CANCELLED)
-         || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
-         || g_cancellable_is_cancelled (cancellable);
-}
-
-typedef enum
-{
-  TAIL_DONE,   /* unchanged, or the new end was read */
-  TAIL_FULL,   /* read the whole log */
-  TAIL_FAILED, /* cancelled */
-} TailResult;
-
-/* the old newest record (at position mark->count) and what follows it;
- * *@check keeps a well-formed ranged read that did not start with the old
- * newest record, to be judged against the full read */
-static TailResult
-read_tail (ZkClient *client,
-           const BsdLogWatermark *mark,
-           guint records,
-           BsdLogRead *read,
-           GPtrArray **check,
-           const char **why,
-           GCancellable *cancellable,
-           GError **error)
-{
-  guint want = records - mark->count + 1;
-  g_autoptr (GError) local = NULL;
-  g_autoptr (GPtrArray) tail
-      = zk_client_read_attendance_range (client, mark->count, want, NULL, cancellable, &local);
-
-  if (tail == NULL)
+  for (guint i = 0; users && i < users->len; i++)
     {
-      if (is_cancel (local, cancellable))
-        {
-          g_propagate_error (error, g_steal_pointer (&local));
-          return TAIL_FAILED;
-        }
-      bsd_log_read_judge (read, BSD_RANGED_READS_UNTRUSTED, "a ranged read failed: %s",
-                          local->message);
-      *why = "a ranged read failed";
-      return TAIL_FULL;
-    }
-  if (tail->len != want)
-    {
-      bsd_log_read_judge (read, BSD_RANGED_READS_UNTRUSTED,
-                          "a ranged read of %u records brought %u", want, tail->len);
-      *why = "a ranged read brought another number of records";
-      return TAIL_FULL;
-    }
-  if (!bsd_log_watermark_is_newest (mark, tail->pdata[0]))
-    {
-      /* cleared and refilled, or the device reads ranges its own way */
-      *check = g_steal_pointer (&tail);
-      *why = "the newest record changed";
-      return TAIL_FULL;
-    }
-  if (want == 1)
-    {
-      read->unchanged = TRUE;
-      read->complete = TRUE;
-      return TAIL_DONE;
-    }
-  g_ptr_array_remove_index (tail, 0);
-  read->records = g_steal_pointer (&tail);
-  read->tail = TRUE;
-  read->complete = TRUE;
-  return TAIL_DONE;
-}
+      ZkUser *u = users->pdata[i];
 
-/* ranged reads not proven yet: the last records once more, with a ranged
- * read, compared with the full read just made */
-static void
-probe_ranged (ZkClient *client, BsdLogRead *read, GCancellable *cancellable)
-{
-  guint n = read->records->len;
-  guint count = MIN (n, 2);
-  guint from = n - count + 1;
-  g_autoptr (GError) local = NULL;
-  g_autoptr (GPtrArray) part
-      = zk_client_read_attendance_range (client, from, count, NULL, cancellable, &local);
-
-  if (part == NULL)
-    {
-      if (!is_cancel (local, cancellable))
-        bsd_log_read_judge (read, BSD_RANGED_READS_UNTRUSTED, "a ranged read failed: %s",
-                            local->message);
+      if (strcmp (u->user_id, pin) == 0)
+        return u;
     }
-  else if (part->len == count && matches_full (part, read->records, from))
-    bsd_log_read_judge (read, BSD_RANGED_READS_TRUSTED, "a ranged read matched the full read");
-  else
-    bsd_log_read_judge (read, BSD_RANGED_READS_UNTRUSTED,
-                        "a ranged read of records %u to %u did not match the full read", from, n);
+  return NULL;
 }
 
 gboolean
-bsd_device_io_read_logs (ZkClient *client,
-                         const BsdLogWatermark *mark,
-                         BsdRangedReads ranged,
-                         gint records,
-                         BsdLogRead *read,
-                         GPtrArray *warnings,
-                         GCancellable *cancellable,
-                         GError **error)
+bsd_device_io_delete_pin (ZkClient *client,
+                          const BsdEndpoint *endpoint,
+                          const char *pin,
+                          BsdHold *hold,
+                          BsdPinChange *change,
+                          GCancellable *cancellable,
+                          GError **error)
 {
-  g_autoptr (GPtrArray) check = NULL;
-  const char *why;
+  g_autoptr (GPtrArray) users = bsd_device_io_read_users (client, endpoint, cancellable, error);
+  g_autoptr (GError) local = NULL;
+  ZkUser *user;
 
-  g_return_val_if_fail (read != NULL && read->records == NULL, FALSE);
-
-  read->ranged = ranged;
-  read->log_count = (guint)MAX (records, 0);
-  if (records == 0)
+  if (users == NULL)
+    return FALSE;
+  user = find_user (users, pin);
+  if (user == NULL)
     {
-      read->records = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_attendance_free);
-      read->complete = TRUE;
-      read->why_full = "the log is empty";
+      change->users = g_steal_pointer (&users);
       return TRUE;
     }
-  if (records < 0)
-    why = "the device does not say how many records it holds";
-  else if (mark == NULL)
-    why = "first collection";
-  else if ((guint)records < mark->count)
-    why = "the log shrank";
-  else if (mark->count == 0 || mark->newest_pin == NULL)
-    why = "its newest record is not known";
-  else if (ranged == BSD_RANGED_READS_UNKNOWN)
-    why = "ranged reads are not proven yet";
-  else if (ranged == BSD_RANGED_READS_UNTRUSTED)
-    why = "ranged reads are not trusted";
-  else
-    switch (read_tail (client, mark, (guint)records, read, &check, &why, cancellable, error))
-      {
-      case TAIL_DONE:
-        return TRUE;
-      case TAIL_FAILED:
-        return FALSE;
-      case TAIL_FULL:
-      default:
-        break;
-      }
-
-  read->why_full = why;
-  read->records = zk_client_read_attendance (client, warnings, cancellable, error);
-  if (read->records == NULL)
-    return FALSE;
-  if (records < 0)
-    read->log_count = read->records->len;
-  /* a skipped record leaves positions and the newest record unknown */
-  read->complete = records >= 0 && read->records->len == (guint)records;
-  if (!read->complete)
-    return TRUE;
-  if (check != NULL)
+  change->was_present = TRUE;
+  if (bsd_device_io_hold (client, hold, cancellable, &local)
+      && !zk_client_delete_user (client, user->uid, cancellable, &local)
+      && zk_error_get_subcode (local) == 2)
+    g_clear_error (&local); /* gone already */
+  bsd_device_io_release (client, endpoint, hold, NULL);
+  if (local)
     {
-      /* the log changed under an honoured range, or the range was misread */
-      if (!matches_full (check, read->records, mark->count))
-        bsd_log_read_judge (read, BSD_RANGED_READS_UNTRUSTED,
-                            "a ranged read from record %u did not match the full read",
-                            mark->count);
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
     }
-  else if (read->ranged == BSD_RANGED_READS_UNKNOWN && read->records->len > 0)
-    probe_ranged (client, read, cancellable);
+  change->users = bsd_device_io_read_users (client, endpoint, cancellable, error);
+  if (change->users == NULL)
+    return FALSE;
+  if (find_user (change->users, pin) != NULL)
+    {
+      g_set_error (error, ZK_ERROR, ZK_ERROR_FAILED,
+                   "the device acknowledged the deletion but still holds PIN %s", pin);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+bsd_device_io_update_pin (ZkClient *client,
+                          const BsdEndpoint *endpoint,
+                          const ZkUser *want,
+                          BsdPinChange *change,
+                          GCancellable *cancellable,
+                          GError **error)
+{
+  g_autoptr (GPtrArray) users = bsd_device_io_read_users (client, endpoint, cancellable, error);
+  g_autoptr (ZkUser) record = NULL;
+  ZkUser *user;
+  ZkUser *got;
+
+  if (users == NULL)
+    return FALSE;
+  user = find_user (users, want->user_id);
+  if (user == NULL)
+    return TRUE;
+  change->was_present = TRUE;
+  /* the terminal's slot and access time zones stay as they are */
+  record = zk_user_copy (want);
+  record->uid = user->uid;
+  memcpy (record->timezones, user->timezones, sizeof record->timezones);
+  if (!zk_client_set_user (client, record, cancellable, error))
+    return FALSE;
+  zk_client_refresh_data (client, NULL, NULL);
+  change->users = bsd_device_io_read_users (client, endpoint, cancellable, error);
+  if (change->users == NULL)
+    return FALSE;
+  got = find_user (change->users, want->user_id);
+  if (got == NULL || !zk_user_same_record (got, record))
+    {
+      g_set_error (error, ZK_ERROR, ZK_ERROR_FAILED,
+                   "the device acknowledged the update but holds another record for PIN %s",
+                   want->user_id);
+      return FALSE;
+    }
   return TRUE;
 }

@@ -2,11 +2,13 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Blocking functions for the engine's worker threads: open a session
- * with retries, read a snapshot, apply a device plan (always leaving the
- * device enabled), verify by reading back, set the clock. Nothing here
- * touches the database or exported objects; results go back to the main
- * thread as plain data.
+ * Blocking functions for the engine's worker threads, every sequence of
+ * requests a job sends to a terminal: open a session with retries, read a
+ * snapshot, apply a device plan (always leaving the device enabled) and
+ * verify it by reading back (bsd-device-io-apply.c), delete or update one
+ * PIN, set the clock, collect and clear the attendance log
+ * (bsd-device-io-logs.c). Nothing here touches the database or exported
+ * objects; results go back to the main thread as plain data.
  */
 #pragma once
 
@@ -203,6 +205,35 @@ gboolean bsd_device_io_set_time (ZkClient *client,
                                  GCancellable *cancellable,
                                  GError **error);
 
+/* what a job about one PIN found and left on a terminal */
+typedef struct
+{
+  gboolean was_present; /* the PIN was on the terminal */
+  GPtrArray *users;     /* ZkUser*: the user table as read last (after the change, or
+                         * before when there was nothing to change); NULL when unread */
+} BsdPinChange;
+
+void bsd_pin_change_clear (BsdPinChange *change);
+
+/* hold (record + disable) → delete the PIN's slot → release → read back;
+ * TRUE when the PIN is not on the terminal (also when it never was) */
+gboolean bsd_device_io_delete_pin (ZkClient *client,
+                                   const BsdEndpoint *endpoint,
+                                   const char *pin,
+                                   BsdHold *hold,
+                                   BsdPinChange *change,
+                                   GCancellable *cancellable,
+                                   GError **error);
+/* writes @want (its user_id the PIN) into the slot that holds the PIN,
+ * keeping the terminal's slot and access time zones, then reads back;
+ * TRUE when the terminal holds the record (or does not hold the PIN) */
+gboolean bsd_device_io_update_pin (ZkClient *client,
+                                   const BsdEndpoint *endpoint,
+                                   const ZkUser *want,
+                                   BsdPinChange *change,
+                                   GCancellable *cancellable,
+                                   GError **error);
+
 /* what one collection of a device's attendance log brought */
 typedef struct
 {
@@ -243,6 +274,22 @@ gboolean bsd_device_io_read_logs (ZkClient *client,
                                   GPtrArray *warnings,
                                   GCancellable *cancellable,
                                   GError **error);
+
+/* Clears the log of the terminal whose @log_count records, read under
+ * @serial, are committed: only when this session's terminal still says
+ * ~SerialNumber @serial (else FALSE with an error naming both serials:
+ * another terminal answers at the address), disabled (hold … release),
+ * and only while it still holds exactly @log_count records — a punch
+ * since keeps the log (*@cleared FALSE, no error). FALSE with @error when
+ * the session failed. */
+gboolean bsd_device_io_clear_logs (ZkClient *client,
+                                   const BsdEndpoint *endpoint,
+                                   const char *serial,
+                                   guint log_count,
+                                   BsdHold *hold,
+                                   gboolean *cleared,
+                                   GCancellable *cancellable,
+                                   GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsdEndpoint, bsd_endpoint_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsdItemFailure, bsd_item_failure_free)

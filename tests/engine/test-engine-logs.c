@@ -295,6 +295,132 @@ test_clear_after_tail (void)
   g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 25);
 }
 
+/* a TCP relay on 127.0.0.1 to whichever simulated terminal @target names:
+ * a terminal swapped behind an address, between two sessions of one job */
+typedef struct
+{
+  GSocketService *service;
+  guint16 port;
+  guint16 target;
+} Relay;
+
+static void
+relay_connected (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GSocketConnection) in = user_data;
+  g_autoptr (GSocketConnection) out
+      = g_socket_client_connect_finish (G_SOCKET_CLIENT (source), result, NULL);
+
+  if (out)
+    g_io_stream_splice_async (G_IO_STREAM (in), G_IO_STREAM (out),
+                              G_IO_STREAM_SPLICE_CLOSE_STREAM1 | G_IO_STREAM_SPLICE_CLOSE_STREAM2,
+                              G_PRIORITY_DEFAULT, NULL, NULL, NULL);
+}
+
+static gboolean
+relay_incoming (GSocketService *service,
+                GSocketConnection *connection,
+                GObject *source,
+                gpointer user_data)
+{
+  Relay *relay = user_data;
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+
+  g_socket_client_connect_to_host_async (client, "127.0.0.1", relay->target, NULL, relay_connected,
+                                         g_object_ref (connection));
+  return TRUE;
+}
+
+static void
+relay_start (Relay *relay, guint16 target)
+{
+  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+  g_autoptr (GError) error = NULL;
+
+  relay->service = g_socket_service_new ();
+  relay->target = target;
+  g_socket_listener_add_address (G_SOCKET_LISTENER (relay->service), any, G_SOCKET_TYPE_STREAM,
+                                 G_SOCKET_PROTOCOL_TCP, NULL, &bound, &error);
+  g_assert_no_error (error);
+  relay->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g_signal_connect (relay->service, "incoming", G_CALLBACK (relay_incoming), relay);
+  g_socket_service_start (relay->service);
+}
+
+static void
+relay_stop (Relay *relay)
+{
+  g_socket_service_stop (relay->service);
+  g_socket_listener_close (G_SOCKET_LISTENER (relay->service));
+  g_clear_object (&relay->service);
+}
+
+typedef struct
+{
+  Relay *relay;
+  guint16 swap_to;
+  gboolean swapped;
+} SwapAt;
+
+/* the collection step of device D is done (its progress names it) and its
+ * records are being committed; the clear's session comes next, and by then
+ * another terminal answers at D's address */
+static void
+swap_after_collection (gint64 job_id, double fraction, const char *message, gpointer user_data)
+{
+  SwapAt *at = user_data;
+
+  if (!at->swapped && g_strcmp0 (message, "D") == 0)
+    {
+      at->relay->target = at->swap_to;
+      at->swapped = TRUE;
+    }
+}
+
+/* a terminal swapped between the collection and the clear, holding as
+ * many records: its log was never collected and is not cleared */
+static void
+test_clear_swapped_terminal (void)
+{
+  TestSimDeviceSpec specs[] = {
+    { .name = "D", .users = 5, .records = 20 },
+    { .name = "R", .users = 5, .records = 20, .seed = 7, .extra = "\"serial\":\"BSIM0000000002\"" },
+  };
+  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
+  g_autoptr (EngineFixture) fx = engine_fixture_new (json, NULL, 2);
+  g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_REFRESH_LOGS);
+  g_autoptr (BsdJobOutcome) outcome = NULL;
+  g_autoptr (GError) error = NULL;
+  Relay relay = { 0 };
+  SwapAt at = { &relay, test_sim_tcp_port (fx->sim, 1), FALSE };
+  JsonObject *dev;
+
+  bsd_store_remove_device (fx->store, engine_fixture_device_id (fx, 1), &error);
+  g_assert_no_error (error);
+  relay_start (&relay, test_sim_tcp_port (fx->sim, 0));
+  engine_fixture_set_port (fx, 0, relay.port);
+  bsd_store_set_setting_bool (fx->store, "ClearLogsAfterDownload", TRUE, &error);
+  g_assert_no_error (error);
+
+  outcome = engine_fixture_run_op (fx, op, NULL, swap_after_collection, &at);
+  g_assert_true (at.swapped);
+  /* D's log is committed (and still there: its clear never reached it) */
+  g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 20);
+  g_assert_cmpuint (test_sim_count (fx->sim, 0, "attendance"), ==, 20);
+  /* R's log, never collected, is whole, and R was left enabled */
+  g_assert_cmpuint (test_sim_count (fx->sim, 1, "attendance"), ==, 20);
+  g_assert_cmpint (test_sim_stat (fx->sim, 1, "disabled"), ==, 0);
+  dev = engine_fixture_report_device (fx, outcome, 0);
+  g_assert_false (json_object_get_boolean_member (json_object_get_object_member (dev, "attendance"),
+                                                  "cleared"));
+  g_assert_cmpstr (str (dev, "status"), ==, "partial");
+  g_assert_nonnull (strstr (str (dev, "reason"), "BSIM0000000002"));
+  g_assert_nonnull (strstr (str (dev, "reason"), "BSIM0000000001"));
+  relay_stop (&relay);
+}
+
 static gboolean
 count_row (const BsdAttendanceRow *row, gpointer user_data, GError **error)
 {
@@ -558,6 +684,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/logs/newest-changed", test_newest_changed);
   g_test_add_func ("/engine/logs/individual-sync", test_individual_sync);
   g_test_add_func ("/engine/logs/clear-after-tail", test_clear_after_tail);
+  g_test_add_func ("/engine/logs/clear-swapped-terminal", test_clear_swapped_terminal);
   g_test_add_func ("/engine/logs/swapped-terminal", test_swapped_terminal);
   g_test_add_func ("/engine/logs/swapped-same-counts", test_swapped_same_counts);
   return g_test_run ();

@@ -421,67 +421,29 @@ fixture_json (void)
   return test_sim_fixture (specs, G_N_ELEMENTS (specs));
 }
 
-#define FAIL(...)                                                                                  \
-  G_STMT_START                                                                                     \
-  {                                                                                                \
-    cell->problem = g_strdup_printf (__VA_ARGS__);                                                 \
-    goto out;                                                                                      \
-  }                                                                                                \
-  G_STMT_END
+#define PROBLEM(...) return g_strdup_printf (__VA_ARGS__)
 
-static void
-run_cell (Cell *cell)
+/* arms the cell's fault on B; the verify phase's is armed by @hook once the
+ * job runs (the command is returned, to free after the job) */
+static char *
+arm_fault (EngineFixture *fx, const Cell *cell, VerifyHook *hook, ZkClient **holder)
 {
   const FaultInfo *f = &faults[cell->fault];
-  Phase phase = cell->phase;
-  gboolean deleted = phase == PH_DELETE;
-  g_autofree char *json = fixture_json ();
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Matrix", 2);
   /* the only parameter: a delay beyond B's timeout */
   g_autofree char *fault_text = g_str_equal (f->fault, "delay")
                                     ? g_strdup_printf ("delay %u", B_TIMEOUT_MS * 2)
                                     : g_strdup (f->fault);
-  g_autofree char *command = NULL;
-  g_autoptr (BsdJobOutcome) faulted = NULL;
-  g_autoptr (BsdJobOutcome) again = NULL;
-  g_autoptr (BsdJobOutcome) converge = NULL;
-  g_autoptr (ZkClient) holder = NULL;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GHashTable) all_pins = NULL;
-  g_autoptr (GHashTable) all_fingers = NULL;
-  g_autoptr (GHashTable) all_faces = NULL;
-  g_autofree char *armed = NULL;
-  g_autofree char *lost = NULL;
-  Holdings before = { 0 };
-  Holdings after = { 0 };
-  VerifyHook hook = { fx, NULL, 0 };
-  ZkSimDevice *b = zk_sim_server_get_device (test_sim_get_server (fx->sim), 1);
-  gint64 start = g_get_monotonic_time ();
-  JsonObject *report;
-  g_autoptr (GString) all_reasons = NULL;
-
-  cell->ran = TRUE;
-  bsd_engine_set_disable_timeout (fx->engine, DISABLE_TIMEOUT_S);
-  set_transport (fx, 0, cell->udp, 1500);
-  set_transport (fx, 1, cell->udp, B_TIMEOUT_MS);
-
-  /* deleting needs the PIN everywhere: converge first */
-  if (phase == PH_DELETE)
-    {
-      g_autoptr (BsdJobOutcome) setup = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-
-      g_assert_cmpstr (setup->state, ==, "succeeded");
-    }
-  holdings_take (fx, &before);
+  char *command = NULL;
 
   switch (f->arm)
     {
     case ARM_BUSY:
-      holder = zk_client_new (
+      *holder = zk_client_new (
           "127.0.0.1", cell->udp ? test_sim_udp_port (fx->sim, 1) : test_sim_tcp_port (fx->sim, 1),
           cell->udp ? ZK_TRANSPORT_UDP : ZK_TRANSPORT_TCP);
-      zk_client_set_timeout (holder, 1000);
-      g_assert_true (zk_client_connect (holder, NULL, &error));
+      zk_client_set_timeout (*holder, 1000);
+      g_assert_true (zk_client_connect (*holder, NULL, &error));
       g_assert_no_error (error);
       g_free (test_sim_control (fx->sim, "fault B busy"));
       break;
@@ -489,21 +451,28 @@ run_cell (Cell *cell)
       g_free (test_sim_control (fx->sim, "fault B %s", fault_text));
       break;
     case ARM_AFTER_COMMAND:
-      command = g_strdup_printf ("fault B after-command %s %s", phases[phase].trigger, fault_text);
-      if (phase == PH_VERIFY)
-        hook.command = command;
+      command = g_strdup_printf ("fault B after-command %s %s", phases[cell->phase].trigger,
+                                 fault_text);
+      if (cell->phase == PH_VERIFY)
+        hook->command = command;
       else
         g_free (test_sim_control (fx->sim, "%s", command));
       break;
     }
+  return command;
+}
 
-  faulted = run_phase_op (fx, phase, phase == PH_VERIFY ? &hook : NULL);
-  report = engine_fixture_report_device (fx, faulted, 1);
+/* B's state, status and reason in @cell; every reason, the per-item
+ * failures' too (the device's answers are part of the result: the first
+ * is shown, any may name the cause) */
+static GString *
+record_result (Cell *cell, BsdJobOutcome *faulted, JsonObject *report)
+{
+  GString *all_reasons;
+
   cell->state = g_strdup (faulted->state);
   cell->status = g_strdup (member_or (report, "status", "?"));
   cell->reason = g_strdup (member_or (report, "reason", ""));
-  /* per-item failures carry the device's answers: part of the result;
-   * the first is shown, any may name the cause */
   all_reasons = g_string_new (cell->reason);
   if (json_object_has_member (report, "failures"))
     {
@@ -523,83 +492,80 @@ run_cell (Cell *cell)
           cell->reason = both;
         }
     }
-  if (g_getenv ("MATRIX_DEBUG"))
-    {
-      g_autofree char *r = json_to_string (faulted->report, TRUE);
-      g_autofree char *st = json_to_string (test_sim_stats (fx->sim, 1), FALSE);
-      g_printerr ("%s\n%s\n", r, st);
-    }
-  /* the fault hit its phase */
-  if (phase == PH_VERIFY && hook.calls < 3)
-    FAIL ("the job reported progress %u times, the verify fault was never armed", hook.calls);
-  armed = zk_sim_device_dup_armed (b);
-  if (armed != NULL)
-    FAIL ("the fault never fired (still armed: %s)", armed);
+  return all_reasons;
+}
 
-  /* the report names the cause */
+/* the report names the cause */
+static char *
+check_report (const Cell *cell, BsdJobOutcome *faulted, const char *all_reasons)
+{
+  const FaultInfo *f = &faults[cell->fault];
+
   if (g_str_equal (cell->status, "ok"))
     {
       if (f->persistent)
-        FAIL ("B reported ok under a persistent fault");
+        PROBLEM ("B reported ok under a persistent fault");
       if (!g_str_equal (faulted->state, "succeeded"))
-        FAIL ("B ok but the job %s", faulted->state);
+        PROBLEM ("B ok but the job %s", faulted->state);
+      return NULL;
     }
-  else
-    {
-      if (f->benign)
-        FAIL ("B %s under a benign fault: %s", cell->status, cell->reason);
-      if (g_str_equal (faulted->state, "succeeded"))
-        FAIL ("B %s but the job succeeded", cell->status);
-      if (cell->reason[0] == '\0')
-        FAIL ("B %s without a reason", cell->status);
-      if (!reason_names (all_reasons->str, f->causes))
-        FAIL ("the reason does not name the cause (%s)", f->causes);
-    }
+  if (f->benign)
+    PROBLEM ("B %s under a benign fault: %s", cell->status, cell->reason);
+  if (g_str_equal (faulted->state, "succeeded"))
+    PROBLEM ("B %s but the job succeeded", cell->status);
+  if (cell->reason[0] == '\0')
+    PROBLEM ("B %s without a reason", cell->status);
+  if (!reason_names (all_reasons, f->causes))
+    PROBLEM ("the reason does not name the cause (%s)", f->causes);
+  return NULL;
+}
 
-  /* B ends enabled: by the engine, or — when B stopped answering — by its
-   * own disable timeout, which the engine set */
+/* B ends enabled: by the engine, or — when B stopped answering — by its
+ * own disable timeout, which the engine set */
+static char *
+check_enabled (EngineFixture *fx, Cell *cell)
+{
   if (test_sim_stat (fx->sim, 1, "disabled") != 0)
     {
       gint64 until = g_get_monotonic_time () + (DISABLE_TIMEOUT_S + 2) * G_USEC_PER_SEC;
 
-      if (!f->unanswering)
-        FAIL ("B was left disabled");
+      if (!faults[cell->fault].unanswering)
+        PROBLEM ("B was left disabled");
       while (test_sim_stat (fx->sim, 1, "disabled") != 0 && g_get_monotonic_time () < until)
         g_usleep (100 * 1000);
       if (test_sim_stat (fx->sim, 1, "disabled") != 0)
-        FAIL ("B stayed disabled past its disable timeout");
+        PROBLEM ("B stayed disabled past its disable timeout");
       cell->self_enabled = TRUE;
     }
   if (test_sim_stat (fx->sim, 0, "disabled") != 0)
-    FAIL ("A was left disabled");
+    PROBLEM ("A was left disabled");
+  return NULL;
+}
 
-  /* nothing already there is lost */
+/* nothing already there is lost */
+static char *
+check_kept (EngineFixture *fx, const Holdings *before, gboolean deleted)
+{
+  Holdings after = { 0 };
+  char *lost;
+
   g_free (test_sim_control (fx->sim, "fault B clear"));
   g_free (test_sim_control (fx->sim, "reboot B"));
   holdings_take (fx, &after);
-  lost = compare_kept (&before, &after, deleted);
-  if (lost != NULL)
-    FAIL ("%s", lost);
+  lost = compare_kept (before, &after, deleted);
+  holdings_clear (&after);
+  return lost;
+}
 
-  /* the next fault-free run converges */
-  if (holder != NULL)
-    zk_client_disconnect (holder, NULL, NULL);
-  if (phase == PH_DELETE || phase == PH_SET_TIME || phase == PH_READ_LOGS)
-    {
-      again = run_phase_op (fx, phase, NULL);
-      if (!g_str_equal (again->state, "succeeded"))
-        FAIL ("the fault-free %s job %s", phases[phase].name, again->state);
-    }
-  if (phase == PH_SET_TIME && clock_skew (fx) > 5)
-    FAIL ("B's clock is %" G_GINT64_FORMAT " s off after setting the time", clock_skew (fx));
-  if (phase == PH_READ_LOGS && attendance_rows (fx) != 30)
-    FAIL ("%" G_GUINT64_FORMAT " attendance rows, B holds 30", attendance_rows (fx));
-  converge = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  if (!g_str_equal (converge->state, "succeeded"))
-    FAIL ("the fault-free sync %s: %s", converge->state, converge->summary);
-  all_pins = union_without (before.pins[0], before.pins[1], deleted);
-  all_fingers = union_without (before.fingers[0], before.fingers[1], deleted);
-  all_faces = union_without (before.faces[0], before.faces[1], deleted);
+/* after a fault-free sync, both terminals hold the union of what they held */
+static char *
+check_union (EngineFixture *fx, const Holdings *before, gboolean deleted)
+{
+  g_autoptr (GHashTable) all_pins = union_without (before->pins[0], before->pins[1], deleted);
+  g_autoptr (GHashTable) all_fingers
+      = union_without (before->fingers[0], before->fingers[1], deleted);
+  g_autoptr (GHashTable) all_faces = union_without (before->faces[0], before->faces[1], deleted);
+
   for (guint i = 0; i < 2; i++)
     {
       g_autoptr (GHashTable) pins = engine_fixture_pins (fx, i);
@@ -607,31 +573,125 @@ run_cell (Cell *cell)
       g_autoptr (GHashTable) faces = engine_fixture_faces (fx, i);
 
       if (!engine_fixture_sets_equal (pins, all_pins))
-        FAIL ("%s holds %u users, the union is %u", i ? "B" : "A", g_hash_table_size (pins),
-              g_hash_table_size (all_pins));
+        PROBLEM ("%s holds %u users, the union is %u", i ? "B" : "A", g_hash_table_size (pins),
+                 g_hash_table_size (all_pins));
       if (!engine_fixture_sets_equal (fingers, all_fingers))
-        FAIL ("%s holds %u templates, the union is %u", i ? "B" : "A", g_hash_table_size (fingers),
-              g_hash_table_size (all_fingers));
+        PROBLEM ("%s holds %u templates, the union is %u", i ? "B" : "A",
+                 g_hash_table_size (fingers), g_hash_table_size (all_fingers));
       if (!engine_fixture_sets_equal (faces, all_faces))
-        FAIL ("%s holds %u faces, the union is %u", i ? "B" : "A", g_hash_table_size (faces),
-              g_hash_table_size (all_faces));
+        PROBLEM ("%s holds %u faces, the union is %u", i ? "B" : "A", g_hash_table_size (faces),
+                 g_hash_table_size (all_faces));
       if (test_sim_stat (fx->sim, i, "disabled") != 0)
-        FAIL ("%s disabled after the fault-free run", i ? "B" : "A");
+        PROBLEM ("%s disabled after the fault-free run", i ? "B" : "A");
     }
-  {
-    g_autoptr (GArray) disabled = bsd_store_list_disabled_devices (fx->store, NULL);
+  return NULL;
+}
 
-    if (disabled == NULL || disabled->len != 0)
-      FAIL ("devices still recorded as disabled after the fault-free run");
-  }
+/* the next fault-free run converges */
+static char *
+check_converges (EngineFixture *fx, Phase phase, const Holdings *before)
+{
+  g_autoptr (BsdJobOutcome) again = NULL;
+  g_autoptr (BsdJobOutcome) converge = NULL;
+  g_autoptr (GArray) disabled = NULL;
+  char *problem;
+
+  if (phase == PH_DELETE || phase == PH_SET_TIME || phase == PH_READ_LOGS)
+    {
+      again = run_phase_op (fx, phase, NULL);
+      if (!g_str_equal (again->state, "succeeded"))
+        PROBLEM ("the fault-free %s job %s", phases[phase].name, again->state);
+    }
+  if (phase == PH_SET_TIME && clock_skew (fx) > 5)
+    PROBLEM ("B's clock is %" G_GINT64_FORMAT " s off after setting the time", clock_skew (fx));
+  if (phase == PH_READ_LOGS && attendance_rows (fx) != 30)
+    PROBLEM ("%" G_GUINT64_FORMAT " attendance rows, B holds 30", attendance_rows (fx));
+  converge = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
+  if (!g_str_equal (converge->state, "succeeded"))
+    PROBLEM ("the fault-free sync %s: %s", converge->state, converge->summary);
+  problem = check_union (fx, before, phase == PH_DELETE);
+  if (problem)
+    return problem;
+  disabled = bsd_store_list_disabled_devices (fx->store, NULL);
+  if (disabled == NULL || disabled->len != 0)
+    PROBLEM ("devices still recorded as disabled after the fault-free run");
   if (bsd_session_gate_get_open (fx->gate) != 0)
-    FAIL ("sessions left open");
-  cell->converged = TRUE;
-  cell->passed = TRUE;
+    PROBLEM ("sessions left open");
+  return NULL;
+}
 
-out:
+/* the checks of one cell after its faulted job, in order; the first
+ * problem found */
+static char *
+check_cell (EngineFixture *fx,
+            Cell *cell,
+            BsdJobOutcome *faulted,
+            const char *all_reasons,
+            const VerifyHook *hook,
+            ZkClient *holder,
+            const Holdings *before)
+{
+  ZkSimDevice *b = zk_sim_server_get_device (test_sim_get_server (fx->sim), 1);
+  g_autofree char *armed = NULL;
+  char *problem;
+
+  /* the fault hit its phase */
+  if (cell->phase == PH_VERIFY && hook->calls < 3)
+    PROBLEM ("the job reported progress %u times, the verify fault was never armed", hook->calls);
+  armed = zk_sim_device_dup_armed (b);
+  if (armed != NULL)
+    PROBLEM ("the fault never fired (still armed: %s)", armed);
+  if ((problem = check_report (cell, faulted, all_reasons)) != NULL
+      || (problem = check_enabled (fx, cell)) != NULL
+      || (problem = check_kept (fx, before, cell->phase == PH_DELETE)) != NULL)
+    return problem;
+  if (holder != NULL)
+    zk_client_disconnect (holder, NULL, NULL);
+  return check_converges (fx, cell->phase, before);
+}
+
+#undef PROBLEM
+
+static void
+run_cell (Cell *cell)
+{
+  g_autofree char *json = fixture_json ();
+  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Matrix", 2);
+  g_autofree char *command = NULL;
+  g_autoptr (BsdJobOutcome) faulted = NULL;
+  g_autoptr (ZkClient) holder = NULL;
+  g_autoptr (GString) all_reasons = NULL;
+  Holdings before = { 0 };
+  VerifyHook hook = { fx, NULL, 0 };
+  gint64 start = g_get_monotonic_time ();
+
+  cell->ran = TRUE;
+  bsd_engine_set_disable_timeout (fx->engine, DISABLE_TIMEOUT_S);
+  set_transport (fx, 0, cell->udp, 1500);
+  set_transport (fx, 1, cell->udp, B_TIMEOUT_MS);
+
+  /* deleting needs the PIN everywhere: converge first */
+  if (cell->phase == PH_DELETE)
+    {
+      g_autoptr (BsdJobOutcome) setup = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
+
+      g_assert_cmpstr (setup->state, ==, "succeeded");
+    }
+  holdings_take (fx, &before);
+  command = arm_fault (fx, cell, &hook, &holder);
+
+  faulted = run_phase_op (fx, cell->phase, cell->phase == PH_VERIFY ? &hook : NULL);
+  all_reasons = record_result (cell, faulted, engine_fixture_report_device (fx, faulted, 1));
+  if (g_getenv ("MATRIX_DEBUG"))
+    {
+      g_autofree char *r = json_to_string (faulted->report, TRUE);
+      g_autofree char *st = json_to_string (test_sim_stats (fx->sim, 1), FALSE);
+      g_printerr ("%s\n%s\n", r, st);
+    }
+  cell->problem = check_cell (fx, cell, faulted, all_reasons->str, &hook, holder, &before);
+  cell->converged = cell->passed = cell->problem == NULL;
+
   holdings_clear (&before);
-  holdings_clear (&after);
   cell->seconds = (g_get_monotonic_time () - start) / (double)G_USEC_PER_SEC;
 }
 

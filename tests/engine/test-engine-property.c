@@ -228,17 +228,15 @@ reached (World *w, BsdJobOutcome *outcome, guint index)
   return g_strcmp0 (status, "ok") == 0;
 }
 
-static void
-run_seed (guint seed)
+/* three or four terminals, each with people of its own */
+static EngineFixture *
+fixture_for_seed (guint seed, guint n_devices)
 {
-  guint n_devices = 3 + seed % 2;
   TestSimDeviceSpec specs[4] = { { 0 } };
   char extras[4][160];
   g_autofree char *json = NULL;
-  g_autoptr (EngineFixture) fx = NULL;
-  g_autoptr (GHashTable) deleted = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  World w = { 0 };
-  guint i, round;
+  EngineFixture *fx;
+  guint i;
 
   for (i = 0; i < n_devices; i++)
     {
@@ -255,121 +253,164 @@ run_seed (guint seed)
   fx = engine_fixture_new (json, "Property", 2);
   for (i = 0; i < n_devices; i++)
     engine_fixture_set_timeout (fx, i, 500);
+  return fx;
+}
+
+/* one time in four, a PIN is deleted through the engine */
+static void
+maybe_delete (World *w)
+{
+  g_autofree char *pin = NULL;
+  g_autoptr (BsdJobOutcome) deletion = NULL;
+
+  if (g_rand_int_range (w->rand, 0, 4) != 0 || (pin = random_pin (w)) == NULL)
+    return;
+  deletion = delete_through_engine (w, pin);
+  g_assert_cmpstr (deletion->state, ==, "succeeded");
+  g_hash_table_add (w->deleted, g_steal_pointer (&pin));
+}
+
+/* no deleted PIN is on a device the round reached */
+static void
+assert_deletions_stick (World *w, BsdJobOutcome *outcome, guint seed, guint round)
+{
+  for (guint i = 0; i < w->n_devices; i++)
+    {
+      g_autoptr (GHashTable) pins = engine_fixture_pins (w->fx, i);
+      GHashTableIter iter;
+      gpointer key;
+
+      if (!reached (w, outcome, i))
+        continue;
+      g_hash_table_iter_init (&iter, w->deleted);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        if (g_hash_table_contains (pins, key))
+          g_error ("seed %u round %u: deleted PIN %s is on %s", seed, round, (char *)key,
+                   device_name (i));
+    }
+}
+
+/* after a fault-free round every device holds what A holds */
+static void
+assert_converged (World *w, BsdJobOutcome *outcome, guint seed, guint round)
+{
+  g_autoptr (GHashTable) pins0 = engine_fixture_pins (w->fx, 0);
+  g_autoptr (GHashTable) fingers0 = engine_fixture_fingers (w->fx, 0);
+
+  g_assert_cmpstr (outcome->state, ==, "succeeded");
+  for (guint i = 1; i < w->n_devices; i++)
+    {
+      g_autoptr (GHashTable) pins = engine_fixture_pins (w->fx, i);
+      g_autoptr (GHashTable) fingers = engine_fixture_fingers (w->fx, i);
+
+      if (!engine_fixture_sets_equal (pins, pins0)
+          || !engine_fixture_sets_equal (fingers, fingers0))
+        g_error ("seed %u round %u: %s and A differ after a fault-free round", seed, round,
+                 device_name (i));
+    }
+}
+
+static void
+run_round (World *w, guint seed, guint round)
+{
+  EngineFixture *fx = w->fx;
+  g_autoptr (GHashTable) pins_before = NULL;
+  g_autoptr (GHashTable) fingers_before = NULL;
+  g_autoptr (GHashTable) pins_after = NULL;
+  g_autoptr (GHashTable) fingers_after = NULL;
+  g_autoptr (BsdJobOutcome) outcome = NULL;
+
+  mutate (w);
+  maybe_delete (w);
+  pins_before = union_over (w, engine_fixture_pins);
+  fingers_before = union_over (w, engine_fixture_fingers);
+  /* the first round and every third one are fault-free */
+  if (round > 0 && round % 3 != 0)
+    inject_fault (w);
+
+  outcome = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
+  g_test_message ("seed %u round %u: %s (fault on %s)", seed, round, outcome->state,
+                  w->fault_device ? w->fault_device : "none");
+
+  pins_after = union_over (w, engine_fixture_pins);
+  fingers_after = union_over (w, engine_fixture_fingers);
+  assert_superset (pins_after, pins_before, w->deleted, seed, round);
+  assert_superset (fingers_after, fingers_before, w->deleted, seed, round);
+  assert_deletions_stick (w, outcome, seed, round);
+  if (w->fault_device == NULL)
+    assert_converged (w, outcome, seed, round);
+  else
+    {
+      /* the faulty device comes back for the next round */
+      g_free (test_sim_control (fx->sim, "fault %s clear", w->fault_device));
+      g_free (test_sim_control (fx->sim, "reboot %s", w->fault_device));
+      g_clear_pointer (&w->fault_device, g_free);
+    }
+  /* every path leaves the devices enabled */
+  for (guint i = 0; i < w->n_devices; i++)
+    g_assert_cmpint (test_sim_stat (fx->sim, i, "disabled"), ==, 0);
+}
+
+/* what device @i lacks or has besides A, for the log of a failed last round */
+static void
+describe_difference (guint i, GHashTable *fingers, GHashTable *fingers0)
+{
+  GHashTableIter iter;
+  gpointer key;
+
+  g_hash_table_iter_init (&iter, fingers0);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    if (!g_hash_table_contains (fingers, key))
+      g_test_message ("%s lacks %.20s", device_name (i), (char *)key);
+  g_hash_table_iter_init (&iter, fingers);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    if (!g_hash_table_contains (fingers0, key))
+      g_test_message ("%s has extra %.20s", device_name (i), (char *)key);
+}
+
+/* a last fault-free round converges whatever the faults left behind */
+static void
+assert_last_round (World *w)
+{
+  EngineFixture *fx = w->fx;
+  g_autoptr (BsdJobOutcome) last = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
+  g_autoptr (GHashTable) pins0 = engine_fixture_pins (fx, 0);
+  g_autoptr (GHashTable) fingers0 = engine_fixture_fingers (fx, 0);
+
+  g_assert_cmpstr (last->state, ==, "succeeded");
+  for (guint i = 1; i < w->n_devices; i++)
+    {
+      g_autoptr (GHashTable) pins = engine_fixture_pins (fx, i);
+      g_autoptr (GHashTable) fingers = engine_fixture_fingers (fx, i);
+
+      if (!engine_fixture_sets_equal (fingers, fingers0))
+        {
+          g_autofree char *report = json_to_string (last->report, TRUE);
+
+          describe_difference (i, fingers, fingers0);
+          g_test_message ("%s", report);
+        }
+      g_assert_true (engine_fixture_sets_equal (pins, pins0));
+      g_assert_true (engine_fixture_sets_equal (fingers, fingers0));
+    }
+}
+
+static void
+run_seed (guint seed)
+{
+  guint n_devices = 3 + seed % 2;
+  g_autoptr (EngineFixture) fx = fixture_for_seed (seed, n_devices);
+  g_autoptr (GHashTable) deleted = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  World w = { 0 };
+
   w.fx = fx;
   w.rand = g_rand_new_with_seed (seed);
   w.n_devices = n_devices;
   w.next_uid = 1000;
   w.deleted = deleted;
-
-  for (round = 0; round < ROUNDS; round++)
-    {
-      g_autoptr (GHashTable) pins_before = NULL;
-      g_autoptr (GHashTable) fingers_before = NULL;
-      g_autoptr (GHashTable) pins_after = NULL;
-      g_autoptr (GHashTable) fingers_after = NULL;
-      g_autoptr (BsdJobOutcome) outcome = NULL;
-
-      mutate (&w);
-      if (g_rand_int_range (w.rand, 0, 4) == 0)
-        {
-          g_autofree char *pin = random_pin (&w);
-
-          if (pin)
-            {
-              g_autoptr (BsdJobOutcome) deletion = delete_through_engine (&w, pin);
-
-              g_assert_cmpstr (deletion->state, ==, "succeeded");
-              g_hash_table_add (deleted, g_steal_pointer (&pin));
-            }
-        }
-      pins_before = union_over (&w, engine_fixture_pins);
-      fingers_before = union_over (&w, engine_fixture_fingers);
-      /* the first round and every third one are fault-free */
-      if (round > 0 && round % 3 != 0)
-        inject_fault (&w);
-
-      outcome = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-      g_test_message ("seed %u round %u: %s (fault on %s)", seed, round, outcome->state,
-                      w.fault_device ? w.fault_device : "none");
-
-      pins_after = union_over (&w, engine_fixture_pins);
-      fingers_after = union_over (&w, engine_fixture_fingers);
-      assert_superset (pins_after, pins_before, deleted, seed, round);
-      assert_superset (fingers_after, fingers_before, deleted, seed, round);
-      for (i = 0; i < n_devices; i++)
-        {
-          g_autoptr (GHashTable) pins = engine_fixture_pins (fx, i);
-          GHashTableIter iter;
-          gpointer key;
-
-          if (!reached (&w, outcome, i))
-            continue;
-          g_hash_table_iter_init (&iter, deleted);
-          while (g_hash_table_iter_next (&iter, &key, NULL))
-            if (g_hash_table_contains (pins, key))
-              g_error ("seed %u round %u: deleted PIN %s is on %s", seed, round, (char *)key,
-                       device_name (i));
-        }
-      if (w.fault_device == NULL)
-        {
-          g_autoptr (GHashTable) pins0 = engine_fixture_pins (fx, 0);
-          g_autoptr (GHashTable) fingers0 = engine_fixture_fingers (fx, 0);
-
-          g_assert_cmpstr (outcome->state, ==, "succeeded");
-          for (i = 1; i < n_devices; i++)
-            {
-              g_autoptr (GHashTable) pins = engine_fixture_pins (fx, i);
-              g_autoptr (GHashTable) fingers = engine_fixture_fingers (fx, i);
-
-              if (!engine_fixture_sets_equal (pins, pins0)
-                  || !engine_fixture_sets_equal (fingers, fingers0))
-                g_error ("seed %u round %u: %s and A differ after a fault-free round", seed, round,
-                         device_name (i));
-            }
-        }
-      else
-        {
-          /* the faulty device comes back for the next round */
-          g_free (test_sim_control (fx->sim, "fault %s clear", w.fault_device));
-          g_free (test_sim_control (fx->sim, "reboot %s", w.fault_device));
-          g_clear_pointer (&w.fault_device, g_free);
-        }
-      /* every path leaves the devices enabled */
-      for (i = 0; i < n_devices; i++)
-        g_assert_cmpint (test_sim_stat (fx->sim, i, "disabled"), ==, 0);
-    }
-
-  /* a last fault-free round converges whatever the faults left behind */
-  {
-    g_autoptr (BsdJobOutcome) last = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-    g_autoptr (GHashTable) pins0 = engine_fixture_pins (fx, 0);
-    g_autoptr (GHashTable) fingers0 = engine_fixture_fingers (fx, 0);
-
-    g_assert_cmpstr (last->state, ==, "succeeded");
-    for (i = 1; i < n_devices; i++)
-      {
-        g_autoptr (GHashTable) pins = engine_fixture_pins (fx, i);
-        g_autoptr (GHashTable) fingers = engine_fixture_fingers (fx, i);
-
-        if (!engine_fixture_sets_equal (fingers, fingers0))
-          {
-            GHashTableIter iter;
-            gpointer key;
-
-            g_hash_table_iter_init (&iter, fingers0);
-            while (g_hash_table_iter_next (&iter, &key, NULL))
-              if (!g_hash_table_contains (fingers, key))
-                g_test_message ("%s lacks %.20s", device_name (i), (char *)key);
-            g_hash_table_iter_init (&iter, fingers);
-            while (g_hash_table_iter_next (&iter, &key, NULL))
-              if (!g_hash_table_contains (fingers0, key))
-                g_test_message ("%s has extra %.20s", device_name (i), (char *)key);
-            g_test_message ("%s", json_to_string (last->report, TRUE));
-          }
-        g_assert_true (engine_fixture_sets_equal (pins, pins0));
-        g_assert_true (engine_fixture_sets_equal (fingers, fingers0));
-      }
-  }
+  for (guint round = 0; round < ROUNDS; round++)
+    run_round (&w, seed, round);
+  assert_last_round (&w);
   g_rand_free (w.rand);
 }
 

@@ -1,0 +1,180 @@
+/* bsd-attendance-export.c — the attendance as CSV into a caller's descriptor
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include "bsd-attendance-export.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bs-error.h"
+#include "bsd-store.h"
+
+typedef struct
+{
+  char *db_path;
+  int fd;
+  gint64 from_usec;
+  gint64 to_usec;
+  GString *buffer;
+} Export;
+
+static void
+export_free (Export *export)
+{
+  if (export->fd >= 0)
+    close (export->fd);
+  g_free (export->db_path);
+  if (export->buffer)
+    g_string_free (export->buffer, TRUE);
+  g_free (export);
+}
+
+static void
+csv_field (GString *s, const char *value)
+{
+  const char *c;
+
+  if (value == NULL)
+    value = "";
+  if (strpbrk (value, ",\"\r\n") == NULL)
+    {
+      g_string_append (s, value);
+      return;
+    }
+  g_string_append_c (s, '"');
+  for (c = value; *c; c++)
+    {
+      if (*c == '"')
+        g_string_append_c (s, '"');
+      g_string_append_c (s, *c);
+    }
+  g_string_append_c (s, '"');
+}
+
+/* a reader that stops reading must not hold a thread forever: wait at most
+ * this long for room in the pipe */
+#define EXPORT_STALL_MS (60 * 1000)
+
+static gboolean
+write_all (int fd, const char *data, gsize len, GError **error)
+{
+  while (len > 0)
+    {
+      struct pollfd pfd = { fd, POLLOUT, 0 };
+      gssize n;
+      int ready = poll (&pfd, 1, EXPORT_STALL_MS);
+
+      if (ready < 0 && errno == EINTR)
+        continue;
+      if (ready == 0)
+        {
+          g_set_error (error, BS_ERROR, BS_ERROR_TIMED_OUT,
+                       "writing the export: nobody read it for %d s", EXPORT_STALL_MS / 1000);
+          return FALSE;
+        }
+      /* after POLLOUT a pipe takes PIPE_BUF bytes without blocking */
+      n = ready < 0 ? -1 : write (fd, data, MIN (len, PIPE_BUF));
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int saved = errno;
+
+          g_set_error (error, BS_ERROR, BS_ERROR_FAILED, "writing the export: %s",
+                       g_strerror (saved));
+          return FALSE;
+        }
+      data += n;
+      len -= (gsize)n;
+    }
+  return TRUE;
+}
+
+static gboolean
+export_row (const BsdAttendanceRow *row, gpointer user_data, GError **error)
+{
+  Export *export = user_data;
+  GString *s = export->buffer;
+  g_autoptr (GDateTime) utc = g_date_time_new_from_unix_utc (row->utc_usec / G_USEC_PER_SEC);
+  g_autofree char *utc_text = utc ? g_date_time_format (utc, "%Y-%m-%dT%H:%M:%SZ") : NULL;
+
+  csv_field (s, utc_text);
+  g_string_append_c (s, ',');
+  csv_field (s, row->local_time);
+  g_string_append_c (s, ',');
+  csv_field (s, row->device_name);
+  g_string_append_c (s, ',');
+  csv_field (s, row->serial);
+  g_string_append_c (s, ',');
+  csv_field (s, row->pin);
+  g_string_append_c (s, ',');
+  csv_field (s, row->name);
+  g_string_append_printf (s, ",%u,%u\r\n", row->verify, row->state);
+  if (s->len >= 64 * 1024)
+    {
+      if (!write_all (export->fd, s->str, s->len, error))
+        return FALSE;
+      g_string_truncate (s, 0);
+    }
+  return TRUE;
+}
+
+/* in a worker thread with a connection of its own: a big export never
+ * stalls the main loop */
+static void
+export_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  Export *export = data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsdStore) store = bsd_store_open (export->db_path, &error);
+
+  if (store == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  export->buffer = g_string_new ("utc_time,local_time,device,serial,pin,name,verify,state\r\n");
+  if (!bsd_store_foreach_attendance (store, export->from_usec,
+                                     export->to_usec ? export->to_usec : G_MAXINT64, export_row,
+                                     export, &error)
+      || !write_all (export->fd, export->buffer->str, export->buffer->len, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+void
+bsd_attendance_export_async (const char *db_path,
+                             int fd,
+                             gint64 from_usec,
+                             gint64 to_usec,
+                             GCancellable *cancellable,
+                             GAsyncReadyCallback callback,
+                             gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  Export *export = g_new0 (Export, 1);
+
+  export->db_path = g_strdup (db_path);
+  export->fd = fd;
+  export->from_usec = from_usec;
+  export->to_usec = to_usec;
+  g_task_set_source_tag (task, bsd_attendance_export_async);
+  g_task_set_task_data (task, export, (GDestroyNotify)export_free);
+  g_task_run_in_thread (task, export_thread);
+}
+
+gboolean
+bsd_attendance_export_finish (GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}

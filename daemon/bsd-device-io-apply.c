@@ -1,0 +1,499 @@
+/* bsd-device-io-apply.c — writing a device plan to one terminal, and checking it held
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include "bsd-device-io.h"
+
+#include <string.h>
+
+#include "bsd-error.h"
+
+/* a batch upload (CMD 110) carries many records in one buffer; below this
+ * many writes the per-record commands cost no more and are simpler */
+#define BATCH_MIN_ITEMS 8
+/* keep one batch buffer well below what a terminal can allocate */
+#define BATCH_MAX_BYTES (2 * 1024 * 1024)
+
+void
+bsd_item_failure_free (BsdItemFailure *failure)
+{
+  if (failure == NULL)
+    return;
+  g_free (failure->pin);
+  g_free (failure->action);
+  g_free (failure->reason);
+  g_free (failure);
+}
+
+static void
+add_failure (BsdApplyResult *result,
+             BsdPlanItemKind kind,
+             const char *pin,
+             gint index,
+             const char *action,
+             const char *reason)
+{
+  BsdItemFailure *failure = g_new0 (BsdItemFailure, 1);
+
+  failure->kind = kind;
+  failure->pin = g_strdup (pin);
+  failure->index = index;
+  failure->action = g_strdup (action);
+  failure->reason = g_strdup (reason);
+  g_ptr_array_add (result->failures, failure);
+}
+
+void
+bsd_apply_result_init (BsdApplyResult *result)
+{
+  memset (result, 0, sizeof *result);
+  result->failures = g_ptr_array_new_with_free_func ((GDestroyNotify)bsd_item_failure_free);
+  result->deleted_pins = g_ptr_array_new_with_free_func (g_free);
+}
+
+void
+bsd_apply_result_clear (BsdApplyResult *result)
+{
+  g_clear_pointer (&result->failures, g_ptr_array_unref);
+  g_clear_pointer (&result->deleted_pins, g_ptr_array_unref);
+  g_clear_pointer (&result->after, bsd_snapshot_free);
+}
+
+/* errors after which the session is gone: stop writing to this device */
+static gboolean
+session_broken (const GError *error)
+{
+  return bsd_error_is_unreachable (error) || bsd_error_is_cancelled (error)
+         || g_error_matches (error, ZK_ERROR, ZK_ERROR_AUTH_FAILED);
+}
+
+static ZkTemplate *
+plan_template_to_zk (const BsdPlanTemplate *t)
+{
+  return zk_template_new (t->uid, t->index, t->valid ? t->valid : 1, t->data);
+}
+
+/* users (adds and updates) and their templates through CMD 110 batches;
+ * FALSE when the device refused batches (the caller writes per record) */
+static gboolean
+write_batches (ZkClient *client,
+               const BsdDevicePlan *plan,
+               GCancellable *cancellable,
+               GError **error)
+{
+  g_autoptr (GPtrArray) users = g_ptr_array_new ();
+  g_autoptr (GPtrArray) templates
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_template_free);
+  gsize bytes = 0;
+  guint i;
+
+  for (i = 0; i < plan->users_add->len + plan->users_update->len; i++)
+    {
+      BsdPlanUser *u = i < plan->users_add->len
+                           ? plan->users_add->pdata[i]
+                           : plan->users_update->pdata[i - plan->users_add->len];
+
+      g_ptr_array_add (users, u->record);
+      bytes += 73;
+      if (bytes >= BATCH_MAX_BYTES)
+        {
+          if (!zk_client_write_batch (client, users, templates, cancellable, error))
+            return FALSE;
+          g_ptr_array_set_size (users, 0);
+          bytes = 0;
+        }
+    }
+  for (i = 0; i < plan->templates_add->len; i++)
+    {
+      BsdPlanTemplate *t = plan->templates_add->pdata[i];
+
+      g_ptr_array_add (templates, plan_template_to_zk (t));
+      bytes += 8 + 2 + g_bytes_get_size (t->data);
+      if (bytes >= BATCH_MAX_BYTES)
+        {
+          if (!zk_client_write_batch (client, users, templates, cancellable, error))
+            return FALSE;
+          g_ptr_array_set_size (users, 0);
+          g_ptr_array_set_size (templates, 0);
+          bytes = 0;
+        }
+    }
+  if (users->len + templates->len > 0
+      && !zk_client_write_batch (client, users, templates, cancellable, error))
+    return FALSE;
+  return TRUE;
+}
+
+static gboolean
+write_per_record (ZkClient *client,
+                  const BsdDevicePlan *plan,
+                  BsdApplyResult *result,
+                  GCancellable *cancellable,
+                  GError **error)
+{
+  g_autoptr (GHashTable) failed_pins = g_hash_table_new (g_str_hash, g_str_equal);
+  guint i;
+
+  for (i = 0; i < plan->users_add->len + plan->users_update->len; i++)
+    {
+      gboolean add = i < plan->users_add->len;
+      BsdPlanUser *u
+          = add ? plan->users_add->pdata[i] : plan->users_update->pdata[i - plan->users_add->len];
+      g_autoptr (GError) local = NULL;
+
+      if (g_cancellable_is_cancelled (cancellable))
+        {
+          result->cancelled = TRUE;
+          return TRUE;
+        }
+      if (!zk_client_set_user (client, u->record, cancellable, &local))
+        {
+          if (session_broken (local))
+            {
+              g_propagate_error (error, g_steal_pointer (&local));
+              return FALSE;
+            }
+          add_failure (result, BSD_PLAN_ITEM_USER, u->pin, -1, add ? "add" : "update",
+                       local->message);
+          g_hash_table_add (failed_pins, u->pin);
+        }
+    }
+  for (i = 0; i < plan->templates_add->len; i++)
+    {
+      BsdPlanTemplate *t = plan->templates_add->pdata[i];
+      g_autoptr (ZkTemplate) tmpl = NULL;
+      g_autoptr (GError) local = NULL;
+
+      if (g_cancellable_is_cancelled (cancellable))
+        {
+          result->cancelled = TRUE;
+          return TRUE;
+        }
+      if (g_hash_table_contains (failed_pins, t->pin))
+        {
+          add_failure (result, BSD_PLAN_ITEM_FINGER, t->pin, t->index, "add",
+                       "the user could not be written");
+          continue;
+        }
+      tmpl = plan_template_to_zk (t);
+      if (!zk_client_write_template (client, tmpl, cancellable, &local))
+        {
+          if (session_broken (local))
+            {
+              g_propagate_error (error, g_steal_pointer (&local));
+              return FALSE;
+            }
+          add_failure (result, BSD_PLAN_ITEM_FINGER, t->pin, t->index, "add", local->message);
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+write_faces (ZkClient *client,
+             const BsdDevicePlan *plan,
+             BsdApplyResult *result,
+             GCancellable *cancellable,
+             GError **error)
+{
+  guint i = 0;
+
+  /* faces_add is sorted by PIN: one upload per person */
+  while (i < plan->faces_add->len)
+    {
+      BsdPlanTemplate *first = plan->faces_add->pdata[i];
+      g_autoptr (GPtrArray) faces = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_face_free);
+      g_autoptr (GError) local = NULL;
+      guint j;
+
+      if (g_cancellable_is_cancelled (cancellable))
+        {
+          result->cancelled = TRUE;
+          return TRUE;
+        }
+      for (j = i; j < plan->faces_add->len; j++)
+        {
+          BsdPlanTemplate *t = plan->faces_add->pdata[j];
+
+          if (strcmp (t->pin, first->pin) != 0)
+            break;
+          g_ptr_array_add (faces, zk_face_new (t->uid, t->index, t->valid ? t->valid : 1, t->data));
+        }
+      if (!zk_client_write_faces (client, first->pin, faces, cancellable, &local))
+        {
+          guint k;
+
+          if (session_broken (local))
+            {
+              g_propagate_error (error, g_steal_pointer (&local));
+              return FALSE;
+            }
+          for (k = i; k < j; k++)
+            {
+              BsdPlanTemplate *t = plan->faces_add->pdata[k];
+
+              add_failure (result, BSD_PLAN_ITEM_FACE, t->pin, t->index, "add", local->message);
+            }
+        }
+      i = j;
+    }
+  return TRUE;
+}
+
+static gboolean
+has_failure (BsdApplyResult *result, BsdPlanItemKind kind, const char *pin, gint index)
+{
+  guint i;
+
+  for (i = 0; i < result->failures->len; i++)
+    {
+      BsdItemFailure *f = result->failures->pdata[i];
+
+      if (f->kind == kind && f->index == index && strcmp (f->pin, pin) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* what the device should hold after writing @record: the record as its
+ * width and encoding let it be stored (names cut, …) */
+static ZkUser *
+as_stored (const ZkUser *record, guint width)
+{
+  guint8 buf[ZK_USER_SIZE_72];
+
+  if (!zk_user_encode (record, width, NULL, buf, NULL))
+    return zk_user_copy (record);
+  return zk_user_decode (buf, width, NULL);
+}
+
+static void
+verify (const BsdDevicePlan *plan, BsdApplyResult *result, guint width)
+{
+  const BsdSnapshot *after = result->after;
+  g_autoptr (GHashTable) by_pin = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GHashTable) fingers = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
+  guint i;
+
+  for (i = 0; i < after->users->len; i++)
+    {
+      ZkUser *u = after->users->pdata[i];
+
+      g_hash_table_insert (by_pin, u->user_id, u);
+    }
+  for (i = 0; i < after->templates->len; i++)
+    {
+      ZkTemplate *t = after->templates->pdata[i];
+      char *key = g_strdup_printf ("%u/%u", t->uid, t->fid);
+
+      g_ptr_array_add (keys, key);
+      g_hash_table_insert (fingers, key, t);
+    }
+
+  for (i = 0; i < plan->users_delete->len; i++)
+    {
+      BsdPlanUser *u = plan->users_delete->pdata[i];
+
+      if (has_failure (result, BSD_PLAN_ITEM_USER, u->pin, -1))
+        continue;
+      if (g_hash_table_contains (by_pin, u->pin))
+        add_failure (result, BSD_PLAN_ITEM_USER, u->pin, -1, "delete",
+                     "still on the device after the delete was acknowledged");
+      else
+        {
+          result->users_deleted++;
+          g_ptr_array_add (result->deleted_pins, g_strdup (u->pin));
+        }
+    }
+  for (i = 0; i < plan->users_add->len + plan->users_update->len; i++)
+    {
+      gboolean add = i < plan->users_add->len;
+      BsdPlanUser *u
+          = add ? plan->users_add->pdata[i] : plan->users_update->pdata[i - plan->users_add->len];
+      ZkUser *got = g_hash_table_lookup (by_pin, u->pin);
+      g_autoptr (ZkUser) want = NULL;
+
+      if (has_failure (result, BSD_PLAN_ITEM_USER, u->pin, -1))
+        continue;
+      want = as_stored (u->record, width);
+      if (got == NULL)
+        add_failure (result, BSD_PLAN_ITEM_USER, u->pin, -1, add ? "add" : "update",
+                     "acknowledged but not on the device when read back");
+      else if (!zk_user_same_record (got, want))
+        add_failure (result, BSD_PLAN_ITEM_USER, u->pin, -1, add ? "add" : "update",
+                     "acknowledged but the device holds a different record");
+      else if (add)
+        result->users_added++;
+      else
+        result->users_updated++;
+    }
+  for (i = 0; i < plan->templates_add->len; i++)
+    {
+      BsdPlanTemplate *t = plan->templates_add->pdata[i];
+      g_autofree char *key = NULL;
+      ZkUser *owner = g_hash_table_lookup (by_pin, t->pin);
+      ZkTemplate *got;
+
+      if (has_failure (result, BSD_PLAN_ITEM_FINGER, t->pin, t->index))
+        continue;
+      /* the user may sit in another slot than planned (batch writes match
+       * users by PIN): look the template up by the PIN's slot as read */
+      key = g_strdup_printf ("%u/%u", owner ? owner->uid : t->uid, t->index);
+      got = g_hash_table_lookup (fingers, key);
+      if (got == NULL || !g_bytes_equal (got->data, t->data))
+        add_failure (result, BSD_PLAN_ITEM_FINGER, t->pin, t->index, "add",
+                     got ? "the device holds a different template"
+                         : "acknowledged but not on the device when read back");
+      else
+        result->templates_added++;
+    }
+  for (i = 0; i < plan->faces_add->len; i++)
+    {
+      BsdPlanTemplate *t = plan->faces_add->pdata[i];
+      ZkUser *owner = g_hash_table_lookup (by_pin, t->pin);
+      gboolean found = FALSE;
+      guint j;
+
+      if (has_failure (result, BSD_PLAN_ITEM_FACE, t->pin, t->index))
+        continue;
+      for (j = 0; owner && j < after->faces->len && !found; j++)
+        {
+          ZkFace *f = after->faces->pdata[j];
+
+          found = f->uid == owner->uid && f->fid == t->index && g_bytes_equal (f->data, t->data);
+        }
+      if (found)
+        result->faces_added++;
+      else
+        add_failure (result, BSD_PLAN_ITEM_FACE, t->pin, t->index, "add",
+                     "acknowledged but not on the device when read back");
+    }
+}
+
+/* the read-back: users always, fingers and faces where something was written */
+static BsdSnapshot *
+read_back (ZkClient *client,
+           const BsdEndpoint *endpoint,
+           const BsdContact *contact,
+           const BsdDevicePlan *plan,
+           GCancellable *cancellable,
+           GError **error)
+{
+  BsdContact fresh = { 0 };
+  BsdSnapshot *after;
+  BsdReadFlags flags = BSD_READ_USERS;
+
+  if (plan->templates_add->len > 0)
+    flags |= BSD_READ_FINGERS;
+  if (plan->faces_add->len > 0)
+    flags |= BSD_READ_FACES;
+  /* counts changed: fresh sizes guide the reads */
+  if (!zk_client_get_sizes (client, &fresh.info.sizes, cancellable, error))
+    return NULL;
+  fresh.info.fp_version = contact->info.fp_version;
+  fresh.info.face_version = contact->info.face_version;
+  fresh.info.face_on = contact->info.face_on;
+  fresh.info.pin_width = contact->info.pin_width;
+  fresh.info.user_width = contact->info.user_width;
+  after = bsd_device_io_read_snapshot (client, endpoint, &fresh, flags, NULL, cancellable, error);
+  /* borrowed strings: not ours to free */
+  return after;
+}
+
+gboolean
+bsd_device_io_apply (ZkClient *client,
+                     const BsdEndpoint *endpoint,
+                     const BsdContact *contact,
+                     const BsdDevicePlan *plan,
+                     BsdHold *hold,
+                     BsdApplyResult *result,
+                     GCancellable *cancellable,
+                     GError **error)
+{
+  g_autoptr (GError) broken = NULL;
+  guint n_writes;
+  guint i;
+
+  g_return_val_if_fail (result != NULL && result->failures != NULL, FALSE);
+
+  n_writes = plan->users_add->len + plan->users_update->len + plan->users_delete->len
+             + plan->templates_add->len + plan->faces_add->len;
+  if (n_writes == 0)
+    return TRUE;
+
+  if (!bsd_device_io_hold (client, hold, cancellable, error))
+    {
+      bsd_device_io_release (client, endpoint, hold, NULL);
+      return FALSE;
+    }
+
+  /* deletions first: they free slots and capacity */
+  for (i = 0; i < plan->users_delete->len && broken == NULL; i++)
+    {
+      BsdPlanUser *u = plan->users_delete->pdata[i];
+      g_autoptr (GError) local = NULL;
+
+      if (g_cancellable_is_cancelled (cancellable))
+        {
+          result->cancelled = TRUE;
+          break;
+        }
+      if (!zk_client_delete_user (client, u->uid, cancellable, &local))
+        {
+          /* already gone is what we wanted; the read-back decides */
+          if (g_error_matches (local, ZK_ERROR, ZK_ERROR_NOT_FOUND)
+              || zk_error_get_subcode (local) == 2)
+            continue;
+          if (session_broken (local))
+            broken = g_steal_pointer (&local);
+          else
+            add_failure (result, BSD_PLAN_ITEM_USER, u->pin, -1, "delete", local->message);
+        }
+    }
+
+  if (broken == NULL && !result->cancelled)
+    {
+      guint n_users_templates
+          = plan->users_add->len + plan->users_update->len + plan->templates_add->len;
+      gboolean done = FALSE;
+
+      if (n_users_templates >= BATCH_MIN_ITEMS)
+        {
+          g_autoptr (GError) local = NULL;
+
+          done = write_batches (client, plan, cancellable, &local);
+          if (!done && session_broken (local))
+            broken = g_steal_pointer (&local);
+          else if (!done)
+            g_debug ("%s: batch upload refused (%s); writing record by record", endpoint->name,
+                     local->message);
+        }
+      if (broken == NULL && !done)
+        write_per_record (client, plan, result, cancellable, &broken);
+    }
+  if (broken == NULL && !result->cancelled)
+    write_faces (client, plan, result, cancellable, &broken);
+
+  /* always leave the device working, also after a cancel or an error */
+  bsd_device_io_release (client, endpoint, hold, NULL);
+
+  if (broken != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&broken));
+      return FALSE;
+    }
+  if (result->cancelled)
+    return TRUE;
+
+  result->after = read_back (client, endpoint, contact, plan, cancellable, error);
+  if (result->after == NULL)
+    {
+      g_prefix_error (error, "reading back: ");
+      return FALSE;
+    }
+  verify (plan, result, result->after->user_width);
+  return TRUE;
+}

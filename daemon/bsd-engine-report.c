@@ -1,0 +1,443 @@
+/* bsd-engine-report.c — a run's report, its summary and its per-device results
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include "bsd-engine-private.h"
+
+#include <string.h>
+
+void
+bsd_job_outcome_free (BsdJobOutcome *outcome)
+{
+  if (outcome == NULL)
+    return;
+  g_free (outcome->state);
+  g_free (outcome->summary);
+  g_clear_pointer (&outcome->report, json_node_unref);
+  g_free (outcome->report_text);
+  g_free (outcome);
+}
+
+static void
+removal_free (Removal *removal)
+{
+  g_free (removal->pin);
+  g_free (removal->deleted_by);
+  g_free (removal->outcome);
+  g_free (removal->reason);
+  g_free (removal->text);
+  g_free (removal);
+}
+
+/* "PIN 2, deleted on 2026-12-01 10:04 by uid:1000, found again on Gate C — removed" */
+void
+bsd_engine_add_removal (DeviceCtx *dev,
+                        const BsdTombstone *tombstone,
+                        gboolean again,
+                        gboolean verified,
+                        const char *outcome,
+                        const char *reason)
+{
+  Removal *removal = g_new0 (Removal, 1);
+  g_autofree char *deletion = bsd_tombstone_describe (tombstone);
+
+  removal->pin = g_strdup (tombstone->pin);
+  removal->deleted_at = tombstone->created_at;
+  removal->deleted_by = g_strdup (tombstone->created_by);
+  removal->verified = verified;
+  removal->outcome = g_strdup (outcome);
+  removal->reason = g_strdup (reason);
+  removal->text
+      = g_strdup_printf ("%s, found %son %s — %s%s%s", deletion, again ? "again " : "",
+                         dev->endpoint->name, outcome, reason ? ": " : "", reason ? reason : "");
+  if (dev->removals == NULL)
+    dev->removals = g_ptr_array_new_with_free_func ((GDestroyNotify)removal_free);
+  g_ptr_array_add (dev->removals, removal);
+  g_message ("%s", removal->text);
+}
+
+/* text from terminals and callers goes in as it is: the store makes every
+ * string of a report valid when it is written (bsd_job_report_to_text ()) */
+static void
+json_add_str (JsonBuilder *b, const char *key, const char *value)
+{
+  json_builder_set_member_name (b, key);
+  if (value)
+    json_builder_add_string_value (b, value);
+  else
+    json_builder_add_null_value (b);
+}
+
+static void
+json_add_uint (JsonBuilder *b, const char *key, guint64 value)
+{
+  json_builder_set_member_name (b, key);
+  json_builder_add_int_value (b, (gint64)value);
+}
+
+/* what a log collection read and why: "mode" full, tail (only what
+ * followed the newest record collected before) or unchanged */
+static void
+add_attendance_report (JsonBuilder *b, DeviceCtx *dev)
+{
+  const BsdLogRead *logs = &dev->logs;
+
+  json_builder_set_member_name (b, "attendance");
+  json_builder_begin_object (b);
+  json_add_str (b, "mode", logs->unchanged ? "unchanged" : logs->tail ? "tail" : "full");
+  if (logs->why_full)
+    json_add_str (b, "full_read_reason", logs->why_full);
+  json_add_uint (b, "device_records", logs->log_count);
+  json_add_uint (b, "read", dev->attendance_read);
+  json_add_uint (b, "inserted", dev->logs_inserted);
+  json_add_uint (b, "duplicates", dev->logs_duplicates);
+  json_builder_set_member_name (b, "unchanged");
+  json_builder_add_boolean_value (b, logs->unchanged);
+  json_builder_set_member_name (b, "cleared");
+  json_builder_add_boolean_value (b, dev->logs_cleared);
+  json_add_str (b, "ranged_reads", bsd_ranged_reads_to_string (logs->ranged));
+  if (logs->ranged_note)
+    json_add_str (b, "ranged_reads_note", logs->ranged_note);
+  json_builder_end_object (b);
+}
+
+static void
+add_device_report (JsonBuilder *b, DeviceCtx *dev)
+{
+  BsdApplyResult *a = dev->applied ? &dev->apply : NULL;
+  guint i;
+
+  json_builder_begin_object (b);
+  json_add_uint (b, "id", dev->endpoint->device_id);
+  json_add_str (b, "name", dev->endpoint->name);
+  json_add_str (b, "serial", dev->serial);
+  if (dev->serial_was)
+    {
+      json_builder_set_member_name (b, "serial_changed");
+      json_builder_begin_object (b);
+      json_add_str (b, "from", dev->serial_was);
+      json_add_str (b, "to", dev->serial);
+      json_builder_end_object (b);
+    }
+  json_add_str (b, "status", dev->status);
+  json_add_str (b, "reason", dev->reason);
+  if (dev->contact.have_clock)
+    {
+      json_builder_set_member_name (b, "clock_offset_s");
+      json_builder_add_int_value (b, dev->contact.clock_offset);
+      json_builder_set_member_name (b, "clock_set");
+      json_builder_add_boolean_value (b, dev->clock_set);
+      if (dev->run->read_only)
+        {
+          json_builder_set_member_name (b, "would_set_clock");
+          json_builder_add_boolean_value (b,
+                                          bsd_engine_clock_needs_setting (dev->run, &dev->contact));
+        }
+    }
+  if (dev->have_read)
+    {
+      json_builder_set_member_name (b, "read");
+      json_builder_begin_object (b);
+      json_add_uint (b, "users", dev->n_read_users);
+      json_add_uint (b, "fingerprints", dev->n_read_fingers);
+      json_add_uint (b, "faces", dev->n_read_faces);
+      json_builder_set_member_name (b, "fingerprints_from_cache");
+      json_builder_add_boolean_value (b, dev->group && !dev->read_fingers);
+      json_builder_end_object (b);
+    }
+  if (a)
+    {
+      json_add_uint (b, "users_added", a->users_added);
+      json_add_uint (b, "users_updated", a->users_updated);
+      json_add_uint (b, "users_deleted", a->users_deleted);
+      json_add_uint (b, "fingerprints_added", a->templates_added);
+      json_add_uint (b, "faces_added", a->faces_added);
+      /* a device that refuses every write fails every item: list a few */
+      json_add_uint (b, "failures_total", a->failures->len);
+      json_builder_set_member_name (b, "failures");
+      json_builder_begin_array (b);
+      for (i = 0; i < MIN (a->failures->len, BSD_ENGINE_REPORT_MAX_ITEMS); i++)
+        {
+          BsdItemFailure *f = a->failures->pdata[i];
+
+          json_builder_begin_object (b);
+          json_add_str (b, "kind", bsd_plan_item_kind_to_string (f->kind));
+          json_add_str (b, "pin", f->pin);
+          if (f->index >= 0)
+            json_add_uint (b, "index", (guint)f->index);
+          json_add_str (b, "action", f->action);
+          json_add_str (b, "reason", f->reason);
+          json_builder_end_object (b);
+        }
+      json_builder_end_array (b);
+    }
+  if (dev->have_attendance)
+    add_attendance_report (b, dev);
+  if (dev->warnings && dev->warnings->len > 0)
+    {
+      json_builder_set_member_name (b, "warnings");
+      json_builder_begin_array (b);
+      for (i = 0; i < MIN (dev->warnings->len, 100); i++)
+        json_builder_add_string_value (b, dev->warnings->pdata[i]);
+      json_builder_end_array (b);
+    }
+  json_builder_end_object (b);
+}
+
+/* "removals": every deleted PIN found on a device, across the run */
+static void
+add_removals_report (JsonBuilder *b, Run *run)
+{
+  json_builder_set_member_name (b, "removals");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < run->devices->len; i++)
+    {
+      DeviceCtx *dev = run->devices->pdata[i];
+
+      for (guint j = 0; dev->removals && j < dev->removals->len; j++)
+        {
+          Removal *r = dev->removals->pdata[j];
+
+          json_builder_begin_object (b);
+          json_add_str (b, "pin", r->pin);
+          json_builder_set_member_name (b, "deleted_at");
+          json_builder_add_int_value (b, r->deleted_at);
+          json_add_str (b, "deleted_by", r->deleted_by);
+          json_add_uint (b, "device_id", dev->endpoint->device_id);
+          json_add_str (b, "device", dev->endpoint->name);
+          json_add_str (b, "outcome", r->outcome);
+          json_builder_set_member_name (b, "verified");
+          json_builder_add_boolean_value (b, r->verified);
+          json_add_str (b, "reason", r->reason);
+          json_add_str (b, "text", r->text);
+          json_builder_end_object (b);
+        }
+    }
+  json_builder_end_array (b);
+}
+
+static guint
+count_status (Run *run, const char *status)
+{
+  guint n = 0, i;
+
+  for (i = 0; i < run->devices->len; i++)
+    {
+      DeviceCtx *dev = run->devices->pdata[i];
+
+      n += g_strcmp0 (dev->status, status) == 0;
+    }
+  return n;
+}
+
+static void
+record_device_results (Run *run)
+{
+  guint i;
+
+  for (i = 0; i < run->devices->len; i++)
+    {
+      DeviceCtx *dev = run->devices->pdata[i];
+      g_autoptr (JsonBuilder) b = json_builder_new ();
+      g_autoptr (JsonNode) node = NULL;
+      g_autofree char *details = NULL;
+      g_autofree char *reason = NULL;
+      g_autoptr (GError) error = NULL;
+      BsdJobDeviceResult r = { 0 };
+
+      add_device_report (b, dev);
+      node = json_builder_get_root (b);
+      details = bsd_job_report_to_text (node);
+      reason = dev->reason ? bsd_job_text_sanitize (dev->reason) : NULL;
+      r.device_id = dev->endpoint->device_id;
+      r.device_name = dev->endpoint->name;
+      r.status = dev->status ? dev->status : (char *)"skipped";
+      r.reason = reason;
+      if (dev->applied)
+        {
+          r.added = dev->apply.users_added + dev->apply.templates_added + dev->apply.faces_added;
+          r.updated = dev->apply.users_updated;
+          r.deleted = dev->apply.users_deleted;
+          r.failed = dev->apply.failures->len;
+        }
+      else if (dev->have_attendance)
+        r.added = dev->logs_inserted;
+      r.skipped = dev->skips;
+      r.details = details;
+      if (!bsd_store_add_job_device_result (run->engine->store, run->job_id, &r, &error))
+        g_warning ("recording the result of %s: %s", dev->endpoint->name, error->message);
+    }
+}
+
+/* what a job that only read left undone that a sync would do besides its
+ * plan: set clocks ("set the clock of A, +3600 s") */
+static GPtrArray *
+run_would_also (Run *run)
+{
+  GPtrArray *texts = g_ptr_array_new_with_free_func (g_free);
+  guint i;
+
+  for (i = 0; run->read_only && i < run->devices->len; i++)
+    {
+      DeviceCtx *dev = run->devices->pdata[i];
+
+      if (bsd_engine_clock_needs_setting (run, &dev->contact))
+        g_ptr_array_add (texts, g_strdup_printf ("set the clock of %s, %+" G_GINT64_FORMAT " s",
+                                                 dev->endpoint->name, dev->contact.clock_offset));
+    }
+  return texts;
+}
+
+static char *
+run_state (Run *run)
+{
+  guint ok = count_status (run, "ok"), partial = count_status (run, "partial");
+  guint failed = count_status (run, "failed"), unreachable = count_status (run, "unreachable");
+
+  if (g_cancellable_is_cancelled (run->cancellable) || count_status (run, "cancelled") > 0)
+    return g_strdup ("cancelled");
+  if (run->devices->len > 0 && ok + partial == 0 && failed + unreachable > 0)
+    return g_strdup ("failed");
+  if (partial + failed + unreachable > 0)
+    return g_strdup ("partial");
+  return g_strdup ("succeeded");
+}
+
+/* "2 of 3 devices ok, 1 unreachable; a sync would also …" */
+static char *
+run_summary (Run *run, GPtrArray *would_also)
+{
+  static const char *const others[] = { "partial", "failed", "unreachable", "cancelled" };
+  GString *s;
+
+  if (run->devices->len == 0)
+    return g_strdup ("no devices to work on");
+  s = g_string_new (NULL);
+  g_string_append_printf (s, "%u of %u devices ok", count_status (run, "ok"), run->devices->len);
+  for (guint i = 0; i < G_N_ELEMENTS (others); i++)
+    {
+      guint n = count_status (run, others[i]);
+
+      if (n)
+        g_string_append_printf (s, ", %u %s", n, others[i]);
+    }
+  if (would_also->len > 0)
+    {
+      g_autofree char *joined = NULL;
+
+      g_ptr_array_add (would_also, NULL);
+      joined = g_strjoinv ("; ", (char **)would_also->pdata);
+      g_ptr_array_set_size (would_also, would_also->len - 1);
+      g_string_append_printf (s, "; a sync would also %s", joined);
+    }
+  return g_string_free (s, FALSE);
+}
+
+static void
+add_json_member (JsonBuilder *b, const char *key, JsonNode *node)
+{
+  if (node == NULL)
+    return;
+  json_builder_set_member_name (b, key);
+  json_builder_add_value (b, json_node_copy (node));
+}
+
+/* "areas": each group's plan and gaps */
+static void
+add_areas_report (JsonBuilder *b, Run *run)
+{
+  json_builder_set_member_name (b, "areas");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < run->groups->len; i++)
+    {
+      Group *g = run->groups->pdata[i];
+
+      json_builder_begin_object (b);
+      if (g->area_id)
+        {
+          json_add_uint (b, "id", g->area_id);
+          json_add_str (b, "name", g->area_name);
+        }
+      else
+        json_add_str (b, "individual", g->area_name);
+      if (g->plan_json)
+        {
+          json_builder_set_member_name (b, "primary");
+          json_builder_add_int_value (b, g->primary_device_id);
+        }
+      add_json_member (b, "plan", g->plan_json);
+      add_json_member (b, "gaps_before", g->gaps_before);
+      add_json_member (b, "gaps_after", g->gaps_after);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+}
+
+static JsonNode *
+run_report (Run *run, const BsdJobOutcome *outcome, GPtrArray *would_also)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autofree char *target = bsd_operation_target (run->op);
+  guint i;
+
+  json_builder_begin_object (b);
+  json_add_str (b, "kind", bsd_op_kind_to_string (run->op->kind));
+  json_add_str (b, "target", target);
+  json_add_str (b, "trigger", run->op->trigger ? run->op->trigger : "scheduler");
+  json_add_str (b, "state", outcome->state);
+  json_add_str (b, "summary", outcome->summary);
+  json_builder_set_member_name (b, "duration_ms");
+  json_builder_add_int_value (b, (g_get_monotonic_time () - run->started) / 1000);
+  if (run->op->pin)
+    json_add_str (b, "pin", run->op->pin);
+  if (run->read_only)
+    {
+      json_builder_set_member_name (b, "would_also");
+      json_builder_begin_array (b);
+      for (i = 0; i < would_also->len; i++)
+        json_builder_add_string_value (b, would_also->pdata[i]);
+      json_builder_end_array (b);
+    }
+  if (run->groups->len > 0)
+    add_areas_report (b, run);
+  add_removals_report (b, run);
+  json_builder_set_member_name (b, "devices");
+  json_builder_begin_array (b);
+  for (i = 0; i < run->devices->len; i++)
+    add_device_report (b, run->devices->pdata[i]);
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+void
+bsd_engine_finish_run (Run *run)
+{
+  BsdEngine *self = run->engine;
+  g_autoptr (GError) error = NULL;
+  BsdJobOutcome *outcome = g_new0 (BsdJobOutcome, 1);
+  g_autoptr (GPtrArray) would_also = run_would_also (run);
+
+  outcome->state = run_state (run);
+  outcome->summary = run_summary (run, would_also);
+  outcome->report = run_report (run, outcome, would_also);
+  outcome->job_id = run->job_id;
+
+  record_device_results (run);
+  /* the row ends whatever the report holds: the Job object shows what the
+   * row holds (a minimal report when the full one could not be stored) */
+  outcome->report_text = bsd_store_finish_job_report (self->store, run->job_id, outcome->state,
+                                                      outcome->summary, &outcome->report, &error);
+  if (outcome->report_text == NULL)
+    {
+      g_warning ("recording job %" G_GINT64_FORMAT ": %s", run->job_id, error->message);
+      outcome->report_text = bsd_job_report_to_text (outcome->report);
+    }
+
+  run->steps_done = run->steps_total;
+  bsd_engine_progress (run, outcome->summary);
+  g_task_return_pointer (run->task, outcome, (GDestroyNotify)bsd_job_outcome_free);
+  g_clear_object (&run->task);
+}

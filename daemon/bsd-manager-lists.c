@@ -1,0 +1,610 @@
+/* bsd-manager-lists.c — the manager's lists: ListUsers/ListTombstones in the reader thread,
+ * ListDevices/Areas/Jobs, GetJob, ExportAttendance
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include "bsd-manager-private.h"
+
+#include <fcntl.h>
+#include <gio/gunixfdlist.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bsd-attendance-export.h"
+
+/* ---------------------------------------------------------------- reader */
+
+/* a costly read answered off the main thread: the roster's and the
+ * deletions' pages are chosen out of everything, and built into a reply,
+ * which for 65,000 people or thousands of deletions on hundreds of
+ * terminals takes longer than the main loop may stall */
+typedef struct _Read Read;
+/* in the reader thread: the reply (a tuple) from the reader's connection */
+typedef GVariant *(*ReadFunc) (BsdStore *store, const Read *read, GError **error);
+
+struct _Read
+{
+  BsdManager *self; /* a reference, dropped on the main thread */
+  GDBusMethodInvocation *invocation;
+  guint32 uid;
+  ReadFunc func;
+  char *filter;
+  guint offset;
+  guint limit;
+  GVariant *reply;
+  GError *error;
+};
+
+static void
+read_free (Read *read)
+{
+  g_object_unref (read->invocation);
+  g_free (read->filter);
+  g_clear_pointer (&read->reply, g_variant_unref);
+  g_clear_error (&read->error);
+  g_object_unref (read->self);
+  g_free (read);
+}
+
+static GVariant *
+read_roster (BsdStore *store, const Read *read, GError **error)
+{
+  g_autoptr (GPtrArray) roster
+      = bsd_store_list_roster (store, read->filter, read->offset, read->limit, error);
+  GVariantBuilder users;
+  guint i, j;
+
+  if (roster == NULL)
+    return NULL;
+  g_variant_builder_init (&users, G_VARIANT_TYPE ("aa{sv}"));
+  for (i = 0; i < roster->len; i++)
+    {
+      BsdRosterEntry *e = roster->pdata[i];
+      GVariantBuilder devices;
+
+      g_variant_builder_init (&devices, G_VARIANT_TYPE ("au"));
+      for (j = 0; e->device_ids && j < e->device_ids->len; j++)
+        g_variant_builder_add (&devices, "u", g_array_index (e->device_ids, guint, j));
+      g_variant_builder_open (&users, G_VARIANT_TYPE ("a{sv}"));
+      g_variant_builder_add (&users, "{sv}", "Pin", g_variant_new_string (e->pin));
+      g_variant_builder_add (&users, "{sv}", "Name", g_variant_new_string (e->name ? e->name : ""));
+      g_variant_builder_add (&users, "{sv}", "Privilege", g_variant_new_uint32 (e->privilege));
+      g_variant_builder_add (&users, "{sv}", "HasCard", g_variant_new_boolean (e->has_card));
+      g_variant_builder_add (&users, "{sv}", "HasPassword",
+                             g_variant_new_boolean (e->has_password));
+      g_variant_builder_add (&users, "{sv}", "CentralEdit",
+                             g_variant_new_boolean (e->central_edit));
+      g_variant_builder_add (&users, "{sv}", "UpdatedAt",
+                             g_variant_new_uint64 ((guint64)MAX (e->updated_at, 0)));
+      g_variant_builder_add (&users, "{sv}", "Fingerprints",
+                             g_variant_new_uint32 (e->fingerprints));
+      g_variant_builder_add (&users, "{sv}", "Faces", g_variant_new_uint32 (e->faces));
+      g_variant_builder_add (&users, "{sv}", "Devices", g_variant_builder_end (&devices));
+      g_variant_builder_close (&users);
+    }
+  return g_variant_new ("(aa{sv})", &users);
+}
+
+/* guint ids as "au" */
+static GVariant *
+id_list (GArray *ids)
+{
+  return g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32, ids->data, ids->len, sizeof (guint32));
+}
+
+static GVariant *
+read_tombstones (BsdStore *store, const Read *read, GError **error)
+{
+  g_autoptr (GPtrArray) tombstones
+      = bsd_store_list_tombstones (store, read->offset, read->limit, error);
+  GVariantBuilder list;
+  guint i;
+
+  if (tombstones == NULL)
+    return NULL;
+  g_variant_builder_init (&list, G_VARIANT_TYPE ("aa{sv}"));
+  for (i = 0; i < tombstones->len; i++)
+    {
+      BsdTombstone *t = tombstones->pdata[i];
+
+      g_variant_builder_open (&list, G_VARIANT_TYPE ("a{sv}"));
+      g_variant_builder_add (&list, "{sv}", "Pin", g_variant_new_string (t->pin));
+      g_variant_builder_add (&list, "{sv}", "CreatedAt",
+                             g_variant_new_uint64 ((guint64)MAX (t->created_at, 0)));
+      g_variant_builder_add (&list, "{sv}", "CreatedBy",
+                             g_variant_new_string (t->created_by ? t->created_by : ""));
+      g_variant_builder_add (&list, "{sv}", "PendingDevices", id_list (t->pending));
+      g_variant_builder_add (&list, "{sv}", "ConfirmedDevices", id_list (t->confirmed));
+      g_variant_builder_add (&list, "{sv}", "NeverSeenDevices", id_list (t->never_seen));
+      g_variant_builder_close (&list);
+    }
+  return g_variant_new ("(aa{sv})", &list);
+}
+
+/* on the main thread: answers the call */
+static gboolean
+read_done (gpointer data)
+{
+  Read *read = data;
+
+  bsd_manager_caller_release (read->self, read->uid);
+  if (read->reply)
+    g_dbus_method_invocation_return_value (read->invocation, read->reply);
+  else
+    bsd_error_return (read->invocation, read->error);
+  return G_SOURCE_REMOVE;
+}
+
+/* in the reader thread, the only user of read_store */
+static void
+reader_func (gpointer data, gpointer user_data)
+{
+  Read *read = data;
+  BsdManager *self = read->self;
+
+  if (self->read_store == NULL)
+    self->read_store = bsd_store_open (bsd_store_get_path (self->store), &read->error);
+  if (self->read_store)
+    {
+      read->reply = read->func (self->read_store, read, &read->error);
+      if (read->reply)
+        g_variant_ref_sink (read->reply);
+    }
+  /* the reference to the manager is dropped there too, never here */
+  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, read_done, read,
+                              (GDestroyNotify)read_free);
+}
+
+static void
+reader_free (GThreadPool *reader)
+{
+  g_thread_pool_free (reader, FALSE, TRUE);
+}
+
+static void
+read_admitted (BsdManager *self,
+               GDBusMethodInvocation *invocation,
+               const char *trigger,
+               gint64 uid,
+               gpointer data)
+{
+  Read *read = data;
+
+  read->uid = (guint32)uid;
+  g_thread_pool_push (self->reader, read, NULL);
+}
+
+/* a page of at most LIST_PAGE_MAX entries (@limit 0 too), read by the
+ * reader; no authorization, but counted against the caller's user */
+static void
+read_page (BsdManager *self,
+           GDBusMethodInvocation *invocation,
+           ReadFunc func,
+           const char *filter,
+           guint offset,
+           guint limit)
+{
+  Read *read = g_new0 (Read, 1);
+
+  read->self = g_object_ref (self);
+  read->invocation = g_object_ref (invocation);
+  read->func = func;
+  read->filter = g_strdup (filter);
+  read->offset = offset;
+  read->limit = limit == 0 ? LIST_PAGE_MAX : MIN (limit, LIST_PAGE_MAX);
+  bsd_manager_authorize (self, invocation, read_admitted, read, (GDestroyNotify)read_free);
+}
+
+static gboolean
+handle_list_users (BsDBusManager *iface,
+                   GDBusMethodInvocation *invocation,
+                   const char *filter,
+                   guint offset,
+                   guint limit)
+{
+  if (bsd_manager_check_text (invocation, filter, "filter", 0, MAX_FILTER))
+    read_page (BSD_MANAGER (iface), invocation, read_roster, filter, offset, limit);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_list_tombstones (BsDBusManager *iface, GDBusMethodInvocation *invocation)
+{
+  read_page (BSD_MANAGER (iface), invocation, read_tombstones, NULL, 0, LIST_PAGE_MAX);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_list_tombstones_page (BsDBusManager *iface,
+                             GDBusMethodInvocation *invocation,
+                             guint offset,
+                             guint limit)
+{
+  read_page (BSD_MANAGER (iface), invocation, read_tombstones, NULL, offset, limit);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* -------------------------------------------------------------- export */
+
+/* an ExportAttendance call waiting for polkit */
+typedef struct
+{
+  int fd;
+  gint64 from_usec;
+  gint64 to_usec;
+} Export;
+
+static void
+export_free (Export *export)
+{
+  if (export->fd >= 0)
+    close (export->fd);
+  g_free (export);
+}
+
+static void
+export_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  GDBusMethodInvocation *invocation = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!bsd_attendance_export_finish (res, &error))
+    bsd_error_return (invocation, error);
+  else
+    g_dbus_method_invocation_return_value (invocation, NULL);
+  g_object_unref (invocation);
+}
+
+static void
+export_authorized (BsdManager *self,
+                   GDBusMethodInvocation *invocation,
+                   const char *trigger,
+                   gint64 uid,
+                   gpointer data)
+{
+  Export *export = data;
+  int fd = export->fd;
+
+  /* the export owns (and closes) the descriptor from now on */
+  export->fd = -1;
+  bsd_attendance_export_async (bsd_store_get_path (self->store), fd, export->from_usec,
+                               export->to_usec, NULL, export_done_cb, g_object_ref (invocation));
+}
+
+static gboolean
+handle_export_attendance (BsDBusManager *iface,
+                          GDBusMethodInvocation *invocation,
+                          GUnixFDList *fd_list,
+                          guint64 from_usec,
+                          guint64 to_usec,
+                          GVariant *fd_index)
+{
+  BsdManager *self = BSD_MANAGER (iface);
+  g_autoptr (GError) error = NULL;
+  Export *export;
+  int fd, flags, index;
+
+  if (to_usec != 0 && to_usec < from_usec)
+    {
+      bsd_error_return_invalid (invocation, "to_usec is before from_usec");
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  if (from_usec > G_MAXINT64 || to_usec > G_MAXINT64)
+    {
+      bsd_error_return_invalid (invocation, "from_usec/to_usec out of range");
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  /* the handle is an index into the list the caller attached, checked
+   * here: g_unix_fd_list_get () only asserts it */
+  index = g_variant_get_handle (fd_index);
+  if (fd_list == NULL || index < 0 || index >= g_unix_fd_list_get_length (fd_list))
+    {
+      bsd_error_return_invalid (invocation, "fd: no file descriptor %d was passed (%d were)", index,
+                                fd_list ? g_unix_fd_list_get_length (fd_list) : 0);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  fd = g_unix_fd_list_get (fd_list, index, &error);
+  if (fd < 0)
+    {
+      bsd_error_return_invalid (invocation, "fd: %s", error->message);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  flags = fcntl (fd, F_GETFL);
+  if (flags < 0 || (flags & O_ACCMODE) == O_RDONLY)
+    {
+      close (fd);
+      bsd_error_return_invalid (invocation, "fd: not open for writing");
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  export = g_new0 (Export, 1);
+  export->fd = fd;
+  export->from_usec = (gint64)from_usec;
+  export->to_usec = (gint64)to_usec;
+  /* a denial frees the request and so closes the descriptor */
+  bsd_manager_authorize (self, invocation, export_authorized, export, (GDestroyNotify)export_free);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* --------------------------------------------------------------- lists */
+
+static int
+compare_ids (gconstpointer a, gconstpointer b)
+{
+  guint x = *(const guint *)a, y = *(const guint *)b;
+
+  return x < y ? -1 : x > y;
+}
+
+/* every property of the interface, plus "Path" (and @extra's entries) */
+static void
+add_object_properties (GVariantBuilder *list,
+                       GDBusObject *object,
+                       GDBusInterfaceSkeleton *iface,
+                       GVariantDict *extra)
+{
+  g_autoptr (GVariant) props = g_dbus_interface_skeleton_get_properties (iface);
+  GVariantIter iter;
+  const char *key;
+  GVariant *value;
+
+  g_variant_builder_open (list, G_VARIANT_TYPE ("a{sv}"));
+  g_variant_iter_init (&iter, props);
+  while (g_variant_iter_loop (&iter, "{&sv}", &key, &value))
+    g_variant_builder_add (list, "{sv}", key, value);
+  g_variant_builder_add (list, "{sv}", "Path",
+                         g_variant_new_object_path (g_dbus_object_get_object_path (object)));
+  if (extra)
+    {
+      g_autoptr (GVariant) more = g_variant_dict_end (extra);
+
+      g_variant_iter_init (&iter, more);
+      while (g_variant_iter_loop (&iter, "{&sv}", &key, &value))
+        g_variant_builder_add (list, "{sv}", key, value);
+    }
+  g_variant_builder_close (list);
+}
+
+/* the ids of @objects (id → object), in order */
+static GArray *
+sorted_ids (GHashTable *objects)
+{
+  GArray *ids = g_array_new (FALSE, FALSE, sizeof (guint));
+  GHashTableIter iter;
+  gpointer key;
+
+  g_hash_table_iter_init (&iter, objects);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      guint id = GPOINTER_TO_UINT (key);
+
+      g_array_append_val (ids, id);
+    }
+  g_array_sort (ids, compare_ids);
+  return ids;
+}
+
+static gboolean
+handle_list_devices (BsDBusManager *iface, GDBusMethodInvocation *invocation)
+{
+  BsdManager *self = BSD_MANAGER (iface);
+  g_autoptr (GArray) ids = NULL;
+  GVariantBuilder list;
+  guint i;
+
+  /* the objects are kept current (after every contact and change): the
+   * list is what they carry, without a trip to the database; and it is
+   * built once per change, as clients ask far more often than devices
+   * change (the answer for 100 devices is ~3000 values) */
+  if (self->device_list)
+    {
+      bs_dbus_manager_complete_list_devices (iface, invocation, self->device_list);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  ids = sorted_ids (self->devices);
+  g_variant_builder_init (&list, G_VARIANT_TYPE ("aa{sv}"));
+  for (i = 0; i < ids->len; i++)
+    {
+      BsDBusObject *object
+          = g_hash_table_lookup (self->devices, GUINT_TO_POINTER (g_array_index (ids, guint, i)));
+      g_autoptr (BsDBusDevice) device = bs_dbus_object_get_device (object);
+
+      add_object_properties (&list, G_DBUS_OBJECT (object), G_DBUS_INTERFACE_SKELETON (device),
+                             NULL);
+    }
+  self->device_list = g_variant_ref_sink (g_variant_builder_end (&list));
+  bs_dbus_manager_complete_list_devices (iface, invocation, self->device_list);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_list_areas (BsDBusManager *iface, GDBusMethodInvocation *invocation)
+{
+  BsdManager *self = BSD_MANAGER (iface);
+  g_autoptr (GArray) ids = sorted_ids (self->areas);
+  GVariantBuilder list;
+  guint i, j;
+
+  g_variant_builder_init (&list, G_VARIANT_TYPE ("aa{sv}"));
+  for (i = 0; i < ids->len; i++)
+    {
+      BsDBusObject *object
+          = g_hash_table_lookup (self->areas, GUINT_TO_POINTER (g_array_index (ids, guint, i)));
+      g_autoptr (BsDBusArea) area = bs_dbus_object_get_area (object);
+      const char *const *paths = bs_dbus_area_get_devices (area);
+      g_auto (GVariantDict) extra = G_VARIANT_DICT_INIT (NULL);
+      GVariantBuilder device_ids;
+
+      /* busctl users want plain ids next to the paths */
+      g_variant_builder_init (&device_ids, G_VARIANT_TYPE ("au"));
+      for (j = 0; paths && paths[j]; j++)
+        {
+          const char *slash = strrchr (paths[j], '/');
+
+          g_variant_builder_add (&device_ids, "u", (guint32)g_ascii_strtoull (slash + 1, NULL, 10));
+        }
+      g_variant_dict_insert_value (&extra, "DeviceIds", g_variant_builder_end (&device_ids));
+      add_object_properties (&list, G_DBUS_OBJECT (object), G_DBUS_INTERFACE_SKELETON (area),
+                             &extra);
+    }
+  bs_dbus_manager_complete_list_areas (iface, invocation, g_variant_builder_end (&list));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static BsdJob *
+exported_job (BsdManager *self, gint64 id)
+{
+  GList *l;
+  guint i;
+
+  for (i = 0; i < self->running->len; i++)
+    if (bsd_job_get_id (self->running->pdata[i]) == id)
+      return self->running->pdata[i];
+  for (l = self->queued.head; l; l = l->next)
+    if (bsd_job_get_id (l->data) == id)
+      return l->data;
+  for (l = self->finished.head; l; l = l->next)
+    if (bsd_job_get_id (l->data) == id)
+      return l->data;
+  return NULL;
+}
+
+static void
+add_job_entries (BsdManager *self, GVariantBuilder *b, const BsdJobRecord *job)
+{
+  BsdJob *exported = exported_job (self, job->id);
+
+  g_variant_builder_add (b, "{sv}", "Id", g_variant_new_uint64 ((guint64)job->id));
+  g_variant_builder_add (b, "{sv}", "Kind", g_variant_new_string (job->kind ? job->kind : ""));
+  g_variant_builder_add (b, "{sv}", "Target",
+                         g_variant_new_string (job->target ? job->target : ""));
+  g_variant_builder_add (b, "{sv}", "Trigger",
+                         g_variant_new_string (job->trigger ? job->trigger : ""));
+  g_variant_builder_add (b, "{sv}", "State", g_variant_new_string (job->state ? job->state : ""));
+  g_variant_builder_add (b, "{sv}", "QueuedAt",
+                         g_variant_new_uint64 ((guint64)MAX (job->queued_at, 0)));
+  g_variant_builder_add (b, "{sv}", "StartedAt",
+                         g_variant_new_uint64 ((guint64)MAX (job->started_at, 0)));
+  g_variant_builder_add (b, "{sv}", "FinishedAt",
+                         g_variant_new_uint64 ((guint64)MAX (job->finished_at, 0)));
+  g_variant_builder_add (b, "{sv}", "Summary",
+                         g_variant_new_string (job->summary ? job->summary : ""));
+  g_variant_builder_add (b, "{sv}", "Path",
+                         g_variant_new_object_path (exported ? bsd_job_get_path (exported) : "/"));
+}
+
+static gboolean
+handle_list_jobs (BsDBusManager *iface, GDBusMethodInvocation *invocation, guint limit)
+{
+  BsdManager *self = BSD_MANAGER (iface);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) jobs = bsd_store_list_jobs (
+      self->store, limit == 0 ? LIST_PAGE_MAX : MIN (limit, LIST_PAGE_MAX), &error);
+  GVariantBuilder list;
+  guint i;
+
+  if (jobs == NULL)
+    {
+      bsd_error_return (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  g_variant_builder_init (&list, G_VARIANT_TYPE ("aa{sv}"));
+  for (i = 0; i < jobs->len; i++)
+    {
+      g_variant_builder_open (&list, G_VARIANT_TYPE ("a{sv}"));
+      add_job_entries (self, &list, jobs->pdata[i]);
+      g_variant_builder_close (&list);
+    }
+  bs_dbus_manager_complete_list_jobs (iface, invocation, g_variant_builder_end (&list));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_get_job (BsDBusManager *iface, GDBusMethodInvocation *invocation, guint64 job_id)
+{
+  BsdManager *self = BSD_MANAGER (iface);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsdJobRecord) job = NULL;
+  g_autoptr (GPtrArray) results = NULL;
+  GVariantBuilder b, devices;
+  GVariant *reply;
+  guint i;
+
+  if (job_id == 0 || job_id > G_MAXINT64)
+    {
+      g_dbus_method_invocation_return_error (invocation, BS_ERROR, BS_ERROR_NOT_FOUND,
+                                             "job_id: no job %" G_GUINT64_FORMAT, job_id);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  /* a finished job no longer changes: clients polling its report are
+   * answered without going to the database */
+  reply = g_hash_table_lookup (self->job_replies, &(gint64){ (gint64)job_id });
+  if (reply)
+    {
+      bs_dbus_manager_complete_get_job (iface, invocation, reply);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  job = bsd_store_get_job (self->store, (gint64)job_id, &error);
+  if (job)
+    results = bsd_store_list_job_device_results (self->store, job->id, &error);
+  if (job == NULL || results == NULL)
+    {
+      bsd_error_return (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("a{sv}"));
+  add_job_entries (self, &b, job);
+  g_variant_builder_add (&b, "{sv}", "Report",
+                         g_variant_new_string (job->report ? job->report : ""));
+  g_variant_builder_init (&devices, G_VARIANT_TYPE ("aa{sv}"));
+  for (i = 0; i < results->len; i++)
+    {
+      BsdJobDeviceResult *r = results->pdata[i];
+
+      g_variant_builder_open (&devices, G_VARIANT_TYPE ("a{sv}"));
+      g_variant_builder_add (&devices, "{sv}", "DeviceId", g_variant_new_uint32 (r->device_id));
+      g_variant_builder_add (&devices, "{sv}", "DeviceName",
+                             g_variant_new_string (r->device_name ? r->device_name : ""));
+      g_variant_builder_add (&devices, "{sv}", "Status",
+                             g_variant_new_string (r->status ? r->status : ""));
+      g_variant_builder_add (&devices, "{sv}", "Added", g_variant_new_uint32 (r->added));
+      g_variant_builder_add (&devices, "{sv}", "Updated", g_variant_new_uint32 (r->updated));
+      g_variant_builder_add (&devices, "{sv}", "Deleted", g_variant_new_uint32 (r->deleted));
+      g_variant_builder_add (&devices, "{sv}", "Skipped", g_variant_new_uint32 (r->skipped));
+      g_variant_builder_add (&devices, "{sv}", "Failed", g_variant_new_uint32 (r->failed));
+      g_variant_builder_add (&devices, "{sv}", "Reason",
+                             g_variant_new_string (r->reason ? r->reason : ""));
+      g_variant_builder_close (&devices);
+    }
+  g_variant_builder_add (&b, "{sv}", "Devices", g_variant_builder_end (&devices));
+  reply = g_variant_ref_sink (g_variant_builder_end (&b));
+  if (bsd_job_state_is_final (job->state))
+    bsd_manager_keep_job_reply (self, job->id, reply);
+  bs_dbus_manager_complete_get_job (iface, invocation, reply);
+  g_variant_unref (reply);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+void
+bsd_manager_lists_init (BsdManager *self)
+{
+  self->reader = g_thread_pool_new (reader_func, NULL, 1, FALSE, NULL);
+  g_signal_connect (self, "handle-list-users", G_CALLBACK (handle_list_users), NULL);
+  g_signal_connect (self, "handle-list-tombstones", G_CALLBACK (handle_list_tombstones), NULL);
+  g_signal_connect (self, "handle-list-tombstones-page", G_CALLBACK (handle_list_tombstones_page),
+                    NULL);
+  g_signal_connect (self, "handle-export-attendance", G_CALLBACK (handle_export_attendance), NULL);
+  g_signal_connect (self, "handle-list-devices", G_CALLBACK (handle_list_devices), NULL);
+  g_signal_connect (self, "handle-list-areas", G_CALLBACK (handle_list_areas), NULL);
+  g_signal_connect (self, "handle-list-jobs", G_CALLBACK (handle_list_jobs), NULL);
+  g_signal_connect (self, "handle-get-job", G_CALLBACK (handle_get_job), NULL);
+}
+
+void
+bsd_manager_lists_dispose (BsdManager *self)
+{
+  /* a read in flight holds a reference: none is left by now */
+  g_clear_pointer (&self->reader, reader_free);
+  g_clear_object (&self->read_store);
+}

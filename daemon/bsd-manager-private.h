@@ -1,0 +1,130 @@
+/* bsd-manager-private.h — what the manager's files share (nothing outside them)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * bsd-manager.c: the object, authorization, settings, scheduler, life;
+ * bsd-manager-jobs.c: the job queue; bsd-manager-objects.c: the Device
+ * and Area objects and their edits; bsd-manager-people.c: the roster's
+ * methods; bsd-manager-lists.c: the lists and the export.
+ */
+#pragma once
+
+#include "bsd-manager.h"
+
+#include "bsd-authority.h"
+#include "bsd-engine.h"
+#include "bsd-error.h"
+#include "bsd-job.h"
+#include "bsd-policy.h"
+#include "bsd-scheduler.h"
+
+G_BEGIN_DECLS
+
+/* finished jobs stay exported this long (count), then live on in ListJobs */
+#define FINISHED_EXPORTED 50
+/* GetJob answers kept for finished jobs: so many, and so many bytes (a
+ * report may be MBs, and any local user may ask for any job) */
+#define JOB_REPLIES_MAX 64
+#define JOB_REPLIES_BYTES (16 * 1024 * 1024)
+#define MAX_NAME 256
+#define MAX_PIN 24
+#define MAX_FILTER 256
+/* the most entries one ListUsers or ListJobs answer holds: a reply stays
+ * far below the bus' message size limit and is built in milliseconds */
+#define LIST_PAGE_MAX 1000
+/* per-user limits: one user, however many connections it opens, cannot
+ * flood the queue, polkit or the daemon's memory, nor hand us huge
+ * dictionaries */
+#define MAX_PENDING_JOBS_PER_UID 8
+#define MAX_REQUESTS_PER_UID 32
+#define MAX_DICT_ENTRIES 32
+
+struct _BsdManager
+{
+  BsDBusManagerSkeleton parent_instance;
+
+  GDBusConnection *connection;
+  BsdStore *store;
+  BsdSessionGate *gate;
+  BsdEngine *engine;
+  BsdAuthority *authority;
+  BsdScheduler *scheduler;
+  GDBusObjectManagerServer *object_manager;
+
+  GHashTable *devices;     /* id → BsDBusObjectSkeleton* */
+  GVariant *device_list;   /* ListDevices' answer until a device changes */
+  GHashTable *job_replies; /* job id → GetJob's answer, for finished jobs */
+  gsize job_replies_size;  /* their bytes */
+  GHashTable *areas;       /* id → BsDBusObjectSkeleton* */
+  GQueue queued;           /* BsdJob*, owned */
+  GPtrArray *running;      /* BsdJob*, owned */
+  GQueue finished;         /* BsdJob*, owned, still exported */
+  GHashTable *requests;    /* uid → calls of that user waiting for polkit or the reader */
+  GMainContext *context;   /* the main thread's */
+  GThreadPool *reader;     /* costly reads, one at a time, off the main thread */
+  BsdStore *read_store;    /* the reader's own connection, opened on first use */
+  gboolean writer_running;
+  gint64 last_refresh;
+  gint64 last_trim;
+
+  GSourceFunc shutdown_done;
+  gpointer shutdown_data;
+  GCancellable *recovering; /* the start-up recovery, while it runs */
+};
+
+/* bsd-manager.c: validation and authorization */
+typedef void (*BsdManagerAuthorizedFunc) (BsdManager *self,
+                                          GDBusMethodInvocation *invocation,
+                                          const char *trigger,
+                                          gint64 uid,
+                                          gpointer data);
+
+gboolean bsd_manager_check_text (
+    GDBusMethodInvocation *invocation, const char *value, const char *what, gsize min, gsize max);
+gboolean
+bsd_manager_check_dict (GDBusMethodInvocation *invocation, GVariant *dict, const char *what);
+/* asks polkit for the action bsd-policy.c names for @invocation (denied
+ * when it names none), then runs @func; a read (no action) runs @func at
+ * once, which must call bsd_manager_caller_release () once it answered */
+void bsd_manager_authorize (BsdManager *self,
+                            GDBusMethodInvocation *invocation,
+                            BsdManagerAuthorizedFunc func,
+                            gpointer data,
+                            GDestroyNotify free_data);
+/* Job.Cancel of a job of @kind: what starting it needed */
+void bsd_manager_authorize_cancel (BsdManager *self,
+                                   GDBusMethodInvocation *invocation,
+                                   BsdOpKind kind,
+                                   BsdManagerAuthorizedFunc func,
+                                   gpointer data,
+                                   GDestroyNotify free_data);
+void bsd_manager_caller_release (BsdManager *self, guint32 uid);
+void bsd_manager_maybe_shutdown_done (BsdManager *self);
+
+/* bsd-manager-jobs.c: the job queue */
+void bsd_manager_jobs_init (BsdManager *self);
+void bsd_manager_connect_object_jobs (BsdManager *self, gpointer object);
+BsdJob *bsd_manager_find_pending (BsdManager *self, const BsdOperation *op);
+BsdJob *bsd_manager_request_job (BsdManager *self, BsdOperation *op, GError **error);
+void
+bsd_manager_ask_for_job (BsdManager *self, GDBusMethodInvocation *invocation, BsdOperation *op);
+void bsd_manager_retire_job (BsdManager *self, BsdJob *job);
+void bsd_manager_keep_job_reply (BsdManager *self, gint64 id, GVariant *reply);
+gboolean
+bsd_manager_check_area (BsdManager *self, GDBusMethodInvocation *invocation, guint area_id);
+gboolean
+bsd_manager_check_device (BsdManager *self, GDBusMethodInvocation *invocation, guint device_id);
+
+/* bsd-manager-objects.c: Device and Area objects */
+void bsd_manager_objects_init (BsdManager *self);
+void bsd_manager_refresh_objects (BsdManager *self);
+void bsd_manager_forget_device_list (BsdManager *self);
+
+/* bsd-manager-people.c */
+void bsd_manager_people_init (BsdManager *self);
+
+/* bsd-manager-lists.c: lists, the reader, the export */
+void bsd_manager_lists_init (BsdManager *self);
+void bsd_manager_lists_dispose (BsdManager *self);
+
+G_END_DECLS
