@@ -142,12 +142,14 @@ typedef struct
 } Packet;
 
 /* the answer to one request: the reply code (ZK_CMD_DATA for an inline
- * or reassembled data reply), its session field (sub-code …) and the
+ * or reassembled data reply), its session field (the session id of a
+ * CONNECT …), an ACK_ERROR's sub-code (-1 when it has none) and the
  * payload bytes of DATA / ACK_OK replies */
 typedef struct
 {
   guint16 command;
   guint16 session;
+  int subcode;
   gboolean streamed;
   GByteArray *data;
 } Reply;
@@ -300,7 +302,7 @@ set_reply_error (const Reply *reply, guint16 command, GError **error)
   switch (reply->command)
     {
     case ZK_ACK_ERROR:
-      zk_set_device_error (error, command, reply->session);
+      zk_set_device_error (error, command, reply->subcode);
       break;
     case ZK_ACK_UNAUTH:
       g_set_error (error, ZK_ERROR, ZK_ERROR_AUTH_FAILED,
@@ -597,6 +599,7 @@ ack_event (ZkClient *self, const Packet *packet, gint64 deadline, GCancellable *
 typedef struct
 {
   guint16 command;
+  guint16 session; /* the session id the request carried */
   guint16 id;
   guint32 max_stream;
   gint64 slice_us;   /* wait after a re-send */
@@ -831,6 +834,8 @@ receive_answer (
             g_byte_array_set_size (reply->data, (guint)x->stream_start);
           reply->command = packet.header.command;
           reply->session = packet.header.session_id;
+          if (reply->command == ZK_ACK_ERROR)
+            reply->subcode = zk_ack_error_subcode (packet.header.session_id, x->session);
           return TRUE;
         }
     }
@@ -887,6 +892,7 @@ transact_full (ZkClient *self,
     }
 
   x.command = command;
+  x.session = command == ZK_CMD_CONNECT ? 0 : self->session_id;
   x.max_stream = max_stream;
   x.slice_us = MAX ((timeout_us (self) - first_us) / max_resends, MIN_SLICE_US);
   /* a new session starts at reply id 0, like pyzk */
@@ -895,12 +901,12 @@ transact_full (ZkClient *self,
 
   reply->command = 0;
   reply->session = 0;
+  reply->subcode = -1;
   reply->streamed = FALSE;
   if (reply->data == NULL)
     reply->data = g_byte_array_new ();
 
-  build_packet (self, self->tx, command, command == ZK_CMD_CONNECT ? 0 : self->session_id, x.id,
-                payload, payload_len);
+  build_packet (self, self->tx, command, x.session, x.id, payload, payload_len);
   self->stats.requests++;
   now = g_get_monotonic_time ();
   x.deadline = cap_deadline (self, now + first_us + max_resends * x.slice_us);
@@ -2998,10 +3004,13 @@ op_delete (ZkClient *self, gpointer data, GCancellable *cancellable, GError **er
               return FALSE;
             }
         }
-      if (op->missing_always || (op->missing_is_sub2 && reply.session == ZK_SUBCODE_NOT_FOUND))
+      if (op->missing_always || (op->missing_is_sub2 && reply.subcode == ZK_SUBCODE_NOT_FOUND))
         {
-          g_set_error (error, ZK_ERROR, ZK_ERROR_NOT_FOUND, "not on the device (error %u)",
-                       reply.session);
+          if (reply.subcode < 0)
+            g_set_error_literal (error, ZK_ERROR, ZK_ERROR_NOT_FOUND, "not on the device");
+          else
+            g_set_error (error, ZK_ERROR, ZK_ERROR_NOT_FOUND, "not on the device (error %d)",
+                         reply.subcode);
           return FALSE;
         }
     }

@@ -33,7 +33,7 @@ zk_error_private_clear (ZkErrorPrivate *priv)
 G_DEFINE_EXTENDED_ERROR (ZkError, zk_error)
 
 static const char *
-subcode_meaning (guint16 subcode)
+subcode_meaning (int subcode)
 {
   switch (subcode)
     {
@@ -53,18 +53,22 @@ subcode_meaning (guint16 subcode)
 }
 
 void
-zk_set_device_error (GError **error, guint16 command, guint16 subcode)
+zk_set_device_error (GError **error, guint16 command, int subcode)
 {
   GError *local;
   ZkErrorPrivate *priv;
 
   if (error == NULL)
     return;
-  local = g_error_new (ZK_ERROR, ZK_ERROR_DEVICE, "device refused %s (error %u: %s)",
-                       zk_command_name (command), subcode, subcode_meaning (subcode));
+  if (subcode < 0)
+    local = g_error_new (ZK_ERROR, ZK_ERROR_DEVICE, "device refused %s (no error code)",
+                         zk_command_name (command));
+  else
+    local = g_error_new (ZK_ERROR, ZK_ERROR_DEVICE, "device refused %s (error %d: %s)",
+                         zk_command_name (command), subcode, subcode_meaning (subcode));
   priv = zk_error_get_private (local);
   if (priv)
-    priv->subcode = subcode;
+    priv->subcode = MAX (subcode, -1);
   g_propagate_error (error, local);
 }
 

@@ -27,8 +27,9 @@ typedef enum
   ZK_ERROR_INVALID_ARGUMENT, /* caller passed something the device cannot take */
 } ZkErrorCode;
 
-/* sets a ZK_ERROR_DEVICE error whose message names the command and sub-code */
-void zk_set_device_error (GError **error, guint16 command, guint16 subcode);
+/* sets a ZK_ERROR_DEVICE error whose message names the command and the
+ * sub-code (@subcode < 0: the device gave none) */
+void zk_set_device_error (GError **error, guint16 command, int subcode);
 /* the device sub-code of a ZK_ERROR_DEVICE error, or -1 */
 int zk_error_get_subcode (const GError *error);
 

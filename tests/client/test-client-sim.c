@@ -870,6 +870,40 @@ test_fault_full (void)
   g_assert_cmpuint (test_sim_count (sim, 0, "users"), ==, 3);
 }
 
+/* §1.5: the session field of an ACK_ERROR holds a sub-code only when the
+ * firmware wrote one; a refusal without one is not "error <session id>" */
+static void
+test_ack_error_subcode (gconstpointer data)
+{
+  gboolean udp = GPOINTER_TO_INT (data);
+  g_autoptr (TestSim) sim = fault_sim (3, 0);
+  g_autoptr (ZkClient) client = client_connect (sim, udp, 0);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ZkUser) taken = make_user (1, "777003", "Taken");
+  g_autoptr (ZkUser) too_long = make_user (50, "123456789012345", "Long");
+
+  /* the uid belongs to another user id: the firmware's sub-code 1 */
+  g_assert_false (zk_client_set_user (client, taken, NULL, &error));
+  g_assert_error (error, ZK_ERROR, ZK_ERROR_DEVICE);
+  g_assert_cmpint (zk_error_get_subcode (error), ==, ZK_SUBCODE_IO);
+  g_assert_nonnull (strstr (error->message, "(error 1: write failed or conflict)"));
+  g_clear_error (&error);
+
+  /* a PIN wider than ~PIN2Width is refused without a sub-code */
+  g_assert_false (zk_client_set_user (client, too_long, NULL, &error));
+  g_assert_error (error, ZK_ERROR, ZK_ERROR_DEVICE);
+  g_assert_cmpint (zk_error_get_subcode (error), ==, -1);
+  g_assert_null (strstr (error->message, "unspecified"));
+  g_assert_nonnull (strstr (error->message, "device refused USER_WRQ (no error code)"));
+  g_clear_error (&error);
+
+  /* a missing user: sub-code 2, never the session id */
+  g_assert_false (zk_client_delete_user (client, 60, NULL, &error));
+  g_assert_error (error, ZK_ERROR, ZK_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "not on the device (error 2)"));
+  g_assert_cmpuint (test_sim_count (sim, 0, "users"), ==, 3);
+}
+
 static void
 test_fault_reboot (gconstpointer data)
 {
@@ -1067,6 +1101,7 @@ main (int argc, char **argv)
   g_test_add_func ("/client/sim/fault/wrong-key", test_fault_wrong_key);
   g_test_add_func ("/client/sim/fault/full", test_fault_full);
   test_sim_add_tcp_udp ("/client/sim", "fault/reboot", test_fault_reboot);
+  test_sim_add_tcp_udp ("/client/sim", "ack-error-subcode", test_ack_error_subcode);
   test_sim_add_tcp_udp ("/client/sim", "fault/cancel", test_cancel);
   g_test_add_data_func ("/client/sim/attlog-range/honour", "honour", test_attlog_range);
   g_test_add_data_func ("/client/sim/attlog-range/ignore", "ignore", test_attlog_range);

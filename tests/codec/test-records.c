@@ -534,6 +534,13 @@ test_device_error_subcode (void)
   copy = g_error_copy (error);
   g_assert_cmpint (zk_error_get_subcode (copy), ==, 1);
   g_assert_cmpint (zk_error_get_subcode (NULL), ==, -1);
+  g_clear_error (&error);
+
+  /* a refusal without a sub-code says so, and has none */
+  zk_set_device_error (&error, ZK_CMD_USER_WRQ, -1);
+  g_assert_error (error, ZK_ERROR, ZK_ERROR_DEVICE);
+  g_assert_cmpint (zk_error_get_subcode (error), ==, -1);
+  g_assert_cmpstr (error->message, ==, "device refused USER_WRQ (no error code)");
 }
 
 int
