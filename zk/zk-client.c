@@ -1234,7 +1234,9 @@ run_op (ZkClient *self,
         {
           if (g_error_matches (local, ZK_ERROR, ZK_ERROR_TIMED_OUT))
             self->suspect = TRUE;
-          g_propagate_prefixed_error (error, g_steal_pointer (&local), "%s: reconnecting: ", what);
+          g_prefix_error (&local, "reconnecting: ");
+          zk_error_prefix_operation (&local, "%s", what);
+          g_propagate_error (error, g_steal_pointer (&local));
           return FALSE;
         }
     }
@@ -1265,7 +1267,8 @@ run_op (ZkClient *self,
     self->suspect = TRUE;
   if (!idempotent)
     self->sizes_time = 0;
-  g_propagate_prefixed_error (error, g_steal_pointer (&local), "%s: ", what);
+  zk_error_prefix_operation (&local, "%s", what);
+  g_propagate_error (error, g_steal_pointer (&local));
   return FALSE;
 }
 
@@ -1468,7 +1471,7 @@ zk_client_connect (ZkClient *self, GCancellable *cancellable, GError **error)
   self->disabled = FALSE;
   if (!establish (self, cancellable, error))
     {
-      g_prefix_error (error, "connecting to %s:%u: ", self->host, self->port);
+      zk_error_prefix_operation (error, "connecting to %s:%u", self->host, self->port);
       return FALSE;
     }
   return TRUE;
@@ -2955,7 +2958,7 @@ zk_client_set_user (ZkClient *self, const ZkUser *user, GCancellable *cancellabl
   what = g_strdup_printf ("writing user %u (user id %.24s)", user->uid, user->user_id);
   if (!check_user (user, error))
     {
-      g_prefix_error (error, "%s: ", what);
+      zk_error_prefix_operation (error, "%s", what);
       return FALSE;
     }
   return run_op (self, what, FALSE, op_set_user, (gpointer)user, cancellable, error);
@@ -3077,7 +3080,7 @@ zk_client_delete_faces (ZkClient *self,
   what = g_strdup_printf ("deleting faces of user id %s", user_id ? user_id : "");
   if (!user_id_ok (user_id, error))
     {
-      g_prefix_error (error, "%s: ", what);
+      zk_error_prefix_operation (error, "%s", what);
       return FALSE;
     }
   memcpy (op.payload, user_id, strlen (user_id));
@@ -3189,7 +3192,7 @@ zk_client_write_template (ZkClient *self,
   what = g_strdup_printf ("writing template of uid %u finger %u", tmpl->uid, tmpl->fid);
   if (!template_ok (tmpl, error))
     {
-      g_prefix_error (error, "%s: ", what);
+      zk_error_prefix_operation (error, "%s", what);
       return FALSE;
     }
   return run_op (self, what, FALSE, op_write_template, (gpointer)tmpl, cancellable, error);
@@ -3317,13 +3320,13 @@ zk_client_write_batch (ZkClient *self,
   for (i = 0; users && i < users->len; i++)
     if (!check_user (g_ptr_array_index (users, i), error))
       {
-        g_prefix_error (error, "%s: ", what);
+        zk_error_prefix_operation (error, "%s", what);
         return FALSE;
       }
   for (i = 0; templates && i < templates->len; i++)
     if (!template_ok (g_ptr_array_index (templates, i), error))
       {
-        g_prefix_error (error, "%s: ", what);
+        zk_error_prefix_operation (error, "%s", what);
         return FALSE;
       }
   if ((users == NULL || users->len == 0) && (templates == NULL || templates->len == 0))
@@ -3410,7 +3413,7 @@ zk_client_write_faces (ZkClient *self,
   what = g_strdup_printf ("writing faces of user id %s", user_id ? user_id : "");
   if (!user_id_ok (user_id, error))
     {
-      g_prefix_error (error, "%s: ", what);
+      zk_error_prefix_operation (error, "%s", what);
       return FALSE;
     }
   if (faces == NULL || faces->len == 0 || faces->len > 64)

@@ -1885,7 +1885,8 @@ describe_error (Tool *tool, const GError *error)
   if (g_error_matches (error, ZK_ERROR, ZK_ERROR_CANCELLED)
       || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return g_strdup ("interrupted");
-  return one_line (error->message);
+  /* the step names what failed: the library's name for it would say it twice */
+  return one_line (zk_error_get_cause (error));
 }
 
 static void

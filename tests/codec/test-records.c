@@ -543,6 +543,26 @@ test_device_error_subcode (void)
   g_assert_cmpstr (error->message, ==, "device refused USER_WRQ (no error code)");
 }
 
+/* a caller that names the operation itself gets the message without
+ * the library's name for it */
+static void
+test_error_cause (void)
+{
+  g_autoptr (GError) error
+      = g_error_new_literal (ZK_ERROR, ZK_ERROR_TIMED_OUT, "device did not answer");
+  g_autoptr (GError) copy = NULL;
+  g_autoptr (GError) foreign = g_error_new_literal (G_FILE_ERROR, G_FILE_ERROR_NOSPC, "disk full");
+
+  g_assert_cmpstr (zk_error_get_cause (error), ==, "device did not answer");
+  zk_error_prefix_operation (&error, "reading %s", "users");
+  g_assert_cmpstr (error->message, ==, "reading users: device did not answer");
+  g_assert_cmpstr (zk_error_get_cause (error), ==, "device did not answer");
+  copy = g_error_copy (error);
+  g_assert_cmpstr (zk_error_get_cause (copy), ==, "device did not answer");
+  zk_error_prefix_operation (&foreign, "writing");
+  g_assert_cmpstr (zk_error_get_cause (foreign), ==, "writing: disk full");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -564,5 +584,6 @@ main (int argc, char **argv)
   g_test_add_func ("/records/query-reply-capture", test_query_reply_capture);
   g_test_add_func ("/records/option-reply", test_option_reply);
   g_test_add_func ("/records/device-error-subcode", test_device_error_subcode);
+  g_test_add_func ("/records/error-cause", test_error_cause);
   return g_test_run ();
 }
