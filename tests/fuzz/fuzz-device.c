@@ -9,8 +9,8 @@
  * instead of dying at the checksum check. Bits 3–5 of the first byte turn
  * on hostile modes (docs/SIMULATOR.md), so their code is fuzzed too.
  */
-#include "zk-device.h"
-#include "zk-fixture.h"
+#include "zk-sim-device.h"
+#include "zk-sim-fixture.h"
 #include "zk-packet.h"
 
 int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
@@ -40,7 +40,7 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
 
   if (size < 1)
     return 0;
-  devices = zk_fixture_load_from_data (fixture, sizeof fixture - 1, NULL);
+  devices = zk_sim_fixture_load_from_data (fixture, sizeof fixture - 1, NULL);
   g_assert (devices != NULL && devices->len == 3);
   device = devices->pdata[data[0] % 3];
   session = zk_sim_device_session_new (device,

@@ -157,11 +157,11 @@ def main():
     args = ap.parse_args()
 
     os.environ.setdefault("BIOSYNC_DAEMON", os.path.join(args.build, "daemon", "biosyncd"))
-    os.environ.setdefault("BIOSYNC_SIM", os.path.join(args.build, "zk", "biosync-sim"))
+    os.environ.setdefault("BIOSYNC_SIM", os.path.join(args.build, "sim", "biosync-sim"))
     os.environ.setdefault("BIOSYNC_BUSCONFIG",
                           os.path.join(args.build, "data", "org.biosync.BioSync1.conf"))
     os.environ.setdefault("BIOSYNC_SOURCE_ROOT", SRC)
-    zk = os.path.join(args.build, "zk", "biosync-zk")
+    zk = os.path.join(args.build, "tools", "biosync-zk")
     import harness
 
     chosen = args.modes.split(",") if args.modes else modes(args.mb, args.users)

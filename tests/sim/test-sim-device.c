@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "test-sim.h"
-#include "zk-fixture.h"
+#include "zk-sim-fixture.h"
 #include "zk-packet.h"
 
 /* how long "silence" is waited for */
@@ -912,7 +912,7 @@ test_fixture_errors (void)
     {
       g_autoptr (GError) error = NULL;
       g_autoptr (GPtrArray) devices
-          = zk_fixture_load_from_data (cases[i].json, strlen (cases[i].json), &error);
+          = zk_sim_fixture_load_from_data (cases[i].json, strlen (cases[i].json), &error);
 
       g_assert_null (devices);
       g_assert_nonnull (error);
@@ -928,19 +928,19 @@ test_fixture_roundtrip (void)
     .name = "R", .users = 5, .fingers_per_user = 2, .faces_per_user = 1, .records = 20, .seed = 42
   };
   g_autofree char *json = test_sim_fixture (&spec, 1);
-  g_autoptr (GPtrArray) a = zk_fixture_load_from_data (json, strlen (json), NULL);
-  g_autoptr (GPtrArray) b = zk_fixture_load_from_data (json, strlen (json), NULL);
-  g_autofree char *dump_a = zk_fixture_dump (a, FALSE);
-  g_autofree char *dump_b = zk_fixture_dump (b, FALSE);
+  g_autoptr (GPtrArray) a = zk_sim_fixture_load_from_data (json, strlen (json), NULL);
+  g_autoptr (GPtrArray) b = zk_sim_fixture_load_from_data (json, strlen (json), NULL);
+  g_autofree char *dump_a = zk_sim_fixture_dump (a, FALSE);
+  g_autofree char *dump_b = zk_sim_fixture_dump (b, FALSE);
   g_autoptr (GPtrArray) c = NULL;
   g_autofree char *dump_c = NULL;
   g_autoptr (GPtrArray) tmpls = NULL;
 
   /* generated data is deterministic per seed, and a dump reloads to itself */
   g_assert_cmpstr (dump_a, ==, dump_b);
-  c = zk_fixture_load_from_data (dump_a, strlen (dump_a), NULL);
+  c = zk_sim_fixture_load_from_data (dump_a, strlen (dump_a), NULL);
   g_assert_nonnull (c);
-  dump_c = zk_fixture_dump (c, FALSE);
+  dump_c = zk_sim_fixture_dump (c, FALSE);
   g_assert_cmpstr (dump_a, ==, dump_c);
 
   tmpls = zk_sim_device_dup_templates (g_ptr_array_index (a, 0));
@@ -962,7 +962,7 @@ static void
 test_handler_garbage (void)
 {
   g_autofree char *json = test_sim_fixture_simple ("G", 5, 1, 5);
-  g_autoptr (GPtrArray) devices = zk_fixture_load_from_data (json, strlen (json), NULL);
+  g_autoptr (GPtrArray) devices = zk_sim_fixture_load_from_data (json, strlen (json), NULL);
   ZkSimDevice *device = g_ptr_array_index (devices, 0);
   ZkSimSession *session = zk_sim_device_session_new (device, ZK_SIM_TRANSPORT_TCP);
   g_autoptr (GRand) rand = g_rand_new_with_seed (3);

@@ -1,4 +1,4 @@
-/* zk-device.h — ZkSimDevice: one simulated terminal (the device side)
+/* zk-sim-device.h — ZkSimDevice: one simulated terminal (the device side)
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *

@@ -13,7 +13,7 @@
  * A mode is set like a fault: "NAME [ARGS…]" from the control socket
  * ("fault DEVICE NAME …"), a fixture ("hostile": ["NAME ARGS", …]) or
  * biosync-sim --fault. Names and arguments are in docs/SIMULATOR.md.
- * This file holds the state and the pure parts; zk-device.c and
+ * This file holds the state and the pure parts; zk-sim-device.c and
  * zk-sim-server.c call in at the points where a terminal answers.
  */
 #pragma once
@@ -24,7 +24,7 @@
 
 G_BEGIN_DECLS
 
-/* the tables a 1503 read can serve, as zk-device.c numbers them */
+/* the tables a 1503 read can serve, as zk-sim-device.c numbers them */
 typedef enum
 {
   ZK_SIM_TABLE_USERS,

@@ -1,4 +1,4 @@
-/* zk-fixture.c — simulator fixtures (json-glib)
+/* zk-sim-fixture.c — simulator fixtures (json-glib)
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "zk-error.h"
-#include "zk-fixture.h"
+#include "zk-sim-fixture.h"
 
 static const char *const first_names[] = {
   "Ana",   "Bruno",  "Carla", "Diego",  "Elena", "Felipe", "Gloria", "Hugo",
@@ -354,7 +354,7 @@ load_profile (JsonObject *obj, guint index, const char *path, ZkSimProfile *p, G
       if (!get_uint (cap, "users", 0, 0, 65534, &p->cap_users, cpath, error)
           || !get_uint (cap, "fingers", 0, 0, 10 * 65534, &p->cap_fingers, cpath, error)
           || !get_uint (cap, "faces", 0, 0, 65534, &p->cap_faces, cpath, error)
-          || !get_uint (cap, "records", 0, 0, ZK_FIXTURE_MAX_RECORDS, &p->cap_records, cpath,
+          || !get_uint (cap, "records", 0, 0, ZK_SIM_FIXTURE_MAX_RECORDS, &p->cap_records, cpath,
                         error))
         return FALSE;
     }
@@ -724,7 +724,7 @@ load_device (JsonObject *obj, guint index, GError **error)
       if (!get_int (gen, "users", 0, 0, 65534, &g.users, gpath, error)
           || !get_int (gen, "fingers_per_user", 0, 0, 10, &g.fingers_per_user, gpath, error)
           || !get_int (gen, "faces_per_user", 0, 0, 15, &g.faces_per_user, gpath, error)
-          || !get_int (gen, "records", 0, 0, ZK_FIXTURE_MAX_RECORDS, &g.records, gpath, error)
+          || !get_int (gen, "records", 0, 0, ZK_SIM_FIXTURE_MAX_RECORDS, &g.records, gpath, error)
           || !get_int (gen, "seed", 1, 0, G_MAXUINT32, &g.seed, gpath, error)
           || !get_int (gen, "user_id_base", 0, 0, 999999999, &g.user_id_base, gpath, error))
         {
@@ -822,7 +822,7 @@ load_device (JsonObject *obj, guint index, GError **error)
 }
 
 GPtrArray *
-zk_fixture_load_from_data (const char *data, gsize len, GError **error)
+zk_sim_fixture_load_from_data (const char *data, gsize len, GError **error)
 {
   g_autoptr (JsonParser) parser = json_parser_new_immutable ();
   g_autoptr (GPtrArray) devices = g_ptr_array_new_with_free_func (g_object_unref);
@@ -860,10 +860,10 @@ zk_fixture_load_from_data (const char *data, gsize len, GError **error)
       return NULL;
     }
   n = json_array_get_length (array);
-  if (n > ZK_FIXTURE_MAX_DEVICES)
+  if (n > ZK_SIM_FIXTURE_MAX_DEVICES)
     {
       g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT,
-                   "fixture.devices: more than %u devices", ZK_FIXTURE_MAX_DEVICES);
+                   "fixture.devices: more than %u devices", ZK_SIM_FIXTURE_MAX_DEVICES);
       return NULL;
     }
   for (guint i = 0; i < n; i++)
@@ -889,7 +889,7 @@ zk_fixture_load_from_data (const char *data, gsize len, GError **error)
 }
 
 GPtrArray *
-zk_fixture_load_from_file (const char *path, GError **error)
+zk_sim_fixture_load_from_file (const char *path, GError **error)
 {
   g_autofree char *contents = NULL;
   gsize len = 0;
@@ -897,14 +897,14 @@ zk_fixture_load_from_file (const char *path, GError **error)
 
   if (!g_file_get_contents (path, &contents, &len, error))
     return NULL;
-  devices = zk_fixture_load_from_data (contents, len, error);
+  devices = zk_sim_fixture_load_from_data (contents, len, error);
   if (devices == NULL)
     g_prefix_error (error, "%s: ", path);
   return devices;
 }
 
 char *
-zk_fixture_default_json (guint n_devices)
+zk_sim_fixture_default_json (guint n_devices)
 {
   GString *s = g_string_new ("{\"devices\":[");
 
@@ -945,7 +945,7 @@ add_string (JsonBuilder *b, const char *name, const char *v)
 }
 
 void
-zk_fixture_add_text (JsonBuilder *b, const char *name, const char *v)
+zk_sim_fixture_add_text (JsonBuilder *b, const char *name, const char *v)
 {
   g_autofree char *hex_name = NULL;
   GString *hex;
@@ -971,7 +971,7 @@ add_bool (JsonBuilder *b, const char *name, gboolean v)
 }
 
 JsonNode *
-zk_fixture_device_to_json (ZkSimDevice *device)
+zk_sim_fixture_device_to_json (ZkSimDevice *device)
 {
   g_autoptr (JsonBuilder) b = json_builder_new_immutable ();
   g_autoptr (GPtrArray) users = zk_sim_device_dup_users (device);
@@ -988,11 +988,11 @@ zk_fixture_device_to_json (ZkSimDevice *device)
   zk_sim_device_get_profile (device, &p);
   zk_sim_device_get_faults (device, &f);
   json_builder_begin_object (b);
-  zk_fixture_add_text (b, "name", p.name);
-  zk_fixture_add_text (b, "serial", p.serial);
-  zk_fixture_add_text (b, "model", p.model);
-  zk_fixture_add_text (b, "platform", p.platform);
-  zk_fixture_add_text (b, "firmware", p.firmware);
+  zk_sim_fixture_add_text (b, "name", p.name);
+  zk_sim_fixture_add_text (b, "serial", p.serial);
+  zk_sim_fixture_add_text (b, "model", p.model);
+  zk_sim_fixture_add_text (b, "platform", p.platform);
+  zk_sim_fixture_add_text (b, "firmware", p.firmware);
   add_int (b, "tcp_port", p.tcp_port);
   add_int (b, "udp_port", p.udp_port);
   add_int (b, "user_format", p.user_width);
@@ -1069,8 +1069,8 @@ zk_fixture_device_to_json (ZkSimDevice *device)
 
       json_builder_begin_object (b);
       add_int (b, "uid", u->uid);
-      zk_fixture_add_text (b, "user_id", u->user_id);
-      zk_fixture_add_text (b, "name", u->name);
+      zk_sim_fixture_add_text (b, "user_id", u->user_id);
+      zk_sim_fixture_add_text (b, "name", u->name);
       add_int (b, "privilege", u->privilege);
       add_string (b, "password", u->password);
       add_int (b, "card", u->card);
@@ -1118,7 +1118,7 @@ zk_fixture_device_to_json (ZkSimDevice *device)
 
       json_builder_begin_object (b);
       add_int (b, "uid", a->uid);
-      zk_fixture_add_text (b, "user_id", a->user_id);
+      zk_sim_fixture_add_text (b, "user_id", a->user_id);
       add_string (b, "time", time);
       add_int (b, "verify", a->verify);
       add_int (b, "state", a->state);
@@ -1132,14 +1132,14 @@ zk_fixture_device_to_json (ZkSimDevice *device)
 }
 
 char *
-zk_fixture_dump (GPtrArray *devices, gboolean pretty)
+zk_sim_fixture_dump (GPtrArray *devices, gboolean pretty)
 {
   g_autoptr (JsonNode) root = json_node_new (JSON_NODE_OBJECT);
   g_autoptr (JsonObject) obj = json_object_new ();
   JsonArray *array = json_array_new ();
 
   for (guint i = 0; i < devices->len; i++)
-    json_array_add_element (array, zk_fixture_device_to_json (g_ptr_array_index (devices, i)));
+    json_array_add_element (array, zk_sim_fixture_device_to_json (g_ptr_array_index (devices, i)));
   json_object_set_array_member (obj, "devices", array);
   json_node_set_object (root, obj);
   return json_to_string (root, pretty);

@@ -13,7 +13,7 @@
 
 #include <gio/gio.h>
 
-#include "zk-device.h"
+#include "zk-sim-device.h"
 
 G_BEGIN_DECLS
 

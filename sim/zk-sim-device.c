@@ -1,4 +1,4 @@
-/* zk-device.c — ZkSimDevice: the firmware side of the ZK protocol
+/* zk-sim-device.c — ZkSimDevice: the firmware side of the ZK protocol
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
@@ -11,7 +11,7 @@
 
 #include <string.h>
 
-#include "zk-device.h"
+#include "zk-sim-device.h"
 #include "zk-error.h"
 #include "zk-packet.h"
 

@@ -1,4 +1,4 @@
-/* zk-sim.c — biosync-sim: simulated ZK terminals on 127.0.0.1
+/* main.c — biosync-sim: simulated ZK terminals on 127.0.0.1
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "zk-fixture.h"
+#include "zk-sim-fixture.h"
 #include "zk-sim-server.h"
 
 /* a control line longer than this is hostile */
@@ -207,8 +207,8 @@ main (int argc, char **argv)
     return die (2, "--fixture FILE or --devices N is required (try --help)");
   if (fixture != NULL && n_devices > 0)
     return die (2, "--fixture and --devices exclude each other");
-  if (n_devices > ZK_FIXTURE_MAX_DEVICES)
-    return die (2, "--devices: at most %d", ZK_FIXTURE_MAX_DEVICES);
+  if (n_devices > ZK_SIM_FIXTURE_MAX_DEVICES)
+    return die (2, "--devices: at most %d", ZK_SIM_FIXTURE_MAX_DEVICES);
   if (pacing_ms > 10000)
     return die (2, "--pacing-ms: at most 10000");
 
@@ -216,7 +216,7 @@ main (int argc, char **argv)
     server = zk_sim_server_new_from_file (fixture, &error);
   else
     {
-      g_autofree char *json = zk_fixture_default_json ((guint)n_devices);
+      g_autofree char *json = zk_sim_fixture_default_json ((guint)n_devices);
 
       server = zk_sim_server_new_from_data (json, strlen (json), &error);
     }

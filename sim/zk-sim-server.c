@@ -16,7 +16,7 @@
 #include <sys/socket.h>
 
 #include "zk-error.h"
-#include "zk-fixture.h"
+#include "zk-sim-fixture.h"
 #include "zk-packet.h"
 #include "zk-sim-server.h"
 
@@ -726,7 +726,7 @@ zk_sim_server_new (GPtrArray *devices)
 ZkSimServer *
 zk_sim_server_new_from_data (const char *data, gsize len, GError **error)
 {
-  g_autoptr (GPtrArray) devices = zk_fixture_load_from_data (data, len, error);
+  g_autoptr (GPtrArray) devices = zk_sim_fixture_load_from_data (data, len, error);
 
   if (devices == NULL)
     return NULL;
@@ -736,7 +736,7 @@ zk_sim_server_new_from_data (const char *data, gsize len, GError **error)
 ZkSimServer *
 zk_sim_server_new_from_file (const char *path, GError **error)
 {
-  g_autoptr (GPtrArray) devices = zk_fixture_load_from_file (path, error);
+  g_autoptr (GPtrArray) devices = zk_sim_fixture_load_from_file (path, error);
 
   if (devices == NULL)
     return NULL;
@@ -934,7 +934,7 @@ slot_job (ZkSimServer *self, guint index, gboolean reboot)
 char *
 zk_sim_server_dump (ZkSimServer *self, gboolean pretty)
 {
-  return zk_fixture_dump (self->devices, pretty);
+  return zk_sim_fixture_dump (self->devices, pretty);
 }
 
 gboolean
@@ -961,8 +961,8 @@ zk_sim_server_ready_json (ZkSimServer *self)
       g_autofree char *serial = zk_sim_device_get_option (slot->device, "~SerialNumber");
 
       json_builder_begin_object (b);
-      zk_fixture_add_text (b, "name", zk_sim_device_get_name (slot->device));
-      zk_fixture_add_text (b, "serial", serial);
+      zk_sim_fixture_add_text (b, "name", zk_sim_device_get_name (slot->device));
+      zk_sim_fixture_add_text (b, "serial", serial);
       json_builder_set_member_name (b, "tcp_port");
       json_builder_add_int_value (b, slot->tcp_port);
       json_builder_set_member_name (b, "udp_port");
@@ -990,7 +990,7 @@ stats_object (JsonBuilder *b, ZkSimServer *self, guint index)
   }                                                                                                \
   G_STMT_END
   json_builder_begin_object (b);
-  zk_fixture_add_text (b, "name", zk_sim_device_get_name (device));
+  zk_sim_fixture_add_text (b, "name", zk_sim_device_get_name (device));
   INT ("index", index);
   INT ("packets_in", s.packets_in);
   INT ("packets_out", s.packets_out);
@@ -1284,7 +1284,7 @@ zk_sim_server_control (ZkSimServer *self, const char *line, GError **error)
       if (argv[2] == NULL)
         {
           /* no fault named: show the current ones */
-          g_autoptr (JsonNode) node = zk_fixture_device_to_json (device);
+          g_autoptr (JsonNode) node = zk_sim_fixture_device_to_json (device);
           JsonNode *faults = json_object_get_member (json_node_get_object (node), "faults");
           JsonNode *hostile = json_object_get_member (json_node_get_object (node), "hostile");
           g_autofree char *armed = zk_sim_device_dup_armed (device);

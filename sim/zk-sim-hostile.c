@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-#include "zk-device.h"
+#include "zk-sim-device.h"
 #include "zk-error.h"
 #include "zk-sim-hostile.h"
 

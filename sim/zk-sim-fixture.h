@@ -1,4 +1,4 @@
-/* zk-fixture.h — simulator fixtures: JSON in, devices out, and back
+/* zk-sim-fixture.h — simulator fixtures: JSON in, devices out, and back
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
@@ -11,29 +11,29 @@
 
 #include <json-glib/json-glib.h>
 
-#include "zk-device.h"
+#include "zk-sim-device.h"
 
 G_BEGIN_DECLS
 
 /* limits that keep a hostile fixture from exhausting memory */
-#define ZK_FIXTURE_MAX_DEVICES 4096
-#define ZK_FIXTURE_MAX_RECORDS 1000000
+#define ZK_SIM_FIXTURE_MAX_DEVICES 4096
+#define ZK_SIM_FIXTURE_MAX_RECORDS 1000000
 
 /* returns an array of ZkSimDevice* (owned) */
-GPtrArray *zk_fixture_load_from_data (const char *data, gsize len, GError **error);
-GPtrArray *zk_fixture_load_from_file (const char *path, GError **error);
+GPtrArray *zk_sim_fixture_load_from_data (const char *data, gsize len, GError **error);
+GPtrArray *zk_sim_fixture_load_from_file (const char *path, GError **error);
 
 /* a fixture of @n_devices default devices ("dev0"…) with a few generated
  * users, templates and records each */
-char *zk_fixture_default_json (guint n_devices);
+char *zk_sim_fixture_default_json (guint n_devices);
 
 /* a string member that may hold any bytes: as text when JSON can carry
  * it, else as "NAME_hex" (json-glib 1.6 writes U+001F unescaped) */
-void zk_fixture_add_text (JsonBuilder *builder, const char *name, const char *value);
+void zk_sim_fixture_add_text (JsonBuilder *builder, const char *name, const char *value);
 
 /* the full state of a device as a fixture device object */
-JsonNode *zk_fixture_device_to_json (ZkSimDevice *device);
+JsonNode *zk_sim_fixture_device_to_json (ZkSimDevice *device);
 /* {"devices":[…]} for an array of ZkSimDevice* */
-char *zk_fixture_dump (GPtrArray *devices, gboolean pretty);
+char *zk_sim_fixture_dump (GPtrArray *devices, gboolean pretty);
 
 G_END_DECLS
