@@ -466,28 +466,6 @@ compare_uid (gconstpointer a, gconstpointer b)
   return (gint)ua->uid - (gint)ub->uid;
 }
 
-static gint
-compare_template (gconstpointer a, gconstpointer b)
-{
-  const ZkTemplate *ta = *(ZkTemplate *const *)a;
-  const ZkTemplate *tb = *(ZkTemplate *const *)b;
-
-  if (ta->uid != tb->uid)
-    return (gint)ta->uid - (gint)tb->uid;
-  return (gint)ta->fid - (gint)tb->fid;
-}
-
-static gint
-compare_face (gconstpointer a, gconstpointer b)
-{
-  const ZkFace *fa = *(ZkFace *const *)a;
-  const ZkFace *fb = *(ZkFace *const *)b;
-
-  if (fa->uid != fb->uid)
-    return (gint)fa->uid - (gint)fb->uid;
-  return (gint)fa->fid - (gint)fb->fid;
-}
-
 /* values of @table sorted with @compare, not owned */
 static GPtrArray *
 sorted_values (GHashTable *table, GCompareFunc compare)
@@ -541,7 +519,7 @@ device_blob (ZkSimDevice *self, Table table)
       }
     case TABLE_TEMPLATES:
       {
-        g_autoptr (GPtrArray) tmpls = sorted_values (self->templates, compare_template);
+        g_autoptr (GPtrArray) tmpls = sorted_values (self->templates, zk_template_sort_func);
 
         for (guint i = 0; i < tmpls->len; i++)
           zk_template_append_entry (blob, g_ptr_array_index (tmpls, i));
@@ -3361,7 +3339,7 @@ zk_sim_device_dup_templates (ZkSimDevice *self)
   g_autoptr (GPtrArray) sorted = NULL;
 
   g_mutex_lock (&self->lock);
-  sorted = sorted_values (self->templates, compare_template);
+  sorted = sorted_values (self->templates, zk_template_sort_func);
   for (guint i = 0; i < sorted->len; i++)
     g_ptr_array_add (copy, zk_template_copy (g_ptr_array_index (sorted, i)));
   g_mutex_unlock (&self->lock);
@@ -3375,7 +3353,7 @@ zk_sim_device_dup_faces (ZkSimDevice *self)
   g_autoptr (GPtrArray) sorted = NULL;
 
   g_mutex_lock (&self->lock);
-  sorted = sorted_values (self->faces, compare_face);
+  sorted = sorted_values (self->faces, zk_template_sort_func);
   for (guint i = 0; i < sorted->len; i++)
     g_ptr_array_add (copy, zk_face_copy (g_ptr_array_index (sorted, i)));
   g_mutex_unlock (&self->lock);

@@ -591,31 +591,18 @@ json_add_user (JsonBuilder *builder, gconstpointer element)
   json_builder_end_object (builder);
 }
 
+/* fingerprints and faces alike */
 static void
-json_add_template (JsonBuilder *builder, guint16 uid, guint8 fid, guint8 valid, GBytes *data)
-{
-  json_builder_begin_object (builder);
-  json_add_int (builder, "uid", uid);
-  json_add_int (builder, "fid", fid);
-  json_add_int (builder, "valid", valid);
-  json_add_base64 (builder, "template", data);
-  json_builder_end_object (builder);
-}
-
-static void
-json_add_finger (JsonBuilder *builder, gconstpointer element)
+json_add_template (JsonBuilder *builder, gconstpointer element)
 {
   const ZkTemplate *tmpl = element;
 
-  json_add_template (builder, tmpl->uid, tmpl->fid, tmpl->valid, tmpl->data);
-}
-
-static void
-json_add_face (JsonBuilder *builder, gconstpointer element)
-{
-  const ZkFace *face = element;
-
-  json_add_template (builder, face->uid, face->fid, face->valid, face->data);
+  json_builder_begin_object (builder);
+  json_add_int (builder, "uid", tmpl->uid);
+  json_add_int (builder, "fid", tmpl->fid);
+  json_add_int (builder, "valid", tmpl->valid);
+  json_add_base64 (builder, "template", tmpl->data);
+  json_builder_end_object (builder);
 }
 
 static void
@@ -1259,7 +1246,7 @@ run_fingers (Tool *tool, GError **error)
 
   if (tool->json)
     {
-      tool_print_json_array (tool, templates, json_add_finger);
+      tool_print_json_array (tool, templates, json_add_template);
     }
   else
     {
@@ -1296,7 +1283,7 @@ run_template (Tool *tool, GError **error)
     {
       g_autoptr (JsonBuilder) builder = json_builder_new ();
 
-      json_add_template (builder, tmpl->uid, tmpl->fid, tmpl->valid, tmpl->data);
+      json_add_template (builder, tmpl);
       tool_print_json (tool, builder);
     }
   else
@@ -1384,7 +1371,7 @@ run_faces (Tool *tool, GError **error)
 
   if (tool->json)
     {
-      tool_print_json_array (tool, faces, json_add_face);
+      tool_print_json_array (tool, faces, json_add_template);
     }
   else
     {

@@ -393,6 +393,34 @@ test_templates (void)
   g_assert_cmpuint (zk_skips_count (skips, NULL), ==, 1);
 }
 
+/* one order for fingerprints and faces: uid, fid, valid, then the bytes */
+static void
+test_template_compare (void)
+{
+  g_autoptr (GBytes) ab = g_bytes_new_static ("ab", 2);
+  g_autoptr (GBytes) ac = g_bytes_new_static ("ac", 2);
+  g_autoptr (GPtrArray) sorted = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_template_free);
+  ZkFace *face = zk_face_new (2, 0, 1, ab);
+  ZkTemplate *tmpl;
+
+  g_ptr_array_add (sorted, zk_template_new (2, 1, 1, ab));
+  g_ptr_array_add (sorted, zk_template_new (1, 9, 1, ab));
+  g_ptr_array_add (sorted, zk_template_new (2, 0, 1, ac));
+  g_ptr_array_add (sorted, zk_template_new (2, 0, 3, ab));
+  g_ptr_array_add (sorted, face);
+  g_ptr_array_sort (sorted, zk_template_sort_func);
+  tmpl = sorted->pdata[0];
+  g_assert_cmpuint (tmpl->uid, ==, 1);
+  g_assert_true (sorted->pdata[1] == face);
+  tmpl = sorted->pdata[2];
+  g_assert_true (g_bytes_equal (tmpl->data, ac));
+  tmpl = sorted->pdata[3];
+  g_assert_cmpuint (tmpl->valid, ==, 3);
+  tmpl = sorted->pdata[4];
+  g_assert_cmpuint (tmpl->fid, ==, 1);
+  g_assert_cmpint (zk_template_compare (face, face), ==, 0);
+}
+
 static void
 test_faces (void)
 {
@@ -580,6 +608,7 @@ main (int argc, char **argv)
   g_test_add_func ("/records/attendance-corrupt", test_attendance_corrupt);
   g_test_add_func ("/records/templates", test_templates);
   g_test_add_func ("/records/faces", test_faces);
+  g_test_add_func ("/records/template-compare", test_template_compare);
   g_test_add_func ("/records/free-sizes-capture", test_free_sizes_capture);
   g_test_add_func ("/records/query-reply-capture", test_query_reply_capture);
   g_test_add_func ("/records/option-reply", test_option_reply);
