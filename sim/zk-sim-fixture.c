@@ -20,6 +20,39 @@ static const char *const last_names[] = {
   "Pereira", "Quintero", "Ramos",   "Silva",  "Teixeira", "Vidal",   "Zamora",
 };
 
+/* ------------------------------------------------------------ generated data */
+
+GBytes *
+zk_sim_make_template (GRand *rand, guint fp_version, guint size)
+{
+  guint8 *data;
+
+  if (size == 0)
+    size = fp_version >= 10 ? (guint)g_rand_int_range (rand, 500, 1601)
+                            : (guint)g_rand_int_range (rand, 380, 603);
+  size = MAX (size, 8);
+  data = g_malloc (size);
+  for (guint i = 0; i < size; i++)
+    data[i] = (guint8)g_rand_int_range (rand, 0, 256);
+  if (fp_version >= 10)
+    memcpy (data + 2, "SS21", 4);
+  return g_bytes_new_take (data, size);
+}
+
+GBytes *
+zk_sim_make_face_data (GRand *rand, guint size)
+{
+  guint8 *data;
+
+  if (size == 0)
+    size = (guint)g_rand_int_range (rand, 1100, 1500);
+  size = CLAMP (size, 1, ZK_FACE_DATA_MAX);
+  data = g_malloc (size);
+  for (guint i = 0; i < size; i++)
+    data[i] = (guint8)g_rand_int_range (rand, 0, 256);
+  return g_bytes_new_take (data, size);
+}
+
 /* ------------------------------------------------------------ field access */
 
 static gboolean

@@ -12,6 +12,8 @@
 #include <json-glib/json-glib.h>
 
 #include "zk-sim-device.h"
+#include "zk-sim-faults.h"
+#include "zk-sim-hostile.h"
 
 G_BEGIN_DECLS
 
@@ -22,6 +24,11 @@ G_BEGIN_DECLS
 /* returns an array of ZkSimDevice* (owned) */
 GPtrArray *zk_sim_fixture_load_from_data (const char *data, gsize len, GError **error);
 GPtrArray *zk_sim_fixture_load_from_file (const char *path, GError **error);
+
+/* template and face bytes, deterministic for @rand's seed; @size 0 = a
+ * size real terminals use */
+GBytes *zk_sim_make_template (GRand *rand, guint fp_version, guint size);
+GBytes *zk_sim_make_face_data (GRand *rand, guint size);
 
 /* a fixture of @n_devices default devices ("dev0"…) with a few generated
  * users, templates and records each */

@@ -6,8 +6,9 @@
 
 #include <string.h>
 
-#include "zk-sim-device.h"
 #include "zk-error.h"
+#include "zk-sim-faults.h"
+#include "zk-sim-fixture.h"
 #include "zk-sim-hostile.h"
 
 #define TRICKLE_DEFAULT_MS 50
@@ -253,6 +254,7 @@ record_width (ZkSimTable table, guint user_width, guint attlog_width)
     case ZK_SIM_TABLE_ATTLOG:
       return attlog_width;
     case ZK_SIM_TABLE_TEMPLATES:
+    case ZK_SIM_N_TABLES:
     default:
       return 8; /* an entry of [u16 8][u16 uid][u8 fid 200][u8 valid][2 bytes] */
     }
@@ -306,6 +308,7 @@ make_record (const ZkSimHostile *h, ZkSimTable table, guint width, guint64 index
       out[5] = 1;
       break;
     case ZK_SIM_TABLE_ATTLOG:
+    case ZK_SIM_N_TABLES:
     default:
       /* a PIN but time 0: an impossible punch */
       zk_write_u16 (out, (guint16)(1 + index % GHOST_SLOTS));

@@ -141,7 +141,7 @@ conn_close (Conn *conn)
   destroy_source (&conn->timer);
   g_queue_clear_full (&conn->out, (GDestroyNotify)out_item_free);
   if (conn->session != NULL)
-    zk_sim_device_session_free (slot->device, g_steal_pointer (&conn->session));
+    zk_sim_session_free (g_steal_pointer (&conn->session));
   if (conn->udp)
     g_hash_table_steal (slot->peers, conn->key);
   else
@@ -351,7 +351,7 @@ conn_flush_events (Conn *conn)
 
   if (conn->session == NULL || conn->hung)
     return;
-  events = zk_sim_device_session_take_events (conn->slot->device, conn->session);
+  events = zk_sim_session_take_events (conn->session);
   if (events == NULL)
     return;
   conn_queue (conn, events, NULL);
@@ -365,7 +365,7 @@ conn_handle (Conn *conn, const guint8 *data, gsize len)
   ZkSimDisposition disp;
   g_autoptr (GPtrArray) replies = NULL;
 
-  replies = zk_sim_device_handle_packet (conn->slot->device, conn->session, data, len, &disp);
+  replies = zk_sim_session_handle_packet (conn->session, data, len, &disp);
   if (disp.hang)
     conn->hung = TRUE;
   if (disp.close_after == 0 || (replies->len == 0 && !zk_sim_session_is_alive (conn->session)))
@@ -482,7 +482,7 @@ tcp_accept_cb (GSocket *listener, GIOCondition condition, gpointer user_data)
       conn->close_after = -1;
       conn->in = g_byte_array_new ();
       g_queue_init (&conn->out);
-      conn->session = zk_sim_device_session_new (slot->device, ZK_SIM_TRANSPORT_TCP);
+      conn->session = zk_sim_session_new (slot->device, ZK_SIM_TRANSPORT_TCP);
       conn->in_source = g_socket_create_source (socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
       g_source_set_callback (conn->in_source, (GSourceFunc)conn_readable_cb, conn, NULL);
       g_source_attach (conn->in_source, slot->server->context);
@@ -531,7 +531,7 @@ udp_peer (Slot *slot, GSocketAddress *address, const guint8 *data, gsize len)
   conn->close_after = -1;
   conn->in = g_byte_array_new ();
   g_queue_init (&conn->out);
-  conn->session = zk_sim_device_session_new (slot->device, ZK_SIM_TRANSPORT_UDP);
+  conn->session = zk_sim_session_new (slot->device, ZK_SIM_TRANSPORT_UDP);
   g_hash_table_insert (slot->peers, conn->key, conn);
   return conn;
 }

@@ -14,6 +14,7 @@
 #include <gio/gio.h>
 
 #include "zk-sim-device.h"
+#include "zk-sim-session.h"
 
 G_BEGIN_DECLS
 

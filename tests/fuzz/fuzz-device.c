@@ -9,7 +9,8 @@
  * instead of dying at the checksum check. Bits 3–5 of the first byte turn
  * on hostile modes (docs/SIMULATOR.md), so their code is fuzzed too.
  */
-#include "zk-sim-device.h"
+#include "zk-sim-faults.h"
+#include "zk-sim-session.h"
 #include "zk-sim-fixture.h"
 #include "zk-packet.h"
 
@@ -89,7 +90,7 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
             reply_id = zk_reply_id_next (reply_id);
           zk_packet_append (packet, command, session_id, reply_id, payload, len);
         }
-      replies = zk_sim_device_handle_packet (device, session, packet->data, packet->len, NULL);
+      replies = zk_sim_session_handle_packet (session, packet->data, packet->len, NULL);
       g_assert (replies != NULL);
       for (i = 0; i < replies->len; i++)
         {
@@ -104,6 +105,6 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
             session_id = h.session_id;
         }
     }
-  zk_sim_device_session_free (device, session);
+  zk_sim_session_free (session);
   return 0;
 }

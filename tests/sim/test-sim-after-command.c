@@ -9,6 +9,7 @@
 
 #include "test-sim.h"
 #include "zk-client.h"
+#include "zk-sim-faults.h"
 #include "zk-error.h"
 
 /* a reboot closes the device's connections from the server thread: a

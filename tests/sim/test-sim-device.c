@@ -964,7 +964,7 @@ test_handler_garbage (void)
   g_autofree char *json = test_sim_fixture_simple ("G", 5, 1, 5);
   g_autoptr (GPtrArray) devices = zk_sim_fixture_load_from_data (json, strlen (json), NULL);
   ZkSimDevice *device = g_ptr_array_index (devices, 0);
-  ZkSimSession *session = zk_sim_device_session_new (device, ZK_SIM_TRANSPORT_TCP);
+  ZkSimSession *session = zk_sim_session_new (device, ZK_SIM_TRANSPORT_TCP);
   g_autoptr (GRand) rand = g_rand_new_with_seed (3);
   g_autoptr (GPtrArray) first = NULL;
   g_autoptr (GByteArray) packet = g_byte_array_new ();
@@ -974,7 +974,7 @@ test_handler_garbage (void)
   guint16 session_id;
 
   zk_packet_append (packet, ZK_CMD_CONNECT, 0, 0, NULL, 0);
-  first = zk_sim_device_handle_packet (device, session, packet->data, packet->len, NULL);
+  first = zk_sim_session_handle_packet (session, packet->data, packet->len, NULL);
   g_assert_cmpuint (first->len, ==, 1);
   g_assert_true (
       zk_packet_parse (g_bytes_get_data (g_ptr_array_index (first, 0), NULL), 8, TRUE, &h, &p, &n));
@@ -996,9 +996,9 @@ test_handler_garbage (void)
                         session_id, (guint16)(i + 1), payload, len);
       if (g_rand_int_range (rand, 0, 10) == 0)
         g_byte_array_set_size (packet, (guint)g_rand_int_range (rand, 0, (gint32)packet->len + 1));
-      out = zk_sim_device_handle_packet (device, session, packet->data, packet->len, NULL);
+      out = zk_sim_session_handle_packet (session, packet->data, packet->len, NULL);
     }
-  zk_sim_device_session_free (device, session);
+  zk_sim_session_free (session);
 }
 
 int

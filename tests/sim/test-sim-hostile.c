@@ -33,8 +33,7 @@ peer_request (Peer *peer, guint16 command, const void *payload, gsize len)
 
   zk_sim_shape_clear (&peer->disp.shape);
   zk_packet_append (packet, command, peer->session_id, ++peer->reply_id, payload, len);
-  return zk_sim_device_handle_packet (peer->device, peer->session, packet->data, packet->len,
-                                      &peer->disp);
+  return zk_sim_session_handle_packet (peer->session, packet->data, packet->len, &peer->disp);
 }
 
 static Peer *
@@ -45,7 +44,7 @@ peer_new (ZkSimDevice *device)
   ZkHeader header;
 
   peer->device = g_object_ref (device);
-  peer->session = zk_sim_device_session_new (device, ZK_SIM_TRANSPORT_TCP);
+  peer->session = zk_sim_session_new (device, ZK_SIM_TRANSPORT_TCP);
   out = peer_request (peer, ZK_CMD_CONNECT, NULL, 0);
   g_assert_cmpuint (out->len, ==, 1);
   g_assert_true (zk_packet_parse (g_bytes_get_data (out->pdata[0], NULL),
@@ -59,7 +58,7 @@ static void
 peer_free (Peer *peer)
 {
   zk_sim_shape_clear (&peer->disp.shape);
-  zk_sim_device_session_free (peer->device, peer->session);
+  zk_sim_session_free (peer->session);
   g_object_unref (peer->device);
   g_free (peer);
 }

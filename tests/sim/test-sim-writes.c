@@ -9,6 +9,7 @@
 
 #include "test-sim.h"
 #include "zk-client.h"
+#include "zk-sim-fixture.h"
 
 static char *
 fixture (void)
