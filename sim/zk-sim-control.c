@@ -176,7 +176,7 @@ run_add_template (Call *call, GError **error)
   g_autoptr (GRand) rand = NULL;
   g_autoptr (GBytes) data = NULL;
   g_autoptr (ZkTemplate) tmpl = NULL;
-  ZkSimProfile p;
+  g_auto (ZkSimProfile) p = { 0 };
 
   if (!parse_u (argv[2], 65534, &uid, "uid", error)
       || !parse_u (argv[3], face ? 14 : 9, &fid, "fid", error)
@@ -186,7 +186,6 @@ run_add_template (Call *call, GError **error)
   rand = g_rand_new_with_seed ((guint32)(uid << 8 | fid));
   data = face ? zk_sim_make_face_data (rand, (guint)size)
               : zk_sim_make_template (rand, p.fp_version, (guint)size);
-  zk_sim_profile_clear (&p);
   tmpl = zk_template_new ((guint16)uid, (guint8)fid, 1, data);
   if (face ? !zk_sim_device_set_face (call->device, tmpl, error)
            : !zk_sim_device_set_template (call->device, tmpl, error))

@@ -74,6 +74,8 @@ void zk_sim_profile_init (ZkSimProfile *profile);
 void zk_sim_profile_clear (ZkSimProfile *profile);
 void zk_sim_profile_copy (const ZkSimProfile *src, ZkSimProfile *dest);
 
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ZkSimProfile, zk_sim_profile_clear)
+
 /* per-device counters */
 typedef struct
 {

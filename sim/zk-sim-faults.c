@@ -180,118 +180,166 @@ zk_sim_device_apply_fault (ZkSimDevice *self,
   return ok;
 }
 
+/* ------------------------------------------------------------ by name */
+
+/* sets the fault @field of @f from @args */
+typedef gboolean (*FaultFunc) (
+    ZkSimDevice *self, ZkSimFaults *f, glong field, const char *const *args, GError **error);
+
+static gboolean
+fault_clear (
+    ZkSimDevice *self, ZkSimFaults *f, glong field, const char *const *args, GError **error)
+{
+  memset (f, 0, sizeof *f);
+  disarm_locked (self);
+  zk_sim_hostile_clear (&self->hostile);
+  return TRUE;
+}
+
+static gboolean
+fault_flag (ZkSimDevice *self, ZkSimFaults *f, glong field, const char *const *args, GError **error)
+{
+  G_STRUCT_MEMBER (gboolean, f, field) = TRUE;
+  return TRUE;
+}
+
+/* the Nth request from now (default 1) */
+static gboolean
+fault_nth (ZkSimDevice *self, ZkSimFaults *f, glong field, const char *const *args, GError **error)
+{
+  guint v = 1;
+
+  if (!parse_uint_arg (args, 0, &v, FALSE, error))
+    return FALSE;
+  G_STRUCT_MEMBER (guint, f, field) = v ? v : 1;
+  return TRUE;
+}
+
+static gboolean
+fault_drop_fraction (
+    ZkSimDevice *self, ZkSimFaults *f, glong field, const char *const *args, GError **error)
+{
+  double d;
+  char *end = NULL;
+
+  if (args == NULL || args[0] == NULL)
+    {
+      g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT, "missing fraction");
+      return FALSE;
+    }
+  d = g_ascii_strtod (args[0], &end);
+  if (end == args[0] || *end != '\0' || !(d >= 0.0 && d <= 1.0))
+    {
+      g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT, "fraction must be between 0 and 1");
+      return FALSE;
+    }
+  f->drop_fraction = d;
+  return parse_uint_arg (args, 1, &f->fault_seed, FALSE, error);
+}
+
+static gboolean
+fault_delay (
+    ZkSimDevice *self, ZkSimFaults *f, glong field, const char *const *args, GError **error)
+{
+  guint v = 0;
+
+  if (!parse_uint_arg (args, 0, &v, TRUE, error))
+    return FALSE;
+  f->delay_ms = MIN (v, 600000);
+  return TRUE;
+}
+
+/* the next N replies, or all of them */
+static gboolean
+fault_corrupt (
+    ZkSimDevice *self, ZkSimFaults *f, glong field, const char *const *args, GError **error)
+{
+  guint v = G_MAXUINT;
+
+  if (!parse_uint_arg (args, 0, &v, FALSE, error))
+    return FALSE;
+  f->corrupt_checksum = v ? v : G_MAXUINT;
+  return TRUE;
+}
+
+static gboolean
+fault_wrong_key (
+    ZkSimDevice *self, ZkSimFaults *f, glong field, const char *const *args, GError **error)
+{
+  f->wrong_key = TRUE;
+  return parse_uint_arg (args, 0, &f->wrong_key_value, FALSE, error);
+}
+
+#define FIELD(name) G_STRUCT_OFFSET (ZkSimFaults, name)
+
+static const struct
+{
+  const char *name;
+  FaultFunc apply;
+  glong field;
+} fault_kinds[] = {
+  { "clear", fault_clear, 0 },
+  { "drop-request", fault_nth, FIELD (drop_request) },
+  { "drop-reply", fault_nth, FIELD (drop_reply) },
+  { "close-after", fault_nth, FIELD (close_after) },
+  { "drop-fraction", fault_drop_fraction, 0 },
+  { "delay", fault_delay, 0 },
+  { "close-mid-stream", fault_flag, FIELD (close_mid_stream) },
+  { "corrupt-checksum", fault_corrupt, 0 },
+  { "hang", fault_flag, FIELD (hang) },
+  { "hang-mid-transfer", fault_flag, FIELD (hang_mid_transfer) },
+  { "ack-drop-writes", fault_flag, FIELD (ack_drop_writes) },
+  { "busy", fault_flag, FIELD (busy) },
+  { "wrong-key", fault_wrong_key, 0 },
+  { "full", fault_flag, FIELD (full) },
+  { "keep-disabled", fault_flag, FIELD (keep_disabled) },
+};
+
+/* "clock OFFSET_S": the device clock moves, no fault is kept */
+static gboolean
+set_clock (ZkSimDevice *self, const char *const *args, GError **error)
+{
+  gint64 offset;
+
+  if (args == NULL || args[0] == NULL)
+    {
+      g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT, "missing offset");
+      return FALSE;
+    }
+  if (!g_ascii_string_to_signed (args[0], 10, -3153600000LL, 3153600000LL, &offset, error))
+    return FALSE;
+  self->profile.clock_offset_s = offset;
+  return TRUE;
+}
+
 static gboolean
 apply_fault_locked (ZkSimDevice *self, const char *name, const char *const *args, GError **error)
 {
   ZkSimFaults f;
-  guint v = 0;
 
-  get_faults_locked (self, &f);
-  if (g_str_equal (name, "clear"))
-    {
-      memset (&f, 0, sizeof f);
-      disarm_locked (self);
-      zk_sim_hostile_clear (&self->hostile);
-    }
-  else if (zk_sim_hostile_is_mode (name))
+  if (zk_sim_hostile_is_mode (name))
     return zk_sim_hostile_apply (&self->hostile, name, args, error);
-  else if (g_str_equal (name, "after-command"))
+  if (g_str_equal (name, "after-command"))
     return arm_locked (self, args, error);
-  else if (g_str_equal (name, "drop-request") || g_str_equal (name, "drop-reply")
-           || g_str_equal (name, "close-after"))
-    {
-      v = 1;
-      if (!parse_uint_arg (args, 0, &v, FALSE, error))
-        return FALSE;
-      if (v == 0)
-        v = 1;
-      if (g_str_equal (name, "drop-request"))
-        f.drop_request = v;
-      else if (g_str_equal (name, "drop-reply"))
-        f.drop_reply = v;
-      else
-        f.close_after = v;
-    }
-  else if (g_str_equal (name, "drop-fraction"))
-    {
-      double d;
-      char *end = NULL;
-
-      if (args == NULL || args[0] == NULL)
-        {
-          g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT, "missing fraction");
-          return FALSE;
-        }
-      d = g_ascii_strtod (args[0], &end);
-      if (end == args[0] || *end != '\0' || !(d >= 0.0 && d <= 1.0))
-        {
-          g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT,
-                       "fraction must be between 0 and 1");
-          return FALSE;
-        }
-      f.drop_fraction = d;
-      if (!parse_uint_arg (args, 1, &f.fault_seed, FALSE, error))
-        return FALSE;
-    }
-  else if (g_str_equal (name, "delay"))
-    {
-      if (!parse_uint_arg (args, 0, &v, TRUE, error))
-        return FALSE;
-      f.delay_ms = MIN (v, 600000);
-    }
-  else if (g_str_equal (name, "close-mid-stream"))
-    f.close_mid_stream = TRUE;
-  else if (g_str_equal (name, "corrupt-checksum"))
-    {
-      v = G_MAXUINT;
-      if (!parse_uint_arg (args, 0, &v, FALSE, error))
-        return FALSE;
-      f.corrupt_checksum = v ? v : G_MAXUINT;
-    }
-  else if (g_str_equal (name, "hang"))
-    f.hang = TRUE;
-  else if (g_str_equal (name, "hang-mid-transfer"))
-    f.hang_mid_transfer = TRUE;
-  else if (g_str_equal (name, "ack-drop-writes"))
-    f.ack_drop_writes = TRUE;
-  else if (g_str_equal (name, "busy"))
-    f.busy = TRUE;
-  else if (g_str_equal (name, "wrong-key"))
-    {
-      f.wrong_key = TRUE;
-      if (!parse_uint_arg (args, 0, &f.wrong_key_value, FALSE, error))
-        return FALSE;
-    }
-  else if (g_str_equal (name, "full"))
-    f.full = TRUE;
-  else if (g_str_equal (name, "keep-disabled"))
-    f.keep_disabled = TRUE;
-  else if (g_str_equal (name, "reboot"))
+  if (g_str_equal (name, "reboot"))
     {
       zk_sim_device_reboot_locked (self);
       return TRUE;
     }
-  else if (g_str_equal (name, "clock"))
+  if (g_str_equal (name, "clock"))
+    return set_clock (self, args, error);
+  for (gsize i = 0; i < G_N_ELEMENTS (fault_kinds); i++)
     {
-      gint64 offset;
-
-      if (args == NULL || args[0] == NULL
-          || !g_ascii_string_to_signed (args[0], 10, -3153600000LL, 3153600000LL, &offset, error))
-        {
-          if (error && *error == NULL)
-            g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT, "missing offset");
-          return FALSE;
-        }
-      self->profile.clock_offset_s = offset;
+      if (!g_str_equal (name, fault_kinds[i].name))
+        continue;
+      get_faults_locked (self, &f);
+      if (!fault_kinds[i].apply (self, &f, fault_kinds[i].field, args, error))
+        return FALSE;
+      faults_set_locked (self, &f);
       return TRUE;
     }
-  else
-    {
-      g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT, "unknown fault “%s”", name);
-      return FALSE;
-    }
-  faults_set_locked (self, &f);
-  return TRUE;
+  g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT, "unknown fault “%s”", name);
+  return FALSE;
 }
 
 GStrv

@@ -496,7 +496,7 @@ static const DirtyUser dirty_users[] = {
 gboolean
 zk_sim_device_add_dirty_records (ZkSimDevice *device, GError **error)
 {
-  ZkSimProfile p;
+  g_auto (ZkSimProfile) p = { 0 };
   g_autoptr (GRand) rand = g_rand_new_with_seed (60000);
   gboolean ok = TRUE;
 
@@ -537,6 +537,5 @@ zk_sim_device_add_dirty_records (ZkSimDevice *device, GError **error)
       att.time = (ZkTime){ 2024, 5, 6, 7, (guint8)i, 0 };
       zk_sim_device_add_attendance (device, &att);
     }
-  zk_sim_profile_clear (&p);
   return ok;
 }
