@@ -14,6 +14,7 @@
 
 #include <string.h>
 
+#include "zk-client-fuzz.h"
 #include "zk-client.h"
 #include "zk-packet.h"
 
