@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """hostile.py — biosyncd and biosync-zk against a hostile terminal, for longer
 
-The CI forms are tests/daemon/test_hostile_terminal.py, tests/client/test-client-hostile.c
+The CI forms are tests/daemon/test_hostile_terminal.py, tests/zk/test-client-hostile.c
 and tests/tools/test-biosync-zk.py (hostile-*). This script runs every hostile
 mode of the simulator (docs/SIMULATOR.md) for as long as asked, with payloads as
 big as asked, and prints for each mode: the area syncs run and their time,
