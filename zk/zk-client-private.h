@@ -73,15 +73,6 @@ gboolean zk_client_run_op (ZkClient *self,
                            gpointer data,
                            GCancellable *cancellable,
                            GError **error);
-/* run_op of one request whose success is ACK_OK */
-gboolean zk_client_run_simple (ZkClient *self,
-                               const char *what,
-                               gboolean idempotent,
-                               guint16 command,
-                               const guint8 *payload,
-                               gsize payload_len,
-                               GCancellable *cancellable,
-                               GError **error);
 /* one request on the connection; a stream may bring ZK_CLIENT_STREAM_MAX */
 gboolean zk_client_transact (ZkClient *self,
                              guint16 command,
@@ -120,9 +111,17 @@ gboolean zk_client_read_optional_option (ZkClient *self,
                                          GError **error);
 /* learns ~ZKFPVersion once: v9 firmware takes templates inline */
 gboolean zk_client_ensure_fp_version (ZkClient *self, GCancellable *cancellable, GError **error);
-/* does the device do binary faces? asks FaceFunOn once per client */
-gboolean zk_client_ensure_face_support (ZkClient *self, GCancellable *cancellable, GError **error);
-void zk_client_set_faces_unsupported (GError **error);
+/* before a face command: FALSE (ZK_ERROR_UNSUPPORTED) when the device is
+ * known to lack binary faces */
+gboolean zk_client_faces_possible (ZkClient *self, GError **error);
+/* what the answer to a face command says of the device: ACK_UNKNOWN is a
+ * device without binary faces; ACK_ERROR may be one too (face7 says "none
+ * for this user" the same way), so it asks FaceFunOn, once. FALSE when
+ * the device has no faces */
+gboolean zk_client_faces_answer (ZkClient *self,
+                                 const ZkReply *reply,
+                                 GCancellable *cancellable,
+                                 GError **error);
 
 /* the device's count and capacity of @table in @sizes (-1 for none) */
 gint32 zk_sizes_count (const ZkSizes *sizes, ZkTable table);

@@ -29,47 +29,84 @@
 /* a free-sizes reply this recent (and no write since) serves as count hint */
 #define SIZES_FRESH_US (1 * G_TIME_SPAN_SECOND)
 
-/* ------------------------------------------------------------ read limits */
+/* ------------------------------------------------------------ the tables */
+
+typedef GPtrArray *(*DecodeFunc) (
+    ZkClient *self, const guint8 *records, gsize len, guint hint, ZkSkips *skips, GError **error);
+
+static GPtrArray *decode_users (
+    ZkClient *self, const guint8 *records, gsize len, guint hint, ZkSkips *skips, GError **error);
+static GPtrArray *decode_templates (
+    ZkClient *self, const guint8 *records, gsize len, guint hint, ZkSkips *skips, GError **error);
+static GPtrArray *decode_attendance (
+    ZkClient *self, const guint8 *records, gsize len, guint hint, ZkSkips *skips, GError **error);
+
+/* what the client knows of each table */
+static const struct
+{
+  const char *name;      /* zk_table_to_string() */
+  const char *what;      /* the operation's name in errors */
+  guint64 max_records;   /* the protocol's bound */
+  guint64 record_bytes;  /* the widest record on the wire */
+  glong count, capacity; /* its figures in ZkSizes */
+  guint8 query[11];      /* CMD_QUERY_DATA */
+  GDestroyNotify free_func;
+  DecodeFunc decode;
+} tables[ZK_N_TABLES] = {
+  [ZK_TABLE_USERS] = { "user",
+                       "reading users",
+                       MAX_SLOTS,
+                       ZK_USER_SIZE_72,
+                       G_STRUCT_OFFSET (ZkSizes, users),
+                       G_STRUCT_OFFSET (ZkSizes, user_capacity),
+                       { 1, ZK_CMD_USERTEMP_RRQ, 0, ZK_FCT_USER },
+                       (GDestroyNotify)zk_user_free,
+                       decode_users },
+  [ZK_TABLE_TEMPLATES] = { "template",
+                           "reading fingerprint templates",
+                           (guint64)MAX_SLOTS *MAX_FINGERS,
+                           6 + TEMPLATE_READ_MAX,
+                           G_STRUCT_OFFSET (ZkSizes, fingers),
+                           G_STRUCT_OFFSET (ZkSizes, finger_capacity),
+                           { 1, ZK_CMD_DB_RRQ, 0, ZK_FCT_FINGERTMP },
+                           (GDestroyNotify)zk_template_free,
+                           decode_templates },
+  [ZK_TABLE_ATTENDANCE] = { "attendance",
+                            "reading attendance",
+                            MAX_PUNCHES,
+                            ATTENDANCE_WIDTH_MAX,
+                            G_STRUCT_OFFSET (ZkSizes, records),
+                            G_STRUCT_OFFSET (ZkSizes, record_capacity),
+                            { 1, ZK_CMD_ATTLOG_RRQ },
+                            (GDestroyNotify)zk_attendance_free,
+                            decode_attendance },
+};
 
 const char *
 zk_table_to_string (ZkTable table)
 {
-  switch (table)
-    {
-    case ZK_TABLE_USERS:
-      return "user";
-    case ZK_TABLE_TEMPLATES:
-      return "template";
-    case ZK_TABLE_ATTENDANCE:
-      return "attendance";
-    case ZK_N_TABLES:
-    default:
-      return "unknown";
-    }
+  return table < ZK_N_TABLES ? tables[table].name : "unknown";
 }
 
-/* the widest a record of @table can be on the wire */
-static guint64
-record_bytes_max (ZkTable table)
+gint32
+zk_sizes_count (const ZkSizes *sizes, ZkTable table)
 {
-  switch (table)
-    {
-    case ZK_TABLE_USERS:
-      return ZK_USER_SIZE_72;
-    case ZK_TABLE_TEMPLATES:
-      return 6 + TEMPLATE_READ_MAX;
-    case ZK_TABLE_ATTENDANCE:
-    case ZK_N_TABLES:
-    default:
-      return ATTENDANCE_WIDTH_MAX;
-    }
+  return table < ZK_N_TABLES ? G_STRUCT_MEMBER (gint32, sizes, tables[table].count) : -1;
 }
+
+gint32
+zk_sizes_capacity (const ZkSizes *sizes, ZkTable table)
+{
+  return table < ZK_N_TABLES ? G_STRUCT_MEMBER (gint32, sizes, tables[table].capacity) : -1;
+}
+
+/* ------------------------------------------------------------ read limits */
 
 static void
 limit_for_records (ZkTable table, guint64 records, ZkReadLimit *limit)
 {
   /* the table blob: [u32 length][records] */
-  limit->max_bytes = MIN (4 + records * record_bytes_max (table), ZK_CLIENT_BLOB_MAX);
+  limit->max_bytes = MIN (4 + records * tables[table].record_bytes, ZK_CLIENT_BLOB_MAX);
   limit->max_records = (guint)MIN (records, G_MAXUINT);
 }
 
@@ -78,54 +115,7 @@ zk_read_limit_default (ZkTable table, ZkReadLimit *limit)
 {
   g_return_if_fail (table < ZK_N_TABLES && limit != NULL);
 
-  switch (table)
-    {
-    case ZK_TABLE_USERS:
-      limit_for_records (table, MAX_SLOTS, limit);
-      break;
-    case ZK_TABLE_TEMPLATES:
-      limit_for_records (table, (guint64)MAX_SLOTS * MAX_FINGERS, limit);
-      break;
-    case ZK_TABLE_ATTENDANCE:
-    case ZK_N_TABLES:
-    default:
-      limit_for_records (table, MAX_PUNCHES, limit);
-      break;
-    }
-}
-
-gint32
-zk_sizes_count (const ZkSizes *sizes, ZkTable table)
-{
-  switch (table)
-    {
-    case ZK_TABLE_USERS:
-      return sizes->users;
-    case ZK_TABLE_TEMPLATES:
-      return sizes->fingers;
-    case ZK_TABLE_ATTENDANCE:
-      return sizes->records;
-    case ZK_N_TABLES:
-    default:
-      return -1;
-    }
-}
-
-gint32
-zk_sizes_capacity (const ZkSizes *sizes, ZkTable table)
-{
-  switch (table)
-    {
-    case ZK_TABLE_USERS:
-      return sizes->user_capacity;
-    case ZK_TABLE_TEMPLATES:
-      return sizes->finger_capacity;
-    case ZK_TABLE_ATTENDANCE:
-      return sizes->record_capacity;
-    case ZK_N_TABLES:
-    default:
-      return -1;
-    }
+  limit_for_records (table, tables[table].max_records, limit);
 }
 
 guint64
@@ -386,14 +376,53 @@ records_within_limit (ZkClient *self, ZkTable table, gsize len, guint width, GEr
   return FALSE;
 }
 
-static const guint8 query_users[11]
-    = { 1, ZK_CMD_USERTEMP_RRQ, 0, ZK_FCT_USER, 0, 0, 0, 0, 0, 0, 0 };
-static const guint8 query_templates[11]
-    = { 1, ZK_CMD_DB_RRQ, 0, ZK_FCT_FINGERTMP, 0, 0, 0, 0, 0, 0, 0 };
-static const guint8 query_attendance[11] = { 1, ZK_CMD_ATTLOG_RRQ, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+/* ------------------------------------------------------------ records */
 
+static GPtrArray *
+decode_users (
+    ZkClient *self, const guint8 *records, gsize len, guint hint, ZkSkips *skips, GError **error)
+{
+  guint width = zk_users_infer_width (len, hint, self->user_width);
+  GPtrArray *users;
+
+  if (!records_within_limit (self, ZK_TABLE_USERS, len, width, error))
+    return NULL;
+  users = zk_users_decode (records, len, hint, self->user_width, self->encoding, &width, skips,
+                           error);
+  if (users != NULL && (width == ZK_USER_SIZE_72 || width == ZK_USER_SIZE_28))
+    self->user_width = width;
+  return users;
+}
+
+static GPtrArray *
+decode_templates (
+    ZkClient *self, const guint8 *records, gsize len, guint hint, ZkSkips *skips, GError **error)
+{
+  return zk_templates_decode (records, len, self->limits[ZK_TABLE_TEMPLATES].max_records, skips,
+                              error);
+}
+
+static GPtrArray *
+decode_attendance (
+    ZkClient *self, const guint8 *records, gsize len, guint hint, ZkSkips *skips, GError **error)
+{
+  guint width = zk_attendance_infer_width (len, hint, self->att_width);
+  GPtrArray *records_out;
+
+  if (!records_within_limit (self, ZK_TABLE_ATTENDANCE, len, width, error))
+    return NULL;
+  records_out = zk_attendance_decode (records, len, hint, self->att_width, &width, skips, error);
+  if (records_out != NULL)
+    self->att_width = width;
+  return records_out;
+}
+
+/* one read of a table: @query, and what came of the attempt that counted */
 typedef struct
 {
+  ZkTable table;
+  const guint8 *query;
+  guint count;    /* a range of the attendance log: how many; 0 = the whole table */
   ZkSkips *skips; /* of the last attempt (a retried read decodes again) */
   GPtrArray *result;
 } ReadOp;
@@ -407,178 +436,99 @@ read_op_clear (ReadOp *op)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ReadOp, read_op_clear)
 
-/* the records of one table: FALSE on error; TRUE with *@blob NULL when the
- * device holds none (its count is 0, or it sent an empty table), then
- * op->result is already an empty array of @free_func */
+/* a fresh attempt at @op: its blob and the records in it, none at all
+ * when the device counts none (@hint 0) */
 static gboolean
-read_records (ZkClient *self,
-              ReadOp *op,
-              ZkTable table,
-              const guint8 *query,
-              GDestroyNotify free_func,
-              GByteArray **blob,
-              const guint8 **records,
-              gsize *len,
-              gint *hint,
-              GCancellable *cancellable,
-              GError **error)
+read_op_records (ZkClient *self,
+                 ReadOp *op,
+                 gint hint,
+                 GByteArray **blob,
+                 const guint8 **records,
+                 gsize *len,
+                 GCancellable *cancellable,
+                 GError **error)
 {
-  g_autoptr (GByteArray) data = NULL;
-
-  *blob = NULL;
-  g_clear_pointer (&op->result, g_ptr_array_unref);
-  g_clear_pointer (&op->skips, zk_skips_free);
+  read_op_clear (op);
   op->skips = zk_skips_new ();
-  if (!zk_client_count_hint (self, table, hint, cancellable, error))
-    return FALSE;
-  if (*hint != 0)
+  if (hint != 0)
     {
-      data = read_table (self, table, query, *hint, cancellable, error);
-      if (data == NULL || !blob_records (data, records, len, error))
+      *blob = read_table (self, op->table, op->query, hint, cancellable, error);
+      if (*blob == NULL || !blob_records (*blob, records, len, error))
         return FALSE;
     }
-  if (data == NULL || *len == 0)
-    {
-      op->result = g_ptr_array_new_with_free_func (free_func);
-      return TRUE;
-    }
-  *blob = g_steal_pointer (&data);
+  if (*len == 0)
+    op->result = g_ptr_array_new_with_free_func (tables[op->table].free_func);
   return TRUE;
 }
 
 static gboolean
-op_read_users (ZkClient *self, gpointer data, GCancellable *cancellable, GError **error)
+op_read (ZkClient *self, gpointer data, GCancellable *cancellable, GError **error)
 {
   ReadOp *op = data;
   g_autoptr (GByteArray) blob = NULL;
   const guint8 *records = NULL;
   gsize len = 0;
-  guint width = 0;
   gint hint;
 
-  if (!read_records (self, op, ZK_TABLE_USERS, query_users, (GDestroyNotify)zk_user_free, &blob,
-                     &records, &len, &hint, cancellable, error))
+  if (!zk_client_count_hint (self, op->table, &hint, cancellable, error)
+      || !read_op_records (self, op, hint, &blob, &records, &len, cancellable, error))
     return FALSE;
-  if (blob == NULL)
-    return TRUE;
-  width = zk_users_infer_width (len, hint > 0 ? (guint)hint : 0, self->user_width);
-  if (!records_within_limit (self, ZK_TABLE_USERS, len, width, error))
-    return FALSE;
-  op->result = zk_users_decode (records, len, hint > 0 ? (guint)hint : 0, self->user_width,
-                                self->encoding, &width, op->skips, error);
   if (op->result == NULL)
-    return FALSE;
-  if (width == ZK_USER_SIZE_72 || width == ZK_USER_SIZE_28)
-    self->user_width = width;
-  return TRUE;
-}
-
-static gboolean
-op_read_templates (ZkClient *self, gpointer data, GCancellable *cancellable, GError **error)
-{
-  ReadOp *op = data;
-  g_autoptr (GByteArray) blob = NULL;
-  const guint8 *records = NULL;
-  gsize len = 0;
-  gint hint;
-
-  if (!read_records (self, op, ZK_TABLE_TEMPLATES, query_templates,
-                     (GDestroyNotify)zk_template_free, &blob, &records, &len, &hint, cancellable,
-                     error))
-    return FALSE;
-  if (blob == NULL)
-    return TRUE;
-  op->result = zk_templates_decode (records, len, self->limits[ZK_TABLE_TEMPLATES].max_records,
-                                    op->skips, error);
+    op->result = tables[op->table].decode (self, records, len, hint > 0 ? (guint)hint : 0,
+                                           op->skips, error);
   return op->result != NULL;
 }
 
+/* the range is not empty: ACK_ERROR is a refusal, not "no records".
+ * Fewer records than asked may come back: a width learnt from a full
+ * read beats the count, and a part of the log teaches nothing about its
+ * width; what came back is checked by the caller, as firmware may ignore
+ * the range or read it differently */
 static gboolean
-op_read_attendance (ZkClient *self, gpointer data, GCancellable *cancellable, GError **error)
+op_read_range (ZkClient *self, gpointer data, GCancellable *cancellable, GError **error)
 {
   ReadOp *op = data;
   g_autoptr (GByteArray) blob = NULL;
   const guint8 *records = NULL;
   gsize len = 0;
   guint width = 0;
-  gint hint;
 
-  if (!read_records (self, op, ZK_TABLE_ATTENDANCE, query_attendance,
-                     (GDestroyNotify)zk_attendance_free, &blob, &records, &len, &hint, cancellable,
-                     error))
+  if (!read_op_records (self, op, (gint)MIN (op->count, G_MAXINT), &blob, &records, &len,
+                        cancellable, error))
     return FALSE;
-  if (blob == NULL)
-    return TRUE;
-  width = zk_attendance_infer_width (len, hint > 0 ? (guint)hint : 0, self->att_width);
-  if (!records_within_limit (self, ZK_TABLE_ATTENDANCE, len, width, error))
-    return FALSE;
-  op->result = zk_attendance_decode (records, len, hint > 0 ? (guint)hint : 0, self->att_width,
-                                     &width, op->skips, error);
   if (op->result == NULL)
-    return FALSE;
-  self->att_width = width;
-  return TRUE;
-}
-
-typedef struct
-{
-  ReadOp read;
-  guint start;
-  guint count;
-} RangeOp;
-
-/* 1503 with inner 13 and a start: param 1 the first record (1-based; 0
- * would mean the whole log), param 2 how many (ZK-PROTOCOL.md §3.2) */
-static gboolean
-op_read_attendance_range (ZkClient *self, gpointer data, GCancellable *cancellable, GError **error)
-{
-  RangeOp *op = data;
-  guint8 query[11] = { 1 };
-  g_autoptr (GByteArray) table = NULL;
-  const guint8 *records = NULL;
-  gsize len = 0;
-  guint width = 0;
-
-  g_clear_pointer (&op->read.result, g_ptr_array_unref);
-  g_clear_pointer (&op->read.skips, zk_skips_free);
-  op->read.skips = zk_skips_new ();
-  zk_write_u16 (query + 1, ZK_CMD_ATTLOG_RRQ);
-  zk_write_u32 (query + 3, op->start);
-  zk_write_u32 (query + 7, op->count);
-  /* the range is not empty: ACK_ERROR is a refusal, not "no records" */
-  table = read_table (self, ZK_TABLE_ATTENDANCE, query, (gint)MIN (op->count, G_MAXINT),
-                      cancellable, error);
-  if (table == NULL || !blob_records (table, &records, &len, error))
-    return FALSE;
-  if (len == 0)
-    {
-      op->read.result = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_attendance_free);
-      return TRUE;
-    }
-  /* fewer records than asked may come back: a width learnt from a full
-   * read beats the count; what came back is checked by the caller, as
-   * firmware may ignore the range or read it differently */
-  op->read.result = zk_attendance_decode (records, len, self->att_width ? 0 : op->count,
-                                          self->att_width, &width, op->read.skips, error);
-  return op->read.result != NULL;
+    op->result = zk_attendance_decode (records, len, self->att_width ? 0 : op->count,
+                                       self->att_width, &width, op->skips, error);
+  return op->result != NULL;
 }
 
 static GPtrArray *
 run_read (ZkClient *self,
+          ReadOp *op,
           const char *what,
-          ZkClientOp func,
           GPtrArray *warnings,
           GCancellable *cancellable,
           GError **error)
 {
-  g_auto (ReadOp) op = { NULL, NULL };
-
-  if (!zk_client_run_op (self, what, TRUE, func, &op, cancellable, error))
+  if (!zk_client_run_op (self, what, TRUE, op->count ? op_read_range : op_read, op, cancellable,
+                         error))
     return NULL;
   /* one line per reason, from the attempt that counted */
   if (warnings != NULL)
-    zk_skips_summarize (op.skips, warnings);
-  return g_steal_pointer (&op.result);
+    zk_skips_summarize (op->skips, warnings);
+  return g_steal_pointer (&op->result);
+}
+
+static GPtrArray *
+read_whole (
+    ZkClient *self, ZkTable table, GPtrArray *warnings, GCancellable *cancellable, GError **error)
+{
+  g_auto (ReadOp) op = { table, tables[table].query, 0, NULL, NULL };
+
+  g_return_val_if_fail (ZK_IS_CLIENT (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return run_read (self, &op, tables[table].what, warnings, cancellable, error);
 }
 
 GPtrArray *
@@ -587,10 +537,7 @@ zk_client_read_users (ZkClient *self,
                       GCancellable *cancellable,
                       GError **error)
 {
-  g_return_val_if_fail (ZK_IS_CLIENT (self), NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  return run_read (self, "reading users", op_read_users, warnings, cancellable, error);
+  return read_whole (self, ZK_TABLE_USERS, warnings, cancellable, error);
 }
 
 GPtrArray *
@@ -599,11 +546,7 @@ zk_client_read_templates (ZkClient *self,
                           GCancellable *cancellable,
                           GError **error)
 {
-  g_return_val_if_fail (ZK_IS_CLIENT (self), NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  return run_read (self, "reading fingerprint templates", op_read_templates, warnings, cancellable,
-                   error);
+  return read_whole (self, ZK_TABLE_TEMPLATES, warnings, cancellable, error);
 }
 
 GPtrArray *
@@ -612,12 +555,11 @@ zk_client_read_attendance (ZkClient *self,
                            GCancellable *cancellable,
                            GError **error)
 {
-  g_return_val_if_fail (ZK_IS_CLIENT (self), NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  return run_read (self, "reading attendance", op_read_attendance, warnings, cancellable, error);
+  return read_whole (self, ZK_TABLE_ATTENDANCE, warnings, cancellable, error);
 }
 
+/* 1503 with inner 13 and a start: param 1 the first record (1-based; 0
+ * would mean the whole log), param 2 how many (ZK-PROTOCOL.md §3.2) */
 GPtrArray *
 zk_client_read_attendance_range (ZkClient *self,
                                  guint start,
@@ -626,23 +568,17 @@ zk_client_read_attendance_range (ZkClient *self,
                                  GCancellable *cancellable,
                                  GError **error)
 {
-  g_auto (ReadOp) read = { NULL, NULL };
-  RangeOp op = { { NULL, NULL }, start, count };
+  guint8 query[11] = { 1 };
+  g_auto (ReadOp) op = { ZK_TABLE_ATTENDANCE, query, count, NULL, NULL };
 
   g_return_val_if_fail (ZK_IS_CLIENT (self), NULL);
   g_return_val_if_fail (start >= 1 && count >= 1, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (!zk_client_run_op (self, "reading attendance records", TRUE, op_read_attendance_range, &op,
-                         cancellable, error))
-    {
-      read_op_clear (&op.read);
-      return NULL;
-    }
-  read = op.read;
-  if (warnings != NULL)
-    zk_skips_summarize (read.skips, warnings);
-  return g_steal_pointer (&read.result);
+  zk_write_u16 (query + 1, ZK_CMD_ATTLOG_RRQ);
+  zk_write_u32 (query + 3, start);
+  zk_write_u32 (query + 7, count);
+  return run_read (self, &op, "reading attendance records", warnings, cancellable, error);
 }
 
 /* learns the user record width without writing anything when the device
@@ -650,16 +586,14 @@ zk_client_read_attendance_range (ZkClient *self,
 gboolean
 zk_client_learn_user_width (ZkClient *self, GCancellable *cancellable, GError **error)
 {
-  g_auto (ReadOp) op = { NULL, NULL };
+  g_auto (ReadOp) op = { ZK_TABLE_USERS, tables[ZK_TABLE_USERS].query, 0, NULL, NULL };
   gint hint;
 
   if (self->user_width != 0)
     return TRUE;
   if (!zk_client_count_hint (self, ZK_TABLE_USERS, &hint, cancellable, error))
     return FALSE;
-  if (hint == 0)
-    return TRUE;
-  if (!op_read_users (self, &op, cancellable, error))
+  if (hint != 0 && !op_read (self, &op, cancellable, error))
     {
       g_prefix_error (error, "learning the user record width: ");
       return FALSE;
@@ -745,44 +679,26 @@ op_read_faces (ZkClient *self, gpointer data, GCancellable *cancellable, GError 
   guint8 request[3];
 
   g_clear_pointer (&op->result, g_ptr_array_unref);
-  if (self->faces == SUPPORT_NO)
-    {
-      zk_client_set_faces_unsupported (error);
-      return FALSE;
-    }
+  if (!zk_client_faces_possible (self, error))
+    return FALSE;
   zk_write_u16 (request, op->uid);
   request[2] = ZK_FACE_ALL_INDEX;
   /* at most 15 faces of one user (a little slack for firmware padding) */
   if (!zk_connection_transact (self->connection, ZK_CMD_USERFACE_RRQ, request, sizeof request,
                                (ZK_FACE_ALL_INDEX + 1) * ZK_FACE_RECORD_SIZE, &reply, cancellable,
-                               error))
+                               error)
+      || !zk_client_faces_answer (self, &reply, cancellable, error))
     return FALSE;
   switch (reply.command)
     {
     case ZK_CMD_DATA:
     case ZK_ACK_OK:
-      self->faces = SUPPORT_YES;
       op->result = zk_faces_decode (reply.data->data, reply.data->len, NULL, error);
       return op->result != NULL;
-
     case ZK_ACK_ERROR:
-      /* face7 says "no faces for this user"; a device without faces says
-       * the same, so ask it what it is */
-      if (!zk_client_ensure_face_support (self, cancellable, error))
-        return FALSE;
-      if (self->faces != SUPPORT_YES)
-        {
-          zk_client_set_faces_unsupported (error);
-          return FALSE;
-        }
+      /* a device with faces: none for this user */
       op->result = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_face_free);
       return TRUE;
-
-    case ZK_ACK_UNKNOWN:
-      self->faces = SUPPORT_NO;
-      zk_client_set_faces_unsupported (error);
-      return FALSE;
-
     default:
       zk_reply_to_error (&reply, ZK_CMD_USERFACE_RRQ, error);
       return FALSE;

@@ -80,6 +80,25 @@ upload_buffer (
   return TRUE;
 }
 
+/* a write named @what: refused before anything is sent when its
+ * arguments were not @valid (the error says why), never repeated */
+static gboolean
+run_write (ZkClient *self,
+           const char *what,
+           gboolean valid,
+           ZkClientOp op,
+           gpointer data,
+           GCancellable *cancellable,
+           GError **error)
+{
+  if (!valid)
+    {
+      zk_error_prefix_operation (error, "%s", what);
+      return FALSE;
+    }
+  return zk_client_run_op (self, what, FALSE, op, data, cancellable, error);
+}
+
 /* ------------------------------------------------------------ users */
 
 static gboolean
@@ -187,12 +206,8 @@ zk_client_set_user (ZkClient *self, const ZkUser *user, GCancellable *cancellabl
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   what = g_strdup_printf ("writing user %u (user id %.24s)", user->uid, user->user_id);
-  if (!check_user (user, error))
-    {
-      zk_error_prefix_operation (error, "%s", what);
-      return FALSE;
-    }
-  return zk_client_run_op (self, what, FALSE, op_set_user, (gpointer)user, cancellable, error);
+  return run_write (self, what, check_user (user, error), op_set_user, (gpointer)user, cancellable,
+                    error);
 }
 
 /* ------------------------------------------------------------ deletes */
@@ -213,43 +228,24 @@ op_delete (ZkClient *self, gpointer data, GCancellable *cancellable, GError **er
   DeleteOp *op = data;
   g_auto (ZkReply) reply = { 0 };
 
-  if (op->faces && self->faces == SUPPORT_NO)
-    {
-      zk_client_set_faces_unsupported (error);
-      return FALSE;
-    }
+  if (op->faces && !zk_client_faces_possible (self, error))
+    return FALSE;
   if (!zk_client_transact (self, op->command, op->payload, op->payload_len, &reply, cancellable,
                            error))
     return FALSE;
   if (reply.command == ZK_ACK_OK)
     return TRUE;
-  if (reply.command == ZK_ACK_UNKNOWN && op->faces)
+  if (op->faces && !zk_client_faces_answer (self, &reply, cancellable, error))
+    return FALSE;
+  if (reply.command == ZK_ACK_ERROR
+      && (op->missing_always || (op->missing_is_sub2 && reply.subcode == ZK_SUBCODE_NOT_FOUND)))
     {
-      self->faces = SUPPORT_NO;
-      zk_client_set_faces_unsupported (error);
+      if (reply.subcode < 0)
+        g_set_error_literal (error, ZK_ERROR, ZK_ERROR_NOT_FOUND, "not on the device");
+      else
+        g_set_error (error, ZK_ERROR, ZK_ERROR_NOT_FOUND, "not on the device (error %d)",
+                     reply.subcode);
       return FALSE;
-    }
-  if (reply.command == ZK_ACK_ERROR)
-    {
-      if (op->faces)
-        {
-          if (!zk_client_ensure_face_support (self, cancellable, error))
-            return FALSE;
-          if (self->faces != SUPPORT_YES)
-            {
-              zk_client_set_faces_unsupported (error);
-              return FALSE;
-            }
-        }
-      if (op->missing_always || (op->missing_is_sub2 && reply.subcode == ZK_SUBCODE_NOT_FOUND))
-        {
-          if (reply.subcode < 0)
-            g_set_error_literal (error, ZK_ERROR, ZK_ERROR_NOT_FOUND, "not on the device");
-          else
-            g_set_error (error, ZK_ERROR, ZK_ERROR_NOT_FOUND, "not on the device (error %d)",
-                         reply.subcode);
-          return FALSE;
-        }
     }
   zk_reply_to_error (&reply, op->command, error);
   return FALSE;
@@ -307,28 +303,16 @@ zk_client_delete_faces (ZkClient *self,
 {
   g_autofree char *what = NULL;
   DeleteOp op = { ZK_CMD_DELETE_USERFACE, { 0 }, 24, TRUE, TRUE, FALSE };
+  gboolean valid;
 
   g_return_val_if_fail (ZK_IS_CLIENT (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   what = g_strdup_printf ("deleting faces of user id %s", user_id ? user_id : "");
-  if (!user_id_ok (user_id, error))
-    {
-      zk_error_prefix_operation (error, "%s", what);
-      return FALSE;
-    }
-  memcpy (op.payload, user_id, strlen (user_id));
-  return zk_client_run_op (self, what, FALSE, op_delete, &op, cancellable, error);
-}
-
-gboolean
-zk_client_clear_attendance (ZkClient *self, GCancellable *cancellable, GError **error)
-{
-  g_return_val_if_fail (ZK_IS_CLIENT (self), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  return zk_client_run_simple (self, "clearing attendance", FALSE, ZK_CMD_CLEAR_ATTLOG, NULL, 0,
-                               cancellable, error);
+  valid = user_id_ok (user_id, error);
+  if (valid)
+    memcpy (op.payload, user_id, strlen (user_id));
+  return run_write (self, what, valid, op_delete, &op, cancellable, error);
 }
 
 /* ------------------------------------------------------------ templates */
@@ -410,13 +394,8 @@ zk_client_write_template (ZkClient *self,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   what = g_strdup_printf ("writing template of uid %u finger %u", tmpl->uid, tmpl->fid);
-  if (!template_ok (tmpl, error))
-    {
-      zk_error_prefix_operation (error, "%s", what);
-      return FALSE;
-    }
-  return zk_client_run_op (self, what, FALSE, op_write_template, (gpointer)tmpl, cancellable,
-                           error);
+  return run_write (self, what, template_ok (tmpl, error), op_write_template, (gpointer)tmpl,
+                    cancellable, error);
 }
 
 typedef struct
@@ -532,31 +511,47 @@ zk_client_write_batch (ZkClient *self,
 {
   BatchOp op = { users, templates };
   g_autofree char *what = NULL;
-  guint i;
+  gboolean valid = TRUE;
 
   g_return_val_if_fail (ZK_IS_CLIENT (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   what = g_strdup_printf ("writing %u users and %u templates in a batch", users ? users->len : 0,
                           templates ? templates->len : 0);
-  for (i = 0; users && i < users->len; i++)
-    if (!check_user (g_ptr_array_index (users, i), error))
-      {
-        zk_error_prefix_operation (error, "%s", what);
-        return FALSE;
-      }
-  for (i = 0; templates && i < templates->len; i++)
-    if (!template_ok (g_ptr_array_index (templates, i), error))
-      {
-        zk_error_prefix_operation (error, "%s", what);
-        return FALSE;
-      }
-  if ((users == NULL || users->len == 0) && (templates == NULL || templates->len == 0))
+  for (guint i = 0; valid && users && i < users->len; i++)
+    valid = check_user (g_ptr_array_index (users, i), error);
+  for (guint i = 0; valid && templates && i < templates->len; i++)
+    valid = template_ok (g_ptr_array_index (templates, i), error);
+  if (valid && (users == NULL || users->len == 0) && (templates == NULL || templates->len == 0))
     return TRUE;
-  return zk_client_run_op (self, what, FALSE, op_write_batch, &op, cancellable, error);
+  return run_write (self, what, valid, op_write_batch, &op, cancellable, error);
 }
 
 /* ------------------------------------------------------------ faces */
+
+static gboolean
+faces_ok (GPtrArray *faces, GError **error)
+{
+  if (faces == NULL || faces->len == 0 || faces->len > 64)
+    {
+      g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT, "%u face records",
+                   faces ? faces->len : 0);
+      return FALSE;
+    }
+  for (guint i = 0; i < faces->len; i++)
+    {
+      const ZkFace *face = g_ptr_array_index (faces, i);
+      gsize len = face->data ? g_bytes_get_size (face->data) : 0;
+
+      if (len == 0 || len > ZK_FACE_DATA_MAX)
+        {
+          g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT,
+                       "face %u has %" G_GSIZE_FORMAT " data bytes", face->fid, len);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
 
 typedef struct
 {
@@ -573,11 +568,8 @@ op_write_faces (ZkClient *self, gpointer data, GCancellable *cancellable, GError
   guint8 request[28] = { 0 };
   guint i;
 
-  if (self->faces == SUPPORT_NO)
-    {
-      zk_client_set_faces_unsupported (error);
-      return FALSE;
-    }
+  if (!zk_client_faces_possible (self, error))
+    return FALSE;
   for (i = 0; i < op->faces->len; i++)
     zk_face_append_record (blob, g_ptr_array_index (op->faces, i));
   if (!upload_buffer (self, blob->data, blob->len, cancellable, error))
@@ -590,35 +582,16 @@ op_write_faces (ZkClient *self, gpointer data, GCancellable *cancellable, GError
                            error))
     return FALSE;
   zk_client_free_buffer (self, cancellable);
-  switch (reply.command)
-    {
-    case ZK_ACK_OK:
-      self->faces = SUPPORT_YES;
-      return TRUE;
-    case ZK_ACK_UNKNOWN:
-      self->faces = SUPPORT_NO;
-      zk_client_set_faces_unsupported (error);
-      return FALSE;
-    case ZK_ACK_ERROR:
-      if (!zk_client_ensure_face_support (self, cancellable, error))
-        return FALSE;
-      if (self->faces != SUPPORT_YES)
-        {
-          zk_client_set_faces_unsupported (error);
-          return FALSE;
-        }
-      if (device_faces_full (self, cancellable))
-        {
-          g_set_error (error, ZK_ERROR, ZK_ERROR_FULL, "the device face table is full (%d of %d)",
-                       self->sizes.faces, self->sizes.face_capacity);
-          return FALSE;
-        }
-      zk_reply_to_error (&reply, ZK_CMD_USERFACE_WRQ, error);
-      return FALSE;
-    default:
-      zk_reply_to_error (&reply, ZK_CMD_USERFACE_WRQ, error);
-      return FALSE;
-    }
+  if (!zk_client_faces_answer (self, &reply, cancellable, error))
+    return FALSE;
+  if (reply.command == ZK_ACK_OK)
+    return TRUE;
+  if (reply.command == ZK_ACK_ERROR && device_faces_full (self, cancellable))
+    g_set_error (error, ZK_ERROR, ZK_ERROR_FULL, "the device face table is full (%d of %d)",
+                 self->sizes.faces, self->sizes.face_capacity);
+  else
+    zk_reply_to_error (&reply, ZK_CMD_USERFACE_WRQ, error);
+  return FALSE;
 }
 
 gboolean
@@ -630,34 +603,11 @@ zk_client_write_faces (ZkClient *self,
 {
   WriteFacesOp op = { user_id, faces };
   g_autofree char *what = NULL;
-  guint i;
 
   g_return_val_if_fail (ZK_IS_CLIENT (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   what = g_strdup_printf ("writing faces of user id %s", user_id ? user_id : "");
-  if (!user_id_ok (user_id, error))
-    {
-      zk_error_prefix_operation (error, "%s", what);
-      return FALSE;
-    }
-  if (faces == NULL || faces->len == 0 || faces->len > 64)
-    {
-      g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT, "%s: %u face records", what,
-                   faces ? faces->len : 0);
-      return FALSE;
-    }
-  for (i = 0; i < faces->len; i++)
-    {
-      const ZkFace *face = g_ptr_array_index (faces, i);
-      gsize len = face->data ? g_bytes_get_size (face->data) : 0;
-
-      if (len == 0 || len > ZK_FACE_DATA_MAX)
-        {
-          g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT,
-                       "%s: face %u has %" G_GSIZE_FORMAT " data bytes", what, face->fid, len);
-          return FALSE;
-        }
-    }
-  return zk_client_run_op (self, what, FALSE, op_write_faces, &op, cancellable, error);
+  return run_write (self, what, user_id_ok (user_id, error) && faces_ok (faces, error),
+                    op_write_faces, &op, cancellable, error);
 }

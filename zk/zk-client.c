@@ -485,18 +485,11 @@ zk_client_get_user_width (ZkClient *self)
 void
 zk_client_get_stats (ZkClient *self, ZkClientStats *stats)
 {
-  ZkConnectionStats wire;
-
   g_return_if_fail (ZK_IS_CLIENT (self));
   g_return_if_fail (stats != NULL);
 
-  zk_connection_get_stats (self->connection, &wire);
-  stats->requests = wire.requests;
-  stats->retries = wire.retries;
+  zk_connection_get_stats (self->connection, stats);
   stats->reconnects = self->reconnects;
-  stats->packets_in = wire.packets_in;
-  stats->bytes_out = wire.bytes_out;
-  stats->bytes_in = wire.bytes_in;
 }
 
 /* ------------------------------------------------------------ session API */
@@ -565,15 +558,15 @@ op_simple (ZkClient *self, gpointer data, GCancellable *cancellable, GError **er
                                error);
 }
 
-gboolean
-zk_client_run_simple (ZkClient *self,
-                      const char *what,
-                      gboolean idempotent,
-                      guint16 command,
-                      const guint8 *payload,
-                      gsize payload_len,
-                      GCancellable *cancellable,
-                      GError **error)
+static gboolean
+run_simple (ZkClient *self,
+            const char *what,
+            gboolean idempotent,
+            guint16 command,
+            const guint8 *payload,
+            gsize payload_len,
+            GCancellable *cancellable,
+            GError **error)
 {
   SimpleOp op = { command, payload, payload_len };
 
@@ -589,8 +582,8 @@ zk_client_disable (ZkClient *self, guint timeout_s, GCancellable *cancellable, G
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   zk_write_u32 (payload, timeout_s);
-  if (!zk_client_run_simple (self, "disabling the device", TRUE, ZK_CMD_DISABLEDEVICE, payload,
-                             timeout_s ? 4 : 0, cancellable, error))
+  if (!run_simple (self, "disabling the device", TRUE, ZK_CMD_DISABLEDEVICE, payload,
+                   timeout_s ? 4 : 0, cancellable, error))
     return FALSE;
   self->disabled = TRUE;
   self->disable_timeout_s = timeout_s;
@@ -604,8 +597,8 @@ zk_client_enable (ZkClient *self, GCancellable *cancellable, GError **error)
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   self->disabled = FALSE;
-  return zk_client_run_simple (self, "enabling the device", TRUE, ZK_CMD_ENABLEDEVICE, NULL, 0,
-                               cancellable, error);
+  return run_simple (self, "enabling the device", TRUE, ZK_CMD_ENABLEDEVICE, NULL, 0, cancellable,
+                     error);
 }
 
 gboolean
@@ -614,8 +607,8 @@ zk_client_refresh_data (ZkClient *self, GCancellable *cancellable, GError **erro
   g_return_val_if_fail (ZK_IS_CLIENT (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  return zk_client_run_simple (self, "refreshing the device data", TRUE, ZK_CMD_REFRESHDATA, NULL,
-                               0, cancellable, error);
+  return run_simple (self, "refreshing the device data", TRUE, ZK_CMD_REFRESHDATA, NULL, 0,
+                     cancellable, error);
 }
 
 gboolean
@@ -624,8 +617,8 @@ zk_client_refresh_options (ZkClient *self, GCancellable *cancellable, GError **e
   g_return_val_if_fail (ZK_IS_CLIENT (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  return zk_client_run_simple (self, "refreshing the device options", TRUE, ZK_CMD_REFRESHOPTION,
-                               NULL, 0, cancellable, error);
+  return run_simple (self, "refreshing the device options", TRUE, ZK_CMD_REFRESHOPTION, NULL, 0,
+                     cancellable, error);
 }
 
 void
@@ -657,6 +650,16 @@ zk_client_clear_buffer (ZkClient *self, GCancellable *cancellable, GError **erro
     }
   self->buffer_dirty = FALSE;
   return TRUE;
+}
+
+gboolean
+zk_client_clear_attendance (ZkClient *self, GCancellable *cancellable, GError **error)
+{
+  g_return_val_if_fail (ZK_IS_CLIENT (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return run_simple (self, "clearing attendance", FALSE, ZK_CMD_CLEAR_ATTLOG, NULL, 0, cancellable,
+                     error);
 }
 
 /* ------------------------------------------------------------ information */
@@ -835,8 +838,8 @@ zk_client_set_option (
     }
   what = g_strdup_printf ("writing option %s", name);
   text = g_strdup_printf ("%s=%s", name, value);
-  return zk_client_run_simple (self, what, FALSE, ZK_CMD_OPTIONS_WRQ, (const guint8 *)text,
-                               strlen (text) + 1, cancellable, error);
+  return run_simple (self, what, FALSE, ZK_CMD_OPTIONS_WRQ, (const guint8 *)text, strlen (text) + 1,
+                     cancellable, error);
 }
 
 /* a NUL-terminated (or not) string reply, trimmed, as a display string */
@@ -1035,16 +1038,15 @@ zk_client_set_time (ZkClient *self, const ZkTime *time, GCancellable *cancellabl
     }
   zk_write_u32 (payload, zk_time_encode (time));
   /* setting the same time twice is harmless: treat it as idempotent */
-  return zk_client_run_simple (self, "setting the device clock", TRUE, ZK_CMD_SET_TIME, payload, 4,
-                               cancellable, error);
+  return run_simple (self, "setting the device clock", TRUE, ZK_CMD_SET_TIME, payload, 4,
+                     cancellable, error);
 }
 
 /* does the device do binary faces? asks FaceFunOn once per client */
-gboolean
-zk_client_ensure_face_support (ZkClient *self, GCancellable *cancellable, GError **error)
+static gboolean
+ensure_face_support (ZkClient *self, GCancellable *cancellable, GError **error)
 {
   g_autofree char *value = NULL;
-
   guint silences = 0;
 
   if (self->faces != SUPPORT_UNKNOWN)
@@ -1055,11 +1057,41 @@ zk_client_ensure_face_support (ZkClient *self, GCancellable *cancellable, GError
   return TRUE;
 }
 
-void
-zk_client_set_faces_unsupported (GError **error)
+gboolean
+zk_client_faces_possible (ZkClient *self, GError **error)
 {
+  if (self->faces != SUPPORT_NO)
+    return TRUE;
   g_set_error_literal (error, ZK_ERROR, ZK_ERROR_UNSUPPORTED,
                        "the device does not support binary face templates");
+  return FALSE;
+}
+
+gboolean
+zk_client_faces_answer (ZkClient *self,
+                        const ZkReply *reply,
+                        GCancellable *cancellable,
+                        GError **error)
+{
+  switch (reply->command)
+    {
+    case ZK_ACK_OK:
+    case ZK_CMD_DATA:
+      self->faces = SUPPORT_YES;
+      return TRUE;
+    case ZK_ACK_UNKNOWN:
+      self->faces = SUPPORT_NO;
+      break;
+    case ZK_ACK_ERROR:
+      /* face7 says "no faces for this user"; a device without faces says
+       * the same, so ask it what it is */
+      if (!ensure_face_support (self, cancellable, error))
+        return FALSE;
+      break;
+    default:
+      return TRUE;
+    }
+  return zk_client_faces_possible (self, error);
 }
 
 /* learns ~ZKFPVersion once: v9 firmware takes templates inline */

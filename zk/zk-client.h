@@ -75,16 +75,9 @@ void zk_read_limit_from_sizes (ZkTable table, const ZkSizes *sizes, ZkReadLimit 
  * the read: a tenth more, at least 64 */
 guint64 zk_read_allowance (guint64 count);
 
-/* traffic counters of one client, for benchmarks and tests */
-typedef struct
-{
-  guint64 requests; /* requests sent, retries included (= round trips) */
-  guint64 retries;  /* re-sends with the same reply id */
-  guint64 reconnects;
-  guint64 packets_in;
-  guint64 bytes_out; /* on the wire, wrappers included */
-  guint64 bytes_in;
-} ZkClientStats;
+/* traffic counters of one client (its connection's, and its reconnects),
+ * for benchmarks and tests */
+typedef ZkConnectionStats ZkClientStats;
 
 #define ZK_TYPE_CLIENT (zk_client_get_type ())
 G_DECLARE_FINAL_TYPE (ZkClient, zk_client, ZK, CLIENT, GObject)

@@ -64,8 +64,9 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ZkReply, zk_reply_clear)
 /* traffic counters of one connection */
 typedef struct
 {
-  guint64 requests; /* requests sent, re-sends included (= round trips) */
-  guint64 retries;  /* re-sends with the same reply id */
+  guint64 requests;   /* requests sent, re-sends included (= round trips) */
+  guint64 retries;    /* re-sends with the same reply id */
+  guint64 reconnects; /* the sessions opened again (counted by ZkClient) */
   guint64 packets_in;
   guint64 bytes_out; /* on the wire, wrappers included */
   guint64 bytes_in;
