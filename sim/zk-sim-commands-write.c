@@ -80,10 +80,21 @@ upload_data (ZkSimRequest *req, const guint8 **data, gsize *len)
   return TRUE;
 }
 
+/* @data of the request as the template of @uid's finger @fid, answered */
+static void
+reply_put_template (
+    ZkSimRequest *req, guint16 uid, guint8 fid, guint8 valid, const guint8 *data, gsize len)
+{
+  g_autoptr (GBytes) bytes = g_bytes_new_static (data, len);
+  ZkTemplate tmpl = { uid, fid, valid, bytes };
+  const char *why = NULL;
+
+  reply_sub (req, zk_sim_device_put_template (req->self, &tmpl, FALSE, &why));
+}
+
 void
 zk_sim_cmd_usertemp_wrq (ZkSimRequest *req)
 {
-  const char *why = NULL;
   const guint8 *data;
   gsize len;
 
@@ -115,14 +126,12 @@ zk_sim_cmd_usertemp_wrq (ZkSimRequest *req)
         }
       data = req->payload + 5;
     }
-  reply_sub (req, zk_sim_device_put_template (req->self, zk_read_u16 (req->payload),
-                                              req->payload[2], 1, data, len, FALSE, &why));
+  reply_put_template (req, zk_read_u16 (req->payload), req->payload[2], 1, data, len);
 }
 
 void
 zk_sim_cmd_usertemp_ex_wrq (ZkSimRequest *req)
 {
-  const char *why = NULL;
   const guint8 *data;
   gsize len, have;
 
@@ -150,15 +159,12 @@ zk_sim_cmd_usertemp_ex_wrq (ZkSimRequest *req)
       zk_sim_request_error (req, ZK_SUBCODE_OVERFLOW);
       return;
     }
-  reply_sub (req,
-             zk_sim_device_put_template (req->self, zk_read_u16 (req->payload), req->payload[2],
-                                         req->payload[3], data, len, FALSE, &why));
+  reply_put_template (req, zk_read_u16 (req->payload), req->payload[2], req->payload[3], data, len);
 }
 
 void
 zk_sim_cmd_ssr_usertemp_wrq (ZkSimRequest *req)
 {
-  const char *why = NULL;
   ZkUser *user;
   gsize len;
 
@@ -186,9 +192,7 @@ zk_sim_cmd_ssr_usertemp_wrq (ZkSimRequest *req)
       zk_sim_request_error (req, ZK_SUBCODE_NOT_FOUND);
       return;
     }
-  reply_sub (req,
-             zk_sim_device_put_template (req->self, user->uid, req->payload[24], req->payload[25],
-                                         req->payload + 28, len, FALSE, &why));
+  reply_put_template (req, user->uid, req->payload[24], req->payload[25], req->payload + 28, len);
 }
 
 void
@@ -248,6 +252,7 @@ typedef struct
  * overwrite, 3 overwrite if present, 4 nothing */
 #define BATCH_DELETE 0
 #define BATCH_ADD 1
+#define BATCH_PUT 2
 #define BATCH_UPDATE 3
 #define BATCH_SKIP 4
 
@@ -367,7 +372,7 @@ batch_apply (ZkSimDevice *self, const Batch *b)
 
       if (op == BATCH_DELETE && by_id != NULL)
         zk_sim_device_remove_user (self, by_id);
-      else if ((op == BATCH_ADD && by_id == NULL) || op == 2
+      else if ((op == BATCH_ADD && by_id == NULL) || op == BATCH_PUT
                || (op == BATCH_UPDATE && by_id != NULL))
         zk_sim_device_put_user (self, user, &why);
     }
@@ -383,8 +388,12 @@ batch_apply (ZkSimDevice *self, const Batch *b)
       else if (f[0] != BATCH_SKIP
                && (f[0] != BATCH_ADD
                    || !g_hash_table_contains (self->templates, ZK_SIM_KEY (uid, fid))))
-        zk_sim_device_put_template (self, uid, fid, f[3] >> 4, tmpl + 2, zk_read_u16 (tmpl), TRUE,
-                                    &why);
+        {
+          g_autoptr (GBytes) bytes = g_bytes_new_static (tmpl + 2, zk_read_u16 (tmpl));
+          ZkTemplate t = { uid, fid, (guint8)(f[3] >> 4), bytes };
+
+          zk_sim_device_put_template (self, &t, TRUE, &why);
+        }
     }
 }
 

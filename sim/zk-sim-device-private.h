@@ -165,12 +165,9 @@ void zk_sim_device_invalidate (ZkSimDevice *self, ZkSimTable table);
 guint zk_sim_device_put_user (ZkSimDevice *self, const ZkUser *user, const char **why);
 guint zk_sim_device_delete_user_locked (ZkSimDevice *self, ZkUser *user);
 void zk_sim_device_remove_user (ZkSimDevice *self, ZkUser *user);
+/* a ZKFinger 9 device overwrites a finger's slot only with @overwrite */
 guint zk_sim_device_put_template (ZkSimDevice *self,
-                                  guint16 uid,
-                                  guint8 fid,
-                                  guint8 valid,
-                                  const guint8 *data,
-                                  gsize len,
+                                  const ZkTemplate *tmpl,
                                   gboolean overwrite,
                                   const char **why);
 guint zk_sim_device_delete_template_locked (ZkSimDevice *self, guint16 uid, guint8 fid);

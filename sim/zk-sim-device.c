@@ -570,17 +570,17 @@ zk_sim_device_delete_user_locked (ZkSimDevice *self, ZkUser *user)
 
 guint
 zk_sim_device_put_template (ZkSimDevice *self,
-                            guint16 uid,
-                            guint8 fid,
-                            guint8 valid,
-                            const guint8 *data,
-                            gsize len,
+                            const ZkTemplate *tmpl,
                             gboolean overwrite,
                             const char **why)
 {
-  ZkTemplate *old;
+  guint16 uid = tmpl->uid;
+  guint8 fid = tmpl->fid;
+  gsize len;
+  const guint8 *data = g_bytes_get_data (tmpl->data, &len);
   gsize max = self->profile.fp_version >= 10 ? V10_TEMPLATE_MAX : V9_TEMPLATE_MAX;
   g_autoptr (GBytes) bytes = NULL;
+  ZkTemplate *old;
 
   if (!g_hash_table_contains (self->users_by_uid, GUINT_TO_POINTER (uid)))
     {
@@ -613,8 +613,9 @@ zk_sim_device_put_template (ZkSimDevice *self,
   if (self->faults.ack_drop_writes)
     return 0;
   bytes = g_bytes_new (data, len);
-  g_hash_table_replace (self->templates, ZK_SIM_KEY (uid, fid),
-                        zk_template_new (uid, fid, valid == 0 ? 1 : (valid & 3), bytes));
+  g_hash_table_replace (
+      self->templates, ZK_SIM_KEY (uid, fid),
+      zk_template_new (uid, fid, tmpl->valid == 0 ? 1 : (tmpl->valid & 3), bytes));
   zk_sim_device_invalidate (self, ZK_SIM_TABLE_TEMPLATES);
   return 0;
 }
@@ -882,13 +883,10 @@ gboolean
 zk_sim_device_set_template (ZkSimDevice *self, const ZkTemplate *tmpl, GError **error)
 {
   const char *why = NULL;
-  gsize size;
-  const guint8 *data = g_bytes_get_data (tmpl->data, &size);
   guint sub;
 
   g_mutex_lock (&self->lock);
-  sub = zk_sim_device_put_template (self, tmpl->uid, tmpl->fid, tmpl->valid, data, size, TRUE,
-                                    &why);
+  sub = zk_sim_device_put_template (self, tmpl, TRUE, &why);
   g_mutex_unlock (&self->lock);
   return sub_to_error (sub, why, error);
 }
@@ -1089,46 +1087,43 @@ zk_sim_device_enable (ZkSimDevice *self)
 
 /* ------------------------------------------------------------ snapshots */
 
-GPtrArray *
-zk_sim_device_dup_users (ZkSimDevice *self)
+/* deep copies of @table's values, sorted, taken at one moment */
+static GPtrArray *
+dup_sorted (ZkSimDevice *self,
+            GHashTable *table,
+            GCompareFunc compare,
+            GCopyFunc copy,
+            GDestroyNotify free_func)
 {
-  GPtrArray *copy = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_user_free);
+  GPtrArray *copies = g_ptr_array_new_with_free_func (free_func);
   g_autoptr (GPtrArray) sorted = NULL;
 
   g_mutex_lock (&self->lock);
-  sorted = sorted_values (self->users_by_uid, compare_uid);
-  for (guint i = 0; i < sorted->len; i++)
-    g_ptr_array_add (copy, zk_user_copy (g_ptr_array_index (sorted, i)));
+  sorted = sorted_values (table, compare);
+  g_ptr_array_extend (copies, sorted, copy, NULL);
   g_mutex_unlock (&self->lock);
-  return copy;
+  return copies;
+}
+
+GPtrArray *
+zk_sim_device_dup_users (ZkSimDevice *self)
+{
+  return dup_sorted (self, self->users_by_uid, compare_uid, (GCopyFunc)zk_user_copy,
+                     (GDestroyNotify)zk_user_free);
 }
 
 GPtrArray *
 zk_sim_device_dup_templates (ZkSimDevice *self)
 {
-  GPtrArray *copy = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_template_free);
-  g_autoptr (GPtrArray) sorted = NULL;
-
-  g_mutex_lock (&self->lock);
-  sorted = sorted_values (self->templates, zk_template_sort_func);
-  for (guint i = 0; i < sorted->len; i++)
-    g_ptr_array_add (copy, zk_template_copy (g_ptr_array_index (sorted, i)));
-  g_mutex_unlock (&self->lock);
-  return copy;
+  return dup_sorted (self, self->templates, zk_template_sort_func, (GCopyFunc)zk_template_copy,
+                     (GDestroyNotify)zk_template_free);
 }
 
 GPtrArray *
 zk_sim_device_dup_faces (ZkSimDevice *self)
 {
-  GPtrArray *copy = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_face_free);
-  g_autoptr (GPtrArray) sorted = NULL;
-
-  g_mutex_lock (&self->lock);
-  sorted = sorted_values (self->faces, zk_template_sort_func);
-  for (guint i = 0; i < sorted->len; i++)
-    g_ptr_array_add (copy, zk_face_copy (g_ptr_array_index (sorted, i)));
-  g_mutex_unlock (&self->lock);
-  return copy;
+  return dup_sorted (self, self->faces, zk_template_sort_func, (GCopyFunc)zk_template_copy,
+                     (GDestroyNotify)zk_template_free);
 }
 
 GPtrArray *

@@ -1102,80 +1102,71 @@ add_hostile (JsonBuilder *b, ZkSimDevice *device)
   json_builder_end_array (b);
 }
 
+/* each element of a record array as an object */
+typedef void (*AddRecordFunc) (JsonBuilder *b, gconstpointer record);
+
 static void
-add_users (JsonBuilder *b, ZkSimDevice *device)
-{
-  g_autoptr (GPtrArray) users = zk_sim_device_dup_users (device);
-
-  json_builder_set_member_name (b, "users");
-  json_builder_begin_array (b);
-  for (guint i = 0; i < users->len; i++)
-    {
-      ZkUser *u = g_ptr_array_index (users, i);
-
-      json_builder_begin_object (b);
-      add_int (b, "uid", u->uid);
-      zk_sim_fixture_add_text (b, "user_id", u->user_id);
-      zk_sim_fixture_add_text (b, "name", u->name);
-      add_int (b, "privilege", u->privilege);
-      add_string (b, "password", u->password);
-      add_int (b, "card", u->card);
-      add_int (b, "group", u->group);
-      json_builder_end_object (b);
-    }
-  json_builder_end_array (b);
-}
-
-/* "fingers" and "faces" alike */
-static void
-add_templates (JsonBuilder *b, const char *name, GPtrArray *templates)
+add_array (JsonBuilder *b, const char *name, GPtrArray *records, AddRecordFunc add)
 {
   json_builder_set_member_name (b, name);
   json_builder_begin_array (b);
-  for (guint i = 0; i < templates->len; i++)
+  for (guint i = 0; i < records->len; i++)
     {
-      ZkTemplate *t = g_ptr_array_index (templates, i);
-
       json_builder_begin_object (b);
-      add_int (b, "uid", t->uid);
-      add_int (b, "fid", t->fid);
-      add_int (b, "valid", t->valid);
-      add_base64 (b, "template", t->data);
+      add (b, g_ptr_array_index (records, i));
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
 }
 
 static void
-add_attendance (JsonBuilder *b, ZkSimDevice *device)
+add_user (JsonBuilder *b, gconstpointer record)
 {
-  g_autoptr (GPtrArray) atts = zk_sim_device_dup_attendance (device);
+  const ZkUser *u = record;
 
-  json_builder_set_member_name (b, "attendance");
-  json_builder_begin_array (b);
-  for (guint i = 0; i < atts->len; i++)
-    {
-      ZkAttendance *a = g_ptr_array_index (atts, i);
-      g_autofree char *time = zk_time_to_iso8601 (&a->time);
+  add_int (b, "uid", u->uid);
+  zk_sim_fixture_add_text (b, "user_id", u->user_id);
+  zk_sim_fixture_add_text (b, "name", u->name);
+  add_int (b, "privilege", u->privilege);
+  add_string (b, "password", u->password);
+  add_int (b, "card", u->card);
+  add_int (b, "group", u->group);
+}
 
-      json_builder_begin_object (b);
-      add_int (b, "uid", a->uid);
-      zk_sim_fixture_add_text (b, "user_id", a->user_id);
-      add_string (b, "time", time);
-      add_int (b, "verify", a->verify);
-      add_int (b, "state", a->state);
-      add_int (b, "workcode", a->workcode);
-      json_builder_end_object (b);
-    }
-  json_builder_end_array (b);
+/* a fingerprint or a face */
+static void
+add_template (JsonBuilder *b, gconstpointer record)
+{
+  const ZkTemplate *t = record;
+
+  add_int (b, "uid", t->uid);
+  add_int (b, "fid", t->fid);
+  add_int (b, "valid", t->valid);
+  add_base64 (b, "template", t->data);
+}
+
+static void
+add_punch (JsonBuilder *b, gconstpointer record)
+{
+  const ZkAttendance *a = record;
+  g_autofree char *time = zk_time_to_iso8601 (&a->time);
+
+  add_int (b, "uid", a->uid);
+  zk_sim_fixture_add_text (b, "user_id", a->user_id);
+  add_string (b, "time", time);
+  add_int (b, "verify", a->verify);
+  add_int (b, "state", a->state);
+  add_int (b, "workcode", a->workcode);
 }
 
 JsonNode *
 zk_sim_fixture_device_to_json (ZkSimDevice *device)
 {
   g_autoptr (JsonBuilder) b = json_builder_new_immutable ();
+  g_autoptr (GPtrArray) users = zk_sim_device_dup_users (device);
   g_autoptr (GPtrArray) fingers = zk_sim_device_dup_templates (device);
   g_autoptr (GPtrArray) faces = zk_sim_device_dup_faces (device);
+  g_autoptr (GPtrArray) punches = zk_sim_device_dup_attendance (device);
   g_auto (ZkSimProfile) p = { 0 };
 
   zk_sim_device_get_profile (device, &p);
@@ -1184,10 +1175,10 @@ zk_sim_fixture_device_to_json (ZkSimDevice *device)
   add_options (b, device);
   add_faults (b, device);
   add_hostile (b, device);
-  add_users (b, device);
-  add_templates (b, "fingers", fingers);
-  add_templates (b, "faces", faces);
-  add_attendance (b, device);
+  add_array (b, "users", users, add_user);
+  add_array (b, "fingers", fingers, add_template);
+  add_array (b, "faces", faces, add_template);
+  add_array (b, "attendance", punches, add_punch);
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }

@@ -634,39 +634,41 @@ bind_socket (GSocketType type, int port, guint16 *bound, GError **error)
   return g_steal_pointer (&socket);
 }
 
+/* one of a device's listeners, unless its port setting is -1 (off) */
+static gboolean
+slot_listen (Slot *slot,
+             GSocketType type,
+             int port,
+             GSocket **socket,
+             GSource **source,
+             guint16 *bound,
+             GSocketSourceFunc ready,
+             GError **error)
+{
+  if (port < 0)
+    return TRUE;
+  *socket = bind_socket (type, port, bound, error);
+  if (*socket == NULL)
+    {
+      g_prefix_error (error, "device %u (%s): %s port %d: ", slot->index,
+                      zk_sim_device_get_name (slot->device),
+                      type == G_SOCKET_TYPE_STREAM ? "TCP" : "UDP", port);
+      return FALSE;
+    }
+  *source = g_socket_create_source (*socket, G_IO_IN, NULL);
+  g_source_set_callback (*source, (GSourceFunc)ready, slot, NULL);
+  g_source_attach (*source, slot->server->context);
+  return TRUE;
+}
+
 static gboolean
 slot_bind (Slot *slot, GError **error)
 {
-  int tcp_port = zk_sim_device_get_tcp_port_setting (slot->device);
-  int udp_port = zk_sim_device_get_udp_port_setting (slot->device);
-
-  if (tcp_port >= 0)
-    {
-      slot->tcp = bind_socket (G_SOCKET_TYPE_STREAM, tcp_port, &slot->tcp_port, error);
-      if (slot->tcp == NULL)
-        {
-          g_prefix_error (error, "device %u (%s): TCP port %d: ", slot->index,
-                          zk_sim_device_get_name (slot->device), tcp_port);
-          return FALSE;
-        }
-      slot->tcp_source = g_socket_create_source (slot->tcp, G_IO_IN, NULL);
-      g_source_set_callback (slot->tcp_source, (GSourceFunc)tcp_accept_cb, slot, NULL);
-      g_source_attach (slot->tcp_source, slot->server->context);
-    }
-  if (udp_port >= 0)
-    {
-      slot->udp = bind_socket (G_SOCKET_TYPE_DATAGRAM, udp_port, &slot->udp_port, error);
-      if (slot->udp == NULL)
-        {
-          g_prefix_error (error, "device %u (%s): UDP port %d: ", slot->index,
-                          zk_sim_device_get_name (slot->device), udp_port);
-          return FALSE;
-        }
-      slot->udp_source = g_socket_create_source (slot->udp, G_IO_IN, NULL);
-      g_source_set_callback (slot->udp_source, (GSourceFunc)udp_readable_cb, slot, NULL);
-      g_source_attach (slot->udp_source, slot->server->context);
-    }
-  return TRUE;
+  return slot_listen (slot, G_SOCKET_TYPE_STREAM, zk_sim_device_get_tcp_port_setting (slot->device),
+                      &slot->tcp, &slot->tcp_source, &slot->tcp_port, tcp_accept_cb, error)
+         && slot_listen (slot, G_SOCKET_TYPE_DATAGRAM,
+                         zk_sim_device_get_udp_port_setting (slot->device), &slot->udp,
+                         &slot->udp_source, &slot->udp_port, udp_readable_cb, error);
 }
 
 /* ------------------------------------------------------------ gobject */

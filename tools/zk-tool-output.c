@@ -297,7 +297,9 @@ tool_json_print_array (GString *out, GPtrArray *elements, ToolJsonElementFunc ad
       g_autofree char *text = NULL;
       g_auto (GStrv) lines = NULL;
 
+      json_builder_begin_object (builder);
       add (builder, elements->pdata[i]);
+      json_builder_end_object (builder);
       root = json_builder_get_root (builder);
       json_generator_set_root (generator, root);
       text = json_generator_to_data (generator, NULL);
@@ -324,4 +326,27 @@ tool_json_print (GString *out, JsonBuilder *builder)
   text = json_generator_to_data (generator, NULL);
   g_string_append (out, text);
   g_string_append_c (out, '\n');
+}
+
+void
+tool_json_add_object (JsonBuilder *builder,
+                      const char *key,
+                      ToolJsonElementFunc add,
+                      gconstpointer element)
+{
+  json_builder_set_member_name (builder, key);
+  json_builder_begin_object (builder);
+  add (builder, element);
+  json_builder_end_object (builder);
+}
+
+void
+tool_json_print_object (GString *out, ToolJsonElementFunc add, gconstpointer element)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  add (builder, element);
+  json_builder_end_object (builder);
+  tool_json_print (out, builder);
 }

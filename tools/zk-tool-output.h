@@ -47,12 +47,21 @@ void tool_json_add_int (JsonBuilder *builder, const char *key, gint64 value);
 void tool_json_add_bool (JsonBuilder *builder, const char *key, gboolean value);
 void tool_json_add_base64 (JsonBuilder *builder, const char *key, GBytes *bytes);
 
+/* adds the members of @element to the object being built */
 typedef void (*ToolJsonElementFunc) (JsonBuilder *builder, gconstpointer element);
+
+/* a member @key: the object @add makes of @element */
+void tool_json_add_object (JsonBuilder *builder,
+                           const char *key,
+                           ToolJsonElementFunc add,
+                           gconstpointer element);
 
 /* the document @builder built, pretty, to @out */
 void tool_json_print (GString *out, JsonBuilder *builder);
-/* @elements as a JSON array, each built by @add; what is done of it goes
- * to stdout while the rest is made */
+/* the object @add makes of @element, to @out */
+void tool_json_print_object (GString *out, ToolJsonElementFunc add, gconstpointer element);
+/* @elements as a JSON array of the objects @add makes; what is done of it
+ * goes to stdout while the rest is made */
 void tool_json_print_array (GString *out, GPtrArray *elements, ToolJsonElementFunc add);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ToolTable, tool_table_free)

@@ -77,7 +77,6 @@ json_add_user (JsonBuilder *builder, gconstpointer element)
 {
   const ZkUser *user = element;
 
-  json_builder_begin_object (builder);
   tool_json_add_int (builder, "uid", user->uid);
   tool_json_add_int (builder, "privilege", user->privilege);
   tool_json_add_string (builder, "password", user->password);
@@ -85,7 +84,6 @@ json_add_user (JsonBuilder *builder, gconstpointer element)
   tool_json_add_int (builder, "card", user->card);
   tool_json_add_int (builder, "group", user->group);
   tool_json_add_string (builder, "user_id", user->user_id);
-  json_builder_end_object (builder);
 }
 
 /* fingerprints and faces alike */
@@ -94,12 +92,10 @@ json_add_template (JsonBuilder *builder, gconstpointer element)
 {
   const ZkTemplate *tmpl = element;
 
-  json_builder_begin_object (builder);
   tool_json_add_int (builder, "uid", tmpl->uid);
   tool_json_add_int (builder, "fid", tmpl->fid);
   tool_json_add_int (builder, "valid", tmpl->valid);
   tool_json_add_base64 (builder, "template", tmpl->data);
-  json_builder_end_object (builder);
 }
 
 static void
@@ -108,14 +104,12 @@ json_add_punch (JsonBuilder *builder, gconstpointer element)
   const ZkAttendance *att = element;
   g_autofree char *when = zk_time_to_iso8601 (&att->time);
 
-  json_builder_begin_object (builder);
   tool_json_add_int (builder, "uid", att->uid);
   tool_json_add_string (builder, "user_id", att->user_id);
   tool_json_add_int (builder, "verify", att->verify);
   tool_json_add_string (builder, "time", when);
   tool_json_add_int (builder, "state", att->state);
   tool_json_add_int (builder, "workcode", att->workcode);
-  json_builder_end_object (builder);
 }
 
 static gsize
@@ -216,9 +210,10 @@ add_sizes_rows (ToolTable *table, const ZkSizes *sizes)
 }
 
 static void
-json_add_sizes (JsonBuilder *builder, const ZkSizes *sizes)
+json_add_sizes (JsonBuilder *builder, gconstpointer element)
 {
-  json_builder_begin_object (builder);
+  const ZkSizes *sizes = element;
+
   tool_json_add_int (builder, "users", sizes->users);
   tool_json_add_int (builder, "user_capacity", sizes->user_capacity);
   tool_json_add_int (builder, "users_available", sizes->users_available);
@@ -233,7 +228,6 @@ json_add_sizes (JsonBuilder *builder, const ZkSizes *sizes)
   tool_json_add_int (builder, "admins", sizes->admins);
   tool_json_add_int (builder, "passwords", sizes->passwords);
   tool_json_add_int (builder, "oplogs", sizes->oplogs);
-  json_builder_end_object (builder);
 }
 
 gboolean
@@ -282,8 +276,7 @@ run_info (Tool *tool, GError **error)
       tool_json_add_int (builder, "pin_width", info.pin_width);
       tool_json_add_int (builder, "user_width", info.user_width);
       tool_json_add_string (builder, "time", time_text);
-      json_builder_set_member_name (builder, "sizes");
-      json_add_sizes (builder, &info.sizes);
+      tool_json_add_object (builder, "sizes", json_add_sizes, &info.sizes);
       json_builder_end_object (builder);
       tool_json_print (tool->out, builder);
     }
@@ -329,12 +322,7 @@ run_sizes (Tool *tool, GError **error)
     return FALSE;
 
   if (tool->json)
-    {
-      g_autoptr (JsonBuilder) builder = json_builder_new ();
-
-      json_add_sizes (builder, &sizes);
-      tool_json_print (tool->out, builder);
-    }
+    tool_json_print_object (tool->out, json_add_sizes, &sizes);
   else
     {
       g_autoptr (ToolTable) table = tool_table_new (0xe, "", "USED", "CAPACITY", "FREE", NULL);
@@ -486,12 +474,7 @@ run_template (Tool *tool, GError **error)
     return FALSE;
 
   if (tool->json)
-    {
-      g_autoptr (JsonBuilder) builder = json_builder_new ();
-
-      json_add_template (builder, tmpl);
-      tool_json_print (tool->out, builder);
-    }
+    tool_json_print_object (tool->out, json_add_template, tmpl);
   else
     {
       g_autoptr (ToolKeyValues) kv = tool_key_values_new ();

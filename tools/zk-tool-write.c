@@ -183,22 +183,29 @@ refresh (Tool *tool, GError **error)
   return zk_client_refresh_data (tool->client, tool->cancellable, error);
 }
 
+static void print_result (Tool *tool, const char *key, const char *value, const char *format, ...)
+    G_GNUC_PRINTF (4, 5);
+
+/* what a change did: {"@key": "@value"} with --json, else the text line */
 static void
-print_done (Tool *tool, const char *action, const char *message)
+print_result (Tool *tool, const char *key, const char *value, const char *format, ...)
 {
+  va_list args;
+
   if (tool->json)
     {
       g_autoptr (JsonBuilder) builder = json_builder_new ();
 
       json_builder_begin_object (builder);
-      tool_json_add_string (builder, "result", action);
+      tool_json_add_string (builder, key, value);
       json_builder_end_object (builder);
       tool_json_print (tool->out, builder);
+      return;
     }
-  else
-    {
-      g_string_append_printf (tool->out, "%s\n", message);
-    }
+  va_start (args, format);
+  g_string_append_vprintf (tool->out, format, args);
+  va_end (args);
+  g_string_append_c (tool->out, '\n');
 }
 
 gboolean
@@ -209,20 +216,7 @@ run_set_time (Tool *tool, GError **error)
   tool_step (tool, "setting the time to %s", text);
   if (!zk_client_set_time (tool->client, &tool->device_time, tool->cancellable, error))
     return FALSE;
-
-  if (tool->json)
-    {
-      g_autoptr (JsonBuilder) builder = json_builder_new ();
-
-      json_builder_begin_object (builder);
-      tool_json_add_string (builder, "time", text);
-      json_builder_end_object (builder);
-      tool_json_print (tool->out, builder);
-    }
-  else
-    {
-      g_string_append_printf (tool->out, "time set to %s\n", text);
-    }
+  print_result (tool, "time", text, "time set to %s", text);
   return TRUE;
 }
 
@@ -285,9 +279,7 @@ run_set_user (Tool *tool, GError **error)
       user = zk_user_copy (tool->user);
     }
 
-  if (!zk_client_set_user (tool->client, user, tool->cancellable, error))
-    return FALSE;
-  if (!refresh (tool, error))
+  if (!zk_client_set_user (tool->client, user, tool->cancellable, error) || !refresh (tool, error))
     return FALSE;
 
   if (tool->json)
@@ -296,8 +288,7 @@ run_set_user (Tool *tool, GError **error)
 
       json_builder_begin_object (builder);
       tool_json_add_string (builder, "result", existing != NULL ? "updated" : "created");
-      json_builder_set_member_name (builder, "user");
-      json_add_user (builder, user);
+      tool_json_add_object (builder, "user", json_add_user, user);
       json_builder_end_object (builder);
       tool_json_print (tool->out, builder);
     }
@@ -312,30 +303,23 @@ run_set_user (Tool *tool, GError **error)
 gboolean
 run_delete_user (Tool *tool, GError **error)
 {
-  g_autofree char *message = NULL;
-
   tool_step (tool, "deleting user uid %u", tool->uid);
-  if (!zk_client_delete_user (tool->client, tool->uid, tool->cancellable, error))
+  if (!zk_client_delete_user (tool->client, tool->uid, tool->cancellable, error)
+      || !refresh (tool, error))
     return FALSE;
-  if (!refresh (tool, error))
-    return FALSE;
-  message = g_strdup_printf ("user uid %u deleted", tool->uid);
-  print_done (tool, "deleted", message);
+  print_result (tool, "result", "deleted", "user uid %u deleted", tool->uid);
   return TRUE;
 }
 
 gboolean
 run_delete_template (Tool *tool, GError **error)
 {
-  g_autofree char *message = NULL;
-
   tool_step (tool, "deleting the template of uid %u finger %u", tool->uid, tool->fid);
-  if (!zk_client_delete_template (tool->client, tool->uid, tool->fid, tool->cancellable, error))
+  if (!zk_client_delete_template (tool->client, tool->uid, tool->fid, tool->cancellable, error)
+      || !refresh (tool, error))
     return FALSE;
-  if (!refresh (tool, error))
-    return FALSE;
-  message = g_strdup_printf ("template of uid %u finger %u deleted", tool->uid, tool->fid);
-  print_done (tool, "deleted", message);
+  print_result (tool, "result", "deleted", "template of uid %u finger %u deleted", tool->uid,
+                tool->fid);
   return TRUE;
 }
 
@@ -348,9 +332,8 @@ run_clear_logs (Tool *tool, GError **error)
   if (!zk_client_get_sizes (tool->client, &sizes, tool->cancellable, error))
     return FALSE;
   tool_step (tool, "clearing attendance records");
-  if (!zk_client_clear_attendance (tool->client, tool->cancellable, error))
-    return FALSE;
-  if (!refresh (tool, error))
+  if (!zk_client_clear_attendance (tool->client, tool->cancellable, error)
+      || !refresh (tool, error))
     return FALSE;
 
   if (tool->json)
@@ -377,7 +360,7 @@ run_enable (Tool *tool, GError **error)
   tool_step (tool, "enabling the device");
   if (!zk_client_enable (tool->client, tool->cancellable, error))
     return FALSE;
-  print_done (tool, "enabled", "device enabled");
+  print_result (tool, "result", "enabled", "device enabled");
   return TRUE;
 }
 
@@ -413,6 +396,6 @@ run_disable (Tool *tool, GError **error)
   /* not cancellable: an interrupt means "enable now" */
   if (!zk_client_enable (tool->client, NULL, error))
     return FALSE;
-  print_done (tool, "enabled", "device enabled");
+  print_result (tool, "result", "enabled", "device enabled");
   return TRUE;
 }
