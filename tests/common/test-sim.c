@@ -201,6 +201,47 @@ test_sim_control_full (TestSim *sim, GError **error, const char *format, ...)
   return zk_sim_server_control (sim->server, line, error);
 }
 
+void
+test_sim_do (TestSim *sim, const char *format, ...)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *line = NULL;
+  g_autofree char *reply = NULL;
+  va_list args;
+
+  va_start (args, format);
+  line = g_strdup_vprintf (format, args);
+  va_end (args);
+  reply = zk_sim_server_control (sim->server, line, &error);
+  if (reply == NULL)
+    g_error ("control “%s” failed: %s", line, error->message);
+}
+
+ZkClient *
+test_sim_client_new (TestSim *sim, guint device, gboolean udp, guint timeout_ms, guint32 key)
+{
+  guint16 port = udp ? test_sim_udp_port (sim, device) : test_sim_tcp_port (sim, device);
+  ZkClient *client = zk_client_new ("127.0.0.1", port, udp ? ZK_TRANSPORT_UDP : ZK_TRANSPORT_TCP);
+
+  g_assert_cmpuint (port, !=, 0);
+  zk_client_set_timeout (client, timeout_ms);
+  zk_client_set_comm_key (client, key);
+  return client;
+}
+
+ZkClient *
+test_sim_client_connect (TestSim *sim, guint device, gboolean udp, guint timeout_ms, guint32 key)
+{
+  g_autoptr (GError) error = NULL;
+  ZkClient *client = test_sim_client_new (sim, device, udp, timeout_ms, key);
+
+  g_assert_true (zk_client_connect (client, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (zk_client_is_connected (client));
+  g_assert_cmpint (zk_client_get_transport (client), ==, udp ? ZK_TRANSPORT_UDP : ZK_TRANSPORT_TCP);
+  return client;
+}
+
 static JsonNode *
 parse_json (const char *text)
 {
