@@ -317,6 +317,34 @@ name_bad_table (const BsdEndpoint *endpoint, const ZkSizes *sizes, GError **erro
   g_prefix_error (error, "%s (%s): ", endpoint->name, numbers);
 }
 
+gboolean
+bsd_device_io_read_sizes (ZkClient *client,
+                          const BsdEndpoint *endpoint,
+                          ZkSizes *sizes,
+                          GCancellable *cancellable,
+                          GError **error)
+{
+  return zk_client_get_sizes (client, sizes, cancellable, error)
+         && bsd_device_io_trust_sizes (client, endpoint, sizes, error);
+}
+
+GPtrArray *
+bsd_device_io_read_users (ZkClient *client,
+                          const BsdEndpoint *endpoint,
+                          GCancellable *cancellable,
+                          GError **error)
+{
+  ZkSizes sizes;
+  GPtrArray *users;
+
+  if (!bsd_device_io_read_sizes (client, endpoint, &sizes, cancellable, error))
+    return NULL;
+  users = zk_client_read_users (client, NULL, cancellable, error);
+  if (users == NULL)
+    name_bad_table (endpoint, &sizes, error);
+  return users;
+}
+
 static void
 take_array (GPtrArray **dest, GPtrArray *src)
 {
@@ -820,8 +848,6 @@ bsd_device_io_apply (ZkClient *client,
 
   g_return_val_if_fail (result != NULL && result->failures != NULL, FALSE);
 
-  if (plan->failed)
-    return TRUE;
   n_writes = plan->users_add->len + plan->users_update->len + plan->users_delete->len
              + plan->templates_add->len + plan->faces_add->len;
   if (n_writes == 0)

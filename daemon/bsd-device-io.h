@@ -127,6 +127,22 @@ gboolean bsd_device_io_trust_sizes (ZkClient *client,
                                     const ZkSizes *sizes,
                                     GError **error);
 
+/* GET_FREE_SIZES, then bsd_device_io_trust_sizes(): from now on no table
+ * larger than what the terminal itself reports is read */
+gboolean bsd_device_io_read_sizes (ZkClient *client,
+                                   const BsdEndpoint *endpoint,
+                                   ZkSizes *sizes,
+                                   GCancellable *cancellable,
+                                   GError **error);
+
+/* the user table for a job about one PIN (delete, update): within the read
+ * limits of the terminal's own sizes (bsd_device_io_read_sizes()), read
+ * again each time so that they follow its counts */
+GPtrArray *bsd_device_io_read_users (ZkClient *client,
+                                     const BsdEndpoint *endpoint,
+                                     GCancellable *cancellable,
+                                     GError **error);
+
 /* reads the tables of @flags into a snapshot (device id, capabilities and
  * counts from @contact), after bsd_device_io_trust_sizes() on the
  * contact's sizes; warnings get one line per reason records were skipped */
@@ -168,9 +184,10 @@ void bsd_apply_result_clear (BsdApplyResult *result);
 
 /* hold (record + disable) → deletes → users → templates → faces →
  * release (refresh + enable), then read back and verify every planned
- * item. The device is re-enabled on every path. Returns FALSE only when
- * the device could not be worked on at all (the session broke, cancel
- * before the first write); item failures are in @result. */
+ * item (a plan the preflight failed holds deletions only). The device is
+ * re-enabled on every path. Returns FALSE only when the device could not
+ * be worked on at all (the session broke, cancel before the first write);
+ * item failures are in @result. */
 gboolean bsd_device_io_apply (ZkClient *client,
                               const BsdEndpoint *endpoint,
                               const BsdContact *contact,

@@ -199,6 +199,7 @@ typedef struct
   Group *group; /* NULL for flat runs (logs, delete, update, set time) */
   BsdEndpoint *endpoint;
   char *serial;           /* from the store, then from the device */
+  char *serial_was;       /* the store's, when another terminal answered at this contact */
   char *firmware;         /* from the store, for the watermark's ranged-read verdict */
   BsdLogWatermark *mark;  /* the last collection, NULL = none */
   gboolean read_fingers;  /* FALSE: counts unchanged, stored templates stand in */
@@ -310,6 +311,7 @@ device_ctx_free (DeviceCtx *dev)
 {
   bsd_endpoint_free (dev->endpoint);
   g_free (dev->serial);
+  g_free (dev->serial_was);
   g_free (dev->firmware);
   g_clear_pointer (&dev->mark, bsd_log_watermark_free);
   bsd_contact_clear (&dev->contact);
@@ -543,6 +545,27 @@ clock_needs_setting (Run *run, const BsdContact *contact)
          && (guint64)ABS (contact->clock_offset) > run->clock_threshold;
 }
 
+/* another terminal answers at the device's address when its serial is not
+ * the one known: nothing learnt from the old one (its log's watermark, its
+ * cached templates, its snapshot) stands for it, and its punches go under
+ * its own serial. Wherever a session reads the serial; TRUE when it changed */
+static gboolean
+check_serial (DeviceCtx *dev)
+{
+  const char *serial = dev->contact.info.serial;
+
+  if (dev->serial == NULL || serial == NULL || strcmp (dev->serial, serial) == 0)
+    return FALSE;
+  g_message ("%s: serial number %s, not %s as before: another terminal answers at %s:%u; it is "
+             "taken for a new terminal (its punches under its own serial, its log read in full)",
+             dev->endpoint->name, serial, dev->serial, dev->endpoint->address, dev->endpoint->port);
+  g_free (dev->serial_was);
+  dev->serial_was = g_steal_pointer (&dev->serial);
+  dev->serial = g_strdup (serial);
+  g_clear_pointer (&dev->mark, bsd_log_watermark_free);
+  return TRUE;
+}
+
 /* TRUE when @snapshot's users sit in the slots @stored (PIN → uid) says */
 static gboolean
 users_match (const BsdSnapshot *snapshot, GHashTable *stored)
@@ -592,10 +615,12 @@ worker_read (DeviceCtx *dev, ZkClient *client, GCancellable *cancellable)
   if (!bsd_device_io_probe (client, dev->endpoint, &dev->contact, cancellable, &dev->error))
     return;
   /* the user table is cheap and always read; the template tables only
-   * when the counts moved or a periodic full read is due */
-  dev->read_fingers
-      = !(dev->cache_allowed && sizes->fingers >= 0 && (guint)sizes->fingers == dev->stored_fingers
-          && sizes->faces >= 0 && (guint)sizes->faces == dev->stored_face_users);
+   * when the counts moved or a periodic full read is due, and for a new
+   * terminal */
+  dev->read_fingers = check_serial (dev)
+                      || !(dev->cache_allowed && sizes->fingers >= 0
+                           && (guint)sizes->fingers == dev->stored_fingers && sizes->faces >= 0
+                           && (guint)sizes->faces == dev->stored_face_users);
   if (!dev->read_fingers)
     flags = BSD_READ_USERS;
   /* a preview says it would, in its report */
@@ -637,16 +662,21 @@ worker_logs (DeviceCtx *dev, ZkClient *client, GCancellable *cancellable)
 {
   ZkSizes sizes;
 
-  /* the natural key of a punch needs the serial */
-  if (dev->serial == NULL)
+  /* the natural key of a punch needs the serial, and a terminal replaced
+   * behind the same address has another one: read at every collection */
+  dev->contact.info.serial
+      = zk_client_get_option (client, "~SerialNumber", cancellable, &dev->error);
+  if (dev->contact.info.serial == NULL)
+    return;
+  /* a new terminal: its firmware, capacities and clock for the device's
+   * health (the probe fills a cleared contact) */
+  if (check_serial (dev))
     {
-      dev->contact.info.serial
-          = zk_client_get_option (client, "~SerialNumber", cancellable, &dev->error);
-      if (dev->contact.info.serial == NULL)
+      bsd_contact_clear (&dev->contact);
+      if (!bsd_device_io_probe (client, dev->endpoint, &dev->contact, cancellable, &dev->error))
         return;
     }
-  if (!zk_client_get_sizes (client, &sizes, cancellable, &dev->error)
-      || !bsd_device_io_trust_sizes (client, dev->endpoint, &sizes, &dev->error))
+  if (!bsd_device_io_read_sizes (client, dev->endpoint, &sizes, cancellable, &dev->error))
     return;
   dev->contact.info.sizes = sizes;
   dev->warnings = g_ptr_array_new_with_free_func (g_free);
@@ -687,7 +717,8 @@ static void
 worker_delete_pin (DeviceCtx *dev, ZkClient *client, BsdHold *hold, GCancellable *cancellable)
 {
   Run *run = dev->run;
-  g_autoptr (GPtrArray) users = zk_client_read_users (client, NULL, cancellable, &dev->error);
+  g_autoptr (GPtrArray) users
+      = bsd_device_io_read_users (client, dev->endpoint, cancellable, &dev->error);
   g_autoptr (GPtrArray) after = NULL;
   ZkUser *user;
 
@@ -709,7 +740,7 @@ worker_delete_pin (DeviceCtx *dev, ZkClient *client, BsdHold *hold, GCancellable
   bsd_device_io_release (client, dev->endpoint, hold, NULL);
   if (dev->error)
     return;
-  after = zk_client_read_users (client, NULL, cancellable, &dev->error);
+  after = bsd_device_io_read_users (client, dev->endpoint, cancellable, &dev->error);
   if (after == NULL)
     return;
   dev->done_ok = find_user (after, run->op->pin) == NULL;
@@ -725,7 +756,8 @@ worker_update_pin (DeviceCtx *dev, ZkClient *client, GCancellable *cancellable)
 {
   Run *run = dev->run;
   const ZkUser *want = run->update_record;
-  g_autoptr (GPtrArray) users = zk_client_read_users (client, NULL, cancellable, &dev->error);
+  g_autoptr (GPtrArray) users
+      = bsd_device_io_read_users (client, dev->endpoint, cancellable, &dev->error);
   g_autoptr (GPtrArray) after = NULL;
   g_autoptr (ZkUser) record = NULL;
   ZkUser *user;
@@ -746,7 +778,7 @@ worker_update_pin (DeviceCtx *dev, ZkClient *client, GCancellable *cancellable)
   if (!zk_client_set_user (client, record, cancellable, &dev->error))
     return;
   zk_client_refresh_data (client, NULL, NULL);
-  after = zk_client_read_users (client, NULL, cancellable, &dev->error);
+  after = bsd_device_io_read_users (client, dev->endpoint, cancellable, &dev->error);
   if (after == NULL)
     return;
   got = find_user (after, run->op->pin);
@@ -765,6 +797,7 @@ worker_set_time (DeviceCtx *dev, ZkClient *client, GCancellable *cancellable)
   dev->clock_set = TRUE;
   dev->done_ok
       = bsd_device_io_probe (client, dev->endpoint, &dev->contact, cancellable, &dev->error);
+  check_serial (dev);
 }
 
 static void worker_store (DeviceCtx *dev, Phase phase);
@@ -919,6 +952,16 @@ store_health (BsdStore *store, DeviceCtx *dev)
     }
   if (dev->contact.have_clock)
     h->clock_offset = dev->clock_set ? 0 : dev->contact.clock_offset;
+  /* another terminal: what was read from the old one, and its last good
+   * sync, are not this one's */
+  if (dev->serial_was)
+    {
+      g_autoptr (GError) local = NULL;
+
+      h->last_sync = 0;
+      if (!bsd_store_forget_device_snapshot (store, device->id, &local))
+        g_warning ("%s: %s", device->name, local->message);
+    }
   if (!bsd_store_update_device_health (store, device->id, h, &error))
     g_warning ("recording the health of %s: %s", device->name, error->message);
   if (info->serial && g_strcmp0 (dev->serial, info->serial) != 0)
@@ -1315,15 +1358,16 @@ worker_store (DeviceCtx *dev, Phase phase)
     return;
 
   writer = writer_acquire (self);
-  if (writer && snap)
-    {
-      dev->stored = TRUE;
-      store_snapshot (writer, dev, snap, &dev->store_error);
-    }
+  /* the health first: for a new terminal it forgets the old one's snapshot */
   if (writer && wants_health (dev, phase))
     {
       dev->health_stored = TRUE;
       store_health (writer, dev);
+    }
+  if (writer && snap)
+    {
+      dev->stored = TRUE;
+      store_snapshot (writer, dev, snap, &dev->store_error);
     }
   g_mutex_unlock (&self->writer_lock);
 }
@@ -1385,6 +1429,14 @@ add_device_report (JsonBuilder *b, DeviceCtx *dev)
   json_add_uint (b, "id", dev->endpoint->device_id);
   json_add_str (b, "name", dev->endpoint->name);
   json_add_str (b, "serial", dev->serial);
+  if (dev->serial_was)
+    {
+      json_builder_set_member_name (b, "serial_changed");
+      json_builder_begin_object (b);
+      json_add_str (b, "from", dev->serial_was);
+      json_add_str (b, "to", dev->serial);
+      json_builder_end_object (b);
+    }
   json_add_str (b, "status", dev->status);
   json_add_str (b, "reason", dev->reason);
   if (dev->contact.have_clock)
@@ -1722,7 +1774,7 @@ load_roster (BsdStore *store, Group *group, GError **error)
   if (group->people == NULL)
     group->people = bsd_store_list_people (store, error);
   if (group->people != NULL && group->tombstones == NULL)
-    group->tombstones = bsd_store_list_tombstones (store, error);
+    group->tombstones = bsd_store_list_deletions (store, error);
   return group->people != NULL && group->tombstones != NULL;
 }
 
@@ -1895,10 +1947,11 @@ group_planned (Group *group)
   group_apply (group);
 }
 
+/* a plan the preflight failed still holds its deletions */
 static gboolean
 plan_has_writes (const BsdDevicePlan *plan)
 {
-  return plan && !plan->failed
+  return plan
          && plan->users_add->len + plan->users_update->len + plan->users_delete->len
                     + plan->templates_add->len + plan->faces_add->len
                 > 0;
@@ -1964,14 +2017,12 @@ group_apply (Group *group)
       run->steps_done++;
       if (dev->status != NULL)
         continue; /* unreachable or failed while reading */
-      if (dev->plan && dev->plan->failed)
-        {
-          set_status (dev, "failed", dev->plan->failure);
-          continue;
-        }
       if (!plan_has_writes (dev->plan))
         {
-          set_status (dev, "ok", NULL);
+          if (dev->plan && dev->plan->failed)
+            set_status (dev, "failed", dev->plan->failure);
+          else
+            set_status (dev, "ok", NULL);
           continue;
         }
       group->pending++;
@@ -2204,7 +2255,7 @@ store_counts_after (Run *run, DeviceCtx *dev, const BsdSnapshot *after)
   device->health.users = after->users->len;
   device->health.fingerprints = after->templates->len;
   device->health.faces = g_hash_table_size (face_users);
-  if (dev->error == NULL && !dev->apply.cancelled)
+  if (dev->error == NULL && !dev->apply.cancelled && !dev->plan->failed)
     device->health.last_sync = g_get_real_time ();
   bsd_store_update_device_health (store, device->id, &device->health, NULL);
 }
@@ -2235,6 +2286,8 @@ apply_done (DeviceCtx *dev)
     set_status (dev, status_for_error (dev->error), dev->error->message);
   else if (dev->apply.cancelled)
     set_status (dev, "cancelled", "stopped at a safe point");
+  else if (dev->plan->failed)
+    set_status (dev, "failed", dev->plan->failure); /* its deletions are in the removals */
   else if (dev->apply.failures->len > 0)
     {
       g_autofree char *reason
@@ -2263,7 +2316,14 @@ flat_done (DeviceCtx *dev, Phase phase)
         set_status (dev, status_for_error (dev->error), dev->error->message);
       else
         {
-          set_status (dev, "ok", dev->logs.unchanged ? "no new records" : NULL);
+          g_autofree char *replaced = NULL;
+          const char *reason = dev->logs.unchanged ? "no new records" : NULL;
+
+          if (dev->serial_was)
+            reason = replaced
+                = g_strdup_printf ("another terminal: serial %s, before %s; its whole log was read",
+                                   dev->serial, dev->serial_was);
+          set_status (dev, "ok", reason);
           store_attendance (run, dev);
         }
       break;

@@ -1701,38 +1701,48 @@ handle_update_user (BsDBusManager *iface,
 
 /* ---------------------------------------------------------------- reader */
 
-/* a roster page read off the main thread: the filter is applied to every
- * person and the page sorted out of the whole roster, which for 65,000
- * people takes longer than the main loop may stall */
-typedef struct
+/* a costly read answered off the main thread: the roster's and the
+ * deletions' pages are chosen out of everything, and built into a reply,
+ * which for 65,000 people or thousands of deletions on hundreds of
+ * terminals takes longer than the main loop may stall */
+typedef struct _Read Read;
+/* in the reader thread: the reply (a tuple) from the reader's connection */
+typedef GVariant *(*ReadFunc) (BsdStore *store, const Read *read, GError **error);
+
+struct _Read
 {
   BsdManager *self; /* a reference, dropped on the main thread */
   GDBusMethodInvocation *invocation;
   guint32 uid;
+  ReadFunc func;
   char *filter;
   guint offset;
   guint limit;
-  GVariant *users;
+  GVariant *reply;
   GError *error;
-} RosterRead;
+};
 
 static void
-roster_read_free (RosterRead *read)
+read_free (Read *read)
 {
   g_object_unref (read->invocation);
   g_free (read->filter);
-  g_clear_pointer (&read->users, g_variant_unref);
+  g_clear_pointer (&read->reply, g_variant_unref);
   g_clear_error (&read->error);
   g_object_unref (read->self);
   g_free (read);
 }
 
 static GVariant *
-roster_to_variant (GPtrArray *roster)
+read_roster (BsdStore *store, const Read *read, GError **error)
 {
+  g_autoptr (GPtrArray) roster
+      = bsd_store_list_roster (store, read->filter, read->offset, read->limit, error);
   GVariantBuilder users;
   guint i, j;
 
+  if (roster == NULL)
+    return NULL;
   g_variant_builder_init (&users, G_VARIANT_TYPE ("aa{sv}"));
   for (i = 0; i < roster->len; i++)
     {
@@ -1759,84 +1769,7 @@ roster_to_variant (GPtrArray *roster)
       g_variant_builder_add (&users, "{sv}", "Devices", g_variant_builder_end (&devices));
       g_variant_builder_close (&users);
     }
-  return g_variant_ref_sink (g_variant_builder_end (&users));
-}
-
-/* on the main thread: answers the call */
-static gboolean
-roster_read_done (gpointer data)
-{
-  RosterRead *read = data;
-
-  caller_release (read->self, read->uid);
-  if (read->users)
-    bs_dbus_manager_complete_list_users (BS_DBUS_MANAGER (read->self), read->invocation,
-                                         read->users);
-  else
-    return_error (read->invocation, read->error);
-  return G_SOURCE_REMOVE;
-}
-
-/* in the reader thread, the only user of read_store */
-static void
-reader_func (gpointer data, gpointer user_data)
-{
-  RosterRead *read = data;
-  BsdManager *self = read->self;
-  g_autoptr (GPtrArray) roster = NULL;
-
-  if (self->read_store == NULL)
-    self->read_store = bsd_store_open (bsd_store_get_path (self->store), &read->error);
-  if (self->read_store)
-    roster = bsd_store_list_roster (self->read_store, read->filter, read->offset, read->limit,
-                                    &read->error);
-  if (roster)
-    read->users = roster_to_variant (roster);
-  /* the reference to the manager is dropped there too, never here */
-  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, roster_read_done, read,
-                              (GDestroyNotify)roster_read_free);
-}
-
-static void
-reader_free (GThreadPool *reader)
-{
-  g_thread_pool_free (reader, FALSE, TRUE);
-}
-
-static void
-list_users_admitted (BsdManager *self,
-                     GDBusMethodInvocation *invocation,
-                     const char *trigger,
-                     gint64 uid,
-                     gpointer data)
-{
-  RosterRead *read = data;
-
-  read->uid = (guint32)uid;
-  g_thread_pool_push (self->reader, read, NULL);
-}
-
-static gboolean
-handle_list_users (BsDBusManager *iface,
-                   GDBusMethodInvocation *invocation,
-                   const char *filter,
-                   guint offset,
-                   guint limit)
-{
-  BsdManager *self = BSD_MANAGER (iface);
-  RosterRead *read;
-
-  if (!check_text (invocation, filter, "filter", 0, MAX_FILTER))
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
-  read = g_new0 (RosterRead, 1);
-  read->self = g_object_ref (self);
-  read->invocation = g_object_ref (invocation);
-  read->filter = g_strdup (filter);
-  read->offset = offset;
-  read->limit = limit == 0 ? LIST_PAGE_MAX : MIN (limit, LIST_PAGE_MAX);
-  /* no authorization, but counted against the caller's user */
-  authorize (self, invocation, NULL, list_users_admitted, read, (GDestroyNotify)roster_read_free);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
+  return g_variant_new ("(aa{sv})", &users);
 }
 
 /* guint ids as "au" */
@@ -1846,20 +1779,16 @@ id_list (GArray *ids)
   return g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32, ids->data, ids->len, sizeof (guint32));
 }
 
-static gboolean
-handle_list_tombstones (BsDBusManager *iface, GDBusMethodInvocation *invocation)
+static GVariant *
+read_tombstones (BsdStore *store, const Read *read, GError **error)
 {
-  BsdManager *self = BSD_MANAGER (iface);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) tombstones = bsd_store_list_tombstones (self->store, &error);
+  g_autoptr (GPtrArray) tombstones
+      = bsd_store_list_tombstones (store, read->offset, read->limit, error);
   GVariantBuilder list;
   guint i;
 
   if (tombstones == NULL)
-    {
-      return_error (invocation, error);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
+    return NULL;
   g_variant_builder_init (&list, G_VARIANT_TYPE ("aa{sv}"));
   for (i = 0; i < tombstones->len; i++)
     {
@@ -1876,7 +1805,109 @@ handle_list_tombstones (BsDBusManager *iface, GDBusMethodInvocation *invocation)
       g_variant_builder_add (&list, "{sv}", "NeverSeenDevices", id_list (t->never_seen));
       g_variant_builder_close (&list);
     }
-  bs_dbus_manager_complete_list_tombstones (iface, invocation, g_variant_builder_end (&list));
+  return g_variant_new ("(aa{sv})", &list);
+}
+
+/* on the main thread: answers the call */
+static gboolean
+read_done (gpointer data)
+{
+  Read *read = data;
+
+  caller_release (read->self, read->uid);
+  if (read->reply)
+    g_dbus_method_invocation_return_value (read->invocation, read->reply);
+  else
+    return_error (read->invocation, read->error);
+  return G_SOURCE_REMOVE;
+}
+
+/* in the reader thread, the only user of read_store */
+static void
+reader_func (gpointer data, gpointer user_data)
+{
+  Read *read = data;
+  BsdManager *self = read->self;
+
+  if (self->read_store == NULL)
+    self->read_store = bsd_store_open (bsd_store_get_path (self->store), &read->error);
+  if (self->read_store)
+    {
+      read->reply = read->func (self->read_store, read, &read->error);
+      if (read->reply)
+        g_variant_ref_sink (read->reply);
+    }
+  /* the reference to the manager is dropped there too, never here */
+  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, read_done, read,
+                              (GDestroyNotify)read_free);
+}
+
+static void
+reader_free (GThreadPool *reader)
+{
+  g_thread_pool_free (reader, FALSE, TRUE);
+}
+
+static void
+read_admitted (BsdManager *self,
+               GDBusMethodInvocation *invocation,
+               const char *trigger,
+               gint64 uid,
+               gpointer data)
+{
+  Read *read = data;
+
+  read->uid = (guint32)uid;
+  g_thread_pool_push (self->reader, read, NULL);
+}
+
+/* a page of at most LIST_PAGE_MAX entries (@limit 0 too), read by the
+ * reader; no authorization, but counted against the caller's user */
+static void
+read_page (BsdManager *self,
+           GDBusMethodInvocation *invocation,
+           ReadFunc func,
+           const char *filter,
+           guint offset,
+           guint limit)
+{
+  Read *read = g_new0 (Read, 1);
+
+  read->self = g_object_ref (self);
+  read->invocation = g_object_ref (invocation);
+  read->func = func;
+  read->filter = g_strdup (filter);
+  read->offset = offset;
+  read->limit = limit == 0 ? LIST_PAGE_MAX : MIN (limit, LIST_PAGE_MAX);
+  authorize (self, invocation, NULL, read_admitted, read, (GDestroyNotify)read_free);
+}
+
+static gboolean
+handle_list_users (BsDBusManager *iface,
+                   GDBusMethodInvocation *invocation,
+                   const char *filter,
+                   guint offset,
+                   guint limit)
+{
+  if (check_text (invocation, filter, "filter", 0, MAX_FILTER))
+    read_page (BSD_MANAGER (iface), invocation, read_roster, filter, offset, limit);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_list_tombstones (BsDBusManager *iface, GDBusMethodInvocation *invocation)
+{
+  read_page (BSD_MANAGER (iface), invocation, read_tombstones, NULL, 0, LIST_PAGE_MAX);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_list_tombstones_page (BsDBusManager *iface,
+                             GDBusMethodInvocation *invocation,
+                             guint offset,
+                             guint limit)
+{
+  read_page (BSD_MANAGER (iface), invocation, read_tombstones, NULL, offset, limit);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -2736,6 +2767,8 @@ bsd_manager_iface_init (BsdManager *self)
   g_signal_connect (self, "handle-update-user", G_CALLBACK (handle_update_user), NULL);
   g_signal_connect (self, "handle-list-users", G_CALLBACK (handle_list_users), NULL);
   g_signal_connect (self, "handle-list-tombstones", G_CALLBACK (handle_list_tombstones), NULL);
+  g_signal_connect (self, "handle-list-tombstones-page", G_CALLBACK (handle_list_tombstones_page),
+                    NULL);
   g_signal_connect (self, "handle-allow-user", G_CALLBACK (handle_allow_user), NULL);
   g_signal_connect (self, "handle-export-attendance", G_CALLBACK (handle_export_attendance), NULL);
   g_signal_connect (self, "handle-list-devices", G_CALLBACK (handle_list_devices), NULL);

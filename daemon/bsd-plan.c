@@ -1941,9 +1941,10 @@ preflight (Dev *dev)
     {
       plan->failed = TRUE;
       plan->failure = g_strdup_printf ("device full: %s", failure->str);
+      /* deletions only free room, and a deleted PIN leaves every device it
+       * is found on: they stay, whatever adds is refused */
       g_ptr_array_set_size (plan->users_add, 0);
       g_ptr_array_set_size (plan->users_update, 0);
-      g_ptr_array_set_size (plan->users_delete, 0);
       g_ptr_array_set_size (plan->templates_add, 0);
       g_ptr_array_set_size (plan->faces_add, 0);
     }

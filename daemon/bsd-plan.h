@@ -217,9 +217,11 @@ typedef struct
   BsdCapacityCheck users;
   BsdCapacityCheck fingers;
   BsdCapacityCheck faces;
-  gboolean failed;      /* capacity preflight: nothing may be written */
+  /* capacity preflight: nothing is added or updated; the deletions of
+   * deleted PINs stay (they only free room, and "after" counts them) */
+  gboolean failed;
   char *failure;        /* "device full: …" */
-  BsdPlanCounts counts; /* of the lists as they are (all 0 but skips when failed) */
+  BsdPlanCounts counts; /* of the lists as they are (deletions and skips only when failed) */
   BsdPlanCounts wanted; /* what the device needed before the preflight */
 } BsdDevicePlan;
 

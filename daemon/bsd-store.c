@@ -2046,7 +2046,11 @@ bsd_store_is_tombstoned (BsdStore *self, const char *pin, gboolean *tombstoned, 
   return bsd_store_pin_tombstoned (self, pin, tombstoned, op, error);
 }
 
-#define BSD_TOMBSTONE_COLUMNS "pin, created_at, created_by, allowed_at, allowed_by"
+#define BSD_TOMBSTONE_COLUMNS "t.pin, t.created_at, t.created_by, t.allowed_at, t.allowed_by"
+/* the ids of the devices whose last read held the PIN */
+#define BSD_TOMBSTONE_HOLDERS                                                                      \
+  ", (SELECT group_concat (device_id) FROM (SELECT device_id FROM device_users"                    \
+  "   WHERE pin = t.pin ORDER BY device_id))"
 
 static BsdTombstone *
 bsd_tombstone_from_row (BsdStmt *stmt)
@@ -2058,80 +2062,101 @@ bsd_tombstone_from_row (BsdStmt *stmt)
   tombstone->created_by = bsd_column_dup (stmt, 2);
   tombstone->allowed_at = sqlite3_column_int64 (stmt, 3);
   tombstone->allowed_by = bsd_column_dup (stmt, 4);
-  tombstone->pending = g_array_new (FALSE, FALSE, sizeof (guint));
-  tombstone->confirmed = g_array_new (FALSE, FALSE, sizeof (guint));
-  tombstone->never_seen = g_array_new (FALSE, FALSE, sizeof (guint));
   return tombstone;
 }
 
-/* where each active one of @tombstones stands on every configured
- * device: decided from the device's last read of its users, so a device
- * added later or never read counts as well */
-static gboolean
-bsd_store_fill_tombstone_devices (
-    BsdStore *self, GPtrArray *tombstones, const char *only_pin, const char *op, GError **error)
+typedef struct
 {
-  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (guint));
-  g_autoptr (GArray) read_at = g_array_new (FALSE, FALSE, sizeof (gint64));
-  g_autoptr (GHashTable) held = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  guint id;
+  gint64 users_read_at; /* 0 = never */
+} BsdDeviceRead;
+
+/* every configured device and when its users were last read, by id */
+static GArray *
+bsd_store_list_device_reads (BsdStore *self, const char *op, GError **error)
+{
+  g_autoptr (GArray) reads = g_array_new (FALSE, FALSE, sizeof (BsdDeviceRead));
+  g_autoptr (BsdStmt) stmt
+      = bsd_store_prepare (self, "SELECT id, users_read_at FROM devices ORDER BY id", op, error);
   int rc;
 
-  {
-    g_autoptr (BsdStmt) stmt
-        = bsd_store_prepare (self, "SELECT id, users_read_at FROM devices ORDER BY id", op, error);
-
-    if (stmt == NULL)
-      return FALSE;
-    while ((rc = bsd_store_step_row (self, stmt, op, error)) > 0)
-      {
-        guint id = (guint)sqlite3_column_int64 (stmt, 0);
-        gint64 at = sqlite3_column_int64 (stmt, 1);
-
-        g_array_append_val (ids, id);
-        g_array_append_val (read_at, at);
-      }
-    if (rc < 0)
-      return FALSE;
-  }
-  {
-    g_autoptr (BsdStmt) stmt
-        = bsd_store_prepare (self,
-                             "SELECT du.device_id, du.pin FROM device_users du"
-                             " JOIN tombstones t ON t.pin = du.pin AND t.allowed_at IS NULL"
-                             " WHERE ?1 IS NULL OR du.pin = ?1",
-                             op, error);
-
-    if (stmt == NULL)
-      return FALSE;
-    bsd_bind_text (stmt, 1, only_pin);
-    while ((rc = bsd_store_step_row (self, stmt, op, error)) > 0)
-      g_hash_table_add (held, g_strdup_printf ("%" G_GINT64_FORMAT "/%s",
-                                               (gint64)sqlite3_column_int64 (stmt, 0),
-                                               (const char *)sqlite3_column_text (stmt, 1)));
-    if (rc < 0)
-      return FALSE;
-  }
-  for (guint i = 0; i < tombstones->len; i++)
+  if (stmt == NULL)
+    return NULL;
+  while ((rc = bsd_store_step_row (self, stmt, op, error)) > 0)
     {
-      BsdTombstone *t = g_ptr_array_index (tombstones, i);
+      BsdDeviceRead read
+          = { (guint)sqlite3_column_int64 (stmt, 0), sqlite3_column_int64 (stmt, 1) };
 
-      if (t->allowed_at != 0)
-        continue;
-      for (guint j = 0; j < ids->len; j++)
-        {
-          guint id = g_array_index (ids, guint, j);
-          gint64 at = g_array_index (read_at, gint64, j);
-          g_autofree char *key = g_strdup_printf ("%u/%s", id, t->pin);
-
-          if (at == 0)
-            g_array_append_val (t->never_seen, id);
-          else if (at <= t->created_at || g_hash_table_contains (held, key))
-            g_array_append_val (t->pending, id);
-          else
-            g_array_append_val (t->confirmed, id);
-        }
+      g_array_append_val (reads, read);
     }
-  return TRUE;
+  if (rc < 0)
+    return NULL;
+  return g_steal_pointer (&reads);
+}
+
+static int
+bsd_id_compare (gconstpointer a, gconstpointer b)
+{
+  guint x = *(const guint *)a, y = *(const guint *)b;
+
+  return x < y ? -1 : x > y;
+}
+
+/* where an active deletion stands on every configured device: decided from
+ * the device's last read of its users (@holders: the devices whose last
+ * read held the PIN), so a device added later or never read counts too.
+ * Both lists by id: one pass over them */
+static void
+bsd_tombstone_place (BsdTombstone *tombstone, GArray *devices, GArray *holders)
+{
+  guint h = 0;
+
+  tombstone->pending = g_array_new (FALSE, FALSE, sizeof (guint));
+  tombstone->confirmed = g_array_new (FALSE, FALSE, sizeof (guint));
+  tombstone->never_seen = g_array_new (FALSE, FALSE, sizeof (guint));
+  if (tombstone->allowed_at != 0)
+    return;
+  g_array_sort (holders, bsd_id_compare);
+  for (guint i = 0; i < devices->len; i++)
+    {
+      const BsdDeviceRead *d = &g_array_index (devices, BsdDeviceRead, i);
+      gboolean held;
+
+      while (h < holders->len && g_array_index (holders, guint, h) < d->id)
+        h++;
+      held = h < holders->len && g_array_index (holders, guint, h) == d->id;
+      if (d->users_read_at == 0)
+        g_array_append_val (tombstone->never_seen, d->id);
+      else if (d->users_read_at <= tombstone->created_at || held)
+        g_array_append_val (tombstone->pending, d->id);
+      else
+        g_array_append_val (tombstone->confirmed, d->id);
+    }
+}
+
+/* the deletions @stmt selects (BSD_TOMBSTONE_COLUMNS BSD_TOMBSTONE_HOLDERS),
+ * each placed on every device: two statements, however many there are */
+static GPtrArray *
+bsd_store_read_tombstones (BsdStore *self, BsdStmt *stmt, const char *op, GError **error)
+{
+  g_autoptr (GPtrArray) tombstones
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)bsd_tombstone_free);
+  g_autoptr (GArray) devices = bsd_store_list_device_reads (self, op, error);
+  int rc;
+
+  if (devices == NULL)
+    return NULL;
+  while ((rc = bsd_store_step_row (self, stmt, op, error)) > 0)
+    {
+      BsdTombstone *tombstone = bsd_tombstone_from_row (stmt);
+      g_autoptr (GArray) holders = bsd_parse_id_list ((const char *)sqlite3_column_text (stmt, 5));
+
+      bsd_tombstone_place (tombstone, devices, holders);
+      g_ptr_array_add (tombstones, tombstone);
+    }
+  if (rc < 0)
+    return NULL;
+  return g_steal_pointer (&tombstones);
 }
 
 BsdTombstone *
@@ -2139,59 +2164,74 @@ bsd_store_get_tombstone (BsdStore *self, const char *pin, GError **error)
 {
   const char *op = "reading a tombstone";
   g_autoptr (BsdStmt) stmt = NULL;
-  g_autoptr (GPtrArray) one = g_ptr_array_new_with_free_func ((GDestroyNotify)bsd_tombstone_free);
-  int rc;
+  g_autoptr (GPtrArray) one = NULL;
 
   g_return_val_if_fail (BSD_IS_STORE (self), NULL);
 
   if (!bsd_check_pin (pin, op, error))
     return NULL;
-  stmt = bsd_store_prepare (self, "SELECT " BSD_TOMBSTONE_COLUMNS " FROM tombstones WHERE pin = ?1",
+  stmt = bsd_store_prepare (self,
+                            "SELECT " BSD_TOMBSTONE_COLUMNS BSD_TOMBSTONE_HOLDERS
+                            " FROM tombstones t WHERE t.pin = ?1",
                             op, error);
   if (stmt == NULL)
     return NULL;
   bsd_bind_text (stmt, 1, pin);
-  rc = bsd_store_step_row (self, stmt, op, error);
-  if (rc < 0)
+  one = bsd_store_read_tombstones (self, stmt, op, error);
+  if (one == NULL)
     return NULL;
-  if (rc == 0)
+  if (one->len == 0)
     {
       g_set_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND,
                    "%s: PIN “%s” was never deleted", op, pin);
       return NULL;
     }
-  g_ptr_array_add (one, bsd_tombstone_from_row (stmt));
-  g_clear_pointer (&stmt, bsd_stmt_release);
-  if (!bsd_store_fill_tombstone_devices (self, one, pin, op, error))
-    return NULL;
   return g_ptr_array_steal_index (one, 0);
 }
 
 GPtrArray *
-bsd_store_list_tombstones (BsdStore *self, GError **error)
+bsd_store_list_tombstones (BsdStore *self, guint offset, guint limit, GError **error)
 {
   const char *op = "listing tombstones";
+  g_autoptr (BsdStmt) stmt = NULL;
+
+  g_return_val_if_fail (BSD_IS_STORE (self), NULL);
+
+  /* the page is chosen first, the holders are looked up (by index) for
+   * its rows only */
+  stmt = bsd_store_prepare (self,
+                            "SELECT " BSD_TOMBSTONE_COLUMNS BSD_TOMBSTONE_HOLDERS
+                            " FROM (SELECT * FROM tombstones WHERE allowed_at IS NULL"
+                            "       ORDER BY length (pin), pin LIMIT ?1 OFFSET ?2) AS t"
+                            " ORDER BY length (t.pin), t.pin",
+                            op, error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, limit == 0 ? -1 : (gint64)limit);
+  sqlite3_bind_int64 (stmt, 2, offset);
+  return bsd_store_read_tombstones (self, stmt, op, error);
+}
+
+GPtrArray *
+bsd_store_list_deletions (BsdStore *self, GError **error)
+{
+  const char *op = "listing deletions";
   g_autoptr (GPtrArray) tombstones
       = g_ptr_array_new_with_free_func ((GDestroyNotify)bsd_tombstone_free);
+  g_autoptr (BsdStmt) stmt = NULL;
   int rc;
 
   g_return_val_if_fail (BSD_IS_STORE (self), NULL);
 
-  {
-    g_autoptr (BsdStmt) stmt
-        = bsd_store_prepare (self,
-                             "SELECT " BSD_TOMBSTONE_COLUMNS " FROM tombstones"
-                             " WHERE allowed_at IS NULL ORDER BY length (pin), pin",
-                             op, error);
-
-    if (stmt == NULL)
-      return NULL;
-    while ((rc = bsd_store_step_row (self, stmt, op, error)) > 0)
-      g_ptr_array_add (tombstones, bsd_tombstone_from_row (stmt));
-    if (rc < 0)
-      return NULL;
-  }
-  if (!bsd_store_fill_tombstone_devices (self, tombstones, NULL, op, error))
+  stmt = bsd_store_prepare (self,
+                            "SELECT " BSD_TOMBSTONE_COLUMNS " FROM tombstones t"
+                            " WHERE t.allowed_at IS NULL ORDER BY length (t.pin), t.pin",
+                            op, error);
+  if (stmt == NULL)
+    return NULL;
+  while ((rc = bsd_store_step_row (self, stmt, op, error)) > 0)
+    g_ptr_array_add (tombstones, bsd_tombstone_from_row (stmt));
+  if (rc < 0)
     return NULL;
   return g_steal_pointer (&tombstones);
 }
@@ -2390,6 +2430,28 @@ bsd_store_replace_device_snapshot (
   /* a deletion's state on this device follows from this read */
   if (!bsd_store_exec_device_step (self, "UPDATE devices SET users_read_at = ?2 WHERE id = ?1",
                                    device_id, now, op, error))
+    return FALSE;
+  return bsd_store_tx_commit (tx, op, error);
+}
+
+gboolean
+bsd_store_forget_device_snapshot (BsdStore *self, guint device_id, GError **error)
+{
+  const char *op = "forgetting a device snapshot";
+  g_autoptr (BsdStoreTx) tx = NULL;
+
+  g_return_val_if_fail (BSD_IS_STORE (self), FALSE);
+
+  tx = bsd_store_tx_begin (self, op, error);
+  if (tx == NULL)
+    return FALSE;
+  if (!bsd_store_check_device (self, device_id, op, error)
+      || !bsd_store_exec_device_step (self, "DELETE FROM device_users WHERE device_id = ?1",
+                                      device_id, 0, op, error)
+      || !bsd_store_exec_device_step (self, "DELETE FROM device_templates WHERE device_id = ?1",
+                                      device_id, 0, op, error)
+      || !bsd_store_exec_device_step (self, "UPDATE devices SET users_read_at = 0 WHERE id = ?1",
+                                      device_id, 0, op, error))
     return FALSE;
   return bsd_store_tx_commit (tx, op, error);
 }

@@ -270,7 +270,8 @@ typedef struct
   gint64 allowed_at; /* 0 = active */
   char *allowed_by;  /* "uid:N", "automatic retirement before version 3" … may be NULL */
   /* For an active tombstone every configured device is in exactly one of
-   * these (guint ids, ascending); all empty once allowed: */
+   * these (guint ids, ascending); all empty once allowed; NULL from
+   * bsd_store_list_deletions(): */
   GArray *pending;    /* held the PIN at its last read, or not read since the deletion */
   GArray *confirmed;  /* read since the deletion, without the PIN */
   GArray *never_seen; /* its users were never read */
@@ -295,8 +296,13 @@ gboolean
 bsd_store_is_tombstoned (BsdStore *self, const char *pin, gboolean *tombstoned, GError **error);
 /* active or allowed; NOT_FOUND when @pin was never deleted */
 BsdTombstone *bsd_store_get_tombstone (BsdStore *self, const char *pin, GError **error);
-/* BsdTombstone*, the active ones, by PIN */
-GPtrArray *bsd_store_list_tombstones (BsdStore *self, GError **error);
+/* BsdTombstone*, the active ones, by PIN: @limit of them after the first
+ * @offset (@limit 0 = all), each placed on every device. Two statements
+ * whatever their number; the work beyond is one pass over the devices per
+ * deletion */
+GPtrArray *bsd_store_list_tombstones (BsdStore *self, guint offset, guint limit, GError **error);
+/* the same, all of them, without the device lists: what a plan needs */
+GPtrArray *bsd_store_list_deletions (BsdStore *self, GError **error);
 
 /* --------------------------------------------------- device snapshots */
 
@@ -327,6 +333,10 @@ void bsd_device_template_free (BsdDeviceTemplate *tmpl);
  * as read now (see BsdTombstone). */
 gboolean bsd_store_replace_device_snapshot (
     BsdStore *self, guint device_id, GPtrArray *users, GPtrArray *templates, GError **error);
+/* Another terminal answers for the device (its serial changed): the
+ * snapshot of the old one goes, users and templates, and its users count
+ * as never read (see BsdTombstone), until the new one is read. */
+gboolean bsd_store_forget_device_snapshot (BsdStore *self, guint device_id, GError **error);
 /* PIN (char*) → slot uid (GUINT_TO_POINTER) of the last snapshot */
 GHashTable *bsd_store_get_device_uid_map (BsdStore *self, guint device_id, GError **error);
 /* guint ids of the devices whose last snapshot holds @pin, ascending */

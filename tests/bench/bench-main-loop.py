@@ -14,8 +14,14 @@ reads the Manager's Version property (answered on the main loop) every 5 ms:
   roster a roster of --users people held by 3 terminals (rows written straight
          into the database); ListUsers pages of 1000 and ListUsers with a filter,
          each timed, with the longest probe gap while they run.
+  tombstones  a big site: --sites terminals configured and --tombstones deleted
+         PINs (rows written straight into the database; every deletion still
+         pending on 2 terminals, one terminal in ten never read); ListTombstones,
+         then every deletion page by page, each timed with the longest probe gap,
+         and a SyncDevice of one simulated terminal (its plan reads the deletions).
 
-Usage: bench-main-loop.py [area|roster|all] [--devices 3] [--users 65000] [--empty 0]
+Usage: bench-main-loop.py [area|roster|tombstones|all] [--devices 3] [--users 65000] [--empty 0]
+                          [--sites 200] [--tombstones 5000]
 (BIOSYNC_SIM / BIOSYNC_DAEMON from meson, else build/ under the source root)
 
 SPDX-License-Identifier: GPL-3.0-or-later
@@ -167,19 +173,95 @@ def roster(args):
         env.close()
 
 
+def tombstones(args):
+    env = harness.Env(polkit="mock")
+    try:
+        sim = env.sim({"devices": [{"name": "T", "face": "none", "pacing_ms": 0,
+                                    "generate": {"users": 20, "fingers_per_user": 0, "seed": 1}}]},
+                      tag="tombstones")
+        env.start_daemon()
+        env.set("AutoSync", GLib.Variant("b", False))
+        env.set("LogInterval", GLib.Variant("u", 0))
+        live = env.add_device("T", sim.port("T"), 0)
+        env.stop_daemon()
+        db = sqlite3.connect(os.path.join(env.state_dir, "biosync.db"))
+        n_sites, n_tomb = args.sites, args.tombstones
+        with db:
+            db.executemany("INSERT INTO devices (name, address, port, users_read_at)"
+                           " VALUES (?, '127.0.0.1', 9, ?)",
+                           (("S%d" % i, 0 if i % 10 == 0 else 2000) for i in range(n_sites - 1)))
+            ids = [r[0] for r in db.execute("SELECT id FROM devices WHERE id != ? ORDER BY id",
+                                            (live,))]
+            db.executemany("INSERT INTO tombstones (pin, created_at, created_by) VALUES (?, 1000, ?)",
+                           ((str(500000 + i), "uid:0") for i in range(n_tomb)))
+            db.executemany("INSERT OR IGNORE INTO device_users (device_id, pin, uid, seen_at)"
+                           " VALUES (?, ?, ?, 2000)",
+                           ((ids[(i * 7 + k) % len(ids)], str(500000 + i), i + 1)
+                            for i in range(n_tomb) for k in (1, 2)))
+        db.close()
+        env.start_daemon()
+        print("tombstones: %d deleted PINs, %d terminals configured (each deletion pending on 2)"
+              % (n_tomb, n_sites))
+        probe = Probe(env)
+        t0 = time.monotonic()
+        reply = env.conn.call_sync(NAME, PATH, MANAGER, "ListTombstones", None, None,
+                                   Gio.DBusCallFlags.NONE, 600000, None)
+        wall = time.monotonic() - t0
+        worst = probe.finish()
+        size = reply.get_size()
+        first = range(reply.get_child_value(0).n_children())
+        print("  ListTombstones()            %6d entries (%7.1f KiB) in %8.1f ms;"
+              " longest main-loop stall %7.1f ms" % (len(first), size / 1024.0, wall * 1000.0, worst))
+        try:
+            probe = Probe(env)
+            t0 = time.monotonic()
+            total = 0
+            while True:
+                # not unpacked: Python would take longer than the daemon
+                page = env.conn.call_sync(NAME, PATH, MANAGER, "ListTombstonesPage",
+                                          GLib.Variant("(uu)", (total, 1000)), None,
+                                          Gio.DBusCallFlags.NONE, 600000, None)
+                n = page.get_child_value(0).n_children()
+                total += n
+                if n < 1000:
+                    break
+            wall = time.monotonic() - t0
+            worst = probe.finish()
+            print("  every deletion, 1000 a page %6d entries in %8.1f ms; longest stall %7.1f ms"
+                  % (total, wall * 1000.0, worst))
+        except GLib.Error as e:
+            probe.finish()
+            print("  (no paged ListTombstones: %s)" % e.message)
+        probe = Probe(env)
+        t0 = time.monotonic()
+        result = env.wait_job(env.call("SyncDevice", "(u)", (live,)), timeout=3600)
+        wall = time.monotonic() - t0
+        worst = probe.finish()
+        print("  SyncDevice (plan with %d deletions) %-9s in %7.1f ms; longest stall %7.1f ms"
+              % (n_tomb, result["State"], wall * 1000.0, worst))
+        return 0
+    finally:
+        env.close()
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("scenario", nargs="?", default="all", choices=("area", "roster", "all"))
+    parser.add_argument("scenario", nargs="?", default="all", choices=("area", "roster", "tombstones", "all"))
     parser.add_argument("--devices", type=int, default=3)
     parser.add_argument("--users", type=int, default=65000)
     parser.add_argument("--empty", type=int, default=0,
                         help="empty terminals in the area as well: the sync writes everyone there")
+    parser.add_argument("--sites", type=int, default=200,
+                        help="terminals configured for the tombstones scenario")
+    parser.add_argument("--tombstones", type=int, default=5000)
     args = parser.parse_args()
     status = 0
     if args.scenario in ("roster", "all"):
         status |= roster(args)
     if args.scenario in ("area", "all"):
         status |= area(args)
+    if args.scenario in ("tombstones", "all"):
+        status |= tombstones(args)
     return status
 
 

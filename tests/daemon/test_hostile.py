@@ -20,6 +20,11 @@ bound, that it logged no critical, and that a refused call changed nothing.
                   0), every person exactly once when paged through; a cheap call sent after
                   a dozen costly pages is answered before they are. 5000 jobs: ListJobs
                   answers the newest 1000 at most
+  big_tombstones  6,000 deletions on 150 terminals (nothing retires a deletion): ListTombstones
+                  answers the first 1000, ListTombstonesPage pages of at most 1000, every
+                  deletion exactly once and placed right on every terminal when paged
+                  through; a cheap call sent after a dozen costly answers is answered
+                  before they are
   job_replies     GetJob of 64 finished jobs with 2 MiB reports each, twice: the answers the
                   daemon keeps for finished jobs stay within their byte budget
   fuzz            every method and property of every interface of the introspection XML
@@ -340,6 +345,32 @@ def test_request_limit(env):
 PAGE = 1000  # LIST_PAGE_MAX in daemon/bsd-manager.c
 
 
+def cheap_call_first(env, method, args):
+    """a dozen costly @method calls (arguments args(i)), then a cheap property read: the main
+    loop answers it before the last of them. All on one connection, whose replies come in the
+    order the daemon sent them (on another one, a big reply still on its way could not hold
+    a small one back)"""
+    conn = env.connect()
+    order = []
+
+    def done(c, res, what):
+        c.call_finish(res)
+        order.append(what)
+
+    for i in range(12):
+        conn.call(NAME, PATH, MANAGER, method, args(i), None, Gio.DBusCallFlags.NONE, 120000,
+                  None, done, "%s %d" % (method, i))
+    conn.flush_sync(None)
+    time.sleep(0.05)
+    conn.call(NAME, PATH, PROPS, "Get", v("(ss)", (MANAGER, "Version")), None,
+              Gio.DBusCallFlags.NONE, 120000, None, done, "Version")
+    harness.wait_for(lambda: len(order) == 13, "the %s answers and the property" % method,
+                     timeout=120)
+    check(order.index("Version") < 12,
+          "the property read was answered before the last costly %s" % method, order)
+    conn.close_sync(None)
+
+
 def fill_database(env, people, devices, jobs):
     """writes @people roster rows held by @devices and @jobs finished jobs straight into the
     stopped daemon's database (as 65,000 people on three terminals after a sync)"""
@@ -388,26 +419,8 @@ def test_big_lists(env):
           == ["106499"] + [str(164990 + i) for i in range(10)],
           "a filter finds the matching people, in PIN order")
 
-    # a dozen costly pages (a filter makes every row count), then a cheap call on
-    # another connection: the main loop answers it before the pages are done
-    reader = env.connect()
-    order = []
-
-    def done(conn, res, what):
-        conn.call_finish(res)
-        order.append(what)
-
-    for i in range(12):
-        reader.call(NAME, PATH, MANAGER, "ListUsers", v("(suu)", ("person", i * 5000, PAGE)),
-                    None, Gio.DBusCallFlags.NONE, 120000, None, done, "page %d" % i)
-    reader.flush_sync(None)
-    time.sleep(0.05)
-    env.conn.call(NAME, PATH, PROPS, "Get", v("(ss)", (MANAGER, "Version")), None,
-                  Gio.DBusCallFlags.NONE, 120000, None, done, "Version")
-    harness.wait_for(lambda: len(order) == 13, "the pages and the property", timeout=120)
-    check(order.index("Version") < 12,
-          "the property read was answered before the last costly page", order)
-    reader.close_sync(None)
+    # a dozen costly pages (a filter makes every row count), then a cheap call
+    cheap_call_first(env, "ListUsers", lambda i: v("(suu)", ("person", i * 5000, PAGE)))
 
     # paged through, everyone comes exactly once
     seen = []
@@ -424,6 +437,71 @@ def test_big_lists(env):
     out = subprocess.run([ctl, "people", "--json"], capture_output=True, text=True, timeout=120,
                          env=env.child_env(), check=True).stdout
     check(len(json.loads(out)) == people, "biosyncctl people lists all %d people" % people)
+    main_loop_answers(env, "at the end")
+
+
+def fill_tombstones(env, tombstones, terminals):
+    """writes @terminals devices (one in ten never read) and @tombstones deletions into the
+    stopped daemon's database, each deletion still held by two terminals; returns the
+    standing every deletion must show: PIN -> (pending, confirmed, never seen)"""
+    db = sqlite3.connect(os.path.join(env.state_dir, "biosync.db"))
+    with db:
+        db.executemany("INSERT INTO devices (name, address, port, users_read_at)"
+                       " VALUES (?, '127.0.0.1', 9, ?)",
+                       (("T%d" % i, 0 if i % 10 == 0 else 2000) for i in range(terminals)))
+        reads = dict(db.execute("SELECT id, users_read_at FROM devices"))
+        ids = sorted(i for i, at in reads.items() if at)
+        db.executemany("INSERT INTO tombstones (pin, created_at, created_by) VALUES (?, 1000,"
+                       " 'uid:0')", ((str(500000 + i),) for i in range(tombstones)))
+        held = {str(500000 + i): {ids[(i * 7 + k) % len(ids)] for k in (1, 2)}
+                for i in range(tombstones)}
+        db.executemany("INSERT INTO device_users (device_id, pin, uid, seen_at)"
+                       " VALUES (?, ?, ?, 2000)",
+                       ((d, pin, n + 1) for n, (pin, ds) in enumerate(held.items()) for d in ds))
+    db.close()
+    never = sorted(i for i, at in reads.items() if not at)
+    return {pin: (sorted(ds), sorted(set(ids) - ds), never) for pin, ds in held.items()}
+
+
+def test_big_tombstones(env):
+    """deletions accumulate for ever: they are listed in bounded pages, read off the main
+    loop, each placed right on every terminal"""
+    tombstones, terminals = 6000, 150
+    env.start_daemon()
+    env.stop_daemon()
+    want = fill_tombstones(env, tombstones, terminals)
+    env.start_daemon()
+
+    def standing(t):
+        return (t["PendingDevices"], t["ConfirmedDevices"], t["NeverSeenDevices"])
+
+    first = env.call("ListTombstones", timeout=60000)
+    check(len(first) == PAGE, "ListTombstones answers the first %d" % PAGE, len(first))
+    check([t["Pin"] for t in first] == [str(500000 + i) for i in range(PAGE)],
+          "in PIN order")
+    check(all(standing(t) == want[t["Pin"]] for t in first),
+          "each placed on every terminal", first[0])
+    check(env.call("ListTombstonesPage", "(uu)", (0, 0)) == first, "ListTombstonesPage(0, 0)"
+          " is the same page")
+    check(len(env.call("ListTombstonesPage", "(uu)", (0, 5000))) == PAGE,
+          "a limit above %d answers %d" % (PAGE, PAGE))
+    seven = env.call("ListTombstonesPage", "(uu)", (10, 7))
+    check([t["Pin"] for t in seven] == [str(500010 + i) for i in range(7)], "offset 10, limit 7",
+          [t["Pin"] for t in seven])
+    check(env.call("ListTombstonesPage", "(uu)", (tombstones, 0)) == [], "past the end: nothing")
+
+    # a dozen costly answers, then a cheap call
+    cheap_call_first(env, "ListTombstones", lambda i: None)
+
+    # paged through, every deletion comes once, placed right
+    seen = {}
+    while True:
+        page = env.call("ListTombstonesPage", "(uu)", (len(seen), PAGE), timeout=60000)
+        seen.update((t["Pin"], standing(t)) for t in page)
+        if len(page) < PAGE:
+            break
+    check(seen == want, "paging through gives all %d deletions once, each placed right"
+          % tombstones, len(seen))
     main_loop_answers(env, "at the end")
 
 

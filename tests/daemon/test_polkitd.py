@@ -77,6 +77,7 @@ def method_table(c):
         (JOB, "Cancel"): (SYNC, "", ()),
         (MANAGER, "ListUsers"): (None, "suu", ("", 0, 0)),
         (MANAGER, "ListTombstones"): (None, "", ()),
+        (MANAGER, "ListTombstonesPage"): (None, "uu", (0, 0)),
         (MANAGER, "ListDevices"): (None, "", ()),
         (MANAGER, "ListAreas"): (None, "", ()),
         (MANAGER, "ListJobs"): (None, "u", (0,)),

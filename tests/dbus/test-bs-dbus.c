@@ -64,6 +64,7 @@ static const Member contract[] = {
   { "Manager", METHOD, "ListJobs", "u", "aa{sv}" },
   { "Manager", METHOD, "SetTime", "", "o", TRUE },
   { "Manager", METHOD, "ListTombstones", "", "aa{sv}", TRUE },
+  { "Manager", METHOD, "ListTombstonesPage", "uu", "aa{sv}", TRUE },
   { "Manager", METHOD, "AllowUser", "s", "", TRUE },
   { "Manager", METHOD, "GetJob", "t", "a{sv}", TRUE },
   /* Manager properties and signals */

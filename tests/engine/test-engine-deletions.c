@@ -353,6 +353,54 @@ test_preview_lists_removals (void)
                                    ", found again on B — would be removed"));
 }
 
+/* a terminal too full for the area's people still loses its deleted PINs:
+ * the sync adds nothing there ("device full"), and removes the deleted PIN */
+static void
+test_full_terminal (void)
+{
+  TestSimDeviceSpec specs[] = {
+    { .name = "A", .users = 6, .fingers_per_user = 1 },
+    { .name = "F",
+      .users = 3,
+      .fingers_per_user = 1,
+      .extra = "\"serial\":\"BSIM0000000002\",\"capacity\":{\"users\":3}" },
+  };
+  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
+  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Gates", 2);
+  g_autoptr (BsdJobOutcome) sync = NULL;
+  g_autoptr (BsdJobOutcome) again = NULL;
+  g_autoptr (GError) error = NULL;
+  TestSimWrites writes;
+  JsonObject *f;
+
+  /* deleted while no job ran: only the sync can remove it */
+  bsd_store_add_tombstone (fx->store, "2", "uid:0", &error);
+  g_assert_no_error (error);
+  test_sim_writes_read (fx->sim, 1, &writes);
+  sync = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
+  g_assert_cmpstr (sync->state, ==, "partial");
+  f = engine_fixture_report_device (fx, sync, 1);
+  g_assert_cmpstr (json_object_get_string_member (f, "status"), ==, "failed");
+  g_assert_cmpstr (json_object_get_string_member (f, "reason"), ==,
+                   "device full: needs 5 users, capacity 3");
+  assert_removed (sync, "2", "A", TRUE);
+  assert_removed (sync, "2", "F", TRUE);
+  g_assert_cmpuint (n_removals (sync), ==, 2);
+  assert_nowhere (fx, "2");
+  /* the deletion and nothing else reached F */
+  test_sim_assert_writes (fx->sim, 1, &writes, "disables=1,user_deletes=1,refreshes=1,enables=1");
+  g_assert_true (on_device (fx, 1, "1"));
+  g_assert_true (on_device (fx, 1, "3"));
+  g_assert_false (on_device (fx, 1, "4"));
+  assert_standing (fx, "2", "p: c:1,2 n:");
+
+  /* still full, nothing left to remove: no write at all */
+  again = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
+  g_assert_cmpstr (again->state, ==, "partial");
+  g_assert_cmpuint (n_removals (again), ==, 0);
+  test_sim_assert_writes (fx->sim, 1, &writes, "");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -362,5 +410,6 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/deletions/rehire-while-offline", test_rehire_while_offline);
   g_test_add_func ("/engine/deletions/allowed-comes-back", test_allowed_comes_back_from_offline);
   g_test_add_func ("/engine/deletions/preview", test_preview_lists_removals);
+  g_test_add_func ("/engine/deletions/full-terminal", test_full_terminal);
   return g_test_run ();
 }

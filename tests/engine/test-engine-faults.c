@@ -639,6 +639,64 @@ test_comm_key_required (void)
   g_assert_nonnull (strstr (reason, "comm key"));
 }
 
+/* H's result in a one-PIN job: failed before its user table is read */
+static void
+assert_contradicts (EngineFixture *fx, BsdJobOutcome *outcome, guint announced)
+{
+  JsonObject *h = engine_fixture_report_device (fx, outcome, 1);
+  g_autofree char *words = g_strdup_printf (
+      "H contradicts itself: it reports %u users but has room for 3000", announced);
+  const char *reason = json_object_get_string_member (h, "reason");
+
+  g_assert_cmpstr (outcome->state, ==, "partial");
+  g_assert_cmpstr (json_object_get_string_member (h, "status"), ==, "failed");
+  if (reason == NULL || strstr (reason, words) == NULL)
+    g_error ("H's reason is “%s”, not “%s…”", reason, words);
+  g_assert_cmpstr (
+      json_object_get_string_member (engine_fixture_report_device (fx, outcome, 0), "status"), ==,
+      "ok");
+}
+
+/* failure mode 11: a terminal announcing far more users than it has room
+ * for is failed before its user table is read by the jobs about one PIN
+ * too (delete, update): their read limits come from its own sizes, not
+ * from what the protocol allows */
+static void
+test_million_users_one_pin (void)
+{
+  TestSimDeviceSpec specs[] = {
+    { .name = "A", .users = 4 },
+    { .name = "H",
+      .users = 4,
+      .extra = "\"serial\":\"BSIM0000000002\",\"capacity\":{\"users\":3000}" },
+  };
+  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
+  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Gates", 2);
+  g_autoptr (BsdJobOutcome) sync = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
+  TestSimWrites writes;
+
+  g_assert_cmpstr (sync->state, ==, "succeeded");
+  /* 60 000 users fit a terminal's slots and the protocol's limit, not H's room */
+  g_free (test_sim_control (fx->sim, "fault H million-users 60000"));
+  test_sim_writes_read (fx->sim, 1, &writes);
+  {
+    g_autoptr (BsdJobOutcome) update
+        = engine_fixture_run_pin (fx, BSD_OP_UPDATE_USER, "3", "Renamed");
+    g_autoptr (BsdJobOutcome) deletion = engine_fixture_run_pin (fx, BSD_OP_DELETE_USER, "2", NULL);
+
+    assert_contradicts (fx, update, 60000);
+    assert_contradicts (fx, deletion, 60000);
+  }
+  g_free (test_sim_control (fx->sim, "fault H million-users"));
+  {
+    g_autoptr (BsdJobOutcome) deletion = engine_fixture_run_pin (fx, BSD_OP_DELETE_USER, "4", NULL);
+
+    assert_contradicts (fx, deletion, 1000000);
+  }
+  /* nothing it holds was taken for real, nothing was written */
+  test_sim_assert_writes (fx->sim, 1, &writes, "");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -656,5 +714,6 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/faults/ack-but-drop", test_ack_but_drop);
   g_test_add_func ("/engine/faults/wrong-comm-key", test_wrong_comm_key);
   g_test_add_func ("/engine/faults/comm-key-required", test_comm_key_required);
+  g_test_add_func ("/engine/faults/million-users-one-pin", test_million_users_one_pin);
   return g_test_run ();
 }

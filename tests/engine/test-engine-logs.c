@@ -295,6 +295,248 @@ test_clear_after_tail (void)
   g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 25);
 }
 
+static gboolean
+count_row (const BsdAttendanceRow *row, gpointer user_data, GError **error)
+{
+  GHashTable *by_serial = user_data;
+  GHashTable *set = g_hash_table_lookup (by_serial, row->serial);
+
+  if (set == NULL)
+    {
+      set = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      g_hash_table_insert (by_serial, g_strdup (row->serial), set);
+    }
+  g_hash_table_add (set, g_strdup_printf ("%s|%s|%u|%u", row->pin, row->local_time, row->state,
+                                          (guint)row->device_id));
+  return TRUE;
+}
+
+/* serial → set of "PIN|local time|state|device id" in the store */
+static GHashTable *
+stored_punches (EngineFixture *fx)
+{
+  GHashTable *by_serial
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_hash_table_unref);
+  g_autoptr (GError) error = NULL;
+
+  bsd_store_foreach_attendance (fx->store, 0, G_MAXINT64, count_row, by_serial, &error);
+  g_assert_no_error (error);
+  return by_serial;
+}
+
+/* the punches of simulated terminal @index, as stored_punches () keys them
+ * for the store's device @device_id */
+static GHashTable *
+terminal_punches (EngineFixture *fx, guint index, guint device_id)
+{
+  g_autoptr (JsonNode) dump = test_sim_dump (fx->sim);
+  JsonArray *records
+      = json_object_get_array_member (test_sim_dump_device (dump, index), "attendance");
+  GHashTable *set = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  for (guint i = 0; i < json_array_get_length (records); i++)
+    {
+      JsonObject *r = json_array_get_object_element (records, i);
+
+      g_hash_table_add (
+          set, g_strdup_printf ("%s|%s|%u|%u", json_object_get_string_member (r, "user_id"),
+                                json_object_get_string_member (r, "time"),
+                                (guint)json_object_get_int_member (r, "state"), device_id));
+    }
+  return set;
+}
+
+/* every punch of @index under @serial, and nothing else */
+static void
+assert_punches_of (EngineFixture *fx, GHashTable *stored, const char *serial, guint index)
+{
+  g_autoptr (GHashTable) want = terminal_punches (fx, index, engine_fixture_device_id (fx, 0));
+  GHashTable *got = g_hash_table_lookup (stored, serial);
+
+  if (got == NULL)
+    g_error ("no punch stored under %s", serial);
+  g_assert_cmpuint (g_hash_table_size (got), ==, g_hash_table_size (want));
+  g_assert_true (engine_fixture_sets_equal (got, want));
+}
+
+static void
+assert_serial_changed (JsonObject *dev, const char *from, const char *to)
+{
+  JsonObject *change;
+
+  if (!json_object_has_member (dev, "serial_changed"))
+    g_error ("no serial change from %s to %s in the report", from, to);
+  change = json_object_get_object_member (dev, "serial_changed");
+  g_assert_cmpstr (str (change, "from"), ==, from);
+  g_assert_cmpstr (str (change, "to"), ==, to);
+  g_assert_cmpstr (str (dev, "serial"), ==, to);
+}
+
+/* the device's serial and last good sync in the store, and how many of
+ * its users its snapshot holds */
+static void
+assert_health (EngineFixture *fx, const char *serial, gboolean synced, guint users)
+{
+  g_autoptr (GError) error = NULL;
+  guint id = engine_fixture_device_id (fx, 0);
+  g_autoptr (BsdDevice) device = bsd_store_get_device (fx->store, id, &error);
+  g_autoptr (GPtrArray) held = bsd_store_get_device_users (fx->store, id, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (device->health.serial, ==, serial);
+  g_assert_cmpint (device->health.last_sync != 0, ==, synced);
+  g_assert_cmpuint (held->len, ==, users);
+}
+
+/* a terminal replaced behind the same address: its punches go under its
+ * own serial, its log is read in full (also when it happens to hold the
+ * old terminal's count and newest record), nothing is lost or doubled, and
+ * the report and the device's health say so. R holds the very punches D
+ * held (the same generator seed): only the serial tells them apart */
+static void
+test_swapped_terminal (void)
+{
+  TestSimDeviceSpec specs[] = {
+    { .name = "D", .users = 5, .records = 20 },
+    { .name = "R", .users = 5, .records = 20, .extra = "\"serial\":\"BSIM0000000002\"" },
+    { .name = "N", .users = 3, .records = 12, .seed = 7, .extra = "\"serial\":\"BSIM0000000003\"" },
+  };
+  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
+  g_autoptr (EngineFixture) fx = engine_fixture_new (json, NULL, 2);
+  g_autoptr (BsdJobOutcome) first = NULL;
+  g_autoptr (BsdJobOutcome) swapped = NULL;
+  g_autoptr (BsdJobOutcome) more = NULL;
+  g_autoptr (BsdJobOutcome) again = NULL;
+  g_autoptr (BsdJobOutcome) sync = NULL;
+  g_autoptr (BsdJobOutcome) back = NULL;
+  g_autoptr (GHashTable) stored = NULL;
+  g_autoptr (GError) error = NULL;
+  guint id = engine_fixture_device_id (fx, 0);
+  JsonObject *dev;
+  JsonObject *att;
+
+  /* one configured device at D's address; R and N wait to take its place */
+  for (guint i = 1; i < 3; i++)
+    {
+      bsd_store_remove_device (fx->store, engine_fixture_device_id (fx, i), &error);
+      g_assert_no_error (error);
+    }
+  first = engine_fixture_run (fx, BSD_OP_SYNC_DEVICE, id);
+  g_assert_cmpstr (first->state, ==, "succeeded");
+  g_assert_false (
+      json_object_has_member (engine_fixture_report_device (fx, first, 0), "serial_changed"));
+  assert_health (fx, "BSIM0000000001", TRUE, 5);
+
+  /* D is replaced by R: log collection notices */
+  engine_fixture_set_port (fx, 0, test_sim_tcp_port (fx->sim, 1));
+  att = collect (fx, &swapped);
+  g_assert_cmpstr (str (att, "mode"), ==, "full");
+  g_assert_cmpint (json_object_get_int_member (att, "inserted"), ==, 20);
+  dev = engine_fixture_report_device (fx, swapped, 0);
+  assert_serial_changed (dev, "BSIM0000000001", "BSIM0000000002");
+  g_assert_cmpstr (str (dev, "reason"), ==,
+                   "another terminal: serial BSIM0000000002, before BSIM0000000001; its whole "
+                   "log was read");
+  /* R's health; nothing of D's snapshot stands for R */
+  assert_health (fx, "BSIM0000000002", FALSE, 0);
+
+  /* R's own watermark from now on */
+  punch (fx, "R", 3, 10);
+  att = collect (fx, &more);
+  g_assert_false (
+      json_object_has_member (engine_fixture_report_device (fx, more, 0), "serial_changed"));
+  g_assert_cmpint (json_object_get_int_member (att, "inserted"), ==, 3);
+  att = collect (fx, &again);
+  g_assert_cmpstr (str (att, "mode"), ==, "unchanged");
+
+  /* and R is replaced by N while an individual sync reads it */
+  engine_fixture_set_port (fx, 0, test_sim_tcp_port (fx->sim, 2));
+  sync = engine_fixture_run (fx, BSD_OP_SYNC_DEVICE, id);
+  g_assert_cmpstr (sync->state, ==, "succeeded");
+  dev = engine_fixture_report_device (fx, sync, 0);
+  att = json_object_get_object_member (dev, "attendance");
+  g_assert_cmpstr (str (att, "mode"), ==, "full");
+  g_assert_cmpint (json_object_get_int_member (att, "inserted"), ==, 12);
+  assert_serial_changed (dev, "BSIM0000000002", "BSIM0000000003");
+  assert_health (fx, "BSIM0000000003", TRUE, 3);
+
+  /* D comes back: read in full, every punch of it already stored */
+  engine_fixture_set_port (fx, 0, test_sim_tcp_port (fx->sim, 0));
+  att = collect (fx, &back);
+  g_assert_cmpstr (str (att, "mode"), ==, "full");
+  g_assert_cmpint (json_object_get_int_member (att, "inserted"), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (att, "duplicates"), ==, 20);
+  assert_serial_changed (engine_fixture_report_device (fx, back, 0), "BSIM0000000003",
+                         "BSIM0000000001");
+
+  /* every punch once, under the serial of the terminal that held it */
+  stored = stored_punches (fx);
+  g_assert_cmpuint (g_hash_table_size (stored), ==, 3);
+  assert_punches_of (fx, stored, "BSIM0000000002", 1);
+  assert_punches_of (fx, stored, "BSIM0000000003", 2);
+  assert_punches_of (fx, stored, "BSIM0000000001", 0);
+  g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 20 + 23 + 12);
+}
+
+/* the hashes of the fingerprints the store holds for device @index */
+static GHashTable *
+stored_finger_hashes (EngineFixture *fx, guint index)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) held
+      = bsd_store_get_device_templates (fx->store, engine_fixture_device_id (fx, index), &error);
+  GHashTable *set = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < held->len; i++)
+    g_hash_table_add (set, g_strdup (((BsdDeviceTemplate *)held->pdata[i])->hash));
+  return set;
+}
+
+/* replaced by a terminal with the same people in the same slots and as
+ * many fingerprints, other ones: the old terminal's templates, cached from
+ * its recent full read, do not stand in for the new one's */
+static void
+test_swapped_same_counts (void)
+{
+  TestSimDeviceSpec specs[] = {
+    { .name = "D", .users = 5, .fingers_per_user = 1 },
+    { .name = "N",
+      .users = 5,
+      .fingers_per_user = 1,
+      .seed = 7,
+      .extra = "\"serial\":\"BSIM0000000003\"" },
+  };
+  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
+  g_autoptr (EngineFixture) fx = engine_fixture_new (json, NULL, 2);
+  g_autoptr (BsdJobOutcome) first = NULL;
+  g_autoptr (BsdJobOutcome) swapped = NULL;
+  g_autoptr (GHashTable) before = NULL;
+  g_autoptr (GHashTable) after = NULL;
+  g_autoptr (GError) error = NULL;
+  guint id = engine_fixture_device_id (fx, 0);
+  JsonObject *dev;
+
+  bsd_store_remove_device (fx->store, engine_fixture_device_id (fx, 1), &error);
+  g_assert_no_error (error);
+  first = engine_fixture_run (fx, BSD_OP_SYNC_DEVICE, id);
+  g_assert_cmpstr (first->state, ==, "succeeded");
+  before = stored_finger_hashes (fx, 0);
+  g_assert_cmpuint (g_hash_table_size (before), ==, 5);
+
+  engine_fixture_set_port (fx, 0, test_sim_tcp_port (fx->sim, 1));
+  swapped = engine_fixture_run (fx, BSD_OP_SYNC_DEVICE, id);
+  g_assert_cmpstr (swapped->state, ==, "succeeded");
+  dev = engine_fixture_report_device (fx, swapped, 0);
+  g_assert_false (json_object_get_boolean_member (json_object_get_object_member (dev, "read"),
+                                                  "fingerprints_from_cache"));
+  assert_serial_changed (dev, "BSIM0000000001", "BSIM0000000003");
+  /* what the store says the device holds is N's */
+  after = stored_finger_hashes (fx, 0);
+  g_assert_cmpuint (g_hash_table_size (after), ==, 5);
+  g_assert_false (engine_fixture_sets_equal (before, after));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -316,5 +558,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/logs/newest-changed", test_newest_changed);
   g_test_add_func ("/engine/logs/individual-sync", test_individual_sync);
   g_test_add_func ("/engine/logs/clear-after-tail", test_clear_after_tail);
+  g_test_add_func ("/engine/logs/swapped-terminal", test_swapped_terminal);
+  g_test_add_func ("/engine/logs/swapped-same-counts", test_swapped_same_counts);
   return g_test_run ();
 }

@@ -149,14 +149,11 @@ th_apply (GPtrArray *snapshots, BsdPlan *plan)
       guint face_users;
 
       g_assert_nonnull (snapshot);
+      /* a device failed by the preflight gets its deletions, nothing else */
       if (device->failed)
-        {
-          g_assert_cmpuint (device->users_add->len + device->users_update->len
-                                + device->users_delete->len + device->templates_add->len
-                                + device->faces_add->len,
-                            ==, 0);
-          continue;
-        }
+        g_assert_cmpuint (device->users_add->len + device->users_update->len
+                              + device->templates_add->len + device->faces_add->len,
+                          ==, 0);
 
       for (guint i = 0; i < device->users_delete->len; i++)
         {

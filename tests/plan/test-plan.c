@@ -1056,6 +1056,70 @@ test_capacity_already_over (void)
   g_assert_cmpuint (bsd_plan_get_device (plan, 1)->users_add->len, ==, 1);
 }
 
+/* a full device still loses its deleted PINs: the preflight refuses what
+ * adds and updates, never the deletions (they only free room), and counts
+ * them in "after" */
+static void
+test_capacity_full_keeps_deletions (void)
+{
+  g_autoptr (GPtrArray) snapshots = snapshots_new ();
+  BsdSnapshot *a = th_snapshot (1, "A");
+  BsdSnapshot *b = th_snapshot (2, "B");
+  g_autoptr (BsdPlanInput) input = NULL;
+  g_autoptr (BsdPlan) plan = NULL;
+  g_autoptr (GHashTable) left = NULL;
+  g_autofree char *json = NULL;
+  BsdDevicePlan *device;
+
+  for (guint n = 1; n <= 5; n++)
+    {
+      g_autofree char *pin = pin_of (n);
+
+      th_add_user (a, (guint16)n, pin, "a");
+      th_add_finger (a, (guint16)n, 0, pin, 0);
+    }
+  /* B is full: 1 and two leavers, one with a fingerprint */
+  th_add_user (b, 1, "1", "a");
+  th_add_finger (b, 1, 0, "1", 0);
+  th_add_user (b, 7, "98", "leaver");
+  th_add_finger (b, 7, 3, "98", 0);
+  th_add_user (b, 9, "99", "leaver");
+  b->user_capacity = 3;
+  input = th_input (snapshots_add_all (snapshots, a, b));
+  bsd_plan_input_add_tombstone (input, "98");
+  bsd_plan_input_add_tombstone (input, "99");
+  plan = bsd_plan_compute (input, NULL);
+
+  /* 3 held − 2 deleted + 4 new = 5 */
+  device = bsd_plan_get_device (plan, 2);
+  g_assert_true (device->failed);
+  g_assert_cmpstr (device->failure, ==, "device full: needs 5 users, capacity 3");
+  g_assert_cmpuint (device->users.current, ==, 3);
+  g_assert_cmpuint (device->users.after, ==, 5);
+  g_assert_cmpuint (device->fingers.after, ==, 5);
+  g_assert_cmpuint (device->wanted.users_add, ==, 4);
+  g_assert_cmpuint (device->wanted.templates_add, ==, 4);
+  g_assert_cmpuint (device->users_add->len, ==, 0);
+  g_assert_cmpuint (device->templates_add->len, ==, 0);
+  g_assert_cmpuint (device->users_delete->len, ==, 2);
+  g_assert_nonnull (th_find_user (device->users_delete, "98"));
+  g_assert_nonnull (th_find_user (device->users_delete, "99"));
+  g_assert_cmpuint (device->counts.users_delete, ==, 2);
+  g_assert_cmpuint (device->counts.users_add, ==, 0);
+  g_assert_cmpuint (plan->deleted_pins->len, ==, 2);
+  g_assert_false (bsd_plan_is_empty (plan));
+
+  json = th_plan_json (plan);
+  g_assert_nonnull (strstr (json, "\"status\" : \"failed\""));
+  g_assert_nonnull (strstr (json, "\"pin\" : \"98\""));
+
+  th_apply (snapshots, plan);
+  left = th_pins (b);
+  g_assert_cmpuint (g_hash_table_size (left), ==, 1);
+  g_assert_true (g_hash_table_contains (left, "1"));
+  g_assert_null (th_finger (b, "98", 3));
+}
+
 /* ------------------------------------------------------------ unreachable */
 
 static void
@@ -1441,6 +1505,7 @@ main (int argc, char **argv)
   g_test_add_func ("/plan/capacity/preflight", test_capacity_preflight);
   g_test_add_func ("/plan/capacity/faces-and-deletes", test_capacity_faces_and_deletes);
   g_test_add_func ("/plan/capacity/already-over", test_capacity_already_over);
+  g_test_add_func ("/plan/capacity/full-keeps-deletions", test_capacity_full_keeps_deletions);
   g_test_add_func ("/plan/unreachable", test_unreachable);
   g_test_add_func ("/plan/invalid-input", test_invalid_input);
   g_test_add_func ("/plan/hostile", test_hostile_input);

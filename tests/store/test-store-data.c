@@ -843,7 +843,7 @@ test_tombstones (void)
   g_clear_pointer (&tombstone, bsd_tombstone_free);
   /* A and B hold it, D was not read since, C never */
   assert_standing (store, "1", "p:1,2,4 c: n:3");
-  list = bsd_store_list_tombstones (store, &error);
+  list = bsd_store_list_tombstones (store, 0, 0, &error);
   g_assert_cmpuint (list->len, ==, 1);
   g_assert_cmpuint (((BsdTombstone *)list->pdata[0])->pending->len, ==, 3);
   g_clear_pointer (&list, g_ptr_array_unref);
@@ -914,7 +914,7 @@ test_tombstones (void)
   g_assert_cmpuint (
       tombstone->pending->len + tombstone->confirmed->len + tombstone->never_seen->len, ==, 0);
   g_clear_pointer (&tombstone, bsd_tombstone_free);
-  list = bsd_store_list_tombstones (store, &error);
+  list = bsd_store_list_tombstones (store, 0, 0, &error);
   g_assert_cmpuint (list->len, ==, 0);
   g_clear_pointer (&list, g_ptr_array_unref);
   g_assert_false (bsd_store_allow_tombstone (store, "1", "uid:1001", &error));
@@ -1095,6 +1095,91 @@ test_snapshot (void)
 }
 
 /* ------------------------------------------------------------ templates */
+
+/* the deletions in pages, by PIN (shorter first), each placed on every
+ * device; the planner's list without the devices */
+static void
+test_tombstone_pages (void)
+{
+  g_autoptr (BsdStore) store = store_open_memory ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) page = NULL;
+  const char *const pins[] = { "10", "9", "100", "x", NULL };
+  const char *const held[] = { "100", NULL };
+  guint a = store_add_device (store, "A", 0);
+
+  store_add_device (store, "B", 0);
+  for (guint i = 0; pins[i] != NULL; i++)
+    g_assert_true (bsd_store_add_tombstone (store, pins[i], "uid:0", &error));
+  g_assert_true (bsd_store_allow_tombstone (store, "x", "uid:0", &error));
+  g_usleep (1000);
+  snapshot (store, a, held);
+
+  page = bsd_store_list_tombstones (store, 0, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (page->len, ==, 3);
+  g_assert_cmpstr (((BsdTombstone *)page->pdata[0])->pin, ==, "9");
+  g_assert_cmpstr (((BsdTombstone *)page->pdata[2])->pin, ==, "100");
+  g_clear_pointer (&page, g_ptr_array_unref);
+
+  page = bsd_store_list_tombstones (store, 1, 1, &error);
+  g_assert_cmpuint (page->len, ==, 1);
+  g_assert_cmpstr (((BsdTombstone *)page->pdata[0])->pin, ==, "10");
+  g_clear_pointer (&page, g_ptr_array_unref);
+  assert_standing (store, "10", "p: c:1 n:2");
+  assert_standing (store, "100", "p:1 c: n:2");
+
+  page = bsd_store_list_tombstones (store, 3, 10, &error);
+  g_assert_cmpuint (page->len, ==, 0);
+  g_clear_pointer (&page, g_ptr_array_unref);
+
+  page = bsd_store_list_deletions (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (page->len, ==, 3);
+  g_assert_cmpstr (((BsdTombstone *)page->pdata[1])->pin, ==, "10");
+  g_assert_cmpstr (((BsdTombstone *)page->pdata[1])->created_by, ==, "uid:0");
+  g_assert_null (((BsdTombstone *)page->pdata[1])->pending);
+}
+
+/* another terminal at A's address: A's snapshot goes, its users count as
+ * never read; B keeps its own */
+static void
+test_snapshot_forget (void)
+{
+  g_autoptr (BsdStore) store = store_open_memory ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) users = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_user_free);
+  g_autoptr (GPtrArray) templates
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)bsd_device_template_free);
+  g_autoptr (GPtrArray) back = NULL;
+  const char *const pins[] = { "1", "2", NULL };
+  guint a = store_add_device (store, "A", 0);
+  guint b = store_add_device (store, "B", 0);
+
+  g_assert_true (bsd_store_add_tombstone (store, "9", "uid:0", &error));
+  g_usleep (1000);
+  g_ptr_array_add (users, store_make_user ("1", 1, "One"));
+  g_ptr_array_add (templates, bsd_device_template_new ("1", BSD_TEMPLATE_KIND_FINGER, 0, "aa"));
+  g_assert_true (bsd_store_replace_device_snapshot (store, a, users, templates, &error));
+  snapshot (store, b, pins);
+  g_assert_no_error (error);
+  assert_standing (store, "9", "p: c:1,2 n:");
+
+  g_assert_true (bsd_store_forget_device_snapshot (store, a, &error));
+  g_assert_no_error (error);
+  back = bsd_store_get_device_users (store, a, &error);
+  g_assert_cmpuint (back->len, ==, 0);
+  g_clear_pointer (&back, g_ptr_array_unref);
+  back = bsd_store_get_device_templates (store, a, &error);
+  g_assert_cmpuint (back->len, ==, 0);
+  g_clear_pointer (&back, g_ptr_array_unref);
+  back = bsd_store_get_device_users (store, b, &error);
+  g_assert_cmpuint (back->len, ==, 2);
+  assert_standing (store, "9", "p: c:2 n:1");
+
+  g_assert_false (bsd_store_forget_device_snapshot (store, 77, &error));
+  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
+}
 
 static void
 test_templates (void)
@@ -1675,7 +1760,9 @@ main (int argc, char **argv)
   g_test_add_func ("/store/people", test_people);
   g_test_add_func ("/store/people/roster", test_roster);
   g_test_add_func ("/store/tombstones", test_tombstones);
+  g_test_add_func ("/store/tombstones/pages", test_tombstone_pages);
   g_test_add_func ("/store/snapshot", test_snapshot);
+  g_test_add_func ("/store/snapshot/forget", test_snapshot_forget);
   g_test_add_func ("/store/templates", test_templates);
   g_test_add_func ("/store/jobs", test_jobs);
   g_test_add_func ("/store/jobs/report-hostile-text", test_job_report_hostile);

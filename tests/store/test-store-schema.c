@@ -452,7 +452,7 @@ test_migrate_v2 (void)
   g_assert_cmpint (seven->allowed_at, ==, 1700000500000000);
   g_assert_cmpstr (seven->allowed_by, ==, "automatic retirement before version 3");
   /* active ones keep working, each terminal where it was */
-  active = bsd_store_list_tombstones (store, &error);
+  active = bsd_store_list_tombstones (store, 0, 0, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (active->len, ==, 2);
   eight = g_ptr_array_steal_index (active, 0);
