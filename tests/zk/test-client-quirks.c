@@ -762,8 +762,7 @@ test_odd_replies (void)
   g_assert_cmpuint (t.second, ==, 9);
 
   /* counts of 0 skip the read; an ACK_ERROR to 1503 is an empty table */
-  users = zk_client_read_users (client, NULL, NULL, &error);
-  g_assert_no_error (error);
+  users = test_zk_read (client, ZK_TABLE_USERS);
   g_assert_cmpuint (users->len, ==, 0);
 
   tmpl = zk_client_read_template (client, 1, 0, NULL, &error);
@@ -831,8 +830,7 @@ test_corrupt_and_dropped (gconstpointer data)
   ZkClientStats stats;
 
   client = connect_to (dev);
-  users = zk_client_read_users (client, NULL, NULL, &error); /* learns the width */
-  g_assert_no_error (error);
+  users = test_zk_read (client, ZK_TABLE_USERS); /* learns the width */
 
   /* a corrupt reply is dropped; the re-send gets the cached good one */
   g_mutex_lock (&dev->lock);
@@ -869,8 +867,7 @@ test_comm_key (void)
 
   dev->comm_key = 123456;
   client = connect_to (dev);
-  users = zk_client_read_users (client, NULL, NULL, &error);
-  g_assert_no_error (error);
+  users = test_zk_read (client, ZK_TABLE_USERS);
   g_assert_cmpuint (users->len, ==, 3);
   g_assert_true (zk_client_disconnect (client, NULL, &error));
 
@@ -904,8 +901,7 @@ test_hang (gconstpointer data)
 
   /* the device is back: the next call reconnects by itself */
   g_atomic_int_set (&dev->hang, 0);
-  users = zk_client_read_users (client, NULL, NULL, &error);
-  g_assert_no_error (error);
+  users = test_zk_read (client, ZK_TABLE_USERS);
   g_assert_cmpuint (users->len, ==, 20);
 }
 
@@ -952,8 +948,7 @@ test_auto_falls_back_to_udp (void)
   g_assert_true (zk_client_connect (client, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpint (zk_client_get_transport (client), ==, ZK_TRANSPORT_UDP);
-  users = zk_client_read_users (client, NULL, NULL, &error);
-  g_assert_no_error (error);
+  users = test_zk_read (client, ZK_TABLE_USERS);
   g_assert_cmpuint (users->len, ==, 5);
 }
 

@@ -396,14 +396,11 @@ test_empty_28 (gconstpointer data)
   g_autoptr (GPtrArray) templates = NULL;
   g_autoptr (GPtrArray) records = NULL;
 
-  users = zk_client_read_users (client, NULL, NULL, &error);
-  g_assert_no_error (error);
+  users = test_zk_read (client, ZK_TABLE_USERS);
   g_assert_cmpuint (users->len, ==, 0);
-  templates = zk_client_read_templates (client, NULL, NULL, &error);
-  g_assert_no_error (error);
+  templates = test_zk_read (client, ZK_TABLE_TEMPLATES);
   g_assert_cmpuint (templates->len, ==, 0);
-  records = zk_client_read_attendance (client, NULL, NULL, &error);
-  g_assert_no_error (error);
+  records = test_zk_read (client, ZK_TABLE_ATTENDANCE);
   g_assert_cmpuint (records->len, ==, 0);
 
   g_assert_true (zk_client_set_user (client, user, NULL, &error));
@@ -519,8 +516,7 @@ test_comm_key (gconstpointer data)
   gint64 start;
 
   good = client_connect (sim, udp, 123456);
-  users = zk_client_read_users (good, NULL, NULL, &error);
-  g_assert_no_error (error);
+  users = test_zk_read (good, ZK_TABLE_USERS);
   g_assert_cmpuint (users->len, ==, 5);
   g_assert_true (zk_client_disconnect (good, NULL, &error));
 
@@ -610,9 +606,7 @@ test_fault_drop_reply (gconstpointer data)
   g_autoptr (ZkTemplate) tmpl = zk_template_new (50, 1, 1, bytes);
   gint64 writes;
 
-  g_autoptr (GPtrArray) users = zk_client_read_users (client, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (users);
+  g_autoptr (GPtrArray) users = test_zk_read (client, ZK_TABLE_USERS);
 
   writes = test_sim_stat (sim, 0, "writes");
   test_sim_do (sim, "fault X drop-reply 1");
@@ -760,8 +754,7 @@ test_fault_ack_drop (void)
   test_sim_do (sim, "fault X ack-drop-writes");
   g_assert_true (zk_client_set_user (client, user, NULL, &error));
   g_assert_no_error (error);
-  users = zk_client_read_users (client, NULL, NULL, &error);
-  g_assert_no_error (error);
+  users = test_zk_read (client, ZK_TABLE_USERS);
   g_assert_cmpuint (users->len, ==, 3);
 }
 
@@ -946,8 +939,7 @@ test_attlog_range (gconstpointer data)
   g_autoptr (GPtrArray) range = NULL;
   g_autoptr (GError) error = NULL;
 
-  full = zk_client_read_attendance (client, NULL, NULL, &error);
-  g_assert_no_error (error);
+  full = test_zk_read (client, ZK_TABLE_ATTENDANCE);
   g_assert_cmpuint (full->len, ==, 60);
   range = zk_client_read_attendance_range (client, 58, 3, NULL, NULL, &error);
   if (g_str_equal (mode, "refuse"))
@@ -957,8 +949,7 @@ test_attlog_range (gconstpointer data)
       g_clear_error (&error);
       /* the session goes on */
       g_clear_pointer (&full, g_ptr_array_unref);
-      full = zk_client_read_attendance (client, NULL, NULL, &error);
-      g_assert_no_error (error);
+      full = test_zk_read (client, ZK_TABLE_ATTENDANCE);
       g_assert_cmpuint (full->len, ==, 60);
       return;
     }
@@ -1000,8 +991,7 @@ test_attlog_range_udp16 (void)
   g_autoptr (GPtrArray) range = NULL;
   g_autoptr (GError) error = NULL;
 
-  full = zk_client_read_attendance (client, NULL, NULL, &error);
-  g_assert_no_error (error);
+  full = test_zk_read (client, ZK_TABLE_ATTENDANCE);
   range = zk_client_read_attendance_range (client, 29, 2, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (range->len, ==, 2);
