@@ -92,6 +92,26 @@ reply_put_template (
   reply_sub (req, zk_sim_device_put_template (req->self, &tmpl, FALSE, &why));
 }
 
+/* a template sent inline: a u16 length at @len_at, the bytes after it;
+ * refuses a short request (no sub-code) or a length past its end */
+static gboolean
+inline_template (ZkSimRequest *req, gsize len_at, const guint8 **data, gsize *len)
+{
+  if (req->len < len_at + 2)
+    {
+      zk_sim_request_error (req, 0);
+      return FALSE;
+    }
+  *len = zk_read_u16 (req->payload + len_at);
+  if (*len > req->len - len_at - 2)
+    {
+      zk_sim_request_error (req, ZK_SUBCODE_OVERFLOW);
+      return FALSE;
+    }
+  *data = req->payload + len_at + 2;
+  return TRUE;
+}
+
 void
 zk_sim_cmd_usertemp_wrq (ZkSimRequest *req)
 {
@@ -113,18 +133,8 @@ zk_sim_cmd_usertemp_wrq (ZkSimRequest *req)
     }
   else
     {
-      if (req->len < 5)
-        {
-          zk_sim_request_error (req, 0);
-          return;
-        }
-      len = zk_read_u16 (req->payload + 3);
-      if (len > req->len - 5)
-        {
-          zk_sim_request_error (req, ZK_SUBCODE_OVERFLOW);
-          return;
-        }
-      data = req->payload + 5;
+      if (!inline_template (req, 3, &data, &len))
+        return;
     }
   reply_put_template (req, zk_read_u16 (req->payload), req->payload[2], 1, data, len);
 }
@@ -166,22 +176,13 @@ void
 zk_sim_cmd_ssr_usertemp_wrq (ZkSimRequest *req)
 {
   ZkUser *user;
+  const guint8 *data;
   gsize len;
 
-  if (req->len < 28)
-    {
-      zk_sim_request_error (req, 0);
-      return;
-    }
-  len = zk_read_u16 (req->payload + 26);
-  if (len > req->len - 28)
-    {
-      zk_sim_request_error (req, ZK_SUBCODE_OVERFLOW);
-      return;
-    }
+  if (!inline_template (req, 26, &data, &len))
+    return;
   /* v10 firmware checks the template structure first */
-  if (req->self->profile.fp_version >= 10
-      && (len < 8 || memcmp (req->payload + 28 + 2, "SS21", 4) != 0))
+  if (req->self->profile.fp_version >= 10 && (len < 8 || memcmp (data + 2, "SS21", 4) != 0))
     {
       zk_sim_request_error (req, ZK_SUBCODE_IO);
       return;
@@ -192,7 +193,7 @@ zk_sim_cmd_ssr_usertemp_wrq (ZkSimRequest *req)
       zk_sim_request_error (req, ZK_SUBCODE_NOT_FOUND);
       return;
     }
-  reply_put_template (req, user->uid, req->payload[24], req->payload[25], req->payload + 28, len);
+  reply_put_template (req, user->uid, req->payload[24], req->payload[25], data, len);
 }
 
 void
