@@ -44,8 +44,8 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
   devices = zk_sim_fixture_load_from_data (fixture, sizeof fixture - 1, NULL);
   g_assert (devices != NULL && devices->len == 3);
   device = devices->pdata[data[0] % 3];
-  session = zk_sim_device_session_new (device,
-                                       (data[0] & 4) ? ZK_SIM_TRANSPORT_UDP : ZK_SIM_TRANSPORT_TCP);
+  session
+      = zk_sim_session_new (device, (data[0] & 4) ? ZK_SIM_TRANSPORT_UDP : ZK_SIM_TRANSPORT_TCP);
   if (data[0] & 8)
     {
       /* generated tables, paged by the fuzzer's own 1504 requests */
