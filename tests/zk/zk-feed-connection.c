@@ -100,9 +100,9 @@ feed_receive (ZkConnection *connection,
 {
   ZkFeedConnection *self = ZK_FEED_CONNECTION (connection);
   gsize avail = g_bytes_get_size (self->input) - self->offset;
-  const guint8 *p = (const guint8 *)g_bytes_get_data (self->input, NULL) + self->offset;
-  gsize n = packet_bytes (p, avail);
   guint8 *packet = buffer + ZK_TCP_WRAPPER_SIZE;
+  const guint8 *p;
+  gsize n;
 
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return -1;
@@ -116,6 +116,9 @@ feed_receive (ZkConnection *connection,
       g_set_error_literal (error, ZK_ERROR, ZK_ERROR_TIMED_OUT, "the input is used up");
       return -1;
     }
+  /* only now: an empty input's data is NULL, and NULL + 0 is undefined */
+  p = (const guint8 *)g_bytes_get_data (self->input, NULL) + self->offset;
+  n = packet_bytes (p, avail);
   if (n == 0 || n > size)
     {
       n = MIN (MIN (avail, ZK_TCP_WRAPPER_SIZE), size);
