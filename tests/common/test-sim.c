@@ -172,49 +172,53 @@ test_sim_device_index (TestSim *sim, const char *name)
   return (guint)index;
 }
 
+/* one control command; with @must, a failure fails the test */
+static char *
+control_valist (TestSim *sim, gboolean must, GError **error, const char *format, va_list args)
+{
+  g_autofree char *line = g_strdup_vprintf (format, args);
+  g_autoptr (GError) local = NULL;
+  char *reply = zk_sim_server_control (sim->server, line, &local);
+
+  if (reply == NULL && must)
+    g_error ("control “%s” failed: %s", line, local->message);
+  if (reply == NULL)
+    g_propagate_error (error, g_steal_pointer (&local));
+  return reply;
+}
+
 char *
 test_sim_control (TestSim *sim, const char *format, ...)
 {
-  g_autoptr (GError) error = NULL;
-  g_autofree char *line = NULL;
   char *reply;
   va_list args;
 
   va_start (args, format);
-  line = g_strdup_vprintf (format, args);
+  reply = control_valist (sim, TRUE, NULL, format, args);
   va_end (args);
-  reply = zk_sim_server_control (sim->server, line, &error);
-  if (reply == NULL)
-    g_error ("control “%s” failed: %s", line, error->message);
   return reply;
 }
 
 char *
 test_sim_control_full (TestSim *sim, GError **error, const char *format, ...)
 {
-  g_autofree char *line = NULL;
+  char *reply;
   va_list args;
 
   va_start (args, format);
-  line = g_strdup_vprintf (format, args);
+  reply = control_valist (sim, FALSE, error, format, args);
   va_end (args);
-  return zk_sim_server_control (sim->server, line, error);
+  return reply;
 }
 
 void
 test_sim_do (TestSim *sim, const char *format, ...)
 {
-  g_autoptr (GError) error = NULL;
-  g_autofree char *line = NULL;
-  g_autofree char *reply = NULL;
   va_list args;
 
   va_start (args, format);
-  line = g_strdup_vprintf (format, args);
+  g_free (control_valist (sim, TRUE, NULL, format, args));
   va_end (args);
-  reply = zk_sim_server_control (sim->server, line, &error);
-  if (reply == NULL)
-    g_error ("control “%s” failed: %s", line, error->message);
 }
 
 ZkClient *
