@@ -7,6 +7,16 @@ if git rev-parse --git-dir >/dev/null 2>&1; then
 else
     mapfile -t files < <(find zk daemon client dbus tests -name '*.[ch]' 2>/dev/null)
 fi
+# one clang-format for the whole tree (a process a file is most of the time);
+# only when it finds something, a second pass names the files
+existing=()
+for f in "${files[@]}"; do
+    [ -f "$f" ] && existing+=("$f")
+done
+if [ ${#existing[@]} -eq 0 ] || clang-format --dry-run --Werror "${existing[@]}" >/dev/null 2>&1; then
+    echo "${#files[@]} files checked"
+    exit 0
+fi
 status=0
 for f in "${files[@]}"; do
     [ -f "$f" ] || continue
