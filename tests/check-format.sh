@@ -5,7 +5,7 @@ cd "$1"
 if git rev-parse --git-dir >/dev/null 2>&1; then
     mapfile -t files < <(git ls-files '*.c' '*.h')
 else
-    mapfile -t files < <(find zk daemon client dbus tests -name '*.[ch]' 2>/dev/null)
+    mapfile -t files < <(find zk sim tools daemon client dbus tests -name '*.[ch]' 2>/dev/null)
 fi
 # one clang-format for the whole tree (a process a file is most of the time);
 # only when it finds something, a second pass names the files
