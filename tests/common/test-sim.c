@@ -175,6 +175,10 @@ test_sim_device_index (TestSim *sim, const char *name)
 /* one control command; with @must, a failure fails the test */
 static char *
 control_valist (TestSim *sim, gboolean must, GError **error, const char *format, va_list args)
+    G_GNUC_PRINTF (4, 0);
+
+static char *
+control_valist (TestSim *sim, gboolean must, GError **error, const char *format, va_list args)
 {
   g_autofree char *line = g_strdup_vprintf (format, args);
   g_autoptr (GError) local = NULL;
