@@ -5,7 +5,7 @@ cd "$1"
 if git rev-parse --git-dir >/dev/null 2>&1; then
     mapfile -t listed < <(git ls-files '*.c' '*.h')
 else
-    mapfile -t listed < <(find zk daemon client dbus tests -name '*.[ch]' 2>/dev/null)
+    mapfile -t listed < <(find zk sim tools daemon client dbus app tests -name '*.[ch]' 2>/dev/null)
 fi
 files=()
 for f in "${listed[@]}"; do

@@ -19,8 +19,8 @@ set -euo pipefail
 BUILD=${1:?usage: demo.sh BUILD_DIR}
 BUILD=$(cd "$BUILD" && pwd)
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-SIM="$BUILD/zk/biosync-sim"
-ZK="$BUILD/zk/biosync-zk"
+SIM="$BUILD/sim/biosync-sim"
+ZK="$BUILD/tools/biosync-zk"
 DAEMON="$BUILD/daemon/biosyncd"
 PY=/usr/bin/python3
 

@@ -4,7 +4,9 @@
  *
  * Blocking calls meant for a worker thread: every call takes a
  * GCancellable and honours the client's per-call timeout. One client
- * belongs to one thread at a time; there is no global state.
+ * belongs to one thread at a time; there is no global state. The wire
+ * is a ZkConnection (zk-connection.h); the client runs the session on
+ * it: connect, re-connect and retry, and what each operation means.
  *
  * A terminal may be hostile: nothing it sends can stretch a call beyond
  * its deadline (the timeout for an answer; for a stream the timeout plus
@@ -18,20 +20,11 @@
 
 #include <gio/gio.h>
 
+#include "zk-connection.h"
 #include "zk-error.h"
 #include "zk-records.h"
 
 G_BEGIN_DECLS
-
-typedef enum
-{
-  ZK_TRANSPORT_AUTO, /* try TCP, fall back to UDP */
-  ZK_TRANSPORT_TCP,
-  ZK_TRANSPORT_UDP,
-} ZkTransport;
-
-const char *zk_transport_to_string (ZkTransport transport);
-gboolean zk_transport_from_string (const char *text, ZkTransport *transport);
 
 /* what a device says about itself (options + GET_VERSION + free sizes) */
 typedef struct
@@ -82,21 +75,17 @@ void zk_read_limit_from_sizes (ZkTable table, const ZkSizes *sizes, ZkReadLimit 
  * the read: a tenth more, at least 64 */
 guint64 zk_read_allowance (guint64 count);
 
-/* traffic counters of one client, for benchmarks and tests */
-typedef struct
-{
-  guint64 requests; /* requests sent, retries included (= round trips) */
-  guint64 retries;  /* re-sends with the same reply id */
-  guint64 reconnects;
-  guint64 packets_in;
-  guint64 bytes_out; /* on the wire, wrappers included */
-  guint64 bytes_in;
-} ZkClientStats;
+/* traffic counters of one client (its connection's, and its reconnects),
+ * for benchmarks and tests */
+typedef ZkConnectionStats ZkClientStats;
 
 #define ZK_TYPE_CLIENT (zk_client_get_type ())
 G_DECLARE_FINAL_TYPE (ZkClient, zk_client, ZK, CLIENT, GObject)
 
 ZkClient *zk_client_new (const char *host, guint16 port, ZkTransport transport);
+/* a client on @connection (it takes a reference): another transport
+ * behind the same protocol, e.g. a fuzzer's bytes */
+ZkClient *zk_client_new_with_connection (ZkConnection *connection, ZkTransport transport);
 
 void zk_client_set_comm_key (ZkClient *self, guint32 key);
 /* refuse every request that would change the terminal (clock, enable
@@ -227,14 +216,5 @@ gboolean zk_client_delete_faces (ZkClient *self,
                                  GError **error);
 /* explicit only: nothing else in the library ever clears logs */
 gboolean zk_client_clear_attendance (ZkClient *self, GCancellable *cancellable, GError **error);
-
-/* for fuzzers only: feeds @data to the reply-handling code of a client as
- * if a device had sent it over TCP (wrapper + packets), while a fixed
- * sequence of operations (connect with comm key, get_info, the three bulk
- * reads, a ranged attendance read, read_template, read_faces, get_time,
- * set_user, write_template, delete_user, disconnect) runs against it. Nothing goes on the network;
- * checksums are not verified and reply id 0 stands for "the request being
- * answered" so that mutated inputs reach the parsers. */
-void zk_client_feed_reply_for_fuzzing (const guint8 *data, gsize size);
 
 G_END_DECLS

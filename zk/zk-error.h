@@ -27,9 +27,18 @@ typedef enum
   ZK_ERROR_INVALID_ARGUMENT, /* caller passed something the device cannot take */
 } ZkErrorCode;
 
-/* sets a ZK_ERROR_DEVICE error whose message names the command and sub-code */
-void zk_set_device_error (GError **error, guint16 command, guint16 subcode);
+/* sets a ZK_ERROR_DEVICE error whose message names the command and the
+ * sub-code (@subcode < 0: the device gave none) */
+void zk_set_device_error (GError **error, guint16 command, int subcode);
 /* the device sub-code of a ZK_ERROR_DEVICE error, or -1 */
 int zk_error_get_subcode (const GError *error);
+
+/* puts the name of the operation that failed ("reading users") in front
+ * of the message, as g_prefix_error() does, and keeps the message as it
+ * was for zk_error_get_cause() */
+void zk_error_prefix_operation (GError **error, const char *format, ...) G_GNUC_PRINTF (2, 3);
+/* the message without the operation's name: for a caller that names the
+ * operation itself (biosync-zk); the whole message when none was put */
+const char *zk_error_get_cause (const GError *error);
 
 G_END_DECLS

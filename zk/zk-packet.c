@@ -27,6 +27,15 @@ zk_checksum (const guint8 *data, gsize len)
   return (guint16)~sum;
 }
 
+int
+zk_ack_error_subcode (guint16 session_field, guint16 session_id)
+{
+  if (session_field == session_id || session_field == ZK_SUBCODE_NONE
+      || session_field > ZK_SUBCODE_MAX)
+    return -1;
+  return session_field;
+}
+
 void
 zk_packet_append (GByteArray *out,
                   guint16 command,

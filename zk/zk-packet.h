@@ -107,6 +107,15 @@ typedef enum
   ZK_SUBCODE_UNKNOWN_SUB = 5,
 } ZkSubcode;
 
+/* firmware writes small sub-codes (1–5 seen); anything larger is not one */
+#define ZK_SUBCODE_MAX 255
+
+/* the sub-code of an ACK_ERROR whose session field is @session_field, to a
+ * request that carried @session_id, or -1 when it has none: a handler that
+ * gives no sub-code leaves the echoed session id there (§1.5), and 0 or a
+ * value above ZK_SUBCODE_MAX is no sub-code either */
+int zk_ack_error_subcode (guint16 session_field, guint16 session_id);
+
 /* realtime event flags (CMD_REG_EVENT) */
 #define ZK_EF_ATTLOG 1u
 

@@ -664,6 +664,24 @@ zk_template_free (ZkTemplate *tmpl)
   g_free (tmpl);
 }
 
+int
+zk_template_compare (const ZkTemplate *a, const ZkTemplate *b)
+{
+  if (a->uid != b->uid)
+    return a->uid < b->uid ? -1 : 1;
+  if (a->fid != b->fid)
+    return a->fid < b->fid ? -1 : 1;
+  if (a->valid != b->valid)
+    return a->valid < b->valid ? -1 : 1;
+  return g_bytes_compare (a->data, b->data);
+}
+
+gint
+zk_template_sort_func (gconstpointer a, gconstpointer b)
+{
+  return zk_template_compare (*(const ZkTemplate *const *)a, *(const ZkTemplate *const *)b);
+}
+
 void
 zk_template_append_entry (GByteArray *out, const ZkTemplate *tmpl)
 {
@@ -737,33 +755,6 @@ zk_templates_decode (
 }
 
 /* ----------------------------------------------------------------- faces */
-
-ZkFace *
-zk_face_new (guint16 uid, guint8 fid, guint8 valid, GBytes *data)
-{
-  ZkFace *face = g_new0 (ZkFace, 1);
-
-  face->uid = uid;
-  face->fid = fid;
-  face->valid = valid;
-  face->data = data ? g_bytes_ref (data) : g_bytes_new (NULL, 0);
-  return face;
-}
-
-ZkFace *
-zk_face_copy (const ZkFace *face)
-{
-  return zk_face_new (face->uid, face->fid, face->valid, face->data);
-}
-
-void
-zk_face_free (ZkFace *face)
-{
-  if (face == NULL)
-    return;
-  g_clear_pointer (&face->data, g_bytes_unref);
-  g_free (face);
-}
 
 void
 zk_face_append_record (GByteArray *out, const ZkFace *face)

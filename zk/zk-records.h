@@ -121,19 +121,46 @@ GPtrArray *zk_users_decode (const guint8 *data,
                             ZkSkips *skips,
                             GError **error);
 
-/* ------------------------------------------------------------- templates */
+/* ------------------------------------------------- templates and faces */
 
+/* one biometric template: a fingerprint (fid 0–9, valid 1, 3 duress or 0
+ * invalid) or a face (fid 0–14, at most ZK_FACE_DATA_MAX bytes). The two
+ * are the same record, so they are one type */
 typedef struct
 {
   guint16 uid;
-  guint8 fid;   /* finger 0–9 */
-  guint8 valid; /* 1 valid, 3 duress, 0 invalid */
+  guint8 fid;
+  guint8 valid;
   GBytes *data;
 } ZkTemplate;
+
+typedef ZkTemplate ZkFace;
 
 ZkTemplate *zk_template_new (guint16 uid, guint8 fid, guint8 valid, GBytes *data);
 ZkTemplate *zk_template_copy (const ZkTemplate *tmpl);
 void zk_template_free (ZkTemplate *tmpl);
+/* by uid, fid, valid, then the bytes */
+int zk_template_compare (const ZkTemplate *a, const ZkTemplate *b);
+/* the same for g_ptr_array_sort() on an array of ZkTemplate* (or ZkFace*) */
+gint zk_template_sort_func (gconstpointer a, gconstpointer b);
+
+static inline ZkFace *
+zk_face_new (guint16 uid, guint8 fid, guint8 valid, GBytes *data)
+{
+  return zk_template_new (uid, fid, valid, data);
+}
+
+static inline ZkFace *
+zk_face_copy (const ZkFace *face)
+{
+  return zk_template_copy (face);
+}
+
+static inline void
+zk_face_free (ZkFace *face)
+{
+  zk_template_free (face);
+}
 
 /* table entry: [u16 size = len + 6][u16 uid][u8 fid][u8 valid][bytes] */
 void zk_template_append_entry (GByteArray *out, const ZkTemplate *tmpl);
@@ -141,20 +168,7 @@ void zk_template_append_entry (GByteArray *out, const ZkTemplate *tmpl);
 GPtrArray *zk_templates_decode (
     const guint8 *data, gsize len, guint max_templates, ZkSkips *skips, GError **error);
 
-/* ----------------------------------------------------------------- faces */
-
-typedef struct
-{
-  guint16 uid;
-  guint8 fid; /* face 0–14 */
-  guint8 valid;
-  GBytes *data; /* the meaningful `size` bytes, ≤ 2560 */
-} ZkFace;
-
-ZkFace *zk_face_new (guint16 uid, guint8 fid, guint8 valid, GBytes *data);
-ZkFace *zk_face_copy (const ZkFace *face);
-void zk_face_free (ZkFace *face);
-/* appends one complete 2576-byte record */
+/* appends one complete 2576-byte face record */
 void zk_face_append_record (GByteArray *out, const ZkFace *face);
 GPtrArray *zk_faces_decode (const guint8 *data, gsize len, ZkSkips *skips, GError **error);
 

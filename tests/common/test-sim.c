@@ -172,33 +172,82 @@ test_sim_device_index (TestSim *sim, const char *name)
   return (guint)index;
 }
 
+/* one control command; with @must, a failure fails the test */
+static char *
+control_valist (TestSim *sim, gboolean must, GError **error, const char *format, va_list args)
+    G_GNUC_PRINTF (4, 0);
+
+static char *
+control_valist (TestSim *sim, gboolean must, GError **error, const char *format, va_list args)
+{
+  g_autofree char *line = g_strdup_vprintf (format, args);
+  g_autoptr (GError) local = NULL;
+  char *reply = zk_sim_server_control (sim->server, line, &local);
+
+  if (reply == NULL && must)
+    g_error ("control “%s” failed: %s", line, local->message);
+  if (reply == NULL)
+    g_propagate_error (error, g_steal_pointer (&local));
+  return reply;
+}
+
 char *
 test_sim_control (TestSim *sim, const char *format, ...)
 {
-  g_autoptr (GError) error = NULL;
-  g_autofree char *line = NULL;
   char *reply;
   va_list args;
 
   va_start (args, format);
-  line = g_strdup_vprintf (format, args);
+  reply = control_valist (sim, TRUE, NULL, format, args);
   va_end (args);
-  reply = zk_sim_server_control (sim->server, line, &error);
-  if (reply == NULL)
-    g_error ("control “%s” failed: %s", line, error->message);
   return reply;
 }
 
 char *
 test_sim_control_full (TestSim *sim, GError **error, const char *format, ...)
 {
-  g_autofree char *line = NULL;
+  char *reply;
   va_list args;
 
   va_start (args, format);
-  line = g_strdup_vprintf (format, args);
+  reply = control_valist (sim, FALSE, error, format, args);
   va_end (args);
-  return zk_sim_server_control (sim->server, line, error);
+  return reply;
+}
+
+void
+test_sim_do (TestSim *sim, const char *format, ...)
+{
+  va_list args;
+
+  va_start (args, format);
+  g_free (control_valist (sim, TRUE, NULL, format, args));
+  va_end (args);
+}
+
+ZkClient *
+test_sim_client_new (TestSim *sim, guint device, gboolean udp, guint timeout_ms, guint32 key)
+{
+  guint16 port = udp ? test_sim_udp_port (sim, device) : test_sim_tcp_port (sim, device);
+  ZkClient *client = zk_client_new ("127.0.0.1", port, udp ? ZK_TRANSPORT_UDP : ZK_TRANSPORT_TCP);
+
+  g_assert_cmpuint (port, !=, 0);
+  zk_client_set_timeout (client, timeout_ms);
+  zk_client_set_comm_key (client, key);
+  return client;
+}
+
+ZkClient *
+test_sim_client_connect (TestSim *sim, guint device, gboolean udp, guint timeout_ms, guint32 key)
+{
+  g_autoptr (GError) error = NULL;
+  ZkClient *client = test_sim_client_new (sim, device, udp, timeout_ms, key);
+
+  g_assert_true (zk_client_connect (client, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (zk_client_is_connected (client));
+  g_assert_cmpint (zk_client_get_transport (client), ==, udp ? ZK_TRANSPORT_UDP : ZK_TRANSPORT_TCP);
+  return client;
 }
 
 static JsonNode *

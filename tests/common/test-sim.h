@@ -29,6 +29,7 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
+#include "zk-client.h"
 #include "zk-sim-server.h"
 
 G_BEGIN_DECLS
@@ -96,6 +97,17 @@ char *test_sim_control (TestSim *sim, const char *format, ...) G_GNUC_PRINTF (2,
 /* same, returning NULL with the error text on failure */
 char *test_sim_control_full (TestSim *sim, GError **error, const char *format, ...)
     G_GNUC_PRINTF (3, 4);
+/* a control command whose reply does not matter (asserts it succeeded),
+ * e.g. test_sim_do (sim, "fault X hang") */
+void test_sim_do (TestSim *sim, const char *format, ...) G_GNUC_PRINTF (2, 3);
+
+/* a client for device @device over TCP or UDP, not connected yet; the
+ * per-call timeout @timeout_ms, the comm key @key (0 = none) */
+ZkClient *
+test_sim_client_new (TestSim *sim, guint device, gboolean udp, guint timeout_ms, guint32 key);
+/* the same, connected (asserts it worked) */
+ZkClient *
+test_sim_client_connect (TestSim *sim, guint device, gboolean udp, guint timeout_ms, guint32 key);
 
 /* the full state in the fixture format, parsed; free with json_node_unref */
 JsonNode *test_sim_dump (TestSim *sim);

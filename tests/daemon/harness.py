@@ -151,7 +151,7 @@ class Sim:
         self.ready = os.path.join(env.tmp, tag + "-ready.json")
         self.control = os.path.join(env.tmp, tag + ".sock")
         self.log_path = os.path.join(env.tmp, tag + ".log")
-        sim = os.environ.get("BIOSYNC_SIM") or os.path.join(SRC, "build", "zk", "biosync-sim")
+        sim = os.environ.get("BIOSYNC_SIM") or os.path.join(SRC, "build", "sim", "biosync-sim")
         self.proc = subprocess.Popen([sim, "--fixture", self.fixture_path, "--ready-file", self.ready,
                                       "--control", self.control],
                                      stdout=subprocess.DEVNULL, stderr=open(self.log_path, "w"))

@@ -32,7 +32,7 @@
 
 #include <string.h>
 
-#include "zk-device.h"
+#include "zk-sim-faults.h"
 
 #define B_TIMEOUT_MS 600
 #define DISABLE_TIMEOUT_S 2

@@ -10,7 +10,7 @@
 
 #include "test-sqlite.h"
 
-#include "zk-device.h"
+#include "zk-sim-device.h"
 
 /* the job's row agrees with the outcome the Job object shows, its report
  * is JSON every parser takes, and every device has its result row */

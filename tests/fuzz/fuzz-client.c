@@ -5,7 +5,7 @@
  * The input is what a hostile device sends over TCP while the client runs
  * a fixed sequence of operations (see zk_client_feed_reply_for_fuzzing).
  */
-#include "zk-client.h"
+#include "zk-client-fuzz.h"
 
 int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
 

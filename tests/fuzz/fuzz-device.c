@@ -9,8 +9,9 @@
  * instead of dying at the checksum check. Bits 3–5 of the first byte turn
  * on hostile modes (docs/SIMULATOR.md), so their code is fuzzed too.
  */
-#include "zk-device.h"
-#include "zk-fixture.h"
+#include "zk-sim-faults.h"
+#include "zk-sim-session.h"
+#include "zk-sim-fixture.h"
 #include "zk-packet.h"
 
 int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
@@ -40,11 +41,11 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
 
   if (size < 1)
     return 0;
-  devices = zk_fixture_load_from_data (fixture, sizeof fixture - 1, NULL);
+  devices = zk_sim_fixture_load_from_data (fixture, sizeof fixture - 1, NULL);
   g_assert (devices != NULL && devices->len == 3);
   device = devices->pdata[data[0] % 3];
-  session = zk_sim_device_session_new (device,
-                                       (data[0] & 4) ? ZK_SIM_TRANSPORT_UDP : ZK_SIM_TRANSPORT_TCP);
+  session
+      = zk_sim_session_new (device, (data[0] & 4) ? ZK_SIM_TRANSPORT_UDP : ZK_SIM_TRANSPORT_TCP);
   if (data[0] & 8)
     {
       /* generated tables, paged by the fuzzer's own 1504 requests */
@@ -89,7 +90,7 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
             reply_id = zk_reply_id_next (reply_id);
           zk_packet_append (packet, command, session_id, reply_id, payload, len);
         }
-      replies = zk_sim_device_handle_packet (device, session, packet->data, packet->len, NULL);
+      replies = zk_sim_session_handle_packet (session, packet->data, packet->len, NULL);
       g_assert (replies != NULL);
       for (i = 0; i < replies->len; i++)
         {
@@ -104,6 +105,6 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
             session_id = h.session_id;
         }
     }
-  zk_sim_device_session_free (device, session);
+  zk_sim_session_free (session);
   return 0;
 }

@@ -2,7 +2,7 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
-#include "zk-fixture.h"
+#include "zk-sim-fixture.h"
 
 int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
 
@@ -10,14 +10,14 @@ int
 LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) devices = zk_fixture_load_from_data ((const char *)data, size, &error);
+  g_autoptr (GPtrArray) devices = zk_sim_fixture_load_from_data ((const char *)data, size, &error);
 
   /* exactly one of the two, and a message that says where */
   g_assert ((devices == NULL) != (error == NULL));
   if (devices)
     {
-      g_autofree char *dump = zk_fixture_dump (devices, FALSE);
-      g_autoptr (GPtrArray) again = zk_fixture_load_from_data (dump, strlen (dump), &error);
+      g_autofree char *dump = zk_sim_fixture_dump (devices, FALSE);
+      g_autoptr (GPtrArray) again = zk_sim_fixture_load_from_data (dump, strlen (dump), &error);
 
       /* what we dump we can load again */
       g_assert (again != NULL && again->len == devices->len);

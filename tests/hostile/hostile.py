@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """hostile.py — biosyncd and biosync-zk against a hostile terminal, for longer
 
-The CI forms are tests/daemon/test_hostile_terminal.py, tests/client/test-client-hostile.c
+The CI forms are tests/daemon/test_hostile_terminal.py, tests/zk/test-client-hostile.c
 and tests/tools/test-biosync-zk.py (hostile-*). This script runs every hostile
 mode of the simulator (docs/SIMULATOR.md) for as long as asked, with payloads as
 big as asked, and prints for each mode: the area syncs run and their time,
@@ -157,11 +157,11 @@ def main():
     args = ap.parse_args()
 
     os.environ.setdefault("BIOSYNC_DAEMON", os.path.join(args.build, "daemon", "biosyncd"))
-    os.environ.setdefault("BIOSYNC_SIM", os.path.join(args.build, "zk", "biosync-sim"))
+    os.environ.setdefault("BIOSYNC_SIM", os.path.join(args.build, "sim", "biosync-sim"))
     os.environ.setdefault("BIOSYNC_BUSCONFIG",
                           os.path.join(args.build, "data", "org.biosync.BioSync1.conf"))
     os.environ.setdefault("BIOSYNC_SOURCE_ROOT", SRC)
-    zk = os.path.join(args.build, "zk", "biosync-zk")
+    zk = os.path.join(args.build, "tools", "biosync-zk")
     import harness
 
     chosen = args.modes.split(",") if args.modes else modes(args.mb, args.users)

@@ -9,6 +9,7 @@
 
 #include "test-sim.h"
 #include "zk-client.h"
+#include "zk-sim-faults.h"
 #include "zk-error.h"
 
 /* a reboot closes the device's connections from the server thread: a
@@ -43,7 +44,7 @@ test_arm_and_fire (void)
   gint64 dropped;
 
   /* armed on the user table read (1503, inner 9): other requests pass */
-  g_free (test_sim_control (sim, "fault F after-command 1503/9 hang"));
+  test_sim_do (sim, "fault F after-command 1503/9 hang");
   shown = test_sim_control (sim, "fault F");
   g_assert_nonnull (strstr (shown, "\"after_command\":\"1503/9 hang\""));
   client = connected (sim);
@@ -66,21 +67,21 @@ test_arm_and_fire (void)
   shown = test_sim_control (sim, "fault F");
   g_assert_null (strstr (shown, "after_command"));
   g_assert_nonnull (strstr (shown, "\"hang\":true"));
-  g_free (test_sim_control (sim, "reboot F"));
-  g_free (test_sim_control (sim, "fault F clear"));
+  test_sim_do (sim, "reboot F");
+  test_sim_do (sim, "fault F clear");
   g_clear_object (&client);
 
   /* counters count the matching request as request 1 */
   client = connected (sim);
   dropped = test_sim_stat (sim, 0, "dropped");
-  g_free (test_sim_control (sim, "fault F after-command 50 drop-request 1"));
+  test_sim_do (sim, "fault F after-command 50 drop-request 1");
   g_assert_true (zk_client_get_sizes (client, &sizes, NULL, &error)); /* the retry answers */
   g_assert_no_error (error);
   g_assert_cmpint (test_sim_stat (sim, 0, "dropped") - dropped, ==, 1);
 
   /* clear disarms */
-  g_free (test_sim_control (sim, "fault F after-command 50 hang"));
-  g_free (test_sim_control (sim, "fault F clear"));
+  test_sim_do (sim, "fault F after-command 50 hang");
+  test_sim_do (sim, "fault F clear");
   g_assert_true (zk_client_get_sizes (client, &sizes, NULL, &error));
   g_assert_no_error (error);
 }

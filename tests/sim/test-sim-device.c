@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "test-sim.h"
-#include "zk-fixture.h"
+#include "zk-sim-fixture.h"
 #include "zk-packet.h"
 
 /* how long "silence" is waited for */
@@ -291,7 +291,7 @@ test_cached_reply (void)
   raw_request (raw, ZK_CMD_DELETE_USER, uid, 2, &r);
   g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
   g_assert_cmpuint (test_sim_count (sim, 0, "users"), ==, 2);
-  g_free (test_sim_control (sim, "enroll A 2 2 Back Again"));
+  test_sim_do (sim, "enroll A 2 2 Back Again");
   g_assert_cmpuint (test_sim_count (sim, 0, "users"), ==, 3);
 
   /* the same reply id again: the cached ACK_OK, not executed again */
@@ -542,10 +542,10 @@ test_user_rules (void)
 
     zk_write_u16 (uid, 10);
     raw_request (raw, ZK_CMD_DELETE_USER, uid, 2, &r);
-    g_free (test_sim_control (sim, "fault A full"));
+    test_sim_do (sim, "fault A full");
     raw_request (raw, ZK_CMD_USER_WRQ, rec, 72, &r);
     g_assert_cmpuint (r.h.command, ==, ZK_ACK_ERROR);
-    g_free (test_sim_control (sim, "fault A clear"));
+    test_sim_do (sim, "fault A clear");
     raw_request (raw, ZK_CMD_USER_WRQ, rec, 72, &r);
     g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
   }
@@ -690,7 +690,7 @@ test_events (void)
   zk_write_u32 (mask, ZK_EF_ATTLOG);
   raw_request (raw, ZK_CMD_REG_EVENT, mask, 4, &r);
   g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
-  g_free (test_sim_control (sim, "punch E 2 15 1 2024-05-06T07:08:09"));
+  test_sim_do (sim, "punch E 2 15 1 2024-05-06T07:08:09");
   g_assert_true (raw_reply (raw, 2000, &r));
   g_assert_cmpuint (r.h.command, ==, ZK_CMD_REG_EVENT);
   g_assert_cmpuint (r.h.session_id, ==, ZK_EF_ATTLOG);
@@ -715,7 +715,7 @@ test_faults (void)
   g_auto (Reply) r = { 0 };
 
   /* busy: a second TCP session is refused */
-  g_free (test_sim_control (sim, "fault F busy"));
+  test_sim_do (sim, "fault F busy");
   {
     g_autoptr (Raw) one = raw_new (test_sim_tcp_port (sim, 0), FALSE);
     g_autoptr (Raw) two = NULL;
@@ -725,7 +725,7 @@ test_faults (void)
     raw_send_full (two, ZK_CMD_CONNECT, 0, 0, NULL, 0, FALSE);
     assert_silence (two);
   }
-  g_free (test_sim_control (sim, "fault F clear"));
+  test_sim_do (sim, "fault F clear");
 
   /* drop the reply of the 2nd request; the retry gets the cached one */
   {
@@ -733,7 +733,7 @@ test_faults (void)
     guint8 uid[2];
 
     raw_connect (raw, ZK_ACK_OK);
-    g_free (test_sim_control (sim, "fault F drop-reply 1"));
+    test_sim_do (sim, "fault F drop-reply 1");
     zk_write_u16 (uid, 5);
     raw->rid++;
     raw_send_full (raw, ZK_CMD_DELETE_USER, raw->session, raw->rid, uid, 2, FALSE);
@@ -745,7 +745,7 @@ test_faults (void)
     g_assert_cmpuint (test_sim_count (sim, 0, "users"), ==, 69);
 
     /* corrupt checksum of the next reply */
-    g_free (test_sim_control (sim, "fault F corrupt-checksum 1"));
+    test_sim_do (sim, "fault F corrupt-checksum 1");
     raw->rid++;
     raw_send_full (raw, ZK_CMD_GET_VERSION, raw->session, raw->rid, NULL, 0, FALSE);
     {
@@ -759,7 +759,7 @@ test_faults (void)
           zk_packet_parse (g_bytes_get_data (bad, NULL), g_bytes_get_size (bad), TRUE, &h, &p, &n));
     }
     /* close mid-stream: PREPARE_DATA, one DATA, then EOF */
-    g_free (test_sim_control (sim, "fault F close-mid-stream"));
+    test_sim_do (sim, "fault F close-mid-stream");
     query_users (raw, &r);
     {
       guint8 rd[8];
@@ -780,15 +780,15 @@ test_faults (void)
     guint8 rec[72];
 
     raw_connect (raw, ZK_ACK_OK);
-    g_free (test_sim_control (sim, "fault F ack-drop-writes"));
+    test_sim_do (sim, "fault F ack-drop-writes");
     make_user (200, "200", rec);
     raw_request (raw, ZK_CMD_USER_WRQ, rec, 72, &r);
     g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
     g_assert_cmpuint (test_sim_count (sim, 0, "users"), ==, 69);
-    g_free (test_sim_control (sim, "fault F clear"));
+    test_sim_do (sim, "fault F clear");
 
     /* reboot drops the session: the connection closes */
-    g_free (test_sim_control (sim, "reboot F"));
+    test_sim_do (sim, "reboot F");
     g_assert_false (raw_reply (raw, 500, &r));
   }
 }
@@ -861,14 +861,14 @@ test_attlog_range (void)
   raw_request (raw, ZK_CMD_QUERY_DATA, query, sizeof query, &r);
   g_assert_cmpuint (r.h.command, ==, ZK_ACK_ERROR);
 
-  g_free (test_sim_control (sim, "attlog-range L ignore"));
+  test_sim_do (sim, "attlog-range L ignore");
   zk_write_u32 (query + 3, 2);
   zk_write_u32 (query + 7, 1);
   raw_request (raw, ZK_CMD_QUERY_DATA, query, sizeof query, &r);
   g_assert_cmpuint (r.h.command, ==, ZK_CMD_DATA);
   g_assert_cmpmem (r.payload, r.len, all_data, all_len);
 
-  g_free (test_sim_control (sim, "attlog-range L refuse"));
+  test_sim_do (sim, "attlog-range L refuse");
   raw_request (raw, ZK_CMD_QUERY_DATA, query, sizeof query, &r);
   g_assert_cmpuint (r.h.command, ==, ZK_ACK_ERROR);
   /* a whole-log read is never refused */
@@ -912,7 +912,7 @@ test_fixture_errors (void)
     {
       g_autoptr (GError) error = NULL;
       g_autoptr (GPtrArray) devices
-          = zk_fixture_load_from_data (cases[i].json, strlen (cases[i].json), &error);
+          = zk_sim_fixture_load_from_data (cases[i].json, strlen (cases[i].json), &error);
 
       g_assert_null (devices);
       g_assert_nonnull (error);
@@ -928,19 +928,19 @@ test_fixture_roundtrip (void)
     .name = "R", .users = 5, .fingers_per_user = 2, .faces_per_user = 1, .records = 20, .seed = 42
   };
   g_autofree char *json = test_sim_fixture (&spec, 1);
-  g_autoptr (GPtrArray) a = zk_fixture_load_from_data (json, strlen (json), NULL);
-  g_autoptr (GPtrArray) b = zk_fixture_load_from_data (json, strlen (json), NULL);
-  g_autofree char *dump_a = zk_fixture_dump (a, FALSE);
-  g_autofree char *dump_b = zk_fixture_dump (b, FALSE);
+  g_autoptr (GPtrArray) a = zk_sim_fixture_load_from_data (json, strlen (json), NULL);
+  g_autoptr (GPtrArray) b = zk_sim_fixture_load_from_data (json, strlen (json), NULL);
+  g_autofree char *dump_a = zk_sim_fixture_dump (a, FALSE);
+  g_autofree char *dump_b = zk_sim_fixture_dump (b, FALSE);
   g_autoptr (GPtrArray) c = NULL;
   g_autofree char *dump_c = NULL;
   g_autoptr (GPtrArray) tmpls = NULL;
 
   /* generated data is deterministic per seed, and a dump reloads to itself */
   g_assert_cmpstr (dump_a, ==, dump_b);
-  c = zk_fixture_load_from_data (dump_a, strlen (dump_a), NULL);
+  c = zk_sim_fixture_load_from_data (dump_a, strlen (dump_a), NULL);
   g_assert_nonnull (c);
-  dump_c = zk_fixture_dump (c, FALSE);
+  dump_c = zk_sim_fixture_dump (c, FALSE);
   g_assert_cmpstr (dump_a, ==, dump_c);
 
   tmpls = zk_sim_device_dup_templates (g_ptr_array_index (a, 0));
@@ -962,9 +962,9 @@ static void
 test_handler_garbage (void)
 {
   g_autofree char *json = test_sim_fixture_simple ("G", 5, 1, 5);
-  g_autoptr (GPtrArray) devices = zk_fixture_load_from_data (json, strlen (json), NULL);
+  g_autoptr (GPtrArray) devices = zk_sim_fixture_load_from_data (json, strlen (json), NULL);
   ZkSimDevice *device = g_ptr_array_index (devices, 0);
-  ZkSimSession *session = zk_sim_device_session_new (device, ZK_SIM_TRANSPORT_TCP);
+  ZkSimSession *session = zk_sim_session_new (device, ZK_SIM_TRANSPORT_TCP);
   g_autoptr (GRand) rand = g_rand_new_with_seed (3);
   g_autoptr (GPtrArray) first = NULL;
   g_autoptr (GByteArray) packet = g_byte_array_new ();
@@ -974,7 +974,7 @@ test_handler_garbage (void)
   guint16 session_id;
 
   zk_packet_append (packet, ZK_CMD_CONNECT, 0, 0, NULL, 0);
-  first = zk_sim_device_handle_packet (device, session, packet->data, packet->len, NULL);
+  first = zk_sim_session_handle_packet (session, packet->data, packet->len, NULL);
   g_assert_cmpuint (first->len, ==, 1);
   g_assert_true (
       zk_packet_parse (g_bytes_get_data (g_ptr_array_index (first, 0), NULL), 8, TRUE, &h, &p, &n));
@@ -996,9 +996,9 @@ test_handler_garbage (void)
                         session_id, (guint16)(i + 1), payload, len);
       if (g_rand_int_range (rand, 0, 10) == 0)
         g_byte_array_set_size (packet, (guint)g_rand_int_range (rand, 0, (gint32)packet->len + 1));
-      out = zk_sim_device_handle_packet (device, session, packet->data, packet->len, NULL);
+      out = zk_sim_session_handle_packet (session, packet->data, packet->len, NULL);
     }
-  zk_sim_device_session_free (device, session);
+  zk_sim_session_free (session);
 }
 
 int

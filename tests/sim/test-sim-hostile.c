@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "test-sim.h"
-#include "zk-fixture.h"
+#include "zk-sim-fixture.h"
 #include "zk-packet.h"
 
 /* ------------------------------------------------------------ a session */
@@ -33,8 +33,7 @@ peer_request (Peer *peer, guint16 command, const void *payload, gsize len)
 
   zk_sim_shape_clear (&peer->disp.shape);
   zk_packet_append (packet, command, peer->session_id, ++peer->reply_id, payload, len);
-  return zk_sim_device_handle_packet (peer->device, peer->session, packet->data, packet->len,
-                                      &peer->disp);
+  return zk_sim_session_handle_packet (peer->session, packet->data, packet->len, &peer->disp);
 }
 
 static Peer *
@@ -45,7 +44,7 @@ peer_new (ZkSimDevice *device)
   ZkHeader header;
 
   peer->device = g_object_ref (device);
-  peer->session = zk_sim_device_session_new (device, ZK_SIM_TRANSPORT_TCP);
+  peer->session = zk_sim_session_new (device, ZK_SIM_TRANSPORT_TCP);
   out = peer_request (peer, ZK_CMD_CONNECT, NULL, 0);
   g_assert_cmpuint (out->len, ==, 1);
   g_assert_true (zk_packet_parse (g_bytes_get_data (out->pdata[0], NULL),
@@ -59,7 +58,7 @@ static void
 peer_free (Peer *peer)
 {
   zk_sim_shape_clear (&peer->disp.shape);
-  zk_sim_device_session_free (peer->device, peer->session);
+  zk_sim_session_free (peer->session);
   g_object_unref (peer->device);
   g_free (peer);
 }
@@ -85,7 +84,7 @@ device_new (const char *extra)
       = { .name = "H", .users = 20, .fingers_per_user = 1, .records = 200, .extra = extra };
   g_autofree char *json = test_sim_fixture (&spec, 1);
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) devices = zk_fixture_load_from_data (json, strlen (json), &error);
+  g_autoptr (GPtrArray) devices = zk_sim_fixture_load_from_data (json, strlen (json), &error);
 
   g_assert_no_error (error);
   return g_object_ref (devices->pdata[0]);
@@ -378,14 +377,14 @@ test_dirty_strings (void)
     g_autoptr (GPtrArray) one = g_ptr_array_new ();
 
     g_ptr_array_add (one, device);
-    dump = zk_fixture_dump (one, FALSE);
+    dump = zk_sim_fixture_dump (one, FALSE);
   }
   g_assert_true (g_utf8_validate (dump, -1, NULL));
   g_assert_null (strchr (dump, 0x1f));
   g_assert_true (json_parser_load_from_data (parser, dump, -1, &error));
   g_assert_no_error (error);
   g_assert_nonnull (strstr (dump, "\"user_id_hex\":\"39fffe32\""));
-  again = zk_fixture_load_from_data (dump, strlen (dump), &error);
+  again = zk_sim_fixture_load_from_data (dump, strlen (dump), &error);
   g_assert_no_error (error);
   users_again = zk_sim_device_dup_users (again->pdata[0]);
   g_assert_cmpuint (users_again->len, ==, users->len);
@@ -423,7 +422,7 @@ test_lines (void)
   g_assert_null (lines[0]);
 
   bad = g_strdup ("{\"devices\":[{\"hostile\":[\"trickle fast\"]}]}");
-  devices = zk_fixture_load_from_data (bad, strlen (bad), &error);
+  devices = zk_sim_fixture_load_from_data (bad, strlen (bad), &error);
   g_assert_null (devices);
   g_assert_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT);
   g_assert_nonnull (strstr (error->message, "devices[0].hostile[0]"));

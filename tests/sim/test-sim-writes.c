@@ -9,6 +9,7 @@
 
 #include "test-sim.h"
 #include "zk-client.h"
+#include "zk-sim-fixture.h"
 
 static char *
 fixture (void)
@@ -264,7 +265,7 @@ test_keep_disabled (void)
   g_autoptr (TestSim) sim = test_sim_new (json);
   g_autoptr (GError) error = NULL;
 
-  g_free (test_sim_control (sim, "fault X keep-disabled"));
+  test_sim_do (sim, "fault X keep-disabled");
   {
     g_autoptr (ZkClient) client = connect_client (sim, FALSE);
 
@@ -288,7 +289,7 @@ test_keep_disabled (void)
 
     g_assert_nonnull (strstr (shown, "\"keep_disabled\":true"));
   }
-  g_free (test_sim_control (sim, "enable X"));
+  test_sim_do (sim, "enable X");
   g_assert_cmpint (test_sim_stat (sim, 0, "disabled"), ==, 0);
 
   /* ENABLEDEVICE releases it as well */
@@ -307,7 +308,7 @@ test_keep_disabled (void)
     g_assert_cmpint (test_sim_stat (sim, 0, "disabled"), ==, 0);
   }
   /* without the fault the firmware rule is back: the last exit re-enables */
-  g_free (test_sim_control (sim, "fault X clear"));
+  test_sim_do (sim, "fault X clear");
   {
     g_autoptr (ZkClient) client = connect_client (sim, FALSE);
 
@@ -370,7 +371,7 @@ test_session_meter (void)
   g_assert_cmpint (test_sim_stat (sim, 0, "max_sessions"), ==, 2);
   g_assert_cmpint (test_sim_stat (sim, 1, "max_sessions"), ==, 1);
   /* a reboot ends A's sessions */
-  g_free (test_sim_control (sim, "reboot A"));
+  test_sim_do (sim, "reboot A");
   server_sessions (sim, &now, &max);
   g_assert_cmpint (now, ==, 1);
   g_assert_true (zk_client_disconnect (b, NULL, &error));

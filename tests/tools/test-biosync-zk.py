@@ -285,6 +285,8 @@ def case_unreachable():
                               expect=1, timeout=60)
         check(address in err, f"{transport}: error does not name {address}: {err!r}")
         check("connecting" in err, f"{transport}: error does not say what failed: {err!r}")
+        check(err.count("connecting") == 1 and err.count(address) == 1,
+              f"{transport}: the error repeats itself: {err!r}")
         check(seconds < limit, f"{transport}: took {seconds:.1f} s to give up")
 
 
@@ -454,6 +456,9 @@ def write_all(sim, transport):
     check_users(run_json([t, address, "users"]), USERS_A, "after delete-user")
     _, err, _ = run([t, address, "delete-user", "10"], expect=1)
     check(address in err and "deleting user uid 10" in err, f"delete missing user: {err!r}")
+    # the step is said once, the cause after it
+    check(err == f"{PROGRAM}: {address}: deleting user uid 10: not on the device (error 2)\n",
+          f"delete missing user: {err!r}")
 
     run([t, address, "clear-logs", "--yes"])
     check(run_json([t, address, "logs"]) == [], "logs after clear-logs")

@@ -14,6 +14,8 @@
 
 #include <string.h>
 
+#include "test-zk.h"
+#include "zk-client-fuzz.h"
 #include "zk-client.h"
 #include "zk-packet.h"
 
@@ -156,6 +158,158 @@ table_blob (GByteArray *records, GByteArray *out)
   g_byte_array_append (out, records->data, records->len);
 }
 
+/* one request's reply; @id the reply id, @p and @len the payload */
+typedef void (*FakeHandler) (
+    FakeDevice *dev, guint16 id, const guint8 *p, gsize len, GByteArray *reply);
+
+static void
+fake_ack (FakeDevice *dev, guint16 id, const guint8 *p, gsize len, GByteArray *reply)
+{
+  reply_add (reply, ZK_ACK_OK, dev->session, id, NULL, 0);
+}
+
+static void
+fake_refuse (FakeDevice *dev, guint16 id, const guint8 *p, gsize len, GByteArray *reply)
+{
+  reply_add (reply, ZK_ACK_ERROR, 2, id, NULL, 0);
+}
+
+static void
+fake_auth (FakeDevice *dev, guint16 id, const guint8 *p, gsize len, GByteArray *reply)
+{
+  dev->authed = zk_commkey_check (dev->comm_key, dev->session, p, len);
+  reply_add (reply, dev->authed ? ZK_ACK_OK : ZK_ACK_UNAUTH, dev->session, id, NULL, 0);
+}
+
+static void
+fake_free_sizes (FakeDevice *dev, guint16 id, const guint8 *p, gsize len, GByteArray *reply)
+{
+  g_autoptr (GByteArray) sizes = g_byte_array_new ();
+
+  fake_sizes (dev, sizes);
+  reply_add (reply, ZK_ACK_OK, dev->session, id, sizes->data, sizes->len);
+}
+
+static void
+fake_options (FakeDevice *dev, guint16 id, const guint8 *p, gsize len, GByteArray *reply)
+{
+  g_autofree char *name = g_strndup ((const char *)p, len);
+
+  fake_option (dev, reply, id, name);
+}
+
+static void
+fake_version (FakeDevice *dev, guint16 id, const guint8 *p, gsize len, GByteArray *reply)
+{
+  reply_add (reply, ZK_ACK_OK, dev->session, id, (const guint8 *)"Ver 6.60 Apr 26 2016", 20);
+}
+
+static void
+fake_time (FakeDevice *dev, guint16 id, const guint8 *p, gsize len, GByteArray *reply)
+{
+  ZkTime t = { 2024, 5, 6, 7, 8, 9 };
+  guint8 b[4];
+
+  zk_write_u32 (b, zk_time_encode (&t));
+  reply_add (reply, ZK_ACK_OK, dev->session, id, b, 4);
+}
+
+/* the table a CMD 1503 asks for, NULL when the fake has none */
+static GByteArray *
+fake_query_table (FakeDevice *dev, const guint8 *p)
+{
+  if (p[1] == ZK_CMD_USERTEMP_RRQ && p[3] == ZK_FCT_USER)
+    return dev->users;
+  if (p[1] == ZK_CMD_DB_RRQ && p[3] == ZK_FCT_FINGERTMP)
+    return dev->templates;
+  if (p[1] == ZK_CMD_ATTLOG_RRQ)
+    return dev->attendance;
+  return NULL;
+}
+
+static void
+fake_query (FakeDevice *dev, guint16 id, const guint8 *p, gsize len, GByteArray *reply)
+{
+  GByteArray *records = len == 11 ? fake_query_table (dev, p) : NULL;
+  guint8 size[13] = { 0 };
+
+  if (records == NULL || (records->len == 0 && dev->empty_error))
+    {
+      reply_add (reply, ZK_ACK_ERROR, 0, id, NULL, 0);
+      return;
+    }
+  g_byte_array_set_size (dev->buffer, 0);
+  table_blob (records, dev->buffer);
+  if (dev->stream_1503)
+    reply_stream (dev, reply, id, dev->buffer->data, dev->buffer->len);
+  else if (dev->buffer->len <= ZK_MAX_INLINE)
+    reply_add (reply, ZK_CMD_DATA, dev->session, id, dev->buffer->data, dev->buffer->len);
+  else
+    {
+      zk_write_u32 (size + 1, dev->buffer->len);
+      zk_write_u32 (size + 5, dev->buffer->len);
+      reply_add (reply, ZK_ACK_OK, dev->session, id, size, sizeof size);
+    }
+}
+
+static void
+fake_read_data (FakeDevice *dev, guint16 id, const guint8 *p, gsize len, GByteArray *reply)
+{
+  guint32 off = len == 8 ? zk_read_u32 (p) : G_MAXUINT32;
+  guint32 want = len == 8 ? zk_read_u32 (p + 4) : 0;
+
+  if (off > dev->buffer->len || want > dev->buffer->len - off)
+    reply_add (reply, ZK_ACK_ERROR, 0, id, NULL, 0);
+  else
+    reply_data (dev, reply, id, dev->buffer->data + off, want);
+}
+
+static void
+fake_template (FakeDevice *dev, guint16 id, const guint8 *p, gsize len, GByteArray *reply)
+{
+  guint8 tmpl[1301];
+  gsize size = dev->size_88 ? MIN (dev->size_88, sizeof tmpl) : sizeof tmpl;
+
+  if (len < 3 || zk_read_u16 (p) != 1)
+    {
+      fake_refuse (dev, id, p, len, reply);
+      return;
+    }
+  memset (tmpl, 0x5a, sizeof tmpl);
+  tmpl[size - 1] = 1; /* valid */
+  if (dev->inline_88)
+    reply_add (reply, ZK_ACK_OK, (guint16)size, id, tmpl, size);
+  else
+    reply_stream (dev, reply, id, tmpl, size);
+}
+
+static void
+fake_user_write (FakeDevice *dev, guint16 id, const guint8 *p, gsize len, GByteArray *reply)
+{
+  if (len != dev->user_width)
+    {
+      reply_add (reply, ZK_ACK_ERROR, 1, id, NULL, 0);
+      return;
+    }
+  dev->user_writes++;
+  fake_ack (dev, id, p, len, reply);
+}
+
+static const struct
+{
+  guint16 command;
+  FakeHandler handler;
+} fake_handlers[] = {
+  { ZK_CMD_AUTH, fake_auth },           { ZK_CMD_EXIT, fake_ack },
+  { ZK_CMD_ENABLEDEVICE, fake_ack },    { ZK_CMD_DISABLEDEVICE, fake_ack },
+  { ZK_CMD_REFRESHDATA, fake_ack },     { ZK_CMD_REFRESHOPTION, fake_ack },
+  { ZK_CMD_FREE_DATA, fake_ack },       { ZK_CMD_GET_FREE_SIZES, fake_free_sizes },
+  { ZK_CMD_OPTIONS_RRQ, fake_options }, { ZK_CMD_GET_VERSION, fake_version },
+  { ZK_CMD_GET_TIME, fake_time },       { ZK_CMD_QUERY_DATA, fake_query },
+  { ZK_CMD_READ_DATA, fake_read_data }, { ZK_CMD_USERTEMP_EX_RRQ, fake_template },
+  { ZK_CMD_USERFACE_RRQ, fake_refuse }, { ZK_CMD_USER_WRQ, fake_user_write },
+};
+
 /* builds the reply packets for one request */
 static void
 fake_execute (FakeDevice *dev, const ZkHeader *h, const guint8 *p, gsize len, GByteArray *reply)
@@ -167,152 +321,13 @@ fake_execute (FakeDevice *dev, const ZkHeader *h, const guint8 *p, gsize len, GB
       reply_add (reply, ZK_ACK_UNAUTH, dev->session, id, NULL, 0);
       return;
     }
-
-  switch (h->command)
-    {
-    case ZK_CMD_AUTH:
-      if (zk_commkey_check (dev->comm_key, dev->session, p, len))
-        {
-          dev->authed = TRUE;
-          reply_add (reply, ZK_ACK_OK, dev->session, id, NULL, 0);
-        }
-      else
-        reply_add (reply, ZK_ACK_UNAUTH, dev->session, id, NULL, 0);
-      break;
-
-    case ZK_CMD_EXIT:
-    case ZK_CMD_ENABLEDEVICE:
-    case ZK_CMD_DISABLEDEVICE:
-    case ZK_CMD_REFRESHDATA:
-    case ZK_CMD_REFRESHOPTION:
-    case ZK_CMD_FREE_DATA:
-      reply_add (reply, ZK_ACK_OK, dev->session, id, NULL, 0);
-      break;
-
-    case ZK_CMD_GET_FREE_SIZES:
+  for (guint i = 0; i < G_N_ELEMENTS (fake_handlers); i++)
+    if (fake_handlers[i].command == h->command)
       {
-        g_autoptr (GByteArray) sizes = g_byte_array_new ();
-
-        fake_sizes (dev, sizes);
-        reply_add (reply, ZK_ACK_OK, dev->session, id, sizes->data, sizes->len);
-        break;
+        fake_handlers[i].handler (dev, id, p, len, reply);
+        return;
       }
-
-    case ZK_CMD_OPTIONS_RRQ:
-      {
-        g_autofree char *name = g_strndup ((const char *)p, len);
-
-        fake_option (dev, reply, id, name);
-        break;
-      }
-
-    case ZK_CMD_GET_VERSION:
-      reply_add (reply, ZK_ACK_OK, dev->session, id, (const guint8 *)"Ver 6.60 Apr 26 2016", 20);
-      break;
-
-    case ZK_CMD_GET_TIME:
-      {
-        ZkTime t = { 2024, 5, 6, 7, 8, 9 };
-        guint8 b[4];
-
-        zk_write_u32 (b, zk_time_encode (&t));
-        reply_add (reply, ZK_ACK_OK, dev->session, id, b, 4);
-        break;
-      }
-
-    case ZK_CMD_QUERY_DATA:
-      {
-        GByteArray *records = NULL;
-        guint8 size[13] = { 0 };
-
-        if (len != 11)
-          {
-            reply_add (reply, ZK_ACK_ERROR, 0, id, NULL, 0);
-            break;
-          }
-        if (p[1] == ZK_CMD_USERTEMP_RRQ && p[3] == ZK_FCT_USER)
-          records = dev->users;
-        else if (p[1] == ZK_CMD_DB_RRQ && p[3] == ZK_FCT_FINGERTMP)
-          records = dev->templates;
-        else if (p[1] == ZK_CMD_ATTLOG_RRQ)
-          records = dev->attendance;
-        if (records == NULL || (records->len == 0 && dev->empty_error))
-          {
-            reply_add (reply, ZK_ACK_ERROR, 0, id, NULL, 0);
-            break;
-          }
-        g_byte_array_set_size (dev->buffer, 0);
-        table_blob (records, dev->buffer);
-        if (dev->stream_1503)
-          reply_stream (dev, reply, id, dev->buffer->data, dev->buffer->len);
-        else if (dev->buffer->len <= ZK_MAX_INLINE)
-          reply_add (reply, ZK_CMD_DATA, dev->session, id, dev->buffer->data, dev->buffer->len);
-        else
-          {
-            zk_write_u32 (size + 1, dev->buffer->len);
-            zk_write_u32 (size + 5, dev->buffer->len);
-            reply_add (reply, ZK_ACK_OK, dev->session, id, size, sizeof size);
-          }
-        break;
-      }
-
-    case ZK_CMD_READ_DATA:
-      {
-        guint32 off, want;
-
-        if (len != 8)
-          {
-            reply_add (reply, ZK_ACK_ERROR, 0, id, NULL, 0);
-            break;
-          }
-        off = zk_read_u32 (p);
-        want = zk_read_u32 (p + 4);
-        if (off > dev->buffer->len || want > dev->buffer->len - off)
-          {
-            reply_add (reply, ZK_ACK_ERROR, 0, id, NULL, 0);
-            break;
-          }
-        reply_data (dev, reply, id, dev->buffer->data + off, want);
-        break;
-      }
-
-    case ZK_CMD_USERTEMP_EX_RRQ:
-      {
-        guint8 tmpl[1301];
-        gsize size = dev->size_88 ? MIN (dev->size_88, sizeof tmpl) : sizeof tmpl;
-
-        if (len < 3 || zk_read_u16 (p) != 1)
-          {
-            reply_add (reply, ZK_ACK_ERROR, 2, id, NULL, 0);
-            break;
-          }
-        memset (tmpl, 0x5a, sizeof tmpl);
-        tmpl[size - 1] = 1; /* valid */
-        if (dev->inline_88)
-          reply_add (reply, ZK_ACK_OK, (guint16)size, id, tmpl, size);
-        else
-          reply_stream (dev, reply, id, tmpl, size);
-        break;
-      }
-
-    case ZK_CMD_USERFACE_RRQ:
-      reply_add (reply, ZK_ACK_ERROR, 2, id, NULL, 0);
-      break;
-
-    case ZK_CMD_USER_WRQ:
-      if (len != dev->user_width)
-        {
-          reply_add (reply, ZK_ACK_ERROR, 1, id, NULL, 0);
-          break;
-        }
-      dev->user_writes++;
-      reply_add (reply, ZK_ACK_OK, dev->session, id, NULL, 0);
-      break;
-
-    default:
-      reply_add (reply, ZK_ACK_UNKNOWN, dev->session, id, NULL, 0);
-      break;
-    }
+  reply_add (reply, ZK_ACK_UNKNOWN, dev->session, id, NULL, 0);
 }
 
 static gboolean
@@ -504,15 +519,69 @@ fake_thread (gpointer data)
   return NULL;
 }
 
+/* the tables: @users users, @templates templates (two per user),
+ * @records punches of the first 7 users */
+static void
+fake_fill (FakeDevice *dev, guint users, guint templates, guint records)
+{
+  for (guint i = 1; i <= users; i++)
+    {
+      g_autofree char *user_id = g_strdup_printf ("%u", 1000 + i);
+      g_autofree char *name = g_strdup_printf ("User %u", i);
+      g_autoptr (ZkUser) user = test_zk_user_new ((guint16)i, user_id, name);
+      guint8 rec[72];
+
+      g_assert_true (zk_user_encode (user, 72, NULL, rec, NULL));
+      g_byte_array_append (dev->users, rec, 72);
+    }
+  for (guint i = 0; i < templates; i++)
+    {
+      g_autoptr (GBytes) bytes = test_zk_template_bytes (500 + (i * 37) % 200, (guint8)i);
+      g_autoptr (ZkTemplate) tmpl
+          = zk_template_new ((guint16)(1 + i / 2), (guint8)(i % 2), 1, bytes);
+
+      zk_template_append_entry (dev->templates, tmpl);
+    }
+  for (guint i = 0; i < records; i++)
+    {
+      ZkAttendance att = { .uid = (guint16)(1 + i % 7), .verify = 1 };
+      guint8 rec[40];
+
+      g_snprintf (att.user_id, sizeof att.user_id, "%u", 1000 + att.uid);
+      att.time = (ZkTime){ 2024, 1 + i % 12, 1 + i % 28, i % 24, i % 60, 0 };
+      g_assert_true (zk_attendance_encode (&att, 40, rec, NULL));
+      g_byte_array_append (dev->attendance, rec, 40);
+    }
+  dev->n_users = (gint)users;
+  dev->n_fingers = (gint)templates;
+  dev->n_records = (gint)records;
+}
+
+/* a socket on 127.0.0.1, a free port */
+static GSocket *
+fake_bind (gboolean use_udp, guint16 *port)
+{
+  g_autoptr (GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) addr = g_inet_socket_address_new (lo, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+  GSocket *sock
+      = g_socket_new (G_SOCKET_FAMILY_IPV4, use_udp ? G_SOCKET_TYPE_DATAGRAM : G_SOCKET_TYPE_STREAM,
+                      use_udp ? G_SOCKET_PROTOCOL_UDP : G_SOCKET_PROTOCOL_TCP, NULL);
+
+  g_assert_nonnull (sock);
+  g_assert_true (g_socket_bind (sock, addr, TRUE, NULL));
+  if (!use_udp)
+    g_assert_true (g_socket_listen (sock, NULL));
+  bound = g_socket_get_local_address (sock, NULL);
+  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  return sock;
+}
+
 static FakeDevice *
 fake_new (gboolean use_udp, guint users, guint templates, guint records)
 {
   FakeDevice *dev = g_new0 (FakeDevice, 1);
-  g_autoptr (GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr (GSocketAddress) addr = g_inet_socket_address_new (lo, 0);
-  g_autoptr (GSocketAddress) bound = NULL;
   GSocket *sock;
-  guint i;
 
   g_mutex_init (&dev->lock);
   dev->use_udp = use_udp;
@@ -525,55 +594,9 @@ fake_new (gboolean use_udp, guint users, guint templates, guint records)
   dev->cached = g_byte_array_new ();
   dev->buffer = g_byte_array_new ();
   dev->upload = g_byte_array_new ();
+  fake_fill (dev, users, templates, records);
 
-  for (i = 1; i <= users; i++)
-    {
-      g_autoptr (ZkUser) user = zk_user_new ();
-      guint8 rec[72];
-
-      user->uid = (guint16)i;
-      g_snprintf (user->user_id, sizeof user->user_id, "%u", 1000 + i);
-      g_free (user->name);
-      user->name = g_strdup_printf ("User %u", i);
-      g_assert_true (zk_user_encode (user, 72, NULL, rec, NULL));
-      g_byte_array_append (dev->users, rec, 72);
-    }
-  for (i = 0; i < templates; i++)
-    {
-      guint8 data[700];
-      g_autoptr (GBytes) bytes = NULL;
-      g_autoptr (ZkTemplate) tmpl = NULL;
-
-      memset (data, (int)i, sizeof data);
-      bytes = g_bytes_new (data, 500 + (i * 37) % 200);
-      tmpl = zk_template_new ((guint16)(1 + i / 2), (guint8)(i % 2), 1, bytes);
-      zk_template_append_entry (dev->templates, tmpl);
-    }
-  for (i = 0; i < records; i++)
-    {
-      ZkAttendance att = { 0 };
-      guint8 rec[40];
-
-      att.uid = (guint16)(1 + i % 7);
-      g_snprintf (att.user_id, sizeof att.user_id, "%u", 1000 + att.uid);
-      att.verify = 1;
-      att.time = (ZkTime){ 2024, 1 + i % 12, 1 + i % 28, i % 24, i % 60, 0 };
-      g_assert_true (zk_attendance_encode (&att, 40, rec, NULL));
-      g_byte_array_append (dev->attendance, rec, 40);
-    }
-  dev->n_users = (gint)users;
-  dev->n_fingers = (gint)templates;
-  dev->n_records = (gint)records;
-
-  sock
-      = g_socket_new (G_SOCKET_FAMILY_IPV4, use_udp ? G_SOCKET_TYPE_DATAGRAM : G_SOCKET_TYPE_STREAM,
-                      use_udp ? G_SOCKET_PROTOCOL_UDP : G_SOCKET_PROTOCOL_TCP, NULL);
-  g_assert_nonnull (sock);
-  g_assert_true (g_socket_bind (sock, addr, TRUE, NULL));
-  if (!use_udp)
-    g_assert_true (g_socket_listen (sock, NULL));
-  bound = g_socket_get_local_address (sock, NULL);
-  dev->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  sock = fake_bind (use_udp, &dev->port);
   if (use_udp)
     dev->udp = sock;
   else
@@ -608,14 +631,24 @@ fake_free (FakeDevice *dev)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FakeDevice, fake_free)
 
 static ZkClient *
+client_new (FakeDevice *dev, ZkTransport transport, guint32 comm_key)
+{
+  ZkClient *client = test_zk_client_new (dev->port, transport, TEST_TIMEOUT_MS);
+
+  zk_client_set_comm_key (client, comm_key);
+  return client;
+}
+
+/* starts @dev and connects to it */
+static ZkClient *
 connect_to (FakeDevice *dev)
 {
   g_autoptr (GError) error = NULL;
   ZkClient *client
-      = zk_client_new ("127.0.0.1", dev->port, dev->use_udp ? ZK_TRANSPORT_UDP : ZK_TRANSPORT_TCP);
+      = client_new (dev, dev->use_udp ? ZK_TRANSPORT_UDP : ZK_TRANSPORT_TCP, dev->comm_key);
 
-  zk_client_set_timeout (client, TEST_TIMEOUT_MS);
-  zk_client_set_comm_key (client, dev->comm_key);
+  if (dev->thread == NULL)
+    fake_start (dev);
   g_assert_true (zk_client_connect (client, NULL, &error));
   g_assert_no_error (error);
   return client;
@@ -625,99 +658,61 @@ connect_to (FakeDevice *dev)
 static void
 read_all_and_check (FakeDevice *dev, ZkClient *client)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) users = NULL;
-  g_autoptr (GPtrArray) templates = NULL;
-  g_autoptr (GPtrArray) records = NULL;
+  g_autoptr (GPtrArray) users = test_zk_read (client, ZK_TABLE_USERS);
+  g_autoptr (GPtrArray) templates = test_zk_read (client, ZK_TABLE_TEMPLATES);
+  g_autoptr (GPtrArray) records = test_zk_read (client, ZK_TABLE_ATTENDANCE);
   g_autoptr (GByteArray) again = g_byte_array_new ();
-  guint i;
 
-  users = zk_client_read_users (client, NULL, NULL, &error);
-  g_assert_no_error (error);
   g_assert_cmpuint (users->len, ==, (guint)dev->n_users);
-  for (i = 0; i < users->len; i++)
-    {
-      ZkUser *user = g_ptr_array_index (users, i);
+  for (guint i = 0; i < users->len; i++)
+    g_assert_cmpuint (((ZkUser *)users->pdata[i])->uid, ==, i + 1);
 
-      g_assert_cmpuint (user->uid, ==, i + 1);
-    }
-
-  templates = zk_client_read_templates (client, NULL, NULL, &error);
-  g_assert_no_error (error);
   g_assert_cmpuint (templates->len, ==, (guint)dev->n_fingers);
-  for (i = 0; i < templates->len; i++)
+  for (guint i = 0; i < templates->len; i++)
     zk_template_append_entry (again, g_ptr_array_index (templates, i));
   g_assert_cmpmem (again->data, again->len, dev->templates->data, dev->templates->len);
 
-  records = zk_client_read_attendance (client, NULL, NULL, &error);
-  g_assert_no_error (error);
   g_assert_cmpuint (records->len, ==, (guint)dev->n_records);
 }
 
-static void
-test_split_segments (void)
+/* whole tables read from a device that sends them in one of its shapes */
+typedef struct
 {
-  g_autoptr (FakeDevice) dev = fake_new (FALSE, 30, 10, 40);
-  g_autoptr (ZkClient) client = NULL;
+  const char *path;
+  gboolean udp;
+  guint users, templates, records;
+  gboolean split, coalesce, stream_1503, events;
+  guint psize;
+} ReadCase;
 
-  dev->split = TRUE;
-  fake_start (dev);
-  client = connect_to (dev);
-  read_all_and_check (dev, client);
-}
-
-static void
-test_coalesced_segments (void)
-{
-  g_autoptr (FakeDevice) dev = fake_new (FALSE, 300, 200, 2000);
-  g_autoptr (ZkClient) client = NULL;
-
-  dev->coalesce = TRUE;
-  fake_start (dev);
-  client = connect_to (dev);
-  read_all_and_check (dev, client);
-}
+static const ReadCase read_cases[] = {
+  { "/client/quirks/tcp-split-every-byte", FALSE, 30, 10, 40, .split = TRUE },
+  { "/client/quirks/tcp-coalesced", FALSE, 300, 200, 2000, .coalesce = TRUE },
+  { "/client/quirks/tcp-psize-65536", FALSE, 2000, 300, 3000, .psize = 65536 },
+  { "/client/quirks/1503-streamed", FALSE, 100, 20, 50, .stream_1503 = TRUE },
+  { "/client/quirks/events/tcp", FALSE, 50, 30, 100, .events = TRUE },
+  { "/client/quirks/events/udp", TRUE, 50, 30, 100, .events = TRUE },
+};
 
 static void
-test_psize_65536 (void)
+test_read_shapes (gconstpointer data)
 {
-  g_autoptr (FakeDevice) dev = fake_new (FALSE, 2000, 300, 3000);
-  g_autoptr (ZkClient) client = NULL;
-  ZkClientStats stats;
-
-  dev->psize = 65536;
-  fake_start (dev);
-  client = connect_to (dev);
-  read_all_and_check (dev, client);
-  zk_client_get_stats (client, &stats);
-  g_assert_cmpuint (stats.retries, ==, 0);
-}
-
-static void
-test_stream_1503 (void)
-{
-  g_autoptr (FakeDevice) dev = fake_new (FALSE, 100, 20, 50);
-  g_autoptr (ZkClient) client = NULL;
-
-  dev->stream_1503 = TRUE;
-  fake_start (dev);
-  client = connect_to (dev);
-  read_all_and_check (dev, client);
-}
-
-static void
-test_events_interleaved (gconstpointer data)
-{
-  gboolean udp = GPOINTER_TO_INT (data);
-  g_autoptr (FakeDevice) dev = fake_new (udp, 50, 30, 100);
+  const ReadCase *c = data;
+  g_autoptr (FakeDevice) dev = fake_new (c->udp, c->users, c->templates, c->records);
   g_autoptr (ZkClient) client = NULL;
   g_autoptr (GError) error = NULL;
   ZkDeviceInfo info;
 
-  dev->events = TRUE;
-  fake_start (dev);
+  dev->split = c->split;
+  dev->coalesce = c->coalesce;
+  dev->stream_1503 = c->stream_1503;
+  dev->events = c->events;
+  if (c->psize)
+    dev->psize = c->psize;
   client = connect_to (dev);
   read_all_and_check (dev, client);
+  test_zk_assert_stats (client, 0, 0);
+
   g_assert_true (zk_client_get_info (client, &info, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpstr (info.serial, ==, "FAKE0001");
@@ -740,7 +735,6 @@ test_odd_replies (void)
   dev->sizes_ints = 20;
   dev->empty_error = TRUE;
   dev->inline_88 = TRUE;
-  fake_start (dev);
   client = connect_to (dev);
 
   g_assert_true (zk_client_get_info (client, &info, NULL, &error));
@@ -768,8 +762,7 @@ test_odd_replies (void)
   g_assert_cmpuint (t.second, ==, 9);
 
   /* counts of 0 skip the read; an ACK_ERROR to 1503 is an empty table */
-  users = zk_client_read_users (client, NULL, NULL, &error);
-  g_assert_no_error (error);
+  users = test_zk_read (client, ZK_TABLE_USERS);
   g_assert_cmpuint (users->len, ==, 0);
 
   tmpl = zk_client_read_template (client, 1, 0, NULL, &error);
@@ -799,7 +792,6 @@ test_streamed_88 (void)
   g_autoptr (GError) error = NULL;
   g_autoptr (ZkTemplate) tmpl = NULL;
 
-  fake_start (dev);
   client = connect_to (dev);
   tmpl = zk_client_read_template (client, 1, 3, NULL, &error);
   g_assert_no_error (error);
@@ -819,7 +811,6 @@ test_streamed_88_capture (void)
   g_autoptr (ZkTemplate) tmpl = NULL;
 
   dev->size_88 = 1244;
-  fake_start (dev);
   client = connect_to (dev);
   tmpl = zk_client_read_template (client, 1, 1, NULL, &error);
   g_assert_no_error (error);
@@ -838,10 +829,8 @@ test_corrupt_and_dropped (gconstpointer data)
   g_autoptr (GPtrArray) users = NULL;
   ZkClientStats stats;
 
-  fake_start (dev);
   client = connect_to (dev);
-  users = zk_client_read_users (client, NULL, NULL, &error); /* learns the width */
-  g_assert_no_error (error);
+  users = test_zk_read (client, ZK_TABLE_USERS); /* learns the width */
 
   /* a corrupt reply is dropped; the re-send gets the cached good one */
   g_mutex_lock (&dev->lock);
@@ -877,16 +866,12 @@ test_comm_key (void)
   gint64 start;
 
   dev->comm_key = 123456;
-  fake_start (dev);
   client = connect_to (dev);
-  users = zk_client_read_users (client, NULL, NULL, &error);
-  g_assert_no_error (error);
+  users = test_zk_read (client, ZK_TABLE_USERS);
   g_assert_cmpuint (users->len, ==, 3);
   g_assert_true (zk_client_disconnect (client, NULL, &error));
 
-  wrong = zk_client_new ("127.0.0.1", dev->port, ZK_TRANSPORT_TCP);
-  zk_client_set_timeout (wrong, TEST_TIMEOUT_MS);
-  zk_client_set_comm_key (wrong, 654321);
+  wrong = client_new (dev, ZK_TRANSPORT_TCP, 654321);
   start = g_get_monotonic_time ();
   g_assert_false (zk_client_connect (wrong, NULL, &error));
   g_assert_error (error, ZK_ERROR, ZK_ERROR_AUTH_FAILED);
@@ -903,7 +888,6 @@ test_hang (gconstpointer data)
   g_autoptr (GPtrArray) users = NULL;
   gint64 start;
 
-  fake_start (dev);
   client = connect_to (dev);
   g_atomic_int_set (&dev->hang, 1);
   start = g_get_monotonic_time ();
@@ -917,52 +901,22 @@ test_hang (gconstpointer data)
 
   /* the device is back: the next call reconnects by itself */
   g_atomic_int_set (&dev->hang, 0);
-  users = zk_client_read_users (client, NULL, NULL, &error);
-  g_assert_no_error (error);
+  users = test_zk_read (client, ZK_TABLE_USERS);
   g_assert_cmpuint (users->len, ==, 20);
-}
-
-typedef struct
-{
-  GCancellable *cancellable;
-} CancelData;
-
-static gboolean
-cancel_cb (gpointer data)
-{
-  g_cancellable_cancel (data);
-  return G_SOURCE_REMOVE;
-}
-
-static gpointer
-cancel_thread (gpointer data)
-{
-  g_usleep (100 * 1000);
-  cancel_cb (data);
-  return NULL;
 }
 
 static void
 test_cancel (void)
 {
   g_autoptr (FakeDevice) dev = fake_new (FALSE, 20, 0, 0);
-  g_autoptr (ZkClient) client = NULL;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) users = NULL;
-  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
-  GThread *thread;
-  gint64 start;
+  g_autoptr (ZkClient) client = connect_to (dev);
+  g_autoptr (TestZkCall) call = test_zk_call_new (client, TEST_ZK_CALL_USERS);
 
-  fake_start (dev);
-  client = connect_to (dev);
   zk_client_set_timeout (client, 5000);
   g_atomic_int_set (&dev->hang, 1);
-  thread = g_thread_new ("cancel", cancel_thread, cancellable);
-  start = g_get_monotonic_time ();
-  users = zk_client_read_users (client, NULL, cancellable, &error);
-  g_thread_join (thread);
-  g_assert_error (error, ZK_ERROR, ZK_ERROR_CANCELLED);
-  g_assert_cmpint (g_get_monotonic_time () - start, <, 1000 * 1000);
+  test_zk_call_run (call, 100, 10);
+  g_assert_error (call->error, ZK_ERROR, ZK_ERROR_CANCELLED);
+  g_assert_cmpint (call->took_us, <, 1000 * 1000);
 }
 
 static void
@@ -971,12 +925,10 @@ test_refused (void)
   g_autoptr (FakeDevice) dev = fake_new (FALSE, 0, 0, 0);
   g_autoptr (ZkClient) client = NULL;
   g_autoptr (GError) error = NULL;
-  guint16 port = dev->port;
 
   /* nothing listens there any more */
   g_clear_object (&dev->listener);
-  client = zk_client_new ("127.0.0.1", port, ZK_TRANSPORT_TCP);
-  zk_client_set_timeout (client, TEST_TIMEOUT_MS);
+  client = client_new (dev, ZK_TRANSPORT_TCP, 0);
   g_assert_false (zk_client_connect (client, NULL, &error));
   g_assert_error (error, ZK_ERROR, ZK_ERROR_CLOSED);
   g_assert_false (zk_client_is_connected (client));
@@ -992,13 +944,11 @@ test_auto_falls_back_to_udp (void)
 
   /* the UDP port has no TCP listener: refused, then UDP */
   fake_start (dev);
-  client = zk_client_new ("127.0.0.1", dev->port, ZK_TRANSPORT_AUTO);
-  zk_client_set_timeout (client, TEST_TIMEOUT_MS);
+  client = client_new (dev, ZK_TRANSPORT_AUTO, 0);
   g_assert_true (zk_client_connect (client, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpint (zk_client_get_transport (client), ==, ZK_TRANSPORT_UDP);
-  users = zk_client_read_users (client, NULL, NULL, &error);
-  g_assert_no_error (error);
+  users = test_zk_read (client, ZK_TABLE_USERS);
   g_assert_cmpuint (users->len, ==, 5);
 }
 
@@ -1091,14 +1041,8 @@ main (int argc, char **argv)
   g_test_add_func ("/client/quirks/transport-strings", test_transport_strings);
   g_test_add_func ("/client/quirks/not-connected", test_not_connected);
   g_test_add_func ("/client/quirks/fuzz-entry", test_fuzz_entry);
-  g_test_add_func ("/client/quirks/tcp-split-every-byte", test_split_segments);
-  g_test_add_func ("/client/quirks/tcp-coalesced", test_coalesced_segments);
-  g_test_add_func ("/client/quirks/tcp-psize-65536", test_psize_65536);
-  g_test_add_func ("/client/quirks/1503-streamed", test_stream_1503);
-  g_test_add_data_func ("/client/quirks/events/tcp", GINT_TO_POINTER (FALSE),
-                        test_events_interleaved);
-  g_test_add_data_func ("/client/quirks/events/udp", GINT_TO_POINTER (TRUE),
-                        test_events_interleaved);
+  for (guint i = 0; i < G_N_ELEMENTS (read_cases); i++)
+    g_test_add_data_func (read_cases[i].path, &read_cases[i], test_read_shapes);
   g_test_add_func ("/client/quirks/odd-replies", test_odd_replies);
   g_test_add_func ("/client/quirks/88-streamed", test_streamed_88);
   g_test_add_func ("/client/quirks/88-streamed-capture", test_streamed_88_capture);

@@ -6,8 +6,9 @@
 
 #include <string.h>
 
-#include "zk-device.h"
 #include "zk-error.h"
+#include "zk-sim-faults.h"
+#include "zk-sim-fixture.h"
 #include "zk-sim-hostile.h"
 
 #define TRICKLE_DEFAULT_MS 50
@@ -253,6 +254,7 @@ record_width (ZkSimTable table, guint user_width, guint attlog_width)
     case ZK_SIM_TABLE_ATTLOG:
       return attlog_width;
     case ZK_SIM_TABLE_TEMPLATES:
+    case ZK_SIM_N_TABLES:
     default:
       return 8; /* an entry of [u16 8][u16 uid][u8 fid 200][u8 valid][2 bytes] */
     }
@@ -306,6 +308,7 @@ make_record (const ZkSimHostile *h, ZkSimTable table, guint width, guint64 index
       out[5] = 1;
       break;
     case ZK_SIM_TABLE_ATTLOG:
+    case ZK_SIM_N_TABLES:
     default:
       /* a PIN but time 0: an impossible punch */
       zk_write_u16 (out, (guint16)(1 + index % GHOST_SLOTS));
@@ -493,7 +496,7 @@ static const DirtyUser dirty_users[] = {
 gboolean
 zk_sim_device_add_dirty_records (ZkSimDevice *device, GError **error)
 {
-  ZkSimProfile p;
+  g_auto (ZkSimProfile) p = { 0 };
   g_autoptr (GRand) rand = g_rand_new_with_seed (60000);
   gboolean ok = TRUE;
 
@@ -534,6 +537,5 @@ zk_sim_device_add_dirty_records (ZkSimDevice *device, GError **error)
       att.time = (ZkTime){ 2024, 5, 6, 7, (guint8)i, 0 };
       zk_sim_device_add_attendance (device, &att);
     }
-  zk_sim_profile_clear (&p);
   return ok;
 }

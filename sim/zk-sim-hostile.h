@@ -13,8 +13,8 @@
  * A mode is set like a fault: "NAME [ARGS…]" from the control socket
  * ("fault DEVICE NAME …"), a fixture ("hostile": ["NAME ARGS", …]) or
  * biosync-sim --fault. Names and arguments are in docs/SIMULATOR.md.
- * This file holds the state and the pure parts; zk-device.c and
- * zk-sim-server.c call in at the points where a terminal answers.
+ * This file holds the state and the pure parts; the device's command
+ * handlers and zk-sim-server.c call in where a terminal answers.
  */
 #pragma once
 
@@ -24,12 +24,13 @@
 
 G_BEGIN_DECLS
 
-/* the tables a 1503 read can serve, as zk-device.c numbers them */
+/* the tables a 1503 read can serve */
 typedef enum
 {
   ZK_SIM_TABLE_USERS,
   ZK_SIM_TABLE_TEMPLATES,
   ZK_SIM_TABLE_ATTLOG,
+  ZK_SIM_N_TABLES,
 } ZkSimTable;
 
 typedef enum

@@ -1,4 +1,4 @@
-/* zk-sim.c — biosync-sim: simulated ZK terminals on 127.0.0.1
+/* main.c — biosync-sim: simulated ZK terminals on 127.0.0.1
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "zk-fixture.h"
+#include "zk-sim-fixture.h"
 #include "zk-sim-server.h"
 
 /* a control line longer than this is hostile */
@@ -159,122 +159,176 @@ die (int status, const char *format, ...)
   return status;
 }
 
-int
-main (int argc, char **argv)
+typedef struct
 {
-  g_autofree char *fixture = NULL;
-  g_autofree char *ready_file = NULL;
-  g_autofree char *dump_file = NULL;
-  g_autofree char *control_path = NULL;
-  gint n_devices = 0;
-  gint pacing_ms = -1;
-  g_auto (GStrv) faults = NULL;
+  char *fixture;
+  char *ready_file;
+  char *dump_file;
+  char *control_path;
+  gint n_devices;
+  gint pacing_ms;
+  GStrv faults;
+} Options;
+
+static void
+options_clear (Options *o)
+{
+  g_free (o->fixture);
+  g_free (o->ready_file);
+  g_free (o->dump_file);
+  g_free (o->control_path);
+  g_strfreev (o->faults);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Options, options_clear)
+
+/* the command line, checked; 0 or the exit status of a usage error */
+static int
+parse_options (int *argc, char ***argv, Options *o)
+{
   GOptionEntry entries[] = {
-    { "fixture", 'f', 0, G_OPTION_ARG_FILENAME, &fixture, "Devices and data (JSON)", "FILE" },
-    { "devices", 'n', 0, G_OPTION_ARG_INT, &n_devices, "Serve N default devices (no fixture)",
+    { "fixture", 'f', 0, G_OPTION_ARG_FILENAME, &o->fixture, "Devices and data (JSON)", "FILE" },
+    { "devices", 'n', 0, G_OPTION_ARG_INT, &o->n_devices, "Serve N default devices (no fixture)",
       "N" },
-    { "ready-file", 'r', 0, G_OPTION_ARG_FILENAME, &ready_file,
+    { "ready-file", 'r', 0, G_OPTION_ARG_FILENAME, &o->ready_file,
       "Write bound ports as JSON once listening", "FILE" },
-    { "dump", 'd', 0, G_OPTION_ARG_FILENAME, &dump_file, "Dump the state here on SIGUSR1 and exit",
-      "FILE" },
-    { "control", 'c', 0, G_OPTION_ARG_FILENAME, &control_path, "Control socket (unix)", "PATH" },
-    { "pacing-ms", 'p', 0, G_OPTION_ARG_INT, &pacing_ms,
+    { "dump", 'd', 0, G_OPTION_ARG_FILENAME, &o->dump_file,
+      "Dump the state here on SIGUSR1 and exit", "FILE" },
+    { "control", 'c', 0, G_OPTION_ARG_FILENAME, &o->control_path, "Control socket (unix)", "PATH" },
+    { "pacing-ms", 'p', 0, G_OPTION_ARG_INT, &o->pacing_ms,
       "Milliseconds between streamed packets for every device", "MS" },
-    { "fault", 0, 0, G_OPTION_ARG_STRING_ARRAY, &faults,
+    { "fault", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->faults,
       "A fault or hostile mode from the start, as the control socket takes it (repeatable)",
       "'DEVICE NAME [ARGS…]'" },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log more", NULL },
     { NULL },
   };
-  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (GOptionContext) context = g_option_context_new ("— simulated ZK time clocks");
+  g_autoptr (GError) error = NULL;
+
+  o->pacing_ms = -1;
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, argc, argv, &error))
+    return die (2, "%s (try --help)", error->message);
+  if (*argc > 1)
+    return die (2, "unexpected argument “%s” (try --help)", (*argv)[1]);
+  if (o->fixture == NULL && o->n_devices <= 0)
+    return die (2, "--fixture FILE or --devices N is required (try --help)");
+  if (o->fixture != NULL && o->n_devices > 0)
+    return die (2, "--fixture and --devices exclude each other");
+  if (o->n_devices > ZK_SIM_FIXTURE_MAX_DEVICES)
+    return die (2, "--devices: at most %d", ZK_SIM_FIXTURE_MAX_DEVICES);
+  if (o->pacing_ms > 10000)
+    return die (2, "--pacing-ms: at most 10000");
+  return 0;
+}
+
+/* the devices of the fixture (or the default ones) with the faults asked for */
+static ZkSimServer *
+server_new (const Options *o, GError **error)
+{
+  g_autoptr (ZkSimServer) server = NULL;
+
+  if (o->fixture != NULL)
+    server = zk_sim_server_new_from_file (o->fixture, error);
+  else
+    {
+      g_autofree char *json = zk_sim_fixture_default_json ((guint)o->n_devices);
+
+      server = zk_sim_server_new_from_data (json, strlen (json), error);
+    }
+  if (server == NULL)
+    return NULL;
+  if (o->pacing_ms >= 0)
+    zk_sim_server_set_pacing_ms (server, (guint)o->pacing_ms);
+  for (guint i = 0; o->faults != NULL && o->faults[i] != NULL; i++)
+    {
+      g_autofree char *line = g_strdup_printf ("fault %s", o->faults[i]);
+      g_autofree char *reply = zk_sim_server_control (server, line, error);
+
+      if (reply == NULL)
+        {
+          g_prefix_error (error, "--fault %s: ", o->faults[i]);
+          return NULL;
+        }
+    }
+  return g_steal_pointer (&server);
+}
+
+static void
+log_ports (ZkSimServer *server)
+{
+  g_info ("serving %u devices", zk_sim_server_get_n_devices (server));
+  for (guint i = 0; verbose && i < zk_sim_server_get_n_devices (server); i++)
+    g_info ("%s: tcp %u udp %u", zk_sim_device_get_name (zk_sim_server_get_device (server, i)),
+            zk_sim_server_get_tcp_port (server, i), zk_sim_server_get_udp_port (server, i));
+}
+
+/* serves until SIGTERM or SIGINT; 0 or the exit status of a failure */
+static int
+serve (App *app, const Options *o)
+{
+  g_autoptr (GSocketService) control = NULL;
+  g_autoptr (GError) error = NULL;
+  int status = 0;
+
+  if (!zk_sim_server_start (app->server, &error))
+    return die (1, "%s", error->message);
+  /* a test may stop us as soon as the ready file is there */
+  g_unix_signal_add (SIGTERM, quit_cb, app);
+  g_unix_signal_add (SIGINT, quit_cb, app);
+  g_unix_signal_add (SIGUSR1, dump_cb, app);
+  if (o->control_path != NULL)
+    control = control_listen (app, o->control_path, &error);
+  if (o->control_path != NULL && control == NULL)
+    status = die (1, "%s", error->message);
+  else if (o->ready_file != NULL)
+    {
+      g_autofree char *ready = zk_sim_server_ready_json (app->server);
+
+      if (!g_file_set_contents (o->ready_file, ready, -1, &error))
+        status = die (1, "ready file: %s", error->message);
+    }
+  if (status == 0)
+    {
+      log_ports (app->server);
+      g_main_loop_run (app->loop);
+      write_dump (app);
+    }
+  if (control != NULL)
+    {
+      g_socket_service_stop (control);
+      g_socket_listener_close (G_SOCKET_LISTENER (control));
+      unlink (o->control_path);
+    }
+  zk_sim_server_stop (app->server);
+  return status;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_auto (Options) options = { 0 };
   g_autoptr (GError) error = NULL;
   g_autoptr (ZkSimServer) server = NULL;
-  g_autoptr (GSocketService) control = NULL;
   g_autoptr (GMainLoop) loop = NULL;
   App app = { 0 };
+  int status;
 
   g_log_set_writer_func (log_writer, NULL, NULL);
   /* a control client that goes away must not kill us */
   signal (SIGPIPE, SIG_IGN);
 
-  context = g_option_context_new ("— simulated ZK time clocks");
-  g_option_context_add_main_entries (context, entries, NULL);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    return die (2, "%s (try --help)", error->message);
-  if (argc > 1)
-    return die (2, "unexpected argument “%s” (try --help)", argv[1]);
-  if (fixture == NULL && n_devices <= 0)
-    return die (2, "--fixture FILE or --devices N is required (try --help)");
-  if (fixture != NULL && n_devices > 0)
-    return die (2, "--fixture and --devices exclude each other");
-  if (n_devices > ZK_FIXTURE_MAX_DEVICES)
-    return die (2, "--devices: at most %d", ZK_FIXTURE_MAX_DEVICES);
-  if (pacing_ms > 10000)
-    return die (2, "--pacing-ms: at most 10000");
-
-  if (fixture != NULL)
-    server = zk_sim_server_new_from_file (fixture, &error);
-  else
-    {
-      g_autofree char *json = zk_fixture_default_json ((guint)n_devices);
-
-      server = zk_sim_server_new_from_data (json, strlen (json), &error);
-    }
+  status = parse_options (&argc, &argv, &options);
+  if (status != 0)
+    return status;
+  server = server_new (&options, &error);
   if (server == NULL)
     return die (2, "%s", error->message);
-  if (pacing_ms >= 0)
-    zk_sim_server_set_pacing_ms (server, (guint)pacing_ms);
-  for (guint i = 0; faults != NULL && faults[i] != NULL; i++)
-    {
-      g_autofree char *line = g_strdup_printf ("fault %s", faults[i]);
-      g_autofree char *reply = zk_sim_server_control (server, line, &error);
-
-      if (reply == NULL)
-        return die (2, "--fault %s: %s", faults[i], error->message);
-    }
-  if (!zk_sim_server_start (server, &error))
-    return die (1, "%s", error->message);
 
   loop = g_main_loop_new (NULL, FALSE);
   app.server = server;
   app.loop = loop;
-  app.dump_path = dump_file;
-  if (control_path != NULL)
-    {
-      control = control_listen (&app, control_path, &error);
-      if (control == NULL)
-        {
-          zk_sim_server_stop (server);
-          return die (1, "%s", error->message);
-        }
-    }
-  if (ready_file != NULL)
-    {
-      g_autofree char *ready = zk_sim_server_ready_json (server);
-
-      if (!g_file_set_contents (ready_file, ready, -1, &error))
-        {
-          zk_sim_server_stop (server);
-          return die (1, "ready file: %s", error->message);
-        }
-    }
-  g_info ("serving %u devices", zk_sim_server_get_n_devices (server));
-  for (guint i = 0; verbose && i < zk_sim_server_get_n_devices (server); i++)
-    g_info ("%s: tcp %u udp %u", zk_sim_device_get_name (zk_sim_server_get_device (server, i)),
-            zk_sim_server_get_tcp_port (server, i), zk_sim_server_get_udp_port (server, i));
-
-  g_unix_signal_add (SIGTERM, quit_cb, &app);
-  g_unix_signal_add (SIGINT, quit_cb, &app);
-  g_unix_signal_add (SIGUSR1, dump_cb, &app);
-  g_main_loop_run (loop);
-
-  write_dump (&app);
-  if (control != NULL)
-    {
-      g_socket_service_stop (control);
-      g_socket_listener_close (G_SOCKET_LISTENER (control));
-      unlink (control_path);
-    }
-  zk_sim_server_stop (server);
-  return 0;
+  app.dump_path = options.dump_file;
+  return serve (&app, &options);
 }

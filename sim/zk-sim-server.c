@@ -16,9 +16,9 @@
 #include <sys/socket.h>
 
 #include "zk-error.h"
-#include "zk-fixture.h"
+#include "zk-sim-fixture.h"
 #include "zk-packet.h"
-#include "zk-sim-server.h"
+#include "zk-sim-server-private.h"
 
 /* a client that floods us with requests while we stream is cut off */
 #define INPUT_MAX (ZK_TCP_MAX_PACKET + 4 * ZK_TCP_WRAPPER_SIZE)
@@ -141,7 +141,7 @@ conn_close (Conn *conn)
   destroy_source (&conn->timer);
   g_queue_clear_full (&conn->out, (GDestroyNotify)out_item_free);
   if (conn->session != NULL)
-    zk_sim_device_session_free (slot->device, g_steal_pointer (&conn->session));
+    zk_sim_session_free (g_steal_pointer (&conn->session));
   if (conn->udp)
     g_hash_table_steal (slot->peers, conn->key);
   else
@@ -351,7 +351,7 @@ conn_flush_events (Conn *conn)
 
   if (conn->session == NULL || conn->hung)
     return;
-  events = zk_sim_device_session_take_events (conn->slot->device, conn->session);
+  events = zk_sim_session_take_events (conn->session);
   if (events == NULL)
     return;
   conn_queue (conn, events, NULL);
@@ -365,7 +365,7 @@ conn_handle (Conn *conn, const guint8 *data, gsize len)
   ZkSimDisposition disp;
   g_autoptr (GPtrArray) replies = NULL;
 
-  replies = zk_sim_device_handle_packet (conn->slot->device, conn->session, data, len, &disp);
+  replies = zk_sim_session_handle_packet (conn->session, data, len, &disp);
   if (disp.hang)
     conn->hung = TRUE;
   if (disp.close_after == 0 || (replies->len == 0 && !zk_sim_session_is_alive (conn->session)))
@@ -482,7 +482,7 @@ tcp_accept_cb (GSocket *listener, GIOCondition condition, gpointer user_data)
       conn->close_after = -1;
       conn->in = g_byte_array_new ();
       g_queue_init (&conn->out);
-      conn->session = zk_sim_device_session_new (slot->device, ZK_SIM_TRANSPORT_TCP);
+      conn->session = zk_sim_session_new (slot->device, ZK_SIM_TRANSPORT_TCP);
       conn->in_source = g_socket_create_source (socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
       g_source_set_callback (conn->in_source, (GSourceFunc)conn_readable_cb, conn, NULL);
       g_source_attach (conn->in_source, slot->server->context);
@@ -531,7 +531,7 @@ udp_peer (Slot *slot, GSocketAddress *address, const guint8 *data, gsize len)
   conn->close_after = -1;
   conn->in = g_byte_array_new ();
   g_queue_init (&conn->out);
-  conn->session = zk_sim_device_session_new (slot->device, ZK_SIM_TRANSPORT_UDP);
+  conn->session = zk_sim_session_new (slot->device, ZK_SIM_TRANSPORT_UDP);
   g_hash_table_insert (slot->peers, conn->key, conn);
   return conn;
 }
@@ -634,39 +634,41 @@ bind_socket (GSocketType type, int port, guint16 *bound, GError **error)
   return g_steal_pointer (&socket);
 }
 
+/* one of a device's listeners, unless its port setting is -1 (off) */
+static gboolean
+slot_listen (Slot *slot,
+             GSocketType type,
+             int port,
+             GSocket **socket,
+             GSource **source,
+             guint16 *bound,
+             GSocketSourceFunc ready,
+             GError **error)
+{
+  if (port < 0)
+    return TRUE;
+  *socket = bind_socket (type, port, bound, error);
+  if (*socket == NULL)
+    {
+      g_prefix_error (error, "device %u (%s): %s port %d: ", slot->index,
+                      zk_sim_device_get_name (slot->device),
+                      type == G_SOCKET_TYPE_STREAM ? "TCP" : "UDP", port);
+      return FALSE;
+    }
+  *source = g_socket_create_source (*socket, G_IO_IN, NULL);
+  g_source_set_callback (*source, (GSourceFunc)ready, slot, NULL);
+  g_source_attach (*source, slot->server->context);
+  return TRUE;
+}
+
 static gboolean
 slot_bind (Slot *slot, GError **error)
 {
-  int tcp_port = zk_sim_device_get_tcp_port_setting (slot->device);
-  int udp_port = zk_sim_device_get_udp_port_setting (slot->device);
-
-  if (tcp_port >= 0)
-    {
-      slot->tcp = bind_socket (G_SOCKET_TYPE_STREAM, tcp_port, &slot->tcp_port, error);
-      if (slot->tcp == NULL)
-        {
-          g_prefix_error (error, "device %u (%s): TCP port %d: ", slot->index,
-                          zk_sim_device_get_name (slot->device), tcp_port);
-          return FALSE;
-        }
-      slot->tcp_source = g_socket_create_source (slot->tcp, G_IO_IN, NULL);
-      g_source_set_callback (slot->tcp_source, (GSourceFunc)tcp_accept_cb, slot, NULL);
-      g_source_attach (slot->tcp_source, slot->server->context);
-    }
-  if (udp_port >= 0)
-    {
-      slot->udp = bind_socket (G_SOCKET_TYPE_DATAGRAM, udp_port, &slot->udp_port, error);
-      if (slot->udp == NULL)
-        {
-          g_prefix_error (error, "device %u (%s): UDP port %d: ", slot->index,
-                          zk_sim_device_get_name (slot->device), udp_port);
-          return FALSE;
-        }
-      slot->udp_source = g_socket_create_source (slot->udp, G_IO_IN, NULL);
-      g_source_set_callback (slot->udp_source, (GSourceFunc)udp_readable_cb, slot, NULL);
-      g_source_attach (slot->udp_source, slot->server->context);
-    }
-  return TRUE;
+  return slot_listen (slot, G_SOCKET_TYPE_STREAM, zk_sim_device_get_tcp_port_setting (slot->device),
+                      &slot->tcp, &slot->tcp_source, &slot->tcp_port, tcp_accept_cb, error)
+         && slot_listen (slot, G_SOCKET_TYPE_DATAGRAM,
+                         zk_sim_device_get_udp_port_setting (slot->device), &slot->udp,
+                         &slot->udp_source, &slot->udp_port, udp_readable_cb, error);
 }
 
 /* ------------------------------------------------------------ gobject */
@@ -726,7 +728,7 @@ zk_sim_server_new (GPtrArray *devices)
 ZkSimServer *
 zk_sim_server_new_from_data (const char *data, gsize len, GError **error)
 {
-  g_autoptr (GPtrArray) devices = zk_fixture_load_from_data (data, len, error);
+  g_autoptr (GPtrArray) devices = zk_sim_fixture_load_from_data (data, len, error);
 
   if (devices == NULL)
     return NULL;
@@ -736,7 +738,7 @@ zk_sim_server_new_from_data (const char *data, gsize len, GError **error)
 ZkSimServer *
 zk_sim_server_new_from_file (const char *path, GError **error)
 {
-  g_autoptr (GPtrArray) devices = zk_fixture_load_from_file (path, error);
+  g_autoptr (GPtrArray) devices = zk_sim_fixture_load_from_file (path, error);
 
   if (devices == NULL)
     return NULL;
@@ -915,8 +917,8 @@ slot_job_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-static void
-slot_job (ZkSimServer *self, guint index, gboolean reboot)
+void
+zk_sim_server_kick (ZkSimServer *self, guint index, gboolean reboot)
 {
   SlotJob *job;
 
@@ -934,7 +936,7 @@ slot_job (ZkSimServer *self, guint index, gboolean reboot)
 char *
 zk_sim_server_dump (ZkSimServer *self, gboolean pretty)
 {
-  return zk_fixture_dump (self->devices, pretty);
+  return zk_sim_fixture_dump (self->devices, pretty);
 }
 
 gboolean
@@ -961,8 +963,8 @@ zk_sim_server_ready_json (ZkSimServer *self)
       g_autofree char *serial = zk_sim_device_get_option (slot->device, "~SerialNumber");
 
       json_builder_begin_object (b);
-      zk_fixture_add_text (b, "name", zk_sim_device_get_name (slot->device));
-      zk_fixture_add_text (b, "serial", serial);
+      zk_sim_fixture_add_text (b, "name", zk_sim_device_get_name (slot->device));
+      zk_sim_fixture_add_text (b, "serial", serial);
       json_builder_set_member_name (b, "tcp_port");
       json_builder_add_int_value (b, slot->tcp_port);
       json_builder_set_member_name (b, "udp_port");
@@ -990,7 +992,7 @@ stats_object (JsonBuilder *b, ZkSimServer *self, guint index)
   }                                                                                                \
   G_STMT_END
   json_builder_begin_object (b);
-  zk_fixture_add_text (b, "name", zk_sim_device_get_name (device));
+  zk_sim_fixture_add_text (b, "name", zk_sim_device_get_name (device));
   INT ("index", index);
   INT ("packets_in", s.packets_in);
   INT ("packets_out", s.packets_out);
@@ -1069,349 +1071,4 @@ zk_sim_server_get_sessions (ZkSimServer *self, guint *now, guint *max)
     *now = (guint)MAX (g_atomic_int_get (&self->meter->now), 0);
   if (max)
     *max = (guint)MAX (g_atomic_int_get (&self->meter->max), 0);
-}
-
-/* ------------------------------------------------------------ control */
-
-static const char help_text[]
-    = "commands: punch DEVICE USER_ID [VERIFY STATE [TIME]]; enroll DEVICE UID USER_ID NAME; "
-      "delete-user DEVICE USER_ID; add-template DEVICE UID FID [SIZE]; "
-      "delete-template DEVICE UID FID; add-face DEVICE UID FID [SIZE]; "
-      "fault DEVICE NAME [ARGS] | fault DEVICE clear | fault DEVICE (faults and hostile modes); "
-      "clock DEVICE OFFSET_S; "
-      "time DEVICE; option DEVICE NAME [VALUE]; timing DEVICE LATENCY_MS BANDWIDTH; "
-      "pacing DEVICE MS; attlog-range DEVICE honour|ignore|refuse; "
-      "count DEVICE users|fingers|faces|attendance; dump [FILE]; "
-      "stats [DEVICE]; ports; reboot DEVICE; enable DEVICE; help";
-
-static gboolean
-parse_u (const char *text, guint64 max, guint64 *out, const char *what, GError **error)
-{
-  g_autoptr (GError) local = NULL;
-
-  if (!g_ascii_string_to_unsigned (text, 10, 0, max, out, &local))
-    {
-      g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT, "%s: %s", what, local->message);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-need_args (char **argv, guint min, guint max, GError **error)
-{
-  guint n = g_strv_length (argv);
-
-  if (n < min || n > max)
-    {
-      g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT,
-                   "wrong number of arguments for “%s” (try help)", argv[0]);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static ZkSimDevice *
-need_device (ZkSimServer *self, const char *name, int *index_out, GError **error)
-{
-  int index = zk_sim_server_lookup (self, name);
-
-  if (index < 0)
-    {
-      g_set_error (error, ZK_ERROR, ZK_ERROR_NOT_FOUND, "no device “%s”", name);
-      return NULL;
-    }
-  if (index_out)
-    *index_out = index;
-  return zk_sim_server_get_device (self, (guint)index);
-}
-
-char *
-zk_sim_server_control (ZkSimServer *self, const char *line, GError **error)
-{
-  g_auto (GStrv) argv = NULL;
-  g_autoptr (GError) local = NULL;
-  ZkSimDevice *device;
-  int index = -1;
-  const char *cmd;
-  guint64 a, b;
-
-  g_return_val_if_fail (ZK_IS_SIM_SERVER (self), NULL);
-  if (line == NULL || !g_utf8_validate (line, -1, NULL)
-      || !g_shell_parse_argv (line, NULL, &argv, &local))
-    {
-      g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT, "cannot parse the command line%s%s",
-                   local ? ": " : "", local ? local->message : "");
-      return NULL;
-    }
-  cmd = argv[0];
-
-  if (g_str_equal (cmd, "help"))
-    return g_strdup (help_text);
-  if (g_str_equal (cmd, "ports"))
-    return zk_sim_server_ready_json (self);
-  if (g_str_equal (cmd, "dump"))
-    {
-      if (!need_args (argv, 1, 2, error))
-        return NULL;
-      if (argv[1] == NULL)
-        return zk_sim_server_dump (self, FALSE);
-      if (!zk_sim_server_dump_to_file (self, argv[1], error))
-        return NULL;
-      return g_strdup_printf ("OK %s", argv[1]);
-    }
-  if (g_str_equal (cmd, "stats"))
-    {
-      if (!need_args (argv, 1, 2, error))
-        return NULL;
-      if (argv[1] != NULL && need_device (self, argv[1], &index, error) == NULL)
-        return NULL;
-      return zk_sim_server_stats_json (self, index);
-    }
-
-  /* everything else names a device first */
-  if (!need_args (argv, 2, G_MAXUINT, error))
-    return NULL;
-  device = need_device (self, argv[1], &index, error);
-  if (device == NULL)
-    return NULL;
-
-  if (g_str_equal (cmd, "punch"))
-    {
-      guint64 verify = 1, state = 0;
-      ZkTime time;
-      gboolean have_time = FALSE;
-
-      if (!need_args (argv, 3, 6, error) || g_strv_length (argv) == 4)
-        {
-          if (error && *error == NULL)
-            g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT,
-                         "punch takes VERIFY and STATE together");
-          return NULL;
-        }
-      if (argv[3] != NULL
-          && (!parse_u (argv[3], 255, &verify, "verify", error)
-              || !parse_u (argv[4], 255, &state, "state", error)))
-        return NULL;
-      if (argv[3] != NULL && argv[5] != NULL)
-        {
-          if (!zk_time_from_iso8601 (argv[5], &time, error))
-            return NULL;
-          if (!zk_time_is_valid (&time) || time.year < 2000 || time.year > 2099)
-            {
-              g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT,
-                           "time must be a date between 2000 and 2099");
-              return NULL;
-            }
-          have_time = TRUE;
-        }
-      if (!zk_sim_device_punch (device, argv[2], (guint8)verify, (guint8)state,
-                                have_time ? &time : NULL, error))
-        return NULL;
-      slot_job (self, (guint)index, FALSE);
-      return g_strdup ("OK");
-    }
-  if (g_str_equal (cmd, "enroll"))
-    {
-      g_autoptr (ZkUser) user = zk_user_new ();
-
-      if (!need_args (argv, 4, G_MAXUINT, error) || !parse_u (argv[2], 65534, &a, "uid", error))
-        return NULL;
-      if (strlen (argv[3]) > 24)
-        {
-          g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT, "user id longer than 24");
-          return NULL;
-        }
-      user->uid = (guint16)a;
-      g_strlcpy (user->user_id, argv[3], sizeof user->user_id);
-      g_free (user->name);
-      user->name = argv[4] ? g_strjoinv (" ", argv + 4) : g_strdup ("");
-      user->group = 1;
-      if (!zk_sim_device_set_user (device, user, error))
-        return NULL;
-      return g_strdup ("OK");
-    }
-  if (g_str_equal (cmd, "delete-user"))
-    {
-      if (!need_args (argv, 3, 3, error) || !zk_sim_device_delete_user (device, argv[2], error))
-        return NULL;
-      return g_strdup ("OK");
-    }
-  if (g_str_equal (cmd, "add-template") || g_str_equal (cmd, "add-face"))
-    {
-      gboolean face = g_str_equal (cmd, "add-face");
-      guint64 size = 0;
-      g_autoptr (GRand) rand = NULL;
-      g_autoptr (GBytes) data = NULL;
-      ZkSimProfile p;
-      gboolean ok;
-
-      if (!need_args (argv, 4, 5, error) || !parse_u (argv[2], 65534, &a, "uid", error)
-          || !parse_u (argv[3], face ? 14 : 9, &b, "fid", error)
-          || (argv[4] && !parse_u (argv[4], face ? ZK_FACE_DATA_MAX : 1664, &size, "size", error)))
-        return NULL;
-      zk_sim_device_get_profile (device, &p);
-      rand = g_rand_new_with_seed ((guint32)(a << 8 | b));
-      if (face)
-        {
-          g_autoptr (ZkFace) f = NULL;
-
-          data = zk_sim_make_face_data (rand, (guint)size);
-          f = zk_face_new ((guint16)a, (guint8)b, 1, data);
-          ok = zk_sim_device_set_face (device, f, error);
-        }
-      else
-        {
-          g_autoptr (ZkTemplate) t = NULL;
-
-          data = zk_sim_make_template (rand, p.fp_version, (guint)size);
-          t = zk_template_new ((guint16)a, (guint8)b, 1, data);
-          ok = zk_sim_device_set_template (device, t, error);
-        }
-      zk_sim_profile_clear (&p);
-      return ok ? g_strdup ("OK") : NULL;
-    }
-  if (g_str_equal (cmd, "delete-template"))
-    {
-      if (!need_args (argv, 4, 4, error) || !parse_u (argv[2], 65534, &a, "uid", error)
-          || !parse_u (argv[3], 15, &b, "fid", error)
-          || !zk_sim_device_delete_template (device, (guint16)a, (guint8)b, error))
-        return NULL;
-      return g_strdup ("OK");
-    }
-  if (g_str_equal (cmd, "fault"))
-    {
-      if (argv[2] == NULL)
-        {
-          /* no fault named: show the current ones */
-          g_autoptr (JsonNode) node = zk_fixture_device_to_json (device);
-          JsonNode *faults = json_object_get_member (json_node_get_object (node), "faults");
-          JsonNode *hostile = json_object_get_member (json_node_get_object (node), "hostile");
-          g_autofree char *armed = zk_sim_device_dup_armed (device);
-
-          /* hostile modes are shown with the faults */
-          if (hostile != NULL && faults != NULL && JSON_NODE_HOLDS_OBJECT (faults))
-            json_object_set_member (json_node_get_object (faults), "hostile",
-                                    json_node_copy (hostile));
-
-          /* an armed after-command fault is shown, not dumped to fixtures */
-          if (armed != NULL && faults != NULL && JSON_NODE_HOLDS_OBJECT (faults))
-            json_object_set_string_member (json_node_get_object (faults), "after_command", armed);
-          else if (armed != NULL)
-            {
-              g_autoptr (JsonNode) only = json_node_new (JSON_NODE_OBJECT);
-              JsonObject *o = json_object_new ();
-
-              json_object_set_string_member (o, "after_command", armed);
-              json_node_take_object (only, o);
-              return json_to_string (only, FALSE);
-            }
-          return json_to_string (faults, FALSE);
-        }
-      if (!zk_sim_device_apply_fault (device, argv[2], (const char *const *)argv + 3, error))
-        return NULL;
-      if (g_str_equal (argv[2], "reboot"))
-        slot_job (self, (guint)index, TRUE);
-      return g_strdup ("OK");
-    }
-  if (g_str_equal (cmd, "enable"))
-    {
-      if (!need_args (argv, 2, 2, error))
-        return NULL;
-      zk_sim_device_enable (device);
-      return g_strdup ("OK");
-    }
-  if (g_str_equal (cmd, "reboot"))
-    {
-      zk_sim_device_reboot (device);
-      slot_job (self, (guint)index, TRUE);
-      return g_strdup ("OK");
-    }
-  if (g_str_equal (cmd, "clock"))
-    {
-      gint64 offset;
-
-      if (!need_args (argv, 3, 3, error))
-        return NULL;
-      if (!g_ascii_string_to_signed (argv[2], 10, -3153600000LL, 3153600000LL, &offset, &local))
-        {
-          g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT, "offset: %s", local->message);
-          return NULL;
-        }
-      zk_sim_device_set_clock_offset (device, offset);
-      return g_strdup ("OK");
-    }
-  if (g_str_equal (cmd, "time"))
-    {
-      ZkTime now;
-
-      zk_sim_device_get_time (device, &now);
-      return zk_time_to_iso8601 (&now);
-    }
-  if (g_str_equal (cmd, "option"))
-    {
-      char *value;
-
-      if (!need_args (argv, 3, 4, error))
-        return NULL;
-      if (argv[3] != NULL)
-        {
-          if (!zk_sim_device_set_option (device, argv[2], argv[3]))
-            {
-              g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT, "option “%s” is read-only",
-                           argv[2]);
-              return NULL;
-            }
-          return g_strdup ("OK");
-        }
-      value = zk_sim_device_get_option (device, argv[2]);
-      if (value == NULL)
-        g_set_error (error, ZK_ERROR, ZK_ERROR_NOT_FOUND, "unknown option “%s”", argv[2]);
-      return value;
-    }
-  if (g_str_equal (cmd, "timing"))
-    {
-      if (!need_args (argv, 4, 4, error) || !parse_u (argv[2], 600000, &a, "latency", error)
-          || !parse_u (argv[3], G_MAXINT32, &b, "bandwidth", error))
-        return NULL;
-      zk_sim_device_set_timing (device, (guint)a, (guint)b);
-      return g_strdup ("OK");
-    }
-  if (g_str_equal (cmd, "pacing"))
-    {
-      if (!need_args (argv, 3, 3, error) || !parse_u (argv[2], 10000, &a, "pacing", error))
-        return NULL;
-      zk_sim_device_set_pacing_ms (device, (guint)a);
-      return g_strdup ("OK");
-    }
-  if (g_str_equal (cmd, "attlog-range"))
-    {
-      ZkSimRange range;
-
-      if (!need_args (argv, 3, 3, error))
-        return NULL;
-      if (!zk_sim_range_from_string (argv[2], &range))
-        {
-          g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT,
-                       "attlog-range is honour, ignore or refuse");
-          return NULL;
-        }
-      zk_sim_device_set_attlog_range (device, range);
-      return g_strdup ("OK");
-    }
-  if (g_str_equal (cmd, "count"))
-    {
-      if (!need_args (argv, 3, 3, error))
-        return NULL;
-      if (!g_str_equal (argv[2], "users") && !g_str_equal (argv[2], "fingers")
-          && !g_str_equal (argv[2], "faces") && !g_str_equal (argv[2], "attendance"))
-        {
-          g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT,
-                       "count what? users, fingers, faces or attendance");
-          return NULL;
-        }
-      return g_strdup_printf ("%u", zk_sim_device_count (device, argv[2]));
-    }
-  g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT, "unknown command “%s” (try help)", cmd);
-  return NULL;
 }

@@ -13,7 +13,8 @@
 
 #include <gio/gio.h>
 
-#include "zk-device.h"
+#include "zk-sim-device.h"
+#include "zk-sim-session.h"
 
 G_BEGIN_DECLS
 

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "test-sim.h"
-#include "zk-client.h"
+#include "test-zk.h"
 #include "zk-packet.h"
 
 #define TIMEOUT_MS 500
@@ -22,26 +22,13 @@
 static ZkClient *
 client_new (TestSim *sim, gboolean udp, guint32 key)
 {
-  guint16 port = udp ? test_sim_udp_port (sim, 0) : test_sim_tcp_port (sim, 0);
-  ZkClient *client = zk_client_new ("127.0.0.1", port, udp ? ZK_TRANSPORT_UDP : ZK_TRANSPORT_TCP);
-
-  g_assert_cmpuint (port, !=, 0);
-  zk_client_set_timeout (client, TIMEOUT_MS);
-  zk_client_set_comm_key (client, key);
-  return client;
+  return test_sim_client_new (sim, 0, udp, TIMEOUT_MS, key);
 }
 
 static ZkClient *
 client_connect (TestSim *sim, gboolean udp, guint32 key)
 {
-  g_autoptr (GError) error = NULL;
-  ZkClient *client = client_new (sim, udp, key);
-
-  g_assert_true (zk_client_connect (client, NULL, &error));
-  g_assert_no_error (error);
-  g_assert_true (zk_client_is_connected (client));
-  g_assert_cmpint (zk_client_get_transport (client), ==, udp ? ZK_TRANSPORT_UDP : ZK_TRANSPORT_TCP);
-  return client;
+  return test_sim_client_connect (sim, 0, udp, TIMEOUT_MS, key);
 }
 
 static TestSim *
@@ -168,51 +155,24 @@ check_attendance (TestSim *sim, GPtrArray *records)
 }
 
 static void
+read_and_check_users (TestSim *sim, ZkClient *client)
+{
+  g_autoptr (GPtrArray) users = test_zk_read (client, ZK_TABLE_USERS);
+
+  check_users (sim, users);
+}
+
+static void
 read_and_check_all (TestSim *sim, ZkClient *client)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) users = NULL;
   g_autoptr (GPtrArray) templates = NULL;
   g_autoptr (GPtrArray) records = NULL;
 
-  users = zk_client_read_users (client, NULL, NULL, &error);
-  g_assert_no_error (error);
-  check_users (sim, users);
-  templates = zk_client_read_templates (client, NULL, NULL, &error);
-  g_assert_no_error (error);
+  read_and_check_users (sim, client);
+  templates = test_zk_read (client, ZK_TABLE_TEMPLATES);
   check_templates (sim, templates);
-  records = zk_client_read_attendance (client, NULL, NULL, &error);
-  g_assert_no_error (error);
+  records = test_zk_read (client, ZK_TABLE_ATTENDANCE);
   check_attendance (sim, records);
-}
-
-static GBytes *
-make_template (guint size, guint8 seed)
-{
-  guint8 *data = g_malloc (size);
-  guint i;
-
-  for (i = 0; i < size; i++)
-    data[i] = (guint8)(seed + i * 7);
-  if (size > 6)
-    memcpy (data + 2, "SS21", 4);
-  return g_bytes_new_take (data, size);
-}
-
-static ZkUser *
-make_user (guint16 uid, const char *user_id, const char *name)
-{
-  ZkUser *user = zk_user_new ();
-
-  user->uid = uid;
-  g_strlcpy (user->user_id, user_id, sizeof user->user_id);
-  g_free (user->name);
-  user->name = g_strdup (name);
-  user->privilege = 0;
-  user->card = 4242;
-  user->group = 1;
-  g_strlcpy (user->password, "123", sizeof user->password);
-  return user;
 }
 
 /* ----------------------------------------------------- round trips */
@@ -229,42 +189,15 @@ static const Profile profiles[] = {
   { FALSE, 72, 8 },  { FALSE, 72, 49 }, { TRUE, 28, 40 },
 };
 
+/* what the device says about itself, and the session commands */
 static void
-test_roundtrip (gconstpointer data)
+roundtrip_info (TestSim *sim, ZkClient *client)
 {
-  const Profile *profile = data;
-  TestSimDeviceSpec spec = { 0 };
-  g_autoptr (TestSim) sim = NULL;
-  g_autoptr (ZkClient) client = NULL;
   g_autoptr (GError) error = NULL;
-  g_autoptr (ZkUser) user = NULL;
-  g_autoptr (ZkTemplate) tmpl = NULL;
-  g_autoptr (ZkTemplate) back = NULL;
-  g_autoptr (GBytes) bytes = NULL;
-  g_autoptr (GPtrArray) users = NULL;
-  g_autoptr (GPtrArray) batch_users = NULL;
-  g_autoptr (GPtrArray) batch_templates = NULL;
-  g_autoptr (JsonNode) dump = NULL;
   g_autofree char *version = NULL;
   g_autofree char *serial = NULL;
   ZkDeviceInfo info;
-  ZkSizes sizes;
-  ZkTime t = { 2024, 2, 29, 13, 14, 15 };
-  ZkTime now;
-  ZkClientStats stats;
-  JsonObject *found;
-  guint i;
 
-  spec.name = "A";
-  spec.users = 20;
-  spec.fingers_per_user = 2;
-  spec.records = 60;
-  spec.user_format = profile->user_format;
-  spec.attlog_format = profile->attlog_format;
-  sim = sim_new (&spec);
-  client = client_connect (sim, profile->udp, 0);
-
-  /* info */
   g_assert_true (zk_client_get_info (client, &info, NULL, &error));
   g_assert_no_error (error);
   g_assert_nonnull (info.serial);
@@ -281,7 +214,6 @@ test_roundtrip (gconstpointer data)
   g_assert_no_error (error);
   g_assert_true (g_str_has_prefix (version, "Ver"));
 
-  /* session commands */
   g_assert_true (zk_client_disable (client, 60, NULL, &error));
   g_assert_no_error (error);
   g_assert_true (test_sim_stat (sim, 0, "disabled"));
@@ -291,8 +223,15 @@ test_roundtrip (gconstpointer data)
   g_assert_true (zk_client_refresh_data (client, NULL, &error));
   g_assert_true (zk_client_refresh_options (client, NULL, &error));
   g_assert_no_error (error);
+}
 
-  /* time */
+static void
+roundtrip_time (ZkClient *client)
+{
+  g_autoptr (GError) error = NULL;
+  ZkTime t = { 2024, 2, 29, 13, 14, 15 };
+  ZkTime now;
+
   g_assert_true (zk_client_set_time (client, &t, NULL, &error));
   g_assert_no_error (error);
   g_assert_true (zk_client_get_time (client, &now, NULL, &error));
@@ -301,23 +240,22 @@ test_roundtrip (gconstpointer data)
   g_assert_cmpuint (now.month, ==, 2);
   g_assert_cmpuint (now.day, ==, 29);
   g_assert_cmpuint (now.hour, ==, 13);
+}
 
-  /* the three tables, equal to the simulator's state */
-  read_and_check_all (sim, client);
-  users = zk_client_read_users (client, NULL, NULL, &error);
-  g_assert_no_error (error);
+/* a user in the device's width, a template for it (CMD 88 reads it
+ * back), then both deleted */
+static void
+roundtrip_user (TestSim *sim, ZkClient *client)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ZkUser) user = test_zk_user_new (100, "777001", "Ann");
+  g_autoptr (ZkUser) other = test_zk_user_new (100, "777002", "Bob");
+  g_autoptr (GBytes) bytes = test_zk_template_bytes (900, 3);
+  g_autoptr (ZkTemplate) tmpl = zk_template_new (100, 6, 1, bytes);
+  g_autoptr (ZkTemplate) back = NULL;
+  g_autoptr (JsonNode) dump = NULL;
+  JsonObject *found;
 
-  /* one template by CMD 88 */
-  tmpl = zk_client_read_template (client, 1, 0, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (g_bytes_get_size (tmpl->data), >, 0);
-  g_clear_pointer (&tmpl, zk_template_free);
-  tmpl = zk_client_read_template (client, 1, 9, NULL, &error);
-  g_assert_error (error, ZK_ERROR, ZK_ERROR_NOT_FOUND);
-  g_clear_error (&error);
-
-  /* write a user in the device's width, then a template for it */
-  user = make_user (100, "777001", "Ann");
   g_assert_true (zk_client_set_user (client, user, NULL, &error));
   g_assert_no_error (error);
   dump = test_sim_dump (sim);
@@ -326,18 +264,13 @@ test_roundtrip (gconstpointer data)
   g_assert_cmpint (obj_int (found, "uid"), ==, 100);
   g_assert_cmpstr (obj_str (found, "name"), ==, "Ann");
   g_assert_cmpint (obj_int (found, "card"), ==, 4242);
-  g_clear_pointer (&dump, json_node_unref);
 
   /* another user_id on a taken uid: a device error, nothing changes */
-  g_clear_pointer (&user, zk_user_free);
-  user = make_user (100, "777002", "Bob");
-  g_assert_false (zk_client_set_user (client, user, NULL, &error));
+  g_assert_false (zk_client_set_user (client, other, NULL, &error));
   g_assert_error (error, ZK_ERROR, ZK_ERROR_DEVICE);
   g_assert_nonnull (strstr (error->message, "writing user 100"));
   g_clear_error (&error);
 
-  bytes = make_template (900, 3);
-  tmpl = zk_template_new (100, 6, 1, bytes);
   g_assert_true (zk_client_write_template (client, tmpl, NULL, &error));
   g_assert_no_error (error);
   back = zk_client_read_template (client, 100, 6, NULL, &error);
@@ -357,40 +290,88 @@ test_roundtrip (gconstpointer data)
   g_assert_cmpuint (test_sim_count (sim, 0, "users"), ==, 20);
   g_assert_false (zk_client_delete_user (client, 100, NULL, &error));
   g_assert_error (error, ZK_ERROR, ZK_ERROR_NOT_FOUND);
-  g_clear_error (&error);
+}
 
-  /* batch: two users and three templates in one upload */
-  batch_users = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_user_free);
-  batch_templates = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_template_free);
-  g_ptr_array_add (batch_users, make_user (201, "880001", "Cy"));
-  g_ptr_array_add (batch_users, make_user (202, "880002", "Di"));
-  for (i = 0; i < 3; i++)
+/* two users and three templates in one upload */
+static void
+roundtrip_batch (TestSim *sim, ZkClient *client)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) users = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_user_free);
+  g_autoptr (GPtrArray) templates
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_template_free);
+
+  g_ptr_array_add (users, test_zk_user_new (201, "880001", "Cy"));
+  g_ptr_array_add (users, test_zk_user_new (202, "880002", "Di"));
+  for (guint i = 0; i < 3; i++)
     {
-      g_autoptr (GBytes) b = make_template (600 + i * 100, (guint8)i);
+      g_autoptr (GBytes) b = test_zk_template_bytes (600 + i * 100, (guint8)i);
 
-      g_ptr_array_add (batch_templates, zk_template_new ((guint16)(201 + i % 2), (guint8)i, 1, b));
+      g_ptr_array_add (templates, zk_template_new ((guint16)(201 + i % 2), (guint8)i, 1, b));
     }
-  g_assert_true (zk_client_write_batch (client, batch_users, batch_templates, NULL, &error));
+  g_assert_true (zk_client_write_batch (client, users, templates, NULL, &error));
   g_assert_no_error (error);
   g_assert_true (zk_client_refresh_data (client, NULL, &error));
   g_assert_cmpuint (test_sim_count (sim, 0, "users"), ==, 22);
   g_assert_cmpuint (test_sim_count (sim, 0, "fingers"), ==, 43);
   read_and_check_all (sim, client);
+}
 
-  /* clear attendance (explicit only) */
+/* clearing the log: explicit only */
+static void
+roundtrip_clear (TestSim *sim, ZkClient *client)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) records = NULL;
+  ZkSizes sizes;
+
   g_assert_true (zk_client_clear_attendance (client, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (test_sim_count (sim, 0, "attendance"), ==, 0);
   g_assert_true (zk_client_get_sizes (client, &sizes, NULL, &error));
   g_assert_cmpint (sizes.records, ==, 0);
-  g_clear_pointer (&users, g_ptr_array_unref);
-  users = zk_client_read_attendance (client, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (users->len, ==, 0);
+  records = test_zk_read (client, ZK_TABLE_ATTENDANCE);
+  g_assert_cmpuint (records->len, ==, 0);
+}
 
+static void
+test_roundtrip (gconstpointer data)
+{
+  const Profile *profile = data;
+  TestSimDeviceSpec spec = { .name = "A",
+                             .users = 20,
+                             .fingers_per_user = 2,
+                             .records = 60,
+                             .user_format = profile->user_format,
+                             .attlog_format = profile->attlog_format };
+  g_autoptr (TestSim) sim = sim_new (&spec);
+  g_autoptr (ZkClient) client = client_connect (sim, profile->udp, 0);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) users = NULL;
+  g_autoptr (ZkTemplate) tmpl = NULL;
+  ZkClientStats stats;
+
+  roundtrip_info (sim, client);
+  roundtrip_time (client);
+  /* the three tables, equal to the simulator's state */
+  read_and_check_all (sim, client);
+  users = test_zk_read (client, ZK_TABLE_USERS);
+
+  /* one template by CMD 88 */
+  tmpl = zk_client_read_template (client, 1, 0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_bytes_get_size (tmpl->data), >, 0);
+  g_clear_pointer (&tmpl, zk_template_free);
+  tmpl = zk_client_read_template (client, 1, 9, NULL, &error);
+  g_assert_error (error, ZK_ERROR, ZK_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  roundtrip_user (sim, client);
+  roundtrip_batch (sim, client);
+  roundtrip_clear (sim, client);
+
+  test_zk_assert_stats (client, 0, 0);
   zk_client_get_stats (client, &stats);
-  g_assert_cmpuint (stats.retries, ==, 0);
-  g_assert_cmpuint (stats.reconnects, ==, 0);
   g_assert_cmpuint (stats.requests, >, 20);
   g_assert_cmpuint (stats.bytes_in, >, 0);
 
@@ -410,26 +391,22 @@ test_empty_28 (gconstpointer data)
   g_autoptr (TestSim) sim = sim_new (&spec);
   g_autoptr (ZkClient) client = client_connect (sim, udp, 0);
   g_autoptr (GError) error = NULL;
-  g_autoptr (ZkUser) user = make_user (1, "4711", "Eve");
+  g_autoptr (ZkUser) user = test_zk_user_new (1, "4711", "Eve");
   g_autoptr (GPtrArray) users = NULL;
   g_autoptr (GPtrArray) templates = NULL;
   g_autoptr (GPtrArray) records = NULL;
 
-  users = zk_client_read_users (client, NULL, NULL, &error);
-  g_assert_no_error (error);
+  users = test_zk_read (client, ZK_TABLE_USERS);
   g_assert_cmpuint (users->len, ==, 0);
-  templates = zk_client_read_templates (client, NULL, NULL, &error);
-  g_assert_no_error (error);
+  templates = test_zk_read (client, ZK_TABLE_TEMPLATES);
   g_assert_cmpuint (templates->len, ==, 0);
-  records = zk_client_read_attendance (client, NULL, NULL, &error);
-  g_assert_no_error (error);
+  records = test_zk_read (client, ZK_TABLE_ATTENDANCE);
   g_assert_cmpuint (records->len, ==, 0);
 
   g_assert_true (zk_client_set_user (client, user, NULL, &error));
   g_assert_no_error (error);
   g_clear_pointer (&users, g_ptr_array_unref);
-  users = zk_client_read_users (client, NULL, NULL, &error);
-  g_assert_no_error (error);
+  users = test_zk_read (client, ZK_TABLE_USERS);
   check_users (sim, users);
   g_assert_cmpuint (users->len, ==, 1);
 }
@@ -501,7 +478,7 @@ test_faces_unsupported (gconstpointer data)
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) faces = NULL;
   g_autoptr (GPtrArray) records = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_face_free);
-  g_autoptr (GBytes) bytes = make_template (1200, 1);
+  g_autoptr (GBytes) bytes = test_zk_template_bytes (1200, 1);
   ZkDeviceInfo info;
 
   g_assert_true (zk_client_get_info (client, &info, NULL, &error));
@@ -539,8 +516,7 @@ test_comm_key (gconstpointer data)
   gint64 start;
 
   good = client_connect (sim, udp, 123456);
-  users = zk_client_read_users (good, NULL, NULL, &error);
-  g_assert_no_error (error);
+  users = test_zk_read (good, ZK_TABLE_USERS);
   g_assert_cmpuint (users->len, ==, 5);
   g_assert_true (zk_client_disconnect (good, NULL, &error));
 
@@ -610,17 +586,10 @@ test_fault_drop_request (gconstpointer data)
   gboolean udp = GPOINTER_TO_INT (data);
   g_autoptr (TestSim) sim = fault_sim (30, 50);
   g_autoptr (ZkClient) client = client_connect (sim, udp, 0);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) users = NULL;
-  ZkClientStats stats;
 
-  g_free (test_sim_control (sim, "fault X drop-request 2"));
-  users = zk_client_read_users (client, NULL, NULL, &error);
-  g_assert_no_error (error);
-  check_users (sim, users);
-  zk_client_get_stats (client, &stats);
-  g_assert_cmpuint (stats.retries, ==, 1);
-  g_assert_cmpuint (stats.reconnects, ==, 0);
+  test_sim_do (sim, "fault X drop-request 2");
+  read_and_check_users (sim, client);
+  test_zk_assert_stats (client, 1, 0);
 }
 
 /* a lost write reply: the re-send gets the cached answer, the write is
@@ -632,32 +601,28 @@ test_fault_drop_reply (gconstpointer data)
   g_autoptr (TestSim) sim = fault_sim (3, 0);
   g_autoptr (ZkClient) client = client_connect (sim, udp, 0);
   g_autoptr (GError) error = NULL;
-  g_autoptr (ZkUser) user = make_user (50, "5050", "Drop");
-  g_autoptr (GBytes) bytes = make_template (1500, 9);
+  g_autoptr (ZkUser) user = test_zk_user_new (50, "5050", "Drop");
+  g_autoptr (GBytes) bytes = test_zk_template_bytes (1500, 9);
   g_autoptr (ZkTemplate) tmpl = zk_template_new (50, 1, 1, bytes);
   gint64 writes;
-  ZkClientStats stats;
 
-  g_autoptr (GPtrArray) users = zk_client_read_users (client, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (users);
+  /* the client learns the PIN width from a read, as a sync does */
+  g_ptr_array_unref (test_zk_read (client, ZK_TABLE_USERS));
 
   writes = test_sim_stat (sim, 0, "writes");
-  g_free (test_sim_control (sim, "fault X drop-reply 1"));
+  test_sim_do (sim, "fault X drop-reply 1");
   g_assert_true (zk_client_set_user (client, user, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpint (test_sim_stat (sim, 0, "writes"), ==, writes + 1);
   g_assert_cmpint (test_sim_stat (sim, 0, "retransmits"), >=, 1);
 
   /* in the middle of a buffer upload too (request 2 = the first CMD_DATA) */
-  g_free (test_sim_control (sim, "fault X drop-reply 2"));
+  test_sim_do (sim, "fault X drop-reply 2");
   g_assert_true (zk_client_write_template (client, tmpl, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (test_sim_count (sim, 0, "fingers"), ==, 4);
 
-  zk_client_get_stats (client, &stats);
-  g_assert_cmpuint (stats.retries, ==, 2);
-  g_assert_cmpuint (stats.reconnects, ==, 0);
+  test_zk_assert_stats (client, 2, 0);
 }
 
 static void
@@ -667,19 +632,16 @@ test_fault_delay (gconstpointer data)
   g_autoptr (TestSim) sim = fault_sim (30, 50);
   g_autoptr (ZkClient) client = client_connect (sim, udp, 0);
   g_autoptr (GError) error = NULL;
-  g_autoptr (ZkUser) user = make_user (60, "6060", "Slow");
-  g_autoptr (GPtrArray) users = NULL;
+  g_autoptr (ZkUser) user = test_zk_user_new (60, "6060", "Slow");
   gint64 writes = test_sim_stat (sim, 0, "writes");
 
   /* a slow device, but within the first wait */
-  g_free (test_sim_control (sim, "fault X delay %u", TIMEOUT_MS / 3));
-  users = zk_client_read_users (client, NULL, NULL, &error);
-  g_assert_no_error (error);
-  check_users (sim, users);
+  test_sim_do (sim, "fault X delay %u", TIMEOUT_MS / 3);
+  read_and_check_users (sim, client);
   g_assert_true (zk_client_set_user (client, user, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpint (test_sim_stat (sim, 0, "writes"), ==, writes + 1);
-  g_free (test_sim_control (sim, "fault X delay 0"));
+  test_sim_do (sim, "fault X delay 0");
 }
 
 static void
@@ -688,17 +650,11 @@ test_fault_close_mid_stream (gconstpointer data)
   gboolean udp = GPOINTER_TO_INT (data);
   g_autoptr (TestSim) sim = fault_sim (200, 50);
   g_autoptr (ZkClient) client = client_connect (sim, udp, 0);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) users = NULL;
-  ZkClientStats stats;
 
   /* a read interrupted by the device closing: one reconnect, one retry */
-  g_free (test_sim_control (sim, "fault X close-mid-stream"));
-  users = zk_client_read_users (client, NULL, NULL, &error);
-  g_assert_no_error (error);
-  check_users (sim, users);
-  zk_client_get_stats (client, &stats);
-  g_assert_cmpuint (stats.reconnects, ==, 1);
+  test_sim_do (sim, "fault X close-mid-stream");
+  read_and_check_users (sim, client);
+  test_zk_assert_stats (client, -1, 1);
 }
 
 static void
@@ -707,13 +663,13 @@ test_fault_close_on_write (void)
   g_autoptr (TestSim) sim = fault_sim (3, 0);
   g_autoptr (ZkClient) client = client_connect (sim, FALSE, 0);
   g_autoptr (GError) error = NULL;
-  g_autoptr (ZkUser) user = make_user (70, "7070", "Closed");
+  g_autoptr (ZkUser) user = test_zk_user_new (70, "7070", "Closed");
   g_autoptr (GPtrArray) users = zk_client_read_users (client, NULL, NULL, &error);
 
   g_assert_no_error (error);
   g_assert_nonnull (users);
   /* a write is not repeated across a reconnect: the caller learns */
-  g_free (test_sim_control (sim, "fault X close-after 1"));
+  test_sim_do (sim, "fault X close-after 1");
   g_assert_false (zk_client_set_user (client, user, NULL, &error));
   g_assert_error (error, ZK_ERROR, ZK_ERROR_CLOSED);
   g_clear_error (&error);
@@ -729,21 +685,18 @@ test_fault_corrupt_checksum (gconstpointer data)
   g_autoptr (TestSim) sim = fault_sim (30, 50);
   g_autoptr (ZkClient) client = client_connect (sim, udp, 0);
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) users = NULL;
   ZkClientStats stats;
   ZkSizes sizes;
 
   /* one bad reply: dropped, the re-send is answered from the cache */
-  g_free (test_sim_control (sim, "fault X corrupt-checksum 1"));
-  users = zk_client_read_users (client, NULL, NULL, &error);
-  g_assert_no_error (error);
-  check_users (sim, users);
+  test_sim_do (sim, "fault X corrupt-checksum 1");
+  read_and_check_users (sim, client);
   zk_client_get_stats (client, &stats);
   g_assert_cmpuint (stats.retries, >=, 1);
 
   /* every fresh reply bad: each request needs its re-send (the
    * simulator re-sends cached replies intact) */
-  g_free (test_sim_control (sim, "fault X corrupt-checksum"));
+  test_sim_do (sim, "fault X corrupt-checksum");
   g_assert_true (zk_client_get_sizes (client, &sizes, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpint (sizes.users, ==, 30);
@@ -762,7 +715,7 @@ test_fault_hang (gconstpointer data)
   g_autoptr (GPtrArray) users = NULL;
   gint64 start;
 
-  g_free (test_sim_control (sim, "fault X hang"));
+  test_sim_do (sim, "fault X hang");
   start = g_get_monotonic_time ();
   users = zk_client_read_users (client, NULL, NULL, &error);
   g_assert_error (error, ZK_ERROR, ZK_ERROR_TIMED_OUT);
@@ -778,19 +731,13 @@ test_fault_hang_mid_transfer (gconstpointer data)
   gboolean udp = GPOINTER_TO_INT (data);
   g_autoptr (TestSim) sim = fault_sim (300, 50);
   g_autoptr (ZkClient) client = client_connect (sim, udp, 0);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) users = NULL;
-  ZkClientStats stats;
   gint64 start;
 
   /* the hung session is abandoned; a new one finishes the read */
-  g_free (test_sim_control (sim, "fault X hang-mid-transfer"));
+  test_sim_do (sim, "fault X hang-mid-transfer");
   start = g_get_monotonic_time ();
-  users = zk_client_read_users (client, NULL, NULL, &error);
-  g_assert_no_error (error);
-  check_users (sim, users);
-  zk_client_get_stats (client, &stats);
-  g_assert_cmpuint (stats.reconnects, ==, 1);
+  read_and_check_users (sim, client);
+  test_zk_assert_stats (client, -1, 1);
   g_assert_cmpint (g_get_monotonic_time () - start, <, (2 * TIMEOUT_MS + 400) * 1000);
 }
 
@@ -801,14 +748,13 @@ test_fault_ack_drop (void)
   g_autoptr (TestSim) sim = fault_sim (3, 0);
   g_autoptr (ZkClient) client = client_connect (sim, FALSE, 0);
   g_autoptr (GError) error = NULL;
-  g_autoptr (ZkUser) user = make_user (80, "8080", "Ghost");
+  g_autoptr (ZkUser) user = test_zk_user_new (80, "8080", "Ghost");
   g_autoptr (GPtrArray) users = NULL;
 
-  g_free (test_sim_control (sim, "fault X ack-drop-writes"));
+  test_sim_do (sim, "fault X ack-drop-writes");
   g_assert_true (zk_client_set_user (client, user, NULL, &error));
   g_assert_no_error (error);
-  users = zk_client_read_users (client, NULL, NULL, &error);
-  g_assert_no_error (error);
+  users = test_zk_read (client, ZK_TABLE_USERS);
   g_assert_cmpuint (users->len, ==, 3);
 }
 
@@ -821,7 +767,7 @@ test_fault_busy (void)
   g_autoptr (GError) error = NULL;
   gint64 start;
 
-  g_free (test_sim_control (sim, "fault X busy"));
+  test_sim_do (sim, "fault X busy");
   g_assert_nonnull (first);
   second = client_new (sim, FALSE, 0);
   start = g_get_monotonic_time ();
@@ -840,7 +786,7 @@ test_fault_wrong_key (void)
   g_autoptr (ZkClient) client = NULL;
   g_autoptr (GError) error = NULL;
 
-  g_free (test_sim_control (sim, "fault X wrong-key 12"));
+  test_sim_do (sim, "fault X wrong-key 12");
   client = client_new (sim, FALSE, 11);
   g_assert_false (zk_client_connect (client, NULL, &error));
   g_assert_error (error, ZK_ERROR, ZK_ERROR_AUTH_FAILED);
@@ -852,14 +798,14 @@ test_fault_full (void)
   g_autoptr (TestSim) sim = fault_sim (3, 0);
   g_autoptr (ZkClient) client = client_connect (sim, FALSE, 0);
   g_autoptr (GError) error = NULL;
-  g_autoptr (ZkUser) user = make_user (90, "9090", "Full");
-  g_autoptr (GBytes) bytes = make_template (800, 1);
+  g_autoptr (ZkUser) user = test_zk_user_new (90, "9090", "Full");
+  g_autoptr (GBytes) bytes = test_zk_template_bytes (800, 1);
   g_autoptr (ZkTemplate) tmpl = zk_template_new (1, 5, 1, bytes);
   g_autoptr (GPtrArray) users = zk_client_read_users (client, NULL, NULL, &error);
 
   g_assert_no_error (error);
   g_assert_nonnull (users);
-  g_free (test_sim_control (sim, "fault X full"));
+  test_sim_do (sim, "fault X full");
   g_assert_false (zk_client_set_user (client, user, NULL, &error));
   g_assert_true (g_error_matches (error, ZK_ERROR, ZK_ERROR_FULL)
                  || g_error_matches (error, ZK_ERROR, ZK_ERROR_DEVICE));
@@ -870,6 +816,40 @@ test_fault_full (void)
   g_assert_cmpuint (test_sim_count (sim, 0, "users"), ==, 3);
 }
 
+/* §1.5: the session field of an ACK_ERROR holds a sub-code only when the
+ * firmware wrote one; a refusal without one is not "error <session id>" */
+static void
+test_ack_error_subcode (gconstpointer data)
+{
+  gboolean udp = GPOINTER_TO_INT (data);
+  g_autoptr (TestSim) sim = fault_sim (3, 0);
+  g_autoptr (ZkClient) client = client_connect (sim, udp, 0);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ZkUser) taken = test_zk_user_new (1, "777003", "Taken");
+  g_autoptr (ZkUser) too_long = test_zk_user_new (50, "123456789012345", "Long");
+
+  /* the uid belongs to another user id: the firmware's sub-code 1 */
+  g_assert_false (zk_client_set_user (client, taken, NULL, &error));
+  g_assert_error (error, ZK_ERROR, ZK_ERROR_DEVICE);
+  g_assert_cmpint (zk_error_get_subcode (error), ==, ZK_SUBCODE_IO);
+  g_assert_nonnull (strstr (error->message, "(error 1: write failed or conflict)"));
+  g_clear_error (&error);
+
+  /* a PIN wider than ~PIN2Width is refused without a sub-code */
+  g_assert_false (zk_client_set_user (client, too_long, NULL, &error));
+  g_assert_error (error, ZK_ERROR, ZK_ERROR_DEVICE);
+  g_assert_cmpint (zk_error_get_subcode (error), ==, -1);
+  g_assert_null (strstr (error->message, "unspecified"));
+  g_assert_nonnull (strstr (error->message, "device refused USER_WRQ (no error code)"));
+  g_clear_error (&error);
+
+  /* a missing user: sub-code 2, never the session id */
+  g_assert_false (zk_client_delete_user (client, 60, NULL, &error));
+  g_assert_error (error, ZK_ERROR, ZK_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "not on the device (error 2)"));
+  g_assert_cmpuint (test_sim_count (sim, 0, "users"), ==, 3);
+}
+
 static void
 test_fault_reboot (gconstpointer data)
 {
@@ -877,19 +857,14 @@ test_fault_reboot (gconstpointer data)
   g_autoptr (TestSim) sim = fault_sim (30, 50);
   g_autoptr (ZkClient) client = client_connect (sim, udp, 0);
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) users = NULL;
-  ZkClientStats stats;
 
   g_assert_true (zk_client_disable (client, 0, NULL, &error));
   g_assert_no_error (error);
-  g_free (test_sim_control (sim, "fault X reboot"));
+  test_sim_do (sim, "fault X reboot");
   g_usleep (50 * 1000);
   /* the read re-establishes the session (and the disable) by itself */
-  users = zk_client_read_users (client, NULL, NULL, &error);
-  g_assert_no_error (error);
-  check_users (sim, users);
-  zk_client_get_stats (client, &stats);
-  g_assert_cmpuint (stats.reconnects, ==, 1);
+  read_and_check_users (sim, client);
+  test_zk_assert_stats (client, -1, 1);
   g_assert_true (test_sim_stat (sim, 0, "disabled"));
 }
 
@@ -914,7 +889,7 @@ test_cancel (gconstpointer data)
   gint64 start;
 
   zk_client_set_timeout (client, 10000);
-  g_free (test_sim_control (sim, "fault X hang"));
+  test_sim_do (sim, "fault X hang");
   thread = g_thread_new ("cancel", cancel_later, cancellable);
   start = g_get_monotonic_time ();
   users = zk_client_read_users (client, NULL, cancellable, &error);
@@ -930,16 +905,13 @@ test_auto_transport (void)
   g_autoptr (TestSim) sim = sim_new (&spec);
   g_autoptr (ZkClient) client = NULL;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) users = NULL;
 
   client = zk_client_new ("127.0.0.1", test_sim_udp_port (sim, 0), ZK_TRANSPORT_AUTO);
   zk_client_set_timeout (client, TIMEOUT_MS);
   g_assert_true (zk_client_connect (client, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpint (zk_client_get_transport (client), ==, ZK_TRANSPORT_UDP);
-  users = zk_client_read_users (client, NULL, NULL, &error);
-  g_assert_no_error (error);
-  check_users (sim, users);
+  read_and_check_users (sim, client);
 }
 
 /* --------------------------------------------------- ranged attendance */
@@ -966,8 +938,7 @@ test_attlog_range (gconstpointer data)
   g_autoptr (GPtrArray) range = NULL;
   g_autoptr (GError) error = NULL;
 
-  full = zk_client_read_attendance (client, NULL, NULL, &error);
-  g_assert_no_error (error);
+  full = test_zk_read (client, ZK_TABLE_ATTENDANCE);
   g_assert_cmpuint (full->len, ==, 60);
   range = zk_client_read_attendance_range (client, 58, 3, NULL, NULL, &error);
   if (g_str_equal (mode, "refuse"))
@@ -977,8 +948,7 @@ test_attlog_range (gconstpointer data)
       g_clear_error (&error);
       /* the session goes on */
       g_clear_pointer (&full, g_ptr_array_unref);
-      full = zk_client_read_attendance (client, NULL, NULL, &error);
-      g_assert_no_error (error);
+      full = test_zk_read (client, ZK_TABLE_ATTENDANCE);
       g_assert_cmpuint (full->len, ==, 60);
       return;
     }
@@ -1020,8 +990,7 @@ test_attlog_range_udp16 (void)
   g_autoptr (GPtrArray) range = NULL;
   g_autoptr (GError) error = NULL;
 
-  full = zk_client_read_attendance (client, NULL, NULL, &error);
-  g_assert_no_error (error);
+  full = test_zk_read (client, ZK_TABLE_ATTENDANCE);
   range = zk_client_read_attendance_range (client, 29, 2, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (range->len, ==, 2);
@@ -1067,6 +1036,7 @@ main (int argc, char **argv)
   g_test_add_func ("/client/sim/fault/wrong-key", test_fault_wrong_key);
   g_test_add_func ("/client/sim/fault/full", test_fault_full);
   test_sim_add_tcp_udp ("/client/sim", "fault/reboot", test_fault_reboot);
+  test_sim_add_tcp_udp ("/client/sim", "ack-error-subcode", test_ack_error_subcode);
   test_sim_add_tcp_udp ("/client/sim", "fault/cancel", test_cancel);
   g_test_add_data_func ("/client/sim/attlog-range/honour", "honour", test_attlog_range);
   g_test_add_data_func ("/client/sim/attlog-range/ignore", "ignore", test_attlog_range);

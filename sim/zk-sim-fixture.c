@@ -1,4 +1,4 @@
-/* zk-fixture.c — simulator fixtures (json-glib)
+/* zk-sim-fixture.c — simulator fixtures (json-glib)
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "zk-error.h"
-#include "zk-fixture.h"
+#include "zk-sim-fixture.h"
 
 static const char *const first_names[] = {
   "Ana",   "Bruno",  "Carla", "Diego",  "Elena", "Felipe", "Gloria", "Hugo",
@@ -19,6 +19,39 @@ static const char *const last_names[] = {
   "Herrera", "Ibarra",   "Jimenez", "Lopes",  "Moreno",   "Navarro", "Ortega",
   "Pereira", "Quintero", "Ramos",   "Silva",  "Teixeira", "Vidal",   "Zamora",
 };
+
+/* ------------------------------------------------------------ generated data */
+
+GBytes *
+zk_sim_make_template (GRand *rand, guint fp_version, guint size)
+{
+  guint8 *data;
+
+  if (size == 0)
+    size = fp_version >= 10 ? (guint)g_rand_int_range (rand, 500, 1601)
+                            : (guint)g_rand_int_range (rand, 380, 603);
+  size = MAX (size, 8);
+  data = g_malloc (size);
+  for (guint i = 0; i < size; i++)
+    data[i] = (guint8)g_rand_int_range (rand, 0, 256);
+  if (fp_version >= 10)
+    memcpy (data + 2, "SS21", 4);
+  return g_bytes_new_take (data, size);
+}
+
+GBytes *
+zk_sim_make_face_data (GRand *rand, guint size)
+{
+  guint8 *data;
+
+  if (size == 0)
+    size = (guint)g_rand_int_range (rand, 1100, 1500);
+  size = CLAMP (size, 1, ZK_FACE_DATA_MAX);
+  data = g_malloc (size);
+  for (guint i = 0; i < size; i++)
+    data[i] = (guint8)g_rand_int_range (rand, 0, 256);
+  return g_bytes_new_take (data, size);
+}
 
 /* ------------------------------------------------------------ field access */
 
@@ -354,7 +387,7 @@ load_profile (JsonObject *obj, guint index, const char *path, ZkSimProfile *p, G
       if (!get_uint (cap, "users", 0, 0, 65534, &p->cap_users, cpath, error)
           || !get_uint (cap, "fingers", 0, 0, 10 * 65534, &p->cap_fingers, cpath, error)
           || !get_uint (cap, "faces", 0, 0, 65534, &p->cap_faces, cpath, error)
-          || !get_uint (cap, "records", 0, 0, ZK_FIXTURE_MAX_RECORDS, &p->cap_records, cpath,
+          || !get_uint (cap, "records", 0, 0, ZK_SIM_FIXTURE_MAX_RECORDS, &p->cap_records, cpath,
                         error))
         return FALSE;
     }
@@ -648,8 +681,6 @@ load_attendance (
       att.uid = (guint16)uid;
       if (!zk_time_from_iso8601 (time, &att.time, &local))
         return fail (error, apath, "time", local->message);
-      if (!zk_time_is_valid (&att.time) || att.time.year < 2000 || att.time.year > 2099)
-        return fail (error, apath, "time", "not a date between 2000 and 2099");
       if (!get_uint (obj, "verify", 1, 0, 255, &v, apath, error))
         return FALSE;
       att.verify = (guint8)v;
@@ -685,6 +716,112 @@ load_hostile (ZkSimDevice *device, JsonArray *array, const char *path, GError **
   return TRUE;
 }
 
+/* "generate": {…}, bounded so that a hostile fixture cannot exhaust memory */
+static gboolean
+load_generate (
+    JsonObject *obj, const char *path, const ZkSimProfile *p, Generate *g, GError **error)
+{
+  g_autofree char *gpath = g_strdup_printf ("%s.generate", path);
+  JsonObject *gen = NULL;
+
+  g->seed = 1;
+  if (!get_object (obj, "generate", &gen, path, error))
+    return FALSE;
+  if (gen != NULL
+      && (!get_int (gen, "users", 0, 0, 65534, &g->users, gpath, error)
+          || !get_int (gen, "fingers_per_user", 0, 0, 10, &g->fingers_per_user, gpath, error)
+          || !get_int (gen, "faces_per_user", 0, 0, 15, &g->faces_per_user, gpath, error)
+          || !get_int (gen, "records", 0, 0, ZK_SIM_FIXTURE_MAX_RECORDS, &g->records, gpath, error)
+          || !get_int (gen, "seed", 1, 0, G_MAXUINT32, &g->seed, gpath, error)
+          || !get_int (gen, "user_id_base", 0, 0, 999999999, &g->user_id_base, gpath, error)))
+    return FALSE;
+  if (g->users * g->fingers_per_user > 200000 || g->users * g->faces_per_user > 100000)
+    return fail (error, path, "generate",
+                 "too many generated templates (at most 200000 fingers and 100000 faces)");
+  if (p->user_width == 28 && g->user_id_base + g->users > G_MAXUINT32)
+    g->user_id_base = 0;
+  if (g->user_id_base > 0)
+    {
+      g_autofree char *widest = g_strdup_printf ("%" G_GINT64_FORMAT, g->user_id_base + g->users);
+
+      /* generated ids must fit ~PIN2Width */
+      if (strlen (widest) > p->pin_width)
+        g->user_id_base = 0;
+    }
+  return TRUE;
+}
+
+/* the arrays of explicit data a device object may hold */
+typedef struct
+{
+  JsonArray *users, *fingers, *faces, *attendance;
+} Data;
+
+static guint
+array_length (JsonArray *array)
+{
+  return array != NULL ? json_array_get_length (array) : 0;
+}
+
+/* capacities not given grow to fit the fixture */
+static void
+grow_capacities (ZkSimProfile *p, const Generate *g, const Data *d)
+{
+  guint n_users = (guint)g->users + array_length (d->users);
+  guint n_fingers = (guint)(g->users * g->fingers_per_user) + array_length (d->fingers);
+  guint n_faces = (guint)(g->faces_per_user > 0 ? g->users : 0) + array_length (d->faces);
+  guint n_records = (guint)g->records + array_length (d->attendance);
+
+  if (p->cap_users == 0)
+    p->cap_users = MIN (MAX (10000, n_users), 65534);
+  if (p->cap_fingers == 0)
+    p->cap_fingers = MAX (20000, n_fingers);
+  if (p->cap_faces == 0)
+    p->cap_faces = MAX (1000, n_faces);
+  if (p->cap_records == 0)
+    p->cap_records = MAX (200000, n_records);
+}
+
+/* "options": {"Name": "value"}, written as a client would */
+static gboolean
+load_options (ZkSimDevice *device, JsonObject *options, const char *path, GError **error)
+{
+  g_autofree char *opath = g_strdup_printf ("%s.options", path);
+  g_autoptr (GList) names = json_object_get_members (options);
+
+  for (GList *l = names; l != NULL; l = l->next)
+    {
+      JsonNode *node = json_object_get_member (options, l->data);
+
+      if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING
+          || !zk_sim_device_set_option (device, l->data, json_node_get_string (node)))
+        return fail (error, opath, l->data, "not a writable option with a string value");
+    }
+  return TRUE;
+}
+
+/* "faults": {…} and "hostile": […] */
+static gboolean
+load_misbehaviour (ZkSimDevice *device, JsonObject *obj, const char *path, GError **error)
+{
+  JsonObject *faults_obj = NULL;
+  JsonArray *hostile = NULL;
+  ZkSimFaults faults;
+
+  if (!get_object (obj, "faults", &faults_obj, path, error)
+      || !get_array (obj, "hostile", &hostile, path, error))
+    return FALSE;
+  if (faults_obj != NULL)
+    {
+      g_autofree char *fpath = g_strdup_printf ("%s.faults", path);
+
+      if (!load_faults (faults_obj, fpath, &faults, error))
+        return FALSE;
+      zk_sim_device_set_faults (device, &faults);
+    }
+  return hostile == NULL || load_hostile (device, hostile, path, error);
+}
+
 static ZkSimDevice *
 load_device (JsonObject *obj, guint index, GError **error)
 {
@@ -692,137 +829,38 @@ load_device (JsonObject *obj, guint index, GError **error)
   g_autoptr (ZkSimDevice) device = NULL;
   g_autoptr (GHashTable) ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr (GRand) rand = NULL;
-  ZkSimProfile p;
+  g_auto (ZkSimProfile) p = { 0 };
   Generate g = { 0 };
-  JsonObject *gen = NULL, *faults_obj = NULL, *options = NULL;
-  JsonArray *users = NULL, *fingers = NULL, *faces = NULL, *attendance = NULL, *hostile = NULL;
-  ZkSimFaults faults;
-  guint n_users, n_fingers, n_faces, n_records;
+  Data d = { NULL };
+  JsonObject *options = NULL;
 
-  if (!load_profile (obj, index, path, &p, error))
-    {
-      zk_sim_profile_clear (&p);
-      return NULL;
-    }
-  if (!get_object (obj, "generate", &gen, path, error)
-      || !get_array (obj, "users", &users, path, error)
-      || !get_array (obj, "fingers", &fingers, path, error)
-      || !get_array (obj, "faces", &faces, path, error)
-      || !get_array (obj, "attendance", &attendance, path, error)
-      || !get_object (obj, "faults", &faults_obj, path, error)
-      || !get_array (obj, "hostile", &hostile, path, error)
+  if (!load_profile (obj, index, path, &p, error) || !load_generate (obj, path, &p, &g, error)
+      || !get_array (obj, "users", &d.users, path, error)
+      || !get_array (obj, "fingers", &d.fingers, path, error)
+      || !get_array (obj, "faces", &d.faces, path, error)
+      || !get_array (obj, "attendance", &d.attendance, path, error)
       || !get_object (obj, "options", &options, path, error))
-    {
-      zk_sim_profile_clear (&p);
-      return NULL;
-    }
-  g.seed = 1;
-  if (gen != NULL)
-    {
-      g_autofree char *gpath = g_strdup_printf ("%s.generate", path);
-
-      if (!get_int (gen, "users", 0, 0, 65534, &g.users, gpath, error)
-          || !get_int (gen, "fingers_per_user", 0, 0, 10, &g.fingers_per_user, gpath, error)
-          || !get_int (gen, "faces_per_user", 0, 0, 15, &g.faces_per_user, gpath, error)
-          || !get_int (gen, "records", 0, 0, ZK_FIXTURE_MAX_RECORDS, &g.records, gpath, error)
-          || !get_int (gen, "seed", 1, 0, G_MAXUINT32, &g.seed, gpath, error)
-          || !get_int (gen, "user_id_base", 0, 0, 999999999, &g.user_id_base, gpath, error))
-        {
-          zk_sim_profile_clear (&p);
-          return NULL;
-        }
-    }
-  /* bounded memory even for a hostile fixture */
-  if (g.users * g.fingers_per_user > 200000 || g.users * g.faces_per_user > 100000)
-    {
-      zk_sim_profile_clear (&p);
-      fail (error, path, "generate",
-            "too many generated templates (at most 200000 fingers and 100000 faces)");
-      return NULL;
-    }
-  if (p.user_width == 28 && g.user_id_base + g.users > G_MAXUINT32)
-    g.user_id_base = 0;
-  if (g.user_id_base > 0)
-    {
-      g_autofree char *widest = g_strdup_printf ("%" G_GINT64_FORMAT, g.user_id_base + g.users);
-
-      /* generated ids must fit ~PIN2Width */
-      if (strlen (widest) > p.pin_width)
-        g.user_id_base = 0;
-    }
-
-  /* capacities not given grow to fit the fixture */
-  n_users = (guint)g.users + (users ? json_array_get_length (users) : 0);
-  n_fingers
-      = (guint)(g.users * g.fingers_per_user) + (fingers ? json_array_get_length (fingers) : 0);
-  n_faces
-      = (guint)(g.faces_per_user > 0 ? g.users : 0) + (faces ? json_array_get_length (faces) : 0);
-  n_records = (guint)g.records + (attendance ? json_array_get_length (attendance) : 0);
-  if (p.cap_users == 0)
-    p.cap_users = MIN (MAX (10000, n_users), 65534);
-  if (p.cap_fingers == 0)
-    p.cap_fingers = MAX (20000, n_fingers);
-  if (p.cap_faces == 0)
-    p.cap_faces = MAX (1000, n_faces);
-  if (p.cap_records == 0)
-    p.cap_records = MAX (200000, n_records);
+    return NULL;
+  grow_capacities (&p, &g, &d);
 
   device = zk_sim_device_new (&p);
   rand = g_rand_new_with_seed ((guint32)g.seed);
   generate_users (device, &p, &g, rand, ids);
   generate_biometrics (device, &p, &g, rand);
   generate_records (device, &g, rand);
-
-  if ((users && !load_users (device, users, path, p.user_width, (guint)g.users + 1, ids, error))
-      || (fingers && !load_templates (device, fingers, path, "fingers", p.fp_version, rand, error))
-      || (faces && !load_templates (device, faces, path, "faces", p.fp_version, rand, error))
-      || (attendance && !load_attendance (device, attendance, path, ids, error)))
-    {
-      zk_sim_profile_clear (&p);
-      return NULL;
-    }
-  if (options != NULL)
-    {
-      GList *names = json_object_get_members (options);
-
-      for (GList *l = names; l != NULL; l = l->next)
-        {
-          JsonNode *node = json_object_get_member (options, l->data);
-          g_autofree char *opath = g_strdup_printf ("%s.options", path);
-
-          if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING
-              || !zk_sim_device_set_option (device, l->data, json_node_get_string (node)))
-            {
-              g_list_free (names);
-              zk_sim_profile_clear (&p);
-              fail (error, opath, l->data, "not a writable option with a string value");
-              return NULL;
-            }
-        }
-      g_list_free (names);
-    }
-  if (faults_obj != NULL)
-    {
-      g_autofree char *fpath = g_strdup_printf ("%s.faults", path);
-
-      if (!load_faults (faults_obj, fpath, &faults, error))
-        {
-          zk_sim_profile_clear (&p);
-          return NULL;
-        }
-      zk_sim_device_set_faults (device, &faults);
-    }
-  if (hostile != NULL && !load_hostile (device, hostile, path, error))
-    {
-      zk_sim_profile_clear (&p);
-      return NULL;
-    }
-  zk_sim_profile_clear (&p);
+  if ((d.users && !load_users (device, d.users, path, p.user_width, (guint)g.users + 1, ids, error))
+      || (d.fingers
+          && !load_templates (device, d.fingers, path, "fingers", p.fp_version, rand, error))
+      || (d.faces && !load_templates (device, d.faces, path, "faces", p.fp_version, rand, error))
+      || (d.attendance && !load_attendance (device, d.attendance, path, ids, error))
+      || (options != NULL && !load_options (device, options, path, error))
+      || !load_misbehaviour (device, obj, path, error))
+    return NULL;
   return g_steal_pointer (&device);
 }
 
 GPtrArray *
-zk_fixture_load_from_data (const char *data, gsize len, GError **error)
+zk_sim_fixture_load_from_data (const char *data, gsize len, GError **error)
 {
   g_autoptr (JsonParser) parser = json_parser_new_immutable ();
   g_autoptr (GPtrArray) devices = g_ptr_array_new_with_free_func (g_object_unref);
@@ -860,10 +898,10 @@ zk_fixture_load_from_data (const char *data, gsize len, GError **error)
       return NULL;
     }
   n = json_array_get_length (array);
-  if (n > ZK_FIXTURE_MAX_DEVICES)
+  if (n > ZK_SIM_FIXTURE_MAX_DEVICES)
     {
       g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT,
-                   "fixture.devices: more than %u devices", ZK_FIXTURE_MAX_DEVICES);
+                   "fixture.devices: more than %u devices", ZK_SIM_FIXTURE_MAX_DEVICES);
       return NULL;
     }
   for (guint i = 0; i < n; i++)
@@ -889,7 +927,7 @@ zk_fixture_load_from_data (const char *data, gsize len, GError **error)
 }
 
 GPtrArray *
-zk_fixture_load_from_file (const char *path, GError **error)
+zk_sim_fixture_load_from_file (const char *path, GError **error)
 {
   g_autofree char *contents = NULL;
   gsize len = 0;
@@ -897,14 +935,14 @@ zk_fixture_load_from_file (const char *path, GError **error)
 
   if (!g_file_get_contents (path, &contents, &len, error))
     return NULL;
-  devices = zk_fixture_load_from_data (contents, len, error);
+  devices = zk_sim_fixture_load_from_data (contents, len, error);
   if (devices == NULL)
     g_prefix_error (error, "%s: ", path);
   return devices;
 }
 
 char *
-zk_fixture_default_json (guint n_devices)
+zk_sim_fixture_default_json (guint n_devices)
 {
   GString *s = g_string_new ("{\"devices\":[");
 
@@ -945,7 +983,7 @@ add_string (JsonBuilder *b, const char *name, const char *v)
 }
 
 void
-zk_fixture_add_text (JsonBuilder *b, const char *name, const char *v)
+zk_sim_fixture_add_text (JsonBuilder *b, const char *name, const char *v)
 {
   g_autofree char *hex_name = NULL;
   GString *hex;
@@ -970,53 +1008,46 @@ add_bool (JsonBuilder *b, const char *name, gboolean v)
   json_builder_add_boolean_value (b, v);
 }
 
-JsonNode *
-zk_fixture_device_to_json (ZkSimDevice *device)
+static void
+add_profile (JsonBuilder *b, const ZkSimProfile *p)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new_immutable ();
-  g_autoptr (GPtrArray) users = zk_sim_device_dup_users (device);
-  g_autoptr (GPtrArray) tmpls = zk_sim_device_dup_templates (device);
-  g_autoptr (GPtrArray) faces = zk_sim_device_dup_faces (device);
-  g_autoptr (GPtrArray) atts = zk_sim_device_dup_attendance (device);
-  g_autoptr (GHashTable) options = zk_sim_device_dup_option_overrides (device);
-  g_auto (GStrv) hostile = zk_sim_device_dup_hostile (device);
-  ZkSimProfile p;
-  ZkSimFaults f;
-  GHashTableIter iter;
-  gpointer key, value;
-
-  zk_sim_device_get_profile (device, &p);
-  zk_sim_device_get_faults (device, &f);
-  json_builder_begin_object (b);
-  zk_fixture_add_text (b, "name", p.name);
-  zk_fixture_add_text (b, "serial", p.serial);
-  zk_fixture_add_text (b, "model", p.model);
-  zk_fixture_add_text (b, "platform", p.platform);
-  zk_fixture_add_text (b, "firmware", p.firmware);
-  add_int (b, "tcp_port", p.tcp_port);
-  add_int (b, "udp_port", p.udp_port);
-  add_int (b, "user_format", p.user_width);
-  add_int (b, "attlog_format", p.attlog_width);
-  add_int (b, "fp_version", p.fp_version);
-  add_string (b, "face", zk_sim_face_to_string (p.face));
-  add_int (b, "comm_key", p.comm_key);
-  add_int (b, "pin_width", p.pin_width);
-  add_int (b, "psize", p.psize);
-  add_int (b, "sizes_ints", p.sizes_ints);
-  add_int (b, "clock_offset_s", p.clock_offset_s);
-  add_int (b, "pacing_ms", p.pacing_ms);
-  add_int (b, "latency_ms", p.latency_ms);
-  add_int (b, "bandwidth", p.bandwidth);
-  add_string (b, "empty_read", p.empty_blob ? "blob" : "error");
-  add_string (b, "attlog_range", zk_sim_range_to_string (p.attlog_range));
-  add_bool (b, "verify_checksum", p.verify_checksum);
+  zk_sim_fixture_add_text (b, "name", p->name);
+  zk_sim_fixture_add_text (b, "serial", p->serial);
+  zk_sim_fixture_add_text (b, "model", p->model);
+  zk_sim_fixture_add_text (b, "platform", p->platform);
+  zk_sim_fixture_add_text (b, "firmware", p->firmware);
+  add_int (b, "tcp_port", p->tcp_port);
+  add_int (b, "udp_port", p->udp_port);
+  add_int (b, "user_format", p->user_width);
+  add_int (b, "attlog_format", p->attlog_width);
+  add_int (b, "fp_version", p->fp_version);
+  add_string (b, "face", zk_sim_face_to_string (p->face));
+  add_int (b, "comm_key", p->comm_key);
+  add_int (b, "pin_width", p->pin_width);
+  add_int (b, "psize", p->psize);
+  add_int (b, "sizes_ints", p->sizes_ints);
+  add_int (b, "clock_offset_s", p->clock_offset_s);
+  add_int (b, "pacing_ms", p->pacing_ms);
+  add_int (b, "latency_ms", p->latency_ms);
+  add_int (b, "bandwidth", p->bandwidth);
+  add_string (b, "empty_read", p->empty_blob ? "blob" : "error");
+  add_string (b, "attlog_range", zk_sim_range_to_string (p->attlog_range));
+  add_bool (b, "verify_checksum", p->verify_checksum);
   json_builder_set_member_name (b, "capacity");
   json_builder_begin_object (b);
-  add_int (b, "users", p.cap_users);
-  add_int (b, "fingers", p.cap_fingers);
-  add_int (b, "faces", p.cap_faces);
-  add_int (b, "records", p.cap_records);
+  add_int (b, "users", p->cap_users);
+  add_int (b, "fingers", p->cap_fingers);
+  add_int (b, "faces", p->cap_faces);
+  add_int (b, "records", p->cap_records);
   json_builder_end_object (b);
+}
+
+static void
+add_options (JsonBuilder *b, ZkSimDevice *device)
+{
+  g_autoptr (GHashTable) options = zk_sim_device_dup_option_overrides (device);
+  GHashTableIter iter;
+  gpointer key, value;
 
   json_builder_set_member_name (b, "options");
   json_builder_begin_object (b);
@@ -1024,7 +1055,14 @@ zk_fixture_device_to_json (ZkSimDevice *device)
   while (g_hash_table_iter_next (&iter, &key, &value))
     add_string (b, key, value);
   json_builder_end_object (b);
+}
 
+static void
+add_faults (JsonBuilder *b, ZkSimDevice *device)
+{
+  ZkSimFaults f;
+
+  zk_sim_device_get_faults (device, &f);
   json_builder_set_member_name (b, "faults");
   json_builder_begin_object (b);
   add_int (b, "drop_request", f.drop_request);
@@ -1041,105 +1079,119 @@ zk_fixture_device_to_json (ZkSimDevice *device)
   add_bool (b, "hang_mid_transfer", f.hang_mid_transfer);
   add_bool (b, "ack_drop_writes", f.ack_drop_writes);
   add_bool (b, "busy", f.busy);
-  if (f.wrong_key)
-    {
-      if (f.wrong_key_value)
-        add_int (b, "wrong_key", f.wrong_key_value);
-      else
-        add_bool (b, "wrong_key", TRUE);
-    }
+  if (f.wrong_key && f.wrong_key_value)
+    add_int (b, "wrong_key", f.wrong_key_value);
+  else if (f.wrong_key)
+    add_bool (b, "wrong_key", TRUE);
   add_bool (b, "full", f.full);
   add_bool (b, "keep_disabled", f.keep_disabled);
   json_builder_end_object (b);
+}
 
-  if (hostile[0] != NULL)
-    {
-      json_builder_set_member_name (b, "hostile");
-      json_builder_begin_array (b);
-      for (guint i = 0; hostile[i] != NULL; i++)
-        json_builder_add_string_value (b, hostile[i]);
-      json_builder_end_array (b);
-    }
+static void
+add_hostile (JsonBuilder *b, ZkSimDevice *device)
+{
+  g_auto (GStrv) hostile = zk_sim_device_dup_hostile (device);
 
-  json_builder_set_member_name (b, "users");
+  if (hostile[0] == NULL)
+    return;
+  json_builder_set_member_name (b, "hostile");
   json_builder_begin_array (b);
-  for (guint i = 0; i < users->len; i++)
-    {
-      ZkUser *u = g_ptr_array_index (users, i);
+  for (guint i = 0; hostile[i] != NULL; i++)
+    json_builder_add_string_value (b, hostile[i]);
+  json_builder_end_array (b);
+}
 
+/* each element of a record array as an object */
+typedef void (*AddRecordFunc) (JsonBuilder *b, gconstpointer record);
+
+static void
+add_array (JsonBuilder *b, const char *name, GPtrArray *records, AddRecordFunc add)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_begin_array (b);
+  for (guint i = 0; i < records->len; i++)
+    {
       json_builder_begin_object (b);
-      add_int (b, "uid", u->uid);
-      zk_fixture_add_text (b, "user_id", u->user_id);
-      zk_fixture_add_text (b, "name", u->name);
-      add_int (b, "privilege", u->privilege);
-      add_string (b, "password", u->password);
-      add_int (b, "card", u->card);
-      add_int (b, "group", u->group);
+      add (b, g_ptr_array_index (records, i));
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
+}
 
-  json_builder_set_member_name (b, "fingers");
-  json_builder_begin_array (b);
-  for (guint i = 0; i < tmpls->len; i++)
-    {
-      ZkTemplate *t = g_ptr_array_index (tmpls, i);
+static void
+add_user (JsonBuilder *b, gconstpointer record)
+{
+  const ZkUser *u = record;
 
-      json_builder_begin_object (b);
-      add_int (b, "uid", t->uid);
-      add_int (b, "fid", t->fid);
-      add_int (b, "valid", t->valid);
-      add_base64 (b, "template", t->data);
-      json_builder_end_object (b);
-    }
-  json_builder_end_array (b);
+  add_int (b, "uid", u->uid);
+  zk_sim_fixture_add_text (b, "user_id", u->user_id);
+  zk_sim_fixture_add_text (b, "name", u->name);
+  add_int (b, "privilege", u->privilege);
+  add_string (b, "password", u->password);
+  add_int (b, "card", u->card);
+  add_int (b, "group", u->group);
+}
 
-  json_builder_set_member_name (b, "faces");
-  json_builder_begin_array (b);
-  for (guint i = 0; i < faces->len; i++)
-    {
-      ZkFace *face = g_ptr_array_index (faces, i);
+/* a fingerprint or a face */
+static void
+add_template (JsonBuilder *b, gconstpointer record)
+{
+  const ZkTemplate *t = record;
 
-      json_builder_begin_object (b);
-      add_int (b, "uid", face->uid);
-      add_int (b, "fid", face->fid);
-      add_int (b, "valid", face->valid);
-      add_base64 (b, "template", face->data);
-      json_builder_end_object (b);
-    }
-  json_builder_end_array (b);
+  add_int (b, "uid", t->uid);
+  add_int (b, "fid", t->fid);
+  add_int (b, "valid", t->valid);
+  add_base64 (b, "template", t->data);
+}
 
-  json_builder_set_member_name (b, "attendance");
-  json_builder_begin_array (b);
-  for (guint i = 0; i < atts->len; i++)
-    {
-      ZkAttendance *a = g_ptr_array_index (atts, i);
-      g_autofree char *time = zk_time_to_iso8601 (&a->time);
+static void
+add_punch (JsonBuilder *b, gconstpointer record)
+{
+  const ZkAttendance *a = record;
+  g_autofree char *time = zk_time_to_iso8601 (&a->time);
 
-      json_builder_begin_object (b);
-      add_int (b, "uid", a->uid);
-      zk_fixture_add_text (b, "user_id", a->user_id);
-      add_string (b, "time", time);
-      add_int (b, "verify", a->verify);
-      add_int (b, "state", a->state);
-      add_int (b, "workcode", a->workcode);
-      json_builder_end_object (b);
-    }
-  json_builder_end_array (b);
+  add_int (b, "uid", a->uid);
+  zk_sim_fixture_add_text (b, "user_id", a->user_id);
+  add_string (b, "time", time);
+  add_int (b, "verify", a->verify);
+  add_int (b, "state", a->state);
+  add_int (b, "workcode", a->workcode);
+}
+
+JsonNode *
+zk_sim_fixture_device_to_json (ZkSimDevice *device)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new_immutable ();
+  g_autoptr (GPtrArray) users = zk_sim_device_dup_users (device);
+  g_autoptr (GPtrArray) fingers = zk_sim_device_dup_templates (device);
+  g_autoptr (GPtrArray) faces = zk_sim_device_dup_faces (device);
+  g_autoptr (GPtrArray) punches = zk_sim_device_dup_attendance (device);
+  g_auto (ZkSimProfile) p = { 0 };
+
+  zk_sim_device_get_profile (device, &p);
+  json_builder_begin_object (b);
+  add_profile (b, &p);
+  add_options (b, device);
+  add_faults (b, device);
+  add_hostile (b, device);
+  add_array (b, "users", users, add_user);
+  add_array (b, "fingers", fingers, add_template);
+  add_array (b, "faces", faces, add_template);
+  add_array (b, "attendance", punches, add_punch);
   json_builder_end_object (b);
-  zk_sim_profile_clear (&p);
   return json_builder_get_root (b);
 }
 
 char *
-zk_fixture_dump (GPtrArray *devices, gboolean pretty)
+zk_sim_fixture_dump (GPtrArray *devices, gboolean pretty)
 {
   g_autoptr (JsonNode) root = json_node_new (JSON_NODE_OBJECT);
   g_autoptr (JsonObject) obj = json_object_new ();
   JsonArray *array = json_array_new ();
 
   for (guint i = 0; i < devices->len; i++)
-    json_array_add_element (array, zk_fixture_device_to_json (g_ptr_array_index (devices, i)));
+    json_array_add_element (array, zk_sim_fixture_device_to_json (g_ptr_array_index (devices, i)));
   json_object_set_array_member (obj, "devices", array);
   json_node_set_object (root, obj);
   return json_to_string (root, pretty);

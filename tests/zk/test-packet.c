@@ -186,6 +186,20 @@ test_command_names (void)
   g_assert_cmpstr (zk_command_name (4242), ==, "UNKNOWN");
 }
 
+/* §1.5: an ACK_ERROR's session field is a sub-code only when the handler
+ * wrote one; otherwise it is the session id the request carried */
+static void
+test_ack_error_subcode (void)
+{
+  g_assert_cmpint (zk_ack_error_subcode (ZK_SUBCODE_NOT_FOUND, 0xd9f8), ==, 2);
+  g_assert_cmpint (zk_ack_error_subcode (ZK_SUBCODE_IO, 0), ==, 1);
+  /* the echoed session id, a zero and a large number are none */
+  g_assert_cmpint (zk_ack_error_subcode (0xd9f8, 0xd9f8), ==, -1);
+  g_assert_cmpint (zk_ack_error_subcode (0, 0xd9f8), ==, -1);
+  g_assert_cmpint (zk_ack_error_subcode (0xd9f7, 0xd9f8), ==, -1);
+  g_assert_cmpint (zk_ack_error_subcode (ZK_SUBCODE_MAX, 0xd9f8), ==, ZK_SUBCODE_MAX);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -200,5 +214,6 @@ main (int argc, char **argv)
   g_test_add_func ("/packet/commkey-any-ticks", test_commkey_any_ticks);
   g_test_add_func ("/packet/commkey-session-low-byte", test_commkey_low_session_byte_irrelevant);
   g_test_add_func ("/packet/command-names", test_command_names);
+  g_test_add_func ("/packet/ack-error-subcode", test_ack_error_subcode);
   return g_test_run ();
 }

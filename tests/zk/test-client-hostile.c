@@ -17,6 +17,7 @@
 
 #include "test-sim.h"
 #include "zk-client.h"
+#include "test-zk.h"
 #include "zk-packet.h"
 
 #define TIMEOUT_MS 500
@@ -39,144 +40,13 @@ sim_new (const char *hostile, guint users, guint records)
 static ZkClient *
 client_new (TestSim *sim, gboolean udp)
 {
-  guint16 port = udp ? test_sim_udp_port (sim, 0) : test_sim_tcp_port (sim, 0);
-  ZkClient *client = zk_client_new ("127.0.0.1", port, udp ? ZK_TRANSPORT_UDP : ZK_TRANSPORT_TCP);
-
-  zk_client_set_timeout (client, TIMEOUT_MS);
-  return client;
+  return test_sim_client_new (sim, 0, udp, TIMEOUT_MS, 0);
 }
 
 static ZkClient *
 client_connect (TestSim *sim, gboolean udp)
 {
-  g_autoptr (GError) error = NULL;
-  ZkClient *client = client_new (sim, udp);
-
-  g_assert_true (zk_client_connect (client, NULL, &error));
-  g_assert_no_error (error);
-  return client;
-}
-
-static void
-control (TestSim *sim, const char *line)
-{
-  g_free (test_sim_control (sim, "%s", line));
-}
-
-/* one blocking call on a thread of its own */
-typedef enum
-{
-  CALL_USERS,
-  CALL_TEMPLATES,
-  CALL_ATTENDANCE,
-  CALL_INFO,
-  CALL_CONNECT,
-  CALL_DISCONNECT,
-} CallKind;
-
-typedef struct
-{
-  ZkClient *client;
-  CallKind kind;
-  GCancellable *cancellable;
-  GPtrArray *warnings;
-  GPtrArray *result;
-  ZkDeviceInfo info;
-  gboolean ok;
-  GError *error;
-  gint64 took_us;
-  gint done;
-} Call;
-
-static gpointer
-call_thread (gpointer data)
-{
-  Call *call = data;
-  gint64 start = g_get_monotonic_time ();
-
-  switch (call->kind)
-    {
-    case CALL_USERS:
-      call->result
-          = zk_client_read_users (call->client, call->warnings, call->cancellable, &call->error);
-      call->ok = call->result != NULL;
-      break;
-    case CALL_TEMPLATES:
-      call->result = zk_client_read_templates (call->client, call->warnings, call->cancellable,
-                                               &call->error);
-      call->ok = call->result != NULL;
-      break;
-    case CALL_ATTENDANCE:
-      call->result = zk_client_read_attendance (call->client, call->warnings, call->cancellable,
-                                                &call->error);
-      call->ok = call->result != NULL;
-      break;
-    case CALL_INFO:
-      call->ok = zk_client_get_info (call->client, &call->info, call->cancellable, &call->error);
-      break;
-    case CALL_CONNECT:
-      call->ok = zk_client_connect (call->client, call->cancellable, &call->error);
-      break;
-    case CALL_DISCONNECT:
-    default:
-      call->ok = zk_client_disconnect (call->client, call->cancellable, &call->error);
-      break;
-    }
-  call->took_us = g_get_monotonic_time () - start;
-  g_atomic_int_set (&call->done, 1);
-  return NULL;
-}
-
-static Call *
-call_new (ZkClient *client, CallKind kind)
-{
-  Call *call = g_new0 (Call, 1);
-
-  call->client = g_object_ref (client);
-  call->kind = kind;
-  call->cancellable = g_cancellable_new ();
-  call->warnings = g_ptr_array_new_with_free_func (g_free);
-  return call;
-}
-
-static void
-call_free (Call *call)
-{
-  g_object_unref (call->client);
-  g_object_unref (call->cancellable);
-  g_ptr_array_unref (call->warnings);
-  g_clear_pointer (&call->result, g_ptr_array_unref);
-  zk_device_info_clear (&call->info);
-  g_clear_error (&call->error);
-  g_free (call);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Call, call_free)
-
-/* runs @call; cancels it after @cancel_after_ms (0 = never); fails the
- * test when it has not returned after @bound_s (the thread is left: the
- * test process ends with the failure) */
-static void
-call_run (Call *call, guint cancel_after_ms, guint bound_s)
-{
-  GThread *thread = g_thread_new ("call", call_thread, call);
-  gint64 start = g_get_monotonic_time ();
-  gboolean cancelled = FALSE;
-
-  while (!g_atomic_int_get (&call->done))
-    {
-      gint64 elapsed = g_get_monotonic_time () - start;
-
-      if (cancel_after_ms > 0 && !cancelled && elapsed >= (gint64)cancel_after_ms * 1000)
-        {
-          g_cancellable_cancel (call->cancellable);
-          cancelled = TRUE;
-        }
-      if (elapsed > (gint64)bound_s * G_USEC_PER_SEC)
-        g_error ("the call still waits after %u s: a hostile terminal holds it", bound_s);
-      g_usleep (5 * 1000);
-    }
-  g_thread_join (thread);
+  return test_sim_client_connect (sim, 0, udp, TIMEOUT_MS, 0);
 }
 
 static gboolean
@@ -198,10 +68,10 @@ test_trickle (gconstpointer data)
   gboolean udp = GPOINTER_TO_INT (data);
   g_autoptr (TestSim) sim = sim_new (NULL, 30, 0);
   g_autoptr (ZkClient) client = client_connect (sim, udp);
-  g_autoptr (Call) call = call_new (client, CALL_USERS);
+  g_autoptr (TestZkCall) call = test_zk_call_new (client, TEST_ZK_CALL_USERS);
 
-  control (sim, udp ? "fault X trickle 700" : "fault X trickle 20");
-  call_run (call, 0, BOUND_S);
+  test_sim_do (sim, udp ? "fault X trickle 700" : "fault X trickle 20");
+  test_zk_call_run (call, 0, BOUND_S);
   g_assert_error (call->error, ZK_ERROR, ZK_ERROR_TIMED_OUT);
   /* the request, one reconnect and its retry, each within the timeout */
   g_assert_cmpint (call->took_us, <, 4 * TIMEOUT_MS * 1000 + 500 * 1000);
@@ -213,13 +83,13 @@ test_trickle_stream (void)
 {
   g_autoptr (TestSim) sim = sim_new (NULL, 300, 0);
   g_autoptr (ZkClient) client = client_connect (sim, FALSE);
-  g_autoptr (Call) call = call_new (client, CALL_USERS);
+  g_autoptr (TestZkCall) call = test_zk_call_new (client, TEST_ZK_CALL_USERS);
   ZkSizes sizes;
 
   g_assert_true (zk_client_get_sizes (client, &sizes, NULL, NULL));
   /* the 1503 answer is fast; the table's slices trickle */
-  control (sim, "fault X after-command 1504 trickle 2");
-  call_run (call, 0, BOUND_S);
+  test_sim_do (sim, "fault X after-command 1504 trickle 2");
+  test_zk_call_run (call, 0, BOUND_S);
   g_assert_error (call->error, ZK_ERROR, ZK_ERROR_TIMED_OUT);
   g_assert_nonnull (strstr (call->error->message, "too slowly"));
 }
@@ -232,10 +102,10 @@ assert_flood_ends (const char *mode, gboolean udp)
   g_autofree char *hostile = g_strdup_printf ("\"%s\"", mode);
   g_autoptr (TestSim) sim = sim_new (hostile, 10, 0);
   g_autoptr (ZkClient) client = client_connect (sim, udp);
-  g_autoptr (Call) call = call_new (client, CALL_USERS);
+  g_autoptr (TestZkCall) call = test_zk_call_new (client, TEST_ZK_CALL_USERS);
 
   zk_client_set_timeout (client, 20000);
-  call_run (call, 0, BOUND_S);
+  test_zk_call_run (call, 0, BOUND_S);
   g_assert_error (call->error, ZK_ERROR, ZK_ERROR_PROTOCOL);
   g_assert_nonnull (strstr (call->error->message, "floods"));
 }
@@ -259,13 +129,13 @@ test_some_events (gconstpointer data)
   gboolean udp = GPOINTER_TO_INT (data);
   g_autoptr (TestSim) sim = sim_new ("\"event-flood 40\"", 25, 60);
   g_autoptr (ZkClient) client = client_connect (sim, udp);
-  g_autoptr (Call) users = call_new (client, CALL_USERS);
-  g_autoptr (Call) logs = call_new (client, CALL_ATTENDANCE);
+  g_autoptr (TestZkCall) users = test_zk_call_new (client, TEST_ZK_CALL_USERS);
+  g_autoptr (TestZkCall) logs = test_zk_call_new (client, TEST_ZK_CALL_ATTENDANCE);
 
-  call_run (users, 0, BOUND_S);
+  test_zk_call_run (users, 0, BOUND_S);
   g_assert_no_error (users->error);
   g_assert_cmpuint (users->result->len, ==, 25);
-  call_run (logs, 0, BOUND_S);
+  test_zk_call_run (logs, 0, BOUND_S);
   g_assert_no_error (logs->error);
   g_assert_cmpuint (logs->result->len, ==, 60);
 }
@@ -276,10 +146,10 @@ test_endless_stream (gconstpointer data)
   gboolean udp = GPOINTER_TO_INT (data);
   g_autoptr (TestSim) sim = sim_new ("\"endless-stream\"", 200, 0);
   g_autoptr (ZkClient) client = client_connect (sim, udp);
-  g_autoptr (Call) call = call_new (client, CALL_USERS);
+  g_autoptr (TestZkCall) call = test_zk_call_new (client, TEST_ZK_CALL_USERS);
 
   zk_client_set_timeout (client, 20000);
-  call_run (call, 0, BOUND_S);
+  test_zk_call_run (call, 0, BOUND_S);
   g_assert_nonnull (call->error);
   g_assert_true (g_error_matches (call->error, ZK_ERROR, ZK_ERROR_PROTOCOL)
                  || g_error_matches (call->error, ZK_ERROR, ZK_ERROR_TIMED_OUT));
@@ -296,12 +166,11 @@ test_lying_lengths (gconstpointer data)
     {
       g_autoptr (TestSim) sim = sim_new (NULL, 200, 0);
       g_autoptr (ZkClient) client = client_connect (sim, udp);
-      g_autoptr (Call) call = call_new (client, CALL_USERS);
-      g_autofree char *line = g_strdup_printf ("fault X lying-length %s", lies[i]);
+      g_autoptr (TestZkCall) call = test_zk_call_new (client, TEST_ZK_CALL_USERS);
       ZkClientStats stats;
 
-      control (sim, line);
-      call_run (call, 0, BOUND_S);
+      test_sim_do (sim, "fault X lying-length %s", lies[i]);
+      test_zk_call_run (call, 0, BOUND_S);
       g_test_message ("%s: %s", lies[i], call->error ? call->error->message : "no error");
       g_assert_nonnull (call->error);
       g_assert_null (call->result);
@@ -321,10 +190,10 @@ test_malformed_huge (void)
 {
   g_autoptr (TestSim) sim = sim_new ("\"malformed-records 200 users\"", 10, 0);
   g_autoptr (ZkClient) client = client_connect (sim, FALSE);
-  g_autoptr (Call) call = call_new (client, CALL_USERS);
+  g_autoptr (TestZkCall) call = test_zk_call_new (client, TEST_ZK_CALL_USERS);
   ZkClientStats stats;
 
-  call_run (call, 0, BOUND_S);
+  test_zk_call_run (call, 0, BOUND_S);
   g_assert_error (call->error, ZK_ERROR, ZK_ERROR_PROTOCOL);
   g_assert_nonnull (strstr (call->error->message, "more than the 4718452 allowed"));
   zk_client_get_stats (client, &stats);
@@ -338,9 +207,9 @@ test_malformed_summarized (void)
 {
   g_autoptr (TestSim) sim = sim_new ("\"malformed-records 4 users\"", 10, 0);
   g_autoptr (ZkClient) client = client_connect (sim, FALSE);
-  g_autoptr (Call) call = call_new (client, CALL_USERS);
+  g_autoptr (TestZkCall) call = test_zk_call_new (client, TEST_ZK_CALL_USERS);
 
-  call_run (call, 0, 30);
+  test_zk_call_run (call, 0, 30);
   g_assert_no_error (call->error);
   g_assert_cmpuint (call->result->len, ==, 0);
   g_assert_cmpuint (call->warnings->len, ==, 1);
@@ -352,10 +221,10 @@ test_million_users (void)
 {
   g_autoptr (TestSim) sim = sim_new ("\"million-users\"", 10, 0);
   g_autoptr (ZkClient) client = client_connect (sim, FALSE);
-  g_autoptr (Call) call = call_new (client, CALL_USERS);
+  g_autoptr (TestZkCall) call = test_zk_call_new (client, TEST_ZK_CALL_USERS);
   ZkClientStats stats;
 
-  call_run (call, 0, BOUND_S);
+  test_zk_call_run (call, 0, BOUND_S);
   g_assert_error (call->error, ZK_ERROR, ZK_ERROR_PROTOCOL);
   g_assert_nonnull (strstr (call->error->message, "72000004 bytes for its user table"));
   zk_client_get_stats (client, &stats);
@@ -368,7 +237,7 @@ test_limits_from_sizes (void)
 {
   g_autoptr (TestSim) sim = sim_new (NULL, 100, 0);
   g_autoptr (ZkClient) client = client_connect (sim, FALSE);
-  g_autoptr (Call) call = call_new (client, CALL_USERS);
+  g_autoptr (TestZkCall) call = test_zk_call_new (client, TEST_ZK_CALL_USERS);
   ZkReadLimit limit;
   ZkSizes sizes = { 0 };
 
@@ -401,7 +270,7 @@ test_limits_from_sizes (void)
   limit.max_records = 50;
   limit.max_bytes = 4 + 50 * 72;
   zk_client_set_read_limit (client, ZK_TABLE_USERS, &limit);
-  call_run (call, 0, BOUND_S);
+  test_zk_call_run (call, 0, BOUND_S);
   g_assert_error (call->error, ZK_ERROR, ZK_ERROR_PROTOCOL);
   g_assert_nonnull (strstr (call->error->message, "7204 bytes for its user table"));
   zk_client_set_read_limit (client, ZK_TABLE_USERS, NULL);
@@ -415,14 +284,14 @@ test_limits_from_sizes (void)
  * cancelled soon after the cancel */
 static void
 assert_cancel_ends (
-    TestSim *sim, ZkClient *client, CallKind kind, const char *const *faults, guint after_ms)
+    TestSim *sim, ZkClient *client, TestZkCallKind kind, const char *const *faults, guint after_ms)
 {
-  g_autoptr (Call) call = call_new (client, kind);
+  g_autoptr (TestZkCall) call = test_zk_call_new (client, kind);
 
   zk_client_set_timeout (client, 60000);
   for (guint i = 0; faults[i] != NULL; i++)
-    control (sim, faults[i]);
-  call_run (call, after_ms, BOUND_S);
+    test_sim_do (sim, "%s", faults[i]);
+  test_zk_call_run (call, after_ms, BOUND_S);
   g_assert_error (call->error, ZK_ERROR, ZK_ERROR_CANCELLED);
   g_assert_cmpint (call->took_us, <, 1500 * 1000);
 }
@@ -433,8 +302,8 @@ test_cancel_trickle (gconstpointer data)
   g_autoptr (TestSim) sim = sim_new (NULL, 30, 0);
   g_autoptr (ZkClient) client = client_connect (sim, GPOINTER_TO_INT (data));
 
-  assert_cancel_ends (sim, client, CALL_USERS, (const char *const[]){ "fault X trickle 300", NULL },
-                      200);
+  assert_cancel_ends (sim, client, TEST_ZK_CALL_USERS,
+                      (const char *const[]){ "fault X trickle 300", NULL }, 200);
 }
 
 /* a slow flood: never enough packets to end the call, only Cancel can */
@@ -444,7 +313,7 @@ test_cancel_flood (void)
   g_autoptr (TestSim) sim = sim_new (NULL, 30, 0);
   g_autoptr (ZkClient) client = client_connect (sim, FALSE);
 
-  assert_cancel_ends (sim, client, CALL_USERS,
+  assert_cancel_ends (sim, client, TEST_ZK_CALL_USERS,
                       (const char *const[]){ "fault X trickle 5", "fault X event-flood", NULL },
                       300);
 }
@@ -455,7 +324,7 @@ test_cancel_connect (void)
   g_autoptr (TestSim) sim = sim_new (NULL, 3, 0);
   g_autoptr (ZkClient) client = client_new (sim, FALSE);
 
-  assert_cancel_ends (sim, client, CALL_CONNECT,
+  assert_cancel_ends (sim, client, TEST_ZK_CALL_CONNECT,
                       (const char *const[]){ "fault X trickle 1000", NULL }, 200);
 }
 
@@ -466,22 +335,22 @@ test_disconnect_bounded (void)
   g_autoptr (TestSim) sim = sim_new (NULL, 3, 0);
   g_autoptr (ZkClient) client = client_connect (sim, FALSE);
   g_autoptr (ZkClient) second = NULL;
-  g_autoptr (Call) call = call_new (client, CALL_DISCONNECT);
-  g_autoptr (Call) cancelled = NULL;
+  g_autoptr (TestZkCall) call = test_zk_call_new (client, TEST_ZK_CALL_DISCONNECT);
+  g_autoptr (TestZkCall) cancelled = NULL;
 
   zk_client_set_timeout (client, 60000);
-  control (sim, "fault X trickle 200");
-  call_run (call, 0, BOUND_S);
+  test_sim_do (sim, "fault X trickle 200");
+  test_zk_call_run (call, 0, BOUND_S);
   g_assert_false (zk_client_is_connected (client));
   g_assert_cmpint (call->took_us, <, 2 * G_USEC_PER_SEC);
 
-  control (sim, "fault X clear");
+  test_sim_do (sim, "fault X clear");
   second = client_connect (sim, FALSE);
   zk_client_set_timeout (second, 60000);
-  control (sim, "fault X trickle 200");
-  cancelled = call_new (second, CALL_DISCONNECT);
+  test_sim_do (sim, "fault X trickle 200");
+  cancelled = test_zk_call_new (second, TEST_ZK_CALL_DISCONNECT);
   g_cancellable_cancel (cancelled->cancellable);
-  call_run (cancelled, 0, BOUND_S);
+  test_zk_call_run (cancelled, 0, BOUND_S);
   g_assert_false (zk_client_is_connected (second));
   g_assert_cmpint (cancelled->took_us, <, 200 * 1000);
 }
@@ -492,12 +361,12 @@ test_deadline (void)
 {
   g_autoptr (TestSim) sim = sim_new (NULL, 30, 0);
   g_autoptr (ZkClient) client = client_connect (sim, FALSE);
-  g_autoptr (Call) call = call_new (client, CALL_USERS);
+  g_autoptr (TestZkCall) call = test_zk_call_new (client, TEST_ZK_CALL_USERS);
 
   zk_client_set_timeout (client, 60000);
-  control (sim, "fault X hang");
+  test_sim_do (sim, "fault X hang");
   zk_client_set_deadline (client, g_get_monotonic_time () + 300 * 1000);
-  call_run (call, 0, BOUND_S);
+  test_zk_call_run (call, 0, BOUND_S);
   g_assert_error (call->error, ZK_ERROR, ZK_ERROR_TIMED_OUT);
   g_assert_cmpint (call->took_us, <, 1500 * 1000);
 }
@@ -510,12 +379,12 @@ test_dirty_strings (gconstpointer data)
   gboolean udp = GPOINTER_TO_INT (data);
   g_autoptr (TestSim) sim = sim_new ("\"dirty-strings\"", 5, 5);
   g_autoptr (ZkClient) client = client_connect (sim, udp);
-  g_autoptr (Call) users = call_new (client, CALL_USERS);
-  g_autoptr (Call) logs = call_new (client, CALL_ATTENDANCE);
+  g_autoptr (TestZkCall) users = test_zk_call_new (client, TEST_ZK_CALL_USERS);
+  g_autoptr (TestZkCall) logs = test_zk_call_new (client, TEST_ZK_CALL_ATTENDANCE);
   g_autoptr (GHashTable) pins = g_hash_table_new (g_str_hash, g_str_equal);
   guint blank = 0;
 
-  call_run (users, 0, BOUND_S);
+  test_zk_call_run (users, 0, BOUND_S);
   g_assert_no_error (users->error);
   /* every record comes back (their slots are taken) */
   g_assert_cmpuint (users->result->len, ==, 10);
@@ -539,7 +408,7 @@ test_dirty_strings (gconstpointer data)
   g_assert_true (warnings_contain (users->warnings, "slot 60001 PIN 9\\x1f1"));
 
   /* punches are kept, their PINs escaped */
-  call_run (logs, 0, BOUND_S);
+  test_zk_call_run (logs, 0, BOUND_S);
   g_assert_no_error (logs->error);
   g_assert_cmpuint (logs->result->len, ==, 10);
   for (guint i = 0; i < logs->result->len; i++)
@@ -568,12 +437,12 @@ test_dirty_info (void)
   g_autofree char *json = test_sim_fixture (&spec, 1);
   g_autoptr (TestSim) sim = test_sim_new (json);
   g_autoptr (ZkClient) client = client_connect (sim, FALSE);
-  g_autoptr (Call) call = call_new (client, CALL_INFO);
+  g_autoptr (TestZkCall) call = test_zk_call_new (client, TEST_ZK_CALL_INFO);
   g_autoptr (GError) error = NULL;
   g_autofree char *note = NULL;
   g_autofree char *serial = NULL;
 
-  call_run (call, 0, BOUND_S);
+  test_zk_call_run (call, 0, BOUND_S);
   g_assert_no_error (call->error);
   g_assert_cmpstr (call->info.serial, ==, "BS\\x1fIM\\x5c1");
   g_assert_cmpstr (call->info.platform, ==,
@@ -597,15 +466,13 @@ test_optional_option (gconstpointer data)
   const char *answer = data;
   g_autoptr (TestSim) sim = sim_new (NULL, 3, 0);
   g_autoptr (ZkClient) client = client_connect (sim, FALSE);
-  g_autoptr (Call) call = call_new (client, CALL_INFO);
-  g_autofree char *line = g_strdup_printf ("fault X option-answer ~ZKFPVersion %s", answer);
+  g_autoptr (TestZkCall) call = test_zk_call_new (client, TEST_ZK_CALL_INFO);
   g_autoptr (ZkTemplate) tmpl = NULL;
-  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GBytes) bytes = test_zk_template_bytes (600, 7);
   g_autoptr (GError) error = NULL;
-  guint8 body[600];
 
-  control (sim, line);
-  call_run (call, 0, BOUND_S);
+  test_sim_do (sim, "fault X option-answer ~ZKFPVersion %s", answer);
+  test_zk_call_run (call, 0, BOUND_S);
   g_assert_no_error (call->error);
   g_assert_true (call->ok);
   g_assert_null (call->info.fp_version);
@@ -613,9 +480,6 @@ test_optional_option (gconstpointer data)
   g_assert_cmpint (call->info.sizes.users, ==, 3);
 
   /* a write that needs the version assumes 10, as before */
-  memset (body, 7, sizeof body);
-  memcpy (body + 2, "SS21", 4);
-  bytes = g_bytes_new (body, sizeof body);
   tmpl = zk_template_new (1, 5, 1, bytes);
   g_assert_true (zk_client_write_template (client, tmpl, NULL, &error));
   g_assert_no_error (error);

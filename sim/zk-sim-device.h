@@ -1,12 +1,12 @@
-/* zk-device.h — ZkSimDevice: one simulated terminal (the device side)
+/* zk-sim-device.h — ZkSimDevice: one simulated terminal (the device side)
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * State of one terminal (profile, options, users, templates, faces,
- * attendance, faults, statistics) and the firmware's request handler.
- * No I/O: the server feeds it one unwrapped packet at a time together
- * with the transport-level session it came on, and writes the returned
- * packets out one by one. All functions lock the device, so any thread
+ * attendance, statistics) and the firmware's rules for changing it. No
+ * I/O: a transport opens a ZkSimSession on the device (zk-sim-session.h)
+ * and feeds it one unwrapped packet at a time; faults and hostile modes
+ * are in zk-sim-faults.h. All functions lock the device, so any thread
  * may call them.
  */
 #pragma once
@@ -14,7 +14,6 @@
 #include <glib-object.h>
 
 #include "zk-records.h"
-#include "zk-sim-hostile.h"
 
 G_BEGIN_DECLS
 
@@ -39,12 +38,6 @@ typedef enum
 
 const char *zk_sim_range_to_string (ZkSimRange range);
 gboolean zk_sim_range_from_string (const char *text, ZkSimRange *range);
-
-typedef enum
-{
-  ZK_SIM_TRANSPORT_TCP,
-  ZK_SIM_TRANSPORT_UDP,
-} ZkSimTransport;
 
 /* the fixed personality of a terminal (fixture fields) */
 typedef struct
@@ -81,29 +74,7 @@ void zk_sim_profile_init (ZkSimProfile *profile);
 void zk_sim_profile_clear (ZkSimProfile *profile);
 void zk_sim_profile_copy (const ZkSimProfile *src, ZkSimProfile *dest);
 
-/* injected faults; all off when zeroed */
-typedef struct
-{
-  guint drop_request;   /* drop the Nth request from now (1-based), once */
-  guint drop_reply;     /* execute the Nth request but drop its reply, once */
-  double drop_fraction; /* drop this fraction of requests (seeded) */
-  guint32 fault_seed;
-  guint delay_ms;             /* extra delay before every reply */
-  guint close_after;          /* close the connection instead of answering request N */
-  gboolean close_mid_stream;  /* close after the first DATA of the next stream */
-  guint corrupt_checksum;     /* corrupt the next N replies (G_MAXUINT = all) */
-  gboolean hang;              /* stop answering from now */
-  gboolean hang_mid_transfer; /* stop answering after the first DATA of the next stream */
-  gboolean ack_drop_writes;   /* acknowledge writes/deletes but keep nothing */
-  gboolean busy;              /* refuse a second session */
-  gboolean wrong_key;         /* the device's comm key differs from the profile's */
-  guint32 wrong_key_value;
-  gboolean full; /* every capacity is reached */
-  /* disabled stays disabled: no re-enable when the last session ends or
-   * the disable timeout passes, only by ENABLEDEVICE, the control socket's
-   * "enable" or a reboot. Makes crash tests see what recovery does */
-  gboolean keep_disabled;
-} ZkSimFaults;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ZkSimProfile, zk_sim_profile_clear)
 
 /* per-device counters */
 typedef struct
@@ -147,20 +118,6 @@ typedef struct
   guint records;
 } ZkSimStats;
 
-/* what the transport should do with the replies of one request */
-typedef struct
-{
-  guint delay_ms;   /* before the first packet (latency + fault delay) */
-  guint pacing_ms;  /* between packets of one reply */
-  guint bandwidth;  /* bytes/s, 0 = unlimited */
-  int close_after;  /* -1 keep the connection; n: close after writing n packets */
-  gboolean hang;    /* ignore everything from this session from now on */
-  ZkSimShape shape; /* hostile modes: trickle, floods, endless tails (owned by the caller) */
-} ZkSimDisposition;
-
-/* one transport-level session: a TCP connection or a UDP peer */
-typedef struct _ZkSimSession ZkSimSession;
-
 #define ZK_TYPE_SIM_DEVICE (zk_sim_device_get_type ())
 G_DECLARE_FINAL_TYPE (ZkSimDevice, zk_sim_device, ZK, SIM_DEVICE, GObject)
 
@@ -174,29 +131,8 @@ void zk_sim_device_set_pacing_ms (ZkSimDevice *self, guint pacing_ms);
 void zk_sim_device_set_attlog_range (ZkSimDevice *self, ZkSimRange range);
 void zk_sim_device_set_timing (ZkSimDevice *self, guint latency_ms, guint bandwidth);
 
-/* --- sessions (the transport calls these) */
-ZkSimSession *zk_sim_device_session_new (ZkSimDevice *self, ZkSimTransport transport);
-/* unregisters the session (like EXIT: the last one re-enables the device) */
-void zk_sim_device_session_free (ZkSimDevice *self, ZkSimSession *session);
-/* FALSE when the session was dropped by a reboot or hangs: close it */
-gboolean zk_sim_session_is_alive (ZkSimSession *session);
-gboolean zk_sim_session_is_hung (ZkSimSession *session);
-/* whether the session ran CONNECT */
-gboolean zk_sim_session_is_connected (ZkSimSession *session);
-/* pending event packets (GBytes, raw) for this session, or NULL */
-GPtrArray *zk_sim_device_session_take_events (ZkSimDevice *self, ZkSimSession *session);
 /* the busy fault: may a new connection be accepted? */
 gboolean zk_sim_device_accepts_connection (ZkSimDevice *self);
-
-/* --- the firmware: one received packet (without TCP wrapper) in, the
- * reply packets (GBytes, each a complete packet without wrapper) out.
- * Never fails; malformed input yields an empty array. @disposition may
- * be NULL. */
-GPtrArray *zk_sim_device_handle_packet (ZkSimDevice *self,
-                                        ZkSimSession *session,
-                                        const guint8 *data,
-                                        gsize len,
-                                        ZkSimDisposition *disposition);
 
 /* --- transport accounting */
 void zk_sim_device_count_in (ZkSimDevice *self, guint64 bytes);
@@ -244,30 +180,6 @@ char *zk_sim_device_get_option (ZkSimDevice *self, const char *name);
 void zk_sim_device_reboot (ZkSimDevice *self);
 /* what ENABLEDEVICE does, from the outside (releases keep-disabled) */
 void zk_sim_device_enable (ZkSimDevice *self);
-
-/* generated data (deterministic for a seed) */
-GBytes *zk_sim_make_template (GRand *rand, guint fp_version, guint size);
-GBytes *zk_sim_make_face_data (GRand *rand, guint size);
-
-/* --- faults */
-void zk_sim_device_get_faults (ZkSimDevice *self, ZkSimFaults *faults);
-void zk_sim_device_set_faults (ZkSimDevice *self, const ZkSimFaults *faults);
-/* "drop-request 3", "busy", "clear" … (names in docs/SIMULATOR.md) */
-gboolean zk_sim_device_apply_fault (ZkSimDevice *self,
-                                    const char *name,
-                                    const char *const *args,
-                                    GError **error);
-/* the fault armed with "after-command" as "CMD[/INNER] FAULT [ARGS…]",
- * NULL when nothing is armed (or it has fired) */
-char *zk_sim_device_dup_armed (ZkSimDevice *self);
-
-/* --- hostile modes (zk-sim-hostile.h); zk_sim_device_apply_fault() sets them
- * by name as well. "dirty-strings" adds users with control bytes, a
- * backslash and invalid UTF-8 in PINs and names (uids 60001…60005), with a
- * template, a face and a punch each */
-gboolean zk_sim_device_add_dirty_records (ZkSimDevice *self, GError **error);
-/* the modes in force as "NAME ARGS" lines */
-GStrv zk_sim_device_dup_hostile (ZkSimDevice *self);
 
 /* --- snapshots for dumps: sorted deep copies */
 GPtrArray *zk_sim_device_dup_users (ZkSimDevice *self);      /* ZkUser*, by uid */

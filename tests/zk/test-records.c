@@ -393,6 +393,34 @@ test_templates (void)
   g_assert_cmpuint (zk_skips_count (skips, NULL), ==, 1);
 }
 
+/* one order for fingerprints and faces: uid, fid, valid, then the bytes */
+static void
+test_template_compare (void)
+{
+  g_autoptr (GBytes) ab = g_bytes_new_static ("ab", 2);
+  g_autoptr (GBytes) ac = g_bytes_new_static ("ac", 2);
+  g_autoptr (GPtrArray) sorted = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_template_free);
+  ZkFace *face = zk_face_new (2, 0, 1, ab);
+  ZkTemplate *tmpl;
+
+  g_ptr_array_add (sorted, zk_template_new (2, 1, 1, ab));
+  g_ptr_array_add (sorted, zk_template_new (1, 9, 1, ab));
+  g_ptr_array_add (sorted, zk_template_new (2, 0, 1, ac));
+  g_ptr_array_add (sorted, zk_template_new (2, 0, 3, ab));
+  g_ptr_array_add (sorted, face);
+  g_ptr_array_sort (sorted, zk_template_sort_func);
+  tmpl = sorted->pdata[0];
+  g_assert_cmpuint (tmpl->uid, ==, 1);
+  g_assert_true (sorted->pdata[1] == face);
+  tmpl = sorted->pdata[2];
+  g_assert_true (g_bytes_equal (tmpl->data, ac));
+  tmpl = sorted->pdata[3];
+  g_assert_cmpuint (tmpl->valid, ==, 3);
+  tmpl = sorted->pdata[4];
+  g_assert_cmpuint (tmpl->fid, ==, 1);
+  g_assert_cmpint (zk_template_compare (face, face), ==, 0);
+}
+
 static void
 test_faces (void)
 {
@@ -534,6 +562,33 @@ test_device_error_subcode (void)
   copy = g_error_copy (error);
   g_assert_cmpint (zk_error_get_subcode (copy), ==, 1);
   g_assert_cmpint (zk_error_get_subcode (NULL), ==, -1);
+  g_clear_error (&error);
+
+  /* a refusal without a sub-code says so, and has none */
+  zk_set_device_error (&error, ZK_CMD_USER_WRQ, -1);
+  g_assert_error (error, ZK_ERROR, ZK_ERROR_DEVICE);
+  g_assert_cmpint (zk_error_get_subcode (error), ==, -1);
+  g_assert_cmpstr (error->message, ==, "device refused USER_WRQ (no error code)");
+}
+
+/* a caller that names the operation itself gets the message without
+ * the library's name for it */
+static void
+test_error_cause (void)
+{
+  g_autoptr (GError) error
+      = g_error_new_literal (ZK_ERROR, ZK_ERROR_TIMED_OUT, "device did not answer");
+  g_autoptr (GError) copy = NULL;
+  g_autoptr (GError) foreign = g_error_new_literal (G_FILE_ERROR, G_FILE_ERROR_NOSPC, "disk full");
+
+  g_assert_cmpstr (zk_error_get_cause (error), ==, "device did not answer");
+  zk_error_prefix_operation (&error, "reading %s", "users");
+  g_assert_cmpstr (error->message, ==, "reading users: device did not answer");
+  g_assert_cmpstr (zk_error_get_cause (error), ==, "device did not answer");
+  copy = g_error_copy (error);
+  g_assert_cmpstr (zk_error_get_cause (copy), ==, "device did not answer");
+  zk_error_prefix_operation (&foreign, "writing");
+  g_assert_cmpstr (zk_error_get_cause (foreign), ==, "writing: disk full");
 }
 
 int
@@ -553,9 +608,11 @@ main (int argc, char **argv)
   g_test_add_func ("/records/attendance-corrupt", test_attendance_corrupt);
   g_test_add_func ("/records/templates", test_templates);
   g_test_add_func ("/records/faces", test_faces);
+  g_test_add_func ("/records/template-compare", test_template_compare);
   g_test_add_func ("/records/free-sizes-capture", test_free_sizes_capture);
   g_test_add_func ("/records/query-reply-capture", test_query_reply_capture);
   g_test_add_func ("/records/option-reply", test_option_reply);
   g_test_add_func ("/records/device-error-subcode", test_device_error_subcode);
+  g_test_add_func ("/records/error-cause", test_error_cause);
   return g_test_run ();
 }

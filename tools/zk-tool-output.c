@@ -1,0 +1,352 @@
+/* zk-tool-output.c — what biosync-zk prints: tables, key: value lines, JSON
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "zk-text.h"
+#include "zk-tool-output.h"
+
+/* output beyond this goes to stdout at once (big tables) */
+#define OUT_FLUSH_BYTES (64 * 1024)
+
+/* appends @text so that nothing but printable UTF-8 reaches a terminal:
+ * invalid bytes and control characters become \xNN, backslashes double */
+static void
+append_escaped (GString *out, const char *text)
+{
+  const char *p = text;
+  const char *end;
+
+  if (text == NULL)
+    return;
+  end = text + strlen (text);
+  while (p < end)
+    {
+      gunichar c = g_utf8_get_char_validated (p, end - p);
+
+      if (c == (gunichar)-1 || c == (gunichar)-2)
+        {
+          g_string_append_printf (out, "\\x%02x", (guint)(guchar)*p);
+          p++;
+          continue;
+        }
+      if (c == '\\')
+        g_string_append (out, "\\\\");
+      else if (c < 0x20 || c == 0x7f)
+        g_string_append_printf (out, "\\x%02x", (guint)c);
+      else if (c >= 0x80 && c < 0xa0)
+        g_string_append_printf (out, "\\u%04x", (guint)c);
+      else
+        g_string_append_len (out, p, g_utf8_next_char (p) - p);
+      p = g_utf8_next_char (p);
+    }
+}
+
+char *
+tool_escape (const char *text)
+{
+  GString *out = g_string_new (NULL);
+
+  append_escaped (out, text);
+  return g_string_free (out, FALSE);
+}
+
+/* columns a (valid UTF-8) string takes on a terminal */
+static gsize
+display_width (const char *text)
+{
+  gsize width = 0;
+  const char *p;
+
+  for (p = text; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (g_unichar_iszerowidth (c))
+        continue;
+      width += g_unichar_iswide (c) ? 2 : 1;
+    }
+  return width;
+}
+
+static void
+append_padded (GString *out, const char *text, gsize width, gboolean right)
+{
+  gsize have = display_width (text);
+  gsize pad = have < width ? width - have : 0;
+
+  if (right)
+    g_string_append_printf (out, "%*s", (int)pad, "");
+  g_string_append (out, text);
+  if (!right)
+    g_string_append_printf (out, "%*s", (int)pad, "");
+}
+
+/* ------------------------------------------------------------- tables */
+
+struct _ToolTable
+{
+  guint n_columns;
+  guint32 right;    /* bit i: column i aligned right */
+  GPtrArray *cells; /* escaped strings, row by row; the first row = headers */
+};
+
+ToolTable *
+tool_table_new (guint32 right, const char *first_header, ...)
+{
+  ToolTable *table = g_new0 (ToolTable, 1);
+  const char *header;
+  va_list args;
+
+  table->right = right;
+  table->cells = g_ptr_array_new_with_free_func (g_free);
+  va_start (args, first_header);
+  for (header = first_header; header != NULL; header = va_arg (args, const char *))
+    {
+      g_ptr_array_add (table->cells, g_strdup (header));
+      table->n_columns++;
+    }
+  va_end (args);
+  return table;
+}
+
+void
+tool_table_free (ToolTable *table)
+{
+  g_ptr_array_unref (table->cells);
+  g_free (table);
+}
+
+/* adds a cell from device or user text (escaped here) */
+void
+tool_table_add (ToolTable *table, const char *text)
+{
+  g_ptr_array_add (table->cells, tool_escape (text != NULL ? text : "-"));
+}
+
+/* adds a cell built by the tool itself (numbers, fixed words) */
+void
+tool_table_addf (ToolTable *table, const char *format, ...)
+{
+  va_list args;
+
+  va_start (args, format);
+  g_ptr_array_add (table->cells, g_strdup_vprintf (format, args));
+  va_end (args);
+}
+
+void
+tool_table_print (const ToolTable *table, GString *out)
+{
+  g_autofree gsize *widths = g_new0 (gsize, table->n_columns);
+  guint i;
+
+  g_assert (table->cells->len % table->n_columns == 0);
+  for (i = 0; i < table->cells->len; i++)
+    {
+      guint column = i % table->n_columns;
+
+      widths[column] = MAX (widths[column], display_width (table->cells->pdata[i]));
+    }
+  for (i = 0; i < table->cells->len; i++)
+    {
+      guint column = i % table->n_columns;
+      gboolean last = column == table->n_columns - 1;
+      gboolean right = (table->right & (1u << column)) != 0;
+
+      append_padded (out, table->cells->pdata[i], last && !right ? 0 : widths[column], right);
+      g_string_append (out, last ? "\n" : "  ");
+    }
+}
+
+/* ------------------------------------------------------------- key: value */
+
+struct _ToolKeyValues
+{
+  GPtrArray *keys;
+  GPtrArray *values;
+};
+
+ToolKeyValues *
+tool_key_values_new (void)
+{
+  ToolKeyValues *kv = g_new0 (ToolKeyValues, 1);
+
+  kv->keys = g_ptr_array_new_with_free_func (g_free);
+  kv->values = g_ptr_array_new_with_free_func (g_free);
+  return kv;
+}
+
+void
+tool_key_values_free (ToolKeyValues *kv)
+{
+  g_ptr_array_unref (kv->keys);
+  g_ptr_array_unref (kv->values);
+  g_free (kv);
+}
+
+/* @value is device or user text: escaped here; NULL shows as "-" */
+void
+tool_key_values_add (ToolKeyValues *kv, const char *key, const char *value)
+{
+  g_ptr_array_add (kv->keys, g_strdup_printf ("%s:", key));
+  g_ptr_array_add (kv->values, tool_escape (value != NULL ? value : "-"));
+}
+
+void
+tool_key_values_addf (ToolKeyValues *kv, const char *key, const char *format, ...)
+{
+  va_list args;
+
+  g_ptr_array_add (kv->keys, g_strdup_printf ("%s:", key));
+  va_start (args, format);
+  g_ptr_array_add (kv->values, g_strdup_vprintf (format, args));
+  va_end (args);
+}
+
+void
+tool_key_values_print (const ToolKeyValues *kv, GString *out)
+{
+  gsize width = 0;
+  guint i;
+
+  for (i = 0; i < kv->keys->len; i++)
+    width = MAX (width, display_width (kv->keys->pdata[i]));
+  for (i = 0; i < kv->keys->len; i++)
+    {
+      append_padded (out, kv->keys->pdata[i], width + 1, FALSE);
+      g_string_append_printf (out, "%s\n", (const char *)kv->values->pdata[i]);
+    }
+}
+
+/* --------------------------------------------------------------- json */
+
+/* JSON strings must be text: the client hands out device strings made safe
+ * (zk-text.h); what is not (the user's own arguments) is made safe here, so
+ * no control character reaches json-glib, which writes U+001F unescaped */
+void
+tool_json_add_string (JsonBuilder *builder, const char *key, const char *value)
+{
+  json_builder_set_member_name (builder, key);
+  if (value == NULL)
+    {
+      json_builder_add_null_value (builder);
+    }
+  else
+    {
+      g_autofree char *valid = zk_text_display (value, -1);
+
+      json_builder_add_string_value (builder, valid);
+    }
+}
+
+void
+tool_json_add_int (JsonBuilder *builder, const char *key, gint64 value)
+{
+  json_builder_set_member_name (builder, key);
+  json_builder_add_int_value (builder, value);
+}
+
+void
+tool_json_add_bool (JsonBuilder *builder, const char *key, gboolean value)
+{
+  json_builder_set_member_name (builder, key);
+  json_builder_add_boolean_value (builder, value);
+}
+
+void
+tool_json_add_base64 (JsonBuilder *builder, const char *key, GBytes *bytes)
+{
+  gsize len = 0;
+  const guint8 *data = bytes != NULL ? g_bytes_get_data (bytes, &len) : NULL;
+  g_autofree char *text = g_base64_encode (data, len);
+
+  tool_json_add_string (builder, key, text);
+}
+
+/* big output goes out while it is made; only a command that read
+ * everything prints, so nothing half is printed for a failed one */
+static void
+flush_out (GString *out)
+{
+  if (out->len < OUT_FLUSH_BYTES)
+    return;
+  fwrite (out->str, 1, out->len, stdout);
+  g_string_truncate (out, 0);
+}
+
+/* a JSON array as json-glib prints it, one element at a time: no tree of
+ * every record, and the text leaves as it grows */
+void
+tool_json_print_array (GString *out, GPtrArray *elements, ToolJsonElementFunc add)
+{
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
+  guint i;
+
+  json_generator_set_pretty (generator, TRUE);
+  json_generator_set_indent (generator, 2);
+  g_string_append (out, "[");
+  for (i = 0; i < elements->len; i++)
+    {
+      g_autoptr (JsonBuilder) builder = json_builder_new ();
+      g_autoptr (JsonNode) root = NULL;
+      g_autofree char *text = NULL;
+      g_auto (GStrv) lines = NULL;
+
+      json_builder_begin_object (builder);
+      add (builder, elements->pdata[i]);
+      json_builder_end_object (builder);
+      root = json_builder_get_root (builder);
+      json_generator_set_root (generator, root);
+      text = json_generator_to_data (generator, NULL);
+      lines = g_strsplit (text, "\n", -1);
+      for (guint j = 0; lines[j] != NULL; j++)
+        g_string_append_printf (out, "\n  %s", lines[j]);
+      if (i + 1 < elements->len)
+        g_string_append_c (out, ',');
+      flush_out (out);
+    }
+  g_string_append (out, elements->len > 0 ? "\n]\n" : "]\n");
+}
+
+void
+tool_json_print (GString *out, JsonBuilder *builder)
+{
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
+  g_autoptr (JsonNode) root = json_builder_get_root (builder);
+  g_autofree char *text = NULL;
+
+  json_generator_set_pretty (generator, TRUE);
+  json_generator_set_indent (generator, 2);
+  json_generator_set_root (generator, root);
+  text = json_generator_to_data (generator, NULL);
+  g_string_append (out, text);
+  g_string_append_c (out, '\n');
+}
+
+void
+tool_json_add_object (JsonBuilder *builder,
+                      const char *key,
+                      ToolJsonElementFunc add,
+                      gconstpointer element)
+{
+  json_builder_set_member_name (builder, key);
+  json_builder_begin_object (builder);
+  add (builder, element);
+  json_builder_end_object (builder);
+}
+
+void
+tool_json_print_object (GString *out, ToolJsonElementFunc add, gconstpointer element)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  add (builder, element);
+  json_builder_end_object (builder);
+  tool_json_print (out, builder);
+}

@@ -1,0 +1,70 @@
+/* zk-tool-output.h — what biosync-zk prints: tables, key: value lines, JSON
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Nothing from a terminal reaches a terminal raw: text cells and values
+ * are escaped here (invalid UTF-8 and control characters as \xNN, a
+ * backslash doubled), JSON strings are display strings. Big JSON arrays
+ * are printed one element at a time and leave in 64 KiB pieces.
+ */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+/* @text with nothing but printable UTF-8: invalid bytes and control
+ * characters become \xNN, backslashes double */
+char *tool_escape (const char *text);
+
+/* aligned columns, the first row the headers */
+typedef struct _ToolTable ToolTable;
+
+/* @right: bit i aligns column i right; the headers end with NULL */
+ToolTable *tool_table_new (guint32 right, const char *first_header, ...) G_GNUC_NULL_TERMINATED;
+void tool_table_free (ToolTable *table);
+/* a cell of device or user text (escaped here; NULL shows as "-") */
+void tool_table_add (ToolTable *table, const char *text);
+/* a cell the tool made itself (numbers, fixed words) */
+void tool_table_addf (ToolTable *table, const char *format, ...) G_GNUC_PRINTF (2, 3);
+void tool_table_print (const ToolTable *table, GString *out);
+
+/* "key: value" lines with the values aligned */
+typedef struct _ToolKeyValues ToolKeyValues;
+
+ToolKeyValues *tool_key_values_new (void);
+void tool_key_values_free (ToolKeyValues *kv);
+/* @value is device or user text: escaped here; NULL shows as "-" */
+void tool_key_values_add (ToolKeyValues *kv, const char *key, const char *value);
+void tool_key_values_addf (ToolKeyValues *kv, const char *key, const char *format, ...)
+    G_GNUC_PRINTF (3, 4);
+void tool_key_values_print (const ToolKeyValues *kv, GString *out);
+
+/* members of the object being built; a string is made a display string
+ * (json-glib writes U+001F unescaped), NULL is null */
+void tool_json_add_string (JsonBuilder *builder, const char *key, const char *value);
+void tool_json_add_int (JsonBuilder *builder, const char *key, gint64 value);
+void tool_json_add_bool (JsonBuilder *builder, const char *key, gboolean value);
+void tool_json_add_base64 (JsonBuilder *builder, const char *key, GBytes *bytes);
+
+/* adds the members of @element to the object being built */
+typedef void (*ToolJsonElementFunc) (JsonBuilder *builder, gconstpointer element);
+
+/* a member @key: the object @add makes of @element */
+void tool_json_add_object (JsonBuilder *builder,
+                           const char *key,
+                           ToolJsonElementFunc add,
+                           gconstpointer element);
+
+/* the document @builder built, pretty, to @out */
+void tool_json_print (GString *out, JsonBuilder *builder);
+/* the object @add makes of @element, to @out */
+void tool_json_print_object (GString *out, ToolJsonElementFunc add, gconstpointer element);
+/* @elements as a JSON array of the objects @add makes; what is done of it
+ * goes to stdout while the rest is made */
+void tool_json_print_array (GString *out, GPtrArray *elements, ToolJsonElementFunc add);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ToolTable, tool_table_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ToolKeyValues, tool_key_values_free)
+
+G_END_DECLS
