@@ -1,5 +1,10 @@
 /* bsd-session-gate.c — at most N device sessions at once, one per device
  *
+ * First come, first served: a free slot goes to the longest waiter whose
+ * device is free, so a session asked for early (a recovery queued before a
+ * job, a terminal at the end of a long area) is never overtaken for ever by
+ * later ones; a waiter whose device is busy does not hold up the others.
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "config.h"
@@ -16,7 +21,13 @@ struct _BsdSessionGate
   guint open;
   guint peak;
   GHashTable *busy; /* device id → TRUE while a session is open */
+  GQueue waiting;   /* Waiter*, oldest first */
 };
+
+typedef struct
+{
+  guint device_id;
+} Waiter;
 
 G_DEFINE_FINAL_TYPE (BsdSessionGate, bsd_session_gate, G_TYPE_OBJECT)
 
@@ -77,6 +88,24 @@ bsd_session_gate_get_max (BsdSessionGate *self)
   return max;
 }
 
+/* with the lock held: may @waiter open its session now? */
+static gboolean
+may_open (BsdSessionGate *self, Waiter *waiter)
+{
+  if (self->open >= self->max_sessions
+      || g_hash_table_contains (self->busy, GUINT_TO_POINTER (waiter->device_id)))
+    return FALSE;
+  /* an older waiter that could open goes first */
+  for (GList *l = self->waiting.head; l != NULL && l->data != waiter; l = l->next)
+    {
+      Waiter *older = l->data;
+
+      if (!g_hash_table_contains (self->busy, GUINT_TO_POINTER (older->device_id)))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static void
 wake_waiters (GCancellable *cancellable, gpointer user_data)
 {
@@ -96,6 +125,7 @@ bsd_session_gate_acquire (BsdSessionGate *self,
 {
   gulong handler = 0;
   gboolean cancelled = FALSE;
+  Waiter waiter = { device_id };
 
   g_return_val_if_fail (BSD_IS_SESSION_GATE (self), FALSE);
 
@@ -103,6 +133,7 @@ bsd_session_gate_acquire (BsdSessionGate *self,
     handler = g_cancellable_connect (cancellable, G_CALLBACK (wake_waiters), self, NULL);
 
   g_mutex_lock (&self->lock);
+  g_queue_push_tail (&self->waiting, &waiter);
   for (;;)
     {
       if (g_cancellable_is_cancelled (cancellable))
@@ -110,11 +141,14 @@ bsd_session_gate_acquire (BsdSessionGate *self,
           cancelled = TRUE;
           break;
         }
-      if (self->open < self->max_sessions
-          && !g_hash_table_contains (self->busy, GUINT_TO_POINTER (device_id)))
+      if (may_open (self, &waiter))
         break;
       g_cond_wait (&self->changed, &self->lock);
     }
+  g_queue_remove (&self->waiting, &waiter);
+  /* the next in line may be able to go: a cancelled waiter held it up,
+   * or a slot is still free for another device */
+  g_cond_broadcast (&self->changed);
   if (!cancelled)
     {
       g_hash_table_add (self->busy, GUINT_TO_POINTER (device_id));
@@ -169,4 +203,15 @@ bsd_session_gate_get_peak (BsdSessionGate *self)
   peak = self->peak;
   g_mutex_unlock (&self->lock);
   return peak;
+}
+
+guint
+bsd_session_gate_get_waiting (BsdSessionGate *self)
+{
+  guint waiting;
+
+  g_mutex_lock (&self->lock);
+  waiting = self->waiting.length;
+  g_mutex_unlock (&self->lock);
+  return waiting;
 }

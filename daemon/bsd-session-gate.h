@@ -22,8 +22,9 @@ BsdSessionGate *bsd_session_gate_new (guint max_sessions);
 void bsd_session_gate_set_max (BsdSessionGate *self, guint max_sessions);
 guint bsd_session_gate_get_max (BsdSessionGate *self);
 
-/* blocks until a slot is free and @device_id has no session; returns
- * FALSE with G_IO_ERROR_CANCELLED when @cancellable fires first */
+/* blocks until a slot is free, @device_id has no session and no older
+ * waiter whose device is free is still waiting (first come, first served);
+ * returns FALSE with G_IO_ERROR_CANCELLED when @cancellable fires first */
 gboolean bsd_session_gate_acquire (BsdSessionGate *self,
                                    guint device_id,
                                    GCancellable *cancellable,
@@ -33,5 +34,6 @@ void bsd_session_gate_release (BsdSessionGate *self, guint device_id);
 /* for tests and statistics */
 guint bsd_session_gate_get_open (BsdSessionGate *self);
 guint bsd_session_gate_get_peak (BsdSessionGate *self);
+guint bsd_session_gate_get_waiting (BsdSessionGate *self);
 
 G_END_DECLS

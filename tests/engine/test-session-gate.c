@@ -127,6 +127,79 @@ test_raise_cap_wakes_waiters (void)
   bsd_session_gate_release (gate, 3);
 }
 
+typedef struct
+{
+  BsdSessionGate *gate;
+  guint device;
+  GAsyncQueue *order; /* device ids, in the order their sessions opened */
+} Waiting;
+
+static gpointer
+wait_and_record (gpointer data)
+{
+  Waiting *w = data;
+
+  g_assert_true (bsd_session_gate_acquire (w->gate, w->device, NULL, NULL));
+  g_async_queue_push (w->order, GUINT_TO_POINTER (w->device));
+  bsd_session_gate_release (w->gate, w->device);
+  return NULL;
+}
+
+static void
+wait_until_waiting (BsdSessionGate *gate, guint n)
+{
+  while (bsd_session_gate_get_waiting (gate) < n)
+    g_usleep (1000);
+}
+
+/* a freed slot goes to the longest waiter: a worker that asked early is
+ * never overtaken by later ones (with a plain broadcast any may win) */
+static void
+test_first_come_first_served (void)
+{
+  g_autoptr (BsdSessionGate) gate = bsd_session_gate_new (1);
+  g_autoptr (GAsyncQueue) order = g_async_queue_new ();
+  Waiting waiting[6];
+  GThread *threads[6];
+  guint i;
+
+  g_assert_true (bsd_session_gate_acquire (gate, 100, NULL, NULL));
+  for (i = 0; i < G_N_ELEMENTS (waiting); i++)
+    {
+      waiting[i] = (Waiting){ gate, i + 1, order };
+      threads[i] = g_thread_new ("waiting", wait_and_record, &waiting[i]);
+      wait_until_waiting (gate, i + 1);
+    }
+  bsd_session_gate_release (gate, 100);
+  for (i = 0; i < G_N_ELEMENTS (waiting); i++)
+    g_assert_cmpuint (GPOINTER_TO_UINT (g_async_queue_pop (order)), ==, i + 1);
+  for (i = 0; i < G_N_ELEMENTS (threads); i++)
+    g_thread_join (threads[i]);
+  g_assert_cmpuint (bsd_session_gate_get_waiting (gate), ==, 0);
+  g_assert_cmpuint (bsd_session_gate_get_open (gate), ==, 0);
+}
+
+/* a waiter whose device is busy does not hold up a free slot for others */
+static void
+test_busy_device_does_not_block (void)
+{
+  g_autoptr (BsdSessionGate) gate = bsd_session_gate_new (2);
+  g_autoptr (GAsyncQueue) order = g_async_queue_new ();
+  Waiting same = { gate, 1, order };
+  GThread *thread;
+
+  g_assert_true (bsd_session_gate_acquire (gate, 1, NULL, NULL));
+  thread = g_thread_new ("same-device", wait_and_record, &same);
+  wait_until_waiting (gate, 1);
+  /* device 1 waits for itself; device 2 takes the second slot at once */
+  g_assert_true (bsd_session_gate_acquire (gate, 2, NULL, NULL));
+  g_assert_cmpuint (bsd_session_gate_get_open (gate), ==, 2);
+  bsd_session_gate_release (gate, 2);
+  bsd_session_gate_release (gate, 1);
+  g_assert_cmpuint (GPOINTER_TO_UINT (g_async_queue_pop (order)), ==, 1);
+  g_thread_join (thread);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -134,5 +207,7 @@ main (int argc, char **argv)
   g_test_add_func ("/session-gate/cap-and-exclusion", test_cap_and_exclusion);
   g_test_add_func ("/session-gate/cancel", test_cancel_while_waiting);
   g_test_add_func ("/session-gate/raise-cap", test_raise_cap_wakes_waiters);
+  g_test_add_func ("/session-gate/first-come-first-served", test_first_come_first_served);
+  g_test_add_func ("/session-gate/busy-device-does-not-block", test_busy_device_does_not_block);
   return g_test_run ();
 }
