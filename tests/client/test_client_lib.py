@@ -3,7 +3,7 @@
 against a private system bus with the polkit mock and simulated terminals;
 the C test starts and stops biosyncd itself (it checks the restart).
 
-Environment (tests/client-lib/meson.build): BIOSYNC_TEST_CLIENT_LIB (the C
+Environment (tests/client/meson.build): BIOSYNC_TEST_CLIENT_LIB (the C
 test), BIOSYNC_DAEMON, BIOSYNC_SIM, BIOSYNC_BUSCONFIG, BIOSYNC_SOURCE_ROOT.
 
 SPDX-License-Identifier: GPL-3.0-or-later
@@ -23,7 +23,7 @@ def run_case(env, case):
     sim = env.seed_sim()
     ports = ",".join("%s=%d" % (n, sim.port(n)) for n in ("A", "B", "C"))
     binary = os.environ.get("BIOSYNC_TEST_CLIENT_LIB") or os.path.join(
-        SRC, "build", "tests", "client-lib", "test-client-lib")
+        SRC, "build", "tests", "client", "test-client-lib")
     e = env.child_env({"BIOSYNC_BUS_ADDRESS": env.address, "BIOSYNC_DAEMON": env.daemon_path(),
                        "BIOSYNC_STATE_DIR": env.state_dir, "BIOSYNC_SIM_PORTS": ports,
                        "G_DEBUG": "fatal-criticals"})

@@ -2,7 +2,7 @@
 """test_biosyncctl.py [TEST] — every biosyncctl subcommand against biosyncd on
 a private system bus with the polkit mock and simulated terminals (issue 5 §4)
 
-Environment (tests/client-lib/meson.build): BIOSYNC_CTL, BIOSYNC_DAEMON,
+Environment (tests/client/meson.build): BIOSYNC_CTL, BIOSYNC_DAEMON,
 BIOSYNC_SIM, BIOSYNC_BUSCONFIG, BIOSYNC_SOURCE_ROOT.
 
 SPDX-License-Identifier: GPL-3.0-or-later
