@@ -572,7 +572,7 @@ device_in_use (BsdManager *self, guint device_id)
 {
   /* a running job may hold a session with it; its result would point
    * nowhere. Simple and safe: no removal while anything runs. */
-  return self->running->len > 0 && device_id != 0;
+  return bsd_job_queue_is_running (self->jobs) && device_id != 0;
 }
 
 static void
