@@ -179,5 +179,30 @@ def test_scheduled_after_coalescing(env):
     wait_for(scheduled, "the next scheduled log collection", timeout=30)
 
 
+def test_scheduled_cancelled_queued(env):
+    """a scheduled auto sync cancelled while it waits behind another writer ends the
+    scheduler's run: the schedule goes on (it used to stay busy for good)"""
+    sim = env.seed_sim()
+    env.start_daemon({"BIOSYNC_SCHEDULER_UNIT_MS": "300"})
+    env.add_seed_area(sim)
+    for name in "ABC":
+        sim.cmd("timing %s 150 0" % name)
+    manual = env.call("SyncAll")
+    env.set("SyncInterval", GLib.Variant("u", 1))
+
+    def scheduled():
+        return [x for x in env.call("ListJobs", "(u)", (0,)) if x["Kind"] == "auto-sync"]
+    first = wait_for(scheduled, "a scheduled auto sync", timeout=30)
+    check(first[0]["State"] == "queued", "it waits behind the user's SyncAll", first)
+    path = "%s/jobs/%d" % (harness.PATH, first[0]["Id"])
+    env.call("Cancel", path=path, iface=harness.JOB)
+    check(env.job_props(path)["State"] == "cancelled", "the queued auto sync is cancelled")
+    for name in "ABC":
+        sim.cmd("timing %s 0 0" % name)
+    j = env.wait_job(manual)
+    check(j["State"] == "succeeded", "the user's SyncAll succeeded", j["State"])
+    wait_for(lambda: len(scheduled()) >= 2, "the next scheduled auto sync", timeout=30)
+
+
 if __name__ == "__main__":
     sys.exit(harness.main(globals()))
