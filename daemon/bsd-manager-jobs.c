@@ -102,18 +102,8 @@ static void
 job_progress_cb (
     BsdJobQueue *queue, BsdJob *job, double fraction, const char *message, BsdManager *self)
 {
-  gint64 now = g_get_monotonic_time ();
-
   bs_dbus_manager_emit_job_progress (BS_DBUS_MANAGER (self), bsd_job_get_path (job), fraction,
                                      message);
-  /* device health changes after every contact: publish it while the job
-   * runs, once a second (every device object is compared property by
-   * property; the job's end publishes the final state at once) */
-  if (now - self->last_refresh > G_USEC_PER_SEC)
-    {
-      self->last_refresh = now;
-      bsd_manager_refresh_objects (self);
-    }
 }
 
 /* however the job ended: run, cancelled while queued, or by a shutdown */
@@ -131,7 +121,6 @@ job_finished_cb (BsdJobQueue *queue, BsdJob *job, BsdManager *self)
     bsd_scheduler_set_busy (self->scheduler, BSD_SCHEDULE_AUTO_SYNC, FALSE);
   if (g_object_get_data (G_OBJECT (job), "bsd-schedule-logs"))
     bsd_scheduler_set_busy (self->scheduler, BSD_SCHEDULE_LOGS, FALSE);
-  bsd_manager_refresh_objects (self);
   bsd_manager_maybe_shutdown_done (self);
 }
 

@@ -60,7 +60,6 @@ struct _BsdManager
   GMainContext *context;   /* the main thread's */
   GThreadPool *reader;     /* costly reads, one at a time, off the main thread */
   BsdStore *read_store;    /* the reader's own connection, opened on first use */
-  gint64 last_refresh;
 
   GSourceFunc shutdown_done;
   gpointer shutdown_data;
@@ -112,6 +111,7 @@ bsd_manager_check_device (BsdManager *self, GDBusMethodInvocation *invocation, g
 
 /* bsd-manager-objects.c: Device and Area objects */
 void bsd_manager_objects_init (BsdManager *self);
+void bsd_manager_objects_start (BsdManager *self);
 void bsd_manager_refresh_objects (BsdManager *self);
 void bsd_manager_forget_device_list (BsdManager *self);
 

@@ -590,6 +590,7 @@ bsd_manager_new (GDBusConnection *connection,
   self->engine = bsd_engine_new (store, self->gate);
   self->authority = bsd_authority_new ();
   bsd_manager_jobs_start (self);
+  bsd_manager_objects_start (self);
   self->scheduler = bsd_scheduler_new (scheduler_unit_ms);
   g_signal_connect (self->scheduler, "changed", G_CALLBACK (scheduler_changed_cb), self);
   g_signal_connect (self->scheduler, "due", G_CALLBACK (scheduler_due_cb), self);
