@@ -194,6 +194,9 @@ struct _RecoverItem
 /* bsd-engine.c: the run */
 void bsd_engine_set_status (DeviceCtx *dev, const char *status, const char *reason);
 void bsd_engine_progress (Run *run, const char *message);
+/* emit "device-changed" / "area-changed" (bsd-engine.c) */
+void bsd_engine_device_changed (BsdEngine *self, guint device_id);
+void bsd_engine_area_changed (BsdEngine *self, guint area_id);
 void bsd_engine_part_done (Run *run);
 BsdEndpoint *bsd_engine_endpoint (const BsdDevice *device, guint32 comm_key);
 void bsd_engine_keep_result_cb (GObject *source, GAsyncResult *result, gpointer user_data);

@@ -338,6 +338,7 @@ group_finish (Group *group)
             {
               device->health.last_sync = g_get_real_time ();
               bsd_store_update_device_health (store, device->id, &device->health, NULL);
+              bsd_engine_device_changed (run->engine, device->id);
             }
         }
     }
@@ -346,6 +347,7 @@ group_finish (Group *group)
       if (group->plan->primary_device_id)
         bsd_store_set_area_primary (store, group->area_id, group->plan->primary_device_id, NULL);
       bsd_store_set_area_last_sync (store, group->area_id, g_get_real_time (), NULL);
+      bsd_engine_area_changed (run->engine, group->area_id);
       log_area_sync (group);
     }
   /* applied devices collected theirs when their apply step ended */
@@ -640,6 +642,11 @@ bsd_engine_work_done (Work *work)
   else if (work->phase == PHASE_REPORT)
     bsd_engine_part_done (run);
   else
-    work_done_phase (work->dev, work->phase);
+    {
+      /* the worker's step and the main thread's after it may both have
+       * written the device's health or counts */
+      work_done_phase (work->dev, work->phase);
+      bsd_engine_device_changed (run->engine, work->dev->endpoint->device_id);
+    }
   g_object_unref (task);
 }

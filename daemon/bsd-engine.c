@@ -620,10 +620,37 @@ bsd_engine_finalize (GObject *object)
   G_OBJECT_CLASS (bsd_engine_parent_class)->finalize (object);
 }
 
+enum
+{
+  DEVICE_CHANGED,
+  AREA_CHANGED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+void
+bsd_engine_device_changed (BsdEngine *self, guint device_id)
+{
+  g_signal_emit (self, signals[DEVICE_CHANGED], 0, device_id);
+}
+
+void
+bsd_engine_area_changed (BsdEngine *self, guint area_id)
+{
+  g_signal_emit (self, signals[AREA_CHANGED], 0, area_id);
+}
+
 static void
 bsd_engine_class_init (BsdEngineClass *klass)
 {
   G_OBJECT_CLASS (klass)->finalize = bsd_engine_finalize;
+  signals[DEVICE_CHANGED]
+      = g_signal_new ("device-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                      NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
+  signals[AREA_CHANGED]
+      = g_signal_new ("area-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                      NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
 }
 
 static void

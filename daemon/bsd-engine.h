@@ -41,6 +41,10 @@ typedef void (*BsdProgressFunc) (gint64 job_id,
 #define BSD_TYPE_ENGINE (bsd_engine_get_type ())
 G_DECLARE_FINAL_TYPE (BsdEngine, bsd_engine, BSD, ENGINE, GObject)
 
+/* signals, on the main thread: "device-changed" (guint id) after the
+ * engine wrote a device's health or counts, "area-changed" (guint id)
+ * after it wrote an area's primary or last sync */
+
 /* @gate may be shared with other engines; the thread-default main context
  * at creation is where results and progress are delivered */
 BsdEngine *bsd_engine_new (BsdStore *store, BsdSessionGate *gate);

@@ -1,4 +1,4 @@
-/* bsd-manager-jobs.c — the manager's job queue: coalescing, per-user limits, Job objects
+/* bsd-manager-jobs.c — the manager's job methods, Job objects from the queue's signals
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -6,43 +6,20 @@
 
 #include "bsd-manager-private.h"
 
-#if HAVE_MALLOC_TRIM
-#include <malloc.h>
-#endif
 #include <string.h>
 
 /* ------------------------------------------------------------------ jobs */
 
-static void schedule_jobs (BsdManager *self);
-
-static gboolean
-is_reader (const BsdOperation *op)
-{
-  return op->kind == BSD_OP_PREVIEW || op->kind == BSD_OP_REFRESH_LOGS;
-}
-
 BsdJob *
 bsd_manager_find_pending (BsdManager *self, const BsdOperation *op)
 {
-  GList *l;
-  guint i;
-
-  for (l = self->queued.head; l; l = l->next)
-    if (bsd_operation_equal (bsd_job_get_operation (l->data), op))
-      return l->data;
-  for (i = 0; i < self->running->len; i++)
-    if (bsd_operation_equal (bsd_job_get_operation (self->running->pdata[i]), op))
-      return self->running->pdata[i];
-  return NULL;
+  return bsd_job_queue_find_pending (self->jobs, op);
 }
 
-static void
-export_job (BsdManager *self, BsdJob *job)
+BsdJob *
+bsd_manager_request_job (BsdManager *self, BsdOperation *op, GError **error)
 {
-  g_autoptr (BsDBusObjectSkeleton) object = bs_dbus_object_skeleton_new (bsd_job_get_path (job));
-
-  bs_dbus_object_skeleton_set_job (object, BS_DBUS_JOB (job));
-  g_dbus_object_manager_server_export (self->object_manager, G_DBUS_OBJECT_SKELETON (object));
+  return bsd_job_queue_request (self->jobs, op, error);
 }
 
 static void
@@ -73,172 +50,6 @@ bsd_manager_keep_job_reply (BsdManager *self, gint64 id, GVariant *reply)
   self->job_replies_size += size;
 }
 
-static void
-unexport_job (BsdManager *self, BsdJob *job)
-{
-  gint64 id = bsd_job_get_id (job);
-
-  g_dbus_object_manager_server_unexport (self->object_manager, bsd_job_get_path (job));
-  /* its Path is "/" from now on */
-  forget_job_reply (self, id);
-}
-
-void
-bsd_manager_retire_job (BsdManager *self, BsdJob *job)
-{
-  g_queue_push_tail (&self->finished, job);
-  while (g_queue_get_length (&self->finished) > FINISHED_EXPORTED)
-    {
-      BsdJob *old = g_queue_pop_head (&self->finished);
-
-      unexport_job (self, old);
-      g_object_unref (old);
-    }
-}
-
-void
-bsd_manager_maybe_shutdown_done (BsdManager *self)
-{
-  if (self->shutdown_done && self->running->len == 0 && g_queue_is_empty (&self->queued)
-      && self->recovering == NULL)
-    {
-      GSourceFunc done = self->shutdown_done;
-
-      self->shutdown_done = NULL;
-      done (self->shutdown_data);
-    }
-}
-
-static void
-progress_cb (gint64 job_id, double fraction, const char *message, gpointer user_data)
-{
-  BsdJob *job = user_data;
-  BsdManager *self = g_object_get_data (G_OBJECT (job), "bsd-manager");
-  gint64 now = g_get_monotonic_time ();
-
-  bsd_job_set_progress (job, fraction, message);
-  bs_dbus_manager_emit_job_progress (BS_DBUS_MANAGER (self), bsd_job_get_path (job), fraction,
-                                     message ? message : "");
-  /* device health changes after every contact: publish it while the job
-   * runs, once a second (every device object is compared property by
-   * property; the job's end publishes the final state at once) */
-  if (now - self->last_refresh > G_USEC_PER_SEC)
-    {
-      self->last_refresh = now;
-      bsd_manager_refresh_objects (self);
-    }
-}
-
-/* A job leaves freed memory in the allocator's per-thread arenas, which
- * glibc keeps; over a day of jobs the daemon's RSS would creep up to its
- * high-water mark. Hand the free pages back when the last job ends, and at
- * least once a minute while jobs keep running. */
-static void
-release_memory (BsdManager *self)
-{
-#if HAVE_MALLOC_TRIM
-  gint64 now = g_get_monotonic_time ();
-
-  if (self->running->len > 0 && now - self->last_trim < 60 * G_USEC_PER_SEC)
-    return;
-  self->last_trim = now;
-  malloc_trim (0);
-  g_debug ("returned free heap pages to the system in %.1f ms",
-           (g_get_monotonic_time () - now) / 1000.0);
-#endif
-}
-
-static void
-run_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
-{
-  BsdJob *job = user_data; /* owned by self->running */
-  BsdManager *self = g_object_get_data (G_OBJECT (job), "bsd-manager");
-  const BsdOperation *op = bsd_job_get_operation (job);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (BsdJobOutcome) outcome = bsd_engine_run_finish (BSD_ENGINE (source), res, &error);
-  g_autofree char *summary = NULL;
-  const char *report = NULL;
-  const char *state;
-
-  /* the Job object shows what the job's row holds */
-  if (outcome)
-    {
-      report = outcome->report_text;
-      state = outcome->state;
-      summary = bsd_job_text_sanitize (outcome->summary);
-    }
-  else
-    {
-      state = "failed";
-      summary = bsd_job_text_sanitize (error->message);
-    }
-  bsd_job_finish (job, state, summary, report);
-  bs_dbus_manager_emit_job_finished (BS_DBUS_MANAGER (self), bsd_job_get_path (job),
-                                     bsd_op_kind_to_string (op->kind), state, summary);
-  g_message ("job %" G_GINT64_FORMAT " (%s) %s: %s", bsd_job_get_id (job),
-             bsd_op_kind_to_string (op->kind), state, summary);
-
-  if (!is_reader (op))
-    self->writer_running = FALSE;
-  /* the scheduler's run, also when it joined a user's job */
-  if (g_object_get_data (G_OBJECT (job), "bsd-schedule-auto-sync"))
-    bsd_scheduler_set_busy (self->scheduler, BSD_SCHEDULE_AUTO_SYNC, FALSE);
-  if (g_object_get_data (G_OBJECT (job), "bsd-schedule-logs"))
-    bsd_scheduler_set_busy (self->scheduler, BSD_SCHEDULE_LOGS, FALSE);
-  {
-    guint index;
-
-    /* the running list's reference moves to the finished list */
-    if (g_ptr_array_find (self->running, job, &index))
-      g_ptr_array_steal_index_fast (self->running, index);
-  }
-  bsd_manager_retire_job (self, job);
-  bsd_manager_refresh_objects (self);
-  schedule_jobs (self);
-  release_memory (self);
-  bsd_manager_maybe_shutdown_done (self);
-  g_object_unref (self);
-}
-
-static void
-start_job (BsdManager *self, BsdJob *job)
-{
-  const BsdOperation *op = bsd_job_get_operation (job);
-
-  g_ptr_array_add (self->running, job);
-  if (!is_reader (op))
-    self->writer_running = TRUE;
-  bsd_job_set_running (job);
-  bs_dbus_manager_emit_job_started (BS_DBUS_MANAGER (self), bsd_job_get_path (job),
-                                    bsd_op_kind_to_string (op->kind),
-                                    bs_dbus_job_get_target (BS_DBUS_JOB (job)));
-  bsd_engine_run_async (self->engine, op, bsd_job_get_cancellable (job), progress_cb, job,
-                        run_done_cb, job);
-  g_object_ref (self); /* until run_done_cb */
-}
-
-/* readers (previews, log collection) run at once; writers one at a time,
- * in the order they were asked for */
-static void
-schedule_jobs (BsdManager *self)
-{
-  GList *l = self->queued.head;
-
-  while (l)
-    {
-      GList *next = l->next;
-      BsdJob *job = l->data;
-      const BsdOperation *op = bsd_job_get_operation (job);
-
-      if (is_reader (op) || !self->writer_running)
-        {
-          g_queue_delete_link (&self->queued, l);
-          start_job (self, job);
-        }
-      l = next;
-    }
-}
-
 static void cancel_authorized (BsdManager *self,
                                GDBusMethodInvocation *invocation,
                                const char *trigger,
@@ -264,86 +75,73 @@ cancel_authorized (BsdManager *self,
                    gpointer data)
 {
   BsdJob *job = data;
-  GList *link = g_queue_find (&self->queued, job);
 
-  if (link)
-    {
-      /* never started: nothing to stop, only to record */
-      g_queue_delete_link (&self->queued, link);
-      bsd_store_finish_job (self->store, bsd_job_get_id (job), "cancelled",
-                            "cancelled before it started", NULL, NULL);
-      bsd_job_finish (job, "cancelled", "cancelled before it started", NULL);
-      bs_dbus_manager_emit_job_finished (BS_DBUS_MANAGER (self), bsd_job_get_path (job),
-                                         bsd_op_kind_to_string (bsd_job_get_operation (job)->kind),
-                                         "cancelled", "cancelled before it started");
-      bsd_manager_retire_job (self, job);
-    }
-  else if (!bsd_job_is_finished (job))
-    g_cancellable_cancel (bsd_job_get_cancellable (job));
+  bsd_job_queue_cancel (self->jobs, job);
   bs_dbus_job_complete_cancel (BS_DBUS_JOB (job), invocation);
 }
 
-/* queued and running jobs user @uid asked for, through any connection */
-static guint
-count_pending (BsdManager *self, gint64 uid)
+static void
+job_added_cb (BsdJobQueue *queue, BsdJob *job, BsdManager *self)
 {
-  guint count = 0;
-  GList *l;
-  guint i;
+  g_autoptr (BsDBusObjectSkeleton) object = bs_dbus_object_skeleton_new (bsd_job_get_path (job));
 
-  for (l = self->queued.head; l; l = l->next)
-    count += bsd_job_get_operation (l->data)->requested_by_uid == uid;
-  for (i = 0; i < self->running->len; i++)
-    count += bsd_job_get_operation (self->running->pdata[i])->requested_by_uid == uid;
-  return count;
-}
-
-/* a job for @op (coalesced with an identical queued or running one); a
- * user's (@op->requested_by_uid) pending jobs are limited, the scheduler's
- * (-1) are not */
-/* whether a new job for @op may be queued now */
-static gboolean
-may_queue (BsdManager *self, const BsdOperation *op, GError **error)
-{
-  if (self->shutdown_done)
-    {
-      g_set_error (error, BS_ERROR, BS_ERROR_BUSY, "the service is shutting down");
-      return FALSE;
-    }
-  if (op->requested_by_uid >= 0
-      && count_pending (self, op->requested_by_uid) >= MAX_PENDING_JOBS_PER_UID)
-    {
-      g_set_error (error, BS_ERROR, BS_ERROR_BUSY,
-                   "too many pending jobs: at most %d queued or running per caller (a user, "
-                   "whatever connections it uses); wait for one to finish",
-                   MAX_PENDING_JOBS_PER_UID);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-BsdJob *
-bsd_manager_request_job (BsdManager *self, BsdOperation *op, GError **error)
-{
-  g_autofree char *target = bsd_operation_target (op);
-  BsdJob *job = bsd_manager_find_pending (self, op);
-
-  if (job)
-    return job;
-  if (!may_queue (self, op, error))
-    return NULL;
-  op->job_id
-      = bsd_store_create_job (self->store, bsd_op_kind_to_string (op->kind), target,
-                              op->trigger ? op->trigger : "scheduler", op->requested_by_uid, error);
-  if (op->job_id == 0)
-    return NULL;
-  job = bsd_job_new (op);
-  g_object_set_data (G_OBJECT (job), "bsd-manager", self);
   g_signal_connect_object (job, "handle-cancel", G_CALLBACK (handle_job_cancel), self, 0);
-  export_job (self, job);
-  g_queue_push_tail (&self->queued, job);
-  schedule_jobs (self);
-  return job;
+  bs_dbus_object_skeleton_set_job (object, BS_DBUS_JOB (job));
+  g_dbus_object_manager_server_export (self->object_manager, G_DBUS_OBJECT_SKELETON (object));
+}
+
+static void
+job_started_cb (BsdJobQueue *queue, BsdJob *job, BsdManager *self)
+{
+  bs_dbus_manager_emit_job_started (BS_DBUS_MANAGER (self), bsd_job_get_path (job),
+                                    bsd_op_kind_to_string (bsd_job_get_operation (job)->kind),
+                                    bs_dbus_job_get_target (BS_DBUS_JOB (job)));
+}
+
+static void
+job_progress_cb (
+    BsdJobQueue *queue, BsdJob *job, double fraction, const char *message, BsdManager *self)
+{
+  bs_dbus_manager_emit_job_progress (BS_DBUS_MANAGER (self), bsd_job_get_path (job), fraction,
+                                     message);
+}
+
+/* however the job ended: run, cancelled while queued, or by a shutdown */
+static void
+job_finished_cb (BsdJobQueue *queue, BsdJob *job, BsdManager *self)
+{
+  BsDBusJob *iface = BS_DBUS_JOB (job);
+
+  bs_dbus_manager_emit_job_finished (BS_DBUS_MANAGER (self), bsd_job_get_path (job),
+                                     bsd_op_kind_to_string (bsd_job_get_operation (job)->kind),
+                                     bs_dbus_job_get_state (iface),
+                                     bs_dbus_job_get_summary (iface));
+  /* the scheduler's run, also when it joined a user's job */
+  if (g_object_get_data (G_OBJECT (job), "bsd-schedule-auto-sync"))
+    bsd_scheduler_set_busy (self->scheduler, BSD_SCHEDULE_AUTO_SYNC, FALSE);
+  if (g_object_get_data (G_OBJECT (job), "bsd-schedule-logs"))
+    bsd_scheduler_set_busy (self->scheduler, BSD_SCHEDULE_LOGS, FALSE);
+  bsd_manager_maybe_shutdown_done (self);
+}
+
+static void
+job_retired_cb (BsdJobQueue *queue, BsdJob *job, BsdManager *self)
+{
+  g_dbus_object_manager_server_unexport (self->object_manager, bsd_job_get_path (job));
+  /* its Path is "/" from now on */
+  forget_job_reply (self, bsd_job_get_id (job));
+}
+
+void
+bsd_manager_maybe_shutdown_done (BsdManager *self)
+{
+  if (self->shutdown_done && bsd_job_queue_is_idle (self->jobs) && self->recovering == NULL)
+    {
+      GSourceFunc done = self->shutdown_done;
+
+      self->shutdown_done = NULL;
+      done (self->shutdown_data);
+    }
 }
 
 static void
@@ -364,7 +162,8 @@ job_authorized (BsdManager *self,
    * never does): syncs before it already remove the PIN. Refused
    * requests record nothing. */
   if (op->kind == BSD_OP_DELETE_USER
-      && ((bsd_manager_find_pending (self, op) == NULL && !may_queue (self, op, &error))
+      && ((bsd_manager_find_pending (self, op) == NULL
+           && !bsd_job_queue_may_queue (self->jobs, op, &error))
           || !bsd_store_add_tombstone (self->store, op->pin, op->trigger, &error)))
     {
       bsd_error_return (invocation, error);
@@ -515,6 +314,18 @@ bsd_manager_connect_object_jobs (BsdManager *self, gpointer object)
 {
   /* the manager outlives its objects */
   g_signal_connect (object, "start-job", G_CALLBACK (object_start_job_cb), self);
+}
+
+/* the queue's jobs become Job objects; its signals become the Manager's */
+void
+bsd_manager_jobs_start (BsdManager *self)
+{
+  self->jobs = bsd_job_queue_new (self->store, self->engine);
+  g_signal_connect (self->jobs, "job-added", G_CALLBACK (job_added_cb), self);
+  g_signal_connect (self->jobs, "job-started", G_CALLBACK (job_started_cb), self);
+  g_signal_connect (self->jobs, "job-progress", G_CALLBACK (job_progress_cb), self);
+  g_signal_connect (self->jobs, "job-finished", G_CALLBACK (job_finished_cb), self);
+  g_signal_connect (self->jobs, "job-retired", G_CALLBACK (job_retired_cb), self);
 }
 
 void

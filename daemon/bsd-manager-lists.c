@@ -452,28 +452,10 @@ handle_list_areas (BsDBusManager *iface, GDBusMethodInvocation *invocation)
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-static BsdJob *
-exported_job (BsdManager *self, gint64 id)
-{
-  GList *l;
-  guint i;
-
-  for (i = 0; i < self->running->len; i++)
-    if (bsd_job_get_id (self->running->pdata[i]) == id)
-      return self->running->pdata[i];
-  for (l = self->queued.head; l; l = l->next)
-    if (bsd_job_get_id (l->data) == id)
-      return l->data;
-  for (l = self->finished.head; l; l = l->next)
-    if (bsd_job_get_id (l->data) == id)
-      return l->data;
-  return NULL;
-}
-
 static void
 add_job_entries (BsdManager *self, GVariantBuilder *b, const BsdJobRecord *job)
 {
-  BsdJob *exported = exported_job (self, job->id);
+  BsdJob *exported = bsd_job_queue_lookup (self->jobs, job->id);
 
   g_variant_builder_add (b, "{sv}", "Id", g_variant_new_uint64 ((guint64)job->id));
   g_variant_builder_add (b, "{sv}", "Kind", g_variant_new_string (job->kind ? job->kind : ""));

@@ -136,6 +136,29 @@ bsd_manager_refresh_objects (BsdManager *self)
   refresh_areas (self);
 }
 
+/* the engine wrote one device's health or counts: that object only */
+static void
+device_changed_cb (BsdEngine *engine, guint device_id, BsdManager *self)
+{
+  BsDBusObjectSkeleton *object = g_hash_table_lookup (self->devices, GUINT_TO_POINTER (device_id));
+  g_autoptr (BsdDevice) device = NULL;
+  g_autoptr (BsDBusDevice) iface = NULL;
+
+  if (object == NULL)
+    return; /* removed meanwhile */
+  device = bsd_store_get_device (self->store, device_id, NULL);
+  if (device == NULL)
+    return;
+  iface = bs_dbus_object_get_device (BS_DBUS_OBJECT (object));
+  bsd_device_object_update (BSD_DEVICE_OBJECT (iface), device);
+}
+
+static void
+area_changed_cb (BsdEngine *engine, guint area_id, BsdManager *self)
+{
+  refresh_areas (self);
+}
+
 /* --------------------------------------------------- areas and devices */
 
 typedef struct
@@ -572,7 +595,7 @@ device_in_use (BsdManager *self, guint device_id)
 {
   /* a running job may hold a session with it; its result would point
    * nowhere. Simple and safe: no removal while anything runs. */
-  return self->running->len > 0 && device_id != 0;
+  return bsd_job_queue_is_running (self->jobs) && device_id != 0;
 }
 
 static void
@@ -612,6 +635,14 @@ handle_remove_device (BsDBusManager *iface, GDBusMethodInvocation *invocation, g
   bsd_manager_authorize (self, invocation, remove_device_authorized, GUINT_TO_POINTER (device_id),
                          NULL);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* the engine says what it changed: no polling */
+void
+bsd_manager_objects_start (BsdManager *self)
+{
+  g_signal_connect_object (self->engine, "device-changed", G_CALLBACK (device_changed_cb), self, 0);
+  g_signal_connect_object (self->engine, "area-changed", G_CALLBACK (area_changed_cb), self, 0);
 }
 
 void

@@ -3,7 +3,8 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * bsd-manager.c: the object, authorization, settings, scheduler, life;
- * bsd-manager-jobs.c: the job queue; bsd-manager-objects.c: the Device
+ * bsd-manager-jobs.c: the methods that start jobs, Job objects from the
+ * queue (bsd-job-queue.c); bsd-manager-objects.c: the Device
  * and Area objects and their edits; bsd-manager-people.c: the roster's
  * methods; bsd-manager-lists.c: the lists and the export.
  */
@@ -14,14 +15,13 @@
 #include "bsd-authority.h"
 #include "bsd-engine.h"
 #include "bsd-error.h"
+#include "bsd-job-queue.h"
 #include "bsd-job.h"
 #include "bsd-policy.h"
 #include "bsd-scheduler.h"
 
 G_BEGIN_DECLS
 
-/* finished jobs stay exported this long (count), then live on in ListJobs */
-#define FINISHED_EXPORTED 50
 /* GetJob answers kept for finished jobs: so many, and so many bytes (a
  * report may be MBs, and any local user may ask for any job) */
 #define JOB_REPLIES_MAX 64
@@ -33,9 +33,8 @@ G_BEGIN_DECLS
  * far below the bus' message size limit and is built in milliseconds */
 #define LIST_PAGE_MAX 1000
 /* per-user limits: one user, however many connections it opens, cannot
- * flood the queue, polkit or the daemon's memory, nor hand us huge
- * dictionaries */
-#define MAX_PENDING_JOBS_PER_UID 8
+ * flood polkit or the daemon's memory, nor hand us huge dictionaries (the
+ * queue limits its jobs) */
 #define MAX_REQUESTS_PER_UID 32
 #define MAX_DICT_ENTRIES 32
 
@@ -56,16 +55,11 @@ struct _BsdManager
   GHashTable *job_replies; /* job id → GetJob's answer, for finished jobs */
   gsize job_replies_size;  /* their bytes */
   GHashTable *areas;       /* id → BsDBusObjectSkeleton* */
-  GQueue queued;           /* BsdJob*, owned */
-  GPtrArray *running;      /* BsdJob*, owned */
-  GQueue finished;         /* BsdJob*, owned, still exported */
+  BsdJobQueue *jobs;       /* every Job object it keeps is exported */
   GHashTable *requests;    /* uid → calls of that user waiting for polkit or the reader */
   GMainContext *context;   /* the main thread's */
   GThreadPool *reader;     /* costly reads, one at a time, off the main thread */
   BsdStore *read_store;    /* the reader's own connection, opened on first use */
-  gboolean writer_running;
-  gint64 last_refresh;
-  gint64 last_trim;
 
   GSourceFunc shutdown_done;
   gpointer shutdown_data;
@@ -101,14 +95,14 @@ void bsd_manager_authorize_cancel (BsdManager *self,
 void bsd_manager_caller_release (BsdManager *self, guint32 uid);
 void bsd_manager_maybe_shutdown_done (BsdManager *self);
 
-/* bsd-manager-jobs.c: the job queue */
+/* bsd-manager-jobs.c: the methods that start jobs, the queue's Job objects */
 void bsd_manager_jobs_init (BsdManager *self);
+void bsd_manager_jobs_start (BsdManager *self);
 void bsd_manager_connect_object_jobs (BsdManager *self, gpointer object);
 BsdJob *bsd_manager_find_pending (BsdManager *self, const BsdOperation *op);
 BsdJob *bsd_manager_request_job (BsdManager *self, BsdOperation *op, GError **error);
 void
 bsd_manager_ask_for_job (BsdManager *self, GDBusMethodInvocation *invocation, BsdOperation *op);
-void bsd_manager_retire_job (BsdManager *self, BsdJob *job);
 void bsd_manager_keep_job_reply (BsdManager *self, gint64 id, GVariant *reply);
 gboolean
 bsd_manager_check_area (BsdManager *self, GDBusMethodInvocation *invocation, guint area_id);
@@ -117,6 +111,7 @@ bsd_manager_check_device (BsdManager *self, GDBusMethodInvocation *invocation, g
 
 /* bsd-manager-objects.c: Device and Area objects */
 void bsd_manager_objects_init (BsdManager *self);
+void bsd_manager_objects_start (BsdManager *self);
 void bsd_manager_refresh_objects (BsdManager *self);
 void bsd_manager_forget_device_list (BsdManager *self);
 

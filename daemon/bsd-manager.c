@@ -517,23 +517,9 @@ bsd_manager_recover (BsdManager *self)
 void
 bsd_manager_shutdown (BsdManager *self, GSourceFunc done, gpointer user_data)
 {
-  guint i;
-
   self->shutdown_done = done;
   self->shutdown_data = user_data;
-  /* queued jobs never start; running ones stop at their next safe point,
-   * re-enable their devices and are recorded as cancelled */
-  while (!g_queue_is_empty (&self->queued))
-    {
-      BsdJob *job = g_queue_pop_head (&self->queued);
-
-      bsd_store_finish_job (self->store, bsd_job_get_id (job), "cancelled",
-                            "the service stopped before it started", NULL, NULL);
-      bsd_job_finish (job, "cancelled", "the service stopped before it started", NULL);
-      bsd_manager_retire_job (self, job);
-    }
-  for (i = 0; i < self->running->len; i++)
-    g_cancellable_cancel (bsd_job_get_cancellable (self->running->pdata[i]));
+  bsd_job_queue_shutdown (self->jobs);
   g_cancellable_cancel (self->recovering);
   bsd_manager_maybe_shutdown_done (self);
 }
@@ -550,9 +536,9 @@ bsd_manager_dispose (GObject *object)
   g_clear_pointer (&self->job_replies, g_hash_table_unref);
   bsd_manager_forget_device_list (self);
   g_clear_pointer (&self->areas, g_hash_table_unref);
-  g_queue_clear_full (&self->queued, g_object_unref);
-  g_queue_clear_full (&self->finished, g_object_unref);
-  g_clear_pointer (&self->running, g_ptr_array_unref);
+  if (self->jobs)
+    g_signal_handlers_disconnect_by_data (self->jobs, self);
+  g_clear_object (&self->jobs);
   bsd_manager_lists_dispose (self);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_pointer (&self->requests, g_hash_table_unref);
@@ -580,11 +566,8 @@ bsd_manager_init (BsdManager *self)
   self->job_replies = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
                                              (GDestroyNotify)g_variant_unref);
   self->areas = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_object_unref);
-  self->running = g_ptr_array_new_with_free_func (g_object_unref);
   self->requests = g_hash_table_new (g_direct_hash, g_direct_equal);
   self->context = g_main_context_ref_thread_default ();
-  g_queue_init (&self->queued);
-  g_queue_init (&self->finished);
   bsd_manager_jobs_init (self);
   bsd_manager_objects_init (self);
   bsd_manager_people_init (self);
@@ -606,6 +589,8 @@ bsd_manager_new (GDBusConnection *connection,
   self->gate = bsd_session_gate_new (max);
   self->engine = bsd_engine_new (store, self->gate);
   self->authority = bsd_authority_new ();
+  bsd_manager_jobs_start (self);
+  bsd_manager_objects_start (self);
   self->scheduler = bsd_scheduler_new (scheduler_unit_ms);
   g_signal_connect (self->scheduler, "changed", G_CALLBACK (scheduler_changed_cb), self);
   g_signal_connect (self->scheduler, "due", G_CALLBACK (scheduler_due_cb), self);

@@ -236,7 +236,7 @@ def test_export_fds(env):
     main_loop_answers(env, "at the end")
 
 
-CAP = 8  # MAX_PENDING_JOBS_PER_UID in daemon/bsd-manager.c
+CAP = 8  # BSD_JOB_QUEUE_MAX_PENDING_PER_UID in daemon/bsd-job-queue.h
 
 
 def test_job_limit_uid(env):

@@ -261,5 +261,29 @@ def test_seed_sync_all(env):
           "a second SyncAll adds and updates nothing", j2["Devices"])
 
 
+def test_device_health_live(env):
+    """a running job publishes a device's health as soon as the engine records it (not at
+    the job's end, not by polling), and its counts after the sync"""
+    sim = env.seed_sim()
+    env.start_daemon()
+    area, ids = env.add_seed_area(sim)
+    for name in "ABC":
+        sim.cmd("timing %s 60 0" % name)
+    paths = ["%s/devices/%d" % (PATH, i) for i in ids]
+    check(all(env.get("State", p, DEVICE) == "unknown" for p in paths), "no contact yet")
+    job = env.call("SyncAll")
+    wait_for(lambda: [p for p in paths if env.get("State", p, DEVICE) == "online"],
+             "a device to read online", timeout=60, step=0.05)
+    check(env.job_props(job)["State"] == "running", "while the job still runs")
+    j = env.wait_job(job)
+    check(j["State"] == "succeeded", "the SyncAll succeeded", j["State"])
+    for p in paths:
+        props = env.get_all(p, DEVICE)
+        check(props["State"] == "online" and props["SerialNumber"] != "" and props["LastSync"] > 0,
+              "%s: online, its serial and last sync published" % p, props)
+        check(props["Users"] == 110, "%s: its count after the sync (110 people)" % p,
+              props["Users"])
+
+
 if __name__ == "__main__":
     sys.exit(harness.main(globals()))

@@ -15,7 +15,7 @@ from harness import (ERR, JOB, MANAGER, NAME, PATH, PROPS, check, remote_error, 
                      wait_for)
 from harness import Gio, GLib  # noqa: E402
 
-CAP = 8  # MAX_PENDING_JOBS_PER_UID in daemon/bsd-manager.c
+CAP = 8  # BSD_JOB_QUEUE_MAX_PENDING_PER_UID in daemon/bsd-job-queue.h
 DBUS_ERR = "org.freedesktop.DBus.Error."
 
 

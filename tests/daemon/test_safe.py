@@ -157,26 +157,56 @@ def test_scheduler_catch_up(env):
           (nxt - last) / 1e6)
 
 
-def test_scheduled_after_coalescing(env):
-    """a scheduled log collection that joins a user's RefreshLogs still counts as the
-    scheduler's run: once that job ends the schedule goes on"""
+def start_slow_scheduled(env, method, interval):
+    """the seed area on slow terminals, a fast scheduler, the user's @method running, and
+    @interval set to one unit; returns (sim, the user's job)"""
     sim = env.seed_sim()
     env.start_daemon({"BIOSYNC_SCHEDULER_UNIT_MS": "300"})
     env.add_seed_area(sim)
     for name in "ABC":
         sim.cmd("timing %s 150 0" % name)
-    manual = env.call("RefreshLogs")
-    env.set("LogInterval", GLib.Variant("u", 1))
+    manual = env.call(method)
+    env.set(interval, GLib.Variant("u", 1))
+    return sim, manual
+
+
+def scheduled_jobs(env, kind):
+    return [x for x in env.call("ListJobs", "(u)", (0,))
+            if x["Kind"] == kind and x["Trigger"] == "scheduler"]
+
+
+def test_scheduled_after_coalescing(env):
+    """a scheduled log collection that joins a user's RefreshLogs still counts as the
+    scheduler's run: once that job ends the schedule goes on"""
+    sim, manual = start_slow_scheduled(env, "RefreshLogs", "LogInterval")
 
     def scheduled():
-        return [x for x in env.call("ListJobs", "(u)", (0,))
-                if x["Kind"] == "refresh-logs" and x["Trigger"] == "scheduler"]
+        return scheduled_jobs(env, "refresh-logs")
     j = env.wait_job(manual)
     check(j["State"] == "succeeded", "the user's RefreshLogs succeeded", j["State"])
     check(not scheduled(), "the scheduler's run joined it (no job of its own yet)", scheduled())
     for name in "ABC":
         sim.cmd("timing %s 0 0" % name)
     wait_for(scheduled, "the next scheduled log collection", timeout=30)
+
+
+def test_scheduled_cancelled_queued(env):
+    """a scheduled auto sync cancelled while it waits behind another writer ends the
+    scheduler's run: the schedule goes on (it used to stay busy for good)"""
+    sim, manual = start_slow_scheduled(env, "SyncAll", "SyncInterval")
+
+    def scheduled():
+        return scheduled_jobs(env, "auto-sync")
+    first = wait_for(scheduled, "a scheduled auto sync", timeout=30)
+    check(first[0]["State"] == "queued", "it waits behind the user's SyncAll", first)
+    path = "%s/jobs/%d" % (harness.PATH, first[0]["Id"])
+    env.call("Cancel", path=path, iface=harness.JOB)
+    check(env.job_props(path)["State"] == "cancelled", "the queued auto sync is cancelled")
+    for name in "ABC":
+        sim.cmd("timing %s 0 0" % name)
+    j = env.wait_job(manual)
+    check(j["State"] == "succeeded", "the user's SyncAll succeeded", j["State"])
+    wait_for(lambda: len(scheduled()) >= 2, "the next scheduled auto sync", timeout=30)
 
 
 if __name__ == "__main__":

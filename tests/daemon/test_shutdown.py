@@ -84,6 +84,27 @@ def test_sigterm_mid_sync(env):
         check(len(sim.pins(n)) == 110, "terminal %s holds the union" % n)
 
 
+def test_sigterm_queued(env):
+    """SIGTERM with a job still queued: it is recorded cancelled and, like every job
+    that ends, announced by JobFinished"""
+    sim, job, _ = start_slow_sync(env)
+    finished = env.subscribe("JobFinished", harness.MANAGER, harness.PATH)
+    queued = env.call("SyncTemplates")
+    check(env.job_props(queued)["State"] == "queued", "SyncTemplates waits behind SyncAll")
+    jid = env.job_id(queued)
+    rc = env.stop_daemon(signal.SIGTERM, timeout=60)
+    check(rc == 0, "biosyncd exits 0 on SIGTERM", rc)
+    sig = wait_for(lambda: [a for (_, _, a) in finished if a[0] == queued],
+                   "JobFinished for the queued job", timeout=10)
+    check(sig[0][1:] == ("sync-templates", "cancelled", "the service stopped before it started"),
+          "JobFinished(sync-templates, cancelled)", sig[0])
+    check(len(sig) == 1, "announced once", sig)
+    check(any(a[0] == job for (_, _, a) in finished), "the running job's JobFinished too")
+    env.start_daemon()
+    j = env.call("GetJob", "(t)", (jid,))
+    check(j["State"] == "cancelled", "the queued job is recorded cancelled", j["State"])
+
+
 def recorded_disabled(env):
     with sqlite3.connect("file:%s?mode=ro" % db_path(env), uri=True) as db:
         return {r[0] for r in db.execute("SELECT device_id FROM disabled_devices")}

@@ -121,11 +121,61 @@ test_seed_second_sync_is_cheap (void)
   }
 }
 
+/* what the store held for a device when the engine said it changed */
+typedef struct
+{
+  BsdStore *store;
+  GHashTable *users; /* device id → users at its latest device-changed */
+  guint area_changes;
+} Changes;
+
+static void
+device_changed_cb (BsdEngine *engine, guint device_id, Changes *changes)
+{
+  g_autoptr (BsdDevice) device = bsd_store_get_device (changes->store, device_id, NULL);
+
+  g_assert_nonnull (device);
+  g_hash_table_insert (changes->users, GUINT_TO_POINTER (device_id),
+                       GUINT_TO_POINTER (device->health.users));
+}
+
+static void
+area_changed_cb (BsdEngine *engine, guint area_id, Changes *changes)
+{
+  changes->area_changes++;
+}
+
+/* the engine announces every device whose health it wrote, after the last
+ * write (the manager refreshes that one object from it, and polls nothing) */
+static void
+test_seed_changed_signals (void)
+{
+  g_autofree char *json = engine_fixture_seed_json ();
+  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Seed", 2);
+  g_autoptr (GHashTable) users = g_hash_table_new (g_direct_hash, g_direct_equal);
+  Changes changes = { fx->store, users, 0 };
+  g_autoptr (BsdJobOutcome) outcome = NULL;
+  guint i;
+
+  g_signal_connect (fx->engine, "device-changed", G_CALLBACK (device_changed_cb), &changes);
+  g_signal_connect (fx->engine, "area-changed", G_CALLBACK (area_changed_cb), &changes);
+  outcome = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
+  g_assert_cmpstr (outcome->state, ==, "succeeded");
+  g_assert_cmpuint (g_hash_table_size (users), ==, 3);
+  for (i = 0; i < 3; i++)
+    g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (
+                          users, GUINT_TO_POINTER (engine_fixture_device_id (fx, i)))),
+                      ==, 110);
+  g_assert_cmpuint (changes.area_changes, ==, 1);
+  g_signal_handlers_disconnect_by_data (fx->engine, &changes);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/engine/seed/union", test_seed_union);
   g_test_add_func ("/engine/seed/second-sync-cheap", test_seed_second_sync_is_cheap);
+  g_test_add_func ("/engine/seed/changed-signals", test_seed_changed_signals);
   return g_test_run ();
 }

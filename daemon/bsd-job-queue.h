@@ -1,0 +1,52 @@
+/* bsd-job-queue.h — the job queue: coalescing, per-user limits, scheduling onto the engine
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The queue owns every job from its request to its retirement: it writes
+ * the rows of jobs that never reach the engine (queued, cancelled while
+ * queued, stopped by a shutdown), runs readers at once and writers one at
+ * a time in the order they were asked for, and keeps the last finished
+ * jobs. It knows no bus: the manager exports and unexports from its
+ * signals.
+ */
+#pragma once
+
+#include "bsd-engine.h"
+#include "bsd-job.h"
+
+G_BEGIN_DECLS
+
+/* finished jobs kept (and exported) this long (count) */
+#define BSD_JOB_QUEUE_FINISHED_KEPT 50
+/* one user, however many connections it opens, cannot flood the queue */
+#define BSD_JOB_QUEUE_MAX_PENDING_PER_UID 8
+
+#define BSD_TYPE_JOB_QUEUE (bsd_job_queue_get_type ())
+G_DECLARE_FINAL_TYPE (BsdJobQueue, bsd_job_queue, BSD, JOB_QUEUE, GObject)
+
+/* signals, all on the main thread, each with the BsdJob:
+ * "job-added" (before it may start), "job-started", "job-progress"
+ * (double fraction, const char *message), "job-finished" (once per job,
+ * however it ended: run, cancelled while queued or by a shutdown),
+ * "job-retired" (no longer kept) */
+BsdJobQueue *bsd_job_queue_new (BsdStore *store, BsdEngine *engine);
+
+/* a queued or running job doing what @op does */
+BsdJob *bsd_job_queue_find_pending (BsdJobQueue *self, const BsdOperation *op);
+/* whether a new job for @op may be queued now (per-user limit, shutdown) */
+gboolean bsd_job_queue_may_queue (BsdJobQueue *self, const BsdOperation *op, GError **error);
+/* the pending job for @op, or a new one (its row written, @op->job_id set);
+ * a user's (@op->requested_by_uid ≥ 0) pending jobs are limited, the
+ * scheduler's are not */
+BsdJob *bsd_job_queue_request (BsdJobQueue *self, BsdOperation *op, GError **error);
+/* a queued job is recorded cancelled at once; a running one stops at its
+ * next safe point; a finished one is left alone */
+void bsd_job_queue_cancel (BsdJobQueue *self, BsdJob *job);
+/* a queued, running or kept finished job */
+BsdJob *bsd_job_queue_lookup (BsdJobQueue *self, gint64 id);
+gboolean bsd_job_queue_is_running (BsdJobQueue *self);
+gboolean bsd_job_queue_is_idle (BsdJobQueue *self);
+/* refuses new jobs, records the queued ones cancelled, cancels the running */
+void bsd_job_queue_shutdown (BsdJobQueue *self);
+
+G_END_DECLS
