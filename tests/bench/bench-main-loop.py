@@ -66,15 +66,19 @@ print(worst * 1000.0, calls, flush=True)
 
 class Probe:
     """a separate process (no GIL shared with the caller) that reads Manager.Version every
-    5 ms; finish() returns the longest wait for an answer in ms"""
+    5 ms; finish() returns the longest wait for an answer in ms and sets wall, the seconds
+    from the probe's start"""
 
     def __init__(self, env):
         self.proc = subprocess.Popen(["/usr/bin/python3", "-c", PROBE, env.address],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self.proc.stdout.readline()
         self.calls = 0
+        self.wall = 0.0
+        self.t0 = time.monotonic()
 
     def finish(self):
+        self.wall = time.monotonic() - self.t0
         out, _ = self.proc.communicate("stop\n", timeout=600)
         worst, calls = out.split()
         self.calls = int(calls)
@@ -110,11 +114,10 @@ def area(args):
               % (args.devices, args.users, args.empty))
         for method, call_args in (("SyncArea", ("(u)", (area_id,))), ("BalanceDevices", (None, None))):
             probe = Probe(env)
-            t0 = time.monotonic()
             job = env.call(method, *call_args) if call_args[0] else env.call(method)
             result = env.wait_job(job, timeout=3600)
-            wall = time.monotonic() - t0
             worst = probe.finish()
+            wall = probe.wall
             print("  %-15s %-9s in %6.1f s; longest main-loop stall seen by a client: %7.1f ms"
                   " (%d probes)" % (method, result["State"], wall, worst, probe.calls))
         for phase, ms in sorted(longest_steps(env).items()):
@@ -149,23 +152,21 @@ def roster(args):
                  ("limit 0", ("", 0, 0)), ("filter", ("son 6", 0, 0))]
         for what, call_args in cases:
             probe = Probe(env)
-            t0 = time.monotonic()
             users = env.call("ListUsers", "(suu)", call_args, timeout=600000)
-            wall = time.monotonic() - t0
             worst = probe.finish()
+            wall = probe.wall
             print("  ListUsers %-10s %-22r %5d entries in %7.1f ms; longest main-loop stall %7.1f ms"
                   % (what, call_args, len(users), wall * 1000.0, worst))
         # a whole roster, page by page, as a client reads it
         probe = Probe(env)
-        t0 = time.monotonic()
         total = 0
         while True:
             page = env.call("ListUsers", "(suu)", ("", total, 1000), timeout=600000)
             total += len(page)
             if len(page) < 1000:
                 break
-        wall = time.monotonic() - t0
         worst = probe.finish()
+        wall = probe.wall
         print("  the whole roster in pages of 1000: %d entries in %.1f s; longest stall %.1f ms"
               % (total, wall, worst))
         return 0
@@ -203,18 +204,16 @@ def tombstones(args):
         print("tombstones: %d deleted PINs, %d terminals configured (each deletion pending on 2)"
               % (n_tomb, n_sites))
         probe = Probe(env)
-        t0 = time.monotonic()
         reply = env.conn.call_sync(NAME, PATH, MANAGER, "ListTombstones", None, None,
                                    Gio.DBusCallFlags.NONE, 600000, None)
-        wall = time.monotonic() - t0
         worst = probe.finish()
+        wall = probe.wall
         size = reply.get_size()
         first = range(reply.get_child_value(0).n_children())
         print("  ListTombstones()            %6d entries (%7.1f KiB) in %8.1f ms;"
               " longest main-loop stall %7.1f ms" % (len(first), size / 1024.0, wall * 1000.0, worst))
         try:
             probe = Probe(env)
-            t0 = time.monotonic()
             total = 0
             while True:
                 # not unpacked: Python would take longer than the daemon
@@ -225,18 +224,17 @@ def tombstones(args):
                 total += n
                 if n < 1000:
                     break
-            wall = time.monotonic() - t0
             worst = probe.finish()
+            wall = probe.wall
             print("  every deletion, 1000 a page %6d entries in %8.1f ms; longest stall %7.1f ms"
                   % (total, wall * 1000.0, worst))
         except GLib.Error as e:
             probe.finish()
             print("  (no paged ListTombstones: %s)" % e.message)
         probe = Probe(env)
-        t0 = time.monotonic()
         result = env.wait_job(env.call("SyncDevice", "(u)", (live,)), timeout=3600)
-        wall = time.monotonic() - t0
         worst = probe.finish()
+        wall = probe.wall
         print("  SyncDevice (plan with %d deletions) %-9s in %7.1f ms; longest stall %7.1f ms"
               % (n_tomb, result["State"], wall * 1000.0, worst))
         return 0
