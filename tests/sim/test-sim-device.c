@@ -163,6 +163,14 @@ raw_request (Raw *raw, guint16 command, const void *payload, gsize len, Reply *r
   g_assert_cmpuint (reply->h.reply_id, ==, raw->rid);
 }
 
+/* a request the device must accept */
+static void
+raw_request_ok (Raw *raw, guint16 command, const void *payload, gsize len, Reply *reply)
+{
+  raw_request (raw, command, payload, len, reply);
+  g_assert_cmpuint (reply->h.command, ==, ZK_ACK_OK);
+}
+
 static void
 raw_connect (Raw *raw, guint16 expect)
 {
@@ -202,8 +210,7 @@ make_user (guint16 uid, const char *user_id, guint8 out[72])
 static void
 test_session_rules (void)
 {
-  g_autofree char *json = test_sim_fixture_simple ("A", 3, 1, 5);
-  g_autoptr (TestSim) sim = test_sim_new (json);
+  g_autoptr (TestSim) sim = test_sim_new_simple ("A", 3, 1, 5);
   g_autoptr (Raw) raw = raw_new (test_sim_tcp_port (sim, 0), FALSE);
   g_auto (Reply) r = { 0 };
 
@@ -217,8 +224,7 @@ test_session_rules (void)
   assert_silence (raw);
 
   raw->rid = 4;
-  raw_request (raw, ZK_CMD_GET_VERSION, NULL, 0, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
+  raw_request_ok (raw, ZK_CMD_GET_VERSION, NULL, 0, &r);
   g_assert_cmpstr ((const char *)r.payload, ==, "Ver 6.60 Apr 26 2016");
   /* lower reply id → silence */
   raw_send_full (raw, ZK_CMD_GET_VERSION, raw->session, 3, NULL, 0, FALSE);
@@ -233,8 +239,7 @@ test_session_rules (void)
   g_assert_cmpuint (r.h.command, ==, ZK_ACK_UNKNOWN);
 
   /* options: with and without trailing NUL, unknown → ACK_ERROR */
-  raw_request (raw, ZK_CMD_OPTIONS_RRQ, "~ZKFPVersion", 12, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
+  raw_request_ok (raw, ZK_CMD_OPTIONS_RRQ, "~ZKFPVersion", 12, &r);
   g_assert_cmpstr ((const char *)r.payload, ==, "~ZKFPVersion=10");
   raw_request (raw, ZK_CMD_OPTIONS_RRQ, "FaceFunOn", 10, &r);
   g_assert_cmpstr ((const char *)r.payload, ==, "FaceFunOn=1");
@@ -254,8 +259,7 @@ test_session_rules (void)
     ZkTime when = { 2024, 5, 6, 7, 8, 9 };
 
     zk_write_u32 (t, zk_time_encode (&when));
-    raw_request (raw, ZK_CMD_SET_TIME, t, sizeof t, &r);
-    g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
+    raw_request_ok (raw, ZK_CMD_SET_TIME, t, sizeof t, &r);
     raw_request (raw, ZK_CMD_GET_TIME, NULL, 0, &r);
     g_assert_cmpuint (r.len, ==, 4);
     /* within a few seconds of what was set */
@@ -270,8 +274,7 @@ test_session_rules (void)
     raw_request (raw, ZK_CMD_DISABLEDEVICE, secs, 4, &r);
     g_assert_cmpint (test_sim_stat (sim, 0, "disabled"), ==, 1);
   }
-  raw_request (raw, ZK_CMD_EXIT, NULL, 0, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
+  raw_request_ok (raw, ZK_CMD_EXIT, NULL, 0, &r);
   /* EXIT of the last session re-enabled it */
   g_assert_cmpint (test_sim_stat (sim, 0, "disabled"), ==, 0);
   g_assert_cmpint (test_sim_stat (sim, 0, "re_enables"), ==, 1);
@@ -280,16 +283,14 @@ test_session_rules (void)
 static void
 test_cached_reply (void)
 {
-  g_autofree char *json = test_sim_fixture_simple ("A", 3, 0, 0);
-  g_autoptr (TestSim) sim = test_sim_new (json);
+  g_autoptr (TestSim) sim = test_sim_new_simple ("A", 3, 0, 0);
   g_autoptr (Raw) raw = raw_new (test_sim_tcp_port (sim, 0), FALSE);
   g_auto (Reply) r = { 0 };
   guint8 uid[2];
 
   raw_connect (raw, ZK_ACK_OK);
   zk_write_u16 (uid, 2);
-  raw_request (raw, ZK_CMD_DELETE_USER, uid, 2, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
+  raw_request_ok (raw, ZK_CMD_DELETE_USER, uid, 2, &r);
   g_assert_cmpuint (test_sim_count (sim, 0, "users"), ==, 2);
   test_sim_do (sim, "enroll A 2 2 Back Again");
   g_assert_cmpuint (test_sim_count (sim, 0, "users"), ==, 3);
@@ -313,8 +314,7 @@ static void
 check_auth (guint32 key)
 {
   TestSimDeviceSpec spec = { .name = "K", .users = 1, .comm_key = key };
-  g_autofree char *json = test_sim_fixture (&spec, 1);
-  g_autoptr (TestSim) sim = test_sim_new (json);
+  g_autoptr (TestSim) sim = test_sim_new_specs (&spec, 1);
   g_autoptr (Raw) raw = raw_new (test_sim_tcp_port (sim, 0), FALSE);
   g_auto (Reply) r = { 0 };
   guint8 auth[4];
@@ -327,10 +327,8 @@ check_auth (guint32 key)
   raw_request (raw, ZK_CMD_AUTH, auth, 4, &r);
   g_assert_cmpuint (r.h.command, ==, ZK_ACK_UNAUTH);
   zk_commkey_make (key, raw->session, 50, auth);
-  raw_request (raw, ZK_CMD_AUTH, auth, 4, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
-  raw_request (raw, ZK_CMD_GET_VERSION, NULL, 0, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
+  raw_request_ok (raw, ZK_CMD_AUTH, auth, 4, &r);
+  raw_request_ok (raw, ZK_CMD_GET_VERSION, NULL, 0, &r);
 }
 
 static void
@@ -355,8 +353,7 @@ test_bulk_read (void)
     { .name = "seven", .users = 7 },
     { .name = "seventy", .users = 70 },
   };
-  g_autofree char *json = test_sim_fixture (specs, 2);
-  g_autoptr (TestSim) sim = test_sim_new (json);
+  g_autoptr (TestSim) sim = test_sim_new_specs (specs, 2);
   g_autoptr (Raw) small = raw_new (test_sim_tcp_port (sim, 0), FALSE);
   g_autoptr (Raw) big = raw_new (test_sim_tcp_port (sim, 1), FALSE);
   g_auto (Reply) r = { 0 };
@@ -418,8 +415,7 @@ test_bulk_read (void)
 static void
 test_upload_sequence (void)
 {
-  g_autofree char *json = test_sim_fixture_simple ("A", 2, 0, 0);
-  g_autoptr (TestSim) sim = test_sim_new (json);
+  g_autoptr (TestSim) sim = test_sim_new_simple ("A", 2, 0, 0);
   g_autoptr (Raw) raw = raw_new (test_sim_tcp_port (sim, 0), FALSE);
   g_auto (Reply) r = { 0 };
   g_autoptr (GRand) rand = g_rand_new_with_seed (7);
@@ -430,18 +426,15 @@ test_upload_sequence (void)
 
   raw_connect (raw, ZK_ACK_OK);
   zk_write_u32 (word, (guint32)size);
-  raw_request (raw, ZK_CMD_PREPARE_DATA, word, 4, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
-  raw_request (raw, ZK_CMD_DATA, data, 400, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
+  raw_request_ok (raw, ZK_CMD_PREPARE_DATA, word, 4, &r);
+  raw_request_ok (raw, ZK_CMD_DATA, data, 400, &r);
   /* skipping a reply id is refused */
   raw->rid++;
   raw_request (raw, ZK_CMD_DATA, data + 400, size - 400, &r);
   g_assert_cmpuint (r.h.command, ==, ZK_ACK_ERROR);
   /* the refused slice did not move "last": last + 1 still works */
   raw->rid -= 2;
-  raw_request (raw, ZK_CMD_DATA, data + 400, size - 400, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
+  raw_request_ok (raw, ZK_CMD_DATA, data + 400, size - 400, &r);
   /* more than announced overflows */
   raw_request (raw, ZK_CMD_DATA, data, 1, &r);
   g_assert_cmpuint (r.h.command, ==, ZK_ACK_ERROR);
@@ -453,12 +446,10 @@ test_upload_sequence (void)
   word[2] = 3;
   word[3] = 1;
   zk_write_u16 (word + 4, (guint16)size);
-  raw_request (raw, ZK_CMD_USERTEMP_EX_WRQ, word, 6, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
+  raw_request_ok (raw, ZK_CMD_USERTEMP_EX_WRQ, word, 6, &r);
   g_assert_cmpuint (test_sim_count (sim, 0, "fingers"), ==, 1);
   /* v10 overwrites */
-  raw_request (raw, ZK_CMD_USERTEMP_EX_WRQ, word, 6, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
+  raw_request_ok (raw, ZK_CMD_USERTEMP_EX_WRQ, word, 6, &r);
   /* to a user that does not exist: refused */
   zk_write_u16 (word, 99);
   raw_request (raw, ZK_CMD_USERTEMP_EX_WRQ, word, 6, &r);
@@ -482,12 +473,10 @@ test_upload_sequence (void)
     guint8 del[25] = { '1' };
 
     del[24] = ZK_FID_ALL;
-    raw_request (raw, ZK_CMD_SSRDELETE_USERTEMP, del, sizeof del, &r);
-    g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
+    raw_request_ok (raw, ZK_CMD_SSRDELETE_USERTEMP, del, sizeof del, &r);
     g_assert_cmpuint (test_sim_count (sim, 0, "fingers"), ==, 0);
     /* nothing left: still ACK_OK, 2 in the session field */
-    raw_request (raw, ZK_CMD_SSRDELETE_USERTEMP, del, sizeof del, &r);
-    g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
+    raw_request_ok (raw, ZK_CMD_SSRDELETE_USERTEMP, del, sizeof del, &r);
     g_assert_cmpuint (r.h.session_id, ==, 2);
   }
 }
@@ -496,8 +485,7 @@ static void
 test_user_rules (void)
 {
   TestSimDeviceSpec spec = { .name = "A", .users = 3, .extra = "\"capacity\":{\"users\":4}" };
-  g_autofree char *json = test_sim_fixture (&spec, 1);
-  g_autoptr (TestSim) sim = test_sim_new (json);
+  g_autoptr (TestSim) sim = test_sim_new_specs (&spec, 1);
   g_autoptr (Raw) raw = raw_new (test_sim_tcp_port (sim, 0), FALSE);
   g_auto (Reply) r = { 0 };
   guint8 rec[72];
@@ -525,12 +513,10 @@ test_user_rules (void)
   g_assert_cmpuint (r.h.command, ==, ZK_ACK_ERROR);
   /* same uid + user id: replaced */
   make_user (2, "2", rec);
-  raw_request (raw, ZK_CMD_USER_WRQ, rec, 72, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
+  raw_request_ok (raw, ZK_CMD_USER_WRQ, rec, 72, &r);
   /* a new one fits (4th), the 5th does not */
   make_user (10, "10", rec);
-  raw_request (raw, ZK_CMD_USER_WRQ, rec, 72, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
+  raw_request_ok (raw, ZK_CMD_USER_WRQ, rec, 72, &r);
   make_user (11, "11", rec);
   raw_request (raw, ZK_CMD_USER_WRQ, rec, 72, &r);
   g_assert_cmpuint (r.h.command, ==, ZK_ACK_ERROR);
@@ -546,8 +532,7 @@ test_user_rules (void)
     raw_request (raw, ZK_CMD_USER_WRQ, rec, 72, &r);
     g_assert_cmpuint (r.h.command, ==, ZK_ACK_ERROR);
     test_sim_do (sim, "fault A clear");
-    raw_request (raw, ZK_CMD_USER_WRQ, rec, 72, &r);
-    g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
+    raw_request_ok (raw, ZK_CMD_USER_WRQ, rec, 72, &r);
   }
 }
 
@@ -555,8 +540,7 @@ static void
 test_v9_slot (void)
 {
   TestSimDeviceSpec spec = { .name = "v9", .users = 2, .fingers_per_user = 1, .fp_version = 9 };
-  g_autofree char *json = test_sim_fixture (&spec, 1);
-  g_autoptr (TestSim) sim = test_sim_new (json);
+  g_autoptr (TestSim) sim = test_sim_new_specs (&spec, 1);
   g_autoptr (Raw) raw = raw_new (test_sim_tcp_port (sim, 0), FALSE);
   g_auto (Reply) r = { 0 };
   guint8 req[5 + 400] = { 0 };
@@ -570,12 +554,10 @@ test_v9_slot (void)
   g_assert_cmpuint (r.h.command, ==, ZK_ACK_ERROR);
   g_assert_cmpuint (r.h.session_id, ==, 4);
   req[2] = 1;
-  raw_request (raw, ZK_CMD_USERTEMP_WRQ, req, sizeof req, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
+  raw_request_ok (raw, ZK_CMD_USERTEMP_WRQ, req, sizeof req, &r);
   g_assert_cmpuint (test_sim_count (sim, 0, "fingers"), ==, 3);
   /* v9 answers a single template inline, length in the session field */
-  raw_request (raw, ZK_CMD_USERTEMP_EX_RRQ, req, 3, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
+  raw_request_ok (raw, ZK_CMD_USERTEMP_EX_RRQ, req, 3, &r);
   g_assert_cmpuint (r.len, ==, 401);
   g_assert_cmpuint (r.h.session_id, ==, 401);
 }
@@ -588,8 +570,7 @@ test_faces (void)
     { .name = "vl", .users = 2, .face = "vl" },
     { .name = "none", .users = 2, .face = "none" },
   };
-  g_autofree char *json = test_sim_fixture (specs, 3);
-  g_autoptr (TestSim) sim = test_sim_new (json);
+  g_autoptr (TestSim) sim = test_sim_new_specs (specs, 3);
   g_auto (Reply) r = { 0 };
   guint8 q[3];
 
@@ -640,8 +621,7 @@ test_faces (void)
 static void
 test_udp (void)
 {
-  g_autofree char *json = test_sim_fixture_simple ("U", 70, 0, 0);
-  g_autoptr (TestSim) sim = test_sim_new (json);
+  g_autoptr (TestSim) sim = test_sim_new_simple ("U", 70, 0, 0);
   g_autoptr (Raw) raw = raw_new (test_sim_udp_port (sim, 0), TRUE);
   g_auto (Reply) r = { 0 };
   guint8 big[1100];
@@ -656,8 +636,7 @@ test_udp (void)
 
   memset (big, 'x', sizeof big);
   zk_write_u32 (rd, 4096);
-  raw_request (raw, ZK_CMD_PREPARE_DATA, rd, 4, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
+  raw_request_ok (raw, ZK_CMD_PREPARE_DATA, rd, 4, &r);
   /* > 1032 bytes on the wire: truncated → bad checksum → silence */
   raw->rid++;
   raw_send_full (raw, ZK_CMD_DATA, raw->session, raw->rid, big, 1100, FALSE);
@@ -680,16 +659,14 @@ test_udp (void)
 static void
 test_events (void)
 {
-  g_autofree char *json = test_sim_fixture_simple ("E", 3, 0, 0);
-  g_autoptr (TestSim) sim = test_sim_new (json);
+  g_autoptr (TestSim) sim = test_sim_new_simple ("E", 3, 0, 0);
   g_autoptr (Raw) raw = raw_new (test_sim_tcp_port (sim, 0), FALSE);
   g_auto (Reply) r = { 0 };
   guint8 mask[4];
 
   raw_connect (raw, ZK_ACK_OK);
   zk_write_u32 (mask, ZK_EF_ATTLOG);
-  raw_request (raw, ZK_CMD_REG_EVENT, mask, 4, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
+  raw_request_ok (raw, ZK_CMD_REG_EVENT, mask, 4, &r);
   test_sim_do (sim, "punch E 2 15 1 2024-05-06T07:08:09");
   g_assert_true (raw_reply (raw, 2000, &r));
   g_assert_cmpuint (r.h.command, ==, ZK_CMD_REG_EVENT);
@@ -710,8 +687,7 @@ test_events (void)
 static void
 test_faults (void)
 {
-  g_autofree char *json = test_sim_fixture_simple ("F", 70, 0, 0);
-  g_autoptr (TestSim) sim = test_sim_new (json);
+  g_autoptr (TestSim) sim = test_sim_new_simple ("F", 70, 0, 0);
   g_auto (Reply) r = { 0 };
 
   /* busy: a second TCP session is refused */
@@ -782,8 +758,7 @@ test_faults (void)
     raw_connect (raw, ZK_ACK_OK);
     test_sim_do (sim, "fault F ack-drop-writes");
     make_user (200, "200", rec);
-    raw_request (raw, ZK_CMD_USER_WRQ, rec, 72, &r);
-    g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
+    raw_request_ok (raw, ZK_CMD_USER_WRQ, rec, 72, &r);
     g_assert_cmpuint (test_sim_count (sim, 0, "users"), ==, 69);
     test_sim_do (sim, "fault F clear");
 
@@ -827,8 +802,7 @@ static void
 test_attlog_range (void)
 {
   TestSimDeviceSpec spec = { .name = "L", .users = 3, .records = 3 };
-  g_autofree char *json = test_sim_fixture (&spec, 1);
-  g_autoptr (TestSim) sim = test_sim_new (json);
+  g_autoptr (TestSim) sim = test_sim_new_specs (&spec, 1);
   g_autoptr (Raw) raw = raw_new (test_sim_tcp_port (sim, 0), FALSE);
   g_auto (Reply) r = { 0 };
   guint8 query[11] = { 1, ZK_CMD_ATTLOG_RRQ, 0 };
