@@ -184,6 +184,16 @@ raw_connect (Raw *raw, guint16 expect)
   raw->session = r.h.session_id;
 }
 
+/* a raw client with a session on the first device of @sim */
+static Raw *
+raw_session (TestSim *sim, gboolean udp)
+{
+  Raw *raw = raw_new (udp ? test_sim_udp_port (sim, 0) : test_sim_tcp_port (sim, 0), udp);
+
+  raw_connect (raw, ZK_ACK_OK);
+  return raw;
+}
+
 static void
 assert_silence (Raw *raw)
 {
@@ -192,17 +202,21 @@ assert_silence (Raw *raw)
   g_assert_false (raw_reply (raw, SILENCE_MS, &r));
 }
 
+/* a USER_WRQ of the first @len bytes of a 72-byte record of (@uid,
+ * @user_id), answered @expect */
 static void
-make_user (guint16 uid, const char *user_id, guint8 out[72])
+write_user (Raw *raw, guint16 expect, guint16 uid, const char *user_id, gsize len, Reply *reply)
 {
   g_autoptr (ZkUser) user = zk_user_new ();
+  guint8 rec[72];
 
   user->uid = uid;
   g_strlcpy (user->user_id, user_id, sizeof user->user_id);
   g_free (user->name);
   user->name = g_strdup ("Test User");
   user->group = 1;
-  g_assert_true (zk_user_encode (user, 72, NULL, out, NULL));
+  g_assert_true (zk_user_encode (user, 72, NULL, rec, NULL));
+  raw_expect (raw, expect, ZK_CMD_USER_WRQ, rec, len, reply);
 }
 
 /* ------------------------------------------------------------ tests */
@@ -211,10 +225,8 @@ static void
 test_session_rules (void)
 {
   g_autoptr (TestSim) sim = test_sim_new_simple ("A", 3, 1, 5);
-  g_autoptr (Raw) raw = raw_new (test_sim_tcp_port (sim, 0), FALSE);
+  g_autoptr (Raw) raw = raw_session (sim, FALSE);
   g_auto (Reply) r = { 0 };
-
-  raw_connect (raw, ZK_ACK_OK);
 
   /* bad checksum → silence; the device is still there afterwards */
   raw_send_full (raw, ZK_CMD_GET_VERSION, raw->session, 1, NULL, 0, TRUE);
@@ -280,11 +292,10 @@ static void
 test_cached_reply (void)
 {
   g_autoptr (TestSim) sim = test_sim_new_simple ("A", 3, 0, 0);
-  g_autoptr (Raw) raw = raw_new (test_sim_tcp_port (sim, 0), FALSE);
+  g_autoptr (Raw) raw = raw_session (sim, FALSE);
   g_auto (Reply) r = { 0 };
   guint8 uid[2];
 
-  raw_connect (raw, ZK_ACK_OK);
   zk_write_u16 (uid, 2);
   raw_expect (raw, ZK_ACK_OK, ZK_CMD_DELETE_USER, uid, 2, &r);
   g_assert_cmpuint (test_sim_count (sim, 0, "users"), ==, 2);
@@ -470,34 +481,24 @@ test_user_rules (void)
 {
   TestSimDeviceSpec spec = { .name = "A", .users = 3, .extra = "\"capacity\":{\"users\":4}" };
   g_autoptr (TestSim) sim = test_sim_new_specs (&spec, 1);
-  g_autoptr (Raw) raw = raw_new (test_sim_tcp_port (sim, 0), FALSE);
+  g_autoptr (Raw) raw = raw_session (sim, FALSE);
   g_auto (Reply) r = { 0 };
-  guint8 rec[72];
 
-  raw_connect (raw, ZK_ACK_OK);
   /* wrong width */
-  make_user (10, "10", rec);
-  raw_expect (raw, ZK_ACK_ERROR, ZK_CMD_USER_WRQ, rec, 28, &r);
+  write_user (raw, ZK_ACK_ERROR, 10, "10", 28, &r);
   /* user id "0" and empty */
-  make_user (10, "0", rec);
-  raw_expect (raw, ZK_ACK_ERROR, ZK_CMD_USER_WRQ, rec, 72, &r);
-  make_user (10, "", rec);
-  raw_expect (raw, ZK_ACK_ERROR, ZK_CMD_USER_WRQ, rec, 72, &r);
+  write_user (raw, ZK_ACK_ERROR, 10, "0", 72, &r);
+  write_user (raw, ZK_ACK_ERROR, 10, "", 72, &r);
   /* user id "2" belongs to uid 2 */
-  make_user (10, "2", rec);
-  raw_expect (raw, ZK_ACK_ERROR, ZK_CMD_USER_WRQ, rec, 72, &r);
+  write_user (raw, ZK_ACK_ERROR, 10, "2", 72, &r);
   g_assert_cmpuint (r.h.session_id, ==, 1);
   /* new user id on a used uid */
-  make_user (2, "2000", rec);
-  raw_expect (raw, ZK_ACK_ERROR, ZK_CMD_USER_WRQ, rec, 72, &r);
+  write_user (raw, ZK_ACK_ERROR, 2, "2000", 72, &r);
   /* same uid + user id: replaced */
-  make_user (2, "2", rec);
-  raw_expect (raw, ZK_ACK_OK, ZK_CMD_USER_WRQ, rec, 72, &r);
+  write_user (raw, ZK_ACK_OK, 2, "2", 72, &r);
   /* a new one fits (4th), the 5th does not */
-  make_user (10, "10", rec);
-  raw_expect (raw, ZK_ACK_OK, ZK_CMD_USER_WRQ, rec, 72, &r);
-  make_user (11, "11", rec);
-  raw_expect (raw, ZK_ACK_ERROR, ZK_CMD_USER_WRQ, rec, 72, &r);
+  write_user (raw, ZK_ACK_OK, 10, "10", 72, &r);
+  write_user (raw, ZK_ACK_ERROR, 11, "11", 72, &r);
   g_assert_cmpuint (test_sim_count (sim, 0, "users"), ==, 4);
 
   /* the "full" fault refuses even below capacity */
@@ -507,9 +508,9 @@ test_user_rules (void)
     zk_write_u16 (uid, 10);
     raw_request (raw, ZK_CMD_DELETE_USER, uid, 2, &r);
     test_sim_do (sim, "fault A full");
-    raw_expect (raw, ZK_ACK_ERROR, ZK_CMD_USER_WRQ, rec, 72, &r);
+    write_user (raw, ZK_ACK_ERROR, 11, "11", 72, &r);
     test_sim_do (sim, "fault A clear");
-    raw_expect (raw, ZK_ACK_OK, ZK_CMD_USER_WRQ, rec, 72, &r);
+    write_user (raw, ZK_ACK_OK, 11, "11", 72, &r);
   }
 }
 
@@ -518,11 +519,10 @@ test_v9_slot (void)
 {
   TestSimDeviceSpec spec = { .name = "v9", .users = 2, .fingers_per_user = 1, .fp_version = 9 };
   g_autoptr (TestSim) sim = test_sim_new_specs (&spec, 1);
-  g_autoptr (Raw) raw = raw_new (test_sim_tcp_port (sim, 0), FALSE);
+  g_autoptr (Raw) raw = raw_session (sim, FALSE);
   g_auto (Reply) r = { 0 };
   guint8 req[5 + 400] = { 0 };
 
-  raw_connect (raw, ZK_ACK_OK);
   /* CMD 10 inline on v9: [uid][fid][u16 len][template] */
   zk_write_u16 (req, 1);
   req[2] = 0;
@@ -553,10 +553,9 @@ test_faces (void)
   zk_write_u16 (q, 1);
   q[2] = ZK_FACE_ALL_INDEX;
   {
-    g_autoptr (Raw) raw = raw_new (test_sim_tcp_port (sim, 0), FALSE);
+    g_autoptr (Raw) raw = raw_session (sim, FALSE);
     gsize total = 0;
 
-    raw_connect (raw, ZK_ACK_OK);
     raw_expect (raw, ZK_CMD_PREPARE_DATA, ZK_CMD_USERFACE_RRQ, q, 3, &r);
     g_assert_cmpuint (zk_read_u32 (r.payload), ==, 3 * ZK_FACE_RECORD_SIZE);
     while (raw_reply (raw, 2000, &r) && r.h.command == ZK_CMD_DATA)
@@ -593,13 +592,12 @@ static void
 test_udp (void)
 {
   g_autoptr (TestSim) sim = test_sim_new_simple ("U", 70, 0, 0);
-  g_autoptr (Raw) raw = raw_new (test_sim_udp_port (sim, 0), TRUE);
+  g_autoptr (Raw) raw = raw_session (sim, TRUE);
   g_auto (Reply) r = { 0 };
   guint8 big[1100];
   guint16 first;
   guint8 rd[8];
 
-  raw_connect (raw, ZK_ACK_OK);
   first = raw->session;
   /* a CONNECT from the same peer re-uses the slot and its id */
   raw_connect (raw, ZK_ACK_OK);
@@ -630,11 +628,10 @@ static void
 test_events (void)
 {
   g_autoptr (TestSim) sim = test_sim_new_simple ("E", 3, 0, 0);
-  g_autoptr (Raw) raw = raw_new (test_sim_tcp_port (sim, 0), FALSE);
+  g_autoptr (Raw) raw = raw_session (sim, FALSE);
   g_auto (Reply) r = { 0 };
   guint8 mask[4];
 
-  raw_connect (raw, ZK_ACK_OK);
   zk_write_u32 (mask, ZK_EF_ATTLOG);
   raw_expect (raw, ZK_ACK_OK, ZK_CMD_REG_EVENT, mask, 4, &r);
   test_sim_do (sim, "punch E 2 15 1 2024-05-06T07:08:09");
@@ -675,10 +672,9 @@ test_faults (void)
 
   /* drop the reply of the 2nd request; the retry gets the cached one */
   {
-    g_autoptr (Raw) raw = raw_new (test_sim_tcp_port (sim, 0), FALSE);
+    g_autoptr (Raw) raw = raw_session (sim, FALSE);
     guint8 uid[2];
 
-    raw_connect (raw, ZK_ACK_OK);
     test_sim_do (sim, "fault F drop-reply 1");
     zk_write_u16 (uid, 5);
     raw->rid++;
@@ -721,13 +717,10 @@ test_faults (void)
   }
   /* ack-drop-writes: acknowledged, not kept */
   {
-    g_autoptr (Raw) raw = raw_new (test_sim_tcp_port (sim, 0), FALSE);
-    guint8 rec[72];
+    g_autoptr (Raw) raw = raw_session (sim, FALSE);
 
-    raw_connect (raw, ZK_ACK_OK);
     test_sim_do (sim, "fault F ack-drop-writes");
-    make_user (200, "200", rec);
-    raw_expect (raw, ZK_ACK_OK, ZK_CMD_USER_WRQ, rec, 72, &r);
+    write_user (raw, ZK_ACK_OK, 200, "200", 72, &r);
     g_assert_cmpuint (test_sim_count (sim, 0, "users"), ==, 69);
     test_sim_do (sim, "fault F clear");
 
@@ -772,7 +765,7 @@ test_attlog_range (void)
 {
   TestSimDeviceSpec spec = { .name = "L", .users = 3, .records = 3 };
   g_autoptr (TestSim) sim = test_sim_new_specs (&spec, 1);
-  g_autoptr (Raw) raw = raw_new (test_sim_tcp_port (sim, 0), FALSE);
+  g_autoptr (Raw) raw = raw_session (sim, FALSE);
   g_auto (Reply) r = { 0 };
   guint8 query[11] = { 1, ZK_CMD_ATTLOG_RRQ, 0 };
   guint8 whole[11] = { 1, ZK_CMD_ATTLOG_RRQ, 0 };
@@ -780,7 +773,6 @@ test_attlog_range (void)
   gsize all_len = 0;
   const guint8 *all_data;
 
-  raw_connect (raw, ZK_ACK_OK);
   raw_expect (raw, ZK_CMD_DATA, ZK_CMD_QUERY_DATA, whole, sizeof whole, &r);
   g_assert_cmpuint (r.len, ==, 4 + 3 * 40);
   all = g_bytes_new (r.payload, r.len);
