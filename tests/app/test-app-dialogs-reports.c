@@ -37,13 +37,27 @@ find_report_row (GtkWidget *report, GType type, const char *title, const char *n
   return subtitle != NULL && strstr (subtitle, needle) != NULL ? row : NULL;
 }
 
-/* the report window that opens when the job ends, titled @title */
+/* clicks the button of @action (with @target) under @container on the page
+ * @page; returns the report window titled @title that opens when the job
+ * ends, or NULL */
 static GtkWidget *
-wait_report (const char *title, guint timeout_s)
+open_report (const char *page,
+             const char *container,
+             const char *action,
+             GVariant *target,
+             const char *title,
+             guint timeout_s)
 {
-  GtkWidget *report = wait_dialog (BS_TYPE_REPORT_WINDOW, NULL, timeout_s);
+  g_autofree char *button = g_strdup_printf ("the %s button can be clicked", action);
+  g_autofree char *opens = g_strdup_printf ("the %s opens when the job is done", title);
+  GtkWidget *report;
 
-  CHECK (report != NULL && g_strcmp0 (gtk_window_get_title (GTK_WINDOW (report)), title) == 0,
+  show_page (page);
+  REQUIRE_OR (click (find_actionable (GTK_WIDGET (child (container)), action, target)), button,
+              NULL);
+  report = wait_dialog (BS_TYPE_REPORT_WINDOW, NULL, timeout_s);
+  REQUIRE_OR (report != NULL, opens, NULL);
+  CHECK (g_strcmp0 (gtk_window_get_title (GTK_WINDOW (report)), title) == 0,
          "the report window has its title");
   return report;
 }
@@ -56,11 +70,9 @@ preview (guint seed_id, FinishedJob *job)
   g_autoptr (GVariant) b = NULL;
   GtkWidget *report;
 
-  show_page ("areas");
-  REQUIRE (click (find_actionable (GTK_WIDGET (child ("areas_view")), "areas.preview", target)),
-           "the seed area's Preview button can be clicked");
-  report = wait_report (_ ("Sync Preview"), 30);
-  REQUIRE (report != NULL, "the Sync Preview opens when the job is done");
+  report = open_report ("areas", "areas_view", "areas.preview", target, _ ("Sync Preview"), 30);
+  if (report == NULL)
+    return;
   CHECK (g_strcmp0 (job->state, "succeeded") == 0, "the preview job succeeded");
   CHECK (find_label (report, "Area “Seed area”") != NULL, "the preview has the seed area's plan");
   CHECK (find_label (report, "Nothing has been written") != NULL,
@@ -87,11 +99,9 @@ balance (FinishedJob *job)
   GtkWidget *report;
   GtkWidget *row_b;
 
-  show_page ("settings");
-  REQUIRE (click (find_actionable (GTK_WIDGET (child ("view_stack")), "win.balance", NULL)),
-           "the Settings page's Balance button can be clicked");
-  report = wait_report (_ ("Balance Report"), 60);
-  REQUIRE (report != NULL, "the Balance Report opens when the job is done");
+  report = open_report ("settings", "view_stack", "win.balance", NULL, _ ("Balance Report"), 60);
+  if (report == NULL)
+    return;
   CHECK (g_strcmp0 (job->state, "succeeded") == 0, "the balance job succeeded");
   CHECK (find_label (report, "Who was missing on each terminal") != NULL,
          "the report explains its rows");

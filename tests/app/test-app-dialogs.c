@@ -74,6 +74,24 @@ device_row (guint id)
   return find_row_of (GTK_WIDGET (child ("devices_view")), BS_TYPE_DEVICE_ROW, id);
 }
 
+/* the dialog (@type, named @name) that the menu item @label of @row opens
+ * (it activates @action on @id); NULL, a failed check, when it does not */
+static GtkWidget *
+dialog_from_menu (
+    GtkWidget *row, const char *label, const char *action, guint id, GType type, const char *name)
+{
+  g_auto (GStrv) parts = g_strsplit (label, "_", -1); /* without the mnemonic */
+  g_autofree char *shown = g_strjoinv ("", parts);
+  g_autofree char *has = g_strdup_printf ("the menu has %s", shown);
+  g_autofree char *opens = g_strdup_printf ("%s opens its dialog", shown);
+  GtkWidget *dialog;
+
+  REQUIRE_OR (click_menu_item (row, label, action, g_variant_new_uint32 (id)), has, NULL);
+  dialog = wait_dialog (type, name, 10);
+  REQUIRE_OR (dialog != NULL, opens, NULL);
+  return dialog;
+}
+
 /* the Devices page shows a row for the device @data */
 static gboolean
 device_row_shows_cb (gpointer data)
@@ -198,11 +216,10 @@ edit_device (guint id)
   GtkWidget *name, *port;
   guint16 p = 0;
 
-  REQUIRE (
-      click_menu_item (device_row (id), _ ("_Edit…"), "devices.edit", g_variant_new_uint32 (id)),
-      "the row's menu has Edit…");
-  dialog = wait_dialog (BS_TYPE_DEVICE_DIALOG, NULL, 10);
-  REQUIRE (dialog != NULL, "Edit… opens the device dialog");
+  dialog = dialog_from_menu (device_row (id), _ ("_Edit…"), "devices.edit", id,
+                             BS_TYPE_DEVICE_DIALOG, NULL);
+  if (dialog == NULL)
+    return;
   CHECK (g_strcmp0 (gtk_window_get_title (GTK_WINDOW (dialog)), _ ("Edit Device")) == 0,
          "the dialog is “Edit Device”");
   name = find_id (dialog, "name_row");
@@ -236,11 +253,10 @@ remove_device (guint id)
   g_autoptr (GVariant) gone = NULL;
   GtkWidget *dialog;
 
-  REQUIRE (click_menu_item (device_row (id), _ ("_Remove…"), "devices.remove",
-                            g_variant_new_uint32 (id)),
-           "the row's menu has Remove…");
-  dialog = wait_dialog (ADW_TYPE_MESSAGE_DIALOG, "remove-device-dialog", 10);
-  REQUIRE (dialog != NULL, "Remove… asks first");
+  dialog = dialog_from_menu (device_row (id), _ ("_Remove…"), "devices.remove", id,
+                             ADW_TYPE_MESSAGE_DIALOG, "remove-device-dialog");
+  if (dialog == NULL)
+    return;
   CHECK (g_strcmp0 (dialog_heading (dialog), "Remove “Gate East”?") == 0,
          "it asks “Remove “Gate East”?”");
   CHECK (find_label (dialog, "The terminal itself is not changed") != NULL,
@@ -248,11 +264,10 @@ remove_device (guint id)
   REQUIRE (answer_response (dialog, "cancel"), "Cancel can be clicked, and the dialog closes");
   spin (500);
   CHECK (n_devices_daemon () == 4, "Cancel removes nothing");
-  REQUIRE (click_menu_item (device_row (id), _ ("_Remove…"), "devices.remove",
-                            g_variant_new_uint32 (id)),
-           "Remove… again");
-  dialog = wait_dialog (ADW_TYPE_MESSAGE_DIALOG, "remove-device-dialog", 10);
-  REQUIRE (dialog != NULL, "the confirmation shows again");
+  dialog = dialog_from_menu (device_row (id), _ ("_Remove…"), "devices.remove", id,
+                             ADW_TYPE_MESSAGE_DIALOG, "remove-device-dialog");
+  if (dialog == NULL)
+    return;
   screenshot_of (dialog, "app-dialog-remove-device");
   REQUIRE (answer_response (dialog, "remove"), "Remove can be clicked, and the dialog closes");
   CHECK (wait_device ("Gate East", FALSE), "the device leaves the client's model");
@@ -424,11 +439,10 @@ assign_area (guint annex_id, guint c_id)
   g_autoptr (GVariant) c = NULL;
   GtkWidget *dialog, *row, *check;
 
-  REQUIRE (click_menu_item (area_row (annex_id), _ ("_Assign Devices…"), "areas.assign",
-                            g_variant_new_uint32 (annex_id)),
-           "the area's menu has Assign Devices…");
-  dialog = wait_dialog (ADW_TYPE_MESSAGE_DIALOG, "assign-devices-dialog", 10);
-  REQUIRE (dialog != NULL, "Assign Devices… opens its dialog");
+  dialog = dialog_from_menu (area_row (annex_id), _ ("_Assign Devices…"), "areas.assign", annex_id,
+                             ADW_TYPE_MESSAGE_DIALOG, "assign-devices-dialog");
+  if (dialog == NULL)
+    return;
   CHECK (g_strcmp0 (dialog_heading (dialog), "Devices of “Annex”") == 0,
          "it is “Devices of “Annex””");
   row = find_titled_row (dialog, ADW_TYPE_ACTION_ROW, "C");
@@ -461,11 +475,10 @@ rename_area (guint annex_id, guint c_id)
   g_autoptr (GVariant) old = NULL;
   GtkWidget *dialog, *entry;
 
-  REQUIRE (click_menu_item (area_row (annex_id), _ ("Re_name…"), "areas.rename",
-                            g_variant_new_uint32 (annex_id)),
-           "the area's menu has Rename…");
-  dialog = wait_dialog (ADW_TYPE_MESSAGE_DIALOG, "area-name-dialog", 10);
-  REQUIRE (dialog != NULL, "Rename… opens its dialog");
+  dialog = dialog_from_menu (area_row (annex_id), _ ("Re_name…"), "areas.rename", annex_id,
+                             ADW_TYPE_MESSAGE_DIALOG, "area-name-dialog");
+  if (dialog == NULL)
+    return;
   CHECK (g_strcmp0 (dialog_heading (dialog), _ ("Rename Area")) == 0, "it is “Rename Area”");
   entry = find_type (dialog, GTK_TYPE_ENTRY);
   REQUIRE (entry != NULL, "the rename dialog has an entry");
@@ -498,11 +511,10 @@ remove_area (guint annex_id)
   g_autoptr (GVariant) c = NULL;
   GtkWidget *dialog;
 
-  REQUIRE (click_menu_item (area_row (annex_id), _ ("_Remove…"), "areas.remove",
-                            g_variant_new_uint32 (annex_id)),
-           "the area's menu has Remove…");
-  dialog = wait_dialog (ADW_TYPE_MESSAGE_DIALOG, "remove-area-dialog", 10);
-  REQUIRE (dialog != NULL, "Remove… asks first");
+  dialog = dialog_from_menu (area_row (annex_id), _ ("_Remove…"), "areas.remove", annex_id,
+                             ADW_TYPE_MESSAGE_DIALOG, "remove-area-dialog");
+  if (dialog == NULL)
+    return;
   CHECK (g_strcmp0 (dialog_heading (dialog), "Remove Area “Annex North”?") == 0,
          "it asks “Remove Area “Annex North”?”");
   CHECK (find_label (dialog, "Its devices stay") != NULL, "the dialog says the devices stay");

@@ -37,6 +37,24 @@ open_window (void)
   CHECK (wait_until (client_ready_cb, NULL, 30, "the client"), "the client connects");
 }
 
+/* opens the window and checks it shows the pages of a running biosyncd */
+static void
+open_main_page (void)
+{
+  open_window ();
+  CHECK (wait_until (stack_is_cb, (gpointer) "main", 20, "the main page"),
+         "with biosyncd the pages show");
+}
+
+/* the same, and the Devices page lists @expected terminals */
+static void
+open_main_page_listing (guint expected)
+{
+  open_main_page ();
+  CHECK (wait_until (devices_listed_cb, GUINT_TO_POINTER (expected), 20, "the devices"),
+         "the Devices page lists the terminals");
+}
+
 /* ------------------------------------------------------------ no daemon */
 
 static void
@@ -110,12 +128,8 @@ test_daemon (guint expected)
   FinishedJob finished = { NULL };
   guint users_before;
 
-  open_window ();
+  open_main_page_listing (expected);
   client = bs_application_get_client (app);
-  CHECK (wait_until (stack_is_cb, (gpointer) "main", 20, "the main page"),
-         "with biosyncd the pages show");
-  CHECK (wait_until (devices_listed_cb, GUINT_TO_POINTER (expected), 20, "the devices"),
-         "the Devices page lists the simulated terminals");
   show_page ("devices");
   screenshot ("app-devices-before-sync");
   show_page ("areas");
@@ -156,9 +170,7 @@ test_notify (void)
 {
   FinishedJob finished = { NULL };
 
-  open_window ();
-  CHECK (wait_until (stack_is_cb, (gpointer) "main", 20, "the main page"),
-         "with biosyncd the pages show");
+  open_main_page ();
   g_signal_connect (bs_application_get_client (app), "job-finished", G_CALLBACK (job_finished_cb),
                     &finished);
   CHECK (gtk_widget_activate_action (GTK_WIDGET (window), "win.sync-all", NULL),
@@ -201,9 +213,7 @@ test_denied (void)
   GtkLabel *label;
   const char *expected = _ ("You are not allowed to start a sync.");
 
-  open_window ();
-  CHECK (wait_until (stack_is_cb, (gpointer) "main", 20, "the main page"),
-         "with biosyncd the pages show");
+  open_main_page ();
   show_page ("settings");
   button = find_action_button (GTK_WIDGET (child ("view_stack")), "win.sync-all");
   CHECK (button != NULL, "the Settings page has a Sync All Devices button");
@@ -235,11 +245,7 @@ test_restart (guint expected)
 {
   AdwStatusPage *page;
 
-  open_window ();
-  CHECK (wait_until (stack_is_cb, (gpointer) "main", 20, "the main page"),
-         "with biosyncd the pages show");
-  CHECK (wait_until (devices_listed_cb, GUINT_TO_POINTER (expected), 20, "the devices"),
-         "the Devices page lists the terminals");
+  open_main_page_listing (expected);
   show_page ("devices");
   screenshot ("app-restart-before");
 
@@ -284,11 +290,7 @@ test_german (guint expected)
   g_printerr ("# LANGUAGE=%s LANG=%s locale dir %s\n", g_getenv ("LANGUAGE"), g_getenv ("LANG"),
               g_getenv ("BIOSYNC_LOCALEDIR"));
   CHECK (g_strcmp0 (_ ("Devices"), "Geräte") == 0, "the German catalog is used");
-  open_window ();
-  CHECK (wait_until (stack_is_cb, (gpointer) "main", 20, "the main page"),
-         "with biosyncd the pages show");
-  CHECK (wait_until (devices_listed_cb, GUINT_TO_POINTER (expected), 20, "the devices"),
-         "the Devices page lists the terminals");
+  open_main_page_listing (expected);
   CHECK (g_strcmp0 (page_title ("devices"), "Geräte") == 0, "the Devices page is titled “Geräte”");
   CHECK (g_strcmp0 (page_title ("areas"), "Bereiche") == 0, "the Areas page is titled “Bereiche”");
   CHECK (g_strcmp0 (page_title ("people"), "Personen") == 0,

@@ -77,23 +77,37 @@ def notification_daemon(env, session):
     return log_path
 
 
-def gui_command(env, session, mode, args, extra_env=None):
-    prog = os.environ.get("BIOSYNC_APP_TEST")
-    if not prog:
-        raise Failure("BIOSYNC_APP_TEST is not set")
-    cmd = [prog, mode] + list(args)
-    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
-        if shutil.which("xvfb-run") is None:
-            raise Skip("no display and no xvfb-run")
-        cmd = ["xvfb-run", "-a", "-s", "-screen 0 1280x1024x24 -nolisten tcp"] + cmd
+def on_display(cmd):
+    """@cmd, under xvfb-run when there is no display; None when it cannot be shown"""
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return cmd
+    if shutil.which("xvfb-run") is None:
+        return None
+    return ["xvfb-run", "-a", "-s", "-screen 0 1280x1024x24 -nolisten tcp"] + cmd
+
+
+def app_env(env, session, extra_env=None):
+    """the environment of a biosync app talking to @env's daemon"""
     e = env.child_env({
         "BIOSYNC_BUS_ADDRESS": env.address,
         "DBUS_SESSION_BUS_ADDRESS": session,
         "GTK_A11Y": "none",
         "NO_AT_BRIDGE": "1",
         "GSETTINGS_BACKEND": "memory",
-        "G_DEBUG": "fatal-criticals",
     })
+    if extra_env:
+        e.update(extra_env)
+    return e
+
+
+def gui_command(env, session, mode, args, extra_env=None):
+    prog = os.environ.get("BIOSYNC_APP_TEST")
+    if not prog:
+        raise Failure("BIOSYNC_APP_TEST is not set")
+    cmd = on_display([prog, mode] + list(args))
+    if cmd is None:
+        raise Skip("no display and no xvfb-run")
+    e = app_env(env, session, {"G_DEBUG": "fatal-criticals"})
     if extra_env:
         e.update(extra_env)
     log("running", " ".join(cmd))

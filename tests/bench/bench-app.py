@@ -16,7 +16,6 @@ SPDX-License-Identifier: GPL-3.0-or-later
 """
 import importlib.util
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -36,12 +35,10 @@ def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 500
     prog = os.environ.get("BIOSYNC_BENCH_APP") or os.path.join(harness.SRC, "build", "tests",
                                                               "bench", "bench-app")
-    cmd = [prog, str(n)]
-    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
-        if shutil.which("xvfb-run") is None:
-            print("SKIP: no display and no xvfb-run")
-            return 77
-        cmd = ["xvfb-run", "-a", "-s", "-screen 0 1280x1024x24 -nolisten tcp"] + cmd
+    cmd = test_app.on_display([prog, str(n)])
+    if cmd is None:
+        print("SKIP: no display and no xvfb-run")
+        return 77
     env = Env()
     try:
         t0 = time.monotonic()
@@ -54,13 +51,7 @@ def main():
             env.add_device(d["name"], d["tcp_port"], area if i % 2 == 0 else 0)
         log("%d terminals simulated and added in %.1f s" % (n, time.monotonic() - t0))
         session = test_app.session_bus(env)
-        e = env.child_env({
-            "BIOSYNC_BUS_ADDRESS": env.address,
-            "DBUS_SESSION_BUS_ADDRESS": session,
-            "GTK_A11Y": "none",
-            "NO_AT_BRIDGE": "1",
-            "GSETTINGS_BACKEND": "memory",
-        })
+        e = test_app.app_env(env, session)
         log("running", " ".join(cmd))
         proc = subprocess.run(cmd, env=e, timeout=600)
         return proc.returncode

@@ -56,8 +56,7 @@ run (const char *range, guint records)
 {
   g_autofree char *extra = g_strdup_printf ("\"attlog_range\":\"%s\"", range);
   TestSimDeviceSpec spec = { .name = "D", .users = 50, .records = records, .extra = extra };
-  g_autofree char *json = test_sim_fixture (&spec, 1);
-  g_autoptr (TestSim) sim = test_sim_new (json);
+  g_autoptr (TestSim) sim = test_sim_new_specs (&spec, 1);
   g_autoptr (GError) error = NULL;
   g_autofree char *dir = g_dir_make_tmp ("biosync-bench-logs-XXXXXX", &error);
   g_autofree char *path = g_build_filename (dir, "biosync.db", NULL);

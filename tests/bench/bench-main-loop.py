@@ -66,15 +66,19 @@ print(worst * 1000.0, calls, flush=True)
 
 class Probe:
     """a separate process (no GIL shared with the caller) that reads Manager.Version every
-    5 ms; finish() returns the longest wait for an answer in ms"""
+    5 ms; finish() returns the longest wait for an answer in ms and sets wall, the seconds
+    from the probe's start"""
 
     def __init__(self, env):
         self.proc = subprocess.Popen(["/usr/bin/python3", "-c", PROBE, env.address],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self.proc.stdout.readline()
         self.calls = 0
+        self.wall = 0.0
+        self.t0 = time.monotonic()
 
     def finish(self):
+        self.wall = time.monotonic() - self.t0
         out, _ = self.proc.communicate("stop\n", timeout=600)
         worst, calls = out.split()
         self.calls = int(calls)
@@ -88,160 +92,142 @@ def longest_steps(env):
     return worst
 
 
-def area(args):
-    env = harness.Env(polkit="mock")
-    try:
-        devices = [{"name": "T%d" % i, "face": "none", "pacing_ms": 0, "psize": 65528,
-                    "capacity": {"users": 65534, "fingers": 1000, "records": 1000},
-                    "generate": {"users": args.users, "fingers_per_user": 0, "seed": 1}}
-                   for i in range(args.devices)]
-        devices += [{"name": "E%d" % i, "face": "none", "pacing_ms": 0, "psize": 65528,
-                     "capacity": {"users": 65534, "fingers": 1000, "records": 1000}}
-                    for i in range(args.empty)]
-        sim = env.sim({"devices": devices}, tag="area")
-        env.start_daemon()
-        env.set("AutoSync", GLib.Variant("b", False))
-        env.set("LogInterval", GLib.Variant("u", 0))
-        area_id = env.add_area("Big area")
-        for d in devices:
-            env.add_device(d["name"], sim.port(d["name"]), area_id,
-                           {"timeout-ms": GLib.Variant("u", 60000)})
-        print("area: %d terminals x %d users (the same people), no templates; %d empty ones"
-              % (args.devices, args.users, args.empty))
-        for method, call_args in (("SyncArea", ("(u)", (area_id,))), ("BalanceDevices", (None, None))):
-            probe = Probe(env)
-            t0 = time.monotonic()
-            job = env.call(method, *call_args) if call_args[0] else env.call(method)
-            result = env.wait_job(job, timeout=3600)
-            wall = time.monotonic() - t0
-            worst = probe.finish()
-            print("  %-15s %-9s in %6.1f s; longest main-loop stall seen by a client: %7.1f ms"
-                  " (%d probes)" % (method, result["State"], wall, worst, probe.calls))
-        for phase, ms in sorted(longest_steps(env).items()):
-            print("  longest main-thread step after a %-6s step (engine log): %6d ms" % (phase, ms))
-        return 0
-    finally:
-        env.close()
-
-
-def roster(args):
-    env = harness.Env(polkit="mock")
-    try:
-        env.start_daemon()
-        area_id = env.add_area("Hall")
-        devs = [env.add_device("T%d" % i, 4370 + i, area_id) for i in range(3)]
-        env.stop_daemon()
-        db = sqlite3.connect(os.path.join(env.state_dir, "biosync.db"))
-        with db:
-            db.executemany("INSERT INTO people (pin, name, updated_at) VALUES (?, ?, 1)",
-                           ((str(100000 + i), "Person %d" % i) for i in range(args.users)))
-            for d in devs:
-                db.executemany("INSERT INTO device_users (device_id, pin, uid, seen_at)"
-                               " VALUES (?, ?, ?, 1)",
-                               ((d, str(100000 + i), i + 1) for i in range(args.users)))
-                db.executemany("INSERT INTO device_templates (device_id, pin, kind, idx, hash)"
-                               " VALUES (?, ?, 'finger', 0, 'h')",
-                               ((d, str(100000 + i)) for i in range(args.users)))
-        db.close()
-        env.start_daemon()
-        print("roster: %d people, each on 3 terminals with one fingerprint" % args.users)
-        cases = [("first page", ("", 0, 1000)), ("last page", ("", max(args.users - 1000, 0), 1000)),
-                 ("limit 0", ("", 0, 0)), ("filter", ("son 6", 0, 0))]
-        for what, call_args in cases:
-            probe = Probe(env)
-            t0 = time.monotonic()
-            users = env.call("ListUsers", "(suu)", call_args, timeout=600000)
-            wall = time.monotonic() - t0
-            worst = probe.finish()
-            print("  ListUsers %-10s %-22r %5d entries in %7.1f ms; longest main-loop stall %7.1f ms"
-                  % (what, call_args, len(users), wall * 1000.0, worst))
-        # a whole roster, page by page, as a client reads it
+def area(env, args):
+    devices = [{"name": "T%d" % i, "face": "none", "pacing_ms": 0, "psize": 65528,
+                "capacity": {"users": 65534, "fingers": 1000, "records": 1000},
+                "generate": {"users": args.users, "fingers_per_user": 0, "seed": 1}}
+               for i in range(args.devices)]
+    devices += [{"name": "E%d" % i, "face": "none", "pacing_ms": 0, "psize": 65528,
+                 "capacity": {"users": 65534, "fingers": 1000, "records": 1000}}
+                for i in range(args.empty)]
+    sim = env.sim({"devices": devices}, tag="area")
+    env.start_daemon()
+    env.set("AutoSync", GLib.Variant("b", False))
+    env.set("LogInterval", GLib.Variant("u", 0))
+    area_id = env.add_area("Big area")
+    for d in devices:
+        env.add_device(d["name"], sim.port(d["name"]), area_id,
+                       {"timeout-ms": GLib.Variant("u", 60000)})
+    print("area: %d terminals x %d users (the same people), no templates; %d empty ones"
+          % (args.devices, args.users, args.empty))
+    for method, call_args in (("SyncArea", ("(u)", (area_id,))), ("BalanceDevices", (None, None))):
         probe = Probe(env)
-        t0 = time.monotonic()
+        job = env.call(method, *call_args) if call_args[0] else env.call(method)
+        result = env.wait_job(job, timeout=3600)
+        worst = probe.finish()
+        wall = probe.wall
+        print("  %-15s %-9s in %6.1f s; longest main-loop stall seen by a client: %7.1f ms"
+              " (%d probes)" % (method, result["State"], wall, worst, probe.calls))
+    for phase, ms in sorted(longest_steps(env).items()):
+        print("  longest main-thread step after a %-6s step (engine log): %6d ms" % (phase, ms))
+    return 0
+
+
+def roster(env, args):
+    env.start_daemon()
+    area_id = env.add_area("Hall")
+    devs = [env.add_device("T%d" % i, 4370 + i, area_id) for i in range(3)]
+    env.stop_daemon()
+    db = sqlite3.connect(os.path.join(env.state_dir, "biosync.db"))
+    with db:
+        db.executemany("INSERT INTO people (pin, name, updated_at) VALUES (?, ?, 1)",
+                       ((str(100000 + i), "Person %d" % i) for i in range(args.users)))
+        for d in devs:
+            db.executemany("INSERT INTO device_users (device_id, pin, uid, seen_at)"
+                           " VALUES (?, ?, ?, 1)",
+                           ((d, str(100000 + i), i + 1) for i in range(args.users)))
+            db.executemany("INSERT INTO device_templates (device_id, pin, kind, idx, hash)"
+                           " VALUES (?, ?, 'finger', 0, 'h')",
+                           ((d, str(100000 + i)) for i in range(args.users)))
+    db.close()
+    env.start_daemon()
+    print("roster: %d people, each on 3 terminals with one fingerprint" % args.users)
+    cases = [("first page", ("", 0, 1000)), ("last page", ("", max(args.users - 1000, 0), 1000)),
+             ("limit 0", ("", 0, 0)), ("filter", ("son 6", 0, 0))]
+    for what, call_args in cases:
+        probe = Probe(env)
+        users = env.call("ListUsers", "(suu)", call_args, timeout=600000)
+        worst = probe.finish()
+        wall = probe.wall
+        print("  ListUsers %-10s %-22r %5d entries in %7.1f ms; longest main-loop stall %7.1f ms"
+              % (what, call_args, len(users), wall * 1000.0, worst))
+    # a whole roster, page by page, as a client reads it
+    probe = Probe(env)
+    total = 0
+    while True:
+        page = env.call("ListUsers", "(suu)", ("", total, 1000), timeout=600000)
+        total += len(page)
+        if len(page) < 1000:
+            break
+    worst = probe.finish()
+    wall = probe.wall
+    print("  the whole roster in pages of 1000: %d entries in %.1f s; longest stall %.1f ms"
+          % (total, wall, worst))
+    return 0
+
+
+def tombstones(env, args):
+    sim = env.sim({"devices": [{"name": "T", "face": "none", "pacing_ms": 0,
+                                "generate": {"users": 20, "fingers_per_user": 0, "seed": 1}}]},
+                  tag="tombstones")
+    env.start_daemon()
+    env.set("AutoSync", GLib.Variant("b", False))
+    env.set("LogInterval", GLib.Variant("u", 0))
+    live = env.add_device("T", sim.port("T"), 0)
+    env.stop_daemon()
+    db = sqlite3.connect(os.path.join(env.state_dir, "biosync.db"))
+    n_sites, n_tomb = args.sites, args.tombstones
+    with db:
+        db.executemany("INSERT INTO devices (name, address, port, users_read_at)"
+                       " VALUES (?, '127.0.0.1', 9, ?)",
+                       (("S%d" % i, 0 if i % 10 == 0 else 2000) for i in range(n_sites - 1)))
+        ids = [r[0] for r in db.execute("SELECT id FROM devices WHERE id != ? ORDER BY id",
+                                        (live,))]
+        db.executemany("INSERT INTO tombstones (pin, created_at, created_by) VALUES (?, 1000, ?)",
+                       ((str(500000 + i), "uid:0") for i in range(n_tomb)))
+        db.executemany("INSERT OR IGNORE INTO device_users (device_id, pin, uid, seen_at)"
+                       " VALUES (?, ?, ?, 2000)",
+                       ((ids[(i * 7 + k) % len(ids)], str(500000 + i), i + 1)
+                        for i in range(n_tomb) for k in (1, 2)))
+    db.close()
+    env.start_daemon()
+    print("tombstones: %d deleted PINs, %d terminals configured (each deletion pending on 2)"
+          % (n_tomb, n_sites))
+    probe = Probe(env)
+    reply = env.conn.call_sync(NAME, PATH, MANAGER, "ListTombstones", None, None,
+                               Gio.DBusCallFlags.NONE, 600000, None)
+    worst = probe.finish()
+    wall = probe.wall
+    size = reply.get_size()
+    first = range(reply.get_child_value(0).n_children())
+    print("  ListTombstones()            %6d entries (%7.1f KiB) in %8.1f ms;"
+          " longest main-loop stall %7.1f ms" % (len(first), size / 1024.0, wall * 1000.0, worst))
+    try:
+        probe = Probe(env)
         total = 0
         while True:
-            page = env.call("ListUsers", "(suu)", ("", total, 1000), timeout=600000)
-            total += len(page)
-            if len(page) < 1000:
+            # not unpacked: Python would take longer than the daemon
+            page = env.conn.call_sync(NAME, PATH, MANAGER, "ListTombstonesPage",
+                                      GLib.Variant("(uu)", (total, 1000)), None,
+                                      Gio.DBusCallFlags.NONE, 600000, None)
+            n = page.get_child_value(0).n_children()
+            total += n
+            if n < 1000:
                 break
-        wall = time.monotonic() - t0
         worst = probe.finish()
-        print("  the whole roster in pages of 1000: %d entries in %.1f s; longest stall %.1f ms"
-              % (total, wall, worst))
-        return 0
-    finally:
-        env.close()
-
-
-def tombstones(args):
-    env = harness.Env(polkit="mock")
-    try:
-        sim = env.sim({"devices": [{"name": "T", "face": "none", "pacing_ms": 0,
-                                    "generate": {"users": 20, "fingers_per_user": 0, "seed": 1}}]},
-                      tag="tombstones")
-        env.start_daemon()
-        env.set("AutoSync", GLib.Variant("b", False))
-        env.set("LogInterval", GLib.Variant("u", 0))
-        live = env.add_device("T", sim.port("T"), 0)
-        env.stop_daemon()
-        db = sqlite3.connect(os.path.join(env.state_dir, "biosync.db"))
-        n_sites, n_tomb = args.sites, args.tombstones
-        with db:
-            db.executemany("INSERT INTO devices (name, address, port, users_read_at)"
-                           " VALUES (?, '127.0.0.1', 9, ?)",
-                           (("S%d" % i, 0 if i % 10 == 0 else 2000) for i in range(n_sites - 1)))
-            ids = [r[0] for r in db.execute("SELECT id FROM devices WHERE id != ? ORDER BY id",
-                                            (live,))]
-            db.executemany("INSERT INTO tombstones (pin, created_at, created_by) VALUES (?, 1000, ?)",
-                           ((str(500000 + i), "uid:0") for i in range(n_tomb)))
-            db.executemany("INSERT OR IGNORE INTO device_users (device_id, pin, uid, seen_at)"
-                           " VALUES (?, ?, ?, 2000)",
-                           ((ids[(i * 7 + k) % len(ids)], str(500000 + i), i + 1)
-                            for i in range(n_tomb) for k in (1, 2)))
-        db.close()
-        env.start_daemon()
-        print("tombstones: %d deleted PINs, %d terminals configured (each deletion pending on 2)"
-              % (n_tomb, n_sites))
-        probe = Probe(env)
-        t0 = time.monotonic()
-        reply = env.conn.call_sync(NAME, PATH, MANAGER, "ListTombstones", None, None,
-                                   Gio.DBusCallFlags.NONE, 600000, None)
-        wall = time.monotonic() - t0
-        worst = probe.finish()
-        size = reply.get_size()
-        first = range(reply.get_child_value(0).n_children())
-        print("  ListTombstones()            %6d entries (%7.1f KiB) in %8.1f ms;"
-              " longest main-loop stall %7.1f ms" % (len(first), size / 1024.0, wall * 1000.0, worst))
-        try:
-            probe = Probe(env)
-            t0 = time.monotonic()
-            total = 0
-            while True:
-                # not unpacked: Python would take longer than the daemon
-                page = env.conn.call_sync(NAME, PATH, MANAGER, "ListTombstonesPage",
-                                          GLib.Variant("(uu)", (total, 1000)), None,
-                                          Gio.DBusCallFlags.NONE, 600000, None)
-                n = page.get_child_value(0).n_children()
-                total += n
-                if n < 1000:
-                    break
-            wall = time.monotonic() - t0
-            worst = probe.finish()
-            print("  every deletion, 1000 a page %6d entries in %8.1f ms; longest stall %7.1f ms"
-                  % (total, wall * 1000.0, worst))
-        except GLib.Error as e:
-            probe.finish()
-            print("  (no paged ListTombstones: %s)" % e.message)
-        probe = Probe(env)
-        t0 = time.monotonic()
-        result = env.wait_job(env.call("SyncDevice", "(u)", (live,)), timeout=3600)
-        wall = time.monotonic() - t0
-        worst = probe.finish()
-        print("  SyncDevice (plan with %d deletions) %-9s in %7.1f ms; longest stall %7.1f ms"
-              % (n_tomb, result["State"], wall * 1000.0, worst))
-        return 0
-    finally:
-        env.close()
+        wall = probe.wall
+        print("  every deletion, 1000 a page %6d entries in %8.1f ms; longest stall %7.1f ms"
+              % (total, wall * 1000.0, worst))
+    except GLib.Error as e:
+        probe.finish()
+        print("  (no paged ListTombstones: %s)" % e.message)
+    probe = Probe(env)
+    result = env.wait_job(env.call("SyncDevice", "(u)", (live,)), timeout=3600)
+    worst = probe.finish()
+    wall = probe.wall
+    print("  SyncDevice (plan with %d deletions) %-9s in %7.1f ms; longest stall %7.1f ms"
+          % (n_tomb, result["State"], wall * 1000.0, worst))
+    return 0
 
 
 def main():
@@ -256,12 +242,13 @@ def main():
     parser.add_argument("--tombstones", type=int, default=5000)
     args = parser.parse_args()
     status = 0
-    if args.scenario in ("roster", "all"):
-        status |= roster(args)
-    if args.scenario in ("area", "all"):
-        status |= area(args)
-    if args.scenario in ("tombstones", "all"):
-        status |= tombstones(args)
+    for name, scenario in (("roster", roster), ("area", area), ("tombstones", tombstones)):
+        if args.scenario in (name, "all"):
+            env = harness.Env(polkit="mock")
+            try:
+                status |= scenario(env, args)
+            finally:
+                env.close()
     return status
 
 

@@ -127,6 +127,22 @@ test_sim_new (const char *fixture_json)
   return sim;
 }
 
+TestSim *
+test_sim_new_specs (const TestSimDeviceSpec *specs, guint n_specs)
+{
+  g_autofree char *json = test_sim_fixture (specs, n_specs);
+
+  return test_sim_new (json);
+}
+
+TestSim *
+test_sim_new_simple (const char *name, guint users, guint fingers_per_user, guint records)
+{
+  g_autofree char *json = test_sim_fixture_simple (name, users, fingers_per_user, records);
+
+  return test_sim_new (json);
+}
+
 void
 test_sim_free (TestSim *sim)
 {

@@ -79,6 +79,10 @@ typedef struct _TestSim TestSim;
 /* loads @fixture_json, starts the server thread; asserts on failure */
 TestSim *test_sim_new (const char *fixture_json);
 TestSim *test_sim_new_full (const char *fixture_json, GError **error);
+/* test_sim_new () of test_sim_fixture (@specs, @n_specs) */
+TestSim *test_sim_new_specs (const TestSimDeviceSpec *specs, guint n_specs);
+/* test_sim_new () of test_sim_fixture_simple () */
+TestSim *test_sim_new_simple (const char *name, guint users, guint fingers_per_user, guint records);
 /* stops (joins the server thread) and frees */
 void test_sim_free (TestSim *sim);
 

@@ -34,8 +34,7 @@ connected (TestSim *sim)
 static void
 test_arm_and_fire (void)
 {
-  g_autofree char *json = test_sim_fixture_simple ("F", 5, 1, 10);
-  g_autoptr (TestSim) sim = test_sim_new (json);
+  g_autoptr (TestSim) sim = test_sim_new_simple ("F", 5, 1, 10);
   g_autoptr (ZkClient) client = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) users = NULL;
@@ -89,8 +88,7 @@ test_arm_and_fire (void)
 static void
 test_arm_errors (void)
 {
-  g_autofree char *json = test_sim_fixture_simple ("F", 1, 0, 0);
-  g_autoptr (TestSim) sim = test_sim_new (json);
+  g_autoptr (TestSim) sim = test_sim_new_simple ("F", 1, 0, 0);
   const char *bad[] = {
     "fault F after-command",
     "fault F after-command 1503",

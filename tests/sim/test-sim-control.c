@@ -73,8 +73,7 @@ static void
 test_commands (void)
 {
   TestSimDeviceSpec spec = { .name = "C", .users = 2, .records = 1 };
-  g_autofree char *json = test_sim_fixture (&spec, 1);
-  g_autoptr (TestSim) sim = test_sim_new (json);
+  g_autoptr (TestSim) sim = test_sim_new_specs (&spec, 1);
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {

@@ -163,6 +163,14 @@ raw_request (Raw *raw, guint16 command, const void *payload, gsize len, Reply *r
   g_assert_cmpuint (reply->h.reply_id, ==, raw->rid);
 }
 
+/* a request whose first answer must be @expect */
+static void
+raw_expect (Raw *raw, guint16 expect, guint16 command, const void *payload, gsize len, Reply *reply)
+{
+  raw_request (raw, command, payload, len, reply);
+  g_assert_cmpuint (reply->h.command, ==, expect);
+}
+
 static void
 raw_connect (Raw *raw, guint16 expect)
 {
@@ -176,6 +184,16 @@ raw_connect (Raw *raw, guint16 expect)
   raw->session = r.h.session_id;
 }
 
+/* a raw client with a session on the first device of @sim */
+static Raw *
+raw_session (TestSim *sim, gboolean udp)
+{
+  Raw *raw = raw_new (udp ? test_sim_udp_port (sim, 0) : test_sim_tcp_port (sim, 0), udp);
+
+  raw_connect (raw, ZK_ACK_OK);
+  return raw;
+}
+
 static void
 assert_silence (Raw *raw)
 {
@@ -184,17 +202,21 @@ assert_silence (Raw *raw)
   g_assert_false (raw_reply (raw, SILENCE_MS, &r));
 }
 
+/* a USER_WRQ of the first @len bytes of a 72-byte record of (@uid,
+ * @user_id), answered @expect */
 static void
-make_user (guint16 uid, const char *user_id, guint8 out[72])
+write_user (Raw *raw, guint16 expect, guint16 uid, const char *user_id, gsize len, Reply *reply)
 {
   g_autoptr (ZkUser) user = zk_user_new ();
+  guint8 rec[72];
 
   user->uid = uid;
   g_strlcpy (user->user_id, user_id, sizeof user->user_id);
   g_free (user->name);
   user->name = g_strdup ("Test User");
   user->group = 1;
-  g_assert_true (zk_user_encode (user, 72, NULL, out, NULL));
+  g_assert_true (zk_user_encode (user, 72, NULL, rec, NULL));
+  raw_expect (raw, expect, ZK_CMD_USER_WRQ, rec, len, reply);
 }
 
 /* ------------------------------------------------------------ tests */
@@ -202,12 +224,9 @@ make_user (guint16 uid, const char *user_id, guint8 out[72])
 static void
 test_session_rules (void)
 {
-  g_autofree char *json = test_sim_fixture_simple ("A", 3, 1, 5);
-  g_autoptr (TestSim) sim = test_sim_new (json);
-  g_autoptr (Raw) raw = raw_new (test_sim_tcp_port (sim, 0), FALSE);
+  g_autoptr (TestSim) sim = test_sim_new_simple ("A", 3, 1, 5);
+  g_autoptr (Raw) raw = raw_session (sim, FALSE);
   g_auto (Reply) r = { 0 };
-
-  raw_connect (raw, ZK_ACK_OK);
 
   /* bad checksum → silence; the device is still there afterwards */
   raw_send_full (raw, ZK_CMD_GET_VERSION, raw->session, 1, NULL, 0, TRUE);
@@ -217,29 +236,23 @@ test_session_rules (void)
   assert_silence (raw);
 
   raw->rid = 4;
-  raw_request (raw, ZK_CMD_GET_VERSION, NULL, 0, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
+  raw_expect (raw, ZK_ACK_OK, ZK_CMD_GET_VERSION, NULL, 0, &r);
   g_assert_cmpstr ((const char *)r.payload, ==, "Ver 6.60 Apr 26 2016");
   /* lower reply id → silence */
   raw_send_full (raw, ZK_CMD_GET_VERSION, raw->session, 3, NULL, 0, FALSE);
   assert_silence (raw);
 
   /* unknown commands, and pyzk's odd requests */
-  raw_request (raw, 1505, NULL, 0, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_UNKNOWN);
-  raw_request (raw, ZK_ACK_ERROR, NULL, 0, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_UNKNOWN);
-  raw_request (raw, 0xFFFF, NULL, 0, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_UNKNOWN);
+  raw_expect (raw, ZK_ACK_UNKNOWN, 1505, NULL, 0, &r);
+  raw_expect (raw, ZK_ACK_UNKNOWN, ZK_ACK_ERROR, NULL, 0, &r);
+  raw_expect (raw, ZK_ACK_UNKNOWN, 0xFFFF, NULL, 0, &r);
 
   /* options: with and without trailing NUL, unknown → ACK_ERROR */
-  raw_request (raw, ZK_CMD_OPTIONS_RRQ, "~ZKFPVersion", 12, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
+  raw_expect (raw, ZK_ACK_OK, ZK_CMD_OPTIONS_RRQ, "~ZKFPVersion", 12, &r);
   g_assert_cmpstr ((const char *)r.payload, ==, "~ZKFPVersion=10");
   raw_request (raw, ZK_CMD_OPTIONS_RRQ, "FaceFunOn", 10, &r);
   g_assert_cmpstr ((const char *)r.payload, ==, "FaceFunOn=1");
-  raw_request (raw, ZK_CMD_OPTIONS_RRQ, "NoSuchOption", 13, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_ERROR);
+  raw_expect (raw, ZK_ACK_ERROR, ZK_CMD_OPTIONS_RRQ, "NoSuchOption", 13, &r);
 
   /* free sizes: 23 ints on a face device */
   raw_request (raw, ZK_CMD_GET_FREE_SIZES, NULL, 0, &r);
@@ -254,8 +267,7 @@ test_session_rules (void)
     ZkTime when = { 2024, 5, 6, 7, 8, 9 };
 
     zk_write_u32 (t, zk_time_encode (&when));
-    raw_request (raw, ZK_CMD_SET_TIME, t, sizeof t, &r);
-    g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
+    raw_expect (raw, ZK_ACK_OK, ZK_CMD_SET_TIME, t, sizeof t, &r);
     raw_request (raw, ZK_CMD_GET_TIME, NULL, 0, &r);
     g_assert_cmpuint (r.len, ==, 4);
     /* within a few seconds of what was set */
@@ -270,8 +282,7 @@ test_session_rules (void)
     raw_request (raw, ZK_CMD_DISABLEDEVICE, secs, 4, &r);
     g_assert_cmpint (test_sim_stat (sim, 0, "disabled"), ==, 1);
   }
-  raw_request (raw, ZK_CMD_EXIT, NULL, 0, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
+  raw_expect (raw, ZK_ACK_OK, ZK_CMD_EXIT, NULL, 0, &r);
   /* EXIT of the last session re-enabled it */
   g_assert_cmpint (test_sim_stat (sim, 0, "disabled"), ==, 0);
   g_assert_cmpint (test_sim_stat (sim, 0, "re_enables"), ==, 1);
@@ -280,16 +291,13 @@ test_session_rules (void)
 static void
 test_cached_reply (void)
 {
-  g_autofree char *json = test_sim_fixture_simple ("A", 3, 0, 0);
-  g_autoptr (TestSim) sim = test_sim_new (json);
-  g_autoptr (Raw) raw = raw_new (test_sim_tcp_port (sim, 0), FALSE);
+  g_autoptr (TestSim) sim = test_sim_new_simple ("A", 3, 0, 0);
+  g_autoptr (Raw) raw = raw_session (sim, FALSE);
   g_auto (Reply) r = { 0 };
   guint8 uid[2];
 
-  raw_connect (raw, ZK_ACK_OK);
   zk_write_u16 (uid, 2);
-  raw_request (raw, ZK_CMD_DELETE_USER, uid, 2, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
+  raw_expect (raw, ZK_ACK_OK, ZK_CMD_DELETE_USER, uid, 2, &r);
   g_assert_cmpuint (test_sim_count (sim, 0, "users"), ==, 2);
   test_sim_do (sim, "enroll A 2 2 Back Again");
   g_assert_cmpuint (test_sim_count (sim, 0, "users"), ==, 3);
@@ -305,32 +313,26 @@ test_cached_reply (void)
   raw_request (raw, ZK_CMD_DELETE_USER, uid, 2, &r);
   g_assert_cmpuint (test_sim_count (sim, 0, "users"), ==, 2);
   /* deleting a missing uid is an error */
-  raw_request (raw, ZK_CMD_DELETE_USER, uid, 2, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_ERROR);
+  raw_expect (raw, ZK_ACK_ERROR, ZK_CMD_DELETE_USER, uid, 2, &r);
 }
 
 static void
 check_auth (guint32 key)
 {
   TestSimDeviceSpec spec = { .name = "K", .users = 1, .comm_key = key };
-  g_autofree char *json = test_sim_fixture (&spec, 1);
-  g_autoptr (TestSim) sim = test_sim_new (json);
+  g_autoptr (TestSim) sim = test_sim_new_specs (&spec, 1);
   g_autoptr (Raw) raw = raw_new (test_sim_tcp_port (sim, 0), FALSE);
   g_auto (Reply) r = { 0 };
   guint8 auth[4];
 
   raw_connect (raw, ZK_ACK_UNAUTH);
-  raw_request (raw, ZK_CMD_GET_VERSION, NULL, 0, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_UNAUTH);
+  raw_expect (raw, ZK_ACK_UNAUTH, ZK_CMD_GET_VERSION, NULL, 0, &r);
   /* a wrong key is refused, the session stays */
   zk_commkey_make (key + 1, raw->session, 50, auth);
-  raw_request (raw, ZK_CMD_AUTH, auth, 4, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_UNAUTH);
+  raw_expect (raw, ZK_ACK_UNAUTH, ZK_CMD_AUTH, auth, 4, &r);
   zk_commkey_make (key, raw->session, 50, auth);
-  raw_request (raw, ZK_CMD_AUTH, auth, 4, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
-  raw_request (raw, ZK_CMD_GET_VERSION, NULL, 0, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
+  raw_expect (raw, ZK_ACK_OK, ZK_CMD_AUTH, auth, 4, &r);
+  raw_expect (raw, ZK_ACK_OK, ZK_CMD_GET_VERSION, NULL, 0, &r);
 }
 
 static void
@@ -355,8 +357,7 @@ test_bulk_read (void)
     { .name = "seven", .users = 7 },
     { .name = "seventy", .users = 70 },
   };
-  g_autofree char *json = test_sim_fixture (specs, 2);
-  g_autoptr (TestSim) sim = test_sim_new (json);
+  g_autoptr (TestSim) sim = test_sim_new_specs (specs, 2);
   g_autoptr (Raw) small = raw_new (test_sim_tcp_port (sim, 0), FALSE);
   g_autoptr (Raw) big = raw_new (test_sim_tcp_port (sim, 1), FALSE);
   g_auto (Reply) r = { 0 };
@@ -370,8 +371,7 @@ test_bulk_read (void)
   g_assert_cmpuint (r.len, ==, 508);
   g_assert_cmpuint (zk_read_u32 (r.payload), ==, 504);
   /* the 1503 payload must be exactly 11 bytes */
-  raw_request (small, ZK_CMD_QUERY_DATA, bad, sizeof bad, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_ERROR);
+  raw_expect (small, ZK_ACK_ERROR, ZK_CMD_QUERY_DATA, bad, sizeof bad, &r);
 
   raw_connect (big, ZK_ACK_OK);
   query_users (big, &r);
@@ -382,8 +382,7 @@ test_bulk_read (void)
   /* 1504 of the whole blob: PREPARE_DATA [5044, 1008], DATA idx 0…5, ACK_OK */
   zk_write_u32 (rd, 0);
   zk_write_u32 (rd + 4, 5044);
-  raw_request (big, ZK_CMD_READ_DATA, rd, sizeof rd, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_CMD_PREPARE_DATA);
+  raw_expect (big, ZK_CMD_PREPARE_DATA, ZK_CMD_READ_DATA, rd, sizeof rd, &r);
   g_assert_cmpuint (zk_read_u32 (r.payload), ==, 5044);
   g_assert_cmpuint (zk_read_u32 (r.payload + 4), ==, 1008);
   for (guint i = 0; i < 6; i++)
@@ -403,23 +402,19 @@ test_bulk_read (void)
   /* a small slice is inline; out of range is an error */
   zk_write_u32 (rd, 4);
   zk_write_u32 (rd + 4, 72);
-  raw_request (big, ZK_CMD_READ_DATA, rd, sizeof rd, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_CMD_DATA);
+  raw_expect (big, ZK_CMD_DATA, ZK_CMD_READ_DATA, rd, sizeof rd, &r);
   g_assert_cmpuint (r.len, ==, 72);
   zk_write_u32 (rd, 5000);
-  raw_request (big, ZK_CMD_READ_DATA, rd, sizeof rd, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_ERROR);
+  raw_expect (big, ZK_ACK_ERROR, ZK_CMD_READ_DATA, rd, sizeof rd, &r);
   raw_request (big, ZK_CMD_FREE_DATA, NULL, 0, &r);
   zk_write_u32 (rd, 0);
-  raw_request (big, ZK_CMD_READ_DATA, rd, sizeof rd, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_ERROR);
+  raw_expect (big, ZK_ACK_ERROR, ZK_CMD_READ_DATA, rd, sizeof rd, &r);
 }
 
 static void
 test_upload_sequence (void)
 {
-  g_autofree char *json = test_sim_fixture_simple ("A", 2, 0, 0);
-  g_autoptr (TestSim) sim = test_sim_new (json);
+  g_autoptr (TestSim) sim = test_sim_new_simple ("A", 2, 0, 0);
   g_autoptr (Raw) raw = raw_new (test_sim_tcp_port (sim, 0), FALSE);
   g_auto (Reply) r = { 0 };
   g_autoptr (GRand) rand = g_rand_new_with_seed (7);
@@ -430,21 +425,16 @@ test_upload_sequence (void)
 
   raw_connect (raw, ZK_ACK_OK);
   zk_write_u32 (word, (guint32)size);
-  raw_request (raw, ZK_CMD_PREPARE_DATA, word, 4, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
-  raw_request (raw, ZK_CMD_DATA, data, 400, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
+  raw_expect (raw, ZK_ACK_OK, ZK_CMD_PREPARE_DATA, word, 4, &r);
+  raw_expect (raw, ZK_ACK_OK, ZK_CMD_DATA, data, 400, &r);
   /* skipping a reply id is refused */
   raw->rid++;
-  raw_request (raw, ZK_CMD_DATA, data + 400, size - 400, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_ERROR);
+  raw_expect (raw, ZK_ACK_ERROR, ZK_CMD_DATA, data + 400, size - 400, &r);
   /* the refused slice did not move "last": last + 1 still works */
   raw->rid -= 2;
-  raw_request (raw, ZK_CMD_DATA, data + 400, size - 400, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
+  raw_expect (raw, ZK_ACK_OK, ZK_CMD_DATA, data + 400, size - 400, &r);
   /* more than announced overflows */
-  raw_request (raw, ZK_CMD_DATA, data, 1, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_ERROR);
+  raw_expect (raw, ZK_ACK_ERROR, ZK_CMD_DATA, data, 1, &r);
 
   raw_request (raw, ZK_CMD_HASH_DATA, NULL, 0, &r);
   g_assert_cmpuint (r.len, ==, 4);
@@ -453,22 +443,18 @@ test_upload_sequence (void)
   word[2] = 3;
   word[3] = 1;
   zk_write_u16 (word + 4, (guint16)size);
-  raw_request (raw, ZK_CMD_USERTEMP_EX_WRQ, word, 6, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
+  raw_expect (raw, ZK_ACK_OK, ZK_CMD_USERTEMP_EX_WRQ, word, 6, &r);
   g_assert_cmpuint (test_sim_count (sim, 0, "fingers"), ==, 1);
   /* v10 overwrites */
-  raw_request (raw, ZK_CMD_USERTEMP_EX_WRQ, word, 6, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
+  raw_expect (raw, ZK_ACK_OK, ZK_CMD_USERTEMP_EX_WRQ, word, 6, &r);
   /* to a user that does not exist: refused */
   zk_write_u16 (word, 99);
-  raw_request (raw, ZK_CMD_USERTEMP_EX_WRQ, word, 6, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_ERROR);
+  raw_expect (raw, ZK_ACK_ERROR, ZK_CMD_USERTEMP_EX_WRQ, word, 6, &r);
 
   /* CMD 88 reads it back, v10 → stream with a trailing valid byte */
   zk_write_u16 (word, 1);
   word[2] = 3;
-  raw_request (raw, ZK_CMD_USERTEMP_EX_RRQ, word, 3, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_CMD_PREPARE_DATA);
+  raw_expect (raw, ZK_CMD_PREPARE_DATA, ZK_CMD_USERTEMP_EX_RRQ, word, 3, &r);
   g_assert_cmpuint (zk_read_u32 (r.payload), ==, size + 1);
   g_assert_true (raw_reply (raw, 2000, &r));
   g_assert_cmpuint (r.len, ==, size + 1);
@@ -482,12 +468,10 @@ test_upload_sequence (void)
     guint8 del[25] = { '1' };
 
     del[24] = ZK_FID_ALL;
-    raw_request (raw, ZK_CMD_SSRDELETE_USERTEMP, del, sizeof del, &r);
-    g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
+    raw_expect (raw, ZK_ACK_OK, ZK_CMD_SSRDELETE_USERTEMP, del, sizeof del, &r);
     g_assert_cmpuint (test_sim_count (sim, 0, "fingers"), ==, 0);
     /* nothing left: still ACK_OK, 2 in the session field */
-    raw_request (raw, ZK_CMD_SSRDELETE_USERTEMP, del, sizeof del, &r);
-    g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
+    raw_expect (raw, ZK_ACK_OK, ZK_CMD_SSRDELETE_USERTEMP, del, sizeof del, &r);
     g_assert_cmpuint (r.h.session_id, ==, 2);
   }
 }
@@ -496,44 +480,25 @@ static void
 test_user_rules (void)
 {
   TestSimDeviceSpec spec = { .name = "A", .users = 3, .extra = "\"capacity\":{\"users\":4}" };
-  g_autofree char *json = test_sim_fixture (&spec, 1);
-  g_autoptr (TestSim) sim = test_sim_new (json);
-  g_autoptr (Raw) raw = raw_new (test_sim_tcp_port (sim, 0), FALSE);
+  g_autoptr (TestSim) sim = test_sim_new_specs (&spec, 1);
+  g_autoptr (Raw) raw = raw_session (sim, FALSE);
   g_auto (Reply) r = { 0 };
-  guint8 rec[72];
 
-  raw_connect (raw, ZK_ACK_OK);
   /* wrong width */
-  make_user (10, "10", rec);
-  raw_request (raw, ZK_CMD_USER_WRQ, rec, 28, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_ERROR);
+  write_user (raw, ZK_ACK_ERROR, 10, "10", 28, &r);
   /* user id "0" and empty */
-  make_user (10, "0", rec);
-  raw_request (raw, ZK_CMD_USER_WRQ, rec, 72, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_ERROR);
-  make_user (10, "", rec);
-  raw_request (raw, ZK_CMD_USER_WRQ, rec, 72, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_ERROR);
+  write_user (raw, ZK_ACK_ERROR, 10, "0", 72, &r);
+  write_user (raw, ZK_ACK_ERROR, 10, "", 72, &r);
   /* user id "2" belongs to uid 2 */
-  make_user (10, "2", rec);
-  raw_request (raw, ZK_CMD_USER_WRQ, rec, 72, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_ERROR);
+  write_user (raw, ZK_ACK_ERROR, 10, "2", 72, &r);
   g_assert_cmpuint (r.h.session_id, ==, 1);
   /* new user id on a used uid */
-  make_user (2, "2000", rec);
-  raw_request (raw, ZK_CMD_USER_WRQ, rec, 72, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_ERROR);
+  write_user (raw, ZK_ACK_ERROR, 2, "2000", 72, &r);
   /* same uid + user id: replaced */
-  make_user (2, "2", rec);
-  raw_request (raw, ZK_CMD_USER_WRQ, rec, 72, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
+  write_user (raw, ZK_ACK_OK, 2, "2", 72, &r);
   /* a new one fits (4th), the 5th does not */
-  make_user (10, "10", rec);
-  raw_request (raw, ZK_CMD_USER_WRQ, rec, 72, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
-  make_user (11, "11", rec);
-  raw_request (raw, ZK_CMD_USER_WRQ, rec, 72, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_ERROR);
+  write_user (raw, ZK_ACK_OK, 10, "10", 72, &r);
+  write_user (raw, ZK_ACK_ERROR, 11, "11", 72, &r);
   g_assert_cmpuint (test_sim_count (sim, 0, "users"), ==, 4);
 
   /* the "full" fault refuses even below capacity */
@@ -543,11 +508,9 @@ test_user_rules (void)
     zk_write_u16 (uid, 10);
     raw_request (raw, ZK_CMD_DELETE_USER, uid, 2, &r);
     test_sim_do (sim, "fault A full");
-    raw_request (raw, ZK_CMD_USER_WRQ, rec, 72, &r);
-    g_assert_cmpuint (r.h.command, ==, ZK_ACK_ERROR);
+    write_user (raw, ZK_ACK_ERROR, 11, "11", 72, &r);
     test_sim_do (sim, "fault A clear");
-    raw_request (raw, ZK_CMD_USER_WRQ, rec, 72, &r);
-    g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
+    write_user (raw, ZK_ACK_OK, 11, "11", 72, &r);
   }
 }
 
@@ -555,27 +518,22 @@ static void
 test_v9_slot (void)
 {
   TestSimDeviceSpec spec = { .name = "v9", .users = 2, .fingers_per_user = 1, .fp_version = 9 };
-  g_autofree char *json = test_sim_fixture (&spec, 1);
-  g_autoptr (TestSim) sim = test_sim_new (json);
-  g_autoptr (Raw) raw = raw_new (test_sim_tcp_port (sim, 0), FALSE);
+  g_autoptr (TestSim) sim = test_sim_new_specs (&spec, 1);
+  g_autoptr (Raw) raw = raw_session (sim, FALSE);
   g_auto (Reply) r = { 0 };
   guint8 req[5 + 400] = { 0 };
 
-  raw_connect (raw, ZK_ACK_OK);
   /* CMD 10 inline on v9: [uid][fid][u16 len][template] */
   zk_write_u16 (req, 1);
   req[2] = 0;
   zk_write_u16 (req + 3, 400);
-  raw_request (raw, ZK_CMD_USERTEMP_WRQ, req, sizeof req, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_ERROR);
+  raw_expect (raw, ZK_ACK_ERROR, ZK_CMD_USERTEMP_WRQ, req, sizeof req, &r);
   g_assert_cmpuint (r.h.session_id, ==, 4);
   req[2] = 1;
-  raw_request (raw, ZK_CMD_USERTEMP_WRQ, req, sizeof req, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
+  raw_expect (raw, ZK_ACK_OK, ZK_CMD_USERTEMP_WRQ, req, sizeof req, &r);
   g_assert_cmpuint (test_sim_count (sim, 0, "fingers"), ==, 3);
   /* v9 answers a single template inline, length in the session field */
-  raw_request (raw, ZK_CMD_USERTEMP_EX_RRQ, req, 3, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
+  raw_expect (raw, ZK_ACK_OK, ZK_CMD_USERTEMP_EX_RRQ, req, 3, &r);
   g_assert_cmpuint (r.len, ==, 401);
   g_assert_cmpuint (r.h.session_id, ==, 401);
 }
@@ -588,20 +546,17 @@ test_faces (void)
     { .name = "vl", .users = 2, .face = "vl" },
     { .name = "none", .users = 2, .face = "none" },
   };
-  g_autofree char *json = test_sim_fixture (specs, 3);
-  g_autoptr (TestSim) sim = test_sim_new (json);
+  g_autoptr (TestSim) sim = test_sim_new_specs (specs, 3);
   g_auto (Reply) r = { 0 };
   guint8 q[3];
 
   zk_write_u16 (q, 1);
   q[2] = ZK_FACE_ALL_INDEX;
   {
-    g_autoptr (Raw) raw = raw_new (test_sim_tcp_port (sim, 0), FALSE);
+    g_autoptr (Raw) raw = raw_session (sim, FALSE);
     gsize total = 0;
 
-    raw_connect (raw, ZK_ACK_OK);
-    raw_request (raw, ZK_CMD_USERFACE_RRQ, q, 3, &r);
-    g_assert_cmpuint (r.h.command, ==, ZK_CMD_PREPARE_DATA);
+    raw_expect (raw, ZK_CMD_PREPARE_DATA, ZK_CMD_USERFACE_RRQ, q, 3, &r);
     g_assert_cmpuint (zk_read_u32 (r.payload), ==, 3 * ZK_FACE_RECORD_SIZE);
     while (raw_reply (raw, 2000, &r) && r.h.command == ZK_CMD_DATA)
       total += r.len;
@@ -611,25 +566,21 @@ test_faces (void)
     raw_request (raw, ZK_CMD_DELETE_USERFACE, "1\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 24,
                  &r);
     g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
-    raw_request (raw, ZK_CMD_USERFACE_RRQ, q, 3, &r);
-    g_assert_cmpuint (r.h.command, ==, ZK_ACK_ERROR);
+    raw_expect (raw, ZK_ACK_ERROR, ZK_CMD_USERFACE_RRQ, q, 3, &r);
     g_assert_cmpuint (test_sim_count (sim, 0, "faces"), ==, 3);
   }
   {
     g_autoptr (Raw) raw = raw_new (test_sim_tcp_port (sim, 1), FALSE);
 
     raw_connect (raw, ZK_ACK_OK);
-    raw_request (raw, ZK_CMD_USERFACE_RRQ, q, 3, &r);
-    g_assert_cmpuint (r.h.command, ==, ZK_ACK_UNKNOWN);
-    raw_request (raw, ZK_CMD_DELETE_USERFACE, "1", 1, &r);
-    g_assert_cmpuint (r.h.command, ==, ZK_ACK_UNKNOWN);
+    raw_expect (raw, ZK_ACK_UNKNOWN, ZK_CMD_USERFACE_RRQ, q, 3, &r);
+    raw_expect (raw, ZK_ACK_UNKNOWN, ZK_CMD_DELETE_USERFACE, "1", 1, &r);
   }
   {
     g_autoptr (Raw) raw = raw_new (test_sim_tcp_port (sim, 2), FALSE);
 
     raw_connect (raw, ZK_ACK_OK);
-    raw_request (raw, ZK_CMD_USERFACE_RRQ, q, 3, &r);
-    g_assert_cmpuint (r.h.command, ==, ZK_ACK_ERROR);
+    raw_expect (raw, ZK_ACK_ERROR, ZK_CMD_USERFACE_RRQ, q, 3, &r);
     raw_request (raw, ZK_CMD_OPTIONS_RRQ, "FaceFunOn", 10, &r);
     g_assert_cmpstr ((const char *)r.payload, ==, "FaceFunOn=0");
     raw_request (raw, ZK_CMD_GET_FREE_SIZES, NULL, 0, &r);
@@ -640,15 +591,13 @@ test_faces (void)
 static void
 test_udp (void)
 {
-  g_autofree char *json = test_sim_fixture_simple ("U", 70, 0, 0);
-  g_autoptr (TestSim) sim = test_sim_new (json);
-  g_autoptr (Raw) raw = raw_new (test_sim_udp_port (sim, 0), TRUE);
+  g_autoptr (TestSim) sim = test_sim_new_simple ("U", 70, 0, 0);
+  g_autoptr (Raw) raw = raw_session (sim, TRUE);
   g_auto (Reply) r = { 0 };
   guint8 big[1100];
   guint16 first;
   guint8 rd[8];
 
-  raw_connect (raw, ZK_ACK_OK);
   first = raw->session;
   /* a CONNECT from the same peer re-uses the slot and its id */
   raw_connect (raw, ZK_ACK_OK);
@@ -656,8 +605,7 @@ test_udp (void)
 
   memset (big, 'x', sizeof big);
   zk_write_u32 (rd, 4096);
-  raw_request (raw, ZK_CMD_PREPARE_DATA, rd, 4, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
+  raw_expect (raw, ZK_ACK_OK, ZK_CMD_PREPARE_DATA, rd, 4, &r);
   /* > 1032 bytes on the wire: truncated → bad checksum → silence */
   raw->rid++;
   raw_send_full (raw, ZK_CMD_DATA, raw->session, raw->rid, big, 1100, FALSE);
@@ -672,24 +620,20 @@ test_udp (void)
   g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
   zk_write_u32 (rd, 0);
   zk_write_u32 (rd + 4, 5044);
-  raw_request (raw, ZK_CMD_READ_DATA, rd, sizeof rd, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_CMD_PREPARE_DATA);
+  raw_expect (raw, ZK_CMD_PREPARE_DATA, ZK_CMD_READ_DATA, rd, sizeof rd, &r);
   g_assert_cmpuint (zk_read_u32 (r.payload + 4), ==, 1024);
 }
 
 static void
 test_events (void)
 {
-  g_autofree char *json = test_sim_fixture_simple ("E", 3, 0, 0);
-  g_autoptr (TestSim) sim = test_sim_new (json);
-  g_autoptr (Raw) raw = raw_new (test_sim_tcp_port (sim, 0), FALSE);
+  g_autoptr (TestSim) sim = test_sim_new_simple ("E", 3, 0, 0);
+  g_autoptr (Raw) raw = raw_session (sim, FALSE);
   g_auto (Reply) r = { 0 };
   guint8 mask[4];
 
-  raw_connect (raw, ZK_ACK_OK);
   zk_write_u32 (mask, ZK_EF_ATTLOG);
-  raw_request (raw, ZK_CMD_REG_EVENT, mask, 4, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
+  raw_expect (raw, ZK_ACK_OK, ZK_CMD_REG_EVENT, mask, 4, &r);
   test_sim_do (sim, "punch E 2 15 1 2024-05-06T07:08:09");
   g_assert_true (raw_reply (raw, 2000, &r));
   g_assert_cmpuint (r.h.command, ==, ZK_CMD_REG_EVENT);
@@ -710,8 +654,7 @@ test_events (void)
 static void
 test_faults (void)
 {
-  g_autofree char *json = test_sim_fixture_simple ("F", 70, 0, 0);
-  g_autoptr (TestSim) sim = test_sim_new (json);
+  g_autoptr (TestSim) sim = test_sim_new_simple ("F", 70, 0, 0);
   g_auto (Reply) r = { 0 };
 
   /* busy: a second TCP session is refused */
@@ -729,10 +672,9 @@ test_faults (void)
 
   /* drop the reply of the 2nd request; the retry gets the cached one */
   {
-    g_autoptr (Raw) raw = raw_new (test_sim_tcp_port (sim, 0), FALSE);
+    g_autoptr (Raw) raw = raw_session (sim, FALSE);
     guint8 uid[2];
 
-    raw_connect (raw, ZK_ACK_OK);
     test_sim_do (sim, "fault F drop-reply 1");
     zk_write_u16 (uid, 5);
     raw->rid++;
@@ -767,8 +709,7 @@ test_faults (void)
 
       zk_write_u32 (rd, 0);
       zk_write_u32 (rd + 4, 69 * 72 + 4);
-      raw_request (raw, ZK_CMD_READ_DATA, rd, sizeof rd, &r);
-      g_assert_cmpuint (r.h.command, ==, ZK_CMD_PREPARE_DATA);
+      raw_expect (raw, ZK_CMD_PREPARE_DATA, ZK_CMD_READ_DATA, rd, sizeof rd, &r);
       while (raw_reply (raw, 500, &r))
         n++;
       g_assert_cmpuint (n, ==, 1);
@@ -776,14 +717,10 @@ test_faults (void)
   }
   /* ack-drop-writes: acknowledged, not kept */
   {
-    g_autoptr (Raw) raw = raw_new (test_sim_tcp_port (sim, 0), FALSE);
-    guint8 rec[72];
+    g_autoptr (Raw) raw = raw_session (sim, FALSE);
 
-    raw_connect (raw, ZK_ACK_OK);
     test_sim_do (sim, "fault F ack-drop-writes");
-    make_user (200, "200", rec);
-    raw_request (raw, ZK_CMD_USER_WRQ, rec, 72, &r);
-    g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
+    write_user (raw, ZK_ACK_OK, 200, "200", 72, &r);
     g_assert_cmpuint (test_sim_count (sim, 0, "users"), ==, 69);
     test_sim_do (sim, "fault F clear");
 
@@ -827,9 +764,8 @@ static void
 test_attlog_range (void)
 {
   TestSimDeviceSpec spec = { .name = "L", .users = 3, .records = 3 };
-  g_autofree char *json = test_sim_fixture (&spec, 1);
-  g_autoptr (TestSim) sim = test_sim_new (json);
-  g_autoptr (Raw) raw = raw_new (test_sim_tcp_port (sim, 0), FALSE);
+  g_autoptr (TestSim) sim = test_sim_new_specs (&spec, 1);
+  g_autoptr (Raw) raw = raw_session (sim, FALSE);
   g_auto (Reply) r = { 0 };
   guint8 query[11] = { 1, ZK_CMD_ATTLOG_RRQ, 0 };
   guint8 whole[11] = { 1, ZK_CMD_ATTLOG_RRQ, 0 };
@@ -837,9 +773,7 @@ test_attlog_range (void)
   gsize all_len = 0;
   const guint8 *all_data;
 
-  raw_connect (raw, ZK_ACK_OK);
-  raw_request (raw, ZK_CMD_QUERY_DATA, whole, sizeof whole, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_CMD_DATA);
+  raw_expect (raw, ZK_CMD_DATA, ZK_CMD_QUERY_DATA, whole, sizeof whole, &r);
   g_assert_cmpuint (r.len, ==, 4 + 3 * 40);
   all = g_bytes_new (r.payload, r.len);
   all_data = g_bytes_get_data (all, &all_len);
@@ -847,8 +781,7 @@ test_attlog_range (void)
   /* the 2nd record, alone */
   zk_write_u32 (query + 3, 2);
   zk_write_u32 (query + 7, 1);
-  raw_request (raw, ZK_CMD_QUERY_DATA, query, sizeof query, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_CMD_DATA);
+  raw_expect (raw, ZK_CMD_DATA, ZK_CMD_QUERY_DATA, query, sizeof query, &r);
   g_assert_cmpuint (r.len, ==, 4 + 40);
   g_assert_cmpuint (zk_read_u32 (r.payload), ==, 40);
   g_assert_cmpmem (r.payload + 4, 40, all_data + 4 + 40, 40);
@@ -858,22 +791,18 @@ test_attlog_range (void)
   g_assert_cmpuint (r.len, ==, 4 + 2 * 40);
   g_assert_cmpmem (r.payload + 4, 80, all_data + 4 + 40, 80);
   zk_write_u32 (query + 3, 4);
-  raw_request (raw, ZK_CMD_QUERY_DATA, query, sizeof query, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_ERROR);
+  raw_expect (raw, ZK_ACK_ERROR, ZK_CMD_QUERY_DATA, query, sizeof query, &r);
 
   test_sim_do (sim, "attlog-range L ignore");
   zk_write_u32 (query + 3, 2);
   zk_write_u32 (query + 7, 1);
-  raw_request (raw, ZK_CMD_QUERY_DATA, query, sizeof query, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_CMD_DATA);
+  raw_expect (raw, ZK_CMD_DATA, ZK_CMD_QUERY_DATA, query, sizeof query, &r);
   g_assert_cmpmem (r.payload, r.len, all_data, all_len);
 
   test_sim_do (sim, "attlog-range L refuse");
-  raw_request (raw, ZK_CMD_QUERY_DATA, query, sizeof query, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_ACK_ERROR);
+  raw_expect (raw, ZK_ACK_ERROR, ZK_CMD_QUERY_DATA, query, sizeof query, &r);
   /* a whole-log read is never refused */
-  raw_request (raw, ZK_CMD_QUERY_DATA, whole, sizeof whole, &r);
-  g_assert_cmpuint (r.h.command, ==, ZK_CMD_DATA);
+  raw_expect (raw, ZK_CMD_DATA, ZK_CMD_QUERY_DATA, whole, sizeof whole, &r);
   g_assert_cmpmem (r.payload, r.len, all_data, all_len);
   {
     g_autoptr (JsonNode) dump = test_sim_dump (sim);

@@ -433,8 +433,7 @@ static void
 test_trickle_server (void)
 {
   TestSimDeviceSpec spec = { .name = "T", .users = 2, .extra = "\"hostile\":[\"trickle 20\"]" };
-  g_autofree char *json = test_sim_fixture (&spec, 1);
-  g_autoptr (TestSim) sim = test_sim_new (json);
+  g_autoptr (TestSim) sim = test_sim_new_specs (&spec, 1);
   g_autoptr (GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   g_autoptr (GSocketAddress) address = g_inet_socket_address_new (lo, test_sim_tcp_port (sim, 0));
   g_autoptr (GSocket) socket = NULL;

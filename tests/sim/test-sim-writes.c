@@ -338,8 +338,7 @@ static void
 test_session_meter (void)
 {
   TestSimDeviceSpec specs[] = { { .name = "A", .users = 1 }, { .name = "B", .users = 1 } };
-  g_autofree char *json = test_sim_fixture (specs, 2);
-  g_autoptr (TestSim) sim = test_sim_new (json);
+  g_autoptr (TestSim) sim = test_sim_new_specs (specs, 2);
   g_autoptr (GError) error = NULL;
   g_autoptr (ZkClient) a
       = zk_client_new ("127.0.0.1", test_sim_tcp_port (sim, 0), ZK_TRANSPORT_TCP);

@@ -32,9 +32,7 @@ sim_new (const char *hostile, guint users, guint records)
   g_autofree char *extra = hostile ? g_strdup_printf ("\"hostile\":[%s]", hostile) : NULL;
   TestSimDeviceSpec spec
       = { .name = "X", .users = users, .fingers_per_user = 1, .records = records, .extra = extra };
-  g_autofree char *json = test_sim_fixture (&spec, 1);
-
-  return test_sim_new (json);
+  return test_sim_new_specs (&spec, 1);
 }
 
 static ZkClient *
@@ -434,8 +432,7 @@ test_dirty_info (void)
           .extra = "\"serial\":\"BS\\u001fIM\\\\1\",\"platform\":\"ZMM\\u0007220\","
                    "\"firmware\":\"Ver\\u001b[2J 6.60\","
                    "\"options\":{\"Note\":\"a\\u0001b\"}" };
-  g_autofree char *json = test_sim_fixture (&spec, 1);
-  g_autoptr (TestSim) sim = test_sim_new (json);
+  g_autoptr (TestSim) sim = test_sim_new_specs (&spec, 1);
   g_autoptr (ZkClient) client = client_connect (sim, FALSE);
   g_autoptr (TestZkCall) call = test_zk_call_new (client, TEST_ZK_CALL_INFO);
   g_autoptr (GError) error = NULL;

@@ -31,14 +31,6 @@ client_connect (TestSim *sim, gboolean udp, guint32 key)
   return test_sim_client_connect (sim, 0, udp, TIMEOUT_MS, key);
 }
 
-static TestSim *
-sim_new (const TestSimDeviceSpec *spec)
-{
-  g_autofree char *json = test_sim_fixture (spec, 1);
-
-  return test_sim_new (json);
-}
-
 static const char *
 obj_str (JsonObject *obj, const char *name)
 {
@@ -344,7 +336,7 @@ test_roundtrip (gconstpointer data)
                              .records = 60,
                              .user_format = profile->user_format,
                              .attlog_format = profile->attlog_format };
-  g_autoptr (TestSim) sim = sim_new (&spec);
+  g_autoptr (TestSim) sim = test_sim_new_specs (&spec, 1);
   g_autoptr (ZkClient) client = client_connect (sim, profile->udp, 0);
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) users = NULL;
@@ -388,7 +380,7 @@ test_empty_28 (gconstpointer data)
 {
   gboolean udp = GPOINTER_TO_INT (data);
   TestSimDeviceSpec spec = { .name = "E", .user_format = 28 };
-  g_autoptr (TestSim) sim = sim_new (&spec);
+  g_autoptr (TestSim) sim = test_sim_new_specs (&spec, 1);
   g_autoptr (ZkClient) client = client_connect (sim, udp, 0);
   g_autoptr (GError) error = NULL;
   g_autoptr (ZkUser) user = test_zk_user_new (1, "4711", "Eve");
@@ -418,7 +410,7 @@ test_faces_face7 (gconstpointer data)
 {
   gboolean udp = GPOINTER_TO_INT (data);
   TestSimDeviceSpec spec = { .name = "F", .users = 4, .faces_per_user = 2, .face = "face7" };
-  g_autoptr (TestSim) sim = sim_new (&spec);
+  g_autoptr (TestSim) sim = test_sim_new_specs (&spec, 1);
   g_autoptr (ZkClient) client = client_connect (sim, udp, 0);
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) faces = NULL;
@@ -473,7 +465,7 @@ test_faces_unsupported (gconstpointer data)
 {
   const char *face = data;
   TestSimDeviceSpec spec = { .name = "V", .users = 2, .face = face };
-  g_autoptr (TestSim) sim = sim_new (&spec);
+  g_autoptr (TestSim) sim = test_sim_new_specs (&spec, 1);
   g_autoptr (ZkClient) client = client_connect (sim, FALSE, 0);
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) faces = NULL;
@@ -507,7 +499,7 @@ test_comm_key (gconstpointer data)
 {
   gboolean udp = GPOINTER_TO_INT (data);
   TestSimDeviceSpec spec = { .name = "K", .users = 5, .comm_key = 123456 };
-  g_autoptr (TestSim) sim = sim_new (&spec);
+  g_autoptr (TestSim) sim = test_sim_new_specs (&spec, 1);
   g_autoptr (ZkClient) good = NULL;
   g_autoptr (ZkClient) wrong = NULL;
   g_autoptr (ZkClient) none = NULL;
@@ -553,7 +545,7 @@ test_large (gconstpointer data)
       spec.users = 500;
       spec.records = 5000;
     }
-  sim = sim_new (&spec);
+  sim = test_sim_new_specs (&spec, 1);
   client = client_connect (sim, udp, 0);
   start = g_get_monotonic_time ();
   read_and_check_all (sim, client);
@@ -577,7 +569,7 @@ fault_sim (guint users, guint records)
   TestSimDeviceSpec spec
       = { .name = "X", .users = users, .fingers_per_user = 1, .records = records };
 
-  return sim_new (&spec);
+  return test_sim_new_specs (&spec, 1);
 }
 
 static void
@@ -782,7 +774,7 @@ static void
 test_fault_wrong_key (void)
 {
   TestSimDeviceSpec spec = { .name = "X", .users = 3, .comm_key = 11 };
-  g_autoptr (TestSim) sim = sim_new (&spec);
+  g_autoptr (TestSim) sim = test_sim_new_specs (&spec, 1);
   g_autoptr (ZkClient) client = NULL;
   g_autoptr (GError) error = NULL;
 
@@ -902,7 +894,7 @@ static void
 test_auto_transport (void)
 {
   TestSimDeviceSpec spec = { .name = "U", .users = 7, .no_tcp = TRUE };
-  g_autoptr (TestSim) sim = sim_new (&spec);
+  g_autoptr (TestSim) sim = test_sim_new_specs (&spec, 1);
   g_autoptr (ZkClient) client = NULL;
   g_autoptr (GError) error = NULL;
 
@@ -932,7 +924,7 @@ test_attlog_range (gconstpointer data)
   const char *mode = data;
   g_autofree char *extra = g_strdup_printf ("\"attlog_range\":\"%s\"", mode);
   TestSimDeviceSpec spec = { .name = "D", .users = 5, .records = 60, .extra = extra };
-  g_autoptr (TestSim) sim = sim_new (&spec);
+  g_autoptr (TestSim) sim = test_sim_new_specs (&spec, 1);
   g_autoptr (ZkClient) client = client_connect (sim, FALSE, 0);
   g_autoptr (GPtrArray) full = NULL;
   g_autoptr (GPtrArray) range = NULL;
@@ -984,7 +976,7 @@ static void
 test_attlog_range_udp16 (void)
 {
   TestSimDeviceSpec spec = { .name = "D", .users = 5, .records = 30, .attlog_format = 16 };
-  g_autoptr (TestSim) sim = sim_new (&spec);
+  g_autoptr (TestSim) sim = test_sim_new_specs (&spec, 1);
   g_autoptr (ZkClient) client = client_connect (sim, TRUE, 0);
   g_autoptr (GPtrArray) full = NULL;
   g_autoptr (GPtrArray) range = NULL;

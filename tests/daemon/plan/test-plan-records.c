@@ -14,10 +14,12 @@ GPtrArray *
 seed_snapshots (void)
 {
   GPtrArray *snapshots = snapshots_new ();
-  BsdSnapshot *a = th_snapshot (1, "A");
-  BsdSnapshot *b = th_snapshot (2, "B");
-  BsdSnapshot *c = th_snapshot (3, "C");
+  BsdSnapshot *a = snapshot_in (snapshots, 1, "A");
+  BsdSnapshot *c;
 
+  /* B stays empty */
+  snapshot_in (snapshots, 2, "B");
+  c = snapshot_in (snapshots, 3, "C");
   for (guint n = 1; n <= 100; n++)
     {
       g_autofree char *pin = pin_of (n);
@@ -39,9 +41,6 @@ seed_snapshots (void)
       if (n <= 95)
         th_add_finger (c, uid, 1, pin, 0);
     }
-  g_ptr_array_add (snapshots, a);
-  g_ptr_array_add (snapshots, b);
-  g_ptr_array_add (snapshots, c);
   return snapshots;
 }
 
@@ -203,11 +202,12 @@ GPtrArray *
 conflict_snapshots (void)
 {
   GPtrArray *snapshots = snapshots_new ();
-  BsdSnapshot *a = th_snapshot (1, "A");
-  BsdSnapshot *b = th_snapshot (2, "B");
-  BsdSnapshot *c = th_snapshot (3, "C");
+  BsdSnapshot *a = snapshot_in (snapshots, 1, "A");
+  BsdSnapshot *b = snapshot_in (snapshots, 2, "B");
   ZkUser *user;
 
+  /* C stays empty */
+  snapshot_in (snapshots, 3, "C");
   user = th_add_user (a, 1, "7", "Alice");
   user->card = 111;
   user->privilege = 0;
@@ -218,9 +218,6 @@ conflict_snapshots (void)
   user->card = 222;
   user->privilege = 14;
   g_strlcpy (user->password, "9999", sizeof user->password);
-  g_ptr_array_add (snapshots, a);
-  g_ptr_array_add (snapshots, b);
-  g_ptr_array_add (snapshots, c);
   return snapshots;
 }
 
@@ -343,9 +340,9 @@ void
 test_lowest_id_wins (void)
 {
   g_autoptr (GPtrArray) snapshots = snapshots_new ();
-  BsdSnapshot *p = th_snapshot (3, "primary");
-  BsdSnapshot *x = th_snapshot (5, "x");
-  BsdSnapshot *y = th_snapshot (4, "y");
+  BsdSnapshot *p = snapshot_in (snapshots, 3, "primary");
+  BsdSnapshot *x = snapshot_in (snapshots, 5, "x");
+  BsdSnapshot *y = snapshot_in (snapshots, 4, "y");
   g_autoptr (BsdPlan) plan = NULL;
   const BsdPlanConflict *conflict;
 
@@ -357,9 +354,6 @@ test_lowest_id_wins (void)
     }
   th_add_user (x, 1, "77", "Bob");
   th_add_user (y, 1, "77", "Robert");
-  g_ptr_array_add (snapshots, p);
-  g_ptr_array_add (snapshots, x);
-  g_ptr_array_add (snapshots, y);
   plan = plan_of (snapshots);
 
   g_assert_cmpuint (plan->primary_device_id, ==, 3);
@@ -379,8 +373,8 @@ void
 test_slot_allocation (void)
 {
   g_autoptr (GPtrArray) snapshots = snapshots_new ();
-  BsdSnapshot *a = th_snapshot (1, "A");
-  BsdSnapshot *b = th_snapshot (2, "B");
+  BsdSnapshot *a = snapshot_in (snapshots, 1, "A");
+  BsdSnapshot *b = snapshot_in (snapshots, 2, "B");
   g_autoptr (BsdPlanInput) input = NULL;
   g_autoptr (BsdPlan) plan = NULL;
   BsdDevicePlan *device;
@@ -400,8 +394,6 @@ test_slot_allocation (void)
   th_add_user (b, 5, "", "no pin");
   th_add_finger (b, 6, 0, "ghost", 0);
   th_add_user (b, 10, "666", "leaver");
-  g_ptr_array_add (snapshots, a);
-  g_ptr_array_add (snapshots, b);
 
   input = th_input (snapshots);
   bsd_plan_input_add_tombstone (input, "666");
@@ -433,8 +425,8 @@ void
 test_slot_exhaustion (void)
 {
   g_autoptr (GPtrArray) snapshots = snapshots_new ();
-  BsdSnapshot *a = th_snapshot (1, "A");
-  BsdSnapshot *b = th_snapshot (2, "B");
+  BsdSnapshot *a = snapshot_in (snapshots, 1, "A");
+  BsdSnapshot *b = snapshot_in (snapshots, 2, "B");
   g_autoptr (BsdPlan) plan = NULL;
   BsdDevicePlan *device;
   const BsdPlanSkip *skip;
@@ -446,8 +438,6 @@ test_slot_exhaustion (void)
   for (guint uid = 1; uid <= BSD_PLAN_MAX_UID; uid++)
     if (uid != 40000)
       th_add_user (b, (guint16)uid, "", "");
-  g_ptr_array_add (snapshots, a);
-  g_ptr_array_add (snapshots, b);
   plan = plan_of (snapshots);
 
   device = bsd_plan_get_device (plan, 2);
@@ -468,9 +458,9 @@ void
 test_narrow_devices (void)
 {
   g_autoptr (GPtrArray) snapshots = snapshots_new ();
-  BsdSnapshot *a = th_snapshot (1, "wide");
-  BsdSnapshot *n = th_snapshot (2, "narrow");
-  BsdSnapshot *w = th_snapshot (3, "short pins");
+  BsdSnapshot *a = snapshot_in (snapshots, 1, "wide");
+  BsdSnapshot *n = snapshot_in (snapshots, 2, "narrow");
+  BsdSnapshot *w = snapshot_in (snapshots, 3, "short pins");
   g_autoptr (BsdPlan) plan = NULL;
   g_autoptr (BsdPlan) again = NULL;
   BsdDevicePlan *device;
@@ -488,9 +478,6 @@ test_narrow_devices (void)
   n->user_width = ZK_USER_SIZE_28;
   n->pin_width = 9;
   w->pin_width = 5;
-  g_ptr_array_add (snapshots, a);
-  g_ptr_array_add (snapshots, n);
-  g_ptr_array_add (snapshots, w);
   plan = plan_of (snapshots);
 
   device = bsd_plan_get_device (plan, 2);
@@ -533,19 +520,17 @@ void
 test_narrow_primary_keeps_full_name (void)
 {
   g_autoptr (GPtrArray) snapshots = snapshots_new ();
-  BsdSnapshot *n = th_snapshot (1, "narrow");
-  BsdSnapshot *a = th_snapshot (2, "wide");
-  BsdSnapshot *b = th_snapshot (3, "new");
+  BsdSnapshot *n = snapshot_in (snapshots, 1, "narrow");
+  BsdSnapshot *a = snapshot_in (snapshots, 2, "wide");
   g_autoptr (BsdPlan) plan = NULL;
   const BsdPerson *person;
 
+  /* "new" stays empty */
+  snapshot_in (snapshots, 3, "new");
   n->user_width = ZK_USER_SIZE_28;
   th_add_user (n, 1, "5", "Alexande");
   th_add_user (n, 2, "6", "x");
   th_add_user (a, 9, "5", "Alexander Great");
-  g_ptr_array_add (snapshots, n);
-  g_ptr_array_add (snapshots, a);
-  g_ptr_array_add (snapshots, b);
   plan = plan_of (snapshots);
 
   g_assert_cmpuint (plan->primary_device_id, ==, 1);

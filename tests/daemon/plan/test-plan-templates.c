@@ -11,15 +11,18 @@ void
 test_algorithm_versions (void)
 {
   g_autoptr (GPtrArray) snapshots = snapshots_new ();
-  BsdSnapshot *a = th_snapshot (1, "v10 a");
-  BsdSnapshot *b = th_snapshot (2, "v9 b");
-  BsdSnapshot *c = th_snapshot (3, "v10 c");
-  BsdSnapshot *d = th_snapshot (4, "v9 d");
-  BsdSnapshot *u = th_snapshot (5, "unknown");
+  BsdSnapshot *a = snapshot_in (snapshots, 1, "v10 a");
+  BsdSnapshot *b = snapshot_in (snapshots, 2, "v9 b");
+  BsdSnapshot *d;
+  BsdSnapshot *u;
   g_autoptr (BsdPlan) plan = NULL;
   const BsdPlanSkip *skip;
   const BsdPlanTemplate *entry;
 
+  /* v10 c stays empty */
+  snapshot_in (snapshots, 3, "v10 c");
+  d = snapshot_in (snapshots, 4, "v9 d");
+  u = snapshot_in (snapshots, 5, "unknown");
   g_free (b->fp_version);
   b->fp_version = g_strdup ("9");
   g_free (d->fp_version);
@@ -29,11 +32,6 @@ test_algorithm_versions (void)
   th_add_finger (a, 1, 0, "1", 0);
   th_add_user (b, 1, "2", "two");
   th_add_finger (b, 1, 3, "2", 9);
-  g_ptr_array_add (snapshots, a);
-  g_ptr_array_add (snapshots, b);
-  g_ptr_array_add (snapshots, c);
-  g_ptr_array_add (snapshots, d);
-  g_ptr_array_add (snapshots, u);
   plan = plan_of (snapshots);
 
   skip = th_find_skip (plan, 2, BSD_PLAN_ITEM_FINGER, "1", 0, BSD_SKIP_ALGORITHM_VERSION);
@@ -66,14 +64,16 @@ void
 test_faces (void)
 {
   g_autoptr (GPtrArray) snapshots = snapshots_new ();
-  BsdSnapshot *f1 = th_snapshot (1, "face7");
-  BsdSnapshot *f2 = th_snapshot (2, "empty face7");
-  BsdSnapshot *nf = th_snapshot (3, "finger only");
-  BsdSnapshot *f8 = th_snapshot (4, "face8");
+  BsdSnapshot *f1 = snapshot_in (snapshots, 1, "face7");
+  BsdSnapshot *f2 = snapshot_in (snapshots, 2, "empty face7");
+  BsdSnapshot *f8;
   g_autoptr (BsdPlan) plan = NULL;
   g_autoptr (BsdPlan) again = NULL;
   BsdDevicePlan *device;
 
+  /* a finger-only device */
+  snapshot_in (snapshots, 3, "finger only");
+  f8 = snapshot_in (snapshots, 4, "face8");
   f1->face_capable = TRUE;
   f1->face_version = g_strdup ("7");
   f1->face_capacity = 100;
@@ -88,10 +88,6 @@ test_faces (void)
   th_add_face (f1, 1, 1, "1", 0);
   th_add_user (f1, 2, "2", "two");
   th_add_finger (f1, 2, 5, "2", 0);
-  g_ptr_array_add (snapshots, f1);
-  g_ptr_array_add (snapshots, f2);
-  g_ptr_array_add (snapshots, nf);
-  g_ptr_array_add (snapshots, f8);
   plan = plan_of (snapshots);
 
   device = bsd_plan_get_device (plan, 2);
@@ -123,10 +119,10 @@ void
 test_never_overwrite (void)
 {
   g_autoptr (GPtrArray) snapshots = snapshots_new ();
-  BsdSnapshot *a = th_snapshot (1, "A");
-  BsdSnapshot *b = th_snapshot (2, "B");
-  BsdSnapshot *c = th_snapshot (3, "C");
-  BsdSnapshot *d = th_snapshot (4, "D");
+  BsdSnapshot *a = snapshot_in (snapshots, 1, "A");
+  BsdSnapshot *b = snapshot_in (snapshots, 2, "B");
+  BsdSnapshot *c = snapshot_in (snapshots, 3, "C");
+  BsdSnapshot *d = snapshot_in (snapshots, 4, "D");
   g_autoptr (BsdPlan) plan = NULL;
   const BsdPlanConflict *conflict;
   const BsdPlanTemplate *entry;
@@ -148,10 +144,6 @@ test_never_overwrite (void)
   /* same bytes as A: nothing to do, no conflict with A */
   th_add_user (d, 3, "1", "one");
   th_add_finger (d, 3, 0, "1", 0);
-  g_ptr_array_add (snapshots, a);
-  g_ptr_array_add (snapshots, b);
-  g_ptr_array_add (snapshots, c);
-  g_ptr_array_add (snapshots, d);
   plan = plan_of (snapshots);
 
   g_assert_cmpuint (plan->primary_device_id, ==, 1);
@@ -189,13 +181,14 @@ void
 test_template_lowest_id_source (void)
 {
   g_autoptr (GPtrArray) snapshots = snapshots_new ();
-  BsdSnapshot *p = th_snapshot (1, "primary v9");
-  BsdSnapshot *x = th_snapshot (6, "x");
-  BsdSnapshot *y = th_snapshot (4, "y");
-  BsdSnapshot *z = th_snapshot (8, "z");
+  BsdSnapshot *p = snapshot_in (snapshots, 1, "primary v9");
+  BsdSnapshot *x = snapshot_in (snapshots, 6, "x");
+  BsdSnapshot *y = snapshot_in (snapshots, 4, "y");
   g_autoptr (BsdPlan) plan = NULL;
   const BsdPlanConflict *conflict;
 
+  /* z stays empty */
+  snapshot_in (snapshots, 8, "z");
   g_free (p->fp_version);
   p->fp_version = g_strdup ("9");
   for (guint n = 1; n <= 5; n++)
@@ -209,10 +202,6 @@ test_template_lowest_id_source (void)
   th_add_finger (x, 1, 2, "1", 6);
   th_add_user (y, 1, "1", "p");
   th_add_finger (y, 1, 2, "1", 4);
-  g_ptr_array_add (snapshots, p);
-  g_ptr_array_add (snapshots, x);
-  g_ptr_array_add (snapshots, y);
-  g_ptr_array_add (snapshots, z);
   plan = plan_of (snapshots);
 
   conflict = find_conflict (plan, "1", "finger", 2);
@@ -298,7 +287,7 @@ void
 test_tombstone_duplicate_slots (void)
 {
   g_autoptr (GPtrArray) snapshots = snapshots_new ();
-  BsdSnapshot *a = th_snapshot (1, "A");
+  BsdSnapshot *a = snapshot_in (snapshots, 1, "A");
   g_autoptr (BsdPlanInput) input = NULL;
   g_autoptr (BsdPlan) plan = NULL;
   BsdDevicePlan *device;
@@ -308,7 +297,6 @@ test_tombstone_duplicate_slots (void)
   th_add_finger (a, 3, 0, "42", 0);
   th_add_finger (a, 9, 0, "42", 1);
   th_add_finger (a, 9, 1, "42", 1);
-  g_ptr_array_add (snapshots, a);
   input = th_input (snapshots);
   bsd_plan_input_add_tombstone (input, "42");
   plan = bsd_plan_compute (input, NULL);
@@ -373,8 +361,8 @@ void
 test_capacity_faces_and_deletes (void)
 {
   g_autoptr (GPtrArray) snapshots = snapshots_new ();
-  BsdSnapshot *a = th_snapshot (1, "A");
-  BsdSnapshot *b = th_snapshot (2, "B");
+  BsdSnapshot *a = snapshot_in (snapshots, 1, "A");
+  BsdSnapshot *b = snapshot_in (snapshots, 2, "B");
   g_autoptr (BsdPlanInput) input = NULL;
   g_autoptr (BsdPlan) plan = NULL;
   BsdDevicePlan *device;
@@ -399,8 +387,6 @@ test_capacity_faces_and_deletes (void)
   th_add_face (b, 2, 0, "99", 0);
   b->user_capacity = 3;
   b->face_capacity = 3;
-  g_ptr_array_add (snapshots, a);
-  g_ptr_array_add (snapshots, b);
   input = th_input (snapshots);
   bsd_plan_input_add_tombstone (input, "99");
   plan = bsd_plan_compute (input, NULL);
@@ -432,8 +418,8 @@ void
 test_capacity_already_over (void)
 {
   g_autoptr (GPtrArray) snapshots = snapshots_new ();
-  BsdSnapshot *a = th_snapshot (1, "A");
-  BsdSnapshot *b = th_snapshot (2, "B");
+  BsdSnapshot *a = snapshot_in (snapshots, 1, "A");
+  BsdSnapshot *b = snapshot_in (snapshots, 2, "B");
   g_autoptr (BsdPlan) plan = NULL;
   BsdDevicePlan *device;
 
@@ -445,7 +431,7 @@ test_capacity_already_over (void)
   b->user_count = 500;
   b->user_capacity = 100;
   a->user_capacity = 2;
-  plan = plan_of (snapshots_add_all (snapshots, a, b));
+  plan = plan_of (snapshots);
   device = bsd_plan_get_device (plan, 2);
   g_assert_false (device->failed);
   g_assert_cmpuint (device->users.current, ==, 500);
@@ -462,8 +448,8 @@ void
 test_capacity_full_keeps_deletions (void)
 {
   g_autoptr (GPtrArray) snapshots = snapshots_new ();
-  BsdSnapshot *a = th_snapshot (1, "A");
-  BsdSnapshot *b = th_snapshot (2, "B");
+  BsdSnapshot *a = snapshot_in (snapshots, 1, "A");
+  BsdSnapshot *b = snapshot_in (snapshots, 2, "B");
   g_autoptr (BsdPlanInput) input = NULL;
   g_autoptr (BsdPlan) plan = NULL;
   g_autoptr (GHashTable) left = NULL;
@@ -484,7 +470,7 @@ test_capacity_full_keeps_deletions (void)
   th_add_finger (b, 7, 3, "98", 0);
   th_add_user (b, 9, "99", "leaver");
   b->user_capacity = 3;
-  input = th_input (snapshots_add_all (snapshots, a, b));
+  input = th_input (snapshots);
   bsd_plan_input_add_tombstone (input, "98");
   bsd_plan_input_add_tombstone (input, "99");
   plan = bsd_plan_compute (input, NULL);

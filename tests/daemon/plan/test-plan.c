@@ -25,12 +25,14 @@ snapshots_new (void)
   return g_ptr_array_new_with_free_func ((GDestroyNotify)bsd_snapshot_free);
 }
 
-GPtrArray *
-snapshots_add_all (GPtrArray *snapshots, BsdSnapshot *a, BsdSnapshot *b)
+/* th_snapshot (), appended to @snapshots (which owns it) */
+BsdSnapshot *
+snapshot_in (GPtrArray *snapshots, guint device_id, const char *name)
 {
-  g_ptr_array_add (snapshots, a);
-  g_ptr_array_add (snapshots, b);
-  return snapshots;
+  BsdSnapshot *snapshot = th_snapshot (device_id, name);
+
+  g_ptr_array_add (snapshots, snapshot);
+  return snapshot;
 }
 
 char *
@@ -288,6 +290,22 @@ test_deterministic_json (void)
   g_assert_nonnull (strstr (json1, "\"size\""));
 }
 
+/* the last object of @array whose string @member is @value */
+static JsonObject *
+find_object (JsonArray *array, const char *member, const char *value)
+{
+  JsonObject *found = NULL;
+
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonObject *object = json_array_get_object_element (array, i);
+
+      if (g_strcmp0 (json_object_get_string_member (object, member), value) == 0)
+        found = object;
+    }
+  return found;
+}
+
 /* the JSON of a plan carries each conflict and roster record whole */
 static void
 test_json_conflicts (void)
@@ -298,17 +316,10 @@ test_json_conflicts (void)
   JsonObject *object = json_node_get_object (node);
   JsonArray *conflicts = json_object_get_array_member (object, "conflicts");
   JsonArray *roster = json_object_get_array_member (object, "roster_updates");
-  JsonObject *conflict = NULL;
-  JsonObject *person = NULL;
+  JsonObject *conflict = find_object (conflicts, "field", "name");
+  JsonObject *person = find_object (roster, "pin", "7");
   JsonArray *values;
 
-  for (guint i = 0; i < json_array_get_length (conflicts); i++)
-    {
-      JsonObject *c = json_array_get_object_element (conflicts, i);
-
-      if (g_strcmp0 (json_object_get_string_member (c, "field"), "name") == 0)
-        conflict = c;
-    }
   g_assert_nonnull (conflict);
   g_assert_cmpstr (json_object_get_string_member (conflict, "pin"), ==, "7");
   g_assert_cmpstr (json_object_get_string_member (conflict, "kind"), ==, "user");
@@ -324,13 +335,6 @@ test_json_conflicts (void)
       "Alicia");
   g_assert_cmpint (json_object_get_int_member (object, "conflict_count"), ==, plan->conflicts->len);
 
-  for (guint i = 0; i < json_array_get_length (roster); i++)
-    {
-      JsonObject *r = json_array_get_object_element (roster, i);
-
-      if (g_strcmp0 (json_object_get_string_member (r, "pin"), "7") == 0)
-        person = r;
-    }
   g_assert_nonnull (person);
   g_assert_cmpstr (json_object_get_string_member (person, "name"), ==, "Alice");
   g_assert_cmpint (json_object_get_int_member (person, "card"), ==, 111);
@@ -431,13 +435,12 @@ test_gaps (void)
 static void
 test_gaps_faces (void)
 {
-  g_autoptr (GPtrArray) snapshots
-      = g_ptr_array_new_with_free_func ((GDestroyNotify)bsd_snapshot_free);
+  g_autoptr (GPtrArray) snapshots = snapshots_new ();
   g_autoptr (BsdPlanInput) input = NULL;
   g_autoptr (JsonNode) gaps = NULL;
-  BsdSnapshot *face = th_snapshot (1, "face");
-  BsdSnapshot *finger = th_snapshot (2, "finger only");
-  BsdSnapshot *other = th_snapshot (3, "another face");
+  BsdSnapshot *face = snapshot_in (snapshots, 1, "face");
+  BsdSnapshot *finger = snapshot_in (snapshots, 2, "finger only");
+  BsdSnapshot *other = snapshot_in (snapshots, 3, "another face");
   JsonObject *counts;
   JsonArray *missing;
 
@@ -448,9 +451,6 @@ test_gaps_faces (void)
   th_add_face (face, 1, 0, "7", 0);
   th_add_user (finger, 1, "7", "Ann");
   th_add_user (other, 1, "7", "Ann");
-  g_ptr_array_add (snapshots, face);
-  g_ptr_array_add (snapshots, finger);
-  g_ptr_array_add (snapshots, other);
   input = th_input (snapshots);
   gaps = bsd_plan_gaps (input, NULL);
 

@@ -12,7 +12,7 @@
 /* test-plan.c */
 BsdPlan *plan_of (GPtrArray *snapshots);
 GPtrArray *snapshots_new (void);
-GPtrArray *snapshots_add_all (GPtrArray *snapshots, BsdSnapshot *a, BsdSnapshot *b);
+BsdSnapshot *snapshot_in (GPtrArray *snapshots, guint device_id, const char *name);
 char *pin_of (guint n);
 void assert_holds_range (const BsdSnapshot *snapshot, guint lo, guint hi);
 

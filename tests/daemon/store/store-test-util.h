@@ -76,6 +76,31 @@ store_make_user (const char *pin, guint16 uid, const char *name)
   return user;
 }
 
+/* the arrays bsd_store_replace_device_snapshot () takes */
+static inline GPtrArray *
+store_users_new (void)
+{
+  return g_ptr_array_new_with_free_func ((GDestroyNotify)zk_user_free);
+}
+
+static inline GPtrArray *
+store_templates_new (void)
+{
+  return g_ptr_array_new_with_free_func ((GDestroyNotify)bsd_device_template_free);
+}
+
+/* how many rows @get (bsd_store_get_device_users, …_templates) returns
+ * for @device */
+static inline guint
+store_count (GPtrArray *(*get) (BsdStore *, guint, GError **), BsdStore *store, guint device)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) rows = get (store, device, &error);
+
+  g_assert_no_error (error);
+  return rows->len;
+}
+
 static inline ZkAttendance *
 store_make_punch (const char *pin,
                   guint16 year,

@@ -417,7 +417,7 @@ test_export (void)
   g_autoptr (GError) error = NULL;
   g_autoptr (GTimeZone) utc = g_time_zone_new_utc ();
   g_autoptr (GPtrArray) punches = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GPtrArray) users = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_user_free);
+  g_autoptr (GPtrArray) users = store_users_new ();
   g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (ZkUser) ann = store_make_user ("1", 1, "Ann");
   Collect collect = { rows, 0 };

@@ -480,7 +480,7 @@ test_comm_key_confined (void)
   g_autoptr (BsdStore) store = NULL;
   g_autoptr (BsdDeviceConfig) config = bsd_device_config_new ();
   g_autoptr (GPtrArray) devices = NULL;
-  g_autoptr (GPtrArray) users = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_user_free);
+  g_autoptr (GPtrArray) users = store_users_new ();
   g_autoptr (GPtrArray) punches = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) roster = NULL;
   g_autoptr (BsdDevice) device = NULL;

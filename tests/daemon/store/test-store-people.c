@@ -135,9 +135,8 @@ test_roster (void)
 {
   g_autoptr (BsdStore) store = store_open_memory ();
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) users = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_user_free);
-  g_autoptr (GPtrArray) templates
-      = g_ptr_array_new_with_free_func ((GDestroyNotify)bsd_device_template_free);
+  g_autoptr (GPtrArray) users = store_users_new ();
+  g_autoptr (GPtrArray) templates = store_templates_new ();
   g_autoptr (GPtrArray) roster = NULL;
   const char *names[] = { "Ámbar Ruiz", "Bob", "Carla", "ÉMILE", "alice", NULL };
   const char *pins[] = { "1", "2", "10", "11", "100" };
@@ -236,7 +235,7 @@ test_roster (void)
 static void
 snapshot (BsdStore *store, guint device_id, const char *const *pins)
 {
-  g_autoptr (GPtrArray) users = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_user_free);
+  g_autoptr (GPtrArray) users = store_users_new ();
   g_autoptr (GError) error = NULL;
 
   for (guint i = 0; pins[i] != NULL; i++)
@@ -516,7 +515,6 @@ static void
 snapshot_check_duplicates (BsdStore *store, guint a, GPtrArray *users, GPtrArray *templates)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) back = NULL;
 
   /* a PIN or a slot twice fails and keeps the previous snapshot */
   g_ptr_array_add (users, store_make_user ("100", 9, "Again"));
@@ -535,25 +533,17 @@ snapshot_check_duplicates (BsdStore *store, guint a, GPtrArray *users, GPtrArray
   g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_EXISTS);
   g_clear_error (&error);
   g_ptr_array_remove_index (templates, 2);
-  back = bsd_store_get_device_users (store, a, &error);
-  g_assert_cmpuint (back->len, ==, 2);
-  g_clear_pointer (&back, g_ptr_array_unref);
-  back = bsd_store_get_device_templates (store, a, &error);
-  g_assert_cmpuint (back->len, ==, 2);
-  g_clear_pointer (&back, g_ptr_array_unref);
+  g_assert_cmpuint (store_count (bsd_store_get_device_users, store, a), ==, 2);
+  g_assert_cmpuint (store_count (bsd_store_get_device_templates, store, a), ==, 2);
 }
 
 static void
 snapshot_check_unknown (BsdStore *store, guint b, GPtrArray *users)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) back = NULL;
 
   /* another device is not touched; unknown devices are errors */
-  back = bsd_store_get_device_users (store, b, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (back->len, ==, 0);
-  g_clear_pointer (&back, g_ptr_array_unref);
+  g_assert_cmpuint (store_count (bsd_store_get_device_users, store, b), ==, 0);
   g_assert_false (bsd_store_replace_device_snapshot (store, 999, users, NULL, &error));
   g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
   g_clear_error (&error);
@@ -577,10 +567,8 @@ test_snapshot (void)
 {
   g_autoptr (BsdStore) store = store_open_memory ();
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) users = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_user_free);
-  g_autoptr (GPtrArray) templates
-      = g_ptr_array_new_with_free_func ((GDestroyNotify)bsd_device_template_free);
-  g_autoptr (GPtrArray) back = NULL;
+  g_autoptr (GPtrArray) users = store_users_new ();
+  g_autoptr (GPtrArray) templates = store_templates_new ();
   ZkUser *user;
   guint a, b;
 
@@ -607,18 +595,12 @@ test_snapshot (void)
   /* users only: templates stay; an empty read empties it */
   g_ptr_array_remove_index (users, 1);
   g_assert_true (bsd_store_replace_device_snapshot (store, a, users, NULL, &error));
-  back = bsd_store_get_device_users (store, a, &error);
-  g_assert_cmpuint (back->len, ==, 1);
-  g_clear_pointer (&back, g_ptr_array_unref);
-  back = bsd_store_get_device_templates (store, a, &error);
-  g_assert_cmpuint (back->len, ==, 2);
-  g_clear_pointer (&back, g_ptr_array_unref);
+  g_assert_cmpuint (store_count (bsd_store_get_device_users, store, a), ==, 1);
+  g_assert_cmpuint (store_count (bsd_store_get_device_templates, store, a), ==, 2);
   g_ptr_array_set_size (users, 0);
   g_ptr_array_set_size (templates, 0);
   g_assert_true (bsd_store_replace_device_snapshot (store, a, users, templates, &error));
-  back = bsd_store_get_device_templates (store, a, &error);
-  g_assert_cmpuint (back->len, ==, 0);
-  g_clear_pointer (&back, g_ptr_array_unref);
+  g_assert_cmpuint (store_count (bsd_store_get_device_templates, store, a), ==, 0);
 
   snapshot_check_unknown (store, b, users);
 
@@ -685,9 +667,8 @@ test_snapshot_forget (void)
 {
   g_autoptr (BsdStore) store = store_open_memory ();
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) users = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_user_free);
-  g_autoptr (GPtrArray) templates
-      = g_ptr_array_new_with_free_func ((GDestroyNotify)bsd_device_template_free);
+  g_autoptr (GPtrArray) users = store_users_new ();
+  g_autoptr (GPtrArray) templates = store_templates_new ();
   g_autoptr (GPtrArray) back = NULL;
   const char *const pins[] = { "1", "2", NULL };
   guint a = store_add_device (store, "A", 0);
@@ -704,12 +685,8 @@ test_snapshot_forget (void)
 
   g_assert_true (bsd_store_forget_device_snapshot (store, a, &error));
   g_assert_no_error (error);
-  back = bsd_store_get_device_users (store, a, &error);
-  g_assert_cmpuint (back->len, ==, 0);
-  g_clear_pointer (&back, g_ptr_array_unref);
-  back = bsd_store_get_device_templates (store, a, &error);
-  g_assert_cmpuint (back->len, ==, 0);
-  g_clear_pointer (&back, g_ptr_array_unref);
+  g_assert_cmpuint (store_count (bsd_store_get_device_users, store, a), ==, 0);
+  g_assert_cmpuint (store_count (bsd_store_get_device_templates, store, a), ==, 0);
   back = bsd_store_get_device_users (store, b, &error);
   g_assert_cmpuint (back->len, ==, 2);
   assert_standing (store, "9", "p: c:2 n:1");
