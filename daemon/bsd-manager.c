@@ -539,7 +539,7 @@ bsd_manager_dispose (GObject *object)
   if (self->jobs)
     g_signal_handlers_disconnect_by_data (self->jobs, self);
   g_clear_object (&self->jobs);
-  bsd_manager_lists_dispose (self);
+  g_clear_object (&self->reader);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_pointer (&self->requests, g_hash_table_unref);
   g_clear_object (&self->scheduler);
@@ -589,6 +589,7 @@ bsd_manager_new (GDBusConnection *connection,
   self->gate = bsd_session_gate_new (max);
   self->engine = bsd_engine_new (store, self->gate);
   self->authority = bsd_authority_new ();
+  self->reader = bsd_list_reader_new (bsd_store_get_path (store));
   bsd_manager_jobs_start (self);
   bsd_manager_objects_start (self);
   self->scheduler = bsd_scheduler_new (scheduler_unit_ms);
