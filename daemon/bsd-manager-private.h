@@ -59,7 +59,6 @@ struct _BsdManager
   GHashTable *areas;       /* id → BsDBusObjectSkeleton* */
   BsdJobQueue *jobs;       /* every Job object it keeps is exported */
   GHashTable *requests;    /* uid → calls of that user waiting for polkit or the reader */
-  GMainContext *context;   /* the main thread's */
   BsdListReader *reader;   /* ListUsers' and ListTombstones' pages, off the main thread */
 
   GSourceFunc shutdown_done;

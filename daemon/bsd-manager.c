@@ -540,7 +540,6 @@ bsd_manager_dispose (GObject *object)
     g_signal_handlers_disconnect_by_data (self->jobs, self);
   g_clear_object (&self->jobs);
   g_clear_object (&self->reader);
-  g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_pointer (&self->requests, g_hash_table_unref);
   g_clear_object (&self->scheduler);
   g_clear_object (&self->recovering);
@@ -567,7 +566,6 @@ bsd_manager_init (BsdManager *self)
                                              (GDestroyNotify)g_variant_unref);
   self->areas = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_object_unref);
   self->requests = g_hash_table_new (g_direct_hash, g_direct_equal);
-  self->context = g_main_context_ref_thread_default ();
   bsd_manager_jobs_init (self);
   bsd_manager_objects_init (self);
   bsd_manager_people_init (self);
