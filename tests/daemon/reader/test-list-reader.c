@@ -208,6 +208,31 @@ test_after_dispose (Fixture *f, gconstpointer data)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED);
 }
 
+/* the read runs in the reader's thread: while another connection holds
+ * the database, asking returns at once and the read waits there (on the
+ * caller's thread it would wait out the busy timeout and fail) */
+static void
+test_off_the_callers_thread (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autofree char *pins = NULL;
+  sqlite3 *db = store_raw_open (f->path);
+
+  store_raw_exec (db, "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; "
+                      "UPDATE people SET name = 'Ana' WHERE pin = '1'");
+  bsd_list_reader_read_async (f->reader, BSD_LIST_READ_USERS, NULL, 0, 1, NULL, read_cb, &result);
+  store_raw_exec (db, "COMMIT");
+  sqlite3_close (db);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  reply = bsd_list_reader_read_finish (f->reader, result, &error);
+  g_assert_no_error (error);
+  pins = reply_pins (reply);
+  g_assert_cmpstr (pins, ==, "1");
+}
+
 /* a shutdown answers the reads already asked for, then joins the thread */
 static void
 test_dispose_answers_pending (Fixture *f, gconstpointer data)
@@ -248,6 +273,8 @@ main (int argc, char **argv)
   g_test_add ("/reader/cancelled", Fixture, NULL, fixture_setup, test_cancelled, fixture_teardown);
   g_test_add ("/reader/after-dispose", Fixture, NULL, fixture_setup, test_after_dispose,
               fixture_teardown);
+  g_test_add ("/reader/off-the-callers-thread", Fixture, NULL, fixture_setup,
+              test_off_the_callers_thread, fixture_teardown);
   g_test_add ("/reader/dispose-answers-pending", Fixture, NULL, fixture_setup,
               test_dispose_answers_pending, fixture_teardown);
   return g_test_run ();
