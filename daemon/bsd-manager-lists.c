@@ -1,4 +1,4 @@
-/* bsd-manager-lists.c — the manager's lists: ListUsers/ListTombstones in the reader thread,
+/* bsd-manager-lists.c — the manager's lists: ListUsers/ListTombstones by the list reader,
  * ListDevices/Areas/Jobs, GetJob, ExportAttendance
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -16,151 +16,40 @@
 
 /* ---------------------------------------------------------------- reader */
 
-/* a costly read answered off the main thread: the roster's and the
- * deletions' pages are chosen out of everything, and built into a reply,
- * which for 65,000 people or thousands of deletions on hundreds of
- * terminals takes longer than the main loop may stall */
-typedef struct _Read Read;
-/* in the reader thread: the reply (a tuple) from the reader's connection */
-typedef GVariant *(*ReadFunc) (BsdStore *store, const Read *read, GError **error);
-
-struct _Read
+/* a ListUsers or ListTombstones[Page] call, answered by the list reader */
+typedef struct
 {
-  BsdManager *self; /* a reference, dropped on the main thread */
+  BsdManager *self; /* a reference */
   GDBusMethodInvocation *invocation;
   guint32 uid;
-  ReadFunc func;
+  BsdListRead what;
   char *filter;
   guint offset;
   guint limit;
-  GVariant *reply;
-  GError *error;
-};
+} Read;
 
 static void
 read_free (Read *read)
 {
   g_object_unref (read->invocation);
   g_free (read->filter);
-  g_clear_pointer (&read->reply, g_variant_unref);
-  g_clear_error (&read->error);
   g_object_unref (read->self);
   g_free (read);
 }
 
-static GVariant *
-read_roster (BsdStore *store, const Read *read, GError **error)
+static void
+read_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
-  g_autoptr (GPtrArray) roster
-      = bsd_store_list_roster (store, read->filter, read->offset, read->limit, error);
-  GVariantBuilder users;
-  guint i, j;
-
-  if (roster == NULL)
-    return NULL;
-  g_variant_builder_init (&users, G_VARIANT_TYPE ("aa{sv}"));
-  for (i = 0; i < roster->len; i++)
-    {
-      BsdRosterEntry *e = roster->pdata[i];
-      GVariantBuilder devices;
-
-      g_variant_builder_init (&devices, G_VARIANT_TYPE ("au"));
-      for (j = 0; e->device_ids && j < e->device_ids->len; j++)
-        g_variant_builder_add (&devices, "u", g_array_index (e->device_ids, guint, j));
-      g_variant_builder_open (&users, G_VARIANT_TYPE ("a{sv}"));
-      g_variant_builder_add (&users, "{sv}", "Pin", g_variant_new_string (e->pin));
-      g_variant_builder_add (&users, "{sv}", "Name", g_variant_new_string (e->name ? e->name : ""));
-      g_variant_builder_add (&users, "{sv}", "Privilege", g_variant_new_uint32 (e->privilege));
-      g_variant_builder_add (&users, "{sv}", "HasCard", g_variant_new_boolean (e->has_card));
-      g_variant_builder_add (&users, "{sv}", "HasPassword",
-                             g_variant_new_boolean (e->has_password));
-      g_variant_builder_add (&users, "{sv}", "CentralEdit",
-                             g_variant_new_boolean (e->central_edit));
-      g_variant_builder_add (&users, "{sv}", "UpdatedAt",
-                             g_variant_new_uint64 ((guint64)MAX (e->updated_at, 0)));
-      g_variant_builder_add (&users, "{sv}", "Fingerprints",
-                             g_variant_new_uint32 (e->fingerprints));
-      g_variant_builder_add (&users, "{sv}", "Faces", g_variant_new_uint32 (e->faces));
-      g_variant_builder_add (&users, "{sv}", "Devices", g_variant_builder_end (&devices));
-      g_variant_builder_close (&users);
-    }
-  return g_variant_new ("(aa{sv})", &users);
-}
-
-/* guint ids as "au" */
-static GVariant *
-id_list (GArray *ids)
-{
-  return g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32, ids->data, ids->len, sizeof (guint32));
-}
-
-static GVariant *
-read_tombstones (BsdStore *store, const Read *read, GError **error)
-{
-  g_autoptr (GPtrArray) tombstones
-      = bsd_store_list_tombstones (store, read->offset, read->limit, error);
-  GVariantBuilder list;
-  guint i;
-
-  if (tombstones == NULL)
-    return NULL;
-  g_variant_builder_init (&list, G_VARIANT_TYPE ("aa{sv}"));
-  for (i = 0; i < tombstones->len; i++)
-    {
-      BsdTombstone *t = tombstones->pdata[i];
-
-      g_variant_builder_open (&list, G_VARIANT_TYPE ("a{sv}"));
-      g_variant_builder_add (&list, "{sv}", "Pin", g_variant_new_string (t->pin));
-      g_variant_builder_add (&list, "{sv}", "CreatedAt",
-                             g_variant_new_uint64 ((guint64)MAX (t->created_at, 0)));
-      g_variant_builder_add (&list, "{sv}", "CreatedBy",
-                             g_variant_new_string (t->created_by ? t->created_by : ""));
-      g_variant_builder_add (&list, "{sv}", "PendingDevices", id_list (t->pending));
-      g_variant_builder_add (&list, "{sv}", "ConfirmedDevices", id_list (t->confirmed));
-      g_variant_builder_add (&list, "{sv}", "NeverSeenDevices", id_list (t->never_seen));
-      g_variant_builder_close (&list);
-    }
-  return g_variant_new ("(aa{sv})", &list);
-}
-
-/* on the main thread: answers the call */
-static gboolean
-read_done (gpointer data)
-{
-  Read *read = data;
+  Read *read = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = bsd_list_reader_read_finish (BSD_LIST_READER (source), res, &error);
 
   bsd_manager_caller_release (read->self, read->uid);
-  if (read->reply)
-    g_dbus_method_invocation_return_value (read->invocation, read->reply);
+  if (reply)
+    g_dbus_method_invocation_return_value (read->invocation, reply);
   else
-    bsd_error_return (read->invocation, read->error);
-  return G_SOURCE_REMOVE;
-}
-
-/* in the reader thread, the only user of read_store */
-static void
-reader_func (gpointer data, gpointer user_data)
-{
-  Read *read = data;
-  BsdManager *self = read->self;
-
-  if (self->read_store == NULL)
-    self->read_store = bsd_store_open (bsd_store_get_path (self->store), &read->error);
-  if (self->read_store)
-    {
-      read->reply = read->func (self->read_store, read, &read->error);
-      if (read->reply)
-        g_variant_ref_sink (read->reply);
-    }
-  /* the reference to the manager is dropped there too, never here */
-  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, read_done, read,
-                              (GDestroyNotify)read_free);
-}
-
-static void
-reader_free (GThreadPool *reader)
-{
-  g_thread_pool_free (reader, FALSE, TRUE);
+    bsd_error_return (read->invocation, error);
+  read_free (read);
 }
 
 static void
@@ -172,8 +61,10 @@ read_admitted (BsdManager *self,
 {
   Read *read = data;
 
+  /* a read takes @data: the reply frees it */
   read->uid = (guint32)uid;
-  g_thread_pool_push (self->reader, read, NULL);
+  bsd_list_reader_read_async (self->reader, read->what, read->filter, read->offset, read->limit,
+                              NULL, read_done_cb, read);
 }
 
 /* a page of at most LIST_PAGE_MAX entries (@limit 0 too), read by the
@@ -181,7 +72,7 @@ read_admitted (BsdManager *self,
 static void
 read_page (BsdManager *self,
            GDBusMethodInvocation *invocation,
-           ReadFunc func,
+           BsdListRead what,
            const char *filter,
            guint offset,
            guint limit)
@@ -190,7 +81,7 @@ read_page (BsdManager *self,
 
   read->self = g_object_ref (self);
   read->invocation = g_object_ref (invocation);
-  read->func = func;
+  read->what = what;
   read->filter = g_strdup (filter);
   read->offset = offset;
   read->limit = limit == 0 ? LIST_PAGE_MAX : MIN (limit, LIST_PAGE_MAX);
@@ -205,14 +96,14 @@ handle_list_users (BsDBusManager *iface,
                    guint limit)
 {
   if (bsd_manager_check_text (invocation, filter, "filter", 0, MAX_FILTER))
-    read_page (BSD_MANAGER (iface), invocation, read_roster, filter, offset, limit);
+    read_page (BSD_MANAGER (iface), invocation, BSD_LIST_READ_USERS, filter, offset, limit);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 static gboolean
 handle_list_tombstones (BsDBusManager *iface, GDBusMethodInvocation *invocation)
 {
-  read_page (BSD_MANAGER (iface), invocation, read_tombstones, NULL, 0, LIST_PAGE_MAX);
+  read_page (BSD_MANAGER (iface), invocation, BSD_LIST_READ_TOMBSTONES, NULL, 0, LIST_PAGE_MAX);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -222,7 +113,7 @@ handle_list_tombstones_page (BsDBusManager *iface,
                              guint offset,
                              guint limit)
 {
-  read_page (BSD_MANAGER (iface), invocation, read_tombstones, NULL, offset, limit);
+  read_page (BSD_MANAGER (iface), invocation, BSD_LIST_READ_TOMBSTONES, NULL, offset, limit);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -571,7 +462,6 @@ handle_get_job (BsDBusManager *iface, GDBusMethodInvocation *invocation, guint64
 void
 bsd_manager_lists_init (BsdManager *self)
 {
-  self->reader = g_thread_pool_new (reader_func, NULL, 1, FALSE, NULL);
   g_signal_connect (self, "handle-list-users", G_CALLBACK (handle_list_users), NULL);
   g_signal_connect (self, "handle-list-tombstones", G_CALLBACK (handle_list_tombstones), NULL);
   g_signal_connect (self, "handle-list-tombstones-page", G_CALLBACK (handle_list_tombstones_page),
@@ -581,12 +471,4 @@ bsd_manager_lists_init (BsdManager *self)
   g_signal_connect (self, "handle-list-areas", G_CALLBACK (handle_list_areas), NULL);
   g_signal_connect (self, "handle-list-jobs", G_CALLBACK (handle_list_jobs), NULL);
   g_signal_connect (self, "handle-get-job", G_CALLBACK (handle_get_job), NULL);
-}
-
-void
-bsd_manager_lists_dispose (BsdManager *self)
-{
-  /* a read in flight holds a reference: none is left by now */
-  g_clear_pointer (&self->reader, reader_free);
-  g_clear_object (&self->read_store);
 }

@@ -6,7 +6,8 @@
  * bsd-manager-jobs.c: the methods that start jobs, Job objects from the
  * queue (bsd-job-queue.c); bsd-manager-objects.c: the Device
  * and Area objects and their edits; bsd-manager-people.c: the roster's
- * methods; bsd-manager-lists.c: the lists and the export.
+ * methods; bsd-manager-lists.c: the lists and the export (costly pages
+ * by the list reader, bsd-list-reader.c).
  */
 #pragma once
 
@@ -17,6 +18,7 @@
 #include "bsd-error.h"
 #include "bsd-job-queue.h"
 #include "bsd-job.h"
+#include "bsd-list-reader.h"
 #include "bsd-policy.h"
 #include "bsd-scheduler.h"
 
@@ -57,9 +59,7 @@ struct _BsdManager
   GHashTable *areas;       /* id → BsDBusObjectSkeleton* */
   BsdJobQueue *jobs;       /* every Job object it keeps is exported */
   GHashTable *requests;    /* uid → calls of that user waiting for polkit or the reader */
-  GMainContext *context;   /* the main thread's */
-  GThreadPool *reader;     /* costly reads, one at a time, off the main thread */
-  BsdStore *read_store;    /* the reader's own connection, opened on first use */
+  BsdListReader *reader;   /* ListUsers' and ListTombstones' pages, off the main thread */
 
   GSourceFunc shutdown_done;
   gpointer shutdown_data;
@@ -118,8 +118,7 @@ void bsd_manager_forget_device_list (BsdManager *self);
 /* bsd-manager-people.c */
 void bsd_manager_people_init (BsdManager *self);
 
-/* bsd-manager-lists.c: lists, the reader, the export */
+/* bsd-manager-lists.c: lists, the export */
 void bsd_manager_lists_init (BsdManager *self);
-void bsd_manager_lists_dispose (BsdManager *self);
 
 G_END_DECLS

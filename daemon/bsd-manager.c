@@ -539,8 +539,7 @@ bsd_manager_dispose (GObject *object)
   if (self->jobs)
     g_signal_handlers_disconnect_by_data (self->jobs, self);
   g_clear_object (&self->jobs);
-  bsd_manager_lists_dispose (self);
-  g_clear_pointer (&self->context, g_main_context_unref);
+  g_clear_object (&self->reader);
   g_clear_pointer (&self->requests, g_hash_table_unref);
   g_clear_object (&self->scheduler);
   g_clear_object (&self->recovering);
@@ -567,7 +566,6 @@ bsd_manager_init (BsdManager *self)
                                              (GDestroyNotify)g_variant_unref);
   self->areas = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_object_unref);
   self->requests = g_hash_table_new (g_direct_hash, g_direct_equal);
-  self->context = g_main_context_ref_thread_default ();
   bsd_manager_jobs_init (self);
   bsd_manager_objects_init (self);
   bsd_manager_people_init (self);
@@ -589,6 +587,7 @@ bsd_manager_new (GDBusConnection *connection,
   self->gate = bsd_session_gate_new (max);
   self->engine = bsd_engine_new (store, self->gate);
   self->authority = bsd_authority_new ();
+  self->reader = bsd_list_reader_new (bsd_store_get_path (store));
   bsd_manager_jobs_start (self);
   bsd_manager_objects_start (self);
   self->scheduler = bsd_scheduler_new (scheduler_unit_ms);
