@@ -259,7 +259,7 @@ test_rehire_while_offline (void)
   g_assert_true (on_device (fx, 2, "5"));
 
   /* rehired at A with the same PIN, C still offline: removed again */
-  g_free (test_sim_control (fx->sim, "enroll A 30 5 Rehired"));
+  test_sim_do (fx->sim, "enroll A 30 5 Rehired");
   rehire = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
   g_assert_cmpstr (rehire->state, ==, "partial");
   g_assert_false (on_device (fx, 0, "5"));
@@ -269,7 +269,7 @@ test_rehire_while_offline (void)
 
   /* allowed again and enrolled again: it propagates, C still offline */
   allow (fx, "5");
-  g_free (test_sim_control (fx->sim, "enroll A 30 5 Rehired"));
+  test_sim_do (fx->sim, "enroll A 30 5 Rehired");
   allowed = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
   g_assert_cmpstr (allowed->state, ==, "partial");
   g_assert_cmpuint (n_removals (allowed), ==, 0);

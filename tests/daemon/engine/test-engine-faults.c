@@ -164,7 +164,7 @@ later_cb (gpointer data)
 {
   Later *later = data;
 
-  g_free (test_sim_control (later->sim, "%s", later->command));
+  test_sim_do (later->sim, "%s", later->command);
   g_free (later->command);
   g_free (later);
   return G_SOURCE_REMOVE;
@@ -211,7 +211,7 @@ check_cut_once (const char *fault)
   guint i;
 
   g_assert_cmpuint (g_hash_table_size (all), ==, 110);
-  g_free (test_sim_control (fx->sim, "fault B %s", fault));
+  test_sim_do (fx->sim, "fault B %s", fault);
   outcome = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
   g_assert_cmpstr (outcome->state, ==, "succeeded");
   for (i = 0; i < 3; i++)
@@ -261,7 +261,7 @@ set_fault_cb (gint64 job_id, double fraction, const char *message, gpointer user
   if (hook->calls != hook->after_calls)
     return;
   for (i = 0; i < G_N_ELEMENTS (hook->commands) && hook->commands[i]; i++)
-    g_free (test_sim_control (hook->fx->sim, "%s", hook->commands[i]));
+    test_sim_do (hook->fx->sim, "%s", hook->commands[i]);
 }
 
 /* a transfer that keeps failing: the device is reported with the cause,
@@ -285,7 +285,7 @@ test_partial_transfer_persistent (void)
   guint i;
 
   /* B's stream hangs, then B stops answering: the retry fails too */
-  g_free (test_sim_control (fx->sim, "fault B hang-mid-transfer"));
+  test_sim_do (fx->sim, "fault B hang-mid-transfer");
   hang_later (fx, "B");
   first = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
   report_b = engine_fixture_report_device (fx, first, 1);
@@ -302,8 +302,8 @@ test_partial_transfer_persistent (void)
   device = bsd_store_get_device (fx->store, engine_fixture_device_id (fx, 1), NULL);
   g_assert_nonnull (device->health.last_error);
 
-  g_free (test_sim_control (fx->sim, "reboot B"));
-  g_free (test_sim_control (fx->sim, "fault B clear"));
+  test_sim_do (fx->sim, "reboot B");
+  test_sim_do (fx->sim, "fault B clear");
   second = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
   g_assert_cmpstr (second->state, ==, "succeeded");
   for (i = 0; i < 3; i++)
@@ -331,7 +331,7 @@ test_logs_cut (void)
   JsonObject *report;
 
   /* the stream hangs, then D stops answering: the retry fails too */
-  g_free (test_sim_control (fx->sim, "fault D hang-mid-transfer"));
+  test_sim_do (fx->sim, "fault D hang-mid-transfer");
   hang_later (fx, "D");
   first = engine_fixture_run (fx, BSD_OP_REFRESH_LOGS, engine_fixture_device_id (fx, 0));
   report = engine_fixture_report_device (fx, first, 0);
@@ -343,8 +343,8 @@ test_logs_cut (void)
   mark = bsd_store_get_log_watermark (fx->store, "BSIM0000000000", NULL);
   g_assert_null (mark);
 
-  g_free (test_sim_control (fx->sim, "reboot D"));
-  g_free (test_sim_control (fx->sim, "fault D clear"));
+  test_sim_do (fx->sim, "reboot D");
+  test_sim_do (fx->sim, "fault D clear");
   second = engine_fixture_run (fx, BSD_OP_REFRESH_LOGS, engine_fixture_device_id (fx, 0));
   g_assert_cmpstr (second->state, ==, "succeeded");
   bsd_store_count_attendance (fx->store, 0, G_MAXINT64, &count, &error);
@@ -441,8 +441,8 @@ check_mid_write (const char *fault)
   enables = test_sim_stat (fx->sim, 1, "re_enables");
   g_assert_cmpint (enables, >=, 1);
   g_assert_cmpint (test_sim_stat (fx->sim, 1, "disabled"), ==, 0);
-  g_free (test_sim_control (fx->sim, "fault B clear"));
-  g_free (test_sim_control (fx->sim, "reboot B"));
+  test_sim_do (fx->sim, "fault B clear");
+  test_sim_do (fx->sim, "reboot B");
   assert_all_enabled (fx);
 
   /* the retry is idempotent: every PIN once, every template exact */
@@ -497,7 +497,7 @@ test_hang_before_write (void)
       json_object_get_string_member (engine_fixture_report_device (fx, first, 1), "status"), ==,
       "unreachable");
   g_assert_cmpint (test_sim_stat (fx->sim, 1, "disables"), ==, 0);
-  g_free (test_sim_control (fx->sim, "reboot B"));
+  test_sim_do (fx->sim, "reboot B");
   assert_all_enabled (fx);
   second = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
   g_assert_cmpstr (second->state, ==, "succeeded");
@@ -677,7 +677,7 @@ test_million_users_one_pin (void)
 
   g_assert_cmpstr (sync->state, ==, "succeeded");
   /* 60 000 users fit a terminal's slots and the protocol's limit, not H's room */
-  g_free (test_sim_control (fx->sim, "fault H million-users 60000"));
+  test_sim_do (fx->sim, "fault H million-users 60000");
   test_sim_writes_read (fx->sim, 1, &writes);
   {
     g_autoptr (BsdJobOutcome) update
@@ -687,7 +687,7 @@ test_million_users_one_pin (void)
     assert_contradicts (fx, update, 60000);
     assert_contradicts (fx, deletion, 60000);
   }
-  g_free (test_sim_control (fx->sim, "fault H million-users"));
+  test_sim_do (fx->sim, "fault H million-users");
   {
     g_autoptr (BsdJobOutcome) deletion = engine_fixture_run_pin (fx, BSD_OP_DELETE_USER, "4", NULL);
 

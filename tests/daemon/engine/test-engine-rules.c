@@ -186,9 +186,9 @@ test_attendance_once (void)
   g_assert_cmpint (json_object_get_int_member (att, "inserted"), ==, 0);
 
   /* new punches, then two collections at once */
-  g_free (test_sim_control (fx->sim, "punch D 1"));
-  g_free (test_sim_control (fx->sim, "punch D 2"));
-  g_free (test_sim_control (fx->sim, "punch E 3"));
+  test_sim_do (fx->sim, "punch D 1");
+  test_sim_do (fx->sim, "punch D 2");
+  test_sim_do (fx->sim, "punch E 3");
   bsd_engine_run_async (fx->engine, op, NULL, NULL, NULL, concurrent_cb, &c);
   bsd_engine_run_async (fx->engine, op, NULL, NULL, NULL, concurrent_cb, &c);
   while (c.done < 2)
@@ -216,7 +216,7 @@ punch_cb (gint64 job_id, double fraction, const char *message, gpointer user_dat
   PunchHook *hook = user_data;
 
   if (++hook->calls == 2)
-    g_free (test_sim_control (hook->fx->sim, "punch D 2"));
+    test_sim_do (hook->fx->sim, "punch D 2");
 }
 
 static void
@@ -256,7 +256,7 @@ test_clear_logs (void)
   /* as many new punches as the log held before the clear: a count-based
    * watermark must not take them for "nothing new" */
   for (i = 0; i < 21; i++)
-    g_free (test_sim_control (fx->sim, "punch D 3 1 0 2030-01-01T08:%02u:00", i));
+    test_sim_do (fx->sim, "punch D 3 1 0 2030-01-01T08:%02u:00", i);
   third = engine_fixture_run (fx, BSD_OP_REFRESH_LOGS, 0);
   g_assert_cmpstr (third->state, ==, "succeeded");
   g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 42);
@@ -417,7 +417,7 @@ test_deleted_user_never_returns (void)
   g_assert_true (active);
 
   /* enrolled again at A without allowing the PIN: removed again */
-  g_free (test_sim_control (fx->sim, "enroll A 20 5 Rehired"));
+  test_sim_do (fx->sim, "enroll A 20 5 Rehired");
   rehire = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
   g_assert_cmpstr (rehire->state, ==, "succeeded");
   for (i = 0; i < 3; i++)
@@ -430,7 +430,7 @@ test_deleted_user_never_returns (void)
   /* allowed again: the next enrolment propagates normally */
   bsd_store_allow_tombstone (fx->store, "5", "uid:0", &error);
   g_assert_no_error (error);
-  g_free (test_sim_control (fx->sim, "enroll A 20 5 Rehired"));
+  test_sim_do (fx->sim, "enroll A 20 5 Rehired");
   allowed = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
   g_assert_cmpstr (allowed->state, ==, "succeeded");
   for (i = 0; i < 3; i++)
@@ -475,7 +475,7 @@ test_update_user (void)
     }
 
   /* the primary (A) is changed locally afterwards: the central edit wins */
-  g_free (test_sim_control (fx->sim, "enroll A 3 3 Local Name"));
+  test_sim_do (fx->sim, "enroll A 3 3 Local Name");
   later = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
   g_assert_cmpstr (later->state, ==, "succeeded");
   for (i = 0; i < 2; i++)
@@ -523,7 +523,7 @@ test_preview_writes_nothing (void)
   JsonArray *would;
   guint i;
 
-  g_free (test_sim_control (fx->sim, "clock A 3600"));
+  test_sim_do (fx->sim, "clock A 3600");
   outcome = engine_fixture_run (fx, BSD_OP_PREVIEW, fx->area_id);
   g_assert_cmpstr (outcome->state, ==, "succeeded");
   for (i = 0; i < 3; i++)
@@ -618,7 +618,7 @@ test_sync_all_and_device (void)
   }
 
   /* the device button: its area's sync */
-  g_free (test_sim_control (fx->sim, "enroll B 9 900 New"));
+  test_sim_do (fx->sim, "enroll B 9 900 New");
   one = engine_fixture_run (fx, BSD_OP_SYNC_DEVICE, engine_fixture_device_id (fx, 0));
   g_assert_cmpstr (one->state, ==, "succeeded");
   {
@@ -699,7 +699,7 @@ slow_cb (gint64 job_id, double fraction, const char *message, gpointer user_data
 
   if (++hook->calls != 3)
     return;
-  g_free (test_sim_control (hook->fx->sim, "fault B delay 60"));
+  test_sim_do (hook->fx->sim, "fault B delay 60");
   g_timeout_add (250, cancel_later_cb, hook->cancellable);
 }
 
@@ -721,7 +721,7 @@ test_cancel_mid_write (void)
   op->area_id = fx->area_id;
   outcome = engine_fixture_run_op (fx, op, cancellable, slow_cb, &hook);
   g_assert_cmpstr (outcome->state, ==, "cancelled");
-  g_free (test_sim_control (fx->sim, "fault B clear"));
+  test_sim_do (fx->sim, "fault B clear");
   assert_all_enabled (fx);
   g_assert_cmpuint (bsd_session_gate_get_open (fx->gate), ==, 0);
   after = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
