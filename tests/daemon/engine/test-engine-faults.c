@@ -121,8 +121,7 @@ test_capacity_full (void)
                "{\"uid\":2,\"user_id\":\"1002\",\"name\":\"Ben\"}]" },
     { .name = "C", .extra = "\"serial\":\"BSIM0000000003\"" },
   };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Full", 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Full", 2);
   g_autoptr (BsdJobOutcome) outcome = NULL;
   g_autoptr (GHashTable) pins_b_before = engine_fixture_pins (fx, 1);
   g_autoptr (GHashTable) pins_a = NULL;
@@ -361,8 +360,7 @@ test_busy_second_session (void)
     { .name = "A", .users = 10, .fingers_per_user = 1 },
     { .name = "B", .extra = "\"serial\":\"BSIM0000000002\",\"faults\":{\"busy\":true}" },
   };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Busy", 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Busy", 2);
   g_autoptr (BsdJobOutcome) first = NULL;
   g_autoptr (BsdJobOutcome) second = NULL;
   g_autoptr (ZkClient) holder = NULL;
@@ -412,8 +410,7 @@ check_mid_write (const char *fault)
     { .name = "A", .users = 20, .fingers_per_user = 2 },
     { .name = "B", .extra = "\"serial\":\"BSIM0000000002\"" },
   };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Write", 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Write", 2);
   g_autofree char *command = g_strdup_printf ("fault B %s", fault);
   Hook hook = { fx, NULL, 3, { command, NULL } };
   g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_SYNC_AREA);
@@ -481,8 +478,7 @@ test_hang_before_write (void)
     { .name = "A", .users = 20, .fingers_per_user = 2 },
     { .name = "B", .extra = "\"serial\":\"BSIM0000000002\"" },
   };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Hang", 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Hang", 2);
   Hook hook = { fx, NULL, 3, { "fault B hang", NULL } };
   g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_SYNC_AREA);
   g_autoptr (BsdJobOutcome) first = NULL;
@@ -515,8 +511,7 @@ test_drop_reply_mid_write (void)
     { .name = "A", .users = 20, .fingers_per_user = 2 },
     { .name = "B", .extra = "\"serial\":\"BSIM0000000002\"" },
   };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Drop", 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Drop", 2);
   Hook hook = { fx, NULL, 3, { "fault B drop-reply 4", NULL } };
   g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_SYNC_AREA);
   g_autoptr (BsdJobOutcome) first = NULL;
@@ -549,8 +544,7 @@ test_ack_but_drop (void)
     { .name = "A", .users = 6, .fingers_per_user = 1 },
     { .name = "B", .extra = "\"serial\":\"BSIM0000000002\",\"faults\":{\"ack_drop_writes\":true}" },
   };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Drop", 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Drop", 2);
   g_autoptr (BsdJobOutcome) outcome = NULL;
   g_autoptr (GHashTable) failed_pins = g_hash_table_new (g_str_hash, g_str_equal);
   JsonObject *report_b;
@@ -670,8 +664,7 @@ test_million_users_one_pin (void)
       .users = 4,
       .extra = "\"serial\":\"BSIM0000000002\",\"capacity\":{\"users\":3000}" },
   };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Gates", 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Gates", 2);
   g_autoptr (BsdJobOutcome) sync = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
   TestSimWrites writes;
 

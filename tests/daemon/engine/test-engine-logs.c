@@ -388,8 +388,7 @@ test_clear_swapped_terminal (void)
     { .name = "D", .users = 5, .records = 20 },
     { .name = "R", .users = 5, .records = 20, .seed = 7, .extra = "\"serial\":\"BSIM0000000002\"" },
   };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, NULL, 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), NULL, 2);
   g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_REFRESH_LOGS);
   g_autoptr (BsdJobOutcome) outcome = NULL;
   g_autoptr (GError) error = NULL;
@@ -527,8 +526,7 @@ test_swapped_terminal (void)
     { .name = "R", .users = 5, .records = 20, .extra = "\"serial\":\"BSIM0000000002\"" },
     { .name = "N", .users = 3, .records = 12, .seed = 7, .extra = "\"serial\":\"BSIM0000000003\"" },
   };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, NULL, 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), NULL, 2);
   g_autoptr (BsdJobOutcome) first = NULL;
   g_autoptr (BsdJobOutcome) swapped = NULL;
   g_autoptr (BsdJobOutcome) more = NULL;
@@ -633,8 +631,7 @@ test_swapped_same_counts (void)
       .seed = 7,
       .extra = "\"serial\":\"BSIM0000000003\"" },
   };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, NULL, 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), NULL, 2);
   g_autoptr (BsdJobOutcome) first = NULL;
   g_autoptr (BsdJobOutcome) swapped = NULL;
   g_autoptr (GHashTable) before = NULL;

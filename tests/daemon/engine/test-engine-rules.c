@@ -63,8 +63,8 @@ test_algorithm_versions (void)
                "\"seed\":3,\"user_id_base\":100}" },
     { .name = "C", .extra = "\"serial\":\"BSIM0000000003\"" },
   };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Versions", 2);
+  g_autoptr (EngineFixture) fx
+      = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Versions", 2);
   g_autoptr (GHashTable) v10 = engine_fixture_fingers (fx, 0);
   g_autoptr (GHashTable) v9 = engine_fixture_fingers (fx, 1);
   g_autoptr (BsdJobOutcome) outcome = NULL;
@@ -111,8 +111,7 @@ test_faces (void)
       .extra = "\"serial\":\"BSIM0000000003\",\"generate\":{\"users\":3,\"fingers_per_user\":1,"
                "\"seed\":5,\"user_id_base\":100}" },
   };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Faces", 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Faces", 2);
   g_autoptr (GHashTable) faces_a = engine_fixture_faces (fx, 0);
   g_autoptr (BsdJobOutcome) outcome = NULL;
   g_autoptr (GHashTable) after_b = NULL;
@@ -163,8 +162,7 @@ test_attendance_once (void)
     { .name = "D", .users = 5, .records = 40 },
     { .name = "E", .users = 3, .records = 25, .extra = "\"serial\":\"BSIM0000000002\"" },
   };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, NULL, 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), NULL, 2);
   g_autoptr (BsdJobOutcome) sync = NULL;
   g_autoptr (BsdJobOutcome) again = NULL;
   g_autoptr (BsdJobOutcome) after_punch = NULL;
@@ -344,8 +342,8 @@ test_deleted_user_never_returns (void)
     { .name = "B", .extra = "\"serial\":\"BSIM0000000002\"" },
     { .name = "C", .users = 8, .fingers_per_user = 1, .extra = "\"serial\":\"BSIM0000000003\"" },
   };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Leavers", 2);
+  g_autoptr (EngineFixture) fx
+      = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Leavers", 2);
   g_autoptr (BsdJobOutcome) first = NULL;
   g_autoptr (BsdJobOutcome) deletion = NULL;
   g_autoptr (BsdJobOutcome) offline = NULL;
@@ -452,8 +450,7 @@ test_update_user (void)
     { .name = "B", .extra = "\"serial\":\"BSIM0000000002\"" },
     { .name = "C", .users = 3, .seed = 9, .extra = "\"serial\":\"BSIM0000000003\"" },
   };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Edits", 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Edits", 2);
   g_autoptr (BsdJobOutcome) first = NULL;
   g_autoptr (BsdJobOutcome) edit = NULL;
   g_autoptr (BsdJobOutcome) later = NULL;
@@ -591,8 +588,7 @@ test_sync_all_and_device (void)
     { .name = "B", .extra = "\"serial\":\"BSIM0000000002\"" },
     { .name = "L", .users = 4, .records = 10, .extra = "\"serial\":\"BSIM0000000003\"" },
   };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Main", 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Main", 2);
   g_autoptr (BsdJobOutcome) all = NULL;
   g_autoptr (BsdJobOutcome) one = NULL;
   g_autoptr (GHashTable) pins_b = NULL;
@@ -654,8 +650,8 @@ test_cancel (void)
     { .name = "A", .users = 30, .fingers_per_user = 2 },
     { .name = "B", .extra = "\"serial\":\"BSIM0000000002\"" },
   };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Cancel", 2);
+  g_autoptr (EngineFixture) fx
+      = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Cancel", 2);
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_SYNC_AREA);
   g_autoptr (BsdJobOutcome) outcome = NULL;
@@ -710,8 +706,8 @@ test_cancel_mid_write (void)
     { .name = "A", .users = 30, .fingers_per_user = 1 },
     { .name = "B", .extra = "\"serial\":\"BSIM0000000002\"" },
   };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Cancel", 2);
+  g_autoptr (EngineFixture) fx
+      = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Cancel", 2);
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_SYNC_AREA);
   g_autoptr (BsdJobOutcome) outcome = NULL;

@@ -160,8 +160,7 @@ test_disabled_recorded (gconstpointer data)
       .face = "none",
       .extra = "\"serial\":\"BSIMY\",\"generate\":{\"users\":10,\"user_id_base\":500}" },
   };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Area", 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Area", 2);
   g_autoptr (BsdOperation) op = NULL;
   g_autoptr (BsdJobOutcome) outcome = NULL;
   g_autoptr (GError) error = NULL;
