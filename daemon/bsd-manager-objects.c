@@ -41,92 +41,123 @@ unexport_unseen (BsdManager *self, GHashTable *objects, GHashTable *seen)
   return removed;
 }
 
-static void
-refresh_devices (BsdManager *self)
+/* one kind of exported object: how to list the rows, make an object of
+ * a new row and bring an existing one up to date */
+typedef struct
+{
+  const char *what;
+  GPtrArray *(*list) (BsdStore *store, GError **error);
+  goffset id_offset;
+  BsDBusObjectSkeleton *(*create) (BsdManager *self, gconstpointer row);
+  void (*update) (BsdManager *self, BsDBusObjectSkeleton *object, gconstpointer row);
+} ObjectKind;
+
+/* exports an object per row of @kind in @objects (id → object), updates the
+ * ones already there and unexports the rest; how many came or went */
+static guint
+refresh_kind (BsdManager *self, const ObjectKind *kind, GHashTable *objects)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) devices = bsd_store_list_devices (self->store, &error);
+  g_autoptr (GPtrArray) rows = kind->list (self->store, &error);
   g_autoptr (GHashTable) seen = g_hash_table_new (g_direct_hash, g_direct_equal);
+  guint changed = 0;
   guint i;
 
-  if (devices == NULL)
+  if (rows == NULL)
     {
-      g_warning ("listing devices: %s", error->message);
-      return;
+      g_warning ("listing %s: %s", kind->what, error->message);
+      return 0;
     }
-  for (i = 0; i < devices->len; i++)
+  for (i = 0; i < rows->len; i++)
     {
-      BsdDevice *d = devices->pdata[i];
-      BsDBusObjectSkeleton *object = g_hash_table_lookup (self->devices, GUINT_TO_POINTER (d->id));
+      gconstpointer row = rows->pdata[i];
+      gpointer id = GUINT_TO_POINTER (G_STRUCT_MEMBER (guint, row, kind->id_offset));
+      BsDBusObjectSkeleton *object = g_hash_table_lookup (objects, id);
 
-      g_hash_table_add (seen, GUINT_TO_POINTER (d->id));
+      g_hash_table_add (seen, id);
       if (object == NULL)
         {
-          g_autofree char *path = bsd_device_object_path (d->id);
-          g_autoptr (BsdDeviceObject) device = bsd_device_object_new (d);
-
-          object = bs_dbus_object_skeleton_new (path);
-          g_signal_connect_swapped (device, "notify", G_CALLBACK (bsd_manager_forget_device_list),
-                                    self);
-          bsd_manager_forget_device_list (self);
-          bsd_manager_connect_object_jobs (self, device);
-          bs_dbus_object_skeleton_set_device (object, BS_DBUS_DEVICE (device));
-          g_hash_table_insert (self->devices, GUINT_TO_POINTER (d->id), object);
-          g_dbus_object_manager_server_export (self->object_manager,
-                                               G_DBUS_OBJECT_SKELETON (object));
+          object = kind->create (self, row);
+          g_hash_table_insert (objects, id, object);
+          changed++;
         }
       else
-        {
-          g_autoptr (BsDBusDevice) device = bs_dbus_object_get_device (BS_DBUS_OBJECT (object));
-
-          bsd_device_object_update (BSD_DEVICE_OBJECT (device), d);
-        }
-    }
-  if (unexport_unseen (self, self->devices, seen) > 0)
-    bsd_manager_forget_device_list (self);
-}
-
-static void
-refresh_areas (BsdManager *self)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) areas = bsd_store_list_areas (self->store, &error);
-  g_autoptr (GHashTable) seen = g_hash_table_new (g_direct_hash, g_direct_equal);
-  guint i;
-
-  if (areas == NULL)
-    {
-      g_warning ("listing areas: %s", error->message);
-      return;
-    }
-  for (i = 0; i < areas->len; i++)
-    {
-      BsdArea *a = areas->pdata[i];
-      BsDBusObjectSkeleton *object = g_hash_table_lookup (self->areas, GUINT_TO_POINTER (a->id));
-      g_autoptr (GPtrArray) members = bsd_store_list_area_devices (self->store, a->id, NULL);
-      g_autoptr (BsDBusArea) area = NULL;
-
-      g_hash_table_add (seen, GUINT_TO_POINTER (a->id));
-      if (object == NULL)
-        {
-          g_autofree char *path = bsd_area_object_path (a->id);
-
-          object = bs_dbus_object_skeleton_new (path);
-          area = BS_DBUS_AREA (bsd_area_object_new ());
-          bsd_manager_connect_object_jobs (self, area);
-          bs_dbus_object_skeleton_set_area (object, area);
-          g_hash_table_insert (self->areas, GUINT_TO_POINTER (a->id), object);
-        }
-      else
-        area = bs_dbus_object_get_area (BS_DBUS_OBJECT (object));
-      bsd_area_object_update (BSD_AREA_OBJECT (area), a, members);
+        kind->update (self, object, row);
       /* export once: exporting a path again replaces the object, which
        * clients see as InterfacesRemoved + InterfacesAdded */
       if (!g_dbus_object_manager_server_is_exported (self->object_manager,
                                                      G_DBUS_OBJECT_SKELETON (object)))
         g_dbus_object_manager_server_export (self->object_manager, G_DBUS_OBJECT_SKELETON (object));
     }
-  unexport_unseen (self, self->areas, seen);
+  return changed + unexport_unseen (self, objects, seen);
+}
+
+static BsDBusObjectSkeleton *
+create_device (BsdManager *self, gconstpointer row)
+{
+  const BsdDevice *d = row;
+  g_autofree char *path = bsd_device_object_path (d->id);
+  g_autoptr (BsdDeviceObject) device = bsd_device_object_new (d);
+  BsDBusObjectSkeleton *object = bs_dbus_object_skeleton_new (path);
+
+  g_signal_connect_swapped (device, "notify", G_CALLBACK (bsd_manager_forget_device_list), self);
+  bsd_manager_connect_object_jobs (self, device);
+  bs_dbus_object_skeleton_set_device (object, BS_DBUS_DEVICE (device));
+  return object;
+}
+
+static void
+update_device (BsdManager *self, BsDBusObjectSkeleton *object, gconstpointer row)
+{
+  g_autoptr (BsDBusDevice) device = bs_dbus_object_get_device (BS_DBUS_OBJECT (object));
+
+  bsd_device_object_update (BSD_DEVICE_OBJECT (device), row);
+}
+
+static void
+update_area (BsdManager *self, BsDBusObjectSkeleton *object, gconstpointer row)
+{
+  const BsdArea *a = row;
+  g_autoptr (GPtrArray) members = bsd_store_list_area_devices (self->store, a->id, NULL);
+  g_autoptr (BsDBusArea) area = bs_dbus_object_get_area (BS_DBUS_OBJECT (object));
+
+  bsd_area_object_update (BSD_AREA_OBJECT (area), a, members);
+}
+
+static BsDBusObjectSkeleton *
+create_area (BsdManager *self, gconstpointer row)
+{
+  const BsdArea *a = row;
+  g_autofree char *path = bsd_area_object_path (a->id);
+  g_autoptr (BsDBusArea) area = BS_DBUS_AREA (bsd_area_object_new ());
+  BsDBusObjectSkeleton *object = bs_dbus_object_skeleton_new (path);
+
+  bsd_manager_connect_object_jobs (self, area);
+  bs_dbus_object_skeleton_set_area (object, area);
+  update_area (self, object, row);
+  return object;
+}
+
+static const ObjectKind device_kind = {
+  "devices", bsd_store_list_devices, G_STRUCT_OFFSET (BsdDevice, id), create_device, update_device,
+};
+
+static const ObjectKind area_kind = {
+  "areas", bsd_store_list_areas, G_STRUCT_OFFSET (BsdArea, id), create_area, update_area,
+};
+
+static void
+refresh_devices (BsdManager *self)
+{
+  /* the cached list goes stale when a device comes or goes */
+  if (refresh_kind (self, &device_kind, self->devices) > 0)
+    bsd_manager_forget_device_list (self);
+}
+
+static void
+refresh_areas (BsdManager *self)
+{
+  refresh_kind (self, &area_kind, self->areas);
 }
 
 void
