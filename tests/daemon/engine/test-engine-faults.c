@@ -403,33 +403,53 @@ test_busy_second_session (void)
 
 /* ------------------------------------------------------ mid-write faults */
 
+/* A to copy from, B empty: every sync writes all of A to B */
+static const TestSimDeviceSpec a_and_empty_b[] = {
+  { .name = "A", .users = 20, .fingers_per_user = 2 },
+  { .name = "B", .extra = "\"serial\":\"BSIM0000000002\"" },
+};
+
+/* syncs the fixture's area with @hook setting its fault on the way */
+static BsdJobOutcome *
+sync_with_hook (EngineFixture *fx, Hook *hook)
+{
+  g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_SYNC_AREA);
+
+  op->area_id = fx->area_id;
+  return engine_fixture_run_op (fx, op, NULL, set_fault_cb, hook);
+}
+
+/* device @index holds exactly @pins and @fingers */
+static void
+assert_holds (EngineFixture *fx, guint index, GHashTable *pins, GHashTable *fingers)
+{
+  g_autoptr (GHashTable) pins_there = engine_fixture_pins (fx, index);
+  g_autoptr (GHashTable) fingers_there = engine_fixture_fingers (fx, index);
+
+  g_assert_true (engine_fixture_sets_equal (pins_there, pins));
+  g_assert_true (engine_fixture_sets_equal (fingers_there, fingers));
+}
+
 static void
 check_mid_write (const char *fault)
 {
-  TestSimDeviceSpec specs[] = {
-    { .name = "A", .users = 20, .fingers_per_user = 2 },
-    { .name = "B", .extra = "\"serial\":\"BSIM0000000002\"" },
-  };
-  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Write", 2);
+  g_autoptr (EngineFixture) fx
+      = engine_fixture_new_specs (a_and_empty_b, G_N_ELEMENTS (a_and_empty_b), "Write", 2);
   g_autofree char *command = g_strdup_printf ("fault B %s", fault);
   Hook hook = { fx, NULL, 3, { command, NULL } };
-  g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_SYNC_AREA);
   g_autoptr (BsdJobOutcome) first = NULL;
   g_autoptr (BsdJobOutcome) second = NULL;
   g_autoptr (BsdJobOutcome) third = NULL;
   g_autoptr (GHashTable) pins_a = engine_fixture_pins (fx, 0);
   g_autoptr (GHashTable) fingers_a = engine_fixture_fingers (fx, 0);
-  g_autoptr (GHashTable) pins_b = NULL;
-  g_autoptr (GHashTable) fingers_b = NULL;
   g_autoptr (JsonNode) dump = NULL;
   JsonArray *users;
   gint64 enables;
   JsonObject *report_b;
 
-  op->area_id = fx->area_id;
   /* calls: "starting", A read, B read → the fault is set once both reads
    * are in, before B's apply phase opens its session */
-  first = engine_fixture_run_op (fx, op, NULL, set_fault_cb, &hook);
+  first = sync_with_hook (fx, &hook);
   g_assert_cmpuint (hook.calls, >=, 3);
   g_assert_cmpstr (first->state, ==, "partial");
   report_b = engine_fixture_report_device (fx, first, 1);
@@ -445,10 +465,7 @@ check_mid_write (const char *fault)
   /* the retry is idempotent: every PIN once, every template exact */
   second = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
   g_assert_cmpstr (second->state, ==, "succeeded");
-  pins_b = engine_fixture_pins (fx, 1);
-  fingers_b = engine_fixture_fingers (fx, 1);
-  g_assert_true (engine_fixture_sets_equal (pins_b, pins_a));
-  g_assert_true (engine_fixture_sets_equal (fingers_b, fingers_a));
+  assert_holds (fx, 1, pins_a, fingers_a);
   dump = test_sim_dump (fx->sim);
   users = json_object_get_array_member (test_sim_dump_device (dump, 1), "users");
   g_assert_cmpuint (json_array_get_length (users), ==, 20);
@@ -474,20 +491,15 @@ test_close_mid_write (void)
 static void
 test_hang_before_write (void)
 {
-  TestSimDeviceSpec specs[] = {
-    { .name = "A", .users = 20, .fingers_per_user = 2 },
-    { .name = "B", .extra = "\"serial\":\"BSIM0000000002\"" },
-  };
-  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Hang", 2);
+  g_autoptr (EngineFixture) fx
+      = engine_fixture_new_specs (a_and_empty_b, G_N_ELEMENTS (a_and_empty_b), "Hang", 2);
   Hook hook = { fx, NULL, 3, { "fault B hang", NULL } };
-  g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_SYNC_AREA);
   g_autoptr (BsdJobOutcome) first = NULL;
   g_autoptr (BsdJobOutcome) second = NULL;
   g_autoptr (GHashTable) fingers_a = engine_fixture_fingers (fx, 0);
   g_autoptr (GHashTable) fingers_b = NULL;
 
-  op->area_id = fx->area_id;
-  first = engine_fixture_run_op (fx, op, NULL, set_fault_cb, &hook);
+  first = sync_with_hook (fx, &hook);
   g_assert_cmpstr (first->state, ==, "partial");
   g_assert_cmpstr (
       json_object_get_string_member (engine_fixture_report_device (fx, first, 1), "status"), ==,
@@ -507,30 +519,20 @@ test_hang_before_write (void)
 static void
 test_drop_reply_mid_write (void)
 {
-  TestSimDeviceSpec specs[] = {
-    { .name = "A", .users = 20, .fingers_per_user = 2 },
-    { .name = "B", .extra = "\"serial\":\"BSIM0000000002\"" },
-  };
-  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Drop", 2);
+  g_autoptr (EngineFixture) fx
+      = engine_fixture_new_specs (a_and_empty_b, G_N_ELEMENTS (a_and_empty_b), "Drop", 2);
   Hook hook = { fx, NULL, 3, { "fault B drop-reply 4", NULL } };
-  g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_SYNC_AREA);
   g_autoptr (BsdJobOutcome) first = NULL;
   g_autoptr (BsdJobOutcome) second = NULL;
   g_autoptr (GHashTable) pins_a = engine_fixture_pins (fx, 0);
   g_autoptr (GHashTable) fingers_a = engine_fixture_fingers (fx, 0);
-  g_autoptr (GHashTable) pins_b = NULL;
-  g_autoptr (GHashTable) fingers_b = NULL;
 
-  op->area_id = fx->area_id;
-  first = engine_fixture_run_op (fx, op, NULL, set_fault_cb, &hook);
+  first = sync_with_hook (fx, &hook);
   g_assert_cmpstr (first->state, !=, "failed");
   assert_all_enabled (fx);
   second = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
   g_assert_cmpstr (second->state, ==, "succeeded");
-  pins_b = engine_fixture_pins (fx, 1);
-  fingers_b = engine_fixture_fingers (fx, 1);
-  g_assert_true (engine_fixture_sets_equal (pins_b, pins_a));
-  g_assert_true (engine_fixture_sets_equal (fingers_b, fingers_a));
+  assert_holds (fx, 1, pins_a, fingers_a);
   g_assert_cmpuint (test_sim_count (fx->sim, 1, "users"), ==, 20);
   assert_all_enabled (fx);
 }
