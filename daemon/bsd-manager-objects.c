@@ -585,12 +585,7 @@ handle_update_device (BsDBusManager *iface,
 
   if (!bsd_manager_check_device (self, invocation, device_id))
     return G_DBUS_METHOD_INVOCATION_HANDLED;
-  if (g_variant_n_children (changes) == 0)
-    {
-      bsd_error_return_invalid (invocation, "changes: nothing to change");
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
-  if (!bsd_manager_check_dict (invocation, changes, "changes"))
+  if (!bsd_manager_check_changes (invocation, changes))
     return G_DBUS_METHOD_INVOCATION_HANDLED;
   device = bsd_store_get_device (self->store, device_id, &error);
   edit = g_new0 (DeviceEdit, 1);
