@@ -192,6 +192,20 @@ area_changed_cb (BsdEngine *engine, guint area_id, BsdManager *self)
 
 /* --------------------------------------------------- areas and devices */
 
+/* the end of an edit of areas or devices: the objects follow it when @ok,
+ * else @error goes back to the caller; whether the caller gets a reply yet */
+static gboolean
+edit_done (BsdManager *self, GDBusMethodInvocation *invocation, gboolean ok, const GError *error)
+{
+  if (!ok)
+    {
+      bsd_error_return (invocation, error);
+      return FALSE;
+    }
+  bsd_manager_refresh_objects (self);
+  return TRUE;
+}
+
 typedef struct
 {
   guint id;
@@ -216,13 +230,8 @@ add_area_authorized (BsdManager *self,
   g_autoptr (GError) error = NULL;
   guint id = bsd_store_add_area (self->store, edit->name, &error);
 
-  if (id == 0)
-    {
-      bsd_error_return (invocation, error);
-      return;
-    }
-  bsd_manager_refresh_objects (self);
-  bs_dbus_manager_complete_add_area (BS_DBUS_MANAGER (self), invocation, id);
+  if (edit_done (self, invocation, id != 0, error))
+    bs_dbus_manager_complete_add_area (BS_DBUS_MANAGER (self), invocation, id);
 }
 
 static gboolean
@@ -248,14 +257,10 @@ rename_area_authorized (BsdManager *self,
 {
   AreaEdit *edit = data;
   g_autoptr (GError) error = NULL;
+  gboolean ok = bsd_store_rename_area (self->store, edit->id, edit->name, &error);
 
-  if (!bsd_store_rename_area (self->store, edit->id, edit->name, &error))
-    {
-      bsd_error_return (invocation, error);
-      return;
-    }
-  bsd_manager_refresh_objects (self);
-  bs_dbus_manager_complete_rename_area (BS_DBUS_MANAGER (self), invocation);
+  if (edit_done (self, invocation, ok, error))
+    bs_dbus_manager_complete_rename_area (BS_DBUS_MANAGER (self), invocation);
 }
 
 static gboolean
@@ -286,14 +291,10 @@ remove_area_authorized (BsdManager *self,
                         gpointer data)
 {
   g_autoptr (GError) error = NULL;
+  gboolean ok = bsd_store_remove_area (self->store, GPOINTER_TO_UINT (data), &error);
 
-  if (!bsd_store_remove_area (self->store, GPOINTER_TO_UINT (data), &error))
-    {
-      bsd_error_return (invocation, error);
-      return;
-    }
-  bsd_manager_refresh_objects (self);
-  bs_dbus_manager_complete_remove_area (BS_DBUS_MANAGER (self), invocation);
+  if (edit_done (self, invocation, ok, error))
+    bs_dbus_manager_complete_remove_area (BS_DBUS_MANAGER (self), invocation);
 }
 
 static gboolean
@@ -500,13 +501,8 @@ add_device_authorized (BsdManager *self,
 
   edit->config->comm_key = edit->comm_key;
   id = bsd_store_add_device (self->store, edit->config, &error);
-  if (id == 0)
-    {
-      bsd_error_return (invocation, error);
-      return;
-    }
-  bsd_manager_refresh_objects (self);
-  bs_dbus_manager_complete_add_device (BS_DBUS_MANAGER (self), invocation, id);
+  if (edit_done (self, invocation, id != 0, error))
+    bs_dbus_manager_complete_add_device (BS_DBUS_MANAGER (self), invocation, id);
 }
 
 static gboolean
@@ -557,19 +553,17 @@ update_device_authorized (BsdManager *self,
 {
   DeviceEdit *edit = data;
   g_autoptr (GError) error = NULL;
+  gboolean ok
+      = bsd_store_begin (self->store, &error)
+        && bsd_store_update_device (self->store, edit->device_id, edit->config, &error)
+        && (!edit->set_key
+            || bsd_store_set_comm_key (self->store, edit->device_id, edit->comm_key, &error))
+        && bsd_store_commit (self->store, &error);
 
-  if (!bsd_store_begin (self->store, &error)
-      || !bsd_store_update_device (self->store, edit->device_id, edit->config, &error)
-      || (edit->set_key
-          && !bsd_store_set_comm_key (self->store, edit->device_id, edit->comm_key, &error))
-      || !bsd_store_commit (self->store, &error))
-    {
-      bsd_store_rollback (self->store, NULL);
-      bsd_error_return (invocation, error);
-      return;
-    }
-  bsd_manager_refresh_objects (self);
-  bs_dbus_manager_complete_update_device (BS_DBUS_MANAGER (self), invocation);
+  if (!ok)
+    bsd_store_rollback (self->store, NULL);
+  if (edit_done (self, invocation, ok, error))
+    bs_dbus_manager_complete_update_device (BS_DBUS_MANAGER (self), invocation);
 }
 
 static gboolean
@@ -633,6 +627,7 @@ remove_device_authorized (BsdManager *self,
 {
   guint id = GPOINTER_TO_UINT (data);
   g_autoptr (GError) error = NULL;
+  gboolean ok;
 
   if (device_in_use (self, id))
     {
@@ -642,13 +637,9 @@ remove_device_authorized (BsdManager *self,
                                              id);
       return;
     }
-  if (!bsd_store_remove_device (self->store, id, &error))
-    {
-      bsd_error_return (invocation, error);
-      return;
-    }
-  bsd_manager_refresh_objects (self);
-  bs_dbus_manager_complete_remove_device (BS_DBUS_MANAGER (self), invocation);
+  ok = bsd_store_remove_device (self->store, id, &error);
+  if (edit_done (self, invocation, ok, error))
+    bs_dbus_manager_complete_remove_device (BS_DBUS_MANAGER (self), invocation);
 }
 
 static gboolean
