@@ -52,9 +52,7 @@ bsd_area_object_iface_init (BsDBusAreaIface *iface)
 static void
 bsd_area_object_class_init (BsdAreaObjectClass *klass)
 {
-  signals[START_JOB]
-      = g_signal_new ("start-job", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                      NULL, G_TYPE_NONE, 2, G_TYPE_DBUS_METHOD_INVOCATION, G_TYPE_UINT);
+  signals[START_JOB] = bsd_manager_start_job_signal_new (G_TYPE_FROM_CLASS (klass));
 }
 
 static void

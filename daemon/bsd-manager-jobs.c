@@ -308,6 +308,13 @@ object_start_job_cb (GObject *object,
   bsd_manager_ask_for_job (self, invocation, op);
 }
 
+guint
+bsd_manager_start_job_signal_new (GType object_type)
+{
+  return g_signal_new ("start-job", object_type, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                       G_TYPE_NONE, 2, G_TYPE_DBUS_METHOD_INVOCATION, G_TYPE_UINT);
+}
+
 /* the jobs a Device or Area object asks for ("start-job") are queued */
 void
 bsd_manager_connect_object_jobs (BsdManager *self, gpointer object)

@@ -41,92 +41,123 @@ unexport_unseen (BsdManager *self, GHashTable *objects, GHashTable *seen)
   return removed;
 }
 
-static void
-refresh_devices (BsdManager *self)
+/* one kind of exported object: how to list the rows, make an object of
+ * a new row and bring an existing one up to date */
+typedef struct
+{
+  const char *what;
+  GPtrArray *(*list) (BsdStore *store, GError **error);
+  goffset id_offset;
+  BsDBusObjectSkeleton *(*create) (BsdManager *self, gconstpointer row);
+  void (*update) (BsdManager *self, BsDBusObjectSkeleton *object, gconstpointer row);
+} ObjectKind;
+
+/* exports an object per row of @kind in @objects (id → object), updates the
+ * ones already there and unexports the rest; how many came or went */
+static guint
+refresh_kind (BsdManager *self, const ObjectKind *kind, GHashTable *objects)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) devices = bsd_store_list_devices (self->store, &error);
+  g_autoptr (GPtrArray) rows = kind->list (self->store, &error);
   g_autoptr (GHashTable) seen = g_hash_table_new (g_direct_hash, g_direct_equal);
+  guint changed = 0;
   guint i;
 
-  if (devices == NULL)
+  if (rows == NULL)
     {
-      g_warning ("listing devices: %s", error->message);
-      return;
+      g_warning ("listing %s: %s", kind->what, error->message);
+      return 0;
     }
-  for (i = 0; i < devices->len; i++)
+  for (i = 0; i < rows->len; i++)
     {
-      BsdDevice *d = devices->pdata[i];
-      BsDBusObjectSkeleton *object = g_hash_table_lookup (self->devices, GUINT_TO_POINTER (d->id));
+      gconstpointer row = rows->pdata[i];
+      gpointer id = GUINT_TO_POINTER (G_STRUCT_MEMBER (guint, row, kind->id_offset));
+      BsDBusObjectSkeleton *object = g_hash_table_lookup (objects, id);
 
-      g_hash_table_add (seen, GUINT_TO_POINTER (d->id));
+      g_hash_table_add (seen, id);
       if (object == NULL)
         {
-          g_autofree char *path = bsd_device_object_path (d->id);
-          g_autoptr (BsdDeviceObject) device = bsd_device_object_new (d);
-
-          object = bs_dbus_object_skeleton_new (path);
-          g_signal_connect_swapped (device, "notify", G_CALLBACK (bsd_manager_forget_device_list),
-                                    self);
-          bsd_manager_forget_device_list (self);
-          bsd_manager_connect_object_jobs (self, device);
-          bs_dbus_object_skeleton_set_device (object, BS_DBUS_DEVICE (device));
-          g_hash_table_insert (self->devices, GUINT_TO_POINTER (d->id), object);
-          g_dbus_object_manager_server_export (self->object_manager,
-                                               G_DBUS_OBJECT_SKELETON (object));
+          object = kind->create (self, row);
+          g_hash_table_insert (objects, id, object);
+          changed++;
         }
       else
-        {
-          g_autoptr (BsDBusDevice) device = bs_dbus_object_get_device (BS_DBUS_OBJECT (object));
-
-          bsd_device_object_update (BSD_DEVICE_OBJECT (device), d);
-        }
-    }
-  if (unexport_unseen (self, self->devices, seen) > 0)
-    bsd_manager_forget_device_list (self);
-}
-
-static void
-refresh_areas (BsdManager *self)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) areas = bsd_store_list_areas (self->store, &error);
-  g_autoptr (GHashTable) seen = g_hash_table_new (g_direct_hash, g_direct_equal);
-  guint i;
-
-  if (areas == NULL)
-    {
-      g_warning ("listing areas: %s", error->message);
-      return;
-    }
-  for (i = 0; i < areas->len; i++)
-    {
-      BsdArea *a = areas->pdata[i];
-      BsDBusObjectSkeleton *object = g_hash_table_lookup (self->areas, GUINT_TO_POINTER (a->id));
-      g_autoptr (GPtrArray) members = bsd_store_list_area_devices (self->store, a->id, NULL);
-      g_autoptr (BsDBusArea) area = NULL;
-
-      g_hash_table_add (seen, GUINT_TO_POINTER (a->id));
-      if (object == NULL)
-        {
-          g_autofree char *path = bsd_area_object_path (a->id);
-
-          object = bs_dbus_object_skeleton_new (path);
-          area = BS_DBUS_AREA (bsd_area_object_new ());
-          bsd_manager_connect_object_jobs (self, area);
-          bs_dbus_object_skeleton_set_area (object, area);
-          g_hash_table_insert (self->areas, GUINT_TO_POINTER (a->id), object);
-        }
-      else
-        area = bs_dbus_object_get_area (BS_DBUS_OBJECT (object));
-      bsd_area_object_update (BSD_AREA_OBJECT (area), a, members);
+        kind->update (self, object, row);
       /* export once: exporting a path again replaces the object, which
        * clients see as InterfacesRemoved + InterfacesAdded */
       if (!g_dbus_object_manager_server_is_exported (self->object_manager,
                                                      G_DBUS_OBJECT_SKELETON (object)))
         g_dbus_object_manager_server_export (self->object_manager, G_DBUS_OBJECT_SKELETON (object));
     }
-  unexport_unseen (self, self->areas, seen);
+  return changed + unexport_unseen (self, objects, seen);
+}
+
+static BsDBusObjectSkeleton *
+create_device (BsdManager *self, gconstpointer row)
+{
+  const BsdDevice *d = row;
+  g_autofree char *path = bsd_device_object_path (d->id);
+  g_autoptr (BsdDeviceObject) device = bsd_device_object_new (d);
+  BsDBusObjectSkeleton *object = bs_dbus_object_skeleton_new (path);
+
+  g_signal_connect_swapped (device, "notify", G_CALLBACK (bsd_manager_forget_device_list), self);
+  bsd_manager_connect_object_jobs (self, device);
+  bs_dbus_object_skeleton_set_device (object, BS_DBUS_DEVICE (device));
+  return object;
+}
+
+static void
+update_device (BsdManager *self, BsDBusObjectSkeleton *object, gconstpointer row)
+{
+  g_autoptr (BsDBusDevice) device = bs_dbus_object_get_device (BS_DBUS_OBJECT (object));
+
+  bsd_device_object_update (BSD_DEVICE_OBJECT (device), row);
+}
+
+static void
+update_area (BsdManager *self, BsDBusObjectSkeleton *object, gconstpointer row)
+{
+  const BsdArea *a = row;
+  g_autoptr (GPtrArray) members = bsd_store_list_area_devices (self->store, a->id, NULL);
+  g_autoptr (BsDBusArea) area = bs_dbus_object_get_area (BS_DBUS_OBJECT (object));
+
+  bsd_area_object_update (BSD_AREA_OBJECT (area), a, members);
+}
+
+static BsDBusObjectSkeleton *
+create_area (BsdManager *self, gconstpointer row)
+{
+  const BsdArea *a = row;
+  g_autofree char *path = bsd_area_object_path (a->id);
+  g_autoptr (BsDBusArea) area = BS_DBUS_AREA (bsd_area_object_new ());
+  BsDBusObjectSkeleton *object = bs_dbus_object_skeleton_new (path);
+
+  bsd_manager_connect_object_jobs (self, area);
+  bs_dbus_object_skeleton_set_area (object, area);
+  update_area (self, object, row);
+  return object;
+}
+
+static const ObjectKind device_kind = {
+  "devices", bsd_store_list_devices, G_STRUCT_OFFSET (BsdDevice, id), create_device, update_device,
+};
+
+static const ObjectKind area_kind = {
+  "areas", bsd_store_list_areas, G_STRUCT_OFFSET (BsdArea, id), create_area, update_area,
+};
+
+static void
+refresh_devices (BsdManager *self)
+{
+  /* the cached list goes stale when a device comes or goes */
+  if (refresh_kind (self, &device_kind, self->devices) > 0)
+    bsd_manager_forget_device_list (self);
+}
+
+static void
+refresh_areas (BsdManager *self)
+{
+  refresh_kind (self, &area_kind, self->areas);
 }
 
 void
@@ -161,6 +192,20 @@ area_changed_cb (BsdEngine *engine, guint area_id, BsdManager *self)
 
 /* --------------------------------------------------- areas and devices */
 
+/* the end of an edit of areas or devices: the objects follow it when @ok,
+ * else @error goes back to the caller; whether the caller gets a reply yet */
+static gboolean
+edit_done (BsdManager *self, GDBusMethodInvocation *invocation, gboolean ok, const GError *error)
+{
+  if (!ok)
+    {
+      bsd_error_return (invocation, error);
+      return FALSE;
+    }
+  bsd_manager_refresh_objects (self);
+  return TRUE;
+}
+
 typedef struct
 {
   guint id;
@@ -185,13 +230,8 @@ add_area_authorized (BsdManager *self,
   g_autoptr (GError) error = NULL;
   guint id = bsd_store_add_area (self->store, edit->name, &error);
 
-  if (id == 0)
-    {
-      bsd_error_return (invocation, error);
-      return;
-    }
-  bsd_manager_refresh_objects (self);
-  bs_dbus_manager_complete_add_area (BS_DBUS_MANAGER (self), invocation, id);
+  if (edit_done (self, invocation, id != 0, error))
+    bs_dbus_manager_complete_add_area (BS_DBUS_MANAGER (self), invocation, id);
 }
 
 static gboolean
@@ -217,14 +257,10 @@ rename_area_authorized (BsdManager *self,
 {
   AreaEdit *edit = data;
   g_autoptr (GError) error = NULL;
+  gboolean ok = bsd_store_rename_area (self->store, edit->id, edit->name, &error);
 
-  if (!bsd_store_rename_area (self->store, edit->id, edit->name, &error))
-    {
-      bsd_error_return (invocation, error);
-      return;
-    }
-  bsd_manager_refresh_objects (self);
-  bs_dbus_manager_complete_rename_area (BS_DBUS_MANAGER (self), invocation);
+  if (edit_done (self, invocation, ok, error))
+    bs_dbus_manager_complete_rename_area (BS_DBUS_MANAGER (self), invocation);
 }
 
 static gboolean
@@ -255,14 +291,10 @@ remove_area_authorized (BsdManager *self,
                         gpointer data)
 {
   g_autoptr (GError) error = NULL;
+  gboolean ok = bsd_store_remove_area (self->store, GPOINTER_TO_UINT (data), &error);
 
-  if (!bsd_store_remove_area (self->store, GPOINTER_TO_UINT (data), &error))
-    {
-      bsd_error_return (invocation, error);
-      return;
-    }
-  bsd_manager_refresh_objects (self);
-  bs_dbus_manager_complete_remove_area (BS_DBUS_MANAGER (self), invocation);
+  if (edit_done (self, invocation, ok, error))
+    bs_dbus_manager_complete_remove_area (BS_DBUS_MANAGER (self), invocation);
 }
 
 static gboolean
@@ -469,13 +501,8 @@ add_device_authorized (BsdManager *self,
 
   edit->config->comm_key = edit->comm_key;
   id = bsd_store_add_device (self->store, edit->config, &error);
-  if (id == 0)
-    {
-      bsd_error_return (invocation, error);
-      return;
-    }
-  bsd_manager_refresh_objects (self);
-  bs_dbus_manager_complete_add_device (BS_DBUS_MANAGER (self), invocation, id);
+  if (edit_done (self, invocation, id != 0, error))
+    bs_dbus_manager_complete_add_device (BS_DBUS_MANAGER (self), invocation, id);
 }
 
 static gboolean
@@ -526,19 +553,17 @@ update_device_authorized (BsdManager *self,
 {
   DeviceEdit *edit = data;
   g_autoptr (GError) error = NULL;
+  gboolean ok
+      = bsd_store_begin (self->store, &error)
+        && bsd_store_update_device (self->store, edit->device_id, edit->config, &error)
+        && (!edit->set_key
+            || bsd_store_set_comm_key (self->store, edit->device_id, edit->comm_key, &error))
+        && bsd_store_commit (self->store, &error);
 
-  if (!bsd_store_begin (self->store, &error)
-      || !bsd_store_update_device (self->store, edit->device_id, edit->config, &error)
-      || (edit->set_key
-          && !bsd_store_set_comm_key (self->store, edit->device_id, edit->comm_key, &error))
-      || !bsd_store_commit (self->store, &error))
-    {
-      bsd_store_rollback (self->store, NULL);
-      bsd_error_return (invocation, error);
-      return;
-    }
-  bsd_manager_refresh_objects (self);
-  bs_dbus_manager_complete_update_device (BS_DBUS_MANAGER (self), invocation);
+  if (!ok)
+    bsd_store_rollback (self->store, NULL);
+  if (edit_done (self, invocation, ok, error))
+    bs_dbus_manager_complete_update_device (BS_DBUS_MANAGER (self), invocation);
 }
 
 static gboolean
@@ -554,12 +579,7 @@ handle_update_device (BsDBusManager *iface,
 
   if (!bsd_manager_check_device (self, invocation, device_id))
     return G_DBUS_METHOD_INVOCATION_HANDLED;
-  if (g_variant_n_children (changes) == 0)
-    {
-      bsd_error_return_invalid (invocation, "changes: nothing to change");
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
-  if (!bsd_manager_check_dict (invocation, changes, "changes"))
+  if (!bsd_manager_check_changes (invocation, changes))
     return G_DBUS_METHOD_INVOCATION_HANDLED;
   device = bsd_store_get_device (self->store, device_id, &error);
   edit = g_new0 (DeviceEdit, 1);
@@ -607,6 +627,7 @@ remove_device_authorized (BsdManager *self,
 {
   guint id = GPOINTER_TO_UINT (data);
   g_autoptr (GError) error = NULL;
+  gboolean ok;
 
   if (device_in_use (self, id))
     {
@@ -616,13 +637,9 @@ remove_device_authorized (BsdManager *self,
                                              id);
       return;
     }
-  if (!bsd_store_remove_device (self->store, id, &error))
-    {
-      bsd_error_return (invocation, error);
-      return;
-    }
-  bsd_manager_refresh_objects (self);
-  bs_dbus_manager_complete_remove_device (BS_DBUS_MANAGER (self), invocation);
+  ok = bsd_store_remove_device (self->store, id, &error);
+  if (edit_done (self, invocation, ok, error))
+    bs_dbus_manager_complete_remove_device (BS_DBUS_MANAGER (self), invocation);
 }
 
 static gboolean

@@ -173,12 +173,7 @@ handle_update_user (BsDBusManager *iface,
 
   if (!check_pin (self, invocation, pin))
     return G_DBUS_METHOD_INVOCATION_HANDLED;
-  if (g_variant_n_children (changes) == 0)
-    {
-      bsd_error_return_invalid (invocation, "changes: nothing to change");
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
-  if (!bsd_manager_check_dict (invocation, changes, "changes"))
+  if (!bsd_manager_check_changes (invocation, changes))
     return G_DBUS_METHOD_INVOCATION_HANDLED;
   op = bsd_operation_new (BSD_OP_UPDATE_USER);
   op->pin = g_strdup (pin);

@@ -77,6 +77,7 @@ gboolean bsd_manager_check_text (
     GDBusMethodInvocation *invocation, const char *value, const char *what, gsize min, gsize max);
 gboolean
 bsd_manager_check_dict (GDBusMethodInvocation *invocation, GVariant *dict, const char *what);
+gboolean bsd_manager_check_changes (GDBusMethodInvocation *invocation, GVariant *changes);
 /* asks polkit for the action bsd-policy.c names for @invocation (denied
  * when it names none), then runs @func; a read (no action) runs @func at
  * once, which must call bsd_manager_caller_release () once it answered */

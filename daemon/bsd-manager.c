@@ -39,6 +39,16 @@ bsd_manager_check_dict (GDBusMethodInvocation *invocation, GVariant *dict, const
   return FALSE;
 }
 
+/* an Update* method's changes: at least one, and a bounded dict */
+gboolean
+bsd_manager_check_changes (GDBusMethodInvocation *invocation, GVariant *changes)
+{
+  if (g_variant_n_children (changes) > 0)
+    return bsd_manager_check_dict (invocation, changes, "changes");
+  bsd_error_return_invalid (invocation, "changes: nothing to change");
+  return FALSE;
+}
+
 /* -------------------------------------------------------- authorization */
 
 typedef struct

@@ -33,4 +33,9 @@ void bsd_manager_recover (BsdManager *self);
  * re-enabled, jobs recorded as cancelled) */
 void bsd_manager_shutdown (BsdManager *self, GSourceFunc done, gpointer user_data);
 
+/* the "start-job" signal (GDBusMethodInvocation, BsdOpKind as guint) of
+ * @object_type, a Device or Area object: its methods that queue a job emit
+ * it and the manager queues the job */
+guint bsd_manager_start_job_signal_new (GType object_type);
+
 G_END_DECLS

@@ -105,6 +105,22 @@ def rss_kib(pid):
     return 0
 
 
+def closed_port():
+    """a TCP port on 127.0.0.1 that refuses connections (bound, never listening); returns the
+    socket and the port: the port stays closed, and nobody else's, while the socket lives"""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    return sock, sock.getsockname()[1]
+
+
+def fd_list(fd):
+    """a Gio.UnixFDList carrying @fd to a call; closes @fd (the list holds its own copy)"""
+    fdl = Gio.UnixFDList.new()
+    fdl.append(fd)
+    os.close(fd)
+    return fdl
+
+
 def stop_process(proc, sig=signal.SIGTERM, timeout=15):
     """signal, wait, kill on timeout; returns the exit status"""
     if proc is None:

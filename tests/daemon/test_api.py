@@ -13,7 +13,7 @@ import threading
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import (AREA, DEVICE, JOB, MANAGER, NAME, PATH, check, wait_for)  # noqa: E402
-from harness import GLib, Gio  # noqa: E402
+from harness import GLib  # noqa: E402
 
 DEFAULTS = {"AutoSync": True, "SyncInterval": 60, "MaxParallelDevices": 2, "LogInterval": 15,
             "ClockThreshold": 120, "ClearLogsAfterDownload": False}
@@ -372,9 +372,7 @@ def test_users_export(env):
     chunks = []
     reader = threading.Thread(target=lambda: chunks.append(os.fdopen(r, "rb").read()))
     reader.start()
-    fdl = Gio.UnixFDList.new()
-    fdl.append(w)
-    os.close(w)
+    fdl = harness.fd_list(w)
     env.call("ExportAttendance", "(tth)", (0, 0, 0), fd_list=fdl)
     for fd in fdl.steal_fds():  # our list's copy of the write end
         os.close(fd)
@@ -394,32 +392,24 @@ def test_users_export(env):
     check([x.split(",")[0] for x in rows] == utc, "oldest first")
     path = os.path.join(env.tmp, "export.csv")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    fdl = Gio.UnixFDList.new()
-    fdl.append(fd)
-    os.close(fd)
+    fdl = harness.fd_list(fd)
     env.call("ExportAttendance", "(tth)", (0, 1, 0), fd_list=fdl)
     with open(path, newline="") as f:
         check(f.read() == "utc_time,local_time,device,serial,pin,name,verify,state\r\n",
               "an empty range writes the header only")
     fd = os.open(path, os.O_RDONLY)
-    fdl = Gio.UnixFDList.new()
-    fdl.append(fd)
-    os.close(fd)
+    fdl = harness.fd_list(fd)
     env.expect_error("InvalidArgs", "ExportAttendance", "(tth)", (0, 0, 0), fd_list=fdl,
                      what="ExportAttendance to a read-only fd is InvalidArgs")
-    fdl = Gio.UnixFDList.new()
     fd = os.open(path, os.O_WRONLY)
-    fdl.append(fd)
-    os.close(fd)
+    fdl = harness.fd_list(fd)
     env.expect_error("InvalidArgs", "ExportAttendance", "(tth)", (2000, 1000, 0), fd_list=fdl,
                      what="ExportAttendance with to < from is InvalidArgs")
 
     # a reader that went away: the export fails (EPIPE), the service stays
     r, w = os.pipe()
     os.close(r)
-    fdl = Gio.UnixFDList.new()
-    fdl.append(w)
-    os.close(w)
+    fdl = harness.fd_list(w)
     env.expect_error("Failed", "ExportAttendance", "(tth)", (0, 0, 0), fd_list=fdl,
                      what="ExportAttendance into a pipe without reader fails")
     for fd in fdl.steal_fds():

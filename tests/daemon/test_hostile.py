@@ -47,7 +47,6 @@ import json
 import os
 import random
 import sqlite3
-import socket
 import subprocess
 import sys
 import time
@@ -666,13 +665,6 @@ class Generator:
         return GLib.Variant.new_tuple(*[self.value(t) for t in split_types(wrong)])
 
 
-def closed_port():
-    """a TCP port on 127.0.0.1 that refuses connections (bound, never listening)"""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    return sock, sock.getsockname()[1]
-
-
 def fuzz_round(caller, gen, objects, api, deny, number):
     """every method and property of every interface once; returns the calls made. @deny:
     polkit says no to everything, so only reads (List*, Get*, property reads) may succeed.
@@ -716,7 +708,7 @@ def test_fuzz(env):
     seed = int(time.time()) if seed == "time" else int(seed)
     harness.log("fuzz: %d rounds, seed %d (BIOSYNC_FUZZ_SEED=%d repeats it)" % (rounds, seed, seed))
     rng = random.Random(seed)
-    holder, port = closed_port()
+    holder, port = harness.closed_port()
     env.start_daemon()
     env.set("AutoSync", v("b", False))
     env.set("LogInterval", v("u", 0))

@@ -412,9 +412,7 @@ def test_real_polkitd(env):
         if "h" in sig:
             out = os.path.join(env.tmp, "export.csv")
             fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            fds = Gio.UnixFDList.new()
-            fds.append(fd)
-            os.close(fd)
+            fds = harness.fd_list(fd)
         try:
             result = env.call(m, "(" + sig + ")" if sig else None, args if sig else None,
                               path=path, iface=i, fd_list=fds)

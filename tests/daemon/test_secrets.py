@@ -17,7 +17,7 @@ import threading
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import (MANAGER, NAME, PATH, PROPS, SRC, check)  # noqa: E402
-from harness import Gio, GLib  # noqa: E402
+from harness import GLib  # noqa: E402
 
 KEYS = {"A": 123456, "B": 654321, "C": 123456}
 WRONG_KEY = 123456  # B expects 654321
@@ -123,9 +123,7 @@ def test_secrets(env):
     # the CSV export
     csv_path = os.path.join(env.tmp, "export.csv")
     fd = os.open(csv_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    fdl = Gio.UnixFDList.new()
-    fdl.append(fd)
-    os.close(fd)
+    fdl = harness.fd_list(fd)
     env.call("ExportAttendance", "(tth)", (0, 0, 0), fd_list=fdl)
     with open(csv_path, errors="replace", newline="") as f:
         csv = f.read()

@@ -13,7 +13,6 @@
 SPDX-License-Identifier: GPL-3.0-or-later
 """
 import json
-import socket
 
 import harness
 from harness import GLib, check
@@ -24,15 +23,6 @@ KEYS = {"Pin", "CreatedAt", "CreatedBy", "PendingDevices", "ConfirmedDevices",
 
 def v(sig, value):
     return GLib.Variant(sig, value)
-
-
-def closed_port():
-    """a loopback port nobody listens on"""
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def tombstone(env, pin):
@@ -53,8 +43,9 @@ def test_statuses(env):
     sim, area, (a, b, c) = seed_synced(env)
     check(env.call("ListTombstones") == [], "nothing deleted yet")
     # C is offline for the deletion; D is added while offline and never read
-    env.call("UpdateDevice", "(ua{sv})", (c, {"port": v("q", closed_port())}))
-    d = env.add_device("D", closed_port(), area)
+    c_off, d_off = harness.closed_port(), harness.closed_port()
+    env.call("UpdateDevice", "(ua{sv})", (c, {"port": v("q", c_off[1])}))
+    d = env.add_device("D", d_off[1], area)
 
     j = env.wait_job(env.call("DeleteUser", "(s)", ("1001",)))
     check(j["Kind"] == "delete-user" and j["State"] == "partial", "the delete job", j)
@@ -99,7 +90,8 @@ def test_statuses(env):
 
 def test_allow(env):
     sim, area, (a, b, c) = seed_synced(env)
-    env.call("UpdateDevice", "(ua{sv})", (c, {"port": v("q", closed_port())}))
+    c_off = harness.closed_port()
+    env.call("UpdateDevice", "(ua{sv})", (c, {"port": v("q", c_off[1])}))
     env.wait_job(env.call("DeleteUser", "(s)", ("1095",)))
     check("1095" in sim.pins("C") and "1095" not in sim.pins("A"), "1095 only on offline C")
 

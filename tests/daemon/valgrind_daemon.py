@@ -19,7 +19,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import NAME, check, wait_for  # noqa: E402
-from harness import Gio, GLib  # noqa: E402
+from harness import GLib  # noqa: E402
 
 GLIB_SUPP = "/usr/share/glib-2.0/valgrind/glib.supp"
 
@@ -85,9 +85,7 @@ def scenario(env):
                      (ids[0], {"nope": GLib.Variant("u", 1)}), timeout=60000)
     path = os.path.join(env.tmp, "export.csv")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    fdl = Gio.UnixFDList.new()
-    fdl.append(fd)
-    os.close(fd)
+    fdl = harness.fd_list(fd)
     env.call("ExportAttendance", "(tth)", (0, 0, 0), fd_list=fdl, timeout=60000)
     check(os.path.getsize(path) > 100, "the export wrote rows")
     # a sync still running at SIGTERM: the cancellation path is covered too

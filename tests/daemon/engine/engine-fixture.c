@@ -73,6 +73,17 @@ engine_fixture_new (const char *fixture_json, const char *area_name, guint max_s
   return fx;
 }
 
+EngineFixture *
+engine_fixture_new_specs (const TestSimDeviceSpec *specs,
+                          guint n_specs,
+                          const char *area_name,
+                          guint max_sessions)
+{
+  g_autofree char *json = test_sim_fixture (specs, n_specs);
+
+  return engine_fixture_new (json, area_name, max_sessions);
+}
+
 void
 engine_fixture_free (EngineFixture *fx)
 {

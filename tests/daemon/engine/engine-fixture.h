@@ -28,6 +28,11 @@ char *engine_fixture_seed_json (void);
  * with @area_name they all join one new area. Short retry backoff. */
 EngineFixture *
 engine_fixture_new (const char *fixture_json, const char *area_name, guint max_sessions);
+/* the same from simulated device specs (see test_sim_fixture()) */
+EngineFixture *engine_fixture_new_specs (const TestSimDeviceSpec *specs,
+                                         guint n_specs,
+                                         const char *area_name,
+                                         guint max_sessions);
 void engine_fixture_free (EngineFixture *fx);
 
 /* runs one operation to the end and checks it produced a job row */

@@ -137,8 +137,7 @@ test_never_read_terminal (void)
     { .name = "B", .extra = "\"serial\":\"BSIM0000000002\"" },
     { .name = "C", .users = 3, .fingers_per_user = 1, .extra = "\"serial\":\"BSIM0000000003\"" },
   };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Gates", 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Gates", 2);
   g_autoptr (BsdJobOutcome) first = NULL;
   g_autoptr (BsdJobOutcome) deletion = NULL;
   g_autoptr (BsdJobOutcome) back = NULL;
@@ -184,8 +183,7 @@ test_added_later (void)
     { .name = "D", .users = 4, .extra = "\"serial\":\"BSIM0000000004\"" },
     { .name = "E", .users = 4, .extra = "\"serial\":\"BSIM0000000005\"" },
   };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Gates", 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Gates", 2);
   g_autoptr (BsdJobOutcome) deletion = NULL;
   g_autoptr (BsdJobOutcome) sync = NULL;
   g_autoptr (BsdDeviceConfig) config = bsd_device_config_new ();
@@ -242,8 +240,7 @@ test_rehire_while_offline (void)
     { .name = "B", .extra = "\"serial\":\"BSIM0000000002\"" },
     { .name = "C", .extra = "\"serial\":\"BSIM0000000003\"" },
   };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Gates", 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Gates", 2);
   g_autoptr (BsdJobOutcome) deletion = NULL;
   g_autoptr (BsdJobOutcome) rehire = NULL;
   g_autoptr (BsdJobOutcome) allowed = NULL;
@@ -259,7 +256,7 @@ test_rehire_while_offline (void)
   g_assert_true (on_device (fx, 2, "5"));
 
   /* rehired at A with the same PIN, C still offline: removed again */
-  g_free (test_sim_control (fx->sim, "enroll A 30 5 Rehired"));
+  test_sim_do (fx->sim, "enroll A 30 5 Rehired");
   rehire = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
   g_assert_cmpstr (rehire->state, ==, "partial");
   g_assert_false (on_device (fx, 0, "5"));
@@ -269,7 +266,7 @@ test_rehire_while_offline (void)
 
   /* allowed again and enrolled again: it propagates, C still offline */
   allow (fx, "5");
-  g_free (test_sim_control (fx->sim, "enroll A 30 5 Rehired"));
+  test_sim_do (fx->sim, "enroll A 30 5 Rehired");
   allowed = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
   g_assert_cmpstr (allowed->state, ==, "partial");
   g_assert_cmpuint (n_removals (allowed), ==, 0);
@@ -294,8 +291,7 @@ test_allowed_comes_back_from_offline (void)
     { .name = "A", .users = 6 },
     { .name = "B", .extra = "\"serial\":\"BSIM0000000002\"" },
   };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Gates", 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Gates", 2);
   g_autoptr (BsdJobOutcome) deletion = NULL;
   g_autoptr (BsdJobOutcome) back = NULL;
   g_autoptr (GError) error = NULL;
@@ -325,8 +321,7 @@ test_preview_lists_removals (void)
     { .name = "A", .users = 4 },
     { .name = "B", .users = 4, .extra = "\"serial\":\"BSIM0000000002\"" },
   };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Gates", 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Gates", 2);
   g_autoptr (BsdJobOutcome) preview = NULL;
   g_autoptr (GError) error = NULL;
   JsonObject *r;
@@ -365,8 +360,7 @@ test_full_terminal (void)
       .fingers_per_user = 1,
       .extra = "\"serial\":\"BSIM0000000002\",\"capacity\":{\"users\":3}" },
   };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Gates", 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Gates", 2);
   g_autoptr (BsdJobOutcome) sync = NULL;
   g_autoptr (BsdJobOutcome) again = NULL;
   g_autoptr (GError) error = NULL;

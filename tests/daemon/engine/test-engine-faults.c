@@ -121,8 +121,7 @@ test_capacity_full (void)
                "{\"uid\":2,\"user_id\":\"1002\",\"name\":\"Ben\"}]" },
     { .name = "C", .extra = "\"serial\":\"BSIM0000000003\"" },
   };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Full", 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Full", 2);
   g_autoptr (BsdJobOutcome) outcome = NULL;
   g_autoptr (GHashTable) pins_b_before = engine_fixture_pins (fx, 1);
   g_autoptr (GHashTable) pins_a = NULL;
@@ -164,7 +163,7 @@ later_cb (gpointer data)
 {
   Later *later = data;
 
-  g_free (test_sim_control (later->sim, "%s", later->command));
+  test_sim_do (later->sim, "%s", later->command);
   g_free (later->command);
   g_free (later);
   return G_SOURCE_REMOVE;
@@ -211,7 +210,7 @@ check_cut_once (const char *fault)
   guint i;
 
   g_assert_cmpuint (g_hash_table_size (all), ==, 110);
-  g_free (test_sim_control (fx->sim, "fault B %s", fault));
+  test_sim_do (fx->sim, "fault B %s", fault);
   outcome = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
   g_assert_cmpstr (outcome->state, ==, "succeeded");
   for (i = 0; i < 3; i++)
@@ -261,7 +260,7 @@ set_fault_cb (gint64 job_id, double fraction, const char *message, gpointer user
   if (hook->calls != hook->after_calls)
     return;
   for (i = 0; i < G_N_ELEMENTS (hook->commands) && hook->commands[i]; i++)
-    g_free (test_sim_control (hook->fx->sim, "%s", hook->commands[i]));
+    test_sim_do (hook->fx->sim, "%s", hook->commands[i]);
 }
 
 /* a transfer that keeps failing: the device is reported with the cause,
@@ -285,7 +284,7 @@ test_partial_transfer_persistent (void)
   guint i;
 
   /* B's stream hangs, then B stops answering: the retry fails too */
-  g_free (test_sim_control (fx->sim, "fault B hang-mid-transfer"));
+  test_sim_do (fx->sim, "fault B hang-mid-transfer");
   hang_later (fx, "B");
   first = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
   report_b = engine_fixture_report_device (fx, first, 1);
@@ -302,8 +301,8 @@ test_partial_transfer_persistent (void)
   device = bsd_store_get_device (fx->store, engine_fixture_device_id (fx, 1), NULL);
   g_assert_nonnull (device->health.last_error);
 
-  g_free (test_sim_control (fx->sim, "reboot B"));
-  g_free (test_sim_control (fx->sim, "fault B clear"));
+  test_sim_do (fx->sim, "reboot B");
+  test_sim_do (fx->sim, "fault B clear");
   second = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
   g_assert_cmpstr (second->state, ==, "succeeded");
   for (i = 0; i < 3; i++)
@@ -331,7 +330,7 @@ test_logs_cut (void)
   JsonObject *report;
 
   /* the stream hangs, then D stops answering: the retry fails too */
-  g_free (test_sim_control (fx->sim, "fault D hang-mid-transfer"));
+  test_sim_do (fx->sim, "fault D hang-mid-transfer");
   hang_later (fx, "D");
   first = engine_fixture_run (fx, BSD_OP_REFRESH_LOGS, engine_fixture_device_id (fx, 0));
   report = engine_fixture_report_device (fx, first, 0);
@@ -343,8 +342,8 @@ test_logs_cut (void)
   mark = bsd_store_get_log_watermark (fx->store, "BSIM0000000000", NULL);
   g_assert_null (mark);
 
-  g_free (test_sim_control (fx->sim, "reboot D"));
-  g_free (test_sim_control (fx->sim, "fault D clear"));
+  test_sim_do (fx->sim, "reboot D");
+  test_sim_do (fx->sim, "fault D clear");
   second = engine_fixture_run (fx, BSD_OP_REFRESH_LOGS, engine_fixture_device_id (fx, 0));
   g_assert_cmpstr (second->state, ==, "succeeded");
   bsd_store_count_attendance (fx->store, 0, G_MAXINT64, &count, &error);
@@ -361,8 +360,7 @@ test_busy_second_session (void)
     { .name = "A", .users = 10, .fingers_per_user = 1 },
     { .name = "B", .extra = "\"serial\":\"BSIM0000000002\",\"faults\":{\"busy\":true}" },
   };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Busy", 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Busy", 2);
   g_autoptr (BsdJobOutcome) first = NULL;
   g_autoptr (BsdJobOutcome) second = NULL;
   g_autoptr (ZkClient) holder = NULL;
@@ -405,34 +403,53 @@ test_busy_second_session (void)
 
 /* ------------------------------------------------------ mid-write faults */
 
+/* A to copy from, B empty: every sync writes all of A to B */
+static const TestSimDeviceSpec a_and_empty_b[] = {
+  { .name = "A", .users = 20, .fingers_per_user = 2 },
+  { .name = "B", .extra = "\"serial\":\"BSIM0000000002\"" },
+};
+
+/* syncs the fixture's area with @hook setting its fault on the way */
+static BsdJobOutcome *
+sync_with_hook (EngineFixture *fx, Hook *hook)
+{
+  g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_SYNC_AREA);
+
+  op->area_id = fx->area_id;
+  return engine_fixture_run_op (fx, op, NULL, set_fault_cb, hook);
+}
+
+/* device @index holds exactly @pins and @fingers */
+static void
+assert_holds (EngineFixture *fx, guint index, GHashTable *pins, GHashTable *fingers)
+{
+  g_autoptr (GHashTable) pins_there = engine_fixture_pins (fx, index);
+  g_autoptr (GHashTable) fingers_there = engine_fixture_fingers (fx, index);
+
+  g_assert_true (engine_fixture_sets_equal (pins_there, pins));
+  g_assert_true (engine_fixture_sets_equal (fingers_there, fingers));
+}
+
 static void
 check_mid_write (const char *fault)
 {
-  TestSimDeviceSpec specs[] = {
-    { .name = "A", .users = 20, .fingers_per_user = 2 },
-    { .name = "B", .extra = "\"serial\":\"BSIM0000000002\"" },
-  };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Write", 2);
+  g_autoptr (EngineFixture) fx
+      = engine_fixture_new_specs (a_and_empty_b, G_N_ELEMENTS (a_and_empty_b), "Write", 2);
   g_autofree char *command = g_strdup_printf ("fault B %s", fault);
   Hook hook = { fx, NULL, 3, { command, NULL } };
-  g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_SYNC_AREA);
   g_autoptr (BsdJobOutcome) first = NULL;
   g_autoptr (BsdJobOutcome) second = NULL;
   g_autoptr (BsdJobOutcome) third = NULL;
   g_autoptr (GHashTable) pins_a = engine_fixture_pins (fx, 0);
   g_autoptr (GHashTable) fingers_a = engine_fixture_fingers (fx, 0);
-  g_autoptr (GHashTable) pins_b = NULL;
-  g_autoptr (GHashTable) fingers_b = NULL;
   g_autoptr (JsonNode) dump = NULL;
   JsonArray *users;
   gint64 enables;
   JsonObject *report_b;
 
-  op->area_id = fx->area_id;
   /* calls: "starting", A read, B read → the fault is set once both reads
    * are in, before B's apply phase opens its session */
-  first = engine_fixture_run_op (fx, op, NULL, set_fault_cb, &hook);
+  first = sync_with_hook (fx, &hook);
   g_assert_cmpuint (hook.calls, >=, 3);
   g_assert_cmpstr (first->state, ==, "partial");
   report_b = engine_fixture_report_device (fx, first, 1);
@@ -441,17 +458,14 @@ check_mid_write (const char *fault)
   enables = test_sim_stat (fx->sim, 1, "re_enables");
   g_assert_cmpint (enables, >=, 1);
   g_assert_cmpint (test_sim_stat (fx->sim, 1, "disabled"), ==, 0);
-  g_free (test_sim_control (fx->sim, "fault B clear"));
-  g_free (test_sim_control (fx->sim, "reboot B"));
+  test_sim_do (fx->sim, "fault B clear");
+  test_sim_do (fx->sim, "reboot B");
   assert_all_enabled (fx);
 
   /* the retry is idempotent: every PIN once, every template exact */
   second = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
   g_assert_cmpstr (second->state, ==, "succeeded");
-  pins_b = engine_fixture_pins (fx, 1);
-  fingers_b = engine_fixture_fingers (fx, 1);
-  g_assert_true (engine_fixture_sets_equal (pins_b, pins_a));
-  g_assert_true (engine_fixture_sets_equal (fingers_b, fingers_a));
+  assert_holds (fx, 1, pins_a, fingers_a);
   dump = test_sim_dump (fx->sim);
   users = json_object_get_array_member (test_sim_dump_device (dump, 1), "users");
   g_assert_cmpuint (json_array_get_length (users), ==, 20);
@@ -477,27 +491,21 @@ test_close_mid_write (void)
 static void
 test_hang_before_write (void)
 {
-  TestSimDeviceSpec specs[] = {
-    { .name = "A", .users = 20, .fingers_per_user = 2 },
-    { .name = "B", .extra = "\"serial\":\"BSIM0000000002\"" },
-  };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Hang", 2);
+  g_autoptr (EngineFixture) fx
+      = engine_fixture_new_specs (a_and_empty_b, G_N_ELEMENTS (a_and_empty_b), "Hang", 2);
   Hook hook = { fx, NULL, 3, { "fault B hang", NULL } };
-  g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_SYNC_AREA);
   g_autoptr (BsdJobOutcome) first = NULL;
   g_autoptr (BsdJobOutcome) second = NULL;
   g_autoptr (GHashTable) fingers_a = engine_fixture_fingers (fx, 0);
   g_autoptr (GHashTable) fingers_b = NULL;
 
-  op->area_id = fx->area_id;
-  first = engine_fixture_run_op (fx, op, NULL, set_fault_cb, &hook);
+  first = sync_with_hook (fx, &hook);
   g_assert_cmpstr (first->state, ==, "partial");
   g_assert_cmpstr (
       json_object_get_string_member (engine_fixture_report_device (fx, first, 1), "status"), ==,
       "unreachable");
   g_assert_cmpint (test_sim_stat (fx->sim, 1, "disables"), ==, 0);
-  g_free (test_sim_control (fx->sim, "reboot B"));
+  test_sim_do (fx->sim, "reboot B");
   assert_all_enabled (fx);
   second = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
   g_assert_cmpstr (second->state, ==, "succeeded");
@@ -511,31 +519,20 @@ test_hang_before_write (void)
 static void
 test_drop_reply_mid_write (void)
 {
-  TestSimDeviceSpec specs[] = {
-    { .name = "A", .users = 20, .fingers_per_user = 2 },
-    { .name = "B", .extra = "\"serial\":\"BSIM0000000002\"" },
-  };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Drop", 2);
+  g_autoptr (EngineFixture) fx
+      = engine_fixture_new_specs (a_and_empty_b, G_N_ELEMENTS (a_and_empty_b), "Drop", 2);
   Hook hook = { fx, NULL, 3, { "fault B drop-reply 4", NULL } };
-  g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_SYNC_AREA);
   g_autoptr (BsdJobOutcome) first = NULL;
   g_autoptr (BsdJobOutcome) second = NULL;
   g_autoptr (GHashTable) pins_a = engine_fixture_pins (fx, 0);
   g_autoptr (GHashTable) fingers_a = engine_fixture_fingers (fx, 0);
-  g_autoptr (GHashTable) pins_b = NULL;
-  g_autoptr (GHashTable) fingers_b = NULL;
 
-  op->area_id = fx->area_id;
-  first = engine_fixture_run_op (fx, op, NULL, set_fault_cb, &hook);
+  first = sync_with_hook (fx, &hook);
   g_assert_cmpstr (first->state, !=, "failed");
   assert_all_enabled (fx);
   second = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
   g_assert_cmpstr (second->state, ==, "succeeded");
-  pins_b = engine_fixture_pins (fx, 1);
-  fingers_b = engine_fixture_fingers (fx, 1);
-  g_assert_true (engine_fixture_sets_equal (pins_b, pins_a));
-  g_assert_true (engine_fixture_sets_equal (fingers_b, fingers_a));
+  assert_holds (fx, 1, pins_a, fingers_a);
   g_assert_cmpuint (test_sim_count (fx->sim, 1, "users"), ==, 20);
   assert_all_enabled (fx);
 }
@@ -549,8 +546,7 @@ test_ack_but_drop (void)
     { .name = "A", .users = 6, .fingers_per_user = 1 },
     { .name = "B", .extra = "\"serial\":\"BSIM0000000002\",\"faults\":{\"ack_drop_writes\":true}" },
   };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Drop", 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Drop", 2);
   g_autoptr (BsdJobOutcome) outcome = NULL;
   g_autoptr (GHashTable) failed_pins = g_hash_table_new (g_str_hash, g_str_equal);
   JsonObject *report_b;
@@ -670,14 +666,13 @@ test_million_users_one_pin (void)
       .users = 4,
       .extra = "\"serial\":\"BSIM0000000002\",\"capacity\":{\"users\":3000}" },
   };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Gates", 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Gates", 2);
   g_autoptr (BsdJobOutcome) sync = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
   TestSimWrites writes;
 
   g_assert_cmpstr (sync->state, ==, "succeeded");
   /* 60 000 users fit a terminal's slots and the protocol's limit, not H's room */
-  g_free (test_sim_control (fx->sim, "fault H million-users 60000"));
+  test_sim_do (fx->sim, "fault H million-users 60000");
   test_sim_writes_read (fx->sim, 1, &writes);
   {
     g_autoptr (BsdJobOutcome) update
@@ -687,7 +682,7 @@ test_million_users_one_pin (void)
     assert_contradicts (fx, update, 60000);
     assert_contradicts (fx, deletion, 60000);
   }
-  g_free (test_sim_control (fx->sim, "fault H million-users"));
+  test_sim_do (fx->sim, "fault H million-users");
   {
     g_autoptr (BsdJobOutcome) deletion = engine_fixture_run_pin (fx, BSD_OP_DELETE_USER, "4", NULL);
 

@@ -36,8 +36,8 @@ static void
 punch (EngineFixture *fx, const char *device, guint n, guint day)
 {
   for (guint i = 0; i < n; i++)
-    g_free (test_sim_control (fx->sim, "punch %s 2 1 %u 2030-01-%02uT%02u:%02u:00", device, i % 2,
-                              day, 8 + i / 60, i % 60));
+    test_sim_do (fx->sim, "punch %s 2 1 %u 2030-01-%02uT%02u:%02u:00", device, i % 2, day,
+                 8 + i / 60, i % 60);
 }
 
 static JsonObject *
@@ -185,7 +185,7 @@ test_surprise (void)
 
   collect (fx, &first);
   g_assert_cmpint (ranged_reads (fx), ==, BSD_RANGED_READS_TRUSTED);
-  g_free (test_sim_control (fx->sim, "attlog-range D ignore"));
+  test_sim_do (fx->sim, "attlog-range D ignore");
   punch (fx, "D", 2, 4);
   att = collect (fx, &surprised);
   g_assert_cmpstr (str (att, "mode"), ==, "full");
@@ -194,7 +194,7 @@ test_surprise (void)
   g_assert_nonnull (strstr (str (att, "ranged_reads_note"), "brought"));
   g_assert_cmpint (ranged_reads (fx), ==, BSD_RANGED_READS_UNTRUSTED);
   /* and it stays so, even once the device honours ranges again */
-  g_free (test_sim_control (fx->sim, "attlog-range D honour"));
+  test_sim_do (fx->sim, "attlog-range D honour");
   att = collect (fx, &after);
   g_assert_cmpstr (str (att, "mode"), ==, "full");
   g_assert_cmpstr (str (att, "full_read_reason"), ==, "ranged reads are not trusted");
@@ -388,8 +388,7 @@ test_clear_swapped_terminal (void)
     { .name = "D", .users = 5, .records = 20 },
     { .name = "R", .users = 5, .records = 20, .seed = 7, .extra = "\"serial\":\"BSIM0000000002\"" },
   };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, NULL, 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), NULL, 2);
   g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_REFRESH_LOGS);
   g_autoptr (BsdJobOutcome) outcome = NULL;
   g_autoptr (GError) error = NULL;
@@ -527,8 +526,7 @@ test_swapped_terminal (void)
     { .name = "R", .users = 5, .records = 20, .extra = "\"serial\":\"BSIM0000000002\"" },
     { .name = "N", .users = 3, .records = 12, .seed = 7, .extra = "\"serial\":\"BSIM0000000003\"" },
   };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, NULL, 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), NULL, 2);
   g_autoptr (BsdJobOutcome) first = NULL;
   g_autoptr (BsdJobOutcome) swapped = NULL;
   g_autoptr (BsdJobOutcome) more = NULL;
@@ -633,8 +631,7 @@ test_swapped_same_counts (void)
       .seed = 7,
       .extra = "\"serial\":\"BSIM0000000003\"" },
   };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, NULL, 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), NULL, 2);
   g_autoptr (BsdJobOutcome) first = NULL;
   g_autoptr (BsdJobOutcome) swapped = NULL;
   g_autoptr (GHashTable) before = NULL;

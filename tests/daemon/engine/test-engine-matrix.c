@@ -360,7 +360,7 @@ verify_hook_cb (gint64 job_id, double fraction, const char *message, gpointer us
   VerifyHook *hook = user_data;
 
   if (++hook->calls == 3)
-    g_free (test_sim_control (hook->fx->sim, "%s", hook->command));
+    test_sim_do (hook->fx->sim, "%s", hook->command);
 }
 
 static BsdJobOutcome *
@@ -445,10 +445,10 @@ arm_fault (EngineFixture *fx, const Cell *cell, VerifyHook *hook, ZkClient **hol
       zk_client_set_timeout (*holder, 1000);
       g_assert_true (zk_client_connect (*holder, NULL, &error));
       g_assert_no_error (error);
-      g_free (test_sim_control (fx->sim, "fault B busy"));
+      test_sim_do (fx->sim, "fault B busy");
       break;
     case ARM_BEFORE_RUN:
-      g_free (test_sim_control (fx->sim, "fault B %s", fault_text));
+      test_sim_do (fx->sim, "fault B %s", fault_text);
       break;
     case ARM_AFTER_COMMAND:
       command = g_strdup_printf ("fault B after-command %s %s", phases[cell->phase].trigger,
@@ -456,7 +456,7 @@ arm_fault (EngineFixture *fx, const Cell *cell, VerifyHook *hook, ZkClient **hol
       if (cell->phase == PH_VERIFY)
         hook->command = command;
       else
-        g_free (test_sim_control (fx->sim, "%s", command));
+        test_sim_do (fx->sim, "%s", command);
       break;
     }
   return command;
@@ -549,8 +549,8 @@ check_kept (EngineFixture *fx, const Holdings *before, gboolean deleted)
   Holdings after = { 0 };
   char *lost;
 
-  g_free (test_sim_control (fx->sim, "fault B clear"));
-  g_free (test_sim_control (fx->sim, "reboot B"));
+  test_sim_do (fx->sim, "fault B clear");
+  test_sim_do (fx->sim, "reboot B");
   holdings_take (fx, &after);
   lost = compare_kept (before, &after, deleted);
   holdings_clear (&after);

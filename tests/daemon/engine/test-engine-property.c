@@ -113,11 +113,10 @@ mutate (World *w)
           guint fingers = (guint)g_rand_int_range (w->rand, 0, 3);
           guint f;
 
-          g_free (test_sim_control (w->fx->sim, "enroll %s %u %u Person%u", device_name (device),
-                                    uid, 5000 + uid, uid));
+          test_sim_do (w->fx->sim, "enroll %s %u %u Person%u", device_name (device), uid,
+                       5000 + uid, uid);
           for (f = 0; f < fingers; f++)
-            g_free (test_sim_control (w->fx->sim, "add-template %s %u %u", device_name (device),
-                                      uid, f + 3));
+            test_sim_do (w->fx->sim, "add-template %s %u %u", device_name (device), uid, f + 3);
         }
       else if (what < 8)
         {
@@ -174,25 +173,25 @@ inject_fault (World *w)
     {
     case 5:
       /* lasting faults: silence, and writes that do not hold */
-      g_free (test_sim_control (w->fx->sim, "fault %s hang", w->fault_device));
+      test_sim_do (w->fx->sim, "fault %s hang", w->fault_device);
       break;
     case 6:
-      g_free (test_sim_control (w->fx->sim, "fault %s ack-drop-writes", w->fault_device));
+      test_sim_do (w->fx->sim, "fault %s ack-drop-writes", w->fault_device);
       break;
     case 0:
-      g_free (test_sim_control (w->fx->sim, "fault %s drop-reply %u", w->fault_device, n));
+      test_sim_do (w->fx->sim, "fault %s drop-reply %u", w->fault_device, n);
       break;
     case 1:
-      g_free (test_sim_control (w->fx->sim, "fault %s drop-request %u", w->fault_device, n));
+      test_sim_do (w->fx->sim, "fault %s drop-request %u", w->fault_device, n);
       break;
     case 2:
-      g_free (test_sim_control (w->fx->sim, "fault %s close-after %u", w->fault_device, n));
+      test_sim_do (w->fx->sim, "fault %s close-after %u", w->fault_device, n);
       break;
     case 3:
-      g_free (test_sim_control (w->fx->sim, "fault %s close-mid-stream", w->fault_device));
+      test_sim_do (w->fx->sim, "fault %s close-mid-stream", w->fault_device);
       break;
     default:
-      g_free (test_sim_control (w->fx->sim, "fault %s hang-mid-transfer", w->fault_device));
+      test_sim_do (w->fx->sim, "fault %s hang-mid-transfer", w->fault_device);
       break;
     }
 }
@@ -342,8 +341,8 @@ run_round (World *w, guint seed, guint round)
   else
     {
       /* the faulty device comes back for the next round */
-      g_free (test_sim_control (fx->sim, "fault %s clear", w->fault_device));
-      g_free (test_sim_control (fx->sim, "reboot %s", w->fault_device));
+      test_sim_do (fx->sim, "fault %s clear", w->fault_device);
+      test_sim_do (fx->sim, "reboot %s", w->fault_device);
       g_clear_pointer (&w->fault_device, g_free);
     }
   /* every path leaves the devices enabled */

@@ -70,8 +70,8 @@ test_hostile_text (void)
     { .name = "A\x1f\x01", .users = 3 },
     { .name = "B\x1f", .extra = "\"serial\":\"BSIM0000000002\"" },
   };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Hall \x1f\x7f", 2);
+  g_autoptr (EngineFixture) fx
+      = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Hall \x1f\x7f", 2);
   g_autoptr (BsdJobOutcome) preview = NULL;
   g_autoptr (BsdJobOutcome) sync = NULL;
   g_autoptr (BsdJobOutcome) deletion = NULL;
@@ -139,8 +139,8 @@ test_plan_leaves_main_loop (void)
     { .users = 200, .seed = 2, .extra = "\"serial\":\"BSIM0000000002\"" },
     { .extra = "\"serial\":\"BSIM0000000003\"" },
   };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Planned", 3);
+  g_autoptr (EngineFixture) fx
+      = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Planned", 3);
   g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_PREVIEW);
   g_autoptr (BsdJobOutcome) outcome = NULL;
   PlanWatch watch = { 0, G_N_ELEMENTS (specs), 0.0, -1.0, FALSE };
@@ -207,8 +207,8 @@ test_main_thread_never_waits_for_the_lock (void)
     { .users = 30 },
     { .users = 20, .seed = 2, .extra = "\"serial\":\"BSIM0000000002\",\"latency_ms\":300" },
   };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Locked", 2);
+  g_autoptr (EngineFixture) fx
+      = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Locked", 2);
   g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_PREVIEW);
   g_autoptr (BsdJobOutcome) outcome = NULL;
   g_autoptr (BsdDevice) device = NULL;

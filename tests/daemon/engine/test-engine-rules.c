@@ -63,8 +63,8 @@ test_algorithm_versions (void)
                "\"seed\":3,\"user_id_base\":100}" },
     { .name = "C", .extra = "\"serial\":\"BSIM0000000003\"" },
   };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Versions", 2);
+  g_autoptr (EngineFixture) fx
+      = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Versions", 2);
   g_autoptr (GHashTable) v10 = engine_fixture_fingers (fx, 0);
   g_autoptr (GHashTable) v9 = engine_fixture_fingers (fx, 1);
   g_autoptr (BsdJobOutcome) outcome = NULL;
@@ -111,8 +111,7 @@ test_faces (void)
       .extra = "\"serial\":\"BSIM0000000003\",\"generate\":{\"users\":3,\"fingers_per_user\":1,"
                "\"seed\":5,\"user_id_base\":100}" },
   };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Faces", 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Faces", 2);
   g_autoptr (GHashTable) faces_a = engine_fixture_faces (fx, 0);
   g_autoptr (BsdJobOutcome) outcome = NULL;
   g_autoptr (GHashTable) after_b = NULL;
@@ -163,8 +162,7 @@ test_attendance_once (void)
     { .name = "D", .users = 5, .records = 40 },
     { .name = "E", .users = 3, .records = 25, .extra = "\"serial\":\"BSIM0000000002\"" },
   };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, NULL, 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), NULL, 2);
   g_autoptr (BsdJobOutcome) sync = NULL;
   g_autoptr (BsdJobOutcome) again = NULL;
   g_autoptr (BsdJobOutcome) after_punch = NULL;
@@ -186,9 +184,9 @@ test_attendance_once (void)
   g_assert_cmpint (json_object_get_int_member (att, "inserted"), ==, 0);
 
   /* new punches, then two collections at once */
-  g_free (test_sim_control (fx->sim, "punch D 1"));
-  g_free (test_sim_control (fx->sim, "punch D 2"));
-  g_free (test_sim_control (fx->sim, "punch E 3"));
+  test_sim_do (fx->sim, "punch D 1");
+  test_sim_do (fx->sim, "punch D 2");
+  test_sim_do (fx->sim, "punch E 3");
   bsd_engine_run_async (fx->engine, op, NULL, NULL, NULL, concurrent_cb, &c);
   bsd_engine_run_async (fx->engine, op, NULL, NULL, NULL, concurrent_cb, &c);
   while (c.done < 2)
@@ -216,7 +214,7 @@ punch_cb (gint64 job_id, double fraction, const char *message, gpointer user_dat
   PunchHook *hook = user_data;
 
   if (++hook->calls == 2)
-    g_free (test_sim_control (hook->fx->sim, "punch D 2"));
+    test_sim_do (hook->fx->sim, "punch D 2");
 }
 
 static void
@@ -256,7 +254,7 @@ test_clear_logs (void)
   /* as many new punches as the log held before the clear: a count-based
    * watermark must not take them for "nothing new" */
   for (i = 0; i < 21; i++)
-    g_free (test_sim_control (fx->sim, "punch D 3 1 0 2030-01-01T08:%02u:00", i));
+    test_sim_do (fx->sim, "punch D 3 1 0 2030-01-01T08:%02u:00", i);
   third = engine_fixture_run (fx, BSD_OP_REFRESH_LOGS, 0);
   g_assert_cmpstr (third->state, ==, "succeeded");
   g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 42);
@@ -344,8 +342,8 @@ test_deleted_user_never_returns (void)
     { .name = "B", .extra = "\"serial\":\"BSIM0000000002\"" },
     { .name = "C", .users = 8, .fingers_per_user = 1, .extra = "\"serial\":\"BSIM0000000003\"" },
   };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Leavers", 2);
+  g_autoptr (EngineFixture) fx
+      = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Leavers", 2);
   g_autoptr (BsdJobOutcome) first = NULL;
   g_autoptr (BsdJobOutcome) deletion = NULL;
   g_autoptr (BsdJobOutcome) offline = NULL;
@@ -417,7 +415,7 @@ test_deleted_user_never_returns (void)
   g_assert_true (active);
 
   /* enrolled again at A without allowing the PIN: removed again */
-  g_free (test_sim_control (fx->sim, "enroll A 20 5 Rehired"));
+  test_sim_do (fx->sim, "enroll A 20 5 Rehired");
   rehire = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
   g_assert_cmpstr (rehire->state, ==, "succeeded");
   for (i = 0; i < 3; i++)
@@ -430,7 +428,7 @@ test_deleted_user_never_returns (void)
   /* allowed again: the next enrolment propagates normally */
   bsd_store_allow_tombstone (fx->store, "5", "uid:0", &error);
   g_assert_no_error (error);
-  g_free (test_sim_control (fx->sim, "enroll A 20 5 Rehired"));
+  test_sim_do (fx->sim, "enroll A 20 5 Rehired");
   allowed = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
   g_assert_cmpstr (allowed->state, ==, "succeeded");
   for (i = 0; i < 3; i++)
@@ -452,8 +450,7 @@ test_update_user (void)
     { .name = "B", .extra = "\"serial\":\"BSIM0000000002\"" },
     { .name = "C", .users = 3, .seed = 9, .extra = "\"serial\":\"BSIM0000000003\"" },
   };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Edits", 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Edits", 2);
   g_autoptr (BsdJobOutcome) first = NULL;
   g_autoptr (BsdJobOutcome) edit = NULL;
   g_autoptr (BsdJobOutcome) later = NULL;
@@ -475,7 +472,7 @@ test_update_user (void)
     }
 
   /* the primary (A) is changed locally afterwards: the central edit wins */
-  g_free (test_sim_control (fx->sim, "enroll A 3 3 Local Name"));
+  test_sim_do (fx->sim, "enroll A 3 3 Local Name");
   later = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
   g_assert_cmpstr (later->state, ==, "succeeded");
   for (i = 0; i < 2; i++)
@@ -523,7 +520,7 @@ test_preview_writes_nothing (void)
   JsonArray *would;
   guint i;
 
-  g_free (test_sim_control (fx->sim, "clock A 3600"));
+  test_sim_do (fx->sim, "clock A 3600");
   outcome = engine_fixture_run (fx, BSD_OP_PREVIEW, fx->area_id);
   g_assert_cmpstr (outcome->state, ==, "succeeded");
   for (i = 0; i < 3; i++)
@@ -591,8 +588,7 @@ test_sync_all_and_device (void)
     { .name = "B", .extra = "\"serial\":\"BSIM0000000002\"" },
     { .name = "L", .users = 4, .records = 10, .extra = "\"serial\":\"BSIM0000000003\"" },
   };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Main", 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Main", 2);
   g_autoptr (BsdJobOutcome) all = NULL;
   g_autoptr (BsdJobOutcome) one = NULL;
   g_autoptr (GHashTable) pins_b = NULL;
@@ -618,7 +614,7 @@ test_sync_all_and_device (void)
   }
 
   /* the device button: its area's sync */
-  g_free (test_sim_control (fx->sim, "enroll B 9 900 New"));
+  test_sim_do (fx->sim, "enroll B 9 900 New");
   one = engine_fixture_run (fx, BSD_OP_SYNC_DEVICE, engine_fixture_device_id (fx, 0));
   g_assert_cmpstr (one->state, ==, "succeeded");
   {
@@ -654,8 +650,8 @@ test_cancel (void)
     { .name = "A", .users = 30, .fingers_per_user = 2 },
     { .name = "B", .extra = "\"serial\":\"BSIM0000000002\"" },
   };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Cancel", 2);
+  g_autoptr (EngineFixture) fx
+      = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Cancel", 2);
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_SYNC_AREA);
   g_autoptr (BsdJobOutcome) outcome = NULL;
@@ -699,7 +695,7 @@ slow_cb (gint64 job_id, double fraction, const char *message, gpointer user_data
 
   if (++hook->calls != 3)
     return;
-  g_free (test_sim_control (hook->fx->sim, "fault B delay 60"));
+  test_sim_do (hook->fx->sim, "fault B delay 60");
   g_timeout_add (250, cancel_later_cb, hook->cancellable);
 }
 
@@ -710,8 +706,8 @@ test_cancel_mid_write (void)
     { .name = "A", .users = 30, .fingers_per_user = 1 },
     { .name = "B", .extra = "\"serial\":\"BSIM0000000002\"" },
   };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Cancel", 2);
+  g_autoptr (EngineFixture) fx
+      = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Cancel", 2);
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_SYNC_AREA);
   g_autoptr (BsdJobOutcome) outcome = NULL;
@@ -721,7 +717,7 @@ test_cancel_mid_write (void)
   op->area_id = fx->area_id;
   outcome = engine_fixture_run_op (fx, op, cancellable, slow_cb, &hook);
   g_assert_cmpstr (outcome->state, ==, "cancelled");
-  g_free (test_sim_control (fx->sim, "fault B clear"));
+  test_sim_do (fx->sim, "fault B clear");
   assert_all_enabled (fx);
   g_assert_cmpuint (bsd_session_gate_get_open (fx->gate), ==, 0);
   after = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);

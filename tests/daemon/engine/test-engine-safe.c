@@ -121,8 +121,8 @@ test_logs_write_only_to_clear (void)
   /* clearing after download: only where there was something to clear,
    * under a recorded disable */
   g_assert_true (bsd_store_set_setting_bool (fx->store, "ClearLogsAfterDownload", TRUE, &error));
-  g_free (test_sim_control (fx->sim, "punch A 1001"));
-  g_free (test_sim_control (fx->sim, "punch C 2001"));
+  test_sim_do (fx->sim, "punch A 1001");
+  test_sim_do (fx->sim, "punch C 2001");
   cleared = engine_fixture_run (fx, BSD_OP_REFRESH_LOGS, 0);
   g_assert_cmpstr (cleared->state, ==, "succeeded");
   test_sim_assert_writes (fx->sim, 0, &before[0], "disables=1,log_clears=1,refreshes=1,enables=1");
@@ -160,8 +160,7 @@ test_disabled_recorded (gconstpointer data)
       .face = "none",
       .extra = "\"serial\":\"BSIMY\",\"generate\":{\"users\":10,\"user_id_base\":500}" },
   };
-  g_autofree char *json = test_sim_fixture (specs, G_N_ELEMENTS (specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Area", 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Area", 2);
   g_autoptr (BsdOperation) op = NULL;
   g_autoptr (BsdJobOutcome) outcome = NULL;
   g_autoptr (GError) error = NULL;
@@ -194,12 +193,12 @@ test_disabled_recorded (gconstpointer data)
       g_assert_not_reached ();
     }
   op->trigger = g_strdup ("uid:0");
-  g_free (test_sim_control (fx->sim, "fault X after-command 1002 drop-fraction 1"));
+  test_sim_do (fx->sim, "fault X after-command 1002 drop-fraction 1");
   stayed_disabled = 0;
   outcome = engine_fixture_run_op (fx, op, NULL, NULL, NULL);
   g_assert_cmpstr (outcome->state, !=, "succeeded");
   g_assert_cmpuint (stayed_disabled, ==, 1);
-  g_free (test_sim_control (fx->sim, "fault X drop-fraction 0"));
+  test_sim_do (fx->sim, "fault X drop-fraction 0");
 
   /* X was disabled, is disabled, and the store says so */
   g_assert_cmpint (test_sim_stat (fx->sim, 0, "disables"), ==, 1);
