@@ -117,10 +117,12 @@ job_finished_cb (BsdJobQueue *queue, BsdJob *job, BsdManager *self)
                                      bs_dbus_job_get_state (iface),
                                      bs_dbus_job_get_summary (iface));
   /* the scheduler's run, also when it joined a user's job */
-  if (g_object_get_data (G_OBJECT (job), "bsd-schedule-auto-sync"))
-    bsd_scheduler_set_busy (self->scheduler, BSD_SCHEDULE_AUTO_SYNC, FALSE);
-  if (g_object_get_data (G_OBJECT (job), "bsd-schedule-logs"))
-    bsd_scheduler_set_busy (self->scheduler, BSD_SCHEDULE_LOGS, FALSE);
+  for (guint kind = 0; kind < G_N_ELEMENTS (self->scheduled); kind++)
+    if (self->scheduled[kind] == job)
+      {
+        g_clear_object (&self->scheduled[kind]);
+        bsd_scheduler_set_busy (self->scheduler, kind, FALSE);
+      }
   bsd_manager_maybe_shutdown_done (self);
 }
 

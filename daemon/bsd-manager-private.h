@@ -50,6 +50,7 @@ struct _BsdManager
   BsdEngine *engine;
   BsdAuthority *authority;
   BsdScheduler *scheduler;
+  BsdJob *scheduled[2]; /* by BsdScheduleKind: the job a due run started or joined */
   GDBusObjectManagerServer *object_manager;
 
   GHashTable *devices;     /* id → BsDBusObjectSkeleton* */

@@ -462,10 +462,7 @@ scheduler_due_cb (BsdScheduler *scheduler, int kind, BsdManager *self)
       return;
     }
   /* busy until this job ends, even when it is a user's that this run joined */
-  g_object_set_data (G_OBJECT (job),
-                     kind == BSD_SCHEDULE_AUTO_SYNC ? "bsd-schedule-auto-sync"
-                                                    : "bsd-schedule-logs",
-                     GINT_TO_POINTER (TRUE));
+  g_set_object (&self->scheduled[kind], job);
   bsd_scheduler_set_busy (scheduler, kind, TRUE);
   /* the next start counts the interval from here, not from itself */
   bsd_store_set_setting_uint64 (self->store, schedule_last_keys[kind],
@@ -551,6 +548,8 @@ bsd_manager_dispose (GObject *object)
   g_clear_object (&self->jobs);
   g_clear_object (&self->reader);
   g_clear_pointer (&self->requests, g_hash_table_unref);
+  g_clear_object (&self->scheduled[BSD_SCHEDULE_AUTO_SYNC]);
+  g_clear_object (&self->scheduled[BSD_SCHEDULE_LOGS]);
   g_clear_object (&self->scheduler);
   g_clear_object (&self->recovering);
   g_clear_object (&self->engine);
