@@ -323,6 +323,19 @@ test_central_edit_wins (void)
   g_assert_cmpstr (roster->pin, ==, "8");
   g_assert_cmpstr (roster->name, ==, "Extra");
   g_assert_false (roster->central_edit);
+  /* the report says which roster record is a central edit */
+  {
+    g_autofree char *json = th_plan_json (plan);
+    const char *list = strstr (json, "\"roster_updates\"");
+    const char *seven = list != NULL ? strstr (list, "\"pin\" : \"7\"") : NULL;
+    const char *eight = list != NULL ? strstr (list, "\"pin\" : \"8\"") : NULL;
+
+    g_assert_nonnull (seven);
+    g_assert_nonnull (eight);
+    g_assert_true (seven < eight);
+    g_assert_nonnull (strstr (seven, "\"central_edit\" : true"));
+    g_assert_true (strstr (seven, "\"central_edit\" : true") < eight);
+  }
 
   /* apply, then the same roster again: nothing left to do */
   th_apply (snapshots, plan);

@@ -441,6 +441,47 @@ test_capacity_already_over (void)
   g_assert_cmpuint (bsd_plan_get_device (plan, 1)->users_add->len, ==, 1);
 }
 
+/* a template a device lists twice is one template on the device: it
+ * counts once towards its capacity and once when its PIN leaves */
+void
+test_capacity_repeated_template (void)
+{
+  g_autoptr (GPtrArray) snapshots = snapshots_new ();
+  BsdSnapshot *a = snapshot_in (snapshots, 1, "A");
+  BsdSnapshot *b = snapshot_in (snapshots, 2, "B");
+  g_autoptr (BsdPlanInput) input = NULL;
+  g_autoptr (BsdPlan) plan = NULL;
+  BsdDevicePlan *device;
+
+  for (guint n = 1; n <= 3; n++)
+    {
+      g_autofree char *pin = pin_of (n);
+
+      th_add_user (a, (guint16)n, pin, "a");
+      th_add_finger (a, (guint16)n, 0, pin, 0);
+    }
+  /* B holds 1 and 2 and a leaver, and lists 1's finger twice; room for 3 */
+  th_add_user (b, 1, "1", "a");
+  th_add_finger (b, 1, 0, "1", 0);
+  th_add_finger (b, 1, 0, "1", 0);
+  th_add_user (b, 2, "2", "a");
+  th_add_finger (b, 2, 0, "2", 0);
+  th_add_user (b, 9, "99", "leaver");
+  th_add_finger (b, 9, 0, "99", 0);
+  th_add_finger (b, 9, 0, "99", 0);
+  b->finger_capacity = 3;
+  input = th_input (snapshots);
+  bsd_plan_input_add_tombstone (input, "99");
+  plan = bsd_plan_compute (input, NULL);
+
+  device = bsd_plan_get_device (plan, 2);
+  g_assert_false (device->failed);
+  g_assert_cmpuint (device->fingers.current, ==, 3);
+  g_assert_cmpuint (device->fingers.after, ==, 3);
+  g_assert_false (device->fingers.exceeded);
+  g_assert_cmpuint (device->templates_add->len, ==, 1);
+}
+
 /* a full device still loses its deleted PINs: the preflight refuses what
  * adds and updates, never the deletions (they only free room), and counts
  * them in "after" */

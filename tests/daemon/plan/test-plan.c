@@ -566,6 +566,7 @@ main (int argc, char **argv)
   g_test_add_func ("/plan/capacity/faces-and-deletes", test_capacity_faces_and_deletes);
   g_test_add_func ("/plan/capacity/already-over", test_capacity_already_over);
   g_test_add_func ("/plan/capacity/full-keeps-deletions", test_capacity_full_keeps_deletions);
+  g_test_add_func ("/plan/capacity/repeated-template", test_capacity_repeated_template);
   g_test_add_func ("/plan/unreachable", test_unreachable);
   g_test_add_func ("/plan/invalid-input", test_invalid_input);
   g_test_add_func ("/plan/hostile", test_hostile_input);

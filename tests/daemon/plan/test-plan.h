@@ -42,3 +42,4 @@ void test_capacity_preflight (void);
 void test_capacity_faces_and_deletes (void);
 void test_capacity_already_over (void);
 void test_capacity_full_keeps_deletions (void);
+void test_capacity_repeated_template (void);
