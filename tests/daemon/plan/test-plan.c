@@ -380,6 +380,38 @@ gaps_device (JsonNode *gaps, guint index)
   return json_array_get_object_element (devices, index);
 }
 
+/* cut gap lists say how much they left out; the counts stay whole */
+static void
+test_gaps_limit (void)
+{
+  g_autoptr (GPtrArray) snapshots = seed_snapshots ();
+  g_autoptr (BsdPlanInput) input = th_input (snapshots);
+  g_autoptr (JsonNode) whole = NULL;
+  g_autoptr (JsonNode) cut = NULL;
+  JsonObject *device;
+
+  whole = bsd_plan_gaps (input, NULL);
+  device = gaps_device (whole, 1);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (device, "missing_users")),
+                    ==, 110);
+  g_assert_false (json_object_has_member (device, "missing_users_omitted"));
+
+  cut = bsd_plan_gaps_full (input, 5, NULL);
+  device = gaps_device (cut, 1);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (device, "missing_users")),
+                    ==, 5);
+  g_assert_cmpint (json_object_get_int_member (device, "missing_users_omitted"), ==, 105);
+  g_assert_cmpuint (
+      json_array_get_length (json_object_get_array_member (device, "missing_fingers")), ==, 5);
+  g_assert_cmpint (json_object_get_int_member (device, "missing_fingers_omitted"), ==, 90);
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (device, "counts"),
+                                               "missing_users"),
+                   ==, 110);
+  /* a list shorter than the cut is whole */
+  device = gaps_device (cut, 0);
+  g_assert_false (json_object_has_member (device, "tombstoned_present_omitted"));
+}
+
 static void
 test_gaps (void)
 {
@@ -574,6 +606,7 @@ main (int argc, char **argv)
   g_test_add_func ("/plan/json-conflicts", test_json_conflicts);
   g_test_add_func ("/plan/json-limit", test_json_limit);
   g_test_add_func ("/plan/gaps", test_gaps);
+  g_test_add_func ("/plan/gaps-limit", test_gaps_limit);
   g_test_add_func ("/plan/gaps-faces", test_gaps_faces);
   g_test_add_func ("/plan/pin-compare", test_pin_compare);
   g_test_add_func ("/plan/snapshot-helpers", test_snapshot_helpers);
