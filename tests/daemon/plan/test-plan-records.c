@@ -359,12 +359,7 @@ test_lowest_id_wins (void)
   g_autoptr (BsdPlan) plan = NULL;
   const BsdPlanConflict *conflict;
 
-  for (guint n = 1; n <= 5; n++)
-    {
-      g_autofree char *pin = pin_of (n);
-
-      th_add_user (p, (guint16)n, pin, "P");
-    }
+  add_people (p, 1, 5, "P", FALSE);
   th_add_user (x, 1, "77", "Bob");
   th_add_user (y, 1, "77", "Robert");
   plan = plan_of (snapshots);

@@ -191,13 +191,7 @@ test_template_lowest_id_source (void)
   snapshot_in (snapshots, 8, "z");
   g_free (p->fp_version);
   p->fp_version = g_strdup ("9");
-  for (guint n = 1; n <= 5; n++)
-    {
-      g_autofree char *pin = pin_of (n);
-
-      th_add_user (p, (guint16)n, pin, "p");
-      th_add_finger (p, (guint16)n, 0, pin, 0);
-    }
+  add_people (p, 1, 5, "p", TRUE);
   th_add_user (x, 1, "1", "p");
   th_add_finger (x, 1, 2, "1", 6);
   th_add_user (y, 1, "1", "p");
@@ -453,13 +447,7 @@ test_capacity_repeated_template (void)
   g_autoptr (BsdPlan) plan = NULL;
   BsdDevicePlan *device;
 
-  for (guint n = 1; n <= 3; n++)
-    {
-      g_autofree char *pin = pin_of (n);
-
-      th_add_user (a, (guint16)n, pin, "a");
-      th_add_finger (a, (guint16)n, 0, pin, 0);
-    }
+  add_people (a, 1, 3, "a", TRUE);
   /* B holds 1 and 2 and a leaver, and lists 1's finger twice; room for 3 */
   th_add_user (b, 1, "1", "a");
   th_add_finger (b, 1, 0, "1", 0);
@@ -497,13 +485,7 @@ test_capacity_full_keeps_deletions (void)
   g_autofree char *json = NULL;
   BsdDevicePlan *device;
 
-  for (guint n = 1; n <= 5; n++)
-    {
-      g_autofree char *pin = pin_of (n);
-
-      th_add_user (a, (guint16)n, pin, "a");
-      th_add_finger (a, (guint16)n, 0, pin, 0);
-    }
+  add_people (a, 1, 5, "a", TRUE);
   /* B is full: 1 and two leavers, one with a fingerprint */
   th_add_user (b, 1, "1", "a");
   th_add_finger (b, 1, 0, "1", 0);

@@ -41,6 +41,21 @@ pin_of (guint n)
   return g_strdup_printf ("%u", n);
 }
 
+/* users @first..@last in the slots of their numbers, PIN = the number,
+ * each with fingerprint 0 when @finger */
+void
+add_people (BsdSnapshot *snapshot, guint first, guint last, const char *name, gboolean finger)
+{
+  for (guint n = first; n <= last; n++)
+    {
+      g_autofree char *pin = pin_of (n);
+
+      th_add_user (snapshot, (guint16)n, pin, name);
+      if (finger)
+        th_add_finger (snapshot, (guint16)n, 0, pin, 0);
+    }
+}
+
 /* every device holds exactly @pins (as strings "lo".."hi") */
 void
 assert_holds_range (const BsdSnapshot *snapshot, guint lo, guint hi)
