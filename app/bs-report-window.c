@@ -257,6 +257,13 @@ add_plan (BsReportWindow *self, JsonObject *area)
 
 /* ------------------------------------------------------------ a balance's gaps */
 
+/* how many @member a device lacks: its "counts" (the lists are cut) */
+static guint
+gap_count (JsonObject *device, const char *member)
+{
+  return (guint)json_int (json_obj (device, "counts"), member);
+}
+
 static void
 add_gaps (BsReportWindow *self, JsonObject *area)
 {
@@ -272,11 +279,11 @@ add_gaps (BsReportWindow *self, JsonObject *area)
       JsonObject *device_after = json_at (after, i);
       g_autofree char *subtitle = g_strdup_printf (
           _ ("Before: %u users, %u fingerprints, %u faces missing · After: %u, %u, %u"),
-          json_len (device, "missing_users"), json_len (device, "missing_fingers"),
-          json_len (device, "missing_faces"), json_len (device_after, "missing_users"),
-          json_len (device_after, "missing_fingers"), json_len (device_after, "missing_faces"));
-      gboolean complete = device_after != NULL && json_len (device_after, "missing_users") == 0
-                          && json_len (device_after, "missing_fingers") == 0;
+          gap_count (device, "missing_users"), gap_count (device, "missing_fingers"),
+          gap_count (device, "missing_faces"), gap_count (device_after, "missing_users"),
+          gap_count (device_after, "missing_fingers"), gap_count (device_after, "missing_faces"));
+      gboolean complete = device_after != NULL && gap_count (device_after, "missing_users") == 0
+                          && gap_count (device_after, "missing_fingers") == 0;
 
       add_row (GTK_WIDGET (group), json_str (device, "name"), subtitle,
                complete ? NULL : "warning");

@@ -81,7 +81,7 @@ worker_plan (Group *group)
   input = group_input (group, FALSE);
   group->plan = bsd_plan_compute (input, &group->error);
   if (group->plan && group->run->balance)
-    group->gaps_before = bsd_plan_gaps (input, NULL);
+    group->gaps_before = bsd_plan_gaps_full (input, BSD_ENGINE_REPORT_MAX_ITEMS, NULL);
   if (group->plan)
     keep_deletions (group);
   /* the report step reads the roster again, as it is then */
@@ -279,7 +279,7 @@ worker_report (Group *group)
     {
       g_autoptr (BsdPlanInput) after = group_input (group, TRUE);
 
-      group->gaps_after = bsd_plan_gaps (after, NULL);
+      group->gaps_after = bsd_plan_gaps_full (after, BSD_ENGINE_REPORT_MAX_ITEMS, NULL);
     }
   if (group->plan)
     {

@@ -224,6 +224,9 @@ JsonNode *bsd_plan_to_json_full (BsdPlan *plan, guint max_items);
  * tombstoned PINs it still holds. Nothing is written or planned. Fails
  * like bsd_plan_compute() on inconsistent input. */
 JsonNode *bsd_plan_gaps (const BsdPlanInput *input, GError **error);
+/* the same with every list cut after @max_items entries (0 = all), as
+ * bsd_plan_to_json_full() does; "counts" stay whole */
+JsonNode *bsd_plan_gaps_full (const BsdPlanInput *input, guint max_items, GError **error);
 
 const char *bsd_skip_reason_to_string (BsdSkipReason reason);
 const char *bsd_winner_reason_to_string (BsdWinnerReason reason);

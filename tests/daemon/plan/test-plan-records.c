@@ -323,6 +323,19 @@ test_central_edit_wins (void)
   g_assert_cmpstr (roster->pin, ==, "8");
   g_assert_cmpstr (roster->name, ==, "Extra");
   g_assert_false (roster->central_edit);
+  /* the report says which roster record is a central edit */
+  {
+    g_autofree char *json = th_plan_json (plan);
+    const char *list = strstr (json, "\"roster_updates\"");
+    const char *seven = list != NULL ? strstr (list, "\"pin\" : \"7\"") : NULL;
+    const char *eight = list != NULL ? strstr (list, "\"pin\" : \"8\"") : NULL;
+
+    g_assert_nonnull (seven);
+    g_assert_nonnull (eight);
+    g_assert_true (seven < eight);
+    g_assert_nonnull (strstr (seven, "\"central_edit\" : true"));
+    g_assert_true (strstr (seven, "\"central_edit\" : true") < eight);
+  }
 
   /* apply, then the same roster again: nothing left to do */
   th_apply (snapshots, plan);
@@ -346,12 +359,7 @@ test_lowest_id_wins (void)
   g_autoptr (BsdPlan) plan = NULL;
   const BsdPlanConflict *conflict;
 
-  for (guint n = 1; n <= 5; n++)
-    {
-      g_autofree char *pin = pin_of (n);
-
-      th_add_user (p, (guint16)n, pin, "P");
-    }
+  add_people (p, 1, 5, "P", FALSE);
   th_add_user (x, 1, "77", "Bob");
   th_add_user (y, 1, "77", "Robert");
   plan = plan_of (snapshots);

@@ -191,13 +191,7 @@ test_template_lowest_id_source (void)
   snapshot_in (snapshots, 8, "z");
   g_free (p->fp_version);
   p->fp_version = g_strdup ("9");
-  for (guint n = 1; n <= 5; n++)
-    {
-      g_autofree char *pin = pin_of (n);
-
-      th_add_user (p, (guint16)n, pin, "p");
-      th_add_finger (p, (guint16)n, 0, pin, 0);
-    }
+  add_people (p, 1, 5, "p", TRUE);
   th_add_user (x, 1, "1", "p");
   th_add_finger (x, 1, 2, "1", 6);
   th_add_user (y, 1, "1", "p");
@@ -441,6 +435,41 @@ test_capacity_already_over (void)
   g_assert_cmpuint (bsd_plan_get_device (plan, 1)->users_add->len, ==, 1);
 }
 
+/* a template a device lists twice is one template on the device: it
+ * counts once towards its capacity and once when its PIN leaves */
+void
+test_capacity_repeated_template (void)
+{
+  g_autoptr (GPtrArray) snapshots = snapshots_new ();
+  BsdSnapshot *a = snapshot_in (snapshots, 1, "A");
+  BsdSnapshot *b = snapshot_in (snapshots, 2, "B");
+  g_autoptr (BsdPlanInput) input = NULL;
+  g_autoptr (BsdPlan) plan = NULL;
+  BsdDevicePlan *device;
+
+  add_people (a, 1, 3, "a", TRUE);
+  /* B holds 1 and 2 and a leaver, and lists 1's finger twice; room for 3 */
+  th_add_user (b, 1, "1", "a");
+  th_add_finger (b, 1, 0, "1", 0);
+  th_add_finger (b, 1, 0, "1", 0);
+  th_add_user (b, 2, "2", "a");
+  th_add_finger (b, 2, 0, "2", 0);
+  th_add_user (b, 9, "99", "leaver");
+  th_add_finger (b, 9, 0, "99", 0);
+  th_add_finger (b, 9, 0, "99", 0);
+  b->finger_capacity = 3;
+  input = th_input (snapshots);
+  bsd_plan_input_add_tombstone (input, "99");
+  plan = bsd_plan_compute (input, NULL);
+
+  device = bsd_plan_get_device (plan, 2);
+  g_assert_false (device->failed);
+  g_assert_cmpuint (device->fingers.current, ==, 3);
+  g_assert_cmpuint (device->fingers.after, ==, 3);
+  g_assert_false (device->fingers.exceeded);
+  g_assert_cmpuint (device->templates_add->len, ==, 1);
+}
+
 /* a full device still loses its deleted PINs: the preflight refuses what
  * adds and updates, never the deletions (they only free room), and counts
  * them in "after" */
@@ -456,13 +485,7 @@ test_capacity_full_keeps_deletions (void)
   g_autofree char *json = NULL;
   BsdDevicePlan *device;
 
-  for (guint n = 1; n <= 5; n++)
-    {
-      g_autofree char *pin = pin_of (n);
-
-      th_add_user (a, (guint16)n, pin, "a");
-      th_add_finger (a, (guint16)n, 0, pin, 0);
-    }
+  add_people (a, 1, 5, "a", TRUE);
   /* B is full: 1 and two leavers, one with a fingerprint */
   th_add_user (b, 1, "1", "a");
   th_add_finger (b, 1, 0, "1", 0);

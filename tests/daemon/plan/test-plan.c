@@ -41,6 +41,21 @@ pin_of (guint n)
   return g_strdup_printf ("%u", n);
 }
 
+/* users @first..@last in the slots of their numbers, PIN = the number,
+ * each with fingerprint 0 when @finger */
+void
+add_people (BsdSnapshot *snapshot, guint first, guint last, const char *name, gboolean finger)
+{
+  for (guint n = first; n <= last; n++)
+    {
+      g_autofree char *pin = pin_of (n);
+
+      th_add_user (snapshot, (guint16)n, pin, name);
+      if (finger)
+        th_add_finger (snapshot, (guint16)n, 0, pin, 0);
+    }
+}
+
 /* every device holds exactly @pins (as strings "lo".."hi") */
 void
 assert_holds_range (const BsdSnapshot *snapshot, guint lo, guint hi)
@@ -380,6 +395,38 @@ gaps_device (JsonNode *gaps, guint index)
   return json_array_get_object_element (devices, index);
 }
 
+/* cut gap lists say how much they left out; the counts stay whole */
+static void
+test_gaps_limit (void)
+{
+  g_autoptr (GPtrArray) snapshots = seed_snapshots ();
+  g_autoptr (BsdPlanInput) input = th_input (snapshots);
+  g_autoptr (JsonNode) whole = NULL;
+  g_autoptr (JsonNode) cut = NULL;
+  JsonObject *device;
+
+  whole = bsd_plan_gaps (input, NULL);
+  device = gaps_device (whole, 1);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (device, "missing_users")),
+                    ==, 110);
+  g_assert_false (json_object_has_member (device, "missing_users_omitted"));
+
+  cut = bsd_plan_gaps_full (input, 5, NULL);
+  device = gaps_device (cut, 1);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (device, "missing_users")),
+                    ==, 5);
+  g_assert_cmpint (json_object_get_int_member (device, "missing_users_omitted"), ==, 105);
+  g_assert_cmpuint (
+      json_array_get_length (json_object_get_array_member (device, "missing_fingers")), ==, 5);
+  g_assert_cmpint (json_object_get_int_member (device, "missing_fingers_omitted"), ==, 90);
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (device, "counts"),
+                                               "missing_users"),
+                   ==, 110);
+  /* a list shorter than the cut is whole */
+  device = gaps_device (cut, 0);
+  g_assert_false (json_object_has_member (device, "tombstoned_present_omitted"));
+}
+
 static void
 test_gaps (void)
 {
@@ -566,6 +613,7 @@ main (int argc, char **argv)
   g_test_add_func ("/plan/capacity/faces-and-deletes", test_capacity_faces_and_deletes);
   g_test_add_func ("/plan/capacity/already-over", test_capacity_already_over);
   g_test_add_func ("/plan/capacity/full-keeps-deletions", test_capacity_full_keeps_deletions);
+  g_test_add_func ("/plan/capacity/repeated-template", test_capacity_repeated_template);
   g_test_add_func ("/plan/unreachable", test_unreachable);
   g_test_add_func ("/plan/invalid-input", test_invalid_input);
   g_test_add_func ("/plan/hostile", test_hostile_input);
@@ -573,6 +621,7 @@ main (int argc, char **argv)
   g_test_add_func ("/plan/json-conflicts", test_json_conflicts);
   g_test_add_func ("/plan/json-limit", test_json_limit);
   g_test_add_func ("/plan/gaps", test_gaps);
+  g_test_add_func ("/plan/gaps-limit", test_gaps_limit);
   g_test_add_func ("/plan/gaps-faces", test_gaps_faces);
   g_test_add_func ("/plan/pin-compare", test_pin_compare);
   g_test_add_func ("/plan/snapshot-helpers", test_snapshot_helpers);

@@ -14,6 +14,7 @@ BsdPlan *plan_of (GPtrArray *snapshots);
 GPtrArray *snapshots_new (void);
 BsdSnapshot *snapshot_in (GPtrArray *snapshots, guint device_id, const char *name);
 char *pin_of (guint n);
+void add_people (BsdSnapshot *snapshot, guint first, guint last, const char *name, gboolean finger);
 void assert_holds_range (const BsdSnapshot *snapshot, guint lo, guint hi);
 
 /* test-plan-records.c */
@@ -42,3 +43,4 @@ void test_capacity_preflight (void);
 void test_capacity_faces_and_deletes (void);
 void test_capacity_already_over (void);
 void test_capacity_full_keeps_deletions (void);
+void test_capacity_repeated_template (void);
