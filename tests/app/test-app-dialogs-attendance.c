@@ -182,6 +182,10 @@ test_attendance (void)
   REQUIRE (click (more), "Load More can be clicked");
   CHECK (wait_punches (115, "every punch"), "Load More lists the other 15");
   CHECK (!gtk_widget_get_visible (more), "and is gone then");
+  /* as wide as Xvfb's screen lets it be (1280 less the decorations) */
+  gtk_window_set_default_size (GTK_WINDOW (window), 1280, 800);
+  spin (500);
+  g_printerr ("# the window is %d px wide\n", gtk_widget_get_width (GTK_WIDGET (window)));
   screenshot ("attendance-1280");
 
   type_text (search, "person 1001");
