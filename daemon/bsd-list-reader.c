@@ -26,7 +26,7 @@ typedef struct
   char *filter;
   guint offset;
   guint limit;
-  BsdAttendanceFilter punches; /* its strings owned: pin and text */
+  BsdAttendanceFilter punches; /* a copy (bsd_attendance_filter_copy) */
   GVariant *reply;
   GError *error;
 } Read;
@@ -35,8 +35,7 @@ static void
 read_free (Read *read)
 {
   g_free (read->filter);
-  g_free ((char *)read->punches.pin);
-  g_free ((char *)read->punches.text);
+  bsd_attendance_filter_clear (&read->punches);
   g_clear_pointer (&read->reply, g_variant_unref);
   g_clear_error (&read->error);
   g_free (read);
@@ -275,9 +274,7 @@ bsd_list_reader_read_attendance_async (BsdListReader *self,
   read = g_new0 (Read, 1);
   read->what = BSD_LIST_READ_ATTENDANCE;
   read->limit = limit;
-  read->punches = *filter;
-  read->punches.pin = g_strdup (filter->pin);
-  read->punches.text = g_strdup (filter->text);
+  bsd_attendance_filter_copy (&read->punches, filter);
   read_push (self, read, cancellable, callback, user_data);
 }
 

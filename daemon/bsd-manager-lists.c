@@ -26,7 +26,7 @@ typedef struct
   char *filter;
   guint offset;
   guint limit;
-  BsdAttendanceFilter punches; /* ListAttendance: its strings owned */
+  BsdAttendanceFilter punches; /* ListAttendance: a copy (bsd_attendance_filter_copy) */
 } Read;
 
 static void
@@ -34,8 +34,7 @@ read_free (Read *read)
 {
   g_object_unref (read->invocation);
   g_free (read->filter);
-  g_free ((char *)read->punches.pin);
-  g_free ((char *)read->punches.text);
+  bsd_attendance_filter_clear (&read->punches);
   g_object_unref (read->self);
   g_free (read);
 }
@@ -261,9 +260,7 @@ handle_list_attendance (BsDBusManager *iface,
     return G_DBUS_METHOD_INVOCATION_HANDLED;
   read = read_new (self, invocation, BSD_LIST_READ_ATTENDANCE,
                    limit == 0 ? ATTENDANCE_LIMIT_DEFAULT : limit);
-  read->punches = punches;
-  read->punches.pin = g_strdup (punches.pin);
-  read->punches.text = g_strdup (punches.text);
+  bsd_attendance_filter_copy (&read->punches, &punches);
   /* personal data: org.biosync.manage, like ExportAttendance */
   bsd_manager_authorize (self, invocation, attendance_authorized, read, (GDestroyNotify)read_free);
   return G_DBUS_METHOD_INVOCATION_HANDLED;

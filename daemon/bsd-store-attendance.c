@@ -466,6 +466,21 @@ bsd_attendance_filter_init (BsdAttendanceFilter *filter)
   };
 }
 
+void
+bsd_attendance_filter_copy (BsdAttendanceFilter *dest, const BsdAttendanceFilter *src)
+{
+  *dest = *src;
+  dest->pin = g_strdup (src->pin);
+  dest->text = g_strdup (src->text);
+}
+
+void
+bsd_attendance_filter_clear (BsdAttendanceFilter *filter)
+{
+  g_clear_pointer ((char **)&filter->pin, g_free);
+  g_clear_pointer ((char **)&filter->text, g_free);
+}
+
 gboolean
 bsd_store_list_attendance (BsdStore *self,
                            const BsdAttendanceFilter *filter,

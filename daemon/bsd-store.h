@@ -507,6 +507,9 @@ typedef struct
 #define BSD_ATTENDANCE_TEXT_MAX 256
 
 void bsd_attendance_filter_init (BsdAttendanceFilter *filter);
+/* @dest as @src with strings of its own, freed by bsd_attendance_filter_clear () */
+void bsd_attendance_filter_copy (BsdAttendanceFilter *dest, const BsdAttendanceFilter *src);
+void bsd_attendance_filter_clear (BsdAttendanceFilter *filter);
 /* calls @func for at most @limit rows that @filter matches, newest (highest
  * id) first; the first error (from sqlite or @func) stops and is returned */
 gboolean bsd_store_list_attendance (BsdStore *self,
