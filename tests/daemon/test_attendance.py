@@ -142,6 +142,7 @@ def test_attendance_hostile(env):
     sim, area, (a, b, c) = collected(env)
     bad = [
         ({"colour": v("s", "red")}, "colour"),
+        ({"k" * 5000: v("s", "x")}, "5000 bytes"),
         ({"from": v("t", 1)}, "from"),
         ({"to": v("s", "tomorrow")}, "to"),
         ({"device": v("x", a)}, "device"),
