@@ -151,20 +151,18 @@ static gboolean
 check_attendance_keys (GDBusMethodInvocation *invocation, GVariant *filter)
 {
   GVariantIter iter;
-  GVariant *entry;
 
   if (!bsd_manager_check_dict (invocation, filter, "filter"))
     return FALSE;
   g_variant_iter_init (&iter, filter);
-  while ((entry = g_variant_iter_next_value (&iter)) != NULL)
+  for (;;)
     {
-      g_autoptr (GVariant) owned = entry;
       g_autoptr (GVariant) inner = NULL;
       const char *key = NULL;
       const char *type = NULL;
 
-      g_variant_get (entry, "{&sv}", &key, &inner);
-
+      if (!g_variant_iter_next (&iter, "{&sv}", &key, &inner))
+        return TRUE;
       for (guint i = 0; i < G_N_ELEMENTS (attendance_keys) && type == NULL; i++)
         if (g_str_equal (attendance_keys[i].key, key))
           type = attendance_keys[i].type;
@@ -181,7 +179,6 @@ check_attendance_keys (GDBusMethodInvocation *invocation, GVariant *filter)
         continue;
       return FALSE;
     }
-  return TRUE;
 }
 
 /* @punches from @filter (strings borrowed from it), each value checked */
