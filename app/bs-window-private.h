@@ -5,6 +5,7 @@
 #pragma once
 
 #include "bs-areas-page.h"
+#include "bs-attendance-page.h"
 #include "bs-devices-page.h"
 #include "bs-jobs-page.h"
 #include "bs-people-page.h"
@@ -26,6 +27,7 @@ struct _BsWindow
   BsDevicesPage *devices_page;
   BsAreasPage *areas_page;
   BsPeoplePage *people_page;
+  BsAttendancePage *attendance_page;
   BsJobsPage *jobs_page;
   BsSettingsPage *settings_page;
 

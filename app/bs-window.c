@@ -227,9 +227,9 @@ service_running_cb (GObject *object, GParamSpec *pspec, gpointer user_data)
 static void
 set_client (BsWindow *self, BsClient *client)
 {
-  BsPage *pages[]
-      = { BS_PAGE (self->devices_page), BS_PAGE (self->areas_page), BS_PAGE (self->people_page),
-          BS_PAGE (self->jobs_page), BS_PAGE (self->settings_page) };
+  BsPage *pages[] = { BS_PAGE (self->devices_page),  BS_PAGE (self->areas_page),
+                      BS_PAGE (self->people_page),   BS_PAGE (self->jobs_page),
+                      BS_PAGE (self->settings_page), BS_PAGE (self->attendance_page) };
 
   if (client == NULL || self->client != NULL)
     return;
@@ -352,6 +352,7 @@ bs_window_class_init (BsWindowClass *klass)
   g_type_ensure (BS_TYPE_PEOPLE_PAGE);
   g_type_ensure (BS_TYPE_JOBS_PAGE);
   g_type_ensure (BS_TYPE_SETTINGS_PAGE);
+  g_type_ensure (BS_TYPE_ATTENDANCE_PAGE);
   gtk_widget_class_set_template_from_resource (widget_class, "/org/biosync/BioSync/bs-window.ui");
   gtk_widget_class_bind_template_child (widget_class, BsWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, switcher_title);
@@ -362,6 +363,7 @@ bs_window_class_init (BsWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, BsWindow, devices_page);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, areas_page);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, people_page);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, attendance_page);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, jobs_page);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, settings_page);
   gtk_widget_class_bind_template_callback (widget_class, search_changed_cb);

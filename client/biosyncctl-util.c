@@ -278,6 +278,15 @@ ctl_lookup_uint64 (GVariant *dict, const char *key)
   return value;
 }
 
+gint64
+ctl_lookup_int64 (GVariant *dict, const char *key)
+{
+  gint64 value = 0;
+
+  g_variant_lookup (dict, key, "x", &value);
+  return value;
+}
+
 guint
 ctl_lookup_uint (GVariant *dict, const char *key)
 {

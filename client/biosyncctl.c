@@ -214,6 +214,18 @@ static const Command commands[] = {
       .check = ctl_check_export,
       .run = ctl_run_export,
   },
+  {
+      .name = "attendance",
+      .usage = N_ ("[--from DATE] [--to DATE] [--device ID] [--area ID] [--pin PIN] "
+                   "[--search TEXT] [--limit N] [--csv]"),
+      .summary = N_ ("List recent punches"),
+      .help = N_ ("List punches newest first, with the UTC time, the device's own time, the "
+                  "verify method and the state: a table, or CSV with --csv, or JSON with "
+                  "--json. At most 50 unless --limit says otherwise (0 = all)."),
+      .entries = ctl_attendance_entries,
+      .check = ctl_check_attendance,
+      .run = ctl_run_attendance,
+  },
 };
 
 static char *

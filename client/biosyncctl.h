@@ -8,7 +8,8 @@
  * biosyncctl-lists.c (status, devices, areas, people, jobs, job, deleted),
  * biosyncctl-jobs.c (sync, preview, logs, cancel, delete-user,
  * update-user), biosyncctl-config.c (areas, devices, settings, allow),
- * biosyncctl-monitor.c, biosyncctl-export.c; biosyncctl-util.c has the
+ * biosyncctl-monitor.c, biosyncctl-export.c, biosyncctl-attendance.c;
+ * biosyncctl-util.c has the
  * parsing, printing and job-waiting helpers.
  */
 #pragma once
@@ -81,6 +82,7 @@ int ctl_run_set (Ctl *ctl, int argc, char **argv);
 int ctl_run_status (Ctl *ctl, int argc, char **argv);
 int ctl_run_sync (Ctl *ctl, int argc, char **argv);
 int ctl_run_update_user (Ctl *ctl, int argc, char **argv);
+int ctl_run_attendance (Ctl *ctl, int argc, char **argv);
 gboolean ctl_check_add_device (int argc, char **argv, int *ret);
 gboolean ctl_check_export (int argc, char **argv, int *ret);
 gboolean ctl_check_jobs (int argc, char **argv, int *ret);
@@ -88,6 +90,7 @@ gboolean ctl_check_logs (int argc, char **argv, int *ret);
 gboolean ctl_check_set (int argc, char **argv, int *ret);
 gboolean ctl_check_sync (int argc, char **argv, int *ret);
 gboolean ctl_check_update_user (int argc, char **argv, int *ret);
+gboolean ctl_check_attendance (int argc, char **argv, int *ret);
 extern const GOptionEntry ctl_add_device_entries[];
 extern const GOptionEntry ctl_export_entries[];
 extern const GOptionEntry ctl_jobs_entries[];
@@ -96,6 +99,7 @@ extern const GOptionEntry ctl_preview_entries[];
 extern const GOptionEntry ctl_sync_entries[];
 extern const GOptionEntry ctl_update_user_entries[];
 extern const GOptionEntry ctl_wait_entries[];
+extern const GOptionEntry ctl_attendance_entries[];
 
 /* runs @command on its arguments (@argv[0] is the command's name) */
 int ctl_run (const Command *command, int argc, char **argv);
@@ -122,6 +126,7 @@ void ctl_print_report (const char *report);
 /* a{sv} lookups with a default: "", 0, FALSE */
 const char *ctl_lookup_string (GVariant *dict, const char *key);
 guint64 ctl_lookup_uint64 (GVariant *dict, const char *key);
+gint64 ctl_lookup_int64 (GVariant *dict, const char *key);
 guint ctl_lookup_uint (GVariant *dict, const char *key);
 gboolean ctl_lookup_bool (GVariant *dict, const char *key);
 

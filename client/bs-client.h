@@ -140,6 +140,22 @@ void bs_client_list_all_async (BsDBusManager *manager,
                                gpointer user_data);
 GVariant *bs_client_list_all_finish (BsDBusManager *manager, GAsyncResult *result, GError **error);
 
+/* which punches ListAttendance lists; a zero field (NULL or "" for a
+ * string) leaves its key out */
+typedef struct
+{
+  guint64 from_usec; /* UTC µs, inclusive */
+  guint64 to_usec;   /* UTC µs, exclusive */
+  guint device_id;
+  guint area_id;
+  const char *pin;
+  const char *text; /* PIN or name contains it */
+  gint64 before_id; /* the id of the last record of the page before */
+} BsAttendanceQuery;
+
+/* @query as ListAttendance's filter (a floating a{sv}) */
+GVariant *bs_attendance_query_to_filter (const BsAttendanceQuery *query);
+
 /* the job id of a job object path (…/jobs/ID); 0 when it is none */
 guint64 bs_client_job_id_from_path (const char *job_path);
 /* whether @state is a final job state (succeeded, partial, failed,

@@ -283,3 +283,58 @@ bs_format_privilege (guint privilege)
       return C_ ("privilege", "Other");
     }
 }
+
+/* the first word for a code without one: kept, so the returned string
+ * stays static; terminal codes are bytes, so at most 256 are kept */
+static const char *
+other_word (GHashTable **others, guint code, char *word)
+{
+  static GMutex lock;
+  const char *kept;
+
+  g_mutex_lock (&lock);
+  if (*others == NULL)
+    *others = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  kept = g_hash_table_lookup (*others, GUINT_TO_POINTER (code));
+  if (kept == NULL && g_hash_table_size (*others) < 256)
+    {
+      kept = g_steal_pointer (&word);
+      g_hash_table_insert (*others, GUINT_TO_POINTER (code), (gpointer)kept);
+    }
+  g_mutex_unlock (&lock);
+  g_free (word);
+  return kept != NULL ? kept : "?";
+}
+
+const char *
+bs_format_verify (guint verify)
+{
+  static const char *const words[] = {
+    [0] = NC_ ("verify method", "password"),
+    [1] = NC_ ("verify method", "fingerprint"),
+    [2] = NC_ ("verify method", "card"),
+    [15] = NC_ ("verify method", "face"),
+  };
+  static GHashTable *others;
+
+  if (verify < G_N_ELEMENTS (words) && words[verify] != NULL)
+    return g_dpgettext2 (GETTEXT_PACKAGE, "verify method", words[verify]);
+  /* Translators: a verify method without a name, %u is its number */
+  return other_word (&others, verify, g_strdup_printf (_ ("method %u"), verify));
+}
+
+const char *
+bs_format_punch_state (guint state)
+{
+  static const char *const words[] = {
+    NC_ ("punch state", "check-in"),    NC_ ("punch state", "check-out"),
+    NC_ ("punch state", "break-out"),   NC_ ("punch state", "break-in"),
+    NC_ ("punch state", "overtime-in"), NC_ ("punch state", "overtime-out"),
+  };
+  static GHashTable *others;
+
+  if (state < G_N_ELEMENTS (words))
+    return g_dpgettext2 (GETTEXT_PACKAGE, "punch state", words[state]);
+  /* Translators: a punch state without a name, %u is its number */
+  return other_word (&others, state, g_strdup_printf (_ ("state %u"), state));
+}

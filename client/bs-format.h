@@ -49,4 +49,11 @@ char *bs_format_job_outcome (const char *kind, const char *state);
 /* a terminal privilege: "User", "Enroller", "Administrator", "Super administrator" */
 const char *bs_format_privilege (guint privilege);
 
+/* a punch's verify method (ZK-PROTOCOL §5.3): "password", "fingerprint",
+ * "card", "face"; "method 7" for a code without a known word */
+const char *bs_format_verify (guint verify);
+/* a punch's state: "check-in", "check-out", "break-out", "break-in",
+ * "overtime-in", "overtime-out"; "state 9" for others */
+const char *bs_format_punch_state (guint state);
+
 G_END_DECLS

@@ -1,4 +1,4 @@
-/* bsd-list-reader.c — the costly reads (roster and deletion pages) off the main thread
+/* bsd-list-reader.c — the costly reads (roster, deletion and attendance pages) off the main thread
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -26,6 +26,7 @@ typedef struct
   char *filter;
   guint offset;
   guint limit;
+  BsdAttendanceFilter punches; /* a copy (bsd_attendance_filter_copy) */
   GVariant *reply;
   GError *error;
 } Read;
@@ -34,6 +35,7 @@ static void
 read_free (Read *read)
 {
   g_free (read->filter);
+  bsd_attendance_filter_clear (&read->punches);
   g_clear_pointer (&read->reply, g_variant_unref);
   g_clear_error (&read->error);
   g_free (read);
@@ -114,6 +116,53 @@ read_tombstones (BsdStore *store, const Read *read, GError **error)
   return g_variant_new ("(aa{sv})", &list);
 }
 
+/* a page of punches being built: one more than asked tells whether there is more */
+typedef struct
+{
+  GVariantBuilder records;
+  guint limit;
+  guint count;
+} Punches;
+
+static gboolean
+punch_add (const BsdAttendanceRow *row, gpointer user_data, GError **error)
+{
+  Punches *punches = user_data;
+  GVariantBuilder *b = &punches->records;
+
+  if (++punches->count > punches->limit)
+    return TRUE;
+  g_variant_builder_open (b, G_VARIANT_TYPE ("a{sv}"));
+  g_variant_builder_add (b, "{sv}", "id", g_variant_new_int64 (row->id));
+  g_variant_builder_add (b, "{sv}", "device", g_variant_new_uint32 (row->device_id));
+  g_variant_builder_add (b, "{sv}", "device-name",
+                         g_variant_new_string (row->device_name ? row->device_name : ""));
+  g_variant_builder_add (b, "{sv}", "serial", g_variant_new_string (row->serial));
+  g_variant_builder_add (b, "{sv}", "pin", g_variant_new_string (row->pin));
+  g_variant_builder_add (b, "{sv}", "name", g_variant_new_string (row->name ? row->name : ""));
+  g_variant_builder_add (b, "{sv}", "utc", g_variant_new_int64 (row->utc_usec));
+  g_variant_builder_add (b, "{sv}", "local", g_variant_new_string (row->local_time));
+  g_variant_builder_add (b, "{sv}", "verify", g_variant_new_uint32 (row->verify));
+  g_variant_builder_add (b, "{sv}", "state", g_variant_new_uint32 (row->state));
+  g_variant_builder_close (b);
+  return TRUE;
+}
+
+static GVariant *
+read_attendance (BsdStore *store, const Read *read, GError **error)
+{
+  Punches punches = { .limit = read->limit };
+
+  g_variant_builder_init (&punches.records, G_VARIANT_TYPE ("aa{sv}"));
+  if (!bsd_store_list_attendance (store, &read->punches, read->limit + 1, punch_add, &punches,
+                                  error))
+    {
+      g_variant_builder_clear (&punches.records);
+      return NULL;
+    }
+  return g_variant_new ("(aa{sv}b)", &punches.records, punches.count > read->limit);
+}
+
 /* in the reader's thread, the only user of self->store */
 static GVariant *
 read_in_thread (BsdListReader *self, const Read *read, GCancellable *cancellable, GError **error)
@@ -128,6 +177,8 @@ read_in_thread (BsdListReader *self, const Read *read, GCancellable *cancellable
     return NULL;
   if (read->what == BSD_LIST_READ_USERS)
     reply = read_roster (self->store, read, error);
+  else if (read->what == BSD_LIST_READ_ATTENDANCE)
+    reply = read_attendance (self->store, read, error);
   else
     reply = read_tombstones (self->store, read, error);
   return reply ? g_variant_ref_sink (reply) : NULL;
@@ -161,6 +212,28 @@ reader_func (gpointer data, gpointer user_data)
                               g_object_unref);
 }
 
+/* queues @read (taken) for the reader's thread */
+static void
+read_push (BsdListReader *self,
+           Read *read,
+           GCancellable *cancellable,
+           GAsyncReadyCallback callback,
+           gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, bsd_list_reader_read_async);
+  g_task_set_task_data (task, read, (GDestroyNotify)read_free);
+  if (self->pool == NULL)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CLOSED, "the list reader is closed");
+      return;
+    }
+  if (g_task_return_error_if_cancelled (task))
+    return;
+  g_thread_pool_push (self->pool, g_steal_pointer (&task), NULL);
+}
+
 void
 bsd_list_reader_read_async (BsdListReader *self,
                             BsdListRead what,
@@ -171,28 +244,38 @@ bsd_list_reader_read_async (BsdListReader *self,
                             GAsyncReadyCallback callback,
                             gpointer user_data)
 {
-  g_autoptr (GTask) task = NULL;
   Read *read;
 
   g_return_if_fail (BSD_IS_LIST_READER (self));
   g_return_if_fail (what == BSD_LIST_READ_USERS || what == BSD_LIST_READ_TOMBSTONES);
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, bsd_list_reader_read_async);
-  if (self->pool == NULL)
-    {
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CLOSED, "the list reader is closed");
-      return;
-    }
-  if (g_task_return_error_if_cancelled (task))
-    return;
   read = g_new0 (Read, 1);
   read->what = what;
   read->filter = g_strdup (filter);
   read->offset = offset;
   read->limit = limit;
-  g_task_set_task_data (task, read, (GDestroyNotify)read_free);
-  g_thread_pool_push (self->pool, g_steal_pointer (&task), NULL);
+  read_push (self, read, cancellable, callback, user_data);
+}
+
+void
+bsd_list_reader_read_attendance_async (BsdListReader *self,
+                                       const BsdAttendanceFilter *filter,
+                                       guint limit,
+                                       GCancellable *cancellable,
+                                       GAsyncReadyCallback callback,
+                                       gpointer user_data)
+{
+  Read *read;
+
+  g_return_if_fail (BSD_IS_LIST_READER (self));
+  g_return_if_fail (filter != NULL);
+  g_return_if_fail (limit < G_MAXUINT);
+
+  read = g_new0 (Read, 1);
+  read->what = BSD_LIST_READ_ATTENDANCE;
+  read->limit = limit;
+  bsd_attendance_filter_copy (&read->punches, filter);
+  read_push (self, read, cancellable, callback, user_data);
 }
 
 GVariant *

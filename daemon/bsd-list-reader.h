@@ -1,4 +1,4 @@
-/* bsd-list-reader.h — the costly reads (roster and deletion pages) off the main thread
+/* bsd-list-reader.h — the costly reads (roster, deletion and attendance pages) off the main thread
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
@@ -21,6 +21,7 @@ typedef enum
 {
   BSD_LIST_READ_USERS,
   BSD_LIST_READ_TOMBSTONES,
+  BSD_LIST_READ_ATTENDANCE, /* "(aa{sv}b)": ListAttendance's records and whether there are more */
 } BsdListRead;
 
 #define BSD_TYPE_LIST_READER (bsd_list_reader_get_type ())
@@ -41,7 +42,16 @@ void bsd_list_reader_read_async (BsdListReader *self,
                                  GCancellable *cancellable,
                                  GAsyncReadyCallback callback,
                                  gpointer user_data);
-/* the reply, a "(aa{sv})" tuple (not floating) */
+/* reads at most @limit punches @filter matches (copied), newest first,
+ * as ListAttendance answers: "(aa{sv}b)"; finished with
+ * bsd_list_reader_read_finish () */
+void bsd_list_reader_read_attendance_async (BsdListReader *self,
+                                            const BsdAttendanceFilter *filter,
+                                            guint limit,
+                                            GCancellable *cancellable,
+                                            GAsyncReadyCallback callback,
+                                            gpointer user_data);
+/* the reply, a "(aa{sv})" tuple, "(aa{sv}b)" for attendance (not floating) */
 GVariant *bsd_list_reader_read_finish (BsdListReader *self, GAsyncResult *result, GError **error);
 
 G_END_DECLS

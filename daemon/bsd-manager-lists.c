@@ -1,5 +1,5 @@
-/* bsd-manager-lists.c — the manager's lists: ListUsers/ListTombstones by the list reader,
- * ListDevices/Areas/Jobs, GetJob, ExportAttendance
+/* bsd-manager-lists.c — the manager's lists: ListUsers/ListTombstones/ListAttendance by the list
+ * reader, ListDevices/Areas/Jobs, GetJob, ExportAttendance
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -26,6 +26,7 @@ typedef struct
   char *filter;
   guint offset;
   guint limit;
+  BsdAttendanceFilter punches; /* ListAttendance: a copy (bsd_attendance_filter_copy) */
 } Read;
 
 static void
@@ -33,8 +34,21 @@ read_free (Read *read)
 {
   g_object_unref (read->invocation);
   g_free (read->filter);
+  bsd_attendance_filter_clear (&read->punches);
   g_object_unref (read->self);
   g_free (read);
+}
+
+static Read *
+read_new (BsdManager *self, GDBusMethodInvocation *invocation, BsdListRead what, guint limit)
+{
+  Read *read = g_new0 (Read, 1);
+
+  read->self = g_object_ref (self);
+  read->invocation = g_object_ref (invocation);
+  read->what = what;
+  read->limit = limit;
+  return read;
 }
 
 static void
@@ -63,8 +77,12 @@ read_admitted (BsdManager *self,
 
   /* a read takes @data: the reply frees it */
   read->uid = (guint32)uid;
-  bsd_list_reader_read_async (self->reader, read->what, read->filter, read->offset, read->limit,
-                              NULL, read_done_cb, read);
+  if (read->what == BSD_LIST_READ_ATTENDANCE)
+    bsd_list_reader_read_attendance_async (self->reader, &read->punches, read->limit, NULL,
+                                           read_done_cb, read);
+  else
+    bsd_list_reader_read_async (self->reader, read->what, read->filter, read->offset, read->limit,
+                                NULL, read_done_cb, read);
 }
 
 /* a page of at most LIST_PAGE_MAX entries (@limit 0 too), read by the
@@ -77,14 +95,11 @@ read_page (BsdManager *self,
            guint offset,
            guint limit)
 {
-  Read *read = g_new0 (Read, 1);
+  Read *read
+      = read_new (self, invocation, what, limit == 0 ? LIST_PAGE_MAX : MIN (limit, LIST_PAGE_MAX));
 
-  read->self = g_object_ref (self);
-  read->invocation = g_object_ref (invocation);
-  read->what = what;
   read->filter = g_strdup (filter);
   read->offset = offset;
-  read->limit = limit == 0 ? LIST_PAGE_MAX : MIN (limit, LIST_PAGE_MAX);
   bsd_manager_authorize (self, invocation, read_admitted, read, (GDestroyNotify)read_free);
 }
 
@@ -114,6 +129,142 @@ handle_list_tombstones_page (BsDBusManager *iface,
                              guint limit)
 {
   read_page (BSD_MANAGER (iface), invocation, BSD_LIST_READ_TOMBSTONES, NULL, offset, limit);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* ---------------------------------------------------------- attendance */
+
+#define ATTENDANCE_LIMIT_DEFAULT 100
+
+/* ListAttendance's filter keys and their types */
+static const struct
+{
+  const char *key;
+  const char *type;
+} attendance_keys[] = {
+  { "from", "x" }, { "to", "x" },   { "device", "u" }, { "area", "u" },
+  { "pin", "s" },  { "text", "s" }, { "before", "x" },
+};
+
+/* every key known and of its type */
+static gboolean
+check_attendance_keys (GDBusMethodInvocation *invocation, GVariant *filter)
+{
+  GVariantIter iter;
+
+  if (!bsd_manager_check_dict (invocation, filter, "filter"))
+    return FALSE;
+  g_variant_iter_init (&iter, filter);
+  for (;;)
+    {
+      g_autoptr (GVariant) inner = NULL;
+      const char *key = NULL;
+      const char *type = NULL;
+
+      if (!g_variant_iter_next (&iter, "{&sv}", &key, &inner))
+        return TRUE;
+      for (guint i = 0; i < G_N_ELEMENTS (attendance_keys) && type == NULL; i++)
+        if (g_str_equal (attendance_keys[i].key, key))
+          type = attendance_keys[i].type;
+      /* a caller's key is echoed only when it is short */
+      if (type == NULL && strlen (key) > 32)
+        bsd_error_return_invalid (invocation, "filter: unknown key of %" G_GSIZE_FORMAT " bytes",
+                                  strlen (key));
+      else if (type == NULL)
+        bsd_error_return_invalid (invocation, "filter: unknown key “%s”", key);
+      else if (!g_str_equal (g_variant_get_type_string (inner), type))
+        bsd_error_return_invalid (invocation, "filter: “%s” must be of type %s, not %s", key, type,
+                                  g_variant_get_type_string (inner));
+      else
+        continue;
+      return FALSE;
+    }
+}
+
+/* @punches from @filter (strings borrowed from it), each value checked */
+static gboolean
+parse_attendance_filter (BsdManager *self,
+                         GDBusMethodInvocation *invocation,
+                         GVariant *filter,
+                         BsdAttendanceFilter *punches)
+{
+  gboolean has_from, has_to;
+
+  bsd_attendance_filter_init (punches);
+  if (!check_attendance_keys (invocation, filter))
+    return FALSE;
+  has_from = g_variant_lookup (filter, "from", "x", &punches->from_usec);
+  has_to = g_variant_lookup (filter, "to", "x", &punches->to_usec);
+  if (has_from && has_to && punches->to_usec < punches->from_usec)
+    {
+      bsd_error_return_invalid (invocation, "filter: “to” is before “from”");
+      return FALSE;
+    }
+  if (g_variant_lookup (filter, "before", "x", &punches->before_id) && punches->before_id < 1)
+    {
+      bsd_error_return_invalid (invocation, "filter: “before” must be a record id (1 or more)");
+      return FALSE;
+    }
+  if (g_variant_lookup (filter, "device", "u", &punches->device_id)
+      && !bsd_manager_check_device (self, invocation, punches->device_id))
+    return FALSE;
+  if (g_variant_lookup (filter, "area", "u", &punches->area_id)
+      && !bsd_manager_check_area (self, invocation, punches->area_id))
+    return FALSE;
+  if (g_variant_lookup (filter, "pin", "&s", &punches->pin)
+      && !bsd_manager_check_text (invocation, punches->pin, "filter: “pin”", 1, ZK_PIN_ESCAPED_MAX))
+    return FALSE;
+  if (g_variant_lookup (filter, "text", "&s", &punches->text)
+      && !bsd_manager_check_text (invocation, punches->text, "filter: “text”", 0,
+                                  BSD_ATTENDANCE_TEXT_MAX))
+    return FALSE;
+  return TRUE;
+}
+
+static void
+attendance_authorized (BsdManager *self,
+                       GDBusMethodInvocation *invocation,
+                       const char *trigger,
+                       gint64 uid,
+                       gpointer data)
+{
+  Read *granted = data;
+  Read *read;
+
+  /* an authorized call is no longer counted and its @data is freed when
+   * this returns: the read takes the filter, and counts against the
+   * caller again until it is answered, like ListUsers */
+  if (!bsd_manager_caller_admit (self, invocation, (guint32)uid))
+    return;
+  read = read_new (self, invocation, granted->what, granted->limit);
+  read->punches = granted->punches;
+  granted->punches.pin = granted->punches.text = NULL;
+  read_admitted (self, invocation, trigger, uid, read);
+}
+
+static gboolean
+handle_list_attendance (BsDBusManager *iface,
+                        GDBusMethodInvocation *invocation,
+                        GVariant *filter,
+                        guint limit)
+{
+  BsdManager *self = BSD_MANAGER (iface);
+  BsdAttendanceFilter punches;
+  Read *read;
+
+  if (limit > LIST_PAGE_MAX)
+    {
+      bsd_error_return_invalid (invocation, "limit: at most %d records in one answer",
+                                LIST_PAGE_MAX);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  if (!parse_attendance_filter (self, invocation, filter, &punches))
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  read = read_new (self, invocation, BSD_LIST_READ_ATTENDANCE,
+                   limit == 0 ? ATTENDANCE_LIMIT_DEFAULT : limit);
+  bsd_attendance_filter_copy (&read->punches, &punches);
+  /* personal data: org.biosync.manage, like ExportAttendance */
+  bsd_manager_authorize (self, invocation, attendance_authorized, read, (GDestroyNotify)read_free);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -466,6 +617,7 @@ bsd_manager_lists_init (BsdManager *self)
   g_signal_connect (self, "handle-list-tombstones", G_CALLBACK (handle_list_tombstones), NULL);
   g_signal_connect (self, "handle-list-tombstones-page", G_CALLBACK (handle_list_tombstones_page),
                     NULL);
+  g_signal_connect (self, "handle-list-attendance", G_CALLBACK (handle_list_attendance), NULL);
   g_signal_connect (self, "handle-export-attendance", G_CALLBACK (handle_export_attendance), NULL);
   g_signal_connect (self, "handle-list-devices", G_CALLBACK (handle_list_devices), NULL);
   g_signal_connect (self, "handle-list-areas", G_CALLBACK (handle_list_areas), NULL);

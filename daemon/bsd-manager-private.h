@@ -94,6 +94,9 @@ void bsd_manager_authorize_cancel (BsdManager *self,
                                    BsdManagerAuthorizedFunc func,
                                    gpointer data,
                                    GDestroyNotify free_data);
+/* counts a call of @uid in flight; Busy (answered) when it has too many */
+gboolean
+bsd_manager_caller_admit (BsdManager *self, GDBusMethodInvocation *invocation, guint32 uid);
 void bsd_manager_caller_release (BsdManager *self, guint32 uid);
 void bsd_manager_maybe_shutdown_done (BsdManager *self);
 

@@ -74,13 +74,20 @@ auth_call_free (AuthCall *call)
 
 /* a user's calls in flight are counted, so that many connections of one
  * user cannot queue unbounded work (polkit checks, and what they carry) */
-static gboolean
-caller_admit (BsdManager *self, guint32 uid)
+gboolean
+bsd_manager_caller_admit (BsdManager *self, GDBusMethodInvocation *invocation, guint32 uid)
 {
   guint count = GPOINTER_TO_UINT (g_hash_table_lookup (self->requests, GUINT_TO_POINTER (uid)));
 
   if (count >= MAX_REQUESTS_PER_UID)
-    return FALSE;
+    {
+      g_dbus_method_invocation_return_error (
+          invocation, BS_ERROR, BS_ERROR_BUSY,
+          "too many calls waiting: at most %d per user at a time; try again when they are "
+          "answered",
+          MAX_REQUESTS_PER_UID);
+      return FALSE;
+    }
   g_hash_table_insert (self->requests, GUINT_TO_POINTER (uid), GUINT_TO_POINTER (count + 1));
   return TRUE;
 }
@@ -136,13 +143,8 @@ caller_cb (GObject *source, GAsyncResult *res, gpointer user_data)
       return;
     }
   g_variant_get (reply, "(u)", &call->uid);
-  if (!caller_admit (call->self, call->uid))
+  if (!bsd_manager_caller_admit (call->self, call->invocation, call->uid))
     {
-      g_dbus_method_invocation_return_error (
-          call->invocation, BS_ERROR, BS_ERROR_BUSY,
-          "too many calls waiting: at most %d per user at a time; try again when they are "
-          "answered",
-          MAX_REQUESTS_PER_UID);
       auth_call_free (call);
       return;
     }

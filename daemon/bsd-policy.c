@@ -43,6 +43,7 @@ static const BsdPolicyRule rules[] = {
   METHOD ("Manager", "AllowUser", BSD_ACTION_DESTRUCTIVE),
   /* attendance is personal data: not for every local user */
   METHOD ("Manager", "ExportAttendance", BSD_ACTION_MANAGE),
+  METHOD ("Manager", "ListAttendance", BSD_ACTION_MANAGE),
   METHOD ("Manager", "ListUsers", READ),
   METHOD ("Manager", "ListTombstones", READ),
   METHOD ("Manager", "ListTombstonesPage", READ),

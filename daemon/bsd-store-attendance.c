@@ -334,6 +334,18 @@ bsd_attendance_row_call (BsdStmt *stmt, gpointer user_data, GError **error)
   return walk->func (&row, walk->user_data, error);
 }
 
+/* a punch with the names it is shown with: the roster's name, else the
+ * name a terminal had for the PIN */
+#define BSD_ATTENDANCE_NAME                                                                        \
+  "coalesce (p.name, (SELECT du.name FROM device_users du WHERE du.pin = a.pin"                    \
+  "                   ORDER BY du.device_id LIMIT 1))"
+#define BSD_ATTENDANCE_SELECT                                                                      \
+  "SELECT a.id, a.device_serial, a.pin, " BSD_ATTENDANCE_NAME ","                                  \
+  " a.utc_usec, a.local_time, a.verify, a.state, a.workcode, a.device_id, d.name,"                 \
+  " a.collected_at"                                                                                \
+  " FROM attendance a LEFT JOIN people p ON p.pin = a.pin"                                         \
+  " LEFT JOIN devices d ON d.id = a.device_id"
+
 gboolean
 bsd_store_foreach_attendance (BsdStore *self,
                               gint64 from_usec,
@@ -349,16 +361,170 @@ bsd_store_foreach_attendance (BsdStore *self,
 
   return bsd_store_each_row (
       self,
-      "SELECT a.id, a.device_serial, a.pin,"
-      " coalesce (p.name, (SELECT du.name FROM device_users du WHERE du.pin = a.pin"
-      "                    ORDER BY du.device_id LIMIT 1)),"
-      " a.utc_usec, a.local_time, a.verify, a.state, a.workcode, a.device_id, d.name,"
-      " a.collected_at"
-      " FROM attendance a LEFT JOIN people p ON p.pin = a.pin"
-      " LEFT JOIN devices d ON d.id = a.device_id"
-      " WHERE a.utc_usec >= ?1 AND a.utc_usec < ?2 ORDER BY a.utc_usec, a.id",
+      BSD_ATTENDANCE_SELECT " WHERE a.utc_usec >= ?1 AND a.utc_usec < ?2 ORDER BY a.utc_usec, a.id",
       BSD_ARGS (BSD_INT (from_usec), BSD_INT (to_usec)), bsd_attendance_row_call, &walk,
       "reading attendance", error);
+}
+
+/* ----------------------------------------------------------------- pages */
+
+/* a page, newest first; each filter the caller leaves out binds NULL.
+ * the condition the page is found by (an index) is written plainly, the
+ * others as optional terms sqlite checks row by row: a term like
+ * "?N IS NULL OR column = ?N" never uses an index. without a PIN, a
+ * device or a time range, "+" keeps the time index out and the newest
+ * rows are read backwards by id until the page is full */
+#define BSD_ATTENDANCE_PAGE(utc, device, pin)                                                      \
+  BSD_ATTENDANCE_SELECT                                                                            \
+  " WHERE a.id < ?1 AND " utc " >= ?2 AND " utc " < ?3 AND " device " AND " pin                    \
+  " AND (?5 IS NULL OR d.area_id = ?5)"                                                            \
+  " AND (?7 IS NULL OR instr (bsd_casefold (a.pin), ?7) > 0"                                       \
+  "      OR instr (bsd_casefold (" BSD_ATTENDANCE_NAME "), ?7) > 0)"                               \
+  " ORDER BY a.id DESC LIMIT ?8"
+#define BSD_ANY_DEVICE "(?4 IS NULL OR a.device_id = ?4)"
+#define BSD_ANY_PIN "(?6 IS NULL OR a.pin = ?6)"
+
+typedef enum
+{
+  BSD_PAGE_BY_ID,
+  BSD_PAGE_BY_TIME,
+  BSD_PAGE_BY_DEVICE,
+  BSD_PAGE_BY_PIN,
+} BsdPageKind;
+
+/* each page query, and the same explained */
+static const struct
+{
+  const char *sql;
+  const char *explain;
+} bsd_attendance_pages[] = {
+#define BSD_PAGE_ROW(sql)                                                                          \
+  {                                                                                                \
+    sql, "EXPLAIN QUERY PLAN " sql                                                                 \
+  }
+  [BSD_PAGE_BY_ID]
+  = BSD_PAGE_ROW (BSD_ATTENDANCE_PAGE ("+a.utc_usec", BSD_ANY_DEVICE, BSD_ANY_PIN)),
+  [BSD_PAGE_BY_TIME]
+  = BSD_PAGE_ROW (BSD_ATTENDANCE_PAGE ("a.utc_usec", BSD_ANY_DEVICE, BSD_ANY_PIN)),
+  [BSD_PAGE_BY_DEVICE]
+  = BSD_PAGE_ROW (BSD_ATTENDANCE_PAGE ("+a.utc_usec", "a.device_id = ?4", BSD_ANY_PIN)),
+  [BSD_PAGE_BY_PIN]
+  = BSD_PAGE_ROW (BSD_ATTENDANCE_PAGE ("+a.utc_usec", BSD_ANY_DEVICE, "a.pin = ?6")),
+#undef BSD_PAGE_ROW
+};
+
+/* the most selective condition @filter has: a PIN, then a device, then a
+ * time range */
+static BsdPageKind
+bsd_attendance_page_kind (const BsdAttendanceFilter *filter)
+{
+  if (filter->pin != NULL)
+    return BSD_PAGE_BY_PIN;
+  if (filter->device_id != 0)
+    return BSD_PAGE_BY_DEVICE;
+  if (filter->from_usec != G_MININT64 || filter->to_usec != G_MAXINT64)
+    return BSD_PAGE_BY_TIME;
+  return BSD_PAGE_BY_ID;
+}
+
+static gboolean
+bsd_attendance_page_run (BsdStore *self,
+                         const char *sql,
+                         const BsdAttendanceFilter *filter,
+                         guint limit,
+                         BsdEachRowFunc func,
+                         gpointer user_data,
+                         const char *op,
+                         GError **error)
+{
+  g_autofree char *folded = NULL;
+
+  if (filter->text != NULL && filter->text[0] != '\0')
+    {
+      if (!bsd_check_text (filter->text, "the search text", BSD_ATTENDANCE_TEXT_MAX, op, error))
+        return FALSE;
+      folded = g_utf8_casefold (filter->text, -1);
+    }
+  if (filter->pin != NULL
+      && !bsd_check_text (filter->pin, "the PIN", ZK_PIN_ESCAPED_MAX, op, error))
+    return FALSE;
+  return bsd_store_each_row (self, sql,
+                             BSD_ARGS (BSD_INT (filter->before_id), BSD_INT (filter->from_usec),
+                                       BSD_INT (filter->to_usec), BSD_ID (filter->device_id),
+                                       BSD_ID (filter->area_id), BSD_TEXT (filter->pin),
+                                       BSD_TEXT (folded), BSD_INT (limit)),
+                             func, user_data, op, error);
+}
+
+void
+bsd_attendance_filter_init (BsdAttendanceFilter *filter)
+{
+  *filter = (BsdAttendanceFilter){
+    .from_usec = G_MININT64,
+    .to_usec = G_MAXINT64,
+    .before_id = G_MAXINT64,
+  };
+}
+
+void
+bsd_attendance_filter_copy (BsdAttendanceFilter *dest, const BsdAttendanceFilter *src)
+{
+  *dest = *src;
+  dest->pin = g_strdup (src->pin);
+  dest->text = g_strdup (src->text);
+}
+
+void
+bsd_attendance_filter_clear (BsdAttendanceFilter *filter)
+{
+  g_clear_pointer ((char **)&filter->pin, g_free);
+  g_clear_pointer ((char **)&filter->text, g_free);
+}
+
+gboolean
+bsd_store_list_attendance (BsdStore *self,
+                           const BsdAttendanceFilter *filter,
+                           guint limit,
+                           BsdAttendanceFunc func,
+                           gpointer user_data,
+                           GError **error)
+{
+  BsdAttendanceWalk walk = { func, user_data };
+
+  g_return_val_if_fail (BSD_IS_STORE (self), FALSE);
+  g_return_val_if_fail (filter != NULL, FALSE);
+  g_return_val_if_fail (func != NULL, FALSE);
+
+  return bsd_attendance_page_run (self, bsd_attendance_pages[bsd_attendance_page_kind (filter)].sql,
+                                  filter, limit, bsd_attendance_row_call, &walk,
+                                  "listing attendance", error);
+}
+
+static gboolean
+bsd_plan_line_append (BsdStmt *stmt, gpointer user_data, GError **error)
+{
+  GString *plan = user_data;
+
+  /* EXPLAIN QUERY PLAN: id, parent, notused, detail; the parent says
+   * what a step belongs to (0: the query itself, not a subquery) */
+  g_string_append_printf (plan, "%d|%s\n", sqlite3_column_int (stmt, 1),
+                          (const char *)sqlite3_column_text (stmt, 3));
+  return TRUE;
+}
+
+char *
+bsd_store_explain_attendance (BsdStore *self, const BsdAttendanceFilter *filter, GError **error)
+{
+  g_autoptr (GString) plan = g_string_new (NULL);
+
+  g_return_val_if_fail (BSD_IS_STORE (self), NULL);
+  g_return_val_if_fail (filter != NULL, NULL);
+
+  if (!bsd_attendance_page_run (
+          self, bsd_attendance_pages[bsd_attendance_page_kind (filter)].explain, filter, 1,
+          bsd_plan_line_append, plan, "explaining the attendance query", error))
+    return NULL;
+  return g_string_free (g_steal_pointer (&plan), FALSE);
 }
 
 gboolean

@@ -13,6 +13,7 @@
  *      retired_at and tombstone_devices), devices.users_read_at,
  *      log_watermarks.newest_* (the newest record's natural key) and
  *      ranged_reads/ranged_firmware
+ *   4  attendance indexes on PIN and device (ListAttendance)
  * A new database runs every migration from 0, so a fresh database and a
  * migrated one have the same schema (the tests compare them).
  *
@@ -223,6 +224,11 @@ static const char *const bsd_store_migrations[] = {
   "  CHECK (ranged_reads IN ('unknown', 'trusted', 'untrusted'));"
   "ALTER TABLE log_watermarks ADD COLUMN ranged_firmware TEXT;"
   "PRAGMA user_version = 3;",
+
+  /* 3 → 4: ListAttendance finds a PIN's or a device's punches by index */
+  "CREATE INDEX attendance_pin ON attendance (pin);"
+  "CREATE INDEX attendance_device ON attendance (device_id);"
+  "PRAGMA user_version = 4;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (bsd_store_migrations) == BSD_STORE_SCHEMA_VERSION);

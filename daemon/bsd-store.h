@@ -28,7 +28,7 @@
 
 G_BEGIN_DECLS
 
-#define BSD_STORE_SCHEMA_VERSION 3
+#define BSD_STORE_SCHEMA_VERSION 4
 
 #define BSD_STORE_ERROR (bsd_store_error_quark ())
 GQuark bsd_store_error_quark (void);
@@ -491,6 +491,38 @@ gboolean bsd_store_foreach_attendance (BsdStore *self,
                                        BsdAttendanceFunc func,
                                        gpointer user_data,
                                        GError **error);
+/* what a page of attendance is chosen by (ListAttendance); set up by
+ * bsd_attendance_filter_init (): every field then means "any" */
+typedef struct
+{
+  gint64 from_usec; /* utc ≥ this (G_MININT64 = any) */
+  gint64 to_usec;   /* utc < this (G_MAXINT64 = any) */
+  gint64 before_id; /* record ids below this (G_MAXINT64 = any): keyset paging */
+  guint device_id;  /* 0 = any */
+  guint area_id;    /* 0 = any: the devices now in the area */
+  const char *pin;  /* exact PIN, NULL = any */
+  const char *text; /* case-insensitive substring of the PIN or name, NULL or "" = any */
+} BsdAttendanceFilter;
+
+#define BSD_ATTENDANCE_TEXT_MAX 256
+
+void bsd_attendance_filter_init (BsdAttendanceFilter *filter);
+/* @dest as @src with strings of its own, freed by bsd_attendance_filter_clear () */
+void bsd_attendance_filter_copy (BsdAttendanceFilter *dest, const BsdAttendanceFilter *src);
+void bsd_attendance_filter_clear (BsdAttendanceFilter *filter);
+/* calls @func for at most @limit rows that @filter matches, newest (highest
+ * id) first; the first error (from sqlite or @func) stops and is returned */
+gboolean bsd_store_list_attendance (BsdStore *self,
+                                    const BsdAttendanceFilter *filter,
+                                    guint limit,
+                                    BsdAttendanceFunc func,
+                                    gpointer user_data,
+                                    GError **error);
+/* sqlite's plan for the page of @filter (EXPLAIN QUERY PLAN, one step a
+ * line: "PARENT|DETAIL", parent 0 for the query's own steps): for tests,
+ * and for a site wondering why a list is slow */
+char *
+bsd_store_explain_attendance (BsdStore *self, const BsdAttendanceFilter *filter, GError **error);
 gboolean bsd_store_count_attendance (
     BsdStore *self, gint64 from_usec, gint64 to_usec, guint64 *count, GError **error);
 

@@ -76,5 +76,11 @@ void test_people (void);
 void test_deleted_many (void);
 void test_reports (void);
 void test_export (void);
+void test_attendance (void);
+
+/* the export's file chooser (GTK's own dialog): saves into @dir as attendance.csv */
+void choose_file (const char *dir);
+/* the file @data (a path) holds a whole CSV export */
+gboolean file_complete_cb (gpointer data);
 
 G_END_DECLS

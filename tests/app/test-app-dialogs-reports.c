@@ -189,7 +189,7 @@ chooser_folder_is_cb (gpointer data)
 
 /* the file holds the whole export: the header and CRLF-terminated lines,
  * unchanged for a moment */
-static gboolean
+gboolean
 file_complete_cb (gpointer data)
 {
   static goffset last_size = -1;
@@ -265,7 +265,7 @@ choose_days (void)
 
 /* no portal here: GtkFileChooserNative shows GTK's own dialog, which
  * saves into @dir as attendance.csv */
-static void
+void
 choose_file (const char *dir)
 {
   g_autoptr (GError) error = NULL;

@@ -16,6 +16,9 @@ MODE deleted_many: 1500 deletions written into the database; Deleted People
               lists them all (the service answers 1000 a call).
 MODE reports: the seed area's Preview and Balance Devices' report.
 MODE export:  Refresh Logs, then Export Attendance… into a file.
+MODE attendance: the Attendance page lists the punches collected while it
+              is shown, search and the device filter narrow it, Load More
+              reads the rest, Export… writes a file; at 1280 and 360 px.
 
 SPDX-License-Identifier: GPL-3.0-or-later
 """
@@ -119,6 +122,15 @@ def test_reports(env):
 def test_export(env):
     seed(env)
     run_dialogs(env, "export")
+
+
+def test_attendance(env):
+    sim, _area, _ids = seed(env)
+    # the roster's names, and 60 more punches on A: 115 in all, more than a page
+    env.wait_job(env.call("SyncAll"))
+    for i in range(60):
+        sim.cmd("punch A 1010 2 0 2026-11-21T07:%02d:00" % i)
+    run_dialogs(env, "attendance")
 
 
 if __name__ == "__main__":

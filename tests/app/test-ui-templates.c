@@ -17,6 +17,7 @@
 
 #include "bs-area-row.h"
 #include "bs-areas-page.h"
+#include "bs-attendance-page.h"
 #include "bs-devices-page.h"
 #include "bs-jobs-page.h"
 #include "bs-people-page.h"
@@ -28,6 +29,7 @@
 #include "bs-job-row.h"
 #include "bs-person-dialog.h"
 #include "bs-person-row.h"
+#include "bs-punch-row.h"
 #include "bs-report-window.h"
 #include "bs-variant-item.h"
 #include "bs-window.h"
@@ -239,10 +241,12 @@ main (int argc, char *argv[])
   g_type_ensure (BS_TYPE_PEOPLE_PAGE);
   g_type_ensure (BS_TYPE_JOBS_PAGE);
   g_type_ensure (BS_TYPE_SETTINGS_PAGE);
+  g_type_ensure (BS_TYPE_ATTENDANCE_PAGE);
   g_type_ensure (BS_TYPE_VARIANT_ITEM);
   g_type_ensure (BS_TYPE_DEVICE_ROW);
   g_type_ensure (BS_TYPE_AREA_ROW);
   g_type_ensure (BS_TYPE_PERSON_ROW);
+  g_type_ensure (BS_TYPE_PUNCH_ROW);
   g_type_ensure (BS_TYPE_DELETED_PERSON_ROW);
   g_type_ensure (BS_TYPE_JOB_ROW);
   g_type_ensure (BS_TYPE_HISTORY_ROW);

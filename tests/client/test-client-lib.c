@@ -923,6 +923,29 @@ test_error_strings (void)
 
 /* ------------------------------------------------------------------ formatting */
 
+/* a punch's verify method and state: words for the known codes, the
+ * number for others, always the same static string */
+static void
+test_format_punch_words (void)
+{
+  g_assert_cmpstr (bs_format_verify (0), ==, "password");
+  g_assert_cmpstr (bs_format_verify (1), ==, "fingerprint");
+  g_assert_cmpstr (bs_format_verify (2), ==, "card");
+  g_assert_cmpstr (bs_format_verify (15), ==, "face");
+  g_assert_cmpstr (bs_format_verify (7), ==, "method 7");
+  g_assert_cmpstr (bs_format_verify (16), ==, "method 16");
+  g_assert_true (bs_format_verify (7) == bs_format_verify (7));
+  g_assert_cmpstr (bs_format_punch_state (0), ==, "check-in");
+  g_assert_cmpstr (bs_format_punch_state (1), ==, "check-out");
+  g_assert_cmpstr (bs_format_punch_state (2), ==, "break-out");
+  g_assert_cmpstr (bs_format_punch_state (3), ==, "break-in");
+  g_assert_cmpstr (bs_format_punch_state (4), ==, "overtime-in");
+  g_assert_cmpstr (bs_format_punch_state (5), ==, "overtime-out");
+  g_assert_cmpstr (bs_format_punch_state (255), ==, "state 255");
+  g_assert_cmpstr (bs_format_punch_state (G_MAXUINT), ==, "state 4294967295");
+  g_assert_true (bs_format_punch_state (255) == bs_format_punch_state (255));
+}
+
 static void
 test_format (void)
 {
@@ -1004,6 +1027,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/format/all", test_format);
+  g_test_add_func ("/format/punch-words", test_format_punch_words);
   g_test_add_func ("/client/error-strings", test_error_strings);
   g_test_add ("/client/models", Fixture, NULL, fixture_setup, test_models, fixture_teardown);
   g_test_add ("/client/device-added", Fixture, NULL, fixture_setup, test_device_added,

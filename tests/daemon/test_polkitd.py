@@ -73,6 +73,8 @@ def method_table(c):
         (AREA, "Sync"): (SYNC, "", ()),
         # attendance is personal data; the fd is passed separately (see call_as_nobody)
         (MANAGER, "ExportAttendance"): (MANAGE, "tth", (0, 0, 0)),
+        # a read of personal data, too
+        (MANAGER, "ListAttendance"): (MANAGE, "a{sv}u", ({}, 0)),
         # the action of the job's kind; c.job is a sync-area job
         (JOB, "Cancel"): (SYNC, "", ()),
         (MANAGER, "ListUsers"): (None, "suu", ("", 0, 0)),

@@ -483,6 +483,160 @@ test_export (void)
   g_assert_true (g_str_has_suffix (rows->pdata[0], "|0|-"));
 }
 
+/* the ids of a page */
+static gboolean
+page_id_cb (const BsdAttendanceRow *row, gpointer user_data, GError **error)
+{
+  g_array_append_val ((GArray *)user_data, row->id);
+  return TRUE;
+}
+
+static GArray *
+list_ids (BsdStore *store, const BsdAttendanceFilter *filter, guint limit)
+{
+  g_autoptr (GError) error = NULL;
+  GArray *ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+
+  g_assert_true (bsd_store_list_attendance (store, filter, limit, page_id_cb, ids, &error));
+  g_assert_no_error (error);
+  return ids;
+}
+
+/* ListAttendance's pages: newest first, each filter, paging by id */
+static void
+test_list (void)
+{
+  g_autoptr (BsdStore) store = store_open_memory ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GTimeZone) utc = g_time_zone_new_utc ();
+  g_autoptr (GPtrArray) on_a = make_punches (0, 70);
+  g_autoptr (GPtrArray) on_b = make_punches (100, 30);
+  g_autoptr (GArray) all = NULL;
+  g_autoptr (GArray) ids = NULL;
+  g_autoptr (GArray) page = NULL;
+  g_autoptr (ZkUser) ann = store_make_user ("3", 3, "Ann Smith");
+  guint area = bsd_store_add_area (store, "Hall", &error);
+  guint a = store_add_device (store, "A", area);
+  guint b = store_add_device (store, "B", 0);
+  BsdAttendanceFilter filter;
+
+  g_assert_true (bsd_store_upsert_person_from_device (store, ann, NULL, &error));
+  g_assert_true (bsd_store_add_attendance (store, a, "SER-A", utc, on_a, NULL, NULL, &error));
+  g_assert_true (bsd_store_add_attendance (store, b, "SER-B", utc, on_b, NULL, NULL, &error));
+  g_assert_no_error (error);
+
+  bsd_attendance_filter_init (&filter);
+  all = list_ids (store, &filter, 1000);
+  g_assert_cmpuint (all->len, ==, 100);
+  for (guint i = 1; i < all->len; i++)
+    g_assert_cmpint (g_array_index (all, gint64, i), <, g_array_index (all, gint64, i - 1));
+
+  /* keyset paging: every id once */
+  ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  do
+    {
+      g_clear_pointer (&page, g_array_unref);
+      page = list_ids (store, &filter, 9);
+      g_array_append_vals (ids, page->data, page->len);
+      if (page->len > 0)
+        filter.before_id = g_array_index (page, gint64, page->len - 1);
+    }
+  while (page->len == 9);
+  g_assert_cmpmem (ids->data, ids->len * sizeof (gint64), all->data, all->len * sizeof (gint64));
+
+  /* each filter */
+  bsd_attendance_filter_init (&filter);
+  filter.device_id = b;
+  g_clear_pointer (&ids, g_array_unref);
+  ids = list_ids (store, &filter, 1000);
+  g_assert_cmpuint (ids->len, ==, 30);
+  filter.device_id = 0;
+  filter.area_id = area;
+  g_clear_pointer (&ids, g_array_unref);
+  ids = list_ids (store, &filter, 1000);
+  g_assert_cmpuint (ids->len, ==, 70);
+  filter.area_id = 0;
+  filter.pin = "3";
+  g_clear_pointer (&ids, g_array_unref);
+  ids = list_ids (store, &filter, 1000);
+  g_assert_cmpuint (ids->len, ==, 15); /* i % 7 == 2: 10 of 0…69, 5 of 100…129 */
+  filter.pin = NULL;
+  filter.text = "SMITH";
+  g_clear_pointer (&ids, g_array_unref);
+  ids = list_ids (store, &filter, 1000);
+  g_assert_cmpuint (ids->len, ==, 15);
+  filter.text = "%";
+  g_clear_pointer (&ids, g_array_unref);
+  ids = list_ids (store, &filter, 1000);
+  g_assert_cmpuint (ids->len, ==, 0);
+  filter.text = NULL;
+  /* 2024-03-04 08:00 … 08:10 on A (10 punches, to excluded) */
+  filter.from_usec = utc_usec (2024, 3, 4, 8, 0);
+  filter.to_usec = utc_usec (2024, 3, 4, 8, 10);
+  g_clear_pointer (&ids, g_array_unref);
+  ids = list_ids (store, &filter, 1000);
+  g_assert_cmpuint (ids->len, ==, 10);
+
+  /* a removed device's punches stay, without a device */
+  g_assert_true (bsd_store_remove_device (store, b, &error));
+  bsd_attendance_filter_init (&filter);
+  g_clear_pointer (&ids, g_array_unref);
+  ids = list_ids (store, &filter, 1000);
+  g_assert_cmpuint (ids->len, ==, 100);
+}
+
+/* each common filter finds its page by index: no scan of the whole
+ * table for a PIN, a device or a time range, and no sort of it for the
+ * newest first */
+static void
+test_list_plans (void)
+{
+  g_autoptr (BsdStore) store = store_open_memory ();
+  static const struct
+  {
+    const char *what;
+    const char *pin;
+    guint device;
+    gboolean range;
+    const char *expect;
+  } cases[] = {
+    { "newest first", NULL, 0, FALSE, "\n0|SEARCH a USING INTEGER PRIMARY KEY (rowid<?)\n" },
+    { "by PIN", "7", 0, FALSE, "\n0|SEARCH a USING INDEX attendance_pin (pin=? AND rowid<?)\n" },
+    { "by device", NULL, 1, FALSE,
+      "\n0|SEARCH a USING INDEX attendance_device (device_id=? AND rowid<?)\n" },
+    { "by time", NULL, 0, TRUE,
+      "\n0|SEARCH a USING INDEX attendance_utc (utc_usec>? AND utc_usec<?)\n" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *text = NULL;
+      g_autofree char *plan = NULL;
+      BsdAttendanceFilter filter;
+
+      bsd_attendance_filter_init (&filter);
+      filter.pin = cases[i].pin;
+      filter.device_id = cases[i].device;
+      if (cases[i].range)
+        {
+          filter.from_usec = 1;
+          filter.to_usec = 2;
+        }
+      text = bsd_store_explain_attendance (store, &filter, &error);
+      g_assert_no_error (error);
+      plan = g_strconcat ("\n", text, NULL);
+      g_test_message ("%s:%s", cases[i].what, plan);
+      g_assert_nonnull (strstr (plan, cases[i].expect));
+      /* the table is never scanned whole */
+      g_assert_null (strstr (plan, "|SCAN a"));
+      /* newest first by id needs no sort of the punches (a range of
+       * times does: its rows come by time) */
+      if (!cases[i].range)
+        g_assert_null (strstr (plan, "\n0|USE TEMP B-TREE FOR ORDER BY"));
+    }
+}
+
 static void
 test_two_connections (void)
 {
@@ -595,6 +749,8 @@ main (int argc, char **argv)
   g_test_add_func ("/store/attendance/newest", test_newest);
   g_test_add_func ("/store/attendance/batch-atomic", test_batch_atomic);
   g_test_add_func ("/store/attendance/export", test_export);
+  g_test_add_func ("/store/attendance/list", test_list);
+  g_test_add_func ("/store/attendance/list-plans", test_list_plans);
   g_test_add_func ("/store/attendance/two-connections", test_two_connections);
   g_test_add_func ("/store/attendance/concurrent-collectors", test_concurrent_collectors);
 

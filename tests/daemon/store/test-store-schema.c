@@ -471,7 +471,7 @@ test_migrate_v2 (void)
   store_make_v2 (path, NULL);
   store = bsd_store_open (path, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (bsd_store_get_schema_version (store), ==, 3);
+  g_assert_cmpuint (bsd_store_get_schema_version (store), ==, BSD_STORE_SCHEMA_VERSION);
   g_assert_true (bsd_store_check_integrity (store, &error));
   g_assert_no_error (error);
 
@@ -591,6 +591,45 @@ test_migrate_same_schema (void)
   g_assert_nonnull (strstr (fresh_schema, "newest_local_time"));
   g_assert_null (strstr (fresh_schema, "tombstone_devices"));
   g_assert_null (strstr (fresh_schema, "retired_at"));
+}
+
+/* version 3 lacked the attendance indexes of ListAttendance: a database
+ * of version 3 gets them, and keeps its punches */
+static void
+test_migrate_v3 (void)
+{
+  g_autoptr (StoreTmpDir) dir = store_tmp_dir_new ();
+  g_autofree char *path = store_tmp_dir_file (dir, "biosync.db");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsdStore) store = NULL;
+  g_autoptr (GPtrArray) punches = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *indexes = NULL;
+  guint64 count = 0;
+  sqlite3 *db;
+
+  /* a version 3 database: the current schema without what 3 → 4 adds */
+  store = bsd_store_open (path, &error);
+  g_assert_no_error (error);
+  g_ptr_array_add (punches, store_make_punch ("7", 2024, 5, 1, 8, 0, 0, 0));
+  g_assert_true (bsd_store_add_attendance (store, 0, "SER-X", NULL, punches, NULL, NULL, &error));
+  g_clear_object (&store);
+  db = store_raw_open (path);
+  store_raw_exec (db, "DROP INDEX attendance_pin; DROP INDEX attendance_device;"
+                      " PRAGMA user_version = 3;");
+  sqlite3_close (db);
+
+  store = bsd_store_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (bsd_store_get_schema_version (store), ==, 4);
+  g_assert_true (bsd_store_count_attendance (store, G_MININT64, G_MAXINT64, &count, &error));
+  g_assert_cmpuint (count, ==, 1);
+  g_clear_object (&store);
+  db = store_raw_open (path);
+  indexes = store_raw_query (db, "SELECT group_concat (name, ' ') FROM (SELECT name FROM"
+                                 " sqlite_master WHERE type = 'index' AND tbl_name = 'attendance'"
+                                 " AND name NOT LIKE 'sqlite_%' ORDER BY name)");
+  g_assert_cmpstr (indexes, ==, "attendance_device attendance_pin attendance_utc");
+  sqlite3_close (db);
 }
 
 static void
@@ -782,6 +821,7 @@ main (int argc, char **argv)
   g_test_add_func ("/store/open/reopen", test_reopen);
   g_test_add_func ("/store/migrate/v1", test_migrate_v1);
   g_test_add_func ("/store/migrate/v2", test_migrate_v2);
+  g_test_add_func ("/store/migrate/v3", test_migrate_v3);
   g_test_add_func ("/store/migrate/same-schema", test_migrate_same_schema);
   g_test_add_func ("/store/migrate/failure-rolls-back", test_migrate_failure_rolls_back);
   g_test_add_func ("/store/transactions", test_transactions);

@@ -1,0 +1,206 @@
+/* test-app-dialogs-attendance.c — test-app-dialogs' attendance mode
+ *
+ *   attendance  the Attendance page, shown before anything is collected,
+ *               lists the seed terminals' 115 punches once a logs job
+ *               ends (100, then Load More for the rest), newest first;
+ *               the search (PIN or name) and the device filter narrow it;
+ *               Export… saves a CSV; the page fits 360 px
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "bs-attendance-page.h"
+#include "bs-variant-item.h"
+#include "dialog-test-util.h"
+
+static GListModel *
+punches (void)
+{
+  GtkWidget *view = find_named (GTK_WIDGET (child ("attendance_page")), "attendance-list");
+
+  return G_LIST_MODEL (gtk_list_view_get_model (GTK_LIST_VIEW (view)));
+}
+
+static gboolean
+punches_listed_cb (gpointer data)
+{
+  return g_list_model_get_n_items (punches ()) == GPOINTER_TO_UINT (data);
+}
+
+static gboolean
+wait_punches (guint n, const char *what)
+{
+  gboolean ok = wait_until (punches_listed_cb, GUINT_TO_POINTER (n), 20, what);
+
+  if (!ok)
+    g_printerr ("# %u punches listed, %u expected\n", g_list_model_get_n_items (punches ()), n);
+  return ok;
+}
+
+/* every listed punch has @key @value */
+static gboolean
+all_punches (const char *key, const char *value)
+{
+  for (guint i = 0; i < g_list_model_get_n_items (punches ()); i++)
+    {
+      g_autoptr (BsVariantItem) punch = g_list_model_get_item (punches (), i);
+
+      if (g_strcmp0 (bs_variant_item_get_string (punch, key), value) != 0)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gint64
+punch_id (guint i)
+{
+  g_autoptr (BsVariantItem) punch = g_list_model_get_item (punches (), i);
+  g_autoptr (GVariant) id = bs_variant_item_lookup (punch, "id", G_VARIANT_TYPE_INT64);
+
+  return id ? g_variant_get_int64 (id) : 0;
+}
+
+static void
+collect_logs (void)
+{
+  g_autoptr (GError) error = NULL;
+
+  bs_dbus_manager_call_refresh_logs_sync (manager (), G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL,
+                                          &error);
+  REQUIRE (error == NULL, "RefreshLogs starts a job");
+}
+
+/* the device filter's choice called @name */
+static gboolean
+choose_device (const char *name)
+{
+  GtkDropDown *dropdown
+      = GTK_DROP_DOWN (find_named (GTK_WIDGET (child ("attendance_page")), "attendance-device"));
+  GListModel *names = gtk_drop_down_get_model (dropdown);
+
+  for (guint i = 0; names != NULL && i < g_list_model_get_n_items (names); i++)
+    if (g_strcmp0 (gtk_string_list_get_string (GTK_STRING_LIST (names), i), name) == 0)
+      {
+        gtk_drop_down_set_selected (dropdown, i);
+        return TRUE;
+      }
+  return FALSE;
+}
+
+static gboolean
+page_lists_cb (gpointer data)
+{
+  GtkWidget *view = find_named (GTK_WIDGET (data), "attendance-list");
+  GListModel *model = G_LIST_MODEL (gtk_list_view_get_model (GTK_LIST_VIEW (view)));
+
+  return g_list_model_get_n_items (model) == 100;
+}
+
+/* the page needs no more than 360 px: measured, and shown in a window of
+ * that width of its own (the main window's width is the other pages'
+ * business too) */
+static void
+check_narrow (void)
+{
+  GtkWidget *page = GTK_WIDGET (child ("attendance_page"));
+  GtkWidget *narrow = adw_window_new ();
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *header = adw_header_bar_new ();
+  GtkWidget *copy = g_object_new (BS_TYPE_ATTENDANCE_PAGE, "vexpand", TRUE, NULL);
+  int minimum = 0, natural = 0;
+
+  gtk_widget_measure (page, GTK_ORIENTATION_HORIZONTAL, -1, &minimum, &natural, NULL, NULL);
+  g_printerr ("# the page needs %d px (natural %d)\n", minimum, natural);
+  CHECK (minimum <= 360, "the Attendance page fits 360 px");
+  adw_header_bar_set_title_widget (ADW_HEADER_BAR (header), adw_window_title_new ("BioSync", NULL));
+  gtk_box_append (GTK_BOX (box), header);
+  gtk_box_append (GTK_BOX (box), copy);
+  adw_window_set_content (ADW_WINDOW (narrow), box);
+  /* the window's own size counts its decorations: the content is 360 */
+  gtk_widget_set_size_request (box, 360, 720);
+  gtk_window_set_default_size (GTK_WINDOW (narrow), 1, 1);
+  gtk_window_present (GTK_WINDOW (narrow));
+  bs_page_set_client (BS_PAGE (copy), client ());
+  CHECK (wait_until (page_lists_cb, copy, 20, "the page at 360 px"), "it lists the punches there");
+  g_printerr ("# the page is %d px wide\n", gtk_widget_get_width (copy));
+  CHECK (gtk_widget_get_width (copy) == 360, "at 360 px wide");
+  screenshot_of (narrow, "attendance-360");
+  gtk_window_destroy (GTK_WINDOW (narrow));
+}
+
+static void
+export_days (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("biosync-attendance-XXXXXX", &error);
+  g_autofree char *path = NULL;
+  g_autofree char *contents = NULL;
+  GtkWidget *dialog;
+
+  REQUIRE (dir != NULL, "a temporary directory");
+  path = g_build_filename (dir, "attendance.csv", NULL);
+  REQUIRE (click (find_named (GTK_WIDGET (child ("attendance_page")), "attendance-export")),
+           "the page's Export… button can be clicked");
+  dialog = wait_dialog (ADW_TYPE_MESSAGE_DIALOG, "export-dialog", 10);
+  REQUIRE (dialog != NULL, "Export… asks for the days");
+  type_text (find_named (dialog, "export-from"), "2026-11-16");
+  type_text (find_named (dialog, "export-to"), "2026-11-17");
+  REQUIRE (answer_response (dialog, "export"), "Choose File… goes on");
+  choose_file (dir);
+  CHECK (wait_until (file_complete_cb, path, 20, "the CSV"), "Export… writes the CSV file");
+  if (g_file_get_contents (path, &contents, NULL, NULL))
+    CHECK (
+        g_str_has_prefix (contents, "utc_time,local_time,device,serial,pin,name,verify,state\r\n")
+            && strstr (contents, "2026-11-16T08:00:00") != NULL,
+        "with the punches of the days chosen");
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
+void
+test_attendance (void)
+{
+  GtkWidget *page_widget, *search, *more;
+
+  REQUIRE (open_window_listing (3), "the window lists the seed area's three terminals");
+  show_page ("attendance");
+  page_widget = GTK_WIDGET (child ("attendance_page"));
+  search = find_named (page_widget, "attendance-search");
+  more = find_named (page_widget, "attendance-more");
+  REQUIRE (search != NULL && more != NULL, "the page has its search and Load More");
+  CHECK (wait_punches (0, "an empty list"), "nothing is collected yet");
+
+  /* a logs job ends: the page reads again by itself */
+  collect_logs ();
+  CHECK (wait_punches (100, "the first page"), "once the logs are in, the newest 100 are listed");
+  CHECK (punch_id (0) > punch_id (99), "newest first");
+  CHECK (gtk_widget_get_visible (more), "Load More is offered");
+  REQUIRE (click (more), "Load More can be clicked");
+  CHECK (wait_punches (115, "every punch"), "Load More lists the other 15");
+  CHECK (!gtk_widget_get_visible (more), "and is gone then");
+  /* as wide as Xvfb's screen lets it be (1280 less the decorations) */
+  gtk_window_set_default_size (GTK_WINDOW (window), 1280, 800);
+  spin (500);
+  g_printerr ("# the window is %d px wide\n", gtk_widget_get_width (GTK_WIDGET (window)));
+  screenshot ("attendance-1280");
+
+  type_text (search, "person 1001");
+  CHECK (wait_punches (10, "PIN 1001's punches"), "the search finds a name (10 punches)");
+  CHECK (all_punches ("pin", "1001"), "only PIN 1001's");
+  type_text (search, "2001");
+  CHECK (wait_punches (5, "PIN 2001's punches"), "the search finds a PIN (5 punches)");
+  type_text (search, "");
+  CHECK (wait_punches (100, "every punch again"), "an empty search lists all again");
+  REQUIRE (choose_device ("C"), "the device filter offers C");
+  CHECK (wait_punches (5, "C's punches"), "the device filter narrows to C's 5");
+  CHECK (all_punches ("device-name", "C"), "only C's");
+  choose_device ("All Devices");
+  CHECK (wait_punches (100, "every punch again"), "All Devices lists all again");
+
+  check_narrow ();
+  export_days ();
+}
