@@ -212,11 +212,33 @@ def test_devices(env):
         ("enabled as an int", good[:4] + ({"enabled": v("u", 1)},), "InvalidArgs"),
         ("unknown time zone", good[:4] + ({"time-zone": v("s", "Mars/Olympus")},), "InvalidArgs"),
     ]
+    # neither a host name nor an IP literal, or another device's address and port
+    bad_endpoints = [
+        ("an address with a space", ("N", "gate a", 4370, 0, {}), "address"),
+        ("a URL", ("N", "http://10.0.0.1/", 4370, 0, {}), "address"),
+        ("host:port", ("N", "10.0.0.1:4370", 4370, 0, {}), "address"),
+        ("a bracketed IPv6", ("N", "[::1]", 4370, 0, {}), "address"),
+        ("a label of 64 bytes", ("N", "a" * 64 + ".example", 4370, 0, {}), "address"),
+        ("a leading hyphen", ("N", "-gate", 4370, 0, {}), "address"),
+        ("an empty label", ("N", "gate..example", 4370, 0, {}), "address"),
+        ("a 254-byte host name", ("N", ".".join(["a" * 63] * 4)[:250] + ".com", 4370, 0, {}),
+         "address"),
+        ("control characters", ("N", "gate\n1", 4370, 0, {}), "address"),
+        ("Gate A's address and port", ("N", "127.0.0.1", 4370, 0, {}), "device %d" % d),
+        ("Gate B's address and port", ("N", "::1", 65535, 0, {}), "device %d" % d2),
+    ]
     for what, args, err in bad_adds:
         m = env.expect_error(err, "AddDevice", "(ssqua{sv})", args, what="AddDevice with %s is %s"
                              % (what, err))
         check(m != "", "with a message", m)
+    for what, args, names in bad_endpoints:
+        m = env.expect_error("InvalidArgs", "AddDevice", "(ssqua{sv})", args,
+                             what="AddDevice with %s is InvalidArgs" % what)
+        check(names in m, "AddDevice with %s: the message names %r" % (what, names), m)
     check(snapshot(env) == before, "bad AddDevice calls changed nothing")
+    for good_address in ("gate-1.example.org.", "GATE1", "10.0.0.1", "fe80::1", "a" * 63):
+        nd = env.call("AddDevice", "(ssqua{sv})", ("N", good_address, 4000 + len(good_address), 0, {}))
+        env.call("RemoveDevice", "(u)", (nd,))
 
     bad_updates = [
         ("no changes", {}, "InvalidArgs"),
@@ -231,6 +253,19 @@ def test_devices(env):
     for what, changes, err in bad_updates:
         env.expect_error(err, "UpdateDevice", "(ua{sv})", (d, changes),
                          what="UpdateDevice with %s is %s" % (what, err))
+    for what, changes, names in [
+            ("an address with a space", {"address": v("s", "gate a")}, "address"),
+            ("a URL", {"address": v("s", "http://gate/")}, "address"),
+            ("Gate B's address and port",
+             {"address": v("s", "::1"), "port": v("q", 65535)}, "device %d" % d2),
+            ("Gate B's port on Gate B's address",
+             {"name": v("s", "x"), "address": v("s", "::1"), "port": v("q", 65535)},
+             "device %d" % d2)]:
+        m = env.expect_error("InvalidArgs", "UpdateDevice", "(ua{sv})", (d, changes),
+                             what="UpdateDevice with %s is InvalidArgs" % what)
+        check(names in m, "UpdateDevice with %s: the message names %r" % (what, names), m)
+    # its own address and port again is no duplicate
+    env.call("UpdateDevice", "(ua{sv})", (d2, {"address": v("s", "::1"), "port": v("q", 65535)}))
     e, m = env.call_error("UpdateDevice", "(ua{sv})", (d, {"name": v("s", "New"),
                                                            "area-id": v("u", 9999)}))
     check(e in (harness.ERR + "NotFound", harness.ERR + "InvalidArgs"),
