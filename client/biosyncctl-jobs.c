@@ -1,5 +1,5 @@
-/* biosyncctl-jobs.c — what starts a job: sync, preview, logs, delete-user,
- * update-user; and cancel
+/* biosyncctl-jobs.c — what starts a job: sync, preview, logs, set-time,
+ * delete-user, update-user; and cancel
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -123,8 +123,13 @@ ctl_check_logs (int argc, char **argv, int *ret)
   return check_ids (argv[0], ret);
 }
 
-int
-ctl_run_logs (Ctl *ctl, int argc, char **argv)
+/* logs and set-time: the Manager's call for every enabled device, the
+ * Device's for one (also a disabled one) */
+static int
+run_flat (
+    Ctl *ctl,
+    gboolean (*all) (BsDBusManager *, GDBusCallFlags, gint, char **, GCancellable *, GError **),
+    gboolean (*one) (BsDBusDevice *, GDBusCallFlags, gint, char **, GCancellable *, GError **))
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *job = NULL;
@@ -133,19 +138,45 @@ ctl_run_logs (Ctl *ctl, int argc, char **argv)
 
   if (opt_device == 0)
     {
-      ok = bs_dbus_manager_call_refresh_logs_sync (
-          ctl->manager, BS_CLIENT_CALL_FLAGS, BS_CLIENT_INTERACTIVE_TIMEOUT_MS, &job, NULL, &error);
+      ok = all (ctl->manager, BS_CLIENT_CALL_FLAGS, BS_CLIENT_INTERACTIVE_TIMEOUT_MS, &job, NULL,
+                &error);
       return started (ctl, ok, job, error);
     }
   device = bs_client_lookup_device (ctl->client, (guint)opt_device);
   if (device == NULL)
     return ctl_fail (_ ("There is no such device."));
-  ok = bs_dbus_device_call_refresh_logs_sync (device, BS_CLIENT_CALL_FLAGS,
-                                              BS_CLIENT_INTERACTIVE_TIMEOUT_MS, &job, NULL, &error);
+  ok = one (device, BS_CLIENT_CALL_FLAGS, BS_CLIENT_INTERACTIVE_TIMEOUT_MS, &job, NULL, &error);
   return started (ctl, ok, job, error);
 }
 
+int
+ctl_run_logs (Ctl *ctl, int argc, char **argv)
+{
+  return run_flat (ctl, bs_dbus_manager_call_refresh_logs_sync,
+                   bs_dbus_device_call_refresh_logs_sync);
+}
+
 const GOptionEntry ctl_logs_entries[]
+    = { { "device", 0, 0, G_OPTION_ARG_INT, &opt_device,
+          N_ ("Only this device (also when it is disabled)"), N_ ("ID") },
+        WAIT_ENTRY,
+        { NULL } };
+
+/* ------------------------------------------------------------------ set-time */
+
+gboolean
+ctl_check_set_time (int argc, char **argv, int *ret)
+{
+  return check_ids (argv[0], ret);
+}
+
+int
+ctl_run_set_time (Ctl *ctl, int argc, char **argv)
+{
+  return run_flat (ctl, bs_dbus_manager_call_set_time_sync, bs_dbus_device_call_set_time_sync);
+}
+
+const GOptionEntry ctl_set_time_entries[]
     = { { "device", 0, 0, G_OPTION_ARG_INT, &opt_device,
           N_ ("Only this device (also when it is disabled)"), N_ ("ID") },
         WAIT_ENTRY,

@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "biosyncctl.h"
@@ -82,6 +83,74 @@ ctl_parse_bool (const char *text, gboolean *value)
   return FALSE;
 }
 
+/* one line of stdin (its newline and a CR before it dropped), at most
+ * @max bytes; NULL at the end of input or when the line is longer */
+static char *
+read_stdin_line (gsize max)
+{
+  g_autofree char *line = g_malloc0 (max + 2);
+  gsize length;
+
+  if (fgets (line, (int)max + 2, stdin) == NULL)
+    return NULL;
+  length = strlen (line);
+  if (length > 0 && line[length - 1] == '\n')
+    line[--length] = '\0';
+  else if (length > max)
+    return NULL;
+  if (length > 0 && line[length - 1] == '\r')
+    line[--length] = '\0';
+  return g_steal_pointer (&line);
+}
+
+gboolean ctl_opt_comm_key = FALSE;
+
+gboolean
+ctl_comm_key_option_cb (const char *name, const char *value, gpointer data, GError **error)
+{
+  /* "--comm-key=N" would put the key where everyone sees it */
+  if (value != NULL)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   _ ("%s takes no value: it reads the key from a prompt or standard input."),
+                   name);
+      return FALSE;
+    }
+  ctl_opt_comm_key = TRUE;
+  return TRUE;
+}
+
+gboolean
+ctl_read_comm_key (guint64 *key, const char **problem)
+{
+  g_autofree char *line = NULL;
+  struct termios saved, quiet;
+  gboolean terminal = isatty (STDIN_FILENO) && tcgetattr (STDIN_FILENO, &saved) == 0;
+
+  /* a secret never on the command line, never echoed */
+  if (terminal)
+    {
+      quiet = saved;
+      quiet.c_lflag &= ~(tcflag_t)ECHO;
+      /* quiet before the prompt: what is typed after it is never echoed */
+      tcsetattr (STDIN_FILENO, TCSAFLUSH, &quiet);
+      g_printerr ("%s", _ ("Comm key: "));
+    }
+  line = read_stdin_line (16);
+  if (terminal)
+    {
+      tcsetattr (STDIN_FILENO, TCSAFLUSH, &saved);
+      g_printerr ("\n");
+    }
+  if (line == NULL)
+    *problem = _ ("No comm key on standard input (one line, 0 to 999999).");
+  else if (!ctl_parse_uint (g_strstrip (line), 999999, key))
+    *problem = _ ("The comm key is a number from 0 to 999999.");
+  else
+    return TRUE;
+  return FALSE;
+}
+
 /* the ID argument: an id from 1 (a job's may also be its path) */
 static gboolean
 parse_id_arg (const char *command, CtlArg arg, const char *text, guint64 *id, int *ret)
@@ -115,6 +184,25 @@ count_params (const char *params, int *min_args, int *max_args)
       }
 }
 
+/* the global options a command does not have itself (update-device's
+ * --address is the terminal's: the bus address then goes before the command) */
+static GArray *
+global_entries_for (const GOptionEntry *entries)
+{
+  GArray *kept = g_array_new (TRUE, TRUE, sizeof (GOptionEntry));
+
+  for (const GOptionEntry *g = global_entries; g->long_name != NULL; g++)
+    {
+      gboolean own = FALSE;
+
+      for (const GOptionEntry *e = entries; e != NULL && e->long_name != NULL; e++)
+        own = own || g_str_equal (e->long_name, g->long_name);
+      if (!own)
+        g_array_append_val (kept, *g);
+    }
+  return kept;
+}
+
 /* the command's options and arguments; *ret is the exit status on failure */
 static gboolean
 parse_command (const Command *command, int *argc, char ***argv, guint64 *id, int *ret)
@@ -122,6 +210,7 @@ parse_command (const Command *command, int *argc, char ***argv, guint64 *id, int
   g_autoptr (GOptionContext) context = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *parameter_string = NULL;
+  g_autoptr (GArray) globals = global_entries_for (command->entries);
   const char *name = (*argv)[0];
   const char *params = command->params != NULL ? _ (command->params) : NULL;
   int min_args, max_args;
@@ -132,7 +221,8 @@ parse_command (const Command *command, int *argc, char ***argv, guint64 *id, int
   g_option_context_set_summary (context, _ (command->help));
   if (command->entries != NULL)
     g_option_context_add_main_entries (context, command->entries, GETTEXT_PACKAGE);
-  g_option_context_add_main_entries (context, global_entries, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (context, (const GOptionEntry *)(void *)globals->data,
+                                     GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, argc, argv, &error))
     {
       *ret = ctl_usage_error (name, error->message);

@@ -109,6 +109,16 @@ static const Command commands[] = {
       .run = ctl_run_monitor,
   },
   {
+      .name = "set-time",
+      .usage = N_ ("[--device ID] [--wait]"),
+      .summary = N_ ("Set terminals' clocks"),
+      .help = N_ ("Set the clock of every enabled terminal (or of one, also when it is "
+                  "disabled) to the current time in its time zone."),
+      .entries = ctl_set_time_entries,
+      .check = ctl_check_set_time,
+      .run = ctl_run_set_time,
+  },
+  {
       .name = "add-area",
       .usage = N_ ("NAME"),
       .summary = N_ ("Add an area"),
@@ -139,10 +149,26 @@ static const Command commands[] = {
       .usage = N_ ("NAME ADDRESS [--port N] [--area ID] …"),
       .summary = N_ ("Add a terminal"),
       .params = N_ ("NAME ADDRESS"),
-      .help = N_ ("Add a terminal."),
+      .help = N_ ("Add a terminal. --comm-key reads its comm key from a prompt without echo, "
+                  "or from one line of standard input when that is no terminal."),
       .entries = ctl_add_device_entries,
       .check = ctl_check_add_device,
       .run = ctl_run_add_device,
+  },
+  {
+      .name = "update-device",
+      .usage = N_ ("ID [--name NAME] [--address HOST] [--port N] [--area ID|--no-area] …"),
+      .summary = N_ ("Change a terminal's settings"),
+      .params = N_ ("ID"),
+      .help = N_ ("Change a terminal's name, address, port, area, whether jobs contact it, or "
+                  "its comm key. --comm-key reads the key from a prompt without echo, or from "
+                  "one line of standard input when that is no terminal: never from the command "
+                  "line, where other users can see it. A host name or IP address and a port "
+                  "that no other terminal has are required."),
+      .entries = ctl_update_device_entries,
+      .arg = CTL_ARG_DEVICE,
+      .check = ctl_check_update_device,
+      .run = ctl_run_update_device,
   },
   {
       .name = "remove-device",

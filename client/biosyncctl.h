@@ -80,21 +80,27 @@ int ctl_run_rename_area (Ctl *ctl, int argc, char **argv);
 int ctl_run_set (Ctl *ctl, int argc, char **argv);
 int ctl_run_status (Ctl *ctl, int argc, char **argv);
 int ctl_run_sync (Ctl *ctl, int argc, char **argv);
+int ctl_run_update_device (Ctl *ctl, int argc, char **argv);
 int ctl_run_update_user (Ctl *ctl, int argc, char **argv);
+int ctl_run_set_time (Ctl *ctl, int argc, char **argv);
 gboolean ctl_check_add_device (int argc, char **argv, int *ret);
 gboolean ctl_check_export (int argc, char **argv, int *ret);
 gboolean ctl_check_jobs (int argc, char **argv, int *ret);
 gboolean ctl_check_logs (int argc, char **argv, int *ret);
 gboolean ctl_check_set (int argc, char **argv, int *ret);
 gboolean ctl_check_sync (int argc, char **argv, int *ret);
+gboolean ctl_check_update_device (int argc, char **argv, int *ret);
 gboolean ctl_check_update_user (int argc, char **argv, int *ret);
+gboolean ctl_check_set_time (int argc, char **argv, int *ret);
 extern const GOptionEntry ctl_add_device_entries[];
 extern const GOptionEntry ctl_export_entries[];
 extern const GOptionEntry ctl_jobs_entries[];
 extern const GOptionEntry ctl_logs_entries[];
 extern const GOptionEntry ctl_preview_entries[];
 extern const GOptionEntry ctl_sync_entries[];
+extern const GOptionEntry ctl_update_device_entries[];
 extern const GOptionEntry ctl_update_user_entries[];
+extern const GOptionEntry ctl_set_time_entries[];
 extern const GOptionEntry ctl_wait_entries[];
 
 /* runs @command on its arguments (@argv[0] is the command's name) */
@@ -109,6 +115,18 @@ int ctl_report_error (const GError *error);
 /* biosyncctl: @message on stderr; EXIT_FAILURE */
 int ctl_fail (const char *message);
 gboolean ctl_parse_uint (const char *text, guint64 max, guint64 *value);
+/* the comm key from a prompt without echo when stdin is a terminal, else
+ * one line of stdin; FALSE with *problem (never argv: others see it) */
+gboolean ctl_read_comm_key (guint64 *key, const char **problem);
+/* --comm-key of add-device and update-device: a flag; a value is refused */
+extern gboolean ctl_opt_comm_key;
+gboolean
+ctl_comm_key_option_cb (const char *name, const char *value, gpointer data, GError **error);
+#define CTL_COMM_KEY_ENTRY(description)                                                            \
+  {                                                                                                \
+    "comm-key", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, ctl_comm_key_option_cb,      \
+        description, NULL                                                                          \
+  }
 /* "true", "yes", "on", "1" and their opposites */
 gboolean ctl_parse_bool (const char *text, gboolean *value);
 

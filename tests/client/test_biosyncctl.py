@@ -12,6 +12,7 @@ import io
 import json
 import os
 import pty
+import re
 import select
 import signal
 import socket
@@ -29,13 +30,14 @@ CTL = os.environ.get("BIOSYNC_CTL") or os.path.join(SRC, "build", "client", "bio
 HEADER = "utc_time,local_time,device,serial,pin,name,verify,state"
 
 
-def ctl(env, *args, rc=0, extra_env=None, timeout=120):
-    """runs biosyncctl against the private bus; checks the exit status"""
+def ctl(env, *args, rc=0, extra_env=None, timeout=120, stdin=""):
+    """runs biosyncctl against the private bus (@stdin its standard input);
+    checks the exit status"""
     e = env.child_env({"BIOSYNC_BUS_ADDRESS": env.address, "LC_ALL": "C"})
     if extra_env:
         e.update(extra_env)
     proc = subprocess.run([CTL] + list(args), env=e, capture_output=True, text=True,
-                          timeout=timeout)
+                          timeout=timeout, input=stdin)
     if rc is not None and proc.returncode != rc:
         raise harness.Failure("biosyncctl %s: exit %d, expected %d\nstdout: %s\nstderr: %s"
                               % (" ".join(args), proc.returncode, rc, proc.stdout, proc.stderr))
@@ -97,7 +99,8 @@ def test_usage(env):
     proc = ctl(env, "--help", rc=0)
     for command in ("status", "devices", "areas", "people", "jobs", "job", "sync", "preview",
                     "logs", "monitor", "add-area", "add-device", "remove-device", "set",
-                    "delete-user", "update-user", "deleted", "tombstones", "allow", "export"):
+                    "delete-user", "update-user", "deleted", "tombstones", "allow", "export",
+                    "update-device", "set-time"):
         check(("  " + command + " ") in proc.stdout, "--help lists " + command)
     check("biosyncctl 0." in ctl(env, "--version").stdout, "--version prints the version")
     ctl(env, "sync", "--help", rc=0)
@@ -243,7 +246,7 @@ def test_failed_job(env):
 # ------------------------------------------------------------------ configuration
 
 def test_config(env):
-    sim = seeded(env)
+    seeded(env)
     area = ctl(env, "add-area", "Second").stdout.strip()
     check(area == "2", "add-area prints the id", area)
     proc = ctl(env, "add-area", "second", rc=1)
@@ -251,14 +254,16 @@ def test_config(env):
     ctl(env, "rename-area", area, "Lobby")
     check([a["Name"] for a in ctl_json(env, "areas")] == ["Seed area", "Lobby"], "rename-area")
 
-    dev = ctl(env, "add-device", "Gate D", "127.0.0.1", "--port", str(sim.port("B")), "--area",
+    # (no other device's address and port: that is refused)
+    port_d = free_port()
+    dev = ctl(env, "add-device", "Gate D", "127.0.0.1", "--port", str(port_d), "--area",
               area, "--protocol", "tcp", "--timezone", "Europe/Berlin",
               extra_env={"BIOSYNC_COMM_KEY": "1234"}).stdout.strip()
     check(dev == "4", "add-device prints the id", dev)
     d = [x for x in ctl_json(env, "devices") if x["Id"] == 4][0]
     check(d["Name"] == "Gate D" and d["AreaId"] == 2 and d["Protocol"] == "tcp"
           and d["TimeZone"] == "Europe/Berlin" and d["HasCommKey"] is True
-          and d["Port"] == sim.port("B"), "add-device options (comm key from the env)", d)
+          and d["Port"] == port_d, "add-device options (comm key from the env)", d)
     dev2 = ctl(env, "add-device", "Gate E", "10.0.0.9").stdout.strip()
     d = [x for x in ctl_json(env, "devices") if x["Id"] == int(dev2)][0]
     check(d["Port"] == 4370 and d["HasCommKey"] is False and d["AreaId"] == 0,
@@ -296,6 +301,118 @@ def test_config(env):
     # but --address to nowhere is a clear error
     proc = ctl(env, "--address", "unix:path=/nonexistent/bus", "status", rc=1)
     one_line_error(proc, "--address to no bus")
+
+
+def device(env, dev_id):
+    return [x for x in ctl_json(env, "devices") if x["Id"] == int(dev_id)][0]
+
+
+def on_a_terminal(env, args, typed):
+    """runs biosyncctl with a pty as stdin and stderr, types @typed; what
+    the terminal showed and the exit status"""
+    master, slave = pty.openpty()
+    e = env.child_env({"BIOSYNC_BUS_ADDRESS": env.address, "LC_ALL": "C"})
+    p = subprocess.Popen([CTL] + args, env=e, stdin=slave, stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    data = b""
+    sent = False
+    end = time.monotonic() + 60
+    while time.monotonic() < end:
+        r, _, _ = select.select([master], [], [], 0.2)
+        if r:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            data += chunk
+            if not sent and b"Comm key:" in data:
+                os.write(master, typed.encode() + b"\n")
+                sent = True
+        elif p.poll() is not None:
+            break
+    if p.poll() is None:
+        p.kill()
+    p.wait(timeout=30)
+    os.close(master)
+    return data.decode(errors="replace"), p.returncode
+
+
+def test_devices_cli(env):
+    sim = seeded(env)
+    # the comm key never comes from argv: no option takes it as a value
+    for args in (["add-device", "K", "127.0.0.1", "--comm-key", "1234"],
+                 ["add-device", "K", "127.0.0.1", "--comm-key=1234"],
+                 ["update-device", "1", "--comm-key", "1234"],
+                 ["update-device", "1", "--comm-key=1234"],
+                 ["update-device", "1"], ["update-device", "x", "--name", "N"],
+                 ["update-device", "1", "--port", "0"], ["update-device", "1", "--port", "65536"],
+                 ["update-device", "1", "--area", "2", "--no-area"],
+                 ["update-device", "1", "--area", "-1"],
+                 ["update-device", "1", "--enable", "--disable"],
+                 ["update-device", "1", "--comm-key", "--no-comm-key"],
+                 ["set-time", "--device", "-1"], ["set-time", "x"]):
+        proc = ctl(env, *args, rc=2, stdin="1234\n")
+        check(proc.stdout == "", "biosyncctl %s: refused before anything" % " ".join(args))
+    check(not device(env, 1)["HasCommKey"], "no key was set by a refused command")
+
+    # stdin that is no terminal: one line
+    dev = ctl(env, "add-device", "Keyed", "127.0.0.1", "--port", str(free_port()), "--comm-key",
+              stdin="4321\n").stdout.strip()
+    check(device(env, dev)["HasCommKey"] is True, "add-device --comm-key reads stdin")
+    for bad in ("", "1000000\n", "12ab\n", "9" * 40 + "\n"):
+        proc = ctl(env, "update-device", dev, "--comm-key", stdin=bad, rc=2)
+        check("comm key" in proc.stderr, "a bad comm key on stdin (%r) is refused" % bad,
+              proc.stderr)
+    ctl(env, "update-device", dev, "--no-comm-key")
+    check(device(env, dev)["HasCommKey"] is False, "update-device --no-comm-key clears it")
+    ctl(env, "update-device", dev, "--comm-key", stdin="77\r\n")
+    check(device(env, dev)["HasCommKey"] is True, "update-device --comm-key reads stdin (CRLF)")
+
+    # a terminal: a prompt, and what is typed is not echoed
+    ctl(env, "update-device", dev, "--no-comm-key")
+    shown, rc = on_a_terminal(env, ["update-device", dev, "--comm-key"], "987654")
+    check(rc == 0 and "Comm key:" in shown and "987654" not in shown,
+          "on a terminal: a prompt without echo", (rc, shown))
+    check(device(env, dev)["HasCommKey"] is True, "the typed key was set")
+
+    # every other change
+    port = free_port()
+    ctl(env, "update-device", dev, "--name", "Gate K", "--address", "gate-k.example.org",
+        "--port", str(port), "--area", "1", "--disable")
+    d = device(env, dev)
+    check((d["Name"], d["Address"], d["Port"], d["AreaId"], d["Enabled"])
+          == ("Gate K", "gate-k.example.org", port, 1, False), "update-device changes", d)
+    ctl(env, "update-device", dev, "--no-area", "--enable")
+    d = device(env, dev)
+    check(d["AreaId"] == 0 and d["Enabled"] is True, "update-device --no-area --enable", d)
+
+    # the daemon's checks, shown as one line naming the field
+    proc = ctl(env, "update-device", dev, "--address", "not a host!", rc=1)
+    one_line_error(proc, "update-device to a bad address", "address")
+    proc = ctl(env, "update-device", dev, "--address", "127.0.0.1", "--port",
+               str(sim.port("A")), rc=1)
+    one_line_error(proc, "update-device to another device's address and port", "device 1")
+    proc = ctl(env, "add-device", "Twin", "127.0.0.1", "--port", str(sim.port("B")), rc=1)
+    one_line_error(proc, "add-device on another device's address and port", "device 2")
+    proc = ctl(env, "add-device", "Bad", "http://10.0.0.1/", rc=1)
+    one_line_error(proc, "add-device with a URL", "address")
+    proc = ctl(env, "update-device", "99", "--name", "x", rc=1)
+    one_line_error(proc, "update-device 99", "does not exist")
+
+    # set-time: every enabled device, or one
+    ctl(env, "update-device", dev, "--disable")
+    out = ctl(env, "set-time", "--wait").stdout
+    check("Succeeded: 3 of 3 devices ok" in out, "set-time --wait sets every enabled clock", out)
+    job = ctl_json(env, "jobs", "-n", "1")[0]
+    check(job["Kind"] == "set-time" and job["Target"] == "all", "a set-time job of all", job)
+    out = ctl(env, "set-time", "--device", "2", "--wait").stdout
+    check("Succeeded" in out, "set-time --device --wait", out)
+    job = ctl_json(env, "jobs", "-n", "1")[0]
+    check(job["Target"] == "device:2", "set-time --device targets the device", job)
+    proc = ctl(env, "set-time", "--device", "99", rc=1)
+    one_line_error(proc, "set-time --device 99", "no such device")
 
 
 # ------------------------------------------------------------------ people
@@ -457,6 +574,16 @@ def test_monitor(env):
     # property changes of the terminals (they may come before or after the end)
     if not any("device 2 B:" in x and "Users=110" in x for x in everything):
         read_until("Users=110")
+    if not any("LastSeen=" in x for x in everything):
+        read_until("LastSeen=")
+
+    seen = [x for x in everything if "LastSeen=" in x]
+    check(all(re.search(r"LastSeen=\d{4}-\d\d-\d\d \d\d:\d\d:\d\d( |$)", x) for x in seen)
+          and not any(re.search(r"(Last\w+|\w+At)=(uint64 )?\d{9,}", x) for x in everything),
+          "monitor prints times as local times, not µs", seen)
+    check(not any("State='" in x for x in everything) and any("State=Online" in x
+                                                               for x in everything),
+          "monitor prints the state's label", [x for x in everything if "State=" in x])
     ctl(env, "remove-device", "4")
     read_until("device 4 Gate M: removed")
     env.stop_daemon()
