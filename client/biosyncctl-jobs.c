@@ -106,14 +106,18 @@ ctl_run_preview (Ctl *ctl, int argc, char **argv)
                                                &error))
     return ctl_report_error (error);
   ret = ctl_job_started (ctl, job, opt_wait, opt_wait ? &report : NULL);
-  if (report != NULL)
+  if (report == NULL)
+    return ret;
+  /* --json: the whole plan */
+  if (ctl_json || !ctl_print_job_summary (report))
     ctl_print_report (report);
   return ret;
 }
 
-const GOptionEntry ctl_preview_entries[] = { { "wait", 'w', 0, G_OPTION_ARG_NONE, &opt_wait,
-                                               N_ ("Wait for the plan and print it"), NULL },
-                                             { NULL } };
+const GOptionEntry ctl_preview_entries[]
+    = { { "wait", 'w', 0, G_OPTION_ARG_NONE, &opt_wait,
+          N_ ("Wait for the plan and print it (--json: the whole plan)"), NULL },
+        { NULL } };
 
 /* ------------------------------------------------------------------ logs */
 

@@ -372,7 +372,8 @@ static void
 print_job_result (GVariant *result, Ctl *ctl)
 {
   g_print ("%-5u %-20s %-12s %6u %8u %8u %8u %7u  %s\n", ctl_lookup_uint (result, "DeviceId"),
-           ctl_lookup_string (result, "DeviceName"), ctl_lookup_string (result, "Status"),
+           ctl_lookup_string (result, "DeviceName"),
+           bs_format_device_result (ctl_lookup_string (result, "Status")),
            ctl_lookup_uint (result, "Added"), ctl_lookup_uint (result, "Updated"),
            ctl_lookup_uint (result, "Deleted"), ctl_lookup_uint (result, "Skipped"),
            ctl_lookup_uint (result, "Failed"), ctl_lookup_string (result, "Reason"));
@@ -395,24 +396,25 @@ print_job_details (Ctl *ctl, GVariant *job)
            ctl_lookup_string (job, "Kind"));
   g_print ("%-10s %s\n", _ ("Target:"), ctl_lookup_string (job, "Target"));
   g_print ("%-10s %s\n", _ ("Trigger:"), ctl_lookup_string (job, "Trigger"));
-  g_print ("%-10s %s\n", _ ("State:"), ctl_lookup_string (job, "State"));
+  g_print ("%-10s %s\n", _ ("State:"), bs_format_job_state (ctl_lookup_string (job, "State")));
   for (guint i = 0; i < G_N_ELEMENTS (times); i++)
     {
       g_autofree char *when = bs_format_time (ctl_lookup_uint64 (job, times[i].key));
 
       g_print ("%-10s %s\n", _ (times[i].label), when);
     }
-  g_print ("%-10s %s\n", _ ("Summary:"), ctl_lookup_string (job, "Summary"));
+  g_print ("%-10s %s\n\n", _ ("Summary:"), ctl_lookup_string (job, "Summary"));
+  if (ctl_print_job_summary (ctl_lookup_string (job, "Report")))
+    return;
+  /* no report yet: the results stored so far */
   if (results != NULL && g_variant_n_children (results) > 0)
     {
       g_autofree char *header = g_strdup_printf (
-          "\n%-5s %-20s %-12s %6s %8s %8s %8s %7s  %s", _ ("ID"), _ ("DEVICE"), _ ("STATUS"),
+          "%-5s %-20s %-12s %6s %8s %8s %8s %7s  %s", _ ("ID"), _ ("DEVICE"), _ ("STATUS"),
           _ ("ADDED"), _ ("UPDATED"), _ ("DELETED"), _ ("SKIPPED"), _ ("FAILED"), _ ("REASON"));
 
       print_list (ctl, results, header, print_job_result);
     }
-  g_print ("\n%s\n", _ ("Report:"));
-  ctl_print_report (ctl_lookup_string (job, "Report"));
 }
 
 int

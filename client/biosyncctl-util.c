@@ -21,7 +21,10 @@ static const GOptionEntry global_entries[]
     = { { "address", 0, 0, G_OPTION_ARG_STRING, &opt_address,
           N_ ("The D-Bus address of the bus (default: $BIOSYNC_BUS_ADDRESS, else the system bus)"),
           N_ ("ADDRESS") },
-        { "json", 0, 0, G_OPTION_ARG_NONE, &ctl_json, N_ ("Print lists as JSON"), NULL },
+        { "json", 0, 0, G_OPTION_ARG_NONE, &ctl_json,
+          N_ ("Print JSON instead of a table (status, devices, areas, people, jobs, job, preview, "
+              "deleted)"),
+          NULL },
         { NULL } };
 
 const GOptionEntry *
@@ -286,6 +289,13 @@ ctl_run (const Command *command, int argc, char **argv)
   /* bad usage never needs the daemon */
   if (!parse_command (command, &argc, &argv, &ctl.id, &ret))
     return ret;
+  if (ctl_json && !command->json)
+    {
+      g_autofree char *message
+          = g_strdup_printf (_ ("“%s” has no JSON output; --json does nothing there."), argv[0]);
+
+      return ctl_usage_error (argv[0], message);
+    }
   if (command->check != NULL && !command->check (argc, argv, &ret))
     return ret;
   if (!ctl_connect (&ctl, &ret))
@@ -388,6 +398,20 @@ ctl_lookup_bool (GVariant *dict, const char *key)
 
 /* ------------------------------------------------------------------ waiting for jobs */
 
+/* a job's progress and end: with --json on stderr, so that stdout holds
+ * only the JSON */
+static void G_GNUC_PRINTF (1, 2) status_print (const char *format, ...)
+{
+  g_autofree char *text = NULL;
+  va_list args;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  fputs (text, ctl_json ? stderr : stdout);
+  fflush (ctl_json ? stderr : stdout);
+}
+
 typedef struct
 {
   GMainLoop *loop;
@@ -413,7 +437,7 @@ wait_show (Wait *wait, double fraction, const char *message)
       memset (bar, '#', filled);
       memset (bar + filled, '-', 30 - filled);
       bar[30] = '\0';
-      g_print ("\r\033[K[%s] %3d%% %s", bar, percent, message ? message : "");
+      status_print ("\r\033[K[%s] %3d%% %s", bar, percent, message ? message : "");
       wait->bar_shown = TRUE;
     }
   else
@@ -421,11 +445,10 @@ wait_show (Wait *wait, double fraction, const char *message)
       g_autofree char *line = g_strdup_printf ("%3d%% %s", percent, message ? message : "");
 
       if (g_strcmp0 (line, wait->last_line) != 0)
-        g_print ("%s\n", line);
+        status_print ("%s\n", line);
       g_free (wait->last_line);
       wait->last_line = g_steal_pointer (&line);
     }
-  fflush (stdout);
 }
 
 static void
@@ -455,7 +478,7 @@ wait_for_job (Ctl *ctl, Wait *wait)
   gulong handler;
 
   wait->loop = g_main_loop_new (NULL, FALSE);
-  wait->terminal = isatty (STDOUT_FILENO);
+  wait->terminal = isatty (ctl_json ? STDERR_FILENO : STDOUT_FILENO);
   if (job != NULL && !bs_client_job_state_is_final (bs_dbus_job_get_state (job)))
     wait_show (wait, bs_dbus_job_get_progress (job), bs_dbus_job_get_message (job));
   handler = g_signal_connect (ctl->client, "job-progress", G_CALLBACK (wait_progress_cb), wait);
@@ -463,7 +486,7 @@ wait_for_job (Ctl *ctl, Wait *wait)
   g_main_loop_run (wait->loop);
   g_signal_handler_disconnect (ctl->client, handler);
   if (wait->bar_shown)
-    g_print ("\n");
+    status_print ("\n");
   g_clear_pointer (&wait->last_line, g_free);
   g_clear_pointer (&wait->loop, g_main_loop_unref);
 }
@@ -485,7 +508,7 @@ ctl_job_started (Ctl *ctl, const char *job_path, gboolean wait_for_it, char **re
   guint64 id = bs_client_job_id_from_path (job_path);
   int ret;
 
-  g_print (_ ("Job %" PRIu64 " queued: %s\n"), id, job_path);
+  status_print (_ ("Job %" PRIu64 " queued: %s\n"), id, job_path);
   if (!wait_for_it)
     return EXIT_SUCCESS;
   wait_for_job (ctl, &wait);
@@ -495,8 +518,8 @@ ctl_job_started (Ctl *ctl, const char *job_path, gboolean wait_for_it, char **re
       g_clear_error (&wait.error);
       return ret;
     }
-  g_print (_ ("Job %" PRIu64 " %s: %s\n"), id, bs_format_job_state (wait.state),
-           wait.summary ? wait.summary : "");
+  status_print (_ ("Job %" PRIu64 " %s: %s\n"), id, bs_format_job_state (wait.state),
+                wait.summary ? wait.summary : "");
   ret = exit_status_for_state (wait.state);
   if (report != NULL)
     {

@@ -23,24 +23,28 @@ static const char deleted_help[]
 static const Command commands[] = {
   {
       .name = "status",
+      .json = TRUE,
       .summary = N_ ("Show the service's state and settings"),
       .help = N_ ("Show the service's state and settings."),
       .run = ctl_run_status,
   },
   {
       .name = "devices",
+      .json = TRUE,
       .summary = N_ ("List the devices"),
       .help = N_ ("List the devices."),
       .run = ctl_run_devices,
   },
   {
       .name = "areas",
+      .json = TRUE,
       .summary = N_ ("List the areas"),
       .help = N_ ("List the areas."),
       .run = ctl_run_areas,
   },
   {
       .name = "people",
+      .json = TRUE,
       .usage = N_ ("[FILTER]"),
       .summary = N_ ("List the people of the roster"),
       .params = N_ ("[FILTER]"),
@@ -49,6 +53,7 @@ static const Command commands[] = {
   },
   {
       .name = "jobs",
+      .json = TRUE,
       .usage = N_ ("[-n N]"),
       .summary = N_ ("List the job history"),
       .help = N_ ("List the job history, newest first."),
@@ -58,6 +63,7 @@ static const Command commands[] = {
   },
   {
       .name = "job",
+      .json = TRUE,
       .usage = N_ ("ID"),
       .summary = N_ ("Show a job with its results and report"),
       .params = N_ ("ID"),
@@ -76,6 +82,7 @@ static const Command commands[] = {
   },
   {
       .name = "preview",
+      .json = TRUE,
       .usage = N_ ("AREA [--wait]"),
       .summary = N_ ("Plan an area sync without writing"),
       .params = N_ ("AREA"),
@@ -212,12 +219,14 @@ static const Command commands[] = {
   },
   {
       .name = "deleted",
+      .json = TRUE,
       .summary = N_ ("List the deleted people and where they are gone"),
       .help = deleted_help,
       .run = ctl_run_deleted,
   },
   {
       .name = "tombstones",
+      .json = TRUE,
       .summary = N_ ("The same as “deleted”"),
       .help = deleted_help,
       .run = ctl_run_deleted,

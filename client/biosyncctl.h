@@ -52,6 +52,7 @@ typedef struct
   const char *help;    /* what it does, for biosyncctl COMMAND --help */
   const GOptionEntry *entries;
   CtlArg arg;
+  gboolean json; /* it prints something else with --json; elsewhere --json is refused */
   /* checks the options before connecting; FALSE with *ret set refuses */
   gboolean (*check) (int argc, char **argv, int *ret);
   /* connected: does the work and returns the exit status */
@@ -136,6 +137,9 @@ void ctl_print_variant_json (GVariant *value);
 JsonNode *ctl_proxy_to_json (GDBusProxy *proxy);
 /* a report (JSON text) pretty-printed, or as it is when it is no JSON */
 void ctl_print_report (const char *report);
+/* a report as a table, a row per device (biosyncctl-report.c); FALSE
+ * when it is no report with devices */
+gboolean ctl_print_job_summary (const char *report);
 
 /* a{sv} lookups with a default: "", 0, FALSE */
 const char *ctl_lookup_string (GVariant *dict, const char *key);

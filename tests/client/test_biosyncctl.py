@@ -56,6 +56,19 @@ def one_line_error(proc, what, contains=None):
         check(contains in lines[0], what + ": says %r" % contains, lines[0])
 
 
+def table_rows(out):
+    """the rows of a job's device table: id → the other columns (a device
+    name is one word in these tests)"""
+    lines = out.splitlines()
+    start = [i for i, x in enumerate(lines) if x.startswith("ID ") and "DEVICE" in x][0]
+    rows = {}
+    for line in lines[start + 1:]:
+        cols = line.split()
+        if cols and cols[0].isdigit():
+            rows[cols[0]] = cols[1:]
+    return rows
+
+
 def seeded(env, sync=False):
     sim = env.seed_sim()
     env.start_daemon()
@@ -91,7 +104,10 @@ def test_usage(env):
                  ["export", "--from", "yesterday-ish"],
                  ["export", "--from", "2024-05-02", "--to", "2024-05-01"], ["monitor", "x"],
                  ["cancel", "x"], ["logs", "--device", "-1"], ["allow"], ["allow", "1", "2"],
-                 ["deleted", "x"], ["tombstones", "x"]):
+                 ["deleted", "x"], ["tombstones", "x"],
+                 # --json only where it prints JSON
+                 ["--json", "sync"], ["sync", "--json"], ["--json", "add-area", "X"],
+                 ["logs", "--json"], ["monitor", "--json"], ["set-time", "--json"]):
         proc = ctl(env, *args, rc=2)
         check(proc.stdout == "", "biosyncctl %s: nothing on stdout" % " ".join(args))
         check("biosyncctl: " in proc.stderr and "--help" in proc.stderr,
@@ -164,9 +180,20 @@ def test_lists(env):
           and job["Report"]["kind"] == "sync-all" and len(job["Devices"]) == 3,
           "job ID --json: report as JSON, per-device results", job.get("Devices"))
     out = ctl(env, "job", str(jobs[1]["Id"])).stdout
-    check("3 of 3 devices ok" in out and "Report:" in out and '"kind" : "sync-all"' in out,
-          "job ID: summary, results and the report pretty-printed", out[:400])
-    check("Report:" in ctl(env, "job", "/org/biosync/BioSync1/jobs/1").stdout,
+    check("3 of 3 devices ok" in out and re.search(r"State: +Succeeded", out) and "{" not in out,
+          "job ID: a summary for people, no JSON", out[:400])
+    rows = table_rows(out)
+    check(rows["1"][:2] == ["A", "OK"] and rows["2"][:2] == ["B", "OK"],
+          "job ID: a row per device with its result", rows)
+    report = {d["id"]: d for d in job["Report"]["devices"]}
+    for dev_id, row in rows.items():
+        d = report[int(dev_id)]
+        check(row[2:] == ["+%d" % d["users_added"], "~%d" % d["users_updated"],
+                          "-%d" % d["users_deleted"], "+%d" % d["fingerprints_added"],
+                          "+%d" % d["faces_added"], str(d["failures_total"])],
+              "job ID: device %s's users, fingerprints, faces and failures" % dev_id, (row, d))
+    check(rows["2"][2] == "+110", "the seed sync filled device B", rows["2"])
+    check("A" in ctl(env, "job", "/org/biosync/BioSync1/jobs/1").stdout,
           "job takes an object path too")
     proc = ctl(env, "job", "999", rc=1)
     one_line_error(proc, "job 999", "does not exist")
@@ -218,7 +245,22 @@ def test_sync_wait(env):
         out = ctl(env, "sync", *args, "--wait").stdout
         check("Succeeded" in out, "sync %s --wait" % " ".join(args), out)
     out = ctl(env, "preview", "1", "--wait").stdout
-    check("Succeeded" in out and '"devices"' in out, "preview AREA --wait prints the plan", out)
+    check("Succeeded" in out and "nothing was written" in out and "{" not in out,
+          "preview AREA --wait prints the plan as a table", out)
+    rows = table_rows(out)
+    check(sorted(rows) == ["1", "2", "3"] and all(r[1] == "OK" for r in rows.values()),
+          "preview: a row per device", rows)
+    proc = ctl(env, "preview", "1", "--wait", "--json")
+    plan = json.loads(proc.stdout)
+    check(plan["kind"] == "preview" and "would_also" in plan and "Succeeded" in proc.stderr,
+          "preview --json --wait: the report alone on stdout, the job's lines on stderr",
+          proc.stdout[:300])
+    planned = {d["device_id"]: d["counts"] for d in plan["areas"][0]["plan"]["devices"]}
+    for dev_id, row in rows.items():
+        c = planned[int(dev_id)]
+        check(row[2:6] == ["+%d" % c["users_add"], "~%d" % c["users_update"],
+                           "-%d" % c["users_delete"], "+%d" % c["templates_add"]],
+              "preview: device %s's row is its planned counts" % dev_id, (row, c))
     check("queued" in ctl(env, "preview", "1").stdout, "preview AREA")
     out = ctl(env, "logs", "--wait").stdout
     check("Succeeded" in out, "logs --wait", out)
@@ -238,6 +280,14 @@ def test_failed_job(env):
     proc = ctl(env, "sync", "--device", dead, "--wait", rc=None)
     check(proc.returncode == 1 and "Failed" in proc.stdout,
           "a failed job: exit 1", (proc.returncode, proc.stdout))
+    job_id = proc.stdout.split()[1]
+    out = ctl(env, "job", job_id).stdout
+    rows = table_rows(out)
+    check(rows[dead][:2] == ["Dead", "Unreachable"], "job ID: the device's result", out)
+    cause = out.splitlines()[out.splitlines().index(
+        [x for x in out.splitlines() if x.split()[:2] == [dead, "Dead"]][0]) + 1]
+    check(cause.startswith("      ") and len(cause.strip()) > 0,
+          "job ID: the cause below a failed device", out)
     proc = ctl(env, "sync", "--all", "--wait", rc=None)
     check(proc.returncode == 3 and "Partly done" in proc.stdout,
           "a partial job: exit 3", (proc.returncode, proc.stdout))
