@@ -173,7 +173,15 @@ def test_lists(env):
     check([j["Kind"] for j in jobs] == ["refresh-logs", "sync-all"], "jobs --json, newest first",
           jobs)
     check(len(ctl_json(env, "jobs", "-n", "1")) == 1, "jobs -n 1")
-    check("sync-all" in ctl(env, "jobs").stdout, "jobs (table)")
+    out = ctl(env, "jobs").stdout
+    check("sync-all" in out and "Succeeded" in out and "succeeded" not in out,
+          "jobs (table): states as their labels", out)
+    out = ctl(env, "status").stdout
+    check("(3 Online, 0 Offline, 0 Busy, 0 Error, 0 Unknown)" in out
+          and "0 Running, 0 Queued" in out, "status: the labels of the states", out)
+    ctl(env, "update-device", "3", "--disable")
+    row = [x for x in ctl(env, "devices").stdout.splitlines() if x.startswith("3 ")][0]
+    check(" Disabled " in row, "devices: a disabled device says so", row)
 
     job = ctl_json(env, "job", str(jobs[1]["Id"]))
     check(job["State"] == "succeeded" and isinstance(job["Report"], dict)
