@@ -51,7 +51,7 @@ def method_table(c):
     return {
         (MANAGER, "AddArea"): (MANAGE, "s", ("Added area",)),
         (MANAGER, "RenameArea"): (MANAGE, "us", (c.area, "Renamed area")),
-        (MANAGER, "AddDevice"): (MANAGE, "ssqua{sv}", ("Added", "127.0.0.1", 1, 0, added)),
+        (MANAGER, "AddDevice"): (MANAGE, "ssqua{sv}", ("Added", "127.0.0.1", 2, 0, added)),
         (MANAGER, "UpdateDevice"): (MANAGE, "ua{sv}", (c.dev, {"time-zone": v("s", "UTC")})),
         (MANAGER, "RemoveDevice"): (MANAGE, "u", (c.spare_dev,)),
         (MANAGER, "RemoveArea"): (MANAGE, "u", (c.spare_area,)),
