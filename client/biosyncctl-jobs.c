@@ -220,32 +220,17 @@ ctl_run_delete_user (Ctl *ctl, int argc, char **argv)
 
 const GOptionEntry ctl_wait_entries[] = { WAIT_ENTRY, { NULL } };
 
+gboolean
+ctl_wait_requested (void)
+{
+  return opt_wait;
+}
+
 static char *opt_name = NULL;
 static char *opt_card = NULL;
 static char *opt_privilege = NULL;
 static char *opt_password = NULL;
 static GVariantDict changes;
-
-/* "user", "enroller", "admin", "superadmin" or a number */
-static gboolean
-parse_privilege (const char *text, guint64 *value)
-{
-  static const struct
-  {
-    const char *name;
-    guint value;
-  } privileges[] = {
-    { "user", 0 }, { "enroller", 2 }, { "admin", 6 }, { "administrator", 6 }, { "superadmin", 14 }
-  };
-
-  for (guint i = 0; i < G_N_ELEMENTS (privileges); i++)
-    if (g_ascii_strcasecmp (text, privileges[i].name) == 0)
-      {
-        *value = privileges[i].value;
-        return TRUE;
-      }
-  return ctl_parse_uint (text, G_MAXUINT32, value);
-}
 
 /* the changes, in changes */
 gboolean
@@ -257,7 +242,7 @@ ctl_check_update_user (int argc, char **argv, int *ret)
 
   if (opt_card != NULL && !ctl_parse_uint (opt_card, G_MAXUINT32, &card))
     problem = _ ("The card number must be a non-negative number.");
-  else if (opt_privilege != NULL && !parse_privilege (opt_privilege, &privilege))
+  else if (opt_privilege != NULL && !ctl_parse_privilege (opt_privilege, &privilege))
     problem = _ ("The privilege is user, enroller, admin or superadmin.");
   else if (!opt_name && !opt_card && !opt_privilege && !opt_password)
     problem = _ ("Give at least one of --name, --card, --privilege, --password.");

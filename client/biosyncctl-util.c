@@ -86,6 +86,27 @@ ctl_parse_bool (const char *text, gboolean *value)
   return FALSE;
 }
 
+/* "user", "enroller", "admin", "superadmin" or a number */
+gboolean
+ctl_parse_privilege (const char *text, guint64 *value)
+{
+  static const struct
+  {
+    const char *name;
+    guint value;
+  } privileges[] = {
+    { "user", 0 }, { "enroller", 2 }, { "admin", 6 }, { "administrator", 6 }, { "superadmin", 14 }
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (privileges); i++)
+    if (g_ascii_strcasecmp (text, privileges[i].name) == 0)
+      {
+        *value = privileges[i].value;
+        return TRUE;
+      }
+  return ctl_parse_uint (text, G_MAXUINT32, value);
+}
+
 /* one line of stdin (its newline and a CR before it dropped), at most
  * @max bytes; NULL at the end of input or when the line is longer */
 static char *

@@ -218,6 +218,19 @@ static const Command commands[] = {
       .run = ctl_run_update_user,
   },
   {
+      .name = "import-people",
+      .usage = N_ ("FILE|- [--wait]"),
+      .summary = N_ ("Change people from a CSV file in one job"),
+      .params = N_ ("FILE"),
+      .help = N_ ("Change the people of a CSV file (header pin,name,card,privilege,group; “-” "
+                  "reads standard input) as central edits in one job. Every row is checked "
+                  "first: any bad field is reported with its line and then nothing is changed. "
+                  "An empty cell leaves that field as it is; the people must be in the roster."),
+      .entries = ctl_wait_entries,
+      .check = ctl_check_import_people,
+      .run = ctl_run_import_people,
+  },
+  {
       .name = "deleted",
       .json = TRUE,
       .summary = N_ ("List the deleted people and where they are gone"),

@@ -84,6 +84,7 @@ int ctl_run_sync (Ctl *ctl, int argc, char **argv);
 int ctl_run_update_device (Ctl *ctl, int argc, char **argv);
 int ctl_run_update_user (Ctl *ctl, int argc, char **argv);
 int ctl_run_set_time (Ctl *ctl, int argc, char **argv);
+int ctl_run_import_people (Ctl *ctl, int argc, char **argv);
 gboolean ctl_check_add_device (int argc, char **argv, int *ret);
 gboolean ctl_check_export (int argc, char **argv, int *ret);
 gboolean ctl_check_jobs (int argc, char **argv, int *ret);
@@ -93,6 +94,7 @@ gboolean ctl_check_sync (int argc, char **argv, int *ret);
 gboolean ctl_check_update_device (int argc, char **argv, int *ret);
 gboolean ctl_check_update_user (int argc, char **argv, int *ret);
 gboolean ctl_check_set_time (int argc, char **argv, int *ret);
+gboolean ctl_check_import_people (int argc, char **argv, int *ret);
 extern const GOptionEntry ctl_add_device_entries[];
 extern const GOptionEntry ctl_export_entries[];
 extern const GOptionEntry ctl_jobs_entries[];
@@ -128,6 +130,10 @@ ctl_comm_key_option_cb (const char *name, const char *value, gpointer data, GErr
     "comm-key", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, ctl_comm_key_option_cb,      \
         description, NULL                                                                          \
   }
+/* "user", "enroller", "admin" (or "administrator"), "superadmin" or a number */
+gboolean ctl_parse_privilege (const char *text, guint64 *value);
+/* the --wait of ctl_wait_entries */
+gboolean ctl_wait_requested (void);
 /* "true", "yes", "on", "1" and their opposites */
 gboolean ctl_parse_bool (const char *text, gboolean *value);
 

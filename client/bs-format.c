@@ -260,6 +260,7 @@ bs_format_job_kind (const char *kind)
     { "delete-user", NC_ ("job kind", "Delete person") },
     { "update-user", NC_ ("job kind", "Update person") },
     { "set-time", NC_ ("job kind", "Set clocks") },
+    { "import-users", NC_ ("job kind", "Import people") },
   };
   const char *label = label_of (kinds, G_N_ELEMENTS (kinds), "job kind", kind);
 

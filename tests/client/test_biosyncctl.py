@@ -116,7 +116,7 @@ def test_usage(env):
     for command in ("status", "devices", "areas", "people", "jobs", "job", "sync", "preview",
                     "logs", "monitor", "add-area", "add-device", "remove-device", "set",
                     "delete-user", "update-user", "deleted", "tombstones", "allow", "export",
-                    "update-device", "set-time"):
+                    "update-device", "set-time", "import-people"):
         check(("  " + command + " ") in proc.stdout, "--help lists " + command)
     check("biosyncctl 0." in ctl(env, "--version").stdout, "--version prints the version")
     ctl(env, "sync", "--help", rc=0)
@@ -410,7 +410,8 @@ def test_devices_cli(env):
                  ["update-device", "1", "--area", "-1"],
                  ["update-device", "1", "--enable", "--disable"],
                  ["update-device", "1", "--comm-key", "--no-comm-key"],
-                 ["set-time", "--device", "-1"], ["set-time", "x"]):
+                 ["set-time", "--device", "-1"], ["set-time", "x"], ["import-people"],
+                 ["import-people", "a.csv", "b.csv"]):
         proc = ctl(env, *args, rc=2, stdin="1234\n")
         check(proc.stdout == "", "biosyncctl %s: refused before anything" % " ".join(args))
     check(not device(env, 1)["HasCommKey"], "no key was set by a refused command")
@@ -494,6 +495,63 @@ def test_people(env):
     proc = ctl(env, "delete-user", "2002", rc=1)
     one_line_error(proc, "delete-user without org.biosync.destructive",
                    "You are not allowed to delete people")
+
+
+def test_import_people(env):
+    seeded(env, sync=True)
+    path = os.path.join(env.tmp, "people.csv")
+    jobs_before = len(ctl_json(env, "jobs", "-n", "0"))
+
+    # every bad field, each with its line; nothing sent
+    bad = ("pin,name,card,privilege,group\r\n"
+           "1001,Ada,12x,admin,1\r\n"          # line 2: card
+           ",Nobody,,,\r\n"                   # line 3: pin
+           "1003,\"A name, far too long for it\",,,\r\n"   # line 4: name
+           "1004,Bob,,king,\r\n"              # line 5: privilege
+           "1005,Eve,,,300\r\n"               # line 6: group
+           "1001,Ada again,,,\r\n"            # line 7: pin twice
+           "1006,Short\r\n")                  # line 8: fields
+    with open(path, "w", newline="") as f:
+        f.write(bad)
+    proc = ctl(env, "import-people", path, rc=1)
+    for line, field in ((2, "card"), (3, "pin"), (4, "name"), (5, "privilege"), (6, "group"),
+                        (7, "pin"), (8, "fields")):
+        check(("line %d: %s" % (line, field)) in proc.stderr
+              or (field == "fields" and ("line %d: 2 fields" % line) in proc.stderr),
+              "import-people reports line %d (%s)" % (line, field), proc.stderr)
+    check("nothing was imported" in proc.stderr and proc.stdout == "",
+          "a bad file: nothing is sent", proc.stderr)
+    check(len(ctl_json(env, "jobs", "-n", "0")) == jobs_before, "a bad file starts no job")
+    proc = ctl(env, "import-people", "-", rc=1, stdin='pin,name\n1001,"never closed\n')
+    check("line 2: a quoted field never ends" in proc.stderr, "an open quote is reported",
+          proc.stderr)
+    proc = ctl(env, "import-people", "-", rc=1, stdin="pin,colour\n1001,red\n")
+    check("colour" in proc.stderr, "an unknown column is reported", proc.stderr)
+
+    # the daemon's refusals name the line too
+    proc = ctl(env, "import-people", "-", rc=1, stdin="pin,name\n1001,Ada\n99999,Nobody\n")
+    one_line_error(proc, "import-people of a PIN the roster lacks", "line 3")
+    check(ctl_json(env, "people", "1001")[0]["Name"] != "Ada", "and nothing changed")
+
+    # a good file: BOM, CRLF, quotes, a line break in a field, words for privileges
+    good = ("\ufeffPIN,Name,Card,Privilege,Group\r\n"
+            "1001,\"Lovelace, \"\"Ada\"\"\",4242,admin,2\r\n"
+            "1003,\"Grace\r\nHopper\",,superadmin,\r\n"
+            "2001,,0,user,\r\n")
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        f.write(good)
+    out = ctl(env, "import-people", path, "--wait").stdout
+    check("Succeeded" in out, "import-people --wait", out)
+    people = {p["Pin"]: p for p in ctl_json(env, "people")}
+    check(people["1001"]["Name"] == 'Lovelace, "Ada"' and people["1001"]["Privilege"] == 6
+          and people["1001"]["HasCard"] and people["1003"]["Name"] == "Grace\r\nHopper"
+          and people["1003"]["Privilege"] == 14 and not people["2001"]["HasCard"]
+          and all(people[p]["CentralEdit"] for p in ("1001", "1003", "2001")),
+          "import-people: every row a central edit", [people[p] for p in ("1001", "1003")])
+    jobs = ctl_json(env, "jobs", "-n", "0")
+    check(len(jobs) == jobs_before + 1 and jobs[0]["Kind"] == "import-users",
+          "import-people: one job", jobs[:2])
+    os.unlink(path)
 
 
 # ------------------------------------------------------------------ deleted people
