@@ -209,6 +209,39 @@ def test_lists(env):
 
 # ------------------------------------------------------------------ jobs
 
+def on_a_terminal(env, args, tty, answer=None):
+    """runs biosyncctl with a pty as the streams named in @tty ("stdin",
+    "stdout", "stderr"), the others piped; answers the comm key prompt
+    with @answer; what the terminal showed and the exit status"""
+    master, slave = pty.openpty()
+    e = env.child_env({"BIOSYNC_BUS_ADDRESS": env.address, "LC_ALL": "C"})
+    streams = {n: slave if n in tty else subprocess.PIPE for n in ("stdin", "stdout", "stderr")}
+    p = subprocess.Popen([CTL] + args, env=e, **streams)
+    os.close(slave)
+    data = b""
+    end = time.monotonic() + 60
+    while time.monotonic() < end:
+        r, _, _ = select.select([master], [], [], 0.2)
+        if r:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            data += chunk
+            if answer is not None and b"Comm key:" in data:
+                os.write(master, answer.encode() + b"\n")
+                answer = None
+        elif p.poll() is not None:
+            break
+    if p.poll() is None:
+        p.kill()
+    p.wait(timeout=30)
+    os.close(master)
+    return data.decode(errors="replace"), p.returncode
+
+
 def test_sync_wait(env):
     seeded(env)
     proc = ctl(env, "sync", "--all", "--wait")
@@ -221,29 +254,8 @@ def test_sync_wait(env):
           "the sync filled every terminal", [(d["Users"], d["State"]) for d in devices])
 
     # a terminal gets a progress bar
-    master, slave = pty.openpty()
-    e = env.child_env({"BIOSYNC_BUS_ADDRESS": env.address, "LC_ALL": "C"})
-    p = subprocess.Popen([CTL, "sync", "--area", "1", "--wait"], env=e, stdout=slave,
-                         stderr=subprocess.PIPE)
-    os.close(slave)
-    data = b""
-    end = time.monotonic() + 60
-    while time.monotonic() < end:
-        r, _, _ = select.select([master], [], [], 0.5)
-        if r:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            data += chunk
-        elif p.poll() is not None:
-            break
-    p.wait(timeout=30)
-    os.close(master)
-    text = data.decode(errors="replace")
-    check(p.returncode == 0 and "\r" in text and "[###" in text and "Succeeded" in text,
+    text, rc = on_a_terminal(env, ["sync", "--area", "1", "--wait"], ("stdout",))
+    check(rc == 0 and "\r" in text and "[###" in text and "Succeeded" in text,
           "on a terminal --wait draws a progress bar", text)
 
     out = ctl(env, "sync", "--device", "2").stdout
@@ -365,38 +377,6 @@ def device(env, dev_id):
     return [x for x in ctl_json(env, "devices") if x["Id"] == int(dev_id)][0]
 
 
-def on_a_terminal(env, args, typed):
-    """runs biosyncctl with a pty as stdin and stderr, types @typed; what
-    the terminal showed and the exit status"""
-    master, slave = pty.openpty()
-    e = env.child_env({"BIOSYNC_BUS_ADDRESS": env.address, "LC_ALL": "C"})
-    p = subprocess.Popen([CTL] + args, env=e, stdin=slave, stdout=subprocess.PIPE, stderr=slave)
-    os.close(slave)
-    data = b""
-    sent = False
-    end = time.monotonic() + 60
-    while time.monotonic() < end:
-        r, _, _ = select.select([master], [], [], 0.2)
-        if r:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            data += chunk
-            if not sent and b"Comm key:" in data:
-                os.write(master, typed.encode() + b"\n")
-                sent = True
-        elif p.poll() is not None:
-            break
-    if p.poll() is None:
-        p.kill()
-    p.wait(timeout=30)
-    os.close(master)
-    return data.decode(errors="replace"), p.returncode
-
-
 def test_devices_cli(env):
     sim = seeded(env)
     # the comm key never comes from argv: no option takes it as a value
@@ -431,7 +411,8 @@ def test_devices_cli(env):
 
     # a terminal: a prompt, and what is typed is not echoed
     ctl(env, "update-device", dev, "--no-comm-key")
-    shown, rc = on_a_terminal(env, ["update-device", dev, "--comm-key"], "987654")
+    shown, rc = on_a_terminal(env, ["update-device", dev, "--comm-key"], ("stdin", "stderr"),
+                              answer="987654")
     check(rc == 0 and "Comm key:" in shown and "987654" not in shown,
           "on a terminal: a prompt without echo", (rc, shown))
     check(device(env, dev)["HasCommKey"] is True, "the typed key was set")
