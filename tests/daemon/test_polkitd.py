@@ -64,6 +64,8 @@ def method_table(c):
         (MANAGER, "PreviewSync"): (SYNC, "u", (c.area,)),
         (MANAGER, "SetTime"): (MANAGE, "", ()),
         (MANAGER, "UpdateUser"): (MANAGE, "sa{sv}", (c.pin, {"name": v("s", "Renamed")})),
+        (MANAGER, "ImportUsers"): (MANAGE, "aa{sv}", ([{"pin": v("s", c.pin),
+                                                        "name": v("s", "Imported")}],)),
         (MANAGER, "DeleteUser"): (DESTRUCTIVE, "s", (c.pin,)),
         # a PIN deleted before (c.pin is deleted only by root's DeleteUser above)
         (MANAGER, "AllowUser"): (DESTRUCTIVE, "s", (c.deleted_pin,)),
@@ -101,7 +103,8 @@ SETTINGS = {
 SAMPLE = {"s": "x", "b": True, "u": 1, "q": 1, "t": 1, "x": 1, "d": 0.5, "o": "/", "ao": []}
 
 # Job.Cancel: "Needs the action the job's kind needs"
-CANCEL_ACTION = {"set-time": MANAGE, "update-user": MANAGE, "delete-user": DESTRUCTIVE}
+CANCEL_ACTION = {"set-time": MANAGE, "update-user": MANAGE, "delete-user": DESTRUCTIVE,
+                 "import-users": MANAGE}
 
 
 def load_api(path=API_XML):
