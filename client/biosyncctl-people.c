@@ -295,7 +295,14 @@ ctl_check_import_people (int argc, char **argv, int *ret)
       row_lines = g_array_new (FALSE, FALSE, sizeof (guint));
       if (header_columns (header, map, problems))
         for (guint i = 1; i < records->len; i++)
-          check_row (records->pdata[i], map, n_columns, pins, problems);
+          {
+            Record *record = records->pdata[i];
+
+            /* a blank line is no row */
+            if (record->fields->len == 1 && *(char *)record->fields->pdata[0] == '\0')
+              continue;
+            check_row (record, map, n_columns, pins, problems);
+          }
     }
   if (problems->len == 0)
     return TRUE;

@@ -518,6 +518,7 @@ def test_import_people(env):
     good = ("\ufeffPIN,Name,Card,Privilege,Group\r\n"
             "1001,\"Lovelace, \"\"Ada\"\"\",4242,admin,2\r\n"
             "1003,\"Grace\r\nHopper\",,superadmin,\r\n"
+            "\r\n"
             "2001,,0,user,\r\n")
     with open(path, "w", newline="", encoding="utf-8") as f:
         f.write(good)
