@@ -67,6 +67,7 @@ static const Member contract[] = {
   { "Manager", METHOD, "ListTombstonesPage", "uu", "aa{sv}", TRUE },
   { "Manager", METHOD, "AllowUser", "s", "", TRUE },
   { "Manager", METHOD, "GetJob", "t", "a{sv}", TRUE },
+  { "Manager", METHOD, "ImportUsers", "aa{sv}", "o", TRUE },
   /* Manager properties and signals */
   { "Manager", PROPERTY, "Version", "s", "r" },
   { "Manager", PROPERTY, "AutoSync", "b", "rw" },
