@@ -311,8 +311,9 @@ add_results (BsReportWindow *self, GVariant *job)
       const char *reason = bs_variant_item_get_string (result, "Reason");
       guint failed = bs_variant_item_get_uint (result, "Failed");
       g_autofree char *subtitle = g_strdup_printf (
-          _ ("%s · %u added, %u updated, %u deleted, %u skipped, %u failed%s%s"), status,
-          bs_variant_item_get_uint (result, "Added"), bs_variant_item_get_uint (result, "Updated"),
+          _ ("%s · %u added, %u updated, %u deleted, %u skipped, %u failed%s%s"),
+          bs_format_device_result (status), bs_variant_item_get_uint (result, "Added"),
+          bs_variant_item_get_uint (result, "Updated"),
           bs_variant_item_get_uint (result, "Deleted"),
           bs_variant_item_get_uint (result, "Skipped"), failed, *reason ? " · " : "", reason);
       gboolean bad = failed > 0

@@ -59,15 +59,33 @@ static int opt_port = 4370;
 static int opt_area = 0;
 static int opt_timeout_ms = 0;
 static char *opt_protocol = NULL;
-static char *opt_comm_key = NULL;
 static char *opt_time_zone = NULL;
 static gboolean opt_disabled = FALSE;
 static GVariantDict options;
 
+/* --comm-key: from the prompt or stdin; else $BIOSYNC_COMM_KEY, if set */
+static gboolean
+add_device_comm_key (guint64 *comm_key, gboolean *given, const char **problem)
+{
+  const char *from_env = g_getenv ("BIOSYNC_COMM_KEY");
+
+  *given = ctl_opt_comm_key || from_env != NULL;
+  if (ctl_opt_comm_key)
+    return ctl_read_comm_key (comm_key, problem);
+  if (from_env != NULL && !ctl_parse_uint (from_env, 999999, comm_key))
+    {
+      *problem = _ ("The comm key is a number from 0 to 999999.");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* what is wrong with the options, or NULL */
 static const char *
-add_device_problem (guint64 *comm_key)
+add_device_problem (guint64 *comm_key, gboolean *has_key)
 {
+  const char *problem = NULL;
+
   if (opt_port < 1 || opt_port > 65535)
     return _ ("The port must be between 1 and 65535.");
   if (opt_area < 0 || opt_timeout_ms < 0)
@@ -75,10 +93,8 @@ add_device_problem (guint64 *comm_key)
   if (opt_protocol != NULL && g_strcmp0 (opt_protocol, "tcp") != 0
       && g_strcmp0 (opt_protocol, "udp") != 0 && g_strcmp0 (opt_protocol, "auto") != 0)
     return _ ("The protocol is tcp, udp or auto.");
-  if (opt_comm_key == NULL && g_getenv ("BIOSYNC_COMM_KEY") != NULL)
-    opt_comm_key = g_strdup (g_getenv ("BIOSYNC_COMM_KEY"));
-  if (opt_comm_key != NULL && !ctl_parse_uint (opt_comm_key, 999999, comm_key))
-    return _ ("The comm key is a number from 0 to 999999.");
+  if (!add_device_comm_key (comm_key, has_key, &problem))
+    return problem;
   return NULL;
 }
 
@@ -87,7 +103,8 @@ gboolean
 ctl_check_add_device (int argc, char **argv, int *ret)
 {
   guint64 comm_key = 0;
-  const char *problem = add_device_problem (&comm_key);
+  gboolean has_key = FALSE;
+  const char *problem = add_device_problem (&comm_key, &has_key);
 
   if (problem != NULL)
     {
@@ -97,7 +114,7 @@ ctl_check_add_device (int argc, char **argv, int *ret)
   g_variant_dict_init (&options, NULL);
   if (opt_protocol != NULL)
     g_variant_dict_insert (&options, "protocol", "s", opt_protocol);
-  if (opt_comm_key != NULL)
+  if (has_key)
     g_variant_dict_insert (&options, "comm-key", "u", (guint32)comm_key);
   if (opt_time_zone != NULL)
     g_variant_dict_insert (&options, "time-zone", "s", opt_time_zone);
@@ -128,13 +145,96 @@ const GOptionEntry ctl_add_device_entries[] = {
   { "area", 0, 0, G_OPTION_ARG_INT, &opt_area, N_ ("Put the device in this area"), N_ ("ID") },
   { "protocol", 0, 0, G_OPTION_ARG_STRING, &opt_protocol, N_ ("tcp, udp or auto (default)"),
     N_ ("PROTOCOL") },
-  { "comm-key", 0, 0, G_OPTION_ARG_STRING, &opt_comm_key,
-    N_ ("The terminal's comm key, 0 to 999999 (default $BIOSYNC_COMM_KEY, else none)"), N_ ("N") },
+  CTL_COMM_KEY_ENTRY (N_ ("Read the terminal's comm key (0 to 999999) from a prompt, or a line "
+                          "of stdin (default $BIOSYNC_COMM_KEY, else none)")),
   { "timezone", 0, 0, G_OPTION_ARG_STRING, &opt_time_zone,
     N_ ("The terminal's time zone, e.g. Europe/Berlin (default: the system's)"), N_ ("TZ") },
   { "timeout-ms", 0, 0, G_OPTION_ARG_INT, &opt_timeout_ms,
     N_ ("Per-request timeout in milliseconds"), N_ ("MS") },
   { "disabled", 0, 0, G_OPTION_ARG_NONE, &opt_disabled, N_ ("Add it disabled"), NULL },
+  { NULL }
+};
+
+/* update-device: strings, so that "not given" differs from every value */
+static char *upd_name = NULL;
+static char *upd_address = NULL;
+static char *upd_port = NULL;
+static char *upd_area = NULL;
+static gboolean upd_no_area = FALSE;
+static gboolean upd_enable = FALSE;
+static gboolean upd_disable = FALSE;
+static gboolean upd_no_comm_key = FALSE;
+
+/* what is wrong with the options, or NULL; the changes in options */
+static const char *
+update_device_changes (void)
+{
+  const char *problem = NULL;
+  guint64 port = 0, area = 0, comm_key = 0;
+
+  if (!upd_name && !upd_address && !upd_port && !upd_area && !upd_no_area && !upd_enable
+      && !upd_disable && !ctl_opt_comm_key && !upd_no_comm_key)
+    return _ ("Give at least one change.");
+  if (upd_port != NULL && (!ctl_parse_uint (upd_port, 65535, &port) || port == 0))
+    return _ ("The port must be between 1 and 65535.");
+  if (upd_area != NULL
+      && (!g_ascii_string_to_unsigned (upd_area, 10, 1, G_MAXUINT32, &area, NULL) || upd_no_area))
+    return _ ("--area takes an area id (or use --no-area).");
+  if (upd_enable && upd_disable)
+    return _ ("Give only one of --enable, --disable.");
+  if (ctl_opt_comm_key && upd_no_comm_key)
+    return _ ("Give only one of --comm-key, --no-comm-key.");
+  if (ctl_opt_comm_key && !ctl_read_comm_key (&comm_key, &problem))
+    return problem;
+  g_variant_dict_init (&options, NULL);
+  if (upd_name != NULL)
+    g_variant_dict_insert (&options, "name", "s", upd_name);
+  if (upd_address != NULL)
+    g_variant_dict_insert (&options, "address", "s", upd_address);
+  if (upd_port != NULL)
+    g_variant_dict_insert (&options, "port", "q", (guint16)port);
+  if (upd_area != NULL || upd_no_area)
+    g_variant_dict_insert (&options, "area-id", "u", (guint32)area);
+  if (upd_enable || upd_disable)
+    g_variant_dict_insert (&options, "enabled", "b", upd_enable);
+  if (ctl_opt_comm_key || upd_no_comm_key)
+    g_variant_dict_insert (&options, "comm-key", "u", (guint32)comm_key);
+  return NULL;
+}
+
+gboolean
+ctl_check_update_device (int argc, char **argv, int *ret)
+{
+  const char *problem = update_device_changes ();
+
+  if (problem == NULL)
+    return TRUE;
+  *ret = ctl_usage_error (argv[0], problem);
+  return FALSE;
+}
+
+int
+ctl_run_update_device (Ctl *ctl, int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+
+  return done (bs_dbus_manager_call_update_device_sync (ctl->manager, (guint)ctl->id,
+                                                        g_variant_dict_end (&options), FLAGS,
+                                                        TIMEOUT, NULL, &error),
+               &error);
+}
+
+const GOptionEntry ctl_update_device_entries[] = {
+  { "name", 0, 0, G_OPTION_ARG_STRING, &upd_name, N_ ("Rename it"), N_ ("NAME") },
+  { "address", 0, 0, G_OPTION_ARG_STRING, &upd_address, N_ ("Its host name or IP address"),
+    N_ ("HOST") },
+  { "port", 'p', 0, G_OPTION_ARG_STRING, &upd_port, N_ ("Its port, 1 to 65535"), N_ ("N") },
+  { "area", 0, 0, G_OPTION_ARG_STRING, &upd_area, N_ ("Move it to this area"), N_ ("ID") },
+  { "no-area", 0, 0, G_OPTION_ARG_NONE, &upd_no_area, N_ ("Take it out of its area"), NULL },
+  { "enable", 0, 0, G_OPTION_ARG_NONE, &upd_enable, N_ ("Let jobs contact it"), NULL },
+  { "disable", 0, 0, G_OPTION_ARG_NONE, &upd_disable, N_ ("Keep jobs away from it"), NULL },
+  CTL_COMM_KEY_ENTRY (N_ ("Read a new comm key (0 to 999999) from a prompt, or a line of stdin")),
+  { "no-comm-key", 0, 0, G_OPTION_ARG_NONE, &upd_no_comm_key, N_ ("Clear the comm key"), NULL },
   { NULL }
 };
 

@@ -1,5 +1,5 @@
-/* biosyncctl-jobs.c — what starts a job: sync, preview, logs, delete-user,
- * update-user; and cancel
+/* biosyncctl-jobs.c — what starts a job: sync, preview, logs, set-time,
+ * delete-user, update-user; and cancel
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -106,14 +106,18 @@ ctl_run_preview (Ctl *ctl, int argc, char **argv)
                                                &error))
     return ctl_report_error (error);
   ret = ctl_job_started (ctl, job, opt_wait, opt_wait ? &report : NULL);
-  if (report != NULL)
+  if (report == NULL)
+    return ret;
+  /* --json: the whole plan */
+  if (ctl_json || !ctl_print_job_summary (report))
     ctl_print_report (report);
   return ret;
 }
 
-const GOptionEntry ctl_preview_entries[] = { { "wait", 'w', 0, G_OPTION_ARG_NONE, &opt_wait,
-                                               N_ ("Wait for the plan and print it"), NULL },
-                                             { NULL } };
+const GOptionEntry ctl_preview_entries[]
+    = { { "wait", 'w', 0, G_OPTION_ARG_NONE, &opt_wait,
+          N_ ("Wait for the plan and print it (--json: the whole plan)"), NULL },
+        { NULL } };
 
 /* ------------------------------------------------------------------ logs */
 
@@ -123,8 +127,13 @@ ctl_check_logs (int argc, char **argv, int *ret)
   return check_ids (argv[0], ret);
 }
 
-int
-ctl_run_logs (Ctl *ctl, int argc, char **argv)
+/* logs and set-time: the Manager's call for every enabled device, the
+ * Device's for one (also a disabled one) */
+static int
+run_flat (
+    Ctl *ctl,
+    gboolean (*all) (BsDBusManager *, GDBusCallFlags, gint, char **, GCancellable *, GError **),
+    gboolean (*one) (BsDBusDevice *, GDBusCallFlags, gint, char **, GCancellable *, GError **))
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *job = NULL;
@@ -133,19 +142,45 @@ ctl_run_logs (Ctl *ctl, int argc, char **argv)
 
   if (opt_device == 0)
     {
-      ok = bs_dbus_manager_call_refresh_logs_sync (
-          ctl->manager, BS_CLIENT_CALL_FLAGS, BS_CLIENT_INTERACTIVE_TIMEOUT_MS, &job, NULL, &error);
+      ok = all (ctl->manager, BS_CLIENT_CALL_FLAGS, BS_CLIENT_INTERACTIVE_TIMEOUT_MS, &job, NULL,
+                &error);
       return started (ctl, ok, job, error);
     }
   device = bs_client_lookup_device (ctl->client, (guint)opt_device);
   if (device == NULL)
     return ctl_fail (_ ("There is no such device."));
-  ok = bs_dbus_device_call_refresh_logs_sync (device, BS_CLIENT_CALL_FLAGS,
-                                              BS_CLIENT_INTERACTIVE_TIMEOUT_MS, &job, NULL, &error);
+  ok = one (device, BS_CLIENT_CALL_FLAGS, BS_CLIENT_INTERACTIVE_TIMEOUT_MS, &job, NULL, &error);
   return started (ctl, ok, job, error);
 }
 
+int
+ctl_run_logs (Ctl *ctl, int argc, char **argv)
+{
+  return run_flat (ctl, bs_dbus_manager_call_refresh_logs_sync,
+                   bs_dbus_device_call_refresh_logs_sync);
+}
+
 const GOptionEntry ctl_logs_entries[]
+    = { { "device", 0, 0, G_OPTION_ARG_INT, &opt_device,
+          N_ ("Only this device (also when it is disabled)"), N_ ("ID") },
+        WAIT_ENTRY,
+        { NULL } };
+
+/* ------------------------------------------------------------------ set-time */
+
+gboolean
+ctl_check_set_time (int argc, char **argv, int *ret)
+{
+  return check_ids (argv[0], ret);
+}
+
+int
+ctl_run_set_time (Ctl *ctl, int argc, char **argv)
+{
+  return run_flat (ctl, bs_dbus_manager_call_set_time_sync, bs_dbus_device_call_set_time_sync);
+}
+
+const GOptionEntry ctl_set_time_entries[]
     = { { "device", 0, 0, G_OPTION_ARG_INT, &opt_device,
           N_ ("Only this device (also when it is disabled)"), N_ ("ID") },
         WAIT_ENTRY,
@@ -185,32 +220,17 @@ ctl_run_delete_user (Ctl *ctl, int argc, char **argv)
 
 const GOptionEntry ctl_wait_entries[] = { WAIT_ENTRY, { NULL } };
 
+gboolean
+ctl_wait_requested (void)
+{
+  return opt_wait;
+}
+
 static char *opt_name = NULL;
 static char *opt_card = NULL;
 static char *opt_privilege = NULL;
 static char *opt_password = NULL;
 static GVariantDict changes;
-
-/* "user", "enroller", "admin", "superadmin" or a number */
-static gboolean
-parse_privilege (const char *text, guint64 *value)
-{
-  static const struct
-  {
-    const char *name;
-    guint value;
-  } privileges[] = {
-    { "user", 0 }, { "enroller", 2 }, { "admin", 6 }, { "administrator", 6 }, { "superadmin", 14 }
-  };
-
-  for (guint i = 0; i < G_N_ELEMENTS (privileges); i++)
-    if (g_ascii_strcasecmp (text, privileges[i].name) == 0)
-      {
-        *value = privileges[i].value;
-        return TRUE;
-      }
-  return ctl_parse_uint (text, G_MAXUINT32, value);
-}
 
 /* the changes, in changes */
 gboolean
@@ -222,7 +242,7 @@ ctl_check_update_user (int argc, char **argv, int *ret)
 
   if (opt_card != NULL && !ctl_parse_uint (opt_card, G_MAXUINT32, &card))
     problem = _ ("The card number must be a non-negative number.");
-  else if (opt_privilege != NULL && !parse_privilege (opt_privilege, &privilege))
+  else if (opt_privilege != NULL && !ctl_parse_privilege (opt_privilege, &privilege))
     problem = _ ("The privilege is user, enroller, admin or superadmin.");
   else if (!opt_name && !opt_card && !opt_privilege && !opt_password)
     problem = _ ("Give at least one of --name, --card, --privilege, --password.");

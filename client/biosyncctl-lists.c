@@ -90,13 +90,13 @@ print_status (Ctl *ctl, const Counts *counts)
   g_print ("biosyncd %s: %s\n", bs_dbus_manager_get_version (manager), _ ("running"));
   g_print ("%-24s %u (%u %s, %u %s, %u %s, %u %s, %u %s)\n", _ ("Devices:"),
            g_list_model_get_n_items (bs_client_get_devices (ctl->client)), n[0],
-           C_ ("device state", "online"), n[1], C_ ("device state", "offline"), n[2],
-           C_ ("device state", "busy"), n[3], C_ ("device state", "error"), n[4],
-           C_ ("device state", "unknown"));
+           bs_format_device_state (state_names[0]), n[1], bs_format_device_state (state_names[1]),
+           n[2], bs_format_device_state (state_names[2]), n[3],
+           bs_format_device_state (state_names[3]), n[4], bs_format_device_state (state_names[4]));
   g_print ("%-24s %u\n", _ ("Areas:"),
            g_list_model_get_n_items (bs_client_get_areas (ctl->client)));
-  g_print ("%-24s %u %s, %u %s\n", _ ("Jobs:"), counts->running, _ ("running"), counts->queued,
-           _ ("queued"));
+  g_print ("%-24s %u %s, %u %s\n", _ ("Jobs:"), counts->running, bs_format_job_state ("running"),
+           counts->queued, bs_format_job_state ("queued"));
   g_print ("%-24s %s\n", "AutoSync:", bs_dbus_manager_get_auto_sync (manager) ? "true" : "false");
   g_print ("%-24s %u min\n", "SyncInterval:", bs_dbus_manager_get_sync_interval (manager));
   g_print ("%-24s %u\n", "MaxParallelDevices:", bs_dbus_manager_get_max_parallel_devices (manager));
@@ -167,8 +167,9 @@ print_device (Ctl *ctl, BsDBusDevice *device)
   g_print ("%-5u %-20s %-24s %-16s %-8s %-13s %-13s %-15s %s\n", bs_dbus_device_get_id (device),
            bs_dbus_device_get_name (device), address,
            area_name (ctl, bs_dbus_device_get_area_id (device)),
-           bs_format_device_state (bs_dbus_device_get_state (device)), users, fingers, records,
-           last_sync);
+           bs_format_device_status (bs_dbus_device_get_state (device),
+                                    bs_dbus_device_get_enabled (device)),
+           users, fingers, records, last_sync);
   if (*bs_dbus_device_get_last_error (device) != '\0')
     g_print ("      %s %s\n", _ ("last error:"), bs_dbus_device_get_last_error (device));
 }
@@ -279,7 +280,8 @@ print_job (GVariant *job, Ctl *ctl)
 
   g_print ("%-6" G_GUINT64_FORMAT " %-16s %-12s %-12s %-19s %s\n", ctl_lookup_uint64 (job, "Id"),
            ctl_lookup_string (job, "Kind"), ctl_lookup_string (job, "Target"),
-           ctl_lookup_string (job, "State"), queued, ctl_lookup_string (job, "Summary"));
+           bs_format_job_state (ctl_lookup_string (job, "State")), queued,
+           ctl_lookup_string (job, "Summary"));
 }
 
 typedef void (*PrintEntry) (GVariant *entry, Ctl *ctl);
@@ -372,7 +374,8 @@ static void
 print_job_result (GVariant *result, Ctl *ctl)
 {
   g_print ("%-5u %-20s %-12s %6u %8u %8u %8u %7u  %s\n", ctl_lookup_uint (result, "DeviceId"),
-           ctl_lookup_string (result, "DeviceName"), ctl_lookup_string (result, "Status"),
+           ctl_lookup_string (result, "DeviceName"),
+           bs_format_device_result (ctl_lookup_string (result, "Status")),
            ctl_lookup_uint (result, "Added"), ctl_lookup_uint (result, "Updated"),
            ctl_lookup_uint (result, "Deleted"), ctl_lookup_uint (result, "Skipped"),
            ctl_lookup_uint (result, "Failed"), ctl_lookup_string (result, "Reason"));
@@ -395,24 +398,25 @@ print_job_details (Ctl *ctl, GVariant *job)
            ctl_lookup_string (job, "Kind"));
   g_print ("%-10s %s\n", _ ("Target:"), ctl_lookup_string (job, "Target"));
   g_print ("%-10s %s\n", _ ("Trigger:"), ctl_lookup_string (job, "Trigger"));
-  g_print ("%-10s %s\n", _ ("State:"), ctl_lookup_string (job, "State"));
+  g_print ("%-10s %s\n", _ ("State:"), bs_format_job_state (ctl_lookup_string (job, "State")));
   for (guint i = 0; i < G_N_ELEMENTS (times); i++)
     {
       g_autofree char *when = bs_format_time (ctl_lookup_uint64 (job, times[i].key));
 
       g_print ("%-10s %s\n", _ (times[i].label), when);
     }
-  g_print ("%-10s %s\n", _ ("Summary:"), ctl_lookup_string (job, "Summary"));
+  g_print ("%-10s %s\n\n", _ ("Summary:"), ctl_lookup_string (job, "Summary"));
+  if (ctl_print_job_summary (ctl_lookup_string (job, "Report")))
+    return;
+  /* no report yet: the results stored so far */
   if (results != NULL && g_variant_n_children (results) > 0)
     {
       g_autofree char *header = g_strdup_printf (
-          "\n%-5s %-20s %-12s %6s %8s %8s %8s %7s  %s", _ ("ID"), _ ("DEVICE"), _ ("STATUS"),
+          "%-5s %-20s %-12s %6s %8s %8s %8s %7s  %s", _ ("ID"), _ ("DEVICE"), _ ("STATUS"),
           _ ("ADDED"), _ ("UPDATED"), _ ("DELETED"), _ ("SKIPPED"), _ ("FAILED"), _ ("REASON"));
 
       print_list (ctl, results, header, print_job_result);
     }
-  g_print ("\n%s\n", _ ("Report:"));
-  ctl_print_report (ctl_lookup_string (job, "Report"));
 }
 
 int

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "biosyncctl.h"
+#include "bs-format.h"
 
 typedef struct
 {
@@ -31,6 +32,20 @@ static void G_GNUC_PRINTF (1, 2) monitor_print (const char *format, ...)
   fflush (stdout);
 }
 
+/* a property's value as a person reads it: times (µs since the epoch)
+ * as local times, the state as its label, the rest as GVariant text */
+static char *
+format_property (const char *name, GVariant *value)
+{
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_UINT64)
+      && (g_str_has_prefix (name, "Last") || g_str_has_prefix (name, "Next")
+          || g_str_has_suffix (name, "At")))
+    return bs_format_time (g_variant_get_uint64 (value));
+  if (g_str_equal (name, "State") && g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
+    return g_strdup (bs_format_device_state (g_variant_get_string (value, NULL)));
+  return g_variant_print (value, FALSE);
+}
+
 static void
 device_properties_cb (GDBusProxy *proxy,
                       GVariant *changed,
@@ -46,7 +61,7 @@ device_properties_cb (GDBusProxy *proxy,
   g_variant_iter_init (&iter, changed);
   while (g_variant_iter_next (&iter, "{&sv}", &name, &value))
     {
-      g_autofree char *text = g_variant_print (value, FALSE);
+      g_autofree char *text = format_property (name, value);
 
       g_string_append_printf (line, " %s=%s", name, text);
       g_variant_unref (value);

@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "biosyncctl.h"
@@ -20,7 +21,10 @@ static const GOptionEntry global_entries[]
     = { { "address", 0, 0, G_OPTION_ARG_STRING, &opt_address,
           N_ ("The D-Bus address of the bus (default: $BIOSYNC_BUS_ADDRESS, else the system bus)"),
           N_ ("ADDRESS") },
-        { "json", 0, 0, G_OPTION_ARG_NONE, &ctl_json, N_ ("Print lists as JSON"), NULL },
+        { "json", 0, 0, G_OPTION_ARG_NONE, &ctl_json,
+          N_ ("Print JSON instead of a table (status, devices, areas, people, jobs, job, preview, "
+              "deleted)"),
+          NULL },
         { NULL } };
 
 const GOptionEntry *
@@ -82,6 +86,95 @@ ctl_parse_bool (const char *text, gboolean *value)
   return FALSE;
 }
 
+/* "user", "enroller", "admin", "superadmin" or a number */
+gboolean
+ctl_parse_privilege (const char *text, guint64 *value)
+{
+  static const struct
+  {
+    const char *name;
+    guint value;
+  } privileges[] = {
+    { "user", 0 }, { "enroller", 2 }, { "admin", 6 }, { "administrator", 6 }, { "superadmin", 14 }
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (privileges); i++)
+    if (g_ascii_strcasecmp (text, privileges[i].name) == 0)
+      {
+        *value = privileges[i].value;
+        return TRUE;
+      }
+  return ctl_parse_uint (text, G_MAXUINT32, value);
+}
+
+/* one line of stdin (its newline and a CR before it dropped), at most
+ * @max bytes; NULL at the end of input or when the line is longer */
+static char *
+read_stdin_line (gsize max)
+{
+  g_autofree char *line = g_malloc0 (max + 2);
+  gsize length;
+
+  if (fgets (line, (int)max + 2, stdin) == NULL)
+    return NULL;
+  length = strlen (line);
+  if (length > 0 && line[length - 1] == '\n')
+    line[--length] = '\0';
+  else if (length > max)
+    return NULL;
+  if (length > 0 && line[length - 1] == '\r')
+    line[--length] = '\0';
+  return g_steal_pointer (&line);
+}
+
+gboolean ctl_opt_comm_key = FALSE;
+
+gboolean
+ctl_comm_key_option_cb (const char *name, const char *value, gpointer data, GError **error)
+{
+  /* "--comm-key=N" would put the key where everyone sees it */
+  if (value != NULL)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   _ ("%s takes no value: it reads the key from a prompt or standard input."),
+                   name);
+      return FALSE;
+    }
+  ctl_opt_comm_key = TRUE;
+  return TRUE;
+}
+
+gboolean
+ctl_read_comm_key (guint64 *key, const char **problem)
+{
+  g_autofree char *line = NULL;
+  struct termios saved, quiet;
+  gboolean terminal = isatty (STDIN_FILENO) && tcgetattr (STDIN_FILENO, &saved) == 0;
+
+  /* a secret never on the command line, never echoed */
+  if (terminal)
+    {
+      quiet = saved;
+      quiet.c_lflag &= ~(tcflag_t)ECHO;
+      /* quiet before the prompt: what is typed after it is never echoed */
+      tcsetattr (STDIN_FILENO, TCSAFLUSH, &quiet);
+      g_printerr ("%s", _ ("Comm key: "));
+    }
+  line = read_stdin_line (16);
+  if (terminal)
+    {
+      tcsetattr (STDIN_FILENO, TCSAFLUSH, &saved);
+      g_printerr ("\n");
+    }
+  if (line == NULL)
+    *problem = _ ("No comm key on standard input (one line, 0 to 999999).");
+  else if (!ctl_parse_uint (g_strstrip (line), 999999, key))
+    *problem = _ ("The comm key is a number from 0 to 999999.");
+  else
+    return TRUE;
+  return FALSE;
+}
+
 /* the ID argument: an id from 1 (a job's may also be its path) */
 static gboolean
 parse_id_arg (const char *command, CtlArg arg, const char *text, guint64 *id, int *ret)
@@ -115,6 +208,25 @@ count_params (const char *params, int *min_args, int *max_args)
       }
 }
 
+/* the global options a command does not have itself (update-device's
+ * --address is the terminal's: the bus address then goes before the command) */
+static GArray *
+global_entries_for (const GOptionEntry *entries)
+{
+  GArray *kept = g_array_new (TRUE, TRUE, sizeof (GOptionEntry));
+
+  for (const GOptionEntry *g = global_entries; g->long_name != NULL; g++)
+    {
+      gboolean own = FALSE;
+
+      for (const GOptionEntry *e = entries; e != NULL && e->long_name != NULL; e++)
+        own = own || g_str_equal (e->long_name, g->long_name);
+      if (!own)
+        g_array_append_val (kept, *g);
+    }
+  return kept;
+}
+
 /* the command's options and arguments; *ret is the exit status on failure */
 static gboolean
 parse_command (const Command *command, int *argc, char ***argv, guint64 *id, int *ret)
@@ -122,6 +234,7 @@ parse_command (const Command *command, int *argc, char ***argv, guint64 *id, int
   g_autoptr (GOptionContext) context = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *parameter_string = NULL;
+  g_autoptr (GArray) globals = global_entries_for (command->entries);
   const char *name = (*argv)[0];
   const char *params = command->params != NULL ? _ (command->params) : NULL;
   int min_args, max_args;
@@ -132,7 +245,8 @@ parse_command (const Command *command, int *argc, char ***argv, guint64 *id, int
   g_option_context_set_summary (context, _ (command->help));
   if (command->entries != NULL)
     g_option_context_add_main_entries (context, command->entries, GETTEXT_PACKAGE);
-  g_option_context_add_main_entries (context, global_entries, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (context, (const GOptionEntry *)(void *)globals->data,
+                                     GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, argc, argv, &error))
     {
       *ret = ctl_usage_error (name, error->message);
@@ -196,6 +310,13 @@ ctl_run (const Command *command, int argc, char **argv)
   /* bad usage never needs the daemon */
   if (!parse_command (command, &argc, &argv, &ctl.id, &ret))
     return ret;
+  if (ctl_json && !command->json)
+    {
+      g_autofree char *message
+          = g_strdup_printf (_ ("“%s” has no JSON output; --json does nothing there."), argv[0]);
+
+      return ctl_usage_error (argv[0], message);
+    }
   if (command->check != NULL && !command->check (argc, argv, &ret))
     return ret;
   if (!ctl_connect (&ctl, &ret))
@@ -307,6 +428,20 @@ ctl_lookup_bool (GVariant *dict, const char *key)
 
 /* ------------------------------------------------------------------ waiting for jobs */
 
+/* a job's progress and end: with --json on stderr, so that stdout holds
+ * only the JSON */
+static void G_GNUC_PRINTF (1, 2) status_print (const char *format, ...)
+{
+  g_autofree char *text = NULL;
+  va_list args;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  fputs (text, ctl_json ? stderr : stdout);
+  fflush (ctl_json ? stderr : stdout);
+}
+
 typedef struct
 {
   GMainLoop *loop;
@@ -332,7 +467,7 @@ wait_show (Wait *wait, double fraction, const char *message)
       memset (bar, '#', filled);
       memset (bar + filled, '-', 30 - filled);
       bar[30] = '\0';
-      g_print ("\r\033[K[%s] %3d%% %s", bar, percent, message ? message : "");
+      status_print ("\r\033[K[%s] %3d%% %s", bar, percent, message ? message : "");
       wait->bar_shown = TRUE;
     }
   else
@@ -340,11 +475,10 @@ wait_show (Wait *wait, double fraction, const char *message)
       g_autofree char *line = g_strdup_printf ("%3d%% %s", percent, message ? message : "");
 
       if (g_strcmp0 (line, wait->last_line) != 0)
-        g_print ("%s\n", line);
+        status_print ("%s\n", line);
       g_free (wait->last_line);
       wait->last_line = g_steal_pointer (&line);
     }
-  fflush (stdout);
 }
 
 static void
@@ -374,7 +508,7 @@ wait_for_job (Ctl *ctl, Wait *wait)
   gulong handler;
 
   wait->loop = g_main_loop_new (NULL, FALSE);
-  wait->terminal = isatty (STDOUT_FILENO);
+  wait->terminal = isatty (ctl_json ? STDERR_FILENO : STDOUT_FILENO);
   if (job != NULL && !bs_client_job_state_is_final (bs_dbus_job_get_state (job)))
     wait_show (wait, bs_dbus_job_get_progress (job), bs_dbus_job_get_message (job));
   handler = g_signal_connect (ctl->client, "job-progress", G_CALLBACK (wait_progress_cb), wait);
@@ -382,7 +516,7 @@ wait_for_job (Ctl *ctl, Wait *wait)
   g_main_loop_run (wait->loop);
   g_signal_handler_disconnect (ctl->client, handler);
   if (wait->bar_shown)
-    g_print ("\n");
+    status_print ("\n");
   g_clear_pointer (&wait->last_line, g_free);
   g_clear_pointer (&wait->loop, g_main_loop_unref);
 }
@@ -404,7 +538,7 @@ ctl_job_started (Ctl *ctl, const char *job_path, gboolean wait_for_it, char **re
   guint64 id = bs_client_job_id_from_path (job_path);
   int ret;
 
-  g_print (_ ("Job %" PRIu64 " queued: %s\n"), id, job_path);
+  status_print (_ ("Job %" PRIu64 " queued: %s\n"), id, job_path);
   if (!wait_for_it)
     return EXIT_SUCCESS;
   wait_for_job (ctl, &wait);
@@ -414,8 +548,8 @@ ctl_job_started (Ctl *ctl, const char *job_path, gboolean wait_for_it, char **re
       g_clear_error (&wait.error);
       return ret;
     }
-  g_print (_ ("Job %" PRIu64 " %s: %s\n"), id, bs_format_job_state (wait.state),
-           wait.summary ? wait.summary : "");
+  status_print (_ ("Job %" PRIu64 " %s: %s\n"), id, bs_format_job_state (wait.state),
+                wait.summary ? wait.summary : "");
   ret = exit_status_for_state (wait.state);
   if (report != NULL)
     {

@@ -23,24 +23,28 @@ static const char deleted_help[]
 static const Command commands[] = {
   {
       .name = "status",
+      .json = TRUE,
       .summary = N_ ("Show the service's state and settings"),
       .help = N_ ("Show the service's state and settings."),
       .run = ctl_run_status,
   },
   {
       .name = "devices",
+      .json = TRUE,
       .summary = N_ ("List the devices"),
       .help = N_ ("List the devices."),
       .run = ctl_run_devices,
   },
   {
       .name = "areas",
+      .json = TRUE,
       .summary = N_ ("List the areas"),
       .help = N_ ("List the areas."),
       .run = ctl_run_areas,
   },
   {
       .name = "people",
+      .json = TRUE,
       .usage = N_ ("[FILTER]"),
       .summary = N_ ("List the people of the roster"),
       .params = N_ ("[FILTER]"),
@@ -49,6 +53,7 @@ static const Command commands[] = {
   },
   {
       .name = "jobs",
+      .json = TRUE,
       .usage = N_ ("[-n N]"),
       .summary = N_ ("List the job history"),
       .help = N_ ("List the job history, newest first."),
@@ -58,6 +63,7 @@ static const Command commands[] = {
   },
   {
       .name = "job",
+      .json = TRUE,
       .usage = N_ ("ID"),
       .summary = N_ ("Show a job with its results and report"),
       .params = N_ ("ID"),
@@ -76,6 +82,7 @@ static const Command commands[] = {
   },
   {
       .name = "preview",
+      .json = TRUE,
       .usage = N_ ("AREA [--wait]"),
       .summary = N_ ("Plan an area sync without writing"),
       .params = N_ ("AREA"),
@@ -109,6 +116,16 @@ static const Command commands[] = {
       .run = ctl_run_monitor,
   },
   {
+      .name = "set-time",
+      .usage = N_ ("[--device ID] [--wait]"),
+      .summary = N_ ("Set terminals' clocks"),
+      .help = N_ ("Set the clock of every enabled terminal (or of one, also when it is "
+                  "disabled) to the current time in its time zone."),
+      .entries = ctl_set_time_entries,
+      .check = ctl_check_set_time,
+      .run = ctl_run_set_time,
+  },
+  {
       .name = "add-area",
       .usage = N_ ("NAME"),
       .summary = N_ ("Add an area"),
@@ -139,10 +156,26 @@ static const Command commands[] = {
       .usage = N_ ("NAME ADDRESS [--port N] [--area ID] …"),
       .summary = N_ ("Add a terminal"),
       .params = N_ ("NAME ADDRESS"),
-      .help = N_ ("Add a terminal."),
+      .help = N_ ("Add a terminal. --comm-key reads its comm key from a prompt without echo, "
+                  "or from one line of standard input when that is no terminal."),
       .entries = ctl_add_device_entries,
       .check = ctl_check_add_device,
       .run = ctl_run_add_device,
+  },
+  {
+      .name = "update-device",
+      .usage = N_ ("ID [--name NAME] [--address HOST] [--port N] [--area ID|--no-area] …"),
+      .summary = N_ ("Change a terminal's settings"),
+      .params = N_ ("ID"),
+      .help = N_ ("Change a terminal's name, address, port, area, whether jobs contact it, or "
+                  "its comm key. --comm-key reads the key from a prompt without echo, or from "
+                  "one line of standard input when that is no terminal: never from the command "
+                  "line, where other users can see it. A host name or IP address and a port "
+                  "that no other terminal has are required."),
+      .entries = ctl_update_device_entries,
+      .arg = CTL_ARG_DEVICE,
+      .check = ctl_check_update_device,
+      .run = ctl_run_update_device,
   },
   {
       .name = "remove-device",
@@ -185,13 +218,28 @@ static const Command commands[] = {
       .run = ctl_run_update_user,
   },
   {
+      .name = "import-people",
+      .usage = N_ ("FILE|- [--wait]"),
+      .summary = N_ ("Change people from a CSV file in one job"),
+      .params = N_ ("FILE"),
+      .help = N_ ("Change the people of a CSV file (header pin,name,card,privilege,group; “-” "
+                  "reads standard input) as central edits in one job. Every row is checked "
+                  "first: any bad field is reported with its line and then nothing is changed. "
+                  "An empty cell leaves that field as it is; the people must be in the roster."),
+      .entries = ctl_wait_entries,
+      .check = ctl_check_import_people,
+      .run = ctl_run_import_people,
+  },
+  {
       .name = "deleted",
+      .json = TRUE,
       .summary = N_ ("List the deleted people and where they are gone"),
       .help = deleted_help,
       .run = ctl_run_deleted,
   },
   {
       .name = "tombstones",
+      .json = TRUE,
       .summary = N_ ("The same as “deleted”"),
       .help = deleted_help,
       .run = ctl_run_deleted,
@@ -222,6 +270,7 @@ static const Command commands[] = {
       .help = N_ ("List punches newest first, with the UTC time, the device's own time, the "
                   "verify method and the state: a table, or CSV with --csv, or JSON with "
                   "--json. At most 50 unless --limit says otherwise (0 = all)."),
+      .json = TRUE,
       .entries = ctl_attendance_entries,
       .check = ctl_check_attendance,
       .run = ctl_run_attendance,

@@ -53,6 +53,7 @@ typedef struct
   const char *help;    /* what it does, for biosyncctl COMMAND --help */
   const GOptionEntry *entries;
   CtlArg arg;
+  gboolean json; /* it prints something else with --json; elsewhere --json is refused */
   /* checks the options before connecting; FALSE with *ret set refuses */
   gboolean (*check) (int argc, char **argv, int *ret);
   /* connected: does the work and returns the exit status */
@@ -81,23 +82,31 @@ int ctl_run_rename_area (Ctl *ctl, int argc, char **argv);
 int ctl_run_set (Ctl *ctl, int argc, char **argv);
 int ctl_run_status (Ctl *ctl, int argc, char **argv);
 int ctl_run_sync (Ctl *ctl, int argc, char **argv);
+int ctl_run_update_device (Ctl *ctl, int argc, char **argv);
 int ctl_run_update_user (Ctl *ctl, int argc, char **argv);
 int ctl_run_attendance (Ctl *ctl, int argc, char **argv);
+int ctl_run_set_time (Ctl *ctl, int argc, char **argv);
+int ctl_run_import_people (Ctl *ctl, int argc, char **argv);
 gboolean ctl_check_add_device (int argc, char **argv, int *ret);
 gboolean ctl_check_export (int argc, char **argv, int *ret);
 gboolean ctl_check_jobs (int argc, char **argv, int *ret);
 gboolean ctl_check_logs (int argc, char **argv, int *ret);
 gboolean ctl_check_set (int argc, char **argv, int *ret);
 gboolean ctl_check_sync (int argc, char **argv, int *ret);
+gboolean ctl_check_update_device (int argc, char **argv, int *ret);
 gboolean ctl_check_update_user (int argc, char **argv, int *ret);
 gboolean ctl_check_attendance (int argc, char **argv, int *ret);
+gboolean ctl_check_set_time (int argc, char **argv, int *ret);
+gboolean ctl_check_import_people (int argc, char **argv, int *ret);
 extern const GOptionEntry ctl_add_device_entries[];
 extern const GOptionEntry ctl_export_entries[];
 extern const GOptionEntry ctl_jobs_entries[];
 extern const GOptionEntry ctl_logs_entries[];
 extern const GOptionEntry ctl_preview_entries[];
 extern const GOptionEntry ctl_sync_entries[];
+extern const GOptionEntry ctl_update_device_entries[];
 extern const GOptionEntry ctl_update_user_entries[];
+extern const GOptionEntry ctl_set_time_entries[];
 extern const GOptionEntry ctl_wait_entries[];
 extern const GOptionEntry ctl_attendance_entries[];
 
@@ -113,6 +122,22 @@ int ctl_report_error (const GError *error);
 /* biosyncctl: @message on stderr; EXIT_FAILURE */
 int ctl_fail (const char *message);
 gboolean ctl_parse_uint (const char *text, guint64 max, guint64 *value);
+/* the comm key from a prompt without echo when stdin is a terminal, else
+ * one line of stdin; FALSE with *problem (never argv: others see it) */
+gboolean ctl_read_comm_key (guint64 *key, const char **problem);
+/* --comm-key of add-device and update-device: a flag; a value is refused */
+extern gboolean ctl_opt_comm_key;
+gboolean
+ctl_comm_key_option_cb (const char *name, const char *value, gpointer data, GError **error);
+#define CTL_COMM_KEY_ENTRY(description)                                                            \
+  {                                                                                                \
+    "comm-key", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, ctl_comm_key_option_cb,      \
+        description, NULL                                                                          \
+  }
+/* "user", "enroller", "admin" (or "administrator"), "superadmin" or a number */
+gboolean ctl_parse_privilege (const char *text, guint64 *value);
+/* the --wait of ctl_wait_entries */
+gboolean ctl_wait_requested (void);
 /* "true", "yes", "on", "1" and their opposites */
 gboolean ctl_parse_bool (const char *text, gboolean *value);
 
@@ -122,6 +147,9 @@ void ctl_print_variant_json (GVariant *value);
 JsonNode *ctl_proxy_to_json (GDBusProxy *proxy);
 /* a report (JSON text) pretty-printed, or as it is when it is no JSON */
 void ctl_print_report (const char *report);
+/* a report as a table, a row per device (biosyncctl-report.c); FALSE
+ * when it is no report with devices */
+gboolean ctl_print_job_summary (const char *report);
 
 /* a{sv} lookups with a default: "", 0, FALSE */
 const char *ctl_lookup_string (GVariant *dict, const char *key);

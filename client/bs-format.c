@@ -231,6 +231,21 @@ bs_format_job_state (const char *state)
 }
 
 const char *
+bs_format_device_result (const char *status)
+{
+  static const Label results[] = {
+    { "ok", NC_ ("device result", "OK") },
+    { "partial", NC_ ("device result", "Partly done") },
+    { "failed", NC_ ("device result", "Failed") },
+    { "unreachable", NC_ ("device result", "Unreachable") },
+    { "cancelled", NC_ ("device result", "Cancelled") },
+  };
+  const char *label = label_of (results, G_N_ELEMENTS (results), "device result", status);
+
+  return label != NULL ? label : C_ ("device result", "Unknown");
+}
+
+const char *
 bs_format_job_kind (const char *kind)
 {
   static const Label kinds[] = {
@@ -245,6 +260,7 @@ bs_format_job_kind (const char *kind)
     { "delete-user", NC_ ("job kind", "Delete person") },
     { "update-user", NC_ ("job kind", "Update person") },
     { "set-time", NC_ ("job kind", "Set clocks") },
+    { "import-users", NC_ ("job kind", "Import people") },
   };
   const char *label = label_of (kinds, G_N_ELEMENTS (kinds), "job kind", kind);
 

@@ -41,6 +41,9 @@ const char *bs_format_device_state (const char *state);
 const char *bs_format_device_status (const char *state, gboolean enabled);
 /* Job State: "Queued", "Running", "Succeeded", "Partly done", "Failed" … */
 const char *bs_format_job_state (const char *state);
+/* a device's result in a job (GetJob "Devices" "Status", a report's
+ * "status"): "OK", "Partly done", "Failed", "Unreachable", "Cancelled" */
+const char *bs_format_device_result (const char *status);
 /* Job Kind: "Sync all devices", "Collect attendance" … */
 const char *bs_format_job_kind (const char *kind);
 /* how a job ended, as a headline: "Sync all devices failed", "… partly

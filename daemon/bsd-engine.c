@@ -308,6 +308,8 @@ build_run (Run *run, GError **error)
       }
     case BSD_OP_AUTO_SYNC:
     case BSD_OP_SYNC_ALL:
+    /* its central edits are in the roster already: every sync writes them */
+    case BSD_OP_IMPORT_USERS:
       if (!add_all_areas (run, error) || !add_unassigned (run, error))
         return FALSE;
       break;

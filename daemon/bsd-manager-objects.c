@@ -488,6 +488,74 @@ parse_device_options (GDBusMethodInvocation *invocation,
   return TRUE;
 }
 
+/* RFC 1123 host name: dot-separated labels of letters, digits and inner
+ * hyphens, 1 to 63 bytes each, 253 in all (a final dot allowed) */
+static gboolean
+is_host_name (const char *address)
+{
+  g_auto (GStrv) labels = NULL;
+  gsize length = strlen (address);
+
+  if (length > 0 && address[length - 1] == '.')
+    length--;
+  if (length == 0 || length > 253)
+    return FALSE;
+  labels = g_strsplit (address, ".", -1);
+  for (guint i = 0; labels[i] != NULL; i++)
+    {
+      gsize n = strlen (labels[i]);
+
+      /* the empty label after a final dot */
+      if (n == 0 && labels[i + 1] == NULL && i > 0)
+        break;
+      if (n == 0 || n > 63 || labels[i][0] == '-' || labels[i][n - 1] == '-')
+        return FALSE;
+      for (gsize j = 0; j < n; j++)
+        if (!g_ascii_isalnum (labels[i][j]) && labels[i][j] != '-')
+          return FALSE;
+    }
+  return TRUE;
+}
+
+/* the address is a host name or an IP literal and no other device has
+ * the same address and port; FALSE once the call was answered */
+static gboolean
+check_endpoint (BsdManager *self,
+                GDBusMethodInvocation *invocation,
+                guint device_id,
+                const char *address,
+                guint16 port)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) devices = NULL;
+
+  if (!g_hostname_is_ip_address (address) && !is_host_name (address))
+    {
+      bsd_error_return_invalid (invocation,
+                                "address: “%s” is neither a host name nor an IP address", address);
+      return FALSE;
+    }
+  devices = bsd_store_list_devices (self->store, &error);
+  if (devices == NULL)
+    {
+      bsd_error_return (invocation, error);
+      return FALSE;
+    }
+  for (guint i = 0; i < devices->len; i++)
+    {
+      BsdDevice *other = devices->pdata[i];
+
+      if (other->id != device_id && other->port == port
+          && g_ascii_strcasecmp (other->address, address) == 0)
+        {
+          bsd_error_return_invalid (invocation, "address: %s port %u is already device %u (%s)",
+                                    address, port, other->id, other->name);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 static void
 add_device_authorized (BsdManager *self,
                        GDBusMethodInvocation *invocation,
@@ -499,6 +567,9 @@ add_device_authorized (BsdManager *self,
   g_autoptr (GError) error = NULL;
   guint id;
 
+  /* again: another call may have taken the endpoint while this one waited */
+  if (!check_endpoint (self, invocation, 0, edit->config->address, edit->config->port))
+    return;
   edit->config->comm_key = edit->comm_key;
   id = bsd_store_add_device (self->store, edit->config, &error);
   if (edit_done (self, invocation, id != 0, error))
@@ -534,7 +605,8 @@ handle_add_device (BsDBusManager *iface,
   edit->config->address = g_strdup (address);
   edit->config->port = port;
   edit->config->area_id = area_id;
-  if (!parse_device_options (invocation, options, FALSE, edit))
+  if (!parse_device_options (invocation, options, FALSE, edit)
+      || !check_endpoint (self, invocation, 0, address, port))
     {
       device_edit_free (edit);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -553,12 +625,16 @@ update_device_authorized (BsdManager *self,
 {
   DeviceEdit *edit = data;
   g_autoptr (GError) error = NULL;
-  gboolean ok
-      = bsd_store_begin (self->store, &error)
-        && bsd_store_update_device (self->store, edit->device_id, edit->config, &error)
-        && (!edit->set_key
-            || bsd_store_set_comm_key (self->store, edit->device_id, edit->comm_key, &error))
-        && bsd_store_commit (self->store, &error);
+  gboolean ok;
+
+  if (!check_endpoint (self, invocation, edit->device_id, edit->config->address,
+                       edit->config->port))
+    return;
+  ok = bsd_store_begin (self->store, &error)
+       && bsd_store_update_device (self->store, edit->device_id, edit->config, &error)
+       && (!edit->set_key
+           || bsd_store_set_comm_key (self->store, edit->device_id, edit->comm_key, &error))
+       && bsd_store_commit (self->store, &error);
 
   if (!ok)
     bsd_store_rollback (self->store, NULL);
@@ -594,7 +670,8 @@ handle_update_device (BsDBusManager *iface,
   edit->config->enabled = device->enabled;
   edit->config->area_id = device->area_id;
   edit->config->time_zone = g_strdup (device->time_zone);
-  if (!parse_device_options (invocation, changes, TRUE, edit))
+  if (!parse_device_options (invocation, changes, TRUE, edit)
+      || !check_endpoint (self, invocation, device_id, edit->config->address, edit->config->port))
     {
       device_edit_free (edit);
       return G_DBUS_METHOD_INVOCATION_HANDLED;

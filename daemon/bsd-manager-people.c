@@ -1,4 +1,4 @@
-/* bsd-manager-people.c — DeleteUser, AllowUser, UpdateUser
+/* bsd-manager-people.c — DeleteUser, AllowUser, UpdateUser, ImportUsers
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -236,10 +236,188 @@ handle_update_user (BsDBusManager *iface,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* ----------------------------------------------------------------- import */
+
+/* more rows would hold the main loop on one transaction too long */
+#define MAX_IMPORT_ROWS 10000
+
+typedef struct
+{
+  char *pin;
+  char *name;
+  BsdPersonEdit edit;
+} ImportRow;
+
+static void
+import_row_free (ImportRow *row)
+{
+  g_free (row->pin);
+  g_free (row->name);
+  g_free (row);
+}
+
+/* one key of a row; FALSE once the call was answered */
+static gboolean
+import_key (GDBusMethodInvocation *invocation,
+            guint index,
+            const char *key,
+            GVariant *value,
+            ImportRow *row)
+{
+  g_autofree char *what = g_strdup_printf ("users[%u] “%s”", index, key);
+  gboolean is_u = g_variant_is_of_type (value, G_VARIANT_TYPE_UINT32);
+  gboolean is_s = g_variant_is_of_type (value, G_VARIANT_TYPE_STRING);
+  guint32 u = is_u ? g_variant_get_uint32 (value) : 0;
+
+  if (g_str_equal (key, "pin") && is_s)
+    {
+      row->pin = g_variant_dup_string (value, NULL);
+      return bsd_manager_check_text (invocation, row->pin, what, 1, MAX_PIN);
+    }
+  if (g_str_equal (key, "name") && is_s)
+    {
+      row->name = g_variant_dup_string (value, NULL);
+      row->edit.name = row->name;
+      return bsd_manager_check_text (invocation, row->name, what, 0, 23);
+    }
+  if (g_str_equal (key, "card") && is_u)
+    {
+      row->edit.has_card = TRUE;
+      row->edit.card = u;
+      return TRUE;
+    }
+  if (g_str_equal (key, "privilege") && is_u && (u == 0 || u == 2 || u == 6 || u == 14))
+    {
+      row->edit.has_privilege = TRUE;
+      row->edit.privilege = (guint8)u;
+      return TRUE;
+    }
+  if (g_str_equal (key, "group") && is_u && u <= G_MAXUINT8)
+    {
+      row->edit.has_group = TRUE;
+      row->edit.group = (guint8)u;
+      return TRUE;
+    }
+  bsd_error_return_invalid (invocation, "%s: unknown key, wrong type or out of range", what);
+  return FALSE;
+}
+
+/* the rows, checked for shape (the roster is checked when they are
+ * applied); NULL once the call was answered */
+static GPtrArray *
+import_rows (GDBusMethodInvocation *invocation, GVariant *users)
+{
+  g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify)import_row_free);
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  gsize n = g_variant_n_children (users);
+
+  if (n == 0 || n > MAX_IMPORT_ROWS)
+    {
+      bsd_error_return_invalid (invocation, "users: 1 to %u rows, not %" G_GSIZE_FORMAT,
+                                MAX_IMPORT_ROWS, n);
+      return NULL;
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (GVariant) dict = g_variant_get_child_value (users, i);
+      ImportRow *row = g_new0 (ImportRow, 1);
+      GVariantIter iter;
+      const char *key;
+      GVariant *v;
+
+      g_ptr_array_add (rows, row);
+      if (!bsd_manager_check_dict (invocation, dict, "users[]"))
+        return NULL;
+      g_variant_iter_init (&iter, dict);
+      while (g_variant_iter_next (&iter, "{&sv}", &key, &v))
+        {
+          g_autoptr (GVariant) value = v;
+
+          if (!import_key (invocation, i, key, value, row))
+            return NULL;
+        }
+      if (row->pin == NULL || !g_hash_table_add (seen, row->pin))
+        {
+          bsd_error_return_invalid (
+              invocation, row->pin ? "users[%u]: PIN “%s” is given twice" : "users[%u]: no “pin”",
+              i, row->pin);
+          return NULL;
+        }
+    }
+  return g_steal_pointer (&rows);
+}
+
+/* every row into the roster in one transaction, or none */
+static gboolean
+import_apply (BsdStore *store, GPtrArray *rows, GError **error)
+{
+  if (!bsd_store_begin (store, error))
+    return FALSE;
+  for (guint i = 0; i < rows->len; i++)
+    {
+      ImportRow *row = rows->pdata[i];
+
+      if (!bsd_store_edit_person (store, row->pin, &row->edit, error))
+        {
+          g_prefix_error (error, "users[%u]: ", i);
+          bsd_store_rollback (store, NULL);
+          return FALSE;
+        }
+    }
+  if (bsd_store_commit (store, error))
+    return TRUE;
+  bsd_store_rollback (store, NULL);
+  return FALSE;
+}
+
+static void
+import_users_authorized (BsdManager *self,
+                         GDBusMethodInvocation *invocation,
+                         const char *trigger,
+                         gint64 uid,
+                         gpointer data)
+{
+  g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_IMPORT_USERS);
+  g_autoptr (GError) error = NULL;
+  BsdJob *job;
+
+  op->trigger = g_strdup (trigger);
+  op->requested_by_uid = uid;
+  /* a full queue refuses before anything is written */
+  if (!bsd_job_queue_may_queue (self->jobs, op, &error)
+      || !import_apply (self->store, data, &error))
+    {
+      bsd_error_return (invocation, error);
+      return;
+    }
+  g_message ("%u people imported by %s", ((GPtrArray *)data)->len, trigger);
+  job = bsd_manager_request_job (self, op, &error);
+  if (job == NULL)
+    {
+      bsd_error_return (invocation, error);
+      return;
+    }
+  bs_dbus_manager_complete_import_users (BS_DBUS_MANAGER (self), invocation,
+                                         bsd_job_get_path (job));
+}
+
+static gboolean
+handle_import_users (BsDBusManager *iface, GDBusMethodInvocation *invocation, GVariant *users)
+{
+  BsdManager *self = BSD_MANAGER (iface);
+  GPtrArray *rows = import_rows (invocation, users);
+
+  if (rows != NULL)
+    bsd_manager_authorize (self, invocation, import_users_authorized, rows,
+                           (GDestroyNotify)g_ptr_array_unref);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 void
 bsd_manager_people_init (BsdManager *self)
 {
   g_signal_connect (self, "handle-delete-user", G_CALLBACK (handle_delete_user), NULL);
   g_signal_connect (self, "handle-update-user", G_CALLBACK (handle_update_user), NULL);
   g_signal_connect (self, "handle-allow-user", G_CALLBACK (handle_allow_user), NULL);
+  g_signal_connect (self, "handle-import-users", G_CALLBACK (handle_import_users), NULL);
 }

@@ -20,6 +20,7 @@ static const char *const op_names[] = {
   [BSD_OP_DELETE_USER] = "delete-user",
   [BSD_OP_UPDATE_USER] = "update-user",
   [BSD_OP_SET_TIME] = "set-time",
+  [BSD_OP_IMPORT_USERS] = "import-users",
 };
 G_STATIC_ASSERT (G_N_ELEMENTS (op_names) == BSD_OP_N_KINDS);
 
@@ -99,6 +100,7 @@ bsd_operation_target (const BsdOperation *op)
     case BSD_OP_SYNC_ALL:
     case BSD_OP_SYNC_TEMPLATES:
     case BSD_OP_BALANCE:
+    case BSD_OP_IMPORT_USERS:
     default:
       return g_strdup ("all");
     }

@@ -24,9 +24,10 @@ typedef enum
   BSD_OP_DELETE_USER,    /* pin */
   BSD_OP_UPDATE_USER,    /* pin + edit */
   BSD_OP_SET_TIME,       /* device_id, 0 = every enabled device */
+  BSD_OP_IMPORT_USERS,   /* central edits stored before it runs: like SYNC_ALL */
 } BsdOpKind;
 
-#define BSD_OP_N_KINDS (BSD_OP_SET_TIME + 1)
+#define BSD_OP_N_KINDS (BSD_OP_IMPORT_USERS + 1)
 
 const char *bsd_op_kind_to_string (BsdOpKind kind);
 gboolean bsd_op_kind_from_string (const char *text, BsdOpKind *kind);

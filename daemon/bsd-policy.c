@@ -40,6 +40,7 @@ static const BsdPolicyRule rules[] = {
   METHOD ("Manager", "RemoveDevice", BSD_ACTION_MANAGE),
   METHOD ("Manager", "DeleteUser", BSD_ACTION_DESTRUCTIVE),
   METHOD ("Manager", "UpdateUser", BSD_ACTION_MANAGE),
+  METHOD ("Manager", "ImportUsers", BSD_ACTION_MANAGE),
   METHOD ("Manager", "AllowUser", BSD_ACTION_DESTRUCTIVE),
   /* attendance is personal data: not for every local user */
   METHOD ("Manager", "ExportAttendance", BSD_ACTION_MANAGE),
@@ -74,6 +75,7 @@ static const BsdPolicyRule rules[] = {
   CANCEL ("delete-user", BSD_ACTION_DESTRUCTIVE),
   CANCEL ("update-user", BSD_ACTION_MANAGE),
   CANCEL ("set-time", BSD_ACTION_MANAGE),
+  CANCEL ("import-users", BSD_ACTION_MANAGE),
 };
 
 static const BsdPolicyRule *

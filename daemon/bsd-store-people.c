@@ -160,10 +160,12 @@ bsd_store_edit_person (BsdStore *self, const char *pin, const BsdPersonEdit *edi
              self,
              "UPDATE people SET name = coalesce (?2, name), password = coalesce (?3, password),"
              " privilege = coalesce (?4, privilege), card = coalesce (?5, card),"
-             " central_edit = 1, updated_at = ?6 WHERE pin = ?1",
+             " group_id = coalesce (?7, group_id), central_edit = 1, updated_at = ?6 WHERE pin = "
+             "?1",
              BSD_ARGS (BSD_TEXT (pin), BSD_TEXT (edit->name), BSD_TEXT (edit->password),
                        BSD_INT_OR_NULL (edit->has_privilege, edit->privilege),
-                       BSD_INT_OR_NULL (edit->has_card, edit->card), BSD_INT (bsd_store_now ())),
+                       BSD_INT_OR_NULL (edit->has_card, edit->card), BSD_INT (bsd_store_now ()),
+                       BSD_INT_OR_NULL (edit->has_group, edit->group)),
              op, error, "PIN “%s” is not in the roster", pin);
 }
 

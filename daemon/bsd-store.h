@@ -239,6 +239,8 @@ typedef struct
   guint8 privilege;
   gboolean has_card;
   guint32 card;
+  gboolean has_group;
+  guint8 group;
 } BsdPersonEdit;
 
 /* sets central_edit and updated_at; the PIN must be in the roster and

@@ -982,6 +982,9 @@ test_format (void)
   g_assert_cmpstr (bs_format_device_state ("online"), ==, "Online");
   g_assert_cmpstr (bs_format_device_state ("???"), ==, "Unknown");
   g_assert_cmpstr (bs_format_job_state ("partial"), ==, "Partly done");
+  g_assert_cmpstr (bs_format_device_result ("unreachable"), ==, "Unreachable");
+  g_assert_cmpstr (bs_format_device_result ("ok"), ==, "OK");
+  g_assert_cmpstr (bs_format_device_result ("???"), ==, "Unknown");
   g_assert_cmpstr (bs_format_job_kind ("refresh-logs"), ==, "Collect attendance");
   g_assert_cmpstr (bs_format_job_kind ("new-kind"), ==, "new-kind");
   g_assert_cmpstr (bs_format_privilege (14), ==, "Super administrator");

@@ -212,11 +212,33 @@ def test_devices(env):
         ("enabled as an int", good[:4] + ({"enabled": v("u", 1)},), "InvalidArgs"),
         ("unknown time zone", good[:4] + ({"time-zone": v("s", "Mars/Olympus")},), "InvalidArgs"),
     ]
+    # neither a host name nor an IP literal, or another device's address and port
+    bad_endpoints = [
+        ("an address with a space", ("N", "gate a", 4370, 0, {}), "address"),
+        ("a URL", ("N", "http://10.0.0.1/", 4370, 0, {}), "address"),
+        ("host:port", ("N", "10.0.0.1:4370", 4370, 0, {}), "address"),
+        ("a bracketed IPv6", ("N", "[::1]", 4370, 0, {}), "address"),
+        ("a label of 64 bytes", ("N", "a" * 64 + ".example", 4370, 0, {}), "address"),
+        ("a leading hyphen", ("N", "-gate", 4370, 0, {}), "address"),
+        ("an empty label", ("N", "gate..example", 4370, 0, {}), "address"),
+        ("a 254-byte host name", ("N", ".".join(["a" * 63] * 4)[:250] + ".com", 4370, 0, {}),
+         "address"),
+        ("control characters", ("N", "gate\n1", 4370, 0, {}), "address"),
+        ("Gate A's address and port", ("N", "127.0.0.1", 4370, 0, {}), "device %d" % d),
+        ("Gate B's address and port", ("N", "::1", 65535, 0, {}), "device %d" % d2),
+    ]
     for what, args, err in bad_adds:
         m = env.expect_error(err, "AddDevice", "(ssqua{sv})", args, what="AddDevice with %s is %s"
                              % (what, err))
         check(m != "", "with a message", m)
+    for what, args, names in bad_endpoints:
+        m = env.expect_error("InvalidArgs", "AddDevice", "(ssqua{sv})", args,
+                             what="AddDevice with %s is InvalidArgs" % what)
+        check(names in m, "AddDevice with %s: the message names %r" % (what, names), m)
     check(snapshot(env) == before, "bad AddDevice calls changed nothing")
+    for good_address in ("gate-1.example.org.", "GATE1", "10.0.0.1", "fe80::1", "a" * 63):
+        nd = env.call("AddDevice", "(ssqua{sv})", ("N", good_address, 4000 + len(good_address), 0, {}))
+        env.call("RemoveDevice", "(u)", (nd,))
 
     bad_updates = [
         ("no changes", {}, "InvalidArgs"),
@@ -231,6 +253,19 @@ def test_devices(env):
     for what, changes, err in bad_updates:
         env.expect_error(err, "UpdateDevice", "(ua{sv})", (d, changes),
                          what="UpdateDevice with %s is %s" % (what, err))
+    for what, changes, names in [
+            ("an address with a space", {"address": v("s", "gate a")}, "address"),
+            ("a URL", {"address": v("s", "http://gate/")}, "address"),
+            ("Gate B's address and port",
+             {"address": v("s", "::1"), "port": v("q", 65535)}, "device %d" % d2),
+            ("Gate B's port on Gate B's address",
+             {"name": v("s", "x"), "address": v("s", "::1"), "port": v("q", 65535)},
+             "device %d" % d2)]:
+        m = env.expect_error("InvalidArgs", "UpdateDevice", "(ua{sv})", (d, changes),
+                             what="UpdateDevice with %s is InvalidArgs" % what)
+        check(names in m, "UpdateDevice with %s: the message names %r" % (what, names), m)
+    # its own address and port again is no duplicate
+    env.call("UpdateDevice", "(ua{sv})", (d2, {"address": v("s", "::1"), "port": v("q", 65535)}))
     e, m = env.call_error("UpdateDevice", "(ua{sv})", (d, {"name": v("s", "New"),
                                                            "area-id": v("u", 9999)}))
     check(e in (harness.ERR + "NotFound", harness.ERR + "InvalidArgs"),
@@ -457,6 +492,70 @@ def test_users_export(env):
     env.wait_job(env.call("SyncAll"))
     check(all("2003" not in sim.pins(dev) for dev in "ABC"), "a sync does not bring it back")
     check(len(env.call("ListUsers", "(suu)", ("", 0, 0))) == 109, "109 people left")
+
+
+def test_import_users(env):
+    sim = env.seed_sim()
+    env.start_daemon()
+    area, ids = env.add_seed_area(sim)
+    env.wait_job(env.call("SyncArea", "(u)", (area,)))
+    env.wait_job(env.call("DeleteUser", "(s)", ("1002",)))
+    roster = lambda: env.call("ListUsers", "(suu)", ("", 0, 0))  # noqa: E731
+    before = roster()
+
+    def row(pin, **kw):
+        r = {"pin": v("s", pin)}
+        r.update(kw)
+        return r
+
+    good = row("1001", name=v("s", "Ada"))
+    hostile = [
+        ("no rows", [], "InvalidArgs", "users"),
+        ("10001 rows", [row(str(100000 + i)) for i in range(10001)], "InvalidArgs", "users"),
+        ("a row without a PIN", [good, {"name": v("s", "x")}], "InvalidArgs", "users[1]"),
+        ("an empty PIN", [row("")], "InvalidArgs", "users[0]"),
+        ("a 25-byte PIN", [row("1" * 25)], "InvalidArgs", "users[0]"),
+        ("a PIN twice", [good, row("1003"), row("1001")], "InvalidArgs", "users[2]"),
+        ("a 24-byte name", [row("1001", name=v("s", "n" * 24))], "InvalidArgs", "users[0]"),
+        ("privilege 3", [row("1001", privilege=v("u", 3))], "InvalidArgs", "users[0]"),
+        ("group 256", [row("1001", group=v("u", 256))], "InvalidArgs", "users[0]"),
+        ("a card as a string", [row("1001", card=v("s", "7"))], "InvalidArgs", "users[0]"),
+        ("a password", [row("1001", password=v("s", "1"))], "InvalidArgs", "users[0]"),
+        ("a deleted PIN", [good, row("1002")], "InvalidArgs", "users[1]"),
+        ("a PIN nobody has", [good, row("99999")], "NotFound", "users[1]"),
+    ]
+    for what, rows, err, names in hostile:
+        m = env.expect_error(err, "ImportUsers", "(aa{sv})", (rows,),
+                             what="ImportUsers with %s is %s" % (what, err))
+        check(names in m, "ImportUsers with %s: the message names %s" % (what, names), m)
+    check(roster() == before, "refused imports changed nothing (all or nothing)")
+    check(env.call("ListJobs", "(u)", (0,))[0]["Kind"] == "delete-user",
+          "refused imports started no job")
+
+    env.polkit_allow(["org.biosync.sync"])
+    env.expect_error("PermissionDenied", "ImportUsers", "(aa{sv})", ([good],),
+                     what="ImportUsers without org.biosync.manage is denied")
+    env.polkit_allow(["org.biosync.sync", "org.biosync.manage"])
+
+    rows = [row("1001", name=v("s", "Ada Lovelace"), card=v("u", 4242), privilege=v("u", 6),
+                group=v("u", 3)),
+            row("1003", name=v("s", "Grace Hopper")),
+            row("2001", privilege=v("u", 0))]
+    job = env.call("ImportUsers", "(aa{sv})", (rows,))
+    j = env.wait_job(job)
+    check(j["State"] == "succeeded", "the import's job succeeds", j)
+    listed = env.call("ListJobs", "(u)", (1,))[0]
+    check(listed["Kind"] == "import-users" and listed["Target"] == "all",
+          "one job of kind import-users", listed)
+    people = {p["Pin"]: p for p in roster()}
+    check(people["1001"]["Name"] == "Ada Lovelace" and people["1001"]["Privilege"] == 6
+          and people["1001"]["HasCard"] and people["1003"]["Name"] == "Grace Hopper"
+          and all(people[p]["CentralEdit"] for p in ("1001", "1003", "2001")),
+          "every row is a central edit in the roster", [people[p] for p in ("1001", "1003")])
+    users = {u["user_id"]: u for u in sim.device_dump("A")["users"]}
+    check(users["1001"]["name"] == "Ada Lovelace" and users["1001"]["card"] == 4242
+          and users["1001"]["group"] == 3 and users["1003"]["name"] == "Grace Hopper",
+          "the job wrote the edits to the terminal", users.get("1001"))
 
 
 def test_denied(env):

@@ -645,9 +645,11 @@ class Generator:
                 entries[key] = self.value(vt, key, depth + 1)
             return GLib.Variant("a{sv}", entries)
         if t.startswith("a"):
+            # the elements as variants: an aa{sv} (ImportUsers) keeps its inner variants
             inner = t[1:]
-            return GLib.Variant(t, [self.value(inner).unpack() if inner not in ("v",)
-                                    else self.value(inner) for _ in range(r.choice([0, 1, 3]))])
+            return GLib.Variant.new_array(GLib.VariantType.new(inner),
+                                          [self.value(inner, depth=depth + 1)
+                                           for _ in range(r.choice([0, 1, 3]))])
         if t.startswith("("):
             types = split_types(t[1:-1])
             return GLib.Variant.new_tuple(*[self.value(x) for x in types])

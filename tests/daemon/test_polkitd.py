@@ -51,7 +51,7 @@ def method_table(c):
     return {
         (MANAGER, "AddArea"): (MANAGE, "s", ("Added area",)),
         (MANAGER, "RenameArea"): (MANAGE, "us", (c.area, "Renamed area")),
-        (MANAGER, "AddDevice"): (MANAGE, "ssqua{sv}", ("Added", "127.0.0.1", 1, 0, added)),
+        (MANAGER, "AddDevice"): (MANAGE, "ssqua{sv}", ("Added", "127.0.0.1", 2, 0, added)),
         (MANAGER, "UpdateDevice"): (MANAGE, "ua{sv}", (c.dev, {"time-zone": v("s", "UTC")})),
         (MANAGER, "RemoveDevice"): (MANAGE, "u", (c.spare_dev,)),
         (MANAGER, "RemoveArea"): (MANAGE, "u", (c.spare_area,)),
@@ -64,6 +64,8 @@ def method_table(c):
         (MANAGER, "PreviewSync"): (SYNC, "u", (c.area,)),
         (MANAGER, "SetTime"): (MANAGE, "", ()),
         (MANAGER, "UpdateUser"): (MANAGE, "sa{sv}", (c.pin, {"name": v("s", "Renamed")})),
+        (MANAGER, "ImportUsers"): (MANAGE, "aa{sv}", ([{"pin": v("s", c.pin),
+                                                        "name": v("s", "Imported")}],)),
         (MANAGER, "DeleteUser"): (DESTRUCTIVE, "s", (c.pin,)),
         # a PIN deleted before (c.pin is deleted only by root's DeleteUser above)
         (MANAGER, "AllowUser"): (DESTRUCTIVE, "s", (c.deleted_pin,)),
@@ -103,7 +105,8 @@ SETTINGS = {
 SAMPLE = {"s": "x", "b": True, "u": 1, "q": 1, "t": 1, "x": 1, "d": 0.5, "o": "/", "ao": []}
 
 # Job.Cancel: "Needs the action the job's kind needs"
-CANCEL_ACTION = {"set-time": MANAGE, "update-user": MANAGE, "delete-user": DESTRUCTIVE}
+CANCEL_ACTION = {"set-time": MANAGE, "update-user": MANAGE, "delete-user": DESTRUCTIVE,
+                 "import-users": MANAGE}
 
 
 def load_api(path=API_XML):

@@ -90,9 +90,10 @@ def test_secrets(env):
         jobs.append(job)
     check(len(sim.pins("B")) == 110, "the keyed terminals were synced")
 
-    # a wrong key: B's port, A's key
+    # a wrong key: B's terminal (by another name: the same address and port
+    # as B is refused), A's key
     wrong = call("AddDevice", "(ssqua{sv})",
-                 ("Wrong", "127.0.0.1", sim.port("B"), 0,
+                 ("Wrong", "localhost", sim.port("B"), 0,
                   {"protocol": GLib.Variant("s", "tcp"), "timeout-ms": GLib.Variant("u", 3000),
                    "comm-key": GLib.Variant("u", WRONG_KEY)}))
     job = call("SyncDevice", "(u)", (wrong,))

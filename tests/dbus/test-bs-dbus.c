@@ -68,6 +68,7 @@ static const Member contract[] = {
   { "Manager", METHOD, "AllowUser", "s", "", TRUE },
   { "Manager", METHOD, "GetJob", "t", "a{sv}", TRUE },
   { "Manager", METHOD, "ListAttendance", "a{sv}u", "aa{sv}b", TRUE },
+  { "Manager", METHOD, "ImportUsers", "aa{sv}", "o", TRUE },
   /* Manager properties and signals */
   { "Manager", PROPERTY, "Version", "s", "r" },
   { "Manager", PROPERTY, "AutoSync", "b", "rw" },
