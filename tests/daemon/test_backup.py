@@ -13,7 +13,8 @@
                         truncated copy, a newer schema, a copy with a trigger of its own,
                         a huge file, bad descriptors, running jobs and a polkit denial
                         are refused, each with a clear error, and change nothing; then a
-                        good copy undoes later edits (objects, settings)
+                        good copy through a pipe (changes are Busy while it runs, reads
+                        answer) undoes later edits (objects, settings)
 
 SPDX-License-Identifier: GPL-3.0-or-later
 """
@@ -283,7 +284,31 @@ def test_restore_refused(env):
     env.call("RenameArea", "(us)", (area, "Renamed"))
     env.set("SyncInterval", v("u", 15))
     removed = env.subscribe("InterfacesRemoved")
-    check(restore(env, good) == SCHEMA_VERSION, "the good copy restores")
+
+    # through a pipe: while the daemon waits for the copy, changes are Busy, reads answer
+    r, w = os.pipe()
+    fdl = harness.fd_list(r)
+    result = []
+    caller = threading.Thread(target=lambda: result.append(
+        env.call("Restore", "(h)", (0,), fd_list=fdl, timeout=120000)))
+    caller.start()
+    attempts = []
+
+    def change_refused():
+        attempts.append(1)
+        try:
+            err, msg = env.call_error("AddArea", "(s)", ("During %d" % len(attempts),))
+        except harness.Failure:
+            return False  # the restore has not begun yet: the area goes with it
+        return err.endswith(".Busy") and "restore" in msg
+    harness.wait_for(change_refused, "changes to be refused during the restore")
+    err, msg = env.call_error("SyncAll")
+    check(err.endswith(".Busy"), "a sync is Busy during the restore", (err, msg))
+    check(len(env.call("ListDevices")) == 4, "reads are answered during the restore")
+    with os.fdopen(w, "wb") as f:
+        f.write(good_bytes)
+    caller.join(60)
+    check(result == [SCHEMA_VERSION], "the good copy restores", result)
     check((names(env, "ListDevices"), names(env, "ListAreas")) == before,
           "devices and areas are the copy's", (names(env, "ListDevices"), names(env, "ListAreas")))
     check(env.get("Name", "/org/biosync/BioSync1/areas/%d" % area, harness.AREA) == "Seed area",
