@@ -95,7 +95,7 @@ ctl_run_restore (Ctl *ctl, int argc, char **argv)
   result = call_wait (&call);
   if (!bs_client_restore_finish (ctl->client, result, &version, &error))
     return ctl_report_error (error);
-  g_print (_ ("Restored the database from %s (schema version %u): %u terminals, %u areas.\n"),
+  g_print (_ ("Restored the database from %s (schema version %u). Terminals: %u, areas: %u.\n"),
            argv[1], version, g_list_model_get_n_items (bs_client_get_devices (ctl->client)),
            g_list_model_get_n_items (bs_client_get_areas (ctl->client)));
   return EXIT_SUCCESS;

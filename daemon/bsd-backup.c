@@ -167,29 +167,6 @@ bsd_backup_finish (GAsyncResult *result, GError **error)
 
 /* ----------------------------------------------------------------- restore */
 
-static gboolean
-write_temp (int fd, const char *data, gsize len, GError **error)
-{
-  while (len > 0)
-    {
-      gssize n = write (fd, data, len);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        {
-          int saved_errno = errno;
-
-          g_set_error (error, BS_ERROR, BS_ERROR_FAILED, "storing the file to restore: %s",
-                       g_strerror (saved_errno));
-          return FALSE;
-        }
-      data += n;
-      len -= (gsize)n;
-    }
-  return TRUE;
-}
-
 /* the header says what the file is before the rest is read: a file of
  * anything else is refused after 100 bytes, not after gigabytes */
 static gboolean
@@ -255,7 +232,7 @@ receive (Copy *copy, int temp_fd, GCancellable *cancellable, GError **error)
           total += have;
           if (total > BSD_RESTORE_MAX_BYTES)
             return set_too_big (error);
-          if (!write_temp (temp_fd, buffer, have, error))
+          if (!bsd_fd_write_all (temp_fd, buffer, have, "storing the file to restore", error))
             return FALSE;
           have = 0;
         }

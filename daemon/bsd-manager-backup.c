@@ -38,6 +38,22 @@ fd_call_new (int fd)
   return call;
 }
 
+/* checks the descriptor @fd_index names (open for @mode), then asks polkit
+ * before @func takes it; a denial frees the call and so closes it */
+static void
+authorize_fd_call (BsdManager *self,
+                   GDBusMethodInvocation *invocation,
+                   GUnixFDList *fd_list,
+                   GVariant *fd_index,
+                   int mode,
+                   BsdManagerAuthorizedFunc func)
+{
+  int fd = bsd_manager_take_fd (invocation, fd_list, fd_index, mode);
+
+  if (fd >= 0)
+    bsd_manager_authorize (self, invocation, func, fd_call_new (fd), (GDestroyNotify)fd_call_free);
+}
+
 /* the call's descriptor, which the worker takes (and closes) from now on */
 static int
 fd_call_steal (FdCall *call)
@@ -80,12 +96,8 @@ handle_backup (BsDBusManager *iface,
                GUnixFDList *fd_list,
                GVariant *fd_index)
 {
-  int fd = bsd_manager_take_fd (invocation, fd_list, fd_index, O_WRONLY);
-
-  /* a denial frees the call and so closes the descriptor */
-  if (fd >= 0)
-    bsd_manager_authorize (BSD_MANAGER (iface), invocation, backup_authorized, fd_call_new (fd),
-                           (GDestroyNotify)fd_call_free);
+  authorize_fd_call (BSD_MANAGER (iface), invocation, fd_list, fd_index, O_WRONLY,
+                     backup_authorized);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -159,11 +171,8 @@ handle_restore (BsDBusManager *iface,
                 GUnixFDList *fd_list,
                 GVariant *fd_index)
 {
-  int fd = bsd_manager_take_fd (invocation, fd_list, fd_index, O_RDONLY);
-
-  if (fd >= 0)
-    bsd_manager_authorize (BSD_MANAGER (iface), invocation, restore_authorized, fd_call_new (fd),
-                           (GDestroyNotify)fd_call_free);
+  authorize_fd_call (BSD_MANAGER (iface), invocation, fd_list, fd_index, O_RDONLY,
+                     restore_authorized);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
