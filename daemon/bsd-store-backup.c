@@ -27,10 +27,10 @@ set_backup_error (sqlite3 *db, int rc, const char *op, GError **error)
   return FALSE;
 }
 
-/* every step of @backup until it is done */
+/* every step of @backup until it is done; a lock held by another
+ * connection is waited for up to @busy_ms */
 static gboolean
-run_backup (BsdStore *self,
-            sqlite3 *dest,
+run_backup (sqlite3 *dest,
             sqlite3_backup *backup,
             int pages,
             gint64 busy_ms,
@@ -39,24 +39,17 @@ run_backup (BsdStore *self,
             GError **error)
 {
   gint64 busy_until = g_get_monotonic_time () + busy_ms * 1000;
+  int rc;
 
-  for (;;)
+  while ((rc = sqlite3_backup_step (backup, pages)) != SQLITE_DONE)
     {
-      int rc = sqlite3_backup_step (backup, pages);
-
-      if (rc == SQLITE_DONE)
-        break;
       if ((rc == SQLITE_BUSY || rc == SQLITE_LOCKED) && g_get_monotonic_time () < busy_until)
         sqlite3_sleep (20);
-      else if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
-        {
-          sqlite3_backup_finish (backup);
-          return set_backup_error (dest, rc, op, error);
-        }
       else if (rc != SQLITE_OK)
         {
           sqlite3_backup_finish (backup);
-          return set_backup_error (NULL, SQLITE_BUSY, op, error);
+          return set_backup_error (rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? NULL : dest, rc, op,
+                                   error);
         }
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         {
@@ -98,7 +91,7 @@ bsd_store_backup (BsdStore *self, const char *dest_path, GCancellable *cancellab
   if (backup == NULL)
     ok = set_backup_error (dest, rc, op, error);
   else
-    ok = run_backup (self, dest, backup, BACKUP_STEP_PAGES, 0, cancellable, op, error);
+    ok = run_backup (dest, backup, BACKUP_STEP_PAGES, 0, cancellable, op, error);
   rc = sqlite3_close (dest);
   if (ok && rc != SQLITE_OK)
     ok = set_backup_error (NULL, rc, op, error);
@@ -122,7 +115,7 @@ bsd_store_restore (BsdStore *self, BsdStore *source, GError **error)
   if (backup == NULL)
     return set_backup_error (self->db, sqlite3_errcode (self->db), op, error);
   /* all pages in one step: one transaction, seen whole or not at all */
-  return run_backup (self, self->db, backup, -1, RESTORE_BUSY_MS, NULL, op, error);
+  return run_backup (self->db, backup, -1, RESTORE_BUSY_MS, NULL, op, error);
 }
 
 /* ------------------------------------------------------------------ checks */
