@@ -90,6 +90,23 @@ copy_task_new (const char *db_path,
   return task;
 }
 
+void
+bsd_backup_remove_leftovers (const char *db_path)
+{
+  g_autofree char *dir_path = g_path_get_dirname (db_path);
+  g_autoptr (GDir) dir = g_dir_open (dir_path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    if (g_str_has_prefix (name, ".biosync-backup-") || g_str_has_prefix (name, ".biosync-restore-"))
+      {
+        g_autofree char *path = g_build_filename (dir_path, name, NULL);
+
+        g_message ("removing %s, left by a backup or restore that did not end", path);
+        g_unlink (path);
+      }
+}
+
 /* ------------------------------------------------------------------ backup */
 
 /* the whole of @from (at its start) into @to */
@@ -134,8 +151,13 @@ backup_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancel
       return;
     }
   store = bsd_store_open (copy->db_path, &error);
-  if (store == NULL || !bsd_store_backup (store, copy->temp, cancellable, &error)
-      || !stream_file (temp_fd, copy->fd, cancellable, &error))
+  if (store != NULL && bsd_store_backup (store, copy->temp, cancellable, &error))
+    {
+      /* gone from the directory at once: the descriptor is all we need */
+      remove_temp (copy->temp);
+      g_clear_pointer (&copy->temp, g_free);
+    }
+  if (error != NULL || !stream_file (temp_fd, copy->fd, cancellable, &error))
     {
       close (temp_fd);
       g_task_return_error (task, g_steal_pointer (&error));

@@ -35,4 +35,8 @@ void bsd_restore_async (const char *db_path,
                         gpointer user_data);
 gboolean bsd_restore_finish (GAsyncResult *result, guint *from_version, GError **error);
 
+/* removes temporary files beside @db_path that a backup or restore cut
+ * short (a crash, SIGKILL) left: at start-up, before anyone can call */
+void bsd_backup_remove_leftovers (const char *db_path);
+
 G_END_DECLS

@@ -5,7 +5,8 @@
                         sqlite's integrity and foreign key checks; hostile descriptors
                         (read-only, a directory, a pipe nobody reads) are refused or fail
                         clearly, a socket works, and the daemon serves on
-  restore_older         copies of schema versions 1 and 2 (the store's fixtures) are
+  restore_older         a temporary file a killed restore left is removed at start-up;
+                        copies of schema versions 1 and 2 (the store's fixtures) are
                         migrated and restored: the Device and Area objects, the settings
                         and the job history are the copy's, its running job is
                         interrupted, job ids go on after the ones handed out before
@@ -157,7 +158,12 @@ def test_backup_while_syncing(env):
 
 
 def test_restore_older(env):
+    # what a backup cut short by SIGKILL leaves is removed at start-up
+    leftover = os.path.join(env.state_dir, ".biosync-restore-AbC123")
+    with open(leftover, "wb") as f:
+        f.write(b"half a copy")
     env.start_daemon()
+    check(not os.path.exists(leftover), "a temporary file left by a restore cut short is removed")
     sock, port = harness.closed_port()
     KEEP.append(sock)
     env.add_area("Now")

@@ -67,6 +67,8 @@ static const Member contract[] = {
   { "Manager", METHOD, "ListTombstonesPage", "uu", "aa{sv}", TRUE },
   { "Manager", METHOD, "AllowUser", "s", "", TRUE },
   { "Manager", METHOD, "GetJob", "t", "a{sv}", TRUE },
+  { "Manager", METHOD, "Backup", "h", "", TRUE },
+  { "Manager", METHOD, "Restore", "h", "u", TRUE },
   /* Manager properties and signals */
   { "Manager", PROPERTY, "Version", "s", "r" },
   { "Manager", PROPERTY, "AutoSync", "b", "rw" },
