@@ -275,6 +275,28 @@ static const Command commands[] = {
       .check = ctl_check_attendance,
       .run = ctl_run_attendance,
   },
+  {
+      .name = "backup",
+      .usage = N_ ("FILE"),
+      .summary = N_ ("Copy the whole database into a file"),
+      .params = N_ ("FILE"),
+      .help = N_ ("Copy the whole database (terminals, areas, people, templates, attendance, jobs, "
+                  "settings) into FILE, mode 0600, while biosyncd goes on working. FILE is "
+                  "replaced only once the copy is complete."),
+      .run = ctl_run_backup,
+  },
+  {
+      .name = "restore",
+      .usage = N_ ("FILE [--yes]"),
+      .summary = N_ ("Replace the whole database with a backup"),
+      .params = N_ ("FILE"),
+      .help = N_ ("Replace the whole database with the copy in FILE (made by “biosyncctl "
+                  "backup”); an older copy is migrated, a newer one refused. Refused while jobs "
+                  "run. Asks for confirmation unless --yes is given."),
+      .entries = ctl_restore_entries,
+      .check = ctl_check_restore,
+      .run = ctl_run_restore,
+  },
 };
 
 static char *

@@ -10,6 +10,8 @@
  * update-user), biosyncctl-config.c (areas, devices, settings, allow),
  * biosyncctl-monitor.c, biosyncctl-export.c, biosyncctl-attendance.c;
  * biosyncctl-util.c has the
+ * biosyncctl-monitor.c, biosyncctl-export.c, biosyncctl-backup.c (backup,
+ * restore); biosyncctl-util.c has the
  * parsing, printing and job-waiting helpers.
  */
 #pragma once
@@ -65,6 +67,7 @@ int ctl_run_add_area (Ctl *ctl, int argc, char **argv);
 int ctl_run_add_device (Ctl *ctl, int argc, char **argv);
 int ctl_run_allow (Ctl *ctl, int argc, char **argv);
 int ctl_run_areas (Ctl *ctl, int argc, char **argv);
+int ctl_run_backup (Ctl *ctl, int argc, char **argv);
 int ctl_run_cancel (Ctl *ctl, int argc, char **argv);
 int ctl_run_delete_user (Ctl *ctl, int argc, char **argv);
 int ctl_run_deleted (Ctl *ctl, int argc, char **argv);
@@ -79,6 +82,7 @@ int ctl_run_preview (Ctl *ctl, int argc, char **argv);
 int ctl_run_remove_area (Ctl *ctl, int argc, char **argv);
 int ctl_run_remove_device (Ctl *ctl, int argc, char **argv);
 int ctl_run_rename_area (Ctl *ctl, int argc, char **argv);
+int ctl_run_restore (Ctl *ctl, int argc, char **argv);
 int ctl_run_set (Ctl *ctl, int argc, char **argv);
 int ctl_run_status (Ctl *ctl, int argc, char **argv);
 int ctl_run_sync (Ctl *ctl, int argc, char **argv);
@@ -91,6 +95,7 @@ gboolean ctl_check_add_device (int argc, char **argv, int *ret);
 gboolean ctl_check_export (int argc, char **argv, int *ret);
 gboolean ctl_check_jobs (int argc, char **argv, int *ret);
 gboolean ctl_check_logs (int argc, char **argv, int *ret);
+gboolean ctl_check_restore (int argc, char **argv, int *ret);
 gboolean ctl_check_set (int argc, char **argv, int *ret);
 gboolean ctl_check_sync (int argc, char **argv, int *ret);
 gboolean ctl_check_update_device (int argc, char **argv, int *ret);
@@ -103,6 +108,7 @@ extern const GOptionEntry ctl_export_entries[];
 extern const GOptionEntry ctl_jobs_entries[];
 extern const GOptionEntry ctl_logs_entries[];
 extern const GOptionEntry ctl_preview_entries[];
+extern const GOptionEntry ctl_restore_entries[];
 extern const GOptionEntry ctl_sync_entries[];
 extern const GOptionEntry ctl_update_device_entries[];
 extern const GOptionEntry ctl_update_user_entries[];

@@ -1,11 +1,12 @@
-/* bs-client-export.c — BsClient: attendance into a file or a descriptor
+/* bs-client-export.c — BsClient: attendance and backups into a file or a descriptor
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * The one place a client hands ExportAttendance a descriptor. A file is
- * written as a temporary one beside it, mode 0600, and renamed over it
- * only once the service has written everything: a failed export leaves
- * neither half a file nor a truncated old one.
+ * The one place a client hands the service a descriptor (ExportAttendance,
+ * Backup, Restore). A file is written as a temporary one beside it, mode
+ * 0600, and renamed over it only once the service has written everything:
+ * a failed export or backup leaves neither half a file nor a truncated
+ * old one.
  */
 #include "config.h"
 
@@ -19,6 +20,33 @@
 #include "bs-client.h"
 
 /* ------------------------------------------------------------------ into a descriptor */
+
+/* the manager, or the task answered: biosyncd is not running */
+static BsDBusManager *
+fd_call_manager (BsClient *self, GTask *task)
+{
+  BsDBusManager *manager = bs_client_get_manager (self);
+
+  if (manager == NULL)
+    g_task_return_new_error (task, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER,
+                             "biosyncd is not running");
+  return manager;
+}
+
+/* a list of @fd alone, or the task answered */
+static GUnixFDList *
+fd_call_list (int fd, GTask *task)
+{
+  g_autoptr (GUnixFDList) fd_list = g_unix_fd_list_new ();
+  GError *error = NULL;
+
+  if (g_unix_fd_list_append (fd_list, fd, &error) < 0)
+    {
+      g_task_return_error (task, error);
+      return NULL;
+    }
+  return g_steal_pointer (&fd_list);
+}
 
 static void
 export_call_cb (GObject *source, GAsyncResult *result, gpointer user_data)
@@ -45,7 +73,6 @@ bs_client_export_attendance_to_fd_async (BsClient *self,
   g_autoptr (GTask) task = NULL;
   g_autoptr (GUnixFDList) fd_list = NULL;
   BsDBusManager *manager;
-  GError *error = NULL;
 
   g_return_if_fail (BS_IS_CLIENT (self));
   g_return_if_fail (fd >= 0);
@@ -53,19 +80,9 @@ bs_client_export_attendance_to_fd_async (BsClient *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, bs_client_export_attendance_to_fd_async);
-  manager = bs_client_get_manager (self);
-  if (manager == NULL)
-    {
-      g_task_return_new_error (task, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER,
-                               "biosyncd is not running");
-      return;
-    }
-  fd_list = g_unix_fd_list_new ();
-  if (g_unix_fd_list_append (fd_list, fd, &error) < 0)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
+  manager = fd_call_manager (self, task);
+  if (manager == NULL || (fd_list = fd_call_list (fd, task)) == NULL)
+    return;
   bs_dbus_manager_call_export_attendance (manager, from_usec, to_usec, g_variant_new_handle (0),
                                           BS_CLIENT_CALL_FLAGS, BS_CLIENT_INTERACTIVE_TIMEOUT_MS,
                                           fd_list, cancellable, export_call_cb,
@@ -88,6 +105,39 @@ bs_client_export_attendance_to_fd_finish (BsClient *self, GAsyncResult *result, 
   return export_finish (self, result, bs_client_export_attendance_to_fd_async, error);
 }
 
+/* ------------------------------------------------------------------ backups */
+
+static void
+backup_call_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GError *error = NULL;
+
+  if (!bs_dbus_manager_call_backup_finish (BS_DBUS_MANAGER (source), NULL, result, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+/* Backup into @fd: no timeout, a big database takes its time (the
+ * service gives up on a stalled reader by itself) */
+static void
+backup_to_fd_async (BsClient *self,
+                    int fd,
+                    GCancellable *cancellable,
+                    GAsyncReadyCallback callback,
+                    gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr (GUnixFDList) fd_list = NULL;
+  BsDBusManager *manager = fd_call_manager (self, task);
+
+  if (manager == NULL || (fd_list = fd_call_list (fd, task)) == NULL)
+    return;
+  bs_dbus_manager_call_backup (manager, g_variant_new_handle (0), BS_CLIENT_CALL_FLAGS, G_MAXINT,
+                               fd_list, cancellable, backup_call_cb, g_steal_pointer (&task));
+}
+
 /* ------------------------------------------------------------------ into a file */
 
 typedef struct
@@ -95,6 +145,9 @@ typedef struct
   char *path;      /* where the export goes */
   char *temp_path; /* beside it, until renamed over it; removed unless */
   int fd;          /* the temporary file */
+  gboolean backup; /* Backup, not ExportAttendance */
+  guint64 from_usec;
+  guint64 to_usec;
 } ExportFile;
 
 static void
@@ -166,7 +219,8 @@ export_file_written_cb (GObject *source, GAsyncResult *result, gpointer user_dat
   g_autoptr (GTask) task = user_data;
   GError *error = NULL;
 
-  if (!bs_client_export_attendance_to_fd_finish (BS_CLIENT (source), result, &error))
+  /* either call into the temporary file: a GTask of a boolean */
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
       g_task_return_error (task, error);
       return;
@@ -176,17 +230,17 @@ export_file_written_cb (GObject *source, GAsyncResult *result, gpointer user_dat
   g_task_run_in_thread (task, export_file_commit);
 }
 
-void
-bs_client_export_attendance_async (BsClient *self,
-                                   GFile *file,
-                                   guint64 from_usec,
-                                   guint64 to_usec,
-                                   GCancellable *cancellable,
-                                   GAsyncReadyCallback callback,
-                                   gpointer user_data)
+/* @data->path written through a temporary file by the call @data names */
+static void
+export_file_async (BsClient *self,
+                   GFile *file,
+                   ExportFile *data,
+                   GCancellable *cancellable,
+                   GAsyncReadyCallback callback,
+                   gpointer user_data,
+                   gpointer tag)
 {
   g_autoptr (GTask) task = NULL;
-  ExportFile *data;
   GError *error = NULL;
 
   g_return_if_fail (BS_IS_CLIENT (self));
@@ -194,8 +248,7 @@ bs_client_export_attendance_async (BsClient *self,
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, bs_client_export_attendance_async);
-  data = g_new0 (ExportFile, 1);
+  g_task_set_source_tag (task, tag);
   data->fd = -1;
   data->path = g_file_get_path (file);
   g_task_set_task_data (task, data, (GDestroyNotify)export_file_free);
@@ -211,12 +264,124 @@ bs_client_export_attendance_async (BsClient *self,
       g_task_return_error (task, error);
       return;
     }
-  bs_client_export_attendance_to_fd_async (self, data->fd, from_usec, to_usec, cancellable,
-                                           export_file_written_cb, g_steal_pointer (&task));
+  if (data->backup)
+    backup_to_fd_async (self, data->fd, cancellable, export_file_written_cb,
+                        g_steal_pointer (&task));
+  else
+    bs_client_export_attendance_to_fd_async (self, data->fd, data->from_usec, data->to_usec,
+                                             cancellable, export_file_written_cb,
+                                             g_steal_pointer (&task));
+}
+
+void
+bs_client_export_attendance_async (BsClient *self,
+                                   GFile *file,
+                                   guint64 from_usec,
+                                   guint64 to_usec,
+                                   GCancellable *cancellable,
+                                   GAsyncReadyCallback callback,
+                                   gpointer user_data)
+{
+  ExportFile *data = g_new0 (ExportFile, 1);
+
+  data->from_usec = from_usec;
+  data->to_usec = to_usec;
+  export_file_async (self, file, data, cancellable, callback, user_data,
+                     bs_client_export_attendance_async);
 }
 
 gboolean
 bs_client_export_attendance_finish (BsClient *self, GAsyncResult *result, GError **error)
 {
   return export_finish (self, result, bs_client_export_attendance_async, error);
+}
+
+void
+bs_client_backup_async (BsClient *self,
+                        GFile *file,
+                        GCancellable *cancellable,
+                        GAsyncReadyCallback callback,
+                        gpointer user_data)
+{
+  ExportFile *data = g_new0 (ExportFile, 1);
+
+  data->backup = TRUE;
+  export_file_async (self, file, data, cancellable, callback, user_data, bs_client_backup_async);
+}
+
+gboolean
+bs_client_backup_finish (BsClient *self, GAsyncResult *result, GError **error)
+{
+  return export_finish (self, result, bs_client_backup_async, error);
+}
+
+/* ------------------------------------------------------------------ restore */
+
+static void
+restore_call_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GError *error = NULL;
+  guint version = 0;
+
+  if (!bs_dbus_manager_call_restore_finish (BS_DBUS_MANAGER (source), &version, NULL, result,
+                                            &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_int (task, version);
+}
+
+void
+bs_client_restore_async (BsClient *self,
+                         GFile *file,
+                         GCancellable *cancellable,
+                         GAsyncReadyCallback callback,
+                         gpointer user_data)
+{
+  g_autoptr (GTask) task = NULL;
+  g_autoptr (GUnixFDList) fd_list = NULL;
+  g_autofree char *path = NULL;
+  BsDBusManager *manager;
+  int fd, saved_errno;
+
+  g_return_if_fail (BS_IS_CLIENT (self));
+  g_return_if_fail (G_IS_FILE (file));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, bs_client_restore_async);
+  path = g_file_get_path (file);
+  fd = path != NULL ? g_open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY, 0) : -1;
+  if (fd < 0)
+    {
+      saved_errno = path != NULL ? errno : EINVAL;
+      g_task_return_new_error (task, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                               _ ("Cannot read “%s”: %s"), path != NULL ? path : "",
+                               g_strerror (saved_errno));
+      return;
+    }
+  manager = fd_call_manager (self, task);
+  fd_list = manager != NULL ? fd_call_list (fd, task) : NULL;
+  /* the list holds a copy */
+  close (fd);
+  if (fd_list == NULL)
+    return;
+  bs_dbus_manager_call_restore (manager, g_variant_new_handle (0), BS_CLIENT_CALL_FLAGS, G_MAXINT,
+                                fd_list, cancellable, restore_call_cb, g_steal_pointer (&task));
+}
+
+gboolean
+bs_client_restore_finish (BsClient *self, GAsyncResult *result, guint *from_version, GError **error)
+{
+  gssize version;
+
+  g_return_val_if_fail (BS_IS_CLIENT (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == bs_client_restore_async, FALSE);
+  version = g_task_propagate_int (G_TASK (result), error);
+  if (version < 0)
+    return FALSE;
+  if (from_version != NULL)
+    *from_version = (guint)version;
+  return TRUE;
 }

@@ -8,8 +8,9 @@
  * re-emitted with the job's proxy. Used by the window and biosyncctl.
  *
  * bs-client.c: the object, its models and signals; bs-client-wait.c:
- * waiting for a job; bs-client-export.c: attendance into a file or a
- * descriptor; bs-client-error.c: an error as one translated sentence.
+ * waiting for a job; bs-client-export.c: attendance and backups into a
+ * file or a descriptor, restores from a file; bs-client-error.c: an error as one translated
+ * sentence.
  */
 #pragma once
 
@@ -117,6 +118,26 @@ void bs_client_export_attendance_to_fd_async (BsClient *self,
                                               gpointer user_data);
 gboolean
 bs_client_export_attendance_to_fd_finish (BsClient *self, GAsyncResult *result, GError **error);
+
+/* Backup into @file (a local one), like an export: mode 0600, in place
+ * only once the whole copy is written */
+void bs_client_backup_async (BsClient *self,
+                             GFile *file,
+                             GCancellable *cancellable,
+                             GAsyncReadyCallback callback,
+                             gpointer user_data);
+gboolean bs_client_backup_finish (BsClient *self, GAsyncResult *result, GError **error);
+/* Restore from @file (a local one, opened here): the whole database is
+ * replaced; @from_version is the schema version the file had */
+void bs_client_restore_async (BsClient *self,
+                              GFile *file,
+                              GCancellable *cancellable,
+                              GAsyncReadyCallback callback,
+                              gpointer user_data);
+gboolean bs_client_restore_finish (BsClient *self,
+                                   GAsyncResult *result,
+                                   guint *from_version,
+                                   GError **error);
 
 /* the lists the service answers in pages */
 typedef enum

@@ -6,13 +6,11 @@
 
 #include "bsd-attendance-export.h"
 
-#include <errno.h>
-#include <limits.h>
-#include <poll.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "bs-error.h"
+#include "bsd-fd.h"
 #include "bsd-store.h"
 
 typedef struct
@@ -57,45 +55,6 @@ csv_field (GString *s, const char *value)
   g_string_append_c (s, '"');
 }
 
-/* a reader that stops reading must not hold a thread forever: wait at most
- * this long for room in the pipe */
-#define EXPORT_STALL_MS (60 * 1000)
-
-static gboolean
-write_all (int fd, const char *data, gsize len, GError **error)
-{
-  while (len > 0)
-    {
-      struct pollfd pfd = { fd, POLLOUT, 0 };
-      gssize n;
-      int ready = poll (&pfd, 1, EXPORT_STALL_MS);
-
-      if (ready < 0 && errno == EINTR)
-        continue;
-      if (ready == 0)
-        {
-          g_set_error (error, BS_ERROR, BS_ERROR_TIMED_OUT,
-                       "writing the export: nobody read it for %d s", EXPORT_STALL_MS / 1000);
-          return FALSE;
-        }
-      /* after POLLOUT a pipe takes PIPE_BUF bytes without blocking */
-      n = ready < 0 ? -1 : write (fd, data, MIN (len, PIPE_BUF));
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        {
-          int saved = errno;
-
-          g_set_error (error, BS_ERROR, BS_ERROR_FAILED, "writing the export: %s",
-                       g_strerror (saved));
-          return FALSE;
-        }
-      data += n;
-      len -= (gsize)n;
-    }
-  return TRUE;
-}
-
 static gboolean
 export_row (const BsdAttendanceRow *row, gpointer user_data, GError **error)
 {
@@ -118,7 +77,7 @@ export_row (const BsdAttendanceRow *row, gpointer user_data, GError **error)
   g_string_append_printf (s, ",%u,%u\r\n", row->verify, row->state);
   if (s->len >= 64 * 1024)
     {
-      if (!write_all (export->fd, s->str, s->len, error))
+      if (!bsd_fd_write_all (export->fd, s->str, s->len, "writing the export", error))
         return FALSE;
       g_string_truncate (s, 0);
     }
@@ -143,7 +102,8 @@ export_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancel
   if (!bsd_store_foreach_attendance (store, export->from_usec,
                                      export->to_usec ? export->to_usec : G_MAXINT64, export_row,
                                      export, &error)
-      || !write_all (export->fd, export->buffer->str, export->buffer->len, &error))
+      || !bsd_fd_write_all (export->fd, export->buffer->str, export->buffer->len,
+                            "writing the export", &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;

@@ -106,6 +106,19 @@ retire_job (BsdJobQueue *self, BsdJob *job)
     }
 }
 
+void
+bsd_job_queue_forget_finished (BsdJobQueue *self)
+{
+  g_return_if_fail (BSD_IS_JOB_QUEUE (self));
+
+  while (!g_queue_is_empty (&self->finished))
+    {
+      g_autoptr (BsdJob) old = g_queue_pop_head (&self->finished);
+
+      g_signal_emit (self, signals[JOB_RETIRED], 0, old);
+    }
+}
+
 /* a job that never reached the engine: its row and its object say why */
 static void
 finish_unstarted (BsdJobQueue *self, BsdJob *job, const char *summary)

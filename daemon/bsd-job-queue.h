@@ -46,6 +46,9 @@ void bsd_job_queue_cancel (BsdJobQueue *self, BsdJob *job);
 BsdJob *bsd_job_queue_lookup (BsdJobQueue *self, gint64 id);
 gboolean bsd_job_queue_is_running (BsdJobQueue *self);
 gboolean bsd_job_queue_is_idle (BsdJobQueue *self);
+/* retires every kept finished job at once (the store's history was
+ * replaced: their ids may name other jobs there) */
+void bsd_job_queue_forget_finished (BsdJobQueue *self);
 /* refuses new jobs, records the queued ones cancelled, cancels the running */
 void bsd_job_queue_shutdown (BsdJobQueue *self);
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "bs-error.h"
+#include "bsd-backup.h"
 #include "bsd-manager.h"
 #include "bsd-time-zone.h"
 
@@ -169,6 +170,7 @@ main (int argc, char **argv)
     }
   g_chmod (state_dir, 0700);
   db_path = g_build_filename (state_dir, "biosync.db", NULL);
+  bsd_backup_remove_leftovers (db_path);
   store = bsd_store_open (db_path, &error);
   if (store == NULL)
     {

@@ -19,6 +19,13 @@ bsd_manager_find_pending (BsdManager *self, const BsdOperation *op)
 BsdJob *
 bsd_manager_request_job (BsdManager *self, BsdOperation *op, GError **error)
 {
+  /* the scheduler's runs too: a restore writes the whole database */
+  if (self->restoring)
+    {
+      g_set_error_literal (error, BS_ERROR, BS_ERROR_BUSY,
+                           "a restore of the database is in progress");
+      return NULL;
+    }
   return bsd_job_queue_request (self->jobs, op, error);
 }
 
@@ -137,7 +144,8 @@ job_retired_cb (BsdJobQueue *queue, BsdJob *job, BsdManager *self)
 void
 bsd_manager_maybe_shutdown_done (BsdManager *self)
 {
-  if (self->shutdown_done && bsd_job_queue_is_idle (self->jobs) && self->recovering == NULL)
+  if (self->shutdown_done && bsd_job_queue_is_idle (self->jobs) && self->recovering == NULL
+      && !self->restoring)
     {
       GSourceFunc done = self->shutdown_done;
 

@@ -324,9 +324,8 @@ handle_export_attendance (BsDBusManager *iface,
                           GVariant *fd_index)
 {
   BsdManager *self = BSD_MANAGER (iface);
-  g_autoptr (GError) error = NULL;
   Export *export;
-  int fd, flags, index;
+  int fd;
 
   if (to_usec != 0 && to_usec < from_usec)
     {
@@ -338,28 +337,9 @@ handle_export_attendance (BsDBusManager *iface,
       bsd_error_return_invalid (invocation, "from_usec/to_usec out of range");
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-  /* the handle is an index into the list the caller attached, checked
-   * here: g_unix_fd_list_get () only asserts it */
-  index = g_variant_get_handle (fd_index);
-  if (fd_list == NULL || index < 0 || index >= g_unix_fd_list_get_length (fd_list))
-    {
-      bsd_error_return_invalid (invocation, "fd: no file descriptor %d was passed (%d were)", index,
-                                fd_list ? g_unix_fd_list_get_length (fd_list) : 0);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
-  fd = g_unix_fd_list_get (fd_list, index, &error);
+  fd = bsd_manager_take_fd (invocation, fd_list, fd_index, O_WRONLY);
   if (fd < 0)
-    {
-      bsd_error_return_invalid (invocation, "fd: %s", error->message);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
-  flags = fcntl (fd, F_GETFL);
-  if (flags < 0 || (flags & O_ACCMODE) == O_RDONLY)
-    {
-      close (fd);
-      bsd_error_return_invalid (invocation, "fd: not open for writing");
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
   export = g_new0 (Export, 1);
   export->fd = fd;
   export->from_usec = (gint64)from_usec;

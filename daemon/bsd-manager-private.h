@@ -13,6 +13,8 @@
 
 #include "bsd-manager.h"
 
+#include <gio/gunixfdlist.h>
+
 #include "bsd-authority.h"
 #include "bsd-engine.h"
 #include "bsd-error.h"
@@ -65,6 +67,7 @@ struct _BsdManager
   GSourceFunc shutdown_done;
   gpointer shutdown_data;
   GCancellable *recovering; /* the start-up recovery, while it runs */
+  gboolean restoring;       /* a Restore replaces the database: no changes meanwhile */
 };
 
 /* bsd-manager.c: validation and authorization */
@@ -79,6 +82,10 @@ gboolean bsd_manager_check_text (
 gboolean
 bsd_manager_check_dict (GDBusMethodInvocation *invocation, GVariant *dict, const char *what);
 gboolean bsd_manager_check_changes (GDBusMethodInvocation *invocation, GVariant *changes);
+int bsd_manager_take_fd (GDBusMethodInvocation *invocation,
+                         GUnixFDList *fd_list,
+                         GVariant *handle,
+                         int mode);
 /* asks polkit for the action bsd-policy.c names for @invocation (denied
  * when it names none), then runs @func; a read (no action) runs @func at
  * once, which must call bsd_manager_caller_release () once it answered */
@@ -125,5 +132,10 @@ void bsd_manager_people_init (BsdManager *self);
 
 /* bsd-manager-lists.c: lists, the export */
 void bsd_manager_lists_init (BsdManager *self);
+
+/* bsd-manager-backup.c: Backup and Restore */
+void bsd_manager_backup_init (BsdManager *self);
+/* bsd-manager.c: settings, schedule and objects read again from the store */
+void bsd_manager_reload (BsdManager *self);
 
 G_END_DECLS

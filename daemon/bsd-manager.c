@@ -6,7 +6,10 @@
 
 #include "bsd-manager-private.h"
 
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 G_DEFINE_FINAL_TYPE (BsdManager, bsd_manager, BS_DBUS_TYPE_MANAGER_SKELETON)
 
@@ -47,6 +50,50 @@ bsd_manager_check_changes (GDBusMethodInvocation *invocation, GVariant *changes)
     return bsd_manager_check_dict (invocation, changes, "changes");
   bsd_error_return_invalid (invocation, "changes: nothing to change");
   return FALSE;
+}
+
+/* the descriptor @handle names in @fd_list, open for @mode (O_RDONLY or
+ * O_WRONLY): a duplicate the caller owns, or -1 once @invocation is
+ * answered. The handle is checked here: g_unix_fd_list_get () only
+ * asserts it. */
+int
+bsd_manager_take_fd (GDBusMethodInvocation *invocation,
+                     GUnixFDList *fd_list,
+                     GVariant *handle,
+                     int mode)
+{
+  g_autoptr (GError) error = NULL;
+  int index = g_variant_get_handle (handle);
+  int fd, flags;
+  struct stat st;
+
+  if (fd_list == NULL || index < 0 || index >= g_unix_fd_list_get_length (fd_list))
+    {
+      bsd_error_return_invalid (invocation, "fd: no file descriptor %d was passed (%d were)", index,
+                                fd_list ? g_unix_fd_list_get_length (fd_list) : 0);
+      return -1;
+    }
+  fd = g_unix_fd_list_get (fd_list, index, &error);
+  if (fd < 0)
+    {
+      bsd_error_return_invalid (invocation, "fd: %s", error->message);
+      return -1;
+    }
+  flags = fcntl (fd, F_GETFL);
+  if (flags < 0 || ((flags & O_ACCMODE) != O_RDWR && (flags & O_ACCMODE) != mode))
+    {
+      close (fd);
+      bsd_error_return_invalid (invocation, "fd: not open for %s",
+                                mode == O_RDONLY ? "reading" : "writing");
+      return -1;
+    }
+  if (fstat (fd, &st) != 0 || S_ISDIR (st.st_mode))
+    {
+      close (fd);
+      bsd_error_return_invalid (invocation, "fd: a directory, not a file or a pipe");
+      return -1;
+    }
+  return fd;
 }
 
 /* -------------------------------------------------------- authorization */
@@ -116,6 +163,16 @@ authorized_cb (GObject *source, GAsyncResult *res, gpointer user_data)
     {
       g_dbus_method_invocation_return_error_literal (call->invocation, BS_ERROR,
                                                      BS_ERROR_PERMISSION_DENIED, error->message);
+      auth_call_free (call);
+      return;
+    }
+  /* the database is being replaced: a change now would be lost, or wait
+   * on the restore's write lock in the main loop */
+  if (call->self->restoring)
+    {
+      g_dbus_method_invocation_return_error_literal (
+          call->invocation, BS_ERROR, BS_ERROR_BUSY,
+          "a restore of the database is in progress; try again when it is done");
       auth_call_free (call);
       return;
     }
@@ -498,6 +555,21 @@ load_schedule (BsdManager *self)
 
 /* ------------------------------------------------------------ lifecycle */
 
+void
+bsd_manager_reload (BsdManager *self)
+{
+  /* the job history is the store's now: what was kept of the old one
+   * (objects, GetJob answers) would contradict it */
+  bsd_job_queue_forget_finished (self->jobs);
+  g_hash_table_remove_all (self->job_replies);
+  self->job_replies_size = 0;
+  load_schedule (self);
+  load_settings (self);
+  apply_settings (self);
+  bsd_manager_forget_device_list (self);
+  bsd_manager_refresh_objects (self);
+}
+
 static void
 recovered_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -581,6 +653,7 @@ bsd_manager_init (BsdManager *self)
   bsd_manager_objects_init (self);
   bsd_manager_people_init (self);
   bsd_manager_lists_init (self);
+  bsd_manager_backup_init (self);
 }
 
 BsdManager *

@@ -18,6 +18,8 @@
 G_BEGIN_DECLS
 
 #define BSD_PIN_MAX 24
+/* 'BSYD' */
+#define BSD_STORE_APPLICATION_ID 0x42535944
 
 struct _BsdStore
 {

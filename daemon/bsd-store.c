@@ -34,8 +34,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* 'BSYD' */
-#define BSD_STORE_APPLICATION_ID 0x42535944
 #define BSD_STORE_BUSY_TIMEOUT_MS 5000
 
 G_DEFINE_FINAL_TYPE (BsdStore, bsd_store, G_TYPE_OBJECT)

@@ -70,6 +70,31 @@ guint bsd_store_get_schema_version (BsdStore *self);
  * listing the first problems when either finds any */
 gboolean bsd_store_check_integrity (BsdStore *self, GError **error);
 
+/* ------------------------------------------------- copies of the database */
+
+/* the bytes of the sqlite header (the start of a database file) */
+#define BSD_STORE_HEADER_SIZE 100
+
+/* A consistent copy of the whole database into the new file @dest_path,
+ * a few pages at a time from one snapshot: writers of other connections
+ * go on meanwhile (WAL). Cancelled between steps. */
+gboolean
+bsd_store_backup (BsdStore *self, const char *dest_path, GCancellable *cancellable, GError **error);
+/* Replaces every page of @self with @source's, in one transaction that
+ * other connections see whole or not at all. @source must be checked
+ * first (bsd_store_check_schema, bsd_store_check_integrity). */
+gboolean bsd_store_restore (BsdStore *self, BsdStore *source, GError **error);
+/* @header (@len bytes from the start of a file) is a biosync database:
+ * BSD_STORE_ERROR_NOT_DATABASE otherwise; @version is its schema version */
+gboolean
+bsd_store_check_header_bytes (const guint8 *header, gsize len, guint *version, GError **error);
+/* every table, index, view and trigger is what this build makes, and
+ * nothing more: BSD_STORE_ERROR_NOT_DATABASE naming the first difference */
+gboolean bsd_store_check_schema (BsdStore *self, GError **error);
+/* job ids in @self continue after the ones @after handed out: a job id
+ * never names two jobs, also across a restore */
+gboolean bsd_store_continue_job_ids (BsdStore *self, BsdStore *after, GError **error);
+
 /* Explicit transaction for a batch of calls. Nests: the outermost level
  * is BEGIN IMMEDIATE, inner levels are savepoints, so store functions
  * that use a transaction of their own work inside one. A failed commit

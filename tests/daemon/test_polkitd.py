@@ -19,6 +19,7 @@ import os
 import re
 import select
 import shutil
+import socket
 import subprocess
 import sys
 import types
@@ -77,6 +78,9 @@ def method_table(c):
         (MANAGER, "ExportAttendance"): (MANAGE, "tth", (0, 0, 0)),
         # a read of personal data, too
         (MANAGER, "ListAttendance"): (MANAGE, "a{sv}u", ({}, 0)),
+        # the whole database: a copy (personal data, secrets), and putting one back
+        (MANAGER, "Backup"): (MANAGE, "h", (0,)),
+        (MANAGER, "Restore"): (DESTRUCTIVE, "h", (0,)),
         # the action of the job's kind; c.job is a sync-area job
         (JOB, "Cancel"): (SYNC, "", ()),
         (MANAGER, "ListUsers"): (None, "suu", ("", 0, 0)),
@@ -382,18 +386,19 @@ def test_real_polkitd(env):
         r = env.busctl(*words, nobody=True)
         check(r.returncode != 0 and denied_by_polkit(r.stderr, action),
               "nobody (busctl): %s is denied for %s" % (what, action), r.stdout + r.stderr)
-    rfd, wfd = os.pipe()
+    # a socket: open for reading (Restore) and for writing (ExportAttendance, Backup)
+    ours, theirs = socket.socketpair()
     try:
-        results = call_as_nobody(env, [call for _, _, call, _ in writes], fd=wfd)
+        results = call_as_nobody(env, [call for _, _, call, _ in writes], fd=theirs.fileno())
     finally:
-        os.close(wfd)
+        theirs.close()
     for (what, _, _, action), (err, msg) in zip(writes, results):
         check(err == ERR + "PermissionDenied" and denied_by_polkit(msg, action),
               "nobody (Gio): %s is PermissionDenied for %s" % (what, action), (err, msg))
-    ready, _, _ = select.select([rfd], [], [], 10)
-    check(ready and os.read(rfd, 4096) == b"",
-          "the export's fd was closed without a byte written")
-    os.close(rfd)
+    ready, _, _ = select.select([ours], [], [], 10)
+    check(ready and ours.recv(4096) == b"",
+          "the passed fd was closed without a byte written")
+    ours.close()
 
     # nobody writes read-only properties: refused (the bus or GDBus says why)
     for i, path in objects.items():
@@ -409,13 +414,15 @@ def test_real_polkitd(env):
     # root: every one of them is allowed (and works with these arguments)
     jobs = {}
     for (i, m), (action, sig, args) in table.items():
+        if (i, m) == (MANAGER, "Restore"):
+            continue  # last: it retires the Job objects the Cancel checks below use
         path = objects[i]
         fds = None
         if (i, m) == (JOB, "Cancel"):
             # cancel a job that has not finished (the limit of 8 is far: all waited for)
             path = env.call("SyncAll")
         if "h" in sig:
-            out = os.path.join(env.tmp, "export.csv")
+            out = os.path.join(env.tmp, "backup.db" if m == "Backup" else "export.csv")
             fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             fds = harness.fd_list(fd)
         try:
@@ -430,11 +437,14 @@ def test_real_polkitd(env):
         if api[i]["out"][m] == "o":
             jobs[(i, m)] = env.wait_job(result)
             check(jobs[(i, m)]["Trigger"] == "uid:0", "its job records uid 0")
-        if "h" in sig:
+        if m == "ExportAttendance":
             with open(out, newline="") as f:
                 rows = f.read().split("\r\n")
             check(rows[0].startswith("utc_time,") and len(rows) > 2,
                   "root's export wrote the CSV", rows[:2])
+        elif m == "Backup":
+            with open(out, "rb") as f:
+                check(f.read(16) == b"SQLite format 3\0", "root's backup wrote a database")
         if (i, m) == (JOB, "Cancel"):
             done = env.wait_job(path)
             check(done["State"] in ("cancelled", "succeeded"), "the job ended", done["State"])
@@ -455,6 +465,11 @@ def test_real_polkitd(env):
         else:
             harness.log("ok - nobody: Cancel of a %s job is denied for %s" % (kind, action))
     check(not wrong, "Job.Cancel is authorized for the action of the job's kind", wrong)
+
+    # root: Restore, of the copy root's Backup made
+    fd = os.open(os.path.join(env.tmp, "backup.db"), os.O_RDONLY)
+    result = env.call("Restore", "(h)", (0,), fd_list=harness.fd_list(fd))
+    check(result > 0, "root: Manager.Restore is allowed and restores the copy", result)
 
 
 if __name__ == "__main__":

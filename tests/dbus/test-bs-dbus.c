@@ -69,6 +69,8 @@ static const Member contract[] = {
   { "Manager", METHOD, "GetJob", "t", "a{sv}", TRUE },
   { "Manager", METHOD, "ListAttendance", "a{sv}u", "aa{sv}b", TRUE },
   { "Manager", METHOD, "ImportUsers", "aa{sv}", "o", TRUE },
+  { "Manager", METHOD, "Backup", "h", "", TRUE },
+  { "Manager", METHOD, "Restore", "h", "u", TRUE },
   /* Manager properties and signals */
   { "Manager", PROPERTY, "Version", "s", "r" },
   { "Manager", PROPERTY, "AutoSync", "b", "rw" },

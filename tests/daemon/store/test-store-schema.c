@@ -806,6 +806,81 @@ test_busy_timeout (void)
   g_assert_cmpuint (areas->len, ==, 2);
 }
 
+/* a copy by the online backup, checked, restored over changes made since */
+static void
+test_backup_restore (void)
+{
+  g_autoptr (StoreTmpDir) dir = store_tmp_dir_new ();
+  g_autofree char *path = store_tmp_dir_file (dir, "biosync.db");
+  g_autofree char *copy_path = store_tmp_dir_file (dir, "copy.db");
+  g_autoptr (BsdStore) store = NULL;
+  g_autoptr (BsdStore) reader = NULL;
+  g_autoptr (BsdStore) copy = NULL;
+  g_autoptr (GPtrArray) areas = NULL;
+  g_autoptr (GError) error = NULL;
+
+  store = bsd_store_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (bsd_store_add_area (store, "Before", &error), ==, 1);
+  /* another connection reads meanwhile, as the daemon's list reader does */
+  reader = bsd_store_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_true (bsd_store_backup (reader, copy_path, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (bsd_store_add_area (store, "After", &error), ==, 2);
+
+  copy = bsd_store_open (copy_path, &error);
+  g_assert_no_error (error);
+  g_assert_true (bsd_store_check_integrity (copy, &error));
+  g_assert_true (bsd_store_check_schema (copy, &error));
+  g_assert_no_error (error);
+  g_assert_true (bsd_store_restore (store, copy, &error));
+  g_assert_no_error (error);
+  areas = bsd_store_list_areas (reader, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (areas->len, ==, 1);
+}
+
+static void
+test_backup_checks (void)
+{
+  g_autoptr (StoreTmpDir) dir = store_tmp_dir_new ();
+  g_autofree char *path = store_tmp_dir_file (dir, "v1.db");
+  g_autoptr (BsdStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+  guint8 header[BSD_STORE_HEADER_SIZE] = "SQLite format 3";
+  guint version = 0;
+  sqlite3 *db;
+
+  /* the header: sqlite's magic, then biosync's application id */
+  g_assert_false (bsd_store_check_header_bytes (header, 50, &version, &error));
+  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_DATABASE);
+  g_clear_error (&error);
+  g_assert_false (bsd_store_check_header_bytes (header, sizeof header, &version, &error));
+  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_DATABASE);
+  g_clear_error (&error);
+  memcpy (header + 60, "\0\0\0\x07", 4);
+  memcpy (header + 68, "BSYD", 4);
+  g_assert_true (bsd_store_check_header_bytes (header, sizeof header, &version, &error));
+  g_assert_cmpuint (version, ==, 7);
+
+  /* a migrated old database has exactly our schema; a trigger more is refused */
+  store_make_v1 (path, NULL);
+  store = bsd_store_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_true (bsd_store_check_schema (store, &error));
+  g_assert_no_error (error);
+  g_clear_object (&store);
+  db = store_raw_open (path);
+  store_raw_exec (db, "CREATE TRIGGER extra AFTER INSERT ON areas BEGIN SELECT 1; END;");
+  sqlite3_close (db);
+  store = bsd_store_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_false (bsd_store_check_schema (store, &error));
+  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_DATABASE);
+  g_assert_nonnull (strstr (error->message, "trigger extra"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -827,6 +902,8 @@ main (int argc, char **argv)
   g_test_add_func ("/store/transactions", test_transactions);
   g_test_add_func ("/store/integrity", test_integrity);
   g_test_add_func ("/store/busy-timeout", test_busy_timeout);
+  g_test_add_func ("/store/backup/restore", test_backup_restore);
+  g_test_add_func ("/store/backup/checks", test_backup_checks);
 
   return g_test_run ();
 }

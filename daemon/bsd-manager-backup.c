@@ -1,0 +1,184 @@
+/* bsd-manager-backup.c — the manager's Backup and Restore
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The work runs in a worker (bsd-backup.c); here: the descriptor checks,
+ * authorization, and for a restore the refusal while jobs run and the
+ * objects, settings and schedule read again from the restored database.
+ */
+#include "config.h"
+
+#include "bsd-manager-private.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "bsd-backup.h"
+
+/* a call waiting for polkit: the caller's descriptor until then */
+typedef struct
+{
+  int fd;
+} FdCall;
+
+static void
+fd_call_free (FdCall *call)
+{
+  if (call->fd >= 0)
+    close (call->fd);
+  g_free (call);
+}
+
+static FdCall *
+fd_call_new (int fd)
+{
+  FdCall *call = g_new0 (FdCall, 1);
+
+  call->fd = fd;
+  return call;
+}
+
+/* checks the descriptor @fd_index names (open for @mode), then asks polkit
+ * before @func takes it; a denial frees the call and so closes it */
+static void
+authorize_fd_call (BsdManager *self,
+                   GDBusMethodInvocation *invocation,
+                   GUnixFDList *fd_list,
+                   GVariant *fd_index,
+                   int mode,
+                   BsdManagerAuthorizedFunc func)
+{
+  int fd = bsd_manager_take_fd (invocation, fd_list, fd_index, mode);
+
+  if (fd >= 0)
+    bsd_manager_authorize (self, invocation, func, fd_call_new (fd), (GDestroyNotify)fd_call_free);
+}
+
+/* the call's descriptor, which the worker takes (and closes) from now on */
+static int
+fd_call_steal (FdCall *call)
+{
+  int fd = call->fd;
+
+  call->fd = -1;
+  return fd;
+}
+
+/* ------------------------------------------------------------------ backup */
+
+static void
+backup_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  g_autoptr (GDBusMethodInvocation) invocation = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!bsd_backup_finish (res, &error))
+    bsd_error_return (invocation, error);
+  else
+    g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
+static void
+backup_authorized (BsdManager *self,
+                   GDBusMethodInvocation *invocation,
+                   const char *trigger,
+                   gint64 uid,
+                   gpointer data)
+{
+  g_message ("backup of the database for %s", trigger);
+  bsd_backup_async (bsd_store_get_path (self->store), fd_call_steal (data), NULL, backup_done_cb,
+                    g_object_ref (invocation));
+}
+
+static gboolean
+handle_backup (BsDBusManager *iface,
+               GDBusMethodInvocation *invocation,
+               GUnixFDList *fd_list,
+               GVariant *fd_index)
+{
+  authorize_fd_call (BSD_MANAGER (iface), invocation, fd_list, fd_index, O_WRONLY,
+                     backup_authorized);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* ----------------------------------------------------------------- restore */
+
+typedef struct
+{
+  BsdManager *self;
+  GDBusMethodInvocation *invocation;
+} Restore;
+
+static void
+restore_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  g_autofree Restore *restore = user_data;
+  g_autoptr (BsdManager) self = restore->self;
+  g_autoptr (GDBusMethodInvocation) invocation = restore->invocation;
+  g_autoptr (GError) error = NULL;
+  guint version = 0;
+
+  self->restoring = FALSE;
+  if (!bsd_restore_finish (res, &version, &error))
+    {
+      g_warning ("restoring the database: %s", error->message);
+      bsd_error_return (invocation, error);
+    }
+  else
+    {
+      g_message ("the database was restored from a copy of schema version %u", version);
+      /* everything the daemon shows or schedules comes from the new data */
+      bsd_manager_reload (self);
+      /* terminals the copy says a crash left disabled are enabled again */
+      if (self->recovering == NULL && self->shutdown_done == NULL)
+        bsd_manager_recover (self);
+      g_dbus_method_invocation_return_value (invocation, g_variant_new ("(u)", version));
+    }
+  /* a SIGTERM waited for the restore to end */
+  bsd_manager_maybe_shutdown_done (self);
+}
+
+static void
+restore_authorized (BsdManager *self,
+                    GDBusMethodInvocation *invocation,
+                    const char *trigger,
+                    gint64 uid,
+                    gpointer data)
+{
+  Restore *restore;
+
+  /* a job writes as it goes, and would go on writing into the restored
+   * data: only an idle daemon restores */
+  if (!bsd_job_queue_is_idle (self->jobs) || self->recovering != NULL)
+    {
+      g_dbus_method_invocation_return_error_literal (
+          invocation, BS_ERROR, BS_ERROR_BUSY,
+          "jobs are running: wait for them to finish (or cancel them), then restore");
+      return;
+    }
+  g_message ("restore of the database for %s", trigger);
+  self->restoring = TRUE;
+  restore = g_new0 (Restore, 1);
+  restore->self = g_object_ref (self);
+  restore->invocation = g_object_ref (invocation);
+  bsd_restore_async (bsd_store_get_path (self->store), fd_call_steal (data), NULL, restore_done_cb,
+                     restore);
+}
+
+static gboolean
+handle_restore (BsDBusManager *iface,
+                GDBusMethodInvocation *invocation,
+                GUnixFDList *fd_list,
+                GVariant *fd_index)
+{
+  authorize_fd_call (BSD_MANAGER (iface), invocation, fd_list, fd_index, O_RDONLY,
+                     restore_authorized);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+void
+bsd_manager_backup_init (BsdManager *self)
+{
+  g_signal_connect (self, "handle-backup", G_CALLBACK (handle_backup), NULL);
+  g_signal_connect (self, "handle-restore", G_CALLBACK (handle_restore), NULL);
+}
