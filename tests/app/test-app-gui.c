@@ -232,6 +232,79 @@ test_denied (void)
 
 /* ------------------------------------------------------------ restart */
 
+/* every label with the .ui id @id under @widget, depth first */
+static void
+collect_labels (GtkWidget *widget, const char *id, GPtrArray *labels)
+{
+  if (GTK_IS_LABEL (widget)
+      && g_strcmp0 (gtk_buildable_get_buildable_id (GTK_BUILDABLE (widget)), id) == 0)
+    g_ptr_array_add (labels, widget);
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    collect_labels (c, id, labels);
+}
+
+/* Condition: every area row names its devices (no object paths) */
+static gboolean
+areas_named_cb (gpointer data)
+{
+  g_autoptr (GPtrArray) labels = g_ptr_array_new ();
+
+  collect_labels (GTK_WIDGET (child ("areas_view")), "members", labels);
+  for (guint i = 0; i < labels->len; i++)
+    if (strstr (gtk_label_get_text (labels->pdata[i]), "/org/biosync") != NULL)
+      return FALSE;
+  return labels->len > 0;
+}
+
+/* Condition: every device row names the area the device is in */
+static gboolean
+devices_show_area_cb (gpointer data)
+{
+  BsClient *client = bs_application_get_client (app);
+  GListModel *devices = bs_client_get_devices (client);
+  g_autoptr (GPtrArray) labels = g_ptr_array_new ();
+  guint named = 0;
+
+  collect_labels (GTK_WIDGET (child ("devices_view")), "subtitle", labels);
+  for (guint i = 0; i < g_list_model_get_n_items (devices); i++)
+    {
+      g_autoptr (BsDBusDevice) device = g_list_model_get_item (devices, i);
+      BsDBusArea *area = bs_client_lookup_area (client, bs_dbus_device_get_area_id (device));
+      g_autofree char *needle = NULL;
+
+      if (area == NULL)
+        return FALSE;
+      needle = g_strdup_printf ("%s:%u · %s", bs_dbus_device_get_address (device),
+                                bs_dbus_device_get_port (device), bs_dbus_area_get_name (area));
+      for (guint j = 0; j < labels->len; j++)
+        if (g_str_has_prefix (gtk_label_get_text (labels->pdata[j]), needle))
+          named++;
+    }
+  return labels->len > 0 && named == g_list_model_get_n_items (devices);
+}
+
+/* the rows name devices and areas (rows bound before the objects they
+ * name arrived must follow them) */
+static void
+check_names (const char *when)
+{
+  g_autofree char *areas = g_strdup_printf ("the Areas page names its devices %s", when);
+  g_autofree char *devices = g_strdup_printf ("the Devices page names their areas %s", when);
+
+  show_page ("areas");
+  CHECK (wait_until (areas_named_cb, NULL, 10, "device names in the area rows"), areas);
+  if (!areas_named_cb (NULL))
+    g_printerr ("# members: %s\n", gtk_label_get_text (GTK_LABEL (
+                                       find_id (GTK_WIDGET (child ("areas_view")), "members"))));
+  show_page ("devices");
+  CHECK (wait_until (devices_show_area_cb, NULL, 10, "area names in the device rows"), devices);
+  if (!devices_show_area_cb (NULL))
+    g_printerr (
+        "# subtitle: %s\n",
+        gtk_label_get_text (GTK_LABEL (find_id (GTK_WIDGET (child ("devices_view")), "subtitle"))));
+}
+
 static void
 driver_request (const char *what)
 {
@@ -246,7 +319,7 @@ test_restart (guint expected)
   AdwStatusPage *page;
 
   open_main_page_listing (expected);
-  show_page ("devices");
+  check_names ("at first");
   screenshot ("app-restart-before");
 
   driver_request ("stop-daemon");
@@ -266,7 +339,7 @@ test_restart (guint expected)
          "the Devices page lists the terminals again");
   CHECK (g_list_model_get_n_items (bs_client_get_areas (bs_application_get_client (app))) > 0,
          "the areas are back");
-  show_page ("devices");
+  check_names ("after the restart");
   screenshot ("app-restart-restored");
 }
 
