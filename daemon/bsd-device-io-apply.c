@@ -139,6 +139,10 @@ write_batches (ZkClient *client,
   if (users->len + templates->len > 0
       && !zk_client_write_batch (client, users, templates, cancellable, error))
     return FALSE;
+  if (users->len > 0)
+    items_done (items, "users", n_users, n_users);
+  if (templates->len > 0)
+    items_done (items, "fingerprints", plan->templates_add->len, plan->templates_add->len);
   return TRUE;
 }
 

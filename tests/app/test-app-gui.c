@@ -12,6 +12,9 @@
  *   restart    the daemon goes away (the driver stops it when this prints
  *              "@@ stop-daemon" on stdout): the service-not-running page;
  *              it comes back ("@@ start-daemon"): the lists again
+ *   cancel     a sync against a slow terminal: the terminal is marked busy,
+ *              the job counts items; cancelled, it is cancelled (not an
+ *              error) in the history and on the device rows
  *   german     LANGUAGE=de with the build's catalogs
  *              ($BIOSYNC_LOCALEDIR): German labels on every page
  * Each mode saves PNG screenshots into $BIOSYNC_SCREENSHOT_DIR.
@@ -28,6 +31,7 @@
 #include <string.h>
 
 #include "app-test-util.h"
+#include "bs-format.h"
 
 /* creates the window and waits for the client */
 static void
@@ -343,6 +347,151 @@ test_restart (guint expected)
   screenshot ("app-restart-restored");
 }
 
+/* ------------------------------------------------------------ cancel */
+
+/* Condition: a device row's badge says @data (a label) */
+static gboolean
+device_badge_shows_cb (gpointer data)
+{
+  g_autoptr (GPtrArray) badges = g_ptr_array_new ();
+
+  collect_labels (GTK_WIDGET (child ("devices_view")), "badge", badges);
+  for (guint i = 0; i < badges->len; i++)
+    if (g_strcmp0 (gtk_label_get_text (badges->pdata[i]), data) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* Condition: a running job's row shows how many items of a phase are
+ * through ("B: 12 of 100 users") */
+static gboolean
+job_counts_items_cb (gpointer data)
+{
+  GListModel *jobs = bs_client_get_jobs (bs_application_get_client (app));
+
+  for (guint i = 0; i < g_list_model_get_n_items (jobs); i++)
+    {
+      g_autoptr (BsDBusJob) job = g_list_model_get_item (jobs, i);
+
+      if (strstr (bs_dbus_job_get_message (job), " of ") != NULL
+          && find_label (GTK_WIDGET (child ("active_jobs_view")), bs_dbus_job_get_message (job))
+                 != NULL)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* the first running job's path, or NULL */
+static const char *
+running_job_path (void)
+{
+  GListModel *jobs = bs_client_get_jobs (bs_application_get_client (app));
+
+  for (guint i = 0; i < g_list_model_get_n_items (jobs); i++)
+    {
+      g_autoptr (BsDBusJob) job = g_list_model_get_item (jobs, i);
+
+      if (!bs_client_job_state_is_final (bs_dbus_job_get_state (job)))
+        return g_dbus_proxy_get_object_path (G_DBUS_PROXY (job));
+    }
+  return NULL;
+}
+
+/* the device called @name (it must exist) */
+static BsDBusDevice *
+device_named (const char *name)
+{
+  GListModel *devices = bs_client_get_devices (bs_application_get_client (app));
+
+  for (guint i = 0; i < g_list_model_get_n_items (devices); i++)
+    {
+      g_autoptr (BsDBusDevice) device = g_list_model_get_item (devices, i);
+
+      if (g_strcmp0 (bs_dbus_device_get_name (device), name) == 0)
+        return device; /* the model keeps it */
+    }
+  g_error ("no device %s", name);
+}
+
+/* a sync against a slow terminal: the terminal being worked on is marked,
+ * the job counts items; cancelled, it shows as cancelled everywhere */
+static void
+test_cancel (guint expected)
+{
+  FinishedJob finished = { NULL };
+  const char *busy = bs_format_device_status ("busy", TRUE);
+  const char *path;
+  g_autoptr (GPtrArray) errors = g_ptr_array_new ();
+  g_autoptr (GPtrArray) badges = g_ptr_array_new ();
+  guint shown_errors = 0;
+
+  open_main_page_listing (expected);
+  g_signal_connect (bs_application_get_client (app), "job-finished", G_CALLBACK (job_finished_cb),
+                    &finished);
+  show_page ("devices");
+  REQUIRE (gtk_widget_activate_action (GTK_WIDGET (window), "win.sync-all", NULL),
+           "Sync All Devices can be activated");
+  CHECK (wait_until (device_badge_shows_cb, (gpointer)busy, 60, "a busy device"),
+         "the Devices page marks the terminal being worked on");
+  screenshot ("app-devices-busy");
+  show_page ("jobs");
+  CHECK (wait_until (job_counts_items_cb, NULL, 90, "items in the job's message"),
+         "the running job shows how many items are through");
+  screenshot ("app-jobs-items");
+  path = running_job_path ();
+  REQUIRE (path != NULL, "the job is still running");
+  REQUIRE (gtk_widget_activate_action (GTK_WIDGET (child ("jobs_page")), "jobs.cancel", "s", path),
+           "Cancel can be activated");
+  REQUIRE (wait_until (job_done_cb, &finished, 60, "the job to end"), "the cancelled job ends");
+  CHECK (g_strcmp0 (finished.state, "cancelled") == 0, "the job ended as cancelled");
+  CHECK (wait_until (history_filled_cb, NULL, 20, "the history"), "the job shows in the history");
+  spin (500);
+  CHECK (find_label (GTK_WIDGET (child ("history_view")), bs_format_job_state ("cancelled"))
+             != NULL,
+         "the history says Cancelled");
+  screenshot ("app-jobs-cancelled");
+
+  show_page ("devices");
+  CHECK (!device_badge_shows_cb ((gpointer)busy), "no terminal stays marked busy");
+  collect_labels (GTK_WIDGET (child ("devices_view")), "error_label", errors);
+  for (guint i = 0; i < errors->len; i++)
+    if (gtk_widget_get_visible (errors->pdata[i]))
+      {
+        g_printerr ("# error shown: %s\n", gtk_label_get_text (errors->pdata[i]));
+        shown_errors++;
+      }
+  CHECK (errors->len > 0 && shown_errors == 0, "no terminal shows an error after the cancel");
+  collect_labels (GTK_WIDGET (child ("devices_view")), "badge", badges);
+  for (guint i = 0; i < badges->len; i++)
+    CHECK (
+        g_strcmp0 (gtk_label_get_text (badges->pdata[i]), bs_format_device_status ("error", TRUE))
+            != 0,
+        "a terminal's badge does not say Error");
+  screenshot ("app-devices-after-cancel");
+
+  /* cancelled while B is still being read: B keeps the state it had */
+  finished_job_clear (&finished);
+  memset (&finished, 0, sizeof finished);
+  REQUIRE (gtk_widget_activate_action (GTK_WIDGET (child ("devices_page")), "devices.sync", "u",
+                                       bs_dbus_device_get_id (device_named ("B"))),
+           "B's Sync can be activated");
+  CHECK (wait_until (device_badge_shows_cb, (gpointer)busy, 60, "B busy"), "B is marked busy");
+  path = running_job_path ();
+  REQUIRE (path != NULL, "B's sync is running");
+  REQUIRE (gtk_widget_activate_action (GTK_WIDGET (child ("jobs_page")), "jobs.cancel", "s", path),
+           "Cancel can be activated");
+  REQUIRE (wait_until (job_done_cb, &finished, 60, "the job to end"), "B's sync ends");
+  CHECK (g_strcmp0 (finished.state, "cancelled") == 0, "B's sync ended as cancelled");
+  spin (500);
+  CHECK (g_strcmp0 (bs_dbus_device_get_state (device_named ("B")), "error") != 0
+             && *bs_dbus_device_get_last_error (device_named ("B")) == '\0',
+         "a cancelled read leaves B without an error");
+  g_printerr ("# B: %s (%s)\n", bs_dbus_device_get_state (device_named ("B")),
+              bs_dbus_device_get_last_error (device_named ("B")));
+  g_signal_handlers_disconnect_by_data (bs_application_get_client (app), &finished);
+  finished_job_clear (&finished);
+}
+
 /* ------------------------------------------------------------ german */
 
 static const char *
@@ -431,6 +580,8 @@ main (int argc, char *argv[])
     test_denied ();
   else if (g_strcmp0 (mode, "restart") == 0)
     test_restart (argc > 2 ? (guint)atoi (argv[2]) : 1);
+  else if (g_strcmp0 (mode, "cancel") == 0)
+    test_cancel (argc > 2 ? (guint)atoi (argv[2]) : 1);
   else if (g_strcmp0 (mode, "german") == 0)
     test_german (argc > 2 ? (guint)atoi (argv[2]) : 1);
   else

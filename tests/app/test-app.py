@@ -9,6 +9,8 @@ MODE notify:    biosyncd with one unreachable terminal and dbusmock's
 MODE denied:    the polkit mock denies org.biosync.sync; Sync All shows it.
 MODE restart:   biosyncd goes away and comes back while the window is open
                 (test-app-gui asks for it on stdout: "@@ stop-daemon").
+MODE cancel:    the seed area with terminal B answering slowly; Sync All
+                is watched, then cancelled.
 MODE german:    LANGUAGE=de with the build's catalogs (BIOSYNC_LOCALEDIR).
 
 Environment (tests/app/meson.build): BIOSYNC_APP_TEST (the C program),
@@ -196,6 +198,15 @@ def test_restart(env):
     env.add_seed_area(sim)
     run_gui_driven(env, session_bus(env), "restart",
                    {"stop-daemon": env.stop_daemon, "start-daemon": env.start_daemon}, "3")
+
+
+def test_cancel(env):
+    sim = env.seed_sim()
+    env.start_daemon()
+    env.add_seed_area(sim)
+    # every reply of B late: B's upload (100 users, 80 fingerprints) takes seconds
+    sim.cmd("fault B delay 150")
+    run_gui(env, session_bus(env), "cancel", "3")
 
 
 def german_locale(env):
