@@ -75,6 +75,77 @@ test_no_daemon (void)
   screenshot ("app-not-running");
 }
 
+/* ------------------------------------------------------------ actions */
+
+/* the operations on every device: on the Jobs page and in the main menu */
+static const char *const operations[]
+    = { "win.sync-all", "win.sync-templates", "win.refresh-logs", "win.balance", "win.export" };
+
+/* WidgetMatch: a GtkActionable bound to a win.* action */
+static gboolean
+is_window_action (GtkWidget *widget, gconstpointer data)
+{
+  const char *name = GTK_IS_ACTIONABLE (widget)
+                         ? gtk_actionable_get_action_name (GTK_ACTIONABLE (widget))
+                         : NULL;
+
+  return name != NULL && g_str_has_prefix (name, "win.");
+}
+
+/* WidgetMatch: a drawable button bound to the action @data (a name) */
+static gboolean
+is_action_button (GtkWidget *widget, gconstpointer data)
+{
+  return GTK_IS_BUTTON (widget)
+         && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), data) == 0
+         && gtk_widget_is_drawable (widget);
+}
+
+/* the first button under @widget bound to @action_name */
+static GtkButton *
+find_action_button (GtkWidget *widget, const char *action_name)
+{
+  GtkWidget *found = find_widget (widget, is_action_button, action_name);
+
+  return found != NULL ? GTK_BUTTON (found) : NULL;
+}
+
+/* whether @menu (sections included) has an item for each operation */
+static gboolean
+menu_has_operations (GMenuModel *menu)
+{
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  GPtrArray *todo = g_ptr_array_new ();
+
+  g_ptr_array_add (todo, menu);
+  while (todo->len > 0)
+    {
+      GMenuModel *model = g_ptr_array_steal_index (todo, todo->len - 1);
+
+      for (int i = 0; i < g_menu_model_get_n_items (model); i++)
+        {
+          g_autofree char *action = NULL;
+          GMenuModel *section = g_menu_model_get_item_link (model, i, G_MENU_LINK_SECTION);
+
+          if (g_menu_model_get_item_attribute (model, i, G_MENU_ATTRIBUTE_ACTION, "s", &action))
+            g_hash_table_add (seen, g_steal_pointer (&action));
+          if (section != NULL)
+            {
+              g_ptr_array_add (todo, section);
+              g_object_unref (section); /* the menu keeps it */
+            }
+        }
+    }
+  g_ptr_array_unref (todo);
+  for (guint i = 0; i < G_N_ELEMENTS (operations); i++)
+    if (!g_hash_table_contains (seen, operations[i]))
+      {
+        g_printerr ("# the main menu lacks %s\n", operations[i]);
+        return FALSE;
+      }
+  return TRUE;
+}
+
 /* ------------------------------------------------------------ daemon */
 
 static gboolean
@@ -139,7 +210,16 @@ test_daemon (guint expected)
   show_page ("areas");
   screenshot ("app-areas");
   show_page ("settings");
+  CHECK (find_widget (GTK_WIDGET (child ("settings_page")), is_window_action, NULL) == NULL,
+         "the Settings page holds settings, no actions");
   screenshot ("app-settings");
+  show_page ("jobs");
+  for (guint i = 0; i < G_N_ELEMENTS (operations); i++)
+    CHECK (find_action_button (GTK_WIDGET (child ("jobs_page")), operations[i]) != NULL,
+           operations[i]);
+  CHECK (menu_has_operations (
+             gtk_menu_button_get_menu_model (GTK_MENU_BUTTON (child ("primary_menu_button")))),
+         "the main menu holds every operation");
 
   users_before = total_users ();
   g_signal_connect (client, "job-started", G_CALLBACK (job_started_cb), &started);
@@ -188,26 +268,6 @@ test_notify (void)
   finished_job_clear (&finished);
 }
 
-/* ------------------------------------------------------------ widget text */
-
-/* WidgetMatch: a drawable button bound to the action @data (a name) */
-static gboolean
-is_action_button (GtkWidget *widget, gconstpointer data)
-{
-  return GTK_IS_BUTTON (widget)
-         && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), data) == 0
-         && gtk_widget_is_drawable (widget);
-}
-
-/* the first button under @widget bound to @action_name */
-static GtkButton *
-find_action_button (GtkWidget *widget, const char *action_name)
-{
-  GtkWidget *found = find_widget (widget, is_action_button, action_name);
-
-  return found != NULL ? GTK_BUTTON (found) : NULL;
-}
-
 /* ------------------------------------------------------------ denied */
 
 static void
@@ -218,9 +278,9 @@ test_denied (void)
   const char *expected = _ ("You are not allowed to start a sync.");
 
   open_main_page ();
-  show_page ("settings");
+  show_page ("jobs");
   button = find_action_button (GTK_WIDGET (child ("view_stack")), "win.sync-all");
-  CHECK (button != NULL, "the Settings page has a Sync All Devices button");
+  CHECK (button != NULL, "the Jobs page has a Sync All Devices button");
   if (button == NULL)
     return;
   /* what a click does: the button activates its action */
@@ -542,15 +602,16 @@ test_german (guint expected)
   screenshot ("app-de-people");
   show_page ("jobs");
   screenshot ("app-de-jobs");
-  show_page ("settings");
+  show_page ("jobs");
   CHECK (find_label (GTK_WIDGET (child ("view_stack")), "Alle Geräte abgleichen") != NULL,
-         "the Settings page shows “Alle Geräte abgleichen”");
+         "the Jobs page shows “Alle Geräte abgleichen”");
   {
     GtkButton *button = find_action_button (GTK_WIDGET (child ("view_stack")), "win.sync-all");
 
     CHECK (button != NULL && g_strcmp0 (gtk_button_get_label (button), "Abgleichen") == 0,
-           "the Settings page's Sync button says “Abgleichen”");
+           "the Jobs page's Sync button says “Abgleichen”");
   }
+  show_page ("settings");
   screenshot ("app-de-settings");
 }
 
