@@ -165,7 +165,8 @@ bs_row_class_init (BsRowClass *klass)
 static void
 bs_row_init (BsRow *self)
 {
-  gtk_box_set_spacing (GTK_BOX (self), 12);
+  /* narrow: a row fits a 360 px window */
+  gtk_box_set_spacing (GTK_BOX (self), 8);
   gtk_widget_add_css_class (GTK_WIDGET (self), "card");
   gtk_widget_add_css_class (GTK_WIDGET (self), "bs-row");
 }

@@ -15,6 +15,9 @@
  *   cancel     a sync against a slow terminal: the terminal is marked busy,
  *              the job counts items; cancelled, it is cancelled (not an
  *              error) in the history and on the device rows
+ *   many       200 terminals, the window 360 px wide: nothing sticks out
+ *              of any page; the Devices page groups by area, filters by
+ *              state (offline, error, nearly full) and searches
  *   german     LANGUAGE=de with the build's catalogs
  *              ($BIOSYNC_LOCALEDIR): German labels on every page
  * Each mode saves PNG screenshots into $BIOSYNC_SCREENSHOT_DIR.
@@ -552,6 +555,195 @@ test_cancel (guint expected)
   finished_job_clear (&finished);
 }
 
+/* ------------------------------------------------------------ many */
+
+/* how many mapped widgets stick out of the window */
+static guint
+count_outside (GtkWidget *widget, double width)
+{
+  graphene_rect_t bounds;
+  guint outside = 0;
+
+  /* a scrollbar's slider overlays the content; the window's own frame
+   * (its shadow, the header bar's border) lies around it */
+  if (!gtk_widget_get_mapped (widget) || GTK_IS_SCROLLBAR (widget) || ADW_IS_HEADER_BAR (widget))
+    return 0;
+  if (gtk_widget_compute_bounds (widget, GTK_WIDGET (child ("toast_overlay")), &bounds)
+      && (bounds.origin.x < -0.5 || bounds.origin.x + bounds.size.width > width + 0.5))
+    {
+      const char *id = GTK_IS_BUILDABLE (widget)
+                           ? gtk_buildable_get_buildable_id (GTK_BUILDABLE (widget))
+                           : NULL;
+
+      g_printerr ("# outside: %s %s at %.0f, %.0f wide\n", G_OBJECT_TYPE_NAME (widget),
+                  id ? id : "", bounds.origin.x, bounds.size.width);
+      outside++;
+    }
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    outside += count_outside (c, width);
+  return outside;
+}
+
+/* debugging: the widgets whose minimum width is above @limit */
+static void
+print_wide (GtkWidget *widget, int limit, int depth)
+{
+  int min = 0;
+
+  if (!gtk_widget_get_visible (widget))
+    return;
+  gtk_widget_measure (widget, GTK_ORIENTATION_HORIZONTAL, -1, &min, NULL, NULL, NULL);
+  if (min <= limit)
+    return;
+  g_printerr ("# wide: %*s%s %s min %d\n", depth, "", G_OBJECT_TYPE_NAME (widget),
+              gtk_widget_get_name (widget), min);
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    print_wide (c, limit, depth + 1);
+}
+
+/* the window is at most @width wide and nothing on @page sticks out */
+static void
+check_page_fits (const char *page, int width)
+{
+  g_autofree char *what = g_strdup_printf ("the %s page fits %d px", page, width);
+  g_autofree char *shot = g_strdup_printf ("app-%s-%d", page, width);
+
+  GtkWidget *content = GTK_WIDGET (child ("toast_overlay"));
+  int min = 0;
+
+  show_page (page);
+  spin (300);
+  /* the header bar is checked by its minimum, the rest by where it is */
+  gtk_widget_measure (content, GTK_ORIENTATION_HORIZONTAL, -1, &min, NULL, NULL, NULL);
+  CHECK (min <= width && gtk_widget_get_width (content) <= width
+             && count_outside (content, gtk_widget_get_width (content)) == 0,
+         what);
+  g_printerr ("# content %d px wide, at least %d\n", gtk_widget_get_width (content), min);
+  if (min > width)
+    print_wide (content, width - 60, 0);
+  screenshot (shot);
+}
+
+/* the devices the Devices page lists */
+static GListModel *
+listed_devices (void)
+{
+  return G_LIST_MODEL (gtk_list_view_get_model (GTK_LIST_VIEW (child ("devices_view"))));
+}
+
+/* Condition: the Devices page lists GPOINTER_TO_UINT (@data) devices */
+static gboolean
+listed_is_cb (gpointer data)
+{
+  return g_list_model_get_n_items (listed_devices ()) == GPOINTER_TO_UINT (data);
+}
+
+/* how many of the client's devices @match */
+static guint
+count_devices (gboolean (*match) (BsDBusDevice *device))
+{
+  GListModel *devices = bs_client_get_devices (bs_application_get_client (app));
+  guint n = 0;
+
+  for (guint i = 0; i < g_list_model_get_n_items (devices); i++)
+    {
+      g_autoptr (BsDBusDevice) device = g_list_model_get_item (devices, i);
+
+      n += match (device);
+    }
+  return n;
+}
+
+static gboolean
+is_offline (BsDBusDevice *device)
+{
+  return g_strcmp0 (bs_dbus_device_get_state (device), "offline") == 0;
+}
+
+static gboolean
+is_error (BsDBusDevice *device)
+{
+  return g_strcmp0 (bs_dbus_device_get_state (device), "error") == 0;
+}
+
+static gboolean
+is_nearly_full (BsDBusDevice *device)
+{
+  /* the site's nearly full terminals: 19 of 20 users (the setting's default is 90 %) */
+  return bs_dbus_device_get_user_capacity (device) == 20;
+}
+
+/* the list shows @filter's devices: as many as @match finds */
+static void
+check_state_filter (guint filter, gboolean (*match) (BsDBusDevice *device), const char *what)
+{
+  guint expected = count_devices (match);
+
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (child ("state_filter")), filter);
+  CHECK (expected > 0 && wait_until (listed_is_cb, GUINT_TO_POINTER (expected), 10, what), what);
+  g_printerr ("# %s: %u listed, %u expected\n", what, g_list_model_get_n_items (listed_devices ()),
+              expected);
+}
+
+/* the list runs area by area: each area's devices in one run */
+static gboolean
+grouped_by_area (void)
+{
+  GListModel *listed = listed_devices ();
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_direct_hash, g_direct_equal);
+  guint previous = G_MAXUINT;
+
+  for (guint i = 0; i < g_list_model_get_n_items (listed); i++)
+    {
+      g_autoptr (BsDBusDevice) device = g_list_model_get_item (listed, i);
+      guint area = bs_dbus_device_get_area_id (device);
+
+      if (area != previous && !g_hash_table_add (seen, GUINT_TO_POINTER (area)))
+        return FALSE;
+      previous = area;
+    }
+  return g_hash_table_size (seen) > 1;
+}
+
+static void
+test_many (guint expected)
+{
+  GtkWidget *header;
+
+  create_window ();
+  gtk_window_set_default_size (GTK_WINDOW (window), 360, 720);
+  REQUIRE (wait_until (client_ready_cb, NULL, 30, "the client"), "the client connects");
+  REQUIRE (wait_until (stack_is_cb, (gpointer) "main", 20, "the main page"), "the pages show");
+  REQUIRE (wait_until (devices_listed_cb, GUINT_TO_POINTER (expected), 60, "the devices"),
+           "the Devices page lists every terminal");
+  spin (1000);
+  check_page_fits ("devices", 360);
+  check_page_fits ("areas", 360);
+  check_page_fits ("people", 360);
+  check_page_fits ("jobs", 360);
+  check_page_fits ("settings", 360);
+
+  show_page ("devices");
+  CHECK (grouped_by_area (), "the Devices page lists the terminals area by area");
+  header = find_named (GTK_WIDGET (child ("devices_view")), "group-header");
+  CHECK (header != NULL && gtk_widget_get_visible (header)
+             && strstr (gtk_label_get_text (GTK_LABEL (header)), "Building A") != NULL,
+         "the first group is headed by its area");
+  check_state_filter (1, is_offline, "the offline filter lists the unreachable terminals");
+  screenshot ("app-devices-offline-360");
+  check_state_filter (2, is_error, "the error filter lists the terminals in error");
+  check_state_filter (3, is_nearly_full, "the nearly full filter lists the nearly full terminals");
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (child ("state_filter")), 0);
+  CHECK (wait_until (listed_is_cb, GUINT_TO_POINTER (expected), 10, "every device"),
+         "all devices again");
+  gtk_editable_set_text (GTK_EDITABLE (child ("search_entry")), "T01");
+  CHECK (wait_until (listed_is_cb, GUINT_TO_POINTER (10), 10, "T010 … T019"),
+         "the search finds T010 … T019");
+  check_page_fits ("devices", 360);
+}
+
 /* ------------------------------------------------------------ german */
 
 static const char *
@@ -643,6 +835,8 @@ main (int argc, char *argv[])
     test_restart (argc > 2 ? (guint)atoi (argv[2]) : 1);
   else if (g_strcmp0 (mode, "cancel") == 0)
     test_cancel (argc > 2 ? (guint)atoi (argv[2]) : 1);
+  else if (g_strcmp0 (mode, "many") == 0)
+    test_many (argc > 2 ? (guint)atoi (argv[2]) : 1);
   else if (g_strcmp0 (mode, "german") == 0)
     test_german (argc > 2 ? (guint)atoi (argv[2]) : 1);
   else

@@ -11,6 +11,9 @@ MODE restart:   biosyncd goes away and comes back while the window is open
                 (test-app-gui asks for it on stdout: "@@ stop-daemon").
 MODE cancel:    the seed area with terminal B answering slowly; Sync All
                 is watched, then cancelled.
+MODE many:      a site of 200 terminals (4 areas of 45, 10 unreachable, 5
+                with a comm key the daemon lacks, 18 nearly full) after a log
+                collection; the window 360 px wide.
 MODE german:    LANGUAGE=de with the build's catalogs (BIOSYNC_LOCALEDIR).
 
 Environment (tests/app/meson.build): BIOSYNC_APP_TEST (the C program),
@@ -207,6 +210,46 @@ def test_cancel(env):
     # every reply of B late: B's upload (100 users, 80 fingerprints) takes seconds
     sim.cmd("fault B delay 150")
     run_gui(env, session_bus(env), "cancel", "3")
+
+
+def site_device(i, users, capacity, comm_key=0):
+    """one simulated terminal of a big site (docs/SIMULATOR.md)"""
+    return {
+        "name": "T%03d" % i, "serial": "SIMT%06d" % i, "platform": "ZMM220_TFT",
+        "firmware": "Ver 6.60 Apr 26 2016", "tcp_port": 0, "udp_port": -1,
+        "user_format": 72, "attlog_format": 40, "fp_version": 10, "face": "none",
+        "pin_width": 9, "psize": 1008, "comm_key": comm_key,
+        "capacity": {"users": capacity, "fingers": 5000, "faces": 0, "records": 100000},
+        "users": [{"uid": u + 1, "user_id": str(1000 + u), "name": "Person %d" % (1000 + u),
+                   "privilege": 0, "password": "", "card": 0, "group": 1} for u in range(users)],
+        "fingers": [], "attendance": [],
+    }
+
+
+def big_site(env, n=200, unreachable=10, wrong_key=5):
+    """@n terminals: 4 areas of simulated ones, @unreachable without area on
+    closed ports, @wrong_key asking for a comm key; every 10th nearly full;
+    one log collection so that every terminal has a state and counts"""
+    simulated = n - unreachable
+    devices = [site_device(i + 1, 19 if i % 10 == 9 else 3, 20 if i % 10 == 9 else 3000,
+                           comm_key=4242 if i < wrong_key else 0) for i in range(simulated)]
+    sim = env.sim({"devices": devices}, tag="site")
+    env.set("MaxParallelDevices", harness.GLib.Variant("u", 16))
+    areas = [env.add_area("Building %s" % b) for b in "ABCD"]
+    for i, d in enumerate(devices):
+        env.add_device(d["name"], sim.port(d["name"]), areas[i * len(areas) // simulated],
+                       options={"timeout-ms": harness.GLib.Variant("u", 500)})
+    for i in range(unreachable):
+        env.add_device("T%03d" % (simulated + i + 1), dead_port(),
+                       options={"timeout-ms": harness.GLib.Variant("u", 300)})
+    env.wait_job(env.call("RefreshLogs"), timeout=240)
+    return sim
+
+
+def test_many(env):
+    env.start_daemon()
+    big_site(env)
+    run_gui(env, session_bus(env), "many", "200")
 
 
 def german_locale(env):
