@@ -14,6 +14,9 @@ MODE cancel:    the seed area with terminal B answering slowly; Sync All
 MODE many:      a site of 200 terminals (4 areas of 45, 10 unreachable, 5
                 with a comm key the daemon lacks, 18 nearly full) after a log
                 collection; the window 360 px wide.
+MODE background: biosync --background (the real program) against a terminal
+                offline for two hours and one nearly full: both are notified,
+                and no window opens.
 MODE german:    LANGUAGE=de with the build's catalogs (BIOSYNC_LOCALEDIR).
 
 Environment (tests/app/meson.build): BIOSYNC_APP_TEST (the C program),
@@ -250,6 +253,52 @@ def test_many(env):
     env.start_daemon()
     big_site(env)
     run_gui(env, session_bus(env), "many", "200")
+
+
+def test_background(env):
+    session = session_bus(env)
+    log_path = notification_daemon(env, session)
+    full = site_device(1, 19, 20)
+    full["name"] = "Full"
+    sim = env.sim({"devices": [full]}, tag="full")
+    env.start_daemon()
+    env.add_device("Gate", dead_port(), options={"timeout-ms": harness.GLib.Variant("u", 300)})
+    env.add_device("Full", sim.port("Full"))
+    env.wait_job(env.call("RefreshLogs"))
+    # Gate was last seen two hours ago (what the database knows after a
+    # long outage)
+    env.stop_daemon()
+    import sqlite3
+    db = sqlite3.connect(os.path.join(env.state_dir, "biosync.db"))
+    with db:
+        db.execute("UPDATE devices SET last_seen = ? WHERE name = 'Gate'",
+                   (int((time.time() - 7200) * 1e6),))
+    db.close()
+    env.start_daemon()
+
+    app = os.environ.get("BIOSYNC_APP")
+    windows = os.path.join(env.tmp, "windows.txt")
+    # the app in the background for a while, then the display's windows
+    script = ('"$0" --background & pid=$!; sleep 8; xwininfo -root -tree > "$1"; '
+              'kill $pid; wait $pid')
+    cmd = on_display(["/bin/sh", "-c", script, app, windows])
+    if cmd is None or shutil.which("xwininfo") is None:
+        raise Skip("no display, or no xwininfo")
+    e = app_env(env, session, {"G_DEBUG": "fatal-criticals",
+                               "GSETTINGS_SCHEMA_DIR": os.environ.get("GSETTINGS_SCHEMA_DIR", "")})
+    subprocess.run(cmd, env=e, timeout=120, check=False)
+    with open(log_path) as f:
+        text = f.read()
+    log("notification log:", text.strip().replace("\n", " | ")[:600])
+    check("Gate is offline" in text, "a terminal offline for long is notified")
+    check("Full is nearly full" in text, "a nearly full terminal is notified")
+    with open(windows) as f:
+        tree = f.read()
+    # GDK's 1×1 leader window is always there; a window of ours is at least 360×300
+    import re
+    sizes = [(int(w), int(h)) for w, h in re.findall(r"\b(\d+)x(\d+)[+-]", tree)]
+    check(not any(w >= 300 and h >= 300 for w, h in sizes), "--background opens no window",
+          tree[:600])
 
 
 def german_locale(env):
