@@ -118,6 +118,16 @@ balance (FinishedJob *job)
          "the report says A lacks nothing after");
   CHECK (find_report_row (report, ADW_TYPE_ACTION_ROW, "C", "After: 0, 0, 0") != NULL,
          "the report says C lacks nothing after");
+  /* the job's details: who, when, and per terminal by kind */
+  CHECK (find_report_row (report, ADW_TYPE_ACTION_ROW, _ ("Started by"), g_get_user_name ())
+             != NULL,
+         "the report says who started the job");
+  CHECK (find_report_row (report, ADW_TYPE_ACTION_ROW, _ ("Duration"), "") != NULL,
+         "the report says how long it took");
+  CHECK (find_report_row (report, ADW_TYPE_EXPANDER_ROW, "B", "users: 110 added") != NULL,
+         "B's result counts the users written");
+  CHECK (find_report_row (report, ADW_TYPE_EXPANDER_ROW, "B", "fingerprints: 95 added") != NULL,
+         "B's result counts the fingerprints written");
   screenshot_of (report, "app-dialog-balance-report");
   b = device_named ("B");
   g_printerr ("# B holds %u users, %u fingerprints\n", dict_uint (b, "Users"),
