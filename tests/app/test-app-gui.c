@@ -18,6 +18,8 @@
  *   many       200 terminals, the window 360 px wide: nothing sticks out
  *              of any page; the Devices page groups by area, filters by
  *              state (offline, error, nearly full) and searches
+ *   shot PAGE WIDTH OUT  the window WIDTH px wide on PAGE, saved as OUT
+ *              (tests/app/screenshots.sh)
  *   german     LANGUAGE=de with the build's catalogs
  *              ($BIOSYNC_LOCALEDIR): German labels on every page
  * Each mode saves PNG screenshots into $BIOSYNC_SCREENSHOT_DIR.
@@ -167,19 +169,26 @@ job_started_cb (BsClient *client, BsDBusJob *job, gpointer data)
   *(gboolean *)data = TRUE;
 }
 
+/* @value summed over the client's devices */
 static guint
-total_users (void)
+sum_devices (guint (*value) (BsDBusDevice *device))
 {
   GListModel *devices = bs_client_get_devices (bs_application_get_client (app));
-  guint users = 0;
+  guint sum = 0;
 
   for (guint i = 0; i < g_list_model_get_n_items (devices); i++)
     {
       g_autoptr (BsDBusDevice) device = g_list_model_get_item (devices, i);
 
-      users += bs_dbus_device_get_users (device);
+      sum += value (device);
     }
-  return users;
+  return sum;
+}
+
+static guint
+total_users (void)
+{
+  return sum_devices (bs_dbus_device_get_users);
 }
 
 static gboolean
@@ -476,6 +485,21 @@ device_named (const char *name)
   g_error ("no device %s", name);
 }
 
+/* Cancel on the running job's row; whether it ended as cancelled */
+static gboolean
+cancel_running (FinishedJob *finished)
+{
+  const char *path = running_job_path ();
+
+  REQUIRE_OR (path != NULL, "the job is still running", FALSE);
+  REQUIRE_OR (
+      gtk_widget_activate_action (GTK_WIDGET (child ("jobs_page")), "jobs.cancel", "s", path),
+      "Cancel can be activated", FALSE);
+  REQUIRE_OR (wait_until (job_done_cb, finished, 60, "the job to end"), "the job ends", FALSE);
+  g_printerr ("# the job ended %s\n", finished->state);
+  return g_strcmp0 (finished->state, "cancelled") == 0;
+}
+
 /* a sync against a slow terminal: the terminal being worked on is marked,
  * the job counts items; cancelled, it shows as cancelled everywhere */
 static void
@@ -483,7 +507,6 @@ test_cancel (guint expected)
 {
   FinishedJob finished = { NULL };
   const char *busy = bs_format_device_status ("busy", TRUE);
-  const char *path;
   g_autoptr (GPtrArray) errors = g_ptr_array_new ();
   g_autoptr (GPtrArray) badges = g_ptr_array_new ();
   guint shown_errors = 0;
@@ -501,12 +524,7 @@ test_cancel (guint expected)
   CHECK (wait_until (job_counts_items_cb, NULL, 90, "items in the job's message"),
          "the running job shows how many items are through");
   screenshot ("app-jobs-items");
-  path = running_job_path ();
-  REQUIRE (path != NULL, "the job is still running");
-  REQUIRE (gtk_widget_activate_action (GTK_WIDGET (child ("jobs_page")), "jobs.cancel", "s", path),
-           "Cancel can be activated");
-  REQUIRE (wait_until (job_done_cb, &finished, 60, "the job to end"), "the cancelled job ends");
-  CHECK (g_strcmp0 (finished.state, "cancelled") == 0, "the job ended as cancelled");
+  REQUIRE (cancel_running (&finished), "the job is cancelled");
   CHECK (wait_until (history_filled_cb, NULL, 20, "the history"), "the job shows in the history");
   spin (500);
   CHECK (find_label (GTK_WIDGET (child ("history_view")), bs_format_job_state ("cancelled"))
@@ -539,12 +557,7 @@ test_cancel (guint expected)
                                        bs_dbus_device_get_id (device_named ("B"))),
            "B's Sync can be activated");
   CHECK (wait_until (device_badge_shows_cb, (gpointer)busy, 60, "B busy"), "B is marked busy");
-  path = running_job_path ();
-  REQUIRE (path != NULL, "B's sync is running");
-  REQUIRE (gtk_widget_activate_action (GTK_WIDGET (child ("jobs_page")), "jobs.cancel", "s", path),
-           "Cancel can be activated");
-  REQUIRE (wait_until (job_done_cb, &finished, 60, "the job to end"), "B's sync ends");
-  CHECK (g_strcmp0 (finished.state, "cancelled") == 0, "B's sync ended as cancelled");
+  REQUIRE (cancel_running (&finished), "B's sync is cancelled");
   spin (500);
   CHECK (g_strcmp0 (bs_dbus_device_get_state (device_named ("B")), "error") != 0
              && *bs_dbus_device_get_last_error (device_named ("B")) == '\0',
@@ -640,35 +653,19 @@ listed_is_cb (gpointer data)
   return g_list_model_get_n_items (listed_devices ()) == GPOINTER_TO_UINT (data);
 }
 
-/* how many of the client's devices @match */
 static guint
-count_devices (gboolean (*match) (BsDBusDevice *device))
-{
-  GListModel *devices = bs_client_get_devices (bs_application_get_client (app));
-  guint n = 0;
-
-  for (guint i = 0; i < g_list_model_get_n_items (devices); i++)
-    {
-      g_autoptr (BsDBusDevice) device = g_list_model_get_item (devices, i);
-
-      n += match (device);
-    }
-  return n;
-}
-
-static gboolean
 is_offline (BsDBusDevice *device)
 {
   return g_strcmp0 (bs_dbus_device_get_state (device), "offline") == 0;
 }
 
-static gboolean
+static guint
 is_error (BsDBusDevice *device)
 {
   return g_strcmp0 (bs_dbus_device_get_state (device), "error") == 0;
 }
 
-static gboolean
+static guint
 is_nearly_full (BsDBusDevice *device)
 {
   /* the site's nearly full terminals: 19 of 20 users (the setting's default is 90 %) */
@@ -677,9 +674,9 @@ is_nearly_full (BsDBusDevice *device)
 
 /* the list shows @filter's devices: as many as @match finds */
 static void
-check_state_filter (guint filter, gboolean (*match) (BsDBusDevice *device), const char *what)
+check_state_filter (guint filter, guint (*match) (BsDBusDevice *device), const char *what)
 {
-  guint expected = count_devices (match);
+  guint expected = sum_devices (match);
 
   gtk_drop_down_set_selected (GTK_DROP_DOWN (child ("state_filter")), filter);
   CHECK (expected > 0 && wait_until (listed_is_cb, GUINT_TO_POINTER (expected), 10, what), what);
@@ -742,6 +739,29 @@ test_many (guint expected)
   CHECK (wait_until (listed_is_cb, GUINT_TO_POINTER (10), 10, "T010 … T019"),
          "the search finds T010 … T019");
   check_page_fits ("devices", 360);
+}
+
+/* ------------------------------------------------------------ shot */
+
+/* the window @width px wide on @page, saved as @out (screenshots.sh) */
+static void
+take_shot (const char *page, guint width, const char *out)
+{
+  g_autofree char *dir = g_path_get_dirname (out);
+  g_autofree char *base = g_path_get_basename (out);
+
+  create_window ();
+  gtk_window_set_default_size (GTK_WINDOW (window), (int)width, width > 600 ? 800 : 720);
+  REQUIRE (wait_until (client_ready_cb, NULL, 30, "the client"), "the client connects");
+  REQUIRE (wait_until (stack_is_cb, (gpointer) "main", 20, "the main page"), "the pages show");
+  REQUIRE (wait_until (devices_listed_cb, GUINT_TO_POINTER (1), 20, "the devices"),
+           "the Devices page lists the terminals");
+  show_page (page);
+  spin (1500);
+  if (g_str_has_suffix (base, ".png"))
+    base[strlen (base) - 4] = '\0';
+  g_setenv ("BIOSYNC_SCREENSHOT_DIR", dir, TRUE);
+  screenshot (base);
 }
 
 /* ------------------------------------------------------------ german */
@@ -837,6 +857,8 @@ main (int argc, char *argv[])
     test_cancel (argc > 2 ? (guint)atoi (argv[2]) : 1);
   else if (g_strcmp0 (mode, "many") == 0)
     test_many (argc > 2 ? (guint)atoi (argv[2]) : 1);
+  else if (g_strcmp0 (mode, "shot") == 0 && argc > 4)
+    take_shot (argv[2], (guint)atoi (argv[3]), argv[4]);
   else if (g_strcmp0 (mode, "german") == 0)
     test_german (argc > 2 ? (guint)atoi (argv[2]) : 1);
   else
