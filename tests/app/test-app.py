@@ -17,6 +17,9 @@ MODE many:      a site of 200 terminals (4 areas of 45, 10 unreachable, 5
 MODE background: biosync --background (the real program) against a terminal
                 offline for two hours and one nearly full: both are notified,
                 and no window opens.
+MODE shot PAGE WIDTH OUT: not a test: the seed area synced, one unreachable
+                terminal and the logs collected; the window WIDTH px wide on
+                PAGE, saved as OUT (tests/app/screenshots.sh).
 MODE german:    LANGUAGE=de with the build's catalogs (BIOSYNC_LOCALEDIR).
 
 Environment (tests/app/meson.build): BIOSYNC_APP_TEST (the C program),
@@ -301,6 +304,20 @@ def test_background(env):
           tree[:600])
 
 
+SHOT = None  # (PAGE, WIDTH, OUT) of "shot"
+
+
+def test_shot(env):
+    page, width, out = SHOT
+    sim = env.seed_sim()
+    env.start_daemon()
+    env.add_seed_area(sim)
+    env.add_device("Warehouse", dead_port(), options={"timeout-ms": harness.GLib.Variant("u", 300)})
+    env.wait_job(env.call("SyncAll"), timeout=120)
+    env.wait_job(env.call("RefreshLogs"), timeout=120)
+    run_gui(env, session_bus(env), "shot", page, width, os.path.abspath(out))
+
+
 def german_locale(env):
     """LANG for German messages: de_DE.UTF-8 when the system has it or
     localedef can build it into the test's directory (LOCPATH), else
@@ -334,4 +351,7 @@ def test_german(env):
 
 
 if __name__ == "__main__":
+    if len(sys.argv) == 5 and sys.argv[1] == "shot":
+        SHOT = tuple(sys.argv[2:5])
+        del sys.argv[2:]
     sys.exit(harness.main(globals()))
