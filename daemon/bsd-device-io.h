@@ -185,7 +185,7 @@ void bsd_apply_result_init (BsdApplyResult *result);
 void bsd_apply_result_clear (BsdApplyResult *result);
 
 /* how far a worker is within a phase: @done of @total items of @what
- * ("deletions", "users", "fingerprints", "faces", "records") are
+ * ("deletions", "users", "fingerprints", "faces") are
  * through; called in the worker after each item or batch */
 typedef struct
 {
