@@ -389,6 +389,33 @@ driver_request (const char *what)
   fflush (stdout);
 }
 
+/* Refresh All Logs from the window, to its end; whether it succeeded */
+static gboolean
+run_refresh_logs (void)
+{
+  FinishedJob finished = { "refresh-logs", NULL, NULL };
+  BsClient *client = bs_application_get_client (app);
+  gboolean ok;
+
+  g_signal_connect (client, "job-finished", G_CALLBACK (job_finished_cb), &finished);
+  ok = gtk_widget_activate_action (GTK_WIDGET (window), "win.refresh-logs", NULL)
+       && wait_until (job_done_cb, &finished, 60, "the job to finish")
+       && g_strcmp0 (finished.state, "succeeded") == 0;
+  g_signal_handlers_disconnect_by_data (client, &finished);
+  finished_job_clear (&finished);
+  return ok;
+}
+
+/* Condition: the history lists GPOINTER_TO_UINT (@data) jobs */
+static gboolean
+history_has_cb (gpointer data)
+{
+  GtkListView *view = GTK_LIST_VIEW (child ("history_view"));
+
+  return g_list_model_get_n_items (G_LIST_MODEL (gtk_list_view_get_model (view)))
+         == GPOINTER_TO_UINT (data);
+}
+
 static void
 test_restart (guint expected)
 {
@@ -397,6 +424,8 @@ test_restart (guint expected)
   open_main_page_listing (expected);
   check_names ("at first");
   screenshot ("app-restart-before");
+  /* a job in the history, to see it listed again */
+  REQUIRE (run_refresh_logs (), "a job runs before the restart");
 
   driver_request ("stop-daemon");
   CHECK (wait_until (stack_is_cb, (gpointer) "not-running", 60, "the not-running page"),
@@ -416,6 +445,10 @@ test_restart (guint expected)
   CHECK (g_list_model_get_n_items (bs_client_get_areas (bs_application_get_client (app))) > 0,
          "the areas are back");
   check_names ("after the restart");
+  /* the window's actions reach the new service, and its history */
+  CHECK (run_refresh_logs (), "a job runs after the restart");
+  CHECK (wait_until (history_has_cb, GUINT_TO_POINTER (2), 20, "both jobs"),
+         "the Jobs page lists the jobs of before and after the restart");
   screenshot ("app-restart-restored");
 }
 
