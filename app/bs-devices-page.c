@@ -181,7 +181,8 @@ static void
 headers_changed (BsDevicesPage *self)
 {
   if (self->headers_idle_id == 0)
-    self->headers_idle_id = g_idle_add (headers_idle_cb, self);
+    self->headers_idle_id = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, headers_idle_cb,
+                                             g_object_ref (self), g_object_unref);
 }
 
 /* a device or an area came, went or was renamed: the order may change */
@@ -397,12 +398,22 @@ remove_now_action (GtkWidget *widget, const char *name, GVariant *param)
 
 /* ------------------------------------------------------------ the class */
 
+/* the rows go with the list: nothing may look at them afterwards */
+static void
+bs_devices_page_dispose (GObject *object)
+{
+  BsDevicesPage *self = BS_DEVICES_PAGE (object);
+
+  g_clear_handle_id (&self->headers_idle_id, g_source_remove);
+  g_hash_table_remove_all (self->bound);
+  G_OBJECT_CLASS (bs_devices_page_parent_class)->dispose (object);
+}
+
 static void
 bs_devices_page_finalize (GObject *object)
 {
   BsDevicesPage *self = BS_DEVICES_PAGE (object);
 
-  g_clear_handle_id (&self->headers_idle_id, g_source_remove);
   g_clear_object (&self->sorted);
   g_clear_object (&self->filtered);
   g_clear_pointer (&self->bound, g_hash_table_unref);
@@ -422,6 +433,7 @@ bs_devices_page_class_init (BsDevicesPageClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
   BsPageClass *page_class = BS_PAGE_CLASS (klass);
 
+  object_class->dispose = bs_devices_page_dispose;
   object_class->finalize = bs_devices_page_finalize;
   page_class->client_set = bs_devices_page_client_set;
   page_class->manager_changed = bs_devices_page_manager_changed;

@@ -148,7 +148,8 @@ names_changed_idle_cb (gpointer user_data)
 static void
 names_changed (BsClient *self)
 {
-  if (self->names_idle_id == 0)
+  /* not once disposed: the idle would outlive us */
+  if (self->names_idle_id == 0 && self->object_manager != NULL)
     self->names_idle_id = g_idle_add (names_changed_idle_cb, self);
 }
 
