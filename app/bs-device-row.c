@@ -32,6 +32,9 @@ struct _BsDeviceRow
   GtkLabel *name_label, *badge, *subtitle, *detail, *error_label;
   GtkLevelBar *bars[N_COUNTS];
   GtkLabel *counts[N_COUNTS];
+  GtkLabel *compact_counts; /* the counts in one line, for a narrow window */
+  AdwSqueezer *counts_squeezer;
+  GtkWidget *counts_elsewhere;
   GtkWidget *sync_button;
   GtkMenuButton *menu_button;
 };
@@ -67,14 +70,21 @@ state_icon_name (const char *state)
   return "dialog-question-symbolic";
 }
 
+/* what each count is, in the one-line form */
+static const char *const count_names[N_COUNTS]
+    = { N_ ("Users"), N_ ("Fingerprints"), N_ ("Faces"), N_ ("Records") };
+
+/* one count against its capacity, as a bar and a label, and in @compact */
 static void
-set_count (BsDeviceRow *self, guint i, guint count, guint capacity)
+set_count (BsDeviceRow *self, guint i, guint count, guint capacity, GString *compact)
 {
   g_autofree char *text = bs_format_usage (count, capacity);
 
   gtk_level_bar_set_value (self->bars[i], bs_format_usage_fraction (count, capacity));
   gtk_widget_set_opacity (GTK_WIDGET (self->bars[i]), capacity > 0 ? 1.0 : 0.4);
   gtk_label_set_text (self->counts[i], text);
+  g_string_append_printf (compact, "%s%s %s", compact->len > 0 ? " · " : "", _ (count_names[i]),
+                          text);
 }
 
 /* "192.168.1.201:4370 · Main building · ZMM220 · Ver 6.60 · SN ABC123" */
@@ -127,6 +137,7 @@ bs_device_row_update (BsRow *row)
   guint id = bs_dbus_device_get_id (device);
   g_autofree char *subtitle = where_and_what (self, device);
   g_autofree char *detail = sync_and_clock (device);
+  g_autoptr (GString) compact = g_string_new (NULL);
 
   gtk_image_set_from_icon_name (self->state_icon, state_icon_name (state));
   gtk_label_set_text (self->name_label, bs_dbus_device_get_name (device));
@@ -139,13 +150,14 @@ bs_device_row_update (BsRow *row)
   gtk_label_set_text (self->error_label, last_error);
   gtk_widget_set_visible (GTK_WIDGET (self->error_label), *last_error != '\0');
   set_count (self, USERS, bs_dbus_device_get_users (device),
-             bs_dbus_device_get_user_capacity (device));
+             bs_dbus_device_get_user_capacity (device), compact);
   set_count (self, FINGERPRINTS, bs_dbus_device_get_fingerprints (device),
-             bs_dbus_device_get_fingerprint_capacity (device));
+             bs_dbus_device_get_fingerprint_capacity (device), compact);
   set_count (self, FACES, bs_dbus_device_get_faces (device),
-             bs_dbus_device_get_face_capacity (device));
+             bs_dbus_device_get_face_capacity (device), compact);
   set_count (self, RECORDS, bs_dbus_device_get_records (device),
-             bs_dbus_device_get_record_capacity (device));
+             bs_dbus_device_get_record_capacity (device), compact);
+  gtk_label_set_text (self->compact_counts, compact->str);
   gtk_widget_set_sensitive (self->sync_button, g_strcmp0 (state, "busy") != 0);
   gtk_actionable_set_action_target (GTK_ACTIONABLE (self->sync_button), "u", id);
   bs_row_set_menu (row, self->menu_button, menu_items, G_N_ELEMENTS (menu_items),
@@ -182,6 +194,9 @@ bs_device_row_class_init (BsDeviceRowClass *klass)
                                              G_STRUCT_OFFSET (BsDeviceRow, counts[FACES]));
   gtk_widget_class_bind_template_child_full (widget_class, "records_count", FALSE,
                                              G_STRUCT_OFFSET (BsDeviceRow, counts[RECORDS]));
+  gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, compact_counts);
+  gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, counts_squeezer);
+  gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, counts_elsewhere);
   gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, sync_button);
   gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, menu_button);
 }
@@ -201,10 +216,21 @@ capacity_bar_init (GtkLevelBar *bar)
   gtk_widget_set_valign (GTK_WIDGET (bar), GTK_ALIGN_CENTER);
 }
 
+/* no room for the bars: the counts as a line under the name */
+static void
+squeezed_cb (BsDeviceRow *self)
+{
+  gtk_widget_set_visible (GTK_WIDGET (self->compact_counts),
+                          adw_squeezer_get_visible_child (self->counts_squeezer)
+                              == self->counts_elsewhere);
+}
+
 static void
 bs_device_row_init (BsDeviceRow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  g_signal_connect_object (self->counts_squeezer, "notify::visible-child", G_CALLBACK (squeezed_cb),
+                           self, G_CONNECT_SWAPPED);
   for (guint i = 0; i < N_COUNTS; i++)
     {
       capacity_bar_init (self->bars[i]);

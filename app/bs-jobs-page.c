@@ -1,5 +1,7 @@
-/* bs-jobs-page.c — BsJobsPage: running jobs and the history
+/* bs-jobs-page.c — BsJobsPage: starting jobs, running jobs and the history
  *
+ * The operations on every device (Sync All, Sync User Templates, Refresh
+ * All Logs, Balance, Export: the win.* actions, also in the main menu),
  * The client's job model filtered to the queued and running ones (a
  * BsJobRow each, Cancel as jobs.cancel), and the newest jobs of ListJobs
  * (a BsHistoryRow each, activating one opens its report). The history is

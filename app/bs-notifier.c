@@ -63,8 +63,8 @@ job_finished_cb (BsClient *client, BsJobOutcome *outcome, gpointer user_data)
   g_application_send_notification (self->application, id, notification);
 }
 
-static gboolean
-nearly_full (BsDBusDevice *device, guint percent, const char **what)
+gboolean
+bs_device_nearly_full (BsDBusDevice *device, guint percent, const char **what)
 {
   struct
   {
@@ -147,7 +147,8 @@ check_device (BsNotifier *self, BsDBusDevice *device, gint64 now)
         g_application_withdraw_notification (self->application, offline_id);
     }
 
-  if (nearly_full (device, g_settings_get_uint (self->settings, "nearly-full-percent"), &what))
+  if (bs_device_nearly_full (device, g_settings_get_uint (self->settings, "nearly-full-percent"),
+                             &what))
     {
       if (!g_hash_table_contains (self->full_notified, GUINT_TO_POINTER (id)))
         {

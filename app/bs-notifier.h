@@ -14,6 +14,9 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (BsNotifier, bs_notifier, BS, NOTIFIER, GObject)
 
 BsNotifier *bs_notifier_new (GApplication *application, BsClient *client, GSettings *settings);
+/* whether @device holds at least @percent of a capacity; @what names
+ * which (users, fingerprints, faces, attendance records; translated) */
+gboolean bs_device_nearly_full (BsDBusDevice *device, guint percent, const char **what);
 /* looks at every device now (also done every minute and after each job) */
 void bs_notifier_check_devices (BsNotifier *self);
 

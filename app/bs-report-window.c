@@ -1,10 +1,10 @@
 /* bs-report-window.c — BsReportWindow: a job's report
  *
- * How it ended; for a preview the plan of each area (per terminal what a
- * sync would add, update and delete, room it lacks, conflicts); for a
- * balance who was missing where before and after; each terminal's result;
- * and the whole report as JSON. The report is the daemon's: every member
- * is read as optional, of any type.
+ * How it ended; who started it, when, for how long; for a preview the plan of each area (per
+ * terminal what a sync would add, update and delete, room it lacks, conflicts); for a balance who
+ * was missing where before and after; each terminal's result (users, fingerprints and faces, each
+ * failed item with its cause); and the whole report as JSON. The report is the daemon's: every
+ * member is read as optional, of any type.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -13,6 +13,8 @@
 #include <glib/gi18n.h>
 #include <inttypes.h>
 #include <json-glib/json-glib.h>
+#include <pwd.h>
+#include <sys/types.h>
 
 #include "bs-format.h"
 #include "bs-report-window.h"
@@ -292,9 +294,110 @@ add_gaps (BsReportWindow *self, JsonObject *area)
 
 /* ------------------------------------------------------------ the job */
 
-/* each terminal's result (the job's "Devices") */
+/* who started the job: the scheduler, or a user by name ("uid:N") */
+static char *
+who_started (const char *trigger)
+{
+  guint64 uid = 0;
+  struct passwd entry;
+  struct passwd *found = NULL;
+  char buffer[1024];
+
+  if (g_strcmp0 (trigger, "scheduler") == 0 || *trigger == '\0')
+    return g_strdup (_ ("automatic"));
+  if (!g_str_has_prefix (trigger, "uid:")
+      || !g_ascii_string_to_unsigned (trigger + 4, 10, 0, G_MAXUINT32, &uid, NULL))
+    return g_strdup (trigger);
+  if (getpwuid_r ((uid_t)uid, &entry, buffer, sizeof buffer, &found) != 0 || found == NULL)
+    return g_strdup_printf (_ ("user %u"), (guint)uid);
+  /* TRANSLATORS: a user's login name and number, e.g. "alice (uid 1000)" */
+  return g_strdup_printf (_ ("%s (uid %u)"), found->pw_name, (guint)uid);
+}
+
+/* trigger, who, start and duration */
 static void
-add_results (BsReportWindow *self, GVariant *job)
+add_details (BsReportWindow *self, BsVariantItem *job)
+{
+  guint64 started = bs_variant_item_get_uint64 (job, "StartedAt");
+  guint64 finished = bs_variant_item_get_uint64 (job, "FinishedAt");
+  g_autofree char *who = who_started (bs_variant_item_get_string (job, "Trigger"));
+  g_autofree char *start = started ? bs_format_time (started) : g_strdup ("—");
+  g_autofree char *duration
+      = started && finished >= started ? bs_format_duration (finished - started) : g_strdup ("—");
+  GtkWidget *group = GTK_WIDGET (add_group (self, _ ("Details"), NULL));
+
+  add_row (group, _ ("Started by"), who, NULL);
+  add_row (group, _ ("Started"), start, NULL);
+  add_row (group, _ ("Duration"), duration, NULL);
+}
+
+/* the report's entry for the device called @name, or NULL */
+static JsonObject *
+report_device (JsonObject *report, const char *name)
+{
+  JsonArray *devices = json_list (report, "devices");
+
+  for (guint i = 0; i < json_array_get_length (devices); i++)
+    if (json_at (devices, i) != NULL
+        && g_strcmp0 (json_str (json_at (devices, i), "name"), name) == 0)
+      return json_at (devices, i);
+  return NULL;
+}
+
+/* what a job did to one terminal: users, fingerprints and faces, and each
+ * failed item with its cause */
+static void
+add_result (AdwPreferencesGroup *group, BsVariantItem *result, JsonObject *device)
+{
+  const char *status = bs_variant_item_get_string (result, "Status");
+  const char *reason = bs_variant_item_get_string (result, "Reason");
+  guint failed = bs_variant_item_get_uint (result, "Failed");
+  JsonArray *failures = json_list (device, "failures");
+  GtkWidget *row = adw_expander_row_new ();
+  g_autofree char *subtitle = NULL;
+  /* a cancel or a skip is no fault of the terminal's */
+  gboolean bad = failed > 0
+                 || !(g_strcmp0 (status, "ok") == 0 || g_strcmp0 (status, "succeeded") == 0
+                      || g_strcmp0 (status, "cancelled") == 0 || g_strcmp0 (status, "skipped") == 0
+                      || *status == '\0');
+
+  if (device != NULL)
+    subtitle = g_strdup_printf (
+        _ ("%s · users: %" PRId64 " added, %" PRId64 " updated, %" PRId64 " deleted · "
+           "fingerprints: %" PRId64 " added · faces: %" PRId64 " added · %u failed%s%s"),
+        bs_format_device_result (status), json_int (device, "users_added"),
+        json_int (device, "users_updated"), json_int (device, "users_deleted"),
+        json_int (device, "fingerprints_added"), json_int (device, "faces_added"), failed,
+        *reason ? " · " : "", reason);
+  else
+    subtitle = g_strdup_printf (
+        _ ("%s · %u added, %u updated, %u deleted, %u skipped, %u failed%s%s"),
+        bs_format_device_result (status), bs_variant_item_get_uint (result, "Added"),
+        bs_variant_item_get_uint (result, "Updated"), bs_variant_item_get_uint (result, "Deleted"),
+        bs_variant_item_get_uint (result, "Skipped"), failed, *reason ? " · " : "", reason);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row),
+                                 bs_variant_item_get_string (result, "DeviceName"));
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  adw_expander_row_set_subtitle (ADW_EXPANDER_ROW (row), subtitle);
+  adw_expander_row_set_enable_expansion (ADW_EXPANDER_ROW (row),
+                                         json_array_get_length (failures) > 0);
+  if (bad)
+    gtk_widget_add_css_class (row, "error");
+  adw_preferences_group_add (group, row);
+  for (guint i = 0; i < MIN (json_array_get_length (failures), MAX_PEOPLE); i++)
+    {
+      JsonObject *failure = json_at (failures, i);
+      g_autofree char *what
+          = g_strdup_printf ("%s %s", json_str (failure, "action"), json_str (failure, "kind"));
+      g_autofree char *title = g_strdup_printf (_ ("PIN %s: %s"), json_str (failure, "pin"), what);
+
+      add_row (row, title, json_str (failure, "reason"), "error");
+    }
+}
+
+/* each terminal's result (the job's "Devices", the report's details) */
+static void
+add_results (BsReportWindow *self, GVariant *job, JsonObject *report)
 {
   g_autoptr (GVariant) devices = g_variant_lookup_value (job, "Devices", G_VARIANT_TYPE ("aa{sv}"));
   g_autoptr (GPtrArray) results = g_ptr_array_new_with_free_func (g_object_unref);
@@ -307,21 +410,9 @@ add_results (BsReportWindow *self, GVariant *job)
   for (guint i = 0; i < results->len; i++)
     {
       BsVariantItem *result = results->pdata[i];
-      const char *status = bs_variant_item_get_string (result, "Status");
-      const char *reason = bs_variant_item_get_string (result, "Reason");
-      guint failed = bs_variant_item_get_uint (result, "Failed");
-      g_autofree char *subtitle = g_strdup_printf (
-          _ ("%s · %u added, %u updated, %u deleted, %u skipped, %u failed%s%s"),
-          bs_format_device_result (status), bs_variant_item_get_uint (result, "Added"),
-          bs_variant_item_get_uint (result, "Updated"),
-          bs_variant_item_get_uint (result, "Deleted"),
-          bs_variant_item_get_uint (result, "Skipped"), failed, *reason ? " · " : "", reason);
-      gboolean bad = failed > 0
-                     || (g_strcmp0 (status, "ok") != 0 && g_strcmp0 (status, "succeeded") != 0
-                         && *status != '\0');
 
-      add_row (GTK_WIDGET (group), bs_variant_item_get_string (result, "DeviceName"), subtitle,
-               bad ? "error" : NULL);
+      add_result (group, result,
+                  report_device (report, bs_variant_item_get_string (result, "DeviceName")));
     }
 }
 
@@ -388,9 +479,10 @@ bs_report_window_new (GtkWindow *parent, GVariant *job)
                        NULL);
   add_group (self, bs_format_job_state (bs_variant_item_get_string (item, "State")),
              bs_variant_item_get_string (item, "Summary"));
+  add_details (self, item);
   if (root != NULL)
     add_areas (self, json_node_get_object (root), kind);
-  add_results (self, job);
+  add_results (self, job, root != NULL ? json_node_get_object (root) : NULL);
   if (root != NULL)
     add_json (self, root);
   return self;

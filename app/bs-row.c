@@ -13,6 +13,8 @@ typedef struct
 {
   GObject *item;
   gulong notify_id;
+  BsClient *client; /* while rooted: its names-changed refreshes the row */
+  gulong names_id;
   GVariant *menu_target; /* what the menu is for */
 } BsRowPrivate;
 
@@ -61,6 +63,45 @@ bs_row_set_item (BsRow *self, GObject *item)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ITEM]);
 }
 
+/* a row names other objects (an area's devices, a device's area) that
+ * may arrive after it was bound, or be renamed */
+static void
+names_changed_cb (BsClient *client, BsRow *self)
+{
+  BsRowPrivate *priv = bs_row_get_instance_private (self);
+
+  if (priv->item != NULL)
+    BS_ROW_GET_CLASS (self)->update (self);
+}
+
+static void
+bs_row_root (GtkWidget *widget)
+{
+  BsRow *self = BS_ROW (widget);
+  BsRowPrivate *priv = bs_row_get_instance_private (self);
+  BsClient *client;
+
+  GTK_WIDGET_CLASS (bs_row_parent_class)->root (widget);
+  client = bs_row_get_client (self);
+  if (client == NULL)
+    return;
+  priv->client = g_object_ref (client);
+  priv->names_id = g_signal_connect (client, "names-changed", G_CALLBACK (names_changed_cb), self);
+  /* what it was bound to before it had a client */
+  names_changed_cb (client, self);
+}
+
+static void
+bs_row_unroot (GtkWidget *widget)
+{
+  BsRowPrivate *priv = bs_row_get_instance_private (BS_ROW (widget));
+
+  if (priv->client != NULL)
+    g_clear_signal_handler (&priv->names_id, priv->client);
+  g_clear_object (&priv->client);
+  GTK_WIDGET_CLASS (bs_row_parent_class)->unroot (widget);
+}
+
 BsClient *
 bs_row_get_client (BsRow *self)
 {
@@ -107,7 +148,10 @@ static void
 bs_row_class_init (BsRowClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
+  widget_class->root = bs_row_root;
+  widget_class->unroot = bs_row_unroot;
   object_class->get_property = bs_row_get_property;
   object_class->set_property = bs_row_set_property;
   object_class->dispose = bs_row_dispose;
@@ -121,7 +165,8 @@ bs_row_class_init (BsRowClass *klass)
 static void
 bs_row_init (BsRow *self)
 {
-  gtk_box_set_spacing (GTK_BOX (self), 12);
+  /* narrow: a row fits a 360 px window */
+  gtk_box_set_spacing (GTK_BOX (self), 8);
   gtk_widget_add_css_class (GTK_WIDGET (self), "card");
   gtk_widget_add_css_class (GTK_WIDGET (self), "bs-row");
 }

@@ -1,5 +1,6 @@
-/* bs-settings-page.c — BsSettingsPage: the operations on every device,
- * the service's settings and this user's notification settings
+/* bs-settings-page.c — BsSettingsPage: the service's settings and this
+ * user's notification settings (the operations are on the Jobs page and
+ * in the main menu)
  *
  * The service's settings are the Manager's properties: shown as they
  * are, written (org.freedesktop.DBus.Properties.Set) as they are changed;

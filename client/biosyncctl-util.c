@@ -448,37 +448,27 @@ typedef struct
   const char *path;
   gboolean terminal;
   gboolean bar_shown;
-  char *last_line;
   char *state;
   char *summary;
   GError *error;
 } Wait;
 
+/* one updating line on a terminal; nothing when stdout is a pipe or a
+ * file (scripts read the result, not the way there) */
 static void
 wait_show (Wait *wait, double fraction, const char *message)
 {
   int percent = (int)CLAMP (fraction * 100.0 + 0.5, 0, 100);
+  char bar[31];
+  int filled = percent * 30 / 100;
 
-  if (wait->terminal)
-    {
-      char bar[31];
-      int filled = percent * 30 / 100;
-
-      memset (bar, '#', filled);
-      memset (bar + filled, '-', 30 - filled);
-      bar[30] = '\0';
-      status_print ("\r\033[K[%s] %3d%% %s", bar, percent, message ? message : "");
-      wait->bar_shown = TRUE;
-    }
-  else
-    {
-      g_autofree char *line = g_strdup_printf ("%3d%% %s", percent, message ? message : "");
-
-      if (g_strcmp0 (line, wait->last_line) != 0)
-        status_print ("%s\n", line);
-      g_free (wait->last_line);
-      wait->last_line = g_steal_pointer (&line);
-    }
+  if (!wait->terminal)
+    return;
+  memset (bar, '#', filled);
+  memset (bar + filled, '-', 30 - filled);
+  bar[30] = '\0';
+  status_print ("\r\033[K[%s] %3d%% %s", bar, percent, message ? message : "");
+  wait->bar_shown = TRUE;
 }
 
 static void
@@ -499,8 +489,7 @@ wait_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_main_loop_quit (wait->loop);
 }
 
-/* follows the job with a progress bar (a line per change when stdout is
- * no terminal) until it ends */
+/* follows the job (a progress bar on a terminal) until it ends */
 static void
 wait_for_job (Ctl *ctl, Wait *wait)
 {
@@ -517,7 +506,6 @@ wait_for_job (Ctl *ctl, Wait *wait)
   g_signal_handler_disconnect (ctl->client, handler);
   if (wait->bar_shown)
     status_print ("\n");
-  g_clear_pointer (&wait->last_line, g_free);
   g_clear_pointer (&wait->loop, g_main_loop_unref);
 }
 

@@ -38,6 +38,8 @@ struct _BsClient
   gboolean service_running;
 
   Collection collections[N_COLLECTIONS];
+  /* a names-changed emission is pending */
+  guint names_idle_id;
 };
 
 G_DEFINE_FINAL_TYPE (BsClient, bs_client, G_TYPE_OBJECT)
@@ -59,6 +61,7 @@ enum
   SIGNAL_JOB_STARTED,
   SIGNAL_JOB_PROGRESS,
   SIGNAL_JOB_FINISHED,
+  SIGNAL_NAMES_CHANGED,
   N_SIGNALS
 };
 
@@ -129,6 +132,27 @@ compare_proxy_pointers (gconstpointer a, gconstpointer b)
   return compare_proxies (*(gpointer *)a, *(gpointer *)b, NULL);
 }
 
+static gboolean
+names_changed_idle_cb (gpointer user_data)
+{
+  BsClient *self = user_data;
+
+  self->names_idle_id = 0;
+  g_signal_emit (self, signals[SIGNAL_NAMES_CHANGED], 0);
+  return G_SOURCE_REMOVE;
+}
+
+/* a device or an area came, went or was renamed: rows that name one
+ * another (an area's members, a device's area) follow, once per burst
+ * (a daemon coming back adds every object one by one) */
+static void
+names_changed (BsClient *self)
+{
+  /* not once disposed: the idle would outlive us */
+  if (self->names_idle_id == 0 && self->object_manager != NULL)
+    self->names_idle_id = g_idle_add (names_changed_idle_cb, self);
+}
+
 static Collection *
 collection_of (BsClient *self, GDBusInterface *iface)
 {
@@ -149,6 +173,12 @@ add_interface (BsClient *self, GDBusInterface *iface, GPtrArray **batch)
   if (collection == NULL || g_hash_table_contains (collection->by_path, path))
     return;
   g_hash_table_insert (collection->by_path, g_strdup (path), iface);
+  if (collection != &self->collections[JOBS])
+    {
+      g_signal_connect_object (iface, "notify::name", G_CALLBACK (names_changed), self,
+                               G_CONNECT_SWAPPED);
+      names_changed (self);
+    }
   if (batch != NULL)
     g_ptr_array_add (batch[collection - self->collections], iface);
   else
@@ -168,6 +198,11 @@ remove_interface (BsClient *self, GDBusInterface *iface)
     g_hash_table_remove (collection->by_path, path);
   if (g_list_store_find (collection->store, iface, &position))
     g_list_store_remove (collection->store, position);
+  if (collection != &self->collections[JOBS])
+    {
+      g_signal_handlers_disconnect_by_data (iface, self);
+      names_changed (self);
+    }
 }
 
 static void
@@ -510,6 +545,7 @@ bs_client_dispose (GObject *object)
 {
   BsClient *self = BS_CLIENT (object);
 
+  g_clear_handle_id (&self->names_idle_id, g_source_remove);
   g_clear_object (&self->manager);
   g_clear_object (&self->manager_proxy);
   g_clear_object (&self->object_manager);
@@ -589,6 +625,11 @@ bs_client_class_init (BsClientClass *klass)
   signals[SIGNAL_JOB_FINISHED]
       = g_signal_new ("job-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                       NULL, G_TYPE_NONE, 1, BS_TYPE_JOB_OUTCOME | G_SIGNAL_TYPE_STATIC_SCOPE);
+  /* (): a device or an area was added, removed or renamed (once per
+   * burst, from an idle) */
+  signals[SIGNAL_NAMES_CHANGED]
+      = g_signal_new ("names-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                      NULL, G_TYPE_NONE, 0);
 
   (void)BS_ERROR;
 }

@@ -5,7 +5,9 @@
  * One object manager client on the bus, three live GListModels (devices,
  * areas, jobs: the generated proxies, sorted by Id), the Manager proxy,
  * name-owner tracking ("service-running") and the Manager's job signals
- * re-emitted with the job's proxy. Used by the window and biosyncctl.
+ * re-emitted with the job's proxy, and "names-changed" when a device or an
+ * area comes, goes or is renamed (what names one another follows it). Used
+ * by the window and biosyncctl.
  *
  * bs-client.c: the object, its models and signals; bs-client-wait.c:
  * waiting for a job; bs-client-export.c: attendance and backups into a

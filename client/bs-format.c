@@ -239,6 +239,7 @@ bs_format_device_result (const char *status)
     { "failed", NC_ ("device result", "Failed") },
     { "unreachable", NC_ ("device result", "Unreachable") },
     { "cancelled", NC_ ("device result", "Cancelled") },
+    { "skipped", NC_ ("device result", "Skipped") },
   };
   const char *label = label_of (results, G_N_ELEMENTS (results), "device result", status);
 

@@ -15,6 +15,8 @@
 #define BATCH_MIN_ITEMS 8
 /* keep one batch buffer well below what a terminal can allocate */
 #define BATCH_MAX_BYTES (2 * 1024 * 1024)
+/* …and this many records, so that a big upload reports how far it is */
+#define BATCH_MAX_ITEMS 256
 
 void
 bsd_item_failure_free (BsdItemFailure *failure)
@@ -75,21 +77,31 @@ plan_template_to_zk (const BsdPlanTemplate *t)
   return zk_template_new (t->uid, t->index, t->valid ? t->valid : 1, t->data);
 }
 
+/* tells @items (may be NULL) that @done of @total items of @what are written */
+static void
+items_done (const BsdItems *items, const char *what, guint done, guint total)
+{
+  if (items != NULL && items->func != NULL)
+    items->func (what, done, total, items->data);
+}
+
 /* users (adds and updates) and their templates through CMD 110 batches;
  * FALSE when the device refused batches (the caller writes per record) */
 static gboolean
 write_batches (ZkClient *client,
                const BsdDevicePlan *plan,
+               const BsdItems *items,
                GCancellable *cancellable,
                GError **error)
 {
+  guint n_users = plan->users_add->len + plan->users_update->len;
   g_autoptr (GPtrArray) users = g_ptr_array_new ();
   g_autoptr (GPtrArray) templates
       = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_template_free);
   gsize bytes = 0;
   guint i;
 
-  for (i = 0; i < plan->users_add->len + plan->users_update->len; i++)
+  for (i = 0; i < n_users; i++)
     {
       BsdPlanUser *u = i < plan->users_add->len
                            ? plan->users_add->pdata[i]
@@ -97,12 +109,13 @@ write_batches (ZkClient *client,
 
       g_ptr_array_add (users, u->record);
       bytes += 73;
-      if (bytes >= BATCH_MAX_BYTES)
+      if (bytes >= BATCH_MAX_BYTES || users->len >= BATCH_MAX_ITEMS)
         {
           if (!zk_client_write_batch (client, users, templates, cancellable, error))
             return FALSE;
           g_ptr_array_set_size (users, 0);
           bytes = 0;
+          items_done (items, "users", i + 1, n_users);
         }
     }
   for (i = 0; i < plan->templates_add->len; i++)
@@ -111,32 +124,41 @@ write_batches (ZkClient *client,
 
       g_ptr_array_add (templates, plan_template_to_zk (t));
       bytes += 8 + 2 + g_bytes_get_size (t->data);
-      if (bytes >= BATCH_MAX_BYTES)
+      if (bytes >= BATCH_MAX_BYTES || users->len + templates->len >= BATCH_MAX_ITEMS)
         {
           if (!zk_client_write_batch (client, users, templates, cancellable, error))
             return FALSE;
+          if (users->len > 0)
+            items_done (items, "users", n_users, n_users);
           g_ptr_array_set_size (users, 0);
           g_ptr_array_set_size (templates, 0);
           bytes = 0;
+          items_done (items, "fingerprints", i + 1, plan->templates_add->len);
         }
     }
   if (users->len + templates->len > 0
       && !zk_client_write_batch (client, users, templates, cancellable, error))
     return FALSE;
+  if (users->len > 0)
+    items_done (items, "users", n_users, n_users);
+  if (templates->len > 0)
+    items_done (items, "fingerprints", plan->templates_add->len, plan->templates_add->len);
   return TRUE;
 }
 
 static gboolean
 write_per_record (ZkClient *client,
                   const BsdDevicePlan *plan,
+                  const BsdItems *items,
                   BsdApplyResult *result,
                   GCancellable *cancellable,
                   GError **error)
 {
   g_autoptr (GHashTable) failed_pins = g_hash_table_new (g_str_hash, g_str_equal);
+  guint n_users = plan->users_add->len + plan->users_update->len;
   guint i;
 
-  for (i = 0; i < plan->users_add->len + plan->users_update->len; i++)
+  for (i = 0; i < n_users; i++)
     {
       gboolean add = i < plan->users_add->len;
       BsdPlanUser *u
@@ -159,6 +181,7 @@ write_per_record (ZkClient *client,
                        local->message);
           g_hash_table_add (failed_pins, u->pin);
         }
+      items_done (items, "users", i + 1, n_users);
     }
   for (i = 0; i < plan->templates_add->len; i++)
     {
@@ -187,6 +210,7 @@ write_per_record (ZkClient *client,
             }
           add_failure (result, BSD_PLAN_ITEM_FINGER, t->pin, t->index, "add", local->message);
         }
+      items_done (items, "fingerprints", i + 1, plan->templates_add->len);
     }
   return TRUE;
 }
@@ -194,6 +218,7 @@ write_per_record (ZkClient *client,
 static gboolean
 write_faces (ZkClient *client,
              const BsdDevicePlan *plan,
+             const BsdItems *items,
              BsdApplyResult *result,
              GCancellable *cancellable,
              GError **error)
@@ -238,6 +263,7 @@ write_faces (ZkClient *client,
             }
         }
       i = j;
+      items_done (items, "faces", i, plan->faces_add->len);
     }
   return TRUE;
 }
@@ -409,6 +435,7 @@ bsd_device_io_apply (ZkClient *client,
                      const BsdContact *contact,
                      const BsdDevicePlan *plan,
                      BsdHold *hold,
+                     const BsdItems *items,
                      BsdApplyResult *result,
                      GCancellable *cancellable,
                      GError **error)
@@ -452,6 +479,7 @@ bsd_device_io_apply (ZkClient *client,
           else
             add_failure (result, BSD_PLAN_ITEM_USER, u->pin, -1, "delete", local->message);
         }
+      items_done (items, "deletions", i + 1, plan->users_delete->len);
     }
 
   if (broken == NULL && !result->cancelled)
@@ -464,7 +492,7 @@ bsd_device_io_apply (ZkClient *client,
         {
           g_autoptr (GError) local = NULL;
 
-          done = write_batches (client, plan, cancellable, &local);
+          done = write_batches (client, plan, items, cancellable, &local);
           if (!done && session_broken (local))
             broken = g_steal_pointer (&local);
           else if (!done)
@@ -472,10 +500,10 @@ bsd_device_io_apply (ZkClient *client,
                      local->message);
         }
       if (broken == NULL && !done)
-        write_per_record (client, plan, result, cancellable, &broken);
+        write_per_record (client, plan, items, result, cancellable, &broken);
     }
   if (broken == NULL && !result->cancelled)
-    write_faces (client, plan, result, cancellable, &broken);
+    write_faces (client, plan, items, result, cancellable, &broken);
 
   /* always leave the device working, also after a cancel or an error */
   bsd_device_io_release (client, endpoint, hold, NULL);

@@ -184,6 +184,15 @@ typedef struct
 void bsd_apply_result_init (BsdApplyResult *result);
 void bsd_apply_result_clear (BsdApplyResult *result);
 
+/* how far a worker is within a phase: @done of @total items of @what
+ * ("deletions", "users", "fingerprints", "faces") are
+ * through; called in the worker after each item or batch */
+typedef struct
+{
+  void (*func) (const char *what, guint done, guint total, gpointer data);
+  gpointer data;
+} BsdItems;
+
 /* hold (record + disable) → deletes → users → templates → faces →
  * release (refresh + enable), then read back and verify every planned
  * item (a plan the preflight failed holds deletions only). The device is
@@ -195,6 +204,7 @@ gboolean bsd_device_io_apply (ZkClient *client,
                               const BsdContact *contact,
                               const BsdDevicePlan *plan,
                               BsdHold *hold,
+                              const BsdItems *items,
                               BsdApplyResult *result,
                               GCancellable *cancellable,
                               GError **error);

@@ -84,6 +84,7 @@ typedef struct
   gboolean health_stored;       /* a worker stored the contact's health already */
   GError *store_error;
   gboolean read_logs; /* individual sync */
+  gint64 items_at;    /* worker: when it last told how far it is (or its session opened) */
 
   /* filled by workers, read by the main thread after the hand-off */
   BsdContact contact;
@@ -150,6 +151,7 @@ struct _Run
   guint steps_total;
   guint steps_done;
   double last_fraction;
+  gint64 items_at;         /* when a device's items were last reported */
   ZkUser *update_record;   /* update-user: the roster record, uid unset */
   BsdTombstone *tombstone; /* delete-user: the deletion */
   gboolean balance;
@@ -194,6 +196,10 @@ struct _RecoverItem
 /* bsd-engine.c: the run */
 void bsd_engine_set_status (DeviceCtx *dev, const char *status, const char *reason);
 void bsd_engine_progress (Run *run, const char *message);
+/* how far @dev is within its phase (0–1), at most four times a second a run */
+void bsd_engine_items_progress (DeviceCtx *dev, const char *message, double within);
+/* emit "device-busy": a worker opened a session with the device */
+void bsd_engine_device_busy (BsdEngine *self, guint device_id);
 /* emit "device-changed" / "area-changed" (bsd-engine.c) */
 void bsd_engine_device_changed (BsdEngine *self, guint device_id);
 void bsd_engine_area_changed (BsdEngine *self, guint area_id);

@@ -35,6 +35,9 @@ bsd_engine_store_health (BsdStore *store, DeviceCtx *dev)
   if (device == NULL)
     return; /* removed meanwhile */
   h = &device->health;
+  /* a cancel says nothing about the terminal: what it was stays */
+  if (dev->error && bsd_error_is_cancelled (dev->error) && !dev->contact.info.serial)
+    return;
   if (dev->error && !dev->contact.info.serial)
     {
       bsd_store_set_device_state (store, device->id, state_for_error (dev->error),
@@ -42,10 +45,15 @@ bsd_engine_store_health (BsdStore *store, DeviceCtx *dev)
       return;
     }
   g_free (h->state);
-  h->state = g_strdup (dev->error ? "error" : "online");
   h->last_seen = g_get_real_time ();
-  g_free (h->last_error);
-  h->last_error = dev->error ? g_strdup (dev->error->message) : NULL;
+  if (dev->error == NULL || !bsd_error_is_cancelled (dev->error))
+    {
+      h->state = g_strdup (dev->error ? "error" : "online");
+      g_free (h->last_error);
+      h->last_error = dev->error ? g_strdup (dev->error->message) : NULL;
+    }
+  else
+    h->state = g_strdup ("online"); /* it answered before the cancel */
 #define SET_STR(field, value)                                                                      \
   if (value)                                                                                       \
     {                                                                                              \

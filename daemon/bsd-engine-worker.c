@@ -15,6 +15,96 @@ G_STATIC_ASSERT (G_N_ELEMENTS (phase_names) == PHASE_REPORT + 1);
 
 static void work_run (Work *work);
 
+/* ------------------------------------------------ notes to the main thread */
+
+/* a worker reports how far it is at most this often per device (the main
+ * thread keeps a job's reports as rare) */
+#define ITEMS_INTERVAL_US (G_USEC_PER_SEC / 4)
+
+/* what a worker tells the main thread while it works: its session opened
+ * (@message NULL), or how far it is within its phase */
+typedef struct
+{
+  DeviceCtx *dev;
+  char *message;
+  double within;
+} Note;
+
+static void
+note_free (Note *note)
+{
+  g_free (note->message);
+  g_free (note);
+}
+
+static gboolean
+note_cb (gpointer data)
+{
+  Note *note = data;
+
+  if (note->message == NULL)
+    bsd_engine_device_busy (note->dev->run->engine, note->dev->endpoint->device_id);
+  else
+    bsd_engine_items_progress (note->dev, note->message, note->within);
+  return G_SOURCE_REMOVE;
+}
+
+/* at the priority of work_done_cb, so that every note of a phase comes
+ * before the phase's end (idle sources of one priority run in order) */
+static void
+post_note (DeviceCtx *dev, char *message, double within)
+{
+  Note *note = g_new0 (Note, 1);
+
+  note->dev = dev;
+  note->message = message;
+  note->within = within;
+  g_main_context_invoke_full (dev->run->engine->context, G_PRIORITY_DEFAULT + 10, note_cb, note,
+                              (GDestroyNotify)note_free);
+}
+
+/* how far an apply is when @done items of @what are through: its writes
+ * go deletions → users → fingerprints → faces */
+static double
+apply_fraction (const BsdDevicePlan *plan, const char *what, guint done)
+{
+  const guint counts[] = {
+    plan->users_delete->len,
+    plan->users_add->len + plan->users_update->len,
+    plan->templates_add->len,
+    plan->faces_add->len,
+  };
+  const char *const kinds[] = { "deletions", "users", "fingerprints", "faces" };
+  guint before = 0;
+  guint all = 0;
+  gboolean seen = FALSE;
+
+  for (guint i = 0; i < G_N_ELEMENTS (counts); i++)
+    {
+      seen = seen || strcmp (kinds[i], what) == 0;
+      before += seen ? 0 : counts[i];
+      all += counts[i];
+    }
+  return all > 0 ? (double)(before + done) / all : 0;
+}
+
+/* BsdItems: @done of @total items through; a phase shorter than the
+ * interval reports nothing */
+static void
+items_cb (const char *what, guint done, guint total, gpointer data)
+{
+  DeviceCtx *dev = data;
+  gint64 now = g_get_monotonic_time ();
+  double within
+      = dev->plan != NULL ? apply_fraction (dev->plan, what, done) : (double)done / MAX (total, 1);
+
+  if (total == 0 || now - dev->items_at < ITEMS_INTERVAL_US)
+    return;
+  dev->items_at = now;
+  post_note (dev, g_strdup_printf ("%s: %u of %u %s", dev->endpoint->name, done, total, what),
+             within);
+}
+
 static void
 work_free (Work *work)
 {
@@ -331,6 +421,10 @@ work_run (Work *work)
                                &dev->error);
   if (client != NULL)
     {
+      BsdItems items = { items_cb, dev };
+
+      post_note (dev, NULL, 0);
+      dev->items_at = g_get_monotonic_time ();
       switch (work->phase)
         {
         case PHASE_READ:
@@ -339,8 +433,8 @@ work_run (Work *work)
         case PHASE_APPLY:
           bsd_apply_result_init (&dev->apply);
           dev->applied = TRUE;
-          bsd_device_io_apply (client, dev->endpoint, &dev->contact, dev->plan, hold, &dev->apply,
-                               cancellable, &dev->error);
+          bsd_device_io_apply (client, dev->endpoint, &dev->contact, dev->plan, hold, &items,
+                               &dev->apply, cancellable, &dev->error);
           break;
         case PHASE_LOGS:
           worker_logs (dev, client, cancellable);

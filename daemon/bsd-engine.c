@@ -79,16 +79,35 @@ bsd_engine_set_status (DeviceCtx *dev, const char *status, const char *reason)
   dev->reason = g_strdup (reason);
 }
 
-void
-bsd_engine_progress (Run *run, const char *message)
+static void
+progress_within (Run *run, const char *message, double within)
 {
-  double fraction = run->steps_total ? (double)run->steps_done / run->steps_total : 0.0;
+  double fraction = run->steps_total ? ((double)run->steps_done + within) / run->steps_total : 0.0;
 
   /* progress never goes back, whatever the step accounting does */
   fraction = MAX (MIN (fraction, 1.0), run->last_fraction);
   run->last_fraction = fraction;
   if (run->progress)
     run->progress (run->job_id, MIN (fraction, 1.0), message, run->progress_data);
+}
+
+void
+bsd_engine_progress (Run *run, const char *message)
+{
+  progress_within (run, message, 0);
+}
+
+void
+bsd_engine_items_progress (DeviceCtx *dev, const char *message, double within)
+{
+  Run *run = dev->run;
+  gint64 now = g_get_monotonic_time ();
+
+  /* several devices at once report no more often than one */
+  if (now - run->items_at < G_USEC_PER_SEC / 4)
+    return;
+  run->items_at = now;
+  progress_within (run, message, CLAMP (within, 0, 1));
 }
 
 void
@@ -626,6 +645,7 @@ enum
 {
   DEVICE_CHANGED,
   AREA_CHANGED,
+  DEVICE_BUSY,
   N_SIGNALS
 };
 
@@ -643,6 +663,12 @@ bsd_engine_area_changed (BsdEngine *self, guint area_id)
   g_signal_emit (self, signals[AREA_CHANGED], 0, area_id);
 }
 
+void
+bsd_engine_device_busy (BsdEngine *self, guint device_id)
+{
+  g_signal_emit (self, signals[DEVICE_BUSY], 0, device_id);
+}
+
 static void
 bsd_engine_class_init (BsdEngineClass *klass)
 {
@@ -653,6 +679,10 @@ bsd_engine_class_init (BsdEngineClass *klass)
   signals[AREA_CHANGED]
       = g_signal_new ("area-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                       NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
+  /* (guint device_id): a job's session with the device opened; its
+   * "device-changed" follows when the session's phase is done */
+  signals[DEVICE_BUSY] = g_signal_new ("device-busy", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                       0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
 }
 
 static void

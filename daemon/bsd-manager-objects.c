@@ -184,6 +184,20 @@ device_changed_cb (BsdEngine *engine, guint device_id, BsdManager *self)
   bsd_device_object_update (BSD_DEVICE_OBJECT (iface), device);
 }
 
+/* a job works with the device: "busy" until its step is done (then
+ * device_changed_cb () shows the state the session left) */
+static void
+device_busy_cb (BsdEngine *engine, guint device_id, BsdManager *self)
+{
+  BsDBusObjectSkeleton *object = g_hash_table_lookup (self->devices, GUINT_TO_POINTER (device_id));
+  g_autoptr (BsDBusDevice) iface = NULL;
+
+  if (object == NULL)
+    return;
+  iface = bs_dbus_object_get_device (BS_DBUS_OBJECT (object));
+  bs_dbus_device_set_state (iface, "busy");
+}
+
 static void
 area_changed_cb (BsdEngine *engine, guint area_id, BsdManager *self)
 {
@@ -736,6 +750,7 @@ void
 bsd_manager_objects_start (BsdManager *self)
 {
   g_signal_connect_object (self->engine, "device-changed", G_CALLBACK (device_changed_cb), self, 0);
+  g_signal_connect_object (self->engine, "device-busy", G_CALLBACK (device_busy_cb), self, 0);
   g_signal_connect_object (self->engine, "area-changed", G_CALLBACK (area_changed_cb), self, 0);
 }
 

@@ -99,7 +99,7 @@ balance (FinishedJob *job)
   GtkWidget *report;
   GtkWidget *row_b;
 
-  report = open_report ("settings", "view_stack", "win.balance", NULL, _ ("Balance Report"), 60);
+  report = open_report ("jobs", "view_stack", "win.balance", NULL, _ ("Balance Report"), 60);
   if (report == NULL)
     return;
   CHECK (g_strcmp0 (job->state, "succeeded") == 0, "the balance job succeeded");
@@ -118,6 +118,16 @@ balance (FinishedJob *job)
          "the report says A lacks nothing after");
   CHECK (find_report_row (report, ADW_TYPE_ACTION_ROW, "C", "After: 0, 0, 0") != NULL,
          "the report says C lacks nothing after");
+  /* the job's details: who, when, and per terminal by kind */
+  CHECK (find_report_row (report, ADW_TYPE_ACTION_ROW, _ ("Started by"), g_get_user_name ())
+             != NULL,
+         "the report says who started the job");
+  CHECK (find_report_row (report, ADW_TYPE_ACTION_ROW, _ ("Duration"), "") != NULL,
+         "the report says how long it took");
+  CHECK (find_report_row (report, ADW_TYPE_EXPANDER_ROW, "B", "users: 110 added") != NULL,
+         "B's result counts the users written");
+  CHECK (find_report_row (report, ADW_TYPE_EXPANDER_ROW, "B", "fingerprints: 95 added") != NULL,
+         "B's result counts the fingerprints written");
   screenshot_of (report, "app-dialog-balance-report");
   b = device_named ("B");
   g_printerr ("# B holds %u users, %u fingerprints\n", dict_uint (b, "Users"),
@@ -214,9 +224,9 @@ refresh_logs (void)
   static FinishedJob refresh = { "refresh-logs", NULL, NULL };
 
   g_signal_connect (client (), "job-finished", G_CALLBACK (job_finished_cb), &refresh);
-  show_page ("settings");
+  show_page ("jobs");
   REQUIRE (click (find_actionable (GTK_WIDGET (child ("view_stack")), "win.refresh-logs", NULL)),
-           "the Settings page's Refresh button can be clicked");
+           "the Jobs page's Refresh button can be clicked");
   CHECK (wait_until (job_done_cb, &refresh, 30, "the refresh-logs job"), "a refresh-logs job runs");
   CHECK (g_strcmp0 (refresh.state, "succeeded") == 0, "the refresh-logs job succeeds");
   g_signal_handlers_disconnect_by_data (client (), &refresh);
@@ -231,7 +241,7 @@ choose_days (void)
   GtkWidget *dialog, *from, *to, *choose;
 
   REQUIRE_OR (click (find_actionable (GTK_WIDGET (child ("view_stack")), "win.export", NULL)),
-              "the Settings page's Export button can be clicked", FALSE);
+              "the Jobs page's Export button can be clicked", FALSE);
   dialog = wait_dialog (ADW_TYPE_MESSAGE_DIALOG, "export-dialog", 10);
   REQUIRE_OR (dialog != NULL, "Export… opens “Export Attendance”", FALSE);
   CHECK (g_strcmp0 (dialog_heading (dialog), _ ("Export Attendance")) == 0,

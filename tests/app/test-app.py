@@ -9,6 +9,17 @@ MODE notify:    biosyncd with one unreachable terminal and dbusmock's
 MODE denied:    the polkit mock denies org.biosync.sync; Sync All shows it.
 MODE restart:   biosyncd goes away and comes back while the window is open
                 (test-app-gui asks for it on stdout: "@@ stop-daemon").
+MODE cancel:    the seed area with terminal B answering slowly; Sync All
+                is watched, then cancelled.
+MODE many:      a site of 200 terminals (4 areas of 45, 10 unreachable, 5
+                with a comm key the daemon lacks, 18 nearly full) after a log
+                collection; the window 360 px wide.
+MODE background: biosync --background (the real program) against a terminal
+                offline for two hours and one nearly full: both are notified,
+                and no window opens.
+MODE shot PAGE WIDTH OUT: not a test: the seed area synced, one unreachable
+                terminal and the logs collected; the window WIDTH px wide on
+                PAGE, saved as OUT (tests/app/screenshots.sh).
 MODE german:    LANGUAGE=de with the build's catalogs (BIOSYNC_LOCALEDIR).
 
 Environment (tests/app/meson.build): BIOSYNC_APP_TEST (the C program),
@@ -198,6 +209,115 @@ def test_restart(env):
                    {"stop-daemon": env.stop_daemon, "start-daemon": env.start_daemon}, "3")
 
 
+def test_cancel(env):
+    sim = env.seed_sim()
+    env.start_daemon()
+    env.add_seed_area(sim)
+    # every reply of B late: B's upload (100 users, 80 fingerprints) takes seconds
+    sim.cmd("fault B delay 150")
+    run_gui(env, session_bus(env), "cancel", "3")
+
+
+def site_device(i, users, capacity, comm_key=0):
+    """one simulated terminal of a big site (docs/SIMULATOR.md)"""
+    return {
+        "name": "T%03d" % i, "serial": "SIMT%06d" % i, "platform": "ZMM220_TFT",
+        "firmware": "Ver 6.60 Apr 26 2016", "tcp_port": 0, "udp_port": -1,
+        "user_format": 72, "attlog_format": 40, "fp_version": 10, "face": "none",
+        "pin_width": 9, "psize": 1008, "comm_key": comm_key,
+        "capacity": {"users": capacity, "fingers": 5000, "faces": 0, "records": 100000},
+        "users": [{"uid": u + 1, "user_id": str(1000 + u), "name": "Person %d" % (1000 + u),
+                   "privilege": 0, "password": "", "card": 0, "group": 1} for u in range(users)],
+        "fingers": [], "attendance": [],
+    }
+
+
+def big_site(env, n=200, unreachable=10, wrong_key=5):
+    """@n terminals: 4 areas of simulated ones, @unreachable without area on
+    closed ports, @wrong_key asking for a comm key; every 10th nearly full;
+    one log collection so that every terminal has a state and counts"""
+    simulated = n - unreachable
+    devices = [site_device(i + 1, 19 if i % 10 == 9 else 3, 20 if i % 10 == 9 else 3000,
+                           comm_key=4242 if i < wrong_key else 0) for i in range(simulated)]
+    sim = env.sim({"devices": devices}, tag="site")
+    env.set("MaxParallelDevices", harness.GLib.Variant("u", 16))
+    areas = [env.add_area("Building %s" % b) for b in "ABCD"]
+    for i, d in enumerate(devices):
+        env.add_device(d["name"], sim.port(d["name"]), areas[i * len(areas) // simulated],
+                       options={"timeout-ms": harness.GLib.Variant("u", 500)})
+    for i in range(unreachable):
+        env.add_device("T%03d" % (simulated + i + 1), dead_port(),
+                       options={"timeout-ms": harness.GLib.Variant("u", 300)})
+    env.wait_job(env.call("RefreshLogs"), timeout=240)
+    return sim
+
+
+def test_many(env):
+    env.start_daemon()
+    big_site(env)
+    run_gui(env, session_bus(env), "many", "200")
+
+
+def test_background(env):
+    session = session_bus(env)
+    log_path = notification_daemon(env, session)
+    full = site_device(1, 19, 20)
+    full["name"] = "Full"
+    sim = env.sim({"devices": [full]}, tag="full")
+    env.start_daemon()
+    env.add_device("Gate", dead_port(), options={"timeout-ms": harness.GLib.Variant("u", 300)})
+    env.add_device("Full", sim.port("Full"))
+    env.wait_job(env.call("RefreshLogs"))
+    # Gate was last seen two hours ago (what the database knows after a
+    # long outage)
+    env.stop_daemon()
+    import sqlite3
+    db = sqlite3.connect(os.path.join(env.state_dir, "biosync.db"))
+    with db:
+        db.execute("UPDATE devices SET last_seen = ? WHERE name = 'Gate'",
+                   (int((time.time() - 7200) * 1e6),))
+    db.close()
+    env.start_daemon()
+
+    app = os.environ.get("BIOSYNC_APP")
+    windows = os.path.join(env.tmp, "windows.txt")
+    # the app in the background for a while, then the display's windows
+    script = ('"$0" --background & pid=$!; sleep 8; xwininfo -root -tree > "$1"; '
+              'kill $pid; wait $pid')
+    cmd = on_display(["/bin/sh", "-c", script, app, windows])
+    if cmd is None or shutil.which("xwininfo") is None:
+        raise Skip("no display, or no xwininfo")
+    e = app_env(env, session, {"G_DEBUG": "fatal-criticals",
+                               "GSETTINGS_SCHEMA_DIR": os.environ.get("GSETTINGS_SCHEMA_DIR", "")})
+    subprocess.run(cmd, env=e, timeout=120, check=False)
+    with open(log_path) as f:
+        text = f.read()
+    log("notification log:", text.strip().replace("\n", " | ")[:600])
+    check("Gate is offline" in text, "a terminal offline for long is notified")
+    check("Full is nearly full" in text, "a nearly full terminal is notified")
+    with open(windows) as f:
+        tree = f.read()
+    # GDK's 1×1 leader window is always there; a window of ours is at least 360×300
+    import re
+    sizes = [(int(w), int(h)) for w, h in re.findall(r"\b(\d+)x(\d+)[+-]", tree)]
+    check(not any(w >= 300 and h >= 300 for w, h in sizes), "--background opens no window",
+          tree[:600])
+
+
+SHOT = None  # (PAGE, WIDTH, OUT) of "shot"
+
+
+def test_shot(env):
+    page, width, out = SHOT
+    sim = env.seed_sim()
+    env.start_daemon()
+    env.add_seed_area(sim)
+    env.add_device("Warehouse", dead_port(), options={"timeout-ms": harness.GLib.Variant("u", 300)})
+    env.wait_job(env.call("SyncAll"), timeout=120)
+    env.wait_job(env.call("RefreshLogs"), timeout=120)
+    run_gui(env, session_bus(env), "shot", page, width, os.path.abspath(out))
+
+
 def german_locale(env):
     """LANG for German messages: de_DE.UTF-8 when the system has it or
     localedef can build it into the test's directory (LOCPATH), else
@@ -231,4 +351,7 @@ def test_german(env):
 
 
 if __name__ == "__main__":
+    if len(sys.argv) == 5 and sys.argv[1] == "shot":
+        SHOT = tuple(sys.argv[2:5])
+        del sys.argv[2:]
     sys.exit(harness.main(globals()))

@@ -248,7 +248,8 @@ def test_sync_wait(env):
     out = proc.stdout
     check("Job 1 queued" in out and "Job 1 Succeeded: 3 of 3 devices ok" in out,
           "sync --all --wait prints the result", out)
-    check("%" in out and "\r" not in out, "not a terminal: plain progress lines", out)
+    check("%" not in out and "\r" not in out and len(out.splitlines()) == 2,
+          "not a terminal: no progress, only the job and its result", out)
     devices = ctl_json(env, "devices")
     check(all(d["Users"] == 110 and d["State"] == "online" for d in devices),
           "the sync filled every terminal", [(d["Users"], d["State"]) for d in devices])
