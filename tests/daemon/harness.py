@@ -19,6 +19,7 @@ SPDX-License-Identifier: GPL-3.0-or-later
 """
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -57,6 +58,13 @@ class Skip(Exception):
 
 class Failure(AssertionError):
     pass
+
+
+def schema_version():
+    """the schema version this biosyncd writes (daemon/bsd-store.h)"""
+    with open(os.path.join(SRC, "daemon", "bsd-store.h")) as header:
+        found = re.search(r"#define BSD_STORE_SCHEMA_VERSION (\d+)", header.read())
+    return int(found.group(1))
 
 
 def log(*args):

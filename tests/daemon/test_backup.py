@@ -28,7 +28,7 @@ import threading
 import harness
 from harness import GLib, check
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = harness.schema_version()
 STORE_FIXTURES = os.path.join(harness.SRC, "tests", "daemon", "store")
 # closed ports stay closed while their sockets live
 KEEP = []
