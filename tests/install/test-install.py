@@ -172,6 +172,17 @@ with tempfile.TemporaryDirectory(prefix="biosync-install-") as root:
     ok("/var/lib/biosync" in r.stdout, "biosyncd's default state directory is /var/lib/biosync",
        r.stdout + r.stderr)
 
+    # a missing state directory it cannot create: a clear error, not a crash
+    blocker = os.path.join(root, "not-a-directory")
+    open(blocker, "w").close()
+    r = subprocess.run([at("/usr/libexec/biosyncd"), "--state-dir",
+                        os.path.join(blocker, "state")], capture_output=True, text=True)
+    ok(r.returncode == 1 and "cannot create the state directory" in r.stderr
+       and "systemd-tmpfiles --create biosync.conf" in r.stderr,
+       "biosyncd without a state directory: status 1 and what creates it",
+       f"status {r.returncode}: {r.stderr}")
+    os.unlink(blocker)
+
     busconfig = xml("/usr/share/dbus-1/system.d/org.biosync.BioSync1.conf")
     owners = [p.get("user") for p in busconfig.iter("policy")
               if any(a.get("own") == "org.biosync.BioSync1" for a in p.iter("allow"))]
