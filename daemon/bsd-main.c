@@ -165,7 +165,11 @@ main (int argc, char **argv)
   state_dir = state_directory (state_dir_option);
   if (g_mkdir_with_parents (state_dir, 0700) != 0)
     {
-      g_printerr ("biosyncd: cannot create %s: %s\n", state_dir, g_strerror (errno));
+      /* a site's first question: who should have made it */
+      g_printerr ("biosyncd: cannot create the state directory %s: %s (packages create "
+                  "/var/lib/biosync, so does systemd-tmpfiles --create biosync.conf; "
+                  "--state-dir names another)\n",
+                  state_dir, g_strerror (errno));
       return 1;
     }
   g_chmod (state_dir, 0700);

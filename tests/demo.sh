@@ -19,67 +19,13 @@ set -euo pipefail
 BUILD=${1:?usage: demo.sh BUILD_DIR}
 BUILD=$(cd "$BUILD" && pwd)
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-SIM="$BUILD/sim/biosync-sim"
-ZK="$BUILD/tools/biosync-zk"
-DAEMON="$BUILD/daemon/biosyncd"
-PY=/usr/bin/python3
-
 WORK=$(mktemp -d -t biosync-demo.XXXXXX)
 chmod 755 "$WORK"
-PIDS=()
-cleanup() {
-    local i pid
-    # last started first: biosyncd, polkit, the bus, the terminals
-    for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-        pid=${PIDS[i]}
-        if kill -0 "$pid" 2>/dev/null; then
-            kill -TERM "$pid" 2>/dev/null || true
-            for _ in $(seq 100); do
-                kill -0 "$pid" 2>/dev/null || break
-                sleep 0.1
-            done
-            kill -KILL "$pid" 2>/dev/null || true
-            wait "$pid" 2>/dev/null || true
-        fi
-    done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-fail() {
-    echo "demo: $*" >&2
-    exit 1
-}
-
-# waits until a name is owned on the private bus (or the process $2 died)
-wait_name() {
-    local name=$1 pid=$2 log=$3
-    for _ in $(seq 200); do
-        if busctl --address="$DBUS_SYSTEM_BUS_ADDRESS" status "$name" >/dev/null 2>&1; then
-            return 0
-        fi
-        if ! kill -0 "$pid" 2>/dev/null; then
-            sed 's/^/  | /' "$log" >&2
-            return 1
-        fi
-        sleep 0.1
-    done
-    return 1
-}
+# shellcheck source=site-lib.sh
+. "$HERE/site-lib.sh"
 
 $PY "$HERE/seed-fixture.py" --pacing-ms 20 "$WORK/site.json"
-"$SIM" --fixture "$WORK/site.json" --ready-file "$WORK/ready.json" \
-    --control "$WORK/sim.sock" 2>"$WORK/sim.log" &
-SIM_PID=$!
-PIDS+=("$SIM_PID")
-
-for _ in $(seq 100); do
-    [ -s "$WORK/ready.json" ] && break
-    kill -0 "$SIM_PID" 2>/dev/null || { cat "$WORK/sim.log" >&2; exit 1; }
-    sleep 0.1
-done
-[ -s "$WORK/ready.json" ] || fail "the simulator did not start"
+site_start_sim "$WORK/site.json"
 
 echo "Three simulated terminals of one area (biosync-sim, pid $SIM_PID):"
 echo
@@ -99,53 +45,8 @@ read_terminals before
 echo
 
 # ---- a private system bus (TESTING.md) with our busconfig and polkit from dbusmock
-[ -x "$DAEMON" ] || fail "biosyncd is not built ($DAEMON); run ./run build"
-mkdir "$WORK/system.d"
-BUSCONFIG="$BUILD/data/org.biosync.BioSync1.conf"
-[ -f "$BUSCONFIG" ] || BUSCONFIG="$HERE/../data/org.biosync.BioSync1.conf"
-cp "$BUSCONFIG" "$WORK/system.d/"
-ME=$(id -un)
-cat >"$WORK/system.d/demo.conf" <<EOF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <policy user="$ME">
-    <allow own="org.freedesktop.PolicyKit1"/>
-    <allow own="org.biosync.BioSync1"/>
-  </policy>
-  <policy context="default">
-    <allow send_destination="org.freedesktop.PolicyKit1"/>
-  </policy>
-</busconfig>
-EOF
-sed "s|@DIR@|$WORK|g" "$HERE/system-bus.conf.in" >"$WORK/bus.conf"
-dbus-daemon --config-file="$WORK/bus.conf" --nofork --print-address=3 3>"$WORK/addr" \
-    2>"$WORK/bus.log" &
-PIDS+=("$!")
-for _ in $(seq 100); do
-    [ -s "$WORK/addr" ] && break
-    sleep 0.1
-done
-[ -s "$WORK/addr" ] || fail "dbus-daemon did not start: $(cat "$WORK/bus.log")"
-DBUS_SYSTEM_BUS_ADDRESS=$(head -1 "$WORK/addr")
-export DBUS_SYSTEM_BUS_ADDRESS
-unset DBUS_SESSION_BUS_ADDRESS
-
-$PY -m dbusmock --system --template polkitd >/dev/null 2>"$WORK/polkit.log" &
-POLKIT_PID=$!
-PIDS+=("$POLKIT_PID")
-wait_name org.freedesktop.PolicyKit1 "$POLKIT_PID" "$WORK/polkit.log" ||
-    fail "the polkit mock (python3-dbusmock) did not start"
-busctl --address="$DBUS_SYSTEM_BUS_ADDRESS" call org.freedesktop.PolicyKit1 \
-    /org/freedesktop/PolicyKit1/Authority org.freedesktop.DBus.Mock AllowUnknown b true
-
-mkdir "$WORK/state"
-G_DEBUG=fatal-criticals "$DAEMON" --state-dir "$WORK/state" 2>"$WORK/biosyncd.log" &
-DAEMON_PID=$!
-PIDS+=("$DAEMON_PID")
-if ! wait_name org.biosync.BioSync1 "$DAEMON_PID" "$WORK/biosyncd.log"; then
-    fail "biosyncd did not start (see its log above); the area was not synced"
-fi
+site_start_bus
+site_start_daemon "$WORK/state"
 echo "biosyncd (pid $DAEMON_PID) serves org.biosync.BioSync1 on a private system bus."
 echo "Area sync of A, B and C through the daemon: AddArea, AddDevice ×3, SyncAll:"
 echo

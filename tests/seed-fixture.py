@@ -7,7 +7,14 @@ B: empty
 C: 20 users, 15 templates, 5 punches; PINs 1091-1100 are also on A (other slots),
    PINs 2001-2010 are only on C
 
-Usage: seed-fixture.py [--pacing-ms N] [OUTPUT]   (stdout without OUTPUT)
+With --site, a small site instead (./run sim-site): six terminals for two
+areas, North 1-3 and South 1-3. North 1 holds 60 people (PINs 3001-3060)
+with 50 templates, North 2 the first 40 of them, North 3 is new and empty;
+South 1 holds 30 people (PINs 4001-4030) with 30 templates, South 2 and
+South 3 the first 20, South 3 with a clock 7 minutes slow; every terminal
+with a week of punches of its people.
+
+Usage: seed-fixture.py [--pacing-ms N] [--site] [OUTPUT]   (stdout without OUTPUT)
 Deterministic: the same bytes every time.
 """
 import base64
@@ -33,13 +40,51 @@ def device(name, serial):
     }
 
 
+def person(uid, pin):
+    return {"uid": uid, "user_id": pin, "name": f"Person {pin}",
+            "privilege": 0, "password": "", "card": 0, "group": 1}
+
+
+def site(rng):
+    devices = []
+    for area, first, people, held, fingers in (("North", 3001, 60, (60, 40, 0), 50),
+                                               ("South", 4001, 30, (30, 20, 20), 30)):
+        for i, n in enumerate(held):
+            d = device(f"{area} {i + 1}", f"SIM{area[0]}{i + 1:07d}")
+            for k in range(n):
+                d["users"].append(person(k + 1, str(first + k)))
+                if k < fingers:
+                    d["fingers"].append({"uid": k + 1, "fid": 6, "valid": 1,
+                                         "template": template(rng, rng.randint(500, 1600))})
+            for day in range(1, 6):
+                for k in range(min(n, 8)):
+                    for state, hour in ((0, 8), (1, 17)):
+                        d["attendance"].append({
+                            "uid": k + 1, "user_id": str(first + k),
+                            "time": f"2026-11-{day + 15:02d}T{hour:02d}:{k * 4:02d}:00",
+                            "verify": 1, "state": state, "workcode": 0})
+            devices.append(d)
+    devices[-1]["clock_offset_s"] = -420
+    return devices
+
+
 def main():
     args = sys.argv[1:]
     pacing = 0
-    if len(args) >= 2 and args[0] == "--pacing-ms":
-        pacing = int(args[1])
-        args = args[2:]
+    with_site = False
+    while args and args[0].startswith("--"):
+        if args[0] == "--pacing-ms" and len(args) >= 2:
+            pacing = int(args[1])
+            args = args[2:]
+        elif args[0] == "--site":
+            with_site = True
+            args = args[1:]
+        else:
+            sys.exit(f"seed-fixture.py: unknown option {args[0]}")
     rng = random.Random(20261125)
+    if with_site:
+        write({"devices": site(rng)}, pacing, args)
+        return
     a = device("A", "SIMA000001")
     b = device("B", "SIMB000002")
     c = device("C", "SIMC000003")
@@ -71,9 +116,13 @@ def main():
         c["attendance"].append({"uid": 11, "user_id": "2001",
                                 "time": f"2026-11-{day + 15:02d}T09:30:00",
                                 "verify": 1, "state": 0, "workcode": 0})
-    for d in (a, b, c):
+    write({"devices": [a, b, c]}, pacing, args)
+
+
+def write(fixture, pacing, args):
+    for d in fixture["devices"]:
         d["pacing_ms"] = pacing
-    text = json.dumps({"devices": [a, b, c]}, indent=1)
+    text = json.dumps(fixture, indent=1)
     if args:
         with open(args[0], "w") as f:
             f.write(text)
