@@ -15,7 +15,7 @@ export BIOSYNC_APP_TEST="$BUILD/tests/app/test-app-gui" GSETTINGS_SCHEMA_DIR="$B
     BIOSYNC_SIM="$BUILD/sim/biosync-sim" BIOSYNC_LOCALEDIR="$BUILD/po"
 
 if [ $# -eq 0 ]; then
-    for page in devices areas people jobs settings; do
+    for page in devices areas people attendance jobs settings; do
         for width in 1280 360; do
             "$0" "$page" "$width" "$ROOT/docs/screenshots/$page-$width.png"
         done
