@@ -64,6 +64,28 @@ fd_call_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     g_task_return_boolean (task, TRUE);
 }
 
+/* a task tagged @tag for a call passing @fd alone, with the manager and
+ * the descriptor list to make it with; NULL once the task is answered
+ * (biosyncd is not running, or @fd cannot be passed) */
+static GTask *
+fd_call_task (BsClient *self,
+              int fd,
+              GCancellable *cancellable,
+              GAsyncReadyCallback callback,
+              gpointer user_data,
+              gpointer tag,
+              BsDBusManager **manager,
+              GUnixFDList **fd_list)
+{
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, tag);
+  *manager = fd_call_manager (self, task);
+  if (*manager == NULL || (*fd_list = fd_call_list (fd, task)) == NULL)
+    return NULL;
+  return g_steal_pointer (&task);
+}
+
 void
 bs_client_export_attendance_to_fd_async (BsClient *self,
                                          int fd,
@@ -73,22 +95,20 @@ bs_client_export_attendance_to_fd_async (BsClient *self,
                                          GAsyncReadyCallback callback,
                                          gpointer user_data)
 {
-  g_autoptr (GTask) task = NULL;
   g_autoptr (GUnixFDList) fd_list = NULL;
   BsDBusManager *manager;
+  GTask *task;
 
   g_return_if_fail (BS_IS_CLIENT (self));
   g_return_if_fail (fd >= 0);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, bs_client_export_attendance_to_fd_async);
-  manager = fd_call_manager (self, task);
-  if (manager == NULL || (fd_list = fd_call_list (fd, task)) == NULL)
-    return;
-  bs_dbus_manager_call_export_attendance (
-      manager, from_usec, to_usec, g_variant_new_handle (0), BS_CLIENT_CALL_FLAGS,
-      BS_CLIENT_INTERACTIVE_TIMEOUT_MS, fd_list, cancellable, fd_call_cb, g_steal_pointer (&task));
+  task = fd_call_task (self, fd, cancellable, callback, user_data,
+                       bs_client_export_attendance_to_fd_async, &manager, &fd_list);
+  if (task != NULL)
+    bs_dbus_manager_call_export_attendance (manager, from_usec, to_usec, g_variant_new_handle (0),
+                                            BS_CLIENT_CALL_FLAGS, BS_CLIENT_INTERACTIVE_TIMEOUT_MS,
+                                            fd_list, cancellable, fd_call_cb, task);
 }
 
 /* the end of the export started by @tag */
@@ -114,22 +134,20 @@ bs_client_export_users_to_fd_async (BsClient *self,
                                     GAsyncReadyCallback callback,
                                     gpointer user_data)
 {
-  g_autoptr (GTask) task = NULL;
   g_autoptr (GUnixFDList) fd_list = NULL;
   BsDBusManager *manager;
+  GTask *task;
 
   g_return_if_fail (BS_IS_CLIENT (self));
   g_return_if_fail (fd >= 0);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, bs_client_export_users_to_fd_async);
-  manager = fd_call_manager (self, task);
-  if (manager == NULL || (fd_list = fd_call_list (fd, task)) == NULL)
-    return;
-  bs_dbus_manager_call_export_users (manager, g_variant_new_handle (0), BS_CLIENT_CALL_FLAGS,
-                                     BS_CLIENT_INTERACTIVE_TIMEOUT_MS, fd_list, cancellable,
-                                     fd_call_cb, g_steal_pointer (&task));
+  task = fd_call_task (self, fd, cancellable, callback, user_data,
+                       bs_client_export_users_to_fd_async, &manager, &fd_list);
+  if (task != NULL)
+    bs_dbus_manager_call_export_users (manager, g_variant_new_handle (0), BS_CLIENT_CALL_FLAGS,
+                                       BS_CLIENT_INTERACTIVE_TIMEOUT_MS, fd_list, cancellable,
+                                       fd_call_cb, task);
 }
 
 gboolean
@@ -149,14 +167,14 @@ backup_to_fd_async (BsClient *self,
                     GAsyncReadyCallback callback,
                     gpointer user_data)
 {
-  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
   g_autoptr (GUnixFDList) fd_list = NULL;
-  BsDBusManager *manager = fd_call_manager (self, task);
+  BsDBusManager *manager;
+  GTask *task = fd_call_task (self, fd, cancellable, callback, user_data, backup_to_fd_async,
+                              &manager, &fd_list);
 
-  if (manager == NULL || (fd_list = fd_call_list (fd, task)) == NULL)
-    return;
-  bs_dbus_manager_call_backup (manager, g_variant_new_handle (0), BS_CLIENT_CALL_FLAGS, G_MAXINT,
-                               fd_list, cancellable, fd_call_cb, g_steal_pointer (&task));
+  if (task != NULL)
+    bs_dbus_manager_call_backup (manager, g_variant_new_handle (0), BS_CLIENT_CALL_FLAGS, G_MAXINT,
+                                 fd_list, cancellable, fd_call_cb, task);
 }
 
 /* ------------------------------------------------------------------ into a file */
