@@ -58,7 +58,6 @@ static void
 export_call_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Export *export = user_data;
-
   BsClient *client = BS_CLIENT (source);
   GError **error = &export->call_error;
 
