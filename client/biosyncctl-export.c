@@ -1,4 +1,4 @@
-/* biosyncctl-export.c — attendance records as CSV, into a file or to stdout
+/* biosyncctl-export.c — attendance records or the people as CSV, into a file or to stdout
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -41,6 +41,7 @@ ctl_check_export (int argc, char **argv, int *ret)
 typedef struct
 {
   GMainLoop *loop;
+  gboolean people; /* export-people, not export */
   int pending;
   GError *call_error;
   GError *copy_error;
@@ -57,11 +58,17 @@ static void
 export_call_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Export *export = user_data;
+  BsClient *client = BS_CLIENT (source);
+  GError **error = &export->call_error;
 
   if (g_async_result_is_tagged (result, bs_client_export_attendance_async))
-    bs_client_export_attendance_finish (BS_CLIENT (source), result, &export->call_error);
+    bs_client_export_attendance_finish (client, result, error);
+  else if (g_async_result_is_tagged (result, bs_client_export_users_async))
+    bs_client_export_users_finish (client, result, error);
+  else if (export->people)
+    bs_client_export_users_to_fd_finish (client, result, error);
   else
-    bs_client_export_attendance_to_fd_finish (BS_CLIENT (source), result, &export->call_error);
+    bs_client_export_attendance_to_fd_finish (client, result, error);
   export_done (export);
 }
 
@@ -86,8 +93,11 @@ export_to_stdout (Ctl *ctl, Export *export, GError **error)
     return FALSE;
   in = g_unix_input_stream_new (fds[0], TRUE);
   export->pending = 2;
-  bs_client_export_attendance_to_fd_async (ctl->client, fds[1], from_usec, to_usec, NULL,
-                                           export_call_cb, export);
+  if (export->people)
+    bs_client_export_users_to_fd_async (ctl->client, fds[1], NULL, export_call_cb, export);
+  else
+    bs_client_export_attendance_to_fd_async (ctl->client, fds[1], from_usec, to_usec, NULL,
+                                             export_call_cb, export);
   /* only the daemon's copy may keep the pipe open, or no end of file */
   close (fds[1]);
   g_output_stream_splice_async (out, in, G_OUTPUT_STREAM_SPLICE_CLOSE_SOURCE, G_PRIORITY_DEFAULT,
@@ -95,19 +105,23 @@ export_to_stdout (Ctl *ctl, Export *export, GError **error)
   return TRUE;
 }
 
-int
-ctl_run_export (Ctl *ctl, int argc, char **argv)
+/* either export, into -o FILE or to stdout; the exit status */
+static int
+run_export (Ctl *ctl, gboolean people)
 {
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_autoptr (GError) error = NULL;
-  Export export = { loop, 1, NULL, NULL };
+  Export export = { loop, people, 1, NULL, NULL };
 
   if (opt_output != NULL && g_strcmp0 (opt_output, "-") != 0)
     {
       g_autoptr (GFile) file = g_file_new_for_commandline_arg (opt_output);
 
-      bs_client_export_attendance_async (ctl->client, file, from_usec, to_usec, NULL,
-                                         export_call_cb, &export);
+      if (people)
+        bs_client_export_users_async (ctl->client, file, NULL, export_call_cb, &export);
+      else
+        bs_client_export_attendance_async (ctl->client, file, from_usec, to_usec, NULL,
+                                           export_call_cb, &export);
     }
   else if (!export_to_stdout (ctl, &export, &error))
     return ctl_report_error (error);
@@ -126,11 +140,28 @@ ctl_run_export (Ctl *ctl, int argc, char **argv)
   return EXIT_SUCCESS;
 }
 
+int
+ctl_run_export (Ctl *ctl, int argc, char **argv)
+{
+  return run_export (ctl, FALSE);
+}
+
+int
+ctl_run_export_people (Ctl *ctl, int argc, char **argv)
+{
+  return run_export (ctl, TRUE);
+}
+
 const GOptionEntry ctl_export_entries[]
     = { { "from", 0, 0, G_OPTION_ARG_STRING, &opt_from,
           N_ ("First day (YYYY-MM-DD) or time (ISO 8601), local time"), N_ ("DATE") },
         { "to", 0, 0, G_OPTION_ARG_STRING, &opt_to,
           N_ ("Last day, included (YYYY-MM-DD), or end time, excluded (ISO 8601)"), N_ ("DATE") },
         { "output", 'o', 0, G_OPTION_ARG_FILENAME, &opt_output,
+          N_ ("Write the CSV to FILE (default: standard output)"), N_ ("FILE") },
+        { NULL } };
+
+const GOptionEntry ctl_export_people_entries[]
+    = { { "output", 'o', 0, G_OPTION_ARG_FILENAME, &opt_output,
           N_ ("Write the CSV to FILE (default: standard output)"), N_ ("FILE") },
         { NULL } };

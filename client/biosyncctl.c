@@ -231,6 +231,17 @@ static const Command commands[] = {
       .run = ctl_run_import_people,
   },
   {
+      .name = "export-people",
+      .usage = N_ ("[-o FILE]"),
+      .summary = N_ ("Export the people as CSV"),
+      .help = N_ ("Export the roster as CSV with the columns import-people reads (header "
+                  "pin,name,card,privilege,group), ordered by PIN; no templates, no passwords, "
+                  "no deleted people. With -o the file gets mode 0600 and is replaced only once "
+                  "complete."),
+      .entries = ctl_export_people_entries,
+      .run = ctl_run_export_people,
+  },
+  {
       .name = "deleted",
       .json = TRUE,
       .summary = N_ ("List the deleted people and where they are gone"),

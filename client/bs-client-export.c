@@ -1,9 +1,9 @@
-/* bs-client-export.c — BsClient: attendance and backups into a file or a descriptor
+/* bs-client-export.c — BsClient: attendance, people and backups into a file or a descriptor
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * The one place a client hands the service a descriptor (ExportAttendance,
- * Backup, Restore). A file is written as a temporary one beside it, mode
+ * ExportUsers, Backup, Restore). A file is written as a temporary one beside it, mode
  * 0600, and renamed over it only once the service has written everything:
  * a failed export or backup leaves neither half a file nor a truncated
  * old one.
@@ -48,17 +48,42 @@ fd_call_list (int fd, GTask *task)
   return g_steal_pointer (&fd_list);
 }
 
+/* the end of a call that only takes a descriptor in (ExportAttendance,
+ * ExportUsers, Backup): their generated _finish functions are this */
 static void
-export_call_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+fd_call_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
+  g_autoptr (GVariant) reply = NULL;
   GError *error = NULL;
 
-  if (!bs_dbus_manager_call_export_attendance_finish (BS_DBUS_MANAGER (source), NULL, result,
-                                                      &error))
+  reply = g_dbus_proxy_call_with_unix_fd_list_finish (G_DBUS_PROXY (source), NULL, result, &error);
+  if (reply == NULL)
     g_task_return_error (task, error);
   else
     g_task_return_boolean (task, TRUE);
+}
+
+/* a task tagged @tag for a call passing @fd alone, with the manager and
+ * the descriptor list to make it with; NULL once the task is answered
+ * (biosyncd is not running, or @fd cannot be passed) */
+static GTask *
+fd_call_task (BsClient *self,
+              int fd,
+              GCancellable *cancellable,
+              GAsyncReadyCallback callback,
+              gpointer user_data,
+              gpointer tag,
+              BsDBusManager **manager,
+              GUnixFDList **fd_list)
+{
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, tag);
+  *manager = fd_call_manager (self, task);
+  if (*manager == NULL || (*fd_list = fd_call_list (fd, task)) == NULL)
+    return NULL;
+  return g_steal_pointer (&task);
 }
 
 void
@@ -70,23 +95,20 @@ bs_client_export_attendance_to_fd_async (BsClient *self,
                                          GAsyncReadyCallback callback,
                                          gpointer user_data)
 {
-  g_autoptr (GTask) task = NULL;
   g_autoptr (GUnixFDList) fd_list = NULL;
   BsDBusManager *manager;
+  GTask *task;
 
   g_return_if_fail (BS_IS_CLIENT (self));
   g_return_if_fail (fd >= 0);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, bs_client_export_attendance_to_fd_async);
-  manager = fd_call_manager (self, task);
-  if (manager == NULL || (fd_list = fd_call_list (fd, task)) == NULL)
-    return;
-  bs_dbus_manager_call_export_attendance (manager, from_usec, to_usec, g_variant_new_handle (0),
-                                          BS_CLIENT_CALL_FLAGS, BS_CLIENT_INTERACTIVE_TIMEOUT_MS,
-                                          fd_list, cancellable, export_call_cb,
-                                          g_steal_pointer (&task));
+  task = fd_call_task (self, fd, cancellable, callback, user_data,
+                       bs_client_export_attendance_to_fd_async, &manager, &fd_list);
+  if (task != NULL)
+    bs_dbus_manager_call_export_attendance (manager, from_usec, to_usec, g_variant_new_handle (0),
+                                            BS_CLIENT_CALL_FLAGS, BS_CLIENT_INTERACTIVE_TIMEOUT_MS,
+                                            fd_list, cancellable, fd_call_cb, task);
 }
 
 /* the end of the export started by @tag */
@@ -105,19 +127,36 @@ bs_client_export_attendance_to_fd_finish (BsClient *self, GAsyncResult *result, 
   return export_finish (self, result, bs_client_export_attendance_to_fd_async, error);
 }
 
-/* ------------------------------------------------------------------ backups */
-
-static void
-backup_call_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+void
+bs_client_export_users_to_fd_async (BsClient *self,
+                                    int fd,
+                                    GCancellable *cancellable,
+                                    GAsyncReadyCallback callback,
+                                    gpointer user_data)
 {
-  g_autoptr (GTask) task = user_data;
-  GError *error = NULL;
+  g_autoptr (GUnixFDList) fd_list = NULL;
+  BsDBusManager *manager;
+  GTask *task;
 
-  if (!bs_dbus_manager_call_backup_finish (BS_DBUS_MANAGER (source), NULL, result, &error))
-    g_task_return_error (task, error);
-  else
-    g_task_return_boolean (task, TRUE);
+  g_return_if_fail (BS_IS_CLIENT (self));
+  g_return_if_fail (fd >= 0);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = fd_call_task (self, fd, cancellable, callback, user_data,
+                       bs_client_export_users_to_fd_async, &manager, &fd_list);
+  if (task != NULL)
+    bs_dbus_manager_call_export_users (manager, g_variant_new_handle (0), BS_CLIENT_CALL_FLAGS,
+                                       BS_CLIENT_INTERACTIVE_TIMEOUT_MS, fd_list, cancellable,
+                                       fd_call_cb, task);
 }
+
+gboolean
+bs_client_export_users_to_fd_finish (BsClient *self, GAsyncResult *result, GError **error)
+{
+  return export_finish (self, result, bs_client_export_users_to_fd_async, error);
+}
+
+/* ------------------------------------------------------------------ backups */
 
 /* Backup into @fd: no timeout, a big database takes its time (the
  * service gives up on a stalled reader by itself) */
@@ -128,24 +167,32 @@ backup_to_fd_async (BsClient *self,
                     GAsyncReadyCallback callback,
                     gpointer user_data)
 {
-  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
   g_autoptr (GUnixFDList) fd_list = NULL;
-  BsDBusManager *manager = fd_call_manager (self, task);
+  BsDBusManager *manager;
+  GTask *task = fd_call_task (self, fd, cancellable, callback, user_data, backup_to_fd_async,
+                              &manager, &fd_list);
 
-  if (manager == NULL || (fd_list = fd_call_list (fd, task)) == NULL)
-    return;
-  bs_dbus_manager_call_backup (manager, g_variant_new_handle (0), BS_CLIENT_CALL_FLAGS, G_MAXINT,
-                               fd_list, cancellable, backup_call_cb, g_steal_pointer (&task));
+  if (task != NULL)
+    bs_dbus_manager_call_backup (manager, g_variant_new_handle (0), BS_CLIENT_CALL_FLAGS, G_MAXINT,
+                                 fd_list, cancellable, fd_call_cb, task);
 }
 
 /* ------------------------------------------------------------------ into a file */
+
+/* which call writes the file */
+typedef enum
+{
+  EXPORT_ATTENDANCE,
+  EXPORT_USERS,
+  EXPORT_BACKUP,
+} ExportKind;
 
 typedef struct
 {
   char *path;      /* where the export goes */
   char *temp_path; /* beside it, until renamed over it; removed unless */
   int fd;          /* the temporary file */
-  gboolean backup; /* Backup, not ExportAttendance */
+  ExportKind kind;
   guint64 from_usec;
   guint64 to_usec;
 } ExportFile;
@@ -264,13 +311,23 @@ export_file_async (BsClient *self,
       g_task_return_error (task, error);
       return;
     }
-  if (data->backup)
-    backup_to_fd_async (self, data->fd, cancellable, export_file_written_cb,
-                        g_steal_pointer (&task));
-  else
-    bs_client_export_attendance_to_fd_async (self, data->fd, data->from_usec, data->to_usec,
-                                             cancellable, export_file_written_cb,
-                                             g_steal_pointer (&task));
+  switch (data->kind)
+    {
+    case EXPORT_BACKUP:
+      backup_to_fd_async (self, data->fd, cancellable, export_file_written_cb,
+                          g_steal_pointer (&task));
+      break;
+    case EXPORT_USERS:
+      bs_client_export_users_to_fd_async (self, data->fd, cancellable, export_file_written_cb,
+                                          g_steal_pointer (&task));
+      break;
+    case EXPORT_ATTENDANCE:
+    default:
+      bs_client_export_attendance_to_fd_async (self, data->fd, data->from_usec, data->to_usec,
+                                               cancellable, export_file_written_cb,
+                                               g_steal_pointer (&task));
+      break;
+    }
 }
 
 void
@@ -305,7 +362,7 @@ bs_client_backup_async (BsClient *self,
 {
   ExportFile *data = g_new0 (ExportFile, 1);
 
-  data->backup = TRUE;
+  data->kind = EXPORT_BACKUP;
   export_file_async (self, file, data, cancellable, callback, user_data, bs_client_backup_async);
 }
 
@@ -313,6 +370,26 @@ gboolean
 bs_client_backup_finish (BsClient *self, GAsyncResult *result, GError **error)
 {
   return export_finish (self, result, bs_client_backup_async, error);
+}
+
+void
+bs_client_export_users_async (BsClient *self,
+                              GFile *file,
+                              GCancellable *cancellable,
+                              GAsyncReadyCallback callback,
+                              gpointer user_data)
+{
+  ExportFile *data = g_new0 (ExportFile, 1);
+
+  data->kind = EXPORT_USERS;
+  export_file_async (self, file, data, cancellable, callback, user_data,
+                     bs_client_export_users_async);
+}
+
+gboolean
+bs_client_export_users_finish (BsClient *self, GAsyncResult *result, GError **error)
+{
+  return export_finish (self, result, bs_client_export_users_async, error);
 }
 
 /* ------------------------------------------------------------------ restore */

@@ -10,7 +10,7 @@
  * by the window and biosyncctl.
  *
  * bs-client.c: the object, its models and signals; bs-client-wait.c:
- * waiting for a job; bs-client-export.c: attendance and backups into a
+ * waiting for a job; bs-client-export.c: attendance, people and backups into a
  * file or a descriptor, restores from a file; bs-client-error.c: an error as one translated
  * sentence.
  */
@@ -120,6 +120,24 @@ void bs_client_export_attendance_to_fd_async (BsClient *self,
                                               gpointer user_data);
 gboolean
 bs_client_export_attendance_to_fd_finish (BsClient *self, GAsyncResult *result, GError **error);
+
+/* ExportUsers into @file (a local one), like the attendance export: the
+ * roster as CSV (pin,name,card,privilege,group, what import-people reads)
+ * in place only once all of it is written, mode 0600 (card numbers are
+ * personal data) */
+void bs_client_export_users_async (BsClient *self,
+                                   GFile *file,
+                                   GCancellable *cancellable,
+                                   GAsyncReadyCallback callback,
+                                   gpointer user_data);
+gboolean bs_client_export_users_finish (BsClient *self, GAsyncResult *result, GError **error);
+/* the same into @fd (a pipe, standard output); the call keeps a copy of it */
+void bs_client_export_users_to_fd_async (BsClient *self,
+                                         int fd,
+                                         GCancellable *cancellable,
+                                         GAsyncReadyCallback callback,
+                                         gpointer user_data);
+gboolean bs_client_export_users_to_fd_finish (BsClient *self, GAsyncResult *result, GError **error);
 
 /* Backup into @file (a local one), like an export: mode 0600, in place
  * only once the whole copy is written */

@@ -1,4 +1,4 @@
-/* bsd-attendance-export.c — the attendance as CSV into a caller's descriptor
+/* bsd-attendance-export.c — the attendance, or the people, as CSV into a caller's descriptor
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -13,14 +13,21 @@
 #include "bsd-fd.h"
 #include "bsd-store.h"
 
-typedef struct
+typedef struct Export Export;
+
+/* writes the rows after the header into @export->buffer, flushing it */
+typedef gboolean (*ExportRowsFunc) (BsdStore *store, Export *export, GError **error);
+
+struct Export
 {
   char *db_path;
   int fd;
+  const char *header; /* with its CRLF */
+  ExportRowsFunc rows;
   gint64 from_usec;
   gint64 to_usec;
   GString *buffer;
-} Export;
+};
 
 static void
 export_free (Export *export)
@@ -55,8 +62,23 @@ csv_field (GString *s, const char *value)
   g_string_append_c (s, '"');
 }
 
+/* ends a row: the buffer goes out once it holds 64 KiB */
 static gboolean
-export_row (const BsdAttendanceRow *row, gpointer user_data, GError **error)
+export_end_row (Export *export, GError **error)
+{
+  GString *s = export->buffer;
+
+  g_string_append (s, "\r\n");
+  if (s->len < 64 * 1024)
+    return TRUE;
+  if (!bsd_fd_write_all (export->fd, s->str, s->len, "writing the export", error))
+    return FALSE;
+  g_string_truncate (s, 0);
+  return TRUE;
+}
+
+static gboolean
+export_attendance_row (const BsdAttendanceRow *row, gpointer user_data, GError **error)
 {
   Export *export = user_data;
   GString *s = export->buffer;
@@ -74,14 +96,37 @@ export_row (const BsdAttendanceRow *row, gpointer user_data, GError **error)
   csv_field (s, row->pin);
   g_string_append_c (s, ',');
   csv_field (s, row->name);
-  g_string_append_printf (s, ",%u,%u\r\n", row->verify, row->state);
-  if (s->len >= 64 * 1024)
-    {
-      if (!bsd_fd_write_all (export->fd, s->str, s->len, "writing the export", error))
-        return FALSE;
-      g_string_truncate (s, 0);
-    }
-  return TRUE;
+  g_string_append_printf (s, ",%u,%u", row->verify, row->state);
+  return export_end_row (export, error);
+}
+
+static gboolean
+export_attendance_rows (BsdStore *store, Export *export, GError **error)
+{
+  return bsd_store_foreach_attendance (store, export->from_usec,
+                                       export->to_usec ? export->to_usec : G_MAXINT64,
+                                       export_attendance_row, export, error);
+}
+
+/* the columns import-people reads: no templates, no password */
+static gboolean
+export_person_row (const BsdPerson *person, gpointer user_data, GError **error)
+{
+  Export *export = user_data;
+  GString *s = export->buffer;
+
+  csv_field (s, person->pin);
+  g_string_append_c (s, ',');
+  csv_field (s, person->name);
+  g_string_append_printf (s, ",%" G_GUINT32_FORMAT ",%u,%u", person->card, person->privilege,
+                          person->group);
+  return export_end_row (export, error);
+}
+
+static gboolean
+export_people_rows (BsdStore *store, Export *export, GError **error)
+{
+  return bsd_store_foreach_person (store, export_person_row, export, error);
 }
 
 /* in a worker thread with a connection of its own: a big export never
@@ -98,10 +143,8 @@ export_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancel
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  export->buffer = g_string_new ("utc_time,local_time,device,serial,pin,name,verify,state\r\n");
-  if (!bsd_store_foreach_attendance (store, export->from_usec,
-                                     export->to_usec ? export->to_usec : G_MAXINT64, export_row,
-                                     export, &error)
+  export->buffer = g_string_new (export->header);
+  if (!export->rows (store, export, &error)
       || !bsd_fd_write_all (export->fd, export->buffer->str, export->buffer->len,
                             "writing the export", &error))
     {
@@ -109,6 +152,33 @@ export_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancel
       return;
     }
   g_task_return_boolean (task, TRUE);
+}
+
+/* @export (taken) written in a worker thread */
+static void
+export_start (Export *export,
+              GCancellable *cancellable,
+              GAsyncReadyCallback callback,
+              gpointer user_data,
+              gpointer tag)
+{
+  g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, tag);
+  g_task_set_task_data (task, export, (GDestroyNotify)export_free);
+  g_task_run_in_thread (task, export_thread);
+}
+
+static Export *
+export_new (const char *db_path, int fd, const char *header, ExportRowsFunc rows)
+{
+  Export *export = g_new0 (Export, 1);
+
+  export->db_path = g_strdup (db_path);
+  export->fd = fd;
+  export->header = header;
+  export->rows = rows;
+  return export;
 }
 
 void
@@ -120,18 +190,29 @@ bsd_attendance_export_async (const char *db_path,
                              GAsyncReadyCallback callback,
                              gpointer user_data)
 {
-  g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
-  Export *export = g_new0 (Export, 1);
+  Export *export
+      = export_new (db_path, fd, "utc_time,local_time,device,serial,pin,name,verify,state\r\n",
+                    export_attendance_rows);
 
-  export->db_path = g_strdup (db_path);
-  export->fd = fd;
   export->from_usec = from_usec;
   export->to_usec = to_usec;
-  g_task_set_source_tag (task, bsd_attendance_export_async);
-  g_task_set_task_data (task, export, (GDestroyNotify)export_free);
-  g_task_run_in_thread (task, export_thread);
+  export_start (export, cancellable, callback, user_data, bsd_attendance_export_async);
 }
 
+void
+bsd_people_export_async (const char *db_path,
+                         int fd,
+                         GCancellable *cancellable,
+                         GAsyncReadyCallback callback,
+                         gpointer user_data)
+{
+  Export *export
+      = export_new (db_path, fd, "pin,name,card,privilege,group\r\n", export_people_rows);
+
+  export_start (export, cancellable, callback, user_data, bsd_people_export_async);
+}
+
+/* the end of either export */
 gboolean
 bsd_attendance_export_finish (GAsyncResult *result, GError **error)
 {

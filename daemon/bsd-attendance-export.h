@@ -1,8 +1,8 @@
-/* bsd-attendance-export.h — the attendance as CSV into a caller's descriptor
+/* bsd-attendance-export.h — the attendance, or the people, as CSV into a caller's descriptor
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * ExportAttendance's work: in a worker thread with a database connection
+ * ExportAttendance's and ExportUsers' work: in a worker thread with a database connection
  * of its own, so a big export never stalls the main loop, and never
  * waiting forever on a reader that stopped reading.
  */
@@ -21,6 +21,14 @@ void bsd_attendance_export_async (const char *db_path,
                                   GCancellable *cancellable,
                                   GAsyncReadyCallback callback,
                                   gpointer user_data);
+/* writes the roster (pin,name,card,privilege,group: what import-people
+ * reads; no templates, no passwords, no deleted PINs) ordered by PIN */
+void bsd_people_export_async (const char *db_path,
+                              int fd,
+                              GCancellable *cancellable,
+                              GAsyncReadyCallback callback,
+                              gpointer user_data);
+/* the end of either export */
 gboolean bsd_attendance_export_finish (GAsyncResult *result, GError **error);
 
 G_END_DECLS

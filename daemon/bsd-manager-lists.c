@@ -1,5 +1,5 @@
 /* bsd-manager-lists.c — the manager's lists: ListUsers/ListTombstones/ListAttendance by the list
- * reader, ListDevices/Areas/Jobs, GetJob, ExportAttendance
+ * reader, ListDevices/Areas/Jobs, GetJob, ExportAttendance, ExportUsers
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -270,10 +270,11 @@ handle_list_attendance (BsDBusManager *iface,
 
 /* -------------------------------------------------------------- export */
 
-/* an ExportAttendance call waiting for polkit */
+/* an ExportAttendance or ExportUsers call waiting for polkit */
 typedef struct
 {
   int fd;
+  gboolean people; /* ExportUsers */
   gint64 from_usec;
   gint64 to_usec;
 } Export;
@@ -311,8 +312,31 @@ export_authorized (BsdManager *self,
 
   /* the export owns (and closes) the descriptor from now on */
   export->fd = -1;
-  bsd_attendance_export_async (bsd_store_get_path (self->store), fd, export->from_usec,
-                               export->to_usec, NULL, export_done_cb, g_object_ref (invocation));
+  if (export->people)
+    bsd_people_export_async (bsd_store_get_path (self->store), fd, NULL, export_done_cb,
+                             g_object_ref (invocation));
+  else
+    bsd_attendance_export_async (bsd_store_get_path (self->store), fd, export->from_usec,
+                                 export->to_usec, NULL, export_done_cb, g_object_ref (invocation));
+}
+
+/* the descriptor checked, then polkit asked; a copy of @template holds the request */
+static void
+export_authorize (BsdManager *self,
+                  GDBusMethodInvocation *invocation,
+                  GUnixFDList *fd_list,
+                  GVariant *fd_index,
+                  Export *template)
+{
+  Export *export;
+  int fd = bsd_manager_take_fd (invocation, fd_list, fd_index, O_WRONLY);
+
+  if (fd < 0)
+    return;
+  export = g_memdup2 (template, sizeof *template);
+  export->fd = fd;
+  /* a denial frees the request and so closes the descriptor */
+  bsd_manager_authorize (self, invocation, export_authorized, export, (GDestroyNotify)export_free);
 }
 
 static gboolean
@@ -323,9 +347,7 @@ handle_export_attendance (BsDBusManager *iface,
                           guint64 to_usec,
                           GVariant *fd_index)
 {
-  BsdManager *self = BSD_MANAGER (iface);
-  Export *export;
-  int fd;
+  Export export = { -1, FALSE, (gint64)from_usec, (gint64)to_usec };
 
   if (to_usec != 0 && to_usec < from_usec)
     {
@@ -337,15 +359,19 @@ handle_export_attendance (BsDBusManager *iface,
       bsd_error_return_invalid (invocation, "from_usec/to_usec out of range");
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-  fd = bsd_manager_take_fd (invocation, fd_list, fd_index, O_WRONLY);
-  if (fd < 0)
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
-  export = g_new0 (Export, 1);
-  export->fd = fd;
-  export->from_usec = (gint64)from_usec;
-  export->to_usec = (gint64)to_usec;
-  /* a denial frees the request and so closes the descriptor */
-  bsd_manager_authorize (self, invocation, export_authorized, export, (GDestroyNotify)export_free);
+  export_authorize (BSD_MANAGER (iface), invocation, fd_list, fd_index, &export);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_export_users (BsDBusManager *iface,
+                     GDBusMethodInvocation *invocation,
+                     GUnixFDList *fd_list,
+                     GVariant *fd_index)
+{
+  Export export = { -1, TRUE, 0, 0 };
+
+  export_authorize (BSD_MANAGER (iface), invocation, fd_list, fd_index, &export);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -599,6 +625,7 @@ bsd_manager_lists_init (BsdManager *self)
                     NULL);
   g_signal_connect (self, "handle-list-attendance", G_CALLBACK (handle_list_attendance), NULL);
   g_signal_connect (self, "handle-export-attendance", G_CALLBACK (handle_export_attendance), NULL);
+  g_signal_connect (self, "handle-export-users", G_CALLBACK (handle_export_users), NULL);
   g_signal_connect (self, "handle-list-devices", G_CALLBACK (handle_list_devices), NULL);
   g_signal_connect (self, "handle-list-areas", G_CALLBACK (handle_list_areas), NULL);
   g_signal_connect (self, "handle-list-jobs", G_CALLBACK (handle_list_jobs), NULL);

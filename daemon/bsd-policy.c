@@ -45,6 +45,8 @@ static const BsdPolicyRule rules[] = {
   /* attendance is personal data: not for every local user */
   METHOD ("Manager", "ExportAttendance", BSD_ACTION_MANAGE),
   METHOD ("Manager", "ListAttendance", BSD_ACTION_MANAGE),
+  /* card numbers are personal data, too */
+  METHOD ("Manager", "ExportUsers", BSD_ACTION_MANAGE),
   /* a copy of everything, people included */
   METHOD ("Manager", "Backup", BSD_ACTION_MANAGE),
   /* replaces everything since the copy was made */

@@ -206,6 +206,40 @@ bsd_store_list_people (BsdStore *self, GError **error)
       bsd_person_from_row, (GDestroyNotify)bsd_person_free, "listing people", error);
 }
 
+typedef struct
+{
+  BsdPersonFunc func;
+  gpointer user_data;
+} BsdPersonWalk;
+
+static gboolean
+bsd_person_row_call (BsdStmt *stmt, gpointer user_data, GError **error)
+{
+  BsdPersonWalk *walk = user_data;
+  g_autoptr (BsdPerson) person = bsd_person_from_row (stmt);
+
+  return walk->func (person, walk->user_data, error);
+}
+
+gboolean
+bsd_store_foreach_person (BsdStore *self, BsdPersonFunc func, gpointer user_data, GError **error)
+{
+  BsdPersonWalk walk = { func, user_data };
+
+  g_return_val_if_fail (BSD_IS_STORE (self), FALSE);
+  g_return_val_if_fail (func != NULL, FALSE);
+
+  /* the password column is left out: it never leaves through an export.
+   * a deleted PIN has left people already; the tombstone check keeps it
+   * out even if a row came back by some other path */
+  return bsd_store_each_row (
+      self,
+      "SELECT pin, name, privilege, '', card, group_id, updated_at, central_edit FROM people"
+      " WHERE pin NOT IN (SELECT pin FROM tombstones WHERE allowed_at IS NULL)"
+      " ORDER BY length (pin), pin",
+      NULL, bsd_person_row_call, &walk, "reading the roster", error);
+}
+
 static gboolean
 bsd_id_append (BsdStmt *stmt, gpointer user_data, GError **error)
 {

@@ -277,6 +277,13 @@ gboolean bsd_store_clear_central_edit (BsdStore *self, const char *pin, GError *
 BsdPerson *bsd_store_get_person (BsdStore *self, const char *pin, GError **error);
 /* BsdPerson*, the whole roster by PIN, for the planner */
 GPtrArray *bsd_store_list_people (BsdStore *self, GError **error);
+/* return FALSE (with @error set) to stop; @person lives until it returns */
+typedef gboolean (*BsdPersonFunc) (const BsdPerson *person, gpointer user_data, GError **error);
+/* calls @func for every person of the roster but an actively deleted PIN,
+ * ordered like bsd_store_list_roster (); the password is always "" (for
+ * ExportUsers, which never gives passwords away) */
+gboolean
+bsd_store_foreach_person (BsdStore *self, BsdPersonFunc func, gpointer user_data, GError **error);
 /* BsdRosterEntry*; @filter (NULL or "" = all) matches a substring of the
  * PIN or the name, case-insensitively; ordered by PIN (shorter first, so
  * numeric PINs sort numerically); @limit 0 = no limit */

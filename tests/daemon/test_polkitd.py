@@ -81,6 +81,8 @@ def method_table(c):
         # the whole database: a copy (personal data, secrets), and putting one back
         (MANAGER, "Backup"): (MANAGE, "h", (0,)),
         (MANAGER, "Restore"): (DESTRUCTIVE, "h", (0,)),
+        # the roster with card numbers (personal data)
+        (MANAGER, "ExportUsers"): (MANAGE, "h", (0,)),
         # the action of the job's kind; c.job is a sync-area job
         (JOB, "Cancel"): (SYNC, "", ()),
         (MANAGER, "ListUsers"): (None, "suu", ("", 0, 0)),
@@ -442,6 +444,11 @@ def test_real_polkitd(env):
                 rows = f.read().split("\r\n")
             check(rows[0].startswith("utc_time,") and len(rows) > 2,
                   "root's export wrote the CSV", rows[:2])
+        elif m == "ExportUsers":
+            with open(out, newline="") as f:
+                rows = f.read().split("\r\n")
+            check(rows[0] == "pin,name,card,privilege,group" and len(rows) > 2,
+                  "root's people export wrote the CSV", rows[:2])
         elif m == "Backup":
             with open(out, "rb") as f:
                 check(f.read(16) == b"SQLite format 3\0", "root's backup wrote a database")

@@ -71,6 +71,7 @@ static const Member contract[] = {
   { "Manager", METHOD, "ImportUsers", "aa{sv}", "o", TRUE },
   { "Manager", METHOD, "Backup", "h", "", TRUE },
   { "Manager", METHOD, "Restore", "h", "u", TRUE },
+  { "Manager", METHOD, "ExportUsers", "h", "", TRUE },
   /* Manager properties and signals */
   { "Manager", PROPERTY, "Version", "s", "r" },
   { "Manager", PROPERTY, "AutoSync", "b", "rw" },
