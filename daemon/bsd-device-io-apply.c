@@ -635,6 +635,10 @@ bsd_device_io_apply (ZkClient *client,
   if (n_writes == 0)
     return TRUE;
 
+  /* the read of this device learnt its user record width: a new session
+   * need not read the user table again before the first write */
+  if (basis && basis->before && basis->before->users->len > 0)
+    zk_client_set_user_width (client, basis->before->user_width);
   bsd_traffic_mark (client, &mark);
   if (!bsd_device_io_hold (client, hold, cancellable, error))
     {
