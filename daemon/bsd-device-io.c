@@ -563,6 +563,8 @@ bsd_traffic_mark (ZkClient *client, BsdTraffic *mark)
   mark->requests = stats.requests;
   mark->bytes_out = stats.bytes_out;
   mark->bytes_in = stats.bytes_in;
+  mark->started_us = g_get_monotonic_time ();
+  mark->ended_us = mark->started_us;
 }
 
 void
@@ -575,4 +577,7 @@ bsd_traffic_since (ZkClient *client, const BsdTraffic *mark, BsdTraffic *sum)
   sum->requests += now.requests - MIN (mark->requests, now.requests);
   sum->bytes_out += now.bytes_out - MIN (mark->bytes_out, now.bytes_out);
   sum->bytes_in += now.bytes_in - MIN (mark->bytes_in, now.bytes_in);
+  if (sum->started_us == 0)
+    sum->started_us = mark->started_us;
+  sum->ended_us = now.ended_us;
 }

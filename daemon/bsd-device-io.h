@@ -174,6 +174,8 @@ typedef struct
   guint64 requests; /* round trips, re-sends included */
   guint64 bytes_out;
   guint64 bytes_in;
+  gint64 started_us; /* monotonic: when the first stretch began (0 = none yet) */
+  gint64 ended_us;   /* … and the last one ended */
 } BsdTraffic;
 
 /* the counters now, to pass to bsd_traffic_since() later */

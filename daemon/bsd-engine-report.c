@@ -122,7 +122,7 @@ add_traffic_report (JsonBuilder *b, DeviceCtx *dev)
   json_builder_begin_object (b);
   for (guint i = 0; i < G_N_ELEMENTS (parts); i++)
     {
-      if (parts[i].traffic == NULL)
+      if (parts[i].traffic == NULL || parts[i].traffic->started_us == 0)
         continue;
       json_builder_set_member_name (b, parts[i].name);
       json_builder_begin_object (b);
@@ -132,6 +132,11 @@ add_traffic_report (JsonBuilder *b, DeviceCtx *dev)
       json_builder_add_int_value (b, (gint64)parts[i].traffic->bytes_out);
       json_builder_set_member_name (b, "bytes_in");
       json_builder_add_int_value (b, (gint64)parts[i].traffic->bytes_in);
+      /* the timeline: from and to, in ms since the job started */
+      json_builder_set_member_name (b, "from_ms");
+      json_builder_add_int_value (b, (parts[i].traffic->started_us - dev->run->started) / 1000);
+      json_builder_set_member_name (b, "to_ms");
+      json_builder_add_int_value (b, (parts[i].traffic->ended_us - dev->run->started) / 1000);
       json_builder_end_object (b);
     }
   json_builder_end_object (b);

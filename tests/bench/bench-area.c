@@ -188,6 +188,8 @@ typedef struct
 {
   gint64 bytes[3]; /* read, write, verify: bytes the device sent */
   gint64 requests[3];
+  gint64 from_ms[3]; /* the timeline, since the job started */
+  gint64 to_ms[3];
 } Parts;
 
 static const char *const part_names[] = { "read", "write", "verify" };
@@ -217,6 +219,8 @@ report_parts (Bench *b, BsdJobOutcome *outcome, guint index, Parts *parts)
             /* the device sends what the client receives */
             parts->bytes[p] = json_object_get_int_member (part, "bytes_in");
             parts->requests[p] = json_object_get_int_member (part, "requests");
+            parts->from_ms[p] = json_object_get_int_member (part, "from_ms");
+            parts->to_ms[p] = json_object_get_int_member (part, "to_ms");
           }
     }
 }
@@ -311,6 +315,9 @@ bench_seed_area (guint runs)
                    " rt (bytes the device sent); link bound %.2f s\n",
                    names[i], parts.bytes[0], parts.requests[0], parts.bytes[1], parts.requests[1],
                    parts.bytes[2], parts.requests[2], bounds[i]);
+          g_print ("     timeline: read %.2f–%.2f s, write %.2f–%.2f s, verify %.2f–%.2f s\n",
+                   parts.from_ms[0] / 1e3, parts.to_ms[0] / 1e3, parts.from_ms[1] / 1e3,
+                   parts.to_ms[1] / 1e3, parts.from_ms[2] / 1e3, parts.to_ms[2] / 1e3);
         }
       moved[run] = sessions_bound (bounds, 3, 2);
       floor_[run] = sessions_bound (reads, 3, 2);

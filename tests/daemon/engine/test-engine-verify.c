@@ -56,7 +56,22 @@ test_verify_cheap (void)
   g_assert_cmpint (json_object_get_int_member (b, "fingerprints_added"), ==, 95);
   g_assert_cmpstr (report_str (b, "fingerprints_verified"), ==, "counts");
   g_assert_false (json_object_has_member (b, "fingerprints_verified_why"));
-  g_assert_true (json_object_has_member (json_object_get_object_member (b, "traffic"), "verify"));
+  /* the report's timeline: B was read, then written, then verified */
+  {
+    JsonObject *traffic = json_object_get_object_member (b, "traffic");
+    JsonObject *read = json_object_get_object_member (traffic, "read");
+    JsonObject *write = json_object_get_object_member (traffic, "write");
+    JsonObject *verify = json_object_get_object_member (traffic, "verify");
+
+    g_assert_cmpint (json_object_get_int_member (read, "to_ms"), <=,
+                     json_object_get_int_member (write, "from_ms"));
+    g_assert_cmpint (json_object_get_int_member (write, "to_ms"), <=,
+                     json_object_get_int_member (verify, "from_ms"));
+    g_assert_cmpint (json_object_get_int_member (verify, "requests"), >, 0);
+    /* the verify part received B's user table, not its templates */
+    g_assert_cmpint (json_object_get_int_member (verify, "bytes_in"), <,
+                     json_object_get_int_member (write, "bytes_out"));
+  }
 
   /* what B sent in the whole sync (an empty read, acks, users and counts)
    * is less than one read of its templates */
