@@ -540,21 +540,16 @@ read_back_users (ZkClient *client,
                  GCancellable *cancellable,
                  GError **error)
 {
-  BsdContact fresh = { 0 };
+  /* borrowed strings: not ours to free */
+  BsdContact fresh = *contact;
   BsdReadFlags flags = BSD_READ_USERS;
 
   if (plan->faces_add->len > 0)
     flags |= BSD_READ_FACES;
   /* counts changed: fresh sizes guide the reads */
-  if (!zk_client_get_sizes (client, &fresh.info.sizes, cancellable, error))
+  if (!zk_client_get_sizes (client, sizes, cancellable, error))
     return NULL;
-  *sizes = fresh.info.sizes;
-  fresh.info.fp_version = contact->info.fp_version;
-  fresh.info.face_version = contact->info.face_version;
-  fresh.info.face_on = contact->info.face_on;
-  fresh.info.pin_width = contact->info.pin_width;
-  fresh.info.user_width = contact->info.user_width;
-  /* borrowed strings: not ours to free */
+  fresh.info.sizes = *sizes;
   return bsd_device_io_read_snapshot (client, endpoint, &fresh, flags, NULL, cancellable, error);
 }
 
@@ -590,11 +585,10 @@ read_back (ZkClient *client,
         }
       else
         {
-          BsdContact fresh = { 0 };
+          BsdContact fresh = *contact;
           g_autoptr (BsdSnapshot) fingers = NULL;
 
           result->verify = BSD_VERIFY_FULL;
-          fresh.info = contact->info;
           fresh.info.sizes = sizes;
           fingers = bsd_device_io_read_snapshot (client, endpoint, &fresh, BSD_READ_FINGERS, NULL,
                                                  cancellable, error);

@@ -315,7 +315,7 @@ bench_seed_area (guint runs)
                    " rt (bytes the device sent); link bound %.2f s\n",
                    names[i], parts.bytes[0], parts.requests[0], parts.bytes[1], parts.requests[1],
                    parts.bytes[2], parts.requests[2], bounds[i]);
-          g_print ("     timeline: read %.2f–%.2f s, write %.2f–%.2f s, verify %.2f–%.2f s\n",
+          g_print ("     timeline: read %.2f-%.2f s, write %.2f-%.2f s, verify %.2f-%.2f s\n",
                    parts.from_ms[0] / 1e3, parts.to_ms[0] / 1e3, parts.from_ms[1] / 1e3,
                    parts.to_ms[1] / 1e3, parts.from_ms[2] / 1e3, parts.to_ms[2] / 1e3);
         }

@@ -85,21 +85,31 @@ test_verify_cheap (void)
   g_assert_false (device_lied (fx, 1));
 }
 
+/* A and B of same_users_specs, and a first sync in which B acknowledges
+ * its writes and keeps none of them */
+static EngineFixture *
+sync_with_dropped_writes (BsdJobOutcome **outcome)
+{
+  EngineFixture *fx
+      = engine_fixture_new_specs (same_users_specs, G_N_ELEMENTS (same_users_specs), "Pair", 2);
+
+  test_sim_do (fx->sim, "fault B ack-drop-writes");
+  *outcome = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
+  g_assert_cmpstr ((*outcome)->state, ==, "partial");
+  return fx;
+}
+
 /* B acknowledges its four template writes and keeps none: its count is
  * not the plan's, so its templates are read back, the four are failures
  * that say so, and B is remembered */
 static void
 test_verify_dropped_templates (void)
 {
-  g_autoptr (EngineFixture) fx
-      = engine_fixture_new_specs (same_users_specs, G_N_ELEMENTS (same_users_specs), "Pair", 2);
   g_autoptr (BsdJobOutcome) outcome = NULL;
+  g_autoptr (EngineFixture) fx = sync_with_dropped_writes (&outcome);
   JsonObject *b;
   JsonArray *failures;
 
-  test_sim_do (fx->sim, "fault B ack-drop-writes");
-  outcome = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (outcome->state, ==, "partial");
   b = engine_fixture_report_device (fx, outcome, 1);
   g_assert_cmpstr (report_str (b, "status"), ==, "partial");
   g_assert_cmpint (json_object_get_int_member (b, "fingerprints_added"), ==, 0);
@@ -120,17 +130,13 @@ test_verify_dropped_templates (void)
 static void
 test_verify_liar_remembered (void)
 {
-  g_autoptr (EngineFixture) fx
-      = engine_fixture_new_specs (same_users_specs, G_N_ELEMENTS (same_users_specs), "Pair", 2);
   g_autoptr (BsdJobOutcome) first = NULL;
+  g_autoptr (EngineFixture) fx = sync_with_dropped_writes (&first);
   g_autoptr (BsdJobOutcome) second = NULL;
   g_autoptr (GHashTable) fingers_a = NULL;
   g_autoptr (GHashTable) fingers_b = NULL;
   JsonObject *b;
 
-  test_sim_do (fx->sim, "fault B ack-drop-writes");
-  first = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (first->state, ==, "partial");
   test_sim_do (fx->sim, "fault B clear");
 
   second = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
