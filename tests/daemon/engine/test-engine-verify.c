@@ -73,6 +73,16 @@ test_verify_cheap (void)
                      json_object_get_int_member (write, "bytes_out"));
   }
 
+  /* A's writes did not read its user table again to learn the record
+   * width: its read had learnt it (A holds 100 users of 72 bytes) */
+  {
+    JsonObject *a = engine_fixture_report_device (fx, outcome, 0);
+    JsonObject *write
+        = json_object_get_object_member (json_object_get_object_member (a, "traffic"), "write");
+
+    g_assert_cmpint (json_object_get_int_member (write, "bytes_in"), <, 100 * 72);
+  }
+
   /* what B sent in the whole sync (an empty read, acks, users and counts)
    * is less than one read of its templates */
   full = engine_fixture_full_read_bytes (fx, 1);
