@@ -295,29 +295,38 @@ as_stored (const ZkUser *record, guint width)
   return zk_user_decode (buf, width, NULL);
 }
 
+/* a planned item the device acknowledged but does not hold as written */
 static void
-verify (const BsdDevicePlan *plan, BsdApplyResult *result, guint width)
+add_lie (BsdApplyResult *result,
+         BsdPlanItemKind kind,
+         const char *pin,
+         gint index,
+         const char *action,
+         const char *reason)
 {
-  const BsdSnapshot *after = result->after;
-  g_autoptr (GHashTable) by_pin = g_hash_table_new (g_str_hash, g_str_equal);
-  g_autoptr (GHashTable) fingers = g_hash_table_new (g_str_hash, g_str_equal);
-  g_autoptr (GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
-  guint i;
+  add_failure (result, kind, pin, index, action, reason);
+  result->lies++;
+}
 
-  for (i = 0; i < after->users->len; i++)
+/* PIN → ZkUser* (borrowed) of @snapshot */
+static GHashTable *
+users_by_pin (const BsdSnapshot *snapshot)
+{
+  GHashTable *by_pin = g_hash_table_new (g_str_hash, g_str_equal);
+
+  for (guint i = 0; i < snapshot->users->len; i++)
     {
-      ZkUser *u = after->users->pdata[i];
+      ZkUser *u = snapshot->users->pdata[i];
 
       g_hash_table_insert (by_pin, u->user_id, u);
     }
-  for (i = 0; i < after->templates->len; i++)
-    {
-      ZkTemplate *t = after->templates->pdata[i];
-      char *key = g_strdup_printf ("%u/%u", t->uid, t->fid);
+  return by_pin;
+}
 
-      g_ptr_array_add (keys, key);
-      g_hash_table_insert (fingers, key, t);
-    }
+static void
+verify_users (const BsdDevicePlan *plan, BsdApplyResult *result, GHashTable *by_pin, guint width)
+{
+  guint i;
 
   for (i = 0; i < plan->users_delete->len; i++)
     {
@@ -326,8 +335,8 @@ verify (const BsdDevicePlan *plan, BsdApplyResult *result, guint width)
       if (has_failure (result, BSD_PLAN_ITEM_USER, u->pin, -1))
         continue;
       if (g_hash_table_contains (by_pin, u->pin))
-        add_failure (result, BSD_PLAN_ITEM_USER, u->pin, -1, "delete",
-                     "still on the device after the delete was acknowledged");
+        add_lie (result, BSD_PLAN_ITEM_USER, u->pin, -1, "delete",
+                 "still on the device after the delete was acknowledged");
       else
         {
           result->users_deleted++;
@@ -346,15 +355,32 @@ verify (const BsdDevicePlan *plan, BsdApplyResult *result, guint width)
         continue;
       want = as_stored (u->record, width);
       if (got == NULL)
-        add_failure (result, BSD_PLAN_ITEM_USER, u->pin, -1, add ? "add" : "update",
-                     "acknowledged but not on the device when read back");
+        add_lie (result, BSD_PLAN_ITEM_USER, u->pin, -1, add ? "add" : "update",
+                 "acknowledged but not on the device when read back");
       else if (!zk_user_same_record (got, want))
-        add_failure (result, BSD_PLAN_ITEM_USER, u->pin, -1, add ? "add" : "update",
-                     "acknowledged but the device holds a different record");
+        add_lie (result, BSD_PLAN_ITEM_USER, u->pin, -1, add ? "add" : "update",
+                 "acknowledged but the device holds a different record");
       else if (add)
         result->users_added++;
       else
         result->users_updated++;
+    }
+}
+
+static void
+verify_templates (const BsdDevicePlan *plan,
+                  BsdApplyResult *result,
+                  GHashTable *by_pin,
+                  const BsdSnapshot *after)
+{
+  g_autoptr (GHashTable) fingers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  guint i;
+
+  for (i = 0; i < after->templates->len; i++)
+    {
+      ZkTemplate *t = after->templates->pdata[i];
+
+      g_hash_table_insert (fingers, g_strdup_printf ("%u/%u", t->uid, t->fid), t);
     }
   for (i = 0; i < plan->templates_add->len; i++)
     {
@@ -370,13 +396,21 @@ verify (const BsdDevicePlan *plan, BsdApplyResult *result, guint width)
       key = g_strdup_printf ("%u/%u", owner ? owner->uid : t->uid, t->index);
       got = g_hash_table_lookup (fingers, key);
       if (got == NULL || !g_bytes_equal (got->data, t->data))
-        add_failure (result, BSD_PLAN_ITEM_FINGER, t->pin, t->index, "add",
-                     got ? "the device holds a different template"
-                         : "acknowledged but not on the device when read back");
+        add_lie (result, BSD_PLAN_ITEM_FINGER, t->pin, t->index, "add",
+                 got ? "the device holds a different template"
+                     : "acknowledged but not on the device when read back");
       else
         result->templates_added++;
     }
-  for (i = 0; i < plan->faces_add->len; i++)
+}
+
+static void
+verify_faces (const BsdDevicePlan *plan,
+              BsdApplyResult *result,
+              GHashTable *by_pin,
+              const BsdSnapshot *after)
+{
+  for (guint i = 0; i < plan->faces_add->len; i++)
     {
       BsdPlanTemplate *t = plan->faces_add->pdata[i];
       ZkUser *owner = g_hash_table_lookup (by_pin, t->pin);
@@ -394,39 +428,180 @@ verify (const BsdDevicePlan *plan, BsdApplyResult *result, guint width)
       if (found)
         result->faces_added++;
       else
-        add_failure (result, BSD_PLAN_ITEM_FACE, t->pin, t->index, "add",
-                     "acknowledged but not on the device when read back");
+        add_lie (result, BSD_PLAN_ITEM_FACE, t->pin, t->index, "add",
+                 "acknowledged but not on the device when read back");
     }
 }
 
-/* the read-back: users always, fingers and faces where something was written */
+const char *
+bsd_verify_mode_to_string (BsdVerifyMode mode)
+{
+  switch (mode)
+    {
+    case BSD_VERIFY_COUNTS:
+      return "counts";
+    case BSD_VERIFY_FULL:
+      return "full";
+    case BSD_VERIFY_NONE:
+    default:
+      return "none";
+    }
+}
+
+/* the uids the plan deleted */
+static GHashTable *
+deleted_uids (const BsdDevicePlan *plan)
+{
+  GHashTable *uids = g_hash_table_new (g_direct_hash, g_direct_equal);
+
+  for (guint i = 0; i < plan->users_delete->len; i++)
+    g_hash_table_add (uids,
+                      GUINT_TO_POINTER ((guint)((BsdPlanUser *)plan->users_delete->pdata[i])->uid));
+  return uids;
+}
+
+/* NULL when the device's fingerprint count after the writes is exactly
+ * what the templates read before, less those of deleted slots, plus the
+ * planned ones make it, and every user and deletion held; else why the
+ * template table must be read back. A count cannot tell a template
+ * stored wrong from a right one: a device caught once is always read
+ * back (@basis) */
+static const char *
+why_read_templates (const BsdDevicePlan *plan,
+                    const BsdVerifyBasis *basis,
+                    const BsdApplyResult *result,
+                    GHashTable *by_pin,
+                    const ZkSizes *sizes)
+{
+  const BsdSnapshot *before = basis ? basis->before : NULL;
+  g_autoptr (GHashTable) gone = NULL;
+  guint expected = 0;
+  guint i;
+
+  if (before == NULL)
+    return "nothing was read before the writes";
+  if (basis->lied_before)
+    return "the device kept less than it acknowledged before";
+  if (result->failures->len > 0)
+    return "a write was refused or did not hold";
+  if (sizes->fingers < 0 || before->finger_count != before->templates->len)
+    return "the device's fingerprint count does not match its table";
+  gone = deleted_uids (plan);
+  for (i = 0; i < before->templates->len; i++)
+    if (!g_hash_table_contains (
+            gone, GUINT_TO_POINTER ((guint)((ZkTemplate *)before->templates->pdata[i])->uid)))
+      expected++;
+  for (i = 0; i < plan->templates_add->len; i++)
+    if (!g_hash_table_contains (by_pin, ((BsdPlanTemplate *)plan->templates_add->pdata[i])->pin))
+      return "a template's user is not on the device";
+  expected += plan->templates_add->len;
+  if ((guint)sizes->fingers != expected)
+    return "the device's fingerprint count is not what the plan expects";
+  return NULL;
+}
+
+/* the template table the counts vouch for: as read before, less the
+ * deleted slots, plus what was written (under the slot its user has now) */
+static void
+infer_templates (const BsdDevicePlan *plan,
+                 const BsdSnapshot *before,
+                 GHashTable *by_pin,
+                 BsdSnapshot *after)
+{
+  g_autoptr (GHashTable) gone = deleted_uids (plan);
+  guint i;
+
+  g_ptr_array_set_size (after->templates, 0);
+  for (i = 0; i < before->templates->len; i++)
+    {
+      ZkTemplate *t = before->templates->pdata[i];
+
+      if (!g_hash_table_contains (gone, GUINT_TO_POINTER ((guint)t->uid)))
+        g_ptr_array_add (after->templates, zk_template_copy (t));
+    }
+  for (i = 0; i < plan->templates_add->len; i++)
+    {
+      BsdPlanTemplate *t = plan->templates_add->pdata[i];
+      ZkUser *owner = g_hash_table_lookup (by_pin, t->pin);
+
+      g_ptr_array_add (after->templates,
+                       zk_template_new (owner->uid, t->index, t->valid ? t->valid : 1, t->data));
+    }
+}
+
+/* GET_FREE_SIZES, then the users (and faces, where faces were written)
+ * into a snapshot; the counts go with it */
 static BsdSnapshot *
+read_back_users (ZkClient *client,
+                 const BsdEndpoint *endpoint,
+                 const BsdContact *contact,
+                 const BsdDevicePlan *plan,
+                 ZkSizes *sizes,
+                 GCancellable *cancellable,
+                 GError **error)
+{
+  /* borrowed strings: not ours to free */
+  BsdContact fresh = *contact;
+  BsdReadFlags flags = BSD_READ_USERS;
+
+  if (plan->faces_add->len > 0)
+    flags |= BSD_READ_FACES;
+  /* counts changed: fresh sizes guide the reads */
+  if (!zk_client_get_sizes (client, sizes, cancellable, error))
+    return NULL;
+  fresh.info.sizes = *sizes;
+  return bsd_device_io_read_snapshot (client, endpoint, &fresh, flags, NULL, cancellable, error);
+}
+
+/* reads back and verifies every planned item into @result (after: what
+ * the device holds now); FALSE when the device could not be read */
+static gboolean
 read_back (ZkClient *client,
            const BsdEndpoint *endpoint,
            const BsdContact *contact,
            const BsdDevicePlan *plan,
+           const BsdVerifyBasis *basis,
+           BsdApplyResult *result,
            GCancellable *cancellable,
            GError **error)
 {
-  BsdContact fresh = { 0 };
-  BsdSnapshot *after;
-  BsdReadFlags flags = BSD_READ_USERS;
+  g_autoptr (BsdSnapshot) after = NULL;
+  g_autoptr (GHashTable) by_pin = NULL;
+  ZkSizes sizes;
 
+  after = read_back_users (client, endpoint, contact, plan, &sizes, cancellable, error);
+  if (after == NULL)
+    return FALSE;
+  by_pin = users_by_pin (after);
+  verify_users (plan, result, by_pin, after->user_width);
   if (plan->templates_add->len > 0)
-    flags |= BSD_READ_FINGERS;
-  if (plan->faces_add->len > 0)
-    flags |= BSD_READ_FACES;
-  /* counts changed: fresh sizes guide the reads */
-  if (!zk_client_get_sizes (client, &fresh.info.sizes, cancellable, error))
-    return NULL;
-  fresh.info.fp_version = contact->info.fp_version;
-  fresh.info.face_version = contact->info.face_version;
-  fresh.info.face_on = contact->info.face_on;
-  fresh.info.pin_width = contact->info.pin_width;
-  fresh.info.user_width = contact->info.user_width;
-  after = bsd_device_io_read_snapshot (client, endpoint, &fresh, flags, NULL, cancellable, error);
-  /* borrowed strings: not ours to free */
-  return after;
+    {
+      result->verify_why = why_read_templates (plan, basis, result, by_pin, &sizes);
+      if (result->verify_why == NULL)
+        {
+          result->verify = BSD_VERIFY_COUNTS;
+          infer_templates (plan, basis->before, by_pin, after);
+          result->templates_added = plan->templates_add->len;
+        }
+      else
+        {
+          BsdContact fresh = *contact;
+          g_autoptr (BsdSnapshot) fingers = NULL;
+
+          result->verify = BSD_VERIFY_FULL;
+          fresh.info.sizes = sizes;
+          fingers = bsd_device_io_read_snapshot (client, endpoint, &fresh, BSD_READ_FINGERS, NULL,
+                                                 cancellable, error);
+          if (fingers == NULL)
+            return FALSE;
+          g_ptr_array_unref (after->templates);
+          after->templates = g_ptr_array_ref (fingers->templates);
+          verify_templates (plan, result, by_pin, after);
+        }
+    }
+  verify_faces (plan, result, by_pin, after);
+  result->after = g_steal_pointer (&after);
+  return TRUE;
 }
 
 gboolean
@@ -434,6 +609,7 @@ bsd_device_io_apply (ZkClient *client,
                      const BsdEndpoint *endpoint,
                      const BsdContact *contact,
                      const BsdDevicePlan *plan,
+                     const BsdVerifyBasis *basis,
                      BsdHold *hold,
                      const BsdItems *items,
                      BsdApplyResult *result,
@@ -441,7 +617,9 @@ bsd_device_io_apply (ZkClient *client,
                      GError **error)
 {
   g_autoptr (GError) broken = NULL;
+  BsdTraffic mark;
   guint n_writes;
+  gboolean ok;
   guint i;
 
   g_return_val_if_fail (result != NULL && result->failures != NULL, FALSE);
@@ -451,6 +629,11 @@ bsd_device_io_apply (ZkClient *client,
   if (n_writes == 0)
     return TRUE;
 
+  /* the read of this device learnt its user record width: a new session
+   * need not read the user table again before the first write */
+  if (basis && basis->before && basis->before->users->len > 0)
+    zk_client_set_user_width (client, basis->before->user_width);
+  bsd_traffic_mark (client, &mark);
   if (!bsd_device_io_hold (client, hold, cancellable, error))
     {
       bsd_device_io_release (client, endpoint, hold, NULL);
@@ -507,6 +690,7 @@ bsd_device_io_apply (ZkClient *client,
 
   /* always leave the device working, also after a cancel or an error */
   bsd_device_io_release (client, endpoint, hold, NULL);
+  bsd_traffic_since (client, &mark, &result->write);
 
   if (broken != NULL)
     {
@@ -516,12 +700,10 @@ bsd_device_io_apply (ZkClient *client,
   if (result->cancelled)
     return TRUE;
 
-  result->after = read_back (client, endpoint, contact, plan, cancellable, error);
-  if (result->after == NULL)
-    {
-      g_prefix_error (error, "reading back: ");
-      return FALSE;
-    }
-  verify (plan, result, result->after->user_width);
-  return TRUE;
+  bsd_traffic_mark (client, &mark);
+  ok = read_back (client, endpoint, contact, plan, basis, result, cancellable, error);
+  bsd_traffic_since (client, &mark, &result->check);
+  if (!ok)
+    g_prefix_error (error, "reading back: ");
+  return ok;
 }

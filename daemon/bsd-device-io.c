@@ -553,3 +553,31 @@ bsd_device_io_update_pin (ZkClient *client,
     }
   return TRUE;
 }
+
+void
+bsd_traffic_mark (ZkClient *client, BsdTraffic *mark)
+{
+  ZkClientStats stats;
+
+  zk_client_get_stats (client, &stats);
+  mark->requests = stats.requests;
+  mark->bytes_out = stats.bytes_out;
+  mark->bytes_in = stats.bytes_in;
+  mark->started_us = g_get_monotonic_time ();
+  mark->ended_us = mark->started_us;
+}
+
+void
+bsd_traffic_since (ZkClient *client, const BsdTraffic *mark, BsdTraffic *sum)
+{
+  BsdTraffic now;
+
+  bsd_traffic_mark (client, &now);
+  /* a reconnect may start the counters again */
+  sum->requests += now.requests - MIN (mark->requests, now.requests);
+  sum->bytes_out += now.bytes_out - MIN (mark->bytes_out, now.bytes_out);
+  sum->bytes_in += now.bytes_in - MIN (mark->bytes_in, now.bytes_in);
+  if (sum->started_us == 0)
+    sum->started_us = mark->started_us;
+  sum->ended_us = now.ended_us;
+}

@@ -168,6 +168,38 @@ typedef struct
 
 void bsd_item_failure_free (BsdItemFailure *failure);
 
+/* requests and bytes of one stretch of a session (ZkClientStats apart) */
+typedef struct
+{
+  guint64 requests; /* round trips, re-sends included */
+  guint64 bytes_out;
+  guint64 bytes_in;
+  gint64 started_us; /* monotonic: when the first stretch began (0 = none yet) */
+  gint64 ended_us;   /* … and the last one ended */
+} BsdTraffic;
+
+/* the counters now, to pass to bsd_traffic_since() later */
+void bsd_traffic_mark (ZkClient *client, BsdTraffic *mark);
+/* adds what @client moved since @mark to @sum */
+void bsd_traffic_since (ZkClient *client, const BsdTraffic *mark, BsdTraffic *sum);
+
+/* how the fingerprint templates a plan wrote were checked */
+typedef enum
+{
+  BSD_VERIFY_NONE,   /* no template was written (users and faces are always read back) */
+  BSD_VERIFY_COUNTS, /* the device's count is what the plan expects, every owner is there */
+  BSD_VERIFY_FULL,   /* the template table was read back and compared item by item */
+} BsdVerifyMode;
+
+const char *bsd_verify_mode_to_string (BsdVerifyMode mode);
+
+/* what the read-back may lean on */
+typedef struct
+{
+  const BsdSnapshot *before; /* the tables as read before the writes; NULL = read back fully */
+  gboolean lied_before;      /* the device kept less than it acknowledged once: read back fully */
+} BsdVerifyBasis;
+
 typedef struct
 {
   guint users_added;
@@ -179,6 +211,11 @@ typedef struct
   GPtrArray *deleted_pins; /* char*: deletions confirmed by read-back */
   BsdSnapshot *after;      /* the read-back, or NULL when it failed */
   gboolean cancelled;      /* stopped at a safe point */
+  BsdVerifyMode verify;    /* how the templates were checked */
+  const char *verify_why;  /* why they were read back in full (static), or NULL */
+  guint lies;              /* items acknowledged but not (as written) on the device */
+  BsdTraffic write;        /* the writes (hold … release) */
+  BsdTraffic check;        /* the read-back */
 } BsdApplyResult;
 
 void bsd_apply_result_init (BsdApplyResult *result);
@@ -198,11 +235,20 @@ typedef struct
  * item (a plan the preflight failed holds deletions only). The device is
  * re-enabled on every path. Returns FALSE only when the device could not
  * be worked on at all (the session broke, cancel before the first write);
- * item failures are in @result. */
+ * item failures are in @result.
+ *
+ * The read-back is cheap where it can be: users (and faces) are always
+ * read back and compared item by item; the template table, the bulk of a
+ * device, only when the device's fingerprint count after the writes is
+ * not exactly what @basis->before and the plan make it, a user write or
+ * deletion did not hold, a write was refused, or the device lied before
+ * (@basis). Otherwise the templates are taken as written
+ * (BSD_VERIFY_COUNTS). */
 gboolean bsd_device_io_apply (ZkClient *client,
                               const BsdEndpoint *endpoint,
                               const BsdContact *contact,
                               const BsdDevicePlan *plan,
+                              const BsdVerifyBasis *basis,
                               BsdHold *hold,
                               const BsdItems *items,
                               BsdApplyResult *result,

@@ -83,8 +83,11 @@ typedef struct
   gboolean stored;              /* a worker stored the snapshot (or read-back) already */
   gboolean health_stored;       /* a worker stored the contact's health already */
   GError *store_error;
-  gboolean read_logs; /* individual sync */
-  gint64 items_at;    /* worker: when it last told how far it is (or its session opened) */
+  gboolean lied_before; /* kept less than it acknowledged once: verify writes in full */
+  gboolean lie_stored;  /* a worker recorded this apply's lies already */
+  BsdTraffic read;      /* the read phase's requests and bytes */
+  gboolean read_logs;   /* individual sync */
+  gint64 items_at;      /* worker: when it last told how far it is (or its session opened) */
 
   /* filled by workers, read by the main thread after the hand-off */
   BsdContact contact;
@@ -237,6 +240,7 @@ gboolean bsd_engine_hold_record (gpointer data, GError **error);
 void bsd_engine_hold_forget (gpointer data);
 gboolean bsd_engine_hold_still_recorded (Work *work);
 void bsd_engine_store_results (DeviceCtx *dev, Phase phase);
+void bsd_engine_store_lies (BsdStore *store, DeviceCtx *dev);
 void bsd_engine_prefetch_roster (Group *group);
 gboolean bsd_engine_load_roster (Group *group, GError **error);
 

@@ -103,6 +103,45 @@ add_attendance_report (JsonBuilder *b, DeviceCtx *dev)
   json_builder_end_object (b);
 }
 
+/* "traffic": {"read"|"write"|"verify": {"requests", "bytes_out", "bytes_in"}} */
+static void
+add_traffic_report (JsonBuilder *b, DeviceCtx *dev)
+{
+  const BsdApplyResult *a = dev->applied ? &dev->apply : NULL;
+  const struct
+  {
+    const char *name;
+    const BsdTraffic *traffic;
+  } parts[] = {
+    { "read", &dev->read },
+    { "write", a ? &a->write : NULL },
+    { "verify", a ? &a->check : NULL },
+  };
+
+  json_builder_set_member_name (b, "traffic");
+  json_builder_begin_object (b);
+  for (guint i = 0; i < G_N_ELEMENTS (parts); i++)
+    {
+      if (parts[i].traffic == NULL || parts[i].traffic->started_us == 0)
+        continue;
+      json_builder_set_member_name (b, parts[i].name);
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "requests");
+      json_builder_add_int_value (b, (gint64)parts[i].traffic->requests);
+      json_builder_set_member_name (b, "bytes_out");
+      json_builder_add_int_value (b, (gint64)parts[i].traffic->bytes_out);
+      json_builder_set_member_name (b, "bytes_in");
+      json_builder_add_int_value (b, (gint64)parts[i].traffic->bytes_in);
+      /* the timeline: from and to, in ms since the job started */
+      json_builder_set_member_name (b, "from_ms");
+      json_builder_add_int_value (b, (parts[i].traffic->started_us - dev->run->started) / 1000);
+      json_builder_set_member_name (b, "to_ms");
+      json_builder_add_int_value (b, (parts[i].traffic->ended_us - dev->run->started) / 1000);
+      json_builder_end_object (b);
+    }
+  json_builder_end_object (b);
+}
+
 static void
 add_device_report (JsonBuilder *b, DeviceCtx *dev)
 {
@@ -154,6 +193,10 @@ add_device_report (JsonBuilder *b, DeviceCtx *dev)
       json_add_uint (b, "users_deleted", a->users_deleted);
       json_add_uint (b, "fingerprints_added", a->templates_added);
       json_add_uint (b, "faces_added", a->faces_added);
+      /* how the written templates were checked, and why in full */
+      json_add_str (b, "fingerprints_verified", bsd_verify_mode_to_string (a->verify));
+      if (a->verify_why)
+        json_add_str (b, "fingerprints_verified_why", a->verify_why);
       /* a device that refuses every write fails every item: list a few */
       json_add_uint (b, "failures_total", a->failures->len);
       json_builder_set_member_name (b, "failures");
@@ -175,6 +218,8 @@ add_device_report (JsonBuilder *b, DeviceCtx *dev)
     }
   if (dev->have_attendance)
     add_attendance_report (b, dev);
+  if (dev->group)
+    add_traffic_report (b, dev);
   if (dev->warnings && dev->warnings->len > 0)
     {
       json_builder_set_member_name (b, "warnings");

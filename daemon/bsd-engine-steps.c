@@ -484,6 +484,8 @@ apply_done (DeviceCtx *dev)
         g_warning ("recording the read-back of %s: %s", dev->endpoint->name,
                    dev->store_error->message);
     }
+  /* the workers' connection recorded it, unless there is none */
+  bsd_engine_store_lies (store, dev);
   collect_removals (dev->group, dev);
   if (dev->apply.after)
     store_counts_after (run, dev, dev->apply.after);

@@ -498,7 +498,34 @@ bsd_engine_store_results (DeviceCtx *dev, Phase phase)
       dev->stored = TRUE;
       bsd_engine_store_snapshot (writer, dev, snap, &dev->store_error);
     }
+  if (writer && phase == PHASE_APPLY && dev->applied)
+    bsd_engine_store_lies (writer, dev);
   bsd_engine_writer_release (self);
+}
+
+/* a device caught keeping less than it acknowledged is remembered, so
+ * that every later write to it is read back in full; once per apply */
+void
+bsd_engine_store_lies (BsdStore *store, DeviceCtx *dev)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *reason = NULL;
+  BsdItemFailure *last;
+
+  if (dev->lie_stored || dev->apply.lies == 0)
+    return;
+  dev->lie_stored = TRUE;
+  /* the read-back adds its findings after the refusals */
+  last = dev->apply.failures->pdata[dev->apply.failures->len - 1];
+  reason = g_strdup_printf ("%u planned changes acknowledged but not kept, e.g. %s PIN %s: %s",
+                            dev->apply.lies, last->action, last->pin, last->reason);
+  if (!bsd_store_record_device_lie (
+          store, dev->endpoint->device_id,
+          dev->contact.info.firmware ? dev->contact.info.firmware : dev->firmware, reason, &error))
+    g_warning ("%s: recording that it did not keep its writes: %s", dev->endpoint->name,
+               error->message);
+  else
+    g_message ("%s: %s; its writes are read back in full from now on", dev->endpoint->name, reason);
 }
 
 /* the roster and the tombstones, for a group step in a worker: read with

@@ -422,19 +422,26 @@ work_run (Work *work)
   if (client != NULL)
     {
       BsdItems items = { items_cb, dev };
+      BsdTraffic mark;
 
       post_note (dev, NULL, 0);
       dev->items_at = g_get_monotonic_time ();
       switch (work->phase)
         {
         case PHASE_READ:
+          bsd_traffic_mark (client, &mark);
           worker_read (dev, client, cancellable);
+          bsd_traffic_since (client, &mark, &dev->read);
           break;
         case PHASE_APPLY:
-          bsd_apply_result_init (&dev->apply);
-          dev->applied = TRUE;
-          bsd_device_io_apply (client, dev->endpoint, &dev->contact, dev->plan, hold, &items,
-                               &dev->apply, cancellable, &dev->error);
+          {
+            BsdVerifyBasis basis = { dev->snapshot, dev->lied_before };
+
+            bsd_apply_result_init (&dev->apply);
+            dev->applied = TRUE;
+            bsd_device_io_apply (client, dev->endpoint, &dev->contact, dev->plan, &basis, hold,
+                                 &items, &dev->apply, cancellable, &dev->error);
+          }
           break;
         case PHASE_LOGS:
           worker_logs (dev, client, cancellable);

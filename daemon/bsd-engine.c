@@ -152,6 +152,9 @@ device_ctx_new (Run *run, Group *group, const BsdDevice *device, GError **error)
   dev->serial = g_strdup (device->health.serial);
   dev->read_fingers = TRUE;
   dev->firmware = g_strdup (device->health.firmware);
+  /* unknown (the database failed) counts as lied: verify in full */
+  if (group && !bsd_store_get_device_lied (self->store, device->id, &dev->lied_before, NULL))
+    dev->lied_before = TRUE;
   if (dev->serial)
     dev->mark = bsd_store_get_log_watermark (self->store, dev->serial, NULL);
   if (group && self->full_read_interval_s > 0)

@@ -502,3 +502,39 @@ bsd_store_list_disabled_devices (BsdStore *self, GError **error)
     return NULL;
   return g_steal_pointer (&devices);
 }
+
+/* --------------------------------------------------------- device lies */
+
+gboolean
+bsd_store_record_device_lie (
+    BsdStore *self, guint device_id, const char *firmware, const char *reason, GError **error)
+{
+  const char *op = "recording that a device did not keep a write";
+  gint64 now;
+
+  g_return_val_if_fail (BSD_IS_STORE (self), FALSE);
+  g_return_val_if_fail (reason != NULL, FALSE);
+
+  now = bsd_store_now ();
+  return bsd_store_check_device (self, device_id, op, error)
+         && bsd_store_run (
+             self,
+             "INSERT INTO device_lies (device_id, first_at, last_at, firmware, reason)"
+             " VALUES (?1, ?2, ?2, ?3, ?4) ON CONFLICT (device_id) DO UPDATE"
+             " SET last_at = excluded.last_at, times = times + 1,"
+             " firmware = excluded.firmware, reason = excluded.reason",
+             BSD_ARGS (BSD_INT (device_id), BSD_INT (now), BSD_TEXT_OR_NULL (firmware),
+                       BSD_TEXT (reason)),
+             op, error);
+}
+
+gboolean
+bsd_store_get_device_lied (BsdStore *self, guint device_id, gboolean *lied, GError **error)
+{
+  g_return_val_if_fail (BSD_IS_STORE (self), FALSE);
+  g_return_val_if_fail (lied != NULL, FALSE);
+
+  return bsd_store_has_row (self, "SELECT 1 FROM device_lies WHERE device_id = ?1",
+                            BSD_ARGS (BSD_INT (device_id)), lied,
+                            "reading whether a device kept its writes", error);
+}

@@ -14,6 +14,8 @@
  *      log_watermarks.newest_* (the newest record's natural key) and
  *      ranged_reads/ranged_firmware
  *   4  attendance indexes on PIN and device (ListAttendance)
+ *   5  device_lies: terminals that acknowledged a write they did not keep
+ *      (their writes are always read back in full)
  * A new database runs every migration from 0, so a fresh database and a
  * migrated one have the same schema (the tests compare them).
  *
@@ -227,6 +229,17 @@ static const char *const bsd_store_migrations[] = {
   "CREATE INDEX attendance_pin ON attendance (pin);"
   "CREATE INDEX attendance_device ON attendance (device_id);"
   "PRAGMA user_version = 4;",
+
+  /* 4 → 5: a terminal caught keeping less than it acknowledged is read
+   * back in full after every write from then on */
+  "CREATE TABLE device_lies ("
+  "  device_id INTEGER PRIMARY KEY NOT NULL REFERENCES devices (id) ON DELETE CASCADE,"
+  "  first_at INTEGER NOT NULL,"
+  "  last_at INTEGER NOT NULL,"
+  "  times INTEGER NOT NULL DEFAULT 1,"
+  "  firmware TEXT,"
+  "  reason TEXT NOT NULL);"
+  "PRAGMA user_version = 5;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (bsd_store_migrations) == BSD_STORE_SCHEMA_VERSION);

@@ -28,7 +28,7 @@
 
 G_BEGIN_DECLS
 
-#define BSD_STORE_SCHEMA_VERSION 4
+#define BSD_STORE_SCHEMA_VERSION 5
 
 #define BSD_STORE_ERROR (bsd_store_error_quark ())
 GQuark bsd_store_error_quark (void);
@@ -686,6 +686,15 @@ bsd_store_add_disabled_device (BsdStore *self, guint device_id, gint64 job_id, G
 gboolean bsd_store_remove_disabled_device (BsdStore *self, guint device_id, GError **error);
 /* BsdDisabledDevice, by device id: what a crash left disabled */
 GArray *bsd_store_list_disabled_devices (BsdStore *self, GError **error);
+
+/* a terminal that acknowledged writes it did not keep (found by reading
+ * back): remembered for good, so that its writes are always verified in
+ * full; again: counts it and keeps the latest firmware and reason */
+gboolean bsd_store_record_device_lie (
+    BsdStore *self, guint device_id, const char *firmware, const char *reason, GError **error);
+/* *@lied: whether @device_id ever did (an unknown device never did) */
+gboolean
+bsd_store_get_device_lied (BsdStore *self, guint device_id, gboolean *lied, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsdArea, bsd_area_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsdDeviceConfig, bsd_device_config_free)

@@ -483,6 +483,14 @@ zk_client_get_user_width (ZkClient *self)
 }
 
 void
+zk_client_set_user_width (ZkClient *self, guint width)
+{
+  g_return_if_fail (ZK_IS_CLIENT (self));
+  g_return_if_fail (width == ZK_USER_SIZE_72 || width == ZK_USER_SIZE_28);
+  self->user_width = width;
+}
+
+void
 zk_client_get_stats (ZkClient *self, ZkClientStats *stats)
 {
   g_return_if_fail (ZK_IS_CLIENT (self));

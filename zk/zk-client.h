@@ -117,6 +117,9 @@ guint16 zk_client_get_session_id (ZkClient *self);
 void zk_client_get_stats (ZkClient *self, ZkClientStats *stats);
 /* the device's user record width once learnt (a user read, a write), else 0 */
 guint zk_client_get_user_width (ZkClient *self);
+/* the width an earlier session of the same device learnt from its user
+ * table (72 or 28): a write need not read the table again to learn it */
+void zk_client_set_user_width (ZkClient *self, guint width);
 
 /* session */
 gboolean zk_client_connect (ZkClient *self, GCancellable *cancellable, GError **error);

@@ -435,3 +435,20 @@ engine_fixture_find_user (EngineFixture *fx, JsonNode **dump, guint index, const
   *dump = test_sim_dump (fx->sim);
   return test_sim_dump_find_user (*dump, index, pin);
 }
+
+gint64
+engine_fixture_full_read_bytes (EngineFixture *fx, guint index)
+{
+  g_autoptr (ZkClient) client = test_sim_client_connect (fx->sim, index, FALSE, 2000, 0);
+  g_autoptr (GPtrArray) users = NULL;
+  g_autoptr (GPtrArray) templates = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 before = test_sim_stat (fx->sim, index, "bytes_out");
+
+  users = zk_client_read_users (client, NULL, NULL, &error);
+  g_assert_no_error (error);
+  templates = zk_client_read_templates (client, NULL, NULL, &error);
+  g_assert_no_error (error);
+  zk_client_disconnect (client, NULL, NULL);
+  return test_sim_stat (fx->sim, index, "bytes_out") - before;
+}

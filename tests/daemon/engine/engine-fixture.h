@@ -87,4 +87,8 @@ GHashTable *engine_fixture_faces (EngineFixture *fx, guint index);
 JsonObject *
 engine_fixture_find_user (EngineFixture *fx, JsonNode **dump, guint index, const char *pin);
 
+/* the bytes device @index sends for a full read of its users and
+ * templates (a client of the test's own) */
+gint64 engine_fixture_full_read_bytes (EngineFixture *fx, guint index);
+
 G_END_DECLS

@@ -116,6 +116,7 @@ main (int argc, char **argv)
   g_test_add_func ("/store/jobs/report-too-large", test_job_report_too_large);
   g_test_add_func ("/store/settings", test_settings);
   g_test_add_func ("/store/disabled-devices", test_disabled_devices);
+  g_test_add_func ("/store/device-lies", test_device_lies);
 
   return g_test_run ();
 }

@@ -15,6 +15,7 @@ void test_devices (void);
 void test_device_time_zones (void);
 void test_comm_key_confined (void);
 void test_disabled_devices (void);
+void test_device_lies (void);
 
 /* test-store-people.c */
 void test_people (void);

@@ -613,3 +613,42 @@ test_disabled_devices (void)
   list = bsd_store_list_disabled_devices (store, &error);
   g_assert_cmpuint (list->len, ==, 0);
 }
+
+/* ---------------------------------------------------------- device lies */
+
+void
+test_device_lies (void)
+{
+  g_autoptr (BsdStore) store = store_open_memory ();
+  g_autoptr (GError) error = NULL;
+  gboolean lied = TRUE;
+  guint a, b;
+
+  a = store_add_device (store, "A", 0);
+  b = store_add_device (store, "B", 0);
+
+  g_assert_true (bsd_store_get_device_lied (store, a, &lied, &error));
+  g_assert_no_error (error);
+  g_assert_false (lied);
+
+  g_assert_true (bsd_store_record_device_lie (store, a, "Ver 6.60", "PIN 7 not kept", &error));
+  g_assert_true (bsd_store_record_device_lie (store, a, NULL, "again", &error)); /* counted */
+  g_assert_no_error (error);
+  g_assert_true (bsd_store_get_device_lied (store, a, &lied, &error));
+  g_assert_true (lied);
+  g_assert_true (bsd_store_get_device_lied (store, b, &lied, &error));
+  g_assert_false (lied);
+  /* an unknown device never lied */
+  g_assert_true (bsd_store_get_device_lied (store, 999, &lied, &error));
+  g_assert_false (lied);
+  g_assert_false (bsd_store_record_device_lie (store, 999, NULL, "x", &error));
+  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* a removed device takes its memory along */
+  g_assert_true (bsd_store_remove_device (store, a, &error));
+  a = store_add_device (store, "A2", 0);
+  g_assert_true (bsd_store_get_device_lied (store, a, &lied, &error));
+  g_assert_no_error (error);
+  g_assert_false (lied);
+}

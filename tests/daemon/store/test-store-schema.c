@@ -607,7 +607,8 @@ test_migrate_v3 (void)
   guint64 count = 0;
   sqlite3 *db;
 
-  /* a version 3 database: the current schema without what 3 → 4 adds */
+  /* a version 3 database: the current schema without what 3 → 4 (and
+   * later steps) add */
   store = bsd_store_open (path, &error);
   g_assert_no_error (error);
   g_ptr_array_add (punches, store_make_punch ("7", 2024, 5, 1, 8, 0, 0, 0));
@@ -615,12 +616,12 @@ test_migrate_v3 (void)
   g_clear_object (&store);
   db = store_raw_open (path);
   store_raw_exec (db, "DROP INDEX attendance_pin; DROP INDEX attendance_device;"
-                      " PRAGMA user_version = 3;");
+                      " DROP TABLE device_lies; PRAGMA user_version = 3;");
   sqlite3_close (db);
 
   store = bsd_store_open (path, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (bsd_store_get_schema_version (store), ==, 4);
+  g_assert_cmpuint (bsd_store_get_schema_version (store), ==, BSD_STORE_SCHEMA_VERSION);
   g_assert_true (bsd_store_count_attendance (store, G_MININT64, G_MAXINT64, &count, &error));
   g_assert_cmpuint (count, ==, 1);
   g_clear_object (&store);
@@ -629,6 +630,49 @@ test_migrate_v3 (void)
                                  " sqlite_master WHERE type = 'index' AND tbl_name = 'attendance'"
                                  " AND name NOT LIKE 'sqlite_%' ORDER BY name)");
   g_assert_cmpstr (indexes, ==, "attendance_device attendance_pin attendance_utc");
+  sqlite3_close (db);
+}
+
+/* version 4 did not remember terminals that kept less than they
+ * acknowledged: a database of version 4 gets the table, empty, and keeps
+ * its devices */
+static void
+test_migrate_v4 (void)
+{
+  g_autoptr (StoreTmpDir) dir = store_tmp_dir_new ();
+  g_autofree char *path = store_tmp_dir_file (dir, "biosync.db");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsdStore) store = NULL;
+  g_autoptr (BsdDeviceConfig) config = bsd_device_config_new ();
+  g_autofree char *count = NULL;
+  gboolean lied = TRUE;
+  guint device_id;
+  sqlite3 *db;
+
+  store = bsd_store_open (path, &error);
+  g_assert_no_error (error);
+  config->name = g_strdup ("A");
+  config->address = g_strdup ("127.0.0.1");
+  device_id = bsd_store_add_device (store, config, &error);
+  g_assert_no_error (error);
+  g_clear_object (&store);
+  db = store_raw_open (path);
+  store_raw_exec (db, "DROP TABLE device_lies; PRAGMA user_version = 4;");
+  sqlite3_close (db);
+
+  store = bsd_store_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (bsd_store_get_schema_version (store), ==, 5);
+  g_assert_true (bsd_store_get_device_lied (store, device_id, &lied, &error));
+  g_assert_no_error (error);
+  g_assert_false (lied);
+  g_assert_true (bsd_store_record_device_lie (store, device_id, NULL, "dropped", &error));
+  g_assert_no_error (error);
+  g_clear_object (&store);
+  db = store_raw_open (path);
+  count = store_raw_query (db, "SELECT count (*) FROM device_lies JOIN devices"
+                               " ON devices.id = device_lies.device_id");
+  g_assert_cmpstr (count, ==, "1");
   sqlite3_close (db);
 }
 
@@ -897,6 +941,7 @@ main (int argc, char **argv)
   g_test_add_func ("/store/migrate/v1", test_migrate_v1);
   g_test_add_func ("/store/migrate/v2", test_migrate_v2);
   g_test_add_func ("/store/migrate/v3", test_migrate_v3);
+  g_test_add_func ("/store/migrate/v4", test_migrate_v4);
   g_test_add_func ("/store/migrate/same-schema", test_migrate_same_schema);
   g_test_add_func ("/store/migrate/failure-rolls-back", test_migrate_failure_rolls_back);
   g_test_add_func ("/store/transactions", test_transactions);
