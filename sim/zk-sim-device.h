@@ -56,6 +56,7 @@ typedef struct
   guint32 comm_key; /* 0 = none */
   guint pin_width;  /* ~PIN2Width */
   guint psize;      /* TCP stream packet size; UDP always uses 1024 */
+  guint read_max;   /* the largest 1504 slice served, 0 = by psize (docs/SIMULATOR.md) */
   guint sizes_ints; /* 20 or 23 ints in GET_FREE_SIZES */
   guint cap_users;
   guint cap_fingers;
@@ -83,13 +84,14 @@ typedef struct
   guint64 packets_out;
   guint64 bytes_in; /* on the wire, TCP wrappers included */
   guint64 bytes_out;
-  guint64 requests;    /* requests executed (round trips) */
-  guint64 dropped;     /* requests dropped silently (checksum, session, reply id, faults) */
-  guint64 retransmits; /* cached replies re-sent */
-  guint connections;   /* TCP connections accepted */
-  guint sessions;      /* live sessions now */
-  guint max_sessions;  /* most simultaneous sessions seen */
-  guint connects;      /* CONNECTs executed */
+  guint64 requests;      /* requests executed (round trips) */
+  guint64 dropped;       /* requests dropped silently (checksum, session, reply id, faults) */
+  guint64 retransmits;   /* cached replies re-sent */
+  guint64 reads_refused; /* 1504 slices larger than the firmware serves */
+  guint connections;     /* TCP connections accepted */
+  guint sessions;        /* live sessions now */
+  guint max_sessions;    /* most simultaneous sessions seen */
+  guint connects;        /* CONNECTs executed */
   gboolean disabled;
   guint re_enables; /* enable commands, timeouts and last-session exits */
   guint events_sent;

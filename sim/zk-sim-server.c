@@ -1001,6 +1001,7 @@ stats_object (JsonBuilder *b, ZkSimServer *self, guint index)
   INT ("requests", s.requests);
   INT ("dropped", s.dropped);
   INT ("retransmits", s.retransmits);
+  INT ("reads_refused", s.reads_refused);
   INT ("connections", s.connections);
   INT ("sessions", s.sessions);
   INT ("max_sessions", s.max_sessions);
