@@ -256,7 +256,7 @@ append_indent (ToolJson *json)
     g_string_append (json->out, "  ");
 }
 
-/* @text (valid UTF-8) as a JSON string, escaped as json-glib does */
+/* @text (valid UTF-8) as a JSON string */
 static void
 append_json_string (GString *out, const char *text)
 {
@@ -272,27 +272,14 @@ append_json_string (GString *out, const char *text)
         continue;
       g_string_append_len (out, run, p - run);
       run = p + 1;
-      switch (c)
+      /* a control character never comes from a display string; still valid JSON */
+      if (c == '"' || c == '\\')
         {
-        case '"':
-          g_string_append (out, "\\\"");
-          break;
-        case '\\':
-          g_string_append (out, "\\\\");
-          break;
-        case '\n':
-          g_string_append (out, "\\n");
-          break;
-        case '\t':
-          g_string_append (out, "\\t");
-          break;
-        case '\r':
-          g_string_append (out, "\\r");
-          break;
-        default:
-          g_string_append_printf (out, "\\u%04x", c);
-          break;
+          g_string_append_c (out, '\\');
+          g_string_append_c (out, (char)c);
         }
+      else
+        g_string_append_printf (out, "\\u%04x", c);
     }
   g_string_append_len (out, run, p - run);
   g_string_append_c (out, '"');

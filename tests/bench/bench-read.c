@@ -49,8 +49,9 @@ peak_rss_kib (void)
   return usage.ru_maxrss;
 }
 
+/* one counter of the simulated terminal ("stats" in docs/SIMULATOR.md) */
 static gint64
-device_requests (TestSimProcess *proc)
+device_stat (TestSimProcess *proc, const char *field)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *reply = test_sim_process_control (proc, "stats 0", &error);
@@ -63,7 +64,7 @@ device_requests (TestSimProcess *proc)
   obj = json_node_get_object (node);
   if (json_object_has_member (obj, "devices"))
     obj = json_array_get_object_element (json_object_get_array_member (obj, "devices"), 0);
-  return json_object_get_int_member_with_default (obj, "requests", -1);
+  return json_object_get_int_member_with_default (obj, field, -1);
 }
 
 static ReadResult
@@ -98,7 +99,7 @@ read_all (guint users, guint fingers_per_user, guint records, guint latency_ms)
 
   client = zk_client_new ("127.0.0.1", test_sim_process_tcp_port (proc, 0), ZK_TRANSPORT_TCP);
   zk_client_set_timeout (client, 10000);
-  before = device_requests (proc);
+  before = device_stat (proc, "requests");
   start = g_get_monotonic_time ();
   if (!zk_client_connect (client, NULL, &error)
       || !(u = zk_client_read_users (client, NULL, NULL, &error))
@@ -113,7 +114,7 @@ read_all (guint users, guint fingers_per_user, guint records, guint latency_ms)
   zk_client_get_stats (client, &stats);
   r.bytes_in = stats.bytes_in;
   r.requests = stats.requests;
-  r.device_requests = device_requests (proc) - before;
+  r.device_requests = device_stat (proc, "requests") - before;
   r.users = u->len;
   r.templates = t->len;
   r.records = a->len;
@@ -140,19 +141,6 @@ typedef struct
   guint64 packets;  /* Σ ⌈table blob ÷ psize⌉: the streamed packets no reader avoids */
   ZkSlices mode;
 } PacedResult;
-
-static gint64
-device_stat (TestSimProcess *proc, const char *field)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *reply = test_sim_process_control (proc, "stats 0", &error);
-  g_autoptr (JsonNode) node = NULL;
-
-  g_assert_no_error (error);
-  node = json_from_string (reply, &error);
-  g_assert_no_error (error);
-  return json_object_get_int_member_with_default (json_node_get_object (node), field, -1);
-}
 
 static guint64
 div_up (guint64 a, guint64 b)
