@@ -619,7 +619,9 @@ bind_socket (GSocketType type, int port, guint16 *bound, GError **error)
     return NULL;
   g_socket_set_blocking (socket, FALSE);
   address = g_inet_socket_address_new (loopback, (guint16)port);
-  if (!g_socket_bind (socket, address, TRUE, error))
+  /* reuse only for TCP (TIME_WAIT): a UDP socket with SO_REUSEADDR may be
+   * given a port another simulator holds, which then gets its requests */
+  if (!g_socket_bind (socket, address, type == G_SOCKET_TYPE_STREAM, error))
     return NULL;
   if (type == G_SOCKET_TYPE_STREAM)
     {

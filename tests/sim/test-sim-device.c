@@ -475,6 +475,22 @@ test_read_max (void)
     }
 }
 
+/* two simulators never share a UDP port: on a machine running several
+ * test suites, one would answer the other's clients */
+static void
+test_udp_port_exclusive (void)
+{
+  g_autoptr (TestSim) first = test_sim_new_simple ("A", 1, 0, 0);
+  g_autofree char *fixture
+      = g_strdup_printf ("{\"devices\":[{\"name\":\"B\",\"tcp_port\":0,\"udp_port\":%u}]}",
+                         test_sim_udp_port (first, 0));
+  g_autoptr (GError) error = NULL;
+  TestSim *second = test_sim_new_full (fixture, &error);
+
+  g_assert_null (second);
+  g_assert_nonnull (error);
+}
+
 static void
 test_upload_sequence (void)
 {
@@ -1003,6 +1019,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sim/auth", test_auth);
   g_test_add_func ("/sim/bulk-read", test_bulk_read);
   g_test_add_func ("/sim/read-max", test_read_max);
+  g_test_add_func ("/sim/udp-port-exclusive", test_udp_port_exclusive);
   g_test_add_func ("/sim/upload-sequence", test_upload_sequence);
   g_test_add_func ("/sim/user-rules", test_user_rules);
   g_test_add_func ("/sim/v9-slot", test_v9_slot);
