@@ -84,14 +84,13 @@ typedef struct
   guint64 packets_out;
   guint64 bytes_in; /* on the wire, TCP wrappers included */
   guint64 bytes_out;
-  guint64 requests;      /* requests executed (round trips) */
-  guint64 dropped;       /* requests dropped silently (checksum, session, reply id, faults) */
-  guint64 retransmits;   /* cached replies re-sent */
-  guint64 reads_refused; /* 1504 slices larger than the firmware serves */
-  guint connections;     /* TCP connections accepted */
-  guint sessions;        /* live sessions now */
-  guint max_sessions;    /* most simultaneous sessions seen */
-  guint connects;        /* CONNECTs executed */
+  guint64 requests;    /* requests executed (round trips) */
+  guint64 dropped;     /* requests dropped silently (checksum, session, reply id, faults) */
+  guint64 retransmits; /* cached replies re-sent */
+  guint connections;   /* TCP connections accepted */
+  guint sessions;      /* live sessions now */
+  guint max_sessions;  /* most simultaneous sessions seen */
+  guint connects;      /* CONNECTs executed */
   gboolean disabled;
   guint re_enables; /* enable commands, timeouts and last-session exits */
   guint events_sent;
@@ -118,6 +117,9 @@ typedef struct
   guint fingers;
   guint faces;
   guint records;
+
+  /* 1504 slices larger than the firmware serves (read_max) */
+  guint64 reads_refused;
 } ZkSimStats;
 
 #define ZK_TYPE_SIM_DEVICE (zk_sim_device_get_type ())

@@ -67,15 +67,56 @@ device_stat (TestSimProcess *proc, const char *field)
   return json_object_get_int_member_with_default (obj, field, -1);
 }
 
+/* a terminal with generated tables (72-byte users, 40-byte punches, no faces) */
+static TestSimProcess *
+spawn_terminal (guint users,
+                guint fingers_per_user,
+                guint records,
+                guint psize,
+                guint pacing_ms,
+                const char *extra)
+{
+  TestSimDeviceSpec spec = { 0 };
+  g_autofree char *fixture = NULL;
+
+  spec.name = "big";
+  spec.users = users;
+  spec.fingers_per_user = fingers_per_user;
+  spec.records = records;
+  spec.seed = 42;
+  spec.face = "none";
+  spec.psize = psize;
+  spec.pacing_set = TRUE;
+  spec.pacing_ms = pacing_ms;
+  spec.extra = extra;
+  fixture = test_sim_fixture (&spec, 1);
+  return test_sim_process_spawn (fixture, NULL);
+}
+
+/* connects and reads the three tables, then disconnects; exits on failure */
+static void
+read_tables (ZkClient *client, const char *what, GPtrArray **u, GPtrArray **t, GPtrArray **a)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!zk_client_connect (client, NULL, &error)
+      || !(*u = zk_client_read_users (client, NULL, NULL, &error))
+      || !(*t = zk_client_read_templates (client, NULL, NULL, &error))
+      || !(*a = zk_client_read_attendance (client, NULL, NULL, &error)))
+    {
+      g_printerr ("bench-read: %s: %s\n", what, error->message);
+      exit (1);
+    }
+  zk_client_disconnect (client, NULL, NULL);
+}
+
 static ReadResult
 read_all (guint users, guint fingers_per_user, guint records, guint latency_ms)
 {
-  TestSimDeviceSpec spec = { 0 };
   g_autofree char *extra = g_strdup_printf ("\"latency_ms\":%u", latency_ms);
-  g_autofree char *fixture = NULL;
-  g_autoptr (TestSimProcess) proc = NULL;
+  g_autoptr (TestSimProcess) proc
+      = spawn_terminal (users, fingers_per_user, records, 65528, 0, extra);
   g_autoptr (ZkClient) client = NULL;
-  g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) u = NULL;
   g_autoptr (GPtrArray) t = NULL;
   g_autoptr (GPtrArray) a = NULL;
@@ -84,32 +125,11 @@ read_all (guint users, guint fingers_per_user, guint records, guint latency_ms)
   gint64 start;
   gint64 before;
 
-  spec.name = "big";
-  spec.users = users;
-  spec.fingers_per_user = fingers_per_user;
-  spec.records = records;
-  spec.seed = 42;
-  spec.face = "none";
-  spec.psize = 65528;
-  spec.pacing_set = TRUE;
-  spec.pacing_ms = 0;
-  spec.extra = extra;
-  fixture = test_sim_fixture (&spec, 1);
-  proc = test_sim_process_spawn (fixture, NULL);
-
   client = zk_client_new ("127.0.0.1", test_sim_process_tcp_port (proc, 0), ZK_TRANSPORT_TCP);
   zk_client_set_timeout (client, 10000);
   before = device_stat (proc, "requests");
   start = g_get_monotonic_time ();
-  if (!zk_client_connect (client, NULL, &error)
-      || !(u = zk_client_read_users (client, NULL, NULL, &error))
-      || !(t = zk_client_read_templates (client, NULL, NULL, &error))
-      || !(a = zk_client_read_attendance (client, NULL, NULL, &error)))
-    {
-      g_printerr ("bench-read: %s\n", error->message);
-      exit (1);
-    }
-  zk_client_disconnect (client, NULL, NULL);
+  read_tables (client, "reading", &u, &t, &a);
   r.seconds = (g_get_monotonic_time () - start) / 1e6;
   zk_client_get_stats (client, &stats);
   r.bytes_in = stats.bytes_in;
@@ -151,11 +171,8 @@ div_up (guint64 a, guint64 b)
 static PacedResult
 read_paced (const PacedCase *c, guint users, guint records, gboolean pyzk)
 {
-  TestSimDeviceSpec spec = { 0 };
-  g_autofree char *fixture = NULL;
-  g_autoptr (TestSimProcess) proc = NULL;
+  g_autoptr (TestSimProcess) proc = spawn_terminal (users, 2, records, c->psize, PACING_MS, NULL);
   g_autoptr (ZkClient) client = NULL;
-  g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) u = NULL;
   g_autoptr (GPtrArray) t = NULL;
   g_autoptr (GPtrArray) a = NULL;
@@ -163,18 +180,6 @@ read_paced (const PacedCase *c, guint users, guint records, gboolean pyzk)
   guint psize = c->udp ? 1024 : c->psize;
   PacedResult r = { 0 };
   gint64 bytes, reqs, start;
-
-  spec.name = "paced";
-  spec.users = users;
-  spec.fingers_per_user = 2;
-  spec.records = records;
-  spec.seed = 42;
-  spec.face = "none";
-  spec.psize = c->psize;
-  spec.pacing_set = TRUE;
-  spec.pacing_ms = PACING_MS;
-  fixture = test_sim_fixture (&spec, 1);
-  proc = test_sim_process_spawn (fixture, NULL);
 
   client = zk_client_new ("127.0.0.1",
                           c->udp ? test_sim_process_udp_port (proc, 0)
@@ -186,15 +191,7 @@ read_paced (const PacedCase *c, guint users, guint records, gboolean pyzk)
   bytes = device_stat (proc, "bytes_out");
   reqs = device_stat (proc, "requests");
   start = g_get_monotonic_time ();
-  if (!zk_client_connect (client, NULL, &error)
-      || !(u = zk_client_read_users (client, NULL, NULL, &error))
-      || !(t = zk_client_read_templates (client, NULL, NULL, &error))
-      || !(a = zk_client_read_attendance (client, NULL, NULL, &error)))
-    {
-      g_printerr ("bench-read: %s: %s\n", c->name, error->message);
-      exit (1);
-    }
-  zk_client_disconnect (client, NULL, NULL);
+  read_tables (client, c->name, &u, &t, &a);
   r.seconds = (g_get_monotonic_time () - start) / 1e6;
   r.bytes_out = device_stat (proc, "bytes_out") - bytes;
   r.requests = device_stat (proc, "requests") - reqs;
