@@ -10,6 +10,9 @@
 
 /* the largest 1504 slice of a generated table (the simulator stays small) */
 #define GENERATED_SLICE_MAX (1024 * 1024)
+/* the largest 1504 slice any client is seen to ask (pyzk, node-zklib:
+ * 0xFFC0); nothing shows a small-packet or UDP firmware serving more */
+#define READ_MAX_DOCUMENTED 65472
 
 static void
 send_blob_large (ZkSimRequest *req, GBytes *blob)
@@ -214,6 +217,23 @@ read_generated (ZkSimRequest *req, guint32 offset, guint32 length)
     zk_sim_request_stream (req, slice, length, s->id);
 }
 
+/* the largest 1504 slice this firmware serves: large-packet firmware
+ * (the 2014 source) sets no limit, so several packets per slice; what
+ * else a firmware takes is unknown beyond the documented slice
+ * (ZK-PROTOCOL.md §3.6), so the simulator refuses more */
+static guint32
+read_max (ZkSimRequest *req)
+{
+  const ZkSimProfile *p = &req->self->profile;
+  guint32 max = p->read_max;
+
+  if (max == 0)
+    max = p->psize >= 32768 ? GENERATED_SLICE_MAX : READ_MAX_DOCUMENTED;
+  if (req->session->transport == ZK_SIM_TRANSPORT_UDP)
+    max = MIN (max, READ_MAX_DOCUMENTED);
+  return max;
+}
+
 void
 zk_sim_cmd_read_data (ZkSimRequest *req)
 {
@@ -228,6 +248,12 @@ zk_sim_cmd_read_data (ZkSimRequest *req)
     }
   offset = zk_read_u32 (req->payload);
   length = zk_read_u32 (req->payload + 4);
+  if (length > read_max (req))
+    {
+      req->self->stats.reads_refused++;
+      zk_sim_request_error (req, 0);
+      return;
+    }
   if (req->session->virtual_table >= 0)
     {
       read_generated (req, offset, length);

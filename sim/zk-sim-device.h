@@ -56,6 +56,7 @@ typedef struct
   guint32 comm_key; /* 0 = none */
   guint pin_width;  /* ~PIN2Width */
   guint psize;      /* TCP stream packet size; UDP always uses 1024 */
+  guint read_max;   /* the largest 1504 slice served, 0 = by psize (docs/SIMULATOR.md) */
   guint sizes_ints; /* 20 or 23 ints in GET_FREE_SIZES */
   guint cap_users;
   guint cap_fingers;
@@ -116,6 +117,9 @@ typedef struct
   guint fingers;
   guint faces;
   guint records;
+
+  /* 1504 slices larger than the firmware serves (read_max) */
+  guint64 reads_refused;
 } ZkSimStats;
 
 #define ZK_TYPE_SIM_DEVICE (zk_sim_device_get_type ())

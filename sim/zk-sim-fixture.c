@@ -351,6 +351,8 @@ load_profile (JsonObject *obj, guint index, const char *path, ZkSimProfile *p, G
     return FALSE;
   if (!get_uint (obj, "psize", 1008, 16, 65536, &p->psize, path, error))
     return FALSE;
+  if (!get_uint (obj, "read_max", 0, 0, 1024 * 1024, &p->read_max, path, error))
+    return FALSE;
   if (!get_uint (obj, "sizes_ints", p->face == ZK_SIM_FACE_NONE ? 20 : 23, 20, 23, &v, path, error))
     return FALSE;
   if (v != 20 && v != 23)
@@ -1025,6 +1027,7 @@ add_profile (JsonBuilder *b, const ZkSimProfile *p)
   add_int (b, "comm_key", p->comm_key);
   add_int (b, "pin_width", p->pin_width);
   add_int (b, "psize", p->psize);
+  add_int (b, "read_max", p->read_max);
   add_int (b, "sizes_ints", p->sizes_ints);
   add_int (b, "clock_offset_s", p->clock_offset_s);
   add_int (b, "pacing_ms", p->pacing_ms);

@@ -619,7 +619,9 @@ bind_socket (GSocketType type, int port, guint16 *bound, GError **error)
     return NULL;
   g_socket_set_blocking (socket, FALSE);
   address = g_inet_socket_address_new (loopback, (guint16)port);
-  if (!g_socket_bind (socket, address, TRUE, error))
+  /* reuse only for TCP (TIME_WAIT): a UDP socket with SO_REUSEADDR may be
+   * given a port another simulator holds, which then gets its requests */
+  if (!g_socket_bind (socket, address, type == G_SOCKET_TYPE_STREAM, error))
     return NULL;
   if (type == G_SOCKET_TYPE_STREAM)
     {
@@ -1001,6 +1003,7 @@ stats_object (JsonBuilder *b, ZkSimServer *self, guint index)
   INT ("requests", s.requests);
   INT ("dropped", s.dropped);
   INT ("retransmits", s.retransmits);
+  INT ("reads_refused", s.reads_refused);
   INT ("connections", s.connections);
   INT ("sessions", s.sessions);
   INT ("max_sessions", s.max_sessions);

@@ -225,47 +225,162 @@ tool_key_values_print (const ToolKeyValues *kv, GString *out)
 
 /* --------------------------------------------------------------- json */
 
-/* JSON strings must be text: the client hands out device strings made safe
- * (zk-text.h); what is not (the user's own arguments) is made safe here, so
- * no control character reaches json-glib, which writes U+001F unescaped */
-void
-tool_json_add_string (JsonBuilder *builder, const char *key, const char *value)
+/* a JSON writer straight into the output, in json-glib's pretty layout
+ * (two spaces, "key" : value): no tree per record, nothing kept */
+struct _ToolJson
 {
-  json_builder_set_member_name (builder, key);
+  GString *out;
+  guint depth;
+  gboolean empty; /* the open object has no member yet */
+};
+
+ToolJson *
+tool_json_new (GString *out)
+{
+  ToolJson *json = g_new0 (ToolJson, 1);
+
+  json->out = out;
+  return json;
+}
+
+void
+tool_json_free (ToolJson *json)
+{
+  g_free (json);
+}
+
+static void
+append_indent (ToolJson *json)
+{
+  for (guint i = 0; i < json->depth; i++)
+    g_string_append (json->out, "  ");
+}
+
+/* @text (valid UTF-8) as a JSON string */
+static void
+append_json_string (GString *out, const char *text)
+{
+  const char *run = text;
+  const char *p;
+
+  g_string_append_c (out, '"');
+  for (p = text; *p != '\0'; p++)
+    {
+      guchar c = (guchar)*p;
+
+      if (c >= 0x20 && c != '"' && c != '\\')
+        continue;
+      g_string_append_len (out, run, p - run);
+      run = p + 1;
+      /* a control character never comes from a display string; still valid JSON */
+      if (c == '"' || c == '\\')
+        {
+          g_string_append_c (out, '\\');
+          g_string_append_c (out, (char)c);
+        }
+      else
+        g_string_append_printf (out, "\\u%04x", c);
+    }
+  g_string_append_len (out, run, p - run);
+  g_string_append_c (out, '"');
+}
+
+/* the name of the next member of the open object */
+static void
+append_member (ToolJson *json, const char *key)
+{
+  g_string_append (json->out, json->empty ? "\n" : ",\n");
+  json->empty = FALSE;
+  append_indent (json);
+  append_json_string (json->out, key);
+  g_string_append (json->out, " : ");
+}
+
+void
+tool_json_begin_object (ToolJson *json, const char *key)
+{
+  if (key != NULL)
+    append_member (json, key);
+  g_string_append_c (json->out, '{');
+  json->depth++;
+  json->empty = TRUE;
+}
+
+void
+tool_json_end_object (ToolJson *json)
+{
+  g_assert (json->depth > 0);
+  json->depth--;
+  if (!json->empty)
+    {
+      g_string_append_c (json->out, '\n');
+      append_indent (json);
+    }
+  g_string_append_c (json->out, '}');
+  json->empty = FALSE;
+}
+
+/* JSON strings must be text: the client hands out device strings made safe
+ * (zk-text.h); what is not (the user's own arguments) is made safe here */
+void
+tool_json_add_string (ToolJson *json, const char *key, const char *value)
+{
+  g_autofree char *valid = NULL;
+
+  append_member (json, key);
   if (value == NULL)
     {
-      json_builder_add_null_value (builder);
+      g_string_append (json->out, "null");
+      return;
     }
-  else
-    {
-      g_autofree char *valid = zk_text_display (value, -1);
-
-      json_builder_add_string_value (builder, valid);
-    }
+  valid = zk_text_display (value, -1);
+  append_json_string (json->out, valid);
 }
 
 void
-tool_json_add_int (JsonBuilder *builder, const char *key, gint64 value)
+tool_json_add_int (ToolJson *json, const char *key, gint64 value)
 {
-  json_builder_set_member_name (builder, key);
-  json_builder_add_int_value (builder, value);
+  append_member (json, key);
+  g_string_append_printf (json->out, "%" G_GINT64_FORMAT, value);
 }
 
 void
-tool_json_add_bool (JsonBuilder *builder, const char *key, gboolean value)
+tool_json_add_bool (ToolJson *json, const char *key, gboolean value)
 {
-  json_builder_set_member_name (builder, key);
-  json_builder_add_boolean_value (builder, value);
+  append_member (json, key);
+  g_string_append (json->out, value ? "true" : "false");
 }
 
 void
-tool_json_add_base64 (JsonBuilder *builder, const char *key, GBytes *bytes)
+tool_json_add_null (ToolJson *json, const char *key)
+{
+  append_member (json, key);
+  g_string_append (json->out, "null");
+}
+
+void
+tool_json_add_base64 (ToolJson *json, const char *key, GBytes *bytes)
 {
   gsize len = 0;
   const guint8 *data = bytes != NULL ? g_bytes_get_data (bytes, &len) : NULL;
   g_autofree char *text = g_base64_encode (data, len);
 
-  tool_json_add_string (builder, key, text);
+  /* base64 needs no escaping and is no device text */
+  append_member (json, key);
+  g_string_append_c (json->out, '"');
+  g_string_append (json->out, text);
+  g_string_append_c (json->out, '"');
+}
+
+void
+tool_json_add_object (ToolJson *json,
+                      const char *key,
+                      ToolJsonElementFunc add,
+                      gconstpointer element)
+{
+  tool_json_begin_object (json, key);
+  add (json, element);
+  tool_json_end_object (json);
 }
 
 /* big output goes out while it is made; only a command that read
@@ -279,74 +394,28 @@ flush_out (GString *out)
   g_string_truncate (out, 0);
 }
 
-/* a JSON array as json-glib prints it, one element at a time: no tree of
- * every record, and the text leaves as it grows */
+/* a JSON array written one element at a time, the text leaving as it grows */
 void
 tool_json_print_array (GString *out, GPtrArray *elements, ToolJsonElementFunc add)
 {
-  g_autoptr (JsonGenerator) generator = json_generator_new ();
-  guint i;
+  g_autoptr (ToolJson) json = tool_json_new (out);
 
-  json_generator_set_pretty (generator, TRUE);
-  json_generator_set_indent (generator, 2);
-  g_string_append (out, "[");
-  for (i = 0; i < elements->len; i++)
+  g_string_append_c (out, '[');
+  for (guint i = 0; i < elements->len; i++)
     {
-      g_autoptr (JsonBuilder) builder = json_builder_new ();
-      g_autoptr (JsonNode) root = NULL;
-      g_autofree char *text = NULL;
-      g_auto (GStrv) lines = NULL;
-
-      json_builder_begin_object (builder);
-      add (builder, elements->pdata[i]);
-      json_builder_end_object (builder);
-      root = json_builder_get_root (builder);
-      json_generator_set_root (generator, root);
-      text = json_generator_to_data (generator, NULL);
-      lines = g_strsplit (text, "\n", -1);
-      for (guint j = 0; lines[j] != NULL; j++)
-        g_string_append_printf (out, "\n  %s", lines[j]);
-      if (i + 1 < elements->len)
-        g_string_append_c (out, ',');
+      g_string_append (out, i > 0 ? ",\n  " : "\n  ");
+      json->depth = 1;
+      tool_json_add_object (json, NULL, add, elements->pdata[i]);
       flush_out (out);
     }
   g_string_append (out, elements->len > 0 ? "\n]\n" : "]\n");
 }
 
 void
-tool_json_print (GString *out, JsonBuilder *builder)
-{
-  g_autoptr (JsonGenerator) generator = json_generator_new ();
-  g_autoptr (JsonNode) root = json_builder_get_root (builder);
-  g_autofree char *text = NULL;
-
-  json_generator_set_pretty (generator, TRUE);
-  json_generator_set_indent (generator, 2);
-  json_generator_set_root (generator, root);
-  text = json_generator_to_data (generator, NULL);
-  g_string_append (out, text);
-  g_string_append_c (out, '\n');
-}
-
-void
-tool_json_add_object (JsonBuilder *builder,
-                      const char *key,
-                      ToolJsonElementFunc add,
-                      gconstpointer element)
-{
-  json_builder_set_member_name (builder, key);
-  json_builder_begin_object (builder);
-  add (builder, element);
-  json_builder_end_object (builder);
-}
-
-void
 tool_json_print_object (GString *out, ToolJsonElementFunc add, gconstpointer element)
 {
-  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (ToolJson) json = tool_json_new (out);
 
-  json_builder_begin_object (builder);
-  add (builder, element);
-  json_builder_end_object (builder);
-  tool_json_print (out, builder);
+  tool_json_add_object (json, NULL, add, element);
+  g_string_append_c (out, '\n');
 }

@@ -4,12 +4,12 @@
  *
  * Nothing from a terminal reaches a terminal raw: text cells and values
  * are escaped here (invalid UTF-8 and control characters as \xNN, a
- * backslash doubled), JSON strings are display strings. Big JSON arrays
- * are printed one element at a time and leave in 64 KiB pieces.
+ * backslash doubled), JSON strings are display strings. JSON is written
+ * as it is made, with no tree of it; big arrays leave in 64 KiB pieces.
  */
 #pragma once
 
-#include <json-glib/json-glib.h>
+#include <glib.h>
 
 G_BEGIN_DECLS
 
@@ -40,24 +40,32 @@ void tool_key_values_addf (ToolKeyValues *kv, const char *key, const char *forma
     G_GNUC_PRINTF (3, 4);
 void tool_key_values_print (const ToolKeyValues *kv, GString *out);
 
-/* members of the object being built; a string is made a display string
- * (json-glib writes U+001F unescaped), NULL is null */
-void tool_json_add_string (JsonBuilder *builder, const char *key, const char *value);
-void tool_json_add_int (JsonBuilder *builder, const char *key, gint64 value);
-void tool_json_add_bool (JsonBuilder *builder, const char *key, gboolean value);
-void tool_json_add_base64 (JsonBuilder *builder, const char *key, GBytes *bytes);
+/* JSON written as it is made, in json-glib's pretty layout: no tree */
+typedef struct _ToolJson ToolJson;
 
-/* adds the members of @element to the object being built */
-typedef void (*ToolJsonElementFunc) (JsonBuilder *builder, gconstpointer element);
+/* a writer appending to @out */
+ToolJson *tool_json_new (GString *out);
+void tool_json_free (ToolJson *json);
+/* an object: the member @key of the open object, or (NULL) a value of its own */
+void tool_json_begin_object (ToolJson *json, const char *key);
+void tool_json_end_object (ToolJson *json);
 
-/* a member @key: the object @add makes of @element */
-void tool_json_add_object (JsonBuilder *builder,
+/* members of the open object; a string is made a display string, NULL is null */
+void tool_json_add_string (ToolJson *json, const char *key, const char *value);
+void tool_json_add_int (ToolJson *json, const char *key, gint64 value);
+void tool_json_add_bool (ToolJson *json, const char *key, gboolean value);
+void tool_json_add_null (ToolJson *json, const char *key);
+void tool_json_add_base64 (ToolJson *json, const char *key, GBytes *bytes);
+
+/* adds the members of @element to the open object */
+typedef void (*ToolJsonElementFunc) (ToolJson *json, gconstpointer element);
+
+/* a member @key (NULL: a value of its own): the object @add makes of @element */
+void tool_json_add_object (ToolJson *json,
                            const char *key,
                            ToolJsonElementFunc add,
                            gconstpointer element);
 
-/* the document @builder built, pretty, to @out */
-void tool_json_print (GString *out, JsonBuilder *builder);
 /* the object @add makes of @element, to @out */
 void tool_json_print_object (GString *out, ToolJsonElementFunc add, gconstpointer element);
 /* @elements as a JSON array of the objects @add makes; what is done of it
@@ -66,5 +74,6 @@ void tool_json_print_array (GString *out, GPtrArray *elements, ToolJsonElementFu
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ToolTable, tool_table_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ToolKeyValues, tool_key_values_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ToolJson, tool_json_free)
 
 G_END_DECLS

@@ -73,43 +73,43 @@ state_name (guint8 state)
 }
 
 void
-json_add_user (JsonBuilder *builder, gconstpointer element)
+json_add_user (ToolJson *json, gconstpointer element)
 {
   const ZkUser *user = element;
 
-  tool_json_add_int (builder, "uid", user->uid);
-  tool_json_add_int (builder, "privilege", user->privilege);
-  tool_json_add_string (builder, "password", user->password);
-  tool_json_add_string (builder, "name", user->name != NULL ? user->name : "");
-  tool_json_add_int (builder, "card", user->card);
-  tool_json_add_int (builder, "group", user->group);
-  tool_json_add_string (builder, "user_id", user->user_id);
+  tool_json_add_int (json, "uid", user->uid);
+  tool_json_add_int (json, "privilege", user->privilege);
+  tool_json_add_string (json, "password", user->password);
+  tool_json_add_string (json, "name", user->name != NULL ? user->name : "");
+  tool_json_add_int (json, "card", user->card);
+  tool_json_add_int (json, "group", user->group);
+  tool_json_add_string (json, "user_id", user->user_id);
 }
 
 /* fingerprints and faces alike */
 static void
-json_add_template (JsonBuilder *builder, gconstpointer element)
+json_add_template (ToolJson *json, gconstpointer element)
 {
   const ZkTemplate *tmpl = element;
 
-  tool_json_add_int (builder, "uid", tmpl->uid);
-  tool_json_add_int (builder, "fid", tmpl->fid);
-  tool_json_add_int (builder, "valid", tmpl->valid);
-  tool_json_add_base64 (builder, "template", tmpl->data);
+  tool_json_add_int (json, "uid", tmpl->uid);
+  tool_json_add_int (json, "fid", tmpl->fid);
+  tool_json_add_int (json, "valid", tmpl->valid);
+  tool_json_add_base64 (json, "template", tmpl->data);
 }
 
 static void
-json_add_punch (JsonBuilder *builder, gconstpointer element)
+json_add_punch (ToolJson *json, gconstpointer element)
 {
   const ZkAttendance *att = element;
   g_autofree char *when = zk_time_to_iso8601 (&att->time);
 
-  tool_json_add_int (builder, "uid", att->uid);
-  tool_json_add_string (builder, "user_id", att->user_id);
-  tool_json_add_int (builder, "verify", att->verify);
-  tool_json_add_string (builder, "time", when);
-  tool_json_add_int (builder, "state", att->state);
-  tool_json_add_int (builder, "workcode", att->workcode);
+  tool_json_add_int (json, "uid", att->uid);
+  tool_json_add_string (json, "user_id", att->user_id);
+  tool_json_add_int (json, "verify", att->verify);
+  tool_json_add_string (json, "time", when);
+  tool_json_add_int (json, "state", att->state);
+  tool_json_add_int (json, "workcode", att->workcode);
 }
 
 static gsize
@@ -210,24 +210,24 @@ add_sizes_rows (ToolTable *table, const ZkSizes *sizes)
 }
 
 static void
-json_add_sizes (JsonBuilder *builder, gconstpointer element)
+json_add_sizes (ToolJson *json, gconstpointer element)
 {
   const ZkSizes *sizes = element;
 
-  tool_json_add_int (builder, "users", sizes->users);
-  tool_json_add_int (builder, "user_capacity", sizes->user_capacity);
-  tool_json_add_int (builder, "users_available", sizes->users_available);
-  tool_json_add_int (builder, "fingers", sizes->fingers);
-  tool_json_add_int (builder, "finger_capacity", sizes->finger_capacity);
-  tool_json_add_int (builder, "fingers_available", sizes->fingers_available);
-  tool_json_add_int (builder, "records", sizes->records);
-  tool_json_add_int (builder, "record_capacity", sizes->record_capacity);
-  tool_json_add_int (builder, "records_available", sizes->records_available);
-  tool_json_add_int (builder, "faces", sizes->faces);
-  tool_json_add_int (builder, "face_capacity", sizes->face_capacity);
-  tool_json_add_int (builder, "admins", sizes->admins);
-  tool_json_add_int (builder, "passwords", sizes->passwords);
-  tool_json_add_int (builder, "oplogs", sizes->oplogs);
+  tool_json_add_int (json, "users", sizes->users);
+  tool_json_add_int (json, "user_capacity", sizes->user_capacity);
+  tool_json_add_int (json, "users_available", sizes->users_available);
+  tool_json_add_int (json, "fingers", sizes->fingers);
+  tool_json_add_int (json, "finger_capacity", sizes->finger_capacity);
+  tool_json_add_int (json, "fingers_available", sizes->fingers_available);
+  tool_json_add_int (json, "records", sizes->records);
+  tool_json_add_int (json, "record_capacity", sizes->record_capacity);
+  tool_json_add_int (json, "records_available", sizes->records_available);
+  tool_json_add_int (json, "faces", sizes->faces);
+  tool_json_add_int (json, "face_capacity", sizes->face_capacity);
+  tool_json_add_int (json, "admins", sizes->admins);
+  tool_json_add_int (json, "passwords", sizes->passwords);
+  tool_json_add_int (json, "oplogs", sizes->oplogs);
 }
 
 gboolean
@@ -259,26 +259,26 @@ run_info (Tool *tool, GError **error)
 
   if (tool->json)
     {
-      g_autoptr (JsonBuilder) builder = json_builder_new ();
+      g_autoptr (ToolJson) json = tool_json_new (tool->out);
 
-      json_builder_begin_object (builder);
-      tool_json_add_string (builder, "host", tool->host);
-      tool_json_add_int (builder, "port", tool->port);
-      tool_json_add_string (builder, "transport", transport);
-      tool_json_add_string (builder, "serial", info.serial);
-      tool_json_add_string (builder, "device_name", info.device_name);
-      tool_json_add_string (builder, "platform", info.platform);
-      tool_json_add_string (builder, "firmware", info.firmware);
-      tool_json_add_string (builder, "fp_version", info.fp_version);
-      tool_json_add_string (builder, "face_version", info.face_version);
-      tool_json_add_bool (builder, "face_on", info.face_on);
-      tool_json_add_bool (builder, "face_capable", face_capable);
-      tool_json_add_int (builder, "pin_width", info.pin_width);
-      tool_json_add_int (builder, "user_width", info.user_width);
-      tool_json_add_string (builder, "time", time_text);
-      tool_json_add_object (builder, "sizes", json_add_sizes, &info.sizes);
-      json_builder_end_object (builder);
-      tool_json_print (tool->out, builder);
+      tool_json_begin_object (json, NULL);
+      tool_json_add_string (json, "host", tool->host);
+      tool_json_add_int (json, "port", tool->port);
+      tool_json_add_string (json, "transport", transport);
+      tool_json_add_string (json, "serial", info.serial);
+      tool_json_add_string (json, "device_name", info.device_name);
+      tool_json_add_string (json, "platform", info.platform);
+      tool_json_add_string (json, "firmware", info.firmware);
+      tool_json_add_string (json, "fp_version", info.fp_version);
+      tool_json_add_string (json, "face_version", info.face_version);
+      tool_json_add_bool (json, "face_on", info.face_on);
+      tool_json_add_bool (json, "face_capable", face_capable);
+      tool_json_add_int (json, "pin_width", info.pin_width);
+      tool_json_add_int (json, "user_width", info.user_width);
+      tool_json_add_string (json, "time", time_text);
+      tool_json_add_object (json, "sizes", json_add_sizes, &info.sizes);
+      tool_json_end_object (json);
+      g_string_append_c (tool->out, '\n');
     }
   else
     {
@@ -642,19 +642,18 @@ run_time (Tool *tool, GError **error)
 
   if (tool->json)
     {
-      g_autoptr (JsonBuilder) builder = json_builder_new ();
+      g_autoptr (ToolJson) json = tool_json_new (tool->out);
 
-      json_builder_begin_object (builder);
-      tool_json_add_string (builder, "time", device_text);
-      tool_json_add_string (builder, "host_time", host_text);
-      json_builder_set_member_name (builder, "offset_s");
+      tool_json_begin_object (json, NULL);
+      tool_json_add_string (json, "time", device_text);
+      tool_json_add_string (json, "host_time", host_text);
       if (device_dt != NULL)
-        json_builder_add_int_value (builder,
-                                    g_date_time_difference (device_dt, now) / G_TIME_SPAN_SECOND);
+        tool_json_add_int (json, "offset_s",
+                           g_date_time_difference (device_dt, now) / G_TIME_SPAN_SECOND);
       else
-        json_builder_add_null_value (builder);
-      json_builder_end_object (builder);
-      tool_json_print (tool->out, builder);
+        tool_json_add_null (json, "offset_s");
+      tool_json_end_object (json);
+      g_string_append_c (tool->out, '\n');
     }
   else
     {
@@ -675,11 +674,13 @@ run_time (Tool *tool, GError **error)
 gboolean
 run_options (Tool *tool, GError **error)
 {
-  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  /* both forms are made while the options come; one is printed */
+  g_autoptr (GString) text = g_string_new (NULL);
+  g_autoptr (ToolJson) json = tool_json_new (text);
   g_autoptr (ToolKeyValues) kv = tool_key_values_new ();
   guint i;
 
-  json_builder_begin_object (builder);
+  tool_json_begin_object (json, NULL);
   for (i = 0; i < tool->n_args; i++)
     {
       const char *name = tool->args[i];
@@ -693,16 +694,16 @@ run_options (Tool *tool, GError **error)
           g_propagate_error (error, g_steal_pointer (&local_error));
           return FALSE;
         }
-      tool_json_add_string (builder, name, value);
+      tool_json_add_string (json, name, value);
       if (value != NULL)
         tool_key_values_add (kv, name, value);
       else
         tool_key_values_addf (kv, name, "(not known to the device)");
     }
-  json_builder_end_object (builder);
+  tool_json_end_object (json);
 
   if (tool->json)
-    tool_json_print (tool->out, builder);
+    g_string_append_printf (tool->out, "%s\n", text->str);
   else
     tool_key_values_print (kv, tool->out);
   return TRUE;

@@ -194,12 +194,12 @@ print_result (Tool *tool, const char *key, const char *value, const char *format
 
   if (tool->json)
     {
-      g_autoptr (JsonBuilder) builder = json_builder_new ();
+      g_autoptr (ToolJson) json = tool_json_new (tool->out);
 
-      json_builder_begin_object (builder);
-      tool_json_add_string (builder, key, value);
-      json_builder_end_object (builder);
-      tool_json_print (tool->out, builder);
+      tool_json_begin_object (json, NULL);
+      tool_json_add_string (json, key, value);
+      tool_json_end_object (json);
+      g_string_append_c (tool->out, '\n');
       return;
     }
   va_start (args, format);
@@ -284,13 +284,13 @@ run_set_user (Tool *tool, GError **error)
 
   if (tool->json)
     {
-      g_autoptr (JsonBuilder) builder = json_builder_new ();
+      g_autoptr (ToolJson) json = tool_json_new (tool->out);
 
-      json_builder_begin_object (builder);
-      tool_json_add_string (builder, "result", existing != NULL ? "updated" : "created");
-      tool_json_add_object (builder, "user", json_add_user, user);
-      json_builder_end_object (builder);
-      tool_json_print (tool->out, builder);
+      tool_json_begin_object (json, NULL);
+      tool_json_add_string (json, "result", existing != NULL ? "updated" : "created");
+      tool_json_add_object (json, "user", json_add_user, user);
+      tool_json_end_object (json);
+      g_string_append_c (tool->out, '\n');
     }
   else
     {
@@ -338,13 +338,13 @@ run_clear_logs (Tool *tool, GError **error)
 
   if (tool->json)
     {
-      g_autoptr (JsonBuilder) builder = json_builder_new ();
+      g_autoptr (ToolJson) json = tool_json_new (tool->out);
 
-      json_builder_begin_object (builder);
-      tool_json_add_string (builder, "result", "cleared");
-      tool_json_add_int (builder, "records", sizes.records);
-      json_builder_end_object (builder);
-      tool_json_print (tool->out, builder);
+      tool_json_begin_object (json, NULL);
+      tool_json_add_string (json, "result", "cleared");
+      tool_json_add_int (json, "records", sizes.records);
+      tool_json_end_object (json);
+      g_string_append_c (tool->out, '\n');
     }
   else
     {

@@ -37,6 +37,8 @@ struct _ZkClient
   guint32 comm_key;
   char *encoding;
   guint chunk_size;
+  ZkSlices slices;
+  guint32 packet_size; /* psize of the device's streams, 0 = not seen yet */
 
   gboolean connected;      /* session established */
   gboolean ever_connected; /* connect() succeeded once: reconnects allowed */

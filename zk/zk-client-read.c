@@ -20,6 +20,8 @@
 #define ATTENDANCE_WIDTH_MAX 256
 #define TCP_CHUNK_DEFAULT 65472 /* 0xFFC0, what pyzk asks per 1504 */
 #define UDP_CHUNK_DEFAULT 16384
+/* packets per 1504 slice once the device's psize is known (a gap each) */
+#define SLICE_PACKETS 16
 /* slots of a terminal: uids 1…65534 */
 #define MAX_SLOTS 65534u
 #define MAX_FINGERS 10u
@@ -181,13 +183,43 @@ zk_client_count_hint (
 
 /* ------------------------------------------------------------ tables */
 
+/* the classic slice: one packet of a large-packet device, what pyzk asks */
 static guint
-chunk_size (ZkClient *self)
+classic_slice (ZkClient *self)
 {
-  if (self->chunk_size > 0)
-    return MIN (self->chunk_size, ZK_CLIENT_BLOB_MAX);
   return zk_connection_get_transport (self->connection) == ZK_TRANSPORT_UDP ? UDP_CHUNK_DEFAULT
                                                                             : TCP_CHUNK_DEFAULT;
+}
+
+/* bytes to ask per 1504: a device streams a slice with a pacing gap
+ * before each packet and before its trailing ACK_OK, so a slice of one
+ * large packet pays two gaps for it; several packets per slice pay one
+ * gap each (and one more per slice). Sized from the psize the device
+ * announced, never before it did, and bounded by what a stream may bring */
+static guint
+slice_size (ZkClient *self)
+{
+  guint classic = classic_slice (self);
+  guint packets;
+
+  if (self->chunk_size > 0)
+    return MIN (self->chunk_size, ZK_CLIENT_BLOB_MAX);
+  if (self->slices == ZK_SLICES_SINGLE || self->packet_size == 0)
+    return classic;
+  packets = MIN (SLICE_PACKETS, ZK_CLIENT_STREAM_MAX / self->packet_size);
+  return MAX (classic, packets * self->packet_size);
+}
+
+/* what one slice taught about the device: its psize, and whether it takes
+ * several packets per slice. @greedy: more than a classic slice was asked */
+static void
+learn_slices (ZkClient *self, const ZkReply *reply, gboolean greedy, gboolean liked)
+{
+  /* a psize beyond what a packet can hold is no psize */
+  if (reply != NULL && reply->packet_size > 0 && reply->packet_size <= ZK_TCP_MAX_PACKET)
+    self->packet_size = reply->packet_size;
+  if (greedy)
+    self->slices = liked ? ZK_SLICES_MULTI : ZK_SLICES_SINGLE;
 }
 
 /* pages the session buffer into @blob with CMD_READ_DATA, one request in
@@ -196,7 +228,6 @@ static gboolean
 read_buffer (
     ZkClient *self, guint32 size, GByteArray *blob, GCancellable *cancellable, GError **error)
 {
-  guint chunk = chunk_size (self);
   gint64 saved = zk_connection_limit_time (self->connection,
                                            zk_connection_transfer_time (self->connection, size));
   gboolean ok = TRUE;
@@ -206,7 +237,9 @@ read_buffer (
       g_auto (ZkReply) reply = { 0 };
       guint8 request[8];
       guint32 offset = blob->len;
-      guint32 want = MIN (chunk, size - offset);
+      guint32 want = MIN (slice_size (self), size - offset);
+      /* a size the caller chose is no guess of ours */
+      gboolean greedy = self->chunk_size == 0 && want > classic_slice (self);
       guint32 got;
 
       zk_write_u32 (request, offset);
@@ -215,6 +248,13 @@ read_buffer (
       /* a slice may come a little larger than asked (the rest is dropped), never much */
       ok = zk_connection_transact (self->connection, ZK_CMD_READ_DATA, request, sizeof request,
                                    want + SLICE_SLACK, &reply, cancellable, error);
+      if (ok && reply.command == ZK_ACK_ERROR && greedy)
+        {
+          /* refused as too large: the same offset again in classic slices */
+          learn_slices (self, &reply, greedy, FALSE);
+          g_byte_array_set_size (blob, offset);
+          continue;
+        }
       if (ok && reply.command != ZK_CMD_DATA && reply.command != ZK_ACK_OK)
         {
           zk_reply_to_error (&reply, ZK_CMD_READ_DATA, error);
@@ -222,10 +262,14 @@ read_buffer (
         }
       if (!ok)
         {
+          /* a large slice that broke off: the retry asks for classic ones */
+          if (!g_cancellable_is_cancelled (cancellable))
+            learn_slices (self, &reply, greedy, FALSE);
           g_byte_array_set_size (blob, offset);
           break;
         }
       got = blob->len - offset;
+      learn_slices (self, &reply, greedy, got >= want);
       if (got == 0)
         {
           g_set_error (error, ZK_ERROR, ZK_ERROR_PROTOCOL,

@@ -402,6 +402,21 @@ zk_client_set_chunk_size (ZkClient *self, guint chunk_size)
   self->chunk_size = chunk_size;
 }
 
+ZkSlices
+zk_client_get_slices (ZkClient *self)
+{
+  g_return_val_if_fail (ZK_IS_CLIENT (self), ZK_SLICES_UNKNOWN);
+  return self->slices;
+}
+
+void
+zk_client_set_slices (ZkClient *self, ZkSlices slices)
+{
+  g_return_if_fail (ZK_IS_CLIENT (self));
+  g_return_if_fail (slices <= ZK_SLICES_SINGLE);
+  self->slices = slices;
+}
+
 void
 zk_client_set_read_limit (ZkClient *self, ZkTable table, const ZkReadLimit *limit)
 {

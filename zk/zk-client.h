@@ -97,8 +97,23 @@ gboolean zk_client_get_read_only (ZkClient *self);
 void zk_client_set_timeout (ZkClient *self, guint timeout_ms);
 /* device name encoding for user names (NULL = UTF-8) */
 void zk_client_set_encoding (ZkClient *self, const char *encoding);
-/* bytes asked per CMD_READ_DATA (0 = per transport default) */
+/* bytes asked per CMD_READ_DATA (0 = sized from the device: see ZkSlices) */
 void zk_client_set_chunk_size (ZkClient *self, guint chunk_size);
+/* how large a CMD_READ_DATA slice the device is asked for. Once its
+ * packet size is known, a device that streams large packets is asked
+ * for several packets per slice (one pacing gap per packet instead of
+ * two); any sign that it dislikes that (an error, a short or missing
+ * stream, a timeout) makes it SINGLE: the classic slice of one such
+ * packet (65472 bytes on TCP, 16384 on UDP). Kept per client; a caller
+ * that keeps it per device hands it back to the next client */
+typedef enum
+{
+  ZK_SLICES_UNKNOWN, /* not tried yet */
+  ZK_SLICES_MULTI,   /* several packets per slice worked */
+  ZK_SLICES_SINGLE,  /* the device disliked them: classic slices only */
+} ZkSlices;
+ZkSlices zk_client_get_slices (ZkClient *self);
+void zk_client_set_slices (ZkClient *self, ZkSlices slices);
 /* @limit NULL = zk_read_limit_default() */
 void zk_client_set_read_limit (ZkClient *self, ZkTable table, const ZkReadLimit *limit);
 void zk_client_get_read_limit (ZkClient *self, ZkTable table, ZkReadLimit *limit);

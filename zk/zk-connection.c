@@ -431,6 +431,9 @@ stream_begin (
       return FALSE;
     }
   x->stream_total = zk_read_u32 (packet->payload);
+  /* psize: what the device sends per packet, to size the next requests */
+  if (packet->payload_len >= 8)
+    reply->packet_size = zk_read_u32 (packet->payload + 4);
   if (x->stream_total > x->max_stream)
     {
       priv->suspect = TRUE;
@@ -681,6 +684,7 @@ zk_connection_transact (ZkConnection *self,
   reply->session = 0;
   reply->subcode = -1;
   reply->streamed = FALSE;
+  reply->packet_size = 0;
   if (reply->data == NULL)
     reply->data = g_byte_array_new ();
 

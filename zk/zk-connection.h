@@ -52,6 +52,7 @@ typedef struct
   guint16 session;
   int subcode;
   gboolean streamed;
+  guint32 packet_size; /* the packet size a stream's PREPARE_DATA announced, 0 = none */
   GByteArray *data;
 } ZkReply;
 

@@ -411,6 +411,86 @@ test_bulk_read (void)
   raw_expect (big, ZK_ACK_ERROR, ZK_CMD_READ_DATA, rd, sizeof rd, &r);
 }
 
+/* 1504 asks for @length at 0: the first packet of the answer, the rest
+ * of a stream drained up to its ACK_OK */
+static guint16
+read_slice (Raw *raw, guint32 length, guint32 *psize)
+{
+  g_auto (Reply) r = { 0 };
+  guint8 rd[8];
+  guint16 command;
+
+  zk_write_u32 (rd, 0);
+  zk_write_u32 (rd + 4, length);
+  raw_request (raw, ZK_CMD_READ_DATA, rd, sizeof rd, &r);
+  command = r.h.command;
+  if (command == ZK_CMD_PREPARE_DATA)
+    {
+      *psize = zk_read_u32 (r.payload + 4);
+      do
+        g_assert_true (raw_reply (raw, 2000, &r));
+      while (r.h.command == ZK_CMD_DATA);
+      g_assert_cmpuint (r.h.command, ==, ZK_ACK_OK);
+    }
+  return command;
+}
+
+/* a 1504 larger than a firmware of that kind is known to serve is
+ * refused (ZK-PROTOCOL.md §3.6): a too-greedy client fails here first */
+static void
+test_read_max (void)
+{
+  TestSimDeviceSpec specs[] = {
+    { .name = "small", .users = 1000 },
+    { .name = "large", .users = 1000, .psize = 65528 },
+    { .name = "strict", .users = 1000, .psize = 65528, .extra = "\"read_max\":65472" },
+  };
+  g_autoptr (TestSim) sim = test_sim_new_specs (specs, 3);
+  g_auto (Reply) r = { 0 };
+  guint32 psize = 0;
+
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr (Raw) tcp = raw_new (test_sim_tcp_port (sim, i), FALSE);
+      g_autoptr (Raw) udp = raw_new (test_sim_udp_port (sim, i), TRUE);
+
+      raw_connect (tcp, ZK_ACK_OK);
+      query_users (tcp, &r);
+      g_assert_cmpuint (zk_read_u32 (r.payload + 1), ==, 72004);
+      /* the documented slice is served everywhere */
+      g_assert_cmpuint (read_slice (tcp, 65472, &psize), ==, ZK_CMD_PREPARE_DATA);
+      g_assert_cmpuint (psize, ==, i == 0 ? 1008 : 65528);
+      /* more: only by large-packet firmware that does not say otherwise */
+      g_assert_cmpuint (read_slice (tcp, 72004, &psize), ==,
+                        i == 1 ? ZK_CMD_PREPARE_DATA : ZK_ACK_ERROR);
+      g_assert_cmpint (test_sim_stat (sim, i, "reads_refused"), ==, i == 1 ? 0 : 1);
+
+      /* UDP: 1024-byte packets, nothing beyond the documented slice */
+      raw_connect (udp, ZK_ACK_OK);
+      query_users (udp, &r);
+      g_assert_cmpuint (read_slice (udp, 65472, &psize), ==, ZK_CMD_PREPARE_DATA);
+      g_assert_cmpuint (psize, ==, 1024);
+      g_assert_cmpuint (read_slice (udp, 65473, &psize), ==, ZK_ACK_ERROR);
+      g_assert_cmpint (test_sim_stat (sim, i, "reads_refused"), ==, i == 1 ? 1 : 2);
+    }
+}
+
+/* two simulators never share a UDP port: on a machine running several
+ * test suites, one would answer the other's clients */
+static void
+test_udp_port_exclusive (void)
+{
+  g_autoptr (TestSim) first = test_sim_new_simple ("A", 1, 0, 0);
+  g_autofree char *fixture
+      = g_strdup_printf ("{\"devices\":[{\"name\":\"B\",\"tcp_port\":0,\"udp_port\":%u}]}",
+                         test_sim_udp_port (first, 0));
+  g_autoptr (GError) error = NULL;
+  TestSim *second = test_sim_new_full (fixture, &error);
+
+  g_assert_null (second);
+  g_assert_nonnull (error);
+}
+
 static void
 test_upload_sequence (void)
 {
@@ -938,6 +1018,8 @@ main (int argc, char **argv)
   g_test_add_func ("/sim/cached-reply", test_cached_reply);
   g_test_add_func ("/sim/auth", test_auth);
   g_test_add_func ("/sim/bulk-read", test_bulk_read);
+  g_test_add_func ("/sim/read-max", test_read_max);
+  g_test_add_func ("/sim/udp-port-exclusive", test_udp_port_exclusive);
   g_test_add_func ("/sim/upload-sequence", test_upload_sequence);
   g_test_add_func ("/sim/user-rules", test_user_rules);
   g_test_add_func ("/sim/v9-slot", test_v9_slot);
