@@ -382,6 +382,18 @@ worker_set_time (DeviceCtx *dev, ZkClient *client, GCancellable *cancellable)
   check_serial (dev);
 }
 
+/* a terminal an earlier session left disabled (its ENABLE_DEVICE was lost:
+ * over UDP nothing re-enables it) is enabled again by the next session
+ * that may change it, whatever that session is for */
+static void
+reenable_if_left_disabled (Work *work, ZkClient *client)
+{
+  if (session_read_only (work) || !bsd_engine_hold_still_recorded (work))
+    return;
+  work->hold.recorded = TRUE;
+  bsd_device_io_release (client, work->dev->endpoint, &work->hold, NULL);
+}
+
 static void
 work_run (Work *work)
 {
@@ -425,6 +437,7 @@ work_run (Work *work)
       BsdTraffic mark;
 
       post_note (dev, NULL, 0);
+      reenable_if_left_disabled (work, client);
       dev->items_at = g_get_monotonic_time ();
       switch (work->phase)
         {

@@ -797,6 +797,8 @@ add_reduced (void)
     { "close after request", PH_WRITE_USERS, TRUE },
     { "corrupt checksum", PH_CONNECT, TRUE },
     { "reboot", PH_READ_LOGS, TRUE },
+    /* a lost ENABLE_DEVICE over UDP: the next session enables it */
+    { "delay beyond timeout", PH_DELETE, TRUE },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (subset); i++)
