@@ -92,17 +92,6 @@ param_uint (Run *run, const char *key, guint def, guint max, guint *out)
   return TRUE;
 }
 
-static gboolean
-pin_ok (const char *pin)
-{
-  gsize len = pin ? strlen (pin) : 0;
-
-  for (gsize i = 0; i < len; i++)
-    if (!g_ascii_isalnum (pin[i]))
-      return FALSE;
-  return len > 0 && len <= 24;
-}
-
 /* strict base64: the alphabet, padding only at the end, whole quads */
 static GBytes *
 decode_base64 (const char *text)
@@ -132,7 +121,7 @@ update_user (Run *run)
   gboolean ok;
 
   user.pin = (char *)param (run, "PIN");
-  if (!pin_ok (user.pin) || !param_uint (run, "Pri", 0, 14, &user.privilege)
+  if (!zk_sim_push_pin_is_valid (user.pin) || !param_uint (run, "Pri", 0, 14, &user.privilege)
       || !param_uint (run, "Grp", 1, 99, &user.group))
     return RET_BAD_PARAM;
   /* the whole record is replaced: what is not given is cleared */
@@ -192,7 +181,7 @@ update_biodata (Run *run)
   int code;
 
   bio.pin = (char *)param (run, "Pin");
-  if (!pin_ok (bio.pin) || param (run, "Type") == NULL
+  if (!zk_sim_push_pin_is_valid (bio.pin) || param (run, "Type") == NULL
       || !param_uint (run, "Type", 0, 15, &bio.type) || !param_uint (run, "No", 0, 9, &bio.no)
       || !param_uint (run, "Index", 0, 99, &bio.index)
       || !param_uint (run, "Valid", 1, 1, &bio.valid)
@@ -229,7 +218,7 @@ update_fingertmp (Run *run)
   bio.type = 1;
   bio.major = 10;
   bio.valid = 1;
-  if (!pin_ok (bio.pin) || !param_uint (run, "FID", 0, 9, &bio.no)
+  if (!zk_sim_push_pin_is_valid (bio.pin) || !param_uint (run, "FID", 0, 9, &bio.no)
       || !param_uint (run, "Valid", 1, 3, &valid) || param (run, "Size") == NULL
       || !param_uint (run, "Size", 0, G_MAXINT, &size) || tmp == NULL)
     return RET_BAD_PARAM;
@@ -252,7 +241,7 @@ delete_user (Run *run)
   const char *pin = param (run, "PIN");
   ZkSimPushUser *user;
 
-  if (!pin_ok (pin))
+  if (!zk_sim_push_pin_is_valid (pin))
     return RET_BAD_PARAM;
   g_mutex_lock (&self->lock);
   /* its templates go with it */
@@ -271,7 +260,8 @@ delete_templates (Run *run, gboolean unified)
   const char *pin = param (run, unified ? "Pin" : "PIN");
   guint type = 1, no = G_MAXUINT;
 
-  if (!pin_ok (pin) || (unified && !param_uint (run, "Type", G_MAXUINT, 15, &type))
+  if (!zk_sim_push_pin_is_valid (pin)
+      || (unified && !param_uint (run, "Type", G_MAXUINT, 15, &type))
       || !param_uint (run, unified ? "No" : "FID", G_MAXUINT, 9, &no))
     return RET_BAD_PARAM;
   g_mutex_lock (&self->lock);
@@ -314,26 +304,39 @@ valid_time (const char *text)
          && sscanf (text, "%4d-%2d-%2d %2d:%2d:%2d", &y, &mo, &d, &h, &mi, &s) == 6;
 }
 
+/* the punches between StartTime and EndTime (both given, inclusive) as
+ * ATTLOG lines into @lines, or only counted when @lines is NULL; -1 when
+ * the times are bad */
 static int
-query_attlog (Run *run, GPtrArray *lines)
+punches_in_range (Run *run, GPtrArray *lines)
 {
   ZkSimPushDevice *self = run->device;
   const char *start = param (run, "StartTime");
   const char *end = param (run, "EndTime");
+  int n = 0;
 
   if (!valid_time (start) || !valid_time (end))
-    return RET_BAD_PARAM;
+    return -1;
   g_mutex_lock (&self->lock);
   for (guint i = 0; i < self->punches->len; i++)
     {
       ZkSimPushPunch *punch = g_ptr_array_index (self->punches, i);
 
-      if (strcmp (punch->time, start) >= 0 && strcmp (punch->time, end) <= 0)
+      if (strcmp (punch->time, start) < 0 || strcmp (punch->time, end) > 0)
+        continue;
+      if (lines != NULL)
         g_ptr_array_add (lines, zk_sim_push_format_punch (self, punch));
+      n++;
     }
   g_mutex_unlock (&self->lock);
-  /* an empty answer is −1 on real units */
-  return lines->len == 0 ? RET_BAD_PARAM : RET_OK;
+  return n;
+}
+
+static int
+query_attlog (Run *run, GPtrArray *lines)
+{
+  /* an empty answer is −1 on real units, like bad times */
+  return punches_in_range (run, lines) <= 0 ? RET_BAD_PARAM : RET_OK;
 }
 
 static int
@@ -493,24 +496,14 @@ set_option (Run *run, const char *assignment)
 static int
 verify_sum (Run *run, const char *rest)
 {
-  ZkSimPushDevice *self = run->device;
-  const char *start, *end;
-  guint n = 0;
+  int n;
 
   run->params = parse_params (rest);
-  start = param (run, "StartTime");
-  end = param (run, "EndTime");
-  if (!valid_time (start) || !valid_time (end))
+  n = punches_in_range (run, NULL);
+  if (n < 0)
     return RET_BAD_PARAM;
-  g_mutex_lock (&self->lock);
-  for (guint i = 0; i < self->punches->len; i++)
-    {
-      ZkSimPushPunch *punch = g_ptr_array_index (self->punches, i);
-
-      n += strcmp (punch->time, start) >= 0 && strcmp (punch->time, end) <= 0;
-    }
-  g_mutex_unlock (&self->lock);
-  g_string_append_printf (run->extra, "&StartTime=%s&EndTime=%s&AttlogCount=%u", start, end, n);
+  g_string_append_printf (run->extra, "&StartTime=%s&EndTime=%s&AttlogCount=%d",
+                          param (run, "StartTime"), param (run, "EndTime"), n);
   return RET_OK;
 }
 

@@ -135,6 +135,9 @@ char *zk_sim_push_format_bio (const ZkSimPushBio *bio);
 char *zk_sim_push_format_fp (const ZkSimPushBio *bio);
 char *zk_sim_push_format_punch (ZkSimPushDevice *self, const ZkSimPushPunch *punch);
 
+/* a PIN as firmware keeps it: 1 to 24 letters or digits, as text */
+gboolean zk_sim_push_pin_is_valid (const char *pin);
+
 /* template bytes generated for @pin, deterministic */
 GBytes *zk_sim_push_make_bio_data (const char *pin, guint type, guint no);
 

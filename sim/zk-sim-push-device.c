@@ -471,15 +471,21 @@ zk_sim_push_device_remove_bios (ZkSimPushDevice *self, const char *pin, int type
     }
 }
 
-static gboolean
-valid_pin (const char *pin, GError **error)
+gboolean
+zk_sim_push_pin_is_valid (const char *pin)
 {
   gsize len = pin ? strlen (pin) : 0;
 
   for (gsize i = 0; i < len; i++)
     if (!g_ascii_isalnum (pin[i]))
-      len = 0;
-  if (len == 0 || len > 24)
+      return FALSE;
+  return len > 0 && len <= 24;
+}
+
+static gboolean
+valid_pin (const char *pin, GError **error)
+{
+  if (!zk_sim_push_pin_is_valid (pin))
     {
       g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT,
                    "PIN: 1 to 24 letters or digits, got “%s”", pin ? pin : "");
@@ -1254,10 +1260,9 @@ post_results (ZkSimPushDevice *self, gboolean again)
   reply = request (self, EP_DEVICECMD, "", body);
   /* old firmware keeps its result file unless the reply is text/plain OK */
   ok = reply != NULL && zk_sim_push_reply_is_ok (reply);
+  /* the duplicate's answer does not matter: the first one was OK */
   if (ok && twice)
-    {
-      g_autoptr (ZkSimPushReply) dup = request (self, EP_DEVICECMD, "", body);
-    }
+    zk_sim_push_reply_free (request (self, EP_DEVICECMD, "", body));
   g_mutex_lock (&self->lock);
   if (ok)
     {

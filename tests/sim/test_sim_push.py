@@ -215,7 +215,8 @@ COMMANDS = [
 def case_commands(server, start):
     """§6.2: every command with the Return code firmware gives; results once per reply"""
     sim = start([{"name": "P1", "serial": "SN1", "user_capacity": 2,
-                  "users": [{"user_id": "1", "name": "Ana", "password": "12", "card": "777", "privilege": 14}]}])
+                  "users": [{"user_id": "1", "name": "Ana", "password": "12", "card": "777", "privilege": 14}],
+                  "attendance": [{"user_id": "1", "time": "2026-01-01T08:00:00", "sent": True}]}])
     server.wait(lambda rs: server.find("getrequest"), "a poll")
     server.queue("SN1", *["C:%d:%s" % (i + 1, c) for i, (c, _) in enumerate(COMMANDS)])
     server.wait(lambda rs: len(server.results()) >= len(COMMANDS), "all results")
@@ -231,10 +232,11 @@ def case_commands(server, start):
     assert not wrong, "\n".join(wrong)
     # UPDATE USERINFO replaces the record: empty fields clear; DELETE takes templates along
     server.queue("SN1", "C:50:DATA UPDATE USERINFO PIN=1\tName=Ana B",
-                 "C:51:DATA DELETE USERINFO PIN=20")
-    server.wait(lambda rs: "51" in {r[0] for r in server.results()}, "the second reply")
-    with open(sim.fixture) as f:
-        pass
+                 "C:51:DATA DELETE USERINFO PIN=20",
+                 "C:52:VERIFY SUM ATTLOG StartTime=2026-01-01 00:00:00\tEndTime=2026-01-02 00:00:00")
+    server.wait(lambda rs: "52" in {r[0] for r in server.results()}, "the second reply")
+    assert "ID=52&Return=0&CMD=VERIFY SUM ATTLOG&StartTime=2026-01-01 00:00:00&EndTime=2026-01-02 00:00:00" \
+        "&AttlogCount=1\n" in server.find("devicecmd")[-1].text(), server.find("devicecmd")[-1].text()
     sim.ok("dump " + sim.dump)
     with open(sim.dump) as f:
         dev = json.load(f)["devices"][0]
@@ -242,7 +244,7 @@ def case_commands(server, start):
                              "group": 1}], dev["users"]
     assert dev["templates"] == [], dev["templates"]
     stats = sim.stats("P1")
-    assert stats["returns"]["-1002"] == 4 and stats["commands"] == len(COMMANDS) + 2, stats
+    assert stats["returns"]["-1002"] == 4 and stats["commands"] == len(COMMANDS) + 3, stats
     # INFO came again on the poll after DATA commands
     polls = server.find("getrequest")
     assert polls[-1].q("INFO") is not None or any(p.q("INFO") for p in polls[1:]), polls
