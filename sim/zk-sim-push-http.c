@@ -500,6 +500,9 @@ zk_sim_push_http_request (ZkSimPushHttp *self,
   g_mutex_unlock (&self->lock);
   r.deadline = g_get_monotonic_time () + (gint64)timeout * G_USEC_PER_SEC;
   g_socket_client_set_timeout (client, timeout);
+  /* firmware connects straight to its server: no system proxy, no
+   * http_proxy from the environment */
+  g_socket_client_set_enable_proxy (client, FALSE);
   connection = g_socket_client_connect_to_host (client, host, port, cancellable, error);
   if (connection == NULL
       || !g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)),

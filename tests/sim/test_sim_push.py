@@ -28,7 +28,7 @@ def template_b64(size=600):
 
 
 class Sim:
-    def __init__(self, devices, server=None):
+    def __init__(self, devices, server=None, env=None):
         self.dir = tempfile.mkdtemp(prefix="biosync-push-")
         self.fixture = os.path.join(self.dir, "fixture.json")
         self.ready = os.path.join(self.dir, "ready.json")
@@ -43,7 +43,8 @@ class Sim:
         self.stderr = open(os.path.join(self.dir, "stderr"), "w+")
         self.proc = subprocess.Popen([SIM, "--fixture", self.fixture, "--ready-file", self.ready,
                                       "--control", self.control_path, "--dump", self.dump],
-                                     stdout=subprocess.DEVNULL, stderr=self.stderr)
+                                     stdout=subprocess.DEVNULL, stderr=self.stderr,
+                                     env=dict(os.environ, **(env or {})))
         deadline = time.monotonic() + 20
         while not (os.path.exists(self.ready) and os.path.getsize(self.ready) > 0):
             if self.proc.poll() is not None or time.monotonic() > deadline:
@@ -87,8 +88,8 @@ def run(case):
     server = PushServer()
     sims = []
 
-    def start(devices, with_server=True):
-        sim = Sim(devices, server if with_server else None)
+    def start(devices, with_server=True, env=None):
+        sim = Sim(devices, server if with_server else None, env)
         sims.append(sim)
         return sim
 
@@ -463,6 +464,14 @@ def case_clock(server, start):
     stamp = time.strptime(line.split("\t")[1], "%Y-%m-%d %H:%M:%S")
     expected = time.time() + 3600 + 330 * 60
     assert abs(time.mktime(stamp) - time.mktime(time.gmtime(expected))) < 30, (line, time.gmtime(expected))
+
+
+def case_no_proxy(server, start):
+    """firmware connects straight to its server: a proxy in the environment is not used"""
+    dead = "http://127.0.0.1:1"
+    start([{"name": "P1", "serial": "SN14"}],
+          env={"http_proxy": dead, "HTTP_PROXY": dead, "no_proxy": "", "NO_PROXY": ""})
+    server.wait(lambda rs: server.find("getrequest"), "a poll past the proxy")
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
