@@ -104,8 +104,8 @@ run_stats (Call *call, GError **error)
 {
   int index = -1;
 
-  if (call->argv[1] != NULL && zk_sim_server_lookup_push (call->server, call->argv[1]) != NULL)
-    return zk_sim_push_device_stats_json (zk_sim_server_lookup_push (call->server, call->argv[1]));
+  if (call->push != NULL)
+    return zk_sim_push_device_stats_json (call->push);
   if (call->argv[1] != NULL)
     {
       index = zk_sim_server_lookup (call->server, call->argv[1]);

@@ -117,6 +117,12 @@ struct _ZkSimPushDevice
   PushStats stats;
 };
 
+/* UTC now, seconds */
+gint64 zk_sim_push_utc_now (void);
+/* "YYYY-MM-DD HH:MM:SS" as ZK encodes it (the stamp old firmware sends);
+ * 0 when it is not such a time */
+guint32 zk_sim_push_encode_time (const char *text);
+
 /* device-local wall clock now, "YYYY-MM-DD HH:MM:SS"; with lock held */
 void zk_sim_push_device_now (ZkSimPushDevice *self, char out[20]);
 
