@@ -466,6 +466,47 @@ def case_clock(server, start):
     assert abs(time.mktime(stamp) - time.mktime(time.gmtime(expected))) < 30, (line, time.gmtime(expected))
 
 
+def case_device_commands(server, start):
+    """CHECK re-handshakes; CLEAR LOG empties the log; REBOOT posts its result, then powers on"""
+    sim = start([{"name": "P1", "serial": "SN15", "attendance": [{"user_id": "1", "time": "2026-01-01T00:00:00", "sent": True}]}])
+    server.wait(lambda rs: server.find("getrequest"), "a poll")
+    before = len(server.requests)
+    server.queue("SN15", "C:1:CHECK")
+    server.wait(lambda rs: server.find("cdata", "GET", after=before), "the handshake after CHECK")
+    assert [r[:2] for r in server.results()] == [["1", 0]]
+    server.queue("SN15", "C:2:CLEAR LOG")
+    server.wait(lambda rs: "2" in {r[0] for r in server.results()}, "the CLEAR LOG result")
+    server.wait(lambda rs: sim.control("count P1 attendance") == "0", "an empty log")
+    before = len(server.requests)
+    server.queue("SN15", "C:3:REBOOT", "C:4:INFO")
+    server.wait(lambda rs: server.find("cdata", "GET", after=before), "the power-on after REBOOT")
+    after = server.requests[before:]
+    post = [i for i, r in enumerate(after) if r.endpoint == "devicecmd"]
+    hand = [i for i, r in enumerate(after) if r.endpoint == "cdata" and r.method == "GET"]
+    assert post and post[0] < hand[0], after
+    # nothing after REBOOT in the same reply runs
+    assert [r[0] for r in server.results()] == ["1", "2", "3"], server.results()
+    assert sim.stats("P1")["reboots"] == 1
+
+
+def case_trans_flags(server, start):
+    """Realtime=0 holds uploads until LOG; TransFlag without OpLog sends no user changes"""
+    server.options["Realtime"] = "0"
+    server.options["TransInterval"] = "0"
+    server.options["TransFlag"] = "TransData AttLog"
+    sim = start([{"name": "P1", "serial": "SN16"}])
+    server.wait(lambda rs: len(server.find("getrequest")) >= 2, "two polls")
+    sim.ok("punch P1 3 '2026-06-06 06:06:06'")
+    sim.ok("enroll P1 3 Three")
+    sim.ok("delete-user P1 3")
+    server.wait(lambda rs: len(server.find("getrequest")) >= 5, "three more polls")
+    assert not server.find("cdata", "POST", "ATTLOG"), server.requests
+    server.queue("SN16", "C:9:LOG")
+    server.wait(lambda rs: server.find("cdata", "POST", "ATTLOG"), "the punch after LOG")
+    time.sleep(1.5)
+    assert not server.find("cdata", "POST", "OPERLOG"), server.requests
+
+
 def case_no_proxy(server, start):
     """firmware connects straight to its server: a proxy in the environment is not used"""
     dead = "http://127.0.0.1:1"
