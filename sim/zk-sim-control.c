@@ -23,7 +23,11 @@ static const char help_text[]
       "time DEVICE; option DEVICE NAME [VALUE]; timing DEVICE LATENCY_MS BANDWIDTH; "
       "pacing DEVICE MS; attlog-range DEVICE honour|ignore|refuse; "
       "count DEVICE users|fingers|faces|attendance; dump [FILE]; "
-      "stats [DEVICE]; ports; reboot DEVICE; enable DEVICE; help";
+      "stats [DEVICE]; ports; reboot DEVICE; enable DEVICE; help; "
+      "push devices: server DEVICE URL; poll DEVICE; punch DEVICE PIN [TIME [STATUS [VERIFY]]]; "
+      "enroll DEVICE PIN [NAME]; delete-user DEVICE PIN; add-template DEVICE PIN FID; "
+      "add-face DEVICE PIN; delete-template DEVICE PIN FID [TYPE]; fault DEVICE NAME [ARGS]; "
+      "reboot DEVICE; count DEVICE users|templates|faces|attendance|unsent; stats DEVICE";
 
 /* what a command works on: argv[0] is its name, argv[1] the device's for
  * the commands that name one */
@@ -31,16 +35,24 @@ typedef struct
 {
   ZkSimServer *server;
   ZkSimDevice *device;
+  ZkSimPushDevice *push; /* for the push rows */
   guint index;
   char **argv;
 } Call;
+
+typedef enum
+{
+  NO_DEVICE,
+  PULL,
+  PUSH,
+} Names;
 
 typedef struct
 {
   const char *name;
   guint min_args; /* with the command's own name */
   guint max_args;
-  gboolean names_device;
+  Names names; /* what kind of device argv[1] names */
   char *(*run) (Call *call, GError **error);
 } ControlCommand;
 
@@ -92,6 +104,8 @@ run_stats (Call *call, GError **error)
 {
   int index = -1;
 
+  if (call->push != NULL)
+    return zk_sim_push_device_stats_json (call->push);
   if (call->argv[1] != NULL)
     {
       index = zk_sim_server_lookup (call->server, call->argv[1]);
@@ -356,31 +370,152 @@ run_attlog_range (Call *call, GError **error)
   return ok ();
 }
 
+/* ------------------------------------------------------------ push devices */
+
+static char *
+run_push_server (Call *call, GError **error)
+{
+  return zk_sim_push_device_set_server (call->push, call->argv[2], error) ? ok () : NULL;
+}
+
+static char *
+run_push_poll (Call *call, GError **error)
+{
+  zk_sim_push_device_poll_now (call->push);
+  return ok ();
+}
+
+/* punch DEVICE PIN [TIME [STATUS [VERIFY]]]; TIME "YYYY-MM-DD HH:MM:SS" or with a T */
+static char *
+run_push_punch (Call *call, GError **error)
+{
+  char **argv = call->argv;
+  g_autofree char *time = g_strdup (argv[3]);
+  guint64 status = G_MAXUINT, verify = G_MAXUINT;
+
+  if (time != NULL && strlen (time) > 10 && time[10] == 'T')
+    time[10] = ' ';
+  if ((argv[3] && argv[4] && !parse_u (argv[4], 255, &status, "status", error))
+      || (argv[3] && argv[4] && argv[5] && !parse_u (argv[5], 255, &verify, "verify", error)))
+    return NULL;
+  if (!zk_sim_push_device_punch (call->push, argv[2], time, status == G_MAXUINT ? -1 : (int)status,
+                                 verify == G_MAXUINT ? -1 : (int)verify, error))
+    return NULL;
+  return ok ();
+}
+
+static char *
+run_push_enroll (Call *call, GError **error)
+{
+  g_autofree char *name = call->argv[3] ? g_strjoinv (" ", call->argv + 3) : g_strdup ("");
+
+  return zk_sim_push_device_enroll_user (call->push, call->argv[2], name, error) ? ok () : NULL;
+}
+
+static char *
+run_push_delete_user (Call *call, GError **error)
+{
+  return zk_sim_push_device_delete_user (call->push, call->argv[2], error) ? ok () : NULL;
+}
+
+/* add-template DEVICE PIN FID (a fingerprint), add-face DEVICE PIN (a VL face) */
+static char *
+run_push_add_template (Call *call, GError **error)
+{
+  gboolean face = g_str_equal (call->argv[0], "add-face");
+  guint64 fid = 0;
+
+  if (!face && !parse_u (call->argv[3], 9, &fid, "fid", error))
+    return NULL;
+  return zk_sim_push_device_enroll_bio (call->push, call->argv[2], face ? 9 : 1, (guint)fid, error)
+             ? ok ()
+             : NULL;
+}
+
+static char *
+run_push_delete_template (Call *call, GError **error)
+{
+  guint64 fid, type = 1;
+
+  if (!parse_u (call->argv[3], 9, &fid, "fid", error)
+      || (call->argv[4] && !parse_u (call->argv[4], 15, &type, "type", error)))
+    return NULL;
+  return zk_sim_push_device_delete_bio (call->push, call->argv[2], (guint)type, (guint)fid, error)
+             ? ok ()
+             : NULL;
+}
+
+static char *
+run_push_fault (Call *call, GError **error)
+{
+  return zk_sim_push_device_apply_fault (call->push, call->argv[2],
+                                         (const char *const *)call->argv + 3, error)
+             ? ok ()
+             : NULL;
+}
+
+/* the device restarts: handshake again, and re-sends its last batch */
+static char *
+run_push_reboot (Call *call, GError **error)
+{
+  return zk_sim_push_device_apply_fault (call->push, "reboot", (const char *const *)call->argv + 2,
+                                         error)
+             ? ok ()
+             : NULL;
+}
+
+static char *
+run_push_count (Call *call, GError **error)
+{
+  static const char *const tables[]
+      = { "users", "templates", "faces", "attendance", "unsent", NULL };
+
+  if (!g_strv_contains (tables, call->argv[2]))
+    {
+      g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT,
+                   "count what? users, templates, faces, attendance or unsent");
+      return NULL;
+    }
+  return g_strdup_printf ("%u", zk_sim_push_device_count (call->push, call->argv[2]));
+}
+
 /* ------------------------------------------------------------ the table */
 
 #define ANY G_MAXUINT
 
 static const ControlCommand commands[] = {
-  { "help", 1, ANY, FALSE, run_help },
-  { "ports", 1, ANY, FALSE, run_ports },
-  { "dump", 1, 2, FALSE, run_dump },
-  { "stats", 1, 2, FALSE, run_stats },
-  { "punch", 3, 6, TRUE, run_punch },
-  { "enroll", 4, ANY, TRUE, run_enroll },
-  { "delete-user", 3, 3, TRUE, run_delete_user },
-  { "add-template", 4, 5, TRUE, run_add_template },
-  { "add-face", 4, 5, TRUE, run_add_template },
-  { "delete-template", 4, 4, TRUE, run_delete_template },
-  { "fault", 2, ANY, TRUE, run_fault },
-  { "enable", 2, 2, TRUE, run_enable },
-  { "reboot", 2, ANY, TRUE, run_reboot },
-  { "clock", 3, 3, TRUE, run_clock },
-  { "time", 2, ANY, TRUE, run_time },
-  { "option", 3, 4, TRUE, run_option },
-  { "timing", 4, 4, TRUE, run_timing },
-  { "pacing", 3, 3, TRUE, run_pacing },
-  { "attlog-range", 3, 3, TRUE, run_attlog_range },
-  { "count", 3, 3, TRUE, run_count },
+  { "help", 1, ANY, NO_DEVICE, run_help },
+  { "ports", 1, ANY, NO_DEVICE, run_ports },
+  { "dump", 1, 2, NO_DEVICE, run_dump },
+  { "stats", 1, 2, NO_DEVICE, run_stats },
+  { "punch", 3, 6, PULL, run_punch },
+  { "enroll", 4, ANY, PULL, run_enroll },
+  { "delete-user", 3, 3, PULL, run_delete_user },
+  { "add-template", 4, 5, PULL, run_add_template },
+  { "add-face", 4, 5, PULL, run_add_template },
+  { "delete-template", 4, 4, PULL, run_delete_template },
+  { "fault", 2, ANY, PULL, run_fault },
+  { "enable", 2, 2, PULL, run_enable },
+  { "reboot", 2, ANY, PULL, run_reboot },
+  { "clock", 3, 3, PULL, run_clock },
+  { "time", 2, ANY, PULL, run_time },
+  { "option", 3, 4, PULL, run_option },
+  { "timing", 4, 4, PULL, run_timing },
+  { "pacing", 3, 3, PULL, run_pacing },
+  { "attlog-range", 3, 3, PULL, run_attlog_range },
+  { "count", 3, 3, PULL, run_count },
+  /* push devices: the same names where the action is the same */
+  { "server", 3, 3, PUSH, run_push_server },
+  { "poll", 2, 2, PUSH, run_push_poll },
+  { "punch", 3, 6, PUSH, run_push_punch },
+  { "enroll", 3, ANY, PUSH, run_push_enroll },
+  { "delete-user", 3, 3, PUSH, run_push_delete_user },
+  { "add-template", 4, 4, PUSH, run_push_add_template },
+  { "add-face", 3, 3, PUSH, run_push_add_template },
+  { "delete-template", 4, 5, PUSH, run_push_delete_template },
+  { "fault", 3, ANY, PUSH, run_push_fault },
+  { "reboot", 2, 2, PUSH, run_push_reboot },
+  { "count", 3, 3, PUSH, run_push_count },
 };
 
 static gboolean
@@ -426,7 +561,7 @@ zk_sim_server_control (ZkSimServer *self, const char *line, GError **error)
 {
   g_auto (GStrv) argv = NULL;
   g_autoptr (GError) local = NULL;
-  Call call = { self, NULL, 0, NULL };
+  Call call = { self, NULL, NULL, 0, NULL };
 
   g_return_val_if_fail (ZK_IS_SIM_SERVER (self), NULL);
   if (line == NULL || !g_utf8_validate (line, -1, NULL)
@@ -437,15 +572,24 @@ zk_sim_server_control (ZkSimServer *self, const char *line, GError **error)
       return NULL;
     }
   call.argv = argv;
+  /* a push device's name selects the push row of a command */
+  call.push = zk_sim_server_lookup_push (self, argv[1]);
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
     {
       const ControlCommand *c = &commands[i];
 
-      if (!g_str_equal (c->name, argv[0]))
+      if (!g_str_equal (c->name, argv[0]) || (c->names == PUSH && call.push == NULL)
+          || (c->names == PULL && call.push != NULL))
         continue;
-      if ((c->names_device && !find_device (&call, error)) || !check_args (c, argv, error))
+      if ((c->names == PULL && !find_device (&call, error)) || !check_args (c, argv, error))
         return NULL;
       return c->run (&call, error);
+    }
+  if (call.push != NULL)
+    {
+      g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT,
+                   "“%s” does not apply to push device “%s” (try help)", argv[0], argv[1]);
+      return NULL;
     }
   g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT, "unknown command “%s” (try help)",
                argv[0]);

@@ -8,6 +8,7 @@
 
 #include "zk-error.h"
 #include "zk-sim-fixture.h"
+#include "zk-sim-push-device-private.h"
 
 static const char *const first_names[] = {
   "Ana",   "Bruno",  "Carla", "Diego",  "Elena", "Felipe", "Gloria", "Hugo",
@@ -861,6 +862,211 @@ load_device (JsonObject *obj, guint index, GError **error)
   return g_steal_pointer (&device);
 }
 
+/* ------------------------------------------------------------ push devices */
+
+static gboolean
+load_push_users (ZkSimPushDevice *device, JsonArray *array, const char *path, GError **error)
+{
+  for (guint i = 0; array != NULL && i < json_array_get_length (array); i++)
+    {
+      g_autofree char *upath = g_strdup_printf ("%s.users[%u]", path, i);
+      JsonObject *obj = element_object (array, i, upath, error);
+      g_autoptr (GError) local = NULL;
+      g_autofree char *pin = NULL;
+      g_autofree char *name = NULL;
+      const char *password, *card;
+      ZkSimPushUser user = { 0 };
+
+      if (obj == NULL || !get_text (obj, "user_id", NULL, 24, &pin, upath, error)
+          || !get_text (obj, "name", "", 64, &name, upath, error)
+          || !get_uint (obj, "privilege", 0, 0, 14, &user.privilege, upath, error)
+          || !get_string (obj, "password", "", 8, &password, upath, error)
+          || !get_string (obj, "card", "", 20, &card, upath, error)
+          || !get_uint (obj, "group", 1, 0, 99, &user.group, upath, error))
+        return FALSE;
+      if (pin == NULL)
+        return fail (error, upath, "user_id", "required");
+      user.pin = pin;
+      user.name = name;
+      user.password = (char *)password;
+      user.card = (char *)card;
+      if (!zk_sim_push_device_load_user (device, &user, &local))
+        return fail (error, upath, NULL, local->message);
+    }
+  return TRUE;
+}
+
+static gboolean
+load_push_templates (ZkSimPushDevice *device,
+                     const ZkSimPushConfig *config,
+                     JsonArray *array,
+                     const char *path,
+                     GError **error)
+{
+  for (guint i = 0; array != NULL && i < json_array_get_length (array); i++)
+    {
+      g_autofree char *tpath = g_strdup_printf ("%s.templates[%u]", path, i);
+      JsonObject *obj = element_object (array, i, tpath, error);
+      g_autoptr (GError) local = NULL;
+      g_autoptr (GBytes) data = NULL;
+      g_autofree char *pin = NULL;
+      const char *b64;
+      ZkSimPushBio bio = { 0 };
+
+      if (obj == NULL || !get_text (obj, "user_id", NULL, 24, &pin, tpath, error)
+          || !get_uint (obj, "type", 1, 0, 15, &bio.type, tpath, error)
+          || !get_uint (obj, "no", 0, 0, 9, &bio.no, tpath, error)
+          || !get_uint (obj, "index", 0, 0, 99, &bio.index, tpath, error)
+          || !get_uint (obj, "valid", 1, 0, 1, &bio.valid, tpath, error)
+          || !get_uint (obj, "duress", 0, 0, 1, &bio.duress, tpath, error)
+          || !get_uint (obj, "major", bio.type == 9 ? config->face_major : 10, 0, 999, &bio.major,
+                        tpath, error)
+          || !get_uint (obj, "minor", 0, 0, 999, &bio.minor, tpath, error)
+          || !get_uint (obj, "format", 0, 0, 2, &bio.format, tpath, error)
+          || !get_string (obj, "template", NULL, 4 * 20 * 1024, &b64, tpath, error))
+        return FALSE;
+      if (pin == NULL)
+        return fail (error, tpath, "user_id", "required");
+      data = b64 ? decode_base64 (b64, tpath, "template", error)
+                 : zk_sim_push_make_bio_data (pin, bio.type, bio.no);
+      if (data == NULL)
+        return FALSE;
+      bio.pin = pin;
+      bio.data = data;
+      if (!zk_sim_push_device_load_bio (device, &bio, &local))
+        return fail (error, tpath, NULL, local->message);
+    }
+  return TRUE;
+}
+
+static gboolean
+load_push_attendance (ZkSimPushDevice *device, JsonArray *array, const char *path, GError **error)
+{
+  for (guint i = 0; array != NULL && i < json_array_get_length (array); i++)
+    {
+      g_autofree char *apath = g_strdup_printf ("%s.attendance[%u]", path, i);
+      JsonObject *obj = element_object (array, i, apath, error);
+      g_autoptr (GError) local = NULL;
+      g_autofree char *pin = NULL;
+      const char *time;
+      gboolean sent;
+      ZkTime t;
+      ZkSimPushPunch punch = { 0 };
+
+      if (obj == NULL || !get_text (obj, "user_id", NULL, 24, &pin, apath, error)
+          || !get_string (obj, "time", NULL, 64, &time, apath, error)
+          || !get_uint (obj, "state", 0, 0, 255, &punch.status, apath, error)
+          || !get_uint (obj, "verify", 1, 0, 255, &punch.verify, apath, error)
+          || !get_uint (obj, "workcode", 0, 0, G_MAXINT32, &punch.workcode, apath, error)
+          || !get_bool (obj, "sent", FALSE, &sent, apath, error))
+        return FALSE;
+      if (pin == NULL)
+        return fail (error, apath, "user_id", "required");
+      if (time == NULL)
+        return fail (error, apath, "time", "required");
+      if (!zk_time_from_iso8601 (time, &t, &local))
+        return fail (error, apath, "time", local->message);
+      g_snprintf (punch.time, sizeof punch.time, "%04u-%02u-%02u %02u:%02u:%02u", t.year, t.month,
+                  t.day, t.hour, t.minute, t.second);
+      punch.pin = pin;
+      if (!zk_sim_push_device_load_punch (device, &punch, sent, &local))
+        return fail (error, apath, NULL, local->message);
+    }
+  return TRUE;
+}
+
+static gboolean
+load_push_config (
+    JsonObject *obj, guint index, const char *path, ZkSimPushConfig *c, GError **error)
+{
+  g_autofree char *default_name = g_strdup_printf ("push%u", index);
+  g_autofree char *default_serial = g_strdup_printf ("SIMP%08u", index);
+  const char *name, *serial, *server, *dialect, *model, *pushver, *firmware;
+
+  if (!get_string (obj, "name", default_name, 64, &name, path, error)
+      || !get_string (obj, "serial", default_serial, 64, &serial, path, error)
+      || !get_string (obj, "server", NULL, 512, &server, path, error)
+      || !get_string (obj, "dialect", "2", 1, &dialect, path, error)
+      || !get_string (obj, "push_model", "fp", 2, &model, path, error)
+      || !get_string (obj, "pushver", "2.4.1", 16, &pushver, path, error)
+      || !get_string (obj, "firmware", NULL, 64, &firmware, path, error)
+      || !get_uint (obj, "face_major", 40, 39, 40, &c->face_major, path, error)
+      || !get_uint (obj, "delay_s", 10, 1, 3600, &c->delay_s, path, error)
+      || !get_uint (obj, "error_delay_s", 30, 1, 3600, &c->error_delay_s, path, error)
+      || !get_uint (obj, "timeout_s", 20, 1, 600, &c->timeout_s, path, error)
+      || !get_bool (obj, "old_firmware", FALSE, &c->old_firmware, path, error)
+      || !get_uint (obj, "user_capacity", 3000, 1, 1000000, &c->user_capacity, path, error)
+      || !get_uint (obj, "template_capacity", 6000, 1, 1000000, &c->template_capacity, path, error)
+      || !get_uint (obj, "record_capacity", 100000, 1, ZK_SIM_FIXTURE_MAX_RECORDS,
+                    &c->record_capacity, path, error))
+    return FALSE;
+  /* the 3.x dialect (registry, rtlog, tabledata) is not simulated yet */
+  if (!g_str_equal (dialect, "2"))
+    return fail (error, path, "dialect", "only \"2\" is simulated");
+  if (!g_str_equal (model, "fp") && !g_str_equal (model, "vl"))
+    return fail (error, path, "push_model", "expected \"fp\" or \"vl\"");
+  c->model = g_str_equal (model, "vl") ? ZK_SIM_PUSH_MODEL_VL : ZK_SIM_PUSH_MODEL_FP;
+  c->name = g_strdup (name);
+  c->serial = g_strdup (serial);
+  c->server = g_strdup (server);
+  c->pushver = g_strdup (pushver);
+  c->firmware = g_strdup (firmware);
+  return TRUE;
+}
+
+static GObject *
+load_push_device (JsonObject *obj, guint index, const char *path, GError **error)
+{
+  g_auto (ZkSimPushConfig) config = { 0 };
+  g_autoptr (ZkSimPushDevice) device = NULL;
+  g_autoptr (GError) local = NULL;
+  JsonArray *users = NULL, *templates = NULL, *attendance = NULL;
+
+  if (!load_push_config (obj, index, path, &config, error)
+      || !get_array (obj, "users", &users, path, error)
+      || !get_array (obj, "templates", &templates, path, error)
+      || !get_array (obj, "attendance", &attendance, path, error))
+    return NULL;
+  device = zk_sim_push_device_new (&config, &local);
+  if (device == NULL)
+    {
+      fail (error, path, NULL, local->message);
+      return NULL;
+    }
+  if (!load_push_users (device, users, path, error)
+      || !load_push_templates (device, &config, templates, path, error)
+      || !load_push_attendance (device, attendance, path, error))
+    return NULL;
+  return G_OBJECT (g_steal_pointer (&device));
+}
+
+/* a pull device (the default) or a push device */
+static GObject *
+load_any_device (JsonObject *obj, guint index, GError **error)
+{
+  g_autofree char *path = g_strdup_printf ("devices[%u]", index);
+  const char *protocol;
+
+  if (!get_string (obj, "protocol", "pull", 8, &protocol, path, error))
+    return NULL;
+  if (g_str_equal (protocol, "push"))
+    return load_push_device (obj, index, path, error);
+  if (!g_str_equal (protocol, "pull"))
+    {
+      fail (error, path, "protocol", "expected \"pull\" or \"push\"");
+      return NULL;
+    }
+  return G_OBJECT (load_device (obj, index, error));
+}
+
+const char *
+zk_sim_fixture_device_name (gpointer device)
+{
+  if (ZK_IS_SIM_PUSH_DEVICE (device))
+    return zk_sim_push_device_get_name (device);
+  return zk_sim_device_get_name (device);
+}
+
 GPtrArray *
 zk_sim_fixture_load_from_data (const char *data, gsize len, GError **error)
 {
@@ -910,18 +1116,19 @@ zk_sim_fixture_load_from_data (const char *data, gsize len, GError **error)
     {
       g_autofree char *path = g_strdup_printf ("devices[%u]", i);
       JsonObject *obj = element_object (array, i, path, error);
-      ZkSimDevice *device;
+      GObject *device;
 
       if (obj == NULL)
         return NULL;
-      device = load_device (obj, i, error);
+      device = load_any_device (obj, i, error);
       if (device == NULL)
         return NULL;
       g_ptr_array_add (devices, device);
-      if (!g_hash_table_add (names, (gpointer)zk_sim_device_get_name (device)))
+      if (!g_hash_table_add (names, (gpointer)zk_sim_fixture_device_name (device)))
         {
           g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT,
-                       "devices[%u].name: “%s” is used twice", i, zk_sim_device_get_name (device));
+                       "devices[%u].name: “%s” is used twice", i,
+                       zk_sim_fixture_device_name (device));
           return NULL;
         }
     }
@@ -1186,6 +1393,96 @@ zk_sim_fixture_device_to_json (ZkSimDevice *device)
   return json_builder_get_root (b);
 }
 
+static void
+add_push_config (JsonBuilder *b, ZkSimPushDevice *device)
+{
+  g_auto (ZkSimPushConfig) c = { 0 };
+
+  zk_sim_push_device_get_config (device, &c);
+  add_string (b, "name", c.name);
+  add_string (b, "protocol", "push");
+  add_string (b, "serial", c.serial);
+  if (c.server != NULL)
+    add_string (b, "server", c.server);
+  add_string (b, "dialect", "2");
+  add_string (b, "push_model", c.model == ZK_SIM_PUSH_MODEL_VL ? "vl" : "fp");
+  add_int (b, "face_major", c.face_major);
+  add_int (b, "delay_s", c.delay_s);
+  add_int (b, "error_delay_s", c.error_delay_s);
+  add_int (b, "timeout_s", c.timeout_s);
+  add_string (b, "pushver", c.pushver);
+  add_string (b, "firmware", c.firmware);
+  add_bool (b, "old_firmware", c.old_firmware);
+  add_int (b, "user_capacity", c.user_capacity);
+  add_int (b, "template_capacity", c.template_capacity);
+  add_int (b, "record_capacity", c.record_capacity);
+}
+
+static void
+add_push_user (JsonBuilder *b, gconstpointer record)
+{
+  const ZkSimPushUser *u = record;
+
+  zk_sim_fixture_add_text (b, "user_id", u->pin);
+  zk_sim_fixture_add_text (b, "name", u->name);
+  add_int (b, "privilege", u->privilege);
+  add_string (b, "password", u->password);
+  add_string (b, "card", u->card);
+  add_int (b, "group", u->group);
+}
+
+static void
+add_push_template (JsonBuilder *b, gconstpointer record)
+{
+  const ZkSimPushBio *t = record;
+
+  zk_sim_fixture_add_text (b, "user_id", t->pin);
+  add_int (b, "type", t->type);
+  add_int (b, "no", t->no);
+  add_int (b, "index", t->index);
+  add_int (b, "valid", t->valid);
+  add_int (b, "duress", t->duress);
+  add_int (b, "major", t->major);
+  add_int (b, "minor", t->minor);
+  add_int (b, "format", t->format);
+  add_base64 (b, "template", t->data);
+}
+
+static JsonNode *
+push_device_to_json (ZkSimPushDevice *device)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new_immutable ();
+  g_autoptr (GPtrArray) users = zk_sim_push_device_dup_users (device);
+  g_autoptr (GPtrArray) bios = zk_sim_push_device_dup_bios (device);
+  guint sent = 0;
+  g_autoptr (GPtrArray) punches = zk_sim_push_device_dup_punches (device, &sent);
+
+  json_builder_begin_object (b);
+  add_push_config (b, device);
+  add_array (b, "users", users, add_push_user);
+  add_array (b, "templates", bios, add_push_template);
+  json_builder_set_member_name (b, "attendance");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < punches->len; i++)
+    {
+      const ZkSimPushPunch *p = g_ptr_array_index (punches, i);
+      g_autofree char *time = g_strdup (p->time);
+
+      time[10] = 'T';
+      json_builder_begin_object (b);
+      zk_sim_fixture_add_text (b, "user_id", p->pin);
+      add_string (b, "time", time);
+      add_int (b, "state", p->status);
+      add_int (b, "verify", p->verify);
+      add_int (b, "workcode", p->workcode);
+      add_bool (b, "sent", i < sent);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
 char *
 zk_sim_fixture_dump (GPtrArray *devices, gboolean pretty)
 {
@@ -1194,7 +1491,13 @@ zk_sim_fixture_dump (GPtrArray *devices, gboolean pretty)
   JsonArray *array = json_array_new ();
 
   for (guint i = 0; i < devices->len; i++)
-    json_array_add_element (array, zk_sim_fixture_device_to_json (g_ptr_array_index (devices, i)));
+    {
+      gpointer device = g_ptr_array_index (devices, i);
+
+      json_array_add_element (array, ZK_IS_SIM_PUSH_DEVICE (device)
+                                         ? push_device_to_json (device)
+                                         : zk_sim_fixture_device_to_json (device));
+    }
   json_object_set_array_member (obj, "devices", array);
   json_node_set_object (root, obj);
   return json_to_string (root, pretty);

@@ -14,6 +14,7 @@
 #include "zk-sim-device.h"
 #include "zk-sim-faults.h"
 #include "zk-sim-hostile.h"
+#include "zk-sim-push-device.h"
 
 G_BEGIN_DECLS
 
@@ -21,9 +22,13 @@ G_BEGIN_DECLS
 #define ZK_SIM_FIXTURE_MAX_DEVICES 4096
 #define ZK_SIM_FIXTURE_MAX_RECORDS 1000000
 
-/* returns an array of ZkSimDevice* (owned) */
+/* returns an array of ZkSimDevice* and ZkSimPushDevice* (owned), in
+ * fixture order */
 GPtrArray *zk_sim_fixture_load_from_data (const char *data, gsize len, GError **error);
 GPtrArray *zk_sim_fixture_load_from_file (const char *path, GError **error);
+
+/* the name of a ZkSimDevice or ZkSimPushDevice */
+const char *zk_sim_fixture_device_name (gpointer device);
 
 /* template and face bytes, deterministic for @rand's seed; @size 0 = a
  * size real terminals use */
@@ -40,7 +45,7 @@ void zk_sim_fixture_add_text (JsonBuilder *builder, const char *name, const char
 
 /* the full state of a device as a fixture device object */
 JsonNode *zk_sim_fixture_device_to_json (ZkSimDevice *device);
-/* {"devices":[…]} for an array of ZkSimDevice* */
+/* {"devices":[…]} for an array of ZkSimDevice* and ZkSimPushDevice* */
 char *zk_sim_fixture_dump (GPtrArray *devices, gboolean pretty);
 
 G_END_DECLS

@@ -79,8 +79,9 @@ struct _ZkSimServer
 {
   GObject parent_instance;
 
-  GPtrArray *devices; /* ZkSimDevice* */
-  GPtrArray *slots;   /* Slot* */
+  GPtrArray *devices;      /* ZkSimDevice* and ZkSimPushDevice*, fixture order */
+  GPtrArray *slots;        /* Slot* */
+  GPtrArray *push_devices; /* ZkSimPushDevice*, each on its own thread */
   GMainContext *context;
   GMainLoop *loop;
   GThread *thread;
@@ -682,6 +683,7 @@ zk_sim_server_finalize (GObject *object)
 
   zk_sim_server_stop (self);
   g_ptr_array_unref (self->slots);
+  g_ptr_array_unref (self->push_devices);
   g_ptr_array_unref (self->devices);
   g_atomic_rc_box_release (self->meter);
   g_main_loop_unref (self->loop);
@@ -702,6 +704,7 @@ zk_sim_server_init (ZkSimServer *self)
   g_mutex_init (&self->lock);
   self->devices = g_ptr_array_new_with_free_func (g_object_unref);
   self->slots = g_ptr_array_new_with_free_func ((GDestroyNotify)slot_free);
+  self->push_devices = g_ptr_array_new_with_free_func (g_object_unref);
   self->context = g_main_context_new ();
   self->loop = g_main_loop_new (self->context, FALSE);
   self->meter = g_atomic_rc_box_new0 (ZkSimSessionMeter);
@@ -714,11 +717,19 @@ zk_sim_server_new (GPtrArray *devices)
 
   for (guint i = 0; devices != NULL && i < devices->len; i++)
     {
-      Slot *slot = g_new0 (Slot, 1);
+      gpointer device = g_ptr_array_index (devices, i);
+      Slot *slot;
 
+      if (ZK_IS_SIM_PUSH_DEVICE (device))
+        {
+          g_ptr_array_add (self->push_devices, g_object_ref (device));
+          g_ptr_array_add (self->devices, g_object_ref (device));
+          continue;
+        }
+      slot = g_new0 (Slot, 1);
       slot->server = self;
-      slot->index = i;
-      slot->device = g_object_ref (g_ptr_array_index (devices, i));
+      slot->index = self->slots->len;
+      slot->device = g_object_ref (device);
       slot->peers = g_hash_table_new (g_str_hash, g_str_equal);
       zk_sim_device_set_session_meter (slot->device, self->meter);
       g_ptr_array_add (self->devices, g_object_ref (slot->device));
@@ -779,6 +790,8 @@ zk_sim_server_start (ZkSimServer *self, GError **error)
       }
   self->running = TRUE;
   self->thread = g_thread_new ("zk-sim-server", server_thread, self);
+  for (guint i = 0; i < self->push_devices->len; i++)
+    zk_sim_push_device_start (g_ptr_array_index (self->push_devices, i));
   g_mutex_unlock (&self->lock);
   return TRUE;
 }
@@ -801,6 +814,8 @@ zk_sim_server_stop (ZkSimServer *self)
       g_mutex_unlock (&self->lock);
       return;
     }
+  for (guint i = 0; i < self->push_devices->len; i++)
+    zk_sim_push_device_stop (g_ptr_array_index (self->push_devices, i));
   g_main_context_invoke (self->context, quit_cb, self->loop);
   g_thread_join (g_steal_pointer (&self->thread));
   /* the loop is gone: tear down from here */
@@ -851,6 +866,19 @@ zk_sim_server_lookup (ZkSimServer *self, const char *name)
   if (g_ascii_string_to_unsigned (name, 10, 0, G_MAXINT, &index, NULL) && index < self->slots->len)
     return (int)index;
   return -1;
+}
+
+ZkSimPushDevice *
+zk_sim_server_lookup_push (ZkSimServer *self, const char *name)
+{
+  for (guint i = 0; name != NULL && i < self->push_devices->len; i++)
+    {
+      ZkSimPushDevice *device = g_ptr_array_index (self->push_devices, i);
+
+      if (g_str_equal (zk_sim_push_device_get_name (device), name))
+        return device;
+    }
+  return NULL;
 }
 
 guint16
@@ -973,6 +1001,17 @@ zk_sim_server_ready_json (ZkSimServer *self)
       json_builder_add_int_value (b, slot->udp_port);
       json_builder_end_object (b);
     }
+  /* push devices listen on nothing: they knock at their server */
+  for (guint i = 0; i < self->push_devices->len; i++)
+    {
+      ZkSimPushDevice *device = g_ptr_array_index (self->push_devices, i);
+
+      json_builder_begin_object (b);
+      zk_sim_fixture_add_text (b, "name", zk_sim_push_device_get_name (device));
+      zk_sim_fixture_add_text (b, "serial", zk_sim_push_device_get_serial (device));
+      zk_sim_fixture_add_text (b, "protocol", "push");
+      json_builder_end_object (b);
+    }
   json_builder_end_array (b);
   json_builder_end_object (b);
   root = json_builder_get_root (b);
@@ -1059,6 +1098,16 @@ zk_sim_server_stats_json (ZkSimServer *self, int index)
       json_builder_begin_array (b);
       for (guint i = 0; i < self->slots->len; i++)
         stats_object (b, self, i);
+      json_builder_end_array (b);
+      json_builder_set_member_name (b, "push_devices");
+      json_builder_begin_array (b);
+      for (guint i = 0; i < self->push_devices->len; i++)
+        {
+          g_autofree char *text
+              = zk_sim_push_device_stats_json (g_ptr_array_index (self->push_devices, i));
+
+          json_builder_add_value (b, json_from_string (text, NULL));
+        }
       json_builder_end_array (b);
       json_builder_end_object (b);
     }

@@ -14,6 +14,7 @@
 #include <gio/gio.h>
 
 #include "zk-sim-device.h"
+#include "zk-sim-push-device.h"
 #include "zk-sim-session.h"
 
 G_BEGIN_DECLS
@@ -36,6 +37,8 @@ guint zk_sim_server_get_n_devices (ZkSimServer *self);
 ZkSimDevice *zk_sim_server_get_device (ZkSimServer *self, guint index);
 /* index of the device named @name, or whose decimal index is @name; -1 */
 int zk_sim_server_lookup (ZkSimServer *self, const char *name);
+/* the push device named @name (borrowed), or NULL */
+ZkSimPushDevice *zk_sim_server_lookup_push (ZkSimServer *self, const char *name);
 /* bound ports once started (0 when that transport is off) */
 guint16 zk_sim_server_get_tcp_port (ZkSimServer *self, guint index);
 guint16 zk_sim_server_get_udp_port (ZkSimServer *self, guint index);
@@ -51,7 +54,8 @@ char *zk_sim_server_control (ZkSimServer *self, const char *line, GError **error
 /* the full state in the fixture format */
 char *zk_sim_server_dump (ZkSimServer *self, gboolean pretty);
 gboolean zk_sim_server_dump_to_file (ZkSimServer *self, const char *path, GError **error);
-/* {"devices":[{"name","serial","tcp_port","udp_port"}]} */
+/* {"devices":[{"name","serial","tcp_port","udp_port"}…, then
+ * {"name","serial","protocol":"push"} per push device]} */
 char *zk_sim_server_ready_json (ZkSimServer *self);
 /* sessions open now and at most at once, over all devices (the
  * terminals' side of a client's global session cap) */

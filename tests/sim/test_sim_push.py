@@ -1,0 +1,524 @@
+#!/usr/bin/python3
+"""biosync-sim's push terminals against a strict stand-in ADMS server.
+
+Each case is its own meson test: test_sim_push.py CASE. The simulator
+runs as a process (BIOSYNC_SIM) with a control socket; the server is
+push_server.PushServer on 127.0.0.1 with an ephemeral port.
+"""
+
+import base64
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from push_server import PushServer  # noqa: E402
+
+SIM = os.environ.get("BIOSYNC_SIM", "biosync-sim")
+
+
+def template_b64(size=600):
+    data = bytearray((i * 7 + 3) % 256 for i in range(size))
+    data[2:6] = b"SS21"
+    return base64.b64encode(bytes(data)).decode()
+
+
+class Sim:
+    def __init__(self, devices, server=None, env=None):
+        self.dir = tempfile.mkdtemp(prefix="biosync-push-")
+        self.fixture = os.path.join(self.dir, "fixture.json")
+        self.ready = os.path.join(self.dir, "ready.json")
+        self.control_path = os.path.join(self.dir, "control")
+        self.dump = os.path.join(self.dir, "dump.json")
+        for d in devices:
+            d.setdefault("protocol", "push")
+            if server is not None:
+                d.setdefault("server", server.url)
+        with open(self.fixture, "w") as f:
+            json.dump({"devices": devices}, f)
+        self.stderr = open(os.path.join(self.dir, "stderr"), "w+")
+        self.proc = subprocess.Popen([SIM, "--fixture", self.fixture, "--ready-file", self.ready,
+                                      "--control", self.control_path, "--dump", self.dump],
+                                     stdout=subprocess.DEVNULL, stderr=self.stderr,
+                                     env=dict(os.environ, **(env or {})))
+        deadline = time.monotonic() + 20
+        while not (os.path.exists(self.ready) and os.path.getsize(self.ready) > 0):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stderr.seek(0)
+                raise AssertionError("biosync-sim did not start: " + self.stderr.read())
+            time.sleep(0.05)
+        with open(self.ready) as f:
+            self.ready_json = json.load(f)
+
+    def control(self, line):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(10)
+            s.connect(self.control_path)
+            s.sendall(line.encode() + b"\n")
+            data = b""
+            while not data.endswith(b"\n"):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        return data.decode().strip()
+
+    def ok(self, line):
+        reply = self.control(line)
+        assert reply.startswith("OK"), "%s → %s" % (line, reply)
+        return reply
+
+    def stats(self, name):
+        return json.loads(self.control("stats " + name))
+
+    def stop(self):
+        self.proc.terminate()
+        status = self.proc.wait(timeout=20)
+        self.stderr.seek(0)
+        err = self.stderr.read()
+        assert status == 0, "biosync-sim exited %d: %s" % (status, err)
+        assert "CRITICAL" not in err and "WARNING" not in err, err
+
+
+def run(case):
+    server = PushServer()
+    sims = []
+
+    def start(devices, with_server=True, env=None):
+        sim = Sim(devices, server if with_server else None, env)
+        sims.append(sim)
+        return sim
+
+    try:
+        CASES[case](server, start)
+        for sim in sims:
+            sim.stop()
+        assert not server.violations, "protocol violations:\n" + "\n".join(server.violations[:10])
+    finally:
+        for sim in sims:
+            if sim.proc.poll() is None:
+                sim.proc.kill()
+                sim.proc.wait()
+        server.stop()
+
+
+def attlog_lines(server, after=0):
+    lines = []
+    for r in server.find("cdata", "POST", "ATTLOG", after):
+        lines += [l for l in r.text().split("\n") if l]
+    return lines
+
+
+# ------------------------------------------------------------------ cases
+
+def case_power_on(server, start):
+    """§11 steps 1–3: handshake, options push, first poll with INFO, later polls without"""
+    sim = start([{"name": "P1", "serial": "CQZ7231360296", "push_model": "vl",
+                  "users": [{"user_id": "1", "name": "Ana"}]}])
+    server.wait(lambda rs: len([r for r in rs if r.endpoint == "getrequest"]) >= 3, "three polls")
+    rs = server.requests
+    first = rs[0]
+    assert first.method == "GET" and first.endpoint == "cdata", rs[:3]
+    assert first.q("options") == "all" and first.q("pushver") == "2.4.1" and first.q("language") == "69", first
+    assert first.q("SN") == "CQZ7231360296"
+    assert rs[1].method == "POST" and rs[1].q("table") == "options", rs[:3]
+    opts = rs[1].text().strip()
+    assert "\n" not in opts and "UserCount=1" in opts and "FaceCount=0" in opts, opts
+    # only the keys asked for; the comma inside ~OEMVendor would not be asked
+    assert "MAC=" not in opts, opts
+    polls = server.find("getrequest")
+    assert polls[0].q("INFO") is not None, polls[0]
+    info = polls[0].q("INFO").split(",")
+    assert len(info) == 10 and info[1] == "1" and info[-1] == "11010", info
+    assert all(p.q("INFO") is None for p in polls[1:]), polls
+    assert sim.ready_json["devices"][-1] == {"name": "P1", "serial": "CQZ7231360296", "protocol": "push"}
+    # the 3rd poll came after the options; nothing before the handshake
+    assert rs.index(polls[0]) > 1
+
+
+def case_punches(server, start):
+    """§5.1 ATTLOG lines, unsent stored records first, a sent one never"""
+    sim = start([{"name": "P1", "serial": "SN1", "attendance": [
+        {"user_id": "7", "time": "2026-05-28T12:14:10", "state": 1, "verify": 1, "sent": True},
+        {"user_id": "016", "time": "2026-05-28T12:15:10", "state": 0, "verify": 4},
+    ]}, {"name": "V1", "serial": "SN2", "push_model": "vl"}])
+    server.wait(lambda rs: attlog_lines(server), "the stored punch")
+    sim.ok("punch P1 9 '2026-05-29 08:00:00' 2 15")
+    sim.ok("punch V1 3 2026-05-29T08:01:00")
+    server.wait(lambda rs: len(attlog_lines(server)) >= 3, "the new punches")
+    p1 = [l for r in server.find("cdata", "POST", "ATTLOG") if r.q("SN") == "SN1" for l in r.text().split("\n") if l]
+    v1 = [l for r in server.find("cdata", "POST", "ATTLOG") if r.q("SN") == "SN2" for l in r.text().split("\n") if l]
+    assert p1 == ["016\t2026-05-28 12:15:10\t0\t4\t0\t0\t0", "9\t2026-05-29 08:00:00\t2\t15\t0\t0\t0"], p1
+    # face units: ten fields, status 255, verify 15 (face)
+    assert v1 == ["3\t2026-05-29 08:01:00\t255\t15\t0\t0\t0\t0\t0\t0"], v1
+    for r in server.find("cdata", "POST", "ATTLOG"):
+        assert r.q("Stamp") and r.q("Stamp") != "9999", r
+    server.wait(lambda rs: sim.control("count P1 unsent") == "0", "nothing unsent")
+
+
+def case_upload_retry(server, start):
+    """success only on 200 + OK; 3 retries, then held and re-sent after ErrorDelay"""
+    sim = start([{"name": "P1", "serial": "SN1"}])
+    server.wait(lambda rs: server.find("getrequest"), "a poll")
+    with server.lock:
+        server.refuse_uploads = 2
+    sim.ok("punch P1 5 '2026-01-02 03:04:05'")
+    server.wait(lambda rs: len(server.find("cdata", "POST", "ATTLOG")) >= 3, "three tries")
+    posts = server.find("cdata", "POST", "ATTLOG")
+    assert [p.body for p in posts[:3]] == [posts[0].body] * 3, posts
+    server.wait(lambda rs: sim.control("count P1 unsent") == "0", "the batch accepted")
+    # four refusals: the batch is held, then sent again later
+    with server.lock:
+        server.refuse_uploads = 4
+    before = len(server.requests)
+    sim.ok("punch P1 6 '2026-01-02 03:05:05'")
+    server.wait(lambda rs: len(server.find("cdata", "POST", "ATTLOG", before)) >= 5, "the held batch re-sent")
+    posts = server.find("cdata", "POST", "ATTLOG", before)
+    assert all(p.text() == "6\t2026-01-02 03:05:05\t0\t1\t0\t0\t0\n" for p in posts[:5]), posts
+    server.wait(lambda rs: sim.control("count P1 unsent") == "0", "nothing unsent")
+    stats = sim.stats("P1")
+    assert stats["upload_retries"] >= 5 and stats["uploads"] == 2, stats
+
+
+# command → expected Return, on an FP unit holding user 1 (and a VL unit for faces)
+GOOD = template_b64()
+COMMANDS = [
+    ("DATA UPDATE USERINFO PIN=20\tName=Zoe\tPri=0\tPasswd=\tCard=\tGrp=1\tTZ=0000000100000000\tVerify=-1\tViceCard=", 0),
+    ("DATA UPDATE BIODATA Pin=20\tNo=6\tIndex=0\tValid=1\tDuress=0\tType=1\tMajorVer=10\tMinorVer=0\tFormat=0\tTmp=" + GOOD, 0),
+    ("DATA UPDATE BIODATA Pin=20\tNo=6\tIndex=0\tValid=1\tDuress=0\tType=1\tMajorVer=10\tMinorVer=0\tFormat=ZK\tTmp=" + GOOD, -12),
+    ("DATA UPDATE BIODATA Pin=20\tNo=0\tIndex=0\tValid=1\tDuress=0\tType=9\tMajorVer=40\tMinorVer=1\tFormat=0\tTmp=" + GOOD, -1004),
+    ("DATA UPDATE BIODATA Pin=20\tNo=6\tIndex=0\tValid=1\tDuress=0\tType=1\tMajorVer=10\tMinorVer=0\tFormat=0\tTmp=@@@@", -11),
+    ("DATA UPDATE BIODATA Pin=20\tNo=6\tIndex=0\tValid=1\tDuress=0\tType=1\tMajorVer=10\tMinorVer=0\tFormat=0\tTmp=" + base64.b64encode(bytes(600)).decode(), -12),
+    ("DATA UPDATE BIODATA Pin=20\tNo=6\tIndex=0\tValid=1\tDuress=0\tType=1\tMajorVer=12\tMinorVer=0\tFormat=0\tTmp=" + GOOD, -1004),
+    ("DATA UPDATE FINGERTMP PIN=20\tFID=1\tSize=%d\tValid=1\tTMP=%s" % (len(GOOD), GOOD), 0),
+    ("DATA UPDATE FINGERTMP PIN=20\tFID=2\tSize=%d\tValid=1\tTMP=%s" % (len(GOOD) + 1, GOOD), -9),
+    ("DATA UPDATE FINGERTMP PIN=20\tFID=2\tSize=8\tValid=1\tTMP=AAAAAAAA", -11),
+    ("DATA UPDATE FACE PIN=20\tFID=0\tValid=1\tSize=4\tTMP=AAAA", -1004),
+    ("DATA DEL USERINFO PIN=20", -1002),
+    ("USER ADD PIN=21", -1002),
+    ("USER DEL PIN=21", -1002),
+    ("FROBNICATE", -1002),
+    ("DATA QUERY ATTLOG StartTime=2000-01-01 00:00:00\tEndTime=2000-01-02 00:00:00", -1),
+    ("SET OPTION ~DeviceName=x", -1),
+    ("SET OPTION Delay", -1),
+    ("SET OPTION Delay=5", 0),
+    ("DATA UPDATE USERINFO PIN=22\tName=Full", -1001),
+    ("DATA UPDATE USERINFO PIN=\tName=NoPin", -1),
+    ("DATA UPDATE BIODATA Pin=99\tNo=1\tIndex=0\tValid=1\tDuress=0\tType=1\tMajorVer=10\tMinorVer=0\tFormat=0\tTmp=" + GOOD, -10),
+    ("CHECK", 0),
+]
+
+
+def case_commands(server, start):
+    """§6.2: every command with the Return code firmware gives; results once per reply"""
+    sim = start([{"name": "P1", "serial": "SN1", "user_capacity": 2,
+                  "users": [{"user_id": "1", "name": "Ana", "password": "12", "card": "777", "privilege": 14}],
+                  "attendance": [{"user_id": "1", "time": "2026-01-01T08:00:00", "sent": True}]}])
+    server.wait(lambda rs: server.find("getrequest"), "a poll")
+    server.queue("SN1", *["C:%d:%s" % (i + 1, c) for i, (c, _) in enumerate(COMMANDS)])
+    server.wait(lambda rs: len(server.results()) >= len(COMMANDS), "all results")
+    posts = server.find("devicecmd")
+    assert len(posts) == 1, posts  # one post for the whole reply
+    got = {r[0]: r for r in server.results()}
+    wrong = []
+    for i, (command, code) in enumerate(COMMANDS):
+        rid, ret, cmd, _ = got[str(i + 1)]
+        expect = "DATA" if command.startswith("DATA ") else command.split(" ")[0]
+        if ret != code or cmd != expect:
+            wrong.append("%s → %d %s (expected %d %s)" % (command[:60], ret, cmd, code, expect))
+    assert not wrong, "\n".join(wrong)
+    # UPDATE USERINFO replaces the record: empty fields clear; DELETE takes templates along
+    server.queue("SN1", "C:50:DATA UPDATE USERINFO PIN=1\tName=Ana B",
+                 "C:51:DATA DELETE USERINFO PIN=20",
+                 "C:52:VERIFY SUM ATTLOG StartTime=2026-01-01 00:00:00\tEndTime=2026-01-02 00:00:00")
+    server.wait(lambda rs: "52" in {r[0] for r in server.results()}, "the second reply")
+    assert "ID=52&Return=0&CMD=VERIFY SUM ATTLOG&StartTime=2026-01-01 00:00:00&EndTime=2026-01-02 00:00:00" \
+        "&AttlogCount=1\n" in server.find("devicecmd")[-1].text(), server.find("devicecmd")[-1].text()
+    sim.ok("dump " + sim.dump)
+    with open(sim.dump) as f:
+        dev = json.load(f)["devices"][0]
+    assert dev["users"] == [{"user_id": "1", "name": "Ana B", "privilege": 0, "password": "", "card": "",
+                             "group": 1}], dev["users"]
+    assert dev["templates"] == [], dev["templates"]
+    stats = sim.stats("P1")
+    assert stats["returns"]["-1002"] == 4 and stats["commands"] == len(COMMANDS) + 3, stats
+    # INFO came again on the poll after DATA commands
+    polls = server.find("getrequest")
+    assert polls[-1].q("INFO") is not None or any(p.q("INFO") for p in polls[1:]), polls
+
+
+def case_queries(server, start):
+    """§11 step 7: DATA QUERY answers as uploads with Count/PackCnt/PackIdx/CmdId, then the result"""
+    punches = [{"user_id": str(i % 7 + 1), "time": "2026-03-01T%02d:%02d:00" % (8 + i // 60, i % 60), "sent": True}
+               for i in range(250)]
+    sim = start([{"name": "V1", "serial": "SN9", "push_model": "vl",
+                  "users": [{"user_id": "1", "name": "Ana"}, {"user_id": "2", "name": "Bruno"}],
+                  "templates": [{"user_id": "1", "type": 9, "no": 0}, {"user_id": "2", "type": 1, "no": 3}],
+                  "attendance": punches}])
+    server.wait(lambda rs: server.find("getrequest"), "a poll")
+    server.queue("SN9", "C:q1:DATA QUERY ATTLOG StartTime=2026-03-01 00:00:00\tEndTime=2026-03-02 00:00:00",
+                 "C:q2:DATA QUERY USERINFO PIN=2", "C:q3:DATA QUERY BIODATA Type=9",
+                 "C:q4:DATA QUERY BIODATA Type=7", "C:q5:DATA QUERY USERINFO PIN=404")
+    server.wait(lambda rs: len(server.results()) >= 5, "the results")
+    att = server.find("cdata", "POST", "ATTLOG")
+    assert [(r.q("Count"), r.q("PackCnt"), r.q("PackIdx"), r.q("CmdId"), r.q("Stamp")) for r in att] == \
+        [("200", "2", "1", "q1", "9999"), ("50", "2", "2", "q1", "9999")], att
+    assert sum(len(r.text().splitlines()) for r in att) == 250
+    ops = server.find("cdata", "POST", "OPERLOG")
+    assert len(ops) == 1 and ops[0].q("CmdId") == "q2" and ops[0].text().startswith("USER PIN=2\tName=Bruno\t"), ops
+    bio = server.find("cdata", "POST", "BIODATA")
+    assert len(bio) == 1 and bio[0].text().startswith("BIODATA Pin=1\tNo=0\tIndex=0\tValid=1\tDuress=0\tType=9\tMajorVer=40\t"), bio
+    codes = {r[0]: r[1] for r in server.results()}
+    assert codes == {"q1": 0, "q2": 0, "q3": 0, "q4": -1004, "q5": -1}, codes
+    # the result post comes after the answers
+    assert server.requests.index(server.find("devicecmd")[0]) > server.requests.index(bio[0])
+
+
+def case_info(server, start):
+    """INFO: the result line, then key=value lines"""
+    sim = start([{"name": "V1", "serial": "SN3", "push_model": "vl"}])
+    server.wait(lambda rs: server.find("getrequest"), "a poll")
+    server.queue("SN3", "C:26:INFO")
+    server.wait(lambda rs: server.results(), "the INFO result")
+    body = server.find("devicecmd")[0].text()
+    assert body.startswith("ID=26&Return=0&CMD=INFO\n"), body
+    keys = dict(l.split("=", 1) for l in body.splitlines()[1:])
+    assert keys["~SerialNumber"] == "SN3" and keys["VisilightFun"] == "1", keys
+    assert keys["MultiBioDataSupport"] == "0:1:0:0:0:0:0:0:0:1" and keys["~OEMVendor"] == "ZKTECO CO., LTD.", keys
+
+
+def case_enrol(server, start):
+    """enrolment on the device: OPLOG + USER in OPERLOG, faces as BIODATA"""
+    sim = start([{"name": "V1", "serial": "SN4", "push_model": "vl"}])
+    server.wait(lambda rs: server.find("getrequest"), "a poll")
+    sim.ok("enroll V1 42 Zoe Z")
+    sim.ok("add-face V1 42")
+    sim.ok("add-template V1 42 6")
+    sim.ok("delete-user V1 42")
+    server.wait(lambda rs: len([l for r in server.find("cdata", "POST", "BIODATA") for l in r.text().splitlines()]) >= 2
+                and len([l for r in server.find("cdata", "POST", "OPERLOG") for l in r.text().splitlines()]) >= 3,
+                "the enrolment uploads")
+    ops = [l for r in server.find("cdata", "POST", "OPERLOG") for l in r.text().splitlines()]
+    assert ops[0].startswith("OPLOG 30\t0\t") and ops[0].split("\t")[3] == "42", ops
+    assert ops[1].startswith("USER PIN=42\tName=Zoe Z\tPri=0\t"), ops
+    assert ops[2].startswith("OPLOG 9\t0\t"), ops
+    bios = [l for r in server.find("cdata", "POST", "BIODATA") for l in r.text().splitlines()]
+    assert [b.split("\t")[5] for b in bios] == ["Type=9", "Type=1"], bios
+    assert "MajorVer=40" in bios[0] and "MajorVer=10" in bios[1], bios
+    assert sim.control("count V1 users") == "0" and sim.control("count V1 faces") == "0"
+
+
+def case_reboot(server, start):
+    """the reboot fault: a new handshake, and the last batch again"""
+    sim = start([{"name": "P1", "serial": "SN5"}])
+    server.wait(lambda rs: server.find("getrequest"), "a poll")
+    sim.ok("punch P1 8 '2026-02-02 02:02:02'")
+    server.wait(lambda rs: server.find("cdata", "POST", "ATTLOG"), "the punch")
+    posted = server.requests.index(server.find("cdata", "POST", "ATTLOG")[0])
+    # the round of the upload ends with a poll; reboot between rounds
+    server.wait(lambda rs: server.find("getrequest", after=posted + 1), "the poll after the upload")
+    before = len(server.requests)
+    sim.ok("reboot P1")
+    server.wait(lambda rs: server.find("getrequest", after=before), "a poll after the reboot")
+    after = server.requests[before:]
+    assert after[0].endpoint == "cdata" and after[0].q("options") == "all", after
+    again = server.find("cdata", "POST", "ATTLOG", before)
+    assert len(again) == 1 and again[0].body == server.find("cdata", "POST", "ATTLOG")[0].body, again
+    assert server.find("getrequest", after=before)[0].q("INFO") is not None
+
+
+def case_results(server, start):
+    """lost results are re-posted before the next poll; a refused post too; duplicates on demand"""
+    sim = start([{"name": "P1", "serial": "SN6", "users": [{"user_id": "1"}]}])
+    server.wait(lambda rs: server.find("getrequest"), "a poll")
+    sim.ok("fault P1 lost-results")
+    server.queue("SN6", "C:71:DATA UPDATE USERINFO PIN=2\tName=B")
+    server.wait(lambda rs: server.find("devicecmd"), "the re-posted result")
+    posts = server.find("devicecmd")
+    assert [r[:2] for r in server.results()] == [["71", 0]], server.results()
+    # the post came only after the next poll (the first one was lost) …
+    delivering = [i for i, r in enumerate(server.requests) if r.endpoint == "getrequest"]
+    assert server.requests.index(posts[0]) > delivering[1] if len(delivering) > 1 else True
+    # … and before the poll after it
+    with server.lock:
+        server.refuse_devicecmd = 1
+    server.queue("SN6", "C:72:DATA DELETE USERINFO PIN=2")
+    server.wait(lambda rs: len([r for r in server.results() if r[0] == "72"]) >= 2, "the result twice (refused, re-posted)")
+    sim.ok("fault P1 duplicate-results on")
+    server.queue("SN6", "C:73:CHECK")
+    server.wait(lambda rs: len([r for r in server.results() if r[0] == "73"]) >= 2, "a duplicate result post")
+    assert sim.stats("P1")["result_reposts"] >= 2
+
+
+def case_old_firmware(server, start):
+    """old firmware: HTTP/1.0, OpStamp without ServerVer, an unterminated last line dropped"""
+    del server.options["ServerVer"]
+    sim = start([{"name": "P1", "serial": "SN7", "old_firmware": True}])
+    server.wait(lambda rs: server.find("getrequest"), "a poll")
+    assert all(r.version == "HTTP/1.0" for r in server.requests), server.requests
+    assert server.requests[0].q("PushOptionsFlag") is None
+    with server.lock:
+        server.terminate_replies = False
+    server.queue("SN7", "C:1:DATA UPDATE USERINFO PIN=5\tName=E", "C:2:DATA UPDATE USERINFO PIN=6\tName=F")
+    server.wait(lambda rs: server.results(), "the result")
+    time.sleep(1.5)
+    assert [r[0] for r in server.results()] == ["1"], server.results()
+    assert sim.control("count P1 users") == "1"
+    assert sim.stats("P1")["dropped_lines"] >= 1
+    sim.ok("enroll P1 9 Nine")
+    server.wait(lambda rs: server.find("cdata", "POST", "OPERLOG"), "the OPERLOG post")
+    op = server.find("cdata", "POST", "OPERLOG")[0]
+    assert op.q("OpStamp") and op.q("Stamp") is None, op
+
+
+def case_wire_faults(server, start):
+    """.aspx paths, CRLF bodies, trailing TABs, constant Stamp=9999, offline"""
+    sim = start([{"name": "P1", "serial": "SN8"}])
+    server.wait(lambda rs: server.find("getrequest"), "a poll")
+    for fault in ("aspx on", "crlf on", "trailing-tab on", "stamp-9999 on"):
+        sim.ok("fault P1 " + fault)
+    before = len(server.requests)
+    sim.ok("punch P1 4 '2026-04-04 04:04:04'")
+    server.wait(lambda rs: server.find("cdata", "POST", "ATTLOG", before), "the punch")
+    post = server.find("cdata", "POST", "ATTLOG", before)[0]
+    assert post.path == "/iclock/cdata.aspx" and post.q("Stamp") == "9999", post
+    assert post.body == b"4\t2026-04-04 04:04:04\t0\t1\t0\t0\t0\t\r\n", post.body
+    sim.ok("fault P1 offline on")
+    time.sleep(0.5)
+    quiet = len(server.requests)
+    time.sleep(2.5)
+    assert len(server.requests) == quiet, server.requests[quiet:]
+    sim.ok("fault P1 offline off")
+    server.wait(lambda rs: len(rs) > quiet, "requests again")
+
+
+def case_server_later(server, start):
+    """no server in the fixture: silent until the control socket sets one"""
+    sim = start([{"name": "P1", "serial": "SN10", "delay_s": 1}], with_server=False)
+    time.sleep(1)
+    assert not server.requests
+    assert sim.control("server P1 ftp://x").startswith("ERR")
+    sim.ok("server P1 " + server.url)
+    server.wait(lambda rs: server.find("getrequest"), "a poll")
+    sim.ok("dump " + sim.dump)
+    with open(sim.dump) as f:
+        dev = json.load(f)["devices"][0]
+    assert dev["protocol"] == "push" and dev["server"] == server.url and dev["serial"] == "SN10", dev
+
+
+def case_dump(server, start):
+    """--dump writes push devices in the fixture format; it loads again"""
+    dev = {"name": "V1", "serial": "SN11", "push_model": "vl", "face_major": 39, "delay_s": 7,
+           "users": [{"user_id": "016", "name": "Pad", "privilege": 14, "password": "1", "card": "99", "group": 2}],
+           "templates": [{"user_id": "016", "type": 9, "no": 0, "major": 39}],
+           "attendance": [{"user_id": "016", "time": "2026-01-01T00:00:01", "state": 255, "verify": 15, "sent": True}]}
+    sim = start([dict(dev), {"name": "pull0", "protocol": "pull"}], with_server=False)
+    sim.ok("dump " + sim.dump)
+    with open(sim.dump) as f:
+        dumped = json.load(f)["devices"]
+    # a pull device's dump has no protocol: the default
+    again = start([dict(d, protocol=d.get("protocol", "pull")) for d in dumped], with_server=False)
+    again.ok("dump " + again.dump)
+    with open(again.dump) as f:
+        twice = json.load(f)["devices"]
+    assert twice == dumped, (twice, dumped)
+    d = dumped[0]
+    assert d["users"] == dev["users"] and d["attendance"][0]["sent"] is True and d["face_major"] == 39, d
+    assert d["templates"][0]["major"] == 39 and dumped[1].get("protocol") != "push", dumped
+
+
+def case_hostile(server, start):
+    """a huge, an endless and a trickling reply: bounded, no crash, polls go on"""
+    sim = start([{"name": "P1", "serial": "SN12", "timeout_s": 2}])
+    server.wait(lambda rs: server.find("getrequest"), "a poll")
+    for kind in ("huge", "endless", "slow"):
+        before = len(server.requests)
+        failures = sim.stats("P1")["failures"]
+        with server.lock:
+            server.hostile = kind
+        server.wait(lambda rs: len(server.find("getrequest", after=before)) >= 1, "a %s reply" % kind)
+        server.wait(lambda rs: sim.stats("P1")["failures"] > failures, "the %s reply refused" % kind, timeout=15)
+        with server.lock:
+            server.hostile = None
+        before = len(server.requests)
+        server.wait(lambda rs: server.find("getrequest", after=before), "a normal poll after %s" % kind, timeout=15)
+    # nothing of the hostile replies ran
+    assert sim.stats("P1")["commands"] == 0
+    assert sim.stats("P1")["bytes_in"] < 8 * 1024 * 1024
+
+
+def case_clock(server, start):
+    """Date: + TimeZone sets the clock when the skew is beyond 10 s"""
+    server.date_offset = 3600
+    server.options["TimeZone"] = "330"
+    sim = start([{"name": "P1", "serial": "SN13"}])
+    server.wait(lambda rs: server.find("getrequest"), "a poll")
+    assert sim.stats("P1")["clock_sets"] >= 1 and sim.stats("P1")["time_zone_min"] == 330
+    sim.ok("punch P1 1")
+    server.wait(lambda rs: server.find("cdata", "POST", "ATTLOG"), "the punch")
+    line = server.find("cdata", "POST", "ATTLOG")[0].text()
+    stamp = time.strptime(line.split("\t")[1], "%Y-%m-%d %H:%M:%S")
+    expected = time.time() + 3600 + 330 * 60
+    assert abs(time.mktime(stamp) - time.mktime(time.gmtime(expected))) < 30, (line, time.gmtime(expected))
+
+
+def case_device_commands(server, start):
+    """CHECK re-handshakes; CLEAR LOG empties the log; REBOOT posts its result, then powers on"""
+    sim = start([{"name": "P1", "serial": "SN15", "attendance": [{"user_id": "1", "time": "2026-01-01T00:00:00", "sent": True}]}])
+    server.wait(lambda rs: server.find("getrequest"), "a poll")
+    before = len(server.requests)
+    server.queue("SN15", "C:1:CHECK")
+    server.wait(lambda rs: server.find("cdata", "GET", after=before), "the handshake after CHECK")
+    assert [r[:2] for r in server.results()] == [["1", 0]]
+    server.queue("SN15", "C:2:CLEAR LOG")
+    server.wait(lambda rs: "2" in {r[0] for r in server.results()}, "the CLEAR LOG result")
+    server.wait(lambda rs: sim.control("count P1 attendance") == "0", "an empty log")
+    before = len(server.requests)
+    server.queue("SN15", "C:3:REBOOT", "C:4:INFO")
+    server.wait(lambda rs: server.find("cdata", "GET", after=before), "the power-on after REBOOT")
+    after = server.requests[before:]
+    post = [i for i, r in enumerate(after) if r.endpoint == "devicecmd"]
+    hand = [i for i, r in enumerate(after) if r.endpoint == "cdata" and r.method == "GET"]
+    assert post and post[0] < hand[0], after
+    # nothing after REBOOT in the same reply runs
+    assert [r[0] for r in server.results()] == ["1", "2", "3"], server.results()
+    assert sim.stats("P1")["reboots"] == 1
+
+
+def case_trans_flags(server, start):
+    """Realtime=0 holds uploads until LOG; TransFlag without OpLog sends no user changes"""
+    server.options["Realtime"] = "0"
+    server.options["TransInterval"] = "0"
+    server.options["TransFlag"] = "TransData AttLog"
+    sim = start([{"name": "P1", "serial": "SN16"}])
+    server.wait(lambda rs: len(server.find("getrequest")) >= 2, "two polls")
+    sim.ok("punch P1 3 '2026-06-06 06:06:06'")
+    sim.ok("enroll P1 3 Three")
+    sim.ok("delete-user P1 3")
+    server.wait(lambda rs: len(server.find("getrequest")) >= 5, "three more polls")
+    assert not server.find("cdata", "POST", "ATTLOG"), server.requests
+    server.queue("SN16", "C:9:LOG")
+    server.wait(lambda rs: server.find("cdata", "POST", "ATTLOG"), "the punch after LOG")
+    time.sleep(1.5)
+    assert not server.find("cdata", "POST", "OPERLOG"), server.requests
+
+
+def case_no_proxy(server, start):
+    """firmware connects straight to its server: a proxy in the environment is not used"""
+    dead = "http://127.0.0.1:1"
+    start([{"name": "P1", "serial": "SN14"}],
+          env={"http_proxy": dead, "HTTP_PROXY": dead, "no_proxy": "", "NO_PROXY": ""})
+    server.wait(lambda rs: server.find("getrequest"), "a poll past the proxy")
+
+
+CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2 or sys.argv[1] not in CASES:
+        print("usage: test_sim_push.py CASE (%s)" % ", ".join(CASES), file=sys.stderr)
+        sys.exit(2)
+    run(sys.argv[1])
