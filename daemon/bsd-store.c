@@ -14,6 +14,8 @@
  *      log_watermarks.newest_* (the newest record's natural key) and
  *      ranged_reads/ranged_firmware
  *   4  attendance indexes on PIN and device (ListAttendance)
+ *   5  central (the central database's settings and cursors),
+ *      central_outbox and its triggers (bsd-store-outbox.c)
  * A new database runs every migration from 0, so a fresh database and a
  * migrated one have the same schema (the tests compare them).
  *
@@ -27,6 +29,7 @@
 #include "config.h"
 
 #include "bsd-store-private.h"
+#include "bsd-store-outbox.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -227,6 +230,9 @@ static const char *const bsd_store_migrations[] = {
   "CREATE INDEX attendance_pin ON attendance (pin);"
   "CREATE INDEX attendance_device ON attendance (device_id);"
   "PRAGMA user_version = 4;",
+
+  /* 4 → 5: what the central database needs (bsd-store-outbox.c) */
+  BSD_STORE_OUTBOX_MIGRATION "PRAGMA user_version = 5;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (bsd_store_migrations) == BSD_STORE_SCHEMA_VERSION);
