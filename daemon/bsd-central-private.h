@@ -18,10 +18,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsdPgResult, PQclear)
 
 /* runs @sql with @n_params text parameters on the non-blocking @conn,
  * waiting for the answer without holding the thread past @cancellable
- * (then the server is asked to cancel, and the connection must be
- * dropped). The last result when it succeeded (a command or rows),
- * else NULL with @error (BS_ERROR FAILED, TIMED_OUT or CANCELLED)
- * naming @op; the message never holds the connection string. */
+ * or the timeout; then the connection must be dropped (PQcancel is not
+ * used: it blocks on a hanging server; the server's statement_timeout
+ * ends what the dropped connection left running). The last result when it succeeded (a command or
+ * rows), else NULL with @error (BS_ERROR FAILED, TIMED_OUT or CANCELLED) naming @op; the message
+ * never holds the connection string. */
 BsdPgResult *bsd_central_query (PGconn *conn,
                                 GCancellable *cancellable,
                                 const char *sql,

@@ -208,21 +208,6 @@ wait_socket (PGconn *conn,
   return TRUE;
 }
 
-/* asks the server to stop what @conn runs (a hanging statement holds
- * locks there otherwise); bounded by the connect timeout */
-static void
-cancel_request (PGconn *conn)
-{
-  PGcancel *cancel = PQgetCancel (conn);
-  char message[256];
-
-  if (cancel == NULL)
-    return;
-  if (!PQcancel (cancel, message, sizeof message))
-    g_debug ("central database: cancelling a statement: %s", message);
-  PQfreeCancel (cancel);
-}
-
 BsdPgResult *
 bsd_central_query (PGconn *conn,
                    GCancellable *cancellable,
@@ -250,10 +235,7 @@ bsd_central_query (PGconn *conn,
     }
   while ((flushed = PQflush (conn)) == 1)
     if (!wait_socket (conn, TRUE, deadline, cancellable, op, error))
-      {
-        cancel_request (conn);
-        return NULL;
-      }
+      return NULL;
   if (flushed < 0)
     {
       g_autofree char *text = describe_pg_error (PQerrorMessage (conn), NULL);
@@ -268,10 +250,7 @@ bsd_central_query (PGconn *conn,
       while (PQisBusy (conn))
         {
           if (!wait_socket (conn, FALSE, deadline, cancellable, op, error))
-            {
-              cancel_request (conn);
-              return NULL;
-            }
+            return NULL;
           if (!PQconsumeInput (conn))
             {
               g_autofree char *text = describe_pg_error (PQerrorMessage (conn), NULL);
@@ -310,6 +289,15 @@ exec (PGconn *conn, GCancellable *cancellable, const char *sql, const char *op, 
   g_autoptr (BsdPgResult) result = bsd_central_query (conn, cancellable, sql, 0, NULL, op, error);
 
   return result != NULL;
+}
+
+/* the server's notices go to the debug log, not to stderr */
+static void
+log_notice (void *data, const char *message)
+{
+  g_autofree char *text = describe_pg_error (message, NULL);
+
+  g_debug ("central database: %s", text);
 }
 
 /* the password of @conninfo (either form), to keep it out of messages */
@@ -369,6 +357,7 @@ connect_central (const char *conninfo,
       PQfinish (conn);
       return NULL;
     }
+  PQsetNoticeProcessor (conn, log_notice, NULL);
   if (PQsetnonblocking (conn, 1) != 0)
     {
       g_set_error (error, BS_ERROR, BS_ERROR_FAILED, "%s: cannot make it non-blocking", op);
@@ -523,9 +512,10 @@ run_session (BsdCentral *self,
     {
       guint shipped = 0;
 
+      /* before the batch too: a hanging server shows as a growing lag */
+      publish_age (self, store);
       if (!ship_punches (conn, store, site, cancellable, &shipped, error))
         return FALSE;
-      publish_age (self, store);
       if (shipped > 0)
         {
           publish_state (self, "shipping");
@@ -533,6 +523,7 @@ run_session (BsdCentral *self,
             return TRUE;
           continue;
         }
+      publish_age (self, store);
       publish_state (self, "idle");
       if (!worker_wait (self, (gint)self->idle_poll_ms, TRUE))
         return TRUE;

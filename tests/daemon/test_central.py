@@ -95,6 +95,13 @@ def wait_shipped(env, what, timeout=120):
     wait_for(done, what, timeout=timeout, step=0.1)
 
 
+def shipped(pg, site):
+    """the site's punches in the central database; 0 before the schema is made"""
+    if pg.scalar("SELECT to_regclass('punches') IS NOT NULL") != "t":
+        return 0
+    return int(pg.scalar("SELECT count(*) FROM punches WHERE site = '%s'" % site))
+
+
 def check_exactly_once(env, pg, site):
     local = local_punches(env)
     central = central_punches(pg, site)
@@ -214,23 +221,25 @@ def test_central_sites(env):
     env.cleanups.append(env3.close)
     sites = [(env, "site-1"), (env2, "site-2"), (env3, "site-3")]
     for i, (e, name) in enumerate(sites):
-        start_site(e, name, 6000, i + 1)
-    for e, _ in sites:
-        set_central(e, pg.conninfo())
+        start_site(e, name, 12000, i + 1)
 
     # site 1 ships; the server crashes in the middle of its batches
-    wait_for(lambda: 0 < int(pg.scalar("SELECT count(*) FROM punches WHERE site = 'site-1'")
-                             or 0) < 6000, "site 1 to be mid-way", timeout=120, step=0.01)
+    set_central(env, pg.conninfo())
+    wait_for(lambda: 0 < shipped(pg, "site-1") < 12000, "site 1 to be mid-way", timeout=120,
+             step=0.01)
     pg.crash()
     wait_for(lambda: env.get("CentralState").startswith("error:"),
              "site 1 to notice the crash", timeout=60)
     pg.start()
 
-    # site 2's daemon is killed mid-batch and started again
-    wait_for(lambda: env2.get("CentralState") == "shipping"
-             or env2.get("CentralState") == "idle", "site 2 to ship", timeout=120, step=0.01)
+    # site 2's daemon is killed in the middle of its batches and started again
+    set_central(env2, pg.conninfo())
+    wait_for(lambda: 0 < shipped(pg, "site-2") < 12000, "site 2 to be mid-way", timeout=120,
+             step=0.01)
     env2.stop_daemon(signal.SIGKILL)
+    harness.log("site 2 killed with %s punches shipped" % shipped(pg, "site-2"))
     env2.start_daemon(KNOBS)
+    set_central(env3, pg.conninfo())
 
     for e, name in sites:
         wait_shipped(e, "%s to catch up" % name)
