@@ -87,12 +87,15 @@ def start_site(env, name, records, seed, punches=True):
     return sim
 
 
-def wait_shipped(env, what, timeout=120):
+def wait_shipped(env, what, timeout=60):
     def done():
         if env.daemon.poll() is not None:
             raise harness.Failure("biosyncd exited: " + env.daemon_log_text()[-3000:])
         return env.get("CentralState") == "idle" and env.get("CentralLag") == 0
-    wait_for(done, what, timeout=timeout, step=0.1)
+    try:
+        wait_for(done, what, timeout=timeout, step=0.1)
+    except harness.Failure as e:
+        raise harness.Failure("%s (CentralState %r)" % (e, env.get("CentralState"))) from None
 
 
 def shipped(pg, site):
