@@ -31,4 +31,28 @@ BsdPgResult *bsd_central_query (PGconn *conn,
                                 const char *op,
                                 GError **error);
 
+/* bsd-central-outbox.c: roster, device and job rows, deletions and
+ * edits out; other sites' deletions and edits in */
+#include "bsd-store-outbox.h"
+
+/* outbox entries per central transaction */
+#define BSD_CENTRAL_OUTBOX_BATCH 200
+
+/* one batch of the outbox in one central transaction, the entries
+ * removed after its COMMIT; *@shipped = how many (0 = empty) */
+gboolean bsd_central_ship_outbox (PGconn *conn,
+                                  BsdStore *store,
+                                  const char *site,
+                                  GCancellable *cancellable,
+                                  guint *shipped,
+                                  GError **error);
+/* other sites' deletions and edits after the local cursor, applied in
+ * central commit order; *@pulled = how many */
+gboolean bsd_central_pull_edits (PGconn *conn,
+                                 BsdStore *store,
+                                 const char *site,
+                                 GCancellable *cancellable,
+                                 guint *pulled,
+                                 GError **error);
+
 G_END_DECLS

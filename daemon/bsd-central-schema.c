@@ -71,7 +71,9 @@ static const char *const steps[] = {
   "  summary text,"
   "  PRIMARY KEY (site, job_id));"
   /* what one site decided for every site: applied in id order, which
-   * is commit order (each insert holds the edits lock to its commit) */
+   * is commit order (a writer locks the table in SHARE ROW EXCLUSIVE
+   * mode until its commit, so ids become visible in order); a repeat
+   * after a crash is the same (site, pin, kind, made_at) */
   "CREATE TABLE edits ("
   "  id bigserial PRIMARY KEY,"
   "  site text NOT NULL REFERENCES sites (name) ON UPDATE CASCADE,"
@@ -81,7 +83,8 @@ static const char *const steps[] = {
   "  privilege integer,"
   "  card bigint,"
   "  made_at timestamptz NOT NULL,"
-  "  committed_at timestamptz NOT NULL DEFAULT clock_timestamp());"
+  "  committed_at timestamptz NOT NULL DEFAULT clock_timestamp(),"
+  "  UNIQUE (site, pin, kind, made_at));"
   "CREATE INDEX edits_pin ON edits (pin);"
   /* payroll: one row per person, site and terminal-local day */
   "CREATE VIEW payroll_days AS"

@@ -523,6 +523,17 @@ run_session (BsdCentral *self,
             return TRUE;
           continue;
         }
+      /* then the roster, devices, jobs and edits, and other sites' edits */
+      if (!bsd_central_ship_outbox (conn, store, site, cancellable, &shipped, error)
+          || (shipped == 0
+              && !bsd_central_pull_edits (conn, store, site, cancellable, &shipped, error)))
+        return FALSE;
+      if (shipped > 0)
+        {
+          if (!worker_wait (self, 0, FALSE))
+            return TRUE;
+          continue;
+        }
       publish_age (self, store);
       publish_state (self, "idle");
       if (!worker_wait (self, (gint)self->idle_poll_ms, TRUE))

@@ -205,3 +205,141 @@ bsd_store_get_unshipped_age (BsdStore *self,
                                    " WHERE id > (SELECT punch_cursor FROM central)",
                                    NULL, oldest_utc, op, error);
 }
+
+/* ----------------------------------------------------------- the outbox */
+
+void
+bsd_outbox_entry_free (BsdOutboxEntry *entry)
+{
+  if (entry == NULL)
+    return;
+  g_free (entry->kind);
+  g_free (entry->key);
+  g_free (entry);
+}
+
+static gpointer
+outbox_entry_from_row (BsdStmt *stmt)
+{
+  BsdOutboxEntry *entry = g_new0 (BsdOutboxEntry, 1);
+
+  entry->id = sqlite3_column_int64 (stmt, 0);
+  entry->kind = bsd_column_dup (stmt, 1);
+  entry->key = bsd_column_dup (stmt, 2);
+  return entry;
+}
+
+GPtrArray *
+bsd_store_list_outbox (BsdStore *self, guint limit, GError **error)
+{
+  g_return_val_if_fail (BSD_IS_STORE (self), NULL);
+  return bsd_store_get_rows (self, "SELECT id, kind, key FROM central_outbox ORDER BY id LIMIT ?1",
+                             BSD_ARGS (BSD_INT (limit)), outbox_entry_from_row,
+                             (GDestroyNotify)bsd_outbox_entry_free, "reading the outbox", error);
+}
+
+gboolean
+bsd_store_remove_outbox (BsdStore *self, GPtrArray *entries, GError **error)
+{
+  const char *op = "emptying the outbox";
+  g_autoptr (BsdStoreTx) tx = NULL;
+
+  g_return_val_if_fail (BSD_IS_STORE (self), FALSE);
+  tx = bsd_store_tx_begin (self, op, error);
+  if (tx == NULL)
+    return FALSE;
+  for (guint i = 0; i < entries->len; i++)
+    {
+      BsdOutboxEntry *entry = g_ptr_array_index (entries, i);
+
+      if (!bsd_store_run (self, "DELETE FROM central_outbox WHERE id = ?1",
+                          BSD_ARGS (BSD_INT (entry->id)), op, error))
+        return FALSE;
+    }
+  return bsd_store_tx_commit (tx, op, error);
+}
+
+/* --------------------------------------------- edits from other sites */
+
+void
+bsd_central_edit_free (BsdCentralEdit *edit)
+{
+  if (edit == NULL)
+    return;
+  g_free (edit->site);
+  g_free (edit->pin);
+  g_free (edit->name);
+  g_free (edit);
+}
+
+gint64
+bsd_store_get_edit_cursor (BsdStore *self, GError **error)
+{
+  gint64 cursor = 0;
+
+  g_return_val_if_fail (BSD_IS_STORE (self), 0);
+  bsd_store_query_int64 (self, "SELECT edit_cursor FROM central", NULL, &cursor,
+                         "reading the edit cursor", error);
+  return cursor;
+}
+
+static gboolean
+apply_edit (BsdStore *self, const BsdCentralEdit *edit, GError **error)
+{
+  g_autofree char *by = g_strdup_printf ("central:%s", edit->site);
+  gboolean tombstoned = FALSE, found = FALSE;
+  BsdPersonEdit change = { 0 };
+
+  if (edit->deletion)
+    return bsd_store_add_tombstone (self, edit->pin, by, error);
+  /* a deletion wins over every edit; a PIN this site never had stays
+   * unknown here */
+  if (!bsd_store_is_tombstoned (self, edit->pin, &tombstoned, error)
+      || !bsd_store_has_row (self, "SELECT 1 FROM people WHERE pin = ?1",
+                             BSD_ARGS (BSD_TEXT (edit->pin)), &found, "applying a central edit",
+                             error))
+    return FALSE;
+  if (tombstoned || !found)
+    return TRUE;
+  change.name = edit->name;
+  change.has_privilege = TRUE;
+  change.privilege = edit->privilege;
+  change.has_card = TRUE;
+  change.card = edit->card;
+  return bsd_store_edit_person (self, edit->pin, &change, error);
+}
+
+gboolean
+bsd_store_apply_central_edits (BsdStore *self, GPtrArray *edits, gint64 last_id, GError **error)
+{
+  const char *op = "applying the central database's edits";
+  g_autoptr (BsdStoreTx) tx = NULL;
+
+  g_return_val_if_fail (BSD_IS_STORE (self), FALSE);
+  tx = bsd_store_tx_begin (self, op, error);
+  if (tx == NULL)
+    return FALSE;
+  /* the triggers queue nothing meanwhile: these came from there */
+  if (!bsd_store_run (self, "UPDATE central SET pulling = 1", NULL, op, error))
+    return FALSE;
+  for (guint i = 0; i < edits->len; i++)
+    {
+      const BsdCentralEdit *edit = g_ptr_array_index (edits, i);
+      g_autoptr (GError) local = NULL;
+
+      /* a bad edit (a PIN this site refuses) is skipped, not retried forever */
+      if (!apply_edit (self, edit, &local))
+        {
+          if (!g_error_matches (local, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT))
+            {
+              g_propagate_error (error, g_steal_pointer (&local));
+              return FALSE;
+            }
+          g_warning ("central edit %" G_GINT64_FORMAT " skipped: %s", edit->id, local->message);
+        }
+    }
+  if (!bsd_store_run (self, "UPDATE central SET pulling = 0, edit_cursor = max (edit_cursor, ?1)",
+                      BSD_ARGS (BSD_INT (last_id)), op, error))
+    return FALSE;
+  return bsd_store_tx_commit (tx, op, error);
+}

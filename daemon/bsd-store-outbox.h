@@ -32,33 +32,49 @@ G_BEGIN_DECLS
   "  conninfo TEXT NOT NULL DEFAULT '',"                                                           \
   "  templates INTEGER NOT NULL DEFAULT 0,"                                                        \
   "  punch_cursor INTEGER NOT NULL DEFAULT 0,"                                                     \
-  "  edit_cursor INTEGER NOT NULL DEFAULT 0);"                                                     \
+  "  edit_cursor INTEGER NOT NULL DEFAULT 0,"                                                      \
+  "  pulling INTEGER NOT NULL DEFAULT 0);"                                                         \
   "INSERT INTO central (id) VALUES (1);"                                                           \
   "CREATE TABLE central_outbox ("                                                                  \
   "  id INTEGER PRIMARY KEY AUTOINCREMENT,"                                                        \
-  "  kind TEXT NOT NULL CHECK (kind IN ('person', 'device', 'job', 'tombstone')),"                 \
+  "  kind TEXT NOT NULL CHECK (kind IN ('person', 'edit', 'device', 'job', 'tombstone')),"         \
   "  key TEXT NOT NULL,"                                                                           \
   "  UNIQUE (kind, key));"                                                                         \
   "CREATE TRIGGER central_person_added AFTER INSERT ON people"                                     \
-  "  WHEN (SELECT conninfo FROM central) <> '' BEGIN"                                              \
-  "  INSERT OR REPLACE INTO central_outbox (kind, key) VALUES ('person', new.pin); END;"           \
+  "  WHEN " BSD_OUTBOX_ON " BEGIN"                                                                 \
+  "  INSERT OR REPLACE INTO central_outbox (kind, key) VALUES ('person', new.pin);"                \
+  "  INSERT OR REPLACE INTO central_outbox (kind, key)"                                            \
+  "    SELECT 'edit', new.pin WHERE new.central_edit = 1; END;"                                    \
   "CREATE TRIGGER central_person_changed AFTER UPDATE OF name, privilege, card, group_id"          \
-  "  ON people WHEN (SELECT conninfo FROM central) <> ''"                                          \
+  "  ON people WHEN " BSD_OUTBOX_ON                                                                \
   "  AND (old.name IS NOT new.name OR old.privilege IS NOT new.privilege"                          \
   "       OR old.card IS NOT new.card OR old.group_id IS NOT new.group_id) BEGIN"                  \
   "  INSERT OR REPLACE INTO central_outbox (kind, key) VALUES ('person', new.pin); END;"           \
+  "CREATE TRIGGER central_person_edited AFTER UPDATE OF updated_at ON people"                      \
+  "  WHEN " BSD_OUTBOX_ON " AND new.central_edit = 1 BEGIN"                                        \
+  "  INSERT OR REPLACE INTO central_outbox (kind, key) VALUES ('edit', new.pin); END;"             \
   "CREATE TRIGGER central_tombstone AFTER INSERT ON tombstones"                                    \
-  "  WHEN (SELECT conninfo FROM central) <> '' BEGIN"                                              \
+  "  WHEN " BSD_OUTBOX_ON " BEGIN"                                                                 \
+  "  INSERT OR REPLACE INTO central_outbox (kind, key) VALUES ('tombstone', new.pin); END;"        \
+  "CREATE TRIGGER central_tombstone_again AFTER UPDATE OF created_at ON tombstones"                \
+  "  WHEN " BSD_OUTBOX_ON " BEGIN"                                                                 \
   "  INSERT OR REPLACE INTO central_outbox (kind, key) VALUES ('tombstone', new.pin); END;"        \
   "CREATE TRIGGER central_device_added AFTER INSERT ON devices"                                    \
-  "  WHEN (SELECT conninfo FROM central) <> '' BEGIN"                                              \
+  "  WHEN " BSD_OUTBOX_ON " BEGIN"                                                                 \
   "  INSERT OR REPLACE INTO central_outbox (kind, key) VALUES ('device', new.id); END;"            \
   "CREATE TRIGGER central_device_changed AFTER UPDATE OF name, address, port, enabled,"            \
-  "  serial, platform, firmware ON devices WHEN (SELECT conninfo FROM central) <> '' BEGIN"        \
+  "  serial, platform, firmware ON devices WHEN " BSD_OUTBOX_ON " BEGIN"                           \
   "  INSERT OR REPLACE INTO central_outbox (kind, key) VALUES ('device', new.id); END;"            \
+  "CREATE TRIGGER central_device_removed AFTER DELETE ON devices"                                  \
+  "  WHEN " BSD_OUTBOX_ON " BEGIN"                                                                 \
+  "  INSERT OR REPLACE INTO central_outbox (kind, key) VALUES ('device', old.id); END;"            \
   "CREATE TRIGGER central_job_finished AFTER UPDATE OF finished_at ON job_executions"              \
-  "  WHEN (SELECT conninfo FROM central) <> '' AND new.finished_at > 0 BEGIN"                      \
+  "  WHEN " BSD_OUTBOX_ON " AND new.finished_at > 0 BEGIN"                                         \
   "  INSERT OR REPLACE INTO central_outbox (kind, key) VALUES ('job', new.id); END;"
+
+/* a trigger queues only while shipping is on, and never what was just
+ * pulled from the central database (it came from there) */
+#define BSD_OUTBOX_ON "(SELECT conninfo <> '' AND pulling = 0 FROM central)"
 
 /* the longest site name (bytes) */
 #define BSD_SITE_NAME_MAX 64
@@ -114,5 +130,46 @@ gboolean bsd_store_get_unshipped_age (BsdStore *self,
                                       gint64 *oldest_collected,
                                       gint64 *oldest_utc,
                                       GError **error);
+
+/* ---------------------------------------------------------- the outbox */
+
+typedef struct
+{
+  gint64 id;
+  char *kind; /* "person", "edit", "device", "job" or "tombstone" */
+  char *key;  /* the PIN, or the device's or job's id */
+} BsdOutboxEntry;
+
+void bsd_outbox_entry_free (BsdOutboxEntry *entry);
+
+/* the oldest @limit entries (BsdOutboxEntry*) */
+GPtrArray *bsd_store_list_outbox (BsdStore *self, guint limit, GError **error);
+/* after the central COMMIT: the entries of @entries whose id is still
+ * theirs (a change meanwhile gave its entry a new id: it stays) */
+gboolean bsd_store_remove_outbox (BsdStore *self, GPtrArray *entries, GError **error);
+
+/* --------------------------------------------- edits from other sites */
+
+typedef struct
+{
+  gint64 id; /* the central edits.id */
+  char *site;
+  char *pin;
+  gboolean deletion; /* else an edit of name, privilege and card */
+  char *name;
+  guint8 privilege;
+  guint32 card;
+} BsdCentralEdit;
+
+void bsd_central_edit_free (BsdCentralEdit *edit);
+
+/* the last central edit applied here */
+gint64 bsd_store_get_edit_cursor (BsdStore *self, GError **error);
+/* applies @edits (BsdCentralEdit*, in central commit order) in one
+ * transaction with the cursor moved to @last_id: a deletion tombstones
+ * the PIN ("central:SITE"); an edit changes a person this site has
+ * unless the PIN is deleted here. Nothing of it is queued to go back. */
+gboolean
+bsd_store_apply_central_edits (BsdStore *self, GPtrArray *edits, gint64 last_id, GError **error);
 
 G_END_DECLS

@@ -14,6 +14,8 @@ Every case starts a real PostgreSQL 15 (pgserver.py) and biosyncd daemons
                      mid-batch, a daemon is SIGKILLed mid-batch, the server hangs
                      (SIGTERM still ends the daemon within seconds); in the end
                      every punch of every site is there exactly once
+  central_leaver     a leaver deleted at site 1 leaves sites 2 and 3 at their next sync;
+                     concurrent edits: the last committed wins, a deletion beats edits
   central_schema     two daemons migrating a fresh database at once: one schema,
                      version 1; the payroll view gives first in / last out
 
@@ -35,6 +37,9 @@ from gi.repository import GLib  # noqa: E402
 KNOBS = {"BIOSYNC_CENTRAL_BACKOFF_MAX_MS": "500", "BIOSYNC_CENTRAL_POLL_MS": "200"}
 
 
+SHARED = ("9001", "9002", "9003")
+
+
 def fixture(serial, records, seed):
     return {"devices": [{
         "name": "A", "serial": serial, "user_format": 72, "attlog_format": 40,
@@ -42,6 +47,9 @@ def fixture(serial, records, seed):
         "capacity": {"users": 1000, "fingers": 100, "faces": 0, "records": 100000},
         "generate": {"users": 20, "fingers_per_user": 0, "faces_per_user": 0,
                      "records": records, "seed": seed, "user_id_base": 100 * seed},
+        # people every site has (after the generated ones)
+        "users": [{"uid": 50 + i, "user_id": pin, "name": "Shared %s" % pin, "privilege": 0,
+                   "password": "", "card": 0, "group": 1} for i, pin in enumerate(SHARED)],
     }]}
 
 
@@ -273,6 +281,74 @@ def test_central_sites(env):
           "the central database holds every punch of the three sites once (%d)" % total)
     for e, _ in sites:
         check(PASSWORD not in e.daemon_log_text(), "no daemon logged the password")
+
+
+# ------------------------------------------------ deletions and edits
+
+def tombstoned(env, pin):
+    return any(t["Pin"] == pin for t in env.call("ListTombstones"))
+
+
+def name_of(env, pin):
+    users = [u for u in env.call("ListUsers", "(suu)", (pin, 0, 0)) if u["Pin"] == pin]
+    return users[0]["Name"] if users else None
+
+
+def test_central_leaver(env):
+    pg = PgServer(env)
+    env2 = new_env()
+    env.cleanups.append(env2.close)
+    env3 = new_env()
+    env.cleanups.append(env3.close)
+    sites = [(env, "site-1"), (env2, "site-2"), (env3, "site-3")]
+    sims = []
+    for i, (e, name) in enumerate(sites):
+        sims.append(start_site(e, name, 10, i + 1, punches=False))
+        job = e.wait_job(e.call("SyncAll"))
+        check(job["State"] == "succeeded", "%s: the first sync fills the roster" % name)
+        set_central(e, pg.conninfo())
+    for e, name in sites:
+        wait_shipped(e, "%s to ship its roster" % name)
+    check(pg.scalar("SELECT count(*) FROM people WHERE pin = '9001'") == "3",
+          "the roster of every site is in the central database")
+
+    # a leaver deleted at site 1
+    job = env.wait_job(env.call("DeleteUser", "(s)", ("9001",)))
+    check(job["State"] == "succeeded", "site 1 deletes the leaver", job["State"])
+    check("9001" not in sims[0].pins("A"), "site 1's terminal no longer holds the leaver")
+    for e, name in sites[1:]:
+        wait_for(lambda: tombstoned(e, "9001"), "%s to learn of the deletion" % name,
+                 timeout=60)
+        t = [t for t in e.call("ListTombstones") if t["Pin"] == "9001"][0]
+        check(t["CreatedBy"] == "central:site-1", "%s records where it was deleted" % name, t)
+    for (e, name), sim in zip(sites[1:], sims[1:]):
+        check("9001" in sim.pins("A"), "%s's terminal holds the leaver before its sync" % name)
+        job = e.wait_job(e.call("SyncAll"))
+        check(job["State"] == "succeeded", "%s syncs" % name, job["State"])
+        check("9001" not in sim.pins("A"), "%s's terminal no longer holds the leaver" % name)
+
+    # two sites edit one person: the edit committed last wins everywhere
+    env2.wait_job(env2.call("UpdateUser", "(sa{sv})", ("9002", {"name": GLib.Variant(
+        "s", "From two")})))
+    wait_shipped(env2, "site 2 to ship its edit")
+    env3.wait_job(env3.call("UpdateUser", "(sa{sv})", ("9002", {"name": GLib.Variant(
+        "s", "From three")})))
+    wait_shipped(env3, "site 3 to ship its edit")
+    for e, name in sites:
+        wait_for(lambda: name_of(e, "9002") == "From three",
+                 "%s to hold the last committed edit" % name, timeout=60)
+
+    # a deletion beats an edit made before it, and one made after it elsewhere
+    env3.wait_job(env3.call("UpdateUser", "(sa{sv})", ("9003", {"name": GLib.Variant(
+        "s", "Edited")})))
+    wait_shipped(env3, "site 3 to ship its edit")
+    env.wait_job(env.call("DeleteUser", "(s)", ("9003",)))
+    wait_shipped(env, "site 1 to ship the deletion")
+    for e, name in sites:
+        wait_for(lambda: tombstoned(e, "9003") and name_of(e, "9003") is None,
+                 "%s to hold the deletion" % name, timeout=60)
+    check(pg.scalar("SELECT count(*) FROM edits WHERE kind = 'delete'") == "2",
+          "each deletion is in the central database once")
 
 
 # ----------------------------------------------------------------- schema

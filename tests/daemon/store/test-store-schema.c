@@ -596,8 +596,10 @@ test_migrate_same_schema (void)
 /* what 4 → 5 adds (bsd-store-outbox.h), taken away again */
 #define STORE_UNDO_OUTBOX                                                                          \
   "DROP TRIGGER central_person_added; DROP TRIGGER central_person_changed;"                        \
-  "DROP TRIGGER central_tombstone; DROP TRIGGER central_device_added;"                             \
-  "DROP TRIGGER central_device_changed; DROP TRIGGER central_job_finished;"                        \
+  "DROP TRIGGER central_person_edited; DROP TRIGGER central_tombstone;"                            \
+  "DROP TRIGGER central_tombstone_again; DROP TRIGGER central_device_added;"                       \
+  "DROP TRIGGER central_device_changed; DROP TRIGGER central_device_removed;"                      \
+  "DROP TRIGGER central_job_finished;"                                                             \
   "DROP TABLE central_outbox; DROP TABLE central;"
 
 /* version 3 lacked the attendance indexes of ListAttendance: a database
