@@ -379,8 +379,11 @@ bsd_central_pull_edits (PGconn *conn,
     }
   params = params_new (site, cursor, limit, NULL);
   result = bsd_central_query (conn, cancellable,
-                              "SELECT id, site, pin, kind, name, privilege, card FROM edits"
-                              " WHERE id > $2::bigint AND site <> $1 ORDER BY id LIMIT $3::integer",
+                              /* an edit older than one of ours lost already */
+                              "SELECT id, site, pin, kind, name, privilege, card FROM edits e"
+                              " WHERE id > $2::bigint AND site <> $1 AND NOT EXISTS"
+                              " (SELECT 1 FROM edits o WHERE o.site = $1 AND o.pin = e.pin"
+                              "  AND o.id > e.id) ORDER BY id LIMIT $3::integer",
                               (int)params->len, (const char *const *)params->pdata,
                               "reading other sites' edits", error);
   if (result == NULL)

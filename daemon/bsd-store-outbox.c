@@ -287,7 +287,7 @@ static gboolean
 apply_edit (BsdStore *self, const BsdCentralEdit *edit, GError **error)
 {
   g_autofree char *by = g_strdup_printf ("central:%s", edit->site);
-  gboolean tombstoned = FALSE, found = FALSE;
+  gboolean tombstoned = FALSE, found = FALSE, pending = FALSE;
   BsdPersonEdit change = { 0 };
 
   if (edit->deletion)
@@ -297,9 +297,13 @@ apply_edit (BsdStore *self, const BsdCentralEdit *edit, GError **error)
   if (!bsd_store_is_tombstoned (self, edit->pin, &tombstoned, error)
       || !bsd_store_has_row (self, "SELECT 1 FROM people WHERE pin = ?1",
                              BSD_ARGS (BSD_TEXT (edit->pin)), &found, "applying a central edit",
+                             error)
+      || !bsd_store_has_row (self, "SELECT 1 FROM central_outbox WHERE kind = 'edit' AND key = ?1",
+                             BSD_ARGS (BSD_TEXT (edit->pin)), &pending, "applying a central edit",
                              error))
     return FALSE;
-  if (tombstoned || !found)
+  /* an edit made here and not shipped yet commits later: it wins */
+  if (tombstoned || !found || pending)
     return TRUE;
   change.name = edit->name;
   change.has_privilege = TRUE;

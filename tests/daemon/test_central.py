@@ -22,9 +22,11 @@ Every case starts a real PostgreSQL 15 (pgserver.py) and biosyncd daemons
 SPDX-License-Identifier: GPL-3.0-or-later
 """
 import os
+import re
 import signal
 import socket
 import sqlite3
+import subprocess
 import time
 
 import harness
@@ -122,6 +124,13 @@ def check_exactly_once(env, pg, site):
           (len(central), len(local)))
 
 
+def ctl_run(env, args, stdin=None):
+    ctl = os.environ.get("BIOSYNC_CTL") or os.path.join(harness.SRC, "build", "client",
+                                                        "biosyncctl")
+    return subprocess.run([ctl] + args, input=stdin, capture_output=True, text=True, timeout=60,
+                          env=env.child_env({"BIOSYNC_BUS_ADDRESS": env.address}))
+
+
 def new_env():
     """another site: a bus, polkit and daemon of its own"""
     return harness.Env()
@@ -166,9 +175,16 @@ def test_central_settings(env):
     check("password authentication failed" in state and PASSWORD not in state,
           "CentralState says why, without the password", state)
 
-    set_central(env, pg.conninfo())
+    # biosyncctl passes the string from standard input, never in argv
+    ctl = ctl_run(env, ["central", "--set-connection", "-"], stdin=pg.conninfo())
+    check(ctl.returncode == 0, "biosyncctl central --set-connection - works", ctl.stderr)
     wait_shipped(env, "the shipper to be idle")
     check(pg.scalar("SELECT name FROM sites") == "Süd-Werk 2", "the site is registered")
+    status = ctl_run(env, ["status"]).stdout
+    check(re.search(r"^CentralState: +idle$", status, re.M)
+          and re.search(r"^CentralLag: +0 s$", status, re.M)
+          and re.search(r"^CentralOldestUnshipped: +-$", status, re.M)
+          and PASSWORD not in status, "biosyncctl status shows the shipper's state", status)
 
     props = env.get_all()
     text = repr(props) + repr(env.call("ListJobs", "(u)", (0,)))
@@ -176,6 +192,11 @@ def test_central_settings(env):
           "no property or list holds the connection string")
     check(PASSWORD not in env.daemon_log_text(), "the daemon's log never holds the password")
 
+    ctl = ctl_run(env, ["central", "--off"])
+    check(ctl.returncode == 0, "biosyncctl central --off works", ctl.stderr)
+    wait_for(lambda: env.get("CentralState") == "off", "--off turns shipping off")
+    set_central(env, pg.conninfo())
+    wait_shipped(env, "the shipper to be idle again")
     set_central(env, "  \n")
     wait_for(lambda: env.get("CentralState") == "off", "an empty string turns shipping off")
     env.stop_daemon()
@@ -327,13 +348,16 @@ def test_central_leaver(env):
         check(job["State"] == "succeeded", "%s syncs" % name, job["State"])
         check("9001" not in sim.pins("A"), "%s's terminal no longer holds the leaver" % name)
 
-    # two sites edit one person: the edit committed last wins everywhere
+    # two sites edit one person: the edit committed last wins everywhere;
+    # site 1 is off meanwhile, so it gets both at once and must keep their order
+    set_central(env, "")
     env2.wait_job(env2.call("UpdateUser", "(sa{sv})", ("9002", {"name": GLib.Variant(
         "s", "From two")})))
     wait_shipped(env2, "site 2 to ship its edit")
     env3.wait_job(env3.call("UpdateUser", "(sa{sv})", ("9002", {"name": GLib.Variant(
         "s", "From three")})))
     wait_shipped(env3, "site 3 to ship its edit")
+    set_central(env, pg.conninfo())
     for e, name in sites:
         wait_for(lambda: name_of(e, "9002") == "From three",
                  "%s to hold the last committed edit" % name, timeout=60)
