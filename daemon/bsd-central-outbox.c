@@ -50,10 +50,33 @@ params_new (const char *site, const char *first, ...)
   return params;
 }
 
-static char *
-number (gint64 value)
+char *
+bsd_central_number (gint64 value)
 {
   return g_strdup_printf ("%" G_GINT64_FORMAT, value);
+}
+
+/* a row the store no longer has (@local is NOT_FOUND): @sql marks it
+ * gone centrally; any other error is passed on */
+static gboolean
+ship_gone (PGconn *conn,
+           GCancellable *cancellable,
+           GError *local,
+           const char *sql,
+           const char *site,
+           const char *key,
+           const char *op,
+           GError **error)
+{
+  g_autoptr (GPtrArray) params = NULL;
+
+  if (!g_error_matches (local, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND))
+    {
+      g_propagate_error (error, g_error_copy (local));
+      return FALSE;
+    }
+  params = params_new (site, key, NULL);
+  return run (conn, cancellable, sql, params, op, error);
 }
 
 static gboolean
@@ -71,21 +94,13 @@ ship_person (PGconn *conn,
   g_autofree char *privilege = NULL, *card = NULL, *group = NULL;
 
   if (person == NULL)
-    {
-      if (!g_error_matches (local, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND))
-        {
-          g_propagate_error (error, g_steal_pointer (&local));
-          return FALSE;
-        }
-      params = params_new (site, pin, NULL);
-      return run (conn, cancellable,
-                  "UPDATE people SET deleted = true, updated_at = now()"
-                  " WHERE site = $1 AND pin = $2",
-                  params, op, error);
-    }
-  privilege = number (person->privilege);
-  card = number (person->card);
-  group = number (person->group);
+    return ship_gone (conn, cancellable, local,
+                      "UPDATE people SET deleted = true, updated_at = now()"
+                      " WHERE site = $1 AND pin = $2",
+                      site, pin, op, error);
+  privilege = bsd_central_number (person->privilege);
+  card = bsd_central_number (person->card);
+  group = bsd_central_number (person->group);
   params = params_new (site, pin, person->name, privilege, card, group, NULL);
   return run (conn, cancellable,
               "INSERT INTO people (site, pin, name, privilege, card, group_id)"
@@ -120,9 +135,9 @@ ship_edit (PGconn *conn,
         }
       return TRUE;
     }
-  privilege = number (person->privilege);
-  card = number (person->card);
-  made_at = number (person->updated_at);
+  privilege = bsd_central_number (person->privilege);
+  card = bsd_central_number (person->card);
+  made_at = bsd_central_number (person->updated_at);
   params = params_new (site, pin, person->name, privilege, card, made_at, NULL);
   return run (conn, cancellable,
               "INSERT INTO edits (site, pin, kind, name, privilege, card, made_at)"
@@ -151,7 +166,7 @@ ship_tombstone (PGconn *conn,
   /* allowed again since: the deletion is over */
   if (tombstone->allowed_at != 0)
     return TRUE;
-  made_at = number (tombstone->created_at);
+  made_at = bsd_central_number (tombstone->created_at);
   params = params_new (site, pin, made_at, NULL);
   return run (conn, cancellable,
               "INSERT INTO edits (site, pin, kind, made_at) VALUES ($1, $2, 'delete',"
@@ -183,19 +198,11 @@ ship_device (PGconn *conn,
     return TRUE;
   device = bsd_store_get_device (store, (guint)id, &local);
   if (device == NULL)
-    {
-      if (!g_error_matches (local, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND))
-        {
-          g_propagate_error (error, g_steal_pointer (&local));
-          return FALSE;
-        }
-      params = params_new (site, key, NULL);
-      return run (conn, cancellable,
-                  "UPDATE devices SET removed = true, updated_at = now()"
-                  " WHERE site = $1 AND device_id = $2::bigint",
-                  params, op, error);
-    }
-  port = number (device->port);
+    return ship_gone (conn, cancellable, local,
+                      "UPDATE devices SET removed = true, updated_at = now()"
+                      " WHERE site = $1 AND device_id = $2::bigint",
+                      site, key, op, error);
+  port = bsd_central_number (device->port);
   params = params_new (site, key, device->name, device->address, port,
                        device->enabled ? "true" : "false", NULL);
   /* NULL-able texts last: the list above ends at the first NULL */
@@ -237,8 +244,8 @@ ship_job (PGconn *conn,
       g_propagate_error (error, g_steal_pointer (&local));
       return FALSE;
     }
-  started = number (job->started_at);
-  finished = number (job->finished_at);
+  started = bsd_central_number (job->started_at);
+  finished = bsd_central_number (job->finished_at);
   params
       = params_new (site, key, job->kind, job->target != NULL ? job->target : "",
                     job->trigger != NULL ? job->trigger : "", job->state, started, finished, NULL);
@@ -371,7 +378,7 @@ bsd_central_pull_edits (PGconn *conn,
   GError *local = NULL;
 
   *pulled = 0;
-  cursor = number (bsd_store_get_edit_cursor (store, &local));
+  cursor = bsd_central_number (bsd_store_get_edit_cursor (store, &local));
   if (local != NULL)
     {
       g_propagate_error (error, local);

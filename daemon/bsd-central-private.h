@@ -35,6 +35,9 @@ BsdPgResult *bsd_central_query (PGconn *conn,
  * edits out; other sites' deletions and edits in */
 #include "bsd-store-outbox.h"
 
+/* @value as a text parameter */
+char *bsd_central_number (gint64 value);
+
 /* outbox entries per central transaction */
 #define BSD_CENTRAL_OUTBOX_BATCH 200
 

@@ -371,12 +371,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (PGconn, PQfinish)
 
 /* ----------------------------------------------------------- shipping */
 
-static char *
-usec_text (gint64 usec)
-{
-  return g_strdup_printf ("%" G_GINT64_FORMAT, usec);
-}
-
 /* one batch of punches in one central transaction; *@shipped = how many
  * rows were sent (0 = nothing waits) */
 static gboolean
@@ -417,11 +411,11 @@ ship_punches (PGconn *conn,
       g_ptr_array_add (params, g_strdup (punch->device_serial));
       g_ptr_array_add (params, g_strdup (punch->pin));
       g_ptr_array_add (params, g_strdup (punch->local_time));
-      g_ptr_array_add (params, usec_text (punch->state));
-      g_ptr_array_add (params, usec_text (punch->utc_usec));
-      g_ptr_array_add (params, usec_text (punch->verify));
-      g_ptr_array_add (params, usec_text (punch->workcode));
-      g_ptr_array_add (params, usec_text (punch->collected_at));
+      g_ptr_array_add (params, bsd_central_number (punch->state));
+      g_ptr_array_add (params, bsd_central_number (punch->utc_usec));
+      g_ptr_array_add (params, bsd_central_number (punch->verify));
+      g_ptr_array_add (params, bsd_central_number (punch->workcode));
+      g_ptr_array_add (params, bsd_central_number (punch->collected_at));
       last_id = punch->id;
     }
   g_string_append (sql, " ON CONFLICT DO NOTHING");

@@ -131,9 +131,15 @@ def ctl_run(env, args, stdin=None):
                           env=env.child_env({"BIOSYNC_BUS_ADDRESS": env.address}))
 
 
-def new_env():
-    """another site: a bus, polkit and daemon of its own"""
-    return harness.Env()
+def new_env(env):
+    """another site: a bus, polkit and daemon of its own, closed with @env"""
+    other = harness.Env()
+    env.cleanups.append(other.close)
+    return other
+
+
+def three_sites(env):
+    return [(env, "site-1"), (new_env(env), "site-2"), (new_env(env), "site-3")]
 
 
 # ---------------------------------------------------------------- settings
@@ -247,11 +253,8 @@ def test_central_commit(env):
 
 def test_central_sites(env):
     pg = PgServer(env)
-    env2 = new_env()
-    env.cleanups.append(env2.close)
-    env3 = new_env()
-    env.cleanups.append(env3.close)
-    sites = [(env, "site-1"), (env2, "site-2"), (env3, "site-3")]
+    sites = three_sites(env)
+    env2, env3 = sites[1][0], sites[2][0]
     for i, (e, name) in enumerate(sites):
         start_site(e, name, 12000, i + 1)
 
@@ -317,11 +320,8 @@ def name_of(env, pin):
 
 def test_central_leaver(env):
     pg = PgServer(env)
-    env2 = new_env()
-    env.cleanups.append(env2.close)
-    env3 = new_env()
-    env.cleanups.append(env3.close)
-    sites = [(env, "site-1"), (env2, "site-2"), (env3, "site-3")]
+    sites = three_sites(env)
+    env2, env3 = sites[1][0], sites[2][0]
     sims = []
     for i, (e, name) in enumerate(sites):
         sims.append(start_site(e, name, 10, i + 1, punches=False))
@@ -379,8 +379,7 @@ def test_central_leaver(env):
 
 def test_central_schema(env):
     pg = PgServer(env)
-    env2 = new_env()
-    env.cleanups.append(env2.close)
+    env2 = new_env(env)
     start_site(env, "east", 300, 4)
     start_site(env2, "west", 300, 5)
     # both at once against an empty database: one migrates, one waits
