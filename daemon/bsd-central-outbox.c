@@ -156,15 +156,19 @@ ship_tombstone (PGconn *conn,
                 GError **error)
 {
   const char *op = "shipping a deletion";
-  g_autoptr (BsdTombstone) tombstone = bsd_store_get_tombstone (store, pin, error);
+  g_autoptr (GError) local = NULL;
+  g_autoptr (BsdTombstone) tombstone = bsd_store_get_tombstone (store, pin, &local);
   g_autoptr (GPtrArray) params = NULL;
   g_autoptr (GPtrArray) person = params_new (site, pin, NULL);
   g_autofree char *made_at = NULL;
 
-  if (tombstone == NULL)
-    return FALSE;
-  /* allowed again since: the deletion is over */
-  if (tombstone->allowed_at != 0)
+  /* gone (a restore) or allowed again since: the deletion is over */
+  if (tombstone == NULL && !g_error_matches (local, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND))
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  if (tombstone == NULL || tombstone->allowed_at != 0)
     return TRUE;
   made_at = bsd_central_number (tombstone->created_at);
   params = params_new (site, pin, made_at, NULL);

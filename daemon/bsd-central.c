@@ -49,6 +49,9 @@ struct _BsdCentral
   guint64 lag;
   guint64 oldest;
 
+  /* the worker's own */
+  gint64 age_published; /* monotonic µs */
+
   /* test knobs (environment), read once */
   guint backoff_max_ms;
   guint idle_poll_ms;
@@ -124,13 +127,19 @@ publish_state (BsdCentral *self, const char *state)
   publish (self, g_strdup (state), FALSE, 0, 0);
 }
 
-/* the waiting punches' age, read through the worker's store */
+/* the waiting punches' age, read through the worker's store; while a
+ * backlog ships, once a second at most (the oldest punch is a scan of
+ * the backlog) */
 static void
-publish_age (BsdCentral *self, BsdStore *store)
+publish_age (BsdCentral *self, BsdStore *store, gboolean force)
 {
   gint64 collected = 0, utc = 0;
   gint64 now = g_get_real_time ();
   g_autoptr (GError) error = NULL;
+
+  if (!force && g_get_monotonic_time () - self->age_published < G_USEC_PER_SEC)
+    return;
+  self->age_published = g_get_monotonic_time ();
 
   if (!bsd_store_get_unshipped_age (store, &collected, &utc, &error))
     {
@@ -502,14 +511,16 @@ run_session (BsdCentral *self,
       || !register_site (conn, site, cancellable, error))
     return FALSE;
   *backoff_ms = BACKOFF_MIN_MS;
-  for (;;)
+  for (gboolean backlog = FALSE;;)
     {
       guint shipped = 0;
 
-      /* before the batch too: a hanging server shows as a growing lag */
-      publish_age (self, store);
+      /* before the batch too: a hanging server shows as a growing lag
+       * (at once for the first batch after being idle) */
+      publish_age (self, store, !backlog);
       if (!ship_punches (conn, store, site, cancellable, &shipped, error))
         return FALSE;
+      backlog = shipped > 0;
       if (shipped > 0)
         {
           publish_state (self, "shipping");
@@ -528,7 +539,7 @@ run_session (BsdCentral *self,
             return TRUE;
           continue;
         }
-      publish_age (self, store);
+      publish_age (self, store, TRUE);
       publish_state (self, "idle");
       if (!worker_wait (self, (gint)self->idle_poll_ms, TRUE))
         return TRUE;
@@ -592,7 +603,7 @@ worker (gpointer data)
             continue;
           state = g_strdup_printf ("error: %s", error->message);
           publish_state (self, state);
-          publish_age (self, store);
+          publish_age (self, store, TRUE);
           worker_wait (self, (gint)backoff_ms, FALSE);
           backoff_ms = MIN (backoff_ms * 2, self->backoff_max_ms);
         }

@@ -100,8 +100,8 @@ bsd_store_set_central_conninfo (BsdStore *self, const char *conninfo, GError **e
   tx = bsd_store_tx_begin (self, op, error);
   if (tx == NULL)
     return FALSE;
-  /* switched on: the whole roster and every device go first (the
-   * triggers only see changes from now on) */
+  /* switched on: the whole roster, every device and every active
+   * deletion go first (the triggers only see changes from now on) */
   if (conninfo[0] != '\0'
       && (!bsd_store_run (
               self,
@@ -112,6 +112,11 @@ bsd_store_set_central_conninfo (BsdStore *self, const char *conninfo, GError **e
                              "INSERT OR REPLACE INTO central_outbox (kind, key)"
                              " SELECT 'device', id FROM devices"
                              " WHERE (SELECT conninfo FROM central) = ''",
+                             NULL, op, error)
+          || !bsd_store_run (self,
+                             "INSERT OR REPLACE INTO central_outbox (kind, key)"
+                             " SELECT 'tombstone', pin FROM tombstones WHERE allowed_at IS NULL"
+                             " AND (SELECT conninfo FROM central) = ''",
                              NULL, op, error)))
     return FALSE;
   if (conninfo[0] == '\0' && !bsd_store_run (self, "DELETE FROM central_outbox", NULL, op, error))

@@ -98,8 +98,8 @@ gboolean bsd_check_site_name (const char *name, GError **error);
 BsdCentralConfig *bsd_store_get_central (BsdStore *self, GError **error);
 gboolean bsd_store_set_site_name (BsdStore *self, const char *name, GError **error);
 gboolean bsd_store_set_central_templates (BsdStore *self, gboolean templates, GError **error);
-/* "" turns shipping off; turning it on queues every person and device,
- * so the central database gets the whole roster first */
+/* "" turns shipping off; turning it on queues every person, device and
+ * active deletion, so the central database gets the whole roster first */
 gboolean bsd_store_set_central_conninfo (BsdStore *self, const char *conninfo, GError **error);
 
 /* one attendance row as shipped */
