@@ -243,6 +243,15 @@ conninfo_read_cb (GObject *source, GAsyncResult *res, gpointer user_data)
       bsd_error_return (invocation, error);
       return;
     }
+  /* a restore began while the string was read: it holds the database */
+  if (self->restoring)
+    {
+      secret_free (conninfo);
+      g_dbus_method_invocation_return_error_literal (
+          invocation, BS_ERROR, BS_ERROR_BUSY,
+          "a restore of the database is in progress; try again when it is done");
+      return;
+    }
   if (!bsd_store_set_central_conninfo (self->store, conninfo, &error))
     {
       secret_free (conninfo);
