@@ -255,8 +255,9 @@ static const struct
   const char *name;
   const char *type;
 } settings[] = {
-  { "AutoSync", "b" },    { "SyncInterval", "u" },   { "MaxParallelDevices", "u" },
-  { "LogInterval", "u" }, { "ClockThreshold", "u" }, { "ClearLogsAfterDownload", "b" },
+  { "AutoSync", "b" },    { "SyncInterval", "u" },     { "MaxParallelDevices", "u" },
+  { "LogInterval", "u" }, { "ClockThreshold", "u" },   { "ClearLogsAfterDownload", "b" },
+  { "SiteName", "s" },    { "CentralTemplates", "b" },
 };
 
 /* the setting and its value, checked before connecting */
@@ -282,6 +283,8 @@ setting_parse (const char *type, const char *text, const char **problem)
   gboolean b;
   guint64 u;
 
+  if (g_str_equal (type, "s") && g_utf8_validate (text, -1, NULL))
+    return g_variant_ref_sink (g_variant_new_string (text));
   if (g_str_equal (type, "b") && ctl_parse_bool (text, &b))
     return g_variant_ref_sink (g_variant_new_boolean (b));
   if (g_str_equal (type, "u") && ctl_parse_uint (text, G_MAXUINT32, &u))

@@ -77,6 +77,20 @@ print_status_json (Ctl *ctl, const Counts *counts)
   ctl_print_json (root);
 }
 
+/* the central database: the shipper's state, how far behind it is */
+static void
+print_central (BsDBusManager *manager)
+{
+  guint64 oldest = bs_dbus_manager_get_central_oldest_unshipped (manager);
+  g_autofree char *when = oldest != 0 ? bs_format_time (oldest) : g_strdup ("-");
+
+  g_print ("%-24s %s\n", "SiteName:", bs_dbus_manager_get_site_name (manager));
+  g_print ("%-24s %s\n", "CentralState:", bs_dbus_manager_get_central_state (manager));
+  g_print ("%-24s %" G_GUINT64_FORMAT " s\n",
+           "CentralLag:", bs_dbus_manager_get_central_lag (manager) / G_USEC_PER_SEC);
+  g_print ("%-24s %s\n", "CentralOldestUnshipped:", when);
+}
+
 static void
 print_status (Ctl *ctl, const Counts *counts)
 {
@@ -106,6 +120,7 @@ print_status (Ctl *ctl, const Counts *counts)
            bs_dbus_manager_get_clear_logs_after_download (manager) ? "true" : "false");
   g_print ("%-24s %s\n", _ ("Last automatic sync:"), last);
   g_print ("%-24s %s\n", _ ("Next automatic sync:"), next);
+  print_central (manager);
 }
 
 int

@@ -194,7 +194,7 @@ static const Command commands[] = {
       .help
       = N_ ("Change a setting: AutoSync (true/false), SyncInterval (minutes), MaxParallelDevices, "
             "LogInterval (minutes, 0 = off), ClockThreshold (seconds), ClearLogsAfterDownload "
-            "(true/false)."),
+            "(true/false), SiteName (text), CentralTemplates (true/false)."),
       .check = ctl_check_set,
       .run = ctl_run_set,
   },
@@ -307,6 +307,19 @@ static const Command commands[] = {
       .entries = ctl_restore_entries,
       .check = ctl_check_restore,
       .run = ctl_run_restore,
+  },
+  {
+      .name = "central",
+      .usage = N_ ("--set-connection FILE|- | --off"),
+      .summary = N_ ("Set or turn off the central database"),
+      .help = N_ ("Set the central PostgreSQL database this site ships its punches, people, "
+                  "terminals and jobs to: the libpq connection string is read from FILE, or from "
+                  "standard input with -, and handed to biosyncd as a file descriptor (never on "
+                  "the command line). --off stops shipping. CentralState in “biosyncctl status” "
+                  "shows whether it works."),
+      .entries = ctl_central_entries,
+      .check = ctl_check_central,
+      .run = ctl_run_central,
   },
 };
 

@@ -68,6 +68,10 @@ int ctl_run_add_device (Ctl *ctl, int argc, char **argv);
 int ctl_run_allow (Ctl *ctl, int argc, char **argv);
 int ctl_run_areas (Ctl *ctl, int argc, char **argv);
 int ctl_run_backup (Ctl *ctl, int argc, char **argv);
+/* biosyncctl-central.c */
+int ctl_run_central (Ctl *ctl, int argc, char **argv);
+gboolean ctl_check_central (int argc, char **argv, int *ret);
+extern const GOptionEntry ctl_central_entries[];
 int ctl_run_cancel (Ctl *ctl, int argc, char **argv);
 int ctl_run_delete_user (Ctl *ctl, int argc, char **argv);
 int ctl_run_deleted (Ctl *ctl, int argc, char **argv);

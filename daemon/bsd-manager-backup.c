@@ -40,13 +40,13 @@ fd_call_new (int fd)
 
 /* checks the descriptor @fd_index names (open for @mode), then asks polkit
  * before @func takes it; a denial frees the call and so closes it */
-static void
-authorize_fd_call (BsdManager *self,
-                   GDBusMethodInvocation *invocation,
-                   GUnixFDList *fd_list,
-                   GVariant *fd_index,
-                   int mode,
-                   BsdManagerAuthorizedFunc func)
+void
+bsd_manager_authorize_fd_call (BsdManager *self,
+                               GDBusMethodInvocation *invocation,
+                               GUnixFDList *fd_list,
+                               GVariant *fd_index,
+                               int mode,
+                               BsdManagerAuthorizedFunc func)
 {
   int fd = bsd_manager_take_fd (invocation, fd_list, fd_index, mode);
 
@@ -55,9 +55,10 @@ authorize_fd_call (BsdManager *self,
 }
 
 /* the call's descriptor, which the worker takes (and closes) from now on */
-static int
-fd_call_steal (FdCall *call)
+int
+bsd_manager_fd_call_steal (gpointer data)
 {
+  FdCall *call = data;
   int fd = call->fd;
 
   call->fd = -1;
@@ -86,8 +87,8 @@ backup_authorized (BsdManager *self,
                    gpointer data)
 {
   g_message ("backup of the database for %s", trigger);
-  bsd_backup_async (bsd_store_get_path (self->store), fd_call_steal (data), NULL, backup_done_cb,
-                    g_object_ref (invocation));
+  bsd_backup_async (bsd_store_get_path (self->store), bsd_manager_fd_call_steal (data), NULL,
+                    backup_done_cb, g_object_ref (invocation));
 }
 
 static gboolean
@@ -96,8 +97,8 @@ handle_backup (BsDBusManager *iface,
                GUnixFDList *fd_list,
                GVariant *fd_index)
 {
-  authorize_fd_call (BSD_MANAGER (iface), invocation, fd_list, fd_index, O_WRONLY,
-                     backup_authorized);
+  bsd_manager_authorize_fd_call (BSD_MANAGER (iface), invocation, fd_list, fd_index, O_WRONLY,
+                                 backup_authorized);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -161,8 +162,8 @@ restore_authorized (BsdManager *self,
   restore = g_new0 (Restore, 1);
   restore->self = g_object_ref (self);
   restore->invocation = g_object_ref (invocation);
-  bsd_restore_async (bsd_store_get_path (self->store), fd_call_steal (data), NULL, restore_done_cb,
-                     restore);
+  bsd_restore_async (bsd_store_get_path (self->store), bsd_manager_fd_call_steal (data), NULL,
+                     restore_done_cb, restore);
 }
 
 static gboolean
@@ -171,8 +172,8 @@ handle_restore (BsDBusManager *iface,
                 GUnixFDList *fd_list,
                 GVariant *fd_index)
 {
-  authorize_fd_call (BSD_MANAGER (iface), invocation, fd_list, fd_index, O_RDONLY,
-                     restore_authorized);
+  bsd_manager_authorize_fd_call (BSD_MANAGER (iface), invocation, fd_list, fd_index, O_RDONLY,
+                                 restore_authorized);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 

@@ -16,6 +16,7 @@
 #include <gio/gunixfdlist.h>
 
 #include "bsd-authority.h"
+#include "bsd-central.h"
 #include "bsd-engine.h"
 #include "bsd-error.h"
 #include "bsd-job-queue.h"
@@ -68,6 +69,7 @@ struct _BsdManager
   gpointer shutdown_data;
   GCancellable *recovering; /* the start-up recovery, while it runs */
   gboolean restoring;       /* a Restore replaces the database: no changes meanwhile */
+  BsdCentral *central;      /* ships to the central database (bsd-manager-central.c) */
 };
 
 /* bsd-manager.c: validation and authorization */
@@ -135,6 +137,26 @@ void bsd_manager_lists_init (BsdManager *self);
 
 /* bsd-manager-backup.c: Backup and Restore */
 void bsd_manager_backup_init (BsdManager *self);
+/* checks the descriptor @fd_index names (open for @mode), then asks polkit
+ * before @func gets it as its data (bsd_manager_fd_call_steal () takes it) */
+void bsd_manager_authorize_fd_call (BsdManager *self,
+                                    GDBusMethodInvocation *invocation,
+                                    GUnixFDList *fd_list,
+                                    GVariant *fd_index,
+                                    int mode,
+                                    BsdManagerAuthorizedFunc func);
+int bsd_manager_fd_call_steal (gpointer data);
+
+/* bsd-manager-central.c: the central database's settings and state */
+void bsd_manager_central_init (BsdManager *self);
+void bsd_manager_central_start (BsdManager *self);
+void bsd_manager_central_reload (BsdManager *self);
+void bsd_manager_central_stop (BsdManager *self);
+/* Properties.Set of SiteName or CentralTemplates: FALSE for another property */
+gboolean bsd_manager_central_set_property (BsdManager *self,
+                                           GDBusMethodInvocation *invocation,
+                                           const char *property,
+                                           GVariant *value);
 /* bsd-manager.c: settings, schedule and objects read again from the store */
 void bsd_manager_reload (BsdManager *self);
 

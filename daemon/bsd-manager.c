@@ -423,6 +423,8 @@ manager_method_call (GDBusConnection *connection,
       return;
     }
   g_variant_get (parameters, "(&s&sv)", &iface_name, &property, &value);
+  if (bsd_manager_central_set_property (self, invocation, property, value))
+    return;
   setting = find_setting (property);
   if (setting == NULL)
     {
@@ -568,6 +570,7 @@ bsd_manager_reload (BsdManager *self)
   apply_settings (self);
   bsd_manager_forget_device_list (self);
   bsd_manager_refresh_objects (self);
+  bsd_manager_central_reload (self);
 }
 
 static void
@@ -601,6 +604,7 @@ bsd_manager_shutdown (BsdManager *self, GSourceFunc done, gpointer user_data)
   self->shutdown_done = done;
   self->shutdown_data = user_data;
   bsd_job_queue_shutdown (self->jobs);
+  bsd_manager_central_stop (self);
   g_cancellable_cancel (self->recovering);
   bsd_manager_maybe_shutdown_done (self);
 }
@@ -626,6 +630,7 @@ bsd_manager_dispose (GObject *object)
   g_clear_object (&self->scheduled[BSD_SCHEDULE_LOGS]);
   g_clear_object (&self->scheduler);
   g_clear_object (&self->recovering);
+  g_clear_object (&self->central);
   g_clear_object (&self->engine);
   g_clear_object (&self->gate);
   g_clear_object (&self->authority);
@@ -654,6 +659,7 @@ bsd_manager_init (BsdManager *self)
   bsd_manager_people_init (self);
   bsd_manager_lists_init (self);
   bsd_manager_backup_init (self);
+  bsd_manager_central_init (self);
 }
 
 BsdManager *
@@ -682,6 +688,7 @@ bsd_manager_new (GDBusConnection *connection,
   bs_dbus_manager_set_version (BS_DBUS_MANAGER (self), PACKAGE_VERSION);
   load_settings (self);
   apply_settings (self);
+  bsd_manager_central_start (self);
 
   self->object_manager = g_dbus_object_manager_server_new (BSD_MANAGER_PATH);
   bsd_manager_refresh_objects (self);

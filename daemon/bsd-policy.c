@@ -58,11 +58,15 @@ static const BsdPolicyRule rules[] = {
   METHOD ("Manager", "ListAreas", READ),
   METHOD ("Manager", "ListJobs", READ),
   METHOD ("Manager", "GetJob", READ),
+  /* where the punches go, and a secret (docs/CENTRAL.md) */
+  METHOD ("Manager", "SetCentralDatabase", BSD_ACTION_CONFIGURE),
   SETTING ("AutoSync"),
   SETTING ("SyncInterval"),
   SETTING ("MaxParallelDevices"),
   SETTING ("LogInterval"),
   SETTING ("ClockThreshold"),
+  SETTING ("SiteName"),
+  SETTING ("CentralTemplates"),
   /* clearing terminal logs loses the only copy when something goes wrong */
   { BSD_POLICY_PROPERTY, "Manager", "ClearLogsAfterDownload", BSD_ACTION_CONFIGURE,
     BSD_ACTION_DESTRUCTIVE },

@@ -16,6 +16,8 @@
  *   4  attendance indexes on PIN and device (ListAttendance)
  *   5  device_lies: terminals that acknowledged a write they did not keep
  *      (their writes are always read back in full)
+ *   6  central (the central database's settings and cursors),
+ *      central_outbox and its triggers (bsd-store-outbox.c)
  * A new database runs every migration from 0, so a fresh database and a
  * migrated one have the same schema (the tests compare them).
  *
@@ -29,6 +31,7 @@
 #include "config.h"
 
 #include "bsd-store-private.h"
+#include "bsd-store-outbox.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -240,6 +243,9 @@ static const char *const bsd_store_migrations[] = {
   "  firmware TEXT,"
   "  reason TEXT NOT NULL);"
   "PRAGMA user_version = 5;",
+
+  /* 5 → 6: what the central database needs (bsd-store-outbox.c) */
+  BSD_STORE_OUTBOX_MIGRATION "PRAGMA user_version = 6;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (bsd_store_migrations) == BSD_STORE_SCHEMA_VERSION);

@@ -28,7 +28,7 @@
 
 G_BEGIN_DECLS
 
-#define BSD_STORE_SCHEMA_VERSION 5
+#define BSD_STORE_SCHEMA_VERSION 6
 
 #define BSD_STORE_ERROR (bsd_store_error_quark ())
 GQuark bsd_store_error_quark (void);

@@ -18,6 +18,9 @@ from harness import GLib  # noqa: E402
 DEFAULTS = {"AutoSync": True, "SyncInterval": 60, "MaxParallelDevices": 2, "LogInterval": 15,
             "ClockThreshold": 120, "ClearLogsAfterDownload": False}
 MANAGER_PROPS = set(DEFAULTS) | {"Version", "LastAutoSync", "NextAutoSync"}
+# issue 14 §2: the central database (test_central.py checks them)
+MANAGER_PROPS |= {"SiteName", "CentralTemplates", "CentralState", "CentralLag",
+                  "CentralOldestUnshipped"}
 DEVICE_PROPS = {"Id", "Name", "Address", "Port", "Protocol", "TimeoutMs", "AreaId", "Enabled",
                 "TimeZone", "HasCommKey", "State", "LastSeen", "LastSync", "LastError",
                 "SerialNumber", "Platform", "Firmware", "FaceSupported", "FingerprintVersion",

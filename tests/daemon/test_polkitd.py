@@ -83,6 +83,8 @@ def method_table(c):
         (MANAGER, "Restore"): (DESTRUCTIVE, "h", (0,)),
         # the roster with card numbers (personal data)
         (MANAGER, "ExportUsers"): (MANAGE, "h", (0,)),
+        # where punches go, and a secret (an empty one turns shipping off)
+        (MANAGER, "SetCentralDatabase"): (CONFIGURE, "h", (0,)),
         # the action of the job's kind; c.job is a sync-area job
         (JOB, "Cancel"): (SYNC, "", ()),
         (MANAGER, "ListUsers"): (None, "suu", ("", 0, 0)),
@@ -105,6 +107,8 @@ SETTINGS = {
     "ClockThreshold": ("u", ((60, CONFIGURE), (120, CONFIGURE))),
     # clearing terminal logs loses the only copy when something goes wrong
     "ClearLogsAfterDownload": ("b", ((True, DESTRUCTIVE), (False, CONFIGURE))),
+    "SiteName": ("s", (("Site two", CONFIGURE), ("Site one", CONFIGURE))),
+    "CentralTemplates": ("b", ((True, CONFIGURE), (False, CONFIGURE))),
 }
 
 # a value of each property type, for writing read-only properties
@@ -423,7 +427,10 @@ def test_real_polkitd(env):
         if (i, m) == (JOB, "Cancel"):
             # cancel a job that has not finished (the limit of 8 is far: all waited for)
             path = env.call("SyncAll")
-        if "h" in sig:
+        if m == "SetCentralDatabase":
+            # an empty connection string: shipping stays off
+            fds = harness.fd_list(os.open(os.devnull, os.O_RDONLY))
+        elif "h" in sig:
             out = os.path.join(env.tmp, "backup.db" if m == "Backup" else "export.csv")
             fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             fds = harness.fd_list(fd)

@@ -4,6 +4,7 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include "bsd-store-outbox.h"
 #include "store-test-util.h"
 
 #include <sys/stat.h>
@@ -593,6 +594,15 @@ test_migrate_same_schema (void)
   g_assert_null (strstr (fresh_schema, "retired_at"));
 }
 
+/* what 4 → 5 adds (bsd-store-outbox.h), taken away again */
+#define STORE_UNDO_OUTBOX                                                                          \
+  "DROP TRIGGER central_person_added; DROP TRIGGER central_person_changed;"                        \
+  "DROP TRIGGER central_person_edited; DROP TRIGGER central_tombstone;"                            \
+  "DROP TRIGGER central_tombstone_again; DROP TRIGGER central_device_added;"                       \
+  "DROP TRIGGER central_device_changed; DROP TRIGGER central_device_removed;"                      \
+  "DROP TRIGGER central_job_finished;"                                                             \
+  "DROP TABLE central_outbox; DROP TABLE central;"
+
 /* version 3 lacked the attendance indexes of ListAttendance: a database
  * of version 3 gets them, and keeps its punches */
 static void
@@ -617,6 +627,7 @@ test_migrate_v3 (void)
   db = store_raw_open (path);
   store_raw_exec (db, "DROP INDEX attendance_pin; DROP INDEX attendance_device;"
                       " DROP TABLE device_lies; PRAGMA user_version = 3;");
+  store_raw_exec (db, STORE_UNDO_OUTBOX);
   sqlite3_close (db);
 
   store = bsd_store_open (path, &error);
@@ -657,12 +668,13 @@ test_migrate_v4 (void)
   g_assert_no_error (error);
   g_clear_object (&store);
   db = store_raw_open (path);
+  store_raw_exec (db, STORE_UNDO_OUTBOX);
   store_raw_exec (db, "DROP TABLE device_lies; PRAGMA user_version = 4;");
   sqlite3_close (db);
 
   store = bsd_store_open (path, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (bsd_store_get_schema_version (store), ==, 5);
+  g_assert_cmpuint (bsd_store_get_schema_version (store), ==, BSD_STORE_SCHEMA_VERSION);
   g_assert_true (bsd_store_get_device_lied (store, device_id, &lied, &error));
   g_assert_no_error (error);
   g_assert_false (lied);
@@ -674,6 +686,56 @@ test_migrate_v4 (void)
                                " ON devices.id = device_lies.device_id");
   g_assert_cmpstr (count, ==, "1");
   sqlite3_close (db);
+}
+
+/* version 5 had no central database: after the step shipping is off,
+ * every punch of the history waits to be shipped, and turning shipping
+ * on queues the roster; triggers queue nothing while it is off */
+static void
+test_migrate_v5 (void)
+{
+  g_autoptr (StoreTmpDir) dir = store_tmp_dir_new ();
+  g_autofree char *path = store_tmp_dir_file (dir, "biosync.db");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsdStore) store = NULL;
+  g_autoptr (GPtrArray) punches = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) unshipped = NULL;
+  g_autoptr (GPtrArray) outbox = NULL;
+  g_autoptr (BsdCentralConfig) config = NULL;
+  sqlite3 *db;
+
+  store = bsd_store_open (path, &error);
+  g_assert_no_error (error);
+  g_ptr_array_add (punches, store_make_punch ("7", 2024, 5, 1, 8, 0, 0, 0));
+  g_assert_true (bsd_store_add_attendance (store, 0, "SER-X", NULL, punches, NULL, NULL, &error));
+  g_clear_object (&store);
+  db = store_raw_open (path);
+  store_raw_exec (db, STORE_UNDO_OUTBOX);
+  store_raw_exec (db, "INSERT INTO people (pin, name) VALUES ('7', 'Ana');"
+                      " PRAGMA user_version = 5;");
+  sqlite3_close (db);
+
+  store = bsd_store_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (bsd_store_get_schema_version (store), ==, BSD_STORE_SCHEMA_VERSION);
+  config = bsd_store_get_central (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (config->conninfo, ==, "");
+  g_assert_cmpstr (config->site_name, ==, "");
+  unshipped = bsd_store_list_unshipped_punches (store, 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (unshipped->len, ==, 1);
+  g_assert_true (bsd_store_edit_person (store, "7", &(BsdPersonEdit){ .name = "Ana B" }, &error));
+  outbox = bsd_store_list_outbox (store, 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (outbox->len, ==, 0);
+  g_clear_pointer (&outbox, g_ptr_array_unref);
+
+  g_assert_true (bsd_store_set_central_conninfo (store, "host=/nowhere", &error));
+  outbox = bsd_store_list_outbox (store, 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (outbox->len, ==, 1);
+  g_assert_cmpstr (((BsdOutboxEntry *)outbox->pdata[0])->kind, ==, "person");
 }
 
 static void
@@ -942,6 +1004,7 @@ main (int argc, char **argv)
   g_test_add_func ("/store/migrate/v2", test_migrate_v2);
   g_test_add_func ("/store/migrate/v3", test_migrate_v3);
   g_test_add_func ("/store/migrate/v4", test_migrate_v4);
+  g_test_add_func ("/store/migrate/v5", test_migrate_v5);
   g_test_add_func ("/store/migrate/same-schema", test_migrate_same_schema);
   g_test_add_func ("/store/migrate/failure-rolls-back", test_migrate_failure_rolls_back);
   g_test_add_func ("/store/transactions", test_transactions);

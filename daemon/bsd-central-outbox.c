@@ -1,0 +1,422 @@
+/* bsd-central-outbox.c — BsdCentral's roster, devices, jobs, deletions and edits
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Out: every outbox entry becomes one upsert (people, devices, jobs) or
+ * one row of edits (a deletion, a central edit) in a central
+ * transaction; the entries leave the outbox after its COMMIT. A repeat
+ * after a crash upserts the same values again, and an edit repeats its
+ * (site, pin, kind, made_at), which ON CONFLICT DO NOTHING drops.
+ *
+ * In: other sites' rows of edits after the local cursor, in id order
+ * (= central commit order), applied in one sqlite transaction that also
+ * moves the cursor.
+ */
+#include "config.h"
+
+#include "bsd-central-private.h"
+
+#include "bs-error.h"
+
+#define EDITS_PULL_BATCH 500
+
+static gboolean
+run (PGconn *conn,
+     GCancellable *cancellable,
+     const char *sql,
+     GPtrArray *params,
+     const char *op,
+     GError **error)
+{
+  g_autoptr (BsdPgResult) result
+      = bsd_central_query (conn, cancellable, sql, params != NULL ? (int)params->len : 0,
+                           params != NULL ? (const char *const *)params->pdata : NULL, op, error);
+
+  return result != NULL;
+}
+
+/* $1 = the site, then @first and the values of the NULL-ended list */
+static GPtrArray *
+params_new (const char *site, const char *first, ...)
+{
+  GPtrArray *params = g_ptr_array_new_with_free_func (g_free);
+  va_list args;
+
+  g_ptr_array_add (params, g_strdup (site));
+  va_start (args, first);
+  for (const char *value = first; value != NULL; value = va_arg (args, const char *))
+    g_ptr_array_add (params, g_strdup (value));
+  va_end (args);
+  return params;
+}
+
+char *
+bsd_central_number (gint64 value)
+{
+  return g_strdup_printf ("%" G_GINT64_FORMAT, value);
+}
+
+/* a row the store no longer has (@local is NOT_FOUND): @sql marks it
+ * gone centrally; any other error is passed on */
+static gboolean
+ship_gone (PGconn *conn,
+           GCancellable *cancellable,
+           GError *local,
+           const char *sql,
+           const char *site,
+           const char *key,
+           const char *op,
+           GError **error)
+{
+  g_autoptr (GPtrArray) params = NULL;
+
+  if (!g_error_matches (local, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND))
+    {
+      g_propagate_error (error, g_error_copy (local));
+      return FALSE;
+    }
+  params = params_new (site, key, NULL);
+  return run (conn, cancellable, sql, params, op, error);
+}
+
+static gboolean
+ship_person (PGconn *conn,
+             BsdStore *store,
+             const char *site,
+             const char *pin,
+             GCancellable *cancellable,
+             GError **error)
+{
+  const char *op = "shipping a person";
+  g_autoptr (GError) local = NULL;
+  g_autoptr (BsdPerson) person = bsd_store_get_person (store, pin, &local);
+  g_autoptr (GPtrArray) params = NULL;
+  g_autofree char *privilege = NULL, *card = NULL, *group = NULL;
+
+  if (person == NULL)
+    return ship_gone (conn, cancellable, local,
+                      "UPDATE people SET deleted = true, updated_at = now()"
+                      " WHERE site = $1 AND pin = $2",
+                      site, pin, op, error);
+  privilege = bsd_central_number (person->privilege);
+  card = bsd_central_number (person->card);
+  group = bsd_central_number (person->group);
+  params = params_new (site, pin, person->name, privilege, card, group, NULL);
+  return run (conn, cancellable,
+              "INSERT INTO people (site, pin, name, privilege, card, group_id)"
+              " VALUES ($1, $2, $3, $4::integer, $5::bigint, $6::integer)"
+              " ON CONFLICT (site, pin) DO UPDATE SET name = excluded.name,"
+              " privilege = excluded.privilege, card = excluded.card,"
+              " group_id = excluded.group_id, deleted = false, updated_at = now()",
+              params, op, error);
+}
+
+/* a central edit made here, for the other sites */
+static gboolean
+ship_edit (PGconn *conn,
+           BsdStore *store,
+           const char *site,
+           const char *pin,
+           GCancellable *cancellable,
+           GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  g_autoptr (BsdPerson) person = bsd_store_get_person (store, pin, &local);
+  g_autoptr (GPtrArray) params = NULL;
+  g_autofree char *privilege = NULL, *card = NULL, *made_at = NULL;
+
+  /* deleted or no longer a central edit since: nothing to tell */
+  if (person == NULL || !person->central_edit)
+    {
+      if (person == NULL && !g_error_matches (local, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      return TRUE;
+    }
+  privilege = bsd_central_number (person->privilege);
+  card = bsd_central_number (person->card);
+  made_at = bsd_central_number (person->updated_at);
+  params = params_new (site, pin, person->name, privilege, card, made_at, NULL);
+  return run (conn, cancellable,
+              "INSERT INTO edits (site, pin, kind, name, privilege, card, made_at)"
+              " VALUES ($1, $2, 'edit', $3, $4::integer, $5::bigint,"
+              " timestamptz 'epoch' + $6::bigint * interval '1 microsecond')"
+              " ON CONFLICT DO NOTHING",
+              params, "shipping a central edit", error);
+}
+
+static gboolean
+ship_tombstone (PGconn *conn,
+                BsdStore *store,
+                const char *site,
+                const char *pin,
+                GCancellable *cancellable,
+                GError **error)
+{
+  const char *op = "shipping a deletion";
+  g_autoptr (GError) local = NULL;
+  g_autoptr (BsdTombstone) tombstone = bsd_store_get_tombstone (store, pin, &local);
+  g_autoptr (GPtrArray) params = NULL;
+  g_autoptr (GPtrArray) person = params_new (site, pin, NULL);
+  g_autofree char *made_at = NULL;
+
+  /* gone (a restore) or allowed again since: the deletion is over */
+  if (tombstone == NULL && !g_error_matches (local, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND))
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  if (tombstone == NULL || tombstone->allowed_at != 0)
+    return TRUE;
+  made_at = bsd_central_number (tombstone->created_at);
+  params = params_new (site, pin, made_at, NULL);
+  return run (conn, cancellable,
+              "INSERT INTO edits (site, pin, kind, made_at) VALUES ($1, $2, 'delete',"
+              " timestamptz 'epoch' + $3::bigint * interval '1 microsecond')"
+              " ON CONFLICT DO NOTHING",
+              params, op, error)
+         && run (conn, cancellable,
+                 "UPDATE people SET deleted = true, updated_at = now()"
+                 " WHERE site = $1 AND pin = $2",
+                 person, op, error);
+}
+
+static gboolean
+ship_device (PGconn *conn,
+             BsdStore *store,
+             const char *site,
+             const char *key,
+             GCancellable *cancellable,
+             GError **error)
+{
+  const char *op = "shipping a device";
+  guint64 id = 0;
+  g_autoptr (GError) local = NULL;
+  g_autoptr (BsdDevice) device = NULL;
+  g_autoptr (GPtrArray) params = NULL;
+  g_autofree char *port = NULL;
+
+  if (!g_ascii_string_to_unsigned (key, 10, 1, G_MAXUINT, &id, NULL))
+    return TRUE;
+  device = bsd_store_get_device (store, (guint)id, &local);
+  if (device == NULL)
+    return ship_gone (conn, cancellable, local,
+                      "UPDATE devices SET removed = true, updated_at = now()"
+                      " WHERE site = $1 AND device_id = $2::bigint",
+                      site, key, op, error);
+  port = bsd_central_number (device->port);
+  params = params_new (site, key, device->name, device->address, port,
+                       device->enabled ? "true" : "false", NULL);
+  /* NULL-able texts last: the list above ends at the first NULL */
+  g_ptr_array_add (params, g_strdup (device->health.serial));
+  g_ptr_array_add (params, g_strdup (device->health.platform));
+  g_ptr_array_add (params, g_strdup (device->health.firmware));
+  return run (conn, cancellable,
+              "INSERT INTO devices (site, device_id, name, address, port, enabled, serial,"
+              " platform, firmware) VALUES ($1, $2::bigint, $3, $4, $5::integer,"
+              " $6::boolean, $7, $8, $9)"
+              " ON CONFLICT (site, device_id) DO UPDATE SET name = excluded.name,"
+              " address = excluded.address, port = excluded.port, enabled = excluded.enabled,"
+              " serial = excluded.serial, platform = excluded.platform,"
+              " firmware = excluded.firmware, removed = false, updated_at = now()",
+              params, op, error);
+}
+
+static gboolean
+ship_job (PGconn *conn,
+          BsdStore *store,
+          const char *site,
+          const char *key,
+          GCancellable *cancellable,
+          GError **error)
+{
+  guint64 id = 0;
+  g_autoptr (GError) local = NULL;
+  g_autoptr (BsdJobRecord) job = NULL;
+  g_autoptr (GPtrArray) params = NULL;
+  g_autofree char *started = NULL, *finished = NULL;
+
+  if (!g_ascii_string_to_unsigned (key, 10, 1, G_MAXINT64, &id, NULL))
+    return TRUE;
+  job = bsd_store_get_job (store, (gint64)id, &local);
+  if (job == NULL)
+    {
+      if (g_error_matches (local, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND))
+        return TRUE;
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  started = bsd_central_number (job->started_at);
+  finished = bsd_central_number (job->finished_at);
+  params
+      = params_new (site, key, job->kind, job->target != NULL ? job->target : "",
+                    job->trigger != NULL ? job->trigger : "", job->state, started, finished, NULL);
+  g_ptr_array_add (params, g_strdup (job->summary));
+  return run (conn, cancellable,
+              "INSERT INTO jobs (site, job_id, kind, target, trigger, state, started_at,"
+              " finished_at, summary) VALUES ($1, $2::bigint, $3, $4, $5, $6,"
+              " timestamptz 'epoch' + $7::bigint * interval '1 microsecond',"
+              " timestamptz 'epoch' + $8::bigint * interval '1 microsecond', $9)"
+              " ON CONFLICT (site, job_id) DO UPDATE SET state = excluded.state,"
+              " started_at = excluded.started_at, finished_at = excluded.finished_at,"
+              " summary = excluded.summary",
+              params, "shipping a job summary", error);
+}
+
+typedef gboolean (*ShipFunc) (PGconn *conn,
+                              BsdStore *store,
+                              const char *site,
+                              const char *key,
+                              GCancellable *cancellable,
+                              GError **error);
+
+static const struct
+{
+  const char *kind;
+  ShipFunc ship;
+  gboolean edits; /* writes edits: takes the lock that orders them */
+} kinds[] = {
+  { "person", ship_person, FALSE },
+  { "edit", ship_edit, TRUE },
+  { "tombstone", ship_tombstone, TRUE },
+  { "device", ship_device, FALSE },
+  { "job", ship_job, FALSE },
+};
+
+static gboolean
+writes_edits (GPtrArray *entries)
+{
+  for (guint i = 0; i < entries->len; i++)
+    {
+      BsdOutboxEntry *entry = g_ptr_array_index (entries, i);
+
+      for (guint k = 0; k < G_N_ELEMENTS (kinds); k++)
+        if (kinds[k].edits && g_str_equal (kinds[k].kind, entry->kind))
+          return TRUE;
+    }
+  return FALSE;
+}
+
+gboolean
+bsd_central_ship_outbox (PGconn *conn,
+                         BsdStore *store,
+                         const char *site,
+                         GCancellable *cancellable,
+                         guint *shipped,
+                         GError **error)
+{
+  const char *op = "shipping the roster";
+  g_autoptr (GPtrArray) entries = NULL;
+
+  *shipped = 0;
+  entries = bsd_store_list_outbox (store, BSD_CENTRAL_OUTBOX_BATCH, error);
+  if (entries == NULL)
+    return FALSE;
+  if (entries->len == 0)
+    return TRUE;
+  if (!run (conn, cancellable, "BEGIN", NULL, op, error))
+    return FALSE;
+  /* edits get their ids in commit order: one writer at a time */
+  if (writes_edits (entries)
+      && !run (conn, cancellable, "LOCK TABLE edits IN SHARE ROW EXCLUSIVE MODE", NULL, op, error))
+    return FALSE;
+  for (guint i = 0; i < entries->len; i++)
+    {
+      BsdOutboxEntry *entry = g_ptr_array_index (entries, i);
+
+      for (guint k = 0; k < G_N_ELEMENTS (kinds); k++)
+        if (g_str_equal (kinds[k].kind, entry->kind)
+            && !kinds[k].ship (conn, store, site, entry->key, cancellable, error))
+          return FALSE;
+    }
+  if (!run (conn, cancellable, "COMMIT", NULL, op, error)
+      || !bsd_store_remove_outbox (store, entries, error))
+    return FALSE;
+  *shipped = entries->len;
+  return TRUE;
+}
+
+/* -------------------------------------------------------------- pulling */
+
+static guint8
+column_uint8 (PGresult *result, int row, int col)
+{
+  guint64 value = 0;
+
+  if (PQgetisnull (result, row, col)
+      || !g_ascii_string_to_unsigned (PQgetvalue (result, row, col), 10, 0, G_MAXUINT8, &value,
+                                      NULL))
+    return 0;
+  return (guint8)value;
+}
+
+static guint32
+column_uint32 (PGresult *result, int row, int col)
+{
+  guint64 value = 0;
+
+  if (PQgetisnull (result, row, col)
+      || !g_ascii_string_to_unsigned (PQgetvalue (result, row, col), 10, 0, G_MAXUINT32, &value,
+                                      NULL))
+    return 0;
+  return (guint32)value;
+}
+
+gboolean
+bsd_central_pull_edits (PGconn *conn,
+                        BsdStore *store,
+                        const char *site,
+                        GCancellable *cancellable,
+                        guint *pulled,
+                        GError **error)
+{
+  g_autofree char *cursor = NULL;
+  g_autofree char *limit = g_strdup_printf ("%d", EDITS_PULL_BATCH);
+  g_autoptr (GPtrArray) params = NULL;
+  g_autoptr (BsdPgResult) result = NULL;
+  g_autoptr (GPtrArray) edits
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)bsd_central_edit_free);
+  gint64 last_id = 0;
+  GError *local = NULL;
+
+  *pulled = 0;
+  cursor = bsd_central_number (bsd_store_get_edit_cursor (store, &local));
+  if (local != NULL)
+    {
+      g_propagate_error (error, local);
+      return FALSE;
+    }
+  params = params_new (site, cursor, limit, NULL);
+  result = bsd_central_query (conn, cancellable,
+                              /* an edit older than one of ours lost already */
+                              "SELECT id, site, pin, kind, name, privilege, card FROM edits e"
+                              " WHERE id > $2::bigint AND site <> $1 AND NOT EXISTS"
+                              " (SELECT 1 FROM edits o WHERE o.site = $1 AND o.pin = e.pin"
+                              "  AND o.id > e.id) ORDER BY id LIMIT $3::integer",
+                              (int)params->len, (const char *const *)params->pdata,
+                              "reading other sites' edits", error);
+  if (result == NULL)
+    return FALSE;
+  if (PQntuples (result) == 0)
+    return TRUE;
+  for (int row = 0; row < PQntuples (result); row++)
+    {
+      BsdCentralEdit *edit = g_new0 (BsdCentralEdit, 1);
+
+      edit->id = g_ascii_strtoll (PQgetvalue (result, row, 0), NULL, 10);
+      edit->site = g_strdup (PQgetvalue (result, row, 1));
+      edit->pin = g_strdup (PQgetvalue (result, row, 2));
+      edit->deletion = g_str_equal (PQgetvalue (result, row, 3), "delete");
+      edit->name = PQgetisnull (result, row, 4) ? NULL : g_strdup (PQgetvalue (result, row, 4));
+      edit->privilege = column_uint8 (result, row, 5);
+      edit->card = column_uint32 (result, row, 6);
+      last_id = MAX (last_id, edit->id);
+      g_ptr_array_add (edits, edit);
+    }
+  if (!bsd_store_apply_central_edits (store, edits, last_id, error))
+    return FALSE;
+  *pulled = edits->len;
+  return TRUE;
+}
