@@ -101,26 +101,19 @@ cmd_id_is_valid (const char *id)
 }
 
 char *
-push_format_command (const char *id, const char *verb, const char *const *pairs, GError **error)
+push_format_command (const char *verb, const char *const *pairs, GError **error)
 {
-  g_autoptr (GString) line = NULL;
+  g_autoptr (GString) command = NULL;
 
   g_return_val_if_fail (verb != NULL, NULL);
 
-  if (!cmd_id_is_valid (id))
-    {
-      g_set_error (error, PUSH_ERROR, PUSH_ERROR_INVALID,
-                   "command id “%s” is not 1–16 letters and digits", id != NULL ? id : "");
-      return NULL;
-    }
   if (!field_is_safe (verb))
     {
       g_set_error_literal (error, PUSH_ERROR, PUSH_ERROR_UNSAFE,
                            "the command holds a TAB or a line break");
       return NULL;
     }
-  line = g_string_new (NULL);
-  g_string_append_printf (line, "C:%s:%s", id, verb);
+  command = g_string_new (verb);
   for (guint i = 0; pairs != NULL && pairs[i] != NULL; i += 2)
     {
       const char *value = pairs[i + 1] != NULL ? pairs[i + 1] : "";
@@ -131,14 +124,31 @@ push_format_command (const char *id, const char *verb, const char *const *pairs,
                        pairs[i]);
           return NULL;
         }
-      g_string_append_c (line, i == 0 ? ' ' : '\t');
-      g_string_append_printf (line, "%s=%s", pairs[i], value);
+      g_string_append_c (command, i == 0 ? ' ' : '\t');
+      g_string_append_printf (command, "%s=%s", pairs[i], value);
     }
-  return g_string_free (g_steal_pointer (&line), FALSE);
+  return g_string_free (g_steal_pointer (&command), FALSE);
 }
 
 char *
-push_format_user_update (PushDialect dialect, const char *id, const PushUser *user, GError **error)
+push_format_command_line (const char *id, const char *command, GError **error)
+{
+  if (!cmd_id_is_valid (id))
+    {
+      g_set_error (error, PUSH_ERROR, PUSH_ERROR_INVALID,
+                   "command id “%s” is not 1–16 letters and digits", id != NULL ? id : "");
+      return NULL;
+    }
+  if (strpbrk (command, "\r\n") != NULL)
+    {
+      g_set_error_literal (error, PUSH_ERROR, PUSH_ERROR_UNSAFE, "the command holds a line break");
+      return NULL;
+    }
+  return g_strdup_printf ("C:%s:%s", id, command);
+}
+
+char *
+push_format_user_update (PushDialect dialect, const PushUser *user, GError **error)
 {
   g_autofree char *pri = g_strdup_printf ("%u", user->privilege);
   g_autofree char *grp = g_strdup_printf ("%u", user->group);
@@ -152,7 +162,7 @@ push_format_user_update (PushDialect dialect, const char *id, const PushUser *us
       const char *const pairs[] = { "CardNo", card, "Pin",       user->pin, "Password", password,
                                     "Group",  grp,  "StartTime", "0",       "EndTime",  "0",
                                     "Name",   name, "Privilege", pri,       NULL };
-      return push_format_command (id, "DATA UPDATE user", pairs, error);
+      return push_format_command ("DATA UPDATE user", pairs, error);
     }
   else
     {
@@ -160,24 +170,21 @@ push_format_user_update (PushDialect dialect, const char *id, const PushUser *us
       const char *const pairs[]
           = { "PIN", user->pin, "Name", name, "Pri",    pri,    "Passwd",   password, "Card", card,
               "Grp", grp,       "TZ",   tz,   "Verify", verify, "ViceCard", "",       NULL };
-      return push_format_command (id, "DATA UPDATE USERINFO", pairs, error);
+      return push_format_command ("DATA UPDATE USERINFO", pairs, error);
     }
 }
 
 char *
-push_format_user_delete (PushDialect dialect, const char *id, const char *pin, GError **error)
+push_format_user_delete (PushDialect dialect, const char *pin, GError **error)
 {
   const char *const pairs[] = { dialect == PUSH_DIALECT_3 ? "Pin" : "PIN", pin, NULL };
 
   return push_format_command (
-      id, dialect == PUSH_DIALECT_3 ? "DATA DELETE user" : "DATA DELETE USERINFO", pairs, error);
+      dialect == PUSH_DIALECT_3 ? "DATA DELETE user" : "DATA DELETE USERINFO", pairs, error);
 }
 
 char *
-push_format_biodata_update (PushDialect dialect,
-                            const char *id,
-                            const PushTemplate *tmpl,
-                            GError **error)
+push_format_biodata_update (PushDialect dialect, const PushTemplate *tmpl, GError **error)
 {
   g_autofree char *no = g_strdup_printf ("%u", tmpl->no);
   g_autofree char *index = g_strdup_printf ("%u", tmpl->index);
@@ -201,11 +208,11 @@ push_format_biodata_update (PushDialect dialect,
                                 NULL };
 
   return push_format_command (
-      id, dialect == PUSH_DIALECT_3 ? "DATA UPDATE biodata" : "DATA UPDATE BIODATA", pairs, error);
+      dialect == PUSH_DIALECT_3 ? "DATA UPDATE biodata" : "DATA UPDATE BIODATA", pairs, error);
 }
 
 char *
-push_format_fingertmp_update (const char *id, const PushTemplate *tmpl, GError **error)
+push_format_fingertmp_update (const PushTemplate *tmpl, GError **error)
 {
   g_autofree char *fid = g_strdup_printf ("%u", tmpl->no);
   g_autofree char *data
@@ -216,32 +223,32 @@ push_format_fingertmp_update (const char *id, const PushTemplate *tmpl, GError *
   const char *const pairs[]
       = { "PIN", tmpl->pin, "FID", fid, "Size", size, "Valid", valid, "TMP", data, NULL };
 
-  return push_format_command (id, "DATA UPDATE FINGERTMP", pairs, error);
+  return push_format_command ("DATA UPDATE FINGERTMP", pairs, error);
 }
 
 char *
-push_format_query_users (const char *id, const char *pin, GError **error)
+push_format_query_users (const char *pin, GError **error)
 {
   const char *const pairs[] = { "PIN", pin, NULL };
 
-  return push_format_command (id, "DATA QUERY USERINFO", pin != NULL ? pairs : NULL, error);
+  return push_format_command ("DATA QUERY USERINFO", pin != NULL ? pairs : NULL, error);
 }
 
 char *
-push_format_query_biodata (const char *id, guint type, const char *pin, GError **error)
+push_format_query_biodata (guint type, const char *pin, GError **error)
 {
   g_autofree char *type_text = g_strdup_printf ("%u", type);
   const char *const pairs[] = { "Type", type_text, pin != NULL ? "PIN" : NULL, pin, NULL };
 
-  return push_format_command (id, "DATA QUERY BIODATA", pairs, error);
+  return push_format_command ("DATA QUERY BIODATA", pairs, error);
 }
 
 char *
-push_format_query_attlog (const char *id, const char *start, const char *end, GError **error)
+push_format_query_attlog (const char *start, const char *end, GError **error)
 {
   const char *const pairs[] = { "StartTime", start, "EndTime", end, NULL };
 
-  return push_format_command (id, "DATA QUERY ATTLOG", pairs, error);
+  return push_format_command ("DATA QUERY ATTLOG", pairs, error);
 }
 
 char *

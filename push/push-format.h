@@ -33,29 +33,26 @@ char *push_format_options_2 (const char *serial, const PushStamps *stamps, gint 
 /* the 3.x handshake of §7 for a registered device */
 char *push_format_options_3 (const char *registry_code, gint offset_minutes);
 
-/* one command line, without LF: "C:<id>:<verb>[ k=v⇥k=v…]". @pairs is
- * key, value, key, value…, NULL. @id: letters and digits, ≤ 16. */
-char *
-push_format_command (const char *id, const char *verb, const char *const *pairs, GError **error);
+/* a command without its "C:<id>:": "<verb>[ k=v⇥k=v…]". @pairs is key,
+ * value, key, value…, NULL. What the queue stores. */
+char *push_format_command (const char *verb, const char *const *pairs, GError **error);
+/* "C:<id>:<command>" (no LF); @id: letters and digits, ≤ 16; @command
+ * must not hold CR, LF or NUL */
+char *push_format_command_line (const char *id, const char *command, GError **error);
 
 /* DATA UPDATE USERINFO (2.x) or DATA UPDATE user (3.x): the whole record
  * is replaced on the device (§13.13), so every field is sent */
-char *
-push_format_user_update (PushDialect dialect, const char *id, const PushUser *user, GError **error);
+char *push_format_user_update (PushDialect dialect, const PushUser *user, GError **error);
 /* DATA DELETE USERINFO PIN= (2.x) or DATA DELETE user Pin= (3.x) */
-char *
-push_format_user_delete (PushDialect dialect, const char *id, const char *pin, GError **error);
+char *push_format_user_delete (PushDialect dialect, const char *pin, GError **error);
 /* DATA UPDATE BIODATA (2.x) or DATA UPDATE biodata (3.x) */
-char *push_format_biodata_update (PushDialect dialect,
-                                  const char *id,
-                                  const PushTemplate *tmpl,
-                                  GError **error);
+char *push_format_biodata_update (PushDialect dialect, const PushTemplate *tmpl, GError **error);
 /* DATA UPDATE FINGERTMP (legacy fingerprints, 2.x) */
-char *push_format_fingertmp_update (const char *id, const PushTemplate *tmpl, GError **error);
+char *push_format_fingertmp_update (const PushTemplate *tmpl, GError **error);
 /* DATA QUERY USERINFO [PIN=] / BIODATA Type=[⇥PIN=] / ATTLOG StartTime=⇥EndTime= */
-char *push_format_query_users (const char *id, const char *pin, GError **error);
-char *push_format_query_biodata (const char *id, guint type, const char *pin, GError **error);
-char *push_format_query_attlog (const char *id, const char *start, const char *end, GError **error);
+char *push_format_query_users (const char *pin, GError **error);
+char *push_format_query_biodata (guint type, const char *pin, GError **error);
+char *push_format_query_attlog (const char *start, const char *end, GError **error);
 
 /* @lines (char*, without LF) as a getrequest reply: each line ends with
  * LF; "OK\n" when empty */

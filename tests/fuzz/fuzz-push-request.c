@@ -29,7 +29,7 @@ check_upload (PushUpload *upload)
 
       g_assert (zk_text_identity_is_clean (user->pin, -1));
       g_assert (zk_text_display_is_clean (user->name, -1));
-      line = push_format_user_update (PUSH_DIALECT_2, "1", user, &error);
+      line = push_format_user_update (PUSH_DIALECT_2, user, &error);
       g_assert ((line == NULL) != (error == NULL));
       g_assert (line == NULL || strchr (line, '\n') == NULL);
     }
@@ -37,7 +37,7 @@ check_upload (PushUpload *upload)
     {
       PushTemplate *tmpl = g_ptr_array_index (upload->templates, i);
       g_autoptr (GError) error = NULL;
-      g_autofree char *line = push_format_biodata_update (PUSH_DIALECT_2, "1", tmpl, &error);
+      g_autofree char *line = push_format_biodata_update (PUSH_DIALECT_2, tmpl, &error);
 
       g_assert (zk_text_identity_is_clean (tmpl->pin, -1));
       g_assert (g_bytes_get_size (tmpl->data) > 0);

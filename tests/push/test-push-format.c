@@ -85,8 +85,8 @@ test_commands_captured (void)
                     .group = 1,
                     .time_zones = (char *)"0000000100000000",
                     .verify = -1 };
-  g_autofree char *line
-      = push_format_user_update (PUSH_DIALECT_2, "67e2974dbfb743fc", &user, &error);
+  g_autofree char *command = push_format_user_update (PUSH_DIALECT_2, &user, &error);
+  g_autofree char *line = push_format_command_line ("67e2974dbfb743fc", command, &error);
   g_autoptr (GBytes) data = g_bytes_new_static ("\x01\x02SS21", 6);
   PushTemplate tmpl = { .pin = (char *)"2",
                         .type = 1,
@@ -97,12 +97,14 @@ test_commands_captured (void)
                         .format = 0,
                         .data = data };
   g_autofree char *bio = NULL;
+  g_autofree char *bio_command = NULL;
 
   g_assert_no_error (error);
   g_assert_cmpstr (line, ==,
                    "C:67e2974dbfb743fc:DATA UPDATE USERINFO PIN=2\tName=\tPri=0\tPasswd=\tCard=\t"
                    "Grp=1\tTZ=0000000100000000\tVerify=-1\tViceCard=");
-  bio = push_format_biodata_update (PUSH_DIALECT_2, "3038fa81021b48c9", &tmpl, &error);
+  bio_command = push_format_biodata_update (PUSH_DIALECT_2, &tmpl, &error);
+  bio = push_format_command_line ("3038fa81021b48c9", bio_command, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (bio, ==,
                    "C:3038fa81021b48c9:DATA UPDATE BIODATA Pin=2\tNo=6\tIndex=0\tValid=1\t"
@@ -116,32 +118,31 @@ test_commands (void)
   g_autoptr (GBytes) data = g_bytes_new_static ("\x01\x02SS21", 6);
   PushTemplate tmpl = { .pin = (char *)"7", .no = 3, .valid = TRUE, .duress = TRUE, .data = data };
   PushUser user = { .pin = (char *)"9", .name = (char *)"Ana", .privilege = 14, .group = 2 };
-  g_autofree char *fp = push_format_fingertmp_update ("12", &tmpl, &error);
-  g_autofree char *del2 = push_format_user_delete (PUSH_DIALECT_2, "13", "9", &error);
-  g_autofree char *del3 = push_format_user_delete (PUSH_DIALECT_3, "14", "9", &error);
-  g_autofree char *user3 = push_format_user_update (PUSH_DIALECT_3, "15", &user, &error);
-  g_autofree char *qu = push_format_query_users ("16", NULL, &error);
-  g_autofree char *qb = push_format_query_biodata ("17", 9, "9", &error);
+  g_autofree char *fp = push_format_fingertmp_update (&tmpl, &error);
+  g_autofree char *del2 = push_format_user_delete (PUSH_DIALECT_2, "9", &error);
+  g_autofree char *del3 = push_format_user_delete (PUSH_DIALECT_3, "9", &error);
+  g_autofree char *user3 = push_format_user_update (PUSH_DIALECT_3, &user, &error);
+  g_autofree char *qu = push_format_query_users (NULL, &error);
+  g_autofree char *qb = push_format_query_biodata (9, "9", &error);
   g_autofree char *qa
-      = push_format_query_attlog ("18", "2026-01-01 00:00:00", "2026-01-31 23:59:59", &error);
-  g_autofree char *info = push_format_command ("19", "INFO", NULL, &error);
-  g_autofree char *check = push_format_command ("20", "CHECK", NULL, &error);
+      = push_format_query_attlog ("2026-01-01 00:00:00", "2026-01-31 23:59:59", &error);
+  g_autofree char *info = push_format_command ("INFO", NULL, &error);
+  g_autofree char *check = push_format_command ("CHECK", NULL, &error);
 
   g_assert_no_error (error);
-  g_assert_cmpstr (fp, ==,
-                   "C:12:DATA UPDATE FINGERTMP PIN=7\tFID=3\tSize=8\tValid=3\tTMP=AQJTUzIx");
-  g_assert_cmpstr (del2, ==, "C:13:DATA DELETE USERINFO PIN=9");
-  g_assert_cmpstr (del3, ==, "C:14:DATA DELETE user Pin=9");
+  g_assert_cmpstr (fp, ==, "DATA UPDATE FINGERTMP PIN=7\tFID=3\tSize=8\tValid=3\tTMP=AQJTUzIx");
+  g_assert_cmpstr (del2, ==, "DATA DELETE USERINFO PIN=9");
+  g_assert_cmpstr (del3, ==, "DATA DELETE user Pin=9");
   g_assert_cmpstr (user3, ==,
-                   "C:15:DATA UPDATE user CardNo=\tPin=9\tPassword=\tGroup=2\tStartTime=0\t"
+                   "DATA UPDATE user CardNo=\tPin=9\tPassword=\tGroup=2\tStartTime=0\t"
                    "EndTime=0\tName=Ana\tPrivilege=14");
-  g_assert_cmpstr (qu, ==, "C:16:DATA QUERY USERINFO");
-  g_assert_cmpstr (qb, ==, "C:17:DATA QUERY BIODATA Type=9\tPIN=9");
+  g_assert_cmpstr (qu, ==, "DATA QUERY USERINFO");
+  g_assert_cmpstr (qb, ==, "DATA QUERY BIODATA Type=9\tPIN=9");
   g_assert_cmpstr (qa, ==,
-                   "C:18:DATA QUERY ATTLOG StartTime=2026-01-01 00:00:00\tEndTime=2026-01-31 "
+                   "DATA QUERY ATTLOG StartTime=2026-01-01 00:00:00\tEndTime=2026-01-31 "
                    "23:59:59");
-  g_assert_cmpstr (info, ==, "C:19:INFO");
-  g_assert_cmpstr (check, ==, "C:20:CHECK");
+  g_assert_cmpstr (info, ==, "INFO");
+  g_assert_cmpstr (check, ==, "CHECK");
 }
 
 /* §12: a TAB opens a new field, an LF a new command: refused */
@@ -154,28 +155,34 @@ test_commands_unsafe (void)
     {
       g_autoptr (GError) error = NULL;
       PushUser user = { .pin = (char *)"1", .name = (char *)names[i] };
-      g_autofree char *line = push_format_user_update (PUSH_DIALECT_2, "1", &user, &error);
+      g_autofree char *line = push_format_user_update (PUSH_DIALECT_2, &user, &error);
 
       g_assert_null (line);
       g_assert_error (error, PUSH_ERROR, PUSH_ERROR_UNSAFE);
     }
   {
     g_autoptr (GError) error = NULL;
-    g_autofree char *line = push_format_user_delete (PUSH_DIALECT_2, "1", "1\t2", &error);
+    g_autofree char *line = push_format_user_delete (PUSH_DIALECT_2, "1\t2", &error);
     g_assert_null (line);
     g_assert_error (error, PUSH_ERROR, PUSH_ERROR_UNSAFE);
   }
   {
     g_autoptr (GError) error = NULL;
-    g_autofree char *line = push_format_command ("12345678901234567", "INFO", NULL, &error);
+    g_autofree char *line = push_format_command_line ("12345678901234567", "INFO", &error);
     g_assert_null (line);
     g_assert_error (error, PUSH_ERROR, PUSH_ERROR_INVALID);
   }
   {
     g_autoptr (GError) error = NULL;
-    g_autofree char *line = push_format_command ("1:2", "INFO", NULL, &error);
+    g_autofree char *line = push_format_command_line ("1:2", "INFO", &error);
     g_assert_null (line);
     g_assert_error (error, PUSH_ERROR, PUSH_ERROR_INVALID);
+  }
+  {
+    g_autoptr (GError) error = NULL;
+    g_autofree char *line = push_format_command_line ("1", "INFO\nC:2:CLEAR DATA", &error);
+    g_assert_null (line);
+    g_assert_error (error, PUSH_ERROR, PUSH_ERROR_UNSAFE);
   }
 }
 
