@@ -122,9 +122,11 @@ bsd_store_set_area_last_sync (BsdStore *self, guint area_id, gint64 last_sync, G
 
 /* -------------------------------------------------------------- devices */
 
-/* never comm_key */
+/* never comm_key; a device bound to a push serial is of protocol "push" */
 #define BSD_DEVICE_COLUMNS                                                                         \
-  "id, name, address, port, protocol, comm_key != 0, timeout_ms, enabled, area_id, time_zone,"     \
+  "id, name, address, port,"                                                                       \
+  " CASE WHEN EXISTS (SELECT 1 FROM push_devices p WHERE p.device_id = devices.id)"                \
+  " THEN 'push' ELSE protocol END, comm_key != 0, timeout_ms, enabled, area_id, time_zone,"     \
   " state, last_seen, last_sync, last_error, serial, platform, firmware, fp_version,"              \
   " face_version, face_supported, users, fingerprints, faces, records, user_capacity,"             \
   " fingerprint_capacity, face_capacity, record_capacity, clock_offset"

@@ -14,6 +14,9 @@
  *      log_watermarks.newest_* (the newest record's natural key) and
  *      ranged_reads/ranged_firmware
  *   4  attendance indexes on PIN and device (ListAttendance)
+ *   5  push terminals: push_devices (pending/accepted/refused by serial,
+ *      bound to a device row), push_commands (the per-device queue),
+ *      push_mirror_users/_templates/_photos (what a push device holds)
  * A new database runs every migration from 0, so a fresh database and a
  * migrated one have the same schema (the tests compare them).
  *
@@ -227,6 +230,77 @@ static const char *const bsd_store_migrations[] = {
   "CREATE INDEX attendance_pin ON attendance (pin);"
   "CREATE INDEX attendance_device ON attendance (device_id);"
   "PRAGMA user_version = 4;",
+
+  /* 4 → 5: push terminals (docs/PUSH.md) */
+  "CREATE TABLE push_devices ("
+  "  serial TEXT PRIMARY KEY NOT NULL,"
+  "  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'accepted', 'refused')),"
+  "  device_id INTEGER UNIQUE REFERENCES devices (id) ON DELETE SET NULL,"
+  "  address TEXT NOT NULL DEFAULT '',"
+  "  first_seen INTEGER NOT NULL,"
+  "  last_seen INTEGER NOT NULL,"
+  "  last_poll INTEGER NOT NULL DEFAULT 0,"
+  "  requests INTEGER NOT NULL DEFAULT 0,"
+  "  dialect TEXT NOT NULL DEFAULT '',"
+  "  push_version TEXT NOT NULL DEFAULT '',"
+  "  firmware TEXT NOT NULL DEFAULT '',"
+  "  device_name TEXT NOT NULL DEFAULT '',"
+  "  options TEXT,"
+  "  attlog_stamp INTEGER NOT NULL DEFAULT 0,"
+  "  operlog_stamp INTEGER NOT NULL DEFAULT 0,"
+  "  biodata_stamp INTEGER NOT NULL DEFAULT 0,"
+  "  comm_key TEXT);"
+  "CREATE INDEX push_devices_state ON push_devices (state);"
+  /* a removed push device knocks as pending again */
+  "CREATE TRIGGER push_devices_unbind BEFORE DELETE ON devices BEGIN"
+  "  UPDATE push_devices SET state = 'pending', device_id = NULL WHERE device_id = OLD.id;"
+  "  END;"
+  "CREATE TABLE push_commands ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  device_id INTEGER NOT NULL REFERENCES devices (id) ON DELETE CASCADE,"
+  "  command TEXT NOT NULL,"
+  "  state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'sent', 'done', 'failed')),"
+  "  return_code INTEGER,"
+  "  cause TEXT,"
+  "  queued_at INTEGER NOT NULL,"
+  "  sent_at INTEGER NOT NULL DEFAULT 0,"
+  "  done_at INTEGER NOT NULL DEFAULT 0);"
+  "CREATE INDEX push_commands_device ON push_commands (device_id, state, id);"
+  "CREATE TABLE push_mirror_users ("
+  "  device_id INTEGER NOT NULL REFERENCES devices (id) ON DELETE CASCADE,"
+  "  pin TEXT NOT NULL,"
+  "  name TEXT NOT NULL DEFAULT '',"
+  "  privilege INTEGER NOT NULL DEFAULT 0,"
+  "  password TEXT NOT NULL DEFAULT '',"
+  "  card TEXT NOT NULL DEFAULT '',"
+  "  group_id INTEGER NOT NULL DEFAULT 0,"
+  "  time_zones TEXT NOT NULL DEFAULT '',"
+  "  verify INTEGER NOT NULL DEFAULT -1,"
+  "  seen_at INTEGER NOT NULL,"
+  "  PRIMARY KEY (device_id, pin));"
+  "CREATE TABLE push_mirror_templates ("
+  "  device_id INTEGER NOT NULL REFERENCES devices (id) ON DELETE CASCADE,"
+  "  pin TEXT NOT NULL,"
+  "  type INTEGER NOT NULL,"
+  "  no INTEGER NOT NULL,"
+  "  idx INTEGER NOT NULL,"
+  "  valid INTEGER NOT NULL DEFAULT 1,"
+  "  duress INTEGER NOT NULL DEFAULT 0,"
+  "  major_version INTEGER NOT NULL DEFAULT 0,"
+  "  minor_version INTEGER NOT NULL DEFAULT 0,"
+  "  format INTEGER NOT NULL DEFAULT 0,"
+  "  data BLOB NOT NULL,"
+  "  seen_at INTEGER NOT NULL,"
+  "  PRIMARY KEY (device_id, pin, type, no, idx));"
+  "CREATE TABLE push_mirror_photos ("
+  "  device_id INTEGER NOT NULL REFERENCES devices (id) ON DELETE CASCADE,"
+  "  pin TEXT NOT NULL,"
+  "  biophoto INTEGER NOT NULL,"
+  "  type INTEGER NOT NULL DEFAULT 0,"
+  "  data BLOB NOT NULL,"
+  "  seen_at INTEGER NOT NULL,"
+  "  PRIMARY KEY (device_id, pin, biophoto, type));"
+  "PRAGMA user_version = 5;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (bsd_store_migrations) == BSD_STORE_SCHEMA_VERSION);

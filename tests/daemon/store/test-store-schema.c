@@ -8,6 +8,12 @@
 
 #include <sys/stat.h>
 
+/* what 4 → 5 adds, dropped again: a database of version 4 */
+#define V4_TO_V5_UNDONE                                                                            \
+  "DROP TRIGGER push_devices_unbind; DROP TABLE push_mirror_photos;"                               \
+  " DROP TABLE push_mirror_templates; DROP TABLE push_mirror_users; DROP TABLE push_commands;"     \
+  " DROP TABLE push_devices; "
+
 static guint
 file_mode (const char *path)
 {
@@ -614,13 +620,13 @@ test_migrate_v3 (void)
   g_assert_true (bsd_store_add_attendance (store, 0, "SER-X", NULL, punches, NULL, NULL, &error));
   g_clear_object (&store);
   db = store_raw_open (path);
-  store_raw_exec (db, "DROP INDEX attendance_pin; DROP INDEX attendance_device;"
-                      " PRAGMA user_version = 3;");
+  store_raw_exec (db, V4_TO_V5_UNDONE "DROP INDEX attendance_pin; DROP INDEX attendance_device;"
+                                      " PRAGMA user_version = 3;");
   sqlite3_close (db);
 
   store = bsd_store_open (path, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (bsd_store_get_schema_version (store), ==, 4);
+  g_assert_cmpuint (bsd_store_get_schema_version (store), ==, BSD_STORE_SCHEMA_VERSION);
   g_assert_true (bsd_store_count_attendance (store, G_MININT64, G_MAXINT64, &count, &error));
   g_assert_cmpuint (count, ==, 1);
   g_clear_object (&store);
@@ -629,6 +635,52 @@ test_migrate_v3 (void)
                                  " sqlite_master WHERE type = 'index' AND tbl_name = 'attendance'"
                                  " AND name NOT LIKE 'sqlite_%' ORDER BY name)");
   g_assert_cmpstr (indexes, ==, "attendance_device attendance_pin attendance_utc");
+  sqlite3_close (db);
+}
+
+/* version 4 had no push terminals: a database of version 4 gets their
+ * tables, keeps its devices, and they stay pull devices */
+static void
+test_migrate_v4 (void)
+{
+  g_autoptr (StoreTmpDir) dir = store_tmp_dir_new ();
+  g_autofree char *path = store_tmp_dir_file (dir, "biosync.db");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsdStore) store = NULL;
+  g_autoptr (BsdDeviceConfig) config = bsd_device_config_new ();
+  g_autoptr (BsdDevice) device = NULL;
+  g_autofree char *tables = NULL;
+  guint device_id;
+  guint pending = 1;
+  sqlite3 *db;
+
+  store = bsd_store_open (path, &error);
+  g_assert_no_error (error);
+  config->name = g_strdup ("Gate");
+  config->address = g_strdup ("10.0.0.9");
+  device_id = bsd_store_add_device (store, config, &error);
+  g_assert_no_error (error);
+  g_clear_object (&store);
+  db = store_raw_open (path);
+  store_raw_exec (db, V4_TO_V5_UNDONE "PRAGMA user_version = 4;");
+  sqlite3_close (db);
+
+  store = bsd_store_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (bsd_store_get_schema_version (store), ==, 5);
+  device = bsd_store_get_device (store, device_id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (device->protocol, ==, "auto");
+  g_assert_true (bsd_store_count_pending_push_devices (store, &pending, &error));
+  g_assert_cmpuint (pending, ==, 0);
+  g_clear_object (&store);
+  db = store_raw_open (path);
+  tables = store_raw_query (db, "SELECT group_concat (name, ' ') FROM (SELECT name FROM"
+                                " sqlite_master WHERE name LIKE 'push_%' ORDER BY name)");
+  g_assert_cmpstr (tables, ==,
+                   "push_commands push_commands_device push_devices push_devices_state"
+                   " push_devices_unbind push_mirror_photos push_mirror_templates"
+                   " push_mirror_users");
   sqlite3_close (db);
 }
 
@@ -897,6 +949,7 @@ main (int argc, char **argv)
   g_test_add_func ("/store/migrate/v1", test_migrate_v1);
   g_test_add_func ("/store/migrate/v2", test_migrate_v2);
   g_test_add_func ("/store/migrate/v3", test_migrate_v3);
+  g_test_add_func ("/store/migrate/v4", test_migrate_v4);
   g_test_add_func ("/store/migrate/same-schema", test_migrate_same_schema);
   g_test_add_func ("/store/migrate/failure-rolls-back", test_migrate_failure_rolls_back);
   g_test_add_func ("/store/transactions", test_transactions);
