@@ -22,6 +22,7 @@
 #include "bsd-job.h"
 #include "bsd-list-reader.h"
 #include "bsd-policy.h"
+#include "bsd-push-server.h"
 #include "bsd-scheduler.h"
 
 G_BEGIN_DECLS
@@ -63,6 +64,7 @@ struct _BsdManager
   BsdJobQueue *jobs;       /* every Job object it keeps is exported */
   GHashTable *requests;    /* uid → calls of that user waiting for polkit or the reader */
   BsdListReader *reader;   /* ListUsers' and ListTombstones' pages, off the main thread */
+  BsdPushServer *push;     /* the receiver of push terminals */
 
   GSourceFunc shutdown_done;
   gpointer shutdown_data;
@@ -125,6 +127,8 @@ bsd_manager_check_device (BsdManager *self, GDBusMethodInvocation *invocation, g
 void bsd_manager_objects_init (BsdManager *self);
 void bsd_manager_objects_start (BsdManager *self);
 void bsd_manager_refresh_objects (BsdManager *self);
+/* one Device object from its store row (a push terminal's contact) */
+void bsd_manager_refresh_device (BsdManager *self, guint device_id);
 void bsd_manager_forget_device_list (BsdManager *self);
 
 /* bsd-manager-people.c */
@@ -132,6 +136,10 @@ void bsd_manager_people_init (BsdManager *self);
 
 /* bsd-manager-lists.c: lists, the export */
 void bsd_manager_lists_init (BsdManager *self);
+
+/* bsd-manager-push.c: the push receiver, pending terminals */
+void bsd_manager_push_init (BsdManager *self);
+void bsd_manager_push_start (BsdManager *self);
 
 /* bsd-manager-backup.c: Backup and Restore */
 void bsd_manager_backup_init (BsdManager *self);

@@ -58,6 +58,13 @@ static const BsdPolicyRule rules[] = {
   METHOD ("Manager", "ListAreas", READ),
   METHOD ("Manager", "ListJobs", READ),
   METHOD ("Manager", "GetJob", READ),
+  /* push terminals (docs/PUSH.md) */
+  METHOD ("Manager", "ListPendingDevices", READ),
+  METHOD ("Manager", "AcceptDevice", BSD_ACTION_MANAGE),
+  METHOD ("Manager", "RefuseDevice", BSD_ACTION_MANAGE),
+  SETTING ("PushEnabled"),
+  SETTING ("PushAddress"),
+  SETTING ("PushPort"),
   SETTING ("AutoSync"),
   SETTING ("SyncInterval"),
   SETTING ("MaxParallelDevices"),

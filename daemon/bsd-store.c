@@ -728,6 +728,7 @@ typedef enum
   BSD_SETTING_BOOL,
   BSD_SETTING_UINT,
   BSD_SETTING_UINT64,
+  BSD_SETTING_TEXT,
 } BsdSettingType;
 
 typedef struct
@@ -735,6 +736,7 @@ typedef struct
   const char *key;
   BsdSettingType type;
   guint64 def;
+  const char *def_text; /* BSD_SETTING_TEXT */
 } BsdSetting;
 
 static const BsdSetting bsd_settings[] = {
@@ -749,6 +751,10 @@ static const BsdSetting bsd_settings[] = {
    * started counting: a restart continues the schedule (bsd-scheduler.h) */
   { "LastLogCollection", BSD_SETTING_UINT64, 0 },
   { "SchedulerSince", BSD_SETTING_UINT64, 0 },
+  /* the push receiver (docs/PUSH.md): off until an administrator says */
+  { "PushEnabled", BSD_SETTING_BOOL, FALSE },
+  { "PushAddress", BSD_SETTING_TEXT, 0, "0.0.0.0" },
+  { "PushPort", BSD_SETTING_UINT, 8081 },
 };
 
 static const char *
@@ -762,6 +768,8 @@ bsd_setting_type_to_string (BsdSettingType type)
       return "unsigned integer";
     case BSD_SETTING_UINT64:
       return "64-bit unsigned integer";
+    case BSD_SETTING_TEXT:
+      return "text";
     default:
       break;
     }
@@ -889,6 +897,54 @@ bsd_store_set_setting_uint (BsdStore *self, const char *key, guint value, GError
 {
   g_return_val_if_fail (BSD_IS_STORE (self), FALSE);
   return bsd_store_set_setting (self, key, BSD_SETTING_UINT, value, error);
+}
+
+static gpointer
+setting_text_from_row (BsdStmt *stmt)
+{
+  return bsd_column_dup (stmt, 0);
+}
+
+char *
+bsd_store_get_setting_text (BsdStore *self, const char *key, GError **error)
+{
+  const char *op = "reading a setting";
+  const BsdSetting *setting;
+  g_autoptr (GError) local_error = NULL;
+  char *value;
+
+  g_return_val_if_fail (BSD_IS_STORE (self), NULL);
+
+  setting = bsd_setting_find (key, BSD_SETTING_TEXT, op, error);
+  if (setting == NULL)
+    return NULL;
+  value = bsd_store_get_row (self, "SELECT value FROM settings WHERE key = ?1",
+                             BSD_ARGS (BSD_TEXT (key)), setting_text_from_row, op, &local_error,
+                             "no setting %s", key);
+  if (value != NULL)
+    return value;
+  if (!g_error_matches (local_error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND))
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+  return g_strdup (setting->def_text);
+}
+
+gboolean
+bsd_store_set_setting_text (BsdStore *self, const char *key, const char *value, GError **error)
+{
+  const char *op = "changing a setting";
+
+  g_return_val_if_fail (BSD_IS_STORE (self), FALSE);
+
+  if (bsd_setting_find (key, BSD_SETTING_TEXT, op, error) == NULL
+      || !bsd_check_text (value, "the value", 256, op, error))
+    return FALSE;
+  return bsd_store_run (self,
+                        "INSERT INTO settings (key, value) VALUES (?1, ?2)"
+                        " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                        BSD_ARGS (BSD_TEXT (key), BSD_TEXT (value)), op, error);
 }
 
 gboolean

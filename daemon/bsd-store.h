@@ -194,6 +194,11 @@ typedef struct
   guint area_id;
   char *time_zone; /* NULL = system zone */
   BsdDeviceHealth health;
+  /* a push terminal's (bsd-store-push.c); "" and 0 for pull devices */
+  char *push_dialect;
+  char *push_version;
+  gint64 last_poll;
+  guint pending_commands;
 } BsdDevice;
 
 void bsd_device_free (BsdDevice *device);
@@ -657,7 +662,8 @@ gboolean bsd_store_mark_interrupted_jobs (BsdStore *self, guint *count, GError *
 /* Known keys and defaults: AutoSync (bool, TRUE), SyncInterval (uint,
  * 60), MaxParallelDevices (uint, 2), LogInterval (uint, 15),
  * ClockThreshold (uint, 120), ClearLogsAfterDownload (bool, FALSE),
- * LastAutoSync (uint64 µs, 0). An unknown key, or the wrong type for a
+ * LastAutoSync (uint64 µs, 0), PushEnabled (bool, FALSE), PushAddress
+ * (text, "0.0.0.0"), PushPort (uint, 8081). An unknown key, or the wrong type for a
  * key, is BSD_STORE_ERROR_INVALID_ARGUMENT. Range checks are the
  * caller's. A stored value that does not parse reads as the default. */
 gboolean
@@ -668,6 +674,11 @@ gboolean bsd_store_get_setting_uint (BsdStore *self, const char *key, guint *val
 gboolean bsd_store_set_setting_uint (BsdStore *self, const char *key, guint value, GError **error);
 gboolean
 bsd_store_get_setting_uint64 (BsdStore *self, const char *key, guint64 *value, GError **error);
+/* PushAddress (text, "0.0.0.0"); a key of another type is INVALID_ARGUMENT */
+char *bsd_store_get_setting_text (BsdStore *self, const char *key, GError **error);
+/* non-empty UTF-8 of at most 256 bytes */
+gboolean
+bsd_store_set_setting_text (BsdStore *self, const char *key, const char *value, GError **error);
 gboolean
 bsd_store_set_setting_uint64 (BsdStore *self, const char *key, guint64 value, GError **error);
 

@@ -40,3 +40,5 @@
 #define PUSH_IDLE_TIMEOUT_S 30
 /* serials remembered while pending; more are answered but not listed */
 #define PUSH_PENDING_MAX 256
+/* seconds a connection may live at all (a trickling client is cut) */
+#define PUSH_CONNECTION_DEADLINE_S 60

@@ -1,0 +1,186 @@
+#!/usr/bin/python3
+"""test_push.py [TEST] — biosyncd as the receiver of push terminals (issue 13 §1): a test
+plays a terminal over raw HTTP on 127.0.0.1 and an ephemeral PushPort: handshake, pending,
+accept over D-Bus, punches stored exactly once, the mirror filled, a queued command delivered
+and its result matched, the queue kept across a restart; and hostile clients
+
+The command queue has no D-Bus method yet (the sync engine fills it, issue 13 §2): the test
+queues through the database, as the engine's connection will.
+
+SPDX-License-Identifier: GPL-3.0-or-later
+"""
+import os
+import socket
+import sqlite3
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import DEVICE, check, enable_push, push_request, wait_for  # noqa: E402
+from harness import GLib  # noqa: E402
+
+SN = "CQZ7231360296"
+HANDSHAKE = "/iclock/cdata?SN=%s&options=all&language=69&pushver=2.4.1&DeviceType=att" \
+            "&PushOptionsFlag=1"
+ATTLOG = ("7\t2024-07-07 01:29:01\t0\t1\t0\t0\t0\t0\t0\t0\t\n"
+          "1\t2026-05-28 12:14:10\t255\t15\t0\t0\t0\t0\t0\t0\t\r\n")
+OPERLOG = ("OPLOG 4\t0\t2024-07-07 01:44:19\t1\t0\t0\t0\n"
+           "USER PIN=6\tName=Wmjt\tPri=0\tPasswd=12345\tCard=\tGrp=1\tTZ=0000000100000000\t"
+           "Verify=0\tViceCard=\tStartDatetime=0\tEndDatetime=0\n"
+           "FP PIN=6\tFID=3\tSize=16\tValid=1\tTMP=AQJTUzIxAAAAAAAA\n")
+BIODATA = ("BIODATA Pin=6\tNo=0\tIndex=0\tValid=1\tDuress=0\tType=9\tMajorVer=40\tMinorVer=1\t"
+           "Format=0\tTmp=AAECAw==\n")
+
+
+def db(env):
+    conn = sqlite3.connect(os.path.join(env.state_dir, "biosync.db"), timeout=10)
+    conn.execute("PRAGMA busy_timeout = 10000")
+    return conn
+
+
+def punches(env):
+    return env.call("ListAttendance", "(a{sv}u)", ({}, 0))[0]
+
+
+def queue(env, device_id, command):
+    with db(env) as conn:
+        cur = conn.execute("INSERT INTO push_commands (device_id, command, queued_at)"
+                           " VALUES (?, ?, 0)", (device_id, command))
+        return cur.lastrowid
+
+
+def get(port, target):
+    return push_request(port, "GET", target)
+
+
+def post(port, target, body):
+    return push_request(port, "POST", target, body)
+
+
+def accept(env, serial=SN, config=None):
+    path = env.call("AcceptDevice", "(sa{sv})", (serial, config or {}))
+    return path, int(path.rsplit("/", 1)[1])
+
+
+def test_push_flow(env):
+    env.start_daemon()
+    check(env.get("PushState") == "off", "the receiver is off by default", env.get("PushState"))
+    port = enable_push(env)
+
+    # an unknown serial: OK to its handshake and nothing else, listed pending
+    status, hdrs, body = get(port, HANDSHAKE % SN)
+    check(status == 200 and body == b"OK\n", "an unknown serial's handshake gets OK", body)
+    check(hdrs.get("content-type", "").startswith("text/plain"), "text/plain", hdrs)
+    check("date" in hdrs and hdrs["date"].endswith("GMT"), "a Date header in GMT", hdrs)
+    check(hdrs.get("content-length") == "3", "a Content-Length", hdrs)
+    wait_for(lambda: env.get("PendingDevices") == 1, "PendingDevices to be 1")
+    pending = env.call("ListPendingDevices")
+    check(len(pending) == 1 and pending[0]["serial"] == SN and pending[0]["dialect"] == "2"
+          and pending[0]["push-version"] == "2.4.1" and pending[0]["address"] == "127.0.0.1"
+          and not pending[0]["refused"] and pending[0]["requests"] == 1,
+          "ListPendingDevices shows it", pending)
+
+    # its uploads are not stored, and not answered OK (the device keeps them)
+    status, _, body = post(port, "/iclock/cdata?SN=%s&table=ATTLOG&Stamp=9999" % SN, ATTLOG)
+    check(status == 200 and b"OK" not in body, "a pending device's upload is not OK", body)
+    check(punches(env) == [], "nothing stored from a pending device")
+    _, _, body = get(port, "/iclock/getrequest?SN=%s" % SN)
+    check(body == b"OK\n", "no commands for a pending device", body)
+
+    # accepted: a Device of protocol push
+    path, device_id = accept(env, config={"name": GLib.Variant("s", "Gate"),
+                                          "time-zone": GLib.Variant("s", "UTC")})
+    check(env.get("Protocol", path=path, iface=DEVICE) == "push", "Protocol is push")
+    check(env.get("SerialNumber", path=path, iface=DEVICE) == SN, "its serial")
+    wait_for(lambda: env.get("PendingDevices") == 0, "PendingDevices to be 0")
+    _, hdrs, body = get(port, HANDSHAKE % SN)
+    text = body.decode()
+    check(text.startswith("GET OPTION FROM: %s\n" % SN) and "\nTimeZone=0\n" in text
+          and "\nTransFlag=TransData AttLog\tOpLog" in text and text.endswith("\n"),
+          "an accepted device gets the options block", text)
+
+    # punches: committed once, a re-sent batch not doubled
+    status, _, body = post(port, "/iclock/cdata?SN=%s&table=ATTLOG&Stamp=9999" % SN, ATTLOG)
+    check(status == 200 and body == b"OK: 2\n", "ATTLOG answered OK: 2", body)
+    first = punches(env)
+    check(len(first) == 2, "two punches stored", first)
+    _, _, body = post(port, "/iclock/cdata.aspx?SN=%s&table=ATTLOG&Stamp=9999" % SN, ATTLOG)
+    check(body == b"OK: 2\n" and len(punches(env)) == 2, "a re-sent batch is not doubled")
+
+    # OPERLOG USER/FP and BIODATA into the mirror
+    post(port, "/iclock/cdata?SN=%s&table=OPERLOG&OpStamp=5" % SN, OPERLOG)
+    post(port, "/iclock/cdata?SN=%s&table=BIODATA&Stamp=6" % SN, BIODATA)
+    with db(env) as conn:
+        users = conn.execute("SELECT pin, name FROM push_mirror_users WHERE device_id = ?",
+                             (device_id,)).fetchall()
+        tmpls = conn.execute("SELECT pin, type, no, major_version, minor_version, length (data)"
+                             " FROM push_mirror_templates WHERE device_id = ? ORDER BY type",
+                             (device_id,)).fetchall()
+        stamps = conn.execute("SELECT operlog_stamp, biodata_stamp FROM push_devices"
+                              " WHERE serial = ?", (SN,)).fetchone()
+    check(users == [("6", "Wmjt")], "the mirror holds the user", users)
+    check(tmpls == [("6", 1, 3, 0, 0, 12), ("6", 9, 0, 40, 1, 4)],
+          "the mirror holds the finger and the VL face with their versions", tmpls)
+    check(stamps == (5, 6), "the upload marks are kept", stamps)
+
+    # a queued command on the next poll, its result matched by id (twice: idempotent)
+    cmd = queue(env, device_id, "DATA QUERY USERINFO PIN=6")
+    _, _, body = get(port, "/iclock/getrequest?SN=%s&INFO=Ver%%208.0.4.2,143,1,109,"
+                     "127.0.0.1,10,7,12,141,111" % SN)
+    check(body == ("C:%d:DATA QUERY USERINFO PIN=6\n" % cmd).encode(), "the command is sent",
+          body)
+    wait_for(lambda: env.get("PendingCommands", path=path, iface=DEVICE) == 1,
+             "PendingCommands to be 1")
+    check(env.get("Users", path=path, iface=DEVICE) == 143, "counts from INFO")
+    check(env.get("LastPoll", path=path, iface=DEVICE) > 0, "LastPoll set")
+    for _ in range(2):
+        _, _, body = post(port, "/iclock/devicecmd?SN=%s" % SN,
+                          "ID=%d&Return=0&CMD=DATA\n" % cmd)
+        check(body == b"OK\n", "devicecmd answered OK", body)
+    with db(env) as conn:
+        row = conn.execute("SELECT state, return_code FROM push_commands WHERE id = ?",
+                           (cmd,)).fetchone()
+    check(row == ("done", 0), "the result is matched", row)
+    wait_for(lambda: env.get("PendingCommands", path=path, iface=DEVICE) == 0,
+             "PendingCommands to be 0")
+    _, _, body = get(port, "/iclock/getrequest?SN=%s" % SN)
+    check(body == b"OK\n", "nothing queued: OK", body)
+
+    # the queue survives a restart, in order
+    later = [queue(env, device_id, "INFO"), queue(env, device_id, "CHECK")]
+    env.stop_daemon()
+    env.start_daemon()
+    wait_for(lambda: env.get("PushState") == "listening", "the receiver to listen again")
+    _, _, body = get(port, "/iclock/getrequest?SN=%s" % SN)
+    check(body == ("C:%d:INFO\nC:%d:CHECK\n" % tuple(later)).encode(),
+          "the queue is delivered in order after a restart", body)
+    check(len(punches(env)) == 2, "the punches are still there")
+
+
+def test_push_refuse(env):
+    env.start_daemon()
+    port = enable_push(env)
+    get(port, HANDSHAKE % "REFUSE1")
+    wait_for(lambda: env.get("PendingDevices") == 1, "PendingDevices to be 1")
+    env.call("RefuseDevice", "(s)", ("REFUSE1",))
+    listed = env.call("ListPendingDevices")
+    check(len(listed) == 1 and listed[0]["refused"], "a refused serial stays listed", listed)
+    check(env.get("PendingDevices") == 0, "and is not pending")
+    status, _, body = post(port, "/iclock/cdata?SN=REFUSE1&table=ATTLOG", ATTLOG)
+    check(b"OK" not in body and punches(env) == [], "nothing stored from a refused serial")
+    path, _ = accept(env, "REFUSE1")
+    check(env.get("Name", path=path, iface=DEVICE) == "REFUSE1", "named after its serial")
+    env.expect_error("InvalidArgs", "AcceptDevice", "(sa{sv})", ("REFUSE1", {}))
+    env.expect_error("NotFound", "AcceptDevice", "(sa{sv})", ("NEVER1", {}))
+    env.expect_error("InvalidArgs", "AcceptDevice", "(sa{sv})", ("a b", {}))
+    env.expect_error("InvalidArgs", "AcceptDevice", "(sa{sv})",
+                     ("REFUSE1", {"comm-key": GLib.Variant("s", "short")}))
+    env.expect_error("InvalidArgs", "Set", "(ssv)",
+                     (harness.MANAGER, "PushAddress", GLib.Variant("s", "example.com")),
+                     path=harness.PATH, iface=harness.PROPS)
+
+
+if __name__ == "__main__":
+    sys.exit(harness.main(globals()))
