@@ -200,9 +200,6 @@ handle_cb (SoupServer *server,
   GUri *uri = soup_server_message_get_uri (msg);
   Work *work;
 
-  /* answered from its headers already (got_headers_cb) */
-  if (soup_server_message_get_status (msg) != 0)
-    return;
   request = push_request_classify (soup_server_message_get_method (msg), path,
                                    g_uri_get_query (uri), &error);
   if (request == NULL)
@@ -225,18 +222,41 @@ handle_cb (SoupServer *server,
   g_thread_pool_push (self->writer, work, NULL);
 }
 
-/* a body too big, or of unknown length, is refused before it is read */
+static void
+refusal_written (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GIOStream) stream = user_data;
+
+  g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, NULL);
+  g_io_stream_close (stream, NULL, NULL);
+}
+
+/* A body too big, or of unknown length, is refused before it is read:
+ * SoupServer 3.2 would read (and keep) it whatever status a got-headers
+ * handler sets, so the connection is taken from it and answered here */
 static void
 got_headers_cb (SoupServerMessage *msg, gpointer user_data)
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
   SoupEncoding encoding = soup_message_headers_get_encoding (headers);
+  const char *answer = NULL;
+  GIOStream *stream;
 
   if (encoding == SOUP_ENCODING_CHUNKED || encoding == SOUP_ENCODING_EOF)
-    reply (msg, SOUP_STATUS_LENGTH_REQUIRED, "ERROR: Content-Length required\n");
+    answer = "HTTP/1.1 411 Length Required\r\nContent-Type: text/plain\r\n"
+             "Content-Length: 31\r\nConnection: close\r\n\r\n"
+             "ERROR: Content-Length required\n";
   else if (encoding == SOUP_ENCODING_CONTENT_LENGTH
            && soup_message_headers_get_content_length (headers) > PUSH_BODY_MAX)
-    reply (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "ERROR: body too large\n");
+    answer = "HTTP/1.1 413 Request Entity Too Large\r\nContent-Type: text/plain\r\n"
+             "Content-Length: 22\r\nConnection: close\r\n\r\nERROR: body too large\n";
+  if (answer == NULL)
+    return;
+  stream = soup_server_message_steal_connection (msg);
+  if (stream == NULL)
+    return;
+  g_output_stream_write_all_async (g_io_stream_get_output_stream (stream), answer, strlen (answer),
+                                   G_PRIORITY_DEFAULT, NULL, refusal_written, stream);
 }
 
 static void

@@ -182,5 +182,106 @@ def test_push_refuse(env):
                      path=harness.PATH, iface=harness.PROPS)
 
 
+def raw_exchange(port, data, timeout=15, shutdown=False):
+    """@data on one connection; what comes back until the server closes"""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(data)
+        if shutdown:
+            sock.shutdown(socket.SHUT_WR)
+        out = b""
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except (ConnectionResetError, socket.timeout):
+                break
+            if not chunk:
+                break
+            out += chunk
+    return out
+
+
+def test_push_hostile(env):
+    env.start_daemon()
+    port = enable_push(env)
+    get(port, HANDSHAKE % SN)
+    path, device_id = accept(env)
+    pid = env.daemon.pid
+    rss0 = harness.rss_kib(pid)
+
+    # a huge Content-Length is refused from the headers, before any body byte
+    out = raw_exchange(port, b"POST /iclock/cdata?SN=%s&table=ATTLOG HTTP/1.1\r\nHost: x\r\n"
+                       b"Content-Length: 999999999999\r\n\r\n" % SN.encode())
+    check(out.startswith(b"HTTP/1.1 413"), "a huge Content-Length is refused at once", out[:80])
+    # no length at all (chunked): refused too, the body is never held
+    out = raw_exchange(port, b"POST /iclock/cdata?SN=%s&table=ATTLOG HTTP/1.1\r\nHost: x\r\n"
+                       b"Transfer-Encoding: chunked\r\n\r\n" % SN.encode())
+    check(out.startswith(b"HTTP/1.1 411"), "a chunked body is refused", out[:80])
+
+    # an endless line, 1 MB of TABs, bad UTF-8, NULs: stored what is sound, nothing else
+    body = (b"9\t" + b"\t" * (1024 * 1024) + b"x\n" + b"A" * (300 * 1024) + b"\n"
+            + b"8\xff\xfe\t2026-01-01 10:00:00\t0\t1\n" + b"\x00" * 100 + b"\n"
+            + b"7\t2026-01-01 10:00:00\t0\t1\n")
+    status, _, reply = post(port, "/iclock/cdata?SN=%s&table=ATTLOG" % SN, body)
+    check(status == 200 and reply.startswith(b"OK: "), "a hostile batch is answered", reply)
+    pins = sorted(p["pin"] for p in punches(env))
+    check(pins == ["7", "8\\xff\\xfe"], "the sound punches are kept, the PIN escaped", pins)
+    status, _, reply = post(port, "/iclock/cdata?SN=%s&table=OPERLOG" % SN,
+                            b"USER PIN=66\tName=Bad\xc3\tPri=0\n")
+    with db(env) as conn:
+        name = conn.execute("SELECT name FROM push_mirror_users WHERE pin = '66'").fetchone()
+    check(name == ("Bad\ufffd",), "a bad name is replaced, not dropped", name)
+
+    # replays of a batch and of results: nothing doubled
+    for _ in range(3):
+        post(port, "/iclock/cdata?SN=%s&table=ATTLOG" % SN, ATTLOG)
+    check(len(punches(env)) == 4, "replayed batches are stored once")
+
+    # thousands of unknown serials: answered, the pending list bounded (256)
+    for i in range(400):
+        status, _, reply = get(port, HANDSHAKE % ("FAKE%05d" % i))
+        check(status == 200 and reply == b"OK\n", "an unknown serial is answered", reply)
+    pending = env.call("ListPendingDevices")
+    check(len(pending) == 256 and env.get("PendingDevices") == 256,
+          "the pending list stops at 256", len(pending))
+
+    # bad requests: no SN, a bad SN, an unknown endpoint, a raw space in the query
+    check(get(port, "/iclock/cdata?options=all")[0] == 400, "no SN: 400")
+    check(get(port, "/iclock/cdata?SN=a%0Ab&options=all")[0] == 400, "a bad SN: 400")
+    check(get(port, "/iclock/exchange?SN=%s&type=publickey" % SN)[0] == 404, "not served: 404")
+    status, _, reply = get(port, "/iclock/getrequest?SN=%s&INFO=Ver 6.60 Oct 12 2011,5,3,71,"
+                           "192.168.1.201,10" % SN)
+    check(status in (200, 400), "a raw space in the query is answered", status)
+    log_space = status
+
+    # many connections at once, idle: the cap holds, others are still served
+    idle = []
+    for _ in range(100):
+        try:
+            idle.append(socket.create_connection(("127.0.0.1", port), timeout=5))
+        except OSError:
+            break
+    dropped = 0
+    for sock in idle:
+        sock.settimeout(2)
+        try:
+            if sock.recv(1) == b"":
+                dropped += 1
+        except socket.timeout:
+            pass
+        except OSError:
+            dropped += 1
+    check(dropped >= 100 - 64, "connections beyond 64 are closed at once", dropped)
+    for sock in idle:
+        sock.close()
+    status, _, reply = get(port, "/iclock/ping?SN=%s" % SN)
+    check(status == 200 and reply == b"OK\n", "a device is served after the flood", reply)
+
+    # a slow client is cut: idle beyond 30 s (not waited for here), or a trickle
+    rss1 = harness.rss_kib(pid)
+    check(env.daemon.poll() is None, "biosyncd is still up")
+    check(rss1 - rss0 < 64 * 1024, "memory stays bounded (%d → %d KiB)" % (rss0, rss1))
+    harness.log("raw space in the query: HTTP %d; RSS %d → %d KiB" % (log_space, rss0, rss1))
+
+
 if __name__ == "__main__":
     sys.exit(harness.main(globals()))
