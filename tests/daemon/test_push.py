@@ -9,17 +9,17 @@ queues through the database, as the engine's connection will.
 
 SPDX-License-Identifier: GPL-3.0-or-later
 """
+import json
 import os
 import socket
 import sqlite3
+import subprocess
 import sys
-import threading
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import DEVICE, check, enable_push, push_request, wait_for  # noqa: E402
-from harness import GLib  # noqa: E402
+from harness import GLib, SRC  # noqa: E402
 
 SN = "CQZ7231360296"
 HANDSHAKE = "/iclock/cdata?SN=%s&options=all&language=69&pushver=2.4.1&DeviceType=att" \
@@ -57,6 +57,13 @@ def get(port, target):
 
 def post(port, target, body):
     return push_request(port, "POST", target, body)
+
+
+def ctl(env, *args):
+    path = os.environ.get("BIOSYNC_CTL") or os.path.join(SRC, "build", "client", "biosyncctl")
+    proc = subprocess.run([path, "--address=" + env.address] + list(args), capture_output=True,
+                          text=True, timeout=60, env=env.child_env())
+    return proc.returncode, proc.stdout + proc.stderr
 
 
 def accept(env, serial=SN, config=None):
@@ -164,14 +171,26 @@ def test_push_refuse(env):
     port = enable_push(env)
     get(port, HANDSHAKE % "REFUSE1")
     wait_for(lambda: env.get("PendingDevices") == 1, "PendingDevices to be 1")
-    env.call("RefuseDevice", "(s)", ("REFUSE1",))
+    rc, out = ctl(env, "pending")
+    check(rc == 0 and "REFUSE1" in out and "SERIAL" in out, "biosyncctl pending lists it", out)
+    rc, out = ctl(env, "pending", "--json")
+    check(rc == 0 and json.loads(out)[0]["serial"] == "REFUSE1", "biosyncctl pending --json", out)
+    rc, out = ctl(env, "refuse", "REFUSE1")
+    check(rc == 0, "biosyncctl refuse", out)
     listed = env.call("ListPendingDevices")
     check(len(listed) == 1 and listed[0]["refused"], "a refused serial stays listed", listed)
     check(env.get("PendingDevices") == 0, "and is not pending")
     status, _, body = post(port, "/iclock/cdata?SN=REFUSE1&table=ATTLOG", ATTLOG)
     check(b"OK" not in body and punches(env) == [], "nothing stored from a refused serial")
-    path, _ = accept(env, "REFUSE1")
+    rc, out = ctl(env, "accept", "REFUSE1", "--time-zone", "UTC")
+    check(rc == 0 and "/devices/" in out, "biosyncctl accept", out)
+    path = out.strip().rsplit(" ", 1)[1]
     check(env.get("Name", path=path, iface=DEVICE) == "REFUSE1", "named after its serial")
+    rc, out = ctl(env, "devices")
+    check(rc == 0 and "push REFUSE1" in out and "queued commands" in out,
+          "biosyncctl devices shows the push terminal", out)
+    rc, out = ctl(env, "status")
+    check(rc == 0 and "PushEnabled:" in out and "listening" in out, "biosyncctl status", out)
     env.expect_error("InvalidArgs", "AcceptDevice", "(sa{sv})", ("REFUSE1", {}))
     env.expect_error("NotFound", "AcceptDevice", "(sa{sv})", ("NEVER1", {}))
     env.expect_error("InvalidArgs", "AcceptDevice", "(sa{sv})", ("a b", {}))
