@@ -219,6 +219,38 @@ def raw_exchange(port, data, timeout=15, shutdown=False):
     return out
 
 
+def test_push_3x(env):
+    """a 3.x ("acc") terminal: registry refused while pending, then registered; rtlog punches"""
+    env.start_daemon()
+    port = enable_push(env)
+    sn = "SENSEFACE3X"
+    _, _, body = get(port, "/iclock/cdata?SN=%s&options=all&pushver=3.1.2&DeviceType=acc" % sn)
+    check(body == b"OK\n", "an unknown 3.x device's handshake gets OK", body)
+    status, _, _ = post(port, "/iclock/registry?SN=%s" % sn,
+                        "DeviceType=acc,~DeviceName=SenseFace 2A,FirmVer=1,PushVersion=Ver 3.1.2S")
+    check(status == 406, "its registry is refused while pending", status)
+    pending = env.call("ListPendingDevices")
+    check(pending[0]["dialect"] == "3", "listed as dialect 3", pending)
+    path, _ = accept(env, sn, {"time-zone": GLib.Variant("s", "Asia/Kolkata")})
+    status, _, body = post(port, "/iclock/registry.aspx?SN=%s" % sn, "DeviceType=acc")
+    check(status == 200 and body.startswith(b"RegistryCode=") and len(body) == 46,
+          "an accepted device gets a RegistryCode", body)
+    _, _, body = get(port, "/iclock/cdata?SN=%s&options=all&pushver=3.1.2" % sn)
+    check(body.startswith(b"registry=ok\n") and b"\nTimeZone=330\n" in body,
+          "its handshake: registry=ok, India's zone in minutes", body)
+    check(env.get("PushDialect", path=path, iface=DEVICE) == "3", "PushDialect 3")
+    _, _, body = post(port, "/iclock/cdata?SN=%s&table=rtlog" % sn,
+                      "time=2026-03-01 09:00:00\tpin=42\tcardno=0\tevent=0\tinoutstatus=1\t"
+                      "verifytype=15\n"
+                      "time=2026-03-01 09:00:05\tpin=0\tcardno=0\tevent=8\tinoutstatus=0\n")
+    check(body.startswith(b"OK"), "rtlog answered OK", body)
+    rows = punches(env)
+    check(len(rows) == 1 and rows[0]["pin"] == "42" and rows[0]["local"] == "2026-03-01T09:00:00",
+          "the punch is stored, the door event not", rows)
+    # 09:00 in Kolkata is 03:30 UTC
+    check(rows[0]["utc"] == 1772335800 * 1000000, "converted with the device's zone", rows[0])
+
+
 def test_push_hostile(env):
     env.start_daemon()
     port = enable_push(env)
