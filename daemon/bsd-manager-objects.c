@@ -165,6 +165,7 @@ bsd_manager_refresh_objects (BsdManager *self)
 {
   refresh_devices (self);
   refresh_areas (self);
+  bsd_manager_update_pending (self);
 }
 
 void

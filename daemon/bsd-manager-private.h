@@ -140,6 +140,8 @@ void bsd_manager_lists_init (BsdManager *self);
 /* bsd-manager-push.c: the push receiver, pending terminals */
 void bsd_manager_push_init (BsdManager *self);
 void bsd_manager_push_start (BsdManager *self);
+/* PendingDevices from the store (a removed push device is pending again) */
+void bsd_manager_update_pending (BsdManager *self);
 
 /* bsd-manager-backup.c: Backup and Restore */
 void bsd_manager_backup_init (BsdManager *self);

@@ -15,8 +15,8 @@
 #include "push-request.h"
 
 /* PendingDevices follows the store */
-static void
-update_pending (BsdManager *self)
+void
+bsd_manager_update_pending (BsdManager *self)
 {
   guint count = 0;
 
@@ -33,7 +33,7 @@ state_changed_cb (BsdPushServer *push, BsdManager *self)
 static void
 pending_changed_cb (BsdPushServer *push, BsdManager *self)
 {
-  update_pending (self);
+  bsd_manager_update_pending (self);
 }
 
 static void
@@ -236,7 +236,7 @@ accept_authorized (BsdManager *self,
     }
   g_message ("push terminal %s accepted as device %u by %s", accept->serial, device_id, trigger);
   bsd_manager_refresh_objects (self);
-  update_pending (self);
+  bsd_manager_update_pending (self);
   path = bsd_device_object_path (device_id);
   bs_dbus_manager_complete_accept_device (BS_DBUS_MANAGER (self), invocation, path);
 }
@@ -276,7 +276,7 @@ refuse_authorized (BsdManager *self,
     }
   g_message ("push terminal %s refused by %s", serial, trigger);
   bsd_manager_refresh_objects (self);
-  update_pending (self);
+  bsd_manager_update_pending (self);
   bs_dbus_manager_complete_refuse_device (BS_DBUS_MANAGER (self), invocation);
 }
 
@@ -310,5 +310,5 @@ bsd_manager_push_start (BsdManager *self)
   g_signal_connect_object (self->push, "pending-changed", G_CALLBACK (pending_changed_cb), self, 0);
   g_signal_connect_object (self->push, "device-changed", G_CALLBACK (device_changed_cb), self, 0);
   bs_dbus_manager_set_push_state (BS_DBUS_MANAGER (self), "off");
-  update_pending (self);
+  bsd_manager_update_pending (self);
 }

@@ -322,6 +322,38 @@ update_health (BsdStore *store, guint device_id, const PushInfo *info, GError **
   return bsd_store_update_device_health (store, device_id, h, error);
 }
 
+/* an options push (2.x table=options) or a 3.x registration: key=value,… */
+static gboolean
+is_options (const PushRequest *request)
+{
+  return (request->endpoint == PUSH_ENDPOINT_UPLOAD && request->table != NULL
+          && g_ascii_strcasecmp (request->table, "options") == 0)
+         || request->endpoint == PUSH_ENDPOINT_REGISTRY;
+}
+
+static char *
+store_options (BsdStore *store, const BsdPushDevice *push, Work *work, GError **error)
+{
+  g_autoptr (ZkSkips) skips = zk_skips_new ();
+  g_autoptr (GHashTable) options = push_options_parse (g_bytes_get_data (work->body, NULL),
+                                                       g_bytes_get_size (work->body), skips);
+  g_autofree char *code = NULL;
+
+  if (!bsd_store_set_push_options (store, push->serial, options, error))
+    return NULL;
+  if (work->request->endpoint != PUSH_ENDPOINT_REGISTRY)
+    return g_strdup ("OK\n");
+  if (push->state != BSD_PUSH_ACCEPTED)
+    {
+      /* 3.x: 406 refuses a registration (§7) */
+      work->status = SOUP_STATUS_NOT_ACCEPTABLE;
+      return g_strdup ("ERROR: not accepted yet\n");
+    }
+  /* no secret: the protocol has none (docs/SECURITY.md) */
+  code = g_compute_checksum_for_string (G_CHECKSUM_MD5, push->serial, -1);
+  return g_strdup_printf ("RegistryCode=%s\n", code);
+}
+
 /* an upload of an accepted device: punches committed (in the request's
  * transaction) before the device hears OK, the rest into its mirror */
 static char *
@@ -333,15 +365,8 @@ store_upload (BsdStore *store, const BsdPushDevice *push, Work *work, GError **e
   g_autoptr (GTimeZone) tz = NULL;
   const char *table = work->request->table;
 
-  if (table != NULL && g_ascii_strcasecmp (table, "options") == 0)
-    {
-      g_autoptr (GHashTable) options = push_options_parse (g_bytes_get_data (work->body, NULL),
-                                                           g_bytes_get_size (work->body), skips);
-
-      if (!bsd_store_set_push_options (store, push->serial, options, error))
-        return NULL;
-      return g_strdup ("OK\n");
-    }
+  if (is_options (work->request))
+    return store_options (store, push, work, error);
   upload = push_upload_parse (table, work->body, skips, error);
   if (upload == NULL)
     return NULL;
@@ -471,10 +496,7 @@ serve_accepted (BsdPushServer *self, const BsdPushDevice *push, Work *work, GErr
     case PUSH_ENDPOINT_RESULT:
       return store_results (self->store, push, work, error);
     case PUSH_ENDPOINT_REGISTRY:
-      {
-        g_autofree char *code = g_compute_checksum_for_string (G_CHECKSUM_MD5, push->serial, -1);
-        return g_strdup_printf ("RegistryCode=%s\n", code);
-      }
+      return store_options (self->store, push, work, error);
     case PUSH_ENDPOINT_PING:
     case PUSH_ENDPOINT_RTDATA:
     case PUSH_ENDPOINT_REMOTE_ATT:
@@ -545,7 +567,6 @@ serve (BsdPushServer *self, Work *work, GError **error)
     .poll = request->endpoint == PUSH_ENDPOINT_POLL,
   };
   g_autoptr (BsdPushDevice) push = NULL;
-  g_autoptr (GError) key_error = NULL;
 
   push = bsd_store_push_contact (self->store, request->serial, &contact, PUSH_PENDING_MAX, error);
   if (push == NULL)
@@ -556,6 +577,9 @@ serve (BsdPushServer *self, Work *work, GError **error)
     }
   if (push->state == BSD_PUSH_PENDING && push->requests == 1)
     work->pending_changed = TRUE;
+  /* a pending terminal's name and firmware help the administrator decide */
+  if (push->state == BSD_PUSH_PENDING && is_options (request))
+    return store_options (self->store, push, work, error);
   if (push->state != BSD_PUSH_ACCEPTED)
     return serve_unaccepted (work);
   if (!comm_key_ok (self, push, work, error))

@@ -230,8 +230,10 @@ def test_push_3x(env):
                         "DeviceType=acc,~DeviceName=SenseFace 2A,FirmVer=1,PushVersion=Ver 3.1.2S")
     check(status == 406, "its registry is refused while pending", status)
     pending = env.call("ListPendingDevices")
-    check(pending[0]["dialect"] == "3", "listed as dialect 3", pending)
+    check(pending[0]["dialect"] == "3" and pending[0]["device-name"] == "SenseFace 2A",
+          "listed as dialect 3, with the name its registration gave", pending)
     path, _ = accept(env, sn, {"time-zone": GLib.Variant("s", "Asia/Kolkata")})
+    check(env.get("Name", path=path, iface=DEVICE) == "SenseFace 2A", "named as it calls itself")
     status, _, body = post(port, "/iclock/registry.aspx?SN=%s" % sn, "DeviceType=acc")
     check(status == 200 and body.startswith(b"RegistryCode=") and len(body) == 46,
           "an accepted device gets a RegistryCode", body)

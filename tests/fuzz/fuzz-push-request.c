@@ -42,6 +42,7 @@ check_upload (PushUpload *upload)
       g_assert (zk_text_identity_is_clean (tmpl->pin, -1));
       g_assert (g_bytes_get_size (tmpl->data) > 0);
       g_assert_no_error (error);
+      g_assert (line != NULL && strchr (line, '\n') == NULL);
     }
   for (guint i = 0; i < upload->punches->len; i++)
     {

@@ -63,7 +63,8 @@ test_pending_bounded (void)
 {
   g_autoptr (BsdStore) store = store_open_memory ();
   g_autoptr (GError) error = NULL;
-  g_autoptr (BsdPushDevice) known = knock (store, "KNOWN1", FALSE);
+  /* knocked first */
+  G_GNUC_UNUSED g_autoptr (BsdPushDevice) known = knock (store, "KNOWN1", FALSE);
   g_autoptr (BsdPushDevice) again = NULL;
   guint pending = 0;
 
@@ -88,7 +89,8 @@ test_accept_refuse (void)
 {
   g_autoptr (BsdStore) store = store_open_memory ();
   g_autoptr (GError) error = NULL;
-  g_autoptr (BsdPushDevice) knocked = knock (store, "SN1", FALSE);
+  /* knocked first */
+  G_GNUC_UNUSED g_autoptr (BsdPushDevice) knocked = knock (store, "SN1", FALSE);
   g_autoptr (BsdPushDevice) accepted = NULL;
   g_autoptr (BsdPushDevice) refused = NULL;
   g_autoptr (BsdPushDevice) removed = NULL;
@@ -143,7 +145,8 @@ test_comm_key (void)
 {
   g_autoptr (BsdStore) store = store_open_memory ();
   g_autoptr (GError) error = NULL;
-  g_autoptr (BsdPushDevice) device = knock (store, "SN1", FALSE);
+  /* knocked first */
+  G_GNUC_UNUSED g_autoptr (BsdPushDevice) device = knock (store, "SN1", FALSE);
   g_autoptr (BsdPushDevice) keyed = NULL;
   gboolean ok = FALSE;
 
@@ -168,7 +171,8 @@ test_stamps_options (void)
 {
   g_autoptr (BsdStore) store = store_open_memory ();
   g_autoptr (GError) error = NULL;
-  g_autoptr (BsdPushDevice) device = knock (store, "SN1", FALSE);
+  /* knocked first */
+  G_GNUC_UNUSED g_autoptr (BsdPushDevice) device = knock (store, "SN1", FALSE);
   g_autoptr (BsdPushDevice) after = NULL;
   g_autoptr (GHashTable) options = g_hash_table_new (g_str_hash, g_str_equal);
   g_autofree char *json = NULL;
@@ -198,8 +202,10 @@ test_queue (void)
 {
   g_autoptr (BsdStore) store = store_open_memory ();
   g_autoptr (GError) error = NULL;
-  g_autoptr (BsdPushDevice) device = knock (store, "SN1", FALSE);
-  g_autoptr (BsdPushDevice) other = knock (store, "SN2", FALSE);
+  /* knocked first */
+  G_GNUC_UNUSED g_autoptr (BsdPushDevice) device = knock (store, "SN1", FALSE);
+  /* knocked first */
+  G_GNUC_UNUSED g_autoptr (BsdPushDevice) other = knock (store, "SN2", FALSE);
   guint device_id = accept (store, "SN1");
   guint other_id = accept (store, "SN2");
   g_autoptr (GPtrArray) first = NULL;
@@ -264,7 +270,8 @@ test_mirror (void)
 {
   g_autoptr (BsdStore) store = store_open_memory ();
   g_autoptr (GError) error = NULL;
-  g_autoptr (BsdPushDevice) device = knock (store, "SN1", FALSE);
+  /* knocked first */
+  G_GNUC_UNUSED g_autoptr (BsdPushDevice) device = knock (store, "SN1", FALSE);
   guint device_id = accept (store, "SN1");
   g_autoptr (GPtrArray) users = g_ptr_array_new_with_free_func ((GDestroyNotify)push_user_free);
   g_autoptr (GPtrArray) templates
