@@ -253,6 +253,28 @@ def test_push_3x(env):
     check(rows[0]["utc"] == 1772335800 * 1000000, "converted with the device's zone", rows[0])
 
 
+def test_push_comm_key(env):
+    """a terminal accepted with a push comm key: its handshake without the key is answered
+    like a pending one's, and its uploads are not stored until a handshake carries it"""
+    env.start_daemon()
+    port = enable_push(env)
+    key = "00112233445566778899AABBCCDDEEFF"
+    get(port, HANDSHAKE % "KEYED1")
+    path, _ = accept(env, "KEYED1", {"comm-key": GLib.Variant("s", key)})
+    check(env.get("HasCommKey", path=path, iface=DEVICE) is False,
+          "the push key is not the device's ZK comm key")
+    check(key not in env.daemon_log_text() and key.lower() not in str(env.call("ListDevices")),
+          "the key is in no log line and no list")
+    _, _, body = get(port, HANDSHAKE % "KEYED1")
+    check(body == b"OK\n", "a handshake without the key gets no options", body)
+    _, _, body = post(port, "/iclock/cdata?SN=KEYED1&table=ATTLOG", ATTLOG)
+    check(b"OK" not in body and punches(env) == [], "nor are its uploads stored", body)
+    _, _, body = get(port, (HANDSHAKE % "KEYED1") + "&pushcommkey=" + key.lower())
+    check(body.startswith(b"GET OPTION FROM: KEYED1"), "the right key: options", body)
+    _, _, body = post(port, "/iclock/cdata?SN=KEYED1&table=ATTLOG", ATTLOG)
+    check(body == b"OK: 2\n" and len(punches(env)) == 2, "and its uploads are stored", body)
+
+
 def test_push_hostile(env):
     # under ASan freed memory waits in quarantine: RSS would measure that, not us
     asan = os.environ.get("ASAN_OPTIONS", "")
