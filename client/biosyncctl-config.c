@@ -257,7 +257,8 @@ static const struct
 } settings[] = {
   { "AutoSync", "b" },    { "SyncInterval", "u" },     { "MaxParallelDevices", "u" },
   { "LogInterval", "u" }, { "ClockThreshold", "u" },   { "ClearLogsAfterDownload", "b" },
-  { "SiteName", "s" },    { "CentralTemplates", "b" },
+  { "SiteName", "s" },    { "CentralTemplates", "b" }, { "PushEnabled", "b" },
+  { "PushAddress", "s" }, { "PushPort", "q" },
 };
 
 /* the setting and its value, checked before connecting */
@@ -276,7 +277,7 @@ setting_matches (const char *name, const char *key)
   return g_ascii_strcasecmp (name, plain->str) == 0;
 }
 
-/* @text as a value of @type ("b" or "u"), or NULL with *problem */
+/* @text as a value of @type ("b", "u", "q" or "s"), or NULL with *problem */
 static GVariant *
 setting_parse (const char *type, const char *text, const char **problem)
 {
@@ -289,6 +290,11 @@ setting_parse (const char *type, const char *text, const char **problem)
     return g_variant_ref_sink (g_variant_new_boolean (b));
   if (g_str_equal (type, "u") && ctl_parse_uint (text, G_MAXUINT32, &u))
     return g_variant_ref_sink (g_variant_new_uint32 ((guint32)u));
+  if (g_str_equal (type, "q") && ctl_parse_uint (text, G_MAXUINT16, &u))
+    return g_variant_ref_sink (g_variant_new_uint16 ((guint16)u));
+  /* the daemon checks the address */
+  if (g_str_equal (type, "s"))
+    return g_variant_ref_sink (g_variant_new_string (text));
   *problem = g_str_equal (type, "b") ? _ ("The value must be true or false.")
                                      : _ ("The value must be a non-negative number.");
   return NULL;

@@ -118,6 +118,12 @@ print_status (Ctl *ctl, const Counts *counts)
   g_print ("%-24s %u s\n", "ClockThreshold:", bs_dbus_manager_get_clock_threshold (manager));
   g_print ("%-24s %s\n", "ClearLogsAfterDownload:",
            bs_dbus_manager_get_clear_logs_after_download (manager) ? "true" : "false");
+  g_print ("%-24s %s\n",
+           "PushEnabled:", bs_dbus_manager_get_push_enabled (manager) ? "true" : "false");
+  g_print ("%-24s %s port %u: %s\n", "PushAddress:", bs_dbus_manager_get_push_address (manager),
+           bs_dbus_manager_get_push_port (manager), bs_dbus_manager_get_push_state (manager));
+  g_print ("%-24s %u\n", _ ("Push terminals waiting:"),
+           bs_dbus_manager_get_pending_devices (manager));
   g_print ("%-24s %s\n", _ ("Last automatic sync:"), last);
   g_print ("%-24s %s\n", _ ("Next automatic sync:"), next);
   print_central (manager);
@@ -169,8 +175,12 @@ area_name (Ctl *ctl, guint area_id)
 static void
 print_device (Ctl *ctl, BsDBusDevice *device)
 {
-  g_autofree char *address = g_strdup_printf ("%s:%u", bs_dbus_device_get_address (device),
-                                              bs_dbus_device_get_port (device));
+  gboolean push = g_strcmp0 (bs_dbus_device_get_protocol (device), "push") == 0;
+  /* a push terminal calls biosync: its serial says which one it is */
+  g_autofree char *address
+      = push ? g_strdup_printf ("push %s", bs_dbus_device_get_serial_number (device))
+             : g_strdup_printf ("%s:%u", bs_dbus_device_get_address (device),
+                                bs_dbus_device_get_port (device));
   g_autofree char *users = bs_format_usage (bs_dbus_device_get_users (device),
                                             bs_dbus_device_get_user_capacity (device));
   g_autofree char *fingers = bs_format_usage (bs_dbus_device_get_fingerprints (device),
@@ -187,6 +197,13 @@ print_device (Ctl *ctl, BsDBusDevice *device)
            users, fingers, records, last_sync);
   if (*bs_dbus_device_get_last_error (device) != '\0')
     g_print ("      %s %s\n", _ ("last error:"), bs_dbus_device_get_last_error (device));
+  if (push)
+    {
+      g_autofree char *poll = bs_format_time (bs_dbus_device_get_last_poll (device));
+
+      g_print ("      %s %s, %s %u\n", _ ("last poll:"), poll, _ ("queued commands:"),
+               bs_dbus_device_get_pending_commands (device));
+    }
 }
 
 int

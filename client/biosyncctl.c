@@ -194,7 +194,8 @@ static const Command commands[] = {
       .help
       = N_ ("Change a setting: AutoSync (true/false), SyncInterval (minutes), MaxParallelDevices, "
             "LogInterval (minutes, 0 = off), ClockThreshold (seconds), ClearLogsAfterDownload "
-            "(true/false), SiteName (text), CentralTemplates (true/false)."),
+            "(true/false), SiteName (text), CentralTemplates (true/false), PushEnabled "
+            "(true/false), PushAddress (an IP address), PushPort."),
       .check = ctl_check_set,
       .run = ctl_run_set,
   },
@@ -320,6 +321,33 @@ static const Command commands[] = {
       .entries = ctl_central_entries,
       .check = ctl_check_central,
       .run = ctl_run_central,
+  },
+  {
+      .name = "pending",
+      .json = TRUE,
+      .summary = N_ ("List the push terminals waiting to be accepted"),
+      .help = N_ ("List the push terminals that called biosync and are not accepted: pending "
+                  "ones and refused ones."),
+      .run = ctl_run_pending,
+  },
+  {
+      .name = "accept",
+      .usage = N_ ("SERIAL [--name NAME] [--area ID] [--time-zone TZ]"),
+      .summary = N_ ("Accept a push terminal"),
+      .params = N_ ("SERIAL"),
+      .help = N_ ("Accept the push terminal with this serial number: it becomes a device, its "
+                  "uploads are stored and it gets commands."),
+      .entries = ctl_accept_entries,
+      .run = ctl_run_accept,
+  },
+  {
+      .name = "refuse",
+      .usage = N_ ("SERIAL"),
+      .summary = N_ ("Refuse a push terminal"),
+      .params = N_ ("SERIAL"),
+      .help = N_ ("Refuse the push terminal with this serial number: nothing it sends is "
+                  "stored; “biosyncctl accept” still works on it later."),
+      .run = ctl_run_refuse,
   },
 };
 

@@ -123,4 +123,8 @@ bsd_device_object_update (BsdDeviceObject *self, const BsdDevice *d)
   bs_dbus_device_set_face_capacity (iface, h->face_capacity);
   bs_dbus_device_set_record_capacity (iface, h->record_capacity);
   bs_dbus_device_set_clock_offset (iface, h->clock_offset);
+  bs_dbus_device_set_push_dialect (iface, d->push_dialect ? d->push_dialect : "");
+  bs_dbus_device_set_push_version (iface, d->push_version ? d->push_version : "");
+  bs_dbus_device_set_last_poll (iface, (guint64)MAX (d->last_poll, 0));
+  bs_dbus_device_set_pending_commands (iface, d->pending_commands);
 }

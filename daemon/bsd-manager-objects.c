@@ -165,11 +165,11 @@ bsd_manager_refresh_objects (BsdManager *self)
 {
   refresh_devices (self);
   refresh_areas (self);
+  bsd_manager_update_pending (self);
 }
 
-/* the engine wrote one device's health or counts: that object only */
-static void
-device_changed_cb (BsdEngine *engine, guint device_id, BsdManager *self)
+void
+bsd_manager_refresh_device (BsdManager *self, guint device_id)
 {
   BsDBusObjectSkeleton *object = g_hash_table_lookup (self->devices, GUINT_TO_POINTER (device_id));
   g_autoptr (BsdDevice) device = NULL;
@@ -182,6 +182,13 @@ device_changed_cb (BsdEngine *engine, guint device_id, BsdManager *self)
     return;
   iface = bs_dbus_object_get_device (BS_DBUS_OBJECT (object));
   bsd_device_object_update (BSD_DEVICE_OBJECT (iface), device);
+}
+
+/* the engine wrote one device's health or counts: that object only */
+static void
+device_changed_cb (BsdEngine *engine, guint device_id, BsdManager *self)
+{
+  bsd_manager_refresh_device (self, device_id);
 }
 
 /* a job works with the device: "busy" until its step is done (then

@@ -23,6 +23,7 @@
 #include "bsd-job.h"
 #include "bsd-list-reader.h"
 #include "bsd-policy.h"
+#include "bsd-push-server.h"
 #include "bsd-scheduler.h"
 
 G_BEGIN_DECLS
@@ -64,6 +65,7 @@ struct _BsdManager
   BsdJobQueue *jobs;       /* every Job object it keeps is exported */
   GHashTable *requests;    /* uid → calls of that user waiting for polkit or the reader */
   BsdListReader *reader;   /* ListUsers' and ListTombstones' pages, off the main thread */
+  BsdPushServer *push;     /* the receiver of push terminals */
 
   GSourceFunc shutdown_done;
   gpointer shutdown_data;
@@ -127,6 +129,8 @@ bsd_manager_check_device (BsdManager *self, GDBusMethodInvocation *invocation, g
 void bsd_manager_objects_init (BsdManager *self);
 void bsd_manager_objects_start (BsdManager *self);
 void bsd_manager_refresh_objects (BsdManager *self);
+/* one Device object from its store row (a push terminal's contact) */
+void bsd_manager_refresh_device (BsdManager *self, guint device_id);
 void bsd_manager_forget_device_list (BsdManager *self);
 
 /* bsd-manager-people.c */
@@ -134,6 +138,12 @@ void bsd_manager_people_init (BsdManager *self);
 
 /* bsd-manager-lists.c: lists, the export */
 void bsd_manager_lists_init (BsdManager *self);
+
+/* bsd-manager-push.c: the push receiver, pending terminals */
+void bsd_manager_push_init (BsdManager *self);
+void bsd_manager_push_start (BsdManager *self);
+/* PendingDevices from the store (a removed push device is pending again) */
+void bsd_manager_update_pending (BsdManager *self);
 
 /* bsd-manager-backup.c: Backup and Restore */
 void bsd_manager_backup_init (BsdManager *self);

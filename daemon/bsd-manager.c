@@ -301,31 +301,37 @@ bsd_manager_authorize_cancel (BsdManager *self,
 
 /* ------------------------------------------------------------ settings */
 
-/* writable Manager properties: name, store key, type, range */
+/* writable Manager properties: name, store key, D-Bus type, range */
 typedef struct
 {
   const char *property; /* D-Bus name = store key */
   const char *gobject;  /* the skeleton's GObject property */
-  gboolean boolean;
+  char type;            /* 'b', 'u', 'q' (stored as uint) or 's' (an IP literal) */
   guint min, max;
 } Setting;
 
 static const Setting settings[] = {
-  { "AutoSync", "auto-sync", TRUE, 0, 0 },
-  { "SyncInterval", "sync-interval", FALSE, 1, 10080 },
-  { "MaxParallelDevices", "max-parallel-devices", FALSE, 1, 16 },
-  { "LogInterval", "log-interval", FALSE, 0, 10080 },
-  { "ClockThreshold", "clock-threshold", FALSE, 0, 86400 },
-  { "ClearLogsAfterDownload", "clear-logs-after-download", TRUE, 0, 0 },
+  { "AutoSync", "auto-sync", 'b', 0, 0 },
+  { "SyncInterval", "sync-interval", 'u', 1, 10080 },
+  { "MaxParallelDevices", "max-parallel-devices", 'u', 1, 16 },
+  { "LogInterval", "log-interval", 'u', 0, 10080 },
+  { "ClockThreshold", "clock-threshold", 'u', 0, 86400 },
+  { "ClearLogsAfterDownload", "clear-logs-after-download", 'b', 0, 0 },
+  { "PushEnabled", "push-enabled", 'b', 0, 0 },
+  { "PushAddress", "push-address", 's', 0, 0 },
+  { "PushPort", "push-port", 'q', 1, 65535 },
 };
 
+/* @value of the setting's type onto the skeleton (which emits
+ * PropertiesChanged) */
 static void
-set_setting_property (BsdManager *self, const Setting *setting, gboolean b, guint u)
+set_setting_property (BsdManager *self, const Setting *setting, GVariant *value)
 {
-  if (setting->boolean)
-    g_object_set (self, setting->gobject, b, NULL);
-  else
-    g_object_set (self, setting->gobject, u, NULL);
+  GValue gvalue = G_VALUE_INIT;
+
+  g_dbus_gvariant_to_gvalue (value, &gvalue);
+  g_object_set_property (G_OBJECT (self), setting->gobject, &gvalue);
+  g_value_unset (&gvalue);
 }
 
 static const Setting *
@@ -349,6 +355,9 @@ apply_settings (BsdManager *self)
                                bs_dbus_manager_get_sync_interval (iface));
   bsd_scheduler_set_log_interval (self->scheduler, bs_dbus_manager_get_log_interval (iface));
   bsd_session_gate_set_max (self->gate, bs_dbus_manager_get_max_parallel_devices (iface));
+  bsd_push_server_configure (self->push, bs_dbus_manager_get_push_enabled (iface),
+                             bs_dbus_manager_get_push_address (iface),
+                             bs_dbus_manager_get_push_port (iface));
 }
 
 typedef struct
@@ -364,6 +373,26 @@ setting_write_free (SettingWrite *write)
   g_free (write);
 }
 
+static gboolean
+store_setting (BsdStore *store, const Setting *setting, GVariant *value, GError **error)
+{
+  switch (setting->type)
+    {
+    case 'b':
+      return bsd_store_set_setting_bool (store, setting->property, g_variant_get_boolean (value),
+                                         error);
+    case 's':
+      return bsd_store_set_setting_text (store, setting->property,
+                                         g_variant_get_string (value, NULL), error);
+    case 'q':
+      return bsd_store_set_setting_uint (store, setting->property, g_variant_get_uint16 (value),
+                                         error);
+    default:
+      return bsd_store_set_setting_uint (store, setting->property, g_variant_get_uint32 (value),
+                                         error);
+    }
+}
+
 static void
 set_property_authorized (BsdManager *self,
                          GDBusMethodInvocation *invocation,
@@ -373,25 +402,52 @@ set_property_authorized (BsdManager *self,
 {
   SettingWrite *write = data;
   g_autoptr (GError) error = NULL;
-  gboolean ok;
 
-  gboolean b = write->setting->boolean && g_variant_get_boolean (write->value);
-  guint u = write->setting->boolean ? 0 : g_variant_get_uint32 (write->value);
-
-  if (write->setting->boolean)
-    ok = bsd_store_set_setting_bool (self->store, write->setting->property, b, &error);
-  else
-    ok = bsd_store_set_setting_uint (self->store, write->setting->property, u, &error);
-  if (!ok)
+  if (!store_setting (self->store, write->setting, write->value, &error))
     {
       bsd_error_return (invocation, error);
       return;
     }
-  /* the skeleton emits PropertiesChanged */
-  set_setting_property (self, write->setting, b, u);
+  set_setting_property (self, write->setting, write->value);
   g_message ("setting %s changed by %s", write->setting->property, trigger);
   apply_settings (self);
   g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
+/* a value of the setting's type within its range; FALSE has replied */
+static gboolean
+check_setting_value (GDBusMethodInvocation *invocation, const Setting *setting, GVariant *value)
+{
+  const char type[2] = { setting->type, '\0' };
+  guint number;
+
+  if (!g_variant_is_of_type (value, G_VARIANT_TYPE (type)))
+    {
+      bsd_error_return_invalid (invocation, "%s takes a value of type %s", setting->property, type);
+      return FALSE;
+    }
+  if (setting->type == 's')
+    {
+      g_autoptr (GInetAddress) address
+          = g_inet_address_new_from_string (g_variant_get_string (value, NULL));
+
+      if (address == NULL)
+        {
+          bsd_error_return_invalid (invocation, "%s must be an IP address", setting->property);
+          return FALSE;
+        }
+      return TRUE;
+    }
+  if (setting->type == 'b')
+    return TRUE;
+  number = setting->type == 'q' ? g_variant_get_uint16 (value) : g_variant_get_uint32 (value);
+  if (number < setting->min || number > setting->max)
+    {
+      bsd_error_return_invalid (invocation, "%s is %u to %u", setting->property, setting->min,
+                                setting->max);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static const GDBusInterfaceVTable *parent_vtable;
@@ -433,20 +489,8 @@ manager_method_call (GDBusConnection *connection,
                                              "property “%s” is not writable", property);
       return;
     }
-  if (!g_variant_is_of_type (value,
-                             setting->boolean ? G_VARIANT_TYPE_BOOLEAN : G_VARIANT_TYPE_UINT32))
-    {
-      bsd_error_return_invalid (invocation, "%s takes a value of type %s", property,
-                                setting->boolean ? "b" : "u");
-      return;
-    }
-  if (!setting->boolean
-      && (g_variant_get_uint32 (value) < setting->min
-          || g_variant_get_uint32 (value) > setting->max))
-    {
-      bsd_error_return_invalid (invocation, "%s is %u to %u", property, setting->min, setting->max);
-      return;
-    }
+  if (!check_setting_value (invocation, setting, value))
+    return;
   write = g_new0 (SettingWrite, 1);
   write->setting = setting;
   write->value = g_variant_ref (value);
@@ -471,18 +515,34 @@ manager_get_vtable (GDBusInterfaceSkeleton *skeleton)
 static void
 load_settings (BsdManager *self)
 {
-  guint i;
-
-  for (i = 0; i < G_N_ELEMENTS (settings); i++)
+  for (guint i = 0; i < G_N_ELEMENTS (settings); i++)
     {
+      const Setting *setting = &settings[i];
+      g_autoptr (GVariant) value = NULL;
       gboolean b = FALSE;
       guint u = 0;
 
-      if (settings[i].boolean)
-        bsd_store_get_setting_bool (self->store, settings[i].property, &b, NULL);
+      if (setting->type == 'b')
+        {
+          bsd_store_get_setting_bool (self->store, setting->property, &b, NULL);
+          value = g_variant_ref_sink (g_variant_new_boolean (b));
+        }
+      else if (setting->type == 's')
+        {
+          g_autofree char *text = bsd_store_get_setting_text (self->store, setting->property, NULL);
+          g_autoptr (GInetAddress) address
+              = text != NULL ? g_inet_address_new_from_string (text) : NULL;
+
+          value = g_variant_ref_sink (g_variant_new_string (address != NULL ? text : "0.0.0.0"));
+        }
       else
-        bsd_store_get_setting_uint (self->store, settings[i].property, &u, NULL);
-      set_setting_property (self, &settings[i], b, CLAMP (u, settings[i].min, settings[i].max));
+        {
+          bsd_store_get_setting_uint (self->store, setting->property, &u, NULL);
+          u = CLAMP (u, setting->min, setting->max);
+          value = g_variant_ref_sink (setting->type == 'q' ? g_variant_new_uint16 (u)
+                                                           : g_variant_new_uint32 (u));
+        }
+      set_setting_property (self, setting, value);
     }
 }
 
@@ -625,6 +685,7 @@ bsd_manager_dispose (GObject *object)
     g_signal_handlers_disconnect_by_data (self->jobs, self);
   g_clear_object (&self->jobs);
   g_clear_object (&self->reader);
+  g_clear_object (&self->push);
   g_clear_pointer (&self->requests, g_hash_table_unref);
   g_clear_object (&self->scheduled[BSD_SCHEDULE_AUTO_SYNC]);
   g_clear_object (&self->scheduled[BSD_SCHEDULE_LOGS]);
@@ -660,6 +721,7 @@ bsd_manager_init (BsdManager *self)
   bsd_manager_lists_init (self);
   bsd_manager_backup_init (self);
   bsd_manager_central_init (self);
+  bsd_manager_push_init (self);
 }
 
 BsdManager *
@@ -686,6 +748,7 @@ bsd_manager_new (GDBusConnection *connection,
   load_schedule (self);
 
   bs_dbus_manager_set_version (BS_DBUS_MANAGER (self), PACKAGE_VERSION);
+  bsd_manager_push_start (self);
   load_settings (self);
   apply_settings (self);
   bsd_manager_central_start (self);

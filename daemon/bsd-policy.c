@@ -60,6 +60,13 @@ static const BsdPolicyRule rules[] = {
   METHOD ("Manager", "GetJob", READ),
   /* where the punches go, and a secret (docs/CENTRAL.md) */
   METHOD ("Manager", "SetCentralDatabase", BSD_ACTION_CONFIGURE),
+  /* push terminals (docs/PUSH.md) */
+  METHOD ("Manager", "ListPendingDevices", READ),
+  METHOD ("Manager", "AcceptDevice", BSD_ACTION_MANAGE),
+  METHOD ("Manager", "RefuseDevice", BSD_ACTION_MANAGE),
+  SETTING ("PushEnabled"),
+  SETTING ("PushAddress"),
+  SETTING ("PushPort"),
   SETTING ("AutoSync"),
   SETTING ("SyncInterval"),
   SETTING ("MaxParallelDevices"),

@@ -122,12 +122,19 @@ bsd_store_set_area_last_sync (BsdStore *self, guint area_id, gint64 last_sync, G
 
 /* -------------------------------------------------------------- devices */
 
-/* never comm_key */
+/* never comm_key; a device bound to a push serial is of protocol "push" */
 #define BSD_DEVICE_COLUMNS                                                                         \
-  "id, name, address, port, protocol, comm_key != 0, timeout_ms, enabled, area_id, time_zone,"     \
+  "id, name, address, port,"                                                                       \
+  " CASE WHEN EXISTS (SELECT 1 FROM push_devices p WHERE p.device_id = devices.id)"                \
+  " THEN 'push' ELSE protocol END, comm_key != 0, timeout_ms, enabled, area_id, time_zone,"        \
   " state, last_seen, last_sync, last_error, serial, platform, firmware, fp_version,"              \
   " face_version, face_supported, users, fingerprints, faces, records, user_capacity,"             \
-  " fingerprint_capacity, face_capacity, record_capacity, clock_offset"
+  " fingerprint_capacity, face_capacity, record_capacity, clock_offset,"                           \
+  " coalesce ((SELECT p.dialect FROM push_devices p WHERE p.device_id = devices.id), ''),"         \
+  " coalesce ((SELECT p.push_version FROM push_devices p WHERE p.device_id = devices.id), ''),"    \
+  " coalesce ((SELECT p.last_poll FROM push_devices p WHERE p.device_id = devices.id), 0),"        \
+  " (SELECT count (*) FROM push_commands c WHERE c.device_id = devices.id"                         \
+  "  AND c.state IN ('queued', 'sent'))"
 
 BsdDeviceConfig *
 bsd_device_config_new (void)
@@ -173,6 +180,8 @@ bsd_device_free (BsdDevice *device)
   g_free (device->name);
   g_free (device->address);
   g_free (device->protocol);
+  g_free (device->push_dialect);
+  g_free (device->push_version);
   g_free (device->time_zone);
   bsd_device_health_clear (&device->health);
   g_free (device);
@@ -219,6 +228,10 @@ bsd_device_from_row (BsdStmt *stmt)
   device->area_id = (guint)sqlite3_column_int64 (stmt, 8);
   device->time_zone = bsd_column_dup (stmt, 9);
   bsd_device_health_from_row (&device->health, stmt);
+  device->push_dialect = bsd_column_dup (stmt, 29);
+  device->push_version = bsd_column_dup (stmt, 30);
+  device->last_poll = sqlite3_column_int64 (stmt, 31);
+  device->pending_commands = (guint)sqlite3_column_int64 (stmt, 32);
   return device;
 }
 

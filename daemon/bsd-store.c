@@ -18,6 +18,9 @@
  *      (their writes are always read back in full)
  *   6  central (the central database's settings and cursors),
  *      central_outbox and its triggers (bsd-store-outbox.c)
+ *   7  push terminals: push_devices (pending/accepted/refused by serial,
+ *      bound to a device row), push_commands (the per-device queue),
+ *      push_mirror_users/_templates/_photos (what a push device holds)
  * A new database runs every migration from 0, so a fresh database and a
  * migrated one have the same schema (the tests compare them).
  *
@@ -246,6 +249,77 @@ static const char *const bsd_store_migrations[] = {
 
   /* 5 → 6: what the central database needs (bsd-store-outbox.c) */
   BSD_STORE_OUTBOX_MIGRATION "PRAGMA user_version = 6;",
+
+  /* 6 → 7: push terminals (docs/PUSH.md) */
+  "CREATE TABLE push_devices ("
+  "  serial TEXT PRIMARY KEY NOT NULL,"
+  "  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'accepted', 'refused')),"
+  "  device_id INTEGER UNIQUE REFERENCES devices (id) ON DELETE SET NULL,"
+  "  address TEXT NOT NULL DEFAULT '',"
+  "  first_seen INTEGER NOT NULL,"
+  "  last_seen INTEGER NOT NULL,"
+  "  last_poll INTEGER NOT NULL DEFAULT 0,"
+  "  requests INTEGER NOT NULL DEFAULT 0,"
+  "  dialect TEXT NOT NULL DEFAULT '',"
+  "  push_version TEXT NOT NULL DEFAULT '',"
+  "  firmware TEXT NOT NULL DEFAULT '',"
+  "  device_name TEXT NOT NULL DEFAULT '',"
+  "  options TEXT,"
+  "  attlog_stamp INTEGER NOT NULL DEFAULT 0,"
+  "  operlog_stamp INTEGER NOT NULL DEFAULT 0,"
+  "  biodata_stamp INTEGER NOT NULL DEFAULT 0,"
+  "  comm_key TEXT);"
+  "CREATE INDEX push_devices_state ON push_devices (state);"
+  /* a removed push device knocks as pending again */
+  "CREATE TRIGGER push_devices_unbind BEFORE DELETE ON devices BEGIN"
+  "  UPDATE push_devices SET state = 'pending', device_id = NULL WHERE device_id = OLD.id;"
+  "  END;"
+  "CREATE TABLE push_commands ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  device_id INTEGER NOT NULL REFERENCES devices (id) ON DELETE CASCADE,"
+  "  command TEXT NOT NULL,"
+  "  state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'sent', 'done', 'failed')),"
+  "  return_code INTEGER,"
+  "  cause TEXT,"
+  "  queued_at INTEGER NOT NULL,"
+  "  sent_at INTEGER NOT NULL DEFAULT 0,"
+  "  done_at INTEGER NOT NULL DEFAULT 0);"
+  "CREATE INDEX push_commands_device ON push_commands (device_id, state, id);"
+  "CREATE TABLE push_mirror_users ("
+  "  device_id INTEGER NOT NULL REFERENCES devices (id) ON DELETE CASCADE,"
+  "  pin TEXT NOT NULL,"
+  "  name TEXT NOT NULL DEFAULT '',"
+  "  privilege INTEGER NOT NULL DEFAULT 0,"
+  "  password TEXT NOT NULL DEFAULT '',"
+  "  card TEXT NOT NULL DEFAULT '',"
+  "  group_id INTEGER NOT NULL DEFAULT 0,"
+  "  time_zones TEXT NOT NULL DEFAULT '',"
+  "  verify INTEGER NOT NULL DEFAULT -1,"
+  "  seen_at INTEGER NOT NULL,"
+  "  PRIMARY KEY (device_id, pin));"
+  "CREATE TABLE push_mirror_templates ("
+  "  device_id INTEGER NOT NULL REFERENCES devices (id) ON DELETE CASCADE,"
+  "  pin TEXT NOT NULL,"
+  "  type INTEGER NOT NULL,"
+  "  no INTEGER NOT NULL,"
+  "  idx INTEGER NOT NULL,"
+  "  valid INTEGER NOT NULL DEFAULT 1,"
+  "  duress INTEGER NOT NULL DEFAULT 0,"
+  "  major_version INTEGER NOT NULL DEFAULT 0,"
+  "  minor_version INTEGER NOT NULL DEFAULT 0,"
+  "  format INTEGER NOT NULL DEFAULT 0,"
+  "  data BLOB NOT NULL,"
+  "  seen_at INTEGER NOT NULL,"
+  "  PRIMARY KEY (device_id, pin, type, no, idx));"
+  "CREATE TABLE push_mirror_photos ("
+  "  device_id INTEGER NOT NULL REFERENCES devices (id) ON DELETE CASCADE,"
+  "  pin TEXT NOT NULL,"
+  "  biophoto INTEGER NOT NULL,"
+  "  type INTEGER NOT NULL DEFAULT 0,"
+  "  data BLOB NOT NULL,"
+  "  seen_at INTEGER NOT NULL,"
+  "  PRIMARY KEY (device_id, pin, biophoto, type));"
+  "PRAGMA user_version = 7;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (bsd_store_migrations) == BSD_STORE_SCHEMA_VERSION);
@@ -673,6 +747,7 @@ typedef enum
   BSD_SETTING_BOOL,
   BSD_SETTING_UINT,
   BSD_SETTING_UINT64,
+  BSD_SETTING_TEXT,
 } BsdSettingType;
 
 typedef struct
@@ -680,6 +755,7 @@ typedef struct
   const char *key;
   BsdSettingType type;
   guint64 def;
+  const char *def_text; /* BSD_SETTING_TEXT */
 } BsdSetting;
 
 static const BsdSetting bsd_settings[] = {
@@ -694,6 +770,10 @@ static const BsdSetting bsd_settings[] = {
    * started counting: a restart continues the schedule (bsd-scheduler.h) */
   { "LastLogCollection", BSD_SETTING_UINT64, 0 },
   { "SchedulerSince", BSD_SETTING_UINT64, 0 },
+  /* the push receiver (docs/PUSH.md): off until an administrator says */
+  { "PushEnabled", BSD_SETTING_BOOL, FALSE },
+  { "PushAddress", BSD_SETTING_TEXT, 0, "0.0.0.0" },
+  { "PushPort", BSD_SETTING_UINT, 8081 },
 };
 
 static const char *
@@ -707,6 +787,8 @@ bsd_setting_type_to_string (BsdSettingType type)
       return "unsigned integer";
     case BSD_SETTING_UINT64:
       return "64-bit unsigned integer";
+    case BSD_SETTING_TEXT:
+      return "text";
     default:
       break;
     }
@@ -834,6 +916,54 @@ bsd_store_set_setting_uint (BsdStore *self, const char *key, guint value, GError
 {
   g_return_val_if_fail (BSD_IS_STORE (self), FALSE);
   return bsd_store_set_setting (self, key, BSD_SETTING_UINT, value, error);
+}
+
+static gpointer
+setting_text_from_row (BsdStmt *stmt)
+{
+  return bsd_column_dup (stmt, 0);
+}
+
+char *
+bsd_store_get_setting_text (BsdStore *self, const char *key, GError **error)
+{
+  const char *op = "reading a setting";
+  const BsdSetting *setting;
+  g_autoptr (GError) local_error = NULL;
+  char *value;
+
+  g_return_val_if_fail (BSD_IS_STORE (self), NULL);
+
+  setting = bsd_setting_find (key, BSD_SETTING_TEXT, op, error);
+  if (setting == NULL)
+    return NULL;
+  value = bsd_store_get_row (self, "SELECT value FROM settings WHERE key = ?1",
+                             BSD_ARGS (BSD_TEXT (key)), setting_text_from_row, op, &local_error,
+                             "no setting %s", key);
+  if (value != NULL)
+    return value;
+  if (!g_error_matches (local_error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND))
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+  return g_strdup (setting->def_text);
+}
+
+gboolean
+bsd_store_set_setting_text (BsdStore *self, const char *key, const char *value, GError **error)
+{
+  const char *op = "changing a setting";
+
+  g_return_val_if_fail (BSD_IS_STORE (self), FALSE);
+
+  if (bsd_setting_find (key, BSD_SETTING_TEXT, op, error) == NULL
+      || !bsd_check_text (value, "the value", 256, op, error))
+    return FALSE;
+  return bsd_store_run (self,
+                        "INSERT INTO settings (key, value) VALUES (?1, ?2)"
+                        " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                        BSD_ARGS (BSD_TEXT (key), BSD_TEXT (value)), op, error);
 }
 
 gboolean

@@ -24,11 +24,12 @@
 #include <json-glib/json-glib.h>
 
 #include "bsd-person.h"
+#include "push-records.h"
 #include "zk-records.h"
 
 G_BEGIN_DECLS
 
-#define BSD_STORE_SCHEMA_VERSION 6
+#define BSD_STORE_SCHEMA_VERSION 7
 
 #define BSD_STORE_ERROR (bsd_store_error_quark ())
 GQuark bsd_store_error_quark (void);
@@ -193,6 +194,11 @@ typedef struct
   guint area_id;
   char *time_zone; /* NULL = system zone */
   BsdDeviceHealth health;
+  /* a push terminal's (bsd-store-push.c); "" and 0 for pull devices */
+  char *push_dialect;
+  char *push_version;
+  gint64 last_poll;
+  guint pending_commands;
 } BsdDevice;
 
 void bsd_device_free (BsdDevice *device);
@@ -656,7 +662,8 @@ gboolean bsd_store_mark_interrupted_jobs (BsdStore *self, guint *count, GError *
 /* Known keys and defaults: AutoSync (bool, TRUE), SyncInterval (uint,
  * 60), MaxParallelDevices (uint, 2), LogInterval (uint, 15),
  * ClockThreshold (uint, 120), ClearLogsAfterDownload (bool, FALSE),
- * LastAutoSync (uint64 µs, 0). An unknown key, or the wrong type for a
+ * LastAutoSync (uint64 µs, 0), PushEnabled (bool, FALSE), PushAddress
+ * (text, "0.0.0.0"), PushPort (uint, 8081). An unknown key, or the wrong type for a
  * key, is BSD_STORE_ERROR_INVALID_ARGUMENT. Range checks are the
  * caller's. A stored value that does not parse reads as the default. */
 gboolean
@@ -667,6 +674,11 @@ gboolean bsd_store_get_setting_uint (BsdStore *self, const char *key, guint *val
 gboolean bsd_store_set_setting_uint (BsdStore *self, const char *key, guint value, GError **error);
 gboolean
 bsd_store_get_setting_uint64 (BsdStore *self, const char *key, guint64 *value, GError **error);
+/* PushAddress (text, "0.0.0.0"); a key of another type is INVALID_ARGUMENT */
+char *bsd_store_get_setting_text (BsdStore *self, const char *key, GError **error);
+/* non-empty UTF-8 of at most 256 bytes */
+gboolean
+bsd_store_set_setting_text (BsdStore *self, const char *key, const char *value, GError **error);
 gboolean
 bsd_store_set_setting_uint64 (BsdStore *self, const char *key, guint64 value, GError **error);
 
@@ -696,6 +708,167 @@ gboolean bsd_store_record_device_lie (
 gboolean
 bsd_store_get_device_lied (BsdStore *self, guint device_id, gboolean *lied, GError **error);
 
+/* ------------------------------------------------------- push terminals */
+
+/* A push terminal (docs/PUSH.md) is known by its serial. An unknown
+ * serial that knocks becomes pending; an administrator accepts it (a
+ * device row of protocol "push" is bound to it) or refuses it (it stays
+ * listed, nothing it sends is stored). Its push comm key, like comm keys,
+ * is never returned by a list or get function. */
+typedef enum
+{
+  BSD_PUSH_PENDING,
+  BSD_PUSH_ACCEPTED,
+  BSD_PUSH_REFUSED,
+} BsdPushState;
+
+const char *bsd_push_state_to_string (BsdPushState state);
+
+typedef struct
+{
+  char *serial;
+  BsdPushState state;
+  guint device_id; /* accepted: its device row; 0 otherwise */
+  char *address;   /* peer IP of the last request */
+  gint64 first_seen;
+  gint64 last_seen;
+  gint64 last_poll; /* 0 = never polled */
+  guint requests;
+  char *dialect; /* "2", "3" or "" */
+  char *push_version;
+  char *firmware;
+  char *device_name;
+  gint64 attlog_stamp; /* the upload marks echoed in the handshake */
+  gint64 operlog_stamp;
+  gint64 biodata_stamp;
+  gboolean has_comm_key;
+} BsdPushDevice;
+
+void bsd_push_device_free (BsdPushDevice *device);
+
+/* what one request tells of its device; NULL or "" leaves a value */
+typedef struct
+{
+  const char *address;
+  const char *dialect;
+  const char *push_version;
+  const char *firmware;
+  const char *device_name;
+  gboolean poll; /* a getrequest: last_poll = now */
+} BsdPushContact;
+
+/* Records a request of @serial and returns its row as it is now. An
+ * unknown serial becomes pending, unless @pending_max serials are
+ * pending already: then nothing is stored and NULL comes back without an
+ * error (the receiver answers it all the same). */
+BsdPushDevice *bsd_store_push_contact (BsdStore *self,
+                                       const char *serial,
+                                       const BsdPushContact *contact,
+                                       guint pending_max,
+                                       GError **error);
+/* NOT_FOUND when @serial never knocked */
+BsdPushDevice *bsd_store_get_push_device (BsdStore *self, const char *serial, GError **error);
+/* the push terminal bound to @device_id; NOT_FOUND for a pull device */
+BsdPushDevice *bsd_store_get_push_device_by_id (BsdStore *self, guint device_id, GError **error);
+/* BsdPushDevice*, by serial: the pending and refused ones */
+GPtrArray *bsd_store_list_unaccepted_push_devices (BsdStore *self, GError **error);
+gboolean bsd_store_count_pending_push_devices (BsdStore *self, guint *count, GError **error);
+/* Binds @serial (pending or refused; NOT_FOUND when it never knocked,
+ * EXISTS when accepted already) to a new device row made from @config
+ * (its address becomes the serial, its port 0 is allowed). Returns the
+ * device id, 0 on error; one transaction. */
+guint bsd_store_accept_push_device (BsdStore *self,
+                                    const char *serial,
+                                    const BsdDeviceConfig *config,
+                                    GError **error);
+/* a pending or accepted serial becomes refused (an accepted one loses
+ * its device row) */
+gboolean bsd_store_refuse_push_device (BsdStore *self, const char *serial, GError **error);
+/* @comm_key NULL or "" = none */
+gboolean bsd_store_set_push_comm_key (BsdStore *self,
+                                      const char *serial,
+                                      const char *comm_key,
+                                      GError **error);
+/* *@ok: the serial has no key, or @comm_key is it */
+gboolean bsd_store_check_push_comm_key (
+    BsdStore *self, const char *serial, const char *comm_key, gboolean *ok, GError **error);
+/* @table: "ATTLOG", "OPERLOG" or "BIODATA" (others are ignored) */
+gboolean bsd_store_set_push_stamp (
+    BsdStore *self, const char *serial, const char *table, gint64 stamp, GError **error);
+/* the options and INFO values worth keeping (docs/PUSH-PROTOCOL.md §5.7)
+ * as JSON, merged into what is stored; firmware and name follow */
+gboolean bsd_store_set_push_options (BsdStore *self,
+                                     const char *serial,
+                                     GHashTable *options,
+                                     GError **error);
+/* the stored options as a JSON object text, "{}" when none */
+char *bsd_store_get_push_options (BsdStore *self, const char *serial, GError **error);
+
+typedef enum
+{
+  BSD_PUSH_COMMAND_QUEUED,
+  BSD_PUSH_COMMAND_SENT,
+  BSD_PUSH_COMMAND_DONE,
+  BSD_PUSH_COMMAND_FAILED,
+} BsdPushCommandState;
+
+const char *bsd_push_command_state_to_string (BsdPushCommandState state);
+
+typedef struct
+{
+  gint64 id; /* the <id> of C:<id>: */
+  guint device_id;
+  char *command; /* push_format_command (): without "C:<id>:" */
+  BsdPushCommandState state;
+  gint return_code; /* DONE/FAILED only */
+  char *cause;      /* FAILED: push_return_code_describe () */
+  gint64 queued_at;
+  gint64 sent_at;
+  gint64 done_at;
+} BsdPushCommand;
+
+void bsd_push_command_free (BsdPushCommand *command);
+
+/* appends @command to the device's queue; its id, 0 on error */
+gint64
+bsd_store_queue_push_command (BsdStore *self, guint device_id, const char *command, GError **error);
+/* the oldest @limit queued commands of the device, in order, now SENT */
+GPtrArray *
+bsd_store_take_push_commands (BsdStore *self, guint device_id, guint limit, GError **error);
+/* A device's result for command @id: DONE when @return_code ≥ 0, else
+ * FAILED with @cause. Matched by id (and device) only; a result that
+ * arrives again changes nothing (*@matched still TRUE); an id the
+ * device was never sent gives *@matched FALSE. */
+gboolean bsd_store_finish_push_command (BsdStore *self,
+                                        guint device_id,
+                                        gint64 id,
+                                        gint return_code,
+                                        const char *cause,
+                                        gboolean *matched,
+                                        GError **error);
+BsdPushCommand *bsd_store_get_push_command (BsdStore *self, gint64 id, GError **error);
+/* queued or sent, not answered yet */
+gboolean
+bsd_store_count_push_commands (BsdStore *self, guint device_id, guint *count, GError **error);
+
+/* What the device says it holds, from its uploads and query answers:
+ * users and templates replace the rows of the same key, @deleted_pins
+ * (char*) lose their user, templates and photos; one transaction. Any
+ * array may be NULL. */
+gboolean bsd_store_apply_push_mirror (BsdStore *self,
+                                      guint device_id,
+                                      GPtrArray *users,
+                                      GPtrArray *templates,
+                                      GPtrArray *photos,
+                                      GPtrArray *deleted_pins,
+                                      GError **error);
+/* PushUser* by PIN */
+GPtrArray *bsd_store_get_push_mirror_users (BsdStore *self, guint device_id, GError **error);
+/* PushTemplate* by PIN, type, no, index */
+GPtrArray *bsd_store_get_push_mirror_templates (BsdStore *self, guint device_id, GError **error);
+/* PushPhoto* by PIN */
+GPtrArray *bsd_store_get_push_mirror_photos (BsdStore *self, guint device_id, GError **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsdArea, bsd_area_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsdDeviceConfig, bsd_device_config_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsdDevice, bsd_device_free)
@@ -706,5 +879,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsdTemplate, bsd_template_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsdLogWatermark, bsd_log_watermark_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsdJobRecord, bsd_job_record_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsdJobDeviceResult, bsd_job_device_result_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsdPushDevice, bsd_push_device_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsdPushCommand, bsd_push_command_free)
 
 G_END_DECLS

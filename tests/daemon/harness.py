@@ -573,3 +573,55 @@ def main(namespace, polkit="mock"):
     if status == 0 and skipped == len(names):
         return 77
     return status
+
+
+# ------------------------------------------------------------ push terminals
+
+def free_port():
+    """a TCP port on 127.0.0.1 nobody listens on now (bound to 0, then closed)"""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
+def enable_push(env, port=None):
+    """the push receiver listening on 127.0.0.1 and an ephemeral port; returns the port"""
+    port = port or free_port()
+    env.set("PushAddress", GLib.Variant("s", "127.0.0.1"))
+    env.set("PushPort", GLib.Variant("q", port))
+    env.set("PushEnabled", GLib.Variant("b", True))
+    wait_for(lambda: env.get("PushState") == "listening", "the push receiver to listen")
+    return port
+
+
+def push_request(port, method, target, body=b"", headers=None, version="HTTP/1.0", timeout=15,
+                 source="127.0.0.1"):
+    """one raw HTTP request as a push terminal sends it (one connection, Connection: close);
+    returns (status, {header: value} lower-case names, body bytes)"""
+    if isinstance(body, str):
+        body = body.encode()
+    lines = ["%s %s %s" % (method, target, version), "Host: 127.0.0.1:%d" % port,
+             "User-Agent: iClock Proxy/1.09", "Connection: close", "Accept: */*"]
+    if method == "POST":
+        lines.append("Content-Length: %d" % len(body))
+    lines += ["%s: %s" % kv for kv in (headers or {}).items()]
+    raw = ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout,
+                                  source_address=(source, 0)) as sock:
+        sock.sendall(raw)
+        data = b""
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    head_lines = head.decode("latin-1").split("\r\n")
+    status = int(head_lines[0].split()[1])
+    hdrs = {}
+    for line in head_lines[1:]:
+        k, _, v = line.partition(":")
+        hdrs[k.strip().lower()] = v.strip()
+    return status, hdrs, rest

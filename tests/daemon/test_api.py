@@ -16,7 +16,10 @@ from harness import (AREA, DEVICE, JOB, MANAGER, NAME, PATH, check, wait_for)  #
 from harness import GLib  # noqa: E402
 
 DEFAULTS = {"AutoSync": True, "SyncInterval": 60, "MaxParallelDevices": 2, "LogInterval": 15,
-            "ClockThreshold": 120, "ClearLogsAfterDownload": False}
+            "ClockThreshold": 120, "ClearLogsAfterDownload": False,
+            # the push receiver is off until an administrator turns it on (issue 13)
+            "PushEnabled": False, "PushAddress": "0.0.0.0", "PushPort": 8081, "PushState": "off",
+            "PendingDevices": 0}
 MANAGER_PROPS = set(DEFAULTS) | {"Version", "LastAutoSync", "NextAutoSync"}
 # issue 14 §2: the central database (test_central.py checks them)
 MANAGER_PROPS |= {"SiteName", "CentralTemplates", "CentralState", "CentralLag",
@@ -25,7 +28,8 @@ DEVICE_PROPS = {"Id", "Name", "Address", "Port", "Protocol", "TimeoutMs", "AreaI
                 "TimeZone", "HasCommKey", "State", "LastSeen", "LastSync", "LastError",
                 "SerialNumber", "Platform", "Firmware", "FaceSupported", "FingerprintVersion",
                 "FaceVersion", "Users", "Fingerprints", "Faces", "Records", "UserCapacity",
-                "FingerprintCapacity", "FaceCapacity", "RecordCapacity", "ClockOffset"}
+                "FingerprintCapacity", "FaceCapacity", "RecordCapacity", "ClockOffset",
+                "PushDialect", "PushVersion", "LastPoll", "PendingCommands"}
 AREA_PROPS = {"Id", "Name", "Devices", "PrimaryDevice", "LastSync"}
 
 

@@ -85,6 +85,10 @@ def method_table(c):
         (MANAGER, "ExportUsers"): (MANAGE, "h", (0,)),
         # where punches go, and a secret (an empty one turns shipping off)
         (MANAGER, "SetCentralDatabase"): (CONFIGURE, "h", (0,)),
+        # push terminals: c.serial knocked and waits; accepted, then refused
+        (MANAGER, "AcceptDevice"): (MANAGE, "sa{sv}", (c.serial, {"name": v("s", "Push")})),
+        (MANAGER, "RefuseDevice"): (MANAGE, "s", (c.serial,)),
+        (MANAGER, "ListPendingDevices"): (None, "", ()),
         # the action of the job's kind; c.job is a sync-area job
         (JOB, "Cancel"): (SYNC, "", ()),
         (MANAGER, "ListUsers"): (None, "suu", ("", 0, 0)),
@@ -109,6 +113,9 @@ SETTINGS = {
     "ClearLogsAfterDownload": ("b", ((True, DESTRUCTIVE), (False, CONFIGURE))),
     "SiteName": ("s", (("Site two", CONFIGURE), ("Site one", CONFIGURE))),
     "CentralTemplates": ("b", ((True, CONFIGURE), (False, CONFIGURE))),
+    "PushEnabled": ("b", ((False, CONFIGURE),)),
+    "PushAddress": ("s", (("127.0.0.1", CONFIGURE), ("0.0.0.0", CONFIGURE))),
+    "PushPort": ("q", ((8082, CONFIGURE), (8081, CONFIGURE))),
 }
 
 # a value of each property type, for writing read-only properties
@@ -329,7 +336,11 @@ def test_real_polkitd(env):
     env.wait_job(env.call("SyncArea", "(u)", (area,)))
     env.wait_job(env.call("RefreshLogs"))
     env.wait_job(env.call("DeleteUser", "(s)", ("1002",)))
+    # a push terminal that knocked: AcceptDevice and RefuseDevice act on it
+    push_port = harness.enable_push(env)
+    harness.push_request(push_port, "GET", "/iclock/cdata?SN=POLKIT1&options=all")
     c = types.SimpleNamespace(area=area, dev=ids[0], pin="1001", deleted_pin="1002",
+                              serial="POLKIT1",
                               job=env.job_id(job),
                               spare_area=env.add_area("Spare area"),
                               spare_dev=env.add_device("Spare", 1, 0,

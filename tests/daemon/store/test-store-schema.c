@@ -9,6 +9,12 @@
 
 #include <sys/stat.h>
 
+/* what the push step (6 → 7) adds, dropped again */
+#define PUSH_UNDONE                                                                                \
+  "DROP TRIGGER push_devices_unbind; DROP TABLE push_mirror_photos;"                               \
+  " DROP TABLE push_mirror_templates; DROP TABLE push_mirror_users; DROP TABLE push_commands;"     \
+  " DROP TABLE push_devices; "
+
 static guint
 file_mode (const char *path)
 {
@@ -625,8 +631,8 @@ test_migrate_v3 (void)
   g_assert_true (bsd_store_add_attendance (store, 0, "SER-X", NULL, punches, NULL, NULL, &error));
   g_clear_object (&store);
   db = store_raw_open (path);
-  store_raw_exec (db, "DROP INDEX attendance_pin; DROP INDEX attendance_device;"
-                      " DROP TABLE device_lies; PRAGMA user_version = 3;");
+  store_raw_exec (db, PUSH_UNDONE "DROP INDEX attendance_pin; DROP INDEX attendance_device;"
+                                  " DROP TABLE device_lies; PRAGMA user_version = 3;");
   store_raw_exec (db, STORE_UNDO_OUTBOX);
   sqlite3_close (db);
 
@@ -669,7 +675,7 @@ test_migrate_v4 (void)
   g_clear_object (&store);
   db = store_raw_open (path);
   store_raw_exec (db, STORE_UNDO_OUTBOX);
-  store_raw_exec (db, "DROP TABLE device_lies; PRAGMA user_version = 4;");
+  store_raw_exec (db, PUSH_UNDONE "DROP TABLE device_lies; PRAGMA user_version = 4;");
   sqlite3_close (db);
 
   store = bsd_store_open (path, &error);
@@ -710,6 +716,7 @@ test_migrate_v5 (void)
   g_assert_true (bsd_store_add_attendance (store, 0, "SER-X", NULL, punches, NULL, NULL, &error));
   g_clear_object (&store);
   db = store_raw_open (path);
+  store_raw_exec (db, PUSH_UNDONE);
   store_raw_exec (db, STORE_UNDO_OUTBOX);
   store_raw_exec (db, "INSERT INTO people (pin, name) VALUES ('7', 'Ana');"
                       " PRAGMA user_version = 5;");
@@ -736,6 +743,52 @@ test_migrate_v5 (void)
   g_assert_no_error (error);
   g_assert_cmpuint (outbox->len, ==, 1);
   g_assert_cmpstr (((BsdOutboxEntry *)outbox->pdata[0])->kind, ==, "person");
+}
+
+/* version 6 had no push terminals: a database of version 6 gets their
+ * tables, keeps its devices, and they stay pull devices */
+static void
+test_migrate_v6 (void)
+{
+  g_autoptr (StoreTmpDir) dir = store_tmp_dir_new ();
+  g_autofree char *path = store_tmp_dir_file (dir, "biosync.db");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsdStore) store = NULL;
+  g_autoptr (BsdDeviceConfig) config = bsd_device_config_new ();
+  g_autoptr (BsdDevice) device = NULL;
+  g_autofree char *tables = NULL;
+  guint device_id;
+  guint pending = 1;
+  sqlite3 *db;
+
+  store = bsd_store_open (path, &error);
+  g_assert_no_error (error);
+  config->name = g_strdup ("Gate");
+  config->address = g_strdup ("10.0.0.9");
+  device_id = bsd_store_add_device (store, config, &error);
+  g_assert_no_error (error);
+  g_clear_object (&store);
+  db = store_raw_open (path);
+  store_raw_exec (db, PUSH_UNDONE "PRAGMA user_version = 6;");
+  sqlite3_close (db);
+
+  store = bsd_store_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (bsd_store_get_schema_version (store), ==, BSD_STORE_SCHEMA_VERSION);
+  device = bsd_store_get_device (store, device_id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (device->protocol, ==, "auto");
+  g_assert_true (bsd_store_count_pending_push_devices (store, &pending, &error));
+  g_assert_cmpuint (pending, ==, 0);
+  g_clear_object (&store);
+  db = store_raw_open (path);
+  tables = store_raw_query (db, "SELECT group_concat (name, ' ') FROM (SELECT name FROM"
+                                " sqlite_master WHERE name LIKE 'push_%' ORDER BY name)");
+  g_assert_cmpstr (tables, ==,
+                   "push_commands push_commands_device push_devices push_devices_state"
+                   " push_devices_unbind push_mirror_photos push_mirror_templates"
+                   " push_mirror_users");
+  sqlite3_close (db);
 }
 
 static void
@@ -1005,6 +1058,7 @@ main (int argc, char **argv)
   g_test_add_func ("/store/migrate/v3", test_migrate_v3);
   g_test_add_func ("/store/migrate/v4", test_migrate_v4);
   g_test_add_func ("/store/migrate/v5", test_migrate_v5);
+  g_test_add_func ("/store/migrate/v6", test_migrate_v6);
   g_test_add_func ("/store/migrate/same-schema", test_migrate_same_schema);
   g_test_add_func ("/store/migrate/failure-rolls-back", test_migrate_failure_rolls_back);
   g_test_add_func ("/store/transactions", test_transactions);

@@ -1,0 +1,339 @@
+/* test-store-push.c — push terminals in the store: serials pending,
+ * accepted and refused, the command queue, the mirror
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "store-test-util.h"
+
+static BsdPushDevice *
+knock (BsdStore *store, const char *serial, gboolean poll)
+{
+  g_autoptr (GError) error = NULL;
+  BsdPushContact contact
+      = { .address = "10.1.2.3", .dialect = "2", .push_version = "2.4.1", .poll = poll };
+  BsdPushDevice *device = bsd_store_push_contact (store, serial, &contact, 8, &error);
+
+  g_assert_no_error (error);
+  return device;
+}
+
+static guint
+accept (BsdStore *store, const char *serial)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsdDeviceConfig) config = bsd_device_config_new ();
+  guint device_id;
+
+  config->name = g_strdup ("Door");
+  device_id = bsd_store_accept_push_device (store, serial, config, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (device_id, >, 0);
+  return device_id;
+}
+
+/* an unknown serial is pending, listed, counted; contacts update it */
+static void
+test_pending (void)
+{
+  g_autoptr (BsdStore) store = store_open_memory ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsdPushDevice) first = knock (store, "CQZ7231360296", FALSE);
+  g_autoptr (BsdPushDevice) again = knock (store, "CQZ7231360296", TRUE);
+  g_autoptr (GPtrArray) list = NULL;
+  guint pending = 0;
+
+  g_assert_cmpint (first->state, ==, BSD_PUSH_PENDING);
+  g_assert_cmpuint (first->requests, ==, 1);
+  g_assert_cmpint (first->last_poll, ==, 0);
+  g_assert_cmpuint (again->requests, ==, 2);
+  g_assert_cmpint (again->last_poll, >, 0);
+  g_assert_cmpint (again->first_seen, ==, first->first_seen);
+  g_assert_cmpstr (again->address, ==, "10.1.2.3");
+  g_assert_cmpstr (again->dialect, ==, "2");
+  g_assert_true (bsd_store_count_pending_push_devices (store, &pending, &error));
+  g_assert_cmpuint (pending, ==, 1);
+  list = bsd_store_list_unaccepted_push_devices (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, 1);
+}
+
+/* thousands of made-up serials: the list stays bounded, known ones go on */
+static void
+test_pending_bounded (void)
+{
+  g_autoptr (BsdStore) store = store_open_memory ();
+  g_autoptr (GError) error = NULL;
+  /* knocked first */
+  G_GNUC_UNUSED g_autoptr (BsdPushDevice) known = knock (store, "KNOWN1", FALSE);
+  g_autoptr (BsdPushDevice) again = NULL;
+  guint pending = 0;
+
+  for (guint i = 0; i < 2000; i++)
+    {
+      g_autofree char *serial = g_strdup_printf ("FAKE%u", i);
+      g_autoptr (BsdPushDevice) device = knock (store, serial, FALSE);
+
+      g_assert_true ((device != NULL) == (i < 7));
+    }
+  g_assert_true (bsd_store_count_pending_push_devices (store, &pending, &error));
+  g_assert_cmpuint (pending, ==, 8);
+  again = knock (store, "KNOWN1", FALSE);
+  g_assert_nonnull (again);
+  g_assert_cmpuint (again->requests, ==, 2);
+}
+
+/* accept binds a device row of protocol "push"; a refused serial stays
+ * listed and can be accepted later; removing the device makes it pending */
+static void
+test_accept_refuse (void)
+{
+  g_autoptr (BsdStore) store = store_open_memory ();
+  g_autoptr (GError) error = NULL;
+  /* knocked first */
+  G_GNUC_UNUSED g_autoptr (BsdPushDevice) knocked = knock (store, "SN1", FALSE);
+  g_autoptr (BsdPushDevice) accepted = NULL;
+  g_autoptr (BsdPushDevice) refused = NULL;
+  g_autoptr (BsdPushDevice) removed = NULL;
+  g_autoptr (BsdDevice) device = NULL;
+  g_autoptr (BsdDeviceConfig) config = bsd_device_config_new ();
+  g_autoptr (GPtrArray) list = NULL;
+  guint device_id = accept (store, "SN1");
+  guint again;
+
+  device = bsd_store_get_device (store, device_id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (device->protocol, ==, "push");
+  g_assert_cmpstr (device->health.serial, ==, "SN1");
+  g_assert_cmpstr (device->name, ==, "Door");
+  accepted = bsd_store_get_push_device_by_id (store, device_id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (accepted->state, ==, BSD_PUSH_ACCEPTED);
+  list = bsd_store_list_unaccepted_push_devices (store, &error);
+  g_assert_cmpuint (list->len, ==, 0);
+  g_clear_pointer (&list, g_ptr_array_unref);
+
+  /* twice: refused */
+  config->name = g_strdup ("Door");
+  g_assert_cmpuint (bsd_store_accept_push_device (store, "SN1", config, &error), ==, 0);
+  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_EXISTS);
+  g_clear_error (&error);
+  g_assert_cmpuint (bsd_store_accept_push_device (store, "NEVER", config, &error), ==, 0);
+  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* refusing an accepted one removes its device */
+  g_assert_true (bsd_store_refuse_push_device (store, "SN1", &error));
+  g_assert_no_error (error);
+  refused = bsd_store_get_push_device (store, "SN1", &error);
+  g_assert_cmpint (refused->state, ==, BSD_PUSH_REFUSED);
+  g_assert_cmpuint (refused->device_id, ==, 0);
+  g_assert_null (bsd_store_get_device (store, device_id, &error));
+  g_clear_error (&error);
+  list = bsd_store_list_unaccepted_push_devices (store, &error);
+  g_assert_cmpuint (list->len, ==, 1);
+
+  again = accept (store, "SN1");
+  g_assert_cmpuint (again, !=, device_id);
+  g_assert_true (bsd_store_remove_device (store, again, &error));
+  removed = bsd_store_get_push_device (store, "SN1", &error);
+  g_assert_cmpint (removed->state, ==, BSD_PUSH_PENDING);
+  g_assert_cmpuint (removed->device_id, ==, 0);
+}
+
+static void
+test_comm_key (void)
+{
+  g_autoptr (BsdStore) store = store_open_memory ();
+  g_autoptr (GError) error = NULL;
+  /* knocked first */
+  G_GNUC_UNUSED g_autoptr (BsdPushDevice) device = knock (store, "SN1", FALSE);
+  g_autoptr (BsdPushDevice) keyed = NULL;
+  gboolean ok = FALSE;
+
+  g_assert_true (bsd_store_check_push_comm_key (store, "SN1", NULL, &ok, &error));
+  g_assert_true (ok);
+  g_assert_true (
+      bsd_store_set_push_comm_key (store, "SN1", "00112233445566778899AABBCCDDEEFF", &error));
+  g_assert_true (bsd_store_check_push_comm_key (store, "SN1", NULL, &ok, &error));
+  g_assert_false (ok);
+  g_assert_true (bsd_store_check_push_comm_key (store, "SN1", "00112233", &ok, &error));
+  g_assert_false (ok);
+  g_assert_true (bsd_store_check_push_comm_key (store, "SN1", "00112233445566778899aabbccddeeff",
+                                                &ok, &error));
+  g_assert_true (ok);
+  keyed = bsd_store_get_push_device (store, "SN1", &error);
+  g_assert_true (keyed->has_comm_key);
+  g_assert_no_error (error);
+}
+
+static void
+test_stamps_options (void)
+{
+  g_autoptr (BsdStore) store = store_open_memory ();
+  g_autoptr (GError) error = NULL;
+  /* knocked first */
+  G_GNUC_UNUSED g_autoptr (BsdPushDevice) device = knock (store, "SN1", FALSE);
+  g_autoptr (BsdPushDevice) after = NULL;
+  g_autoptr (GHashTable) options = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autofree char *json = NULL;
+
+  g_assert_true (bsd_store_set_push_stamp (store, "SN1", "ATTLOG", 500, &error));
+  g_assert_true (bsd_store_set_push_stamp (store, "SN1", "operlog", 600, &error));
+  g_assert_true (bsd_store_set_push_stamp (store, "SN1", "ATTPHOTO", 700, &error));
+  g_hash_table_insert (options, (char *)"FWVersion", (char *)"Ver 8.0.4.3");
+  g_hash_table_insert (options, (char *)"~DeviceName", (char *)"Biopro SA40");
+  g_hash_table_insert (options, (char *)"Secret", (char *)"nothing to keep");
+  g_assert_true (bsd_store_set_push_options (store, "SN1", options, &error));
+  g_assert_no_error (error);
+  after = bsd_store_get_push_device (store, "SN1", &error);
+  g_assert_cmpint (after->attlog_stamp, ==, 500);
+  g_assert_cmpint (after->operlog_stamp, ==, 600);
+  g_assert_cmpint (after->biodata_stamp, ==, 0);
+  g_assert_cmpstr (after->firmware, ==, "Ver 8.0.4.3");
+  g_assert_cmpstr (after->device_name, ==, "Biopro SA40");
+  json = bsd_store_get_push_options (store, "SN1", &error);
+  g_assert_nonnull (strstr (json, "\"FWVersion\":\"Ver 8.0.4.3\""));
+  g_assert_null (strstr (json, "Secret"));
+}
+
+/* in order, a bounded number per take, results by id, idempotent */
+static void
+test_queue (void)
+{
+  g_autoptr (BsdStore) store = store_open_memory ();
+  g_autoptr (GError) error = NULL;
+  /* knocked first */
+  G_GNUC_UNUSED g_autoptr (BsdPushDevice) device = knock (store, "SN1", FALSE);
+  /* knocked first */
+  G_GNUC_UNUSED g_autoptr (BsdPushDevice) other = knock (store, "SN2", FALSE);
+  guint device_id = accept (store, "SN1");
+  guint other_id = accept (store, "SN2");
+  g_autoptr (GPtrArray) first = NULL;
+  g_autoptr (GPtrArray) second = NULL;
+  g_autoptr (GPtrArray) none = NULL;
+  g_autoptr (BsdPushCommand) failed = NULL;
+  gint64 ids[5];
+  gboolean matched = FALSE;
+  guint count = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
+    {
+      g_autofree char *text = g_strdup_printf ("DATA DELETE USERINFO PIN=%u", i);
+      ids[i] = bsd_store_queue_push_command (store, device_id, text, &error);
+      g_assert_no_error (error);
+    }
+  g_assert_cmpint (bsd_store_queue_push_command (store, device_id, "INFO\nC:9:CLEAR DATA", &error),
+                   ==, 0);
+  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_true (bsd_store_count_push_commands (store, device_id, &count, &error));
+  g_assert_cmpuint (count, ==, 5);
+
+  first = bsd_store_take_push_commands (store, device_id, 3, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (first->len, ==, 3);
+  for (guint i = 0; i < 3; i++)
+    g_assert_cmpint (((BsdPushCommand *)g_ptr_array_index (first, i))->id, ==, ids[i]);
+  second = bsd_store_take_push_commands (store, device_id, 3, &error);
+  g_assert_cmpuint (second->len, ==, 2);
+  g_assert_cmpint (((BsdPushCommand *)g_ptr_array_index (second, 0))->id, ==, ids[3]);
+  none = bsd_store_take_push_commands (store, other_id, 3, &error);
+  g_assert_cmpuint (none->len, ==, 0);
+
+  /* another device's result for our id does not match */
+  g_assert_true (
+      bsd_store_finish_push_command (store, other_id, ids[0], 0, NULL, &matched, &error));
+  g_assert_false (matched);
+  g_assert_true (
+      bsd_store_finish_push_command (store, device_id, ids[0], 0, NULL, &matched, &error));
+  g_assert_true (matched);
+  g_assert_true (bsd_store_finish_push_command (store, device_id, ids[1], -10,
+                                                "PIN not on the device", &matched, &error));
+  /* the same result again, or a different one: the first stays */
+  g_assert_true (
+      bsd_store_finish_push_command (store, device_id, ids[1], 0, NULL, &matched, &error));
+  g_assert_true (matched);
+  failed = bsd_store_get_push_command (store, ids[1], &error);
+  g_assert_cmpint (failed->state, ==, BSD_PUSH_COMMAND_FAILED);
+  g_assert_cmpint (failed->return_code, ==, -10);
+  g_assert_cmpstr (failed->cause, ==, "PIN not on the device");
+  g_assert_true (bsd_store_count_push_commands (store, device_id, &count, &error));
+  g_assert_cmpuint (count, ==, 3);
+  /* an id never sent does not match */
+  g_assert_true (bsd_store_finish_push_command (store, device_id, 999, 0, NULL, &matched, &error));
+  g_assert_false (matched);
+  g_assert_no_error (error);
+}
+
+static void
+test_mirror (void)
+{
+  g_autoptr (BsdStore) store = store_open_memory ();
+  g_autoptr (GError) error = NULL;
+  /* knocked first */
+  G_GNUC_UNUSED g_autoptr (BsdPushDevice) device = knock (store, "SN1", FALSE);
+  guint device_id = accept (store, "SN1");
+  g_autoptr (GPtrArray) users = g_ptr_array_new_with_free_func ((GDestroyNotify)push_user_free);
+  g_autoptr (GPtrArray) templates
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)push_template_free);
+  g_autoptr (GPtrArray) deleted = g_ptr_array_new ();
+  g_autoptr (GPtrArray) read_users = NULL;
+  g_autoptr (GPtrArray) read_templates = NULL;
+  PushTemplate *read;
+
+  for (guint i = 1; i <= 2; i++)
+    {
+      PushUser *user = g_new0 (PushUser, 1);
+      PushTemplate *tmpl = g_new0 (PushTemplate, 1);
+
+      user->pin = g_strdup_printf ("%u", i);
+      user->name = g_strdup ("Ana");
+      user->password = g_strdup ("");
+      user->card = g_strdup ("[15CD5B07]");
+      user->time_zones = g_strdup ("");
+      user->verify = -1;
+      g_ptr_array_add (users, user);
+      tmpl->pin = g_strdup_printf ("%u", i);
+      tmpl->type = PUSH_BIO_FACE_VL;
+      tmpl->major_version = 40;
+      tmpl->minor_version = 1;
+      tmpl->valid = TRUE;
+      tmpl->data = g_bytes_new ("\x01\x02\x03", 3);
+      g_ptr_array_add (templates, tmpl);
+    }
+  g_assert_true (
+      bsd_store_apply_push_mirror (store, device_id, users, templates, NULL, NULL, &error));
+  g_assert_no_error (error);
+  /* the same again replaces, a deletion removes user and templates */
+  g_ptr_array_add (deleted, (char *)"1");
+  g_assert_true (
+      bsd_store_apply_push_mirror (store, device_id, users, templates, NULL, NULL, &error));
+  g_assert_true (bsd_store_apply_push_mirror (store, device_id, NULL, NULL, NULL, deleted, &error));
+  read_users = bsd_store_get_push_mirror_users (store, device_id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (read_users->len, ==, 1);
+  g_assert_cmpstr (((PushUser *)g_ptr_array_index (read_users, 0))->pin, ==, "2");
+  g_assert_cmpstr (((PushUser *)g_ptr_array_index (read_users, 0))->card, ==, "[15CD5B07]");
+  read_templates = bsd_store_get_push_mirror_templates (store, device_id, &error);
+  g_assert_cmpuint (read_templates->len, ==, 1);
+  read = g_ptr_array_index (read_templates, 0);
+  g_assert_cmpuint (read->type, ==, PUSH_BIO_FACE_VL);
+  g_assert_cmpuint (read->major_version, ==, 40);
+  g_assert_cmpuint (read->minor_version, ==, 1);
+  g_assert_cmpmem (g_bytes_get_data (read->data, NULL), g_bytes_get_size (read->data),
+                   "\x01\x02\x03", 3);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/store/push/pending", test_pending);
+  g_test_add_func ("/store/push/pending-bounded", test_pending_bounded);
+  g_test_add_func ("/store/push/accept-refuse", test_accept_refuse);
+  g_test_add_func ("/store/push/comm-key", test_comm_key);
+  g_test_add_func ("/store/push/stamps-options", test_stamps_options);
+  g_test_add_func ("/store/push/queue", test_queue);
+  g_test_add_func ("/store/push/mirror", test_mirror);
+  return g_test_run ();
+}
