@@ -105,7 +105,6 @@ options (BsDeviceDialog *self, const char *name, const char *address, guint16 po
 {
   GVariantDict dict;
   guint protocol = adw_combo_row_get_selected (self->protocol_row);
-  guint area = adw_combo_row_get_selected (self->area_row);
   guint32 key = 0;
 
   g_variant_dict_init (&dict, NULL);
@@ -122,9 +121,8 @@ options (BsDeviceDialog *self, const char *name, const char *address, guint16 po
       g_variant_dict_insert (&dict, "name", "s", name);
       g_variant_dict_insert (&dict, "address", "s", address);
       g_variant_dict_insert (&dict, "port", "q", port);
-      g_variant_dict_insert (
-          &dict, "area-id", "u",
-          area < self->area_ids->len ? g_array_index (self->area_ids, guint, area) : 0);
+      g_variant_dict_insert (&dict, "area-id", "u",
+                             bs_ui_area_row_get_selected (self->area_row, self->area_ids));
     }
   return g_variant_dict_end (&dict);
 }
@@ -135,7 +133,6 @@ save_cb (BsDeviceDialog *self)
   BsWindow *window = bs_window_for (GTK_WIDGET (self));
   g_autofree char *name = bs_ui_stripped_text (self->name_row);
   g_autofree char *address = bs_ui_stripped_text (self->address_row);
-  guint area = adw_combo_row_get_selected (self->area_row);
   guint16 port = 0;
 
   if (!validate (self) || !parse_port (self, &port))
@@ -144,7 +141,7 @@ save_cb (BsDeviceDialog *self)
     bs_window_call_manager (
         window, "AddDevice",
         g_variant_new ("(ssqu@a{sv})", name, address, port,
-                       area < self->area_ids->len ? g_array_index (self->area_ids, guint, area) : 0,
+                       bs_ui_area_row_get_selected (self->area_row, self->area_ids),
                        options (self, name, address, port)),
         _ ("Device added"), BS_FOLLOW_NONE);
   else
@@ -153,30 +150,6 @@ save_cb (BsDeviceDialog *self)
         g_variant_new ("(u@a{sv})", self->device_id, options (self, name, address, port)),
         _ ("Device saved"), BS_FOLLOW_NONE);
   gtk_window_destroy (GTK_WINDOW (self));
-}
-
-/* "No area" and the client's areas; @device's is selected */
-static void
-fill_areas (BsDeviceDialog *self, BsClient *client, BsDBusDevice *device)
-{
-  g_autoptr (GtkStringList) names = gtk_string_list_new (NULL);
-  GListModel *areas = bs_client_get_areas (client);
-  guint none = 0;
-
-  gtk_string_list_append (names, _ ("No area"));
-  g_array_append_val (self->area_ids, none);
-  for (guint i = 0; i < g_list_model_get_n_items (areas); i++)
-    {
-      g_autoptr (BsDBusArea) area = g_list_model_get_item (areas, i);
-      guint id = bs_dbus_area_get_id (area);
-
-      gtk_string_list_append (names, bs_dbus_area_get_name (area));
-      g_array_append_val (self->area_ids, id);
-    }
-  adw_combo_row_set_model (self->area_row, G_LIST_MODEL (names));
-  for (guint i = 0; device != NULL && i < self->area_ids->len; i++)
-    if (g_array_index (self->area_ids, guint, i) == bs_dbus_device_get_area_id (device))
-      adw_combo_row_set_selected (self->area_row, i);
 }
 
 /* the fields hold what @device has */
@@ -210,7 +183,8 @@ bs_device_dialog_new (BsWindow *window, BsDBusDevice *device)
                                  device && bs_dbus_device_get_has_comm_key (device)
                                      ? _ ("Comm Key (set; leave empty to keep)")
                                      : _ ("Comm Key (0 to 999999, empty = none)"));
-  fill_areas (self, client, device);
+  self->area_ids = bs_ui_fill_area_row (self->area_row, client,
+                                        device != NULL ? bs_dbus_device_get_area_id (device) : 0);
   if (device != NULL)
     show_device (self, device);
   validate (self);
@@ -255,5 +229,4 @@ static void
 bs_device_dialog_init (BsDeviceDialog *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
-  self->area_ids = g_array_new (FALSE, TRUE, sizeof (guint));
 }

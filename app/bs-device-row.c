@@ -96,8 +96,13 @@ where_and_what (BsDeviceRow *self, BsDBusDevice *device)
   BsDBusArea *area = area_id != 0 ? bs_client_lookup_area (client, area_id) : NULL;
   GString *text = g_string_new (NULL);
 
-  g_string_append_printf (text, "%s:%u · %s", bs_dbus_device_get_address (device),
-                          bs_dbus_device_get_port (device),
+  /* a push terminal calls us: where it called from, and that it pushes */
+  if (g_strcmp0 (bs_dbus_device_get_protocol (device), "push") == 0)
+    g_string_append_printf (text, "%s · %s", _ ("Push"), bs_dbus_device_get_address (device));
+  else
+    g_string_append_printf (text, "%s:%u", bs_dbus_device_get_address (device),
+                            bs_dbus_device_get_port (device));
+  g_string_append_printf (text, " · %s",
                           area != NULL ? bs_dbus_area_get_name (area) : _ ("No area"));
   if (*bs_dbus_device_get_platform (device) != '\0')
     g_string_append_printf (text, " · %s", bs_dbus_device_get_platform (device));
@@ -116,6 +121,20 @@ sync_and_clock (BsDBusDevice *device)
   GString *text = g_string_new (NULL);
 
   g_string_append_printf (text, _ ("Last sync: %s"), last_sync);
+  if (bs_dbus_device_get_last_poll (device) != 0)
+    {
+      g_autofree char *poll = bs_format_time_relative (bs_dbus_device_get_last_poll (device), 0);
+      guint queued = bs_dbus_device_get_pending_commands (device);
+
+      g_string_append (text, " · ");
+      /* TRANSLATORS: when a push terminal last asked for commands */
+      g_string_append_printf (text, _ ("Last poll: %s"), poll);
+      if (queued > 0)
+        g_string_append_printf (
+            text,
+            g_dngettext (GETTEXT_PACKAGE, " · %u command queued", " · %u commands queued", queued),
+            queued);
+    }
   if (bs_dbus_device_get_last_seen (device) != 0)
     {
       g_autofree char *offset = bs_format_clock_offset (bs_dbus_device_get_clock_offset (device));

@@ -18,6 +18,7 @@
 #include "bs-devices-page.h"
 #include "bs-format.h"
 #include "bs-notifier.h"
+#include "bs-pending-dialog.h"
 #include "bs-ui.h"
 #include "bs-window.h"
 
@@ -29,6 +30,8 @@ struct _BsDevicesPage
   GtkStack *devices_stack;
   GtkListView *devices_view;
   GtkDropDown *state_filter;
+  GtkRevealer *pending_revealer;
+  GtkLabel *pending_label;
 
   GtkCustomFilter *filter;
   GtkFilterListModel *filtered;
@@ -320,12 +323,37 @@ bs_devices_page_client_set (BsPage *page)
   devices_changed_cb (devices, 0, 0, g_list_model_get_n_items (devices), self);
 }
 
+/* the bar over the list says how many push terminals wait to be accepted */
+static void
+update_pending (BsDevicesPage *self)
+{
+  BsDBusManager *manager = bs_page_get_manager (BS_PAGE (self));
+  guint pending = manager != NULL ? bs_dbus_manager_get_pending_devices (manager) : 0;
+  g_autofree char *text = NULL;
+
+  if (pending > 0)
+    {
+      text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u new terminal wants to connect",
+                                           "%u new terminals want to connect", pending),
+                              pending);
+      gtk_label_set_text (self->pending_label, text);
+    }
+  gtk_revealer_set_reveal_child (self->pending_revealer, pending > 0);
+}
+
 static void
 bs_devices_page_manager_changed (BsPage *page)
 {
-  gtk_widget_action_set_enabled (GTK_WIDGET (page), "devices.add",
-                                 bs_page_get_manager (page) != NULL);
-  update_summary (BS_DEVICES_PAGE (page));
+  BsDevicesPage *self = BS_DEVICES_PAGE (page);
+  BsDBusManager *manager = bs_page_get_manager (page);
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (page), "devices.add", manager != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (page), "devices.review-pending", manager != NULL);
+  if (manager != NULL)
+    g_signal_connect_object (manager, "notify::pending-devices", G_CALLBACK (update_pending), self,
+                             G_CONNECT_SWAPPED);
+  update_pending (self);
+  update_summary (self);
 }
 
 static void
@@ -346,6 +374,15 @@ add_action (GtkWidget *widget, const char *name, GVariant *param)
 
   if (window != NULL && bs_page_get_manager (BS_PAGE (widget)) != NULL)
     gtk_window_present (GTK_WINDOW (bs_device_dialog_new (window, NULL)));
+}
+
+static void
+review_pending_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  BsWindow *window = bs_window_for (widget);
+
+  if (window != NULL && bs_window_get_client (window) != NULL)
+    gtk_window_present (GTK_WINDOW (bs_pending_dialog_new (window)));
 }
 
 static void
@@ -421,9 +458,13 @@ bs_devices_page_finalize (GObject *object)
 }
 
 static const BsUiAction actions[] = {
-  { "devices.add", NULL, add_action },      { "devices.edit", "u", edit_action },
-  { "devices.sync", "u", sync_action },     { "devices.refresh-logs", "u", refresh_logs_action },
-  { "devices.remove", "u", remove_action }, { "devices.remove-now", "u", remove_now_action },
+  { "devices.add", NULL, add_action },
+  { "devices.edit", "u", edit_action },
+  { "devices.sync", "u", sync_action },
+  { "devices.refresh-logs", "u", refresh_logs_action },
+  { "devices.remove", "u", remove_action },
+  { "devices.remove-now", "u", remove_now_action },
+  { "devices.review-pending", NULL, review_pending_action },
 };
 
 static void
@@ -445,6 +486,8 @@ bs_devices_page_class_init (BsDevicesPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, BsDevicesPage, devices_stack);
   gtk_widget_class_bind_template_child (widget_class, BsDevicesPage, devices_view);
   gtk_widget_class_bind_template_child (widget_class, BsDevicesPage, state_filter);
+  gtk_widget_class_bind_template_child (widget_class, BsDevicesPage, pending_revealer);
+  gtk_widget_class_bind_template_child (widget_class, BsDevicesPage, pending_label);
 
   bs_ui_class_install_actions (widget_class, actions, G_N_ELEMENTS (actions));
 }

@@ -1,8 +1,10 @@
 /* bs-notifier.c — BsNotifier: GNotifications with stable ids
  *
  * Ids: "job-KIND" (the last finished job of a kind replaces the previous
- * one), "device-offline-ID", "device-full-ID". Default actions open the
- * page the notification is about.
+ * one), "device-offline-ID", "device-full-ID", "pending-devices" (push
+ * terminals waiting to be accepted: said again when more come, withdrawn
+ * when none waits). Default actions open the page the notification is
+ * about.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -24,6 +26,7 @@ struct _BsNotifier
   GHashTable *offline_since;
   GHashTable *offline_notified;
   GHashTable *full_notified;
+  guint pending_notified; /* how many waiting terminals we told of */
   guint timeout_id;
 };
 
@@ -183,6 +186,39 @@ bs_notifier_check_devices (BsNotifier *self)
     }
 }
 
+static void
+check_pending (BsNotifier *self)
+{
+  BsDBusManager *manager = bs_client_get_manager (self->client);
+  guint pending = manager != NULL ? bs_dbus_manager_get_pending_devices (manager) : 0;
+
+  if (pending > self->pending_notified)
+    {
+      g_autofree char *title
+          = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u new terminal wants to connect",
+                                          "%u new terminals want to connect", pending),
+                             pending);
+
+      notify_device (self, "pending-devices", title,
+                     _ ("Accept or refuse them on the Devices page. Nothing a terminal "
+                        "sends is stored before it is accepted."));
+    }
+  else if (pending == 0 && self->pending_notified > 0)
+    g_application_withdraw_notification (self->application, "pending-devices");
+  self->pending_notified = pending;
+}
+
+static void
+manager_changed_cb (BsNotifier *self)
+{
+  BsDBusManager *manager = bs_client_get_manager (self->client);
+
+  if (manager != NULL)
+    g_signal_connect_object (manager, "notify::pending-devices", G_CALLBACK (check_pending), self,
+                             G_CONNECT_SWAPPED);
+  check_pending (self);
+}
+
 static gboolean
 check_timeout_cb (gpointer user_data)
 {
@@ -251,6 +287,9 @@ bs_notifier_new (GApplication *application, BsClient *client, GSettings *setting
   g_signal_connect_object (client, "job-finished", G_CALLBACK (job_finished_cb), self, 0);
   g_signal_connect_object (bs_client_get_devices (client), "items-changed",
                            G_CALLBACK (devices_changed_cb), self, 0);
+  g_signal_connect_object (client, "notify::manager", G_CALLBACK (manager_changed_cb), self,
+                           G_CONNECT_SWAPPED);
+  manager_changed_cb (self);
   self->timeout_id = g_timeout_add_seconds (60, check_timeout_cb, self);
   bs_notifier_check_devices (self);
   return self;

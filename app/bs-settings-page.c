@@ -13,6 +13,7 @@
 
 #include <glib/gi18n.h>
 
+#include "bs-format.h"
 #include "bs-settings-page.h"
 #include "bs-ui.h"
 #include "bs-window.h"
@@ -46,6 +47,10 @@ struct _BsSettingsPage
   GtkSpinButton *spins[N_SPINS]; /* by spin_properties */
   GtkSwitch *clear_logs_switch, *notify_success_switch;
   GtkSpinButton *offline_threshold_spin, *nearly_full_spin;
+  GtkSwitch *push_switch;
+  GtkWidget *push_address_row;
+  GtkSpinButton *push_port_spin;
+  AdwActionRow *push_state_row;
 
   BsDBusManager *manager; /* whose notifications we follow */
   gboolean showing;       /* the widgets are being set from the manager */
@@ -57,6 +62,8 @@ G_DEFINE_FINAL_TYPE (BsSettingsPage, bs_settings_page, BS_TYPE_PAGE)
 static void
 show_settings (BsSettingsPage *self)
 {
+  g_autofree char *push_state = NULL;
+
   if (self->manager == NULL)
     return;
   self->showing = TRUE;
@@ -70,6 +77,12 @@ show_settings (BsSettingsPage *self)
       g_object_get (self->manager, spin_properties[i].property, &value, NULL);
       gtk_spin_button_set_value (self->spins[i], value);
     }
+  gtk_switch_set_active (self->push_switch, bs_dbus_manager_get_push_enabled (self->manager));
+  gtk_editable_set_text (GTK_EDITABLE (self->push_address_row),
+                         bs_dbus_manager_get_push_address (self->manager));
+  gtk_spin_button_set_value (self->push_port_spin, bs_dbus_manager_get_push_port (self->manager));
+  push_state = bs_format_push_state (bs_dbus_manager_get_push_state (self->manager));
+  adw_action_row_set_subtitle (self->push_state_row, push_state);
   self->showing = FALSE;
 }
 
@@ -119,6 +132,29 @@ auto_sync_changed_cb (BsSettingsPage *self)
 {
   set_manager_property (self, "AutoSync",
                         g_variant_new_boolean (gtk_switch_get_active (self->auto_sync_switch)));
+}
+
+static void
+push_changed_cb (BsSettingsPage *self)
+{
+  set_manager_property (self, "PushEnabled",
+                        g_variant_new_boolean (gtk_switch_get_active (self->push_switch)));
+}
+
+static void
+push_address_apply_cb (BsSettingsPage *self)
+{
+  g_autofree char *address = bs_ui_stripped_text (self->push_address_row);
+
+  set_manager_property (self, "PushAddress", g_variant_new_string (address));
+}
+
+static void
+push_port_changed_cb (BsSettingsPage *self)
+{
+  set_manager_property (
+      self, "PushPort",
+      g_variant_new_uint16 ((guint16)gtk_spin_button_get_value_as_int (self->push_port_spin)));
 }
 
 static void
@@ -221,7 +257,14 @@ bs_settings_page_class_init (BsSettingsPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, BsSettingsPage, notify_success_switch);
   gtk_widget_class_bind_template_child (widget_class, BsSettingsPage, offline_threshold_spin);
   gtk_widget_class_bind_template_child (widget_class, BsSettingsPage, nearly_full_spin);
+  gtk_widget_class_bind_template_child (widget_class, BsSettingsPage, push_switch);
+  gtk_widget_class_bind_template_child (widget_class, BsSettingsPage, push_address_row);
+  gtk_widget_class_bind_template_child (widget_class, BsSettingsPage, push_port_spin);
+  gtk_widget_class_bind_template_child (widget_class, BsSettingsPage, push_state_row);
   gtk_widget_class_bind_template_callback (widget_class, spin_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, push_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, push_address_apply_cb);
+  gtk_widget_class_bind_template_callback (widget_class, push_port_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, auto_sync_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, clear_logs_changed_cb);
 }

@@ -114,3 +114,36 @@ bs_ui_confirm (GtkWidget *widget,
   gtk_window_present (GTK_WINDOW (dialog));
   return dialog;
 }
+
+GArray *
+bs_ui_fill_area_row (AdwComboRow *row, BsClient *client, guint selected_area)
+{
+  g_autoptr (GtkStringList) names = gtk_string_list_new (NULL);
+  GArray *ids = g_array_new (FALSE, TRUE, sizeof (guint));
+  GListModel *areas = bs_client_get_areas (client);
+  guint none = 0;
+
+  gtk_string_list_append (names, _ ("No area"));
+  g_array_append_val (ids, none);
+  for (guint i = 0; i < g_list_model_get_n_items (areas); i++)
+    {
+      g_autoptr (BsDBusArea) area = g_list_model_get_item (areas, i);
+      guint id = bs_dbus_area_get_id (area);
+
+      gtk_string_list_append (names, bs_dbus_area_get_name (area));
+      g_array_append_val (ids, id);
+    }
+  adw_combo_row_set_model (row, G_LIST_MODEL (names));
+  for (guint i = 0; i < ids->len; i++)
+    if (g_array_index (ids, guint, i) == selected_area)
+      adw_combo_row_set_selected (row, i);
+  return ids;
+}
+
+guint
+bs_ui_area_row_get_selected (AdwComboRow *row, GArray *area_ids)
+{
+  guint position = adw_combo_row_get_selected (row);
+
+  return position < area_ids->len ? g_array_index (area_ids, guint, position) : 0;
+}

@@ -6,6 +6,8 @@
 
 #include <adwaita.h>
 
+#include "bs-client.h"
+
 G_BEGIN_DECLS
 
 /* a widget action: its name, its parameter type (NULL: none) and what it does */
@@ -49,5 +51,11 @@ AdwMessageDialog *bs_ui_confirm (GtkWidget *widget,
                                  AdwResponseAppearance appearance,
                                  const char *action,
                                  GVariant *target);
+
+/* fills @row with "No area" and @client's areas and selects @selected_area;
+ * returns the area ids by the row's positions (free with g_array_unref) */
+GArray *bs_ui_fill_area_row (AdwComboRow *row, BsClient *client, guint selected_area);
+/* the id of the area selected in a row filled by bs_ui_fill_area_row () */
+guint bs_ui_area_row_get_selected (AdwComboRow *row, GArray *area_ids);
 
 G_END_DECLS

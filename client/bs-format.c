@@ -355,3 +355,14 @@ bs_format_punch_state (guint state)
   /* Translators: a punch state without a name, %u is its number */
   return other_word (&others, state, g_strdup_printf (_ ("state %u"), state));
 }
+
+char *
+bs_format_push_state (const char *state)
+{
+  if (g_strcmp0 (state, "listening") == 0)
+    return g_strdup (_ ("Listening"));
+  if (state != NULL && g_str_has_prefix (state, "error: "))
+    /* Translators: %s says why, e.g. "Address already in use" */
+    return g_strdup_printf (_ ("Not listening: %s"), state + strlen ("error: "));
+  return g_strdup (_ ("Off"));
+}

@@ -59,4 +59,7 @@ const char *bs_format_verify (guint verify);
  * "overtime-in", "overtime-out"; "state 9" for others */
 const char *bs_format_punch_state (guint state);
 
+/* the push receiver's PushState ("off", "listening", "error: …") in words */
+char *bs_format_push_state (const char *state);
+
 G_END_DECLS

@@ -77,6 +77,7 @@ void test_deleted_many (void);
 void test_reports (void);
 void test_export (void);
 void test_attendance (void);
+void test_pending (void);
 
 /* the export's file chooser (GTK's own dialog): saves into @dir as attendance.csv */
 void choose_file (const char *dir);

@@ -19,11 +19,16 @@ MODE export:  Refresh Logs, then Export Attendance… into a file.
 MODE attendance: the Attendance page lists the punches collected while it
               is shown, search and the device filter narrow it, Load More
               reads the rest, Export… writes a file; at 1280 and 360 px.
+MODE pending: two unknown push terminals knock on the push port; the
+              Devices page says so, one is accepted into the seed area and
+              the other refused through Review….
 
 SPDX-License-Identifier: GPL-3.0-or-later
 """
+import http.client
 import importlib.util
 import os
+import socket
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -131,6 +136,42 @@ def test_attendance(env):
     for i in range(60):
         sim.cmd("punch A 1010 2 0 2026-11-21T07:%02d:00" % i)
     run_dialogs(env, "attendance")
+
+
+def knock(port, serial):
+    """a push terminal's power-on handshake (PUSH-PROTOCOL.md §4.1)"""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", "/iclock/cdata?SN=%s&options=all&pushver=2.4.1&language=69" % serial,
+                 headers={"User-Agent": "iClock Proxy/1.09", "Connection": "close"})
+    reply = conn.getresponse()
+    body = reply.read()
+    conn.close()
+    return reply.status, body
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_pending(env):
+    from gi.repository import GLib
+
+    seed(env)
+    port = free_port()
+    env.set("PushAddress", GLib.Variant("s", "127.0.0.1"))
+    env.set("PushPort", GLib.Variant("q", port))
+    env.set("PushEnabled", GLib.Variant("b", True))
+    harness.wait_for(lambda: env.get("PushState") == "listening", "the receiver listens")
+    for serial in ("PUSH0001", "PUSH0002"):
+        status, _body = knock(port, serial)
+        check(status == 200, "the handshake of %s is answered" % serial, status)
+    check(env.get("PendingDevices") == 2, "two terminals wait", env.get("PendingDevices"))
+    run_dialogs(env, "pending")
+    pending = {d["serial"]: d for d in env.call("ListPendingDevices")}
+    check(list(pending) == ["PUSH0002"] and pending["PUSH0002"]["refused"],
+          "only PUSH0002 is left, refused", pending)
 
 
 if __name__ == "__main__":
