@@ -56,6 +56,15 @@ typedef struct
   gboolean refused;
 } GroupQuery;
 
+/* the terminal's group is gone from the dialog */
+static gboolean
+group_gone_cb (gpointer data)
+{
+  GroupQuery *query = data;
+
+  return group_of (query->dialog, query->serial) == NULL;
+}
+
 /* the terminal's group is shown, refused (no Refuse button) or not */
 static gboolean
 group_shows_cb (gpointer data)
@@ -97,7 +106,8 @@ accept_first (GtkWidget *dialog, guint area_id)
   CHECK (dict_uint (accepted, "AreaId") == area_id, "it is in the seed area chosen");
   CHECK (wait_until (pending_count_is_cb, GUINT_TO_POINTER (1), 10, "one waiting"),
          "one terminal still waits");
-  CHECK (group_of (dialog, "PUSH0001") == NULL, "the accepted terminal leaves the dialog");
+  CHECK (wait_until (group_gone_cb, &shown, 10, "PUSH0001 to leave"),
+         "the accepted terminal leaves the dialog");
 }
 
 static void
