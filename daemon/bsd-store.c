@@ -486,16 +486,31 @@ bsd_sql_casefold (sqlite3_context *context, int argc, sqlite3_value **argv)
   sqlite3_result_text (context, folded, -1, g_free);
 }
 
-/* creates the file 0600 or makes an existing one 0600, before sqlite
- * writes anything to it (and before its -wal/-shm files, which copy the
- * database's mode, exist) */
+/* creates the file 0600 before sqlite writes anything to it (and before
+ * its -wal/-shm files, which copy the database's mode, exist). An existing
+ * file is only looked at, never opened: closing any descriptor of a file
+ * drops the process's POSIX locks on it, and a second connection opened
+ * here (the engine's, the push receiver's) would drop the locks the first
+ * one holds. Another process could then take the database for unused and
+ * checkpoint and remove the WAL under it, and what it commits next would be
+ * lost. */
 static gboolean
 bsd_store_create_file (const char *path, GError **error)
 {
   struct stat st;
   int fd;
 
-  fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+  if (stat (path, &st) == 0)
+    {
+      if (S_ISREG (st.st_mode))
+        return TRUE;
+      g_set_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_DATABASE,
+                   "opening the database %s: not a regular file", path);
+      return FALSE;
+    }
+  fd = open (path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0600);
+  if (fd < 0 && errno == EEXIST)
+    return bsd_store_create_file (path, error);
   if (fd < 0)
     {
       int saved_errno = errno;
@@ -504,15 +519,7 @@ bsd_store_create_file (const char *path, GError **error)
                    path, g_strerror (saved_errno));
       return FALSE;
     }
-  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
-    {
-      close (fd);
-      g_set_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_DATABASE,
-                   "opening the database %s: not a regular file", path);
-      return FALSE;
-    }
-  /* closed before sqlite opens it: closing any descriptor of a file drops
-   * the process's POSIX locks on it, sqlite's included */
+  /* a new file: no connection of ours can hold a lock on it yet */
   close (fd);
   return TRUE;
 }
