@@ -135,7 +135,7 @@ bsd_store_bind_one (BsdStmt *stmt, int idx, const BsdArg *arg)
       return arg->number != 0 ? sqlite3_bind_int64 (stmt, idx, arg->number)
                               : sqlite3_bind_null (stmt, idx);
     case BSD_ARG_TEXT_OR_NULL:
-      if (FALSE)
+      if (arg->text == NULL || arg->text[0] == '\0')
         return sqlite3_bind_null (stmt, idx);
       return sqlite3_bind_text (stmt, idx, arg->text, -1, SQLITE_TRANSIENT);
     case BSD_ARG_TEXT:
