@@ -1,0 +1,178 @@
+#!/usr/bin/python3
+"""test_push_sim.py [TEST] — biosyncd's push receiver against biosync-sim's push terminals
+(issue 13 §1 and §3 together): the two sides were written apart from PUSH-PROTOCOL.md, as a
+real server and a real firmware are, and must understand each other
+
+push_sim_accept: two terminals knock and wait; their punches stay on them while they are
+    pending; the accepted one's punches (the backlog and new ones) are stored exactly once,
+    also when it reboots and sends its last batch again; an enrolment on the terminal
+    reaches the mirror; the refused one's punches are never stored.
+push_sim_commands: a queued DATA UPDATE USERINFO is delivered on a poll, executed by the
+    terminal (it then holds the user) and its result matched; a bad template is refused by
+    the terminal with its Return code and the cause recorded; a result posted twice changes
+    nothing.
+
+SPDX-License-Identifier: GPL-3.0-or-later
+"""
+import os
+import sqlite3
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import check, enable_push, wait_for  # noqa: E402
+from harness import GLib  # noqa: E402
+
+FP = "SIMPUSH0001"
+VL = "SIMPUSH0002"
+
+
+def fixture(port):
+    server = "http://127.0.0.1:%d" % port
+    common = {"protocol": "push", "server": server, "delay_s": 1, "error_delay_s": 1}
+    return {"devices": [
+        dict(common, name="P1", serial=FP, push_model="fp",
+             users=[{"user_id": "1", "name": "Ana"}],
+             attendance=[{"user_id": "1", "time": "2026-12-01 08:00:00", "state": 0,
+                          "verify": 1}]),
+        dict(common, name="V1", serial=VL, push_model="vl",
+             attendance=[{"user_id": "5", "time": "2026-12-01 08:05:00", "state": 255,
+                          "verify": 15}]),
+    ]}
+
+
+def db(env):
+    conn = sqlite3.connect(os.path.join(env.state_dir, "biosync.db"), timeout=10)
+    conn.execute("PRAGMA busy_timeout = 10000")
+    return conn
+
+
+def punches(env):
+    return env.call("ListAttendance", "(a{sv}u)", ({}, 0))[0]
+
+
+def punch_keys(env):
+    return sorted((p["pin"], p["local"], p["serial"]) for p in punches(env))
+
+
+def start(env):
+    env.start_daemon()
+    port = enable_push(env)
+    sim = env.sim(fixture(port), tag="push")
+    wait_for(lambda: env.get("PendingDevices") == 2, "both terminals to knock")
+    return sim
+
+
+def accept(env, serial, name):
+    path = env.call("AcceptDevice", "(sa{sv})",
+                    (serial, {"name": GLib.Variant("s", name),
+                              "time-zone": GLib.Variant("s", "UTC")}))
+    return int(path.rsplit("/", 1)[1])
+
+
+def requests(sim, name):
+    """every request the terminal made: a pending terminal keeps trying its upload, and
+    polls only once its batch is taken"""
+    return sum(sim.stats(name)["requests"].values())
+
+
+def test_push_sim_accept(env):
+    sim = start(env)
+    pending = {d["serial"]: d for d in env.call("ListPendingDevices")}
+    check(set(pending) == {FP, VL}, "ListPendingDevices lists both terminals", pending)
+    check(pending[FP]["dialect"] == "2" and pending[FP]["address"] == "127.0.0.1",
+          "with the dialect and address they called from", pending[FP])
+    # pending: a few rounds of polls, nothing stored, the punches stay on the terminals
+    before = requests(sim, "P1")
+    wait_for(lambda: requests(sim, "P1") >= before + 2, "P1 to call twice more")
+    check(punches(env) == [], "nothing is stored from pending terminals")
+    check(sim.cmd("count P1 unsent") == "1", "P1 keeps its punch to send it again",
+          sim.cmd("count P1 unsent"))
+
+    device_id = accept(env, FP, "Gate")
+    env.call("RefuseDevice", "(s)", (VL,))
+    wait_for(lambda: len(punches(env)) == 1, "P1's backlog to be stored once accepted")
+    check(punch_keys(env) == [("1", "2026-12-01T08:00:00", FP)], "P1's punch, as it was made",
+          punch_keys(env))
+    wait_for(lambda: sim.cmd("count P1 unsent") == "0", "P1 to count its punch as sent")
+
+    # new punches, then a reboot that sends the last batch again: exactly once
+    sim.cmd("punch P1 1 2026-12-01T17:00:00 1 1")
+    wait_for(lambda: len(punches(env)) == 2, "P1's new punch to be stored")
+    before = sim.stats("P1")
+    sim.cmd("reboot P1")
+
+    def resent():
+        # after a reboot: the handshake, the options and the last batch again (posts), then
+        # polls as usual
+        now = sim.stats("P1")
+        return (now["reboots"] == before["reboots"] + 1 and now["polls"] > before["polls"]
+                and now["requests"]["cdata_post"] >= before["requests"]["cdata_post"] + 2)
+    wait_for(resent, "P1 to reboot and send its last batch again")
+    check(len(punches(env)) == 2, "the batch sent again is not stored twice", punch_keys(env))
+
+    # an enrolment on the terminal reaches the mirror
+    sim.cmd("enroll P1 7 Bob")
+    sim.cmd("add-template P1 7 3")
+
+    def mirrored():
+        with db(env) as conn:
+            users = conn.execute("SELECT pin, name FROM push_mirror_users WHERE device_id = ?"
+                                 " ORDER BY pin", (device_id,)).fetchall()
+            tmpls = conn.execute("SELECT pin, type, no FROM push_mirror_templates"
+                                 " WHERE device_id = ? AND pin = '7'", (device_id,)).fetchall()
+        return ("7", "Bob") in users and ("7", 1, 3) in tmpls
+    wait_for(mirrored, "Bob and his finger 3 to reach P1's mirror")
+
+    # the refused terminal: its punches are never stored
+    sim.cmd("punch V1 5 2026-12-01T09:00:00")
+    before = requests(sim, "V1")
+    wait_for(lambda: requests(sim, "V1") >= before + 2, "V1 to call twice more")
+    check(all(p["serial"] != VL for p in punches(env)), "nothing of the refused V1 is stored")
+    pending = env.call("ListPendingDevices")
+    check([(d["serial"], d["refused"]) for d in pending] == [(VL, True)],
+          "V1 is listed as refused", pending)
+
+
+def queue(env, device_id, command):
+    with db(env) as conn:
+        cur = conn.execute("INSERT INTO push_commands (device_id, command, queued_at)"
+                           " VALUES (?, ?, 0)", (device_id, command))
+        return cur.lastrowid
+
+
+def command_row(env, cmd_id):
+    with db(env) as conn:
+        return conn.execute("SELECT state, return_code, cause FROM push_commands WHERE id = ?",
+                            (cmd_id,)).fetchone()
+
+
+def test_push_sim_commands(env):
+    sim = start(env)
+    device_id = accept(env, FP, "Gate")
+    wait_for(lambda: sim.cmd("count P1 unsent") == "0", "P1 to send its backlog")
+
+    add = queue(env, device_id, "DATA UPDATE USERINFO PIN=9\tName=Cy\tPri=0\tPasswd=\tCard=\t"
+                "Grp=1\tTZ=0000000100000000\tVerify=-1\tViceCard=")
+    wait_for(lambda: command_row(env, add)[0] == "done", "the user update to be done")
+    check(command_row(env, add)[1] == 0, "with Return 0", command_row(env, add))
+    check("9" in sim.pins("P1"), "the terminal holds PIN 9 now", sim.pins("P1"))
+
+    # a template in ZK text format: refused by the terminal (-12, as SFAA245100112 did)
+    bad = queue(env, device_id, "DATA UPDATE BIODATA Pin=9\tNo=0\tIndex=0\tValid=1\tDuress=0\t"
+                "Type=1\tMajorVer=10\tMinorVer=0\tFormat=ZK\tTmp=AAAA")
+    wait_for(lambda: command_row(env, bad)[0] == "failed", "the bad template to fail")
+    state, code, cause = command_row(env, bad)
+    check(code == -12 and cause, "Return -12 with a cause", (state, code, cause))
+
+    # results posted twice: the second changes nothing
+    sim.cmd("fault P1 duplicate-results on")
+    again = queue(env, device_id, "DATA DELETE USERINFO PIN=9")
+    wait_for(lambda: command_row(env, again)[0] == "done", "the deletion to be done")
+    check(command_row(env, again)[:2] == ("done", 0), "a result posted twice stays done, 0",
+          command_row(env, again))
+    check("9" not in sim.pins("P1"), "PIN 9 is gone from the terminal", sim.pins("P1"))
+
+
+if __name__ == "__main__":
+    sys.exit(harness.main(globals()))
