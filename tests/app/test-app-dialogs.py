@@ -25,10 +25,8 @@ MODE pending: two unknown push terminals knock on the push port; the
 
 SPDX-License-Identifier: GPL-3.0-or-later
 """
-import http.client
 import importlib.util
 import os
-import socket
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -140,33 +138,16 @@ def test_attendance(env):
 
 def knock(port, serial):
     """a push terminal's power-on handshake (PUSH-PROTOCOL.md §4.1)"""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    conn.request("GET", "/iclock/cdata?SN=%s&options=all&pushver=2.4.1&language=69" % serial,
-                 headers={"User-Agent": "iClock Proxy/1.09", "Connection": "close"})
-    reply = conn.getresponse()
-    body = reply.read()
-    conn.close()
-    return reply.status, body
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    status, _headers, _body = harness.push_request(
+        port, "GET", "/iclock/cdata?SN=%s&options=all&pushver=2.4.1&language=69" % serial)
+    return status
 
 
 def test_pending(env):
-    from gi.repository import GLib
-
     seed(env)
-    port = free_port()
-    env.set("PushAddress", GLib.Variant("s", "127.0.0.1"))
-    env.set("PushPort", GLib.Variant("q", port))
-    env.set("PushEnabled", GLib.Variant("b", True))
-    harness.wait_for(lambda: env.get("PushState") == "listening", "the receiver listens")
+    port = harness.enable_push(env)
     for serial in ("PUSH0001", "PUSH0002"):
-        status, _body = knock(port, serial)
-        check(status == 200, "the handshake of %s is answered" % serial, status)
+        check(knock(port, serial) == 200, "the handshake of %s is answered" % serial)
     check(env.get("PendingDevices") == 2, "two terminals wait", env.get("PendingDevices"))
     run_dialogs(env, "pending")
     pending = {d["serial"]: d for d in env.call("ListPendingDevices")}

@@ -20,6 +20,7 @@
 #include "bs-attendance-page.h"
 #include "bs-devices-page.h"
 #include "bs-jobs-page.h"
+#include "bs-pending-dialog.h"
 #include "bs-people-page.h"
 #include "bs-settings-page.h"
 #include "bs-deleted-person-row.h"
@@ -252,6 +253,7 @@ main (int argc, char *argv[])
   g_type_ensure (BS_TYPE_HISTORY_ROW);
   g_type_ensure (BS_TYPE_DEVICE_DIALOG);
   g_type_ensure (BS_TYPE_PERSON_DIALOG);
+  g_type_ensure (BS_TYPE_PENDING_DIALOG);
   g_type_ensure (BS_TYPE_REPORT_WINDOW);
 
   collect_ui (RESOURCE_BASE, paths);
