@@ -518,6 +518,15 @@ class Env:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+def state_db(env):
+    """a connection of another process to the daemon's database (the caller closes it, or
+    uses it in a with block, which commits)"""
+    import sqlite3
+    conn = sqlite3.connect(os.path.join(env.state_dir, "biosync.db"), timeout=10)
+    conn.execute("PRAGMA busy_timeout = 10000")
+    return conn
+
+
 def write_tombstones(env, pins):
     """records deletions of @pins (by uid:0) straight into the stopped
     daemon's database: many deletions without a job each"""

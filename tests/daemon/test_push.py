@@ -12,13 +12,12 @@ SPDX-License-Identifier: GPL-3.0-or-later
 import json
 import os
 import socket
-import sqlite3
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import DEVICE, check, enable_push, push_request, wait_for  # noqa: E402
+from harness import DEVICE, check, enable_push, push_request, state_db, wait_for  # noqa: E402
 from harness import GLib, SRC  # noqa: E402
 
 SN = "CQZ7231360296"
@@ -34,18 +33,12 @@ BIODATA = ("BIODATA Pin=6\tNo=0\tIndex=0\tValid=1\tDuress=0\tType=9\tMajorVer=40
            "Format=0\tTmp=AAECAw==\n")
 
 
-def db(env):
-    conn = sqlite3.connect(os.path.join(env.state_dir, "biosync.db"), timeout=10)
-    conn.execute("PRAGMA busy_timeout = 10000")
-    return conn
-
-
 def punches(env):
     return env.call("ListAttendance", "(a{sv}u)", ({}, 0))[0]
 
 
 def queue(env, device_id, command):
-    with db(env) as conn:
+    with state_db(env) as conn:
         cur = conn.execute("INSERT INTO push_commands (device_id, command, queued_at)"
                            " VALUES (?, ?, 0)", (device_id, command))
         return cur.lastrowid
@@ -119,7 +112,7 @@ def test_push_flow(env):
     # OPERLOG USER/FP and BIODATA into the mirror
     post(port, "/iclock/cdata?SN=%s&table=OPERLOG&OpStamp=5" % SN, OPERLOG)
     post(port, "/iclock/cdata?SN=%s&table=BIODATA&Stamp=6" % SN, BIODATA)
-    with db(env) as conn:
+    with state_db(env) as conn:
         users = conn.execute("SELECT pin, name FROM push_mirror_users WHERE device_id = ?",
                              (device_id,)).fetchall()
         tmpls = conn.execute("SELECT pin, type, no, major_version, minor_version, length (data)"
@@ -146,7 +139,7 @@ def test_push_flow(env):
         _, _, body = post(port, "/iclock/devicecmd?SN=%s" % SN,
                           "ID=%d&Return=0&CMD=DATA\n" % cmd)
         check(body == b"OK\n", "devicecmd answered OK", body)
-    with db(env) as conn:
+    with state_db(env) as conn:
         row = conn.execute("SELECT state, return_code FROM push_commands WHERE id = ?",
                            (cmd,)).fetchone()
     check(row == ("done", 0), "the result is matched", row)
@@ -304,7 +297,7 @@ def test_push_hostile(env):
     check(pins == ["7", "8\\xff\\xfe"], "the sound punches are kept, the PIN escaped", pins)
     status, _, reply = post(port, "/iclock/cdata?SN=%s&table=OPERLOG" % SN,
                             b"USER PIN=66\tName=Bad\xc3\tPri=0\n")
-    with db(env) as conn:
+    with state_db(env) as conn:
         name = conn.execute("SELECT name FROM push_mirror_users WHERE pin = '66'").fetchone()
     check(name == ("Bad\ufffd",), "a bad name is replaced, not dropped", name)
 

@@ -15,12 +15,11 @@ push_sim_commands: a queued DATA UPDATE USERINFO is delivered on a poll, execute
 SPDX-License-Identifier: GPL-3.0-or-later
 """
 import os
-import sqlite3
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import check, enable_push, wait_for  # noqa: E402
+from harness import check, enable_push, state_db, wait_for  # noqa: E402
 from harness import GLib  # noqa: E402
 
 FP = "SIMPUSH0001"
@@ -39,12 +38,6 @@ def fixture(port):
              attendance=[{"user_id": "5", "time": "2026-12-01 08:05:00", "state": 255,
                           "verify": 15}]),
     ]}
-
-
-def db(env):
-    conn = sqlite3.connect(os.path.join(env.state_dir, "biosync.db"), timeout=10)
-    conn.execute("PRAGMA busy_timeout = 10000")
-    return conn
 
 
 def punches(env):
@@ -116,7 +109,7 @@ def test_push_sim_accept(env):
     sim.cmd("add-template P1 7 3")
 
     def mirrored():
-        with db(env) as conn:
+        with state_db(env) as conn:
             users = conn.execute("SELECT pin, name FROM push_mirror_users WHERE device_id = ?"
                                  " ORDER BY pin", (device_id,)).fetchall()
             tmpls = conn.execute("SELECT pin, type, no FROM push_mirror_templates"
@@ -135,14 +128,14 @@ def test_push_sim_accept(env):
 
 
 def queue(env, device_id, command):
-    with db(env) as conn:
+    with state_db(env) as conn:
         cur = conn.execute("INSERT INTO push_commands (device_id, command, queued_at)"
                            " VALUES (?, ?, 0)", (device_id, command))
         return cur.lastrowid
 
 
 def command_row(env, cmd_id):
-    with db(env) as conn:
+    with state_db(env) as conn:
         return conn.execute("SELECT state, return_code, cause FROM push_commands WHERE id = ?",
                             (cmd_id,)).fetchone()
 

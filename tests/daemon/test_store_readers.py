@@ -14,7 +14,6 @@ external_reader: the daemon opens its further connections (the list reader's, th
 SPDX-License-Identifier: GPL-3.0-or-later
 """
 import os
-import sqlite3
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -24,7 +23,7 @@ from harness import check, enable_push  # noqa: E402
 
 def read_areas(env):
     """a short read of another process, as a script does it"""
-    conn = sqlite3.connect(os.path.join(env.state_dir, "biosync.db"), timeout=10)
+    conn = harness.state_db(env)
     try:
         return sorted(name for (name,) in conn.execute("SELECT name FROM areas"))
     finally:
