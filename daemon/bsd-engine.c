@@ -193,6 +193,25 @@ group_new (Run *run, guint area_id, const char *name)
   return group;
 }
 
+/* push terminals are written through their command queue (docs/PUSH.md),
+ * which the engine does not drive yet: no session on port 4370 is tried
+ * (their address is a serial), and a job for one of them alone says so */
+static gboolean
+is_push (const BsdDevice *device)
+{
+  return g_strcmp0 (device->protocol, "push") == 0;
+}
+
+static gboolean
+refuse_push (const BsdDevice *device, GError **error)
+{
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+               "%s is a push terminal: it is not synced through port 4370, and its command "
+               "queue is not synced yet",
+               device->name);
+  return FALSE;
+}
+
 static gboolean
 add_area_group (Run *run, const BsdArea *area, GError **error)
 {
@@ -208,7 +227,7 @@ add_area_group (Run *run, const BsdArea *area, GError **error)
       BsdDevice *device = devices->pdata[i];
       DeviceCtx *dev;
 
-      if (!device->enabled)
+      if (!device->enabled || is_push (device))
         continue;
       dev = device_ctx_new (run, group, device, error);
       if (dev == NULL)
@@ -257,7 +276,7 @@ add_unassigned (Run *run, GError **error)
     {
       BsdDevice *device = devices->pdata[i];
 
-      if (device->enabled && !add_individual_group (run, device, error))
+      if (device->enabled && !is_push (device) && !add_individual_group (run, device, error))
         return FALSE;
     }
   return TRUE;
@@ -275,6 +294,12 @@ add_flat_devices (Run *run, guint device_id, GError **error)
 
       if (device == NULL)
         return FALSE;
+      if (is_push (device))
+        {
+          refuse_push (device, error);
+          bsd_device_free (device);
+          return FALSE;
+        }
       devices = g_ptr_array_new_with_free_func ((GDestroyNotify)bsd_device_free);
       g_ptr_array_add (devices, device);
     }
@@ -288,6 +313,8 @@ add_flat_devices (Run *run, guint device_id, GError **error)
     {
       BsdDevice *device = devices->pdata[i];
 
+      if (is_push (device))
+        continue;
       if ((device->enabled || device_id) && device_ctx_new (run, NULL, device, error) == NULL)
         return FALSE;
     }
@@ -317,6 +344,8 @@ build_run (Run *run, GError **error)
 
         if (device == NULL)
           return FALSE;
+        if (is_push (device))
+          return refuse_push (device, error);
         if (device->area_id)
           {
             g_autoptr (BsdArea) area = bsd_store_get_area (store, device->area_id, error);

@@ -353,5 +353,25 @@ def test_push_hostile(env):
     harness.log("raw space in the query: HTTP %d; RSS %d → %d KiB" % (log_space, rss0, rss1))
 
 
+def test_push_not_pulled(env):
+    """until the engine drives push terminals (issue 13 §2), an accepted one in an area is
+    left out of the area's sync, not tried on port 4370 at its serial and failed; a sync of
+    it alone says why"""
+    sim = env.seed_sim()
+    env.start_daemon()
+    area, _ids = env.add_seed_area(sim)
+    port = enable_push(env)
+    get(port, HANDSHAKE % SN)
+    _path, device_id = accept(env, config={"name": GLib.Variant("s", "Gate"),
+                                           "area": GLib.Variant("u", area)})
+    job = env.wait_job(env.call("SyncArea", "(u)", (area,)))
+    check(job["State"] == "succeeded", "the area's sync succeeds without the push terminal",
+          (job["State"], job["Summary"]))
+    check(len(job["Devices"]) == 3 and all(d["DeviceId"] != device_id for d in job["Devices"]),
+          "and has results for the three pull terminals only", job["Devices"])
+    job = env.wait_job(env.call("SyncDevice", "(u)", (device_id,)))
+    check(job["State"] == "failed" and "push terminal" in job["Summary"],
+          "a sync of the push terminal alone says it is one", (job["State"], job["Summary"]))
+
 if __name__ == "__main__":
     sys.exit(harness.main(globals()))
