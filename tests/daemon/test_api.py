@@ -29,7 +29,8 @@ DEVICE_PROPS = {"Id", "Name", "Address", "Port", "Protocol", "TimeoutMs", "AreaI
                 "SerialNumber", "Platform", "Firmware", "FaceSupported", "FingerprintVersion",
                 "FaceVersion", "Users", "Fingerprints", "Faces", "Records", "UserCapacity",
                 "FingerprintCapacity", "FaceCapacity", "RecordCapacity", "ClockOffset",
-                "PushDialect", "PushVersion", "LastPoll", "PendingCommands"}
+                "PushDialect", "PushVersion", "LastPoll", "PendingCommands", "LivePunches",
+                "LiveState", "LastPunch"}
 AREA_PROPS = {"Id", "Name", "Devices", "PrimaryDevice", "LastSync"}
 
 

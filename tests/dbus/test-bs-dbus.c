@@ -99,6 +99,7 @@ static const Member contract[] = {
   { "Manager", SIGNAL, "JobStarted", "oss" },
   { "Manager", SIGNAL, "JobProgress", "ods" },
   { "Manager", SIGNAL, "JobFinished", "osss" },
+  { "Manager", SIGNAL, "PunchReceived", "ustsuus" },
   /* Device */
   { "Device", METHOD, "Sync", "", "o" },
   { "Device", METHOD, "RefreshLogs", "", "o" },
@@ -136,6 +137,9 @@ static const Member contract[] = {
   { "Device", PROPERTY, "PushVersion", "s", "r", TRUE },
   { "Device", PROPERTY, "LastPoll", "t", "r", TRUE },
   { "Device", PROPERTY, "PendingCommands", "u", "r", TRUE },
+  { "Device", PROPERTY, "LivePunches", "b", "r", TRUE },
+  { "Device", PROPERTY, "LiveState", "s", "r", TRUE },
+  { "Device", PROPERTY, "LastPunch", "t", "r", TRUE },
   /* Area */
   { "Area", METHOD, "Sync", "", "o" },
   { "Area", PROPERTY, "Id", "u", "r" },
