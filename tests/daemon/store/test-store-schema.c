@@ -600,7 +600,7 @@ test_migrate_same_schema (void)
   g_assert_null (strstr (fresh_schema, "retired_at"));
 }
 
-/* what 4 → 5 adds (bsd-store-outbox.h), taken away again */
+/* what 5 → 6 adds (bsd-store-outbox.h), taken away again */
 #define STORE_UNDO_OUTBOX                                                                          \
   "DROP TRIGGER central_person_added; DROP TRIGGER central_person_changed;"                        \
   "DROP TRIGGER central_person_edited; DROP TRIGGER central_tombstone;"                            \
