@@ -64,26 +64,61 @@ fd_call_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     g_task_return_boolean (task, TRUE);
 }
 
-/* a task tagged @tag for a call passing @fd alone, with the manager and
- * the descriptor list to make it with; NULL once the task is answered
- * (biosyncd is not running, or @fd cannot be passed) */
-static GTask *
-fd_call_task (BsClient *self,
-              int fd,
-              GCancellable *cancellable,
-              GAsyncReadyCallback callback,
-              gpointer user_data,
-              gpointer tag,
-              BsDBusManager **manager,
-              GUnixFDList **fd_list)
+/* which call a descriptor is handed to */
+typedef enum
 {
-  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  EXPORT_ATTENDANCE,
+  EXPORT_USERS,
+  EXPORT_BACKUP,
+} ExportKind;
 
+/* the one call of @kind passing @fd alone, answered in a task tagged @tag;
+ * Backup has no timeout: a big database takes its time (the service
+ * gives up on a stalled reader by itself) */
+static void
+fd_call_start (BsClient *self,
+               int fd,
+               ExportKind kind,
+               guint64 from_usec,
+               guint64 to_usec,
+               GCancellable *cancellable,
+               GAsyncReadyCallback callback,
+               gpointer user_data,
+               gpointer tag)
+{
+  g_autoptr (GTask) task = NULL;
+  g_autoptr (GUnixFDList) fd_list = NULL;
+  BsDBusManager *manager;
+
+  g_return_if_fail (BS_IS_CLIENT (self));
+  g_return_if_fail (fd >= 0);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, tag);
-  *manager = fd_call_manager (self, task);
-  if (*manager == NULL || (*fd_list = fd_call_list (fd, task)) == NULL)
-    return NULL;
-  return g_steal_pointer (&task);
+  manager = fd_call_manager (self, task);
+  if (manager == NULL || (fd_list = fd_call_list (fd, task)) == NULL)
+    return;
+  switch (kind)
+    {
+    case EXPORT_BACKUP:
+      bs_dbus_manager_call_backup (manager, g_variant_new_handle (0), BS_CLIENT_CALL_FLAGS,
+                                   G_MAXINT, fd_list, cancellable, fd_call_cb,
+                                   g_steal_pointer (&task));
+      break;
+    case EXPORT_USERS:
+      bs_dbus_manager_call_export_users (manager, g_variant_new_handle (0), BS_CLIENT_CALL_FLAGS,
+                                         BS_CLIENT_INTERACTIVE_TIMEOUT_MS, fd_list, cancellable,
+                                         fd_call_cb, g_steal_pointer (&task));
+      break;
+    case EXPORT_ATTENDANCE:
+    default:
+      bs_dbus_manager_call_export_attendance (manager, from_usec, to_usec, g_variant_new_handle (0),
+                                              BS_CLIENT_CALL_FLAGS,
+                                              BS_CLIENT_INTERACTIVE_TIMEOUT_MS, fd_list,
+                                              cancellable, fd_call_cb, g_steal_pointer (&task));
+      break;
+    }
 }
 
 void
@@ -95,20 +130,8 @@ bs_client_export_attendance_to_fd_async (BsClient *self,
                                          GAsyncReadyCallback callback,
                                          gpointer user_data)
 {
-  g_autoptr (GUnixFDList) fd_list = NULL;
-  BsDBusManager *manager;
-  GTask *task;
-
-  g_return_if_fail (BS_IS_CLIENT (self));
-  g_return_if_fail (fd >= 0);
-  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
-
-  task = fd_call_task (self, fd, cancellable, callback, user_data,
-                       bs_client_export_attendance_to_fd_async, &manager, &fd_list);
-  if (task != NULL)
-    bs_dbus_manager_call_export_attendance (manager, from_usec, to_usec, g_variant_new_handle (0),
-                                            BS_CLIENT_CALL_FLAGS, BS_CLIENT_INTERACTIVE_TIMEOUT_MS,
-                                            fd_list, cancellable, fd_call_cb, task);
+  fd_call_start (self, fd, EXPORT_ATTENDANCE, from_usec, to_usec, cancellable, callback, user_data,
+                 bs_client_export_attendance_to_fd_async);
 }
 
 /* the end of the export started by @tag */
@@ -134,20 +157,8 @@ bs_client_export_users_to_fd_async (BsClient *self,
                                     GAsyncReadyCallback callback,
                                     gpointer user_data)
 {
-  g_autoptr (GUnixFDList) fd_list = NULL;
-  BsDBusManager *manager;
-  GTask *task;
-
-  g_return_if_fail (BS_IS_CLIENT (self));
-  g_return_if_fail (fd >= 0);
-  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
-
-  task = fd_call_task (self, fd, cancellable, callback, user_data,
-                       bs_client_export_users_to_fd_async, &manager, &fd_list);
-  if (task != NULL)
-    bs_dbus_manager_call_export_users (manager, g_variant_new_handle (0), BS_CLIENT_CALL_FLAGS,
-                                       BS_CLIENT_INTERACTIVE_TIMEOUT_MS, fd_list, cancellable,
-                                       fd_call_cb, task);
+  fd_call_start (self, fd, EXPORT_USERS, 0, 0, cancellable, callback, user_data,
+                 bs_client_export_users_to_fd_async);
 }
 
 gboolean
@@ -156,36 +167,7 @@ bs_client_export_users_to_fd_finish (BsClient *self, GAsyncResult *result, GErro
   return export_finish (self, result, bs_client_export_users_to_fd_async, error);
 }
 
-/* ------------------------------------------------------------------ backups */
-
-/* Backup into @fd: no timeout, a big database takes its time (the
- * service gives up on a stalled reader by itself) */
-static void
-backup_to_fd_async (BsClient *self,
-                    int fd,
-                    GCancellable *cancellable,
-                    GAsyncReadyCallback callback,
-                    gpointer user_data)
-{
-  g_autoptr (GUnixFDList) fd_list = NULL;
-  BsDBusManager *manager;
-  GTask *task = fd_call_task (self, fd, cancellable, callback, user_data, backup_to_fd_async,
-                              &manager, &fd_list);
-
-  if (task != NULL)
-    bs_dbus_manager_call_backup (manager, g_variant_new_handle (0), BS_CLIENT_CALL_FLAGS, G_MAXINT,
-                                 fd_list, cancellable, fd_call_cb, task);
-}
-
 /* ------------------------------------------------------------------ into a file */
-
-/* which call writes the file */
-typedef enum
-{
-  EXPORT_ATTENDANCE,
-  EXPORT_USERS,
-  EXPORT_BACKUP,
-} ExportKind;
 
 typedef struct
 {
@@ -277,17 +259,20 @@ export_file_written_cb (GObject *source, GAsyncResult *result, gpointer user_dat
   g_task_run_in_thread (task, export_file_commit);
 }
 
-/* @data->path written through a temporary file by the call @data names */
+/* @file written through a temporary file by the call of @kind */
 static void
 export_file_async (BsClient *self,
                    GFile *file,
-                   ExportFile *data,
+                   ExportKind kind,
+                   guint64 from_usec,
+                   guint64 to_usec,
                    GCancellable *cancellable,
                    GAsyncReadyCallback callback,
                    gpointer user_data,
                    gpointer tag)
 {
   g_autoptr (GTask) task = NULL;
+  ExportFile *data;
   GError *error = NULL;
 
   g_return_if_fail (BS_IS_CLIENT (self));
@@ -296,6 +281,10 @@ export_file_async (BsClient *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, tag);
+  data = g_new0 (ExportFile, 1);
+  data->kind = kind;
+  data->from_usec = from_usec;
+  data->to_usec = to_usec;
   data->fd = -1;
   data->path = g_file_get_path (file);
   g_task_set_task_data (task, data, (GDestroyNotify)export_file_free);
@@ -311,23 +300,8 @@ export_file_async (BsClient *self,
       g_task_return_error (task, error);
       return;
     }
-  switch (data->kind)
-    {
-    case EXPORT_BACKUP:
-      backup_to_fd_async (self, data->fd, cancellable, export_file_written_cb,
-                          g_steal_pointer (&task));
-      break;
-    case EXPORT_USERS:
-      bs_client_export_users_to_fd_async (self, data->fd, cancellable, export_file_written_cb,
-                                          g_steal_pointer (&task));
-      break;
-    case EXPORT_ATTENDANCE:
-    default:
-      bs_client_export_attendance_to_fd_async (self, data->fd, data->from_usec, data->to_usec,
-                                               cancellable, export_file_written_cb,
-                                               g_steal_pointer (&task));
-      break;
-    }
+  fd_call_start (self, data->fd, data->kind, data->from_usec, data->to_usec, cancellable,
+                 export_file_written_cb, g_steal_pointer (&task), export_file_async);
 }
 
 void
@@ -339,12 +313,8 @@ bs_client_export_attendance_async (BsClient *self,
                                    GAsyncReadyCallback callback,
                                    gpointer user_data)
 {
-  ExportFile *data = g_new0 (ExportFile, 1);
-
-  data->from_usec = from_usec;
-  data->to_usec = to_usec;
-  export_file_async (self, file, data, cancellable, callback, user_data,
-                     bs_client_export_attendance_async);
+  export_file_async (self, file, EXPORT_ATTENDANCE, from_usec, to_usec, cancellable, callback,
+                     user_data, bs_client_export_attendance_async);
 }
 
 gboolean
@@ -360,10 +330,8 @@ bs_client_backup_async (BsClient *self,
                         GAsyncReadyCallback callback,
                         gpointer user_data)
 {
-  ExportFile *data = g_new0 (ExportFile, 1);
-
-  data->kind = EXPORT_BACKUP;
-  export_file_async (self, file, data, cancellable, callback, user_data, bs_client_backup_async);
+  export_file_async (self, file, EXPORT_BACKUP, 0, 0, cancellable, callback, user_data,
+                     bs_client_backup_async);
 }
 
 gboolean
@@ -379,10 +347,7 @@ bs_client_export_users_async (BsClient *self,
                               GAsyncReadyCallback callback,
                               gpointer user_data)
 {
-  ExportFile *data = g_new0 (ExportFile, 1);
-
-  data->kind = EXPORT_USERS;
-  export_file_async (self, file, data, cancellable, callback, user_data,
+  export_file_async (self, file, EXPORT_USERS, 0, 0, cancellable, callback, user_data,
                      bs_client_export_users_async);
 }
 

@@ -600,7 +600,7 @@ test_migrate_same_schema (void)
   g_assert_null (strstr (fresh_schema, "retired_at"));
 }
 
-/* what 4 → 5 adds (bsd-store-outbox.h), taken away again */
+/* what 5 → 6 adds (bsd-store-outbox.h), taken away again */
 #define STORE_UNDO_OUTBOX                                                                          \
   "DROP TRIGGER central_person_added; DROP TRIGGER central_person_changed;"                        \
   "DROP TRIGGER central_person_edited; DROP TRIGGER central_tombstone;"                            \
@@ -608,6 +608,58 @@ test_migrate_same_schema (void)
   "DROP TRIGGER central_device_changed; DROP TRIGGER central_device_removed;"                      \
   "DROP TRIGGER central_job_finished;"                                                             \
   "DROP TABLE central_outbox; DROP TABLE central;"
+
+/* what each step adds, taken away again: undo_step[n] takes a database
+ * of version n + 1 back to version n (a new step adds its row here, the
+ * older migration tests then start from databases without it) */
+static const char *const undo_step[BSD_STORE_SCHEMA_VERSION] = {
+  [3] = "DROP INDEX attendance_pin; DROP INDEX attendance_device;",
+  [4] = "DROP TABLE device_lies;",
+  [5] = STORE_UNDO_OUTBOX,
+  [6] = PUSH_UNDONE,
+};
+
+/* the current database at @path (closed) taken back to @version, its rows
+ * kept; then @sql, if any, run on the old schema */
+static void
+store_rewind (const char *path, int version, const char *sql)
+{
+  g_autofree char *pragma = g_strdup_printf ("PRAGMA user_version = %d;", version);
+  sqlite3 *db = store_raw_open (path);
+
+  for (int step = BSD_STORE_SCHEMA_VERSION - 1; step >= version; step--)
+    {
+      g_assert_nonnull (undo_step[step]);
+      store_raw_exec (db, undo_step[step]);
+    }
+  store_raw_exec (db, pragma);
+  if (sql != NULL)
+    store_raw_exec (db, sql);
+  sqlite3_close (db);
+}
+
+/* the store at @path opened, which migrates it to the current version */
+static BsdStore *
+store_open_migrated (const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  BsdStore *store = bsd_store_open (path, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (bsd_store_get_schema_version (store), ==, BSD_STORE_SCHEMA_VERSION);
+  return store;
+}
+
+/* one value from the database at @path, through a connection of its own */
+static char *
+store_file_query (const char *path, const char *sql)
+{
+  sqlite3 *db = store_raw_open (path);
+  char *value = store_raw_query (db, sql);
+
+  sqlite3_close (db);
+  return value;
+}
 
 /* version 3 lacked the attendance indexes of ListAttendance: a database
  * of version 3 gets them, and keeps its punches */
@@ -621,7 +673,6 @@ test_migrate_v3 (void)
   g_autoptr (GPtrArray) punches = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *indexes = NULL;
   guint64 count = 0;
-  sqlite3 *db;
 
   /* a version 3 database: the current schema without what 3 → 4 (and
    * later steps) add */
@@ -630,24 +681,16 @@ test_migrate_v3 (void)
   g_ptr_array_add (punches, store_make_punch ("7", 2024, 5, 1, 8, 0, 0, 0));
   g_assert_true (bsd_store_add_attendance (store, 0, "SER-X", NULL, punches, NULL, NULL, &error));
   g_clear_object (&store);
-  db = store_raw_open (path);
-  store_raw_exec (db, PUSH_UNDONE "DROP INDEX attendance_pin; DROP INDEX attendance_device;"
-                                  " DROP TABLE device_lies; PRAGMA user_version = 3;");
-  store_raw_exec (db, STORE_UNDO_OUTBOX);
-  sqlite3_close (db);
+  store_rewind (path, 3, NULL);
 
-  store = bsd_store_open (path, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (bsd_store_get_schema_version (store), ==, BSD_STORE_SCHEMA_VERSION);
+  store = store_open_migrated (path);
   g_assert_true (bsd_store_count_attendance (store, G_MININT64, G_MAXINT64, &count, &error));
   g_assert_cmpuint (count, ==, 1);
   g_clear_object (&store);
-  db = store_raw_open (path);
-  indexes = store_raw_query (db, "SELECT group_concat (name, ' ') FROM (SELECT name FROM"
-                                 " sqlite_master WHERE type = 'index' AND tbl_name = 'attendance'"
-                                 " AND name NOT LIKE 'sqlite_%' ORDER BY name)");
+  indexes = store_file_query (path, "SELECT group_concat (name, ' ') FROM (SELECT name FROM"
+                                    " sqlite_master WHERE type = 'index' AND tbl_name ="
+                                    " 'attendance' AND name NOT LIKE 'sqlite_%' ORDER BY name)");
   g_assert_cmpstr (indexes, ==, "attendance_device attendance_pin attendance_utc");
-  sqlite3_close (db);
 }
 
 /* version 4 did not remember terminals that kept less than they
@@ -664,7 +707,6 @@ test_migrate_v4 (void)
   g_autofree char *count = NULL;
   gboolean lied = TRUE;
   guint device_id;
-  sqlite3 *db;
 
   store = bsd_store_open (path, &error);
   g_assert_no_error (error);
@@ -673,25 +715,18 @@ test_migrate_v4 (void)
   device_id = bsd_store_add_device (store, config, &error);
   g_assert_no_error (error);
   g_clear_object (&store);
-  db = store_raw_open (path);
-  store_raw_exec (db, STORE_UNDO_OUTBOX);
-  store_raw_exec (db, PUSH_UNDONE "DROP TABLE device_lies; PRAGMA user_version = 4;");
-  sqlite3_close (db);
+  store_rewind (path, 4, NULL);
 
-  store = bsd_store_open (path, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (bsd_store_get_schema_version (store), ==, BSD_STORE_SCHEMA_VERSION);
+  store = store_open_migrated (path);
   g_assert_true (bsd_store_get_device_lied (store, device_id, &lied, &error));
   g_assert_no_error (error);
   g_assert_false (lied);
   g_assert_true (bsd_store_record_device_lie (store, device_id, NULL, "dropped", &error));
   g_assert_no_error (error);
   g_clear_object (&store);
-  db = store_raw_open (path);
-  count = store_raw_query (db, "SELECT count (*) FROM device_lies JOIN devices"
-                               " ON devices.id = device_lies.device_id");
+  count = store_file_query (path, "SELECT count (*) FROM device_lies JOIN devices"
+                                  " ON devices.id = device_lies.device_id");
   g_assert_cmpstr (count, ==, "1");
-  sqlite3_close (db);
 }
 
 /* version 5 had no central database: after the step shipping is off,
@@ -708,23 +743,15 @@ test_migrate_v5 (void)
   g_autoptr (GPtrArray) unshipped = NULL;
   g_autoptr (GPtrArray) outbox = NULL;
   g_autoptr (BsdCentralConfig) config = NULL;
-  sqlite3 *db;
 
   store = bsd_store_open (path, &error);
   g_assert_no_error (error);
   g_ptr_array_add (punches, store_make_punch ("7", 2024, 5, 1, 8, 0, 0, 0));
   g_assert_true (bsd_store_add_attendance (store, 0, "SER-X", NULL, punches, NULL, NULL, &error));
   g_clear_object (&store);
-  db = store_raw_open (path);
-  store_raw_exec (db, PUSH_UNDONE);
-  store_raw_exec (db, STORE_UNDO_OUTBOX);
-  store_raw_exec (db, "INSERT INTO people (pin, name) VALUES ('7', 'Ana');"
-                      " PRAGMA user_version = 5;");
-  sqlite3_close (db);
+  store_rewind (path, 5, "INSERT INTO people (pin, name) VALUES ('7', 'Ana');");
 
-  store = bsd_store_open (path, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (bsd_store_get_schema_version (store), ==, BSD_STORE_SCHEMA_VERSION);
+  store = store_open_migrated (path);
   config = bsd_store_get_central (store, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (config->conninfo, ==, "");
@@ -759,7 +786,6 @@ test_migrate_v6 (void)
   g_autofree char *tables = NULL;
   guint device_id;
   guint pending = 1;
-  sqlite3 *db;
 
   store = bsd_store_open (path, &error);
   g_assert_no_error (error);
@@ -768,27 +794,21 @@ test_migrate_v6 (void)
   device_id = bsd_store_add_device (store, config, &error);
   g_assert_no_error (error);
   g_clear_object (&store);
-  db = store_raw_open (path);
-  store_raw_exec (db, PUSH_UNDONE "PRAGMA user_version = 6;");
-  sqlite3_close (db);
+  store_rewind (path, 6, NULL);
 
-  store = bsd_store_open (path, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (bsd_store_get_schema_version (store), ==, BSD_STORE_SCHEMA_VERSION);
+  store = store_open_migrated (path);
   device = bsd_store_get_device (store, device_id, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (device->protocol, ==, "auto");
   g_assert_true (bsd_store_count_pending_push_devices (store, &pending, &error));
   g_assert_cmpuint (pending, ==, 0);
   g_clear_object (&store);
-  db = store_raw_open (path);
-  tables = store_raw_query (db, "SELECT group_concat (name, ' ') FROM (SELECT name FROM"
-                                " sqlite_master WHERE name LIKE 'push_%' ORDER BY name)");
+  tables = store_file_query (path, "SELECT group_concat (name, ' ') FROM (SELECT name FROM"
+                                   " sqlite_master WHERE name LIKE 'push_%' ORDER BY name)");
   g_assert_cmpstr (tables, ==,
                    "push_commands push_commands_device push_devices push_devices_state"
                    " push_devices_unbind push_mirror_photos push_mirror_templates"
                    " push_mirror_users");
-  sqlite3_close (db);
 }
 
 static void
