@@ -621,6 +621,9 @@ gboolean bsd_store_finish_job (BsdStore *self,
                                GError **error);
 /* a report larger than this is not stored (a minimal one says why) */
 #define BSD_STORE_REPORT_MAX (4 * 1024 * 1024)
+/* a finished job's report replaced (a note added after the engine) */
+gboolean
+bsd_store_set_job_report (BsdStore *self, gint64 job_id, const char *report, GError **error);
 /* @text (NULL = "") as a job's history keeps it: valid UTF-8 (invalid
  * bytes become U+FFFD) without control characters other than tab and line
  * breaks (U+FFFD too) */

@@ -16,11 +16,15 @@ Every case starts a real PostgreSQL 15 (pgserver.py) and biosyncd daemons
                      every punch of every site is there exactly once
   central_leaver     a leaver deleted at site 1 leaves sites 2 and 3 at their next sync;
                      concurrent edits: the last committed wins, a deletion beats edits
+  central_job_pull   a sync started right after a deletion at another site pulls it
+                     first (the idle shipper would only look minutes later); with the
+                     server hanging or down the job goes on and its report says why
   central_schema     two daemons migrating a fresh database at once: one schema,
                      version 1; the payroll view gives first in / last out
 
 SPDX-License-Identifier: GPL-3.0-or-later
 """
+import json
 import os
 import re
 import signal
@@ -373,6 +377,65 @@ def test_central_leaver(env):
                  "%s to hold the deletion" % name, timeout=60)
     check(pg.scalar("SELECT count(*) FROM edits WHERE kind = 'delete'") == "2",
           "each deletion is in the central database once")
+
+
+# ------------------------------------------------------ pulled at job start
+
+def job_notes(job):
+    return json.loads(job["Report"]).get("notes", [])
+
+
+def test_central_job_pull(env):
+    pg = PgServer(env)
+    env2 = new_env(env)
+    sims = []
+    # site 2's idle shipper looks for edits only every 10 minutes: what the
+    # sync sees, it pulled when it started
+    for e, name, knobs in ((env, "site-1", KNOBS),
+                           (env2, "site-2", dict(KNOBS, BIOSYNC_CENTRAL_POLL_MS="600000"))):
+        sims.append(e.sim(fixture("SITE-" + name, 0, len(sims) + 1), "sim-" + name))
+        e.start_daemon(knobs)
+        e.set("SiteName", GLib.Variant("s", name))
+        e.add_device("A", sims[-1].port("A"))
+        job = e.wait_job(e.call("SyncAll"))
+        check(job["State"] == "succeeded", "%s: the first sync fills the roster" % name)
+        check(job_notes(job) == [], "%s: no note while shipping is off" % name, job_notes(job))
+        set_central(e, pg.conninfo())
+    for e, name in ((env, "site-1"), (env2, "site-2")):
+        wait_shipped(e, "%s to ship its roster" % name)
+
+    job = env.wait_job(env.call("DeleteUser", "(s)", ("9001",)))
+    check(job["State"] == "succeeded", "site 1 deletes the leaver", job["State"])
+    wait_shipped(env, "site 1 to ship the deletion")
+    check(not tombstoned(env2, "9001"), "site 2 has not pulled the deletion before its sync")
+    job = env2.wait_job(env2.call("SyncAll"))
+    check(job["State"] == "succeeded", "site 2 syncs", job["State"])
+    check(job_notes(job) == [], "a pull that worked needs no note", job_notes(job))
+    check("9001" not in sims[1].pins("A"),
+          "site 2's sync right after the deletion removes the leaver", sims[1].pins("A"))
+    t = [t for t in env2.call("ListTombstones") if t["Pin"] == "9001"]
+    check(t and t[0]["CreatedBy"] == "central:site-1", "the tombstone names site 1", t)
+
+    # a hanging server: the job waits a few seconds, then goes on and says so
+    pg.freeze()
+    try:
+        job = env2.wait_job(env2.call("SyncAll"), timeout=60)
+    finally:
+        pg.thaw()
+    check(job["State"] == "succeeded", "a sync goes on while the server hangs", job["State"])
+    check(any("did not answer within" in n and "went on with what this site knew" in n
+              for n in job_notes(job)), "its report says the edits were not pulled",
+          job_notes(job))
+    # a server that is down: the reason is in the report
+    pg.crash()
+    wait_for(lambda: env2.get("CentralState").startswith("error:"),
+             "site 2 to notice the server is down", timeout=60)
+    job = env2.wait_job(env2.call("SyncAll"), timeout=60)
+    check(job["State"] == "succeeded", "a sync goes on while the server is down", job["State"])
+    check(any("were not pulled: connecting to the central database" in n
+              for n in job_notes(job)), "its report says why", job_notes(job))
+    check(PASSWORD not in job["Report"], "the report holds no password")
+    pg.start()
 
 
 # ----------------------------------------------------------------- schema
