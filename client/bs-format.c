@@ -356,6 +356,31 @@ bs_format_punch_state (guint state)
   return other_word (&others, state, g_strdup_printf (_ ("state %u"), state));
 }
 
+const char *
+bs_format_live_state (const char *state)
+{
+  if (g_strcmp0 (state, "listening") == 0)
+    return _ ("Listening");
+  if (g_strcmp0 (state, "reconnecting") == 0)
+    return _ ("Reconnecting");
+  return _ ("Off");
+}
+
+char *
+bs_format_live_line (const char *state, guint64 last_punch, guint64 now_usec)
+{
+  g_autofree char *when = NULL;
+
+  if (state == NULL || state[0] == '\0')
+    return NULL;
+  if (last_punch == 0)
+    /* TRANSLATORS: a terminal's live punches, e.g. "Live: Listening" */
+    return g_strdup_printf (_ ("Live: %s"), bs_format_live_state (state));
+  when = bs_format_time_relative (last_punch, now_usec);
+  /* TRANSLATORS: "Live: Listening · last punch 2 minutes ago" */
+  return g_strdup_printf (_ ("Live: %s · last punch %s"), bs_format_live_state (state), when);
+}
+
 char *
 bs_format_push_state (const char *state)
 {
