@@ -382,6 +382,36 @@ bs_format_live_line (const char *state, guint64 last_punch, guint64 now_usec)
 }
 
 char *
+bs_format_central_state (const char *state)
+{
+  if (g_strcmp0 (state, "connecting") == 0)
+    return g_strdup (_ ("Connecting"));
+  if (g_strcmp0 (state, "shipping") == 0)
+    return g_strdup (_ ("Shipping"));
+  if (g_strcmp0 (state, "idle") == 0)
+    return g_strdup (_ ("Up to date"));
+  if (state != NULL && g_str_has_prefix (state, "error: "))
+    /* TRANSLATORS: %s is the central database's error, e.g. "connection refused" */
+    return g_strdup_printf (_ ("Error: %s"), state + strlen ("error: "));
+  return g_strdup (_ ("Off"));
+}
+
+char *
+bs_format_central_backlog (guint64 lag, guint64 oldest)
+{
+  g_autofree char *since = NULL;
+  g_autofree char *behind = NULL;
+
+  if (lag == 0 && oldest == 0)
+    return g_strdup (_ ("Nothing waiting"));
+  since = bs_format_time (oldest);
+  behind = bs_format_duration (lag);
+  /* TRANSLATORS: the oldest punch not shipped yet, and how long it waits:
+   * "Since 2024-05-01 14:03:00 (12 min behind)" */
+  return g_strdup_printf (_ ("Since %s (%s behind)"), since, behind);
+}
+
+char *
 bs_format_push_state (const char *state)
 {
   if (g_strcmp0 (state, "listening") == 0)

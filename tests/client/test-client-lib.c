@@ -967,6 +967,34 @@ test_format_live (void)
   g_assert_null (bs_format_live_line (NULL, now, now));
 }
 
+/* the central database's state and backlog in words */
+static void
+test_format_central (void)
+{
+  const char *const states[][2] = {
+    { "off", "Off" },
+    { "connecting", "Connecting" },
+    { "shipping", "Shipping" },
+    { "idle", "Up to date" },
+    { "error: connection refused", "Error: connection refused" },
+    { "", "Off" },
+  };
+  g_autofree char *nothing = bs_format_central_backlog (0, 0);
+  g_autofree char *waiting = bs_format_central_backlog (12 * 60 * G_USEC_PER_SEC, 1);
+  g_autofree char *since = bs_format_time (1);
+  g_autofree char *behind = bs_format_duration (12 * 60 * G_USEC_PER_SEC);
+  g_autofree char *expected = g_strdup_printf ("Since %s (%s behind)", since, behind);
+
+  for (guint i = 0; i < G_N_ELEMENTS (states); i++)
+    {
+      g_autofree char *text = bs_format_central_state (states[i][0]);
+
+      g_assert_cmpstr (text, ==, states[i][1]);
+    }
+  g_assert_cmpstr (nothing, ==, "Nothing waiting");
+  g_assert_cmpstr (waiting, ==, expected);
+}
+
 static void
 test_format (void)
 {
@@ -1053,6 +1081,7 @@ main (int argc, char **argv)
   g_test_add_func ("/format/all", test_format);
   g_test_add_func ("/format/punch-words", test_format_punch_words);
   g_test_add_func ("/format/live", test_format_live);
+  g_test_add_func ("/format/central", test_format_central);
   g_test_add_func ("/client/error-strings", test_error_strings);
   g_test_add ("/client/models", Fixture, NULL, fixture_setup, test_models, fixture_teardown);
   g_test_add ("/client/device-added", Fixture, NULL, fixture_setup, test_device_added,
