@@ -119,8 +119,6 @@ bsd_store_set_central_conninfo (BsdStore *self, const char *conninfo, GError **e
                              " AND (SELECT conninfo FROM central) = ''",
                              NULL, op, error)))
     return FALSE;
-  if (conninfo[0] == '\0' && !bsd_store_run (self, "DELETE FROM central_outbox", NULL, op, error))
-    return FALSE;
   if (!bsd_store_run (self, "UPDATE central SET conninfo = ?1", BSD_ARGS (BSD_TEXT (conninfo)), op,
                       error))
     return FALSE;

@@ -19,6 +19,8 @@ Every case starts a real PostgreSQL 15 (pgserver.py) and biosyncd daemons
   central_job_pull   a sync started right after a deletion at another site pulls it
                      first (the idle shipper would only look minutes later); with the
                      server hanging or down the job goes on and its report says why
+  central_off_edits  what changes while shipping is off (a central edit, a
+                     deletion, finished jobs) is shipped once it is on again
   central_schema     two daemons migrating a fresh database at once: one schema,
                      version 1; the payroll view gives first in / last out
 
@@ -436,6 +438,39 @@ def test_central_job_pull(env):
               for n in job_notes(job)), "its report says why", job_notes(job))
     check(PASSWORD not in job["Report"], "the report holds no password")
     pg.start()
+
+
+# ------------------------------------------------- edits while shipping is off
+
+def test_central_off_edits(env):
+    pg = PgServer(env)
+    start_site(env, "solo", 10, 7, punches=False)
+    job = env.wait_job(env.call("SyncAll"))
+    check(job["State"] == "succeeded", "the first sync fills the roster")
+    set_central(env, pg.conninfo())
+    wait_shipped(env, "the roster to be shipped")
+
+    set_central(env, "")
+    wait_for(lambda: env.get("CentralState") == "off", "shipping to stop")
+    env.wait_job(env.call("UpdateUser", "(sa{sv})", ("9002", {"name": GLib.Variant(
+        "s", "Edited while off")})))
+    env.wait_job(env.call("DeleteUser", "(s)", ("9003",)))
+    path = env.call("SyncAll")
+    off_job = env.job_id(path)
+    check(env.wait_job(path)["State"] == "succeeded", "a sync while off")
+    check(pg.scalar("SELECT count(*) FROM edits WHERE pin = '9002'") == "0",
+          "nothing leaves while shipping is off")
+
+    set_central(env, pg.conninfo())
+    wait_shipped(env, "what changed meanwhile to be shipped")
+    edits = pg.sql("SELECT kind, name FROM edits WHERE site = 'solo' AND pin = '9002'")
+    check(edits == [["edit", "Edited while off"]],
+          "the central edit made while off is in the central database for the other sites",
+          edits)
+    check(pg.scalar("SELECT count(*) FROM edits WHERE site = 'solo' AND pin = '9003'"
+                    " AND kind = 'delete'") == "1", "so is the deletion")
+    check(pg.scalar("SELECT count(*) FROM jobs WHERE site = 'solo' AND job_id = %d"
+                    % off_job) == "1", "so is a job that finished while off")
 
 
 # ----------------------------------------------------------------- schema
