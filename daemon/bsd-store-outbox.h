@@ -152,13 +152,22 @@ G_BEGIN_DECLS
 
 /* 7 → 8: the outbox records while shipping is off too, so that edits
  * made meanwhile (central edits, deletions, removed devices, finished
- * jobs) leave once it is turned on (docs/CENTRAL.md) */
+ * jobs) leave once it is turned on (docs/CENTRAL.md); a person's
+ * templates changing queues the person (CentralTemplates) */
 #define BSD_STORE_OUTBOX_RECORD_MIGRATION                                                          \
   "DROP TRIGGER central_person_added; DROP TRIGGER central_person_changed;"                        \
   "DROP TRIGGER central_person_edited; DROP TRIGGER central_tombstone;"                            \
   "DROP TRIGGER central_tombstone_again; DROP TRIGGER central_device_added;"                       \
   "DROP TRIGGER central_device_changed; DROP TRIGGER central_device_removed;"                      \
-  "DROP TRIGGER central_job_finished;" BSD_OUTBOX_TRIGGERS (BSD_OUTBOX_RECORDING)
+  "DROP TRIGGER central_job_finished;" BSD_OUTBOX_TRIGGERS (                                       \
+      BSD_OUTBOX_RECORDING) "CREATE TRIGGER central_template_added AFTER INSERT ON templates"      \
+                            "  WHEN " BSD_OUTBOX_RECORDING " BEGIN " BSD_OUTBOX_QUEUE (            \
+                                "person", "new.pin") " END;"                                       \
+                                                     "CREATE TRIGGER central_template_removed "    \
+                                                     "AFTER DELETE ON templates"                   \
+                                                     "  WHEN " BSD_OUTBOX_RECORDING                \
+                                                     " BEGIN " BSD_OUTBOX_QUEUE (                  \
+                                                         "person", "old.pin") " END;"
 
 /* a trigger queues only while shipping is on, and never what was just
  * pulled from the central database (it came from there) (schema 6 to 7) */

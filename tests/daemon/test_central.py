@@ -21,6 +21,8 @@ Every case starts a real PostgreSQL 15 (pgserver.py) and biosyncd daemons
                      server hanging or down the job goes on and its report says why
   central_off_edits  what changes while shipping is off (a central edit, a
                      deletion, finished jobs) is shipped once it is on again
+  central_templates  templates reach the central database only while CentralTemplates
+                     is on; turning it off takes them out
   central_schema     two daemons migrating a fresh database at once: one schema,
                      version 1; the payroll view gives first in / last out
 
@@ -46,6 +48,12 @@ KNOBS = {"BIOSYNC_CENTRAL_BACKOFF_MAX_MS": "500", "BIOSYNC_CENTRAL_POLL_MS": "20
 
 
 SHARED = ("9001", "9002", "9003")
+
+
+def central_schema_version():
+    """the central schema version this biosyncd writes (daemon/bsd-central-schema.h)"""
+    with open(os.path.join(harness.SRC, "daemon", "bsd-central-schema.h")) as header:
+        return int(re.search(r"#define BSD_CENTRAL_SCHEMA_VERSION (\d+)", header.read()).group(1))
 
 
 def fixture(serial, records, seed):
@@ -473,6 +481,48 @@ def test_central_off_edits(env):
                     % off_job) == "1", "so is a job that finished while off")
 
 
+# -------------------------------------------------------------- templates
+
+def local_templates(env):
+    db = sqlite3.connect(os.path.join(env.state_dir, "biosync.db"))
+    try:
+        return sorted((r[0], r[1], r[2], r[3]) for r in db.execute(
+            "SELECT pin, kind, idx, hash FROM templates"))
+    finally:
+        db.close()
+
+
+def central_templates(pg, site):
+    return sorted(tuple(r[:3]) + (r[3],) for r in pg.sql(
+        "SELECT pin, kind, idx::text, sha256 FROM templates WHERE site = '%s'" % site))
+
+
+def test_central_templates(env):
+    pg = PgServer(env)
+    fix = fixture("SITE8", 0, 8)
+    fix["devices"][0]["generate"]["fingers_per_user"] = 2
+    sim = env.sim(fix, "sim-tpl")
+    env.start_daemon(KNOBS)
+    env.set("SiteName", GLib.Variant("s", "tpl"))
+    env.add_device("A", sim.port("A"))
+    job = env.wait_job(env.call("SyncAll"))
+    check(job["State"] == "succeeded", "the first sync reads the roster and its templates")
+    local = [(p, k, str(i), h) for p, k, i, h in local_templates(env)]
+    check(len(local) >= 40, "the site holds fingerprints", len(local))
+    set_central(env, pg.conninfo())
+    wait_shipped(env, "the roster to be shipped")
+    check(central_templates(pg, "tpl") == [], "no template leaves while CentralTemplates is off")
+
+    env.set("CentralTemplates", GLib.Variant("b", True))
+    wait_for(lambda: central_templates(pg, "tpl") == sorted(local),
+             "every template of the site in the central database", timeout=60)
+    check(int(pg.scalar("SELECT count(*) FROM templates WHERE length(data) > 0")) == len(local),
+          "with its bytes")
+    env.set("CentralTemplates", GLib.Variant("b", False))
+    wait_for(lambda: central_templates(pg, "tpl") == [],
+             "turning CentralTemplates off to take them out", timeout=60)
+
+
 # ----------------------------------------------------------------- schema
 
 def test_central_schema(env):
@@ -485,8 +535,9 @@ def test_central_schema(env):
     set_central(env2, pg.conninfo())
     wait_shipped(env, "east to ship")
     wait_shipped(env2, "west to ship")
-    check(pg.sql("SELECT version FROM biosync_schema") == [["1"]],
-          "one schema row, version 1")
+    version = central_schema_version()
+    check(pg.sql("SELECT version FROM biosync_schema") == [[str(version)]],
+          "one schema row, version %d" % version)
     check_exactly_once(env, pg, "east")
     check_exactly_once(env2, pg, "west")
     rows = pg.sql("SELECT site, pin, day, first_in, last_out, punches FROM payroll_days"
