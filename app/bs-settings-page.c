@@ -14,6 +14,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <gio/gunixfdlist.h>
 #include <glib/gi18n.h>
