@@ -5,13 +5,16 @@
  * name) and by a device and an area. Read again when the page is shown,
  * when a filter changes, when the service comes back and when a job that
  * collects punches ends. Export… is the window's win.export (a date
- * range, then a file).
+ * range, then a file). Punches that arrive live (the Manager's
+ * PunchReceived) go on top as they come, when they match the filters;
+ * the list then keeps the newest LIVE_MAX rows.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "bs-attendance-page.h"
 #include "bs-punch-row.h"
@@ -21,6 +24,8 @@
 
 /* punches asked for at a time: a screenful or three, a small answer */
 #define PAGE_SIZE 100
+/* rows kept while punches arrive live: a busy site's hour, bounded */
+#define LIVE_MAX 500
 
 struct _BsAttendancePage
 {
@@ -35,10 +40,12 @@ struct _BsAttendancePage
   GtkWidget *more_button;
 
   GListStore *punches;
-  GArray *device_ids; /* the device filter's choices: 0 = every device */
-  GArray *area_ids;   /* likewise for areas */
-  gint64 last_id;     /* the oldest punch listed: where "Load More" goes on */
-  gboolean filling;   /* the choices are being rebuilt: no reload for that */
+  GArray *device_ids;      /* the device filter's choices: 0 = every device */
+  GArray *area_ids;        /* likewise for areas */
+  gint64 last_id;          /* the oldest punch listed: where "Load More" goes on */
+  gboolean filling;        /* the choices are being rebuilt: no reload for that */
+  gboolean more;           /* older punches than the listed ones are there */
+  BsDBusManager *listened; /* the proxy whose PunchReceived is connected */
 };
 
 G_DEFINE_FINAL_TYPE (BsAttendancePage, bs_attendance_page, BS_TYPE_PAGE)
@@ -65,6 +72,7 @@ show_summary (BsAttendancePage *self, gboolean more)
                             n);
   else
     text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u punch", "%u punches", n), n);
+  self->more = more;
   gtk_label_set_text (self->summary, text);
   gtk_widget_set_visible (self->more_button, more);
   gtk_stack_set_visible_child_name (self->punch_stack, n > 0 ? "list" : "empty");
@@ -154,7 +162,115 @@ filter_changed_cb (BsAttendancePage *self)
 static void
 more_clicked_cb (BsAttendancePage *self)
 {
-  load (self, TRUE);
+  /* live punches filled the list: the first page has them with ids */
+  load (self, self->last_id != 0);
+}
+
+/* ------------------------------------------------------- live punches */
+
+/* whether the filters chosen would list a punch of @device_id by @pin
+ * and @name (the service's rules: a case-folded part of the PIN or name) */
+static gboolean
+punch_matches (BsAttendancePage *self, guint device_id, const char *pin, const char *name)
+{
+  BsClient *client = bs_page_get_client (BS_PAGE (self));
+  guint device = selected_id (self->device_dropdown, self->device_ids);
+  guint area = selected_id (self->area_dropdown, self->area_ids);
+  g_autofree char *text = bs_ui_stripped_text (GTK_WIDGET (self->search_entry));
+
+  if (device != 0 && device != device_id)
+    return FALSE;
+  if (area != 0)
+    {
+      BsDBusDevice *d = client != NULL ? bs_client_lookup_device (client, device_id) : NULL;
+
+      if (d == NULL || bs_dbus_device_get_area_id (d) != area)
+        return FALSE;
+    }
+  if (text[0] != '\0')
+    {
+      g_autofree char *folded = g_utf8_casefold (text, -1);
+      g_autofree char *folded_pin = g_utf8_casefold (pin, -1);
+      g_autofree char *folded_name = g_utf8_casefold (name, -1);
+
+      return strstr (folded_pin, folded) != NULL || strstr (folded_name, folded) != NULL;
+    }
+  return TRUE;
+}
+
+/* the oldest listed punch that has an id: where "Load More" goes on
+ * after the tail was cut (0 = none: it reads the first page again) */
+static gint64
+oldest_listed_id (BsAttendancePage *self)
+{
+  for (guint i = g_list_model_get_n_items (G_LIST_MODEL (self->punches)); i > 0; i--)
+    {
+      g_autoptr (BsVariantItem) item = g_list_model_get_item (G_LIST_MODEL (self->punches), i - 1);
+      g_autoptr (GVariant) id = bs_variant_item_lookup (item, "id", G_VARIANT_TYPE_INT64);
+
+      if (id != NULL)
+        return g_variant_get_int64 (id);
+    }
+  return 0;
+}
+
+void
+bs_attendance_page_add_punch (BsAttendancePage *self,
+                              guint device_id,
+                              const char *pin,
+                              guint64 time_utc,
+                              const char *local_time,
+                              guint verify,
+                              guint state,
+                              const char *name)
+{
+  BsClient *client = bs_page_get_client (BS_PAGE (self));
+  BsDBusDevice *device = client != NULL ? bs_client_lookup_device (client, device_id) : NULL;
+  g_auto (GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
+  g_autoptr (BsVariantItem) item = NULL;
+  guint n;
+
+  g_return_if_fail (BS_IS_ATTENDANCE_PAGE (self));
+  if (!punch_matches (self, device_id, pin, name))
+    return;
+  /* like a row of ListAttendance, without an id (it has none here) */
+  g_variant_dict_insert (&dict, "device", "u", device_id);
+  g_variant_dict_insert (&dict, "device-name", "s",
+                         device != NULL ? bs_dbus_device_get_name (device) : "");
+  g_variant_dict_insert (&dict, "serial", "s",
+                         device != NULL ? bs_dbus_device_get_serial_number (device) : "");
+  g_variant_dict_insert (&dict, "pin", "s", pin);
+  g_variant_dict_insert (&dict, "name", "s", name);
+  g_variant_dict_insert (&dict, "utc", "x", (gint64)MIN (time_utc, G_MAXINT64));
+  g_variant_dict_insert (&dict, "local", "s", local_time);
+  g_variant_dict_insert (&dict, "verify", "u", verify);
+  g_variant_dict_insert (&dict, "state", "u", state);
+  item = bs_variant_item_new (g_variant_dict_end (&dict));
+  g_list_store_insert (self->punches, 0, item);
+
+  n = g_list_model_get_n_items (G_LIST_MODEL (self->punches));
+  if (n > LIVE_MAX)
+    {
+      g_list_store_splice (self->punches, LIVE_MAX, n - LIVE_MAX, NULL, 0);
+      self->last_id = oldest_listed_id (self);
+      self->more = TRUE;
+    }
+  show_summary (self, self->more);
+}
+
+/* the service's signal: nothing but the page's own entry point */
+static void
+punch_received_cb (BsDBusManager *manager,
+                   guint device_id,
+                   const char *pin,
+                   guint64 time_utc,
+                   const char *local_time,
+                   guint verify,
+                   guint state,
+                   const char *name,
+                   BsAttendancePage *self)
+{
+  bs_attendance_page_add_punch (self, device_id, pin, time_utc, local_time, verify, state, name);
 }
 
 /* ------------------------------------------------------------ the filters */
@@ -253,6 +369,21 @@ bs_attendance_page_refresh (BsPage *page)
   bs_attendance_page_reload (BS_ATTENDANCE_PAGE (page));
 }
 
+/* the client's manager is one proxy, there or not: connected once */
+static void
+bs_attendance_page_manager_changed (BsPage *page)
+{
+  BsAttendancePage *self = BS_ATTENDANCE_PAGE (page);
+  BsDBusManager *manager = bs_page_get_manager (page);
+
+  if (manager != NULL && manager != self->listened)
+    {
+      self->listened = manager;
+      g_signal_connect_object (manager, "punch-received", G_CALLBACK (punch_received_cb), self, 0);
+    }
+  bs_attendance_page_reload (self);
+}
+
 /* the window's search goes into the page's own */
 static void
 bs_attendance_page_search_changed (BsPage *page)
@@ -293,7 +424,7 @@ bs_attendance_page_class_init (BsAttendancePageClass *klass)
 
   object_class->finalize = bs_attendance_page_finalize;
   page_class->client_set = bs_attendance_page_client_set;
-  page_class->manager_changed = bs_attendance_page_refresh;
+  page_class->manager_changed = bs_attendance_page_manager_changed;
   page_class->search_changed = bs_attendance_page_search_changed;
   page_class->shown = bs_attendance_page_refresh;
 

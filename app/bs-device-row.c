@@ -1,9 +1,9 @@
 /* bs-device-row.c — BsDeviceRow: a terminal of the Devices page
  *
  * Its state, address, area and firmware, when it was synced, how far its
- * clock is off, its last error, and what it holds against its capacity;
- * Sync and a menu (Edit, Refresh Logs, Remove) for the Devices page's
- * actions. The item is the device's BsDBusDevice proxy.
+ * clock is off, its live punches (LiveState, LastPunch), its last error, and what it holds against
+ * its capacity; Sync and a menu (Edit, Refresh Logs, Remove) for the Devices page's actions. The
+ * item is the device's BsDBusDevice proxy.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -29,7 +29,7 @@ struct _BsDeviceRow
   BsRow parent_instance;
 
   GtkImage *state_icon;
-  GtkLabel *name_label, *badge, *subtitle, *detail, *error_label;
+  GtkLabel *name_label, *badge, *subtitle, *detail, *live_label, *error_label;
   GtkLevelBar *bars[N_COUNTS];
   GtkLabel *counts[N_COUNTS];
   GtkLabel *compact_counts; /* the counts in one line, for a narrow window */
@@ -156,6 +156,8 @@ bs_device_row_update (BsRow *row)
   guint id = bs_dbus_device_get_id (device);
   g_autofree char *subtitle = where_and_what (self, device);
   g_autofree char *detail = sync_and_clock (device);
+  g_autofree char *live = bs_format_live_line (bs_dbus_device_get_live_state (device),
+                                               bs_dbus_device_get_last_punch (device), 0);
   g_autoptr (GString) compact = g_string_new (NULL);
 
   gtk_image_set_from_icon_name (self->state_icon, state_icon_name (state));
@@ -166,6 +168,8 @@ bs_device_row_update (BsRow *row)
                    state && g_strv_contains (states, state) ? state : NULL);
   gtk_label_set_text (self->subtitle, subtitle);
   gtk_label_set_text (self->detail, detail);
+  gtk_label_set_text (self->live_label, live != NULL ? live : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->live_label), live != NULL);
   gtk_label_set_text (self->error_label, last_error);
   gtk_widget_set_visible (GTK_WIDGET (self->error_label), *last_error != '\0');
   set_count (self, USERS, bs_dbus_device_get_users (device),
@@ -196,6 +200,7 @@ bs_device_row_class_init (BsDeviceRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, badge);
   gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, subtitle);
   gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, detail);
+  gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, live_label);
   gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, error_label);
   gtk_widget_class_bind_template_child_full (widget_class, "users_bar", FALSE,
                                              G_STRUCT_OFFSET (BsDeviceRow, bars[USERS]));

@@ -32,6 +32,7 @@ struct _BsDevicesPage
   GtkDropDown *state_filter;
   GtkRevealer *pending_revealer;
   GtkLabel *pending_label;
+  BsDBusManager *central_manager; /* whose CentralState the summary follows */
 
   GtkCustomFilter *filter;
   GtkFilterListModel *filtered;
@@ -253,6 +254,21 @@ state_filter_cb (BsDevicesPage *self)
   gtk_filter_changed (GTK_FILTER (self->filter), GTK_FILTER_CHANGE_DIFFERENT);
 }
 
+/* the central database's state, while shipping is on */
+static char *
+central_line (BsDevicesPage *self)
+{
+  BsDBusManager *manager = bs_page_get_manager (BS_PAGE (self));
+  const char *state = manager != NULL ? bs_dbus_manager_get_central_state (manager) : NULL;
+  g_autofree char *words = NULL;
+
+  if (state == NULL || state[0] == '\0' || g_strcmp0 (state, "off") == 0)
+    return NULL;
+  words = bs_format_central_state (state);
+  /* TRANSLATORS: after "3 devices, 3 online": "Central database: Up to date" */
+  return g_strdup_printf (_ ("Central database: %s"), words);
+}
+
 static void
 update_summary (BsDevicesPage *self)
 {
@@ -262,6 +278,7 @@ update_summary (BsDevicesPage *self)
   guint shown = g_list_model_get_n_items (G_LIST_MODEL (self->filtered));
   guint online = 0;
   g_autofree char *text = NULL;
+  g_autofree char *central = NULL;
 
   for (guint i = 0; i < n; i++)
     {
@@ -276,6 +293,14 @@ update_summary (BsDevicesPage *self)
     text = g_strdup_printf (
         g_dngettext (GETTEXT_PACKAGE, "%u device, %u online", "%u devices, %u online", n), n,
         online);
+  central = central_line (self);
+  if (central != NULL)
+    {
+      g_autofree char *both = g_strdup_printf ("%s · %s", text, central);
+
+      g_free (text);
+      text = g_steal_pointer (&both);
+    }
   gtk_label_set_text (self->devices_summary, text);
   gtk_stack_set_visible_child_name (self->devices_stack, n > 0 ? "list" : "empty");
 }
@@ -352,6 +377,13 @@ bs_devices_page_manager_changed (BsPage *page)
   if (manager != NULL)
     g_signal_connect_object (manager, "notify::pending-devices", G_CALLBACK (update_pending), self,
                              G_CONNECT_SWAPPED);
+  if (manager != NULL && manager != self->central_manager)
+    {
+      /* one proxy for the client's life: connected once */
+      self->central_manager = manager;
+      g_signal_connect_object (manager, "notify::central-state", G_CALLBACK (update_summary), self,
+                               G_CONNECT_SWAPPED);
+    }
   update_pending (self);
   update_summary (self);
 }

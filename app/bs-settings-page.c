@@ -5,12 +5,18 @@
  * The service's settings are the Manager's properties: shown as they
  * are, written (org.freedesktop.DBus.Properties.Set) as they are changed;
  * a refused change shows what the service really has again. Clearing the
- * terminals' logs after download asks first.
+ * terminals' logs after download asks first. The central database's
+ * connection string is read from a file the user picks (GTK 4.8:
+ * GtkFileChooserNative) and handed to SetCentralDatabase as a descriptor:
+ * the window never holds it.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gunixfdlist.h>
 #include <glib/gi18n.h>
 
 #include "bs-format.h"
@@ -51,12 +57,43 @@ struct _BsSettingsPage
   GtkWidget *push_address_row;
   GtkSpinButton *push_port_spin;
   AdwActionRow *push_state_row;
+  AdwActionRow *central_state_row, *central_backlog_row;
+  GtkWidget *site_name_row;
+  GtkSwitch *central_templates_switch;
+  GtkWidget *central_off_button;
+  char *shown_site_name; /* not overwritten while it is being edited */
 
   BsDBusManager *manager; /* whose notifications we follow */
   gboolean showing;       /* the widgets are being set from the manager */
 };
 
 G_DEFINE_FINAL_TYPE (BsSettingsPage, bs_settings_page, BS_TYPE_PAGE)
+
+/* the central database's group; live, from PropertiesChanged */
+static void
+show_central (BsSettingsPage *self)
+{
+  const char *state = bs_dbus_manager_get_central_state (self->manager);
+  const char *site = bs_dbus_manager_get_site_name (self->manager);
+  g_autofree char *state_text = bs_format_central_state (state);
+  g_autofree char *backlog
+      = bs_format_central_backlog (bs_dbus_manager_get_central_lag (self->manager),
+                                   bs_dbus_manager_get_central_oldest_unshipped (self->manager));
+
+  adw_action_row_set_subtitle (self->central_state_row, state_text);
+  adw_action_row_set_subtitle (self->central_backlog_row, backlog);
+  gtk_switch_set_active (self->central_templates_switch,
+                         bs_dbus_manager_get_central_templates (self->manager));
+  gtk_widget_set_sensitive (self->central_off_button,
+                            state != NULL && g_strcmp0 (state, "off") != 0);
+  /* the lag changes often: what is typed stays until the name changes */
+  if (g_strcmp0 (site, self->shown_site_name) != 0)
+    {
+      g_free (self->shown_site_name);
+      self->shown_site_name = g_strdup (site);
+      gtk_editable_set_text (GTK_EDITABLE (self->site_name_row), site != NULL ? site : "");
+    }
+}
 
 /* the widgets show what the service has */
 static void
@@ -83,6 +120,7 @@ show_settings (BsSettingsPage *self)
   gtk_spin_button_set_value (self->push_port_spin, bs_dbus_manager_get_push_port (self->manager));
   push_state = bs_format_push_state (bs_dbus_manager_get_push_state (self->manager));
   adw_action_row_set_subtitle (self->push_state_row, push_state);
+  show_central (self);
   self->showing = FALSE;
 }
 
@@ -158,6 +196,98 @@ push_port_changed_cb (BsSettingsPage *self)
 }
 
 static void
+site_name_apply_cb (BsSettingsPage *self)
+{
+  g_autofree char *name = bs_ui_stripped_text (self->site_name_row);
+
+  set_manager_property (self, "SiteName", g_variant_new_string (name));
+}
+
+static void
+central_templates_changed_cb (BsSettingsPage *self)
+{
+  set_manager_property (
+      self, "CentralTemplates",
+      g_variant_new_boolean (gtk_switch_get_active (self->central_templates_switch)));
+}
+
+static void
+central_set_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (BsSettingsPage) self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!bs_dbus_manager_call_set_central_database_finish (BS_DBUS_MANAGER (object), NULL, result,
+                                                         &error))
+    bs_window_show_error (bs_window_for (GTK_WIDGET (self)), error);
+}
+
+/* hands @fd (taken) to SetCentralDatabase: the service reads the string */
+static void
+set_central_fd (BsSettingsPage *self, int fd)
+{
+  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new_from_array (&fd, 1);
+
+  if (self->manager == NULL)
+    return;
+  bs_dbus_manager_call_set_central_database (self->manager, g_variant_new_handle (0),
+                                             BS_CLIENT_CALL_FLAGS, BS_CLIENT_INTERACTIVE_TIMEOUT_MS,
+                                             fds, NULL, central_set_cb, g_object_ref (self));
+}
+
+static void
+central_file_cb (GtkNativeDialog *native, int response, BsSettingsPage *self)
+{
+  g_autoptr (GFile) file = NULL;
+  const char *path;
+  int fd;
+
+  if (response != GTK_RESPONSE_ACCEPT)
+    {
+      g_object_unref (native);
+      return;
+    }
+  file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (native));
+  g_object_unref (native);
+  path = file != NULL ? g_file_peek_path (file) : NULL;
+  /* a local file: opening it does not wait on anything remote */
+  fd = path != NULL ? open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK) : -1;
+  if (fd < 0)
+    {
+      g_autoptr (GError) error = NULL;
+      int saved = path != NULL ? errno : ENOENT;
+
+      g_set_error (&error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   _ ("Cannot read the connection file: %s"), g_strerror (saved));
+      bs_window_show_error (bs_window_for (GTK_WIDGET (self)), error);
+      return;
+    }
+  set_central_fd (self, fd);
+}
+
+static void
+central_connect_clicked_cb (BsSettingsPage *self)
+{
+  GtkFileChooserNative *native = gtk_file_chooser_native_new (
+      _ ("Central Database Connection"), GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
+      GTK_FILE_CHOOSER_ACTION_OPEN, _ ("_Use"), _ ("_Cancel"));
+
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (native), TRUE);
+  g_signal_connect_object (native, "response", G_CALLBACK (central_file_cb), self, 0);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (native));
+}
+
+/* an empty string turns shipping off */
+static void
+central_off_clicked_cb (BsSettingsPage *self)
+{
+  int fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+
+  if (fd >= 0)
+    set_central_fd (self, fd);
+}
+
+static void
 clear_logs_response_cb (AdwMessageDialog *dialog, const char *response, BsSettingsPage *self)
 {
   if (g_strcmp0 (response, "clear") == 0)
@@ -228,6 +358,7 @@ bs_settings_page_dispose (GObject *object)
   if (self->manager != NULL)
     g_signal_handlers_disconnect_by_data (self->manager, self);
   g_clear_object (&self->manager);
+  g_clear_pointer (&self->shown_site_name, g_free);
   G_OBJECT_CLASS (bs_settings_page_parent_class)->dispose (object);
 }
 
@@ -261,6 +392,15 @@ bs_settings_page_class_init (BsSettingsPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, BsSettingsPage, push_address_row);
   gtk_widget_class_bind_template_child (widget_class, BsSettingsPage, push_port_spin);
   gtk_widget_class_bind_template_child (widget_class, BsSettingsPage, push_state_row);
+  gtk_widget_class_bind_template_child (widget_class, BsSettingsPage, central_state_row);
+  gtk_widget_class_bind_template_child (widget_class, BsSettingsPage, central_backlog_row);
+  gtk_widget_class_bind_template_child (widget_class, BsSettingsPage, site_name_row);
+  gtk_widget_class_bind_template_child (widget_class, BsSettingsPage, central_templates_switch);
+  gtk_widget_class_bind_template_child (widget_class, BsSettingsPage, central_off_button);
+  gtk_widget_class_bind_template_callback (widget_class, site_name_apply_cb);
+  gtk_widget_class_bind_template_callback (widget_class, central_templates_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, central_connect_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, central_off_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, spin_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, push_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, push_address_apply_cb);

@@ -356,6 +356,61 @@ bs_format_punch_state (guint state)
   return other_word (&others, state, g_strdup_printf (_ ("state %u"), state));
 }
 
+const char *
+bs_format_live_state (const char *state)
+{
+  if (g_strcmp0 (state, "listening") == 0)
+    return _ ("Listening");
+  if (g_strcmp0 (state, "reconnecting") == 0)
+    return _ ("Reconnecting");
+  return _ ("Off");
+}
+
+char *
+bs_format_live_line (const char *state, guint64 last_punch, guint64 now_usec)
+{
+  g_autofree char *when = NULL;
+
+  if (state == NULL || state[0] == '\0')
+    return NULL;
+  if (last_punch == 0)
+    /* TRANSLATORS: a terminal's live punches, e.g. "Live: Listening" */
+    return g_strdup_printf (_ ("Live: %s"), bs_format_live_state (state));
+  when = bs_format_time_relative (last_punch, now_usec);
+  /* TRANSLATORS: "Live: Listening · last punch 2 minutes ago" */
+  return g_strdup_printf (_ ("Live: %s · last punch %s"), bs_format_live_state (state), when);
+}
+
+char *
+bs_format_central_state (const char *state)
+{
+  if (g_strcmp0 (state, "connecting") == 0)
+    return g_strdup (_ ("Connecting"));
+  if (g_strcmp0 (state, "shipping") == 0)
+    return g_strdup (_ ("Shipping"));
+  if (g_strcmp0 (state, "idle") == 0)
+    return g_strdup (_ ("Up to date"));
+  if (state != NULL && g_str_has_prefix (state, "error: "))
+    /* TRANSLATORS: %s is the central database's error, e.g. "connection refused" */
+    return g_strdup_printf (_ ("Error: %s"), state + strlen ("error: "));
+  return g_strdup (_ ("Off"));
+}
+
+char *
+bs_format_central_backlog (guint64 lag, guint64 oldest)
+{
+  g_autofree char *since = NULL;
+  g_autofree char *behind = NULL;
+
+  if (lag == 0 && oldest == 0)
+    return g_strdup (_ ("Nothing waiting"));
+  since = bs_format_time (oldest);
+  behind = bs_format_duration (lag);
+  /* TRANSLATORS: the oldest punch not shipped yet, and how long it waits:
+   * "Since 2024-05-01 14:03:00 (12 min behind)" */
+  return g_strdup_printf (_ ("Since %s (%s behind)"), since, behind);
+}
+
 char *
 bs_format_push_state (const char *state)
 {

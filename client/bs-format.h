@@ -59,6 +59,21 @@ const char *bs_format_verify (guint verify);
  * "overtime-in", "overtime-out"; "state 9" for others */
 const char *bs_format_punch_state (guint state);
 
+/* a Device's LiveState ("off", "listening", "reconnecting") in words:
+ * "Off", "Listening", "Reconnecting" */
+const char *bs_format_live_state (const char *state);
+/* a device's live punches as one quiet line: "Live: Listening · last
+ * punch 2 minutes ago"; NULL when @state is "" (a service that does not
+ * say) */
+char *bs_format_live_line (const char *state, guint64 last_punch, guint64 now_usec);
+/* the Manager's CentralState ("off", "connecting", "shipping", "idle",
+ * "error: …") in words: "Off", "Connecting", "Shipping", "Up to date",
+ * "Error: …" */
+char *bs_format_central_state (const char *state);
+/* what waits for the central database: "Nothing waiting" or "Since
+ * 2024-05-01 14:03:00 (12 min behind)" from CentralLag and
+ * CentralOldestUnshipped (µs) */
+char *bs_format_central_backlog (guint64 lag, guint64 oldest);
 /* the push receiver's PushState ("off", "listening", "error: …") in words */
 char *bs_format_push_state (const char *state);
 

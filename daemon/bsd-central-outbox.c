@@ -80,6 +80,60 @@ ship_gone (PGconn *conn,
 }
 
 static gboolean
+drop_templates (
+    PGconn *conn, const char *site, const char *pin, GCancellable *cancellable, GError **error)
+{
+  g_autoptr (GPtrArray) params = params_new (site, pin, NULL);
+
+  return run (conn, cancellable, "DELETE FROM templates WHERE site = $1 AND pin = $2", params,
+              "removing templates", error);
+}
+
+/* @pin's templates as this site has them while CentralTemplates is on,
+ * none while it is off (turning it off takes them out) */
+static gboolean
+ship_templates (PGconn *conn,
+                BsdStore *store,
+                const char *site,
+                const char *pin,
+                GCancellable *cancellable,
+                GError **error)
+{
+  const char *op = "shipping templates";
+  g_autoptr (BsdCentralConfig) config = bsd_store_get_central (store, error);
+  g_autoptr (GPtrArray) templates = NULL;
+
+  if (config == NULL || !drop_templates (conn, site, pin, cancellable, error))
+    return FALSE;
+  if (!config->templates)
+    return TRUE;
+  templates = bsd_store_list_templates (store, pin, error);
+  if (templates == NULL)
+    return FALSE;
+  for (guint i = 0; i < templates->len; i++)
+    {
+      BsdTemplate *tmpl = g_ptr_array_index (templates, i);
+      gsize size = 0;
+      const guint8 *data = g_bytes_get_data (tmpl->data, &size);
+      g_autoptr (GPtrArray) row
+          = params_new (site, pin, bsd_template_kind_to_string (tmpl->kind), NULL);
+
+      g_ptr_array_add (row, bsd_central_number (tmpl->idx));
+      g_ptr_array_add (row, g_strdup (tmpl->version));
+      g_ptr_array_add (row, bsd_central_number (tmpl->valid));
+      g_ptr_array_add (row, g_base64_encode (data, size));
+      g_ptr_array_add (row, g_strdup (tmpl->hash));
+      if (!run (conn, cancellable,
+                "INSERT INTO templates (site, pin, kind, idx, version, valid, data, sha256)"
+                " VALUES ($1, $2, $3, $4::integer, $5, $6::integer, decode ($7, 'base64'), $8)"
+                " ON CONFLICT DO NOTHING",
+                row, op, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
 ship_person (PGconn *conn,
              BsdStore *store,
              const char *site,
@@ -97,7 +151,8 @@ ship_person (PGconn *conn,
     return ship_gone (conn, cancellable, local,
                       "UPDATE people SET deleted = true, updated_at = now()"
                       " WHERE site = $1 AND pin = $2",
-                      site, pin, op, error);
+                      site, pin, op, error)
+           && drop_templates (conn, site, pin, cancellable, error);
   privilege = bsd_central_number (person->privilege);
   card = bsd_central_number (person->card);
   group = bsd_central_number (person->group);
@@ -108,7 +163,8 @@ ship_person (PGconn *conn,
               " ON CONFLICT (site, pin) DO UPDATE SET name = excluded.name,"
               " privilege = excluded.privilege, card = excluded.card,"
               " group_id = excluded.group_id, deleted = false, updated_at = now()",
-              params, op, error);
+              params, op, error)
+         && ship_templates (conn, store, site, pin, cancellable, error);
 }
 
 /* a central edit made here, for the other sites */

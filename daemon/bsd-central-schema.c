@@ -6,6 +6,7 @@
  *   1  sites, devices, people, punches (natural key per site), jobs,
  *      edits (deletions and central edits of every site, in commit
  *      order), the payroll_days view
+ *   2  templates (only from sites with CentralTemplates on)
  */
 #include "config.h"
 
@@ -94,6 +95,20 @@ static const char *const steps[] = {
   "    min (local_time) AS first_punch, max (local_time) AS last_punch,"
   "    count (*) AS punches"
   "  FROM punches GROUP BY site, pin, substr (local_time, 1, 10);",
+
+  /* 1 → 2: fingerprint and face templates, shipped only while a site's
+   * CentralTemplates is on (removed when it is turned off) */
+  "CREATE TABLE templates ("
+  "  site text NOT NULL REFERENCES sites (name) ON UPDATE CASCADE,"
+  "  pin text NOT NULL,"
+  "  kind text NOT NULL CHECK (kind IN ('finger', 'face')),"
+  "  idx integer NOT NULL,"
+  "  version text NOT NULL,"
+  "  valid integer NOT NULL,"
+  "  data bytea NOT NULL,"
+  "  sha256 text NOT NULL,"
+  "  updated_at timestamptz NOT NULL DEFAULT now(),"
+  "  PRIMARY KEY (site, pin, kind, idx, version, sha256));",
 };
 
 const char *

@@ -15,7 +15,7 @@
 
 G_BEGIN_DECLS
 
-#define BSD_CENTRAL_SCHEMA_VERSION 1
+#define BSD_CENTRAL_SCHEMA_VERSION 2
 /* pg_advisory_xact_lock's key: 'BSYD' */
 #define BSD_CENTRAL_LOCK_KEY 0x42535944
 

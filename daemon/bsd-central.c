@@ -43,11 +43,14 @@ struct _BsdCentral
   gboolean reconfigure;
   gboolean kicked;
   GCancellable *cancellable; /* what the worker waits for now */
+  guint64 pull_wanted;       /* the newest pull asked for, 0 = none */
 
   /* main thread only */
   char *state;
   guint64 lag;
   guint64 oldest;
+  guint64 pull_serial;
+  GPtrArray *pulls; /* Pull, waiting for the worker */
 
   /* the worker's own */
   gint64 age_published; /* monotonic µs */
@@ -148,6 +151,170 @@ publish_age (BsdCentral *self, BsdStore *store, gboolean force)
     }
   publish (self, NULL, TRUE, collected > 0 && now > collected ? (guint64)(now - collected) : 0,
            (guint64)MAX (utc, 0));
+}
+
+/* ------------------------------------------------------ pulls for jobs */
+
+/* one job waiting for other sites' edits */
+typedef struct
+{
+  BsdCentral *self;
+  GTask *task;
+  guint64 serial;
+  GSource *timeout;
+  GSource *cancelled;
+} Pull;
+
+static void
+pull_free (Pull *pull)
+{
+  g_source_destroy (pull->timeout);
+  g_source_unref (pull->timeout);
+  if (pull->cancelled != NULL)
+    {
+      g_source_destroy (pull->cancelled);
+      g_source_unref (pull->cancelled);
+    }
+  g_object_unref (pull->task);
+  g_free (pull);
+}
+
+/* main thread: @pull answered (@note NULL = pulled) */
+static void
+pull_complete (Pull *pull, char *note)
+{
+  g_autoptr (GTask) task = g_object_ref (pull->task);
+
+  /* out of the list first: the job starts from the callback */
+  g_ptr_array_remove_fast (pull->self->pulls, pull);
+  g_task_return_pointer (task, note, g_free);
+}
+
+static gboolean
+pull_timeout_cb (gpointer data)
+{
+  Pull *pull = data;
+
+  pull_complete (pull, g_strdup_printf ("other sites' deletions and edits were not pulled: the "
+                                        "central database did not answer within %u s; this job "
+                                        "went on with what this site knew",
+                                        BSD_CENTRAL_PULL_DEADLINE_MS / 1000));
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+pull_cancelled_cb (GCancellable *cancellable, gpointer data)
+{
+  pull_complete (data, g_strdup ("other sites' deletions and edits were not pulled: cancelled"));
+  return G_SOURCE_REMOVE;
+}
+
+/* main thread: every pull asked for up to @serial is answered */
+static void
+pulls_answer (BsdCentral *self, guint64 serial, const char *why)
+{
+  for (guint i = self->pulls->len; i > 0; i--)
+    {
+      Pull *pull = g_ptr_array_index (self->pulls, i - 1);
+
+      if (pull->serial <= serial)
+        pull_complete (pull, why != NULL ? g_strdup_printf ("other sites' deletions and edits "
+                                                            "were not pulled: %s; this job went "
+                                                            "on with what this site knew",
+                                                            why)
+                                         : NULL);
+    }
+}
+
+typedef struct
+{
+  BsdCentral *self;
+  guint64 serial;
+  char *why;
+} PullAnswer;
+
+static gboolean
+pull_answer_cb (gpointer data)
+{
+  PullAnswer *answer = data;
+
+  pulls_answer (answer->self, answer->serial, answer->why);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+pull_answer_free (gpointer data)
+{
+  PullAnswer *answer = data;
+
+  g_object_unref (answer->self);
+  g_free (answer->why);
+  g_free (answer);
+}
+
+/* worker: the pulls up to @serial are done (@why NULL) or failed */
+static void
+answer_pulls (BsdCentral *self, guint64 serial, const char *why)
+{
+  PullAnswer *answer;
+
+  if (serial == 0)
+    return;
+  answer = g_new0 (PullAnswer, 1);
+  answer->self = g_object_ref (self);
+  answer->serial = serial;
+  answer->why = g_strdup (why);
+  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, pull_answer_cb, answer,
+                              pull_answer_free);
+}
+
+/* worker: the newest pull asked for, now the worker's to answer */
+static guint64
+take_pull (BsdCentral *self)
+{
+  guint64 serial;
+
+  g_mutex_lock (&self->lock);
+  serial = self->pull_wanted;
+  self->pull_wanted = 0;
+  g_mutex_unlock (&self->lock);
+  return serial;
+}
+
+gboolean
+bsd_central_pull_async (BsdCentral *self,
+                        GCancellable *cancellable,
+                        GAsyncReadyCallback callback,
+                        gpointer user_data)
+{
+  Pull *pull;
+
+  g_return_val_if_fail (BSD_IS_CENTRAL (self), FALSE);
+  if (g_strcmp0 (self->state, "off") == 0 || self->thread == NULL)
+    return FALSE;
+
+  pull = g_new0 (Pull, 1);
+  pull->self = self;
+  pull->task = g_task_new (NULL, NULL, callback, user_data);
+  g_task_set_source_tag (pull->task, bsd_central_pull_async);
+  pull->serial = ++self->pull_serial;
+  /* bounded: a job never waits long for a slow or lost server */
+  pull->timeout = g_timeout_source_new (BSD_CENTRAL_PULL_DEADLINE_MS);
+  g_source_set_callback (pull->timeout, pull_timeout_cb, pull, NULL);
+  g_source_attach (pull->timeout, self->context);
+  if (cancellable != NULL)
+    {
+      pull->cancelled = g_cancellable_source_new (cancellable);
+      g_source_set_callback (pull->cancelled, G_SOURCE_FUNC (pull_cancelled_cb), pull, NULL);
+      g_source_attach (pull->cancelled, self->context);
+    }
+  g_ptr_array_add (self->pulls, pull);
+
+  g_mutex_lock (&self->lock);
+  self->pull_wanted = pull->serial;
+  g_cond_signal (&self->cond);
+  g_mutex_unlock (&self->lock);
+  return TRUE;
 }
 
 /* ------------------------------------------------------------- libpq */
@@ -457,8 +624,9 @@ register_site (PGconn *conn, const char *site, GCancellable *cancellable, GError
 
 /* --------------------------------------------------------- the worker */
 
-/* sleeps up to @ms (forever when < 0) or until stopped, reconfigured
- * or (with @kickable) kicked; whether the worker goes on as it was */
+/* sleeps up to @ms (forever when < 0) or until stopped, reconfigured,
+ * asked for a pull or (with @kickable) kicked; whether the worker goes
+ * on as it was */
 static gboolean
 worker_wait (BsdCentral *self, gint ms, gboolean kickable)
 {
@@ -466,7 +634,8 @@ worker_wait (BsdCentral *self, gint ms, gboolean kickable)
   gboolean go_on;
 
   g_mutex_lock (&self->lock);
-  while (!self->stopping && !self->reconfigure && !(kickable && self->kicked))
+  while (!self->stopping && !self->reconfigure && !(kickable && self->kicked)
+         && self->pull_wanted == 0)
     {
       if (ms < 0)
         g_cond_wait (&self->cond, &self->lock);
@@ -484,6 +653,20 @@ static const char *
 site_name (const BsdCentralConfig *config)
 {
   return config->site_name[0] != '\0' ? config->site_name : g_get_host_name ();
+}
+
+/* every edit other sites made since the cursor, for a job about to plan */
+static gboolean
+pull_all_edits (
+    PGconn *conn, BsdStore *store, const char *site, GCancellable *cancellable, GError **error)
+{
+  guint pulled;
+
+  do
+    if (!bsd_central_pull_edits (conn, store, site, cancellable, &pulled, error))
+      return FALSE;
+  while (pulled > 0);
+  return TRUE;
 }
 
 /* connected and shipping until stopped, reconfigured or an error */
@@ -513,7 +696,16 @@ run_session (BsdCentral *self,
   *backoff_ms = BACKOFF_MIN_MS;
   for (gboolean backlog = FALSE;;)
     {
+      guint64 pull = take_pull (self);
       guint shipped = 0;
+
+      /* a job waits for this: before any batch */
+      if (pull != 0 && !pull_all_edits (conn, store, site, cancellable, error))
+        {
+          answer_pulls (self, pull, (*error)->message);
+          return FALSE;
+        }
+      answer_pulls (self, pull, NULL);
 
       /* before the batch too: a hanging server shows as a growing lag
        * (at once for the first batch after being idle) */
@@ -590,6 +782,8 @@ worker (gpointer data)
         }
       if (config->conninfo[0] == '\0')
         {
+          /* nothing to pull from */
+          answer_pulls (self, take_pull (self), NULL);
           publish_state (self, "off");
           publish (self, NULL, TRUE, 0, 0);
           worker_wait (self, -1, FALSE);
@@ -601,6 +795,7 @@ worker (gpointer data)
 
           if (g_cancellable_is_cancelled (cancellable))
             continue;
+          answer_pulls (self, take_pull (self), error->message);
           state = g_strdup_printf ("error: %s", error->message);
           publish_state (self, state);
           publish_age (self, store, TRUE);
@@ -650,6 +845,7 @@ bsd_central_stop (BsdCentral *self)
   wake (self, &self->stopping, TRUE);
   /* every wait of the worker watches the cancellable: this is short */
   g_thread_join (g_steal_pointer (&self->thread));
+  pulls_answer (self, G_MAXUINT64, "the service is stopping");
 }
 
 const char *
@@ -686,6 +882,7 @@ bsd_central_finalize (GObject *object)
   BsdCentral *self = BSD_CENTRAL (object);
 
   g_clear_object (&self->cancellable);
+  g_ptr_array_unref (self->pulls);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
   g_main_context_unref (self->context);
@@ -711,6 +908,7 @@ bsd_central_init (BsdCentral *self)
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
   self->state = g_strdup ("off");
+  self->pulls = g_ptr_array_new_with_free_func ((GDestroyNotify)pull_free);
 }
 
 /* a test waits seconds, not minutes, for a retry or a poll */

@@ -32,6 +32,18 @@ BsdCentral *bsd_central_new (const char *db_path);
 void bsd_central_reconfigure (BsdCentral *self);
 /* there may be something new to ship: an idle worker looks now */
 void bsd_central_kick (BsdCentral *self);
+/* how long a job waits for other sites' deletions and edits at its start */
+#define BSD_CENTRAL_PULL_DEADLINE_MS 5000
+
+/* other sites' deletions and edits pulled now (a job is about to plan):
+ * FALSE when shipping is off (nothing to pull; @callback is not called),
+ * else @callback gets a GTask whose pointer is NULL once they are
+ * applied, or a note for the job's report when they could not be pulled
+ * in time (an unreachable server, a deadline, @cancellable) */
+gboolean bsd_central_pull_async (BsdCentral *self,
+                                 GCancellable *cancellable,
+                                 GAsyncReadyCallback callback,
+                                 gpointer user_data);
 /* ends the worker: cancels what it waits for (a hanging server too) */
 void bsd_central_stop (BsdCentral *self);
 

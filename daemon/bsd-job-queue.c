@@ -24,6 +24,8 @@ struct _BsdJobQueue
   gboolean writer_running;
   gboolean closing;
   gint64 last_trim;
+  BsdJobPrepareFunc prepare;
+  gpointer prepare_data;
 };
 
 enum
@@ -152,7 +154,17 @@ typedef struct
 {
   BsdJobQueue *queue; /* owned */
   BsdJob *job;        /* owned by queue->running */
+  char *note;         /* the prepare step's, for the report */
 } Run;
+
+static void
+run_free (Run *run)
+{
+  g_free (run->note);
+  g_free (run);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Run, run_free)
 
 static void
 progress_cb (gint64 job_id, double fraction, const char *message, gpointer user_data)
@@ -163,10 +175,40 @@ progress_cb (gint64 job_id, double fraction, const char *message, gpointer user_
   g_signal_emit (run->queue, signals[JOB_PROGRESS], 0, run->job, fraction, message ? message : "");
 }
 
+/* the prepare step's note joins the report's "notes", in the row too */
+static void
+add_note (BsdJobQueue *self, gint64 job_id, char **report, const char *note)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  JsonObject *root;
+  JsonArray *notes;
+  g_autofree char *text = NULL;
+
+  if (*report == NULL || !json_parser_load_from_data (parser, *report, -1, &error)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return;
+  root = json_node_get_object (json_parser_get_root (parser));
+  if (!json_object_has_member (root, "notes"))
+    json_object_set_array_member (root, "notes", json_array_new ());
+  notes = json_object_get_array_member (root, "notes");
+  if (notes == NULL)
+    return;
+  json_array_add_string_element (notes, note);
+  text = json_to_string (json_parser_get_root (parser), FALSE);
+  if (!bsd_store_set_job_report (self->store, job_id, text, &error))
+    {
+      g_warning ("job %" G_GINT64_FORMAT ": %s", job_id, error->message);
+      return;
+    }
+  g_free (*report);
+  *report = g_steal_pointer (&text);
+}
+
 static void
 run_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
-  g_autofree Run *run = user_data;
+  g_autoptr (Run) run = user_data;
   g_autoptr (BsdJobQueue) self = run->queue;
   BsdJob *job = run->job;
   const BsdOperation *op = bsd_job_get_operation (job);
@@ -178,6 +220,8 @@ run_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
   guint index;
 
   /* the Job object shows what the job's row holds */
+  if (outcome && run->note != NULL)
+    add_note (self, bsd_job_get_id (job), &outcome->report_text, run->note);
   if (outcome)
     {
       report = outcome->report_text;
@@ -204,6 +248,24 @@ run_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 }
 
 static void
+run_engine (Run *run)
+{
+  bsd_engine_run_async (run->queue->engine, bsd_job_get_operation (run->job),
+                        bsd_job_get_cancellable (run->job), progress_cb, run, run_done_cb, run);
+}
+
+static void
+prepared_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  Run *run = user_data;
+
+  run->note = g_task_propagate_pointer (G_TASK (res), NULL);
+  if (run->note != NULL)
+    g_message ("job %" G_GINT64_FORMAT ": %s", bsd_job_get_id (run->job), run->note);
+  run_engine (run);
+}
+
+static void
 start_job (BsdJobQueue *self, BsdJob *job)
 {
   const BsdOperation *op = bsd_job_get_operation (job);
@@ -216,8 +278,17 @@ start_job (BsdJobQueue *self, BsdJob *job)
   g_signal_emit (self, signals[JOB_STARTED], 0, job);
   run->queue = g_object_ref (self);
   run->job = job;
-  bsd_engine_run_async (self->engine, op, bsd_job_get_cancellable (job), progress_cb, run,
-                        run_done_cb, run);
+  if (self->prepare == NULL
+      || !self->prepare (job, bsd_job_get_cancellable (job), prepared_cb, run, self->prepare_data))
+    run_engine (run);
+}
+
+void
+bsd_job_queue_set_prepare (BsdJobQueue *self, BsdJobPrepareFunc prepare, gpointer prepare_data)
+{
+  g_return_if_fail (BSD_IS_JOB_QUEUE (self));
+  self->prepare = prepare;
+  self->prepare_data = prepare_data;
 }
 
 /* readers (previews, log collection) run at once; writers one at a time,

@@ -31,6 +31,20 @@ G_DECLARE_FINAL_TYPE (BsdJobQueue, bsd_job_queue, BSD, JOB_QUEUE, GObject)
  * "job-retired" (no longer kept) */
 BsdJobQueue *bsd_job_queue_new (BsdStore *store, BsdEngine *engine);
 
+/* a step between a job's start and its plan (the manager pulls other
+ * sites' deletions there): TRUE when it runs, then @callback gets a
+ * GTask whose pointer is a note for the job's report (NULL = nothing to
+ * say); FALSE when @job needs nothing (the callback is not called). It
+ * never fails the job and must end soon, also when @cancellable fires. */
+typedef gboolean (*BsdJobPrepareFunc) (BsdJob *job,
+                                       GCancellable *cancellable,
+                                       GAsyncReadyCallback callback,
+                                       gpointer user_data,
+                                       gpointer prepare_data);
+/* @prepare_data must outlive the queue's jobs */
+void
+bsd_job_queue_set_prepare (BsdJobQueue *self, BsdJobPrepareFunc prepare, gpointer prepare_data);
+
 /* a queued or running job doing what @op does */
 BsdJob *bsd_job_queue_find_pending (BsdJobQueue *self, const BsdOperation *op);
 /* whether a new job for @op may be queued now (per-user limit, shutdown) */

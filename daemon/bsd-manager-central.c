@@ -40,6 +40,38 @@ central_job_finished_cb (BsdJobQueue *queue, BsdJob *job, BsdManager *self)
     bsd_central_kick (self->central);
 }
 
+/* a job that plans the roster first learns of other sites' deletions and
+ * edits: a leaver deleted elsewhere a moment ago is not written back */
+static gboolean
+central_prepare_job (BsdJob *job,
+                     GCancellable *cancellable,
+                     GAsyncReadyCallback callback,
+                     gpointer user_data,
+                     gpointer data)
+{
+  BsdManager *self = data;
+
+  switch (bsd_job_get_operation (job)->kind)
+    {
+    case BSD_OP_AUTO_SYNC:
+    case BSD_OP_SYNC_ALL:
+    case BSD_OP_SYNC_AREA:
+    case BSD_OP_SYNC_DEVICE:
+    case BSD_OP_SYNC_TEMPLATES:
+    case BSD_OP_BALANCE:
+    case BSD_OP_PREVIEW:
+    case BSD_OP_IMPORT_USERS:
+      bsd_job_set_progress (job, 0, "pulling other sites' deletions and edits");
+      return bsd_central_pull_async (self->central, cancellable, callback, user_data);
+    case BSD_OP_REFRESH_LOGS:
+    case BSD_OP_DELETE_USER:
+    case BSD_OP_UPDATE_USER:
+    case BSD_OP_SET_TIME:
+      break;
+    }
+  return FALSE;
+}
+
 static void
 load_central_settings (BsdManager *self)
 {
@@ -66,6 +98,7 @@ bsd_manager_central_start (BsdManager *self)
   central_changed_cb (self->central, self);
   g_signal_connect_object (self->jobs, "job-finished", G_CALLBACK (central_job_finished_cb), self,
                            0);
+  bsd_job_queue_set_prepare (self->jobs, central_prepare_job, self);
 }
 
 void

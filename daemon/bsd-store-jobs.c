@@ -170,6 +170,25 @@ bsd_store_finish_job (BsdStore *self,
 }
 
 gboolean
+bsd_store_set_job_report (BsdStore *self, gint64 job_id, const char *report, GError **error)
+{
+  const char *op = "adding to a job's report";
+
+  g_return_val_if_fail (BSD_IS_STORE (self), FALSE);
+
+  if (report != NULL && strlen (report) > BSD_STORE_REPORT_MAX)
+    {
+      g_set_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT,
+                   "%s: it would be more than %d bytes", op, BSD_STORE_REPORT_MAX);
+      return FALSE;
+    }
+  return bsd_store_check_json (self, report, "the report", op, error)
+         && bsd_store_run_changed (self, "UPDATE job_executions SET report = ?2 WHERE id = ?1",
+                                   BSD_ARGS (BSD_INT (job_id), BSD_TEXT (report)), op, error,
+                                   "no job with id %" G_GINT64_FORMAT, job_id);
+}
+
+gboolean
 bsd_store_add_job_device_result (BsdStore *self,
                                  gint64 job_id,
                                  const BsdJobDeviceResult *result,

@@ -76,9 +76,26 @@ bsd_store_set_site_name (BsdStore *self, const char *name, GError **error)
 gboolean
 bsd_store_set_central_templates (BsdStore *self, gboolean templates, GError **error)
 {
+  const char *op = "setting CentralTemplates";
+  g_autoptr (BsdStoreTx) tx = NULL;
+  gboolean changed;
+
   g_return_val_if_fail (BSD_IS_STORE (self), FALSE);
-  return bsd_store_run (self, "UPDATE central SET templates = ?1",
-                        BSD_ARGS (BSD_INT (templates ? 1 : 0)), "setting CentralTemplates", error);
+  tx = bsd_store_tx_begin (self, op, error);
+  if (tx == NULL
+      || !bsd_store_run (self, "UPDATE central SET templates = ?1 WHERE templates <> ?1",
+                         BSD_ARGS (BSD_INT (templates ? 1 : 0)), op, error))
+    return FALSE;
+  changed = sqlite3_changes (self->db) > 0;
+  /* every person again: their templates are shipped, or taken out */
+  if (changed
+      && (!bsd_store_run (self, "DELETE FROM central_outbox WHERE kind = 'person'", NULL, op, error)
+          || !bsd_store_run (self,
+                             "INSERT INTO central_outbox (kind, key) SELECT 'person', pin"
+                             " FROM people ORDER BY pin",
+                             NULL, op, error)))
+    return FALSE;
+  return bsd_store_tx_commit (tx, op, error);
 }
 
 gboolean
@@ -118,8 +135,6 @@ bsd_store_set_central_conninfo (BsdStore *self, const char *conninfo, GError **e
                              " SELECT 'tombstone', pin FROM tombstones WHERE allowed_at IS NULL"
                              " AND (SELECT conninfo FROM central) = ''",
                              NULL, op, error)))
-    return FALSE;
-  if (conninfo[0] == '\0' && !bsd_store_run (self, "DELETE FROM central_outbox", NULL, op, error))
     return FALSE;
   if (!bsd_store_run (self, "UPDATE central SET conninfo = ?1", BSD_ARGS (BSD_TEXT (conninfo)), op,
                       error))

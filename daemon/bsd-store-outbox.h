@@ -10,7 +10,8 @@
  * central natural key (ON CONFLICT DO NOTHING) drops the repeat.
  *
  * Roster, device and job rows change in place: triggers queue their key
- * in central_outbox (only while central shipping is on), the shipper
+ * in central_outbox (whether shipping is on or not: what changes while
+ * it is off leaves once it is on), the shipper
  * reads the row as it is then and removes the outbox entry by its id
  * after the central COMMIT. A change meanwhile replaces the entry with
  * a new id, so it is shipped again.
@@ -39,42 +40,78 @@ G_BEGIN_DECLS
   "  id INTEGER PRIMARY KEY AUTOINCREMENT,"                                                        \
   "  kind TEXT NOT NULL CHECK (kind IN ('person', 'edit', 'device', 'job', 'tombstone')),"         \
   "  key TEXT NOT NULL,"                                                                           \
-  "  UNIQUE (kind, key));"                                                                         \
+  "  UNIQUE (kind, key));" BSD_OUTBOX_TRIGGERS (BSD_OUTBOX_ON)
+
+/* the triggers that queue roster, device, deletion and job rows, each
+ * firing while @on (SQL) holds */
+/* clang-format off */
+#define BSD_OUTBOX_TRIGGERS(on)                                                                    \
   "CREATE TRIGGER central_person_added AFTER INSERT ON people"                                     \
-  "  WHEN " BSD_OUTBOX_ON " BEGIN"                                                                 \
-  "  INSERT OR REPLACE INTO central_outbox (kind, key) VALUES ('person', new.pin);"                \
-  "  INSERT OR REPLACE INTO central_outbox (kind, key)"                                            \
+  "  WHEN " on " BEGIN "                                                                           \
+       BSD_OUTBOX_QUEUE ("person", "new.pin")                                                      \
+  "  DELETE FROM central_outbox WHERE kind = 'edit' AND key = new.pin AND new.central_edit = 1;"   \
+  "  INSERT INTO central_outbox (kind, key)"                                                       \
   "    SELECT 'edit', new.pin WHERE new.central_edit = 1; END;"                                    \
   "CREATE TRIGGER central_person_changed AFTER UPDATE OF name, privilege, card, group_id"          \
-  "  ON people WHEN " BSD_OUTBOX_ON                                                                \
+  "  ON people WHEN " on                                                                           \
   "  AND (old.name IS NOT new.name OR old.privilege IS NOT new.privilege"                          \
-  "       OR old.card IS NOT new.card OR old.group_id IS NOT new.group_id) BEGIN"                  \
-  "  INSERT OR REPLACE INTO central_outbox (kind, key) VALUES ('person', new.pin); END;"           \
+  "       OR old.card IS NOT new.card OR old.group_id IS NOT new.group_id) BEGIN "                 \
+       BSD_OUTBOX_QUEUE ("person", "new.pin") " END;"                                              \
   "CREATE TRIGGER central_person_edited AFTER UPDATE OF updated_at ON people"                      \
-  "  WHEN " BSD_OUTBOX_ON " AND new.central_edit = 1 BEGIN"                                        \
-  "  INSERT OR REPLACE INTO central_outbox (kind, key) VALUES ('edit', new.pin); END;"             \
+  "  WHEN " on " AND new.central_edit = 1 BEGIN "                                                  \
+       BSD_OUTBOX_QUEUE ("edit", "new.pin") " END;"                                                \
   "CREATE TRIGGER central_tombstone AFTER INSERT ON tombstones"                                    \
-  "  WHEN " BSD_OUTBOX_ON " BEGIN"                                                                 \
-  "  INSERT OR REPLACE INTO central_outbox (kind, key) VALUES ('tombstone', new.pin); END;"        \
-  "CREATE TRIGGER central_tombstone_again AFTER UPDATE OF created_at ON tombstones"                \
-  "  WHEN " BSD_OUTBOX_ON " BEGIN"                                                                 \
-  "  INSERT OR REPLACE INTO central_outbox (kind, key) VALUES ('tombstone', new.pin); END;"        \
+  "  WHEN " on " BEGIN "                                                                           \
+       BSD_OUTBOX_QUEUE ("tombstone", "new.pin") " END;"                                           \
+  "CREATE TRIGGER central_tombstone_again AFTER UPDATE OF created_at ON tombstones"                 \
+  "  WHEN " on " BEGIN "                                                                           \
+       BSD_OUTBOX_QUEUE ("tombstone", "new.pin") " END;"                                           \
   "CREATE TRIGGER central_device_added AFTER INSERT ON devices"                                    \
-  "  WHEN " BSD_OUTBOX_ON " BEGIN"                                                                 \
-  "  INSERT OR REPLACE INTO central_outbox (kind, key) VALUES ('device', new.id); END;"            \
+  "  WHEN " on " BEGIN "                                                                           \
+       BSD_OUTBOX_QUEUE ("device", "new.id") " END;"                                               \
   "CREATE TRIGGER central_device_changed AFTER UPDATE OF name, address, port, enabled,"            \
-  "  serial, platform, firmware ON devices WHEN " BSD_OUTBOX_ON " BEGIN"                           \
-  "  INSERT OR REPLACE INTO central_outbox (kind, key) VALUES ('device', new.id); END;"            \
+  "  serial, platform, firmware ON devices WHEN " on " BEGIN "                                     \
+       BSD_OUTBOX_QUEUE ("device", "new.id") " END;"                                               \
   "CREATE TRIGGER central_device_removed AFTER DELETE ON devices"                                  \
-  "  WHEN " BSD_OUTBOX_ON " BEGIN"                                                                 \
-  "  INSERT OR REPLACE INTO central_outbox (kind, key) VALUES ('device', old.id); END;"            \
+  "  WHEN " on " BEGIN "                                                                           \
+       BSD_OUTBOX_QUEUE ("device", "old.id") " END;"                                               \
   "CREATE TRIGGER central_job_finished AFTER UPDATE OF finished_at ON job_executions"              \
-  "  WHEN " BSD_OUTBOX_ON " AND new.finished_at > 0 BEGIN"                                         \
-  "  INSERT OR REPLACE INTO central_outbox (kind, key) VALUES ('job', new.id); END;"
+  "  WHEN " on " AND new.finished_at > 0 BEGIN "                                                   \
+       BSD_OUTBOX_QUEUE ("job", "new.id") " END;"
+/* clang-format on */
+
+/* one key queued again with a new id; not INSERT OR REPLACE: a trigger
+ * takes the conflict policy of the statement that fired it, and an
+ * upsert's is ABORT (a person queued and changed again failed there) */
+#define BSD_OUTBOX_QUEUE(kind, key)                                                                \
+  "DELETE FROM central_outbox WHERE kind = '" kind "' AND key = " key ";"                          \
+  "INSERT INTO central_outbox (kind, key) VALUES ('" kind "', " key ");"
+
+/* 7 → 8: the outbox records while shipping is off too, so that edits
+ * made meanwhile (central edits, deletions, removed devices, finished
+ * jobs) leave once it is turned on (docs/CENTRAL.md); a person's
+ * templates changing queues the person (CentralTemplates) */
+/* clang-format off */
+#define BSD_STORE_OUTBOX_RECORD_MIGRATION                                                          \
+  "DROP TRIGGER central_person_added; DROP TRIGGER central_person_changed;"                        \
+  "DROP TRIGGER central_person_edited; DROP TRIGGER central_tombstone;"                            \
+  "DROP TRIGGER central_tombstone_again; DROP TRIGGER central_device_added;"                       \
+  "DROP TRIGGER central_device_changed; DROP TRIGGER central_device_removed;"                      \
+  "DROP TRIGGER central_job_finished;"                                                             \
+  BSD_OUTBOX_TRIGGERS (BSD_OUTBOX_RECORDING)                                                       \
+  "CREATE TRIGGER central_template_added AFTER INSERT ON templates"                                \
+  "  WHEN " BSD_OUTBOX_RECORDING " BEGIN "                                                         \
+       BSD_OUTBOX_QUEUE ("person", "new.pin") " END;"                                              \
+  "CREATE TRIGGER central_template_removed AFTER DELETE ON templates"                              \
+  "  WHEN " BSD_OUTBOX_RECORDING " BEGIN "                                                         \
+       BSD_OUTBOX_QUEUE ("person", "old.pin") " END;"
+/* clang-format on */
 
 /* a trigger queues only while shipping is on, and never what was just
- * pulled from the central database (it came from there) */
+ * pulled from the central database (it came from there) (schema 6 to 7) */
 #define BSD_OUTBOX_ON "(SELECT conninfo <> '' AND pulling = 0 FROM central)"
+/* from schema 8: whether shipping is on or not */
+#define BSD_OUTBOX_RECORDING "(SELECT pulling = 0 FROM central)"
 
 /* the longest site name (bytes) */
 #define BSD_SITE_NAME_MAX 64

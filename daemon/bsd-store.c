@@ -21,6 +21,7 @@
  *   7  push terminals: push_devices (pending/accepted/refused by serial,
  *      bound to a device row), push_commands (the per-device queue),
  *      push_mirror_users/_templates/_photos (what a push device holds)
+ *   8  the central outbox's triggers record while shipping is off too
  * A new database runs every migration from 0, so a fresh database and a
  * migrated one have the same schema (the tests compare them).
  *
@@ -320,6 +321,9 @@ static const char *const bsd_store_migrations[] = {
   "  seen_at INTEGER NOT NULL,"
   "  PRIMARY KEY (device_id, pin, biophoto, type));"
   "PRAGMA user_version = 7;",
+
+  /* 7 → 8: the central outbox records while shipping is off too */
+  BSD_STORE_OUTBOX_RECORD_MIGRATION "PRAGMA user_version = 8;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (bsd_store_migrations) == BSD_STORE_SCHEMA_VERSION);

@@ -29,7 +29,7 @@
 
 G_BEGIN_DECLS
 
-#define BSD_STORE_SCHEMA_VERSION 7
+#define BSD_STORE_SCHEMA_VERSION 8
 
 #define BSD_STORE_ERROR (bsd_store_error_quark ())
 GQuark bsd_store_error_quark (void);
@@ -621,6 +621,9 @@ gboolean bsd_store_finish_job (BsdStore *self,
                                GError **error);
 /* a report larger than this is not stored (a minimal one says why) */
 #define BSD_STORE_REPORT_MAX (4 * 1024 * 1024)
+/* a finished job's report replaced (a note added after the engine) */
+gboolean
+bsd_store_set_job_report (BsdStore *self, gint64 job_id, const char *report, GError **error);
 /* @text (NULL = "") as a job's history keeps it: valid UTF-8 (invalid
  * bytes become U+FFFD) without control characters other than tab and line
  * breaks (U+FFFD too) */

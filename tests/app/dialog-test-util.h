@@ -78,7 +78,12 @@ void test_reports (void);
 void test_export (void);
 void test_attendance (void);
 void test_pending (void);
+void test_central (void);
 
+/* the visible file chooser (GTK's own dialog: no portal in the tests) */
+GtkWidget *find_file_chooser (void);
+/* Condition: a file chooser is mapped */
+gboolean file_chooser_shows_cb (gpointer data);
 /* the export's file chooser (GTK's own dialog): saves into @dir as attendance.csv */
 void choose_file (const char *dir);
 /* the file @data (a path) holds a whole CSV export */

@@ -4,7 +4,11 @@
  *               lists the seed terminals' 115 punches once a logs job
  *               ends (100, then Load More for the rest), newest first;
  *               the search (PIN or name) and the device filter narrow it;
- *               Export… saves a CSV; the page fits 360 px
+ *               Export… saves a CSV; the page fits 360 px; punches that
+ *               arrive live (what PunchReceived's handler calls) go on
+ *               top when the filters match, and the list keeps 500; a
+ *               device row shows LiveState and LastPunch quietly (only
+ *               when the service says)
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -161,6 +165,146 @@ export_days (void)
   g_rmdir (dir);
 }
 
+/* the id of the terminal called @name */
+static guint
+device_id (const char *name)
+{
+  GListModel *devices = bs_client_get_devices (client ());
+
+  for (guint i = 0; i < g_list_model_get_n_items (devices); i++)
+    {
+      g_autoptr (BsDBusDevice) device = g_list_model_get_item (devices, i);
+
+      if (g_strcmp0 (bs_dbus_device_get_name (device), name) == 0)
+        return bs_dbus_device_get_id (device);
+    }
+  return 0;
+}
+
+static const char *
+punch_string (guint i, const char *key)
+{
+  g_autoptr (BsVariantItem) punch = g_list_model_get_item (punches (), i);
+
+  /* the list holds its own reference */
+  return punch != NULL ? bs_variant_item_get_string (punch, key) : "";
+}
+
+static void
+live_punch (guint device, const char *pin, const char *name)
+{
+  bs_attendance_page_add_punch (BS_ATTENDANCE_PAGE (child ("attendance_page")), device, pin,
+                                g_get_real_time (), "2026-12-05 08:00:00", 1, 0, name);
+}
+
+/* what the page does with PunchReceived: the signal's handler only
+ * passes its arguments on (the daemon of this branch does not emit it) */
+static void
+live_punches (void)
+{
+  GtkWidget *page = GTK_WIDGET (child ("attendance_page"));
+  GtkWidget *more = find_named (page, "attendance-more");
+  guint a = device_id ("A"), c = device_id ("C");
+
+  REQUIRE (a != 0 && c != 0, "the terminals A and C are known");
+  live_punch (a, "7001", "Live Person");
+  CHECK (g_list_model_get_n_items (punches ()) == 101, "a live punch is added to the 100");
+  CHECK (g_str_equal (punch_string (0, "pin"), "7001")
+             && g_str_equal (punch_string (0, "device-name"), "A")
+             && g_str_equal (punch_string (0, "name"), "Live Person"),
+         "on top, with its device's name");
+  spin (200);
+  CHECK (find_label (page, "Live Person") != NULL, "its row shows the name");
+
+  REQUIRE (choose_device ("C"), "the device filter offers C");
+  CHECK (wait_punches (5, "C's punches"), "the device filter narrows to C's 5");
+  live_punch (a, "7002", "Elsewhere");
+  CHECK (g_list_model_get_n_items (punches ()) == 5, "a live punch of A is not listed for C");
+  live_punch (c, "7003", "At C");
+  CHECK (g_list_model_get_n_items (punches ()) == 6
+             && g_str_equal (punch_string (0, "pin"), "7003"),
+         "one of C is, on top");
+  choose_device ("All Devices");
+  CHECK (wait_punches (100, "every punch again"), "All Devices lists all again");
+
+  type_text (find_named (page, "attendance-search"), "live per");
+  CHECK (wait_punches (0, "no stored punch of a live person"), "the search narrows");
+  live_punch (a, "7004", "Live Person 2");
+  live_punch (a, "7005", "Someone");
+  CHECK (g_list_model_get_n_items (punches ()) == 1
+             && g_str_equal (punch_string (0, "pin"), "7004"),
+         "a live punch matching the search is listed, another is not");
+  type_text (find_named (page, "attendance-search"), "");
+  CHECK (wait_punches (100, "every punch again"), "an empty search lists all again");
+
+  for (guint i = 0; i < 600; i++)
+    {
+      g_autofree char *pin = g_strdup_printf ("%u", 8000 + i);
+
+      live_punch (a, pin, "");
+    }
+  CHECK (g_list_model_get_n_items (punches ()) == 500, "the list keeps the newest 500");
+  CHECK (g_str_equal (punch_string (0, "pin"), "8599")
+             && g_str_equal (punch_string (499, "pin"), "8100"),
+         "newest first");
+  CHECK (gtk_widget_get_visible (more), "Load More is offered for the rest");
+  REQUIRE (click (more), "Load More can be clicked");
+  CHECK (wait_punches (100, "the first page again"),
+         "with only live rows listed, Load More reads the first page again");
+}
+
+/* @device's live properties as the service would change them */
+static void
+set_live (BsDBusDevice *device, const char *state, guint64 last_punch)
+{
+  g_auto (GVariantBuilder) changed = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+  g_autoptr (GVariant) dict = NULL;
+  const char *const invalidated[] = { NULL };
+
+  g_dbus_proxy_set_cached_property (G_DBUS_PROXY (device), "LiveState",
+                                    g_variant_new_string (state));
+  g_dbus_proxy_set_cached_property (G_DBUS_PROXY (device), "LastPunch",
+                                    g_variant_new_uint64 (last_punch));
+  g_variant_builder_add (&changed, "{sv}", "LiveState", g_variant_new_string (state));
+  g_variant_builder_add (&changed, "{sv}", "LastPunch", g_variant_new_uint64 (last_punch));
+  dict = g_variant_ref_sink (g_variant_builder_end (&changed));
+  g_signal_emit_by_name (device, "g-properties-changed", dict, invalidated);
+  spin (200);
+}
+
+static gboolean
+live_line_shown (const char *text)
+{
+  GtkLabel *label = find_label (GTK_WIDGET (child ("devices_page")), text);
+
+  if (label == NULL)
+    g_printerr ("# no label says %s\n", text);
+  return label != NULL && gtk_widget_get_visible (GTK_WIDGET (label))
+         && g_strcmp0 (gtk_widget_get_name (GTK_WIDGET (label)), "device-live") == 0;
+}
+
+static void
+live_on_device_rows (void)
+{
+  BsDBusDevice *a = bs_client_lookup_device (client (), device_id ("A"));
+  guint64 now = (guint64)g_get_real_time ();
+
+  REQUIRE (a != NULL, "terminal A is known");
+  show_page ("devices");
+  spin (200);
+  CHECK (find_label (GTK_WIDGET (child ("devices_page")), "Live:") == NULL,
+         "no live line while the service does not say");
+  set_live (a, "listening", now - 150 * G_USEC_PER_SEC);
+  CHECK (live_line_shown ("Live: Listening · last punch 2 minutes ago"),
+         "a listening terminal's row says so, with its last punch");
+  set_live (a, "reconnecting", 0);
+  CHECK (live_line_shown ("Live: Reconnecting"), "a reconnecting one too");
+  screenshot ("devices-live");
+  set_live (a, "", 0);
+  CHECK (!live_line_shown ("Live:"), "and nothing once the service says nothing");
+  show_page ("attendance");
+}
+
 void
 test_attendance (void)
 {
@@ -201,6 +345,8 @@ test_attendance (void)
   choose_device ("All Devices");
   CHECK (wait_punches (100, "every punch again"), "All Devices lists all again");
 
+  live_punches ();
+  live_on_device_rows ();
   check_narrow ();
   export_days ();
 }

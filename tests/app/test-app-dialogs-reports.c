@@ -166,7 +166,7 @@ file_written_cb (gpointer data)
   return g_file_test (data, G_FILE_TEST_EXISTS);
 }
 
-static GtkWidget *
+GtkWidget *
 find_file_chooser (void)
 {
   g_autoptr (GList) toplevels = gtk_window_list_toplevels ();
@@ -177,7 +177,7 @@ find_file_chooser (void)
   return NULL;
 }
 
-static gboolean
+gboolean
 file_chooser_shows_cb (gpointer data)
 {
   GtkWidget *chooser = find_file_chooser ();

@@ -569,7 +569,7 @@ main (int argc, char *argv[])
   } modes[] = {
     { "devices", test_devices },           { "areas", test_areas },     { "people", test_people },
     { "deleted_many", test_deleted_many }, { "reports", test_reports }, { "export", test_export },
-    { "attendance", test_attendance },     { "pending", test_pending },
+    { "attendance", test_attendance },     { "pending", test_pending }, { "central", test_central },
   };
   const char *mode = argc > 1 ? argv[1] : "devices";
   guint i = 0;

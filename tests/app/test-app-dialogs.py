@@ -22,6 +22,10 @@ MODE attendance: the Attendance page lists the punches collected while it
 MODE pending: two unknown push terminals knock on the push port; the
               Devices page says so, one is accepted into the seed area and
               the other refused through Review….
+MODE central: Settings → Central Database: the state and the oldest
+              unshipped punch follow the service live, SiteName and
+              CentralTemplates are written, Set… passes a file's descriptor
+              (a server that is not there: an error state), Turn Off.
 
 SPDX-License-Identifier: GPL-3.0-or-later
 """
@@ -153,6 +157,18 @@ def test_pending(env):
     pending = {d["serial"]: d for d in env.call("ListPendingDevices")}
     check(list(pending) == ["PUSH0002"] and pending["PUSH0002"]["refused"],
           "only PUSH0002 is left, refused", pending)
+
+
+def test_central(env):
+    sim = env.seed_sim()
+    # a retry every half second at most: the error state and the backlog show soon
+    env.start_daemon({"BIOSYNC_CENTRAL_BACKOFF_MAX_MS": "500"})
+    env.add_seed_area(sim)
+    run_dialogs(env, "central")
+    check(env.get("CentralState") == "off", "the window turned shipping off",
+          env.get("CentralState"))
+    check(env.get("SiteName") == "Plant North", "the window set SiteName", env.get("SiteName"))
+    check(env.get("CentralTemplates") is True, "the window set CentralTemplates")
 
 
 if __name__ == "__main__":

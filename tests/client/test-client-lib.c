@@ -946,6 +946,55 @@ test_format_punch_words (void)
   g_assert_true (bs_format_punch_state (255) == bs_format_punch_state (255));
 }
 
+/* a device's live punches: the state in words, the line the window shows
+ * (none when the service does not say) */
+static void
+test_format_live (void)
+{
+  guint64 now = 1800000000ULL * G_USEC_PER_SEC;
+  g_autofree char *listening = bs_format_live_line ("listening", now - 120 * G_USEC_PER_SEC, now);
+  g_autofree char *never = bs_format_live_line ("reconnecting", 0, now);
+  g_autofree char *off = bs_format_live_line ("off", now, now);
+
+  g_assert_cmpstr (bs_format_live_state ("listening"), ==, "Listening");
+  g_assert_cmpstr (bs_format_live_state ("reconnecting"), ==, "Reconnecting");
+  g_assert_cmpstr (bs_format_live_state ("off"), ==, "Off");
+  g_assert_cmpstr (bs_format_live_state ("nonsense"), ==, "Off");
+  g_assert_cmpstr (listening, ==, "Live: Listening · last punch 2 minutes ago");
+  g_assert_cmpstr (never, ==, "Live: Reconnecting");
+  g_assert_cmpstr (off, ==, "Live: Off · last punch just now");
+  g_assert_null (bs_format_live_line ("", now, now));
+  g_assert_null (bs_format_live_line (NULL, now, now));
+}
+
+/* the central database's state and backlog in words */
+static void
+test_format_central (void)
+{
+  const char *const states[][2] = {
+    { "off", "Off" },
+    { "connecting", "Connecting" },
+    { "shipping", "Shipping" },
+    { "idle", "Up to date" },
+    { "error: connection refused", "Error: connection refused" },
+    { "", "Off" },
+  };
+  g_autofree char *nothing = bs_format_central_backlog (0, 0);
+  g_autofree char *waiting = bs_format_central_backlog (12 * 60 * G_USEC_PER_SEC, 1);
+  g_autofree char *since = bs_format_time (1);
+  g_autofree char *behind = bs_format_duration (12 * 60 * G_USEC_PER_SEC);
+  g_autofree char *expected = g_strdup_printf ("Since %s (%s behind)", since, behind);
+
+  for (guint i = 0; i < G_N_ELEMENTS (states); i++)
+    {
+      g_autofree char *text = bs_format_central_state (states[i][0]);
+
+      g_assert_cmpstr (text, ==, states[i][1]);
+    }
+  g_assert_cmpstr (nothing, ==, "Nothing waiting");
+  g_assert_cmpstr (waiting, ==, expected);
+}
+
 static void
 test_format (void)
 {
@@ -1031,6 +1080,8 @@ main (int argc, char **argv)
 
   g_test_add_func ("/format/all", test_format);
   g_test_add_func ("/format/punch-words", test_format_punch_words);
+  g_test_add_func ("/format/live", test_format_live);
+  g_test_add_func ("/format/central", test_format_central);
   g_test_add_func ("/client/error-strings", test_error_strings);
   g_test_add ("/client/models", Fixture, NULL, fixture_setup, test_models, fixture_teardown);
   g_test_add ("/client/device-added", Fixture, NULL, fixture_setup, test_device_added,

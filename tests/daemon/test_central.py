@@ -16,11 +16,19 @@ Every case starts a real PostgreSQL 15 (pgserver.py) and biosyncd daemons
                      every punch of every site is there exactly once
   central_leaver     a leaver deleted at site 1 leaves sites 2 and 3 at their next sync;
                      concurrent edits: the last committed wins, a deletion beats edits
+  central_job_pull   a sync started right after a deletion at another site pulls it
+                     first (the idle shipper would only look minutes later); with the
+                     server hanging or down the job goes on and its report says why
+  central_off_edits  what changes while shipping is off (a central edit, a
+                     deletion, finished jobs) is shipped once it is on again
+  central_templates  templates reach the central database only while CentralTemplates
+                     is on; turning it off takes them out
   central_schema     two daemons migrating a fresh database at once: one schema,
                      version 1; the payroll view gives first in / last out
 
 SPDX-License-Identifier: GPL-3.0-or-later
 """
+import json
 import os
 import re
 import signal
@@ -40,6 +48,12 @@ KNOBS = {"BIOSYNC_CENTRAL_BACKOFF_MAX_MS": "500", "BIOSYNC_CENTRAL_POLL_MS": "20
 
 
 SHARED = ("9001", "9002", "9003")
+
+
+def central_schema_version():
+    """the central schema version this biosyncd writes (daemon/bsd-central-schema.h)"""
+    with open(os.path.join(harness.SRC, "daemon", "bsd-central-schema.h")) as header:
+        return int(re.search(r"#define BSD_CENTRAL_SCHEMA_VERSION (\d+)", header.read()).group(1))
 
 
 def fixture(serial, records, seed):
@@ -375,6 +389,140 @@ def test_central_leaver(env):
           "each deletion is in the central database once")
 
 
+# ------------------------------------------------------ pulled at job start
+
+def job_notes(job):
+    return json.loads(job["Report"]).get("notes", [])
+
+
+def test_central_job_pull(env):
+    pg = PgServer(env)
+    env2 = new_env(env)
+    sims = []
+    # site 2's idle shipper looks for edits only every 10 minutes: what the
+    # sync sees, it pulled when it started
+    for e, name, knobs in ((env, "site-1", KNOBS),
+                           (env2, "site-2", dict(KNOBS, BIOSYNC_CENTRAL_POLL_MS="600000"))):
+        sims.append(e.sim(fixture("SITE-" + name, 0, len(sims) + 1), "sim-" + name))
+        e.start_daemon(knobs)
+        e.set("SiteName", GLib.Variant("s", name))
+        e.add_device("A", sims[-1].port("A"))
+        job = e.wait_job(e.call("SyncAll"))
+        check(job["State"] == "succeeded", "%s: the first sync fills the roster" % name)
+        check(job_notes(job) == [], "%s: no note while shipping is off" % name, job_notes(job))
+        set_central(e, pg.conninfo())
+    for e, name in ((env, "site-1"), (env2, "site-2")):
+        wait_shipped(e, "%s to ship its roster" % name)
+
+    job = env.wait_job(env.call("DeleteUser", "(s)", ("9001",)))
+    check(job["State"] == "succeeded", "site 1 deletes the leaver", job["State"])
+    wait_shipped(env, "site 1 to ship the deletion")
+    check(not tombstoned(env2, "9001"), "site 2 has not pulled the deletion before its sync")
+    job = env2.wait_job(env2.call("SyncAll"))
+    check(job["State"] == "succeeded", "site 2 syncs", job["State"])
+    check(job_notes(job) == [], "a pull that worked needs no note", job_notes(job))
+    check("9001" not in sims[1].pins("A"),
+          "site 2's sync right after the deletion removes the leaver", sims[1].pins("A"))
+    t = [t for t in env2.call("ListTombstones") if t["Pin"] == "9001"]
+    check(t and t[0]["CreatedBy"] == "central:site-1", "the tombstone names site 1", t)
+
+    # a hanging server: the job waits a few seconds, then goes on and says so
+    pg.freeze()
+    try:
+        job = env2.wait_job(env2.call("SyncAll"), timeout=60)
+    finally:
+        pg.thaw()
+    check(job["State"] == "succeeded", "a sync goes on while the server hangs", job["State"])
+    check(any("did not answer within" in n and "went on with what this site knew" in n
+              for n in job_notes(job)), "its report says the edits were not pulled",
+          job_notes(job))
+    # a server that is down: the reason is in the report
+    pg.crash()
+    wait_for(lambda: env2.get("CentralState").startswith("error:"),
+             "site 2 to notice the server is down", timeout=60)
+    job = env2.wait_job(env2.call("SyncAll"), timeout=60)
+    check(job["State"] == "succeeded", "a sync goes on while the server is down", job["State"])
+    check(any("were not pulled: connecting to the central database" in n
+              for n in job_notes(job)), "its report says why", job_notes(job))
+    check(PASSWORD not in job["Report"], "the report holds no password")
+    pg.start()
+
+
+# ------------------------------------------------- edits while shipping is off
+
+def test_central_off_edits(env):
+    pg = PgServer(env)
+    start_site(env, "solo", 10, 7, punches=False)
+    job = env.wait_job(env.call("SyncAll"))
+    check(job["State"] == "succeeded", "the first sync fills the roster")
+    set_central(env, pg.conninfo())
+    wait_shipped(env, "the roster to be shipped")
+
+    set_central(env, "")
+    wait_for(lambda: env.get("CentralState") == "off", "shipping to stop")
+    env.wait_job(env.call("UpdateUser", "(sa{sv})", ("9002", {"name": GLib.Variant(
+        "s", "Edited while off")})))
+    env.wait_job(env.call("DeleteUser", "(s)", ("9003",)))
+    path = env.call("SyncAll")
+    off_job = env.job_id(path)
+    check(env.wait_job(path)["State"] == "succeeded", "a sync while off")
+    check(pg.scalar("SELECT count(*) FROM edits WHERE pin = '9002'") == "0",
+          "nothing leaves while shipping is off")
+
+    set_central(env, pg.conninfo())
+    wait_shipped(env, "what changed meanwhile to be shipped")
+    edits = pg.sql("SELECT kind, name FROM edits WHERE site = 'solo' AND pin = '9002'")
+    check(edits == [["edit", "Edited while off"]],
+          "the central edit made while off is in the central database for the other sites",
+          edits)
+    check(pg.scalar("SELECT count(*) FROM edits WHERE site = 'solo' AND pin = '9003'"
+                    " AND kind = 'delete'") == "1", "so is the deletion")
+    check(pg.scalar("SELECT count(*) FROM jobs WHERE site = 'solo' AND job_id = %d"
+                    % off_job) == "1", "so is a job that finished while off")
+
+
+# -------------------------------------------------------------- templates
+
+def local_templates(env):
+    db = sqlite3.connect(os.path.join(env.state_dir, "biosync.db"))
+    try:
+        return sorted((r[0], r[1], r[2], r[3]) for r in db.execute(
+            "SELECT pin, kind, idx, hash FROM templates"))
+    finally:
+        db.close()
+
+
+def central_templates(pg, site):
+    return sorted(tuple(r[:3]) + (r[3],) for r in pg.sql(
+        "SELECT pin, kind, idx::text, sha256 FROM templates WHERE site = '%s'" % site))
+
+
+def test_central_templates(env):
+    pg = PgServer(env)
+    fix = fixture("SITE8", 0, 8)
+    fix["devices"][0]["generate"]["fingers_per_user"] = 2
+    sim = env.sim(fix, "sim-tpl")
+    env.start_daemon(KNOBS)
+    env.set("SiteName", GLib.Variant("s", "tpl"))
+    env.add_device("A", sim.port("A"))
+    job = env.wait_job(env.call("SyncAll"))
+    check(job["State"] == "succeeded", "the first sync reads the roster and its templates")
+    local = [(p, k, str(i), h) for p, k, i, h in local_templates(env)]
+    check(len(local) >= 40, "the site holds fingerprints", len(local))
+    set_central(env, pg.conninfo())
+    wait_shipped(env, "the roster to be shipped")
+    check(central_templates(pg, "tpl") == [], "no template leaves while CentralTemplates is off")
+
+    env.set("CentralTemplates", GLib.Variant("b", True))
+    wait_for(lambda: central_templates(pg, "tpl") == sorted(local),
+             "every template of the site in the central database", timeout=60)
+    check(int(pg.scalar("SELECT count(*) FROM templates WHERE length(data) > 0")) == len(local),
+          "with its bytes")
+    env.set("CentralTemplates", GLib.Variant("b", False))
+    wait_for(lambda: central_templates(pg, "tpl") == [],
+             "turning CentralTemplates off to take them out", timeout=60)
+
+
 # ----------------------------------------------------------------- schema
 
 def test_central_schema(env):
@@ -387,8 +535,9 @@ def test_central_schema(env):
     set_central(env2, pg.conninfo())
     wait_shipped(env, "east to ship")
     wait_shipped(env2, "west to ship")
-    check(pg.sql("SELECT version FROM biosync_schema") == [["1"]],
-          "one schema row, version 1")
+    version = central_schema_version()
+    check(pg.sql("SELECT version FROM biosync_schema") == [[str(version)]],
+          "one schema row, version %d" % version)
     check_exactly_once(env, pg, "east")
     check_exactly_once(env2, pg, "west")
     rows = pg.sql("SELECT site, pin, day, first_in, last_out, punches FROM payroll_days"
