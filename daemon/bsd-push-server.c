@@ -391,7 +391,11 @@ store_upload (BsdStore *store, const BsdPushDevice *push, Work *work, GError **e
       for (guint i = 0; i < lines->len; i++)
         g_message ("push %s: %s", push->serial, (const char *)g_ptr_array_index (lines, i));
     }
-  /* "OK: n", n the records processed (§4.5) */
+  /* 3.x firmware counts tabledata/querydata rows as taken only on
+   * "<tablename>=<n>" (§7); 2.x: "OK: n", n the records processed (§4.5) */
+  if (work->request->table_name != NULL)
+    return g_strdup_printf ("%s=%u\n", work->request->table_name,
+                            MIN (upload->records, PUSH_RECORDS_MAX));
   return g_strdup_printf ("OK: %u\n", MIN (upload->records, PUSH_RECORDS_MAX));
 }
 
@@ -556,13 +560,23 @@ comm_key_ok (BsdPushServer *self, const BsdPushDevice *push, Work *work, GError 
   return ok;
 }
 
+/* the power-on requests say which dialect a device runs commands in; an
+ * upload of the other dialect's tables does not change it (§7: units
+ * were seen speaking both) */
+static gboolean
+announces_dialect (const PushRequest *request)
+{
+  return request->endpoint == PUSH_ENDPOINT_HANDSHAKE || request->endpoint == PUSH_ENDPOINT_REGISTRY
+         || request->endpoint == PUSH_ENDPOINT_PUSH_CONFIG;
+}
+
 static char *
 serve (BsdPushServer *self, Work *work, GError **error)
 {
   PushRequest *request = work->request;
   BsdPushContact contact = {
     .address = work->address,
-    .dialect = push_dialect_to_string (request->dialect),
+    .dialect = announces_dialect (request) ? push_dialect_to_string (request->dialect) : NULL,
     .push_version = request->pushver,
     .poll = request->endpoint == PUSH_ENDPOINT_POLL,
   };

@@ -27,6 +27,11 @@ push_format_time_zone (gint offset_minutes)
   "~LockFunOn,CardProtFormat,~Platform,MultiBioPhotoSupport,MultiBioDataSupport,MultiBioVersion,"  \
   "~DeviceName,FWVersion,PushVersion,MAC,~SerialNumber"
 
+/* the template types biosync stores: fingerprint, NIR face, finger vein,
+ * VL face; no comparison photos */
+#define MULTI_BIO_DATA "0:1:1:0:0:0:0:1:0:1"
+#define MULTI_BIO_PHOTO "0:0:0:0:0:0:0:0:0:0"
+
 char *
 push_format_options_2 (const char *serial, const PushStamps *stamps, gint offset_minutes)
 {
@@ -53,8 +58,8 @@ push_format_options_2 (const char *serial, const PushStamps *stamps, gint offset
                           "PushProtVer=2.4.1\n"
                           "PushOptionsFlag=1\n"
                           "PushOptions=" PUSH_OPTIONS "\n"
-                          "MultiBioDataSupport=0:1:1:0:0:0:0:1:0:1\n"
-                          "MultiBioPhotoSupport=0:0:0:0:0:0:0:0:0:0\n"
+                          "MultiBioDataSupport=" MULTI_BIO_DATA "\n"
+                          "MultiBioPhotoSupport=" MULTI_BIO_PHOTO "\n"
                           "SupportPing=1\n",
                           serial, stamps->attlog, stamps->operlog, stamps->biodata, stamps->attlog,
                           stamps->operlog, tz);
@@ -77,7 +82,12 @@ push_format_options_3 (const char *registry_code, gint offset_minutes)
                           "TransTables=User Transaction\n"
                           "Realtime=1\n"
                           "TimeoutSec=10\n"
-                          "TimeZone=%s\n",
+                          "TimeZone=%s\n"
+                          /* without these a 3.x unit uploads no templates (§7, §4.1) */
+                          "BioPhotoFun=0\n"
+                          "BioDataFun=1\n"
+                          "MultiBioDataSupport=" MULTI_BIO_DATA "\n"
+                          "MultiBioPhotoSupport=" MULTI_BIO_PHOTO "\n",
                           registry_code, tz);
 }
 

@@ -631,8 +631,8 @@ query_acc (Run *run, const char *rest)
       for (guint i = p * ZK_SIM_PUSH_BATCH_MAX;
            i < MIN (lines->len, (p + 1) * ZK_SIM_PUSH_BATCH_MAX); i++)
         g_ptr_array_add (pack, g_ptr_array_index (lines, i));
-      if (!zk_sim_push_device_upload_table (self, users ? "user" : "biodata", run->id, p + 1,
-                                            packs, pack))
+      if (!zk_sim_push_device_upload_table (self, users ? "user" : "biodata", run->id, p + 1, packs,
+                                            pack))
         return -3;
     }
   return (int)lines->len;

@@ -170,9 +170,9 @@ zk_sim_push_device_new (const ZkSimPushConfig *config, GError **error)
   self->config.server = NULL;
   self->config.dialect = config->dialect == 3 ? 3 : 2;
   /* absent pushver means 2.2.14 or 3.0.1 (§3); ours name a current SDK */
-  self->config.pushver = g_strdup (config->pushver         ? config->pushver
+  self->config.pushver = g_strdup (config->pushver             ? config->pushver
                                    : self->config.dialect == 3 ? "3.1.2"
-                                                             : "2.4.1");
+                                                               : "2.4.1");
   self->config.firmware = g_strdup (config->firmware ? config->firmware : "ZAM180-NF50VA-Ver3.4.9");
   self->delay_s = MAX (config->delay_s, 1);
   self->error_delay_s = MAX (config->error_delay_s, 1);
@@ -316,7 +316,8 @@ zk_sim_push_format_punch (ZkSimPushDevice *self, const ZkSimPushPunch *punch)
                           punch->verify, punch->workcode, tail);
 }
 
-/* 3.x tabledata: user uid=⇥cardno=⇥pin=⇥password=⇥group=⇥starttime=⇥endtime=⇥name=⇥privilege=⇥disable=⇥verify= */
+/* 3.x tabledata: user
+ * uid=⇥cardno=⇥pin=⇥password=⇥group=⇥starttime=⇥endtime=⇥name=⇥privilege=⇥disable=⇥verify= */
 char *
 zk_sim_push_format_user_acc (const ZkSimPushUser *user, guint uid)
 {
@@ -809,8 +810,8 @@ zk_sim_push_device_apply_fault (ZkSimPushDevice *self,
                                 GError **error)
 {
   static const char *const switches[]
-      = { "offline",    "duplicate-results", "crlf", "trailing-tab", "aspx",
-          "stamp-9999", "other-dialect",     NULL };
+      = { "offline", "duplicate-results", "crlf",          "trailing-tab",
+          "aspx",    "stamp-9999",        "other-dialect", NULL };
   PushFaults *f = &self->faults;
   gboolean on = TRUE;
   guint64 ms = 0;

@@ -466,7 +466,8 @@ build_request (ZkSimPushHttp *self,
                           self->prefix, endpoint, self->aspx ? ".aspx" : "", query,
                           self->http10 ? '0' : '1');
   g_string_append_printf (req, "Host: %s:%u\r\n", self->host, self->port);
-  g_string_append_printf (req, "User-Agent: iClock Proxy/1.09\r\nConnection: close\r\nAccept: %s\r\n",
+  g_string_append_printf (req,
+                          "User-Agent: iClock Proxy/1.09\r\nConnection: close\r\nAccept: %s\r\n",
                           self->acc ? "application/push" : "*/*");
   /* 2.x firmware sends no Content-Type; 3.x examples do (§2) */
   if (body != NULL && self->acc)

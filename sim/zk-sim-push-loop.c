@@ -526,11 +526,8 @@ reply_has_line (ZkSimPushDevice *self, const ZkSimPushReply *reply, const char *
 
 /* one post, remembered for the reboot fault when accepted */
 static gboolean
-post_once (ZkSimPushDevice *self,
-           Endpoint endpoint,
-           const char *query,
-           GBytes *body,
-           const char *expect)
+post_once (
+    ZkSimPushDevice *self, Endpoint endpoint, const char *query, GBytes *body, const char *expect)
 {
   g_autoptr (ZkSimPushReply) reply = request (self, endpoint, query, body);
   gboolean ok = reply != NULL
@@ -675,9 +672,8 @@ upload_queue (ZkSimPushDevice *self, const char *table, GPtrArray *queue)
         return TRUE;
       g_snprintf (stamp, sizeof stamp, "%u", zk_sim_push_encode_time (now));
       /* 3.x rows go up as tabledata of their table */
-      ok = table_acc != NULL
-               ? zk_sim_push_device_upload_table (self, table_acc, NULL, 0, 0, lines)
-               : zk_sim_push_device_upload (self, table, stamp, "", lines);
+      ok = table_acc != NULL ? zk_sim_push_device_upload_table (self, table_acc, NULL, 0, 0, lines)
+                             : zk_sim_push_device_upload (self, table, stamp, "", lines);
       if (!ok)
         return FALSE;
       /* only this thread takes from the queues */

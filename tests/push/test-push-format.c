@@ -69,6 +69,8 @@ test_options_3 (void)
   g_assert_true (g_str_has_prefix (reply, "registry=ok\n"));
   g_assert_true (has_line (reply, "RegistryCode=abc123"));
   g_assert_true (has_line (reply, "TimeZone=-5"));
+  /* a 3.x unit uploads only the template types the server lists */
+  g_assert_true (has_line (reply, "MultiBioDataSupport=0:1:1:0:0:0:0:1:0:1"));
   g_assert_true (g_str_has_suffix (reply, "\n"));
 }
 
