@@ -845,6 +845,9 @@ zk_sim_push_device_apply_fault (ZkSimPushDevice *self,
     f->lost_results = TRUE;
   else if (g_str_equal (name, "reboot"))
     {
+      /* "reboot all": the whole log goes up again, as a K40 Pro does (§8) */
+      if (args[0] != NULL && g_str_equal (args[0], "all"))
+        self->punches_sent = 0;
       self->handshaken = FALSE;
       self->info_due++;
       self->resend_last = TRUE;

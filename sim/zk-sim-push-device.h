@@ -124,7 +124,7 @@ gboolean zk_sim_push_device_enroll_bio (
 gboolean zk_sim_push_device_delete_bio (
     ZkSimPushDevice *self, const char *pin, guint type, guint no, GError **error);
 
-/* "offline on|off", "slow-polls MS", "reboot", "lost-results",
+/* "offline on|off", "slow-polls MS", "reboot [all]", "lost-results",
  * "duplicate-results", "crlf", "trailing-tab", "aspx", "stamp-9999",
  * "other-dialect on|off", "clear" (docs/SIMULATOR.md) */
 gboolean zk_sim_push_device_apply_fault (ZkSimPushDevice *self,

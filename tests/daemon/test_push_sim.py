@@ -216,6 +216,17 @@ def test_push_sim_acc(env):
           punch_keys(env))
     wait_for(lambda: sim.cmd("count A1 unsent") == "0", "A1 to count its punch as sent")
 
+    # a reboot after which the terminal sends its whole log again: nothing doubled
+    sim.cmd("punch A1 1 2026-12-01T17:00:00 1 15")
+    wait_for(lambda: len(punches(env)) == 2, "A1's new punch to be stored")
+    wait_for(lambda: sim.cmd("count A1 unsent") == "0", "A1 to count it as sent")
+    before = sim.stats("A1")
+    sim.cmd("fault A1 reboot all")
+    wait_for(lambda: sim.stats("A1")["upload_lines"] >= before["upload_lines"] + 2,
+             "A1 to send its whole log again")
+    wait_for(lambda: sim.cmd("count A1 unsent") == "0", "A1 to have it taken")
+    check(len(punches(env)) == 2, "the log sent again is not stored twice", punch_keys(env))
+
     sim.cmd("enroll A1 7 Bob")
     sim.cmd("add-template A1 7 3")
     sim.cmd("add-face A1 7")
