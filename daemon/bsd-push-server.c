@@ -354,6 +354,37 @@ store_options (BsdStore *store, const BsdPushDevice *push, Work *work, GError **
   return g_strdup_printf ("RegistryCode=%s\n", code);
 }
 
+/* how long a punch uploaded in real time may take to arrive (a poll, a
+ * few retries) */
+#define CLOCK_RECENT_S 60
+
+/* the protocol tells no device clock (§9), but a punch uploaded in real
+ * time is newer than any backlog and at most a poll old: its time bounds
+ * the device clock from below. Newer than our now: the clock is that much
+ * ahead at least; up to a minute old: consistent with ours, which the
+ * device follows from Date + TimeZone (it resets beyond 10 s); older: a
+ * backlog, which tells nothing. FALSE when nothing is known [GUESS,
+ * conservative: a clock behind ours is only ever reported as 0] */
+static gboolean
+clock_offset_from (GPtrArray *punches, GTimeZone *tz, gint64 *offset)
+{
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  gint64 newest = G_MININT64;
+
+  for (guint i = 0; i < punches->len; i++)
+    {
+      const ZkAttendance *att = g_ptr_array_index (punches, i);
+      g_autoptr (GDateTime) time = zk_time_to_date_time (&att->time, tz);
+
+      if (time != NULL)
+        newest = MAX (newest, g_date_time_to_unix (time));
+    }
+  if (newest == G_MININT64 || newest - now < -CLOCK_RECENT_S)
+    return FALSE;
+  *offset = MAX (newest - now, 0);
+  return TRUE;
+}
+
 /* an upload of an accepted device: punches committed (in the request's
  * transaction) before the device hears OK, the rest into its mirror */
 static char *
@@ -378,6 +409,11 @@ store_upload (BsdStore *store, const BsdPushDevice *push, Work *work, GError **e
       && !bsd_store_add_attendance_log (
           store, push->device_id, push->serial, tz, upload->punches, upload->punches->len,
           g_ptr_array_index (upload->punches, upload->punches->len - 1), NULL, NULL, error))
+    return NULL;
+  /* a query's answer is old records by design */
+  if (work->request->cmd_id == NULL
+      && clock_offset_from (upload->punches, tz, &device->health.clock_offset)
+      && !bsd_store_update_device_health (store, push->device_id, &device->health, error))
     return NULL;
   if (!bsd_store_apply_push_mirror (store, push->device_id, upload->users, upload->templates,
                                     upload->photos, upload->deleted_pins, error)
@@ -492,6 +528,8 @@ serve_accepted (BsdPushServer *self, const BsdPushDevice *push, Work *work, GErr
     {
     case PUSH_ENDPOINT_HANDSHAKE:
     case PUSH_ENDPOINT_PUSH_CONFIG:
+      if (!bsd_store_finish_push_checks (self->store, push->device_id, error))
+        return NULL;
       return handshake_reply (self->store, push, dialect, error);
     case PUSH_ENDPOINT_POLL:
       return take_commands (self->store, push, error);

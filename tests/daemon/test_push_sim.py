@@ -15,6 +15,10 @@ push_sim_acc: a 3.x ("acc") terminal knocks, is pending, cannot register until a
     registers, uploads its punches (rtlog), enrolments and templates/faces (tabledata) into
     the mirror, and runs queued 3.x commands; a DATA QUERY's rows come back through querydata
     into the mirror and its Return (the row count) counts as done.
+push_sim_clock: the terminal's time zone goes out in the handshake (TimeZone in minutes for
+    +5:30) and its clock follows Date + TimeZone; the Device's ClockOffset comes from punches
+    uploaded in real time: 0 for one made now, the lead of one from the future, and a
+    backlog punch changes nothing.
 push_sim_other_dialect: a 2.x terminal that posts 3.x tables (and a 3.x one that posts 2.x
     tables): everything is stored, and each keeps the dialect of its handshake, so the
     commands queued for it stay in the syntax it runs.
@@ -23,6 +27,7 @@ SPDX-License-Identifier: GPL-3.0-or-later
 """
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -253,6 +258,34 @@ def test_push_sim_acc(env):
     wait_for(lambda: command_row(env, bad)[0] == "failed", "2.x syntax to fail on a 3.x terminal")
     check(command_row(env, bad)[1] == -629 and command_row(env, bad)[2],
           "with -629 and a cause", command_row(env, bad))
+
+
+def local(offset_s, tz_min):
+    t = time.gmtime(time.time() + tz_min * 60 + offset_s)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", t)
+
+
+def test_push_sim_clock(env):
+    sim = start(env)
+    path = env.call("AcceptDevice", "(sa{sv})",
+                    (FP, {"name": GLib.Variant("s", "Gate"),
+                          "time-zone": GLib.Variant("s", "Asia/Kolkata")}))
+    offset = lambda: env.get("ClockOffset", path=path, iface=harness.DEVICE)  # noqa: E731
+    wait_for(lambda: sim.cmd("count P1 unsent") == "0", "P1's backlog to be taken")
+    check(offset() == 0, "a backlog punch tells nothing about the clock", offset())
+    sim.cmd("poll P1")
+    wait_for(lambda: sim.stats("P1")["time_zone_min"] == 330, "TimeZone=330 for +5:30")
+
+    sim.cmd("punch P1 1 %s 0 1" % local(3600, 330))
+    wait_for(lambda: offset() > 3000, "a punch an hour ahead to show in ClockOffset")
+    check(3590 <= offset() <= 3600, "about an hour ahead", offset())
+
+    sim.cmd("punch P1 1")  # now, on the terminal's clock (Date + TimeZone)
+    wait_for(lambda: offset() == 0, "a punch made now to bring ClockOffset back to 0")
+
+    sim.cmd("punch P1 1 2026-01-01T08:00:00 0 1")
+    wait_for(lambda: sim.cmd("count P1 unsent") == "0", "the old punch to be taken")
+    check(offset() == 0, "an old punch leaves ClockOffset", offset())
 
 
 def test_push_sim_other_dialect(env):
