@@ -406,8 +406,8 @@ query_templates (Run *run, GPtrArray *lines, gboolean unified)
 
       if (bio->type == type && (pin == NULL || pin[0] == '\0' || g_str_equal (pin, bio->pin))
           && (no == G_MAXUINT || bio->no == no))
-        g_ptr_array_add (lines,
-                         unified ? zk_sim_push_format_bio (bio) : zk_sim_push_format_fp (bio));
+        g_ptr_array_add (lines, unified ? zk_sim_push_format_bio (bio, FALSE)
+                                        : zk_sim_push_format_fp (bio));
     }
   g_mutex_unlock (&self->lock);
   return lines->len == 0 ? RET_BAD_PARAM : RET_OK;
@@ -619,7 +619,7 @@ query_acc (Run *run, const char *rest)
           ZkSimPushBio *bio = g_ptr_array_index (self->bios, i);
 
           if (pin == NULL || g_str_equal (pin, bio->pin))
-            g_ptr_array_add (lines, zk_sim_push_format_bio_acc (bio));
+            g_ptr_array_add (lines, zk_sim_push_format_bio (bio, TRUE));
         }
     }
   g_mutex_unlock (&self->lock);

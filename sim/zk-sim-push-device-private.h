@@ -165,12 +165,12 @@ gboolean zk_sim_push_device_upload_table (ZkSimPushDevice *self,
 
 /* formatting of upload lines; with lock held */
 char *zk_sim_push_format_user (const ZkSimPushUser *user);
-char *zk_sim_push_format_bio (const ZkSimPushBio *bio);
+/* BIODATA (2.x) or 3.x "biodata" */
+char *zk_sim_push_format_bio (const ZkSimPushBio *bio, gboolean acc);
 char *zk_sim_push_format_fp (const ZkSimPushBio *bio);
 char *zk_sim_push_format_punch (ZkSimPushDevice *self, const ZkSimPushPunch *punch);
-/* 3.x: "user uid=…", "biodata pin=…", rtlog "time=…⇥pin=…" */
+/* 3.x: "user uid=…", rtlog "time=…⇥pin=…" */
 char *zk_sim_push_format_user_acc (const ZkSimPushUser *user, guint uid);
-char *zk_sim_push_format_bio_acc (const ZkSimPushBio *bio);
 char *zk_sim_push_format_rtlog (ZkSimPushDevice *self, const ZkSimPushPunch *punch, guint index);
 /* the line's table in an upload queue: "user"/"biodata" (3.x) or NULL (2.x) */
 const char *zk_sim_push_line_table_acc (const char *line);

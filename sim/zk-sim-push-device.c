@@ -282,13 +282,16 @@ zk_sim_push_format_user (const ZkSimPushUser *user)
 }
 
 char *
-zk_sim_push_format_bio (const ZkSimPushBio *bio)
+zk_sim_push_format_bio (const ZkSimPushBio *bio, gboolean acc)
 {
   g_autofree char *b64
       = g_base64_encode (g_bytes_get_data (bio->data, NULL), g_bytes_get_size (bio->data));
 
-  return g_strdup_printf ("BIODATA Pin=%s\tNo=%u\tIndex=%u\tValid=%u\tDuress=%u\tType=%u\t"
-                          "MajorVer=%u\tMinorVer=%u\tFormat=%u\tTmp=%s",
+  /* the same fields: 2.x BIODATA in mixed case, 3.x biodata lower case */
+  return g_strdup_printf (acc ? "biodata pin=%s\tno=%u\tindex=%u\tvalid=%u\tduress=%u\ttype=%u\t"
+                                "majorver=%u\tminorver=%u\tformat=%u\ttmp=%s"
+                              : "BIODATA Pin=%s\tNo=%u\tIndex=%u\tValid=%u\tDuress=%u\tType=%u\t"
+                                "MajorVer=%u\tMinorVer=%u\tFormat=%u\tTmp=%s",
                           bio->pin, bio->no, bio->index, bio->valid, bio->duress, bio->type,
                           bio->major, bio->minor, bio->format, b64);
 }
@@ -325,18 +328,6 @@ zk_sim_push_format_user_acc (const ZkSimPushUser *user, guint uid)
                           "endtime=0\tname=%s\tprivilege=%u\tdisable=0\tverify=0",
                           uid, user->card, user->pin, user->password, user->group, user->name,
                           user->privilege);
-}
-
-char *
-zk_sim_push_format_bio_acc (const ZkSimPushBio *bio)
-{
-  g_autofree char *b64
-      = g_base64_encode (g_bytes_get_data (bio->data, NULL), g_bytes_get_size (bio->data));
-
-  return g_strdup_printf ("biodata pin=%s\tno=%u\tindex=%u\tvalid=%u\tduress=%u\ttype=%u\t"
-                          "majorver=%u\tminorver=%u\tformat=%u\ttmp=%s",
-                          bio->pin, bio->no, bio->index, bio->valid, bio->duress, bio->type,
-                          bio->major, bio->minor, bio->format, b64);
 }
 
 /* 3.x rtlog; event 0 = normal verification, eventaddr the door */
@@ -640,9 +631,8 @@ queue_bio (ZkSimPushDevice *self, const ZkSimPushBio *bio)
     return;
   if (self->server_bio_types & (1u << bio->type))
     {
-      g_ptr_array_add (self->biodata_queue, zk_sim_push_device_uploads_acc (self)
-                                                ? zk_sim_push_format_bio_acc (bio)
-                                                : zk_sim_push_format_bio (bio));
+      g_ptr_array_add (self->biodata_queue,
+                       zk_sim_push_format_bio (bio, zk_sim_push_device_uploads_acc (self)));
       self->info_due++;
       wake (self);
     }

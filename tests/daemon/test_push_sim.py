@@ -68,6 +68,15 @@ def start(env):
     return sim
 
 
+def new_punch(env, sim, name, args):
+    """a punch made on terminal @name, stored and counted as sent; the terminal's stats then"""
+    n = len(punches(env))
+    sim.cmd("punch %s %s" % (name, args))
+    wait_for(lambda: len(punches(env)) == n + 1, "%s's new punch to be stored" % name)
+    wait_for(lambda: sim.cmd("count %s unsent" % name) == "0", "%s to count it as sent" % name)
+    return sim.stats(name)
+
+
 def accept(env, serial, name):
     path = env.call("AcceptDevice", "(sa{sv})",
                     (serial, {"name": GLib.Variant("s", name),
@@ -102,9 +111,7 @@ def test_push_sim_accept(env):
     wait_for(lambda: sim.cmd("count P1 unsent") == "0", "P1 to count its punch as sent")
 
     # new punches, then a reboot that sends the last batch again: exactly once
-    sim.cmd("punch P1 1 2026-12-01T17:00:00 1 1")
-    wait_for(lambda: len(punches(env)) == 2, "P1's new punch to be stored")
-    before = sim.stats("P1")
+    before = new_punch(env, sim, "P1", "1 2026-12-01T17:00:00 1 1")
     sim.cmd("reboot P1")
 
     def resent():
@@ -222,10 +229,7 @@ def test_push_sim_acc(env):
     wait_for(lambda: sim.cmd("count A1 unsent") == "0", "A1 to count its punch as sent")
 
     # a reboot after which the terminal sends its whole log again: nothing doubled
-    sim.cmd("punch A1 1 2026-12-01T17:00:00 1 15")
-    wait_for(lambda: len(punches(env)) == 2, "A1's new punch to be stored")
-    wait_for(lambda: sim.cmd("count A1 unsent") == "0", "A1 to count it as sent")
-    before = sim.stats("A1")
+    before = new_punch(env, sim, "A1", "1 2026-12-01T17:00:00 1 15")
     sim.cmd("fault A1 reboot all")
     wait_for(lambda: sim.stats("A1")["upload_lines"] >= before["upload_lines"] + 2,
              "A1 to send its whole log again")
