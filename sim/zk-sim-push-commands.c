@@ -319,7 +319,10 @@ upload_answer (Run *run, const char *table, GPtrArray *lines)
         g_ptr_array_add (pack, g_ptr_array_index (lines, i));
       extra = g_strdup_printf ("&Count=%u&PackCnt=%u&PackIdx=%u&CmdId=%s", pack->len, packs, p + 1,
                                run->id);
-      if (!zk_sim_push_device_upload (run->device, table, "9999", extra, pack))
+      /* 3.x: querydata rows of @table instead */
+      if (!(run->acc
+                ? zk_sim_push_device_upload_table (run->device, table, run->id, p + 1, packs, pack)
+                : zk_sim_push_device_upload (run->device, table, "9999", extra, pack)))
         return RET_IO;
     }
   return RET_OK;
@@ -585,7 +588,7 @@ query_acc (Run *run, const char *rest)
   g_autoptr (GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
   const char *table, *filter, *pin = NULL;
   gboolean users;
-  guint packs;
+  int code;
 
   run->params = parse_comma_params (rest);
   table = param (run, "tablename");
@@ -623,19 +626,8 @@ query_acc (Run *run, const char *rest)
         }
     }
   g_mutex_unlock (&self->lock);
-  packs = (lines->len + ZK_SIM_PUSH_BATCH_MAX - 1) / ZK_SIM_PUSH_BATCH_MAX;
-  for (guint p = 0; p < packs; p++)
-    {
-      g_autoptr (GPtrArray) pack = g_ptr_array_new ();
-
-      for (guint i = p * ZK_SIM_PUSH_BATCH_MAX;
-           i < MIN (lines->len, (p + 1) * ZK_SIM_PUSH_BATCH_MAX); i++)
-        g_ptr_array_add (pack, g_ptr_array_index (lines, i));
-      if (!zk_sim_push_device_upload_table (self, users ? "user" : "biodata", run->id, p + 1, packs,
-                                            pack))
-        return -3;
-    }
-  return (int)lines->len;
+  code = upload_answer (run, users ? "user" : "biodata", lines);
+  return code == RET_OK ? (int)lines->len : code;
 }
 
 /* DATA UPDATE|DELETE <table> k=v⇥…, DATA QUERY …; 3.x table names only */

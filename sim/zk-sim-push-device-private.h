@@ -95,7 +95,6 @@ struct _ZkSimPushDevice
   char **push_options;
   guint32 server_bio_types; /* bit per BIODATA type the server takes */
   gint64 clock_offset_s;    /* device wall clock minus (UTC + zone) */
-  char *registry_code;      /* 3.x: what the server's registry gave, NULL before */
 
   /* data */
   GPtrArray *users;   /* ZkSimPushUser* */

@@ -106,7 +106,6 @@ zk_sim_push_device_finalize (GObject *object)
   g_string_free (self->results, TRUE);
   g_free (self->last_query);
   g_free (self->last_expect);
-  g_free (self->registry_code);
   g_clear_pointer (&self->last_batch, g_bytes_unref);
   g_hash_table_unref (self->stats.returns);
   g_cond_clear (&self->cond);

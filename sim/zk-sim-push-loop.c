@@ -356,6 +356,7 @@ register_acc (ZkSimPushDevice *self)
   g_autoptr (ZkSimPushReply) reply = NULL;
   g_autoptr (GPtrArray) lines = NULL;
   const char *code;
+  gboolean ok;
 
   g_mutex_lock (&self->lock);
   pairs = zk_sim_push_device_option_pairs (self);
@@ -368,16 +369,12 @@ register_acc (ZkSimPushDevice *self)
   if (reply == NULL || (lines = lock_reply_lines (self, reply)) == NULL)
     return FALSE;
   code = line_value (lines, "RegistryCode");
-  if (code == NULL || *code == '\0' || strlen (code) > 32)
-    {
-      self->stats.failures++;
-      g_mutex_unlock (&self->lock);
-      return FALSE;
-    }
-  g_free (self->registry_code);
-  self->registry_code = g_strdup (code);
+  /* the code would feed the cookie token, which is not simulated */
+  ok = code != NULL && *code != '\0' && strlen (code) <= 32;
+  if (!ok)
+    self->stats.failures++;
   g_mutex_unlock (&self->lock);
-  return TRUE;
+  return ok;
 }
 
 /* 3.x configuration: POST push, whose reply carries the options */
