@@ -262,6 +262,22 @@ push_format_query_attlog (const char *start, const char *end, GError **error)
 }
 
 char *
+push_format_query_table_3 (const char *table, GError **error)
+{
+  g_autofree char *verb = NULL;
+
+  /* the table is one word of the query's comma list */
+  if (table == NULL || *table == '\0' || strpbrk (table, ",= \t\r\n") != NULL)
+    {
+      g_set_error (error, PUSH_ERROR, PUSH_ERROR_INVALID, "“%s” is not a 3.x table name",
+                   table != NULL ? table : "");
+      return NULL;
+    }
+  verb = g_strdup_printf ("DATA QUERY tablename=%s,fielddesc=*,filter=*", table);
+  return push_format_command (verb, NULL, error);
+}
+
+char *
 push_format_commands (GPtrArray *lines)
 {
   g_autoptr (GString) reply = g_string_new (NULL);
