@@ -354,6 +354,37 @@ store_options (BsdStore *store, const BsdPushDevice *push, Work *work, GError **
   return g_strdup_printf ("RegistryCode=%s\n", code);
 }
 
+/* how long a punch uploaded in real time may take to arrive (a poll, a
+ * few retries) */
+#define CLOCK_RECENT_S 60
+
+/* the protocol tells no device clock (§9), but a punch uploaded in real
+ * time is newer than any backlog and at most a poll old: its time bounds
+ * the device clock from below. Newer than our now: the clock is that much
+ * ahead at least; up to a minute old: consistent with ours, which the
+ * device follows from Date + TimeZone (it resets beyond 10 s); older: a
+ * backlog, which tells nothing. FALSE when nothing is known [GUESS,
+ * conservative: a clock behind ours is only ever reported as 0] */
+static gboolean
+clock_offset_from (GPtrArray *punches, GTimeZone *tz, gint64 *offset)
+{
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  gint64 newest = G_MININT64;
+
+  for (guint i = 0; i < punches->len; i++)
+    {
+      const ZkAttendance *att = g_ptr_array_index (punches, i);
+      g_autoptr (GDateTime) time = zk_time_to_date_time (&att->time, tz);
+
+      if (time != NULL)
+        newest = MAX (newest, g_date_time_to_unix (time));
+    }
+  if (newest == G_MININT64 || newest - now < -CLOCK_RECENT_S)
+    return FALSE;
+  *offset = MAX (newest - now, 0);
+  return TRUE;
+}
+
 /* an upload of an accepted device: punches committed (in the request's
  * transaction) before the device hears OK, the rest into its mirror */
 static char *
@@ -379,6 +410,11 @@ store_upload (BsdStore *store, const BsdPushDevice *push, Work *work, GError **e
           store, push->device_id, push->serial, tz, upload->punches, upload->punches->len,
           g_ptr_array_index (upload->punches, upload->punches->len - 1), NULL, NULL, error))
     return NULL;
+  /* a query's answer is old records by design */
+  if (work->request->cmd_id == NULL
+      && clock_offset_from (upload->punches, tz, &device->health.clock_offset)
+      && !bsd_store_update_device_health (store, push->device_id, &device->health, error))
+    return NULL;
   if (!bsd_store_apply_push_mirror (store, push->device_id, upload->users, upload->templates,
                                     upload->photos, upload->deleted_pins, error)
       || !bsd_store_set_push_stamp (store, push->serial, table, work->request->stamp, error))
@@ -391,7 +427,11 @@ store_upload (BsdStore *store, const BsdPushDevice *push, Work *work, GError **e
       for (guint i = 0; i < lines->len; i++)
         g_message ("push %s: %s", push->serial, (const char *)g_ptr_array_index (lines, i));
     }
-  /* "OK: n", n the records processed (§4.5) */
+  /* 3.x firmware counts tabledata/querydata rows as taken only on
+   * "<tablename>=<n>" (§7); 2.x: "OK: n", n the records processed (§4.5) */
+  if (work->request->table_name != NULL)
+    return g_strdup_printf ("%s=%u\n", work->request->table_name,
+                            MIN (upload->records, PUSH_RECORDS_MAX));
   return g_strdup_printf ("OK: %u\n", MIN (upload->records, PUSH_RECORDS_MAX));
 }
 
@@ -488,6 +528,8 @@ serve_accepted (BsdPushServer *self, const BsdPushDevice *push, Work *work, GErr
     {
     case PUSH_ENDPOINT_HANDSHAKE:
     case PUSH_ENDPOINT_PUSH_CONFIG:
+      if (!bsd_store_finish_push_checks (self->store, push->device_id, error))
+        return NULL;
       return handshake_reply (self->store, push, dialect, error);
     case PUSH_ENDPOINT_POLL:
       return take_commands (self->store, push, error);
@@ -556,13 +598,23 @@ comm_key_ok (BsdPushServer *self, const BsdPushDevice *push, Work *work, GError 
   return ok;
 }
 
+/* the power-on requests say which dialect a device runs commands in; an
+ * upload of the other dialect's tables does not change it (§7: units
+ * were seen speaking both) */
+static gboolean
+announces_dialect (const PushRequest *request)
+{
+  return request->endpoint == PUSH_ENDPOINT_HANDSHAKE || request->endpoint == PUSH_ENDPOINT_REGISTRY
+         || request->endpoint == PUSH_ENDPOINT_PUSH_CONFIG;
+}
+
 static char *
 serve (BsdPushServer *self, Work *work, GError **error)
 {
   PushRequest *request = work->request;
   BsdPushContact contact = {
     .address = work->address,
-    .dialect = push_dialect_to_string (request->dialect),
+    .dialect = announces_dialect (request) ? push_dialect_to_string (request->dialect) : NULL,
     .push_version = request->pushver,
     .poll = request->endpoint == PUSH_ENDPOINT_POLL,
   };

@@ -204,11 +204,16 @@ bsd_store_accept_push_device (BsdStore *self,
   row.protocol = (char *)"auto";
   row.comm_key = 0;
   device_id = bsd_store_add_device (self, &row, error);
+  /* a 2.x device handshaken while pending was answered "OK" and keeps its
+   * defaults (Delay, TimeZone, TransFlag) until it re-reads the options
+   * (§13.1); a 3.x one cannot register until now and knocks again */
   if (device_id == 0
       || !bsd_store_run (self,
                          "UPDATE push_devices SET state = 'accepted', device_id = ?2"
                          " WHERE serial = ?1",
                          BSD_ARGS (BSD_TEXT (serial), BSD_INT (device_id)), op, error)
+      || (g_strcmp0 (device->dialect, "3") != 0
+          && bsd_store_queue_push_command (self, device_id, "CHECK", error) == 0)
       || !bsd_store_run (
           self, "UPDATE devices SET serial = ?2, firmware = ?3 WHERE id = ?1",
           BSD_ARGS (BSD_INT (device_id), BSD_TEXT (serial), BSD_TEXT_OR_NULL (device->firmware)),
@@ -427,6 +432,18 @@ push_command_from_row (BsdStmt *stmt)
   command->sent_at = sqlite3_column_int64 (stmt, 7);
   command->done_at = sqlite3_column_int64 (stmt, 8);
   return command;
+}
+
+gboolean
+bsd_store_finish_push_checks (BsdStore *self, guint device_id, GError **error)
+{
+  g_return_val_if_fail (BSD_IS_STORE (self), FALSE);
+
+  return bsd_store_run (self,
+                        "UPDATE push_commands SET state = 'done', return_code = 0, done_at = ?2"
+                        " WHERE device_id = ?1 AND state = 'queued' AND command = 'CHECK'",
+                        BSD_ARGS (BSD_INT (device_id), BSD_INT (bsd_store_now ())),
+                        "finishing push checks", error);
 }
 
 gint64

@@ -835,6 +835,9 @@ void bsd_push_command_free (BsdPushCommand *command);
 /* appends @command to the device's queue; its id, 0 on error */
 gint64
 bsd_store_queue_push_command (BsdStore *self, guint device_id, const char *command, GError **error);
+/* a handshake just gave the device its options: a queued CHECK (re-read
+ * them) is done by it */
+gboolean bsd_store_finish_push_checks (BsdStore *self, guint device_id, GError **error);
 /* the oldest @limit queued commands of the device, in order, now SENT */
 GPtrArray *
 bsd_store_take_push_commands (BsdStore *self, guint device_id, guint limit, GError **error);

@@ -27,6 +27,11 @@ push_format_time_zone (gint offset_minutes)
   "~LockFunOn,CardProtFormat,~Platform,MultiBioPhotoSupport,MultiBioDataSupport,MultiBioVersion,"  \
   "~DeviceName,FWVersion,PushVersion,MAC,~SerialNumber"
 
+/* the template types biosync stores: fingerprint, NIR face, finger vein,
+ * VL face; no comparison photos */
+#define MULTI_BIO_DATA "0:1:1:0:0:0:0:1:0:1"
+#define MULTI_BIO_PHOTO "0:0:0:0:0:0:0:0:0:0"
+
 char *
 push_format_options_2 (const char *serial, const PushStamps *stamps, gint offset_minutes)
 {
@@ -53,8 +58,8 @@ push_format_options_2 (const char *serial, const PushStamps *stamps, gint offset
                           "PushProtVer=2.4.1\n"
                           "PushOptionsFlag=1\n"
                           "PushOptions=" PUSH_OPTIONS "\n"
-                          "MultiBioDataSupport=0:1:1:0:0:0:0:1:0:1\n"
-                          "MultiBioPhotoSupport=0:0:0:0:0:0:0:0:0:0\n"
+                          "MultiBioDataSupport=" MULTI_BIO_DATA "\n"
+                          "MultiBioPhotoSupport=" MULTI_BIO_PHOTO "\n"
                           "SupportPing=1\n",
                           serial, stamps->attlog, stamps->operlog, stamps->biodata, stamps->attlog,
                           stamps->operlog, tz);
@@ -77,7 +82,12 @@ push_format_options_3 (const char *registry_code, gint offset_minutes)
                           "TransTables=User Transaction\n"
                           "Realtime=1\n"
                           "TimeoutSec=10\n"
-                          "TimeZone=%s\n",
+                          "TimeZone=%s\n"
+                          /* without these a 3.x unit uploads no templates (§7, §4.1) */
+                          "BioPhotoFun=0\n"
+                          "BioDataFun=1\n"
+                          "MultiBioDataSupport=" MULTI_BIO_DATA "\n"
+                          "MultiBioPhotoSupport=" MULTI_BIO_PHOTO "\n",
                           registry_code, tz);
 }
 
@@ -249,6 +259,22 @@ push_format_query_attlog (const char *start, const char *end, GError **error)
   const char *const pairs[] = { "StartTime", start, "EndTime", end, NULL };
 
   return push_format_command ("DATA QUERY ATTLOG", pairs, error);
+}
+
+char *
+push_format_query_table_3 (const char *table, GError **error)
+{
+  g_autofree char *verb = NULL;
+
+  /* the table is one word of the query's comma list */
+  if (table == NULL || *table == '\0' || strpbrk (table, ",= \t\r\n") != NULL)
+    {
+      g_set_error (error, PUSH_ERROR, PUSH_ERROR_INVALID, "“%s” is not a 3.x table name",
+                   table != NULL ? table : "");
+      return NULL;
+    }
+  verb = g_strdup_printf ("DATA QUERY tablename=%s,fielddesc=*,filter=*", table);
+  return push_format_command (verb, NULL, error);
 }
 
 char *

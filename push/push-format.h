@@ -53,6 +53,9 @@ char *push_format_fingertmp_update (const PushTemplate *tmpl, GError **error);
 char *push_format_query_users (const char *pin, GError **error);
 char *push_format_query_biodata (guint type, const char *pin, GError **error);
 char *push_format_query_attlog (const char *start, const char *end, GError **error);
+/* 3.x: DATA QUERY tablename=<table>,fielddesc=*,filter=* (all rows; the
+ * answer comes through querydata, the Return is the row count, §7) */
+char *push_format_query_table_3 (const char *table, GError **error);
 
 /* @lines (char*, without LF) as a getrequest reply: each line ends with
  * LF; "OK\n" when empty */

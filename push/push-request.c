@@ -19,6 +19,7 @@ push_request_free (PushRequest *request)
     return;
   g_free (request->serial);
   g_free (request->table);
+  g_free (request->table_name);
   g_free (request->pushver);
   g_free (request->language);
   g_free (request->pushcommkey);
@@ -88,6 +89,19 @@ push_serial_is_valid (const char *serial)
     return FALSE;
   for (gsize i = 0; i < len; i++)
     if (!g_ascii_isalnum (serial[i]) && serial[i] != '_' && serial[i] != '-')
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+table_name_is_valid (const char *name)
+{
+  gsize len = strlen (name);
+
+  if (len == 0 || len > 32)
+    return FALSE;
+  for (gsize i = 0; i < len; i++)
+    if (!g_ascii_isalnum (name[i]) && name[i] != '_')
       return FALSE;
   return TRUE;
 }
@@ -254,8 +268,16 @@ push_request_classify (const char *method, const char *path, const char *query, 
       return NULL;
     }
   request->table = param (params, "table");
+  request->table_name = param (params, "tablename");
   if (request->table == NULL)
-    request->table = param (params, "tablename");
+    request->table = g_strdup (request->table_name);
+  /* the reply echoes it ("user=3", §7) */
+  if (request->table_name != NULL && !table_name_is_valid (request->table_name))
+    {
+      g_set_error_literal (error, PUSH_ERROR, PUSH_ERROR_INVALID,
+                           "tablename is not 1–32 letters, digits or _");
+      return NULL;
+    }
   request->pushver = param (params, "pushver");
   request->language = param (params, "language");
   request->pushcommkey = param (params, "pushcommkey");

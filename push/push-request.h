@@ -51,6 +51,7 @@ typedef struct
   PushDialect dialect; /* UNKNOWN when nothing in this request tells */
   char *serial;        /* ^[A-Za-z0-9_-]{1,64}$ */
   char *table;         /* table= or tablename= as sent (NULL: none) */
+  char *table_name;    /* 3.x tabledata/querydata tablename=: 1–32 letters, digits, _ */
   char *pushver;       /* NULL: not sent */
   char *language;
   char *pushcommkey;

@@ -8,6 +8,12 @@
  * template type the model lacks, −9/−11/−12 for bad templates, −1 for
  * bad parameters and empty ATTLOG queries, −1001 when full. Results are
  * gathered per reply and posted once by the device's loop.
+ *
+ * A 3.x ("acc") device runs the §7 syntax instead: lower-case table names
+ * (user, biodata, templatev10), DATA QUERY tablename=…,fielddesc=…,filter=…
+ * answered through querydata with the row count as Return, and the S31
+ * codes: −629 bad table name, −631 bad base64, −708 unsupported command,
+ * −801 bad command format, −18 no space, −100 table/field error.
  */
 #include "config.h"
 
@@ -32,6 +38,17 @@ enum
   RET_MISMATCH = -1004,
 };
 
+/* codes of S31 appendix 1 (3.x) */
+enum
+{
+  ACC_NO_SPACE = -18,
+  ACC_FIELD = -100, /* [GUESS] S31 gives −100…−108 as table/field errors without detail */
+  ACC_BAD_TABLE = -629,
+  ACC_BAD_BASE64 = -631,
+  ACC_UNSUPPORTED = -708,
+  ACC_BAD_FORMAT = -801,
+};
+
 /* a decoded template must weigh this much (old firmware's FP bounds) */
 #define TEMPLATE_MIN 100
 #define TEMPLATE_MAX (20 * 1024)
@@ -44,6 +61,7 @@ typedef struct
   GString *extra;     /* after the result record: INFO lines, VERIFY counts */
   gboolean reboot;
   gboolean check;
+  gboolean acc; /* a 3.x device */
 } Run;
 
 /* ------------------------------------------------------------ parameters */
@@ -112,22 +130,32 @@ decode_base64 (const char *text)
 
 /* ------------------------------------------------------------ DATA UPDATE */
 
+/* the user fields' names: 2.x USERINFO, 3.x user */
+typedef struct
+{
+  const char *privilege, *password, *card, *group;
+} UserKeys;
+
 static int
 update_user (Run *run)
 {
+  static const UserKeys keys_2 = { "Pri", "Passwd", "Card", "Grp" };
+  static const UserKeys keys_acc = { "Privilege", "Password", "CardNo", "Group" };
+  const UserKeys *keys = run->acc ? &keys_acc : &keys_2;
   ZkSimPushDevice *self = run->device;
   ZkSimPushUser user = { 0 };
   g_autoptr (GError) error = NULL;
   gboolean ok;
 
   user.pin = (char *)param (run, "PIN");
-  if (!zk_sim_push_pin_is_valid (user.pin) || !param_uint (run, "Pri", 0, 14, &user.privilege)
-      || !param_uint (run, "Grp", 1, 99, &user.group))
+  if (!zk_sim_push_pin_is_valid (user.pin)
+      || !param_uint (run, keys->privilege, 0, 14, &user.privilege)
+      || !param_uint (run, keys->group, 1, 99, &user.group))
     return RET_BAD_PARAM;
   /* the whole record is replaced: what is not given is cleared */
   user.name = (char *)(param (run, "Name") ? param (run, "Name") : "");
-  user.password = (char *)(param (run, "Passwd") ? param (run, "Passwd") : "");
-  user.card = (char *)(param (run, "Card") ? param (run, "Card") : "");
+  user.password = (char *)(param (run, keys->password) ? param (run, keys->password) : "");
+  user.card = (char *)(param (run, keys->card) ? param (run, keys->card) : "");
   if (strlen (user.name) > 64 || strlen (user.password) > 8 || strlen (user.card) > 20)
     return RET_BAD_PARAM;
   ok = zk_sim_push_device_load_user (self, &user, &error);
@@ -258,11 +286,13 @@ delete_templates (Run *run, gboolean unified)
 {
   ZkSimPushDevice *self = run->device;
   const char *pin = param (run, unified ? "Pin" : "PIN");
+  /* 3.x templatev10 names the finger FingerID */
+  const char *no_key = unified ? "No" : run->acc ? "FingerID" : "FID";
   guint type = 1, no = G_MAXUINT;
 
   if (!zk_sim_push_pin_is_valid (pin)
       || (unified && !param_uint (run, "Type", G_MAXUINT, 15, &type))
-      || !param_uint (run, unified ? "No" : "FID", G_MAXUINT, 9, &no))
+      || !param_uint (run, no_key, G_MAXUINT, 9, &no))
     return RET_BAD_PARAM;
   g_mutex_lock (&self->lock);
   zk_sim_push_device_remove_bios (self, pin, type == G_MAXUINT ? -1 : (int)type,
@@ -289,7 +319,10 @@ upload_answer (Run *run, const char *table, GPtrArray *lines)
         g_ptr_array_add (pack, g_ptr_array_index (lines, i));
       extra = g_strdup_printf ("&Count=%u&PackCnt=%u&PackIdx=%u&CmdId=%s", pack->len, packs, p + 1,
                                run->id);
-      if (!zk_sim_push_device_upload (run->device, table, "9999", extra, pack))
+      /* 3.x: querydata rows of @table instead */
+      if (!(run->acc
+                ? zk_sim_push_device_upload_table (run->device, table, run->id, p + 1, packs, pack)
+                : zk_sim_push_device_upload (run->device, table, "9999", extra, pack)))
         return RET_IO;
     }
   return RET_OK;
@@ -376,8 +409,8 @@ query_templates (Run *run, GPtrArray *lines, gboolean unified)
 
       if (bio->type == type && (pin == NULL || pin[0] == '\0' || g_str_equal (pin, bio->pin))
           && (no == G_MAXUINT || bio->no == no))
-        g_ptr_array_add (lines,
-                         unified ? zk_sim_push_format_bio (bio) : zk_sim_push_format_fp (bio));
+        g_ptr_array_add (lines, unified ? zk_sim_push_format_bio (bio, FALSE)
+                                        : zk_sim_push_format_fp (bio));
     }
   g_mutex_unlock (&self->lock);
   return lines->len == 0 ? RET_BAD_PARAM : RET_OK;
@@ -507,6 +540,165 @@ verify_sum (Run *run, const char *rest)
   return RET_OK;
 }
 
+/* ------------------------------------------------------------ 3.x */
+
+static gboolean is_command (const char *text, const char *name, const char **rest);
+
+/* a 2.x-style outcome in S31's codes */
+static int
+acc_code (int code)
+{
+  switch (code)
+    {
+    case RET_OK:
+      return 0;
+    case RET_BAD_PARAM:
+      return ACC_BAD_FORMAT;
+    case RET_SIZE:
+    case RET_BAD_FORMAT:
+      return ACC_BAD_BASE64;
+    case RET_FULL:
+      return ACC_NO_SPACE;
+    case RET_UNSUPPORTED:
+      return ACC_UNSUPPORTED;
+    case RET_BAD_TEMPLATE:
+    case RET_NO_PIN:
+    case RET_MISMATCH:
+      return ACC_FIELD;
+    default:
+      return code;
+    }
+}
+
+/* "k=v,k=v" of a 3.x query; "filter=Pin=7" keeps its second '=' */
+static GHashTable *
+parse_comma_params (const char *text)
+{
+  g_autofree char *tabbed = g_strdelimit (g_strdup (text), ",", '\t');
+
+  return parse_params (tabbed);
+}
+
+/* DATA QUERY tablename=user|biodata,fielddesc=*,filter=*|Pin=<pin>: the
+ * rows go up through querydata, the Return is their count */
+static int
+query_acc (Run *run, const char *rest)
+{
+  ZkSimPushDevice *self = run->device;
+  g_autoptr (GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+  const char *table, *filter, *pin = NULL;
+  gboolean users;
+  int code;
+
+  run->params = parse_comma_params (rest);
+  table = param (run, "tablename");
+  filter = param (run, "filter");
+  if (table == NULL)
+    return ACC_BAD_FORMAT;
+  if (g_ascii_strcasecmp (table, "user") != 0 && g_ascii_strcasecmp (table, "biodata") != 0)
+    return ACC_BAD_TABLE;
+  users = g_ascii_strcasecmp (table, "user") == 0;
+  if (filter != NULL && !g_str_equal (filter, "*"))
+    {
+      if (g_ascii_strncasecmp (filter, "Pin=", 4) != 0)
+        return ACC_BAD_FORMAT;
+      pin = filter + 4;
+    }
+  g_mutex_lock (&self->lock);
+  if (users)
+    {
+      for (guint i = 0; i < self->users->len; i++)
+        {
+          ZkSimPushUser *user = g_ptr_array_index (self->users, i);
+
+          if (pin == NULL || g_str_equal (pin, user->pin))
+            g_ptr_array_add (lines, zk_sim_push_format_user_acc (user, i + 1));
+        }
+    }
+  else
+    {
+      for (guint i = 0; i < self->bios->len; i++)
+        {
+          ZkSimPushBio *bio = g_ptr_array_index (self->bios, i);
+
+          if (pin == NULL || g_str_equal (pin, bio->pin))
+            g_ptr_array_add (lines, zk_sim_push_format_bio (bio, TRUE));
+        }
+    }
+  g_mutex_unlock (&self->lock);
+  code = upload_answer (run, users ? "user" : "biodata", lines);
+  return code == RET_OK ? (int)lines->len : code;
+}
+
+/* DATA UPDATE|DELETE <table> k=v⇥…, DATA QUERY …; 3.x table names only */
+static int
+data_command_acc (Run *run, const char *rest)
+{
+  g_auto (GStrv) words = g_strsplit (rest, " ", 3);
+  const char *verb = words[0];
+  const char *table = verb ? words[1] : NULL;
+  gboolean update;
+
+  if (verb == NULL || table == NULL)
+    return ACC_BAD_FORMAT;
+  if (g_ascii_strcasecmp (verb, "QUERY") == 0)
+    return query_acc (run, table);
+  update = g_ascii_strcasecmp (verb, "UPDATE") == 0;
+  if (!update && g_ascii_strcasecmp (verb, "DELETE") != 0)
+    return ACC_UNSUPPORTED;
+  run->params = parse_params (words[2] ? words[2] : "");
+  if (g_str_equal (table, "user"))
+    return acc_code (update ? update_user (run) : delete_user (run));
+  if (g_str_equal (table, "biodata"))
+    return acc_code (update ? update_biodata (run) : delete_templates (run, TRUE));
+  if (g_str_equal (table, "templatev10") && !update)
+    return acc_code (delete_templates (run, FALSE));
+  /* USERINFO, FINGERTMP, BIODATA are 2.x names */
+  return ACC_BAD_TABLE;
+}
+
+/* SET OPTIONS k=v,k=v: read-only keys and a pair without '=' refused */
+static int
+set_options_acc (const char *pairs)
+{
+  g_auto (GStrv) parts = g_strsplit (pairs, ",", 64);
+
+  if (parts[0] == NULL)
+    return ACC_BAD_FORMAT;
+  for (guint i = 0; parts[i] != NULL; i++)
+    if (parts[i][0] == '~' || parts[i][0] == '=' || strchr (parts[i], '=') == NULL)
+      return ACC_BAD_FORMAT;
+  return 0;
+}
+
+static int
+run_one_acc (Run *run, const char *text)
+{
+  const char *rest;
+
+  if (is_command (text, "DATA", &rest))
+    return data_command_acc (run, rest);
+  if (is_command (text, "SET OPTIONS", &rest))
+    return set_options_acc (rest);
+  if (is_command (text, "CONTROL DEVICE", &rest))
+    return 0;
+  /* INFO, CHECK, LOG, CLEAR … are 2.x; access tables are not simulated */
+  return ACC_UNSUPPORTED;
+}
+
+/* CMD= of a 3.x result: "DATA UPDATE", "SET OPTIONS" … (two words) */
+static char *
+result_name_acc (const char *command)
+{
+  g_auto (GStrv) words = g_strsplit (command, " ", 3);
+
+  if (words[0] == NULL)
+    return g_strdup ("");
+  if (words[1] == NULL)
+    return g_strdup (words[0]);
+  return g_strdup_printf ("%s %s", words[0], words[1]);
+}
+
 /* firmware matches a command by prefix, without case, followed by a
  * space or the end; *rest points after it */
 static gboolean
@@ -602,15 +794,15 @@ zk_sim_push_device_run_commands (ZkSimPushDevice *self,
       g_autofree char *name = NULL;
       g_autoptr (GString) extra = g_string_new (NULL);
       const char *command;
-      Run run = { self, NULL, NULL, extra, FALSE, FALSE };
+      Run run = { self, NULL, NULL, extra, FALSE, FALSE, zk_sim_push_device_is_acc (self) };
       int code;
 
       if (!split_line (g_ptr_array_index (lines, i), &id, &command))
         continue;
       run.id = id;
-      code = run_one (&run, command);
+      code = run.acc ? run_one_acc (&run, command) : run_one (&run, command);
       g_clear_pointer (&run.params, g_hash_table_unref);
-      name = result_name (command);
+      name = run.acc ? result_name_acc (command) : result_name (command);
       g_mutex_lock (&self->lock);
       /* INFO's lines follow its record; VERIFY's counts extend it */
       if (extra->len > 0 && extra->str[0] == '&')
@@ -625,7 +817,7 @@ zk_sim_push_device_run_commands (ZkSimPushDevice *self,
                                                  self->stats.returns, GINT_TO_POINTER (code)))
                                              + 1));
       /* the device reloads after DATA commands and reports INFO next poll */
-      if (code == RET_OK && g_ascii_strcasecmp (name, "DATA") == 0)
+      if (code == RET_OK && g_ascii_strncasecmp (name, "DATA", 4) == 0)
         self->info_due++;
       g_mutex_unlock (&self->lock);
       *reboot = run.reboot;

@@ -32,6 +32,9 @@ typedef enum
   EP_CDATA_POST,
   EP_GETREQUEST,
   EP_DEVICECMD,
+  EP_REGISTRY,  /* 3.x */
+  EP_PUSH,      /* 3.x */
+  EP_QUERYDATA, /* 3.x */
   EP_COUNT,
 } Endpoint;
 
@@ -64,6 +67,7 @@ typedef struct
   gboolean trailing_tab;
   gboolean aspx;
   gboolean stamp_9999;
+  gboolean other_dialect; /* uploads in the dialect the handshake did not claim */
 } PushFaults;
 
 struct _ZkSimPushDevice
@@ -110,6 +114,8 @@ struct _ZkSimPushDevice
   guint round_boot;
   char *last_query; /* the last accepted upload, for the reboot fault */
   GBytes *last_batch;
+  Endpoint last_endpoint;
+  char *last_expect;
   gboolean upload_now; /* LOG, or Realtime=0 and TransInterval reached */
   gint64 last_upload;  /* monotonic µs, for Realtime=0 */
 
@@ -126,20 +132,47 @@ guint32 zk_sim_push_encode_time (const char *text);
 /* device-local wall clock now, "YYYY-MM-DD HH:MM:SS"; with lock held */
 void zk_sim_push_device_now (ZkSimPushDevice *self, char out[20]);
 
-/* one upload: POST cdata?SN&table=@table&Stamp=@stamp@extra (@extra
- * starts with "&" or is ""), retried as firmware does; TRUE once the
- * server acknowledged it (200 + OK); without the lock held */
+/* the device speaks 3.x ("acc") in its handshake and commands */
+gboolean zk_sim_push_device_is_acc (ZkSimPushDevice *self);
+/* its uploads are 3.x ones (the other-dialect fault flips them); with lock held */
+gboolean zk_sim_push_device_uploads_acc (ZkSimPushDevice *self);
+
+/* one post of @lines to @endpoint?SN@query, retried as firmware does;
+ * TRUE once the server acknowledged it: a 200 reply holding "OK", or
+ * with @expect a 200 reply with the line @expect (3.x "user=3");
+ * without the lock held */
+gboolean zk_sim_push_device_post (ZkSimPushDevice *self,
+                                  Endpoint endpoint,
+                                  const char *query,
+                                  GPtrArray *lines,
+                                  const char *expect);
+/* a 2.x upload: POST cdata?SN&table=@table&Stamp=@stamp@extra (@extra
+ * starts with "&" or is "") */
 gboolean zk_sim_push_device_upload (ZkSimPushDevice *self,
                                     const char *table,
                                     const char *stamp,
                                     const char *extra,
                                     GPtrArray *lines);
+/* a 3.x upload of table @name (user, biodata): POST cdata?table=tabledata,
+ * or querydata for the answer to command @cmd_id (pack @pack of @packs) */
+gboolean zk_sim_push_device_upload_table (ZkSimPushDevice *self,
+                                          const char *name,
+                                          const char *cmd_id,
+                                          guint pack,
+                                          guint packs,
+                                          GPtrArray *lines);
 
 /* formatting of upload lines; with lock held */
 char *zk_sim_push_format_user (const ZkSimPushUser *user);
-char *zk_sim_push_format_bio (const ZkSimPushBio *bio);
+/* BIODATA (2.x) or 3.x "biodata" */
+char *zk_sim_push_format_bio (const ZkSimPushBio *bio, gboolean acc);
 char *zk_sim_push_format_fp (const ZkSimPushBio *bio);
 char *zk_sim_push_format_punch (ZkSimPushDevice *self, const ZkSimPushPunch *punch);
+/* 3.x: "user uid=…", rtlog "time=…⇥pin=…" */
+char *zk_sim_push_format_user_acc (const ZkSimPushUser *user, guint uid);
+char *zk_sim_push_format_rtlog (ZkSimPushDevice *self, const ZkSimPushPunch *punch, guint index);
+/* the line's table in an upload queue: "user"/"biodata" (3.x) or NULL (2.x) */
+const char *zk_sim_push_line_table_acc (const char *line);
 
 /* a PIN as firmware keeps it: 1 to 24 letters or digits, as text */
 gboolean zk_sim_push_pin_is_valid (const char *pin);

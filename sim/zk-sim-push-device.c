@@ -105,6 +105,7 @@ zk_sim_push_device_finalize (GObject *object)
   g_ptr_array_unref (self->biodata_queue);
   g_string_free (self->results, TRUE);
   g_free (self->last_query);
+  g_free (self->last_expect);
   g_clear_pointer (&self->last_batch, g_bytes_unref);
   g_hash_table_unref (self->stats.returns);
   g_cond_clear (&self->cond);
@@ -166,11 +167,16 @@ zk_sim_push_device_new (const ZkSimPushConfig *config, GError **error)
   self->config.name = g_strdup (config->name ? config->name : config->serial);
   self->config.serial = g_strdup (config->serial);
   self->config.server = NULL;
-  self->config.pushver = g_strdup (config->pushver ? config->pushver : "2.4.1");
+  self->config.dialect = config->dialect == 3 ? 3 : 2;
+  /* absent pushver means 2.2.14 or 3.0.1 (§3); ours name a current SDK */
+  self->config.pushver = g_strdup (config->pushver             ? config->pushver
+                                   : self->config.dialect == 3 ? "3.1.2"
+                                                               : "2.4.1");
   self->config.firmware = g_strdup (config->firmware ? config->firmware : "ZAM180-NF50VA-Ver3.4.9");
   self->delay_s = MAX (config->delay_s, 1);
   self->error_delay_s = MAX (config->error_delay_s, 1);
   zk_sim_push_http_set_http10 (self->http, config->old_firmware);
+  zk_sim_push_http_set_acc (self->http, self->config.dialect == 3);
   zk_sim_push_http_set_timeout (self->http, config->timeout_s);
   if (!zk_sim_push_device_set_server (self, config->server, error))
     return NULL;
@@ -275,13 +281,16 @@ zk_sim_push_format_user (const ZkSimPushUser *user)
 }
 
 char *
-zk_sim_push_format_bio (const ZkSimPushBio *bio)
+zk_sim_push_format_bio (const ZkSimPushBio *bio, gboolean acc)
 {
   g_autofree char *b64
       = g_base64_encode (g_bytes_get_data (bio->data, NULL), g_bytes_get_size (bio->data));
 
-  return g_strdup_printf ("BIODATA Pin=%s\tNo=%u\tIndex=%u\tValid=%u\tDuress=%u\tType=%u\t"
-                          "MajorVer=%u\tMinorVer=%u\tFormat=%u\tTmp=%s",
+  /* the same fields: 2.x BIODATA in mixed case, 3.x biodata lower case */
+  return g_strdup_printf (acc ? "biodata pin=%s\tno=%u\tindex=%u\tvalid=%u\tduress=%u\ttype=%u\t"
+                                "majorver=%u\tminorver=%u\tformat=%u\ttmp=%s"
+                              : "BIODATA Pin=%s\tNo=%u\tIndex=%u\tValid=%u\tDuress=%u\tType=%u\t"
+                                "MajorVer=%u\tMinorVer=%u\tFormat=%u\tTmp=%s",
                           bio->pin, bio->no, bio->index, bio->valid, bio->duress, bio->type,
                           bio->major, bio->minor, bio->format, b64);
 }
@@ -307,6 +316,51 @@ zk_sim_push_format_punch (ZkSimPushDevice *self, const ZkSimPushPunch *punch)
                             punch->status, punch->verify, punch->workcode, tail);
   return g_strdup_printf ("%s\t%s\t%u\t%u\t%u\t0\t0%s", punch->pin, punch->time, punch->status,
                           punch->verify, punch->workcode, tail);
+}
+
+/* 3.x tabledata: user
+ * uid=⇥cardno=⇥pin=⇥password=⇥group=⇥starttime=⇥endtime=⇥name=⇥privilege=⇥disable=⇥verify= */
+char *
+zk_sim_push_format_user_acc (const ZkSimPushUser *user, guint uid)
+{
+  return g_strdup_printf ("user uid=%u\tcardno=%s\tpin=%s\tpassword=%s\tgroup=%u\tstarttime=0\t"
+                          "endtime=0\tname=%s\tprivilege=%u\tdisable=0\tverify=0",
+                          uid, user->card, user->pin, user->password, user->group, user->name,
+                          user->privilege);
+}
+
+/* 3.x rtlog; event 0 = normal verification, eventaddr the door */
+char *
+zk_sim_push_format_rtlog (ZkSimPushDevice *self, const ZkSimPushPunch *punch, guint index)
+{
+  const char *tail = self->faults.trailing_tab ? "\t" : "";
+
+  return g_strdup_printf ("time=%s\tpin=%s\tcardno=0\tsitecode=0\tlinkid=0\teventaddr=1\t"
+                          "event=0\tinoutstatus=%u\tverifytype=%u\tindex=%u\tmaskflag=255\t"
+                          "temperature=255\tconvtemperature=255%s",
+                          punch->time, punch->pin, punch->status, punch->verify, index, tail);
+}
+
+const char *
+zk_sim_push_line_table_acc (const char *line)
+{
+  if (g_str_has_prefix (line, "user "))
+    return "user";
+  if (g_str_has_prefix (line, "biodata "))
+    return "biodata";
+  return NULL;
+}
+
+gboolean
+zk_sim_push_device_is_acc (ZkSimPushDevice *self)
+{
+  return self->config.dialect == 3;
+}
+
+gboolean
+zk_sim_push_device_uploads_acc (ZkSimPushDevice *self)
+{
+  return zk_sim_push_device_is_acc (self) != self->faults.other_dialect;
 }
 
 /* ------------------------------------------------------------ capabilities */
@@ -365,7 +419,8 @@ zk_sim_push_device_option_pairs (ZkSimPushDevice *self)
   add_pair (pairs, "~DeviceName", "%s", vl ? "SpeedFace-V5L" : "MB360");
   add_pair (pairs, "MAC", "00:17:61:11:cd:3b");
   add_pair (pairs, "FWVersion", "%s", self->config.firmware);
-  add_pair (pairs, "PushVersion", "Ver 2.0.33S-%s", self->config.pushver);
+  add_pair (pairs, "PushVersion", "Ver %s-%s", self->config.dialect == 3 ? "3.1.2S" : "2.0.33S",
+            self->config.pushver);
   add_pair (pairs, "~Platform", "%s", vl ? "ZAM180_TFT" : "ZMM220_TFT");
   /* a comma inside a value, as real units send it */
   add_pair (pairs, "~OEMVendor", "ZKTECO CO., LTD.");
@@ -542,6 +597,16 @@ queue_oplog (ZkSimPushDevice *self, guint op, const char *pin, guint v2, guint v
 
   if (!(self->trans & TRANS_OPLOG))
     return;
+  /* 3.x has no operation log: the changed rows go up alone [GUESS: and
+   * nothing tells of a deletion] */
+  if (zk_sim_push_device_uploads_acc (self))
+    {
+      if (owned != NULL)
+        g_ptr_array_add (self->oplog_queue, g_steal_pointer (&owned));
+      self->info_due++;
+      wake (self);
+      return;
+    }
   zk_sim_push_device_now (self, now);
   if (owned != NULL)
     g_ptr_array_add (self->oplog_queue, g_strdup_printf ("OPLOG %u\t0\t%s\t%s\t%u\t%u\t0\n%s", op,
@@ -565,11 +630,12 @@ queue_bio (ZkSimPushDevice *self, const ZkSimPushBio *bio)
     return;
   if (self->server_bio_types & (1u << bio->type))
     {
-      g_ptr_array_add (self->biodata_queue, zk_sim_push_format_bio (bio));
+      g_ptr_array_add (self->biodata_queue,
+                       zk_sim_push_format_bio (bio, zk_sim_push_device_uploads_acc (self)));
       self->info_due++;
       wake (self);
     }
-  else if (bio->type == 1)
+  else if (bio->type == 1 && !zk_sim_push_device_uploads_acc (self))
     queue_oplog (self, 6, bio->pin, bio->no, (guint)g_bytes_get_size (bio->data),
                  zk_sim_push_format_fp (bio));
 }
@@ -623,7 +689,10 @@ zk_sim_push_device_enroll_user (ZkSimPushDevice *self,
   known = zk_sim_push_device_find_user (self, pin) != NULL;
   ok = store_user (self, &user, error);
   if (ok && (self->trans & (known ? TRANS_CHG_USER : TRANS_ENROLL_USER)))
-    queue_oplog (self, 30, pin, 0, 0, zk_sim_push_format_user (&user));
+    queue_oplog (self, 30, pin, 0, 0,
+                 zk_sim_push_device_uploads_acc (self)
+                     ? zk_sim_push_format_user_acc (&user, self->users->len)
+                     : zk_sim_push_format_user (&user));
   g_mutex_unlock (&self->lock);
   return ok;
 }
@@ -730,7 +799,8 @@ zk_sim_push_device_apply_fault (ZkSimPushDevice *self,
                                 GError **error)
 {
   static const char *const switches[]
-      = { "offline", "duplicate-results", "crlf", "trailing-tab", "aspx", "stamp-9999", NULL };
+      = { "offline", "duplicate-results", "crlf",          "trailing-tab",
+          "aspx",    "stamp-9999",        "other-dialect", NULL };
   PushFaults *f = &self->faults;
   gboolean on = TRUE;
   guint64 ms = 0;
@@ -756,12 +826,17 @@ zk_sim_push_device_apply_fault (ZkSimPushDevice *self,
     f->aspx = on;
   else if (g_str_equal (name, "stamp-9999"))
     f->stamp_9999 = on;
+  else if (g_str_equal (name, "other-dialect"))
+    f->other_dialect = on;
   else if (g_str_equal (name, "slow-polls"))
     f->slow_ms = (guint)ms;
   else if (g_str_equal (name, "lost-results"))
     f->lost_results = TRUE;
   else if (g_str_equal (name, "reboot"))
     {
+      /* "reboot all": the whole log goes up again, as a K40 Pro does (§8) */
+      if (args[0] != NULL && g_str_equal (args[0], "all"))
+        self->punches_sent = 0;
       self->handshaken = FALSE;
       self->info_due++;
       self->resend_last = TRUE;
@@ -775,7 +850,7 @@ zk_sim_push_device_apply_fault (ZkSimPushDevice *self,
       g_mutex_unlock (&self->lock);
       g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT,
                    "unknown push fault “%s” (offline, slow-polls, reboot, lost-results, "
-                   "duplicate-results, crlf, trailing-tab, aspx, stamp-9999, clear)",
+                   "duplicate-results, crlf, trailing-tab, aspx, stamp-9999, other-dialect, clear)",
                    name);
       return FALSE;
     }
@@ -817,7 +892,7 @@ char *
 zk_sim_push_device_stats_json (ZkSimPushDevice *self)
 {
   static const char *const endpoints[EP_COUNT]
-      = { "cdata_get", "cdata_post", "getrequest", "devicecmd" };
+      = { "cdata_get", "cdata_post", "getrequest", "devicecmd", "registry", "push", "querydata" };
   g_autoptr (JsonBuilder) b = json_builder_new_immutable ();
   g_autoptr (JsonNode) root = NULL;
   g_autoptr (GList) codes = NULL;

@@ -27,6 +27,7 @@ typedef struct
   char *server; /* "http://127.0.0.1:PORT", or NULL until set */
   char *pushver;
   char *firmware;
+  guint dialect; /* 2 ("att", the default) or 3 ("acc"/security) */
   ZkSimPushModel model;
   guint face_major;      /* VL face algorithm major version, 39 or 40 */
   guint delay_s;         /* poll interval until a server says otherwise */
@@ -123,9 +124,9 @@ gboolean zk_sim_push_device_enroll_bio (
 gboolean zk_sim_push_device_delete_bio (
     ZkSimPushDevice *self, const char *pin, guint type, guint no, GError **error);
 
-/* "offline on|off", "slow-polls MS", "reboot", "lost-results",
+/* "offline on|off", "slow-polls MS", "reboot [all]", "lost-results",
  * "duplicate-results", "crlf", "trailing-tab", "aspx", "stamp-9999",
- * "clear" (docs/SIMULATOR.md) */
+ * "other-dialect on|off", "clear" (docs/SIMULATOR.md) */
 gboolean zk_sim_push_device_apply_fault (ZkSimPushDevice *self,
                                          const char *name,
                                          const char *const *args,

@@ -136,7 +136,7 @@ load_push_config (
       || !zk_sim_json_get_string (obj, "server", NULL, 512, &server, path, error)
       || !zk_sim_json_get_string (obj, "dialect", "2", 1, &dialect, path, error)
       || !zk_sim_json_get_string (obj, "push_model", "fp", 2, &model, path, error)
-      || !zk_sim_json_get_string (obj, "pushver", "2.4.1", 16, &pushver, path, error)
+      || !zk_sim_json_get_string (obj, "pushver", NULL, 16, &pushver, path, error)
       || !zk_sim_json_get_string (obj, "firmware", NULL, 64, &firmware, path, error)
       || !zk_sim_json_get_uint (obj, "face_major", 40, 39, 40, &c->face_major, path, error)
       || !zk_sim_json_get_uint (obj, "delay_s", 10, 1, 3600, &c->delay_s, path, error)
@@ -150,9 +150,9 @@ load_push_config (
       || !zk_sim_json_get_uint (obj, "record_capacity", 100000, 1, ZK_SIM_FIXTURE_MAX_RECORDS,
                                 &c->record_capacity, path, error))
     return FALSE;
-  /* the 3.x dialect (registry, rtlog, tabledata) is not simulated yet */
-  if (!g_str_equal (dialect, "2"))
-    return zk_sim_json_fail (error, path, "dialect", "only \"2\" is simulated");
+  if (!g_str_equal (dialect, "2") && !g_str_equal (dialect, "3"))
+    return zk_sim_json_fail (error, path, "dialect", "expected \"2\" or \"3\"");
+  c->dialect = dialect[0] == '3' ? 3 : 2;
   if (!g_str_equal (model, "fp") && !g_str_equal (model, "vl"))
     return zk_sim_json_fail (error, path, "push_model", "expected \"fp\" or \"vl\"");
   c->model = g_str_equal (model, "vl") ? ZK_SIM_PUSH_MODEL_VL : ZK_SIM_PUSH_MODEL_FP;
@@ -203,7 +203,7 @@ add_push_config (JsonBuilder *b, ZkSimPushDevice *device)
   zk_sim_json_add_string (b, "serial", c.serial);
   if (c.server != NULL)
     zk_sim_json_add_string (b, "server", c.server);
-  zk_sim_json_add_string (b, "dialect", "2");
+  zk_sim_json_add_string (b, "dialect", c.dialect == 3 ? "3" : "2");
   zk_sim_json_add_string (b, "push_model", c.model == ZK_SIM_PUSH_MODEL_VL ? "vl" : "fp");
   zk_sim_json_add_int (b, "face_major", c.face_major);
   zk_sim_json_add_int (b, "delay_s", c.delay_s);

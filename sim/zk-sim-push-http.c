@@ -28,6 +28,7 @@ struct _ZkSimPushHttp
   char *prefix; /* path before /iclock/, no trailing slash */
   gboolean http10;
   gboolean aspx;
+  gboolean acc;
   guint timeout_s;
   guint64 sent;
   guint64 received;
@@ -170,6 +171,14 @@ zk_sim_push_http_set_aspx (ZkSimPushHttp *self, gboolean aspx)
 {
   g_mutex_lock (&self->lock);
   self->aspx = aspx;
+  g_mutex_unlock (&self->lock);
+}
+
+void
+zk_sim_push_http_set_acc (ZkSimPushHttp *self, gboolean acc)
+{
+  g_mutex_lock (&self->lock);
+  self->acc = acc;
   g_mutex_unlock (&self->lock);
 }
 
@@ -457,7 +466,12 @@ build_request (ZkSimPushHttp *self,
                           self->prefix, endpoint, self->aspx ? ".aspx" : "", query,
                           self->http10 ? '0' : '1');
   g_string_append_printf (req, "Host: %s:%u\r\n", self->host, self->port);
-  g_string_append (req, "User-Agent: iClock Proxy/1.09\r\nConnection: close\r\nAccept: */*\r\n");
+  g_string_append_printf (req,
+                          "User-Agent: iClock Proxy/1.09\r\nConnection: close\r\nAccept: %s\r\n",
+                          self->acc ? "application/push" : "*/*");
+  /* 2.x firmware sends no Content-Type; 3.x examples do (§2) */
+  if (body != NULL && self->acc)
+    g_string_append (req, "Content-Type: application/push;charset=UTF-8\r\n");
   if (body != NULL)
     g_string_append_printf (req, "Content-Length: %" G_GSIZE_FORMAT "\r\n",
                             g_bytes_get_size (body));

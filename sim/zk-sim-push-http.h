@@ -47,6 +47,8 @@ gboolean zk_sim_push_http_has_server (ZkSimPushHttp *self);
 
 void zk_sim_push_http_set_http10 (ZkSimPushHttp *self, gboolean http10);
 void zk_sim_push_http_set_aspx (ZkSimPushHttp *self, gboolean aspx);
+/* 3.x firmware: Accept and (on posts) Content-Type application/push */
+void zk_sim_push_http_set_acc (ZkSimPushHttp *self, gboolean acc);
 /* the whole request, connect to last byte */
 void zk_sim_push_http_set_timeout (ZkSimPushHttp *self, guint seconds);
 

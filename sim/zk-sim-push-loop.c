@@ -78,10 +78,11 @@ static ZkSimPushReply *
 request (ZkSimPushDevice *self, Endpoint endpoint, const char *query, GBytes *body)
 {
   g_autoptr (GError) error = NULL;
+  static const char *const names[EP_COUNT] = {
+    "cdata", "cdata", "getrequest", "devicecmd", "registry", "push", "querydata",
+  };
   g_autofree char *full_query = g_strdup_printf ("SN=%s%s", self->config.serial, query);
-  const char *name = endpoint == EP_GETREQUEST  ? "getrequest"
-                     : endpoint == EP_DEVICECMD ? "devicecmd"
-                                                : "cdata";
+  const char *name = names[endpoint];
   ZkSimPushReply *reply;
   gboolean rebooted;
 
@@ -217,11 +218,41 @@ parse_time_zone (const char *value)
   return ABS (n) > 60 ? n : 0;
 }
 
+/* 3.x TransTables: "User Transaction" */
+static TransFlags
+parse_trans_tables (const char *value)
+{
+  g_auto (GStrv) tables = g_strsplit_set (value, " \t", 16);
+  TransFlags flags = 0;
+
+  for (guint i = 0; tables[i] != NULL; i++)
+    if (g_ascii_strcasecmp (tables[i], "Transaction") == 0)
+      flags |= TRANS_ATTLOG;
+    else if (g_ascii_strcasecmp (tables[i], "User") == 0)
+      flags |= TRANS_ALL & ~TRANS_ATTLOG;
+  return flags;
+}
+
+/* the keys only a 3.x device reads; FALSE when @key is none of them */
+static gboolean
+apply_option_acc (ZkSimPushDevice *self, const char *key, const char *value)
+{
+  if (g_str_equal (key, "RequestDelay"))
+    self->delay_s = (guint)CLAMP (parse_int (value, 30), 1, 3600);
+  else if (g_str_equal (key, "TransTables"))
+    self->trans = parse_trans_tables (value);
+  else
+    return FALSE;
+  return TRUE;
+}
+
 /* one key=value of the handshake reply; unknown keys are ignored */
 static void
 apply_option (ZkSimPushDevice *self, const char *key, const char *value)
 {
-  if (g_str_equal (key, "Delay"))
+  if (zk_sim_push_device_is_acc (self) && apply_option_acc (self, key, value))
+    return;
+  if (g_str_equal (key, "Delay") && !zk_sim_push_device_is_acc (self))
     self->delay_s = (guint)CLAMP (parse_int (value, 10), 1, 3600);
   else if (g_str_equal (key, "ErrorDelay"))
     self->error_delay_s = (guint)CLAMP (parse_int (value, 30), 1, 3600);
@@ -235,7 +266,8 @@ apply_option (ZkSimPushDevice *self, const char *key, const char *value)
     self->trans = parse_trans (value);
   else if (g_str_equal (key, "ServerVer"))
     self->server_ver = TRUE;
-  else if (g_str_equal (key, "PushOptionsFlag"))
+  /* 3.x has no options push (the registry carried them) */
+  else if (g_str_equal (key, "PushOptionsFlag") && !zk_sim_push_device_is_acc (self))
     self->options_flag = parse_int (value, 0) == 1;
   else if (g_str_equal (key, "PushOptions"))
     {
@@ -251,6 +283,135 @@ apply_option (ZkSimPushDevice *self, const char *key, const char *value)
     self->punches_sent = 0;
 }
 
+/* the lines of a 200 reply, with the lock taken; NULL (counted, unlocked)
+ * for any other status */
+static GPtrArray *
+lock_reply_lines (ZkSimPushDevice *self, const ZkSimPushReply *reply)
+{
+  g_mutex_lock (&self->lock);
+  if (reply->status != 200)
+    {
+      self->stats.failures++;
+      g_mutex_unlock (&self->lock);
+      return NULL;
+    }
+  return reply_lines (self, reply->body);
+}
+
+/* every key=value line of a reply; with lock held */
+static void
+apply_options (ZkSimPushDevice *self, GPtrArray *lines)
+{
+  for (guint i = 0; i < lines->len; i++)
+    {
+      g_auto (GStrv) kv = g_strsplit (g_ptr_array_index (lines, i), "=", 2);
+
+      if (kv[0] != NULL && kv[1] != NULL)
+        apply_option (self, g_strstrip (kv[0]), kv[1]);
+    }
+}
+
+/* the value of the line "@key=…" in @lines, NULL when there is none */
+static const char *
+line_value (GPtrArray *lines, const char *key)
+{
+  gsize len = strlen (key);
+
+  for (guint i = 0; i < lines->len; i++)
+    {
+      const char *line = g_ptr_array_index (lines, i);
+
+      if (strncmp (line, key, len) == 0 && line[len] == '=')
+        return line + len + 1;
+    }
+  return NULL;
+}
+
+/* 3.x step 1: GET cdata?options=all; 1 when the server answers
+ * "registry=ok", 0 when it wants a registration, -1 on a failure */
+static int
+knock_acc (ZkSimPushDevice *self)
+{
+  g_autofree char *query = g_strdup_printf ("&options=all&pushver=%s&DeviceType=acc&language=69",
+                                            self->config.pushver);
+  g_autoptr (ZkSimPushReply) reply = request (self, EP_CDATA_GET, query, NULL);
+  g_autoptr (GPtrArray) lines = NULL;
+  gboolean registered;
+
+  if (reply == NULL || (lines = lock_reply_lines (self, reply)) == NULL)
+    return -1;
+  registered = g_strcmp0 (line_value (lines, "registry"), "ok") == 0;
+  g_mutex_unlock (&self->lock);
+  return registered ? 1 : 0;
+}
+
+/* 3.x registration: POST registry with our options (comma list); the
+ * server must give a RegistryCode of at most 32 bytes, 406 refuses */
+static gboolean
+register_acc (ZkSimPushDevice *self)
+{
+  g_autoptr (GString) body = g_string_new ("DeviceType=acc");
+  g_autoptr (GPtrArray) pairs = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (ZkSimPushReply) reply = NULL;
+  g_autoptr (GPtrArray) lines = NULL;
+  const char *code;
+  gboolean ok;
+
+  g_mutex_lock (&self->lock);
+  pairs = zk_sim_push_device_option_pairs (self);
+  g_mutex_unlock (&self->lock);
+  for (guint i = 0; i < pairs->len; i++)
+    g_string_append_printf (body, ",%s", (char *)g_ptr_array_index (pairs, i));
+  g_string_append_c (body, '\n');
+  bytes = g_string_free_to_bytes (g_steal_pointer (&body));
+  reply = request (self, EP_REGISTRY, "", bytes);
+  if (reply == NULL || (lines = lock_reply_lines (self, reply)) == NULL)
+    return FALSE;
+  code = line_value (lines, "RegistryCode");
+  /* the code would feed the cookie token, which is not simulated */
+  ok = code != NULL && *code != '\0' && strlen (code) <= 32;
+  if (!ok)
+    self->stats.failures++;
+  g_mutex_unlock (&self->lock);
+  return ok;
+}
+
+/* 3.x configuration: POST push, whose reply carries the options */
+static gboolean
+configure_acc (ZkSimPushDevice *self)
+{
+  g_autoptr (GBytes) empty = g_bytes_new_static ("", 0);
+  gint64 started = g_get_monotonic_time ();
+  g_autoptr (ZkSimPushReply) reply = request (self, EP_PUSH, "", empty);
+  g_autoptr (GPtrArray) lines = NULL;
+
+  if (reply == NULL || (lines = lock_reply_lines (self, reply)) == NULL)
+    return FALSE;
+  apply_options (self, lines);
+  sync_clock (self, reply, started);
+  self->handshaken = TRUE;
+  self->options_due = FALSE;
+  self->stats.handshakes++;
+  g_mutex_unlock (&self->lock);
+  return TRUE;
+}
+
+/* 3.x power-on (§7): knock; a server that does not answer "registry=ok"
+ * gets a registration first; then the configuration. Without a registry
+ * the device never uploads (§13.18). */
+static gboolean
+handshake_acc (ZkSimPushDevice *self)
+{
+  int known = knock_acc (self);
+
+  if (known < 0)
+    return FALSE;
+  if (known == 0 && (!register_acc (self) || knock_acc (self) != 1))
+    return FALSE;
+  return configure_acc (self);
+}
+
 /* step 1: GET cdata?options=all until a 200 without UN…/RETRY arrives */
 static gboolean
 handshake (ZkSimPushDevice *self)
@@ -260,19 +421,13 @@ handshake (ZkSimPushDevice *self)
   g_autoptr (GPtrArray) lines = NULL;
   gint64 started = g_get_monotonic_time ();
 
+  if (zk_sim_push_device_is_acc (self))
+    return handshake_acc (self);
   query = g_strdup_printf ("&options=all&pushver=%s&language=69%s", self->config.pushver,
                            self->config.old_firmware ? "" : "&DeviceType=att&PushOptionsFlag=1");
   reply = request (self, EP_CDATA_GET, query, NULL);
-  if (reply == NULL)
+  if (reply == NULL || (lines = lock_reply_lines (self, reply)) == NULL)
     return FALSE;
-  g_mutex_lock (&self->lock);
-  if (reply->status != 200)
-    {
-      self->stats.failures++;
-      g_mutex_unlock (&self->lock);
-      return FALSE;
-    }
-  lines = reply_lines (self, reply->body);
   for (guint i = 0; i < lines->len; i++)
     {
       const char *line = g_ptr_array_index (lines, i);
@@ -284,13 +439,7 @@ handshake (ZkSimPushDevice *self)
           return FALSE;
         }
     }
-  for (guint i = 0; i < lines->len; i++)
-    {
-      g_auto (GStrv) kv = g_strsplit (g_ptr_array_index (lines, i), "=", 2);
-
-      if (kv[0] != NULL && kv[1] != NULL)
-        apply_option (self, g_strstrip (kv[0]), kv[1]);
-    }
+  apply_options (self, lines);
   sync_clock (self, reply, started);
   self->handshaken = TRUE;
   self->options_due = self->options_flag;
@@ -357,18 +506,39 @@ nap (ZkSimPushDevice *self, guint ms)
   return !stopping;
 }
 
+/* 200 and the line @expect: how 3.x firmware knows its rows were taken
+ * ("user=3" for three user rows) */
+static gboolean
+reply_has_line (ZkSimPushDevice *self, const ZkSimPushReply *reply, const char *expect)
+{
+  g_autoptr (GPtrArray) lines = NULL;
+
+  if (reply->status != 200)
+    return FALSE;
+  g_mutex_lock (&self->lock);
+  lines = reply_lines (self, reply->body);
+  g_mutex_unlock (&self->lock);
+  return g_ptr_array_find_with_equal_func (lines, expect, g_str_equal, NULL);
+}
+
 /* one post, remembered for the reboot fault when accepted */
 static gboolean
-post_once (ZkSimPushDevice *self, const char *query, GBytes *body)
+post_once (
+    ZkSimPushDevice *self, Endpoint endpoint, const char *query, GBytes *body, const char *expect)
 {
-  g_autoptr (ZkSimPushReply) reply = request (self, EP_CDATA_POST, query, body);
-  gboolean ok = reply != NULL && zk_sim_push_reply_is_ok (reply);
+  g_autoptr (ZkSimPushReply) reply = request (self, endpoint, query, body);
+  gboolean ok = reply != NULL
+                && (expect != NULL ? reply_has_line (self, reply, expect)
+                                   : zk_sim_push_reply_is_ok (reply));
 
   g_mutex_lock (&self->lock);
   if (ok)
     {
       g_free (self->last_query);
       self->last_query = g_strdup (query);
+      g_free (self->last_expect);
+      self->last_expect = g_strdup (expect);
+      self->last_endpoint = endpoint;
       g_clear_pointer (&self->last_batch, g_bytes_unref);
       self->last_batch = g_bytes_ref (body);
     }
@@ -379,29 +549,20 @@ post_once (ZkSimPushDevice *self, const char *query, GBytes *body)
 }
 
 gboolean
-zk_sim_push_device_upload (ZkSimPushDevice *self,
-                           const char *table,
-                           const char *stamp,
-                           const char *extra,
-                           GPtrArray *lines)
+zk_sim_push_device_post (ZkSimPushDevice *self,
+                         Endpoint endpoint,
+                         const char *query,
+                         GPtrArray *lines,
+                         const char *expect)
 {
-  g_autofree char *query = NULL;
   g_autoptr (GBytes) body = NULL;
 
   g_mutex_lock (&self->lock);
-  if (self->faults.stamp_9999)
-    stamp = "9999";
-  /* old firmware without ServerVer marks OPERLOG posts with OpStamp */
-  query = g_strdup_printf (
-      "&table=%s&%s=%s%s", table,
-      self->config.old_firmware && !self->server_ver && g_str_equal (table, "OPERLOG") ? "OpStamp"
-                                                                                       : "Stamp",
-      stamp, extra);
   body = join_lines (self, lines);
   g_mutex_unlock (&self->lock);
   for (guint attempt = 0;; attempt++)
     {
-      if (post_once (self, query, body))
+      if (post_once (self, endpoint, query, body, expect))
         {
           g_mutex_lock (&self->lock);
           self->stats.uploads++;
@@ -418,22 +579,70 @@ zk_sim_push_device_upload (ZkSimPushDevice *self,
     }
 }
 
-/* the next batch of one queue (≤ 200 lines); with lock held */
+gboolean
+zk_sim_push_device_upload (ZkSimPushDevice *self,
+                           const char *table,
+                           const char *stamp,
+                           const char *extra,
+                           GPtrArray *lines)
+{
+  g_autofree char *query = NULL;
+
+  g_mutex_lock (&self->lock);
+  if (self->faults.stamp_9999)
+    stamp = "9999";
+  /* old firmware without ServerVer marks OPERLOG posts with OpStamp */
+  query = g_strdup_printf (
+      "&table=%s&%s=%s%s", table,
+      self->config.old_firmware && !self->server_ver && g_str_equal (table, "OPERLOG") ? "OpStamp"
+                                                                                       : "Stamp",
+      stamp, extra);
+  g_mutex_unlock (&self->lock);
+  return zk_sim_push_device_post (self, EP_CDATA_POST, query, lines, NULL);
+}
+
+gboolean
+zk_sim_push_device_upload_table (ZkSimPushDevice *self,
+                                 const char *name,
+                                 const char *cmd_id,
+                                 guint pack,
+                                 guint packs,
+                                 GPtrArray *lines)
+{
+  g_autofree char *expect = g_strdup_printf ("%s=%u", name, lines->len);
+  g_autofree char *query = NULL;
+
+  /* the answer to a query goes to querydata, tied to its command (§7) */
+  if (cmd_id != NULL)
+    {
+      query = g_strdup_printf ("&type=tabledata&cmdid=%s&tablename=%s&count=%u&packcnt=%u"
+                               "&packidx=%u",
+                               cmd_id, name, lines->len, packs, pack);
+      return zk_sim_push_device_post (self, EP_QUERYDATA, query, lines, expect);
+    }
+  query = g_strdup_printf ("&table=tabledata&tablename=%s&count=%u", name, lines->len);
+  return zk_sim_push_device_post (self, EP_CDATA_POST, query, lines, expect);
+}
+
+/* the next batch of one queue (≤ 200 lines, of one table); with lock held */
 static GPtrArray *
-take_lines (GPtrArray *queue, guint *taken)
+take_lines (GPtrArray *queue, guint *taken, const char **table_acc)
 {
   GPtrArray *lines = g_ptr_array_new_with_free_func (g_free);
   guint n = 0;
 
+  *table_acc = NULL;
   for (*taken = 0; *taken < queue->len; (*taken)++)
     {
       const char *group = g_ptr_array_index (queue, *taken);
+      const char *table = zk_sim_push_line_table_acc (group);
       guint in_group = 1;
 
       for (const char *p = group; (p = strchr (p, '\n')) != NULL; p++)
         in_group++;
-      if (n > 0 && n + in_group > ZK_SIM_PUSH_BATCH_MAX)
+      if (n > 0 && (n + in_group > ZK_SIM_PUSH_BATCH_MAX || g_strcmp0 (table, *table_acc) != 0))
         break;
+      *table_acc = table;
       g_ptr_array_add (lines, g_strdup (group));
       n += in_group;
     }
@@ -446,18 +655,23 @@ upload_queue (ZkSimPushDevice *self, const char *table, GPtrArray *queue)
   for (;;)
     {
       g_autoptr (GPtrArray) lines = NULL;
+      const char *table_acc;
       char stamp[16];
       char now[20];
       guint taken;
+      gboolean ok;
 
       g_mutex_lock (&self->lock);
-      lines = take_lines (queue, &taken);
+      lines = take_lines (queue, &taken, &table_acc);
       zk_sim_push_device_now (self, now);
       g_mutex_unlock (&self->lock);
       if (taken == 0)
         return TRUE;
       g_snprintf (stamp, sizeof stamp, "%u", zk_sim_push_encode_time (now));
-      if (!zk_sim_push_device_upload (self, table, stamp, "", lines))
+      /* 3.x rows go up as tabledata of their table */
+      ok = table_acc != NULL ? zk_sim_push_device_upload_table (self, table_acc, NULL, 0, 0, lines)
+                             : zk_sim_push_device_upload (self, table, stamp, "", lines);
+      if (!ok)
         return FALSE;
       /* only this thread takes from the queues */
       g_mutex_lock (&self->lock);
@@ -474,14 +688,20 @@ upload_attlog (ZkSimPushDevice *self)
       g_autoptr (GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
       char stamp[16] = "0";
       guint first, n;
+      gboolean acc, ok;
 
       g_mutex_lock (&self->lock);
       first = self->punches_sent;
+      acc = zk_sim_push_device_uploads_acc (self);
       n = (self->trans & TRANS_ATTLOG) ? MIN (self->punches->len - first, ZK_SIM_PUSH_BATCH_MAX)
                                        : 0;
       for (guint i = first; i < first + n; i++)
-        g_ptr_array_add (lines,
-                         zk_sim_push_format_punch (self, g_ptr_array_index (self->punches, i)));
+        {
+          ZkSimPushPunch *punch = g_ptr_array_index (self->punches, i);
+
+          g_ptr_array_add (lines, acc ? zk_sim_push_format_rtlog (self, punch, i + 1)
+                                      : zk_sim_push_format_punch (self, punch));
+        }
       if (n > 0)
         {
           ZkSimPushPunch *last = g_ptr_array_index (self->punches, first + n - 1);
@@ -492,7 +712,10 @@ upload_attlog (ZkSimPushDevice *self)
       g_mutex_unlock (&self->lock);
       if (n == 0)
         return TRUE;
-      if (!zk_sim_push_device_upload (self, "ATTLOG", stamp, "", lines))
+      /* 3.x punches are real-time log rows, without marks */
+      ok = acc ? zk_sim_push_device_post (self, EP_CDATA_POST, "&table=rtlog", lines, NULL)
+               : zk_sim_push_device_upload (self, "ATTLOG", stamp, "", lines);
+      if (!ok)
         return FALSE;
       g_mutex_lock (&self->lock);
       /* CLEAR LOG runs on this thread too, so the log did not shrink */
@@ -531,14 +754,18 @@ static gboolean
 resend_last (ZkSimPushDevice *self)
 {
   g_autofree char *query = NULL;
+  g_autofree char *expect = NULL;
   g_autoptr (GBytes) body = NULL;
+  Endpoint endpoint;
 
   g_mutex_lock (&self->lock);
   self->resend_last = FALSE;
   query = g_strdup (self->last_query);
+  expect = g_strdup (self->last_expect);
+  endpoint = self->last_endpoint;
   body = self->last_batch ? g_bytes_ref (self->last_batch) : NULL;
   g_mutex_unlock (&self->lock);
-  return query == NULL || post_once (self, query, body);
+  return query == NULL || post_once (self, endpoint, query, body, expect);
 }
 
 /* results are posted once per reply; a failed post is kept and re-posted */
@@ -604,7 +831,8 @@ poll_commands (ZkSimPushDevice *self, guint *ran)
 
   g_mutex_lock (&self->lock);
   info_due = self->info_due;
-  if (info_due > 0)
+  /* INFO= is a 2.x parameter */
+  if (info_due > 0 && !zk_sim_push_device_is_acc (self))
     {
       g_autofree char *info = info_param (self);
 

@@ -69,6 +69,8 @@ test_options_3 (void)
   g_assert_true (g_str_has_prefix (reply, "registry=ok\n"));
   g_assert_true (has_line (reply, "RegistryCode=abc123"));
   g_assert_true (has_line (reply, "TimeZone=-5"));
+  /* a 3.x unit uploads only the template types the server lists */
+  g_assert_true (has_line (reply, "MultiBioDataSupport=0:1:1:0:0:0:0:1:0:1"));
   g_assert_true (g_str_has_suffix (reply, "\n"));
 }
 
@@ -126,6 +128,7 @@ test_commands (void)
   g_autofree char *qb = push_format_query_biodata (9, "9", &error);
   g_autofree char *qa
       = push_format_query_attlog ("2026-01-01 00:00:00", "2026-01-31 23:59:59", &error);
+  g_autofree char *q3 = push_format_query_table_3 ("biodata", &error);
   g_autofree char *info = push_format_command ("INFO", NULL, &error);
   g_autofree char *check = push_format_command ("CHECK", NULL, &error);
 
@@ -133,6 +136,11 @@ test_commands (void)
   g_assert_cmpstr (fp, ==, "DATA UPDATE FINGERTMP PIN=7\tFID=3\tSize=8\tValid=3\tTMP=AQJTUzIx");
   g_assert_cmpstr (del2, ==, "DATA DELETE USERINFO PIN=9");
   g_assert_cmpstr (del3, ==, "DATA DELETE user Pin=9");
+  /* the syntax biosync-sim's 3.x terminal runs (sim-push-acc-commands) */
+  g_assert_cmpstr (q3, ==, "DATA QUERY tablename=biodata,fielddesc=*,filter=*");
+  g_assert_null (push_format_query_table_3 ("user,filter=x", &error));
+  g_assert_error (error, PUSH_ERROR, PUSH_ERROR_INVALID);
+  g_clear_error (&error);
   g_assert_cmpstr (user3, ==,
                    "DATA UPDATE user CardNo=\tPin=9\tPassword=\tGroup=2\tStartTime=0\t"
                    "EndTime=0\tName=Ana\tPrivilege=14");

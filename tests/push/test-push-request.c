@@ -93,6 +93,26 @@ test_query_answer (void)
   g_assert_cmpstr (request->table, ==, "ATTLOG");
   g_assert_cmpstr (request->cmd_id, ==, "239");
   g_assert_cmpint (request->stamp, ==, 9999);
+  g_assert_null (request->table_name);
+}
+
+/* 3.x tabledata keeps its tablename apart: the reply names it (§7) */
+static void
+test_table_name (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PushRequest) upload = push_request_classify (
+      "POST", "/iclock/cdata", "SN=A1&table=tabledata&tablename=biodata&count=2", &error);
+  g_autoptr (PushRequest) answer = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (upload->table, ==, "tabledata");
+  g_assert_cmpstr (upload->table_name, ==, "biodata");
+  answer = push_request_classify ("POST", "/iclock/querydata",
+                                  "SN=A1&type=tabledata&cmdid=7&tablename=user", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (answer->table, ==, "user");
+  g_assert_cmpstr (answer->table_name, ==, "user");
 }
 
 /* INFO is URL-decoded (§4.3); old firmware's raw spaces pass too (§14) */
@@ -136,6 +156,9 @@ test_refused (void)
     { "DELETE", "/iclock/cdata", "SN=A1", PUSH_ERROR_UNKNOWN },
     { "GET", "/iclock/exchange", "SN=A1&type=publickey", PUSH_ERROR_UNKNOWN },
     { "GET", "/iclock/devicecmd", "SN=A1", PUSH_ERROR_UNKNOWN },
+    /* the reply echoes tablename: no line breaks, no '=' */
+    { "POST", "/iclock/querydata", "SN=A1&tablename=user%0AC:1:REBOOT", PUSH_ERROR_INVALID },
+    { "POST", "/iclock/cdata", "SN=A1&table=tabledata&tablename=us=er", PUSH_ERROR_INVALID },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -167,6 +190,7 @@ main (int argc, char **argv)
   g_test_add_func ("/push/request/handshake-captured", test_handshake_captured);
   g_test_add_func ("/push/request/endpoints", test_endpoints);
   g_test_add_func ("/push/request/query-answer", test_query_answer);
+  g_test_add_func ("/push/request/table-name", test_table_name);
   g_test_add_func ("/push/request/info-decoded", test_info_decoded);
   g_test_add_func ("/push/request/refused", test_refused);
   return g_test_run ();

@@ -1,9 +1,13 @@
 """A strict stand-in ADMS (iclock) server for the push simulator's tests.
 
-Speaks the 2.x dialect of docs/PUSH-PROTOCOL.md on 127.0.0.1 with an
+Speaks both dialects of docs/PUSH-PROTOCOL.md on 127.0.0.1 with an
 ephemeral port, records every request, and checks what firmware must
-send (User-Agent, Connection: close, no Content-Type, SN on every
-request, Content-Length on posts). The test drives it: options of the
+send (User-Agent, Connection: close, no Content-Type from 2.x devices and
+application/push from 3.x ones, SN on every request, Content-Length on
+posts). A 3.x device (DeviceType=acc or pushver 3…) is answered "OK" to
+its first handshake, must register (POST registry → RegistryCode), then
+gets "registry=ok" and its configuration from POST push; its tabledata and
+querydata posts are answered "<tablename>=<n>" as S31 gives it. The test drives it: options of the
 handshake reply, commands queued per serial, uploads refused a number
 of times, hostile replies.
 """
@@ -58,6 +62,17 @@ class PushServer:
         self.terminate_replies = True  # end every reply body with LF
         self.hostile = None          # "huge", "endless", "slow" for getrequest
         self.date_offset = 0         # seconds added to Date:
+        self.acc = set()             # serials that said they speak 3.x
+        self.registered = set()      # 3.x serials given a RegistryCode
+        self.refuse_registry = False  # 3.x registrations get 406
+        self.table_reply = None      # overrides "<tablename>=<n>" for 3.x tabledata
+        self.acc_options = {
+            "ServerVersion": "3.1.2", "ServerName": "stand-in", "PushProtVer": "3.1.2",
+            "ErrorDelay": "1", "RequestDelay": "1", "TransTimes": "00:00;14:05",
+            "TransInterval": "1", "TransTables": "User Transaction", "Realtime": "1",
+            "SessionID": "0123456789", "TimeoutSec": "10", "TimeZone": "0",
+            "MultiBioDataSupport": "0:1:0:0:0:0:0:0:0:1",
+        }
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -145,8 +160,6 @@ class PushServer:
             bad("User-Agent %r" % req.headers.get("User-Agent"))
         if req.headers.get("Connection") != "close":
             bad("Connection %r" % req.headers.get("Connection"))
-        if "Content-Type" in req.headers:
-            bad("a Content-Type")
         if "Host" not in req.headers:
             bad("no Host")
         if not req.q("SN"):
@@ -155,6 +168,14 @@ class PushServer:
             bad("unknown endpoint")
         if req.method == "POST" and "Content-Length" not in req.headers:
             bad("POST without Content-Length")
+        acc = self.is_acc(req)
+        if acc and req.headers.get("Accept") != "application/push":
+            bad("3.x Accept %r" % req.headers.get("Accept"))
+        if req.method == "POST" and acc:
+            if req.headers.get("Content-Type") != "application/push;charset=UTF-8":
+                bad("3.x Content-Type %r" % req.headers.get("Content-Type"))
+        elif "Content-Type" in req.headers:
+            bad("a Content-Type")
         if req.method == "GET" and req.body:
             bad("GET with a body")
 
@@ -166,8 +187,46 @@ class PushServer:
             text += "\n"
         return text.encode()
 
+    def is_acc(self, req):
+        sn = req.q("SN")
+        if req.endpoint == "cdata" and req.method == "GET" and req.q("options"):
+            with self.lock:
+                if req.q("DeviceType") == "acc" or (req.q("pushver") or "").startswith("3"):
+                    self.acc.add(sn)
+                else:
+                    self.acc.discard(sn)
+        with self.lock:
+            return sn in self.acc
+
+    def answer_acc(self, req):
+        sn = req.q("SN")
+        if req.endpoint == "cdata" and req.method == "GET":
+            with self.lock:
+                if sn not in self.registered:
+                    return 200, self.body(["OK"])
+            code = "RegistryCode=%s" % self.registry_code(sn)
+            lines = ["registry=ok", code] + ["%s=%s" % kv for kv in self.acc_options.items()]
+            return 200, self.body(lines)
+        if req.endpoint == "registry":
+            with self.lock:
+                if self.refuse_registry:
+                    return 406, b"refused\n"
+                self.registered.add(sn)
+            return 200, self.body(["RegistryCode=%s" % self.registry_code(sn)])
+        if req.endpoint == "push":
+            return 200, self.body(["%s=%s" % kv for kv in self.acc_options.items()])
+        return None
+
+    @staticmethod
+    def registry_code(sn):
+        return ("R%s" % sn)[:32]
+
     def answer(self, req):
         sn = req.q("SN")
+        if self.is_acc(req):
+            answered = self.answer_acc(req)
+            if answered is not None:
+                return answered
         if req.endpoint == "cdata" and req.method == "GET":
             lines = ["GET OPTION FROM: %s" % sn] + ["%s=%s" % kv for kv in self.options.items()]
             return 200, self.body(lines)
@@ -189,7 +248,12 @@ class PushServer:
                     self.refuse_uploads -= 1
                     return 200, b"ERROR: try later\n"
             n = len([l for l in req.text().splitlines() if l.strip()])
+            if req.q("table") == "tabledata":
+                return 200, (self.table_reply or "%s=%d\n" % (req.q("tablename"), n)).encode()
             return 200, ("OK: %d\n" % n).encode()
+        if req.endpoint == "querydata":
+            n = len([l for l in req.text().splitlines() if l.strip()])
+            return 200, ("%s=%d\n" % (req.q("tablename"), n)).encode()
         return 200, b"OK\n"
 
     # ---------------------------------------------------------------- driving

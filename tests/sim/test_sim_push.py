@@ -515,6 +515,146 @@ def case_no_proxy(server, start):
     server.wait(lambda rs: server.find("getrequest"), "a poll past the proxy")
 
 
+# ------------------------------------------------------------------ 3.x ("acc") devices
+
+def face_b64(size=1024):
+    return base64.b64encode(bytes((i * 11 + 5) % 256 for i in range(size))).decode()
+
+
+def tabledata(server, name, sn=None):
+    """the rows of every 3.x tabledata post of table @name"""
+    return [l for r in server.find("cdata", "POST", "tabledata") if r.q("tablename") == name
+            and (sn is None or r.q("SN") == sn) for l in r.text().splitlines() if l]
+
+
+def case_acc_power_on(server, start):
+    """§7: knock, registration, knock again (registry=ok), POST push; polls without INFO;
+    punches as rtlog rows"""
+    sim = start([{"name": "A1", "serial": "SNA1", "dialect": "3", "push_model": "vl",
+                  "users": [{"user_id": "1", "name": "Ana"}],
+                  "attendance": [{"user_id": "1", "time": "2026-05-28T12:14:10", "state": 1, "verify": 15}]}])
+    server.wait(lambda rs: len(server.find("getrequest")) >= 2, "two polls")
+    server.wait(lambda rs: server.find("cdata", "POST", "rtlog"), "the punch")
+    rs = [r for r in server.requests if r.endpoint != "getrequest"]
+    steps = [(r.method, r.endpoint) for r in rs[:4]]
+    assert steps == [("GET", "cdata"), ("POST", "registry"), ("GET", "cdata"), ("POST", "push")], rs[:5]
+    knock = rs[0]
+    assert knock.q("options") == "all" and knock.q("pushver") == "3.1.2" and knock.q("DeviceType") == "acc", knock
+    reg = rs[1].text().strip()
+    assert reg.startswith("DeviceType=acc,") and "~SerialNumber=SNA1" in reg and "\n" not in reg, reg
+    polls = server.find("getrequest")
+    assert all(p.q("INFO") is None for p in polls), polls
+    rows = [l for r in server.find("cdata", "POST", "rtlog") for l in r.text().splitlines() if l]
+    assert rows == ["time=2026-05-28 12:14:10\tpin=1\tcardno=0\tsitecode=0\tlinkid=0\teventaddr=1\tevent=0"
+                    "\tinoutstatus=1\tverifytype=15\tindex=1\tmaskflag=255\ttemperature=255\tconvtemperature=255"], rows
+    assert not server.find("cdata", "POST", "ATTLOG") and not server.find("cdata", "POST", "options")
+    # RequestDelay (not Delay) sets the poll interval
+    assert sim.stats("A1")["delay_s"] == 1, sim.stats("A1")
+
+
+def case_acc_registry(server, start):
+    """a refused registration (406): the device knocks and registers again, never polls or uploads"""
+    server.refuse_registry = True
+    sim = start([{"name": "A1", "serial": "SNA2", "dialect": "3", "error_delay_s": 1,
+                  "attendance": [{"user_id": "1", "time": "2026-05-28T12:14:10"}]}])
+    server.wait(lambda rs: len(server.find("registry")) >= 2, "a second registration")
+    assert not server.find("getrequest") and not server.find("cdata", "POST"), server.requests
+    assert sim.control("count A1 unsent") == "1"
+    server.refuse_registry = False
+    server.wait(lambda rs: server.find("cdata", "POST", "rtlog"), "the punch once registered")
+
+
+def case_acc_uploads(server, start):
+    """3.x enrolments go up as tabledata user/biodata rows; only "<table>=<n>" counts as taken"""
+    sim = start([{"name": "A1", "serial": "SNA3", "dialect": "3", "push_model": "vl"}])
+    server.wait(lambda rs: server.find("getrequest"), "a poll")
+    server.table_reply = "OK\n"
+    sim.ok("enroll A1 42 Zoe")
+    server.wait(lambda rs: len(tabledata(server, "user")) >= 4, "the user row sent again")
+    assert sim.stats("A1")["upload_retries"] >= 3 and sim.control("count A1 unsent") == "1"
+    server.table_reply = None
+    n = len(tabledata(server, "user"))
+    sim.ok("add-face A1 42")
+    sim.ok("add-template A1 42 6")
+    server.wait(lambda rs: len(tabledata(server, "biodata")) >= 2, "the templates")
+    server.wait(lambda rs: sim.control("count A1 unsent") == "0", "nothing unsent")
+    users = tabledata(server, "user")
+    assert len(users) == n + 1 and users[-1].startswith("user uid=1\tcardno=\tpin=42\tpassword=\tgroup=1\t"), users
+    assert "\tname=Zoe\tprivilege=0\t" in users[-1], users
+    bio = tabledata(server, "biodata")
+    assert bio[0].startswith("biodata pin=42\tno=0\tindex=0\tvalid=1\tduress=0\ttype=9\tmajorver=40\t"), bio
+    assert bio[1].startswith("biodata pin=42\tno=6\tindex=0\tvalid=1\tduress=0\ttype=1\tmajorver=10\t"), bio
+    for r in server.find("cdata", "POST", "tabledata"):
+        assert r.q("count") == str(len([l for l in r.text().splitlines() if l])), r
+    assert not server.find("cdata", "POST", "OPERLOG") and not server.find("cdata", "POST", "BIODATA")
+
+
+ACC_USER = "DATA UPDATE user CardNo=\tPin=5\tPassword=\tGroup=1\tStartTime=0\tEndTime=0\tName=Eve\tPrivilege=0"
+ACC_FACE = "DATA UPDATE biodata Pin=5\tNo=0\tIndex=0\tValid=1\tDuress=0\tType=9\tMajorVer=%d\tMinorVer=0\tFormat=0\tTmp=%s"
+ACC_COMMANDS = [
+    (ACC_USER, 0, "DATA UPDATE"),
+    ("DATA UPDATE USERINFO PIN=6\tName=X", -629, "DATA UPDATE"),
+    (ACC_FACE % (40, "!!!!"), -631, "DATA UPDATE"),
+    (ACC_FACE % (39, face_b64()), -100, "DATA UPDATE"),
+    (ACC_FACE % (40, face_b64()), 0, "DATA UPDATE"),
+    ("DATA QUERY tablename=user,fielddesc=*,filter=*", 2, "DATA QUERY"),
+    ("DATA QUERY tablename=biodata,fielddesc=*,filter=Pin=5", 1, "DATA QUERY"),
+    ("DATA QUERY tablename=ATTLOG,fielddesc=*,filter=*", -629, "DATA QUERY"),
+    ("DATA UPDATE user Pin=7\tPrivilege=x", -801, "DATA UPDATE"),
+    ("INFO", -708, "INFO"),
+    ("SET OPTIONS Delay=5,~SerialNumber=1", -801, "SET OPTIONS"),
+    ("SET OPTIONS Delay=5", 0, "SET OPTIONS"),
+    ("CONTROL DEVICE 01010105", 0, "CONTROL DEVICE"),
+]
+
+
+def case_acc_commands(server, start):
+    """§7 commands on a 3.x device: its table names and codes, queries through querydata"""
+    sim = start([{"name": "A1", "serial": "SNA4", "dialect": "3", "push_model": "vl",
+                  "users": [{"user_id": "1", "name": "Ana"}]}])
+    server.wait(lambda rs: server.find("getrequest"), "a poll")
+    server.queue("SNA4", *["C:%d:%s" % (i + 1, c) for i, (c, _, _) in enumerate(ACC_COMMANDS)])
+    server.wait(lambda rs: len(server.results()) >= len(ACC_COMMANDS), "all results")
+    got = {r[0]: r for r in server.results()}
+    wrong = []
+    for i, (command, code, name) in enumerate(ACC_COMMANDS):
+        _, ret, cmd, _ = got[str(i + 1)]
+        if ret != code or cmd != name:
+            wrong.append("%s → %d %s (expected %d %s)" % (command[:60], ret, cmd, code, name))
+    assert not wrong, "\n".join(wrong)
+    q = server.find("querydata")
+    assert [(r.q("type"), r.q("cmdid"), r.q("tablename"), r.q("count"), r.q("packcnt"), r.q("packidx"))
+            for r in q] == [("tabledata", "6", "user", "2", "1", "1"), ("tabledata", "7", "biodata", "1", "1", "1")], q
+    assert q[0].text().splitlines()[1].startswith("user uid=2\tcardno=\tpin=5\t"), q[0].text()
+    server.queue("SNA4", "C:20:DATA DELETE user Pin=5")
+    server.wait(lambda rs: "20" in {r[0] for r in server.results()}, "the deletion")
+    assert sim.control("count A1 faces") == "0" and sim.control("count A1 users") == "1"
+
+
+def case_other_dialect(server, start):
+    """a device that speaks the other dialect: a 2.x handshake with 3.x uploads, and back"""
+    sim = start([{"name": "P1", "serial": "SNO1"}, {"name": "A1", "serial": "SNO2", "dialect": "3"}])
+    server.wait(lambda rs: {r.q("SN") for r in server.find("getrequest")} == {"SNO1", "SNO2"}, "both polling")
+    sim.ok("fault P1 other-dialect on")
+    sim.ok("fault A1 other-dialect on")
+    sim.ok("punch P1 1 2026-05-29T08:00:00 0 1")
+    sim.ok("enroll P1 8 Ida")
+    sim.ok("punch A1 2 2026-05-29T08:01:00 0 1")
+    sim.ok("enroll A1 9 Jo")
+    server.wait(lambda rs: sim.control("count P1 unsent") == "0" and sim.control("count A1 unsent") == "0",
+                "both to send everything")
+    rt = [r for r in server.find("cdata", "POST", "rtlog")]
+    assert [r.q("SN") for r in rt] == ["SNO1"] and "\tpin=1\t" in rt[0].text(), rt
+    assert tabledata(server, "user", "SNO1")[0].startswith("user uid=1\tcardno=\tpin=8\t")
+    att = server.find("cdata", "POST", "ATTLOG")
+    assert [r.q("SN") for r in att] == ["SNO2"] and att[0].text().startswith("2\t2026-05-29 08:01:00\t0\t1\t"), att
+    ops = server.find("cdata", "POST", "OPERLOG")
+    assert [r.q("SN") for r in ops] == ["SNO2"] and "USER PIN=9\tName=Jo" in ops[0].text(), ops
+    # the handshakes still claim each device's own dialect
+    knocks = [r for r in server.find("cdata", "GET")]
+    assert {(r.q("SN"), r.q("DeviceType")) for r in knocks} == {("SNO1", "att"), ("SNO2", "acc")}, knocks
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 if __name__ == "__main__":

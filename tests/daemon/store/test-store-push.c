@@ -216,6 +216,16 @@ test_queue (void)
   gboolean matched = FALSE;
   guint count = 0;
 
+  /* accepted after a handshake answered "OK": a CHECK makes the device
+   * read its options; its next handshake does that job */
+  g_assert_true (bsd_store_count_push_commands (store, device_id, &count, &error));
+  g_assert_cmpuint (count, ==, 1);
+  g_assert_true (bsd_store_finish_push_checks (store, device_id, &error));
+  g_assert_true (bsd_store_count_push_commands (store, device_id, &count, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (count, ==, 0);
+  g_assert_true (bsd_store_finish_push_checks (store, other_id, &error));
+
   for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
     {
       g_autofree char *text = g_strdup_printf ("DATA DELETE USERINFO PIN=%u", i);
