@@ -287,6 +287,38 @@ bsd_store_add_attendance_log (BsdStore *self,
 }
 
 gboolean
+bsd_store_add_punch (BsdStore *self,
+                     guint device_id,
+                     const char *serial,
+                     GTimeZone *device_tz,
+                     const ZkAttendance *punch,
+                     gboolean *inserted,
+                     gint64 *utc_usec,
+                     GError **error)
+{
+  const char *op = "storing a live punch";
+  g_autoptr (GTimeZone) local_tz = NULL;
+  g_autoptr (GDateTime) dt = NULL;
+  g_autofree char *local_time = NULL;
+
+  g_return_val_if_fail (BSD_IS_STORE (self), FALSE);
+  g_return_val_if_fail (punch != NULL, FALSE);
+
+  if (!bsd_check_text (serial, "the device serial", BSD_SERIAL_MAX, op, error))
+    return FALSE;
+  if (device_tz == NULL)
+    device_tz = local_tz = g_time_zone_new_local ();
+  if (!(device_id == 0 || bsd_store_check_device (self, device_id, op, error))
+      || !bsd_store_insert_attendance (self, device_id, serial, device_tz, punch, bsd_store_now (),
+                                       inserted, &local_time, op, error))
+    return FALSE;
+  dt = zk_time_to_date_time (&punch->time, device_tz);
+  if (utc_usec != NULL)
+    *utc_usec = g_date_time_to_unix (dt) * G_USEC_PER_SEC;
+  return TRUE;
+}
+
+gboolean
 bsd_store_add_attendance (BsdStore *self,
                           guint device_id,
                           const char *serial,

@@ -320,6 +320,11 @@ static const char *const bsd_store_migrations[] = {
   "  seen_at INTEGER NOT NULL,"
   "  PRIMARY KEY (device_id, pin, biophoto, type));"
   "PRAGMA user_version = 7;",
+  /* 8: live punches (per device, on by default); the newest punch of a
+   * device (LastPunch) found by index */
+  "ALTER TABLE devices ADD COLUMN live_punches INTEGER NOT NULL DEFAULT 1;"
+  "CREATE INDEX attendance_device_utc ON attendance (device_id, utc_usec);"
+  "PRAGMA user_version = 8;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (bsd_store_migrations) == BSD_STORE_SCHEMA_VERSION);

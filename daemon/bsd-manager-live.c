@@ -1,0 +1,116 @@
+/* bsd-manager-live.c — live punches on the Manager: PunchReceived, and
+ * the Device's LiveState and LastPunch
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The sessions themselves are BsdLive's (bsd-live.c); they follow the
+ * device table each time the objects are refreshed from it.
+ */
+#include "config.h"
+
+#include "bsd-manager-private.h"
+
+/* silence before a probe; tests make it short */
+#define PROBE_MS_DEFAULT 30000
+#define BACKOFF_MIN_MS 1000
+#define BACKOFF_MAX_MS 60000
+
+static BsDBusDevice *
+device_iface (BsdManager *self, guint device_id)
+{
+  BsDBusObjectSkeleton *object = g_hash_table_lookup (self->devices, GUINT_TO_POINTER (device_id));
+
+  return object ? bs_dbus_object_get_device (BS_DBUS_OBJECT (object)) : NULL;
+}
+
+static void
+punch_received_cb (BsdLive *live,
+                   guint device_id,
+                   const char *pin,
+                   gint64 utc_usec,
+                   const char *local_time,
+                   guint verify,
+                   guint state,
+                   const char *name,
+                   BsdManager *self)
+{
+  bsd_manager_emit_punch (self, device_id, pin, utc_usec, local_time, verify, state, name);
+}
+
+static void
+device_changed_cb (BsdLive *live, guint device_id, BsdManager *self)
+{
+  bsd_manager_refresh_device (self, device_id);
+}
+
+static void
+state_changed_cb (BsdLive *live, guint device_id, const char *state, BsdManager *self)
+{
+  g_autoptr (BsDBusDevice) iface = device_iface (self, device_id);
+
+  if (iface != NULL)
+    bs_dbus_device_set_live_state (iface, state);
+}
+
+void
+bsd_manager_emit_punch (BsdManager *self,
+                        guint device_id,
+                        const char *pin,
+                        gint64 utc_usec,
+                        const char *local_time,
+                        guint verify,
+                        guint state,
+                        const char *name)
+{
+  bs_dbus_manager_emit_punch_received (BS_DBUS_MANAGER (self), device_id, pin,
+                                       (guint64)MAX (utc_usec, 0), local_time, verify, state,
+                                       name ? name : "");
+}
+
+static guint
+probe_ms (void)
+{
+  const char *env = g_getenv ("BIOSYNC_LIVE_PROBE_MS");
+  guint64 ms = env ? g_ascii_strtoull (env, NULL, 10) : 0;
+
+  return ms >= 100 && ms <= 3600000 ? (guint)ms : PROBE_MS_DEFAULT;
+}
+
+void
+bsd_manager_live_start (BsdManager *self)
+{
+  BsdLiveTiming timing = { probe_ms (), BACKOFF_MIN_MS, BACKOFF_MAX_MS };
+
+  self->live = bsd_live_new (self->store, self->gate, &timing);
+  g_signal_connect_object (self->live, "punch-received", G_CALLBACK (punch_received_cb), self, 0);
+  g_signal_connect_object (self->live, "device-changed", G_CALLBACK (device_changed_cb), self, 0);
+  g_signal_connect_object (self->live, "state-changed", G_CALLBACK (state_changed_cb), self, 0);
+  bsd_manager_live_reload (self);
+}
+
+void
+bsd_manager_live_reload (BsdManager *self)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+
+  if (self->live == NULL)
+    return;
+  bsd_live_reload (self->live);
+  /* new objects start "off": show where every session stands */
+  g_hash_table_iter_init (&iter, self->devices);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      g_autoptr (BsDBusDevice) iface = bs_dbus_object_get_device (BS_DBUS_OBJECT (value));
+
+      bs_dbus_device_set_live_state (iface,
+                                     bsd_live_get_state (self->live, GPOINTER_TO_UINT (key)));
+    }
+}
+
+void
+bsd_manager_live_stop (BsdManager *self)
+{
+  if (self->live != NULL)
+    bsd_live_stop (self->live);
+}

@@ -1,0 +1,159 @@
+#!/usr/bin/python3
+"""test_live.py — live punches from pull terminals (issue 14 §1)
+
+  live_punch      a punch on the simulator arrives as PunchReceived and a row within 10 s,
+                  LastPunch follows it; RefreshLogs reads it again and does not double it
+                  (nor signal it); the job takes the terminal from the live session (never
+                  two sessions at once) and the live session comes back
+  live_reboot     a terminal that stops answering: LiveState reconnecting, punches made
+                  while it is down are backfilled after it comes back (rows, no signal:
+                  backfilled punches are not live), then listening again
+  live_off        live-punches false: no session, LiveState off; UpdateDevice turns it on
+                  and off again; a disabled device has none either
+  live_hostile    a terminal flooding events before every answer: the session starts over
+                  (reconnecting), the daemon answers at once meanwhile, and once the flood
+                  ends the terminal is listened to again
+
+SPDX-License-Identifier: GPL-3.0-or-later
+"""
+import time
+
+import harness
+from harness import GLib, check, state_db, wait_for
+
+DEVICE = "org.biosync.BioSync1.Device"
+PROBE_ENV = {"BIOSYNC_LIVE_PROBE_MS": "500"}
+
+
+def v(sig, value):
+    return GLib.Variant(sig, value)
+
+
+def dev_path(device_id):
+    return "/org/biosync/BioSync1/devices/%d" % device_id
+
+
+def dev_prop(env, device_id, prop):
+    return env.get(prop, dev_path(device_id), DEVICE)
+
+
+def wait_state(env, device_id, state, timeout=20):
+    wait_for(lambda: dev_prop(env, device_id, "LiveState") == state,
+             "device %d LiveState %s" % (device_id, state), timeout=timeout)
+
+
+def rows(env, pin, local=None):
+    with state_db(env) as db:
+        if local is None:
+            return db.execute("SELECT count (*) FROM attendance WHERE pin = ?",
+                              (pin,)).fetchone()[0]
+        return db.execute("SELECT count (*) FROM attendance WHERE pin = ? AND local_time = ?",
+                          (pin, local)).fetchone()[0]
+
+
+def punches(seen):
+    return [args for (member, _path, args) in seen if member == "PunchReceived"]
+
+
+def listening(env, options=None):
+    sim = env.seed_sim()
+    env.start_daemon(PROBE_ENV)
+    seen = env.subscribe("PunchReceived")
+    a = env.add_device("A", sim.port("A"), options=options)
+    return sim, a, seen
+
+
+def test_live_punch(env):
+    sim, a, seen = listening(env)
+    wait_state(env, a, "listening")
+    check(dev_prop(env, a, "LivePunches") is True, "live punches are on by default")
+    # the backfill after connecting stored the log: 50 punches, none signalled
+    wait_for(lambda: rows(env, "1001") + rows(env, "1050") > 0, "the backfill")
+    check(punches(seen) == [], "backfilled punches are not live", punches(seen))
+
+    t0 = time.monotonic()
+    sim.cmd("punch A 1007 1 0 2026-12-05T10:11:12")
+    wait_for(lambda: punches(seen), "PunchReceived", timeout=10)
+    took = time.monotonic() - t0
+    check(took < 10, "the punch arrives within seconds", took)
+    got = punches(seen)
+    check(len(got) == 1, "one signal per punch", got)
+    device_id, pin, utc, local, verify, state, name = got[0]
+    check((device_id, pin, local, verify, state) == (a, "1007", "2026-12-05 10:11:12", 1, 0),
+          "the signal carries the punch", got[0])
+    check(rows(env, "1007", "2026-12-05T10:11:12") == 1, "the row was committed first")
+    check(utc > 0 and dev_prop(env, a, "LastPunch") == utc, "LastPunch is the punch",
+          (utc, dev_prop(env, a, "LastPunch")))
+
+    # a log read finds it again: not doubled, not signalled; the live session comes back
+    j = env.wait_job(env.call("RefreshLogs"))
+    check(j["State"] == "succeeded", "RefreshLogs works with a live session", j)
+    check(rows(env, "1007", "2026-12-05T10:11:12") == 1, "the log read does not double it")
+    stats = sim.stats("A")
+    check(stats["max_sessions"] == 1, "never two sessions with the terminal", stats)
+    wait_state(env, a, "listening")
+    wait_for(lambda: sim.stats("A")["sessions"] == 1, "the live session back")
+    sim.cmd("punch A 1008 1 1 2026-12-05T10:12:00")
+    wait_for(lambda: len(punches(seen)) == 2, "a punch after the job", timeout=10,
+             ctx=GLib.MainContext.default())
+    check(len(punches(seen)) == 2, "the log read signalled nothing", punches(seen))
+
+
+def test_live_reboot(env):
+    sim, a, seen = listening(env)
+    wait_state(env, a, "listening")
+    sim.cmd("fault A hang")
+    wait_state(env, a, "reconnecting", timeout=30)
+    sim.cmd("punch A 1010 1 0 2026-12-05T11:00:00")
+    sim.cmd("punch A 1011 1 0 2026-12-05T11:00:01")
+    sim.cmd("reboot A")
+    wait_state(env, a, "listening", timeout=30)
+    wait_for(lambda: rows(env, "1010", "2026-12-05T11:00:00") == 1
+             and rows(env, "1011", "2026-12-05T11:00:01") == 1, "the backfill", timeout=10)
+    check(dev_prop(env, a, "LastPunch") > 0, "LastPunch follows a backfill too")
+    # pump the bus: any signal for them would have come with the rows
+    ctx = GLib.MainContext.default()
+    for _ in range(20):
+        ctx.iteration(False)
+        time.sleep(0.02)
+    check(punches(seen) == [], "backfilled punches are not signalled", punches(seen))
+    sim.cmd("punch A 1012 1 0 2026-12-05T11:05:00")
+    wait_for(lambda: len(punches(seen)) == 1, "live again", timeout=10)
+
+
+def test_live_off(env):
+    sim, a, seen = listening(env, {"live-punches": v("b", False)})
+    check(dev_prop(env, a, "LivePunches") is False, "LivePunches follows the option")
+    check(dev_prop(env, a, "LiveState") == "off", "no live session")
+    time.sleep(1.5)
+    check(sim.stats("A")["connects"] == 0, "nothing contacts the terminal", sim.stats("A"))
+    env.call("UpdateDevice", "(ua{sv})", (a, {"live-punches": v("b", True)}))
+    check(dev_prop(env, a, "LivePunches") is True, "UpdateDevice turns it on")
+    wait_state(env, a, "listening")
+    env.call("UpdateDevice", "(ua{sv})", (a, {"enabled": v("b", False)}))
+    wait_state(env, a, "off", timeout=5)
+    wait_for(lambda: sim.stats("A")["sessions"] == 0, "the session closed")
+    check(dev_prop(env, a, "LivePunches") is True, "an update keeps the option")
+
+
+def test_live_hostile(env):
+    sim, a, seen = listening(env)
+    wait_state(env, a, "listening")
+    # thousands of events before every answer: each request of the session ends as a
+    # flood, and the session starts over with backoff
+    sim.cmd("fault A event-flood 20000")
+    wait_state(env, a, "reconnecting", timeout=30)
+    t0 = time.monotonic()
+    env.call("ListDevices")
+    took = time.monotonic() - t0
+    check(took < 2, "the daemon answers during a flood", took)
+    sim.cmd("fault A clear")
+    wait_state(env, a, "listening", timeout=90)
+    sim.cmd("punch A 1020 1 0 2026-12-05T12:00:00")
+    wait_for(lambda: punches(seen), "a punch after the flood", timeout=10)
+    check(rows(env, "1020", "2026-12-05T12:00:00") == 1, "stored once")
+    check(env.daemon.poll() is None, "the daemon lives")
+
+
+if __name__ == "__main__":
+    raise SystemExit(harness.main(globals()))
