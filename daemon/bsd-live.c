@@ -37,7 +37,7 @@ struct _BsdLive
 
 enum
 {
-  PUNCH_RECEIVED,
+  PUNCH_STORED,
   DEVICE_CHANGED,
   STATE_CHANGED,
   N_SIGNALS
@@ -92,15 +92,13 @@ hook_punch (gpointer data, guint device_id, const char *serial, const ZkAttendan
   BsdLive *self = data;
   Entry *entry = lookup (self, device_id);
   g_autoptr (GError) error = NULL;
-  g_autoptr (BsdPerson) person = NULL;
-  g_autofree char *local_time = NULL;
+  BsdStoredPunch stored = { *punch, 0 };
   gboolean inserted = FALSE;
-  gint64 utc = 0;
 
   if (entry == NULL)
     return;
-  if (!bsd_store_add_punch (self->store, device_id, serial, entry->tz, punch, &inserted, &utc,
-                            &error))
+  if (!bsd_store_add_punch (self->store, device_id, serial, entry->tz, punch, &inserted,
+                            &stored.utc_usec, &error))
     {
       /* the log keeps it: the next log read or backfill stores it */
       g_warning ("device %u: %s", device_id, error->message);
@@ -109,12 +107,7 @@ hook_punch (gpointer data, guint device_id, const char *serial, const ZkAttendan
   /* a log read stored it first: it is not new, and was not live */
   if (!inserted)
     return;
-  person = bsd_store_get_person (self->store, punch->user_id, NULL);
-  local_time
-      = g_strdup_printf ("%04u-%02u-%02u %02u:%02u:%02u", punch->time.year, punch->time.month,
-                         punch->time.day, punch->time.hour, punch->time.minute, punch->time.second);
-  g_signal_emit (self, signals[PUNCH_RECEIVED], 0, device_id, punch->user_id, utc, local_time,
-                 (guint)punch->verify, (guint)punch->state, person ? person->name : "");
+  g_signal_emit (self, signals[PUNCH_STORED], 0, device_id, &stored);
   g_signal_emit (self, signals[DEVICE_CHANGED], 0, device_id);
 }
 
@@ -306,10 +299,9 @@ bsd_live_class_init (BsdLiveClass *klass)
 {
   G_OBJECT_CLASS (klass)->dispose = bsd_live_dispose;
 
-  signals[PUNCH_RECEIVED]
-      = g_signal_new ("punch-received", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                      NULL, G_TYPE_NONE, 7, G_TYPE_UINT, G_TYPE_STRING, G_TYPE_INT64, G_TYPE_STRING,
-                      G_TYPE_UINT, G_TYPE_UINT, G_TYPE_STRING);
+  signals[PUNCH_STORED]
+      = g_signal_new ("punch-stored", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                      NULL, G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_POINTER);
   signals[DEVICE_CHANGED]
       = g_signal_new ("device-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                       NULL, G_TYPE_NONE, 1, G_TYPE_UINT);

@@ -5,7 +5,7 @@
  * Main thread. Keeps one BsdLiveSession per enabled pull terminal with
  * live punches on, following the device table (bsd_live_reload ()), and
  * stores what they bring: a punch at once, under the natural key of log
- * reads (a later log read does not double it), then "punch-received";
+ * reads (a later log read does not double it), then "punch-stored";
  * a backfill like a log read (rows and watermark in one transaction),
  * then "device-changed". Backfilled punches are not live: no signal.
  */
@@ -22,9 +22,8 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (BsdLive, bsd_live, BSD, LIVE, GObject)
 
 /* signals:
- *   punch-received (guint device_id, const char *pin, gint64 utc_usec,
- *                   const char *local_time, guint verify, guint state,
- *                   const char *name): after the row is committed;
+ *   punch-stored (guint device_id, const BsdStoredPunch *punch): a punch
+ *                 that came live, after its row is committed;
  *   device-changed (guint device_id): rows stored (LastPunch may move);
  *   state-changed (guint device_id, const char *state) */
 BsdLive *bsd_live_new (BsdStore *store, BsdSessionGate *gate, const BsdLiveTiming *timing);

@@ -24,17 +24,9 @@ device_iface (BsdManager *self, guint device_id)
 }
 
 static void
-punch_received_cb (BsdLive *live,
-                   guint device_id,
-                   const char *pin,
-                   gint64 utc_usec,
-                   const char *local_time,
-                   guint verify,
-                   guint state,
-                   const char *name,
-                   BsdManager *self)
+punch_stored_cb (BsdLive *live, guint device_id, const BsdStoredPunch *stored, BsdManager *self)
 {
-  bsd_manager_emit_punch (self, device_id, pin, utc_usec, local_time, verify, state, name);
+  bsd_manager_emit_punch (self, device_id, stored);
 }
 
 static void
@@ -53,18 +45,17 @@ state_changed_cb (BsdLive *live, guint device_id, const char *state, BsdManager 
 }
 
 void
-bsd_manager_emit_punch (BsdManager *self,
-                        guint device_id,
-                        const char *pin,
-                        gint64 utc_usec,
-                        const char *local_time,
-                        guint verify,
-                        guint state,
-                        const char *name)
+bsd_manager_emit_punch (BsdManager *self, guint device_id, const BsdStoredPunch *stored)
 {
-  bs_dbus_manager_emit_punch_received (BS_DBUS_MANAGER (self), device_id, pin,
-                                       (guint64)MAX (utc_usec, 0), local_time, verify, state,
-                                       name ? name : "");
+  const ZkAttendance *punch = &stored->punch;
+  g_autoptr (BsdPerson) person = bsd_store_get_person (self->store, punch->user_id, NULL);
+  g_autofree char *local_time
+      = g_strdup_printf ("%04u-%02u-%02u %02u:%02u:%02u", punch->time.year, punch->time.month,
+                         punch->time.day, punch->time.hour, punch->time.minute, punch->time.second);
+
+  bs_dbus_manager_emit_punch_received (BS_DBUS_MANAGER (self), device_id, punch->user_id,
+                                       (guint64)MAX (stored->utc_usec, 0), local_time,
+                                       punch->verify, punch->state, person ? person->name : "");
 }
 
 static guint
@@ -82,7 +73,7 @@ bsd_manager_live_start (BsdManager *self)
   BsdLiveTiming timing = { probe_ms (), BACKOFF_MIN_MS, BACKOFF_MAX_MS };
 
   self->live = bsd_live_new (self->store, self->gate, &timing);
-  g_signal_connect_object (self->live, "punch-received", G_CALLBACK (punch_received_cb), self, 0);
+  g_signal_connect_object (self->live, "punch-stored", G_CALLBACK (punch_stored_cb), self, 0);
   g_signal_connect_object (self->live, "device-changed", G_CALLBACK (device_changed_cb), self, 0);
   g_signal_connect_object (self->live, "state-changed", G_CALLBACK (state_changed_cb), self, 0);
   bsd_manager_live_reload (self);

@@ -163,15 +163,9 @@ int bsd_manager_fd_call_steal (gpointer data);
 void bsd_manager_live_start (BsdManager *self);
 void bsd_manager_live_reload (BsdManager *self);
 void bsd_manager_live_stop (BsdManager *self);
-/* PunchReceived: one punch stored live, after its row is committed */
-void bsd_manager_emit_punch (BsdManager *self,
-                             guint device_id,
-                             const char *pin,
-                             gint64 utc_usec,
-                             const char *local_time,
-                             guint verify,
-                             guint state,
-                             const char *name);
+/* PunchReceived: one punch stored live (an event, a push upload), after
+ * its row is committed */
+void bsd_manager_emit_punch (BsdManager *self, guint device_id, const BsdStoredPunch *stored);
 
 /* bsd-manager-central.c: the central database's settings and state */
 void bsd_manager_central_init (BsdManager *self);

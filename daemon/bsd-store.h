@@ -462,6 +462,27 @@ gboolean bsd_store_add_attendance_log (BsdStore *self,
                                        guint *duplicates,
                                        GError **error);
 
+/* a record an attendance store inserted, and its UTC time */
+typedef struct
+{
+  ZkAttendance punch;
+  gint64 utc_usec;
+} BsdStoredPunch;
+
+/* bsd_store_add_attendance_log () that also appends every record it
+ * inserted (not those stored before) to @fresh (BsdStoredPunch) */
+gboolean bsd_store_add_attendance_fresh (BsdStore *self,
+                                         guint device_id,
+                                         const char *serial,
+                                         GTimeZone *device_tz,
+                                         GPtrArray *records,
+                                         guint log_count,
+                                         const ZkAttendance *newest,
+                                         guint *inserted,
+                                         guint *duplicates,
+                                         GArray *fresh,
+                                         GError **error);
+
 /* one punch that arrived live (an attendance event) from the device with
  * @serial: stored under the same natural key as log reads, so the log
  * read that finds it later inserts nothing; the watermark stays (it

@@ -10,6 +10,8 @@
                   backfilled punches are not live), then listening again
   live_off        live-punches false: no session, LiveState off; UpdateDevice turns it on
                   and off again; a disabled device has none either
+  live_push       a push terminal's ATTLOG upload: PunchReceived per new punch after the
+                  commit, none for a re-sent batch; LastPunch follows
   live_hostile    a terminal flooding events before every answer: the session starts over
                   (reconnecting), the daemon answers at once meanwhile, and once the flood
                   ends the terminal is listened to again
@@ -134,6 +136,33 @@ def test_live_off(env):
     wait_state(env, a, "off", timeout=5)
     wait_for(lambda: sim.stats("A")["sessions"] == 0, "the session closed")
     check(dev_prop(env, a, "LivePunches") is True, "an update keeps the option")
+
+
+def test_live_push(env):
+    env.start_daemon()
+    seen = env.subscribe("PunchReceived")
+    port = harness.enable_push(env)
+    sn = "CQZ7231360296"
+    target = "/iclock/cdata?SN=%s&table=ATTLOG&Stamp=9999" % sn
+    attlog = "7\t2024-07-07 01:29:01\t0\t1\t0\t0\t0\t0\t0\t0\t\n" \
+             "8\t2024-07-07 01:30:02\t1\t15\t0\t0\t0\t0\t0\t0\t\n"
+    harness.push_request(port, "GET", "/iclock/cdata?SN=%s&options=all&pushver=2.4.1" % sn)
+    path = env.call("AcceptDevice", "(sa{sv})", (sn, {"time-zone": v("s", "UTC")}))
+    device_id = int(path.rsplit("/", 1)[1])
+    status, _, body = harness.push_request(port, "POST", target, attlog)
+    check(status == 200 and body == b"OK: 2\n", "the upload is stored", body)
+    wait_for(lambda: len(punches(seen)) == 2, "a signal per punch")
+    got = sorted(punches(seen))
+    check([g[:2] + g[3:6] for g in got] == [(device_id, "7", "2024-07-07 01:29:01", 1, 0),
+                                            (device_id, "8", "2024-07-07 01:30:02", 15, 1)],
+          "the signals carry the punches", got)
+    check(dev_prop(env, device_id, "LastPunch") == max(g[2] for g in got), "LastPunch")
+    harness.push_request(port, "POST", target, attlog)
+    ctx = GLib.MainContext.default()
+    for _ in range(20):
+        ctx.iteration(False)
+        time.sleep(0.02)
+    check(len(punches(seen)) == 2, "a re-sent batch is not signalled again", punches(seen))
 
 
 def test_live_hostile(env):
