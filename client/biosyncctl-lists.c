@@ -172,6 +172,20 @@ area_name (Ctl *ctl, guint area_id)
   return area != NULL ? bs_dbus_area_get_name (area) : "?";
 }
 
+/* live punches: where the session stands and the newest punch stored */
+static void
+print_live (BsDBusDevice *device)
+{
+  const char *state = bs_dbus_device_get_live_state (device);
+  guint64 last = bs_dbus_device_get_last_punch (device);
+  g_autofree char *last_punch = bs_format_time (last);
+
+  if (g_strcmp0 (state, "off") == 0 && last == 0)
+    return;
+  g_print ("      %s %s, %s %s\n", _ ("live punches:"), bs_format_live_state (state),
+           _ ("last punch:"), last_punch);
+}
+
 static void
 print_device (Ctl *ctl, BsDBusDevice *device)
 {
@@ -204,6 +218,7 @@ print_device (Ctl *ctl, BsDBusDevice *device)
       g_print ("      %s %s, %s %u\n", _ ("last poll:"), poll, _ ("queued commands:"),
                bs_dbus_device_get_pending_commands (device));
     }
+  print_live (device);
 }
 
 int

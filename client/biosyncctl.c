@@ -111,8 +111,15 @@ static const Command commands[] = {
   },
   {
       .name = "monitor",
+      .usage = N_ ("[--punches] [--json]"),
       .summary = N_ ("Print job and device events until Ctrl+C"),
-      .help = N_ ("Print job and device events as they happen, until Ctrl+C."),
+      .help = N_ ("Print job and device events as they happen, until Ctrl+C. With --punches, "
+                  "print every punch stored live instead, one line each: the terminal's local "
+                  "time, the terminal, PIN, name, verify method and state (with --json, one "
+                  "JSON object per line)."),
+      .entries = ctl_monitor_entries,
+      .json = TRUE,
+      .check = ctl_check_monitor,
       .run = ctl_run_monitor,
   },
   {

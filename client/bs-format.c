@@ -366,3 +366,16 @@ bs_format_push_state (const char *state)
     return g_strdup_printf (_ ("Not listening: %s"), state + strlen ("error: "));
   return g_strdup (_ ("Off"));
 }
+
+const char *
+bs_format_live_state (const char *state)
+{
+  static const Label states[] = {
+    { "off", NC_ ("live state", "Off") },
+    { "listening", NC_ ("live state", "Listening") },
+    { "reconnecting", NC_ ("live state", "Reconnecting") },
+  };
+  const char *label = label_of (states, G_N_ELEMENTS (states), "live state", state);
+
+  return label != NULL ? label : C_ ("live state", "Unknown");
+}

@@ -62,4 +62,7 @@ const char *bs_format_punch_state (guint state);
 /* the push receiver's PushState ("off", "listening", "error: …") in words */
 char *bs_format_push_state (const char *state);
 
+/* a Device's LiveState ("off", "listening", "reconnecting") in words */
+const char *bs_format_live_state (const char *state);
+
 G_END_DECLS

@@ -12,12 +12,19 @@
                   and off again; a disabled device has none either
   live_push       a push terminal's ATTLOG upload: PunchReceived per new punch after the
                   commit, none for a re-sent batch; LastPunch follows
+  live_monitor    biosyncctl monitor --punches prints one line per live punch (local
+                  time, terminal, PIN, name, verify, state), --json one object per line;
+                  biosyncctl devices shows LiveState and LastPunch
   live_hostile    a terminal flooding events before every answer: the session starts over
                   (reconnecting), the daemon answers at once meanwhile, and once the flood
                   ends the terminal is listened to again
 
 SPDX-License-Identifier: GPL-3.0-or-later
 """
+import json
+import os
+import select
+import subprocess
 import time
 
 import harness
@@ -163,6 +170,49 @@ def test_live_push(env):
         ctx.iteration(False)
         time.sleep(0.02)
     check(len(punches(seen)) == 2, "a re-sent batch is not signalled again", punches(seen))
+
+
+def ctl_path():
+    return os.environ.get("BIOSYNC_CTL") or os.path.join(harness.SRC, "build", "client",
+                                                        "biosyncctl")
+
+
+def monitor_line(env, sim, args, punch):
+    """starts biosyncctl monitor with @args, makes @punch, returns the first line it prints"""
+    proc = subprocess.Popen([ctl_path(), "monitor"] + args, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            env=env.child_env({"LC_ALL": "C.UTF-8", "LANGUAGE": "C"}))
+    try:
+        time.sleep(2.0)  # subscribed: biosyncctl prints nothing before the first punch
+        check(proc.poll() is None, "biosyncctl monitor runs", proc.poll())
+        sim.cmd(punch)
+        ready, _, _ = select.select([proc.stdout], [], [], 10)
+        check(ready, "biosyncctl prints the punch within 10 s")
+        return proc.stdout.readline().strip()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_live_monitor(env):
+    sim, a, seen = listening(env)
+    env.wait_job(env.call("SyncAll"))  # the roster: names
+    wait_state(env, a, "listening")
+    line = monitor_line(env, sim, ["--punches"], "punch A 1009 1 0 2026-12-05T13:14:15")
+    check(line.split() == ["2026-12-05", "13:14:15", "A", "1009", "Person", "1009",
+                           "fingerprint", "check-in"], "one line per punch", line)
+    line = monitor_line(env, sim, ["--punches", "--json"], "punch A 1010 15 1 2026-12-05T13:20:00")
+    got = json.loads(line)
+    check(got == {"device": a, "device-name": "A", "pin": "1010", "name": "Person 1010",
+                  "utc": got["utc"], "local": "2026-12-05 13:20:00", "verify": 15, "state": 1}
+          and got["utc"] > 0, "--json: one object per line", got)
+    bad = subprocess.run([ctl_path(), "monitor", "--json"], capture_output=True, text=True,
+                         env=env.child_env({"LC_ALL": "C.UTF-8", "LANGUAGE": "C"}))
+    check(bad.returncode != 0 and "--punches" in bad.stderr, "--json needs --punches",
+          bad.stderr)
+    out = subprocess.run([ctl_path(), "devices"], capture_output=True, text=True,
+                         env=env.child_env({"LC_ALL": "C.UTF-8", "LANGUAGE": "C"})).stdout
+    check("live punches: Listening, last punch:" in out, "devices shows the live state", out)
 
 
 def test_live_hostile(env):
