@@ -174,8 +174,9 @@ static const Command commands[] = {
       .usage = N_ ("ID [--name NAME] [--address HOST] [--port N] [--area ID|--no-area] …"),
       .summary = N_ ("Change a terminal's settings"),
       .params = N_ ("ID"),
-      .help = N_ ("Change a terminal's name, address, port, area, whether jobs contact it, or "
-                  "its comm key. --comm-key reads the key from a prompt without echo, or from "
+      .help = N_ ("Change a terminal's name, address, port, area, whether jobs contact it, "
+                  "whether a live session brings its punches, or its comm key. --comm-key reads "
+                  "the key from a prompt without echo, or from "
                   "one line of standard input when that is no terminal: never from the command "
                   "line, where other users can see it. A host name or IP address and a port "
                   "that no other terminal has are required."),

@@ -14,7 +14,8 @@
                   commit, none for a re-sent batch; LastPunch follows
   live_monitor    biosyncctl monitor --punches prints one line per live punch (local
                   time, terminal, PIN, name, verify, state), --json one object per line;
-                  biosyncctl devices shows LiveState and LastPunch
+                  biosyncctl devices shows LiveState and LastPunch; update-device
+                  --no-live-punches ends the session
   live_hostile    a terminal flooding events before every answer: the session starts over
                   (reconnecting), the daemon answers at once meanwhile, and once the flood
                   ends the terminal is listened to again
@@ -213,6 +214,11 @@ def test_live_monitor(env):
     out = subprocess.run([ctl_path(), "devices"], capture_output=True, text=True,
                          env=env.child_env({"LC_ALL": "C.UTF-8", "LANGUAGE": "C"})).stdout
     check("live punches: Listening, last punch:" in out, "devices shows the live state", out)
+    ctl = subprocess.run([ctl_path(), "update-device", str(a), "--no-live-punches"],
+                         capture_output=True, text=True, env=env.child_env())
+    check(ctl.returncode == 0 and dev_prop(env, a, "LivePunches") is False,
+          "update-device --no-live-punches", ctl.stderr)
+    wait_state(env, a, "off", timeout=5)
 
 
 def test_live_hostile(env):
