@@ -74,6 +74,7 @@ struct _BsdManager
   gboolean restoring;       /* a Restore replaces the database: no changes meanwhile */
   BsdCentral *central;      /* ships to the central database (bsd-manager-central.c) */
   BsdLive *live;            /* live punches (bsd-manager-live.c) */
+  guint push_check;         /* the timer that notices overdue push terminals */
 };
 
 /* bsd-manager.c: validation and authorization */

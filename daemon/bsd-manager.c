@@ -693,6 +693,7 @@ bsd_manager_dispose (GObject *object)
   g_clear_object (&self->scheduler);
   g_clear_object (&self->recovering);
   g_clear_object (&self->central);
+  g_clear_handle_id (&self->push_check, g_source_remove);
   g_clear_object (&self->live);
   g_clear_object (&self->engine);
   g_clear_object (&self->gate);

@@ -11,7 +11,8 @@
   live_off        live-punches false: no session, LiveState off; UpdateDevice turns it on
                   and off again; a disabled device has none either
   live_push       a push terminal's ATTLOG upload: PunchReceived per new punch after the
-                  commit, none for a re-sent batch; LastPunch follows
+                  commit, none for a re-sent batch; LastPunch follows; LiveState listening
+                  once it polls
   live_monitor    biosyncctl monitor --punches prints one line per live punch (local
                   time, terminal, PIN, name, verify, state), --json one object per line;
                   biosyncctl devices shows LiveState and LastPunch; update-device
@@ -165,6 +166,12 @@ def test_live_push(env):
                                             (device_id, "8", "2024-07-07 01:30:02", 15, 1)],
           "the signals carry the punches", got)
     check(dev_prop(env, device_id, "LastPunch") == max(g[2] for g in got), "LastPunch")
+    # LiveState follows the polls; LivePunches is always true for push
+    check(dev_prop(env, device_id, "LivePunches") is True, "a push terminal's LivePunches")
+    check(dev_prop(env, device_id, "LiveState") == "reconnecting", "no poll yet",
+          dev_prop(env, device_id, "LiveState"))
+    harness.push_request(port, "GET", "/iclock/getrequest?SN=%s" % sn)
+    wait_state(env, device_id, "listening", timeout=5)
     harness.push_request(port, "POST", target, attlog)
     ctx = GLib.MainContext.default()
     for _ in range(20):
