@@ -133,6 +133,23 @@ wake_waiters (GCancellable *cancellable, gpointer user_data)
   g_mutex_unlock (&self->lock);
 }
 
+/* after a wait for @device_id: the wake-up handler gone, and FALSE with
+ * the error when @cancellable ended it */
+static gboolean
+end_wait (
+    GCancellable *cancellable, gulong handler, gboolean cancelled, guint device_id, GError **error)
+{
+  if (handler)
+    g_cancellable_disconnect (cancellable, handler);
+  if (cancelled)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled while waiting for device %u",
+                   device_id);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
 bsd_session_gate_acquire (BsdSessionGate *self,
                           guint device_id,
@@ -175,16 +192,7 @@ bsd_session_gate_acquire (BsdSessionGate *self,
     }
   g_mutex_unlock (&self->lock);
 
-  if (handler)
-    g_cancellable_disconnect (cancellable, handler);
-
-  if (cancelled)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled while waiting for device %u",
-                   device_id);
-      return FALSE;
-    }
-  return TRUE;
+  return end_wait (cancellable, handler, cancelled, device_id, error);
 }
 
 void
@@ -244,16 +252,7 @@ bsd_session_gate_acquire_live (BsdSessionGate *self,
   if (!cancelled)
     g_hash_table_insert (self->live, GUINT_TO_POINTER (device_id), g_object_ref (yield));
   g_mutex_unlock (&self->lock);
-  if (handler)
-    g_cancellable_disconnect (cancellable, handler);
-
-  if (cancelled)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled while waiting for device %u",
-                   device_id);
-      return FALSE;
-    }
-  return TRUE;
+  return end_wait (cancellable, handler, cancelled, device_id, error);
 }
 
 void

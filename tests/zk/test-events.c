@@ -153,19 +153,6 @@ test_decode_hostile (void)
   }
 }
 
-static ZkConnection *
-open_feed (GByteArray *input)
-{
-  g_autoptr (GError) error = NULL;
-  ZkConnection *connection = zk_feed_connection_new (input->data, input->len);
-
-  zk_connection_set_timeout (connection, 50);
-  g_assert_true (zk_connection_open (connection, ZK_TRANSPORT_TCP, NULL, &error));
-  g_assert_no_error (error);
-  zk_connection_set_session_id (connection, SESSION);
-  return connection;
-}
-
 static ZkEvent *
 event_new (void)
 {
@@ -194,7 +181,7 @@ test_wait_events (void)
   zk_packet_append_tcp (input, ZK_CMD_REG_EVENT, ZK_EF_ATTLOG, 0, odd, sizeof odd);
   zk_packet_append_tcp (input, ZK_CMD_REG_EVENT, 2 /* EF_FINGER */, 0, NULL, 0);
   zk_packet_append_tcp (input, ZK_CMD_REG_EVENT, ZK_EF_ATTLOG, 0, capture32, 32);
-  connection = open_feed (input);
+  connection = zk_feed_connection_new_open (input, SESSION);
   client = zk_client_new_with_connection (connection, ZK_TRANSPORT_TCP);
 
   for (;;)
@@ -232,7 +219,7 @@ test_event_during_request (void)
 
   zk_packet_append_tcp (input, ZK_CMD_REG_EVENT, ZK_EF_ATTLOG, 0, capture32, 32);
   zk_packet_append_tcp (input, ZK_ACK_OK, SESSION, 0, NULL, 0);
-  connection = open_feed (input);
+  connection = zk_feed_connection_new_open (input, SESSION);
   zk_connection_set_keep_events (connection, TRUE);
 
   g_assert_true (
@@ -257,7 +244,7 @@ test_junk_flood (void)
 
   for (guint i = 0; i < 2000; i++)
     zk_packet_append_tcp (input, ZK_ACK_OK, SESSION, 7, NULL, 0);
-  connection = open_feed (input);
+  connection = zk_feed_connection_new_open (input, SESSION);
 
   raw = zk_connection_next_event (connection, g_get_monotonic_time () + G_USEC_PER_SEC, NULL,
                                   &error);
@@ -278,7 +265,7 @@ test_event_flood (void)
 
   for (guint i = 0; i < 5000; i++)
     zk_packet_append_tcp (input, ZK_CMD_REG_EVENT, ZK_EF_ATTLOG, 0, capture32, 32);
-  connection = open_feed (input);
+  connection = zk_feed_connection_new_open (input, SESSION);
   for (;;)
     {
       g_autoptr (ZkRawEvent) raw
