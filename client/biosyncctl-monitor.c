@@ -63,6 +63,8 @@ format_property (const char *name, GVariant *value)
     return bs_format_time (g_variant_get_uint64 (value));
   if (g_str_equal (name, "State") && g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
     return g_strdup (bs_format_device_state (g_variant_get_string (value, NULL)));
+  if (g_str_equal (name, "LiveState") && g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
+    return g_strdup (bs_format_live_state (g_variant_get_string (value, NULL)));
   return g_variant_print (value, FALSE);
 }
 

@@ -220,7 +220,9 @@ def test_live_monitor(env):
           bad.stderr)
     out = subprocess.run([ctl_path(), "devices"], capture_output=True, text=True,
                          env=env.child_env({"LC_ALL": "C.UTF-8", "LANGUAGE": "C"})).stdout
-    check("live punches: Listening, last punch:" in out, "devices shows the live state", out)
+    row = [x for x in out.splitlines() if x.startswith("%d " % a)][0]
+    check(row.split()[-3:-2] == ["Listening"] and row.endswith(" 2026-12-05 13:20:00"),
+          "devices shows the live state and the last punch", out)
     ctl = subprocess.run([ctl_path(), "update-device", str(a), "--no-live-punches"],
                          capture_output=True, text=True, env=env.child_env())
     check(ctl.returncode == 0 and dev_prop(env, a, "LivePunches") is False,
