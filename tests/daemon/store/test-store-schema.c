@@ -9,8 +9,13 @@
 
 #include <sys/stat.h>
 
-/* what the push step (6 → 7) adds, dropped again */
+/* what the live punches step (7 → 8) adds, dropped again */
+#define LIVE_UNDONE                                                                                \
+  "DROP INDEX attendance_device_utc; ALTER TABLE devices DROP COLUMN live_punches; "
+
+/* what the push step (6 → 7) adds, dropped again (with what follows it) */
 #define PUSH_UNDONE                                                                                \
+  LIVE_UNDONE                                                                                      \
   "DROP TRIGGER push_devices_unbind; DROP TABLE push_mirror_photos;"                               \
   " DROP TABLE push_mirror_templates; DROP TABLE push_mirror_users; DROP TABLE push_commands;"     \
   " DROP TABLE push_devices; "
@@ -646,7 +651,8 @@ test_migrate_v3 (void)
   indexes = store_raw_query (db, "SELECT group_concat (name, ' ') FROM (SELECT name FROM"
                                  " sqlite_master WHERE type = 'index' AND tbl_name = 'attendance'"
                                  " AND name NOT LIKE 'sqlite_%' ORDER BY name)");
-  g_assert_cmpstr (indexes, ==, "attendance_device attendance_pin attendance_utc");
+  g_assert_cmpstr (indexes, ==,
+                   "attendance_device attendance_device_utc attendance_pin attendance_utc");
   sqlite3_close (db);
 }
 
@@ -789,6 +795,50 @@ test_migrate_v6 (void)
                    " push_devices_unbind push_mirror_photos push_mirror_templates"
                    " push_mirror_users");
   sqlite3_close (db);
+}
+
+/* version 7 had no live punches: its devices get them on, LastPunch is
+ * known, and the index that finds a device's newest punch is there */
+static void
+test_migrate_v7 (void)
+{
+  g_autoptr (StoreTmpDir) dir = store_tmp_dir_new ();
+  g_autofree char *path = store_tmp_dir_file (dir, "biosync.db");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsdStore) store = NULL;
+  g_autoptr (BsdDeviceConfig) config = bsd_device_config_new ();
+  g_autoptr (BsdDevice) device = NULL;
+  g_autoptr (GPtrArray) punches = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *plan = NULL;
+  guint device_id;
+  sqlite3 *db;
+
+  store = bsd_store_open (path, &error);
+  g_assert_no_error (error);
+  config->name = g_strdup ("Gate");
+  config->address = g_strdup ("10.0.0.9");
+  device_id = bsd_store_add_device (store, config, &error);
+  g_assert_no_error (error);
+  g_ptr_array_add (punches, store_make_punch ("7", 2024, 5, 1, 8, 0, 0, 0));
+  g_assert_true (
+      bsd_store_add_attendance (store, device_id, "SER-X", NULL, punches, NULL, NULL, &error));
+  g_clear_object (&store);
+  db = store_raw_open (path);
+  store_raw_exec (db, LIVE_UNDONE "PRAGMA user_version = 7;");
+  sqlite3_close (db);
+
+  store = bsd_store_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (bsd_store_get_schema_version (store), ==, BSD_STORE_SCHEMA_VERSION);
+  device = bsd_store_get_device (store, device_id, &error);
+  g_assert_no_error (error);
+  g_assert_true (device->live_punches);
+  g_assert_cmpint (device->last_punch, >, 0);
+  g_clear_object (&store);
+  db = store_raw_open (path);
+  plan = store_raw_query (db, "SELECT sql FROM sqlite_master WHERE name = 'attendance_device_utc'");
+  sqlite3_close (db);
+  g_assert_nonnull (strstr (plan, "(device_id, utc_usec)"));
 }
 
 static void
@@ -1056,6 +1106,7 @@ main (int argc, char **argv)
   g_test_add_func ("/store/migrate/v1", test_migrate_v1);
   g_test_add_func ("/store/migrate/v2", test_migrate_v2);
   g_test_add_func ("/store/migrate/v3", test_migrate_v3);
+  g_test_add_func ("/store/migrate/v7", test_migrate_v7);
   g_test_add_func ("/store/migrate/v4", test_migrate_v4);
   g_test_add_func ("/store/migrate/v5", test_migrate_v5);
   g_test_add_func ("/store/migrate/v6", test_migrate_v6);
