@@ -22,6 +22,7 @@ typedef struct
   char *fingerprint; /* what the session was started with */
   GTimeZone *tz;
   BsdLiveState state;
+  gboolean listened; /* once: a later loss and return are news */
 } Entry;
 
 struct _BsdLive
@@ -146,10 +147,15 @@ hook_state (gpointer data, guint device_id, BsdLiveState state, const char *why)
   BsdLive *self = data;
   Entry *entry = lookup (self, device_id);
 
-  if (entry != NULL && state == BSD_LIVE_RECONNECTING && entry->state != state)
-    g_message ("device %u: live session lost: %s", device_id, why);
-  else if (entry != NULL && state == BSD_LIVE_LISTENING && entry->state == BSD_LIVE_RECONNECTING)
+  if (entry == NULL)
+    return;
+  if (state == BSD_LIVE_RECONNECTING && entry->state != state)
+    g_message ("device %u: live session %s: %s", device_id,
+               entry->listened ? "lost" : "not established yet", why);
+  else if (state == BSD_LIVE_LISTENING && entry->state == BSD_LIVE_RECONNECTING && entry->listened)
     g_message ("device %u: live session back", device_id);
+  if (state == BSD_LIVE_LISTENING)
+    entry->listened = TRUE;
   set_state (self, device_id, state);
 }
 
