@@ -23,6 +23,7 @@ typedef struct
   GTimeZone *tz;
   BsdLiveState state;
   gboolean listened; /* once: a later loss and return are news */
+  gboolean told;     /* why the first connect failed was logged */
 } Entry;
 
 struct _BsdLive
@@ -149,9 +150,12 @@ hook_state (gpointer data, guint device_id, BsdLiveState state, const char *why)
 
   if (entry == NULL)
     return;
-  if (state == BSD_LIVE_RECONNECTING && entry->state != state)
+  /* a session starts as reconnecting: its first failure is news too */
+  if (state == BSD_LIVE_RECONNECTING && (entry->state != state || !entry->told))
     g_message ("device %u: live session %s: %s", device_id,
                entry->listened ? "lost" : "not established yet", why);
+  if (state == BSD_LIVE_RECONNECTING)
+    entry->told = TRUE;
   else if (state == BSD_LIVE_LISTENING && entry->state == BSD_LIVE_RECONNECTING && entry->listened)
     g_message ("device %u: live session back", device_id);
   if (state == BSD_LIVE_LISTENING)
