@@ -8,6 +8,8 @@
   live_reboot     a terminal that stops answering: LiveState reconnecting, punches made
                   while it is down are backfilled after it comes back (rows, no signal:
                   backfilled punches are not live), then listening again
+  live_udp        the same over UDP: events arrive as datagrams, and the terminal is never
+                  disabled by the live session
   live_off        live-punches false: no session, LiveState off; UpdateDevice turns it on
                   and off again; a disabled device has none either
   live_push       a push terminal's ATTLOG upload: PunchReceived per new punch after the
@@ -130,6 +132,23 @@ def test_live_reboot(env):
     check(punches(seen) == [], "backfilled punches are not signalled", punches(seen))
     sim.cmd("punch A 1012 1 0 2026-12-05T11:05:00")
     wait_for(lambda: len(punches(seen)) == 1, "live again", timeout=10)
+
+
+def test_live_udp(env):
+    sim = env.seed_sim()
+    env.start_daemon(PROBE_ENV)
+    seen = env.subscribe("PunchReceived")
+    port = [d["udp_port"] for d in sim.devices if d["name"] == "A"][0]
+    a = env.add_device("A", port, options={"protocol": v("s", "udp")})
+    wait_state(env, a, "listening")
+    # silent past a few probes (500 ms each): the datagram session holds
+    time.sleep(2)
+    check(dev_prop(env, a, "LiveState") == "listening", "probes over UDP keep it listening")
+    sim.cmd("punch A 1030 1 0 2026-12-05T14:00:00")
+    wait_for(lambda: punches(seen), "PunchReceived over UDP", timeout=10)
+    check(rows(env, "1030", "2026-12-05T14:00:00") == 1, "stored once")
+    stats = sim.stats("A")
+    check(stats["disabled"] == 0, "the live session never disables the terminal", stats)
 
 
 def test_live_off(env):
