@@ -61,6 +61,7 @@ static int opt_timeout_ms = 0;
 static char *opt_protocol = NULL;
 static char *opt_time_zone = NULL;
 static gboolean opt_disabled = FALSE;
+static gboolean opt_no_live_punches = FALSE;
 static GVariantDict options;
 
 /* --comm-key: from the prompt or stdin; else $BIOSYNC_COMM_KEY, if set */
@@ -122,6 +123,8 @@ ctl_check_add_device (int argc, char **argv, int *ret)
     g_variant_dict_insert (&options, "timeout-ms", "u", (guint32)opt_timeout_ms);
   if (opt_disabled)
     g_variant_dict_insert (&options, "enabled", "b", FALSE);
+  if (opt_no_live_punches)
+    g_variant_dict_insert (&options, "live-punches", "b", FALSE);
   return TRUE;
 }
 
@@ -152,6 +155,8 @@ const GOptionEntry ctl_add_device_entries[] = {
   { "timeout-ms", 0, 0, G_OPTION_ARG_INT, &opt_timeout_ms,
     N_ ("Per-request timeout in milliseconds"), N_ ("MS") },
   { "disabled", 0, 0, G_OPTION_ARG_NONE, &opt_disabled, N_ ("Add it disabled"), NULL },
+  { "no-live-punches", 0, 0, G_OPTION_ARG_NONE, &opt_no_live_punches,
+    N_ ("Keep no live session for its punches (they come with log reads)"), NULL },
   { NULL }
 };
 
@@ -164,6 +169,8 @@ static gboolean upd_no_area = FALSE;
 static gboolean upd_enable = FALSE;
 static gboolean upd_disable = FALSE;
 static gboolean upd_no_comm_key = FALSE;
+static gboolean upd_live = FALSE;
+static gboolean upd_no_live = FALSE;
 
 /* what is wrong with the options, or NULL; the changes in options */
 static const char *
@@ -173,7 +180,7 @@ update_device_changes (void)
   guint64 port = 0, area = 0, comm_key = 0;
 
   if (!upd_name && !upd_address && !upd_port && !upd_area && !upd_no_area && !upd_enable
-      && !upd_disable && !ctl_opt_comm_key && !upd_no_comm_key)
+      && !upd_disable && !ctl_opt_comm_key && !upd_no_comm_key && !upd_live && !upd_no_live)
     return _ ("Give at least one change.");
   if (upd_port != NULL && (!ctl_parse_uint (upd_port, 65535, &port) || port == 0))
     return _ ("The port must be between 1 and 65535.");
@@ -184,6 +191,8 @@ update_device_changes (void)
     return _ ("Give only one of --enable, --disable.");
   if (ctl_opt_comm_key && upd_no_comm_key)
     return _ ("Give only one of --comm-key, --no-comm-key.");
+  if (upd_live && upd_no_live)
+    return _ ("Give only one of --live-punches, --no-live-punches.");
   if (ctl_opt_comm_key && !ctl_read_comm_key (&comm_key, &problem))
     return problem;
   g_variant_dict_init (&options, NULL);
@@ -199,6 +208,8 @@ update_device_changes (void)
     g_variant_dict_insert (&options, "enabled", "b", upd_enable);
   if (ctl_opt_comm_key || upd_no_comm_key)
     g_variant_dict_insert (&options, "comm-key", "u", (guint32)comm_key);
+  if (upd_live || upd_no_live)
+    g_variant_dict_insert (&options, "live-punches", "b", upd_live);
   return NULL;
 }
 
@@ -235,6 +246,10 @@ const GOptionEntry ctl_update_device_entries[] = {
   { "disable", 0, 0, G_OPTION_ARG_NONE, &upd_disable, N_ ("Keep jobs away from it"), NULL },
   CTL_COMM_KEY_ENTRY (N_ ("Read a new comm key (0 to 999999) from a prompt, or a line of stdin")),
   { "no-comm-key", 0, 0, G_OPTION_ARG_NONE, &upd_no_comm_key, N_ ("Clear the comm key"), NULL },
+  { "live-punches", 0, 0, G_OPTION_ARG_NONE, &upd_live,
+    N_ ("Keep a live session for its punches (the default)"), NULL },
+  { "no-live-punches", 0, 0, G_OPTION_ARG_NONE, &upd_no_live,
+    N_ ("Keep no live session for its punches (they come with log reads)"), NULL },
   { NULL }
 };
 

@@ -188,13 +188,15 @@ print_device (Ctl *ctl, BsDBusDevice *device)
   g_autofree char *records = bs_format_usage (bs_dbus_device_get_records (device),
                                               bs_dbus_device_get_record_capacity (device));
   g_autofree char *last_sync = bs_format_time (bs_dbus_device_get_last_sync (device));
+  g_autofree char *last_punch = bs_format_time (bs_dbus_device_get_last_punch (device));
 
-  g_print ("%-5u %-20s %-24s %-16s %-8s %-13s %-13s %-15s %s\n", bs_dbus_device_get_id (device),
-           bs_dbus_device_get_name (device), address,
+  g_print ("%-5u %-20s %-24s %-16s %-8s %-13s %-13s %-15s %-19s %-12s %s\n",
+           bs_dbus_device_get_id (device), bs_dbus_device_get_name (device), address,
            area_name (ctl, bs_dbus_device_get_area_id (device)),
            bs_format_device_status (bs_dbus_device_get_state (device),
                                     bs_dbus_device_get_enabled (device)),
-           users, fingers, records, last_sync);
+           users, fingers, records, last_sync,
+           bs_format_live_state (bs_dbus_device_get_live_state (device)), last_punch);
   if (*bs_dbus_device_get_last_error (device) != '\0')
     g_print ("      %s %s\n", _ ("last error:"), bs_dbus_device_get_last_error (device));
   if (push)
@@ -216,9 +218,9 @@ ctl_run_devices (Ctl *ctl, int argc, char **argv)
       print_model_json (devices);
       return EXIT_SUCCESS;
     }
-  g_print ("%-5s %-20s %-24s %-16s %-8s %-13s %-13s %-15s %s\n", _ ("ID"), _ ("NAME"),
+  g_print ("%-5s %-20s %-24s %-16s %-8s %-13s %-13s %-15s %-19s %-12s %s\n", _ ("ID"), _ ("NAME"),
            _ ("ADDRESS"), _ ("AREA"), _ ("STATE"), _ ("USERS"), _ ("FINGERPRINTS"), _ ("RECORDS"),
-           _ ("LAST SYNC"));
+           _ ("LAST SYNC"), _ ("LIVE"), _ ("LAST PUNCH"));
   for (guint i = 0; i < g_list_model_get_n_items (devices); i++)
     {
       g_autoptr (BsDBusDevice) device = g_list_model_get_item (devices, i);

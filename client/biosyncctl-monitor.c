@@ -6,6 +6,7 @@
 
 #include <glib-unix.h>
 #include <glib/gi18n-lib.h>
+#include <json-glib/json-glib.h>
 #include <signal.h>
 #include <stdio.h>
 
@@ -16,7 +17,26 @@ typedef struct
 {
   GMainLoop *loop;
   GHashTable *devices; /* id → name, of the devices seen so far */
+  guint punch_id;      /* the PunchReceived subscription, with --punches */
 } Monitor;
+
+static gboolean opt_punches;
+
+const GOptionEntry ctl_monitor_entries[]
+    = { { "punches", 0, 0, G_OPTION_ARG_NONE, &opt_punches,
+          N_ ("Print only punches, one line each, as they are stored"), NULL },
+        { NULL } };
+
+gboolean
+ctl_check_monitor (int argc, char **argv, int *ret)
+{
+  if (ctl_json && !opt_punches)
+    {
+      *ret = ctl_usage_error (argv[0], _ ("--json goes with --punches only."));
+      return FALSE;
+    }
+  return TRUE;
+}
 
 static void G_GNUC_PRINTF (1, 2) monitor_print (const char *format, ...)
 {
@@ -43,6 +63,8 @@ format_property (const char *name, GVariant *value)
     return bs_format_time (g_variant_get_uint64 (value));
   if (g_str_equal (name, "State") && g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
     return g_strdup (bs_format_device_state (g_variant_get_string (value, NULL)));
+  if (g_str_equal (name, "LiveState") && g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
+    return g_strdup (bs_format_live_state (g_variant_get_string (value, NULL)));
   return g_variant_print (value, FALSE);
 }
 
@@ -99,6 +121,20 @@ devices_changed_cb (GListModel *model, guint position, guint removed, guint adde
   monitor->devices = g_steal_pointer (&now);
 }
 
+/* the device names PunchReceived's lines show */
+static void
+names_changed_cb (GListModel *model, guint position, guint removed, guint added, Monitor *monitor)
+{
+  g_hash_table_remove_all (monitor->devices);
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr (BsDBusDevice) device = g_list_model_get_item (model, i);
+
+      g_hash_table_insert (monitor->devices, GUINT_TO_POINTER (bs_dbus_device_get_id (device)),
+                           g_strdup (bs_dbus_device_get_name (device)));
+    }
+}
+
 static void
 job_started_cb (BsClient *client, BsDBusJob *job, Monitor *monitor)
 {
@@ -134,6 +170,75 @@ jobs_changed_cb (GListModel *model, guint position, guint removed, guint added, 
     }
 }
 
+/* one punch as one JSON object on one line */
+static void
+print_punch_json (GVariant *params, const char *device_name)
+{
+  guint32 device_id, verify, state;
+  const char *pin, *local, *name;
+  guint64 utc;
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree char *text = NULL;
+
+  g_variant_get (params, "(u&st&suu&s)", &device_id, &pin, &utc, &local, &verify, &state, &name);
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "device");
+  json_builder_add_int_value (builder, device_id);
+  json_builder_set_member_name (builder, "device-name");
+  json_builder_add_string_value (builder, device_name);
+  json_builder_set_member_name (builder, "pin");
+  json_builder_add_string_value (builder, pin);
+  json_builder_set_member_name (builder, "name");
+  json_builder_add_string_value (builder, name);
+  json_builder_set_member_name (builder, "utc");
+  json_builder_add_int_value (builder, (gint64)utc);
+  json_builder_set_member_name (builder, "local");
+  json_builder_add_string_value (builder, local);
+  json_builder_set_member_name (builder, "verify");
+  json_builder_add_int_value (builder, verify);
+  json_builder_set_member_name (builder, "state");
+  json_builder_add_int_value (builder, state);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  json_generator_set_root (generator, root);
+  text = json_generator_to_data (generator, NULL);
+  g_print ("%s\n", text);
+  fflush (stdout);
+}
+
+static void
+punch_received_cb (GDBusConnection *connection,
+                   const char *sender,
+                   const char *path,
+                   const char *interface,
+                   const char *signal,
+                   GVariant *params,
+                   gpointer user_data)
+{
+  Monitor *monitor = user_data;
+  guint32 device_id, verify, state;
+  const char *pin, *local, *name, *device_name;
+  guint64 utc;
+
+  if (!g_variant_is_of_type (params, G_VARIANT_TYPE ("(ustsuus)")))
+    return;
+  g_variant_get (params, "(u&st&suu&s)", &device_id, &pin, &utc, &local, &verify, &state, &name);
+  device_name = g_hash_table_lookup (monitor->devices, GUINT_TO_POINTER (device_id));
+  if (device_name == NULL)
+    device_name = "";
+  if (ctl_json)
+    {
+      print_punch_json (params, device_name);
+      return;
+    }
+  /* the terminal's own clock: what the person saw on its screen */
+  g_print ("%s  %s  %s  %s  %s  %s\n", local, device_name, pin, *name ? name : "-",
+           bs_format_verify (verify), bs_format_punch_state (state));
+  fflush (stdout);
+}
+
 static void
 running_cb (BsClient *client, GParamSpec *pspec, Monitor *monitor)
 {
@@ -150,10 +255,31 @@ quit_cb (gpointer loop)
 }
 
 static void
+monitor_connect_punches (Ctl *ctl, Monitor *monitor)
+{
+  GDBusConnection *connection = g_dbus_proxy_get_connection (G_DBUS_PROXY (ctl->manager));
+  GListModel *devices = bs_client_get_devices (ctl->client);
+
+  /* the names, kept up to date quietly */
+  g_signal_connect (devices, "items-changed", G_CALLBACK (names_changed_cb), monitor);
+  names_changed_cb (devices, 0, 0, 0, monitor);
+  monitor->punch_id = g_dbus_connection_signal_subscribe (
+      connection, g_dbus_proxy_get_name (G_DBUS_PROXY (ctl->manager)),
+      g_dbus_proxy_get_interface_name (G_DBUS_PROXY (ctl->manager)), "PunchReceived",
+      g_dbus_proxy_get_object_path (G_DBUS_PROXY (ctl->manager)), NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+      punch_received_cb, monitor, NULL);
+}
+
+static void
 monitor_connect (Ctl *ctl, Monitor *monitor)
 {
   GListModel *devices = bs_client_get_devices (ctl->client);
 
+  if (opt_punches)
+    {
+      monitor_connect_punches (ctl, monitor);
+      return;
+    }
   devices_changed_cb (devices, 0, 0, 0, monitor);
   g_signal_connect (devices, "items-changed", G_CALLBACK (devices_changed_cb), monitor);
   g_signal_connect (bs_client_get_jobs (ctl->client), "items-changed", G_CALLBACK (jobs_changed_cb),
@@ -172,6 +298,9 @@ monitor_disconnect (Ctl *ctl, Monitor *monitor)
   g_signal_handlers_disconnect_by_data (devices, monitor);
   g_signal_handlers_disconnect_by_data (bs_client_get_jobs (ctl->client), monitor);
   g_signal_handlers_disconnect_by_data (ctl->client, monitor);
+  if (monitor->punch_id != 0)
+    g_dbus_connection_signal_unsubscribe (g_dbus_proxy_get_connection (G_DBUS_PROXY (ctl->manager)),
+                                          monitor->punch_id);
   for (guint i = 0; i < g_list_model_get_n_items (devices); i++)
     {
       g_autoptr (BsDBusDevice) device = g_list_model_get_item (devices, i);
@@ -183,13 +312,17 @@ monitor_disconnect (Ctl *ctl, Monitor *monitor)
 int
 ctl_run_monitor (Ctl *ctl, int argc, char **argv)
 {
-  Monitor monitor = { g_main_loop_new (NULL, FALSE), g_hash_table_new (NULL, NULL) };
+  Monitor monitor
+      = { g_main_loop_new (NULL, FALSE), g_hash_table_new_full (NULL, NULL, NULL, g_free), 0 };
   guint sigint = g_unix_signal_add (SIGINT, quit_cb, monitor.loop);
   guint sigterm = g_unix_signal_add (SIGTERM, quit_cb, monitor.loop);
 
   monitor_connect (ctl, &monitor);
-  monitor_print ("monitoring biosyncd %s (%u devices)", bs_dbus_manager_get_version (ctl->manager),
-                 g_list_model_get_n_items (bs_client_get_devices (ctl->client)));
+  /* --punches prints punches and nothing else: a stream for other tools */
+  if (!opt_punches)
+    monitor_print ("monitoring biosyncd %s (%u devices)",
+                   bs_dbus_manager_get_version (ctl->manager),
+                   g_list_model_get_n_items (bs_client_get_devices (ctl->client)));
   g_main_loop_run (monitor.loop);
   g_source_remove (sigint);
   g_source_remove (sigterm);

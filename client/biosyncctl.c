@@ -111,8 +111,15 @@ static const Command commands[] = {
   },
   {
       .name = "monitor",
+      .usage = N_ ("[--punches] [--json]"),
       .summary = N_ ("Print job and device events until Ctrl+C"),
-      .help = N_ ("Print job and device events as they happen, until Ctrl+C."),
+      .help = N_ ("Print job and device events as they happen, until Ctrl+C. With --punches, "
+                  "print every punch stored live instead, one line each: the terminal's local "
+                  "time, the terminal, PIN, name, verify method and state (with --json, one "
+                  "JSON object per line)."),
+      .entries = ctl_monitor_entries,
+      .json = TRUE,
+      .check = ctl_check_monitor,
       .run = ctl_run_monitor,
   },
   {
@@ -167,8 +174,9 @@ static const Command commands[] = {
       .usage = N_ ("ID [--name NAME] [--address HOST] [--port N] [--area ID|--no-area] …"),
       .summary = N_ ("Change a terminal's settings"),
       .params = N_ ("ID"),
-      .help = N_ ("Change a terminal's name, address, port, area, whether jobs contact it, or "
-                  "its comm key. --comm-key reads the key from a prompt without echo, or from "
+      .help = N_ ("Change a terminal's name, address, port, area, whether jobs contact it, "
+                  "whether a live session brings its punches, or its comm key. --comm-key reads "
+                  "the key from a prompt without echo, or from "
                   "one line of standard input when that is no terminal: never from the command "
                   "line, where other users can see it. A host name or IP address and a port "
                   "that no other terminal has are required."),

@@ -356,16 +356,6 @@ bs_format_punch_state (guint state)
   return other_word (&others, state, g_strdup_printf (_ ("state %u"), state));
 }
 
-const char *
-bs_format_live_state (const char *state)
-{
-  if (g_strcmp0 (state, "listening") == 0)
-    return _ ("Listening");
-  if (g_strcmp0 (state, "reconnecting") == 0)
-    return _ ("Reconnecting");
-  return _ ("Off");
-}
-
 char *
 bs_format_live_line (const char *state, guint64 last_punch, guint64 now_usec)
 {
@@ -420,4 +410,17 @@ bs_format_push_state (const char *state)
     /* Translators: %s says why, e.g. "Address already in use" */
     return g_strdup_printf (_ ("Not listening: %s"), state + strlen ("error: "));
   return g_strdup (_ ("Off"));
+}
+
+const char *
+bs_format_live_state (const char *state)
+{
+  static const Label states[] = {
+    { "off", NC_ ("live state", "Off") },
+    { "listening", NC_ ("live state", "Listening") },
+    { "reconnecting", NC_ ("live state", "Reconnecting") },
+  };
+  const char *label = label_of (states, G_N_ELEMENTS (states), "live state", state);
+
+  return label != NULL ? label : C_ ("live state", "Unknown");
 }

@@ -60,7 +60,7 @@ const char *bs_format_verify (guint verify);
 const char *bs_format_punch_state (guint state);
 
 /* a Device's LiveState ("off", "listening", "reconnecting") in words:
- * "Off", "Listening", "Reconnecting" */
+ * "Off", "Listening", "Reconnecting"; "Unknown" for any other */
 const char *bs_format_live_state (const char *state);
 /* a device's live punches as one quiet line: "Live: Listening · last
  * punch 2 minutes ago"; NULL when @state is "" (a service that does not

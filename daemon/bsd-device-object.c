@@ -85,6 +85,8 @@ bsd_device_object_new (const BsdDevice *device)
   BsdDeviceObject *self = g_object_new (BSD_TYPE_DEVICE_OBJECT, NULL);
 
   bsd_device_object_update (self, device);
+  /* the live session, if any, says otherwise once it is known */
+  bs_dbus_device_set_live_state (BS_DBUS_DEVICE (self), "off");
   return self;
 }
 
@@ -127,4 +129,7 @@ bsd_device_object_update (BsdDeviceObject *self, const BsdDevice *d)
   bs_dbus_device_set_push_version (iface, d->push_version ? d->push_version : "");
   bs_dbus_device_set_last_poll (iface, (guint64)MAX (d->last_poll, 0));
   bs_dbus_device_set_pending_commands (iface, d->pending_commands);
+  /* a push terminal sends its punches as they happen, whatever the option says */
+  bs_dbus_device_set_live_punches (iface, d->live_punches || g_strcmp0 (d->protocol, "push") == 0);
+  bs_dbus_device_set_last_punch (iface, (guint64)MAX (d->last_punch, 0));
 }

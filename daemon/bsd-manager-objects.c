@@ -166,6 +166,8 @@ bsd_manager_refresh_objects (BsdManager *self)
   refresh_devices (self);
   refresh_areas (self);
   bsd_manager_update_pending (self);
+  /* live sessions follow the device table */
+  bsd_manager_live_reload (self);
 }
 
 void
@@ -399,6 +401,13 @@ option_enabled (GDBusMethodInvocation *invocation, GVariant *value, DeviceEdit *
 }
 
 static gboolean
+option_live_punches (GDBusMethodInvocation *invocation, GVariant *value, DeviceEdit *edit)
+{
+  edit->config->live_punches = g_variant_get_boolean (value);
+  return TRUE;
+}
+
+static gboolean
 option_time_zone (GDBusMethodInvocation *invocation, GVariant *value, DeviceEdit *edit)
 {
   const char *tz = g_variant_get_string (value, NULL);
@@ -464,11 +473,16 @@ static const struct
   gboolean update_only; /* UpdateDevice's extra keys */
   DeviceOptionFunc apply;
 } device_options[] = {
-  { "protocol", "s", FALSE, option_protocol },   { "comm-key", "u", FALSE, option_comm_key },
-  { "timeout-ms", "u", FALSE, option_timeout },  { "enabled", "b", FALSE, option_enabled },
-  { "time-zone", "s", FALSE, option_time_zone }, { "name", "s", TRUE, option_name },
-  { "address", "s", TRUE, option_address },      { "port", "q", TRUE, option_port },
+  { "protocol", "s", FALSE, option_protocol },
+  { "comm-key", "u", FALSE, option_comm_key },
+  { "timeout-ms", "u", FALSE, option_timeout },
+  { "enabled", "b", FALSE, option_enabled },
+  { "time-zone", "s", FALSE, option_time_zone },
+  { "name", "s", TRUE, option_name },
+  { "address", "s", TRUE, option_address },
+  { "port", "q", TRUE, option_port },
   { "area-id", "u", TRUE, option_area },
+  { "live-punches", "b", FALSE, option_live_punches },
 };
 
 /* applies the a{sv} options of AddDevice/UpdateDevice to @edit;
@@ -691,6 +705,7 @@ handle_update_device (BsDBusManager *iface,
   edit->config->enabled = device->enabled;
   edit->config->area_id = device->area_id;
   edit->config->time_zone = g_strdup (device->time_zone);
+  edit->config->live_punches = device->live_punches;
   if (!parse_device_options (invocation, changes, TRUE, edit)
       || !check_endpoint (self, invocation, device_id, edit->config->address, edit->config->port))
     {

@@ -22,6 +22,7 @@
 #include "bsd-job-queue.h"
 #include "bsd-job.h"
 #include "bsd-list-reader.h"
+#include "bsd-live.h"
 #include "bsd-policy.h"
 #include "bsd-push-server.h"
 #include "bsd-scheduler.h"
@@ -72,6 +73,8 @@ struct _BsdManager
   GCancellable *recovering; /* the start-up recovery, while it runs */
   gboolean restoring;       /* a Restore replaces the database: no changes meanwhile */
   BsdCentral *central;      /* ships to the central database (bsd-manager-central.c) */
+  BsdLive *live;            /* live punches (bsd-manager-live.c) */
+  guint push_check;         /* the timer that notices overdue push terminals */
 };
 
 /* bsd-manager.c: validation and authorization */
@@ -156,6 +159,14 @@ void bsd_manager_authorize_fd_call (BsdManager *self,
                                     int mode,
                                     BsdManagerAuthorizedFunc func);
 int bsd_manager_fd_call_steal (gpointer data);
+
+/* bsd-manager-live.c: live punches */
+void bsd_manager_live_start (BsdManager *self);
+void bsd_manager_live_reload (BsdManager *self);
+void bsd_manager_live_stop (BsdManager *self);
+/* PunchReceived: one punch stored live (an event, a push upload), after
+ * its row is committed */
+void bsd_manager_emit_punch (BsdManager *self, guint device_id, const BsdStoredPunch *stored);
 
 /* bsd-manager-central.c: the central database's settings and state */
 void bsd_manager_central_init (BsdManager *self);

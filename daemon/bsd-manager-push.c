@@ -42,6 +42,15 @@ device_changed_cb (BsdPushServer *push, guint device_id, BsdManager *self)
   bsd_manager_refresh_device (self, device_id);
 }
 
+static void
+punch_stored_cb (BsdPushServer *push,
+                 guint device_id,
+                 const BsdStoredPunch *stored,
+                 BsdManager *self)
+{
+  bsd_manager_emit_punch (self, device_id, stored);
+}
+
 /* ------------------------------------------------------------ the list */
 
 static GVariant *
@@ -309,6 +318,7 @@ bsd_manager_push_start (BsdManager *self)
   g_signal_connect_object (self->push, "state-changed", G_CALLBACK (state_changed_cb), self, 0);
   g_signal_connect_object (self->push, "pending-changed", G_CALLBACK (pending_changed_cb), self, 0);
   g_signal_connect_object (self->push, "device-changed", G_CALLBACK (device_changed_cb), self, 0);
+  g_signal_connect_object (self->push, "punch-stored", G_CALLBACK (punch_stored_cb), self, 0);
   bs_dbus_manager_set_push_state (BS_DBUS_MANAGER (self), "off");
   bsd_manager_update_pending (self);
 }

@@ -665,6 +665,7 @@ bsd_manager_shutdown (BsdManager *self, GSourceFunc done, gpointer user_data)
   self->shutdown_data = user_data;
   bsd_job_queue_shutdown (self->jobs);
   bsd_manager_central_stop (self);
+  bsd_manager_live_stop (self);
   g_cancellable_cancel (self->recovering);
   bsd_manager_maybe_shutdown_done (self);
 }
@@ -692,6 +693,8 @@ bsd_manager_dispose (GObject *object)
   g_clear_object (&self->scheduler);
   g_clear_object (&self->recovering);
   g_clear_object (&self->central);
+  g_clear_handle_id (&self->push_check, g_source_remove);
+  g_clear_object (&self->live);
   g_clear_object (&self->engine);
   g_clear_object (&self->gate);
   g_clear_object (&self->authority);
@@ -755,6 +758,7 @@ bsd_manager_new (GDBusConnection *connection,
 
   self->object_manager = g_dbus_object_manager_server_new (BSD_MANAGER_PATH);
   bsd_manager_refresh_objects (self);
+  bsd_manager_live_start (self);
   g_dbus_object_manager_server_set_connection (self->object_manager, connection);
   if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self), connection,
                                          BSD_MANAGER_PATH, error))

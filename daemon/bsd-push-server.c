@@ -47,6 +47,7 @@ enum
   SIGNAL_STATE_CHANGED,
   SIGNAL_DEVICE_CHANGED,
   SIGNAL_PENDING_CHANGED,
+  SIGNAL_PUNCH_STORED,
   N_SIGNALS
 };
 
@@ -137,6 +138,7 @@ typedef struct
   char *reply;
   guint device_id; /* a push device whose row changed */
   gboolean pending_changed;
+  GArray *punches; /* BsdStoredPunch: punches an upload stored, for PunchReceived */
 } Work;
 
 static void
@@ -150,6 +152,7 @@ work_free (Work *work)
   g_bytes_unref (work->body);
   g_free (work->address);
   g_free (work->reply);
+  g_clear_pointer (&work->punches, g_array_unref);
   g_free (work);
 }
 
@@ -178,6 +181,9 @@ work_done (gpointer data)
       reply (work->msg, work->status, work->reply);
       soup_server_message_unpause (work->msg);
     }
+  for (guint i = 0; work->punches != NULL && i < work->punches->len; i++)
+    g_signal_emit (work->self, signals[SIGNAL_PUNCH_STORED], 0, work->device_id,
+                   &g_array_index (work->punches, BsdStoredPunch, i));
   if (work->device_id != 0)
     g_signal_emit (work->self, signals[SIGNAL_DEVICE_CHANGED], 0, work->device_id);
   if (work->pending_changed)
@@ -405,10 +411,12 @@ store_upload (BsdStore *store, const BsdPushDevice *push, Work *work, GError **e
   if (device == NULL)
     return NULL;
   tz = device_time_zone (device);
+  work->punches = g_array_new (FALSE, FALSE, sizeof (BsdStoredPunch));
   if (upload->punches->len > 0
-      && !bsd_store_add_attendance_log (
+      && !bsd_store_add_attendance_fresh (
           store, push->device_id, push->serial, tz, upload->punches, upload->punches->len,
-          g_ptr_array_index (upload->punches, upload->punches->len - 1), NULL, NULL, error))
+          g_ptr_array_index (upload->punches, upload->punches->len - 1), NULL, NULL, work->punches,
+          error))
     return NULL;
   /* a query's answer is old records by design */
   if (work->request->cmd_id == NULL
@@ -665,6 +673,7 @@ writer_func (gpointer data, gpointer user_data)
       work->status = SOUP_STATUS_SERVICE_UNAVAILABLE;
       work->reply = g_strdup ("ERROR: try again later\n");
       work->device_id = 0;
+      g_clear_pointer (&work->punches, g_array_unref);
     }
   g_main_context_invoke (self->context, work_done, work);
 }
@@ -803,6 +812,10 @@ bsd_push_server_class_init (BsdPushServerClass *klass)
   signals[SIGNAL_PENDING_CHANGED]
       = g_signal_new ("pending-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
                       NULL, NULL, G_TYPE_NONE, 0);
+  /* PunchReceived for an upload's punches (bsd-manager-live.c) */
+  signals[SIGNAL_PUNCH_STORED]
+      = g_signal_new ("punch-stored", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                      NULL, G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_POINTER);
 }
 
 static void

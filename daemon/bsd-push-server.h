@@ -30,6 +30,8 @@ void bsd_push_server_configure (BsdPushServer *self,
 const char *bsd_push_server_get_state (BsdPushServer *self);
 
 /* signals: "state-changed" (), "device-changed" (guint device id: a push
- * device's row changed), "pending-changed" () (a serial became pending) */
+ * device's row changed), "pending-changed" () (a serial became pending),
+ * "punch-stored" (guint device id, const BsdStoredPunch *: a punch an
+ * upload stored, after the commit; not for one stored before) */
 
 G_END_DECLS

@@ -21,6 +21,7 @@ struct _BsdSessionGate
   guint open;
   guint peak;
   GHashTable *busy; /* device id → TRUE while a session is open */
+  GHashTable *live; /* device id → GCancellable* a live session yields on */
   GQueue waiting;   /* Waiter*, oldest first */
 };
 
@@ -37,6 +38,7 @@ bsd_session_gate_finalize (GObject *object)
   BsdSessionGate *self = BSD_SESSION_GATE (object);
 
   g_hash_table_unref (self->busy);
+  g_hash_table_unref (self->live);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->changed);
   G_OBJECT_CLASS (bsd_session_gate_parent_class)->finalize (object);
@@ -54,6 +56,7 @@ bsd_session_gate_init (BsdSessionGate *self)
   g_mutex_init (&self->lock);
   g_cond_init (&self->changed);
   self->busy = g_hash_table_new (g_direct_hash, g_direct_equal);
+  self->live = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_object_unref);
   self->max_sessions = 1;
 }
 
@@ -93,7 +96,8 @@ static gboolean
 may_open (BsdSessionGate *self, Waiter *waiter)
 {
   if (self->open >= self->max_sessions
-      || g_hash_table_contains (self->busy, GUINT_TO_POINTER (waiter->device_id)))
+      || g_hash_table_contains (self->busy, GUINT_TO_POINTER (waiter->device_id))
+      || g_hash_table_contains (self->live, GUINT_TO_POINTER (waiter->device_id)))
     return FALSE;
   /* an older waiter that could open goes first */
   for (GList *l = self->waiting.head; l != NULL && l->data != waiter; l = l->next)
@@ -106,6 +110,18 @@ may_open (BsdSessionGate *self, Waiter *waiter)
   return TRUE;
 }
 
+/* with the lock held: asks the live session of @device_id, if any, to
+ * close and release the device (it cannot take the lock: its cancel
+ * handler runs in its own thread) */
+static void
+yield_live (BsdSessionGate *self, guint device_id)
+{
+  GCancellable *yield = g_hash_table_lookup (self->live, GUINT_TO_POINTER (device_id));
+
+  if (yield != NULL)
+    g_cancellable_cancel (yield);
+}
+
 static void
 wake_waiters (GCancellable *cancellable, gpointer user_data)
 {
@@ -115,6 +131,23 @@ wake_waiters (GCancellable *cancellable, gpointer user_data)
   g_mutex_lock (&self->lock);
   g_cond_broadcast (&self->changed);
   g_mutex_unlock (&self->lock);
+}
+
+/* after a wait for @device_id: the wake-up handler gone, and FALSE with
+ * the error when @cancellable ended it */
+static gboolean
+end_wait (
+    GCancellable *cancellable, gulong handler, gboolean cancelled, guint device_id, GError **error)
+{
+  if (handler)
+    g_cancellable_disconnect (cancellable, handler);
+  if (cancelled)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled while waiting for device %u",
+                   device_id);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 gboolean
@@ -134,6 +167,8 @@ bsd_session_gate_acquire (BsdSessionGate *self,
 
   g_mutex_lock (&self->lock);
   g_queue_push_tail (&self->waiting, &waiter);
+  /* a live session gives the device up to a job */
+  yield_live (self, device_id);
   for (;;)
     {
       if (g_cancellable_is_cancelled (cancellable))
@@ -157,16 +192,7 @@ bsd_session_gate_acquire (BsdSessionGate *self,
     }
   g_mutex_unlock (&self->lock);
 
-  if (handler)
-    g_cancellable_disconnect (cancellable, handler);
-
-  if (cancelled)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled while waiting for device %u",
-                   device_id);
-      return FALSE;
-    }
-  return TRUE;
+  return end_wait (cancellable, handler, cancelled, device_id, error);
 }
 
 void
@@ -179,6 +205,64 @@ bsd_session_gate_release (BsdSessionGate *self, guint device_id)
     self->open--;
   else
     g_critical ("session gate: device %u released without a session", device_id);
+  g_cond_broadcast (&self->changed);
+  g_mutex_unlock (&self->lock);
+}
+
+/* with the lock held: does a job hold or wait for @device_id? */
+static gboolean
+wanted_by_job (BsdSessionGate *self, guint device_id)
+{
+  if (g_hash_table_contains (self->busy, GUINT_TO_POINTER (device_id)))
+    return TRUE;
+  for (GList *l = self->waiting.head; l != NULL; l = l->next)
+    if (((Waiter *)l->data)->device_id == device_id)
+      return TRUE;
+  return FALSE;
+}
+
+gboolean
+bsd_session_gate_acquire_live (BsdSessionGate *self,
+                               guint device_id,
+                               GCancellable *yield,
+                               GCancellable *cancellable,
+                               GError **error)
+{
+  gulong handler = 0;
+  gboolean cancelled = FALSE;
+
+  g_return_val_if_fail (BSD_IS_SESSION_GATE (self), FALSE);
+  g_return_val_if_fail (G_IS_CANCELLABLE (yield), FALSE);
+
+  if (cancellable)
+    handler = g_cancellable_connect (cancellable, G_CALLBACK (wake_waiters), self, NULL);
+  g_mutex_lock (&self->lock);
+  for (;;)
+    {
+      if (g_cancellable_is_cancelled (cancellable))
+        {
+          cancelled = TRUE;
+          break;
+        }
+      if (!wanted_by_job (self, device_id)
+          && !g_hash_table_contains (self->live, GUINT_TO_POINTER (device_id)))
+        break;
+      g_cond_wait (&self->changed, &self->lock);
+    }
+  if (!cancelled)
+    g_hash_table_insert (self->live, GUINT_TO_POINTER (device_id), g_object_ref (yield));
+  g_mutex_unlock (&self->lock);
+  return end_wait (cancellable, handler, cancelled, device_id, error);
+}
+
+void
+bsd_session_gate_release_live (BsdSessionGate *self, guint device_id)
+{
+  g_return_if_fail (BSD_IS_SESSION_GATE (self));
+
+  g_mutex_lock (&self->lock);
+  if (!g_hash_table_remove (self->live, GUINT_TO_POINTER (device_id)))
+    g_critical ("session gate: device %u released without a live session", device_id);
   g_cond_broadcast (&self->changed);
   g_mutex_unlock (&self->lock);
 }

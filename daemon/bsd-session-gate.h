@@ -6,6 +6,12 @@
  * opens a session to a terminal: the gate caps open sessions across all
  * jobs (MaxParallelDevices) and never lets two sessions reach the same
  * device. Thread-safe; acquiring blocks the calling worker thread.
+ *
+ * Live sessions (bsd-live-session.c) pass too, but do not count against
+ * the cap: they are idle. A job that wants a device with a live session
+ * cancels the live holder's @yield cancellable and waits for it to
+ * release; the live session comes back only once no job holds or waits
+ * for the device.
  */
 #pragma once
 
@@ -30,6 +36,16 @@ gboolean bsd_session_gate_acquire (BsdSessionGate *self,
                                    GCancellable *cancellable,
                                    GError **error);
 void bsd_session_gate_release (BsdSessionGate *self, guint device_id);
+
+/* blocks until no job holds or waits for @device_id, then holds it for a
+ * live session; a job that wants the device later cancels @yield (kept
+ * until the release) */
+gboolean bsd_session_gate_acquire_live (BsdSessionGate *self,
+                                        guint device_id,
+                                        GCancellable *yield,
+                                        GCancellable *cancellable,
+                                        GError **error);
+void bsd_session_gate_release_live (BsdSessionGate *self, guint device_id);
 
 /* for tests and statistics */
 guint bsd_session_gate_get_open (BsdSessionGate *self);

@@ -165,6 +165,7 @@ bsd_store_insert_attendance (BsdStore *self,
                              gint64 now,
                              gboolean *inserted,
                              char **local_time_out,
+                             gint64 *utc_out,
                              const char *op,
                              GError **error)
 {
@@ -197,6 +198,7 @@ bsd_store_insert_attendance (BsdStore *self,
     return FALSE;
   *inserted = sqlite3_changes (self->db) > 0;
   *local_time_out = g_steal_pointer (&local_time);
+  *utc_out = g_date_time_to_unix (dt) * G_USEC_PER_SEC;
   return TRUE;
 }
 
@@ -206,6 +208,7 @@ typedef struct
   guint inserted;
   guint duplicates;
   char *latest;
+  GArray *fresh; /* BsdStoredPunch: the records inserted, when asked for */
 } BsdCollected;
 
 static gboolean
@@ -221,12 +224,16 @@ bsd_store_insert_records (BsdStore *self,
 {
   for (guint i = 0; i < records->len; i++)
     {
+      const ZkAttendance *att = g_ptr_array_index (records, i);
       g_autofree char *local_time = NULL;
       gboolean row_inserted = FALSE;
+      BsdStoredPunch stored = { *att, 0 };
 
-      if (!bsd_store_insert_attendance (self, device_id, serial, tz, g_ptr_array_index (records, i),
-                                        now, &row_inserted, &local_time, op, error))
+      if (!bsd_store_insert_attendance (self, device_id, serial, tz, att, now, &row_inserted,
+                                        &local_time, &stored.utc_usec, op, error))
         return FALSE;
+      if (row_inserted && collected->fresh != NULL)
+        g_array_append_val (collected->fresh, stored);
       if (row_inserted)
         collected->inserted++;
       else
@@ -242,21 +249,23 @@ bsd_store_insert_records (BsdStore *self,
 }
 
 gboolean
-bsd_store_add_attendance_log (BsdStore *self,
-                              guint device_id,
-                              const char *serial,
-                              GTimeZone *device_tz,
-                              GPtrArray *records,
-                              guint log_count,
-                              const ZkAttendance *newest,
-                              guint *inserted,
-                              guint *duplicates,
-                              GError **error)
+bsd_store_add_attendance_fresh (BsdStore *self,
+                                guint device_id,
+                                const char *serial,
+                                GTimeZone *device_tz,
+                                GPtrArray *records,
+                                guint log_count,
+                                const ZkAttendance *newest,
+                                guint *inserted,
+                                guint *duplicates,
+                                GArray *fresh,
+                                GError **error)
 {
   const char *op = "storing attendance";
   g_autoptr (BsdStoreTx) tx = NULL;
   g_autoptr (GTimeZone) local_tz = NULL;
-  BsdCollected collected = { 0 };
+  BsdCollected collected = { .fresh = fresh };
+  guint fresh_before = fresh != NULL ? fresh->len : 0;
   gint64 now = bsd_store_now ();
   gboolean ok;
 
@@ -278,11 +287,63 @@ bsd_store_add_attendance_log (BsdStore *self,
        && bsd_store_tx_commit (tx, op, error);
   g_free (collected.latest);
   if (!ok)
-    return FALSE;
+    {
+      /* rolled back: nothing of it was inserted after all */
+      if (fresh != NULL)
+        g_array_set_size (fresh, fresh_before);
+      return FALSE;
+    }
   if (inserted != NULL)
     *inserted = collected.inserted;
   if (duplicates != NULL)
     *duplicates = collected.duplicates;
+  return TRUE;
+}
+
+gboolean
+bsd_store_add_attendance_log (BsdStore *self,
+                              guint device_id,
+                              const char *serial,
+                              GTimeZone *device_tz,
+                              GPtrArray *records,
+                              guint log_count,
+                              const ZkAttendance *newest,
+                              guint *inserted,
+                              guint *duplicates,
+                              GError **error)
+{
+  return bsd_store_add_attendance_fresh (self, device_id, serial, device_tz, records, log_count,
+                                         newest, inserted, duplicates, NULL, error);
+}
+
+gboolean
+bsd_store_add_punch (BsdStore *self,
+                     guint device_id,
+                     const char *serial,
+                     GTimeZone *device_tz,
+                     const ZkAttendance *punch,
+                     gboolean *inserted,
+                     gint64 *utc_usec,
+                     GError **error)
+{
+  const char *op = "storing a live punch";
+  g_autoptr (GTimeZone) local_tz = NULL;
+  g_autofree char *local_time = NULL;
+  gint64 utc = 0;
+
+  g_return_val_if_fail (BSD_IS_STORE (self), FALSE);
+  g_return_val_if_fail (punch != NULL, FALSE);
+
+  if (!bsd_check_text (serial, "the device serial", BSD_SERIAL_MAX, op, error))
+    return FALSE;
+  if (device_tz == NULL)
+    device_tz = local_tz = g_time_zone_new_local ();
+  if (!(device_id == 0 || bsd_store_check_device (self, device_id, op, error))
+      || !bsd_store_insert_attendance (self, device_id, serial, device_tz, punch, bsd_store_now (),
+                                       inserted, &local_time, &utc, op, error))
+    return FALSE;
+  if (utc_usec != NULL)
+    *utc_usec = utc;
   return TRUE;
 }
 

@@ -134,7 +134,9 @@ bsd_store_set_area_last_sync (BsdStore *self, guint area_id, gint64 last_sync, G
   " coalesce ((SELECT p.push_version FROM push_devices p WHERE p.device_id = devices.id), ''),"    \
   " coalesce ((SELECT p.last_poll FROM push_devices p WHERE p.device_id = devices.id), 0),"        \
   " (SELECT count (*) FROM push_commands c WHERE c.device_id = devices.id"                         \
-  "  AND c.state IN ('queued', 'sent'))"
+  "  AND c.state IN ('queued', 'sent')),"                                                          \
+  " live_punches,"                                                                                 \
+  " coalesce ((SELECT max (a.utc_usec) FROM attendance a WHERE a.device_id = devices.id), 0)"
 
 BsdDeviceConfig *
 bsd_device_config_new (void)
@@ -145,6 +147,7 @@ bsd_device_config_new (void)
   config->protocol = g_strdup ("auto");
   config->timeout_ms = 5000;
   config->enabled = TRUE;
+  config->live_punches = TRUE;
   return config;
 }
 
@@ -232,6 +235,8 @@ bsd_device_from_row (BsdStmt *stmt)
   device->push_version = bsd_column_dup (stmt, 30);
   device->last_poll = sqlite3_column_int64 (stmt, 31);
   device->pending_commands = (guint)sqlite3_column_int64 (stmt, 32);
+  device->live_punches = sqlite3_column_int (stmt, 33) != 0;
+  device->last_punch = sqlite3_column_int64 (stmt, 34);
   return device;
 }
 
@@ -302,13 +307,14 @@ bsd_store_add_device (BsdStore *self, const BsdDeviceConfig *config, GError **er
   if (!bsd_store_check_device_config (self, config, op, error)
       || !bsd_store_run (self,
                          "INSERT INTO devices (name, address, port, protocol, comm_key,"
-                         " timeout_ms, enabled, area_id, time_zone)"
-                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                         " timeout_ms, enabled, area_id, time_zone, live_punches)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                          BSD_ARGS (BSD_TEXT (config->name), BSD_TEXT (config->address),
                                    BSD_INT (config->port), BSD_TEXT (config->protocol),
                                    BSD_INT (config->comm_key), BSD_INT (config->timeout_ms),
                                    BSD_INT (config->enabled ? 1 : 0), BSD_ID (config->area_id),
-                                   BSD_TEXT_OR_NULL (config->time_zone)),
+                                   BSD_TEXT_OR_NULL (config->time_zone),
+                                   BSD_INT (config->live_punches ? 1 : 0)),
                          op, error))
     return 0;
   return (guint)sqlite3_last_insert_rowid (self->db);
@@ -329,11 +335,13 @@ bsd_store_update_device (BsdStore *self,
          && bsd_store_run_changed (
              self,
              "UPDATE devices SET name = ?2, address = ?3, port = ?4, protocol = ?5,"
-             " timeout_ms = ?6, enabled = ?7, area_id = ?8, time_zone = ?9 WHERE id = ?1",
+             " timeout_ms = ?6, enabled = ?7, area_id = ?8, time_zone = ?9, live_punches = ?10"
+             " WHERE id = ?1",
              BSD_ARGS (BSD_INT (device_id), BSD_TEXT (config->name), BSD_TEXT (config->address),
                        BSD_INT (config->port), BSD_TEXT (config->protocol),
                        BSD_INT (config->timeout_ms), BSD_INT (config->enabled ? 1 : 0),
-                       BSD_ID (config->area_id), BSD_TEXT_OR_NULL (config->time_zone)),
+                       BSD_ID (config->area_id), BSD_TEXT_OR_NULL (config->time_zone),
+                       BSD_INT (config->live_punches ? 1 : 0)),
              op, error, "no device with id %u", device_id);
 }
 

@@ -324,6 +324,12 @@ static const char *const bsd_store_migrations[] = {
 
   /* 7 → 8: the central outbox records while shipping is off too */
   BSD_STORE_OUTBOX_RECORD_MIGRATION "PRAGMA user_version = 8;",
+
+  /* 8 → 9: live punches (per device, on by default); the newest punch of a
+   * device (LastPunch) found by index */
+  "ALTER TABLE devices ADD COLUMN live_punches INTEGER NOT NULL DEFAULT 1;"
+  "CREATE INDEX attendance_device_utc ON attendance (device_id, utc_usec);"
+  "PRAGMA user_version = 9;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (bsd_store_migrations) == BSD_STORE_SCHEMA_VERSION);

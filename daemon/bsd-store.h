@@ -29,7 +29,7 @@
 
 G_BEGIN_DECLS
 
-#define BSD_STORE_SCHEMA_VERSION 8
+#define BSD_STORE_SCHEMA_VERSION 9
 
 #define BSD_STORE_ERROR (bsd_store_error_quark ())
 GQuark bsd_store_error_quark (void);
@@ -146,8 +146,9 @@ typedef struct
   guint32 comm_key; /* 0 = none; only bsd_store_add_device() reads it */
   guint timeout_ms; /* > 0 */
   gboolean enabled;
-  guint area_id;   /* 0 = no area */
-  char *time_zone; /* NULL or "" = the system zone; else a GTimeZone identifier */
+  guint area_id;         /* 0 = no area */
+  char *time_zone;       /* NULL or "" = the system zone; else a GTimeZone identifier */
+  gboolean live_punches; /* keep a session registered for attendance events */
 } BsdDeviceConfig;
 
 /* defaults: port 4370, "auto", no key, 5000 ms, enabled, no area, system zone */
@@ -199,6 +200,8 @@ typedef struct
   char *push_version;
   gint64 last_poll;
   guint pending_commands;
+  gboolean live_punches;
+  gint64 last_punch; /* UTC µs of the newest punch stored from it, 0 = none */
 } BsdDevice;
 
 void bsd_device_free (BsdDevice *device);
@@ -458,6 +461,41 @@ gboolean bsd_store_add_attendance_log (BsdStore *self,
                                        guint *inserted,
                                        guint *duplicates,
                                        GError **error);
+
+/* a record an attendance store inserted, and its UTC time */
+typedef struct
+{
+  ZkAttendance punch;
+  gint64 utc_usec;
+} BsdStoredPunch;
+
+/* bsd_store_add_attendance_log () that also appends every record it
+ * inserted (not those stored before) to @fresh (BsdStoredPunch) */
+gboolean bsd_store_add_attendance_fresh (BsdStore *self,
+                                         guint device_id,
+                                         const char *serial,
+                                         GTimeZone *device_tz,
+                                         GPtrArray *records,
+                                         guint log_count,
+                                         const ZkAttendance *newest,
+                                         guint *inserted,
+                                         guint *duplicates,
+                                         GArray *fresh,
+                                         GError **error);
+
+/* one punch that arrived live (an attendance event) from the device with
+ * @serial: stored under the same natural key as log reads, so the log
+ * read that finds it later inserts nothing; the watermark stays (it
+ * counts the log). *@inserted FALSE when it was stored already; @utc_usec
+ * gets its UTC time */
+gboolean bsd_store_add_punch (BsdStore *self,
+                              guint device_id,
+                              const char *serial,
+                              GTimeZone *device_tz,
+                              const ZkAttendance *punch,
+                              gboolean *inserted,
+                              gint64 *utc_usec,
+                              GError **error);
 
 /* whether ranged attendance reads (1503 with a start) of a device can be
  * trusted: only after they matched a full read of the same device */

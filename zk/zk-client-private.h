@@ -45,6 +45,7 @@ struct _ZkClient
   gboolean buffer_dirty;   /* the device may hold a session buffer */
   gboolean disabled;       /* DISABLEDEVICE in force (re-sent after reconnect) */
   guint disable_timeout_s;
+  guint32 event_mask; /* CMD_REG_EVENT in force (re-sent after reconnect), 0 = none */
   ZkReadLimit limits[ZK_N_TABLES];
 
   /* what we learned about the device */
@@ -92,6 +93,8 @@ gboolean zk_client_request_ok (ZkClient *self,
                                GByteArray **data_out,
                                GCancellable *cancellable,
                                GError **error);
+/* CMD_REG_EVENT with the client's event mask (zk-client-events.c) */
+gboolean zk_client_register_events (ZkClient *self, GCancellable *cancellable, GError **error);
 /* FREE_DATA for leftovers of an interrupted transfer, before a new one */
 gboolean zk_client_clear_buffer (ZkClient *self, GCancellable *cancellable, GError **error);
 /* FREE_DATA after a transfer: the data is here, a lost answer only makes

@@ -225,6 +225,12 @@ establish (ZkClient *self, GCancellable *cancellable, GError **error)
           return FALSE;
         }
     }
+  /* a new session has no registration: events would stop unseen */
+  if (self->event_mask != 0 && !zk_client_register_events (self, cancellable, error))
+    {
+      g_prefix_error (error, "registering for events again after reconnecting: ");
+      return FALSE;
+    }
   return TRUE;
 }
 

@@ -235,4 +235,43 @@ gboolean zk_client_delete_faces (ZkClient *self,
 /* explicit only: nothing else in the library ever clears logs */
 gboolean zk_client_clear_attendance (ZkClient *self, GCancellable *cancellable, GError **error);
 
+/* ------------------------------------------------- live events (§8) */
+
+typedef enum
+{
+  ZK_EVENT_PUNCH,   /* an EF_ATTLOG event, decoded into @punch */
+  ZK_EVENT_UNKNOWN, /* an EF_ATTLOG event that did not decode (@why says why) */
+  ZK_EVENT_OTHER,   /* another EF_* event: acked, nothing to decode */
+} ZkEventKind;
+
+typedef struct
+{
+  ZkEventKind kind;
+  guint16 flag;       /* the EF_* bit the event carried */
+  gsize length;       /* of its payload */
+  ZkAttendance punch; /* ZK_EVENT_PUNCH */
+  char *why;          /* ZK_EVENT_UNKNOWN */
+} ZkEvent;
+
+void zk_event_clear (ZkEvent *event);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ZkEvent, zk_event_clear)
+
+/* CMD_REG_EVENT with @mask of ZK_EF_* bits (0 unregisters); registered
+ * again after every reconnect of the client. From now on events that
+ * arrive during other calls are kept for zk_client_wait_event() */
+gboolean
+zk_client_listen_events (ZkClient *self, guint32 mask, GCancellable *cancellable, GError **error);
+/* the next event (acked before it is returned), waiting at most
+ * @timeout_ms; FALSE with ZK_ERROR_TIMED_OUT when none came, another
+ * error when the session broke (the client does not reconnect here) */
+gboolean zk_client_wait_event (
+    ZkClient *self, guint timeout_ms, ZkEvent *event, GCancellable *cancellable, GError **error);
+/* a cheap request that proves the terminal still answers this session
+ * (GET_TIME: four bytes back) */
+gboolean zk_client_ping (ZkClient *self, GCancellable *cancellable, GError **error);
+/* events acked but lost to the listener (a full queue, a closed
+ * session) plus the client's reconnects: when this grows, punches may be
+ * only in the terminal's log */
+guint64 zk_client_get_events_missed (ZkClient *self);
+
 G_END_DECLS

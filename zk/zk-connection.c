@@ -28,6 +28,8 @@
 #define TCP_RESENDS 1
 #define RECV_CHUNK (256 * 1024)
 #define UDP_RECV_MAX (65536 + 64)
+/* events kept while an exchange runs, for the listener to take after it */
+#define EVENTS_KEPT_MAX 1024
 
 typedef struct
 {
@@ -47,6 +49,10 @@ typedef struct
   GByteArray *rx; /* TCP bytes received, not consumed before rx_off */
   gsize rx_off;
   guint8 *udp_buf;
+
+  gboolean keep_events;
+  GQueue events; /* ZkRawEvent*, oldest first, at most EVENTS_KEPT_MAX */
+  guint64 events_dropped;
 
   ZkConnectionStats stats;
 } ZkConnectionPrivate;
@@ -321,6 +327,41 @@ ack_event (ZkConnection *self, const Packet *packet, gint64 deadline, GCancellab
   send_bytes (self, ack->data, ack->len, deadline, cancellable, NULL);
 }
 
+void
+zk_raw_event_free (ZkRawEvent *event)
+{
+  if (event == NULL)
+    return;
+  g_bytes_unref (event->payload);
+  g_free (event);
+}
+
+static ZkRawEvent *
+raw_event_new (const Packet *packet)
+{
+  ZkRawEvent *event = g_new0 (ZkRawEvent, 1);
+
+  /* an event packet carries its flag in the session field */
+  event->flag = packet->header.session_id;
+  event->payload = g_bytes_new (packet->payload, packet->payload_len);
+  return event;
+}
+
+/* an event that came while an exchange ran: kept for the listener while
+ * there is room; past that it is counted, and the listener reads the log */
+static void
+keep_event (ZkConnectionPrivate *priv, const Packet *packet)
+{
+  if (!priv->keep_events)
+    return;
+  if (priv->events.length >= EVENTS_KEPT_MAX)
+    {
+      priv->events_dropped++;
+      return;
+    }
+  g_queue_push_tail (&priv->events, raw_event_new (packet));
+}
+
 /* ------------------------------------------------------------ exchanges */
 
 /* the state of one exchange while its answer comes in */
@@ -561,6 +602,7 @@ skip_packet (ZkConnection *self,
       if (!count_junk (priv, x, error))
         return FALSE;
       ack_event (self, packet, x->deadline, cancellable);
+      keep_event (priv, packet);
       return TRUE;
     }
   /* late answers to earlier requests and duplicates from re-sends are
@@ -717,6 +759,69 @@ zk_connection_send_nowait (ZkConnection *self, guint16 command)
   send_bytes (self, packet->data, packet->len, g_get_monotonic_time (), NULL, NULL);
 }
 
+ZkRawEvent *
+zk_connection_next_event (ZkConnection *self,
+                          gint64 deadline,
+                          GCancellable *cancellable,
+                          GError **error)
+{
+  ZkConnectionPrivate *priv;
+  guint junk = 0;
+
+  g_return_val_if_fail (ZK_IS_CONNECTION (self), NULL);
+
+  priv = PRIV (self);
+  if (!g_queue_is_empty (&priv->events))
+    return g_queue_pop_head (&priv->events);
+  if (check_cancelled (cancellable, error))
+    return NULL;
+  if (!zk_connection_is_open (self))
+    {
+      g_set_error_literal (error, ZK_ERROR, ZK_ERROR_CLOSED, "not connected");
+      return NULL;
+    }
+  for (;;)
+    {
+      Packet packet;
+
+      if (!receive_packet (self, deadline, cancellable, &packet, error))
+        return NULL;
+      if (packet.header.command == ZK_CMD_REG_EVENT)
+        {
+          ack_event (self, &packet,
+                     cap_deadline (priv, g_get_monotonic_time () + timeout_us (priv)), cancellable);
+          return raw_event_new (&packet);
+        }
+      /* late answers are expected in the numbers they were asked for */
+      if (priv->stale_allowance > 0)
+        {
+          priv->stale_allowance--;
+          continue;
+        }
+      if (++junk > JUNK_MAX)
+        {
+          priv->suspect = TRUE;
+          g_set_error (error, ZK_ERROR, ZK_ERROR_PROTOCOL,
+                       "the device floods: %u packets that are neither events nor answers", junk);
+          return NULL;
+        }
+    }
+}
+
+void
+zk_connection_set_keep_events (ZkConnection *self, gboolean keep)
+{
+  g_return_if_fail (ZK_IS_CONNECTION (self));
+  PRIV (self)->keep_events = keep;
+}
+
+guint64
+zk_connection_get_events_dropped (ZkConnection *self)
+{
+  g_return_val_if_fail (ZK_IS_CONNECTION (self), 0);
+  return PRIV (self)->events_dropped;
+}
+
 /* ------------------------------------------------------------ lifecycle */
 
 static void
@@ -725,6 +830,7 @@ zk_connection_finalize (GObject *object)
   ZkConnection *self = ZK_CONNECTION (object);
   ZkConnectionPrivate *priv = PRIV (self);
 
+  g_queue_clear_full (&priv->events, (GDestroyNotify)zk_raw_event_free);
   g_clear_pointer (&priv->tx, g_byte_array_unref);
   g_clear_pointer (&priv->rx, g_byte_array_unref);
   g_clear_pointer (&priv->udp_buf, g_free);
@@ -832,6 +938,9 @@ zk_connection_close (ZkConnection *self)
   ZK_CONNECTION_GET_CLASS (self)->close (self);
   g_byte_array_set_size (priv->rx, 0);
   priv->rx_off = 0;
+  /* acked events not taken yet count as dropped: the log still has them */
+  priv->events_dropped += priv->events.length;
+  g_queue_clear_full (&priv->events, (GDestroyNotify)zk_raw_event_free);
 }
 
 gboolean

@@ -167,4 +167,30 @@ void zk_connection_send_nowait (ZkConnection *self, guint16 command);
 
 void zk_connection_get_stats (ZkConnection *self, ZkConnectionStats *stats);
 
+/* one event packet (command 500) as the terminal sent it */
+typedef struct
+{
+  guint16 flag; /* the EF_* bit, from the packet's session field */
+  GBytes *payload;
+} ZkRawEvent;
+
+void zk_raw_event_free (ZkRawEvent *event);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ZkRawEvent, zk_raw_event_free)
+
+/* events that arrive during an exchange are always acked; while @keep,
+ * they are also kept (at most 1024; more are counted as dropped) for
+ * zk_connection_next_event() */
+void zk_connection_set_keep_events (ZkConnection *self, gboolean keep);
+/* events acked but not kept (the queue was full, or the session closed
+ * with some untaken): their punches are only in the terminal's log */
+guint64 zk_connection_get_events_dropped (ZkConnection *self);
+/* the next event, a kept one first, else waits until @deadline
+ * (monotonic µs; the connection's own deadline caps it): acked, then
+ * returned. NULL with ZK_ERROR_TIMED_OUT when none came; other packets
+ * are skipped, and a flood of them ends the wait (ZK_ERROR_PROTOCOL) */
+ZkRawEvent *zk_connection_next_event (ZkConnection *self,
+                                      gint64 deadline,
+                                      GCancellable *cancellable,
+                                      GError **error);
+
 G_END_DECLS

@@ -999,6 +999,85 @@ zk_attendance_decode (const guint8 *data,
   return g_steal_pointer (&records);
 }
 
+/* the 32-byte TFT form: [char24 PIN][u8 verify][u8 state][6-byte time] */
+static void
+event_decode_tft (const guint8 *data, ZkAttendance *att)
+{
+  char pin[25];
+
+  zk_copy_field (pin, sizeof pin, data, 24);
+  zk_text_identity_escape_to (pin, -1, att->user_id, sizeof att->user_id);
+  att->verify = data[24];
+  att->state = data[25];
+  zk_time_decode6 (data + 26, &att->time);
+}
+
+/* the BW forms: [u16 uid or u32 PIN number][u8 verify][u8 state][6-byte time] */
+static void
+event_decode_bw (const guint8 *data, gsize id_len, ZkAttendance *att)
+{
+  guint32 number = id_len == 2 ? zk_read_u16 (data) : zk_read_u32 (data);
+
+  if (id_len == 2)
+    att->uid = (guint16)number;
+  g_snprintf (att->user_id, sizeof att->user_id, "%u", number);
+  att->verify = data[id_len];
+  att->state = data[id_len + 1];
+  zk_time_decode6 (data + id_len + 2, &att->time);
+}
+
+gboolean
+zk_attendance_decode_event (const guint8 *data, gsize len, ZkAttendance *att, GError **error)
+{
+  memset (att, 0, sizeof *att);
+  switch (len)
+    {
+    case 10:
+    case 14:
+      event_decode_bw (data, 2, att);
+      break;
+    case 12:
+      event_decode_bw (data, 4, att);
+      break;
+    case 32:
+    case 37:
+      event_decode_tft (data, att);
+      break;
+    case 36:
+      event_decode_tft (data, att);
+      /* bit 7 flags an invalid punch; the log record holds the state alone */
+      att->state &= 0x7f;
+      att->workcode = zk_read_u32 (data + 32);
+      break;
+    default:
+      if (len < 52)
+        {
+          g_set_error (error, ZK_ERROR, ZK_ERROR_PROTOCOL,
+                       "attendance event of %" G_GSIZE_FORMAT " bytes, a length no terminal is "
+                       "known to send",
+                       len);
+          return FALSE;
+        }
+      event_decode_tft (data, att);
+      break;
+    }
+  if (!zk_time_is_valid (&att->time))
+    {
+      g_set_error (error, ZK_ERROR, ZK_ERROR_PROTOCOL,
+                   "attendance event of user “%s” with an impossible time "
+                   "%04u-%02u-%02u %02u:%02u:%02u",
+                   att->user_id, att->time.year, att->time.month, att->time.day, att->time.hour,
+                   att->time.minute, att->time.second);
+      return FALSE;
+    }
+  if (att->user_id[0] == '\0')
+    {
+      g_set_error_literal (error, ZK_ERROR, ZK_ERROR_PROTOCOL, "attendance event without a PIN");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* -------------------------------------------------------------- free sizes */
 
 gboolean

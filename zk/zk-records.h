@@ -202,6 +202,16 @@ GPtrArray *zk_attendance_decode (const guint8 *data,
                                  ZkSkips *skips,
                                  GError **error);
 
+/* an EF_ATTLOG event payload (ZK-PROTOCOL.md §8.2), told apart by its
+ * length: 10 (old BW: u16 uid), 12 (u32 PIN number), 14 (the 10-byte form
+ * and 4 bytes), 32 (char[24] PIN), 36 (32 + u32 work code; the state's
+ * bit 7 is a validity flag and is dropped, so the punch has the natural
+ * key of its log record), 37 and ≥ 52 (the 32-byte form and extra bytes).
+ * FALSE with ZK_ERROR_PROTOCOL for a length no terminal is known to send,
+ * an impossible time or no PIN; a PIN that is not clean is escaped */
+gboolean
+zk_attendance_decode_event (const guint8 *data, gsize len, ZkAttendance *att, GError **error);
+
 /* -------------------------------------------------------------- free sizes */
 
 typedef struct

@@ -959,7 +959,7 @@ test_format_live (void)
   g_assert_cmpstr (bs_format_live_state ("listening"), ==, "Listening");
   g_assert_cmpstr (bs_format_live_state ("reconnecting"), ==, "Reconnecting");
   g_assert_cmpstr (bs_format_live_state ("off"), ==, "Off");
-  g_assert_cmpstr (bs_format_live_state ("nonsense"), ==, "Off");
+  g_assert_cmpstr (bs_format_live_state ("nonsense"), ==, "Unknown");
   g_assert_cmpstr (listening, ==, "Live: Listening · last punch 2 minutes ago");
   g_assert_cmpstr (never, ==, "Live: Reconnecting");
   g_assert_cmpstr (off, ==, "Live: Off · last punch just now");

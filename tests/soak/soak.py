@@ -88,6 +88,9 @@ THREADS_MAX = 4 + 16 + 10 + 2
 # not change it; 16 at most), + FD_EXTRA for the ExportAttendance pipe and
 # SQLite temporary files. With the default: 16 + 2 * 2 + 4 = 24. Measured: 11..16.
 FD_BASE, FD_EXTRA = 16, 4
+# Live punches (docs/LIVE.md): every enabled pull terminal has a live session outside the
+# gate's cap, each its own thread, its socket and at most one cancellable eventfd.
+LIVE_THREADS, LIVE_FDS = 1, 2
 
 
 def proc_status(pid):
@@ -149,7 +152,9 @@ def run(a, rng, env):
     pid = env.daemon.pid
     short = a.minutes < FLAT_MIN_MINUTES
     max_parallel = int(env.get("MaxParallelDevices"))
-    fds_max = FD_BASE + 2 * max_parallel + FD_EXTRA
+    live = len(area_of)  # every terminal listens (live punches are on by default)
+    fds_max = FD_BASE + 2 * max_parallel + FD_EXTRA + LIVE_FDS * live
+    threads_max = THREADS_MAX + LIVE_THREADS * live
     area_ids = [env.add_area("soak area %d" % (k + 1)) for k in range(N_AREAS)]
     dev_ids = {}
     for name, ar in area_of.items():
@@ -351,9 +356,10 @@ def run(a, rng, env):
     last = samples[2 * n // 3:]
     print()
     # absolute bounds, every run length (see THREADS_MAX / FD_BASE above)
-    for c, bound, why in (("fds", fds_max, "%d + 2 x MaxParallelDevices %d + %d"
-                           % (FD_BASE, max_parallel, FD_EXTRA)),
-                          ("threads", THREADS_MAX, "4 + MAX_WORKERS 16 + GTask pool 10 + 2 idle")):
+    for c, bound, why in (("fds", fds_max, "%d + 2 x MaxParallelDevices %d + %d + %d x %d live"
+                           % (FD_BASE, max_parallel, FD_EXTRA, LIVE_FDS, live)),
+                          ("threads", threads_max, "4 + MAX_WORKERS 16 + GTask pool 10 + 2 idle"
+                           " + %d x %d live" % (LIVE_THREADS, live))):
         top = max((s[c] for s in samples), default=0)
         worst = max(samples, key=lambda s: s[c]) if samples else {"t_s": "-"}
         verdict(bool(samples) and top <= bound, "%s bounded: max %d (at t=%s s) <= %d (%s), "

@@ -17,19 +17,6 @@
 
 #define SESSION 0x4d2
 
-static ZkConnection *
-open_feed (GByteArray *input)
-{
-  g_autoptr (GError) error = NULL;
-  ZkConnection *connection = zk_feed_connection_new (input->data, input->len);
-
-  zk_connection_set_timeout (connection, 50);
-  g_assert_true (zk_connection_open (connection, ZK_TRANSPORT_TCP, NULL, &error));
-  g_assert_no_error (error);
-  zk_connection_set_session_id (connection, SESSION);
-  return connection;
-}
-
 /* PREPARE_DATA, DATA × n and ACK_OK come back as one DATA reply */
 static void
 test_stream (void)
@@ -49,7 +36,7 @@ test_stream (void)
   zk_packet_append_tcp (input, ZK_CMD_DATA, 0, 0, data, 1008);
   zk_packet_append_tcp (input, ZK_CMD_DATA, 1, 0, data + 1008, sizeof data - 1008);
   zk_packet_append_tcp (input, ZK_ACK_OK, SESSION, 0, NULL, 0);
-  connection = open_feed (input);
+  connection = zk_feed_connection_new_open (input, SESSION);
 
   g_assert_true (
       zk_connection_transact (connection, ZK_CMD_READ_DATA, NULL, 0, 4096, &reply, NULL, &error));
@@ -75,7 +62,7 @@ test_flood (void)
   for (guint i = 0; i < 300; i++)
     zk_packet_append_tcp (input, ZK_CMD_REG_EVENT, ZK_EF_ATTLOG, 0, NULL, 0);
   zk_packet_append_tcp (input, ZK_ACK_OK, SESSION, 0, NULL, 0);
-  connection = open_feed (input);
+  connection = zk_feed_connection_new_open (input, SESSION);
 
   g_assert_false (zk_connection_is_suspect (connection));
   g_assert_false (
@@ -96,7 +83,7 @@ test_ack_error_subcode (void)
 
   zk_packet_append_tcp (input, ZK_ACK_ERROR, SESSION, 0, NULL, 0);
   zk_packet_append_tcp (input, ZK_ACK_ERROR, ZK_SUBCODE_NOT_FOUND, 0, NULL, 0);
-  connection = open_feed (input);
+  connection = zk_feed_connection_new_open (input, SESSION);
 
   for (guint i = 0; i < 2; i++)
     {

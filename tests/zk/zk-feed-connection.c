@@ -167,3 +167,16 @@ zk_feed_connection_new (const guint8 *input, gsize len)
   self->input = g_bytes_new (input, len);
   return ZK_CONNECTION (self);
 }
+
+ZkConnection *
+zk_feed_connection_new_open (GByteArray *input, guint16 session_id)
+{
+  g_autoptr (GError) error = NULL;
+  ZkConnection *connection = zk_feed_connection_new (input->data, input->len);
+
+  zk_connection_set_timeout (connection, 50);
+  g_assert_true (zk_connection_open (connection, ZK_TRANSPORT_TCP, NULL, &error));
+  g_assert_no_error (error);
+  zk_connection_set_session_id (connection, session_id);
+  return connection;
+}

@@ -21,5 +21,8 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (ZkFeedConnection, zk_feed_connection, ZK, FEED_CONNECTION, ZkConnection)
 
 ZkConnection *zk_feed_connection_new (const guint8 *input, gsize len);
+/* the same, opened as TCP with a 50 ms timeout and @session_id: what a
+ * test of the exchanges starts from */
+ZkConnection *zk_feed_connection_new_open (GByteArray *input, guint16 session_id);
 
 G_END_DECLS

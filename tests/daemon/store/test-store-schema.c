@@ -620,6 +620,7 @@ static const char *const undo_step[BSD_STORE_SCHEMA_VERSION] = {
   /* 7 → 8 also makes the outbox triggers record while shipping is off:
    * the older steps' tests drop them with STORE_UNDO_OUTBOX */
   [7] = "DROP TRIGGER central_template_added; DROP TRIGGER central_template_removed;",
+  [8] = "DROP INDEX attendance_device_utc; ALTER TABLE devices DROP COLUMN live_punches;",
 };
 
 /* the current database at @path (closed) taken back to @version, its rows
@@ -693,7 +694,8 @@ test_migrate_v3 (void)
   indexes = store_file_query (path, "SELECT group_concat (name, ' ') FROM (SELECT name FROM"
                                     " sqlite_master WHERE type = 'index' AND tbl_name ="
                                     " 'attendance' AND name NOT LIKE 'sqlite_%' ORDER BY name)");
-  g_assert_cmpstr (indexes, ==, "attendance_device attendance_pin attendance_utc");
+  g_assert_cmpstr (indexes, ==,
+                   "attendance_device attendance_device_utc attendance_pin attendance_utc");
 }
 
 /* version 4 did not remember terminals that kept less than they
@@ -823,6 +825,46 @@ test_migrate_v6 (void)
                    "push_commands push_commands_device push_devices push_devices_state"
                    " push_devices_unbind push_mirror_photos push_mirror_templates"
                    " push_mirror_users");
+}
+
+/* version 8 had no live punches: its devices get them on, LastPunch is
+ * known, and the index that finds a device's newest punch is there */
+static void
+test_migrate_v8 (void)
+{
+  g_autoptr (StoreTmpDir) dir = store_tmp_dir_new ();
+  g_autofree char *path = store_tmp_dir_file (dir, "biosync.db");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsdStore) store = NULL;
+  g_autoptr (BsdDeviceConfig) config = bsd_device_config_new ();
+  g_autoptr (BsdDevice) device = NULL;
+  g_autoptr (GPtrArray) punches = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *plan = NULL;
+  guint device_id;
+
+  store = bsd_store_open (path, &error);
+  g_assert_no_error (error);
+  config->name = g_strdup ("Gate");
+  config->address = g_strdup ("10.0.0.9");
+  device_id = bsd_store_add_device (store, config, &error);
+  g_assert_no_error (error);
+  g_ptr_array_add (punches, store_make_punch ("7", 2024, 5, 1, 8, 0, 0, 0));
+  g_assert_true (
+      bsd_store_add_attendance (store, device_id, "SER-X", NULL, punches, NULL, NULL, &error));
+  g_clear_object (&store);
+  store_rewind (path, 8, NULL);
+
+  store = bsd_store_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (bsd_store_get_schema_version (store), ==, BSD_STORE_SCHEMA_VERSION);
+  device = bsd_store_get_device (store, device_id, &error);
+  g_assert_no_error (error);
+  g_assert_true (device->live_punches);
+  g_assert_cmpint (device->last_punch, >, 0);
+  g_clear_object (&store);
+  plan = store_file_query (path,
+                           "SELECT sql FROM sqlite_master WHERE name = 'attendance_device_utc'");
+  g_assert_nonnull (strstr (plan, "(device_id, utc_usec)"));
 }
 
 static void
@@ -1090,6 +1132,7 @@ main (int argc, char **argv)
   g_test_add_func ("/store/migrate/v1", test_migrate_v1);
   g_test_add_func ("/store/migrate/v2", test_migrate_v2);
   g_test_add_func ("/store/migrate/v3", test_migrate_v3);
+  g_test_add_func ("/store/migrate/v8", test_migrate_v8);
   g_test_add_func ("/store/migrate/v4", test_migrate_v4);
   g_test_add_func ("/store/migrate/v5", test_migrate_v5);
   g_test_add_func ("/store/migrate/v6", test_migrate_v6);
