@@ -14,17 +14,21 @@ push_engine_delete: DeleteUser of a PIN held by all three removes it from all th
 push_engine_offline: a push terminal offline during a sync ends its result "pending" (the job
     is partial and says so), its commands stay queued; back online it runs them, and the next
     sync is clean.
+push_engine_faults: results lost once and posted twice, a terminal that reboots while its
+    commands wait: the jobs still end with what the terminals hold; a job waiting for an
+    offline terminal ends at Cancel within 5 s.
 
 SPDX-License-Identifier: GPL-3.0-or-later
 """
 import json
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import check, enable_push, state_db, wait_for  # noqa: E402
-from harness import GLib  # noqa: E402
+from harness import GLib, JOB  # noqa: E402
 
 B_SN = "SIMPUSHB0002"
 C_SN = "SIMPUSHC0003"
@@ -213,6 +217,45 @@ def test_push_engine_offline(env):
           and all(d["Added"] == 0 and d["Updated"] == 0 and d["Status"] == "ok"
                   for d in clean["Devices"]),
           "the next sync is clean", clean["Devices"])
+
+
+def test_push_engine_faults(env):
+    site = Site(env)
+    seed_sync(site)
+    # C loses its next result post (it posts it again next round) and posts every result twice
+    site.push.cmd("fault C lost-results")
+    site.push.cmd("fault C duplicate-results on")
+    pin = ONLY_C[2]
+    job = env.wait_job(env.call("UpdateUser", "(sa{sv})",
+                                (pin, {"name": GLib.Variant("s", "Twice")})), timeout=150)
+    check(job["State"] == "succeeded", "UpdateUser succeeds through lost and doubled results",
+          (job["Summary"], job["Devices"]))
+    user = [u for u in site.push.device_dump("C")["users"] if u["user_id"] == pin]
+    check(user and user[0]["name"] == "Twice", "C holds the new name", user)
+    check(site.push.stats("C")["result_reposts"] >= 1, "C did post a result again",
+          site.push.stats("C"))
+    site.push.cmd("fault C clear")
+
+    # B reboots while a deletion waits for it: it runs it after its power-on sequence
+    gone = SHARED[3]
+    path = env.call("DeleteUser", "(s)", (gone,))
+    site.push.cmd("reboot B")
+    job = env.wait_job(path, timeout=150)
+    check(job["State"] == "succeeded", "DeleteUser succeeds across B's reboot",
+          (job["Summary"], job["Devices"]))
+    check(all(gone not in site.people(n) for n in "ABC"), "the PIN is gone from all three")
+
+    # a job waiting for an offline terminal ends at Cancel, at once
+    site.push.cmd("fault B offline on")
+    path = env.call("DeleteUser", "(s)", (SHARED[4],))
+    wait_for(lambda: env.job_props(path)["State"] == "running", "the deletion to run")
+    wait_for(lambda: SHARED[4] not in site.people("A"), "A to be done")
+    start = time.monotonic()
+    env.call("Cancel", path=path, iface=JOB)
+    job = env.wait_job(path, timeout=30)
+    took = time.monotonic() - start
+    check(job["State"] == "cancelled" and took < 5, "Cancel ends the wait within 5 s",
+          (job["State"], took))
 
 
 if __name__ == "__main__":
