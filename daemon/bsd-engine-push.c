@@ -83,59 +83,84 @@ writer_or_error (BsdEngine *self, GError **error)
   return writer;
 }
 
-/* @texts (char*) into the device's queue in one transaction; the ids
- * are then @first … @last, in order */
-static gboolean
-queue_commands (
-    BsdEngine *self, guint device_id, GPtrArray *texts, gint64 *first, gint64 *last, GError **error)
+/* @texts (char*) into the device's queue in one transaction; their ids
+ * (gint64) in order. A text still queued from an earlier job (the
+ * terminal was away) is not queued twice: its command stands for it. */
+static GArray *
+queue_commands (BsdEngine *self, guint device_id, GPtrArray *texts, GError **error)
 {
   BsdStore *writer = writer_or_error (self, error);
+  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
   gboolean ok = writer != NULL && bsd_store_begin (writer, error);
 
   for (guint i = 0; ok && i < texts->len; i++)
     {
-      gint64 id = bsd_store_queue_push_command (writer, device_id, texts->pdata[i], error);
+      gint64 id = bsd_store_find_queued_push_command (writer, device_id, texts->pdata[i], error);
 
-      ok = id != 0;
-      *first = i == 0 ? id : *first;
-      *last = id;
+      if (id == 0)
+        id = bsd_store_queue_push_command (writer, device_id, texts->pdata[i], error);
+      ok = id > 0;
+      g_array_append_val (ids, id);
     }
   if (ok)
     ok = bsd_store_commit (writer, error);
   else if (writer)
     bsd_store_rollback (writer, NULL);
   bsd_engine_writer_release (self);
-  return ok;
+  return ok ? g_steal_pointer (&ids) : NULL;
 }
 
-/* BsdPushCommand* of @first … @last; *@unanswered of them wait */
+/* BsdPushCommand* of @ids, in their order; *@unanswered of them wait */
 static GPtrArray *
-list_commands (
-    BsdEngine *self, guint device_id, gint64 first, gint64 last, guint *unanswered, GError **error)
+list_commands (BsdEngine *self, guint device_id, GArray *ids, guint *unanswered, GError **error)
 {
   BsdStore *writer = writer_or_error (self, error);
-  g_autoptr (GPtrArray) commands = NULL;
+  g_autoptr (GPtrArray) rows = NULL;
+  g_autoptr (GHashTable) by_id = g_hash_table_new (g_int64_hash, g_int64_equal);
+  GPtrArray *commands;
+  gint64 first = G_MAXINT64, last = 0;
 
-  if (writer)
-    commands = bsd_store_list_push_commands (writer, device_id, first, last, error);
-  bsd_engine_writer_release (self);
-  *unanswered = 0;
-  for (guint i = 0; commands && i < commands->len; i++)
+  for (guint i = 0; i < ids->len; i++)
     {
-      BsdPushCommand *command = commands->pdata[i];
-
-      *unanswered
-          += command->state == BSD_PUSH_COMMAND_QUEUED || command->state == BSD_PUSH_COMMAND_SENT;
+      first = MIN (first, g_array_index (ids, gint64, i));
+      last = MAX (last, g_array_index (ids, gint64, i));
     }
-  return g_steal_pointer (&commands);
+  if (writer)
+    rows = bsd_store_list_push_commands (writer, device_id, first, last, error);
+  bsd_engine_writer_release (self);
+  if (rows == NULL)
+    return NULL;
+  for (guint i = 0; i < rows->len; i++)
+    g_hash_table_insert (by_id, &((BsdPushCommand *)rows->pdata[i])->id, rows->pdata[i]);
+  commands = g_ptr_array_new_with_free_func ((GDestroyNotify)bsd_push_command_free);
+  *unanswered = 0;
+  for (guint i = 0; i < ids->len; i++)
+    {
+      BsdPushCommand *row = g_hash_table_lookup (by_id, &g_array_index (ids, gint64, i));
+      BsdPushCommand *copy;
+
+      if (row == NULL)
+        {
+          /* removed with its device meanwhile */
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "the terminal's queue is gone");
+          g_ptr_array_unref (commands);
+          return NULL;
+        }
+      copy = g_memdup2 (row, sizeof *row);
+      copy->command = g_strdup (row->command);
+      copy->cause = g_strdup (row->cause);
+      g_ptr_array_add (commands, copy);
+      *unanswered += row->state == BSD_PUSH_COMMAND_QUEUED || row->state == BSD_PUSH_COMMAND_SENT;
+    }
+  return commands;
 }
 
-/* Waits until the terminal answered commands @first … @last; their rows
- * by id. The deadline counts from the terminal's last answer, so that a
+/* Waits until the terminal answered the commands @ids; their rows, in
+ * order. The deadline counts from the terminal's last answer, so that a
  * long queue that moves is never cut short. G_IO_ERROR_PENDING past it,
  * cancelled when the run is (or the engine goes away). */
 static GPtrArray *
-wait_results (DeviceCtx *dev, gint64 first, gint64 last, GError **error)
+wait_results (DeviceCtx *dev, GArray *ids, GError **error)
 {
   BsdEngine *self = dev->run->engine;
   GCancellable *cancellable = dev->run->cancellable;
@@ -156,7 +181,7 @@ wait_results (DeviceCtx *dev, gint64 first, gint64 last, GError **error)
       seen = self->push_generation;
       closing = self->push_closing;
       g_mutex_unlock (&self->push_lock);
-      commands = list_commands (self, dev->endpoint->device_id, first, last, &unanswered, error);
+      commands = list_commands (self, dev->endpoint->device_id, ids, &unanswered, error);
       if (commands == NULL || unanswered == 0)
         break;
       g_clear_pointer (&commands, g_ptr_array_unref);
@@ -187,6 +212,16 @@ wait_results (DeviceCtx *dev, gint64 first, gint64 last, GError **error)
     }
   g_cancellable_disconnect (cancellable, handler);
   return commands;
+}
+
+/* queued, then waited for */
+static GPtrArray *
+run_commands (DeviceCtx *dev, GPtrArray *texts, GError **error)
+{
+  g_autoptr (GArray) ids
+      = queue_commands (dev->run->engine, dev->endpoint->device_id, texts, error);
+
+  return ids ? wait_results (dev, ids, error) : NULL;
 }
 
 /* ------------------------------------------------------------ the mirror */
@@ -246,15 +281,10 @@ refresh_mirror (DeviceCtx *dev, const BsdPushCaps *caps, gboolean info_only, GEr
   g_autoptr (GArray) types = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr (GPtrArray) queries = bsd_push_io_queries (caps, info_only, types, error);
   g_autoptr (GPtrArray) results = NULL;
-  gint64 first = 0, last = 0;
   BsdStore *writer;
   gboolean ok = TRUE;
 
-  if (queries == NULL
-      || !queue_commands (self, dev->endpoint->device_id, queries, &first, &last, error))
-    return FALSE;
-  results = wait_results (dev, first, last, error);
-  if (results == NULL)
+  if (queries == NULL || (results = run_commands (dev, queries, error)) == NULL)
     return FALSE;
   writer = writer_or_error (self, error);
   for (guint i = 0; writer && ok && i < results->len && i < types->len; i++)
@@ -331,12 +361,10 @@ add_refusals (DeviceCtx *dev, GPtrArray *writes, GPtrArray *results)
 static void
 push_apply (DeviceCtx *dev, const BsdPushCaps *caps)
 {
-  BsdEngine *self = dev->run->engine;
   g_autoptr (GPtrArray) writes = NULL;
   g_autoptr (GPtrArray) texts = g_ptr_array_new ();
   g_autoptr (GPtrArray) results = NULL;
   g_autoptr (BsdSnapshot) after = NULL;
-  gint64 first = 0, last = 0;
 
   bsd_apply_result_init (&dev->apply);
   dev->applied = TRUE;
@@ -345,9 +373,7 @@ push_apply (DeviceCtx *dev, const BsdPushCaps *caps)
     return;
   for (guint i = 0; i < writes->len; i++)
     g_ptr_array_add (texts, ((BsdPushWrite *)writes->pdata[i])->command);
-  if (!queue_commands (self, dev->endpoint->device_id, texts, &first, &last, &dev->error))
-    return;
-  results = wait_results (dev, first, last, &dev->error);
+  results = run_commands (dev, texts, &dev->error);
   if (results == NULL)
     return;
   add_refusals (dev, writes, results);
@@ -389,14 +415,11 @@ run_command (DeviceCtx *dev, char *text, GError **error)
   g_autoptr (GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) results = NULL;
   BsdPushCommand *command;
-  gint64 first = 0, last = 0;
 
   if (text == NULL)
     return FALSE;
   g_ptr_array_add (texts, text);
-  if (!queue_commands (dev->run->engine, dev->endpoint->device_id, texts, &first, &last, error))
-    return FALSE;
-  results = wait_results (dev, first, last, error);
+  results = run_commands (dev, texts, error);
   if (results == NULL)
     return FALSE;
   command = results->pdata[0];

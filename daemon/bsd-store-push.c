@@ -793,3 +793,23 @@ bsd_store_prune_push_mirror (
                         BSD_ARGS (BSD_INT (device_id), BSD_INT (template_type), BSD_INT (before)),
                         op, error);
 }
+
+gint64
+bsd_store_find_queued_push_command (BsdStore *self,
+                                    guint device_id,
+                                    const char *command,
+                                    GError **error)
+{
+  gint64 id = 0;
+
+  g_return_val_if_fail (BSD_IS_STORE (self), -1);
+
+  if (!bsd_store_query_int64 (
+          self,
+          "SELECT coalesce (min (id), 0) FROM push_commands WHERE device_id = ?1"
+          " AND state = 'queued' AND command = ?2",
+          BSD_ARGS (BSD_INT (device_id), BSD_TEXT (command)), &id,
+          "looking for a queued push command", error))
+    return -1;
+  return id;
+}

@@ -873,6 +873,12 @@ GPtrArray *bsd_store_get_push_mirror_photos (BsdStore *self, guint device_id, GE
  * ids @first_id … @last_id, by id */
 GPtrArray *bsd_store_list_push_commands (
     BsdStore *self, guint device_id, gint64 first_id, gint64 last_id, GError **error);
+/* the oldest queued (not yet sent) @command of @device_id: its id, 0
+ * when there is none, -1 on error */
+gint64 bsd_store_find_queued_push_command (BsdStore *self,
+                                           guint device_id,
+                                           const char *command,
+                                           GError **error);
 /* A full query of the device was answered: what it did not upload again
  * since @before (µs, real time) is no longer on it. @template_type 0:
  * users (their templates and photos go along), else the templates of
