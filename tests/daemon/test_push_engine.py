@@ -16,7 +16,7 @@ push_engine_offline: a push terminal offline during a sync ends its result "pend
     sync is clean.
 push_engine_faults: results lost once and posted twice, a terminal that reboots while its
     commands wait: the jobs still end with what the terminals hold; a job waiting for an
-    offline terminal ends at Cancel within 5 s.
+    offline terminal ends at Cancel within 5 s, and SIGTERM ends the daemon at once.
 
 SPDX-License-Identifier: GPL-3.0-or-later
 """
@@ -144,7 +144,9 @@ def test_push_engine_seed(env):
     check(queued(env, site.ids["B"]) == 0 and queued(env, site.ids["C"]) == 0,
           "a preview queues no command", (queued(env, site.ids["B"]), queued(env, site.ids["C"])))
 
+    start = time.monotonic()
     job = seed_sync(site)
+    harness.log("the mixed seed area's first sync: %.1f s" % (time.monotonic() - start))
     report = json.loads(job["Report"])
     for plan in report["areas"][0]["plan"]["devices"]:
         harness.log("device %s: skips %s" % (plan["device_id"], sorted(
@@ -164,7 +166,10 @@ def test_push_engine_seed(env):
     reasons = {s["reason"] for s in plans[site.ids["A"]]["skips"] if s["kind"] == "face"}
     check(reasons == {"no-face-support"}, "A's report says why it gets no faces", reasons)
 
+    start = time.monotonic()
     again = site.sync()
+    harness.log("the second sync (mirrors fresh, nothing to write): %.1f s"
+                % (time.monotonic() - start))
     check(again["State"] == "succeeded"
           and all(d["Added"] == 0 and d["Updated"] == 0 for d in again["Devices"]),
           "a second sync has nothing to do", again["Devices"])
@@ -205,7 +210,9 @@ def test_push_engine_offline(env):
     site.push.cmd("enroll C 3001 Dora")
     wait_for(lambda: site.push.cmd("count C unsent") == "0", "C to upload Dora")
     site.push.cmd("fault B offline on")
+    start = time.monotonic()
     job = site.sync(timeout=200)
+    harness.log("the sync with B offline: %.1f s" % (time.monotonic() - start))
     devices = {d["DeviceName"]: d for d in job["Devices"]}
     check(job["State"] == "partial" and "1 pending" in job["Summary"],
           "the job is partial with one pending terminal", job["Summary"])
@@ -271,6 +278,15 @@ def test_push_engine_faults(env):
           "B's deletion is queued once", queued_texts(env, site.ids["B"], away))
     site.push.cmd("fault B offline off")
     wait_for(lambda: away not in site.people("B"), "B to run it when it returns", timeout=60)
+
+    # SIGTERM while a job waits for an offline terminal: the daemon exits at once
+    site.push.cmd("fault B offline on")
+    path = env.call("DeleteUser", "(s)", (SHARED[5],))
+    wait_for(lambda: len(queued_texts(env, site.ids["B"], SHARED[5])) == 1, "B's command queued")
+    start = time.monotonic()
+    rc = env.stop_daemon()
+    took = time.monotonic() - start
+    check(rc == 0 and took < 10, "SIGTERM ends the wait and the daemon within 10 s", (rc, took))
 
 
 if __name__ == "__main__":
