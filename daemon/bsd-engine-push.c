@@ -471,7 +471,6 @@ push_update_pin (DeviceCtx *dev, const BsdPushCaps *caps)
   const ZkUser *record = dev->run->update_record;
   g_autoptr (PushUser) held = held_user (dev, record->user_id, &dev->error);
   g_autoptr (GPtrArray) users = NULL;
-  PushUser *now;
 
   if (dev->error)
     return;
@@ -480,17 +479,8 @@ push_update_pin (DeviceCtx *dev, const BsdPushCaps *caps)
   if (held == NULL
       || !run_command (dev, bsd_push_io_user_update (caps, record, held, &dev->error), &dev->error))
     return;
-  now = g_new0 (PushUser, 1);
-  now->pin = g_strdup (record->user_id);
-  now->name = g_strdup (record->name ? record->name : "");
-  now->privilege = record->privilege;
-  now->password = g_strdup (record->password);
-  now->card = record->card ? g_strdup_printf ("%u", record->card) : g_strdup ("");
-  now->group = record->group;
-  now->time_zones = g_strdup (held->time_zones);
-  now->verify = held->verify;
   users = g_ptr_array_new_with_free_func ((GDestroyNotify)push_user_free);
-  g_ptr_array_add (users, now);
+  g_ptr_array_add (users, bsd_push_io_user_from_record (record, held));
   mirror_confirmed (dev, users, NULL);
   dev->done_ok = TRUE;
 }

@@ -273,26 +273,32 @@ add_write (GPtrArray *writes,
   return TRUE;
 }
 
+PushUser *
+bsd_push_io_user_from_record (const ZkUser *record, const PushUser *held)
+{
+  PushUser *user = g_new0 (PushUser, 1);
+
+  user->pin = g_strdup (record->user_id);
+  user->name = g_strdup (record->name ? record->name : "");
+  user->privilege = record->privilege;
+  user->password = g_strdup (record->password);
+  user->card = record->card ? g_strdup_printf ("%u", record->card) : g_strdup ("");
+  user->group = record->group;
+  /* the whole record is replaced (§13.13): keep its access settings */
+  user->time_zones = g_strdup (held ? held->time_zones : NULL);
+  user->verify = held ? held->verify : -1;
+  return user;
+}
+
 char *
 bsd_push_io_user_update (const BsdPushCaps *caps,
                          const ZkUser *record,
                          const PushUser *held,
                          GError **error)
 {
-  g_autofree char *card = record->card ? g_strdup_printf ("%u", record->card) : g_strdup ("");
-  PushUser user = {
-    .pin = (char *)record->user_id,
-    .name = record->name,
-    .privilege = record->privilege,
-    .password = (char *)record->password,
-    .card = card,
-    .group = record->group,
-    /* the whole record is replaced (§13.13): keep its access settings */
-    .time_zones = held ? held->time_zones : NULL,
-    .verify = held ? held->verify : -1,
-  };
+  g_autoptr (PushUser) user = bsd_push_io_user_from_record (record, held);
 
-  return push_format_user_update (caps->dialect, &user, error);
+  return push_format_user_update (caps->dialect, user, error);
 }
 
 static char *

@@ -82,6 +82,9 @@ void bsd_push_write_free (BsdPushWrite *write);
  * users, fingerprints, faces), BsdPushWrite* */
 GPtrArray *
 bsd_push_io_plan_writes (const BsdPushCaps *caps, const BsdDevicePlan *plan, GError **error);
+/* the terminal's record of @record, keeping what it holds of it that a
+ * ZK user has no field for (@held: its mirror record, or NULL) */
+PushUser *bsd_push_io_user_from_record (const ZkUser *record, const PushUser *held);
 /* DATA UPDATE USERINFO of @record, keeping what the terminal holds of it
  * that a ZK user has no field for (@held: its mirror record, or NULL) */
 char *bsd_push_io_user_update (const BsdPushCaps *caps,
