@@ -265,6 +265,35 @@ test_queue (void)
   g_assert_no_error (error);
 }
 
+/* user PIN @i as a VL terminal uploads it */
+static PushUser *
+mirror_user (guint i)
+{
+  PushUser *user = g_new0 (PushUser, 1);
+
+  user->pin = g_strdup_printf ("%u", i);
+  user->name = g_strdup ("Ana");
+  user->password = g_strdup ("");
+  user->card = g_strdup ("[15CD5B07]");
+  user->time_zones = g_strdup ("");
+  user->verify = -1;
+  return user;
+}
+
+static PushTemplate *
+mirror_template (guint i, guint type)
+{
+  PushTemplate *tmpl = g_new0 (PushTemplate, 1);
+
+  tmpl->pin = g_strdup_printf ("%u", i);
+  tmpl->type = type;
+  tmpl->major_version = 40;
+  tmpl->minor_version = 1;
+  tmpl->valid = TRUE;
+  tmpl->data = g_bytes_new ("\x01\x02\x03", 3);
+  return tmpl;
+}
+
 static void
 test_mirror (void)
 {
@@ -283,23 +312,8 @@ test_mirror (void)
 
   for (guint i = 1; i <= 2; i++)
     {
-      PushUser *user = g_new0 (PushUser, 1);
-      PushTemplate *tmpl = g_new0 (PushTemplate, 1);
-
-      user->pin = g_strdup_printf ("%u", i);
-      user->name = g_strdup ("Ana");
-      user->password = g_strdup ("");
-      user->card = g_strdup ("[15CD5B07]");
-      user->time_zones = g_strdup ("");
-      user->verify = -1;
-      g_ptr_array_add (users, user);
-      tmpl->pin = g_strdup_printf ("%u", i);
-      tmpl->type = PUSH_BIO_FACE_VL;
-      tmpl->major_version = 40;
-      tmpl->minor_version = 1;
-      tmpl->valid = TRUE;
-      tmpl->data = g_bytes_new ("\x01\x02\x03", 3);
-      g_ptr_array_add (templates, tmpl);
+      g_ptr_array_add (users, mirror_user (i));
+      g_ptr_array_add (templates, mirror_template (i, PUSH_BIO_FACE_VL));
     }
   g_assert_true (
       bsd_store_apply_push_mirror (store, device_id, users, templates, NULL, NULL, &error));
@@ -344,20 +358,9 @@ test_mirror_prune (void)
 
   for (guint i = 1; i <= 3; i++)
     {
-      PushUser *user = g_new0 (PushUser, 1);
-      PushTemplate *tmpl = g_new0 (PushTemplate, 1);
-
-      user->pin = g_strdup_printf ("%u", i);
-      user->name = g_strdup ("");
-      user->password = g_strdup ("");
-      user->card = g_strdup ("");
-      user->time_zones = g_strdup ("");
-      g_ptr_array_add (users, user);
-      tmpl->pin = g_strdup_printf ("%u", i);
+      g_ptr_array_add (users, mirror_user (i));
       /* 1 and 2 fingers, 3 a face */
-      tmpl->type = i < 3 ? PUSH_BIO_FINGER : PUSH_BIO_FACE_VL;
-      tmpl->data = g_bytes_new ("\x01", 1);
-      g_ptr_array_add (templates, tmpl);
+      g_ptr_array_add (templates, mirror_template (i, i < 3 ? PUSH_BIO_FINGER : PUSH_BIO_FACE_VL));
     }
   g_assert_true (
       bsd_store_apply_push_mirror (store, device_id, users, templates, NULL, NULL, &error));
