@@ -316,9 +316,7 @@ push_read (DeviceCtx *dev, BsdPushCaps *caps)
   Run *run = dev->run;
 
   dev->warnings = g_ptr_array_new_with_free_func (g_free);
-  if (run->read_only)
-    ;
-  else if (bsd_push_caps_unknown (caps))
+  if (!run->read_only && bsd_push_caps_unknown (caps))
     {
       /* what to ask for depends on its versions: INFO first */
       if (!refresh_mirror (dev, caps, TRUE, &dev->error))
@@ -329,7 +327,7 @@ push_read (DeviceCtx *dev, BsdPushCaps *caps)
         return;
       dev->push_queried = TRUE;
     }
-  else if (!dev->cache_allowed)
+  else if (!run->read_only && !dev->cache_allowed)
     {
       if (!refresh_mirror (dev, caps, FALSE, &dev->error))
         return;

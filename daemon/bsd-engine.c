@@ -171,11 +171,9 @@ device_ctx_new (Run *run, Group *group, const BsdDevice *device, GError **error)
           /* a push terminal's mirror is its cache; the worker loads a
            * pull terminal's with its own connection, off the main
            * thread (an in-memory database has only this one) */
-          if (dev->push)
-            ;
-          else if (bsd_engine_store_is_file (self->store))
+          if (!dev->push && bsd_engine_store_is_file (self->store))
             dev->cache_pending = TRUE;
-          else
+          else if (!dev->push)
             bsd_engine_load_template_cache (self->store, dev);
         }
     }
