@@ -238,6 +238,8 @@ bs_format_device_result (const char *status)
     { "partial", NC_ ("device result", "Partly done") },
     { "failed", NC_ ("device result", "Failed") },
     { "unreachable", NC_ ("device result", "Unreachable") },
+    /* a push terminal that did not poll in time: its commands wait for it */
+    { "pending", NC_ ("device result", "Pending") },
     { "cancelled", NC_ ("device result", "Cancelled") },
     { "skipped", NC_ ("device result", "Skipped") },
   };

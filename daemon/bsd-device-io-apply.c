@@ -29,13 +29,13 @@ bsd_item_failure_free (BsdItemFailure *failure)
   g_free (failure);
 }
 
-static void
-add_failure (BsdApplyResult *result,
-             BsdPlanItemKind kind,
-             const char *pin,
-             gint index,
-             const char *action,
-             const char *reason)
+void
+bsd_apply_result_add_failure (BsdApplyResult *result,
+                              BsdPlanItemKind kind,
+                              const char *pin,
+                              gint index,
+                              const char *action,
+                              const char *reason)
 {
   BsdItemFailure *failure = g_new0 (BsdItemFailure, 1);
 
@@ -177,8 +177,8 @@ write_per_record (ZkClient *client,
               g_propagate_error (error, g_steal_pointer (&local));
               return FALSE;
             }
-          add_failure (result, BSD_PLAN_ITEM_USER, u->pin, -1, add ? "add" : "update",
-                       local->message);
+          bsd_apply_result_add_failure (result, BSD_PLAN_ITEM_USER, u->pin, -1,
+                                        add ? "add" : "update", local->message);
           g_hash_table_add (failed_pins, u->pin);
         }
       items_done (items, "users", i + 1, n_users);
@@ -196,8 +196,8 @@ write_per_record (ZkClient *client,
         }
       if (g_hash_table_contains (failed_pins, t->pin))
         {
-          add_failure (result, BSD_PLAN_ITEM_FINGER, t->pin, t->index, "add",
-                       "the user could not be written");
+          bsd_apply_result_add_failure (result, BSD_PLAN_ITEM_FINGER, t->pin, t->index, "add",
+                                        "the user could not be written");
           continue;
         }
       tmpl = plan_template_to_zk (t);
@@ -208,7 +208,8 @@ write_per_record (ZkClient *client,
               g_propagate_error (error, g_steal_pointer (&local));
               return FALSE;
             }
-          add_failure (result, BSD_PLAN_ITEM_FINGER, t->pin, t->index, "add", local->message);
+          bsd_apply_result_add_failure (result, BSD_PLAN_ITEM_FINGER, t->pin, t->index, "add",
+                                        local->message);
         }
       items_done (items, "fingerprints", i + 1, plan->templates_add->len);
     }
@@ -259,7 +260,8 @@ write_faces (ZkClient *client,
             {
               BsdPlanTemplate *t = plan->faces_add->pdata[k];
 
-              add_failure (result, BSD_PLAN_ITEM_FACE, t->pin, t->index, "add", local->message);
+              bsd_apply_result_add_failure (result, BSD_PLAN_ITEM_FACE, t->pin, t->index, "add",
+                                            local->message);
             }
         }
       i = j;
@@ -304,7 +306,7 @@ add_lie (BsdApplyResult *result,
          const char *action,
          const char *reason)
 {
-  add_failure (result, kind, pin, index, action, reason);
+  bsd_apply_result_add_failure (result, kind, pin, index, action, reason);
   result->lies++;
 }
 
@@ -431,6 +433,17 @@ verify_faces (const BsdDevicePlan *plan,
         add_lie (result, BSD_PLAN_ITEM_FACE, t->pin, t->index, "add",
                  "acknowledged but not on the device when read back");
     }
+}
+
+void
+bsd_device_io_verify (const BsdDevicePlan *plan, BsdApplyResult *result, const BsdSnapshot *after)
+{
+  g_autoptr (GHashTable) by_pin = users_by_pin (after);
+
+  verify_users (plan, result, by_pin, after->user_width);
+  verify_templates (plan, result, by_pin, after);
+  verify_faces (plan, result, by_pin, after);
+  result->verify = plan->templates_add->len > 0 ? BSD_VERIFY_FULL : BSD_VERIFY_NONE;
 }
 
 const char *
@@ -660,7 +673,8 @@ bsd_device_io_apply (ZkClient *client,
           if (session_broken (local))
             broken = g_steal_pointer (&local);
           else
-            add_failure (result, BSD_PLAN_ITEM_USER, u->pin, -1, "delete", local->message);
+            bsd_apply_result_add_failure (result, BSD_PLAN_ITEM_USER, u->pin, -1, "delete",
+                                          local->message);
         }
       items_done (items, "deletions", i + 1, plan->users_delete->len);
     }

@@ -255,6 +255,18 @@ gboolean bsd_device_io_apply (ZkClient *client,
                               GCancellable *cancellable,
                               GError **error);
 
+/* one planned item that did not make it, into @result */
+void bsd_apply_result_add_failure (BsdApplyResult *result,
+                                   BsdPlanItemKind kind,
+                                   const char *pin,
+                                   gint index,
+                                   const char *action,
+                                   const char *reason);
+/* compares every planned item with @after, a full read-back of the
+ * device (users, templates and faces), as bsd_device_io_apply() does */
+void
+bsd_device_io_verify (const BsdDevicePlan *plan, BsdApplyResult *result, const BsdSnapshot *after);
+
 /* sets the device clock to now in its zone */
 gboolean bsd_device_io_set_time (ZkClient *client,
                                  const BsdEndpoint *endpoint,

@@ -40,6 +40,15 @@ struct _BsdEngine
   GMutex writer_lock;
   BsdStore *writer;
   gboolean writer_failed;
+
+  /* push terminals (bsd-engine-push.c): their workers wait for the
+   * terminal's next poll, never in the pull workers' pool nor in the
+   * session gate; the receiver's "device-changed" wakes them */
+  GThreadPool *push_pool;
+  GMutex push_lock;
+  GCond push_cond;
+  guint64 push_generation; /* one more at each notice */
+  gboolean push_closing;   /* the engine goes away: waiters give up */
 };
 
 typedef enum
@@ -83,11 +92,13 @@ typedef struct
   gboolean stored;              /* a worker stored the snapshot (or read-back) already */
   gboolean health_stored;       /* a worker stored the contact's health already */
   GError *store_error;
-  gboolean lied_before; /* kept less than it acknowledged once: verify writes in full */
-  gboolean lie_stored;  /* a worker recorded this apply's lies already */
-  BsdTraffic read;      /* the read phase's requests and bytes */
-  gboolean read_logs;   /* individual sync */
-  gint64 items_at;      /* worker: when it last told how far it is (or its session opened) */
+  gboolean lied_before;  /* kept less than it acknowledged once: verify writes in full */
+  gboolean lie_stored;   /* a worker recorded this apply's lies already */
+  BsdTraffic read;       /* the read phase's requests and bytes */
+  gboolean read_logs;    /* individual sync */
+  gboolean push;         /* a push terminal: its mirror and its command queue */
+  gboolean push_queried; /* its read asked it for everything (a full read) */
+  gint64 items_at;       /* worker: when it last told how far it is (or its session opened) */
 
   /* filled by workers, read by the main thread after the hand-off */
   BsdContact contact;
@@ -254,6 +265,14 @@ void bsd_engine_add_removal (DeviceCtx *dev,
                              const char *outcome,
                              const char *reason);
 void bsd_engine_finish_run (Run *run);
+
+/* bsd-engine-push.c */
+gboolean bsd_engine_is_push (const BsdDevice *device);
+/* a push terminal's phase, in a worker of the push pool */
+void bsd_engine_push_work (Work *work);
+void bsd_engine_push_init (BsdEngine *self);
+/* wakes every waiter for good, then waits for the push workers */
+void bsd_engine_push_finalize (BsdEngine *self);
 
 /* bsd-engine-recovery.c */
 void bsd_engine_recover_work (Work *work);

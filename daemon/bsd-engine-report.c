@@ -340,12 +340,13 @@ run_state (Run *run)
 {
   guint ok = count_status (run, "ok"), partial = count_status (run, "partial");
   guint failed = count_status (run, "failed"), unreachable = count_status (run, "unreachable");
+  guint pending = count_status (run, "pending");
 
   if (g_cancellable_is_cancelled (run->cancellable) || count_status (run, "cancelled") > 0)
     return g_strdup ("cancelled");
-  if (run->devices->len > 0 && ok + partial == 0 && failed + unreachable > 0)
+  if (run->devices->len > 0 && ok + partial + pending == 0 && failed + unreachable > 0)
     return g_strdup ("failed");
-  if (partial + failed + unreachable > 0)
+  if (partial + failed + unreachable + pending > 0)
     return g_strdup ("partial");
   return g_strdup ("succeeded");
 }
@@ -354,7 +355,8 @@ run_state (Run *run)
 static char *
 run_summary (Run *run, GPtrArray *would_also)
 {
-  static const char *const others[] = { "partial", "failed", "unreachable", "cancelled" };
+  static const char *const others[]
+      = { "partial", "pending", "failed", "unreachable", "cancelled" };
   GString *s;
 
   if (run->devices->len == 0)

@@ -20,6 +20,9 @@ status_for_error (const GError *error)
     return "cancelled";
   if (bsd_error_is_unreachable (error))
     return "unreachable";
+  /* a push terminal that did not poll in time: its commands wait for it */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PENDING))
+    return "pending";
   return "failed";
 }
 
@@ -404,6 +407,16 @@ store_attendance (Run *run, DeviceCtx *dev)
     }
 }
 
+/* a push terminal that did not answer may run its queued commands later:
+ * its mirror is not taken as current until it is queried again */
+static void
+forget_full_read (DeviceCtx *dev)
+{
+  if (dev->push && dev->error)
+    g_hash_table_remove (dev->run->engine->last_full_read,
+                         GUINT_TO_POINTER (dev->endpoint->device_id));
+}
+
 static void
 read_done (DeviceCtx *dev)
 {
@@ -413,6 +426,7 @@ read_done (DeviceCtx *dev)
 
   if (bsd_engine_wants_health (dev, PHASE_READ) && !dev->health_stored)
     bsd_engine_store_health (run->engine->store, dev);
+  forget_full_read (dev);
   if (dev->error)
     {
       bsd_engine_set_status (dev, status_for_error (dev->error), dev->error->message);
@@ -420,7 +434,8 @@ read_done (DeviceCtx *dev)
     }
   else
     {
-      if (dev->read_fingers)
+      /* a push terminal's read is full only when it was queried */
+      if (dev->read_fingers && (!dev->push || dev->push_queried))
         {
           gint64 *now = g_new (gint64, 1);
 
@@ -484,6 +499,7 @@ apply_done (DeviceCtx *dev)
         g_warning ("recording the read-back of %s: %s", dev->endpoint->name,
                    dev->store_error->message);
     }
+  forget_full_read (dev);
   /* the workers' connection recorded it, unless there is none */
   bsd_engine_store_lies (store, dev);
   collect_removals (dev->group, dev);
@@ -518,6 +534,7 @@ flat_done (DeviceCtx *dev, Phase phase)
   Run *run = dev->run;
   BsdStore *store = run->engine->store;
 
+  forget_full_read (dev);
   switch (phase)
     {
     case PHASE_LOGS:

@@ -398,6 +398,9 @@ bsd_engine_writer_acquire (BsdEngine *self)
 gboolean
 bsd_engine_wants_health (DeviceCtx *dev, Phase phase)
 {
+  /* the receiver keeps a push terminal's health from its requests */
+  if (dev->push)
+    return FALSE;
   return phase == PHASE_LOGS || phase == PHASE_SET_TIME
          || (phase == PHASE_READ && (dev->contact.info.serial || dev->error));
 }

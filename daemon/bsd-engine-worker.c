@@ -173,7 +173,8 @@ push_work (BsdEngine *self, DeviceCtx *dev, Group *group, Phase phase)
   work->dev = dev;
   work->group = group;
   work->phase = phase;
-  g_thread_pool_push (self->pool, work, NULL);
+  /* a push terminal's worker waits for its poll: never in the pull pool */
+  g_thread_pool_push (dev && dev->push ? self->push_pool : self->pool, work, NULL);
 }
 
 void
@@ -407,6 +408,11 @@ work_run (Work *work)
   if (work->group)
     {
       bsd_engine_group_work (work->group, work->phase);
+      return;
+    }
+  if (dev->push)
+    {
+      bsd_engine_push_work (work);
       return;
     }
   run = dev->run;

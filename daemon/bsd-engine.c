@@ -151,6 +151,7 @@ device_ctx_new (Run *run, Group *group, const BsdDevice *device, GError **error)
   dev->endpoint = bsd_engine_endpoint (device, key);
   dev->serial = g_strdup (device->health.serial);
   dev->read_fingers = TRUE;
+  dev->push = bsd_engine_is_push (device);
   dev->firmware = g_strdup (device->health.firmware);
   /* unknown (the database failed) counts as lied: verify in full */
   if (group && !bsd_store_get_device_lied (self->store, device->id, &dev->lied_before, NULL))
@@ -167,11 +168,12 @@ device_ctx_new (Run *run, Group *group, const BsdDevice *device, GError **error)
                  < (gint64)self->full_read_interval_s * G_USEC_PER_SEC)
         {
           dev->cache_allowed = TRUE;
-          /* the worker loads it with its own connection, off the main
-           * thread; an in-memory database has only this one */
-          if (bsd_engine_store_is_file (self->store))
+          /* a push terminal's mirror is its cache; the worker loads a
+           * pull terminal's with its own connection, off the main
+           * thread (an in-memory database has only this one) */
+          if (!dev->push && bsd_engine_store_is_file (self->store))
             dev->cache_pending = TRUE;
-          else
+          else if (!dev->push)
             bsd_engine_load_template_cache (self->store, dev);
         }
     }
@@ -193,22 +195,13 @@ group_new (Run *run, guint area_id, const char *name)
   return group;
 }
 
-/* push terminals are written through their command queue (docs/PUSH.md),
- * which the engine does not drive yet: no session on port 4370 is tried
- * (their address is a serial), and a job for one of them alone says so */
+/* a push terminal syncs through its queue (bsd-engine-push.c); its
+ * punches and clock need no job: a job for one of them alone says so */
 static gboolean
-is_push (const BsdDevice *device)
+refuse_push (const BsdDevice *device, const char *what, GError **error)
 {
-  return g_strcmp0 (device->protocol, "push") == 0;
-}
-
-static gboolean
-refuse_push (const BsdDevice *device, GError **error)
-{
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-               "%s is a push terminal: it is not synced through port 4370, and its command "
-               "queue is not synced yet",
-               device->name);
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "%s is a push terminal: %s",
+               device->name, what);
   return FALSE;
 }
 
@@ -227,7 +220,7 @@ add_area_group (Run *run, const BsdArea *area, GError **error)
       BsdDevice *device = devices->pdata[i];
       DeviceCtx *dev;
 
-      if (!device->enabled || is_push (device))
+      if (!device->enabled)
         continue;
       dev = device_ctx_new (run, group, device, error);
       if (dev == NULL)
@@ -276,10 +269,18 @@ add_unassigned (Run *run, GError **error)
     {
       BsdDevice *device = devices->pdata[i];
 
-      if (device->enabled && !is_push (device) && !add_individual_group (run, device, error))
+      if (device->enabled && !add_individual_group (run, device, error))
         return FALSE;
     }
   return TRUE;
+}
+
+/* DeleteUser and UpdateUser reach push terminals through their queue;
+ * logs and clocks are theirs to send and set */
+static gboolean
+people_job (const Run *run)
+{
+  return run->op->kind == BSD_OP_DELETE_USER || run->op->kind == BSD_OP_UPDATE_USER;
 }
 
 static gboolean
@@ -294,9 +295,13 @@ add_flat_devices (Run *run, guint device_id, GError **error)
 
       if (device == NULL)
         return FALSE;
-      if (is_push (device))
+      if (bsd_engine_is_push (device) && !people_job (run))
         {
-          refuse_push (device, error);
+          refuse_push (device,
+                       run->op->kind == BSD_OP_SET_TIME
+                           ? "it sets its clock from the receiver's replies"
+                           : "it sends its punches by itself",
+                       error);
           bsd_device_free (device);
           return FALSE;
         }
@@ -313,7 +318,7 @@ add_flat_devices (Run *run, guint device_id, GError **error)
     {
       BsdDevice *device = devices->pdata[i];
 
-      if (is_push (device))
+      if (bsd_engine_is_push (device) && !people_job (run))
         continue;
       if ((device->enabled || device_id) && device_ctx_new (run, NULL, device, error) == NULL)
         return FALSE;
@@ -344,8 +349,6 @@ build_run (Run *run, GError **error)
 
         if (device == NULL)
           return FALSE;
-        if (is_push (device))
-          return refuse_push (device, error);
         if (device->area_id)
           {
             g_autoptr (BsdArea) area = bsd_store_get_area (store, device->area_id, error);
@@ -664,6 +667,7 @@ bsd_engine_finalize (GObject *object)
 
   /* waits for running workers: their results are delivered nowhere */
   g_thread_pool_free (self->pool, FALSE, TRUE);
+  bsd_engine_push_finalize (self);
   g_clear_object (&self->store);
   g_clear_object (&self->gate);
   g_hash_table_unref (self->last_full_read);
@@ -737,6 +741,7 @@ bsd_engine_new (BsdStore *store, BsdSessionGate *gate)
   self->gate = g_object_ref (gate);
   self->context = g_main_context_ref_thread_default ();
   self->pool = g_thread_pool_new (bsd_engine_pool_func, self, MAX_WORKERS, FALSE, NULL);
+  bsd_engine_push_init (self);
   return self;
 }
 

@@ -50,6 +50,9 @@ G_DECLARE_FINAL_TYPE (BsdEngine, bsd_engine, BSD, ENGINE, GObject)
 BsdEngine *bsd_engine_new (BsdStore *store, BsdSessionGate *gate);
 
 BsdStore *bsd_engine_get_store (BsdEngine *self);
+/* the push receiver stored something of @device_id (an upload, a
+ * result, a poll): a job waiting for that terminal looks again. Any thread. */
+void bsd_engine_push_notify (BsdEngine *self, guint device_id);
 BsdSessionGate *bsd_engine_get_gate (BsdEngine *self);
 void bsd_engine_set_retry_policy (BsdEngine *self, const BsdRetryPolicy *policy);
 /* seconds after which a disabled device re-enables itself (default 300) */

@@ -40,6 +40,8 @@ static void
 device_changed_cb (BsdPushServer *push, guint device_id, BsdManager *self)
 {
   bsd_manager_refresh_device (self, device_id);
+  /* a job waiting for this terminal's results looks again */
+  bsd_engine_push_notify (self->engine, device_id);
 }
 
 static void

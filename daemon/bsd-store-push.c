@@ -766,3 +766,67 @@ bsd_store_get_push_mirror_photos (BsdStore *self, guint device_id, GError **erro
                              (GDestroyNotify)push_photo_free, "reading a push terminal's photos",
                              error);
 }
+
+/* ------------------------------------------------ the sync engine's part */
+
+GPtrArray *
+bsd_store_list_push_commands (
+    BsdStore *self, guint device_id, gint64 first_id, gint64 last_id, GError **error)
+{
+  g_return_val_if_fail (BSD_IS_STORE (self), NULL);
+
+  return bsd_store_get_rows (self,
+                             "SELECT " PUSH_COMMAND_COLUMNS " FROM push_commands"
+                             " WHERE device_id = ?1 AND id BETWEEN ?2 AND ?3 ORDER BY id",
+                             BSD_ARGS (BSD_INT (device_id), BSD_INT (first_id), BSD_INT (last_id)),
+                             push_command_from_row, (GDestroyNotify)bsd_push_command_free,
+                             "reading push commands", error);
+}
+
+gboolean
+bsd_store_prune_push_mirror (
+    BsdStore *self, guint device_id, gint64 before, guint template_type, GError **error)
+{
+  const char *op = "pruning a push terminal's mirror";
+
+  g_return_val_if_fail (BSD_IS_STORE (self), FALSE);
+
+  if (template_type == 0)
+    return bsd_store_run (self,
+                          "DELETE FROM push_mirror_users WHERE device_id = ?1 AND seen_at < ?2",
+                          BSD_ARGS (BSD_INT (device_id), BSD_INT (before)), op, error)
+           /* a user's templates and photos go with the user, as on the device */
+           && bsd_store_run (self,
+                             "DELETE FROM push_mirror_templates WHERE device_id = ?1 AND pin NOT IN"
+                             " (SELECT pin FROM push_mirror_users WHERE device_id = ?1)",
+                             BSD_ARGS (BSD_INT (device_id)), op, error)
+           && bsd_store_run (self,
+                             "DELETE FROM push_mirror_photos WHERE device_id = ?1 AND pin NOT IN"
+                             " (SELECT pin FROM push_mirror_users WHERE device_id = ?1)",
+                             BSD_ARGS (BSD_INT (device_id)), op, error);
+  return bsd_store_run (self,
+                        "DELETE FROM push_mirror_templates WHERE device_id = ?1 AND type = ?2"
+                        " AND seen_at < ?3",
+                        BSD_ARGS (BSD_INT (device_id), BSD_INT (template_type), BSD_INT (before)),
+                        op, error);
+}
+
+gint64
+bsd_store_find_queued_push_command (BsdStore *self,
+                                    guint device_id,
+                                    const char *command,
+                                    GError **error)
+{
+  gint64 id = 0;
+
+  g_return_val_if_fail (BSD_IS_STORE (self), -1);
+
+  if (!bsd_store_query_int64 (
+          self,
+          "SELECT coalesce (min (id), 0) FROM push_commands WHERE device_id = ?1"
+          " AND state = 'queued' AND command = ?2",
+          BSD_ARGS (BSD_INT (device_id), BSD_TEXT (command)), &id,
+          "looking for a queued push command", error))
+    return -1;
+  return id;
+}

@@ -913,6 +913,23 @@ GPtrArray *bsd_store_get_push_mirror_templates (BsdStore *self, guint device_id,
 /* PushPhoto* by PIN */
 GPtrArray *bsd_store_get_push_mirror_photos (BsdStore *self, guint device_id, GError **error);
 
+/* the sync engine's commands (docs/PUSH.md): those of @device_id with
+ * ids @first_id … @last_id, by id */
+GPtrArray *bsd_store_list_push_commands (
+    BsdStore *self, guint device_id, gint64 first_id, gint64 last_id, GError **error);
+/* the oldest queued (not yet sent) @command of @device_id: its id, 0
+ * when there is none, -1 on error */
+gint64 bsd_store_find_queued_push_command (BsdStore *self,
+                                           guint device_id,
+                                           const char *command,
+                                           GError **error);
+/* A full query of the device was answered: what it did not upload again
+ * since @before (µs, real time) is no longer on it. @template_type 0:
+ * users (their templates and photos go along), else the templates of
+ * that BIODATA type. */
+gboolean bsd_store_prune_push_mirror (
+    BsdStore *self, guint device_id, gint64 before, guint template_type, GError **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsdArea, bsd_area_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsdDeviceConfig, bsd_device_config_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsdDevice, bsd_device_free)

@@ -275,6 +275,35 @@ test_queue (void)
   g_assert_no_error (error);
 }
 
+/* user PIN @i as a VL terminal uploads it */
+static PushUser *
+mirror_user (guint i)
+{
+  PushUser *user = g_new0 (PushUser, 1);
+
+  user->pin = g_strdup_printf ("%u", i);
+  user->name = g_strdup ("Ana");
+  user->password = g_strdup ("");
+  user->card = g_strdup ("[15CD5B07]");
+  user->time_zones = g_strdup ("");
+  user->verify = -1;
+  return user;
+}
+
+static PushTemplate *
+mirror_template (guint i, guint type)
+{
+  PushTemplate *tmpl = g_new0 (PushTemplate, 1);
+
+  tmpl->pin = g_strdup_printf ("%u", i);
+  tmpl->type = type;
+  tmpl->major_version = 40;
+  tmpl->minor_version = 1;
+  tmpl->valid = TRUE;
+  tmpl->data = g_bytes_new ("\x01\x02\x03", 3);
+  return tmpl;
+}
+
 static void
 test_mirror (void)
 {
@@ -293,23 +322,8 @@ test_mirror (void)
 
   for (guint i = 1; i <= 2; i++)
     {
-      PushUser *user = g_new0 (PushUser, 1);
-      PushTemplate *tmpl = g_new0 (PushTemplate, 1);
-
-      user->pin = g_strdup_printf ("%u", i);
-      user->name = g_strdup ("Ana");
-      user->password = g_strdup ("");
-      user->card = g_strdup ("[15CD5B07]");
-      user->time_zones = g_strdup ("");
-      user->verify = -1;
-      g_ptr_array_add (users, user);
-      tmpl->pin = g_strdup_printf ("%u", i);
-      tmpl->type = PUSH_BIO_FACE_VL;
-      tmpl->major_version = 40;
-      tmpl->minor_version = 1;
-      tmpl->valid = TRUE;
-      tmpl->data = g_bytes_new ("\x01\x02\x03", 3);
-      g_ptr_array_add (templates, tmpl);
+      g_ptr_array_add (users, mirror_user (i));
+      g_ptr_array_add (templates, mirror_template (i, PUSH_BIO_FACE_VL));
     }
   g_assert_true (
       bsd_store_apply_push_mirror (store, device_id, users, templates, NULL, NULL, &error));
@@ -334,6 +348,66 @@ test_mirror (void)
                    "\x01\x02\x03", 3);
 }
 
+/* a full query answered: what the terminal did not upload again since
+ * it took the query is gone from it (issue 13 §2) */
+static void
+test_mirror_prune (void)
+{
+  g_autoptr (BsdStore) store = store_open_memory ();
+  g_autoptr (GError) error = NULL;
+  /* knocked first */
+  G_GNUC_UNUSED g_autoptr (BsdPushDevice) device = knock (store, "SN1", FALSE);
+  guint device_id = accept (store, "SN1");
+  g_autoptr (GPtrArray) users = g_ptr_array_new_with_free_func ((GDestroyNotify)push_user_free);
+  g_autoptr (GPtrArray) templates
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)push_template_free);
+  g_autoptr (GPtrArray) read_users = NULL;
+  g_autoptr (GPtrArray) read_templates = NULL;
+  g_autoptr (GPtrArray) commands = NULL;
+  gint64 queried, first, last;
+
+  for (guint i = 1; i <= 3; i++)
+    {
+      g_ptr_array_add (users, mirror_user (i));
+      /* 1 and 2 fingers, 3 a face */
+      g_ptr_array_add (templates, mirror_template (i, i < 3 ? PUSH_BIO_FINGER : PUSH_BIO_FACE_VL));
+    }
+  g_assert_true (
+      bsd_store_apply_push_mirror (store, device_id, users, templates, NULL, NULL, &error));
+  g_usleep (2000);
+  queried = g_get_real_time ();
+  g_usleep (2000);
+  /* the answers: users 2 and 3 again, and user 3's face; no fingers */
+  g_ptr_array_remove_index (users, 0);
+  g_ptr_array_remove_range (templates, 0, 2);
+  g_assert_true (
+      bsd_store_apply_push_mirror (store, device_id, users, templates, NULL, NULL, &error));
+  g_assert_true (bsd_store_prune_push_mirror (store, device_id, queried, 0, &error));
+  g_assert_true (bsd_store_prune_push_mirror (store, device_id, queried, PUSH_BIO_FACE_VL, &error));
+  g_assert_no_error (error);
+  read_users = bsd_store_get_push_mirror_users (store, device_id, &error);
+  g_assert_cmpuint (read_users->len, ==, 2);
+  g_assert_cmpstr (((PushUser *)g_ptr_array_index (read_users, 0))->pin, ==, "2");
+  read_templates = bsd_store_get_push_mirror_templates (store, device_id, &error);
+  /* user 1's finger went with user 1; user 2's stays until the fingers are pruned */
+  g_assert_cmpuint (read_templates->len, ==, 2);
+  g_clear_pointer (&read_templates, g_ptr_array_unref);
+  g_assert_true (bsd_store_prune_push_mirror (store, device_id, queried, PUSH_BIO_FINGER, &error));
+  read_templates = bsd_store_get_push_mirror_templates (store, device_id, &error);
+  g_assert_cmpuint (read_templates->len, ==, 1);
+  g_assert_cmpuint (((PushTemplate *)g_ptr_array_index (read_templates, 0))->type, ==,
+                    PUSH_BIO_FACE_VL);
+
+  /* the engine's commands, by id range */
+  first = bsd_store_queue_push_command (store, device_id, "DATA QUERY USERINFO", &error);
+  last = bsd_store_queue_push_command (store, device_id, "INFO", &error);
+  g_assert_true (bsd_store_queue_push_command (store, device_id, "LOG", &error) > last);
+  commands = bsd_store_list_push_commands (store, device_id, first, last, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (commands->len, ==, 2);
+  g_assert_cmpstr (((BsdPushCommand *)g_ptr_array_index (commands, 1))->command, ==, "INFO");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -345,5 +419,6 @@ main (int argc, char **argv)
   g_test_add_func ("/store/push/stamps-options", test_stamps_options);
   g_test_add_func ("/store/push/queue", test_queue);
   g_test_add_func ("/store/push/mirror", test_mirror);
+  g_test_add_func ("/store/push/mirror-prune", test_mirror_prune);
   return g_test_run ();
 }

@@ -1,0 +1,519 @@
+/* bsd-engine-push.c — push terminals in a run: read the mirror, queue commands, wait
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * A push terminal is never contacted (docs/PUSH.md): the engine queues
+ * commands for its next poll and waits for their results, which the
+ * receiver stores. The wait holds neither the main loop nor a slot of the
+ * session gate nor a pull worker: it runs in a pool of its own and sleeps
+ * on a condition the receiver's notices (bsd_engine_push_notify) and a
+ * cancel wake, with a slow look at the queue as a fallback. A terminal
+ * that does not answer within BSD_PUSH_WAIT_S ends its result as
+ * "pending"; its commands stay queued for when it returns.
+ */
+#include "config.h"
+
+#include "bsd-engine-private.h"
+
+#include "bsd-push-io.h"
+
+/* the fallback look at the queue when no notice came */
+#define PUSH_LOOK_US (G_USEC_PER_SEC / 2)
+/* push workers at once: each waits on one terminal */
+#define PUSH_MAX_WORKERS 64
+
+gboolean
+bsd_engine_is_push (const BsdDevice *device)
+{
+  return g_strcmp0 (device->protocol, "push") == 0;
+}
+
+void
+bsd_engine_push_init (BsdEngine *self)
+{
+  g_mutex_init (&self->push_lock);
+  g_cond_init (&self->push_cond);
+  self->push_pool = g_thread_pool_new (bsd_engine_pool_func, self, PUSH_MAX_WORKERS, FALSE, NULL);
+}
+
+static void
+wake (BsdEngine *self, gboolean closing)
+{
+  g_mutex_lock (&self->push_lock);
+  self->push_generation++;
+  self->push_closing = self->push_closing || closing;
+  g_cond_broadcast (&self->push_cond);
+  g_mutex_unlock (&self->push_lock);
+}
+
+void
+bsd_engine_push_finalize (BsdEngine *self)
+{
+  wake (self, TRUE);
+  g_thread_pool_free (self->push_pool, FALSE, TRUE);
+  g_cond_clear (&self->push_cond);
+  g_mutex_clear (&self->push_lock);
+}
+
+void
+bsd_engine_push_notify (BsdEngine *self, guint device_id)
+{
+  g_return_if_fail (BSD_IS_ENGINE (self));
+  /* waiters look at their own terminal's queue: one counter wakes all */
+  wake (self, FALSE);
+}
+
+static void
+cancelled_cb (GCancellable *cancellable, gpointer data)
+{
+  wake (data, FALSE);
+}
+
+/* ---------------------------------------------------- the store, briefly */
+
+/* the workers' connection, or an error; release it in any case */
+static BsdStore *
+writer_or_error (BsdEngine *self, GError **error)
+{
+  BsdStore *writer = bsd_engine_writer_acquire (self);
+
+  if (writer == NULL)
+    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                         "push terminals need the database in a file");
+  return writer;
+}
+
+/* @texts (char*) into the device's queue in one transaction; their ids
+ * (gint64) in order. A text still queued from an earlier job (the
+ * terminal was away) is not queued twice: its command stands for it. */
+static GArray *
+queue_commands (BsdEngine *self, guint device_id, GPtrArray *texts, GError **error)
+{
+  BsdStore *writer = writer_or_error (self, error);
+  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  gboolean ok = writer != NULL && bsd_store_begin (writer, error);
+
+  for (guint i = 0; ok && i < texts->len; i++)
+    {
+      gint64 id = bsd_store_find_queued_push_command (writer, device_id, texts->pdata[i], error);
+
+      if (id == 0)
+        id = bsd_store_queue_push_command (writer, device_id, texts->pdata[i], error);
+      ok = id > 0;
+      g_array_append_val (ids, id);
+    }
+  if (ok)
+    ok = bsd_store_commit (writer, error);
+  else if (writer)
+    bsd_store_rollback (writer, NULL);
+  bsd_engine_writer_release (self);
+  return ok ? g_steal_pointer (&ids) : NULL;
+}
+
+/* BsdPushCommand* of @ids, in their order; *@unanswered of them wait */
+static GPtrArray *
+list_commands (BsdEngine *self, guint device_id, GArray *ids, guint *unanswered, GError **error)
+{
+  BsdStore *writer = writer_or_error (self, error);
+  g_autoptr (GPtrArray) rows = NULL;
+  g_autoptr (GHashTable) by_id = g_hash_table_new (g_int64_hash, g_int64_equal);
+  GPtrArray *commands;
+  gint64 first = G_MAXINT64, last = 0;
+
+  for (guint i = 0; i < ids->len; i++)
+    {
+      first = MIN (first, g_array_index (ids, gint64, i));
+      last = MAX (last, g_array_index (ids, gint64, i));
+    }
+  if (writer)
+    rows = bsd_store_list_push_commands (writer, device_id, first, last, error);
+  bsd_engine_writer_release (self);
+  if (rows == NULL)
+    return NULL;
+  for (guint i = 0; i < rows->len; i++)
+    g_hash_table_insert (by_id, &((BsdPushCommand *)rows->pdata[i])->id, rows->pdata[i]);
+  commands = g_ptr_array_new_with_free_func ((GDestroyNotify)bsd_push_command_free);
+  *unanswered = 0;
+  for (guint i = 0; i < ids->len; i++)
+    {
+      BsdPushCommand *row = g_hash_table_lookup (by_id, &g_array_index (ids, gint64, i));
+      BsdPushCommand *copy;
+
+      if (row == NULL)
+        {
+          /* removed with its device meanwhile */
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "the terminal's queue is gone");
+          g_ptr_array_unref (commands);
+          return NULL;
+        }
+      copy = g_memdup2 (row, sizeof *row);
+      copy->command = g_strdup (row->command);
+      copy->cause = g_strdup (row->cause);
+      g_ptr_array_add (commands, copy);
+      *unanswered += row->state == BSD_PUSH_COMMAND_QUEUED || row->state == BSD_PUSH_COMMAND_SENT;
+    }
+  return commands;
+}
+
+/* Waits until the terminal answered the commands @ids; their rows, in
+ * order. The deadline counts from the terminal's last answer, so that a
+ * long queue that moves is never cut short. G_IO_ERROR_PENDING past it,
+ * cancelled when the run is (or the engine goes away). */
+static GPtrArray *
+wait_results (DeviceCtx *dev, GArray *ids, GError **error)
+{
+  BsdEngine *self = dev->run->engine;
+  GCancellable *cancellable = dev->run->cancellable;
+  const gint64 wait_us = (gint64)BSD_PUSH_WAIT_S * G_USEC_PER_SEC;
+  gint64 deadline = g_get_monotonic_time () + wait_us;
+  gulong handler = g_cancellable_connect (cancellable, G_CALLBACK (cancelled_cb), self, NULL);
+  guint before = G_MAXUINT;
+  GPtrArray *commands = NULL;
+
+  for (;;)
+    {
+      gint64 now, until;
+      guint64 seen;
+      guint unanswered = 0;
+      gboolean closing;
+
+      g_mutex_lock (&self->push_lock);
+      seen = self->push_generation;
+      closing = self->push_closing;
+      g_mutex_unlock (&self->push_lock);
+      commands = list_commands (self, dev->endpoint->device_id, ids, &unanswered, error);
+      if (commands == NULL || unanswered == 0)
+        break;
+      g_clear_pointer (&commands, g_ptr_array_unref);
+      if (closing || g_cancellable_set_error_if_cancelled (cancellable, error))
+        {
+          if (closing)
+            g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled");
+          break;
+        }
+      now = g_get_monotonic_time ();
+      if (unanswered < before)
+        deadline = now + wait_us;
+      before = unanswered;
+      if (now >= deadline)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_PENDING,
+                       "%s did not poll within %u s: %u commands stay queued for when it returns",
+                       dev->endpoint->name, BSD_PUSH_WAIT_S, unanswered);
+          break;
+        }
+      until = MIN (deadline, now + PUSH_LOOK_US);
+      g_mutex_lock (&self->push_lock);
+      while (self->push_generation == seen && !self->push_closing
+             && !g_cancellable_is_cancelled (cancellable))
+        if (!g_cond_wait_until (&self->push_cond, &self->push_lock, until))
+          break;
+      g_mutex_unlock (&self->push_lock);
+    }
+  g_cancellable_disconnect (cancellable, handler);
+  return commands;
+}
+
+/* queued, then waited for */
+static GPtrArray *
+run_commands (DeviceCtx *dev, GPtrArray *texts, GError **error)
+{
+  g_autoptr (GArray) ids
+      = queue_commands (dev->run->engine, dev->endpoint->device_id, texts, error);
+
+  return ids ? wait_results (dev, ids, error) : NULL;
+}
+
+/* ------------------------------------------------------------ the mirror */
+
+static gboolean
+load_caps (BsdEngine *self, guint device_id, BsdPushCaps *caps, GError **error)
+{
+  BsdStore *writer = writer_or_error (self, error);
+  g_autoptr (BsdPushDevice) push = NULL;
+  g_autofree char *options = NULL;
+
+  if (writer)
+    push = bsd_store_get_push_device_by_id (writer, device_id, error);
+  if (push)
+    options = bsd_store_get_push_options (writer, push->serial, error);
+  bsd_engine_writer_release (self);
+  if (options == NULL)
+    return FALSE;
+  bsd_push_caps_init (caps, push->dialect, options);
+  return TRUE;
+}
+
+static BsdSnapshot *
+mirror_snapshot (DeviceCtx *dev, const BsdPushCaps *caps, GError **error)
+{
+  BsdEngine *self = dev->run->engine;
+  BsdStore *writer = writer_or_error (self, error);
+  g_autoptr (GPtrArray) users = NULL;
+  g_autoptr (GPtrArray) templates = NULL;
+
+  if (writer)
+    users = bsd_store_get_push_mirror_users (writer, dev->endpoint->device_id, error);
+  if (users)
+    templates = bsd_store_get_push_mirror_templates (writer, dev->endpoint->device_id, error);
+  bsd_engine_writer_release (self);
+  if (templates == NULL)
+    return NULL;
+  return bsd_push_io_snapshot (dev->endpoint->device_id, dev->endpoint->name, caps, users,
+                               templates);
+}
+
+/* a query's answer says the terminal has nothing of that kind */
+static gboolean
+query_answered (const BsdPushCommand *command)
+{
+  return command->state == BSD_PUSH_COMMAND_DONE || command->return_code == -1;
+}
+
+/* Asks the terminal for everything (@info_only: for its options) and
+ * waits for its uploads: once a query is answered, what it did not upload
+ * again is gone from it. A query it refuses leaves the mirror of that
+ * kind as it was, with a warning. */
+static gboolean
+refresh_mirror (DeviceCtx *dev, const BsdPushCaps *caps, gboolean info_only, GError **error)
+{
+  BsdEngine *self = dev->run->engine;
+  g_autoptr (GArray) types = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr (GPtrArray) queries = bsd_push_io_queries (caps, info_only, types, error);
+  g_autoptr (GPtrArray) results = NULL;
+  BsdStore *writer;
+  gboolean ok = TRUE;
+
+  if (queries == NULL || (results = run_commands (dev, queries, error)) == NULL)
+    return FALSE;
+  writer = writer_or_error (self, error);
+  for (guint i = 0; writer && ok && i < results->len && i < types->len; i++)
+    {
+      BsdPushCommand *command = results->pdata[i];
+      guint type = g_array_index (types, guint, i);
+
+      if (type == BSD_PUSH_QUERY_INFO)
+        continue;
+      if (query_answered (command))
+        ok = bsd_store_prune_push_mirror (writer, dev->endpoint->device_id, command->sent_at, type,
+                                          error);
+      else if (dev->warnings)
+        g_ptr_array_add (dev->warnings,
+                         g_strdup_printf ("the terminal refused “%s”: %s (Return %d)",
+                                          command->command, command->cause ? command->cause : "",
+                                          command->return_code));
+    }
+  bsd_engine_writer_release (self);
+  return writer != NULL && ok;
+}
+
+/* the read: the mirror, refreshed first unless a full read is recent (a
+ * preview queues nothing: it plans on the mirror as the terminal last
+ * uploaded it) */
+static void
+push_read (DeviceCtx *dev, BsdPushCaps *caps)
+{
+  Run *run = dev->run;
+
+  dev->warnings = g_ptr_array_new_with_free_func (g_free);
+  if (!run->read_only && bsd_push_caps_unknown (caps))
+    {
+      /* what to ask for depends on its versions: INFO first */
+      if (!refresh_mirror (dev, caps, TRUE, &dev->error))
+        return;
+      bsd_push_caps_clear (caps);
+      if (!load_caps (run->engine, dev->endpoint->device_id, caps, &dev->error)
+          || !refresh_mirror (dev, caps, FALSE, &dev->error))
+        return;
+      dev->push_queried = TRUE;
+    }
+  else if (!run->read_only && !dev->cache_allowed)
+    {
+      if (!refresh_mirror (dev, caps, FALSE, &dev->error))
+        return;
+      dev->push_queried = TRUE;
+    }
+  dev->snapshot = mirror_snapshot (dev, caps, &dev->error);
+}
+
+static void
+add_refusals (DeviceCtx *dev, GPtrArray *writes, GPtrArray *results)
+{
+  for (guint i = 0; i < writes->len && i < results->len; i++)
+    {
+      BsdPushWrite *write = writes->pdata[i];
+      BsdPushCommand *command = results->pdata[i];
+      g_autofree char *reason = NULL;
+
+      if (command->state != BSD_PUSH_COMMAND_FAILED)
+        continue;
+      reason = g_strdup_printf ("refused by the terminal: %s (Return %d)",
+                                command->cause ? command->cause : "error", command->return_code);
+      bsd_apply_result_add_failure (&dev->apply, write->kind, write->pin, write->index,
+                                    write->action, reason);
+    }
+}
+
+/* the apply: the plan's writes as commands, their results, then a full
+ * query whose uploads are compared with the plan like a pull read-back */
+static void
+push_apply (DeviceCtx *dev, const BsdPushCaps *caps)
+{
+  g_autoptr (GPtrArray) writes = NULL;
+  g_autoptr (GPtrArray) texts = g_ptr_array_new ();
+  g_autoptr (GPtrArray) results = NULL;
+  g_autoptr (BsdSnapshot) after = NULL;
+
+  bsd_apply_result_init (&dev->apply);
+  dev->applied = TRUE;
+  writes = bsd_push_io_plan_writes (caps, dev->plan, &dev->error);
+  if (writes == NULL || writes->len == 0)
+    return;
+  for (guint i = 0; i < writes->len; i++)
+    g_ptr_array_add (texts, ((BsdPushWrite *)writes->pdata[i])->command);
+  results = run_commands (dev, texts, &dev->error);
+  if (results == NULL)
+    return;
+  add_refusals (dev, writes, results);
+  if (!refresh_mirror (dev, caps, FALSE, &dev->error))
+    {
+      g_prefix_error (&dev->error, "reading back: ");
+      return;
+    }
+  after = mirror_snapshot (dev, caps, &dev->error);
+  if (after == NULL)
+    return;
+  bsd_device_io_verify (dev->plan, &dev->apply, after);
+  dev->apply.after = g_steal_pointer (&after);
+}
+
+/* ------------------------------------------------------------ one PIN */
+
+static PushUser *
+held_user (DeviceCtx *dev, const char *pin, GError **error)
+{
+  BsdEngine *self = dev->run->engine;
+  BsdStore *writer = writer_or_error (self, error);
+  g_autoptr (GPtrArray) users = NULL;
+  PushUser *held = NULL;
+
+  if (writer)
+    users = bsd_store_get_push_mirror_users (writer, dev->endpoint->device_id, error);
+  bsd_engine_writer_release (self);
+  for (guint i = 0; users && i < users->len && held == NULL; i++)
+    if (g_strcmp0 (((PushUser *)users->pdata[i])->pin, pin) == 0)
+      held = g_ptr_array_steal_index (users, i);
+  return held;
+}
+
+/* one command, its result; FALSE with the terminal's cause when refused */
+static gboolean
+run_command (DeviceCtx *dev, char *text, GError **error)
+{
+  g_autoptr (GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) results = NULL;
+  BsdPushCommand *command;
+
+  if (text == NULL)
+    return FALSE;
+  g_ptr_array_add (texts, text);
+  results = run_commands (dev, texts, error);
+  if (results == NULL)
+    return FALSE;
+  command = results->pdata[0];
+  if (command->state == BSD_PUSH_COMMAND_DONE)
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "refused by the terminal: %s (Return %d)",
+               command->cause ? command->cause : "error", command->return_code);
+  return FALSE;
+}
+
+/* what the terminal confirmed goes into its mirror at once */
+static void
+mirror_confirmed (DeviceCtx *dev, GPtrArray *users, GPtrArray *deleted_pins)
+{
+  BsdEngine *self = dev->run->engine;
+  BsdStore *writer = bsd_engine_writer_acquire (self);
+  g_autoptr (GError) error = NULL;
+
+  if (writer
+      && !bsd_store_apply_push_mirror (writer, dev->endpoint->device_id, users, NULL, NULL,
+                                       deleted_pins, &error))
+    g_warning ("%s: %s", dev->endpoint->name, error->message);
+  bsd_engine_writer_release (self);
+}
+
+/* DeleteUser: the deletion is queued whatever the mirror says (a PIN the
+ * terminal got since its last upload goes too) */
+static void
+push_delete_pin (DeviceCtx *dev, const BsdPushCaps *caps)
+{
+  const char *pin = dev->run->op->pin;
+  g_autoptr (PushUser) held = held_user (dev, pin, &dev->error);
+  g_autoptr (GPtrArray) pins = g_ptr_array_new ();
+
+  if (dev->error)
+    return;
+  dev->was_present = held != NULL;
+  if (!run_command (dev, push_format_user_delete (caps->dialect, pin, &dev->error), &dev->error))
+    return;
+  g_ptr_array_add (pins, (gpointer)pin);
+  mirror_confirmed (dev, NULL, pins);
+  dev->done_ok = TRUE;
+}
+
+/* UpdateUser: only where the terminal holds the PIN */
+static void
+push_update_pin (DeviceCtx *dev, const BsdPushCaps *caps)
+{
+  const ZkUser *record = dev->run->update_record;
+  g_autoptr (PushUser) held = held_user (dev, record->user_id, &dev->error);
+  g_autoptr (GPtrArray) users = NULL;
+
+  if (dev->error)
+    return;
+  dev->was_present = held != NULL;
+  dev->done_ok = held == NULL;
+  if (held == NULL
+      || !run_command (dev, bsd_push_io_user_update (caps, record, held, &dev->error), &dev->error))
+    return;
+  users = g_ptr_array_new_with_free_func ((GDestroyNotify)push_user_free);
+  g_ptr_array_add (users, bsd_push_io_user_from_record (record, held));
+  mirror_confirmed (dev, users, NULL);
+  dev->done_ok = TRUE;
+}
+
+void
+bsd_engine_push_work (Work *work)
+{
+  DeviceCtx *dev = work->dev;
+  BsdPushCaps caps;
+
+  if (load_caps (dev->run->engine, dev->endpoint->device_id, &caps, &dev->error))
+    {
+      switch (work->phase)
+        {
+        case PHASE_READ:
+          push_read (dev, &caps);
+          break;
+        case PHASE_APPLY:
+          push_apply (dev, &caps);
+          break;
+        case PHASE_DELETE_PIN:
+          push_delete_pin (dev, &caps);
+          break;
+        case PHASE_UPDATE_PIN:
+          push_update_pin (dev, &caps);
+          break;
+        case PHASE_LOGS:
+        case PHASE_CLEAR_LOGS:
+        case PHASE_SET_TIME:
+        case PHASE_PLAN:
+        case PHASE_REPORT:
+        default:
+          g_assert_not_reached ();
+        }
+      bsd_push_caps_clear (&caps);
+    }
+  bsd_engine_store_results (dev, work->phase);
+}

@@ -1,0 +1,100 @@
+/* bsd-push-io.h — a push terminal as the sync engine sees it
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * A push terminal is never contacted: its "read" is its mirror (what it
+ * uploaded), its "apply" is commands in its queue (docs/PUSH.md). These
+ * pure functions turn the mirror into the snapshot a pull read gives, and
+ * a device plan (or one PIN's change) into command texts; the engine
+ * queues them and waits for their results (bsd-engine-push.c).
+ */
+#pragma once
+
+#include "bsd-plan.h"
+#include "push-format.h"
+
+G_BEGIN_DECLS
+
+/* what the terminal said it can do (its options and INFO) */
+typedef struct
+{
+  PushDialect dialect;
+  char *fp_version;         /* FPVersion, NULL = not said */
+  gboolean biodata_fingers; /* MultiBioDataSupport has type 1: BIODATA, else FINGERTMP */
+  gboolean vl_faces;        /* visible-light faces (type 9) */
+  guint face_major;         /* their algorithm's major version (FaceVersion), 0 = not said */
+  guint user_capacity;      /* 0 = not said */
+  guint finger_capacity;
+} BsdPushCaps;
+
+/* @options: the stored options as JSON text (bsd_store_get_push_options) */
+void bsd_push_caps_init (BsdPushCaps *caps, const char *dialect, const char *options);
+void bsd_push_caps_clear (BsdPushCaps *caps);
+
+/* the face version a snapshot of such a terminal carries: faces go only
+ * between terminals of the same face algorithm and major version, so a
+ * VL face never meets a pull terminal's near-infrared one */
+char *bsd_push_caps_face_version (const BsdPushCaps *caps);
+
+/* How long the engine waits for a terminal that is told to poll every
+ * BSD_PUSH_POLL_S (the Delay of push-format.c): three polls and the time
+ * its uploads take, capped. Past it the device's result is "pending". */
+#define BSD_PUSH_POLL_S 5
+#define BSD_PUSH_WAIT_S (3 * BSD_PUSH_POLL_S + 30)
+
+/* @users (PushUser*), @templates (PushTemplate*) as the mirror holds them:
+ * users get slots 1… by PIN (a push terminal has none to keep), a
+ * fingerprint is its finger's first template of type 1, a face each
+ * template of type 9; the rest (other types, other versions) is left out */
+BsdSnapshot *bsd_push_io_snapshot (guint device_id,
+                                   const char *name,
+                                   const BsdPushCaps *caps,
+                                   GPtrArray *users,
+                                   GPtrArray *templates);
+
+/* what a query of bsd_push_io_queries() asks for besides a template type */
+#define BSD_PUSH_QUERY_USERS 0
+#define BSD_PUSH_QUERY_INFO G_MAXUINT
+
+/* The full query of the terminal (char*): its users, then each template
+ * type it holds; @types gets, per command, BSD_PUSH_QUERY_* or the type.
+ * @info_only: INFO alone (its result carries the terminal's options: one
+ * accepted after its handshake never posted them, and what to query
+ * depends on them). */
+GPtrArray *
+bsd_push_io_queries (const BsdPushCaps *caps, gboolean info_only, GArray *types, GError **error);
+/* the terminal's options do not say its algorithm versions yet */
+gboolean bsd_push_caps_unknown (const BsdPushCaps *caps);
+
+/* one planned write as a command */
+typedef struct
+{
+  char *command;
+  BsdPlanItemKind kind;
+  char *pin;
+  gint index;         /* finger/face, -1 for users */
+  const char *action; /* "add", "update", "delete" (static) */
+} BsdPushWrite;
+
+void bsd_push_write_free (BsdPushWrite *write);
+
+/* the writes of @plan in the order a pull apply makes them (deletions,
+ * users, fingerprints, faces), BsdPushWrite* */
+GPtrArray *
+bsd_push_io_plan_writes (const BsdPushCaps *caps, const BsdDevicePlan *plan, GError **error);
+/* the terminal's record of @record, keeping what it holds of it that a
+ * ZK user has no field for (@held: its mirror record, or NULL) */
+PushUser *bsd_push_io_user_from_record (const ZkUser *record, const PushUser *held);
+/* DATA UPDATE USERINFO of @record, keeping what the terminal holds of it
+ * that a ZK user has no field for (@held: its mirror record, or NULL) */
+char *bsd_push_io_user_update (const BsdPushCaps *caps,
+                               const ZkUser *record,
+                               const PushUser *held,
+                               GError **error);
+/* a ZK user of a mirror record (slot @uid); NULL for a PIN a ZK user
+ * cannot hold */
+ZkUser *bsd_push_io_user_from_mirror (const PushUser *user, guint16 uid);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsdPushWrite, bsd_push_write_free)
+
+G_END_DECLS

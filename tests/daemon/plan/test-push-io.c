@@ -1,0 +1,301 @@
+/* test-push-io.c — a push terminal's mirror as the planner sees it, and the plan as commands
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The template rules of issue 13 §2 between pull and push terminals:
+ * fingerprints of one algorithm version go both ways (a pull v10 finger is
+ * a push BIODATA type 1 v10 in the same ZK format), visible-light faces
+ * only between terminals of the same face major version, never to a pull
+ * terminal's near-infrared faces; the plan's writes become the commands of
+ * PUSH-PROTOCOL.md §6.2.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "bsd-plan.h"
+#include "bsd-push-io.h"
+
+#define VL_OPTIONS                                                                                 \
+  "{\"FPVersion\":\"10\",\"FaceVersion\":\"39\",\"VisilightFun\":\"1\","                           \
+  "\"MultiBioDataSupport\":\"0:1:0:0:0:0:0:0:0:1\",\"~MaxUserCount\":\"30\"}"
+#define FP_OPTIONS "{\"FPVersion\":\"10\",\"MultiBioDataSupport\":\"0:0:0:0:0:0:0:0:0:0\"}"
+
+static GBytes *
+finger_bytes (guint8 seed)
+{
+  guint8 data[120] = { 0x4d, 0x98, 'S', 'S', '2', '1' };
+
+  memset (data + 6, seed, sizeof data - 6);
+  return g_bytes_new (data, sizeof data);
+}
+
+static PushUser *
+push_user (const char *pin, const char *name, const char *card)
+{
+  PushUser *user = g_new0 (PushUser, 1);
+
+  user->pin = g_strdup (pin);
+  user->name = g_strdup (name);
+  user->password = g_strdup ("");
+  user->card = g_strdup (card);
+  user->time_zones = g_strdup ("0000000100000000");
+  user->verify = -1;
+  user->group = 1;
+  return user;
+}
+
+static PushTemplate *
+push_template (const char *pin, guint type, guint no, guint index, guint major, guint8 seed)
+{
+  PushTemplate *tmpl = g_new0 (PushTemplate, 1);
+
+  tmpl->pin = g_strdup (pin);
+  tmpl->type = type;
+  tmpl->no = no;
+  tmpl->index = index;
+  tmpl->valid = TRUE;
+  tmpl->major_version = major;
+  tmpl->data = finger_bytes (seed);
+  return tmpl;
+}
+
+/* a push VL terminal holding PIN 7 (card as a VL unit writes it) with
+ * finger 3, a VL face, and an NIR face and a second finger template the
+ * planner cannot place */
+static BsdSnapshot *
+vl_snapshot (guint device_id, guint face_major)
+{
+  g_autoptr (GPtrArray) users = g_ptr_array_new_with_free_func ((GDestroyNotify)push_user_free);
+  g_autoptr (GPtrArray) templates
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)push_template_free);
+  g_autofree char *options = g_strdup_printf (
+      "{\"FPVersion\":\"10\",\"FaceVersion\":\"%u\",\"VisilightFun\":\"1\"}", face_major);
+  BsdPushCaps caps;
+  BsdSnapshot *snap;
+
+  g_ptr_array_add (users, push_user ("7", "Ana", "[15CD5B07]"));
+  g_ptr_array_add (templates, push_template ("7", PUSH_BIO_FINGER, 3, 0, 10, 1));
+  g_ptr_array_add (templates, push_template ("7", PUSH_BIO_FINGER, 3, 1, 10, 2));
+  g_ptr_array_add (templates, push_template ("7", PUSH_BIO_FACE_VL, 0, 0, face_major, 3));
+  g_ptr_array_add (templates, push_template ("7", PUSH_BIO_FACE_NIR, 0, 0, 7, 4));
+  /* a template of a PIN the terminal does not hold as a user */
+  g_ptr_array_add (templates, push_template ("8", PUSH_BIO_FINGER, 1, 0, 10, 5));
+  bsd_push_caps_init (&caps, "2", options);
+  snap = bsd_push_io_snapshot (device_id, "push", &caps, users, templates);
+  bsd_push_caps_clear (&caps);
+  return snap;
+}
+
+static void
+test_snapshot (void)
+{
+  g_autoptr (BsdSnapshot) snap = vl_snapshot (2, 39);
+  ZkUser *user;
+  ZkTemplate *finger;
+
+  g_assert_cmpuint (snap->users->len, ==, 1);
+  user = snap->users->pdata[0];
+  g_assert_cmpstr (user->user_id, ==, "7");
+  g_assert_cmpuint (user->uid, ==, 1);
+  /* [15CD5B07]: four bytes, least significant first */
+  g_assert_cmpuint (user->card, ==, 0x075BCD15);
+  g_assert_cmpuint (user->group, ==, 1);
+  /* one template per finger, as a pull terminal holds it */
+  g_assert_cmpuint (snap->templates->len, ==, 1);
+  finger = snap->templates->pdata[0];
+  g_assert_cmpuint (finger->uid, ==, 1);
+  g_assert_cmpuint (finger->fid, ==, 3);
+  g_assert_cmpstr (snap->fp_version, ==, "10");
+  /* the VL face only, under a version no pull terminal says */
+  g_assert_cmpuint (snap->faces->len, ==, 1);
+  g_assert_true (snap->face_capable);
+  g_assert_cmpstr (snap->face_version, ==, "VL 39");
+  g_assert_cmpuint (snap->face_count, ==, 1);
+}
+
+/* a pull v10 terminal with PIN 9 and finger 6, and NIR faces of version 7 */
+static BsdSnapshot *
+pull_snapshot (guint device_id)
+{
+  BsdSnapshot *snap = bsd_snapshot_new (device_id, "pull");
+  ZkUser *user = zk_user_new ();
+  g_autoptr (GBytes) finger = finger_bytes (9);
+  g_autoptr (GBytes) face = finger_bytes (10);
+
+  snap->user_width = ZK_USER_SIZE_72;
+  snap->fp_version = g_strdup ("10");
+  snap->face_version = g_strdup ("7");
+  snap->face_capable = TRUE;
+  user->uid = 1;
+  g_strlcpy (user->user_id, "9", sizeof user->user_id);
+  g_free (user->name);
+  user->name = g_strdup ("Bo");
+  g_ptr_array_add (snap->users, user);
+  g_ptr_array_add (snap->templates, zk_template_new (1, 6, 1, finger));
+  g_ptr_array_add (snap->faces, zk_template_new (1, 0, 1, face));
+  return snap;
+}
+
+static BsdPlan *
+plan_of (BsdSnapshot *a, BsdSnapshot *b, BsdSnapshot *c)
+{
+  g_autoptr (BsdPlanInput) input = bsd_plan_input_new ();
+  g_autoptr (GError) error = NULL;
+  BsdPlan *plan;
+
+  bsd_plan_input_add_snapshot (input, a);
+  bsd_plan_input_add_snapshot (input, b);
+  if (c)
+    bsd_plan_input_add_snapshot (input, c);
+  plan = bsd_plan_compute (input, &error);
+  g_assert_no_error (error);
+  return plan;
+}
+
+static guint
+count_skips (const BsdDevicePlan *plan, BsdPlanItemKind kind, BsdSkipReason reason)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < plan->skips->len; i++)
+    {
+      BsdPlanSkip *skip = plan->skips->pdata[i];
+
+      n += skip->kind == kind && skip->reason == reason;
+    }
+  return n;
+}
+
+static void
+test_template_rules (void)
+{
+  g_autoptr (BsdPlan) plan = plan_of (pull_snapshot (1), vl_snapshot (2, 39), vl_snapshot (3, 40));
+  BsdDevicePlan *pull = bsd_plan_get_device (plan, 1);
+  BsdDevicePlan *vl39 = bsd_plan_get_device (plan, 2);
+  BsdDevicePlan *vl40 = bsd_plan_get_device (plan, 3);
+
+  /* fingerprints of version 10 go both ways */
+  g_assert_cmpuint (pull->templates_add->len, ==, 1);
+  g_assert_cmpuint (((BsdPlanTemplate *)pull->templates_add->pdata[0])->index, ==, 3);
+  g_assert_cmpuint (vl39->templates_add->len, ==, 1);
+  g_assert_cmpuint (((BsdPlanTemplate *)vl39->templates_add->pdata[0])->index, ==, 6);
+  /* no face crosses kinds or face versions, and each skip says why */
+  g_assert_cmpuint (pull->faces_add->len, ==, 0);
+  g_assert_cmpuint (vl39->faces_add->len, ==, 0);
+  g_assert_cmpuint (vl40->faces_add->len, ==, 0);
+  g_assert_cmpuint (count_skips (pull, BSD_PLAN_ITEM_FACE, BSD_SKIP_FACE_VERSION), >, 0);
+  g_assert_cmpuint (count_skips (vl39, BSD_PLAN_ITEM_FACE, BSD_SKIP_FACE_VERSION), >, 0);
+}
+
+static void
+test_same_face_version (void)
+{
+  g_autoptr (BsdSnapshot) empty = NULL;
+  g_autoptr (GPtrArray) none_u = g_ptr_array_new ();
+  g_autoptr (GPtrArray) none_t = g_ptr_array_new ();
+  g_autoptr (BsdPlan) plan = NULL;
+  BsdPushCaps caps;
+
+  bsd_push_caps_init (&caps, "2", VL_OPTIONS);
+  empty = bsd_push_io_snapshot (3, "empty", &caps, none_u, none_t);
+  bsd_push_caps_clear (&caps);
+  plan = plan_of (pull_snapshot (1), vl_snapshot (2, 39), g_steal_pointer (&empty));
+  /* an empty VL terminal of the same face version gets the face */
+  g_assert_cmpuint (bsd_plan_get_device (plan, 3)->faces_add->len, ==, 1);
+}
+
+static const char *
+write_of (GPtrArray *writes, BsdPlanItemKind kind)
+{
+  for (guint i = 0; i < writes->len; i++)
+    {
+      BsdPushWrite *write = writes->pdata[i];
+
+      if (write->kind == kind)
+        return write->command;
+    }
+  return NULL;
+}
+
+static void
+test_writes (void)
+{
+  g_autoptr (GPtrArray) none_u = g_ptr_array_new ();
+  g_autoptr (GPtrArray) none_t = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) writes = NULL;
+  g_autoptr (GPtrArray) legacy = NULL;
+  g_autoptr (BsdPlan) plan = NULL;
+  BsdPushCaps caps, fp_caps;
+  BsdDevicePlan *target;
+
+  bsd_push_caps_init (&caps, "2", VL_OPTIONS);
+  bsd_push_caps_init (&fp_caps, "2", FP_OPTIONS);
+  plan = plan_of (vl_snapshot (1, 39), bsd_push_io_snapshot (2, "empty", &caps, none_u, none_t),
+                  NULL);
+  target = bsd_plan_get_device (plan, 2);
+  writes = bsd_push_io_plan_writes (&caps, target, &error);
+  g_assert_no_error (error);
+  /* user, finger, face, in the order a pull apply writes them */
+  g_assert_cmpuint (writes->len, ==, 3);
+  g_assert_cmpint (((BsdPushWrite *)writes->pdata[0])->kind, ==, BSD_PLAN_ITEM_USER);
+  g_assert_true (g_str_has_prefix (write_of (writes, BSD_PLAN_ITEM_USER),
+                                   "DATA UPDATE USERINFO PIN=7\tName=Ana\tPri=0\tPasswd=\t"
+                                   "Card=123456789\tGrp=1\t"));
+  g_assert_true (g_str_has_prefix (write_of (writes, BSD_PLAN_ITEM_FINGER),
+                                   "DATA UPDATE BIODATA Pin=7\tNo=3\tIndex=0\tValid=1\tDuress=0\t"
+                                   "Type=1\tMajorVer=10\tMinorVer=0\tFormat=0\tTmp=TZhTUzIx"));
+  g_assert_true (g_str_has_prefix (write_of (writes, BSD_PLAN_ITEM_FACE),
+                                   "DATA UPDATE BIODATA Pin=7\tNo=0\tIndex=0\tValid=1\tDuress=0\t"
+                                   "Type=9\tMajorVer=39\t"));
+  /* a terminal without BIODATA for fingers takes FINGERTMP */
+  legacy = bsd_push_io_plan_writes (&fp_caps, target, &error);
+  g_assert_true (g_str_has_prefix (write_of (legacy, BSD_PLAN_ITEM_FINGER),
+                                   "DATA UPDATE FINGERTMP PIN=7\tFID=3\tSize=160\tValid=1\tTMP="));
+  bsd_push_caps_clear (&caps);
+  bsd_push_caps_clear (&fp_caps);
+}
+
+static void
+test_queries (void)
+{
+  g_autoptr (GArray) types = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr (GArray) info_types = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr (GPtrArray) queries = NULL;
+  g_autoptr (GPtrArray) info = NULL;
+  g_autoptr (GError) error = NULL;
+  BsdPushCaps caps;
+
+  bsd_push_caps_init (&caps, "2", "{}");
+  g_assert_true (bsd_push_caps_unknown (&caps));
+  info = bsd_push_io_queries (&caps, TRUE, info_types, &error);
+  g_assert_cmpuint (info->len, ==, 1);
+  g_assert_cmpstr (info->pdata[0], ==, "INFO");
+  bsd_push_caps_clear (&caps);
+
+  bsd_push_caps_init (&caps, "2", VL_OPTIONS);
+  g_assert_false (bsd_push_caps_unknown (&caps));
+  g_assert_cmpuint (caps.user_capacity, ==, 3000);
+  queries = bsd_push_io_queries (&caps, FALSE, types, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (queries->len, ==, 3);
+  g_assert_cmpstr (queries->pdata[0], ==, "DATA QUERY USERINFO");
+  g_assert_cmpstr (queries->pdata[1], ==, "DATA QUERY BIODATA Type=1");
+  g_assert_cmpstr (queries->pdata[2], ==, "DATA QUERY BIODATA Type=9");
+  g_assert_cmpuint (g_array_index (types, guint, 0), ==, BSD_PUSH_QUERY_USERS);
+  g_assert_cmpuint (g_array_index (types, guint, 2), ==, PUSH_BIO_FACE_VL);
+  bsd_push_caps_clear (&caps);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/push-io/snapshot", test_snapshot);
+  g_test_add_func ("/push-io/template-rules", test_template_rules);
+  g_test_add_func ("/push-io/same-face-version", test_same_face_version);
+  g_test_add_func ("/push-io/writes", test_writes);
+  g_test_add_func ("/push-io/queries", test_queries);
+  return g_test_run ();
+}

@@ -1,0 +1,293 @@
+#!/usr/bin/python3
+"""test_push_engine.py [TEST] — push terminals in the sync engine (issue 13 §2 and the mixed seed
+of §4): biosyncd syncs one area of a pull terminal of biosync-sim and two push terminals of
+biosync-sim, reading the push terminals' mirrors (refreshed by DATA QUERY) and writing through
+their command queues
+
+push_engine_seed: A (pull, 100 users, 80 fingerprints), B (push VL, empty), C (push VL, 20
+    users, 15 fingerprints, 10 VL faces) → after one area sync every terminal holds the union;
+    the VL faces reach B (same face algorithm) and not A, whose report says why; a preview
+    queues no command; a second sync has nothing to do.
+push_engine_delete: DeleteUser of a PIN held by all three removes it from all three (the push
+    terminals through DATA DELETE USERINFO), and the next area sync does not bring it back;
+    UpdateUser reaches the push terminals; a sync of a push terminal alone works.
+push_engine_offline: a push terminal offline during a sync ends its result "pending" (the job
+    is partial and says so), its commands stay queued; back online it runs them, and the next
+    sync is clean.
+push_engine_faults: results lost once and posted twice, a terminal that reboots while its
+    commands wait: the jobs still end with what the terminals hold; a job waiting for an
+    offline terminal ends at Cancel within 5 s, and SIGTERM ends the daemon at once.
+
+SPDX-License-Identifier: GPL-3.0-or-later
+"""
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import check, enable_push, state_db, wait_for  # noqa: E402
+from harness import GLib, JOB  # noqa: E402
+
+B_SN = "SIMPUSHB0002"
+C_SN = "SIMPUSHC0003"
+SHARED = [str(p) for p in range(1091, 1101)]
+ONLY_C = [str(p) for p in range(2001, 2011)]
+
+
+def push_fixture(port):
+    server = "http://127.0.0.1:%d" % port
+    common = {"protocol": "push", "server": server, "delay_s": 1, "error_delay_s": 1,
+              "push_model": "vl", "face_major": 39}
+    users = [{"user_id": pin, "name": "Person %s" % pin, "privilege": 0, "group": 1}
+             for pin in SHARED + ONLY_C]
+    # C's 15 right index fingers (finger 5; A holds finger 6) and 10 VL faces
+    templates = [{"user_id": pin, "type": 1, "no": 5, "index": 0, "major": 10, "minor": 0}
+                 for pin in (SHARED + ONLY_C)[:15]]
+    templates += [{"user_id": pin, "type": 9, "no": 0, "index": 0, "major": 39, "minor": 1}
+                  for pin in ONLY_C]
+    return {"devices": [
+        dict(common, name="B", serial=B_SN),
+        dict(common, name="C", serial=C_SN, users=users, templates=templates),
+    ]}
+
+
+def pull_people(dump):
+    return {u["user_id"] for u in dump.get("users", [])}
+
+
+def pull_fingers(dump):
+    uid_pin = {u["uid"]: u["user_id"] for u in dump.get("users", [])}
+    return {(uid_pin.get(f["uid"]), f["fid"]) for f in dump.get("fingers", [])}
+
+
+def push_fingers(dump):
+    return {(t["user_id"], t["no"]) for t in dump.get("templates", []) if t["type"] == 1}
+
+
+def push_faces(dump):
+    return {t["user_id"] for t in dump.get("templates", []) if t["type"] == 9}
+
+
+def queued(env, device_id):
+    with state_db(env) as conn:
+        return conn.execute("SELECT count (*) FROM push_commands WHERE device_id = ?",
+                            (device_id,)).fetchone()[0]
+
+
+def unanswered(env, device_id):
+    with state_db(env) as conn:
+        return conn.execute("SELECT count (*) FROM push_commands WHERE device_id = ? AND state"
+                            " IN ('queued', 'sent')", (device_id,)).fetchone()[0]
+
+
+def queued_texts(env, device_id, pin):
+    with state_db(env) as conn:
+        return [r[0] for r in conn.execute(
+            "SELECT command FROM push_commands WHERE device_id = ? AND state = 'queued'"
+            " AND command LIKE ?", (device_id, "%PIN=" + pin))]
+
+
+class Site:
+    """the pull A of the seed fixture and the push B and C, accepted into one area"""
+
+    def __init__(self, env):
+        self.env = env
+        self.pull = env.seed_sim()
+        env.start_daemon()
+        port = enable_push(env)
+        self.push = env.sim(push_fixture(port), tag="push")
+        wait_for(lambda: env.get("PendingDevices") == 2, "B and C to knock")
+        self.area = env.add_area("Mixed")
+        self.ids = {"A": env.add_device("A", self.pull.port("A"), self.area)}
+        for name, serial in (("B", B_SN), ("C", C_SN)):
+            path = env.call("AcceptDevice", "(sa{sv})",
+                            (serial, {"name": GLib.Variant("s", name),
+                                      "area": GLib.Variant("u", self.area),
+                                      "time-zone": GLib.Variant("s", "UTC")}))
+            self.ids[name] = int(path.rsplit("/", 1)[1])
+        # C's enrolments reach its mirror by themselves (OPERLOG/BIODATA uploads)
+        wait_for(lambda: self.push.cmd("count C unsent") == "0", "C to upload what it holds")
+
+    def sync(self, timeout=150):
+        return self.env.wait_job(self.env.call("SyncArea", "(u)", (self.area,)), timeout=timeout)
+
+    def people(self, name):
+        if name == "A":
+            return pull_people(self.pull.device_dump("A"))
+        return pull_people(self.push.device_dump(name))
+
+    def fingers(self, name):
+        if name == "A":
+            return pull_fingers(self.pull.device_dump("A"))
+        return push_fingers(self.push.device_dump(name))
+
+
+def seed_sync(site):
+    job = site.sync()
+    check(job["State"] == "succeeded", "the mixed area's sync succeeds",
+          (job["State"], job["Summary"], job["Devices"]))
+    return job
+
+
+def test_push_engine_seed(env):
+    site = Site(env)
+    union_p = site.people("A") | site.people("C")
+    union_f = site.fingers("A") | site.fingers("C")
+    check(len(union_p) == 110 and len(union_f) == 95, "the union: 110 people, 95 fingers",
+          (len(union_p), len(union_f)))
+
+    # a preview plans on the mirrors as they are and queues nothing
+    preview = env.wait_job(env.call("PreviewSync", "(u)", (site.area,)))
+    check(preview["State"] == "succeeded", "the preview succeeds", preview["Summary"])
+    check(queued(env, site.ids["B"]) == 0 and queued(env, site.ids["C"]) == 0,
+          "a preview queues no command", (queued(env, site.ids["B"]), queued(env, site.ids["C"])))
+
+    start = time.monotonic()
+    job = seed_sync(site)
+    harness.log("the mixed seed area's first sync: %.1f s" % (time.monotonic() - start))
+    report = json.loads(job["Report"])
+    for plan in report["areas"][0]["plan"]["devices"]:
+        harness.log("device %s: skips %s" % (plan["device_id"], sorted(
+            {(s["kind"], s["reason"], s.get("text", "")[:90]) for s in plan["skips"]})[:3]))
+    for name in "ABC":
+        check(site.people(name) == union_p, "%s holds the 110 people" % name,
+              len(site.people(name)))
+        check(site.fingers(name) == union_f, "%s holds the 95 fingerprints" % name,
+              sorted(union_f - site.fingers(name))[:5])
+    for name in "BC":
+        faces = push_faces(site.push.device_dump(name))
+        check(faces == set(ONLY_C), "%s holds the 10 VL faces" % name, sorted(faces))
+    devices = {d["DeviceName"]: d for d in job["Devices"]}
+    check(devices["B"]["Added"] >= 110 and devices["B"]["Failed"] == 0,
+          "B's result counts its adds", devices["B"])
+    plans = {d["device_id"]: d for d in report["areas"][0]["plan"]["devices"]}
+    reasons = {s["reason"] for s in plans[site.ids["A"]]["skips"] if s["kind"] == "face"}
+    check(reasons == {"no-face-support"}, "A's report says why it gets no faces", reasons)
+
+    start = time.monotonic()
+    again = site.sync()
+    harness.log("the second sync (mirrors fresh, nothing to write): %.1f s"
+                % (time.monotonic() - start))
+    check(again["State"] == "succeeded"
+          and all(d["Added"] == 0 and d["Updated"] == 0 for d in again["Devices"]),
+          "a second sync has nothing to do", again["Devices"])
+
+
+def test_push_engine_delete(env):
+    site = Site(env)
+    seed_sync(site)
+    pin = SHARED[0]
+    check(all(pin in site.people(n) for n in "ABC"), "the PIN is on all three first")
+    job = env.wait_job(env.call("DeleteUser", "(s)", (pin,)), timeout=150)
+    check(job["State"] == "succeeded", "DeleteUser succeeds", (job["Summary"], job["Devices"]))
+    check(all(pin not in site.people(n) for n in "ABC"), "the PIN is gone from all three",
+          {n: pin in site.people(n) for n in "ABC"})
+    again = site.sync()
+    check(again["State"] == "succeeded", "the next sync succeeds", again["Summary"])
+    check(all(pin not in site.people(n) for n in "ABC"), "and does not bring the PIN back",
+          {n: pin in site.people(n) for n in "ABC"})
+
+    # a central edit reaches the push terminals too
+    other = ONLY_C[1]
+    job = env.wait_job(env.call("UpdateUser", "(sa{sv})",
+                                (other, {"name": GLib.Variant("s", "Renamed")})), timeout=150)
+    check(job["State"] == "succeeded", "UpdateUser succeeds", (job["Summary"], job["Devices"]))
+    for name in "BC":
+        user = [u for u in site.push.device_dump(name)["users"] if u["user_id"] == other]
+        check(user and user[0]["name"] == "Renamed", "%s holds the new name" % name, user)
+
+    # a push terminal alone: its area's sync
+    job = env.wait_job(env.call("SyncDevice", "(u)", (site.ids["B"],)), timeout=150)
+    check(job["State"] == "succeeded", "a sync of B alone succeeds", (job["Summary"],
+                                                                       job["Devices"]))
+
+
+def test_push_engine_offline(env):
+    site = Site(env)
+    seed_sync(site)
+    site.push.cmd("enroll C 3001 Dora")
+    wait_for(lambda: site.push.cmd("count C unsent") == "0", "C to upload Dora")
+    site.push.cmd("fault B offline on")
+    start = time.monotonic()
+    job = site.sync(timeout=200)
+    harness.log("the sync with B offline: %.1f s" % (time.monotonic() - start))
+    devices = {d["DeviceName"]: d for d in job["Devices"]}
+    check(job["State"] == "partial" and "1 pending" in job["Summary"],
+          "the job is partial with one pending terminal", job["Summary"])
+    check(devices["B"]["Status"] == "pending" and "did not poll" in devices["B"]["Reason"],
+          "B's result is pending, with the reason", devices["B"])
+    check(devices["A"]["Status"] == "ok" and devices["C"]["Status"] == "ok",
+          "A and C are done", devices)
+    check("3001" in site.people("A"), "A holds Dora")
+    check(unanswered(env, site.ids["B"]) > 0, "B's commands stay queued")
+
+    site.push.cmd("fault B offline off")
+    wait_for(lambda: "3001" in site.people("B"), "B to run its queued commands", timeout=60)
+    wait_for(lambda: unanswered(env, site.ids["B"]) == 0, "B's results to come in")
+    clean = site.sync()
+    check(clean["State"] == "succeeded"
+          and all(d["Added"] == 0 and d["Updated"] == 0 and d["Status"] == "ok"
+                  for d in clean["Devices"]),
+          "the next sync is clean", clean["Devices"])
+
+
+def test_push_engine_faults(env):
+    site = Site(env)
+    seed_sync(site)
+    # C loses its next result post (it posts it again next round) and posts every result twice
+    site.push.cmd("fault C lost-results")
+    site.push.cmd("fault C duplicate-results on")
+    pin = ONLY_C[2]
+    job = env.wait_job(env.call("UpdateUser", "(sa{sv})",
+                                (pin, {"name": GLib.Variant("s", "Twice")})), timeout=150)
+    check(job["State"] == "succeeded", "UpdateUser succeeds through lost and doubled results",
+          (job["Summary"], job["Devices"]))
+    user = [u for u in site.push.device_dump("C")["users"] if u["user_id"] == pin]
+    check(user and user[0]["name"] == "Twice", "C holds the new name", user)
+    check(site.push.stats("C")["result_reposts"] >= 1, "C did post a result again",
+          site.push.stats("C"))
+    site.push.cmd("fault C clear")
+
+    # B reboots while a deletion waits for it: it runs it after its power-on sequence
+    gone = SHARED[3]
+    path = env.call("DeleteUser", "(s)", (gone,))
+    site.push.cmd("reboot B")
+    job = env.wait_job(path, timeout=150)
+    check(job["State"] == "succeeded", "DeleteUser succeeds across B's reboot",
+          (job["Summary"], job["Devices"]))
+    check(all(gone not in site.people(n) for n in "ABC"), "the PIN is gone from all three")
+
+    # a job waiting for an offline terminal ends at Cancel, at once; its command stays queued,
+    # and the same command of a later job is not queued twice
+    site.push.cmd("fault B offline on")
+    away = SHARED[4]
+    for attempt in range(2):
+        path = env.call("DeleteUser", "(s)", (away,))
+        wait_for(lambda: env.job_props(path)["State"] == "running", "the deletion to run")
+        wait_for(lambda: away not in site.people("A")
+                 and len(queued_texts(env, site.ids["B"], away)) == 1, "A done, B's command queued")
+        start = time.monotonic()
+        env.call("Cancel", path=path, iface=JOB)
+        job = env.wait_job(path, timeout=30)
+        took = time.monotonic() - start
+        check(job["State"] == "cancelled" and took < 5, "Cancel ends the wait within 5 s",
+              (attempt, job["State"], took))
+    check(queued_texts(env, site.ids["B"], away) == ["DATA DELETE USERINFO PIN=" + away],
+          "B's deletion is queued once", queued_texts(env, site.ids["B"], away))
+    site.push.cmd("fault B offline off")
+    wait_for(lambda: away not in site.people("B"), "B to run it when it returns", timeout=60)
+
+    # SIGTERM while a job waits for an offline terminal: the daemon exits at once
+    site.push.cmd("fault B offline on")
+    path = env.call("DeleteUser", "(s)", (SHARED[5],))
+    wait_for(lambda: len(queued_texts(env, site.ids["B"], SHARED[5])) == 1, "B's command queued")
+    start = time.monotonic()
+    rc = env.stop_daemon()
+    took = time.monotonic() - start
+    check(rc == 0 and took < 10, "SIGTERM ends the wait and the daemon within 10 s", (rc, took))
+
+
+if __name__ == "__main__":
+    sys.exit(harness.main(globals()))
