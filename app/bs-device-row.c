@@ -156,8 +156,11 @@ bs_device_row_update (BsRow *row)
   guint id = bs_dbus_device_get_id (device);
   g_autofree char *subtitle = where_and_what (self, device);
   g_autofree char *detail = sync_and_clock (device);
-  g_autofree char *live = bs_format_live_line (bs_dbus_device_get_live_state (device),
-                                               bs_dbus_device_get_last_punch (device), 0);
+  /* no line where the administrator turned live punches off: a choice, not a state */
+  g_autofree char *live = bs_dbus_device_get_live_punches (device)
+                              ? bs_format_live_line (bs_dbus_device_get_live_state (device),
+                                                     bs_dbus_device_get_last_punch (device), 0)
+                              : NULL;
   g_autoptr (GString) compact = g_string_new (NULL);
 
   gtk_image_set_from_icon_name (self->state_icon, state_icon_name (state));

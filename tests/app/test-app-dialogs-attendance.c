@@ -253,7 +253,8 @@ live_punches (void)
          "with only live rows listed, Load More reads the first page again");
 }
 
-/* @device's live properties as the service would change them */
+/* @device's live properties as the service would change them; "" = live
+ * punches turned off */
 static void
 set_live (BsDBusDevice *device, const char *state, guint64 last_punch)
 {
@@ -261,10 +262,13 @@ set_live (BsDBusDevice *device, const char *state, guint64 last_punch)
   g_autoptr (GVariant) dict = NULL;
   const char *const invalidated[] = { NULL };
 
+  g_dbus_proxy_set_cached_property (G_DBUS_PROXY (device), "LivePunches",
+                                    g_variant_new_boolean (*state != '\0'));
   g_dbus_proxy_set_cached_property (G_DBUS_PROXY (device), "LiveState",
                                     g_variant_new_string (state));
   g_dbus_proxy_set_cached_property (G_DBUS_PROXY (device), "LastPunch",
                                     g_variant_new_uint64 (last_punch));
+  g_variant_builder_add (&changed, "{sv}", "LivePunches", g_variant_new_boolean (*state != '\0'));
   g_variant_builder_add (&changed, "{sv}", "LiveState", g_variant_new_string (state));
   g_variant_builder_add (&changed, "{sv}", "LastPunch", g_variant_new_uint64 (last_punch));
   dict = g_variant_ref_sink (g_variant_builder_end (&changed));
@@ -293,7 +297,7 @@ live_on_device_rows (void)
   show_page ("devices");
   spin (200);
   CHECK (find_label (GTK_WIDGET (child ("devices_page")), "Live:") == NULL,
-         "no live line while the service does not say");
+         "no live line while the terminal has no live session (off by choice)");
   set_live (a, "listening", now - 150 * G_USEC_PER_SEC);
   CHECK (live_line_shown ("Live: Listening · last punch 2 minutes ago"),
          "a listening terminal's row says so, with its last punch");
@@ -301,7 +305,7 @@ live_on_device_rows (void)
   CHECK (live_line_shown ("Live: Reconnecting"), "a reconnecting one too");
   screenshot ("devices-live");
   set_live (a, "", 0);
-  CHECK (!live_line_shown ("Live:"), "and nothing once the service says nothing");
+  CHECK (!live_line_shown ("Live:"), "and nothing once live punches are off again");
   show_page ("attendance");
 }
 
