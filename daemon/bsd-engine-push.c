@@ -270,6 +270,17 @@ query_answered (const BsdPushCommand *command)
   return command->state == BSD_PUSH_COMMAND_DONE || command->return_code == -1;
 }
 
+/* what an answered query of @type leaves out was removed from the terminal */
+static gboolean
+prune_mirror (BsdStore *writer, guint device_id, gint64 sent_at, guint type, GError **error)
+{
+  /* a 3.x biodata table answers for every template type the snapshot reads */
+  if (type == BSD_PUSH_QUERY_BIODATA)
+    return bsd_store_prune_push_mirror (writer, device_id, sent_at, PUSH_BIO_FINGER, error)
+           && bsd_store_prune_push_mirror (writer, device_id, sent_at, PUSH_BIO_FACE_VL, error);
+  return bsd_store_prune_push_mirror (writer, device_id, sent_at, type, error);
+}
+
 /* Asks the terminal for everything (@info_only: for its options) and
  * waits for its uploads: once a query is answered, what it did not upload
  * again is gone from it. A query it refuses leaves the mirror of that
@@ -295,8 +306,7 @@ refresh_mirror (DeviceCtx *dev, const BsdPushCaps *caps, gboolean info_only, GEr
       if (type == BSD_PUSH_QUERY_INFO)
         continue;
       if (query_answered (command))
-        ok = bsd_store_prune_push_mirror (writer, dev->endpoint->device_id, command->sent_at, type,
-                                          error);
+        ok = prune_mirror (writer, dev->endpoint->device_id, command->sent_at, type, error);
       else if (dev->warnings)
         g_ptr_array_add (dev->warnings,
                          g_strdup_printf ("the terminal refused “%s”: %s (Return %d)",
@@ -316,7 +326,8 @@ push_read (DeviceCtx *dev, BsdPushCaps *caps)
   Run *run = dev->run;
 
   dev->warnings = g_ptr_array_new_with_free_func (g_free);
-  if (!run->read_only && bsd_push_caps_unknown (caps))
+  /* a 3.x unit has no INFO (−708): its registration carried its options */
+  if (!run->read_only && bsd_push_caps_unknown (caps) && caps->dialect == PUSH_DIALECT_2)
     {
       /* what to ask for depends on its versions: INFO first */
       if (!refresh_mirror (dev, caps, TRUE, &dev->error))

@@ -55,9 +55,12 @@ BsdSnapshot *bsd_push_io_snapshot (guint device_id,
 /* what a query of bsd_push_io_queries() asks for besides a template type */
 #define BSD_PUSH_QUERY_USERS 0
 #define BSD_PUSH_QUERY_INFO G_MAXUINT
+/* 3.x: the biodata table, every template type at once */
+#define BSD_PUSH_QUERY_BIODATA (G_MAXUINT - 1)
 
-/* The full query of the terminal (char*): its users, then each template
- * type it holds; @types gets, per command, BSD_PUSH_QUERY_* or the type.
+/* The full query of the terminal (char*) in its dialect: its users, then
+ * each template type it holds (3.x: its biodata table); @types gets, per
+ * command, BSD_PUSH_QUERY_* or the type.
  * @info_only: INFO alone (its result carries the terminal's options: one
  * accepted after its handshake never posted them, and what to query
  * depends on them). */

@@ -288,6 +288,26 @@ test_queries (void)
   bsd_push_caps_clear (&caps);
 }
 
+/* a 3.x unit refuses the 2.x names: its two tables, in its syntax */
+static void
+test_queries_3 (void)
+{
+  g_autoptr (GArray) types = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr (GPtrArray) queries = NULL;
+  g_autoptr (GError) error = NULL;
+  BsdPushCaps caps;
+
+  bsd_push_caps_init (&caps, "3", VL_OPTIONS);
+  queries = bsd_push_io_queries (&caps, FALSE, types, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (queries->len, ==, 2);
+  g_assert_cmpstr (queries->pdata[0], ==, "DATA QUERY tablename=user,fielddesc=*,filter=*");
+  g_assert_cmpstr (queries->pdata[1], ==, "DATA QUERY tablename=biodata,fielddesc=*,filter=*");
+  g_assert_cmpuint (g_array_index (types, guint, 0), ==, BSD_PUSH_QUERY_USERS);
+  g_assert_cmpuint (g_array_index (types, guint, 1), ==, BSD_PUSH_QUERY_BIODATA);
+  bsd_push_caps_clear (&caps);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -297,5 +317,6 @@ main (int argc, char **argv)
   g_test_add_func ("/push-io/same-face-version", test_same_face_version);
   g_test_add_func ("/push-io/writes", test_writes);
   g_test_add_func ("/push-io/queries", test_queries);
+  g_test_add_func ("/push-io/queries-3", test_queries_3);
   return g_test_run ();
 }
