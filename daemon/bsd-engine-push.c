@@ -6,8 +6,9 @@
  * commands for its next poll and waits for their results, which the
  * receiver stores. The wait holds neither the main loop nor a slot of the
  * session gate nor a pull worker: it runs in a pool of its own and sleeps
- * on a condition the receiver's notices (bsd_engine_push_notify) and a
- * cancel wake, with a slow look at the queue as a fallback. A terminal
+ * on its terminal's condition, which that terminal's notices
+ * (bsd_engine_push_notify), a cancel and shutdown wake, with a slow look at
+ * the queue as a fallback. A terminal
  * that does not answer within BSD_PUSH_WAIT_S ends its result as
  * "pending"; its commands stay queued for when it returns.
  */
@@ -28,45 +29,99 @@ bsd_engine_is_push (const BsdDevice *device)
   return g_strcmp0 (device->protocol, "push") == 0;
 }
 
+/* the waits on one terminal: woken by its own notices (and cancel,
+ * shutdown), not by every poll of every terminal */
+typedef struct
+{
+  GCond cond;
+  guint64 notices; /* one more at each notice of its terminal */
+  guint waiting;   /* waits that hold it */
+} PushWaiter;
+
+static void
+waiter_free (PushWaiter *waiter)
+{
+  g_cond_clear (&waiter->cond);
+  g_free (waiter);
+}
+
 void
 bsd_engine_push_init (BsdEngine *self)
 {
   g_mutex_init (&self->push_lock);
-  g_cond_init (&self->push_cond);
+  self->push_waiters
+      = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)waiter_free);
   self->push_pool = g_thread_pool_new (bsd_engine_pool_func, self, PUSH_MAX_WORKERS, FALSE, NULL);
 }
 
+/* every waiter looks again: a run was cancelled or the engine goes away */
 static void
-wake (BsdEngine *self, gboolean closing)
+wake_all (BsdEngine *self, gboolean closing)
 {
+  GHashTableIter iter;
+  PushWaiter *waiter;
+
   g_mutex_lock (&self->push_lock);
-  self->push_generation++;
   self->push_closing = self->push_closing || closing;
-  g_cond_broadcast (&self->push_cond);
+  g_hash_table_iter_init (&iter, self->push_waiters);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *)&waiter))
+    g_cond_broadcast (&waiter->cond);
   g_mutex_unlock (&self->push_lock);
 }
 
 void
 bsd_engine_push_finalize (BsdEngine *self)
 {
-  wake (self, TRUE);
+  wake_all (self, TRUE);
   g_thread_pool_free (self->push_pool, FALSE, TRUE);
-  g_cond_clear (&self->push_cond);
+  g_hash_table_unref (self->push_waiters);
   g_mutex_clear (&self->push_lock);
 }
 
 void
 bsd_engine_push_notify (BsdEngine *self, guint device_id)
 {
+  PushWaiter *waiter;
+
   g_return_if_fail (BSD_IS_ENGINE (self));
-  /* waiters look at their own terminal's queue: one counter wakes all */
-  wake (self, FALSE);
+  g_mutex_lock (&self->push_lock);
+  waiter = g_hash_table_lookup (self->push_waiters, GUINT_TO_POINTER (device_id));
+  if (waiter)
+    {
+      waiter->notices++;
+      g_cond_broadcast (&waiter->cond);
+    }
+  g_mutex_unlock (&self->push_lock);
 }
 
 static void
 cancelled_cb (GCancellable *cancellable, gpointer data)
 {
-  wake (data, FALSE);
+  wake_all (data, FALSE);
+}
+
+/* under push_lock */
+static PushWaiter *
+waiter_hold (BsdEngine *self, guint device_id)
+{
+  PushWaiter *waiter = g_hash_table_lookup (self->push_waiters, GUINT_TO_POINTER (device_id));
+
+  if (waiter == NULL)
+    {
+      waiter = g_new0 (PushWaiter, 1);
+      g_cond_init (&waiter->cond);
+      g_hash_table_insert (self->push_waiters, GUINT_TO_POINTER (device_id), waiter);
+    }
+  waiter->waiting++;
+  return waiter;
+}
+
+/* under push_lock */
+static void
+waiter_release (BsdEngine *self, guint device_id, PushWaiter *waiter)
+{
+  if (--waiter->waiting == 0)
+    g_hash_table_remove (self->push_waiters, GUINT_TO_POINTER (device_id));
 }
 
 /* ---------------------------------------------------- the store, briefly */
@@ -166,9 +221,15 @@ wait_results (DeviceCtx *dev, GArray *ids, GError **error)
   GCancellable *cancellable = dev->run->cancellable;
   const gint64 wait_us = (gint64)BSD_PUSH_WAIT_S * G_USEC_PER_SEC;
   gint64 deadline = g_get_monotonic_time () + wait_us;
+  guint device_id = dev->endpoint->device_id;
   gulong handler = g_cancellable_connect (cancellable, G_CALLBACK (cancelled_cb), self, NULL);
   guint before = G_MAXUINT;
   GPtrArray *commands = NULL;
+  PushWaiter *waiter;
+
+  g_mutex_lock (&self->push_lock);
+  waiter = waiter_hold (self, device_id);
+  g_mutex_unlock (&self->push_lock);
 
   for (;;)
     {
@@ -178,10 +239,10 @@ wait_results (DeviceCtx *dev, GArray *ids, GError **error)
       gboolean closing;
 
       g_mutex_lock (&self->push_lock);
-      seen = self->push_generation;
+      seen = waiter->notices;
       closing = self->push_closing;
       g_mutex_unlock (&self->push_lock);
-      commands = list_commands (self, dev->endpoint->device_id, ids, &unanswered, error);
+      commands = list_commands (self, device_id, ids, &unanswered, error);
       if (commands == NULL || unanswered == 0)
         break;
       g_clear_pointer (&commands, g_ptr_array_unref);
@@ -204,13 +265,16 @@ wait_results (DeviceCtx *dev, GArray *ids, GError **error)
         }
       until = MIN (deadline, now + PUSH_LOOK_US);
       g_mutex_lock (&self->push_lock);
-      while (self->push_generation == seen && !self->push_closing
+      while (waiter->notices == seen && !self->push_closing
              && !g_cancellable_is_cancelled (cancellable))
-        if (!g_cond_wait_until (&self->push_cond, &self->push_lock, until))
+        if (!g_cond_wait_until (&waiter->cond, &self->push_lock, until))
           break;
       g_mutex_unlock (&self->push_lock);
     }
   g_cancellable_disconnect (cancellable, handler);
+  g_mutex_lock (&self->push_lock);
+  waiter_release (self, device_id, waiter);
+  g_mutex_unlock (&self->push_lock);
   return commands;
 }
 
