@@ -8,9 +8,9 @@
  * session gate nor a pull worker: it runs in a pool of its own and sleeps
  * on its terminal's condition, which that terminal's notices
  * (bsd_engine_push_notify), a cancel and shutdown wake, with a slow look at
- * the queue as a fallback. A terminal
- * that does not answer within BSD_PUSH_WAIT_S ends its result as
- * "pending"; its commands stay queued for when it returns.
+ * the queue as a fallback. A terminal that does not answer within
+ * bsd_push_caps_wait_s() ends its result as "pending"; its commands stay
+ * queued for when it returns.
  */
 #include "config.h"
 
@@ -215,11 +215,11 @@ list_commands (BsdEngine *self, guint device_id, GArray *ids, guint *unanswered,
  * long queue that moves is never cut short. G_IO_ERROR_PENDING past it,
  * cancelled when the run is (or the engine goes away). */
 static GPtrArray *
-wait_results (DeviceCtx *dev, GArray *ids, GError **error)
+wait_results (DeviceCtx *dev, guint wait_s, GArray *ids, GError **error)
 {
   BsdEngine *self = dev->run->engine;
   GCancellable *cancellable = dev->run->cancellable;
-  const gint64 wait_us = (gint64)BSD_PUSH_WAIT_S * G_USEC_PER_SEC;
+  const gint64 wait_us = (gint64)wait_s * G_USEC_PER_SEC;
   gint64 deadline = g_get_monotonic_time () + wait_us;
   guint device_id = dev->endpoint->device_id;
   gulong handler = g_cancellable_connect (cancellable, G_CALLBACK (cancelled_cb), self, NULL);
@@ -260,7 +260,7 @@ wait_results (DeviceCtx *dev, GArray *ids, GError **error)
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_PENDING,
                        "%s did not poll within %u s: %u commands stay queued for when it returns",
-                       dev->endpoint->name, BSD_PUSH_WAIT_S, unanswered);
+                       dev->endpoint->name, wait_s, unanswered);
           break;
         }
       until = MIN (deadline, now + PUSH_LOOK_US);
@@ -280,12 +280,12 @@ wait_results (DeviceCtx *dev, GArray *ids, GError **error)
 
 /* queued, then waited for */
 static GPtrArray *
-run_commands (DeviceCtx *dev, GPtrArray *texts, GError **error)
+run_commands (DeviceCtx *dev, const BsdPushCaps *caps, GPtrArray *texts, GError **error)
 {
   g_autoptr (GArray) ids
       = queue_commands (dev->run->engine, dev->endpoint->device_id, texts, error);
 
-  return ids ? wait_results (dev, ids, error) : NULL;
+  return ids ? wait_results (dev, bsd_push_caps_wait_s (caps), ids, error) : NULL;
 }
 
 /* ------------------------------------------------------------ the mirror */
@@ -359,7 +359,7 @@ refresh_mirror (DeviceCtx *dev, const BsdPushCaps *caps, gboolean info_only, GEr
   BsdStore *writer;
   gboolean ok = TRUE;
 
-  if (queries == NULL || (results = run_commands (dev, queries, error)) == NULL)
+  if (queries == NULL || (results = run_commands (dev, caps, queries, error)) == NULL)
     return FALSE;
   writer = writer_or_error (self, error);
   for (guint i = 0; writer && ok && i < results->len && i < types->len; i++)
@@ -446,7 +446,7 @@ push_apply (DeviceCtx *dev, const BsdPushCaps *caps)
     return;
   for (guint i = 0; i < writes->len; i++)
     g_ptr_array_add (texts, ((BsdPushWrite *)writes->pdata[i])->command);
-  results = run_commands (dev, texts, &dev->error);
+  results = run_commands (dev, caps, texts, &dev->error);
   if (results == NULL)
     return;
   add_refusals (dev, writes, results);
@@ -483,7 +483,7 @@ held_user (DeviceCtx *dev, const char *pin, GError **error)
 
 /* one command, its result; FALSE with the terminal's cause when refused */
 static gboolean
-run_command (DeviceCtx *dev, char *text, GError **error)
+run_command (DeviceCtx *dev, const BsdPushCaps *caps, char *text, GError **error)
 {
   g_autoptr (GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) results = NULL;
@@ -492,7 +492,7 @@ run_command (DeviceCtx *dev, char *text, GError **error)
   if (text == NULL)
     return FALSE;
   g_ptr_array_add (texts, text);
-  results = run_commands (dev, texts, error);
+  results = run_commands (dev, caps, texts, error);
   if (results == NULL)
     return FALSE;
   command = results->pdata[0];
@@ -530,7 +530,8 @@ push_delete_pin (DeviceCtx *dev, const BsdPushCaps *caps)
   if (dev->error)
     return;
   dev->was_present = held != NULL;
-  if (!run_command (dev, push_format_user_delete (caps->dialect, pin, &dev->error), &dev->error))
+  if (!run_command (dev, caps, push_format_user_delete (caps->dialect, pin, &dev->error),
+                    &dev->error))
     return;
   g_ptr_array_add (pins, (gpointer)pin);
   mirror_confirmed (dev, NULL, pins);
@@ -550,7 +551,8 @@ push_update_pin (DeviceCtx *dev, const BsdPushCaps *caps)
   dev->was_present = held != NULL;
   dev->done_ok = held == NULL;
   if (held == NULL
-      || !run_command (dev, bsd_push_io_user_update (caps, record, held, &dev->error), &dev->error))
+      || !run_command (dev, caps, bsd_push_io_user_update (caps, record, held, &dev->error),
+                       &dev->error))
     return;
   users = g_ptr_array_new_with_free_func ((GDestroyNotify)push_user_free);
   g_ptr_array_add (users, bsd_push_io_user_from_record (record, held));

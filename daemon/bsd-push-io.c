@@ -67,6 +67,15 @@ bsd_push_caps_init (BsdPushCaps *caps, const char *dialect, const char *options)
   /* ~MaxUserCount and ~MaxFingerCount count hundreds */
   caps->user_capacity = option_uint (object, "~MaxUserCount") * 100;
   caps->finger_capacity = option_uint (object, "~MaxFingerCount") * 100;
+  caps->poll_s = option_uint (object, caps->dialect == PUSH_DIALECT_3 ? "RequestDelay" : "Delay");
+}
+
+guint
+bsd_push_caps_wait_s (const BsdPushCaps *caps)
+{
+  guint poll = caps->poll_s != 0 ? caps->poll_s : PUSH_DELAY_S;
+
+  return 3 * CLAMP (poll, BSD_PUSH_POLL_MIN_S, BSD_PUSH_POLL_MAX_S) + PUSH_ERROR_DELAY_S;
 }
 
 void
