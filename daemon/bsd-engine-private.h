@@ -46,9 +46,8 @@ struct _BsdEngine
    * session gate; the receiver's "device-changed" wakes them */
   GThreadPool *push_pool;
   GMutex push_lock;
-  GCond push_cond;
-  guint64 push_generation; /* one more at each notice */
-  gboolean push_closing;   /* the engine goes away: waiters give up */
+  GHashTable *push_waiters; /* device id → PushWaiter, while a job waits on it */
+  gboolean push_closing;    /* the engine goes away: waiters give up */
 };
 
 typedef enum

@@ -6,10 +6,11 @@
  * commands for its next poll and waits for their results, which the
  * receiver stores. The wait holds neither the main loop nor a slot of the
  * session gate nor a pull worker: it runs in a pool of its own and sleeps
- * on a condition the receiver's notices (bsd_engine_push_notify) and a
- * cancel wake, with a slow look at the queue as a fallback. A terminal
- * that does not answer within BSD_PUSH_WAIT_S ends its result as
- * "pending"; its commands stay queued for when it returns.
+ * on its terminal's condition, which that terminal's notices
+ * (bsd_engine_push_notify), a cancel and shutdown wake, with a slow look at
+ * the queue as a fallback. A terminal that does not answer within
+ * bsd_push_caps_wait_s() ends its result as "pending"; its commands stay
+ * queued for when it returns.
  */
 #include "config.h"
 
@@ -28,45 +29,99 @@ bsd_engine_is_push (const BsdDevice *device)
   return g_strcmp0 (device->protocol, "push") == 0;
 }
 
+/* the waits on one terminal: woken by its own notices (and cancel,
+ * shutdown), not by every poll of every terminal */
+typedef struct
+{
+  GCond cond;
+  guint64 notices; /* one more at each notice of its terminal */
+  guint waiting;   /* waits that hold it */
+} PushWaiter;
+
+static void
+waiter_free (PushWaiter *waiter)
+{
+  g_cond_clear (&waiter->cond);
+  g_free (waiter);
+}
+
 void
 bsd_engine_push_init (BsdEngine *self)
 {
   g_mutex_init (&self->push_lock);
-  g_cond_init (&self->push_cond);
+  self->push_waiters
+      = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)waiter_free);
   self->push_pool = g_thread_pool_new (bsd_engine_pool_func, self, PUSH_MAX_WORKERS, FALSE, NULL);
 }
 
+/* every waiter looks again: a run was cancelled or the engine goes away */
 static void
-wake (BsdEngine *self, gboolean closing)
+wake_all (BsdEngine *self, gboolean closing)
 {
+  GHashTableIter iter;
+  PushWaiter *waiter;
+
   g_mutex_lock (&self->push_lock);
-  self->push_generation++;
   self->push_closing = self->push_closing || closing;
-  g_cond_broadcast (&self->push_cond);
+  g_hash_table_iter_init (&iter, self->push_waiters);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *)&waiter))
+    g_cond_broadcast (&waiter->cond);
   g_mutex_unlock (&self->push_lock);
 }
 
 void
 bsd_engine_push_finalize (BsdEngine *self)
 {
-  wake (self, TRUE);
+  wake_all (self, TRUE);
   g_thread_pool_free (self->push_pool, FALSE, TRUE);
-  g_cond_clear (&self->push_cond);
+  g_hash_table_unref (self->push_waiters);
   g_mutex_clear (&self->push_lock);
 }
 
 void
 bsd_engine_push_notify (BsdEngine *self, guint device_id)
 {
+  PushWaiter *waiter;
+
   g_return_if_fail (BSD_IS_ENGINE (self));
-  /* waiters look at their own terminal's queue: one counter wakes all */
-  wake (self, FALSE);
+  g_mutex_lock (&self->push_lock);
+  waiter = g_hash_table_lookup (self->push_waiters, GUINT_TO_POINTER (device_id));
+  if (waiter)
+    {
+      waiter->notices++;
+      g_cond_broadcast (&waiter->cond);
+    }
+  g_mutex_unlock (&self->push_lock);
 }
 
 static void
 cancelled_cb (GCancellable *cancellable, gpointer data)
 {
-  wake (data, FALSE);
+  wake_all (data, FALSE);
+}
+
+/* under push_lock */
+static PushWaiter *
+waiter_hold (BsdEngine *self, guint device_id)
+{
+  PushWaiter *waiter = g_hash_table_lookup (self->push_waiters, GUINT_TO_POINTER (device_id));
+
+  if (waiter == NULL)
+    {
+      waiter = g_new0 (PushWaiter, 1);
+      g_cond_init (&waiter->cond);
+      g_hash_table_insert (self->push_waiters, GUINT_TO_POINTER (device_id), waiter);
+    }
+  waiter->waiting++;
+  return waiter;
+}
+
+/* under push_lock */
+static void
+waiter_release (BsdEngine *self, guint device_id, PushWaiter *waiter)
+{
+  if (--waiter->waiting == 0)
+    g_hash_table_remove (self->push_waiters, GUINT_TO_POINTER (device_id));
 }
 
 /* ---------------------------------------------------- the store, briefly */
@@ -160,15 +215,21 @@ list_commands (BsdEngine *self, guint device_id, GArray *ids, guint *unanswered,
  * long queue that moves is never cut short. G_IO_ERROR_PENDING past it,
  * cancelled when the run is (or the engine goes away). */
 static GPtrArray *
-wait_results (DeviceCtx *dev, GArray *ids, GError **error)
+wait_results (DeviceCtx *dev, guint wait_s, GArray *ids, GError **error)
 {
   BsdEngine *self = dev->run->engine;
   GCancellable *cancellable = dev->run->cancellable;
-  const gint64 wait_us = (gint64)BSD_PUSH_WAIT_S * G_USEC_PER_SEC;
+  const gint64 wait_us = (gint64)wait_s * G_USEC_PER_SEC;
   gint64 deadline = g_get_monotonic_time () + wait_us;
+  guint device_id = dev->endpoint->device_id;
   gulong handler = g_cancellable_connect (cancellable, G_CALLBACK (cancelled_cb), self, NULL);
   guint before = G_MAXUINT;
   GPtrArray *commands = NULL;
+  PushWaiter *waiter;
+
+  g_mutex_lock (&self->push_lock);
+  waiter = waiter_hold (self, device_id);
+  g_mutex_unlock (&self->push_lock);
 
   for (;;)
     {
@@ -178,10 +239,10 @@ wait_results (DeviceCtx *dev, GArray *ids, GError **error)
       gboolean closing;
 
       g_mutex_lock (&self->push_lock);
-      seen = self->push_generation;
+      seen = waiter->notices;
       closing = self->push_closing;
       g_mutex_unlock (&self->push_lock);
-      commands = list_commands (self, dev->endpoint->device_id, ids, &unanswered, error);
+      commands = list_commands (self, device_id, ids, &unanswered, error);
       if (commands == NULL || unanswered == 0)
         break;
       g_clear_pointer (&commands, g_ptr_array_unref);
@@ -199,29 +260,32 @@ wait_results (DeviceCtx *dev, GArray *ids, GError **error)
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_PENDING,
                        "%s did not poll within %u s: %u commands stay queued for when it returns",
-                       dev->endpoint->name, BSD_PUSH_WAIT_S, unanswered);
+                       dev->endpoint->name, wait_s, unanswered);
           break;
         }
       until = MIN (deadline, now + PUSH_LOOK_US);
       g_mutex_lock (&self->push_lock);
-      while (self->push_generation == seen && !self->push_closing
+      while (waiter->notices == seen && !self->push_closing
              && !g_cancellable_is_cancelled (cancellable))
-        if (!g_cond_wait_until (&self->push_cond, &self->push_lock, until))
+        if (!g_cond_wait_until (&waiter->cond, &self->push_lock, until))
           break;
       g_mutex_unlock (&self->push_lock);
     }
   g_cancellable_disconnect (cancellable, handler);
+  g_mutex_lock (&self->push_lock);
+  waiter_release (self, device_id, waiter);
+  g_mutex_unlock (&self->push_lock);
   return commands;
 }
 
 /* queued, then waited for */
 static GPtrArray *
-run_commands (DeviceCtx *dev, GPtrArray *texts, GError **error)
+run_commands (DeviceCtx *dev, const BsdPushCaps *caps, GPtrArray *texts, GError **error)
 {
   g_autoptr (GArray) ids
       = queue_commands (dev->run->engine, dev->endpoint->device_id, texts, error);
 
-  return ids ? wait_results (dev, ids, error) : NULL;
+  return ids ? wait_results (dev, bsd_push_caps_wait_s (caps), ids, error) : NULL;
 }
 
 /* ------------------------------------------------------------ the mirror */
@@ -270,6 +334,17 @@ query_answered (const BsdPushCommand *command)
   return command->state == BSD_PUSH_COMMAND_DONE || command->return_code == -1;
 }
 
+/* what an answered query of @type leaves out was removed from the terminal */
+static gboolean
+prune_mirror (BsdStore *writer, guint device_id, gint64 sent_at, guint type, GError **error)
+{
+  /* a 3.x biodata table answers for every template type the snapshot reads */
+  if (type == BSD_PUSH_QUERY_BIODATA)
+    return bsd_store_prune_push_mirror (writer, device_id, sent_at, PUSH_BIO_FINGER, error)
+           && bsd_store_prune_push_mirror (writer, device_id, sent_at, PUSH_BIO_FACE_VL, error);
+  return bsd_store_prune_push_mirror (writer, device_id, sent_at, type, error);
+}
+
 /* Asks the terminal for everything (@info_only: for its options) and
  * waits for its uploads: once a query is answered, what it did not upload
  * again is gone from it. A query it refuses leaves the mirror of that
@@ -284,7 +359,7 @@ refresh_mirror (DeviceCtx *dev, const BsdPushCaps *caps, gboolean info_only, GEr
   BsdStore *writer;
   gboolean ok = TRUE;
 
-  if (queries == NULL || (results = run_commands (dev, queries, error)) == NULL)
+  if (queries == NULL || (results = run_commands (dev, caps, queries, error)) == NULL)
     return FALSE;
   writer = writer_or_error (self, error);
   for (guint i = 0; writer && ok && i < results->len && i < types->len; i++)
@@ -295,8 +370,7 @@ refresh_mirror (DeviceCtx *dev, const BsdPushCaps *caps, gboolean info_only, GEr
       if (type == BSD_PUSH_QUERY_INFO)
         continue;
       if (query_answered (command))
-        ok = bsd_store_prune_push_mirror (writer, dev->endpoint->device_id, command->sent_at, type,
-                                          error);
+        ok = prune_mirror (writer, dev->endpoint->device_id, command->sent_at, type, error);
       else if (dev->warnings)
         g_ptr_array_add (dev->warnings,
                          g_strdup_printf ("the terminal refused “%s”: %s (Return %d)",
@@ -316,7 +390,8 @@ push_read (DeviceCtx *dev, BsdPushCaps *caps)
   Run *run = dev->run;
 
   dev->warnings = g_ptr_array_new_with_free_func (g_free);
-  if (!run->read_only && bsd_push_caps_unknown (caps))
+  /* a 3.x unit has no INFO (−708): its registration carried its options */
+  if (!run->read_only && bsd_push_caps_unknown (caps) && caps->dialect == PUSH_DIALECT_2)
     {
       /* what to ask for depends on its versions: INFO first */
       if (!refresh_mirror (dev, caps, TRUE, &dev->error))
@@ -371,7 +446,7 @@ push_apply (DeviceCtx *dev, const BsdPushCaps *caps)
     return;
   for (guint i = 0; i < writes->len; i++)
     g_ptr_array_add (texts, ((BsdPushWrite *)writes->pdata[i])->command);
-  results = run_commands (dev, texts, &dev->error);
+  results = run_commands (dev, caps, texts, &dev->error);
   if (results == NULL)
     return;
   add_refusals (dev, writes, results);
@@ -408,7 +483,7 @@ held_user (DeviceCtx *dev, const char *pin, GError **error)
 
 /* one command, its result; FALSE with the terminal's cause when refused */
 static gboolean
-run_command (DeviceCtx *dev, char *text, GError **error)
+run_command (DeviceCtx *dev, const BsdPushCaps *caps, char *text, GError **error)
 {
   g_autoptr (GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) results = NULL;
@@ -417,7 +492,7 @@ run_command (DeviceCtx *dev, char *text, GError **error)
   if (text == NULL)
     return FALSE;
   g_ptr_array_add (texts, text);
-  results = run_commands (dev, texts, error);
+  results = run_commands (dev, caps, texts, error);
   if (results == NULL)
     return FALSE;
   command = results->pdata[0];
@@ -455,7 +530,8 @@ push_delete_pin (DeviceCtx *dev, const BsdPushCaps *caps)
   if (dev->error)
     return;
   dev->was_present = held != NULL;
-  if (!run_command (dev, push_format_user_delete (caps->dialect, pin, &dev->error), &dev->error))
+  if (!run_command (dev, caps, push_format_user_delete (caps->dialect, pin, &dev->error),
+                    &dev->error))
     return;
   g_ptr_array_add (pins, (gpointer)pin);
   mirror_confirmed (dev, NULL, pins);
@@ -475,7 +551,8 @@ push_update_pin (DeviceCtx *dev, const BsdPushCaps *caps)
   dev->was_present = held != NULL;
   dev->done_ok = held == NULL;
   if (held == NULL
-      || !run_command (dev, bsd_push_io_user_update (caps, record, held, &dev->error), &dev->error))
+      || !run_command (dev, caps, bsd_push_io_user_update (caps, record, held, &dev->error),
+                       &dev->error))
     return;
   users = g_ptr_array_new_with_free_func ((GDestroyNotify)push_user_free);
   g_ptr_array_add (users, bsd_push_io_user_from_record (record, held));

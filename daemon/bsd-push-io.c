@@ -67,6 +67,15 @@ bsd_push_caps_init (BsdPushCaps *caps, const char *dialect, const char *options)
   /* ~MaxUserCount and ~MaxFingerCount count hundreds */
   caps->user_capacity = option_uint (object, "~MaxUserCount") * 100;
   caps->finger_capacity = option_uint (object, "~MaxFingerCount") * 100;
+  caps->poll_s = option_uint (object, caps->dialect == PUSH_DIALECT_3 ? "RequestDelay" : "Delay");
+}
+
+guint
+bsd_push_caps_wait_s (const BsdPushCaps *caps)
+{
+  guint poll = caps->poll_s != 0 ? caps->poll_s : PUSH_DELAY_S;
+
+  return 3 * CLAMP (poll, BSD_PUSH_POLL_MIN_S, BSD_PUSH_POLL_MAX_S) + PUSH_ERROR_DELAY_S;
 }
 
 void
@@ -210,10 +219,22 @@ bsd_push_io_queries (const BsdPushCaps *caps, gboolean info_only, GArray *types,
       return g_steal_pointer (&queries);
     }
   type = BSD_PUSH_QUERY_USERS;
-  if ((query = push_format_query_users (NULL, error)) == NULL)
+  /* a 3.x unit refuses the 2.x names (−629, −708): its tables instead */
+  query = caps->dialect == PUSH_DIALECT_3 ? push_format_query_table_3 ("user", error)
+                                          : push_format_query_users (NULL, error);
+  if (query == NULL)
     return NULL;
   g_ptr_array_add (queries, query);
   g_array_append_val (types, type);
+  if (caps->dialect == PUSH_DIALECT_3)
+    {
+      type = BSD_PUSH_QUERY_BIODATA;
+      if ((query = push_format_query_table_3 ("biodata", error)) == NULL)
+        return NULL;
+      g_ptr_array_add (queries, query);
+      g_array_append_val (types, type);
+      return g_steal_pointer (&queries);
+    }
   type = PUSH_BIO_FINGER;
   if (caps->biodata_fingers)
     query = push_format_query_biodata (PUSH_BIO_FINGER, NULL, error);

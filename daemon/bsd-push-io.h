@@ -25,6 +25,7 @@ typedef struct
   guint face_major;         /* their algorithm's major version (FaceVersion), 0 = not said */
   guint user_capacity;      /* 0 = not said */
   guint finger_capacity;
+  guint poll_s; /* its poll interval when idle: Delay / RequestDelay, 0 = not said */
 } BsdPushCaps;
 
 /* @options: the stored options as JSON text (bsd_store_get_push_options) */
@@ -36,11 +37,15 @@ void bsd_push_caps_clear (BsdPushCaps *caps);
  * VL face never meets a pull terminal's near-infrared one */
 char *bsd_push_caps_face_version (const BsdPushCaps *caps);
 
-/* How long the engine waits for a terminal that is told to poll every
- * BSD_PUSH_POLL_S (the Delay of push-format.c): three polls and the time
- * its uploads take, capped. Past it the device's result is "pending". */
-#define BSD_PUSH_POLL_S 5
-#define BSD_PUSH_WAIT_S (3 * BSD_PUSH_POLL_S + 30)
+/* How long the engine waits for a terminal (seconds): three of its polls
+ * and an ErrorDelay, so that one failed poll is no reason to give up. Its
+ * poll interval is the Delay (3.x RequestDelay) its options say it uses,
+ * else what the receiver tells it (PUSH_DELAY_S), within
+ * BSD_PUSH_POLL_MIN_S…BSD_PUSH_POLL_MAX_S (the manual's 2–60 s); past it
+ * the device's result is "pending". */
+#define BSD_PUSH_POLL_MIN_S 2
+#define BSD_PUSH_POLL_MAX_S 60
+guint bsd_push_caps_wait_s (const BsdPushCaps *caps);
 
 /* @users (PushUser*), @templates (PushTemplate*) as the mirror holds them:
  * users get slots 1… by PIN (a push terminal has none to keep), a
@@ -55,9 +60,12 @@ BsdSnapshot *bsd_push_io_snapshot (guint device_id,
 /* what a query of bsd_push_io_queries() asks for besides a template type */
 #define BSD_PUSH_QUERY_USERS 0
 #define BSD_PUSH_QUERY_INFO G_MAXUINT
+/* 3.x: the biodata table, every template type at once */
+#define BSD_PUSH_QUERY_BIODATA (G_MAXUINT - 1)
 
-/* The full query of the terminal (char*): its users, then each template
- * type it holds; @types gets, per command, BSD_PUSH_QUERY_* or the type.
+/* The full query of the terminal (char*) in its dialect: its users, then
+ * each template type it holds (3.x: its biodata table); @types gets, per
+ * command, BSD_PUSH_QUERY_* or the type.
  * @info_only: INFO alone (its result carries the terminal's options: one
  * accepted after its handshake never posted them, and what to query
  * depends on them). */

@@ -38,31 +38,34 @@ push_format_options_2 (const char *serial, const PushStamps *stamps, gint offset
   g_autofree char *tz = push_format_time_zone (offset_minutes);
 
   /* both spellings of the marks: old firmware reads Stamp/OpStamp (§8) */
-  return g_strdup_printf ("GET OPTION FROM: %s\n"
-                          "ATTLOGStamp=%" G_GINT64_FORMAT "\n"
-                          "OPERLOGStamp=%" G_GINT64_FORMAT "\n"
-                          "ATTPHOTOStamp=0\n"
-                          "BIODATAStamp=%" G_GINT64_FORMAT "\n"
-                          "Stamp=%" G_GINT64_FORMAT "\n"
-                          "OpStamp=%" G_GINT64_FORMAT "\n"
-                          "PhotoStamp=0\n"
-                          "ErrorDelay=30\n"
-                          "Delay=5\n"
-                          "TransTimes=00:00;14:05\n"
-                          "TransInterval=1\n"
-                          "TransFlag=" TRANS_FLAG "\n"
-                          "TimeZone=%s\n"
-                          "Realtime=1\n"
-                          "Encrypt=0\n"
-                          "ServerVer=2.4.1\n"
-                          "PushProtVer=2.4.1\n"
-                          "PushOptionsFlag=1\n"
-                          "PushOptions=" PUSH_OPTIONS "\n"
-                          "MultiBioDataSupport=" MULTI_BIO_DATA "\n"
-                          "MultiBioPhotoSupport=" MULTI_BIO_PHOTO "\n"
-                          "SupportPing=1\n",
-                          serial, stamps->attlog, stamps->operlog, stamps->biodata, stamps->attlog,
-                          stamps->operlog, tz);
+  return g_strdup_printf (
+      "GET OPTION FROM: %s\n"
+      "ATTLOGStamp=%" G_GINT64_FORMAT "\n"
+      "OPERLOGStamp=%" G_GINT64_FORMAT "\n"
+      "ATTPHOTOStamp=0\n"
+      "BIODATAStamp=%" G_GINT64_FORMAT "\n"
+      "Stamp=%" G_GINT64_FORMAT "\n"
+      "OpStamp=%" G_GINT64_FORMAT "\n"
+      "PhotoStamp=0\n"
+      "ErrorDelay=" G_STRINGIFY (
+          PUSH_ERROR_DELAY_S) "\n"
+                              "Delay=" G_STRINGIFY (
+                                  PUSH_DELAY_S) "\n"
+                                                "TransTimes=00:00;14:05\n"
+                                                "TransInterval=1\n"
+                                                "TransFlag=" TRANS_FLAG "\n"
+                                                "TimeZone=%s\n"
+                                                "Realtime=1\n"
+                                                "Encrypt=0\n"
+                                                "ServerVer=2.4.1\n"
+                                                "PushProtVer=2.4.1\n"
+                                                "PushOptionsFlag=1\n"
+                                                "PushOptions=" PUSH_OPTIONS "\n"
+                                                "MultiBioDataSupport=" MULTI_BIO_DATA "\n"
+                                                "MultiBioPhotoSupport=" MULTI_BIO_PHOTO "\n"
+                                                "SupportPing=1\n",
+      serial, stamps->attlog, stamps->operlog, stamps->biodata, stamps->attlog, stamps->operlog,
+      tz);
 }
 
 char *
@@ -70,25 +73,29 @@ push_format_options_3 (const char *registry_code, gint offset_minutes)
 {
   g_autofree char *tz = push_format_time_zone (offset_minutes);
 
-  return g_strdup_printf ("registry=ok\n"
-                          "RegistryCode=%s\n"
-                          "ServerVersion=2.4.1\n"
-                          "ServerName=biosync\n"
-                          "PushProtVer=3.1.2\n"
-                          "ErrorDelay=30\n"
-                          "RequestDelay=5\n"
-                          "TransTimes=00:00;14:05\n"
-                          "TransInterval=1\n"
-                          "TransTables=User Transaction\n"
-                          "Realtime=1\n"
-                          "TimeoutSec=10\n"
-                          "TimeZone=%s\n"
-                          /* without these a 3.x unit uploads no templates (§7, §4.1) */
-                          "BioPhotoFun=0\n"
-                          "BioDataFun=1\n"
-                          "MultiBioDataSupport=" MULTI_BIO_DATA "\n"
-                          "MultiBioPhotoSupport=" MULTI_BIO_PHOTO "\n",
-                          registry_code, tz);
+  return g_strdup_printf (
+      "registry=ok\n"
+      "RegistryCode=%s\n"
+      "ServerVersion=2.4.1\n"
+      "ServerName=biosync\n"
+      "PushProtVer=3.1.2\n"
+      "ErrorDelay=" G_STRINGIFY (
+          PUSH_ERROR_DELAY_S) "\n"
+                              "RequestDelay=" G_STRINGIFY (
+                                  PUSH_DELAY_S) "\n"
+                                                "TransTimes=00:00;14:05\n"
+                                                "TransInterval=1\n"
+                                                "TransTables=User Transaction\n"
+                                                "Realtime=1\n"
+                                                "TimeoutSec=10\n"
+                                                "TimeZone=%s\n"
+                                                /* without these a 3.x unit uploads no templates
+                                                   (§7, §4.1) */
+                                                "BioPhotoFun=0\n"
+                                                "BioDataFun=1\n"
+                                                "MultiBioDataSupport=" MULTI_BIO_DATA "\n"
+                                                "MultiBioPhotoSupport=" MULTI_BIO_PHOTO "\n",
+      registry_code, tz);
 }
 
 static gboolean

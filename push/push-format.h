@@ -28,6 +28,12 @@ typedef struct
  * 780 for UTC+13), never a value 13–60 in absolute terms */
 char *push_format_time_zone (gint offset_minutes);
 
+/* what the replies tell every device: poll every PUSH_DELAY_S seconds
+ * when idle (2.x Delay, 3.x RequestDelay), retry PUSH_ERROR_DELAY_S after
+ * a failure; the engine's wait for a terminal derives from them */
+#define PUSH_DELAY_S 5
+#define PUSH_ERROR_DELAY_S 30
+
 /* the 2.x options block of §4.1 for an accepted device */
 char *push_format_options_2 (const char *serial, const PushStamps *stamps, gint offset_minutes);
 /* the 3.x handshake of §7 for a registered device */

@@ -52,6 +52,8 @@ enum
 /* a decoded template must weigh this much (old firmware's FP bounds) */
 #define TEMPLATE_MIN 100
 #define TEMPLATE_MAX (20 * 1024)
+/* a comparison photo: firmware takes JPEGs up to a few hundred KiB */
+#define PHOTO_MAX (512 * 1024)
 
 typedef struct
 {
@@ -258,6 +260,47 @@ update_fingertmp (Run *run)
     return code;
   bio.data = data;
   return store_template (self, &bio);
+}
+
+/* DATA UPDATE BIOPHOTO PIN=⇥Type=⇥Size=⇥Content=⇥Format=0|1⇥Url=⇥
+ * PostBackTmpFlag=0|1 (§6.2): a unit whose options offer photos of the
+ * type extracts a template of its own version from the JPEG; −1004 where
+ * they do not. [GUESS] codes for a bad photo: −9 Size, −11 base64, −12 no
+ * JPEG (firmware logs D01E0001/…06 and refuses); Format=1 (a URL to
+ * fetch) −1, the simulator fetches nothing. */
+static int
+update_biophoto (Run *run)
+{
+  ZkSimPushDevice *self = run->device;
+  const char *pin = param (run, "PIN");
+  const char *content = param (run, "Content");
+  g_autoptr (GBytes) photo = NULL;
+  g_autoptr (GError) error = NULL;
+  guint type, size, format = 0, post_back = 0;
+  const guint8 *bytes;
+  gsize len;
+
+  if (!zk_sim_push_pin_is_valid (pin) || param (run, "Type") == NULL
+      || !param_uint (run, "Type", 0, 15, &type) || param (run, "Size") == NULL
+      || !param_uint (run, "Size", 0, G_MAXINT, &size) || content == NULL
+      || !param_uint (run, "Format", 0, 1, &format)
+      || !param_uint (run, "PostBackTmpFlag", 0, 1, &post_back))
+    return RET_BAD_PARAM;
+  if (!zk_sim_push_device_supports_photo (self, type))
+    return RET_MISMATCH;
+  if (format != 0)
+    return RET_BAD_PARAM;
+  if (size != strlen (content))
+    return RET_SIZE;
+  if ((photo = decode_base64 (content)) == NULL)
+    return RET_BAD_FORMAT;
+  bytes = g_bytes_get_data (photo, &len);
+  /* a JPEG starts FF D8 FF; anything else has no face to find */
+  if (len < 4 || len > PHOTO_MAX || bytes[0] != 0xff || bytes[1] != 0xd8 || bytes[2] != 0xff)
+    return RET_BAD_TEMPLATE;
+  if (zk_sim_push_device_extract_face (self, pin, post_back == 1, &error))
+    return RET_OK;
+  return g_error_matches (error, ZK_ERROR, ZK_ERROR_NOT_FOUND) ? RET_NO_PIN : RET_FULL;
 }
 
 /* ------------------------------------------------------------ DATA DELETE */
@@ -469,6 +512,8 @@ data_command (Run *run, const char *rest)
         return update_biodata (run);
       if (g_ascii_strcasecmp (table, "FINGERTMP") == 0)
         return update_fingertmp (run);
+      if (g_ascii_strcasecmp (table, "BIOPHOTO") == 0)
+        return update_biophoto (run);
       return RET_MISMATCH;
     }
   if (g_ascii_strcasecmp (table, "USERINFO") == 0)
@@ -651,6 +696,8 @@ data_command_acc (Run *run, const char *rest)
     return acc_code (update ? update_user (run) : delete_user (run));
   if (g_str_equal (table, "biodata"))
     return acc_code (update ? update_biodata (run) : delete_templates (run, TRUE));
+  if (g_str_equal (table, "biophoto") && update)
+    return acc_code (update_biophoto (run));
   if (g_str_equal (table, "templatev10") && !update)
     return acc_code (delete_templates (run, FALSE));
   /* USERINFO, FINGERTMP, BIODATA are 2.x names */

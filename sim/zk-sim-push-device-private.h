@@ -184,6 +184,14 @@ GBytes *zk_sim_push_make_bio_data (const char *pin, guint type, guint no);
 GPtrArray *zk_sim_push_device_option_pairs (ZkSimPushDevice *self);
 gboolean zk_sim_push_device_supports_type (ZkSimPushDevice *self, guint type);
 guint zk_sim_push_device_major_for (ZkSimPushDevice *self, guint type);
+/* BIOPHOTO of @type accepted (BioPhotoFun, MultiBioPhotoSupport) */
+gboolean zk_sim_push_device_supports_photo (ZkSimPushDevice *self, guint type);
+/* a face template of its own version for @pin, as if from a photo; without
+ * the lock; ZK_ERROR_NOT_FOUND for an unknown PIN, FALSE when full */
+gboolean zk_sim_push_device_extract_face (ZkSimPushDevice *self,
+                                          const char *pin,
+                                          gboolean post_back,
+                                          GError **error);
 
 /* data changes with the lock held; they return FALSE (−1001) when full */
 ZkSimPushUser *zk_sim_push_device_find_user (ZkSimPushDevice *self, const char *pin);

@@ -439,10 +439,10 @@ zk_sim_push_device_option_pairs (ZkSimPushDevice *self)
   add_pair (pairs, "FaceCount", "%u", zk_sim_push_device_count_bios (self, 9));
   add_pair (pairs, "VisilightFun", "%d", vl);
   add_pair (pairs, "BioDataFun", "%d", vl);
-  add_pair (pairs, "BioPhotoFun", "0");
+  add_pair (pairs, "BioPhotoFun", "%d", self->config.bio_photo);
   add_pair (pairs, "PhotoFunOn", "0");
   add_pair (pairs, "MultiBioDataSupport", "%s", multi_bio (self));
-  add_pair (pairs, "MultiBioPhotoSupport", "0:0:0:0:0:0:0:0:0:0");
+  add_pair (pairs, "MultiBioPhotoSupport", "0:0:0:0:0:0:0:0:0:%d", self->config.bio_photo);
   add_pair (pairs, "MultiBioVersion", "0:10.0:0:0:0:0:0:0:0:%s",
             vl ? (self->config.face_major == 39 ? "39.1" : "40.1") : "0");
   return pairs;
@@ -732,9 +732,11 @@ zk_sim_push_make_bio_data (const char *pin, guint type, guint no)
   return g_bytes_new_take (data, size);
 }
 
-gboolean
-zk_sim_push_device_enroll_bio (
-    ZkSimPushDevice *self, const char *pin, guint type, guint no, GError **error)
+/* a template the unit makes itself (enrolment, a photo's extraction), of
+ * its own version; @upload: sent up like an enrolment */
+static gboolean
+make_own_bio (
+    ZkSimPushDevice *self, const char *pin, guint type, guint no, gboolean upload, GError **error)
 {
   g_autoptr (GBytes) data = zk_sim_push_make_bio_data (pin, type, no);
   ZkSimPushBio bio = { (char *)pin, no, 0, 1, 0, type, 0, 0, 0, data };
@@ -749,10 +751,33 @@ zk_sim_push_device_enroll_bio (
     }
   else
     ok = store_bio (self, &bio, error);
-  if (ok)
+  if (ok && upload)
     queue_bio (self, &bio);
   g_mutex_unlock (&self->lock);
   return ok;
+}
+
+gboolean
+zk_sim_push_device_enroll_bio (
+    ZkSimPushDevice *self, const char *pin, guint type, guint no, GError **error)
+{
+  return make_own_bio (self, pin, type, no, TRUE, error);
+}
+
+gboolean
+zk_sim_push_device_supports_photo (ZkSimPushDevice *self, guint type)
+{
+  return type == 9 && self->config.bio_photo;
+}
+
+/* PostBackTmpFlag=1: @post_back */
+gboolean
+zk_sim_push_device_extract_face (ZkSimPushDevice *self,
+                                 const char *pin,
+                                 gboolean post_back,
+                                 GError **error)
+{
+  return make_own_bio (self, pin, 9, 0, post_back, error);
 }
 
 gboolean

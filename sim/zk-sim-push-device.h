@@ -30,6 +30,7 @@ typedef struct
   guint dialect; /* 2 ("att", the default) or 3 ("acc"/security) */
   ZkSimPushModel model;
   guint face_major;      /* VL face algorithm major version, 39 or 40 */
+  gboolean bio_photo;    /* VL: extracts its own face template from a BIOPHOTO */
   guint delay_s;         /* poll interval until a server says otherwise */
   guint error_delay_s;   /* wait after a failure until a server says otherwise */
   guint timeout_s;       /* one request, connect to last byte */

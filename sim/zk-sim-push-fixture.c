@@ -143,6 +143,7 @@ load_push_config (
       || !zk_sim_json_get_uint (obj, "error_delay_s", 30, 1, 3600, &c->error_delay_s, path, error)
       || !zk_sim_json_get_uint (obj, "timeout_s", 20, 1, 600, &c->timeout_s, path, error)
       || !zk_sim_json_get_bool (obj, "old_firmware", FALSE, &c->old_firmware, path, error)
+      || !zk_sim_json_get_bool (obj, "bio_photo", FALSE, &c->bio_photo, path, error)
       || !zk_sim_json_get_uint (obj, "user_capacity", 3000, 1, 1000000, &c->user_capacity, path,
                                 error)
       || !zk_sim_json_get_uint (obj, "template_capacity", 6000, 1, 1000000, &c->template_capacity,
@@ -156,6 +157,9 @@ load_push_config (
   if (!g_str_equal (model, "fp") && !g_str_equal (model, "vl"))
     return zk_sim_json_fail (error, path, "push_model", "expected \"fp\" or \"vl\"");
   c->model = g_str_equal (model, "vl") ? ZK_SIM_PUSH_MODEL_VL : ZK_SIM_PUSH_MODEL_FP;
+  /* photos are for the face algorithm: a fingerprint unit has none */
+  if (c->bio_photo && c->model != ZK_SIM_PUSH_MODEL_VL)
+    return zk_sim_json_fail (error, path, "bio_photo", "needs \"push_model\": \"vl\"");
   c->name = g_strdup (name);
   c->serial = g_strdup (serial);
   c->server = g_strdup (server);
@@ -206,6 +210,7 @@ add_push_config (JsonBuilder *b, ZkSimPushDevice *device)
   zk_sim_json_add_string (b, "dialect", c.dialect == 3 ? "3" : "2");
   zk_sim_json_add_string (b, "push_model", c.model == ZK_SIM_PUSH_MODEL_VL ? "vl" : "fp");
   zk_sim_json_add_int (b, "face_major", c.face_major);
+  zk_sim_json_add_bool (b, "bio_photo", c.bio_photo);
   zk_sim_json_add_int (b, "delay_s", c.delay_s);
   zk_sim_json_add_int (b, "error_delay_s", c.error_delay_s);
   zk_sim_json_add_int (b, "timeout_s", c.timeout_s);

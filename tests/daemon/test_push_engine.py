@@ -8,6 +8,9 @@ push_engine_seed: A (pull, 100 users, 80 fingerprints), B (push VL, empty), C (p
     users, 15 fingerprints, 10 VL faces) → after one area sync every terminal holds the union;
     the VL faces reach B (same face algorithm) and not A, whose report says why; a preview
     queues no command; a second sync has nothing to do.
+push_engine_seed_3x: the same seed with C a 3.x unit (PushDialect "3"): the engine queries and
+    writes C in the 3.x syntax (DATA QUERY tablename=…, DATA UPDATE user/biodata), which C takes,
+    and every terminal ends with the union.
 push_engine_delete: DeleteUser of a PIN held by all three removes it from all three (the push
     terminals through DATA DELETE USERINFO), and the next area sync does not bring it back;
     UpdateUser reaches the push terminals; a sync of a push terminal alone works.
@@ -28,7 +31,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import check, enable_push, state_db, wait_for  # noqa: E402
-from harness import GLib, JOB  # noqa: E402
+from harness import DEVICE, GLib, JOB  # noqa: E402
 
 B_SN = "SIMPUSHB0002"
 C_SN = "SIMPUSHC0003"
@@ -36,7 +39,7 @@ SHARED = [str(p) for p in range(1091, 1101)]
 ONLY_C = [str(p) for p in range(2001, 2011)]
 
 
-def push_fixture(port):
+def push_fixture(port, c_dialect="2"):
     server = "http://127.0.0.1:%d" % port
     common = {"protocol": "push", "server": server, "delay_s": 1, "error_delay_s": 1,
               "push_model": "vl", "face_major": 39}
@@ -49,7 +52,7 @@ def push_fixture(port):
                   for pin in ONLY_C]
     return {"devices": [
         dict(common, name="B", serial=B_SN),
-        dict(common, name="C", serial=C_SN, users=users, templates=templates),
+        dict(common, name="C", serial=C_SN, users=users, templates=templates, dialect=c_dialect),
     ]}
 
 
@@ -92,21 +95,23 @@ def queued_texts(env, device_id, pin):
 class Site:
     """the pull A of the seed fixture and the push B and C, accepted into one area"""
 
-    def __init__(self, env):
+    def __init__(self, env, c_dialect="2"):
         self.env = env
         self.pull = env.seed_sim()
         env.start_daemon()
         port = enable_push(env)
-        self.push = env.sim(push_fixture(port), tag="push")
+        self.push = env.sim(push_fixture(port, c_dialect), tag="push")
         wait_for(lambda: env.get("PendingDevices") == 2, "B and C to knock")
         self.area = env.add_area("Mixed")
         self.ids = {"A": env.add_device("A", self.pull.port("A"), self.area)}
+        self.paths = {}
         for name, serial in (("B", B_SN), ("C", C_SN)):
             path = env.call("AcceptDevice", "(sa{sv})",
                             (serial, {"name": GLib.Variant("s", name),
                                       "area": GLib.Variant("u", self.area),
                                       "time-zone": GLib.Variant("s", "UTC")}))
             self.ids[name] = int(path.rsplit("/", 1)[1])
+            self.paths[name] = path
         # C's enrolments reach its mirror by themselves (OPERLOG/BIODATA uploads)
         wait_for(lambda: self.push.cmd("count C unsent") == "0", "C to upload what it holds")
 
@@ -132,18 +137,32 @@ def seed_sync(site):
 
 
 def test_push_engine_seed(env):
-    site = Site(env)
+    seed_union(env, Site(env))
+
+
+def test_push_engine_seed_3x(env):
+    site = Site(env, c_dialect="3")
+    check(env.get("PushDialect", path=site.paths["C"], iface=DEVICE) == "3", "C speaks 3.x")
+    seed_union(env, site)
+    with state_db(env) as conn:
+        texts = [r[0] for r in conn.execute("SELECT command FROM push_commands WHERE device_id = ?",
+                                            (site.ids["C"],))]
+    check(texts and all(" USERINFO" not in t and " BIODATA" not in t and t != "INFO"
+                        for t in texts), "C got only 3.x commands", sorted(set(t[:40] for t in texts)))
+
+
+def seed_union(env, site):
     union_p = site.people("A") | site.people("C")
     union_f = site.fingers("A") | site.fingers("C")
     check(len(union_p) == 110 and len(union_f) == 95, "the union: 110 people, 95 fingers",
           (len(union_p), len(union_f)))
 
-    # a preview plans on the mirrors as they are and queues nothing (accepting
-    # queued a CHECK already: the receiver's, not the preview's)
-    before = (queued(env, site.ids["B"]), queued(env, site.ids["C"]))
+    # a preview plans on the mirrors as they are and queues nothing (acceptance queued a CHECK
+    # for a 2.x terminal already)
+    before = [queued(env, site.ids[n]) for n in "BC"]
     preview = env.wait_job(env.call("PreviewSync", "(u)", (site.area,)))
     check(preview["State"] == "succeeded", "the preview succeeds", preview["Summary"])
-    after = (queued(env, site.ids["B"]), queued(env, site.ids["C"]))
+    after = [queued(env, site.ids[n]) for n in "BC"]
     check(after == before, "a preview queues no command", (before, after))
 
     start = time.monotonic()

@@ -631,6 +631,61 @@ def case_acc_commands(server, start):
     assert sim.control("count A1 faces") == "0" and sim.control("count A1 users") == "1"
 
 
+JPEG = base64.b64encode(b"\xff\xd8\xff\xe0" + bytes(200) + b"\xff\xd9").decode()
+
+
+def photo(pin, content=JPEG, type_=9, size=None, extra="\tFormat=0\tPostBackTmpFlag=1", table="BIOPHOTO"):
+    return "DATA UPDATE %s PIN=%s\tType=%d\tSize=%d\tContent=%s%s" % (
+        table, pin, type_, len(content) if size is None else size, content, extra)
+
+
+# command → expected Return on a VL unit with photos (face 40) holding user 1
+PHOTO_COMMANDS = [
+    (photo("1"), 0),
+    (photo("1", type_=1), -1004),
+    (photo("1", size=len(JPEG) + 4), -9),
+    (photo("1", content="@@@@"), -11),
+    (photo("1", content=base64.b64encode(b"GIF89a" + bytes(100)).decode()), -12),
+    (photo("99"), -10),
+    (photo("1", extra="\tFormat=1\tUrl=http://127.0.0.1/x.jpg"), -1),
+]
+
+
+def case_biophoto(server, start):
+    """§6.2 BIOPHOTO: a unit whose options offer photos extracts a face of its own version and
+    uploads it (PostBackTmpFlag=1); a unit without photo support refuses (−1004), 3.x by name"""
+    users = [{"user_id": "1", "name": "Ana"}]
+    sim = start([{"name": "V1", "serial": "SNB1", "push_model": "vl", "face_major": 40,
+                  "bio_photo": True, "users": users},
+                 {"name": "V2", "serial": "SNB2", "push_model": "vl", "users": users},
+                 {"name": "A1", "serial": "SNB3", "dialect": "3", "push_model": "vl",
+                  "face_major": 39, "bio_photo": True, "users": users}])
+    server.wait(lambda rs: {r.q("SN") for r in server.find("getrequest")} >= {"SNB1", "SNB2", "SNB3"},
+                "all three polling")
+    server.queue("SNB1", *["C:%d:%s" % (i + 1, c) for i, (c, _) in enumerate(PHOTO_COMMANDS)],
+                 "C:50:INFO")
+    server.queue("SNB2", "C:31:" + photo("1"))
+    server.queue("SNB3", "C:41:" + photo("1", table="biophoto"), "C:42:" + photo("1"))
+    want = {str(i + 1): code for i, (_, code) in enumerate(PHOTO_COMMANDS)}
+    want.update({"50": 0, "31": -1004, "41": 0, "42": -629})
+    server.wait(lambda rs: set(want) <= {r[0] for r in server.results()}, "all results")
+    got = {r[0]: r[1] for r in server.results()}
+    assert {k: got[k] for k in want} == want, ({k: got[k] for k in want}, want)
+    # its options offer photos of type 9
+    info = [r.text() for r in server.find("devicecmd") if "CMD=INFO" in r.text()]
+    assert info and "\nBioPhotoFun=1\n" in info[0] and "\nMultiBioPhotoSupport=0:0:0:0:0:0:0:0:0:1\n" in info[0], info
+    # its own face version, uploaded like an enrolment
+    server.wait(lambda rs: sim.control("count V1 unsent") == "0", "V1 to upload the face")
+    sim.ok("dump " + sim.dump)
+    with open(sim.dump) as f:
+        devs = {d["name"]: d for d in json.load(f)["devices"]}
+    faces = {n: [(t["user_id"], t["major"]) for t in devs[n]["templates"] if t["type"] == 9]
+             for n in devs}
+    assert faces == {"V1": [("1", 40)], "V2": [], "A1": [("1", 39)]}, faces
+    up = [r.text() for r in server.find("cdata", "POST") if r.q("SN") == "SNB1"]
+    assert any("Pin=1\t" in t and "Type=9" in t and "MajorVer=40" in t for t in up), up
+
+
 def case_other_dialect(server, start):
     """a device that speaks the other dialect: a 2.x handshake with 3.x uploads, and back"""
     sim = start([{"name": "P1", "serial": "SNO1"}, {"name": "A1", "serial": "SNO2", "dialect": "3"}])

@@ -288,6 +288,55 @@ test_queries (void)
   bsd_push_caps_clear (&caps);
 }
 
+/* a 3.x unit refuses the 2.x names: its two tables, in its syntax */
+static void
+test_queries_3 (void)
+{
+  g_autoptr (GArray) types = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr (GPtrArray) queries = NULL;
+  g_autoptr (GError) error = NULL;
+  BsdPushCaps caps;
+
+  bsd_push_caps_init (&caps, "3", VL_OPTIONS);
+  queries = bsd_push_io_queries (&caps, FALSE, types, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (queries->len, ==, 2);
+  g_assert_cmpstr (queries->pdata[0], ==, "DATA QUERY tablename=user,fielddesc=*,filter=*");
+  g_assert_cmpstr (queries->pdata[1], ==, "DATA QUERY tablename=biodata,fielddesc=*,filter=*");
+  g_assert_cmpuint (g_array_index (types, guint, 0), ==, BSD_PUSH_QUERY_USERS);
+  g_assert_cmpuint (g_array_index (types, guint, 1), ==, BSD_PUSH_QUERY_BIODATA);
+  bsd_push_caps_clear (&caps);
+}
+
+/* the wait follows the terminal's own poll interval, within bounds */
+static void
+test_wait (void)
+{
+  static const struct
+  {
+    const char *dialect, *options;
+    guint wait_s;
+  } cases[] = {
+    { "2", "{}", 3 * PUSH_DELAY_S + PUSH_ERROR_DELAY_S }, /* what the receiver tells it */
+    { "2", "{\"Delay\":\"20\"}", 3 * 20 + PUSH_ERROR_DELAY_S },
+    { "3", "{\"RequestDelay\":\"10\"}", 3 * 10 + PUSH_ERROR_DELAY_S },
+    /* a 3.x unit's Delay is not its poll interval */
+    { "3", "{\"Delay\":\"20\"}", 3 * PUSH_DELAY_S + PUSH_ERROR_DELAY_S },
+    { "2", "{\"Delay\":\"86400\"}", 3 * BSD_PUSH_POLL_MAX_S + PUSH_ERROR_DELAY_S },
+    { "2", "{\"Delay\":\"1\"}", 3 * BSD_PUSH_POLL_MIN_S + PUSH_ERROR_DELAY_S },
+    { "2", "{\"Delay\":\"-5\"}", 3 * PUSH_DELAY_S + PUSH_ERROR_DELAY_S },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      BsdPushCaps caps;
+
+      bsd_push_caps_init (&caps, cases[i].dialect, cases[i].options);
+      g_assert_cmpuint (bsd_push_caps_wait_s (&caps), ==, cases[i].wait_s);
+      bsd_push_caps_clear (&caps);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -297,5 +346,7 @@ main (int argc, char **argv)
   g_test_add_func ("/push-io/same-face-version", test_same_face_version);
   g_test_add_func ("/push-io/writes", test_writes);
   g_test_add_func ("/push-io/queries", test_queries);
+  g_test_add_func ("/push-io/queries-3", test_queries_3);
+  g_test_add_func ("/push-io/wait", test_wait);
   return g_test_run ();
 }
