@@ -310,5 +310,30 @@ def test_push_engine_faults(env):
     check(rc == 0 and took < 10, "SIGTERM ends the wait and the daemon within 10 s", (rc, took))
 
 
+def test_push_engine_lies(env):
+    """a push terminal that answers writes OK and keeps nothing (PRODUCT.md failure mode 9)"""
+    site = Site(env)
+    seed_sync(site)
+    pin = SHARED[6]
+    site.push.cmd("fault B drop-writes on")
+    job = env.wait_job(env.call("UpdateUser", "(sa{sv})",
+                                (pin, {"name": GLib.Variant("s", "Kept?")})), timeout=150)
+    check(site.push.stats("B")["dropped_writes"] >= 1, "B dropped the write",
+          site.push.stats("B"))
+    user = [u for u in site.push.device_dump("B")["users"] if u["user_id"] == pin]
+    check(user and user[0]["name"] != "Kept?", "B did not keep it", user)
+    check(job["State"] != "succeeded", "a write the terminal did not keep is not a success",
+          (job["State"], job["Summary"], job["Devices"]))
+    b = [d for d in job["Devices"] if d.get("device_id") == site.ids["B"]
+         or d.get("name") == "B"]
+    check(b and b[0].get("status") not in ("ok", "succeeded"), "B's result says so", b)
+
+    # once the terminal keeps writes again, the next sync writes it and ends clean
+    site.push.cmd("fault B drop-writes off")
+    job = seed_sync(site)
+    user = [u for u in site.push.device_dump("B")["users"] if u["user_id"] == pin]
+    check(user and user[0]["name"] == "Kept?", "the next sync gives B the name", user)
+
+
 if __name__ == "__main__":
     sys.exit(harness.main(globals()))
