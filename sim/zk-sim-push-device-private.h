@@ -52,10 +52,10 @@ typedef struct
   guint64 result_reposts;
   guint64 clock_sets;
   guint64 reboots;
-  guint64 no_date;       /* handshake/poll replies without a usable Date */
-  guint64 dropped_lines; /* old firmware: unterminated last lines */
+  guint64 no_date;        /* handshake/poll replies without a usable Date */
+  guint64 dropped_lines;  /* old firmware: unterminated last lines */
   guint64 dropped_writes; /* the drop-writes fault: acknowledged, not kept */
-  GHashTable *returns;   /* Return code (GINT_TO_POINTER) → count */
+  GHashTable *returns;    /* Return code (GINT_TO_POINTER) → count */
 } PushStats;
 
 typedef struct

@@ -824,8 +824,8 @@ zk_sim_push_device_apply_fault (ZkSimPushDevice *self,
                                 GError **error)
 {
   static const char *const switches[]
-      = { "offline", "duplicate-results", "crlf",          "trailing-tab",
-          "aspx",    "stamp-9999",        "other-dialect", "drop-writes", NULL };
+      = { "offline",       "duplicate-results", "crlf", "trailing-tab", "aspx", "stamp-9999",
+          "other-dialect", "drop-writes",       NULL };
   PushFaults *f = &self->faults;
   gboolean on = TRUE;
   guint64 ms = 0;
