@@ -350,7 +350,11 @@ prune_mirror (BsdStore *writer, guint device_id, gint64 sent_at, guint type, GEr
  * again is gone from it. A query it refuses leaves the mirror of that
  * kind as it was, with a warning. */
 static gboolean
-refresh_mirror (DeviceCtx *dev, const BsdPushCaps *caps, gboolean info_only, GError **error)
+refresh_mirror (DeviceCtx *dev,
+                const BsdPushCaps *caps,
+                gboolean info_only,
+                gboolean users_only,
+                GError **error)
 {
   BsdEngine *self = dev->run->engine;
   g_autoptr (GArray) types = g_array_new (FALSE, FALSE, sizeof (guint));
@@ -359,6 +363,13 @@ refresh_mirror (DeviceCtx *dev, const BsdPushCaps *caps, gboolean info_only, GEr
   BsdStore *writer;
   gboolean ok = TRUE;
 
+  /* one PIN's change is read back from the user table alone */
+  for (guint i = types->len; users_only && queries != NULL && i-- > 0;)
+    if (g_array_index (types, guint, i) != BSD_PUSH_QUERY_USERS)
+      {
+        g_ptr_array_remove_index (queries, i);
+        g_array_remove_index (types, i);
+      }
   if (queries == NULL || (results = run_commands (dev, caps, queries, error)) == NULL)
     return FALSE;
   writer = writer_or_error (self, error);
@@ -394,17 +405,17 @@ push_read (DeviceCtx *dev, BsdPushCaps *caps)
   if (!run->read_only && bsd_push_caps_unknown (caps) && caps->dialect == PUSH_DIALECT_2)
     {
       /* what to ask for depends on its versions: INFO first */
-      if (!refresh_mirror (dev, caps, TRUE, &dev->error))
+      if (!refresh_mirror (dev, caps, TRUE, FALSE, &dev->error))
         return;
       bsd_push_caps_clear (caps);
       if (!load_caps (run->engine, dev->endpoint->device_id, caps, &dev->error)
-          || !refresh_mirror (dev, caps, FALSE, &dev->error))
+          || !refresh_mirror (dev, caps, FALSE, FALSE, &dev->error))
         return;
       dev->push_queried = TRUE;
     }
   else if (!run->read_only && !dev->cache_allowed)
     {
-      if (!refresh_mirror (dev, caps, FALSE, &dev->error))
+      if (!refresh_mirror (dev, caps, FALSE, FALSE, &dev->error))
         return;
       dev->push_queried = TRUE;
     }
@@ -450,7 +461,7 @@ push_apply (DeviceCtx *dev, const BsdPushCaps *caps)
   if (results == NULL)
     return;
   add_refusals (dev, writes, results);
-  if (!refresh_mirror (dev, caps, FALSE, &dev->error))
+  if (!refresh_mirror (dev, caps, FALSE, FALSE, &dev->error))
     {
       g_prefix_error (&dev->error, "reading back: ");
       return;
@@ -503,19 +514,26 @@ run_command (DeviceCtx *dev, const BsdPushCaps *caps, char *text, GError **error
   return FALSE;
 }
 
-/* what the terminal confirmed goes into its mirror at once */
-static void
-mirror_confirmed (DeviceCtx *dev, GPtrArray *users, GPtrArray *deleted_pins)
+/* after a change of one PIN: the terminal's user table again (a terminal
+ * that answers OK and keeps nothing is found here, not believed), then
+ * what it holds of @pin now, NULL when nothing */
+static gboolean
+read_back_user (DeviceCtx *dev, const BsdPushCaps *caps, const char *pin, PushUser **held)
 {
-  BsdEngine *self = dev->run->engine;
-  BsdStore *writer = bsd_engine_writer_acquire (self);
-  g_autoptr (GError) error = NULL;
+  if (!refresh_mirror (dev, caps, FALSE, TRUE, &dev->error))
+    {
+      g_prefix_error (&dev->error, "reading back: ");
+      return FALSE;
+    }
+  *held = held_user (dev, pin, &dev->error);
+  return dev->error == NULL;
+}
 
-  if (writer
-      && !bsd_store_apply_push_mirror (writer, dev->endpoint->device_id, users, NULL, NULL,
-                                       deleted_pins, &error))
-    g_warning ("%s: %s", dev->endpoint->name, error->message);
-  bsd_engine_writer_release (self);
+static void
+not_kept (DeviceCtx *dev, const char *what)
+{
+  g_set_error (&dev->error, G_IO_ERROR, G_IO_ERROR_FAILED,
+               "the terminal answered OK but does not hold the %s (read back)", what);
 }
 
 /* DeleteUser: the deletion is queued whatever the mirror says (a PIN the
@@ -525,17 +543,18 @@ push_delete_pin (DeviceCtx *dev, const BsdPushCaps *caps)
 {
   const char *pin = dev->run->op->pin;
   g_autoptr (PushUser) held = held_user (dev, pin, &dev->error);
-  g_autoptr (GPtrArray) pins = g_ptr_array_new ();
+  g_autoptr (PushUser) after = NULL;
 
   if (dev->error)
     return;
   dev->was_present = held != NULL;
   if (!run_command (dev, caps, push_format_user_delete (caps->dialect, pin, &dev->error),
-                    &dev->error))
+                    &dev->error)
+      || !read_back_user (dev, caps, pin, &after))
     return;
-  g_ptr_array_add (pins, (gpointer)pin);
-  mirror_confirmed (dev, NULL, pins);
-  dev->done_ok = TRUE;
+  if (after != NULL)
+    not_kept (dev, "deletion");
+  dev->done_ok = after == NULL;
 }
 
 /* UpdateUser: only where the terminal holds the PIN */
@@ -544,7 +563,8 @@ push_update_pin (DeviceCtx *dev, const BsdPushCaps *caps)
 {
   const ZkUser *record = dev->run->update_record;
   g_autoptr (PushUser) held = held_user (dev, record->user_id, &dev->error);
-  g_autoptr (GPtrArray) users = NULL;
+  g_autoptr (PushUser) want = NULL;
+  g_autoptr (PushUser) after = NULL;
 
   if (dev->error)
     return;
@@ -554,10 +574,16 @@ push_update_pin (DeviceCtx *dev, const BsdPushCaps *caps)
       || !run_command (dev, caps, bsd_push_io_user_update (caps, record, held, &dev->error),
                        &dev->error))
     return;
-  users = g_ptr_array_new_with_free_func ((GDestroyNotify)push_user_free);
-  g_ptr_array_add (users, bsd_push_io_user_from_record (record, held));
-  mirror_confirmed (dev, users, NULL);
-  dev->done_ok = TRUE;
+  dev->done_ok = FALSE;
+  if (!read_back_user (dev, caps, record->user_id, &after))
+    return;
+  /* name and privilege as sent; cards and passwords come back in the
+   * terminal's own notation */
+  want = bsd_push_io_user_from_record (record, held);
+  if (after == NULL || g_strcmp0 (after->name, want->name) != 0
+      || after->privilege != want->privilege)
+    not_kept (dev, "change");
+  dev->done_ok = dev->error == NULL;
 }
 
 void

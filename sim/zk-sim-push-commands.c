@@ -827,6 +827,26 @@ result_name (const char *command)
   return space ? g_strndup (command, (gsize)(space - command)) : g_strdup (command);
 }
 
+/* the drop-writes fault: firmware that answers a write OK and keeps
+ * nothing (a full or failing flash) — only a read-back finds it */
+static gboolean
+drops_write (ZkSimPushDevice *self, const char *command)
+{
+  const char *rest, *verb;
+  gboolean drop;
+
+  if (!is_command (command, "DATA", &rest))
+    return FALSE;
+  if (!is_command (rest, "UPDATE", &verb) && !is_command (rest, "DELETE", &verb))
+    return FALSE;
+  g_mutex_lock (&self->lock);
+  drop = self->faults.drop_writes;
+  if (drop)
+    self->stats.dropped_writes++;
+  g_mutex_unlock (&self->lock);
+  return drop;
+}
+
 guint
 zk_sim_push_device_run_commands (ZkSimPushDevice *self,
                                  GPtrArray *lines,
@@ -847,7 +867,10 @@ zk_sim_push_device_run_commands (ZkSimPushDevice *self,
       if (!split_line (g_ptr_array_index (lines, i), &id, &command))
         continue;
       run.id = id;
-      code = run.acc ? run_one_acc (&run, command) : run_one (&run, command);
+      if (drops_write (self, command))
+        code = RET_OK;
+      else
+        code = run.acc ? run_one_acc (&run, command) : run_one (&run, command);
       g_clear_pointer (&run.params, g_hash_table_unref);
       name = run.acc ? result_name_acc (command) : result_name (command);
       g_mutex_lock (&self->lock);

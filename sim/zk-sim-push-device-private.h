@@ -52,9 +52,10 @@ typedef struct
   guint64 result_reposts;
   guint64 clock_sets;
   guint64 reboots;
-  guint64 no_date;       /* handshake/poll replies without a usable Date */
-  guint64 dropped_lines; /* old firmware: unterminated last lines */
-  GHashTable *returns;   /* Return code (GINT_TO_POINTER) → count */
+  guint64 no_date;        /* handshake/poll replies without a usable Date */
+  guint64 dropped_lines;  /* old firmware: unterminated last lines */
+  guint64 dropped_writes; /* the drop-writes fault: acknowledged, not kept */
+  GHashTable *returns;    /* Return code (GINT_TO_POINTER) → count */
 } PushStats;
 
 typedef struct
@@ -68,6 +69,7 @@ typedef struct
   gboolean aspx;
   gboolean stamp_9999;
   gboolean other_dialect; /* uploads in the dialect the handshake did not claim */
+  gboolean drop_writes;   /* DATA UPDATE/DELETE answered Return=0, nothing changed */
 } PushFaults;
 
 struct _ZkSimPushDevice

@@ -824,8 +824,8 @@ zk_sim_push_device_apply_fault (ZkSimPushDevice *self,
                                 GError **error)
 {
   static const char *const switches[]
-      = { "offline", "duplicate-results", "crlf",          "trailing-tab",
-          "aspx",    "stamp-9999",        "other-dialect", NULL };
+      = { "offline",       "duplicate-results", "crlf", "trailing-tab", "aspx", "stamp-9999",
+          "other-dialect", "drop-writes",       NULL };
   PushFaults *f = &self->faults;
   gboolean on = TRUE;
   guint64 ms = 0;
@@ -853,6 +853,8 @@ zk_sim_push_device_apply_fault (ZkSimPushDevice *self,
     f->stamp_9999 = on;
   else if (g_str_equal (name, "other-dialect"))
     f->other_dialect = on;
+  else if (g_str_equal (name, "drop-writes"))
+    f->drop_writes = on;
   else if (g_str_equal (name, "slow-polls"))
     f->slow_ms = (guint)ms;
   else if (g_str_equal (name, "lost-results"))
@@ -875,7 +877,8 @@ zk_sim_push_device_apply_fault (ZkSimPushDevice *self,
       g_mutex_unlock (&self->lock);
       g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT,
                    "unknown push fault “%s” (offline, slow-polls, reboot, lost-results, "
-                   "duplicate-results, crlf, trailing-tab, aspx, stamp-9999, other-dialect, clear)",
+                   "duplicate-results, crlf, trailing-tab, aspx, stamp-9999, other-dialect, "
+                   "drop-writes, clear)",
                    name);
       return FALSE;
     }
@@ -956,6 +959,7 @@ zk_sim_push_device_stats_json (ZkSimPushDevice *self)
   INT ("reboots", s->reboots);
   INT ("no_date", s->no_date);
   INT ("dropped_lines", s->dropped_lines);
+  INT ("dropped_writes", s->dropped_writes);
   INT ("bytes_out", sent);
   INT ("bytes_in", received);
   INT ("unsent",

@@ -127,7 +127,7 @@ gboolean zk_sim_push_device_delete_bio (
 
 /* "offline on|off", "slow-polls MS", "reboot [all]", "lost-results",
  * "duplicate-results", "crlf", "trailing-tab", "aspx", "stamp-9999",
- * "other-dialect on|off", "clear" (docs/SIMULATOR.md) */
+ * "other-dialect on|off", "drop-writes on|off", "clear" (docs/SIMULATOR.md) */
 gboolean zk_sim_push_device_apply_fault (ZkSimPushDevice *self,
                                          const char *name,
                                          const char *const *args,

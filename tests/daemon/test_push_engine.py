@@ -20,6 +20,9 @@ push_engine_offline: a push terminal offline during a sync ends its result "pend
 push_engine_faults: results lost once and posted twice, a terminal that reboots while its
     commands wait: the jobs still end with what the terminals hold; a job waiting for an
     offline terminal ends at Cancel within 5 s, and SIGTERM ends the daemon at once.
+push_engine_lies: a push terminal that answers UpdateUser's and DeleteUser's commands OK and
+    keeps nothing (the simulator's drop-writes fault, PRODUCT.md failure mode 9): the read-back
+    finds it, B's result is failed and says so; once it keeps writes, the next sync mends both.
 
 SPDX-License-Identifier: GPL-3.0-or-later
 """
@@ -308,6 +311,40 @@ def test_push_engine_faults(env):
     rc = env.stop_daemon()
     took = time.monotonic() - start
     check(rc == 0 and took < 10, "SIGTERM ends the wait and the daemon within 10 s", (rc, took))
+
+
+def test_push_engine_lies(env):
+    """a push terminal that answers writes OK and keeps nothing (PRODUCT.md failure mode 9)"""
+    site = Site(env)
+    seed_sync(site)
+    pin = SHARED[6]
+    site.push.cmd("fault B drop-writes on")
+    job = env.wait_job(env.call("UpdateUser", "(sa{sv})",
+                                (pin, {"name": GLib.Variant("s", "Kept?")})), timeout=150)
+    check(site.push.stats("B")["dropped_writes"] >= 1, "B dropped the write",
+          site.push.stats("B"))
+    user = [u for u in site.push.device_dump("B")["users"] if u["user_id"] == pin]
+    check(user and user[0]["name"] != "Kept?", "B did not keep it", user)
+    check(job["State"] != "succeeded", "a write the terminal did not keep is not a success",
+          (job["State"], job["Summary"], job["Devices"]))
+    b = [d for d in job["Devices"] if d["DeviceId"] == site.ids["B"]]
+    check(b and b[0]["Status"] == "failed" and "does not hold" in b[0]["Reason"],
+          "B's result says the terminal did not keep it", b)
+
+    # a deletion it does not keep is not believed either
+    gone = SHARED[7]
+    job = env.wait_job(env.call("DeleteUser", "(s)", (gone,)), timeout=150)
+    b = [d for d in job["Devices"] if d["DeviceId"] == site.ids["B"]]
+    check(gone in site.people("B") and b and b[0]["Status"] == "failed"
+          and "does not hold the deletion" in b[0]["Reason"],
+          "B's deletion result says the terminal did not keep it", b)
+
+    # once the terminal keeps writes again, the next sync writes the name and the deletion
+    site.push.cmd("fault B drop-writes off")
+    seed_sync(site)
+    user = [u for u in site.push.device_dump("B")["users"] if u["user_id"] == pin]
+    check(user and user[0]["name"] == "Kept?", "the next sync gives B the name", user)
+    check(all(gone not in site.people(n) for n in "ABC"), "the leaver is gone from all three")
 
 
 if __name__ == "__main__":
