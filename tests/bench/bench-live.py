@@ -90,6 +90,8 @@ def main():
                 latencies.append(time.monotonic() - t)
         sid = env.conn.signal_subscribe(harness.NAME, "org.biosync.BioSync1.Manager",
                                         "PunchReceived", None, None, 0, on_signal)
+        # punches come only to watchers (org.biosync.manage; the mock allows it)
+        env.call("WatchPunches")
         c0, w0 = cpu_seconds(pid), time.monotonic()
         base = 1767225600  # 2026-01-01 00:00:00, a time no fixture uses
         for k in range(total):
