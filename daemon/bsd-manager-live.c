@@ -98,7 +98,8 @@ bsd_manager_emit_punch (BsdManager *self, guint device_id, const BsdStoredPunch 
   if (path == NULL || g_hash_table_size (self->watchers) == 0)
     return;
   args = punch_args (self, device_id, stored);
-  g_debug ("punch of %s on device %u to %u watchers", stored->punch.user_id, device_id,
+  /* no PIN in the log: it is personal data */
+  g_debug ("a live punch on device %u to %u watchers", device_id,
            g_hash_table_size (self->watchers));
   /* unicast: a local user who did not watch (or may not) never sees it */
   g_hash_table_iter_init (&iter, self->watchers);

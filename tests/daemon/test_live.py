@@ -369,7 +369,7 @@ def test_live_watch(env):
     check(client_call(idle, "WatchPunches") == harness.ERR + "Busy", "8 again")
     sim.cmd("punch A 1042 1 0 2026-12-05T15:02:00")
     wait_for(lambda: len(punches(seen)) == 3 and len(other_seen) == 2, "the punch", timeout=10)
-    wait_for(lambda: "punch of 1042 on device %d to 8 watchers" % a in env.daemon_log_text(),
+    wait_for(lambda: "a live punch on device %d to 8 watchers" % a in env.daemon_log_text(),
              "the punch sent to the 8 watchers only (not to the one that left)", timeout=5)
 
     # without org.biosync.manage nothing is kept, and nothing is sent
