@@ -23,6 +23,8 @@
   live_hostile    a terminal flooding events before every answer: the session starts over
                   (reconnecting), the daemon answers at once meanwhile, and once the flood
                   ends the terminal is listened to again
+  live_rewatch    biosyncctl monitor --punches watches again when biosyncd restarts (the new
+                  daemon knows no watchers): a punch after the restart is printed
   live_watch      PunchReceived goes only to watchers (WatchPunches), never broadcast: a
                   client that did not watch, or unwatched, receives none; at most 8 watchers
                   per user (Busy beyond); a watcher that leaves the bus is forgotten (its
@@ -301,6 +303,30 @@ def test_live_hostile(env):
     wait_for(lambda: punches(seen), "a punch after the flood", timeout=10)
     check(rows(env, "1020", "2026-12-05T12:00:00") == 1, "stored once")
     check(env.daemon.poll() is None, "the daemon lives")
+
+
+def test_live_rewatch(env):
+    sim, a, _seen = listening(env)
+    wait_state(env, a, "listening")
+    proc = subprocess.Popen([ctl_path(), "monitor", "--punches"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            env=env.child_env({"LC_ALL": "C.UTF-8", "LANGUAGE": "C"}))
+    try:
+        wait_for(lambda: env.daemon_log_text().count("(uid 0) added") == 2, "the monitor watching")
+        env.stop_daemon()
+        env.start_daemon(PROBE_ENV)
+        wait_state(env, a, "listening")
+        # the new daemon's only watcher is the monitor, once it saw the service back
+        wait_for(lambda: "(uid 0) added" in env.daemon_log_text(), "the monitor watching again")
+        check(proc.poll() is None, "the monitor goes on", proc.poll())
+        sim.cmd("punch A 1050 1 0 2026-12-05T16:00:00")
+        ready, _, _ = select.select([proc.stdout], [], [], 10)
+        check(ready, "the monitor prints a punch made after the restart")
+        line = proc.stdout.readline()
+        check("1050" in line.split(), "the punch", line)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 def client(env):
