@@ -352,15 +352,6 @@ def client_call(conn, method):
     return None
 
 
-def pump(seconds=0.5):
-    ctx = GLib.MainContext.default()
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        while ctx.iteration(False):
-            pass
-        time.sleep(0.02)
-
-
 def test_live_watch(env):
     sim, a, seen = listening(env)
     wait_state(env, a, "listening")
@@ -370,7 +361,7 @@ def test_live_watch(env):
     check(client_call(other, "WatchPunches") is None, "watching twice is harmless")
     sim.cmd("punch A 1040 1 0 2026-12-05T15:00:00")
     wait_for(lambda: punches(seen) and other_seen, "the punch at both watchers", timeout=10)
-    pump()
+    harness.pump(0.5)
     check(idle_seen == [], "a client that did not watch receives nothing", idle_seen)
     check(len(other_seen) == 1, "a watcher receives it once", other_seen)
 
@@ -378,7 +369,7 @@ def test_live_watch(env):
     check(client_call(idle, "UnwatchPunches") is None, "unwatching without a watch is harmless")
     sim.cmd("punch A 1041 1 0 2026-12-05T15:01:00")
     wait_for(lambda: len(punches(seen)) == 2, "the punch at the watcher", timeout=10)
-    pump()
+    harness.pump(0.5)
     check(len(other_seen) == 1 and idle_seen == [], "nothing after UnwatchPunches",
           (other_seen, idle_seen))
 
@@ -405,7 +396,7 @@ def test_live_watch(env):
     check(err == harness.ERR + "PermissionDenied", "WatchPunches needs org.biosync.manage", err)
     sim.cmd("punch A 1043 1 0 2026-12-05T15:03:00")
     wait_for(lambda: len(punches(seen)) == 4, "the punch at the watcher", timeout=10)
-    pump()
+    harness.pump(0.5)
     check(late_seen == [], "a refused client receives nothing", late_seen)
 
 
