@@ -428,7 +428,13 @@ bs_attendance_page_search_changed (BsPage *page)
 static void
 reload_action (GtkWidget *widget, const char *action, GVariant *param)
 {
-  bs_attendance_page_reload (BS_ATTENDANCE_PAGE (widget));
+  BsAttendancePage *self = BS_ATTENDANCE_PAGE (widget);
+  BsDBusManager *manager = bs_page_get_manager (BS_PAGE (self));
+
+  /* the note says reload: a place may be free now, or authorization given */
+  if (manager != NULL && gtk_widget_get_visible (self->live_note))
+    watch_punches (self, manager);
+  bs_attendance_page_reload (self);
 }
 
 static const BsUiAction actions[] = {

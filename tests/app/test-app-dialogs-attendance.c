@@ -16,7 +16,9 @@
  *               authorization
  *   attendance_refused  WatchPunches refused (the user's watchers are all
  *               taken): the page lists the punches all the same and says
- *               quietly that live punches need authorization
+ *               quietly that live punches need authorization; once a
+ *               place is free (the driver closes a watcher when this
+ *               prints "@@ free"), Reload watches again and the note goes
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -407,6 +409,12 @@ note_shown_cb (gpointer data)
   return gtk_widget_get_visible (GTK_WIDGET (data));
 }
 
+static gboolean
+note_hidden_cb (gpointer data)
+{
+  return !gtk_widget_get_visible (GTK_WIDGET (data));
+}
+
 void
 test_attendance_refused (void)
 {
@@ -420,4 +428,11 @@ test_attendance_refused (void)
          "a refused watch is said quietly on the page");
   CHECK (wait_until (listed_cb, NULL, 20, "the stored punches"), "the punches are listed still");
   screenshot ("attendance-refused");
+  g_print ("@@ free\n");
+  fflush (stdout);
+  REQUIRE (
+      click (find_actionable (GTK_WIDGET (child ("attendance_page")), "attendance.reload", NULL)),
+      "Reload can be clicked");
+  CHECK (wait_until (note_hidden_cb, note, 20, "the note gone"),
+         "Reload watches again: the note goes once a place is free");
 }

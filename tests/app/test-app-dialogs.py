@@ -24,7 +24,7 @@ MODE attendance_live: live punches on: a punch made on terminal A while the
               PunchReceived, which only a watcher receives.
 MODE attendance_refused: the user's 8 watchers are taken (Busy): the page
               lists the punches and says quietly that live ones need
-              authorization.
+              authorization; one freed, Reload watches again.
 MODE pending: two unknown push terminals knock on the push port; the
               Devices page says so, one is accepted into the seed area and
               the other refused through Review….
@@ -166,12 +166,21 @@ def test_attendance_live(env):
 def test_attendance_refused(env):
     seed(env)
     # the test runs as the window's user: its 8 watchers leave no place
+    watchers = []
     for _ in range(8):
         conn = env.connect()
         conn.call_sync(harness.NAME, harness.PATH, harness.MANAGER, "WatchPunches", None, None,
                        harness.Gio.DBusCallFlags.NONE, 30000, None)
         env.cleanups.append(lambda c=conn: c.close_sync(None))
-    run_dialogs(env, "attendance_refused")
+        watchers.append(conn)
+
+    def free():
+        watchers[0].close_sync(None)
+        # the daemon forgets it when the bus says it left
+        harness.wait_for(lambda: "left the bus; 7 watchers" in env.daemon_log_text(),
+                         "the watcher forgotten")
+    test_app.run_gui_driven(env, test_app.session_bus(env), "attendance_refused",
+                            {"free": free})
 
 
 def knock(port, serial):
