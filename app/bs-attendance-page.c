@@ -7,7 +7,9 @@
  * collects punches ends. Export… is the window's win.export (a date
  * range, then a file). Punches that arrive live (the Manager's
  * PunchReceived) go on top as they come, when they match the filters;
- * the list then keeps the newest LIVE_MAX rows.
+ * the list then keeps the newest LIVE_MAX rows. They come only to
+ * watchers: the page calls WatchPunches whenever it gets the manager, and
+ * says quietly when that is refused (the rest works all the same).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -35,6 +37,7 @@ struct _BsAttendancePage
   GtkDropDown *device_dropdown;
   GtkDropDown *area_dropdown;
   GtkLabel *summary;
+  GtkWidget *live_note; /* shown while WatchPunches is refused */
   GtkStack *punch_stack;
   GtkListView *punch_view;
   GtkWidget *more_button;
@@ -369,6 +372,32 @@ bs_attendance_page_refresh (BsPage *page)
   bs_attendance_page_reload (BS_ATTENDANCE_PAGE (page));
 }
 
+static void
+watched_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (BsAttendancePage) self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (bs_dbus_manager_call_watch_punches_finish (BS_DBUS_MANAGER (object), result, &error))
+    gtk_widget_set_visible (self->live_note, FALSE);
+  else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      /* not an error to report: the list still works, only not live */
+      g_debug ("live punches: %s", error->message);
+      gtk_widget_set_visible (self->live_note, TRUE);
+    }
+}
+
+/* punches come only to watchers; a new manager (a restarted biosyncd)
+ * knows none */
+static void
+watch_punches (BsAttendancePage *self, BsDBusManager *manager)
+{
+  bs_dbus_manager_call_watch_punches (
+      manager, BS_CLIENT_CALL_FLAGS, BS_CLIENT_INTERACTIVE_TIMEOUT_MS,
+      bs_page_start_read (BS_PAGE (self), "watch"), watched_cb, g_object_ref (self));
+}
+
 /* the client's manager is one proxy, there or not: connected once */
 static void
 bs_attendance_page_manager_changed (BsPage *page)
@@ -381,6 +410,8 @@ bs_attendance_page_manager_changed (BsPage *page)
       self->listened = manager;
       g_signal_connect_object (manager, "punch-received", G_CALLBACK (punch_received_cb), self, 0);
     }
+  if (manager != NULL)
+    watch_punches (self, manager);
   bs_attendance_page_reload (self);
 }
 
@@ -397,7 +428,13 @@ bs_attendance_page_search_changed (BsPage *page)
 static void
 reload_action (GtkWidget *widget, const char *action, GVariant *param)
 {
-  bs_attendance_page_reload (BS_ATTENDANCE_PAGE (widget));
+  BsAttendancePage *self = BS_ATTENDANCE_PAGE (widget);
+  BsDBusManager *manager = bs_page_get_manager (BS_PAGE (self));
+
+  /* the note says reload: a place may be free now, or authorization given */
+  if (manager != NULL && gtk_widget_get_visible (self->live_note))
+    watch_punches (self, manager);
+  bs_attendance_page_reload (self);
 }
 
 static const BsUiAction actions[] = {
@@ -434,6 +471,7 @@ bs_attendance_page_class_init (BsAttendancePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, BsAttendancePage, device_dropdown);
   gtk_widget_class_bind_template_child (widget_class, BsAttendancePage, area_dropdown);
   gtk_widget_class_bind_template_child (widget_class, BsAttendancePage, summary);
+  gtk_widget_class_bind_template_child (widget_class, BsAttendancePage, live_note);
   gtk_widget_class_bind_template_child (widget_class, BsAttendancePage, punch_stack);
   gtk_widget_class_bind_template_child (widget_class, BsAttendancePage, punch_view);
   gtk_widget_class_bind_template_child (widget_class, BsAttendancePage, more_button);

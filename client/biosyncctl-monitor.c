@@ -18,6 +18,8 @@ typedef struct
   GMainLoop *loop;
   GHashTable *devices; /* id → name, of the devices seen so far */
   guint punch_id;      /* the PunchReceived subscription, with --punches */
+  Ctl *ctl;
+  int ret; /* the exit status: a refused watch after a restart ends it */
 } Monitor;
 
 static gboolean opt_punches;
@@ -254,6 +256,39 @@ quit_cb (gpointer loop)
   return G_SOURCE_CONTINUE;
 }
 
+/* punches come only to watchers (org.biosync.manage): once subscribed */
+static gboolean
+watch_punches (Ctl *ctl, GError **error)
+{
+  return bs_dbus_manager_call_watch_punches_sync (ctl->manager, BS_CLIENT_CALL_FLAGS,
+                                                  BS_CLIENT_INTERACTIVE_TIMEOUT_MS, NULL, error);
+}
+
+static void
+rewatch_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  Monitor *monitor = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!bs_dbus_manager_call_watch_punches_finish (BS_DBUS_MANAGER (source), res, &error))
+    {
+      monitor->ret = ctl_report_error (error);
+      g_main_loop_quit (monitor->loop);
+    }
+}
+
+/* a restarted biosyncd knows no watchers: watch again */
+static void
+punches_running_cb (BsClient *client, GParamSpec *pspec, Monitor *monitor)
+{
+  BsDBusManager *manager = bs_client_get_manager (client);
+
+  if (!bs_client_get_service_running (client) || manager == NULL)
+    return;
+  bs_dbus_manager_call_watch_punches (manager, BS_CLIENT_CALL_FLAGS,
+                                      BS_CLIENT_INTERACTIVE_TIMEOUT_MS, NULL, rewatch_cb, monitor);
+}
+
 static void
 monitor_connect_punches (Ctl *ctl, Monitor *monitor)
 {
@@ -268,6 +303,8 @@ monitor_connect_punches (Ctl *ctl, Monitor *monitor)
       g_dbus_proxy_get_interface_name (G_DBUS_PROXY (ctl->manager)), "PunchReceived",
       g_dbus_proxy_get_object_path (G_DBUS_PROXY (ctl->manager)), NULL, G_DBUS_SIGNAL_FLAGS_NONE,
       punch_received_cb, monitor, NULL);
+  g_signal_connect (ctl->client, "notify::service-running", G_CALLBACK (punches_running_cb),
+                    monitor);
 }
 
 static void
@@ -312,22 +349,26 @@ monitor_disconnect (Ctl *ctl, Monitor *monitor)
 int
 ctl_run_monitor (Ctl *ctl, int argc, char **argv)
 {
-  Monitor monitor
-      = { g_main_loop_new (NULL, FALSE), g_hash_table_new_full (NULL, NULL, NULL, g_free), 0 };
+  Monitor monitor = { g_main_loop_new (NULL, FALSE),
+                      g_hash_table_new_full (NULL, NULL, NULL, g_free), 0, ctl, EXIT_SUCCESS };
   guint sigint = g_unix_signal_add (SIGINT, quit_cb, monitor.loop);
   guint sigterm = g_unix_signal_add (SIGTERM, quit_cb, monitor.loop);
+  g_autoptr (GError) error = NULL;
 
   monitor_connect (ctl, &monitor);
   /* --punches prints punches and nothing else: a stream for other tools */
-  if (!opt_punches)
+  if (opt_punches && !watch_punches (ctl, &error))
+    monitor.ret = ctl_report_error (error);
+  else if (!opt_punches)
     monitor_print ("monitoring biosyncd %s (%u devices)",
                    bs_dbus_manager_get_version (ctl->manager),
                    g_list_model_get_n_items (bs_client_get_devices (ctl->client)));
-  g_main_loop_run (monitor.loop);
+  if (monitor.ret == EXIT_SUCCESS)
+    g_main_loop_run (monitor.loop);
   g_source_remove (sigint);
   g_source_remove (sigterm);
   monitor_disconnect (ctl, &monitor);
   g_hash_table_unref (monitor.devices);
   g_main_loop_unref (monitor.loop);
-  return EXIT_SUCCESS;
+  return monitor.ret;
 }

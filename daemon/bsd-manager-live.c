@@ -7,6 +7,10 @@
  * device table each time the objects are refreshed from it. A push
  * terminal's LiveState comes from its polls: listening while they come on
  * time, reconnecting when one is overdue, off when it is disabled.
+ *
+ * Punches are personal data: PunchReceived goes only to the bus names that
+ * called WatchPunches (org.biosync.manage), each on its own, until they
+ * call UnwatchPunches or leave the bus.
  */
 #include "config.h"
 
@@ -20,6 +24,23 @@
  * (ErrorDelay): no poll for a minute is overdue */
 #define PUSH_OVERDUE_US (60 * G_USEC_PER_SEC)
 #define PUSH_CHECK_S 10
+/* watchers in all and per user: one user's connections cannot make every
+ * punch cost the daemon unbounded messages */
+#define WATCHERS_MAX 64
+#define WATCHERS_PER_UID_MAX 8
+
+typedef struct
+{
+  guint32 uid;
+  guint watch_id; /* the bus name's watch: its vanishing drops the watcher */
+} Watcher;
+
+static void
+watcher_free (Watcher *watcher)
+{
+  g_bus_unwatch_name (watcher->watch_id);
+  g_free (watcher);
+}
 
 static BsDBusDevice *
 device_iface (BsdManager *self, guint device_id)
@@ -50,8 +71,9 @@ state_changed_cb (BsdLive *live, guint device_id, const char *state, BsdManager 
     bs_dbus_device_set_live_state (iface, state);
 }
 
-void
-bsd_manager_emit_punch (BsdManager *self, guint device_id, const BsdStoredPunch *stored)
+/* PunchReceived's arguments */
+static GVariant *
+punch_args (BsdManager *self, guint device_id, const BsdStoredPunch *stored)
 {
   const ZkAttendance *punch = &stored->punch;
   g_autoptr (BsdPerson) person = bsd_store_get_person (self->store, punch->user_id, NULL);
@@ -59,9 +81,138 @@ bsd_manager_emit_punch (BsdManager *self, guint device_id, const BsdStoredPunch 
       = g_strdup_printf ("%04u-%02u-%02u %02u:%02u:%02u", punch->time.year, punch->time.month,
                          punch->time.day, punch->time.hour, punch->time.minute, punch->time.second);
 
-  bs_dbus_manager_emit_punch_received (BS_DBUS_MANAGER (self), device_id, punch->user_id,
-                                       (guint64)MAX (stored->utc_usec, 0), local_time,
-                                       punch->verify, punch->state, person ? person->name : "");
+  return g_variant_ref_sink (
+      g_variant_new ("(ustsuus)", device_id, punch->user_id, (guint64)MAX (stored->utc_usec, 0),
+                     local_time, punch->verify, punch->state, person ? person->name : ""));
+}
+
+void
+bsd_manager_emit_punch (BsdManager *self, guint device_id, const BsdStoredPunch *stored)
+{
+  GDBusInterfaceSkeleton *skeleton = G_DBUS_INTERFACE_SKELETON (self);
+  const char *path = g_dbus_interface_skeleton_get_object_path (skeleton);
+  g_autoptr (GVariant) args = NULL;
+  GHashTableIter iter;
+  gpointer name;
+
+  if (path == NULL || g_hash_table_size (self->watchers) == 0)
+    return;
+  args = punch_args (self, device_id, stored);
+  /* no PIN in the log: it is personal data */
+  g_debug ("a live punch on device %u to %u watchers", device_id,
+           g_hash_table_size (self->watchers));
+  /* unicast: a local user who did not watch (or may not) never sees it */
+  g_hash_table_iter_init (&iter, self->watchers);
+  while (g_hash_table_iter_next (&iter, &name, NULL))
+    {
+      g_autoptr (GError) error = NULL;
+
+      if (!g_dbus_connection_emit_signal (self->connection, name, path,
+                                          g_dbus_interface_skeleton_get_info (skeleton)->name,
+                                          "PunchReceived", args, &error))
+        g_warning ("PunchReceived to %s: %s", (const char *)name, error->message);
+    }
+}
+
+/* ------------------------------------------------------------- watchers */
+
+static void
+watcher_vanished_cb (GDBusConnection *connection, const char *name, gpointer user_data)
+{
+  BsdManager *self = user_data;
+  g_autofree char *gone = g_strdup (name);
+
+  /* the watch is undone by the removal: keep the name meanwhile */
+  if (g_hash_table_remove (self->watchers, gone))
+    g_debug ("watcher %s left the bus; %u watchers", gone, g_hash_table_size (self->watchers));
+}
+
+static guint
+watchers_of_uid (BsdManager *self, guint32 uid)
+{
+  GHashTableIter iter;
+  gpointer value;
+  guint count = 0;
+
+  g_hash_table_iter_init (&iter, self->watchers);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    count += ((Watcher *)value)->uid == uid;
+  return count;
+}
+
+static void
+watch_authorized (BsdManager *self,
+                  GDBusMethodInvocation *invocation,
+                  const char *trigger,
+                  gint64 uid,
+                  gpointer data)
+{
+  const char *sender = g_dbus_method_invocation_get_sender (invocation);
+  Watcher *watcher;
+
+  if (g_hash_table_contains (self->watchers, sender))
+    {
+      bs_dbus_manager_complete_watch_punches (BS_DBUS_MANAGER (self), invocation);
+      return;
+    }
+  if (g_hash_table_size (self->watchers) >= WATCHERS_MAX
+      || watchers_of_uid (self, (guint32)uid) >= WATCHERS_PER_UID_MAX)
+    {
+      g_dbus_method_invocation_return_error (
+          invocation, BS_ERROR, BS_ERROR_BUSY,
+          "too many watchers of live punches: at most %d per user and %d in all; call "
+          "UnwatchPunches on one or close it",
+          WATCHERS_PER_UID_MAX, WATCHERS_MAX);
+      return;
+    }
+  watcher = g_new0 (Watcher, 1);
+  watcher->uid = (guint32)uid;
+  /* a name that already left is reported vanished at once, and dropped */
+  watcher->watch_id = g_bus_watch_name_on_connection (
+      g_dbus_method_invocation_get_connection (invocation), sender, G_BUS_NAME_WATCHER_FLAGS_NONE,
+      NULL, watcher_vanished_cb, self, NULL);
+  g_hash_table_insert (self->watchers, g_strdup (sender), watcher);
+  g_debug ("watcher %s (uid %u) added; %u watchers", sender, watcher->uid,
+           g_hash_table_size (self->watchers));
+  bs_dbus_manager_complete_watch_punches (BS_DBUS_MANAGER (self), invocation);
+}
+
+static gboolean
+handle_watch_punches (BsDBusManager *iface, GDBusMethodInvocation *invocation)
+{
+  /* personal data: org.biosync.manage, like ListAttendance; nothing is
+   * kept before polkit said yes */
+  bsd_manager_authorize (BSD_MANAGER (iface), invocation, watch_authorized, NULL, NULL);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+unwatch_admitted (BsdManager *self,
+                  GDBusMethodInvocation *invocation,
+                  const char *trigger,
+                  gint64 uid,
+                  gpointer data)
+{
+  /* only the caller's own watch: harmless, so a read */
+  g_hash_table_remove (self->watchers, g_dbus_method_invocation_get_sender (invocation));
+  bs_dbus_manager_complete_unwatch_punches (BS_DBUS_MANAGER (self), invocation);
+  bsd_manager_caller_release (self, (guint32)uid);
+}
+
+static gboolean
+handle_unwatch_punches (BsDBusManager *iface, GDBusMethodInvocation *invocation)
+{
+  bsd_manager_authorize (BSD_MANAGER (iface), invocation, unwatch_admitted, NULL, NULL);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+void
+bsd_manager_live_init (BsdManager *self)
+{
+  self->watchers
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)watcher_free);
+  g_signal_connect (self, "handle-watch-punches", G_CALLBACK (handle_watch_punches), NULL);
+  g_signal_connect (self, "handle-unwatch-punches", G_CALLBACK (handle_unwatch_punches), NULL);
 }
 
 static guint

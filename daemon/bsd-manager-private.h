@@ -75,6 +75,7 @@ struct _BsdManager
   BsdCentral *central;      /* ships to the central database (bsd-manager-central.c) */
   BsdLive *live;            /* live punches (bsd-manager-live.c) */
   guint push_check;         /* the timer that notices overdue push terminals */
+  GHashTable *watchers;     /* unique bus name → its watch: who receives PunchReceived */
 };
 
 /* bsd-manager.c: validation and authorization */
@@ -160,12 +161,13 @@ void bsd_manager_authorize_fd_call (BsdManager *self,
                                     BsdManagerAuthorizedFunc func);
 int bsd_manager_fd_call_steal (gpointer data);
 
-/* bsd-manager-live.c: live punches */
+/* bsd-manager-live.c: live punches, WatchPunches and UnwatchPunches */
+void bsd_manager_live_init (BsdManager *self);
 void bsd_manager_live_start (BsdManager *self);
 void bsd_manager_live_reload (BsdManager *self);
 void bsd_manager_live_stop (BsdManager *self);
 /* PunchReceived: one punch stored live (an event, a push upload), after
- * its row is committed */
+ * its row is committed; sent to each watcher alone, never broadcast */
 void bsd_manager_emit_punch (BsdManager *self, guint device_id, const BsdStoredPunch *stored);
 
 /* bsd-manager-central.c: the central database's settings and state */

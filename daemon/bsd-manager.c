@@ -695,6 +695,7 @@ bsd_manager_dispose (GObject *object)
   g_clear_object (&self->central);
   g_clear_handle_id (&self->push_check, g_source_remove);
   g_clear_object (&self->live);
+  g_clear_pointer (&self->watchers, g_hash_table_unref);
   g_clear_object (&self->engine);
   g_clear_object (&self->gate);
   g_clear_object (&self->authority);
@@ -725,6 +726,7 @@ bsd_manager_init (BsdManager *self)
   bsd_manager_backup_init (self);
   bsd_manager_central_init (self);
   bsd_manager_push_init (self);
+  bsd_manager_live_init (self);
 }
 
 BsdManager *

@@ -45,6 +45,10 @@ static const BsdPolicyRule rules[] = {
   /* attendance is personal data: not for every local user */
   METHOD ("Manager", "ExportAttendance", BSD_ACTION_MANAGE),
   METHOD ("Manager", "ListAttendance", BSD_ACTION_MANAGE),
+  /* PunchReceived carries the same (docs/SECURITY.md) */
+  METHOD ("Manager", "WatchPunches", BSD_ACTION_MANAGE),
+  /* drops only the caller's own watch */
+  METHOD ("Manager", "UnwatchPunches", READ),
   /* card numbers are personal data, too */
   METHOD ("Manager", "ExportUsers", BSD_ACTION_MANAGE),
   /* a copy of everything, people included */

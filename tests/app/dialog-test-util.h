@@ -77,6 +77,8 @@ void test_deleted_many (void);
 void test_reports (void);
 void test_export (void);
 void test_attendance (void);
+void test_attendance_live (void);
+void test_attendance_refused (void);
 void test_pending (void);
 void test_central (void);
 

@@ -9,6 +9,16 @@
  *               top when the filters match, and the list keeps 500; a
  *               device row shows LiveState and LastPunch quietly (only
  *               when the service says)
+ *   attendance_live  the real signal: the page watches live punches
+ *               (WatchPunches) and a punch made on the simulator (the
+ *               driver makes it when this prints "@@ punch") appears on
+ *               top without a reload; the page does not say it lacks
+ *               authorization
+ *   attendance_refused  WatchPunches refused (the user's watchers are all
+ *               taken): the page lists the punches all the same and says
+ *               quietly that live punches need authorization; once a
+ *               place is free (the driver closes a watcher when this
+ *               prints "@@ free"), Reload watches again and the note goes
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -198,7 +208,7 @@ live_punch (guint device, const char *pin, const char *name)
 }
 
 /* what the page does with PunchReceived: the signal's handler only
- * passes its arguments on (the daemon of this branch does not emit it) */
+ * passes its arguments on (attendance_live: through the real signal) */
 static void
 live_punches (void)
 {
@@ -292,9 +302,14 @@ live_on_device_rows (void)
 {
   BsDBusDevice *a = bs_client_lookup_device (client (), device_id ("A"));
   guint64 now = (guint64)g_get_real_time ();
+  const char *names[] = { "A", "B", "C" };
 
   REQUIRE (a != NULL, "terminal A is known");
   show_page ("devices");
+  /* biosyncd says "off" for these terminals (live punches off): the rows
+   * start from a service that says nothing */
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    set_live (bs_client_lookup_device (client (), device_id (names[i])), "", 0);
   spin (200);
   CHECK (find_label (GTK_WIDGET (child ("devices_page")), "Live:") == NULL,
          "no live line while the terminal has no live session (off by choice)");
@@ -353,4 +368,75 @@ test_attendance (void)
   live_on_device_rows ();
   check_narrow ();
   export_days ();
+}
+
+static gboolean
+live_row_cb (gpointer data)
+{
+  return g_list_model_get_n_items (punches ()) == GPOINTER_TO_UINT (data) + 1
+         && g_str_equal (punch_string (0, "pin"), "1007");
+}
+
+static gboolean
+listed_cb (gpointer data)
+{
+  return g_list_model_get_n_items (punches ()) > 0;
+}
+
+void
+test_attendance_live (void)
+{
+  GtkWidget *note;
+  guint n;
+
+  REQUIRE (open_window_listing (3), "the window lists the seed area's three terminals");
+  show_page ("attendance");
+  note = find_named (GTK_WIDGET (child ("attendance_page")), "attendance-live-note");
+  REQUIRE (note != NULL, "the page has its live note");
+  REQUIRE (wait_until (listed_cb, NULL, 20, "the backfilled punches"), "punches are listed");
+  /* the page reads nothing again by itself here: a new row can only be
+   * the signal's */
+  spin (500);
+  n = g_list_model_get_n_items (punches ());
+  g_print ("@@ punch\n");
+  fflush (stdout);
+  CHECK (wait_until (live_row_cb, GUINT_TO_POINTER (n), 20, "the live punch"),
+         "a punch made on the terminal appears on top, live");
+  CHECK (g_str_equal (punch_string (0, "device-name"), "A"), "with its device's name");
+  CHECK (!gtk_widget_get_visible (note), "the page does not say it lacks authorization");
+  screenshot ("attendance-live");
+}
+
+static gboolean
+note_shown_cb (gpointer data)
+{
+  return gtk_widget_get_visible (GTK_WIDGET (data));
+}
+
+static gboolean
+note_hidden_cb (gpointer data)
+{
+  return !gtk_widget_get_visible (GTK_WIDGET (data));
+}
+
+void
+test_attendance_refused (void)
+{
+  GtkWidget *note;
+
+  REQUIRE (open_window_listing (3), "the window lists the seed area's three terminals");
+  show_page ("attendance");
+  note = find_named (GTK_WIDGET (child ("attendance_page")), "attendance-live-note");
+  REQUIRE (note != NULL, "the page has its live note");
+  CHECK (wait_until (note_shown_cb, note, 20, "the live note"),
+         "a refused watch is said quietly on the page");
+  CHECK (wait_until (listed_cb, NULL, 20, "the stored punches"), "the punches are listed still");
+  screenshot ("attendance-refused");
+  g_print ("@@ free\n");
+  fflush (stdout);
+  REQUIRE (
+      click (find_actionable (GTK_WIDGET (child ("attendance_page")), "attendance.reload", NULL)),
+      "Reload can be clicked");
+  CHECK (wait_until (note_hidden_cb, note, 20, "the note gone"),
+         "Reload watches again: the note goes once a place is free");
 }

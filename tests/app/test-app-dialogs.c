@@ -567,9 +567,17 @@ main (int argc, char *argv[])
     const char *name;
     void (*run) (void);
   } modes[] = {
-    { "devices", test_devices },           { "areas", test_areas },     { "people", test_people },
-    { "deleted_many", test_deleted_many }, { "reports", test_reports }, { "export", test_export },
-    { "attendance", test_attendance },     { "pending", test_pending }, { "central", test_central },
+    { "devices", test_devices },
+    { "areas", test_areas },
+    { "people", test_people },
+    { "deleted_many", test_deleted_many },
+    { "reports", test_reports },
+    { "export", test_export },
+    { "attendance", test_attendance },
+    { "attendance_live", test_attendance_live },
+    { "attendance_refused", test_attendance_refused },
+    { "pending", test_pending },
+    { "central", test_central },
   };
   const char *mode = argc > 1 ? argv[1] : "devices";
   guint i = 0;

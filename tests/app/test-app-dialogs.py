@@ -19,6 +19,12 @@ MODE export:  Refresh Logs, then Export Attendance… into a file.
 MODE attendance: the Attendance page lists the punches collected while it
               is shown, search and the device filter narrow it, Load More
               reads the rest, Export… writes a file; at 1280 and 360 px.
+MODE attendance_live: live punches on: a punch made on terminal A while the
+              Attendance page is shown appears there through the real
+              PunchReceived, which only a watcher receives.
+MODE attendance_refused: the user's 8 watchers are taken (Busy): the page
+              lists the punches and says quietly that live ones need
+              authorization; one freed, Reload watches again.
 MODE pending: two unknown push terminals knock on the push port; the
               Devices page says so, one is accepted into the seed area and
               the other refused through Review….
@@ -145,6 +151,36 @@ def test_attendance(env):
     for i in range(60):
         sim.cmd("punch A 1010 2 0 2026-11-21T07:%02d:00" % i)
     run_dialogs(env, "attendance")
+
+
+def test_attendance_live(env):
+    sim, _area, ids = seed(env)
+    for device_id in ids:
+        harness.wait_for(lambda: env.get("LiveState", "/org/biosync/BioSync1/devices/%d"
+                                          % device_id, harness.NAME + ".Device") == "listening",
+                         "device %d listening" % device_id)
+    test_app.run_gui_driven(env, test_app.session_bus(env), "attendance_live",
+                            {"punch": lambda: sim.cmd("punch A 1007 1 0 2026-12-05T10:11:12")})
+
+
+def test_attendance_refused(env):
+    seed(env)
+    # the test runs as the window's user: its 8 watchers leave no place
+    watchers = []
+    for _ in range(8):
+        conn = env.connect()
+        conn.call_sync(harness.NAME, harness.PATH, harness.MANAGER, "WatchPunches", None, None,
+                       harness.Gio.DBusCallFlags.NONE, 30000, None)
+        env.cleanups.append(lambda c=conn: c.close_sync(None))
+        watchers.append(conn)
+
+    def free():
+        watchers[0].close_sync(None)
+        # the daemon forgets it when the bus says it left
+        harness.wait_for(lambda: "left the bus; 7 watchers" in env.daemon_log_text(),
+                         "the watcher forgotten")
+    test_app.run_gui_driven(env, test_app.session_bus(env), "attendance_refused",
+                            {"free": free})
 
 
 def knock(port, serial):

@@ -40,15 +40,6 @@ def threads(pid):
     return 0
 
 
-def pump(seconds):
-    ctx = GLib.MainContext.default()
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        while ctx.iteration(False):
-            pass
-        time.sleep(0.002)
-
-
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 200
     seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 60
@@ -71,7 +62,7 @@ def main():
                        == "listening" for i in ids.values())
         harness.wait_for(all_listening, "every terminal listening", timeout=600, step=0.5)
         print("%d terminals added and listening after %.1f s" % (n, time.monotonic() - t0))
-        pump(2)
+        harness.pump(2, 0.002)
         idle_rss = harness.rss_kib(pid)
         idle_threads = threads(pid)
 
@@ -90,12 +81,14 @@ def main():
                 latencies.append(time.monotonic() - t)
         sid = env.conn.signal_subscribe(harness.NAME, "org.biosync.BioSync1.Manager",
                                         "PunchReceived", None, None, 0, on_signal)
+        # punches come only to watchers (org.biosync.manage; the mock allows it)
+        env.call("WatchPunches")
         c0, w0 = cpu_seconds(pid), time.monotonic()
         base = 1767225600  # 2026-01-01 00:00:00, a time no fixture uses
         for k in range(total):
             due = w0 + k / rate
             while time.monotonic() < due:
-                pump(min(0.01, max(due - time.monotonic(), 0)))
+                harness.pump(min(0.01, max(due - time.monotonic(), 0)), 0.002)
             if k == half:
                 for name in rebooted:
                     sim.cmd("reboot " + name)
@@ -104,7 +97,7 @@ def main():
             local = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(base + k))
             sent[(ids[name], pin, local)] = time.monotonic()
             sim.cmd("punch %s %s 1 0 %s" % (name, pin, local.replace(" ", "T")))
-        pump(5)
+        harness.pump(5, 0.002)
         elapsed = time.monotonic() - w0
         used = cpu_seconds(pid) - c0
         env.conn.signal_unsubscribe(sid)

@@ -92,6 +92,16 @@ def wait_for(cond, what, timeout=30.0, step=0.05, ctx=None):
         time.sleep(step)
 
 
+def pump(seconds, step=0.02):
+    """iterates the main context for @seconds: signals that were coming have come"""
+    ctx = GLib.MainContext.default()
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        while ctx.iteration(False):
+            pass
+        time.sleep(step)
+
+
 def remote_error(exc):
     """the D-Bus error name of a GLib.Error from a call, or None"""
     if isinstance(exc, GLib.Error):

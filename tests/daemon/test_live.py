@@ -18,10 +18,18 @@
   live_monitor    biosyncctl monitor --punches prints one line per live punch (local
                   time, terminal, PIN, name, verify, state), --json one object per line;
                   biosyncctl devices shows LiveState and LastPunch; update-device
-                  --no-live-punches ends the session
+                  --no-live-punches ends the session; without org.biosync.manage
+                  --punches fails with one error line (exit 1), the plain monitor runs
   live_hostile    a terminal flooding events before every answer: the session starts over
                   (reconnecting), the daemon answers at once meanwhile, and once the flood
                   ends the terminal is listened to again
+  live_rewatch    biosyncctl monitor --punches watches again when biosyncd restarts (the new
+                  daemon knows no watchers): a punch after the restart is printed
+  live_watch      PunchReceived goes only to watchers (WatchPunches), never broadcast: a
+                  client that did not watch, or unwatched, receives none; at most 8 watchers
+                  per user (Busy beyond); a watcher that leaves the bus is forgotten (its
+                  place is free again, the next punch goes to one watcher fewer); without
+                  org.biosync.manage WatchPunches is refused and nothing is sent
 
 SPDX-License-Identifier: GPL-3.0-or-later
 """
@@ -32,7 +40,7 @@ import subprocess
 import time
 
 import harness
-from harness import GLib, check, state_db, wait_for
+from harness import Gio, GLib, check, state_db, wait_for
 
 DEVICE = "org.biosync.BioSync1.Device"
 PROBE_ENV = {"BIOSYNC_LIVE_PROBE_MS": "500"}
@@ -68,10 +76,17 @@ def punches(seen):
     return [args for (member, _path, args) in seen if member == "PunchReceived"]
 
 
+def watch_punches(env):
+    """the test's connection watches live punches: they come to watchers only"""
+    seen = env.subscribe("PunchReceived")
+    env.call("WatchPunches")
+    return seen
+
+
 def listening(env, options=None):
     sim = env.seed_sim()
     env.start_daemon(PROBE_ENV)
-    seen = env.subscribe("PunchReceived")
+    seen = watch_punches(env)
     a = env.add_device("A", sim.port("A"), options=options)
     return sim, a, seen
 
@@ -137,7 +152,7 @@ def test_live_reboot(env):
 def test_live_udp(env):
     sim = env.seed_sim()
     env.start_daemon(PROBE_ENV)
-    seen = env.subscribe("PunchReceived")
+    seen = watch_punches(env)
     port = [d["udp_port"] for d in sim.devices if d["name"] == "A"][0]
     a = env.add_device("A", port, options={"protocol": v("s", "udp")})
     wait_state(env, a, "listening")
@@ -168,7 +183,7 @@ def test_live_off(env):
 
 def test_live_push(env):
     env.start_daemon()
-    seen = env.subscribe("PunchReceived")
+    seen = watch_punches(env)
     port = harness.enable_push(env)
     sn = "CQZ7231360296"
     target = "/iclock/cdata?SN=%s&table=ATTLOG&Stamp=9999" % sn
@@ -248,6 +263,28 @@ def test_live_monitor(env):
           "update-device --no-live-punches", ctl.stderr)
     wait_state(env, a, "off", timeout=5)
 
+    # punches come only to watchers: without org.biosync.manage a clear error and exit 1,
+    # while the plain monitor needs no authorization
+    env.polkit_allow([x for x in harness.ACTIONS if x != "org.biosync.manage"])
+    refused = subprocess.run([ctl_path(), "monitor", "--punches"], capture_output=True,
+                             text=True, timeout=30,
+                             env=env.child_env({"LC_ALL": "C.UTF-8", "LANGUAGE": "C"}))
+    check(refused.returncode == 1 and refused.stdout == ""
+          and refused.stderr.startswith("biosyncctl: ") and len(refused.stderr.splitlines()) == 1,
+          "monitor --punches refused: one error line, exit 1", refused)
+    plain = subprocess.Popen([ctl_path(), "monitor"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True,
+                             env=env.child_env({"LC_ALL": "C.UTF-8", "LANGUAGE": "C"}))
+    try:
+        # it prints the devices first (python reads ahead: one line is enough)
+        ready, _, _ = select.select([plain.stdout], [], [], 10)
+        line = plain.stdout.readline() if ready else ""
+        check(line.split()[1:2] == ["device"] and plain.poll() is None,
+              "the plain monitor runs without org.biosync.manage", line)
+    finally:
+        plain.terminate()
+        plain.wait(timeout=10)
+
 
 def test_live_hostile(env):
     sim, a, seen = listening(env)
@@ -266,6 +303,101 @@ def test_live_hostile(env):
     wait_for(lambda: punches(seen), "a punch after the flood", timeout=10)
     check(rows(env, "1020", "2026-12-05T12:00:00") == 1, "stored once")
     check(env.daemon.poll() is None, "the daemon lives")
+
+
+def test_live_rewatch(env):
+    sim, a, _seen = listening(env)
+    wait_state(env, a, "listening")
+    proc = subprocess.Popen([ctl_path(), "monitor", "--punches"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            env=env.child_env({"LC_ALL": "C.UTF-8", "LANGUAGE": "C"}))
+    try:
+        wait_for(lambda: env.daemon_log_text().count("(uid 0) added") == 2, "the monitor watching")
+        env.stop_daemon()
+        env.start_daemon(PROBE_ENV)
+        wait_state(env, a, "listening")
+        # the new daemon's only watcher is the monitor, once it saw the service back
+        wait_for(lambda: "(uid 0) added" in env.daemon_log_text(), "the monitor watching again")
+        check(proc.poll() is None, "the monitor goes on", proc.poll())
+        sim.cmd("punch A 1050 1 0 2026-12-05T16:00:00")
+        ready, _, _ = select.select([proc.stdout], [], [], 10)
+        check(ready, "the monitor prints a punch made after the restart")
+        line = proc.stdout.readline()
+        check("1050" in line.split(), "the punch", line)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def client(env):
+    """another connection to the bus, recording the PunchReceived it receives"""
+    conn = env.connect()
+    seen = []
+
+    def cb(_conn, _sender, _path, _iface, _name, params, *_):
+        seen.append(params.unpack())
+    conn.signal_subscribe(harness.NAME, harness.MANAGER, "PunchReceived", None, None,
+                          Gio.DBusSignalFlags.NONE, cb)
+    env.cleanups.append(lambda: conn.close_sync(None))
+    return conn, seen
+
+
+def client_call(conn, method):
+    """@method on @conn; the D-Bus error name, or None when it succeeded"""
+    try:
+        conn.call_sync(harness.NAME, harness.PATH, harness.MANAGER, method, None, None,
+                       Gio.DBusCallFlags.NONE, 30000, None)
+    except GLib.Error as e:
+        return harness.remote_error(e)
+    return None
+
+
+def test_live_watch(env):
+    sim, a, seen = listening(env)
+    wait_state(env, a, "listening")
+    idle, idle_seen = client(env)
+    other, other_seen = client(env)
+    check(client_call(other, "WatchPunches") is None, "a second watcher")
+    check(client_call(other, "WatchPunches") is None, "watching twice is harmless")
+    sim.cmd("punch A 1040 1 0 2026-12-05T15:00:00")
+    wait_for(lambda: punches(seen) and other_seen, "the punch at both watchers", timeout=10)
+    harness.pump(0.5)
+    check(idle_seen == [], "a client that did not watch receives nothing", idle_seen)
+    check(len(other_seen) == 1, "a watcher receives it once", other_seen)
+
+    check(client_call(other, "UnwatchPunches") is None, "UnwatchPunches")
+    check(client_call(idle, "UnwatchPunches") is None, "unwatching without a watch is harmless")
+    sim.cmd("punch A 1041 1 0 2026-12-05T15:01:00")
+    wait_for(lambda: len(punches(seen)) == 2, "the punch at the watcher", timeout=10)
+    harness.pump(0.5)
+    check(len(other_seen) == 1 and idle_seen == [], "nothing after UnwatchPunches",
+          (other_seen, idle_seen))
+
+    # every connection here is root's: the test's own and 7 more are 8 watchers
+    extra = [client(env)[0] for _ in range(7)]
+    for conn in extra:
+        check(client_call(conn, "WatchPunches") is None, "up to 8 watchers per user")
+    err = client_call(other, "WatchPunches")
+    check(err == harness.ERR + "Busy", "a 9th watcher of one user is Busy", err)
+    # a watcher that leaves the bus is forgotten: its place is free again
+    extra.pop().close_sync(None)
+    wait_for(lambda: client_call(other, "WatchPunches") is None, "the place of one that left",
+             timeout=10)
+    check(client_call(idle, "WatchPunches") == harness.ERR + "Busy", "8 again")
+    sim.cmd("punch A 1042 1 0 2026-12-05T15:02:00")
+    wait_for(lambda: len(punches(seen)) == 3 and len(other_seen) == 2, "the punch", timeout=10)
+    wait_for(lambda: "a live punch on device %d to 8 watchers" % a in env.daemon_log_text(),
+             "the punch sent to the 8 watchers only (not to the one that left)", timeout=5)
+
+    # without org.biosync.manage nothing is kept, and nothing is sent
+    env.polkit_allow([x for x in harness.ACTIONS if x != "org.biosync.manage"])
+    late, late_seen = client(env)
+    err = client_call(late, "WatchPunches")
+    check(err == harness.ERR + "PermissionDenied", "WatchPunches needs org.biosync.manage", err)
+    sim.cmd("punch A 1043 1 0 2026-12-05T15:03:00")
+    wait_for(lambda: len(punches(seen)) == 4, "the punch at the watcher", timeout=10)
+    harness.pump(0.5)
+    check(late_seen == [], "a refused client receives nothing", late_seen)
 
 
 if __name__ == "__main__":

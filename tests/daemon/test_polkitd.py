@@ -78,6 +78,10 @@ def method_table(c):
         (MANAGER, "ExportAttendance"): (MANAGE, "tth", (0, 0, 0)),
         # a read of personal data, too
         (MANAGER, "ListAttendance"): (MANAGE, "a{sv}u", ({}, 0)),
+        # live punches carry the same: only authorized watchers receive them
+        (MANAGER, "WatchPunches"): (MANAGE, "", ()),
+        # drops the caller's own watch only
+        (MANAGER, "UnwatchPunches"): (None, "", ()),
         # the whole database: a copy (personal data, secrets), and putting one back
         (MANAGER, "Backup"): (MANAGE, "h", (0,)),
         (MANAGER, "Restore"): (DESTRUCTIVE, "h", (0,)),

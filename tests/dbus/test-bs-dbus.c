@@ -68,6 +68,8 @@ static const Member contract[] = {
   { "Manager", METHOD, "AllowUser", "s", "", TRUE },
   { "Manager", METHOD, "GetJob", "t", "a{sv}", TRUE },
   { "Manager", METHOD, "ListAttendance", "a{sv}u", "aa{sv}b", TRUE },
+  { "Manager", METHOD, "WatchPunches", "", "", TRUE },
+  { "Manager", METHOD, "UnwatchPunches", "", "", TRUE },
   { "Manager", METHOD, "ImportUsers", "aa{sv}", "o", TRUE },
   { "Manager", METHOD, "Backup", "h", "", TRUE },
   { "Manager", METHOD, "Restore", "h", "u", TRUE },

@@ -38,14 +38,22 @@ is_action (const char *action)
 static gboolean
 is_personal_read (const char *method)
 {
-  return g_str_equal (method, "ListAttendance");
+  return g_str_equal (method, "ListAttendance") || g_str_equal (method, "WatchPunches");
+}
+
+/* ends something of the caller's own: harmless, like a read */
+static gboolean
+is_own_undo (const char *method)
+{
+  return g_str_equal (method, "UnwatchPunches");
 }
 
 /* a method that only reads: its name says so */
 static gboolean
 is_read (const char *method)
 {
-  return (g_str_has_prefix (method, "List") || g_str_has_prefix (method, "Get"))
+  return (g_str_has_prefix (method, "List") || g_str_has_prefix (method, "Get")
+          || is_own_undo (method))
          && !is_personal_read (method);
 }
 
