@@ -308,6 +308,20 @@ load_caps (BsdEngine *self, guint device_id, BsdPushCaps *caps, GError **error)
   return TRUE;
 }
 
+/* the users the terminal's mirror holds (PushUser*) */
+static GPtrArray *
+mirror_users (DeviceCtx *dev, GError **error)
+{
+  BsdEngine *self = dev->run->engine;
+  BsdStore *writer = writer_or_error (self, error);
+  GPtrArray *users = NULL;
+
+  if (writer)
+    users = bsd_store_get_push_mirror_users (writer, dev->endpoint->device_id, error);
+  bsd_engine_writer_release (self);
+  return users;
+}
+
 static BsdSnapshot *
 mirror_snapshot (DeviceCtx *dev, const BsdPushCaps *caps, GError **error)
 {
@@ -445,6 +459,7 @@ add_refusals (DeviceCtx *dev, GPtrArray *writes, GPtrArray *results)
 static void
 push_apply (DeviceCtx *dev, const BsdPushCaps *caps)
 {
+  g_autoptr (GPtrArray) held = NULL;
   g_autoptr (GPtrArray) writes = NULL;
   g_autoptr (GPtrArray) texts = g_ptr_array_new ();
   g_autoptr (GPtrArray) results = NULL;
@@ -452,7 +467,10 @@ push_apply (DeviceCtx *dev, const BsdPushCaps *caps)
 
   bsd_apply_result_init (&dev->apply);
   dev->applied = TRUE;
-  writes = bsd_push_io_plan_writes (caps, dev->plan, &dev->error);
+  held = mirror_users (dev, &dev->error);
+  if (held == NULL)
+    return;
+  writes = bsd_push_io_plan_writes (caps, dev->plan, held, &dev->error);
   if (writes == NULL || writes->len == 0)
     return;
   for (guint i = 0; i < writes->len; i++)
@@ -478,14 +496,9 @@ push_apply (DeviceCtx *dev, const BsdPushCaps *caps)
 static PushUser *
 held_user (DeviceCtx *dev, const char *pin, GError **error)
 {
-  BsdEngine *self = dev->run->engine;
-  BsdStore *writer = writer_or_error (self, error);
-  g_autoptr (GPtrArray) users = NULL;
+  g_autoptr (GPtrArray) users = mirror_users (dev, error);
   PushUser *held = NULL;
 
-  if (writer)
-    users = bsd_store_get_push_mirror_users (writer, dev->endpoint->device_id, error);
-  bsd_engine_writer_release (self);
   for (guint i = 0; users && i < users->len && held == NULL; i++)
     if (g_strcmp0 (((PushUser *)users->pdata[i])->pin, pin) == 0)
       held = g_ptr_array_steal_index (users, i);

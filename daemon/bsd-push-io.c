@@ -346,12 +346,23 @@ template_command (const BsdPushCaps *caps, const BsdPlanTemplate *t, guint type,
 }
 
 GPtrArray *
-bsd_push_io_plan_writes (const BsdPushCaps *caps, const BsdDevicePlan *plan, GError **error)
+bsd_push_io_plan_writes (const BsdPushCaps *caps,
+                         const BsdDevicePlan *plan,
+                         GPtrArray *held,
+                         GError **error)
 {
   g_autoptr (GPtrArray) writes
       = g_ptr_array_new_with_free_func ((GDestroyNotify)bsd_push_write_free);
+  g_autoptr (GHashTable) held_by_pin = g_hash_table_new (g_str_hash, g_str_equal);
   guint i;
 
+  for (i = 0; held && i < held->len; i++)
+    {
+      PushUser *user = held->pdata[i];
+
+      if (user->pin)
+        g_hash_table_insert (held_by_pin, user->pin, user);
+    }
   for (i = 0; i < plan->users_delete->len; i++)
     {
       BsdPlanUser *u = plan->users_delete->pdata[i];
@@ -366,7 +377,10 @@ bsd_push_io_plan_writes (const BsdPushCaps *caps, const BsdDevicePlan *plan, GEr
       BsdPlanUser *u
           = add ? plan->users_add->pdata[i] : plan->users_update->pdata[i - plan->users_add->len];
 
-      if (!add_write (writes, bsd_push_io_user_update (caps, u->record, NULL, error),
+      /* the planner's record has no access settings: keep the terminal's */
+      if (!add_write (writes,
+                      bsd_push_io_user_update (caps, u->record,
+                                               g_hash_table_lookup (held_by_pin, u->pin), error),
                       BSD_PLAN_ITEM_USER, u->pin, -1, add ? "add" : "update"))
         return NULL;
     }

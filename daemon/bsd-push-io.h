@@ -87,9 +87,12 @@ typedef struct
 void bsd_push_write_free (BsdPushWrite *write);
 
 /* the writes of @plan in the order a pull apply makes them (deletions,
- * users, fingerprints, faces), BsdPushWrite* */
-GPtrArray *
-bsd_push_io_plan_writes (const BsdPushCaps *caps, const BsdDevicePlan *plan, GError **error);
+ * users, fingerprints, faces), BsdPushWrite*; a user the terminal holds
+ * (@held: its mirror's PushUser*, or NULL) keeps its access settings */
+GPtrArray *bsd_push_io_plan_writes (const BsdPushCaps *caps,
+                                    const BsdDevicePlan *plan,
+                                    GPtrArray *held,
+                                    GError **error);
 /* the terminal's record of @record, keeping what it holds of it that a
  * ZK user has no field for (@held: its mirror record, or NULL) */
 PushUser *bsd_push_io_user_from_record (const ZkUser *record, const PushUser *held);

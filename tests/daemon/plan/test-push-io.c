@@ -235,7 +235,7 @@ test_writes (void)
   plan = plan_of (vl_snapshot (1, 39), bsd_push_io_snapshot (2, "empty", &caps, none_u, none_t),
                   NULL);
   target = bsd_plan_get_device (plan, 2);
-  writes = bsd_push_io_plan_writes (&caps, target, &error);
+  writes = bsd_push_io_plan_writes (&caps, target, NULL, &error);
   g_assert_no_error (error);
   /* user, finger, face, in the order a pull apply writes them */
   g_assert_cmpuint (writes->len, ==, 3);
@@ -250,11 +250,44 @@ test_writes (void)
                                    "DATA UPDATE BIODATA Pin=7\tNo=0\tIndex=0\tValid=1\tDuress=0\t"
                                    "Type=9\tMajorVer=39\t"));
   /* a terminal without BIODATA for fingers takes FINGERTMP */
-  legacy = bsd_push_io_plan_writes (&fp_caps, target, &error);
+  legacy = bsd_push_io_plan_writes (&fp_caps, target, NULL, &error);
   g_assert_true (g_str_has_prefix (write_of (legacy, BSD_PLAN_ITEM_FINGER),
                                    "DATA UPDATE FINGERTMP PIN=7\tFID=3\tSize=160\tValid=1\tTMP="));
   bsd_push_caps_clear (&caps);
   bsd_push_caps_clear (&fp_caps);
+}
+
+/* an area sync's update of a PIN the terminal holds keeps its time
+ * zones and verify mode: the planner's record has none */
+static void
+test_update_keeps_access (void)
+{
+  g_autoptr (GPtrArray) held = g_ptr_array_new_with_free_func ((GDestroyNotify)push_user_free);
+  g_autoptr (GPtrArray) none_t = g_ptr_array_new ();
+  g_autoptr (GPtrArray) writes = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsdPlan) plan = NULL;
+  PushUser *old = push_user ("7", "Old", "[15CD5B07]");
+  BsdDevicePlan *target;
+  BsdPushCaps caps;
+
+  g_free (old->time_zones);
+  old->time_zones = g_strdup ("0001000200030000");
+  old->verify = 15;
+  g_ptr_array_add (held, old);
+  bsd_push_caps_init (&caps, "2", VL_OPTIONS);
+  /* the lowest device id wins the name: the terminal's record is updated */
+  plan = plan_of (vl_snapshot (1, 39), bsd_push_io_snapshot (2, "held", &caps, held, none_t), NULL);
+  target = bsd_plan_get_device (plan, 2);
+  g_assert_cmpuint (target->users_update->len, ==, 1);
+  writes = bsd_push_io_plan_writes (&caps, target, held, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (write_of (writes, BSD_PLAN_ITEM_USER));
+  g_assert_true (g_str_has_prefix (write_of (writes, BSD_PLAN_ITEM_USER),
+                                   "DATA UPDATE USERINFO PIN=7\tName=Ana\t"));
+  g_assert_nonnull (strstr (write_of (writes, BSD_PLAN_ITEM_USER), "\tTZ=0001000200030000\t"));
+  g_assert_nonnull (strstr (write_of (writes, BSD_PLAN_ITEM_USER), "\tVerify=15"));
+  bsd_push_caps_clear (&caps);
 }
 
 static void
@@ -345,6 +378,7 @@ main (int argc, char **argv)
   g_test_add_func ("/push-io/template-rules", test_template_rules);
   g_test_add_func ("/push-io/same-face-version", test_same_face_version);
   g_test_add_func ("/push-io/writes", test_writes);
+  g_test_add_func ("/push-io/update-keeps-access", test_update_keeps_access);
   g_test_add_func ("/push-io/queries", test_queries);
   g_test_add_func ("/push-io/queries-3", test_queries_3);
   g_test_add_func ("/push-io/wait", test_wait);
