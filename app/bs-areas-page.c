@@ -309,10 +309,9 @@ bs_areas_page_class_init (BsAreasPageClass *klass)
   page_class->client_set = bs_areas_page_client_set;
   page_class->manager_changed = bs_areas_page_manager_changed;
 
-  gtk_widget_class_set_template_from_resource (widget_class,
-                                               "/org/biosync/BioSync/bs-areas-page.ui");
-  gtk_widget_class_bind_template_child (widget_class, BsAreasPage, areas_stack);
-  gtk_widget_class_bind_template_child (widget_class, BsAreasPage, areas_view);
+  bs_ui_class_set_template (widget_class, "bs-areas-page.ui",
+                            BS_UI_CHILD (BsAreasPage, areas_stack),
+                            BS_UI_CHILD (BsAreasPage, areas_view), NULL);
 
   bs_ui_class_install_actions (widget_class, actions, G_N_ELEMENTS (actions));
 }

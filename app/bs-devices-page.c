@@ -512,14 +512,11 @@ bs_devices_page_class_init (BsDevicesPageClass *klass)
   page_class->manager_changed = bs_devices_page_manager_changed;
   page_class->search_changed = bs_devices_page_search_changed;
 
-  gtk_widget_class_set_template_from_resource (widget_class,
-                                               "/org/biosync/BioSync/bs-devices-page.ui");
-  gtk_widget_class_bind_template_child (widget_class, BsDevicesPage, devices_summary);
-  gtk_widget_class_bind_template_child (widget_class, BsDevicesPage, devices_stack);
-  gtk_widget_class_bind_template_child (widget_class, BsDevicesPage, devices_view);
-  gtk_widget_class_bind_template_child (widget_class, BsDevicesPage, state_filter);
-  gtk_widget_class_bind_template_child (widget_class, BsDevicesPage, pending_revealer);
-  gtk_widget_class_bind_template_child (widget_class, BsDevicesPage, pending_label);
+  bs_ui_class_set_template (
+      widget_class, "bs-devices-page.ui", BS_UI_CHILD (BsDevicesPage, devices_summary),
+      BS_UI_CHILD (BsDevicesPage, devices_stack), BS_UI_CHILD (BsDevicesPage, devices_view),
+      BS_UI_CHILD (BsDevicesPage, state_filter), BS_UI_CHILD (BsDevicesPage, pending_revealer),
+      BS_UI_CHILD (BsDevicesPage, pending_label), NULL);
 
   bs_ui_class_install_actions (widget_class, actions, G_N_ELEMENTS (actions));
 }

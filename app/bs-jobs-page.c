@@ -238,12 +238,10 @@ bs_jobs_page_class_init (BsJobsPageClass *klass)
                              G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
-  gtk_widget_class_set_template_from_resource (widget_class,
-                                               "/org/biosync/BioSync/bs-jobs-page.ui");
-  gtk_widget_class_bind_template_child (widget_class, BsJobsPage, active_jobs_stack);
-  gtk_widget_class_bind_template_child (widget_class, BsJobsPage, active_jobs_view);
-  gtk_widget_class_bind_template_child (widget_class, BsJobsPage, history_view);
-  gtk_widget_class_bind_template_callback (widget_class, history_activate_cb);
+  bs_ui_class_set_template (
+      widget_class, "bs-jobs-page.ui", BS_UI_CHILD (BsJobsPage, active_jobs_stack),
+      BS_UI_CHILD (BsJobsPage, active_jobs_view), BS_UI_CHILD (BsJobsPage, history_view), NULL);
+  bs_ui_class_bind_callbacks (widget_class, BS_UI_CALLBACK (history_activate_cb), NULL);
   gtk_widget_class_install_action (widget_class, "jobs.cancel", "s", cancel_action);
 }
 
