@@ -481,13 +481,10 @@ bs_attendance_page_class_init (BsAttendancePageClass *klass)
 static void
 bs_attendance_page_init (BsAttendancePage *self)
 {
-  g_autoptr (GtkNoSelection) selection = NULL;
-
   gtk_widget_init_template (GTK_WIDGET (self));
   self->punches = g_list_store_new (BS_TYPE_VARIANT_ITEM);
   self->device_ids = g_array_new (FALSE, FALSE, sizeof (guint));
   self->area_ids = g_array_new (FALSE, FALSE, sizeof (guint));
-  selection = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->punches)));
-  gtk_list_view_set_model (self->punch_view, GTK_SELECTION_MODEL (selection));
+  bs_ui_list_view_show (self->punch_view, G_LIST_MODEL (self->punches));
   show_summary (self, FALSE);
 }

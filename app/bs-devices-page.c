@@ -524,7 +524,6 @@ bs_devices_page_class_init (BsDevicesPageClass *klass)
 static void
 bs_devices_page_init (BsDevicesPage *self)
 {
-  g_autoptr (GtkNoSelection) selection = NULL;
   const char *const choices[] = {
     _ ("All devices"),
     bs_format_device_state ("offline"),
@@ -548,7 +547,6 @@ bs_devices_page_init (BsDevicesPage *self)
                                           GTK_SORTER (self->sorter));
   g_signal_connect_object (self->sorted, "items-changed", G_CALLBACK (headers_changed), self,
                            G_CONNECT_SWAPPED);
-  selection = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->sorted)));
-  gtk_list_view_set_model (self->devices_view, GTK_SELECTION_MODEL (selection));
+  bs_ui_list_view_show (self->devices_view, G_LIST_MODEL (self->sorted));
   update_summary (self);
 }

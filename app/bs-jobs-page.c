@@ -248,18 +248,13 @@ bs_jobs_page_class_init (BsJobsPageClass *klass)
 static void
 bs_jobs_page_init (BsJobsPage *self)
 {
-  g_autoptr (GtkNoSelection) active = NULL;
-  g_autoptr (GtkNoSelection) history = NULL;
-
   gtk_widget_init_template (GTK_WIDGET (self));
   self->active_filter = gtk_custom_filter_new (active_filter_cb, NULL, NULL);
   self->active = gtk_filter_list_model_new (NULL, GTK_FILTER (self->active_filter));
   g_signal_connect_object (self->active, "items-changed", G_CALLBACK (update_busy), self,
                            G_CONNECT_SWAPPED);
   self->history = g_list_store_new (BS_TYPE_VARIANT_ITEM);
-  active = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->active)));
-  history = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->history)));
-  gtk_list_view_set_model (self->active_jobs_view, GTK_SELECTION_MODEL (active));
-  gtk_list_view_set_model (self->history_view, GTK_SELECTION_MODEL (history));
+  bs_ui_list_view_show (self->active_jobs_view, G_LIST_MODEL (self->active));
+  bs_ui_list_view_show (self->history_view, G_LIST_MODEL (self->history));
   update_busy (self);
 }

@@ -307,14 +307,9 @@ bs_people_page_class_init (BsPeoplePageClass *klass)
 static void
 bs_people_page_init (BsPeoplePage *self)
 {
-  g_autoptr (GtkNoSelection) people = NULL;
-  g_autoptr (GtkNoSelection) deleted = NULL;
-
   gtk_widget_init_template (GTK_WIDGET (self));
   self->people = g_list_store_new (BS_TYPE_VARIANT_ITEM);
   self->deleted = g_list_store_new (BS_TYPE_VARIANT_ITEM);
-  people = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->people)));
-  deleted = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->deleted)));
-  gtk_list_view_set_model (self->people_view, GTK_SELECTION_MODEL (people));
-  gtk_list_view_set_model (self->deleted_view, GTK_SELECTION_MODEL (deleted));
+  bs_ui_list_view_show (self->people_view, G_LIST_MODEL (self->people));
+  bs_ui_list_view_show (self->deleted_view, G_LIST_MODEL (self->deleted));
 }

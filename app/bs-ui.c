@@ -44,6 +44,14 @@ bs_ui_class_install_actions (GtkWidgetClass *widget_class,
                                      actions[i].activate);
 }
 
+void
+bs_ui_list_view_show (GtkListView *view, GListModel *model)
+{
+  g_autoptr (GtkNoSelection) selection = gtk_no_selection_new (g_object_ref (model));
+
+  gtk_list_view_set_model (view, GTK_SELECTION_MODEL (selection));
+}
+
 gboolean
 bs_ui_mark (GtkWidget *widget, gboolean ok)
 {

@@ -43,6 +43,10 @@ void bs_ui_class_install_actions (GtkWidgetClass *widget_class,
                                   const BsUiAction *actions,
                                   gsize n_actions);
 
+/* @view shows @model (a reference is taken), nothing selectable: the
+ * rows carry their own buttons */
+void bs_ui_list_view_show (GtkListView *view, GListModel *model);
+
 /* marks @widget as an error unless @ok; returns @ok */
 gboolean bs_ui_mark (GtkWidget *widget, gboolean ok);
 /* @widget has @css_class (none when NULL) and no other of @classes (NULL-terminated) */
