@@ -85,13 +85,11 @@ bs_area_row_class_init (BsAreaRowClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   BS_ROW_CLASS (klass)->update = bs_area_row_update;
-  gtk_widget_class_set_template_from_resource (widget_class, "/org/biosync/BioSync/bs-area-row.ui");
-  gtk_widget_class_bind_template_child (widget_class, BsAreaRow, name_label);
-  gtk_widget_class_bind_template_child (widget_class, BsAreaRow, subtitle);
-  gtk_widget_class_bind_template_child (widget_class, BsAreaRow, members);
-  gtk_widget_class_bind_template_child (widget_class, BsAreaRow, preview_button);
-  gtk_widget_class_bind_template_child (widget_class, BsAreaRow, sync_button);
-  gtk_widget_class_bind_template_child (widget_class, BsAreaRow, menu_button);
+  bs_ui_class_set_template (widget_class, "bs-area-row.ui", BS_UI_CHILD (BsAreaRow, name_label),
+                            BS_UI_CHILD (BsAreaRow, subtitle), BS_UI_CHILD (BsAreaRow, members),
+                            BS_UI_CHILD (BsAreaRow, preview_button),
+                            BS_UI_CHILD (BsAreaRow, sync_button),
+                            BS_UI_CHILD (BsAreaRow, menu_button), NULL);
 }
 
 static void

@@ -50,10 +50,9 @@ bs_areas_page_client_set (BsPage *page)
   BsClient *client = bs_page_get_client (page);
   GListModel *areas = bs_client_get_areas (client);
   g_autoptr (GtkListItemFactory) factory = bs_row_factory_new (BS_TYPE_AREA_ROW);
-  g_autoptr (GtkNoSelection) selection = gtk_no_selection_new (g_object_ref (areas));
 
   gtk_list_view_set_factory (self->areas_view, factory);
-  gtk_list_view_set_model (self->areas_view, GTK_SELECTION_MODEL (selection));
+  bs_ui_list_view_show (self->areas_view, areas);
   g_signal_connect_object (areas, "items-changed", G_CALLBACK (areas_changed_cb), self, 0);
   areas_changed_cb (areas, 0, 0, 0, self);
 }
@@ -309,10 +308,9 @@ bs_areas_page_class_init (BsAreasPageClass *klass)
   page_class->client_set = bs_areas_page_client_set;
   page_class->manager_changed = bs_areas_page_manager_changed;
 
-  gtk_widget_class_set_template_from_resource (widget_class,
-                                               "/org/biosync/BioSync/bs-areas-page.ui");
-  gtk_widget_class_bind_template_child (widget_class, BsAreasPage, areas_stack);
-  gtk_widget_class_bind_template_child (widget_class, BsAreasPage, areas_view);
+  bs_ui_class_set_template (widget_class, "bs-areas-page.ui",
+                            BS_UI_CHILD (BsAreasPage, areas_stack),
+                            BS_UI_CHILD (BsAreasPage, areas_view), NULL);
 
   bs_ui_class_install_actions (widget_class, actions, G_N_ELEMENTS (actions));
 }

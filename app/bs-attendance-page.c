@@ -465,18 +465,15 @@ bs_attendance_page_class_init (BsAttendancePageClass *klass)
   page_class->search_changed = bs_attendance_page_search_changed;
   page_class->shown = bs_attendance_page_refresh;
 
-  gtk_widget_class_set_template_from_resource (widget_class,
-                                               "/org/biosync/BioSync/bs-attendance-page.ui");
-  gtk_widget_class_bind_template_child (widget_class, BsAttendancePage, search_entry);
-  gtk_widget_class_bind_template_child (widget_class, BsAttendancePage, device_dropdown);
-  gtk_widget_class_bind_template_child (widget_class, BsAttendancePage, area_dropdown);
-  gtk_widget_class_bind_template_child (widget_class, BsAttendancePage, summary);
-  gtk_widget_class_bind_template_child (widget_class, BsAttendancePage, live_note);
-  gtk_widget_class_bind_template_child (widget_class, BsAttendancePage, punch_stack);
-  gtk_widget_class_bind_template_child (widget_class, BsAttendancePage, punch_view);
-  gtk_widget_class_bind_template_child (widget_class, BsAttendancePage, more_button);
-  gtk_widget_class_bind_template_callback (widget_class, filter_changed_cb);
-  gtk_widget_class_bind_template_callback (widget_class, more_clicked_cb);
+  bs_ui_class_set_template (
+      widget_class, "bs-attendance-page.ui", BS_UI_CHILD (BsAttendancePage, search_entry),
+      BS_UI_CHILD (BsAttendancePage, device_dropdown),
+      BS_UI_CHILD (BsAttendancePage, area_dropdown), BS_UI_CHILD (BsAttendancePage, summary),
+      BS_UI_CHILD (BsAttendancePage, live_note), BS_UI_CHILD (BsAttendancePage, punch_stack),
+      BS_UI_CHILD (BsAttendancePage, punch_view), BS_UI_CHILD (BsAttendancePage, more_button),
+      NULL);
+  bs_ui_class_bind_callbacks (widget_class, BS_UI_CALLBACK (filter_changed_cb),
+                              BS_UI_CALLBACK (more_clicked_cb), NULL);
 
   bs_ui_class_install_actions (widget_class, actions, G_N_ELEMENTS (actions));
 }
@@ -484,13 +481,10 @@ bs_attendance_page_class_init (BsAttendancePageClass *klass)
 static void
 bs_attendance_page_init (BsAttendancePage *self)
 {
-  g_autoptr (GtkNoSelection) selection = NULL;
-
   gtk_widget_init_template (GTK_WIDGET (self));
   self->punches = g_list_store_new (BS_TYPE_VARIANT_ITEM);
   self->device_ids = g_array_new (FALSE, FALSE, sizeof (guint));
   self->area_ids = g_array_new (FALSE, FALSE, sizeof (guint));
-  selection = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->punches)));
-  gtk_list_view_set_model (self->punch_view, GTK_SELECTION_MODEL (selection));
+  bs_ui_list_view_show (self->punch_view, G_LIST_MODEL (self->punches));
   show_summary (self, FALSE);
 }

@@ -83,12 +83,10 @@ bs_deleted_person_row_class_init (BsDeletedPersonRowClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   BS_ROW_CLASS (klass)->update = bs_deleted_person_row_update;
-  gtk_widget_class_set_template_from_resource (widget_class,
-                                               "/org/biosync/BioSync/bs-deleted-person-row.ui");
-  gtk_widget_class_bind_template_child (widget_class, BsDeletedPersonRow, title);
-  gtk_widget_class_bind_template_child (widget_class, BsDeletedPersonRow, subtitle);
-  gtk_widget_class_bind_template_child (widget_class, BsDeletedPersonRow, where);
-  gtk_widget_class_bind_template_child (widget_class, BsDeletedPersonRow, allow_button);
+  bs_ui_class_set_template (
+      widget_class, "bs-deleted-person-row.ui", BS_UI_CHILD (BsDeletedPersonRow, title),
+      BS_UI_CHILD (BsDeletedPersonRow, subtitle), BS_UI_CHILD (BsDeletedPersonRow, where),
+      BS_UI_CHILD (BsDeletedPersonRow, allow_button), NULL);
 }
 
 static void

@@ -208,21 +208,15 @@ bs_device_dialog_class_init (BsDeviceDialogClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = bs_device_dialog_dispose;
-  gtk_widget_class_set_template_from_resource (widget_class,
-                                               "/org/biosync/BioSync/bs-device-dialog.ui");
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceDialog, save_button);
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceDialog, name_row);
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceDialog, address_row);
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceDialog, port_row);
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceDialog, port_spin);
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceDialog, protocol_row);
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceDialog, comm_key_row);
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceDialog, area_row);
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceDialog, time_zone_row);
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceDialog, enabled_switch);
-  gtk_widget_class_bind_template_callback (widget_class, validate);
-  gtk_widget_class_bind_template_callback (widget_class, save_cb);
-  gtk_widget_class_bind_template_callback (widget_class, gtk_window_destroy);
+  bs_ui_class_set_template (
+      widget_class, "bs-device-dialog.ui", BS_UI_CHILD (BsDeviceDialog, save_button),
+      BS_UI_CHILD (BsDeviceDialog, name_row), BS_UI_CHILD (BsDeviceDialog, address_row),
+      BS_UI_CHILD (BsDeviceDialog, port_row), BS_UI_CHILD (BsDeviceDialog, port_spin),
+      BS_UI_CHILD (BsDeviceDialog, protocol_row), BS_UI_CHILD (BsDeviceDialog, comm_key_row),
+      BS_UI_CHILD (BsDeviceDialog, area_row), BS_UI_CHILD (BsDeviceDialog, time_zone_row),
+      BS_UI_CHILD (BsDeviceDialog, enabled_switch), NULL);
+  bs_ui_class_bind_callbacks (widget_class, BS_UI_CALLBACK (validate), BS_UI_CALLBACK (save_cb),
+                              BS_UI_CALLBACK (gtk_window_destroy), NULL);
 }
 
 static void

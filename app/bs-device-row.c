@@ -196,36 +196,22 @@ bs_device_row_class_init (BsDeviceRowClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   BS_ROW_CLASS (klass)->update = bs_device_row_update;
-  gtk_widget_class_set_template_from_resource (widget_class,
-                                               "/org/biosync/BioSync/bs-device-row.ui");
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, state_icon);
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, name_label);
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, badge);
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, subtitle);
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, detail);
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, live_label);
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, error_label);
-  gtk_widget_class_bind_template_child_full (widget_class, "users_bar", FALSE,
-                                             G_STRUCT_OFFSET (BsDeviceRow, bars[USERS]));
-  gtk_widget_class_bind_template_child_full (widget_class, "fingerprints_bar", FALSE,
-                                             G_STRUCT_OFFSET (BsDeviceRow, bars[FINGERPRINTS]));
-  gtk_widget_class_bind_template_child_full (widget_class, "faces_bar", FALSE,
-                                             G_STRUCT_OFFSET (BsDeviceRow, bars[FACES]));
-  gtk_widget_class_bind_template_child_full (widget_class, "records_bar", FALSE,
-                                             G_STRUCT_OFFSET (BsDeviceRow, bars[RECORDS]));
-  gtk_widget_class_bind_template_child_full (widget_class, "users_count", FALSE,
-                                             G_STRUCT_OFFSET (BsDeviceRow, counts[USERS]));
-  gtk_widget_class_bind_template_child_full (widget_class, "fingerprints_count", FALSE,
-                                             G_STRUCT_OFFSET (BsDeviceRow, counts[FINGERPRINTS]));
-  gtk_widget_class_bind_template_child_full (widget_class, "faces_count", FALSE,
-                                             G_STRUCT_OFFSET (BsDeviceRow, counts[FACES]));
-  gtk_widget_class_bind_template_child_full (widget_class, "records_count", FALSE,
-                                             G_STRUCT_OFFSET (BsDeviceRow, counts[RECORDS]));
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, compact_counts);
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, counts_squeezer);
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, counts_elsewhere);
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, sync_button);
-  gtk_widget_class_bind_template_child (widget_class, BsDeviceRow, menu_button);
+  bs_ui_class_set_template (
+      widget_class, "bs-device-row.ui", BS_UI_CHILD (BsDeviceRow, state_icon),
+      BS_UI_CHILD (BsDeviceRow, name_label), BS_UI_CHILD (BsDeviceRow, badge),
+      BS_UI_CHILD (BsDeviceRow, subtitle), BS_UI_CHILD (BsDeviceRow, detail),
+      BS_UI_CHILD (BsDeviceRow, live_label), BS_UI_CHILD (BsDeviceRow, error_label),
+      BS_UI_CHILD_AS ("users_bar", BsDeviceRow, bars[USERS]),
+      BS_UI_CHILD_AS ("fingerprints_bar", BsDeviceRow, bars[FINGERPRINTS]),
+      BS_UI_CHILD_AS ("faces_bar", BsDeviceRow, bars[FACES]),
+      BS_UI_CHILD_AS ("records_bar", BsDeviceRow, bars[RECORDS]),
+      BS_UI_CHILD_AS ("users_count", BsDeviceRow, counts[USERS]),
+      BS_UI_CHILD_AS ("fingerprints_count", BsDeviceRow, counts[FINGERPRINTS]),
+      BS_UI_CHILD_AS ("faces_count", BsDeviceRow, counts[FACES]),
+      BS_UI_CHILD_AS ("records_count", BsDeviceRow, counts[RECORDS]),
+      BS_UI_CHILD (BsDeviceRow, compact_counts), BS_UI_CHILD (BsDeviceRow, counts_squeezer),
+      BS_UI_CHILD (BsDeviceRow, counts_elsewhere), BS_UI_CHILD (BsDeviceRow, sync_button),
+      BS_UI_CHILD (BsDeviceRow, menu_button), NULL);
 }
 
 /* a capacity bar: accent up to 75 %, then warning, red when full */

@@ -512,14 +512,11 @@ bs_devices_page_class_init (BsDevicesPageClass *klass)
   page_class->manager_changed = bs_devices_page_manager_changed;
   page_class->search_changed = bs_devices_page_search_changed;
 
-  gtk_widget_class_set_template_from_resource (widget_class,
-                                               "/org/biosync/BioSync/bs-devices-page.ui");
-  gtk_widget_class_bind_template_child (widget_class, BsDevicesPage, devices_summary);
-  gtk_widget_class_bind_template_child (widget_class, BsDevicesPage, devices_stack);
-  gtk_widget_class_bind_template_child (widget_class, BsDevicesPage, devices_view);
-  gtk_widget_class_bind_template_child (widget_class, BsDevicesPage, state_filter);
-  gtk_widget_class_bind_template_child (widget_class, BsDevicesPage, pending_revealer);
-  gtk_widget_class_bind_template_child (widget_class, BsDevicesPage, pending_label);
+  bs_ui_class_set_template (
+      widget_class, "bs-devices-page.ui", BS_UI_CHILD (BsDevicesPage, devices_summary),
+      BS_UI_CHILD (BsDevicesPage, devices_stack), BS_UI_CHILD (BsDevicesPage, devices_view),
+      BS_UI_CHILD (BsDevicesPage, state_filter), BS_UI_CHILD (BsDevicesPage, pending_revealer),
+      BS_UI_CHILD (BsDevicesPage, pending_label), NULL);
 
   bs_ui_class_install_actions (widget_class, actions, G_N_ELEMENTS (actions));
 }
@@ -527,7 +524,6 @@ bs_devices_page_class_init (BsDevicesPageClass *klass)
 static void
 bs_devices_page_init (BsDevicesPage *self)
 {
-  g_autoptr (GtkNoSelection) selection = NULL;
   const char *const choices[] = {
     _ ("All devices"),
     bs_format_device_state ("offline"),
@@ -551,7 +547,6 @@ bs_devices_page_init (BsDevicesPage *self)
                                           GTK_SORTER (self->sorter));
   g_signal_connect_object (self->sorted, "items-changed", G_CALLBACK (headers_changed), self,
                            G_CONNECT_SWAPPED);
-  selection = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->sorted)));
-  gtk_list_view_set_model (self->devices_view, GTK_SELECTION_MODEL (selection));
+  bs_ui_list_view_show (self->devices_view, G_LIST_MODEL (self->sorted));
   update_summary (self);
 }

@@ -82,12 +82,9 @@ bs_history_row_class_init (BsHistoryRowClass *klass)
 
   row_class->update = bs_history_row_update;
   row_class->activatable = TRUE;
-  gtk_widget_class_set_template_from_resource (widget_class,
-                                               "/org/biosync/BioSync/bs-history-row.ui");
-  gtk_widget_class_bind_template_child (widget_class, BsHistoryRow, icon);
-  gtk_widget_class_bind_template_child (widget_class, BsHistoryRow, title);
-  gtk_widget_class_bind_template_child (widget_class, BsHistoryRow, subtitle);
-  gtk_widget_class_bind_template_child (widget_class, BsHistoryRow, badge);
+  bs_ui_class_set_template (widget_class, "bs-history-row.ui", BS_UI_CHILD (BsHistoryRow, icon),
+                            BS_UI_CHILD (BsHistoryRow, title), BS_UI_CHILD (BsHistoryRow, subtitle),
+                            BS_UI_CHILD (BsHistoryRow, badge), NULL);
 }
 
 static void

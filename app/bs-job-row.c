@@ -55,11 +55,9 @@ bs_job_row_class_init (BsJobRowClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   BS_ROW_CLASS (klass)->update = bs_job_row_update;
-  gtk_widget_class_set_template_from_resource (widget_class, "/org/biosync/BioSync/bs-job-row.ui");
-  gtk_widget_class_bind_template_child (widget_class, BsJobRow, title);
-  gtk_widget_class_bind_template_child (widget_class, BsJobRow, progress);
-  gtk_widget_class_bind_template_child (widget_class, BsJobRow, message);
-  gtk_widget_class_bind_template_child (widget_class, BsJobRow, cancel_button);
+  bs_ui_class_set_template (widget_class, "bs-job-row.ui", BS_UI_CHILD (BsJobRow, title),
+                            BS_UI_CHILD (BsJobRow, progress), BS_UI_CHILD (BsJobRow, message),
+                            BS_UI_CHILD (BsJobRow, cancel_button), NULL);
 }
 
 static void

@@ -238,30 +238,23 @@ bs_jobs_page_class_init (BsJobsPageClass *klass)
                              G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
-  gtk_widget_class_set_template_from_resource (widget_class,
-                                               "/org/biosync/BioSync/bs-jobs-page.ui");
-  gtk_widget_class_bind_template_child (widget_class, BsJobsPage, active_jobs_stack);
-  gtk_widget_class_bind_template_child (widget_class, BsJobsPage, active_jobs_view);
-  gtk_widget_class_bind_template_child (widget_class, BsJobsPage, history_view);
-  gtk_widget_class_bind_template_callback (widget_class, history_activate_cb);
+  bs_ui_class_set_template (
+      widget_class, "bs-jobs-page.ui", BS_UI_CHILD (BsJobsPage, active_jobs_stack),
+      BS_UI_CHILD (BsJobsPage, active_jobs_view), BS_UI_CHILD (BsJobsPage, history_view), NULL);
+  bs_ui_class_bind_callbacks (widget_class, BS_UI_CALLBACK (history_activate_cb), NULL);
   gtk_widget_class_install_action (widget_class, "jobs.cancel", "s", cancel_action);
 }
 
 static void
 bs_jobs_page_init (BsJobsPage *self)
 {
-  g_autoptr (GtkNoSelection) active = NULL;
-  g_autoptr (GtkNoSelection) history = NULL;
-
   gtk_widget_init_template (GTK_WIDGET (self));
   self->active_filter = gtk_custom_filter_new (active_filter_cb, NULL, NULL);
   self->active = gtk_filter_list_model_new (NULL, GTK_FILTER (self->active_filter));
   g_signal_connect_object (self->active, "items-changed", G_CALLBACK (update_busy), self,
                            G_CONNECT_SWAPPED);
   self->history = g_list_store_new (BS_TYPE_VARIANT_ITEM);
-  active = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->active)));
-  history = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->history)));
-  gtk_list_view_set_model (self->active_jobs_view, GTK_SELECTION_MODEL (active));
-  gtk_list_view_set_model (self->history_view, GTK_SELECTION_MODEL (history));
+  bs_ui_list_view_show (self->active_jobs_view, G_LIST_MODEL (self->active));
+  bs_ui_list_view_show (self->history_view, G_LIST_MODEL (self->history));
   update_busy (self);
 }

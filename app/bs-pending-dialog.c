@@ -326,10 +326,9 @@ bs_pending_dialog_class_init (BsPendingDialogClass *klass)
 
   object_class->dispose = bs_pending_dialog_dispose;
   object_class->finalize = bs_pending_dialog_finalize;
-  gtk_widget_class_set_template_from_resource (widget_class,
-                                               "/org/biosync/BioSync/bs-pending-dialog.ui");
-  gtk_widget_class_bind_template_child (widget_class, BsPendingDialog, stack);
-  gtk_widget_class_bind_template_child (widget_class, BsPendingDialog, page);
+  bs_ui_class_set_template (widget_class, "bs-pending-dialog.ui",
+                            BS_UI_CHILD (BsPendingDialog, stack),
+                            BS_UI_CHILD (BsPendingDialog, page), NULL);
   bs_ui_class_install_actions (widget_class, actions, G_N_ELEMENTS (actions));
 }
 

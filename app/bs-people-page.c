@@ -294,15 +294,12 @@ bs_people_page_class_init (BsPeoplePageClass *klass)
   page_class->search_changed = bs_people_page_refresh;
   page_class->shown = bs_people_page_refresh;
 
-  gtk_widget_class_set_template_from_resource (widget_class,
-                                               "/org/biosync/BioSync/bs-people-page.ui");
-  gtk_widget_class_bind_template_child (widget_class, BsPeoplePage, people_summary);
-  gtk_widget_class_bind_template_child (widget_class, BsPeoplePage, deleted_toggle);
-  gtk_widget_class_bind_template_child (widget_class, BsPeoplePage, people_stack);
-  gtk_widget_class_bind_template_child (widget_class, BsPeoplePage, people_view);
-  gtk_widget_class_bind_template_child (widget_class, BsPeoplePage, deleted_summary);
-  gtk_widget_class_bind_template_child (widget_class, BsPeoplePage, deleted_view);
-  gtk_widget_class_bind_template_callback (widget_class, deleted_toggled_cb);
+  bs_ui_class_set_template (
+      widget_class, "bs-people-page.ui", BS_UI_CHILD (BsPeoplePage, people_summary),
+      BS_UI_CHILD (BsPeoplePage, deleted_toggle), BS_UI_CHILD (BsPeoplePage, people_stack),
+      BS_UI_CHILD (BsPeoplePage, people_view), BS_UI_CHILD (BsPeoplePage, deleted_summary),
+      BS_UI_CHILD (BsPeoplePage, deleted_view), NULL);
+  bs_ui_class_bind_callbacks (widget_class, BS_UI_CALLBACK (deleted_toggled_cb), NULL);
 
   bs_ui_class_install_actions (widget_class, actions, G_N_ELEMENTS (actions));
 }
@@ -310,14 +307,9 @@ bs_people_page_class_init (BsPeoplePageClass *klass)
 static void
 bs_people_page_init (BsPeoplePage *self)
 {
-  g_autoptr (GtkNoSelection) people = NULL;
-  g_autoptr (GtkNoSelection) deleted = NULL;
-
   gtk_widget_init_template (GTK_WIDGET (self));
   self->people = g_list_store_new (BS_TYPE_VARIANT_ITEM);
   self->deleted = g_list_store_new (BS_TYPE_VARIANT_ITEM);
-  people = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->people)));
-  deleted = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->deleted)));
-  gtk_list_view_set_model (self->people_view, GTK_SELECTION_MODEL (people));
-  gtk_list_view_set_model (self->deleted_view, GTK_SELECTION_MODEL (deleted));
+  bs_ui_list_view_show (self->people_view, G_LIST_MODEL (self->people));
+  bs_ui_list_view_show (self->deleted_view, G_LIST_MODEL (self->deleted));
 }

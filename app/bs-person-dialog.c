@@ -158,16 +158,12 @@ bs_person_dialog_class_init (BsPersonDialogClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = bs_person_dialog_dispose;
-  gtk_widget_class_set_template_from_resource (widget_class,
-                                               "/org/biosync/BioSync/bs-person-dialog.ui");
-  gtk_widget_class_bind_template_child (widget_class, BsPersonDialog, save_button);
-  gtk_widget_class_bind_template_child (widget_class, BsPersonDialog, name_row);
-  gtk_widget_class_bind_template_child (widget_class, BsPersonDialog, privilege_row);
-  gtk_widget_class_bind_template_child (widget_class, BsPersonDialog, card_row);
-  gtk_widget_class_bind_template_child (widget_class, BsPersonDialog, password_row);
-  gtk_widget_class_bind_template_callback (widget_class, validate);
-  gtk_widget_class_bind_template_callback (widget_class, save_cb);
-  gtk_widget_class_bind_template_callback (widget_class, gtk_window_destroy);
+  bs_ui_class_set_template (
+      widget_class, "bs-person-dialog.ui", BS_UI_CHILD (BsPersonDialog, save_button),
+      BS_UI_CHILD (BsPersonDialog, name_row), BS_UI_CHILD (BsPersonDialog, privilege_row),
+      BS_UI_CHILD (BsPersonDialog, card_row), BS_UI_CHILD (BsPersonDialog, password_row), NULL);
+  bs_ui_class_bind_callbacks (widget_class, BS_UI_CALLBACK (validate), BS_UI_CALLBACK (save_cb),
+                              BS_UI_CALLBACK (gtk_window_destroy), NULL);
 }
 
 static void

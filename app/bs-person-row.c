@@ -98,14 +98,11 @@ bs_person_row_class_init (BsPersonRowClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   BS_ROW_CLASS (klass)->update = bs_person_row_update;
-  gtk_widget_class_set_template_from_resource (widget_class,
-                                               "/org/biosync/BioSync/bs-person-row.ui");
-  gtk_widget_class_bind_template_child (widget_class, BsPersonRow, avatar);
-  gtk_widget_class_bind_template_child (widget_class, BsPersonRow, name_label);
-  gtk_widget_class_bind_template_child (widget_class, BsPersonRow, subtitle);
-  gtk_widget_class_bind_template_child (widget_class, BsPersonRow, devices);
-  gtk_widget_class_bind_template_child (widget_class, BsPersonRow, edit_button);
-  gtk_widget_class_bind_template_child (widget_class, BsPersonRow, delete_button);
+  bs_ui_class_set_template (widget_class, "bs-person-row.ui", BS_UI_CHILD (BsPersonRow, avatar),
+                            BS_UI_CHILD (BsPersonRow, name_label),
+                            BS_UI_CHILD (BsPersonRow, subtitle), BS_UI_CHILD (BsPersonRow, devices),
+                            BS_UI_CHILD (BsPersonRow, edit_button),
+                            BS_UI_CHILD (BsPersonRow, delete_button), NULL);
 }
 
 static void

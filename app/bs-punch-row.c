@@ -13,6 +13,7 @@
 
 #include "bs-format.h"
 #include "bs-punch-row.h"
+#include "bs-ui.h"
 #include "bs-variant-item.h"
 
 struct _BsPunchRow
@@ -66,12 +67,9 @@ bs_punch_row_class_init (BsPunchRowClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   BS_ROW_CLASS (klass)->update = bs_punch_row_update;
-  gtk_widget_class_set_template_from_resource (widget_class,
-                                               "/org/biosync/BioSync/bs-punch-row.ui");
-  gtk_widget_class_bind_template_child (widget_class, BsPunchRow, who);
-  gtk_widget_class_bind_template_child (widget_class, BsPunchRow, when);
-  gtk_widget_class_bind_template_child (widget_class, BsPunchRow, where);
-  gtk_widget_class_bind_template_child (widget_class, BsPunchRow, how);
+  bs_ui_class_set_template (widget_class, "bs-punch-row.ui", BS_UI_CHILD (BsPunchRow, who),
+                            BS_UI_CHILD (BsPunchRow, when), BS_UI_CHILD (BsPunchRow, where),
+                            BS_UI_CHILD (BsPunchRow, how), NULL);
 }
 
 static void

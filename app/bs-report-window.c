@@ -501,9 +501,8 @@ bs_report_window_class_init (BsReportWindowClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   G_OBJECT_CLASS (klass)->dispose = bs_report_window_dispose;
-  gtk_widget_class_set_template_from_resource (widget_class,
-                                               "/org/biosync/BioSync/bs-report-window.ui");
-  gtk_widget_class_bind_template_child (widget_class, BsReportWindow, page);
+  bs_ui_class_set_template (widget_class, "bs-report-window.ui", BS_UI_CHILD (BsReportWindow, page),
+                            NULL);
 }
 
 static void

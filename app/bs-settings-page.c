@@ -371,42 +371,29 @@ bs_settings_page_class_init (BsSettingsPageClass *klass)
   object_class->dispose = bs_settings_page_dispose;
   BS_PAGE_CLASS (klass)->manager_changed = bs_settings_page_manager_changed;
 
-  gtk_widget_class_set_template_from_resource (widget_class,
-                                               "/org/biosync/BioSync/bs-settings-page.ui");
-  gtk_widget_class_bind_template_child (widget_class, BsSettingsPage, auto_sync_switch);
-  gtk_widget_class_bind_template_child_full (
-      widget_class, "sync_interval_spin", FALSE,
-      G_STRUCT_OFFSET (BsSettingsPage, spins[SYNC_INTERVAL]));
-  gtk_widget_class_bind_template_child_full (widget_class, "max_parallel_spin", FALSE,
-                                             G_STRUCT_OFFSET (BsSettingsPage, spins[MAX_PARALLEL]));
-  gtk_widget_class_bind_template_child_full (widget_class, "log_interval_spin", FALSE,
-                                             G_STRUCT_OFFSET (BsSettingsPage, spins[LOG_INTERVAL]));
-  gtk_widget_class_bind_template_child_full (
-      widget_class, "clock_threshold_spin", FALSE,
-      G_STRUCT_OFFSET (BsSettingsPage, spins[CLOCK_THRESHOLD]));
-  gtk_widget_class_bind_template_child (widget_class, BsSettingsPage, clear_logs_switch);
-  gtk_widget_class_bind_template_child (widget_class, BsSettingsPage, notify_success_switch);
-  gtk_widget_class_bind_template_child (widget_class, BsSettingsPage, offline_threshold_spin);
-  gtk_widget_class_bind_template_child (widget_class, BsSettingsPage, nearly_full_spin);
-  gtk_widget_class_bind_template_child (widget_class, BsSettingsPage, push_switch);
-  gtk_widget_class_bind_template_child (widget_class, BsSettingsPage, push_address_row);
-  gtk_widget_class_bind_template_child (widget_class, BsSettingsPage, push_port_spin);
-  gtk_widget_class_bind_template_child (widget_class, BsSettingsPage, push_state_row);
-  gtk_widget_class_bind_template_child (widget_class, BsSettingsPage, central_state_row);
-  gtk_widget_class_bind_template_child (widget_class, BsSettingsPage, central_backlog_row);
-  gtk_widget_class_bind_template_child (widget_class, BsSettingsPage, site_name_row);
-  gtk_widget_class_bind_template_child (widget_class, BsSettingsPage, central_templates_switch);
-  gtk_widget_class_bind_template_child (widget_class, BsSettingsPage, central_off_button);
-  gtk_widget_class_bind_template_callback (widget_class, site_name_apply_cb);
-  gtk_widget_class_bind_template_callback (widget_class, central_templates_changed_cb);
-  gtk_widget_class_bind_template_callback (widget_class, central_connect_clicked_cb);
-  gtk_widget_class_bind_template_callback (widget_class, central_off_clicked_cb);
-  gtk_widget_class_bind_template_callback (widget_class, spin_changed_cb);
-  gtk_widget_class_bind_template_callback (widget_class, push_changed_cb);
-  gtk_widget_class_bind_template_callback (widget_class, push_address_apply_cb);
-  gtk_widget_class_bind_template_callback (widget_class, push_port_changed_cb);
-  gtk_widget_class_bind_template_callback (widget_class, auto_sync_changed_cb);
-  gtk_widget_class_bind_template_callback (widget_class, clear_logs_changed_cb);
+  bs_ui_class_set_template (
+      widget_class, "bs-settings-page.ui", BS_UI_CHILD (BsSettingsPage, auto_sync_switch),
+      BS_UI_CHILD_AS ("sync_interval_spin", BsSettingsPage, spins[SYNC_INTERVAL]),
+      BS_UI_CHILD_AS ("max_parallel_spin", BsSettingsPage, spins[MAX_PARALLEL]),
+      BS_UI_CHILD_AS ("log_interval_spin", BsSettingsPage, spins[LOG_INTERVAL]),
+      BS_UI_CHILD_AS ("clock_threshold_spin", BsSettingsPage, spins[CLOCK_THRESHOLD]),
+      BS_UI_CHILD (BsSettingsPage, clear_logs_switch),
+      BS_UI_CHILD (BsSettingsPage, notify_success_switch),
+      BS_UI_CHILD (BsSettingsPage, offline_threshold_spin),
+      BS_UI_CHILD (BsSettingsPage, nearly_full_spin), BS_UI_CHILD (BsSettingsPage, push_switch),
+      BS_UI_CHILD (BsSettingsPage, push_address_row), BS_UI_CHILD (BsSettingsPage, push_port_spin),
+      BS_UI_CHILD (BsSettingsPage, push_state_row), BS_UI_CHILD (BsSettingsPage, central_state_row),
+      BS_UI_CHILD (BsSettingsPage, central_backlog_row),
+      BS_UI_CHILD (BsSettingsPage, site_name_row),
+      BS_UI_CHILD (BsSettingsPage, central_templates_switch),
+      BS_UI_CHILD (BsSettingsPage, central_off_button), NULL);
+  bs_ui_class_bind_callbacks (
+      widget_class, BS_UI_CALLBACK (site_name_apply_cb),
+      BS_UI_CALLBACK (central_templates_changed_cb), BS_UI_CALLBACK (central_connect_clicked_cb),
+      BS_UI_CALLBACK (central_off_clicked_cb), BS_UI_CALLBACK (spin_changed_cb),
+      BS_UI_CALLBACK (push_changed_cb), BS_UI_CALLBACK (push_address_apply_cb),
+      BS_UI_CALLBACK (push_port_changed_cb), BS_UI_CALLBACK (auto_sync_changed_cb),
+      BS_UI_CALLBACK (clear_logs_changed_cb), NULL);
 }
 
 static void

@@ -9,6 +9,32 @@
 #include "bs-ui.h"
 
 void
+bs_ui_class_set_template (GtkWidgetClass *widget_class, const char *ui_file, ...)
+{
+  g_autofree char *resource = g_strconcat ("/org/biosync/BioSync/", ui_file, NULL);
+  const char *name;
+  va_list args;
+
+  gtk_widget_class_set_template_from_resource (widget_class, resource);
+  va_start (args, ui_file);
+  while ((name = va_arg (args, const char *)) != NULL)
+    gtk_widget_class_bind_template_child_full (widget_class, name, FALSE, va_arg (args, glong));
+  va_end (args);
+}
+
+void
+bs_ui_class_bind_callbacks (GtkWidgetClass *widget_class, ...)
+{
+  const char *name;
+  va_list args;
+
+  va_start (args, widget_class);
+  while ((name = va_arg (args, const char *)) != NULL)
+    gtk_widget_class_bind_template_callback_full (widget_class, name, va_arg (args, GCallback));
+  va_end (args);
+}
+
+void
 bs_ui_class_install_actions (GtkWidgetClass *widget_class,
                              const BsUiAction *actions,
                              gsize n_actions)
@@ -16,6 +42,14 @@ bs_ui_class_install_actions (GtkWidgetClass *widget_class,
   for (gsize i = 0; i < n_actions; i++)
     gtk_widget_class_install_action (widget_class, actions[i].name, actions[i].parameter_type,
                                      actions[i].activate);
+}
+
+void
+bs_ui_list_view_show (GtkListView *view, GListModel *model)
+{
+  g_autoptr (GtkNoSelection) selection = gtk_no_selection_new (g_object_ref (model));
+
+  gtk_list_view_set_model (view, GTK_SELECTION_MODEL (selection));
 }
 
 gboolean

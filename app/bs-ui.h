@@ -18,9 +18,34 @@ typedef struct
   GtkWidgetActionActivateFunc activate;
 } BsUiAction;
 
+/* a template child as bs_ui_class_set_template () takes it: its id in the
+ * .ui file is the name of the instance member that keeps it */
+#define BS_UI_CHILD(Type, member) #member, G_STRUCT_OFFSET(Type, member)
+/* one whose id is not its member's name (an element of an array) */
+#define BS_UI_CHILD_AS(id, Type, member) id, G_STRUCT_OFFSET (Type, member)
+
+/* gives @widget_class the template @ui_file of the app's resources and
+ * binds the children that follow: pairs of an id and the offset of the
+ * instance member (glong, see BS_UI_CHILD ()), ended by NULL */
+void bs_ui_class_set_template (GtkWidgetClass *widget_class,
+                               const char *ui_file,
+                               ...) G_GNUC_NULL_TERMINATED;
+
+/* a template callback as bs_ui_class_bind_callbacks () takes it: the .ui
+ * file names the function */
+#define BS_UI_CALLBACK(callback) #callback, G_CALLBACK(callback)
+
+/* binds the template callbacks that follow (BS_UI_CALLBACK () pairs),
+ * ended by NULL */
+void bs_ui_class_bind_callbacks (GtkWidgetClass *widget_class, ...) G_GNUC_NULL_TERMINATED;
+
 void bs_ui_class_install_actions (GtkWidgetClass *widget_class,
                                   const BsUiAction *actions,
                                   gsize n_actions);
+
+/* @view shows @model (a reference is taken), nothing selectable: the
+ * rows carry their own buttons */
+void bs_ui_list_view_show (GtkListView *view, GListModel *model);
 
 /* marks @widget as an error unless @ok; returns @ok */
 gboolean bs_ui_mark (GtkWidget *widget, gboolean ok);

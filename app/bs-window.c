@@ -353,21 +353,16 @@ bs_window_class_init (BsWindowClass *klass)
   g_type_ensure (BS_TYPE_JOBS_PAGE);
   g_type_ensure (BS_TYPE_SETTINGS_PAGE);
   g_type_ensure (BS_TYPE_ATTENDANCE_PAGE);
-  gtk_widget_class_set_template_from_resource (widget_class, "/org/biosync/BioSync/bs-window.ui");
-  gtk_widget_class_bind_template_child (widget_class, BsWindow, toast_overlay);
-  gtk_widget_class_bind_template_child (widget_class, BsWindow, switcher_title);
-  gtk_widget_class_bind_template_child (widget_class, BsWindow, search_bar);
-  gtk_widget_class_bind_template_child (widget_class, BsWindow, search_entry);
-  gtk_widget_class_bind_template_child (widget_class, BsWindow, main_stack);
-  gtk_widget_class_bind_template_child (widget_class, BsWindow, view_stack);
-  gtk_widget_class_bind_template_child (widget_class, BsWindow, devices_page);
-  gtk_widget_class_bind_template_child (widget_class, BsWindow, areas_page);
-  gtk_widget_class_bind_template_child (widget_class, BsWindow, people_page);
-  gtk_widget_class_bind_template_child (widget_class, BsWindow, attendance_page);
-  gtk_widget_class_bind_template_child (widget_class, BsWindow, jobs_page);
-  gtk_widget_class_bind_template_child (widget_class, BsWindow, settings_page);
-  gtk_widget_class_bind_template_callback (widget_class, search_changed_cb);
-  gtk_widget_class_bind_template_callback (widget_class, visible_page_cb);
+  bs_ui_class_set_template (
+      widget_class, "bs-window.ui", BS_UI_CHILD (BsWindow, toast_overlay),
+      BS_UI_CHILD (BsWindow, switcher_title), BS_UI_CHILD (BsWindow, search_bar),
+      BS_UI_CHILD (BsWindow, search_entry), BS_UI_CHILD (BsWindow, main_stack),
+      BS_UI_CHILD (BsWindow, view_stack), BS_UI_CHILD (BsWindow, devices_page),
+      BS_UI_CHILD (BsWindow, areas_page), BS_UI_CHILD (BsWindow, people_page),
+      BS_UI_CHILD (BsWindow, attendance_page), BS_UI_CHILD (BsWindow, jobs_page),
+      BS_UI_CHILD (BsWindow, settings_page), NULL);
+  bs_ui_class_bind_callbacks (widget_class, BS_UI_CALLBACK (search_changed_cb),
+                              BS_UI_CALLBACK (visible_page_cb), NULL);
   bs_window_class_add_actions (widget_class);
 }
 

@@ -381,6 +381,8 @@ client_new (GDBusConnection *connection, GDBusObjectManager *object_manager, BsD
 
 typedef struct
 {
+  /* g_bus_get_finish () or g_dbus_connection_new_for_address_finish () */
+  GDBusConnection *(*connection_finish) (GAsyncResult *result, GError **error);
   GDBusConnection *connection;
   GDBusObjectManager *object_manager;
 } NewData;
@@ -443,30 +445,16 @@ connection_ready (GTask *task, GDBusConnection *connection)
                                      g_task_get_cancellable (task), object_manager_ready_cb, task);
 }
 
+/* the system bus or the address is connected */
 static void
-bus_get_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+connection_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
+  NewData *data = g_task_get_task_data (task);
   g_autoptr (GError) error = NULL;
   g_autoptr (GDBusConnection) connection = NULL;
 
-  connection = g_bus_get_finish (result, &error);
-  if (connection == NULL)
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-  connection_ready (g_steal_pointer (&task), connection);
-}
-
-static void
-address_connect_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr (GTask) task = user_data;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GDBusConnection) connection = NULL;
-
-  connection = g_dbus_connection_new_for_address_finish (result, &error);
+  connection = data->connection_finish (result, &error);
   if (connection == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
@@ -485,6 +473,7 @@ bs_client_new_async (const char *address,
                      gpointer user_data)
 {
   g_autoptr (GTask) task = NULL;
+  NewData *data;
 
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
@@ -492,12 +481,19 @@ bs_client_new_async (const char *address,
   (void)BS_ERROR;
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, bs_client_new_async);
-  g_task_set_task_data (task, g_new0 (NewData, 1), (GDestroyNotify)new_data_free);
+  data = g_new0 (NewData, 1);
+  g_task_set_task_data (task, data, (GDestroyNotify)new_data_free);
   if (address == NULL)
-    g_bus_get (G_BUS_TYPE_SYSTEM, cancellable, bus_get_cb, g_steal_pointer (&task));
+    {
+      data->connection_finish = g_bus_get_finish;
+      g_bus_get (G_BUS_TYPE_SYSTEM, cancellable, connection_cb, g_steal_pointer (&task));
+    }
   else
-    g_dbus_connection_new_for_address (address, ADDRESS_FLAGS, NULL, cancellable,
-                                       address_connect_cb, g_steal_pointer (&task));
+    {
+      data->connection_finish = g_dbus_connection_new_for_address_finish;
+      g_dbus_connection_new_for_address (address, ADDRESS_FLAGS, NULL, cancellable, connection_cb,
+                                         g_steal_pointer (&task));
+    }
 }
 
 BsClient *

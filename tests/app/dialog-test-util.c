@@ -111,6 +111,21 @@ find_titled_row (GtkWidget *widget, GType type, const char *title)
   return find_widget (widget, is_titled_row, &query);
 }
 
+gboolean
+model_has_name (GListModel *model, const char *name)
+{
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr (GObject) item = g_list_model_get_item (model, i);
+      g_autofree char *item_name = NULL;
+
+      g_object_get (item, "name", &item_name, NULL);
+      if (g_strcmp0 (item_name, name) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 /* the position, among every item of @model and its sections in order, of
  * the item labelled @label that activates @action with @target; -1 when
  * there is none. *@seen counts the items before. */

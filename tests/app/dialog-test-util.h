@@ -30,6 +30,8 @@ GtkWidget *find_type (GtkWidget *widget, GType type);
 GtkWidget *find_row_of (GtkWidget *view, GType type, guint id);
 /* the first preferences row under @widget titled @title (a device's name) */
 GtkWidget *find_titled_row (GtkWidget *widget, GType type, const char *title);
+/* whether an item of @model (device or area proxies) is named @name */
+gboolean model_has_name (GListModel *model, const char *name);
 /* clicks the item of @row's "more" menu that activates @action with
  * @target (consumed), after checking that the menu shows it as @label */
 gboolean click_menu_item (GtkWidget *row, const char *label, const char *action, GVariant *target);

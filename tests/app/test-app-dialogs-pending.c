@@ -29,16 +29,7 @@ pending_count_is_cb (gpointer data)
 static gboolean
 device_listed_cb (gpointer data)
 {
-  GListModel *devices = bs_client_get_devices (client ());
-
-  for (guint i = 0; i < g_list_model_get_n_items (devices); i++)
-    {
-      g_autoptr (BsDBusDevice) device = g_list_model_get_item (devices, i);
-
-      if (g_strcmp0 (bs_dbus_device_get_name (device), data) == 0)
-        return TRUE;
-    }
-  return FALSE;
+  return model_has_name (bs_client_get_devices (client ()), data);
 }
 
 static GtkWidget *

@@ -318,16 +318,7 @@ area_row_shows_cb (gpointer data)
 static gboolean
 area_model_named_cb (gpointer data)
 {
-  GListModel *areas = bs_client_get_areas (client ());
-
-  for (guint i = 0; i < g_list_model_get_n_items (areas); i++)
-    {
-      g_autoptr (BsDBusArea) area = g_list_model_get_item (areas, i);
-
-      if (g_strcmp0 (bs_dbus_area_get_name (area), data) == 0)
-        return TRUE;
-    }
-  return FALSE;
+  return model_has_name (bs_client_get_areas (client ()), data);
 }
 
 static gboolean
