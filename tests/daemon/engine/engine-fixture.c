@@ -133,6 +133,15 @@ engine_fixture_run (EngineFixture *fx, BsdOpKind kind, guint id)
 }
 
 BsdJobOutcome *
+engine_fixture_run_expect (EngineFixture *fx, BsdOpKind kind, guint id, const char *state)
+{
+  BsdJobOutcome *outcome = engine_fixture_run (fx, kind, id);
+
+  g_assert_cmpstr (outcome->state, ==, state);
+  return outcome;
+}
+
+BsdJobOutcome *
 engine_fixture_run_pin (EngineFixture *fx, BsdOpKind kind, const char *pin, const char *name)
 {
   g_autoptr (BsdOperation) op = bsd_operation_new (kind);

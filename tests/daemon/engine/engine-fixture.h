@@ -38,6 +38,10 @@ void engine_fixture_free (EngineFixture *fx);
 /* runs one operation to the end and checks it produced a job row */
 BsdJobOutcome *engine_fixture_run (EngineFixture *fx, BsdOpKind kind, guint id);
 
+/* the same, asserting the job ended in @state ("succeeded", "partial", …) */
+BsdJobOutcome *
+engine_fixture_run_expect (EngineFixture *fx, BsdOpKind kind, guint id, const char *state);
+
 /* runs a delete-user or update-user job for @pin (trigger "uid:0");
  * @name: the update's new name, or NULL */
 BsdJobOutcome *

@@ -113,9 +113,8 @@ standing (EngineFixture *fx, const char *pin)
 static void
 sync_area_ok (EngineFixture *fx)
 {
-  g_autoptr (BsdJobOutcome) outcome = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-
-  g_assert_cmpstr (outcome->state, ==, "succeeded");
+  g_autoptr (BsdJobOutcome) outcome
+      = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
 }
 
 static void
@@ -145,8 +144,7 @@ test_never_read_terminal (void)
   guint16 port_c = test_sim_tcp_port (fx->sim, 2);
 
   engine_fixture_set_port (fx, 2, engine_fixture_closed_port ());
-  first = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (first->state, ==, "partial");
+  first = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "partial");
 
   deletion = engine_fixture_run_pin (fx, BSD_OP_DELETE_USER, "2", NULL);
   g_assert_cmpstr (deletion->state, ==, "partial");
@@ -158,16 +156,14 @@ test_never_read_terminal (void)
 
   /* C is reachable: the PIN it still holds must not come back */
   engine_fixture_set_port (fx, 2, port_c);
-  back = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (back->state, ==, "succeeded");
+  back = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   assert_nowhere (fx, "2");
   assert_removed (back, "2", "C", TRUE);
   g_assert_cmpuint (n_removals (back), ==, 1);
   assert_standing (fx, "2", "p: c:1,2,3 n:");
 
   /* nothing left to remove, and still deleted */
-  again = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (again->state, ==, "succeeded");
+  again = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   g_assert_cmpuint (n_removals (again), ==, 0);
   assert_nowhere (fx, "2");
   assert_standing (fx, "2", "p: c:1,2,3 n:");
@@ -216,8 +212,7 @@ test_added_later (void)
   g_assert_no_error (error);
   assert_standing (fx, "3", "p: c:1 n:4,5");
 
-  sync = engine_fixture_run (fx, BSD_OP_SYNC_ALL, 0);
-  g_assert_cmpstr (sync->state, ==, "succeeded");
+  sync = engine_fixture_run_expect (fx, BSD_OP_SYNC_ALL, 0, "succeeded");
   assert_nowhere (fx, "3");
   assert_removed (sync, "3", "D", TRUE);
   assert_removed (sync, "3", "E", TRUE);
@@ -257,8 +252,7 @@ test_rehire_while_offline (void)
 
   /* rehired at A with the same PIN, C still offline: removed again */
   test_sim_do (fx->sim, "enroll A 30 5 Rehired");
-  rehire = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (rehire->state, ==, "partial");
+  rehire = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "partial");
   g_assert_false (on_device (fx, 0, "5"));
   g_assert_false (on_device (fx, 1, "5"));
   assert_removed (rehire, "5", "A", TRUE);
@@ -267,16 +261,14 @@ test_rehire_while_offline (void)
   /* allowed again and enrolled again: it propagates, C still offline */
   allow (fx, "5");
   test_sim_do (fx->sim, "enroll A 30 5 Rehired");
-  allowed = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (allowed->state, ==, "partial");
+  allowed = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "partial");
   g_assert_cmpuint (n_removals (allowed), ==, 0);
   g_assert_true (on_device (fx, 0, "5"));
   g_assert_true (on_device (fx, 1, "5"));
 
   /* C comes back with its old record of 5: nothing removed anywhere */
   engine_fixture_set_port (fx, 2, port_c);
-  back = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (back->state, ==, "succeeded");
+  back = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   g_assert_cmpuint (n_removals (back), ==, 0);
   for (guint i = 0; i < 3; i++)
     g_assert_true (on_device (fx, i, "5"));
@@ -304,8 +296,7 @@ test_allowed_comes_back_from_offline (void)
   g_assert_false (on_device (fx, 1, "6"));
   allow (fx, "6");
   engine_fixture_set_port (fx, 0, port_a);
-  back = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (back->state, ==, "succeeded");
+  back = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   g_assert_cmpuint (n_removals (back), ==, 0);
   g_assert_true (on_device (fx, 0, "6"));
   g_assert_true (on_device (fx, 1, "6"));
@@ -333,8 +324,7 @@ test_preview_lists_removals (void)
       bsd_store_add_tombstone (fx->store, pin, "uid:0", &error);
       g_assert_no_error (error);
     }
-  preview = engine_fixture_run (fx, BSD_OP_PREVIEW, fx->area_id);
-  g_assert_cmpstr (preview->state, ==, "succeeded");
+  preview = engine_fixture_run_expect (fx, BSD_OP_PREVIEW, fx->area_id, "succeeded");
   g_assert_true (on_device (fx, 0, "2"));
   g_assert_true (on_device (fx, 1, "2"));
   /* three deleted PINs on two terminals */
@@ -371,8 +361,7 @@ test_full_terminal (void)
   bsd_store_add_tombstone (fx->store, "2", "uid:0", &error);
   g_assert_no_error (error);
   test_sim_writes_read (fx->sim, 1, &writes);
-  sync = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (sync->state, ==, "partial");
+  sync = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "partial");
   f = engine_fixture_report_device (fx, sync, 1);
   g_assert_cmpstr (json_object_get_string_member (f, "status"), ==, "failed");
   g_assert_cmpstr (json_object_get_string_member (f, "reason"), ==,
@@ -389,8 +378,7 @@ test_full_terminal (void)
   assert_standing (fx, "2", "p: c:1,2 n:");
 
   /* still full, nothing left to remove: no write at all */
-  again = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (again->state, ==, "partial");
+  again = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "partial");
   g_assert_cmpuint (n_removals (again), ==, 0);
   test_sim_assert_writes (fx->sim, 1, &writes, "");
 }

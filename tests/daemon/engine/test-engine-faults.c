@@ -75,8 +75,7 @@ test_slot_collision (void)
   g_autoptr (GHashTable) after_b = NULL;
   JsonObject *u;
 
-  outcome = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (outcome->state, ==, "succeeded");
+  outcome = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
 
   /* the other person keeps slot 5 and their record on B */
   u = engine_fixture_find_user (fx, &dump, 1, "900");
@@ -131,8 +130,7 @@ test_capacity_full (void)
   gint64 disables_b = test_sim_stat (fx->sim, 1, "disables");
   JsonObject *report_b;
 
-  outcome = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (outcome->state, ==, "partial");
+  outcome = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "partial");
   report_b = engine_fixture_report_device (fx, outcome, 1);
   g_assert_cmpstr (json_object_get_string_member (report_b, "status"), ==, "failed");
   g_assert_nonnull (strstr (json_object_get_string_member (report_b, "reason"), "device full"));
@@ -211,8 +209,7 @@ check_cut_once (const char *fault)
 
   g_assert_cmpuint (g_hash_table_size (all), ==, 110);
   test_sim_do (fx->sim, "fault B %s", fault);
-  outcome = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (outcome->state, ==, "succeeded");
+  outcome = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   for (i = 0; i < 3; i++)
     {
       g_autoptr (GHashTable) fingers = engine_fixture_fingers (fx, i);
@@ -303,8 +300,7 @@ test_partial_transfer_persistent (void)
 
   test_sim_do (fx->sim, "reboot B");
   test_sim_do (fx->sim, "fault B clear");
-  second = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (second->state, ==, "succeeded");
+  second = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   for (i = 0; i < 3; i++)
     {
       g_autoptr (GHashTable) fingers = engine_fixture_fingers (fx, i);
@@ -344,8 +340,8 @@ test_logs_cut (void)
 
   test_sim_do (fx->sim, "reboot D");
   test_sim_do (fx->sim, "fault D clear");
-  second = engine_fixture_run (fx, BSD_OP_REFRESH_LOGS, engine_fixture_device_id (fx, 0));
-  g_assert_cmpstr (second->state, ==, "succeeded");
+  second = engine_fixture_run_expect (fx, BSD_OP_REFRESH_LOGS, engine_fixture_device_id (fx, 0),
+                                      "succeeded");
   bsd_store_count_attendance (fx->store, 0, G_MAXINT64, &count, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (count, ==, 300);
@@ -377,8 +373,7 @@ test_busy_second_session (void)
   g_assert_no_error (error);
   connections = test_sim_stat (fx->sim, 1, "connections");
 
-  first = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (first->state, ==, "partial");
+  first = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "partial");
   report_b = engine_fixture_report_device (fx, first, 1);
   g_assert_cmpstr (json_object_get_string_member (report_b, "status"), ==, "unreachable");
   g_assert_nonnull (json_object_get_string_member (report_b, "reason"));
@@ -389,8 +384,7 @@ test_busy_second_session (void)
   g_assert_cmpint (test_sim_stat (fx->sim, 0, "disabled"), ==, 0);
 
   zk_client_disconnect (holder, NULL, NULL);
-  second = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (second->state, ==, "succeeded");
+  second = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   pins_a = engine_fixture_pins (fx, 0);
   pins_b = engine_fixture_pins (fx, 1);
   g_assert_cmpuint (g_hash_table_size (pins_b), ==, 10);
@@ -463,15 +457,13 @@ check_mid_write (const char *fault)
   assert_all_enabled (fx);
 
   /* the retry is idempotent: every PIN once, every template exact */
-  second = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (second->state, ==, "succeeded");
+  second = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   assert_holds (fx, 1, pins_a, fingers_a);
   dump = test_sim_dump (fx->sim);
   users = json_object_get_array_member (test_sim_dump_device (dump, 1), "users");
   g_assert_cmpuint (json_array_get_length (users), ==, 20);
   g_assert_cmpuint (test_sim_dump_count (dump, 1, "fingers"), ==, 40);
-  third = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (third->state, ==, "succeeded");
+  third = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   /* nothing left to write to B */
   g_assert_false (
       json_object_has_member (engine_fixture_report_device (fx, third, 1), "users_added"));
@@ -507,8 +499,7 @@ test_hang_before_write (void)
   g_assert_cmpint (test_sim_stat (fx->sim, 1, "disables"), ==, 0);
   test_sim_do (fx->sim, "reboot B");
   assert_all_enabled (fx);
-  second = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (second->state, ==, "succeeded");
+  second = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   fingers_b = engine_fixture_fingers (fx, 1);
   g_assert_true (engine_fixture_sets_equal (fingers_b, fingers_a));
   assert_all_enabled (fx);
@@ -530,8 +521,7 @@ test_drop_reply_mid_write (void)
   first = sync_with_hook (fx, &hook);
   g_assert_cmpstr (first->state, !=, "failed");
   assert_all_enabled (fx);
-  second = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (second->state, ==, "succeeded");
+  second = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   assert_holds (fx, 1, pins_a, fingers_a);
   g_assert_cmpuint (test_sim_count (fx->sim, 1, "users"), ==, 20);
   assert_all_enabled (fx);
@@ -553,8 +543,7 @@ test_ack_but_drop (void)
   JsonArray *failures;
   guint i;
 
-  outcome = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (outcome->state, ==, "partial");
+  outcome = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "partial");
   report_b = engine_fixture_report_device (fx, outcome, 1);
   g_assert_cmpstr (json_object_get_string_member (report_b, "status"), ==, "partial");
   g_assert_cmpint (json_object_get_int_member (report_b, "users_added"), ==, 0);
@@ -597,8 +586,7 @@ test_wrong_comm_key (void)
 
   bsd_store_set_comm_key (fx->store, id, 4321, &error);
   g_assert_no_error (error);
-  first = engine_fixture_run (fx, BSD_OP_SYNC_DEVICE, id);
-  g_assert_cmpstr (first->state, ==, "failed");
+  first = engine_fixture_run_expect (fx, BSD_OP_SYNC_DEVICE, id, "failed");
   report = engine_fixture_report_device (fx, first, 0);
   g_assert_cmpstr (json_object_get_string_member (report, "status"), ==, "failed");
   reason = g_ascii_strdown (json_object_get_string_member (report, "reason"), -1);
@@ -609,8 +597,7 @@ test_wrong_comm_key (void)
 
   bsd_store_set_comm_key (fx->store, id, 1234, &error);
   g_assert_no_error (error);
-  second = engine_fixture_run (fx, BSD_OP_SYNC_DEVICE, id);
-  g_assert_cmpstr (second->state, ==, "succeeded");
+  second = engine_fixture_run_expect (fx, BSD_OP_SYNC_DEVICE, id, "succeeded");
   g_assert_cmpuint (n_device_users_stored (fx, 0), ==, 3);
 }
 
@@ -628,8 +615,7 @@ test_comm_key_required (void)
 
   bsd_store_set_comm_key (fx->store, id, 0, &error);
   g_assert_no_error (error);
-  first = engine_fixture_run (fx, BSD_OP_REFRESH_LOGS, id);
-  g_assert_cmpstr (first->state, ==, "failed");
+  first = engine_fixture_run_expect (fx, BSD_OP_REFRESH_LOGS, id, "failed");
   reason = g_ascii_strdown (
       json_object_get_string_member (engine_fixture_report_device (fx, first, 0), "reason"), -1);
   g_assert_nonnull (strstr (reason, "comm key"));

@@ -200,6 +200,14 @@ set_transport (EngineFixture *fx, guint index, gboolean udp, guint timeout_ms)
   g_assert_no_error (error);
 }
 
+/* a "PIN" or "PIN:…" key of the deleted PIN */
+static gboolean
+of_deleted_pin (const char *key)
+{
+  return g_str_equal (key, DELETED_PIN)
+         || (g_str_has_prefix (key, DELETED_PIN) && key[strlen (DELETED_PIN)] == ':');
+}
+
 /* every entry of @before (but the deleted PIN's) is in @after */
 static gboolean
 kept (GHashTable *before, GHashTable *after, gboolean deleted, char **missing)
@@ -212,9 +220,7 @@ kept (GHashTable *before, GHashTable *after, gboolean deleted, char **missing)
     {
       const char *k = key;
 
-      if (deleted
-          && (g_str_equal (k, DELETED_PIN)
-              || (g_str_has_prefix (k, DELETED_PIN) && k[strlen (DELETED_PIN)] == ':')))
+      if (deleted && of_deleted_pin (k))
         continue;
       if (!g_hash_table_contains (after, k))
         {
@@ -241,9 +247,7 @@ union_without (GHashTable *a, GHashTable *b, gboolean deleted)
         {
           const char *k = key;
 
-          if (deleted
-              && (g_str_equal (k, DELETED_PIN)
-                  || (g_str_has_prefix (k, DELETED_PIN) && k[strlen (DELETED_PIN)] == ':')))
+          if (deleted && of_deleted_pin (k))
             continue;
           g_hash_table_add (set, g_strdup (k));
         }

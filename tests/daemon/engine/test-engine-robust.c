@@ -89,8 +89,7 @@ test_hostile_text (void)
 
   preview = engine_fixture_run (fx, BSD_OP_PREVIEW, fx->area_id);
   assert_row_matches (fx, preview, 2);
-  sync = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (sync->state, ==, "succeeded");
+  sync = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   assert_row_matches (fx, sync, 2);
   deletion = run_pin (fx, BSD_OP_DELETE_USER, "7\x1f");
   assert_row_matches (fx, deletion, 2);

@@ -77,8 +77,7 @@ test_algorithm_versions (void)
   g_autofree char *any_v9 = fingers_key_filter (v9, "10");
 
   g_assert_nonnull (any_v9);
-  outcome = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (outcome->state, ==, "succeeded");
+  outcome = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   pins_a = engine_fixture_pins (fx, 0);
   pins_b = engine_fixture_pins (fx, 1);
   pins_c = engine_fixture_pins (fx, 2);
@@ -120,8 +119,7 @@ test_faces (void)
 
   g_assert_cmpuint (g_hash_table_size (faces_a), ==, 5);
   g_assert_cmpuint (test_sim_count (fx->sim, 1, "faces"), ==, 0);
-  outcome = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (outcome->state, ==, "succeeded");
+  outcome = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   /* the empty face device receives every face, bytes exact */
   after_b = engine_fixture_faces (fx, 1);
   g_assert_true (engine_fixture_sets_equal (after_b, faces_a));
@@ -173,12 +171,11 @@ test_attendance_once (void)
   JsonObject *att;
 
   /* the individual sync of a device without area collects its punches */
-  sync = engine_fixture_run (fx, BSD_OP_SYNC_DEVICE, engine_fixture_device_id (fx, 0));
-  g_assert_cmpstr (sync->state, ==, "succeeded");
+  sync = engine_fixture_run_expect (fx, BSD_OP_SYNC_DEVICE, engine_fixture_device_id (fx, 0),
+                                    "succeeded");
   g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 40);
   /* a re-collection inserts nothing */
-  again = engine_fixture_run (fx, BSD_OP_REFRESH_LOGS, 0);
-  g_assert_cmpstr (again->state, ==, "succeeded");
+  again = engine_fixture_run_expect (fx, BSD_OP_REFRESH_LOGS, 0, "succeeded");
   g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 65);
   att = json_object_get_object_member (engine_fixture_report_device (fx, again, 0), "attendance");
   g_assert_cmpint (json_object_get_int_member (att, "inserted"), ==, 0);
@@ -255,8 +252,7 @@ test_clear_logs (void)
    * watermark must not take them for "nothing new" */
   for (i = 0; i < 21; i++)
     test_sim_do (fx->sim, "punch D 3 1 0 2030-01-01T08:%02u:00", i);
-  third = engine_fixture_run (fx, BSD_OP_REFRESH_LOGS, 0);
-  g_assert_cmpstr (third->state, ==, "succeeded");
+  third = engine_fixture_run_expect (fx, BSD_OP_REFRESH_LOGS, 0, "succeeded");
   g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 42);
   fourth = engine_fixture_run (fx, BSD_OP_REFRESH_LOGS, 0);
   g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 42);
@@ -277,8 +273,8 @@ test_clock_skew (void)
 
   bsd_store_set_setting_uint (fx->store, "ClockThreshold", 120, &error);
   g_assert_no_error (error);
-  first = engine_fixture_run (fx, BSD_OP_SYNC_DEVICE, engine_fixture_device_id (fx, 0));
-  g_assert_cmpstr (first->state, ==, "succeeded");
+  first = engine_fixture_run_expect (fx, BSD_OP_SYNC_DEVICE, engine_fixture_device_id (fx, 0),
+                                     "succeeded");
   report = engine_fixture_report_device (fx, first, 0);
   g_assert_true (json_object_get_boolean_member (report, "clock_set"));
   g_assert_cmpint (json_object_get_int_member (report, "clock_offset_s"), >=, 590);
@@ -324,8 +320,8 @@ test_time_zone (void)
   Collected c = { { 0 }, 0 };
 
   engine_fixture_set_time_zone (fx, 0, "+05:30");
-  outcome = engine_fixture_run (fx, BSD_OP_REFRESH_LOGS, engine_fixture_device_id (fx, 0));
-  g_assert_cmpstr (outcome->state, ==, "succeeded");
+  outcome = engine_fixture_run_expect (fx, BSD_OP_REFRESH_LOGS, engine_fixture_device_id (fx, 0),
+                                       "succeeded");
   bsd_store_foreach_attendance (fx->store, 0, G_MAXINT64, collect_cb, &c, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (c.n, ==, 1);
@@ -357,8 +353,7 @@ test_deleted_user_never_returns (void)
   gboolean active = TRUE;
   guint i;
 
-  first = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (first->state, ==, "succeeded");
+  first = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   for (i = 0; i < 3; i++)
     {
       g_autoptr (GHashTable) pins = engine_fixture_pins (fx, i);
@@ -386,8 +381,7 @@ test_deleted_user_never_returns (void)
   g_assert_cmpuint (g_array_index (tomb->pending, guint, 0), ==, engine_fixture_device_id (fx, 2));
 
   /* a sync without C does not bring it back */
-  offline = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (offline->state, ==, "partial");
+  offline = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "partial");
   {
     g_autoptr (GHashTable) a = engine_fixture_pins (fx, 0);
 
@@ -396,8 +390,7 @@ test_deleted_user_never_returns (void)
 
   /* C returns: union does not resurrect 5, the sync deletes it from C */
   engine_fixture_set_port (fx, 2, port_c);
-  back = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (back->state, ==, "succeeded");
+  back = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   for (i = 0; i < 3; i++)
     {
       g_autoptr (GHashTable) pins = engine_fixture_pins (fx, i);
@@ -416,8 +409,7 @@ test_deleted_user_never_returns (void)
 
   /* enrolled again at A without allowing the PIN: removed again */
   test_sim_do (fx->sim, "enroll A 20 5 Rehired");
-  rehire = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (rehire->state, ==, "succeeded");
+  rehire = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   for (i = 0; i < 3; i++)
     {
       g_autoptr (GHashTable) pins = engine_fixture_pins (fx, i);
@@ -429,8 +421,7 @@ test_deleted_user_never_returns (void)
   bsd_store_allow_tombstone (fx->store, "5", "uid:0", &error);
   g_assert_no_error (error);
   test_sim_do (fx->sim, "enroll A 20 5 Rehired");
-  allowed = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (allowed->state, ==, "succeeded");
+  allowed = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   for (i = 0; i < 3; i++)
     {
       g_autoptr (GHashTable) pins = engine_fixture_pins (fx, i);
@@ -459,8 +450,7 @@ test_update_user (void)
 
   /* C is outside the area: it holds PIN 3 too, and gets the edit */
   engine_fixture_set_area (fx, 2, 0);
-  first = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (first->state, ==, "succeeded");
+  first = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   edit = engine_fixture_run_pin (fx, BSD_OP_UPDATE_USER, "3", "Central Name");
   g_assert_cmpstr (edit->state, ==, "succeeded");
   for (i = 0; i < 3; i++)
@@ -473,8 +463,7 @@ test_update_user (void)
 
   /* the primary (A) is changed locally afterwards: the central edit wins */
   test_sim_do (fx->sim, "enroll A 3 3 Local Name");
-  later = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (later->state, ==, "succeeded");
+  later = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   for (i = 0; i < 2; i++)
     {
       JsonObject *u = engine_fixture_find_user (fx, &dump, i, "3");
@@ -496,8 +485,8 @@ test_set_time (void)
   g_autoptr (BsdDevice) device = NULL;
   JsonObject *report;
 
-  outcome = engine_fixture_run (fx, BSD_OP_SET_TIME, engine_fixture_device_id (fx, 0));
-  g_assert_cmpstr (outcome->state, ==, "succeeded");
+  outcome = engine_fixture_run_expect (fx, BSD_OP_SET_TIME, engine_fixture_device_id (fx, 0),
+                                       "succeeded");
   report = engine_fixture_report_device (fx, outcome, 0);
   g_assert_true (json_object_get_boolean_member (report, "clock_set"));
   /* the probe after setting measured the new clock */
@@ -521,8 +510,7 @@ test_preview_writes_nothing (void)
   guint i;
 
   test_sim_do (fx->sim, "clock A 3600");
-  outcome = engine_fixture_run (fx, BSD_OP_PREVIEW, fx->area_id);
-  g_assert_cmpstr (outcome->state, ==, "succeeded");
+  outcome = engine_fixture_run_expect (fx, BSD_OP_PREVIEW, fx->area_id, "succeeded");
   for (i = 0; i < 3; i++)
     test_sim_assert_writes (fx->sim, i, NULL, "");
   report_a = engine_fixture_report_device (fx, outcome, 0);
@@ -569,8 +557,7 @@ test_balance_gaps (void)
   JsonArray *areas;
   JsonObject *area;
 
-  outcome = engine_fixture_run (fx, BSD_OP_BALANCE, 0);
-  g_assert_cmpstr (outcome->state, ==, "succeeded");
+  outcome = engine_fixture_run_expect (fx, BSD_OP_BALANCE, 0, "succeeded");
   areas = json_object_get_array_member (json_node_get_object (outcome->report), "areas");
   g_assert_cmpuint (json_array_get_length (areas), ==, 1);
   area = json_array_get_object_element (areas, 0);
@@ -596,8 +583,7 @@ test_sync_all_and_device (void)
   JsonArray *areas;
 
   engine_fixture_set_area (fx, 2, 0);
-  all = engine_fixture_run (fx, BSD_OP_SYNC_ALL, 0);
-  g_assert_cmpstr (all->state, ==, "succeeded");
+  all = engine_fixture_run_expect (fx, BSD_OP_SYNC_ALL, 0, "succeeded");
   areas = json_object_get_array_member (json_node_get_object (all->report), "areas");
   g_assert_cmpuint (json_array_get_length (areas), ==, 2);
   pins_b = engine_fixture_pins (fx, 1);
@@ -615,8 +601,8 @@ test_sync_all_and_device (void)
 
   /* the device button: its area's sync */
   test_sim_do (fx->sim, "enroll B 9 900 New");
-  one = engine_fixture_run (fx, BSD_OP_SYNC_DEVICE, engine_fixture_device_id (fx, 0));
-  g_assert_cmpstr (one->state, ==, "succeeded");
+  one = engine_fixture_run_expect (fx, BSD_OP_SYNC_DEVICE, engine_fixture_device_id (fx, 0),
+                                   "succeeded");
   {
     g_autoptr (GHashTable) pins_a = engine_fixture_pins (fx, 0);
 
@@ -667,8 +653,7 @@ test_cancel (void)
   assert_all_enabled (fx);
   g_assert_cmpuint (bsd_session_gate_get_open (fx->gate), ==, 0);
 
-  after = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (after->state, ==, "succeeded");
+  after = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   g_assert_cmpuint (test_sim_count (fx->sim, 1, "users"), ==, 30);
 }
 
@@ -720,8 +705,7 @@ test_cancel_mid_write (void)
   test_sim_do (fx->sim, "fault B clear");
   assert_all_enabled (fx);
   g_assert_cmpuint (bsd_session_gate_get_open (fx->gate), ==, 0);
-  after = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (after->state, ==, "succeeded");
+  after = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   g_assert_cmpuint (test_sim_count (fx->sim, 1, "users"), ==, 30);
   g_assert_cmpuint (test_sim_count (fx->sim, 1, "fingers"), ==, 30);
 }
@@ -758,8 +742,7 @@ test_global_cap (void)
   engine_fixture_set_area (fx, 3, area2);
   engine_fixture_set_area (fx, 4, 0);
   engine_fixture_set_area (fx, 5, 0);
-  outcome = engine_fixture_run (fx, BSD_OP_SYNC_ALL, 0);
-  g_assert_cmpstr (outcome->state, ==, "succeeded");
+  outcome = engine_fixture_run_expect (fx, BSD_OP_SYNC_ALL, 0, "succeeded");
   for (i = 0; i < 6; i++)
     g_assert_cmpint (test_sim_stat (fx->sim, i, "max_sessions"), ==, 1);
   g_assert_cmpuint (bsd_session_gate_get_peak (fx->gate), <=, 2);

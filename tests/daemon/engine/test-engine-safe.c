@@ -68,8 +68,7 @@ test_sync_writes_its_plan (void)
   TestSimWrites before[3];
   guint i;
 
-  outcome = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (outcome->state, ==, "succeeded");
+  outcome = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   for (i = 0; i < 3; i++)
     {
       JsonObject *plan = engine_fixture_report_plan (fx, outcome, i);
@@ -93,8 +92,7 @@ test_sync_writes_its_plan (void)
   g_assert_cmpint (before[1].v[5], ==, 95);
 
   /* nothing left to do: not even a disable */
-  again = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (again->state, ==, "succeeded");
+  again = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   for (i = 0; i < 3; i++)
     test_sim_assert_writes (fx->sim, i, &before[i], "");
   g_assert_cmpuint (n_recorded (fx), ==, 0);
@@ -111,8 +109,7 @@ test_logs_write_only_to_clear (void)
   TestSimWrites before[3];
   guint i;
 
-  read = engine_fixture_run (fx, BSD_OP_REFRESH_LOGS, 0);
-  g_assert_cmpstr (read->state, ==, "succeeded");
+  read = engine_fixture_run_expect (fx, BSD_OP_REFRESH_LOGS, 0, "succeeded");
   for (i = 0; i < 3; i++)
     {
       test_sim_assert_writes (fx->sim, i, NULL, "");
@@ -123,8 +120,7 @@ test_logs_write_only_to_clear (void)
   g_assert_true (bsd_store_set_setting_bool (fx->store, "ClearLogsAfterDownload", TRUE, &error));
   test_sim_do (fx->sim, "punch A 1001");
   test_sim_do (fx->sim, "punch C 2001");
-  cleared = engine_fixture_run (fx, BSD_OP_REFRESH_LOGS, 0);
-  g_assert_cmpstr (cleared->state, ==, "succeeded");
+  cleared = engine_fixture_run_expect (fx, BSD_OP_REFRESH_LOGS, 0, "succeeded");
   test_sim_assert_writes (fx->sim, 0, &before[0], "disables=1,log_clears=1,refreshes=1,enables=1");
   test_sim_assert_writes (fx->sim, 1, &before[1], "");
   test_sim_assert_writes (fx->sim, 2, &before[2], "disables=1,log_clears=1,refreshes=1,enables=1");
@@ -225,12 +221,12 @@ test_no_disable_no_record (void)
   g_autoptr (BsdJobOutcome) read = NULL;
   g_autoptr (BsdJobOutcome) updated = NULL;
 
-  set_time = engine_fixture_run (fx, BSD_OP_SET_TIME, engine_fixture_device_id (fx, 0));
-  g_assert_cmpstr (set_time->state, ==, "succeeded");
+  set_time = engine_fixture_run_expect (fx, BSD_OP_SET_TIME, engine_fixture_device_id (fx, 0),
+                                        "succeeded");
   test_sim_assert_writes (fx->sim, 0, NULL, "clock_sets=1,refreshes=1");
   /* an individual sync with nothing to write (and the clock right) reads */
-  read = engine_fixture_run (fx, BSD_OP_SYNC_DEVICE, engine_fixture_device_id (fx, 0));
-  g_assert_cmpstr (read->state, ==, "succeeded");
+  read = engine_fixture_run_expect (fx, BSD_OP_SYNC_DEVICE, engine_fixture_device_id (fx, 0),
+                                    "succeeded");
   test_sim_assert_writes (fx->sim, 0, NULL, "clock_sets=1,refreshes=1");
   update->pin = g_strdup ("2");
   update->name = g_strdup ("Renamed");
