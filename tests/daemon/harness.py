@@ -537,6 +537,13 @@ def state_db(env):
     return conn
 
 
+def queue_push_command(env, device_id, command):
+    """queues @command for push device @device_id as the daemon would; returns its row id"""
+    with state_db(env) as conn:
+        cur = conn.execute("INSERT INTO push_commands (device_id, command, queued_at)"
+                           " VALUES (?, ?, 0)", (device_id, command))
+        return cur.lastrowid
+
 def write_tombstones(env, pins):
     """records deletions of @pins (by uid:0) straight into the stopped
     daemon's database: many deletions without a job each"""
