@@ -20,9 +20,6 @@ typedef struct
   GArray *device_ids; /* guint, by simulator device index */
 } EngineFixture;
 
-/* the seed area's fixture (tests/seed-fixture.py) as JSON */
-char *engine_fixture_seed_json (void);
-
 /* starts the simulator from @fixture_json, opens a store in a temporary
  * directory and registers every simulated device (TCP, timeout 1500 ms);
  * with @area_name they all join one new area. Short retry backoff. */
@@ -34,6 +31,9 @@ EngineFixture *engine_fixture_new_specs (const TestSimDeviceSpec *specs,
                                          const char *area_name,
                                          guint max_sessions);
 void engine_fixture_free (EngineFixture *fx);
+/* the seed area's fixture (tests/seed-fixture.py), its devices in area
+ * "Seed", two sessions at once */
+EngineFixture *engine_fixture_new_seed (void);
 
 /* runs one operation to the end and checks it produced a job row */
 BsdJobOutcome *engine_fixture_run (EngineFixture *fx, BsdOpKind kind, guint id);
@@ -54,6 +54,8 @@ guint64 engine_fixture_n_attendance (EngineFixture *fx);
 GHashTable *engine_fixture_pins (EngineFixture *fx, guint index);
 GHashTable *engine_fixture_fingers (EngineFixture *fx, guint index);
 gboolean engine_fixture_sets_equal (GHashTable *a, GHashTable *b);
+/* adds a copy of every key of @keys to @set (which frees its keys) */
+void engine_fixture_set_add_all (GHashTable *set, GHashTable *keys);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EngineFixture, engine_fixture_free)
 

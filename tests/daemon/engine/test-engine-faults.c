@@ -15,15 +15,9 @@ static GHashTable *
 union_of (GHashTable *a, GHashTable *b)
 {
   GHashTable *set = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  GHashTableIter iter;
-  gpointer key;
 
-  g_hash_table_iter_init (&iter, a);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
-    g_hash_table_add (set, g_strdup (key));
-  g_hash_table_iter_init (&iter, b);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
-    g_hash_table_add (set, g_strdup (key));
+  engine_fixture_set_add_all (set, a);
+  engine_fixture_set_add_all (set, b);
   return set;
 }
 

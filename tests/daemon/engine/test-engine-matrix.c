@@ -268,17 +268,6 @@ roster_pins (EngineFixture *fx)
   return set;
 }
 
-static guint64
-attendance_rows (EngineFixture *fx)
-{
-  g_autoptr (GError) error = NULL;
-  guint64 count = 0;
-
-  bsd_store_count_attendance (fx->store, 0, G_MAXINT64, &count, &error);
-  g_assert_no_error (error);
-  return count;
-}
-
 typedef struct
 {
   GHashTable *pins[2];
@@ -298,7 +287,7 @@ holdings_take (EngineFixture *fx, Holdings *h)
       h->faces[i] = engine_fixture_faces (fx, i);
     }
   h->roster = roster_pins (fx);
-  h->rows = attendance_rows (fx);
+  h->rows = engine_fixture_n_attendance (fx);
 }
 
 static void
@@ -608,8 +597,8 @@ check_converges (EngineFixture *fx, Phase phase, const Holdings *before)
     }
   if (phase == PH_SET_TIME && clock_skew (fx) > 5)
     PROBLEM ("B's clock is %" G_GINT64_FORMAT " s off after setting the time", clock_skew (fx));
-  if (phase == PH_READ_LOGS && attendance_rows (fx) != 30)
-    PROBLEM ("%" G_GUINT64_FORMAT " attendance rows, B holds 30", attendance_rows (fx));
+  if (phase == PH_READ_LOGS && engine_fixture_n_attendance (fx) != 30)
+    PROBLEM ("%" G_GUINT64_FORMAT " attendance rows, B holds 30", engine_fixture_n_attendance (fx));
   converge = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
   if (!g_str_equal (converge->state, "succeeded"))
     PROBLEM ("the fault-free sync %s: %s", converge->state, converge->summary);

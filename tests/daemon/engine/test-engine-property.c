@@ -39,12 +39,8 @@ union_over (World *w, GHashTable *(*get) (EngineFixture *, guint))
   for (i = 0; i < w->n_devices; i++)
     {
       g_autoptr (GHashTable) one = get (w->fx, i);
-      GHashTableIter iter;
-      gpointer key;
 
-      g_hash_table_iter_init (&iter, one);
-      while (g_hash_table_iter_next (&iter, &key, NULL))
-        g_hash_table_add (set, g_strdup (key));
+      engine_fixture_set_add_all (set, one);
     }
   return set;
 }

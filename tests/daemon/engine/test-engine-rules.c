@@ -502,8 +502,7 @@ test_set_time (void)
 static void
 test_preview_writes_nothing (void)
 {
-  g_autofree char *json = engine_fixture_seed_json ();
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Seed", 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_seed ();
   g_autoptr (BsdJobOutcome) outcome = NULL;
   JsonObject *plan_b, *report_a;
   JsonArray *would;
@@ -551,8 +550,7 @@ gaps_total (JsonObject *area, const char *member)
 static void
 test_balance_gaps (void)
 {
-  g_autofree char *json = engine_fixture_seed_json ();
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Seed", 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_seed ();
   g_autoptr (BsdJobOutcome) outcome = NULL;
   JsonArray *areas;
   JsonObject *area;

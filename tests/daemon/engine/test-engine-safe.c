@@ -61,8 +61,7 @@ n_recorded (EngineFixture *fx)
 static void
 test_sync_writes_its_plan (void)
 {
-  g_autofree char *json = engine_fixture_seed_json ();
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Seed", 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_seed ();
   g_autoptr (BsdJobOutcome) outcome = NULL;
   g_autoptr (BsdJobOutcome) again = NULL;
   TestSimWrites before[3];
@@ -101,8 +100,7 @@ test_sync_writes_its_plan (void)
 static void
 test_logs_write_only_to_clear (void)
 {
-  g_autofree char *json = engine_fixture_seed_json ();
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Seed", 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_seed ();
   g_autoptr (BsdJobOutcome) read = NULL;
   g_autoptr (BsdJobOutcome) cleared = NULL;
   g_autoptr (GError) error = NULL;

@@ -11,8 +11,7 @@
 static void
 test_seed_union (void)
 {
-  g_autofree char *json = engine_fixture_seed_json ();
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Seed", 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_seed ();
   g_autoptr (BsdJobOutcome) outcome = NULL;
   g_autoptr (GHashTable) union_pins = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr (GHashTable) union_fingers
@@ -26,15 +25,9 @@ test_seed_union (void)
     {
       g_autoptr (GHashTable) pins = engine_fixture_pins (fx, i);
       g_autoptr (GHashTable) fingers = engine_fixture_fingers (fx, i);
-      GHashTableIter iter;
-      gpointer key;
 
-      g_hash_table_iter_init (&iter, pins);
-      while (g_hash_table_iter_next (&iter, &key, NULL))
-        g_hash_table_add (union_pins, g_strdup (key));
-      g_hash_table_iter_init (&iter, fingers);
-      while (g_hash_table_iter_next (&iter, &key, NULL))
-        g_hash_table_add (union_fingers, g_strdup (key));
+      engine_fixture_set_add_all (union_pins, pins);
+      engine_fixture_set_add_all (union_fingers, fingers);
     }
   g_assert_cmpuint (g_hash_table_size (union_pins), ==, 110);
   g_assert_cmpuint (g_hash_table_size (union_fingers), ==, 95);
@@ -67,8 +60,7 @@ test_seed_union (void)
 static void
 test_seed_second_sync_is_cheap (void)
 {
-  g_autofree char *json = engine_fixture_seed_json ();
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Seed", 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_seed ();
   g_autoptr (BsdJobOutcome) first = NULL;
   g_autoptr (BsdJobOutcome) second = NULL;
   gint64 full[3], after_first[3], after_second[3];
@@ -149,8 +141,7 @@ area_changed_cb (BsdEngine *engine, guint area_id, Changes *changes)
 static void
 test_seed_changed_signals (void)
 {
-  g_autofree char *json = engine_fixture_seed_json ();
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Seed", 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_seed ();
   g_autoptr (GHashTable) users = g_hash_table_new (g_direct_hash, g_direct_equal);
   Changes changes = { fx->store, users, 0 };
   g_autoptr (BsdJobOutcome) outcome = NULL;

@@ -38,8 +38,7 @@ device_lied (EngineFixture *fx, guint index)
 static void
 test_verify_cheap (void)
 {
-  g_autofree char *json = engine_fixture_seed_json ();
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Seed", 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_seed ();
   g_autoptr (BsdJobOutcome) outcome = NULL;
   g_autoptr (GHashTable) fingers_a = NULL;
   g_autoptr (GHashTable) fingers_b = NULL;
