@@ -63,6 +63,45 @@ store_open_memory (void)
   return store;
 }
 
+/* one setting as bsd_store_get_setting_*() must return it */
+typedef struct
+{
+  const char *key;
+  char type; /* 'b' boolean, 'u' guint, 't' guint64 */
+  guint64 value;
+} StoreSetting;
+
+static inline void
+store_assert_settings (BsdStore *store, const StoreSetting *settings, guint n_settings)
+{
+  for (guint i = 0; i < n_settings; i++)
+    {
+      const StoreSetting *s = &settings[i];
+      g_autoptr (GError) error = NULL;
+      gboolean flag = FALSE;
+      guint value = 0;
+      guint64 value64 = 0;
+
+      g_test_message ("setting %s", s->key);
+      if (s->type == 'b')
+        {
+          g_assert_true (bsd_store_get_setting_bool (store, s->key, &flag, &error));
+          g_assert_cmpint (flag, ==, s->value != 0);
+        }
+      else if (s->type == 'u')
+        {
+          g_assert_true (bsd_store_get_setting_uint (store, s->key, &value, &error));
+          g_assert_cmpuint (value, ==, s->value);
+        }
+      else
+        {
+          g_assert_true (bsd_store_get_setting_uint64 (store, s->key, &value64, &error));
+          g_assert_cmpuint (value64, ==, s->value);
+        }
+      g_assert_no_error (error);
+    }
+}
+
 static inline ZkUser *
 store_make_user (const char *pin, guint16 uid, const char *name)
 {

@@ -340,13 +340,17 @@ migrate_v1_check_people (BsdStore *store)
 static void
 migrate_v1_check_logs_and_jobs (BsdStore *store)
 {
+  static const StoreSetting settings[] = {
+    { "SyncInterval", 'u', 30 },
+    { "AutoSync", 'b', FALSE },
+    { "MaxParallelDevices", 'u', 2 },
+  };
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) jobs = NULL;
   g_autoptr (GPtrArray) results = NULL;
   g_autoptr (BsdLogWatermark) watermark = NULL;
   guint64 count = 0;
   guint n = 0;
-  gboolean flag = TRUE;
 
   g_assert_true (bsd_store_count_attendance (store, 0, G_MAXINT64, &count, &error));
   g_assert_cmpuint (count, ==, 3);
@@ -373,12 +377,7 @@ migrate_v1_check_logs_and_jobs (BsdStore *store)
   g_assert_true (bsd_store_mark_interrupted_jobs (store, &n, &error));
   g_assert_cmpuint (n, ==, 1);
 
-  g_assert_true (bsd_store_get_setting_uint (store, "SyncInterval", &n, &error));
-  g_assert_cmpuint (n, ==, 30);
-  g_assert_true (bsd_store_get_setting_bool (store, "AutoSync", &flag, &error));
-  g_assert_false (flag);
-  g_assert_true (bsd_store_get_setting_uint (store, "MaxParallelDevices", &n, &error));
-  g_assert_cmpuint (n, ==, 2);
+  store_assert_settings (store, settings, G_N_ELEMENTS (settings));
 }
 
 static void
