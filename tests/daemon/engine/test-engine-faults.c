@@ -193,8 +193,8 @@ static const TestSimDeviceSpec partial_specs[] = {
 static void
 check_cut_once (const char *fault)
 {
-  g_autofree char *json = test_sim_fixture (partial_specs, G_N_ELEMENTS (partial_specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Cut", 2);
+  g_autoptr (EngineFixture) fx
+      = engine_fixture_new_specs (partial_specs, G_N_ELEMENTS (partial_specs), "Cut", 2);
   g_autoptr (BsdJobOutcome) outcome = NULL;
   g_autoptr (GHashTable) a = engine_fixture_fingers (fx, 0);
   g_autoptr (GHashTable) b = engine_fixture_fingers (fx, 1);
@@ -260,8 +260,8 @@ set_fault_cb (gint64 job_id, double fraction, const char *message, gpointer user
 static void
 test_partial_transfer_persistent (void)
 {
-  g_autofree char *json = test_sim_fixture (partial_specs, G_N_ELEMENTS (partial_specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Cut", 2);
+  g_autoptr (EngineFixture) fx
+      = engine_fixture_new_specs (partial_specs, G_N_ELEMENTS (partial_specs), "Cut", 2);
   g_autoptr (BsdJobOutcome) first = NULL;
   g_autoptr (BsdJobOutcome) second = NULL;
   g_autoptr (GHashTable) a = engine_fixture_fingers (fx, 0);
@@ -310,8 +310,7 @@ static void
 test_logs_cut (void)
 {
   TestSimDeviceSpec spec = { .name = "D", .users = 5, .records = 300, .psize = 256 };
-  g_autofree char *json = test_sim_fixture (&spec, 1);
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, NULL, 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (&spec, 1, NULL, 2);
   g_autoptr (BsdJobOutcome) first = NULL;
   g_autoptr (BsdJobOutcome) second = NULL;
   g_autoptr (BsdLogWatermark) mark = NULL;
@@ -568,8 +567,7 @@ static void
 test_wrong_comm_key (void)
 {
   TestSimDeviceSpec spec = { .name = "K", .users = 3, .comm_key = 1234 };
-  g_autofree char *json = test_sim_fixture (&spec, 1);
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, NULL, 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (&spec, 1, NULL, 2);
   g_autoptr (BsdJobOutcome) first = NULL;
   g_autoptr (BsdJobOutcome) second = NULL;
   g_autoptr (GError) error = NULL;
@@ -600,8 +598,7 @@ static void
 test_comm_key_required (void)
 {
   TestSimDeviceSpec spec = { .name = "K", .users = 3, .comm_key = 77 };
-  g_autofree char *json = test_sim_fixture (&spec, 1);
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, NULL, 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (&spec, 1, NULL, 2);
   g_autoptr (BsdJobOutcome) first = NULL;
   g_autoptr (GError) error = NULL;
   guint id = engine_fixture_device_id (fx, 0);

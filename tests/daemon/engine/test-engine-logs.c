@@ -55,8 +55,7 @@ test_refilled_same_count (gconstpointer data)
   const char *mode = data;
   g_autofree char *extra = g_strdup_printf ("\"attlog_range\":\"%s\"", mode);
   TestSimDeviceSpec spec = { .name = "D", .users = 5, .records = 20, .extra = extra };
-  g_autofree char *json = test_sim_fixture (&spec, 1);
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, NULL, 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (&spec, 1, NULL, 2);
   g_autoptr (BsdJobOutcome) first = NULL;
   g_autoptr (BsdJobOutcome) refilled = NULL;
   g_autoptr (BsdJobOutcome) again = NULL;
@@ -101,9 +100,8 @@ fixture_with_mode (const char *mode, guint records)
 {
   g_autofree char *extra = g_strdup_printf ("\"attlog_range\":\"%s\"", mode);
   TestSimDeviceSpec spec = { .name = "D", .users = 5, .records = records, .extra = extra };
-  g_autofree char *json = test_sim_fixture (&spec, 1);
 
-  return engine_fixture_new (json, NULL, 2);
+  return engine_fixture_new_specs (&spec, 1, NULL, 2);
 }
 
 /* each way firmware may take a ranged read: trusted only when it matched

@@ -229,7 +229,6 @@ fixture_for_seed (guint seed, guint n_devices)
 {
   TestSimDeviceSpec specs[4] = { { 0 } };
   char extras[4][160];
-  g_autofree char *json = NULL;
   EngineFixture *fx;
   guint i;
 
@@ -244,8 +243,7 @@ fixture_for_seed (guint seed, guint n_devices)
       specs[i].name = device_name (i);
       specs[i].extra = extras[i];
     }
-  json = test_sim_fixture (specs, n_devices);
-  fx = engine_fixture_new (json, "Property", 2);
+  fx = engine_fixture_new_specs (specs, n_devices, "Property", 2);
   for (i = 0; i < n_devices; i++)
     engine_fixture_set_timeout (fx, i, 500);
   return fx;

@@ -218,8 +218,7 @@ static void
 test_clear_logs (void)
 {
   TestSimDeviceSpec spec = { .name = "D", .users = 5, .records = 20 };
-  g_autofree char *json = test_sim_fixture (&spec, 1);
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, NULL, 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (&spec, 1, NULL, 2);
   g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_REFRESH_LOGS);
   g_autoptr (BsdJobOutcome) first = NULL;
   g_autoptr (BsdJobOutcome) second = NULL;
@@ -264,8 +263,7 @@ static void
 test_clock_skew (void)
 {
   TestSimDeviceSpec spec = { .name = "D", .users = 2, .extra = "\"clock_offset_s\":600" };
-  g_autofree char *json = test_sim_fixture (&spec, 1);
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, NULL, 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (&spec, 1, NULL, 2);
   g_autoptr (BsdJobOutcome) first = NULL;
   g_autoptr (BsdJobOutcome) second = NULL;
   g_autoptr (GError) error = NULL;
@@ -312,8 +310,7 @@ test_time_zone (void)
     .extra = "\"users\":[{\"uid\":1,\"user_id\":\"7\"}],"
              "\"attendance\":[{\"user_id\":\"7\",\"time\":\"2024-05-06T07:08:09\"}]",
   };
-  g_autofree char *json = test_sim_fixture (&spec, 1);
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, NULL, 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (&spec, 1, NULL, 2);
   g_autoptr (BsdJobOutcome) outcome = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GDateTime) expected = g_date_time_new_utc (2024, 5, 6, 1, 38, 9);
@@ -479,8 +476,7 @@ static void
 test_set_time (void)
 {
   TestSimDeviceSpec spec = { .name = "D", .extra = "\"clock_offset_s\":-3600" };
-  g_autofree char *json = test_sim_fixture (&spec, 1);
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, NULL, 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (&spec, 1, NULL, 2);
   g_autoptr (BsdJobOutcome) outcome = NULL;
   g_autoptr (BsdDevice) device = NULL;
   JsonObject *report;
@@ -714,7 +710,6 @@ static void
 test_global_cap (void)
 {
   TestSimDeviceSpec specs[6] = { { 0 } };
-  g_autofree char *json = NULL;
   g_autoptr (EngineFixture) fx = NULL;
   g_autoptr (BsdJobOutcome) outcome = NULL;
   g_autoptr (GError) error = NULL;
@@ -732,8 +727,7 @@ test_global_cap (void)
       specs[i].seed = i + 1;
       specs[i].extra = serials[i];
     }
-  json = test_sim_fixture (specs, 6);
-  fx = engine_fixture_new (json, "One", 2);
+  fx = engine_fixture_new_specs (specs, 6, "One", 2);
   area2 = bsd_store_add_area (fx->store, "Two", &error);
   g_assert_no_error (error);
   engine_fixture_set_area (fx, 2, area2);

@@ -212,8 +212,7 @@ static void
 test_no_disable_no_record (void)
 {
   TestSimDeviceSpec spec = { .name = "X", .users = 5, .extra = "\"clock_offset_s\":-3600" };
-  g_autofree char *json = test_sim_fixture (&spec, 1);
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, NULL, 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (&spec, 1, NULL, 2);
   g_autoptr (BsdOperation) update = bsd_operation_new (BSD_OP_UPDATE_USER);
   g_autoptr (BsdJobOutcome) set_time = NULL;
   g_autoptr (BsdJobOutcome) read = NULL;
@@ -251,7 +250,6 @@ test_recovery_shares_the_gate (void)
   TestSimDeviceSpec specs[4] = { { 0 } };
   char names[4][2] = { "A", "B", "C", "D" };
   char extras[4][96];
-  g_autofree char *json = NULL;
   g_autoptr (EngineFixture) fx = NULL;
   g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_SYNC_ALL);
   g_autoptr (GAsyncResult) recovered = NULL;
@@ -269,8 +267,7 @@ test_recovery_shares_the_gate (void)
       specs[i].face = "none";
       specs[i].extra = extras[i];
     }
-  json = test_sim_fixture (specs, 4);
-  fx = engine_fixture_new (json, "Gate", 1);
+  fx = engine_fixture_new_specs (specs, 4, "Gate", 1);
   /* what a crash left: every terminal disabled, and recorded */
   for (i = 0; i < 4; i++)
     {
@@ -309,8 +306,7 @@ static void
 test_recovery_unreachable (void)
 {
   TestSimDeviceSpec spec = { .name = "X", .users = 1 };
-  g_autofree char *json = test_sim_fixture (&spec, 1);
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, NULL, 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (&spec, 1, NULL, 2);
   g_autoptr (GError) error = NULL;
 
   g_assert_true (
