@@ -57,7 +57,8 @@ typedef struct
   gboolean no_tcp;   /* tcp_port -1 */
   gboolean no_udp;   /* udp_port -1 */
   const char *extra; /* raw JSON members appended to the device object,
-                      * e.g. "\"faults\":{\"busy\":true}" (no leading comma) */
+                      * e.g. "\"faults\":{\"busy\":true}" (no leading comma);
+                      * the serial is BSIM<position + 1> unless one is set here */
 } TestSimDeviceSpec;
 
 /* the JSON object of one device (no surrounding {"devices":…}) */

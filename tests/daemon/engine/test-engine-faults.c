@@ -109,10 +109,10 @@ test_capacity_full (void)
   TestSimDeviceSpec specs[] = {
     { .name = "A", .users = 10, .fingers_per_user = 1 },
     { .name = "B",
-      .extra = "\"serial\":\"BSIM0000000002\",\"capacity\":{\"users\":5},"
+      .extra = "\"capacity\":{\"users\":5},"
                "\"users\":[{\"uid\":1,\"user_id\":\"1001\",\"name\":\"Bea\"},"
                "{\"uid\":2,\"user_id\":\"1002\",\"name\":\"Ben\"}]" },
-    { .name = "C", .extra = "\"serial\":\"BSIM0000000003\"" },
+    { .name = "C" },
   };
   g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Full", 2);
   g_autoptr (BsdJobOutcome) outcome = NULL;
@@ -183,9 +183,9 @@ static const TestSimDeviceSpec partial_specs[] = {
     .fingers_per_user = 1,
     .seed = 7,
     .psize = 256,
-    .extra = "\"serial\":\"BSIM0000000002\",\"generate\":{\"users\":30,\"fingers_per_user\":1,"
+    .extra = "\"generate\":{\"users\":30,\"fingers_per_user\":1,"
              "\"seed\":7,\"user_id_base\":1000}" },
-  { .name = "C", .extra = "\"serial\":\"BSIM0000000003\"" },
+  { .name = "C" },
 };
 
 /* a transfer cut once (one mid-stream close or hang) is read again in
@@ -347,7 +347,7 @@ test_busy_second_session (void)
 {
   TestSimDeviceSpec specs[] = {
     { .name = "A", .users = 10, .fingers_per_user = 1 },
-    { .name = "B", .extra = "\"serial\":\"BSIM0000000002\",\"faults\":{\"busy\":true}" },
+    { .name = "B", .extra = "\"faults\":{\"busy\":true}" },
   };
   g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Busy", 2);
   g_autoptr (BsdJobOutcome) first = NULL;
@@ -393,7 +393,7 @@ test_busy_second_session (void)
 /* A to copy from, B empty: every sync writes all of A to B */
 static const TestSimDeviceSpec a_and_empty_b[] = {
   { .name = "A", .users = 20, .fingers_per_user = 2 },
-  { .name = "B", .extra = "\"serial\":\"BSIM0000000002\"" },
+  { .name = "B" },
 };
 
 /* syncs the fixture's area with @hook setting its fault on the way */
@@ -527,7 +527,7 @@ test_ack_but_drop (void)
 {
   TestSimDeviceSpec specs[] = {
     { .name = "A", .users = 6, .fingers_per_user = 1 },
-    { .name = "B", .extra = "\"serial\":\"BSIM0000000002\",\"faults\":{\"ack_drop_writes\":true}" },
+    { .name = "B", .extra = "\"faults\":{\"ack_drop_writes\":true}" },
   };
   g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Drop", 2);
   g_autoptr (BsdJobOutcome) outcome = NULL;
@@ -639,9 +639,7 @@ test_million_users_one_pin (void)
 {
   TestSimDeviceSpec specs[] = {
     { .name = "A", .users = 4 },
-    { .name = "H",
-      .users = 4,
-      .extra = "\"serial\":\"BSIM0000000002\",\"capacity\":{\"users\":3000}" },
+    { .name = "H", .users = 4, .extra = "\"capacity\":{\"users\":3000}" },
   };
   g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Gates", 2);
   g_autoptr (BsdJobOutcome) sync = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);

@@ -385,7 +385,7 @@ test_clear_swapped_terminal (void)
 {
   TestSimDeviceSpec specs[] = {
     { .name = "D", .users = 5, .records = 20 },
-    { .name = "R", .users = 5, .records = 20, .seed = 7, .extra = "\"serial\":\"BSIM0000000002\"" },
+    { .name = "R", .users = 5, .records = 20, .seed = 7 },
   };
   g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), NULL, 2);
   g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_REFRESH_LOGS);
@@ -522,8 +522,8 @@ test_swapped_terminal (void)
 {
   TestSimDeviceSpec specs[] = {
     { .name = "D", .users = 5, .records = 20 },
-    { .name = "R", .users = 5, .records = 20, .extra = "\"serial\":\"BSIM0000000002\"" },
-    { .name = "N", .users = 3, .records = 12, .seed = 7, .extra = "\"serial\":\"BSIM0000000003\"" },
+    { .name = "R", .users = 5, .records = 20 },
+    { .name = "N", .users = 3, .records = 12, .seed = 7 },
   };
   g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), NULL, 2);
   g_autoptr (BsdJobOutcome) first = NULL;

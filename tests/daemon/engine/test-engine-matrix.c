@@ -407,7 +407,7 @@ fixture_json (void)
       .psize = 256 },
     { .name = "B",
       .psize = 256,
-      .extra = "\"serial\":\"BSIM0000000002\",\"generate\":{\"users\":2,\"fingers_per_user\":1,"
+      .extra = "\"generate\":{\"users\":2,\"fingers_per_user\":1,"
                "\"faces_per_user\":1,\"records\":30,\"seed\":7,\"user_id_base\":1000}" },
   };
 

@@ -59,9 +59,9 @@ test_algorithm_versions (void)
     { .name = "A", .users = 8, .fingers_per_user = 2 },
     { .name = "B",
       .fp_version = 9,
-      .extra = "\"serial\":\"BSIM0000000002\",\"generate\":{\"users\":4,\"fingers_per_user\":1,"
+      .extra = "\"generate\":{\"users\":4,\"fingers_per_user\":1,"
                "\"seed\":3,\"user_id_base\":100}" },
-    { .name = "C", .extra = "\"serial\":\"BSIM0000000003\"" },
+    { .name = "C" },
   };
   g_autoptr (EngineFixture) fx
       = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Versions", 2);
@@ -104,10 +104,10 @@ test_faces (void)
   TestSimDeviceSpec specs[] = {
     { .name = "A", .users = 5, .fingers_per_user = 1, .faces_per_user = 1 },
     /* face-capable, zero faces (and zero users) */
-    { .name = "B", .extra = "\"serial\":\"BSIM0000000002\"" },
+    { .name = "B" },
     { .name = "C",
       .face = "none",
-      .extra = "\"serial\":\"BSIM0000000003\",\"generate\":{\"users\":3,\"fingers_per_user\":1,"
+      .extra = "\"generate\":{\"users\":3,\"fingers_per_user\":1,"
                "\"seed\":5,\"user_id_base\":100}" },
   };
   g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Faces", 2);
@@ -158,7 +158,7 @@ test_attendance_once (void)
 {
   TestSimDeviceSpec specs[] = {
     { .name = "D", .users = 5, .records = 40 },
-    { .name = "E", .users = 3, .records = 25, .extra = "\"serial\":\"BSIM0000000002\"" },
+    { .name = "E", .users = 3, .records = 25 },
   };
   g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), NULL, 2);
   g_autoptr (BsdJobOutcome) sync = NULL;
@@ -332,8 +332,8 @@ test_deleted_user_never_returns (void)
 {
   TestSimDeviceSpec specs[] = {
     { .name = "A", .users = 8, .fingers_per_user = 1 },
-    { .name = "B", .extra = "\"serial\":\"BSIM0000000002\"" },
-    { .name = "C", .users = 8, .fingers_per_user = 1, .extra = "\"serial\":\"BSIM0000000003\"" },
+    { .name = "B" },
+    { .name = "C", .users = 8, .fingers_per_user = 1 },
   };
   g_autoptr (EngineFixture) fx
       = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Leavers", 2);
@@ -435,8 +435,8 @@ test_update_user (void)
 {
   TestSimDeviceSpec specs[] = {
     { .name = "A", .users = 6, .fingers_per_user = 1 },
-    { .name = "B", .extra = "\"serial\":\"BSIM0000000002\"" },
-    { .name = "C", .users = 3, .seed = 9, .extra = "\"serial\":\"BSIM0000000003\"" },
+    { .name = "B" },
+    { .name = "C", .users = 3, .seed = 9 },
   };
   g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Edits", 2);
   g_autoptr (BsdJobOutcome) first = NULL;
@@ -566,8 +566,8 @@ test_sync_all_and_device (void)
 {
   TestSimDeviceSpec specs[] = {
     { .name = "A", .users = 5, .fingers_per_user = 1 },
-    { .name = "B", .extra = "\"serial\":\"BSIM0000000002\"" },
-    { .name = "L", .users = 4, .records = 10, .extra = "\"serial\":\"BSIM0000000003\"" },
+    { .name = "B" },
+    { .name = "L", .users = 4, .records = 10 },
   };
   g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Main", 2);
   g_autoptr (BsdJobOutcome) all = NULL;
@@ -628,7 +628,7 @@ test_cancel (void)
 {
   TestSimDeviceSpec specs[] = {
     { .name = "A", .users = 30, .fingers_per_user = 2 },
-    { .name = "B", .extra = "\"serial\":\"BSIM0000000002\"" },
+    { .name = "B" },
   };
   g_autoptr (EngineFixture) fx
       = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Cancel", 2);
@@ -683,7 +683,7 @@ test_cancel_mid_write (void)
 {
   TestSimDeviceSpec specs[] = {
     { .name = "A", .users = 30, .fingers_per_user = 1 },
-    { .name = "B", .extra = "\"serial\":\"BSIM0000000002\"" },
+    { .name = "B" },
   };
   g_autoptr (EngineFixture) fx
       = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Cancel", 2);
