@@ -52,6 +52,16 @@ store_tmp_dir_free (StoreTmpDir *dir)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (StoreTmpDir, store_tmp_dir_free)
 
+/* @error is @code of BSD_STORE_ERROR, then cleared for the next call (a
+ * macro, so that a failure names the caller's line) */
+#define store_assert_error_clear(error, code)                                                      \
+  G_STMT_START                                                                                     \
+  {                                                                                                \
+    g_assert_error ((error), BSD_STORE_ERROR, (code));                                             \
+    g_clear_error (&(error));                                                                      \
+  }                                                                                                \
+  G_STMT_END
+
 static inline BsdStore *
 store_open_memory (void)
 {

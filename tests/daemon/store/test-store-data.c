@@ -55,20 +55,15 @@ test_settings (void)
   g_assert_nonnull (strstr (error->message, "Colour"));
   g_clear_error (&error);
   g_assert_false (bsd_store_set_setting_bool (store, "Colour", TRUE, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_INVALID_ARGUMENT);
   g_assert_false (bsd_store_get_setting_bool (store, "SyncInterval", &flag, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_INVALID_ARGUMENT);
   g_assert_false (bsd_store_set_setting_uint (store, "AutoSync", 1, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_INVALID_ARGUMENT);
   g_assert_false (bsd_store_get_setting_uint64 (store, "SyncInterval", &value64, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_INVALID_ARGUMENT);
   g_assert_false (bsd_store_set_setting_uint64 (store, NULL, 1, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_INVALID_ARGUMENT);
 
   /* a damaged stored value reads as the default */
   db = store_raw_open (path);

@@ -877,11 +877,9 @@ test_transactions (void)
   guint64 count = 1;
 
   g_assert_false (bsd_store_commit (store, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_TRANSACTION);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_TRANSACTION);
   g_assert_false (bsd_store_rollback (store, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_TRANSACTION);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_TRANSACTION);
 
   /* rollback */
   g_assert_true (bsd_store_begin (store, &error));
@@ -922,8 +920,7 @@ test_transactions (void)
   /* a failing batch function leaves the outer transaction usable */
   g_assert_true (bsd_store_begin (store, &error));
   g_assert_false (bsd_store_remove_device (store, 99, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_NOT_FOUND);
   g_assert_cmpuint (bsd_store_get_transaction_depth (store), ==, 1);
   bsd_store_add_area (store, "After", &error);
   g_assert_no_error (error);
@@ -1059,11 +1056,9 @@ test_backup_checks (void)
 
   /* the header: sqlite's magic, then biosync's application id */
   g_assert_false (bsd_store_check_header_bytes (header, 50, &version, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_DATABASE);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_NOT_DATABASE);
   g_assert_false (bsd_store_check_header_bytes (header, sizeof header, &version, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_DATABASE);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_NOT_DATABASE);
   memcpy (header + 60, "\0\0\0\x07", 4);
   memcpy (header + 68, "BSYD", 4);
   g_assert_true (bsd_store_check_header_bytes (header, sizeof header, &version, &error));
