@@ -254,6 +254,19 @@ engine_fixture_sets_equal (GHashTable *a, GHashTable *b)
   return TRUE;
 }
 
+void
+engine_fixture_assert_all_enabled (EngineFixture *fx)
+{
+  g_autoptr (GArray) disabled = bsd_store_list_disabled_devices (fx->store, NULL);
+  guint i;
+
+  for (i = 0; i < test_sim_n_devices (fx->sim); i++)
+    g_assert_cmpint (test_sim_stat (fx->sim, i, "disabled"), ==, 0);
+  g_assert_nonnull (disabled);
+  g_assert_cmpuint (disabled->len, ==, 0);
+  g_assert_cmpuint (bsd_session_gate_get_open (fx->gate), ==, 0);
+}
+
 /* ------------------------------------------------- failure-mode helpers */
 
 guint

@@ -57,6 +57,10 @@ gboolean engine_fixture_sets_equal (GHashTable *a, GHashTable *b);
 /* adds a copy of every key of @keys to @set (which frees its keys) */
 void engine_fixture_set_add_all (GHashTable *set, GHashTable *keys);
 
+/* every simulated terminal enabled, none recorded as disabled, no
+ * session left open */
+void engine_fixture_assert_all_enabled (EngineFixture *fx);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EngineFixture, engine_fixture_free)
 
 /* ------------------------------------------------- failure-mode helpers */

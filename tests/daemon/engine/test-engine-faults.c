@@ -32,19 +32,6 @@ n_device_users_stored (EngineFixture *fx, guint index)
   return users->len;
 }
 
-static void
-assert_all_enabled (EngineFixture *fx)
-{
-  g_autoptr (GArray) disabled = bsd_store_list_disabled_devices (fx->store, NULL);
-  guint i;
-
-  for (i = 0; i < test_sim_n_devices (fx->sim); i++)
-    g_assert_cmpint (test_sim_stat (fx->sim, i, "disabled"), ==, 0);
-  g_assert_nonnull (disabled);
-  g_assert_cmpuint (disabled->len, ==, 0);
-  g_assert_cmpuint (bsd_session_gate_get_open (fx->gate), ==, 0);
-}
-
 /* ------------------------------------------------------- slot collision */
 
 static void
@@ -99,7 +86,7 @@ test_slot_collision (void)
   g_assert_cmpuint (g_hash_table_size (all), ==, 3);
   g_assert_true (engine_fixture_sets_equal (after_a, all));
   g_assert_true (engine_fixture_sets_equal (after_b, all));
-  assert_all_enabled (fx);
+  engine_fixture_assert_all_enabled (fx);
 }
 
 /* a device whose capacity cannot take its share fails before any write */
@@ -139,7 +126,7 @@ test_capacity_full (void)
   g_assert_cmpuint (g_hash_table_size (pins_a), ==, 12);
   g_assert_true (engine_fixture_sets_equal (pins_a, pins_c));
   g_assert_true (g_hash_table_contains (pins_a, "1001"));
-  assert_all_enabled (fx);
+  engine_fixture_assert_all_enabled (fx);
 }
 
 /* ------------------------------------------------ partial transfers */
@@ -212,7 +199,7 @@ check_cut_once (const char *fault)
     }
   /* the cut was noticed: B was contacted again */
   g_assert_cmpint (test_sim_stat (fx->sim, 1, "connects"), >=, 2);
-  assert_all_enabled (fx);
+  engine_fixture_assert_all_enabled (fx);
 }
 
 static void
@@ -301,7 +288,7 @@ test_partial_transfer_persistent (void)
 
       g_assert_true (engine_fixture_sets_equal (fingers, all));
     }
-  assert_all_enabled (fx);
+  engine_fixture_assert_all_enabled (fx);
 }
 
 /* log collection cut in the middle: no rows, no watermark; the next
@@ -385,7 +372,7 @@ test_busy_second_session (void)
   /* never two sessions at once on either device */
   g_assert_cmpint (test_sim_stat (fx->sim, 0, "max_sessions"), ==, 1);
   g_assert_cmpint (test_sim_stat (fx->sim, 1, "max_sessions"), ==, 1);
-  assert_all_enabled (fx);
+  engine_fixture_assert_all_enabled (fx);
 }
 
 /* ------------------------------------------------------ mid-write faults */
@@ -447,7 +434,7 @@ check_mid_write (const char *fault)
   g_assert_cmpint (test_sim_stat (fx->sim, 1, "disabled"), ==, 0);
   test_sim_do (fx->sim, "fault B clear");
   test_sim_do (fx->sim, "reboot B");
-  assert_all_enabled (fx);
+  engine_fixture_assert_all_enabled (fx);
 
   /* the retry is idempotent: every PIN once, every template exact */
   second = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
@@ -460,7 +447,7 @@ check_mid_write (const char *fault)
   /* nothing left to write to B */
   g_assert_false (
       json_object_has_member (engine_fixture_report_device (fx, third, 1), "users_added"));
-  assert_all_enabled (fx);
+  engine_fixture_assert_all_enabled (fx);
 }
 
 static void
@@ -491,11 +478,11 @@ test_hang_before_write (void)
       "unreachable");
   g_assert_cmpint (test_sim_stat (fx->sim, 1, "disables"), ==, 0);
   test_sim_do (fx->sim, "reboot B");
-  assert_all_enabled (fx);
+  engine_fixture_assert_all_enabled (fx);
   second = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   fingers_b = engine_fixture_fingers (fx, 1);
   g_assert_true (engine_fixture_sets_equal (fingers_b, fingers_a));
-  assert_all_enabled (fx);
+  engine_fixture_assert_all_enabled (fx);
 }
 
 /* a dropped reply to a write: the client's retry gets the cached answer,
@@ -513,11 +500,11 @@ test_drop_reply_mid_write (void)
 
   first = sync_with_hook (fx, &hook);
   g_assert_cmpstr (first->state, !=, "failed");
-  assert_all_enabled (fx);
+  engine_fixture_assert_all_enabled (fx);
   second = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   assert_holds (fx, 1, pins_a, fingers_a);
   g_assert_cmpuint (test_sim_count (fx->sim, 1, "users"), ==, 20);
-  assert_all_enabled (fx);
+  engine_fixture_assert_all_enabled (fx);
 }
 
 /* ------------------------------------------------------- ack but drop */
@@ -558,7 +545,7 @@ test_ack_but_drop (void)
     }
   g_assert_cmpuint (test_sim_count (fx->sim, 1, "users"), ==, 0);
   g_assert_cmpuint (n_device_users_stored (fx, 1), ==, 0);
-  assert_all_enabled (fx);
+  engine_fixture_assert_all_enabled (fx);
 }
 
 /* ---------------------------------------------------------- comm key */

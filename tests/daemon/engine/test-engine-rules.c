@@ -10,18 +10,6 @@
 
 #include <string.h>
 
-static void
-assert_all_enabled (EngineFixture *fx)
-{
-  g_autoptr (GArray) disabled = bsd_store_list_disabled_devices (fx->store, NULL);
-  guint i;
-
-  for (i = 0; i < test_sim_n_devices (fx->sim); i++)
-    g_assert_cmpint (test_sim_stat (fx->sim, i, "disabled"), ==, 0);
-  g_assert_nonnull (disabled);
-  g_assert_cmpuint (disabled->len, ==, 0);
-}
-
 static gboolean
 has_skip (JsonObject *device_plan, const char *reason)
 {
@@ -95,7 +83,7 @@ test_algorithm_versions (void)
   /* and the skips say why */
   g_assert_true (has_skip (engine_fixture_report_plan (fx, outcome, 1), "algorithm-version"));
   g_assert_true (has_skip (engine_fixture_report_plan (fx, outcome, 0), "algorithm-version"));
-  assert_all_enabled (fx);
+  engine_fixture_assert_all_enabled (fx);
 }
 
 static void
@@ -130,7 +118,7 @@ test_faces (void)
   pins_c = engine_fixture_pins (fx, 2);
   g_assert_cmpuint (g_hash_table_size (pins_c), ==, 8);
   g_assert_true (has_skip (engine_fixture_report_plan (fx, outcome, 2), "no-face-support"));
-  assert_all_enabled (fx);
+  engine_fixture_assert_all_enabled (fx);
 }
 
 /* -------------------------------------------------------- attendance */
@@ -245,7 +233,7 @@ test_clear_logs (void)
   g_assert_true (json_object_get_boolean_member (
       json_object_get_object_member (engine_fixture_report_device (fx, second, 0), "attendance"),
       "cleared"));
-  assert_all_enabled (fx);
+  engine_fixture_assert_all_enabled (fx);
 
   /* as many new punches as the log held before the clear: a count-based
    * watermark must not take them for "nothing new" */
@@ -425,7 +413,7 @@ test_deleted_user_never_returns (void)
 
       g_assert_true (g_hash_table_contains (pins, "5"));
     }
-  assert_all_enabled (fx);
+  engine_fixture_assert_all_enabled (fx);
 }
 
 /* ------------------------------------------------------- central edits */
@@ -467,7 +455,7 @@ test_update_user (void)
 
       g_assert_cmpstr (json_object_get_string_member (u, "name"), ==, "Central Name");
     }
-  assert_all_enabled (fx);
+  engine_fixture_assert_all_enabled (fx);
 }
 
 /* ---------------------------------------------------------- set time */
@@ -523,7 +511,7 @@ test_preview_writes_nothing (void)
                     110);
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (plan_b, "templates_add")),
                     ==, 95);
-  assert_all_enabled (fx);
+  engine_fixture_assert_all_enabled (fx);
 }
 
 static guint
@@ -602,7 +590,7 @@ test_sync_all_and_device (void)
 
     g_assert_true (g_hash_table_contains (pins_a, "900"));
   }
-  assert_all_enabled (fx);
+  engine_fixture_assert_all_enabled (fx);
 }
 
 /* ------------------------------------------------------- cancellation */
@@ -644,7 +632,7 @@ test_cancel (void)
   g_assert_cmpstr (outcome->state, ==, "cancelled");
   job = bsd_store_get_job (fx->store, outcome->job_id, NULL);
   g_assert_cmpstr (job->state, ==, "cancelled");
-  assert_all_enabled (fx);
+  engine_fixture_assert_all_enabled (fx);
   g_assert_cmpuint (bsd_session_gate_get_open (fx->gate), ==, 0);
 
   after = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
@@ -697,7 +685,7 @@ test_cancel_mid_write (void)
   outcome = engine_fixture_run_op (fx, op, cancellable, slow_cb, &hook);
   g_assert_cmpstr (outcome->state, ==, "cancelled");
   test_sim_do (fx->sim, "fault B clear");
-  assert_all_enabled (fx);
+  engine_fixture_assert_all_enabled (fx);
   g_assert_cmpuint (bsd_session_gate_get_open (fx->gate), ==, 0);
   after = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   g_assert_cmpuint (test_sim_count (fx->sim, 1, "users"), ==, 30);
@@ -740,7 +728,7 @@ test_global_cap (void)
   g_assert_cmpuint (bsd_session_gate_get_peak (fx->gate), <=, 2);
   g_assert_cmpuint (bsd_session_gate_get_peak (fx->gate), >=, 1);
   g_assert_cmpuint (bsd_session_gate_get_open (fx->gate), ==, 0);
-  assert_all_enabled (fx);
+  engine_fixture_assert_all_enabled (fx);
 }
 
 int
