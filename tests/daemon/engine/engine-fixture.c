@@ -269,6 +269,17 @@ engine_fixture_assert_all_enabled (EngineFixture *fx)
 
 /* ------------------------------------------------- failure-mode helpers */
 
+void
+engine_fixture_hook_cb (gint64 job_id, double fraction, const char *message, gpointer user_data)
+{
+  EngineFixtureHook *hook = user_data;
+
+  if (++hook->calls != hook->after_calls)
+    return;
+  for (guint i = 0; i < G_N_ELEMENTS (hook->commands) && hook->commands[i]; i++)
+    test_sim_do (hook->fx->sim, "%s", hook->commands[i]);
+}
+
 guint
 engine_fixture_device_id (EngineFixture *fx, guint index)
 {

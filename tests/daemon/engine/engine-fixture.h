@@ -65,6 +65,22 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (EngineFixture, engine_fixture_free)
 
 /* ------------------------------------------------- failure-mode helpers */
 
+/* simulator commands run from a job's progress callback: progress
+ * arrives on the main thread between phases, so the commands run after
+ * the @after_calls-th report (1 = "starting"), before the next phase of
+ * any device is dispatched */
+typedef struct
+{
+  EngineFixture *fx;
+  guint after_calls;
+  const char *commands[4]; /* control lines, NULL after the last */
+  guint calls;             /* reports so far */
+} EngineFixtureHook;
+
+/* a BsdProgressFunc for engine_fixture_run_op (): @user_data is the hook */
+void
+engine_fixture_hook_cb (gint64 job_id, double fraction, const char *message, gpointer user_data);
+
 /* the store id of simulated device @index */
 guint engine_fixture_device_id (EngineFixture *fx, guint index);
 

@@ -214,33 +214,6 @@ test_hang_mid_transfer_once (void)
   check_cut_once ("hang-mid-transfer");
 }
 
-static void set_fault_cb (gint64 job_id, double fraction, const char *message, gpointer user_data);
-
-typedef struct
-{
-  EngineFixture *fx;
-  const char *device; /* name whose progress triggers */
-  guint after_calls;  /* trigger at this progress call (1 = "starting") */
-  const char *commands[4];
-  guint calls;
-} Hook;
-
-/* progress arrives on the main thread between phases: the commands of
- * the hook run after the @after_calls-th report, before the next phase of
- * any device is dispatched */
-static void
-set_fault_cb (gint64 job_id, double fraction, const char *message, gpointer user_data)
-{
-  Hook *hook = user_data;
-  guint i;
-
-  hook->calls++;
-  if (hook->calls != hook->after_calls)
-    return;
-  for (i = 0; i < G_N_ELEMENTS (hook->commands) && hook->commands[i]; i++)
-    test_sim_do (hook->fx->sim, "%s", hook->commands[i]);
-}
-
 /* a transfer that keeps failing: the device is reported with the cause,
  * its stored snapshot does not move, the others are synced; the next
  * fault-free run converges */
@@ -385,12 +358,12 @@ static const TestSimDeviceSpec a_and_empty_b[] = {
 
 /* syncs the fixture's area with @hook setting its fault on the way */
 static BsdJobOutcome *
-sync_with_hook (EngineFixture *fx, Hook *hook)
+sync_with_hook (EngineFixture *fx, EngineFixtureHook *hook)
 {
   g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_SYNC_AREA);
 
   op->area_id = fx->area_id;
-  return engine_fixture_run_op (fx, op, NULL, set_fault_cb, hook);
+  return engine_fixture_run_op (fx, op, NULL, engine_fixture_hook_cb, hook);
 }
 
 /* device @index holds exactly @pins and @fingers */
@@ -410,7 +383,7 @@ check_mid_write (const char *fault)
   g_autoptr (EngineFixture) fx
       = engine_fixture_new_specs (a_and_empty_b, G_N_ELEMENTS (a_and_empty_b), "Write", 2);
   g_autofree char *command = g_strdup_printf ("fault B %s", fault);
-  Hook hook = { fx, NULL, 3, { command, NULL } };
+  EngineFixtureHook hook = { fx, 3, { command, NULL } };
   g_autoptr (BsdJobOutcome) first = NULL;
   g_autoptr (BsdJobOutcome) second = NULL;
   g_autoptr (BsdJobOutcome) third = NULL;
@@ -465,7 +438,7 @@ test_hang_before_write (void)
 {
   g_autoptr (EngineFixture) fx
       = engine_fixture_new_specs (a_and_empty_b, G_N_ELEMENTS (a_and_empty_b), "Hang", 2);
-  Hook hook = { fx, NULL, 3, { "fault B hang", NULL } };
+  EngineFixtureHook hook = { fx, 3, { "fault B hang", NULL } };
   g_autoptr (BsdJobOutcome) first = NULL;
   g_autoptr (BsdJobOutcome) second = NULL;
   g_autoptr (GHashTable) fingers_a = engine_fixture_fingers (fx, 0);
@@ -492,7 +465,7 @@ test_drop_reply_mid_write (void)
 {
   g_autoptr (EngineFixture) fx
       = engine_fixture_new_specs (a_and_empty_b, G_N_ELEMENTS (a_and_empty_b), "Drop", 2);
-  Hook hook = { fx, NULL, 3, { "fault B drop-reply 4", NULL } };
+  EngineFixtureHook hook = { fx, 3, { "fault B drop-reply 4", NULL } };
   g_autoptr (BsdJobOutcome) first = NULL;
   g_autoptr (BsdJobOutcome) second = NULL;
   g_autoptr (GHashTable) pins_a = engine_fixture_pins (fx, 0);

@@ -338,26 +338,8 @@ reason_names (const char *reason, const char *causes)
   return FALSE;
 }
 
-typedef struct
-{
-  EngineFixture *fx;
-  char *command;
-  guint calls;
-} VerifyHook;
-
-/* progress: "starting", then one call per terminal read; once both are
- * in, the next user read of B is the read-back after the writes */
-static void
-verify_hook_cb (gint64 job_id, double fraction, const char *message, gpointer user_data)
-{
-  VerifyHook *hook = user_data;
-
-  if (++hook->calls == 3)
-    test_sim_do (hook->fx->sim, "%s", hook->command);
-}
-
 static BsdJobOutcome *
-run_phase_op (EngineFixture *fx, Phase phase, VerifyHook *hook)
+run_phase_op (EngineFixture *fx, Phase phase, EngineFixtureHook *hook)
 {
   g_autoptr (BsdOperation) op = bsd_operation_new (phases[phase].kind);
 
@@ -369,7 +351,7 @@ run_phase_op (EngineFixture *fx, Phase phase, VerifyHook *hook)
     op->pin = g_strdup (DELETED_PIN);
   else
     op->device_id = engine_fixture_device_id (fx, 1);
-  return engine_fixture_run_op (fx, op, NULL, hook ? verify_hook_cb : NULL, hook);
+  return engine_fixture_run_op (fx, op, NULL, hook ? engine_fixture_hook_cb : NULL, hook);
 }
 
 static const char *
@@ -419,7 +401,7 @@ fixture_json (void)
 /* arms the cell's fault on B; the verify phase's is armed by @hook once the
  * job runs (the command is returned, to free after the job) */
 static char *
-arm_fault (EngineFixture *fx, const Cell *cell, VerifyHook *hook, ZkClient **holder)
+arm_fault (EngineFixture *fx, const Cell *cell, EngineFixtureHook *hook, ZkClient **holder)
 {
   const FaultInfo *f = &faults[cell->fault];
   /* the only parameter: a delay beyond B's timeout */
@@ -447,7 +429,7 @@ arm_fault (EngineFixture *fx, const Cell *cell, VerifyHook *hook, ZkClient **hol
       command = g_strdup_printf ("fault B after-command %s %s", phases[cell->phase].trigger,
                                  fault_text);
       if (cell->phase == PH_VERIFY)
-        hook->command = command;
+        hook->commands[0] = command;
       else
         test_sim_do (fx->sim, "%s", command);
       break;
@@ -620,7 +602,7 @@ check_cell (EngineFixture *fx,
             Cell *cell,
             BsdJobOutcome *faulted,
             const char *all_reasons,
-            const VerifyHook *hook,
+            const EngineFixtureHook *hook,
             ZkClient *holder,
             const Holdings *before)
 {
@@ -655,7 +637,9 @@ run_cell (Cell *cell)
   g_autoptr (ZkClient) holder = NULL;
   g_autoptr (GString) all_reasons = NULL;
   Holdings before = { 0 };
-  VerifyHook hook = { fx, NULL, 0 };
+  /* progress: "starting", then one call per terminal read; once both are
+   * in, the next user read of B is the read-back after the writes */
+  EngineFixtureHook hook = { fx, 3, { NULL } };
   gint64 start = g_get_monotonic_time ();
 
   cell->ran = TRUE;

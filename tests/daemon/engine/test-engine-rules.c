@@ -186,22 +186,6 @@ test_attendance_once (void)
   g_assert_cmpuint (test_sim_count (fx->sim, 0, "attendance"), ==, 42);
 }
 
-typedef struct
-{
-  EngineFixture *fx;
-  guint calls;
-} PunchHook;
-
-/* the second progress report is D's collection, before its clear phase */
-static void
-punch_cb (gint64 job_id, double fraction, const char *message, gpointer user_data)
-{
-  PunchHook *hook = user_data;
-
-  if (++hook->calls == 2)
-    test_sim_do (hook->fx->sim, "punch D 2");
-}
-
 static void
 test_clear_logs (void)
 {
@@ -213,13 +197,14 @@ test_clear_logs (void)
   g_autoptr (BsdJobOutcome) third = NULL;
   g_autoptr (BsdJobOutcome) fourth = NULL;
   g_autoptr (GError) error = NULL;
-  PunchHook hook = { fx, 0 };
+  /* the second progress report is D's collection, before its clear phase */
+  EngineFixtureHook hook = { fx, 2, { "punch D 2", NULL } };
   guint i;
 
   bsd_store_set_setting_bool (fx->store, "ClearLogsAfterDownload", TRUE, &error);
   g_assert_no_error (error);
   /* a punch lands between the read and the clear: the log is kept */
-  first = engine_fixture_run_op (fx, op, NULL, punch_cb, &hook);
+  first = engine_fixture_run_op (fx, op, NULL, engine_fixture_hook_cb, &hook);
   g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 20);
   g_assert_cmpuint (test_sim_count (fx->sim, 0, "attendance"), ==, 21);
   g_assert_false (json_object_get_boolean_member (
