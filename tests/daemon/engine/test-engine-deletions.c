@@ -113,8 +113,7 @@ standing (EngineFixture *fx, const char *pin)
 static void
 sync_area_ok (EngineFixture *fx)
 {
-  g_autoptr (BsdJobOutcome) outcome
-      = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
+  bsd_job_outcome_free (engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded"));
 }
 
 static void
