@@ -42,24 +42,6 @@ typedef struct
   guint n_devices;
 } Bench;
 
-static gint64
-sim_stat (Bench *b, guint device, const char *field)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *line = g_strdup_printf ("stats %u", device);
-  g_autofree char *text = test_sim_process_control (b->sim, line, &error);
-  g_autoptr (JsonNode) node = NULL;
-  JsonObject *obj;
-
-  g_assert_no_error (error);
-  node = json_from_string (text, &error);
-  g_assert_no_error (error);
-  obj = json_node_get_object (node);
-  if (json_object_has_member (obj, "devices"))
-    obj = json_array_get_object_element (json_object_get_array_member (obj, "devices"), 0);
-  return json_object_get_int_member_with_default (obj, field, 0);
-}
-
 static void
 bench_setup (Bench *b, const char *fixture, const guint *area_of, guint n_areas, guint cap)
 {
@@ -235,7 +217,7 @@ full_read_bytes (Bench *b, guint index)
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) users = NULL;
   g_autoptr (GPtrArray) templates = NULL;
-  gint64 before = sim_stat (b, index, "bytes_out");
+  gint64 before = test_sim_process_stat (b->sim, index, "bytes_out");
 
   zk_client_set_timeout (client, 10000);
   g_assert_true (zk_client_connect (client, NULL, &error));
@@ -244,7 +226,7 @@ full_read_bytes (Bench *b, guint index)
   templates = zk_client_read_templates (client, NULL, NULL, &error);
   g_assert_no_error (error);
   zk_client_disconnect (client, NULL, NULL);
-  return sim_stat (b, index, "bytes_out") - before;
+  return test_sim_process_stat (b->sim, index, "bytes_out") - before;
 }
 
 #define SEED_MAX_RUNS 9
@@ -308,7 +290,7 @@ bench_seed_area (guint runs)
             }
           bounds[i] = link_bound (all_bytes, all_rts);
           reads[i] = link_bound (parts.bytes[0], parts.requests[0]);
-          out1[i] = sim_stat (&b, i, "bytes_out");
+          out1[i] = test_sim_process_stat (b.sim, i, "bytes_out");
           g_print ("  %s: read %" G_GINT64_FORMAT " B / %" G_GINT64_FORMAT
                    " rt, write %" G_GINT64_FORMAT " B / %" G_GINT64_FORMAT
                    " rt, verify %" G_GINT64_FORMAT " B / %" G_GINT64_FORMAT
@@ -330,7 +312,7 @@ bench_seed_area (guint runs)
         {
           gint64 full;
 
-          out2[i] = sim_stat (&b, i, "bytes_out");
+          out2[i] = test_sim_process_stat (b.sim, i, "bytes_out");
           full = full_read_bytes (&b, i);
           full_max = MAX (full_max, full);
           resync_max = MAX (resync_max, out2[i] - out1[i]);
@@ -406,13 +388,13 @@ bench_many (guint n, guint n_areas, guint cap)
    * larger than a job row keeps, and the minimal one has no traffic */
   for (i = 0; i < n; i++)
     {
-      out0[i] = sim_stat (&b, i, "bytes_out");
-      rt0[i] = sim_stat (&b, i, "requests");
+      out0[i] = test_sim_process_stat (b.sim, i, "bytes_out");
+      rt0[i] = test_sim_process_stat (b.sim, i, "requests");
     }
   outcome = run_op (&b, BSD_OP_SYNC_ALL, 0, &wall);
   for (i = 0; i < n; i++)
-    bounds[i] = link_bound (sim_stat (&b, i, "bytes_out") - out0[i],
-                            sim_stat (&b, i, "requests") - rt0[i]);
+    bounds[i] = link_bound (test_sim_process_stat (b.sim, i, "bytes_out") - out0[i],
+                            test_sim_process_stat (b.sim, i, "requests") - rt0[i]);
   bound = sessions_bound (bounds, n, cap);
   g_print ("sync all: %u devices in %u areas x 500 users, cap %u: %s in %.2f s; bound of what "
            "was moved %.2f s (ratio %.2f); peak RSS %ld KiB\n",

@@ -49,24 +49,6 @@ peak_rss_kib (void)
   return usage.ru_maxrss;
 }
 
-/* one counter of the simulated terminal ("stats" in docs/SIMULATOR.md) */
-static gint64
-device_stat (TestSimProcess *proc, const char *field)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *reply = test_sim_process_control (proc, "stats 0", &error);
-  g_autoptr (JsonNode) node = NULL;
-  JsonObject *obj;
-
-  g_assert_no_error (error);
-  node = json_from_string (reply, &error);
-  g_assert_no_error (error);
-  obj = json_node_get_object (node);
-  if (json_object_has_member (obj, "devices"))
-    obj = json_array_get_object_element (json_object_get_array_member (obj, "devices"), 0);
-  return json_object_get_int_member_with_default (obj, field, -1);
-}
-
 /* a terminal with generated tables (72-byte users, 40-byte punches, no faces) */
 static TestSimProcess *
 spawn_terminal (guint users,
@@ -127,14 +109,14 @@ read_all (guint users, guint fingers_per_user, guint records, guint latency_ms)
 
   client = zk_client_new ("127.0.0.1", test_sim_process_tcp_port (proc, 0), ZK_TRANSPORT_TCP);
   zk_client_set_timeout (client, 10000);
-  before = device_stat (proc, "requests");
+  before = test_sim_process_stat (proc, 0, "requests");
   start = g_get_monotonic_time ();
   read_tables (client, "reading", &u, &t, &a);
   r.seconds = (g_get_monotonic_time () - start) / 1e6;
   zk_client_get_stats (client, &stats);
   r.bytes_in = stats.bytes_in;
   r.requests = stats.requests;
-  r.device_requests = device_stat (proc, "requests") - before;
+  r.device_requests = test_sim_process_stat (proc, 0, "requests") - before;
   r.users = u->len;
   r.templates = t->len;
   r.records = a->len;
@@ -188,13 +170,13 @@ read_paced (const PacedCase *c, guint users, guint records, gboolean pyzk)
   zk_client_set_timeout (client, 10000);
   if (pyzk)
     zk_client_set_chunk_size (client, c->udp ? PYZK_SLICE_UDP : PYZK_SLICE);
-  bytes = device_stat (proc, "bytes_out");
-  reqs = device_stat (proc, "requests");
+  bytes = test_sim_process_stat (proc, 0, "bytes_out");
+  reqs = test_sim_process_stat (proc, 0, "requests");
   start = g_get_monotonic_time ();
   read_tables (client, c->name, &u, &t, &a);
   r.seconds = (g_get_monotonic_time () - start) / 1e6;
-  r.bytes_out = device_stat (proc, "bytes_out") - bytes;
-  r.requests = device_stat (proc, "requests") - reqs;
+  r.bytes_out = test_sim_process_stat (proc, 0, "bytes_out") - bytes;
+  r.requests = test_sim_process_stat (proc, 0, "requests") - reqs;
   r.mode = zk_client_get_slices (client);
   if (u->len != users || t->len != users * 2 || a->len != records)
     {

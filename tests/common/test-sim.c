@@ -616,6 +616,19 @@ test_sim_process_control (TestSimProcess *proc, const char *line, GError **error
   return g_string_free (g_steal_pointer (&reply), FALSE);
 }
 
+gint64
+test_sim_process_stat (TestSimProcess *proc, guint device, const char *field)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *line = g_strdup_printf ("stats %u", device);
+  g_autofree char *text = test_sim_process_control (proc, line, &error);
+  g_autoptr (JsonNode) node = NULL;
+
+  g_assert_no_error (error);
+  node = parse_json (text);
+  return json_object_get_int_member_with_default (json_node_get_object (node), field, -1);
+}
+
 int
 test_sim_process_stop (TestSimProcess *proc)
 {

@@ -57,7 +57,8 @@ typedef struct
   gboolean no_tcp;   /* tcp_port -1 */
   gboolean no_udp;   /* udp_port -1 */
   const char *extra; /* raw JSON members appended to the device object,
-                      * e.g. "\"faults\":{\"busy\":true}" (no leading comma) */
+                      * e.g. "\"faults\":{\"busy\":true}" (no leading comma);
+                      * the serial is BSIM<position + 1> unless one is set here */
 } TestSimDeviceSpec;
 
 /* the JSON object of one device (no surrounding {"devices":…}) */
@@ -168,6 +169,9 @@ guint16 test_sim_process_udp_port (TestSimProcess *proc, guint device);
 /* one command over the control socket; returns the reply line without
  * its newline (an "ERR …" reply is returned as text, not as a GError) */
 char *test_sim_process_control (TestSimProcess *proc, const char *line, GError **error);
+/* one integer field of "stats @device" over the control socket, -1 when
+ * the reply lacks it; asserts the command worked */
+gint64 test_sim_process_stat (TestSimProcess *proc, guint device, const char *field);
 /* SIGTERM and wait (up to 10 s); returns the exit status as given by
  * g_spawn_check_wait_status semantics: the exit code, or -1 if killed */
 int test_sim_process_stop (TestSimProcess *proc);

@@ -320,19 +320,22 @@ class Env:
 
     # ------------------------------------------------------------ polkit
 
-    def _start_polkit_mock(self):
-        log_path = os.path.join(self.tmp, "polkit.log")
-        self.polkit = subprocess.Popen(["/usr/bin/python3", "-m", "dbusmock", "--system",
-                                        "--template", "polkitd"],
-                                       env=self.child_env(), stdout=subprocess.DEVNULL,
+    def _start_polkit(self, argv, log_name, name, what, timeout):
+        """runs @argv as the bus's polkit and waits until it owns its name"""
+        log_path = os.path.join(self.tmp, log_name)
+        self.polkit = subprocess.Popen(argv, env=self.child_env(), stdout=subprocess.DEVNULL,
                                        stderr=open(log_path, "w"))
         self.procs.append(self.polkit)
 
         def up():
             if self.polkit.poll() is not None:
-                raise Failure("dbusmock polkitd exited: " + open(log_path).read())
+                raise Failure(name + " exited: " + open(log_path).read())
             return self.name_owned("org.freedesktop.PolicyKit1")
-        wait_for(up, "the polkit mock", timeout=20)
+        wait_for(up, what, timeout=timeout)
+
+    def _start_polkit_mock(self):
+        self._start_polkit(["/usr/bin/python3", "-m", "dbusmock", "--system", "--template",
+                            "polkitd"], "polkit.log", "dbusmock polkitd", "the polkit mock", 20)
         self.polkit_allow(ACTIONS)
 
     def _mock(self, method, sig, args):
@@ -346,17 +349,8 @@ class Env:
         self._mock("AllowUnknown", "(b)", (False,))
 
     def start_real_polkitd(self):
-        log_path = os.path.join(self.tmp, "polkitd.log")
-        self.polkit = subprocess.Popen(["/usr/lib/polkit-1/polkitd", "--no-debug"],
-                                       env=self.child_env(), stdout=subprocess.DEVNULL,
-                                       stderr=open(log_path, "w"))
-        self.procs.append(self.polkit)
-
-        def up():
-            if self.polkit.poll() is not None:
-                raise Failure("polkitd exited: " + open(log_path).read())
-            return self.name_owned("org.freedesktop.PolicyKit1")
-        wait_for(up, "polkitd", timeout=30)
+        self._start_polkit(["/usr/lib/polkit-1/polkitd", "--no-debug"], "polkitd.log", "polkitd",
+                           "polkitd", 30)
 
     # ------------------------------------------------------------ terminals
 
@@ -536,6 +530,13 @@ def state_db(env):
     conn.execute("PRAGMA busy_timeout = 10000")
     return conn
 
+
+def queue_push_command(env, device_id, command):
+    """queues @command for push device @device_id as the daemon would; returns its row id"""
+    with state_db(env) as conn:
+        cur = conn.execute("INSERT INTO push_commands (device_id, command, queued_at)"
+                           " VALUES (?, ?, 0)", (device_id, command))
+        return cur.lastrowid
 
 def write_tombstones(env, pins):
     """records deletions of @pins (by uid:0) straight into the stopped

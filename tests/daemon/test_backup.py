@@ -230,18 +230,22 @@ def test_restore_refused(env):
             f.write(data)
         return path
 
+    def with_sql(name, data, sql):
+        path = bad(name, data)
+        db = sqlite3.connect(path)
+        db.execute(sql)
+        db.commit()
+        db.close()
+        return path
+
     with open(good, "rb") as f:
         good_bytes = f.read()
     msg = restore_error(env, bad("garbage", os.urandom(20000)), "InvalidArgs", "garbage")
     check("not a biosync database" in msg, "garbage: the message says so", msg)
     msg = restore_error(env, bad("empty", b""), "InvalidArgs", "an empty file")
     check("not a biosync database" in msg, "empty: the message says so", msg)
-    other = os.path.join(env.tmp, "other.db")
-    db = sqlite3.connect(other)
-    db.execute("CREATE TABLE t (x)")
-    db.commit()
-    db.close()
-    msg = restore_error(env, other, "InvalidArgs", "another application's database")
+    msg = restore_error(env, with_sql("other.db", b"", "CREATE TABLE t (x)"), "InvalidArgs",
+                        "another application's database")
     check("not one of biosync" in msg, "other: the message says so", msg)
     msg = restore_error(env, bad("truncated", good_bytes[:len(good_bytes) // 2]), "InvalidArgs",
                         "a truncated copy")
@@ -251,13 +255,8 @@ def test_restore_refused(env):
     msg = restore_error(env, bad("newer", bytes(newer)), "Incompatible", "a newer schema")
     check("99" in msg and "(%d)" % SCHEMA_VERSION in msg,
           "newer: the message names both versions", msg)
-    trigger = os.path.join(env.tmp, "trigger.db")
-    with open(trigger, "wb") as f:
-        f.write(good_bytes)
-    db = sqlite3.connect(trigger)
-    db.execute("CREATE TRIGGER sneaky AFTER INSERT ON people BEGIN DELETE FROM devices; END")
-    db.commit()
-    db.close()
+    trigger = with_sql("trigger.db", good_bytes, "CREATE TRIGGER sneaky AFTER INSERT ON people"
+                       " BEGIN DELETE FROM devices; END")
     msg = restore_error(env, trigger, "InvalidArgs", "a copy with a trigger of its own")
     check("sneaky" in msg, "trigger: the message names it", msg)
     huge = os.path.join(env.tmp, "huge")

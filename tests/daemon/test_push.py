@@ -19,6 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import DEVICE, check, enable_push, push_request, state_db, wait_for  # noqa: E402
 from harness import GLib, SRC  # noqa: E402
+from harness import queue_push_command as queue  # noqa: E402
 
 SN = "CQZ7231360296"
 HANDSHAKE = "/iclock/cdata?SN=%s&options=all&language=69&pushver=2.4.1&DeviceType=att" \
@@ -35,13 +36,6 @@ BIODATA = ("BIODATA Pin=6\tNo=0\tIndex=0\tValid=1\tDuress=0\tType=9\tMajorVer=40
 
 def punches(env):
     return env.call("ListAttendance", "(a{sv}u)", ({}, 0))[0]
-
-
-def queue(env, device_id, command):
-    with state_db(env) as conn:
-        cur = conn.execute("INSERT INTO push_commands (device_id, command, queued_at)"
-                           " VALUES (?, ?, 0)", (device_id, command))
-        return cur.lastrowid
 
 
 def get(port, target):

@@ -33,6 +33,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import check, enable_push, state_db, wait_for  # noqa: E402
 from harness import GLib  # noqa: E402
+from harness import queue_push_command as queue  # noqa: E402
 
 FP = "SIMPUSH0001"
 VL = "SIMPUSH0002"
@@ -66,6 +67,14 @@ def start(env):
     sim = env.sim(fixture(port), tag="push")
     wait_for(lambda: env.get("PendingDevices") == 2, "both terminals to knock")
     return sim
+
+
+def first_punch_stored(env, sim, name, serial, what_stored, what_kept):
+    """the fixture's one punch of terminal @name, stored as it was made and counted as sent"""
+    wait_for(lambda: len(punches(env)) == 1, what_stored)
+    check(punch_keys(env) == [("1", "2026-12-01T08:00:00", serial)], what_kept, punch_keys(env))
+    wait_for(lambda: sim.cmd("count %s unsent" % name) == "0",
+             "%s to count its punch as sent" % name)
 
 
 def new_punch(env, sim, name, args):
@@ -105,10 +114,8 @@ def test_push_sim_accept(env):
 
     device_id = accept(env, FP, "Gate")
     env.call("RefuseDevice", "(s)", (VL,))
-    wait_for(lambda: len(punches(env)) == 1, "P1's backlog to be stored once accepted")
-    check(punch_keys(env) == [("1", "2026-12-01T08:00:00", FP)], "P1's punch, as it was made",
-          punch_keys(env))
-    wait_for(lambda: sim.cmd("count P1 unsent") == "0", "P1 to count its punch as sent")
+    first_punch_stored(env, sim, "P1", FP, "P1's backlog to be stored once accepted",
+                       "P1's punch, as it was made")
 
     # new punches, then a reboot that sends the last batch again: exactly once
     before = new_punch(env, sim, "P1", "1 2026-12-01T17:00:00 1 1")
@@ -144,13 +151,6 @@ def test_push_sim_accept(env):
     pending = env.call("ListPendingDevices")
     check([(d["serial"], d["refused"]) for d in pending] == [(VL, True)],
           "V1 is listed as refused", pending)
-
-
-def queue(env, device_id, command):
-    with state_db(env) as conn:
-        cur = conn.execute("INSERT INTO push_commands (device_id, command, queued_at)"
-                           " VALUES (?, ?, 0)", (device_id, command))
-        return cur.lastrowid
 
 
 def command_row(env, cmd_id):
@@ -223,10 +223,7 @@ def test_push_sim_acc(env):
           sim.stats("A1"))
 
     device_id = accept(env, ACC, "Door")
-    wait_for(lambda: len(punches(env)) == 1, "A1's punch (rtlog) to be stored")
-    check(punch_keys(env) == [("1", "2026-12-01T08:00:00", ACC)], "as it was made",
-          punch_keys(env))
-    wait_for(lambda: sim.cmd("count A1 unsent") == "0", "A1 to count its punch as sent")
+    first_punch_stored(env, sim, "A1", ACC, "A1's punch (rtlog) to be stored", "as it was made")
 
     # a reboot after which the terminal sends its whole log again: nothing doubled
     before = new_punch(env, sim, "A1", "1 2026-12-01T17:00:00 1 15")

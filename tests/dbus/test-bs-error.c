@@ -92,6 +92,17 @@ test_table (void)
   g_assert_false (bs_error_from_dbus_name ("org.freedesktop.DBus.Error.Failed", NULL));
 }
 
+/* @code of @domain becomes @expected, the message kept */
+static void
+assert_converts (GQuark domain, int code, BsError expected)
+{
+  g_autoptr (GError) error = g_error_new (domain, code, "%s %d", g_quark_to_string (domain), code);
+  g_autoptr (GError) converted = bs_error_convert (error, BS_ERROR_BUSY);
+
+  g_assert_error (converted, BS_ERROR, (int)expected);
+  g_assert_cmpstr (converted->message, ==, error->message);
+}
+
 static void
 test_gio (void)
 {
@@ -124,12 +135,8 @@ test_gio (void)
 
   for (i = 0; i < G_N_ELEMENTS (map); i++)
     {
-      g_autoptr (GError) error = g_error_new (G_IO_ERROR, map[i].io, "io %d", map[i].io);
-      g_autoptr (GError) converted = bs_error_convert (error, BS_ERROR_BUSY);
-
       g_assert_cmpint (bs_error_code_from_io (map[i].io), ==, map[i].code);
-      g_assert_error (converted, BS_ERROR, (int)map[i].code);
-      g_assert_cmpstr (converted->message, ==, error->message);
+      assert_converts (G_IO_ERROR, map[i].io, map[i].code);
     }
 }
 
@@ -198,12 +205,8 @@ test_zk (void)
 
   for (i = 0; i < G_N_ELEMENTS (map); i++)
     {
-      g_autoptr (GError) error = g_error_new (ZK_ERROR, map[i].zk, "zk %d", map[i].zk);
-      g_autoptr (GError) bs = bs_error_convert (error, BS_ERROR_BUSY);
-
       g_assert_cmpint (bs_error_code_from_zk (map[i].zk), ==, map[i].code);
-      g_assert_error (bs, BS_ERROR, (int)map[i].code);
-      g_assert_cmpstr (bs->message, ==, error->message);
+      assert_converts (ZK_ERROR, map[i].zk, map[i].code);
     }
   g_assert_cmpint (bs_error_code_from_zk (1000), ==, BS_ERROR_FAILED);
 

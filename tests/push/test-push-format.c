@@ -158,6 +158,16 @@ static void
 test_commands_unsafe (void)
 {
   static const char *const names[] = { "A\tPri=14", "A\nC:1:CLEAR DATA", "A\rB" };
+  static const struct
+  {
+    const char *id;
+    const char *command;
+    int code;
+  } lines[] = {
+    { "12345678901234567", "INFO", PUSH_ERROR_INVALID },
+    { "1:2", "INFO", PUSH_ERROR_INVALID },
+    { "1", "INFO\nC:2:CLEAR DATA", PUSH_ERROR_UNSAFE },
+  };
 
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     {
@@ -174,24 +184,14 @@ test_commands_unsafe (void)
     g_assert_null (line);
     g_assert_error (error, PUSH_ERROR, PUSH_ERROR_UNSAFE);
   }
-  {
-    g_autoptr (GError) error = NULL;
-    g_autofree char *line = push_format_command_line ("12345678901234567", "INFO", &error);
-    g_assert_null (line);
-    g_assert_error (error, PUSH_ERROR, PUSH_ERROR_INVALID);
-  }
-  {
-    g_autoptr (GError) error = NULL;
-    g_autofree char *line = push_format_command_line ("1:2", "INFO", &error);
-    g_assert_null (line);
-    g_assert_error (error, PUSH_ERROR, PUSH_ERROR_INVALID);
-  }
-  {
-    g_autoptr (GError) error = NULL;
-    g_autofree char *line = push_format_command_line ("1", "INFO\nC:2:CLEAR DATA", &error);
-    g_assert_null (line);
-    g_assert_error (error, PUSH_ERROR, PUSH_ERROR_UNSAFE);
-  }
+  for (guint i = 0; i < G_N_ELEMENTS (lines); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *line = push_format_command_line (lines[i].id, lines[i].command, &error);
+
+      g_assert_null (line);
+      g_assert_error (error, PUSH_ERROR, lines[i].code);
+    }
 }
 
 /* every line of a getrequest reply ends with LF (§13.21); idle is OK */

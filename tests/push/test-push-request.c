@@ -9,6 +9,14 @@
 #include "push-limits.h"
 #include "push-request.h"
 
+/* one case of a table: named in the log, then classified */
+static PushRequest *
+classify_logged (const char *method, const char *path, const char *query, GError **error)
+{
+  g_test_message ("%s %s?%s", method, path, query);
+  return push_request_classify (method, path, query, error);
+}
+
 /* the Biopro SA40 handshake of PUSH-PROTOCOL.md §15, verbatim */
 static void
 test_handshake_captured (void)
@@ -68,9 +76,8 @@ test_endpoints (void)
     {
       g_autoptr (GError) error = NULL;
       g_autoptr (PushRequest) request
-          = push_request_classify (cases[i].method, cases[i].path, cases[i].query, &error);
+          = classify_logged (cases[i].method, cases[i].path, cases[i].query, &error);
 
-      g_test_message ("%s %s?%s", cases[i].method, cases[i].path, cases[i].query);
       g_assert_no_error (error);
       g_assert_cmpstr (push_endpoint_to_string (request->endpoint), ==,
                        push_endpoint_to_string (cases[i].endpoint));
@@ -165,9 +172,8 @@ test_refused (void)
     {
       g_autoptr (GError) error = NULL;
       g_autoptr (PushRequest) request
-          = push_request_classify (cases[i].method, cases[i].path, cases[i].query, &error);
+          = classify_logged (cases[i].method, cases[i].path, cases[i].query, &error);
 
-      g_test_message ("%s %s?%s", cases[i].method, cases[i].path, cases[i].query);
       g_assert_null (request);
       g_assert_error (error, PUSH_ERROR, cases[i].code);
     }

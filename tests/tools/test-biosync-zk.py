@@ -470,24 +470,12 @@ def write_all(sim, transport):
     check_users(run_json([t, address, "users"]), USERS_A, "after disable/enable")
 
 
-def case_read_tcp():
-    with Simulator() as sim:
-        read_all(sim, "tcp")
-
-
-def case_read_udp():
-    with Simulator() as sim:
-        read_all(sim, "udp")
-
-
-def case_write_tcp():
-    with Simulator() as sim:
-        write_all(sim, "tcp")
-
-
-def case_write_udp():
-    with Simulator() as sim:
-        write_all(sim, "udp")
+def on_sim(step, transport):
+    """a case that runs step(sim, transport) against a fresh simulator"""
+    def case():
+        with Simulator() as sim:
+            step(sim, transport)
+    return case
 
 
 def case_comm_key():
@@ -698,10 +686,10 @@ CASES = {
     "usage": case_usage,
     "unreachable": case_unreachable,
     "silent-device": case_silent_device,
-    "sim-read-tcp": case_read_tcp,
-    "sim-read-udp": case_read_udp,
-    "sim-write-tcp": case_write_tcp,
-    "sim-write-udp": case_write_udp,
+    "sim-read-tcp": on_sim(read_all, "tcp"),
+    "sim-read-udp": on_sim(read_all, "udp"),
+    "sim-write-tcp": on_sim(write_all, "tcp"),
+    "sim-write-udp": on_sim(write_all, "udp"),
     "sim-comm-key": case_comm_key,
     "sim-old-format": case_old_format,
     "hostile-json": case_hostile_json,

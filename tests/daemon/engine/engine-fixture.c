@@ -8,8 +8,8 @@
 
 #include <glib/gstdio.h>
 
-char *
-engine_fixture_seed_json (void)
+static char *
+seed_json (void)
 {
   const char *dir = g_getenv ("BIOSYNC_TEST_DATA");
   g_autofree char *script = g_build_filename (dir ? dir : ".", "seed-fixture.py", NULL);
@@ -109,6 +109,25 @@ engine_fixture_free (EngineFixture *fx)
   g_free (fx);
 }
 
+EngineFixture *
+engine_fixture_new_seed (void)
+{
+  g_autofree char *json = seed_json ();
+
+  return engine_fixture_new (json, "Seed", 2);
+}
+
+void
+engine_fixture_set_add_all (GHashTable *set, GHashTable *keys)
+{
+  GHashTableIter iter;
+  gpointer key;
+
+  g_hash_table_iter_init (&iter, keys);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_hash_table_add (set, g_strdup (key));
+}
+
 BsdJobOutcome *
 engine_fixture_run (EngineFixture *fx, BsdOpKind kind, guint id)
 {
@@ -129,6 +148,15 @@ engine_fixture_run (EngineFixture *fx, BsdOpKind kind, guint id)
   g_assert_no_error (error);
   g_assert_cmpstr (job->state, ==, outcome->state);
   g_assert_cmpstr (job->kind, ==, bsd_op_kind_to_string (kind));
+  return outcome;
+}
+
+BsdJobOutcome *
+engine_fixture_run_expect (EngineFixture *fx, BsdOpKind kind, guint id, const char *state)
+{
+  BsdJobOutcome *outcome = engine_fixture_run (fx, kind, id);
+
+  g_assert_cmpstr (outcome->state, ==, state);
   return outcome;
 }
 
@@ -170,13 +198,17 @@ engine_fixture_pins (EngineFixture *fx, guint index)
   return set;
 }
 
-GHashTable *
-engine_fixture_fingers (EngineFixture *fx, guint index)
+/* "PIN:fid:template" of every entry of the dump's @array ("fingers" or
+ * "faces") of device @index; the template's bytes are part of the
+ * identity: a copy must be exact */
+static GHashTable *
+template_set (EngineFixture *fx, guint index, const char *array)
 {
   g_autoptr (JsonNode) dump = test_sim_dump (fx->sim);
   JsonObject *dev = test_sim_dump_device (dump, index);
   JsonArray *users = json_object_get_array_member (dev, "users");
-  JsonArray *fingers = json_object_get_array_member (dev, "fingers");
+  JsonArray *entries
+      = json_object_has_member (dev, array) ? json_object_get_array_member (dev, array) : NULL;
   g_autoptr (GHashTable) uid_pin = g_hash_table_new (g_direct_hash, g_direct_equal);
   GHashTable *set = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   guint i;
@@ -188,18 +220,23 @@ engine_fixture_fingers (EngineFixture *fx, guint index)
       g_hash_table_insert (uid_pin, GINT_TO_POINTER (json_object_get_int_member (u, "uid")),
                            (gpointer)json_object_get_string_member (u, "user_id"));
     }
-  for (i = 0; i < json_array_get_length (fingers); i++)
+  for (i = 0; entries && i < json_array_get_length (entries); i++)
     {
-      JsonObject *f = json_array_get_object_element (fingers, i);
+      JsonObject *f = json_array_get_object_element (entries, i);
       const char *pin
           = g_hash_table_lookup (uid_pin, GINT_TO_POINTER (json_object_get_int_member (f, "uid")));
 
-      /* the template's bytes are part of the identity: a copy must be exact */
       g_hash_table_add (set, g_strdup_printf ("%s:%" G_GINT64_FORMAT ":%s", pin ? pin : "?",
                                               json_object_get_int_member (f, "fid"),
                                               json_object_get_string_member (f, "template")));
     }
   return set;
+}
+
+GHashTable *
+engine_fixture_fingers (EngineFixture *fx, guint index)
+{
+  return template_set (fx, index, "fingers");
 }
 
 gboolean
@@ -217,7 +254,31 @@ engine_fixture_sets_equal (GHashTable *a, GHashTable *b)
   return TRUE;
 }
 
+void
+engine_fixture_assert_all_enabled (EngineFixture *fx)
+{
+  g_autoptr (GArray) disabled = bsd_store_list_disabled_devices (fx->store, NULL);
+  guint i;
+
+  for (i = 0; i < test_sim_n_devices (fx->sim); i++)
+    g_assert_cmpint (test_sim_stat (fx->sim, i, "disabled"), ==, 0);
+  g_assert_nonnull (disabled);
+  g_assert_cmpuint (disabled->len, ==, 0);
+  g_assert_cmpuint (bsd_session_gate_get_open (fx->gate), ==, 0);
+}
+
 /* ------------------------------------------------- failure-mode helpers */
+
+void
+engine_fixture_hook_cb (gint64 job_id, double fraction, const char *message, gpointer user_data)
+{
+  EngineFixtureHook *hook = user_data;
+
+  if (++hook->calls != hook->after_calls)
+    return;
+  for (guint i = 0; i < G_N_ELEMENTS (hook->commands) && hook->commands[i]; i++)
+    test_sim_do (hook->fx->sim, "%s", hook->commands[i]);
+}
 
 guint
 engine_fixture_device_id (EngineFixture *fx, guint index)
@@ -399,33 +460,7 @@ engine_fixture_closed_port (void)
 GHashTable *
 engine_fixture_faces (EngineFixture *fx, guint index)
 {
-  g_autoptr (JsonNode) dump = test_sim_dump (fx->sim);
-  JsonObject *dev = test_sim_dump_device (dump, index);
-  JsonArray *users = json_object_get_array_member (dev, "users");
-  JsonArray *faces
-      = json_object_has_member (dev, "faces") ? json_object_get_array_member (dev, "faces") : NULL;
-  g_autoptr (GHashTable) uid_pin = g_hash_table_new (g_direct_hash, g_direct_equal);
-  GHashTable *set = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  guint i;
-
-  for (i = 0; i < json_array_get_length (users); i++)
-    {
-      JsonObject *u = json_array_get_object_element (users, i);
-
-      g_hash_table_insert (uid_pin, GINT_TO_POINTER (json_object_get_int_member (u, "uid")),
-                           (gpointer)json_object_get_string_member (u, "user_id"));
-    }
-  for (i = 0; faces && i < json_array_get_length (faces); i++)
-    {
-      JsonObject *f = json_array_get_object_element (faces, i);
-      const char *pin
-          = g_hash_table_lookup (uid_pin, GINT_TO_POINTER (json_object_get_int_member (f, "uid")));
-
-      g_hash_table_add (set, g_strdup_printf ("%s:%" G_GINT64_FORMAT ":%s", pin ? pin : "?",
-                                              json_object_get_int_member (f, "fid"),
-                                              json_object_get_string_member (f, "template")));
-    }
-  return set;
+  return template_set (fx, index, "faces");
 }
 
 JsonObject *

@@ -20,9 +20,6 @@ typedef struct
   GArray *device_ids; /* guint, by simulator device index */
 } EngineFixture;
 
-/* the seed area's fixture (tests/seed-fixture.py) as JSON */
-char *engine_fixture_seed_json (void);
-
 /* starts the simulator from @fixture_json, opens a store in a temporary
  * directory and registers every simulated device (TCP, timeout 1500 ms);
  * with @area_name they all join one new area. Short retry backoff. */
@@ -34,9 +31,16 @@ EngineFixture *engine_fixture_new_specs (const TestSimDeviceSpec *specs,
                                          const char *area_name,
                                          guint max_sessions);
 void engine_fixture_free (EngineFixture *fx);
+/* the seed area's fixture (tests/seed-fixture.py), its devices in area
+ * "Seed", two sessions at once */
+EngineFixture *engine_fixture_new_seed (void);
 
 /* runs one operation to the end and checks it produced a job row */
 BsdJobOutcome *engine_fixture_run (EngineFixture *fx, BsdOpKind kind, guint id);
+
+/* the same, asserting the job ended in @state ("succeeded", "partial", …) */
+BsdJobOutcome *
+engine_fixture_run_expect (EngineFixture *fx, BsdOpKind kind, guint id, const char *state);
 
 /* runs a delete-user or update-user job for @pin (trigger "uid:0");
  * @name: the update's new name, or NULL */
@@ -50,10 +54,32 @@ guint64 engine_fixture_n_attendance (EngineFixture *fx);
 GHashTable *engine_fixture_pins (EngineFixture *fx, guint index);
 GHashTable *engine_fixture_fingers (EngineFixture *fx, guint index);
 gboolean engine_fixture_sets_equal (GHashTable *a, GHashTable *b);
+/* adds a copy of every key of @keys to @set (which frees its keys) */
+void engine_fixture_set_add_all (GHashTable *set, GHashTable *keys);
+
+/* every simulated terminal enabled, none recorded as disabled, no
+ * session left open */
+void engine_fixture_assert_all_enabled (EngineFixture *fx);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EngineFixture, engine_fixture_free)
 
 /* ------------------------------------------------- failure-mode helpers */
+
+/* simulator commands run from a job's progress callback: progress
+ * arrives on the main thread between phases, so the commands run after
+ * the @after_calls-th report (1 = "starting"), before the next phase of
+ * any device is dispatched */
+typedef struct
+{
+  EngineFixture *fx;
+  guint after_calls;
+  const char *commands[4]; /* control lines, NULL after the last */
+  guint calls;             /* reports so far */
+} EngineFixtureHook;
+
+/* a BsdProgressFunc for engine_fixture_run_op (): @user_data is the hook */
+void
+engine_fixture_hook_cb (gint64 job_id, double fraction, const char *message, gpointer user_data);
 
 /* the store id of simulated device @index */
 guint engine_fixture_device_id (EngineFixture *fx, guint index);

@@ -48,24 +48,6 @@ sim_dump (TestSimProcess *sim)
   return node;
 }
 
-static gint64
-sim_stat (TestSimProcess *sim, guint device, const char *field)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *line = g_strdup_printf ("stats %u", device);
-  g_autofree char *text = test_sim_process_control (sim, line, &error);
-  g_autoptr (JsonNode) node = NULL;
-  JsonObject *obj;
-
-  g_assert_no_error (error);
-  node = json_from_string (text, &error);
-  g_assert_no_error (error);
-  obj = json_node_get_object (node);
-  if (json_object_has_member (obj, "devices"))
-    obj = json_array_get_object_element (json_object_get_array_member (obj, "devices"), 0);
-  return json_object_get_int_member_with_default (obj, field, -1);
-}
-
 static void
 setup (Crash *c, gboolean udp)
 {
@@ -151,7 +133,7 @@ wait_disabled (Crash *c, guint index)
 {
   gint64 until = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
 
-  while (sim_stat (c->sim, index, "disabled") != 1)
+  while (test_sim_process_stat (c->sim, index, "disabled") != 1)
     {
       if (g_get_monotonic_time () > until)
         return FALSE;
@@ -257,7 +239,7 @@ check_after_kill (Crash *c, guint iteration, const gboolean left_disabled[3])
   disabled = bsd_store_list_disabled_devices (store, &error);
   g_assert_cmpuint (disabled->len, ==, 0);
   for (i = 0; i < 3; i++)
-    g_assert_cmpint (sim_stat (c->sim, i, "disabled"), ==, 0);
+    g_assert_cmpint (test_sim_process_stat (c->sim, i, "disabled"), ==, 0);
   g_test_message ("iteration %u: %u interrupted jobs, %u jobs in all, %u recorded disabled",
                   iteration, interrupted, jobs->len, recorded->len);
 }
@@ -277,7 +259,7 @@ static void
 who_is_disabled (Crash *c, gboolean left_disabled[3])
 {
   for (guint i = 0; i < 3; i++)
-    left_disabled[i] = sim_stat (c->sim, i, "disabled") == 1;
+    left_disabled[i] = test_sim_process_stat (c->sim, i, "disabled") == 1;
 }
 
 static void

@@ -113,9 +113,7 @@ standing (EngineFixture *fx, const char *pin)
 static void
 sync_area_ok (EngineFixture *fx)
 {
-  g_autoptr (BsdJobOutcome) outcome = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-
-  g_assert_cmpstr (outcome->state, ==, "succeeded");
+  bsd_job_outcome_free (engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded"));
 }
 
 static void
@@ -134,8 +132,8 @@ test_never_read_terminal (void)
 {
   TestSimDeviceSpec specs[] = {
     { .name = "A", .users = 6, .fingers_per_user = 1 },
-    { .name = "B", .extra = "\"serial\":\"BSIM0000000002\"" },
-    { .name = "C", .users = 3, .fingers_per_user = 1, .extra = "\"serial\":\"BSIM0000000003\"" },
+    { .name = "B" },
+    { .name = "C", .users = 3, .fingers_per_user = 1 },
   };
   g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Gates", 2);
   g_autoptr (BsdJobOutcome) first = NULL;
@@ -145,8 +143,7 @@ test_never_read_terminal (void)
   guint16 port_c = test_sim_tcp_port (fx->sim, 2);
 
   engine_fixture_set_port (fx, 2, engine_fixture_closed_port ());
-  first = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (first->state, ==, "partial");
+  first = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "partial");
 
   deletion = engine_fixture_run_pin (fx, BSD_OP_DELETE_USER, "2", NULL);
   g_assert_cmpstr (deletion->state, ==, "partial");
@@ -158,16 +155,14 @@ test_never_read_terminal (void)
 
   /* C is reachable: the PIN it still holds must not come back */
   engine_fixture_set_port (fx, 2, port_c);
-  back = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (back->state, ==, "succeeded");
+  back = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   assert_nowhere (fx, "2");
   assert_removed (back, "2", "C", TRUE);
   g_assert_cmpuint (n_removals (back), ==, 1);
   assert_standing (fx, "2", "p: c:1,2,3 n:");
 
   /* nothing left to remove, and still deleted */
-  again = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (again->state, ==, "succeeded");
+  again = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   g_assert_cmpuint (n_removals (again), ==, 0);
   assert_nowhere (fx, "2");
   assert_standing (fx, "2", "p: c:1,2,3 n:");
@@ -216,8 +211,7 @@ test_added_later (void)
   g_assert_no_error (error);
   assert_standing (fx, "3", "p: c:1 n:4,5");
 
-  sync = engine_fixture_run (fx, BSD_OP_SYNC_ALL, 0);
-  g_assert_cmpstr (sync->state, ==, "succeeded");
+  sync = engine_fixture_run_expect (fx, BSD_OP_SYNC_ALL, 0, "succeeded");
   assert_nowhere (fx, "3");
   assert_removed (sync, "3", "D", TRUE);
   assert_removed (sync, "3", "E", TRUE);
@@ -237,8 +231,8 @@ test_rehire_while_offline (void)
 {
   TestSimDeviceSpec specs[] = {
     { .name = "A", .users = 6, .fingers_per_user = 1 },
-    { .name = "B", .extra = "\"serial\":\"BSIM0000000002\"" },
-    { .name = "C", .extra = "\"serial\":\"BSIM0000000003\"" },
+    { .name = "B" },
+    { .name = "C" },
   };
   g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Gates", 2);
   g_autoptr (BsdJobOutcome) deletion = NULL;
@@ -257,8 +251,7 @@ test_rehire_while_offline (void)
 
   /* rehired at A with the same PIN, C still offline: removed again */
   test_sim_do (fx->sim, "enroll A 30 5 Rehired");
-  rehire = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (rehire->state, ==, "partial");
+  rehire = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "partial");
   g_assert_false (on_device (fx, 0, "5"));
   g_assert_false (on_device (fx, 1, "5"));
   assert_removed (rehire, "5", "A", TRUE);
@@ -267,16 +260,14 @@ test_rehire_while_offline (void)
   /* allowed again and enrolled again: it propagates, C still offline */
   allow (fx, "5");
   test_sim_do (fx->sim, "enroll A 30 5 Rehired");
-  allowed = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (allowed->state, ==, "partial");
+  allowed = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "partial");
   g_assert_cmpuint (n_removals (allowed), ==, 0);
   g_assert_true (on_device (fx, 0, "5"));
   g_assert_true (on_device (fx, 1, "5"));
 
   /* C comes back with its old record of 5: nothing removed anywhere */
   engine_fixture_set_port (fx, 2, port_c);
-  back = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (back->state, ==, "succeeded");
+  back = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   g_assert_cmpuint (n_removals (back), ==, 0);
   for (guint i = 0; i < 3; i++)
     g_assert_true (on_device (fx, i, "5"));
@@ -289,7 +280,7 @@ test_allowed_comes_back_from_offline (void)
 {
   TestSimDeviceSpec specs[] = {
     { .name = "A", .users = 6 },
-    { .name = "B", .extra = "\"serial\":\"BSIM0000000002\"" },
+    { .name = "B" },
   };
   g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Gates", 2);
   g_autoptr (BsdJobOutcome) deletion = NULL;
@@ -304,8 +295,7 @@ test_allowed_comes_back_from_offline (void)
   g_assert_false (on_device (fx, 1, "6"));
   allow (fx, "6");
   engine_fixture_set_port (fx, 0, port_a);
-  back = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (back->state, ==, "succeeded");
+  back = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   g_assert_cmpuint (n_removals (back), ==, 0);
   g_assert_true (on_device (fx, 0, "6"));
   g_assert_true (on_device (fx, 1, "6"));
@@ -319,7 +309,7 @@ test_preview_lists_removals (void)
 {
   TestSimDeviceSpec specs[] = {
     { .name = "A", .users = 4 },
-    { .name = "B", .users = 4, .extra = "\"serial\":\"BSIM0000000002\"" },
+    { .name = "B", .users = 4 },
   };
   g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Gates", 2);
   g_autoptr (BsdJobOutcome) preview = NULL;
@@ -333,8 +323,7 @@ test_preview_lists_removals (void)
       bsd_store_add_tombstone (fx->store, pin, "uid:0", &error);
       g_assert_no_error (error);
     }
-  preview = engine_fixture_run (fx, BSD_OP_PREVIEW, fx->area_id);
-  g_assert_cmpstr (preview->state, ==, "succeeded");
+  preview = engine_fixture_run_expect (fx, BSD_OP_PREVIEW, fx->area_id, "succeeded");
   g_assert_true (on_device (fx, 0, "2"));
   g_assert_true (on_device (fx, 1, "2"));
   /* three deleted PINs on two terminals */
@@ -355,10 +344,7 @@ test_full_terminal (void)
 {
   TestSimDeviceSpec specs[] = {
     { .name = "A", .users = 6, .fingers_per_user = 1 },
-    { .name = "F",
-      .users = 3,
-      .fingers_per_user = 1,
-      .extra = "\"serial\":\"BSIM0000000002\",\"capacity\":{\"users\":3}" },
+    { .name = "F", .users = 3, .fingers_per_user = 1, .extra = "\"capacity\":{\"users\":3}" },
   };
   g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Gates", 2);
   g_autoptr (BsdJobOutcome) sync = NULL;
@@ -371,8 +357,7 @@ test_full_terminal (void)
   bsd_store_add_tombstone (fx->store, "2", "uid:0", &error);
   g_assert_no_error (error);
   test_sim_writes_read (fx->sim, 1, &writes);
-  sync = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (sync->state, ==, "partial");
+  sync = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "partial");
   f = engine_fixture_report_device (fx, sync, 1);
   g_assert_cmpstr (json_object_get_string_member (f, "status"), ==, "failed");
   g_assert_cmpstr (json_object_get_string_member (f, "reason"), ==,
@@ -389,8 +374,7 @@ test_full_terminal (void)
   assert_standing (fx, "2", "p: c:1,2 n:");
 
   /* still full, nothing left to remove: no write at all */
-  again = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (again->state, ==, "partial");
+  again = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "partial");
   g_assert_cmpuint (n_removals (again), ==, 0);
   test_sim_assert_writes (fx->sim, 1, &writes, "");
 }

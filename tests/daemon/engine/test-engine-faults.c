@@ -15,15 +15,9 @@ static GHashTable *
 union_of (GHashTable *a, GHashTable *b)
 {
   GHashTable *set = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  GHashTableIter iter;
-  gpointer key;
 
-  g_hash_table_iter_init (&iter, a);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
-    g_hash_table_add (set, g_strdup (key));
-  g_hash_table_iter_init (&iter, b);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
-    g_hash_table_add (set, g_strdup (key));
+  engine_fixture_set_add_all (set, a);
+  engine_fixture_set_add_all (set, b);
   return set;
 }
 
@@ -36,19 +30,6 @@ n_device_users_stored (EngineFixture *fx, guint index)
 
   g_assert_no_error (error);
   return users->len;
-}
-
-static void
-assert_all_enabled (EngineFixture *fx)
-{
-  g_autoptr (GArray) disabled = bsd_store_list_disabled_devices (fx->store, NULL);
-  guint i;
-
-  for (i = 0; i < test_sim_n_devices (fx->sim); i++)
-    g_assert_cmpint (test_sim_stat (fx->sim, i, "disabled"), ==, 0);
-  g_assert_nonnull (disabled);
-  g_assert_cmpuint (disabled->len, ==, 0);
-  g_assert_cmpuint (bsd_session_gate_get_open (fx->gate), ==, 0);
 }
 
 /* ------------------------------------------------------- slot collision */
@@ -75,8 +56,7 @@ test_slot_collision (void)
   g_autoptr (GHashTable) after_b = NULL;
   JsonObject *u;
 
-  outcome = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (outcome->state, ==, "succeeded");
+  outcome = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
 
   /* the other person keeps slot 5 and their record on B */
   u = engine_fixture_find_user (fx, &dump, 1, "900");
@@ -106,7 +86,7 @@ test_slot_collision (void)
   g_assert_cmpuint (g_hash_table_size (all), ==, 3);
   g_assert_true (engine_fixture_sets_equal (after_a, all));
   g_assert_true (engine_fixture_sets_equal (after_b, all));
-  assert_all_enabled (fx);
+  engine_fixture_assert_all_enabled (fx);
 }
 
 /* a device whose capacity cannot take its share fails before any write */
@@ -116,10 +96,10 @@ test_capacity_full (void)
   TestSimDeviceSpec specs[] = {
     { .name = "A", .users = 10, .fingers_per_user = 1 },
     { .name = "B",
-      .extra = "\"serial\":\"BSIM0000000002\",\"capacity\":{\"users\":5},"
+      .extra = "\"capacity\":{\"users\":5},"
                "\"users\":[{\"uid\":1,\"user_id\":\"1001\",\"name\":\"Bea\"},"
                "{\"uid\":2,\"user_id\":\"1002\",\"name\":\"Ben\"}]" },
-    { .name = "C", .extra = "\"serial\":\"BSIM0000000003\"" },
+    { .name = "C" },
   };
   g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Full", 2);
   g_autoptr (BsdJobOutcome) outcome = NULL;
@@ -131,8 +111,7 @@ test_capacity_full (void)
   gint64 disables_b = test_sim_stat (fx->sim, 1, "disables");
   JsonObject *report_b;
 
-  outcome = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (outcome->state, ==, "partial");
+  outcome = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "partial");
   report_b = engine_fixture_report_device (fx, outcome, 1);
   g_assert_cmpstr (json_object_get_string_member (report_b, "status"), ==, "failed");
   g_assert_nonnull (strstr (json_object_get_string_member (report_b, "reason"), "device full"));
@@ -147,7 +126,7 @@ test_capacity_full (void)
   g_assert_cmpuint (g_hash_table_size (pins_a), ==, 12);
   g_assert_true (engine_fixture_sets_equal (pins_a, pins_c));
   g_assert_true (g_hash_table_contains (pins_a, "1001"));
-  assert_all_enabled (fx);
+  engine_fixture_assert_all_enabled (fx);
 }
 
 /* ------------------------------------------------ partial transfers */
@@ -191,9 +170,9 @@ static const TestSimDeviceSpec partial_specs[] = {
     .fingers_per_user = 1,
     .seed = 7,
     .psize = 256,
-    .extra = "\"serial\":\"BSIM0000000002\",\"generate\":{\"users\":30,\"fingers_per_user\":1,"
+    .extra = "\"generate\":{\"users\":30,\"fingers_per_user\":1,"
              "\"seed\":7,\"user_id_base\":1000}" },
-  { .name = "C", .extra = "\"serial\":\"BSIM0000000003\"" },
+  { .name = "C" },
 };
 
 /* a transfer cut once (one mid-stream close or hang) is read again in
@@ -201,8 +180,8 @@ static const TestSimDeviceSpec partial_specs[] = {
 static void
 check_cut_once (const char *fault)
 {
-  g_autofree char *json = test_sim_fixture (partial_specs, G_N_ELEMENTS (partial_specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Cut", 2);
+  g_autoptr (EngineFixture) fx
+      = engine_fixture_new_specs (partial_specs, G_N_ELEMENTS (partial_specs), "Cut", 2);
   g_autoptr (BsdJobOutcome) outcome = NULL;
   g_autoptr (GHashTable) a = engine_fixture_fingers (fx, 0);
   g_autoptr (GHashTable) b = engine_fixture_fingers (fx, 1);
@@ -211,8 +190,7 @@ check_cut_once (const char *fault)
 
   g_assert_cmpuint (g_hash_table_size (all), ==, 110);
   test_sim_do (fx->sim, "fault B %s", fault);
-  outcome = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (outcome->state, ==, "succeeded");
+  outcome = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   for (i = 0; i < 3; i++)
     {
       g_autoptr (GHashTable) fingers = engine_fixture_fingers (fx, i);
@@ -221,7 +199,7 @@ check_cut_once (const char *fault)
     }
   /* the cut was noticed: B was contacted again */
   g_assert_cmpint (test_sim_stat (fx->sim, 1, "connects"), >=, 2);
-  assert_all_enabled (fx);
+  engine_fixture_assert_all_enabled (fx);
 }
 
 static void
@@ -236,41 +214,14 @@ test_hang_mid_transfer_once (void)
   check_cut_once ("hang-mid-transfer");
 }
 
-static void set_fault_cb (gint64 job_id, double fraction, const char *message, gpointer user_data);
-
-typedef struct
-{
-  EngineFixture *fx;
-  const char *device; /* name whose progress triggers */
-  guint after_calls;  /* trigger at this progress call (1 = "starting") */
-  const char *commands[4];
-  guint calls;
-} Hook;
-
-/* progress arrives on the main thread between phases: the commands of
- * the hook run after the @after_calls-th report, before the next phase of
- * any device is dispatched */
-static void
-set_fault_cb (gint64 job_id, double fraction, const char *message, gpointer user_data)
-{
-  Hook *hook = user_data;
-  guint i;
-
-  hook->calls++;
-  if (hook->calls != hook->after_calls)
-    return;
-  for (i = 0; i < G_N_ELEMENTS (hook->commands) && hook->commands[i]; i++)
-    test_sim_do (hook->fx->sim, "%s", hook->commands[i]);
-}
-
 /* a transfer that keeps failing: the device is reported with the cause,
  * its stored snapshot does not move, the others are synced; the next
  * fault-free run converges */
 static void
 test_partial_transfer_persistent (void)
 {
-  g_autofree char *json = test_sim_fixture (partial_specs, G_N_ELEMENTS (partial_specs));
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Cut", 2);
+  g_autoptr (EngineFixture) fx
+      = engine_fixture_new_specs (partial_specs, G_N_ELEMENTS (partial_specs), "Cut", 2);
   g_autoptr (BsdJobOutcome) first = NULL;
   g_autoptr (BsdJobOutcome) second = NULL;
   g_autoptr (GHashTable) a = engine_fixture_fingers (fx, 0);
@@ -303,15 +254,14 @@ test_partial_transfer_persistent (void)
 
   test_sim_do (fx->sim, "reboot B");
   test_sim_do (fx->sim, "fault B clear");
-  second = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (second->state, ==, "succeeded");
+  second = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   for (i = 0; i < 3; i++)
     {
       g_autoptr (GHashTable) fingers = engine_fixture_fingers (fx, i);
 
       g_assert_true (engine_fixture_sets_equal (fingers, all));
     }
-  assert_all_enabled (fx);
+  engine_fixture_assert_all_enabled (fx);
 }
 
 /* log collection cut in the middle: no rows, no watermark; the next
@@ -320,8 +270,7 @@ static void
 test_logs_cut (void)
 {
   TestSimDeviceSpec spec = { .name = "D", .users = 5, .records = 300, .psize = 256 };
-  g_autofree char *json = test_sim_fixture (&spec, 1);
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, NULL, 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (&spec, 1, NULL, 2);
   g_autoptr (BsdJobOutcome) first = NULL;
   g_autoptr (BsdJobOutcome) second = NULL;
   g_autoptr (BsdLogWatermark) mark = NULL;
@@ -344,8 +293,8 @@ test_logs_cut (void)
 
   test_sim_do (fx->sim, "reboot D");
   test_sim_do (fx->sim, "fault D clear");
-  second = engine_fixture_run (fx, BSD_OP_REFRESH_LOGS, engine_fixture_device_id (fx, 0));
-  g_assert_cmpstr (second->state, ==, "succeeded");
+  second = engine_fixture_run_expect (fx, BSD_OP_REFRESH_LOGS, engine_fixture_device_id (fx, 0),
+                                      "succeeded");
   bsd_store_count_attendance (fx->store, 0, G_MAXINT64, &count, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (count, ==, 300);
@@ -358,7 +307,7 @@ test_busy_second_session (void)
 {
   TestSimDeviceSpec specs[] = {
     { .name = "A", .users = 10, .fingers_per_user = 1 },
-    { .name = "B", .extra = "\"serial\":\"BSIM0000000002\",\"faults\":{\"busy\":true}" },
+    { .name = "B", .extra = "\"faults\":{\"busy\":true}" },
   };
   g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Busy", 2);
   g_autoptr (BsdJobOutcome) first = NULL;
@@ -377,8 +326,7 @@ test_busy_second_session (void)
   g_assert_no_error (error);
   connections = test_sim_stat (fx->sim, 1, "connections");
 
-  first = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (first->state, ==, "partial");
+  first = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "partial");
   report_b = engine_fixture_report_device (fx, first, 1);
   g_assert_cmpstr (json_object_get_string_member (report_b, "status"), ==, "unreachable");
   g_assert_nonnull (json_object_get_string_member (report_b, "reason"));
@@ -389,8 +337,7 @@ test_busy_second_session (void)
   g_assert_cmpint (test_sim_stat (fx->sim, 0, "disabled"), ==, 0);
 
   zk_client_disconnect (holder, NULL, NULL);
-  second = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (second->state, ==, "succeeded");
+  second = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   pins_a = engine_fixture_pins (fx, 0);
   pins_b = engine_fixture_pins (fx, 1);
   g_assert_cmpuint (g_hash_table_size (pins_b), ==, 10);
@@ -398,7 +345,7 @@ test_busy_second_session (void)
   /* never two sessions at once on either device */
   g_assert_cmpint (test_sim_stat (fx->sim, 0, "max_sessions"), ==, 1);
   g_assert_cmpint (test_sim_stat (fx->sim, 1, "max_sessions"), ==, 1);
-  assert_all_enabled (fx);
+  engine_fixture_assert_all_enabled (fx);
 }
 
 /* ------------------------------------------------------ mid-write faults */
@@ -406,17 +353,17 @@ test_busy_second_session (void)
 /* A to copy from, B empty: every sync writes all of A to B */
 static const TestSimDeviceSpec a_and_empty_b[] = {
   { .name = "A", .users = 20, .fingers_per_user = 2 },
-  { .name = "B", .extra = "\"serial\":\"BSIM0000000002\"" },
+  { .name = "B" },
 };
 
 /* syncs the fixture's area with @hook setting its fault on the way */
 static BsdJobOutcome *
-sync_with_hook (EngineFixture *fx, Hook *hook)
+sync_with_hook (EngineFixture *fx, EngineFixtureHook *hook)
 {
   g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_SYNC_AREA);
 
   op->area_id = fx->area_id;
-  return engine_fixture_run_op (fx, op, NULL, set_fault_cb, hook);
+  return engine_fixture_run_op (fx, op, NULL, engine_fixture_hook_cb, hook);
 }
 
 /* device @index holds exactly @pins and @fingers */
@@ -436,7 +383,7 @@ check_mid_write (const char *fault)
   g_autoptr (EngineFixture) fx
       = engine_fixture_new_specs (a_and_empty_b, G_N_ELEMENTS (a_and_empty_b), "Write", 2);
   g_autofree char *command = g_strdup_printf ("fault B %s", fault);
-  Hook hook = { fx, NULL, 3, { command, NULL } };
+  EngineFixtureHook hook = { fx, 3, { command, NULL } };
   g_autoptr (BsdJobOutcome) first = NULL;
   g_autoptr (BsdJobOutcome) second = NULL;
   g_autoptr (BsdJobOutcome) third = NULL;
@@ -460,22 +407,20 @@ check_mid_write (const char *fault)
   g_assert_cmpint (test_sim_stat (fx->sim, 1, "disabled"), ==, 0);
   test_sim_do (fx->sim, "fault B clear");
   test_sim_do (fx->sim, "reboot B");
-  assert_all_enabled (fx);
+  engine_fixture_assert_all_enabled (fx);
 
   /* the retry is idempotent: every PIN once, every template exact */
-  second = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (second->state, ==, "succeeded");
+  second = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   assert_holds (fx, 1, pins_a, fingers_a);
   dump = test_sim_dump (fx->sim);
   users = json_object_get_array_member (test_sim_dump_device (dump, 1), "users");
   g_assert_cmpuint (json_array_get_length (users), ==, 20);
   g_assert_cmpuint (test_sim_dump_count (dump, 1, "fingers"), ==, 40);
-  third = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (third->state, ==, "succeeded");
+  third = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   /* nothing left to write to B */
   g_assert_false (
       json_object_has_member (engine_fixture_report_device (fx, third, 1), "users_added"));
-  assert_all_enabled (fx);
+  engine_fixture_assert_all_enabled (fx);
 }
 
 static void
@@ -493,7 +438,7 @@ test_hang_before_write (void)
 {
   g_autoptr (EngineFixture) fx
       = engine_fixture_new_specs (a_and_empty_b, G_N_ELEMENTS (a_and_empty_b), "Hang", 2);
-  Hook hook = { fx, NULL, 3, { "fault B hang", NULL } };
+  EngineFixtureHook hook = { fx, 3, { "fault B hang", NULL } };
   g_autoptr (BsdJobOutcome) first = NULL;
   g_autoptr (BsdJobOutcome) second = NULL;
   g_autoptr (GHashTable) fingers_a = engine_fixture_fingers (fx, 0);
@@ -506,12 +451,11 @@ test_hang_before_write (void)
       "unreachable");
   g_assert_cmpint (test_sim_stat (fx->sim, 1, "disables"), ==, 0);
   test_sim_do (fx->sim, "reboot B");
-  assert_all_enabled (fx);
-  second = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (second->state, ==, "succeeded");
+  engine_fixture_assert_all_enabled (fx);
+  second = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   fingers_b = engine_fixture_fingers (fx, 1);
   g_assert_true (engine_fixture_sets_equal (fingers_b, fingers_a));
-  assert_all_enabled (fx);
+  engine_fixture_assert_all_enabled (fx);
 }
 
 /* a dropped reply to a write: the client's retry gets the cached answer,
@@ -521,7 +465,7 @@ test_drop_reply_mid_write (void)
 {
   g_autoptr (EngineFixture) fx
       = engine_fixture_new_specs (a_and_empty_b, G_N_ELEMENTS (a_and_empty_b), "Drop", 2);
-  Hook hook = { fx, NULL, 3, { "fault B drop-reply 4", NULL } };
+  EngineFixtureHook hook = { fx, 3, { "fault B drop-reply 4", NULL } };
   g_autoptr (BsdJobOutcome) first = NULL;
   g_autoptr (BsdJobOutcome) second = NULL;
   g_autoptr (GHashTable) pins_a = engine_fixture_pins (fx, 0);
@@ -529,12 +473,11 @@ test_drop_reply_mid_write (void)
 
   first = sync_with_hook (fx, &hook);
   g_assert_cmpstr (first->state, !=, "failed");
-  assert_all_enabled (fx);
-  second = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (second->state, ==, "succeeded");
+  engine_fixture_assert_all_enabled (fx);
+  second = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   assert_holds (fx, 1, pins_a, fingers_a);
   g_assert_cmpuint (test_sim_count (fx->sim, 1, "users"), ==, 20);
-  assert_all_enabled (fx);
+  engine_fixture_assert_all_enabled (fx);
 }
 
 /* ------------------------------------------------------- ack but drop */
@@ -544,7 +487,7 @@ test_ack_but_drop (void)
 {
   TestSimDeviceSpec specs[] = {
     { .name = "A", .users = 6, .fingers_per_user = 1 },
-    { .name = "B", .extra = "\"serial\":\"BSIM0000000002\",\"faults\":{\"ack_drop_writes\":true}" },
+    { .name = "B", .extra = "\"faults\":{\"ack_drop_writes\":true}" },
   };
   g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Drop", 2);
   g_autoptr (BsdJobOutcome) outcome = NULL;
@@ -553,8 +496,7 @@ test_ack_but_drop (void)
   JsonArray *failures;
   guint i;
 
-  outcome = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (outcome->state, ==, "partial");
+  outcome = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "partial");
   report_b = engine_fixture_report_device (fx, outcome, 1);
   g_assert_cmpstr (json_object_get_string_member (report_b, "status"), ==, "partial");
   g_assert_cmpint (json_object_get_int_member (report_b, "users_added"), ==, 0);
@@ -576,7 +518,7 @@ test_ack_but_drop (void)
     }
   g_assert_cmpuint (test_sim_count (fx->sim, 1, "users"), ==, 0);
   g_assert_cmpuint (n_device_users_stored (fx, 1), ==, 0);
-  assert_all_enabled (fx);
+  engine_fixture_assert_all_enabled (fx);
 }
 
 /* ---------------------------------------------------------- comm key */
@@ -585,8 +527,7 @@ static void
 test_wrong_comm_key (void)
 {
   TestSimDeviceSpec spec = { .name = "K", .users = 3, .comm_key = 1234 };
-  g_autofree char *json = test_sim_fixture (&spec, 1);
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, NULL, 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (&spec, 1, NULL, 2);
   g_autoptr (BsdJobOutcome) first = NULL;
   g_autoptr (BsdJobOutcome) second = NULL;
   g_autoptr (GError) error = NULL;
@@ -597,8 +538,7 @@ test_wrong_comm_key (void)
 
   bsd_store_set_comm_key (fx->store, id, 4321, &error);
   g_assert_no_error (error);
-  first = engine_fixture_run (fx, BSD_OP_SYNC_DEVICE, id);
-  g_assert_cmpstr (first->state, ==, "failed");
+  first = engine_fixture_run_expect (fx, BSD_OP_SYNC_DEVICE, id, "failed");
   report = engine_fixture_report_device (fx, first, 0);
   g_assert_cmpstr (json_object_get_string_member (report, "status"), ==, "failed");
   reason = g_ascii_strdown (json_object_get_string_member (report, "reason"), -1);
@@ -609,8 +549,7 @@ test_wrong_comm_key (void)
 
   bsd_store_set_comm_key (fx->store, id, 1234, &error);
   g_assert_no_error (error);
-  second = engine_fixture_run (fx, BSD_OP_SYNC_DEVICE, id);
-  g_assert_cmpstr (second->state, ==, "succeeded");
+  second = engine_fixture_run_expect (fx, BSD_OP_SYNC_DEVICE, id, "succeeded");
   g_assert_cmpuint (n_device_users_stored (fx, 0), ==, 3);
 }
 
@@ -619,8 +558,7 @@ static void
 test_comm_key_required (void)
 {
   TestSimDeviceSpec spec = { .name = "K", .users = 3, .comm_key = 77 };
-  g_autofree char *json = test_sim_fixture (&spec, 1);
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, NULL, 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (&spec, 1, NULL, 2);
   g_autoptr (BsdJobOutcome) first = NULL;
   g_autoptr (GError) error = NULL;
   guint id = engine_fixture_device_id (fx, 0);
@@ -628,8 +566,7 @@ test_comm_key_required (void)
 
   bsd_store_set_comm_key (fx->store, id, 0, &error);
   g_assert_no_error (error);
-  first = engine_fixture_run (fx, BSD_OP_REFRESH_LOGS, id);
-  g_assert_cmpstr (first->state, ==, "failed");
+  first = engine_fixture_run_expect (fx, BSD_OP_REFRESH_LOGS, id, "failed");
   reason = g_ascii_strdown (
       json_object_get_string_member (engine_fixture_report_device (fx, first, 0), "reason"), -1);
   g_assert_nonnull (strstr (reason, "comm key"));
@@ -662,9 +599,7 @@ test_million_users_one_pin (void)
 {
   TestSimDeviceSpec specs[] = {
     { .name = "A", .users = 4 },
-    { .name = "H",
-      .users = 4,
-      .extra = "\"serial\":\"BSIM0000000002\",\"capacity\":{\"users\":3000}" },
+    { .name = "H", .users = 4, .extra = "\"capacity\":{\"users\":3000}" },
   };
   g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Gates", 2);
   g_autoptr (BsdJobOutcome) sync = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);

@@ -43,8 +43,7 @@ punch (EngineFixture *fx, const char *device, guint n, guint day)
 static JsonObject *
 collect (EngineFixture *fx, BsdJobOutcome **outcome)
 {
-  *outcome = engine_fixture_run (fx, BSD_OP_REFRESH_LOGS, 0);
-  g_assert_cmpstr ((*outcome)->state, ==, "succeeded");
+  *outcome = engine_fixture_run_expect (fx, BSD_OP_REFRESH_LOGS, 0, "succeeded");
   return json_object_get_object_member (engine_fixture_report_device (fx, *outcome, 0),
                                         "attendance");
 }
@@ -56,8 +55,7 @@ test_refilled_same_count (gconstpointer data)
   const char *mode = data;
   g_autofree char *extra = g_strdup_printf ("\"attlog_range\":\"%s\"", mode);
   TestSimDeviceSpec spec = { .name = "D", .users = 5, .records = 20, .extra = extra };
-  g_autofree char *json = test_sim_fixture (&spec, 1);
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, NULL, 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (&spec, 1, NULL, 2);
   g_autoptr (BsdJobOutcome) first = NULL;
   g_autoptr (BsdJobOutcome) refilled = NULL;
   g_autoptr (BsdJobOutcome) again = NULL;
@@ -102,9 +100,8 @@ fixture_with_mode (const char *mode, guint records)
 {
   g_autofree char *extra = g_strdup_printf ("\"attlog_range\":\"%s\"", mode);
   TestSimDeviceSpec spec = { .name = "D", .users = 5, .records = records, .extra = extra };
-  g_autofree char *json = test_sim_fixture (&spec, 1);
 
-  return engine_fixture_new (json, NULL, 2);
+  return engine_fixture_new_specs (&spec, 1, NULL, 2);
 }
 
 /* each way firmware may take a ranged read: trusted only when it matched
@@ -253,8 +250,7 @@ test_individual_sync (void)
   guint id = engine_fixture_device_id (fx, 0);
   JsonObject *att;
 
-  first = engine_fixture_run (fx, BSD_OP_SYNC_DEVICE, id);
-  g_assert_cmpstr (first->state, ==, "succeeded");
+  first = engine_fixture_run_expect (fx, BSD_OP_SYNC_DEVICE, id, "succeeded");
   second = engine_fixture_run (fx, BSD_OP_SYNC_DEVICE, id);
   att = json_object_get_object_member (engine_fixture_report_device (fx, second, 0), "attendance");
   g_assert_cmpstr (str (att, "mode"), ==, "unchanged");
@@ -389,7 +385,7 @@ test_clear_swapped_terminal (void)
 {
   TestSimDeviceSpec specs[] = {
     { .name = "D", .users = 5, .records = 20 },
-    { .name = "R", .users = 5, .records = 20, .seed = 7, .extra = "\"serial\":\"BSIM0000000002\"" },
+    { .name = "R", .users = 5, .records = 20, .seed = 7 },
   };
   g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), NULL, 2);
   g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_REFRESH_LOGS);
@@ -526,8 +522,8 @@ test_swapped_terminal (void)
 {
   TestSimDeviceSpec specs[] = {
     { .name = "D", .users = 5, .records = 20 },
-    { .name = "R", .users = 5, .records = 20, .extra = "\"serial\":\"BSIM0000000002\"" },
-    { .name = "N", .users = 3, .records = 12, .seed = 7, .extra = "\"serial\":\"BSIM0000000003\"" },
+    { .name = "R", .users = 5, .records = 20 },
+    { .name = "N", .users = 3, .records = 12, .seed = 7 },
   };
   g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), NULL, 2);
   g_autoptr (BsdJobOutcome) first = NULL;
@@ -548,8 +544,7 @@ test_swapped_terminal (void)
       bsd_store_remove_device (fx->store, engine_fixture_device_id (fx, i), &error);
       g_assert_no_error (error);
     }
-  first = engine_fixture_run (fx, BSD_OP_SYNC_DEVICE, id);
-  g_assert_cmpstr (first->state, ==, "succeeded");
+  first = engine_fixture_run_expect (fx, BSD_OP_SYNC_DEVICE, id, "succeeded");
   g_assert_false (
       json_object_has_member (engine_fixture_report_device (fx, first, 0), "serial_changed"));
   assert_health (fx, "BSIM0000000001", TRUE, 5);
@@ -578,8 +573,7 @@ test_swapped_terminal (void)
 
   /* and R is replaced by N while an individual sync reads it */
   engine_fixture_set_port (fx, 0, test_sim_tcp_port (fx->sim, 2));
-  sync = engine_fixture_run (fx, BSD_OP_SYNC_DEVICE, id);
-  g_assert_cmpstr (sync->state, ==, "succeeded");
+  sync = engine_fixture_run_expect (fx, BSD_OP_SYNC_DEVICE, id, "succeeded");
   dev = engine_fixture_report_device (fx, sync, 0);
   att = json_object_get_object_member (dev, "attendance");
   g_assert_cmpstr (str (att, "mode"), ==, "full");
@@ -645,14 +639,12 @@ test_swapped_same_counts (void)
 
   bsd_store_remove_device (fx->store, engine_fixture_device_id (fx, 1), &error);
   g_assert_no_error (error);
-  first = engine_fixture_run (fx, BSD_OP_SYNC_DEVICE, id);
-  g_assert_cmpstr (first->state, ==, "succeeded");
+  first = engine_fixture_run_expect (fx, BSD_OP_SYNC_DEVICE, id, "succeeded");
   before = stored_finger_hashes (fx, 0);
   g_assert_cmpuint (g_hash_table_size (before), ==, 5);
 
   engine_fixture_set_port (fx, 0, test_sim_tcp_port (fx->sim, 1));
-  swapped = engine_fixture_run (fx, BSD_OP_SYNC_DEVICE, id);
-  g_assert_cmpstr (swapped->state, ==, "succeeded");
+  swapped = engine_fixture_run_expect (fx, BSD_OP_SYNC_DEVICE, id, "succeeded");
   dev = engine_fixture_report_device (fx, swapped, 0);
   g_assert_false (json_object_get_boolean_member (json_object_get_object_member (dev, "read"),
                                                   "fingerprints_from_cache"));

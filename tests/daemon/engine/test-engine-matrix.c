@@ -200,6 +200,14 @@ set_transport (EngineFixture *fx, guint index, gboolean udp, guint timeout_ms)
   g_assert_no_error (error);
 }
 
+/* a "PIN" or "PIN:…" key of the deleted PIN */
+static gboolean
+of_deleted_pin (const char *key)
+{
+  return g_str_equal (key, DELETED_PIN)
+         || (g_str_has_prefix (key, DELETED_PIN) && key[strlen (DELETED_PIN)] == ':');
+}
+
 /* every entry of @before (but the deleted PIN's) is in @after */
 static gboolean
 kept (GHashTable *before, GHashTable *after, gboolean deleted, char **missing)
@@ -212,9 +220,7 @@ kept (GHashTable *before, GHashTable *after, gboolean deleted, char **missing)
     {
       const char *k = key;
 
-      if (deleted
-          && (g_str_equal (k, DELETED_PIN)
-              || (g_str_has_prefix (k, DELETED_PIN) && k[strlen (DELETED_PIN)] == ':')))
+      if (deleted && of_deleted_pin (k))
         continue;
       if (!g_hash_table_contains (after, k))
         {
@@ -241,9 +247,7 @@ union_without (GHashTable *a, GHashTable *b, gboolean deleted)
         {
           const char *k = key;
 
-          if (deleted
-              && (g_str_equal (k, DELETED_PIN)
-                  || (g_str_has_prefix (k, DELETED_PIN) && k[strlen (DELETED_PIN)] == ':')))
+          if (deleted && of_deleted_pin (k))
             continue;
           g_hash_table_add (set, g_strdup (k));
         }
@@ -262,17 +266,6 @@ roster_pins (EngineFixture *fx)
   for (guint i = 0; i < people->len; i++)
     g_hash_table_add (set, g_strdup (((BsdPerson *)people->pdata[i])->pin));
   return set;
-}
-
-static guint64
-attendance_rows (EngineFixture *fx)
-{
-  g_autoptr (GError) error = NULL;
-  guint64 count = 0;
-
-  bsd_store_count_attendance (fx->store, 0, G_MAXINT64, &count, &error);
-  g_assert_no_error (error);
-  return count;
 }
 
 typedef struct
@@ -294,7 +287,7 @@ holdings_take (EngineFixture *fx, Holdings *h)
       h->faces[i] = engine_fixture_faces (fx, i);
     }
   h->roster = roster_pins (fx);
-  h->rows = attendance_rows (fx);
+  h->rows = engine_fixture_n_attendance (fx);
 }
 
 static void
@@ -345,26 +338,8 @@ reason_names (const char *reason, const char *causes)
   return FALSE;
 }
 
-typedef struct
-{
-  EngineFixture *fx;
-  char *command;
-  guint calls;
-} VerifyHook;
-
-/* progress: "starting", then one call per terminal read; once both are
- * in, the next user read of B is the read-back after the writes */
-static void
-verify_hook_cb (gint64 job_id, double fraction, const char *message, gpointer user_data)
-{
-  VerifyHook *hook = user_data;
-
-  if (++hook->calls == 3)
-    test_sim_do (hook->fx->sim, "%s", hook->command);
-}
-
 static BsdJobOutcome *
-run_phase_op (EngineFixture *fx, Phase phase, VerifyHook *hook)
+run_phase_op (EngineFixture *fx, Phase phase, EngineFixtureHook *hook)
 {
   g_autoptr (BsdOperation) op = bsd_operation_new (phases[phase].kind);
 
@@ -376,7 +351,7 @@ run_phase_op (EngineFixture *fx, Phase phase, VerifyHook *hook)
     op->pin = g_strdup (DELETED_PIN);
   else
     op->device_id = engine_fixture_device_id (fx, 1);
-  return engine_fixture_run_op (fx, op, NULL, hook ? verify_hook_cb : NULL, hook);
+  return engine_fixture_run_op (fx, op, NULL, hook ? engine_fixture_hook_cb : NULL, hook);
 }
 
 static const char *
@@ -414,7 +389,7 @@ fixture_json (void)
       .psize = 256 },
     { .name = "B",
       .psize = 256,
-      .extra = "\"serial\":\"BSIM0000000002\",\"generate\":{\"users\":2,\"fingers_per_user\":1,"
+      .extra = "\"generate\":{\"users\":2,\"fingers_per_user\":1,"
                "\"faces_per_user\":1,\"records\":30,\"seed\":7,\"user_id_base\":1000}" },
   };
 
@@ -426,7 +401,7 @@ fixture_json (void)
 /* arms the cell's fault on B; the verify phase's is armed by @hook once the
  * job runs (the command is returned, to free after the job) */
 static char *
-arm_fault (EngineFixture *fx, const Cell *cell, VerifyHook *hook, ZkClient **holder)
+arm_fault (EngineFixture *fx, const Cell *cell, EngineFixtureHook *hook, ZkClient **holder)
 {
   const FaultInfo *f = &faults[cell->fault];
   /* the only parameter: a delay beyond B's timeout */
@@ -454,7 +429,7 @@ arm_fault (EngineFixture *fx, const Cell *cell, VerifyHook *hook, ZkClient **hol
       command = g_strdup_printf ("fault B after-command %s %s", phases[cell->phase].trigger,
                                  fault_text);
       if (cell->phase == PH_VERIFY)
-        hook->command = command;
+        hook->commands[0] = command;
       else
         test_sim_do (fx->sim, "%s", command);
       break;
@@ -604,8 +579,8 @@ check_converges (EngineFixture *fx, Phase phase, const Holdings *before)
     }
   if (phase == PH_SET_TIME && clock_skew (fx) > 5)
     PROBLEM ("B's clock is %" G_GINT64_FORMAT " s off after setting the time", clock_skew (fx));
-  if (phase == PH_READ_LOGS && attendance_rows (fx) != 30)
-    PROBLEM ("%" G_GUINT64_FORMAT " attendance rows, B holds 30", attendance_rows (fx));
+  if (phase == PH_READ_LOGS && engine_fixture_n_attendance (fx) != 30)
+    PROBLEM ("%" G_GUINT64_FORMAT " attendance rows, B holds 30", engine_fixture_n_attendance (fx));
   converge = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
   if (!g_str_equal (converge->state, "succeeded"))
     PROBLEM ("the fault-free sync %s: %s", converge->state, converge->summary);
@@ -627,7 +602,7 @@ check_cell (EngineFixture *fx,
             Cell *cell,
             BsdJobOutcome *faulted,
             const char *all_reasons,
-            const VerifyHook *hook,
+            const EngineFixtureHook *hook,
             ZkClient *holder,
             const Holdings *before)
 {
@@ -662,7 +637,9 @@ run_cell (Cell *cell)
   g_autoptr (ZkClient) holder = NULL;
   g_autoptr (GString) all_reasons = NULL;
   Holdings before = { 0 };
-  VerifyHook hook = { fx, NULL, 0 };
+  /* progress: "starting", then one call per terminal read; once both are
+   * in, the next user read of B is the read-back after the writes */
+  EngineFixtureHook hook = { fx, 3, { NULL } };
   gint64 start = g_get_monotonic_time ();
 
   cell->ran = TRUE;

@@ -39,12 +39,8 @@ union_over (World *w, GHashTable *(*get) (EngineFixture *, guint))
   for (i = 0; i < w->n_devices; i++)
     {
       g_autoptr (GHashTable) one = get (w->fx, i);
-      GHashTableIter iter;
-      gpointer key;
 
-      g_hash_table_iter_init (&iter, one);
-      while (g_hash_table_iter_next (&iter, &key, NULL))
-        g_hash_table_add (set, g_strdup (key));
+      engine_fixture_set_add_all (set, one);
     }
   return set;
 }
@@ -233,7 +229,6 @@ fixture_for_seed (guint seed, guint n_devices)
 {
   TestSimDeviceSpec specs[4] = { { 0 } };
   char extras[4][160];
-  g_autofree char *json = NULL;
   EngineFixture *fx;
   guint i;
 
@@ -248,8 +243,7 @@ fixture_for_seed (guint seed, guint n_devices)
       specs[i].name = device_name (i);
       specs[i].extra = extras[i];
     }
-  json = test_sim_fixture (specs, n_devices);
-  fx = engine_fixture_new (json, "Property", 2);
+  fx = engine_fixture_new_specs (specs, n_devices, "Property", 2);
   for (i = 0; i < n_devices; i++)
     engine_fixture_set_timeout (fx, i, 500);
   return fx;

@@ -10,18 +10,6 @@
 
 #include <string.h>
 
-static void
-assert_all_enabled (EngineFixture *fx)
-{
-  g_autoptr (GArray) disabled = bsd_store_list_disabled_devices (fx->store, NULL);
-  guint i;
-
-  for (i = 0; i < test_sim_n_devices (fx->sim); i++)
-    g_assert_cmpint (test_sim_stat (fx->sim, i, "disabled"), ==, 0);
-  g_assert_nonnull (disabled);
-  g_assert_cmpuint (disabled->len, ==, 0);
-}
-
 static gboolean
 has_skip (JsonObject *device_plan, const char *reason)
 {
@@ -59,9 +47,9 @@ test_algorithm_versions (void)
     { .name = "A", .users = 8, .fingers_per_user = 2 },
     { .name = "B",
       .fp_version = 9,
-      .extra = "\"serial\":\"BSIM0000000002\",\"generate\":{\"users\":4,\"fingers_per_user\":1,"
+      .extra = "\"generate\":{\"users\":4,\"fingers_per_user\":1,"
                "\"seed\":3,\"user_id_base\":100}" },
-    { .name = "C", .extra = "\"serial\":\"BSIM0000000003\"" },
+    { .name = "C" },
   };
   g_autoptr (EngineFixture) fx
       = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Versions", 2);
@@ -77,8 +65,7 @@ test_algorithm_versions (void)
   g_autofree char *any_v9 = fingers_key_filter (v9, "10");
 
   g_assert_nonnull (any_v9);
-  outcome = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (outcome->state, ==, "succeeded");
+  outcome = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   pins_a = engine_fixture_pins (fx, 0);
   pins_b = engine_fixture_pins (fx, 1);
   pins_c = engine_fixture_pins (fx, 2);
@@ -96,7 +83,7 @@ test_algorithm_versions (void)
   /* and the skips say why */
   g_assert_true (has_skip (engine_fixture_report_plan (fx, outcome, 1), "algorithm-version"));
   g_assert_true (has_skip (engine_fixture_report_plan (fx, outcome, 0), "algorithm-version"));
-  assert_all_enabled (fx);
+  engine_fixture_assert_all_enabled (fx);
 }
 
 static void
@@ -105,10 +92,10 @@ test_faces (void)
   TestSimDeviceSpec specs[] = {
     { .name = "A", .users = 5, .fingers_per_user = 1, .faces_per_user = 1 },
     /* face-capable, zero faces (and zero users) */
-    { .name = "B", .extra = "\"serial\":\"BSIM0000000002\"" },
+    { .name = "B" },
     { .name = "C",
       .face = "none",
-      .extra = "\"serial\":\"BSIM0000000003\",\"generate\":{\"users\":3,\"fingers_per_user\":1,"
+      .extra = "\"generate\":{\"users\":3,\"fingers_per_user\":1,"
                "\"seed\":5,\"user_id_base\":100}" },
   };
   g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Faces", 2);
@@ -120,8 +107,7 @@ test_faces (void)
 
   g_assert_cmpuint (g_hash_table_size (faces_a), ==, 5);
   g_assert_cmpuint (test_sim_count (fx->sim, 1, "faces"), ==, 0);
-  outcome = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (outcome->state, ==, "succeeded");
+  outcome = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   /* the empty face device receives every face, bytes exact */
   after_b = engine_fixture_faces (fx, 1);
   g_assert_true (engine_fixture_sets_equal (after_b, faces_a));
@@ -132,7 +118,7 @@ test_faces (void)
   pins_c = engine_fixture_pins (fx, 2);
   g_assert_cmpuint (g_hash_table_size (pins_c), ==, 8);
   g_assert_true (has_skip (engine_fixture_report_plan (fx, outcome, 2), "no-face-support"));
-  assert_all_enabled (fx);
+  engine_fixture_assert_all_enabled (fx);
 }
 
 /* -------------------------------------------------------- attendance */
@@ -160,7 +146,7 @@ test_attendance_once (void)
 {
   TestSimDeviceSpec specs[] = {
     { .name = "D", .users = 5, .records = 40 },
-    { .name = "E", .users = 3, .records = 25, .extra = "\"serial\":\"BSIM0000000002\"" },
+    { .name = "E", .users = 3, .records = 25 },
   };
   g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), NULL, 2);
   g_autoptr (BsdJobOutcome) sync = NULL;
@@ -173,12 +159,11 @@ test_attendance_once (void)
   JsonObject *att;
 
   /* the individual sync of a device without area collects its punches */
-  sync = engine_fixture_run (fx, BSD_OP_SYNC_DEVICE, engine_fixture_device_id (fx, 0));
-  g_assert_cmpstr (sync->state, ==, "succeeded");
+  sync = engine_fixture_run_expect (fx, BSD_OP_SYNC_DEVICE, engine_fixture_device_id (fx, 0),
+                                    "succeeded");
   g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 40);
   /* a re-collection inserts nothing */
-  again = engine_fixture_run (fx, BSD_OP_REFRESH_LOGS, 0);
-  g_assert_cmpstr (again->state, ==, "succeeded");
+  again = engine_fixture_run_expect (fx, BSD_OP_REFRESH_LOGS, 0, "succeeded");
   g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 65);
   att = json_object_get_object_member (engine_fixture_report_device (fx, again, 0), "attendance");
   g_assert_cmpint (json_object_get_int_member (att, "inserted"), ==, 0);
@@ -201,41 +186,25 @@ test_attendance_once (void)
   g_assert_cmpuint (test_sim_count (fx->sim, 0, "attendance"), ==, 42);
 }
 
-typedef struct
-{
-  EngineFixture *fx;
-  guint calls;
-} PunchHook;
-
-/* the second progress report is D's collection, before its clear phase */
-static void
-punch_cb (gint64 job_id, double fraction, const char *message, gpointer user_data)
-{
-  PunchHook *hook = user_data;
-
-  if (++hook->calls == 2)
-    test_sim_do (hook->fx->sim, "punch D 2");
-}
-
 static void
 test_clear_logs (void)
 {
   TestSimDeviceSpec spec = { .name = "D", .users = 5, .records = 20 };
-  g_autofree char *json = test_sim_fixture (&spec, 1);
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, NULL, 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (&spec, 1, NULL, 2);
   g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_REFRESH_LOGS);
   g_autoptr (BsdJobOutcome) first = NULL;
   g_autoptr (BsdJobOutcome) second = NULL;
   g_autoptr (BsdJobOutcome) third = NULL;
   g_autoptr (BsdJobOutcome) fourth = NULL;
   g_autoptr (GError) error = NULL;
-  PunchHook hook = { fx, 0 };
+  /* the second progress report is D's collection, before its clear phase */
+  EngineFixtureHook hook = { fx, 2, { "punch D 2", NULL } };
   guint i;
 
   bsd_store_set_setting_bool (fx->store, "ClearLogsAfterDownload", TRUE, &error);
   g_assert_no_error (error);
   /* a punch lands between the read and the clear: the log is kept */
-  first = engine_fixture_run_op (fx, op, NULL, punch_cb, &hook);
+  first = engine_fixture_run_op (fx, op, NULL, engine_fixture_hook_cb, &hook);
   g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 20);
   g_assert_cmpuint (test_sim_count (fx->sim, 0, "attendance"), ==, 21);
   g_assert_false (json_object_get_boolean_member (
@@ -249,14 +218,13 @@ test_clear_logs (void)
   g_assert_true (json_object_get_boolean_member (
       json_object_get_object_member (engine_fixture_report_device (fx, second, 0), "attendance"),
       "cleared"));
-  assert_all_enabled (fx);
+  engine_fixture_assert_all_enabled (fx);
 
   /* as many new punches as the log held before the clear: a count-based
    * watermark must not take them for "nothing new" */
   for (i = 0; i < 21; i++)
     test_sim_do (fx->sim, "punch D 3 1 0 2030-01-01T08:%02u:00", i);
-  third = engine_fixture_run (fx, BSD_OP_REFRESH_LOGS, 0);
-  g_assert_cmpstr (third->state, ==, "succeeded");
+  third = engine_fixture_run_expect (fx, BSD_OP_REFRESH_LOGS, 0, "succeeded");
   g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 42);
   fourth = engine_fixture_run (fx, BSD_OP_REFRESH_LOGS, 0);
   g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 42);
@@ -268,8 +236,7 @@ static void
 test_clock_skew (void)
 {
   TestSimDeviceSpec spec = { .name = "D", .users = 2, .extra = "\"clock_offset_s\":600" };
-  g_autofree char *json = test_sim_fixture (&spec, 1);
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, NULL, 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (&spec, 1, NULL, 2);
   g_autoptr (BsdJobOutcome) first = NULL;
   g_autoptr (BsdJobOutcome) second = NULL;
   g_autoptr (GError) error = NULL;
@@ -277,8 +244,8 @@ test_clock_skew (void)
 
   bsd_store_set_setting_uint (fx->store, "ClockThreshold", 120, &error);
   g_assert_no_error (error);
-  first = engine_fixture_run (fx, BSD_OP_SYNC_DEVICE, engine_fixture_device_id (fx, 0));
-  g_assert_cmpstr (first->state, ==, "succeeded");
+  first = engine_fixture_run_expect (fx, BSD_OP_SYNC_DEVICE, engine_fixture_device_id (fx, 0),
+                                     "succeeded");
   report = engine_fixture_report_device (fx, first, 0);
   g_assert_true (json_object_get_boolean_member (report, "clock_set"));
   g_assert_cmpint (json_object_get_int_member (report, "clock_offset_s"), >=, 590);
@@ -316,16 +283,15 @@ test_time_zone (void)
     .extra = "\"users\":[{\"uid\":1,\"user_id\":\"7\"}],"
              "\"attendance\":[{\"user_id\":\"7\",\"time\":\"2024-05-06T07:08:09\"}]",
   };
-  g_autofree char *json = test_sim_fixture (&spec, 1);
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, NULL, 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (&spec, 1, NULL, 2);
   g_autoptr (BsdJobOutcome) outcome = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GDateTime) expected = g_date_time_new_utc (2024, 5, 6, 1, 38, 9);
   Collected c = { { 0 }, 0 };
 
   engine_fixture_set_time_zone (fx, 0, "+05:30");
-  outcome = engine_fixture_run (fx, BSD_OP_REFRESH_LOGS, engine_fixture_device_id (fx, 0));
-  g_assert_cmpstr (outcome->state, ==, "succeeded");
+  outcome = engine_fixture_run_expect (fx, BSD_OP_REFRESH_LOGS, engine_fixture_device_id (fx, 0),
+                                       "succeeded");
   bsd_store_foreach_attendance (fx->store, 0, G_MAXINT64, collect_cb, &c, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (c.n, ==, 1);
@@ -339,8 +305,8 @@ test_deleted_user_never_returns (void)
 {
   TestSimDeviceSpec specs[] = {
     { .name = "A", .users = 8, .fingers_per_user = 1 },
-    { .name = "B", .extra = "\"serial\":\"BSIM0000000002\"" },
-    { .name = "C", .users = 8, .fingers_per_user = 1, .extra = "\"serial\":\"BSIM0000000003\"" },
+    { .name = "B" },
+    { .name = "C", .users = 8, .fingers_per_user = 1 },
   };
   g_autoptr (EngineFixture) fx
       = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Leavers", 2);
@@ -357,8 +323,7 @@ test_deleted_user_never_returns (void)
   gboolean active = TRUE;
   guint i;
 
-  first = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (first->state, ==, "succeeded");
+  first = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   for (i = 0; i < 3; i++)
     {
       g_autoptr (GHashTable) pins = engine_fixture_pins (fx, i);
@@ -386,8 +351,7 @@ test_deleted_user_never_returns (void)
   g_assert_cmpuint (g_array_index (tomb->pending, guint, 0), ==, engine_fixture_device_id (fx, 2));
 
   /* a sync without C does not bring it back */
-  offline = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (offline->state, ==, "partial");
+  offline = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "partial");
   {
     g_autoptr (GHashTable) a = engine_fixture_pins (fx, 0);
 
@@ -396,8 +360,7 @@ test_deleted_user_never_returns (void)
 
   /* C returns: union does not resurrect 5, the sync deletes it from C */
   engine_fixture_set_port (fx, 2, port_c);
-  back = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (back->state, ==, "succeeded");
+  back = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   for (i = 0; i < 3; i++)
     {
       g_autoptr (GHashTable) pins = engine_fixture_pins (fx, i);
@@ -416,8 +379,7 @@ test_deleted_user_never_returns (void)
 
   /* enrolled again at A without allowing the PIN: removed again */
   test_sim_do (fx->sim, "enroll A 20 5 Rehired");
-  rehire = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (rehire->state, ==, "succeeded");
+  rehire = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   for (i = 0; i < 3; i++)
     {
       g_autoptr (GHashTable) pins = engine_fixture_pins (fx, i);
@@ -429,15 +391,14 @@ test_deleted_user_never_returns (void)
   bsd_store_allow_tombstone (fx->store, "5", "uid:0", &error);
   g_assert_no_error (error);
   test_sim_do (fx->sim, "enroll A 20 5 Rehired");
-  allowed = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (allowed->state, ==, "succeeded");
+  allowed = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   for (i = 0; i < 3; i++)
     {
       g_autoptr (GHashTable) pins = engine_fixture_pins (fx, i);
 
       g_assert_true (g_hash_table_contains (pins, "5"));
     }
-  assert_all_enabled (fx);
+  engine_fixture_assert_all_enabled (fx);
 }
 
 /* ------------------------------------------------------- central edits */
@@ -447,8 +408,8 @@ test_update_user (void)
 {
   TestSimDeviceSpec specs[] = {
     { .name = "A", .users = 6, .fingers_per_user = 1 },
-    { .name = "B", .extra = "\"serial\":\"BSIM0000000002\"" },
-    { .name = "C", .users = 3, .seed = 9, .extra = "\"serial\":\"BSIM0000000003\"" },
+    { .name = "B" },
+    { .name = "C", .users = 3, .seed = 9 },
   };
   g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Edits", 2);
   g_autoptr (BsdJobOutcome) first = NULL;
@@ -459,8 +420,7 @@ test_update_user (void)
 
   /* C is outside the area: it holds PIN 3 too, and gets the edit */
   engine_fixture_set_area (fx, 2, 0);
-  first = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (first->state, ==, "succeeded");
+  first = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   edit = engine_fixture_run_pin (fx, BSD_OP_UPDATE_USER, "3", "Central Name");
   g_assert_cmpstr (edit->state, ==, "succeeded");
   for (i = 0; i < 3; i++)
@@ -473,15 +433,14 @@ test_update_user (void)
 
   /* the primary (A) is changed locally afterwards: the central edit wins */
   test_sim_do (fx->sim, "enroll A 3 3 Local Name");
-  later = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (later->state, ==, "succeeded");
+  later = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   for (i = 0; i < 2; i++)
     {
       JsonObject *u = engine_fixture_find_user (fx, &dump, i, "3");
 
       g_assert_cmpstr (json_object_get_string_member (u, "name"), ==, "Central Name");
     }
-  assert_all_enabled (fx);
+  engine_fixture_assert_all_enabled (fx);
 }
 
 /* ---------------------------------------------------------- set time */
@@ -490,14 +449,13 @@ static void
 test_set_time (void)
 {
   TestSimDeviceSpec spec = { .name = "D", .extra = "\"clock_offset_s\":-3600" };
-  g_autofree char *json = test_sim_fixture (&spec, 1);
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, NULL, 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (&spec, 1, NULL, 2);
   g_autoptr (BsdJobOutcome) outcome = NULL;
   g_autoptr (BsdDevice) device = NULL;
   JsonObject *report;
 
-  outcome = engine_fixture_run (fx, BSD_OP_SET_TIME, engine_fixture_device_id (fx, 0));
-  g_assert_cmpstr (outcome->state, ==, "succeeded");
+  outcome = engine_fixture_run_expect (fx, BSD_OP_SET_TIME, engine_fixture_device_id (fx, 0),
+                                       "succeeded");
   report = engine_fixture_report_device (fx, outcome, 0);
   g_assert_true (json_object_get_boolean_member (report, "clock_set"));
   /* the probe after setting measured the new clock */
@@ -513,16 +471,14 @@ test_set_time (void)
 static void
 test_preview_writes_nothing (void)
 {
-  g_autofree char *json = engine_fixture_seed_json ();
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Seed", 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_seed ();
   g_autoptr (BsdJobOutcome) outcome = NULL;
   JsonObject *plan_b, *report_a;
   JsonArray *would;
   guint i;
 
   test_sim_do (fx->sim, "clock A 3600");
-  outcome = engine_fixture_run (fx, BSD_OP_PREVIEW, fx->area_id);
-  g_assert_cmpstr (outcome->state, ==, "succeeded");
+  outcome = engine_fixture_run_expect (fx, BSD_OP_PREVIEW, fx->area_id, "succeeded");
   for (i = 0; i < 3; i++)
     test_sim_assert_writes (fx->sim, i, NULL, "");
   report_a = engine_fixture_report_device (fx, outcome, 0);
@@ -540,7 +496,7 @@ test_preview_writes_nothing (void)
                     110);
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (plan_b, "templates_add")),
                     ==, 95);
-  assert_all_enabled (fx);
+  engine_fixture_assert_all_enabled (fx);
 }
 
 static guint
@@ -563,14 +519,12 @@ gaps_total (JsonObject *area, const char *member)
 static void
 test_balance_gaps (void)
 {
-  g_autofree char *json = engine_fixture_seed_json ();
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Seed", 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_seed ();
   g_autoptr (BsdJobOutcome) outcome = NULL;
   JsonArray *areas;
   JsonObject *area;
 
-  outcome = engine_fixture_run (fx, BSD_OP_BALANCE, 0);
-  g_assert_cmpstr (outcome->state, ==, "succeeded");
+  outcome = engine_fixture_run_expect (fx, BSD_OP_BALANCE, 0, "succeeded");
   areas = json_object_get_array_member (json_node_get_object (outcome->report), "areas");
   g_assert_cmpuint (json_array_get_length (areas), ==, 1);
   area = json_array_get_object_element (areas, 0);
@@ -585,8 +539,8 @@ test_sync_all_and_device (void)
 {
   TestSimDeviceSpec specs[] = {
     { .name = "A", .users = 5, .fingers_per_user = 1 },
-    { .name = "B", .extra = "\"serial\":\"BSIM0000000002\"" },
-    { .name = "L", .users = 4, .records = 10, .extra = "\"serial\":\"BSIM0000000003\"" },
+    { .name = "B" },
+    { .name = "L", .users = 4, .records = 10 },
   };
   g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Main", 2);
   g_autoptr (BsdJobOutcome) all = NULL;
@@ -596,8 +550,7 @@ test_sync_all_and_device (void)
   JsonArray *areas;
 
   engine_fixture_set_area (fx, 2, 0);
-  all = engine_fixture_run (fx, BSD_OP_SYNC_ALL, 0);
-  g_assert_cmpstr (all->state, ==, "succeeded");
+  all = engine_fixture_run_expect (fx, BSD_OP_SYNC_ALL, 0, "succeeded");
   areas = json_object_get_array_member (json_node_get_object (all->report), "areas");
   g_assert_cmpuint (json_array_get_length (areas), ==, 2);
   pins_b = engine_fixture_pins (fx, 1);
@@ -615,14 +568,14 @@ test_sync_all_and_device (void)
 
   /* the device button: its area's sync */
   test_sim_do (fx->sim, "enroll B 9 900 New");
-  one = engine_fixture_run (fx, BSD_OP_SYNC_DEVICE, engine_fixture_device_id (fx, 0));
-  g_assert_cmpstr (one->state, ==, "succeeded");
+  one = engine_fixture_run_expect (fx, BSD_OP_SYNC_DEVICE, engine_fixture_device_id (fx, 0),
+                                   "succeeded");
   {
     g_autoptr (GHashTable) pins_a = engine_fixture_pins (fx, 0);
 
     g_assert_true (g_hash_table_contains (pins_a, "900"));
   }
-  assert_all_enabled (fx);
+  engine_fixture_assert_all_enabled (fx);
 }
 
 /* ------------------------------------------------------- cancellation */
@@ -648,7 +601,7 @@ test_cancel (void)
 {
   TestSimDeviceSpec specs[] = {
     { .name = "A", .users = 30, .fingers_per_user = 2 },
-    { .name = "B", .extra = "\"serial\":\"BSIM0000000002\"" },
+    { .name = "B" },
   };
   g_autoptr (EngineFixture) fx
       = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Cancel", 2);
@@ -664,11 +617,10 @@ test_cancel (void)
   g_assert_cmpstr (outcome->state, ==, "cancelled");
   job = bsd_store_get_job (fx->store, outcome->job_id, NULL);
   g_assert_cmpstr (job->state, ==, "cancelled");
-  assert_all_enabled (fx);
+  engine_fixture_assert_all_enabled (fx);
   g_assert_cmpuint (bsd_session_gate_get_open (fx->gate), ==, 0);
 
-  after = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (after->state, ==, "succeeded");
+  after = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   g_assert_cmpuint (test_sim_count (fx->sim, 1, "users"), ==, 30);
 }
 
@@ -704,7 +656,7 @@ test_cancel_mid_write (void)
 {
   TestSimDeviceSpec specs[] = {
     { .name = "A", .users = 30, .fingers_per_user = 1 },
-    { .name = "B", .extra = "\"serial\":\"BSIM0000000002\"" },
+    { .name = "B" },
   };
   g_autoptr (EngineFixture) fx
       = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Cancel", 2);
@@ -718,10 +670,9 @@ test_cancel_mid_write (void)
   outcome = engine_fixture_run_op (fx, op, cancellable, slow_cb, &hook);
   g_assert_cmpstr (outcome->state, ==, "cancelled");
   test_sim_do (fx->sim, "fault B clear");
-  assert_all_enabled (fx);
+  engine_fixture_assert_all_enabled (fx);
   g_assert_cmpuint (bsd_session_gate_get_open (fx->gate), ==, 0);
-  after = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (after->state, ==, "succeeded");
+  after = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   g_assert_cmpuint (test_sim_count (fx->sim, 1, "users"), ==, 30);
   g_assert_cmpuint (test_sim_count (fx->sim, 1, "fingers"), ==, 30);
 }
@@ -732,7 +683,6 @@ static void
 test_global_cap (void)
 {
   TestSimDeviceSpec specs[6] = { { 0 } };
-  g_autofree char *json = NULL;
   g_autoptr (EngineFixture) fx = NULL;
   g_autoptr (BsdJobOutcome) outcome = NULL;
   g_autoptr (GError) error = NULL;
@@ -750,22 +700,20 @@ test_global_cap (void)
       specs[i].seed = i + 1;
       specs[i].extra = serials[i];
     }
-  json = test_sim_fixture (specs, 6);
-  fx = engine_fixture_new (json, "One", 2);
+  fx = engine_fixture_new_specs (specs, 6, "One", 2);
   area2 = bsd_store_add_area (fx->store, "Two", &error);
   g_assert_no_error (error);
   engine_fixture_set_area (fx, 2, area2);
   engine_fixture_set_area (fx, 3, area2);
   engine_fixture_set_area (fx, 4, 0);
   engine_fixture_set_area (fx, 5, 0);
-  outcome = engine_fixture_run (fx, BSD_OP_SYNC_ALL, 0);
-  g_assert_cmpstr (outcome->state, ==, "succeeded");
+  outcome = engine_fixture_run_expect (fx, BSD_OP_SYNC_ALL, 0, "succeeded");
   for (i = 0; i < 6; i++)
     g_assert_cmpint (test_sim_stat (fx->sim, i, "max_sessions"), ==, 1);
   g_assert_cmpuint (bsd_session_gate_get_peak (fx->gate), <=, 2);
   g_assert_cmpuint (bsd_session_gate_get_peak (fx->gate), >=, 1);
   g_assert_cmpuint (bsd_session_gate_get_open (fx->gate), ==, 0);
-  assert_all_enabled (fx);
+  engine_fixture_assert_all_enabled (fx);
 }
 
 int

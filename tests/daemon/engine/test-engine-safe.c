@@ -61,15 +61,13 @@ n_recorded (EngineFixture *fx)
 static void
 test_sync_writes_its_plan (void)
 {
-  g_autofree char *json = engine_fixture_seed_json ();
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Seed", 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_seed ();
   g_autoptr (BsdJobOutcome) outcome = NULL;
   g_autoptr (BsdJobOutcome) again = NULL;
   TestSimWrites before[3];
   guint i;
 
-  outcome = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (outcome->state, ==, "succeeded");
+  outcome = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   for (i = 0; i < 3; i++)
     {
       JsonObject *plan = engine_fixture_report_plan (fx, outcome, i);
@@ -93,8 +91,7 @@ test_sync_writes_its_plan (void)
   g_assert_cmpint (before[1].v[5], ==, 95);
 
   /* nothing left to do: not even a disable */
-  again = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (again->state, ==, "succeeded");
+  again = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   for (i = 0; i < 3; i++)
     test_sim_assert_writes (fx->sim, i, &before[i], "");
   g_assert_cmpuint (n_recorded (fx), ==, 0);
@@ -103,16 +100,14 @@ test_sync_writes_its_plan (void)
 static void
 test_logs_write_only_to_clear (void)
 {
-  g_autofree char *json = engine_fixture_seed_json ();
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Seed", 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_seed ();
   g_autoptr (BsdJobOutcome) read = NULL;
   g_autoptr (BsdJobOutcome) cleared = NULL;
   g_autoptr (GError) error = NULL;
   TestSimWrites before[3];
   guint i;
 
-  read = engine_fixture_run (fx, BSD_OP_REFRESH_LOGS, 0);
-  g_assert_cmpstr (read->state, ==, "succeeded");
+  read = engine_fixture_run_expect (fx, BSD_OP_REFRESH_LOGS, 0, "succeeded");
   for (i = 0; i < 3; i++)
     {
       test_sim_assert_writes (fx->sim, i, NULL, "");
@@ -123,8 +118,7 @@ test_logs_write_only_to_clear (void)
   g_assert_true (bsd_store_set_setting_bool (fx->store, "ClearLogsAfterDownload", TRUE, &error));
   test_sim_do (fx->sim, "punch A 1001");
   test_sim_do (fx->sim, "punch C 2001");
-  cleared = engine_fixture_run (fx, BSD_OP_REFRESH_LOGS, 0);
-  g_assert_cmpstr (cleared->state, ==, "succeeded");
+  cleared = engine_fixture_run_expect (fx, BSD_OP_REFRESH_LOGS, 0, "succeeded");
   test_sim_assert_writes (fx->sim, 0, &before[0], "disables=1,log_clears=1,refreshes=1,enables=1");
   test_sim_assert_writes (fx->sim, 1, &before[1], "");
   test_sim_assert_writes (fx->sim, 2, &before[2], "disables=1,log_clears=1,refreshes=1,enables=1");
@@ -218,19 +212,18 @@ static void
 test_no_disable_no_record (void)
 {
   TestSimDeviceSpec spec = { .name = "X", .users = 5, .extra = "\"clock_offset_s\":-3600" };
-  g_autofree char *json = test_sim_fixture (&spec, 1);
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, NULL, 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (&spec, 1, NULL, 2);
   g_autoptr (BsdOperation) update = bsd_operation_new (BSD_OP_UPDATE_USER);
   g_autoptr (BsdJobOutcome) set_time = NULL;
   g_autoptr (BsdJobOutcome) read = NULL;
   g_autoptr (BsdJobOutcome) updated = NULL;
 
-  set_time = engine_fixture_run (fx, BSD_OP_SET_TIME, engine_fixture_device_id (fx, 0));
-  g_assert_cmpstr (set_time->state, ==, "succeeded");
+  set_time = engine_fixture_run_expect (fx, BSD_OP_SET_TIME, engine_fixture_device_id (fx, 0),
+                                        "succeeded");
   test_sim_assert_writes (fx->sim, 0, NULL, "clock_sets=1,refreshes=1");
   /* an individual sync with nothing to write (and the clock right) reads */
-  read = engine_fixture_run (fx, BSD_OP_SYNC_DEVICE, engine_fixture_device_id (fx, 0));
-  g_assert_cmpstr (read->state, ==, "succeeded");
+  read = engine_fixture_run_expect (fx, BSD_OP_SYNC_DEVICE, engine_fixture_device_id (fx, 0),
+                                    "succeeded");
   test_sim_assert_writes (fx->sim, 0, NULL, "clock_sets=1,refreshes=1");
   update->pin = g_strdup ("2");
   update->name = g_strdup ("Renamed");
@@ -257,7 +250,6 @@ test_recovery_shares_the_gate (void)
   TestSimDeviceSpec specs[4] = { { 0 } };
   char names[4][2] = { "A", "B", "C", "D" };
   char extras[4][96];
-  g_autofree char *json = NULL;
   g_autoptr (EngineFixture) fx = NULL;
   g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_SYNC_ALL);
   g_autoptr (GAsyncResult) recovered = NULL;
@@ -275,8 +267,7 @@ test_recovery_shares_the_gate (void)
       specs[i].face = "none";
       specs[i].extra = extras[i];
     }
-  json = test_sim_fixture (specs, 4);
-  fx = engine_fixture_new (json, "Gate", 1);
+  fx = engine_fixture_new_specs (specs, 4, "Gate", 1);
   /* what a crash left: every terminal disabled, and recorded */
   for (i = 0; i < 4; i++)
     {
@@ -315,8 +306,7 @@ static void
 test_recovery_unreachable (void)
 {
   TestSimDeviceSpec spec = { .name = "X", .users = 1 };
-  g_autofree char *json = test_sim_fixture (&spec, 1);
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, NULL, 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (&spec, 1, NULL, 2);
   g_autoptr (GError) error = NULL;
 
   g_assert_true (

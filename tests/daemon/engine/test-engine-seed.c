@@ -11,8 +11,7 @@
 static void
 test_seed_union (void)
 {
-  g_autofree char *json = engine_fixture_seed_json ();
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Seed", 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_seed ();
   g_autoptr (BsdJobOutcome) outcome = NULL;
   g_autoptr (GHashTable) union_pins = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr (GHashTable) union_fingers
@@ -26,21 +25,14 @@ test_seed_union (void)
     {
       g_autoptr (GHashTable) pins = engine_fixture_pins (fx, i);
       g_autoptr (GHashTable) fingers = engine_fixture_fingers (fx, i);
-      GHashTableIter iter;
-      gpointer key;
 
-      g_hash_table_iter_init (&iter, pins);
-      while (g_hash_table_iter_next (&iter, &key, NULL))
-        g_hash_table_add (union_pins, g_strdup (key));
-      g_hash_table_iter_init (&iter, fingers);
-      while (g_hash_table_iter_next (&iter, &key, NULL))
-        g_hash_table_add (union_fingers, g_strdup (key));
+      engine_fixture_set_add_all (union_pins, pins);
+      engine_fixture_set_add_all (union_fingers, fingers);
     }
   g_assert_cmpuint (g_hash_table_size (union_pins), ==, 110);
   g_assert_cmpuint (g_hash_table_size (union_fingers), ==, 95);
 
-  outcome = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (outcome->state, ==, "succeeded");
+  outcome = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
 
   for (i = 0; i < 3; i++)
     {
@@ -68,15 +60,13 @@ test_seed_union (void)
 static void
 test_seed_second_sync_is_cheap (void)
 {
-  g_autofree char *json = engine_fixture_seed_json ();
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Seed", 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_seed ();
   g_autoptr (BsdJobOutcome) first = NULL;
   g_autoptr (BsdJobOutcome) second = NULL;
   gint64 full[3], after_first[3], after_second[3];
   guint i;
 
-  first = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (first->state, ==, "succeeded");
+  first = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   /* the yardstick: reading each device (now holding the union) in full;
    * the first sync itself is no yardstick, its read-back is cheap too */
   for (i = 0; i < 3; i++)
@@ -84,8 +74,7 @@ test_seed_second_sync_is_cheap (void)
       full[i] = engine_fixture_full_read_bytes (fx, i);
       after_first[i] = test_sim_stat (fx->sim, i, "bytes_out");
     }
-  second = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (second->state, ==, "succeeded");
+  second = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   for (i = 0; i < 3; i++)
     {
       after_second[i] = test_sim_stat (fx->sim, i, "bytes_out");
@@ -110,8 +99,7 @@ test_seed_second_sync_is_cheap (void)
       }
     g_assert_cmpuint (g_hash_table_size (fingers_a), ==, 95);
     reply = test_sim_control (fx->sim, "add-template %u %u %u", 0, 1, 9);
-    third = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-    g_assert_cmpstr (third->state, ==, "succeeded");
+    third = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
     g_clear_pointer (&fingers_a, g_hash_table_unref);
     fingers_a = engine_fixture_fingers (fx, 0);
     g_assert_cmpuint (g_hash_table_size (fingers_a), ==, 96);
@@ -153,8 +141,7 @@ area_changed_cb (BsdEngine *engine, guint area_id, Changes *changes)
 static void
 test_seed_changed_signals (void)
 {
-  g_autofree char *json = engine_fixture_seed_json ();
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Seed", 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_seed ();
   g_autoptr (GHashTable) users = g_hash_table_new (g_direct_hash, g_direct_equal);
   Changes changes = { fx->store, users, 0 };
   g_autoptr (BsdJobOutcome) outcome = NULL;
@@ -162,8 +149,7 @@ test_seed_changed_signals (void)
 
   g_signal_connect (fx->engine, "device-changed", G_CALLBACK (device_changed_cb), &changes);
   g_signal_connect (fx->engine, "area-changed", G_CALLBACK (area_changed_cb), &changes);
-  outcome = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (outcome->state, ==, "succeeded");
+  outcome = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   g_assert_cmpuint (g_hash_table_size (users), ==, 3);
   for (i = 0; i < 3; i++)
     g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (

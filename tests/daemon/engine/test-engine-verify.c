@@ -38,8 +38,7 @@ device_lied (EngineFixture *fx, guint index)
 static void
 test_verify_cheap (void)
 {
-  g_autofree char *json = engine_fixture_seed_json ();
-  g_autoptr (EngineFixture) fx = engine_fixture_new (json, "Seed", 2);
+  g_autoptr (EngineFixture) fx = engine_fixture_new_seed ();
   g_autoptr (BsdJobOutcome) outcome = NULL;
   g_autoptr (GHashTable) fingers_a = NULL;
   g_autoptr (GHashTable) fingers_b = NULL;
@@ -47,8 +46,7 @@ test_verify_cheap (void)
   gint64 sync_bytes, full;
   JsonObject *b;
 
-  outcome = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (outcome->state, ==, "succeeded");
+  outcome = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   sync_bytes = test_sim_stat (fx->sim, 1, "bytes_out") - before;
   b = engine_fixture_report_device (fx, outcome, 1);
   g_assert_cmpstr (report_str (b, "status"), ==, "ok");
@@ -104,8 +102,7 @@ sync_with_dropped_writes (BsdJobOutcome **outcome)
       = engine_fixture_new_specs (same_users_specs, G_N_ELEMENTS (same_users_specs), "Pair", 2);
 
   test_sim_do (fx->sim, "fault B ack-drop-writes");
-  *outcome = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr ((*outcome)->state, ==, "partial");
+  *outcome = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "partial");
   return fx;
 }
 
@@ -149,8 +146,7 @@ test_verify_liar_remembered (void)
 
   test_sim_do (fx->sim, "fault B clear");
 
-  second = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
-  g_assert_cmpstr (second->state, ==, "succeeded");
+  second = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
   b = engine_fixture_report_device (fx, second, 1);
   g_assert_cmpint (json_object_get_int_member (b, "fingerprints_added"), ==, 4);
   g_assert_cmpstr (report_str (b, "fingerprints_verified"), ==, "full");

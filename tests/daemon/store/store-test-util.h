@@ -52,6 +52,16 @@ store_tmp_dir_free (StoreTmpDir *dir)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (StoreTmpDir, store_tmp_dir_free)
 
+/* @error is @code of BSD_STORE_ERROR, then cleared for the next call (a
+ * macro, so that a failure names the caller's line) */
+#define store_assert_error_clear(error, code)                                                      \
+  G_STMT_START                                                                                     \
+  {                                                                                                \
+    g_assert_error ((error), BSD_STORE_ERROR, (code));                                             \
+    g_clear_error (&(error));                                                                      \
+  }                                                                                                \
+  G_STMT_END
+
 static inline BsdStore *
 store_open_memory (void)
 {
@@ -61,6 +71,45 @@ store_open_memory (void)
   g_assert_no_error (error);
   g_assert_nonnull (store);
   return store;
+}
+
+/* one setting as bsd_store_get_setting_*() must return it */
+typedef struct
+{
+  const char *key;
+  char type; /* 'b' boolean, 'u' guint, 't' guint64 */
+  guint64 value;
+} StoreSetting;
+
+static inline void
+store_assert_settings (BsdStore *store, const StoreSetting *settings, guint n_settings)
+{
+  for (guint i = 0; i < n_settings; i++)
+    {
+      const StoreSetting *s = &settings[i];
+      g_autoptr (GError) error = NULL;
+      gboolean flag = FALSE;
+      guint value = 0;
+      guint64 value64 = 0;
+
+      g_test_message ("setting %s", s->key);
+      if (s->type == 'b')
+        {
+          g_assert_true (bsd_store_get_setting_bool (store, s->key, &flag, &error));
+          g_assert_cmpint (flag, ==, s->value != 0);
+        }
+      else if (s->type == 'u')
+        {
+          g_assert_true (bsd_store_get_setting_uint (store, s->key, &value, &error));
+          g_assert_cmpuint (value, ==, s->value);
+        }
+      else
+        {
+          g_assert_true (bsd_store_get_setting_uint64 (store, s->key, &value64, &error));
+          g_assert_cmpuint (value64, ==, s->value);
+        }
+      g_assert_no_error (error);
+    }
 }
 
 static inline ZkUser *

@@ -243,8 +243,7 @@ test_watermark (void)
   gint64 updated;
 
   g_assert_null (bsd_store_get_log_watermark (store, "SER-A", &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_NOT_FOUND);
 
   g_assert_true (
       bsd_store_add_attendance (store, device_id, "SER-A", utc, batch, NULL, NULL, &error));
@@ -325,8 +324,7 @@ test_newest (void)
   /* a verdict on ranged reads, for one firmware; new rows keep it */
   g_assert_false (
       bsd_store_set_ranged_reads (store, "SER-X", BSD_RANGED_READS_TRUSTED, "Ver 1", &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_NOT_FOUND);
   g_assert_true (
       bsd_store_set_ranged_reads (store, "SER-A", BSD_RANGED_READS_TRUSTED, "Ver 1", &error));
   g_assert_no_error (error);
@@ -383,26 +381,22 @@ test_batch_atomic (void)
   g_assert_cmpuint (inserted, ==, 77);
   g_assert_cmpuint (count_all (store), ==, 0);
   g_assert_null (bsd_store_get_log_watermark (store, "SER-A", &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_NOT_FOUND);
   g_assert_cmpuint (bsd_store_get_transaction_depth (store), ==, 0);
 
   ((ZkAttendance *)batch->pdata[19])->time.month = 3;
   ((ZkAttendance *)batch->pdata[10])->user_id[0] = '\0';
   g_assert_false (
       bsd_store_add_attendance (store, device_id, "SER-A", utc, batch, NULL, NULL, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_INVALID_ARGUMENT);
   g_assert_cmpuint (count_all (store), ==, 0);
 
   /* bad arguments */
   ((ZkAttendance *)batch->pdata[10])->user_id[0] = '5';
   g_assert_false (bsd_store_add_attendance (store, device_id, "", utc, batch, NULL, NULL, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_INVALID_ARGUMENT);
   g_assert_false (bsd_store_add_attendance (store, 999, "SER-A", utc, batch, NULL, NULL, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_NOT_FOUND);
   g_assert_cmpuint (count_all (store), ==, 0);
 
   g_assert_true (

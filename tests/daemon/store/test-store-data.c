@@ -9,6 +9,19 @@
 static void
 test_settings (void)
 {
+  static const StoreSetting defaults[] = {
+    { "AutoSync", 'b', TRUE },        { "SyncInterval", 'u', 60 },
+    { "MaxParallelDevices", 'u', 2 }, { "LogInterval", 'u', 15 },
+    { "ClockThreshold", 'u', 120 },   { "ClearLogsAfterDownload", 'b', FALSE },
+    { "LastAutoSync", 't', 0 },
+  };
+  static const StoreSetting kept[] = {
+    { "AutoSync", 'b', FALSE },
+    { "SyncInterval", 'u', 30 },
+    { "LogInterval", 'u', 0 },
+    { "ClearLogsAfterDownload", 'b', TRUE },
+    { "LastAutoSync", 't', G_MAXUINT64 },
+  };
   g_autoptr (StoreTmpDir) dir = store_tmp_dir_new ();
   g_autofree char *path = store_tmp_dir_file (dir, "biosync.db");
   g_autoptr (GError) error = NULL;
@@ -22,21 +35,7 @@ test_settings (void)
   g_assert_no_error (error);
 
   /* defaults */
-  g_assert_true (bsd_store_get_setting_bool (store, "AutoSync", &flag, &error));
-  g_assert_true (flag);
-  g_assert_true (bsd_store_get_setting_uint (store, "SyncInterval", &value, &error));
-  g_assert_cmpuint (value, ==, 60);
-  g_assert_true (bsd_store_get_setting_uint (store, "MaxParallelDevices", &value, &error));
-  g_assert_cmpuint (value, ==, 2);
-  g_assert_true (bsd_store_get_setting_uint (store, "LogInterval", &value, &error));
-  g_assert_cmpuint (value, ==, 15);
-  g_assert_true (bsd_store_get_setting_uint (store, "ClockThreshold", &value, &error));
-  g_assert_cmpuint (value, ==, 120);
-  g_assert_true (bsd_store_get_setting_bool (store, "ClearLogsAfterDownload", &flag, &error));
-  g_assert_false (flag);
-  g_assert_true (bsd_store_get_setting_uint64 (store, "LastAutoSync", &value64, &error));
-  g_assert_cmpuint (value64, ==, 0);
-  g_assert_no_error (error);
+  store_assert_settings (store, defaults, G_N_ELEMENTS (defaults));
 
   /* set, and kept across a reopen */
   g_assert_true (bsd_store_set_setting_bool (store, "AutoSync", FALSE, &error));
@@ -48,16 +47,7 @@ test_settings (void)
   g_assert_no_error (error);
   g_clear_object (&store);
   store = bsd_store_open (path, &error);
-  g_assert_true (bsd_store_get_setting_bool (store, "AutoSync", &flag, &error));
-  g_assert_false (flag);
-  g_assert_true (bsd_store_get_setting_uint (store, "SyncInterval", &value, &error));
-  g_assert_cmpuint (value, ==, 30);
-  g_assert_true (bsd_store_get_setting_uint (store, "LogInterval", &value, &error));
-  g_assert_cmpuint (value, ==, 0);
-  g_assert_true (bsd_store_get_setting_bool (store, "ClearLogsAfterDownload", &flag, &error));
-  g_assert_true (flag);
-  g_assert_true (bsd_store_get_setting_uint64 (store, "LastAutoSync", &value64, &error));
-  g_assert_cmpuint (value64, ==, G_MAXUINT64);
+  store_assert_settings (store, kept, G_N_ELEMENTS (kept));
 
   /* unknown keys and wrong types */
   g_assert_false (bsd_store_get_setting_uint (store, "Colour", &value, &error));
@@ -65,20 +55,15 @@ test_settings (void)
   g_assert_nonnull (strstr (error->message, "Colour"));
   g_clear_error (&error);
   g_assert_false (bsd_store_set_setting_bool (store, "Colour", TRUE, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_INVALID_ARGUMENT);
   g_assert_false (bsd_store_get_setting_bool (store, "SyncInterval", &flag, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_INVALID_ARGUMENT);
   g_assert_false (bsd_store_set_setting_uint (store, "AutoSync", 1, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_INVALID_ARGUMENT);
   g_assert_false (bsd_store_get_setting_uint64 (store, "SyncInterval", &value64, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_INVALID_ARGUMENT);
   g_assert_false (bsd_store_set_setting_uint64 (store, NULL, 1, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_INVALID_ARGUMENT);
 
   /* a damaged stored value reads as the default */
   db = store_raw_open (path);

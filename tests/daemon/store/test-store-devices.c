@@ -28,21 +28,17 @@ test_areas (void)
   g_assert_nonnull (strstr (error->message, "“Hall” already exists"));
   g_clear_error (&error);
   g_assert_cmpuint (bsd_store_add_area (store, "hALL", &error), ==, 0);
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_EXISTS);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_EXISTS);
   g_assert_cmpuint (bsd_store_add_area (store, "", &error), ==, 0);
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_INVALID_ARGUMENT);
   g_assert_cmpuint (bsd_store_add_area (store, "\xff\xfe", &error), ==, 0);
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_INVALID_ARGUMENT);
 
   g_assert_true (bsd_store_rename_area (store, hall, "Main hall", &error));
   g_assert_no_error (error);
   g_assert_true (bsd_store_rename_area (store, hall, "Main hall", &error));
   g_assert_false (bsd_store_rename_area (store, hall, "Gate", &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_EXISTS);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_EXISTS);
   g_assert_false (bsd_store_rename_area (store, 999, "Nowhere", &error));
   g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
   g_assert_nonnull (strstr (error->message, "renaming an area"));
@@ -55,8 +51,7 @@ test_areas (void)
   g_assert_cmpint (area->last_sync, ==, 0);
   g_clear_pointer (&area, bsd_area_free);
   g_assert_null (bsd_store_get_area (store, 999, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_NOT_FOUND);
 
   /* primary and last sync */
   device_id = store_add_device (store, "A", hall);
@@ -68,14 +63,11 @@ test_areas (void)
   g_assert_cmpint (area->last_sync, ==, 1234567);
   g_clear_pointer (&area, bsd_area_free);
   g_assert_false (bsd_store_set_area_primary (store, hall, 999, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_NOT_FOUND);
   g_assert_false (bsd_store_set_area_primary (store, 999, device_id, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_NOT_FOUND);
   g_assert_false (bsd_store_set_area_last_sync (store, 999, 1, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_NOT_FOUND);
 
   /* the primary leaving clears it */
   g_assert_true (bsd_store_remove_device (store, device_id, &error));
@@ -98,8 +90,7 @@ test_areas (void)
   device = bsd_store_get_device (store, device_id, &error);
   g_assert_cmpuint (device->area_id, ==, 0);
   g_assert_false (bsd_store_remove_area (store, gate, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_NOT_FOUND);
 
   /* ids are never reused */
   g_assert_cmpuint (bsd_store_add_area (store, "Gate", &error), >, gate);
@@ -186,8 +177,7 @@ devices_check_lists (BsdStore *store, guint hall, guint a, guint b, guint c)
   g_assert_cmpuint (((BsdDevice *)devices->pdata[0])->id, ==, c);
   g_clear_pointer (&devices, g_ptr_array_unref);
   g_assert_null (bsd_store_list_area_devices (store, 999, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_NOT_FOUND);
 }
 
 static void
@@ -224,8 +214,7 @@ devices_check_update (BsdStore *store, guint a, BsdDeviceConfig *config)
   g_assert_true (bsd_store_get_comm_key (store, a, &key, &error));
   g_assert_cmpuint (key, ==, 4242);
   g_assert_false (bsd_store_update_device (store, 999, config, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_NOT_FOUND);
 }
 
 static void
@@ -247,11 +236,9 @@ devices_check_comm_keys (BsdStore *store, guint a, guint b)
   g_assert_false (device->has_comm_key);
   g_clear_pointer (&device, bsd_device_free);
   g_assert_false (bsd_store_get_comm_key (store, 999, &key, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_NOT_FOUND);
   g_assert_false (bsd_store_set_comm_key (store, 999, 1, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_NOT_FOUND);
 }
 
 static void
@@ -310,13 +297,11 @@ devices_check_health (BsdStore *store, guint b)
     g_free (health.state);
     health.state = g_strdup ("sleeping");
     g_assert_false (bsd_store_update_device_health (store, b, &health, &error));
-    g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
-    g_clear_error (&error);
+    store_assert_error_clear (error, BSD_STORE_ERROR_INVALID_ARGUMENT);
     g_free (health.state);
     health.state = g_strdup ("online");
     g_assert_false (bsd_store_update_device_health (store, 999, &health, &error));
-    g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-    g_clear_error (&error);
+    store_assert_error_clear (error, BSD_STORE_ERROR_NOT_FOUND);
     bsd_device_health_clear (&health);
   }
   g_assert_true (bsd_store_set_device_state (store, b, "offline", "timed out", &error));
@@ -331,11 +316,9 @@ devices_check_health (BsdStore *store, guint b)
   g_assert_null (device->health.last_error);
   g_clear_pointer (&device, bsd_device_free);
   g_assert_false (bsd_store_set_device_state (store, b, "", NULL, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_INVALID_ARGUMENT);
   g_assert_false (bsd_store_set_device_state (store, 999, "online", NULL, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_NOT_FOUND);
 }
 
 void
@@ -382,11 +365,9 @@ test_devices (void)
   /* removal */
   g_assert_true (bsd_store_remove_device (store, c, &error));
   g_assert_null (bsd_store_get_device (store, c, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_NOT_FOUND);
   g_assert_false (bsd_store_remove_device (store, c, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_NOT_FOUND);
   g_assert_cmpuint (store_add_device (store, "D", 0), >, c);
 }
 
@@ -599,11 +580,9 @@ test_disabled_devices (void)
   g_clear_pointer (&list, g_array_unref);
 
   g_assert_false (bsd_store_add_disabled_device (store, 999, 0, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_NOT_FOUND);
   g_assert_false (bsd_store_add_disabled_device (store, a, 999, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_NOT_FOUND);
 
   g_assert_true (bsd_store_remove_disabled_device (store, a, &error));
   g_assert_true (bsd_store_remove_disabled_device (store, a, &error)); /* idempotent */
@@ -646,8 +625,7 @@ test_device_lies (void)
   g_assert_true (bsd_store_get_device_lied (store, 999, &lied, &error));
   g_assert_false (lied);
   g_assert_false (bsd_store_record_device_lie (store, 999, NULL, "x", &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_NOT_FOUND);
 
   /* a removed device takes its memory along */
   g_assert_true (bsd_store_remove_device (store, a, &error));

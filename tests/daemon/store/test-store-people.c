@@ -83,25 +83,19 @@ test_people (void)
   /* errors */
   edit.password = "123456789";
   g_assert_false (bsd_store_edit_person (store, "7", &edit, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_INVALID_ARGUMENT);
   edit.password = NULL;
   g_assert_false (bsd_store_edit_person (store, "8", &edit, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_NOT_FOUND);
   g_assert_false (bsd_store_clear_central_edit (store, "8", &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_NOT_FOUND);
   g_assert_null (bsd_store_get_person (store, "8", &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_NOT_FOUND);
   g_assert_null (bsd_store_get_person (store, "", &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_INVALID_ARGUMENT);
   g_strlcpy (user->user_id, "", sizeof user->user_id);
   g_assert_false (bsd_store_upsert_person_from_device (store, user, &stored, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_INVALID_ARGUMENT);
 
   /* a device name that is not UTF-8 is stored repaired */
   g_strlcpy (user->user_id, "12", sizeof user->user_id);
@@ -283,8 +277,7 @@ tombstones_check_blocked (BsdStore *store, const ZkUser *one)
 
   /* the leaver left the roster and cannot come back through a device */
   g_assert_null (bsd_store_get_person (store, "1", &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_NOT_FOUND);
   templates = bsd_store_list_templates (store, "1", &error);
   g_assert_cmpuint (templates->len, ==, 0);
   g_clear_pointer (&templates, g_ptr_array_unref);
@@ -315,8 +308,7 @@ tombstones_check_allow (BsdStore *store, const ZkUser *one)
 
   /* an administrator allows it again: recorded, no longer deleted */
   g_assert_false (bsd_store_allow_tombstone (store, "2", "uid:0", &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_NOT_FOUND);
   g_assert_true (bsd_store_allow_tombstone (store, "1", "uid:1001", &error));
   g_assert_no_error (error);
   g_assert_false (tombstoned (store, "1"));
@@ -330,8 +322,7 @@ tombstones_check_allow (BsdStore *store, const ZkUser *one)
   g_assert_cmpuint (list->len, ==, 0);
   g_clear_pointer (&list, g_ptr_array_unref);
   g_assert_false (bsd_store_allow_tombstone (store, "1", "uid:1001", &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_NOT_FOUND);
   /* the rehire comes back like any other PIN */
   g_assert_true (bsd_store_upsert_person_from_device (store, one, &stored, &error));
   g_assert_true (stored);
@@ -346,20 +337,15 @@ tombstones_check_errors (BsdStore *store)
 
   /* errors */
   g_assert_null (bsd_store_get_tombstone (store, "5", &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_NOT_FOUND);
   g_assert_false (bsd_store_add_tombstone (store, "", NULL, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_INVALID_ARGUMENT);
   g_assert_false (bsd_store_add_tombstone (store, "1234567890123456789012345", NULL, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_INVALID_ARGUMENT);
   g_assert_false (bsd_store_allow_tombstone (store, "", NULL, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_INVALID_ARGUMENT);
   g_assert_null (bsd_store_list_pin_devices (store, "", &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_INVALID_ARGUMENT);
   g_assert_true (bsd_store_check_integrity (store, &error));
   g_assert_no_error (error);
 }
@@ -525,13 +511,11 @@ snapshot_check_duplicates (BsdStore *store, guint a, GPtrArray *users, GPtrArray
   g_ptr_array_remove_index (users, 2);
   g_ptr_array_add (users, store_make_user ("3", 7, "Slot clash"));
   g_assert_false (bsd_store_replace_device_snapshot (store, a, users, NULL, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_EXISTS);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_EXISTS);
   g_ptr_array_remove_index (users, 2);
   g_ptr_array_add (templates, bsd_device_template_new ("100", BSD_TEMPLATE_KIND_FINGER, 0, "cc"));
   g_assert_false (bsd_store_replace_device_snapshot (store, a, users, templates, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_EXISTS);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_EXISTS);
   g_ptr_array_remove_index (templates, 2);
   g_assert_cmpuint (store_count (bsd_store_get_device_users, store, a), ==, 2);
   g_assert_cmpuint (store_count (bsd_store_get_device_templates, store, a), ==, 2);
@@ -545,21 +529,16 @@ snapshot_check_unknown (BsdStore *store, guint b, GPtrArray *users)
   /* another device is not touched; unknown devices are errors */
   g_assert_cmpuint (store_count (bsd_store_get_device_users, store, b), ==, 0);
   g_assert_false (bsd_store_replace_device_snapshot (store, 999, users, NULL, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_NOT_FOUND);
   g_assert_null (bsd_store_get_device_uid_map (store, 999, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_NOT_FOUND);
   g_assert_null (bsd_store_get_device_users (store, 999, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_NOT_FOUND);
   g_assert_null (bsd_store_get_device_templates (store, 999, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_NOT_FOUND);
   g_ptr_array_add (users, store_make_user ("", 5, "No PIN"));
   g_assert_false (bsd_store_replace_device_snapshot (store, b, users, NULL, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_INVALID_ARGUMENT);
 }
 
 void
@@ -750,11 +729,9 @@ test_templates (void)
   g_assert_true (g_bytes_equal (tmpl->data, other));
   g_clear_pointer (&tmpl, bsd_template_free);
   g_assert_null (bsd_store_get_template (store, "1", BSD_TEMPLATE_KIND_FACE, 50, "10", &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_NOT_FOUND);
   g_assert_null (bsd_store_get_template (store, "2", BSD_TEMPLATE_KIND_FINGER, 3, "10", &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_NOT_FOUND);
 
   add_template (store, "2", BSD_TEMPLATE_KIND_FINGER, 0, "two");
   list = bsd_store_list_templates (store, "1", &error);
@@ -767,15 +744,12 @@ test_templates (void)
   /* errors */
   g_assert_false (bsd_store_add_template (store, "1", BSD_TEMPLATE_KIND_FINGER, 0, "10", 1, empty,
                                           NULL, NULL, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_INVALID_ARGUMENT);
   g_assert_false (bsd_store_add_template (store, "1", BSD_TEMPLATE_KIND_FINGER, 0, "", 1, data,
                                           NULL, NULL, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_INVALID_ARGUMENT);
   g_assert_false (bsd_store_add_template (store, "1", (BsdTemplateKind)7, 0, "10", 1, data, NULL,
                                           NULL, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_INVALID_ARGUMENT);
   g_assert_cmpstr (bsd_template_kind_to_string (BSD_TEMPLATE_KIND_FACE), ==, "face");
 }

@@ -24,6 +24,18 @@ file_mode (const char *path)
   return st.st_mode & 07777;
 }
 
+/* the store at @path opened, which migrates it to the current version */
+static BsdStore *
+store_open_migrated (const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  BsdStore *store = bsd_store_open (path, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (bsd_store_get_schema_version (store), ==, BSD_STORE_SCHEMA_VERSION);
+  return store;
+}
+
 static void
 test_open_memory (void)
 {
@@ -240,9 +252,7 @@ test_reopen (void)
   g_assert_no_error (error);
   g_clear_object (&store);
 
-  store = bsd_store_open (path, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (bsd_store_get_schema_version (store), ==, BSD_STORE_SCHEMA_VERSION);
+  store = store_open_migrated (path);
   areas = bsd_store_list_areas (store, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (areas->len, ==, 1);
@@ -330,13 +340,17 @@ migrate_v1_check_people (BsdStore *store)
 static void
 migrate_v1_check_logs_and_jobs (BsdStore *store)
 {
+  static const StoreSetting settings[] = {
+    { "SyncInterval", 'u', 30 },
+    { "AutoSync", 'b', FALSE },
+    { "MaxParallelDevices", 'u', 2 },
+  };
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) jobs = NULL;
   g_autoptr (GPtrArray) results = NULL;
   g_autoptr (BsdLogWatermark) watermark = NULL;
   guint64 count = 0;
   guint n = 0;
-  gboolean flag = TRUE;
 
   g_assert_true (bsd_store_count_attendance (store, 0, G_MAXINT64, &count, &error));
   g_assert_cmpuint (count, ==, 3);
@@ -363,12 +377,7 @@ migrate_v1_check_logs_and_jobs (BsdStore *store)
   g_assert_true (bsd_store_mark_interrupted_jobs (store, &n, &error));
   g_assert_cmpuint (n, ==, 1);
 
-  g_assert_true (bsd_store_get_setting_uint (store, "SyncInterval", &n, &error));
-  g_assert_cmpuint (n, ==, 30);
-  g_assert_true (bsd_store_get_setting_bool (store, "AutoSync", &flag, &error));
-  g_assert_false (flag);
-  g_assert_true (bsd_store_get_setting_uint (store, "MaxParallelDevices", &n, &error));
-  g_assert_cmpuint (n, ==, 2);
+  store_assert_settings (store, settings, G_N_ELEMENTS (settings));
 }
 
 static void
@@ -437,9 +446,7 @@ test_migrate_v1 (void)
 
   store_make_v1 (path, NULL);
   g_assert_cmpint (g_chmod (path, 0644), ==, 0);
-  store = bsd_store_open (path, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (bsd_store_get_schema_version (store), ==, BSD_STORE_SCHEMA_VERSION);
+  store = store_open_migrated (path);
   g_assert_cmpuint (file_mode (path), ==, 0600);
   g_assert_true (bsd_store_check_integrity (store, &error));
   g_assert_no_error (error);
@@ -476,9 +483,7 @@ test_migrate_v2 (void)
   sqlite3 *db;
 
   store_make_v2 (path, NULL);
-  store = bsd_store_open (path, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (bsd_store_get_schema_version (store), ==, BSD_STORE_SCHEMA_VERSION);
+  store = store_open_migrated (path);
   g_assert_true (bsd_store_check_integrity (store, &error));
   g_assert_no_error (error);
 
@@ -642,18 +647,6 @@ store_rewind (const char *path, int version, const char *sql)
   sqlite3_close (db);
 }
 
-/* the store at @path opened, which migrates it to the current version */
-static BsdStore *
-store_open_migrated (const char *path)
-{
-  g_autoptr (GError) error = NULL;
-  BsdStore *store = bsd_store_open (path, &error);
-
-  g_assert_no_error (error);
-  g_assert_cmpuint (bsd_store_get_schema_version (store), ==, BSD_STORE_SCHEMA_VERSION);
-  return store;
-}
-
 /* one value from the database at @path, through a connection of its own */
 static char *
 store_file_query (const char *path, const char *sql)
@@ -665,6 +658,31 @@ store_file_query (const char *path, const char *sql)
   return value;
 }
 
+/* a current database at @path, with a device if @device and one punch
+ * of PIN 7 (by that device) if @punch, taken back to @version with @sql
+ * run on the old schema; returns the device's id (0 without one) */
+static guint
+store_make_rewound (const char *path, int version, gboolean device, gboolean punch, const char *sql)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsdStore) store = bsd_store_open (path, &error);
+  g_autoptr (GPtrArray) punches = g_ptr_array_new_with_free_func (g_free);
+  guint device_id = 0;
+
+  g_assert_no_error (error);
+  if (device)
+    device_id = store_add_device (store, "Gate", 0);
+  if (punch)
+    {
+      g_ptr_array_add (punches, store_make_punch ("7", 2024, 5, 1, 8, 0, 0, 0));
+      g_assert_true (
+          bsd_store_add_attendance (store, device_id, "SER-X", NULL, punches, NULL, NULL, &error));
+    }
+  g_clear_object (&store);
+  store_rewind (path, version, sql);
+  return device_id;
+}
+
 /* version 3 lacked the attendance indexes of ListAttendance: a database
  * of version 3 gets them, and keeps its punches */
 static void
@@ -674,18 +692,12 @@ test_migrate_v3 (void)
   g_autofree char *path = store_tmp_dir_file (dir, "biosync.db");
   g_autoptr (GError) error = NULL;
   g_autoptr (BsdStore) store = NULL;
-  g_autoptr (GPtrArray) punches = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *indexes = NULL;
   guint64 count = 0;
 
   /* a version 3 database: the current schema without what 3 → 4 (and
    * later steps) add */
-  store = bsd_store_open (path, &error);
-  g_assert_no_error (error);
-  g_ptr_array_add (punches, store_make_punch ("7", 2024, 5, 1, 8, 0, 0, 0));
-  g_assert_true (bsd_store_add_attendance (store, 0, "SER-X", NULL, punches, NULL, NULL, &error));
-  g_clear_object (&store);
-  store_rewind (path, 3, NULL);
+  store_make_rewound (path, 3, FALSE, TRUE, NULL);
 
   store = store_open_migrated (path);
   g_assert_true (bsd_store_count_attendance (store, G_MININT64, G_MAXINT64, &count, &error));
@@ -708,19 +720,9 @@ test_migrate_v4 (void)
   g_autofree char *path = store_tmp_dir_file (dir, "biosync.db");
   g_autoptr (GError) error = NULL;
   g_autoptr (BsdStore) store = NULL;
-  g_autoptr (BsdDeviceConfig) config = bsd_device_config_new ();
   g_autofree char *count = NULL;
   gboolean lied = TRUE;
-  guint device_id;
-
-  store = bsd_store_open (path, &error);
-  g_assert_no_error (error);
-  config->name = g_strdup ("A");
-  config->address = g_strdup ("127.0.0.1");
-  device_id = bsd_store_add_device (store, config, &error);
-  g_assert_no_error (error);
-  g_clear_object (&store);
-  store_rewind (path, 4, NULL);
+  guint device_id = store_make_rewound (path, 4, TRUE, FALSE, NULL);
 
   store = store_open_migrated (path);
   g_assert_true (bsd_store_get_device_lied (store, device_id, &lied, &error));
@@ -753,17 +755,11 @@ test_migrate_v5 (void)
   g_autofree char *path = store_tmp_dir_file (dir, "biosync.db");
   g_autoptr (GError) error = NULL;
   g_autoptr (BsdStore) store = NULL;
-  g_autoptr (GPtrArray) punches = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) unshipped = NULL;
   g_autoptr (GPtrArray) outbox = NULL;
   g_autoptr (BsdCentralConfig) config = NULL;
 
-  store = bsd_store_open (path, &error);
-  g_assert_no_error (error);
-  g_ptr_array_add (punches, store_make_punch ("7", 2024, 5, 1, 8, 0, 0, 0));
-  g_assert_true (bsd_store_add_attendance (store, 0, "SER-X", NULL, punches, NULL, NULL, &error));
-  g_clear_object (&store);
-  store_rewind (path, 5, "INSERT INTO people (pin, name) VALUES ('7', 'Ana');");
+  store_make_rewound (path, 5, FALSE, TRUE, "INSERT INTO people (pin, name) VALUES ('7', 'Ana');");
 
   store = store_open_migrated (path);
   config = bsd_store_get_central (store, &error);
@@ -797,20 +793,10 @@ test_migrate_v6 (void)
   g_autofree char *path = store_tmp_dir_file (dir, "biosync.db");
   g_autoptr (GError) error = NULL;
   g_autoptr (BsdStore) store = NULL;
-  g_autoptr (BsdDeviceConfig) config = bsd_device_config_new ();
   g_autoptr (BsdDevice) device = NULL;
   g_autofree char *tables = NULL;
-  guint device_id;
+  guint device_id = store_make_rewound (path, 6, TRUE, FALSE, NULL);
   guint pending = 1;
-
-  store = bsd_store_open (path, &error);
-  g_assert_no_error (error);
-  config->name = g_strdup ("Gate");
-  config->address = g_strdup ("10.0.0.9");
-  device_id = bsd_store_add_device (store, config, &error);
-  g_assert_no_error (error);
-  g_clear_object (&store);
-  store_rewind (path, 6, NULL);
 
   store = store_open_migrated (path);
   device = bsd_store_get_device (store, device_id, &error);
@@ -836,27 +822,11 @@ test_migrate_v8 (void)
   g_autofree char *path = store_tmp_dir_file (dir, "biosync.db");
   g_autoptr (GError) error = NULL;
   g_autoptr (BsdStore) store = NULL;
-  g_autoptr (BsdDeviceConfig) config = bsd_device_config_new ();
   g_autoptr (BsdDevice) device = NULL;
-  g_autoptr (GPtrArray) punches = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *plan = NULL;
-  guint device_id;
+  guint device_id = store_make_rewound (path, 8, TRUE, TRUE, NULL);
 
-  store = bsd_store_open (path, &error);
-  g_assert_no_error (error);
-  config->name = g_strdup ("Gate");
-  config->address = g_strdup ("10.0.0.9");
-  device_id = bsd_store_add_device (store, config, &error);
-  g_assert_no_error (error);
-  g_ptr_array_add (punches, store_make_punch ("7", 2024, 5, 1, 8, 0, 0, 0));
-  g_assert_true (
-      bsd_store_add_attendance (store, device_id, "SER-X", NULL, punches, NULL, NULL, &error));
-  g_clear_object (&store);
-  store_rewind (path, 8, NULL);
-
-  store = bsd_store_open (path, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (bsd_store_get_schema_version (store), ==, BSD_STORE_SCHEMA_VERSION);
+  store = store_open_migrated (path);
   device = bsd_store_get_device (store, device_id, &error);
   g_assert_no_error (error);
   g_assert_true (device->live_punches);
@@ -907,11 +877,9 @@ test_transactions (void)
   guint64 count = 1;
 
   g_assert_false (bsd_store_commit (store, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_TRANSACTION);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_TRANSACTION);
   g_assert_false (bsd_store_rollback (store, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_TRANSACTION);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_TRANSACTION);
 
   /* rollback */
   g_assert_true (bsd_store_begin (store, &error));
@@ -952,8 +920,7 @@ test_transactions (void)
   /* a failing batch function leaves the outer transaction usable */
   g_assert_true (bsd_store_begin (store, &error));
   g_assert_false (bsd_store_remove_device (store, 99, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_NOT_FOUND);
   g_assert_cmpuint (bsd_store_get_transaction_depth (store), ==, 1);
   bsd_store_add_area (store, "After", &error);
   g_assert_no_error (error);
@@ -1089,11 +1056,9 @@ test_backup_checks (void)
 
   /* the header: sqlite's magic, then biosync's application id */
   g_assert_false (bsd_store_check_header_bytes (header, 50, &version, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_DATABASE);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_NOT_DATABASE);
   g_assert_false (bsd_store_check_header_bytes (header, sizeof header, &version, &error));
-  g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_DATABASE);
-  g_clear_error (&error);
+  store_assert_error_clear (error, BSD_STORE_ERROR_NOT_DATABASE);
   memcpy (header + 60, "\0\0\0\x07", 4);
   memcpy (header + 68, "BSYD", 4);
   g_assert_true (bsd_store_check_header_bytes (header, sizeof header, &version, &error));
