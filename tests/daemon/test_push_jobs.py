@@ -14,6 +14,7 @@ push_jobs_offline: P stops polling during a SyncAll: its result is pending, the 
     are ok, the job is partial; P runs its queued commands when it polls again
 push_jobs_overdue: a push terminal that stops polling turns LiveState "reconnecting" (announced by
     PropertiesChanged) once overdue, and "listening" at its next poll
+push_jobs_rtstate: a 3.x terminal's rtstate post is answered OK and stored nowhere
 push_jobs_retention: a raw HTTP terminal with 1500 finished commands keeps the newest 1000
     after its poll
 
@@ -28,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import check, enable_push, state_db, wait_for  # noqa: E402
 from harness import DEVICE, GLib  # noqa: E402
-from test_push import HANDSHAKE, SN, accept, get  # noqa: E402
+from test_push import HANDSHAKE, SN, accept, get, post  # noqa: E402
 from test_push_engine import pull_fingers, pull_people, push_fingers, unanswered  # noqa: E402
 
 P_SN = "SIMPUSHP0001"
@@ -252,6 +253,33 @@ def test_push_jobs_overdue(env):
              timeout=30)
     check(live_states(seen, path) == ["reconnecting", "listening"],
           "each change is announced once", live_states(seen, path))
+
+
+def test_push_jobs_rtstate(env):
+    """a 3.x terminal's door and alarm state (table=rtstate, PUSH-PROTOCOL §7) is answered OK
+    (firmware sends it again otherwise) and stored nowhere"""
+    env.start_daemon()
+    port = enable_push(env)
+    sn = "SENSEFACE3X"
+    get(port, "/iclock/cdata?SN=%s&options=all&pushver=3.1.2&DeviceType=acc" % sn)
+    path, device_id = accept(env, sn, {"time-zone": GLib.Variant("s", "UTC")})
+    post(port, "/iclock/registry?SN=%s" % sn, "DeviceType=acc")
+    get(port, "/iclock/cdata?SN=%s&options=all&pushver=3.1.2" % sn)
+    tables = ("attendance", "push_mirror_users", "push_mirror_templates", "push_mirror_photos")
+
+    def counts():
+        with state_db(env) as conn:
+            return [conn.execute("SELECT count (*) FROM %s" % t).fetchone()[0] for t in tables]
+    before = counts()
+    status, _, body = post(port, "/iclock/cdata?SN=%s&table=rtstate" % sn,
+                           "time=2026-03-01 09:00:00\tsensor=01\trelay=00\talarm=0000000000000000"
+                           "\tdoor=01\n"
+                           # a state line is no punch, whatever fields it carries
+                           "time=2026-03-01 09:00:01\tpin=42\tevent=0\tinoutstatus=1\tdoor=01\n")
+    # as rtlog's: OK and the lines taken (a reply holding OK is taken as stored, §4.5)
+    check(status == 200 and body.startswith(b"OK"), "rtstate is answered OK", (status, body))
+    check(counts() == before, "and stores nothing", (before, counts()))
+    check(env.get("PushDialect", path=path, iface=DEVICE) == "3", "the terminal stays 3.x")
 
 
 def finished(env, device_id):
