@@ -408,6 +408,29 @@ test_mirror_prune (void)
   g_assert_cmpstr (((BsdPushCommand *)g_ptr_array_index (commands, 1))->command, ==, "INFO");
 }
 
+/* a serial that knocked, accepted, its acceptance's CHECK done */
+static guint
+accepted (BsdStore *store, const char *serial)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsdPushDevice) device = knock (store, serial, FALSE);
+  guint device_id = accept (store, serial);
+
+  g_assert_true (bsd_store_finish_push_checks (store, device_id, &error));
+  g_assert_no_error (error);
+  return device_id;
+}
+
+static gint64
+queue (BsdStore *store, guint device_id, const char *command)
+{
+  g_autoptr (GError) error = NULL;
+  gint64 id = bsd_store_queue_push_command (store, device_id, command, &error);
+
+  g_assert_no_error (error);
+  return id;
+}
+
 /* @n commands queued, sent and answered (the first @failed of them
  * refused); their ids */
 static GArray *
@@ -421,9 +444,8 @@ finished_commands (BsdStore *store, guint device_id, guint n, guint failed)
   for (guint i = 0; i < n; i++)
     {
       g_autofree char *text = g_strdup_printf ("DATA DELETE USERINFO PIN=%u", i);
-      gint64 id = bsd_store_queue_push_command (store, device_id, text, &error);
+      gint64 id = queue (store, device_id, text);
 
-      g_assert_no_error (error);
       g_array_append_val (ids, id);
     }
   sent = bsd_store_take_push_commands (store, device_id, n, &error);
@@ -461,16 +483,6 @@ rows (BsdStore *store, guint device_id)
   return all->len;
 }
 
-static gint64
-queue (BsdStore *store, guint device_id, const char *command)
-{
-  g_autoptr (GError) error = NULL;
-  gint64 id = bsd_store_queue_push_command (store, device_id, command, &error);
-
-  g_assert_no_error (error);
-  return id;
-}
-
 /* finished commands are kept up to a count and an age, never while the
  * device's results are fresh; queued and sent ones always */
 static void
@@ -478,12 +490,8 @@ test_trim (void)
 {
   g_autoptr (BsdStore) store = store_open_memory ();
   g_autoptr (GError) error = NULL;
-  /* knocked first */
-  G_GNUC_UNUSED g_autoptr (BsdPushDevice) device = knock (store, "SN1", FALSE);
-  /* knocked first */
-  G_GNUC_UNUSED g_autoptr (BsdPushDevice) other = knock (store, "SN2", FALSE);
-  guint device_id = accept (store, "SN1");
-  guint other_id = accept (store, "SN2");
+  guint device_id = accepted (store, "SN1");
+  guint other_id = accepted (store, "SN2");
   const guint n = BSD_PUSH_COMMANDS_KEEP + 6;
   g_autoptr (GArray) ids = NULL;
   g_autoptr (GArray) others = NULL;
@@ -491,8 +499,6 @@ test_trim (void)
   g_autoptr (BsdPushCommand) gone = NULL;
   gint64 now, settled;
 
-  g_assert_true (bsd_store_finish_push_checks (store, device_id, &error));
-  g_assert_true (bsd_store_finish_push_checks (store, other_id, &error));
   ids = finished_commands (store, device_id, n, 3);
   others = finished_commands (store, other_id, 3, 0);
   now = g_get_real_time ();
