@@ -38,6 +38,7 @@ struct _BsdPushServer
   /* the writer thread's own */
   BsdStore *store;
   GHashTable *bad_keys; /* serials whose last handshake had a wrong comm key */
+  GHashTable *trimmed;  /* device id → when its finished commands were trimmed */
 };
 
 G_DEFINE_FINAL_TYPE (BsdPushServer, bsd_push_server, G_TYPE_OBJECT)
@@ -475,6 +476,29 @@ store_results (BsdStore *store, const BsdPushDevice *push, Work *work, GError **
   return g_strdup ("OK\n");
 }
 
+/* a terminal's finished commands are trimmed (bsd_store_trim_push_commands)
+ * at its poll, at most once an hour: the queue of a terminal polled for
+ * years stays bounded, and a poll seldom pays for it */
+#define TRIM_EVERY_US G_TIME_SPAN_HOUR
+
+static gboolean
+trim_commands (BsdPushServer *self, guint device_id, GError **error)
+{
+  gpointer key = GUINT_TO_POINTER (device_id);
+  gint64 now = g_get_monotonic_time ();
+  gint64 *last = g_hash_table_lookup (self->trimmed, key);
+  guint removed = 0;
+
+  if (last != NULL && now - *last < TRIM_EVERY_US)
+    return TRUE;
+  if (!bsd_store_trim_push_commands (self->store, device_id, g_get_real_time (), &removed, error))
+    return FALSE;
+  if (removed > 0)
+    g_debug ("push device %u: %u finished commands trimmed", device_id, removed);
+  g_hash_table_insert (self->trimmed, key, g_memdup2 (&now, sizeof now));
+  return TRUE;
+}
+
 /* getrequest: INFO kept, then the next commands in order (or OK) */
 static char *
 take_commands (BsdStore *store, const BsdPushDevice *push, GError **error)
@@ -540,6 +564,8 @@ serve_accepted (BsdPushServer *self, const BsdPushDevice *push, Work *work, GErr
         return NULL;
       return handshake_reply (self->store, push, dialect, error);
     case PUSH_ENDPOINT_POLL:
+      if (!trim_commands (self, push->device_id, error))
+        return NULL;
       return take_commands (self->store, push, error);
     case PUSH_ENDPOINT_UPLOAD:
       return store_upload (self->store, push, work, error);
@@ -788,6 +814,7 @@ bsd_push_server_finalize (GObject *object)
   g_thread_pool_free (self->writer, FALSE, TRUE);
   g_clear_object (&self->store);
   g_clear_pointer (&self->bad_keys, g_hash_table_unref);
+  g_clear_pointer (&self->trimmed, g_hash_table_unref);
   g_clear_pointer (&self->connections, g_hash_table_unref);
   g_main_context_unref (self->context);
   g_free (self->store_path);
@@ -825,6 +852,7 @@ bsd_push_server_init (BsdPushServer *self)
   self->connections = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
                                              (GDestroyNotify)connection_free);
   self->bad_keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->trimmed = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
   self->context = g_main_context_ref_thread_default ();
 }
 

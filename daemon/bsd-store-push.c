@@ -830,3 +830,26 @@ bsd_store_find_queued_push_command (BsdStore *self,
     return -1;
   return id;
 }
+
+gboolean
+bsd_store_trim_push_commands (
+    BsdStore *self, guint device_id, gint64 now, guint *removed, GError **error)
+{
+  g_return_val_if_fail (BSD_IS_STORE (self), FALSE);
+
+  /* the OFFSET row is the newest finished one beyond the kept ones */
+  if (!bsd_store_run (
+          self,
+          "DELETE FROM push_commands WHERE device_id = ?1 AND state IN ('done', 'failed')"
+          " AND NOT EXISTS (SELECT 1 FROM push_commands WHERE device_id = ?1"
+          "   AND state IN ('done', 'failed') AND done_at >= ?2)"
+          " AND (done_at < ?3 OR id <= (SELECT id FROM push_commands WHERE device_id = ?1"
+          "   AND state IN ('done', 'failed') ORDER BY id DESC LIMIT 1 OFFSET ?4))",
+          BSD_ARGS (BSD_INT (device_id), BSD_INT (now - BSD_PUSH_COMMANDS_SETTLE_US),
+                    BSD_INT (now - BSD_PUSH_COMMANDS_MAX_AGE_US), BSD_INT (BSD_PUSH_COMMANDS_KEEP)),
+          "trimming a push terminal's finished commands", error))
+    return FALSE;
+  if (removed != NULL)
+    *removed = (guint)sqlite3_changes (self->db);
+  return TRUE;
+}

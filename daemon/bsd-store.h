@@ -930,6 +930,20 @@ gint64 bsd_store_find_queued_push_command (BsdStore *self,
 gboolean bsd_store_prune_push_mirror (
     BsdStore *self, guint device_id, gint64 before, guint template_type, GError **error);
 
+/* Retention of a device's finished (done or failed) commands: the newest
+ * BSD_PUSH_COMMANDS_KEEP are kept, none finished before @now minus
+ * BSD_PUSH_COMMANDS_MAX_AGE_US; queued and sent ones always stay. Nothing
+ * is removed while the device has a result younger than
+ * BSD_PUSH_COMMANDS_SETTLE_US: a sync job lists the results it waits for
+ * by id (bsd-engine-push.c), and waits at most 3 × 60 s + 30 s for the
+ * next one, reading them within a second of the last. *@removed: how
+ * many went. */
+#define BSD_PUSH_COMMANDS_KEEP 1000
+#define BSD_PUSH_COMMANDS_MAX_AGE_US (30 * G_TIME_SPAN_DAY)
+#define BSD_PUSH_COMMANDS_SETTLE_US (10 * G_TIME_SPAN_MINUTE)
+gboolean bsd_store_trim_push_commands (
+    BsdStore *self, guint device_id, gint64 now, guint *removed, GError **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsdArea, bsd_area_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsdDeviceConfig, bsd_device_config_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsdDevice, bsd_device_free)

@@ -560,6 +560,9 @@ parse_tagged (PushUpload *upload, const Line *line, ZkSkips *skips)
 static void
 parse_line (PushUpload *upload, const char *table, const Line *line, ZkSkips *skips)
 {
+  /* 3.x door, relay and alarm state (§7): its time= lines are no punches */
+  if (table != NULL && g_ascii_strcasecmp (table, "rtstate") == 0)
+    return;
   if (parse_tagged (upload, line, skips))
     return;
   if (line->len > 5 && g_ascii_strncasecmp (line->text, "time=", 5) == 0)

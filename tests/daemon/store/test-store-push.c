@@ -408,6 +408,129 @@ test_mirror_prune (void)
   g_assert_cmpstr (((BsdPushCommand *)g_ptr_array_index (commands, 1))->command, ==, "INFO");
 }
 
+/* a serial that knocked, accepted, its acceptance's CHECK done */
+static guint
+accepted (BsdStore *store, const char *serial)
+{
+  g_autoptr (GError) error = NULL;
+  /* knocked first */
+  G_GNUC_UNUSED g_autoptr (BsdPushDevice) device = knock (store, serial, FALSE);
+  guint device_id = accept (store, serial);
+
+  g_assert_true (bsd_store_finish_push_checks (store, device_id, &error));
+  g_assert_no_error (error);
+  return device_id;
+}
+
+static gint64
+queue (BsdStore *store, guint device_id, const char *command)
+{
+  g_autoptr (GError) error = NULL;
+  gint64 id = bsd_store_queue_push_command (store, device_id, command, &error);
+
+  g_assert_no_error (error);
+  return id;
+}
+
+/* @n commands queued, sent and answered (the first @failed of them
+ * refused); their ids */
+static GArray *
+finished_commands (BsdStore *store, guint device_id, guint n, guint failed)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) sent = NULL;
+  GArray *ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  gboolean matched = FALSE;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("DATA DELETE USERINFO PIN=%u", i);
+      gint64 id = queue (store, device_id, text);
+
+      g_array_append_val (ids, id);
+    }
+  sent = bsd_store_take_push_commands (store, device_id, n, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (sent->len, ==, n);
+  for (guint i = 0; i < n; i++)
+    {
+      g_assert_true (bsd_store_finish_push_command (
+          store, device_id, g_array_index (ids, gint64, i), i < failed ? -10 : 0,
+          "PIN not on the device", &matched, &error));
+      g_assert_true (matched);
+    }
+  return ids;
+}
+
+static guint
+trim (BsdStore *store, guint device_id, gint64 now)
+{
+  g_autoptr (GError) error = NULL;
+  guint removed = G_MAXUINT;
+
+  g_assert_true (bsd_store_trim_push_commands (store, device_id, now, &removed, &error));
+  g_assert_no_error (error);
+  return removed;
+}
+
+static guint
+rows (BsdStore *store, guint device_id)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) all
+      = bsd_store_list_push_commands (store, device_id, 0, G_MAXINT64, &error);
+
+  g_assert_no_error (error);
+  return all->len;
+}
+
+/* finished commands are kept up to a count and an age, never while the
+ * device's results are fresh; queued and sent ones always */
+static void
+test_trim (void)
+{
+  g_autoptr (BsdStore) store = store_open_memory ();
+  g_autoptr (GError) error = NULL;
+  guint device_id = accepted (store, "SN1");
+  guint other_id = accepted (store, "SN2");
+  const guint n = BSD_PUSH_COMMANDS_KEEP + 6;
+  g_autoptr (GArray) ids = NULL;
+  g_autoptr (GArray) others = NULL;
+  g_autoptr (BsdPushCommand) kept = NULL;
+  g_autoptr (BsdPushCommand) gone = NULL;
+  gint64 now, settled;
+
+  ids = finished_commands (store, device_id, n, 3);
+  others = finished_commands (store, other_id, 3, 0);
+  now = g_get_real_time ();
+  settled = now + BSD_PUSH_COMMANDS_SETTLE_US + G_TIME_SPAN_SECOND;
+
+  /* results just in: a job may still be reading them */
+  g_assert_cmpuint (trim (store, device_id, now), ==, 0);
+  g_assert_cmpuint (trim (store, device_id, settled - 2 * G_TIME_SPAN_SECOND), ==, 0);
+
+  /* settled: the newest BSD_PUSH_COMMANDS_KEEP stay (and acceptance's
+   * CHECK goes first); a sent command stays */
+  queue (store, device_id, "INFO");
+  g_ptr_array_unref (bsd_store_take_push_commands (store, device_id, 1, &error));
+  g_assert_cmpuint (trim (store, device_id, settled), ==, n + 1 - BSD_PUSH_COMMANDS_KEEP);
+  g_assert_cmpuint (rows (store, device_id), ==, BSD_PUSH_COMMANDS_KEEP + 1);
+  gone = bsd_store_get_push_command (store, g_array_index (ids, gint64, 5), &error);
+  g_assert_null (gone);
+  g_clear_error (&error);
+  kept = bsd_store_get_push_command (store, g_array_index (ids, gint64, 6), &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (kept->state, ==, BSD_PUSH_COMMAND_DONE);
+  g_assert_cmpuint (trim (store, device_id, settled + G_TIME_SPAN_HOUR), ==, 0);
+
+  /* too old: every finished one goes; queued, sent and other devices' stay */
+  queue (store, device_id, "CHECK");
+  g_assert_cmpuint (trim (store, device_id, now + 2 * BSD_PUSH_COMMANDS_MAX_AGE_US), ==,
+                    BSD_PUSH_COMMANDS_KEEP);
+  g_assert_cmpuint (rows (store, device_id), ==, 2);
+  g_assert_cmpuint (rows (store, other_id), ==, 4);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -420,5 +543,6 @@ main (int argc, char **argv)
   g_test_add_func ("/store/push/queue", test_queue);
   g_test_add_func ("/store/push/mirror", test_mirror);
   g_test_add_func ("/store/push/mirror-prune", test_mirror_prune);
+  g_test_add_func ("/store/push/trim", test_trim);
   return g_test_run ();
 }
