@@ -87,6 +87,39 @@ load_push_templates (ZkSimPushDevice *device,
 }
 
 static gboolean
+load_push_photos (ZkSimPushDevice *device, JsonArray *array, const char *path, GError **error)
+{
+  for (guint i = 0; array != NULL && i < json_array_get_length (array); i++)
+    {
+      g_autofree char *ppath = g_strdup_printf ("%s.photos[%u]", path, i);
+      JsonObject *obj = zk_sim_json_element_object (array, i, ppath, error);
+      g_autoptr (GError) local = NULL;
+      g_autoptr (GBytes) data = NULL;
+      g_autofree char *pin = NULL;
+      const char *b64;
+      ZkSimPushPhoto photo = { 0 };
+
+      if (obj == NULL || !zk_sim_json_get_text (obj, "user_id", NULL, 24, &pin, ppath, error)
+          || !zk_sim_json_get_uint (obj, "type", 9, 0, 15, &photo.type, ppath, error)
+          || !zk_sim_json_get_string (obj, "photo", NULL, 4 * (ZK_SIM_PUSH_PHOTO_MAX / 3 + 1), &b64,
+                                      ppath, error)
+          || !zk_sim_json_get_bool (obj, "sent", FALSE, &photo.sent, ppath, error))
+        return FALSE;
+      if (pin == NULL)
+        return zk_sim_json_fail (error, ppath, "user_id", "required");
+      data = b64 ? zk_sim_json_decode_base64 (b64, ppath, "photo", error)
+                 : zk_sim_push_make_photo (pin);
+      if (data == NULL)
+        return FALSE;
+      photo.pin = pin;
+      photo.data = data;
+      if (!zk_sim_push_device_load_photo (device, &photo, &local))
+        return zk_sim_json_fail (error, ppath, NULL, local->message);
+    }
+  return TRUE;
+}
+
+static gboolean
 load_push_attendance (ZkSimPushDevice *device, JsonArray *array, const char *path, GError **error)
 {
   for (guint i = 0; array != NULL && i < json_array_get_length (array); i++)
@@ -174,12 +207,13 @@ zk_sim_push_fixture_load (JsonObject *obj, guint index, const char *path, GError
   g_auto (ZkSimPushConfig) config = { 0 };
   g_autoptr (ZkSimPushDevice) device = NULL;
   g_autoptr (GError) local = NULL;
-  JsonArray *users = NULL, *templates = NULL, *attendance = NULL;
+  JsonArray *users = NULL, *templates = NULL, *attendance = NULL, *photos = NULL;
 
   if (!load_push_config (obj, index, path, &config, error)
       || !zk_sim_json_get_array (obj, "users", &users, path, error)
       || !zk_sim_json_get_array (obj, "templates", &templates, path, error)
-      || !zk_sim_json_get_array (obj, "attendance", &attendance, path, error))
+      || !zk_sim_json_get_array (obj, "attendance", &attendance, path, error)
+      || !zk_sim_json_get_array (obj, "photos", &photos, path, error))
     return NULL;
   device = zk_sim_push_device_new (&config, &local);
   if (device == NULL)
@@ -189,6 +223,7 @@ zk_sim_push_fixture_load (JsonObject *obj, guint index, const char *path, GError
     }
   if (!load_push_users (device, users, path, error)
       || !load_push_templates (device, &config, templates, path, error)
+      || !load_push_photos (device, photos, path, error)
       || !load_push_attendance (device, attendance, path, error))
     return NULL;
   return G_OBJECT (g_steal_pointer (&device));
@@ -252,12 +287,24 @@ add_push_template (JsonBuilder *b, gconstpointer record)
   zk_sim_json_add_base64 (b, "template", t->data);
 }
 
+static void
+add_push_photo (JsonBuilder *b, gconstpointer record)
+{
+  const ZkSimPushPhoto *p = record;
+
+  zk_sim_fixture_add_text (b, "user_id", p->pin);
+  zk_sim_json_add_int (b, "type", p->type);
+  zk_sim_json_add_base64 (b, "photo", p->data);
+  zk_sim_json_add_bool (b, "sent", p->sent);
+}
+
 JsonNode *
 zk_sim_push_fixture_to_json (ZkSimPushDevice *device)
 {
   g_autoptr (JsonBuilder) b = json_builder_new_immutable ();
   g_autoptr (GPtrArray) users = zk_sim_push_device_dup_users (device);
   g_autoptr (GPtrArray) bios = zk_sim_push_device_dup_bios (device);
+  g_autoptr (GPtrArray) photos = zk_sim_push_device_dup_photos (device);
   guint sent = 0;
   g_autoptr (GPtrArray) punches = zk_sim_push_device_dup_punches (device, &sent);
 
@@ -265,6 +312,7 @@ zk_sim_push_fixture_to_json (ZkSimPushDevice *device)
   add_push_config (b, device);
   zk_sim_json_add_array (b, "users", users, add_push_user);
   zk_sim_json_add_array (b, "templates", bios, add_push_template);
+  zk_sim_json_add_array (b, "photos", photos, add_push_photo);
   json_builder_set_member_name (b, "attendance");
   json_builder_begin_array (b);
   for (guint i = 0; i < punches->len; i++)
