@@ -329,16 +329,19 @@ mirror_snapshot (DeviceCtx *dev, const BsdPushCaps *caps, GError **error)
   BsdStore *writer = writer_or_error (self, error);
   g_autoptr (GPtrArray) users = NULL;
   g_autoptr (GPtrArray) templates = NULL;
+  g_autoptr (GPtrArray) photos = NULL;
 
   if (writer)
     users = bsd_store_get_push_mirror_users (writer, dev->endpoint->device_id, error);
   if (users)
     templates = bsd_store_get_push_mirror_templates (writer, dev->endpoint->device_id, error);
+  if (templates)
+    photos = bsd_store_get_push_mirror_photos (writer, dev->endpoint->device_id, error);
   bsd_engine_writer_release (self);
-  if (templates == NULL)
+  if (photos == NULL)
     return NULL;
   return bsd_push_io_snapshot (dev->endpoint->device_id, dev->endpoint->name, caps, users,
-                               templates);
+                               templates, photos);
 }
 
 /* a query's answer says the terminal has nothing of that kind */
@@ -454,6 +457,41 @@ add_refusals (DeviceCtx *dev, GPtrArray *writes, GPtrArray *results)
     }
 }
 
+/* a face of the terminal's own version for @pin (a snapshot holds no other) */
+static gboolean
+holds_face (const BsdSnapshot *snapshot, const char *pin)
+{
+  for (guint i = 0; i < snapshot->faces->len; i++)
+    if (g_strcmp0 (
+            bsd_snapshot_lookup_pin (snapshot, ((const ZkFace *)snapshot->faces->pdata[i])->uid),
+            pin)
+        == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* a photo the terminal took counts once it made a face of its own version
+ * from it (not the source's bytes: its template is its own) */
+static void
+verify_photos (DeviceCtx *dev, GPtrArray *writes, GPtrArray *results, const BsdSnapshot *after)
+{
+  for (guint i = 0; i < writes->len && i < results->len; i++)
+    {
+      BsdPushWrite *write = writes->pdata[i];
+      BsdPushCommand *command = results->pdata[i];
+
+      if (g_strcmp0 (write->action, "photo") != 0 || command->state == BSD_PUSH_COMMAND_FAILED)
+        continue;
+      if (holds_face (after, write->pin))
+        dev->apply.faces_added++;
+      else
+        bsd_apply_result_add_failure (&dev->apply, write->kind, write->pin, write->index,
+                                      write->action,
+                                      "the terminal took the photo but holds no face of its own "
+                                      "version for the person (read back)");
+    }
+}
+
 /* the apply: the plan's writes as commands, their results, then a full
  * query whose uploads are compared with the plan like a pull read-back */
 static void
@@ -488,6 +526,7 @@ push_apply (DeviceCtx *dev, const BsdPushCaps *caps)
   if (after == NULL)
     return;
   bsd_device_io_verify (dev->plan, &dev->apply, after);
+  verify_photos (dev, writes, results, after);
   dev->apply.after = g_steal_pointer (&after);
 }
 

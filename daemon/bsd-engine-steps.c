@@ -161,7 +161,7 @@ plan_has_writes (const BsdDevicePlan *plan)
 {
   return plan
          && plan->users_add->len + plan->users_update->len + plan->users_delete->len
-                    + plan->templates_add->len + plan->faces_add->len
+                    + plan->templates_add->len + plan->faces_add->len + plan->photos_add->len
                 > 0;
 }
 

@@ -71,18 +71,27 @@ typedef struct
   GHashTable *hashes; /* GBytes* → its sha256: entries share their source's bytes */
 } TemplateJson;
 
+/* the sha256 of @data, computed once per shared GBytes */
+static const char *
+bytes_hash (GHashTable *hashes, GBytes *data)
+{
+  char *hash = g_hash_table_lookup (hashes, data);
+
+  if (hash == NULL)
+    {
+      hash = bsd_plan_bytes_sha256 (data);
+      g_hash_table_insert (hashes, data, hash);
+    }
+  return hash;
+}
+
 static void
 json_add_template (JsonBuilder *builder, gconstpointer item, gpointer user_data)
 {
   const BsdPlanTemplate *entry = item;
   TemplateJson *json = user_data;
-  char *hash = g_hash_table_lookup (json->hashes, entry->data);
+  const char *hash = bytes_hash (json->hashes, entry->data);
 
-  if (hash == NULL)
-    {
-      hash = bsd_plan_bytes_sha256 (entry->data);
-      g_hash_table_insert (json->hashes, entry->data, hash);
-    }
   json_builder_begin_object (builder);
   bsd_plan_json_text (builder, "pin", entry->pin);
   bsd_plan_json_int (builder, "uid", entry->uid);
@@ -90,6 +99,23 @@ json_add_template (JsonBuilder *builder, gconstpointer item, gpointer user_data)
   bsd_plan_json_int (builder, "size", (gint64)bsd_plan_bytes_size (entry->data));
   bsd_plan_json_text (builder, "sha256", hash);
   bsd_plan_json_int (builder, "source", entry->source_device);
+  json_builder_end_object (builder);
+}
+
+static void
+json_add_photo (JsonBuilder *builder, gconstpointer item, gpointer user_data)
+{
+  const BsdPlanPhoto *entry = item;
+
+  json_builder_begin_object (builder);
+  bsd_plan_json_text (builder, "pin", entry->pin);
+  bsd_plan_json_int (builder, "uid", entry->uid);
+  bsd_plan_json_int (builder, "size", (gint64)bsd_plan_bytes_size (entry->data));
+  bsd_plan_json_text (builder, "sha256", bytes_hash (user_data, entry->data));
+  bsd_plan_json_int (builder, "source", entry->source_device);
+  bsd_plan_json_text (builder, "text",
+                      "comparison photo sent for extraction: the device makes a face of its own "
+                      "version");
   json_builder_end_object (builder);
 }
 
@@ -118,6 +144,7 @@ json_add_counts (JsonBuilder *builder, const char *member, const BsdPlanCounts *
   bsd_plan_json_int (builder, "users_delete", counts->users_delete);
   bsd_plan_json_int (builder, "templates_add", counts->templates_add);
   bsd_plan_json_int (builder, "faces_add", counts->faces_add);
+  bsd_plan_json_int (builder, "photos_add", counts->photos_add);
   bsd_plan_json_int (builder, "skips", counts->skips);
   json_builder_end_object (builder);
 }
@@ -161,6 +188,7 @@ json_add_device (
   json_add_list (builder, "users_delete", device->users_delete, max, json_add_user, NULL);
   json_add_list (builder, "templates_add", device->templates_add, max, json_add_template, &fingers);
   json_add_list (builder, "faces_add", device->faces_add, max, json_add_template, &faces);
+  json_add_list (builder, "photos_add", device->photos_add, max, json_add_photo, hashes);
   json_add_list (builder, "skips", device->skips, max, json_add_skip, NULL);
   json_builder_end_object (builder);
 }
@@ -242,6 +270,7 @@ json_add_devices (JsonBuilder *builder, BsdPlan *plan, guint max_items, BsdPlanC
       total->users_delete += device->counts.users_delete;
       total->templates_add += device->counts.templates_add;
       total->faces_add += device->counts.faces_add;
+      total->photos_add += device->counts.photos_add;
       total->skips += device->counts.skips;
       failed += device->failed ? 1 : 0;
     }

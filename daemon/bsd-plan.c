@@ -96,6 +96,14 @@ plan_template_free (BsdPlanTemplate *entry)
 }
 
 static void
+plan_photo_free (BsdPlanPhoto *entry)
+{
+  g_free (entry->pin);
+  g_clear_pointer (&entry->data, g_bytes_unref);
+  g_free (entry);
+}
+
+static void
 plan_skip_free (BsdPlanSkip *skip)
 {
   g_free (skip->pin);
@@ -132,6 +140,7 @@ bsd_plan_device_plan_new (const BsdSnapshot *snapshot)
   plan->users_delete = g_ptr_array_new_with_free_func ((GDestroyNotify)plan_user_free);
   plan->templates_add = g_ptr_array_new_with_free_func ((GDestroyNotify)plan_template_free);
   plan->faces_add = g_ptr_array_new_with_free_func ((GDestroyNotify)plan_template_free);
+  plan->photos_add = g_ptr_array_new_with_free_func ((GDestroyNotify)plan_photo_free);
   plan->skips = g_ptr_array_new_with_free_func ((GDestroyNotify)plan_skip_free);
   return plan;
 }
@@ -145,6 +154,7 @@ bsd_plan_device_plan_free (BsdDevicePlan *plan)
   g_clear_pointer (&plan->users_delete, g_ptr_array_unref);
   g_clear_pointer (&plan->templates_add, g_ptr_array_unref);
   g_clear_pointer (&plan->faces_add, g_ptr_array_unref);
+  g_clear_pointer (&plan->photos_add, g_ptr_array_unref);
   g_clear_pointer (&plan->skips, g_ptr_array_unref);
   g_free (plan->failure);
   g_free (plan);
@@ -213,7 +223,7 @@ bsd_plan_is_empty (BsdPlan *plan)
 
       if (device->users_add->len > 0 || device->users_update->len > 0
           || device->users_delete->len > 0 || device->templates_add->len > 0
-          || device->faces_add->len > 0)
+          || device->faces_add->len > 0 || device->photos_add->len > 0)
         return FALSE;
     }
   return TRUE;
@@ -650,6 +660,50 @@ collect_holders (GPtrArray *devs,
     }
 }
 
+static gboolean
+dev_pin_has_faces (const DevPin *dp)
+{
+  for (guint i = 0; i < BSD_PLAN_N_FACES; i++)
+    if (dp->faces[i] != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+/* A face no device of @dev's version holds: @dev makes its own from a
+ * comparison photo when it can, holds no face of its version for the
+ * person yet (so a photo goes once) and another device keeps a photo of
+ * the person (the lowest id). One photo per person; TRUE when planned. */
+static gboolean
+plan_photo (GPtrArray *devs, Dev *dev, DevPin *dp, const char *pin)
+{
+  GPtrArray *photos = dev->plan->photos_add;
+  const BsdPlanPhoto *last = photos->len > 0 ? g_ptr_array_index (photos, photos->len - 1) : NULL;
+
+  if (!dev->snapshot->photo_capable || dev_pin_has_faces (dp))
+    return FALSE;
+  if (last != NULL && strcmp (last->pin, pin) == 0)
+    return TRUE;
+  for (guint d = 0; d < devs->len; d++)
+    {
+      const BsdSnapshot *other = ((Dev *)g_ptr_array_index (devs, d))->snapshot;
+      GBytes *photo = other != dev->snapshot && other->photos != NULL
+                          ? g_hash_table_lookup (other->photos, pin)
+                          : NULL;
+      BsdPlanPhoto *entry;
+
+      if (photo == NULL)
+        continue;
+      entry = g_new0 (BsdPlanPhoto, 1);
+      entry->pin = g_strdup (pin);
+      entry->uid = dp->uid;
+      entry->data = g_bytes_ref (photo);
+      entry->source_device = other->device_id;
+      g_ptr_array_add (photos, entry);
+      return TRUE;
+    }
+  return FALSE;
+}
+
 static void
 plan_items (GPtrArray *devs,
             Dev *primary,
@@ -732,18 +786,24 @@ plan_items (GPtrArray *devs,
                   if (bsd_plan_versions_match (o->version, version))
                     source = o;
                 }
+              if (source == NULL && kind == BSD_PLAN_ITEM_FACE && plan_photo (devs, dev, dp, pin))
+                continue;
               if (source == NULL)
                 {
                   const Holder *first = &g_array_index (holders, Holder, 0);
+                  /* a device that could take a photo says why it got none */
+                  gboolean no_photo = kind == BSD_PLAN_ITEM_FACE && dev->snapshot->photo_capable
+                                      && !dev_pin_has_faces (dp);
 
                   bsd_plan_add_skip (
                       dev->plan, kind, pin, dp->uid, (gint)index,
                       kind == BSD_PLAN_ITEM_FACE ? BSD_SKIP_FACE_VERSION
                                                  : BSD_SKIP_ALGORITHM_VERSION,
-                      g_strdup_printf ("%s %u not sent: %s version %s ≠ %s", what, index,
-                                       kind == BSD_PLAN_ITEM_FACE ? "face" : "algorithm",
-                                       bsd_plan_version_text (first->version),
-                                       bsd_plan_version_text (version)));
+                      g_strdup_printf (
+                          "%s %u not sent: %s version %s ≠ %s%s", what, index,
+                          kind == BSD_PLAN_ITEM_FACE ? "face" : "algorithm",
+                          bsd_plan_version_text (first->version), bsd_plan_version_text (version),
+                          no_photo ? "; no comparison photo of the person is known" : ""));
                   continue;
                 }
               entry = g_new0 (BsdPlanTemplate, 1);
@@ -762,15 +822,6 @@ plan_items (GPtrArray *devs,
 }
 
 /* --------------------------------------------------------------- capacity */
-
-static gboolean
-dev_pin_has_faces (const DevPin *dp)
-{
-  for (guint i = 0; i < BSD_PLAN_N_FACES; i++)
-    if (dp->faces[i] != NULL)
-      return TRUE;
-  return FALSE;
-}
 
 static void
 capacity_check (
@@ -792,6 +843,7 @@ counts_of (const BsdDevicePlan *plan, BsdPlanCounts *counts)
   counts->users_delete = plan->users_delete->len;
   counts->templates_add = plan->templates_add->len;
   counts->faces_add = plan->faces_add->len;
+  counts->photos_add = plan->photos_add->len;
   counts->skips = plan->skips->len;
 }
 
@@ -832,6 +884,20 @@ preflight (Dev *dev)
       if (dp->planned || !dev_pin_has_faces (dp))
         gained_faces++;
     }
+  /* a photo is planned only for a person without a face here */
+  for (guint i = 0, f = 0; i < plan->photos_add->len; i++)
+    {
+      BsdPlanPhoto *entry = g_ptr_array_index (plan->photos_add, i);
+
+      /* both lists are sorted by PIN: skip the faces before it */
+      while (f < plan->faces_add->len
+             && bsd_pin_compare (((BsdPlanTemplate *)plan->faces_add->pdata[f])->pin, entry->pin)
+                    < 0)
+        f++;
+      if (f == plan->faces_add->len
+          || strcmp (((BsdPlanTemplate *)plan->faces_add->pdata[f])->pin, entry->pin) != 0)
+        gained_faces++;
+    }
 
   capacity_check (&plan->users, MAX ((guint64)snapshot->user_count, dev->listed_users),
                   plan->users_add->len, g_hash_table_size (deleted_uids), snapshot->user_capacity);
@@ -862,6 +928,7 @@ preflight (Dev *dev)
       g_ptr_array_set_size (plan->users_update, 0);
       g_ptr_array_set_size (plan->templates_add, 0);
       g_ptr_array_set_size (plan->faces_add, 0);
+      g_ptr_array_set_size (plan->photos_add, 0);
     }
 }
 

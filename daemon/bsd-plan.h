@@ -115,6 +115,16 @@ typedef struct
   guint source_device;
 } BsdPlanTemplate;
 
+/* photos_add entry: a comparison photo the device makes a face of its
+ * own version from, where no face of that version is in the area */
+typedef struct
+{
+  char *pin;
+  guint16 uid;  /* slot of the user on this device (existing or planned) */
+  GBytes *data; /* the JPEG */
+  guint source_device;
+} BsdPlanPhoto;
+
 typedef struct
 {
   BsdPlanItemKind kind;
@@ -158,6 +168,7 @@ typedef struct
   guint users_delete;
   guint templates_add;
   guint faces_add;
+  guint photos_add;
   guint skips;
 } BsdPlanCounts;
 
@@ -170,6 +181,7 @@ typedef struct
   GPtrArray *users_delete;  /* BsdPlanUser*, by PIN then uid */
   GPtrArray *templates_add; /* BsdPlanTemplate*, by PIN then finger */
   GPtrArray *faces_add;     /* BsdPlanTemplate*, by PIN then face */
+  GPtrArray *photos_add;    /* BsdPlanPhoto*, by PIN */
   GPtrArray *skips;         /* BsdPlanSkip*, by PIN, kind, index */
   BsdCapacityCheck users;
   BsdCapacityCheck fingers;

@@ -32,11 +32,12 @@ option_uint (JsonObject *object, const char *key)
   return (guint)value;
 }
 
-/* MultiBioDataSupport: colon-separated, index = type; "1" = supported */
+/* MultiBioDataSupport, MultiBioPhotoSupport: colon-separated, index =
+ * type; "1" = supported */
 static gboolean
-supports_type (JsonObject *object, guint type)
+supports_type (JsonObject *object, const char *key, guint type)
 {
-  const char *text = option (object, "MultiBioDataSupport");
+  const char *text = option (object, key);
   g_auto (GStrv) parts = NULL;
 
   if (text == NULL)
@@ -59,10 +60,13 @@ bsd_push_caps_init (BsdPushCaps *caps, const char *dialect, const char *options)
     object = json_node_get_object (root);
   fp = option (object, "FPVersion");
   caps->fp_version = fp && *fp ? g_strdup (fp) : NULL;
-  caps->biodata_fingers = supports_type (object, PUSH_BIO_FINGER);
+  caps->biodata_fingers = supports_type (object, "MultiBioDataSupport", PUSH_BIO_FINGER);
   /* BioDataFun may be empty on a unit that takes BIODATA (§5.7) */
   caps->vl_faces = g_strcmp0 (option (object, "VisilightFun"), "1") == 0
-                   || supports_type (object, PUSH_BIO_FACE_VL);
+                   || supports_type (object, "MultiBioDataSupport", PUSH_BIO_FACE_VL);
+  caps->bio_photo = caps->vl_faces && g_strcmp0 (option (object, "BioPhotoFun"), "1") == 0
+                    && supports_type (object, "MultiBioPhotoSupport", PUSH_BIO_FACE_VL)
+                    && push_format_server_takes_photo (PUSH_BIO_FACE_VL);
   caps->face_major = option_uint (object, "FaceVersion");
   /* ~MaxUserCount and ~MaxFingerCount count hundreds */
   caps->user_capacity = option_uint (object, "~MaxUserCount") * 100;
@@ -142,12 +146,25 @@ bsd_push_io_user_from_mirror (const PushUser *user, guint16 uid)
   return u;
 }
 
+/* a comparison photo a terminal can make a VL face from: a JPEG (FF D8
+ * FF) of a size a command carries */
+static gboolean
+photo_usable (const PushPhoto *photo)
+{
+  gsize len = photo->data ? g_bytes_get_size (photo->data) : 0;
+  const guint8 *bytes = photo->data ? g_bytes_get_data (photo->data, NULL) : NULL;
+
+  return photo->biophoto && photo->type == PUSH_BIO_FACE_VL && len >= 4 && len <= PUSH_PHOTO_MAX
+         && bytes[0] == 0xff && bytes[1] == 0xd8 && bytes[2] == 0xff;
+}
+
 BsdSnapshot *
 bsd_push_io_snapshot (guint device_id,
                       const char *name,
                       const BsdPushCaps *caps,
                       GPtrArray *users,
-                      GPtrArray *templates)
+                      GPtrArray *templates,
+                      GPtrArray *photos)
 {
   BsdSnapshot *snap = bsd_snapshot_new (device_id, name);
   g_autoptr (GHashTable) uids = g_hash_table_new (g_str_hash, g_str_equal);
@@ -158,6 +175,7 @@ bsd_push_io_snapshot (guint device_id,
   snap->fp_version = g_strdup (caps->fp_version);
   snap->face_version = bsd_push_caps_face_version (caps);
   snap->face_capable = snap->face_version != NULL;
+  snap->photo_capable = snap->face_capable && caps->bio_photo;
   snap->user_capacity = caps->user_capacity;
   snap->finger_capacity = caps->finger_capacity;
   for (guint i = 0; i < users->len && next < BSD_PLAN_MAX_UID; i++)
@@ -188,6 +206,16 @@ bsd_push_io_snapshot (guint device_id,
           g_ptr_array_add (snap->faces, zk_template_new (uid, t->index, t->valid, t->data));
           g_hash_table_add (face_uids, GUINT_TO_POINTER (uid));
         }
+    }
+  for (guint i = 0; photos != NULL && i < photos->len; i++)
+    {
+      PushPhoto *photo = g_ptr_array_index (photos, i);
+
+      if (photo->pin == NULL || !g_hash_table_contains (uids, photo->pin) || !photo_usable (photo))
+        continue;
+      if (snap->photos == NULL)
+        snap->photos = bsd_snapshot_photos_new ();
+      g_hash_table_replace (snap->photos, g_strdup (photo->pin), g_bytes_ref (photo->data));
     }
   snap->user_count = snap->users->len;
   snap->finger_count = snap->templates->len;
@@ -398,6 +426,17 @@ bsd_push_io_plan_writes (const BsdPushCaps *caps,
 
       if (!add_write (writes, template_command (caps, t, PUSH_BIO_FACE_VL, error),
                       BSD_PLAN_ITEM_FACE, t->pin, t->index, "add"))
+        return NULL;
+    }
+  /* last: the terminal extracts a face from each (its own user first) */
+  for (i = 0; i < plan->photos_add->len; i++)
+    {
+      BsdPlanPhoto *p = plan->photos_add->pdata[i];
+
+      if (!add_write (
+              writes,
+              push_format_biophoto_update (caps->dialect, p->pin, PUSH_BIO_FACE_VL, p->data, error),
+              BSD_PLAN_ITEM_FACE, p->pin, -1, "photo"))
         return NULL;
     }
   return g_steal_pointer (&writes);

@@ -23,7 +23,10 @@ typedef struct
   gboolean biodata_fingers; /* MultiBioDataSupport has type 1: BIODATA, else FINGERTMP */
   gboolean vl_faces;        /* visible-light faces (type 9) */
   guint face_major;         /* their algorithm's major version (FaceVersion), 0 = not said */
-  guint user_capacity;      /* 0 = not said */
+  /* makes its own VL face from a comparison photo: BioPhotoFun=1 and type 9
+   * in its MultiBioPhotoSupport and in the receiver's (§4.1) */
+  gboolean bio_photo;
+  guint user_capacity; /* 0 = not said */
   guint finger_capacity;
   guint poll_s; /* its poll interval when idle: Delay / RequestDelay, 0 = not said */
 } BsdPushCaps;
@@ -47,15 +50,19 @@ char *bsd_push_caps_face_version (const BsdPushCaps *caps);
 #define BSD_PUSH_POLL_MAX_S 60
 guint bsd_push_caps_wait_s (const BsdPushCaps *caps);
 
-/* @users (PushUser*), @templates (PushTemplate*) as the mirror holds them:
- * users get slots 1… by PIN (a push terminal has none to keep), a
- * fingerprint is its finger's first template of type 1, a face each
- * template of type 9; the rest (other types, other versions) is left out */
+/* @users (PushUser*), @templates (PushTemplate*), @photos (PushPhoto*, may
+ * be NULL) as the mirror holds them: users get slots 1… by PIN (a push
+ * terminal has none to keep), a fingerprint is its finger's first
+ * template of type 1, a face each template of type 9 of its version, a
+ * photo each JPEG comparison photo (BIOPHOTO, not USERPIC) of type 9 of at
+ * most PUSH_PHOTO_MAX bytes; the rest (other types, other versions) is
+ * left out */
 BsdSnapshot *bsd_push_io_snapshot (guint device_id,
                                    const char *name,
                                    const BsdPushCaps *caps,
                                    GPtrArray *users,
-                                   GPtrArray *templates);
+                                   GPtrArray *templates,
+                                   GPtrArray *photos);
 
 /* what a query of bsd_push_io_queries() asks for besides a template type */
 #define BSD_PUSH_QUERY_USERS 0
@@ -80,14 +87,14 @@ typedef struct
   char *command;
   BsdPlanItemKind kind;
   char *pin;
-  gint index;         /* finger/face, -1 for users */
-  const char *action; /* "add", "update", "delete" (static) */
+  gint index;         /* finger/face, -1 for users and photos */
+  const char *action; /* "add", "update", "delete", "photo" (static) */
 } BsdPushWrite;
 
 void bsd_push_write_free (BsdPushWrite *write);
 
 /* the writes of @plan in the order a pull apply makes them (deletions,
- * users, fingerprints, faces), BsdPushWrite*; a user the terminal holds
+ * users, fingerprints, faces), then its photos, BsdPushWrite*; a user the terminal holds
  * (@held: its mirror's PushUser*, or NULL) keeps its access settings */
 GPtrArray *bsd_push_io_plan_writes (const BsdPushCaps *caps,
                                     const BsdDevicePlan *plan,

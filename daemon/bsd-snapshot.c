@@ -27,6 +27,12 @@ bsd_snapshot_new (guint device_id, const char *name)
   return snapshot;
 }
 
+GHashTable *
+bsd_snapshot_photos_new (void)
+{
+  return g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_bytes_unref);
+}
+
 BsdSnapshot *
 bsd_snapshot_copy (const BsdSnapshot *snapshot)
 {
@@ -40,6 +46,7 @@ bsd_snapshot_copy (const BsdSnapshot *snapshot)
   copy->fp_version = g_strdup (snapshot->fp_version);
   copy->face_version = g_strdup (snapshot->face_version);
   copy->face_capable = snapshot->face_capable;
+  copy->photo_capable = snapshot->photo_capable;
   copy->user_capacity = snapshot->user_capacity;
   copy->finger_capacity = snapshot->finger_capacity;
   copy->face_capacity = snapshot->face_capacity;
@@ -67,6 +74,16 @@ bsd_snapshot_copy (const BsdSnapshot *snapshot)
       if (face != NULL)
         g_ptr_array_add (copy->faces, zk_face_copy (face));
     }
+  if (snapshot->photos)
+    {
+      GHashTableIter iter;
+      gpointer pin, photo;
+
+      copy->photos = bsd_snapshot_photos_new ();
+      g_hash_table_iter_init (&iter, snapshot->photos);
+      while (g_hash_table_iter_next (&iter, &pin, &photo))
+        g_hash_table_insert (copy->photos, g_strdup (pin), g_bytes_ref (photo));
+    }
   return copy;
 }
 
@@ -81,6 +98,7 @@ bsd_snapshot_free (BsdSnapshot *snapshot)
   g_clear_pointer (&snapshot->users, g_ptr_array_unref);
   g_clear_pointer (&snapshot->templates, g_ptr_array_unref);
   g_clear_pointer (&snapshot->faces, g_ptr_array_unref);
+  g_clear_pointer (&snapshot->photos, g_hash_table_unref);
   g_free (snapshot);
 }
 

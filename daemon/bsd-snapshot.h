@@ -22,6 +22,9 @@ typedef struct
   char *fp_version;   /* ~ZKFPVersion, "9" / "10" */
   char *face_version; /* ZKFaceVersion, NULL on finger-only devices */
   gboolean face_capable;
+  /* makes a face template of its own version from a comparison photo
+   * (a push terminal with BioPhotoFun, docs/PUSH.md) */
+  gboolean photo_capable;
 
   /* from GET_FREE_SIZES / options; 0 = unknown (no limit) */
   guint user_capacity;
@@ -37,6 +40,9 @@ typedef struct
   GPtrArray *users;     /* ZkUser*, owned */
   GPtrArray *templates; /* ZkTemplate*, uid-keyed as on the device, owned */
   GPtrArray *faces;     /* ZkFace*, uid-keyed, owned */
+  /* char *pin → GBytes* comparison photo (JPEG) for the face algorithm,
+   * both owned; NULL when the device keeps none (every pull terminal) */
+  GHashTable *photos;
 } BsdSnapshot;
 
 #define BSD_TYPE_SNAPSHOT (bsd_snapshot_get_type ())
@@ -45,6 +51,8 @@ GType bsd_snapshot_get_type (void) G_GNUC_CONST;
 BsdSnapshot *bsd_snapshot_new (guint device_id, const char *name);
 BsdSnapshot *bsd_snapshot_copy (const BsdSnapshot *snapshot);
 void bsd_snapshot_free (BsdSnapshot *snapshot);
+/* an empty table for BsdSnapshot.photos */
+GHashTable *bsd_snapshot_photos_new (void);
 /* the PIN in slot @uid, or NULL (no user, or no PIN). When a slot is
  * listed twice, the record the planner keeps counts (lowest PIN). */
 const char *bsd_snapshot_lookup_pin (const BsdSnapshot *snapshot, guint16 uid);

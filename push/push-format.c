@@ -28,9 +28,17 @@ push_format_time_zone (gint offset_minutes)
   "~DeviceName,FWVersion,PushVersion,MAC,~SerialNumber"
 
 /* the template types biosync stores: fingerprint, NIR face, finger vein,
- * VL face; no comparison photos */
+ * VL face; comparison photos of VL faces (a unit of another face version
+ * makes its own template from one, docs/PUSH.md) */
 #define MULTI_BIO_DATA "0:1:1:0:0:0:0:1:0:1"
-#define MULTI_BIO_PHOTO "0:0:0:0:0:0:0:0:0:0"
+#define MULTI_BIO_PHOTO "0:0:0:0:0:0:0:0:0:1"
+
+gboolean
+push_format_server_takes_photo (guint type)
+{
+  /* the list is indexed by type, one digit and a colon each */
+  return type < (sizeof MULTI_BIO_PHOTO) / 2 && MULTI_BIO_PHOTO[2 * type] == '1';
+}
 
 char *
 push_format_options_2 (const char *serial, const PushStamps *stamps, gint offset_minutes)
@@ -91,7 +99,7 @@ push_format_options_3 (const char *registry_code, gint offset_minutes)
                                                 "TimeZone=%s\n"
                                                 /* without these a 3.x unit uploads no templates
                                                    (§7, §4.1) */
-                                                "BioPhotoFun=0\n"
+                                                "BioPhotoFun=1\n"
                                                 "BioDataFun=1\n"
                                                 "MultiBioDataSupport=" MULTI_BIO_DATA "\n"
                                                 "MultiBioPhotoSupport=" MULTI_BIO_PHOTO "\n",
@@ -226,6 +234,43 @@ push_format_biodata_update (PushDialect dialect, const PushTemplate *tmpl, GErro
 
   return push_format_command (
       dialect == PUSH_DIALECT_3 ? "DATA UPDATE biodata" : "DATA UPDATE BIODATA", pairs, error);
+}
+
+char *
+push_format_biophoto_update (
+    PushDialect dialect, const char *pin, guint type, GBytes *photo, GError **error)
+{
+  gsize len = photo != NULL ? g_bytes_get_size (photo) : 0;
+  g_autofree char *type_text = g_strdup_printf ("%u", type);
+  g_autofree char *content = len > 0 && len <= PUSH_PHOTO_MAX
+                                 ? g_base64_encode (g_bytes_get_data (photo, NULL), len)
+                                 : NULL;
+  /* Size is the base64 length (−9 otherwise); Format 0: the content, not a
+   * URL; PostBackTmpFlag 1: the device uploads the template it made */
+  g_autofree char *size = content ? g_strdup_printf ("%" G_GSIZE_FORMAT, strlen (content)) : NULL;
+  const char *const pairs[] = { dialect == PUSH_DIALECT_3 ? "Pin" : "PIN",
+                                pin,
+                                "Type",
+                                type_text,
+                                "Size",
+                                size,
+                                "Content",
+                                content,
+                                "Format",
+                                "0",
+                                "PostBackTmpFlag",
+                                "1",
+                                NULL };
+
+  if (content == NULL)
+    {
+      g_set_error (error, PUSH_ERROR, PUSH_ERROR_INVALID,
+                   "a comparison photo of %" G_GSIZE_FORMAT " bytes (1…%u are sent)", len,
+                   PUSH_PHOTO_MAX);
+      return NULL;
+    }
+  return push_format_command (
+      dialect == PUSH_DIALECT_3 ? "DATA UPDATE biophoto" : "DATA UPDATE BIOPHOTO", pairs, error);
 }
 
 char *

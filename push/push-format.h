@@ -53,6 +53,19 @@ char *push_format_user_update (PushDialect dialect, const PushUser *user, GError
 char *push_format_user_delete (PushDialect dialect, const char *pin, GError **error);
 /* DATA UPDATE BIODATA (2.x) or DATA UPDATE biodata (3.x) */
 char *push_format_biodata_update (PushDialect dialect, const PushTemplate *tmpl, GError **error);
+/* a comparison photo sent for extraction, decoded bytes: its base64 and
+ * the rest of the command stay well inside a device's line buffer (a
+ * photo line can be ~95 KB, PUSH-PROTOCOL.md §2) */
+#define PUSH_PHOTO_MAX (96 * 1024)
+/* DATA UPDATE BIOPHOTO PIN=⇥Type=⇥Size=⇥Content=⇥Format=0⇥PostBackTmpFlag=1
+ * (2.x, §6.2) or DATA UPDATE biophoto Pin=⇥… (3.x, §7): the device makes
+ * its own template of @type from the JPEG @photo and uploads it.
+ * PUSH_ERROR_INVALID for an empty photo or one over PUSH_PHOTO_MAX. */
+char *push_format_biophoto_update (
+    PushDialect dialect, const char *pin, guint type, GBytes *photo, GError **error);
+/* the handshakes' MultiBioPhotoSupport offers photos of @type: a device
+ * takes photos only of the types both lists offer (§4.1) */
+gboolean push_format_server_takes_photo (guint type);
 /* DATA UPDATE FINGERTMP (legacy fingerprints, 2.x) */
 char *push_format_fingertmp_update (const PushTemplate *tmpl, GError **error);
 /* DATA QUERY USERINFO [PIN=] / BIODATA Type=[⇥PIN=] / ATTLOG StartTime=⇥EndTime= */

@@ -315,11 +315,11 @@ delete_user (Run *run)
   if (!zk_sim_push_pin_is_valid (pin))
     return RET_BAD_PARAM;
   g_mutex_lock (&self->lock);
-  /* its templates go with it */
+  /* its templates go with it, also for an unknown PIN */
   zk_sim_push_device_remove_bios (self, pin, -1, -1);
   user = zk_sim_push_device_find_user (self, pin);
   if (user != NULL)
-    g_ptr_array_remove (self->users, user);
+    zk_sim_push_device_remove_user (self, user);
   g_mutex_unlock (&self->lock);
   return RET_OK;
 }

@@ -23,7 +23,8 @@ typedef enum
   TRANS_ENROLL_FP = 1 << 4,
   TRANS_CHG_FP = 1 << 5,
   TRANS_FACE = 1 << 6,
-  TRANS_ALL = (1 << 7) - 1,
+  TRANS_BIOPHOTO = 1 << 7,
+  TRANS_ALL = (1 << 8) - 1,
 } TransFlags;
 
 typedef enum
@@ -95,13 +96,15 @@ struct _ZkSimPushDevice
   gboolean server_ver;
   gboolean options_flag;
   char **push_options;
-  guint32 server_bio_types; /* bit per BIODATA type the server takes */
-  gint64 clock_offset_s;    /* device wall clock minus (UTC + zone) */
+  guint32 server_bio_types;   /* bit per BIODATA type the server takes */
+  guint32 server_photo_types; /* bit per BIOPHOTO type the server takes */
+  gint64 clock_offset_s;      /* device wall clock minus (UTC + zone) */
 
   /* data */
   GPtrArray *users;   /* ZkSimPushUser* */
   GPtrArray *bios;    /* ZkSimPushBio* */
   GPtrArray *punches; /* ZkSimPushPunch*, oldest first */
+  GPtrArray *photos;  /* ZkSimPushPhoto* */
   guint punches_sent;
   GPtrArray *oplog_queue;   /* char* groups: OPLOG line + USER/FP lines */
   GPtrArray *biodata_queue; /* char* BIODATA lines */
@@ -186,6 +189,13 @@ GBytes *zk_sim_push_make_bio_data (const char *pin, guint type, guint no);
 GPtrArray *zk_sim_push_device_option_pairs (ZkSimPushDevice *self);
 gboolean zk_sim_push_device_supports_type (ZkSimPushDevice *self, guint type);
 guint zk_sim_push_device_major_for (ZkSimPushDevice *self, guint type);
+/* the photos not sent yet into the OPERLOG queue, when the server asks
+ * for them; with lock held */
+void zk_sim_push_device_queue_photos (ZkSimPushDevice *self);
+/* a VL unit keeps comparison photos of @type (9) of its users */
+gboolean zk_sim_push_device_supports_photo_type (ZkSimPushDevice *self, guint type);
+/* @user and its templates and photos leave; with lock held */
+void zk_sim_push_device_remove_user (ZkSimPushDevice *self, ZkSimPushUser *user);
 /* BIOPHOTO of @type accepted (BioPhotoFun, MultiBioPhotoSupport) */
 gboolean zk_sim_push_device_supports_photo (ZkSimPushDevice *self, guint type);
 /* a face template of its own version for @pin, as if from a photo; without

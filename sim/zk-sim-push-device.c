@@ -70,6 +70,24 @@ zk_sim_push_bio_free (ZkSimPushBio *bio)
   g_free (bio);
 }
 
+ZkSimPushPhoto *
+zk_sim_push_photo_copy (const ZkSimPushPhoto *photo)
+{
+  ZkSimPushPhoto *copy = g_memdup2 (photo, sizeof *photo);
+
+  copy->pin = g_strdup (photo->pin);
+  copy->data = g_bytes_ref (photo->data);
+  return copy;
+}
+
+void
+zk_sim_push_photo_free (ZkSimPushPhoto *photo)
+{
+  g_free (photo->pin);
+  g_bytes_unref (photo->data);
+  g_free (photo);
+}
+
 ZkSimPushPunch *
 zk_sim_push_punch_copy (const ZkSimPushPunch *punch)
 {
@@ -101,6 +119,7 @@ zk_sim_push_device_finalize (GObject *object)
   g_ptr_array_unref (self->users);
   g_ptr_array_unref (self->bios);
   g_ptr_array_unref (self->punches);
+  g_ptr_array_unref (self->photos);
   g_ptr_array_unref (self->oplog_queue);
   g_ptr_array_unref (self->biodata_queue);
   g_string_free (self->results, TRUE);
@@ -129,6 +148,7 @@ zk_sim_push_device_init (ZkSimPushDevice *self)
   self->users = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_sim_push_user_free);
   self->bios = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_sim_push_bio_free);
   self->punches = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_sim_push_punch_free);
+  self->photos = g_ptr_array_new_with_free_func ((GDestroyNotify)zk_sim_push_photo_free);
   self->oplog_queue = g_ptr_array_new_with_free_func (g_free);
   self->biodata_queue = g_ptr_array_new_with_free_func (g_free);
   self->results = g_string_new (NULL);
@@ -476,6 +496,23 @@ zk_sim_push_device_remove_bios (ZkSimPushDevice *self, const char *pin, int type
     }
 }
 
+/* a user's photos go with the user */
+static void
+remove_photos (ZkSimPushDevice *self, const char *pin)
+{
+  for (guint i = self->photos->len; i-- > 0;)
+    if (g_str_equal (((ZkSimPushPhoto *)g_ptr_array_index (self->photos, i))->pin, pin))
+      g_ptr_array_remove_index (self->photos, i);
+}
+
+void
+zk_sim_push_device_remove_user (ZkSimPushDevice *self, ZkSimPushUser *user)
+{
+  zk_sim_push_device_remove_bios (self, user->pin, -1, -1);
+  remove_photos (self, user->pin);
+  g_ptr_array_remove (self->users, user);
+}
+
 gboolean
 zk_sim_push_pin_is_valid (const char *pin)
 {
@@ -560,6 +597,84 @@ zk_sim_push_device_load_bio (ZkSimPushDevice *self, const ZkSimPushBio *bio, GEr
   ok = store_bio (self, bio, error);
   g_mutex_unlock (&self->lock);
   return ok;
+}
+
+GBytes *
+zk_sim_push_make_photo (const char *pin)
+{
+  /* SOI, an APP0/JFIF header, the PIN as a comment, EOI */
+  static const guint8 head[] = { 0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 'J',  'F',  'I',  'F',  0x00,
+                                 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0xff, 0xfe };
+  gsize len = strlen (pin);
+  GByteArray *jpeg = g_byte_array_new ();
+  guint8 size[2] = { (guint8)((len + 2) >> 8), (guint8)(len + 2) };
+  static const guint8 tail[] = { 0xff, 0xd9 };
+
+  g_byte_array_append (jpeg, head, sizeof head);
+  g_byte_array_append (jpeg, size, sizeof size);
+  g_byte_array_append (jpeg, (const guint8 *)pin, (guint)len);
+  g_byte_array_append (jpeg, tail, sizeof tail);
+  return g_byte_array_free_to_bytes (jpeg);
+}
+
+gboolean
+zk_sim_push_device_load_photo (ZkSimPushDevice *self, const ZkSimPushPhoto *photo, GError **error)
+{
+  gsize len = g_bytes_get_size (photo->data);
+  const guint8 *bytes = g_bytes_get_data (photo->data, NULL);
+  gboolean ok = TRUE;
+
+  if (!zk_sim_push_device_supports_photo_type (self, photo->type))
+    {
+      g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT,
+                   "a photo of type %u: this unit keeps VL face photos (type 9) only", photo->type);
+      return FALSE;
+    }
+  if (len < 4 || len > ZK_SIM_PUSH_PHOTO_MAX || bytes[0] != 0xff || bytes[1] != 0xd8
+      || bytes[2] != 0xff)
+    {
+      g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT,
+                   "a photo must be a JPEG of 4…%u bytes", ZK_SIM_PUSH_PHOTO_MAX);
+      return FALSE;
+    }
+  g_mutex_lock (&self->lock);
+  if (zk_sim_push_device_find_user (self, photo->pin) == NULL)
+    {
+      g_set_error (error, ZK_ERROR, ZK_ERROR_NOT_FOUND, "no user “%s”", photo->pin);
+      ok = FALSE;
+    }
+  else
+    {
+      remove_photos (self, photo->pin);
+      g_ptr_array_add (self->photos, zk_sim_push_photo_copy (photo));
+    }
+  g_mutex_unlock (&self->lock);
+  return ok;
+}
+
+void
+zk_sim_push_device_queue_photos (ZkSimPushDevice *self)
+{
+  /* 2.x OPERLOG only: a 3.x unit's biophoto table is not simulated */
+  if (zk_sim_push_device_uploads_acc (self) || !(self->trans & TRANS_OPLOG)
+      || !(self->trans & TRANS_BIOPHOTO))
+    return;
+  for (guint i = 0; i < self->photos->len; i++)
+    {
+      ZkSimPushPhoto *photo = g_ptr_array_index (self->photos, i);
+      g_autofree char *b64 = NULL;
+
+      /* the server's MultiBioPhotoSupport and the unit's own, ANDed (§4.1) */
+      if (photo->sent || !(self->server_photo_types & (1u << photo->type)))
+        continue;
+      b64 = g_base64_encode (g_bytes_get_data (photo->data, NULL), g_bytes_get_size (photo->data));
+      g_ptr_array_add (self->oplog_queue,
+                       g_strdup_printf ("BIOPHOTO PIN=%s\tFileName=%u_%s.jpg\tType=%u\tSize=%zu\t"
+                                        "Content=%s",
+                                        photo->pin, photo->type, photo->pin, photo->type,
+                                        strlen (b64), b64));
+      photo->sent = TRUE;
+    }
 }
 
 gboolean
@@ -710,8 +825,7 @@ zk_sim_push_device_delete_user (ZkSimPushDevice *self, const char *pin, GError *
       g_set_error (error, ZK_ERROR, ZK_ERROR_NOT_FOUND, "no user “%s”", pin);
       return FALSE;
     }
-  zk_sim_push_device_remove_bios (self, pin, -1, -1);
-  g_ptr_array_remove (self->users, user);
+  zk_sim_push_device_remove_user (self, user);
   queue_oplog (self, 9, pin, 0, 0, NULL);
   g_mutex_unlock (&self->lock);
   return TRUE;
@@ -765,9 +879,15 @@ zk_sim_push_device_enroll_bio (
 }
 
 gboolean
+zk_sim_push_device_supports_photo_type (ZkSimPushDevice *self, guint type)
+{
+  return type == 9 && self->config.model == ZK_SIM_PUSH_MODEL_VL;
+}
+
+gboolean
 zk_sim_push_device_supports_photo (ZkSimPushDevice *self, guint type)
 {
-  return type == 9 && self->config.bio_photo;
+  return zk_sim_push_device_supports_photo_type (self, type) && self->config.bio_photo;
 }
 
 /* PostBackTmpFlag=1: @post_back */
@@ -1015,6 +1135,13 @@ zk_sim_push_device_dup_bios (ZkSimPushDevice *self)
 {
   return dup_array (self, self->bios, (gpointer (*) (gconstpointer))zk_sim_push_bio_copy,
                     (GDestroyNotify)zk_sim_push_bio_free);
+}
+
+GPtrArray *
+zk_sim_push_device_dup_photos (ZkSimPushDevice *self)
+{
+  return dup_array (self, self->photos, (gpointer (*) (gconstpointer))zk_sim_push_photo_copy,
+                    (GDestroyNotify)zk_sim_push_photo_free);
 }
 
 GPtrArray *

@@ -67,6 +67,15 @@ typedef struct
   GBytes *data;
 } ZkSimPushBio;
 
+/* a comparison photo (BIOPHOTO) the unit keeps of a user */
+typedef struct
+{
+  char *pin;
+  guint type;    /* 9: visible-light face */
+  GBytes *data;  /* a JPEG */
+  gboolean sent; /* the server has it */
+} ZkSimPushPhoto;
+
 typedef struct
 {
   char *pin;
@@ -100,6 +109,15 @@ gboolean
 zk_sim_push_device_load_user (ZkSimPushDevice *self, const ZkSimPushUser *user, GError **error);
 gboolean
 zk_sim_push_device_load_bio (ZkSimPushDevice *self, const ZkSimPushBio *bio, GError **error);
+/* a photo of a user it holds, type 9 on a VL unit, a JPEG of at most
+ * ZK_SIM_PUSH_PHOTO_MAX bytes; one not sent goes up at first contact as an
+ * OPERLOG BIOPHOTO line (one per post) when the server asks for BioPhoto
+ * and takes type 9 photos (MultiBioPhotoSupport) */
+#define ZK_SIM_PUSH_PHOTO_MAX (128 * 1024)
+gboolean
+zk_sim_push_device_load_photo (ZkSimPushDevice *self, const ZkSimPushPhoto *photo, GError **error);
+/* a small JPEG standing for @pin's face */
+GBytes *zk_sim_push_make_photo (const char *pin);
 /* @sent: the server already has it */
 gboolean zk_sim_push_device_load_punch (ZkSimPushDevice *self,
                                         const ZkSimPushPunch *punch,
@@ -139,6 +157,7 @@ char *zk_sim_push_device_stats_json (ZkSimPushDevice *self);
 /* copies of the data, for the fixture dump */
 GPtrArray *zk_sim_push_device_dup_users (ZkSimPushDevice *self);
 GPtrArray *zk_sim_push_device_dup_bios (ZkSimPushDevice *self);
+GPtrArray *zk_sim_push_device_dup_photos (ZkSimPushDevice *self);
 /* @sent_out: how many of the punches (from the first) the server has */
 GPtrArray *zk_sim_push_device_dup_punches (ZkSimPushDevice *self, guint *sent_out);
 
@@ -146,6 +165,8 @@ ZkSimPushUser *zk_sim_push_user_copy (const ZkSimPushUser *user);
 void zk_sim_push_user_free (ZkSimPushUser *user);
 ZkSimPushBio *zk_sim_push_bio_copy (const ZkSimPushBio *bio);
 void zk_sim_push_bio_free (ZkSimPushBio *bio);
+ZkSimPushPhoto *zk_sim_push_photo_copy (const ZkSimPushPhoto *photo);
+void zk_sim_push_photo_free (ZkSimPushPhoto *photo);
 ZkSimPushPunch *zk_sim_push_punch_copy (const ZkSimPushPunch *punch);
 void zk_sim_push_punch_free (ZkSimPushPunch *punch);
 

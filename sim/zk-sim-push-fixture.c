@@ -11,28 +11,43 @@
 
 /* ------------------------------------------------------------ loading */
 
+/* row @i of a fixture list at @rpath: its object and its user_id, which
+ * every row of a push device's lists needs; NULL with @error */
+static JsonObject *
+fixture_row (JsonArray *array, guint i, const char *rpath, char **pin, GError **error)
+{
+  JsonObject *obj = zk_sim_json_element_object (array, i, rpath, error);
+
+  if (obj == NULL || !zk_sim_json_get_text (obj, "user_id", NULL, 24, pin, rpath, error))
+    return NULL;
+  if (*pin == NULL)
+    {
+      zk_sim_json_fail (error, rpath, "user_id", "required");
+      return NULL;
+    }
+  return obj;
+}
+
 static gboolean
 load_push_users (ZkSimPushDevice *device, JsonArray *array, const char *path, GError **error)
 {
   for (guint i = 0; array != NULL && i < json_array_get_length (array); i++)
     {
       g_autofree char *upath = g_strdup_printf ("%s.users[%u]", path, i);
-      JsonObject *obj = zk_sim_json_element_object (array, i, upath, error);
       g_autoptr (GError) local = NULL;
       g_autofree char *pin = NULL;
       g_autofree char *name = NULL;
       const char *password, *card;
       ZkSimPushUser user = { 0 };
+      JsonObject *obj;
 
-      if (obj == NULL || !zk_sim_json_get_text (obj, "user_id", NULL, 24, &pin, upath, error)
+      if ((obj = fixture_row (array, i, upath, &pin, error)) == NULL
           || !zk_sim_json_get_text (obj, "name", "", 64, &name, upath, error)
           || !zk_sim_json_get_uint (obj, "privilege", 0, 0, 14, &user.privilege, upath, error)
           || !zk_sim_json_get_string (obj, "password", "", 8, &password, upath, error)
           || !zk_sim_json_get_string (obj, "card", "", 20, &card, upath, error)
           || !zk_sim_json_get_uint (obj, "group", 1, 0, 99, &user.group, upath, error))
         return FALSE;
-      if (pin == NULL)
-        return zk_sim_json_fail (error, upath, "user_id", "required");
       user.pin = pin;
       user.name = name;
       user.password = (char *)password;
@@ -53,14 +68,14 @@ load_push_templates (ZkSimPushDevice *device,
   for (guint i = 0; array != NULL && i < json_array_get_length (array); i++)
     {
       g_autofree char *tpath = g_strdup_printf ("%s.templates[%u]", path, i);
-      JsonObject *obj = zk_sim_json_element_object (array, i, tpath, error);
       g_autoptr (GError) local = NULL;
       g_autoptr (GBytes) data = NULL;
       g_autofree char *pin = NULL;
       const char *b64;
       ZkSimPushBio bio = { 0 };
+      JsonObject *obj;
 
-      if (obj == NULL || !zk_sim_json_get_text (obj, "user_id", NULL, 24, &pin, tpath, error)
+      if ((obj = fixture_row (array, i, tpath, &pin, error)) == NULL
           || !zk_sim_json_get_uint (obj, "type", 1, 0, 15, &bio.type, tpath, error)
           || !zk_sim_json_get_uint (obj, "no", 0, 0, 9, &bio.no, tpath, error)
           || !zk_sim_json_get_uint (obj, "index", 0, 0, 99, &bio.index, tpath, error)
@@ -72,8 +87,6 @@ load_push_templates (ZkSimPushDevice *device,
           || !zk_sim_json_get_uint (obj, "format", 0, 0, 2, &bio.format, tpath, error)
           || !zk_sim_json_get_string (obj, "template", NULL, 4 * 20 * 1024, &b64, tpath, error))
         return FALSE;
-      if (pin == NULL)
-        return zk_sim_json_fail (error, tpath, "user_id", "required");
       data = b64 ? zk_sim_json_decode_base64 (b64, tpath, "template", error)
                  : zk_sim_push_make_bio_data (pin, bio.type, bio.no);
       if (data == NULL)
@@ -87,20 +100,51 @@ load_push_templates (ZkSimPushDevice *device,
 }
 
 static gboolean
+load_push_photos (ZkSimPushDevice *device, JsonArray *array, const char *path, GError **error)
+{
+  for (guint i = 0; array != NULL && i < json_array_get_length (array); i++)
+    {
+      g_autofree char *ppath = g_strdup_printf ("%s.photos[%u]", path, i);
+      g_autoptr (GError) local = NULL;
+      g_autoptr (GBytes) data = NULL;
+      g_autofree char *pin = NULL;
+      const char *b64;
+      ZkSimPushPhoto photo = { 0 };
+      JsonObject *obj;
+
+      if ((obj = fixture_row (array, i, ppath, &pin, error)) == NULL
+          || !zk_sim_json_get_uint (obj, "type", 9, 0, 15, &photo.type, ppath, error)
+          || !zk_sim_json_get_string (obj, "photo", NULL, 4 * (ZK_SIM_PUSH_PHOTO_MAX / 3 + 1), &b64,
+                                      ppath, error)
+          || !zk_sim_json_get_bool (obj, "sent", FALSE, &photo.sent, ppath, error))
+        return FALSE;
+      data = b64 ? zk_sim_json_decode_base64 (b64, ppath, "photo", error)
+                 : zk_sim_push_make_photo (pin);
+      if (data == NULL)
+        return FALSE;
+      photo.pin = pin;
+      photo.data = data;
+      if (!zk_sim_push_device_load_photo (device, &photo, &local))
+        return zk_sim_json_fail (error, ppath, NULL, local->message);
+    }
+  return TRUE;
+}
+
+static gboolean
 load_push_attendance (ZkSimPushDevice *device, JsonArray *array, const char *path, GError **error)
 {
   for (guint i = 0; array != NULL && i < json_array_get_length (array); i++)
     {
       g_autofree char *apath = g_strdup_printf ("%s.attendance[%u]", path, i);
-      JsonObject *obj = zk_sim_json_element_object (array, i, apath, error);
       g_autoptr (GError) local = NULL;
       g_autofree char *pin = NULL;
       const char *time;
       gboolean sent;
       ZkTime t;
       ZkSimPushPunch punch = { 0 };
+      JsonObject *obj;
 
-      if (obj == NULL || !zk_sim_json_get_text (obj, "user_id", NULL, 24, &pin, apath, error)
+      if ((obj = fixture_row (array, i, apath, &pin, error)) == NULL
           || !zk_sim_json_get_string (obj, "time", NULL, 64, &time, apath, error)
           || !zk_sim_json_get_uint (obj, "state", 0, 0, 255, &punch.status, apath, error)
           || !zk_sim_json_get_uint (obj, "verify", 1, 0, 255, &punch.verify, apath, error)
@@ -108,8 +152,6 @@ load_push_attendance (ZkSimPushDevice *device, JsonArray *array, const char *pat
                                     error)
           || !zk_sim_json_get_bool (obj, "sent", FALSE, &sent, apath, error))
         return FALSE;
-      if (pin == NULL)
-        return zk_sim_json_fail (error, apath, "user_id", "required");
       if (time == NULL)
         return zk_sim_json_fail (error, apath, "time", "required");
       if (!zk_time_from_iso8601 (time, &t, &local))
@@ -174,12 +216,13 @@ zk_sim_push_fixture_load (JsonObject *obj, guint index, const char *path, GError
   g_auto (ZkSimPushConfig) config = { 0 };
   g_autoptr (ZkSimPushDevice) device = NULL;
   g_autoptr (GError) local = NULL;
-  JsonArray *users = NULL, *templates = NULL, *attendance = NULL;
+  JsonArray *users = NULL, *templates = NULL, *attendance = NULL, *photos = NULL;
 
   if (!load_push_config (obj, index, path, &config, error)
       || !zk_sim_json_get_array (obj, "users", &users, path, error)
       || !zk_sim_json_get_array (obj, "templates", &templates, path, error)
-      || !zk_sim_json_get_array (obj, "attendance", &attendance, path, error))
+      || !zk_sim_json_get_array (obj, "attendance", &attendance, path, error)
+      || !zk_sim_json_get_array (obj, "photos", &photos, path, error))
     return NULL;
   device = zk_sim_push_device_new (&config, &local);
   if (device == NULL)
@@ -189,6 +232,7 @@ zk_sim_push_fixture_load (JsonObject *obj, guint index, const char *path, GError
     }
   if (!load_push_users (device, users, path, error)
       || !load_push_templates (device, &config, templates, path, error)
+      || !load_push_photos (device, photos, path, error)
       || !load_push_attendance (device, attendance, path, error))
     return NULL;
   return G_OBJECT (g_steal_pointer (&device));
@@ -252,12 +296,24 @@ add_push_template (JsonBuilder *b, gconstpointer record)
   zk_sim_json_add_base64 (b, "template", t->data);
 }
 
+static void
+add_push_photo (JsonBuilder *b, gconstpointer record)
+{
+  const ZkSimPushPhoto *p = record;
+
+  zk_sim_fixture_add_text (b, "user_id", p->pin);
+  zk_sim_json_add_int (b, "type", p->type);
+  zk_sim_json_add_base64 (b, "photo", p->data);
+  zk_sim_json_add_bool (b, "sent", p->sent);
+}
+
 JsonNode *
 zk_sim_push_fixture_to_json (ZkSimPushDevice *device)
 {
   g_autoptr (JsonBuilder) b = json_builder_new_immutable ();
   g_autoptr (GPtrArray) users = zk_sim_push_device_dup_users (device);
   g_autoptr (GPtrArray) bios = zk_sim_push_device_dup_bios (device);
+  g_autoptr (GPtrArray) photos = zk_sim_push_device_dup_photos (device);
   guint sent = 0;
   g_autoptr (GPtrArray) punches = zk_sim_push_device_dup_punches (device, &sent);
 
@@ -265,6 +321,7 @@ zk_sim_push_fixture_to_json (ZkSimPushDevice *device)
   add_push_config (b, device);
   zk_sim_json_add_array (b, "users", users, add_push_user);
   zk_sim_json_add_array (b, "templates", bios, add_push_template);
+  zk_sim_json_add_array (b, "photos", photos, add_push_photo);
   json_builder_set_member_name (b, "attendance");
   json_builder_begin_array (b);
   for (guint i = 0; i < punches->len; i++)

@@ -174,11 +174,22 @@ parse_trans (const char *value)
     { "EnrollFP", TRANS_ENROLL_FP },
     { "ChgFP", TRANS_CHG_FP },
     { "FACE", TRANS_FACE },
+    { "BioPhoto", TRANS_BIOPHOTO },
   };
-  /* format I: AttLog OpLog AttPhoto EnrollFP EnrollUser FPImag ChgUser ChgFP FACE */
-  static const TransFlags mask[]
-      = { TRANS_ATTLOG,   TRANS_OPLOG,  0,         TRANS_ENROLL_FP, TRANS_ENROLL_USER, 0,
-          TRANS_CHG_USER, TRANS_CHG_FP, TRANS_FACE };
+  /* format I: AttLog OpLog AttPhoto EnrollFP EnrollUser FPImag ChgUser ChgFP FACE
+   * UserPic WorkCode BioPhoto */
+  static const TransFlags mask[] = { TRANS_ATTLOG,
+                                     TRANS_OPLOG,
+                                     0,
+                                     TRANS_ENROLL_FP,
+                                     TRANS_ENROLL_USER,
+                                     0,
+                                     TRANS_CHG_USER,
+                                     TRANS_CHG_FP,
+                                     TRANS_FACE,
+                                     0,
+                                     0,
+                                     TRANS_BIOPHOTO };
   TransFlags flags = 0;
 
   if (g_ascii_isdigit (value[0]))
@@ -276,6 +287,8 @@ apply_option (ZkSimPushDevice *self, const char *key, const char *value)
     }
   else if (g_str_equal (key, "MultiBioDataSupport"))
     self->server_bio_types = parse_bio_types (value);
+  else if (g_str_equal (key, "MultiBioPhotoSupport"))
+    self->server_photo_types = parse_bio_types (value);
   /* "0" means upload everything again; "None" too on old firmware */
   else if ((g_str_equal (key, "ATTLOGStamp") || g_str_equal (key, "Stamp"))
            && (g_str_equal (value, "0")
@@ -624,7 +637,8 @@ zk_sim_push_device_upload_table (ZkSimPushDevice *self,
   return zk_sim_push_device_post (self, EP_CDATA_POST, query, lines, expect);
 }
 
-/* the next batch of one queue (≤ 200 lines, of one table); with lock held */
+/* the next batch of one queue (≤ 200 lines, of one table; a photo goes
+ * alone: firmware posts one photo per request, §10); with lock held */
 static GPtrArray *
 take_lines (GPtrArray *queue, guint *taken, const char **table_acc)
 {
@@ -636,15 +650,22 @@ take_lines (GPtrArray *queue, guint *taken, const char **table_acc)
     {
       const char *group = g_ptr_array_index (queue, *taken);
       const char *table = zk_sim_push_line_table_acc (group);
+      gboolean photo = g_str_has_prefix (group, "BIOPHOTO ");
       guint in_group = 1;
 
       for (const char *p = group; (p = strchr (p, '\n')) != NULL; p++)
         in_group++;
-      if (n > 0 && (n + in_group > ZK_SIM_PUSH_BATCH_MAX || g_strcmp0 (table, *table_acc) != 0))
+      if (n > 0
+          && (photo || n + in_group > ZK_SIM_PUSH_BATCH_MAX || g_strcmp0 (table, *table_acc) != 0))
         break;
       *table_acc = table;
       g_ptr_array_add (lines, g_strdup (group));
       n += in_group;
+      if (photo)
+        {
+          (*taken)++;
+          break;
+        }
     }
   return lines;
 }
@@ -740,6 +761,7 @@ upload_all (ZkSimPushDevice *self)
   gboolean due;
 
   g_mutex_lock (&self->lock);
+  zk_sim_push_device_queue_photos (self);
   due = uploads_due (self);
   self->upload_now = FALSE;
   g_mutex_unlock (&self->lock);

@@ -20,6 +20,11 @@ push_engine_offline: a push terminal offline during a sync ends its result "pend
 push_engine_faults: results lost once and posted twice, a terminal that reboots while its
     commands wait: the jobs still end with what the terminals hold; a job waiting for an
     offline terminal ends at Cancel within 5 s, and SIGTERM ends the daemon at once.
+push_engine_photos: two VL push terminals of face algorithms 39 and 40 with photo extraction
+    (and a third of 40 with room for two templates): an area sync sends the 40 units the
+    comparison photos the 39 unit uploaded, they make faces of their own version, the report
+    lists the photos and says why the faces without a photo were skipped, a unit that refuses a
+    photo gives its cause; a second sync sends no photo again.
 push_engine_lies: a push terminal that answers UpdateUser's and DeleteUser's commands OK and
     keeps nothing (the simulator's drop-writes fault, PRODUCT.md failure mode 9): the read-back
     finds it, B's result is failed and says so; once it keeps writes, the next sync mends both.
@@ -95,6 +100,15 @@ def queued_texts(env, device_id, pin):
             " AND command LIKE ?", (device_id, "%PIN=" + pin))]
 
 
+def accept(env, serial, name, area):
+    """accepts a knocking push terminal into @area; its device id and object path"""
+    path = env.call("AcceptDevice", "(sa{sv})",
+                    (serial, {"name": GLib.Variant("s", name),
+                              "area": GLib.Variant("u", area),
+                              "time-zone": GLib.Variant("s", "UTC")}))
+    return int(path.rsplit("/", 1)[1]), path
+
+
 class Site:
     """the pull A of the seed fixture and the push B and C, accepted into one area"""
 
@@ -109,12 +123,7 @@ class Site:
         self.ids = {"A": env.add_device("A", self.pull.port("A"), self.area)}
         self.paths = {}
         for name, serial in (("B", B_SN), ("C", C_SN)):
-            path = env.call("AcceptDevice", "(sa{sv})",
-                            (serial, {"name": GLib.Variant("s", name),
-                                      "area": GLib.Variant("u", self.area),
-                                      "time-zone": GLib.Variant("s", "UTC")}))
-            self.ids[name] = int(path.rsplit("/", 1)[1])
-            self.paths[name] = path
+            self.ids[name], self.paths[name] = accept(env, serial, name, self.area)
         # C's enrolments reach its mirror by themselves (OPERLOG/BIODATA uploads)
         wait_for(lambda: self.push.cmd("count C unsent") == "0", "C to upload what it holds")
 
@@ -345,6 +354,101 @@ def test_push_engine_lies(env):
     user = [u for u in site.push.device_dump("B")["users"] if u["user_id"] == pin]
     check(user and user[0]["name"] == "Kept?", "the next sync gives B the name", user)
     check(all(gone not in site.people(n) for n in "ABC"), "the leaver is gone from all three")
+
+
+PHOTOGRAPHED = ["3101", "3102", "3103"]
+FACE_ONLY = ["3104", "3105"]
+
+
+def photo_fixture(port):
+    common = {"protocol": "push", "server": "http://127.0.0.1:%d" % port, "delay_s": 1,
+              "error_delay_s": 1, "push_model": "vl"}
+    pins = PHOTOGRAPHED + FACE_ONLY
+    return {"devices": [
+        dict(common, name="F39", serial="SIMPUSHF0039", face_major=39,
+             users=[{"user_id": p, "name": "Face %s" % p} for p in pins],
+             templates=[{"user_id": p, "type": 9, "no": 0, "index": 0, "major": 39, "minor": 1}
+                        for p in pins],
+             photos=[{"user_id": p} for p in PHOTOGRAPHED]),
+        dict(common, name="F40", serial="SIMPUSHF0040", face_major=40, bio_photo=True),
+        # room for two templates: the third photo's face does not fit (−1001)
+        dict(common, name="G40", serial="SIMPUSHG0040", face_major=40, bio_photo=True,
+             template_capacity=2),
+        # answers every write OK and keeps nothing (drop-writes)
+        dict(common, name="H40", serial="SIMPUSHH0040", face_major=40, bio_photo=True),
+    ]}
+
+
+def photo_commands(env, device_id):
+    with state_db(env) as conn:
+        return conn.execute("SELECT count (*) FROM push_commands WHERE device_id = ? AND command"
+                            " LIKE 'DATA UPDATE BIOPHOTO %'", (device_id,)).fetchone()[0]
+
+
+def test_push_engine_photos(env):
+    env.start_daemon()
+    push = env.sim(photo_fixture(enable_push(env)), tag="push")
+    wait_for(lambda: env.get("PendingDevices") == 4, "the four terminals to knock")
+    area = env.add_area("Faces")
+    ids = {n: accept(env, "SIMPUSH%s00%s" % (n[0], n[1:]), n, area)[0]
+           for n in ("F39", "F40", "G40", "H40")}
+    push.cmd("fault H40 drop-writes on")
+
+    def mirror_photos():
+        with state_db(env) as conn:
+            return {r[0] for r in conn.execute("SELECT pin FROM push_mirror_photos WHERE device_id"
+                                               " = ? AND biophoto = 1", (ids["F39"],))}
+    wait_for(lambda: mirror_photos() == set(PHOTOGRAPHED), "F39's photos in its mirror")
+
+    job = env.wait_job(env.call("SyncArea", "(u)", (area,)), timeout=150)
+    devices = {d["DeviceName"]: d for d in job["Devices"]}
+    faces = {n: {(t["user_id"], t["major"]) for t in push.device_dump(n)["templates"]
+                 if t["type"] == 9} for n in ("F40", "G40")}
+    check(faces["F40"] == {(p, 40) for p in PHOTOGRAPHED},
+          "F40 made faces of its own version from the photos", sorted(faces["F40"]))
+    # 5 users and, read back, the 3 faces it made
+    check(devices["F40"]["Status"] == "ok" and devices["F40"]["Failed"] == 0
+          and devices["F40"]["Added"] == 8, "F40's result is ok and counts the faces",
+          devices["F40"])
+    report = json.loads(job["Report"])
+    plans = {d["device_id"]: d for d in report["areas"][0]["plan"]["devices"]}
+    f40 = plans[ids["F40"]]
+    check([p["pin"] for p in f40["photos_add"]] == PHOTOGRAPHED
+          and f40["counts"]["photos_add"] == 3
+          and all("photo sent for extraction" in p["text"] and p["source"] == ids["F39"]
+                  for p in f40["photos_add"]),
+          "the report lists the photos sent to F40", f40["photos_add"])
+    skipped = {s["pin"]: s for s in f40["skips"] if s["kind"] == "face"}
+    check(set(skipped) == set(FACE_ONLY)
+          and all(s["reason"] == "face-version" and "no comparison photo" in s["text"]
+                  for s in skipped.values()),
+          "the faces without a photo are skipped, and the report says why", f40["skips"])
+    check(plans[ids["F39"]]["photos_add"] == [], "F39 cannot extract: no photo goes to it",
+          plans[ids["F39"]]["photos_add"])
+
+    # G40 takes two and refuses the third with the terminal's cause
+    check(len(faces["G40"]) == 2 and devices["G40"]["Status"] == "partial"
+          and devices["G40"]["Failed"] == 1 and job["State"] != "succeeded",
+          "G40's result counts the refused photo", (job["State"], devices["G40"]))
+    failures = {d["id"]: d.get("failures", []) for d in report["devices"]}
+    g40 = failures[ids["G40"]]
+    check(len(g40) == 1 and g40[0]["action"] == "photo"
+          and g40[0]["pin"] not in {p for p, _ in faces["G40"]}
+          and "the device is full (Return -1001)" in g40[0]["reason"],
+          "G40's refusal of a photo says why", g40)
+    # a photo answered OK that made no face is found by the read-back, not believed
+    h40 = {f["pin"]: f["reason"] for f in failures[ids["H40"]] if f["action"] == "photo"}
+    check(set(h40) == set(PHOTOGRAPHED)
+          and all("holds no face of its own version" in r for r in h40.values()),
+          "H40's photos that made no face are failures", failures[ids["H40"]])
+
+    # idempotent: F40 holds a face of its own version for each, no photo goes again
+    sent = photo_commands(env, ids["F40"])
+    again = env.wait_job(env.call("SyncArea", "(u)", (area,)), timeout=150)
+    f40_again = [d for d in again["Devices"] if d["DeviceName"] == "F40"][0]
+    check(sent == 3 and photo_commands(env, ids["F40"]) == 3 and f40_again["Added"] == 0
+          and f40_again["Status"] == "ok", "a second sync sends F40 nothing again",
+          (sent, photo_commands(env, ids["F40"]), f40_again))
 
 
 if __name__ == "__main__":

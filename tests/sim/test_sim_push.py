@@ -710,6 +710,43 @@ def case_other_dialect(server, start):
     assert {(r.q("SN"), r.q("DeviceType")) for r in knocks} == {("SNO1", "att"), ("SNO2", "acc")}, knocks
 
 
+def case_photo_upload(server, start):
+    """a unit's comparison photos (fixture "photos") go up as OPERLOG BIOPHOTO lines, one per
+    post, once the server asks for BioPhoto and takes type 9 photos (§4.1, §5.5, §10); a photo
+    the server has stays; a deleted user's photo goes"""
+    own = base64.b64encode(bytes([0xFF, 0xD8, 0xFF, 0xE0]) + b"face of two" + bytes([0xFF, 0xD9])).decode()
+    users = [{"user_id": p, "name": "P" + p} for p in "123"]
+    photos = [{"user_id": "1"}, {"user_id": "2", "photo": own}, {"user_id": "3", "sent": True}]
+    sim = start([{"name": "V1", "serial": "SNH1", "push_model": "vl", "users": users,
+                  "photos": photos}])
+    server.wait(lambda rs: len(server.find("getrequest")) >= 3, "three polls")
+    assert not [r for r in server.find("cdata", "POST") if "BIOPHOTO" in r.text()], "asked for none"
+    # the server's TransFlag asks for BioPhoto, but both lists must offer type 9
+    server.options["TransFlag"] += "\tBioPhoto"
+    server.queue("SNH1", "C:1:CHECK")
+    server.wait(lambda rs: len(server.find("cdata", "GET")) >= 2, "the handshake after CHECK")
+    server.wait(lambda rs: len(server.find("getrequest")) >= 6, "three more polls")
+    assert not [r for r in server.find("cdata", "POST") if "BIOPHOTO" in r.text()], "type 9 not offered"
+    server.options["MultiBioPhotoSupport"] = "0:0:0:0:0:0:0:0:0:1"
+    server.queue("SNH1", "C:2:CHECK")
+    server.wait(lambda rs: len([r for r in server.find("cdata", "POST", "OPERLOG")
+                                if "BIOPHOTO" in r.text()]) >= 2, "two photo posts")
+    posts = [r.text() for r in server.find("cdata", "POST", "OPERLOG") if "BIOPHOTO" in r.text()]
+    assert len(posts) == 2 and all(t.count("BIOPHOTO ") == 1 for t in posts), posts
+    fields = [dict(f.split("=", 1) for f in t.strip().split(" ", 1)[1].split("\t")) for t in posts]
+    assert sorted(f["PIN"] for f in fields) == ["1", "2"], fields
+    for f in fields:
+        assert f["Type"] == "9" and f["FileName"] == "9_%s.jpg" % f["PIN"], f
+        assert int(f["Size"]) == len(f["Content"]), f
+        assert base64.b64decode(f["Content"])[:3] == bytes([0xFF, 0xD8, 0xFF]), f
+    assert [f["Content"] for f in fields if f["PIN"] == "2"] == [own], fields
+    sim.ok("delete-user V1 1")
+    sim.ok("dump " + sim.dump)
+    with open(sim.dump) as f:
+        dev = json.load(f)["devices"][0]
+    assert [(p["user_id"], p["sent"]) for p in dev["photos"]] == [("2", True), ("3", True)], dev["photos"]
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 if __name__ == "__main__":

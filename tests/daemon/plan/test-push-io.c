@@ -60,19 +60,58 @@ push_template (const char *pin, guint type, guint no, guint index, guint major, 
   return tmpl;
 }
 
+/* the options of a VL unit that makes its own faces from photos */
+#define PHOTO_OPTIONS(major)                                                                       \
+  "{\"FPVersion\":\"10\",\"FaceVersion\":\"" major "\",\"VisilightFun\":\"1\","                    \
+  "\"BioPhotoFun\":\"1\",\"MultiBioPhotoSupport\":\"0:0:0:0:0:0:0:0:0:1\"}"
+
+/* a comparison photo (@biophoto) or a user photo of PIN 7: a JPEG */
+static PushPhoto *
+push_photo (gboolean biophoto)
+{
+  static const guint8 jpeg[]
+      = { 0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 'J', 'F', 'I', 'F', 0, 0xff, 0xd9 };
+  PushPhoto *photo = g_new0 (PushPhoto, 1);
+
+  photo->pin = g_strdup ("7");
+  photo->biophoto = biophoto;
+  photo->type = PUSH_BIO_FACE_VL;
+  photo->data = g_bytes_new_static (jpeg, sizeof jpeg);
+  return photo;
+}
+
+/* a VL unit of @options holding nothing */
+static BsdSnapshot *
+empty_snapshot (guint device_id, const char *options)
+{
+  g_autoptr (GPtrArray) none_u = g_ptr_array_new ();
+  g_autoptr (GPtrArray) none_t = g_ptr_array_new ();
+  BsdPushCaps caps;
+  BsdSnapshot *snap;
+
+  bsd_push_caps_init (&caps, "2", options);
+  snap = bsd_push_io_snapshot (device_id, "empty", &caps, none_u, none_t, NULL);
+  bsd_push_caps_clear (&caps);
+  return snap;
+}
+
 /* a push VL terminal holding PIN 7 (card as a VL unit writes it) with
  * finger 3, a VL face, and an NIR face and a second finger template the
- * planner cannot place */
+ * planner cannot place; and @photo (owned, may be NULL) */
 static BsdSnapshot *
-vl_snapshot (guint device_id, guint face_major)
+vl_photo_snapshot (guint device_id, guint face_major, PushPhoto *photo)
 {
   g_autoptr (GPtrArray) users = g_ptr_array_new_with_free_func ((GDestroyNotify)push_user_free);
   g_autoptr (GPtrArray) templates
       = g_ptr_array_new_with_free_func ((GDestroyNotify)push_template_free);
+  g_autoptr (GPtrArray) photos = g_ptr_array_new_with_free_func ((GDestroyNotify)push_photo_free);
   g_autofree char *options = g_strdup_printf (
       "{\"FPVersion\":\"10\",\"FaceVersion\":\"%u\",\"VisilightFun\":\"1\"}", face_major);
   BsdPushCaps caps;
   BsdSnapshot *snap;
+
+  if (photo)
+    g_ptr_array_add (photos, photo);
 
   g_ptr_array_add (users, push_user ("7", "Ana", "[15CD5B07]"));
   g_ptr_array_add (templates, push_template ("7", PUSH_BIO_FINGER, 3, 0, 10, 1));
@@ -82,9 +121,15 @@ vl_snapshot (guint device_id, guint face_major)
   /* a template of a PIN the terminal does not hold as a user */
   g_ptr_array_add (templates, push_template ("8", PUSH_BIO_FINGER, 1, 0, 10, 5));
   bsd_push_caps_init (&caps, "2", options);
-  snap = bsd_push_io_snapshot (device_id, "push", &caps, users, templates);
+  snap = bsd_push_io_snapshot (device_id, "push", &caps, users, templates, photos);
   bsd_push_caps_clear (&caps);
   return snap;
+}
+
+static BsdSnapshot *
+vl_snapshot (guint device_id, guint face_major)
+{
+  return vl_photo_snapshot (device_id, face_major, NULL);
 }
 
 static void
@@ -198,7 +243,7 @@ test_same_face_version (void)
   BsdPushCaps caps;
 
   bsd_push_caps_init (&caps, "2", VL_OPTIONS);
-  empty = bsd_push_io_snapshot (3, "empty", &caps, none_u, none_t);
+  empty = bsd_push_io_snapshot (3, "empty", &caps, none_u, none_t, NULL);
   bsd_push_caps_clear (&caps);
   plan = plan_of (pull_snapshot (1), vl_snapshot (2, 39), g_steal_pointer (&empty));
   /* an empty VL terminal of the same face version gets the face */
@@ -232,8 +277,8 @@ test_writes (void)
 
   bsd_push_caps_init (&caps, "2", VL_OPTIONS);
   bsd_push_caps_init (&fp_caps, "2", FP_OPTIONS);
-  plan = plan_of (vl_snapshot (1, 39), bsd_push_io_snapshot (2, "empty", &caps, none_u, none_t),
-                  NULL);
+  plan = plan_of (vl_snapshot (1, 39),
+                  bsd_push_io_snapshot (2, "empty", &caps, none_u, none_t, NULL), NULL);
   target = bsd_plan_get_device (plan, 2);
   writes = bsd_push_io_plan_writes (&caps, target, NULL, &error);
   g_assert_no_error (error);
@@ -277,7 +322,8 @@ test_update_keeps_access (void)
   g_ptr_array_add (held, old);
   bsd_push_caps_init (&caps, "2", VL_OPTIONS);
   /* the lowest device id wins the name: the terminal's record is updated */
-  plan = plan_of (vl_snapshot (1, 39), bsd_push_io_snapshot (2, "held", &caps, held, none_t), NULL);
+  plan = plan_of (vl_snapshot (1, 39), bsd_push_io_snapshot (2, "held", &caps, held, none_t, NULL),
+                  NULL);
   target = bsd_plan_get_device (plan, 2);
   g_assert_cmpuint (target->users_update->len, ==, 1);
   writes = bsd_push_io_plan_writes (&caps, target, held, &error);
@@ -288,6 +334,177 @@ test_update_keeps_access (void)
   g_assert_nonnull (strstr (write_of (writes, BSD_PLAN_ITEM_USER), "\tTZ=0001000200030000\t"));
   g_assert_nonnull (strstr (write_of (writes, BSD_PLAN_ITEM_USER), "\tVerify=15"));
   bsd_push_caps_clear (&caps);
+}
+
+static guint
+face_skips_of (const BsdDevicePlan *plan, const char *pin)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < plan->skips->len; i++)
+    {
+      BsdPlanSkip *skip = plan->skips->pdata[i];
+
+      n += skip->kind == BSD_PLAN_ITEM_FACE && strcmp (skip->pin, pin) == 0;
+    }
+  return n;
+}
+
+static guint
+count_skip_texts (const BsdDevicePlan *plan, const char *needle)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < plan->skips->len; i++)
+    n += strstr (((BsdPlanSkip *)plan->skips->pdata[i])->text, needle) != NULL;
+  return n;
+}
+
+/* issue 13 §2: a face of another version goes as the person's comparison
+ * photo to a unit that makes its own face from it, never to a pull terminal */
+static void
+test_photo_planned (void)
+{
+  g_autoptr (BsdPlan) plan
+      = plan_of (pull_snapshot (1), vl_photo_snapshot (2, 39, push_photo (TRUE)),
+                 empty_snapshot (3, PHOTO_OPTIONS ("40")));
+  BsdDevicePlan *pull = bsd_plan_get_device (plan, 1);
+  BsdDevicePlan *vl40 = bsd_plan_get_device (plan, 3);
+  g_autoptr (JsonNode) json = bsd_plan_to_json (plan);
+  JsonObject *totals = json_object_get_object_member (json_node_get_object (json), "totals");
+  BsdPlanPhoto *photo;
+
+  g_assert_cmpuint (vl40->photos_add->len, ==, 1);
+  photo = vl40->photos_add->pdata[0];
+  g_assert_cmpstr (photo->pin, ==, "7");
+  g_assert_cmpuint (photo->source_device, ==, 2);
+  /* the planned user's slot: the photo goes after the user */
+  g_assert_cmpuint (photo->uid, ==, ((BsdPlanUser *)vl40->users_add->pdata[0])->uid);
+  g_assert_cmpuint (g_bytes_get_size (photo->data), ==, 13);
+  /* instead of the skip, not with it; no template of the other version */
+  g_assert_cmpuint (vl40->faces_add->len, ==, 0);
+  g_assert_cmpuint (face_skips_of (vl40, "7"), ==, 0);
+  g_assert_cmpuint (vl40->counts.photos_add, ==, 1);
+  g_assert_cmpint (json_object_get_int_member (totals, "photos_add"), ==, 1);
+  g_assert_false (bsd_plan_is_empty (plan));
+  /* a pull terminal's faces are another algorithm: no photo, the skip stays */
+  g_assert_cmpuint (pull->photos_add->len, ==, 0);
+  g_assert_cmpuint (face_skips_of (pull, "7"), ==, 1);
+}
+
+/* where no photo can go, the skip stays and says why */
+static void
+test_photo_skips (void)
+{
+  static const struct
+  {
+    const char *target_options;
+    gboolean with_photo, biophoto;
+    const char *why; /* in the skip's text, NULL = the plain version skip */
+  } cases[] = {
+    /* no photo known, or only a user photo (USERPIC: not for extraction) */
+    { PHOTO_OPTIONS ("40"), FALSE, FALSE, "no comparison photo of the person is known" },
+    { PHOTO_OPTIONS ("40"), TRUE, FALSE, "no comparison photo of the person is known" },
+    /* a unit that does not make faces from photos, or not of type 9 */
+    { "{\"FPVersion\":\"10\",\"FaceVersion\":\"40\",\"VisilightFun\":\"1\"}", TRUE, TRUE, NULL },
+    { "{\"FPVersion\":\"10\",\"FaceVersion\":\"40\",\"VisilightFun\":\"1\",\"BioPhotoFun\":\"1\","
+      "\"MultiBioPhotoSupport\":\"0:0:1:0:0:0:0:0:0:0\"}",
+      TRUE, TRUE, NULL },
+    { "{\"FPVersion\":\"10\",\"FaceVersion\":\"40\",\"VisilightFun\":\"1\",\"BioPhotoFun\":\"0\","
+      "\"MultiBioPhotoSupport\":\"0:0:0:0:0:0:0:0:0:1\"}",
+      TRUE, TRUE, NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (BsdPlan) plan = plan_of (
+          vl_photo_snapshot (1, 39, cases[i].with_photo ? push_photo (cases[i].biophoto) : NULL),
+          empty_snapshot (2, cases[i].target_options), NULL);
+      BsdDevicePlan *target = bsd_plan_get_device (plan, 2);
+
+      g_assert_cmpuint (target->photos_add->len, ==, 0);
+      g_assert_cmpuint (count_skips (target, BSD_PLAN_ITEM_FACE, BSD_SKIP_FACE_VERSION), ==, 1);
+      g_assert_cmpuint (count_skip_texts (target, "photo"), ==, cases[i].why ? 1 : 0);
+      if (cases[i].why)
+        g_assert_cmpuint (count_skip_texts (target, cases[i].why), ==, 1);
+    }
+}
+
+/* a face of the unit's own version goes as a template; a unit that holds
+ * one for the person (it made it from the photo) gets no photo again */
+static void
+test_photo_not_needed (void)
+{
+  g_autoptr (BsdPlan) same = plan_of (vl_photo_snapshot (1, 39, push_photo (TRUE)),
+                                      empty_snapshot (2, PHOTO_OPTIONS ("39")), NULL);
+  g_autoptr (BsdPlan) made = NULL;
+  g_autoptr (GPtrArray) users = g_ptr_array_new_with_free_func ((GDestroyNotify)push_user_free);
+  g_autoptr (GPtrArray) templates
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)push_template_free);
+  BsdPushCaps caps;
+  BsdSnapshot *holder;
+
+  g_assert_cmpuint (bsd_plan_get_device (same, 2)->faces_add->len, ==, 1);
+  g_assert_cmpuint (bsd_plan_get_device (same, 2)->photos_add->len, ==, 0);
+
+  g_ptr_array_add (users, push_user ("7", "Ana", "[15CD5B07]"));
+  /* its own face in another index than the source's */
+  g_ptr_array_add (templates, push_template ("7", PUSH_BIO_FACE_VL, 0, 1, 40, 7));
+  bsd_push_caps_init (&caps, "2", PHOTO_OPTIONS ("40"));
+  holder = bsd_push_io_snapshot (2, "made", &caps, users, templates, NULL);
+  bsd_push_caps_clear (&caps);
+  made = plan_of (vl_photo_snapshot (1, 39, push_photo (TRUE)), holder, NULL);
+  g_assert_cmpuint (bsd_plan_get_device (made, 2)->photos_add->len, ==, 0);
+  g_assert_cmpuint (bsd_plan_get_device (made, 2)->faces_add->len, ==, 0);
+  g_assert_cmpuint (count_skip_texts (bsd_plan_get_device (made, 2), "photo"), ==, 0);
+}
+
+/* the photo as a command: base64 with its Size, Format 0, PostBackTmpFlag
+ * 1, last; bounded, and no field may open another */
+static void
+test_photo_writes (void)
+{
+  g_autoptr (BsdPlan) plan = plan_of (vl_photo_snapshot (1, 39, push_photo (TRUE)),
+                                      empty_snapshot (2, PHOTO_OPTIONS ("40")), NULL);
+  g_autoptr (PushPhoto) photo = push_photo (TRUE);
+  g_autofree char *b64 = g_base64_encode (g_bytes_get_data (photo->data, NULL), 13);
+  g_autofree char *want_2 = g_strdup_printf (
+      "DATA UPDATE BIOPHOTO PIN=7\tType=9\tSize=%zu\tContent=%s\tFormat=0\tPostBackTmpFlag=1",
+      strlen (b64), b64);
+  g_autofree char *want_3 = g_strdup_printf (
+      "DATA UPDATE biophoto Pin=7\tType=9\tSize=%zu\tContent=%s\tFormat=0\tPostBackTmpFlag=1",
+      strlen (b64), b64);
+  g_autoptr (GPtrArray) writes = NULL;
+  g_autoptr (GPtrArray) writes_3 = NULL;
+  g_autoptr (GBytes) big = g_bytes_new_take (g_malloc0 (PUSH_PHOTO_MAX + 1), PUSH_PHOTO_MAX + 1);
+  g_autoptr (GError) error = NULL;
+  char *text;
+  BsdPushCaps caps;
+  BsdPushWrite *last;
+
+  bsd_push_caps_init (&caps, "2", PHOTO_OPTIONS ("40"));
+  g_assert_true (caps.bio_photo);
+  writes = bsd_push_io_plan_writes (&caps, bsd_plan_get_device (plan, 2), NULL, &error);
+  g_assert_no_error (error);
+  last = writes->pdata[writes->len - 1];
+  g_assert_cmpstr (last->command, ==, want_2);
+  g_assert_cmpstr (last->action, ==, "photo");
+  g_assert_cmpint (last->kind, ==, BSD_PLAN_ITEM_FACE);
+  g_assert_cmpint (((BsdPushWrite *)writes->pdata[0])->kind, ==, BSD_PLAN_ITEM_USER);
+  bsd_push_caps_clear (&caps);
+  bsd_push_caps_init (&caps, "3", PHOTO_OPTIONS ("40"));
+  writes_3 = bsd_push_io_plan_writes (&caps, bsd_plan_get_device (plan, 2), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (((BsdPushWrite *)writes_3->pdata[writes_3->len - 1])->command, ==, want_3);
+  bsd_push_caps_clear (&caps);
+
+  text = push_format_biophoto_update (PUSH_DIALECT_2, "7", 9, big, &error);
+  g_assert_error (error, PUSH_ERROR, PUSH_ERROR_INVALID);
+  g_assert_null (text);
+  g_clear_error (&error);
+  text = push_format_biophoto_update (PUSH_DIALECT_2, "7\tType=1", 9, photo->data, &error);
+  g_assert_error (error, PUSH_ERROR, PUSH_ERROR_UNSAFE);
+  g_assert_null (text);
 }
 
 static void
@@ -379,6 +596,10 @@ main (int argc, char **argv)
   g_test_add_func ("/push-io/same-face-version", test_same_face_version);
   g_test_add_func ("/push-io/writes", test_writes);
   g_test_add_func ("/push-io/update-keeps-access", test_update_keeps_access);
+  g_test_add_func ("/push-io/photo-planned", test_photo_planned);
+  g_test_add_func ("/push-io/photo-skips", test_photo_skips);
+  g_test_add_func ("/push-io/photo-not-needed", test_photo_not_needed);
+  g_test_add_func ("/push-io/photo-writes", test_photo_writes);
   g_test_add_func ("/push-io/queries", test_queries);
   g_test_add_func ("/push-io/queries-3", test_queries_3);
   g_test_add_func ("/push-io/wait", test_wait);
