@@ -503,8 +503,8 @@ trim_commands (BsdPushServer *self, guint device_id, GError **error)
 static char *
 take_commands (BsdStore *store, const BsdPushDevice *push, GError **error)
 {
-  g_autoptr (GPtrArray) commands
-      = bsd_store_take_push_commands (store, push->device_id, PUSH_COMMANDS_PER_REPLY, error);
+  g_autoptr (GPtrArray) commands = bsd_store_take_push_commands (
+      store, push->device_id, PUSH_COMMANDS_PER_REPLY, PUSH_REPLY_COMMAND_BYTES, error);
   g_autoptr (GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
 
   if (commands == NULL)

@@ -475,7 +475,8 @@ bsd_store_queue_push_command (BsdStore *self, guint device_id, const char *comma
 }
 
 GPtrArray *
-bsd_store_take_push_commands (BsdStore *self, guint device_id, guint limit, GError **error)
+bsd_store_take_push_commands (
+    BsdStore *self, guint device_id, guint limit, gsize max_bytes, GError **error)
 {
   const char *op = "taking push commands";
   g_autoptr (BsdStoreTx) tx = NULL;
@@ -487,12 +488,15 @@ bsd_store_take_push_commands (BsdStore *self, guint device_id, guint limit, GErr
   tx = bsd_store_tx_begin (self, op, error);
   if (tx == NULL)
     return NULL;
-  commands
-      = bsd_store_get_rows (self,
-                            "SELECT " PUSH_COMMAND_COLUMNS " FROM push_commands"
-                            " WHERE device_id = ?1 AND state = 'queued' ORDER BY id LIMIT ?2",
-                            BSD_ARGS (BSD_INT (device_id), BSD_INT (limit)), push_command_from_row,
-                            (GDestroyNotify)bsd_push_command_free, op, error);
+  commands = bsd_store_get_rows (
+      self,
+      "SELECT " PUSH_COMMAND_COLUMNS " FROM"
+      " (SELECT *, sum (length (CAST (command AS BLOB))) OVER queue AS bytes,"
+      "   row_number () OVER queue AS n FROM push_commands"
+      "   WHERE device_id = ?1 AND state = 'queued' WINDOW queue AS (ORDER BY id))"
+      " WHERE n = 1 OR bytes <= ?3 ORDER BY id LIMIT ?2",
+      BSD_ARGS (BSD_INT (device_id), BSD_INT (limit), BSD_INT (MIN (max_bytes, (gsize)G_MAXINT64))),
+      push_command_from_row, (GDestroyNotify)bsd_push_command_free, op, error);
   if (commands == NULL)
     return NULL;
   for (guint i = 0; i < commands->len; i++)

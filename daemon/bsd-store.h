@@ -876,9 +876,10 @@ bsd_store_queue_push_command (BsdStore *self, guint device_id, const char *comma
 /* a handshake just gave the device its options: a queued CHECK (re-read
  * them) is done by it */
 gboolean bsd_store_finish_push_checks (BsdStore *self, guint device_id, GError **error);
-/* the oldest @limit queued commands of the device, in order, now SENT */
-GPtrArray *
-bsd_store_take_push_commands (BsdStore *self, guint device_id, guint limit, GError **error);
+/* the oldest queued commands of the device, in order, now SENT: at most
+ * @limit of them and @max_bytes of command text, but always the first */
+GPtrArray *bsd_store_take_push_commands (
+    BsdStore *self, guint device_id, guint limit, gsize max_bytes, GError **error);
 /* A device's result for command @id: DONE when @return_code ≥ 0, else
  * FAILED with @cause. Matched by id (and device) only; a result that
  * arrives again changes nothing (*@matched still TRUE); an id the

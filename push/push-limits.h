@@ -34,6 +34,10 @@
 #define PUSH_RESULTS_MAX 1024
 /* commands sent in one getrequest reply (servers send up to 60, §6.1) */
 #define PUSH_COMMANDS_PER_REPLY 16
+/* bytes of commands in one getrequest reply: old firmware reads posts
+ * into a 64 KiB buffer (§10) and nothing says its reply buffer is larger;
+ * a longer command (a comparison photo, ~130 KB) still goes, alone */
+#define PUSH_REPLY_COMMAND_BYTES (64 * 1024)
 /* concurrent connections the receiver serves; more are closed at once */
 #define PUSH_CONNECTIONS_MAX 64
 /* seconds a connection may stay idle before the receiver drops it */

@@ -5,6 +5,8 @@
  */
 #include "store-test-util.h"
 
+#include "push-limits.h"
+
 static BsdPushDevice *
 knock (BsdStore *store, const char *serial, gboolean poll)
 {
@@ -239,15 +241,15 @@ test_queue (void)
   g_assert_true (bsd_store_count_push_commands (store, device_id, &count, &error));
   g_assert_cmpuint (count, ==, 5);
 
-  first = bsd_store_take_push_commands (store, device_id, 3, &error);
+  first = bsd_store_take_push_commands (store, device_id, 3, G_MAXSIZE, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (first->len, ==, 3);
   for (guint i = 0; i < 3; i++)
     g_assert_cmpint (((BsdPushCommand *)g_ptr_array_index (first, i))->id, ==, ids[i]);
-  second = bsd_store_take_push_commands (store, device_id, 3, &error);
+  second = bsd_store_take_push_commands (store, device_id, 3, G_MAXSIZE, &error);
   g_assert_cmpuint (second->len, ==, 2);
   g_assert_cmpint (((BsdPushCommand *)g_ptr_array_index (second, 0))->id, ==, ids[3]);
-  none = bsd_store_take_push_commands (store, other_id, 3, &error);
+  none = bsd_store_take_push_commands (store, other_id, 3, G_MAXSIZE, &error);
   g_assert_cmpuint (none->len, ==, 0);
 
   /* another device's result for our id does not match */
@@ -449,7 +451,7 @@ finished_commands (BsdStore *store, guint device_id, guint n, guint failed)
 
       g_array_append_val (ids, id);
     }
-  sent = bsd_store_take_push_commands (store, device_id, n, &error);
+  sent = bsd_store_take_push_commands (store, device_id, n, G_MAXSIZE, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (sent->len, ==, n);
   for (guint i = 0; i < n; i++)
@@ -486,6 +488,39 @@ rows (BsdStore *store, guint device_id)
 
 /* finished commands are kept up to a count and an age, never while the
  * device's results are fresh; queued and sent ones always */
+/* one reply carries at most PUSH_REPLY_COMMAND_BYTES of commands, but a
+ * longer one (a comparison photo) still goes, alone and in order */
+static void
+test_queue_bytes (void)
+{
+  g_autoptr (BsdStore) store = store_open_memory ();
+  g_autoptr (GError) error = NULL;
+  guint device_id = accepted (store, "SN1");
+  g_autofree char *photo = g_strnfill (40 * 1024, 'A');
+  g_autofree char *big = g_strdup_printf ("DATA UPDATE BIOPHOTO PIN=1 Content=%s", photo);
+  g_autofree char *huge = g_strnfill (PUSH_REPLY_COMMAND_BYTES + 1, 'B');
+  g_autofree char *oversized = g_strdup_printf ("DATA UPDATE BIOPHOTO PIN=2 Content=%s", huge);
+  const char *const queued[] = { "INFO", big, big, "CHECK", oversized, "INFO" };
+  const guint replies[] = { 2, 2, 1, 1 };
+  gint64 ids[G_N_ELEMENTS (queued)];
+  guint next = 0;
+
+  g_assert_true (bsd_store_finish_push_checks (store, device_id, &error));
+  for (guint i = 0; i < G_N_ELEMENTS (queued); i++)
+    ids[i] = queue (store, device_id, queued[i]);
+  for (guint r = 0; r < G_N_ELEMENTS (replies); r++)
+    {
+      g_autoptr (GPtrArray) reply = bsd_store_take_push_commands (
+          store, device_id, PUSH_COMMANDS_PER_REPLY, PUSH_REPLY_COMMAND_BYTES, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpuint (reply->len, ==, replies[r]);
+      for (guint i = 0; i < reply->len; i++)
+        g_assert_cmpint (((BsdPushCommand *)g_ptr_array_index (reply, i))->id, ==, ids[next++]);
+    }
+  g_assert_cmpuint (next, ==, G_N_ELEMENTS (queued));
+}
+
 static void
 test_trim (void)
 {
@@ -512,7 +547,7 @@ test_trim (void)
   /* settled: the newest BSD_PUSH_COMMANDS_KEEP stay (and acceptance's
    * CHECK goes first); a sent command stays */
   queue (store, device_id, "INFO");
-  g_ptr_array_unref (bsd_store_take_push_commands (store, device_id, 1, &error));
+  g_ptr_array_unref (bsd_store_take_push_commands (store, device_id, 1, G_MAXSIZE, &error));
   g_assert_cmpuint (trim (store, device_id, settled), ==, n + 1 - BSD_PUSH_COMMANDS_KEEP);
   g_assert_cmpuint (rows (store, device_id), ==, BSD_PUSH_COMMANDS_KEEP + 1);
   gone = bsd_store_get_push_command (store, g_array_index (ids, gint64, 5), &error);
@@ -541,6 +576,7 @@ main (int argc, char **argv)
   g_test_add_func ("/store/push/comm-key", test_comm_key);
   g_test_add_func ("/store/push/stamps-options", test_stamps_options);
   g_test_add_func ("/store/push/queue", test_queue);
+  g_test_add_func ("/store/push/queue-bytes", test_queue_bytes);
   g_test_add_func ("/store/push/mirror", test_mirror);
   g_test_add_func ("/store/push/mirror-prune", test_mirror_prune);
   g_test_add_func ("/store/push/trim", test_trim);
