@@ -301,22 +301,6 @@ bsd_store_add_attendance_fresh (BsdStore *self,
 }
 
 gboolean
-bsd_store_add_attendance_log (BsdStore *self,
-                              guint device_id,
-                              const char *serial,
-                              GTimeZone *device_tz,
-                              GPtrArray *records,
-                              guint log_count,
-                              const ZkAttendance *newest,
-                              guint *inserted,
-                              guint *duplicates,
-                              GError **error)
-{
-  return bsd_store_add_attendance_fresh (self, device_id, serial, device_tz, records, log_count,
-                                         newest, inserted, duplicates, NULL, error);
-}
-
-gboolean
 bsd_store_add_punch (BsdStore *self,
                      guint device_id,
                      const char *serial,
@@ -359,10 +343,10 @@ bsd_store_add_attendance (BsdStore *self,
 {
   g_return_val_if_fail (records != NULL, FALSE);
 
-  return bsd_store_add_attendance_log (
+  return bsd_store_add_attendance_fresh (
       self, device_id, serial, device_tz, records, records->len,
       records->len > 0 ? g_ptr_array_index (records, records->len - 1) : NULL, inserted, duplicates,
-      error);
+      NULL, error);
 }
 
 /* --------------------------------------------------------------- export */
