@@ -85,15 +85,86 @@ items_done (const BsdItems *items, const char *what, guint done, guint total)
     items->func (what, done, total, items->data);
 }
 
+/* what every write step of one apply works with */
+typedef struct
+{
+  ZkClient *client;
+  const BsdDevicePlan *plan;
+  const BsdItems *items;
+  BsdApplyResult *result;
+  GCancellable *cancellable;
+} Writer;
+
+/* the @i-th user to write: the adds, then the updates */
+static BsdPlanUser *
+plan_user_at (const BsdDevicePlan *plan, guint i)
+{
+  return i < plan->users_add->len ? plan->users_add->pdata[i]
+                                  : plan->users_update->pdata[i - plan->users_add->len];
+}
+
+/* whether the job was cancelled (the result then says so): stop writing */
+static gboolean
+writer_cancelled (const Writer *w)
+{
+  if (!g_cancellable_is_cancelled (w->cancellable))
+    return FALSE;
+  w->result->cancelled = TRUE;
+  return TRUE;
+}
+
+/* a write the device refused (@local) is one item's failure, unless the
+ * session broke: then FALSE with @local passed on */
+static gboolean
+writer_refused (const Writer *w,
+                GError **local,
+                BsdPlanItemKind kind,
+                const char *pin,
+                gint index,
+                const char *action,
+                GError **error)
+{
+  if (session_broken (*local))
+    {
+      g_propagate_error (error, g_steal_pointer (local));
+      return FALSE;
+    }
+  bsd_apply_result_add_failure (w->result, kind, pin, index, action, (*local)->message);
+  return TRUE;
+}
+
+static void
+write_deletions (const Writer *w, GError **error)
+{
+  const BsdDevicePlan *plan = w->plan;
+
+  for (guint i = 0; i < plan->users_delete->len; i++)
+    {
+      BsdPlanUser *u = plan->users_delete->pdata[i];
+      g_autoptr (GError) local = NULL;
+
+      if (writer_cancelled (w))
+        return;
+      if (!zk_client_delete_user (w->client, u->uid, w->cancellable, &local))
+        {
+          /* already gone is what we wanted; the read-back decides */
+          if (g_error_matches (local, ZK_ERROR, ZK_ERROR_NOT_FOUND)
+              || zk_error_get_subcode (local) == 2)
+            continue;
+          if (!writer_refused (w, &local, BSD_PLAN_ITEM_USER, u->pin, -1, "delete", error))
+            return;
+        }
+      items_done (w->items, "deletions", i + 1, plan->users_delete->len);
+    }
+}
+
 /* users (adds and updates) and their templates through CMD 110 batches;
  * FALSE when the device refused batches (the caller writes per record) */
 static gboolean
-write_batches (ZkClient *client,
-               const BsdDevicePlan *plan,
-               const BsdItems *items,
-               GCancellable *cancellable,
-               GError **error)
+write_batches (const Writer *w, GError **error)
 {
+  const BsdDevicePlan *plan = w->plan;
+  const BsdItems *items = w->items;
   guint n_users = plan->users_add->len + plan->users_update->len;
   g_autoptr (GPtrArray) users = g_ptr_array_new ();
   g_autoptr (GPtrArray) templates
@@ -103,15 +174,11 @@ write_batches (ZkClient *client,
 
   for (i = 0; i < n_users; i++)
     {
-      BsdPlanUser *u = i < plan->users_add->len
-                           ? plan->users_add->pdata[i]
-                           : plan->users_update->pdata[i - plan->users_add->len];
-
-      g_ptr_array_add (users, u->record);
+      g_ptr_array_add (users, plan_user_at (plan, i)->record);
       bytes += 73;
       if (bytes >= BATCH_MAX_BYTES || users->len >= BATCH_MAX_ITEMS)
         {
-          if (!zk_client_write_batch (client, users, templates, cancellable, error))
+          if (!zk_client_write_batch (w->client, users, templates, w->cancellable, error))
             return FALSE;
           g_ptr_array_set_size (users, 0);
           bytes = 0;
@@ -126,7 +193,7 @@ write_batches (ZkClient *client,
       bytes += 8 + 2 + g_bytes_get_size (t->data);
       if (bytes >= BATCH_MAX_BYTES || users->len + templates->len >= BATCH_MAX_ITEMS)
         {
-          if (!zk_client_write_batch (client, users, templates, cancellable, error))
+          if (!zk_client_write_batch (w->client, users, templates, w->cancellable, error))
             return FALSE;
           if (users->len > 0)
             items_done (items, "users", n_users, n_users);
@@ -137,7 +204,7 @@ write_batches (ZkClient *client,
         }
     }
   if (users->len + templates->len > 0
-      && !zk_client_write_batch (client, users, templates, cancellable, error))
+      && !zk_client_write_batch (w->client, users, templates, w->cancellable, error))
     return FALSE;
   if (users->len > 0)
     items_done (items, "users", n_users, n_users);
@@ -147,41 +214,28 @@ write_batches (ZkClient *client,
 }
 
 static gboolean
-write_per_record (ZkClient *client,
-                  const BsdDevicePlan *plan,
-                  const BsdItems *items,
-                  BsdApplyResult *result,
-                  GCancellable *cancellable,
-                  GError **error)
+write_per_record (const Writer *w, GError **error)
 {
+  const BsdDevicePlan *plan = w->plan;
   g_autoptr (GHashTable) failed_pins = g_hash_table_new (g_str_hash, g_str_equal);
   guint n_users = plan->users_add->len + plan->users_update->len;
   guint i;
 
   for (i = 0; i < n_users; i++)
     {
-      gboolean add = i < plan->users_add->len;
-      BsdPlanUser *u
-          = add ? plan->users_add->pdata[i] : plan->users_update->pdata[i - plan->users_add->len];
+      BsdPlanUser *u = plan_user_at (plan, i);
       g_autoptr (GError) local = NULL;
 
-      if (g_cancellable_is_cancelled (cancellable))
+      if (writer_cancelled (w))
+        return TRUE;
+      if (!zk_client_set_user (w->client, u->record, w->cancellable, &local))
         {
-          result->cancelled = TRUE;
-          return TRUE;
-        }
-      if (!zk_client_set_user (client, u->record, cancellable, &local))
-        {
-          if (session_broken (local))
-            {
-              g_propagate_error (error, g_steal_pointer (&local));
-              return FALSE;
-            }
-          bsd_apply_result_add_failure (result, BSD_PLAN_ITEM_USER, u->pin, -1,
-                                        add ? "add" : "update", local->message);
+          if (!writer_refused (w, &local, BSD_PLAN_ITEM_USER, u->pin, -1,
+                               i < plan->users_add->len ? "add" : "update", error))
+            return FALSE;
           g_hash_table_add (failed_pins, u->pin);
         }
-      items_done (items, "users", i + 1, n_users);
+      items_done (w->items, "users", i + 1, n_users);
     }
   for (i = 0; i < plan->templates_add->len; i++)
     {
@@ -189,41 +243,27 @@ write_per_record (ZkClient *client,
       g_autoptr (ZkTemplate) tmpl = NULL;
       g_autoptr (GError) local = NULL;
 
-      if (g_cancellable_is_cancelled (cancellable))
-        {
-          result->cancelled = TRUE;
-          return TRUE;
-        }
+      if (writer_cancelled (w))
+        return TRUE;
       if (g_hash_table_contains (failed_pins, t->pin))
         {
-          bsd_apply_result_add_failure (result, BSD_PLAN_ITEM_FINGER, t->pin, t->index, "add",
+          bsd_apply_result_add_failure (w->result, BSD_PLAN_ITEM_FINGER, t->pin, t->index, "add",
                                         "the user could not be written");
           continue;
         }
       tmpl = plan_template_to_zk (t);
-      if (!zk_client_write_template (client, tmpl, cancellable, &local))
-        {
-          if (session_broken (local))
-            {
-              g_propagate_error (error, g_steal_pointer (&local));
-              return FALSE;
-            }
-          bsd_apply_result_add_failure (result, BSD_PLAN_ITEM_FINGER, t->pin, t->index, "add",
-                                        local->message);
-        }
-      items_done (items, "fingerprints", i + 1, plan->templates_add->len);
+      if (!zk_client_write_template (w->client, tmpl, w->cancellable, &local)
+          && !writer_refused (w, &local, BSD_PLAN_ITEM_FINGER, t->pin, t->index, "add", error))
+        return FALSE;
+      items_done (w->items, "fingerprints", i + 1, plan->templates_add->len);
     }
   return TRUE;
 }
 
 static gboolean
-write_faces (ZkClient *client,
-             const BsdDevicePlan *plan,
-             const BsdItems *items,
-             BsdApplyResult *result,
-             GCancellable *cancellable,
-             GError **error)
+write_faces (const Writer *w, GError **error)
 {
+  const BsdDevicePlan *plan = w->plan;
   guint i = 0;
 
   /* faces_add is sorted by PIN: one upload per person */
@@ -234,11 +274,8 @@ write_faces (ZkClient *client,
       g_autoptr (GError) local = NULL;
       guint j;
 
-      if (g_cancellable_is_cancelled (cancellable))
-        {
-          result->cancelled = TRUE;
-          return TRUE;
-        }
+      if (writer_cancelled (w))
+        return TRUE;
       for (j = i; j < plan->faces_add->len; j++)
         {
           BsdPlanTemplate *t = plan->faces_add->pdata[j];
@@ -247,25 +284,23 @@ write_faces (ZkClient *client,
             break;
           g_ptr_array_add (faces, zk_face_new (t->uid, t->index, t->valid ? t->valid : 1, t->data));
         }
-      if (!zk_client_write_faces (client, first->pin, faces, cancellable, &local))
+      if (!zk_client_write_faces (w->client, first->pin, faces, w->cancellable, &local))
         {
-          guint k;
-
           if (session_broken (local))
             {
               g_propagate_error (error, g_steal_pointer (&local));
               return FALSE;
             }
-          for (k = i; k < j; k++)
+          for (guint k = i; k < j; k++)
             {
               BsdPlanTemplate *t = plan->faces_add->pdata[k];
 
-              bsd_apply_result_add_failure (result, BSD_PLAN_ITEM_FACE, t->pin, t->index, "add",
+              bsd_apply_result_add_failure (w->result, BSD_PLAN_ITEM_FACE, t->pin, t->index, "add",
                                             local->message);
             }
         }
       i = j;
-      items_done (items, "faces", i, plan->faces_add->len);
+      items_done (w->items, "faces", i, plan->faces_add->len);
     }
   return TRUE;
 }
@@ -629,11 +664,11 @@ bsd_device_io_apply (ZkClient *client,
                      GCancellable *cancellable,
                      GError **error)
 {
+  const Writer w = { client, plan, items, result, cancellable };
   g_autoptr (GError) broken = NULL;
   BsdTraffic mark;
   guint n_writes;
   gboolean ok;
-  guint i;
 
   g_return_val_if_fail (result != NULL && result->failures != NULL, FALSE);
 
@@ -654,31 +689,7 @@ bsd_device_io_apply (ZkClient *client,
     }
 
   /* deletions first: they free slots and capacity */
-  for (i = 0; i < plan->users_delete->len && broken == NULL; i++)
-    {
-      BsdPlanUser *u = plan->users_delete->pdata[i];
-      g_autoptr (GError) local = NULL;
-
-      if (g_cancellable_is_cancelled (cancellable))
-        {
-          result->cancelled = TRUE;
-          break;
-        }
-      if (!zk_client_delete_user (client, u->uid, cancellable, &local))
-        {
-          /* already gone is what we wanted; the read-back decides */
-          if (g_error_matches (local, ZK_ERROR, ZK_ERROR_NOT_FOUND)
-              || zk_error_get_subcode (local) == 2)
-            continue;
-          if (session_broken (local))
-            broken = g_steal_pointer (&local);
-          else
-            bsd_apply_result_add_failure (result, BSD_PLAN_ITEM_USER, u->pin, -1, "delete",
-                                          local->message);
-        }
-      items_done (items, "deletions", i + 1, plan->users_delete->len);
-    }
-
+  write_deletions (&w, &broken);
   if (broken == NULL && !result->cancelled)
     {
       guint n_users_templates
@@ -689,7 +700,7 @@ bsd_device_io_apply (ZkClient *client,
         {
           g_autoptr (GError) local = NULL;
 
-          done = write_batches (client, plan, items, cancellable, &local);
+          done = write_batches (&w, &local);
           if (!done && session_broken (local))
             broken = g_steal_pointer (&local);
           else if (!done)
@@ -697,10 +708,10 @@ bsd_device_io_apply (ZkClient *client,
                      local->message);
         }
       if (broken == NULL && !done)
-        write_per_record (client, plan, items, result, cancellable, &broken);
+        write_per_record (&w, &broken);
     }
   if (broken == NULL && !result->cancelled)
-    write_faces (client, plan, items, result, cancellable, &broken);
+    write_faces (&w, &broken);
 
   /* always leave the device working, also after a cancel or an error */
   bsd_device_io_release (client, endpoint, hold, NULL);
