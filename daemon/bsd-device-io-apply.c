@@ -85,15 +85,18 @@ items_done (const BsdItems *items, const char *what, guint done, guint total)
     items->func (what, done, total, items->data);
 }
 
-/* what every write step of one apply works with */
+/* what every write and read-back step of one apply works with */
 typedef struct
 {
   ZkClient *client;
+  const BsdEndpoint *endpoint;
+  const BsdContact *contact;
   const BsdDevicePlan *plan;
+  const BsdVerifyBasis *basis;
   const BsdItems *items;
   BsdApplyResult *result;
   GCancellable *cancellable;
-} Writer;
+} Apply;
 
 /* the @i-th user to write: the adds, then the updates */
 static BsdPlanUser *
@@ -105,66 +108,66 @@ plan_user_at (const BsdDevicePlan *plan, guint i)
 
 /* whether the job was cancelled (the result then says so): stop writing */
 static gboolean
-writer_cancelled (const Writer *w)
+apply_cancelled (const Apply *apply)
 {
-  if (!g_cancellable_is_cancelled (w->cancellable))
+  if (!g_cancellable_is_cancelled (apply->cancellable))
     return FALSE;
-  w->result->cancelled = TRUE;
+  apply->result->cancelled = TRUE;
   return TRUE;
 }
 
 /* a write the device refused (@local) is one item's failure, unless the
  * session broke: then FALSE with @local passed on */
 static gboolean
-writer_refused (const Writer *w,
-                GError **local,
-                BsdPlanItemKind kind,
-                const char *pin,
-                gint index,
-                const char *action,
-                GError **error)
+apply_refused (const Apply *apply,
+               GError **local,
+               BsdPlanItemKind kind,
+               const char *pin,
+               gint index,
+               const char *action,
+               GError **error)
 {
   if (session_broken (*local))
     {
       g_propagate_error (error, g_steal_pointer (local));
       return FALSE;
     }
-  bsd_apply_result_add_failure (w->result, kind, pin, index, action, (*local)->message);
+  bsd_apply_result_add_failure (apply->result, kind, pin, index, action, (*local)->message);
   return TRUE;
 }
 
 static void
-write_deletions (const Writer *w, GError **error)
+write_deletions (const Apply *apply, GError **error)
 {
-  const BsdDevicePlan *plan = w->plan;
+  const BsdDevicePlan *plan = apply->plan;
 
   for (guint i = 0; i < plan->users_delete->len; i++)
     {
       BsdPlanUser *u = plan->users_delete->pdata[i];
       g_autoptr (GError) local = NULL;
 
-      if (writer_cancelled (w))
+      if (apply_cancelled (apply))
         return;
-      if (!zk_client_delete_user (w->client, u->uid, w->cancellable, &local))
+      if (!zk_client_delete_user (apply->client, u->uid, apply->cancellable, &local))
         {
           /* already gone is what we wanted; the read-back decides */
           if (g_error_matches (local, ZK_ERROR, ZK_ERROR_NOT_FOUND)
               || zk_error_get_subcode (local) == 2)
             continue;
-          if (!writer_refused (w, &local, BSD_PLAN_ITEM_USER, u->pin, -1, "delete", error))
+          if (!apply_refused (apply, &local, BSD_PLAN_ITEM_USER, u->pin, -1, "delete", error))
             return;
         }
-      items_done (w->items, "deletions", i + 1, plan->users_delete->len);
+      items_done (apply->items, "deletions", i + 1, plan->users_delete->len);
     }
 }
 
 /* users (adds and updates) and their templates through CMD 110 batches;
  * FALSE when the device refused batches (the caller writes per record) */
 static gboolean
-write_batches (const Writer *w, GError **error)
+write_batches (const Apply *apply, GError **error)
 {
-  const BsdDevicePlan *plan = w->plan;
-  const BsdItems *items = w->items;
+  const BsdDevicePlan *plan = apply->plan;
+  const BsdItems *items = apply->items;
   guint n_users = plan->users_add->len + plan->users_update->len;
   g_autoptr (GPtrArray) users = g_ptr_array_new ();
   g_autoptr (GPtrArray) templates
@@ -178,7 +181,7 @@ write_batches (const Writer *w, GError **error)
       bytes += 73;
       if (bytes >= BATCH_MAX_BYTES || users->len >= BATCH_MAX_ITEMS)
         {
-          if (!zk_client_write_batch (w->client, users, templates, w->cancellable, error))
+          if (!zk_client_write_batch (apply->client, users, templates, apply->cancellable, error))
             return FALSE;
           g_ptr_array_set_size (users, 0);
           bytes = 0;
@@ -193,7 +196,7 @@ write_batches (const Writer *w, GError **error)
       bytes += 8 + 2 + g_bytes_get_size (t->data);
       if (bytes >= BATCH_MAX_BYTES || users->len + templates->len >= BATCH_MAX_ITEMS)
         {
-          if (!zk_client_write_batch (w->client, users, templates, w->cancellable, error))
+          if (!zk_client_write_batch (apply->client, users, templates, apply->cancellable, error))
             return FALSE;
           if (users->len > 0)
             items_done (items, "users", n_users, n_users);
@@ -204,7 +207,7 @@ write_batches (const Writer *w, GError **error)
         }
     }
   if (users->len + templates->len > 0
-      && !zk_client_write_batch (w->client, users, templates, w->cancellable, error))
+      && !zk_client_write_batch (apply->client, users, templates, apply->cancellable, error))
     return FALSE;
   if (users->len > 0)
     items_done (items, "users", n_users, n_users);
@@ -214,9 +217,9 @@ write_batches (const Writer *w, GError **error)
 }
 
 static gboolean
-write_per_record (const Writer *w, GError **error)
+write_per_record (const Apply *apply, GError **error)
 {
-  const BsdDevicePlan *plan = w->plan;
+  const BsdDevicePlan *plan = apply->plan;
   g_autoptr (GHashTable) failed_pins = g_hash_table_new (g_str_hash, g_str_equal);
   guint n_users = plan->users_add->len + plan->users_update->len;
   guint i;
@@ -226,16 +229,16 @@ write_per_record (const Writer *w, GError **error)
       BsdPlanUser *u = plan_user_at (plan, i);
       g_autoptr (GError) local = NULL;
 
-      if (writer_cancelled (w))
+      if (apply_cancelled (apply))
         return TRUE;
-      if (!zk_client_set_user (w->client, u->record, w->cancellable, &local))
+      if (!zk_client_set_user (apply->client, u->record, apply->cancellable, &local))
         {
-          if (!writer_refused (w, &local, BSD_PLAN_ITEM_USER, u->pin, -1,
-                               i < plan->users_add->len ? "add" : "update", error))
+          if (!apply_refused (apply, &local, BSD_PLAN_ITEM_USER, u->pin, -1,
+                              i < plan->users_add->len ? "add" : "update", error))
             return FALSE;
           g_hash_table_add (failed_pins, u->pin);
         }
-      items_done (w->items, "users", i + 1, n_users);
+      items_done (apply->items, "users", i + 1, n_users);
     }
   for (i = 0; i < plan->templates_add->len; i++)
     {
@@ -243,27 +246,27 @@ write_per_record (const Writer *w, GError **error)
       g_autoptr (ZkTemplate) tmpl = NULL;
       g_autoptr (GError) local = NULL;
 
-      if (writer_cancelled (w))
+      if (apply_cancelled (apply))
         return TRUE;
       if (g_hash_table_contains (failed_pins, t->pin))
         {
-          bsd_apply_result_add_failure (w->result, BSD_PLAN_ITEM_FINGER, t->pin, t->index, "add",
-                                        "the user could not be written");
+          bsd_apply_result_add_failure (apply->result, BSD_PLAN_ITEM_FINGER, t->pin, t->index,
+                                        "add", "the user could not be written");
           continue;
         }
       tmpl = plan_template_to_zk (t);
-      if (!zk_client_write_template (w->client, tmpl, w->cancellable, &local)
-          && !writer_refused (w, &local, BSD_PLAN_ITEM_FINGER, t->pin, t->index, "add", error))
+      if (!zk_client_write_template (apply->client, tmpl, apply->cancellable, &local)
+          && !apply_refused (apply, &local, BSD_PLAN_ITEM_FINGER, t->pin, t->index, "add", error))
         return FALSE;
-      items_done (w->items, "fingerprints", i + 1, plan->templates_add->len);
+      items_done (apply->items, "fingerprints", i + 1, plan->templates_add->len);
     }
   return TRUE;
 }
 
 static gboolean
-write_faces (const Writer *w, GError **error)
+write_faces (const Apply *apply, GError **error)
 {
-  const BsdDevicePlan *plan = w->plan;
+  const BsdDevicePlan *plan = apply->plan;
   guint i = 0;
 
   /* faces_add is sorted by PIN: one upload per person */
@@ -274,7 +277,7 @@ write_faces (const Writer *w, GError **error)
       g_autoptr (GError) local = NULL;
       guint j;
 
-      if (writer_cancelled (w))
+      if (apply_cancelled (apply))
         return TRUE;
       for (j = i; j < plan->faces_add->len; j++)
         {
@@ -284,7 +287,7 @@ write_faces (const Writer *w, GError **error)
             break;
           g_ptr_array_add (faces, zk_face_new (t->uid, t->index, t->valid ? t->valid : 1, t->data));
         }
-      if (!zk_client_write_faces (w->client, first->pin, faces, w->cancellable, &local))
+      if (!zk_client_write_faces (apply->client, first->pin, faces, apply->cancellable, &local))
         {
           if (session_broken (local))
             {
@@ -295,12 +298,12 @@ write_faces (const Writer *w, GError **error)
             {
               BsdPlanTemplate *t = plan->faces_add->pdata[k];
 
-              bsd_apply_result_add_failure (w->result, BSD_PLAN_ITEM_FACE, t->pin, t->index, "add",
-                                            local->message);
+              bsd_apply_result_add_failure (apply->result, BSD_PLAN_ITEM_FACE, t->pin, t->index,
+                                            "add", local->message);
             }
         }
       i = j;
-      items_done (w->items, "faces", i, plan->faces_add->len);
+      items_done (apply->items, "faces", i, plan->faces_add->len);
     }
   return TRUE;
 }
@@ -580,44 +583,35 @@ infer_templates (const BsdDevicePlan *plan,
 /* GET_FREE_SIZES, then the users (and faces, where faces were written)
  * into a snapshot; the counts go with it */
 static BsdSnapshot *
-read_back_users (ZkClient *client,
-                 const BsdEndpoint *endpoint,
-                 const BsdContact *contact,
-                 const BsdDevicePlan *plan,
-                 ZkSizes *sizes,
-                 GCancellable *cancellable,
-                 GError **error)
+read_back_users (const Apply *apply, ZkSizes *sizes, GError **error)
 {
   /* borrowed strings: not ours to free */
-  BsdContact fresh = *contact;
+  BsdContact fresh = *apply->contact;
   BsdReadFlags flags = BSD_READ_USERS;
 
-  if (plan->faces_add->len > 0)
+  if (apply->plan->faces_add->len > 0)
     flags |= BSD_READ_FACES;
   /* counts changed: fresh sizes guide the reads */
-  if (!zk_client_get_sizes (client, sizes, cancellable, error))
+  if (!zk_client_get_sizes (apply->client, sizes, apply->cancellable, error))
     return NULL;
   fresh.info.sizes = *sizes;
-  return bsd_device_io_read_snapshot (client, endpoint, &fresh, flags, NULL, cancellable, error);
+  return bsd_device_io_read_snapshot (apply->client, apply->endpoint, &fresh, flags, NULL,
+                                      apply->cancellable, error);
 }
 
 /* reads back and verifies every planned item into @result (after: what
  * the device holds now); FALSE when the device could not be read */
 static gboolean
-read_back (ZkClient *client,
-           const BsdEndpoint *endpoint,
-           const BsdContact *contact,
-           const BsdDevicePlan *plan,
-           const BsdVerifyBasis *basis,
-           BsdApplyResult *result,
-           GCancellable *cancellable,
-           GError **error)
+read_back (const Apply *apply, GError **error)
 {
+  const BsdDevicePlan *plan = apply->plan;
+  const BsdVerifyBasis *basis = apply->basis;
+  BsdApplyResult *result = apply->result;
   g_autoptr (BsdSnapshot) after = NULL;
   g_autoptr (GHashTable) by_pin = NULL;
   ZkSizes sizes;
 
-  after = read_back_users (client, endpoint, contact, plan, &sizes, cancellable, error);
+  after = read_back_users (apply, &sizes, error);
   if (after == NULL)
     return FALSE;
   by_pin = users_by_pin (after);
@@ -633,13 +627,13 @@ read_back (ZkClient *client,
         }
       else
         {
-          BsdContact fresh = *contact;
+          BsdContact fresh = *apply->contact;
           g_autoptr (BsdSnapshot) fingers = NULL;
 
           result->verify = BSD_VERIFY_FULL;
           fresh.info.sizes = sizes;
-          fingers = bsd_device_io_read_snapshot (client, endpoint, &fresh, BSD_READ_FINGERS, NULL,
-                                                 cancellable, error);
+          fingers = bsd_device_io_read_snapshot (apply->client, apply->endpoint, &fresh,
+                                                 BSD_READ_FINGERS, NULL, apply->cancellable, error);
           if (fingers == NULL)
             return FALSE;
           g_ptr_array_unref (after->templates);
@@ -664,7 +658,7 @@ bsd_device_io_apply (ZkClient *client,
                      GCancellable *cancellable,
                      GError **error)
 {
-  const Writer w = { client, plan, items, result, cancellable };
+  const Apply apply = { client, endpoint, contact, plan, basis, items, result, cancellable };
   g_autoptr (GError) broken = NULL;
   BsdTraffic mark;
   guint n_writes;
@@ -689,7 +683,7 @@ bsd_device_io_apply (ZkClient *client,
     }
 
   /* deletions first: they free slots and capacity */
-  write_deletions (&w, &broken);
+  write_deletions (&apply, &broken);
   if (broken == NULL && !result->cancelled)
     {
       guint n_users_templates
@@ -700,7 +694,7 @@ bsd_device_io_apply (ZkClient *client,
         {
           g_autoptr (GError) local = NULL;
 
-          done = write_batches (&w, &local);
+          done = write_batches (&apply, &local);
           if (!done && session_broken (local))
             broken = g_steal_pointer (&local);
           else if (!done)
@@ -708,10 +702,10 @@ bsd_device_io_apply (ZkClient *client,
                      local->message);
         }
       if (broken == NULL && !done)
-        write_per_record (&w, &broken);
+        write_per_record (&apply, &broken);
     }
   if (broken == NULL && !result->cancelled)
-    write_faces (&w, &broken);
+    write_faces (&apply, &broken);
 
   /* always leave the device working, also after a cancel or an error */
   bsd_device_io_release (client, endpoint, hold, NULL);
@@ -726,7 +720,7 @@ bsd_device_io_apply (ZkClient *client,
     return TRUE;
 
   bsd_traffic_mark (client, &mark);
-  ok = read_back (client, endpoint, contact, plan, basis, result, cancellable, error);
+  ok = read_back (&apply, error);
   bsd_traffic_since (client, &mark, &result->check);
   if (!ok)
     g_prefix_error (error, "reading back: ");
