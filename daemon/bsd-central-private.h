@@ -31,9 +31,22 @@ BsdPgResult *bsd_central_query (PGconn *conn,
                                 const char *op,
                                 GError **error);
 
+/* bsd_central_query () of @sql without parameters, the result dropped */
+gboolean bsd_central_exec (
+    PGconn *conn, GCancellable *cancellable, const char *sql, const char *op, GError **error);
+
 /* bsd-central-outbox.c: roster, device and job rows, deletions and
  * edits out; other sites' deletions and edits in */
 #include "bsd-store-outbox.h"
+
+/* what every shipping and pulling step works with */
+typedef struct
+{
+  PGconn *conn;
+  BsdStore *store;
+  const char *site;
+  GCancellable *cancellable;
+} BsdCentralLink;
 
 /* @value as a text parameter */
 char *bsd_central_number (gint64 value);
@@ -43,19 +56,9 @@ char *bsd_central_number (gint64 value);
 
 /* one batch of the outbox in one central transaction, the entries
  * removed after its COMMIT; *@shipped = how many (0 = empty) */
-gboolean bsd_central_ship_outbox (PGconn *conn,
-                                  BsdStore *store,
-                                  const char *site,
-                                  GCancellable *cancellable,
-                                  guint *shipped,
-                                  GError **error);
+gboolean bsd_central_ship_outbox (const BsdCentralLink *link, guint *shipped, GError **error);
 /* other sites' deletions and edits after the local cursor, applied in
  * central commit order; *@pulled = how many */
-gboolean bsd_central_pull_edits (PGconn *conn,
-                                 BsdStore *store,
-                                 const char *site,
-                                 GCancellable *cancellable,
-                                 guint *pulled,
-                                 GError **error);
+gboolean bsd_central_pull_edits (const BsdCentralLink *link, guint *pulled, GError **error);
 
 G_END_DECLS

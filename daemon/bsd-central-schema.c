@@ -121,14 +121,6 @@ bsd_central_schema_step (guint version)
 
 G_STATIC_ASSERT (G_N_ELEMENTS (steps) == BSD_CENTRAL_SCHEMA_VERSION);
 
-static gboolean
-exec (PGconn *conn, GCancellable *cancellable, const char *sql, const char *op, GError **error)
-{
-  g_autoptr (BsdPgResult) result = bsd_central_query (conn, cancellable, sql, 0, NULL, op, error);
-
-  return result != NULL;
-}
-
 /* the version, under the lock of the open transaction */
 static gboolean
 read_version (PGconn *conn, GCancellable *cancellable, gint64 *version, GError **error)
@@ -136,8 +128,9 @@ read_version (PGconn *conn, GCancellable *cancellable, gint64 *version, GError *
   const char *op = "reading the central schema version";
   g_autoptr (BsdPgResult) result = NULL;
 
-  if (!exec (conn, cancellable,
-             "CREATE TABLE IF NOT EXISTS biosync_schema (version integer NOT NULL)", op, error))
+  if (!bsd_central_exec (conn, cancellable,
+                         "CREATE TABLE IF NOT EXISTS biosync_schema (version integer NOT NULL)", op,
+                         error))
     return FALSE;
   result = bsd_central_query (conn, cancellable, "SELECT max (version) FROM biosync_schema", 0,
                               NULL, op, error);
@@ -156,7 +149,7 @@ migrate_locked (PGconn *conn, GCancellable *cancellable, GError **error)
 
   /* one site migrates, the others wait here and find it done */
   lock = g_strdup_printf ("SELECT pg_advisory_xact_lock (%d)", BSD_CENTRAL_LOCK_KEY);
-  if (!exec (conn, cancellable, lock, "locking the central schema", error)
+  if (!bsd_central_exec (conn, cancellable, lock, "locking the central schema", error)
       || !read_version (conn, cancellable, &version, error))
     return FALSE;
   if (version > BSD_CENTRAL_SCHEMA_VERSION)
@@ -176,8 +169,8 @@ migrate_locked (PGconn *conn, GCancellable *cancellable, GError **error)
           "DELETE FROM biosync_schema; INSERT INTO biosync_schema VALUES (%" G_GINT64_FORMAT ")",
           v + 1);
 
-      if (!exec (conn, cancellable, steps[v], op, error)
-          || !exec (conn, cancellable, set, op, error))
+      if (!bsd_central_exec (conn, cancellable, steps[v], op, error)
+          || !bsd_central_exec (conn, cancellable, set, op, error))
         return FALSE;
     }
   return TRUE;
@@ -188,7 +181,7 @@ bsd_central_schema_migrate (PGconn *conn, GCancellable *cancellable, GError **er
 {
   /* on failure the transaction stays open: the caller drops the
    * connection, which rolls it back */
-  return exec (conn, cancellable, "BEGIN", "migrating the central schema", error)
+  return bsd_central_exec (conn, cancellable, "BEGIN", "migrating the central schema", error)
          && migrate_locked (conn, cancellable, error)
-         && exec (conn, cancellable, "COMMIT", "migrating the central schema", error);
+         && bsd_central_exec (conn, cancellable, "COMMIT", "migrating the central schema", error);
 }

@@ -459,8 +459,9 @@ bsd_central_query (PGconn *conn,
   return g_steal_pointer (&last);
 }
 
-static gboolean
-exec (PGconn *conn, GCancellable *cancellable, const char *sql, const char *op, GError **error)
+gboolean
+bsd_central_exec (
+    PGconn *conn, GCancellable *cancellable, const char *sql, const char *op, GError **error)
 {
   g_autoptr (BsdPgResult) result = bsd_central_query (conn, cancellable, sql, 0, NULL, op, error);
 
@@ -550,12 +551,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (PGconn, PQfinish)
 /* one batch of punches in one central transaction; *@shipped = how many
  * rows were sent (0 = nothing waits) */
 static gboolean
-ship_punches (PGconn *conn,
-              BsdStore *store,
-              const char *site,
-              GCancellable *cancellable,
-              guint *shipped,
-              GError **error)
+ship_punches (const BsdCentralLink *link, guint *shipped, GError **error)
 {
   const char *op = "shipping punches";
   g_autoptr (GPtrArray) punches = NULL;
@@ -567,12 +563,12 @@ ship_punches (PGconn *conn,
   gint64 last_id = 0;
 
   *shipped = 0;
-  punches = bsd_store_list_unshipped_punches (store, BSD_CENTRAL_BATCH, error);
+  punches = bsd_store_list_unshipped_punches (link->store, BSD_CENTRAL_BATCH, error);
   if (punches == NULL)
     return FALSE;
   if (punches->len == 0)
     return TRUE;
-  g_ptr_array_add (params, g_strdup (site));
+  g_ptr_array_add (params, g_strdup (link->site));
   for (guint i = 0; i < punches->len; i++)
     {
       BsdPunch *punch = g_ptr_array_index (punches, i);
@@ -596,14 +592,14 @@ ship_punches (PGconn *conn,
     }
   g_string_append (sql, " ON CONFLICT DO NOTHING");
 
-  if (!exec (conn, cancellable, "BEGIN", op, error))
+  if (!bsd_central_exec (link->conn, link->cancellable, "BEGIN", op, error))
     return FALSE;
-  result = bsd_central_query (conn, cancellable, sql->str, (int)params->len,
+  result = bsd_central_query (link->conn, link->cancellable, sql->str, (int)params->len,
                               (const char *const *)params->pdata, op, error);
-  if (result == NULL || !exec (conn, cancellable, "COMMIT", op, error))
+  if (result == NULL || !bsd_central_exec (link->conn, link->cancellable, "COMMIT", op, error))
     return FALSE;
   /* only now: the rows are the central database's */
-  if (!bsd_store_set_punch_cursor (store, last_id, error))
+  if (!bsd_store_set_punch_cursor (link->store, last_id, error))
     return FALSE;
   *shipped = punches->len;
   return TRUE;
@@ -657,13 +653,12 @@ site_name (const BsdCentralConfig *config)
 
 /* every edit other sites made since the cursor, for a job about to plan */
 static gboolean
-pull_all_edits (
-    PGconn *conn, BsdStore *store, const char *site, GCancellable *cancellable, GError **error)
+pull_all_edits (const BsdCentralLink *link, GError **error)
 {
   guint pulled;
 
   do
-    if (!bsd_central_pull_edits (conn, store, site, cancellable, &pulled, error))
+    if (!bsd_central_pull_edits (link, &pulled, error))
       return FALSE;
   while (pulled > 0);
   return TRUE;
@@ -685,14 +680,16 @@ run_session (BsdCentral *self,
                          " SET idle_in_transaction_session_timeout = %d",
                          BSD_CENTRAL_STATEMENT_TIMEOUT_MS, BSD_CENTRAL_STATEMENT_TIMEOUT_MS,
                          2 * BSD_CENTRAL_STATEMENT_TIMEOUT_MS);
-  const char *site = site_name (config);
+  BsdCentralLink link = { NULL, store, site_name (config), cancellable };
 
   publish_state (self, "connecting");
   conn = connect_central (config->conninfo, password, cancellable, error);
-  if (conn == NULL || !exec (conn, cancellable, timeouts, "configuring the session", error)
+  if (conn == NULL
+      || !bsd_central_exec (conn, cancellable, timeouts, "configuring the session", error)
       || !bsd_central_schema_migrate (conn, cancellable, error)
-      || !register_site (conn, site, cancellable, error))
+      || !register_site (conn, link.site, cancellable, error))
     return FALSE;
+  link.conn = conn;
   *backoff_ms = BACKOFF_MIN_MS;
   for (gboolean backlog = FALSE;;)
     {
@@ -700,7 +697,7 @@ run_session (BsdCentral *self,
       guint shipped = 0;
 
       /* a job waits for this: before any batch */
-      if (pull != 0 && !pull_all_edits (conn, store, site, cancellable, error))
+      if (pull != 0 && !pull_all_edits (&link, error))
         {
           answer_pulls (self, pull, (*error)->message);
           return FALSE;
@@ -710,7 +707,7 @@ run_session (BsdCentral *self,
       /* before the batch too: a hanging server shows as a growing lag
        * (at once for the first batch after being idle) */
       publish_age (self, store, !backlog);
-      if (!ship_punches (conn, store, site, cancellable, &shipped, error))
+      if (!ship_punches (&link, &shipped, error))
         return FALSE;
       backlog = shipped > 0;
       if (shipped > 0)
@@ -721,9 +718,8 @@ run_session (BsdCentral *self,
           continue;
         }
       /* then the roster, devices, jobs and edits, and other sites' edits */
-      if (!bsd_central_ship_outbox (conn, store, site, cancellable, &shipped, error)
-          || (shipped == 0
-              && !bsd_central_pull_edits (conn, store, site, cancellable, &shipped, error)))
+      if (!bsd_central_ship_outbox (&link, &shipped, error)
+          || (shipped == 0 && !bsd_central_pull_edits (&link, &shipped, error)))
         return FALSE;
       if (shipped > 0)
         {

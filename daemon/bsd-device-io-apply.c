@@ -85,15 +85,89 @@ items_done (const BsdItems *items, const char *what, guint done, guint total)
     items->func (what, done, total, items->data);
 }
 
+/* what every write and read-back step of one apply works with */
+typedef struct
+{
+  ZkClient *client;
+  const BsdEndpoint *endpoint;
+  const BsdContact *contact;
+  const BsdDevicePlan *plan;
+  const BsdVerifyBasis *basis;
+  const BsdItems *items;
+  BsdApplyResult *result;
+  GCancellable *cancellable;
+} Apply;
+
+/* the @i-th user to write: the adds, then the updates */
+static BsdPlanUser *
+plan_user_at (const BsdDevicePlan *plan, guint i)
+{
+  return i < plan->users_add->len ? plan->users_add->pdata[i]
+                                  : plan->users_update->pdata[i - plan->users_add->len];
+}
+
+/* whether the job was cancelled (the result then says so): stop writing */
+static gboolean
+apply_cancelled (const Apply *apply)
+{
+  if (!g_cancellable_is_cancelled (apply->cancellable))
+    return FALSE;
+  apply->result->cancelled = TRUE;
+  return TRUE;
+}
+
+/* a write the device refused (@local) is one item's failure, unless the
+ * session broke: then FALSE with @local passed on */
+static gboolean
+apply_refused (const Apply *apply,
+               GError **local,
+               BsdPlanItemKind kind,
+               const char *pin,
+               gint index,
+               const char *action,
+               GError **error)
+{
+  if (session_broken (*local))
+    {
+      g_propagate_error (error, g_steal_pointer (local));
+      return FALSE;
+    }
+  bsd_apply_result_add_failure (apply->result, kind, pin, index, action, (*local)->message);
+  return TRUE;
+}
+
+static void
+write_deletions (const Apply *apply, GError **error)
+{
+  const BsdDevicePlan *plan = apply->plan;
+
+  for (guint i = 0; i < plan->users_delete->len; i++)
+    {
+      BsdPlanUser *u = plan->users_delete->pdata[i];
+      g_autoptr (GError) local = NULL;
+
+      if (apply_cancelled (apply))
+        return;
+      if (!zk_client_delete_user (apply->client, u->uid, apply->cancellable, &local))
+        {
+          /* already gone is what we wanted; the read-back decides */
+          if (g_error_matches (local, ZK_ERROR, ZK_ERROR_NOT_FOUND)
+              || zk_error_get_subcode (local) == 2)
+            continue;
+          if (!apply_refused (apply, &local, BSD_PLAN_ITEM_USER, u->pin, -1, "delete", error))
+            return;
+        }
+      items_done (apply->items, "deletions", i + 1, plan->users_delete->len);
+    }
+}
+
 /* users (adds and updates) and their templates through CMD 110 batches;
  * FALSE when the device refused batches (the caller writes per record) */
 static gboolean
-write_batches (ZkClient *client,
-               const BsdDevicePlan *plan,
-               const BsdItems *items,
-               GCancellable *cancellable,
-               GError **error)
+write_batches (const Apply *apply, GError **error)
 {
+  const BsdDevicePlan *plan = apply->plan;
+  const BsdItems *items = apply->items;
   guint n_users = plan->users_add->len + plan->users_update->len;
   g_autoptr (GPtrArray) users = g_ptr_array_new ();
   g_autoptr (GPtrArray) templates
@@ -103,15 +177,11 @@ write_batches (ZkClient *client,
 
   for (i = 0; i < n_users; i++)
     {
-      BsdPlanUser *u = i < plan->users_add->len
-                           ? plan->users_add->pdata[i]
-                           : plan->users_update->pdata[i - plan->users_add->len];
-
-      g_ptr_array_add (users, u->record);
+      g_ptr_array_add (users, plan_user_at (plan, i)->record);
       bytes += 73;
       if (bytes >= BATCH_MAX_BYTES || users->len >= BATCH_MAX_ITEMS)
         {
-          if (!zk_client_write_batch (client, users, templates, cancellable, error))
+          if (!zk_client_write_batch (apply->client, users, templates, apply->cancellable, error))
             return FALSE;
           g_ptr_array_set_size (users, 0);
           bytes = 0;
@@ -126,7 +196,7 @@ write_batches (ZkClient *client,
       bytes += 8 + 2 + g_bytes_get_size (t->data);
       if (bytes >= BATCH_MAX_BYTES || users->len + templates->len >= BATCH_MAX_ITEMS)
         {
-          if (!zk_client_write_batch (client, users, templates, cancellable, error))
+          if (!zk_client_write_batch (apply->client, users, templates, apply->cancellable, error))
             return FALSE;
           if (users->len > 0)
             items_done (items, "users", n_users, n_users);
@@ -137,7 +207,7 @@ write_batches (ZkClient *client,
         }
     }
   if (users->len + templates->len > 0
-      && !zk_client_write_batch (client, users, templates, cancellable, error))
+      && !zk_client_write_batch (apply->client, users, templates, apply->cancellable, error))
     return FALSE;
   if (users->len > 0)
     items_done (items, "users", n_users, n_users);
@@ -147,41 +217,28 @@ write_batches (ZkClient *client,
 }
 
 static gboolean
-write_per_record (ZkClient *client,
-                  const BsdDevicePlan *plan,
-                  const BsdItems *items,
-                  BsdApplyResult *result,
-                  GCancellable *cancellable,
-                  GError **error)
+write_per_record (const Apply *apply, GError **error)
 {
+  const BsdDevicePlan *plan = apply->plan;
   g_autoptr (GHashTable) failed_pins = g_hash_table_new (g_str_hash, g_str_equal);
   guint n_users = plan->users_add->len + plan->users_update->len;
   guint i;
 
   for (i = 0; i < n_users; i++)
     {
-      gboolean add = i < plan->users_add->len;
-      BsdPlanUser *u
-          = add ? plan->users_add->pdata[i] : plan->users_update->pdata[i - plan->users_add->len];
+      BsdPlanUser *u = plan_user_at (plan, i);
       g_autoptr (GError) local = NULL;
 
-      if (g_cancellable_is_cancelled (cancellable))
+      if (apply_cancelled (apply))
+        return TRUE;
+      if (!zk_client_set_user (apply->client, u->record, apply->cancellable, &local))
         {
-          result->cancelled = TRUE;
-          return TRUE;
-        }
-      if (!zk_client_set_user (client, u->record, cancellable, &local))
-        {
-          if (session_broken (local))
-            {
-              g_propagate_error (error, g_steal_pointer (&local));
-              return FALSE;
-            }
-          bsd_apply_result_add_failure (result, BSD_PLAN_ITEM_USER, u->pin, -1,
-                                        add ? "add" : "update", local->message);
+          if (!apply_refused (apply, &local, BSD_PLAN_ITEM_USER, u->pin, -1,
+                              i < plan->users_add->len ? "add" : "update", error))
+            return FALSE;
           g_hash_table_add (failed_pins, u->pin);
         }
-      items_done (items, "users", i + 1, n_users);
+      items_done (apply->items, "users", i + 1, n_users);
     }
   for (i = 0; i < plan->templates_add->len; i++)
     {
@@ -189,41 +246,27 @@ write_per_record (ZkClient *client,
       g_autoptr (ZkTemplate) tmpl = NULL;
       g_autoptr (GError) local = NULL;
 
-      if (g_cancellable_is_cancelled (cancellable))
-        {
-          result->cancelled = TRUE;
-          return TRUE;
-        }
+      if (apply_cancelled (apply))
+        return TRUE;
       if (g_hash_table_contains (failed_pins, t->pin))
         {
-          bsd_apply_result_add_failure (result, BSD_PLAN_ITEM_FINGER, t->pin, t->index, "add",
-                                        "the user could not be written");
+          bsd_apply_result_add_failure (apply->result, BSD_PLAN_ITEM_FINGER, t->pin, t->index,
+                                        "add", "the user could not be written");
           continue;
         }
       tmpl = plan_template_to_zk (t);
-      if (!zk_client_write_template (client, tmpl, cancellable, &local))
-        {
-          if (session_broken (local))
-            {
-              g_propagate_error (error, g_steal_pointer (&local));
-              return FALSE;
-            }
-          bsd_apply_result_add_failure (result, BSD_PLAN_ITEM_FINGER, t->pin, t->index, "add",
-                                        local->message);
-        }
-      items_done (items, "fingerprints", i + 1, plan->templates_add->len);
+      if (!zk_client_write_template (apply->client, tmpl, apply->cancellable, &local)
+          && !apply_refused (apply, &local, BSD_PLAN_ITEM_FINGER, t->pin, t->index, "add", error))
+        return FALSE;
+      items_done (apply->items, "fingerprints", i + 1, plan->templates_add->len);
     }
   return TRUE;
 }
 
 static gboolean
-write_faces (ZkClient *client,
-             const BsdDevicePlan *plan,
-             const BsdItems *items,
-             BsdApplyResult *result,
-             GCancellable *cancellable,
-             GError **error)
+write_faces (const Apply *apply, GError **error)
 {
+  const BsdDevicePlan *plan = apply->plan;
   guint i = 0;
 
   /* faces_add is sorted by PIN: one upload per person */
@@ -234,11 +277,8 @@ write_faces (ZkClient *client,
       g_autoptr (GError) local = NULL;
       guint j;
 
-      if (g_cancellable_is_cancelled (cancellable))
-        {
-          result->cancelled = TRUE;
-          return TRUE;
-        }
+      if (apply_cancelled (apply))
+        return TRUE;
       for (j = i; j < plan->faces_add->len; j++)
         {
           BsdPlanTemplate *t = plan->faces_add->pdata[j];
@@ -247,25 +287,23 @@ write_faces (ZkClient *client,
             break;
           g_ptr_array_add (faces, zk_face_new (t->uid, t->index, t->valid ? t->valid : 1, t->data));
         }
-      if (!zk_client_write_faces (client, first->pin, faces, cancellable, &local))
+      if (!zk_client_write_faces (apply->client, first->pin, faces, apply->cancellable, &local))
         {
-          guint k;
-
           if (session_broken (local))
             {
               g_propagate_error (error, g_steal_pointer (&local));
               return FALSE;
             }
-          for (k = i; k < j; k++)
+          for (guint k = i; k < j; k++)
             {
               BsdPlanTemplate *t = plan->faces_add->pdata[k];
 
-              bsd_apply_result_add_failure (result, BSD_PLAN_ITEM_FACE, t->pin, t->index, "add",
-                                            local->message);
+              bsd_apply_result_add_failure (apply->result, BSD_PLAN_ITEM_FACE, t->pin, t->index,
+                                            "add", local->message);
             }
         }
       i = j;
-      items_done (items, "faces", i, plan->faces_add->len);
+      items_done (apply->items, "faces", i, plan->faces_add->len);
     }
   return TRUE;
 }
@@ -545,44 +583,35 @@ infer_templates (const BsdDevicePlan *plan,
 /* GET_FREE_SIZES, then the users (and faces, where faces were written)
  * into a snapshot; the counts go with it */
 static BsdSnapshot *
-read_back_users (ZkClient *client,
-                 const BsdEndpoint *endpoint,
-                 const BsdContact *contact,
-                 const BsdDevicePlan *plan,
-                 ZkSizes *sizes,
-                 GCancellable *cancellable,
-                 GError **error)
+read_back_users (const Apply *apply, ZkSizes *sizes, GError **error)
 {
   /* borrowed strings: not ours to free */
-  BsdContact fresh = *contact;
+  BsdContact fresh = *apply->contact;
   BsdReadFlags flags = BSD_READ_USERS;
 
-  if (plan->faces_add->len > 0)
+  if (apply->plan->faces_add->len > 0)
     flags |= BSD_READ_FACES;
   /* counts changed: fresh sizes guide the reads */
-  if (!zk_client_get_sizes (client, sizes, cancellable, error))
+  if (!zk_client_get_sizes (apply->client, sizes, apply->cancellable, error))
     return NULL;
   fresh.info.sizes = *sizes;
-  return bsd_device_io_read_snapshot (client, endpoint, &fresh, flags, NULL, cancellable, error);
+  return bsd_device_io_read_snapshot (apply->client, apply->endpoint, &fresh, flags, NULL,
+                                      apply->cancellable, error);
 }
 
 /* reads back and verifies every planned item into @result (after: what
  * the device holds now); FALSE when the device could not be read */
 static gboolean
-read_back (ZkClient *client,
-           const BsdEndpoint *endpoint,
-           const BsdContact *contact,
-           const BsdDevicePlan *plan,
-           const BsdVerifyBasis *basis,
-           BsdApplyResult *result,
-           GCancellable *cancellable,
-           GError **error)
+read_back (const Apply *apply, GError **error)
 {
+  const BsdDevicePlan *plan = apply->plan;
+  const BsdVerifyBasis *basis = apply->basis;
+  BsdApplyResult *result = apply->result;
   g_autoptr (BsdSnapshot) after = NULL;
   g_autoptr (GHashTable) by_pin = NULL;
   ZkSizes sizes;
 
-  after = read_back_users (client, endpoint, contact, plan, &sizes, cancellable, error);
+  after = read_back_users (apply, &sizes, error);
   if (after == NULL)
     return FALSE;
   by_pin = users_by_pin (after);
@@ -598,13 +627,13 @@ read_back (ZkClient *client,
         }
       else
         {
-          BsdContact fresh = *contact;
+          BsdContact fresh = *apply->contact;
           g_autoptr (BsdSnapshot) fingers = NULL;
 
           result->verify = BSD_VERIFY_FULL;
           fresh.info.sizes = sizes;
-          fingers = bsd_device_io_read_snapshot (client, endpoint, &fresh, BSD_READ_FINGERS, NULL,
-                                                 cancellable, error);
+          fingers = bsd_device_io_read_snapshot (apply->client, apply->endpoint, &fresh,
+                                                 BSD_READ_FINGERS, NULL, apply->cancellable, error);
           if (fingers == NULL)
             return FALSE;
           g_ptr_array_unref (after->templates);
@@ -629,11 +658,11 @@ bsd_device_io_apply (ZkClient *client,
                      GCancellable *cancellable,
                      GError **error)
 {
+  const Apply apply = { client, endpoint, contact, plan, basis, items, result, cancellable };
   g_autoptr (GError) broken = NULL;
   BsdTraffic mark;
   guint n_writes;
   gboolean ok;
-  guint i;
 
   g_return_val_if_fail (result != NULL && result->failures != NULL, FALSE);
 
@@ -654,31 +683,7 @@ bsd_device_io_apply (ZkClient *client,
     }
 
   /* deletions first: they free slots and capacity */
-  for (i = 0; i < plan->users_delete->len && broken == NULL; i++)
-    {
-      BsdPlanUser *u = plan->users_delete->pdata[i];
-      g_autoptr (GError) local = NULL;
-
-      if (g_cancellable_is_cancelled (cancellable))
-        {
-          result->cancelled = TRUE;
-          break;
-        }
-      if (!zk_client_delete_user (client, u->uid, cancellable, &local))
-        {
-          /* already gone is what we wanted; the read-back decides */
-          if (g_error_matches (local, ZK_ERROR, ZK_ERROR_NOT_FOUND)
-              || zk_error_get_subcode (local) == 2)
-            continue;
-          if (session_broken (local))
-            broken = g_steal_pointer (&local);
-          else
-            bsd_apply_result_add_failure (result, BSD_PLAN_ITEM_USER, u->pin, -1, "delete",
-                                          local->message);
-        }
-      items_done (items, "deletions", i + 1, plan->users_delete->len);
-    }
-
+  write_deletions (&apply, &broken);
   if (broken == NULL && !result->cancelled)
     {
       guint n_users_templates
@@ -689,7 +694,7 @@ bsd_device_io_apply (ZkClient *client,
         {
           g_autoptr (GError) local = NULL;
 
-          done = write_batches (client, plan, items, cancellable, &local);
+          done = write_batches (&apply, &local);
           if (!done && session_broken (local))
             broken = g_steal_pointer (&local);
           else if (!done)
@@ -697,10 +702,10 @@ bsd_device_io_apply (ZkClient *client,
                      local->message);
         }
       if (broken == NULL && !done)
-        write_per_record (client, plan, items, result, cancellable, &broken);
+        write_per_record (&apply, &broken);
     }
   if (broken == NULL && !result->cancelled)
-    write_faces (client, plan, items, result, cancellable, &broken);
+    write_faces (&apply, &broken);
 
   /* always leave the device working, also after a cancel or an error */
   bsd_device_io_release (client, endpoint, hold, NULL);
@@ -715,7 +720,7 @@ bsd_device_io_apply (ZkClient *client,
     return TRUE;
 
   bsd_traffic_mark (client, &mark);
-  ok = read_back (client, endpoint, contact, plan, basis, result, cancellable, error);
+  ok = read_back (&apply, error);
   bsd_traffic_since (client, &mark, &result->check);
   if (!ok)
     g_prefix_error (error, "reading back: ");

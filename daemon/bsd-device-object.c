@@ -90,46 +90,100 @@ bsd_device_object_new (const BsdDevice *device)
   return self;
 }
 
+/* how a BsdDevice field becomes its D-Bus property */
+typedef enum
+{
+  FIELD_TEXT,   /* char *, NULL = "" */
+  FIELD_UINT,   /* guint */
+  FIELD_UINT16, /* guint16 */
+  FIELD_FLAG,   /* gboolean */
+  FIELD_TIME,   /* gint64 µs or s, below 0 = 0 */
+  FIELD_INT64,  /* gint64 */
+} FieldKind;
+
+#define FIELD(member) G_STRUCT_OFFSET (BsdDevice, member)
+
+static const struct
+{
+  const char *property;
+  goffset offset;
+  FieldKind kind;
+} fields[] = {
+  { "id", FIELD (id), FIELD_UINT },
+  { "name", FIELD (name), FIELD_TEXT },
+  { "address", FIELD (address), FIELD_TEXT },
+  { "port", FIELD (port), FIELD_UINT16 },
+  { "protocol", FIELD (protocol), FIELD_TEXT },
+  { "timeout-ms", FIELD (timeout_ms), FIELD_UINT },
+  { "area-id", FIELD (area_id), FIELD_UINT },
+  { "enabled", FIELD (enabled), FIELD_FLAG },
+  { "time-zone", FIELD (time_zone), FIELD_TEXT },
+  { "has-comm-key", FIELD (has_comm_key), FIELD_FLAG },
+  { "last-seen", FIELD (health.last_seen), FIELD_TIME },
+  { "last-sync", FIELD (health.last_sync), FIELD_TIME },
+  { "last-error", FIELD (health.last_error), FIELD_TEXT },
+  { "serial-number", FIELD (health.serial), FIELD_TEXT },
+  { "platform", FIELD (health.platform), FIELD_TEXT },
+  { "firmware", FIELD (health.firmware), FIELD_TEXT },
+  { "face-supported", FIELD (health.face_supported), FIELD_FLAG },
+  { "fingerprint-version", FIELD (health.fp_version), FIELD_TEXT },
+  { "face-version", FIELD (health.face_version), FIELD_TEXT },
+  { "users", FIELD (health.users), FIELD_UINT },
+  { "fingerprints", FIELD (health.fingerprints), FIELD_UINT },
+  { "faces", FIELD (health.faces), FIELD_UINT },
+  { "records", FIELD (health.records), FIELD_UINT },
+  { "user-capacity", FIELD (health.user_capacity), FIELD_UINT },
+  { "fingerprint-capacity", FIELD (health.fingerprint_capacity), FIELD_UINT },
+  { "face-capacity", FIELD (health.face_capacity), FIELD_UINT },
+  { "record-capacity", FIELD (health.record_capacity), FIELD_UINT },
+  { "clock-offset", FIELD (health.clock_offset), FIELD_INT64 },
+  { "push-dialect", FIELD (push_dialect), FIELD_TEXT },
+  { "push-version", FIELD (push_version), FIELD_TEXT },
+  { "last-poll", FIELD (last_poll), FIELD_TIME },
+  { "pending-commands", FIELD (pending_commands), FIELD_UINT },
+  { "last-punch", FIELD (last_punch), FIELD_TIME },
+};
+
+/* g_object_set () with the C type the property takes */
+static void
+set_field (GObject *object, const char *property, gconstpointer field, FieldKind kind)
+{
+  const char *text = kind == FIELD_TEXT ? *(char *const *)field : NULL;
+
+  switch (kind)
+    {
+    case FIELD_TEXT:
+      g_object_set (object, property, text != NULL ? text : "", NULL);
+      break;
+    case FIELD_UINT:
+      g_object_set (object, property, *(const guint *)field, NULL);
+      break;
+    case FIELD_UINT16:
+      g_object_set (object, property, (guint) * (const guint16 *)field, NULL);
+      break;
+    case FIELD_FLAG:
+      g_object_set (object, property, *(const gboolean *)field, NULL);
+      break;
+    case FIELD_TIME:
+      g_object_set (object, property, (guint64)MAX (*(const gint64 *)field, 0), NULL);
+      break;
+    case FIELD_INT64:
+      g_object_set (object, property, *(const gint64 *)field, NULL);
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
 void
 bsd_device_object_update (BsdDeviceObject *self, const BsdDevice *d)
 {
   BsDBusDevice *iface = BS_DBUS_DEVICE (self);
-  const BsdDeviceHealth *h = &d->health;
 
-  bs_dbus_device_set_id (iface, d->id);
-  bs_dbus_device_set_name (iface, d->name);
-  bs_dbus_device_set_address (iface, d->address);
-  bs_dbus_device_set_port (iface, d->port);
-  bs_dbus_device_set_protocol (iface, d->protocol);
-  bs_dbus_device_set_timeout_ms (iface, d->timeout_ms);
-  bs_dbus_device_set_area_id (iface, d->area_id);
-  bs_dbus_device_set_enabled (iface, d->enabled);
-  bs_dbus_device_set_time_zone (iface, d->time_zone ? d->time_zone : "");
-  bs_dbus_device_set_has_comm_key (iface, d->has_comm_key);
-  bs_dbus_device_set_state (iface, h->state ? h->state : "unknown");
-  bs_dbus_device_set_last_seen (iface, (guint64)MAX (h->last_seen, 0));
-  bs_dbus_device_set_last_sync (iface, (guint64)MAX (h->last_sync, 0));
-  bs_dbus_device_set_last_error (iface, h->last_error ? h->last_error : "");
-  bs_dbus_device_set_serial_number (iface, h->serial ? h->serial : "");
-  bs_dbus_device_set_platform (iface, h->platform ? h->platform : "");
-  bs_dbus_device_set_firmware (iface, h->firmware ? h->firmware : "");
-  bs_dbus_device_set_face_supported (iface, h->face_supported);
-  bs_dbus_device_set_fingerprint_version (iface, h->fp_version ? h->fp_version : "");
-  bs_dbus_device_set_face_version (iface, h->face_version ? h->face_version : "");
-  bs_dbus_device_set_users (iface, h->users);
-  bs_dbus_device_set_fingerprints (iface, h->fingerprints);
-  bs_dbus_device_set_faces (iface, h->faces);
-  bs_dbus_device_set_records (iface, h->records);
-  bs_dbus_device_set_user_capacity (iface, h->user_capacity);
-  bs_dbus_device_set_fingerprint_capacity (iface, h->fingerprint_capacity);
-  bs_dbus_device_set_face_capacity (iface, h->face_capacity);
-  bs_dbus_device_set_record_capacity (iface, h->record_capacity);
-  bs_dbus_device_set_clock_offset (iface, h->clock_offset);
-  bs_dbus_device_set_push_dialect (iface, d->push_dialect ? d->push_dialect : "");
-  bs_dbus_device_set_push_version (iface, d->push_version ? d->push_version : "");
-  bs_dbus_device_set_last_poll (iface, (guint64)MAX (d->last_poll, 0));
-  bs_dbus_device_set_pending_commands (iface, d->pending_commands);
+  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+    set_field (G_OBJECT (self), fields[i].property, G_STRUCT_MEMBER_P (d, fields[i].offset),
+               fields[i].kind);
+  bs_dbus_device_set_state (iface, d->health.state ? d->health.state : "unknown");
   /* a push terminal sends its punches as they happen, whatever the option says */
   bs_dbus_device_set_live_punches (iface, d->live_punches || g_strcmp0 (d->protocol, "push") == 0);
-  bs_dbus_device_set_last_punch (iface, (guint64)MAX (d->last_punch, 0));
 }

@@ -71,10 +71,23 @@ json_add_str (JsonBuilder *b, const char *key, const char *value)
 }
 
 static void
-json_add_uint (JsonBuilder *b, const char *key, guint64 value)
+json_add_int (JsonBuilder *b, const char *key, gint64 value)
 {
   json_builder_set_member_name (b, key);
-  json_builder_add_int_value (b, (gint64)value);
+  json_builder_add_int_value (b, value);
+}
+
+static void
+json_add_uint (JsonBuilder *b, const char *key, guint64 value)
+{
+  json_add_int (b, key, (gint64)value);
+}
+
+static void
+json_add_bool (JsonBuilder *b, const char *key, gboolean value)
+{
+  json_builder_set_member_name (b, key);
+  json_builder_add_boolean_value (b, value);
 }
 
 /* what a log collection read and why: "mode" full, tail (only what
@@ -93,10 +106,8 @@ add_attendance_report (JsonBuilder *b, DeviceCtx *dev)
   json_add_uint (b, "read", dev->attendance_read);
   json_add_uint (b, "inserted", dev->logs_inserted);
   json_add_uint (b, "duplicates", dev->logs_duplicates);
-  json_builder_set_member_name (b, "unchanged");
-  json_builder_add_boolean_value (b, logs->unchanged);
-  json_builder_set_member_name (b, "cleared");
-  json_builder_add_boolean_value (b, dev->logs_cleared);
+  json_add_bool (b, "unchanged", logs->unchanged);
+  json_add_bool (b, "cleared", dev->logs_cleared);
   json_add_str (b, "ranged_reads", bsd_ranged_reads_to_string (logs->ranged));
   if (logs->ranged_note)
     json_add_str (b, "ranged_reads_note", logs->ranged_note);
@@ -126,17 +137,12 @@ add_traffic_report (JsonBuilder *b, DeviceCtx *dev)
         continue;
       json_builder_set_member_name (b, parts[i].name);
       json_builder_begin_object (b);
-      json_builder_set_member_name (b, "requests");
-      json_builder_add_int_value (b, (gint64)parts[i].traffic->requests);
-      json_builder_set_member_name (b, "bytes_out");
-      json_builder_add_int_value (b, (gint64)parts[i].traffic->bytes_out);
-      json_builder_set_member_name (b, "bytes_in");
-      json_builder_add_int_value (b, (gint64)parts[i].traffic->bytes_in);
+      json_add_int (b, "requests", (gint64)parts[i].traffic->requests);
+      json_add_int (b, "bytes_out", (gint64)parts[i].traffic->bytes_out);
+      json_add_int (b, "bytes_in", (gint64)parts[i].traffic->bytes_in);
       /* the timeline: from and to, in ms since the job started */
-      json_builder_set_member_name (b, "from_ms");
-      json_builder_add_int_value (b, (parts[i].traffic->started_us - dev->run->started) / 1000);
-      json_builder_set_member_name (b, "to_ms");
-      json_builder_add_int_value (b, (parts[i].traffic->ended_us - dev->run->started) / 1000);
+      json_add_int (b, "from_ms", (parts[i].traffic->started_us - dev->run->started) / 1000);
+      json_add_int (b, "to_ms", (parts[i].traffic->ended_us - dev->run->started) / 1000);
       json_builder_end_object (b);
     }
   json_builder_end_object (b);
@@ -164,10 +170,8 @@ add_device_report (JsonBuilder *b, DeviceCtx *dev)
   json_add_str (b, "reason", dev->reason);
   if (dev->contact.have_clock)
     {
-      json_builder_set_member_name (b, "clock_offset_s");
-      json_builder_add_int_value (b, dev->contact.clock_offset);
-      json_builder_set_member_name (b, "clock_set");
-      json_builder_add_boolean_value (b, dev->clock_set);
+      json_add_int (b, "clock_offset_s", dev->contact.clock_offset);
+      json_add_bool (b, "clock_set", dev->clock_set);
       if (dev->run->read_only)
         {
           json_builder_set_member_name (b, "would_set_clock");
@@ -182,8 +186,7 @@ add_device_report (JsonBuilder *b, DeviceCtx *dev)
       json_add_uint (b, "users", dev->n_read_users);
       json_add_uint (b, "fingerprints", dev->n_read_fingers);
       json_add_uint (b, "faces", dev->n_read_faces);
-      json_builder_set_member_name (b, "fingerprints_from_cache");
-      json_builder_add_boolean_value (b, dev->group && !dev->read_fingers);
+      json_add_bool (b, "fingerprints_from_cache", dev->group && !dev->read_fingers);
       json_builder_end_object (b);
     }
   if (a)
@@ -247,14 +250,12 @@ add_removals_report (JsonBuilder *b, Run *run)
 
           json_builder_begin_object (b);
           json_add_str (b, "pin", r->pin);
-          json_builder_set_member_name (b, "deleted_at");
-          json_builder_add_int_value (b, r->deleted_at);
+          json_add_int (b, "deleted_at", r->deleted_at);
           json_add_str (b, "deleted_by", r->deleted_by);
           json_add_uint (b, "device_id", dev->endpoint->device_id);
           json_add_str (b, "device", dev->endpoint->name);
           json_add_str (b, "outcome", r->outcome);
-          json_builder_set_member_name (b, "verified");
-          json_builder_add_boolean_value (b, r->verified);
+          json_add_bool (b, "verified", r->verified);
           json_add_str (b, "reason", r->reason);
           json_add_str (b, "text", r->text);
           json_builder_end_object (b);
@@ -410,10 +411,7 @@ add_areas_report (JsonBuilder *b, Run *run)
       else
         json_add_str (b, "individual", g->area_name);
       if (g->plan_json)
-        {
-          json_builder_set_member_name (b, "primary");
-          json_builder_add_int_value (b, g->primary_device_id);
-        }
+        json_add_int (b, "primary", g->primary_device_id);
       add_json_member (b, "plan", g->plan_json);
       add_json_member (b, "gaps_before", g->gaps_before);
       add_json_member (b, "gaps_after", g->gaps_after);
@@ -435,8 +433,7 @@ run_report (Run *run, const BsdJobOutcome *outcome, GPtrArray *would_also)
   json_add_str (b, "trigger", run->op->trigger ? run->op->trigger : "scheduler");
   json_add_str (b, "state", outcome->state);
   json_add_str (b, "summary", outcome->summary);
-  json_builder_set_member_name (b, "duration_ms");
-  json_builder_add_int_value (b, (g_get_monotonic_time () - run->started) / 1000);
+  json_add_int (b, "duration_ms", (g_get_monotonic_time () - run->started) / 1000);
   if (run->op->pin)
     json_add_str (b, "pin", run->op->pin);
   if (run->read_only)

@@ -381,9 +381,9 @@ store_attendance (Run *run, DeviceCtx *dev)
   dev->attendance_read = logs->records ? logs->records->len : 0;
   /* the rows and the watermark (count, newest record) in one transaction */
   if (logs->records != NULL
-      && !bsd_store_add_attendance_log (
+      && !bsd_store_add_attendance_fresh (
           store, dev->endpoint->device_id, dev->serial, tz, logs->records, logs->log_count,
-          bsd_log_read_get_newest (logs), &dev->logs_inserted, &dev->logs_duplicates, &error))
+          bsd_log_read_get_newest (logs), &dev->logs_inserted, &dev->logs_duplicates, NULL, &error))
     {
       bsd_engine_set_status (dev, "failed", error->message);
       return;

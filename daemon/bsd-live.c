@@ -124,9 +124,9 @@ hook_backfill (gpointer data, guint device_id, const char *serial, BsdLogRead *r
   if (entry == NULL || read->records == NULL)
     return;
   /* the rows and the watermark in one transaction, like any log read */
-  if (!bsd_store_add_attendance_log (self->store, device_id, serial, entry->tz, read->records,
-                                     read->log_count, bsd_log_read_get_newest (read), &inserted,
-                                     NULL, &error))
+  if (!bsd_store_add_attendance_fresh (self->store, device_id, serial, entry->tz, read->records,
+                                       read->log_count, bsd_log_read_get_newest (read), &inserted,
+                                       NULL, NULL, &error))
     {
       g_warning ("device %u: storing the log read after connecting: %s", device_id, error->message);
       return;

@@ -38,20 +38,27 @@ fd_call_new (int fd)
   return call;
 }
 
-/* checks the descriptor @fd_index names (open for @mode), then asks polkit
- * before @func takes it; a denial frees the call and so closes it */
-void
-bsd_manager_authorize_fd_call (BsdManager *self,
-                               GDBusMethodInvocation *invocation,
-                               GUnixFDList *fd_list,
-                               GVariant *fd_index,
-                               int mode,
-                               BsdManagerAuthorizedFunc func)
+/* a denial frees the call and so closes the descriptor */
+static gboolean
+handle_fd_method (BsDBusManager *iface,
+                  GDBusMethodInvocation *invocation,
+                  GUnixFDList *fd_list,
+                  GVariant *fd_index,
+                  gpointer user_data)
 {
-  int fd = bsd_manager_take_fd (invocation, fd_list, fd_index, mode);
+  const BsdFdMethod *method = user_data;
+  int fd = bsd_manager_take_fd (invocation, fd_list, fd_index, method->mode);
 
   if (fd >= 0)
-    bsd_manager_authorize (self, invocation, func, fd_call_new (fd), (GDestroyNotify)fd_call_free);
+    bsd_manager_authorize (BSD_MANAGER (iface), invocation, method->authorized, fd_call_new (fd),
+                           (GDestroyNotify)fd_call_free);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+void
+bsd_manager_connect_fd_method (BsdManager *self, const char *signal, const BsdFdMethod *method)
+{
+  g_signal_connect (self, signal, G_CALLBACK (handle_fd_method), (gpointer)method);
 }
 
 /* the call's descriptor, which the worker takes (and closes) from now on */
@@ -91,16 +98,7 @@ backup_authorized (BsdManager *self,
                     backup_done_cb, g_object_ref (invocation));
 }
 
-static gboolean
-handle_backup (BsDBusManager *iface,
-               GDBusMethodInvocation *invocation,
-               GUnixFDList *fd_list,
-               GVariant *fd_index)
-{
-  bsd_manager_authorize_fd_call (BSD_MANAGER (iface), invocation, fd_list, fd_index, O_WRONLY,
-                                 backup_authorized);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
+static const BsdFdMethod backup_method = { O_WRONLY, backup_authorized };
 
 /* ----------------------------------------------------------------- restore */
 
@@ -166,20 +164,11 @@ restore_authorized (BsdManager *self,
                      restore_done_cb, restore);
 }
 
-static gboolean
-handle_restore (BsDBusManager *iface,
-                GDBusMethodInvocation *invocation,
-                GUnixFDList *fd_list,
-                GVariant *fd_index)
-{
-  bsd_manager_authorize_fd_call (BSD_MANAGER (iface), invocation, fd_list, fd_index, O_RDONLY,
-                                 restore_authorized);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
+static const BsdFdMethod restore_method = { O_RDONLY, restore_authorized };
 
 void
 bsd_manager_backup_init (BsdManager *self)
 {
-  g_signal_connect (self, "handle-backup", G_CALLBACK (handle_backup), NULL);
-  g_signal_connect (self, "handle-restore", G_CALLBACK (handle_restore), NULL);
+  bsd_manager_connect_fd_method (self, "handle-backup", &backup_method);
+  bsd_manager_connect_fd_method (self, "handle-restore", &restore_method);
 }

@@ -318,20 +318,10 @@ set_central_authorized (BsdManager *self,
   g_task_run_in_thread (task, read_conninfo_thread);
 }
 
-static gboolean
-handle_set_central_database (BsDBusManager *iface,
-                             GDBusMethodInvocation *invocation,
-                             GUnixFDList *fd_list,
-                             GVariant *fd_index)
-{
-  bsd_manager_authorize_fd_call (BSD_MANAGER (iface), invocation, fd_list, fd_index, O_RDONLY,
-                                 set_central_authorized);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
+static const BsdFdMethod set_central_method = { O_RDONLY, set_central_authorized };
 
 void
 bsd_manager_central_init (BsdManager *self)
 {
-  g_signal_connect (self, "handle-set-central-database", G_CALLBACK (handle_set_central_database),
-                    NULL);
+  bsd_manager_connect_fd_method (self, "handle-set-central-database", &set_central_method);
 }

@@ -320,16 +320,26 @@ remove_area_authorized (BsdManager *self,
     bs_dbus_manager_complete_remove_area (BS_DBUS_MANAGER (self), invocation);
 }
 
+/* RemoveArea and RemoveDevice: @check that @id exists, then ask polkit */
 static gboolean
-handle_remove_area (BsDBusManager *iface, GDBusMethodInvocation *invocation, guint area_id)
+authorize_removal (BsDBusManager *iface,
+                   GDBusMethodInvocation *invocation,
+                   guint id,
+                   gboolean (*check) (BsdManager *, GDBusMethodInvocation *, guint),
+                   BsdManagerAuthorizedFunc removal)
 {
   BsdManager *self = BSD_MANAGER (iface);
 
-  if (!bsd_manager_check_area (self, invocation, area_id))
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
-  bsd_manager_authorize (self, invocation, remove_area_authorized, GUINT_TO_POINTER (area_id),
-                         NULL);
+  if (check (self, invocation, id))
+    bsd_manager_authorize (self, invocation, removal, GUINT_TO_POINTER (id), NULL);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_remove_area (BsDBusManager *iface, GDBusMethodInvocation *invocation, guint area_id)
+{
+  return authorize_removal (iface, invocation, area_id, bsd_manager_check_area,
+                            remove_area_authorized);
 }
 
 typedef struct
@@ -353,6 +363,17 @@ typedef gboolean (*DeviceOptionFunc) (GDBusMethodInvocation *invocation,
                                       GVariant *value,
                                       DeviceEdit *edit);
 
+/* @value is @min to @max; FALSE once the call was answered that it is not */
+static gboolean
+option_in_range (
+    GDBusMethodInvocation *invocation, const char *key, guint32 value, guint32 min, guint32 max)
+{
+  if (value >= min && value <= max)
+    return TRUE;
+  bsd_error_return_invalid (invocation, "option “%s” is %u to %u", key, min, max);
+  return FALSE;
+}
+
 static gboolean
 option_protocol (GDBusMethodInvocation *invocation, GVariant *value, DeviceEdit *edit)
 {
@@ -373,24 +394,14 @@ option_comm_key (GDBusMethodInvocation *invocation, GVariant *value, DeviceEdit 
 {
   edit->comm_key = g_variant_get_uint32 (value);
   edit->set_key = TRUE;
-  if (edit->comm_key > 999999)
-    {
-      bsd_error_return_invalid (invocation, "option “comm-key” is 0 to 999999");
-      return FALSE;
-    }
-  return TRUE;
+  return option_in_range (invocation, "comm-key", edit->comm_key, 0, 999999);
 }
 
 static gboolean
 option_timeout (GDBusMethodInvocation *invocation, GVariant *value, DeviceEdit *edit)
 {
   edit->config->timeout_ms = g_variant_get_uint32 (value);
-  if (edit->config->timeout_ms < 100 || edit->config->timeout_ms > 600000)
-    {
-      bsd_error_return_invalid (invocation, "option “timeout-ms” is 100 to 600000");
-      return FALSE;
-    }
-  return TRUE;
+  return option_in_range (invocation, "timeout-ms", edit->config->timeout_ms, 100, 600000);
 }
 
 static gboolean
@@ -451,12 +462,7 @@ static gboolean
 option_port (GDBusMethodInvocation *invocation, GVariant *value, DeviceEdit *edit)
 {
   edit->config->port = g_variant_get_uint16 (value);
-  if (edit->config->port == 0)
-    {
-      bsd_error_return_invalid (invocation, "option “port” is 1 to 65535");
-      return FALSE;
-    }
-  return TRUE;
+  return option_in_range (invocation, "port", edit->config->port, 1, G_MAXUINT16);
 }
 
 static gboolean
@@ -758,13 +764,8 @@ remove_device_authorized (BsdManager *self,
 static gboolean
 handle_remove_device (BsDBusManager *iface, GDBusMethodInvocation *invocation, guint device_id)
 {
-  BsdManager *self = BSD_MANAGER (iface);
-
-  if (!bsd_manager_check_device (self, invocation, device_id))
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
-  bsd_manager_authorize (self, invocation, remove_device_authorized, GUINT_TO_POINTER (device_id),
-                         NULL);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
+  return authorize_removal (iface, invocation, device_id, bsd_manager_check_device,
+                            remove_device_authorized);
 }
 
 /* the engine says what it changed: no polling */

@@ -151,14 +151,18 @@ void bsd_manager_update_pending (BsdManager *self);
 
 /* bsd-manager-backup.c: Backup and Restore */
 void bsd_manager_backup_init (BsdManager *self);
-/* checks the descriptor @fd_index names (open for @mode), then asks polkit
- * before @func gets it as its data (bsd_manager_fd_call_steal () takes it) */
-void bsd_manager_authorize_fd_call (BsdManager *self,
-                                    GDBusMethodInvocation *invocation,
-                                    GUnixFDList *fd_list,
-                                    GVariant *fd_index,
-                                    int mode,
-                                    BsdManagerAuthorizedFunc func);
+/* a method that takes one descriptor: open for @mode, and @authorized
+ * gets it as its data (bsd_manager_fd_call_steal () takes it) */
+typedef struct
+{
+  int mode;
+  BsdManagerAuthorizedFunc authorized;
+} BsdFdMethod;
+
+/* handles @signal ("handle-backup" …) by checking the descriptor, then
+ * asking polkit */
+void
+bsd_manager_connect_fd_method (BsdManager *self, const char *signal, const BsdFdMethod *method);
 int bsd_manager_fd_call_steal (gpointer data);
 
 /* bsd-manager-live.c: live punches, WatchPunches and UnwatchPunches */

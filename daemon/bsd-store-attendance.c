@@ -171,6 +171,7 @@ bsd_store_insert_attendance (BsdStore *self,
 {
   g_autoptr (GDateTime) dt = NULL;
   g_autofree char *local_time = NULL;
+  guint changes = 0;
 
   /* a punch keeps a PIN that was not clean in its escaped form, which may be longer */
   if (!bsd_check_text (att->user_id, "the PIN", ZK_PIN_ESCAPED_MAX, op, error))
@@ -185,7 +186,7 @@ bsd_store_insert_attendance (BsdStore *self,
       return FALSE;
     }
   local_time = zk_time_to_iso8601 (&att->time);
-  if (!bsd_store_run (
+  if (!bsd_store_run_count (
           self,
           "INSERT INTO attendance (device_serial, pin, uid, utc_usec, local_time, verify, state,"
           " workcode, device_id, collected_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
@@ -194,9 +195,9 @@ bsd_store_insert_attendance (BsdStore *self,
                     BSD_INT (g_date_time_to_unix (dt) * G_USEC_PER_SEC), BSD_TEXT (local_time),
                     BSD_INT (att->verify), BSD_INT (att->state), BSD_INT (att->workcode),
                     BSD_ID (device_id), BSD_INT (now)),
-          op, error))
+          &changes, op, error))
     return FALSE;
-  *inserted = sqlite3_changes (self->db) > 0;
+  *inserted = changes > 0;
   *local_time_out = g_steal_pointer (&local_time);
   *utc_out = g_date_time_to_unix (dt) * G_USEC_PER_SEC;
   return TRUE;
@@ -301,22 +302,6 @@ bsd_store_add_attendance_fresh (BsdStore *self,
 }
 
 gboolean
-bsd_store_add_attendance_log (BsdStore *self,
-                              guint device_id,
-                              const char *serial,
-                              GTimeZone *device_tz,
-                              GPtrArray *records,
-                              guint log_count,
-                              const ZkAttendance *newest,
-                              guint *inserted,
-                              guint *duplicates,
-                              GError **error)
-{
-  return bsd_store_add_attendance_fresh (self, device_id, serial, device_tz, records, log_count,
-                                         newest, inserted, duplicates, NULL, error);
-}
-
-gboolean
 bsd_store_add_punch (BsdStore *self,
                      guint device_id,
                      const char *serial,
@@ -359,10 +344,10 @@ bsd_store_add_attendance (BsdStore *self,
 {
   g_return_val_if_fail (records != NULL, FALSE);
 
-  return bsd_store_add_attendance_log (
+  return bsd_store_add_attendance_fresh (
       self, device_id, serial, device_tz, records, records->len,
       records->len > 0 ? g_ptr_array_index (records, records->len - 1) : NULL, inserted, duplicates,
-      error);
+      NULL, error);
 }
 
 /* --------------------------------------------------------------- export */

@@ -262,14 +262,11 @@ bsd_store_mark_interrupted_jobs (BsdStore *self, guint *count, GError **error)
 {
   g_return_val_if_fail (BSD_IS_STORE (self), FALSE);
 
-  if (!bsd_store_run (self,
-                      "UPDATE job_executions SET state = 'interrupted', finished_at = ?1"
-                      " WHERE state IN ('queued', 'running')",
-                      BSD_ARGS (BSD_INT (bsd_store_now ())), "marking interrupted jobs", error))
-    return FALSE;
-  if (count != NULL)
-    *count = (guint)sqlite3_changes (self->db);
-  return TRUE;
+  return bsd_store_run_count (self,
+                              "UPDATE job_executions SET state = 'interrupted', finished_at = ?1"
+                              " WHERE state IN ('queued', 'running')",
+                              BSD_ARGS (BSD_INT (bsd_store_now ())), count,
+                              "marking interrupted jobs", error);
 }
 
 /* -------------------------------------------------------------- reports */

@@ -78,17 +78,16 @@ bsd_store_set_central_templates (BsdStore *self, gboolean templates, GError **er
 {
   const char *op = "setting CentralTemplates";
   g_autoptr (BsdStoreTx) tx = NULL;
-  gboolean changed;
+  guint changed = 0;
 
   g_return_val_if_fail (BSD_IS_STORE (self), FALSE);
   tx = bsd_store_tx_begin (self, op, error);
   if (tx == NULL
-      || !bsd_store_run (self, "UPDATE central SET templates = ?1 WHERE templates <> ?1",
-                         BSD_ARGS (BSD_INT (templates ? 1 : 0)), op, error))
+      || !bsd_store_run_count (self, "UPDATE central SET templates = ?1 WHERE templates <> ?1",
+                               BSD_ARGS (BSD_INT (templates ? 1 : 0)), &changed, op, error))
     return FALSE;
-  changed = sqlite3_changes (self->db) > 0;
   /* every person again: their templates are shipped, or taken out */
-  if (changed
+  if (changed > 0
       && (!bsd_store_run (self, "DELETE FROM central_outbox WHERE kind = 'person'", NULL, op, error)
           || !bsd_store_run (self,
                              "INSERT INTO central_outbox (kind, key) SELECT 'person', pin"

@@ -80,6 +80,7 @@ bsd_store_upsert_person_from_device (BsdStore *self,
   g_autofree char *name = NULL;
   g_autofree char *password = NULL;
   gboolean tombstoned = FALSE;
+  guint changes = 0;
 
   g_return_val_if_fail (BSD_IS_STORE (self), FALSE);
   g_return_val_if_fail (user != NULL, FALSE);
@@ -96,7 +97,7 @@ bsd_store_upsert_person_from_device (BsdStore *self,
   /* device data is not trusted to be UTF-8 */
   name = g_utf8_make_valid (user->name != NULL ? user->name : "", -1);
   password = g_utf8_make_valid (user->password, -1);
-  if (!bsd_store_run (
+  if (!bsd_store_run_count (
           self,
           "INSERT INTO people (pin, name, privilege, password, card, group_id, updated_at)"
           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
@@ -110,10 +111,10 @@ bsd_store_upsert_person_from_device (BsdStore *self,
           BSD_ARGS (BSD_TEXT (user->user_id), BSD_TEXT (name), BSD_INT (user->privilege),
                     BSD_TEXT (password), BSD_INT (user->card), BSD_INT (user->group),
                     BSD_INT (bsd_store_now ())),
-          op, error))
+          &changes, op, error))
     return FALSE;
   if (stored != NULL)
-    *stored = sqlite3_changes (self->db) > 0;
+    *stored = changes > 0;
   return TRUE;
 }
 
@@ -356,6 +357,7 @@ bsd_store_add_tombstone (BsdStore *self, const char *pin, const char *created_by
 {
   const char *op = "adding a tombstone";
   g_autoptr (BsdStoreTx) tx = NULL;
+  guint changes = 0;
 
   g_return_val_if_fail (BSD_IS_STORE (self), FALSE);
 
@@ -364,18 +366,18 @@ bsd_store_add_tombstone (BsdStore *self, const char *pin, const char *created_by
   tx = bsd_store_tx_begin (self, op, error);
   if (tx == NULL)
     return FALSE;
-  if (!bsd_store_run (
+  if (!bsd_store_run_count (
           self,
           "INSERT INTO tombstones (pin, created_at, created_by) VALUES (?1, ?2, ?3)"
           " ON CONFLICT (pin) DO UPDATE SET created_at = excluded.created_at,"
           " created_by = excluded.created_by, allowed_at = NULL, allowed_by = NULL"
           " WHERE tombstones.allowed_at IS NOT NULL",
-          BSD_ARGS (BSD_TEXT (pin), BSD_INT (bsd_store_now ()), BSD_TEXT_OR_NULL (created_by)), op,
-          error))
+          BSD_ARGS (BSD_TEXT (pin), BSD_INT (bsd_store_now ()), BSD_TEXT_OR_NULL (created_by)),
+          &changes, op, error))
     return FALSE;
   /* already deleted: when and by whom stay as they were; else the person
    * and what the roster keeps of them leave */
-  if (sqlite3_changes (self->db) > 0
+  if (changes > 0
       && (!bsd_store_run (self, "DELETE FROM people WHERE pin = ?1", BSD_ARGS (BSD_TEXT (pin)), op,
                           error)
           || !bsd_store_run (self, "DELETE FROM templates WHERE pin = ?1",
@@ -876,6 +878,7 @@ bsd_store_add_template (BsdStore *self,
   const char *op = "storing a template";
   g_autofree char *hash = NULL;
   gboolean tombstoned = FALSE;
+  guint changes = 0;
 
   g_return_val_if_fail (BSD_IS_STORE (self), FALSE);
   g_return_val_if_fail (data != NULL, FALSE);
@@ -895,17 +898,18 @@ bsd_store_add_template (BsdStore *self,
     return FALSE;
   if (!tombstoned)
     {
-      if (!bsd_store_run (self,
-                          "INSERT INTO templates (pin, kind, idx, version, valid, data,"
-                          " hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
-                          " ON CONFLICT (pin, kind, idx, version, hash) DO NOTHING",
-                          BSD_ARGS (BSD_TEXT (pin), BSD_TEXT (bsd_template_kind_to_string (kind)),
-                                    BSD_INT (idx), BSD_TEXT (version), BSD_INT (valid),
-                                    BSD_BYTES (data), BSD_TEXT (hash), BSD_INT (bsd_store_now ())),
-                          op, error))
+      if (!bsd_store_run_count (
+              self,
+              "INSERT INTO templates (pin, kind, idx, version, valid, data,"
+              " hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+              " ON CONFLICT (pin, kind, idx, version, hash) DO NOTHING",
+              BSD_ARGS (BSD_TEXT (pin), BSD_TEXT (bsd_template_kind_to_string (kind)),
+                        BSD_INT (idx), BSD_TEXT (version), BSD_INT (valid), BSD_BYTES (data),
+                        BSD_TEXT (hash), BSD_INT (bsd_store_now ())),
+              &changes, op, error))
         return FALSE;
       if (stored != NULL)
-        *stored = sqlite3_changes (self->db) > 0;
+        *stored = changes > 0;
     }
   if (hash_out != NULL)
     *hash_out = g_steal_pointer (&hash);

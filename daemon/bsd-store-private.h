@@ -105,6 +105,13 @@ int bsd_store_step (BsdStore *self, BsdStmt *stmt, const char *op, GError **erro
 /* runs a statement that returns no rows */
 gboolean
 bsd_store_run (BsdStore *self, const char *sql, const BsdArg *args, const char *op, GError **error);
+/* the same; *@changes (may be NULL): how many rows it changed */
+gboolean bsd_store_run_count (BsdStore *self,
+                              const char *sql,
+                              const BsdArg *args,
+                              guint *changes,
+                              const char *op,
+                              GError **error);
 /* the same; NOT_FOUND “@op: @not_found” when it changed no row */
 gboolean bsd_store_run_changed (BsdStore *self,
                                 const char *sql,

@@ -190,6 +190,21 @@ bsd_store_run (BsdStore *self, const char *sql, const BsdArg *args, const char *
 }
 
 gboolean
+bsd_store_run_count (BsdStore *self,
+                     const char *sql,
+                     const BsdArg *args,
+                     guint *changes,
+                     const char *op,
+                     GError **error)
+{
+  if (!bsd_store_run (self, sql, args, op, error))
+    return FALSE;
+  if (changes != NULL)
+    *changes = (guint)sqlite3_changes (self->db);
+  return TRUE;
+}
+
+gboolean
 bsd_store_run_changed (BsdStore *self,
                        const char *sql,
                        const BsdArg *args,
@@ -198,11 +213,12 @@ bsd_store_run_changed (BsdStore *self,
                        const char *not_found,
                        ...)
 {
+  guint changes = 0;
   va_list ap;
 
-  if (!bsd_store_run (self, sql, args, op, error))
+  if (!bsd_store_run_count (self, sql, args, &changes, op, error))
     return FALSE;
-  if (sqlite3_changes (self->db) > 0)
+  if (changes > 0)
     return TRUE;
   va_start (ap, not_found);
   bsd_store_set_error_valist (error, BSD_STORE_ERROR_NOT_FOUND, op, not_found, ap);

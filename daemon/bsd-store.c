@@ -849,24 +849,48 @@ bsd_setting_parse (const BsdSetting *setting, const char *text, guint64 *value)
   return TRUE;
 }
 
+static gpointer
+setting_text_from_row (BsdStmt *stmt)
+{
+  return bsd_column_dup (stmt, 0);
+}
+
+/* the stored text of @key into *@text: NULL when none is stored */
+static gboolean
+bsd_store_read_setting (BsdStore *self, const char *key, char **text, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+
+  *text = bsd_store_get_row (self, "SELECT value FROM settings WHERE key = ?1",
+                             BSD_ARGS (BSD_TEXT (key)), setting_text_from_row, "reading a setting",
+                             &local_error, "no setting %s", key);
+  if (*text != NULL || g_error_matches (local_error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND))
+    return TRUE;
+  g_propagate_error (error, g_steal_pointer (&local_error));
+  return FALSE;
+}
+
+static gboolean
+bsd_store_write_setting (BsdStore *self, const char *key, const char *text, GError **error)
+{
+  return bsd_store_run (self,
+                        "INSERT INTO settings (key, value) VALUES (?1, ?2)"
+                        " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                        BSD_ARGS (BSD_TEXT (key), BSD_TEXT (text)), "changing a setting", error);
+}
+
 /* the stored value parsed, or the default */
 static gboolean
 bsd_store_get_setting (
     BsdStore *self, const char *key, BsdSettingType type, guint64 *value, GError **error)
 {
-  const char *op = "reading a setting";
-  const BsdSetting *setting = bsd_setting_find (key, type, op, error);
-  g_autoptr (BsdStmt) stmt = NULL;
-  int rc;
+  const BsdSetting *setting = bsd_setting_find (key, type, "reading a setting", error);
+  g_autofree char *text = NULL;
 
-  if (setting == NULL)
-    return FALSE;
-  stmt = bsd_store_query (self, "SELECT value FROM settings WHERE key = ?1",
-                          BSD_ARGS (BSD_TEXT (key)), op, error);
-  if (stmt == NULL || (rc = bsd_store_step (self, stmt, op, error)) < 0)
+  if (setting == NULL || !bsd_store_read_setting (self, key, &text, error))
     return FALSE;
   *value = setting->def;
-  if (rc > 0 && !bsd_setting_parse (setting, (const char *)sqlite3_column_text (stmt, 0), value))
+  if (text != NULL && !bsd_setting_parse (setting, text, value))
     {
       *value = setting->def;
       g_warning ("setting %s has a bad stored value, using the default", key);
@@ -878,19 +902,15 @@ static gboolean
 bsd_store_set_setting (
     BsdStore *self, const char *key, BsdSettingType type, guint64 value, GError **error)
 {
-  const char *op = "changing a setting";
   g_autofree char *text = NULL;
 
-  if (bsd_setting_find (key, type, op, error) == NULL)
+  if (bsd_setting_find (key, type, "changing a setting", error) == NULL)
     return FALSE;
   if (type == BSD_SETTING_BOOL)
     text = g_strdup (value ? "true" : "false");
   else
     text = g_strdup_printf ("%" G_GUINT64_FORMAT, value);
-  return bsd_store_run (self,
-                        "INSERT INTO settings (key, value) VALUES (?1, ?2)"
-                        " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                        BSD_ARGS (BSD_TEXT (key), BSD_TEXT (text)), op, error);
+  return bsd_store_write_setting (self, key, text, error);
 }
 
 gboolean
@@ -935,36 +955,18 @@ bsd_store_set_setting_uint (BsdStore *self, const char *key, guint value, GError
   return bsd_store_set_setting (self, key, BSD_SETTING_UINT, value, error);
 }
 
-static gpointer
-setting_text_from_row (BsdStmt *stmt)
-{
-  return bsd_column_dup (stmt, 0);
-}
-
 char *
 bsd_store_get_setting_text (BsdStore *self, const char *key, GError **error)
 {
-  const char *op = "reading a setting";
   const BsdSetting *setting;
-  g_autoptr (GError) local_error = NULL;
-  char *value;
+  char *value = NULL;
 
   g_return_val_if_fail (BSD_IS_STORE (self), NULL);
 
-  setting = bsd_setting_find (key, BSD_SETTING_TEXT, op, error);
-  if (setting == NULL)
+  setting = bsd_setting_find (key, BSD_SETTING_TEXT, "reading a setting", error);
+  if (setting == NULL || !bsd_store_read_setting (self, key, &value, error))
     return NULL;
-  value = bsd_store_get_row (self, "SELECT value FROM settings WHERE key = ?1",
-                             BSD_ARGS (BSD_TEXT (key)), setting_text_from_row, op, &local_error,
-                             "no setting %s", key);
-  if (value != NULL)
-    return value;
-  if (!g_error_matches (local_error, BSD_STORE_ERROR, BSD_STORE_ERROR_NOT_FOUND))
-    {
-      g_propagate_error (error, g_steal_pointer (&local_error));
-      return NULL;
-    }
-  return g_strdup (setting->def_text);
+  return value != NULL ? value : g_strdup (setting->def_text);
 }
 
 gboolean
@@ -977,10 +979,7 @@ bsd_store_set_setting_text (BsdStore *self, const char *key, const char *value, 
   if (bsd_setting_find (key, BSD_SETTING_TEXT, op, error) == NULL
       || !bsd_check_text (value, "the value", 256, op, error))
     return FALSE;
-  return bsd_store_run (self,
-                        "INSERT INTO settings (key, value) VALUES (?1, ?2)"
-                        " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                        BSD_ARGS (BSD_TEXT (key), BSD_TEXT (value)), op, error);
+  return bsd_store_write_setting (self, key, value, error);
 }
 
 gboolean

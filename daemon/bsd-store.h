@@ -448,20 +448,6 @@ gboolean bsd_store_add_attendance (BsdStore *self,
                                    guint *inserted,
                                    guint *duplicates,
                                    GError **error);
-/* the same with the watermark given: the device's log holds @log_count
- * records now, @newest is its last one (NULL = not known, e.g. a record
- * the decoder skipped); @records may be the whole log or its new end */
-gboolean bsd_store_add_attendance_log (BsdStore *self,
-                                       guint device_id,
-                                       const char *serial,
-                                       GTimeZone *device_tz,
-                                       GPtrArray *records,
-                                       guint log_count,
-                                       const ZkAttendance *newest,
-                                       guint *inserted,
-                                       guint *duplicates,
-                                       GError **error);
-
 /* a record an attendance store inserted, and its UTC time */
 typedef struct
 {
@@ -469,8 +455,11 @@ typedef struct
   gint64 utc_usec;
 } BsdStoredPunch;
 
-/* bsd_store_add_attendance_log () that also appends every record it
- * inserted (not those stored before) to @fresh (BsdStoredPunch) */
+/* the same with the watermark given: the device's log holds @log_count
+ * records now, @newest is its last one (NULL = not known, e.g. a record
+ * the decoder skipped); @records may be the whole log or its new end.
+ * Every record it inserted (not those stored before) is appended to
+ * @fresh (BsdStoredPunch) unless that is NULL. */
 gboolean bsd_store_add_attendance_fresh (BsdStore *self,
                                          guint device_id,
                                          const char *serial,

@@ -330,8 +330,8 @@ test_newest (void)
   g_assert_no_error (error);
 
   /* the end of a log of 34: count from the device, newest the tail's last */
-  g_assert_true (bsd_store_add_attendance_log (store, 0, "SER-A", utc, tail, 34, tail->pdata[3],
-                                               &inserted, NULL, &error));
+  g_assert_true (bsd_store_add_attendance_fresh (store, 0, "SER-A", utc, tail, 34, tail->pdata[3],
+                                                 &inserted, NULL, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (inserted, ==, 4);
   mark = bsd_store_get_log_watermark (store, "SER-A", &error);
@@ -342,8 +342,8 @@ test_newest (void)
   g_clear_pointer (&mark, bsd_log_watermark_free);
 
   /* a read that skipped a record: the count, but no newest record */
-  g_assert_true (
-      bsd_store_add_attendance_log (store, 0, "SER-A", utc, tail, 35, NULL, NULL, NULL, &error));
+  g_assert_true (bsd_store_add_attendance_fresh (store, 0, "SER-A", utc, tail, 35, NULL, NULL, NULL,
+                                                 NULL, &error));
   mark = bsd_store_get_log_watermark (store, "SER-A", &error);
   g_assert_cmpuint (mark->count, ==, 35);
   g_assert_null (mark->newest_pin);
