@@ -255,12 +255,12 @@ bsd_check_device_state (const char *state, const char *op, GError **error)
 }
 
 static gboolean
-bsd_store_check_device_config (BsdStore *self,
-                               const BsdDeviceConfig *config,
-                               const char *op,
-                               GError **error)
+bsd_store_check_device_config (
+    BsdStore *self, const BsdDeviceConfig *config, gboolean push, const char *op, GError **error)
 {
-  const char *const protocols[] = { "tcp", "udp", "auto", NULL };
+  const char *const pull_protocols[] = { "tcp", "udp", "auto", NULL };
+  const char *const push_protocols[] = { "push", NULL };
+  const char *const *protocols = push ? push_protocols : pull_protocols;
 
   if (!bsd_check_text (config->name, "the name", 256, op, error))
     return FALSE;
@@ -273,9 +273,11 @@ bsd_store_check_device_config (BsdStore *self,
     }
   if (config->protocol == NULL || !g_strv_contains (protocols, config->protocol))
     {
+      /* push terminals come from the receiver, and stay push terminals */
       g_set_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT,
-                   "%s: “%s” is not a protocol (tcp, udp or auto)", op,
-                   config->protocol != NULL ? config->protocol : "");
+                   push ? "%s: a push terminal's protocol stays “push” (not “%s”)"
+                        : "%s: “%s” is not a protocol (tcp, udp or auto)",
+                   op, config->protocol != NULL ? config->protocol : "");
       return FALSE;
     }
   if (config->timeout_ms == 0)
@@ -304,7 +306,7 @@ bsd_store_add_device (BsdStore *self, const BsdDeviceConfig *config, GError **er
   g_return_val_if_fail (BSD_IS_STORE (self), 0);
   g_return_val_if_fail (config != NULL, 0);
 
-  if (!bsd_store_check_device_config (self, config, op, error)
+  if (!bsd_store_check_device_config (self, config, FALSE, op, error)
       || !bsd_store_run (self,
                          "INSERT INTO devices (name, address, port, protocol, comm_key,"
                          " timeout_ms, enabled, area_id, time_zone, live_punches)"
@@ -327,14 +329,20 @@ bsd_store_update_device (BsdStore *self,
                          GError **error)
 {
   const char *op = "updating a device";
+  gboolean push = FALSE;
 
   g_return_val_if_fail (BSD_IS_STORE (self), FALSE);
   g_return_val_if_fail (config != NULL, FALSE);
 
-  return bsd_store_check_device_config (self, config, op, error)
+  /* a push terminal reads as protocol "push" (BSD_DEVICE_COLUMNS) and is
+   * written back so; its own column keeps what it had */
+  return bsd_store_has_row (self, "SELECT 1 FROM push_devices WHERE device_id = ?1",
+                            BSD_ARGS (BSD_INT (device_id)), &push, op, error)
+         && bsd_store_check_device_config (self, config, push, op, error)
          && bsd_store_run_changed (
              self,
-             "UPDATE devices SET name = ?2, address = ?3, port = ?4, protocol = ?5,"
+             "UPDATE devices SET name = ?2, address = ?3, port = ?4,"
+             " protocol = CASE WHEN ?5 = 'push' THEN protocol ELSE ?5 END,"
              " timeout_ms = ?6, enabled = ?7, area_id = ?8, time_zone = ?9, live_punches = ?10"
              " WHERE id = ?1",
              BSD_ARGS (BSD_INT (device_id), BSD_TEXT (config->name), BSD_TEXT (config->address),

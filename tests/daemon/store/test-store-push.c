@@ -521,6 +521,56 @@ test_queue_bytes (void)
   g_assert_cmpuint (next, ==, G_N_ELEMENTS (queued));
 }
 
+/* an accepted push terminal is edited like any device (name, area, zone)
+ * and stays a push terminal: it cannot become a pull one, nor a pull
+ * device a push one */
+static void
+test_update_push_device (void)
+{
+  g_autoptr (BsdStore) store = store_open_memory ();
+  g_autoptr (GError) error = NULL;
+  guint device_id = accepted (store, "SN1");
+  guint area_id = bsd_store_add_area (store, "Gate", &error);
+  g_autoptr (BsdDeviceConfig) pull = bsd_device_config_new ();
+  g_autoptr (BsdDeviceConfig) config = bsd_device_config_new ();
+  g_autoptr (BsdDevice) before = bsd_store_get_device (store, device_id, &error);
+  g_autoptr (BsdDevice) after = NULL;
+  guint pull_id;
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (before->protocol, ==, "push");
+  config->name = g_strdup ("Gate terminal");
+  config->address = g_strdup (before->address);
+  config->port = before->port;
+  g_free (config->protocol);
+  config->protocol = g_strdup (before->protocol);
+  config->area_id = area_id;
+  config->time_zone = g_strdup ("Europe/Berlin");
+  g_assert_true (bsd_store_update_device (store, device_id, config, &error));
+  g_assert_no_error (error);
+  after = bsd_store_get_device (store, device_id, &error);
+  g_assert_cmpstr (after->name, ==, "Gate terminal");
+  g_assert_cmpuint (after->area_id, ==, area_id);
+  g_assert_cmpstr (after->time_zone, ==, "Europe/Berlin");
+  g_assert_cmpstr (after->protocol, ==, "push");
+
+  g_free (config->protocol);
+  config->protocol = g_strdup ("tcp");
+  g_assert_false (bsd_store_update_device (store, device_id, config, &error));
+  store_assert_error_clear (error, BSD_STORE_ERROR_INVALID_ARGUMENT);
+
+  pull->name = g_strdup ("Door");
+  pull->address = g_strdup ("127.0.0.1");
+  pull_id = bsd_store_add_device (store, pull, &error);
+  g_assert_no_error (error);
+  g_free (pull->protocol);
+  pull->protocol = g_strdup ("push");
+  g_assert_false (bsd_store_update_device (store, pull_id, pull, &error));
+  store_assert_error_clear (error, BSD_STORE_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpuint (bsd_store_add_device (store, pull, &error), ==, 0);
+  store_assert_error_clear (error, BSD_STORE_ERROR_INVALID_ARGUMENT);
+}
+
 static void
 test_trim (void)
 {
@@ -577,6 +627,7 @@ main (int argc, char **argv)
   g_test_add_func ("/store/push/stamps-options", test_stamps_options);
   g_test_add_func ("/store/push/queue", test_queue);
   g_test_add_func ("/store/push/queue-bytes", test_queue_bytes);
+  g_test_add_func ("/store/push/update-device", test_update_push_device);
   g_test_add_func ("/store/push/mirror", test_mirror);
   g_test_add_func ("/store/push/mirror-prune", test_mirror_prune);
   g_test_add_func ("/store/push/trim", test_trim);
