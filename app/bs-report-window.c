@@ -180,6 +180,7 @@ add_plan_device (AdwPreferencesGroup *group, JsonObject *device)
   JsonObject *counts = json_obj (device, "counts");
   gboolean failed = g_strcmp0 (json_str (device, "status"), "failed") == 0;
   g_autofree char *subtitle = NULL;
+  g_autofree char *photos = NULL;
   g_autofree char *name = g_strdup_printf (
       "%s%s", json_str (device, "name"),
       json_object_get_boolean_member_with_default (device, "primary", FALSE) ? _ (" (primary)")
@@ -194,6 +195,14 @@ add_plan_device (AdwPreferencesGroup *group, JsonObject *device)
         json_int (counts, "users_add"), json_int (counts, "users_update"),
         json_int (counts, "users_delete"), json_int (counts, "templates_add"),
         json_int (counts, "faces_add"), json_int (counts, "skips"));
+  photos = bs_format_planned_photos (json_int (counts, "photos_add"));
+  if (photos != NULL)
+    {
+      char *with_photos = g_strdup_printf ("%s · %s", subtitle, photos);
+
+      g_free (subtitle);
+      subtitle = with_photos;
+    }
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (expander), name);
   adw_expander_row_set_subtitle (ADW_EXPANDER_ROW (expander), subtitle);
   if (failed)

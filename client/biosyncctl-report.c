@@ -142,6 +142,14 @@ print_device (JsonObject *report, JsonObject *device, gboolean preview)
            bs_format_device_result (status), users, c.fingerprints_added, c.faces_added, c.failed);
   if (g_strcmp0 (status, "ok") != 0 && *reason != '\0')
     g_print ("      %s\n", reason);
+  if (preview)
+    {
+      g_autofree char *photos = bs_format_planned_photos (
+          member_int (planned_counts (report, member_int (device, "id")), "photos_add"));
+
+      if (photos != NULL)
+        g_print ("      %s\n", photos);
+    }
   print_failures (device, c.failed);
 }
 

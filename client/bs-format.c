@@ -404,6 +404,22 @@ bs_format_central_backlog (guint64 lag, guint64 oldest)
 }
 
 char *
+bs_format_planned_photos (gint64 n)
+{
+  guint count = (guint)CLAMP (n, 0, G_MAXUINT);
+
+  if (count == 0)
+    return NULL;
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                       "%u comparison photo to send, the terminal makes its own "
+                                       "face from it",
+                                       "%u comparison photos to send, the terminal makes its own "
+                                       "faces from them",
+                                       count),
+                          count);
+}
+
+char *
 bs_format_push_state (const char *state)
 {
   if (g_strcmp0 (state, "listening") == 0)

@@ -59,6 +59,10 @@ const char *bs_format_verify (guint verify);
  * "overtime-in", "overtime-out"; "state 9" for others */
 const char *bs_format_punch_state (guint state);
 
+/* a plan's comparison photos for a push terminal to make its own faces
+ * from ("3 comparison photos to send, the terminal makes its own faces
+ * from them"); NULL when @n is 0 */
+char *bs_format_planned_photos (gint64 n);
 /* a Device's LiveState ("off", "listening", "reconnecting") in words:
  * "Off", "Listening", "Reconnecting"; "Unknown" for any other */
 const char *bs_format_live_state (const char *state);

@@ -967,6 +967,20 @@ test_format_live (void)
   g_assert_null (bs_format_live_line (NULL, now, now));
 }
 
+/* a plan's comparison photos: a line of their own, none when there are none */
+static void
+test_format_photos (void)
+{
+  g_autofree char *one = bs_format_planned_photos (1);
+  g_autofree char *three = bs_format_planned_photos (3);
+
+  g_assert_cmpstr (one, ==, "1 comparison photo to send, the terminal makes its own face from it");
+  g_assert_cmpstr (three, ==,
+                   "3 comparison photos to send, the terminal makes its own faces from them");
+  g_assert_null (bs_format_planned_photos (0));
+  g_assert_null (bs_format_planned_photos (-1));
+}
+
 /* the central database's state and backlog in words */
 static void
 test_format_central (void)
@@ -1081,6 +1095,7 @@ main (int argc, char **argv)
   g_test_add_func ("/format/all", test_format);
   g_test_add_func ("/format/punch-words", test_format_punch_words);
   g_test_add_func ("/format/live", test_format_live);
+  g_test_add_func ("/format/photos", test_format_photos);
   g_test_add_func ("/format/central", test_format_central);
   g_test_add_func ("/client/error-strings", test_error_strings);
   g_test_add ("/client/models", Fixture, NULL, fixture_setup, test_models, fixture_teardown);

@@ -33,6 +33,7 @@ SPDX-License-Identifier: GPL-3.0-or-later
 """
 import json
 import os
+import subprocess
 import sys
 import time
 
@@ -450,6 +451,24 @@ def test_push_engine_photos(env):
           and f40_again["Status"] == "ok", "a second sync sends F40 nothing again",
           (sent, photo_commands(env, ids["F40"]), f40_again))
 
+
+    # the administrator's preview says which terminals would get photos, as the CLI prints
+    # them: with F40 out of the area no face of version 40 is left for G40's third person
+    # (a photo) and H40 can take G40's two (templates) and the third as a photo
+    env.call("UpdateDevice", "(ua{sv})", (ids["F40"], {"area-id": GLib.Variant("u", 0)}))
+    ctl = os.environ.get("BIOSYNC_CTL") or os.path.join(harness.SRC, "build", "client",
+                                                         "biosyncctl")
+    preview = subprocess.run([ctl, "preview", str(area), "--wait"], capture_output=True,
+                             text=True, timeout=150, env=env.child_env(), check=True).stdout
+    rows = preview.splitlines()
+
+    def photo_line(name):
+        at = [i for i, r in enumerate(rows) if r.split()[1:2] == [name]]
+        return rows[at[0] + 1].strip() if len(at) == 1 and at[0] + 1 < len(rows) else None
+    one = "1 comparison photo to send, the terminal makes its own face from it"
+    check(photo_line("G40") == one and photo_line("H40") == one
+          and preview.count("comparison photo") == 2,
+          "biosyncctl preview says which terminals get photos", preview)
 
 if __name__ == "__main__":
     sys.exit(harness.main(globals()))
