@@ -8,6 +8,7 @@
  * what the job report says.
  */
 #include "engine-fixture.h"
+#include "zk-packet.h"
 
 #include <string.h>
 
@@ -430,6 +431,60 @@ test_close_mid_write (void)
   check_mid_write ("close-after 3");
 }
 
+/* A to copy from (few enough users to be written one by one), B and C empty */
+static const TestSimDeviceSpec a_and_two_empty[] = {
+  { .name = "A", .users = 5 },
+  { .name = "B" },
+  { .name = "C" },
+};
+
+/* B's connection closes at its third user write: the engine writes nothing
+ * more to B in that job (no new session that would write to an enabled
+ * terminal), B's result says why, C is written in full and the store
+ * records for B only what B holds */
+static void
+test_break_stops_device_writes (void)
+{
+  g_autoptr (EngineFixture) fx
+      = engine_fixture_new_specs (a_and_two_empty, G_N_ELEMENTS (a_and_two_empty), "Break", 3);
+  g_autoptr (GHashTable) pins_a = engine_fixture_pins (fx, 0);
+  g_autoptr (GHashTable) pins_b = NULL;
+  g_autoptr (GHashTable) pins_c = NULL;
+  g_autoptr (BsdJobOutcome) first = NULL;
+  TestSimWrites writes_b;
+  TestSimWrites writes_c;
+  JsonObject *report_b;
+  const char *error_b;
+
+  test_sim_writes_read (fx->sim, 1, &writes_b);
+  test_sim_writes_read (fx->sim, 2, &writes_c);
+  /* the first user write is request 1: two are kept, the third closes */
+  test_sim_do (fx->sim, "fault B after-command %d close-after 3", ZK_CMD_USER_WRQ);
+  first = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
+  g_assert_cmpstr (first->state, ==, "partial");
+
+  /* B: two users written, then the break and nothing after it */
+  test_sim_assert_writes (fx->sim, 1, &writes_b, "disables=*,enables=*,user_writes=2,refreshes=*");
+  pins_b = engine_fixture_pins (fx, 1);
+  g_assert_cmpuint (g_hash_table_size (pins_b), ==, 2);
+  report_b = engine_fixture_report_device (fx, first, 1);
+  g_assert_cmpstr (json_object_get_string_member (report_b, "status"), !=, "ok");
+  error_b = json_object_get_string_member_with_default (report_b, "reason", "");
+  g_assert_nonnull (strstr (error_b, "closed the connection"));
+  /* the report claims no more than B holds */
+  g_assert_cmpint (json_object_get_int_member (report_b, "users_added"), <=, 2);
+  g_assert_cmpuint (n_device_users_stored (fx, 1), <=, 2);
+
+  /* C: every user of A */
+  test_sim_assert_writes (fx->sim, 2, &writes_c, "disables=*,enables=*,user_writes=5,refreshes=*");
+  pins_c = engine_fixture_pins (fx, 2);
+  g_assert_true (engine_fixture_sets_equal (pins_c, pins_a));
+  g_assert_cmpstr (
+      json_object_get_string_member (engine_fixture_report_device (fx, first, 2), "status"), ==,
+      "ok");
+  engine_fixture_assert_all_enabled (fx);
+}
+
 /* B stops answering between the read and the write phase: it is never
  * disabled, reported unreachable, nothing is left in disabled_devices;
  * once back, a sync converges */
@@ -639,6 +694,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/faults/logs-cut", test_logs_cut);
   g_test_add_func ("/engine/faults/busy-second-session", test_busy_second_session);
   g_test_add_func ("/engine/faults/close-mid-write", test_close_mid_write);
+  g_test_add_func ("/engine/faults/break-stops-device-writes", test_break_stops_device_writes);
   g_test_add_func ("/engine/faults/hang-before-write", test_hang_before_write);
   g_test_add_func ("/engine/faults/drop-reply-mid-write", test_drop_reply_mid_write);
   g_test_add_func ("/engine/faults/ack-but-drop", test_ack_but_drop);
