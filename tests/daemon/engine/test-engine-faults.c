@@ -431,58 +431,79 @@ test_close_mid_write (void)
   check_mid_write ("close-after 3");
 }
 
-/* A to copy from (few enough users to be written one by one), B and C empty */
-static const TestSimDeviceSpec a_and_two_empty[] = {
-  { .name = "A", .users = 5 },
-  { .name = "B" },
-  { .name = "C" },
-};
-
-/* B's connection closes at its third user write: the engine writes nothing
- * more to B in that job (no new session that would write to an enabled
- * terminal), B's result says why, C is written in full and the store
- * records for B only what B holds */
+/* A holds @n_users, B and C are empty; B's connection closes where
+ * @fault says. The engine writes nothing more to B in that job (no new
+ * session that would write to a terminal the break re-enabled), B's result
+ * says why, C is written in full and the report claims no more than B
+ * holds (@n_kept users, its write counters as @writes_b says) */
 static void
-test_break_stops_device_writes (void)
+check_break_stops_writes (guint n_users, const char *fault, const char *writes_b, guint n_kept)
 {
-  g_autoptr (EngineFixture) fx
-      = engine_fixture_new_specs (a_and_two_empty, G_N_ELEMENTS (a_and_two_empty), "Break", 3);
+  const TestSimDeviceSpec specs[] = {
+    { .name = "A", .users = n_users },
+    { .name = "B" },
+    { .name = "C" },
+  };
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Break", 3);
   g_autoptr (GHashTable) pins_a = engine_fixture_pins (fx, 0);
   g_autoptr (GHashTable) pins_b = NULL;
   g_autoptr (GHashTable) pins_c = NULL;
   g_autoptr (BsdJobOutcome) first = NULL;
-  TestSimWrites writes_b;
-  TestSimWrites writes_c;
+  TestSimWrites before_b;
+  TestSimWrites before_c;
   JsonObject *report_b;
-  const char *error_b;
+  const char *reason_b;
 
-  test_sim_writes_read (fx->sim, 1, &writes_b);
-  test_sim_writes_read (fx->sim, 2, &writes_c);
-  /* the first user write is request 1: two are kept, the third closes */
-  test_sim_do (fx->sim, "fault B after-command %d close-after 3", ZK_CMD_USER_WRQ);
+  test_sim_writes_read (fx->sim, 1, &before_b);
+  test_sim_writes_read (fx->sim, 2, &before_c);
+  test_sim_do (fx->sim, "fault B %s", fault);
   first = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
   g_assert_cmpstr (first->state, ==, "partial");
 
-  /* B: two users written, then the break and nothing after it */
-  test_sim_assert_writes (fx->sim, 1, &writes_b, "disables=*,enables=*,user_writes=2,refreshes=*");
+  /* B: what went before the break, nothing after it */
+  test_sim_assert_writes (fx->sim, 1, &before_b, writes_b);
   pins_b = engine_fixture_pins (fx, 1);
-  g_assert_cmpuint (g_hash_table_size (pins_b), ==, 2);
+  g_assert_cmpuint (g_hash_table_size (pins_b), ==, n_kept);
   report_b = engine_fixture_report_device (fx, first, 1);
   g_assert_cmpstr (json_object_get_string_member (report_b, "status"), !=, "ok");
-  error_b = json_object_get_string_member_with_default (report_b, "reason", "");
-  g_assert_nonnull (strstr (error_b, "closed the connection"));
-  /* the report claims no more than B holds */
-  g_assert_cmpint (json_object_get_int_member (report_b, "users_added"), <=, 2);
-  g_assert_cmpuint (n_device_users_stored (fx, 1), <=, 2);
+  reason_b = json_object_get_string_member_with_default (report_b, "reason", "");
+  g_assert_nonnull (strstr (reason_b, "closed the connection"));
+  g_assert_cmpint (json_object_get_int_member (report_b, "users_added"), <=, n_kept);
+  g_assert_cmpuint (n_device_users_stored (fx, 1), <=, n_kept);
 
   /* C: every user of A */
-  test_sim_assert_writes (fx->sim, 2, &writes_c, "disables=*,enables=*,user_writes=5,refreshes=*");
+  test_sim_assert_writes (
+      fx->sim, 2, &before_c,
+      "disables=*,enables=*,user_writes=*,batch_writes=*,uploads=*,refreshes=*");
   pins_c = engine_fixture_pins (fx, 2);
   g_assert_true (engine_fixture_sets_equal (pins_c, pins_a));
   g_assert_cmpstr (
       json_object_get_string_member (engine_fixture_report_device (fx, first, 2), "status"), ==,
       "ok");
   engine_fixture_assert_all_enabled (fx);
+}
+
+static void
+test_break_stops_record_writes (void)
+{
+  /* five users go one by one; the first user write is request 1: two are
+   * kept, the third closes the connection */
+  g_autofree char *fault = g_strdup_printf ("after-command %d close-after 3", ZK_CMD_USER_WRQ);
+
+  check_break_stops_writes (5, fault, "disables=*,enables=*,user_writes=2,refreshes=*", 2);
+}
+
+static void
+test_break_stops_batch_writes (void)
+{
+  /* on an empty terminal the first user goes alone (it tells the record
+   * width), the other nine as one batch: the connection closes at the
+   * batch's command, so no per-record fallback may follow on a new session */
+  g_autofree char *fault
+      = g_strdup_printf ("after-command %d close-after 1", ZK_CMD_UPDATE_FIRMWARE);
+
+  check_break_stops_writes (10, fault, "disables=*,enables=*,user_writes=1,uploads=*,refreshes=*",
+                            1);
 }
 
 /* B stops answering between the read and the write phase: it is never
@@ -694,7 +715,8 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/faults/logs-cut", test_logs_cut);
   g_test_add_func ("/engine/faults/busy-second-session", test_busy_second_session);
   g_test_add_func ("/engine/faults/close-mid-write", test_close_mid_write);
-  g_test_add_func ("/engine/faults/break-stops-device-writes", test_break_stops_device_writes);
+  g_test_add_func ("/engine/faults/break-stops-record-writes", test_break_stops_record_writes);
+  g_test_add_func ("/engine/faults/break-stops-batch-writes", test_break_stops_batch_writes);
   g_test_add_func ("/engine/faults/hang-before-write", test_hang_before_write);
   g_test_add_func ("/engine/faults/drop-reply-mid-write", test_drop_reply_mid_write);
   g_test_add_func ("/engine/faults/ack-but-drop", test_ack_but_drop);
