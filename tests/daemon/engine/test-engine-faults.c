@@ -431,16 +431,17 @@ test_close_mid_write (void)
   check_mid_write ("close-after 3");
 }
 
-/* A holds @n_users, B and C are empty; B's connection closes where
+/* A holds @n_users (@faces_per_user faces each), B and C are empty; B's connection closes where
  * @fault says. The engine writes nothing more to B in that job (no new
  * session that would write to a terminal the break re-enabled), B's result
  * says why, C is written in full and the report claims no more than B
  * holds (@n_kept users, its write counters as @writes_b says) */
 static void
-check_break_stops_writes (guint n_users, const char *fault, const char *writes_b, guint n_kept)
+check_break_stops_writes (
+    guint n_users, guint faces_per_user, const char *fault, const char *writes_b, guint n_kept)
 {
   const TestSimDeviceSpec specs[] = {
-    { .name = "A", .users = n_users },
+    { .name = "A", .users = n_users, .faces_per_user = faces_per_user },
     { .name = "B" },
     { .name = "C" },
   };
@@ -474,7 +475,7 @@ check_break_stops_writes (guint n_users, const char *fault, const char *writes_b
   /* C: every user of A */
   test_sim_assert_writes (
       fx->sim, 2, &before_c,
-      "disables=*,enables=*,user_writes=*,batch_writes=*,uploads=*,refreshes=*");
+      "disables=*,enables=*,user_writes=*,face_writes=*,batch_writes=*,uploads=*,refreshes=*");
   pins_c = engine_fixture_pins (fx, 2);
   g_assert_true (engine_fixture_sets_equal (pins_c, pins_a));
   g_assert_cmpstr (
@@ -490,7 +491,7 @@ test_break_stops_record_writes (void)
    * kept, the third closes the connection */
   g_autofree char *fault = g_strdup_printf ("after-command %d close-after 3", ZK_CMD_USER_WRQ);
 
-  check_break_stops_writes (5, fault, "disables=*,enables=*,user_writes=2,refreshes=*", 2);
+  check_break_stops_writes (5, 0, fault, "disables=*,enables=*,user_writes=2,refreshes=*", 2);
 }
 
 static void
@@ -502,8 +503,19 @@ test_break_stops_batch_writes (void)
   g_autofree char *fault
       = g_strdup_printf ("after-command %d close-after 1", ZK_CMD_UPDATE_FIRMWARE);
 
-  check_break_stops_writes (10, fault, "disables=*,enables=*,user_writes=1,uploads=*,refreshes=*",
-                            1);
+  check_break_stops_writes (10, 0, fault,
+                            "disables=*,enables=*,user_writes=1,uploads=*,refreshes=*", 1);
+}
+
+static void
+test_break_stops_face_writes (void)
+{
+  /* two users one by one, then one face upload per user: the connection
+   * closes at the first face command */
+  g_autofree char *fault = g_strdup_printf ("after-command %d close-after 1", ZK_CMD_USERFACE_WRQ);
+
+  check_break_stops_writes (2, 1, fault, "disables=*,enables=*,user_writes=2,uploads=*,refreshes=*",
+                            2);
 }
 
 /* B stops answering between the read and the write phase: it is never
@@ -717,6 +729,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/faults/close-mid-write", test_close_mid_write);
   g_test_add_func ("/engine/faults/break-stops-record-writes", test_break_stops_record_writes);
   g_test_add_func ("/engine/faults/break-stops-batch-writes", test_break_stops_batch_writes);
+  g_test_add_func ("/engine/faults/break-stops-face-writes", test_break_stops_face_writes);
   g_test_add_func ("/engine/faults/hang-before-write", test_hang_before_write);
   g_test_add_func ("/engine/faults/drop-reply-mid-write", test_drop_reply_mid_write);
   g_test_add_func ("/engine/faults/ack-but-drop", test_ack_but_drop);
