@@ -106,11 +106,10 @@ bsd_plan_json_text (JsonBuilder *builder, const char *member, const char *text)
 void
 bsd_plan_json_text_or_null (JsonBuilder *builder, const char *member, const char *text)
 {
-  json_builder_set_member_name (builder, member);
   if (text != NULL)
-    bsd_plan_add_text (builder, text);
+    bsd_plan_json_text (builder, member, text);
   else
-    json_builder_add_null_value (builder);
+    bsd_json_str (builder, member, NULL);
 }
 
 gboolean
