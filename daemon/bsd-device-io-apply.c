@@ -116,6 +116,18 @@ apply_cancelled (const Apply *apply)
   return TRUE;
 }
 
+/* a broken session (@local) ends this device's writes in this job: TRUE
+ * with @local passed on to @error. Writing on would mean a new session,
+ * on a terminal the break re-enabled */
+static gboolean
+pass_on_broken (GError **local, GError **error)
+{
+  if (!session_broken (*local))
+    return FALSE;
+  g_propagate_error (error, g_steal_pointer (local));
+  return TRUE;
+}
+
 /* a write the device refused (@local) is one item's failure, unless the
  * session broke: then FALSE with @local passed on */
 static gboolean
@@ -127,11 +139,8 @@ apply_refused (const Apply *apply,
                const char *action,
                GError **error)
 {
-  if (session_broken (*local))
-    {
-      g_propagate_error (error, g_steal_pointer (local));
-      return FALSE;
-    }
+  if (pass_on_broken (local, error))
+    return FALSE;
   bsd_apply_result_add_failure (apply->result, kind, pin, index, action, (*local)->message);
   return TRUE;
 }
@@ -289,11 +298,8 @@ write_faces (const Apply *apply, GError **error)
         }
       if (!zk_client_write_faces (apply->client, first->pin, faces, apply->cancellable, &local))
         {
-          if (session_broken (local))
-            {
-              g_propagate_error (error, g_steal_pointer (&local));
-              return FALSE;
-            }
+          if (pass_on_broken (&local, error))
+            return FALSE;
           for (guint k = i; k < j; k++)
             {
               BsdPlanTemplate *t = plan->faces_add->pdata[k];
@@ -695,9 +701,7 @@ bsd_device_io_apply (ZkClient *client,
           g_autoptr (GError) local = NULL;
 
           done = write_batches (&apply, &local);
-          if (!done && session_broken (local))
-            broken = g_steal_pointer (&local);
-          else if (!done)
+          if (!done && !pass_on_broken (&local, &broken))
             g_debug ("%s: batch upload refused (%s); writing record by record", endpoint->name,
                      local->message);
         }

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "bsd-engine-private.h"
+#include "bsd-json.h"
 
 #include <string.h>
 
@@ -58,38 +59,6 @@ bsd_engine_add_removal (DeviceCtx *dev,
   g_message ("%s", removal->text);
 }
 
-/* text from terminals and callers goes in as it is: the store makes every
- * string of a report valid when it is written (bsd_job_report_to_text ()) */
-static void
-json_add_str (JsonBuilder *b, const char *key, const char *value)
-{
-  json_builder_set_member_name (b, key);
-  if (value)
-    json_builder_add_string_value (b, value);
-  else
-    json_builder_add_null_value (b);
-}
-
-static void
-json_add_int (JsonBuilder *b, const char *key, gint64 value)
-{
-  json_builder_set_member_name (b, key);
-  json_builder_add_int_value (b, value);
-}
-
-static void
-json_add_uint (JsonBuilder *b, const char *key, guint64 value)
-{
-  json_add_int (b, key, (gint64)value);
-}
-
-static void
-json_add_bool (JsonBuilder *b, const char *key, gboolean value)
-{
-  json_builder_set_member_name (b, key);
-  json_builder_add_boolean_value (b, value);
-}
-
 /* what a log collection read and why: "mode" full, tail (only what
  * followed the newest record collected before) or unchanged */
 static void
@@ -99,18 +68,18 @@ add_attendance_report (JsonBuilder *b, DeviceCtx *dev)
 
   json_builder_set_member_name (b, "attendance");
   json_builder_begin_object (b);
-  json_add_str (b, "mode", logs->unchanged ? "unchanged" : logs->tail ? "tail" : "full");
+  bsd_json_str (b, "mode", logs->unchanged ? "unchanged" : logs->tail ? "tail" : "full");
   if (logs->why_full)
-    json_add_str (b, "full_read_reason", logs->why_full);
-  json_add_uint (b, "device_records", logs->log_count);
-  json_add_uint (b, "read", dev->attendance_read);
-  json_add_uint (b, "inserted", dev->logs_inserted);
-  json_add_uint (b, "duplicates", dev->logs_duplicates);
-  json_add_bool (b, "unchanged", logs->unchanged);
-  json_add_bool (b, "cleared", dev->logs_cleared);
-  json_add_str (b, "ranged_reads", bsd_ranged_reads_to_string (logs->ranged));
+    bsd_json_str (b, "full_read_reason", logs->why_full);
+  bsd_json_uint (b, "device_records", logs->log_count);
+  bsd_json_uint (b, "read", dev->attendance_read);
+  bsd_json_uint (b, "inserted", dev->logs_inserted);
+  bsd_json_uint (b, "duplicates", dev->logs_duplicates);
+  bsd_json_bool (b, "unchanged", logs->unchanged);
+  bsd_json_bool (b, "cleared", dev->logs_cleared);
+  bsd_json_str (b, "ranged_reads", bsd_ranged_reads_to_string (logs->ranged));
   if (logs->ranged_note)
-    json_add_str (b, "ranged_reads_note", logs->ranged_note);
+    bsd_json_str (b, "ranged_reads_note", logs->ranged_note);
   json_builder_end_object (b);
 }
 
@@ -137,12 +106,12 @@ add_traffic_report (JsonBuilder *b, DeviceCtx *dev)
         continue;
       json_builder_set_member_name (b, parts[i].name);
       json_builder_begin_object (b);
-      json_add_int (b, "requests", (gint64)parts[i].traffic->requests);
-      json_add_int (b, "bytes_out", (gint64)parts[i].traffic->bytes_out);
-      json_add_int (b, "bytes_in", (gint64)parts[i].traffic->bytes_in);
+      bsd_json_int (b, "requests", (gint64)parts[i].traffic->requests);
+      bsd_json_int (b, "bytes_out", (gint64)parts[i].traffic->bytes_out);
+      bsd_json_int (b, "bytes_in", (gint64)parts[i].traffic->bytes_in);
       /* the timeline: from and to, in ms since the job started */
-      json_add_int (b, "from_ms", (parts[i].traffic->started_us - dev->run->started) / 1000);
-      json_add_int (b, "to_ms", (parts[i].traffic->ended_us - dev->run->started) / 1000);
+      bsd_json_int (b, "from_ms", (parts[i].traffic->started_us - dev->run->started) / 1000);
+      bsd_json_int (b, "to_ms", (parts[i].traffic->ended_us - dev->run->started) / 1000);
       json_builder_end_object (b);
     }
   json_builder_end_object (b);
@@ -155,53 +124,50 @@ add_device_report (JsonBuilder *b, DeviceCtx *dev)
   guint i;
 
   json_builder_begin_object (b);
-  json_add_uint (b, "id", dev->endpoint->device_id);
-  json_add_str (b, "name", dev->endpoint->name);
-  json_add_str (b, "serial", dev->serial);
+  bsd_json_uint (b, "id", dev->endpoint->device_id);
+  bsd_json_str (b, "name", dev->endpoint->name);
+  bsd_json_str (b, "serial", dev->serial);
   if (dev->serial_was)
     {
       json_builder_set_member_name (b, "serial_changed");
       json_builder_begin_object (b);
-      json_add_str (b, "from", dev->serial_was);
-      json_add_str (b, "to", dev->serial);
+      bsd_json_str (b, "from", dev->serial_was);
+      bsd_json_str (b, "to", dev->serial);
       json_builder_end_object (b);
     }
-  json_add_str (b, "status", dev->status);
-  json_add_str (b, "reason", dev->reason);
+  bsd_json_str (b, "status", dev->status);
+  bsd_json_str (b, "reason", dev->reason);
   if (dev->contact.have_clock)
     {
-      json_add_int (b, "clock_offset_s", dev->contact.clock_offset);
-      json_add_bool (b, "clock_set", dev->clock_set);
+      bsd_json_int (b, "clock_offset_s", dev->contact.clock_offset);
+      bsd_json_bool (b, "clock_set", dev->clock_set);
       if (dev->run->read_only)
-        {
-          json_builder_set_member_name (b, "would_set_clock");
-          json_builder_add_boolean_value (b,
-                                          bsd_engine_clock_needs_setting (dev->run, &dev->contact));
-        }
+        bsd_json_bool (b, "would_set_clock",
+                       bsd_engine_clock_needs_setting (dev->run, &dev->contact));
     }
   if (dev->have_read)
     {
       json_builder_set_member_name (b, "read");
       json_builder_begin_object (b);
-      json_add_uint (b, "users", dev->n_read_users);
-      json_add_uint (b, "fingerprints", dev->n_read_fingers);
-      json_add_uint (b, "faces", dev->n_read_faces);
-      json_add_bool (b, "fingerprints_from_cache", dev->group && !dev->read_fingers);
+      bsd_json_uint (b, "users", dev->n_read_users);
+      bsd_json_uint (b, "fingerprints", dev->n_read_fingers);
+      bsd_json_uint (b, "faces", dev->n_read_faces);
+      bsd_json_bool (b, "fingerprints_from_cache", dev->group && !dev->read_fingers);
       json_builder_end_object (b);
     }
   if (a)
     {
-      json_add_uint (b, "users_added", a->users_added);
-      json_add_uint (b, "users_updated", a->users_updated);
-      json_add_uint (b, "users_deleted", a->users_deleted);
-      json_add_uint (b, "fingerprints_added", a->templates_added);
-      json_add_uint (b, "faces_added", a->faces_added);
+      bsd_json_uint (b, "users_added", a->users_added);
+      bsd_json_uint (b, "users_updated", a->users_updated);
+      bsd_json_uint (b, "users_deleted", a->users_deleted);
+      bsd_json_uint (b, "fingerprints_added", a->templates_added);
+      bsd_json_uint (b, "faces_added", a->faces_added);
       /* how the written templates were checked, and why in full */
-      json_add_str (b, "fingerprints_verified", bsd_verify_mode_to_string (a->verify));
+      bsd_json_str (b, "fingerprints_verified", bsd_verify_mode_to_string (a->verify));
       if (a->verify_why)
-        json_add_str (b, "fingerprints_verified_why", a->verify_why);
+        bsd_json_str (b, "fingerprints_verified_why", a->verify_why);
       /* a device that refuses every write fails every item: list a few */
-      json_add_uint (b, "failures_total", a->failures->len);
+      bsd_json_uint (b, "failures_total", a->failures->len);
       json_builder_set_member_name (b, "failures");
       json_builder_begin_array (b);
       for (i = 0; i < MIN (a->failures->len, BSD_ENGINE_REPORT_MAX_ITEMS); i++)
@@ -209,12 +175,12 @@ add_device_report (JsonBuilder *b, DeviceCtx *dev)
           BsdItemFailure *f = a->failures->pdata[i];
 
           json_builder_begin_object (b);
-          json_add_str (b, "kind", bsd_plan_item_kind_to_string (f->kind));
-          json_add_str (b, "pin", f->pin);
+          bsd_json_str (b, "kind", bsd_plan_item_kind_to_string (f->kind));
+          bsd_json_str (b, "pin", f->pin);
           if (f->index >= 0)
-            json_add_uint (b, "index", (guint)f->index);
-          json_add_str (b, "action", f->action);
-          json_add_str (b, "reason", f->reason);
+            bsd_json_uint (b, "index", (guint)f->index);
+          bsd_json_str (b, "action", f->action);
+          bsd_json_str (b, "reason", f->reason);
           json_builder_end_object (b);
         }
       json_builder_end_array (b);
@@ -249,15 +215,15 @@ add_removals_report (JsonBuilder *b, Run *run)
           Removal *r = dev->removals->pdata[j];
 
           json_builder_begin_object (b);
-          json_add_str (b, "pin", r->pin);
-          json_add_int (b, "deleted_at", r->deleted_at);
-          json_add_str (b, "deleted_by", r->deleted_by);
-          json_add_uint (b, "device_id", dev->endpoint->device_id);
-          json_add_str (b, "device", dev->endpoint->name);
-          json_add_str (b, "outcome", r->outcome);
-          json_add_bool (b, "verified", r->verified);
-          json_add_str (b, "reason", r->reason);
-          json_add_str (b, "text", r->text);
+          bsd_json_str (b, "pin", r->pin);
+          bsd_json_int (b, "deleted_at", r->deleted_at);
+          bsd_json_str (b, "deleted_by", r->deleted_by);
+          bsd_json_uint (b, "device_id", dev->endpoint->device_id);
+          bsd_json_str (b, "device", dev->endpoint->name);
+          bsd_json_str (b, "outcome", r->outcome);
+          bsd_json_bool (b, "verified", r->verified);
+          bsd_json_str (b, "reason", r->reason);
+          bsd_json_str (b, "text", r->text);
           json_builder_end_object (b);
         }
     }
@@ -405,13 +371,13 @@ add_areas_report (JsonBuilder *b, Run *run)
       json_builder_begin_object (b);
       if (g->area_id)
         {
-          json_add_uint (b, "id", g->area_id);
-          json_add_str (b, "name", g->area_name);
+          bsd_json_uint (b, "id", g->area_id);
+          bsd_json_str (b, "name", g->area_name);
         }
       else
-        json_add_str (b, "individual", g->area_name);
+        bsd_json_str (b, "individual", g->area_name);
       if (g->plan_json)
-        json_add_int (b, "primary", g->primary_device_id);
+        bsd_json_int (b, "primary", g->primary_device_id);
       add_json_member (b, "plan", g->plan_json);
       add_json_member (b, "gaps_before", g->gaps_before);
       add_json_member (b, "gaps_after", g->gaps_after);
@@ -428,14 +394,14 @@ run_report (Run *run, const BsdJobOutcome *outcome, GPtrArray *would_also)
   guint i;
 
   json_builder_begin_object (b);
-  json_add_str (b, "kind", bsd_op_kind_to_string (run->op->kind));
-  json_add_str (b, "target", target);
-  json_add_str (b, "trigger", run->op->trigger ? run->op->trigger : "scheduler");
-  json_add_str (b, "state", outcome->state);
-  json_add_str (b, "summary", outcome->summary);
-  json_add_int (b, "duration_ms", (g_get_monotonic_time () - run->started) / 1000);
+  bsd_json_str (b, "kind", bsd_op_kind_to_string (run->op->kind));
+  bsd_json_str (b, "target", target);
+  bsd_json_str (b, "trigger", run->op->trigger ? run->op->trigger : "scheduler");
+  bsd_json_str (b, "state", outcome->state);
+  bsd_json_str (b, "summary", outcome->summary);
+  bsd_json_int (b, "duration_ms", (g_get_monotonic_time () - run->started) / 1000);
   if (run->op->pin)
-    json_add_str (b, "pin", run->op->pin);
+    bsd_json_str (b, "pin", run->op->pin);
   if (run->read_only)
     {
       json_builder_set_member_name (b, "would_also");

@@ -13,7 +13,7 @@ json_add_pin_index (JsonBuilder *builder, const char *pin, const char *index_nam
 {
   json_builder_begin_object (builder);
   bsd_plan_json_text (builder, "pin", pin);
-  bsd_plan_json_int (builder, index_name, index);
+  bsd_json_int (builder, index_name, index);
   json_builder_end_object (builder);
 }
 
@@ -52,7 +52,7 @@ gap_list_end (GapList *list)
     {
       g_autofree char *omitted = g_strconcat (list->member, "_omitted", NULL);
 
-      bsd_plan_json_int (list->builder, omitted, list->n - list->max);
+      bsd_json_int (list->builder, omitted, list->n - list->max);
     }
   return list->n;
 }
@@ -88,9 +88,9 @@ json_add_union (JsonBuilder *builder, GPtrArray *devs, GPtrArray *union_pins)
     }
   json_builder_set_member_name (builder, "union");
   json_builder_begin_object (builder);
-  bsd_plan_json_int (builder, "users", union_pins->len);
-  bsd_plan_json_int (builder, "fingers", union_fingers);
-  bsd_plan_json_int (builder, "faces", union_faces);
+  bsd_json_int (builder, "users", union_pins->len);
+  bsd_json_int (builder, "fingers", union_fingers);
+  bsd_json_int (builder, "faces", union_faces);
   json_builder_end_object (builder);
 }
 
@@ -173,9 +173,9 @@ json_add_device_gaps (JsonBuilder *builder,
   guint64 n_users, n_fingers, n_faces, n_tombstoned;
 
   json_builder_begin_object (builder);
-  bsd_plan_json_int (builder, "device_id", dev->snapshot->device_id);
+  bsd_json_int (builder, "device_id", dev->snapshot->device_id);
   bsd_plan_json_text_or_null (builder, "name", dev->snapshot->name);
-  bsd_plan_json_bool (builder, "face_capable", dev->snapshot->face_capable);
+  bsd_json_bool (builder, "face_capable", dev->snapshot->face_capable);
 
   n_users = json_add_missing_users (builder, dev, union_pins, max);
   n_fingers = json_add_missing_items (builder, devs, dev, union_pins, BSD_PLAN_ITEM_FINGER, max);
@@ -184,12 +184,12 @@ json_add_device_gaps (JsonBuilder *builder,
 
   json_builder_set_member_name (builder, "counts");
   json_builder_begin_object (builder);
-  bsd_plan_json_int (builder, "missing_users", n_users);
-  bsd_plan_json_int (builder, "missing_fingers", n_fingers);
-  bsd_plan_json_int (builder, "missing_faces", n_faces);
-  bsd_plan_json_int (builder, "tombstoned_present", n_tombstoned);
+  bsd_json_int (builder, "missing_users", n_users);
+  bsd_json_int (builder, "missing_fingers", n_fingers);
+  bsd_json_int (builder, "missing_faces", n_faces);
+  bsd_json_int (builder, "tombstoned_present", n_tombstoned);
   json_builder_end_object (builder);
-  bsd_plan_json_bool (builder, "complete", n_users + n_fingers + n_faces + n_tombstoned == 0);
+  bsd_json_bool (builder, "complete", n_users + n_fingers + n_faces + n_tombstoned == 0);
   json_builder_end_object (builder);
   return n_users + n_fingers + n_faces + n_tombstoned;
 }
@@ -222,7 +222,7 @@ bsd_plan_gaps_full (const BsdPlanInput *input, guint max_items, GError **error)
 
   builder = json_builder_new ();
   json_builder_begin_object (builder);
-  bsd_plan_json_int (builder, "area_id", input->area_id);
+  bsd_json_int (builder, "area_id", input->area_id);
   json_add_union (builder, devs, union_pins);
 
   json_builder_set_member_name (builder, "devices");
@@ -233,8 +233,8 @@ bsd_plan_gaps_full (const BsdPlanInput *input, guint max_items, GError **error)
   json_builder_end_array (builder);
 
   unreachable = bsd_plan_sorted_unreachable (input);
-  bsd_plan_json_ids (builder, "unreachable", unreachable);
-  bsd_plan_json_int (builder, "total_missing", total_missing);
+  bsd_json_ids (builder, "unreachable", unreachable);
+  bsd_json_int (builder, "total_missing", total_missing);
   json_builder_end_object (builder);
 
   return json_builder_get_root (builder);

@@ -106,36 +106,10 @@ bsd_plan_json_text (JsonBuilder *builder, const char *member, const char *text)
 void
 bsd_plan_json_text_or_null (JsonBuilder *builder, const char *member, const char *text)
 {
-  json_builder_set_member_name (builder, member);
   if (text != NULL)
-    bsd_plan_add_text (builder, text);
+    bsd_plan_json_text (builder, member, text);
   else
-    json_builder_add_null_value (builder);
-}
-
-void
-bsd_plan_json_int (JsonBuilder *builder, const char *member, gint64 value)
-{
-  json_builder_set_member_name (builder, member);
-  json_builder_add_int_value (builder, value);
-}
-
-void
-bsd_plan_json_bool (JsonBuilder *builder, const char *member, gboolean value)
-{
-  json_builder_set_member_name (builder, member);
-  json_builder_add_boolean_value (builder, value);
-}
-
-/* "member": [ids…] from a guint array */
-void
-bsd_plan_json_ids (JsonBuilder *builder, const char *member, GArray *ids)
-{
-  json_builder_set_member_name (builder, member);
-  json_builder_begin_array (builder);
-  for (guint i = 0; i < ids->len; i++)
-    json_builder_add_int_value (builder, g_array_index (ids, guint, i));
-  json_builder_end_array (builder);
+    bsd_json_str (builder, member, NULL);
 }
 
 gboolean

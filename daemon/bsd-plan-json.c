@@ -26,7 +26,7 @@ json_add_list (JsonBuilder *builder,
     {
       g_autofree char *omitted = g_strconcat (member, "_omitted", NULL);
 
-      bsd_plan_json_int (builder, omitted, n - max);
+      bsd_json_int (builder, omitted, n - max);
       n = max;
     }
   json_builder_set_member_name (builder, member);
@@ -44,14 +44,14 @@ json_add_user (JsonBuilder *builder, gconstpointer item, gpointer user_data)
 
   json_builder_begin_object (builder);
   bsd_plan_json_text (builder, "pin", entry->pin);
-  bsd_plan_json_int (builder, "uid", entry->uid);
+  bsd_json_int (builder, "uid", entry->uid);
   if (user != NULL)
     {
       bsd_plan_json_text (builder, "name", user->name);
-      bsd_plan_json_int (builder, "privilege", user->privilege);
-      bsd_plan_json_int (builder, "card", user->card);
-      bsd_plan_json_int (builder, "group", user->group);
-      bsd_plan_json_bool (builder, "has_password", user->password[0] != '\0');
+      bsd_json_int (builder, "privilege", user->privilege);
+      bsd_json_int (builder, "card", user->card);
+      bsd_json_int (builder, "group", user->group);
+      bsd_json_bool (builder, "has_password", user->password[0] != '\0');
     }
   if (entry->changed != BSD_USER_FIELD_NONE)
     {
@@ -94,11 +94,11 @@ json_add_template (JsonBuilder *builder, gconstpointer item, gpointer user_data)
 
   json_builder_begin_object (builder);
   bsd_plan_json_text (builder, "pin", entry->pin);
-  bsd_plan_json_int (builder, "uid", entry->uid);
-  bsd_plan_json_int (builder, json->index_name, entry->index);
-  bsd_plan_json_int (builder, "size", (gint64)bsd_plan_bytes_size (entry->data));
+  bsd_json_int (builder, "uid", entry->uid);
+  bsd_json_int (builder, json->index_name, entry->index);
+  bsd_json_int (builder, "size", (gint64)bsd_plan_bytes_size (entry->data));
   bsd_plan_json_text (builder, "sha256", hash);
-  bsd_plan_json_int (builder, "source", entry->source_device);
+  bsd_json_int (builder, "source", entry->source_device);
   json_builder_end_object (builder);
 }
 
@@ -109,10 +109,10 @@ json_add_photo (JsonBuilder *builder, gconstpointer item, gpointer user_data)
 
   json_builder_begin_object (builder);
   bsd_plan_json_text (builder, "pin", entry->pin);
-  bsd_plan_json_int (builder, "uid", entry->uid);
-  bsd_plan_json_int (builder, "size", (gint64)bsd_plan_bytes_size (entry->data));
+  bsd_json_int (builder, "uid", entry->uid);
+  bsd_json_int (builder, "size", (gint64)bsd_plan_bytes_size (entry->data));
   bsd_plan_json_text (builder, "sha256", bytes_hash (user_data, entry->data));
-  bsd_plan_json_int (builder, "source", entry->source_device);
+  bsd_json_int (builder, "source", entry->source_device);
   bsd_plan_json_text (builder, "text",
                       "comparison photo sent for extraction: the device makes a face of its own "
                       "version");
@@ -127,8 +127,8 @@ json_add_skip (JsonBuilder *builder, gconstpointer item, gpointer user_data)
   json_builder_begin_object (builder);
   bsd_plan_json_text (builder, "kind", bsd_plan_item_kind_to_string (skip->kind));
   bsd_plan_json_text (builder, "pin", skip->pin);
-  bsd_plan_json_int (builder, "uid", skip->uid);
-  bsd_plan_json_int (builder, "index", skip->index);
+  bsd_json_int (builder, "uid", skip->uid);
+  bsd_json_int (builder, "index", skip->index);
   bsd_plan_json_text (builder, "reason", bsd_skip_reason_to_string (skip->reason));
   bsd_plan_json_text (builder, "text", skip->text);
   json_builder_end_object (builder);
@@ -139,13 +139,13 @@ json_add_counts (JsonBuilder *builder, const char *member, const BsdPlanCounts *
 {
   json_builder_set_member_name (builder, member);
   json_builder_begin_object (builder);
-  bsd_plan_json_int (builder, "users_add", counts->users_add);
-  bsd_plan_json_int (builder, "users_update", counts->users_update);
-  bsd_plan_json_int (builder, "users_delete", counts->users_delete);
-  bsd_plan_json_int (builder, "templates_add", counts->templates_add);
-  bsd_plan_json_int (builder, "faces_add", counts->faces_add);
-  bsd_plan_json_int (builder, "photos_add", counts->photos_add);
-  bsd_plan_json_int (builder, "skips", counts->skips);
+  bsd_json_int (builder, "users_add", counts->users_add);
+  bsd_json_int (builder, "users_update", counts->users_update);
+  bsd_json_int (builder, "users_delete", counts->users_delete);
+  bsd_json_int (builder, "templates_add", counts->templates_add);
+  bsd_json_int (builder, "faces_add", counts->faces_add);
+  bsd_json_int (builder, "photos_add", counts->photos_add);
+  bsd_json_int (builder, "skips", counts->skips);
   json_builder_end_object (builder);
 }
 
@@ -154,10 +154,10 @@ json_add_capacity (JsonBuilder *builder, const char *member, const BsdCapacityCh
 {
   json_builder_set_member_name (builder, member);
   json_builder_begin_object (builder);
-  bsd_plan_json_int (builder, "current", (gint64)MIN (check->current, (guint64)G_MAXINT64));
-  bsd_plan_json_int (builder, "after", (gint64)MIN (check->after, (guint64)G_MAXINT64));
-  bsd_plan_json_int (builder, "capacity", (gint64)MIN (check->capacity, (guint64)G_MAXINT64));
-  bsd_plan_json_bool (builder, "exceeded", check->exceeded);
+  bsd_json_int (builder, "current", (gint64)MIN (check->current, (guint64)G_MAXINT64));
+  bsd_json_int (builder, "after", (gint64)MIN (check->after, (guint64)G_MAXINT64));
+  bsd_json_int (builder, "capacity", (gint64)MIN (check->capacity, (guint64)G_MAXINT64));
+  bsd_json_bool (builder, "exceeded", check->exceeded);
   json_builder_end_object (builder);
 }
 
@@ -169,9 +169,9 @@ json_add_device (
   TemplateJson faces = { "face", hashes };
 
   json_builder_begin_object (builder);
-  bsd_plan_json_int (builder, "device_id", device->device_id);
+  bsd_json_int (builder, "device_id", device->device_id);
   bsd_plan_json_text_or_null (builder, "name", device->name);
-  bsd_plan_json_bool (builder, "primary", device->device_id == primary);
+  bsd_json_bool (builder, "primary", device->device_id == primary);
   bsd_plan_json_text (builder, "status", device->failed ? "failed" : "ok");
   if (device->failed)
     bsd_plan_json_text (builder, "failure", device->failure);
@@ -208,7 +208,7 @@ json_add_conflict (JsonBuilder *builder, gconstpointer item, gpointer user_data)
   bsd_plan_json_text (builder, "pin", conflict->pin);
   bsd_plan_json_text (builder, "kind", bsd_plan_item_kind_to_string (conflict->kind));
   bsd_plan_json_text (builder, "field", conflict->field);
-  bsd_plan_json_int (builder, "index", conflict->index);
+  bsd_json_int (builder, "index", conflict->index);
   json_builder_set_member_name (builder, "values");
   json_builder_begin_array (builder);
   for (guint j = 0; j < conflict->values->len; j++)
@@ -216,13 +216,13 @@ json_add_conflict (JsonBuilder *builder, gconstpointer item, gpointer user_data)
       BsdConflictValue *value = g_ptr_array_index (conflict->values, j);
 
       json_builder_begin_object (builder);
-      bsd_plan_json_int (builder, "device_id", value->device_id);
+      bsd_json_int (builder, "device_id", value->device_id);
       bsd_plan_json_text (builder, "value", value->value);
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
   bsd_plan_json_text (builder, "winner_value", conflict->winner_value);
-  bsd_plan_json_int (builder, "winner_device", conflict->winner_device);
+  bsd_json_int (builder, "winner_device", conflict->winner_device);
   bsd_plan_json_text (builder, "reason", bsd_winner_reason_to_string (conflict->reason));
   json_builder_end_object (builder);
 }
@@ -235,11 +235,11 @@ json_add_roster_update (JsonBuilder *builder, gconstpointer item, gpointer user_
   json_builder_begin_object (builder);
   bsd_plan_json_text (builder, "pin", person->pin);
   bsd_plan_json_text (builder, "name", person->name);
-  bsd_plan_json_int (builder, "privilege", person->privilege);
-  bsd_plan_json_int (builder, "card", person->card);
-  bsd_plan_json_int (builder, "group", person->group);
-  bsd_plan_json_bool (builder, "has_password", person->password && person->password[0]);
-  bsd_plan_json_bool (builder, "central_edit", person->central_edit);
+  bsd_json_int (builder, "privilege", person->privilege);
+  bsd_json_int (builder, "card", person->card);
+  bsd_json_int (builder, "group", person->group);
+  bsd_json_bool (builder, "has_password", person->password && person->password[0]);
+  bsd_json_bool (builder, "central_edit", person->central_edit);
   json_builder_end_object (builder);
 }
 
@@ -288,18 +288,18 @@ bsd_plan_to_json_full (BsdPlan *plan, guint max_items)
   g_return_val_if_fail (plan != NULL, NULL);
 
   json_builder_begin_object (builder);
-  bsd_plan_json_int (builder, "area_id", plan->area_id);
+  bsd_json_int (builder, "area_id", plan->area_id);
   bsd_plan_json_text_or_null (builder, "area_name", plan->area_name);
-  bsd_plan_json_int (builder, "primary", plan->primary_device_id);
+  bsd_json_int (builder, "primary", plan->primary_device_id);
   failed = json_add_devices (builder, plan, max_items, &total);
-  bsd_plan_json_ids (builder, "unreachable", plan->unreachable);
+  bsd_json_ids (builder, "unreachable", plan->unreachable);
   json_add_list (builder, "conflicts", plan->conflicts, max_items, json_add_conflict, NULL);
   json_add_list (builder, "roster_updates", plan->roster_updates, max_items, json_add_roster_update,
                  NULL);
   json_add_list (builder, "deleted_pins", plan->deleted_pins, max_items, json_add_pin, NULL);
   json_add_counts (builder, "totals", &total);
-  bsd_plan_json_int (builder, "failed_devices", failed);
-  bsd_plan_json_int (builder, "conflict_count", plan->conflicts->len);
+  bsd_json_int (builder, "failed_devices", failed);
+  bsd_json_int (builder, "conflict_count", plan->conflicts->len);
   json_builder_end_object (builder);
 
   return json_builder_get_root (builder);

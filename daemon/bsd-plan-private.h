@@ -10,6 +10,7 @@
 
 #include <gio/gio.h>
 
+#include "bsd-json.h"
 #include "bsd-plan.h"
 
 G_BEGIN_DECLS
@@ -99,9 +100,6 @@ void bsd_plan_add_text (JsonBuilder *builder, const char *text);
 /* "member": value, every string through bsd_plan_add_text() */
 void bsd_plan_json_text (JsonBuilder *builder, const char *member, const char *text);
 void bsd_plan_json_text_or_null (JsonBuilder *builder, const char *member, const char *text);
-void bsd_plan_json_int (JsonBuilder *builder, const char *member, gint64 value);
-void bsd_plan_json_bool (JsonBuilder *builder, const char *member, gboolean value);
-void bsd_plan_json_ids (JsonBuilder *builder, const char *member, GArray *ids);
 gboolean bsd_plan_bytes_equal (GBytes *a, GBytes *b);
 char *bsd_plan_bytes_sha256 (GBytes *bytes);
 gsize bsd_plan_bytes_size (GBytes *bytes);

@@ -65,10 +65,8 @@ GBytes *
 zk_sim_json_decode_base64 (const char *text, const char *path, const char *name, GError **error);
 
 void zk_sim_json_add_base64 (JsonBuilder *b, const char *name, GBytes *bytes);
-void zk_sim_json_add_int (JsonBuilder *b, const char *name, gint64 v);
 /* NULL is written as "" */
 void zk_sim_json_add_string (JsonBuilder *b, const char *name, const char *v);
-void zk_sim_json_add_bool (JsonBuilder *b, const char *name, gboolean v);
 
 /* each element of a record array as an object */
 typedef void (*ZkSimJsonAddRecord) (JsonBuilder *b, gconstpointer record);

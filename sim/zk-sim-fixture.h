@@ -42,6 +42,9 @@ char *zk_sim_fixture_default_json (guint n_devices);
 /* a string member that may hold any bytes: as text when JSON can carry
  * it, else as "NAME_hex" (json-glib 1.6 writes U+001F unescaped) */
 void zk_sim_fixture_add_text (JsonBuilder *builder, const char *name, const char *value);
+/* "name": v, inside an object being built (dumps and stats share them) */
+void zk_sim_json_add_int (JsonBuilder *b, const char *name, gint64 v);
+void zk_sim_json_add_bool (JsonBuilder *b, const char *name, gboolean v);
 
 /* the full state of a device as a fixture device object */
 JsonNode *zk_sim_fixture_device_to_json (ZkSimDevice *device);

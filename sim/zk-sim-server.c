@@ -995,10 +995,8 @@ zk_sim_server_ready_json (ZkSimServer *self)
       json_builder_begin_object (b);
       zk_sim_fixture_add_text (b, "name", zk_sim_device_get_name (slot->device));
       zk_sim_fixture_add_text (b, "serial", serial);
-      json_builder_set_member_name (b, "tcp_port");
-      json_builder_add_int_value (b, slot->tcp_port);
-      json_builder_set_member_name (b, "udp_port");
-      json_builder_add_int_value (b, slot->udp_port);
+      zk_sim_json_add_int (b, "tcp_port", slot->tcp_port);
+      zk_sim_json_add_int (b, "udp_port", slot->udp_port);
       json_builder_end_object (b);
     }
   /* push devices listen on nothing: they knock at their server */
@@ -1025,55 +1023,46 @@ stats_object (JsonBuilder *b, ZkSimServer *self, guint index)
   ZkSimStats s;
 
   zk_sim_device_get_stats (device, &s);
-#define INT(name, value)                                                                           \
-  G_STMT_START                                                                                     \
-  {                                                                                                \
-    json_builder_set_member_name (b, name);                                                        \
-    json_builder_add_int_value (b, (gint64)(value));                                               \
-  }                                                                                                \
-  G_STMT_END
   json_builder_begin_object (b);
   zk_sim_fixture_add_text (b, "name", zk_sim_device_get_name (device));
-  INT ("index", index);
-  INT ("packets_in", s.packets_in);
-  INT ("packets_out", s.packets_out);
-  INT ("bytes_in", s.bytes_in);
-  INT ("bytes_out", s.bytes_out);
-  INT ("requests", s.requests);
-  INT ("dropped", s.dropped);
-  INT ("retransmits", s.retransmits);
-  INT ("reads_refused", s.reads_refused);
-  INT ("connections", s.connections);
-  INT ("sessions", s.sessions);
-  INT ("max_sessions", s.max_sessions);
-  INT ("connects", s.connects);
-  json_builder_set_member_name (b, "disabled");
-  json_builder_add_boolean_value (b, s.disabled);
-  INT ("re_enables", s.re_enables);
-  INT ("events_sent", s.events_sent);
-  INT ("reboots", s.reboots);
-  INT ("writes", s.writes);
-  INT ("disables", s.disables);
-  INT ("enables", s.enables);
-  INT ("clock_sets", s.clock_sets);
-  INT ("user_writes", s.user_writes);
-  INT ("user_deletes", s.user_deletes);
-  INT ("template_writes", s.template_writes);
-  INT ("template_deletes", s.template_deletes);
-  INT ("face_writes", s.face_writes);
-  INT ("face_deletes", s.face_deletes);
-  INT ("batch_writes", s.batch_writes);
-  INT ("uploads", s.uploads);
-  INT ("log_clears", s.log_clears);
-  INT ("option_writes", s.option_writes);
-  INT ("refreshes", s.refreshes);
-  INT ("other_writes", s.other_writes);
-  INT ("users", s.users);
-  INT ("fingers", s.fingers);
-  INT ("faces", s.faces);
-  INT ("records", s.records);
+  zk_sim_json_add_int (b, "index", index);
+  zk_sim_json_add_int (b, "packets_in", s.packets_in);
+  zk_sim_json_add_int (b, "packets_out", s.packets_out);
+  zk_sim_json_add_int (b, "bytes_in", s.bytes_in);
+  zk_sim_json_add_int (b, "bytes_out", s.bytes_out);
+  zk_sim_json_add_int (b, "requests", s.requests);
+  zk_sim_json_add_int (b, "dropped", s.dropped);
+  zk_sim_json_add_int (b, "retransmits", s.retransmits);
+  zk_sim_json_add_int (b, "reads_refused", s.reads_refused);
+  zk_sim_json_add_int (b, "connections", s.connections);
+  zk_sim_json_add_int (b, "sessions", s.sessions);
+  zk_sim_json_add_int (b, "max_sessions", s.max_sessions);
+  zk_sim_json_add_int (b, "connects", s.connects);
+  zk_sim_json_add_bool (b, "disabled", s.disabled);
+  zk_sim_json_add_int (b, "re_enables", s.re_enables);
+  zk_sim_json_add_int (b, "events_sent", s.events_sent);
+  zk_sim_json_add_int (b, "reboots", s.reboots);
+  zk_sim_json_add_int (b, "writes", s.writes);
+  zk_sim_json_add_int (b, "disables", s.disables);
+  zk_sim_json_add_int (b, "enables", s.enables);
+  zk_sim_json_add_int (b, "clock_sets", s.clock_sets);
+  zk_sim_json_add_int (b, "user_writes", s.user_writes);
+  zk_sim_json_add_int (b, "user_deletes", s.user_deletes);
+  zk_sim_json_add_int (b, "template_writes", s.template_writes);
+  zk_sim_json_add_int (b, "template_deletes", s.template_deletes);
+  zk_sim_json_add_int (b, "face_writes", s.face_writes);
+  zk_sim_json_add_int (b, "face_deletes", s.face_deletes);
+  zk_sim_json_add_int (b, "batch_writes", s.batch_writes);
+  zk_sim_json_add_int (b, "uploads", s.uploads);
+  zk_sim_json_add_int (b, "log_clears", s.log_clears);
+  zk_sim_json_add_int (b, "option_writes", s.option_writes);
+  zk_sim_json_add_int (b, "refreshes", s.refreshes);
+  zk_sim_json_add_int (b, "other_writes", s.other_writes);
+  zk_sim_json_add_int (b, "users", s.users);
+  zk_sim_json_add_int (b, "fingers", s.fingers);
+  zk_sim_json_add_int (b, "faces", s.faces);
+  zk_sim_json_add_int (b, "records", s.records);
   json_builder_end_object (b);
-#undef INT
 }
 
 char *
@@ -1090,10 +1079,8 @@ zk_sim_server_stats_json (ZkSimServer *self, int index)
 
       zk_sim_server_get_sessions (self, &now, &max);
       json_builder_begin_object (b);
-      json_builder_set_member_name (b, "sessions");
-      json_builder_add_int_value (b, now);
-      json_builder_set_member_name (b, "max_sessions");
-      json_builder_add_int_value (b, max);
+      zk_sim_json_add_int (b, "sessions", now);
+      zk_sim_json_add_int (b, "max_sessions", max);
       json_builder_set_member_name (b, "devices");
       json_builder_begin_array (b);
       for (guint i = 0; i < self->slots->len; i++)

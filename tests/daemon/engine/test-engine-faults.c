@@ -8,6 +8,7 @@
  * what the job report says.
  */
 #include "engine-fixture.h"
+#include "zk-packet.h"
 
 #include <string.h>
 
@@ -430,6 +431,93 @@ test_close_mid_write (void)
   check_mid_write ("close-after 3");
 }
 
+/* A holds @n_users (@faces_per_user faces each), B and C are empty; B's connection closes where
+ * @fault says. The engine writes nothing more to B in that job (no new
+ * session that would write to a terminal the break re-enabled), B's result
+ * says why, C is written in full and the report claims no more than B
+ * holds (@n_kept users, its write counters as @writes_b says) */
+static void
+check_break_stops_writes (
+    guint n_users, guint faces_per_user, const char *fault, const char *writes_b, guint n_kept)
+{
+  const TestSimDeviceSpec specs[] = {
+    { .name = "A", .users = n_users, .faces_per_user = faces_per_user },
+    { .name = "B" },
+    { .name = "C" },
+  };
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Break", 3);
+  g_autoptr (GHashTable) pins_a = engine_fixture_pins (fx, 0);
+  g_autoptr (GHashTable) pins_b = NULL;
+  g_autoptr (GHashTable) pins_c = NULL;
+  g_autoptr (BsdJobOutcome) first = NULL;
+  TestSimWrites before_b;
+  TestSimWrites before_c;
+  JsonObject *report_b;
+  const char *reason_b;
+
+  test_sim_writes_read (fx->sim, 1, &before_b);
+  test_sim_writes_read (fx->sim, 2, &before_c);
+  test_sim_do (fx->sim, "fault B %s", fault);
+  first = engine_fixture_run (fx, BSD_OP_SYNC_AREA, fx->area_id);
+  g_assert_cmpstr (first->state, ==, "partial");
+
+  /* B: what went before the break, nothing after it */
+  test_sim_assert_writes (fx->sim, 1, &before_b, writes_b);
+  pins_b = engine_fixture_pins (fx, 1);
+  g_assert_cmpuint (g_hash_table_size (pins_b), ==, n_kept);
+  report_b = engine_fixture_report_device (fx, first, 1);
+  g_assert_cmpstr (json_object_get_string_member (report_b, "status"), !=, "ok");
+  reason_b = json_object_get_string_member_with_default (report_b, "reason", "");
+  g_assert_nonnull (strstr (reason_b, "closed the connection"));
+  g_assert_cmpint (json_object_get_int_member (report_b, "users_added"), <=, n_kept);
+  g_assert_cmpuint (n_device_users_stored (fx, 1), <=, n_kept);
+
+  /* C: every user of A */
+  test_sim_assert_writes (
+      fx->sim, 2, &before_c,
+      "disables=*,enables=*,user_writes=*,face_writes=*,batch_writes=*,uploads=*,refreshes=*");
+  pins_c = engine_fixture_pins (fx, 2);
+  g_assert_true (engine_fixture_sets_equal (pins_c, pins_a));
+  g_assert_cmpstr (
+      json_object_get_string_member (engine_fixture_report_device (fx, first, 2), "status"), ==,
+      "ok");
+  engine_fixture_assert_all_enabled (fx);
+}
+
+static void
+test_break_stops_record_writes (void)
+{
+  /* five users go one by one; the first user write is request 1: two are
+   * kept, the third closes the connection */
+  g_autofree char *fault = g_strdup_printf ("after-command %d close-after 3", ZK_CMD_USER_WRQ);
+
+  check_break_stops_writes (5, 0, fault, "disables=*,enables=*,user_writes=2,refreshes=*", 2);
+}
+
+static void
+test_break_stops_batch_writes (void)
+{
+  /* on an empty terminal the first user goes alone (it tells the record
+   * width), the other nine as one batch: the connection closes at the
+   * batch's command, so no per-record fallback may follow on a new session */
+  g_autofree char *fault
+      = g_strdup_printf ("after-command %d close-after 1", ZK_CMD_UPDATE_FIRMWARE);
+
+  check_break_stops_writes (10, 0, fault,
+                            "disables=*,enables=*,user_writes=1,uploads=*,refreshes=*", 1);
+}
+
+static void
+test_break_stops_face_writes (void)
+{
+  /* two users one by one, then one face upload per user: the connection
+   * closes at the first face command */
+  g_autofree char *fault = g_strdup_printf ("after-command %d close-after 1", ZK_CMD_USERFACE_WRQ);
+
+  check_break_stops_writes (2, 1, fault, "disables=*,enables=*,user_writes=2,uploads=*,refreshes=*",
+                            2);
+}
+
 /* B stops answering between the read and the write phase: it is never
  * disabled, reported unreachable, nothing is left in disabled_devices;
  * once back, a sync converges */
@@ -639,6 +727,9 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/faults/logs-cut", test_logs_cut);
   g_test_add_func ("/engine/faults/busy-second-session", test_busy_second_session);
   g_test_add_func ("/engine/faults/close-mid-write", test_close_mid_write);
+  g_test_add_func ("/engine/faults/break-stops-record-writes", test_break_stops_record_writes);
+  g_test_add_func ("/engine/faults/break-stops-batch-writes", test_break_stops_batch_writes);
+  g_test_add_func ("/engine/faults/break-stops-face-writes", test_break_stops_face_writes);
   g_test_add_func ("/engine/faults/hang-before-write", test_hang_before_write);
   g_test_add_func ("/engine/faults/drop-reply-mid-write", test_drop_reply_mid_write);
   g_test_add_func ("/engine/faults/ack-but-drop", test_ack_but_drop);
