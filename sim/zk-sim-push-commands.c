@@ -697,22 +697,6 @@ count_acc (Run *run, const char *table)
   return (int)n;
 }
 
-/* the value of option @key among "k=v" @pairs, as "k=v"; NULL if none */
-static const char *
-find_pair (GPtrArray *pairs, const char *key)
-{
-  gsize len = strlen (key);
-
-  for (guint i = 0; i < pairs->len; i++)
-    {
-      const char *pair = g_ptr_array_index (pairs, i);
-
-      if (strncmp (pair, key, len) == 0 && pair[len] == '=')
-        return pair;
-    }
-  return NULL;
-}
-
 /* GET OPTIONS k1,k2: the values it has go up through querydata
  * type=options&tablename=options as one "k=v,k=v" line (none when it has
  * none of them), a key it does not have left out [GUESS: §7 gives the command and the query string
@@ -736,10 +720,10 @@ get_options_acc (Run *run, const char *keys)
   g_mutex_unlock (&self->lock);
   for (guint i = 0; wanted[i] != NULL; i++)
     {
-      const char *pair = find_pair (pairs, wanted[i]);
+      const char *value = zk_sim_push_line_value (pairs, wanted[i]);
 
-      if (pair != NULL)
-        g_string_append_printf (line, "%s%s", line->len > 0 ? "," : "", pair);
+      if (value != NULL)
+        g_string_append_printf (line, "%s%s=%s", line->len > 0 ? "," : "", wanted[i], value);
     }
   /* none of them known: an answer of no line */
   if (line->len > 0)

@@ -167,6 +167,8 @@ gboolean zk_sim_push_device_upload_table (ZkSimPushDevice *self,
                                           guint pack,
                                           guint packs,
                                           GPtrArray *lines);
+/* the value of the line "@key=…" in @lines (char*), NULL when there is none */
+const char *zk_sim_push_line_value (GPtrArray *lines, const char *key);
 /* the answer to 3.x command @cmd_id: POST querydata?type=@type (tabledata,
  * count, options)&tablename=@name, pack @pack of @packs; taken on the
  * line "<name>=<lines>" (§7) */

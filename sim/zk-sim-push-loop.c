@@ -324,9 +324,8 @@ apply_options (ZkSimPushDevice *self, GPtrArray *lines)
     }
 }
 
-/* the value of the line "@key=…" in @lines, NULL when there is none */
-static const char *
-line_value (GPtrArray *lines, const char *key)
+const char *
+zk_sim_push_line_value (GPtrArray *lines, const char *key)
 {
   gsize len = strlen (key);
 
@@ -353,7 +352,7 @@ knock_acc (ZkSimPushDevice *self)
 
   if (reply == NULL || (lines = lock_reply_lines (self, reply)) == NULL)
     return -1;
-  registered = g_strcmp0 (line_value (lines, "registry"), "ok") == 0;
+  registered = g_strcmp0 (zk_sim_push_line_value (lines, "registry"), "ok") == 0;
   g_mutex_unlock (&self->lock);
   return registered ? 1 : 0;
 }
@@ -381,7 +380,7 @@ register_acc (ZkSimPushDevice *self)
   reply = request (self, EP_REGISTRY, "", bytes);
   if (reply == NULL || (lines = lock_reply_lines (self, reply)) == NULL)
     return FALSE;
-  code = line_value (lines, "RegistryCode");
+  code = zk_sim_push_line_value (lines, "RegistryCode");
   /* the code would feed the cookie token, which is not simulated */
   ok = code != NULL && *code != '\0' && strlen (code) <= 32;
   if (!ok)
