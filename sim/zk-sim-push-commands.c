@@ -11,9 +11,10 @@
  *
  * A 3.x ("acc") device runs the §7 syntax instead: lower-case table names
  * (user, biodata, templatev10), DATA QUERY tablename=…,fielddesc=…,filter=…
- * answered through querydata with the row count as Return, DATA COUNT
- * and GET OPTIONS answered through querydata too, and the S31 codes: −629 bad table name, −631 bad
- * base64, −708 unsupported command, −801 bad command format, −18 no space, −100 table/field error.
+ * answered through querydata with the row count as Return (DATA COUNT
+ * and GET OPTIONS through querydata too), and the S31 codes: −629 bad
+ * table name, −631 bad base64, −708 unsupported command, −801 bad command
+ * format, −18 no space, −100 table/field error.
  */
 #include "config.h"
 
@@ -699,8 +700,8 @@ count_acc (Run *run, const char *table)
 
 /* GET OPTIONS k1,k2: the values it has go up through querydata
  * type=options&tablename=options as one "k=v,k=v" line (none when it has
- * none of them), a key it does not have left out [GUESS: §7 gives the command and the query string
- * only]; an empty key is a bad format */
+ * none of them), a key it does not have left out [GUESS: §7 gives the
+ * command and the query string only]; an empty key is a bad format */
 static int
 get_options_acc (Run *run, const char *keys)
 {

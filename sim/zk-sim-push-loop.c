@@ -771,7 +771,7 @@ uploads_due (ZkSimPushDevice *self)
 /* 3.x door, relay and alarm state (§7 table=rtstate). The notes give no
  * cadence and no fields; doors and alarms are not simulated, so the one
  * state change is power-on: one line after each configuration [GUESS:
- * fields as other servers' captures show them, all closed and quiet] */
+ * the fields daemon-push-jobs-rtstate posts, all closed and quiet] */
 static gboolean
 upload_rtstate (ZkSimPushDevice *self)
 {
