@@ -409,17 +409,48 @@ refresh_mirror (DeviceCtx *dev,
   return writer != NULL && ok;
 }
 
+/* a sync asks the terminal for everything first: no full read is recent,
+ * or its options do not say its algorithm versions yet (a 3.x unit has no
+ * INFO, −708: its registration carried its options) */
+static gboolean
+needs_query (const DeviceCtx *dev, const BsdPushCaps *caps)
+{
+  return !dev->cache_allowed || (bsd_push_caps_unknown (caps) && caps->dialect == PUSH_DIALECT_2);
+}
+
+/* A preview asks a push terminal nothing, so a mirror no full read
+ * confirmed holds only what the terminal uploaded by itself (what it held
+ * before it was accepted comes when asked, or when it re-uploads of its
+ * own accord): its plan would look complete and be wrong. Its result
+ * says so. */
+static void
+mark_unread (DeviceCtx *dev)
+{
+  g_autofree char *reason = g_strdup_printf (
+      "not read yet: planned on what it uploaded by itself (%u users, %u fingerprints, "
+      "%u faces); what it holds is read when a sync asks it for everything",
+      dev->snapshot->users->len, dev->snapshot->templates->len, dev->snapshot->faces->len);
+
+  bsd_engine_set_status (dev, "pending", reason);
+}
+
 /* the read: the mirror, refreshed first unless a full read is recent (a
  * preview queues nothing: it plans on the mirror as the terminal last
- * uploaded it) */
+ * uploaded it, and says when that was never confirmed) */
 static void
 push_read (DeviceCtx *dev, BsdPushCaps *caps)
 {
   Run *run = dev->run;
 
   dev->warnings = g_ptr_array_new_with_free_func (g_free);
-  /* a 3.x unit has no INFO (−708): its registration carried its options */
-  if (!run->read_only && bsd_push_caps_unknown (caps) && caps->dialect == PUSH_DIALECT_2)
+  if (run->read_only)
+    {
+      dev->snapshot = mirror_snapshot (dev, caps, &dev->error);
+      if (dev->snapshot && needs_query (dev, caps))
+        mark_unread (dev);
+      return;
+    }
+  if (bsd_push_caps_unknown (caps) && caps->dialect == PUSH_DIALECT_2)
     {
       /* what to ask for depends on its versions: INFO first */
       if (!refresh_mirror (dev, caps, TRUE, FALSE, &dev->error))
@@ -430,7 +461,7 @@ push_read (DeviceCtx *dev, BsdPushCaps *caps)
         return;
       dev->push_queried = TRUE;
     }
-  else if (!run->read_only && !dev->cache_allowed)
+  else if (!dev->cache_allowed)
     {
       if (!refresh_mirror (dev, caps, FALSE, FALSE, &dev->error))
         return;

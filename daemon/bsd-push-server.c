@@ -329,12 +329,14 @@ update_health (BsdStore *store, guint device_id, const PushInfo *info, GError **
   return bsd_store_update_device_health (store, device_id, h, error);
 }
 
-/* an options push (2.x table=options) or a 3.x registration: key=value,… */
+/* an options push (2.x table=options) or a 3.x registration: key=value,…
+ * (a 3.x answer to GET OPTIONS, querydata tablename=options, is none: it
+ * is taken as "options=<n>" and kept nowhere, like any query answer) */
 static gboolean
 is_options (const PushRequest *request)
 {
-  return (request->endpoint == PUSH_ENDPOINT_UPLOAD && request->table != NULL
-          && g_ascii_strcasecmp (request->table, "options") == 0)
+  return (request->endpoint == PUSH_ENDPOINT_UPLOAD && request->table_name == NULL
+          && request->table != NULL && g_ascii_strcasecmp (request->table, "options") == 0)
          || request->endpoint == PUSH_ENDPOINT_REGISTRY;
 }
 

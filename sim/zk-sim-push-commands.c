@@ -11,9 +11,10 @@
  *
  * A 3.x ("acc") device runs the §7 syntax instead: lower-case table names
  * (user, biodata, templatev10), DATA QUERY tablename=…,fielddesc=…,filter=…
- * answered through querydata with the row count as Return, and the S31
- * codes: −629 bad table name, −631 bad base64, −708 unsupported command,
- * −801 bad command format, −18 no space, −100 table/field error.
+ * answered through querydata with the row count as Return (DATA COUNT
+ * and GET OPTIONS through querydata too), and the S31 codes: −629 bad
+ * table name, −631 bad base64, −708 unsupported command, −801 bad command
+ * format, −18 no space, −100 table/field error.
  */
 #include "config.h"
 
@@ -675,7 +676,66 @@ query_acc (Run *run, const char *rest)
   return code == RET_OK ? (int)lines->len : code;
 }
 
-/* DATA UPDATE|DELETE <table> k=v⇥…, DATA QUERY …; 3.x table names only */
+/* DATA COUNT user|biodata: the number goes up through querydata
+ * type=count as one line "count=<n>" and is the Return, like a query's
+ * row count [GUESS: §7 gives the query string and Return=<n>, no body] */
+static int
+count_acc (Run *run, const char *table)
+{
+  ZkSimPushDevice *self = run->device;
+  g_autoptr (GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+  gboolean users = g_ascii_strcasecmp (table, "user") == 0;
+  guint n;
+
+  if (!users && g_ascii_strcasecmp (table, "biodata") != 0)
+    return ACC_BAD_TABLE;
+  g_mutex_lock (&self->lock);
+  n = users ? self->users->len : self->bios->len;
+  g_mutex_unlock (&self->lock);
+  g_ptr_array_add (lines, g_strdup_printf ("count=%u", n));
+  if (!zk_sim_push_device_answer (self, "count", users ? "user" : "biodata", run->id, 1, 1, lines))
+    return RET_IO;
+  return (int)n;
+}
+
+/* GET OPTIONS k1,k2: the values it has go up through querydata
+ * type=options&tablename=options as one "k=v,k=v" line (none when it has
+ * none of them), a key it does not have left out [GUESS: §7 gives the
+ * command and the query string only]; an empty key is a bad format */
+static int
+get_options_acc (Run *run, const char *keys)
+{
+  ZkSimPushDevice *self = run->device;
+  g_auto (GStrv) wanted = g_strsplit (keys, ",", 64);
+  g_autoptr (GPtrArray) pairs = NULL;
+  g_autoptr (GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GString) line = g_string_new (NULL);
+
+  if (wanted[0] == NULL)
+    return ACC_BAD_FORMAT;
+  for (guint i = 0; wanted[i] != NULL; i++)
+    if (*g_strstrip (wanted[i]) == '\0')
+      return ACC_BAD_FORMAT;
+  g_mutex_lock (&self->lock);
+  pairs = zk_sim_push_device_option_pairs (self);
+  g_mutex_unlock (&self->lock);
+  for (guint i = 0; wanted[i] != NULL; i++)
+    {
+      const char *value = zk_sim_push_line_value (pairs, wanted[i]);
+
+      if (value != NULL)
+        g_string_append_printf (line, "%s%s=%s", line->len > 0 ? "," : "", wanted[i], value);
+    }
+  /* none of them known: an answer of no line */
+  if (line->len > 0)
+    g_ptr_array_add (lines, g_string_free (g_steal_pointer (&line), FALSE));
+  if (!zk_sim_push_device_answer (self, "options", "options", run->id, 1, 1, lines))
+    return RET_IO;
+  return 0;
+}
+
+/* DATA UPDATE|DELETE <table> k=v⇥…, DATA QUERY …, DATA COUNT <table>; 3.x
+ * table names only */
 static int
 data_command_acc (Run *run, const char *rest)
 {
@@ -688,6 +748,8 @@ data_command_acc (Run *run, const char *rest)
     return ACC_BAD_FORMAT;
   if (g_ascii_strcasecmp (verb, "QUERY") == 0)
     return query_acc (run, table);
+  if (g_ascii_strcasecmp (verb, "COUNT") == 0)
+    return count_acc (run, table);
   update = g_ascii_strcasecmp (verb, "UPDATE") == 0;
   if (!update && g_ascii_strcasecmp (verb, "DELETE") != 0)
     return ACC_UNSUPPORTED;
@@ -727,6 +789,8 @@ run_one_acc (Run *run, const char *text)
     return data_command_acc (run, rest);
   if (is_command (text, "SET OPTIONS", &rest))
     return set_options_acc (rest);
+  if (is_command (text, "GET OPTIONS", &rest))
+    return get_options_acc (run, rest);
   if (is_command (text, "CONTROL DEVICE", &rest))
     return 0;
   /* INFO, CHECK, LOG, CLEAR … are 2.x; access tables are not simulated */

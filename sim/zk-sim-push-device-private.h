@@ -114,6 +114,7 @@ struct _ZkSimPushDevice
   gboolean handshaken;
   guint info_due; /* data changes since the last INFO= (a poll in flight keeps later ones) */
   gboolean options_due;
+  gboolean rtstate_due; /* 3.x: its door and alarm state, after power-on */
   gboolean resend_last; /* after a reboot fault */
   guint boot;           /* counts reboots: a round of an older boot stops */
   guint round_boot;
@@ -166,6 +167,18 @@ gboolean zk_sim_push_device_upload_table (ZkSimPushDevice *self,
                                           guint pack,
                                           guint packs,
                                           GPtrArray *lines);
+/* the value of the line "@key=…" in @lines (char*), NULL when there is none */
+const char *zk_sim_push_line_value (GPtrArray *lines, const char *key);
+/* the answer to 3.x command @cmd_id: POST querydata?type=@type (tabledata,
+ * count, options)&tablename=@name, pack @pack of @packs; taken on the
+ * line "<name>=<lines>" (§7) */
+gboolean zk_sim_push_device_answer (ZkSimPushDevice *self,
+                                    const char *type,
+                                    const char *name,
+                                    const char *cmd_id,
+                                    guint pack,
+                                    guint packs,
+                                    GPtrArray *lines);
 
 /* formatting of upload lines; with lock held */
 char *zk_sim_push_format_user (const ZkSimPushUser *user);

@@ -324,9 +324,8 @@ apply_options (ZkSimPushDevice *self, GPtrArray *lines)
     }
 }
 
-/* the value of the line "@key=…" in @lines, NULL when there is none */
-static const char *
-line_value (GPtrArray *lines, const char *key)
+const char *
+zk_sim_push_line_value (GPtrArray *lines, const char *key)
 {
   gsize len = strlen (key);
 
@@ -353,7 +352,7 @@ knock_acc (ZkSimPushDevice *self)
 
   if (reply == NULL || (lines = lock_reply_lines (self, reply)) == NULL)
     return -1;
-  registered = g_strcmp0 (line_value (lines, "registry"), "ok") == 0;
+  registered = g_strcmp0 (zk_sim_push_line_value (lines, "registry"), "ok") == 0;
   g_mutex_unlock (&self->lock);
   return registered ? 1 : 0;
 }
@@ -381,7 +380,7 @@ register_acc (ZkSimPushDevice *self)
   reply = request (self, EP_REGISTRY, "", bytes);
   if (reply == NULL || (lines = lock_reply_lines (self, reply)) == NULL)
     return FALSE;
-  code = line_value (lines, "RegistryCode");
+  code = zk_sim_push_line_value (lines, "RegistryCode");
   /* the code would feed the cookie token, which is not simulated */
   ok = code != NULL && *code != '\0' && strlen (code) <= 32;
   if (!ok)
@@ -405,6 +404,7 @@ configure_acc (ZkSimPushDevice *self)
   sync_clock (self, reply, started);
   self->handshaken = TRUE;
   self->options_due = FALSE;
+  self->rtstate_due = TRUE;
   self->stats.handshakes++;
   g_mutex_unlock (&self->lock);
   return TRUE;
@@ -622,19 +622,32 @@ zk_sim_push_device_upload_table (ZkSimPushDevice *self,
                                  guint packs,
                                  GPtrArray *lines)
 {
-  g_autofree char *expect = g_strdup_printf ("%s=%u", name, lines->len);
+  g_autofree char *expect = NULL;
   g_autofree char *query = NULL;
 
   /* the answer to a query goes to querydata, tied to its command (§7) */
   if (cmd_id != NULL)
-    {
-      query = g_strdup_printf ("&type=tabledata&cmdid=%s&tablename=%s&count=%u&packcnt=%u"
-                               "&packidx=%u",
-                               cmd_id, name, lines->len, packs, pack);
-      return zk_sim_push_device_post (self, EP_QUERYDATA, query, lines, expect);
-    }
+    return zk_sim_push_device_answer (self, "tabledata", name, cmd_id, pack, packs, lines);
+  expect = g_strdup_printf ("%s=%u", name, lines->len);
   query = g_strdup_printf ("&table=tabledata&tablename=%s&count=%u", name, lines->len);
   return zk_sim_push_device_post (self, EP_CDATA_POST, query, lines, expect);
+}
+
+gboolean
+zk_sim_push_device_answer (ZkSimPushDevice *self,
+                           const char *type,
+                           const char *name,
+                           const char *cmd_id,
+                           guint pack,
+                           guint packs,
+                           GPtrArray *lines)
+{
+  g_autofree char *expect = g_strdup_printf ("%s=%u", name, lines->len);
+  g_autofree char *query
+      = g_strdup_printf ("&type=%s&cmdid=%s&tablename=%s&count=%u&packcnt=%u&packidx=%u", type,
+                         cmd_id, name, lines->len, packs, pack);
+
+  return zk_sim_push_device_post (self, EP_QUERYDATA, query, lines, expect);
 }
 
 /* the next batch of one queue (≤ 200 lines, of one table; a photo goes
@@ -755,11 +768,41 @@ uploads_due (ZkSimPushDevice *self)
          || (interval > 0 && g_get_monotonic_time () - self->last_upload >= interval);
 }
 
+/* 3.x door, relay and alarm state (§7 table=rtstate). The notes give no
+ * cadence and no fields; doors and alarms are not simulated, so the one
+ * state change is power-on: one line after each configuration [GUESS:
+ * the fields daemon-push-jobs-rtstate posts, all closed and quiet] */
+static gboolean
+upload_rtstate (ZkSimPushDevice *self)
+{
+  g_autoptr (GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+  char now[20];
+  gboolean due;
+
+  g_mutex_lock (&self->lock);
+  due = self->rtstate_due && zk_sim_push_device_uploads_acc (self);
+  zk_sim_push_device_now (self, now);
+  g_mutex_unlock (&self->lock);
+  if (!due)
+    return TRUE;
+  g_ptr_array_add (
+      lines,
+      g_strdup_printf ("time=%s\tsensor=00\trelay=00\talarm=0000000000000000\tdoor=00", now));
+  if (!zk_sim_push_device_post (self, EP_CDATA_POST, "&table=rtstate", lines, NULL))
+    return FALSE;
+  g_mutex_lock (&self->lock);
+  self->rtstate_due = FALSE;
+  g_mutex_unlock (&self->lock);
+  return TRUE;
+}
+
 static gboolean
 upload_all (ZkSimPushDevice *self)
 {
   gboolean due;
 
+  if (!upload_rtstate (self))
+    return FALSE;
   g_mutex_lock (&self->lock);
   zk_sim_push_device_queue_photos (self);
   due = uploads_due (self);

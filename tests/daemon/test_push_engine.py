@@ -25,6 +25,10 @@ push_engine_photos: two VL push terminals of face algorithms 39 and 40 with phot
     comparison photos the 39 unit uploaded, they make faces of their own version, the report
     lists the photos and says why the faces without a photo were skipped, a unit that refuses a
     photo gives its cause; a second sync sends no photo again.
+push_engine_preview_unread: four VL push terminals accepted into a new area (V1 with 5 users and
+    faces, three empty): a preview asks them nothing, so it cannot know what V1 holds; every
+    terminal's result (and biosyncctl preview) says it was not read yet instead of an "ok" plan
+    of nothing, or plans what the sync then does; after a sync the preview plans as the sync.
 push_engine_lies: a push terminal that answers UpdateUser's and DeleteUser's commands OK and
     keeps nothing (the simulator's drop-writes fault, PRODUCT.md failure mode 9): the read-back
     finds it, B's result is failed and says so; once it keeps writes, the next sync mends both.
@@ -171,10 +175,13 @@ def seed_union(env, site):
           (len(union_p), len(union_f)))
 
     # a preview plans on the mirrors as they are and queues nothing (acceptance queued a CHECK
-    # for a 2.x terminal already)
+    # for a 2.x terminal already); B and C were never asked for everything, and it says so
     before = [queued(env, site.ids[n]) for n in "BC"]
     preview = env.wait_job(env.call("PreviewSync", "(u)", (site.area,)))
-    check(preview["State"] == "succeeded", "the preview succeeds", preview["Summary"])
+    statuses = {d["DeviceName"]: (d["Status"], d["Reason"][:12]) for d in preview["Devices"]}
+    check(preview["State"] == "partial" and statuses["A"][0] == "ok"
+          and statuses["B"] == statuses["C"] == ("pending", "not read yet"),
+          "the preview plans and says B and C were not read yet", (preview["Summary"], statuses))
     after = [queued(env, site.ids[n]) for n in "BC"]
     check(after == before, "a preview queues no command", (before, after))
 
@@ -469,6 +476,72 @@ def test_push_engine_photos(env):
     check(photo_line("G40") == one and photo_line("H40") == one
           and preview.count("comparison photo") == 2,
           "biosyncctl preview says which terminals get photos", preview)
+
+def planned_users(report):
+    """a preview's users to add by device id, from its area's plan"""
+    return {d["device_id"]: d["counts"]["users_add"] for d in report["areas"][0]["plan"]["devices"]}
+
+
+def preview_matches(env, area, ids, truth):
+    """the preview's result per terminal: (status, reason, users to add); each either plans what
+    @truth (users a sync adds, by name) says or says it was not read yet"""
+    job = env.wait_job(env.call("PreviewSync", "(u)", (area,)), timeout=150)
+    planned = planned_users(json.loads(job["Report"]))
+    results = {d["DeviceName"]: (d["Status"], d["Reason"], planned.get(ids[d["DeviceName"]]))
+               for d in job["Devices"]}
+    for name, (status, reason, users) in results.items():
+        check(users == truth.get(name) or (status == "pending" and "not read yet" in reason),
+              "the preview of %s plans what a sync does or says it cannot know" % name, results)
+    return job, results
+
+
+def test_push_engine_preview_unread(env):
+    env.start_daemon()
+    port = enable_push(env)
+    server = "http://127.0.0.1:%d" % port
+    common = {"protocol": "push", "server": server, "delay_s": 1, "error_delay_s": 1,
+              "push_model": "vl", "face_major": 39}
+    pins = [str(p) for p in range(501, 506)]
+    held = dict(common, name="V1", serial="SIMPUSHV0001",
+                users=[{"user_id": pin, "name": "Person %s" % pin} for pin in pins],
+                templates=[{"user_id": pin, "type": 9, "no": 0, "index": 0, "major": 39,
+                            "minor": 1} for pin in pins])
+    names = ["V1", "V2", "V3", "V4"]
+    sim = env.sim({"devices": [held] + [dict(common, name=n, serial="SIMPUSHV000%s" % n[1])
+                                        for n in names[1:]]}, tag="push")
+    wait_for(lambda: env.get("PendingDevices") == 4, "the four terminals to knock")
+    area = env.add_area("Fresh")
+    ids = {n: accept(env, "SIMPUSHV000%s" % n[1], n, area)[0] for n in names}
+    # what a terminal held before it was accepted reaches the mirror only when asked
+    before = {n: queued(env, ids[n]) for n in names}
+
+    # a sync adds the 5 people to each empty terminal: the preview must not say +0 and "ok"
+    job, results = preview_matches(env, area, ids, {"V1": 0, "V2": 5, "V3": 5, "V4": 5})
+    check({n: queued(env, ids[n]) for n in names} == before, "a preview queues no command",
+          before)
+    check(all(r[0] == "pending" for r in results.values()) and job["State"] == "partial"
+          and "4 pending" in job["Summary"], "the preview says no terminal was read yet",
+          (job["State"], job["Summary"], results))
+    ctl = os.environ.get("BIOSYNC_CTL") or os.path.join(harness.SRC, "build", "client",
+                                                         "biosyncctl")
+    ran = subprocess.run([ctl, "preview", str(area), "--wait"], capture_output=True, text=True,
+                         timeout=150, env=env.child_env())
+    # exit status 3: the job is partial
+    check(ran.returncode == 3 and ran.stdout.count("not read yet") == 4,
+          "biosyncctl preview says so for each terminal", (ran.returncode, ran.stdout))
+
+    sync = env.wait_job(env.call("SyncArea", "(u)", (area,)), timeout=150)
+    added = {d["DeviceName"]: d["Added"] for d in sync["Devices"]}
+    check(sync["State"] == "succeeded" and all(
+        pull_people(sim.device_dump(n)) == set(pins) for n in names),
+        "the sync gives every terminal the 5 people", (sync["Summary"], added))
+
+    # read now: the preview plans on the mirrors exactly as a sync would (nothing left)
+    job, results = preview_matches(env, area, ids, {n: 0 for n in names})
+    check(job["State"] == "succeeded" and all(r[0] == "ok" and r[2] == 0
+                                              for r in results.values()),
+          "a preview of read terminals plans as the sync", results)
+
 
 if __name__ == "__main__":
     sys.exit(harness.main(globals()))

@@ -15,6 +15,8 @@ push_jobs_offline: P stops polling during a SyncAll: its result is pending, the 
 push_jobs_overdue: a push terminal that stops polling turns LiveState "reconnecting" (announced by
     PropertiesChanged) once overdue, and "listening" at its next poll
 push_jobs_rtstate: a 3.x terminal's rtstate post is answered OK and stored nowhere
+push_jobs_querydata: a 3.x terminal's answers to DATA COUNT and GET OPTIONS are taken with
+    "<tablename>=<n>" and stored nowhere
 push_jobs_retention: a raw HTTP terminal with 1500 finished commands keeps the newest 1000
     after its poll
 
@@ -280,6 +282,38 @@ def test_push_jobs_rtstate(env):
     check(status == 200 and body.startswith(b"OK"), "rtstate is answered OK", (status, body))
     check(counts() == before, "and stores nothing", (before, counts()))
     check(env.get("PushDialect", path=path, iface=DEVICE) == "3", "the terminal stays 3.x")
+
+
+def test_push_jobs_querydata(env):
+    """a 3.x terminal's answers to DATA COUNT and GET OPTIONS (querydata type=count|options,
+    PUSH-PROTOCOL §7) are taken with "<tablename>=<n>" as firmware wants (it posts them again
+    otherwise) and stored nowhere: not as users, punches or the terminal's options"""
+    env.start_daemon()
+    port = enable_push(env)
+    sn = "SENSEFACE3Q"
+    get(port, "/iclock/cdata?SN=%s&options=all&pushver=3.1.2&DeviceType=acc" % sn)
+    accept(env, sn, {"time-zone": GLib.Variant("s", "UTC")})
+    post(port, "/iclock/registry?SN=%s" % sn, "DeviceType=acc,UserCount=0,FPVersion=10")
+    tables = ("attendance", "push_mirror_users", "push_mirror_templates", "push_mirror_photos")
+
+    def stored():
+        with state_db(env) as conn:
+            return ([conn.execute("SELECT count (*) FROM %s" % t).fetchone()[0] for t in tables],
+                    conn.execute("SELECT options FROM push_devices WHERE serial = ?",
+                                 (sn,)).fetchone()[0])
+    before = stored()
+    replies = []
+    for query, body in (("type=count&cmdid=7&tablename=user", "count=2\n"),
+                        ("type=count&cmdid=8&tablename=biodata", "count=0\n"),
+                        # a user-looking answer is still no user row
+                        ("type=options&cmdid=9&tablename=options",
+                         "UserCount=2,FPVersion=12,~OEMVendor=ZKTECO CO., LTD.\n")):
+        status, _, reply = post(port, "/iclock/querydata?SN=%s&%s&count=1&packcnt=1&packidx=1"
+                                % (sn, query), body)
+        replies.append((status, reply))
+    check(replies == [(200, b"user=1\n"), (200, b"biodata=1\n"), (200, b"options=1\n")],
+          "each answer is taken with <tablename>=<n>", replies)
+    check(stored() == before, "and stored nowhere", (before, stored()))
 
 
 def finished(env, device_id):

@@ -9,6 +9,7 @@ push_server.PushServer on 127.0.0.1 with an ephemeral port.
 import base64
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -629,6 +630,49 @@ def case_acc_commands(server, start):
     server.queue("SNA4", "C:20:DATA DELETE user Pin=5")
     server.wait(lambda rs: "20" in {r[0] for r in server.results()}, "the deletion")
     assert sim.control("count A1 faces") == "0" and sim.control("count A1 users") == "1"
+
+
+def case_acc_count_options(server, start):
+    """§7 DATA COUNT and GET OPTIONS on a 3.x device: answered through querydata (type=count,
+    type=options, tied to the command) and devicecmd, not refused with −708"""
+    sim = start([{"name": "A1", "serial": "SNA5", "dialect": "3", "push_model": "vl",
+                  "users": [{"user_id": "1", "name": "Ana"}, {"user_id": "2", "name": "Bo"}]}])
+    server.wait(lambda rs: server.find("getrequest"), "a poll")
+    commands = [("DATA COUNT user", 2, "DATA COUNT"), ("DATA COUNT biodata", 0, "DATA COUNT"),
+                ("DATA COUNT ATTLOG", -629, "DATA COUNT"), ("DATA COUNT", -801, "DATA COUNT"),
+                ("GET OPTIONS UserCount,FPVersion,NoSuchKey", 0, "GET OPTIONS"),
+                ("GET OPTIONS NoSuchKey", 0, "GET OPTIONS"), ("GET OPTIONS a,,b", -801, "GET OPTIONS")]
+    server.queue("SNA5", *["C:%d:%s" % (i + 31, c) for i, (c, _, _) in enumerate(commands)])
+    server.wait(lambda rs: len(server.results()) >= len(commands), "all results")
+    got = {r[0]: r for r in server.results()}
+    wrong = ["%s → %d %s (expected %d %s)" % (c, got[str(i + 31)][1], got[str(i + 31)][2], code, name)
+             for i, (c, code, name) in enumerate(commands)
+             if got[str(i + 31)][1:3] != [code, name]]
+    assert not wrong, "\n".join(wrong)
+    q = [(r.q("type"), r.q("cmdid"), r.q("tablename"), r.q("count"), r.q("packcnt"), r.q("packidx"),
+          r.text().strip()) for r in server.find("querydata")]
+    assert q == [("count", "31", "user", "1", "1", "1", "count=2"),
+                 ("count", "32", "biodata", "1", "1", "1", "count=0"),
+                 ("options", "35", "options", "1", "1", "1", "UserCount=2,FPVersion=10"),
+                 ("options", "36", "options", "0", "1", "1", "")], q
+    # each answer was taken on "<tablename>=<n>": nothing posted twice
+    assert sim.stats("A1")["upload_retries"] == 0, sim.stats("A1")
+
+
+def case_acc_rtstate(server, start):
+    """a 3.x device posts its door and alarm state (table=rtstate) once after power-on and after a
+    reboot, not on every poll; a 2.x device never"""
+    sim = start([{"name": "A1", "serial": "SNA6", "dialect": "3", "delay_s": 1},
+                 {"name": "B1", "serial": "SNB6", "delay_s": 1}])
+    server.wait(lambda rs: len([r for r in server.find("getrequest") if r.q("SN") == "SNA6"]) >= 3,
+                "three polls")
+    states = server.find("cdata", "POST", "rtstate")
+    assert [r.q("SN") for r in states] == ["SNA6"], states
+    line = states[0].text().strip()
+    assert re.fullmatch(r"time=\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\tsensor=00\trelay=00"
+                        r"\talarm=0{16}\tdoor=00", line), line
+    sim.ok("reboot A1")
+    server.wait(lambda rs: len(server.find("cdata", "POST", "rtstate")) >= 2, "the state after the reboot")
 
 
 JPEG = base64.b64encode(b"\xff\xd8\xff\xe0" + bytes(200) + b"\xff\xd9").decode()
