@@ -32,6 +32,30 @@ central_changed_cb (BsdCentral *central, BsdManager *self)
   bs_dbus_manager_set_central_oldest_unshipped (iface, bsd_central_get_oldest_unshipped (central));
 }
 
+/* The shipper says the punches' age between its batches. A server that
+ * hangs in the middle of a statement holds it there up to the statement's
+ * deadline (and a reconnect), while the punches stored meanwhile wait: so
+ * once a second, while shipping is on, the main loop reads the first
+ * waiting punch (one indexed row) and CentralLag keeps growing. */
+static gboolean
+central_lag_tick_cb (gpointer data)
+{
+  BsdManager *self = data;
+  g_autoptr (GError) error = NULL;
+  gint64 collected = 0, now = g_get_real_time ();
+
+  if (g_strcmp0 (bsd_central_get_state (self->central), "off") == 0)
+    return G_SOURCE_CONTINUE;
+  if (!bsd_store_get_unshipped_since (self->store, &collected, &error))
+    {
+      g_debug ("central database: %s", error->message);
+      return G_SOURCE_CONTINUE;
+    }
+  bs_dbus_manager_set_central_lag (
+      BS_DBUS_MANAGER (self), collected > 0 && now > collected ? (guint64)(now - collected) : 0);
+  return G_SOURCE_CONTINUE;
+}
+
 /* new punches are stored by jobs: the shipper looks at once */
 static void
 central_job_finished_cb (BsdJobQueue *queue, BsdJob *job, BsdManager *self)
@@ -99,6 +123,7 @@ bsd_manager_central_start (BsdManager *self)
   g_signal_connect_object (self->jobs, "job-finished", G_CALLBACK (central_job_finished_cb), self,
                            0);
   bsd_job_queue_set_prepare (self->jobs, central_prepare_job, self);
+  self->central_lag_tick = g_timeout_add_seconds (1, central_lag_tick_cb, self);
 }
 
 void
@@ -111,6 +136,7 @@ bsd_manager_central_reload (BsdManager *self)
 void
 bsd_manager_central_stop (BsdManager *self)
 {
+  g_clear_handle_id (&self->central_lag_tick, g_source_remove);
   if (self->central != NULL)
     bsd_central_stop (self->central);
 }

@@ -73,6 +73,7 @@ struct _BsdManager
   GCancellable *recovering; /* the start-up recovery, while it runs */
   gboolean restoring;       /* a Restore replaces the database: no changes meanwhile */
   BsdCentral *central;      /* ships to the central database (bsd-manager-central.c) */
+  guint central_lag_tick;   /* keeps CentralLag growing while the shipper is held up */
   BsdLive *live;            /* live punches (bsd-manager-live.c) */
   guint push_check;         /* the timer that notices overdue push terminals */
   GHashTable *watchers;     /* unique bus name → its watch: who receives PunchReceived */

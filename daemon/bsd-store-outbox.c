@@ -204,6 +204,19 @@ bsd_store_get_punch_cursor (BsdStore *self, GError **error)
 }
 
 gboolean
+bsd_store_get_unshipped_since (BsdStore *self, gint64 *oldest_collected, GError **error)
+{
+  g_return_val_if_fail (BSD_IS_STORE (self), FALSE);
+  /* ids grow with collection: the first row after the cursor was
+   * collected first */
+  return bsd_store_query_int64 (
+      self,
+      "SELECT collected_at FROM attendance"
+      " WHERE id > (SELECT punch_cursor FROM central) ORDER BY id LIMIT 1",
+      NULL, oldest_collected, "reading the oldest unshipped punch", error);
+}
+
+gboolean
 bsd_store_get_unshipped_age (BsdStore *self,
                              gint64 *oldest_collected,
                              gint64 *oldest_utc,
@@ -212,13 +225,8 @@ bsd_store_get_unshipped_age (BsdStore *self,
   const char *op = "reading the oldest unshipped punch";
 
   g_return_val_if_fail (BSD_IS_STORE (self), FALSE);
-  /* ids grow with collection: the first row after the cursor was
-   * collected first; the oldest punch may be anywhere after it */
-  return bsd_store_query_int64 (
-             self,
-             "SELECT collected_at FROM attendance"
-             " WHERE id > (SELECT punch_cursor FROM central) ORDER BY id LIMIT 1",
-             NULL, oldest_collected, op, error)
+  /* the oldest punch may be anywhere after the cursor */
+  return bsd_store_get_unshipped_since (self, oldest_collected, error)
          && bsd_store_query_int64 (self,
                                    "SELECT coalesce (min (utc_usec), 0) FROM attendance"
                                    " WHERE id > (SELECT punch_cursor FROM central)",

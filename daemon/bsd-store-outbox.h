@@ -161,6 +161,9 @@ GPtrArray *bsd_store_list_unshipped_punches (BsdStore *self, guint limit, GError
 /* the cursor: every punch up to @id is committed centrally */
 gboolean bsd_store_set_punch_cursor (BsdStore *self, gint64 id, GError **error);
 gint64 bsd_store_get_punch_cursor (BsdStore *self, GError **error);
+/* of the punches after the cursor: the first one's collection time (0
+ * when nothing waits); one indexed row, cheap enough for the main loop */
+gboolean bsd_store_get_unshipped_since (BsdStore *self, gint64 *oldest_collected, GError **error);
 /* of the punches after the cursor: the oldest collection time and the
  * oldest UTC time (0 and 0 when nothing waits) */
 gboolean bsd_store_get_unshipped_age (BsdStore *self,
