@@ -769,11 +769,42 @@ server_thread (gpointer user_data)
   return NULL;
 }
 
+/* GLib 2.74 can deadlock when two threads initialise GSocket's type and
+ * class for the first time at once (seen: the control socket's service
+ * on the main thread against push devices connecting at power-on): the
+ * socket classes are ready before any thread of ours starts */
+static void
+ensure_socket_types (void)
+{
+  static gsize done = 0;
+
+  if (g_once_init_enter (&done))
+    {
+      const GType types[] = {
+        G_TYPE_SOCKET,
+        G_TYPE_SOCKET_CLIENT,
+        G_TYPE_SOCKET_CONNECTION,
+        G_TYPE_TCP_CONNECTION,
+        G_TYPE_INET_ADDRESS,
+        G_TYPE_INET_SOCKET_ADDRESS,
+        G_TYPE_NETWORK_ADDRESS,
+        G_TYPE_SOCKET_LISTENER,
+        G_TYPE_SOCKET_SERVICE,
+        G_TYPE_THREADED_SOCKET_SERVICE,
+      };
+
+      for (guint i = 0; i < G_N_ELEMENTS (types); i++)
+        g_type_class_unref (g_type_class_ref (types[i]));
+      g_once_init_leave (&done, 1);
+    }
+}
+
 gboolean
 zk_sim_server_start (ZkSimServer *self, GError **error)
 {
   g_return_val_if_fail (ZK_IS_SIM_SERVER (self), FALSE);
 
+  ensure_socket_types ();
   g_mutex_lock (&self->lock);
   if (self->running)
     {
