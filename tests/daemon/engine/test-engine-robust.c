@@ -1,6 +1,7 @@
 /* test-engine-robust.c — a job's row always ends as the job did, whatever
  * text its report holds; planning an area leaves the main loop free, and
- * so does a database lock that a worker waits for
+ * so does a database lock that a worker waits for; the engine writes no
+ * job row itself
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -8,6 +9,7 @@
 
 #include <string.h>
 
+#include "bsd-job-queue.h"
 #include "test-sqlite.h"
 
 #include "zk-sim-device.h"
@@ -227,6 +229,45 @@ test_main_thread_never_waits_for_the_lock (void)
   g_free (watch.db_path);
 }
 
+/* the engine writes no job row: the row its owner started stays as it
+ * was, and the outcome carries all the owner records in it */
+static void
+test_no_job_row (void)
+{
+  TestSimDeviceSpec specs[] = {
+    { .users = 3 },
+    { .users = 2, .seed = 2 },
+  };
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Rows", 2);
+  g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_SYNC_AREA);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsdJobOutcome) outcome = NULL;
+  g_autoptr (BsdJobRecord) job = NULL;
+  g_autoptr (GPtrArray) results = NULL;
+
+  op->area_id = fx->area_id;
+  op->job_id = bsd_job_queue_create_row (fx->store, op, &error);
+  g_assert_no_error (error);
+  g_assert_true (bsd_store_set_job_running (fx->store, op->job_id, &error));
+  outcome = bsd_engine_run_sync (fx->engine, op, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (outcome->job_id, ==, op->job_id);
+  g_assert_cmpstr (outcome->state, ==, "succeeded");
+  g_assert_cmpuint (outcome->device_results->len, ==, 2);
+  job = bsd_store_get_job (fx->store, op->job_id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (job->state, ==, "running");
+  g_assert_null (job->report);
+  results = bsd_store_list_job_device_results (fx->store, op->job_id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (results->len, ==, 0);
+
+  /* what the queue does with it */
+  g_assert_true (bsd_job_queue_finish_row (fx->store, outcome, &error));
+  g_assert_no_error (error);
+  assert_row_matches (fx, outcome, 2);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -235,5 +276,6 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/robust/plan-leaves-main-loop", test_plan_leaves_main_loop);
   g_test_add_func ("/engine/robust/main-thread-never-waits-for-the-lock",
                    test_main_thread_never_waits_for_the_lock);
+  g_test_add_func ("/engine/robust/no-job-row", test_no_job_row);
   return g_test_run ();
 }
