@@ -164,20 +164,9 @@ test_plan_leaves_main_loop (void)
 typedef struct
 {
   char *db_path;
-  sqlite3 *holder; /* another connection holding the write lock */
+  TestSqliteLock lock;
   guint held;
-  gboolean released;
 } LockWatch;
-
-static gboolean
-release_lock_cb (gpointer user_data)
-{
-  LockWatch *watch = user_data;
-
-  g_assert_cmpint (sqlite3_exec (watch->holder, "COMMIT", NULL, NULL, NULL), ==, SQLITE_OK);
-  watch->released = TRUE;
-  return G_SOURCE_REMOVE;
-}
 
 /* as a device's read comes back, another connection takes the write lock
  * (as a worker storing a big snapshot of another device does) and only the
@@ -190,12 +179,8 @@ lock_progress_cb (gint64 job_id, double fraction, const char *message, gpointer 
   if (watch->held > 0 || message == NULL || !g_str_has_prefix (message, "dev"))
     return;
   watch->held++;
-  g_assert_cmpint (sqlite3_open (watch->db_path, &watch->holder), ==, SQLITE_OK);
   /* a worker may be storing the other device right now */
-  sqlite3_busy_timeout (watch->holder, 10000);
-  g_assert_cmpint (sqlite3_exec (watch->holder, "BEGIN IMMEDIATE", NULL, NULL, NULL), ==,
-                   SQLITE_OK);
-  g_timeout_add (100, release_lock_cb, watch);
+  test_sqlite_lock_hold (&watch->lock, watch->db_path, 100);
 }
 
 static void
@@ -213,19 +198,19 @@ test_main_thread_never_waits_for_the_lock (void)
   g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_PREVIEW);
   g_autoptr (BsdJobOutcome) outcome = NULL;
   g_autoptr (BsdDevice) device = NULL;
-  LockWatch watch = { g_build_filename (fx->dir, "biosync.db", NULL), NULL, 0, FALSE };
+  LockWatch watch = { .db_path = g_build_filename (fx->dir, "biosync.db", NULL) };
 
   op->area_id = fx->area_id;
   op->trigger = g_strdup ("uid:0");
   outcome = engine_fixture_run_op (fx, op, NULL, lock_progress_cb, &watch);
   g_assert_cmpstr (outcome->state, ==, "succeeded");
   g_assert_cmpuint (watch.held, ==, 1);
-  g_assert_true (watch.released);
+  g_assert_true (watch.lock.released);
   /* the contact's health was recorded (by a worker, once the lock was free) */
   device = bsd_store_get_device (fx->store, engine_fixture_device_id (fx, 1), NULL);
   g_assert_cmpstr (device->health.state, ==, "online");
   g_assert_cmpuint (device->health.users, ==, 20);
-  sqlite3_close (watch.holder);
+  test_sqlite_lock_clear (&watch.lock);
   g_free (watch.db_path);
 }
 

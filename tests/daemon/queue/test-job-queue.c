@@ -9,10 +9,10 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
-#include <sqlite3.h>
 
 #include "bsd-error.h"
 #include "bsd-job-queue.h"
+#include "test-sqlite.h"
 
 typedef struct
 {
@@ -276,20 +276,9 @@ test_retire (Fixture *fx, gconstpointer data)
 typedef struct
 {
   char *path;
-  sqlite3 *holder;
-  gboolean released;
+  TestSqliteLock lock;
   gboolean released_at_finish;
 } LockHold;
-
-static gboolean
-release_lock_cb (gpointer user_data)
-{
-  LockHold *hold = user_data;
-
-  g_assert_cmpint (sqlite3_exec (hold->holder, "COMMIT", NULL, NULL, NULL), ==, SQLITE_OK);
-  hold->released = TRUE;
-  return G_SOURCE_REMOVE;
-}
 
 static gboolean
 lock_prepare (BsdJob *job,
@@ -301,9 +290,7 @@ lock_prepare (BsdJob *job,
   LockHold *hold = prepare_data;
   g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
 
-  g_assert_cmpint (sqlite3_open (hold->path, &hold->holder), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_exec (hold->holder, "BEGIN IMMEDIATE", NULL, NULL, NULL), ==, SQLITE_OK);
-  g_timeout_add (200, release_lock_cb, hold);
+  test_sqlite_lock_hold (&hold->lock, hold->path, 200);
   g_task_return_pointer (task, NULL, NULL);
   return TRUE;
 }
@@ -311,7 +298,7 @@ lock_prepare (BsdJob *job,
 static void
 lock_finished_cb (BsdJobQueue *queue, BsdJob *job, LockHold *hold)
 {
-  hold->released_at_finish = hold->released;
+  hold->released_at_finish = hold->lock.released;
 }
 
 /* a job's row is ended off the main loop (a report can be megabytes):
@@ -346,7 +333,7 @@ test_row_off_main_loop (void)
   g_assert_cmpstr (row->state, ==, "failed");
   g_assert_cmpstr (row->summary, ==, bs_dbus_job_get_summary (BS_DBUS_JOB (job)));
 
-  sqlite3_close (hold.holder);
+  test_sqlite_lock_clear (&hold.lock);
   g_object_unref (queue);
   g_object_unref (engine);
   g_object_unref (store);
