@@ -1,4 +1,4 @@
-/* bsd-engine-report.c — a run's report, its summary and its per-device results
+/* bsd-engine-report.c — a run's outcome: its report, summary and per-device results
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -18,6 +18,7 @@ bsd_job_outcome_free (BsdJobOutcome *outcome)
   g_free (outcome->summary);
   g_clear_pointer (&outcome->report, json_node_unref);
   g_free (outcome->report_text);
+  g_clear_pointer (&outcome->device_results, g_ptr_array_unref);
   g_free (outcome);
 }
 
@@ -244,9 +245,12 @@ count_status (Run *run, const char *status)
   return n;
 }
 
-static void
-record_device_results (Run *run)
+/* each device's result row, for the job's owner to record */
+static GPtrArray *
+run_device_results (Run *run)
 {
+  GPtrArray *results
+      = g_ptr_array_new_full (run->devices->len, (GDestroyNotify)bsd_job_device_result_free);
   guint i;
 
   for (i = 0; i < run->devices->len; i++)
@@ -254,33 +258,28 @@ record_device_results (Run *run)
       DeviceCtx *dev = run->devices->pdata[i];
       g_autoptr (JsonBuilder) b = json_builder_new ();
       g_autoptr (JsonNode) node = NULL;
-      g_autofree char *details = NULL;
-      g_autofree char *reason = NULL;
-      g_autoptr (GError) error = NULL;
-      BsdJobDeviceResult r = { 0 };
+      BsdJobDeviceResult *r = g_new0 (BsdJobDeviceResult, 1);
 
       add_device_report (b, dev);
       node = json_builder_get_root (b);
-      details = bsd_job_report_to_text (node);
-      reason = dev->reason ? bsd_job_text_sanitize (dev->reason) : NULL;
-      r.device_id = dev->endpoint->device_id;
-      r.device_name = dev->endpoint->name;
-      r.status = dev->status ? dev->status : (char *)"skipped";
-      r.reason = reason;
+      r->details = bsd_job_report_to_text (node);
+      r->reason = dev->reason ? bsd_job_text_sanitize (dev->reason) : NULL;
+      r->device_id = dev->endpoint->device_id;
+      r->device_name = g_strdup (dev->endpoint->name);
+      r->status = g_strdup (dev->status ? dev->status : "skipped");
       if (dev->applied)
         {
-          r.added = dev->apply.users_added + dev->apply.templates_added + dev->apply.faces_added;
-          r.updated = dev->apply.users_updated;
-          r.deleted = dev->apply.users_deleted;
-          r.failed = dev->apply.failures->len;
+          r->added = dev->apply.users_added + dev->apply.templates_added + dev->apply.faces_added;
+          r->updated = dev->apply.users_updated;
+          r->deleted = dev->apply.users_deleted;
+          r->failed = dev->apply.failures->len;
         }
       else if (dev->have_attendance)
-        r.added = dev->logs_inserted;
-      r.skipped = dev->skips;
-      r.details = details;
-      if (!bsd_store_add_job_device_result (run->engine->store, run->job_id, &r, &error))
-        g_warning ("recording the result of %s: %s", dev->endpoint->name, error->message);
+        r->added = dev->logs_inserted;
+      r->skipped = dev->skips;
+      g_ptr_array_add (results, r);
     }
+  return results;
 }
 
 /* what a job that only read left undone that a sync would do besides its
@@ -422,11 +421,10 @@ run_report (Run *run, const BsdJobOutcome *outcome, GPtrArray *would_also)
   return json_builder_get_root (b);
 }
 
+/* the outcome carries what the job's row takes: the engine writes no job row */
 void
 bsd_engine_finish_run (Run *run)
 {
-  BsdEngine *self = run->engine;
-  g_autoptr (GError) error = NULL;
   BsdJobOutcome *outcome = g_new0 (BsdJobOutcome, 1);
   g_autoptr (GPtrArray) would_also = run_would_also (run);
 
@@ -434,17 +432,7 @@ bsd_engine_finish_run (Run *run)
   outcome->summary = run_summary (run, would_also);
   outcome->report = run_report (run, outcome, would_also);
   outcome->job_id = run->job_id;
-
-  record_device_results (run);
-  /* the row ends whatever the report holds: the Job object shows what the
-   * row holds (a minimal report when the full one could not be stored) */
-  outcome->report_text = bsd_store_finish_job_report (self->store, run->job_id, outcome->state,
-                                                      outcome->summary, &outcome->report, &error);
-  if (outcome->report_text == NULL)
-    {
-      g_warning ("recording job %" G_GINT64_FORMAT ": %s", run->job_id, error->message);
-      outcome->report_text = bsd_job_report_to_text (outcome->report);
-    }
+  outcome->device_results = run_device_results (run);
 
   run->steps_done = run->steps_total;
   bsd_engine_progress (run, outcome->summary);

@@ -520,35 +520,6 @@ run_start (Run *run)
   g_object_unref (hold);
 }
 
-/* a run that cannot start still ends its row */
-static void
-fail_row (BsdEngine *self, gint64 job_id, const GError *error)
-{
-  g_autofree char *summary = bsd_job_text_sanitize (error->message);
-
-  if (job_id > 0)
-    bsd_store_finish_job (self->store, job_id, "failed", summary, NULL, NULL);
-}
-
-/* the operation's row (created unless the queue made it), now running */
-static gboolean
-start_row (Run *run, GError **error)
-{
-  const BsdOperation *op = run->op;
-  g_autofree char *target = NULL;
-
-  if (op->job_id > 0)
-    run->job_id = op->job_id;
-  else
-    {
-      target = bsd_operation_target (op);
-      run->job_id = bsd_store_create_job (run->engine->store, bsd_op_kind_to_string (op->kind),
-                                          target, op->trigger ? op->trigger : "scheduler",
-                                          op->requested_by_uid, error);
-    }
-  return run->job_id != 0 && bsd_store_set_job_running (run->engine->store, run->job_id, error);
-}
-
 void
 bsd_engine_run_async (BsdEngine *self,
                       const BsdOperation *op,
@@ -575,7 +546,6 @@ bsd_engine_run_async (BsdEngine *self,
   g_task_set_check_cancellable (task, FALSE);
   if (!validate (self, op, &error))
     {
-      fail_row (self, op->job_id, error);
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
@@ -584,6 +554,7 @@ bsd_engine_run_async (BsdEngine *self,
   run->engine = self;
   run->task = task;
   run->op = bsd_operation_copy (op);
+  run->job_id = op->job_id;
   run->cancellable = cancellable ? g_object_ref (cancellable) : g_cancellable_new ();
   run->progress = progress;
   run->progress_data = progress_data;
@@ -599,15 +570,8 @@ bsd_engine_run_async (BsdEngine *self,
   run->clear_logs = bool_value;
   run->read_only = op->kind == BSD_OP_PREVIEW;
 
-  if (!build_run (run, &error))
+  if (!build_run (run, &error) || !prepare_user_ops (run, &error))
     {
-      fail_row (self, op->job_id, error);
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-  if (!start_row (run, &error) || !prepare_user_ops (run, &error))
-    {
-      fail_row (self, run->job_id, error);
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }

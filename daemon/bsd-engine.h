@@ -4,9 +4,10 @@
  *
  * The engine lives on the main thread with the store: it reads devices
  * through worker threads (bounded by the session gate), plans in a worker
- * too, applies through workers again, verifies, and records every
- * operation as one job_executions row with per-device results and a JSON
- * report. One engine serves any number of concurrent operations.
+ * too, applies through workers again, verifies, and returns each
+ * operation's outcome: state, summary, JSON report and per-device results.
+ * It writes no job row: the job queue owns them (bsd-job-queue.h). One
+ * engine serves any number of concurrent operations.
  */
 #pragma once
 
@@ -20,14 +21,15 @@
 
 G_BEGIN_DECLS
 
-/* what a finished operation produced */
+/* what a finished operation produced, for its job row */
 typedef struct
 {
   gint64 job_id;
   char *state;   /* succeeded, partial, failed, cancelled */
   char *summary; /* one line */
   JsonNode *report;
-  char *report_text; /* the report as the job's row holds it */
+  char *report_text;         /* the report as the job's row holds it, once recorded */
+  GPtrArray *device_results; /* BsdJobDeviceResult*, one per device */
 } BsdJobOutcome;
 
 void bsd_job_outcome_free (BsdJobOutcome *outcome);
@@ -61,9 +63,10 @@ void bsd_engine_set_disable_timeout (BsdEngine *self, guint seconds);
  * device's counts did not change (default 24 h; 0 = always) */
 void bsd_engine_set_full_read_interval (BsdEngine *self, guint seconds);
 
-/* creates the job row at once (its id is available through @progress's
- * first call and the outcome), then runs; the result is a BsdJobOutcome.
- * Validation errors (unknown area …) fail the task before any job row. */
+/* runs @op for the job row @op->job_id its caller created and started (0:
+ * no row, for tools and benchmarks); the result is a BsdJobOutcome with
+ * that id, which the caller records (bsd_job_queue_finish_row ()).
+ * Validation errors (unknown area …) fail the task before any device. */
 void bsd_engine_run_async (BsdEngine *self,
                            const BsdOperation *op,
                            GCancellable *cancellable,
@@ -73,7 +76,7 @@ void bsd_engine_run_async (BsdEngine *self,
                            gpointer user_data);
 BsdJobOutcome *bsd_engine_run_finish (BsdEngine *self, GAsyncResult *result, GError **error);
 
-/* the id of the job row a run created; valid from the first progress call */
+/* the id of the job row a run works for (@op->job_id) */
 gint64 bsd_engine_run_get_job_id (GAsyncResult *result);
 
 /* runs the operation to the end, iterating the thread-default main

@@ -152,19 +152,24 @@ release_memory (BsdJobQueue *self)
 /* one job on the engine */
 typedef struct
 {
-  BsdJobQueue *queue; /* owned */
-  BsdJob *job;        /* owned by queue->running */
-  char *note;         /* the prepare step's, for the report */
+  BsdJobQueue *queue;     /* owned */
+  BsdJob *job;            /* owned by queue->running */
+  char *note;             /* the prepare step's, for the report */
+  GError *error;          /* why its row could not start */
+  BsdJobOutcome *outcome; /* while its row is written */
+  char *path;             /* the database, for the thread writing the row */
 } Run;
 
 static void
 run_free (Run *run)
 {
   g_free (run->note);
+  g_free (run->path);
+  g_clear_error (&run->error);
+  g_clear_pointer (&run->outcome, bsd_job_outcome_free);
+  g_clear_object (&run->queue);
   g_free (run);
 }
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Run, run_free)
 
 static void
 progress_cb (gint64 job_id, double fraction, const char *message, gpointer user_data)
@@ -175,67 +180,87 @@ progress_cb (gint64 job_id, double fraction, const char *message, gpointer user_
   g_signal_emit (run->queue, signals[JOB_PROGRESS], 0, run->job, fraction, message ? message : "");
 }
 
-/* the prepare step's note joins the report's "notes", in the row too */
-static void
-add_note (BsdJobQueue *self, gint64 job_id, char **report, const char *note)
+gint64
+bsd_job_queue_create_row (BsdStore *store, const BsdOperation *op, GError **error)
 {
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autoptr (GError) error = NULL;
+  g_autofree char *target = bsd_operation_target (op);
+
+  return bsd_store_create_job (store, bsd_op_kind_to_string (op->kind), target,
+                               op->trigger ? op->trigger : "scheduler", op->requested_by_uid,
+                               error);
+}
+
+gboolean
+bsd_job_queue_finish_row (BsdStore *store, BsdJobOutcome *outcome, GError **error)
+{
+  guint i;
+
+  for (i = 0; outcome->device_results && i < outcome->device_results->len; i++)
+    {
+      BsdJobDeviceResult *r = outcome->device_results->pdata[i];
+      g_autoptr (GError) local = NULL;
+
+      if (!bsd_store_add_job_device_result (store, outcome->job_id, r, &local))
+        g_warning ("recording the result of %s: %s", r->device_name, local->message);
+    }
+  if (outcome->report == NULL)
+    return bsd_store_finish_job (store, outcome->job_id, outcome->state, outcome->summary, NULL,
+                                 error);
+  /* the row ends whatever the report holds: the Job object shows what the
+   * row holds (a minimal report when the full one could not be stored) */
+  outcome->report_text = bsd_store_finish_job_report (store, outcome->job_id, outcome->state,
+                                                      outcome->summary, &outcome->report, error);
+  if (outcome->report_text != NULL)
+    return TRUE;
+  outcome->report_text = bsd_job_report_to_text (outcome->report);
+  return FALSE;
+}
+
+/* a run the engine refused, or whose row could not start */
+static BsdJobOutcome *
+failed_outcome (gint64 job_id, const GError *error)
+{
+  BsdJobOutcome *outcome = g_new0 (BsdJobOutcome, 1);
+
+  outcome->job_id = job_id;
+  outcome->state = g_strdup ("failed");
+  outcome->summary = bsd_job_text_sanitize (error->message);
+  return outcome;
+}
+
+/* the prepare step's note joins the report's "notes" */
+static void
+add_note (JsonNode *report, const char *note)
+{
   JsonObject *root;
   JsonArray *notes;
-  g_autofree char *text = NULL;
 
-  if (*report == NULL || !json_parser_load_from_data (parser, *report, -1, &error)
-      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  if (report == NULL || !JSON_NODE_HOLDS_OBJECT (report))
     return;
-  root = json_node_get_object (json_parser_get_root (parser));
+  root = json_node_get_object (report);
   if (!json_object_has_member (root, "notes"))
     json_object_set_array_member (root, "notes", json_array_new ());
   notes = json_object_get_array_member (root, "notes");
-  if (notes == NULL)
-    return;
-  json_array_add_string_element (notes, note);
-  text = json_to_string (json_parser_get_root (parser), FALSE);
-  if (!bsd_store_set_job_report (self->store, job_id, text, &error))
-    {
-      g_warning ("job %" G_GINT64_FORMAT ": %s", job_id, error->message);
-      return;
-    }
-  g_free (*report);
-  *report = g_steal_pointer (&text);
+  if (notes != NULL)
+    json_array_add_string_element (notes, note);
 }
 
+/* the row holds the job's end: now the Job object and the signals say
+ * so; frees @run */
 static void
-run_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+run_recorded (Run *run)
 {
-  g_autoptr (Run) run = user_data;
-  g_autoptr (BsdJobQueue) self = run->queue;
+  BsdJobQueue *self = run->queue;
   BsdJob *job = run->job;
   const BsdOperation *op = bsd_job_get_operation (job);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (BsdJobOutcome) outcome = bsd_engine_run_finish (BSD_ENGINE (source), res, &error);
-  g_autofree char *summary = NULL;
-  const char *report = NULL;
-  const char *state;
+  g_autofree char *summary = bsd_job_text_sanitize (run->outcome->summary);
+  const char *state = run->outcome->state;
   guint index;
 
-  /* the Job object shows what the job's row holds */
-  if (outcome && run->note != NULL)
-    add_note (self, bsd_job_get_id (job), &outcome->report_text, run->note);
-  if (outcome)
-    {
-      report = outcome->report_text;
-      state = outcome->state;
-      summary = bsd_job_text_sanitize (outcome->summary);
-    }
-  else
-    {
-      state = "failed";
-      summary = bsd_job_text_sanitize (error->message);
-    }
-  bsd_job_finish (job, state, summary, report);
+  bsd_job_finish (job, state, summary, run->outcome->report_text);
   g_message ("job %" G_GINT64_FORMAT " (%s) %s: %s", bsd_job_get_id (job),
              bsd_op_kind_to_string (op->kind), state, summary);
+  g_clear_pointer (&run->outcome, bsd_job_outcome_free);
 
   if (!is_reader (op))
     self->writer_running = FALSE;
@@ -245,6 +270,91 @@ run_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
   retire_job (self, job);
   schedule_jobs (self);
   release_memory (self);
+  run_free (run);
+}
+
+static void
+finish_row_here (Run *run)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!bsd_job_queue_finish_row (run->queue->store, run->outcome, &error))
+    g_warning ("recording job %" G_GINT64_FORMAT ": %s", run->outcome->job_id, error->message);
+}
+
+/* a report may be megabytes: written with a connection of the thread's
+ * own, the main loop goes on meanwhile */
+static void
+finish_row_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  Run *run = task_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsdStore) store = bsd_store_open (run->path, &error);
+
+  if (store == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  if (!bsd_job_queue_finish_row (store, run->outcome, &error))
+    g_warning ("recording job %" G_GINT64_FORMAT ": %s", run->outcome->job_id, error->message);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+row_finished_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  Run *run = user_data;
+  g_autoptr (GError) error = NULL;
+
+  /* the row is never left running: the main connection writes it then */
+  if (!g_task_propagate_boolean (G_TASK (res), &error))
+    {
+      g_warning ("job %" G_GINT64_FORMAT ": %s", run->outcome->job_id, error->message);
+      finish_row_here (run);
+    }
+  run_recorded (run);
+}
+
+/* takes @outcome (NULL: the run failed with @error) */
+static void
+record_run (Run *run, BsdJobOutcome *outcome, const GError *error)
+{
+  const char *path = bsd_store_get_path (run->queue->store);
+  g_autoptr (GTask) task = NULL;
+
+  run->outcome = outcome ? outcome : failed_outcome (bsd_job_get_id (run->job), error);
+  if (run->note != NULL)
+    add_note (run->outcome->report, run->note);
+  /* an in-memory database has no second connection */
+  if (path == NULL || *path == '\0' || g_str_equal (path, ":memory:"))
+    {
+      finish_row_here (run);
+      run_recorded (run);
+      return;
+    }
+  run->path = g_strdup (path);
+  task = g_task_new (run->queue, NULL, row_finished_cb, run);
+  g_task_set_source_tag (task, record_run);
+  g_task_set_task_data (task, run, NULL);
+  g_task_run_in_thread (task, finish_row_thread);
+}
+
+static void
+run_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  BsdJobOutcome *outcome = bsd_engine_run_finish (BSD_ENGINE (source), res, &error);
+
+  record_run (user_data, outcome, error);
+}
+
+static void
+start_failed_cb (gpointer user_data)
+{
+  Run *run = user_data;
+
+  record_run (run, NULL, run->error);
 }
 
 static void
@@ -274,12 +384,17 @@ start_job (BsdJobQueue *self, BsdJob *job)
   g_ptr_array_add (self->running, job);
   if (!is_reader (op))
     self->writer_running = TRUE;
-  bsd_job_set_running (job);
-  g_signal_emit (self, signals[JOB_STARTED], 0, job);
   run->queue = g_object_ref (self);
   run->job = job;
-  if (self->prepare == NULL
-      || !self->prepare (job, bsd_job_get_cancellable (job), prepared_cb, run, self->prepare_data))
+  bsd_store_set_job_running (self->store, bsd_job_get_id (job), &run->error);
+  bsd_job_set_running (job);
+  g_signal_emit (self, signals[JOB_STARTED], 0, job);
+  /* from an idle: schedule_jobs () is walking the queue */
+  if (run->error != NULL)
+    g_idle_add_once (start_failed_cb, run);
+  else if (self->prepare == NULL
+           || !self->prepare (job, bsd_job_get_cancellable (job), prepared_cb, run,
+                              self->prepare_data))
     run_engine (run);
 }
 
@@ -365,16 +480,13 @@ bsd_job_queue_may_queue (BsdJobQueue *self, const BsdOperation *op, GError **err
 BsdJob *
 bsd_job_queue_request (BsdJobQueue *self, BsdOperation *op, GError **error)
 {
-  g_autofree char *target = bsd_operation_target (op);
   BsdJob *job = bsd_job_queue_find_pending (self, op);
 
   if (job)
     return job;
   if (!bsd_job_queue_may_queue (self, op, error))
     return NULL;
-  op->job_id
-      = bsd_store_create_job (self->store, bsd_op_kind_to_string (op->kind), target,
-                              op->trigger ? op->trigger : "scheduler", op->requested_by_uid, error);
+  op->job_id = bsd_job_queue_create_row (self->store, op, error);
   if (op->job_id == 0)
     return NULL;
   job = bsd_job_new (op);

@@ -2,12 +2,14 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * The queue owns every job from its request to its retirement: it writes
- * the rows of jobs that never reach the engine (queued, cancelled while
- * queued, stopped by a shutdown), runs readers at once and writers one at
- * a time in the order they were asked for, and keeps the last finished
- * jobs. It knows no bus: the manager exports and unexports from its
- * signals.
+ * The queue owns every job from its request to its retirement, and is
+ * the only writer of job rows: it creates a job's row (queued), starts it
+ * (running) and ends it with the engine's outcome (per-device results,
+ * state, summary, report; written off the main loop) or as cancelled when
+ * the job never reached the engine. It runs readers at once and writers
+ * one at a time in the order they were asked for, and keeps the last
+ * finished jobs. It knows no bus: the manager exports and unexports from
+ * its signals.
  */
 #pragma once
 
@@ -65,5 +67,14 @@ gboolean bsd_job_queue_is_idle (BsdJobQueue *self);
 void bsd_job_queue_forget_finished (BsdJobQueue *self);
 /* refuses new jobs, records the queued ones cancelled, cancels the running */
 void bsd_job_queue_shutdown (BsdJobQueue *self);
+
+/* the job rows, as the queue writes them (tools and tests that run the
+ * engine alone do the same): a new row in state queued for @op, 0 on error */
+gint64 bsd_job_queue_create_row (BsdStore *store, const BsdOperation *op, GError **error);
+/* ends @outcome->job_id's row: the per-device results, then state,
+ * summary and report (a minimal one when the full one cannot be stored);
+ * @outcome->report_text becomes what the row holds. Any thread, with a
+ * connection of its own. FALSE when the row could not be ended. */
+gboolean bsd_job_queue_finish_row (BsdStore *store, BsdJobOutcome *outcome, GError **error);
 
 G_END_DECLS

@@ -20,7 +20,7 @@ const char *bsd_job_get_path (BsdJob *self);
 const BsdOperation *bsd_job_get_operation (BsdJob *self);
 GCancellable *bsd_job_get_cancellable (BsdJob *self);
 
-/* writes change the store's row too: only the engine and the queue call them */
+/* the properties only: the queue writes the row first, then calls these */
 void bsd_job_set_running (BsdJob *self);
 void bsd_job_set_progress (BsdJob *self, double fraction, const char *message);
 /* emits Completed */

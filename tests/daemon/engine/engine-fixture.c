@@ -6,6 +6,8 @@
 
 #include "engine-fixture.h"
 
+#include "bsd-job-queue.h"
+
 #include <glib/gstdio.h>
 
 static char *
@@ -140,13 +142,10 @@ engine_fixture_run (EngineFixture *fx, BsdOpKind kind, guint id)
   op->device_id = id;
   op->trigger = g_strdup ("uid:0");
   op->requested_by_uid = 0;
-  outcome = bsd_engine_run_sync (fx->engine, op, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (outcome);
+  outcome = engine_fixture_run_op (fx, op, NULL, NULL, NULL);
   g_assert_cmpint (outcome->job_id, >, 0);
   job = bsd_store_get_job (fx->store, outcome->job_id, &error);
   g_assert_no_error (error);
-  g_assert_cmpstr (job->state, ==, outcome->state);
   g_assert_cmpstr (job->kind, ==, bsd_op_kind_to_string (kind));
   return outcome;
 }
@@ -301,22 +300,43 @@ run_op_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 BsdJobOutcome *
+engine_fixture_run_job (BsdEngine *engine,
+                        BsdOperation *op,
+                        GCancellable *cancellable,
+                        BsdProgressFunc progress,
+                        gpointer progress_data,
+                        GError **error)
+{
+  BsdStore *store = bsd_engine_get_store (engine);
+  RunData data = { NULL };
+  BsdJobOutcome *outcome;
+
+  op->job_id = bsd_job_queue_create_row (store, op, error);
+  if (op->job_id == 0 || !bsd_store_set_job_running (store, op->job_id, error))
+    return NULL;
+  bsd_engine_run_async (engine, op, cancellable, progress, progress_data, run_op_cb, &data);
+  while (data.result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  outcome = bsd_engine_run_finish (engine, data.result, error);
+  g_object_unref (data.result);
+  if (outcome != NULL && !bsd_job_queue_finish_row (store, outcome, error))
+    g_clear_pointer (&outcome, bsd_job_outcome_free);
+  return outcome;
+}
+
+BsdJobOutcome *
 engine_fixture_run_op (EngineFixture *fx,
                        const BsdOperation *op,
                        GCancellable *cancellable,
                        BsdProgressFunc progress,
                        gpointer progress_data)
 {
-  RunData data = { NULL };
+  g_autoptr (BsdOperation) job_op = bsd_operation_copy (op);
   g_autoptr (GError) error = NULL;
   g_autoptr (BsdJobRecord) job = NULL;
-  BsdJobOutcome *outcome;
+  BsdJobOutcome *outcome
+      = engine_fixture_run_job (fx->engine, job_op, cancellable, progress, progress_data, &error);
 
-  bsd_engine_run_async (fx->engine, op, cancellable, progress, progress_data, run_op_cb, &data);
-  while (data.result == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  outcome = bsd_engine_run_finish (fx->engine, data.result, &error);
-  g_object_unref (data.result);
   g_assert_no_error (error);
   g_assert_nonnull (outcome);
   job = bsd_store_get_job (fx->store, outcome->job_id, &error);

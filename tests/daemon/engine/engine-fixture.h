@@ -35,7 +35,7 @@ void engine_fixture_free (EngineFixture *fx);
  * "Seed", two sessions at once */
 EngineFixture *engine_fixture_new_seed (void);
 
-/* runs one operation to the end and checks it produced a job row */
+/* runs one operation as a job to the end and checks its row */
 BsdJobOutcome *engine_fixture_run (EngineFixture *fx, BsdOpKind kind, guint id);
 
 /* the same, asserting the job ended in @state ("succeeded", "partial", …) */
@@ -83,6 +83,16 @@ engine_fixture_hook_cb (gint64 job_id, double fraction, const char *message, gpo
 
 /* the store id of simulated device @index */
 guint engine_fixture_device_id (EngineFixture *fx, guint index);
+
+/* what the job queue does around a run: @op's row created (@op->job_id
+ * set) and started, the engine run to the end iterating the
+ * thread-default context, its outcome recorded in the row */
+BsdJobOutcome *engine_fixture_run_job (BsdEngine *engine,
+                                       BsdOperation *op,
+                                       GCancellable *cancellable,
+                                       BsdProgressFunc progress,
+                                       gpointer progress_data,
+                                       GError **error);
 
 /* runs @op to the end with @cancellable and @progress (either may be
  * NULL), iterating the thread-default context; asserts a job row */

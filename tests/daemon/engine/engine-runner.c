@@ -8,13 +8,14 @@
  *
  * OP is an operation name of bsd_op_kind_to_string() ("sync-area:1",
  * "refresh-logs", "sync-all" …). Each round runs every OP once, in order.
- * Prints one line per finished job to stdout.
+ * Prints one line per finished job to stdout. Each job has its row, as
+ * the job queue writes it.
  */
 #include "config.h"
 
 #include <stdlib.h>
 
-#include "bsd-engine.h"
+#include "engine-fixture.h"
 
 int
 main (int argc, char **argv)
@@ -66,7 +67,7 @@ main (int argc, char **argv)
             op->pin = g_strdup (parts[1]);
           }
         op->trigger = g_strdup ("scheduler");
-        outcome = bsd_engine_run_sync (engine, op, NULL, &error);
+        outcome = engine_fixture_run_job (engine, op, NULL, NULL, NULL, &error);
         if (outcome == NULL)
           {
             g_printerr ("engine-runner: %s: %s\n", argv[i], error->message);

@@ -1,6 +1,7 @@
 /* test-engine-robust.c — a job's row always ends as the job did, whatever
  * text its report holds; planning an area leaves the main loop free, and
- * so does a database lock that a worker waits for
+ * so does a database lock that a worker waits for; the engine writes no
+ * job row itself
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -8,6 +9,7 @@
 
 #include <string.h>
 
+#include "bsd-job-queue.h"
 #include "test-sqlite.h"
 
 #include "zk-sim-device.h"
@@ -162,20 +164,9 @@ test_plan_leaves_main_loop (void)
 typedef struct
 {
   char *db_path;
-  sqlite3 *holder; /* another connection holding the write lock */
+  TestSqliteLock lock;
   guint held;
-  gboolean released;
 } LockWatch;
-
-static gboolean
-release_lock_cb (gpointer user_data)
-{
-  LockWatch *watch = user_data;
-
-  g_assert_cmpint (sqlite3_exec (watch->holder, "COMMIT", NULL, NULL, NULL), ==, SQLITE_OK);
-  watch->released = TRUE;
-  return G_SOURCE_REMOVE;
-}
 
 /* as a device's read comes back, another connection takes the write lock
  * (as a worker storing a big snapshot of another device does) and only the
@@ -188,12 +179,8 @@ lock_progress_cb (gint64 job_id, double fraction, const char *message, gpointer 
   if (watch->held > 0 || message == NULL || !g_str_has_prefix (message, "dev"))
     return;
   watch->held++;
-  g_assert_cmpint (sqlite3_open (watch->db_path, &watch->holder), ==, SQLITE_OK);
   /* a worker may be storing the other device right now */
-  sqlite3_busy_timeout (watch->holder, 10000);
-  g_assert_cmpint (sqlite3_exec (watch->holder, "BEGIN IMMEDIATE", NULL, NULL, NULL), ==,
-                   SQLITE_OK);
-  g_timeout_add (100, release_lock_cb, watch);
+  test_sqlite_lock_hold (&watch->lock, watch->db_path, 100);
 }
 
 static void
@@ -211,20 +198,59 @@ test_main_thread_never_waits_for_the_lock (void)
   g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_PREVIEW);
   g_autoptr (BsdJobOutcome) outcome = NULL;
   g_autoptr (BsdDevice) device = NULL;
-  LockWatch watch = { g_build_filename (fx->dir, "biosync.db", NULL), NULL, 0, FALSE };
+  LockWatch watch = { .db_path = g_build_filename (fx->dir, "biosync.db", NULL) };
 
   op->area_id = fx->area_id;
   op->trigger = g_strdup ("uid:0");
   outcome = engine_fixture_run_op (fx, op, NULL, lock_progress_cb, &watch);
   g_assert_cmpstr (outcome->state, ==, "succeeded");
   g_assert_cmpuint (watch.held, ==, 1);
-  g_assert_true (watch.released);
+  g_assert_true (watch.lock.released);
   /* the contact's health was recorded (by a worker, once the lock was free) */
   device = bsd_store_get_device (fx->store, engine_fixture_device_id (fx, 1), NULL);
   g_assert_cmpstr (device->health.state, ==, "online");
   g_assert_cmpuint (device->health.users, ==, 20);
-  sqlite3_close (watch.holder);
+  test_sqlite_lock_clear (&watch.lock);
   g_free (watch.db_path);
+}
+
+/* the engine writes no job row: the row its owner started stays as it
+ * was, and the outcome carries all the owner records in it */
+static void
+test_no_job_row (void)
+{
+  TestSimDeviceSpec specs[] = {
+    { .users = 3 },
+    { .users = 2, .seed = 2 },
+  };
+  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Rows", 2);
+  g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_SYNC_AREA);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsdJobOutcome) outcome = NULL;
+  g_autoptr (BsdJobRecord) job = NULL;
+  g_autoptr (GPtrArray) results = NULL;
+
+  op->area_id = fx->area_id;
+  op->job_id = bsd_job_queue_create_row (fx->store, op, &error);
+  g_assert_no_error (error);
+  g_assert_true (bsd_store_set_job_running (fx->store, op->job_id, &error));
+  outcome = bsd_engine_run_sync (fx->engine, op, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (outcome->job_id, ==, op->job_id);
+  g_assert_cmpstr (outcome->state, ==, "succeeded");
+  g_assert_cmpuint (outcome->device_results->len, ==, 2);
+  job = bsd_store_get_job (fx->store, op->job_id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (job->state, ==, "running");
+  g_assert_null (job->report);
+  results = bsd_store_list_job_device_results (fx->store, op->job_id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (results->len, ==, 0);
+
+  /* what the queue does with it */
+  g_assert_true (bsd_job_queue_finish_row (fx->store, outcome, &error));
+  g_assert_no_error (error);
+  assert_row_matches (fx, outcome, 2);
 }
 
 int
@@ -235,5 +261,6 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/robust/plan-leaves-main-loop", test_plan_leaves_main_loop);
   g_test_add_func ("/engine/robust/main-thread-never-waits-for-the-lock",
                    test_main_thread_never_waits_for_the_lock);
+  g_test_add_func ("/engine/robust/no-job-row", test_no_job_row);
   return g_test_run ();
 }

@@ -8,8 +8,11 @@
  */
 #include "config.h"
 
+#include <glib/gstdio.h>
+
 #include "bsd-error.h"
 #include "bsd-job-queue.h"
+#include "test-sqlite.h"
 
 typedef struct
 {
@@ -268,6 +271,82 @@ test_retire (Fixture *fx, gconstpointer data)
   g_assert_null (bsd_job_queue_lookup (fx->queue, first_id));
 }
 
+/* another connection holds the database's write lock from the job's
+ * prepare step on, until the main loop gives it back */
+typedef struct
+{
+  char *path;
+  TestSqliteLock lock;
+  gboolean released_at_finish;
+} LockHold;
+
+static gboolean
+lock_prepare (BsdJob *job,
+              GCancellable *cancellable,
+              GAsyncReadyCallback callback,
+              gpointer user_data,
+              gpointer prepare_data)
+{
+  LockHold *hold = prepare_data;
+  g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+
+  test_sqlite_lock_hold (&hold->lock, hold->path, 200);
+  g_task_return_pointer (task, NULL, NULL);
+  return TRUE;
+}
+
+static void
+lock_finished_cb (BsdJobQueue *queue, BsdJob *job, LockHold *hold)
+{
+  hold->released_at_finish = hold->lock.released;
+}
+
+/* a job's row is ended off the main loop (a report can be megabytes):
+ * while another connection holds the write lock the main loop goes on,
+ * and the job finishes once its row holds how it ended */
+static void
+test_row_off_main_loop (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("biosync-queue-XXXXXX", &error);
+  LockHold hold = { g_build_filename (dir, "biosync.db", NULL) };
+  BsdStore *store = bsd_store_open (hold.path, &error);
+  g_autoptr (BsdSessionGate) gate = bsd_session_gate_new (2);
+  BsdEngine *engine = bsd_engine_new (store, gate);
+  BsdJobQueue *queue = bsd_job_queue_new (store, engine);
+  g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_SYNC_DEVICE);
+  g_autoptr (BsdJobRecord) row = NULL;
+  const char *const suffixes[] = { "", "-wal", "-shm" };
+  BsdJob *job;
+
+  g_assert_no_error (error);
+  bsd_job_queue_set_prepare (queue, lock_prepare, &hold);
+  g_signal_connect (queue, "job-finished", G_CALLBACK (lock_finished_cb), &hold);
+  op->device_id = 42;
+  job = bsd_job_queue_request (queue, op, &error);
+  g_assert_no_error (error);
+  while (!bsd_job_queue_is_idle (queue))
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (hold.released_at_finish);
+  row = bsd_store_get_job (store, bsd_job_get_id (job), &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (row->state, ==, "failed");
+  g_assert_cmpstr (row->summary, ==, bs_dbus_job_get_summary (BS_DBUS_JOB (job)));
+
+  test_sqlite_lock_clear (&hold.lock);
+  g_object_unref (queue);
+  g_object_unref (engine);
+  g_object_unref (store);
+  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    {
+      g_autofree char *file = g_strconcat (hold.path, suffixes[i], NULL);
+
+      g_remove (file);
+    }
+  g_rmdir (dir);
+  g_free (hold.path);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -280,5 +359,6 @@ main (int argc, char **argv)
   ADD ("/job-queue/shutdown", test_shutdown);
   ADD ("/job-queue/retire", test_retire);
 #undef ADD
+  g_test_add_func ("/job-queue/row-off-main-loop", test_row_off_main_loop);
   return g_test_run ();
 }
