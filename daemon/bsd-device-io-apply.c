@@ -655,16 +655,16 @@ read_back (const Apply *apply, GError **error)
 gboolean
 bsd_device_io_apply (ZkClient *client,
                      const BsdEndpoint *endpoint,
-                     const BsdContact *contact,
-                     const BsdDevicePlan *plan,
-                     const BsdVerifyBasis *basis,
-                     BsdHold *hold,
-                     const BsdItems *items,
+                     const BsdApplyRequest *request,
                      BsdApplyResult *result,
                      GCancellable *cancellable,
                      GError **error)
 {
-  const Apply apply = { client, endpoint, contact, plan, basis, items, result, cancellable };
+  const BsdDevicePlan *plan = request->plan;
+  const BsdVerifyBasis *basis = &request->basis;
+  BsdHold *hold = request->hold;
+  const Apply apply
+      = { client, endpoint, request->contact, plan, basis, &request->items, result, cancellable };
   g_autoptr (GError) broken = NULL;
   BsdTraffic mark;
   guint n_writes;
@@ -679,7 +679,7 @@ bsd_device_io_apply (ZkClient *client,
 
   /* the read of this device learnt its user record width: a new session
    * need not read the user table again before the first write */
-  if (basis && basis->before && basis->before->users->len > 0)
+  if (basis->before && basis->before->users->len > 0)
     zk_client_set_user_width (client, basis->before->user_width);
   bsd_traffic_mark (client, &mark);
   if (!bsd_device_io_hold (client, hold, cancellable, error))

@@ -470,6 +470,22 @@ find_user (GPtrArray *users, const char *pin)
   return NULL;
 }
 
+/* reads the user table into @change (the table read before goes); the
+ * PIN's record in it, NULL when the terminal does not hold the PIN or
+ * (change->users NULL, @error set) when the read failed */
+static ZkUser *
+read_pin (ZkClient *client,
+          const BsdEndpoint *endpoint,
+          const char *pin,
+          BsdPinChange *change,
+          GCancellable *cancellable,
+          GError **error)
+{
+  g_clear_pointer (&change->users, g_ptr_array_unref);
+  change->users = bsd_device_io_read_users (client, endpoint, cancellable, error);
+  return change->users != NULL ? find_user (change->users, pin) : NULL;
+}
+
 gboolean
 bsd_device_io_delete_pin (ZkClient *client,
                           const BsdEndpoint *endpoint,
@@ -479,18 +495,11 @@ bsd_device_io_delete_pin (ZkClient *client,
                           GCancellable *cancellable,
                           GError **error)
 {
-  g_autoptr (GPtrArray) users = bsd_device_io_read_users (client, endpoint, cancellable, error);
   g_autoptr (GError) local = NULL;
-  ZkUser *user;
+  ZkUser *user = read_pin (client, endpoint, pin, change, cancellable, error);
 
-  if (users == NULL)
-    return FALSE;
-  user = find_user (users, pin);
   if (user == NULL)
-    {
-      change->users = g_steal_pointer (&users);
-      return TRUE;
-    }
+    return change->users != NULL;
   change->was_present = TRUE;
   if (bsd_device_io_hold (client, hold, cancellable, &local)
       && !zk_client_delete_user (client, user->uid, cancellable, &local)
@@ -499,19 +508,18 @@ bsd_device_io_delete_pin (ZkClient *client,
   bsd_device_io_release (client, endpoint, hold, NULL);
   if (local)
     {
+      /* the table read before no longer stands for the terminal */
+      g_clear_pointer (&change->users, g_ptr_array_unref);
       g_propagate_error (error, g_steal_pointer (&local));
       return FALSE;
     }
-  change->users = bsd_device_io_read_users (client, endpoint, cancellable, error);
-  if (change->users == NULL)
-    return FALSE;
-  if (find_user (change->users, pin) != NULL)
+  if (read_pin (client, endpoint, pin, change, cancellable, error) != NULL)
     {
       g_set_error (error, ZK_ERROR, ZK_ERROR_FAILED,
                    "the device acknowledged the deletion but still holds PIN %s", pin);
       return FALSE;
     }
-  return TRUE;
+  return change->users != NULL;
 }
 
 gboolean
@@ -522,16 +530,12 @@ bsd_device_io_update_pin (ZkClient *client,
                           GCancellable *cancellable,
                           GError **error)
 {
-  g_autoptr (GPtrArray) users = bsd_device_io_read_users (client, endpoint, cancellable, error);
   g_autoptr (ZkUser) record = NULL;
-  ZkUser *user;
+  ZkUser *user = read_pin (client, endpoint, want->user_id, change, cancellable, error);
   ZkUser *got;
 
-  if (users == NULL)
-    return FALSE;
-  user = find_user (users, want->user_id);
   if (user == NULL)
-    return TRUE;
+    return change->users != NULL;
   change->was_present = TRUE;
   /* the terminal's slot and access time zones stay as they are */
   record = zk_user_copy (want);
@@ -540,10 +544,9 @@ bsd_device_io_update_pin (ZkClient *client,
   if (!zk_client_set_user (client, record, cancellable, error))
     return FALSE;
   zk_client_refresh_data (client, NULL, NULL);
-  change->users = bsd_device_io_read_users (client, endpoint, cancellable, error);
+  got = read_pin (client, endpoint, want->user_id, change, cancellable, error);
   if (change->users == NULL)
     return FALSE;
-  got = find_user (change->users, want->user_id);
   if (got == NULL || !zk_user_same_record (got, record))
     {
       g_set_error (error, ZK_ERROR, ZK_ERROR_FAILED,

@@ -230,6 +230,16 @@ typedef struct
   gpointer data;
 } BsdItems;
 
+/* what bsd_device_io_apply () writes to one device, and what it leans on */
+typedef struct
+{
+  const BsdContact *contact; /* what the session learnt of the device */
+  const BsdDevicePlan *plan;
+  BsdVerifyBasis basis;
+  BsdItems items; /* progress; func NULL = not told */
+  BsdHold *hold;  /* the session's hold, released on every path */
+} BsdApplyRequest;
+
 /* hold (record + disable) → deletes → users → templates → faces →
  * release (refresh + enable), then read back and verify every planned
  * item (a plan the preflight failed holds deletions only). The device is
@@ -240,17 +250,13 @@ typedef struct
  * The read-back is cheap where it can be: users (and faces) are always
  * read back and compared item by item; the template table, the bulk of a
  * device, only when the device's fingerprint count after the writes is
- * not exactly what @basis->before and the plan make it, a user write or
- * deletion did not hold, a write was refused, or the device lied before
- * (@basis). Otherwise the templates are taken as written
+ * not exactly what @request->basis.before and the plan make it, a user
+ * write or deletion did not hold, a write was refused, or the device lied
+ * before (@request->basis). Otherwise the templates are taken as written
  * (BSD_VERIFY_COUNTS). */
 gboolean bsd_device_io_apply (ZkClient *client,
                               const BsdEndpoint *endpoint,
-                              const BsdContact *contact,
-                              const BsdDevicePlan *plan,
-                              const BsdVerifyBasis *basis,
-                              BsdHold *hold,
-                              const BsdItems *items,
+                              const BsdApplyRequest *request,
                               BsdApplyResult *result,
                               GCancellable *cancellable,
                               GError **error);

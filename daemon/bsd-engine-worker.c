@@ -439,7 +439,6 @@ work_run (Work *work)
                                &dev->error);
   if (client != NULL)
     {
-      BsdItems items = { items_cb, dev };
       BsdTraffic mark;
 
       post_note (dev, NULL, 0);
@@ -454,12 +453,18 @@ work_run (Work *work)
           break;
         case PHASE_APPLY:
           {
-            BsdVerifyBasis basis = { dev->snapshot, dev->lied_before };
+            BsdApplyRequest request = {
+              .contact = &dev->contact,
+              .plan = dev->plan,
+              .basis = { dev->snapshot, dev->lied_before },
+              .items = { items_cb, dev },
+              .hold = hold,
+            };
 
             bsd_apply_result_init (&dev->apply);
             dev->applied = TRUE;
-            bsd_device_io_apply (client, dev->endpoint, &dev->contact, dev->plan, &basis, hold,
-                                 &items, &dev->apply, cancellable, &dev->error);
+            bsd_device_io_apply (client, dev->endpoint, &request, &dev->apply, cancellable,
+                                 &dev->error);
           }
           break;
         case PHASE_LOGS:
