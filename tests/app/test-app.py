@@ -29,7 +29,6 @@ SPDX-License-Identifier: GPL-3.0-or-later
 """
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -37,7 +36,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "daemon"))
 import harness  # noqa: E402
-from harness import Failure, Skip, check, log, stop_process, wait_for  # noqa: E402
+from harness import Failure, Skip, check, free_port, log, stop_process, wait_for  # noqa: E402
 
 
 def session_bus(env):
@@ -154,14 +153,6 @@ def run_gui_driven(env, session, mode, handlers, *args):
     check(rc == 0, "test-app-gui %s passes" % mode, rc)
 
 
-def dead_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def test_no_daemon(env):
     run_gui(env, session_bus(env), "no-daemon")
 
@@ -177,7 +168,7 @@ def test_notify(env):
     session = session_bus(env)
     log_path = notification_daemon(env, session)
     env.start_daemon()
-    env.add_device("Gate", dead_port(), options={"timeout-ms": harness.GLib.Variant("u", 500)})
+    env.add_device("Gate", free_port(), options={"timeout-ms": harness.GLib.Variant("u", 500)})
     run_gui(env, session, "notify")
     deadline = time.monotonic() + 10
     text = ""
@@ -246,7 +237,7 @@ def big_site(env, n=200, unreachable=10, wrong_key=5):
         env.add_device(d["name"], sim.port(d["name"]), areas[i * len(areas) // simulated],
                        options={"timeout-ms": harness.GLib.Variant("u", 500)})
     for i in range(unreachable):
-        env.add_device("T%03d" % (simulated + i + 1), dead_port(),
+        env.add_device("T%03d" % (simulated + i + 1), free_port(),
                        options={"timeout-ms": harness.GLib.Variant("u", 300)})
     env.wait_job(env.call("RefreshLogs"), timeout=240)
     return sim
@@ -265,7 +256,7 @@ def test_background(env):
     full["name"] = "Full"
     sim = env.sim({"devices": [full]}, tag="full")
     env.start_daemon()
-    env.add_device("Gate", dead_port(), options={"timeout-ms": harness.GLib.Variant("u", 300)})
+    env.add_device("Gate", free_port(), options={"timeout-ms": harness.GLib.Variant("u", 300)})
     env.add_device("Full", sim.port("Full"))
     env.wait_job(env.call("RefreshLogs"))
     # Gate was last seen two hours ago (what the database knows after a
@@ -312,7 +303,7 @@ def test_shot(env):
     sim = env.seed_sim()
     env.start_daemon()
     env.add_seed_area(sim)
-    env.add_device("Warehouse", dead_port(), options={"timeout-ms": harness.GLib.Variant("u", 300)})
+    env.add_device("Warehouse", free_port(), options={"timeout-ms": harness.GLib.Variant("u", 300)})
     env.wait_job(env.call("SyncAll"), timeout=120)
     env.wait_job(env.call("RefreshLogs"), timeout=120)
     run_gui(env, session_bus(env), "shot", page, width, os.path.abspath(out))

@@ -15,7 +15,6 @@ import pty
 import re
 import select
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,7 +23,7 @@ SRC = os.environ.get("BIOSYNC_SOURCE_ROOT",
                      os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 sys.path.insert(0, os.path.join(SRC, "tests", "daemon"))
 import harness  # noqa: E402
-from harness import check  # noqa: E402
+from harness import check, free_port  # noqa: E402
 
 CTL = os.environ.get("BIOSYNC_CTL") or os.path.join(SRC, "build", "client", "biosyncctl")
 HEADER = "utc_time,local_time,device,serial,pin,name,verify,state"
@@ -76,14 +75,6 @@ def seeded(env, sync=False):
     if sync:
         ctl(env, "sync", "--all", "--wait")
     return sim
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 # ------------------------------------------------------------------ usage

@@ -538,6 +538,13 @@ def queue_push_command(env, device_id, command):
                            " VALUES (?, ?, 0)", (device_id, command))
         return cur.lastrowid
 
+def count_push_commands(env, device_id, where="1"):
+    """how many commands of push device @device_id match the SQL condition @where"""
+    with state_db(env) as conn:
+        return conn.execute("SELECT count (*) FROM push_commands WHERE device_id = ? AND (%s)"
+                            % where, (device_id,)).fetchone()[0]
+
+
 def write_tombstones(env, pins):
     """records deletions of @pins (by uid:0) straight into the stopped
     daemon's database: many deletions without a job each"""

@@ -124,9 +124,4 @@ class PgServer:
     def close(self):
         if self.proc is not None and self.proc.poll() is None:
             self.thaw()
-            self.proc.send_signal(signal.SIGQUIT)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            harness.stop_process(self.proc, signal.SIGQUIT, timeout=20)

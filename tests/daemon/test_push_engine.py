@@ -43,7 +43,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import check, enable_push, state_db, wait_for  # noqa: E402
+from harness import check, count_push_commands, enable_push, state_db, wait_for  # noqa: E402
 from harness import DEVICE, GLib, JOB  # noqa: E402
 
 B_SN = "SIMPUSHB0002"
@@ -87,15 +87,11 @@ def push_faces(dump):
 
 
 def queued(env, device_id):
-    with state_db(env) as conn:
-        return conn.execute("SELECT count (*) FROM push_commands WHERE device_id = ?",
-                            (device_id,)).fetchone()[0]
+    return count_push_commands(env, device_id)
 
 
 def unanswered(env, device_id):
-    with state_db(env) as conn:
-        return conn.execute("SELECT count (*) FROM push_commands WHERE device_id = ? AND state"
-                            " IN ('queued', 'sent')", (device_id,)).fetchone()[0]
+    return count_push_commands(env, device_id, "state IN ('queued', 'sent')")
 
 
 def queued_texts(env, device_id, pin):
@@ -388,9 +384,7 @@ def photo_fixture(port):
 
 
 def photo_commands(env, device_id):
-    with state_db(env) as conn:
-        return conn.execute("SELECT count (*) FROM push_commands WHERE device_id = ? AND command"
-                            " LIKE 'DATA UPDATE BIOPHOTO %'", (device_id,)).fetchone()[0]
+    return count_push_commands(env, device_id, "command LIKE 'DATA UPDATE BIOPHOTO %'")
 
 
 def test_push_engine_photos(env):

@@ -29,7 +29,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import check, enable_push, state_db, wait_for  # noqa: E402
+from harness import check, count_push_commands, enable_push, state_db, wait_for  # noqa: E402
 from harness import DEVICE, GLib  # noqa: E402
 from test_push import HANDSHAKE, SN, accept, get, post  # noqa: E402
 from test_push_engine import pull_fingers, pull_people, push_fingers, unanswered  # noqa: E402
@@ -195,17 +195,13 @@ def test_push_jobs_balance(env):
 def test_push_jobs_templates(env):
     site = Site(env, lone=True)
     unions = site.unions()
-    with state_db(env) as conn:
-        lone_before = conn.execute("SELECT count (*) FROM push_commands WHERE device_id = ?",
-                                   (site.ids["L"],)).fetchone()[0]
+    lone_before = count_push_commands(env, site.ids["L"])
     job = site.job("SyncTemplates")
     check(job["State"] == "succeeded", "SyncTemplates succeeds", (job["Summary"], job["Devices"]))
     check(sorted(devices_by_name(job)) == ["A", "C", "P", "Q"],
           "it syncs the areas' devices and leaves L (no area) out", sorted(devices_by_name(job)))
     site.check_unions(unions)
-    with state_db(env) as conn:
-        lone_after = conn.execute("SELECT count (*) FROM push_commands WHERE device_id = ?",
-                                  (site.ids["L"],)).fetchone()[0]
+    lone_after = count_push_commands(env, site.ids["L"])
     check(lone_after == lone_before, "nothing is queued for L", (lone_before, lone_after))
 
 
@@ -317,9 +313,7 @@ def test_push_jobs_querydata(env):
 
 
 def finished(env, device_id):
-    with state_db(env) as conn:
-        return conn.execute("SELECT count (*) FROM push_commands WHERE device_id = ? AND state"
-                            " IN ('done', 'failed')", (device_id,)).fetchone()[0]
+    return count_push_commands(env, device_id, "state IN ('done', 'failed')")
 
 
 def test_push_jobs_retention(env):

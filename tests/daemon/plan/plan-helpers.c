@@ -335,14 +335,16 @@ th_user (const BsdSnapshot *snapshot, const char *pin)
   return best;
 }
 
-GBytes *
-th_finger (const BsdSnapshot *snapshot, const char *pin, guint8 fid)
+/* the bytes of (@pin, @fid) in @list of @snapshot (fingers or faces: one
+ * record type), or NULL */
+static GBytes *
+template_of (const BsdSnapshot *snapshot, GPtrArray *list, const char *pin, guint8 fid)
 {
   const ZkUser *user = th_user (snapshot, pin);
 
-  for (guint i = 0; user && i < snapshot->templates->len; i++)
+  for (guint i = 0; user && i < list->len; i++)
     {
-      const ZkTemplate *t = g_ptr_array_index (snapshot->templates, i);
+      const ZkTemplate *t = g_ptr_array_index (list, i);
 
       if (t->uid == user->uid && t->fid == fid)
         return t->data;
@@ -351,18 +353,15 @@ th_finger (const BsdSnapshot *snapshot, const char *pin, guint8 fid)
 }
 
 GBytes *
+th_finger (const BsdSnapshot *snapshot, const char *pin, guint8 fid)
+{
+  return template_of (snapshot, snapshot->templates, pin, fid);
+}
+
+GBytes *
 th_face (const BsdSnapshot *snapshot, const char *pin, guint8 fid)
 {
-  const ZkUser *user = th_user (snapshot, pin);
-
-  for (guint i = 0; user && i < snapshot->faces->len; i++)
-    {
-      const ZkFace *f = g_ptr_array_index (snapshot->faces, i);
-
-      if (f->uid == user->uid && f->fid == fid)
-        return f->data;
-    }
-  return NULL;
+  return template_of (snapshot, snapshot->faces, pin, fid);
 }
 
 char *

@@ -56,6 +56,27 @@ add_people (BsdSnapshot *snapshot, guint first, guint last, const char *name, gb
     }
 }
 
+/* nothing left to do: the plan of @input is empty, without conflicts */
+void
+assert_input_settled (BsdPlanInput *input)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsdPlan) again = bsd_plan_compute (input, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (bsd_plan_is_empty (again));
+  g_assert_cmpuint (again->conflicts->len, ==, 0);
+}
+
+/* the same for @snapshots alone */
+void
+assert_settled (GPtrArray *snapshots)
+{
+  g_autoptr (BsdPlanInput) input = th_input (snapshots);
+
+  assert_input_settled (input);
+}
+
 /* every device holds exactly @pins (as strings "lo".."hi") */
 void
 assert_holds_range (const BsdSnapshot *snapshot, guint lo, guint hi)

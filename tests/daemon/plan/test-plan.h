@@ -16,6 +16,8 @@ BsdSnapshot *snapshot_in (GPtrArray *snapshots, guint device_id, const char *nam
 char *pin_of (guint n);
 void add_people (BsdSnapshot *snapshot, guint first, guint last, const char *name, gboolean finger);
 void assert_holds_range (const BsdSnapshot *snapshot, guint lo, guint hi);
+void assert_input_settled (BsdPlanInput *input);
+void assert_settled (GPtrArray *snapshots);
 
 /* test-plan-records.c */
 GPtrArray *seed_snapshots (void);

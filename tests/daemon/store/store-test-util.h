@@ -225,6 +225,27 @@ store_raw_query (sqlite3 *db, const char *sql)
   return result;
 }
 
+/* @sql run on the database at @path, through a connection of its own */
+static inline void
+store_file_exec (const char *path, const char *sql)
+{
+  sqlite3 *db = store_raw_open (path);
+
+  store_raw_exec (db, sql);
+  sqlite3_close (db);
+}
+
+/* one value from the database at @path, through a connection of its own */
+static inline char *
+store_file_query (const char *path, const char *sql)
+{
+  sqlite3 *db = store_raw_open (path);
+  char *value = store_raw_query (db, sql);
+
+  sqlite3_close (db);
+  return value;
+}
+
 /* every row of @sql, columns joined by '|', rows by '\n' */
 static inline char *
 store_raw_dump (sqlite3 *db, const char *sql)

@@ -29,7 +29,6 @@ test_settings (void)
   gboolean flag = FALSE;
   guint value = 0;
   guint64 value64 = 1;
-  sqlite3 *db;
 
   store = bsd_store_open (path, &error);
   g_assert_no_error (error);
@@ -66,10 +65,8 @@ test_settings (void)
   store_assert_error_clear (error, BSD_STORE_ERROR_INVALID_ARGUMENT);
 
   /* a damaged stored value reads as the default */
-  db = store_raw_open (path);
-  store_raw_exec (db, "UPDATE settings SET value = 'lots' WHERE key = 'SyncInterval';"
-                      "UPDATE settings SET value = 'maybe' WHERE key = 'AutoSync';");
-  sqlite3_close (db);
+  store_file_exec (path, "UPDATE settings SET value = 'lots' WHERE key = 'SyncInterval';"
+                         "UPDATE settings SET value = 'maybe' WHERE key = 'AutoSync';");
   g_test_expect_message ("biosyncd", G_LOG_LEVEL_WARNING, "*SyncInterval*bad stored value*");
   g_assert_true (bsd_store_get_setting_uint (store, "SyncInterval", &value, &error));
   g_test_assert_expected_messages ();

@@ -19,6 +19,21 @@ knock (BsdStore *store, const char *serial, gboolean poll)
   return device;
 }
 
+/* a new store that each serial of the NULL-terminated list has contacted
+ * once: pending, as every acceptance starts */
+static G_GNUC_NULL_TERMINATED BsdStore *
+store_knocked (const char *serial, ...)
+{
+  BsdStore *store = store_open_memory ();
+  va_list serials;
+
+  va_start (serials, serial);
+  for (; serial != NULL; serial = va_arg (serials, const char *))
+    bsd_push_device_free (knock (store, serial, FALSE));
+  va_end (serials);
+  return store;
+}
+
 static guint
 accept (BsdStore *store, const char *serial)
 {
@@ -63,10 +78,8 @@ test_pending (void)
 static void
 test_pending_bounded (void)
 {
-  g_autoptr (BsdStore) store = store_open_memory ();
+  g_autoptr (BsdStore) store = store_knocked ("KNOWN1", NULL);
   g_autoptr (GError) error = NULL;
-  /* knocked first */
-  G_GNUC_UNUSED g_autoptr (BsdPushDevice) known = knock (store, "KNOWN1", FALSE);
   g_autoptr (BsdPushDevice) again = NULL;
   guint pending = 0;
 
@@ -89,10 +102,8 @@ test_pending_bounded (void)
 static void
 test_accept_refuse (void)
 {
-  g_autoptr (BsdStore) store = store_open_memory ();
+  g_autoptr (BsdStore) store = store_knocked ("SN1", NULL);
   g_autoptr (GError) error = NULL;
-  /* knocked first */
-  G_GNUC_UNUSED g_autoptr (BsdPushDevice) knocked = knock (store, "SN1", FALSE);
   g_autoptr (BsdPushDevice) accepted = NULL;
   g_autoptr (BsdPushDevice) refused = NULL;
   g_autoptr (BsdPushDevice) removed = NULL;
@@ -145,10 +156,8 @@ test_accept_refuse (void)
 static void
 test_comm_key (void)
 {
-  g_autoptr (BsdStore) store = store_open_memory ();
+  g_autoptr (BsdStore) store = store_knocked ("SN1", NULL);
   g_autoptr (GError) error = NULL;
-  /* knocked first */
-  G_GNUC_UNUSED g_autoptr (BsdPushDevice) device = knock (store, "SN1", FALSE);
   g_autoptr (BsdPushDevice) keyed = NULL;
   gboolean ok = FALSE;
 
@@ -171,10 +180,8 @@ test_comm_key (void)
 static void
 test_stamps_options (void)
 {
-  g_autoptr (BsdStore) store = store_open_memory ();
+  g_autoptr (BsdStore) store = store_knocked ("SN1", NULL);
   g_autoptr (GError) error = NULL;
-  /* knocked first */
-  G_GNUC_UNUSED g_autoptr (BsdPushDevice) device = knock (store, "SN1", FALSE);
   g_autoptr (BsdPushDevice) after = NULL;
   g_autoptr (GHashTable) options = g_hash_table_new (g_str_hash, g_str_equal);
   g_autofree char *json = NULL;
@@ -202,12 +209,8 @@ test_stamps_options (void)
 static void
 test_queue (void)
 {
-  g_autoptr (BsdStore) store = store_open_memory ();
+  g_autoptr (BsdStore) store = store_knocked ("SN1", "SN2", NULL);
   g_autoptr (GError) error = NULL;
-  /* knocked first */
-  G_GNUC_UNUSED g_autoptr (BsdPushDevice) device = knock (store, "SN1", FALSE);
-  /* knocked first */
-  G_GNUC_UNUSED g_autoptr (BsdPushDevice) other = knock (store, "SN2", FALSE);
   guint device_id = accept (store, "SN1");
   guint other_id = accept (store, "SN2");
   g_autoptr (GPtrArray) first = NULL;
@@ -309,10 +312,8 @@ mirror_template (guint i, guint type)
 static void
 test_mirror (void)
 {
-  g_autoptr (BsdStore) store = store_open_memory ();
+  g_autoptr (BsdStore) store = store_knocked ("SN1", NULL);
   g_autoptr (GError) error = NULL;
-  /* knocked first */
-  G_GNUC_UNUSED g_autoptr (BsdPushDevice) device = knock (store, "SN1", FALSE);
   guint device_id = accept (store, "SN1");
   g_autoptr (GPtrArray) users = g_ptr_array_new_with_free_func ((GDestroyNotify)push_user_free);
   g_autoptr (GPtrArray) templates
@@ -355,10 +356,8 @@ test_mirror (void)
 static void
 test_mirror_prune (void)
 {
-  g_autoptr (BsdStore) store = store_open_memory ();
+  g_autoptr (BsdStore) store = store_knocked ("SN1", NULL);
   g_autoptr (GError) error = NULL;
-  /* knocked first */
-  G_GNUC_UNUSED g_autoptr (BsdPushDevice) device = knock (store, "SN1", FALSE);
   guint device_id = accept (store, "SN1");
   g_autoptr (GPtrArray) users = g_ptr_array_new_with_free_func ((GDestroyNotify)push_user_free);
   g_autoptr (GPtrArray) templates
@@ -415,9 +414,10 @@ static guint
 accepted (BsdStore *store, const char *serial)
 {
   g_autoptr (GError) error = NULL;
-  /* knocked first */
-  G_GNUC_UNUSED g_autoptr (BsdPushDevice) device = knock (store, serial, FALSE);
-  guint device_id = accept (store, serial);
+  guint device_id;
+
+  bsd_push_device_free (knock (store, serial, FALSE));
+  device_id = accept (store, serial);
 
   g_assert_true (bsd_store_finish_push_checks (store, device_id, &error));
   g_assert_no_error (error);

@@ -58,7 +58,6 @@ test_open_create_mode (void)
   g_autoptr (BsdStore) store = NULL;
   g_autofree char *journal = NULL;
   mode_t old_umask = umask (0);
-  sqlite3 *db;
 
   /* even with umask 0 nobody else may read the database */
   store = bsd_store_open (path, &error);
@@ -70,10 +69,8 @@ test_open_create_mode (void)
   g_assert_true (g_file_test (wal, G_FILE_TEST_EXISTS));
   g_assert_cmpuint (file_mode (wal), ==, 0600);
 
-  db = store_raw_open (path);
-  journal = store_raw_query (db, "PRAGMA journal_mode");
+  journal = store_file_query (path, "PRAGMA journal_mode");
   g_assert_cmpstr (journal, ==, "wal");
-  sqlite3_close (db);
 }
 
 static void
@@ -182,12 +179,9 @@ test_open_newer_version (void)
                          "INSERT INTO areas VALUES (1, 'Hall', 'blue');"
                          "PRAGMA application_id = 1112758596; PRAGMA user_version = %d;",
                          BSD_STORE_SCHEMA_VERSION + 1);
-  sqlite3 *db;
 
   /* what a future biosync would write */
-  db = store_raw_open (path);
-  store_raw_exec (db, future);
-  sqlite3_close (db);
+  store_file_exec (path, future);
   g_assert_cmpint (g_chmod (path, 0644), ==, 0);
   assert_refused (path, BSD_STORE_ERROR_VERSION);
 
@@ -203,17 +197,13 @@ test_open_foreign (void)
   g_autoptr (StoreTmpDir) dir = store_tmp_dir_new ();
   g_autofree char *plain = store_tmp_dir_file (dir, "other.db");
   g_autofree char *tagged = store_tmp_dir_file (dir, "tagged.db");
-  sqlite3 *db;
 
   /* someone else's sqlite database: never migrated into ours */
-  db = store_raw_open (plain);
-  store_raw_exec (db, "CREATE TABLE contacts (name TEXT); INSERT INTO contacts VALUES ('x');");
-  sqlite3_close (db);
+  store_file_exec (plain, "CREATE TABLE contacts (name TEXT); INSERT INTO contacts VALUES ('x');");
   assert_refused (plain, BSD_STORE_ERROR_NOT_DATABASE);
 
-  db = store_raw_open (tagged);
-  store_raw_exec (db, "CREATE TABLE t (a); PRAGMA application_id = 7; PRAGMA user_version = 1;");
-  sqlite3_close (db);
+  store_file_exec (tagged,
+                   "CREATE TABLE t (a); PRAGMA application_id = 7; PRAGMA user_version = 1;");
   assert_refused (tagged, BSD_STORE_ERROR_NOT_DATABASE);
 }
 
@@ -480,7 +470,6 @@ test_migrate_v2 (void)
   guint64 count = 0;
   gboolean flag = FALSE;
   gboolean stored = TRUE;
-  sqlite3 *db;
 
   store_make_v2 (path, NULL);
   store = store_open_migrated (path);
@@ -539,10 +528,9 @@ test_migrate_v2 (void)
   g_assert_true (flag);
   g_clear_object (&store);
 
-  db = store_raw_open (path);
-  table = store_raw_query (db, "SELECT name FROM sqlite_master WHERE name = 'tombstone_devices'");
+  table
+      = store_file_query (path, "SELECT name FROM sqlite_master WHERE name = 'tombstone_devices'");
   g_assert_null (table);
-  sqlite3_close (db);
 }
 
 /* columns, defaults, keys and indexes of every table */
@@ -645,17 +633,6 @@ store_rewind (const char *path, int version, const char *sql)
   if (sql != NULL)
     store_raw_exec (db, sql);
   sqlite3_close (db);
-}
-
-/* one value from the database at @path, through a connection of its own */
-static char *
-store_file_query (const char *path, const char *sql)
-{
-  sqlite3 *db = store_raw_open (path);
-  char *value = store_raw_query (db, sql);
-
-  sqlite3_close (db);
-  return value;
 }
 
 /* a current database at @path, with a device if @device and one punch
@@ -847,7 +824,6 @@ test_migrate_failure_rolls_back (void)
   g_autofree char *version = NULL;
   g_autofree char *column = NULL;
   g_autofree char *table = NULL;
-  sqlite3 *db;
 
   /* a stray table makes the 1 → 2 step fail half-way */
   store_make_v1 (path, "CREATE TABLE disabled_devices (x);");
@@ -856,15 +832,14 @@ test_migrate_failure_rolls_back (void)
   g_assert_nonnull (strstr (error->message, "migrating the schema from version 1 to 2"));
   g_assert_null (store);
 
-  db = store_raw_open (path);
-  version = store_raw_query (db, "PRAGMA user_version");
+  version = store_file_query (path, "PRAGMA user_version");
   g_assert_cmpstr (version, ==, "1");
-  column = store_raw_query (db, "SELECT name FROM pragma_table_info ('devices')"
-                                " WHERE name = 'time_zone'");
+  column = store_file_query (path, "SELECT name FROM pragma_table_info ('devices')"
+                                   " WHERE name = 'time_zone'");
   g_assert_null (column);
-  table = store_raw_query (db, "SELECT name FROM sqlite_master WHERE name = 'tombstone_devices'");
+  table
+      = store_file_query (path, "SELECT name FROM sqlite_master WHERE name = 'tombstone_devices'");
   g_assert_null (table);
-  sqlite3_close (db);
 }
 
 static void
@@ -937,7 +912,6 @@ test_integrity (void)
   g_autofree char *path = store_tmp_dir_file (dir, "biosync.db");
   g_autoptr (GError) error = NULL;
   g_autoptr (BsdStore) store = NULL;
-  sqlite3 *db;
 
   store = bsd_store_open (path, &error);
   g_assert_no_error (error);
@@ -945,11 +919,9 @@ test_integrity (void)
   g_assert_no_error (error);
 
   /* a dangling reference written behind our back */
-  db = store_raw_open (path);
-  store_raw_exec (db, "PRAGMA foreign_keys = OFF;"
-                      "INSERT INTO device_users (device_id, pin, uid, seen_at)"
-                      " VALUES (42, '1', 1, 0);");
-  sqlite3_close (db);
+  store_file_exec (path, "PRAGMA foreign_keys = OFF;"
+                         "INSERT INTO device_users (device_id, pin, uid, seen_at)"
+                         " VALUES (42, '1', 1, 0);");
   g_assert_false (bsd_store_check_integrity (store, &error));
   g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_CORRUPT);
   g_assert_nonnull (strstr (error->message, "device_users"));
@@ -1052,7 +1024,6 @@ test_backup_checks (void)
   g_autoptr (GError) error = NULL;
   guint8 header[BSD_STORE_HEADER_SIZE] = "SQLite format 3";
   guint version = 0;
-  sqlite3 *db;
 
   /* the header: sqlite's magic, then biosync's application id */
   g_assert_false (bsd_store_check_header_bytes (header, 50, &version, &error));
@@ -1071,9 +1042,7 @@ test_backup_checks (void)
   g_assert_true (bsd_store_check_schema (store, &error));
   g_assert_no_error (error);
   g_clear_object (&store);
-  db = store_raw_open (path);
-  store_raw_exec (db, "CREATE TRIGGER extra AFTER INSERT ON areas BEGIN SELECT 1; END;");
-  sqlite3_close (db);
+  store_file_exec (path, "CREATE TRIGGER extra AFTER INSERT ON areas BEGIN SELECT 1; END;");
   store = bsd_store_open (path, &error);
   g_assert_no_error (error);
   g_assert_false (bsd_store_check_schema (store, &error));
