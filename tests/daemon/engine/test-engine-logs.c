@@ -659,20 +659,12 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_test_add_data_func ("/engine/logs/refilled-same-count/honour", "honour",
-                        test_refilled_same_count);
-  g_test_add_data_func ("/engine/logs/refilled-same-count/ignore", "ignore",
-                        test_refilled_same_count);
-  g_test_add_data_func ("/engine/logs/refilled-same-count/refuse", "refuse",
-                        test_refilled_same_count);
-  g_test_add_data_func ("/engine/logs/ranged/honour", "honour", test_ranged_modes);
-  g_test_add_data_func ("/engine/logs/ranged/ignore", "ignore", test_ranged_modes);
-  g_test_add_data_func ("/engine/logs/ranged/refuse", "refuse", test_ranged_modes);
-  g_test_add_data_func ("/engine/logs/exactly-once/honour", "honour", test_exactly_once);
-  g_test_add_data_func ("/engine/logs/exactly-once/ignore", "ignore", test_exactly_once);
+  test_sim_add_modes ("/engine/logs/refilled-same-count", test_refilled_same_count, "honour",
+                      "ignore", "refuse", NULL);
+  test_sim_add_modes ("/engine/logs/ranged", test_ranged_modes, "honour", "ignore", "refuse", NULL);
+  test_sim_add_modes ("/engine/logs/exactly-once", test_exactly_once, "honour", "ignore", NULL);
   g_test_add_func ("/engine/logs/surprise", test_surprise);
-  g_test_add_data_func ("/engine/logs/shrunk/honour", "honour", test_shrunk);
-  g_test_add_data_func ("/engine/logs/shrunk/refuse", "refuse", test_shrunk);
+  test_sim_add_modes ("/engine/logs/shrunk", test_shrunk, "honour", "refuse", NULL);
   g_test_add_func ("/engine/logs/newest-changed", test_newest_changed);
   g_test_add_func ("/engine/logs/individual-sync", test_individual_sync);
   g_test_add_func ("/engine/logs/clear-after-tail", test_clear_after_tail);
