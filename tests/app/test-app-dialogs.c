@@ -46,16 +46,8 @@ static gboolean
 device_in_model_cb (gpointer data)
 {
   DeviceQuery *query = data;
-  GListModel *devices = bs_client_get_devices (client ());
-  gboolean found = FALSE;
 
-  for (guint i = 0; i < g_list_model_get_n_items (devices) && !found; i++)
-    {
-      g_autoptr (BsDBusDevice) device = g_list_model_get_item (devices, i);
-
-      found = g_strcmp0 (bs_dbus_device_get_name (device), query->name) == 0;
-    }
-  return found == query->present;
+  return model_has_name (bs_client_get_devices (client ()), query->name) == query->present;
 }
 
 static gboolean
