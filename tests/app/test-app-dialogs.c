@@ -36,30 +36,6 @@
 
 /* ------------------------------------------------------------ devices */
 
-typedef struct
-{
-  const char *name;
-  gboolean present;
-} DeviceQuery;
-
-static gboolean
-device_in_model_cb (gpointer data)
-{
-  DeviceQuery *query = data;
-
-  return model_has_name (bs_client_get_devices (client ()), query->name) == query->present;
-}
-
-static gboolean
-wait_device (const char *name, gboolean present)
-{
-  DeviceQuery query = { name, present };
-  g_autofree char *what
-      = g_strdup_printf ("device “%s” to be %s", name, present ? "listed" : "gone");
-
-  return wait_until (device_in_model_cb, &query, 20, what);
-}
-
 static GtkWidget *
 device_row (guint id)
 {
