@@ -126,6 +126,27 @@ model_has_name (GListModel *model, const char *name)
   return FALSE;
 }
 
+gboolean
+device_listed_cb (gpointer name)
+{
+  return model_has_name (bs_client_get_devices (client ()), name);
+}
+
+static gboolean
+device_gone_cb (gpointer name)
+{
+  return !device_listed_cb (name);
+}
+
+gboolean
+wait_device (const char *name, gboolean present)
+{
+  g_autofree char *what
+      = g_strdup_printf ("device “%s” to be %s", name, present ? "listed" : "gone");
+
+  return wait_until (present ? device_listed_cb : device_gone_cb, (gpointer)name, 20, what);
+}
+
 /* the position, among every item of @model and its sections in order, of
  * the item labelled @label that activates @action with @target; -1 when
  * there is none. *@seen counts the items before. */

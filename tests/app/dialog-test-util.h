@@ -32,6 +32,12 @@ GtkWidget *find_row_of (GtkWidget *view, GType type, guint id);
 GtkWidget *find_titled_row (GtkWidget *widget, GType type, const char *title);
 /* whether an item of @model (device or area proxies) is named @name */
 gboolean model_has_name (GListModel *model, const char *name);
+/* whether the client's model lists a device named @name (a wait_until ()
+ * callback) */
+gboolean device_listed_cb (gpointer name);
+/* waits until the client's model lists a device named @name (@present)
+ * or no longer does */
+gboolean wait_device (const char *name, gboolean present);
 /* clicks the item of @row's "more" menu that activates @action with
  * @target (consumed), after checking that the menu shows it as @label */
 gboolean click_menu_item (GtkWidget *row, const char *label, const char *action, GVariant *target);

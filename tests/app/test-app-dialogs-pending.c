@@ -26,12 +26,6 @@ pending_count_is_cb (gpointer data)
   return gtk_revealer_get_reveal_child (revealer) == (expected > 0);
 }
 
-static gboolean
-device_listed_cb (gpointer data)
-{
-  return model_has_name (bs_client_get_devices (client ()), data);
-}
-
 static GtkWidget *
 group_of (GtkWidget *dialog, const char *serial)
 {

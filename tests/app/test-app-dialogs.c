@@ -36,38 +36,6 @@
 
 /* ------------------------------------------------------------ devices */
 
-typedef struct
-{
-  const char *name;
-  gboolean present;
-} DeviceQuery;
-
-static gboolean
-device_in_model_cb (gpointer data)
-{
-  DeviceQuery *query = data;
-  GListModel *devices = bs_client_get_devices (client ());
-  gboolean found = FALSE;
-
-  for (guint i = 0; i < g_list_model_get_n_items (devices) && !found; i++)
-    {
-      g_autoptr (BsDBusDevice) device = g_list_model_get_item (devices, i);
-
-      found = g_strcmp0 (bs_dbus_device_get_name (device), query->name) == 0;
-    }
-  return found == query->present;
-}
-
-static gboolean
-wait_device (const char *name, gboolean present)
-{
-  DeviceQuery query = { name, present };
-  g_autofree char *what
-      = g_strdup_printf ("device “%s” to be %s", name, present ? "listed" : "gone");
-
-  return wait_until (device_in_model_cb, &query, 20, what);
-}
-
 static GtkWidget *
 device_row (guint id)
 {

@@ -8,6 +8,7 @@
 #include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -91,6 +92,21 @@ test_sim_add_tcp_udp (const char *prefix, const char *name, GTestDataFunc func)
 
   g_test_add_data_func (tcp, GINT_TO_POINTER (FALSE), func);
   g_test_add_data_func (udp, GINT_TO_POINTER (TRUE), func);
+}
+
+void
+test_sim_add_modes (const char *prefix, GTestDataFunc func, const char *mode, ...)
+{
+  va_list args;
+
+  va_start (args, mode);
+  for (; mode != NULL; mode = va_arg (args, const char *))
+    {
+      g_autofree char *path = g_strdup_printf ("%s/%s", prefix, mode);
+
+      g_test_add_data_func (path, mode, func);
+    }
+  va_end (args);
 }
 
 /* ------------------------------------------------------------ in-process */

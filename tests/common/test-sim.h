@@ -72,6 +72,10 @@ test_sim_fixture_simple (const char *name, guint users, guint fingers_per_user, 
 /* registers @func twice, as "@prefix/@name/tcp" with data FALSE and
  * "@prefix/@name/udp" with data TRUE (GINT_TO_POINTER: "over UDP?") */
 void test_sim_add_tcp_udp (const char *prefix, const char *name, GTestDataFunc func);
+/* registers @func once for each mode of the NULL-terminated list, as
+ * "@prefix/<mode>" with the mode string itself as data */
+void test_sim_add_modes (const char *prefix, GTestDataFunc func, const char *mode, ...)
+    G_GNUC_NULL_TERMINATED;
 
 /* ------------------------------------------------------------ in-process */
 

@@ -507,9 +507,8 @@ main (int argc, char **argv)
   g_test_add_func ("/client/hostile/deadline", test_deadline);
   test_sim_add_tcp_udp ("/client/hostile", "dirty-strings", test_dirty_strings);
   g_test_add_func ("/client/hostile/dirty-info", test_dirty_info);
-  g_test_add_data_func ("/client/hostile/optional-option/error", "error", test_optional_option);
-  g_test_add_data_func ("/client/hostile/optional-option/unknown", "unknown", test_optional_option);
-  g_test_add_data_func ("/client/hostile/optional-option/silent", "silent", test_optional_option);
+  test_sim_add_modes ("/client/hostile/optional-option", test_optional_option, "error", "unknown",
+                      "silent", NULL);
 
   return g_test_run ();
 }

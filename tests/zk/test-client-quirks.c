@@ -827,7 +827,6 @@ test_corrupt_and_dropped (gconstpointer data)
   g_autoptr (GError) error = NULL;
   g_autoptr (ZkUser) user = zk_user_new ();
   g_autoptr (GPtrArray) users = NULL;
-  ZkClientStats stats;
 
   client = connect_to (dev);
   users = test_zk_read (client, ZK_TABLE_USERS); /* learns the width */
@@ -849,10 +848,7 @@ test_corrupt_and_dropped (gconstpointer data)
   g_assert_true (zk_client_set_user (client, user, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpint (dev->user_writes, ==, 2);
-
-  zk_client_get_stats (client, &stats);
-  g_assert_cmpuint (stats.retries, ==, 2);
-  g_assert_cmpuint (stats.reconnects, ==, 0);
+  test_zk_assert_stats (client, 2, 0);
 }
 
 static void

@@ -1009,8 +1009,7 @@ main (int argc, char **argv)
     }
   test_sim_add_tcp_udp ("/client/sim", "empty-28", test_empty_28);
   test_sim_add_tcp_udp ("/client/sim", "faces/face7", test_faces_face7);
-  g_test_add_data_func ("/client/sim/faces/vl", "vl", test_faces_unsupported);
-  g_test_add_data_func ("/client/sim/faces/none", "none", test_faces_unsupported);
+  test_sim_add_modes ("/client/sim/faces", test_faces_unsupported, "vl", "none", NULL);
   test_sim_add_tcp_udp ("/client/sim", "comm-key", test_comm_key);
   test_sim_add_tcp_udp ("/client/sim", "large", test_large);
   g_test_add_func ("/client/sim/auto-transport", test_auto_transport);
@@ -1030,9 +1029,8 @@ main (int argc, char **argv)
   test_sim_add_tcp_udp ("/client/sim", "fault/reboot", test_fault_reboot);
   test_sim_add_tcp_udp ("/client/sim", "ack-error-subcode", test_ack_error_subcode);
   test_sim_add_tcp_udp ("/client/sim", "fault/cancel", test_cancel);
-  g_test_add_data_func ("/client/sim/attlog-range/honour", "honour", test_attlog_range);
-  g_test_add_data_func ("/client/sim/attlog-range/ignore", "ignore", test_attlog_range);
-  g_test_add_data_func ("/client/sim/attlog-range/refuse", "refuse", test_attlog_range);
+  test_sim_add_modes ("/client/sim/attlog-range", test_attlog_range, "honour", "ignore", "refuse",
+                      NULL);
   g_test_add_func ("/client/sim/attlog-range/udp-16", test_attlog_range_udp16);
 
   return g_test_run ();

@@ -227,10 +227,8 @@ main (int argc, char **argv)
       g_test_add_data_func (path, &kinds[i], test_slices);
     }
   g_test_add_func ("/client/slices/fallback/refused", test_fallback_refused);
-  g_test_add_data_func ("/client/slices/fallback/close-mid-stream", "close-mid-stream",
-                        test_fallback_broken);
-  g_test_add_data_func ("/client/slices/fallback/hang-mid-transfer", "hang-mid-transfer",
-                        test_fallback_broken);
+  test_sim_add_modes ("/client/slices/fallback", test_fallback_broken, "close-mid-stream",
+                      "hang-mid-transfer", NULL);
   g_test_add_func ("/client/slices/kept", test_slices_kept);
   return g_test_run ();
 }

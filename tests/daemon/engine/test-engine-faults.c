@@ -611,6 +611,25 @@ test_ack_but_drop (void)
 
 /* ---------------------------------------------------------- comm key */
 
+/* the key the store holds for the one device */
+static void
+set_comm_key (EngineFixture *fx, guint32 key)
+{
+  g_autoptr (GError) error = NULL;
+
+  bsd_store_set_comm_key (fx->store, engine_fixture_device_id (fx, 0), key, &error);
+  g_assert_no_error (error);
+}
+
+/* the one device's reason in @outcome, in lower case */
+static char *
+reason_lower (EngineFixture *fx, BsdJobOutcome *outcome)
+{
+  JsonObject *report = engine_fixture_report_device (fx, outcome, 0);
+
+  return g_ascii_strdown (json_object_get_string_member (report, "reason"), -1);
+}
+
 static void
 test_wrong_comm_key (void)
 {
@@ -618,25 +637,22 @@ test_wrong_comm_key (void)
   g_autoptr (EngineFixture) fx = engine_fixture_new_specs (&spec, 1, NULL, 2);
   g_autoptr (BsdJobOutcome) first = NULL;
   g_autoptr (BsdJobOutcome) second = NULL;
-  g_autoptr (GError) error = NULL;
   guint id = engine_fixture_device_id (fx, 0);
   gint64 connects = test_sim_stat (fx->sim, 0, "connects");
-  JsonObject *report;
   g_autofree char *reason = NULL;
 
-  bsd_store_set_comm_key (fx->store, id, 4321, &error);
-  g_assert_no_error (error);
+  set_comm_key (fx, 4321);
   first = engine_fixture_run_expect (fx, BSD_OP_SYNC_DEVICE, id, "failed");
-  report = engine_fixture_report_device (fx, first, 0);
-  g_assert_cmpstr (json_object_get_string_member (report, "status"), ==, "failed");
-  reason = g_ascii_strdown (json_object_get_string_member (report, "reason"), -1);
+  g_assert_cmpstr (
+      json_object_get_string_member (engine_fixture_report_device (fx, first, 0), "status"), ==,
+      "failed");
+  reason = reason_lower (fx, first);
   g_assert_nonnull (strstr (reason, "authenticat"));
   /* a wrong key is final: no retry storm */
   g_assert_cmpint (test_sim_stat (fx->sim, 0, "connects") - connects, <=, 2);
   g_assert_cmpuint (test_sim_stat (fx->sim, 0, "max_sessions"), <=, 1);
 
-  bsd_store_set_comm_key (fx->store, id, 1234, &error);
-  g_assert_no_error (error);
+  set_comm_key (fx, 1234);
   second = engine_fixture_run_expect (fx, BSD_OP_SYNC_DEVICE, id, "succeeded");
   g_assert_cmpuint (n_device_users_stored (fx, 0), ==, 3);
 }
@@ -648,15 +664,12 @@ test_comm_key_required (void)
   TestSimDeviceSpec spec = { .name = "K", .users = 3, .comm_key = 77 };
   g_autoptr (EngineFixture) fx = engine_fixture_new_specs (&spec, 1, NULL, 2);
   g_autoptr (BsdJobOutcome) first = NULL;
-  g_autoptr (GError) error = NULL;
-  guint id = engine_fixture_device_id (fx, 0);
   g_autofree char *reason = NULL;
 
-  bsd_store_set_comm_key (fx->store, id, 0, &error);
-  g_assert_no_error (error);
-  first = engine_fixture_run_expect (fx, BSD_OP_REFRESH_LOGS, id, "failed");
-  reason = g_ascii_strdown (
-      json_object_get_string_member (engine_fixture_report_device (fx, first, 0), "reason"), -1);
+  set_comm_key (fx, 0);
+  first = engine_fixture_run_expect (fx, BSD_OP_REFRESH_LOGS, engine_fixture_device_id (fx, 0),
+                                     "failed");
+  reason = reason_lower (fx, first);
   g_assert_nonnull (strstr (reason, "comm key"));
 }
 

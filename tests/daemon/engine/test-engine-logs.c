@@ -40,22 +40,57 @@ punch (EngineFixture *fx, const char *device, guint n, guint day)
                  8 + i / 60, i % 60);
 }
 
+/* someone clears D's log outside biosync, then @n punches come in */
+static void
+clear_and_refill (EngineFixture *fx, guint n, guint day)
+{
+  clear_outside (fx, 0);
+  punch (fx, "D", n, day);
+}
+
+/* the attendance part of the first device's report */
+static JsonObject *
+device_attendance (EngineFixture *fx, BsdJobOutcome *outcome)
+{
+  return json_object_get_object_member (engine_fixture_report_device (fx, outcome, 0),
+                                        "attendance");
+}
+
 static JsonObject *
 collect (EngineFixture *fx, BsdJobOutcome **outcome)
 {
   *outcome = engine_fixture_run_expect (fx, BSD_OP_REFRESH_LOGS, 0, "succeeded");
-  return json_object_get_object_member (engine_fixture_report_device (fx, *outcome, 0),
-                                        "attendance");
+  return device_attendance (fx, *outcome);
+}
+
+static const char *
+str (JsonObject *obj, const char *member)
+{
+  return json_object_has_member (obj, member) ? json_object_get_string_member (obj, member) : "";
+}
+
+/* the whole log was read, for @reason */
+static void
+assert_full_read (JsonObject *att, const char *reason)
+{
+  g_assert_cmpstr (str (att, "mode"), ==, "full");
+  g_assert_cmpstr (str (att, "full_read_reason"), ==, reason);
+}
+
+static EngineFixture *
+fixture_with_mode (const char *mode, guint records)
+{
+  g_autofree char *extra = g_strdup_printf ("\"attlog_range\":\"%s\"", mode);
+  TestSimDeviceSpec spec = { .name = "D", .users = 5, .records = records, .extra = extra };
+
+  return engine_fixture_new_specs (&spec, 1, NULL, 2);
 }
 
 /* the case: cleared and refilled to the same count */
 static void
 test_refilled_same_count (gconstpointer data)
 {
-  const char *mode = data;
-  g_autofree char *extra = g_strdup_printf ("\"attlog_range\":\"%s\"", mode);
-  TestSimDeviceSpec spec = { .name = "D", .users = 5, .records = 20, .extra = extra };
-  g_autoptr (EngineFixture) fx = engine_fixture_new_specs (&spec, 1, NULL, 2);
+  g_autoptr (EngineFixture) fx = fixture_with_mode (data, 20);
   g_autoptr (BsdJobOutcome) first = NULL;
   g_autoptr (BsdJobOutcome) refilled = NULL;
   g_autoptr (BsdJobOutcome) again = NULL;
@@ -65,8 +100,7 @@ test_refilled_same_count (gconstpointer data)
   g_assert_cmpint (json_object_get_int_member (att, "inserted"), ==, 20);
   g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 20);
 
-  clear_outside (fx, 0);
-  punch (fx, "D", 20, 1);
+  clear_and_refill (fx, 20, 1);
   att = collect (fx, &refilled);
   g_assert_cmpint (json_object_get_int_member (att, "inserted"), ==, 20);
   g_assert_false (json_object_get_boolean_member (att, "unchanged"));
@@ -78,12 +112,6 @@ test_refilled_same_count (gconstpointer data)
   g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 40);
 }
 
-static const char *
-str (JsonObject *obj, const char *member)
-{
-  return json_object_has_member (obj, member) ? json_object_get_string_member (obj, member) : "";
-}
-
 static BsdRangedReads
 ranged_reads (EngineFixture *fx)
 {
@@ -93,15 +121,6 @@ ranged_reads (EngineFixture *fx)
 
   g_assert_no_error (error);
   return mark->ranged;
-}
-
-static EngineFixture *
-fixture_with_mode (const char *mode, guint records)
-{
-  g_autofree char *extra = g_strdup_printf ("\"attlog_range\":\"%s\"", mode);
-  TestSimDeviceSpec spec = { .name = "D", .users = 5, .records = records, .extra = extra };
-
-  return engine_fixture_new_specs (&spec, 1, NULL, 2);
 }
 
 /* each way firmware may take a ranged read: trusted only when it matched
@@ -118,8 +137,7 @@ test_ranged_modes (gconstpointer data)
   JsonObject *att;
 
   att = collect (fx, &first);
-  g_assert_cmpstr (str (att, "mode"), ==, "full");
-  g_assert_cmpstr (str (att, "full_read_reason"), ==, "first collection");
+  assert_full_read (att, "first collection");
   g_assert_cmpstr (str (att, "ranged_reads"), ==, honour ? "trusted" : "untrusted");
   g_assert_cmpint (ranged_reads (fx), ==,
                    honour ? BSD_RANGED_READS_TRUSTED : BSD_RANGED_READS_UNTRUSTED);
@@ -135,8 +153,7 @@ test_ranged_modes (gconstpointer data)
     }
   else
     {
-      g_assert_cmpstr (str (att, "mode"), ==, "full");
-      g_assert_cmpstr (str (att, "full_read_reason"), ==, "ranged reads are not trusted");
+      assert_full_read (att, "ranged reads are not trusted");
       g_assert_cmpint (json_object_get_int_member (att, "read"), ==, 20);
     }
 
@@ -193,8 +210,7 @@ test_surprise (void)
   /* and it stays so, even once the device honours ranges again */
   test_sim_do (fx->sim, "attlog-range D honour");
   att = collect (fx, &after);
-  g_assert_cmpstr (str (att, "mode"), ==, "full");
-  g_assert_cmpstr (str (att, "full_read_reason"), ==, "ranged reads are not trusted");
+  assert_full_read (att, "ranged reads are not trusted");
   g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 22);
 }
 
@@ -208,11 +224,9 @@ test_shrunk (gconstpointer data)
   JsonObject *att;
 
   collect (fx, &first);
-  clear_outside (fx, 0);
-  punch (fx, "D", 5, 5);
+  clear_and_refill (fx, 5, 5);
   att = collect (fx, &shrunk);
-  g_assert_cmpstr (str (att, "mode"), ==, "full");
-  g_assert_cmpstr (str (att, "full_read_reason"), ==, "the log shrank");
+  assert_full_read (att, "the log shrank");
   g_assert_cmpint (json_object_get_int_member (att, "inserted"), ==, 5);
   g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 25);
 }
@@ -229,11 +243,9 @@ test_newest_changed (void)
   JsonObject *att;
 
   collect (fx, &first);
-  clear_outside (fx, 0);
-  punch (fx, "D", 25, 6);
+  clear_and_refill (fx, 25, 6);
   att = collect (fx, &changed);
-  g_assert_cmpstr (str (att, "mode"), ==, "full");
-  g_assert_cmpstr (str (att, "full_read_reason"), ==, "the newest record changed");
+  assert_full_read (att, "the newest record changed");
   g_assert_cmpint (json_object_get_int_member (att, "inserted"), ==, 25);
   g_assert_cmpstr (str (att, "ranged_reads"), ==, "trusted");
   g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 45);
@@ -252,13 +264,11 @@ test_individual_sync (void)
 
   first = engine_fixture_run_expect (fx, BSD_OP_SYNC_DEVICE, id, "succeeded");
   second = engine_fixture_run (fx, BSD_OP_SYNC_DEVICE, id);
-  att = json_object_get_object_member (engine_fixture_report_device (fx, second, 0), "attendance");
+  att = device_attendance (fx, second);
   g_assert_cmpstr (str (att, "mode"), ==, "unchanged");
-  clear_outside (fx, 0);
-  punch (fx, "D", 20, 7);
+  clear_and_refill (fx, 20, 7);
   refilled = engine_fixture_run (fx, BSD_OP_SYNC_DEVICE, id);
-  att = json_object_get_object_member (engine_fixture_report_device (fx, refilled, 0),
-                                       "attendance");
+  att = device_attendance (fx, refilled);
   g_assert_cmpint (json_object_get_int_member (att, "inserted"), ==, 20);
   g_assert_cmpuint (engine_fixture_n_attendance (fx), ==, 40);
 }
@@ -659,20 +669,12 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_test_add_data_func ("/engine/logs/refilled-same-count/honour", "honour",
-                        test_refilled_same_count);
-  g_test_add_data_func ("/engine/logs/refilled-same-count/ignore", "ignore",
-                        test_refilled_same_count);
-  g_test_add_data_func ("/engine/logs/refilled-same-count/refuse", "refuse",
-                        test_refilled_same_count);
-  g_test_add_data_func ("/engine/logs/ranged/honour", "honour", test_ranged_modes);
-  g_test_add_data_func ("/engine/logs/ranged/ignore", "ignore", test_ranged_modes);
-  g_test_add_data_func ("/engine/logs/ranged/refuse", "refuse", test_ranged_modes);
-  g_test_add_data_func ("/engine/logs/exactly-once/honour", "honour", test_exactly_once);
-  g_test_add_data_func ("/engine/logs/exactly-once/ignore", "ignore", test_exactly_once);
+  test_sim_add_modes ("/engine/logs/refilled-same-count", test_refilled_same_count, "honour",
+                      "ignore", "refuse", NULL);
+  test_sim_add_modes ("/engine/logs/ranged", test_ranged_modes, "honour", "ignore", "refuse", NULL);
+  test_sim_add_modes ("/engine/logs/exactly-once", test_exactly_once, "honour", "ignore", NULL);
   g_test_add_func ("/engine/logs/surprise", test_surprise);
-  g_test_add_data_func ("/engine/logs/shrunk/honour", "honour", test_shrunk);
-  g_test_add_data_func ("/engine/logs/shrunk/refuse", "refuse", test_shrunk);
+  test_sim_add_modes ("/engine/logs/shrunk", test_shrunk, "honour", "refuse", NULL);
   g_test_add_func ("/engine/logs/newest-changed", test_newest_changed);
   g_test_add_func ("/engine/logs/individual-sync", test_individual_sync);
   g_test_add_func ("/engine/logs/clear-after-tail", test_clear_after_tail);

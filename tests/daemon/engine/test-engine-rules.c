@@ -582,6 +582,7 @@ test_sync_all_and_device (void)
 
 typedef struct
 {
+  EngineFixture *fx;
   GCancellable *cancellable;
   guint calls;
 } CancelHook;
@@ -596,41 +597,6 @@ cancel_cb (gint64 job_id, double fraction, const char *message, gpointer user_da
     g_cancellable_cancel (hook->cancellable);
 }
 
-static void
-test_cancel (void)
-{
-  TestSimDeviceSpec specs[] = {
-    { .name = "A", .users = 30, .fingers_per_user = 2 },
-    { .name = "B" },
-  };
-  g_autoptr (EngineFixture) fx
-      = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Cancel", 2);
-  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
-  g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_SYNC_AREA);
-  g_autoptr (BsdJobOutcome) outcome = NULL;
-  g_autoptr (BsdJobOutcome) after = NULL;
-  g_autoptr (BsdJobRecord) job = NULL;
-  CancelHook hook = { cancellable, 0 };
-
-  op->area_id = fx->area_id;
-  outcome = engine_fixture_run_op (fx, op, cancellable, cancel_cb, &hook);
-  g_assert_cmpstr (outcome->state, ==, "cancelled");
-  job = bsd_store_get_job (fx->store, outcome->job_id, NULL);
-  g_assert_cmpstr (job->state, ==, "cancelled");
-  engine_fixture_assert_all_enabled (fx);
-  g_assert_cmpuint (bsd_session_gate_get_open (fx->gate), ==, 0);
-
-  after = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
-  g_assert_cmpuint (test_sim_count (fx->sim, 1, "users"), ==, 30);
-}
-
-typedef struct
-{
-  EngineFixture *fx;
-  GCancellable *cancellable;
-  guint calls;
-} SlowHook;
-
 static gboolean
 cancel_later_cb (gpointer data)
 {
@@ -643,37 +609,75 @@ cancel_later_cb (gpointer data)
 static void
 slow_cb (gint64 job_id, double fraction, const char *message, gpointer user_data)
 {
-  SlowHook *hook = user_data;
+  CancelHook *hook = user_data;
 
   if (++hook->calls != 3)
     return;
   test_sim_do (hook->fx->sim, "fault B delay 60");
-  g_timeout_add (250, cancel_later_cb, hook->cancellable);
+  g_timeout_add_full (G_PRIORITY_DEFAULT, 250, cancel_later_cb, g_object_ref (hook->cancellable),
+                      g_object_unref);
+}
+
+/* A's 30 users with @fingers_per_user each, and an empty B */
+static EngineFixture *
+cancel_fixture (guint fingers_per_user)
+{
+  TestSimDeviceSpec specs[] = {
+    { .name = "A", .users = 30, .fingers_per_user = fingers_per_user },
+    { .name = "B" },
+  };
+
+  return engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Cancel", 2);
+}
+
+/* an area sync that @cancel_hook cancels */
+static BsdJobOutcome *
+run_cancelled_sync (EngineFixture *fx, BsdProgressFunc cancel_hook)
+{
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_SYNC_AREA);
+  CancelHook hook = { fx, cancellable, 0 };
+  BsdJobOutcome *outcome;
+
+  op->area_id = fx->area_id;
+  outcome = engine_fixture_run_op (fx, op, cancellable, cancel_hook, &hook);
+  g_assert_cmpstr (outcome->state, ==, "cancelled");
+  return outcome;
+}
+
+/* after a cancelled run: every terminal enabled, no session open, and the
+ * next sync brings B every user */
+static void
+assert_recovered (EngineFixture *fx)
+{
+  g_autoptr (BsdJobOutcome) after = NULL;
+
+  engine_fixture_assert_all_enabled (fx);
+  g_assert_cmpuint (bsd_session_gate_get_open (fx->gate), ==, 0);
+  after = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
+  g_assert_cmpuint (test_sim_count (fx->sim, 1, "users"), ==, 30);
+}
+
+static void
+test_cancel (void)
+{
+  g_autoptr (EngineFixture) fx = cancel_fixture (2);
+  g_autoptr (BsdJobOutcome) outcome = run_cancelled_sync (fx, cancel_cb);
+  g_autoptr (BsdJobRecord) job = bsd_store_get_job (fx->store, outcome->job_id, NULL);
+
+  g_assert_cmpstr (job->state, ==, "cancelled");
+  assert_recovered (fx);
 }
 
 static void
 test_cancel_mid_write (void)
 {
-  TestSimDeviceSpec specs[] = {
-    { .name = "A", .users = 30, .fingers_per_user = 1 },
-    { .name = "B" },
-  };
-  g_autoptr (EngineFixture) fx
-      = engine_fixture_new_specs (specs, G_N_ELEMENTS (specs), "Cancel", 2);
-  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
-  g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_SYNC_AREA);
+  g_autoptr (EngineFixture) fx = cancel_fixture (1);
   g_autoptr (BsdJobOutcome) outcome = NULL;
-  g_autoptr (BsdJobOutcome) after = NULL;
-  SlowHook hook = { fx, cancellable, 0 };
 
-  op->area_id = fx->area_id;
-  outcome = engine_fixture_run_op (fx, op, cancellable, slow_cb, &hook);
-  g_assert_cmpstr (outcome->state, ==, "cancelled");
+  outcome = run_cancelled_sync (fx, slow_cb);
   test_sim_do (fx->sim, "fault B clear");
-  engine_fixture_assert_all_enabled (fx);
-  g_assert_cmpuint (bsd_session_gate_get_open (fx->gate), ==, 0);
-  after = engine_fixture_run_expect (fx, BSD_OP_SYNC_AREA, fx->area_id, "succeeded");
-  g_assert_cmpuint (test_sim_count (fx->sim, 1, "users"), ==, 30);
+  assert_recovered (fx);
   g_assert_cmpuint (test_sim_count (fx->sim, 1, "fingers"), ==, 30);
 }
 
