@@ -96,10 +96,11 @@ area_name_dialog (GtkWidget *page, guint id, const char *current)
 {
   AdwMessageDialog *dialog = bs_ui_question_new (
       page, "area-name-dialog", id ? _ ("Rename Area") : _ ("New Area"),
-      _ ("Terminals of the same area share their people, fingerprints and faces."), "ok",
-      id ? _ ("_Rename") : _ ("_Create"), ADW_RESPONSE_SUGGESTED);
+      _ ("Terminals of the same area share their people, fingerprints and faces."));
   GtkWidget *entry = gtk_entry_new ();
 
+  bs_ui_question_add_answer (dialog, "ok", id ? _ ("_Rename") : _ ("_Create"),
+                             ADW_RESPONSE_SUGGESTED);
   gtk_entry_set_activates_default (GTK_ENTRY (entry), TRUE);
   gtk_entry_set_placeholder_text (GTK_ENTRY (entry), _ ("Name, e.g. “Main Building”"));
   gtk_editable_set_text (GTK_EDITABLE (entry), current ? current : "");
@@ -231,10 +232,10 @@ assign_action (GtkWidget *widget, const char *action, GVariant *param)
 
   if (area == NULL)
     return;
-  dialog = bs_ui_question_new (widget, "assign-devices-dialog", NULL,
-                               _ ("A device belongs to one area at a time: checking it here "
-                                  "moves it."),
-                               "apply", _ ("_Apply"), ADW_RESPONSE_SUGGESTED);
+  dialog = bs_ui_question_new (
+      widget, "assign-devices-dialog", NULL,
+      _ ("A device belongs to one area at a time: checking it here moves it."));
+  bs_ui_question_add_answer (dialog, "apply", _ ("_Apply"), ADW_RESPONSE_SUGGESTED);
   adw_message_dialog_format_heading (dialog, _ ("Devices of “%s”"), bs_dbus_area_get_name (area));
   assign = g_new0 (Assign, 1);
   assign->area_id = bs_dbus_area_get_id (area);
@@ -269,13 +270,16 @@ remove_action (GtkWidget *widget, const char *action, GVariant *param)
 {
   BsDBusArea *area = area_of (widget, param);
   g_autofree char *heading = NULL;
+  AdwMessageDialog *dialog;
 
   if (area == NULL)
     return;
   heading = g_strdup_printf (_ ("Remove Area “%s”?"), bs_dbus_area_get_name (area));
-  bs_ui_confirm (widget, "remove-area-dialog", heading,
-                 _ ("Its devices stay, without an area. Nothing on any terminal changes."),
-                 "remove", _ ("_Remove"), ADW_RESPONSE_DESTRUCTIVE, "areas.remove-now", param);
+  dialog = bs_ui_question_new (
+      widget, "remove-area-dialog", heading,
+      _ ("Its devices stay, without an area. Nothing on any terminal changes."));
+  bs_ui_question_add_answer (dialog, "remove", _ ("_Remove"), ADW_RESPONSE_DESTRUCTIVE);
+  bs_ui_confirm (dialog, widget, "areas.remove-now", param);
 }
 
 /* what the remove dialog's Remove does */

@@ -446,14 +446,16 @@ remove_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   BsDBusDevice *device = device_of (BS_DEVICES_PAGE (widget), param);
   g_autofree char *heading = NULL;
+  AdwMessageDialog *dialog;
 
   if (device == NULL)
     return;
   heading = g_strdup_printf (_ ("Remove “%s”?"), bs_dbus_device_get_name (device));
-  bs_ui_confirm (widget, "remove-device-dialog", heading,
-                 _ ("The terminal itself is not changed, and its collected attendance and job "
-                    "results stay in the database."),
-                 "remove", _ ("_Remove"), ADW_RESPONSE_DESTRUCTIVE, "devices.remove-now", param);
+  dialog = bs_ui_question_new (widget, "remove-device-dialog", heading,
+                               _ ("The terminal itself is not changed, and its collected "
+                                  "attendance and job results stay in the database."));
+  bs_ui_question_add_answer (dialog, "remove", _ ("_Remove"), ADW_RESPONSE_DESTRUCTIVE);
+  bs_ui_confirm (dialog, widget, "devices.remove-now", param);
 }
 
 /* what the remove dialog's Remove does */

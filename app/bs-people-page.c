@@ -222,9 +222,10 @@ delete_action (GtkWidget *widget, const char *action, GVariant *param)
          "fingerprints, faces, card and password. Terminals that are offline remove them at their "
          "next sync, and no sync brings them back. Attendance already collected stays."),
       who);
+  AdwMessageDialog *dialog = bs_ui_question_new (widget, "delete-person-dialog", heading, body);
 
-  bs_ui_confirm (widget, "delete-person-dialog", heading, body, "delete", _ ("_Delete Everywhere"),
-                 ADW_RESPONSE_DESTRUCTIVE, "people.delete-now", param);
+  bs_ui_question_add_answer (dialog, "delete", _ ("_Delete Everywhere"), ADW_RESPONSE_DESTRUCTIVE);
+  bs_ui_confirm (dialog, widget, "people.delete-now", param);
 }
 
 /* what the delete dialog's Delete Everywhere does */
@@ -246,10 +247,13 @@ allow_action (GtkWidget *widget, const char *action, GVariant *param)
          "PIN comes back like any other: from a terminal that still holds it, or from the "
          "terminal where the person is enrolled again."),
       pin);
+  AdwMessageDialog *dialog;
 
-  if (bs_page_get_manager (BS_PAGE (widget)) != NULL)
-    bs_ui_confirm (widget, "allow-person-dialog", heading, body, "allow", _ ("_Allow Again"),
-                   ADW_RESPONSE_SUGGESTED, "people.allow-now", param);
+  if (bs_page_get_manager (BS_PAGE (widget)) == NULL)
+    return;
+  dialog = bs_ui_question_new (widget, "allow-person-dialog", heading, body);
+  bs_ui_question_add_answer (dialog, "allow", _ ("_Allow Again"), ADW_RESPONSE_SUGGESTED);
+  bs_ui_confirm (dialog, widget, "people.allow-now", param);
 }
 
 /* what the allow dialog's Allow Again does */

@@ -313,8 +313,8 @@ clear_logs_changed_cb (BsSettingsPage *self)
       GTK_WIDGET (self), "clear-logs-dialog", _ ("Clear Terminal Logs After Download?"),
       _ ("Every collection will delete the attendance records from the terminals once they are "
          "saved in the biosync database. Records that exist only on a terminal cannot be "
-         "collected again."),
-      "clear", _ ("C_lear Logs"), ADW_RESPONSE_DESTRUCTIVE);
+         "collected again."));
+  bs_ui_question_add_answer (dialog, "clear", _ ("C_lear Logs"), ADW_RESPONSE_DESTRUCTIVE);
   g_signal_connect_object (dialog, "response", G_CALLBACK (clear_logs_response_cb), self, 0);
   gtk_window_present (GTK_WINDOW (dialog));
 }

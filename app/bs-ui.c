@@ -78,28 +78,30 @@ bs_ui_stripped_text (GtkWidget *editable)
 }
 
 AdwMessageDialog *
-bs_ui_question_new (GtkWidget *widget,
-                    const char *name,
-                    const char *heading,
-                    const char *body,
-                    const char *response,
-                    const char *label,
-                    AdwResponseAppearance appearance)
+bs_ui_question_new (GtkWidget *widget, const char *name, const char *heading, const char *body)
 {
   GtkRoot *root = gtk_widget_get_root (widget);
   AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (
       adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, heading, body));
 
   gtk_widget_set_name (GTK_WIDGET (dialog), name);
-  adw_message_dialog_add_responses (dialog, "cancel", _ ("_Cancel"), response, label, NULL);
-  adw_message_dialog_set_response_appearance (dialog, response, appearance);
+  adw_message_dialog_add_response (dialog, "cancel", _ ("_Cancel"));
   adw_message_dialog_set_close_response (dialog, "cancel");
   return dialog;
 }
 
+void
+bs_ui_question_add_answer (AdwMessageDialog *dialog,
+                           const char *response,
+                           const char *label,
+                           AdwResponseAppearance appearance)
+{
+  adw_message_dialog_add_response (dialog, response, label);
+  adw_message_dialog_set_response_appearance (dialog, response, appearance);
+}
+
 typedef struct
 {
-  char *response;
   GtkWidget *widget;
   char *action;
   GVariant *target;
@@ -110,7 +112,6 @@ answer_free (gpointer data, GClosure *closure)
 {
   Answer *answer = data;
 
-  g_free (answer->response);
   g_object_unref (answer->widget);
   g_free (answer->action);
   g_clear_pointer (&answer->target, g_variant_unref);
@@ -121,32 +122,21 @@ static void
 response_cb (AdwMessageDialog *dialog, const char *response, Answer *answer)
 {
   /* a widget of a window that is gone does nothing any more */
-  if (g_strcmp0 (response, answer->response) == 0 && gtk_widget_get_root (answer->widget) != NULL)
+  if (g_strcmp0 (response, adw_message_dialog_get_close_response (dialog)) != 0
+      && gtk_widget_get_root (answer->widget) != NULL)
     gtk_widget_activate_action_variant (answer->widget, answer->action, answer->target);
 }
 
-AdwMessageDialog *
-bs_ui_confirm (GtkWidget *widget,
-               const char *name,
-               const char *heading,
-               const char *body,
-               const char *response,
-               const char *label,
-               AdwResponseAppearance appearance,
-               const char *action,
-               GVariant *target)
+void
+bs_ui_confirm (AdwMessageDialog *dialog, GtkWidget *widget, const char *action, GVariant *target)
 {
-  AdwMessageDialog *dialog
-      = bs_ui_question_new (widget, name, heading, body, response, label, appearance);
   Answer *answer = g_new0 (Answer, 1);
 
-  answer->response = g_strdup (response);
   answer->widget = g_object_ref (widget);
   answer->action = g_strdup (action);
   answer->target = target != NULL ? g_variant_ref_sink (target) : NULL;
   g_signal_connect_data (dialog, "response", G_CALLBACK (response_cb), answer, answer_free, 0);
   gtk_window_present (GTK_WINDOW (dialog));
-  return dialog;
 }
 
 GArray *

@@ -55,27 +55,18 @@ void bs_ui_set_class (GtkWidget *widget, const char *const *classes, const char 
 char *bs_ui_stripped_text (GtkWidget *editable);
 
 /* a question transient for @widget's window, named @name (the tests find
- * it so), with Cancel and @label as the response @response (Cancel is the
- * close response) */
-AdwMessageDialog *bs_ui_question_new (GtkWidget *widget,
-                                      const char *name,
-                                      const char *heading,
-                                      const char *body,
-                                      const char *response,
-                                      const char *label,
-                                      AdwResponseAppearance appearance);
-/* asks the question (see bs_ui_question_new ()); when it is answered
- * with @response, @widget's @action runs with @target (floating
- * references are taken). Returns the dialog, shown. */
-AdwMessageDialog *bs_ui_confirm (GtkWidget *widget,
-                                 const char *name,
-                                 const char *heading,
-                                 const char *body,
-                                 const char *response,
-                                 const char *label,
-                                 AdwResponseAppearance appearance,
-                                 const char *action,
-                                 GVariant *target);
+ * it so), with Cancel as its close response */
+AdwMessageDialog *
+bs_ui_question_new (GtkWidget *widget, const char *name, const char *heading, const char *body);
+/* the answer besides Cancel: @label as the response @response */
+void bs_ui_question_add_answer (AdwMessageDialog *dialog,
+                                const char *response,
+                                const char *label,
+                                AdwResponseAppearance appearance);
+/* presents @dialog (a question with one answer); when it is answered,
+ * @widget's @action runs with @target (floating references are taken) */
+void
+bs_ui_confirm (AdwMessageDialog *dialog, GtkWidget *widget, const char *action, GVariant *target);
 
 /* fills @row with "No area" and @client's areas and selects @selected_area;
  * returns the area ids by the row's positions (free with g_array_unref) */

@@ -159,11 +159,11 @@ export_action (GtkWidget *widget, const char *name, GVariant *param)
   AdwMessageDialog *dialog = bs_ui_question_new (
       widget, "export-dialog", _ ("Export Attendance"),
       _ ("The attendance records punched from the first day up to and including the last day are "
-         "saved as a CSV file."),
-      "export", _ ("_Choose File…"), ADW_RESPONSE_SUGGESTED);
+         "saved as a CSV file."));
   GtkWidget *list = gtk_list_box_new ();
   ExportDates *dates = g_new0 (ExportDates, 1);
 
+  bs_ui_question_add_answer (dialog, "export", _ ("_Choose File…"), ADW_RESPONSE_SUGGESTED);
   dates->dialog = dialog;
   gtk_list_box_set_selection_mode (GTK_LIST_BOX (list), GTK_SELECTION_NONE);
   gtk_widget_add_css_class (list, "boxed-list");

@@ -68,12 +68,11 @@ void zk_sim_json_add_base64 (JsonBuilder *b, const char *name, GBytes *bytes);
 /* NULL is written as "" */
 void zk_sim_json_add_string (JsonBuilder *b, const char *name, const char *v);
 
-/* each element of a record array as an object */
-typedef void (*ZkSimJsonAddRecord) (JsonBuilder *b, gconstpointer record);
+/* each element of a record array as an object of its members */
 void zk_sim_json_add_array (JsonBuilder *b,
                             const char *name,
                             GPtrArray *records,
-                            ZkSimJsonAddRecord add);
+                            ZkForeachMemberFunc foreach_member);
 
 /* a fixture device with "protocol": "push" at "devices[@index]" (@path) */
 GObject *zk_sim_push_fixture_load (JsonObject *obj, guint index, const char *path, GError **error);

@@ -860,46 +860,6 @@ add_hostile (JsonBuilder *b, ZkSimDevice *device)
   json_builder_end_array (b);
 }
 
-static void
-add_user (JsonBuilder *b, gconstpointer record)
-{
-  const ZkUser *u = record;
-
-  zk_sim_json_add_int (b, "uid", u->uid);
-  zk_sim_fixture_add_text (b, "user_id", u->user_id);
-  zk_sim_fixture_add_text (b, "name", u->name);
-  zk_sim_json_add_int (b, "privilege", u->privilege);
-  zk_sim_json_add_string (b, "password", u->password);
-  zk_sim_json_add_int (b, "card", u->card);
-  zk_sim_json_add_int (b, "group", u->group);
-}
-
-/* a fingerprint or a face */
-static void
-add_template (JsonBuilder *b, gconstpointer record)
-{
-  const ZkTemplate *t = record;
-
-  zk_sim_json_add_int (b, "uid", t->uid);
-  zk_sim_json_add_int (b, "fid", t->fid);
-  zk_sim_json_add_int (b, "valid", t->valid);
-  zk_sim_json_add_base64 (b, "template", t->data);
-}
-
-static void
-add_punch (JsonBuilder *b, gconstpointer record)
-{
-  const ZkAttendance *a = record;
-  g_autofree char *time = zk_time_to_iso8601 (&a->time);
-
-  zk_sim_json_add_int (b, "uid", a->uid);
-  zk_sim_fixture_add_text (b, "user_id", a->user_id);
-  zk_sim_json_add_string (b, "time", time);
-  zk_sim_json_add_int (b, "verify", a->verify);
-  zk_sim_json_add_int (b, "state", a->state);
-  zk_sim_json_add_int (b, "workcode", a->workcode);
-}
-
 JsonNode *
 zk_sim_fixture_device_to_json (ZkSimDevice *device)
 {
@@ -916,10 +876,10 @@ zk_sim_fixture_device_to_json (ZkSimDevice *device)
   add_options (b, device);
   add_faults (b, device);
   add_hostile (b, device);
-  zk_sim_json_add_array (b, "users", users, add_user);
-  zk_sim_json_add_array (b, "fingers", fingers, add_template);
-  zk_sim_json_add_array (b, "faces", faces, add_template);
-  zk_sim_json_add_array (b, "attendance", punches, add_punch);
+  zk_sim_json_add_array (b, "users", users, zk_user_foreach_member);
+  zk_sim_json_add_array (b, "fingers", fingers, zk_template_foreach_member);
+  zk_sim_json_add_array (b, "faces", faces, zk_template_foreach_member);
+  zk_sim_json_add_array (b, "attendance", punches, zk_attendance_foreach_member);
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }

@@ -267,44 +267,53 @@ add_push_config (JsonBuilder *b, ZkSimPushDevice *device)
 }
 
 static void
-add_push_user (JsonBuilder *b, gconstpointer record)
+push_user_foreach_member (gconstpointer record, ZkMemberFunc func, gpointer user_data)
 {
   const ZkSimPushUser *u = record;
+  const ZkMember members[] = {
+    { "user_id", ZK_MEMBER_TEXT, .text = u->pin },
+    { "name", ZK_MEMBER_TEXT, .text = u->name },
+    { "privilege", ZK_MEMBER_INT, .number = u->privilege },
+    { "password", ZK_MEMBER_STRING, .text = u->password },
+    { "card", ZK_MEMBER_STRING, .text = u->card },
+    { "group", ZK_MEMBER_INT, .number = u->group },
+  };
 
-  zk_sim_fixture_add_text (b, "user_id", u->pin);
-  zk_sim_fixture_add_text (b, "name", u->name);
-  zk_sim_json_add_int (b, "privilege", u->privilege);
-  zk_sim_json_add_string (b, "password", u->password);
-  zk_sim_json_add_string (b, "card", u->card);
-  zk_sim_json_add_int (b, "group", u->group);
+  zk_members_foreach (members, G_N_ELEMENTS (members), func, user_data);
 }
 
 static void
-add_push_template (JsonBuilder *b, gconstpointer record)
+push_bio_foreach_member (gconstpointer record, ZkMemberFunc func, gpointer user_data)
 {
   const ZkSimPushBio *t = record;
+  const ZkMember members[] = {
+    { "user_id", ZK_MEMBER_TEXT, .text = t->pin },
+    { "type", ZK_MEMBER_INT, .number = t->type },
+    { "no", ZK_MEMBER_INT, .number = t->no },
+    { "index", ZK_MEMBER_INT, .number = t->index },
+    { "valid", ZK_MEMBER_INT, .number = t->valid },
+    { "duress", ZK_MEMBER_INT, .number = t->duress },
+    { "major", ZK_MEMBER_INT, .number = t->major },
+    { "minor", ZK_MEMBER_INT, .number = t->minor },
+    { "format", ZK_MEMBER_INT, .number = t->format },
+    { "template", ZK_MEMBER_BYTES, .bytes = t->data },
+  };
 
-  zk_sim_fixture_add_text (b, "user_id", t->pin);
-  zk_sim_json_add_int (b, "type", t->type);
-  zk_sim_json_add_int (b, "no", t->no);
-  zk_sim_json_add_int (b, "index", t->index);
-  zk_sim_json_add_int (b, "valid", t->valid);
-  zk_sim_json_add_int (b, "duress", t->duress);
-  zk_sim_json_add_int (b, "major", t->major);
-  zk_sim_json_add_int (b, "minor", t->minor);
-  zk_sim_json_add_int (b, "format", t->format);
-  zk_sim_json_add_base64 (b, "template", t->data);
+  zk_members_foreach (members, G_N_ELEMENTS (members), func, user_data);
 }
 
 static void
-add_push_photo (JsonBuilder *b, gconstpointer record)
+push_photo_foreach_member (gconstpointer record, ZkMemberFunc func, gpointer user_data)
 {
   const ZkSimPushPhoto *p = record;
+  const ZkMember members[] = {
+    { "user_id", ZK_MEMBER_TEXT, .text = p->pin },
+    { "type", ZK_MEMBER_INT, .number = p->type },
+    { "photo", ZK_MEMBER_BYTES, .bytes = p->data },
+    { "sent", ZK_MEMBER_BOOL, .number = p->sent },
+  };
 
-  zk_sim_fixture_add_text (b, "user_id", p->pin);
-  zk_sim_json_add_int (b, "type", p->type);
-  zk_sim_json_add_base64 (b, "photo", p->data);
-  zk_sim_json_add_bool (b, "sent", p->sent);
+  zk_members_foreach (members, G_N_ELEMENTS (members), func, user_data);
 }
 
 JsonNode *
@@ -319,9 +328,9 @@ zk_sim_push_fixture_to_json (ZkSimPushDevice *device)
 
   json_builder_begin_object (b);
   add_push_config (b, device);
-  zk_sim_json_add_array (b, "users", users, add_push_user);
-  zk_sim_json_add_array (b, "templates", bios, add_push_template);
-  zk_sim_json_add_array (b, "photos", photos, add_push_photo);
+  zk_sim_json_add_array (b, "users", users, push_user_foreach_member);
+  zk_sim_json_add_array (b, "templates", bios, push_bio_foreach_member);
+  zk_sim_json_add_array (b, "photos", photos, push_photo_foreach_member);
   json_builder_set_member_name (b, "attendance");
   json_builder_begin_array (b);
   for (guint i = 0; i < punches->len; i++)

@@ -372,14 +372,40 @@ tool_json_add_base64 (ToolJson *json, const char *key, GBytes *bytes)
   g_string_append_c (json->out, '"');
 }
 
+/* text and strings alike: the JSON string is made safe either way */
+static void
+add_member (const ZkMember *member, gpointer user_data)
+{
+  ToolJson *json = user_data;
+
+  switch (member->kind)
+    {
+    case ZK_MEMBER_INT:
+      tool_json_add_int (json, member->name, member->number);
+      break;
+    case ZK_MEMBER_BOOL:
+      tool_json_add_bool (json, member->name, member->number != 0);
+      break;
+    case ZK_MEMBER_TEXT:
+    case ZK_MEMBER_STRING:
+      tool_json_add_string (json, member->name, member->text);
+      break;
+    case ZK_MEMBER_BYTES:
+      tool_json_add_base64 (json, member->name, member->bytes);
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
 void
 tool_json_add_object (ToolJson *json,
                       const char *key,
-                      ToolJsonElementFunc add,
+                      ZkForeachMemberFunc foreach_member,
                       gconstpointer element)
 {
   tool_json_begin_object (json, key);
-  add (json, element);
+  foreach_member (element, add_member, json);
   tool_json_end_object (json);
 }
 
@@ -396,7 +422,7 @@ flush_out (GString *out)
 
 /* a JSON array written one element at a time, the text leaving as it grows */
 void
-tool_json_print_array (GString *out, GPtrArray *elements, ToolJsonElementFunc add)
+tool_json_print_array (GString *out, GPtrArray *elements, ZkForeachMemberFunc foreach_member)
 {
   g_autoptr (ToolJson) json = tool_json_new (out);
 
@@ -405,17 +431,17 @@ tool_json_print_array (GString *out, GPtrArray *elements, ToolJsonElementFunc ad
     {
       g_string_append (out, i > 0 ? ",\n  " : "\n  ");
       json->depth = 1;
-      tool_json_add_object (json, NULL, add, elements->pdata[i]);
+      tool_json_add_object (json, NULL, foreach_member, elements->pdata[i]);
       flush_out (out);
     }
   g_string_append (out, elements->len > 0 ? "\n]\n" : "]\n");
 }
 
 void
-tool_json_print_object (GString *out, ToolJsonElementFunc add, gconstpointer element)
+tool_json_print_object (GString *out, ZkForeachMemberFunc foreach_member, gconstpointer element)
 {
   g_autoptr (ToolJson) json = tool_json_new (out);
 
-  tool_json_add_object (json, NULL, add, element);
+  tool_json_add_object (json, NULL, foreach_member, element);
   g_string_append_c (out, '\n');
 }

@@ -11,6 +11,8 @@
 
 #include <glib.h>
 
+#include "zk-records.h"
+
 G_BEGIN_DECLS
 
 /* @text with nothing but printable UTF-8: invalid bytes and control
@@ -57,20 +59,18 @@ void tool_json_add_bool (ToolJson *json, const char *key, gboolean value);
 void tool_json_add_null (ToolJson *json, const char *key);
 void tool_json_add_base64 (ToolJson *json, const char *key, GBytes *bytes);
 
-/* adds the members of @element to the open object */
-typedef void (*ToolJsonElementFunc) (ToolJson *json, gconstpointer element);
-
-/* a member @key (NULL: a value of its own): the object @add makes of @element */
+/* a member @key (NULL: a value of its own): the object of @element's members */
 void tool_json_add_object (ToolJson *json,
                            const char *key,
-                           ToolJsonElementFunc add,
+                           ZkForeachMemberFunc foreach_member,
                            gconstpointer element);
 
-/* the object @add makes of @element, to @out */
-void tool_json_print_object (GString *out, ToolJsonElementFunc add, gconstpointer element);
-/* @elements as a JSON array of the objects @add makes; what is done of it
- * goes to stdout while the rest is made */
-void tool_json_print_array (GString *out, GPtrArray *elements, ToolJsonElementFunc add);
+/* the object of @element's members, to @out */
+void
+tool_json_print_object (GString *out, ZkForeachMemberFunc foreach_member, gconstpointer element);
+/* @elements as a JSON array of objects of their members; what is done of
+ * it goes to stdout while the rest is made */
+void tool_json_print_array (GString *out, GPtrArray *elements, ZkForeachMemberFunc foreach_member);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ToolTable, tool_table_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ToolKeyValues, tool_key_values_free)

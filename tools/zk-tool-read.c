@@ -72,46 +72,6 @@ state_name (guint8 state)
   return NULL;
 }
 
-void
-json_add_user (ToolJson *json, gconstpointer element)
-{
-  const ZkUser *user = element;
-
-  tool_json_add_int (json, "uid", user->uid);
-  tool_json_add_int (json, "privilege", user->privilege);
-  tool_json_add_string (json, "password", user->password);
-  tool_json_add_string (json, "name", user->name != NULL ? user->name : "");
-  tool_json_add_int (json, "card", user->card);
-  tool_json_add_int (json, "group", user->group);
-  tool_json_add_string (json, "user_id", user->user_id);
-}
-
-/* fingerprints and faces alike */
-static void
-json_add_template (ToolJson *json, gconstpointer element)
-{
-  const ZkTemplate *tmpl = element;
-
-  tool_json_add_int (json, "uid", tmpl->uid);
-  tool_json_add_int (json, "fid", tmpl->fid);
-  tool_json_add_int (json, "valid", tmpl->valid);
-  tool_json_add_base64 (json, "template", tmpl->data);
-}
-
-static void
-json_add_punch (ToolJson *json, gconstpointer element)
-{
-  const ZkAttendance *att = element;
-  g_autofree char *when = zk_time_to_iso8601 (&att->time);
-
-  tool_json_add_int (json, "uid", att->uid);
-  tool_json_add_string (json, "user_id", att->user_id);
-  tool_json_add_int (json, "verify", att->verify);
-  tool_json_add_string (json, "time", when);
-  tool_json_add_int (json, "state", att->state);
-  tool_json_add_int (json, "workcode", att->workcode);
-}
-
 static gsize
 bytes_size (GBytes *bytes)
 {
@@ -209,27 +169,6 @@ add_sizes_rows (ToolTable *table, const ZkSizes *sizes)
   tool_table_addf (table, "-");
 }
 
-static void
-json_add_sizes (ToolJson *json, gconstpointer element)
-{
-  const ZkSizes *sizes = element;
-
-  tool_json_add_int (json, "users", sizes->users);
-  tool_json_add_int (json, "user_capacity", sizes->user_capacity);
-  tool_json_add_int (json, "users_available", sizes->users_available);
-  tool_json_add_int (json, "fingers", sizes->fingers);
-  tool_json_add_int (json, "finger_capacity", sizes->finger_capacity);
-  tool_json_add_int (json, "fingers_available", sizes->fingers_available);
-  tool_json_add_int (json, "records", sizes->records);
-  tool_json_add_int (json, "record_capacity", sizes->record_capacity);
-  tool_json_add_int (json, "records_available", sizes->records_available);
-  tool_json_add_int (json, "faces", sizes->faces);
-  tool_json_add_int (json, "face_capacity", sizes->face_capacity);
-  tool_json_add_int (json, "admins", sizes->admins);
-  tool_json_add_int (json, "passwords", sizes->passwords);
-  tool_json_add_int (json, "oplogs", sizes->oplogs);
-}
-
 gboolean
 run_info (Tool *tool, GError **error)
 {
@@ -276,7 +215,7 @@ run_info (Tool *tool, GError **error)
       tool_json_add_int (json, "pin_width", info.pin_width);
       tool_json_add_int (json, "user_width", info.user_width);
       tool_json_add_string (json, "time", time_text);
-      tool_json_add_object (json, "sizes", json_add_sizes, &info.sizes);
+      tool_json_add_object (json, "sizes", zk_sizes_foreach_member, &info.sizes);
       tool_json_end_object (json);
       g_string_append_c (tool->out, '\n');
     }
@@ -322,7 +261,7 @@ run_sizes (Tool *tool, GError **error)
     return FALSE;
 
   if (tool->json)
-    tool_json_print_object (tool->out, json_add_sizes, &sizes);
+    tool_json_print_object (tool->out, zk_sizes_foreach_member, &sizes);
   else
     {
       g_autoptr (ToolTable) table = tool_table_new (0xe, "", "USED", "CAPACITY", "FREE", NULL);
@@ -340,7 +279,7 @@ print_users (Tool *tool, GPtrArray *users)
 
   if (tool->json)
     {
-      tool_json_print_array (tool->out, users, json_add_user);
+      tool_json_print_array (tool->out, users, zk_user_foreach_member);
     }
   else
     {
@@ -427,7 +366,7 @@ print_templates (Tool *tool, GPtrArray *templates)
 
   if (tool->json)
     {
-      tool_json_print_array (tool->out, templates, json_add_template);
+      tool_json_print_array (tool->out, templates, zk_template_foreach_member);
       return;
     }
   table = tool_table_new (0xf, "UID", "FID", "VALID", "SIZE", NULL);
@@ -474,7 +413,7 @@ run_template (Tool *tool, GError **error)
     return FALSE;
 
   if (tool->json)
-    tool_json_print_object (tool->out, json_add_template, tmpl);
+    tool_json_print_object (tool->out, zk_template_foreach_member, tmpl);
   else
     {
       g_autoptr (ToolKeyValues) kv = tool_key_values_new ();
@@ -585,7 +524,7 @@ run_logs (Tool *tool, GError **error)
 
   if (tool->json)
     {
-      tool_json_print_array (tool->out, records, json_add_punch);
+      tool_json_print_array (tool->out, records, zk_attendance_foreach_member);
     }
   else
     {

@@ -288,7 +288,7 @@ run_set_user (Tool *tool, GError **error)
 
       tool_json_begin_object (json, NULL);
       tool_json_add_string (json, "result", existing != NULL ? "updated" : "created");
-      tool_json_add_object (json, "user", json_add_user, user);
+      tool_json_add_object (json, "user", zk_user_foreach_member, user);
       tool_json_end_object (json);
       g_string_append_c (tool->out, '\n');
     }

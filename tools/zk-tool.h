@@ -121,7 +121,6 @@ gboolean run_time (Tool *tool, GError **error);
 gboolean run_options (Tool *tool, GError **error);
 /* every user, read as far as the device's own counts allow */
 GPtrArray *tool_read_users (Tool *tool, GError **error);
-void json_add_user (ToolJson *json, gconstpointer element);
 
 /* ---- writing (zk-tool-write.c) */
 

@@ -237,6 +237,50 @@ gboolean zk_sizes_decode (const guint8 *data, gsize len, ZkSizes *sizes, GError 
 /* writes 20 or 23 ints */
 void zk_sizes_encode (const ZkSizes *sizes, guint n_ints, GByteArray *out);
 
+/* ------------------------------------------------------------- members */
+
+/* a record as named values, in one order, for whoever writes it out
+ * (biosync-sim's fixtures, biosync-zk --json): one list of members, so
+ * the writers never disagree on a name */
+typedef enum
+{
+  ZK_MEMBER_INT,
+  ZK_MEMBER_BOOL,
+  ZK_MEMBER_TEXT,   /* text from a terminal: not always UTF-8 */
+  ZK_MEMBER_STRING, /* a password, a time */
+  ZK_MEMBER_BYTES,
+} ZkMemberKind;
+
+typedef struct
+{
+  const char *name;
+  ZkMemberKind kind;
+  gint64 number;    /* ZK_MEMBER_INT, ZK_MEMBER_BOOL */
+  const char *text; /* ZK_MEMBER_TEXT, ZK_MEMBER_STRING; never NULL from zk's records */
+  GBytes *bytes;    /* ZK_MEMBER_BYTES */
+} ZkMember;
+
+typedef void (*ZkMemberFunc) (const ZkMember *member, gpointer user_data);
+/* calls @func for each member of @record, in order; the record functions
+ * below all fit, so one writer serves every kind of record */
+typedef void (*ZkForeachMemberFunc) (gconstpointer record, ZkMemberFunc func, gpointer user_data);
+
+/* a record's table of members, given to @func in order */
+void zk_members_foreach (const ZkMember *members,
+                         gsize n_members,
+                         ZkMemberFunc func,
+                         gpointer user_data);
+
+/* a ZkUser: uid, user_id, name, privilege, password, card, group */
+void zk_user_foreach_member (gconstpointer user, ZkMemberFunc func, gpointer user_data);
+/* a ZkTemplate, finger or face: uid, fid, valid, template */
+void zk_template_foreach_member (gconstpointer tmpl, ZkMemberFunc func, gpointer user_data);
+/* a ZkAttendance: uid, user_id, time (ISO 8601, device local), verify,
+ * state, workcode */
+void zk_attendance_foreach_member (gconstpointer att, ZkMemberFunc func, gpointer user_data);
+/* a ZkSizes: each count with its capacity and what is available */
+void zk_sizes_foreach_member (gconstpointer sizes, ZkMemberFunc func, gpointer user_data);
+
 /* ------------------------------------------------------------- options */
 
 /* parses "Name=Value\0" (NUL optional, stray '=' tolerated); returns the

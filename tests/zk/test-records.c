@@ -604,6 +604,77 @@ test_error_cause (void)
   g_assert_cmpstr (zk_error_get_cause (foreign), ==, "writing: disk full");
 }
 
+/* "name=value" per member, "#" before a number, "~" before text that
+ * may not be UTF-8, "&" before a byte count */
+static void
+collect_member (const ZkMember *member, gpointer user_data)
+{
+  GString *out = user_data;
+
+  g_string_append_printf (out, "%s=", member->name);
+  switch (member->kind)
+    {
+    case ZK_MEMBER_INT:
+      g_string_append_printf (out, "#%" G_GINT64_FORMAT, member->number);
+      break;
+    case ZK_MEMBER_BOOL:
+      g_string_append (out, member->number ? "true" : "false");
+      break;
+    case ZK_MEMBER_TEXT:
+      g_string_append_printf (out, "~%s", member->text);
+      break;
+    case ZK_MEMBER_STRING:
+      g_string_append (out, member->text);
+      break;
+    case ZK_MEMBER_BYTES:
+      g_string_append_printf (out, "&%" G_GSIZE_FORMAT, g_bytes_get_size (member->bytes));
+      break;
+    }
+  g_string_append_c (out, ';');
+}
+
+static char *
+members_of (ZkForeachMemberFunc foreach_member, gconstpointer record)
+{
+  GString *out = g_string_new (NULL);
+
+  foreach_member (record, collect_member, out);
+  return g_string_free (out, FALSE);
+}
+
+/* the simulator's fixtures and biosync-zk --json both write these names in
+ * this order: a fixture that biosync-zk wrote must load */
+static void
+test_members (void)
+{
+  g_autoptr (ZkUser) user = zk_user_decode (user72, 72, NULL);
+  g_autoptr (GBytes) bytes = g_bytes_new_static ("abc", 3);
+  g_autoptr (ZkTemplate) tmpl = zk_template_new (14, 6, 1, bytes);
+  ZkAttendance att = { 14, "1001", 1, 255, { 2024, 2, 29, 23, 59, 58 }, 7 };
+  ZkSizes sizes = { 20, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14 };
+  g_autofree char *user_text = members_of (zk_user_foreach_member, user);
+  g_autofree char *nameless_text = NULL;
+  g_autofree char *tmpl_text = members_of (zk_template_foreach_member, tmpl);
+  g_autofree char *att_text = members_of (zk_attendance_foreach_member, &att);
+  g_autofree char *sizes_text = members_of (zk_sizes_foreach_member, &sizes);
+
+  g_assert_cmpstr (user_text, ==,
+                   "uid=#14;user_id=~11224488;name=~Nuevo;privilege=#6;password=123456;"
+                   "card=#6543;group=#1;");
+  g_clear_pointer (&user->name, g_free);
+  nameless_text = members_of (zk_user_foreach_member, user);
+  g_assert_nonnull (strstr (nameless_text, ";name=~;"));
+  g_assert_cmpstr (tmpl_text, ==, "uid=#14;fid=#6;valid=#1;template=&3;");
+  g_assert_cmpstr (att_text, ==,
+                   "uid=#14;user_id=~1001;time=2024-02-29T23:59:58;verify=#1;state=#255;"
+                   "workcode=#7;");
+  g_assert_cmpstr (sizes_text, ==,
+                   "users=#1;user_capacity=#8;users_available=#11;fingers=#2;"
+                   "finger_capacity=#7;fingers_available=#10;records=#3;record_capacity=#9;"
+                   "records_available=#12;faces=#13;face_capacity=#14;admins=#5;passwords=#6;"
+                   "oplogs=#4;");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -622,6 +693,7 @@ main (int argc, char **argv)
   g_test_add_func ("/records/templates", test_templates);
   g_test_add_func ("/records/faces", test_faces);
   g_test_add_func ("/records/template-compare", test_template_compare);
+  g_test_add_func ("/records/members", test_members);
   g_test_add_func ("/records/free-sizes-capture", test_free_sizes_capture);
   g_test_add_func ("/records/query-reply-capture", test_query_reply_capture);
   g_test_add_func ("/records/option-reply", test_option_reply);
