@@ -387,8 +387,41 @@ bsd_job_report_to_text (JsonNode *report)
   return json_to_string (report, FALSE);
 }
 
+#define MINIMAL_NOTES_MAX 16
+#define MINIMAL_STRING_MAX 1024
+
+static gboolean
+is_short_value (JsonNode *node)
+{
+  return json_node_get_value_type (node) != G_TYPE_STRING
+         || strlen (json_node_get_string (node)) <= MINIMAL_STRING_MAX;
+}
+
+/* the notes say what happened around the run (the prepare step's): the
+ * short ones stay in a minimal report */
+static void
+add_short_notes (JsonBuilder *builder, JsonArray *notes)
+{
+  guint i, kept = 0;
+
+  json_builder_set_member_name (builder, "notes");
+  json_builder_begin_array (builder);
+  for (i = 0; i < json_array_get_length (notes) && kept < MINIMAL_NOTES_MAX; i++)
+    {
+      JsonNode *note = json_array_get_element (notes, i);
+
+      if (JSON_NODE_HOLDS_VALUE (note) && json_node_get_value_type (note) == G_TYPE_STRING
+          && is_short_value (note))
+        {
+          json_builder_add_value (builder, json_node_copy (note));
+          kept++;
+        }
+    }
+  json_builder_end_array (builder);
+}
+
 /* what stays of a report that could not be stored: its top-level values
- * (kind, target, summary …, short strings only) and why */
+ * (kind, target, summary …, short strings only), its short notes and why */
 static JsonNode *
 bsd_job_minimal_report (JsonNode *report, const char *state, const char *why)
 {
@@ -402,10 +435,14 @@ bsd_job_minimal_report (JsonNode *report, const char *state, const char *why)
     {
       JsonNode *member = json_object_get_member (object, l->data);
 
+      if (g_str_equal (l->data, "notes") && JSON_NODE_HOLDS_ARRAY (member))
+        {
+          add_short_notes (builder, json_node_get_array (member));
+          continue;
+        }
       /* a huge string may be why the report did not fit */
       if (!JSON_NODE_HOLDS_VALUE (member) || g_str_equal (l->data, "state")
-          || (json_node_get_value_type (member) == G_TYPE_STRING
-              && strlen (json_node_get_string (member)) > 1024))
+          || !is_short_value (member))
         continue;
       json_builder_set_member_name (builder, l->data);
       json_builder_add_value (builder, json_node_copy (member));

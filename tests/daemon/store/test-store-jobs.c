@@ -305,6 +305,7 @@ test_job_report_too_large (void)
   g_autofree char *text = NULL;
   g_autofree char *huge = g_strnfill (BSD_STORE_REPORT_MAX, 'x');
   JsonObject *object;
+  JsonArray *notes;
   JsonNode *original;
   gint64 id;
 
@@ -317,6 +318,11 @@ test_job_report_too_large (void)
   json_builder_add_int_value (b, 1234);
   json_builder_set_member_name (b, "warnings");
   json_builder_add_string_value (b, huge);
+  json_builder_set_member_name (b, "notes");
+  json_builder_begin_array (b);
+  json_builder_add_string_value (b, "the central database could not be reached");
+  json_builder_add_string_value (b, huge);
+  json_builder_end_array (b);
   json_builder_end_object (b);
   report = json_builder_get_root (b);
   original = report;
@@ -343,6 +349,12 @@ test_job_report_too_large (void)
   g_assert_cmpint (json_object_get_int_member (object, "duration_ms"), ==, 1234);
   g_assert_false (json_object_has_member (object, "warnings"));
   g_assert_nonnull (strstr (json_object_get_string_member (object, "report_error"), "bytes"));
+  /* the short notes stay, the huge one goes */
+  g_assert_true (json_object_has_member (object, "notes"));
+  notes = json_object_get_array_member (object, "notes");
+  g_assert_cmpuint (json_array_get_length (notes), ==, 1);
+  g_assert_cmpstr (json_array_get_string_element (notes, 0), ==,
+                   "the central database could not be reached");
 
   /* a row that does not exist is the one thing it cannot finish */
   g_clear_pointer (&text, g_free);
