@@ -12,6 +12,7 @@
 
 #include "bsd-error.h"
 #include "bsd-job-queue.h"
+#include "bsd-store-private.h"
 #include "test-sqlite.h"
 
 typedef struct
@@ -253,6 +254,35 @@ test_shutdown (Fixture *fx, gconstpointer data)
   g_assert_cmpuint (fx->started->len, ==, 1);
 }
 
+/* a job whose row cannot be set running (here: the row is gone) ends
+ * failed, saying why, and the queue goes on with the next one */
+static void
+test_row_not_started (Fixture *fx, gconstpointer data)
+{
+  BsdJob *running = request_ok (fx, BSD_OP_SYNC_DEVICE, 1, -1);
+  BsdJob *lost = request_ok (fx, BSD_OP_SYNC_DEVICE, 2, -1);
+  BsdJob *next = request_ok (fx, BSD_OP_SYNC_DEVICE, 3, -1);
+  g_autofree char *sql = g_strdup_printf ("DELETE FROM job_executions WHERE id = %" G_GINT64_FORMAT,
+                                          bsd_job_get_id (lost));
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (bsd_store_exec (fx->store, sql, "losing a job's row", &error));
+  g_assert_no_error (error);
+  /* once a message is expected, every other one must be too */
+  g_test_expect_message ("biosyncd", G_LOG_LEVEL_MESSAGE, "job * failed: *");
+  g_test_expect_message ("biosyncd", G_LOG_LEVEL_WARNING, "recording job *: *no job with id*");
+  g_test_expect_message ("biosyncd", G_LOG_LEVEL_MESSAGE, "job * failed: *no job with id*");
+  g_test_expect_message ("biosyncd", G_LOG_LEVEL_MESSAGE, "job * failed: *");
+  run_until_idle (fx);
+  g_test_assert_expected_messages ();
+  g_assert_cmpuint (fx->finished->len, ==, 3);
+  g_assert_true (fx->finished->pdata[0] == running);
+  g_assert_true (fx->finished->pdata[1] == lost);
+  g_assert_true (fx->finished->pdata[2] == next);
+  g_assert_cmpstr (bs_dbus_job_get_state (BS_DBUS_JOB (lost)), ==, "failed");
+  g_assert_nonnull (strstr (bs_dbus_job_get_summary (BS_DBUS_JOB (lost)), "no job with id"));
+}
+
 /* finished jobs are kept up to a bound, then retired oldest first */
 static void
 test_retire (Fixture *fx, gconstpointer data)
@@ -358,6 +388,7 @@ main (int argc, char **argv)
   ADD ("/job-queue/ordering", test_ordering);
   ADD ("/job-queue/shutdown", test_shutdown);
   ADD ("/job-queue/retire", test_retire);
+  ADD ("/job-queue/row-not-started", test_row_not_started);
 #undef ADD
   g_test_add_func ("/job-queue/row-off-main-loop", test_row_off_main_loop);
   return g_test_run ();
