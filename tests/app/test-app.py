@@ -204,7 +204,12 @@ def test_restart(env):
 def test_cancel(env):
     sim = env.seed_sim()
     env.start_daemon()
-    env.add_seed_area(sim)
+    # the seed area, but a held terminal is busy, not gone: the daemon
+    # waits for it as long as the window may take to press Cancel
+    area = env.add_area("Seed area")
+    for name in "ABC":
+        env.add_device(name, sim.port(name), area,
+                       options={"timeout-ms": harness.GLib.Variant("u", 600000)})
     # every reply of B late: B's upload (100 users, 80 fingerprints) takes seconds
     sim.cmd("fault B delay 150")
 
