@@ -64,6 +64,18 @@ assert_unanswered (Request *r)
   g_assert_cmpint (g_atomic_int_get (&r->done), ==, 0);
 }
 
+/* the terminal answers @client normally */
+static void
+assert_answers (ZkClient *client)
+{
+  g_autoptr (GError) error = NULL;
+  ZkSizes sizes;
+
+  g_assert_true (zk_client_get_sizes (client, &sizes, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (sizes.users, ==, 5);
+}
+
 static void
 assert_hold_shown (TestSim *sim, gboolean held)
 {
@@ -77,10 +89,8 @@ test_hold_release (void)
 {
   g_autoptr (TestSim) sim = test_sim_new_simple ("H", 5, 1, 10);
   g_autoptr (ZkClient) client = test_sim_client_connect (sim, 0, FALSE, 30000, 0);
-  g_autoptr (GError) error = NULL;
   gint64 requests = test_sim_stat (sim, 0, "requests");
   Request r;
-  ZkSizes sizes;
 
   test_sim_do (sim, "fault H hold");
   assert_hold_shown (sim, TRUE);
@@ -96,8 +106,7 @@ test_hold_release (void)
   g_assert_cmpint (r.sizes.users, ==, 5);
   assert_hold_shown (sim, FALSE);
   /* and it answers normally from now */
-  g_assert_true (zk_client_get_sizes (client, &sizes, NULL, &error));
-  g_assert_no_error (error);
+  assert_answers (client);
 }
 
 /* armed on a command, the hold takes that very request: it is executed,
@@ -144,8 +153,7 @@ test_client_gives_up (void)
     }
   test_sim_do (sim, "fault H clear");
   client = test_sim_client_connect (sim, 0, FALSE, 30000, 0);
-  g_assert_true (zk_client_get_sizes (client, &sizes, NULL, &error));
-  g_assert_no_error (error);
+  assert_answers (client);
 }
 
 /* a held request ends with the simulator: closed, not timed out */
@@ -181,9 +189,7 @@ test_udp (void)
   g_clear_error (&error);
   g_assert_cmpint (test_sim_stat (sim, 0, "requests"), ==, requests);
   test_sim_do (sim, "release H");
-  g_assert_true (zk_client_get_sizes (client, &sizes, NULL, &error));
-  g_assert_no_error (error);
-  g_assert_cmpint (sizes.users, ==, 5);
+  assert_answers (client);
 }
 
 static void
