@@ -23,7 +23,7 @@ static const char help_text[]
       "time DEVICE; option DEVICE NAME [VALUE]; timing DEVICE LATENCY_MS BANDWIDTH; "
       "pacing DEVICE MS; attlog-range DEVICE honour|ignore|refuse; "
       "count DEVICE users|fingers|faces|attendance; dump [FILE]; "
-      "stats [DEVICE]; ports; reboot DEVICE; enable DEVICE; help; "
+      "stats [DEVICE]; ports; reboot DEVICE; enable DEVICE; release DEVICE; help; "
       "push devices: server DEVICE URL; poll DEVICE; punch DEVICE PIN [TIME [STATUS [VERIFY]]]; "
       "enroll DEVICE PIN [NAME]; delete-user DEVICE PIN; add-template DEVICE PIN FID; "
       "add-face DEVICE PIN; delete-template DEVICE PIN FID [TYPE]; fault DEVICE NAME [ARGS]; "
@@ -264,8 +264,18 @@ run_fault (Call *call, GError **error)
     return faults_json (call->device);
   if (!zk_sim_device_apply_fault (call->device, argv[2], (const char *const *)argv + 3, error))
     return NULL;
-  if (g_str_equal (argv[2], "reboot"))
-    zk_sim_server_kick (call->server, call->index, TRUE);
+  /* a reboot closes the connections; "clear" may end a hold */
+  zk_sim_server_kick (call->server, call->index, g_str_equal (argv[2], "reboot"));
+  return ok ();
+}
+
+/* ends "fault DEVICE hold": what waited is answered */
+static char *
+run_release (Call *call, GError **error)
+{
+  if (!zk_sim_device_release (call->device, error))
+    return NULL;
+  zk_sim_server_kick (call->server, call->index, FALSE);
   return ok ();
 }
 
@@ -496,6 +506,7 @@ static const ControlCommand commands[] = {
   { "delete-template", 4, 4, PULL, run_delete_template },
   { "fault", 2, ANY, PULL, run_fault },
   { "enable", 2, 2, PULL, run_enable },
+  { "release", 2, 2, PULL, run_release },
   { "reboot", 2, ANY, PULL, run_reboot },
   { "clock", 3, 3, PULL, run_clock },
   { "time", 2, ANY, PULL, run_time },

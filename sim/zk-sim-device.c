@@ -1066,6 +1066,7 @@ zk_sim_device_reboot_locked (ZkSimDevice *self)
   self->disabled = FALSE;
   self->reenable_at = 0;
   self->faults.hang = FALSE;
+  self->faults.hold = FALSE;
   self->stats.reboots++;
 }
 

@@ -164,6 +164,33 @@ zk_sim_device_dup_armed (ZkSimDevice *self)
 }
 
 gboolean
+zk_sim_device_is_held (ZkSimDevice *self)
+{
+  gboolean held;
+
+  g_mutex_lock (&self->lock);
+  held = self->faults.hold;
+  g_mutex_unlock (&self->lock);
+  return held;
+}
+
+gboolean
+zk_sim_device_release (ZkSimDevice *self, GError **error)
+{
+  gboolean held;
+
+  g_mutex_lock (&self->lock);
+  held = self->faults.hold;
+  self->faults.hold = FALSE;
+  g_mutex_unlock (&self->lock);
+  /* strict: a release without a hold is a mistake in the test */
+  if (!held)
+    g_set_error (error, ZK_ERROR, ZK_ERROR_INVALID_ARGUMENT, "%s is not held",
+                 zk_sim_device_get_name (self));
+  return held;
+}
+
+gboolean
 zk_sim_device_apply_fault (ZkSimDevice *self,
                            const char *name,
                            const char *const *args,
@@ -293,6 +320,7 @@ static const struct
   { "wrong-key", fault_wrong_key, 0 },
   { "full", fault_flag, FIELD (full) },
   { "keep-disabled", fault_flag, FIELD (keep_disabled) },
+  { "hold", fault_flag, FIELD (hold) },
 };
 
 /* "clock OFFSET_S": the device clock moves, no fault is kept */

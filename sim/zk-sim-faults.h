@@ -4,7 +4,8 @@
  *
  * What a test makes a terminal do wrong: drop or delay requests and
  * replies, close or hang mid-stream, corrupt checksums, refuse a second
- * session, hold another comm key, be full, keep itself disabled, reboot;
+ * session, hold another comm key, be full, keep itself disabled, hold
+ * every reply until released, reboot;
  * and a fault armed for the next request with a given command. Names
  * and arguments are in docs/SIMULATOR.md ("Faults").
  */
@@ -36,6 +37,9 @@ typedef struct
    * the disable timeout passes, only by ENABLEDEVICE, the control socket's
    * "enable" or a reboot. Makes crash tests see what recovery does */
   gboolean keep_disabled;
+  /* busy with a long command: the server takes no request of this device
+   * and sends nothing (connections stay open) until "release" */
+  gboolean hold;
 } ZkSimFaults;
 
 void zk_sim_device_get_faults (ZkSimDevice *self, ZkSimFaults *faults);
@@ -48,6 +52,11 @@ gboolean zk_sim_device_apply_fault (ZkSimDevice *self,
 /* the fault armed with "after-command" as "CMD[/INNER] FAULT [ARGS…]",
  * NULL when nothing is armed (or it has fired) */
 char *zk_sim_device_dup_armed (ZkSimDevice *self);
+/* whether "hold" is in force: the transport waits */
+gboolean zk_sim_device_is_held (ZkSimDevice *self);
+/* ends a "hold"; fails when none is in force. The transport is to resume
+ * (zk_sim_server_kick) */
+gboolean zk_sim_device_release (ZkSimDevice *self, GError **error);
 
 /* hostile modes (zk-sim-hostile.h) are set by name with
  * zk_sim_device_apply_fault() as well. "dirty-strings" adds users with control bytes, a

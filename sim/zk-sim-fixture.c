@@ -183,6 +183,7 @@ load_faults (JsonObject *obj, const char *path, ZkSimFaults *f, GError **error)
       || !zk_sim_json_get_bool (obj, "hang_mid_transfer", FALSE, &f->hang_mid_transfer, path, error)
       || !zk_sim_json_get_bool (obj, "ack_drop_writes", FALSE, &f->ack_drop_writes, path, error)
       || !zk_sim_json_get_bool (obj, "busy", FALSE, &f->busy, path, error)
+      || !zk_sim_json_get_bool (obj, "hold", FALSE, &f->hold, path, error)
       || !zk_sim_json_get_bool (obj, "full", FALSE, &f->full, path, error)
       || !zk_sim_json_get_bool (obj, "keep_disabled", FALSE, &f->keep_disabled, path, error)
       || !zk_sim_json_get_int (obj, "seed", 1, 0, G_MAXUINT32, &v, path, error))
@@ -837,6 +838,7 @@ add_faults (JsonBuilder *b, ZkSimDevice *device)
   zk_sim_json_add_bool (b, "hang_mid_transfer", f.hang_mid_transfer);
   zk_sim_json_add_bool (b, "ack_drop_writes", f.ack_drop_writes);
   zk_sim_json_add_bool (b, "busy", f.busy);
+  zk_sim_json_add_bool (b, "hold", f.hold);
   if (f.wrong_key && f.wrong_key_value)
     zk_sim_json_add_int (b, "wrong_key", f.wrong_key_value);
   else if (f.wrong_key)

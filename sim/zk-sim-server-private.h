@@ -10,7 +10,8 @@
 G_BEGIN_DECLS
 
 /* on the server's thread, soon: sends the events device @index has for
- * its sessions, or (@reboot) closes every connection it has */
+ * its sessions and resumes what waited while it was held, or (@reboot)
+ * closes every connection it has */
 void zk_sim_server_kick (ZkSimServer *self, guint index, gboolean reboot);
 
 G_END_DECLS

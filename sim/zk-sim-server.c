@@ -222,6 +222,10 @@ conn_pump (Conn *conn)
 {
   Slot *slot = conn->slot;
 
+  /* held: nothing goes out and nothing is taken in until the release
+   * kicks the slot (slot_job_cb) */
+  if (zk_sim_device_is_held (slot->device))
+    return;
   while (!g_queue_is_empty (&conn->out))
     {
       OutItem *item = g_queue_peek_head (&conn->out);
@@ -345,17 +349,17 @@ conn_queue (Conn *conn, GPtrArray *packets, const ZkSimDisposition *disp)
                        out_item_new (conn, disp->shape.tail, due, disp->shape.tail_count));
 }
 
+/* on a kick: sends the device's events, and what waited while it was held */
 static void
-conn_flush_events (Conn *conn)
+conn_resume (Conn *conn)
 {
   g_autoptr (GPtrArray) events = NULL;
 
-  if (conn->session == NULL || conn->hung)
+  if (conn->session == NULL || conn->hung || zk_sim_device_is_held (conn->slot->device))
     return;
   events = zk_sim_session_take_events (conn->session);
-  if (events == NULL)
-    return;
-  conn_queue (conn, events, NULL);
+  if (events != NULL)
+    conn_queue (conn, events, NULL);
   conn_pump (conn);
 }
 
@@ -388,7 +392,8 @@ static void
 conn_process_input (Conn *conn)
 {
   conn->processing = TRUE;
-  while (!conn->hung && g_queue_is_empty (&conn->out) && conn->in->len >= ZK_TCP_WRAPPER_SIZE)
+  while (!conn->hung && g_queue_is_empty (&conn->out) && conn->in->len >= ZK_TCP_WRAPPER_SIZE
+         && !zk_sim_device_is_held (conn->slot->device))
     {
       guint32 len;
       g_autofree guint8 *packet = NULL;
@@ -555,6 +560,9 @@ udp_readable_cb (GSocket *socket, GIOCondition condition, gpointer user_data)
       if (n < 0)
         break;
       zk_sim_device_count_in (slot->device, (guint64)n);
+      /* held: a datagram is lost, as in a busy terminal's full buffer */
+      if (zk_sim_device_is_held (slot->device))
+        continue;
       conn = udp_peer (slot, address, buf, (gsize)n);
       if (conn == NULL || conn->hung)
         continue;
@@ -963,7 +971,7 @@ slot_job_cb (gpointer user_data)
   conns = g_list_copy (slot->conns);
   for (GList *l = conns; l != NULL; l = l->next)
     if (g_list_find (slot->conns, l->data) != NULL)
-      conn_flush_events (l->data);
+      conn_resume (l->data);
   g_list_free (conns);
   g_hash_table_iter_init (&iter, slot->peers);
   while (g_hash_table_iter_next (&iter, NULL, &value))
@@ -973,7 +981,7 @@ slot_job_cb (gpointer user_data)
       Conn *conn = g_hash_table_lookup (slot->peers, g_ptr_array_index (peers, i));
 
       if (conn != NULL)
-        conn_flush_events (conn);
+        conn_resume (conn);
     }
   return G_SOURCE_REMOVE;
 }

@@ -14,7 +14,9 @@
  *              it comes back ("@@ start-daemon"): the lists again
  *   cancel     a sync against a slow terminal: the terminal is marked busy,
  *              the job counts items; cancelled, it is cancelled (not an
- *              error) in the history and on the device rows
+ *              error) in the history and on the device rows. The driver
+ *              holds the terminals' replies around the Cancel ("@@ hold-all",
+ *              "@@ release-all"; "-b" for B's own sync)
  *   many       200 terminals, the window 360 px wide: nothing sticks out
  *              of any page; the Devices page groups by area, filters by
  *              state (offline, error, nearly full) and searches
@@ -518,16 +520,21 @@ device_named (const char *name)
   g_error ("no device %s", name);
 }
 
-/* Cancel on the running job's row; whether it ended as cancelled */
+/* Cancel on the running job's row while the driver holds the terminals'
+ * replies (it was asked "@@ hold-@what"), then "@@ release-@what": under
+ * load the job cannot end by itself first. Whether it ended as cancelled */
 static gboolean
-cancel_running (FinishedJob *finished)
+cancel_running (FinishedJob *finished, const char *what)
 {
   const char *path = running_job_path ();
+  g_autofree char *release = g_strdup_printf ("release-%s", what);
+  gboolean activated;
 
   REQUIRE_OR (path != NULL, "the job is still running", FALSE);
-  REQUIRE_OR (
-      gtk_widget_activate_action (GTK_WIDGET (child ("jobs_page")), "jobs.cancel", "s", path),
-      "Cancel can be activated", FALSE);
+  activated
+      = gtk_widget_activate_action (GTK_WIDGET (child ("jobs_page")), "jobs.cancel", "s", path);
+  driver_request (release);
+  REQUIRE_OR (activated, "Cancel can be activated", FALSE);
   REQUIRE_OR (wait_until (job_done_cb, finished, 60, "the job to end"), "the job ends", FALSE);
   g_printerr ("# the job ended %s\n", finished->state);
   return g_strcmp0 (finished->state, "cancelled") == 0;
@@ -556,8 +563,9 @@ test_cancel (guint expected)
   show_page ("jobs");
   CHECK (wait_until (job_counts_items_cb, NULL, 90, "items in the job's message"),
          "the running job shows how many items are through");
+  driver_request ("hold-all");
   screenshot ("app-jobs-items");
-  REQUIRE (cancel_running (&finished), "the job is cancelled");
+  REQUIRE (cancel_running (&finished, "all"), "the job is cancelled");
   CHECK (wait_until (history_filled_cb, NULL, 20, "the history"), "the job shows in the history");
   spin (500);
   CHECK (find_label (GTK_WIDGET (child ("history_view")), bs_format_job_state ("cancelled"))
@@ -590,7 +598,8 @@ test_cancel (guint expected)
                                        bs_dbus_device_get_id (device_named ("B"))),
            "B's Sync can be activated");
   CHECK (wait_until (device_badge_shows_cb, (gpointer)busy, 60, "B busy"), "B is marked busy");
-  REQUIRE (cancel_running (&finished), "B's sync is cancelled");
+  driver_request ("hold-b");
+  REQUIRE (cancel_running (&finished, "b"), "B's sync is cancelled");
   spin (500);
   CHECK (g_strcmp0 (bs_dbus_device_get_state (device_named ("B")), "error") != 0
              && *bs_dbus_device_get_last_error (device_named ("B")) == '\0',

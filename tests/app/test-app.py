@@ -10,7 +10,8 @@ MODE denied:    the polkit mock denies org.biosync.sync; Sync All shows it.
 MODE restart:   biosyncd goes away and comes back while the window is open
                 (test-app-gui asks for it on stdout: "@@ stop-daemon").
 MODE cancel:    the seed area with terminal B answering slowly; Sync All
-                is watched, then cancelled.
+                is watched, then cancelled while the terminals are held
+                ("@@ hold-all", "@@ release-all"; "-b" for B's own sync).
 MODE many:      a site of 200 terminals (4 areas of 45, 10 unreachable, 5
                 with a comm key the daemon lacks, 18 nearly full) after a log
                 collection; the window 360 px wide.
@@ -203,10 +204,26 @@ def test_restart(env):
 def test_cancel(env):
     sim = env.seed_sim()
     env.start_daemon()
-    env.add_seed_area(sim)
+    # the seed area, but a held terminal is busy, not gone: the daemon
+    # waits for it as long as the window may take to press Cancel
+    area = env.add_area("Seed area")
+    for name in "ABC":
+        env.add_device(name, sim.port(name), area,
+                       options={"timeout-ms": harness.GLib.Variant("u", 600000)})
     # every reply of B late: B's upload (100 users, 80 fingerprints) takes seconds
     sim.cmd("fault B delay 150")
-    run_gui(env, session_bus(env), "cancel", "3")
+
+    # the window asks for a hold once it has seen the job running and for
+    # the release once Cancel is pressed: the job cannot end before it
+    def hold(names):
+        return lambda: [sim.cmd("fault %s hold" % n) for n in names]
+
+    def release(names):
+        return lambda: [sim.cmd("release %s" % n) for n in names]
+
+    run_gui_driven(env, session_bus(env), "cancel",
+                   {"hold-all": hold("ABC"), "release-all": release("ABC"),
+                    "hold-b": hold("B"), "release-b": release("B")}, "3")
 
 
 def site_device(i, users, capacity, comm_key=0):
