@@ -546,18 +546,6 @@ bsd_store_list_attendance (BsdStore *self,
                                   "listing attendance", error);
 }
 
-static gboolean
-bsd_plan_line_append (BsdStmt *stmt, gpointer user_data, GError **error)
-{
-  GString *plan = user_data;
-
-  /* EXPLAIN QUERY PLAN: id, parent, notused, detail; the parent says
-   * what a step belongs to (0: the query itself, not a subquery) */
-  g_string_append_printf (plan, "%d|%s\n", sqlite3_column_int (stmt, 1),
-                          (const char *)sqlite3_column_text (stmt, 3));
-  return TRUE;
-}
-
 char *
 bsd_store_explain_attendance (BsdStore *self, const BsdAttendanceFilter *filter, GError **error)
 {
@@ -568,7 +556,7 @@ bsd_store_explain_attendance (BsdStore *self, const BsdAttendanceFilter *filter,
 
   if (!bsd_attendance_page_run (
           self, bsd_attendance_pages[bsd_attendance_page_kind (filter)].explain, filter, 1,
-          bsd_plan_line_append, plan, "explaining the attendance query", error))
+          bsd_store_plan_line_append, plan, "explaining the attendance query", error))
     return NULL;
   return g_string_free (g_steal_pointer (&plan), FALSE);
 }

@@ -160,6 +160,9 @@ gboolean bsd_store_each_row (BsdStore *self,
                              gpointer user_data,
                              const char *op,
                              GError **error);
+/* a BsdEachRowFunc for EXPLAIN QUERY PLAN: appends "PARENT|DETAIL\n" to
+ * @user_data (a GString) */
+gboolean bsd_store_plan_line_append (BsdStmt *stmt, gpointer user_data, GError **error);
 /* *@found: whether @sql returns a row */
 gboolean bsd_store_has_row (BsdStore *self,
                             const char *sql,
