@@ -439,24 +439,15 @@ typedef enum
 } BsdPageKind;
 
 /* each page query, and the same explained */
-static const struct
-{
-  const char *sql;
-  const char *explain;
-} bsd_attendance_pages[] = {
-#define BSD_PAGE_ROW(sql)                                                                          \
-  {                                                                                                \
-    sql, "EXPLAIN QUERY PLAN " sql                                                                 \
-  }
+static const BsdExplainedSql bsd_attendance_pages[] = {
   [BSD_PAGE_BY_ID]
-  = BSD_PAGE_ROW (BSD_ATTENDANCE_PAGE ("+a.utc_usec", BSD_ANY_DEVICE, BSD_ANY_PIN)),
+  = BSD_EXPLAINED (BSD_ATTENDANCE_PAGE ("+a.utc_usec", BSD_ANY_DEVICE, BSD_ANY_PIN)),
   [BSD_PAGE_BY_TIME]
-  = BSD_PAGE_ROW (BSD_ATTENDANCE_PAGE ("a.utc_usec", BSD_ANY_DEVICE, BSD_ANY_PIN)),
+  = BSD_EXPLAINED (BSD_ATTENDANCE_PAGE ("a.utc_usec", BSD_ANY_DEVICE, BSD_ANY_PIN)),
   [BSD_PAGE_BY_DEVICE]
-  = BSD_PAGE_ROW (BSD_ATTENDANCE_PAGE ("+a.utc_usec", "a.device_id = ?4", BSD_ANY_PIN)),
+  = BSD_EXPLAINED (BSD_ATTENDANCE_PAGE ("+a.utc_usec", "a.device_id = ?4", BSD_ANY_PIN)),
   [BSD_PAGE_BY_PIN]
-  = BSD_PAGE_ROW (BSD_ATTENDANCE_PAGE ("+a.utc_usec", BSD_ANY_DEVICE, "a.pin = ?6")),
-#undef BSD_PAGE_ROW
+  = BSD_EXPLAINED (BSD_ATTENDANCE_PAGE ("+a.utc_usec", BSD_ANY_DEVICE, "a.pin = ?6")),
 };
 
 /* the most selective condition @filter has: a PIN, then a device, then a

@@ -285,18 +285,10 @@ bsd_store_list_pin_devices (BsdStore *self, const char *pin, GError **error)
 
 /* each page query, and the same explained: [0] the whole roster (?1 is
  * NULL: the index covers the page's choice), [1] a casefolded filter */
-static const struct
-{
-  const char *sql;
-  const char *explain;
-} bsd_roster_pages[] = {
-#define BSD_ROSTER_ROW(match)                                                                      \
-  {                                                                                                \
-    BSD_ROSTER_PAGE (match), "EXPLAIN QUERY PLAN " BSD_ROSTER_PAGE (match)                         \
-  }
-  BSD_ROSTER_ROW ("?1 IS NULL"),
-  BSD_ROSTER_ROW ("instr (bsd_casefold (pin), ?1) > 0 OR instr (bsd_casefold (name), ?1) > 0"),
-#undef BSD_ROSTER_ROW
+static const BsdExplainedSql bsd_roster_pages[] = {
+  BSD_EXPLAINED (BSD_ROSTER_PAGE ("?1 IS NULL")),
+  BSD_EXPLAINED (BSD_ROSTER_PAGE (
+      "instr (bsd_casefold (pin), ?1) > 0 OR instr (bsd_casefold (name), ?1) > 0")),
 };
 
 /* @filter casefolded into *@folded (NULL for everyone) */
