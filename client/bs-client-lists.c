@@ -4,30 +4,34 @@
  *
  * ListUsers and ListTombstonesPage answer at most 1000 entries a call.
  * The whole list is the pages asked with the offset advanced by what came
- * until a page is empty: an empty page ends both (ListTombstonesPage's
- * "shorter than asked" would save that call, but a page cut short for
- * another reason would then lose the rest). biosyncctl reads synchronously,
- * the window asynchronously; both ask the same calls.
+ * until a page is shorter than asked: both say so for their last page, so
+ * no call is spent on an empty page after it. biosyncctl reads
+ * synchronously, the window asynchronously; both ask the same calls.
  */
 #include "config.h"
 
 #include "bs-client.h"
 
-/* one page of @list's method from @offset on (the service's largest page) */
+/* the service's largest page, asked by its size: an answer shorter than
+ * that is the last */
+#define PAGE_SIZE 1000
+
+/* one page of @list's method from @offset on */
 static const char *
 page_call (BsClientList list, const char *filter, guint offset, GVariant **parameters)
 {
   if (list == BS_CLIENT_LIST_USERS)
     {
-      *parameters = g_variant_new ("(suu)", filter != NULL ? filter : "", offset, 0);
+      *parameters = g_variant_new ("(suu)", filter != NULL ? filter : "", offset, PAGE_SIZE);
       return "ListUsers";
     }
-  *parameters = g_variant_new ("(uu)", offset, 0);
+  *parameters = g_variant_new ("(uu)", offset, PAGE_SIZE);
   return "ListTombstonesPage";
 }
 
-/* appends the entries of @reply ((aa{sv})) to @all; returns how many */
-static gsize
+/* appends the entries of @reply ((aa{sv})) to @all; returns whether that
+ * was the last page */
+static gboolean
 page_collect (GVariant *reply, GPtrArray *all)
 {
   g_autoptr (GVariant) page = g_variant_get_child_value (reply, 0);
@@ -35,7 +39,7 @@ page_collect (GVariant *reply, GPtrArray *all)
 
   for (gsize i = 0; i < n; i++)
     g_ptr_array_add (all, g_variant_get_child_value (page, i));
-  return n;
+  return n < PAGE_SIZE;
 }
 
 static GVariant *
@@ -71,7 +75,7 @@ bs_client_list_all_sync (BsDBusManager *manager,
 
       if (reply == NULL)
         return NULL;
-      if (page_collect (reply, all) == 0)
+      if (page_collect (reply, all))
         return entries_end (all);
     }
 }
@@ -118,7 +122,7 @@ list_all_page_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   reply = g_dbus_proxy_call_finish (G_DBUS_PROXY (source), result, &error);
   if (reply == NULL)
     g_task_return_error (task, error);
-  else if (page_collect (reply, data->all) == 0)
+  else if (page_collect (reply, data->all))
     g_task_return_pointer (task, entries_end (data->all), (GDestroyNotify)g_variant_unref);
   else
     list_all_next (g_steal_pointer (&task));

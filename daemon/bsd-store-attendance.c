@@ -439,24 +439,15 @@ typedef enum
 } BsdPageKind;
 
 /* each page query, and the same explained */
-static const struct
-{
-  const char *sql;
-  const char *explain;
-} bsd_attendance_pages[] = {
-#define BSD_PAGE_ROW(sql)                                                                          \
-  {                                                                                                \
-    sql, "EXPLAIN QUERY PLAN " sql                                                                 \
-  }
+static const BsdExplainedSql bsd_attendance_pages[] = {
   [BSD_PAGE_BY_ID]
-  = BSD_PAGE_ROW (BSD_ATTENDANCE_PAGE ("+a.utc_usec", BSD_ANY_DEVICE, BSD_ANY_PIN)),
+  = BSD_EXPLAINED (BSD_ATTENDANCE_PAGE ("+a.utc_usec", BSD_ANY_DEVICE, BSD_ANY_PIN)),
   [BSD_PAGE_BY_TIME]
-  = BSD_PAGE_ROW (BSD_ATTENDANCE_PAGE ("a.utc_usec", BSD_ANY_DEVICE, BSD_ANY_PIN)),
+  = BSD_EXPLAINED (BSD_ATTENDANCE_PAGE ("a.utc_usec", BSD_ANY_DEVICE, BSD_ANY_PIN)),
   [BSD_PAGE_BY_DEVICE]
-  = BSD_PAGE_ROW (BSD_ATTENDANCE_PAGE ("+a.utc_usec", "a.device_id = ?4", BSD_ANY_PIN)),
+  = BSD_EXPLAINED (BSD_ATTENDANCE_PAGE ("+a.utc_usec", "a.device_id = ?4", BSD_ANY_PIN)),
   [BSD_PAGE_BY_PIN]
-  = BSD_PAGE_ROW (BSD_ATTENDANCE_PAGE ("+a.utc_usec", BSD_ANY_DEVICE, "a.pin = ?6")),
-#undef BSD_PAGE_ROW
+  = BSD_EXPLAINED (BSD_ATTENDANCE_PAGE ("+a.utc_usec", BSD_ANY_DEVICE, "a.pin = ?6")),
 };
 
 /* the most selective condition @filter has: a PIN, then a device, then a
@@ -546,18 +537,6 @@ bsd_store_list_attendance (BsdStore *self,
                                   "listing attendance", error);
 }
 
-static gboolean
-bsd_plan_line_append (BsdStmt *stmt, gpointer user_data, GError **error)
-{
-  GString *plan = user_data;
-
-  /* EXPLAIN QUERY PLAN: id, parent, notused, detail; the parent says
-   * what a step belongs to (0: the query itself, not a subquery) */
-  g_string_append_printf (plan, "%d|%s\n", sqlite3_column_int (stmt, 1),
-                          (const char *)sqlite3_column_text (stmt, 3));
-  return TRUE;
-}
-
 char *
 bsd_store_explain_attendance (BsdStore *self, const BsdAttendanceFilter *filter, GError **error)
 {
@@ -568,7 +547,7 @@ bsd_store_explain_attendance (BsdStore *self, const BsdAttendanceFilter *filter,
 
   if (!bsd_attendance_page_run (
           self, bsd_attendance_pages[bsd_attendance_page_kind (filter)].explain, filter, 1,
-          bsd_plan_line_append, plan, "explaining the attendance query", error))
+          bsd_store_plan_line_append, plan, "explaining the attendance query", error))
     return NULL;
   return g_string_free (g_steal_pointer (&plan), FALSE);
 }

@@ -266,6 +266,51 @@ bsd_store_list_pin_devices (BsdStore *self, const char *pin, GError **error)
   return g_steal_pointer (&devices);
 }
 
+/* a page of the roster: the page's PINs are chosen first (without a filter
+ * by walking the people_roster index, no sort of everyone), then the
+ * counts are aggregated for those PINs only and their rows read by key */
+#define BSD_ROSTER_PAGE(match)                                                                     \
+  "WITH page AS (SELECT pin FROM people WHERE " match                                              \
+  "              ORDER BY length (pin), pin LIMIT ?2 OFFSET ?3),"                                  \
+  " held AS (SELECT pin, kind, idx FROM templates WHERE pin IN page"                               \
+  "          UNION SELECT pin, kind, idx FROM device_templates WHERE pin IN page),"                \
+  " counts AS (SELECT pin, sum (kind = 'finger') AS fingers, sum (kind = 'face') AS faces"         \
+  "            FROM held GROUP BY pin)"                                                            \
+  " SELECT p.pin, p.name, p.privilege, p.card != 0, p.password != '', p.central_edit,"             \
+  " p.updated_at, ifnull (c.fingers, 0), ifnull (c.faces, 0),"                                     \
+  " (SELECT group_concat (device_id) FROM (SELECT device_id FROM device_users"                     \
+  "  WHERE pin = p.pin ORDER BY device_id))"                                                       \
+  " FROM page CROSS JOIN people AS p USING (pin) LEFT JOIN counts AS c USING (pin)"                \
+  " ORDER BY length (p.pin), p.pin"
+
+/* each page query, and the same explained: [0] the whole roster (?1 is
+ * NULL: the index covers the page's choice), [1] a casefolded filter */
+static const BsdExplainedSql bsd_roster_pages[] = {
+  BSD_EXPLAINED (BSD_ROSTER_PAGE ("?1 IS NULL")),
+  BSD_EXPLAINED (BSD_ROSTER_PAGE (
+      "instr (bsd_casefold (pin), ?1) > 0 OR instr (bsd_casefold (name), ?1) > 0")),
+};
+
+/* @filter casefolded into *@folded (NULL for everyone) */
+static gboolean
+bsd_roster_filter_fold (const char *filter, char **folded, const char *op, GError **error)
+{
+  *folded = NULL;
+  if (filter == NULL || filter[0] == '\0')
+    return TRUE;
+  if (!g_utf8_validate (filter, -1, NULL))
+    {
+      g_set_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT,
+                   "%s: the filter is not valid UTF-8", op);
+      return FALSE;
+    }
+  *folded = g_utf8_casefold (filter, -1);
+  return TRUE;
+}
+
+#define BSD_ROSTER_ARGS(folded, offset, limit)                                                     \
+  BSD_ARGS (BSD_TEXT (folded), BSD_INT ((limit) == 0 ? -1 : (gint64)(limit)), BSD_INT (offset))
+
 GPtrArray *
 bsd_store_list_roster (
     BsdStore *self, const char *filter, guint offset, guint limit, GError **error)
@@ -275,35 +320,28 @@ bsd_store_list_roster (
 
   g_return_val_if_fail (BSD_IS_STORE (self), NULL);
 
-  if (filter != NULL && filter[0] != '\0')
-    {
-      if (!g_utf8_validate (filter, -1, NULL))
-        {
-          g_set_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT,
-                       "%s: the filter is not valid UTF-8", op);
-          return NULL;
-        }
-      folded = g_utf8_casefold (filter, -1);
-    }
-  /* one statement per page: the page is chosen first, the counts and the
-   * holding devices are looked up (by index) for its rows only */
-  return bsd_store_get_rows (
-      self,
-      "SELECT p.pin, p.name, p.privilege, p.card != 0, p.password != '', p.central_edit,"
-      " p.updated_at,"
-      " (SELECT count (*) FROM (SELECT idx FROM templates WHERE pin = p.pin AND kind = 'finger'"
-      "  UNION SELECT idx FROM device_templates WHERE pin = p.pin AND kind = 'finger')),"
-      " (SELECT count (*) FROM (SELECT idx FROM templates WHERE pin = p.pin AND kind = 'face'"
-      "  UNION SELECT idx FROM device_templates WHERE pin = p.pin AND kind = 'face')),"
-      " (SELECT group_concat (device_id) FROM (SELECT device_id FROM device_users"
-      "  WHERE pin = p.pin ORDER BY device_id))"
-      " FROM (SELECT * FROM people"
-      "       WHERE ?1 IS NULL OR instr (bsd_casefold (pin), ?1) > 0"
-      "             OR instr (bsd_casefold (name), ?1) > 0"
-      "       ORDER BY length (pin), pin LIMIT ?2 OFFSET ?3) AS p"
-      " ORDER BY length (p.pin), p.pin",
-      BSD_ARGS (BSD_TEXT (folded), BSD_INT (limit == 0 ? -1 : (gint64)limit), BSD_INT (offset)),
-      bsd_roster_entry_from_row, (GDestroyNotify)bsd_roster_entry_free, op, error);
+  if (!bsd_roster_filter_fold (filter, &folded, op, error))
+    return NULL;
+  return bsd_store_get_rows (self, bsd_roster_pages[folded != NULL].sql,
+                             BSD_ROSTER_ARGS (folded, offset, limit), bsd_roster_entry_from_row,
+                             (GDestroyNotify)bsd_roster_entry_free, op, error);
+}
+
+char *
+bsd_store_explain_roster (BsdStore *self, const char *filter, GError **error)
+{
+  const char *op = "explaining the roster query";
+  g_autofree char *folded = NULL;
+  g_autoptr (GString) plan = g_string_new (NULL);
+
+  g_return_val_if_fail (BSD_IS_STORE (self), NULL);
+
+  if (!bsd_roster_filter_fold (filter, &folded, op, error)
+      || !bsd_store_each_row (self, bsd_roster_pages[folded != NULL].explain,
+                              BSD_ROSTER_ARGS (folded, 0, 0), bsd_store_plan_line_append, plan, op,
+                              error))
+    return NULL;
+  return g_string_free (g_steal_pointer (&plan), FALSE);
 }
 
 /* ------------------------------------------------------------ tombstones */

@@ -160,6 +160,20 @@ gboolean bsd_store_each_row (BsdStore *self,
                              gpointer user_data,
                              const char *op,
                              GError **error);
+/* a query, and the same explained (for bsd_store_plan_line_append ()) */
+typedef struct
+{
+  const char *sql;
+  const char *explain;
+} BsdExplainedSql;
+#define BSD_EXPLAINED(sql)                                                                         \
+  {                                                                                                \
+    sql, "EXPLAIN QUERY PLAN " sql                                                                 \
+  }
+
+/* a BsdEachRowFunc for EXPLAIN QUERY PLAN: appends "PARENT|DETAIL\n" to
+ * @user_data (a GString) */
+gboolean bsd_store_plan_line_append (BsdStmt *stmt, gpointer user_data, GError **error);
 /* *@found: whether @sql returns a row */
 gboolean bsd_store_has_row (BsdStore *self,
                             const char *sql,

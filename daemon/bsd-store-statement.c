@@ -508,3 +508,15 @@ bsd_store_check_json (
     }
   return TRUE;
 }
+
+gboolean
+bsd_store_plan_line_append (BsdStmt *stmt, gpointer user_data, GError **error)
+{
+  GString *plan = user_data;
+
+  /* EXPLAIN QUERY PLAN: id, parent, notused, detail; the parent says
+   * what a step belongs to (0: the query itself, not a subquery) */
+  g_string_append_printf (plan, "%d|%s\n", sqlite3_column_int (stmt, 1),
+                          (const char *)sqlite3_column_text (stmt, 3));
+  return TRUE;
+}

@@ -330,6 +330,10 @@ static const char *const bsd_store_migrations[] = {
   "ALTER TABLE devices ADD COLUMN live_punches INTEGER NOT NULL DEFAULT 1;"
   "CREATE INDEX attendance_device_utc ON attendance (device_id, utc_usec);"
   "PRAGMA user_version = 9;",
+
+  /* 9 → 10: the roster's order (shorter PINs first) by index, so a page of
+   * ListUsers walks the index instead of sorting everyone */
+  "CREATE INDEX people_roster ON people (length (pin), pin); PRAGMA user_version = 10;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (bsd_store_migrations) == BSD_STORE_SCHEMA_VERSION);

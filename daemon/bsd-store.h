@@ -29,7 +29,7 @@
 
 G_BEGIN_DECLS
 
-#define BSD_STORE_SCHEMA_VERSION 9
+#define BSD_STORE_SCHEMA_VERSION 10
 
 #define BSD_STORE_ERROR (bsd_store_error_quark ())
 GQuark bsd_store_error_quark (void);
@@ -298,6 +298,8 @@ bsd_store_foreach_person (BsdStore *self, BsdPersonFunc func, gpointer user_data
  * numeric PINs sort numerically); @limit 0 = no limit */
 GPtrArray *bsd_store_list_roster (
     BsdStore *self, const char *filter, guint offset, guint limit, GError **error);
+/* sqlite's plan for a roster page of @filter, as bsd_store_explain_attendance () */
+char *bsd_store_explain_roster (BsdStore *self, const char *filter, GError **error);
 
 /* ------------------------------------------------------------ tombstones */
 

@@ -9,21 +9,26 @@ private system bus with simulated terminals (issue 12 §2)
                  import-people of the export changes nothing (a second export is the
                  same bytes, ListUsers the same); without org.biosync.manage it is
                  refused with one line and the file that was there stays as it was
+  people_pages   biosyncctl people reads the roster in pages of 1000 and stops at a page
+                 shorter than that: one ListUsers call for 0 and 3 people, two for 1000
+                 (the second is empty) and 1001, every person once
 
 SPDX-License-Identifier: GPL-3.0-or-later
 """
 import csv
 import io
 import os
+import sqlite3
 import subprocess
 import sys
+import threading
 
 SRC = os.environ.get("BIOSYNC_SOURCE_ROOT",
                      os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 sys.path.insert(0, os.path.join(SRC, "tests", "daemon"))
 sys.path.insert(0, os.path.join(SRC, "tests", "client"))
 import harness  # noqa: E402
-from harness import check  # noqa: E402
+from harness import GLib, Gio, check  # noqa: E402
 from test_biosyncctl import CTL, ctl, ctl_json, one_line_error, seeded  # noqa: E402
 
 HEADER = b"pin,name,card,privilege,group\r\n"
@@ -108,6 +113,71 @@ def test_export_people(env):
     proc = ctl(env, "export-people", rc=1)
     check(proc.stdout == "", "a refused export to stdout prints no CSV", proc.stdout[:80])
     check(ctl_json(env, "people", "1001")[0]["Name"] == NAMES["1001"], "nothing changed")
+
+
+
+class CallCounter:
+    """counts the method calls of @member on the bus (a monitor connection); count() waits
+    until a Ping sent after them came through, so every earlier call is counted"""
+
+    def __init__(self, env, member):
+        self.env = env
+        self.calls = []
+        self.pinged = threading.Event()
+        self.conn = env.connect()
+        rules = ["type='method_call',member='%s'" % member,
+                 "type='method_call',interface='org.freedesktop.DBus.Peer',member='Ping'"]
+        self.conn.add_filter(self._filter)
+        self.conn.call_sync("org.freedesktop.DBus", "/org/freedesktop/DBus",
+                            "org.freedesktop.DBus.Monitoring", "BecomeMonitor",
+                            GLib.Variant("(asu)", (rules, 0)), None, Gio.DBusCallFlags.NONE,
+                            10000, None)
+
+    def _filter(self, conn, message, incoming):
+        # the copies are dropped here: a monitor must not answer them
+        if not incoming or message.get_message_type() != Gio.DBusMessageType.METHOD_CALL:
+            return message
+        if message.get_member() == "Ping":
+            self.pinged.set()
+        else:
+            self.calls.append(message.get_body().unpack())
+        return None
+
+    def count(self):
+        self.pinged.clear()
+        self.env.conn.call_sync(harness.NAME, harness.PATH, "org.freedesktop.DBus.Peer", "Ping",
+                                None, None, Gio.DBusCallFlags.NONE, 10000, None)
+        check(self.pinged.wait(10), "the monitor saw the calls")
+        n, self.calls = len(self.calls), []
+        return n
+
+    def close(self):
+        self.conn.close_sync(None)
+
+
+def add_people(env, first, n):
+    """@n people with PINs from @first on, written into the stopped daemon's database"""
+    env.stop_daemon()
+    db = sqlite3.connect(os.path.join(env.state_dir, "biosync.db"))
+    with db:
+        db.executemany("INSERT INTO people (pin, name, updated_at) VALUES (?, ?, 1)",
+                       ((str(i), "Person %d" % i) for i in range(first, first + n)))
+    db.close()
+    env.start_daemon()
+
+
+def test_people_pages(env):
+    env.start_daemon()
+    counter = CallCounter(env, "ListUsers")
+    env.cleanups.append(counter.close)
+    for added, people, calls in ((0, 0, 1), (3, 3, 1), (997, 1000, 2), (1, 1001, 2)):
+        if added:
+            add_people(env, 5000 + people - added, added)
+        pins = [u["Pin"] for u in ctl_json(env, "people")]
+        check(len(pins) == people and len(set(pins)) == people,
+              "biosyncctl people lists all %d people once" % people, len(pins))
+        got = counter.count()
+        check(got == calls, "%d people: %d ListUsers calls" % (people, calls), got)
 
 
 if __name__ == "__main__":

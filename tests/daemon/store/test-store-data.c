@@ -88,6 +88,7 @@ main (int argc, char **argv)
   g_test_add_func ("/store/devices/time-zones", test_device_time_zones);
   g_test_add_func ("/store/people", test_people);
   g_test_add_func ("/store/people/roster", test_roster);
+  g_test_add_func ("/store/people/roster-plan", test_roster_plan);
   g_test_add_func ("/store/tombstones", test_tombstones);
   g_test_add_func ("/store/tombstones/pages", test_tombstone_pages);
   g_test_add_func ("/store/snapshot", test_snapshot);

@@ -20,6 +20,7 @@ void test_device_lies (void);
 /* test-store-people.c */
 void test_people (void);
 void test_roster (void);
+void test_roster_plan (void);
 void test_tombstones (void);
 void test_snapshot (void);
 void test_tombstone_pages (void);

@@ -224,6 +224,52 @@ test_roster (void)
   g_assert_error (error, BSD_STORE_ERROR, BSD_STORE_ERROR_INVALID_ARGUMENT);
 }
 
+static guint
+count_of (const char *text, const char *needle)
+{
+  guint n = 0;
+
+  for (const char *at = strstr (text, needle); at != NULL; at = strstr (at + 1, needle))
+    n++;
+  return n;
+}
+
+/* the roster's page query: sqlite's plan for it */
+static char *
+roster_plan (BsdStore *store, const char *filter)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *text = bsd_store_explain_roster (store, filter, &error);
+
+  g_assert_no_error (error);
+  g_test_message ("filter %s:\n%s", filter ? filter : "(none)", text);
+  return g_strconcat ("\n", text, NULL);
+}
+
+/* a page costs what a page should: without a filter the page is a walk
+ * of the roster's index (no sort of everyone), with one no sort either;
+ * the counts are looked up for the page's PINs, not once per person */
+void
+test_roster_plan (void)
+{
+  g_autoptr (BsdStore) store = store_open_memory ();
+  g_autofree char *all = roster_plan (store, NULL);
+  g_autofree char *some = roster_plan (store, "ada");
+
+  g_assert_nonnull (strstr (all, "|SCAN people USING COVERING INDEX people_roster\n"));
+  g_assert_nonnull (strstr (some, "|SCAN people USING INDEX people_roster\n"));
+  for (const char *plan = all; plan != NULL; plan = plan == all ? some : NULL)
+    {
+      /* people is read once for the page (by index) and once by key */
+      g_assert_null (strstr (plan, "|SCAN people\n"));
+      g_assert_nonnull (strstr (plan, "|SEARCH p USING INDEX sqlite_autoindex_people_1 (pin=?)"));
+      /* templates are read for the page's PINs (a list); only the device
+       * list is a lookup per row */
+      g_assert_nonnull (strstr (plan, "|LIST SUBQUERY"));
+      g_assert_cmpuint (count_of (plan, "|CORRELATED SCALAR SUBQUERY"), ==, 1);
+    }
+}
+
 /* ------------------------------------------------------------ tombstones */
 
 static void

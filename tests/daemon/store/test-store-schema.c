@@ -614,6 +614,7 @@ static const char *const undo_step[BSD_STORE_SCHEMA_VERSION] = {
    * the older steps' tests drop them with STORE_UNDO_OUTBOX */
   [7] = "DROP TRIGGER central_template_added; DROP TRIGGER central_template_removed;",
   [8] = "DROP INDEX attendance_device_utc; ALTER TABLE devices DROP COLUMN live_punches;",
+  [9] = "DROP INDEX people_roster;",
 };
 
 /* the current database at @path (closed) taken back to @version, its rows
