@@ -8,12 +8,12 @@
  */
 #include "config.h"
 
-#include <glib/gstdio.h>
-
 #include "bsd-error.h"
 #include "bsd-job-queue.h"
 #include "bsd-store-private.h"
 #include "test-sqlite.h"
+
+#include "../store/store-test-util.h"
 
 typedef struct
 {
@@ -337,16 +337,15 @@ lock_finished_cb (BsdJobQueue *queue, BsdJob *job, LockHold *hold)
 static void
 test_row_off_main_loop (void)
 {
+  g_autoptr (StoreTmpDir) dir = store_tmp_dir_new ();
   g_autoptr (GError) error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("biosync-queue-XXXXXX", &error);
-  LockHold hold = { g_build_filename (dir, "biosync.db", NULL) };
+  LockHold hold = { store_tmp_dir_file (dir, "biosync.db") };
   BsdStore *store = bsd_store_open (hold.path, &error);
   g_autoptr (BsdSessionGate) gate = bsd_session_gate_new (2);
   BsdEngine *engine = bsd_engine_new (store, gate);
   BsdJobQueue *queue = bsd_job_queue_new (store, engine);
   g_autoptr (BsdOperation) op = bsd_operation_new (BSD_OP_SYNC_DEVICE);
   g_autoptr (BsdJobRecord) row = NULL;
-  const char *const suffixes[] = { "", "-wal", "-shm" };
   BsdJob *job;
 
   g_assert_no_error (error);
@@ -367,13 +366,6 @@ test_row_off_main_loop (void)
   g_object_unref (queue);
   g_object_unref (engine);
   g_object_unref (store);
-  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
-    {
-      g_autofree char *file = g_strconcat (hold.path, suffixes[i], NULL);
-
-      g_remove (file);
-    }
-  g_rmdir (dir);
   g_free (hold.path);
 }
 
